@@ -1,0 +1,110 @@
+"""The `assistant` command: a thin shell over the library's public functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+DEFAULT_CORPUS = Path("corpus")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env(data_dir=args.index)
+        return args.handler(args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  how to fix: {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--index", type=Path, default=None, metavar="DIR",
+                       help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("ingest", "Read minutes into the index (only what changed is embedded).", _ingest)
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    p.add_argument("--prune", action="store_true", help="remove indexed items not found in these paths")
+    p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    return parser
+
+
+def _version() -> str:
+    from assistant import __version__
+
+    return __version__
+
+
+def _ingest(args, settings: Settings) -> int:
+    from assistant.ingest import ingest
+
+    paths = args.paths or [DEFAULT_CORPUS]
+    summary = ingest(paths, settings, prune=args.prune, reset=args.reset,
+                     progress=False if args.no_progress else None)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print(_ingest_report(summary))
+    return 1 if summary.failed else 0
+
+
+def _ingest_report(summary) -> str:
+    lines = [
+        f"ingested {summary.new} new, replaced {summary.replaced}, unchanged {summary.unchanged}, "
+        f"removed {summary.removed}; skipped {len(summary.skipped)}, failed {len(summary.failed)}",
+        f"chunks added {summary.chunks_added}, removed {summary.chunks_removed}; "
+        f"{summary.tokens_embedded} tokens embedded in {summary.embed_seconds:.1f} s; total {summary.seconds:.1f} s",
+    ]
+    for label, problems in (("skipped", summary.skipped), ("failed", summary.failed)):
+        for problem in problems:
+            lines.append(f"  {label}: {problem.describe()}")
+    lines.extend(f"  note: {note}" for note in summary.notes)
+    return "\n".join(lines)
+
+
+def _stats(args, settings: Settings) -> int:
+    from assistant.stats import index_stats
+
+    stats = index_stats(settings)
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+        return 0
+    print(f"{stats.items} items, {stats.chunks} chunks (embedding model: {stats.embedding_model})")
+    if stats.pending:
+        print(f"{stats.pending} items were interrupted mid-ingest: run `assistant ingest` again")
+    for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
+        print(f"\nby {title}:")
+        width = max((len(k) for k in table), default=0)
+        for key, (items, chunks) in table.items():
+            print(f"  {key:<{width}}  {items:>5} items  {chunks:>6} chunks")
+    return 0

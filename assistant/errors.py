@@ -1,0 +1,33 @@
+"""The errors a user can act on. Each message says what went wrong and how to fix it."""
+
+
+class AssistantError(Exception):
+    """A problem the user can fix; the CLI and the app show its message, not a traceback."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class ConfigError(AssistantError):
+    """A setting or argument has a value that cannot work."""
+
+
+class ModelError(AssistantError):
+    """A model could not be found or loaded without the network."""
+
+
+class IndexMissingError(AssistantError):
+    """The index has not been built yet."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with settings that differ from the current ones."""
+
+
+class ReadError(AssistantError):
+    """One input file could not be read; the rest of an ingest carries on."""

@@ -1,0 +1,91 @@
+"""One settings object, read from ASSISTANT_* variables (and the standard ones of the tools we use)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from assistant.errors import ConfigError
+
+BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def _default_model_dir(env: Mapping[str, str]) -> Path:
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "minutes-assistant" / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob in one place. Documented in the README's Configuration section."""
+
+    data_dir: Path = Path(".assistant")
+    model_dir: Path = Path()
+    embedding_model: str = BUNDLED_EMBEDDING_MODEL
+    chunk_tokens: int = 180
+    max_item_chars: int = 1_000_000
+    embed_batch: int = 64
+    collection: str = "minutes"
+    llm: str = "extractive"
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    crash_at: str = ""  # test-only: kill the process at this named point of an ingest
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        values = dict(
+            data_dir=Path(env.get("ASSISTANT_DATA_DIR", ".assistant")),
+            model_dir=Path(env["ASSISTANT_MODEL_DIR"]) if env.get("ASSISTANT_MODEL_DIR") else _default_model_dir(env),
+            embedding_model=env.get("ASSISTANT_EMBEDDING_MODEL", BUNDLED_EMBEDDING_MODEL),
+            chunk_tokens=_int(env, "ASSISTANT_CHUNK_TOKENS", 180, minimum=40),
+            max_item_chars=_int(env, "ASSISTANT_MAX_ITEM_CHARS", 1_000_000, minimum=1),
+            embed_batch=_int(env, "ASSISTANT_EMBED_BATCH", 64, minimum=1),
+            collection=env.get("ASSISTANT_COLLECTION", "minutes"),
+            llm=env.get("ASSISTANT_LLM", "extractive"),
+            chroma_host=env.get("CHROMA_HOST", ""),
+            chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
+            crash_at=env.get("ASSISTANT_CRASH_AT", ""),
+        )
+        known = {f.name for f in fields(cls)}
+        values.update({k: v for k, v in overrides.items() if k in known and v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def check(self) -> None:
+        if not 3 <= len(self.collection) <= 512:
+            raise ConfigError(
+                f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",
+                "Chroma refuses shorter or longer collection names.",
+            )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.", f"Unset it to use {default}.") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}.", f"Unset it to use {default}.")
+    return value

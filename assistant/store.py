@@ -1,0 +1,134 @@
+"""The vector store: Chroma in the data folder, or a Chroma server when CHROMA_HOST is set."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable, Protocol, Sequence
+
+from assistant.errors import AssistantError, IndexMismatchError
+from assistant.records import Chunk
+from assistant.settings import Settings
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    text: str
+    metadata: dict
+    score: float = 0.0  # cosine similarity for query results
+
+
+class VectorStore(Protocol):
+    """What ingestion and retrieval need from a vector store."""
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None: ...
+
+    def ids_for_source(self, source_id: str) -> set[str]: ...
+
+    def delete(self, ids: Iterable[str]) -> None: ...
+
+    def count(self) -> int: ...
+
+    def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]: ...
+
+    def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]: ...
+
+
+class ChromaStore:
+    """One Chroma collection (cosine space) holding every chunk of one index."""
+
+    def __init__(self, settings: Settings, embedding_model: str) -> None:
+        self._settings = settings
+        self._client = _client(settings)
+        self._collection = self._client.get_or_create_collection(
+            settings.collection,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model},
+            embedding_function=None,
+        )
+        stored_model = (self._collection.metadata or {}).get("embedding_model")
+        if stored_model and stored_model != embedding_model:
+            raise IndexMismatchError(
+                f"The index was built with the embedding model {stored_model!r}, not {embedding_model!r}.",
+                "Run `assistant ingest --reset` to rebuild it with the current model, or set "
+                f"ASSISTANT_EMBEDDING_MODEL={stored_model}.",
+            )
+        self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(chunks), self._max_batch):
+            part = chunks[start:start + self._max_batch]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(v) for v in vectors[start:start + self._max_batch]],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+            )
+
+    def ids_for_source(self, source_id: str) -> set[str]:
+        return set(self._collection.get(where={"source_id": source_id}, include=[])["ids"])
+
+    def all_ids(self) -> set[str]:
+        return set(self._collection.get(include=[])["ids"])
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), self._max_batch):
+            self._collection.delete(ids=ids[start:start + self._max_batch])
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]:
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(vector)], n_results=k, where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            StoredChunk(i, d, m or {}, 1.0 - dist)
+            for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
+                                     result["distances"][0])
+        ]
+
+    def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
+        result = self._collection.get(ids=list(ids) if ids is not None else None, where=where or None,
+                                      include=["documents", "metadatas"])
+        return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
+
+    def drop(self) -> None:
+        """Delete the whole collection (for --reset)."""
+        self._client.delete_collection(self._settings.collection)
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.uses_chroma_server:
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                         settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:
+            raise AssistantError(
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}).",
+                "Start it with `chroma run --path DIR --port PORT`, or unset CHROMA_HOST to use the local index.",
+            ) from exc
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def reset_store(settings: Settings) -> None:
+    """Remove the collection, wherever it lives; a missing one is fine."""
+    client = _client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception:  # chromadb raises different errors for "does not exist" across versions
+        pass

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (first run only) and run the whole test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/bootstrap.sh llm,test
+if [ "${CI:-}" = "true" ]; then
+  scripts/ci-system-deps.sh
+fi
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,24 @@
+"""Running the real `assistant` command in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from assistant.embed import HASHING_MODEL
+
+
+def cli_env(data_dir: Path, fake_embedder: bool = True, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_DATA_DIR"] = str(data_dir)
+    if fake_embedder:
+        env["ASSISTANT_EMBEDDING_MODEL"] = HASHING_MODEL
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
