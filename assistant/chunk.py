@@ -19,7 +19,15 @@ _MIN_BUDGET = 16
 
 def breadcrumb(item: MinuteItem) -> str:
     """'Council › Committee › Date › Item title', leaving out what is unknown."""
-    parts = [item.council, item.committee, item.meeting_date, item.item_title]
+    return _join_crumbs([item.council, item.committee, item.meeting_date, item.item_title])
+
+
+def breadcrumb_from_metadata(metadata: dict) -> str:
+    """The same breadcrumb, rebuilt from a stored chunk's metadata."""
+    return _join_crumbs([metadata.get(k, "") for k in ("council", "committee", "meeting_date", "item_title")])
+
+
+def _join_crumbs(parts) -> str:
     return " \u203a ".join(p.strip() for p in parts if p and p.strip())
 
 

@@ -54,9 +54,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    p = command("ask", "Answer a question from the minutes, with numbered sources.", _ask)
+    p.add_argument("question", help="the question, in quotes")
+    _filter_flags(p)
+    p.add_argument("--llm", default=None, metavar="SPEC",
+                   help="extractive (default), openai:MODEL or local[:PATH] (default: $ASSISTANT_LLM)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")
     return parser
+
+
+def _filter_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--council", default="", help="only minutes of this council (loose: 'Sefton' finds 'Sefton Council')")
+    p.add_argument("--committee", default="", help="only minutes of this committee (loose match)")
+    p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="only meetings on or after this date")
+    p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="only meetings on or before this date")
+
+
+def _filters(args):
+    from assistant.retrieve import Filters
+
+    return Filters(council=args.council.strip(), committee=args.committee.strip(), since=args.since.strip(),
+                   until=args.until.strip())
 
 
 def _version() -> str:
@@ -90,6 +111,23 @@ def _ingest_report(summary) -> str:
             lines.append(f"  {label}: {problem.describe()}")
     lines.extend(f"  note: {note}" for note in summary.notes)
     return "\n".join(lines)
+
+
+def _ask(args, settings: Settings) -> int:
+    from assistant.present import answer_as_text
+    from assistant.service import Assistant
+
+    filters = _filters(args)
+    assistant = Assistant(settings.with_(llm=args.llm))
+    try:
+        answer = assistant.ask(args.question, filters)
+    finally:
+        assistant.close()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(answer_as_text(answer))
+    return 2 if answer.refusal_reason == "bad_question" else 0
 
 
 def _stats(args, settings: Settings) -> int:

@@ -180,6 +180,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
             store.delete(orphans)
             summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
 
+    refresh_lexical(index)
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
     if interrupted:
         summary.notes.append(
@@ -187,6 +188,20 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def refresh_lexical(index: Index) -> bool:
+    """Rebuild the BM25 index when it does not hold exactly the chunks the manifest lists."""
+    from assistant import lexical
+
+    wanted = {cid for row in index.manifest.rows().values() if row.status == "done" for cid in row.chunk_ids}
+    if lexical.saved_state(index.settings.lexical_dir) == lexical.state_of(wanted):
+        return False
+    stored = index.store.get(ids=sorted(wanted)) if wanted else []
+    entries = [lexical.LexicalEntry(c.chunk_id, c.text, c.metadata) for c in stored]
+    entries.sort(key=lambda e: (e.metadata.get("source_id", ""), e.metadata.get("position", 0)))
+    lexical.build(entries, index.settings.lexical_dir)
+    return True
 
 
 def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: _CrashPoints, bar) -> None:

@@ -72,3 +72,85 @@ class InputProblem:
 
     def describe(self) -> str:
         return f"{self.origin}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
+
+
+RefusalReason = Literal["no_evidence", "not_stated", "no_match_filters", "bad_question"]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer, with a verbatim quote from its stored minute text."""
+
+    marker: int
+    source_url: str  # the item's source identity: its URL, else its id, else its file: path
+    council: str
+    committee: str
+    meeting_date: str
+    item_title: str
+    quote: str
+    chunk_id: str
+    link: str = ""  # the item's URL when it has one
+
+
+@dataclass(frozen=True)
+class SentenceVerdict:
+    """The grounding guard's judgement of one generated sentence."""
+
+    text: str
+    markers: tuple[int, ...]
+    supported: bool
+    shown: bool
+    score: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NearestItem:
+    source_url: str
+    council: str
+    committee: str
+    meeting_date: str
+    item_title: str
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    refusal_reason: RefusalReason | None
+    mode: str
+    fallback: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[SentenceVerdict] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    nearest: list[NearestItem] = field(default_factory=list)
+    filters: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The shape `assistant ask --json` prints; other tools read these names."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "mode": self.mode,
+            "fallback": self.fallback,
+            "citations": [
+                {k: getattr(c, k) for k in ("marker", "source_url", "council", "committee", "meeting_date",
+                                            "item_title", "quote", "chunk_id", "link")}
+                for c in self.citations
+            ],
+            "sentences": [
+                {"text": s.text, "markers": list(s.markers), "supported": s.supported, "shown": s.shown,
+                 "score": round(s.score, 4), "reason": s.reason}
+                for s in self.sentences
+            ],
+            "retrieved": self.retrieved,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "nearest": [n.__dict__ for n in self.nearest],
+            "filters": self.filters,
+            "notes": self.notes,
+        }

@@ -70,6 +70,14 @@ class Settings:
         return self.data_dir / "chroma"
 
     @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.data_dir / "audit.sqlite"
+
+    @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -170,7 +169,9 @@ def test_binary_file_with_text_extension_fails(tmp_path: Path) -> None:
         ("source_url: not a link", "source_url", "http"),
     ],
 )
-def test_front_matter_wrong_type_fails_naming_the_field(tmp_path: Path, front_matter: str, field: str, expected: str) -> None:
+def test_front_matter_wrong_type_fails_naming_the_field(
+    tmp_path: Path, front_matter: str, field: str, expected: str
+) -> None:
     problem = only_problem(read([write(tmp_path / "bad.md", f"---\n{front_matter}\n---\nMinutes.\n")]))
     assert problem.kind == "failed"
     assert f"'{field}'" in problem.reason
@@ -247,6 +248,12 @@ def test_explicit_unsupported_file_names_the_supported_suffixes(tmp_path: Path) 
     assert problem.kind == "skipped" and ".jsonl" in problem.hint and ".docx" in problem.hint
 
 
+def test_unsupported_file_named_explicitly_is_reported_even_inside_a_named_folder(tmp_path: Path) -> None:
+    path = write(tmp_path / "notes.json", "{}")
+    problem = only_problem(read([tmp_path, path]))
+    assert problem.kind == "skipped" and problem.origin == str(path)
+
+
 def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     path = write(tmp_path / "a.txt", "Minutes.")
     assert len(read([path, tmp_path, path])) == 1
@@ -312,7 +319,7 @@ def test_jsonl_broken_lines_are_reported_by_number_and_good_ones_kept(tmp_path: 
 
 def test_jsonl_restricted_line_yields_a_restricted_item(tmp_path: Path) -> None:
     lines = [
-        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=9", title="Placement panel", text="Child A was placed.", restricted=True),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=9", title="Panel", text="Child A was placed.", restricted=True),
         jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=10", title="Withdrawn", restricted=True),
     ]
     results = read([write(tmp_path / "r.jsonl", "\n".join(lines))])
@@ -322,17 +329,23 @@ def test_jsonl_restricted_line_yields_a_restricted_item(tmp_path: Path) -> None:
     ]
 
 
-def test_jsonl_over_long_line_is_skipped_and_the_next_line_read(tmp_path: Path) -> None:
-    cap = 1000
-    lines = [jsonl_line(url="https://a.gov.uk/1", text="y" * 2000), jsonl_line(url="https://a.gov.uk/2", text="ok")]
+def test_jsonl_over_long_lines_are_skipped_and_the_next_line_read(tmp_path: Path) -> None:
+    lines = [
+        jsonl_line(url="https://a.gov.uk/1", text="y" * 2000),  # text over the cap
+        jsonl_line(url="https://a.gov.uk/2", text="z" * 200_000),  # line too long to even parse
+        jsonl_line(url="https://a.gov.uk/3", text="ok"),
+    ]
     path = write(tmp_path / "big.jsonl", "\n".join(lines))
-    results = read([path], cap=cap)
-    assert isinstance(results[0], InputProblem) and results[0].kind == "skipped" and results[0].origin == f"{path}:1"
-    assert items_of(results)[0].source_id == "https://a.gov.uk/2"
+    results = read([path], cap=1000)
+    assert [(p.kind, p.origin) for p in problems_of(results)] == [("skipped", f"{path}:1"), ("skipped", f"{path}:2")]
+    assert [i.source_id for i in items_of(results)] == ["https://a.gov.uk/3"]
 
 
 def test_jsonl_whole_page_text_stays_one_item(tmp_path: Path) -> None:
-    page_text = "Agenda and minutes\n\nItems\nNo. Item\n\n70.\n\nAppeals\n\nMinutes:\n\nNone.\n\n71.\n\nExempt Information\n\nMinutes:\n\nNone."
+    page_text = (
+        "Agenda and minutes\n\nItems\nNo. Item\n\n70.\n\nAppeals\n\nMinutes:\n\nNone.\n\n"
+        "71.\n\nExempt Information\n\nMinutes:\n\nNone."
+    )
     line = jsonl_line(url=f"{SITE}/ieListDocuments.aspx?CId=1&MId=2", title="Meeting", text=page_text)
     item = only_item(read([write(tmp_path / "m.jsonl", line)]))
     assert item.text == page_text and "#" not in item.source_id
@@ -482,7 +495,10 @@ def test_restricted_row_is_marked_and_its_neighbour_mentioning_exemption_kept(tm
 def test_restricted_appendix_leaves_the_item_public(tmp_path: Path) -> None:
     row = Row(
         "4.", "Sufficiency Strategy", minutes=["Agreed."],
-        extra_title_html='<p><a href="mgReasonsRestricted.aspx?OID=77&amp;OT=D">View the reasons why document Appendix B is restricted</a></p>',
+        extra_title_html=(
+            '<p><a href="mgReasonsRestricted.aspx?OID=77&amp;OT=D">'
+            "View the reasons why document Appendix B is restricted</a></p>"
+        ),
     )
     item = only_item(read([write(tmp_path / "m.html", meeting_page([row]))]))
     assert not item.restricted and "Agreed." in item.text
@@ -540,7 +556,10 @@ def test_saved_from_comment_gives_the_url(tmp_path: Path) -> None:
 
 
 def test_plain_html_without_moderngov_classes(tmp_path: Path) -> None:
-    html = "<html><head><title>Corporate Parenting Board</title></head><body><h1>Corporate Parenting Board</h1><p>The Board met.</p></body></html>"
+    html = (
+        "<html><head><title>Corporate Parenting Board</title></head>"
+        "<body><h1>Corporate Parenting Board</h1><p>The Board met.</p></body></html>"
+    )
     item = only_item(read([write(tmp_path / "board.html", html)], cwd=tmp_path))
     assert (item.item_title, item.source_id) == ("Corporate Parenting Board", "file:board.html")
     assert item.text == "Corporate Parenting Board\n\nThe Board met."
@@ -644,12 +663,24 @@ def test_a_reader_crash_becomes_a_problem_and_the_walk_goes_on(tmp_path: Path, m
     assert "RuntimeError" in results[1].reason
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root can read anything")
-def test_unreadable_file_fails(tmp_path: Path) -> None:
+def test_unreadable_file_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "locked.txt", "Minutes.")
-    path.chmod(0)
-    try:
-        problem = only_problem(read([path]))
-    finally:
-        path.chmod(0o644)
-    assert problem.kind == "failed"
+    real_read_bytes = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self == path:  # chmod would not stop root, who runs some CI jobs
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "Permission denied" in problem.reason
+
+
+def test_a_broken_link_in_a_folder_fails_alone(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "A.")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "gone.txt")
+    write(tmp_path / "c.txt", "C.")
+    results = read([tmp_path])
+    assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem", "MinuteItem"]
+    assert results[1].kind == "failed" and results[1].origin == str(tmp_path / "b.txt")

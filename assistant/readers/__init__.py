@@ -66,25 +66,40 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_READERS)
 _CONVERTIBLE = {".doc": ".docx", ".rtf": ".docx", ".odt": ".docx", ".mht": ".html", ".mhtml": ".html"}
 
 
-def read_inputs(paths: list[Path], max_item_chars: int, cwd: Path | None = None) -> Iterator[MinuteItem | InputProblem]:
+def read_inputs(
+    paths: list[Path], max_item_chars: int, cwd: Path | None = None
+) -> Iterator[MinuteItem | InputProblem]:
     """Every agenda item in the given files and folders, folders walked in sorted order."""
     cwd = (cwd or Path.cwd()).resolve()
     seen: set[Path] = set()
-    for given in paths:
-        path = given if given.is_absolute() else cwd / given
-        if not path.exists():
+    for given in map(Path, paths):
+        try:
+            yield from _read_path(given, cwd, seen, max_item_chars)
+        except (OSError, RuntimeError) as exc:  # unreadable folder, symlink loop
             yield InputProblem(
                 origin=str(given),
                 kind="failed",
-                reason="no such file or folder",
-                hint=f"Check the path; relative paths are read from {cwd}.",
+                reason=f"could not be read: {getattr(exc, 'strerror', None) or exc}",
+                hint="Check that the path exists and that you may read it.",
             )
-        elif path.is_dir():
-            for file in _walk(path):
-                if _first_time(file, seen):
-                    yield from _read_found(file, path, given, max_item_chars)
-        elif _first_time(path, seen):
-            yield from _read_named(given, path, cwd, max_item_chars)
+
+
+def _read_path(given: Path, cwd: Path, seen: set[Path], max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
+    path = given if given.is_absolute() else cwd / given
+    if not path.exists():
+        yield InputProblem(
+            origin=str(given),
+            kind="failed",
+            reason="no such file or folder",
+            hint=f"Check the path; relative paths are read from {cwd}.",
+        )
+    elif path.is_dir():
+        for file in _walk(path):
+            # Only files that get read count as seen: naming one explicitly still reports it.
+            if file.suffix.lower() not in _READERS or _first_time(file, seen):
+                yield from _read_found(file, path, given, max_item_chars)
+    elif _first_time(path, seen):
+        yield from _read_named(given, path, cwd, max_item_chars)
 
 
 def _walk(folder: Path) -> list[Path]:

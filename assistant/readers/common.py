@@ -153,7 +153,7 @@ def item_from_fields(
     """
     council = _as_str(*_pick(fields, "council"), "text")
     committee = _as_str(*_pick(fields, "committee"), "text")
-    item_title = _as_str(*_pick(fields, "item_title"), "text")
+    item_title = _as_str(*_pick(fields, "item_title"), "text", allow_numbers=True)
     period = _as_str(*_pick(fields, "period"), "text", allow_numbers=True)
     item_id = _as_str(*_pick(fields, "id"), "text", allow_numbers=True)
     url_key, url_value = _pick(fields, "source_url")

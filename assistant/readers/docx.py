@@ -31,7 +31,14 @@ def read_docx_file(source: FileSource) -> ReadResult:
         document = docx.Document(str(source.path))
         blocks = list(_blocks(document))
         title = (document.core_properties.title or "").strip()
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, AttributeError, OSError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile):
+        raise Problem(
+            "failed",
+            "not a readable Word document: it is damaged, or another format named .docx",
+            "If it is an old .doc file, open it in Word and save it as .docx; "
+            "if it is damaged, export its text to a .txt file.",
+        ) from None
+    except (KeyError, ValueError, AttributeError, OSError) as exc:
         raise Problem("failed", f"not a readable Word document ({type(exc).__name__}: {exc})", CORRUPT_HINT) from None
     except Exception as exc:  # lxml raises its own tree of errors for damaged XML parts
         if type(exc).__module__.startswith("lxml"):
@@ -39,7 +46,7 @@ def read_docx_file(source: FileSource) -> ReadResult:
         raise
     text = "\n\n".join(text for _, text in blocks if text.strip())
     if not text.strip():
-        raise Problem("skipped", "the document has no text", "Add the minutes text, or remove the file from the inputs.")
+        raise Problem("skipped", "the document has no text", "Add the minutes, or remove the file from the inputs.")
     if problem := too_long(text, source.max_item_chars):
         raise problem
     heading = next((text for style, text in blocks if _is_heading(style) and text.strip()), "")

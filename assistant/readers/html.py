@@ -34,7 +34,10 @@ from assistant.readers.text import BINARY_HINT
 from assistant.records import MinuteItem
 
 BULLET = "\u00b7 "
-_SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "svg", "button", "input", "select", "textarea", "nav", "head", "title", "meta", "link"}
+_SKIP_TAGS = {
+    "script", "style", "noscript", "template", "iframe", "svg", "button", "input", "select", "textarea", "nav",
+    "head", "title", "meta", "link",
+}
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main",
@@ -49,11 +52,21 @@ _GENERIC_HEADINGS = {
 _DATE_WORDS = re.compile(
     r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?\d{1,2}(?:st|nd|rd|th)?,?\s+[a-z]+,?\s+\d{4}", re.IGNORECASE
 )
-_MEETING_LINE = re.compile(r"Meeting:\s*(\d{1,2}/\d{1,2}/\d{4})\s*-\s*(.+?)\s*(?:\(\s*Item\s+([^)]*?)\s*\))?\s*$", re.MULTILINE)
+_MEETING_LINE = re.compile(  # "Meeting: 15/06/2023 - Cabinet (Item 8)"
+    r"Meeting:\s*(\d{1,2}/\d{1,2}/\d{4})\s*-\s*(.+?)\s*(?:\(\s*Item\s+([^)]*?)\s*\))?\s*$", re.MULTILINE
+)
+_PAGE_NAMES = (
+    ("meeting", re.compile(r"ieListDocuments", re.IGNORECASE)),
+    ("issue", re.compile(r"ieIssueDetails|mgIssueHistoryHome", re.IGNORECASE)),
+    ("item", re.compile(r"(?<![a-z])mgAi(?![a-z])", re.IGNORECASE)),
+)
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)", re.IGNORECASE)
 # A title or cell that ModernGov (or a council's template) marks as not for the public.
 _MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
-_TITLE_MARK = re.compile(rf"[(\[]\s*{_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]|^\s*{_MARK}\s*[-\u2013:]", re.IGNORECASE)
+_TITLE_MARK = re.compile(  # "Contract Award (Exempt)", "[CONFIDENTIAL]", "Exempt - Contract Award"
+    rf"[(\[]\s*{_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]|^\s*{_MARK}\s*[-\u2013:]",
+    re.IGNORECASE,
+)
 _CLASS_MARK = re.compile(r"(?:restricted|exempt|confidential)(?!ion)", re.IGNORECASE)
 _ALT_MARK = re.compile(rf"^\s*{_MARK}\b", re.IGNORECASE)
 
@@ -104,7 +117,7 @@ def _single_item(region, page: _Page, source: FileSource) -> MinuteItem:
         council=page.council,
         committee=page.committee,
         meeting_date=page.meeting_date,
-        item_title=title or first_line_title(text),
+        item_title=title or _first_specific_line(text),
         source_url=page.url,
         origin=source.origin,
         restricted=restricted,
@@ -173,14 +186,11 @@ def _page_facts(soup, region, source: FileSource, has_rows: bool) -> _Page:
 
 
 def _page_kind(url: str, file_name: str, has_rows: bool) -> str:
+    """From the ModernGov page name in the URL or the saved file's name, else the markup."""
     for name in (urlparse(url).path if url else "", file_name):
-        low = name.lower()
-        if "ielistdocuments" in low:
-            return "meeting"
-        if "ieissuedetails" in low or "mgissuehistoryhome" in low:
-            return "issue"
-        if "mgai" in low:
-            return "item"
+        for kind, pattern in _PAGE_NAMES:
+            if pattern.search(name):
+                return kind
     return "meeting" if has_rows else "item"
 
 
@@ -245,6 +255,7 @@ def _date_or_empty(text: str) -> str:
 
 
 def _page_title(region, kind: str) -> str:
+    # Some themes put the item number in an mgAiTitleTxt of its own.
     item_titles = [e for e in region.select(".mgAiTitleTxt") if not re.fullmatch(r"[\w()/]+\.?", e.get_text(strip=True))]
     subtitles = region.select("h2.mgSubTitleTxt")
     ordered = (subtitles + item_titles) if kind == "issue" else (item_titles + subtitles)
@@ -252,6 +263,14 @@ def _page_title(region, kind: str) -> str:
         title = _clean_title(element.get_text(" "))
         if title and title.lower() not in _GENERIC_HEADINGS:
             return title
+    return ""
+
+
+def _first_specific_line(text: str) -> str:
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line and line.lower() not in _GENERIC_HEADINGS:
+            return line[:200]
     return ""
 
 
@@ -332,8 +351,9 @@ def _walk(node, out: "_Lines", lists: list[list]) -> None:
                 lists[-1][1] += 1
                 if lists[-1][0] == "ol":
                     marker = f"{lists[-1][1]}. "
-            out.add(marker, hold=True)
+            out.marker = marker
             _walk(child, out, lists)
+            out.marker = None  # an empty item leaves no bare bullet behind
             out.newline(1)
         elif name in ("td", "th"):
             out.newline(1)
@@ -353,12 +373,13 @@ class _Lines:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.pending = 0
-        self.hold = False  # after a bullet: the item's first paragraph stays on its line
+        # A list item's bullet waits for its first text, so that "<li><p>text</p></li>"
+        # gives "· text" and an empty item gives nothing.
+        self.marker: str | None = None
 
-    def add(self, text: str, hold: bool = False) -> None:
+    def add(self, text: str) -> None:
         text = _SPACES.sub(" ", text)
-        at_line_start = not self.parts or self.pending
-        if at_line_start or self.parts[-1].endswith(" "):
+        if not self.parts or self.pending or self.marker or self.parts[-1].endswith(" "):
             text = text.lstrip(" ")
         if not text:
             return
@@ -366,11 +387,13 @@ class _Lines:
             self.parts[-1] = self.parts[-1].rstrip(" ")
             self.parts.append("\n" * self.pending)
         self.pending = 0
+        if self.marker:
+            self.parts.append(self.marker)
+            self.marker = None
         self.parts.append(text)
-        self.hold = hold
 
     def newline(self, count: int) -> None:
-        if self.parts and not self.hold:
+        if self.parts and self.marker is None:
             self.pending = max(self.pending, count)
 
     def text(self) -> str:

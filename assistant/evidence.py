@@ -1,0 +1,106 @@
+"""Scoring evidence sentences against a question: shared by the extractive answerer and refusals."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant.lexical import LexicalIndex, lexical_tokens
+from assistant.question import Question
+from assistant.retrieve import Hit
+from assistant.sentences import normalise_space, sentence_spans
+
+_FIGURE = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|\b(?:one|two|three|four|five|six|seven|"
+                     r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|third|quarter)\b", re.I)
+_YEAR_ONLY = re.compile(r"^(?:19|20)\d\d$")
+_ROLE = re.compile(r"\b(Director|Councillor|Cllr|Chair(?:man|woman|person)?|Head of|Manager|Officer|Lead|Member|"
+                   r"Cabinet|Commissioner|Mr|Mrs|Ms|Dr|Chief Executive|Principal|Service Director|Assistant)\b")
+_DATEISH = re.compile(r"\b(?:(?:19|20)\d\d|January|February|March|April|May|June|July|August|September|October|"
+                      r"November|December)\b")
+_RESOLUTION_START = re.compile(r"^[\s\u00a0(]*(?:RESOLVED|Resolved|RECOMMENDED|Recommended|AGREED|Agreed|That|"
+                               r"\(?[ivx]+\)|\(?\d\))", re.I)
+# Words every question about these minutes shares; they say nothing about which sentence answers it.
+_GENERIC = set(lexical_tokens(
+    "minutes committee council meeting said say says discuss discussed report reported item scrutiny members "
+    "member tell told mention mentioned what which about regarding children child social care"))
+
+
+def figures(text: str) -> list[str]:
+    """Numbers in the text, normalised ('1,200' -> '1200'), years included."""
+    return [m.group(0).replace(",", "").replace(" ", "").lower() for m in _FIGURE.finditer(text)]
+
+
+def has_answer_figure(text: str) -> bool:
+    """A figure that is not just a year: what 'how many' or 'what percentage' needs."""
+    return any(not _YEAR_ONLY.match(f) for f in figures(text) if any(ch.isdigit() for ch in f)) or bool(
+        re.search(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half|third|quarter)\b",
+                  text, re.I))
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    hit: Hit
+    hit_rank: int
+    start: int  # offsets within hit.text
+    end: int
+    score: float
+    coverage: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start:self.end]
+
+
+class QuestionTerms:
+    """The question's content words, weighted by how rare they are in the index."""
+
+    def __init__(self, question: Question, lexical: LexicalIndex) -> None:
+        council_words = set(lexical_tokens(" ".join(question.councils)))
+        tokens = [t for t in dict.fromkeys(lexical_tokens(question.text)) if t not in _GENERIC | council_words]
+        n = max(len(lexical), 1)
+        self.weights = {t: math.log(1 + (n - lexical.document_frequency(t) + 0.5) /
+                                    (lexical.document_frequency(t) + 0.5)) for t in tokens}
+        self.total = sum(self.weights.values())
+
+    def coverage(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        present = set(lexical_tokens(text))
+        return sum(w for t, w in self.weights.items() if t in present) / self.total
+
+
+def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, max_hits: int = 6) -> list[ScoredSentence]:
+    scored: list[ScoredSentence] = []
+    for rank, hit in enumerate(hits[:max_hits]):
+        context = terms.coverage(_header(hit) + " " + hit.text)
+        for span in sentence_spans(hit.text):
+            sentence = span.of(hit.text)
+            plain = normalise_space(sentence)
+            words = len(plain.split())
+            if words < 4:
+                continue
+            coverage = terms.coverage(plain)
+            score = 0.55 * coverage + 0.25 * context + 0.2 / (1 + rank) + _type_bonus(question, hit, plain)
+            if plain.endswith("?"):
+                score -= 0.1  # a member's question restates the topic; the answer follows it
+            scored.append(ScoredSentence(hit, rank, span.start, span.end, score, coverage))
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+def _type_bonus(question: Question, hit: Hit, sentence: str) -> float:
+    if question.wants == "number":
+        return 0.25 if has_answer_figure(sentence) else -0.2
+    if question.wants == "who":
+        return 0.2 if _ROLE.search(sentence) else -0.1
+    if question.wants == "when":
+        return 0.2 if _DATEISH.search(sentence) else -0.1
+    if question.wants == "resolution":
+        return 0.25 if hit.metadata.get("kind") == "resolution" or _RESOLUTION_START.match(sentence) else 0.0
+    return 0.0
+
+
+def _header(hit: Hit) -> str:
+    m = hit.metadata
+    return " ".join(str(m.get(k, "")) for k in ("council", "committee", "item_title"))

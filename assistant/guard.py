@@ -1,0 +1,133 @@
+"""The grounding guard: is a generated sentence supported by the minutes it cites?
+
+A sentence passes only if every figure and year in it appears in the cited text, every council
+it names is a cited item's council, and it is close in meaning and wording to a cited sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from assistant.embed import Embedder
+from assistant.evidence import figures
+from assistant.lexical import lexical_tokens
+from assistant.question import mentioned_years, named_councils
+from assistant.retrieve import Hit
+from assistant.sentences import Span, normalise_space, sentence_spans
+
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't|unable|fail(?:ed)?)\b|n't\b", re.I)
+
+DEFAULT_THRESHOLD = 0.55
+SIMILARITY_WEIGHT = 0.6
+
+
+def strip_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
+    """The sentence without its [n] markers, and the markers in order of appearance."""
+    markers: list[int] = []
+    for match in _MARKER.finditer(sentence):
+        markers.extend(int(n) for n in match.group(1).split(","))
+    return _MARKER.sub("", sentence).strip(), tuple(dict.fromkeys(markers))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    score: float
+    reason: str
+    quote_hit: Hit | None = None
+    quote_span: Span | None = None
+
+    @property
+    def quote(self) -> str:
+        return self.quote_span.of(self.quote_hit.text) if self.quote_hit and self.quote_span else ""
+
+
+def find_verbatim(text: str, claim: str) -> Span | None:
+    """Where the claim stands in the text, ignoring differences in white space."""
+    words = normalise_space(claim).split(" ")
+    if not words or not words[0]:
+        return None
+    pattern = r"[\s\u00a0]+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text, re.I)
+    return Span(match.start(), match.end()) if match else None
+
+
+class Guard:
+    def __init__(self, embedder: Embedder, known_council_keys: Sequence[str] = (),
+                 threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.embedder = embedder
+        self.council_keys = tuple(known_council_keys)
+        self.threshold = threshold
+        self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
+
+    def check(self, sentence: str, cited: Sequence[Hit]) -> Verdict:
+        claim, _ = strip_markers(sentence)
+        if not cited:
+            return Verdict(False, 0.0, "no citation")
+        if not claim:
+            return Verdict(False, 0.0, "empty sentence")
+        for hit in cited:
+            span = find_verbatim(hit.text, claim)
+            if span:
+                return Verdict(True, 1.0, "verbatim", hit, span)
+        cited_text = " ".join(hit.text for hit in cited)
+        context = cited_text + " " + " ".join(
+            f"{h.metadata.get('meeting_date', '')} {h.metadata.get('period', '')} {h.metadata.get('council', '')} "
+            f"{h.metadata.get('committee', '')} {h.metadata.get('item_title', '')}" for h in cited)
+        available = set(figures(context)) | {f.rstrip("%") for f in figures(context)}
+        for figure in figures(claim):
+            if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available:
+                return self._with_quote(claim, cited, False, 0.0, f"the figure {figure} is not in the cited minutes")
+        context_years = set(mentioned_years(context))
+        for year in mentioned_years(claim):
+            if year not in context_years:
+                return self._with_quote(claim, cited, False, 0.0, f"the year {year} is not in the cited minutes")
+        cited_councils = {h.metadata.get("council_key", "") for h in cited}
+        for key in named_councils(claim, self.council_keys):
+            if key not in cited_councils:
+                return self._with_quote(claim, cited, False, 0.0, f"names {key}, which the cited item is not about")
+        similarity, hit, span = self._best_sentence(claim, cited)
+        claim_tokens = set(lexical_tokens(claim))
+        overlap = len(claim_tokens & set(lexical_tokens(context))) / len(claim_tokens) if claim_tokens else 0.0
+        score = SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * overlap
+        best_sentence = span.of(hit.text) if hit and span else ""
+        if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(best_sentence)):
+            score -= 0.25  # "was not" against "was": a paraphrase that flips the meaning
+        score = max(0.0, min(1.0, score))
+        supported = score >= self.threshold
+        reason = "supported" if supported else f"too far from the cited minutes (score {score:.2f})"
+        return Verdict(supported, score, reason, hit, span)
+
+    def _with_quote(self, claim, cited, supported, score, reason) -> Verdict:
+        _, hit, span = self._best_sentence(claim, cited)
+        return Verdict(supported, score, reason, hit, span)
+
+    def _best_sentence(self, claim: str, cited: Sequence[Hit]) -> tuple[float, Hit | None, Span | None]:
+        claim_vector = np.asarray(self.embedder.embed_query(claim), dtype=np.float32)
+        best: tuple[float, Hit | None, Span | None] = (0.0, None, None)
+        for hit in cited:
+            spans, vectors = self._sentences(hit)
+            if not spans:
+                continue
+            sims = vectors @ claim_vector
+            i = int(np.argmax(sims))
+            if sims[i] > best[0] or best[1] is None:
+                best = (float(sims[i]), hit, spans[i])
+        return best
+
+    def _sentences(self, hit: Hit) -> tuple[list[Span], np.ndarray]:
+        cached = self._sentence_cache.get(hit.chunk_id)
+        if cached is None:
+            spans = [s for s in sentence_spans(hit.text) if len(s.of(hit.text).split()) >= 3] or sentence_spans(hit.text)
+            texts = [normalise_space(s.of(hit.text)) for s in spans]
+            vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32) if texts else np.zeros((0, 1))
+            cached = (spans, vectors)
+            if len(self._sentence_cache) > 2048:
+                self._sentence_cache.clear()
+            self._sentence_cache[hit.chunk_id] = cached
+        return cached

@@ -1,0 +1,82 @@
+"""The same ingest and query code against a real `chroma run` server on loopback."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest import Index, ingest
+from assistant.stats import index_stats
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        chroma = shutil.which("chroma")
+    if not chroma:
+        pytest.skip("the `chroma` command (installed with chromadb) was not found")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"chroma run exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("chroma run did not start listening within 60 s")
+    yield port
+    process.send_signal(signal.SIGTERM)
+    try:
+        assert process.wait(timeout=30) is not None
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def test_ingest_and_query_through_a_chroma_server(chroma_server, fake_settings, corpus_copy, tmp_path):
+    settings = fake_settings.with_(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    summary = ingest([corpus_copy], settings)
+    assert summary.new == 5
+    assert not (settings.data_dir / "chroma").exists()  # vectors went to the server, not the data folder
+    assert settings.manifest_path.is_file()  # the manifest stays local
+    index = Index(settings)
+    try:
+        assert index.store.count() == summary.chunks_added
+        hits = index.store.query(index.embedder.embed_query("148 children discharged from care Rotherham"), k=3,
+                                 where={"council_key": "rotherham"})
+        assert hits and all(h.metadata["source_id"] == "rotherham-2018-ilsc-performance-feedback" for h in hits)
+    finally:
+        index.close()
+    assert ingest([corpus_copy], settings).tokens_embedded == 0
+    assert index_stats(settings).items == 5
+
+
+def test_an_unreachable_server_gives_a_clear_message(fake_settings):
+    from assistant.errors import AssistantError
+
+    with pytest.raises(AssistantError, match="Cannot reach the Chroma server") as info:
+        Index(fake_settings.with_(chroma_host="127.0.0.1", chroma_port=free_port()))
+    assert "CHROMA_HOST" in info.value.hint
