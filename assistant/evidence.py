@@ -23,7 +23,10 @@ _RESOLUTION_START = re.compile(r"^[\s\u00a0(]*(?:RESOLVED|Resolved|RECOMMENDED|R
 # Words every question about these minutes shares; they say nothing about which sentence answers it.
 _GENERIC = set(lexical_tokens(
     "minutes committee council meeting said say says discuss discussed report reported item scrutiny members "
-    "member tell told mention mentioned what which about regarding children child social care"))
+    "member tell told mention mentioned what which about regarding children child social care how many much "
+    "number did does do was were is are be been from during in on at for of the a an any there their its "
+    "according give list describe explain summarise summarize please me us our who whom when where why whether "
+    "happened happen figure figures per cent percentage proportion rate year years"))
 
 
 def figures(text: str) -> list[str]:
@@ -45,7 +48,13 @@ class ScoredSentence:
     start: int  # offsets within hit.text
     end: int
     score: float
-    coverage: float
+    coverage: float  # share of the question's weighted words in the sentence
+    similarity: float = 0.0  # cosine similarity of sentence and question embeddings (0 if not embedded)
+
+    @property
+    def support(self) -> float:
+        """How well the sentence matches the question, by words or by meaning."""
+        return max(self.coverage, (self.similarity - 0.25) / 0.4)
 
     @property
     def text(self) -> str:
@@ -70,28 +79,41 @@ class QuestionTerms:
         return sum(w for t, w in self.weights.items() if t in present) / self.total
 
 
-def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, max_hits: int = 6) -> list[ScoredSentence]:
-    scored: list[ScoredSentence] = []
+def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, embedder=None,
+                    query_vector=None, max_hits: int = 4, max_embedded: int = 16) -> list[ScoredSentence]:
+    """Candidate answer sentences, best first: meaning (when an embedder is given), words, place, type."""
+    candidates: list[tuple[Hit, int, float, int, int, str, float]] = []
     for rank, hit in enumerate(hits[:max_hits]):
         context = terms.coverage(_header(hit) + " " + hit.text)
         for span in sentence_spans(hit.text):
-            sentence = span.of(hit.text)
-            plain = normalise_space(sentence)
-            words = len(plain.split())
-            if words < 4:
+            plain = normalise_space(span.of(hit.text))
+            if len(plain.split()) < 4:
                 continue
-            coverage = terms.coverage(plain)
-            score = 0.55 * coverage + 0.25 * context + 0.2 / (1 + rank) + _type_bonus(question, hit, plain)
-            if plain.endswith("?"):
-                score -= 0.1  # a member's question restates the topic; the answer follows it
-            scored.append(ScoredSentence(hit, rank, span.start, span.end, score, coverage))
+            candidates.append((hit, rank, context, span.start, span.end, plain, terms.coverage(plain)))
+    # Embedding every sentence would cost more than the rest of the answer: embed the likeliest few.
+    candidates.sort(key=lambda c: -(c[6] + 0.5 * c[2] + 0.2 / (1 + c[1]) + _type_bonus(question, c[0], c[5])))
+    similarities = [0.0] * len(candidates)
+    if embedder is not None and query_vector is not None and candidates:
+        import numpy as np
+
+        top = candidates[:max_embedded]
+        vectors = np.asarray(embedder.embed_documents([c[5] for c in top]), dtype=np.float32)
+        sims = vectors @ np.asarray(query_vector, dtype=np.float32)
+        similarities[:len(top)] = [float(x) for x in sims]
+    scored = []
+    for (hit, rank, context, start, end, plain, coverage), similarity in zip(candidates, similarities):
+        score = (0.4 * similarity + 0.3 * coverage + 0.1 * context + 0.1 / (1 + rank)
+                 + _type_bonus(question, hit, plain))
+        if plain.endswith("?"):
+            score -= 0.1  # a member's question restates the topic; the answer follows it
+        scored.append(ScoredSentence(hit, rank, start, end, score, coverage, similarity))
     scored.sort(key=lambda s: -s.score)
     return scored
 
 
 def _type_bonus(question: Question, hit: Hit, sentence: str) -> float:
     if question.wants == "number":
-        return 0.25 if has_answer_figure(sentence) else -0.2
+        return 0.2 if has_answer_figure(sentence) else -0.2
     if question.wants == "who":
         return 0.2 if _ROLE.search(sentence) else -0.1
     if question.wants == "when":

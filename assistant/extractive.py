@@ -39,13 +39,15 @@ class Draft:
     explanation: str = ""
 
 
-def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex) -> Draft:
+def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, embedder=None,
+                 query_vector=None) -> Draft:
     """Pick the sentences to quote, or say why the minutes do not answer the question."""
     if not hits:
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     terms = QuestionTerms(question, lexical)
-    scored = score_sentences(question, hits, terms)
-    relevance = max((terms.coverage(_header(h) + " " + h.text) for h in hits[:6]), default=0.0)
+    scored = score_sentences(question, hits, terms, embedder, query_vector)
+    relevance = max(max((terms.coverage(_header(h) + " " + h.text) for h in hits[:6]), default=0.0),
+                    max(((h.dense or 0.0) - 0.2) / 0.4 for h in hits[:6]))
     if not scored or relevance < MIN_RELEVANCE:
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     evidence_text = " ".join(_header(h) + " " + h.text for h in hits[:6])
@@ -58,7 +60,7 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex) -> 
     best = scored[0]
     if question.wants == "number" and not has_answer_figure(best.text):
         return Draft([], "not_stated", "The minutes found do not give that figure.")
-    if best.coverage < MIN_COVERAGE:
+    if best.support < MIN_COVERAGE:
         return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
     return Draft(_select(question, scored, best))
 
@@ -69,13 +71,13 @@ def _select(question: Question, scored: list[ScoredSentence], best: ScoredSenten
         seen = {best.hit.metadata.get("council_key")}
         for candidate in scored:
             key = candidate.hit.metadata.get("council_key")
-            if key not in seen and candidate.coverage >= MIN_COVERAGE and len(chosen) < 4:
+            if key not in seen and candidate.support >= MIN_COVERAGE and len(chosen) < 4:
                 chosen.append(candidate)
                 seen.add(key)
         return _in_reading_order(chosen)
     words = len(best.text.split())
     for candidate in scored[1:4]:
-        if candidate.score < SECOND_SENTENCE_RATIO * best.score or candidate.coverage < MIN_COVERAGE:
+        if candidate.score < SECOND_SENTENCE_RATIO * best.score or candidate.support < MIN_COVERAGE:
             break
         if _overlaps(candidate, best) or words + len(candidate.text.split()) > MAX_WORDS:
             continue

@@ -19,7 +19,7 @@ import numpy as np
 from assistant.records import content_hash
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?")
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # bump when tokens change, so saved indexes are rebuilt
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,7 +38,7 @@ def _stopwords() -> frozenset[str]:
 
 def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
-    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
     words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
     return _stemmer().stemWords(words)

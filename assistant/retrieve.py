@@ -94,6 +94,7 @@ class Retrieval:
     filters: Filters = field(default_factory=Filters)
     undated_excluded: int = 0
     no_match: bool = False
+    query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
 
 
 class HybridRetriever:
@@ -134,7 +135,7 @@ class HybridRetriever:
             entry["lexical"] = score
         ranked = [Hit(cid, v["text"], v["meta"], v["score"], v.get("dense"), v.get("lexical"))
                   for cid, v in sorted(fused.items(), key=lambda kv: -kv[1]["score"])]
-        return Retrieval(self._diversify(ranked, question, k), filters, undated)
+        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector)
 
     def _filter(self, filters: Filters, question: Question):
         """A mask over BM25 entries, the equivalent Chroma `where`, and how many undated items it left out."""

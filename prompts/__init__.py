@@ -1,0 +1,1 @@
+"""Prompt files, shipped with the package as assistant.prompts."""

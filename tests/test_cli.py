@@ -1,0 +1,71 @@
+"""The `assistant` command as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cli_helpers import cli_env, run_cli
+from conftest import CORPUS, ROOT
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help", env=cli_env(ROOT / ".unused"))
+    assert result.returncode == 0
+    for command in ("ingest", "ask", "stats"):
+        assert command in result.stdout
+    same = subprocess.run([sys.executable, "-m", "assistant", "ask", "--help"], capture_output=True, text=True)
+    assert "--council" in same.stdout and "--since" in same.stdout and "--json" in same.stdout
+
+
+def test_asking_before_ingesting_says_what_to_do(tmp_path):
+    result = run_cli("ask", "How many children?", env=cli_env(tmp_path / "nothing-here"))
+    assert result.returncode == 2
+    assert "run `assistant ingest` first" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_a_missing_path_fails_with_a_clear_message(tmp_path):
+    result = run_cli("ingest", str(tmp_path / "nope"), "--no-progress", env=cli_env(tmp_path / "i"))
+    assert result.returncode == 1
+    assert "no such file or folder" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_is_reported_not_raised(tmp_path):
+    result = run_cli("stats", env=cli_env(tmp_path / "i", ASSISTANT_CHUNK_TOKENS="lots"))
+    assert result.returncode == 2 and "ASSISTANT_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ingest_ask_and_stats_end_to_end(tmp_path):
+    env = cli_env(tmp_path / "index", fake_embedder=False)
+    first = run_cli("ingest", str(CORPUS), "--no-progress", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["new"] == 5 and summary["failed"] == []
+    again = json.loads(run_cli("ingest", str(CORPUS), "--no-progress", "--json", env=env).stdout)
+    assert again["unchanged"] == 5 and again["tokens_embedded"] == 0 and again["chunks_added"] == 0
+
+    stats = run_cli("stats", env=env)
+    assert "5 items" in stats.stdout and "Sefton Council" in stats.stdout and "(undated)" in stats.stdout
+
+    asked = run_cli("ask", "What percentage of reports were available 3 days before child protection conferences "
+                    "in Sefton?", "--json", env=env)
+    answer = json.loads(asked.stdout)
+    assert "28.5%" in answer["answer"] and answer["citations"][0]["council"] == "Sefton Council"
+
+    text = run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", env=env).stdout
+    assert "148" in text and "Sources:" in text and "[1]" in text and "Rotherham" in text
+
+    refused = run_cli("ask", "How much did Bradford spend on agency staff in 2021/22?", env=env).stdout
+    assert refused.startswith("The minutes do not") and "Nearest items" in refused
+
+    filtered = json.loads(run_cli("ask", "What was said about performance?", "--council", "Leeds", "--json",
+                                  env=env).stdout)
+    assert filtered["refusal_reason"] == "no_match_filters"
+
+    bad = run_cli("ask", "   ", env=env)
+    assert bad.returncode == 2 and "type a question" in bad.stdout
+
+    bad_range = run_cli("ask", "Anything?", "--since", "2020-01-01", "--until", "2019-01-01", env=env)
+    assert bad_range.returncode == 2 and "before it starts" in bad_range.stderr
