@@ -80,7 +80,7 @@ class QuestionTerms:
 
 
 def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, embedder=None,
-                    query_vector=None, max_hits: int = 4, max_embedded: int = 16) -> list[ScoredSentence]:
+                    query_vector=None, max_hits: int = 4, max_embedded: int = 12) -> list[ScoredSentence]:
     """Candidate answer sentences, best first: meaning (when an embedder is given), words, place, type."""
     candidates: list[tuple[Hit, int, float, int, int, str, float]] = []
     for rank, hit in enumerate(hits[:max_hits]):

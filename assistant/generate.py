@@ -1,0 +1,281 @@
+"""Answers written by a language model, evidence first, every sentence checked before it is shown.
+
+The chain is LCEL: prompt | chat model | string parser. The prompt numbers the top retrieved chunks as
+delimited evidence blocks; the model's tokens are cut into sentences as they stream, and each
+sentence is judged by the grounding guard against the blocks it cites before it is yielded.
+Unsupported sentences are recorded but never shown; if nothing supported is left, or the model says
+the evidence does not answer, the extractive answerer takes over.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant import prompts
+from assistant.errors import AssistantError, ModelError
+from assistant.evidence import QuestionTerms
+from assistant.extractive import draft_answer
+from assistant.guard import strip_markers
+from assistant.question import Question
+from assistant.records import Answer, Citation, SentenceVerdict
+from assistant.retrieve import Hit, Retrieval
+from assistant.sentences import normalise_space, sentence_spans, strip_bullet
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant, SentenceEvent
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_BLOCKS = 5
+REFUSAL = "The evidence does not answer this question."
+_TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
+_TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
+_MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
+# Text that speaks to the model rather than recording a meeting. A sentence resting on it is never shown.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt)\b|"
+    r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b", re.I)
+
+
+def breadcrumb(hit: Hit) -> str:
+    m = hit.metadata
+    parts = [m.get("council") or "council unknown", m.get("committee") or "committee unknown",
+             m.get("meeting_date") or "date unknown", m.get("item_title") or "untitled item"]
+    return " \u203a ".join(str(p) for p in parts)
+
+
+def neutralise(text: str) -> str:
+    """Minute text that cannot open or close an evidence block."""
+    return _TAG.sub(lambda m: f"&lt;{m.group(1)}evidence", text)
+
+
+def evidence_blocks(hits: Sequence[Hit]) -> str:
+    blocks = []
+    for number, hit in enumerate(hits, start=1):
+        blocks.append(f'<evidence id="{number}">\nSource: {neutralise(breadcrumb(hit))}\n'
+                      f"{neutralise(hit.text.strip())}\n</evidence>")
+    return "\n\n".join(blocks)
+
+
+@lru_cache(maxsize=1)
+def answer_prompt() -> ChatPromptTemplate:
+    """The chat prompt from prompts/system.txt and prompts/answer.txt; evidence and question stay variables."""
+    system = _escape_braces(prompts.render("system", refusal=REFUSAL))
+    slots = {name: f"\0{name}\0" for name in ("evidence", "question")}
+    human = _escape_braces(prompts.render("answer", **slots))
+    for name, slot in slots.items():
+        human = human.replace(slot, "{" + name + "}")
+    return ChatPromptTemplate.from_messages([("system", system), ("human", human)])
+
+
+def _escape_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def prompt_inputs(question: str, hits: Sequence[Hit]) -> dict[str, str]:
+    return {"evidence": evidence_blocks(hits), "question": normalise_space(question)}
+
+
+def render_prompt(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:
+    """The messages the model is sent for this question and evidence."""
+    return answer_prompt().invoke(prompt_inputs(question, hits)).to_messages()
+
+
+class SentenceCutter:
+    """Complete sentences out of a growing stream of text, with citation markers kept on their sentence."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._emitted = 0
+
+    def feed(self, piece: str) -> list[str]:
+        self.text += piece
+        sentences = self._sentences()
+        ready = sentences[self._emitted:-1]  # the last one may still be growing
+        self._emitted += len(ready)
+        return ready
+
+    def finish(self) -> list[str]:
+        rest = self._sentences()[self._emitted:]
+        self._emitted += len(rest)
+        return rest
+
+    def _sentences(self) -> list[str]:
+        # "… 148. [1] Next" -> "… 148 [1]. Next", so a marker written after the full stop stays with its sentence.
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), self.text)
+        merged: list[str] = []
+        for span in sentence_spans(text):
+            sentence = span.of(text)
+            if merged and _MARKERS_ONLY.fullmatch(sentence):
+                merged[-1] += " " + sentence.strip()
+            else:
+                merged.append(sentence)
+        return merged
+
+
+def is_refusal(text: str) -> bool:
+    return _letters(REFUSAL) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass
+class _Judged:
+    """What the generated sentences added up to so far."""
+
+    verdicts: list[SentenceVerdict] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    renumbered: dict[int, int] = field(default_factory=dict)  # evidence block -> answer marker
+    model_refused: bool = False
+    verify_s: float = 0.0
+
+
+class _Judge:
+    """Checks one generated sentence at a time against the evidence blocks it cites."""
+
+    def __init__(self, assistant: "Assistant", question: Question, hits: Sequence[Hit]) -> None:
+        self.assistant = assistant
+        self.hits = list(hits)
+        self.terms = QuestionTerms(question, assistant.lexical)
+        self.state = _Judged()
+        self._seen_claims: set[str] = set()
+
+    def judge(self, raw_sentence: str) -> SentenceVerdict | None:
+        from assistant.service import citation
+
+        sentence = strip_bullet(raw_sentence)
+        claim, markers = strip_markers(sentence)
+        if not re.search(r"\w", claim):
+            return None
+        if is_refusal(claim):
+            self.state.model_refused = True
+            return self._record(SentenceVerdict(sentence, markers, False, False, 0.0,
+                                                "the model said the evidence does not answer"))
+        valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
+        for marker in markers:
+            if marker not in valid:
+                log.warning("Removed citation marker [%d] from a generated sentence: there is no evidence block %d "
+                            "(the prompt had %d).", marker, marker, len(self.hits))
+        cited = [self.hits[m - 1] for m in valid]
+        started = time.perf_counter()
+        verdict = self.assistant.guard.check(claim, cited)
+        reason = verdict.reason
+        shown = verdict.supported
+        if shown and _INSTRUCTION.search(f"{claim} {_surrounding_sentences(verdict)}"):
+            shown, reason = False, "rests on text that gives instructions rather than recording the meeting"
+        elif shown and not self._addresses_question(f"{claim} {verdict.quote}"):
+            shown, reason = False, "does not address the question"
+        elif shown and _letters(claim) in self._seen_claims:
+            shown, reason = False, "repeats an earlier sentence"
+        if not valid and markers:
+            reason = f"cites {_marker_text(markers)}, which points to no evidence block"
+        if not shown:
+            self.state.verify_s += time.perf_counter() - started
+            text = f"{claim} {_marker_text(valid)}".strip()
+            return self._record(SentenceVerdict(text, valid, verdict.supported, False, verdict.score, reason))
+        self._seen_claims.add(_letters(claim))
+        answer_markers = []
+        for number, hit in zip(valid, cited):
+            if number not in self.state.renumbered:
+                quote = verdict.quote if hit is verdict.quote_hit else self.assistant.guard.check(claim, [hit]).quote
+                marker = len(self.state.citations) + 1
+                self.state.renumbered[number] = marker
+                self.state.citations.append(citation(marker, hit, quote or normalise_space(hit.text)))
+            answer_markers.append(self.state.renumbered[number])
+        self.state.verify_s += time.perf_counter() - started
+        text = f"{claim} {_marker_text(answer_markers)}"
+        self.state.shown.append(text)
+        return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
+
+    def _addresses_question(self, text: str) -> bool:
+        return not self.terms.total or self.terms.coverage(text) > 0
+
+    def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
+        self.state.verdicts.append(verdict)
+        return verdict
+
+
+def _surrounding_sentences(verdict) -> str:
+    """The whole sentences of the minutes that a verdict's quote lies in (a verbatim quote may be a fragment)."""
+    if not verdict.quote_hit or not verdict.quote_span:
+        return ""
+    text, span = verdict.quote_hit.text, verdict.quote_span
+    return " ".join(s.of(text) for s in sentence_spans(text) if s.start < span.end and span.start < s.end)
+
+
+def _marker_text(markers: Sequence[int]) -> str:
+    return "".join(f"[{m}]" for m in markers)
+
+
+def chat_model_for(assistant: "Assistant"):
+    """The assistant's chat model: an injected one (tests) or the one its settings name, made once."""
+    if assistant._chat_model is None:
+        from assistant.llm import make_chat_model
+
+        assistant._chat_model = make_chat_model(assistant.settings.llm, assistant.settings)
+    return assistant._chat_model
+
+
+def generate_answer(assistant: "Assistant", q: Question, retrieval: Retrieval, base: dict, timings: dict,
+                    started: float, retrieved_at: float) -> Iterator["SentenceEvent | Answer"]:
+    """Sentence events as the model writes and the guard passes them, then the complete Answer."""
+    from assistant.service import SentenceEvent, refusal
+
+    if not retrieval.hits:  # nothing to give the model: refuse without asking it
+        draft = draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector)
+        timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
+        yield refusal(draft.refusal or "no_evidence", draft.explanation, retrieval, base, timings)
+        return
+    hits = retrieval.hits[:EVIDENCE_BLOCKS]
+    chain = answer_prompt() | chat_model_for(assistant) | StrOutputParser()
+    judge = _Judge(assistant, q, hits)
+    cutter = SentenceCutter()
+    try:
+        for piece in chain.stream(prompt_inputs(q.text, hits)):
+            for sentence in cutter.feed(piece):
+                if (verdict := judge.judge(sentence)) is not None:
+                    yield SentenceEvent(verdict)
+    except AssistantError:
+        raise
+    except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
+        raise ModelError(f"The language model {assistant.settings.llm!r} failed: {exc}",
+                         "Check that the model is installed, or that OPENAI_BASE_URL points at a running "
+                         "server; `--llm extractive` answers without a model.") from exc
+    for sentence in cutter.finish():
+        if (verdict := judge.judge(sentence)) is not None:
+            yield SentenceEvent(verdict)
+    generated_at = time.perf_counter()
+    state = judge.state
+    log.debug("Raw model output for %r: %r", q.text, cutter.text)
+    timings["answer"] = (generated_at - retrieved_at - state.verify_s) * 1000
+    timings["verify"] = state.verify_s * 1000
+    if state.shown:
+        timings["total"] = (time.perf_counter() - started) * 1000
+        yield Answer(answer=" ".join(state.shown), refused=False, refusal_reason=None, citations=state.citations,
+                     sentences=state.verdicts, timings_ms=timings, **base)
+        return
+    # Nothing the model wrote can be shown: the extractive answer, or an honest refusal.
+    draft = draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector)
+    if draft.refusal:
+        answer = refusal(draft.refusal, draft.explanation, retrieval, base, timings)
+        answer.sentences = state.verdicts
+    else:
+        answer = assistant.compose(draft.quotes, base, timings, fallback=True)
+        for verdict in answer.sentences:
+            yield SentenceEvent(verdict)
+        answer.sentences = state.verdicts + answer.sentences
+    timings["verify"] += (time.perf_counter() - generated_at) * 1000
+    timings["total"] = (time.perf_counter() - started) * 1000
+    yield answer

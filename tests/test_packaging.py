@@ -1,0 +1,40 @@
+"""The package installs without the source tree: prompts and readers ship inside the wheel."""
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                            str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    if build.returncode != 0 and "setuptools" in build.stderr and "No module named" in build.stderr:
+        pytest.skip("setuptools is not installed in this environment")
+    assert build.returncode == 0, build.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    prompts = sorted(n for n in names if n.startswith("assistant/prompt_files/"))
+    shipped = sorted(f"assistant/prompt_files/{p.name}" for p in (ROOT / "prompts").iterdir()
+                     if p.suffix in (".txt", ".md", ".py"))
+    assert prompts == shipped
+    assert "assistant/readers/html.py" in names and "assistant/cli.py" in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "assistant = assistant.cli:main" in entry_points
+
+    # Installed on its own (dependencies from this environment), outside the source tree:
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    code = ("import assistant, importlib.resources as r; "
+            "assert str(assistant.__file__).startswith(%r), assistant.__file__; "
+            "print(sorted(p.name for p in r.files('assistant.prompt_files').iterdir()))" % str(target))
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "__init__.py" in out.stdout
