@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="assistant", description="Answer questions about council committee "
+                                     "minutes, with every statement cited and checked.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -63,6 +64,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", default=None, metavar="SPEC",
                    help="extractive (default), openai:MODEL or local[:PATH] (default: $ASSISTANT_LLM)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+    p = command("brief", "Ask each question in a file and write a cited briefing (.docx or .md).", _brief)
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE",
+                   help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
+                        "and optional council/committee/since/until")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="briefing.docx or briefing.md")
+    p.add_argument("--title", default="Briefing from committee minutes")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    _filter_flags(p)
+
+    p = command("audit", "List or export the audit log of answers and feedback.", _audit)
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
+    p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
+    p.add_argument("--limit", type=int, default=None, help="only the most recent N answers (table)")
+
+    p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name")
+    p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
+
+    p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
+    p.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
 
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -124,6 +150,8 @@ def _ask(args, settings: Settings) -> int:
     assistant = Assistant(settings.with_(llm=args.llm))
     try:
         answer = assistant.ask(args.question, filters)
+        if answer.refusal_reason != "bad_question":
+            assistant.record(answer, channel="cli")
     finally:
         assistant.close()
     if args.json:
@@ -131,6 +159,92 @@ def _ask(args, settings: Settings) -> int:
     else:
         print(answer_as_text(answer))
     return 2 if answer.refusal_reason == "bad_question" else 0
+
+
+def _brief(args, settings: Settings) -> int:
+    from assistant.briefing import entry_from_answer, read_question_file, write_briefing
+    from assistant.retrieve import Filters
+    from assistant.service import Assistant
+
+    questions = read_question_file(args.questions)
+    common = _filters(args)
+    assistant = Assistant(settings.with_(llm=args.llm))
+    entries = []
+    try:
+        for question, own in questions:
+            filters = Filters(**{**common.as_dict(), **own})
+            answer = assistant.ask(question, filters)
+            if answer.refusal_reason != "bad_question":
+                assistant.record(answer, channel="brief")
+            entries.append(entry_from_answer(answer))
+    finally:
+        assistant.close()
+    out = write_briefing(entries, args.out, title=args.title, filters=common.describe())
+    print(f"wrote {out} ({len(entries)} questions, {sum(not e.refused for e in entries)} answered)")
+    return 0
+
+
+def _audit(args, settings: Settings) -> int:
+    from assistant.audit import AuditLog
+    from assistant.errors import IndexMissingError
+
+    if not settings.audit_path.is_file():
+        raise IndexMissingError(f"No audit log in {settings.data_dir} yet.", "Answers are recorded once asked.")
+    log = AuditLog(settings.audit_path)
+    try:
+        if args.show:
+            entry = log.get(args.show) or next((e for e in log.entries() if e.answer_id.startswith(args.show)), None)
+            if entry is None:
+                raise AssistantError(f"No answer {args.show} in the audit log.", "List ids with `assistant audit`.")
+            print(json.dumps(entry.record, ensure_ascii=False, indent=2))
+            return 0
+        if args.format == "table":
+            text = "\n".join(
+                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
+                f"{e.mode:<12} {e.question[:80]}" for e in log.entries(args.limit))
+        else:
+            text = log.export(args.format)
+    finally:
+        log.close()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _when(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _user(args, settings: Settings) -> int:
+    import getpass
+
+    from assistant.auth import add_user
+    from assistant.errors import ConfigError
+
+    path = args.file or (Path(settings.auth_file) if settings.auth_file else None)
+    if path is None:
+        raise ConfigError("No users file given.", "Set ASSISTANT_AUTH to its path, or pass --file.")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            raise ConfigError("The two passwords differ.", "Run the command again.")
+    else:  # scripted set-up: the password on standard input, never on the command line
+        password = sys.stdin.readline().rstrip("\n")
+    add_user(path, args.name, password)
+    print(f"user {args.name} saved in {path}")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from assistant.app import launch_app
+
+    launch_app(settings.with_(llm=args.llm), args.corpus, port=args.port)
+    return 0
 
 
 def _stats(args, settings: Settings) -> int:

@@ -175,7 +175,7 @@ class _Judge:
         shown = verdict.supported
         if shown and _INSTRUCTION.search(f"{claim} {_surrounding_sentences(verdict)}"):
             shown, reason = False, "rests on text that gives instructions rather than recording the meeting"
-        elif shown and not self._addresses_question(f"{claim} {verdict.quote}"):
+        elif shown and not self._addresses_question(f"{claim} {_surrounding_sentences(verdict, before=1)}"):
             shown, reason = False, "does not address the question"
         elif shown and _letters(claim) in self._seen_claims:
             shown, reason = False, "repeats an earlier sentence"
@@ -207,12 +207,17 @@ class _Judge:
         return verdict
 
 
-def _surrounding_sentences(verdict) -> str:
-    """The whole sentences of the minutes that a verdict's quote lies in (a verbatim quote may be a fragment)."""
+def _surrounding_sentences(verdict, before: int = 0) -> str:
+    """The whole sentences of the minutes that a verdict's quote lies in (a verbatim quote may be a fragment),
+    and `before` sentences ahead of them, which often carry the subject a follow-on sentence leaves out."""
     if not verdict.quote_hit or not verdict.quote_span:
         return ""
     text, span = verdict.quote_hit.text, verdict.quote_span
-    return " ".join(s.of(text) for s in sentence_spans(text) if s.start < span.end and span.start < s.end)
+    spans = sentence_spans(text)
+    inside = [i for i, s in enumerate(spans) if s.start < span.end and span.start < s.end]
+    if not inside:
+        return ""
+    return " ".join(s.of(text) for s in spans[max(0, inside[0] - before):inside[-1] + 1])
 
 
 def _marker_text(markers: Sequence[int]) -> str:

@@ -190,6 +190,18 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     return summary
 
 
+def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> IngestSummary | None:
+    """Bring the index in line with ``corpus`` (a no-op when nothing changed); None if no corpus."""
+    if not corpus.exists():
+        if settings.manifest_path.is_file():
+            return None
+        from assistant.errors import IndexMissingError
+
+        raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
+                                "Run `assistant ingest PATH` with your minutes first.")
+    return ingest([corpus], settings, progress=progress)
+
+
 def refresh_lexical(index: Index) -> bool:
     """Rebuild the BM25 index when it does not hold exactly the chunks the manifest lists."""
     from assistant import lexical

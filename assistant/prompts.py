@@ -60,7 +60,7 @@ def variables(name: str) -> set[str]:
     return set(template.get_identifiers())
 
 
-def render(name: str, **values: str) -> str:
+def render(name: str, /, **values: str) -> str:
     """The prompt with every placeholder filled; a missing or an unused value raises PromptError."""
     expected = variables(name)
     missing = expected - values.keys()

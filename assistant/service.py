@@ -55,10 +55,33 @@ class Assistant:
         self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded)
         self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys))
         self._chat_model = chat_model
+        self._audit = None
         self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
 
     def close(self) -> None:
         self.index.close()
+        if self._audit is not None:
+            self._audit.close()
+
+    @property
+    def audit(self):
+        """The append-only audit log in the data folder, opened on first use."""
+        if self._audit is None:
+            from assistant.audit import AuditLog
+
+            self._audit = AuditLog(self.settings.audit_path)
+        return self._audit
+
+    def record(self, answer: Answer, channel: str, user: str = "") -> str:
+        """Append the answer to the audit log; returns its id."""
+        from assistant.prompts import prompt_version
+
+        hashes = {}
+        for item in answer.retrieved:
+            position = self.lexical.position.get(item["chunk_id"])
+            if position is not None:
+                hashes[item["chunk_id"]] = self.lexical.entries[position].metadata.get("content_hash", "")
+        return self.audit.record_answer(answer, hashes, prompt_version(), channel, user)
 
     @property
     def chunk_count(self) -> int:

@@ -32,6 +32,9 @@ class Settings:
     chroma_host: str = ""
     chroma_port: int = 8000
     crash_at: str = ""  # test-only: kill the process at this named point of an ingest
+    nli_model: str = ""
+    auth_file: str = ""
+    concurrency: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -48,6 +51,9 @@ class Settings:
             chroma_host=env.get("CHROMA_HOST", ""),
             chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
             crash_at=env.get("ASSISTANT_CRASH_AT", ""),
+            nli_model=env.get("ASSISTANT_NLI_MODEL", ""),
+            auth_file=env.get("ASSISTANT_AUTH", ""),
+            concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

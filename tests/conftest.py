@@ -71,3 +71,16 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, minilm):
+    """Settings of an index of corpus/ built once per session with the real embedding model."""
+    from assistant.ingest import Index, ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("seed") / "index")
+    index = Index(settings, embedder=minilm)
+    ingest([CORPUS], settings, index=index)
+    index.close()
+    return settings

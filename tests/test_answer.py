@@ -2,24 +2,17 @@
 
 import pytest
 
-from assistant.ingest import Index, ingest
 from assistant.retrieve import BadFilterError, Filters
 from assistant.service import Assistant
-from assistant.settings import Settings
 
-from conftest import CORPUS
 
 ROTHERHAM = "rotherham-2018-ilsc-performance-feedback"
 SEFTON = "https://modgov.sefton.gov.uk/ieIssueDetails.aspx?IId=53893&Opt=3"
 
 
 @pytest.fixture(scope="module")
-def seed_assistant(tmp_path_factory, minilm):
-    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("seed") / "index")
-    index = Index(settings, embedder=minilm)
-    ingest([CORPUS], settings, index=index)
-    index.close()
-    assistant = Assistant(settings, embedder=minilm)
+def seed_assistant(seed_index, minilm):
+    assistant = Assistant(seed_index, embedder=minilm)
     yield assistant
     assistant.close()
 
