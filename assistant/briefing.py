@@ -63,7 +63,10 @@ def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefi
 def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:
     lines = [f"# {title}", "", f"Date: {today.isoformat()}", "", f"Filters: {filters or _entry_filters(entries)}", ""]
     for number, entry in enumerate(entries, start=1):
-        lines += [f"## {number}. {entry.question}", "", entry.answer_text, ""]
+        lines += [f"## {number}. {entry.question}", ""]
+        if entry.filters != "none":
+            lines += [f"_Filters: {entry.filters}_", ""]
+        lines += [entry.answer_text, ""]
         if entry.sources:
             lines += ["Sources:", ""]
             for c in entry.sources:
@@ -84,6 +87,8 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     document.add_paragraph(f"Filters: {filters or _entry_filters(entries)}")
     for number, entry in enumerate(entries, start=1):
         document.add_heading(f"{number}. {entry.question}", level=1)
+        if entry.filters != "none":
+            document.add_paragraph().add_run(f"Filters: {entry.filters}").italic = True
         document.add_paragraph(entry.answer_text)
         if entry.sources:
             document.add_heading("Sources", level=2)

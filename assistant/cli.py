@@ -179,7 +179,7 @@ def _brief(args, settings: Settings) -> int:
             entries.append(entry_from_answer(answer))
     finally:
         assistant.close()
-    out = write_briefing(entries, args.out, title=args.title, filters=common.describe())
+    out = write_briefing(entries, args.out, title=args.title, filters=common.describe() if common.active else "")
     print(f"wrote {out} ({len(entries)} questions, {sum(not e.refused for e in entries)} answered)")
     return 0
 
@@ -210,7 +210,7 @@ def _audit(args, settings: Settings) -> int:
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")
     else:
-        print(text)
+        print(text, end="" if text.endswith("\n") else "\n")
     return 0
 
 

@@ -19,6 +19,7 @@ def cli_env(data_dir: Path, fake_embedder: bool = True, **extra: str) -> dict[st
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: int = 600,
+            input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, input=input_text if input_text is not None else "")
