@@ -90,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
 
+    p = command("eval", "Run the grounding evaluation and write answers.jsonl, metrics.json and report.md.", _eval)
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE", help="questions JSONL (see eval/)")
+    p.add_argument("--corpus", type=Path, nargs="*", default=None, metavar="PATH",
+                   help="build a fresh temporary index from these (and check quotes against them)")
+    p.add_argument("--pairs", type=Path, default=None, metavar="FILE",
+                   help="labelled support pairs to measure the guard on (needs --corpus)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR")
+
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")
     return parser
@@ -244,6 +253,23 @@ def _serve(args, settings: Settings) -> int:
     from assistant.app import launch_app
 
     launch_app(settings.with_(llm=args.llm), args.corpus, port=args.port)
+    return 0
+
+
+def _eval(args, settings: Settings) -> int:
+    from assistant.evaluate import run_evaluation
+
+    metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
+                             pairs_path=args.pairs)
+    overall = metrics["overall"]
+    print(f"wrote {args.out}/answers.jsonl, metrics.json and report.md")
+    for key in ("retrieval_recall_at_5", "answer_correctness", "citation_source_precision", "quote_validity",
+                "unanswerable_refused", "answerable_wrongly_refused", "answer_words_median", "latency_ms_median"):
+        print(f"  {key}: {overall[key]}")
+    if metrics.get("support_pairs", {}).get("measured"):
+        pairs = metrics["support_pairs"]
+        print(f"  guard: unsupported precision {pairs['unsupported_precision']}, recall "
+              f"{pairs['unsupported_recall']}, supported kept {pairs['supported_kept']}")
     return 0
 
 

@@ -26,7 +26,10 @@ _GENERIC = set(lexical_tokens(
     "member tell told mention mentioned what which about regarding children child social care how many much "
     "number did does do was were is are be been from during in on at for of the a an any there their its "
     "according give list describe explain summarise summarize please me us our who whom when where why whether "
-    "happened happen figure figures per cent percentage proportion rate year years"))
+    "happened happen figure figures per cent percentage proportion rate year years has have had be been being "
+    "since apart after before into onto over under its it this that these those would could should will shall "
+    "may might must can also other than then there here such so very just only still yet whole end start "
+    "currently current latest recent recently now today"))
 
 
 def figures(text: str) -> list[str]:
@@ -39,6 +42,67 @@ def has_answer_figure(text: str) -> bool:
     return any(not _YEAR_ONLY.match(f) for f in figures(text) if any(ch.isdigit() for ch in f)) or bool(
         re.search(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|half|third|quarter)\b",
                   text, re.I))
+
+
+_MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
+           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
+_DATE_PHRASE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b\.?(?:,?\s+\d{{4}})?|"
+                          rf"\b(?:{_MONTHS})\s+\d{{4}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|"
+                          r"\b(?:19|20)\d\d\s*[/\u2013-]\s*\d{2}\b")
+_REFERENCE = re.compile(r"\b(?:minute|item|no|nos|paragraph|para|page|appendix|section|report)\.?\s*\d+", re.I)
+_PROVIDES = {
+    "money": re.compile(r"\u00a3\s?\d|\b\d[\d,.]*\s?(?:m|k|bn|million|billion|thousand)\b|\bpounds\b", re.I),
+    "percentage": re.compile(r"\d(?:[\d.,]*)\s?%|\bper ?cent\b|\bper \d|\b\d[\d.,]* (?:in|out of) (?:every )?\d", re.I),
+    "grade": re.compile(r"\b(?:outstanding|good|requires? improvement|inadequate)\b", re.I),
+    "age": re.compile(r"\baged?\b|\byears? old\b|\byear[- ]olds?\b|\b(?:under|over|up to)\s+\d|\b\d{1,2}\s*(?:-|to|\u2013)\s*\d{1,2}\b",
+                      re.I),
+    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|several)\s+"
+                           r"(?:working\s+)?(?:days?|weeks?|months?|years?|hours?)\b", re.I),
+    "date": re.compile(rf"\b(?:{_MONTHS})\b|\b(?:in|within|after|by)\s+(?:\d+|one|two|three|four|five|six|nine|"
+                       r"twelve)\s+(?:days?|weeks?|months?|years?)\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}\b|\b(?:next|last|this|previous|"
+                       r"following)\s+(?:week|month|year|meeting|quarter|spring|summer|autumn|winter)\b|"
+                       r"\b(?:spring|summer|autumn|winter)\b|\bQ[1-4]\b|\bquarter\b", re.I),
+}
+_NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Miss|Dr|Professor|Prof|Sir|Dame|Lord|Lady)\.?\s+[A-Z][\w'\u2019-]+|"
+                   r"\b[A-Z][a-z]+(?:[-'\u2019][A-Z]?[a-z]+)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_ROLE_PHRASE = re.compile(r"\b(?:(?:Service|Strategic|Executive|Assistant|Deputy|Corporate)\s+)?(?:Director|Head|Chair|"
+                          r"Chairman|Chairwoman|Chief Executive|Lead Member|Cabinet Member|Portfolio Holder|Manager|"
+                          r"Commissioner|Principal Social Worker)\b[^.;,]{0,60}", re.I)
+_NOT_NAME_WORDS = {"Council", "Committee", "Children", "Social", "Care", "Services", "Service", "Board", "Panel",
+                   "The", "This", "That", "Scrutiny", "Young", "People", "Local", "Authority", "Early", "Help",
+                   "Looked", "After", "Child", "Protection", "Plan", "Ofsted", "Cabinet", "Member", "Members",
+                   "Safeguarding", "Improvement", "Report", "Group", "Team", "Family", "Families", "Partnership",
+                   "Director", "Directors", "Head", "Strategy", "Annual", "Performance", "Executive", "Officer"}
+
+
+def count_figures(text: str) -> list[str]:
+    """Figures that can answer 'how many': not years, dates, percentages or references like 'Minute No. 5'."""
+    cleaned = _DATE_PHRASE.sub(" ", text)
+    cleaned = _REFERENCE.sub(" ", cleaned)
+    cleaned = re.sub(r"\d[\d.,]*\s?%", " ", cleaned)
+    cleaned = _PROVIDES["duration"].sub(" ", cleaned)  # '9 months', 'three years': how long, not how many
+    found = [f for f in re.findall(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?", cleaned)
+             if not _YEAR_ONLY.match(f)]
+    words = re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                       r"thirty|forty|fifty|hundred|dozen|half|third|quarter|several|no)\b", cleaned, re.I)
+    return found + words
+
+
+def provides(expects: str, sentence: str, question: str = "", place_words: frozenset[str] = frozenset()) -> bool:
+    """Does the sentence hold the kind of fact the question asks for? (`place_words`: council names' words.)"""
+    if not expects:
+        return True
+    if expects == "count":
+        return bool(count_figures(sentence))
+    if expects == "person":
+        asked = set(re.findall(r"[A-Za-z]+", question.lower()))
+        for match in _NAME.finditer(sentence):
+            words = re.findall(r"[A-Za-z]+", match.group(0))
+            if (not any(w in _NOT_NAME_WORDS or w.lower() in place_words for w in words)
+                    and not all(w.lower() in asked for w in words)):
+                return True
+        return any(not set(re.findall(r"[a-z]+", m.group(0).lower())) <= asked for m in _ROLE_PHRASE.finditer(sentence))
+    return bool(_PROVIDES[expects].search(sentence))
 
 
 @dataclass(frozen=True)
@@ -79,36 +143,74 @@ class QuestionTerms:
         return sum(w for t, w in self.weights.items() if t in present) / self.total
 
 
+_INTERROGATIVE = re.compile(r"^[\s\u00a0\u00b7\-\u2013*]*(?:what|how|when|why|who|whom|which|could|would|were|was|is|are|"
+                           r"will|can|did|do|does|has|have|should)\b", re.I)
+
+
+def is_question_like(sentence: str) -> bool:
+    """A member's question or a heading that restates a topic: context for an answer, not one itself."""
+    plain = sentence.strip()
+    return plain.endswith("?") or bool(_INTERROGATIVE.match(plain)) or bool(
+        re.search(r"[\u2013-]\s*(?:how|what|why|when)\b.*[^.]$", plain, re.I))
+
+
+def _opens_list(sentence: str) -> bool:
+    return bool(re.search(r"(?::|:-|as follows\W*|the following\W*)$", sentence.strip(), re.I))
+
+
 def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, embedder=None,
                     query_vector=None, max_hits: int = 4, max_embedded: int = 12) -> list[ScoredSentence]:
-    """Candidate answer sentences, best first: meaning (when an embedder is given), words, place, type."""
-    candidates: list[tuple[Hit, int, float, int, int, str, float]] = []
+    """Candidate answer sentences, best first, by meaning (when an embedder is given), words, place and type.
+
+    A sentence is read with the member's question or heading just before it, because minutes often
+    put the topic in one line and the answer in the next.
+    """
+    candidates: list[_Candidate] = []
     for rank, hit in enumerate(hits[:max_hits]):
         context = terms.coverage(_header(hit) + " " + hit.text)
-        for span in sentence_spans(hit.text):
-            plain = normalise_space(span.of(hit.text))
-            if len(plain.split()) < 4:
+        spans = sentence_spans(hit.text)
+        plains = [normalise_space(sp.of(hit.text)) for sp in spans]
+        for i, (span, plain) in enumerate(zip(spans, plains)):
+            if len(plain.split()) < 4 or is_question_like(plain):
                 continue
-            candidates.append((hit, rank, context, span.start, span.end, plain, terms.coverage(plain)))
+            lead = plains[i - 1] if i and (is_question_like(plains[i - 1]) or len(plains[i - 1].split()) < 8) else ""
+            end = span.end
+            if _opens_list(plain):  # 'there were four themes:' -- the answer is the list after it
+                for follower in spans[i + 1:i + 4]:
+                    end = follower.end
+            window = f"{lead} {normalise_space(hit.text[span.start:end])}".strip()
+            candidates.append(_Candidate(hit, rank, context, span.start, end, window, terms.coverage(window),
+                                         _type_bonus(question, hit, plain)))
     # Embedding every sentence would cost more than the rest of the answer: embed the likeliest few.
-    candidates.sort(key=lambda c: -(c[6] + 0.5 * c[2] + 0.2 / (1 + c[1]) + _type_bonus(question, c[0], c[5])))
+    candidates.sort(key=lambda c: -(c.coverage + 0.5 * c.context + 0.2 / (1 + c.rank) + c.bonus))
     similarities = [0.0] * len(candidates)
     if embedder is not None and query_vector is not None and candidates:
         import numpy as np
 
         top = candidates[:max_embedded]
-        vectors = np.asarray(embedder.embed_documents([c[5] for c in top]), dtype=np.float32)
+        vectors = np.asarray(embedder.embed_documents([c.window for c in top]), dtype=np.float32)
         sims = vectors @ np.asarray(query_vector, dtype=np.float32)
         similarities[:len(top)] = [float(x) for x in sims]
-    scored = []
-    for (hit, rank, context, start, end, plain, coverage), similarity in zip(candidates, similarities):
-        score = (0.4 * similarity + 0.3 * coverage + 0.1 * context + 0.1 / (1 + rank)
-                 + _type_bonus(question, hit, plain))
-        if plain.endswith("?"):
-            score -= 0.1  # a member's question restates the topic; the answer follows it
-        scored.append(ScoredSentence(hit, rank, start, end, score, coverage, similarity))
+    scored = [
+        ScoredSentence(c.hit, c.rank, c.start, c.end,
+                       0.4 * sim + 0.3 * c.coverage + 0.1 * c.context + 0.1 / (1 + c.rank) + c.bonus,
+                       c.coverage, sim)
+        for c, sim in zip(candidates, similarities)
+    ]
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: Hit
+    rank: int
+    context: float
+    start: int
+    end: int
+    window: str
+    coverage: float
+    bonus: float
 
 
 def _type_bonus(question: Question, hit: Hit, sentence: str) -> float:

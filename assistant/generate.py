@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -130,26 +129,18 @@ def _letters(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-@dataclass
-class _Judged:
-    """What the generated sentences added up to so far."""
-
-    verdicts: list[SentenceVerdict] = field(default_factory=list)
-    shown: list[str] = field(default_factory=list)
-    citations: list[Citation] = field(default_factory=list)
-    renumbered: dict[int, int] = field(default_factory=dict)  # evidence block -> answer marker
-    model_refused: bool = False
-    verify_s: float = 0.0
-
-
 class _Judge:
-    """Checks one generated sentence at a time against the evidence blocks it cites."""
+    """Checks one generated sentence at a time against the evidence blocks it cites, and keeps the tally."""
 
     def __init__(self, assistant: "Assistant", question: Question, hits: Sequence[Hit]) -> None:
         self.assistant = assistant
         self.hits = list(hits)
         self.terms = QuestionTerms(question, assistant.lexical)
-        self.state = _Judged()
+        self.verdicts: list[SentenceVerdict] = []  # every generated sentence, shown or not
+        self.shown: list[str] = []  # the answer's sentences, with their renumbered markers
+        self.citations: list[Citation] = []
+        self.renumbered: dict[int, int] = {}  # evidence block -> the answer's marker
+        self.verify_s = 0.0
         self._seen_claims: set[str] = set()
 
     def judge(self, raw_sentence: str) -> SentenceVerdict | None:
@@ -160,7 +151,6 @@ class _Judge:
         if not re.search(r"\w", claim):
             return None
         if is_refusal(claim):
-            self.state.model_refused = True
             return self._record(SentenceVerdict(sentence, markers, False, False, 0.0,
                                                 "the model said the evidence does not answer"))
         valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
@@ -182,28 +172,28 @@ class _Judge:
         if not valid and markers:
             reason = f"cites {_marker_text(markers)}, which points to no evidence block"
         if not shown:
-            self.state.verify_s += time.perf_counter() - started
+            self.verify_s += time.perf_counter() - started
             text = f"{claim} {_marker_text(valid)}".strip()
             return self._record(SentenceVerdict(text, valid, verdict.supported, False, verdict.score, reason))
         self._seen_claims.add(_letters(claim))
         answer_markers = []
         for number, hit in zip(valid, cited):
-            if number not in self.state.renumbered:
+            if number not in self.renumbered:
                 quote = verdict.quote if hit is verdict.quote_hit else self.assistant.guard.check(claim, [hit]).quote
-                marker = len(self.state.citations) + 1
-                self.state.renumbered[number] = marker
-                self.state.citations.append(citation(marker, hit, quote or normalise_space(hit.text)))
-            answer_markers.append(self.state.renumbered[number])
-        self.state.verify_s += time.perf_counter() - started
+                marker = len(self.citations) + 1
+                self.renumbered[number] = marker
+                self.citations.append(citation(marker, hit, quote or normalise_space(hit.text)))
+            answer_markers.append(self.renumbered[number])
+        self.verify_s += time.perf_counter() - started
         text = f"{claim} {_marker_text(answer_markers)}"
-        self.state.shown.append(text)
+        self.shown.append(text)
         return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
 
     def _addresses_question(self, text: str) -> bool:
         return not self.terms.total or self.terms.coverage(text) > 0
 
     def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
-        self.state.verdicts.append(verdict)
+        self.verdicts.append(verdict)
         return verdict
 
 
@@ -233,13 +223,19 @@ def chat_model_for(assistant: "Assistant"):
     return assistant._chat_model
 
 
+def _draft(assistant: "Assistant", q: Question, retrieval: Retrieval):
+    """The extractive draft, made exactly as the extractive mode makes it."""
+    return draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector,
+                        assistant.place_words)
+
+
 def generate_answer(assistant: "Assistant", q: Question, retrieval: Retrieval, base: dict, timings: dict,
                     started: float, retrieved_at: float) -> Iterator["SentenceEvent | Answer"]:
     """Sentence events as the model writes and the guard passes them, then the complete Answer."""
     from assistant.service import SentenceEvent, refusal
 
     if not retrieval.hits:  # nothing to give the model: refuse without asking it
-        draft = draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector)
+        draft = _draft(assistant, q, retrieval)
         timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
         yield refusal(draft.refusal or "no_evidence", draft.explanation, retrieval, base, timings)
         return
@@ -262,25 +258,26 @@ def generate_answer(assistant: "Assistant", q: Question, retrieval: Retrieval, b
         if (verdict := judge.judge(sentence)) is not None:
             yield SentenceEvent(verdict)
     generated_at = time.perf_counter()
-    state = judge.state
     log.debug("Raw model output for %r: %r", q.text, cutter.text)
-    timings["answer"] = (generated_at - retrieved_at - state.verify_s) * 1000
-    timings["verify"] = state.verify_s * 1000
-    if state.shown:
+    timings["answer"] = (generated_at - retrieved_at - judge.verify_s) * 1000
+    timings["verify"] = judge.verify_s * 1000
+    if judge.shown:
         timings["total"] = (time.perf_counter() - started) * 1000
-        yield Answer(answer=" ".join(state.shown), refused=False, refusal_reason=None, citations=state.citations,
-                     sentences=state.verdicts, timings_ms=timings, **base)
+        yield Answer(answer=" ".join(judge.shown), refused=False, refusal_reason=None, citations=judge.citations,
+                     sentences=judge.verdicts, timings_ms=timings, **base)
         return
     # Nothing the model wrote can be shown: the extractive answer, or an honest refusal.
-    draft = draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector)
+    draft = _draft(assistant, q, retrieval)
+    drafted_at = time.perf_counter()
+    timings["answer"] += (drafted_at - generated_at) * 1000
     if draft.refusal:
         answer = refusal(draft.refusal, draft.explanation, retrieval, base, timings)
-        answer.sentences = state.verdicts
+        answer.sentences = judge.verdicts
     else:
         answer = assistant.compose(draft.quotes, base, timings, fallback=True)
         for verdict in answer.sentences:
             yield SentenceEvent(verdict)
-        answer.sentences = state.verdicts + answer.sentences
-    timings["verify"] += (time.perf_counter() - generated_at) * 1000
+        answer.sentences = judge.verdicts + answer.sentences
+    timings["verify"] += (time.perf_counter() - drafted_at) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer

@@ -186,12 +186,16 @@ class LocalChatModel(BaseChatModel):
                 if not text:
                     continue
                 emitted += text
-                if stop and any(s in emitted for s in stop):
+                cut = min((emitted.find(s) for s in stop or () if s in emitted), default=-1)
+                if cut >= 0:  # end at a stop sequence, without it
+                    text = text[:max(0, len(text) - (len(emitted) - cut))]
+                if text:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                    if run_manager:
+                        run_manager.on_llm_new_token(text, chunk=chunk)
+                    yield chunk
+                if cut >= 0:
                     break
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if run_manager:
-                    run_manager.on_llm_new_token(text, chunk=chunk)
-                yield chunk
         finally:
             cancelled.set()  # a consumer that stops early also stops the generation
             worker.join(timeout=REQUEST_TIMEOUT_S)

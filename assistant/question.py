@@ -9,9 +9,11 @@ from typing import Iterable, Literal
 from assistant.normalise import fold
 
 Wants = Literal["number", "who", "resolution", "when", "general"]
+# The kind of fact a direct answer must contain; "" when any relevant statement will do.
+Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", ""]
 
 _NUMBER = re.compile(
-    r"\b(how many|how much|how often|how long|what (?:was |is |were |are )?(?:the )?"
+    r"\b(how many|how much|how often|how long|what (?:was |is |were |are )?(?:the )?(?:average |typical |total )?"
     r"(?:percentage|proportion|number|rate|figure|share|total|amount|count|cost|budget|spend)|"
     r"percentage|proportion of|number of|what per ?cent|how high|how low|how far)\b", re.I)
 _WHO = re.compile(r"^\s*(who|whom)\b|\bwho (?:presented|introduced|chaired|attended|gave|reported|was|is)\b|"
@@ -21,6 +23,33 @@ _RESOLUTION = re.compile(r"\b(agree|agreed|resolve|resolved|decide|decided|decis
 _WHEN = re.compile(r"^\s*when\b|\bwhat date\b|\bwhich (?:month|year|date)\b|\bby when\b", re.I)
 _WHICH_COUNCILS = re.compile(r"\b(which|what|how many) (councils|authorities|local authorities)\b|"
                              r"\bcompare\b|\bacross (?:the )?councils\b", re.I)
+_EXPECTS: list[tuple[str, re.Pattern]] = [
+    ("money", re.compile(r"\bhow much\b.*\b(?:spen[dt]|cost|pay|paid|budget|fund\w*|worth|charge|invest\w*|grant|"
+                         r"money|save|saving|overspen\w*)\b|\b(?:budget|cost|spend|spending|price|salary|fee)s? "
+                         r"(?:was|is|were|are|of|for)\b|\bhow much (?:money|funding)\b|\bwhat (?:was|is) the (?:budget|"
+                         r"cost|spend)\b", re.I)),
+    ("percentage", re.compile(r"\b(?:what|which) (?:was |is |were |are )?(?:the )?(?:percentage|proportion|per ?cent|"
+                              r"share|rate)\b|\bpercentage of\b|\bwhat (?:proportion|share) of\b|\b\w+ rate\b.*\?$",
+                              re.I)),
+    ("grade", re.compile(r"\b(?:ofsted )?(?:rating|grade|graded|judgement|judgment|judged|rated)\b", re.I)),
+    ("age", re.compile(r"\b(?:what|which) ages?\b|\bhow old\b|\bage range\b|\bup to what age\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\bwhat (?:is|was|were|are) the (?:total )?number of\b|\bhow often\b|"
+                         r"\bwhat (?:was|is|were|are) the (?:average|mean|median|typical|total)\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhat date\b|\b(?:which|what) (?:month|year|date|day)\b|\bby when\b", re.I)),
+    ("person", re.compile(r"^\s*(?:who|whom)\b|\bwhich (?:officer|councillor|member|director|person)\b|"
+                          r"\bname of the\b", re.I)),
+]
+
+
+def expected_answer(text: str) -> str:
+    """What a direct answer must contain (money, a percentage, a count, a date...), or ''."""
+    for name, pattern in _EXPECTS:
+        if pattern.search(text):
+            return name
+    return ""
+
+
 _YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
 
 
@@ -31,6 +60,7 @@ class Question:
     years: tuple[int, ...]
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool
+    expects: str = ""
 
     @property
     def names_several_councils(self) -> bool:
@@ -49,7 +79,7 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
     else:
         wants = "general"
     return Question(text, wants, mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)))
+                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text))
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:
@@ -66,11 +96,20 @@ def mentioned_years(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(years))
 
 
+def council_initials(key: str) -> str:
+    """'bournemouth christchurch poole' -> 'bcp': how councils of three or more words are often named."""
+    words = key.split()
+    return "".join(w[0] for w in words) if len(words) >= 3 else ""
+
+
 def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
-    """Known council keys whose words all appear, as a phrase, in the question."""
+    """Known council keys whose words all appear, as a phrase (or as initials), in the question."""
     folded = f" {fold(text)} "
     found = []
     for key in sorted(set(known_council_keys), key=len, reverse=True):
-        if key and f" {key} " in folded and not any(f" {key} " in f" {longer} " for longer in found):
+        if not key or any(f" {key} " in f" {longer} " for longer in found):
+            continue
+        initials = council_initials(key)
+        if f" {key} " in folded or (initials and f" {initials} " in folded):
             found.append(key)
     return tuple(found)

@@ -54,6 +54,7 @@ class Assistant:
         self.lexical = loaded
         self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded)
         self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys))
+        self.place_words = frozenset(w for key in self.retriever.council_keys for w in key.split())
         self._chat_model = chat_model
         self._audit = None
         self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
@@ -124,7 +125,8 @@ class Assistant:
 
     def _extractive(self, q, retrieval: Retrieval, base: dict, timings: dict, started: float,
                     retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
-        draft = draft_answer(q, retrieval.hits, self.lexical, self.index.embedder, retrieval.query_vector)
+        draft = draft_answer(q, retrieval.hits, self.lexical, self.index.embedder, retrieval.query_vector,
+                             self.place_words)
         drafted_at = time.perf_counter()
         timings["answer"] = (drafted_at - retrieved_at) * 1000
         if draft.refusal:

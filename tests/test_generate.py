@@ -337,12 +337,11 @@ def test_a_model_that_obeys_the_injected_instruction_never_gets_the_canary_into_
 
 
 def test_a_true_sentence_that_does_not_address_the_question_is_not_shown(hashing_index):
-    k = evidence_number(hashing_index, DISCHARGES, "was doing an excellent job")
-    answer = ask_with(hashing_index, "Councillor M. Elliott, on behalf of the Corporate Parenting Panel, was doing an "
-                                     f"excellent job with partners on this subject [{k}].")
-    [verdict] = model_verdicts(answer, "excellent job")
+    k = evidence_number(hashing_index, DISCHARGES, "noted the update on children leaving care")
+    answer = ask_with(hashing_index, f"The Commission noted the update on children leaving care [{k}].")
+    [verdict] = model_verdicts(answer, "noted the update")
     assert verdict.supported and not verdict.shown and "does not address" in verdict.reason
-    assert answer.fallback and "excellent job" not in answer.answer
+    assert answer.fallback and "noted the update" not in answer.answer
 
 
 # The chat model factory

@@ -170,6 +170,15 @@ def smollm2_folder(tmp_path_factory) -> Path:
     return target
 
 
+def test_local_also_loads_a_hugging_face_folder_and_honours_stop_sequences(smollm2_folder, settings):
+    model = make_chat_model(f"local:{smollm2_folder}", settings, max_tokens=24)
+    assert model.gguf_file is None
+    reply = model.invoke("Count from one to ten, in words, separated by commas.").text
+    assert reply.strip(), "the model folder produced no text"
+    stopped = model.invoke("Count from one to ten, in words, separated by commas.", stop=[","]).text
+    assert "," not in stopped and reply.startswith(stopped)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
