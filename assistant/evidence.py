@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from assistant.lexical import LexicalIndex, lexical_tokens
 from assistant.question import Question
 from assistant.retrieve import Hit
-from assistant.sentences import normalise_space, sentence_spans
+from assistant.sentences import normalise_space, sentence_spans, strip_bullet
 
 _FIGURE = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|\b(?:one|two|three|four|five|six|seven|"
                      r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|third|quarter)\b", re.I)
@@ -30,6 +30,9 @@ _GENERIC = set(lexical_tokens(
     "since apart after before into onto over under its it this that these those would could should will shall "
     "may might must can also other than then there here such so very just only still yet whole end start "
     "currently current latest recent recently now today"))
+
+
+GENERIC_TOKENS = frozenset(_GENERIC)
 
 
 def figures(text: str) -> list[str]:
@@ -53,17 +56,27 @@ _REFERENCE = re.compile(r"\b(?:minute|item|no|nos|paragraph|para|page|appendix|s
 _PROVIDES = {
     "money": re.compile(r"\u00a3\s?\d|\b\d[\d,.]*\s?(?:m|k|bn|million|billion|thousand)\b|\bpounds\b", re.I),
     "percentage": re.compile(r"\d(?:[\d.,]*)\s?%|\bper ?cent\b|\bper \d|\b\d[\d.,]* (?:in|out of) (?:every )?\d", re.I),
-    "grade": re.compile(r"\b(?:outstanding|good|requires? improvement|inadequate)\b", re.I),
+    # Ofsted's four grades, written as grades: capitalised or quoted, or next to a word about judging.
+    "grade": re.compile(r"\b(?:Outstanding|Good|Requires? Improvement|Inadequate)\b|"
+                        r"[\u2018'\"](?:outstanding|good|requires? improvement|inadequate)|"
+                        r"\b(?:judged|judgement|judgment|rated|graded|grade|rating)\b[^.]{0,40}\b(?:outstanding|good|"
+                        r"requires? improvement|inadequate)\b|\b(?:outstanding|good|requires? improvement|inadequate)"
+                        r"\b[^.]{0,20}\b(?:judgement|judgment|rating|grade|overall)\b"),
     "age": re.compile(r"\baged?\b|\byears? old\b|\byear[- ]olds?\b|\b(?:under|over|up to)\s+\d|\b\d{1,2}\s*(?:-|to|\u2013)\s*\d{1,2}\b",
                       re.I),
-    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|several)\s+"
+    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|several)[\s-]+"
                            r"(?:working\s+)?(?:days?|weeks?|months?|years?|hours?)\b", re.I),
+    "frequency": re.compile(r"\bevery\s+(?:\d+|one|two|three|four|six|other|few)?\s*(?:days?|weeks?|months?|years?|"
+                            r"quarters?)\b|\b(?:daily|weekly|fortnightly|monthly|quarterly|annually|yearly|bi-annual\w*|"
+                            r"biannual\w*|twice|termly)\b|\b\w+ times a (?:day|week|month|year)\b|\beach (?:week|month|"
+                            r"quarter|year)\b", re.I),
     "date": re.compile(rf"\b(?:{_MONTHS})\b|\b(?:in|within|after|by)\s+(?:\d+|one|two|three|four|five|six|nine|"
                        r"twelve)\s+(?:days?|weeks?|months?|years?)\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}\b|\b(?:next|last|this|previous|"
                        r"following)\s+(?:week|month|year|meeting|quarter|spring|summer|autumn|winter)\b|"
                        r"\b(?:spring|summer|autumn|winter)\b|\bQ[1-4]\b|\bquarter\b", re.I),
 }
 _NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Miss|Dr|Professor|Prof|Sir|Dame|Lord|Lady)\.?\s+[A-Z][\w'\u2019-]+|"
+                   r"\b[A-Z]\.?\s+[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?\b(?!\s+[A-Z])|"
                    r"\b[A-Z][a-z]+(?:[-'\u2019][A-Z]?[a-z]+)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 _ROLE_PHRASE = re.compile(r"\b(?:(?:Service|Strategic|Executive|Assistant|Deputy|Corporate)\s+)?(?:Director|Head|Chair|"
                           r"Chairman|Chairwoman|Chief Executive|Lead Member|Cabinet Member|Portfolio Holder|Manager|"
@@ -77,14 +90,15 @@ _NOT_NAME_WORDS = {"Council", "Committee", "Children", "Social", "Care", "Servic
 
 def count_figures(text: str) -> list[str]:
     """Figures that can answer 'how many': not years, dates, percentages or references like 'Minute No. 5'."""
-    cleaned = _DATE_PHRASE.sub(" ", text)
+    cleaned = re.sub(r"\(\s*[\divxlcIVXLCa-hA-H]{1,4}\s*\)", " ", strip_bullet(text))  # '(3)', '(ii)': list numbers
+    cleaned = _DATE_PHRASE.sub(" ", cleaned)
     cleaned = _REFERENCE.sub(" ", cleaned)
     cleaned = re.sub(r"\d[\d.,]*\s?%", " ", cleaned)
     cleaned = _PROVIDES["duration"].sub(" ", cleaned)  # '9 months', 'three years': how long, not how many
     found = [f for f in re.findall(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?", cleaned)
              if not _YEAR_ONLY.match(f)]
     words = re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-                       r"thirty|forty|fifty|hundred|dozen|half|third|quarter|several|no)\b", cleaned, re.I)
+                       r"thirty|forty|fifty|hundred|dozen)\b", cleaned, re.I)
     return found + words
 
 
@@ -137,10 +151,14 @@ class QuestionTerms:
         self.total = sum(self.weights.values())
 
     def coverage(self, text: str) -> float:
+        """Share of the question's weighted words in the text, counting a glossary synonym as the word."""
         if not self.total:
             return 0.0
+        from assistant.glossary import synonyms
+
         present = set(lexical_tokens(text))
-        return sum(w for t, w in self.weights.items() if t in present) / self.total
+        table = synonyms()
+        return sum(w for t, w in self.weights.items() if t in present or (table.get(t, frozenset()) & present)) / self.total
 
 
 _INTERROGATIVE = re.compile(r"^[\s\u00a0\u00b7\-\u2013*]*(?:what|how|when|why|who|whom|which|could|would|were|was|is|are|"
@@ -152,6 +170,16 @@ def is_question_like(sentence: str) -> bool:
     plain = sentence.strip()
     return plain.endswith("?") or bool(_INTERROGATIVE.match(plain)) or bool(
         re.search(r"[\u2013-]\s*(?:how|what|why|when)\b.*[^.]$", plain, re.I))
+
+
+def _is_fragment(sentence: str) -> bool:
+    """A piece of a sentence (cut where a page was truncated or split): no start, or no end and few words."""
+    stripped = strip_bullet(sentence)
+    if not stripped:
+        return True
+    starts_badly = stripped[0].islower() and not sentence.lstrip().startswith(("\u00b7", "-", "\u2022", "("))
+    ends_badly = stripped[-1] not in ".!?:;)\u2019\u201d'\"" and len(stripped.split()) < 8
+    return starts_badly or ends_badly
 
 
 def _opens_list(sentence: str) -> bool:
@@ -171,7 +199,7 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
         for i, (span, plain) in enumerate(zip(spans, plains)):
-            if len(plain.split()) < 4 or is_question_like(plain):
+            if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain):
                 continue
             lead = plains[i - 1] if i and (is_question_like(plains[i - 1]) or len(plains[i - 1].split()) < 8) else ""
             end = span.end
@@ -228,3 +256,73 @@ def _type_bonus(question: Question, hit: Hit, sentence: str) -> float:
 def _header(hit: Hit) -> str:
     m = hit.metadata
     return " ".join(str(m.get(k, "")) for k in ("council", "committee", "item_title"))
+
+
+_PROPER = re.compile(r"\b([A-Z][a-zA-Z]+(?:[-'\u2019][A-Za-z]+)?|[A-Z]{2,})\b")
+_NOT_NAMES = {"I", "Is", "Are", "Was", "Were", "Did", "Do", "Does", "What", "Which", "Who", "When", "How", "Why",
+              "The", "In", "On", "At", "Of", "For", "And", "Or", "A", "An", "Has", "Have", "Had", "Can", "Could",
+              "Council", "Councils", "Committee", "Scrutiny", "Councillor", "Councillors", "Members", "Member",
+              "Director", "Children", "Social", "Care", "Services", "Service", "Board", "Cabinet", "Officer",
+              "Officers", "Chair", "Report", "Minutes", "Please", "Tell", "Me", "Us", "My", "Our", "Any", "Give", "List",
+              "Show", "Summarise", "Summarize", "Describe", "Explain", "According", "Where", "Whether", "Were",
+              "Young", "People", "Local", "Authority", "Authorities", "Borough", "County", "City", "District",
+              "Metropolitan", "Overview", "Select", "Commission", "Panel", "Annual", "Update", "Plan", "After",
+              "Looked", "Early", "Help", "Child", "Protection", "Ofsted", "There", "This", "That", "These", "It"}
+
+
+def _initialisms(text: str) -> set[str]:
+    """Acronyms the text spells out: 'red, amber and green' gives 'rag', 'looked after children' 'lac'."""
+    words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in ("and", "of", "the", "for", "in")]
+    found = set()
+    for size in (2, 3, 4, 5):
+        for i in range(len(words) - size + 1):
+            found.add("".join(w[0] for w in words[i:i + size]).lower())
+    return found
+
+
+_NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "hundred": 100, "dozen": 12})
+
+
+def number_values(text: str) -> list[tuple[float, int]]:
+    """Every number in the text as (value, word position): digits and number words alike ('Twelve' is 12)."""
+    values = []
+    for position, token in enumerate(re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)):
+        if token[0].isdigit():
+            try:
+                values.append((float(token.replace(",", "")), position))
+            except ValueError:
+                continue
+        elif token.lower() in _NUMBER_WORDS:
+            values.append((float(_NUMBER_WORDS[token.lower()]), position))
+    return values
+
+
+def missing_names(question: str, evidence: str) -> list[str]:
+    """Proper names and acronyms in the question that the evidence never mentions.
+
+    'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
+    """
+    from assistant.normalise import council_key
+    from assistant.question import council_initials
+
+    present = set(lexical_tokens(evidence))
+    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
+    present |= _initialisms(evidence)
+    prefixes = {t[:4] for t in present if len(t) >= 4}
+    missing = []
+    for match in _PROPER.finditer(question):
+        word = match.group(1)
+        if word in _NOT_NAMES or word.capitalize() in _NOT_NAMES:
+            continue
+        sentence_start = not question[:match.start()].strip(" \"'\u2018\u201c(") or re.search(
+            r"[.?!:;]\s*[\"'\u2018\u201c(]?$", question[:match.start()])
+        if sentence_start and not word.isupper():  # 'Since', 'Apart': capitals of grammar, not names
+            continue
+        tokens = lexical_tokens(word)
+        if tokens and not all(t in present or (len(t) >= 5 and t[:4] in prefixes) for t in tokens):
+            missing.append(word)
+    return list(dict.fromkeys(missing))

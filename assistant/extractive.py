@@ -8,29 +8,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.evidence import QuestionTerms, ScoredSentence, has_answer_figure, provides, score_sentences
+from assistant.evidence import (QuestionTerms, ScoredSentence, has_answer_figure, missing_names, provides,
+                                score_sentences)
 from assistant.lexical import LexicalIndex, lexical_tokens
 from assistant.question import Question
 from assistant.records import RefusalReason
 from assistant.retrieve import Hit
 
-# Chosen on the seed questions' development phrasings; eval/README.md records how they were set.
-MIN_RELEVANCE = 0.30  # share of the question's weighted words found in the best passage
-MIN_COVERAGE = 0.30  # the same, in the best sentence
 SECOND_SENTENCE_RATIO = 0.8
 MAX_WORDS = 80
 
-_PROPER = re.compile(r"\b([A-Z][a-zA-Z]+(?:[-'\u2019][A-Za-z]+)?|[A-Z]{2,})\b")
-_NOT_NAMES = {"I", "Is", "Are", "Was", "Were", "Did", "Do", "Does", "What", "Which", "Who", "When", "How", "Why",
-              "The", "In", "On", "At", "Of", "For", "And", "Or", "A", "An", "Has", "Have", "Had", "Can", "Could",
-              "Council", "Councils", "Committee", "Scrutiny", "Councillor", "Councillors", "Members", "Member",
-              "Director", "Children", "Social", "Care", "Services", "Service", "Board", "Cabinet", "Officer",
-              "Officers", "Chair", "Report", "Minutes", "Please", "Tell", "Me", "Us", "My", "Our", "Any", "Give", "List",
-              "Show", "Summarise", "Summarize", "Describe", "Explain", "According", "Where", "Whether", "Were",
-              "Young", "People", "Local", "Authority", "Authorities", "Borough", "County", "City", "District",
-              "Metropolitan", "Overview", "Select", "Commission", "Panel", "Annual", "Update", "Plan", "After",
-              "Looked", "Early", "Help", "Child", "Protection", "Ofsted", "There", "This", "That", "These", "It"}
 
+@dataclass(frozen=True)
+class Thresholds:
+    """When the evidence is taken to answer the question. Set by eval/tune_thresholds.py on the tuning
+    questions (the seed set and the odd-numbered dev questions); eval/README.md has the figures."""
+
+    min_relevance: float = 0.30  # how well the best passage matches the question, by words or meaning
+    min_support: float = 0.30  # the same for the best sentence
+    typed_min_coverage: float = 0.20  # a sentence giving a figure, date or name must name what was asked ...
+    typed_min_similarity: float = 0.60  # ... or be this close in meaning to the question
+
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 @dataclass(frozen=True)
 class Draft:
@@ -41,32 +41,37 @@ class Draft:
 
 _WHAT_IS_MISSING = {
     "money": "an amount of money", "percentage": "that percentage or rate", "count": "that number",
+    "frequency": "how often",
     "date": "a date", "grade": "an inspection grade", "person": "who it was", "age": "an age",
     "duration": "how long",
 }
 
 
 def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, embedder=None,
-                 query_vector=None, place_words: frozenset[str] = frozenset()) -> Draft:
+                 query_vector=None, place_words: frozenset[str] = frozenset(),
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS, scored: list[ScoredSentence] | None = None) -> Draft:
     """Pick the sentences to quote, or say why the minutes do not answer the question."""
     if not hits:
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     terms = QuestionTerms(question, lexical)
-    scored = score_sentences(question, hits, terms, embedder, query_vector)
+    if scored is None:
+        scored = score_sentences(question, hits, terms, embedder, query_vector)
     relevance = max(max((terms.coverage(_header(h) + " " + h.text) for h in hits[:6]), default=0.0),
                     max(((h.dense or 0.0) - 0.2) / 0.4 for h in hits[:6]))
-    if not scored or relevance < MIN_RELEVANCE:
+    if not scored or relevance < thresholds.min_relevance:
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     evidence_text = "\n".join(h.metadata.get("council", "") for h in hits[:6]) + "\n" + " ".join(
         _header(h) + " " + h.text for h in hits[:6])
-    missing = _missing_names(question.text, evidence_text)
+    missing = missing_names(question.text, evidence_text)
     if missing:
         return Draft([], "not_stated", f"The minutes found do not mention {', '.join(missing)}.")
     if question.years and not _mentions_any_year(question.years, hits[:6]):
         years = "/".join(str(y) for y in question.years)
         return Draft([], "not_stated", f"The minutes found say nothing about {years}.")
     if question.expects:
-        scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words)]
+        # The sentence must hold that kind of fact, and name what the question is about (in words or meaning).
+        scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words)
+                  and (s.coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity)]
         if not scored:
             return Draft([], "not_stated", f"The minutes found do not give {_WHAT_IS_MISSING[question.expects]}.")
     elif question.wants == "number":
@@ -78,9 +83,9 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
         if resolution is not None:
             return Draft([resolution])
     best = scored[0]
-    if best.support < MIN_COVERAGE:
+    if best.support < thresholds.min_support:
         return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
-    return Draft(_select(question, scored, best))
+    return Draft(_select(question, scored, best, thresholds.min_support))
 
 
 def _resolution_block(hits: list[Hit]) -> ScoredSentence | None:
@@ -102,19 +107,20 @@ def _resolution_block(hits: list[Hit]) -> ScoredSentence | None:
     return None
 
 
-def _select(question: Question, scored: list[ScoredSentence], best: ScoredSentence) -> list[ScoredSentence]:
+def _select(question: Question, scored: list[ScoredSentence], best: ScoredSentence,
+            min_support: float) -> list[ScoredSentence]:
     chosen = [best]
     if question.names_several_councils:
         seen = {best.hit.metadata.get("council_key")}
         for candidate in scored:
             key = candidate.hit.metadata.get("council_key")
-            if key not in seen and candidate.support >= MIN_COVERAGE and len(chosen) < 4:
+            if key not in seen and candidate.support >= min_support and len(chosen) < 4:
                 chosen.append(candidate)
                 seen.add(key)
         return _in_reading_order(chosen)
     words = len(best.text.split())
     for candidate in scored[1:4]:
-        if candidate.score < SECOND_SENTENCE_RATIO * best.score or candidate.support < MIN_COVERAGE:
+        if candidate.score < SECOND_SENTENCE_RATIO * best.score or candidate.support < min_support:
             break
         if _overlaps(candidate, best) or words + len(candidate.text.split()) > MAX_WORDS:
             continue
@@ -131,32 +137,6 @@ def _in_reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
 
 def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
     return a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end or a.text == b.text
-
-
-def _missing_names(question: str, evidence: str) -> list[str]:
-    """Proper names and acronyms in the question that the evidence never mentions.
-
-    'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
-    """
-    from assistant.normalise import council_key
-    from assistant.question import council_initials
-
-    present = set(lexical_tokens(evidence))
-    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
-    prefixes = {t[:4] for t in present if len(t) >= 4}
-    missing = []
-    for match in _PROPER.finditer(question):
-        word = match.group(1)
-        if word in _NOT_NAMES or word.capitalize() in _NOT_NAMES:
-            continue
-        sentence_start = not question[:match.start()].strip(" \"'\u2018\u201c(") or re.search(
-            r"[.?!:;]\s*[\"'\u2018\u201c(]?$", question[:match.start()])
-        if sentence_start and not word.isupper():  # 'Since', 'Apart': capitals of grammar, not names
-            continue
-        tokens = lexical_tokens(word)
-        if tokens and not all(t in present or (len(t) >= 5 and t[:4] in prefixes) for t in tokens):
-            missing.append(word)
-    return list(dict.fromkeys(missing))
 
 
 def _mentions_any_year(years: tuple[int, ...], hits: list[Hit]) -> bool:

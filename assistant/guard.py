@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.evidence import figures
+from assistant.evidence import figures, missing_names, number_values
 from assistant.lexical import lexical_tokens
 from assistant.question import mentioned_years, named_councils
 from assistant.retrieve import Hit
@@ -24,6 +24,67 @@ _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't|una
 
 DEFAULT_THRESHOLD = 0.55
 SIMILARITY_WEIGHT = 0.6
+
+
+_OPPOSITES = [
+    ("increas", "decreas"), ("rise", "fall"), ("rose", "fell"), ("risen", "fallen"), ("higher", "lower"),
+    ("more", "fewer"), ("more", "less"), ("improv", "deteriorat"), ("improv", "worse"), ("above", "below"),
+    ("up", "down"), ("good", "poor"), ("strong", "weak"), ("approv", "reject"), ("agreed", "refused"),
+    ("positive", "negative"), ("success", "fail"), ("gain", "loss"), ("over", "under"), ("best", "worst"),
+    ("reduc", "increas"), ("grow", "shrink"), ("expand", "reduc"), ("fell", "increas"), ("fall", "increas"),
+    ("up", "reduc"), ("down", "increas"), ("rose", "decreas"), ("rose", "reduc"), ("enough", "lack"),
+    ("sufficient", "lack"), ("sufficient", "insufficient"), ("timely", "delay"), ("well", "poor"),
+    ("effective", "ineffective"), ("met", "missed"), ("complet", "incomplet"),
+]
+
+
+def _figure_problem(claim: str, source: str) -> str:
+    """A number the claim gives that the source does not (words count: 'Twelve' is 12), or a number the
+    source gives for something else ('3 permanent' where the minutes say '5 permanent ... 3 agency')."""
+    source_values = number_values(source)
+    source_words = [w.lower() for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", source)]
+    claim_words = [w.lower() for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", claim)]
+    available = {v for v, _ in source_values}
+    for value, position in number_values(claim):
+        if value not in available:
+            return f"the figure {claim_words[position]} is not in the cited minutes"
+        following = claim_words[position + 1] if position + 1 < len(claim_words) else ""
+        if len(following) <= 3 or not following.isalpha() or following in _UNBOUND:
+            continue
+        stem = following[:5]
+        places = [p for v, p in source_values if v == value]
+        near = any(p + 1 < len(source_words) and source_words[p + 1].startswith(stem) for p in places)
+        if not near and _other_number_near(source_values, source_words, stem, value):
+            return f"in the cited minutes, {claim_words[position]} is not the figure for {following}"
+    return ""
+
+
+def _other_number_near(source_values, source_words, stem: str, value: float) -> bool:
+    """Does a different number stand right before the word in the source?"""
+    return any(v != value and p + 1 < len(source_words) and source_words[p + 1].startswith(stem)
+               for v, p in source_values)
+
+
+# Words that follow a number without being what it counts ('3 still', '2018 when').
+_UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", "that", "this", "from", "than",
+            "then", "there", "they", "also", "into", "over", "under", "years", "year", "months", "month", "weeks",
+            "week", "days", "about", "around", "only", "more", "less", "cent"}
+
+
+def _flips_direction(claim: str, source: str) -> bool:
+    """The claim says the opposite direction of the source ('fell' for 'rose', 'lower' for 'higher')."""
+    claim_words = re.findall(r"[a-z]+", claim.lower())
+    source_words = re.findall(r"[a-z]+", source.lower())
+
+    def has(words, stem):
+        return any(w.startswith(stem) for w in words) if len(stem) > 4 else stem in words
+
+    for a, b in _OPPOSITES:
+        for this, that in ((a, b), (b, a)):
+            if has(claim_words, this) and not has(claim_words, that) and has(source_words, that) \
+                    and not has(source_words, this):
+                return True
+    return False
 
 
 def strip_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
@@ -87,17 +148,27 @@ class Guard:
         for year in mentioned_years(claim):
             if year not in context_years:
                 return self._with_quote(claim, cited, False, 0.0, f"the year {year} is not in the cited minutes")
+        problem = _figure_problem(claim, cited_text)
+        if problem:
+            return self._with_quote(claim, cited, False, 0.0, problem)
         cited_councils = {h.metadata.get("council_key", "") for h in cited}
+        text_councils = set(named_councils(cited_text, self.council_keys))  # places the minutes themselves name
         for key in named_councils(claim, self.council_keys):
-            if key not in cited_councils:
+            if key not in cited_councils and key not in text_councils:
                 return self._with_quote(claim, cited, False, 0.0, f"names {key}, which the cited item is not about")
+        missing = missing_names(claim, "\n".join(h.metadata.get("council", "") for h in cited) + "\n" + context)
+        if missing:
+            return self._with_quote(claim, cited, False, 0.0,
+                                    f"names {', '.join(missing)}, which the cited minutes do not mention")
         similarity, hit, span = self._best_sentence(claim, cited)
         claim_tokens = set(lexical_tokens(claim))
         overlap = len(claim_tokens & set(lexical_tokens(context))) / len(claim_tokens) if claim_tokens else 0.0
         score = SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * overlap
         best_sentence = span.of(hit.text) if hit and span else ""
         if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(best_sentence)):
-            score -= 0.25  # "was not" against "was": a paraphrase that flips the meaning
+            score -= 0.5  # "was not" against "was": a paraphrase that flips the meaning
+        if _flips_direction(claim, best_sentence):
+            score -= 0.5  # "fell" where the minutes say "rose"
         score = max(0.0, min(1.0, score))
         supported = score >= self.threshold
         reason = "supported" if supported else f"too far from the cited minutes (score {score:.2f})"

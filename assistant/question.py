@@ -10,7 +10,7 @@ from assistant.normalise import fold
 
 Wants = Literal["number", "who", "resolution", "when", "general"]
 # The kind of fact a direct answer must contain; "" when any relevant statement will do.
-Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", ""]
+Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", ""]
 
 _NUMBER = re.compile(
     r"\b(how many|how much|how often|how long|what (?:was |is |were |are )?(?:the )?(?:average |typical |total )?"
@@ -29,14 +29,15 @@ _EXPECTS: list[tuple[str, re.Pattern]] = [
                          r"(?:was|is|were|are|of|for)\b|\bhow much (?:money|funding)\b|\bwhat (?:was|is) the (?:budget|"
                          r"cost|spend)\b", re.I)),
     ("percentage", re.compile(r"\b(?:what|which) (?:was |is |were |are )?(?:the )?(?:percentage|proportion|per ?cent|"
-                              r"share|rate)\b|\bpercentage of\b|\bwhat (?:proportion|share) of\b|\b\w+ rate\b.*\?$",
+                              r"share|rate)\b|\bpercentage of\b|\bwhat (?:proportion|share) of\b|\bwhat (?:is|was|were|are) (?:the |its |[\w-]+['\u2019]s )?(?:[\w-]+ ){0,3}rate\b",
                               re.I)),
     ("grade", re.compile(r"\b(?:ofsted )?(?:rating|grade|graded|judgement|judgment|judged|rated)\b", re.I)),
     ("age", re.compile(r"\b(?:what|which) ages?\b|\bhow old\b|\bage range\b|\bup to what age\b", re.I)),
     ("duration", re.compile(r"\bhow long\b", re.I)),
+    ("frequency", re.compile(r"\bhow often\b|\bhow frequently\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bwhat (?:is|was|were|are) the (?:total )?number of\b|\bhow often\b|"
                          r"\bwhat (?:was|is|were|are) the (?:average|mean|median|typical|total)\b", re.I)),
-    ("date", re.compile(r"^\s*when\b|\bwhat date\b|\b(?:which|what) (?:month|year|date|day)\b|\bby when\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhen (?:did|does|do|is|was|will|were|are|has|have|had)\b|\bwhat date\b|\b(?:which|what) (?:month|year|date|day)\b|\bby when\b", re.I)),
     ("person", re.compile(r"^\s*(?:who|whom)\b|\bwhich (?:officer|councillor|member|director|person)\b|"
                           r"\bname of the\b", re.I)),
 ]
