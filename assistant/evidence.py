@@ -187,7 +187,7 @@ def _opens_list(sentence: str) -> bool:
 
 
 def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, embedder=None,
-                    query_vector=None, max_hits: int = 4, max_embedded: int = 12) -> list[ScoredSentence]:
+                    query_vector=None, max_hits: int = 4, max_embedded: int = 10) -> list[ScoredSentence]:
     """Candidate answer sentences, best first, by meaning (when an embedder is given), words, place and type.
 
     A sentence is read with the member's question or heading just before it, because minutes often

@@ -96,6 +96,10 @@ class ChromaStore:
         ]
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
+        if ids is not None and len(ids) > self._max_batch:  # large id lists go in batches Chroma accepts
+            ids = list(ids)
+            return [c for start in range(0, len(ids), self._max_batch)
+                    for c in self.get(ids[start:start + self._max_batch], where)]
         result = self._collection.get(ids=list(ids) if ids is not None else None, where=where or None,
                                       include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
