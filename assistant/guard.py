@@ -120,10 +120,11 @@ def find_verbatim(text: str, claim: str) -> Span | None:
 
 class Guard:
     def __init__(self, embedder: Embedder, known_council_keys: Sequence[str] = (),
-                 threshold: float = DEFAULT_THRESHOLD) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, nli=None) -> None:
         self.embedder = embedder
         self.council_keys = tuple(known_council_keys)
         self.threshold = threshold
+        self.nli = nli  # optional: anything with entailment(premise, hypothesis) -> probability
         self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
 
     def check(self, sentence: str, cited: Sequence[Hit]) -> Verdict:
@@ -169,6 +170,9 @@ class Guard:
             score -= 0.5  # "was not" against "was": a paraphrase that flips the meaning
         if _flips_direction(claim, best_sentence):
             score -= 0.5  # "fell" where the minutes say "rose"
+        if self.nli is not None and best_sentence:
+            # An NLI model, when one is configured, has an equal say with the similarity score.
+            score = 0.5 * score + 0.5 * self.nli.entailment(normalise_space(best_sentence), claim)
         score = max(0.0, min(1.0, score))
         supported = score >= self.threshold
         reason = "supported" if supported else f"too far from the cited minutes (score {score:.2f})"
@@ -202,3 +206,33 @@ class Guard:
                 self._sentence_cache.clear()
             self._sentence_cache[hit.chunk_id] = cached
         return cached
+
+
+class CrossEncoderNLI:
+    """An NLI cross-encoder from a local folder (ASSISTANT_NLI_MODEL), loaded on first use."""
+
+    def __init__(self, path: str) -> None:
+        from pathlib import Path
+
+        from assistant.errors import ModelError
+
+        if not Path(path).exists():
+            raise ModelError(f"ASSISTANT_NLI_MODEL names {path}, which does not exist.",
+                             "Point it at a local cross-encoder folder, or unset it.")
+        self.path = path
+        self._model = None
+        self._entail_index = 0
+
+    def entailment(self, premise: str, hypothesis: str) -> float:
+        if self._model is None:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(self.path, device="cpu", local_files_only=True)
+            labels = {i: str(l).lower() for i, l in self._model.model.config.id2label.items()}
+            self._entail_index = next((i for i, l in labels.items() if "entail" in l), len(labels) - 1)
+        logits = np.asarray(self._model.predict([(premise, hypothesis)]), dtype=np.float64)[0]
+        if np.ndim(logits) == 0:  # a single-score model: already a probability of support
+            return float(logits)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        return float(probabilities[self._entail_index])

