@@ -2,27 +2,20 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from conftest import ROOT
+from servers import free_port, wait_until_listening
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 SCREENSHOTS = ROOT / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +28,7 @@ def running_app(tmp_path_factory):
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the app exited early:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail(f"the app did not start within 300 s:\n{log.read_text()}")
+    wait_until_listening(process, port, 300, log.read_text)
     yield f"http://127.0.0.1:{port}/", log
     process.terminate()
     try:

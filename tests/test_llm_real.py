@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from assistant.llm import bundled_smollm2, load_local, make_chat_model
 from assistant.records import Answer
 from assistant.sentences import strip_bullet
 from assistant.service import Assistant, SentenceEvent
+from servers import free_port
 from assistant.settings import Settings
 
 from conftest import CORPUS
@@ -179,12 +179,6 @@ def test_local_also_loads_a_hugging_face_folder_and_honours_stop_sequences(smoll
     assert "," not in stopped and reply.startswith(stopped)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def openai_server(smollm2_folder, tmp_path_factory):
     """`transformers serve` on 127.0.0.1, serving the converted model; stopped at the end of the session."""
@@ -196,7 +190,7 @@ def openai_server(smollm2_folder, tmp_path_factory):
             __import__(module)
         except ImportError:
             pytest.skip(f"`transformers serve` needs {module} (gradio brings it)")
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
     log = log_path.open("w")
     process = subprocess.Popen(
