@@ -26,10 +26,10 @@ from assistant.llm import bundled_smollm2, load_local, make_chat_model
 from assistant.records import Answer
 from assistant.sentences import strip_bullet
 from assistant.service import Assistant, SentenceEvent
-from servers import free_port
 from assistant.settings import Settings
 
 from conftest import CORPUS
+from servers import free_port
 from test_generate import CANARY, DISCHARGES, INJECTION_ITEM
 
 pytestmark = pytest.mark.slow
