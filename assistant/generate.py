@@ -22,7 +22,6 @@ from langchain_core.prompts import ChatPromptTemplate
 from assistant import prompts
 from assistant.errors import AssistantError, ModelError
 from assistant.evidence import QuestionTerms
-from assistant.extractive import draft_answer
 from assistant.guard import strip_markers
 from assistant.question import Question
 from assistant.records import Answer, Citation, SentenceVerdict
@@ -223,19 +222,13 @@ def chat_model_for(assistant: "Assistant"):
     return assistant._chat_model
 
 
-def _draft(assistant: "Assistant", q: Question, retrieval: Retrieval):
-    """The extractive draft, made exactly as the extractive mode makes it."""
-    return draft_answer(q, retrieval.hits, assistant.lexical, assistant.index.embedder, retrieval.query_vector,
-                        assistant.place_words)
-
-
 def generate_answer(assistant: "Assistant", q: Question, retrieval: Retrieval, base: dict, timings: dict,
                     started: float, retrieved_at: float) -> Iterator["SentenceEvent | Answer"]:
     """Sentence events as the model writes and the guard passes them, then the complete Answer."""
     from assistant.service import SentenceEvent, refusal
 
     if not retrieval.hits:  # nothing to give the model: refuse without asking it
-        draft = _draft(assistant, q, retrieval)
+        draft = assistant.draft(q, retrieval)
         timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
         yield refusal(draft.refusal or "no_evidence", draft.explanation, retrieval, base, timings)
         return
@@ -267,7 +260,7 @@ def generate_answer(assistant: "Assistant", q: Question, retrieval: Retrieval, b
                      sentences=judge.verdicts, timings_ms=timings, **base)
         return
     # Nothing the model wrote can be shown: the extractive answer, or an honest refusal.
-    draft = _draft(assistant, q, retrieval)
+    draft = assistant.draft(q, retrieval)
     drafted_at = time.perf_counter()
     timings["answer"] += (drafted_at - generated_at) * 1000
     if draft.refusal:

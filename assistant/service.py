@@ -130,8 +130,7 @@ class Assistant:
 
     def _extractive(self, q, retrieval: Retrieval, base: dict, timings: dict, started: float,
                     retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
-        draft = draft_answer(q, retrieval.hits, self.lexical, self.index.embedder, retrieval.query_vector,
-                             self.place_words)
+        draft = self.draft(q, retrieval)
         drafted_at = time.perf_counter()
         timings["answer"] = (drafted_at - retrieved_at) * 1000
         if draft.refusal:
@@ -144,6 +143,11 @@ class Assistant:
         timings["verify"] = (time.perf_counter() - drafted_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield answer
+
+    def draft(self, q, retrieval: Retrieval):
+        """The extractive draft: the sentences to quote, or why the minutes do not answer (both modes use it)."""
+        return draft_answer(q, retrieval.hits, self.lexical, self.index.embedder, retrieval.query_vector,
+                            self.place_words)
 
     def compose(self, quotes: list[ScoredSentence], base: dict, timings: dict, fallback: bool = False) -> Answer:
         """An answer of verbatim quotes, each followed by its citation; every one checked by the guard."""
