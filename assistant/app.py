@@ -24,7 +24,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
 
 APP_CSS = """
-#source-panel { max-height: 560px; overflow-y: auto; }
+.source-panel { max-height: 520px; overflow-y: auto; padding-right: 6px; }
 #source-panel mark, #chat mark { background: #ffe066; padding: 0 2px; }
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
@@ -177,7 +177,8 @@ class ChatHandlers:
             body.append(f"<p>{escaped}</p>")
         link = (f'<a href="{html.escape(citation.link)}" target="_blank" rel="noopener">{html.escape(citation.link)}</a>'
                 if citation.link else html.escape(citation.source_url))
-        return (f'<div class="source-panel" data-source="{html.escape(citation.source_url)}">'
+        return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" '
+                f'data-source="{html.escape(citation.source_url)}">'
                 f"<h4>[{citation.marker}] {html.escape(source_line(citation))}</h4><p>{link}</p>{''.join(body)}</div>")
 
     # -- feedback and briefings ---------------------------------------------------------------
