@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from assistant.manifest import open_database
 from assistant.records import Answer
 
 _SCHEMA = """
@@ -71,11 +71,8 @@ class AuditEntry:
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
