@@ -137,18 +137,3 @@ def make_embedder(settings: Settings) -> Embedder:
         return HashingEmbedder()
     return SentenceTransformerEmbedder(settings.embedding_model, settings, batch_size=settings.embed_batch)
 
-
-class LangChainEmbeddings:
-    """Adapts an Embedder to LangChain's Embeddings interface, for chains that want one."""
-
-    def __new__(cls, embedder: Embedder):
-        from langchain_core.embeddings import Embeddings
-
-        class _Adapter(Embeddings):
-            def embed_documents(self, texts: list[str]) -> list[list[float]]:
-                return embedder.embed_documents(texts)
-
-            def embed_query(self, text: str) -> list[float]:
-                return embedder.embed_query(text)
-
-        return _Adapter()

@@ -28,6 +28,3 @@ class IndexMissingError(AssistantError):
 class IndexMismatchError(AssistantError):
     """The index was built with settings that differ from the current ones."""
 
-
-class ReadError(AssistantError):
-    """One input file could not be read; the rest of an ingest carries on."""

@@ -46,10 +46,6 @@ class IngestSummary:
     def skipped(self) -> list[InputProblem]:
         return [p for p in self.problems if p.kind != "failed"]
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.replaced or self.removed)
-
     def as_dict(self) -> dict:
         return {
             "new": self.new, "replaced": self.replaced, "unchanged": self.unchanged, "removed": self.removed,

@@ -57,10 +57,6 @@ class LexicalIndex:
         self._bm25 = bm25
         self.position = {e.chunk_id: i for i, e in enumerate(entries)}
 
-    @property
-    def state(self) -> str:
-        return state_of(e.chunk_id for e in self.entries)
-
     def __len__(self) -> int:
         return len(self.entries)
 

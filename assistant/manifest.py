@@ -100,10 +100,6 @@ class Manifest:
     def chunk_count(self) -> int:
         return sum(len(r.chunk_ids) for r in self.rows().values() if r.status == "done")
 
-    def last_change(self) -> float:
-        row = self._db.execute("SELECT MAX(updated_at) FROM items").fetchone()
-        return float(row[0] or 0.0)
-
     def _transaction(self):
         db = self._db
 

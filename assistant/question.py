@@ -43,7 +43,7 @@ _EXPECTS: list[tuple[str, re.Pattern]] = [
 ]
 
 
-def expected_answer(text: str) -> str:
+def expected_answer(text: str) -> Expects:
     """What a direct answer must contain (money, a percentage, a count, a date...), or ''."""
     for name, pattern in _EXPECTS:
         if pattern.search(text):
@@ -61,7 +61,7 @@ class Question:
     years: tuple[int, ...]
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool
-    expects: str = ""
+    expects: Expects = ""
 
     @property
     def names_several_councils(self) -> bool:

@@ -104,9 +104,6 @@ class ChromaStore:
                                       include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
 
-    def drop(self) -> None:
-        """Delete the whole collection (for --reset)."""
-        self._client.delete_collection(self._settings.collection)
 
 
 def _client(settings: Settings):
