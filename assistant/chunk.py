@@ -12,7 +12,7 @@ from assistant.structure import Block, parse_blocks
 from assistant.tokens import TokenCounter
 
 # Bump when the way chunks are cut changes, so existing indexes re-chunk on the next ingest.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 _CLAUSE_BREAK = re.compile(r"[;:,\u2013\u2014]\s|\s-\s")
 _MIN_BUDGET = 16
 

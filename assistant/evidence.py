@@ -29,7 +29,7 @@ _GENERIC = set(lexical_tokens(
     "happened happen figure figures per cent percentage proportion rate year years has have had be been being "
     "since apart after before into onto over under its it this that these those would could should will shall "
     "may might must can also other than then there here such so very just only still yet whole end start "
-    "currently current latest recent recently now today"))
+    "currently current latest recent recently now today want wanted wants"))
 
 
 GENERIC_TOKENS = frozenset(_GENERIC)
@@ -128,6 +128,7 @@ class ScoredSentence:
     score: float
     coverage: float  # share of the question's weighted words in the sentence
     similarity: float = 0.0  # cosine similarity of sentence and question embeddings (0 if not embedded)
+    topic_coverage: float = 0.0  # coverage without the question's years and numbers
 
     @property
     def support(self) -> float:
@@ -144,21 +145,27 @@ class QuestionTerms:
 
     def __init__(self, question: Question, lexical: LexicalIndex) -> None:
         council_words = set(lexical_tokens(" ".join(question.councils)))
-        tokens = [t for t in dict.fromkeys(lexical_tokens(question.text)) if t not in _GENERIC | council_words]
+        self.question_tokens = lexical_tokens(question.text)
+        tokens = [t for t in dict.fromkeys(self.question_tokens) if t not in _GENERIC | council_words]
         n = max(len(lexical), 1)
         self.weights = {t: math.log(1 + (n - lexical.document_frequency(t) + 0.5) /
                                     (lexical.document_frequency(t) + 0.5)) for t in tokens}
         self.total = sum(self.weights.values())
+        # What the question is about, without its dates and numbers ('2016', '17' of '2016/17'): a figure
+        # in a sentence that merely shares the question's year is not bound to what was asked.
+        self.topic = {t: w for t, w in self.weights.items() if not t[0].isdigit()}
 
-    def coverage(self, text: str) -> float:
+    def coverage(self, text: str, topic_only: bool = False) -> float:
         """Share of the question's weighted words in the text, counting a glossary synonym as the word."""
-        if not self.total:
+        weights = self.topic if topic_only else self.weights
+        total = sum(weights.values())
+        if not total:
             return 0.0
-        from assistant.glossary import synonyms
+        from assistant.glossary import covered_by_synonym
 
-        present = set(lexical_tokens(text))
-        table = synonyms()
-        return sum(w for t, w in self.weights.items() if t in present or (table.get(t, frozenset()) & present)) / self.total
+        tokens = lexical_tokens(text)
+        present = set(tokens) | covered_by_synonym(self.question_tokens, tokens)
+        return sum(w for t, w in weights.items() if t in present) / total
 
 
 _INTERROGATIVE = re.compile(r"^[\s\u00a0\u00b7\-\u2013*]*(?:what|how|when|why|who|whom|which|could|would|were|was|is|are|"
@@ -170,6 +177,40 @@ def is_question_like(sentence: str) -> bool:
     plain = sentence.strip()
     return plain.endswith("?") or bool(_INTERROGATIVE.match(plain)) or bool(
         re.search(r"[\u2013-]\s*(?:how|what|why|when)\b.*[^.]$", plain, re.I))
+
+
+_PAGE_FURNITURE = re.compile(r"^(?:Meeting\s*:|Report (?:of|by)\b|Supporting documents|Additional documents|"
+                             r"Decision maker|Agenda item|Issue\s*-)", re.I)
+_DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
+
+
+def is_heading(sentence: str) -> bool:
+    """A title, a meeting line or a document entry: it names a topic but states nothing, so it never
+    answers a question (though it may introduce the sentence that does)."""
+    plain = strip_bullet(sentence).strip()
+    if _PAGE_FURNITURE.match(plain) or _DOCUMENT_ENTRY.search(plain):
+        return True
+    if plain[-1:] in ".!?:;)\u2019\u201d'\"":
+        return False
+    # A title capitalises every word that carries meaning; a sentence has lower-case words of its own.
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", plain) if len(w) > 3]
+    return bool(words) and all(w[0].isupper() or w in ("with", "from", "into") for w in words)
+
+
+def _introduces(previous: str) -> bool:
+    """A member's question or a heading: it names the topic the next sentence answers. (A short sentence
+    of its own does not: its words must not vouch for a figure or date in the next one.)"""
+    plain = strip_bullet(previous).strip()
+    return is_question_like(plain) or (len(plain.split()) < 12 and plain[-1:] not in ".!;")
+
+
+_BACK_REFERENCE = re.compile(r"\b(?:this|these|that|those|such)\s+(?:subject|issues?|areas?|matters?|work|topics?|"
+                             r"points?|aspects?|concerns?|approach|regard|respect)\b|^(?:this|these|they|it)\b", re.I)
+
+
+def _refers_back(sentence: str) -> bool:
+    """'...doing an excellent job on this subject': the sentence takes its topic from the one before."""
+    return bool(_BACK_REFERENCE.search(strip_bullet(sentence)))
 
 
 def _is_fragment(sentence: str) -> bool:
@@ -199,16 +240,16 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
         for i, (span, plain) in enumerate(zip(spans, plains)):
-            if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain):
+            if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain):
                 continue
-            lead = plains[i - 1] if i and (is_question_like(plains[i - 1]) or len(plains[i - 1].split()) < 8) else ""
+            lead = plains[i - 1] if i and (_introduces(plains[i - 1]) or _refers_back(plain)) else ""
             end = span.end
             if _opens_list(plain):  # 'there were four themes:' -- the answer is the list after it
                 for follower in spans[i + 1:i + 4]:
                     end = follower.end
             window = f"{lead} {normalise_space(hit.text[span.start:end])}".strip()
             candidates.append(_Candidate(hit, rank, context, span.start, end, window, terms.coverage(window),
-                                         _type_bonus(question, hit, plain)))
+                                         terms.coverage(window, topic_only=True), _type_bonus(question, hit, plain)))
     # Embedding every sentence would cost more than the rest of the answer: embed the likeliest few.
     candidates.sort(key=lambda c: -(c.coverage + 0.5 * c.context + 0.2 / (1 + c.rank) + c.bonus))
     similarities = [0.0] * len(candidates)
@@ -222,7 +263,7 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
     scored = [
         ScoredSentence(c.hit, c.rank, c.start, c.end,
                        0.4 * sim + 0.3 * c.coverage + 0.1 * c.context + 0.1 / (1 + c.rank) + c.bonus,
-                       c.coverage, sim)
+                       c.coverage, sim, c.topic_coverage)
         for c, sim in zip(candidates, similarities)
     ]
     scored.sort(key=lambda s: -s.score)
@@ -238,10 +279,23 @@ class _Candidate:
     end: int
     window: str
     coverage: float
+    topic_coverage: float
     bonus: float
 
 
+_CHANGE = re.compile(r"\b(?:increas\w*|decreas\w*|reduc\w*|ris(?:e|en|es|ing)|rose|fall\w*|fell|grew|grow\w*|"
+                     r"declin\w*|drop\w*|doubl\w*|halved|improv\w*|deteriorat\w*|worse\w*|stable|steady|remain\w*|"
+                     r"unchanged|static|(?:higher|lower|more|fewer|less) than)\b", re.I)
+
+
+def states_change(text: str) -> bool:
+    """Does the text say how something moved (up, down, the same), in words or figures?"""
+    return bool(_CHANGE.search(text)) or has_answer_figure(text)
+
+
 def _type_bonus(question: Question, hit: Hit, sentence: str) -> float:
+    if question.wants == "trend":
+        return 0.2 if _CHANGE.search(sentence) else -0.1
     if question.wants == "number":
         return 0.2 if has_answer_figure(sentence) else -0.2
     if question.wants == "who":

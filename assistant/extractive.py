@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.evidence import (QuestionTerms, ScoredSentence, has_answer_figure, missing_names, provides,
-                                score_sentences)
+                                score_sentences, states_change)
 from assistant.lexical import LexicalIndex, lexical_tokens
 from assistant.question import Question
 from assistant.records import RefusalReason
@@ -17,6 +17,8 @@ from assistant.retrieve import Hit
 
 SECOND_SENTENCE_RATIO = 0.8
 MAX_WORDS = 80
+SHORT_SENTENCE_WORDS = 25  # a sentence this short is quoted with the next one of its paragraph ...
+CONTINUED_MAX_WORDS = 60  # ... when the two together stay this short
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,25 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
     if question.expects:
         # The sentence must hold that kind of fact, and name what the question is about (in words or meaning).
         scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words)
-                  and (s.coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity)]
+                  and (s.topic_coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity)]
         if not scored:
             return Draft([], "not_stated", f"The minutes found do not give {_WHAT_IS_MISSING[question.expects]}.")
+    elif question.wants == "trend":
+        scored = [s for s in scored if states_change(s.text)]
+        if not scored:
+            return Draft([], "not_stated", "The minutes found do not say how that changed.")
     elif question.wants == "number":
         scored = [s for s in scored if has_answer_figure(s.text)]
         if not scored:
             return Draft([], "not_stated", "The minutes found do not give that figure.")
+    if question.extreme:
+        scored = [s for s in scored if _RANKING.search(s.text)]
+        if not scored:
+            return Draft([], "not_stated", "The minutes found do not say which is the highest or lowest.")
+    if question.before_year:
+        scored = [s for s in scored if _speaks_of_earlier(s.text, question.before_year)]
+        if not scored:
+            return Draft([], "not_stated", f"The minutes found say nothing about the time before {question.before_year}.")
     if question.wants == "resolution":
         resolution = _resolution_block(hits)
         if resolution is not None:
@@ -86,6 +100,19 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
     if best.support < thresholds.min_support:
         return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
     return Draft(_select(question, scored, best, thresholds.min_support))
+
+
+_SUPERLATIVE = r"(?:lowest|highest|largest|smallest|biggest|greatest|fewest|most|least|best|worst)"
+_RANKING = re.compile(rf"\b(?:the|its|their)\s+(?:[\w-]+\s+)?{_SUPERLATIVE}\b|\b{_SUPERLATIVE}\s+(?:in|of|among|across)\b|"
+                      r"\branked\b|\branking\b|\b(?:top|bottom)\s+(?:\d+|ten|five|quartile|third|half)\b", re.I)
+_EARLIER = re.compile(r"\b(?:previous(?:ly)?|prior|before|earlier|formerly|last|preceding)\b", re.I)
+
+
+def _speaks_of_earlier(sentence: str, year: int) -> bool:
+    """Does the sentence speak of a time before `year` (an earlier year, or 'previously', 'the last...')?"""
+    from assistant.question import mentioned_years
+
+    return any(y < year for y in mentioned_years(sentence)) or bool(_EARLIER.search(sentence))
 
 
 def _resolution_block(hits: list[Hit]) -> ScoredSentence | None:
@@ -118,6 +145,8 @@ def _select(question: Question, scored: list[ScoredSentence], best: ScoredSenten
                 chosen.append(candidate)
                 seen.add(key)
         return _in_reading_order(chosen)
+    if not question.expects and question.wants == "general":
+        best = chosen[0] = _with_next_sentence(best)
     words = len(best.text.split())
     for candidate in scored[1:4]:
         if candidate.score < SECOND_SENTENCE_RATIO * best.score or candidate.support < min_support:
@@ -127,6 +156,26 @@ def _select(question: Question, scored: list[ScoredSentence], best: ScoredSenten
         chosen.append(candidate)
         break
     return _in_reading_order(chosen)
+
+
+def _with_next_sentence(best: ScoredSentence) -> ScoredSentence:
+    """A short sentence together with the next one of its paragraph, which in minutes usually carries the
+    substance ('This was difficult to manage. We have had to employ additional contact staff...')."""
+    from dataclasses import replace
+
+    from assistant.evidence import is_question_like
+    from assistant.sentences import sentence_spans
+
+    if len(best.text.split()) >= SHORT_SENTENCE_WORDS:
+        return best
+    text = best.hit.text
+    following = next((span for span in sentence_spans(text) if span.start >= best.end), None)
+    if following is None or "\n" in text[best.end:following.start]:
+        return best
+    addition = following.of(text)
+    if is_question_like(addition) or len(best.text.split()) + len(addition.split()) > CONTINUED_MAX_WORDS:
+        return best
+    return replace(best, end=following.end)
 
 
 def _in_reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:

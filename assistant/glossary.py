@@ -37,20 +37,34 @@ GROUPS: list[list[str]] = [
     ["council tax", "council tax exemption", "council tax support"],
     ["children's services", "children's social care", "CSC"],
     ["corporate parenting", "corporate parent"],
+    ["next report", "further report", "next update", "further update", "report back", "progress report"],
     ["safeguarding partnership", "safeguarding board", "LSCB", "safeguarding children board"],
 ]
 
 
 @functools.lru_cache(maxsize=1)
-def synonyms() -> dict[str, frozenset[str]]:
-    """Stemmed token -> every stemmed token that can stand for it (its own included)."""
-    from assistant.evidence import GENERIC_TOKENS
+def phrase_groups() -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """Each group's phrases as sequences of stemmed tokens."""
     from assistant.lexical import lexical_tokens
 
-    table: dict[str, set[str]] = {}
-    for group in GROUPS:
-        # Only the words that carry the meaning: 'care' or 'after' alone would make everything a synonym.
-        stems = {t for phrase in group for t in lexical_tokens(phrase)} - GENERIC_TOKENS - {"after", "from", "popul"}
-        for stem in stems:
-            table.setdefault(stem, {stem}).update(stems)
-    return {k: frozenset(v) for k, v in table.items()}
+    return tuple(tuple(tokens for tokens in (tuple(lexical_tokens(p)) for p in group) if tokens) for group in GROUPS)
+
+
+def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(tuple(tokens[i:i + size]) == phrase for i in range(len(tokens) - size + 1))
+
+
+def covered_by_synonym(question_tokens: list[str], text_tokens: list[str]) -> set[str]:
+    """The question's tokens that the text covers by using another phrase of the same group.
+
+    Whole phrases are matched, not single words: 'front door' is covered by 'MASH', but a text that
+    merely says 'safeguarding' does not cover 'front door'.
+    """
+    covered: set[str] = set()
+    for group in phrase_groups():
+        asked = [phrase for phrase in group if _contains(question_tokens, phrase)]
+        if asked and any(_contains(text_tokens, phrase) for phrase in group):
+            for phrase in asked:
+                covered.update(phrase)
+    return covered

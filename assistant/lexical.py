@@ -19,7 +19,8 @@ import numpy as np
 from assistant.records import content_hash
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?")
-FORMAT_VERSION = "2"  # bump when tokens change, so saved indexes are rebuilt
+_HYPHENATED = re.compile(r"\b([a-z]{2,})-([a-z]{2,})\b")
+FORMAT_VERSION = "3"  # bump when tokens change, so saved indexes are rebuilt
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,6 +41,8 @@ def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
     text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
     words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
+    # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
+    words += [a + b for a, b in _HYPHENATED.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
     return _stemmer().stemWords(words)
 

@@ -8,7 +8,7 @@ from typing import Iterable, Literal
 
 from assistant.normalise import fold
 
-Wants = Literal["number", "who", "resolution", "when", "general"]
+Wants = Literal["number", "trend", "who", "resolution", "when", "general"]
 # The kind of fact a direct answer must contain; "" when any relevant statement will do.
 Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", ""]
 
@@ -16,6 +16,10 @@ _NUMBER = re.compile(
     r"\b(how many|how much|how often|how long|what (?:was |is |were |are )?(?:the )?(?:average |typical |total )?"
     r"(?:percentage|proportion|number|rate|figure|share|total|amount|count|cost|budget|spend)|"
     r"percentage|proportion of|number of|what per ?cent|how high|how low|how far)\b", re.I)
+# 'what has happened to the number of referrals?': asks how something changed, which words can answer.
+_TREND = re.compile(r"\bwhat (?:has |have |had )?happened to\b|\b(?:gone|go|going|went) (?:up|down)\b|"
+                    r"\b(?:risen|rising|fallen|falling|increased|increasing|decreased|decreasing|reduced) or\b|"
+                    r"\bhow (?:has|have|did) (?:the )?[\w\s-]{0,40}?(?:changed?|moved?|gone|trended)\b|\btrend\b", re.I)
 _WHO = re.compile(r"^\s*(who|whom)\b|\bwho (?:presented|introduced|chaired|attended|gave|reported|was|is)\b|"
                   r"\bwhich (?:officer|councillor|member|director|person|cabinet member|lead)\b|\bname of\b", re.I)
 _RESOLUTION = re.compile(r"\b(agree|agreed|resolve|resolved|decide|decided|decision|resolution|recommend\w*|"
@@ -24,8 +28,8 @@ _WHEN = re.compile(r"^\s*when\b|\bwhat date\b|\bwhich (?:month|year|date)\b|\bby
 _WHICH_COUNCILS = re.compile(r"\b(which|what|how many) (councils|authorities|local authorities)\b|"
                              r"\bcompare\b|\bacross (?:the )?councils\b", re.I)
 _EXPECTS: list[tuple[str, re.Pattern]] = [
-    ("money", re.compile(r"\bhow much\b.*\b(?:spen[dt]|cost|pay|paid|budget|fund\w*|worth|charge|invest\w*|grant|"
-                         r"money|save|saving|overspen\w*)\b|\b(?:budget|cost|spend|spending|price|salary|fee)s? "
+    ("money", re.compile(r"\bhow much\b.*\b(?:spen(?:d|ds|ding|t)|costs?|costing|pay|pays|paying|paid|budget\w*|"
+                         r"fund\w*|worth|charg\w*|invest\w*|grants?|money|sav(?:e|es|ed|ing|ings)|overspen\w*)\b|\b(?:budget|cost|spend|spending|price|salary|fee)s? "
                          r"(?:was|is|were|are|of|for)\b|\bhow much (?:money|funding)\b|\bwhat (?:was|is) the (?:budget|"
                          r"cost|spend)\b", re.I)),
     ("percentage", re.compile(r"\b(?:what|which) (?:was |is |were |are )?(?:the )?(?:percentage|proportion|per ?cent|"
@@ -52,6 +56,12 @@ def expected_answer(text: str) -> Expects:
 
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
+# 'which council has the lowest rate', 'the most placements': an extreme, which only a ranking answers.
+_EXTREME = re.compile(r"\b(?:the|its|their)\s+(?:lowest|highest|largest|smallest|biggest|greatest|fewest|"
+                      r"most(?!\s+recent)|least|best(?!\s+interests?)|worst)\b", re.I)
+# 'before its 2023 inspection', 'prior to 2019': a time earlier than the year named.
+_BEFORE_YEAR = re.compile(r"\b(?:before|prior to|previous to|ahead of)\s+(?:(?:its|the|their|his|her)\s+)?"
+                          r"(?:[a-z]+\s+){0,2}?((?:19|20)\d\d)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class Question:
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool
     expects: Expects = ""
+    extreme: bool = False  # asks for the highest, lowest, most...
+    before_year: int | None = None  # asks about a time before this year
 
     @property
     def names_several_councils(self) -> bool:
@@ -69,8 +81,10 @@ class Question:
 
 
 def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
-    if _NUMBER.search(text):
-        wants: Wants = "number"
+    if _TREND.search(text):
+        wants: Wants = "trend"
+    elif _NUMBER.search(text):
+        wants = "number"
     elif _WHO.search(text):
         wants = "who"
     elif _WHEN.search(text):
@@ -79,8 +93,10 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
         wants = "resolution"
     else:
         wants = "general"
+    before = _BEFORE_YEAR.search(text)
     return Question(text, wants, mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text))
+                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text), bool(_EXTREME.search(text)),
+                    int(before.group(1)) if before else None)
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:

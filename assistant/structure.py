@@ -21,6 +21,7 @@ _RESOLUTION = re.compile(
 )
 _OPEN_END = re.compile(r"(:|-|\u2013|\bthat|\bthat:)\s*$", re.I)
 _ACTION = re.compile(r"^actions?\s*:", re.I)
+_DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 
 
@@ -40,6 +41,7 @@ def parse_blocks(text: str) -> list[Block]:
     has_minutes_marker = any(_MINUTES.match(s.of(text)) for s in lines)
     section: ChunkKind = "agenda" if has_minutes_marker else "discussion"
     labelled: list[tuple[ChunkKind, Span]] = []
+    section_before: ChunkKind = section
     in_resolution = False
     heading_open = False  # 'RESOLVED that:' owns the line after it even when it is not numbered
     for span in lines:
@@ -48,7 +50,9 @@ def parse_blocks(text: str) -> list[Block]:
             section, in_resolution = "discussion", False
             continue
         if _SUPPORTING.match(line):
-            section, in_resolution = "supporting", False
+            section_before, section, in_resolution = section, "supporting", False
+        elif section == "supporting" and _ends_document_list(line):
+            section = section_before
         if _BOILERPLATE.match(line):
             continue
         if section == "supporting":
@@ -73,6 +77,16 @@ def parse_blocks(text: str) -> list[Block]:
             continue
         labelled.append((section, span))
     return _group(labelled)
+
+
+def _ends_document_list(line: str) -> bool:
+    """Pages list the item's documents and then go on with the minutes (or the decision) without a
+    'Minutes:' line: a heading of that kind, or a line that reads as a sentence, ends the list."""
+    if _DOCUMENT_ENTRY.search(line):
+        return False
+    if _RESOLUTION.match(line) or _ACTION.match(line):
+        return True
+    return len(line.split()) >= 8 and line.rstrip()[-1:] in ".!?:;"
 
 
 def _group(labelled: list[tuple[ChunkKind, Span]]) -> list[Block]:

@@ -38,6 +38,17 @@ def test_action_lines_and_supporting_documents_are_their_own_kinds():
     assert [b.kind for b in parse_blocks(text)] == ["discussion", "resolution", "action", "supporting"]
 
 
+def test_minutes_after_the_document_list_are_kept_even_without_a_minutes_line():
+    # ModernGov issue pages list the documents and go straight on with the minutes or the decision.
+    text = ("Recruitment of social workers\nSupporting documents:\n- 18a. Appendix 1 Family Hubs, item 18 PDF 412 KB\n"
+            "Report on recruitment\nCabinet Member Councillor Wheeler presented the report on market supplements.\n"
+            "Decision:\nThat the plan be approved.\n")
+    blocks = parse_blocks(text)
+    assert [b.kind for b in blocks] == ["discussion", "supporting", "discussion", "resolution"]
+    assert "Appendix 1" in blocks[1].span.of(text) and "Report on recruitment" in blocks[1].span.of(text)
+    assert "market supplements" in blocks[2].span.of(text)
+
+
 def test_text_that_mentions_a_resolution_mid_sentence_stays_discussion():
     text = "Minutes:\nMembers asked whether the issue had been resolved.\nIt had not."
     assert [b.kind for b in parse_blocks(text)] == ["discussion"]
