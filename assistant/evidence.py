@@ -79,7 +79,7 @@ _NAME = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Miss|Dr|Professor|Prof|Sir|D
                    r"\b[A-Z]\.?\s+[A-Z][a-z]{2,}(?:-[A-Z][a-z]+)?\b(?!\s+[A-Z])|"
                    r"\b[A-Z][a-z]+(?:[-'\u2019][A-Z]?[a-z]+)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 _ROLE_PHRASE = re.compile(r"\b(?:(?:Service|Strategic|Executive|Assistant|Deputy|Corporate)\s+)?(?:Director|Head|Chair|"
-                          r"Chairman|Chairwoman|Chief Executive|Lead Member|Cabinet Member|Portfolio Holder|Manager|"
+                          r"Chairman|Chairwoman|Chief Executive|Lead Member|Cabinet Member|Portfolio Holder|Manager|Leader|"
                           r"Commissioner|Principal Social Worker)\b[^.;,]{0,60}", re.I)
 _NOT_NAME_WORDS = {"Council", "Committee", "Children", "Social", "Care", "Services", "Service", "Board", "Panel",
                    "The", "This", "That", "Scrutiny", "Young", "People", "Local", "Authority", "Early", "Help",
@@ -102,16 +102,32 @@ def count_figures(text: str) -> list[str]:
     return found + words
 
 
-def provides(expects: str, sentence: str, question: str = "", place_words: frozenset[str] = frozenset()) -> bool:
-    """Does the sentence hold the kind of fact the question asks for? (`place_words`: council names' words.)"""
+def gives_new_figure(sentence: str, question: str) -> bool:
+    """Does the sentence give a figure the question does not already state? ('The rate per 10,000 was
+    higher' repeats the question's '10,000' and gives no rate.)"""
+    given = set(figures(question))
+    return any(f not in given for f in figures(sentence))
+
+
+_TITLES = {"Cllr", "Councillor", "Mr", "Mrs", "Ms", "Miss", "Dr", "Professor", "Prof", "Sir", "Dame", "Lord", "Lady"}
+
+
+def provides(expects: str, sentence: str, question: str = "", place_words: frozenset[str] = frozenset(),
+             common_words: frozenset[str] = frozenset()) -> bool:
+    """Does the sentence hold the kind of fact the question asks for? (`place_words`: council names' words;
+    `common_words`: words the minutes also write in lower case, so 'Focused Visit' is not a person.)"""
     if not expects:
         return True
+    if expects in ("money", "percentage", "count") and not gives_new_figure(sentence, question):
+        return False
     if expects == "count":
         return bool(count_figures(sentence))
     if expects == "person":
         asked = set(re.findall(r"[A-Za-z]+", question.lower()))
         for match in _NAME.finditer(sentence):
             words = re.findall(r"[A-Za-z]+", match.group(0))
+            if any(w not in _TITLES and len(w) > 1 and w.lower() in common_words for w in words):
+                continue
             if (not any(w in _NOT_NAME_WORDS or w.lower() in place_words for w in words)
                     and not all(w.lower() in asked for w in words)):
                 return True
@@ -129,6 +145,7 @@ class ScoredSentence:
     coverage: float  # share of the question's weighted words in the sentence
     similarity: float = 0.0  # cosine similarity of sentence and question embeddings (0 if not embedded)
     topic_coverage: float = 0.0  # coverage without the question's years and numbers
+    lead: str = ""  # the heading, question or sentence it was read with (see score_sentences)
 
     @property
     def support(self) -> float:
@@ -205,7 +222,11 @@ def _introduces(previous: str) -> bool:
 
 
 _BACK_REFERENCE = re.compile(r"\b(?:this|these|that|those|such)\s+(?:subject|issues?|areas?|matters?|work|topics?|"
-                             r"points?|aspects?|concerns?|approach|regard|respect)\b|^(?:this|these|they|it)\b", re.I)
+                             r"points?|aspects?|concerns?|approach|regard|respect)\b|^(?:this|these|they|if (?:this|that|so)|"
+                             r"as a result|therefore)\b|\bsuch\s+(?!as\b|a\b|an\b)[a-z]+", re.I)
+
+
+QUOTED_WITH_ANTECEDENT_WORDS = 60
 
 
 def _refers_back(sentence: str) -> bool:
@@ -228,27 +249,40 @@ def _opens_list(sentence: str) -> bool:
 
 
 def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, embedder=None,
-                    query_vector=None, max_hits: int = 4, max_embedded: int = 10) -> list[ScoredSentence]:
+                    query_vector=None, max_hits: int = 4, max_embedded: int = 10,
+                    lexical: LexicalIndex | None = None) -> list[ScoredSentence]:
     """Candidate answer sentences, best first, by meaning (when an embedder is given), words, place and type.
 
     A sentence is read with the member's question or heading just before it, because minutes often
     put the topic in one line and the answer in the next.
     """
     candidates: list[_Candidate] = []
+    # An explanation reads better with what its 'this' refers to; a figure, date or name stands alone
+    # (and its checks must see only the sentence that gives it).
+    explains = question.wants == "general" and not question.expects
     for rank, hit in enumerate(hits[:max_hits]):
         context = terms.coverage(_header(hit) + " " + hit.text)
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
+        before = lexical.chunk_before(hit.metadata) if lexical is not None else ""
+        # The sentence before a chunk's first one is at the end of the previous chunk.
+        previous = [normalise_space(sp.of(before)) for sp in sentence_spans(before)[-1:]] or [""]
         for i, (span, plain) in enumerate(zip(spans, plains)):
             if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain):
                 continue
-            lead = plains[i - 1] if i and (_introduces(plains[i - 1]) or _refers_back(plain)) else ""
-            end = span.end
+            start, end = span.start, span.end
+            if i:
+                lead = plains[i - 1] if _introduces(plains[i - 1]) or _refers_back(plain) else ""
+                if (lead and explains and _refers_back(plain) and not _introduces(lead)
+                        and len(lead.split()) + len(plain.split()) <= QUOTED_WITH_ANTECEDENT_WORDS):
+                    start = spans[i - 1].start  # quote what 'this' refers to as well
+            else:  # across a chunk boundary, only a sentence that points back takes the one before
+                lead = previous[0] if _refers_back(plain) else ""
             if _opens_list(plain):  # 'there were four themes:' -- the answer is the list after it
                 for follower in spans[i + 1:i + 4]:
                     end = follower.end
             window = f"{lead} {normalise_space(hit.text[span.start:end])}".strip()
-            candidates.append(_Candidate(hit, rank, context, span.start, end, window, terms.coverage(window),
+            candidates.append(_Candidate(hit, rank, context, start, end, window, lead, terms.coverage(window),
                                          terms.coverage(window, topic_only=True), _type_bonus(question, hit, plain)))
     # Embedding every sentence would cost more than the rest of the answer: embed the likeliest few.
     candidates.sort(key=lambda c: -(c.coverage + 0.5 * c.context + 0.2 / (1 + c.rank) + c.bonus))
@@ -263,7 +297,7 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
     scored = [
         ScoredSentence(c.hit, c.rank, c.start, c.end,
                        0.4 * sim + 0.3 * c.coverage + 0.1 * c.context + 0.1 / (1 + c.rank) + c.bonus,
-                       c.coverage, sim, c.topic_coverage)
+                       c.coverage, sim, c.topic_coverage, c.lead)
         for c, sim in zip(candidates, similarities)
     ]
     scored.sort(key=lambda s: -s.score)
@@ -278,6 +312,7 @@ class _Candidate:
     start: int
     end: int
     window: str
+    lead: str
     coverage: float
     topic_coverage: float
     bonus: float

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.evidence import (QuestionTerms, ScoredSentence, has_answer_figure, missing_names, provides,
-                                score_sentences, states_change)
+                                gives_new_figure, score_sentences, states_change)
 from assistant.lexical import LexicalIndex, lexical_tokens
 from assistant.question import Question
 from assistant.records import RefusalReason
@@ -30,6 +30,7 @@ class Thresholds:
     min_support: float = 0.30  # the same for the best sentence
     typed_min_coverage: float = 0.20  # a sentence giving a figure, date or name must name what was asked ...
     typed_min_similarity: float = 0.60  # ... or be this close in meaning to the question
+    min_fallback: float = 0.6  # when the closest sentence does not answer, another must score this share of it
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -57,11 +58,12 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     terms = QuestionTerms(question, lexical)
     if scored is None:
-        scored = score_sentences(question, hits, terms, embedder, query_vector)
+        scored = score_sentences(question, hits, terms, embedder, query_vector, lexical=lexical)
     relevance = max(max((terms.coverage(_header(h) + " " + h.text) for h in hits[:6]), default=0.0),
                     max(((h.dense or 0.0) - 0.2) / 0.4 for h in hits[:6]))
     if not scored or relevance < thresholds.min_relevance:
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
+    closest = scored[0]
     evidence_text = "\n".join(h.metadata.get("council", "") for h in hits[:6]) + "\n" + " ".join(
         _header(h) + " " + h.text for h in hits[:6])
     missing = missing_names(question.text, evidence_text)
@@ -72,7 +74,8 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
         return Draft([], "not_stated", f"The minutes found say nothing about {years}.")
     if question.expects:
         # The sentence must hold that kind of fact, and name what the question is about (in words or meaning).
-        scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words)
+        common = lexical.lowercase_words if question.expects == "person" else frozenset()
+        scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words, common)
                   and (s.topic_coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity)]
         if not scored:
             return Draft([], "not_stated", f"The minutes found do not give {_WHAT_IS_MISSING[question.expects]}.")
@@ -81,9 +84,27 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
         if not scored:
             return Draft([], "not_stated", "The minutes found do not say how that changed.")
     elif question.wants == "number":
-        scored = [s for s in scored if has_answer_figure(s.text)]
+        scored = [s for s in scored if has_answer_figure(s.text) and gives_new_figure(s.text, question.text)]
         if not scored:
             return Draft([], "not_stated", "The minutes found do not give that figure.")
+    if question.counted:
+        scored = [s for s in scored if _names_what_is_counted(question, f"{s.lead} {s.text}", place_words)]
+        if not scored:
+            return Draft([], "not_stated", f"The minutes found do not give how many {question.counted.strip()}.")
+    if question.years and (question.wants in ("number", "trend") or question.expects in _FIGURE_KINDS):
+        # 'In 2018 the MASH received 1,706 contacts' does not answer a question about 2019.
+        scored = [s for s in scored if _same_period(s.text, question.years)]
+        if not scored:
+            return Draft([], "not_stated", f"The minutes found give no figure for {'/'.join(map(str, question.years))}.")
+    if question.upcoming and question.expects == "date":
+        scored = [s for s in scored if _FUTURE.search(s.text)]
+        if not scored:
+            return Draft([], "not_stated", "The minutes found do not say when that will next happen.")
+    if question.outcome:
+        # 'The visit would take place next week' does not say what the visit found.
+        scored = [s for s in scored if not _PROSPECTIVE.search(s.text)]
+        if not scored:
+            return Draft([], "not_stated", "The minutes found only say what was planned, not what happened.")
     if question.extreme:
         scored = [s for s in scored if _RANKING.search(s.text)]
         if not scored:
@@ -99,6 +120,9 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
     best = scored[0]
     if best.support < thresholds.min_support:
         return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
+    if best.score < thresholds.min_fallback * closest.score:
+        # The passage closest to the question does not give what it asks; a much weaker one would be a guess.
+        return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
     return Draft(_select(question, scored, best, thresholds.min_support))
 
 
@@ -106,6 +130,49 @@ _SUPERLATIVE = r"(?:lowest|highest|largest|smallest|biggest|greatest|fewest|most
 _RANKING = re.compile(rf"\b(?:the|its|their)\s+(?:[\w-]+\s+)?{_SUPERLATIVE}\b|\b{_SUPERLATIVE}\s+(?:in|of|among|across)\b|"
                       r"\branked\b|\branking\b|\b(?:top|bottom)\s+(?:\d+|ten|five|quartile|third|half)\b", re.I)
 _EARLIER = re.compile(r"\b(?:previous(?:ly)?|prior|before|earlier|formerly|last|preceding)\b", re.I)
+
+
+_PROSPECTIVE = re.compile(r"\b(?:would be|will be|would take place|will take place|(?:was|were|is|are) due to|"
+                          r"(?:was|were|is|are) (?:to be|going to|planned|scheduled|expected)|would (?:go|come|be)|"
+                          r"next\b[^.]{0,40}\bwould)\b", re.I)
+_FIGURE_KINDS = ("money", "percentage", "count", "grade")
+_FUTURE = re.compile(r"\b(?:next|will|would|due|planned|scheduled|expected|future|forthcoming|upcoming|"
+                     r"be (?:presented|submitted|brought|reported|received|held|considered|provided))\b", re.I)
+# Words after 'how many' that say nothing about what is counted, and words that end what is counted.
+_NOT_COUNTED = frozenset(lexical_tokens("times occasions people persons individuals more"))
+_CLOSED_CLASS = frozenset("did does do were was are is have has had would will could can should might may went came got "
+                          "took in on at for from to by of across within during under over per".split())
+
+
+def _names_what_is_counted(question: Question, passage: str, place_words: frozenset[str]) -> bool:
+    """'How many adopters...': a count of children does not answer it. The noun that says what is counted
+    must be in the passage, unless it is a word every question shares ('children', 'people') or a
+    council's name."""
+    from assistant.evidence import GENERIC_TOKENS
+    from assistant.glossary import covered_by_synonym
+
+    # What 'how many' counts is a plural noun: the first one before the verb ('care leavers live in...').
+    plural = ""
+    for word in re.findall(r"[\w'\u2019-]+", question.counted)[:5]:
+        if word.lower() in _CLOSED_CLASS:
+            break
+        if re.search(r"[^su]s$|ren$|ple$", word.lower()):
+            plural = word
+            break
+    head = lexical_tokens(plural)
+    places = set(lexical_tokens(" ".join(place_words)))
+    if not head or head[-1] in GENERIC_TOKENS | _NOT_COUNTED | places or head[-1][0].isdigit():
+        return True
+    tokens = lexical_tokens(passage)
+    return head[-1] in tokens or head[-1] in covered_by_synonym(lexical_tokens(question.text), tokens)
+
+
+def _same_period(sentence: str, years: tuple[int, ...]) -> bool:
+    """A sentence that names years must name one the question asks about (one naming none may be current)."""
+    from assistant.question import mentioned_years
+
+    named = mentioned_years(sentence)
+    return not named or bool(set(named) & set(years))
 
 
 def _speaks_of_earlier(sentence: str, year: int) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 from assistant.records import content_hash
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?")
+_LOWERCASE_WORD = re.compile(r"\b[a-z][a-z'\u2019-]+\b")
 _HYPHENATED = re.compile(r"\b([a-z]{2,})-([a-z]{2,})\b")
 FORMAT_VERSION = "3"  # bump when tokens change, so saved indexes are rebuilt
 
@@ -75,6 +76,23 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def chunk_before(self, metadata: dict) -> str:
+        """The text of the chunk just before this one in its item ('' for an item's first chunk)."""
+        return self._by_place.get((metadata.get("source_id"), metadata.get("position", 0) - 1), "")
+
+    @functools.cached_property
+    def lowercase_words(self) -> frozenset[str]:
+        """Words the minutes write in lower case somewhere: 'visit' is a word, so 'Focused Visit' is not a
+        person's name. (Built on first use, for questions asking who.)"""
+        found: set[str] = set()
+        for entry in self.entries:
+            found.update(_LOWERCASE_WORD.findall(entry.text))
+        return frozenset(found)
+
+    @functools.cached_property
+    def _by_place(self) -> dict[tuple, str]:
+        return {(e.metadata.get("source_id"), e.metadata.get("position")): e.text for e in self.entries}
 
     @functools.cached_property
     def _vocab(self) -> set[str]:

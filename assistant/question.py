@@ -29,14 +29,16 @@ _WHICH_COUNCILS = re.compile(r"\b(which|what|how many) (councils|authorities|loc
                              r"\bcompare\b|\bacross (?:the )?councils\b", re.I)
 _EXPECTS: list[tuple[str, re.Pattern]] = [
     ("money", re.compile(r"\bhow much\b.*\b(?:spen(?:d|ds|ding|t)|costs?|costing|pay|pays|paying|paid|budget\w*|"
-                         r"fund\w*|worth|charg\w*|invest\w*|grants?|money|sav(?:e|es|ed|ing|ings)|overspen\w*)\b|\b(?:budget|cost|spend|spending|price|salary|fee)s? "
+                         r"fund\w*|worth|charg\w*|invest\w*|grants?|money|sav(?:e|es|ed|ing|ings)|overspen\w*|premium|"
+                         r"allowances?|payments?|fees?|salar(?:y|ies)|supplements?|bursar(?:y|ies))\b|\b(?:budget|cost|spend|spending|price|salary|fee)s? "
                          r"(?:was|is|were|are|of|for)\b|\bhow much (?:money|funding)\b|\bwhat (?:was|is) the (?:budget|"
                          r"cost|spend)\b", re.I)),
     ("percentage", re.compile(r"\b(?:what|which) (?:was |is |were |are )?(?:the )?(?:percentage|proportion|per ?cent|"
                               r"share|rate)\b|\bpercentage of\b|\bwhat (?:proportion|share) of\b|\bwhat (?:is|was|were|are) (?:the |its |[\w-]+['\u2019]s )?(?:[\w-]+ ){0,3}rate\b",
                               re.I)),
     ("grade", re.compile(r"\b(?:ofsted )?(?:rating|grade|graded|judgement|judgment|judged|rated)\b", re.I)),
-    ("age", re.compile(r"\b(?:what|which) ages?\b|\bhow old\b|\bage range\b|\bup to what age\b", re.I)),
+    ("age", re.compile(r"\b(?:what|which) ages?\b|\bhow old\b|\bage range\b|\bup to what age\b|"
+                       r"\b(?:average|typical|mean|median) age\b", re.I)),
     ("duration", re.compile(r"\bhow long\b", re.I)),
     ("frequency", re.compile(r"\bhow often\b|\bhow frequently\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bwhat (?:is|was|were|are) the (?:total )?number of\b|\bhow often\b|"
@@ -59,6 +61,10 @@ _YEAR = re.compile(r"\b((?:19|20)\d\d)(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
 # 'which council has the lowest rate', 'the most placements': an extreme, which only a ranking answers.
 _EXTREME = re.compile(r"\b(?:the|its|their)\s+(?:lowest|highest|largest|smallest|biggest|greatest|fewest|"
                       r"most(?!\s+recent)|least|best(?!\s+interests?)|worst)\b", re.I)
+# 'What did Ofsted find...', 'Did the cabinet approve...': asks about something that has happened.
+_OUTCOME = re.compile(r"\bdid\b|\bwhat (?:was|were) the (?:outcome|result|finding|conclusion|decision)s?\b", re.I)
+_PROSPECT_WORDS = re.compile(r"\b(?:next|want\w*|plan\w*|intend\w*|expect\w*|due|going to|will|would)\b", re.I)
+_UPCOMING = re.compile(r"\b(?:next|upcoming|forthcoming)\b", re.I)
 # 'before its 2023 inspection', 'prior to 2019': a time earlier than the year named.
 _BEFORE_YEAR = re.compile(r"\b(?:before|prior to|previous to|ahead of)\s+(?:(?:its|the|their|his|her)\s+)?"
                           r"(?:[a-z]+\s+){0,2}?((?:19|20)\d\d)\b", re.I)
@@ -73,7 +79,15 @@ class Question:
     which_councils: bool
     expects: Expects = ""
     extreme: bool = False  # asks for the highest, lowest, most...
+    upcoming: bool = False  # asks when something will next happen
+    outcome: bool = False  # asks what happened (was found, decided, approved), not what was planned
     before_year: int | None = None  # asks about a time before this year
+
+    @property
+    def counted(self) -> str:
+        """What 'how many ...' counts: the words after it, up to the verb ('newly qualified social workers')."""
+        match = re.search(r"\bhow many\s+((?:[\w'\u2019-]+\s+){0,5})", self.text, re.I)
+        return match.group(1) if match else ""
 
     @property
     def names_several_councils(self) -> bool:
@@ -95,8 +109,9 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
         wants = "general"
     before = _BEFORE_YEAR.search(text)
     return Question(text, wants, mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text), bool(_EXTREME.search(text)),
-                    int(before.group(1)) if before else None)
+                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text), extreme=bool(_EXTREME.search(text)),
+                    upcoming=bool(_UPCOMING.search(text)),
+                    outcome=bool(_OUTCOME.search(text)) and not _PROSPECT_WORDS.search(text), before_year=int(before.group(1)) if before else None)
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:

@@ -57,7 +57,7 @@ def main() -> None:
             retrieval = assistant.retriever.search(question, Filters(**q.filters))
             terms = QuestionTerms(question, assistant.lexical)
             scored = score_sentences(question, retrieval.hits, terms, assistant.index.embedder,
-                                     retrieval.query_vector) if retrieval.hits else []
+                                     retrieval.query_vector, lexical=assistant.lexical) if retrieval.hits else []
             cases.append((name, q, question, retrieval, scored))
         tuning_cases = cases[:len(tuning)]
         held_cases = cases[len(tuning):]
