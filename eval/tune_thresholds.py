@@ -1,8 +1,8 @@
 """Choose the extractive answerer's refusal thresholds on the tuning questions only.
 
-Tuning questions: every question of eval/questions.jsonl (the seed corpus) and the odd-numbered
-lines (1st, 3rd, ...) of eval/dev_questions.jsonl. The even-numbered dev lines are held out: the
-script prints their figures for the chosen thresholds but never uses them to choose.
+Tuning questions: eval/questions.jsonl (the seed corpus), eval/dev_questions.jsonl and
+eval/tuning_questions.jsonl. eval/holdout_questions.jsonl is held out: the script prints its figures
+for the chosen thresholds but never uses them to choose (eval/README.md tells the history).
 
     python eval/tune_thresholds.py [--shared ../shared]
 
@@ -37,8 +37,10 @@ def main() -> None:
 
     seed = load_questions(ROOT / "eval" / "questions.jsonl")
     dev = load_questions(ROOT / "eval" / "dev_questions.jsonl")
-    tuning = [("seed", q) for q in seed] + [("dev", q) for q in dev[0::2]]
-    held_out = [("dev", q) for q in dev[1::2]]
+    tuning_file = load_questions(ROOT / "eval" / "tuning_questions.jsonl")
+    holdout = load_questions(ROOT / "eval" / "holdout_questions.jsonl")
+    tuning = [("seed", q) for q in seed] + [("dev", q) for q in dev + tuning_file]
+    held_out = [("dev", q) for q in holdout]
 
     with tempfile.TemporaryDirectory() as scratch:
         prepared = {}
