@@ -198,14 +198,15 @@ def is_question_like(sentence: str) -> bool:
 
 _PAGE_FURNITURE = re.compile(r"^(?:Meeting\s*:|Report (?:of|by)\b|Supporting documents|Additional documents|"
                              r"Decision maker|Agenda item|Issue\s*-)", re.I)
-_DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
 
 
 def is_heading(sentence: str) -> bool:
     """A title, a meeting line or a document entry: it names a topic but states nothing, so it never
     answers a question (though it may introduce the sentence that does)."""
     plain = strip_bullet(sentence).strip()
-    if _PAGE_FURNITURE.match(plain) or _DOCUMENT_ENTRY.search(plain):
+    from assistant.structure import DOCUMENT_ENTRY
+
+    if _PAGE_FURNITURE.match(plain) or DOCUMENT_ENTRY.search(plain):
         return True
     if plain[-1:] in ".!?:;)\u2019\u201d'\"":
         return False
@@ -227,6 +228,11 @@ _BACK_REFERENCE = re.compile(r"\b(?:this|these|that|those|such)\s+(?:subject|iss
 
 
 QUOTED_WITH_ANTECEDENT_WORDS = 60
+
+
+def _last_sentence(text: str) -> str:
+    spans = sentence_spans(text)
+    return normalise_space(spans[-1].of(text)) if spans else ""
 
 
 def _refers_back(sentence: str) -> bool:
@@ -264,20 +270,19 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
         context = terms.coverage(_header(hit) + " " + hit.text)
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
-        before = lexical.chunk_before(hit.metadata) if lexical is not None else ""
-        # The sentence before a chunk's first one is at the end of the previous chunk.
-        previous = [normalise_space(sp.of(before)) for sp in sentence_spans(before)[-1:]] or [""]
         for i, (span, plain) in enumerate(zip(spans, plains)):
             if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain):
                 continue
             start, end = span.start, span.end
+            points_back = _refers_back(plain)
             if i:
-                lead = plains[i - 1] if _introduces(plains[i - 1]) or _refers_back(plain) else ""
-                if (lead and explains and _refers_back(plain) and not _introduces(lead)
+                introduced = _introduces(plains[i - 1])
+                lead = plains[i - 1] if introduced or points_back else ""
+                if (points_back and explains and not introduced
                         and len(lead.split()) + len(plain.split()) <= QUOTED_WITH_ANTECEDENT_WORDS):
                     start = spans[i - 1].start  # quote what 'this' refers to as well
             else:  # across a chunk boundary, only a sentence that points back takes the one before
-                lead = previous[0] if _refers_back(plain) else ""
+                lead = _last_sentence(lexical.chunk_before(hit.metadata)) if points_back and lexical is not None else ""
             if _opens_list(plain):  # 'there were four themes:' -- the answer is the list after it
                 for follower in spans[i + 1:i + 4]:
                     end = follower.end

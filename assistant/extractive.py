@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from assistant.evidence import (QuestionTerms, ScoredSentence, has_answer_figure, missing_names, provides,
                                 gives_new_figure, score_sentences, states_change)
+from assistant.glossary import covered_by_synonym
 from assistant.lexical import LexicalIndex, lexical_tokens
 from assistant.question import Question
 from assistant.records import RefusalReason
@@ -72,56 +74,17 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
     if question.years and not _mentions_any_year(question.years, hits[:6]):
         years = "/".join(str(y) for y in question.years)
         return Draft([], "not_stated", f"The minutes found say nothing about {years}.")
-    if question.expects:
-        # The sentence must hold that kind of fact, and name what the question is about (in words or meaning).
-        common = lexical.lowercase_words if question.expects == "person" else frozenset()
-        scored = [s for s in scored if provides(question.expects, s.text, question.text, place_words, common)
-                  and (s.topic_coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity)]
+    for keeps, missing in _sentence_checks(question, terms, lexical, place_words, thresholds):
+        scored = [s for s in scored if keeps(s)]
         if not scored:
-            return Draft([], "not_stated", f"The minutes found do not give {_WHAT_IS_MISSING[question.expects]}.")
-    elif question.wants == "trend":
-        scored = [s for s in scored if states_change(s.text)]
-        if not scored:
-            return Draft([], "not_stated", "The minutes found do not say how that changed.")
-    elif question.wants == "number":
-        scored = [s for s in scored if has_answer_figure(s.text) and gives_new_figure(s.text, question.text)]
-        if not scored:
-            return Draft([], "not_stated", "The minutes found do not give that figure.")
-    if question.counted:
-        scored = [s for s in scored if _names_what_is_counted(question, f"{s.lead} {s.text}", place_words)]
-        if not scored:
-            return Draft([], "not_stated", f"The minutes found do not give how many {question.counted.strip()}.")
-    if question.years and (question.wants in ("number", "trend") or question.expects in _FIGURE_KINDS):
-        # 'In 2018 the MASH received 1,706 contacts' does not answer a question about 2019.
-        scored = [s for s in scored if _same_period(s.text, question.years)]
-        if not scored:
-            return Draft([], "not_stated", f"The minutes found give no figure for {'/'.join(map(str, question.years))}.")
-    if question.upcoming and question.expects == "date":
-        scored = [s for s in scored if _FUTURE.search(s.text)]
-        if not scored:
-            return Draft([], "not_stated", "The minutes found do not say when that will next happen.")
-    if question.outcome:
-        # 'The visit would take place next week' does not say what the visit found.
-        scored = [s for s in scored if not _PROSPECTIVE.search(s.text)]
-        if not scored:
-            return Draft([], "not_stated", "The minutes found only say what was planned, not what happened.")
-    if question.extreme:
-        scored = [s for s in scored if _RANKING.search(s.text)]
-        if not scored:
-            return Draft([], "not_stated", "The minutes found do not say which is the highest or lowest.")
-    if question.before_year:
-        scored = [s for s in scored if _speaks_of_earlier(s.text, question.before_year)]
-        if not scored:
-            return Draft([], "not_stated", f"The minutes found say nothing about the time before {question.before_year}.")
+            return Draft([], "not_stated", missing)
     if question.wants == "resolution":
         resolution = _resolution_block(hits)
         if resolution is not None:
             return Draft([resolution])
     best = scored[0]
-    if best.support < thresholds.min_support:
-        return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
-    if best.score < thresholds.min_fallback * closest.score:
-        # The passage closest to the question does not give what it asks; a much weaker one would be a guess.
+    # When the passage closest to the question does not give what it asks, a much weaker one would be a guess.
+    if best.support < thresholds.min_support or best.score < thresholds.min_fallback * closest.score:
         return Draft([], "not_stated", "The minutes found touch on the topic but do not state what was asked.")
     return Draft(_select(question, scored, best, thresholds.min_support))
 
@@ -144,14 +107,51 @@ _CLOSED_CLASS = frozenset("did does do were was are is have has had would will c
                           "took in on at for from to by of across within during under over per".split())
 
 
-def _names_what_is_counted(question: Question, passage: str, place_words: frozenset[str]) -> bool:
-    """'How many adopters...': a count of children does not answer it. The noun that says what is counted
-    must be in the passage, unless it is a word every question shares ('children', 'people') or a
-    council's name."""
-    from assistant.evidence import GENERIC_TOKENS
-    from assistant.glossary import covered_by_synonym
+def _sentence_checks(question: Question, terms: QuestionTerms, lexical: LexicalIndex, place_words: frozenset[str],
+                     thresholds: Thresholds) -> list[tuple[Callable[[ScoredSentence], bool], str]]:
+    """What an answer sentence must do for this question, in order, each with what the minutes lack when
+    no sentence does it."""
+    checks: list[tuple[Callable[[ScoredSentence], bool], str]] = []
+    if question.expects:
+        # The sentence must hold that kind of fact, and name what the question is about (in words or meaning).
+        common = lexical.lowercase_words if question.expects == "person" else frozenset()
+        checks.append((lambda s: provides(question.expects, s.text, question.text, place_words, common) and (
+            s.topic_coverage >= thresholds.typed_min_coverage or s.similarity >= thresholds.typed_min_similarity),
+            f"The minutes found do not give {_WHAT_IS_MISSING[question.expects]}."))
+    elif question.wants == "trend":
+        checks.append((lambda s: states_change(s.text), "The minutes found do not say how that changed."))
+    elif question.wants == "number":
+        checks.append((lambda s: has_answer_figure(s.text) and gives_new_figure(s.text, question.text),
+                       "The minutes found do not give that figure."))
+    counted = _counted_noun(question, place_words)
+    if counted:
+        checks.append((lambda s: _names_counted(counted, f"{s.lead} {s.text}", terms.question_tokens),
+                       f"The minutes found do not give how many {question.counted.strip()}."))
+    if question.years and (question.wants in ("number", "trend") or question.expects in _FIGURE_KINDS):
+        # 'In 2018 the MASH received 1,706 contacts' does not answer a question about 2019.
+        checks.append((lambda s: _same_period(s.text, question.years),
+                       f"The minutes found give no figure for {'/'.join(map(str, question.years))}."))
+    if question.upcoming and question.expects == "date":
+        checks.append((lambda s: bool(_FUTURE.search(s.text)), "The minutes found do not say when that will next happen."))
+    if question.outcome:
+        # 'The visit would take place next week' does not say what the visit found.
+        checks.append((lambda s: not _PROSPECTIVE.search(s.text),
+                       "The minutes found only say what was planned, not what happened."))
+    if question.extreme:
+        checks.append((lambda s: bool(_RANKING.search(s.text)),
+                       "The minutes found do not say which is the highest or lowest."))
+    if question.before_year:
+        checks.append((lambda s: _speaks_of_earlier(s.text, question.before_year),
+                       f"The minutes found say nothing about the time before {question.before_year}."))
+    return checks
 
-    # What 'how many' counts is a plural noun: the first one before the verb ('care leavers live in...').
+
+def _counted_noun(question: Question, place_words: frozenset[str]) -> str:
+    """What 'how many' counts, stemmed ('adopt' in 'how many adopters...'), or '' when an answer need not
+    name it: a word every question shares ('children', 'people') or a council's name."""
+    from assistant.evidence import GENERIC_TOKENS
+
+    # It is a plural noun: the first one before the verb ('care leavers live in...').
     plural = ""
     for word in re.findall(r"[\w'\u2019-]+", question.counted)[:5]:
         if word.lower() in _CLOSED_CLASS:
@@ -162,9 +162,14 @@ def _names_what_is_counted(question: Question, passage: str, place_words: frozen
     head = lexical_tokens(plural)
     places = set(lexical_tokens(" ".join(place_words)))
     if not head or head[-1] in GENERIC_TOKENS | _NOT_COUNTED | places or head[-1][0].isdigit():
-        return True
+        return ""
+    return head[-1]
+
+
+def _names_counted(noun: str, passage: str, question_tokens: list[str]) -> bool:
+    """'How many adopters...': a count of children does not answer it."""
     tokens = lexical_tokens(passage)
-    return head[-1] in tokens or head[-1] in covered_by_synonym(lexical_tokens(question.text), tokens)
+    return noun in tokens or noun in covered_by_synonym(question_tokens, tokens)
 
 
 def _same_period(sentence: str, years: tuple[int, ...]) -> bool:

@@ -109,9 +109,11 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
         wants = "general"
     before = _BEFORE_YEAR.search(text)
     return Question(text, wants, mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text), extreme=bool(_EXTREME.search(text)),
+                    bool(_WHICH_COUNCILS.search(text)), expected_answer(text),
+                    extreme=bool(_EXTREME.search(text)),
                     upcoming=bool(_UPCOMING.search(text)),
-                    outcome=bool(_OUTCOME.search(text)) and not _PROSPECT_WORDS.search(text), before_year=int(before.group(1)) if before else None)
+                    outcome=bool(_OUTCOME.search(text)) and not _PROSPECT_WORDS.search(text),
+                    before_year=int(before.group(1)) if before else None)
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:

@@ -21,7 +21,8 @@ _RESOLUTION = re.compile(
 )
 _OPEN_END = re.compile(r"(:|-|\u2013|\bthat|\bthat:)\s*$", re.I)
 _ACTION = re.compile(r"^actions?\s*:", re.I)
-_DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
+# A document in an item's list: 'Appendix 1 ... PDF 412 KB', 'Report pdf icon'.
+DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 
 
@@ -82,7 +83,7 @@ def parse_blocks(text: str) -> list[Block]:
 def _ends_document_list(line: str) -> bool:
     """Pages list the item's documents and then go on with the minutes (or the decision) without a
     'Minutes:' line: a heading of that kind, or a line that reads as a sentence, ends the list."""
-    if _DOCUMENT_ENTRY.search(line):
+    if DOCUMENT_ENTRY.search(line):
         return False
     if _RESOLUTION.match(line) or _ACTION.match(line):
         return True
