@@ -25,7 +25,8 @@ DEV_QUESTIONS = EVAL / "dev_questions.jsonl"
 # that nothing was tuned on (holdout_questions); see eval/README.md.
 TUNING_QUESTIONS = EVAL / "tuning_questions.jsonl"
 HOLDOUT_QUESTIONS = EVAL / "holdout_questions.jsonl"
-DEV_CORPUS_FILES = (DEV_QUESTIONS, TUNING_QUESTIONS, HOLDOUT_QUESTIONS)
+FRESH_QUESTIONS = EVAL / "fresh_questions.jsonl"
+DEV_CORPUS_FILES = (DEV_QUESTIONS, TUNING_QUESTIONS, HOLDOUT_QUESTIONS, FRESH_QUESTIONS)
 ALL_QUESTION_FILES = (SEED_QUESTIONS,) + DEV_CORPUS_FILES
 PAIR_FILES = (EVAL / "support_pairs_calibration.jsonl", EVAL / "support_pairs_test.jsonl")
 
@@ -185,7 +186,7 @@ def test_dev_question_counts():
     assert sum(q["kind"] == "unanswerable" for q in questions) >= 15
 
 
-@pytest.mark.parametrize("path", [TUNING_QUESTIONS, HOLDOUT_QUESTIONS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [TUNING_QUESTIONS, HOLDOUT_QUESTIONS, FRESH_QUESTIONS], ids=lambda p: p.name)
 def test_tuning_and_holdout_question_counts(path):
     questions = read_jsonl(path)
     assert len(questions) >= 30
