@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ def gives_new_figure(sentence: str, question: str) -> bool:
     """Does the sentence give a figure the question does not already state? ('The rate per 10,000 was
     higher' repeats the question's '10,000' and gives no rate.)"""
     given = set(figures(question))
-    return any(f not in given for f in figures(sentence))
+    # 'Section 47 enquiries per 10,000': the 47 names a kind of enquiry; it is no figure.
+    return any(f not in given for f in figures(_REFERENCE.sub(" ", sentence)))
 
 
 _TITLES = {"Cllr", "Councillor", "Mr", "Mrs", "Ms", "Miss", "Dr", "Professor", "Prof", "Sir", "Dame", "Lord", "Lady"}
@@ -132,7 +134,42 @@ def provides(expects: str, sentence: str, question: str = "", place_words: froze
                     and not all(w.lower() in asked for w in words)):
                 return True
         return any(not set(re.findall(r"[a-z]+", m.group(0).lower())) <= asked for m in _ROLE_PHRASE.finditer(sentence))
+    if expects == "name":
+        return bool(names_in(sentence, question, place_words))
     return bool(_PROVIDES[expects].search(sentence))
+
+
+_QUOTED_NAME = re.compile(r"[\u2018'\"\u201c]([A-Z][^\u2019'\"\u201d]{2,80})[\u2019'\"\u201d]")
+_CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'\u2019&-]*|[0-9]+)(?:\s+(?:(?:of|for|and|the|on|in|&)\s+)*"
+                              r"(?:[A-Z][\w'\u2019&-]*|[0-9]+))*")
+_CALENDAR_WORDS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                   "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                   "Sunday", "Mr", "Mrs", "Ms", "Dr", "Cllr", "Councillor", "It", "He", "She", "They", "We", "There",
+                   "Members", "Chairman", "Chair", "Lead", "Head", "Manager", "Assistant", "Deputy", "County", "Borough",
+                   "City", "District", "England", "Wales", "UK", "Government", "National", "Area", "Table",
+                   "Appendix", "Annex", "Paragraph", "Section", "Item", "Minute", "Figure", "Page"}
+
+
+def names_in(sentence: str, question: str = "", place_words: frozenset[str] = frozenset()) -> list[str]:
+    """Names of things the sentence gives that the question does not: a quoted title, a capitalised name
+    ('Anna Freud Centre', 'Mosaic'), an acronym. The sentence's first word is a capital of grammar unless
+    the name goes on; roles, councils, months and the service's own words are not names."""
+    asked = set(lexical_tokens(question))
+    plain = strip_bullet(sentence).strip()
+    found = []
+    for match in _QUOTED_NAME.finditer(plain):
+        if not set(lexical_tokens(match.group(1))) <= asked:
+            found.append(match.group(1))
+    for match in _CAPITALISED_RUN.finditer(plain):
+        words = [re.sub(r"['\u2019]s?$", "", w) for w in re.findall(r"[A-Za-z][\w'\u2019-]*", match.group(0))]
+        if match.start() == 0:  # the first word's capital is grammar's; the rest of the run may be a name
+            words = words[1:]
+        meaningful = [w for w in words if w.lower() not in ("of", "for", "and", "the", "on", "in")
+                      and w not in _NOT_NAME_WORDS and w not in _CALENDAR_WORDS and w not in _NOT_NAMES
+                      and w.lower() not in place_words]
+        if meaningful and any(not set(lexical_tokens(w)) <= asked for w in meaningful):
+            found.append(match.group(0))
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,11 +194,15 @@ class ScoredSentence:
         return self.hit.text[self.start:self.end]
 
 
+_ACRONYM_GAPS = {"and", "of", "the", "for", "in", "on", "to", "a", "an"}
+
+
 class QuestionTerms:
     """The question's content words, weighted by how rare they are in the index."""
 
     def __init__(self, question: Question, lexical: LexicalIndex) -> None:
         council_words = set(lexical_tokens(" ".join(question.councils)))
+        self.text = question.text
         self.question_tokens = lexical_tokens(question.text)
         tokens = [t for t in dict.fromkeys(self.question_tokens) if t not in _GENERIC | council_words]
         n = max(len(lexical), 1)
@@ -181,8 +222,23 @@ class QuestionTerms:
         from assistant.glossary import covered_by_synonym
 
         tokens = lexical_tokens(text)
-        present = set(tokens) | covered_by_synonym(self.question_tokens, tokens)
+        present = set(tokens) | covered_by_synonym(self.question_tokens, tokens) | self._spelled_as_acronym(tokens)
         return sum(w for t, w in weights.items() if t in present) / total
+
+    def _spelled_as_acronym(self, text_tokens: list[str]) -> set[str]:
+        """The question's words that the text writes as their acronym ('return home interviews' as 'RHI')."""
+        present = set(text_tokens)
+        return {token for acronym, tokens in self._acronyms.items() if acronym in present for token in tokens}
+
+    @functools.cached_property
+    def _acronyms(self) -> dict[str, tuple[str, ...]]:
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", self.text) if w.lower() not in _ACRONYM_GAPS]
+        found = {}
+        for size in (3, 4, 5):  # two letters ('sc') would match too much by chance
+            for i in range(len(words) - size + 1):
+                acronym = "".join(w[0] for w in words[i:i + size]).lower()
+                found.setdefault(acronym, tuple(lexical_tokens(" ".join(words[i:i + size]))))
+        return found
 
 
 _INTERROGATIVE = re.compile(r"^[\s\u00a0\u00b7\-\u2013*]*(?:what|how|when|why|who|whom|which|could|would|were|was|is|are|"
@@ -196,8 +252,9 @@ def is_question_like(sentence: str) -> bool:
         re.search(r"[\u2013-]\s*(?:how|what|why|when)\b.*[^.]$", plain, re.I))
 
 
-_PAGE_FURNITURE = re.compile(r"^(?:Meeting\s*:|Report (?:of|by)\b|Supporting documents|Additional documents|"
-                             r"Decision maker|Agenda item|Issue\s*-)", re.I)
+_PAGE_FURNITURE = re.compile(r"^(?:Meeting\s*:|Meeting of\b.*\b(?:19|20)\d\d\b|Report (?:of|by)\b|Supporting documents|Additional documents|"
+                             r"Decision maker|Agenda item|Issue\s*-|Decided at meeting|View the background|"
+                             r"Members of the public are welcome|Publicly accessible meetings)", re.I)
 
 
 def is_heading(sentence: str) -> bool:
@@ -271,7 +328,8 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
         for i, (span, plain) in enumerate(zip(spans, plains)):
-            if len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain):
+            if (len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain)
+                    or _is_item_title(plain, hit)):
                 continue
             start, end = span.start, span.end
             points_back = _refers_back(plain)
@@ -307,6 +365,14 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
     ]
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+def _is_item_title(sentence: str, hit: Hit) -> bool:
+    """The item's own title repeated in its text ('Options for the Future of directly provided Children's
+    Homes'): a title even where it is not in title case."""
+    title = re.sub(r"\s*\((?:agenda )?item\s*[\w.]*\)\s*$", "", str(hit.metadata.get("item_title", "")), flags=re.I)
+    plain = re.sub(r"\W+", " ", sentence).strip().casefold()
+    return len(plain) > 10 and plain == re.sub(r"\W+", " ", title).strip().casefold()
 
 
 @dataclass(frozen=True)

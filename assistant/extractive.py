@@ -48,7 +48,7 @@ _WHAT_IS_MISSING = {
     "money": "an amount of money", "percentage": "that percentage or rate", "count": "that number",
     "frequency": "how often",
     "date": "a date", "grade": "an inspection grade", "person": "who it was", "age": "an age",
-    "duration": "how long",
+    "duration": "how long", "name": "its name",
 }
 
 
@@ -67,7 +67,7 @@ def draft_answer(question: Question, hits: list[Hit], lexical: LexicalIndex, emb
         return Draft([], "no_evidence", "Nothing in the indexed minutes is relevant to this question.")
     closest = scored[0]
     evidence_text = "\n".join(h.metadata.get("council", "") for h in hits[:6]) + "\n" + " ".join(
-        _header(h) + " " + h.text for h in hits[:6])
+        _header(h) + " " + _meeting_month(h) + " " + h.text for h in hits[:6])
     missing = missing_names(question.text, evidence_text)
     if missing:
         return Draft([], "not_stated", f"The minutes found do not mention {', '.join(missing)}.")
@@ -95,6 +95,10 @@ _RANKING = re.compile(rf"\b(?:the|its|their)\s+(?:[\w-]+\s+)?{_SUPERLATIVE}\b|\b
 _EARLIER = re.compile(r"\b(?:previous(?:ly)?|prior|before|earlier|formerly|last|preceding)\b", re.I)
 
 
+# An agenda's purpose line ('To consider exempt information concerning the options...'): what an item was
+# for, not what came of it. (A resolution may also read 'To note the report'; that one is an outcome.)
+_PURPOSE = re.compile(r"^[\s\u00b7\u2022*-]*To (?:consider|receive|note|provide|present|review|update|inform|seek|"
+                      r"discuss)\b", re.I)
 _PROSPECTIVE = re.compile(r"\b(?:would be|will be|would take place|will take place|(?:was|were|is|are) due to|"
                           r"(?:was|were|is|are) (?:to be|going to|planned|scheduled|expected)|would (?:go|come|be)|"
                           r"next\b[^.]{0,40}\bwould)\b", re.I)
@@ -126,7 +130,7 @@ def _sentence_checks(question: Question, terms: QuestionTerms, lexical: LexicalI
     counted = _counted_noun(question, place_words)
     if counted:
         checks.append((lambda s: _names_counted(counted, f"{s.lead} {s.text}", terms.question_tokens),
-                       f"The minutes found do not give how many {question.counted.strip()}."))
+                       f"The minutes found give no figure for {question.counted.strip()}."))
     if question.years and (question.wants in ("number", "trend") or question.expects in _FIGURE_KINDS):
         # 'In 2018 the MASH received 1,706 contacts' does not answer a question about 2019.
         checks.append((lambda s: _same_period(s.text, question.years),
@@ -135,15 +139,31 @@ def _sentence_checks(question: Question, terms: QuestionTerms, lexical: LexicalI
         checks.append((lambda s: bool(_FUTURE.search(s.text)), "The minutes found do not say when that will next happen."))
     if question.outcome:
         # 'The visit would take place next week' does not say what the visit found.
-        checks.append((lambda s: not _PROSPECTIVE.search(s.text),
+        checks.append((lambda s: not _PROSPECTIVE.search(s.text) and not (
+            _PURPOSE.match(s.text) and s.hit.metadata.get("kind") != "resolution"),
                        "The minutes found only say what was planned, not what happened."))
+    if question.listed > 1:
+        # 'a plan with 8 high level outcomes' repeats the question's count and lists none of them.
+        checks.append((lambda s: _lists_items(s.text, min(question.listed, 3)),
+                       "The minutes found give how many, but do not list them."))
     if question.extreme:
         checks.append((lambda s: bool(_RANKING.search(s.text)),
                        "The minutes found do not say which is the highest or lowest."))
+    if question.months:
+        # 'What did its June visit find?': a passage that never mentions June is about another time.
+        checks.append((lambda s: _mentions_month(s.hit, question.months, lexical),
+                       f"The minutes found say nothing about {' or '.join(_month_name(m) for m in question.months)}."))
     if question.before_year:
         checks.append((lambda s: _speaks_of_earlier(s.text, question.before_year),
                        f"The minutes found say nothing about the time before {question.before_year}."))
     return checks
+
+
+def _lists_items(passage: str, wanted: int) -> bool:
+    """Does the passage list at least `wanted` things (bullets, or parts joined by commas, semicolons, 'and')?"""
+    bullets = len(re.findall(r"(?:^|\n)\s*(?:[\u00b7\u2022*-]|\(?[a-z0-9ivx]{1,3}[.)])\s+", passage))
+    parts = len(re.findall(r"[,;]|\band\b", passage)) + 1
+    return max(bullets, parts) >= wanted
 
 
 def _counted_noun(question: Question, place_words: frozenset[str]) -> str:
@@ -258,6 +278,42 @@ def _in_reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
 
 def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
     return a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end or a.text == b.text
+
+
+_MONTH_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b\.?|"
+                         r"\b\d{1,2}[/.](\d{1,2})[/.]\d{2,4}\b", re.I)
+
+
+def _month_name(month: int) -> str:
+    import calendar
+
+    return calendar.month_name[month]
+
+
+def _mentions_month(hit: Hit, months: tuple[int, ...], lexical: LexicalIndex) -> bool:
+    """Does the passage's item, its title or its meeting date name one of these months ('June', 'Jun',
+    '12/06/2019')? (The whole item: 'data to the end of July' may head the paragraph that gives the figure.)"""
+    abbreviations = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    meta = hit.metadata
+    if meta.get("meeting_month") in months:
+        return True
+    named = set()
+    text = lexical.item_text(hit.source_id) or hit.text
+    for match in _MONTH_WORD.finditer(f"{text} {meta.get('item_title', '')} {meta.get('period', '')}"):
+        if match.group(1):
+            word = match.group(0).rstrip(".").lower()
+            full = _month_name(abbreviations.index(match.group(1).lower()) + 1).lower()
+            if full.startswith(word) or word in ("sept",):
+                named.add(abbreviations.index(match.group(1).lower()) + 1)
+        elif 1 <= int(match.group(2)) <= 12:
+            named.add(int(match.group(2)))
+    return bool(named & set(months))
+
+
+def _meeting_month(hit: Hit) -> str:
+    """'January' for a meeting on 2020-01-23: a question may name the month the meeting was held."""
+    month = hit.metadata.get("meeting_month")
+    return _month_name(month) if isinstance(month, int) and 1 <= month <= 12 else ""
 
 
 def _mentions_any_year(years: tuple[int, ...], hits: list[Hit]) -> bool:

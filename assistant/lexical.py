@@ -81,6 +81,17 @@ class LexicalIndex:
         """The text of the chunk just before this one in its item ('' for an item's first chunk)."""
         return self._by_place.get((metadata.get("source_id"), metadata.get("position", 0) - 1), "")
 
+    def item_text(self, source_id: str) -> str:
+        """The whole text of one item, its chunks in order."""
+        return "\n".join(text for _, text in sorted(self._by_item.get(source_id, [])))
+
+    @functools.cached_property
+    def _by_item(self) -> dict[str, list[tuple[int, str]]]:
+        items: dict[str, list[tuple[int, str]]] = {}
+        for e in self.entries:
+            items.setdefault(e.metadata.get("source_id"), []).append((e.metadata.get("position", 0), e.text))
+        return items
+
     @functools.cached_property
     def lowercase_words(self) -> frozenset[str]:
         """Words the minutes write in lower case somewhere: 'visit' is a word, so 'Focused Visit' is not a

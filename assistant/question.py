@@ -10,7 +10,8 @@ from assistant.normalise import fold
 
 Wants = Literal["number", "trend", "who", "resolution", "when", "general"]
 # The kind of fact a direct answer must contain; "" when any relevant statement will do.
-Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", ""]
+Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", "name",
+                  ""]
 
 _NUMBER = re.compile(
     r"\b(how many|how much|how often|how long|what (?:was |is |were |are )?(?:the )?(?:average |typical |total )?"
@@ -24,7 +25,7 @@ _WHO = re.compile(r"^\s*(who|whom)\b|\bwho (?:presented|introduced|chaired|atten
                   r"\bwhich (?:officer|councillor|member|director|person|cabinet member|lead)\b|\bname of\b", re.I)
 _RESOLUTION = re.compile(r"\b(agree|agreed|resolve|resolved|decide|decided|decision|resolution|recommend\w*|"
                          r"outcome of the (?:item|meeting)|what did the committee (?:do|ask for|request))\b", re.I)
-_WHEN = re.compile(r"^\s*when\b|\bwhat date\b|\bwhich (?:month|year|date)\b|\bby when\b", re.I)
+_WHEN = re.compile(r"^\s*when\b(?![^?]*,\s*(?:what|which|who|how|where|why)\b)|\bwhat date\b|\bwhich (?:month|year|date)\b|\bby when\b", re.I)
 _WHICH_COUNCILS = re.compile(r"\b(which|what|how many) (councils|authorities|local authorities)\b|"
                              r"\bcompare\b|\bacross (?:the )?councils\b", re.I)
 _EXPECTS: list[tuple[str, re.Pattern]] = [
@@ -36,16 +37,23 @@ _EXPECTS: list[tuple[str, re.Pattern]] = [
     ("percentage", re.compile(r"\b(?:what|which) (?:was |is |were |are )?(?:the )?(?:percentage|proportion|per ?cent|"
                               r"share|rate)\b|\bpercentage of\b|\bwhat (?:proportion|share) of\b|\bwhat (?:is|was|were|are) (?:the |its |[\w-]+['\u2019]s )?(?:[\w-]+ ){0,3}rate\b",
                               re.I)),
-    ("grade", re.compile(r"\b(?:ofsted )?(?:rating|grade|graded|judgement|judgment|judged|rated)\b", re.I)),
     ("age", re.compile(r"\b(?:what|which) ages?\b|\bhow old\b|\bage range\b|\bup to what age\b|"
                        r"\b(?:average|typical|mean|median) age\b", re.I)),
     ("duration", re.compile(r"\bhow long\b", re.I)),
     ("frequency", re.compile(r"\bhow often\b|\bhow frequently\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bwhat (?:is|was|were|are) the (?:total )?number of\b|\bhow often\b|"
                          r"\bwhat (?:was|is|were|are) the (?:average|mean|median|typical|total)\b", re.I)),
-    ("date", re.compile(r"^\s*when\b|\bwhen (?:did|does|do|is|was|will|were|are|has|have|had)\b|\bwhat date\b|\b(?:which|what) (?:month|year|date|day)\b|\bby when\b", re.I)),
+    ("date", re.compile(r"^\s*when\b(?![^?]*,\s*(?:what|which|who|how|where|why)\b)|\bwhen (?:did|does|do|is|was|will|were|are|has|have|had)\b|\bwhat date\b|\b(?:which|what) (?:month|year|date|day)\b|\bby when\b", re.I)),
+    ("grade", re.compile(r"\b(?:ofsted )?(?:rating|grade|graded|judgement|judgment|judged|rated)\b", re.I)),
     ("person", re.compile(r"^\s*(?:who|whom)\b|\bwhich (?:officer|councillor|member|director|person)\b|"
                           r"\bname of the\b", re.I)),
+    # 'Which provider...', 'What system does it use?', 'What is the academy called?': a named thing.
+    ("name", re.compile(r"\b(?:which|what)\s+(?:[\w'\u2019-]+\s+){0,2}?(?:provider|organi[sz]ation|company|companies|"
+                        r"charit(?:y|ies)|universit(?:y|ies)|college|body|bodies|agency|agencies|firm|consultancy|"
+                        r"police force|system|software|tool|app|platform|programme|program|scheme|project|initiative|"
+                        r"framework|award|schools?|centres?|centers?|hubs?|homes?|academy|"
+                        r"report|review|strategy|fund|network|campaign|charter|protocol|pilot)s?\b(?!\s+(?:of|for)\b)|"
+                        r"\b(?:is|was|are|were)\s+(?:[\w'\u2019-]+\s+){0,6}?called\b|\bstand for\b", re.I)),
 ]
 
 
@@ -64,6 +72,11 @@ _EXTREME = re.compile(r"\b(?:the|its|their)\s+(?:lowest|highest|largest|smallest
 # 'What did Ofsted find...', 'Did the cabinet approve...': asks about something that has happened.
 _OUTCOME = re.compile(r"\bdid\b|\bwhat (?:was|were) the (?:outcome|result|finding|conclusion|decision)s?\b", re.I)
 _PROSPECT_WORDS = re.compile(r"\b(?:next|want\w*|plan\w*|intend\w*|expect\w*|due|going to|will|would)\b", re.I)
+# 'its June monitoring visit', 'in December', 'May 2019': a month the answer must be about ('may' the verb is not one).
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+_MONTH = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December)\b|"
+                    r"\b(May)(?=\s+(?:19|20)\d\d)|(?<=\d\s)(May)\b")
 _UPCOMING = re.compile(r"\b(?:next|upcoming|forthcoming)\b", re.I)
 # 'before its 2023 inspection', 'prior to 2019': a time earlier than the year named.
 _BEFORE_YEAR = re.compile(r"\b(?:before|prior to|previous to|ahead of)\s+(?:(?:its|the|their|his|her)\s+)?"
@@ -82,12 +95,20 @@ class Question:
     upcoming: bool = False  # asks when something will next happen
     outcome: bool = False  # asks what happened (was found, decided, approved), not what was planned
     before_year: int | None = None  # asks about a time before this year
+    months: tuple[int, ...] = ()  # months it names (1-12)
+    listed: int = 0  # 'what are the eight outcomes?': how many things it asks to be listed
 
     @property
     def counted(self) -> str:
         """What 'how many ...' counts: the words after it, up to the verb ('newly qualified social workers')."""
         match = re.search(r"\bhow many\s+((?:[\w'\u2019-]+\s+){0,5})", self.text, re.I)
-        return match.group(1) if match else ""
+        if match:
+            return match.group(1)
+        # 'the average age of foster carers' asks about carers ('what happened to the number of cases' is a
+        # trend, which words like 'referrals have reduced' answer).
+        match = re.search(r"\b(?:number|percentage|proportion|share|rate|age|ages)\s+of\s+((?:[\w'\u2019-]+\s+){0,5})",
+                          self.text + " ", re.I)
+        return match.group(1) if match and self.wants != "trend" else ""
 
     @property
     def names_several_councils(self) -> bool:
@@ -113,7 +134,28 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
                     extreme=bool(_EXTREME.search(text)),
                     upcoming=bool(_UPCOMING.search(text)),
                     outcome=bool(_OUTCOME.search(text)) and not _PROSPECT_WORDS.search(text),
-                    before_year=int(before.group(1)) if before else None)
+                    before_year=int(before.group(1)) if before else None,
+                    months=mentioned_months(text), listed=listed_count(text))
+
+
+_LISTED = re.compile(r"\b(?:what|which)\s+(?:are|were|will be)\s+(?:the|its|their|[\w-]+['\u2019]s)\s+(\d+|two|three|four|"
+                     r"five|six|seven|eight|nine|ten|eleven|twelve)\b", re.I)
+_SMALL_NUMBERS = "two three four five six seven eight nine ten eleven twelve".split()
+
+
+def listed_count(text: str) -> int:
+    """'What are the eight high-level outcomes?' asks for eight things: 8 (0 when it asks for no list)."""
+    match = _LISTED.search(text)
+    if not match:
+        return 0
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _SMALL_NUMBERS.index(word) + 2
+
+
+def mentioned_months(text: str) -> tuple[int, ...]:
+    """Months the text names by name, as numbers."""
+    names = [next(g for g in m.groups() if g) for m in _MONTH.finditer(text)]
+    return tuple(dict.fromkeys(_MONTH_NAMES.index(n) + 1 for n in names))
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:

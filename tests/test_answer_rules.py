@@ -114,3 +114,135 @@ def test_a_short_answer_sentence_brings_the_next_one_of_its_paragraph():
     assert _with_next_sentence(first).text == "This was difficult to manage. We have employed additional contact staff."
     second = _scored(text, text.index("We"), text.index("\n"))
     assert _with_next_sentence(second).text == second.text  # the next paragraph is not brought in
+
+
+# --- Rules added after the second round of fresh questions (see eval/README.md) ---
+
+class _Items:
+    """Stands in for the lexical index's view of whole items."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = texts
+
+    def item_text(self, source_id: str) -> str:
+        return self.texts.get(source_id, "")
+
+
+def _hit(text: str, **metadata) -> Hit:
+    return Hit("c1", text, {"source_id": "s1", **metadata}, 1.0)
+
+
+@pytest.mark.parametrize("text, months", [
+    ("What did Ofsted find at its June monitoring visit?", (6,)),
+    ("What was the caseload in December and in March 2019?", (12, 3)),
+    ("What happened in May 2019?", (5,)),
+    ("What may the committee do about it?", ()),
+])
+def test_months_a_question_names(text, months):
+    assert analyse(text).months == months
+
+
+def test_a_month_must_be_named_by_the_item_or_its_meeting_date():
+    from assistant.extractive import _mentions_month
+
+    hit = _hit("Referrals fell to 320.")
+    assert not _mentions_month(hit, (6,), _Items({"s1": "Referrals fell to 320."}))
+    # Elsewhere in the same item ('data to the end of June'), abbreviated, as a date, or the meeting's month.
+    assert _mentions_month(hit, (6,), _Items({"s1": "Data to the end of June.\nReferrals fell to 320."}))
+    assert _mentions_month(hit, (6,), _Items({"s1": "At 30 Jun. referrals fell to 320."}))
+    assert _mentions_month(hit, (6,), _Items({"s1": "At 30/06/2019 referrals fell to 320."}))
+    assert _mentions_month(_hit("Referrals fell.", meeting_month=6), (6,), _Items({}))
+    # 'decided' and 'marriage' are not months.
+    assert not _mentions_month(hit, (12, 3), _Items({"s1": "It was decided after the marriage."}))
+
+
+def test_a_reference_number_is_not_a_figure():
+    question = "What is the rate of children on child protection plans per 10,000?"
+    assert not gives_new_figure("The number of Section 47 enquiries per 10,000 had reduced.", question)
+    assert gives_new_figure("The rate was 41 per 10,000.", question)
+
+
+@pytest.mark.parametrize("text, expects", [
+    ("Which provider now delivers the taught part of the apprenticeship?", "name"),
+    ("What is the government's drug strategy called?", "name"),
+    ("What does VEMT stand for?", "name"),
+    ("Which councils' minutes show dental checks being delayed?", ""),
+    ("What kind of provision is the council setting up?", ""),
+])
+def test_questions_asking_for_a_named_thing(text, expects):
+    assert analyse(text).expects == expects
+
+
+def test_a_name_is_a_capitalised_or_quoted_name_the_question_does_not_give():
+    from assistant.evidence import names_in
+
+    question = "Which body carried out the peer review of children's social care?"
+    assert names_in("The review was carried out by the Local Government Association.", question)
+    assert names_in("The strategy is called \u2018From Harm to Hope\u2019.", "What is the strategy called?")
+    # Roles, the service's own words, months, table references and the sentence's first capital are not names.
+    assert not names_in("The Director of Children's Services said the review found progress in June.", question)
+    assert not names_in("Cabinet agrees that the sites in Table 2 will close.", "Which children's centres will close?")
+    assert not names_in("Current Children's Centre sites will become hubs.", "Which children's centres will close?")
+
+
+def test_what_a_rate_or_average_is_of_must_be_named():
+    carers = analyse("What is the average age of foster carers in the county?")
+    noun = _counted_noun(carers, frozenset())
+    assert noun == "carer"
+    assert not _names_counted(noun, "Most children accommodated were aged 0 to 4.", [])
+    assert _names_counted(noun, "The average age of our carers is 54.", [])
+    # 'What has happened to the number of cases referred?' is a trend: 'referrals have reduced' answers it.
+    trend = analyse("Since the change, what has happened to the number of cases being referred into social care?")
+    assert _counted_noun(trend, frozenset()) == ""
+
+
+def test_a_list_question_needs_a_list():
+    from assistant.extractive import _lists_items
+
+    question = analyse("What are the eight high-level outcomes in the improvement plan?")
+    assert question.listed == 8
+    assert analyse("What are the outcomes of the plan?").listed == 0
+    assert not _lists_items("The plan has 8 high level outcomes.", 3)
+    assert _lists_items("The outcomes are safety, stability and permanence.", 3)
+    assert _lists_items("The outcomes are:\n\u00b7 safety\n\u00b7 stability\n\u00b7 permanence", 3)
+
+
+def test_an_agenda_purpose_line_is_not_an_outcome():
+    from assistant.extractive import _PURPOSE
+
+    assert _PURPOSE.match("To consider exempt information concerning the options for the homes.")
+    assert not _PURPOSE.match("The Committee agreed to consider the options again in May.")
+
+
+def test_the_items_own_title_is_a_heading_even_in_sentence_case():
+    from assistant.evidence import _is_item_title
+
+    title = "Options for the Future of directly provided Children's Homes"
+    assert _is_item_title(title, _hit("", item_title=title))
+    assert _is_item_title(title, _hit("", item_title=title + " (Agenda item 9)"))
+    assert not _is_item_title("The Committee noted the names of the two homes.", _hit("", item_title=title))
+
+
+def test_an_acronym_in_the_minutes_covers_the_words_of_the_question():
+    from assistant.evidence import QuestionTerms
+
+    class _Index:
+        def __len__(self):
+            return 100
+
+        def document_frequency(self, token):
+            return 5
+
+    terms = QuestionTerms(analyse("How many staff carry out return home interviews?"), _Index())
+    with_acronym = terms.coverage("There were 3 members of staff that conducted RHI's.")
+    without = terms.coverage("There were 3 members of staff in the team.")
+    assert with_acronym > without
+    # Two letters match too much by chance: 'carry out' is not 'co'.
+    assert terms.coverage("The CO was there.") == 0.0
+
+
+def test_a_question_may_name_the_month_its_meeting_was_held():
+    from assistant.extractive import _meeting_month
+
+    assert _meeting_month(_hit("", meeting_month=1)) == "January"
+    assert _meeting_month(_hit("")) == ""
