@@ -142,7 +142,8 @@ def provides(expects: str, sentence: str, question: str = "", place_words: froze
 _QUOTED_NAME = re.compile(r"[\u2018'\"\u201c]([A-Z][^\u2019'\"\u201d]{2,80})[\u2019'\"\u201d]")
 _CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'\u2019&-]*|[0-9]+)(?:\s+(?:(?:of|for|and|the|on|in|&)\s+)*"
                               r"(?:[A-Z][\w'\u2019&-]*|[0-9]+))*")
-_CALENDAR_WORDS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+# Capitalised words that name no particular thing: months, days, titles, roles, places and document parts.
+_NOT_NAMES_OF_THINGS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                    "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                    "Sunday", "Mr", "Mrs", "Ms", "Dr", "Cllr", "Councillor", "It", "He", "She", "They", "We", "There",
                    "Members", "Chairman", "Chair", "Lead", "Head", "Manager", "Assistant", "Deputy", "County", "Borough",
@@ -165,7 +166,7 @@ def names_in(sentence: str, question: str = "", place_words: frozenset[str] = fr
         if match.start() == 0:  # the first word's capital is grammar's; the rest of the run may be a name
             words = words[1:]
         meaningful = [w for w in words if w.lower() not in ("of", "for", "and", "the", "on", "in")
-                      and w not in _NOT_NAME_WORDS and w not in _CALENDAR_WORDS and w not in _NOT_NAMES
+                      and w not in _NOT_NAME_WORDS and w not in _NOT_NAMES_OF_THINGS and w not in _NOT_NAMES
                       and w.lower() not in place_words]
         if meaningful and any(not set(lexical_tokens(w)) <= asked for w in meaningful):
             found.append(match.group(0))
@@ -327,9 +328,10 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
         context = terms.coverage(_header(hit) + " " + hit.text)
         spans = sentence_spans(hit.text)
         plains = [normalise_space(sp.of(hit.text)) for sp in spans]
+        title = _title_key(str(hit.metadata.get("item_title", "")))
         for i, (span, plain) in enumerate(zip(spans, plains)):
             if (len(plain.split()) < 4 or is_question_like(plain) or _is_fragment(plain) or is_heading(plain)
-                    or _is_item_title(plain, hit)):
+                    or (title and _title_key(plain) == title)):
                 continue
             start, end = span.start, span.end
             points_back = _refers_back(plain)
@@ -367,12 +369,13 @@ def score_sentences(question: Question, hits: list[Hit], terms: QuestionTerms, e
     return scored
 
 
-def _is_item_title(sentence: str, hit: Hit) -> bool:
-    """The item's own title repeated in its text ('Options for the Future of directly provided Children's
-    Homes'): a title even where it is not in title case."""
-    title = re.sub(r"\s*\((?:agenda )?item\s*[\w.]*\)\s*$", "", str(hit.metadata.get("item_title", "")), flags=re.I)
-    plain = re.sub(r"\W+", " ", sentence).strip().casefold()
-    return len(plain) > 10 and plain == re.sub(r"\W+", " ", title).strip().casefold()
+def _title_key(text: str) -> str:
+    """A title's words, case-folded, without an '(Agenda item 9)' suffix: the item's own title repeated
+    in its text ('Options for the Future of directly provided Children's Homes') is a heading even where
+    it is not in title case. ('' for text too short to tell.)"""
+    text = re.sub(r"\s*\((?:agenda )?item\s*[\w.]*\)\s*$", "", text, flags=re.I)
+    key = re.sub(r"\W+", " ", text).strip().casefold()
+    return key if len(key) > 10 else ""
 
 
 @dataclass(frozen=True)

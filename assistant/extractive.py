@@ -151,7 +151,15 @@ def _sentence_checks(question: Question, terms: QuestionTerms, lexical: LexicalI
                        "The minutes found do not say which is the highest or lowest."))
     if question.months:
         # 'What did its June visit find?': a passage that never mentions June is about another time.
-        checks.append((lambda s: _mentions_month(s.hit, question.months, lexical),
+        # Whether an item names the month is the same for each of its sentences: worked out once an item.
+        named_by_item: dict[str, bool] = {}
+
+        def names_month(s: ScoredSentence) -> bool:
+            if s.hit.source_id not in named_by_item:
+                named_by_item[s.hit.source_id] = _mentions_month(s.hit, question.months, lexical)
+            return named_by_item[s.hit.source_id]
+
+        checks.append((names_month,
                        f"The minutes found say nothing about {' or '.join(_month_name(m) for m in question.months)}."))
     if question.before_year:
         checks.append((lambda s: _speaks_of_earlier(s.text, question.before_year),
@@ -280,8 +288,7 @@ def _overlaps(a: ScoredSentence, b: ScoredSentence) -> bool:
     return a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end or a.text == b.text
 
 
-_MONTH_WORD = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b\.?|"
-                         r"\b\d{1,2}[/.](\d{1,2})[/.]\d{2,4}\b", re.I)
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}[/.](\d{1,2})[/.]\d{2,4}\b")
 
 
 def _month_name(month: int) -> str:
@@ -293,20 +300,14 @@ def _month_name(month: int) -> str:
 def _mentions_month(hit: Hit, months: tuple[int, ...], lexical: LexicalIndex) -> bool:
     """Does the passage's item, its title or its meeting date name one of these months ('June', 'Jun',
     '12/06/2019')? (The whole item: 'data to the end of July' may head the paragraph that gives the figure.)"""
-    abbreviations = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    from assistant.normalise import MONTH_NUMBERS
+
     meta = hit.metadata
     if meta.get("meeting_month") in months:
         return True
-    named = set()
-    text = lexical.item_text(hit.source_id) or hit.text
-    for match in _MONTH_WORD.finditer(f"{text} {meta.get('item_title', '')} {meta.get('period', '')}"):
-        if match.group(1):
-            word = match.group(0).rstrip(".").lower()
-            full = _month_name(abbreviations.index(match.group(1).lower()) + 1).lower()
-            if full.startswith(word) or word in ("sept",):
-                named.add(abbreviations.index(match.group(1).lower()) + 1)
-        elif 1 <= int(match.group(2)) <= 12:
-            named.add(int(match.group(2)))
+    text = f"{lexical.item_text(hit.source_id) or hit.text} {meta.get('item_title', '')} {meta.get('period', '')}"
+    named = {MONTH_NUMBERS[word] for word in re.findall(r"[a-z]+", text.lower()) if word in MONTH_NUMBERS}
+    named |= {int(m.group(1)) for m in _NUMERIC_DATE.finditer(text)}
     return bool(named & set(months))
 
 

@@ -48,9 +48,10 @@ def name_matches(wanted_key: str, stored_key: str) -> bool:
     return bool(wanted) and all(w in stored for w in wanted)
 
 
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
-_MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
-_MONTHS["sept"] = 9
+# Month names and their abbreviations, lower-cased, to month numbers ('june': 6, 'sept': 9).
+MONTH_NUMBERS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTH_NUMBERS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTH_NUMBERS["sept"] = 9
 
 
 def parse_meeting_date(value: object) -> str:
@@ -80,10 +81,10 @@ def parse_meeting_date(value: object) -> str:
         return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)), text)
     words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower().replace(",", " ")).split()
     words = [w for w in words if w not in _WEEKDAYS]
-    if len(words) == 3 and words[0].isdigit() and words[1] in _MONTHS and words[2].isdigit():
-        return _iso(int(words[2]), _MONTHS[words[1]], int(words[0]), text)
-    if len(words) == 2 and words[0] in _MONTHS and words[1].isdigit():
-        return _iso(int(words[1]), _MONTHS[words[0]], None, text)
+    if len(words) == 3 and words[0].isdigit() and words[1] in MONTH_NUMBERS and words[2].isdigit():
+        return _iso(int(words[2]), MONTH_NUMBERS[words[1]], int(words[0]), text)
+    if len(words) == 2 and words[0] in MONTH_NUMBERS and words[1].isdigit():
+        return _iso(int(words[1]), MONTH_NUMBERS[words[0]], None, text)
     raise ValueError(f"{value!r} is not a date (use ISO: 2018, 2018-09 or 2018-09-12)")
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from assistant.normalise import fold
+from assistant.normalise import MONTH_NUMBERS, fold
 
 Wants = Literal["number", "trend", "who", "resolution", "when", "general"]
 # The kind of fact a direct answer must contain; "" when any relevant statement will do.
@@ -73,8 +73,6 @@ _EXTREME = re.compile(r"\b(?:the|its|their)\s+(?:lowest|highest|largest|smallest
 _OUTCOME = re.compile(r"\bdid\b|\bwhat (?:was|were) the (?:outcome|result|finding|conclusion|decision)s?\b", re.I)
 _PROSPECT_WORDS = re.compile(r"\b(?:next|want\w*|plan\w*|intend\w*|expect\w*|due|going to|will|would)\b", re.I)
 # 'its June monitoring visit', 'in December', 'May 2019': a month the answer must be about ('may' the verb is not one).
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
 _MONTH = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December)\b|"
                     r"\b(May)(?=\s+(?:19|20)\d\d)|(?<=\d\s)(May)\b")
 _UPCOMING = re.compile(r"\b(?:next|upcoming|forthcoming)\b", re.I)
@@ -155,7 +153,7 @@ def listed_count(text: str) -> int:
 def mentioned_months(text: str) -> tuple[int, ...]:
     """Months the text names by name, as numbers."""
     names = [next(g for g in m.groups() if g) for m in _MONTH.finditer(text)]
-    return tuple(dict.fromkeys(_MONTH_NAMES.index(n) + 1 for n in names))
+    return tuple(dict.fromkeys(MONTH_NUMBERS[n.lower()] for n in names))
 
 
 def mentioned_years(text: str) -> tuple[int, ...]:
