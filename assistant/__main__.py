@@ -1,3 +1,3 @@
-from assistant.cli import main
+from assistant.present.cli import main
 
 raise SystemExit(main())

@@ -28,3 +28,11 @@ class IndexMissingError(AssistantError):
 class IndexMismatchError(AssistantError):
     """The index was built with settings that differ from the current ones."""
 
+
+
+class IndexStaleError(AssistantError):
+    """The keyword index does not hold the chunks the manifest lists (an ingest was interrupted or is running)."""
+
+
+class BadFilterError(AssistantError):
+    """A filter value the user gave cannot be used."""

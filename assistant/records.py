@@ -1,10 +1,16 @@
-"""Typed records passed between pipeline stages."""
+"""Typed records passed between pipeline stages: items and chunks (ingest), hits (retrieve), questions (retrieve),
+verdicts (verify), drafts, answers and streamed events (answer)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from assistant.text import Span
+
+if TYPE_CHECKING:
+    from assistant.retrieve.filters import Filters
 
 
 def content_hash(*parts: str) -> str:
@@ -74,6 +80,119 @@ class InputProblem:
         return f"{self.origin}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
 
 
+# ---------------------------------------------------------------- retrieve
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its metadata and scores."""
+
+    chunk_id: str
+    text: str
+    metadata: dict
+    score: float  # fused reciprocal-rank score
+    dense: float | None = None  # cosine similarity, when dense search found it
+    lexical: float | None = None  # BM25 score, when BM25 found it
+
+    @property
+    def source_id(self) -> str:
+        return self.metadata.get("source_id", "")
+
+
+@dataclass
+class Retrieval:
+    """What a search found, and how the filters shaped it."""
+
+    hits: list[Hit]
+    filters: Filters | None = None
+    undated_excluded: int = 0
+    no_match: bool = False
+    query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
+
+
+Wants = Literal["number", "trend", "who", "resolution", "when", "general"]
+# The kind of fact a direct answer must contain; "" when any relevant statement will do.
+Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", "name",
+                  ""]
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks for, as retrieve.question.analyse reads it."""
+
+    text: str
+    wants: Wants
+    years: tuple[int, ...]
+    councils: tuple[str, ...]  # council keys of indexed councils that the question names
+    which_councils: bool
+    expects: Expects = ""
+    extreme: bool = False  # asks for the highest, lowest, most...
+    upcoming: bool = False  # asks when something will next happen
+    outcome: bool = False  # asks what happened (was found, decided, approved), not what was planned
+    before_year: int | None = None  # asks about a time before this year
+    months: tuple[int, ...] = ()  # months it names (1-12)
+    listed: int = 0  # 'what are the eight outcomes?': how many things it asks to be listed
+    counted: str = ""  # what 'how many ...' or 'the number of ...' counts, in the question's words
+
+    @property
+    def names_several_councils(self) -> bool:
+        return len(self.councils) > 1 or self.which_councils
+
+
+# ---------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's judgement of one sentence against the passages it cites, with the closest quote."""
+
+    supported: bool
+    score: float
+    reason: str
+    quote_hit: Hit | None = None
+    quote_span: Span | None = None
+
+    @property
+    def quote(self) -> str:
+        return self.quote_span.of(self.quote_hit.text) if self.quote_hit and self.quote_span else ""
+
+
+# ---------------------------------------------------------------- answer
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate answer sentence (or short passage) within one hit, with how well it matches the question."""
+
+    hit: Hit
+    hit_rank: int
+    start: int  # offsets within hit.text
+    end: int
+    score: float
+    coverage: float  # share of the question's weighted words in the sentence
+    similarity: float = 0.0  # cosine similarity of sentence and question embeddings (0 if not embedded)
+    topic_coverage: float = 0.0  # coverage without the question's years and numbers
+    lead: str = ""  # the heading, question or sentence it was read with
+
+    @property
+    def support(self) -> float:
+        """How well the sentence matches the question, by words or by meaning."""
+        return max(self.coverage, (self.similarity - 0.25) / 0.4)
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start:self.end]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The sentences to quote, or why the minutes do not answer."""
+
+    quotes: list[ScoredSentence]
+    refusal: "RefusalReason | None" = None
+    explanation: str = ""
+
+
 RefusalReason = Literal["no_evidence", "not_stated", "no_match_filters", "bad_question"]
 
 
@@ -90,6 +209,12 @@ class Citation:
     quote: str
     chunk_id: str
     link: str = ""  # the item's URL when it has one
+
+    @classmethod
+    def from_hit(cls, marker: int, hit: Hit, quote: str) -> "Citation":
+        m = hit.metadata
+        return cls(marker, m.get("source_id", ""), m.get("council", ""), m.get("committee", ""),
+                   m.get("meeting_date", ""), m.get("item_title", ""), quote, hit.chunk_id, m.get("source_url", ""))
 
 
 @dataclass(frozen=True)
@@ -154,3 +279,10 @@ class Answer:
             "filters": self.filters,
             "notes": self.notes,
         }
+
+
+@dataclass(frozen=True)
+class SentenceEvent:
+    """One sentence, streamed as soon as the guard has judged it."""
+
+    verdict: SentenceVerdict

@@ -124,7 +124,7 @@ def run_size(size: str, dev_corpus: Path, workdir: Path, n_questions: int) -> di
 
 
 def ingest_figures(corpus: list[Path], settings) -> dict:
-    from assistant.ingest import Index, ingest
+    from assistant.ingest.run import Index, ingest
 
     index = Index(settings)
     index.embedder.embed_query("load the model before the clock starts")  # both pipelines are timed warm
@@ -148,8 +148,8 @@ def multiply_index(source_dir: Path, target_dir: Path, factor: int) -> float:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from assistant.ingest import Index, refresh_lexical
-    from assistant.manifest import Manifest, ManifestRow
+    from assistant.ingest.run import Index, refresh_lexical
+    from assistant.index.manifest import Manifest, ManifestRow
     from assistant.records import content_hash
     from assistant.settings import Settings
 
@@ -184,8 +184,8 @@ def multiply_index(source_dir: Path, target_dir: Path, factor: int) -> float:
 
 
 def ask_figures(settings, qs: list[dict]) -> dict:
-    from assistant.retrieve import Filters
-    from assistant.service import Assistant
+    from assistant.retrieve.filters import Filters
+    from assistant.answer.service import Assistant
 
     started = time.perf_counter()
     assistant = Assistant(settings)
@@ -221,8 +221,8 @@ def textbook(corpus: list[Path], folder: Path, qs: list[dict]) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.models import ensure_bundled_model
-    from assistant.readers import read_inputs
+    from assistant.index.models import ensure_bundled_model
+    from assistant.ingest.readers import read_inputs
     from assistant.records import MinuteItem
     from assistant.settings import Settings
 

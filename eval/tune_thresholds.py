@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import tempfile
 from pathlib import Path
 
@@ -27,13 +26,13 @@ def main() -> None:
     parser.add_argument("--max-wrongly-refused", type=float, default=0.05)
     args = parser.parse_args()
 
-    from assistant.evaluate import load_questions
-    from assistant.ingest import Index, ingest
-    from assistant.question import analyse
-    from assistant.retrieve import Filters
+    from assistant.present.evaluate import load_questions
+    from assistant.ingest.run import Index, ingest
+    from assistant.retrieve.question import analyse
+    from assistant.retrieve.filters import Filters
     from assistant.settings import Settings
-    from assistant.service import Assistant
-    from assistant.evidence import QuestionTerms, score_sentences
+    from assistant.answer.service import Assistant
+    from assistant.answer.evidence import QuestionTerms, score_sentences
 
     seed = load_questions(ROOT / "eval" / "questions.jsonl")
     dev = load_questions(ROOT / "eval" / "dev_questions.jsonl")
@@ -59,7 +58,7 @@ def main() -> None:
             retrieval = assistant.retriever.search(question, Filters(**q.filters))
             terms = QuestionTerms(question, assistant.lexical)
             scored = score_sentences(question, retrieval.hits, terms, assistant.index.embedder,
-                                     retrieval.query_vector, lexical=assistant.lexical) if retrieval.hits else []
+                                     retrieval.query_vector, passages=assistant.passages) if retrieval.hits else []
             cases.append((name, q, question, retrieval, scored))
         tuning_cases = cases[:len(tuning)]
         held_cases = cases[len(tuning):]
@@ -70,7 +69,7 @@ def main() -> None:
             "typed_min_coverage": [0.1, 0.15, 0.2, 0.25, 0.3],
             "typed_min_similarity": [0.5, 0.55, 0.6, 0.65, 0.7],
         }
-        from assistant.extractive import Thresholds
+        from assistant.answer.extractive import Thresholds
 
         results = []
         for values in itertools.product(*grid.values()):
@@ -92,8 +91,8 @@ def main() -> None:
 
 
 def measure(prepared, cases, thresholds) -> dict:
-    from assistant.extractive import draft_answer
-    from assistant.sentences import strip_bullet
+    from assistant.answer.extractive import draft_answer
+    from assistant.text import strip_bullet
 
     correct = refused = wrongly = answerable = unanswerable = 0
     for name, q, question, retrieval, scored in cases:
@@ -101,7 +100,7 @@ def measure(prepared, cases, thresholds) -> dict:
         if not retrieval.hits:
             draft_refused, text, councils = True, "", ""
         else:
-            draft = draft_answer(question, retrieval.hits, assistant.lexical, assistant.index.embedder,
+            draft = draft_answer(question, retrieval.hits, assistant.passages, assistant.index.embedder,
                                  retrieval.query_vector, assistant.place_words, thresholds, scored=scored)
             draft_refused = draft.refusal is not None
             text = " ".join(strip_bullet(s.text) for s in draft.quotes).lower()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.embed import HASHING_MODEL
+from assistant.index.embedder import HASHING_MODEL
 
 
 def cli_env(data_dir: Path, fake_embedder: bool = True, **extra: str) -> dict[str, str]:

@@ -50,7 +50,7 @@ def settings(tmp_path):
 @pytest.fixture
 def fake_settings(settings):
     """Settings that use the deterministic hashing embedder: fast, for pipeline tests."""
-    from assistant.embed import HASHING_MODEL
+    from assistant.index.embedder import HASHING_MODEL
 
     return settings.with_(embedding_model=HASHING_MODEL)
 
@@ -58,7 +58,7 @@ def fake_settings(settings):
 @pytest.fixture(scope="session")
 def minilm():
     """The real bundled embedding model, loaded once per test session."""
-    from assistant.embed import make_embedder
+    from assistant.index.embedder import make_embedder
     from assistant.settings import Settings
 
     embedder = make_embedder(Settings.from_env())
@@ -76,7 +76,7 @@ def corpus_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory, minilm):
     """Settings of an index of corpus/ built once per session with the real embedding model."""
-    from assistant.ingest import Index, ingest
+    from assistant.ingest.run import Index, ingest
     from assistant.settings import Settings
 
     settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("seed") / "index")

@@ -22,10 +22,10 @@ def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
     shipped = sorted(f"assistant/prompt_files/{p.name}" for p in (ROOT / "prompts").iterdir()
                      if p.suffix in (".txt", ".md", ".py"))
     assert prompts == shipped
-    assert "assistant/readers/html.py" in names and "assistant/cli.py" in names
+    assert "assistant/ingest/readers/html.py" in names and "assistant/present/cli.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "assistant = assistant.cli:main" in entry_points
+    assert "assistant = assistant.present.cli:main" in entry_points
 
     # Installed on its own (dependencies from this environment), outside the source tree:
     target = tmp_path / "site"

@@ -1,0 +1,254 @@
+"""Answers written by a language model, evidence first, every sentence checked before it is shown.
+
+The chain is LCEL: prompt | chat model | string parser. The prompt numbers the top retrieved chunks as
+delimited evidence blocks; the model's tokens are cut into sentences as they stream, and each
+sentence is judged by the grounding guard against the blocks it cites before it is yielded.
+Unsupported sentences are recorded but never shown; if nothing supported is left, or the model says
+the evidence does not answer, the extractive answerer takes over.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from functools import lru_cache
+from typing import Iterator, Sequence
+
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from assistant.answer import prompts
+from assistant.answer.evidence import QuestionTerms
+from assistant.errors import AssistantError, ModelError
+from assistant.records import Citation, Hit, SentenceVerdict
+from assistant.text import BREADCRUMB_PLACEHOLDERS, metadata_breadcrumb, normalise_space, sentence_spans, strip_bullet
+from assistant.verify.guard import Guard, strip_markers
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "The evidence does not answer this question."
+_TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
+_TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
+_MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
+# Text that speaks to the model rather than recording a meeting. A sentence resting on it is never shown.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt)\b|"
+    r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b", re.I)
+
+
+def breadcrumb(hit: Hit) -> str:
+    """Where an evidence block comes from, every part shown (an unknown one by its placeholder)."""
+    return metadata_breadcrumb(hit.metadata, BREADCRUMB_PLACEHOLDERS)
+
+
+def neutralise(text: str) -> str:
+    """Minute text that cannot open or close an evidence block."""
+    return _TAG.sub(lambda m: f"&lt;{m.group(1)}evidence", text)
+
+
+def evidence_blocks(hits: Sequence[Hit]) -> str:
+    blocks = []
+    for number, hit in enumerate(hits, start=1):
+        blocks.append(f'<evidence id="{number}">\nSource: {neutralise(breadcrumb(hit))}\n'
+                      f"{neutralise(hit.text.strip())}\n</evidence>")
+    return "\n\n".join(blocks)
+
+
+@lru_cache(maxsize=1)
+def answer_prompt() -> ChatPromptTemplate:
+    """The chat prompt from prompts/system.txt and prompts/answer.txt; evidence and question stay variables."""
+    system = _escape_braces(prompts.render("system", refusal=REFUSAL))
+    slots = {name: f"\0{name}\0" for name in ("evidence", "question")}
+    human = _escape_braces(prompts.render("answer", **slots))
+    for name, slot in slots.items():
+        human = human.replace(slot, "{" + name + "}")
+    return ChatPromptTemplate.from_messages([("system", system), ("human", human)])
+
+
+def _escape_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def prompt_inputs(question: str, hits: Sequence[Hit]) -> dict[str, str]:
+    return {"evidence": evidence_blocks(hits), "question": normalise_space(question)}
+
+
+def render_prompt(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:
+    """The messages the model is sent for this question and evidence."""
+    return answer_prompt().invoke(prompt_inputs(question, hits)).to_messages()
+
+
+class SentenceCutter:
+    """Complete sentences out of a growing stream of text, with citation markers kept on their sentence."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._emitted = 0
+
+    def feed(self, piece: str) -> list[str]:
+        self.text += piece
+        sentences = self._sentences()
+        ready = sentences[self._emitted:-1]  # the last one may still be growing
+        self._emitted += len(ready)
+        return ready
+
+    def finish(self) -> list[str]:
+        rest = self._sentences()[self._emitted:]
+        self._emitted += len(rest)
+        return rest
+
+    def _sentences(self) -> list[str]:
+        # "… 148. [1] Next" -> "… 148 [1]. Next", so a marker written after the full stop stays with its sentence.
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), self.text)
+        merged: list[str] = []
+        for span in sentence_spans(text):
+            sentence = span.of(text)
+            if merged and _MARKERS_ONLY.fullmatch(sentence):
+                merged[-1] += " " + sentence.strip()
+            else:
+                merged.append(sentence)
+        return merged
+
+
+def is_refusal(text: str) -> bool:
+    return _letters(REFUSAL) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+class _Judge:
+    """Checks one generated sentence at a time against the evidence blocks it cites, and keeps the tally."""
+
+    def __init__(self, guard: Guard, terms: QuestionTerms, hits: Sequence[Hit]) -> None:
+        self.guard = guard
+        self.hits = list(hits)
+        self.terms = terms
+        self.verdicts: list[SentenceVerdict] = []  # every generated sentence, shown or not
+        self.shown: list[str] = []  # the answer's sentences, with their renumbered markers
+        self.citations: list[Citation] = []
+        self.renumbered: dict[int, int] = {}  # evidence block -> the answer's marker
+        self.verify_s = 0.0
+        self._seen_claims: set[str] = set()
+
+    def judge(self, raw_sentence: str) -> SentenceVerdict | None:
+        sentence = strip_bullet(raw_sentence)
+        claim, markers = strip_markers(sentence)
+        if not re.search(r"\w", claim):
+            return None
+        if is_refusal(claim):
+            return self._record(SentenceVerdict(sentence, markers, False, False, 0.0,
+                                                "the model said the evidence does not answer"))
+        valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
+        for marker in markers:
+            if marker not in valid:
+                log.warning("Removed citation marker [%d] from a generated sentence: there is no evidence block %d "
+                            "(the prompt had %d).", marker, marker, len(self.hits))
+        cited = [self.hits[m - 1] for m in valid]
+        started = time.perf_counter()
+        verdict = self.guard.check(claim, cited)
+        reason = verdict.reason
+        shown = verdict.supported
+        if shown and _INSTRUCTION.search(f"{claim} {_surrounding_sentences(verdict)}"):
+            shown, reason = False, "rests on text that gives instructions rather than recording the meeting"
+        elif shown and not self._addresses_question(f"{claim} {_surrounding_sentences(verdict, before=1)}"):
+            shown, reason = False, "does not address the question"
+        elif shown and _letters(claim) in self._seen_claims:
+            shown, reason = False, "repeats an earlier sentence"
+        if not valid and markers:
+            reason = f"cites {_marker_text(markers)}, which points to no evidence block"
+        if not shown:
+            self.verify_s += time.perf_counter() - started
+            text = f"{claim} {_marker_text(valid)}".strip()
+            return self._record(SentenceVerdict(text, valid, verdict.supported, False, verdict.score, reason))
+        self._seen_claims.add(_letters(claim))
+        answer_markers = []
+        for number, hit in zip(valid, cited):
+            if number not in self.renumbered:
+                quote = verdict.quote if hit is verdict.quote_hit else self.guard.check(claim, [hit]).quote
+                marker = len(self.citations) + 1
+                self.renumbered[number] = marker
+                self.citations.append(Citation.from_hit(marker, hit, quote or normalise_space(hit.text)))
+            answer_markers.append(self.renumbered[number])
+        self.verify_s += time.perf_counter() - started
+        text = f"{claim} {_marker_text(answer_markers)}"
+        self.shown.append(text)
+        return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
+
+    def _addresses_question(self, text: str) -> bool:
+        return not self.terms.total or self.terms.coverage(text) > 0
+
+    def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
+        self.verdicts.append(verdict)
+        return verdict
+
+
+def _surrounding_sentences(verdict, before: int = 0) -> str:
+    """The whole sentences of the minutes that a verdict's quote lies in (a verbatim quote may be a fragment),
+    and `before` sentences ahead of them, which often carry the subject a follow-on sentence leaves out."""
+    if not verdict.quote_hit or not verdict.quote_span:
+        return ""
+    text, span = verdict.quote_hit.text, verdict.quote_span
+    spans = sentence_spans(text)
+    inside = [i for i, s in enumerate(spans) if s.start < span.end and span.start < s.end]
+    if not inside:
+        return ""
+    return " ".join(s.of(text) for s in spans[max(0, inside[0] - before):inside[-1] + 1])
+
+
+def _marker_text(markers: Sequence[int]) -> str:
+    return "".join(f"[{m}]" for m in markers)
+
+
+class GeneratedAnswer:
+    """A language model's answer to one question, written from numbered evidence blocks and judged sentence by
+    sentence as it streams. Iterate `write()` for the verdicts; afterwards `shown`, `citations`, `verdicts`,
+    `verify_seconds` and `raw_text` hold the outcome."""
+
+    def __init__(self, chat_model, guard: Guard, terms: QuestionTerms, hits: Sequence[Hit], model_name: str) -> None:
+        self.chat_model = chat_model
+        self.hits = list(hits)
+        self.model_name = model_name
+        self._judge = _Judge(guard, terms, self.hits)
+        self._cutter = SentenceCutter()
+
+    def write(self, question: str) -> Iterator[SentenceVerdict]:
+        chain = answer_prompt() | self.chat_model | StrOutputParser()
+        try:
+            for piece in chain.stream(prompt_inputs(question, self.hits)):
+                for sentence in self._cutter.feed(piece):
+                    if (verdict := self._judge.judge(sentence)) is not None:
+                        yield verdict
+        except AssistantError:
+            raise
+        except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
+            raise ModelError(f"The language model {self.model_name!r} failed: {exc}",
+                             "Check that the model is installed, or that OPENAI_BASE_URL points at a running "
+                             "server; `--llm extractive` answers without a model.") from exc
+        for sentence in self._cutter.finish():
+            if (verdict := self._judge.judge(sentence)) is not None:
+                yield verdict
+        log.debug("Raw model output for %r: %r", question, self._cutter.text)
+
+    @property
+    def shown(self) -> list[str]:
+        return self._judge.shown
+
+    @property
+    def citations(self) -> list[Citation]:
+        return self._judge.citations
+
+    @property
+    def verdicts(self) -> list[SentenceVerdict]:
+        return self._judge.verdicts
+
+    @property
+    def verify_seconds(self) -> float:
+        return self._judge.verify_s
+
+    @property
+    def raw_text(self) -> str:
+        return self._cutter.text

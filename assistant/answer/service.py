@@ -1,0 +1,244 @@
+"""The one public entry point: `Assistant.ask(question, filters) -> Answer`.
+
+The CLI, the app and the evaluation all call it, so all three give the same answers. Opening an
+`Assistant` only reads the index; recording answers in the audit log is the shells' job (present/).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Iterator
+
+from assistant.answer.evidence import QuestionTerms
+from assistant.answer.extractive import draft_answer
+from assistant.answer.passages import Passages
+from assistant.errors import IndexMissingError, IndexStaleError
+from assistant.index import lexical
+from assistant.index.stats import index_exists
+from assistant.ingest.run import Index
+from assistant.records import (Answer, Citation, Draft, NearestItem, Question, Retrieval, ScoredSentence,
+                               SentenceEvent, SentenceVerdict)
+from assistant.retrieve.filters import Filters
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.question import analyse
+from assistant.settings import Settings
+from assistant.text import strip_bullet
+from assistant.verify.guard import Guard
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 2000
+EXTRACTIVE = "extractive"
+# How many retrieved passages a language model is given as numbered evidence blocks.
+EVIDENCE_BLOCKS = 5
+
+
+class Assistant:
+    """Opens one index, read-only, and answers questions from it."""
+
+    def __init__(self, settings: Settings, embedder=None, store=None, chat_model=None) -> None:
+        if not index_exists(settings):
+            raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
+                                    "Run `assistant ingest` first (it reads corpus/ by default).")
+        self.settings = settings
+        self.index = Index(settings, embedder=embedder, store=store)
+        if not lexical.is_current(settings.lexical_dir, self.index.manifest.indexed_chunk_ids()):
+            self.index.close()
+            raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest "
+                                  "(an ingest was interrupted, or is still running).",
+                                  "Run `assistant ingest` to bring it up to date.")
+        loaded = lexical.load(settings.lexical_dir)
+        if loaded is None:
+            self.index.close()
+            raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is unreadable.",
+                                    "Run `assistant ingest` again to rebuild it.")
+        self.lexical = loaded
+        self.passages = Passages(loaded)
+        self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded)
+        nli = None
+        if settings.nli_model:
+            from assistant.verify.guard import CrossEncoderNLI
+
+            nli = CrossEncoderNLI(settings.nli_model)
+        self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys), nli=nli)
+        self.place_words = frozenset(w for key in self.retriever.council_keys for w in key.split())
+        self._chat_model = chat_model
+        self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
+
+    def close(self) -> None:
+        self.index.close()
+
+    @property
+    def chat_model(self):
+        """The chat model: an injected one (tests) or the one the settings name, made on first use."""
+        if self._chat_model is None:
+            from assistant.answer.llm import make_chat_model
+
+            self._chat_model = make_chat_model(self.settings.llm, self.settings)
+        return self._chat_model
+
+    def chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
+        """The content hash of each indexed chunk named, for an audit record of what an answer rested on."""
+        hashes = {}
+        for chunk_id in chunk_ids:
+            position = self.lexical.position.get(chunk_id)
+            if position is not None:
+                hashes[chunk_id] = self.lexical.entries[position].metadata.get("content_hash", "")
+        return hashes
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.lexical)
+
+    def ask(self, question: str, filters: Filters = Filters()) -> Answer:
+        answer = None
+        for event in self.stream(question, filters):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
+        """Sentence events as each is judged, then the complete Answer."""
+        started = time.perf_counter()
+        problem = question_problem(question)
+        if problem:
+            yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict())
+            return
+        q = analyse(question, self.retriever.council_keys)
+        retrieval = self.retriever.search(q, filters)
+        retrieved_at = time.perf_counter()
+        timings = {"retrieve": (retrieved_at - started) * 1000}
+        base = dict(question=question, mode=self.mode, filters=filters.as_dict(),
+                    retrieved=[{"chunk_id": h.chunk_id, "source_url": h.source_id, "score": round(h.score, 6)}
+                               for h in retrieval.hits],
+                    notes=_notes(retrieval))
+        if retrieval.no_match:
+            timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
+            yield Answer(answer=f"Nothing in the minutes matches these filters ({filters.describe()}).",
+                         refused=True, refusal_reason="no_match_filters", timings_ms=timings, **base)
+            return
+        if self.mode == EXTRACTIVE:
+            yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
+        else:
+            yield from self._generated(q, retrieval, base, timings, started, retrieved_at)
+
+    def _extractive(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
+                    retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
+        draft = self.draft(q, retrieval)
+        drafted_at = time.perf_counter()
+        timings["answer"] = (drafted_at - retrieved_at) * 1000
+        if draft.refusal:
+            timings.update(verify=0.0, total=(time.perf_counter() - started) * 1000)
+            yield refusal(draft.refusal, draft.explanation, retrieval, base, timings)
+            return
+        answer = self.compose(draft.quotes, base, timings)
+        for verdict in answer.sentences:
+            yield SentenceEvent(verdict)
+        timings["verify"] = (time.perf_counter() - drafted_at) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        yield answer
+
+    def _generated(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
+                   retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
+        """Sentence events as the model writes and the guard passes them, then the complete Answer."""
+        from assistant.answer.generate import GeneratedAnswer
+
+        if not retrieval.hits:  # nothing to give the model: refuse without asking it
+            draft = self.draft(q, retrieval)
+            timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
+            yield refusal(draft.refusal or "no_evidence", draft.explanation, retrieval, base, timings)
+            return
+        generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical),
+                                    retrieval.hits[:EVIDENCE_BLOCKS], self.settings.llm)
+        for verdict in generated.write(q.text):
+            yield SentenceEvent(verdict)
+        generated_at = time.perf_counter()
+        timings["answer"] = (generated_at - retrieved_at - generated.verify_seconds) * 1000
+        timings["verify"] = generated.verify_seconds * 1000
+        if generated.shown:
+            timings["total"] = (time.perf_counter() - started) * 1000
+            yield Answer(answer=" ".join(generated.shown), refused=False, refusal_reason=None,
+                         citations=generated.citations, sentences=generated.verdicts, timings_ms=timings, **base)
+            return
+        # Nothing the model wrote can be shown: the extractive answer, or an honest refusal.
+        draft = self.draft(q, retrieval)
+        drafted_at = time.perf_counter()
+        timings["answer"] += (drafted_at - generated_at) * 1000
+        if draft.refusal:
+            answer = refusal(draft.refusal, draft.explanation, retrieval, base, timings)
+            answer.sentences = generated.verdicts
+        else:
+            answer = self.compose(draft.quotes, base, timings, fallback=True)
+            for verdict in answer.sentences:
+                yield SentenceEvent(verdict)
+            answer.sentences = generated.verdicts + answer.sentences
+        timings["verify"] += (time.perf_counter() - drafted_at) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        yield answer
+
+    def draft(self, q: Question, retrieval: Retrieval) -> Draft:
+        """The extractive draft: the sentences to quote, or why the minutes do not answer (both modes use it)."""
+        return draft_answer(q, retrieval.hits, self.passages, self.index.embedder, retrieval.query_vector,
+                            self.place_words)
+
+    def compose(self, quotes: list[ScoredSentence], base: dict, timings: dict, fallback: bool = False) -> Answer:
+        """An answer of verbatim quotes, each followed by its citation; every one checked by the guard."""
+        citations: list[Citation] = []
+        verdicts: list[SentenceVerdict] = []
+        parts: list[str] = []
+        previous_source = None
+        for quote in quotes:
+            text = strip_bullet(quote.text)
+            verdict = self.guard.check(text, [quote.hit])
+            marker = len(citations) + 1
+            citations.append(Citation.from_hit(marker, quote.hit, verdict.quote or text))
+            verdicts.append(SentenceVerdict(f"{text} [{marker}]", (marker,), verdict.supported, verdict.supported,
+                                            verdict.score, verdict.reason))
+            if verdict.supported:
+                separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
+                parts.append((separator if parts else "") + f"{text} [{marker}]")
+                previous_source = quote.hit.source_id
+        return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
+                      citations=citations, sentences=verdicts, timings_ms=timings, **base)
+
+
+def question_problem(question: str) -> str:
+    """Why a question cannot be asked at all, or '' when it can."""
+    if not question or not question.strip():
+        return "Please type a question."
+    if not re.search(r"\w", question):
+        return "That question has no words in it: please ask in words."
+    if len(question) > MAX_QUESTION_CHARS:
+        return (f"That question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+                "Please ask something shorter.")
+    return ""
+
+
+def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:
+    seen: dict[str, NearestItem] = {}
+    for hit in retrieval.hits:
+        m = hit.metadata
+        if hit.source_id not in seen:
+            seen[hit.source_id] = NearestItem(hit.source_id, m.get("council", ""), m.get("committee", ""),
+                                              m.get("meeting_date", ""), m.get("item_title", ""))
+        if len(seen) == limit:
+            break
+    return list(seen.values())
+
+
+def refusal(reason, explanation: str, retrieval: Retrieval, base: dict, timings: dict) -> Answer:
+    text = {
+        "no_evidence": "The minutes do not cover this question.",
+        "not_stated": "The minutes do not say.",
+    }.get(reason, "The minutes do not say.")
+    return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=reason,
+                  nearest=nearest_items(retrieval), timings_ms=timings, **base)
+
+
+def _notes(retrieval: Retrieval) -> list[str]:
+    notes = []
+    if retrieval.undated_excluded:
+        notes.append(f"{retrieval.undated_excluded} items without a known meeting date were left out by the date filter.")
+    return notes

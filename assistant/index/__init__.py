@@ -1,0 +1,1 @@
+"""Index: the embedder, the vector store, the keyword index, the manifest and the bundled models."""

@@ -1,0 +1,205 @@
+"""What every reader shares: the file being read, problems, metadata checks, size caps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from assistant.text import parse_meeting_date
+from assistant.records import InputProblem, MinuteItem, ProblemKind
+
+ReadResult = Iterator[MinuteItem | InputProblem]
+
+MAX_ITEM_CHARS_VAR = "ASSISTANT_MAX_ITEM_CHARS"
+# Rich formats carry markup, images and fonts around their text, so their files may be
+# much larger than the text they hold before we bother opening them.
+RICH_FILE_BYTES_PER_CHAR = 20
+# UTF-8 needs at most four bytes a character: a bigger text file cannot fit the cap.
+TEXT_FILE_BYTES_PER_CHAR = 4
+
+CORRUPT_HINT = "Open it in the program that made it and save or export it again, or export the text to a .txt file."
+
+
+class Problem(Exception):
+    """Raised inside a reader when a whole file (or one item) cannot be indexed."""
+
+    def __init__(self, kind: ProblemKind, reason: str, hint: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.hint = hint
+
+    def at(self, origin: str) -> InputProblem:
+        return InputProblem(origin=origin, kind=self.kind, reason=self.reason, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """One input file, with the identity it gets when its items carry neither URL nor id."""
+
+    path: Path  # where to read it from
+    origin: str  # how to name it in messages: the path as the user gave it
+    file_id: str  # "file:" + its path relative to the folder (or cwd) it was named by
+    max_item_chars: int
+
+
+def cap_hint(max_item_chars: int) -> str:
+    return (
+        f"Split it into one file per agenda item, or raise the cap by setting "
+        f"{MAX_ITEM_CHARS_VAR} (now {max_item_chars:,})."
+    )
+
+
+def check_file_size(source: FileSource, bytes_per_char: int) -> None:
+    """Refuse, without reading it, a file too big to hold items within the cap."""
+    size = source.path.stat().st_size
+    limit = source.max_item_chars * bytes_per_char
+    if size > limit:
+        raise Problem(
+            "skipped",
+            f"file is {size:,} bytes, too large for the cap of {source.max_item_chars:,} "
+            f"characters an item ({MAX_ITEM_CHARS_VAR})",
+            cap_hint(source.max_item_chars),
+        )
+
+
+def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | None:
+    if len(text) <= max_item_chars:
+        return None
+    return Problem(
+        "skipped",
+        f"{what} is {len(text):,} characters, over the cap of {max_item_chars:,} ({MAX_ITEM_CHARS_VAR})",
+        cap_hint(max_item_chars),
+    )
+
+
+def with_item(base_id: str, number: str) -> str:
+    """'URL' + item 7 -> 'URL#item-7'; any fragment already on the URL is dropped."""
+    return f"{base_id.split('#', 1)[0]}#item-{number}"
+
+
+def item_number_slug(raw: str) -> str:
+    """'7.' -> '7', '7(a)' -> '7(a)', 'PEO/12/25' -> 'PEO-12-25': safe inside a URL fragment."""
+    text = raw.strip().rstrip(".:").strip()
+    text = re.sub(r"^(?:item|agenda item)\s+", "", text, flags=re.IGNORECASE)
+    return re.sub(r"[^A-Za-z0-9.()\-]+", "-", text).strip("-")
+
+
+# Accepted spellings of each field, first one wins; the first name is the one messages use.
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "council": ("council",),
+    "committee": ("committee",),
+    "meeting_date": ("meeting_date", "date"),
+    "period": ("period",),
+    "item_title": ("item_title", "title"),
+    "source_url": ("source_url", "url"),
+    "restricted": ("restricted",),
+}
+
+
+def _pick(fields: Mapping[str, object], name: str) -> tuple[str, object]:
+    for key in FIELD_NAMES[name]:
+        if key in fields and fields[key] is not None:
+            return key, fields[key]
+    return FIELD_NAMES[name][0], None
+
+
+def _as_str(key: str, value: object, expected: str, allow_numbers: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if allow_numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if allow_numbers and isinstance(value, dt.date):
+        return value.isoformat()
+    raise Problem(
+        "failed",
+        f"field '{key}' must be {expected}, not {_describe(value)}",
+        f"Write {key} as {expected}, e.g. {key}: {_EXAMPLES.get(key, 'some text')}",
+    )
+
+
+_EXAMPLES = {
+    "council": "Sefton Council",
+    "committee": "Overview and Scrutiny Committee",
+    "period": "2017/18",
+    "id": "sefton-csc-annual-report-2017-18",
+    "item_title": "Children's Social Care Annual Report",
+    "title": "Children's Social Care Annual Report",
+    "source_url": "https://example.moderngov.co.uk/mgAi.aspx?ID=123",
+    "url": "https://example.moderngov.co.uk/mgAi.aspx?ID=123",
+}
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, list):
+        return f"a list ({value!r})"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__} {value!r}"
+
+
+def item_from_fields(
+    fields: Mapping[str, object], text: str, source: FileSource, *, origin: str, fallback_id: str
+) -> MinuteItem:
+    """Validate metadata read from front matter or a JSONL line and make the item.
+
+    Raises Problem("failed") naming the field and the form it should take.
+    """
+    council = _as_str(*_pick(fields, "council"), "text")
+    committee = _as_str(*_pick(fields, "committee"), "text")
+    item_title = _as_str(*_pick(fields, "item_title"), "text", allow_numbers=True)
+    period = _as_str(*_pick(fields, "period"), "text", allow_numbers=True)
+    item_id = _as_str(*_pick(fields, "id"), "text", allow_numbers=True)
+    url_key, url_value = _pick(fields, "source_url")
+    source_url = _as_str(url_key, url_value, "a web address")
+    if source_url and not re.match(r"https?://\S+$", source_url):
+        raise Problem(
+            "failed",
+            f"field '{url_key}' must be a web address starting with http:// or https://, not {source_url!r}",
+            f"Fix {url_key}, or remove it; the item is then known by its id or file name.",
+        )
+    date_key, date_value = _pick(fields, "meeting_date")
+    try:
+        meeting_date = parse_meeting_date(date_value)
+    except ValueError as exc:
+        raise Problem(
+            "failed",
+            f"field '{date_key}': {exc}",
+            f"Write {date_key} as an ISO date: 2018-09-12, 2018-09 or 2018 (or leave it empty).",
+        ) from None
+    restricted_key, restricted = _pick(fields, "restricted")
+    if restricted is None:
+        restricted = False
+    if not isinstance(restricted, bool):
+        raise Problem(
+            "failed",
+            f"field '{restricted_key}' must be true or false, not {_describe(restricted)}",
+            f"Write {restricted_key}: true or {restricted_key}: false.",
+        )
+    return MinuteItem(
+        source_id=source_url or item_id or fallback_id,
+        text="" if restricted else text,  # restricted text is never carried further
+        council=council,
+        committee=committee,
+        meeting_date=meeting_date,
+        period=period,
+        item_title=item_title,
+        source_url=source_url,
+        origin=origin,
+        restricted=restricted,
+    )
+
+
+def first_line_title(text: str, limit: int = 200) -> str:
+    """The first non-blank line, as a fallback title."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line[:limit]
+    return ""

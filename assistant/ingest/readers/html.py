@@ -1,0 +1,400 @@
+"""Saved ModernGov pages: one agenda item (mgAi), one issue (ieIssueDetails), or a meeting
+(ieListDocuments) split into one item per agenda row.
+
+ModernGov markup this relies on, with fallbacks where a council's theme differs:
+  h2.mgSubTitleTxt       "Committee - Tuesday, 20th September, 2022 6.00 pm" (meeting pages)
+                         or the issue title (issue pages)
+  table.mgItemTable      (also id="mgItemTable") one <tr> per agenda item
+  td.mgItemNumberCell    the item number ("5.", "7a", "PEO/12/25")
+  p.mgAiTitleTxt         the item title (also used for the number in some themes)
+  p.mgSubItemTitleTxt    "Minutes:", "Decision:" sub-headings; div.mgWordPara the text
+  "Meeting: 15/06/2023 - Cabinet (Item 8)"   on item and issue pages
+  mgReasonsRestricted.aspx                   the link ModernGov puts on restricted items
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlparse
+
+from assistant.text import parse_meeting_date
+from assistant.ingest.readers.common import (
+    RICH_FILE_BYTES_PER_CHAR,
+    FileSource,
+    Problem,
+    ReadResult,
+    check_file_size,
+    first_line_title,
+    item_number_slug,
+    too_long,
+    with_item,
+)
+from assistant.ingest.readers.text import BINARY_HINT
+from assistant.records import MinuteItem
+
+BULLET = "\u00b7 "
+_SKIP_TAGS = {
+    "script", "style", "noscript", "template", "iframe", "svg", "button", "input", "select", "textarea", "nav",
+    "head", "title", "meta", "link",
+}
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main",
+    "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr",
+}
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML white space; NBSP is content and stays
+_SIZE_SUFFIX = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
+_GENERIC_HEADINGS = {
+    "agenda item", "issue - meetings", "issue details", "issue - decisions", "agenda and minutes",
+    "agenda and draft minutes", "agenda", "minutes", "decisions", "agenda, decisions and minutes",
+}
+_DATE_WORDS = re.compile(
+    r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?\d{1,2}(?:st|nd|rd|th)?,?\s+[a-z]+,?\s+\d{4}", re.IGNORECASE
+)
+_MEETING_LINE = re.compile(  # "Meeting: 15/06/2023 - Cabinet (Item 8)"
+    r"Meeting:\s*(\d{1,2}/\d{1,2}/\d{4})\s*-\s*(.+?)\s*(?:\(\s*Item\s+([^)]*?)\s*\))?\s*$", re.MULTILINE
+)
+_PAGE_NAMES = (
+    ("meeting", re.compile(r"ieListDocuments", re.IGNORECASE)),
+    ("issue", re.compile(r"ieIssueDetails|mgIssueHistoryHome", re.IGNORECASE)),
+    ("item", re.compile(r"(?<![a-z])mgAi(?![a-z])", re.IGNORECASE)),
+)
+_SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)", re.IGNORECASE)
+# A title or cell that ModernGov (or a council's template) marks as not for the public.
+_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
+_TITLE_MARK = re.compile(  # "Contract Award (Exempt)", "[CONFIDENTIAL]", "Exempt - Contract Award"
+    rf"[(\[]\s*{_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]|^\s*{_MARK}\s*[-\u2013:]",
+    re.IGNORECASE,
+)
+_CLASS_MARK = re.compile(r"(?:restricted|exempt|confidential)(?!ion)", re.IGNORECASE)
+_ALT_MARK = re.compile(rf"^\s*{_MARK}\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Page:
+    url: str
+    kind: str  # "meeting", "item" or "issue"
+    council: str
+    committee: str
+    meeting_date: str
+
+
+def read_html_file(source: FileSource) -> ReadResult:
+    """Items from one saved page; the page's own structure decides whether it is split."""
+    check_file_size(source, RICH_FILE_BYTES_PER_CHAR)
+    data = source.path.read_bytes()
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Problem("failed", "binary data, not an HTML page", BINARY_HINT)
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    region = soup.select_one("#modgov") or soup.select_one(".mgContent") or soup.body or soup
+    rows = _item_rows(region)
+    page = _page_facts(soup, region, source, has_rows=bool(rows))
+    if page.kind == "meeting" and rows:
+        yield from _meeting_items(rows, page, source)
+        return
+    yield _single_item(region, page, source)
+
+
+def _single_item(region, page: _Page, source: FileSource) -> MinuteItem:
+    title = _page_title(region, page.kind)
+    restricted = _page_restricted(region)
+    text = "" if restricted else render(region)
+    if not restricted:
+        if not text.strip():
+            raise Problem(
+                "skipped",
+                "no minutes text found in the page",
+                "Save the page from the browser while it shows the minutes ('Webpage, HTML only').",
+            )
+        if problem := too_long(text, source.max_item_chars):
+            raise problem
+    return MinuteItem(
+        source_id=page.url or source.file_id,
+        text=text,
+        council=page.council,
+        committee=page.committee,
+        meeting_date=page.meeting_date,
+        item_title=title or _first_specific_line(text),
+        source_url=page.url,
+        origin=source.origin,
+        restricted=restricted,
+    )
+
+
+def _meeting_items(rows: list, page: _Page, source: FileSource) -> ReadResult:
+    numbers = [item_number_slug(number) for number, _, _ in rows]
+    if "" in numbers or len(set(numbers)) < len(numbers):
+        numbers = [str(position) for position in range(1, len(rows) + 1)]
+    base = page.url or source.file_id
+    for number, (_, row, content) in zip(numbers, rows):
+        title_el = content.select_one(".mgAiTitleTxt")
+        restricted = _row_restricted(row, title_el)
+        text = "" if restricted else render(content)
+        title = _clean_title(title_el.get_text(" ")) if title_el is not None else first_line_title(text)
+        if not restricted and (problem := too_long(text, source.max_item_chars, f"item {number} ({title})")):
+            yield problem.at(source.origin)
+            continue
+        yield MinuteItem(
+            source_id=with_item(base, number),
+            text=text,
+            council=page.council,
+            committee=page.committee,
+            meeting_date=page.meeting_date,
+            item_title=title,
+            source_url=page.url,
+            origin=source.origin,
+            restricted=restricted,
+        )
+
+
+def _item_rows(region) -> list[tuple[str, object, object]]:
+    """(number text, row, content cell) for each agenda-item row of the page's item table."""
+    table = region.select_one("table.mgItemTable, table#mgItemTable")
+    if table is None:
+        cell = region.select_one("td.mgItemNumberCell")
+        table = cell.find_parent("table") if cell is not None else None
+    if table is None:
+        return []
+    rows = []
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue  # a table inside an item's minutes
+        cells = tr.find_all("td", recursive=False)
+        number_cell = tr.find("td", class_="mgItemNumberCell", recursive=False)
+        if number_cell is None and len(cells) >= 2:
+            number_cell = cells[0]
+        content = next((c for c in reversed(cells) if c is not number_cell), None)
+        if content is None:
+            continue
+        number = number_cell.get_text(" ", strip=True) if number_cell is not None else ""
+        if number or content.select_one(".mgAiTitleTxt") is not None:
+            rows.append((number, tr, content))
+    return rows
+
+
+def _page_facts(soup, region, source: FileSource, has_rows: bool) -> _Page:
+    url = _canonical_url(soup)
+    kind = _page_kind(url, source.path.name, has_rows)
+    committee, meeting_date = _meeting_from_heading(region, soup) if kind == "meeting" else ("", "")
+    if not committee and (match := _MEETING_LINE.search(region.get_text("\n"))):
+        committee = _SPACES.sub(" ", match.group(2)).strip()
+        meeting_date = meeting_date or _date_or_empty(match.group(1))
+    return _Page(url, kind, _council(soup), committee, meeting_date)
+
+
+def _page_kind(url: str, file_name: str, has_rows: bool) -> str:
+    """From the ModernGov page name in the URL or the saved file's name, else the markup."""
+    for name in (urlparse(url).path if url else "", file_name):
+        for kind, pattern in _PAGE_NAMES:
+            if pattern.search(name):
+                return kind
+    return "meeting" if has_rows else "item"
+
+
+def _canonical_url(soup) -> str:
+    from bs4 import Comment
+
+    saved_from = ""
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        if match := _SAVED_FROM.search(comment):
+            saved_from = match.group(1)
+            break
+    candidates = [
+        _attr(soup.find("link", rel="canonical"), "href"),
+        _attr(soup.find("meta", property="og:url"), "content"),
+        saved_from,
+    ]
+    for candidate in candidates:
+        absolute = urljoin(saved_from, candidate.strip()) if candidate else ""
+        if re.match(r"https?://[^\s/]+", absolute):
+            return absolute.split("#", 1)[0]
+    return ""
+
+
+def _attr(tag, name: str) -> str:
+    value = tag.get(name) if tag is not None else None
+    return value if isinstance(value, str) else ""
+
+
+def _council(soup) -> str:
+    for attrs in ({"name": "DC.publisher"}, {"property": "og:site_name"}, {"name": "DC.creator"}):
+        if value := _attr(soup.find("meta", attrs=attrs), "content").strip():
+            return value
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    parts = [p.strip() for p in re.split(r"\s[|\u2013-]\s", title)]
+    # A site name goes last in a page title; the first part is the page's own name.
+    if len(parts) >= 2 and re.search(r"\b(council|borough|county)\b", parts[-1], re.IGNORECASE):
+        return parts[-1]
+    return ""
+
+
+def _meeting_from_heading(region, soup) -> tuple[str, str]:
+    """('Committee', ISO date) from 'Committee - Tuesday, 20th September, 2022 6.00 pm'."""
+    headings = [h.get_text(" ", strip=True) for h in region.select("h2.mgSubTitleTxt, h1, h2")]
+    if soup.title:
+        title = soup.title.get_text(" ", strip=True)
+        headings.append(re.sub(r"^agenda (?:and minutes )?for\s+(.+?)\s+on\s+", r"\1 - ", title, flags=re.IGNORECASE))
+    for heading in headings:
+        heading = _SPACES.sub(" ", heading)
+        if match := _DATE_WORDS.search(heading):
+            iso = _date_or_empty(match.group(0))
+            if iso:
+                committee = re.sub(r"\s*[-\u2013]\s*$", "", heading[: match.start()]).strip()
+                return committee, iso
+    return "", ""
+
+
+def _date_or_empty(text: str) -> str:
+    try:
+        return parse_meeting_date(text)
+    except ValueError:
+        return ""
+
+
+def _page_title(region, kind: str) -> str:
+    # Some themes put the item number in an mgAiTitleTxt of its own.
+    item_titles = [e for e in region.select(".mgAiTitleTxt") if not re.fullmatch(r"[\w()/]+\.?", e.get_text(strip=True))]
+    subtitles = region.select("h2.mgSubTitleTxt")
+    ordered = (subtitles + item_titles) if kind == "issue" else (item_titles + subtitles)
+    for element in ordered + region.find_all(["h1", "h2", "h3"]):
+        title = _clean_title(element.get_text(" "))
+        if title and title.lower() not in _GENERIC_HEADINGS:
+            return title
+    return ""
+
+
+def _first_specific_line(text: str) -> str:
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line and line.lower() not in _GENERIC_HEADINGS:
+            return line[:200]
+    return ""
+
+
+def _clean_title(text: str) -> str:
+    return _SIZE_SUFFIX.sub("", _SPACES.sub(" ", text)).strip()
+
+
+def _row_restricted(row, title_el) -> bool:
+    cells = row.find_all("td", recursive=False)
+    marked = [row, *cells] + ([title_el] if title_el is not None else [])
+    if any(_CLASS_MARK.search(" ".join(el.get("class") or [])) for el in marked):
+        return True
+    if title_el is not None and _TITLE_MARK.search(_clean_title(title_el.get_text(" "))):
+        return True
+    # Icons sit in the number cell or beside the title, never inside the minutes text.
+    icon_places = ([title_el] if title_el is not None else []) + cells[:1]
+    return _marked_icon(icon_places) or _restricted_link(row)
+
+
+def _page_restricted(region) -> bool:
+    headings = region.select("h1, h2, .mgAiTitleTxt, .mgSubTitleTxt")
+    if any(_CLASS_MARK.search(" ".join(h.get("class") or [])) for h in headings):
+        return True
+    if any(_TITLE_MARK.search(_clean_title(h.get_text(" "))) for h in headings):
+        return True
+    return _marked_icon(headings) or _restricted_link(region)
+
+
+def _marked_icon(places: list) -> bool:
+    return any(
+        _ALT_MARK.search(img.get("alt") or "") or _ALT_MARK.search(img.get("title") or "")
+        for place in places
+        for img in place.find_all("img")
+    )
+
+
+def _restricted_link(scope) -> bool:
+    """ModernGov links a restricted item to mgReasonsRestricted.aspx; a link about a
+    restricted document (an appendix) leaves the item itself public."""
+    for link in scope.find_all("a", href=re.compile("ReasonsRestricted", re.IGNORECASE)):
+        about_document = "ot=d" in link["href"].lower() or "document" in link.get_text(" ").lower()
+        if not about_document:
+            return True
+    return False
+
+
+def render(node) -> str:
+    """Block elements become paragraphs separated by blank lines; list items '· ' lines."""
+    out = _Lines()
+    _walk(node, out, [])
+    return out.text()
+
+
+def _walk(node, out: "_Lines", lists: list[list]) -> None:
+    from bs4 import NavigableString, Tag
+
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString:  # not a comment, doctype or CDATA
+                out.add(str(child))
+            continue
+        if not isinstance(child, Tag) or child.name in _SKIP_TAGS:
+            continue
+        name = child.name
+        if name == "br":
+            out.newline(1)
+        elif name in ("ul", "ol"):
+            gap = 1 if lists else 2
+            out.newline(gap)
+            lists.append([name, 0])
+            _walk(child, out, lists)
+            lists.pop()
+            out.newline(gap)
+        elif name == "li":
+            out.newline(1)
+            marker = BULLET
+            if lists:
+                lists[-1][1] += 1
+                if lists[-1][0] == "ol":
+                    marker = f"{lists[-1][1]}. "
+            out.marker = marker
+            _walk(child, out, lists)
+            out.marker = None  # an empty item leaves no bare bullet behind
+            out.newline(1)
+        elif name in ("td", "th"):
+            out.newline(1)
+            _walk(child, out, lists)
+            out.newline(1)
+        elif name in _BLOCK_TAGS:
+            out.newline(2)
+            _walk(child, out, lists)
+            out.newline(2)
+        else:
+            _walk(child, out, lists)
+
+
+class _Lines:
+    """Collects text and line breaks; collapses HTML white space the way a browser does."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pending = 0
+        # A list item's bullet waits for its first text, so that "<li><p>text</p></li>"
+        # gives "· text" and an empty item gives nothing.
+        self.marker: str | None = None
+
+    def add(self, text: str) -> None:
+        text = _SPACES.sub(" ", text)
+        if not self.parts or self.pending or self.marker or self.parts[-1].endswith(" "):
+            text = text.lstrip(" ")
+        if not text:
+            return
+        if self.parts and self.pending:
+            self.parts[-1] = self.parts[-1].rstrip(" ")
+            self.parts.append("\n" * self.pending)
+        self.pending = 0
+        if self.marker:
+            self.parts.append(self.marker)
+            self.marker = None
+        self.parts.append(text)
+
+    def newline(self, count: int) -> None:
+        if self.parts and self.marker is None:
+            self.pending = max(self.pending, count)
+
+    def text(self) -> str:
+        return "".join(self.parts).rstrip(" ")

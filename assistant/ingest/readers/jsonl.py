@@ -1,0 +1,87 @@
+"""JSON Lines: one agenda item a line, streamed so a big file is never held whole."""
+
+from __future__ import annotations
+
+import json
+from typing import BinaryIO
+
+from assistant.ingest.readers.common import (
+    FileSource,
+    Problem,
+    ReadResult,
+    cap_hint,
+    item_from_fields,
+    too_long,
+    MAX_ITEM_CHARS_VAR,
+)
+from assistant.ingest.readers.text import decode_bytes
+
+# JSON escapes ("\u00a3" is six bytes for one character) make a line longer than its text.
+_LINE_BYTES_PER_CHAR = 8
+_LINE_SLACK_BYTES = 64 * 1024
+_DISCARD_CHUNK = 1 << 20
+
+LINE_HINT = 'Fix or remove that line; each line must be one JSON object like {"url": ..., "title": ..., "text": ...}.'
+
+
+def read_jsonl_file(source: FileSource) -> ReadResult:
+    """One item per non-blank line; a broken line yields a problem and the rest carry on."""
+    limit = source.max_item_chars * _LINE_BYTES_PER_CHAR + _LINE_SLACK_BYTES
+    with source.path.open("rb") as stream:
+        for lineno, raw, complete in _lines(stream, limit):
+            origin = f"{source.origin}:{lineno}"
+            if not complete:
+                yield Problem(
+                    "skipped",
+                    f"line is over {limit:,} bytes, too long for the cap of "
+                    f"{source.max_item_chars:,} characters an item ({MAX_ITEM_CHARS_VAR})",
+                    cap_hint(source.max_item_chars),
+                ).at(origin)
+                continue
+            if not raw.strip():
+                continue
+            try:
+                yield _item(raw, source, lineno, origin)
+            except Problem as problem:
+                yield problem.at(origin)
+
+
+def _lines(stream: BinaryIO, limit: int):
+    """(line number, bytes, complete?) for each line; an over-long line is skipped unread."""
+    lineno = 0
+    while True:
+        raw = stream.readline(limit)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) >= limit and not raw.endswith(b"\n"):
+            while (rest := stream.readline(_DISCARD_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, b"", False
+            continue
+        yield lineno, raw, True
+
+
+def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
+    if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    text_line = decode_bytes(raw)
+    try:
+        fields = json.loads(text_line)
+    except json.JSONDecodeError as exc:
+        raise Problem("failed", f"not valid JSON: {exc.msg} at column {exc.colno}", LINE_HINT) from None
+    if not isinstance(fields, dict):
+        raise Problem("failed", f"a JSON {type(fields).__name__}, not an object", LINE_HINT)
+    text = fields.get("text")
+    if text is not None and not isinstance(text, str):
+        raise Problem("failed", f"field 'text' must be a string, not {type(text).__name__}", LINE_HINT)
+    restricted = fields.get("restricted") is True
+    if not (text or "").strip():
+        if not restricted:
+            raise Problem("failed", "no 'text' field, or it is empty", 'Add the minutes as "text", or remove the line.')
+        text = ""
+    if not restricted and (problem := too_long(text, source.max_item_chars)):
+        raise problem
+    return item_from_fields(
+        fields, text, source, origin=origin, fallback_id=f"{source.file_id}#line-{lineno}"
+    )

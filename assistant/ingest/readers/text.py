@@ -1,0 +1,156 @@
+"""Plain text and Markdown minutes, with optional YAML front matter."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from assistant.ingest.readers.common import (
+    TEXT_FILE_BYTES_PER_CHAR,
+    FileSource,
+    Problem,
+    ReadResult,
+    check_file_size,
+    item_from_fields,
+    too_long,
+)
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM is its prefix
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SNIFF_BYTES = 8192
+# Encodings that charset-normalizer can tell apart reliably. It is not reliable among
+# single-byte Western code pages: on short Windows-1252 text it often answers cp1250,
+# which turns every "£" into "Ł". Those are left to the cp1252 / latin-1 fallbacks.
+_MULTIBYTE_PREFIXES = ("utf", "big5", "gb", "shift_jis", "cp932", "cp949", "cp950", "euc", "iso2022", "johab", "hz")
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_AGENDA_ITEM_LINE = re.compile(r"^\s*agenda item\s*$", re.IGNORECASE)
+_MARKDOWN_HEADING = re.compile(r"\A\s*#{1,2}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+BINARY_HINT = "Give the file the extension of its real format (.pdf, .docx, .html), or save it as plain text."
+
+
+def read_text_file(source: FileSource) -> ReadResult:
+    """One item per file: front matter for metadata, the rest verbatim as its text."""
+    check_file_size(source, TEXT_FILE_BYTES_PER_CHAR)
+    text = decode_bytes(source.path.read_bytes())
+    if not text.strip():
+        raise Problem("skipped", "empty file", "Add the minutes text, or remove the file from the inputs.")
+    fields, body = split_front_matter(text)
+    body = body.strip("\n")
+    if not fields.get("restricted"):
+        if not body.strip():
+            raise Problem(
+                "skipped",
+                "no minutes text after the front matter",
+                "Put the minutes text below the closing --- line.",
+            )
+        if problem := too_long(body, source.max_item_chars):
+            raise problem
+    if not any(k in fields for k in ("item_title", "title")):
+        fields = {**fields, "item_title": guess_title(body)}
+    yield item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Text from bytes: BOM, then UTF-8, then a trusted guess, then cp1252, then latin-1.
+
+    Newlines become "\\n"; everything else is kept. Raises Problem for binary data.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _newlines(data[len(bom):].decode(codec))
+            except UnicodeDecodeError:
+                data = data[len(bom):]
+                break
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise Problem("failed", "binary data, not text (it contains NUL bytes)", BINARY_HINT)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_legacy(data)
+    if _mostly_unprintable(text[:_SNIFF_BYTES]):
+        raise Problem("failed", "binary data, not text (mostly unprintable characters)", BINARY_HINT)
+    return _newlines(text)
+
+
+def _decode_legacy(data: bytes) -> str:
+    guess = _detect(data)
+    if guess is not None and guess[0].startswith(_MULTIBYTE_PREFIXES):
+        return guess[1]
+    try:
+        return data.decode("cp1252")  # what Word and most council systems on Windows write
+    except UnicodeDecodeError:
+        pass
+    if guess is not None:
+        return guess[1]
+    return data.decode("latin-1")  # never fails: every byte is a character
+
+
+def _detect(data: bytes) -> tuple[str, str] | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    return best.encoding.lower(), str(best)
+
+
+def _mostly_unprintable(sample: str) -> bool:
+    if not sample:
+        return False
+    odd = sum(1 for c in sample if c not in "\t\n\r\f" and unicodedata.category(c) in ("Cc", "Co", "Cs", "Cn"))
+    return odd / len(sample) > 0.1
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """({field: value}, body) from text that may start with a --- YAML block ---."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        fields = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 2})" if where is not None else ""
+        raise Problem(
+            "failed",
+            f"front matter is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}",
+            "Fix the block between the --- lines at the top; quote values that contain a colon.",
+        ) from None
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise Problem(
+            "failed",
+            "front matter must be 'key: value' lines",
+            "Write one 'key: value' per line between the --- lines, e.g. council: Sefton Council",
+        )
+    return {str(k): v for k, v in fields.items()}, text[match.end():]
+
+
+def guess_title(body: str) -> str:
+    """The line after a ModernGov 'Agenda item' heading, or a leading Markdown heading."""
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        if _AGENDA_ITEM_LINE.match(line):
+            for following in lines[i + 1:]:
+                if following.strip():
+                    return " ".join(following.split())
+            break
+    if match := _MARKDOWN_HEADING.match(body):
+        return match.group(1)
+    return ""

@@ -1,0 +1,267 @@
+"""Ingest: read inputs, chunk what changed, embed it, write Chroma, then commit the manifest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
+from assistant.index.embedder import Embedder, make_embedder
+from assistant.errors import IndexMismatchError
+from assistant.index.manifest import Manifest, ManifestRow
+from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
+from assistant.settings import Settings
+from assistant.index.vector_store import ChromaStore, VectorStore, reset_store
+from assistant.ingest.tokens import TokenCounter, default_counter
+
+# Items per manifest transaction: small enough that a kill loses little work.
+_ITEMS_PER_BATCH = 16
+
+
+@dataclass
+class IngestSummary:
+    new: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    removed: int = 0  # pruned, or withdrawn because they became restricted
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    tokens_embedded: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    problems: list[InputProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[InputProblem]:
+        return [p for p in self.problems if p.kind == "failed"]
+
+    @property
+    def skipped(self) -> list[InputProblem]:
+        return [p for p in self.problems if p.kind != "failed"]
+
+    def as_dict(self) -> dict:
+        return {
+            "new": self.new, "replaced": self.replaced, "unchanged": self.unchanged, "removed": self.removed,
+            "chunks_added": self.chunks_added, "chunks_removed": self.chunks_removed,
+            "tokens_embedded": self.tokens_embedded, "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+            "skipped": [p.__dict__ for p in self.skipped], "failed": [p.__dict__ for p in self.failed],
+            "notes": self.notes,
+        }
+
+
+class _CrashPoints:
+    """Test-only: ASSISTANT_CRASH_AT=name[:n] kills the process with SIGKILL at the n-th pass."""
+
+    def __init__(self, spec: str) -> None:
+        name, _, nth = spec.partition(":")
+        self.name, self.nth, self.seen = name, int(nth or 1), Counter()
+
+    def reached(self, name: str) -> None:
+        if name != self.name:
+            return
+        self.seen[name] += 1
+        if self.seen[name] == self.nth:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Index:
+    """The manifest, the vector store and the embedder of one data folder, opened together."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
+                 counter: TokenCounter | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.manifest = Manifest(settings.manifest_path)
+        self.store = store or ChromaStore(settings, self.embedder.name)
+        self.counter = counter or default_counter()
+        stored_model = self.manifest.get_meta("embedding_model")
+        if stored_model and stored_model != self.embedder.name:
+            raise IndexMismatchError(
+                f"The index in {settings.data_dir} was built with {stored_model!r}, not {self.embedder.name!r}.",
+                "Run `assistant ingest --reset` to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",
+            )
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    def fingerprint(self, item: MinuteItem) -> str:
+        return content_hash(item.item_hash, CHUNKER_VERSION, str(self.settings.chunk_tokens), self.embedder.name)
+
+    def chunk(self, item: MinuteItem) -> list[Chunk]:
+        return chunk_item(item, self.counter, self.settings.chunk_tokens, fits=self.embedder.fits)
+
+
+def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
+           index: Index | None = None, progress: bool | None = None, cwd: Path | None = None) -> IngestSummary:
+    """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat."""
+    from assistant.ingest.readers import read_inputs
+
+    started = time.perf_counter()
+    crash = _CrashPoints(settings.crash_at)
+    if reset:
+        reset_store(settings)
+        Manifest(settings.manifest_path).clear()
+    index = index or Index(settings)
+    summary = IngestSummary()
+    manifest, store = index.manifest, index.store
+    manifest.set_meta("embedding_model", index.embedder.name)
+    rows = manifest.rows()
+
+    items: dict[str, MinuteItem] = {}
+    restricted: set[str] = set()
+    for found in read_inputs(list(paths), settings.max_item_chars, cwd=cwd):
+        if isinstance(found, InputProblem):
+            summary.problems.append(found)
+        elif found.source_id in items or found.source_id in restricted:
+            first = items.get(found.source_id)
+            summary.problems.append(InputProblem(
+                found.origin, "failed", f"has the same source identity as {first.origin if first else 'another item'}",
+                "give one of them its own `id` or `source_url`"))
+        elif found.restricted:
+            restricted.add(found.source_id)
+            summary.problems.append(InputProblem(found.origin, "restricted", "marked restricted: not indexed"))
+        else:
+            items[found.source_id] = found
+    crash.reached("after_read")
+
+    withdrawn = [sid for sid in restricted if sid in rows]
+    todo: list[tuple[MinuteItem, str]] = []
+    for sid, item in items.items():
+        fingerprint = index.fingerprint(item)
+        row = rows.get(sid)
+        if row and row.status == "done" and row.fingerprint == fingerprint:
+            summary.unchanged += 1
+        else:
+            todo.append((item, fingerprint))
+
+    to_embed = []
+    for item, fingerprint in todo:
+        chunks = index.chunk(item)
+        if not chunks:
+            summary.problems.append(InputProblem(item.origin, "skipped", "holds no minute text after its headings",
+                                                 "check that the file is the minutes and not an empty page"))
+            continue
+        to_embed.append((item, fingerprint, chunks))
+
+    bar = _progress_bar(sum(len(c) for _, _, c in to_embed), progress)
+    for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
+        _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
+    if bar is not None:
+        bar.close()
+
+    stale = set(withdrawn)
+    if prune:
+        stale |= {sid for sid in rows if sid not in items and sid not in restricted}
+    if stale:
+        for sid in sorted(stale):
+            ids = store.ids_for_source(sid) | set(rows[sid].chunk_ids)
+            store.delete(ids)
+            summary.chunks_removed += len(rows[sid].chunk_ids)
+        manifest.remove(stale)
+        summary.removed += len(stale)
+    if prune:
+        known = {cid for row in manifest.rows().values() for cid in row.chunk_ids}
+        orphans = store.all_ids() - known if hasattr(store, "all_ids") else set()
+        if orphans:  # left by a run killed before its manifest commit, for items gone since
+            store.delete(orphans)
+            summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
+
+    refresh_lexical(index)
+    interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
+    if interrupted:
+        summary.notes.append(
+            f"{len(interrupted)} items from an interrupted earlier ingest are not in this one: "
+            "ingest their files again, or run with --prune to drop them")
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> IngestSummary | None:
+    """Bring the index in line with ``corpus`` (a no-op when nothing changed); None if no corpus."""
+    if not corpus.exists():
+        if settings.manifest_path.is_file():
+            return None
+        from assistant.errors import IndexMissingError
+
+        raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
+                                "Run `assistant ingest PATH` with your minutes first.")
+    return ingest([corpus], settings, progress=progress)
+
+
+def refresh_lexical(index: Index) -> bool:
+    """Rebuild the BM25 index when it does not hold exactly the chunks the manifest lists."""
+    from assistant.index import lexical
+
+    wanted = index.manifest.indexed_chunk_ids()
+    if lexical.is_current(index.settings.lexical_dir, wanted):
+        return False
+    stored = index.store.get(ids=sorted(wanted)) if wanted else []
+    entries = [lexical.LexicalEntry(c.chunk_id, c.text, c.metadata) for c in stored]
+    entries.sort(key=lambda e: (e.metadata.get("source_id", ""), e.metadata.get("position", 0)))
+    lexical.build(entries, index.settings.lexical_dir)
+    return True
+
+
+def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: _CrashPoints, bar) -> None:
+    manifest, store, embedder = index.manifest, index.store, index.embedder
+    manifest.write(
+        ManifestRow(item.source_id, fp, "pending", tuple(c.chunk_id for c in chunks), item.council,
+                    item.committee, item.meeting_date, item.item_title, item.origin, sum(c.tokens for c in chunks))
+        for item, fp, chunks in batch
+    )
+    chunks = [c for _, _, item_chunks in batch for c in item_chunks]
+    began = time.perf_counter()
+    vectors: list[list[float]] = []
+    step = max(1, index.settings.embed_batch)
+    for start in range(0, len(chunks), step):
+        part = chunks[start:start + step]
+        vectors.extend(embedder.embed_documents([c.embed_text for c in part]))
+        crash.reached("during_embedding")
+        if bar is not None:
+            bar.update(len(part))
+    summary.embed_seconds += time.perf_counter() - began
+    summary.tokens_embedded += sum(c.tokens for c in chunks)
+    store.upsert(chunks, vectors)
+    for item, _, item_chunks in batch:
+        keep = {c.chunk_id for c in item_chunks}
+        old = store.ids_for_source(item.source_id) - keep
+        if old:
+            store.delete(old)
+            summary.chunks_removed += len(old)
+    crash.reached("after_chroma_write")
+    manifest.write(
+        ManifestRow(item.source_id, fp, "done", tuple(c.chunk_id for c in item_chunks), item.council,
+                    item.committee, item.meeting_date, item.item_title, item.origin,
+                    sum(c.tokens for c in item_chunks))
+        for item, fp, item_chunks in batch
+    )
+    crash.reached("after_manifest_commit")
+    for item, _, item_chunks in batch:
+        previous = rows.get(item.source_id)
+        if previous is None:
+            summary.new += 1
+        else:
+            summary.replaced += 1
+        summary.chunks_added += len(item_chunks)
+
+
+def _progress_bar(total: int, progress: bool | None):
+    if total == 0:
+        return None
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)

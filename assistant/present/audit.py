@@ -1,0 +1,173 @@
+"""The audit log: every answer given, and every piece of feedback on one, appended to SQLite.
+
+Rows are only ever inserted, so an answer shown to a member can be shown again later exactly
+as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from typing import TYPE_CHECKING
+
+from assistant.index.manifest import open_database
+from assistant.records import Answer
+
+if TYPE_CHECKING:
+    from assistant.answer.service import Assistant
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    answer_id TEXT PRIMARY KEY,
+    asked_at REAL NOT NULL,
+    channel TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    retrieved TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL,
+    verdicts TEXT NOT NULL,
+    refused INTEGER NOT NULL,
+    refusal_reason TEXT,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    feedback_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id TEXT NOT NULL REFERENCES answers(answer_id),
+    given_at REAL NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    rating TEXT NOT NULL CHECK (rating IN ('helpful', 'not_helpful', 'source_wrong')),
+    comment TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS answers_append_only_u BEFORE UPDATE ON answers
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS answers_append_only_d BEFORE DELETE ON answers
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_append_only_u BEFORE UPDATE ON feedback
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_append_only_d BEFORE DELETE ON feedback
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+RATINGS = ("helpful", "not_helpful", "source_wrong")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    answer_id: str
+    asked_at: float
+    channel: str
+    user: str
+    question: str
+    mode: str
+    refused: bool
+    record: dict  # the complete answer as `assistant ask --json` prints it, plus audit fields
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = open_database(path, _SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_answer(self, answer: Answer, retrieved_hashes: dict[str, str], prompt_version: str,
+                      channel: str, user: str = "") -> str:
+        answer_id = uuid.uuid4().hex
+        data = answer.to_json()
+        retrieved = [{**r, "content_hash": retrieved_hashes.get(r["chunk_id"], "")} for r in data["retrieved"]]
+        record = {**data, "retrieved": retrieved, "answer_id": answer_id, "prompt_version": prompt_version}
+        self._db.execute(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (answer_id, time.time(), channel, user, answer.question, json.dumps(data["filters"]), answer.mode,
+             prompt_version, json.dumps(retrieved), answer.answer, json.dumps(data["citations"]),
+             json.dumps(data["sentences"]), int(answer.refused), answer.refusal_reason,
+             json.dumps(record, ensure_ascii=False)),
+        )
+        return answer_id
+
+    def record_feedback(self, answer_id: str, rating: str, comment: str = "", user: str = "") -> None:
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be one of {', '.join(RATINGS)}")
+        if not self._db.execute("SELECT 1 FROM answers WHERE answer_id = ?", (answer_id,)).fetchone():
+            raise KeyError(f"no answer {answer_id} in the audit log")
+        self._db.execute("INSERT INTO feedback (answer_id, given_at, user, rating, comment) VALUES (?, ?, ?, ?, ?)",
+                         (answer_id, time.time(), user, rating, comment.strip()))
+
+    def entries(self, limit: int | None = None) -> Iterator[AuditEntry]:
+        sql = "SELECT answer_id, asked_at, channel, user, question, mode, refused, record FROM answers ORDER BY asked_at"
+        if limit:
+            sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY asked_at"
+        for row in self._db.execute(sql):
+            yield AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), json.loads(row[7]))
+
+    def get(self, answer_id: str) -> AuditEntry | None:
+        for entry in self.entries():
+            if entry.answer_id == answer_id:
+                return entry
+        return None
+
+    def feedback(self) -> list[dict]:
+        rows = self._db.execute("SELECT feedback_id, answer_id, given_at, user, rating, comment FROM feedback "
+                                "ORDER BY feedback_id")
+        return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
+
+    def export(self, fmt: str) -> str:
+        """Every answer with its feedback, as JSONL (complete records) or CSV (one row an answer)."""
+        feedback: dict[str, list[dict]] = {}
+        for f in self.feedback():
+            feedback.setdefault(f["answer_id"], []).append(f)
+        if fmt == "jsonl":
+            return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "channel": e.channel, "user": e.user,
+                                       "feedback": feedback.get(e.answer_id, [])}, ensure_ascii=False) + "\n"
+                           for e in self.entries())
+        if fmt != "csv":
+            raise ValueError("format must be csv or jsonl")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["answer_id", "asked_at", "channel", "user", "question", "filters", "mode", "prompt_version",
+                         "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts", "feedback"])
+        for e in self.entries():
+            r = e.record
+            writer.writerow([e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel,
+                             e.user, e.question, json.dumps(r["filters"]), e.mode, r["prompt_version"], e.refused,
+                             r["refusal_reason"] or "", r["answer"], json.dumps(r["citations"], ensure_ascii=False),
+                             json.dumps(r["retrieved"]), json.dumps(r["sentences"], ensure_ascii=False),
+                             json.dumps(feedback.get(e.answer_id, []), ensure_ascii=False)])
+        return out.getvalue()
+
+
+class AnswerRecorder:
+    """Records the answers one Assistant gives in the audit log of its data folder, opened on first use."""
+
+    def __init__(self, assistant: "Assistant") -> None:
+        self.assistant = assistant
+        self._log: AuditLog | None = None
+
+    @property
+    def log(self) -> "AuditLog":
+        if self._log is None:
+            self._log = AuditLog(self.assistant.settings.audit_path)
+        return self._log
+
+    def record(self, answer: Answer, channel: str, user: str = "") -> str:
+        """Append the answer, with the content hash of every chunk it retrieved; returns its id."""
+        from assistant.answer.prompts import prompt_version
+
+        hashes = self.assistant.chunk_hashes([item["chunk_id"] for item in answer.retrieved])
+        return self.log.record_answer(answer, hashes, prompt_version(), channel, user)
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()

@@ -1,0 +1,131 @@
+"""Briefings for officers: cited answers written to Markdown or Word (DOCX).
+
+A briefing holds only what the member saw: the question, the answer's accepted sentences with
+their numbered references, and the cited sources. No prompt text, no uncited evidence, no
+sentence the guard did not accept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.present.render import source_line
+from assistant.records import Answer, Citation
+
+
+@dataclass(frozen=True)
+class BriefingEntry:
+    question: str
+    answer_text: str  # only the sentences the guard accepted, with their [n] markers
+    sources: tuple[Citation, ...]  # only the cited ones, renumbered 1..n
+    refused: bool
+    filters: str
+
+
+def entry_from_answer(answer: Answer) -> BriefingEntry:
+    """Keep shown sentences and the citations they use; renumber references from 1."""
+    shown_markers = [m for s in answer.sentences if s.shown for m in s.markers]
+    order = list(dict.fromkeys(shown_markers))
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    by_marker = {c.marker: c for c in answer.citations}
+    sources = tuple(Citation(**{**c.__dict__, "marker": renumber[c.marker]})
+                    for old in order if (c := by_marker.get(old)))
+    if answer.refused:
+        text = answer.answer
+    else:
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "",
+                      answer.answer)
+    filters = "; ".join(f"{k}: {v}" for k, v in answer.filters.items()) or "none"
+    return BriefingEntry(answer.question, text.strip(), sources, answer.refused, filters)
+
+
+def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefing from committee minutes",
+                   filters: str = "", today: dt.date | None = None) -> Path:
+    today = today or dt.date.today()
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".docx"):
+        raise AssistantError(f"Cannot write a briefing as {out.name}.", "Name the output file .md or .docx.")
+    if not entries:
+        raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".md":
+        out.write_text(_markdown(entries, title, filters, today), encoding="utf-8")
+    else:
+        _docx(entries, title, filters, today).save(out)
+    return out
+
+
+def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:
+    lines = [f"# {title}", "", f"Date: {today.isoformat()}", "", f"Filters: {filters or _entry_filters(entries)}", ""]
+    for number, entry in enumerate(entries, start=1):
+        lines += [f"## {number}. {entry.question}", ""]
+        if entry.filters != "none":
+            lines += [f"_Filters: {entry.filters}_", ""]
+        lines += [entry.answer_text, ""]
+        if entry.sources:
+            lines += ["Sources:", ""]
+            for c in entry.sources:
+                link = c.link or c.source_url
+                lines.append(f"{c.marker}. {source_line(c)}. {link}")
+                lines.append(f"   > {' '.join(c.quote.split())}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date):
+    from docx import Document
+
+    document = Document()
+    document.core_properties.title = title
+    document.add_heading(title, level=0)
+    document.add_paragraph(f"Date: {today.isoformat()}")
+    document.add_paragraph(f"Filters: {filters or _entry_filters(entries)}")
+    for number, entry in enumerate(entries, start=1):
+        document.add_heading(f"{number}. {entry.question}", level=1)
+        if entry.filters != "none":
+            document.add_paragraph().add_run(f"Filters: {entry.filters}").italic = True
+        document.add_paragraph(entry.answer_text)
+        if entry.sources:
+            document.add_heading("Sources", level=2)
+            for c in entry.sources:
+                paragraph = document.add_paragraph(style="List Number")
+                paragraph.add_run(f"[{c.marker}] {source_line(c)}. ")
+                paragraph.add_run(c.link or c.source_url).italic = True
+                quote = document.add_paragraph(style="Quote")
+                quote.add_run(" ".join(c.quote.split()))
+    return document
+
+
+def _entry_filters(entries: list[BriefingEntry]) -> str:
+    distinct = list(dict.fromkeys(e.filters for e in entries))
+    return distinct[0] if len(distinct) == 1 else "as given for each question"
+
+
+def read_question_file(path: Path) -> list[tuple[str, dict]]:
+    """Questions for `assistant brief`: one a line (# comments, blank lines ignored) or JSONL."""
+    if not path.is_file():
+        raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
+    questions: list[tuple[str, dict]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if path.suffix.lower() == ".jsonl" or stripped.startswith("{"):
+            try:
+                row = json.loads(stripped)
+                question = row["question"]
+            except (ValueError, KeyError, TypeError):
+                raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
+                                     "Fix that line, or give one plain question a line.") from None
+            filters = {k: str(row[k]) for k in ("council", "committee", "since", "until") if row.get(k)}
+            questions.append((str(question), filters))
+        else:
+            questions.append((stripped, {}))
+    if not questions:
+        raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
+    return questions

@@ -1,0 +1,296 @@
+"""The `assistant` command: a thin shell over the library's public functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+DEFAULT_CORPUS = Path("corpus")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env(data_dir=args.index)
+        return args.handler(args, settings)
+    except AssistantError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  how to fix: {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Answer questions about council committee "
+                                     "minutes, with every statement cited and checked.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--index", type=Path, default=None, metavar="DIR",
+                       help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("ingest", "Read minutes into the index (only what changed is embedded).", _ingest)
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    p.add_argument("--prune", action="store_true", help="remove indexed items not found in these paths")
+    p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = command("ask", "Answer a question from the minutes, with numbered sources.", _ask)
+    p.add_argument("question", help="the question, in quotes")
+    _filter_flags(p)
+    p.add_argument("--llm", default=None, metavar="SPEC",
+                   help="extractive (default), openai:MODEL or local[:PATH] (default: $ASSISTANT_LLM)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+    p = command("brief", "Ask each question in a file and write a cited briefing (.docx or .md).", _brief)
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE",
+                   help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
+                        "and optional council/committee/since/until")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="briefing.docx or briefing.md")
+    p.add_argument("--title", default="Briefing from committee minutes")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    _filter_flags(p)
+
+    p = command("audit", "List or export the audit log of answers and feedback.", _audit)
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
+    p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
+    p.add_argument("--limit", type=int, default=None, help="only the most recent N answers (table)")
+
+    p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
+    p.add_argument("action", choices=["add"])
+    p.add_argument("name")
+    p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
+
+    p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
+    p.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+
+    p = command("eval", "Run the grounding evaluation and write answers.jsonl, metrics.json and report.md.", _eval)
+    p.add_argument("--questions", type=Path, required=True, metavar="FILE", help="questions JSONL (see eval/)")
+    p.add_argument("--corpus", type=Path, nargs="*", default=None, metavar="PATH",
+                   help="build a fresh temporary index from these (and check quotes against them)")
+    p.add_argument("--pairs", type=Path, default=None, metavar="FILE",
+                   help="labelled support pairs to measure the guard on (needs --corpus)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR")
+
+    p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    return parser
+
+
+def _filter_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--council", default="", help="only minutes of this council (loose: 'Sefton' finds 'Sefton Council')")
+    p.add_argument("--committee", default="", help="only minutes of this committee (loose match)")
+    p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="only meetings on or after this date")
+    p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="only meetings on or before this date")
+
+
+def _filters(args):
+    from assistant.retrieve.filters import Filters
+
+    return Filters(council=args.council.strip(), committee=args.committee.strip(), since=args.since.strip(),
+                   until=args.until.strip())
+
+
+def _version() -> str:
+    from assistant import __version__
+
+    return __version__
+
+
+def _ingest(args, settings: Settings) -> int:
+    from assistant.ingest.run import ingest
+
+    paths = args.paths or [DEFAULT_CORPUS]
+    summary = ingest(paths, settings, prune=args.prune, reset=args.reset,
+                     progress=False if args.no_progress else None)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print(_ingest_report(summary))
+    return 1 if summary.failed else 0
+
+
+def _ingest_report(summary) -> str:
+    lines = [
+        f"ingested {summary.new} new, replaced {summary.replaced}, unchanged {summary.unchanged}, "
+        f"removed {summary.removed}; skipped {len(summary.skipped)}, failed {len(summary.failed)}",
+        f"chunks added {summary.chunks_added}, removed {summary.chunks_removed}; "
+        f"{summary.tokens_embedded} tokens embedded in {summary.embed_seconds:.1f} s; total {summary.seconds:.1f} s",
+    ]
+    for label, problems in (("skipped", summary.skipped), ("failed", summary.failed)):
+        for problem in problems:
+            lines.append(f"  {label}: {problem.describe()}")
+    lines.extend(f"  note: {note}" for note in summary.notes)
+    return "\n".join(lines)
+
+
+def _ask(args, settings: Settings) -> int:
+    from assistant.answer.service import Assistant
+    from assistant.present.audit import AnswerRecorder
+    from assistant.present.render import answer_as_text
+
+    filters = _filters(args)
+    assistant = Assistant(settings.with_(llm=args.llm))
+    recorder = AnswerRecorder(assistant)
+    try:
+        answer = assistant.ask(args.question, filters)
+        if answer.refusal_reason != "bad_question":
+            recorder.record(answer, channel="cli")
+    finally:
+        recorder.close()
+        assistant.close()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(answer_as_text(answer))
+    return 2 if answer.refusal_reason == "bad_question" else 0
+
+
+def _brief(args, settings: Settings) -> int:
+    from assistant.answer.service import Assistant
+    from assistant.present.audit import AnswerRecorder
+    from assistant.present.briefing import entry_from_answer, read_question_file, write_briefing
+    from assistant.retrieve.filters import Filters
+
+    questions = read_question_file(args.questions)
+    common = _filters(args)
+    assistant = Assistant(settings.with_(llm=args.llm))
+    recorder = AnswerRecorder(assistant)
+    entries = []
+    try:
+        for question, own in questions:
+            filters = Filters(**{**common.as_dict(), **own})
+            answer = assistant.ask(question, filters)
+            if answer.refusal_reason != "bad_question":
+                recorder.record(answer, channel="brief")
+            entries.append(entry_from_answer(answer))
+    finally:
+        recorder.close()
+        assistant.close()
+    out = write_briefing(entries, args.out, title=args.title, filters=common.describe() if common.active else "")
+    print(f"wrote {out} ({len(entries)} questions, {sum(not e.refused for e in entries)} answered)")
+    return 0
+
+
+def _audit(args, settings: Settings) -> int:
+    from assistant.present.audit import AuditLog
+    from assistant.errors import IndexMissingError
+
+    if not settings.audit_path.is_file():
+        raise IndexMissingError(f"No audit log in {settings.data_dir} yet.", "Answers are recorded once asked.")
+    log = AuditLog(settings.audit_path)
+    try:
+        if args.show:
+            entry = log.get(args.show) or next((e for e in log.entries() if e.answer_id.startswith(args.show)), None)
+            if entry is None:
+                raise AssistantError(f"No answer {args.show} in the audit log.", "List ids with `assistant audit`.")
+            print(json.dumps(entry.record, ensure_ascii=False, indent=2))
+            return 0
+        if args.format == "table":
+            text = "\n".join(
+                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
+                f"{e.mode:<12} {e.question[:80]}" for e in log.entries(args.limit))
+        else:
+            text = log.export(args.format)
+    finally:
+        log.close()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def _when(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _user(args, settings: Settings) -> int:
+    import getpass
+
+    from assistant.present.auth import add_user
+    from assistant.errors import ConfigError
+
+    path = args.file or (Path(settings.auth_file) if settings.auth_file else None)
+    if path is None:
+        raise ConfigError("No users file given.", "Set ASSISTANT_AUTH to its path, or pass --file.")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            raise ConfigError("The two passwords differ.", "Run the command again.")
+    else:  # scripted set-up: the password on standard input, never on the command line
+        password = sys.stdin.readline().rstrip("\n")
+    add_user(path, args.name, password)
+    print(f"user {args.name} saved in {path}")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from assistant.present.app import launch_app
+
+    launch_app(settings.with_(llm=args.llm), args.corpus, port=args.port)
+    return 0
+
+
+def _eval(args, settings: Settings) -> int:
+    from assistant.present.evaluate import run_evaluation
+
+    metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
+                             pairs_path=args.pairs)
+    overall = metrics["overall"]
+    print(f"wrote {args.out}/answers.jsonl, metrics.json and report.md")
+    for key in ("retrieval_recall_at_5", "answer_correctness", "citation_source_precision", "quote_validity",
+                "unanswerable_refused", "answerable_wrongly_refused", "answer_words_median", "latency_ms_median"):
+        print(f"  {key}: {overall[key]}")
+    if metrics.get("support_pairs", {}).get("measured"):
+        pairs = metrics["support_pairs"]
+        print(f"  guard: unsupported precision {pairs['unsupported_precision']}, recall "
+              f"{pairs['unsupported_recall']}, supported kept {pairs['supported_kept']}")
+    return 0
+
+
+def _stats(args, settings: Settings) -> int:
+    from assistant.index.stats import index_stats
+
+    stats = index_stats(settings)
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+        return 0
+    print(f"{stats.items} items, {stats.chunks} chunks (embedding model: {stats.embedding_model})")
+    if stats.pending:
+        print(f"{stats.pending} items were interrupted mid-ingest: run `assistant ingest` again")
+    for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
+        print(f"\nby {title}:")
+        width = max((len(k) for k in table), default=0)
+        for key, (items, chunks) in table.items():
+            print(f"  {key:<{width}}  {items:>5} items  {chunks:>6} chunks")
+    return 0

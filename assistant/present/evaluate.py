@@ -1,0 +1,359 @@
+"""The grounding evaluation: ask every question through `Assistant.ask`, score, and write a report.
+
+Writes `answers.jsonl` (one record a question: its gold data plus the answer exactly as
+`assistant ask --json` prints it), `metrics.json` and a readable `report.md`.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from assistant.errors import AssistantError
+from assistant.retrieve.filters import Filters
+from assistant.records import Hit
+from assistant.text import normalise_space
+from assistant.settings import Settings
+
+KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    kind: str
+    gold_urls: tuple[str, ...]
+    must_include: tuple[str, ...]
+    filters: dict
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable"
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    if not path.is_file():
+        raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(EvalQuestion(row["id"], row["question"], row["kind"], tuple(row.get("gold_urls", [])),
+                                          tuple(row.get("must_include", [])), dict(row.get("filters") or {})))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AssistantError(f"{path}:{number} is not a valid question record ({exc}).",
+                                 "See eval/README.md for the format.") from None
+    return questions
+
+
+def source_texts(paths: Iterable[Path], max_item_chars: int) -> dict[str, dict]:
+    """Every item's text and metadata as read from the input files (not from the index)."""
+    from assistant.ingest.readers import read_inputs
+    from assistant.records import MinuteItem
+
+    texts: dict[str, dict] = {}
+    for found in read_inputs(list(paths), max_item_chars):
+        if isinstance(found, MinuteItem) and not found.restricted:
+            texts[found.source_id] = {"text": found.text, "council": found.council, "committee": found.committee,
+                                      "meeting_date": found.meeting_date, "item_title": found.item_title,
+                                      "period": found.period}
+    return texts
+
+
+# -- scoring one answer --------------------------------------------------------------------------
+
+def first_sources(answer: dict, limit: int = 5) -> list[str]:
+    return list(dict.fromkeys(r["source_url"] for r in answer["retrieved"]))[:limit]
+
+
+def shown_citations(answer: dict) -> list[dict]:
+    shown = {m for s in answer["sentences"] if s["shown"] for m in s["markers"]}
+    return [c for c in answer["citations"] if c["marker"] in shown]
+
+
+def is_correct(q: EvalQuestion, answer: dict) -> bool:
+    if not q.answerable or answer["refused"]:
+        return False
+    text = answer["answer"].lower()
+    councils = " ".join(c["council"] for c in shown_citations(answer)).lower()
+    for needle in q.must_include:
+        needle = needle.lower()
+        if needle in text or normalise_space(needle) in normalise_space(text):
+            continue
+        if q.kind == "multi" and needle in councils:
+            continue
+        return False
+    return True
+
+
+def quote_checks(answer: dict, texts: dict[str, dict] | None) -> list[bool]:
+    if texts is None:
+        return []
+    results = []
+    for c in answer["citations"]:
+        source = texts.get(c["source_url"])
+        results.append(bool(source) and normalise_space(c["quote"]) in normalise_space(source["text"]))
+    return results
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corpus: list[Path] | None = None,
+                   pairs_path: Path | None = None, embedder=None, progress: bool = True) -> dict:
+    """Answer every question, score the answers, write the three output files; returns the metrics."""
+    from assistant.answer.service import Assistant
+
+    questions = load_questions(questions_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = source_texts(corpus, settings.max_item_chars) if corpus else None
+    with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
+        if corpus:
+            from assistant.ingest.run import Index, ingest
+
+            settings = settings.with_(data_dir=Path(scratch) / "index")
+            index = Index(settings, embedder=embedder)
+            started = time.perf_counter()
+            summary = ingest(corpus, settings, index=index, progress=False)
+            ingest_seconds = time.perf_counter() - started
+            embedder = index.embedder
+            index.close()
+            if summary.failed:
+                raise AssistantError("Some evaluation inputs failed to ingest: "
+                                     + "; ".join(p.describe() for p in summary.failed), "Fix them and run again.")
+        else:
+            ingest_seconds = None
+        assistant = Assistant(settings, embedder=embedder)
+        try:
+            assistant.ask("warm-up question about looked after children")  # load the models outside the timings
+            records = []
+            for number, q in enumerate(questions, start=1):
+                started = time.perf_counter()
+                answer = assistant.ask(q.question, Filters(**q.filters))
+                wall_ms = (time.perf_counter() - started) * 1000
+                records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
+                                "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2)})
+                if progress and number % 20 == 0:
+                    print(f"  {number}/{len(questions)} questions", flush=True)
+            alce = [alce_scores(assistant, r) for r in records]
+            pairs = guard_on_pairs(assistant, pairs_path, texts) if pairs_path else None
+        finally:
+            assistant.close()
+    with (out_dir / "answers.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    metrics = score(questions, records, alce, texts)
+    metrics["mode"] = records[0]["mode"] if records else settings.llm
+    metrics["questions_file"] = str(questions_path)
+    metrics["corpus"] = [str(p) for p in corpus] if corpus else None
+    metrics["ingest_seconds"] = round(ingest_seconds, 2) if ingest_seconds is not None else None
+    if pairs is not None:
+        metrics["support_pairs"] = pairs
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (out_dir / "report.md").write_text(render_report(metrics, records, questions), encoding="utf-8")
+    return metrics
+
+
+def alce_scores(assistant, record: dict) -> dict:
+    """Citation recall and precision (ALCE-style), judged by the guard on the answer as generated."""
+    by_marker = {c["marker"]: c for c in record["citations"]}
+    sentences = record["sentences"]
+    recall_hits = precision_hits = precision_total = 0
+    for s in sentences:
+        hits = [_hit(assistant, by_marker[m]) for m in s["markers"] if m in by_marker]
+        hits = [h for h in hits if h is not None]
+        if not hits:
+            continue
+        supported = assistant.guard.check(s["text"], hits).supported
+        recall_hits += supported
+        for hit in hits:
+            precision_total += 1
+            alone = assistant.guard.check(s["text"], [hit]).supported
+            others = [h for h in hits if h is not hit]
+            needed = not others or not assistant.guard.check(s["text"], others).supported
+            precision_hits += supported and (alone or needed)
+    return {"sentences": len(sentences), "supported": recall_hits, "citations": precision_total,
+            "supporting_citations": precision_hits, "dropped": sum(1 for s in sentences if not s["shown"])}
+
+
+def _hit(assistant, citation: dict) -> Hit | None:
+    position = assistant.lexical.position.get(citation["chunk_id"])
+    if position is None:
+        return None
+    entry = assistant.lexical.entries[position]
+    return Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)
+
+
+def guard_on_pairs(assistant, pairs_path: Path, texts: dict[str, dict] | None) -> dict:
+    """The guard's precision and recall at finding unsupported sentences, on labelled pairs."""
+    from assistant.text import committee_key, council_key
+
+    if texts is None:
+        return {"measured": False, "reason": "needs --corpus to read the cited passages"}
+    tp = fp = fn = tn = 0
+    missing = 0
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for line in pairs_path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        pair = json.loads(line)
+        source = texts.get(pair["source_url"])
+        if source is None:
+            missing += 1
+            continue
+        passage = source["text"][pair["start"]:pair["end"]]
+        meta = {"source_id": pair["source_url"], "council": source["council"],
+                "council_key": council_key(source["council"]) if source["council"] else "",
+                "committee": source["committee"],
+                "committee_key": committee_key(source["committee"]) if source["committee"] else "",
+                "meeting_date": source["meeting_date"], "item_title": source["item_title"],
+                "period": source["period"]}
+        hit = Hit(f"pair:{pair['id']}", passage, meta, 0.0)
+        flagged = not assistant.guard.check(pair["sentence"], [hit]).supported
+        unsupported = not pair["supported"]
+        tp += flagged and unsupported
+        fp += flagged and not unsupported
+        fn += (not flagged) and unsupported
+        tn += (not flagged) and not unsupported
+        by_kind[pair.get("kind", "?")][0] += int(flagged == unsupported)
+        by_kind[pair.get("kind", "?")][1] += 1
+    return {
+        "measured": True, "pairs": tp + fp + fn + tn, "missing_sources": missing,
+        "unsupported_precision": _ratio(tp, tp + fp), "unsupported_recall": _ratio(tp, tp + fn),
+        "supported_kept": _ratio(tn, tn + fp),
+        "accuracy_by_kind": {k: _ratio(ok, n) for k, (ok, n) in sorted(by_kind.items())},
+        "confusion": {"flagged_unsupported": tp, "flagged_supported": fp, "missed_unsupported": fn,
+                      "kept_supported": tn},
+    }
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+def score(questions: list[EvalQuestion], records: list[dict], alce: list[dict], texts) -> dict:
+    by_id = {q.id: q for q in questions}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, record in enumerate(records):
+        groups["overall"].append(i)
+        groups[record["kind"]].append(i)
+    return {name: _group_metrics([by_id[records[i]["id"]] for i in idx], [records[i] for i in idx],
+                                 [alce[i] for i in idx], texts)
+            for name, idx in sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))}
+
+
+def _group_metrics(questions, records, alce, texts) -> dict:
+    answerable = [(q, r) for q, r in zip(questions, records) if q.answerable]
+    unanswerable = [(q, r) for q, r in zip(questions, records) if not q.answerable]
+    recall5, mrr, precision, recall = [], [], [], []
+    for q, r in answerable:
+        top = first_sources(r)
+        gold = set(q.gold_urls)
+        recall5.append(len(gold & set(top)) / len(gold) if gold else 0.0)
+        mrr.append(next((1 / (i + 1) for i, s in enumerate(top) if s in gold), 0.0))
+        cited = {c["source_url"] for c in shown_citations(r)}
+        recall.append(len(gold & cited) / len(gold) if gold else 0.0)
+        if cited:
+            precision.append(len(cited & gold) / len(cited))
+    quotes = [ok for r in records for ok in quote_checks(r, texts)]
+    answered = [r for r in records if not r["refused"]]
+    words = sorted(len(r["answer"].split()) for r in answered)
+    latency = sorted(r["wall_ms"] for r in records)
+    sentences = sum(a["sentences"] for a in alce)
+    cited_sentences = sum(a["supported"] for a in alce)
+    return {
+        "questions": len(records), "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "retrieval_recall_at_5": _mean(recall5), "retrieval_mrr_at_5": _mean(mrr),
+        "citation_source_precision": _mean(precision), "citation_source_recall": _mean(recall),
+        "quote_validity": _ratio(sum(quotes), len(quotes)) if texts is not None else None,
+        "quotes_checked": len(quotes),
+        "alce_citation_recall": _ratio(cited_sentences, sentences),
+        "alce_citation_precision": _ratio(sum(a["supporting_citations"] for a in alce),
+                                          sum(a["citations"] for a in alce)),
+        "sentences_dropped_share": _ratio(sum(a["dropped"] for a in alce), sentences),
+        "answer_correctness": _mean([float(is_correct(q, r)) for q, r in answerable]),
+        "unanswerable_refused": _mean([float(r["refused"]) for _, r in unanswerable]),
+        "answerable_wrongly_refused": _mean([float(r["refused"]) for _, r in answerable]),
+        "answer_words_median": statistics.median(words) if words else None,
+        "answer_words_p90": _percentile(words, 0.9),
+        "latency_ms_median": round(statistics.median(latency), 1) if latency else None,
+        "latency_ms_p95": _percentile(latency, 0.95),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    return round(values[max(0, min(len(values) - 1, int(round(share * len(values))) - 1))], 1)
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+_ROWS = [
+    ("retrieval_recall_at_5", "Retrieval recall@5"), ("retrieval_mrr_at_5", "Retrieval MRR@5"),
+    ("citation_source_precision", "Cited sources that are gold"), ("citation_source_recall", "Gold sources cited"),
+    ("quote_validity", "Quotes verbatim in the source"), ("alce_citation_recall", "ALCE citation recall"),
+    ("alce_citation_precision", "ALCE citation precision"), ("sentences_dropped_share", "Sentences dropped by the guard"),
+    ("answer_correctness", "Answer correctness"), ("unanswerable_refused", "Unanswerable refused"),
+    ("answerable_wrongly_refused", "Answerable wrongly refused"), ("answer_words_median", "Answer words, median"),
+    ("answer_words_p90", "Answer words, 90th percentile"), ("latency_ms_median", "Latency ms, median"),
+    ("latency_ms_p95", "Latency ms, 95th percentile"),
+]
+
+
+def render_report(metrics: dict, records: list[dict], questions: list[EvalQuestion]) -> str:
+    kinds = [k for k in KINDS if k in metrics]
+    lines = [
+        "# Evaluation report", "",
+        f"- Questions: `{metrics['questions_file']}` ({metrics['overall']['questions']})",
+        f"- Mode: `{metrics['mode']}`",
+        f"- Corpus: {', '.join(f'`{c}`' for c in metrics['corpus']) if metrics['corpus'] else 'the existing index'}",
+        "", "## Metrics", "",
+        "| metric | overall | " + " | ".join(kinds) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in kinds) + " |",
+    ]
+    for key, label in _ROWS:
+        cells = [_fmt(metrics["overall"].get(key))] + [_fmt(metrics[k].get(key)) for k in kinds]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if metrics["overall"]["quote_validity"] is None:
+        lines += ["", "Quote validity was not measured: it needs `--corpus` to re-read the sources."]
+    pairs = metrics.get("support_pairs")
+    if pairs and pairs.get("measured"):
+        lines += ["", "## The grounding guard on labelled support pairs", "",
+                  f"{pairs['pairs']} pairs ({pairs['missing_sources']} skipped: source not in the corpus).", "",
+                  f"- Precision at finding unsupported sentences: {_fmt(pairs['unsupported_precision'])}",
+                  f"- Recall at finding unsupported sentences: {_fmt(pairs['unsupported_recall'])}",
+                  f"- Supported sentences kept: {_fmt(pairs['supported_kept'])}", "",
+                  "| pair kind | accuracy |", "| --- | --- |"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in pairs["accuracy_by_kind"].items()]
+    failures = [r for r, q in zip(records, questions) if (q.answerable and not is_correct(q, r))
+                or (not q.answerable and not r["refused"])]
+    # The answers themselves stay in answers.jsonl: they quote the minutes, which this report does not.
+    lines += ["", f"## Questions not answered as expected ({len(failures)})", ""]
+    for r in failures:
+        outcome = f"refused ({r['refusal_reason']})" if r["refused"] else "answered"
+        expected = f"; expected {', '.join(repr(m) for m in r['must_include'])}" if r["must_include"] else ""
+        lines.append(f"- `{r['id']}` ({r['kind']}, {outcome}{expected}): {r['question']}")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+    return str(value)

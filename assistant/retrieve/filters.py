@@ -1,0 +1,59 @@
+"""Search filters: council, committee and a meeting-date range, checked when they are made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.errors import BadFilterError
+from assistant.text import date_span, parse_meeting_date
+
+
+@dataclass(frozen=True)
+class Filters:
+    council: str = ""
+    committee: str = ""
+    since: str = ""  # YYYY-MM-DD (a year or year-month is read as its first day)
+    until: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            if getattr(self, name):
+                _day(getattr(self, name), name, last=name == "until")
+        if self.since and self.until and self._since_int > self._until_int:
+            raise BadFilterError(f"The date range ends ({self.until}) before it starts ({self.since}).",
+                                 "Swap the two dates, or leave one of them empty.")
+
+    @property
+    def active(self) -> bool:
+        return any((self.council, self.committee, self.since, self.until))
+
+    @property
+    def _since_int(self) -> int:
+        return _day(self.since, "since", last=False) if self.since else 0
+
+    @property
+    def _until_int(self) -> int:
+        return _day(self.until, "until", last=True) if self.until else 99991231
+
+    def describe(self) -> str:
+        parts = []
+        if self.council:
+            parts.append(f"council: {self.council}")
+        if self.committee:
+            parts.append(f"committee: {self.committee}")
+        if self.since or self.until:
+            parts.append(f"meeting date: {self.since or 'any'} to {self.until or 'any'}")
+        return "; ".join(parts) or "none"
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _day(value: str, name: str, last: bool) -> int:
+    try:
+        iso = parse_meeting_date(value)
+    except ValueError:
+        raise BadFilterError(f"--{name} must be a date like 2019-04-01, not {value!r}.",
+                             "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
+    span = date_span(iso)
+    return span[1] if last else span[0]

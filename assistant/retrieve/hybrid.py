@@ -1,0 +1,116 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, filtered, diverse across items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from assistant.index.embedder import Embedder
+from assistant.index.lexical import LexicalIndex
+from assistant.index.vector_store import VectorStore
+from assistant.records import Hit, Question, Retrieval
+from assistant.retrieve.filters import Filters
+from assistant.text import committee_key, council_key, name_matches
+
+RRF_K = 60
+
+
+class HybridRetriever:
+    def __init__(self, embedder: Embedder, store: VectorStore, lexical: LexicalIndex,
+                 dense_k: int = 30, lexical_k: int = 30, per_source: int = 2) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.lexical = lexical
+        self.dense_k, self.lexical_k, self.per_source = dense_k, lexical_k, per_source
+        metas = [e.metadata for e in lexical.entries]
+        self._council_keys = np.array([m.get("council_key", "") for m in metas], dtype=object)
+        self._committee_keys = np.array([m.get("committee_key", "") for m in metas], dtype=object)
+        self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
+        self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
+        self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
+
+    @property
+    def council_keys(self) -> set[str]:
+        return {k for k in self._council_keys if k}
+
+    def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
+               query_vector: list[float] | None = None) -> Retrieval:
+        mask, where, undated = self._filter(filters, question)
+        if mask is not None and not mask.any():
+            return Retrieval([], filters, undated, no_match=filters.active)
+        vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
+        dense = self.store.query(vector, self.dense_k, where=where)
+        lexical = self.lexical.search(question.text, self.lexical_k, mask)
+        fused: dict[str, dict[str, Any]] = {}
+        for rank, hit in enumerate(dense):
+            entry = fused.setdefault(hit.chunk_id, {"text": hit.text, "meta": hit.metadata, "score": 0.0})
+            entry["score"] += 1.0 / (RRF_K + rank + 1)
+            entry["dense"] = hit.score
+        for rank, (position, score) in enumerate(lexical):
+            e = self.lexical.entries[position]
+            entry = fused.setdefault(e.chunk_id, {"text": e.text, "meta": e.metadata, "score": 0.0})
+            entry["score"] += 1.0 / (RRF_K + rank + 1)
+            entry["lexical"] = score
+        ranked = [Hit(cid, v["text"], v["meta"], v["score"], v.get("dense"), v.get("lexical"))
+                  for cid, v in sorted(fused.items(), key=lambda kv: -kv[1]["score"])]
+        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector)
+
+    def _filter(self, filters: Filters, question: Question):
+        """A mask over BM25 entries, the equivalent Chroma `where`, and how many undated items it left out."""
+        clauses: list[dict] = []
+        mask = np.ones(len(self._sources), dtype=bool)
+        restricted = False
+        council_keys: set[str] = set()
+        if filters.council:
+            wanted = council_key(filters.council)
+            council_keys = {k for k in self.council_keys if name_matches(wanted, k) or name_matches(k, wanted)}
+        elif question.councils and not question.which_councils:
+            council_keys = set(question.councils)  # a question naming councils searches only them
+        if filters.council or council_keys:
+            mask &= np.isin(self._council_keys, list(council_keys))
+            clauses.append({"council_key": {"$in": sorted(council_keys) or ["\u2205"]}})
+            restricted = True
+        if filters.committee:
+            wanted = committee_key(filters.committee)
+            keys = {k for k in set(self._committee_keys) if k and name_matches(wanted, k)}
+            mask &= np.isin(self._committee_keys, list(keys))
+            clauses.append({"committee_key": {"$in": sorted(keys) or ["\u2205"]}})
+            restricted = True
+        undated = 0
+        if filters.since or filters.until:
+            dated = self._starts > 0
+            undated = len(set(self._sources[mask & ~dated]))
+            mask &= dated & (self._ends >= filters._since_int) & (self._starts <= filters._until_int)
+            clauses.append({"date_end": {"$gte": filters._since_int}})
+            clauses.append({"date_start": {"$lte": filters._until_int}})
+            restricted = True
+        if not restricted:
+            return None, None, 0
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return mask, where, undated
+
+    def _diversify(self, ranked: list[Hit], question: Question, k: int) -> list[Hit]:
+        """At most `per_source` chunks per item; when several councils are asked about, each gets a turn."""
+        per_source: dict[str, int] = {}
+        kept: list[Hit] = []
+        overflow: list[Hit] = []
+        for hit in ranked:
+            count = per_source.get(hit.source_id, 0)
+            (kept if count < self.per_source else overflow).append(hit)
+            per_source[hit.source_id] = count + 1
+        if question.names_several_councils:
+            kept = _round_robin(kept, lambda h: h.metadata.get("council_key", ""))
+        return (kept + overflow)[:k]
+
+
+def _round_robin(hits: list[Hit], key) -> list[Hit]:
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault(key(hit), []).append(hit)
+    out: list[Hit] = []
+    while any(groups.values()):
+        for name in list(groups):
+            if groups[name]:
+                out.append(groups[name].pop(0))
+    return out

@@ -1,0 +1,439 @@
+"""Plain-text helpers every stage shares: sentence spans, normalisation, loose names and dates, and the
+vocabulary (months, number words, the year pattern, words that are not names), each written once."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+# ---------------------------------------------------------------- vocabulary
+
+MONTH_NAMES = tuple(calendar.month_name[1:])  # 'January' ... 'December'
+MONTH_ABBREVIATIONS = tuple(calendar.month_abbr[1:]) + ("Sept",)
+# Month names and their abbreviations, lower-cased, to month numbers ('june': 6, 'sept': 9).
+MONTH_NUMBERS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTH_NUMBERS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTH_NUMBERS["sept"] = 9
+DAY_NAMES = tuple(calendar.day_name)
+MONTH_PATTERN = "|".join(MONTH_NAMES)
+MONTH_OR_ABBREVIATION_PATTERN = "|".join(MONTH_NAMES + MONTH_ABBREVIATIONS)
+
+# A year of these minutes' era; wrap it in a group to capture it.
+YEAR_PATTERN = r"(?:19|20)\d\d"
+
+# Numbers written as words, with their values ('Twelve' is 12).
+NUMBER_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                     "ninety": 90, "hundred": 100, "dozen": 12})
+FRACTION_WORDS = ("half", "third", "quarter")
+# 'one' ... 'dozen' as a regex alternation (no 'zero': nobody counts 'zero children' in minutes).
+COUNT_WORD_PATTERN = "|".join(w for w in NUMBER_WORDS if w != "zero")
+FIGURE_WORD_PATTERN = COUNT_WORD_PATTERN + "|" + "|".join(FRACTION_WORDS)
+
+# Capitalised words of the service's own vocabulary: they name bodies, roles and topics, never a person
+# or a particular thing.
+SERVICE_WORDS = frozenset({
+    "After", "Annual", "Authority", "Board", "Cabinet", "Care", "Child", "Children", "Committee", "Council",
+    "Director", "Early", "Help", "Local", "Looked", "Member", "Members", "Officer", "Ofsted", "Panel", "People",
+    "Plan", "Protection", "Report", "Scrutiny", "Service", "Services", "Social", "That", "The", "This", "Young"})
+_TITLES_AND_PLACES = frozenset({"Borough", "Chair", "City", "Councillor", "County", "District", "It", "There"})
+# Words that never make a person's name ('Safeguarding Team' is nobody).
+NOT_PERSON_WORDS = SERVICE_WORDS | {
+    "Directors", "Executive", "Families", "Family", "Group", "Head", "Improvement", "Partnership", "Performance",
+    "Safeguarding", "Strategy", "Team"}
+# Capitalised words that name no particular thing: months, days, titles, roles, places and document parts.
+NOT_THING_WORDS = _TITLES_AND_PLACES | frozenset(MONTH_NAMES) | frozenset(DAY_NAMES) | {
+    "Annex", "Appendix", "Area", "Assistant", "Chairman", "Cllr", "Deputy", "Dr", "England", "Figure", "Government",
+    "He", "Head", "Item", "Lead", "Manager", "Members", "Minute", "Mr", "Mrs", "Ms", "National", "Page", "Paragraph",
+    "Section", "She", "Table", "They", "UK", "Wales", "We"}
+# Capitalised words of a question that are not names it asks about: question words and the service's own.
+NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
+    "A", "According", "An", "And", "Any", "Are", "At", "Authorities", "Can", "Commission", "Could", "Councillors",
+    "Councils", "Describe", "Did", "Do", "Does", "Explain", "For", "Give", "Had", "Has", "Have", "How", "I", "In",
+    "Is", "List", "Me", "Metropolitan", "Minutes", "My", "Of", "Officers", "On", "Or", "Our", "Overview", "Please",
+    "Select", "Show", "Summarise", "Summarize", "Tell", "These", "Update", "Us", "Was", "Were", "What", "When",
+    "Where", "Whether", "Which", "Who", "Why"}
+
+# Two stop lists for acronyms, on purpose different: spelling out an acronym the minutes use ('red, amber and
+# green' is RAG) skips only a few joining words; reading the question's words as an acronym the minutes may use
+# ('return home interviews' as RHI) also skips the little words a question puts between them.
+INITIALISM_SKIPPED_WORDS = frozenset({"and", "of", "the", "for", "in"})
+ACRONYM_GAP_WORDS = INITIALISM_SKIPPED_WORDS | {"on", "to", "a", "an"}
+
+
+def word_runs_with_initials(words: Sequence[str], sizes: Iterable[int]) -> Iterator[tuple[str, Sequence[str]]]:
+    """(initials, words) for every run of the given sizes: ['looked', 'after', 'children'] gives ('lac', ...)."""
+    for size in sizes:
+        for i in range(len(words) - size + 1):
+            run = words[i:i + size]
+            yield "".join(w[0] for w in run).lower(), run
+
+
+# ---------------------------------------------------------------- sentences and spaces
+
+# Abbreviations common in minutes after which a full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "cllr", "councillor", "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "e.g", "i.e", "eg", "ie",
+    "etc", "vs", "approx", "para", "paras", "ref", "inc", "ltd", "dept", "min", "max", "cf", "al",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "p", "pp",
+}
+_WS = "\u00a0\u2002\u2003\u2009\u202f "
+_END = re.compile(r"[.!?]+[\"'\u2019\u201d)]*(?=[\s\u00a0]+)")
+_ENUMERATOR_ONLY = re.compile(r"[\s\u00a0]*\(?(?:\d{1,3}|[ivxlc]{1,5}|[a-z])[.)]+[\s\u00a0]*$", re.I)
+_BULLET = re.compile(r"^[\s\u00a0]*(?:[\u00b7\u2022\u25aa\u25cf\u2013\u2014*-]|\(?[ivxlc]+\)|\(?[0-9]{1,2}[.)]|\(?[a-h]\))[\s\u00a0]+", re.I)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        return text[self.start:self.end]
+
+
+def normalise_space(text: str) -> str:
+    """All runs of white space (non-breaking spaces included) to one space, trimmed."""
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Non-blank lines (NBSP-only lines count as blank), trimmed of surrounding white space."""
+    end = len(text) if end is None else end
+    spans = []
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl == -1 else nl
+        span = _trim(text, pos, stop)
+        if span:
+            spans.append(span)
+        pos = stop + 1
+    return spans
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentences within [start, end): split at lines, then at sentence-ending punctuation."""
+    spans: list[Span] = []
+    for line in line_spans(text, start, end):
+        spans.extend(_split_line(text, line))
+    return spans
+
+
+def _split_line(text: str, line: Span) -> list[Span]:
+    spans = []
+    begin = line.start
+    for match in _END.finditer(text, line.start, line.end):
+        stop = match.end()
+        if (
+            _is_abbreviation(text, begin, match.start())
+            or _ENUMERATOR_ONLY.match(text, begin, stop)
+            or not _next_starts_sentence(text, stop, line.end)
+        ):
+            continue
+        span = _trim(text, begin, stop)
+        if span:
+            spans.append(span)
+        begin = stop
+    tail = _trim(text, begin, line.end)
+    if tail:
+        spans.append(tail)
+    return spans
+
+
+def _is_abbreviation(text: str, begin: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z.]+)$", text[begin:dot])
+    if not word:
+        return bool(re.search(r"\d$", text[begin:dot])) and dot + 1 < len(text) and text[dot + 1].isdigit()
+    token = word.group(1).lower().rstrip(".")
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _next_starts_sentence(text: str, pos: int, end: int) -> bool:
+    while pos < end and text[pos] in _WS:
+        pos += 1
+    if pos >= end:
+        return True
+    ch = text[pos]
+    return ch.isupper() or ch.isdigit() or ch in "(\"'\u2018\u201c\u00b7\u2022-"
+
+
+def _trim(text: str, start: int, end: int) -> Span | None:
+    while start < end and (text[start].isspace() or text[start] == "\u00a0"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] == "\u00a0"):
+        end -= 1
+    return Span(start, end) if end > start else None
+
+
+def strip_bullet(sentence: str) -> str:
+    """The sentence without a leading bullet or enumerator, white space normalised."""
+    return normalise_space(_BULLET.sub("", sentence, count=1))
+
+
+# ---------------------------------------------------------------- names and dates
+
+# Words that vary between the ways one council is written ("Sefton Council",
+# "Sefton Metropolitan Borough Council"); dropping them leaves the place name.
+_COUNCIL_NOISE = {
+    "council", "metropolitan", "borough", "district", "county", "city", "of", "the", "and",
+    "royal", "london", "mbc", "cc", "bc", "dc", "mdc", "lbc", "unitary", "authority",
+}
+_COMMITTEE_NOISE = {"the", "of", "and", "committee", "commission", "panel", "board"}
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and curly quotes folded, punctuation to spaces, spaces squeezed."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("\u2019", "'").replace("&", " and ").lower()
+    text = re.sub(r"'s\b", "", text)  # children's -> children, as often written without
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+def _key(name: str, noise: set[str]) -> str:
+    words = fold(name).split()
+    kept = [w for w in words if w not in noise]
+    return " ".join(kept or words)
+
+
+def council_key(name: str) -> str:
+    """'City of Bradford Metropolitan District Council' -> 'bradford'."""
+    return _key(name, _COUNCIL_NOISE)
+
+
+def committee_key(name: str) -> str:
+    return _key(name, _COMMITTEE_NOISE)
+
+
+def name_matches(wanted_key: str, stored_key: str) -> bool:
+    """Loose match: every word the user typed appears among the stored name's words."""
+    wanted = wanted_key.split()
+    stored = set(stored_key.split())
+    return bool(wanted) and all(w in stored for w in wanted)
+
+
+def parse_meeting_date(value: object) -> str:
+    """A meeting date as ISO, keeping it partial where the source is ('2018', '2018-09').
+
+    Raises ValueError with a readable reason when the value is not a date.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date")
+    text = value.strip()
+    if not text:
+        return ""
+    if m := re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text):
+        year, month, day = m.group(1), m.group(2), m.group(3)
+        return _iso(int(year), int(month) if month else None, int(day) if day else None, text)
+    if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text):  # UK order: day first
+        return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)), text)
+    words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower().replace(",", " ")).split()
+    words = [w for w in words if w not in _WEEKDAYS]
+    if len(words) == 3 and words[0].isdigit() and words[1] in MONTH_NUMBERS and words[2].isdigit():
+        return _iso(int(words[2]), MONTH_NUMBERS[words[1]], int(words[0]), text)
+    if len(words) == 2 and words[0] in MONTH_NUMBERS and words[1].isdigit():
+        return _iso(int(words[1]), MONTH_NUMBERS[words[0]], None, text)
+    raise ValueError(f"{value!r} is not a date (use ISO: 2018, 2018-09 or 2018-09-12)")
+
+
+_WEEKDAYS = {d.lower() for d in calendar.day_name} | {d.lower() for d in calendar.day_abbr}
+
+
+def _iso(year: int, month: int | None, day: int | None, original: str) -> str:
+    if not 1900 <= year <= 2100:
+        raise ValueError(f"{original!r} has an implausible year")
+    if month is None:
+        return f"{year:04d}"
+    if not 1 <= month <= 12:
+        raise ValueError(f"{original!r} has no month {month}")
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"{original!r} is not a real date") from None
+
+
+def date_span(iso: str) -> tuple[int, int] | None:
+    """The first and last day a partial ISO date covers, as yyyymmdd integers."""
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")]
+    year = parts[0]
+    if len(parts) == 1:
+        return year * 10000 + 101, year * 10000 + 1231
+    month = parts[1]
+    if len(parts) == 2:
+        last = calendar.monthrange(year, month)[1]
+        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + last
+    day = year * 10000 + month * 100 + parts[2]
+    return day, day
+
+
+# ---------------------------------------------------------------- words, figures, years and names
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?")
+_HYPHENATED = re.compile(r"\b([a-z]{2,})-([a-z]{2,})\b")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
+    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
+    words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
+    # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
+    words += [a + b for a, b in _HYPHENATED.findall(text)]
+    words = [w for w in words if w and w not in _stopwords()]
+    return _stemmer().stemWords(words)
+
+
+_FIGURE = re.compile(rf"(?<![\w.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?\s*%?|\b(?:{FIGURE_WORD_PATTERN})\b", re.I)
+
+
+def figures(text: str) -> list[str]:
+    """Numbers in the text, normalised ('1,200' -> '1200'), years and number words included."""
+    return [m.group(0).replace(",", "").replace(" ", "").lower() for m in _FIGURE.finditer(text)]
+
+
+def number_values(text: str) -> list[tuple[float, int]]:
+    """Every number in the text as (value, word position): digits and number words alike ('Twelve' is 12)."""
+    values = []
+    for position, token in enumerate(re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)):
+        if token[0].isdigit():
+            try:
+                values.append((float(token.replace(",", "")), position))
+            except ValueError:
+                continue
+        elif token.lower() in NUMBER_WORDS:
+            values.append((float(NUMBER_WORDS[token.lower()]), position))
+    return values
+
+
+_YEAR = re.compile(rf"\b({YEAR_PATTERN})(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
+# A month named in a question or sentence ('may' the verb is not one).
+_MONTH = re.compile(rf"\b({'|'.join(m for m in MONTH_NAMES if m != 'May')})\b|"
+                    rf"\b(May)(?=\s+{YEAR_PATTERN})|(?<=\d\s)(May)\b")
+
+
+def mentioned_years(text: str) -> tuple[int, ...]:
+    """Years the text names; a financial year '2021/22' names both 2021 and 2022."""
+    years: list[int] = []
+    for match in _YEAR.finditer(text):
+        first = int(match.group(1))
+        years.append(first)
+        if match.group(2):
+            tail = match.group(2)
+            second = int(tail) if len(tail) == 4 else first // 100 * 100 + int(tail)
+            if 0 < second - first <= 1:
+                years.append(second)
+    return tuple(dict.fromkeys(years))
+
+
+def mentioned_months(text: str) -> tuple[int, ...]:
+    """Months the text names by name, as numbers."""
+    names = [next(g for g in m.groups() if g) for m in _MONTH.finditer(text)]
+    return tuple(dict.fromkeys(MONTH_NUMBERS[n.lower()] for n in names))
+
+
+def council_initials(key: str) -> str:
+    """'bournemouth christchurch poole' -> 'bcp': how councils of three or more words are often named."""
+    words = key.split()
+    return "".join(w[0] for w in words) if len(words) >= 3 else ""
+
+
+def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
+    """Known council keys whose words all appear, as a phrase (or as initials), in the text."""
+    folded = f" {fold(text)} "
+    found = []
+    for key in sorted(set(known_council_keys), key=len, reverse=True):
+        if not key or any(f" {key} " in f" {longer} " for longer in found):
+            continue
+        initials = council_initials(key)
+        if f" {key} " in folded or (initials and f" {initials} " in folded):
+            found.append(key)
+    return tuple(found)
+
+
+_PROPER = re.compile(r"\b([A-Z][a-zA-Z]+(?:[-'\u2019][A-Za-z]+)?|[A-Z]{2,})\b")
+
+
+def initialisms(text: str) -> set[str]:
+    """Acronyms the text spells out: 'red, amber and green' gives 'rag', 'looked after children' 'lac'."""
+    words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in INITIALISM_SKIPPED_WORDS]
+    return {initials for initials, _ in word_runs_with_initials(words, (2, 3, 4, 5))}
+
+
+def missing_names(question: str, evidence: str) -> list[str]:
+    """Proper names and acronyms in the question that the evidence never mentions.
+
+    'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
+    """
+    present = set(lexical_tokens(evidence))
+    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
+    present |= initialisms(evidence)
+    prefixes = {t[:4] for t in present if len(t) >= 4}
+    missing = []
+    for match in _PROPER.finditer(question):
+        word = match.group(1)
+        if word in NOT_QUESTION_NAME_WORDS or word.capitalize() in NOT_QUESTION_NAME_WORDS:
+            continue
+        sentence_start = not question[:match.start()].strip(" \"'\u2018\u201c(") or re.search(
+            r"[.?!:;]\s*[\"'\u2018\u201c(]?$", question[:match.start()])
+        if sentence_start and not word.isupper():  # 'Since', 'Apart': capitals of grammar, not names
+            continue
+        tokens = lexical_tokens(word)
+        if tokens and not all(t in present or (len(t) >= 5 and t[:4] in prefixes) for t in tokens):
+            missing.append(word)
+    return list(dict.fromkeys(missing))
+
+
+# ---------------------------------------------------------------- breadcrumbs
+
+BREADCRUMB_FIELDS = ("council", "committee", "meeting_date", "item_title")
+BREADCRUMB_PLACEHOLDERS = ("council unknown", "committee unknown", "date unknown", "untitled item")
+
+
+def breadcrumb(parts: Sequence[str], placeholders: Sequence[str] | None = None) -> str:
+    """'Council › Committee › Date › Item title'. Unknown parts are left out, or shown by their placeholders."""
+    if placeholders is not None:
+        return " \u203a ".join(str(p or placeholder) for p, placeholder in zip(parts, placeholders))
+    return " \u203a ".join(p.strip() for p in parts if p and p.strip())
+
+
+def metadata_breadcrumb(metadata: dict, placeholders: Sequence[str] | None = None) -> str:
+    """The breadcrumb of a stored chunk's metadata."""
+    return breadcrumb([metadata.get(k, "") for k in BREADCRUMB_FIELDS], placeholders)

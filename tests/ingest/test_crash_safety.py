@@ -1,0 +1,99 @@
+"""Killing `assistant ingest` with SIGKILL at any named point, then running it again, ends with the
+same index as an uninterrupted run: no duplicates, nothing missing, manifest and Chroma agreeing."""
+
+import signal
+
+import pytest
+
+from assistant.ingest.run import Index
+from assistant.index.manifest import Manifest
+from assistant.settings import Settings
+
+from cli_helpers import cli_env, run_cli
+from corpus_factory import write_markdown_corpus
+
+pytestmark = pytest.mark.integration
+
+
+def snapshot(data_dir):
+    settings = Settings.from_env({"ASSISTANT_EMBEDDING_MODEL": "fake:hashing"}, data_dir=data_dir)
+    index = Index(settings)
+    try:
+        stored = index.store.get()
+        rows = index.manifest.rows()
+    finally:
+        index.close()
+    chroma = sorted((c.chunk_id, c.metadata["source_id"], c.text) for c in stored)
+    manifest = sorted((r.source_id, r.fingerprint, r.status, r.chunk_ids) for r in rows.values())
+    return chroma, manifest
+
+
+@pytest.fixture(scope="module")
+def corpus_and_reference(tmp_path_factory):
+    base = tmp_path_factory.mktemp("crash")
+    folder = base / "corpus"
+    write_markdown_corpus(folder, 40)  # 40 items: three manifest batches of up to 16
+    reference = base / "reference"
+    result = run_cli("ingest", str(folder), "--no-progress", env=cli_env(reference, ASSISTANT_EMBED_BATCH="8"))
+    assert result.returncode == 0, result.stderr
+    return folder, snapshot(reference)
+
+
+@pytest.mark.parametrize("point", [
+    "after_read",
+    "during_embedding:1",
+    "during_embedding:5",
+    "after_chroma_write:1",
+    "after_manifest_commit:1",
+    "after_chroma_write:3",
+    "after_manifest_commit:2",
+])
+def test_kill_then_rerun_gives_the_uninterrupted_index(tmp_path, corpus_and_reference, point):
+    folder, reference = corpus_and_reference
+    env = cli_env(tmp_path / "index", ASSISTANT_EMBED_BATCH="8")
+    killed = run_cli("ingest", str(folder), "--no-progress", env={**env, "ASSISTANT_CRASH_AT": point})
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
+    again = run_cli("ingest", str(folder), "--no-progress", env=env)
+    assert again.returncode == 0, again.stderr
+    chroma, manifest = snapshot(tmp_path / "index")
+    assert [c[0] for c in chroma] == sorted({c[0] for c in chroma})  # no duplicates
+    assert (chroma, manifest) == reference
+    assert {r[2] for r in manifest} == {"done"}
+    assert {c[0] for c in chroma} == {cid for r in manifest for cid in r[3]}
+
+
+def test_a_kill_during_a_replacement_keeps_no_stale_chunks(tmp_path, corpus_and_reference):
+    folder, reference = corpus_and_reference
+    env = cli_env(tmp_path / "index", ASSISTANT_EMBED_BATCH="8")
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    changed = folder.parent / "changed"
+    write_markdown_corpus(changed, 40)
+    first = changed / "item-000.md"
+    first.write_text(first.read_text().replace("Members noted", "Members questioned"), encoding="utf-8")
+    killed = run_cli("ingest", str(changed), "--no-progress", env={**env, "ASSISTANT_CRASH_AT": "after_chroma_write:1"})
+    assert killed.returncode == -signal.SIGKILL
+    assert run_cli("ingest", str(changed), "--no-progress", env=env).returncode == 0
+    fresh = tmp_path / "fresh"
+    assert run_cli("ingest", str(changed), "--no-progress", env=cli_env(fresh, ASSISTANT_EMBED_BATCH="8")).returncode == 0
+    assert snapshot(tmp_path / "index") == snapshot(fresh)
+
+
+@pytest.mark.slow
+def test_a_kill_during_real_embedding(tmp_path, corpus_and_reference):
+    """The same, with the real MiniLM model doing the embedding when the kill lands."""
+    folder, _ = corpus_and_reference
+    env = cli_env(tmp_path / "index", fake_embedder=False, ASSISTANT_EMBED_BATCH="16")
+    killed = run_cli("ingest", str(folder), "--no-progress", env={**env, "ASSISTANT_CRASH_AT": "during_embedding:2"})
+    assert killed.returncode == -signal.SIGKILL
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    reference = tmp_path / "reference"
+    assert run_cli("ingest", str(folder), "--no-progress", env={**env, "ASSISTANT_DATA_DIR": str(reference)}).returncode == 0
+    settings = Settings.from_env({}, data_dir=tmp_path / "index")
+    manifest = Manifest(settings.manifest_path)
+    rows = manifest.rows()
+    manifest.close()
+    ref_manifest = Manifest(Settings.from_env({}, data_dir=reference).manifest_path)
+    ref_rows = ref_manifest.rows()
+    ref_manifest.close()
+    assert {k: (r.fingerprint, r.status, r.chunk_ids) for k, r in rows.items()} == \
+        {k: (r.fingerprint, r.status, r.chunk_ids) for k, r in ref_rows.items()}

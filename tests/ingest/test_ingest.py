@@ -1,0 +1,133 @@
+"""Ingestion into a real (local, persistent) Chroma, with the fast deterministic embedder."""
+
+
+import pytest
+
+from assistant.ingest.run import Index, ingest
+from assistant.index.manifest import Manifest
+from assistant.index.stats import index_stats
+
+from corpus_factory import write_markdown_corpus
+
+
+def chroma_ids(settings):
+    index = Index(settings)
+    try:
+        return index.store.all_ids()
+    finally:
+        index.close()
+
+
+def manifest_ids(settings):
+    manifest = Manifest(settings.manifest_path)
+    try:
+        rows = manifest.rows()
+    finally:
+        manifest.close()
+    assert all(r.status == "done" for r in rows.values())
+    return {cid for r in rows.values() for cid in r.chunk_ids}
+
+
+def test_seed_corpus_ingests_and_a_second_run_embeds_nothing(fake_settings, corpus_copy):
+    first = ingest([corpus_copy], fake_settings)
+    assert first.new == 5 and not first.problems and first.chunks_added > 5
+    ids = chroma_ids(fake_settings)
+    assert ids == manifest_ids(fake_settings) and len(ids) == first.chunks_added
+    second = ingest([corpus_copy], fake_settings)
+    assert (second.new, second.replaced, second.unchanged, second.tokens_embedded) == (0, 0, 5, 0)
+    assert chroma_ids(fake_settings) == ids
+
+
+def test_source_identity_and_metadata_are_stored(fake_settings, corpus_copy):
+    ingest([corpus_copy], fake_settings)
+    index = Index(fake_settings)
+    stored = index.store.get(where={"source_id": "https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109"})
+    index.close()
+    assert stored
+    meta = stored[0].metadata
+    assert meta["council"] == "Blackpool Council" and meta["council_key"] == "blackpool"
+    assert meta["committee"] == "Children and Young People's Scrutiny Committee"
+    assert meta["meeting_year"] == 2023 and meta["item_title"] == "Children's Social Care Update"
+    assert {"kind", "position", "content_hash", "source_url"} <= set(meta)
+    rotherham = Index(fake_settings)
+    assert rotherham.store.get(where={"source_id": "rotherham-2018-ilsc-performance-feedback"})
+    rotherham.close()
+
+
+def test_a_changed_file_replaces_its_old_chunks(fake_settings, tmp_path):
+    folder = tmp_path / "c"
+    paths = write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    before = chroma_ids(fake_settings)
+    paths[1].write_text(paths[1].read_text().replace("Members noted", "Members welcomed"), encoding="utf-8")
+    summary = ingest([folder], fake_settings)
+    assert (summary.replaced, summary.unchanged) == (1, 2)
+    after = chroma_ids(fake_settings)
+    assert after != before and after == manifest_ids(fake_settings)
+    index = Index(fake_settings)
+    texts = " ".join(c.text for c in index.store.get(where={"source_id": "synthetic-001"}))
+    index.close()
+    assert "Members welcomed" in texts and "Members noted" not in texts
+
+
+def test_prune_removes_items_whose_files_are_gone_and_reset_starts_over(fake_settings, tmp_path):
+    folder = tmp_path / "c"
+    paths = write_markdown_corpus(folder, 4)
+    ingest([folder], fake_settings)
+    paths[0].unlink()
+    assert ingest([folder], fake_settings).removed == 0  # without --prune nothing is dropped
+    summary = ingest([folder], fake_settings, prune=True)
+    assert summary.removed == 1
+    assert index_stats(fake_settings).items == 3
+    assert chroma_ids(fake_settings) == manifest_ids(fake_settings)
+    summary = ingest([folder], fake_settings, reset=True)
+    assert summary.new == 3 and index_stats(fake_settings).items == 3
+
+
+def test_an_item_that_becomes_restricted_is_removed(fake_settings, tmp_path):
+    folder = tmp_path / "c"
+    paths = write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    paths[2].write_text(paths[2].read_text().replace("---\n", "---\nrestricted: true\n", 1), encoding="utf-8")
+    summary = ingest([folder], fake_settings)
+    assert summary.removed == 1
+    assert any(p.kind == "restricted" for p in summary.problems)
+    assert index_stats(fake_settings).items == 2
+    assert not any(cid for cid in chroma_ids(fake_settings) if cid in set())  # store and manifest agree:
+    assert chroma_ids(fake_settings) == manifest_ids(fake_settings)
+
+
+def test_two_items_with_one_identity_are_reported_not_merged(fake_settings, tmp_path):
+    folder = tmp_path / "c"
+    write_markdown_corpus(folder, 2)
+    (folder / "copy.md").write_text((folder / "item-000.md").read_text(), encoding="utf-8")
+    summary = ingest([folder], fake_settings)
+    assert summary.new == 2
+    assert [p.kind for p in summary.problems] == ["failed"]
+    assert "same source identity" in summary.problems[0].reason
+
+
+def test_stats_count_by_council_committee_and_year(fake_settings, corpus_copy):
+    ingest([corpus_copy], fake_settings)
+    stats = index_stats(fake_settings)
+    assert stats.items == 5
+    assert stats.by_council["Sefton Council"][0] == 1
+    assert stats.by_year["2018"][0] == 2 and stats.by_year["(undated)"][0] == 1
+    assert sum(c for _, c in stats.by_council.values()) == stats.chunks
+
+
+def test_the_real_embedder_builds_a_searchable_index(settings, corpus_copy, minilm):
+    index = Index(settings, embedder=minilm)
+    ingest([corpus_copy], settings, index=index)
+    hits = index.store.query(minilm.embed_query("dental health of looked after children"), k=3)
+    index.close()
+    assert hits[0].metadata["council"] == "Barnsley Metropolitan Borough Council"
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+def test_a_different_embedding_model_needs_a_reset(fake_settings, corpus_copy, minilm):
+    from assistant.errors import IndexMismatchError
+
+    ingest([corpus_copy], fake_settings)
+    with pytest.raises(IndexMismatchError, match="--reset"):
+        Index(fake_settings.with_(embedding_model="all-MiniLM-L6-v2"), embedder=minilm)

@@ -1,0 +1,686 @@
+"""Input readers: every format, every way a file can be wrong, and where each item's identity comes from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.ingest.readers import SUPPORTED_SUFFIXES, read_inputs
+from assistant.records import InputProblem, MinuteItem
+from fixtures_make import (
+    SITE,
+    Row,
+    issue_page,
+    item_page,
+    make_docx,
+    make_image_only_pdf,
+    make_pdf,
+    meeting_page,
+)
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+CAP = 1_000_000
+NBSP = "\u00a0"
+
+
+def read(paths, cap: int = CAP, cwd: Path | None = None) -> list[MinuteItem | InputProblem]:
+    results = list(read_inputs([Path(p) for p in paths], cap, cwd=cwd))
+    for result in results:
+        if isinstance(result, InputProblem):
+            assert result.reason and result.hint, f"every problem says what to do: {result}"
+    return results
+
+
+def items_of(results) -> list[MinuteItem]:
+    return [r for r in results if isinstance(r, MinuteItem)]
+
+
+def problems_of(results) -> list[InputProblem]:
+    return [r for r in results if isinstance(r, InputProblem)]
+
+
+def only_item(results) -> MinuteItem:
+    assert len(results) == 1 and isinstance(results[0], MinuteItem), results
+    return results[0]
+
+
+def only_problem(results) -> InputProblem:
+    assert len(results) == 1 and isinstance(results[0], InputProblem), results
+    return results[0]
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_public_api() -> None:
+    import assistant.ingest.readers as readers
+
+    assert readers.__all__ == ["SUPPORTED_SUFFIXES", "read_inputs"]
+    assert set(SUPPORTED_SUFFIXES) == {".md", ".markdown", ".txt", ".html", ".htm", ".aspx", ".pdf", ".docx", ".jsonl"}
+
+
+# --- Markdown and plain text -------------------------------------------------------------
+
+FRONT_MATTER_MD = f"""---
+id: barnsley-2018-csc-performance
+council: Barnsley Metropolitan Borough Council
+committee: Overview and Scrutiny Committee
+meeting_date: 2018
+period: 2018-09
+item_title: Children's Social Care Performance
+source_url: https://barnsleymbc.moderngov.co.uk/mgAi.aspx?ID=23547
+---
+
+Agenda item
+
+Children's Social Care Performance
+
+{NBSP}
+
+Minutes:
+
+The Service Director gave an overview.{NBSP} Performance remains good.
+    Indented line kept as it is.
+"""
+
+
+def test_markdown_with_front_matter(tmp_path: Path) -> None:
+    item = only_item(read([write(tmp_path / "barnsley.md", FRONT_MATTER_MD)]))
+    assert item.source_id == "https://barnsleymbc.moderngov.co.uk/mgAi.aspx?ID=23547"
+    assert item.source_url == item.source_id
+    assert (item.council, item.committee) == ("Barnsley Metropolitan Borough Council", "Overview and Scrutiny Committee")
+    assert (item.meeting_date, item.period) == ("2018", "2018-09")
+    assert item.item_title == "Children's Social Care Performance"
+    assert not item.restricted
+    body = FRONT_MATTER_MD.split("---\n", 2)[2]
+    assert item.text == body.strip("\n"), "the body is kept verbatim, NBSPs and indentation included"
+    assert f"{NBSP}\n\nMinutes:" in item.text
+
+
+def test_front_matter_alternative_keys(tmp_path: Path) -> None:
+    text = "---\ntitle: Placements\ndate: 2019-03-06\nurl: https://x.moderngov.co.uk/mgAi.aspx?ID=5\n---\nMinutes text.\n"
+    item = only_item(read([write(tmp_path / "a.md", text)]))
+    assert (item.item_title, item.meeting_date, item.source_id) == (
+        "Placements", "2019-03-06", "https://x.moderngov.co.uk/mgAi.aspx?ID=5",
+    )
+
+
+def test_markdown_without_front_matter_takes_title_after_agenda_item(tmp_path: Path) -> None:
+    text = "Home > Council and Democracy > Agenda item\n\n\nAgenda item\n\nCHILDREN'S SOCIAL CARE UPDATE\n\nMinutes:\n\nNoted.\n"
+    write(tmp_path / "update.md", text)
+    item = only_item(read([tmp_path], cwd=tmp_path))
+    assert item.item_title == "CHILDREN'S SOCIAL CARE UPDATE"
+    assert item.source_id == "file:update.md"
+    assert item.text == text.strip("\n")
+    assert (item.council, item.meeting_date, item.source_url) == ("", "", "")
+
+
+def test_plain_text_and_crlf(tmp_path: Path) -> None:
+    item = only_item(read([write(tmp_path / "minutes.txt", "Minutes:\r\n\r\nThe Committee noted the report.\r\n")]))
+    assert item.text == "Minutes:\n\nThe Committee noted the report."
+    assert item.item_title == ""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("cp1252", "The Committee noted the \u2018front door\u2019 cost of \u00a31.2m \u2013 \u201cgood\u201d progress."),
+        ("latin-1", "Caf\u00e9 r\u00e9sum\u00e9: the \u00a310 fee was na\u00efve, said the Committee."),
+        ("utf-8-sig", "UTF-8 with a BOM: \u00a35 and \u2018quotes\u2019."),
+    ],
+)
+def test_legacy_encodings_decode(tmp_path: Path, encoding: str, text: str) -> None:
+    item = only_item(read([write(tmp_path / "legacy.txt", text, encoding)]))
+    assert item.text == text
+
+
+def test_bom_does_not_hide_front_matter(tmp_path: Path) -> None:
+    text = "---\ncouncil: Sefton Council\n---\nMinutes.\n"
+    item = only_item(read([write(tmp_path / "bom.md", text, "utf-8-sig")]))
+    assert (item.council, item.text) == ("Sefton Council", "Minutes.")
+
+
+@pytest.mark.parametrize("content", ["", "  \n\t\n  "])
+def test_empty_file_is_skipped(tmp_path: Path, content: str) -> None:
+    problem = only_problem(read([write(tmp_path / "empty.md", content)]))
+    assert (problem.kind, problem.reason) == ("skipped", "empty file")
+
+
+def test_binary_file_with_text_extension_fails(tmp_path: Path) -> None:
+    path = tmp_path / "photo.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "binary" in problem.reason
+    assert problem.origin == str(path)
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "field", "expected"),
+    [
+        ("meeting_date: next Tuesday", "meeting_date", "ISO"),
+        ("date: 2018-13", "date", "ISO"),
+        ("council: [Sefton, Bradford]", "council", "a list"),
+        ("restricted: maybe", "restricted", "true or false"),
+        ("source_url: not a link", "source_url", "http"),
+    ],
+)
+def test_front_matter_wrong_type_fails_naming_the_field(
+    tmp_path: Path, front_matter: str, field: str, expected: str
+) -> None:
+    problem = only_problem(read([write(tmp_path / "bad.md", f"---\n{front_matter}\n---\nMinutes.\n")]))
+    assert problem.kind == "failed"
+    assert f"'{field}'" in problem.reason
+    assert expected in problem.reason + problem.hint
+
+
+def test_invalid_yaml_fails(tmp_path: Path) -> None:
+    problem = only_problem(read([write(tmp_path / "bad.md", "---\ncouncil: [unclosed\ntitle: x: y\n---\nMinutes.\n")]))
+    assert problem.kind == "failed" and "YAML" in problem.reason
+
+
+def test_front_matter_restricted_yields_restricted_item_without_text(tmp_path: Path) -> None:
+    text = "---\nid: secret-item\nrestricted: true\n---\nNames of children placed out of area.\n"
+    item = only_item(read([write(tmp_path / "secret.md", text)]))
+    assert item.restricted and item.source_id == "secret-item"
+    assert item.text == ""
+
+
+# --- Missing paths, sizes, folders ----------------------------------------------------------
+
+
+def test_missing_path_fails_and_the_rest_carry_on(tmp_path: Path) -> None:
+    good = write(tmp_path / "good.txt", "Minutes.")
+    results = read([tmp_path / "nowhere.md", good])
+    problem = results[0]
+    assert isinstance(problem, InputProblem) and problem.kind == "failed"
+    assert problem.reason == "no such file or folder" and "path" in problem.hint
+    assert items_of(results)[0].text == "Minutes."
+
+
+def test_oversize_file_is_skipped_without_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cap = 100
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * (4 * cap + 1))
+    huge = tmp_path / "huge.md"
+    with huge.open("wb") as f:
+        f.truncate(50 * 1024 * 1024)  # sparse: 50 MB that must never be loaded
+    opened: list[Path] = []
+    real_read_bytes, real_open = Path.read_bytes, Path.open
+    monkeypatch.setattr(Path, "read_bytes", lambda self: opened.append(self) or real_read_bytes(self))
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(self) or real_open(self, *a, **k))
+
+    results = read([big, huge], cap=cap)
+    assert [p.kind for p in problems_of(results)] == ["skipped", "skipped"]
+    for problem in problems_of(results):
+        assert "ASSISTANT_MAX_ITEM_CHARS" in problem.reason and "ASSISTANT_MAX_ITEM_CHARS" in problem.hint
+    assert opened == []
+
+
+def test_text_over_the_cap_after_decoding_is_skipped(tmp_path: Path) -> None:
+    problem = only_problem(read([write(tmp_path / "long.txt", "x" * 30)], cap=10))
+    assert problem.kind == "skipped" and "30 characters" in problem.reason
+    assert "ASSISTANT_MAX_ITEM_CHARS" in problem.hint
+
+
+def test_folder_walk_is_sorted_recursive_and_skips_hidden(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for name in ["b.txt", "a.md", "sub/c.txt", "sub/deeper/d.md", ".hidden.md", ".git/x.md", ".assistant/y.txt"]:
+        write(corpus / name, f"Minutes of {name}.")
+    write(corpus / "picture.png", "not minutes")
+    write(corpus / "data.json", "{}")
+    write(corpus / "old.doc", "legacy word file")
+    results = read([corpus])
+    assert [i.source_id for i in items_of(results)] == [
+        "file:a.md", "file:b.txt", "file:sub/c.txt", "file:sub/deeper/d.md",
+    ]
+    problem = only_problem(problems_of(results))
+    assert problem.kind == "skipped" and problem.origin.endswith("old.doc") and ".docx" in problem.hint
+    assert results == read([corpus]), "the same input reads the same way every time"
+
+
+def test_explicit_unsupported_file_names_the_supported_suffixes(tmp_path: Path) -> None:
+    problem = only_problem(read([write(tmp_path / "notes.json", "{}")]))
+    assert problem.kind == "skipped" and ".jsonl" in problem.hint and ".docx" in problem.hint
+
+
+def test_unsupported_file_named_explicitly_is_reported_even_inside_a_named_folder(tmp_path: Path) -> None:
+    path = write(tmp_path / "notes.json", "{}")
+    problem = only_problem(read([tmp_path, path]))
+    assert problem.kind == "skipped" and problem.origin == str(path)
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.txt", "Minutes.")
+    assert len(read([path, tmp_path, path])) == 1
+
+
+# --- Source identity -------------------------------------------------------------------------
+
+
+def test_source_id_prefers_url_then_id_then_file_relative_to_the_folder(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus / "one.md", "---\nid: my-id\nsource_url: https://a.gov.uk/mgAi.aspx?ID=1\n---\nText.")
+    write(corpus / "two.md", "---\nid: my-id-2\n---\nText.")
+    write(corpus / "nested/three.md", "Text.")
+    ids = [i.source_id for i in items_of(read([corpus], cwd=tmp_path))]
+    assert ids == ["file:nested/three.md", "https://a.gov.uk/mgAi.aspx?ID=1", "my-id-2"]
+    assert items_of(read([corpus], cwd=tmp_path / "elsewhere"))[0].source_id == "file:nested/three.md"
+
+
+def test_named_file_is_known_relative_to_cwd_or_absolute_outside_it(tmp_path: Path) -> None:
+    inside = write(tmp_path / "work" / "minutes" / "a.txt", "Text.")
+    outside = write(tmp_path / "other" / "b.txt", "Text.")
+    cwd = tmp_path / "work"
+    relative, absolute = items_of(read([Path("minutes/a.txt"), outside], cwd=cwd))
+    assert relative.source_id == "file:minutes/a.txt" and relative.origin == "minutes/a.txt"
+    assert absolute.source_id == "file:" + outside.resolve().as_posix()
+    assert inside.exists()
+
+
+# --- JSON Lines -------------------------------------------------------------------------------
+
+
+def jsonl_line(**fields) -> str:
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def test_jsonl_broken_lines_are_reported_by_number_and_good_ones_kept(tmp_path: Path) -> None:
+    lines = [
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=1", council="Barnet", title="One", date="", text="First."),
+        "",
+        '{"url": "https://a.gov.uk/mgAi.aspx?ID=2", "text": ',
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=3", title="Three", date="2019-03-06", text="Third \u00a3."),
+        "[1, 2]",
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=4", title="No text"),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=5", date="soon", text="Bad date."),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=6", council=["a", "b"], text="Bad council."),
+        jsonl_line(id="local-7", title="Seven", date=2018, text="Seventh.", committee="Cabinet", period="2017/18"),
+        jsonl_line(title="Eight", text="No url, no id."),
+    ]
+    path = write(tmp_path / "minutes.jsonl", "\n".join(lines) + "\n")
+    results = read([path], cwd=tmp_path)
+    assert [i.source_id for i in items_of(results)] == [
+        "https://a.gov.uk/mgAi.aspx?ID=1", "https://a.gov.uk/mgAi.aspx?ID=3", "local-7", "file:minutes.jsonl#line-10",
+    ]
+    first, third, seventh, _ = items_of(results)
+    assert (first.council, first.item_title, first.origin) == ("Barnet", "One", f"{path}:1")
+    assert (third.meeting_date, third.text) == ("2019-03-06", "Third \u00a3.")
+    assert (seventh.meeting_date, seventh.committee, seventh.period) == ("2018", "Cabinet", "2017/18")
+    problems = problems_of(results)
+    assert [p.origin for p in problems] == [f"{path}:{n}" for n in (3, 5, 6, 7, 8)]
+    assert all(p.kind == "failed" for p in problems)
+    assert "JSON" in problems[0].reason and "text" in problems[2].reason and "'date'" in problems[3].reason
+
+
+def test_jsonl_restricted_line_yields_a_restricted_item(tmp_path: Path) -> None:
+    lines = [
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=9", title="Panel", text="Child A was placed.", restricted=True),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=10", title="Withdrawn", restricted=True),
+    ]
+    results = read([write(tmp_path / "r.jsonl", "\n".join(lines))])
+    assert [(i.source_id, i.restricted, i.text) for i in items_of(results)] == [
+        ("https://a.gov.uk/mgAi.aspx?ID=9", True, ""),
+        ("https://a.gov.uk/mgAi.aspx?ID=10", True, ""),
+    ]
+
+
+def test_jsonl_over_long_lines_are_skipped_and_the_next_line_read(tmp_path: Path) -> None:
+    lines = [
+        jsonl_line(url="https://a.gov.uk/1", text="y" * 2000),  # text over the cap
+        jsonl_line(url="https://a.gov.uk/2", text="z" * 200_000),  # line too long to even parse
+        jsonl_line(url="https://a.gov.uk/3", text="ok"),
+    ]
+    path = write(tmp_path / "big.jsonl", "\n".join(lines))
+    results = read([path], cap=1000)
+    assert [(p.kind, p.origin) for p in problems_of(results)] == [("skipped", f"{path}:1"), ("skipped", f"{path}:2")]
+    assert [i.source_id for i in items_of(results)] == ["https://a.gov.uk/3"]
+
+
+def test_jsonl_whole_page_text_stays_one_item(tmp_path: Path) -> None:
+    page_text = (
+        "Agenda and minutes\n\nItems\nNo. Item\n\n70.\n\nAppeals\n\nMinutes:\n\nNone.\n\n"
+        "71.\n\nExempt Information\n\nMinutes:\n\nNone."
+    )
+    line = jsonl_line(url=f"{SITE}/ieListDocuments.aspx?CId=1&MId=2", title="Meeting", text=page_text)
+    item = only_item(read([write(tmp_path / "m.jsonl", line)]))
+    assert item.text == page_text and "#" not in item.source_id
+
+
+@pytest.mark.shared
+def test_dev_corpus_reads_to_111_items_keyed_by_url() -> None:
+    corpus = SHARED / "corpus" / "dev_minutes.jsonl"
+    if not corpus.exists():
+        pytest.skip("../shared not found beside the checkout (only developers and CI have it)")
+    results = read([corpus])
+    items = items_of(results)
+    assert not problems_of(results) and len(items) == 111
+    with corpus.open(encoding="utf-8") as f:
+        urls = [json.loads(line)["url"] for line in f]
+    assert [i.source_id for i in items] == urls
+    assert all(i.text and i.source_url == i.source_id for i in items)
+
+
+@pytest.mark.shared
+def test_seed_texts_read_verbatim() -> None:
+    seeds = SHARED / "seeds"
+    if not seeds.exists():
+        pytest.skip("../shared not found beside the checkout (only developers and CI have it)")
+    items = items_of(read([seeds]))
+    assert len(items) == 5
+    for item in items:
+        raw = (seeds / item.source_id.removeprefix("file:")).read_text(encoding="utf-8")
+        assert item.text == raw.replace("\r\n", "\n").strip("\n")
+    assert items[0].item_title == "Children's Social Care Performance"
+
+
+# --- ModernGov HTML ----------------------------------------------------------------------------
+
+
+def test_mgai_page_is_one_item(tmp_path: Path) -> None:
+    html = item_page(
+        title="Children's Social Care Update",
+        description="To receive an overview of Children's Social Care.",
+        minutes=["The Committee received a presentation.", f"Members noted the plan.{NBSP}"],
+    )
+    item = only_item(read([write(tmp_path / "mgAi.aspx.html", html)]))
+    assert item.source_id == item.source_url == f"{SITE}/mgAi.aspx?ID=23547"
+    assert item.item_title == "Children's Social Care Update"
+    assert (item.council, item.committee, item.meeting_date) == (
+        "Example Borough Council", "Children's Services Scrutiny Committee", "2022-09-20",
+    )
+    assert item.text.startswith("Agenda item\n\nChildren's Social Care Update")
+    assert "Minutes:\n\nThe Committee received a presentation.\n\nMembers noted the plan." in item.text
+    assert "· Report PDF 120 KB" in item.text
+    for chrome in ("Cookie", "Home", "document.write", "font-family"):
+        assert chrome not in item.text
+
+
+THREE_ROWS = [
+    Row("5.", "Apologies for Absence", minutes=["Apologies were received from Councillor Ahmed."]),
+    Row(
+        "6.",
+        "Children's Social Care Annual Report",
+        description="Report of the Director of Social Care.",
+        minutes=["The Committee considered the report.", "RESOLVED: That the report be noted."],
+        bullets=["Care leavers", "Front door"],
+    ),
+    Row("7.", "Work Programme", minutes=["The work programme was agreed."]),
+]
+
+
+def test_meeting_page_is_split_into_one_item_per_agenda_row(tmp_path: Path) -> None:
+    results = read([write(tmp_path / "meeting.html", meeting_page(THREE_ROWS))])
+    items = items_of(results)
+    base = f"{SITE}/ieListDocuments.aspx?CId=130&MId=6439&Ver=4"
+    assert [i.source_id for i in items] == [f"{base}#item-5", f"{base}#item-6", f"{base}#item-7"]
+    assert [i.item_title for i in items] == [r.title for r in THREE_ROWS]
+    assert {(i.committee, i.meeting_date, i.council, i.source_url) for i in items} == {
+        ("Children's Services Scrutiny Committee", "2022-09-20", "Example Borough Council", base)
+    }
+    apologies, report, programme = (i.text for i in items)
+    assert apologies == "Apologies for Absence PDF 60 KB\n\nMinutes:\n\nApologies were received from Councillor Ahmed."
+    assert report == (
+        "Children's Social Care Annual Report PDF 60 KB\n\nReport of the Director of Social Care.\n\nMinutes:\n\n"
+        "The Committee considered the report.\n\nRESOLVED: That the report be noted.\n\n· Care leavers\n· Front door"
+    )
+    assert "work programme" not in report.lower() and "Apologies" not in report and "Ahmed" not in programme
+
+
+def test_meeting_rows_without_usable_numbers_use_positions(tmp_path: Path) -> None:
+    rows = [Row("", "Welcome", minutes=["Hello."]), Row("", "Minutes", minutes=["Agreed."])]
+    path = write(tmp_path / "meeting.htm", meeting_page(rows, url=None))
+    ids = [i.source_id for i in items_of(read([tmp_path], cwd=tmp_path))]
+    assert ids == ["file:meeting.htm#item-1", "file:meeting.htm#item-2"]
+    assert path.exists()
+
+
+def test_meeting_numbers_are_made_safe_for_a_fragment(tmp_path: Path) -> None:
+    rows = [Row("PEO/12/25", "Evacuation Procedure", minutes=["Noted."]), Row("7(a)", "Sub item", minutes=["Noted."])]
+    ids = [i.source_id.split("#")[1] for i in items_of(read([write(tmp_path / "m.html", meeting_page(rows))]))]
+    assert ids == ["item-PEO-12-25", "item-7(a)"]
+
+
+def test_issue_page_is_one_item_with_all_its_decisions(tmp_path: Path) -> None:
+    html = issue_page(
+        title="Children's Social Care Annual Report",
+        meetings=[
+            ("11/09/2018 - Overview and Scrutiny Committee (Item 6)", "6", ["The Committee noted the annual report."]),
+            ("21/06/2017 - Overview and Scrutiny Committee (Item 5)", "5", ["The Committee asked for a further report."]),
+        ],
+    )
+    item = only_item(read([write(tmp_path / "ieIssueDetails.aspx", html)]))
+    assert item.source_id == f"{SITE}/ieIssueDetails.aspx?IId=53893&Opt=3"
+    assert item.item_title == "Children's Social Care Annual Report"
+    assert (item.committee, item.meeting_date) == ("Overview and Scrutiny Committee", "2018-09-11")
+    assert "noted the annual report" in item.text and "asked for a further report" in item.text
+
+
+RESTRICTED_MARKUP = {
+    "reasons link": Row(
+        "9.", "Placement Contract Award", minutes=["Confidential discussion."],
+        extra_title_html='<p><a href="mgReasonsRestricted.aspx?OID=4521&amp;OT=I">Restricted item</a></p>',
+    ),
+    "exempt in title": Row("9.", "Placement Contract Award (Exempt)", minutes=["Confidential discussion."]),
+    "restricted icon": Row(
+        "9.", "Placement Contract Award", minutes=["Confidential discussion."],
+        number_html='<p class="mgAiTitleTxt">9.</p><img src="restricted.gif" alt="Restricted">',
+    ),
+    "exempt row class": Row("9.", "Placement Contract Award", minutes=["Confidential discussion."], row_class="mgExemptItem"),
+}
+
+
+@pytest.mark.parametrize("marker", sorted(RESTRICTED_MARKUP))
+def test_restricted_row_is_marked_and_its_neighbour_mentioning_exemption_kept(tmp_path: Path, marker: str) -> None:
+    rows = [
+        Row(
+            "8.", "Council Tax Exemption for Care Leavers",
+            description="To consider exempt information about the council tax exemption.",
+            minutes=["The Committee supported the council tax exemption for care leavers."],
+        ),
+        RESTRICTED_MARKUP[marker],
+        Row("10.", "Exempt Information - Possible Exclusion of the Press and Public", minutes=["No exempt items."]),
+    ]
+    kept, restricted, exclusion = items_of(read([write(tmp_path / "m.html", meeting_page(rows))]))
+    assert not kept.restricted and "council tax exemption for care leavers" in kept.text
+    assert restricted.restricted and restricted.text == "" and restricted.source_id.endswith("#item-9")
+    assert "Confidential discussion" not in kept.text + exclusion.text
+    assert not exclusion.restricted
+
+
+def test_restricted_appendix_leaves_the_item_public(tmp_path: Path) -> None:
+    row = Row(
+        "4.", "Sufficiency Strategy", minutes=["Agreed."],
+        extra_title_html=(
+            '<p><a href="mgReasonsRestricted.aspx?OID=77&amp;OT=D">'
+            "View the reasons why document Appendix B is restricted</a></p>"
+        ),
+    )
+    item = only_item(read([write(tmp_path / "m.html", meeting_page([row]))]))
+    assert not item.restricted and "Agreed." in item.text
+
+
+def test_restricted_mgai_page(tmp_path: Path) -> None:
+    html = item_page(title="Residential Placement (Exempt)", description="Exempt report.", minutes=["Names."])
+    item = only_item(read([write(tmp_path / "page.html", html)]))
+    assert item.restricted and item.text == "" and item.source_id == f"{SITE}/mgAi.aspx?ID=23547"
+
+
+def test_page_about_exemption_is_not_restricted(tmp_path: Path) -> None:
+    html = item_page(
+        title="Council Tax Exemption for Care Leavers",
+        description="To consider exempt information in Appendix 2.",
+        minutes=["The exemption was extended to care leavers up to 25."],
+    )
+    item = only_item(read([write(tmp_path / "page.html", html)]))
+    assert not item.restricted and "extended to care leavers" in item.text
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        meeting_page(THREE_ROWS)[:-900],  # truncated mid-row
+        meeting_page(THREE_ROWS).replace("</p>", "").replace("</td>", "").replace("</tr>", ""),
+        "<html><body><div id='modgov'><h1>Agenda item<p>Half a page <b>bold <ul><li>one<li>two",
+        "<<<>>> &&& </div></table> <p",
+    ],
+)
+def test_malformed_html_gives_items_or_a_clean_problem(tmp_path: Path, html: str) -> None:
+    results = read([write(tmp_path / "broken.html", html)])
+    assert results
+    for result in results:
+        if isinstance(result, InputProblem):
+            assert result.kind in ("failed", "skipped")
+        else:
+            assert result.text.strip() and "<" not in result.text.replace("<<<>>>", "")
+
+
+def test_unclosed_rows_do_not_leak_text_between_items(tmp_path: Path) -> None:
+    html = meeting_page(THREE_ROWS).replace("</td>\n</tr>", "")
+    items = items_of(read([write(tmp_path / "m.html", html)]))
+    assert [i.source_id.split("#")[1] for i in items] == ["item-5", "item-6", "item-7"]
+    assert "Ahmed" not in items[1].text + items[2].text
+
+
+def test_saved_from_comment_gives_the_url(tmp_path: Path) -> None:
+    html = "<!-- saved from url=(0047)https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109 -->\n" + item_page(
+        title="Children's Social Care Update", description="Overview.", minutes=["Noted."], url=None, council=None,
+    )
+    item = only_item(read([write(tmp_path / "saved.html", html)]))
+    assert item.source_id == "https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109"
+    assert item.council == ""
+
+
+def test_plain_html_without_moderngov_classes(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Corporate Parenting Board</title></head>"
+        "<body><h1>Corporate Parenting Board</h1><p>The Board met.</p></body></html>"
+    )
+    item = only_item(read([write(tmp_path / "board.html", html)], cwd=tmp_path))
+    assert (item.item_title, item.source_id) == ("Corporate Parenting Board", "file:board.html")
+    assert item.text == "Corporate Parenting Board\n\nThe Board met."
+
+
+def test_html_item_over_the_cap_is_skipped_alone(tmp_path: Path) -> None:
+    rows = [Row("1.", "Short", minutes=["Ok."]), Row("2.", "Long", minutes=["z" * 500])]
+    results = read([write(tmp_path / "m.html", meeting_page(rows))], cap=300)
+    assert isinstance(results[0], MinuteItem) and results[0].item_title == "Short"
+    assert isinstance(results[1], InputProblem) and results[1].kind == "skipped" and "item 2" in results[1].reason
+
+
+def test_binary_with_html_extension_fails(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(b"\x00\x01\x02" * 100)
+    assert only_problem(read([path])).kind == "failed"
+
+
+# --- PDF and Word ------------------------------------------------------------------------------
+
+
+def test_pdf_text_and_title(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "minutes.pdf", ["Corporate Parenting Panel", "Minutes:", "The Panel noted the report."],
+                    title="Microsoft Word - Corporate Parenting Minutes.docx")
+    item = only_item(read([path], cwd=tmp_path))
+    assert item.source_id == "file:minutes.pdf"
+    assert item.item_title == "Corporate Parenting Minutes"
+    assert "The Panel noted the report." in item.text and "Minutes:" in item.text
+
+
+def test_pdf_title_falls_back_to_first_line(tmp_path: Path) -> None:
+    item = only_item(read([make_pdf(tmp_path / "m.pdf", ["Fostering Annual Report", "Noted."])]))
+    assert item.item_title == "Fostering Annual Report"
+
+
+def test_scanned_pdf_is_skipped_with_ocr_hint(tmp_path: Path) -> None:
+    problem = only_problem(read([make_image_only_pdf(tmp_path / "scan.pdf")]))
+    assert problem.kind == "skipped" and "OCR" in problem.hint and "export the text" in problem.hint
+
+
+def test_encrypted_pdf_fails(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "locked.pdf", ["Secret"], user_password="letmein")
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "encrypted" in problem.reason
+
+
+@pytest.mark.parametrize("content", [b"%PDF-1.7\n garbage that ends early", b"not a pdf at all", b""])
+def test_corrupt_pdf_fails_cleanly(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(content)
+    problem = only_problem(read([path]))
+    assert problem.kind in ("failed", "skipped") and problem.origin == str(path)
+
+
+def test_docx_paragraphs_bullets_and_tables(tmp_path: Path) -> None:
+    path = make_docx(
+        tmp_path / "minutes.docx",
+        heading="Children's Services Improvement Programme",
+        paragraphs=["The Director submitted Document AH.", "Recommended - That the report be noted."],
+        bullets=["Early Help assessments", "Front door"],
+        table=[["Measure", "2020"], ["Referrals", "1,234"]],
+    )
+    item = only_item(read([path], cwd=tmp_path))
+    assert item.source_id == "file:minutes.docx"
+    assert item.item_title == "Children's Services Improvement Programme"
+    assert item.text == (
+        "Children's Services Improvement Programme\n\nThe Director submitted Document AH.\n\n"
+        "Recommended - That the report be noted.\n\n· Early Help assessments\n\n· Front door\n\n"
+        "Measure\n\n2020\n\nReferrals\n\n1,234"
+    )
+
+
+def test_docx_core_title_wins(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "m.docx", heading="Heading", paragraphs=["Text."], core_title="Fostering Panel")
+    assert only_item(read([path])).item_title == "Fostering Panel"
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 truncated zip", b"plain text pretending"])
+def test_corrupt_docx_fails_cleanly(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "broken.docx"
+    path.write_bytes(content)
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "Word" in problem.reason
+
+
+# --- Robustness of the whole walk ----------------------------------------------------------------
+
+
+def test_a_reader_crash_becomes_a_problem_and_the_walk_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.ingest.readers as readers
+
+    def exploding(source):
+        yield MinuteItem(source_id="partial", text="first")
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setitem(readers._READERS, ".htm", exploding)
+    write(tmp_path / "a.htm", "<p>x</p>")
+    write(tmp_path / "b.txt", "Fine.")
+    results = read([tmp_path])
+    assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem", "MinuteItem"]
+    assert "RuntimeError" in results[1].reason
+
+
+def test_unreadable_file_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "locked.txt", "Minutes.")
+    real_read_bytes = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self == path:  # chmod would not stop root, who runs some CI jobs
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "Permission denied" in problem.reason
+
+
+def test_a_broken_link_in_a_folder_fails_alone(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "A.")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "gone.txt")
+    write(tmp_path / "c.txt", "C.")
+    results = read([tmp_path])
+    assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem", "MinuteItem"]
+    assert results[1].kind == "failed" and results[1].origin == str(tmp_path / "b.txt")

@@ -1,0 +1,121 @@
+"""The chat's handlers, called directly: answers, filters, sources, feedback, audit and export."""
+
+import json
+
+import pytest
+from docx import Document
+
+from assistant.present.app import ChatHandlers, build_app
+from assistant.answer.service import Assistant
+
+ROTHERHAM_Q = "How many children were discharged from care in Rotherham in 2018?"
+
+
+@pytest.fixture(scope="module")
+def handlers(seed_index, minilm, tmp_path_factory):
+    assistant = Assistant(seed_index, embedder=minilm)
+    yield ChatHandlers(assistant, tmp_path_factory.mktemp("briefings"))
+    assistant.close()
+
+
+def final(handlers, question, **filters):
+    steps = list(handlers.stream_answer(question, **filters))
+    assert steps, "the handler yielded nothing"
+    return steps
+
+
+def test_an_answer_streams_then_shows_its_sources(handlers):
+    steps = final(handlers, ROTHERHAM_Q)
+    markdown, turn = steps[-1]
+    assert turn is not None and all(t is None for _, t in steps[:-1])
+    assert "148" in markdown and "**Sources**" in markdown and "Rotherham Metropolitan Borough Council" in markdown
+    assert "<mark>" in markdown  # the quote is highlighted in its context
+    assert len(steps) >= 2  # at least one sentence arrived before the complete answer
+
+
+def test_filters_are_stated_and_bad_filters_get_a_message(handlers):
+    markdown, turn = final(handlers, "What did the committee say about performance?", council="Sefton Council")[-1]
+    assert "Filters applied: council: Sefton Council" in markdown
+    markdown, turn = final(handlers, "What was said?", council="Nowhere Council")[-1]
+    assert "Nothing in the minutes matches these filters" in markdown
+    markdown, turn = final(handlers, "What was said?", since="2021-01-01", until="2020-01-01")[-1]
+    assert turn is None and "before it starts" in markdown
+    markdown, turn = final(handlers, "What was said?", since="sometime")[-1]
+    assert turn is None and "YYYY-MM-DD" in markdown
+
+
+@pytest.mark.parametrize("question, fragment", [("", "type a question"), ("x" * 10_000, "limit is 2,000")])
+def test_bad_messages_get_a_clear_reply_and_the_app_keeps_working(handlers, question, fragment):
+    markdown, _ = final(handlers, question)[-1]
+    assert fragment in markdown
+    markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert "148" in markdown
+
+
+def test_refusals_list_the_nearest_items(handlers):
+    markdown, turn = final(handlers, "How much did Bradford spend on agency staff in 2021/22?")[-1]
+    assert turn.answer.refused and "Nearest items" in markdown and "Bradford" in markdown
+
+
+def test_the_source_panel_opens_inside_the_app(handlers):
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    panel = handlers.source_panel(turn, 1)
+    assert "Rotherham" in panel and "<mark>" in panel and "148" in panel
+    assert "not part of the answer" in handlers.source_panel(turn, 99)
+
+
+def test_feedback_is_appended_to_the_audit_log(handlers):
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert "recorded" in handlers.feedback(turn, "source_wrong", "the date looks wrong")
+    assert "Choose" in handlers.feedback(turn, "")
+    assert "Ask a question first" in handlers.feedback(None, "helpful")
+    rows = [f for f in handlers.recorder.log.feedback() if f["answer_id"] == turn.answer_id]
+    assert rows[-1]["rating"] == "source_wrong" and rows[-1]["comment"] == "the date looks wrong"
+    entry = handlers.recorder.log.get(turn.answer_id)
+    assert entry.record["answer"] == turn.answer.answer and entry.record["prompt_version"]
+    assert entry.record["retrieved"][0]["content_hash"]
+
+
+def test_the_audit_log_is_append_only(handlers):
+    import sqlite3
+
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        handlers.recorder.log._db.execute("DELETE FROM answers")
+    exported = handlers.recorder.log.export("jsonl").splitlines()
+    assert any(json.loads(line)["answer_id"] == turn.answer_id for line in exported)
+    assert turn.answer_id in handlers.recorder.log.export("csv")
+
+
+def test_export_writes_only_the_cited_answer(handlers, tmp_path):
+    _, first = final(handlers, ROTHERHAM_Q)[-1]
+    _, second = final(handlers, "What percentage of reports were available 3 days before child protection "
+                                "conferences in Sefton?")[-1]
+    path, message = handlers.export([first, second], [first.label, second.label], "md")
+    text = open(path, encoding="utf-8").read()
+    assert "148" in text and "28.5%" in text and "Sources:" in text and "Date:" in text and "Filters:" in text
+    assert "<evidence" not in text and "system" not in text.lower()
+    path, _ = handlers.export([first], [first.label], "docx")
+    doc = "\n".join(p.text for p in Document(path).paragraphs)
+    assert "148" in doc and "Rotherham Metropolitan Borough Council" in doc
+    assert handlers.export([first], [], "md")[0] is None
+
+
+def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
+    text = handlers.api_ask(ROTHERHAM_Q)
+    assert text.startswith("In 2018 148 children") and "Sources:" in text and "[1]" in text
+    assert "before it starts" in handlers.api_ask("x", since="2020-01-01", until="2019-01-01")
+
+
+def test_examples_come_from_the_index(handlers):
+    examples = handlers.example_questions()
+    councils = handlers.councils()
+    from assistant.text import council_key
+
+    assert examples and all(any(council_key(c) in q.lower() for c in councils) for q in examples)
+
+
+def test_build_app_defines_the_ask_endpoint(handlers):
+    demo = build_app(handlers.assistant)
+    names = [d.api_name for d in demo.fns.values()]
+    assert "ask" in names

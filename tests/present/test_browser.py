@@ -1,0 +1,95 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the running app."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from servers import free_port, wait_until_listening
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+SCREENSHOTS = ROOT / "test-output" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    port = free_port()
+    data = tmp_path_factory.mktemp("app") / "index"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "GRADIO_"))}
+    env.update(ASSISTANT_DATA_DIR=str(data), GRADIO_SERVER_PORT=str(port))
+    log = tmp_path_factory.mktemp("app-log") / "app.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    wait_until_listening(process, port, 300, log.read_text)
+    yield f"http://127.0.0.1:{port}/", log
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("needs Chromium: `apt-get install chromium` (Debian, as root); Playwright's own browser "
+                    "download cannot work offline")
+    return path
+
+
+def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, log = running_app
+    executable = chromium()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        assert "Index:" in page.inner_text("#status-line") and "5 items" in page.inner_text("#status-line")
+
+        page.fill("#question textarea", "How many children were discharged from care in Rotherham in 2018?")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=Sources", timeout=120_000)
+        chat = page.inner_text("#chat")
+        assert "148" in chat and "Rotherham Metropolitan Borough Council" in chat
+
+        # The source opens in the app's own panel (the external URL is unreachable offline).
+        page.click("#source-pick input")
+        page.click("ul[role='listbox'] >> text=[1] Rotherham")
+        page.wait_for_selector("#source-panel mark", timeout=30_000)
+        panel = page.inner_text("#source-panel")
+        assert "Rotherham" in panel and "148 children have been discharged" in panel
+
+        page.screenshot(path=str(SCREENSHOTS / "answer-with-sources.png"), full_page=True)
+
+        page.click("#briefing-pick label")  # tick the answer
+        page.click("#briefing-format >> text=Markdown (.md)")
+        page.click("#export")
+        link = page.wait_for_selector("#briefing-file a", timeout=60_000)
+        with page.expect_download() as download_info:
+            link.click()
+        target = tmp_path / "briefing.md"
+        download_info.value.save_as(target)
+        text = target.read_text(encoding="utf-8")
+        assert "148" in text and "Rotherham Metropolitan Borough Council" in text and "Sources:" in text
+
+        # Bad input in the UI: a clear message, and the app keeps working.
+        page.fill("#question textarea", "x" * 10_000)
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=limit is 2,000", timeout=60_000)
+        page.fill("#since textarea, #since input", "2021-01-01")
+        page.fill("#until textarea, #until input", "2020-01-01")
+        page.fill("#question textarea", "What was said about care leavers?")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=before it starts", timeout=60_000)
+        browser.close()
+    assert (SCREENSHOTS / "answer-with-sources.png").stat().st_size > 10_000

@@ -1,0 +1,78 @@
+"""`assistant brief`, `assistant audit` and `assistant user add`, run as a user would."""
+
+import json
+
+import pytest
+from docx import Document
+
+from assistant.present.auth import checker, read_users
+from cli_helpers import cli_env, run_cli
+from conftest import CORPUS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    env = cli_env(tmp_path_factory.mktemp("cli") / "index", fake_embedder=False)
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    return env
+
+
+def test_brief_writes_markdown_and_docx(env, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("# for the December briefing\n\nHow many children were discharged from care in Rotherham "
+                         "in 2018?\nHow much did Bradford spend on agency staff in 2021/22?\n", encoding="utf-8")
+    result = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / "b.md"), env=env)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "How many children" in text and "148" in text and "Rotherham Metropolitan Borough Council" in text
+    assert "The minutes do not" in text and "Date:" in text and "Filters: none" in text
+    jsonl = tmp_path / "questions.jsonl"
+    jsonl.write_text(json.dumps({"question": "What percentage of reports were available 3 days before child "
+                                             "protection conferences?", "council": "Sefton"}) + "\n")
+    result = run_cli("brief", "--questions", str(jsonl), "--out", str(tmp_path / "b.docx"), env=env)
+    assert result.returncode == 0, result.stderr
+    doc = "\n".join(p.text for p in Document(tmp_path / "b.docx").paragraphs)
+    assert "28.5%" in doc and "Sefton Council" in doc and "council: Sefton" in doc
+
+
+def test_brief_with_a_bad_questions_file_says_what_to_do(env, tmp_path):
+    result = run_cli("brief", "--questions", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "b.md"), env=env)
+    assert result.returncode == 2 and "--questions" in result.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    result = run_cli("brief", "--questions", str(empty), "--out", str(tmp_path / "b.md"), env=env)
+    assert result.returncode == 2 and "no questions" in result.stderr
+    questions = tmp_path / "q.txt"
+    questions.write_text("What was said?\n")
+    result = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / "b.pdf"), env=env)
+    assert result.returncode == 2 and ".md or .docx" in result.stderr
+
+
+def test_every_ask_is_in_the_audit_log_and_can_be_shown_again(env, tmp_path):
+    asked = json.loads(run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", "--json",
+                               env=env).stdout)
+    listing = run_cli("audit", env=env).stdout
+    assert "How many children were discharged" in listing
+    answer_id = listing.strip().splitlines()[-1].split()[0]
+    shown = json.loads(run_cli("audit", "--show", answer_id, env=env).stdout)
+    assert shown["answer"] == asked["answer"] and shown["citations"] == asked["citations"]
+    assert shown["prompt_version"] and shown["retrieved"][0]["content_hash"]
+    run_cli("audit", "--format", "csv", "--out", str(tmp_path / "audit.csv"), env=env)
+    assert "How many children were discharged" in (tmp_path / "audit.csv").read_text()
+    jsonl = run_cli("audit", "--format", "jsonl", env=env).stdout.splitlines()
+    assert all("answer_id" in json.loads(line) for line in jsonl)
+
+
+def test_user_add_writes_a_salted_slow_hash(env, tmp_path):
+    users = tmp_path / "users.txt"
+    result = run_cli("user", "add", "cllr.smith", "--file", str(users), env=env, input_text="correct horse battery\n")
+    assert result.returncode == 0, result.stderr
+    stored = read_users(users)["cllr.smith"]
+    assert stored.startswith("pbkdf2_sha256$") and "correct horse" not in users.read_text()
+    check = checker(users)
+    assert check("cllr.smith", "correct horse battery") and not check("cllr.smith", "wrong password")
+    assert not check("someone.else", "correct horse battery")
+    short = run_cli("user", "add", "x", "--file", str(users), env=env, input_text="short\n")
+    assert short.returncode == 2 and "too short" in short.stderr
