@@ -1,0 +1,92 @@
+"""The reader's training data in training/: shapes, shares, the council split, and that every span is real.
+
+The questions were written by reading ../shared/corpus/train_minutes.jsonl; the committed files hold
+character spans into that file's `text` fields, never the minute text itself (as in eval/, only the short
+`must_include` strings are copied). Span checks skip when ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pytest
+
+from conftest import ROOT
+
+TRAINING = ROOT / "training"
+SPLITS = ("train", "validation", "test")
+TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
+KINDS = {"fact", "numeric", "who", "resolution", "multi", "unanswerable"}
+
+
+@lru_cache(maxsize=None)
+def rows(split: str) -> tuple[dict, ...]:
+    path = TRAINING / f"reader_{split}.jsonl"
+    return tuple(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def every_row() -> list[dict]:
+    return [row for split in SPLITS for row in rows(split)]
+
+
+@lru_cache(maxsize=1)
+def minutes() -> dict[str, dict]:
+    if not TRAIN_MINUTES.is_file():
+        pytest.skip(f"needs ../shared beside the checkout ({TRAIN_MINUTES} not found)")
+    with TRAIN_MINUTES.open(encoding="utf-8") as handle:
+        return {row["url"]: row for row in map(json.loads, handle)}
+
+
+def test_there_are_enough_questions_of_each_required_kind():
+    everything = every_row()
+    assert len(everything) >= 2000
+    assert len({row["id"] for row in everything}) == len(everything)
+    assert {row["kind"] for row in everything} == KINDS
+    answerable = [row for row in everything if row["kind"] != "unanswerable"]
+    assert sum(row["kind"] == "unanswerable" for row in everything) / len(everything) >= 0.25
+    assert sum(row["paraphrased"] for row in answerable) / len(everything) >= 0.40
+    assert sum(not row["names_council"] for row in everything) / len(everything) >= 0.30
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_rows_have_the_shape_of_the_eval_files_plus_spans(split):
+    for row in rows(split):
+        assert {"id", "question", "kind", "gold_urls", "must_include", "evidence", "short_answer"} <= set(row)
+        if row["kind"] == "unanswerable":
+            assert row["gold_urls"] == [] and row["must_include"] == [] and row["evidence"] == []
+            assert row["about_url"]
+        else:
+            assert row["gold_urls"] and 1 <= len(row["must_include"]) <= 3 and row["evidence"]
+            assert {e["url"] for e in row["evidence"]} <= set(row["gold_urls"])
+            assert all(0 <= e["start"] < e["end"] for e in row["evidence"])
+
+
+def test_the_split_is_by_council_and_no_item_is_in_two_splits():
+    split_of = json.loads((TRAINING / "split.json").read_text())["councils"]
+    items_in = {split: set() for split in SPLITS}
+    for split in SPLITS:
+        for row in rows(split):
+            urls = row["gold_urls"] or [row["about_url"]]
+            items_in[split].update(urls)
+            if TRAIN_MINUTES.is_file():
+                assert split_of[minutes()[urls[0]]["council"]] == split, row["id"]
+    assert not items_in["train"] & items_in["validation"]
+    assert not items_in["train"] & items_in["test"]
+    assert not items_in["validation"] & items_in["test"]
+
+
+def test_every_span_and_gold_string_is_in_the_minutes():
+    items = minutes()
+    for row in every_row():
+        for url in row["gold_urls"] + ([row["about_url"]] if row.get("about_url") else []):
+            assert url in items, (row["id"], url)
+        quoted = " ".join(items[e["url"]]["text"][e["start"]:e["end"]] for e in row["evidence"])
+        squashed = " ".join(quoted.split()).lower()
+        for needle in row["must_include"]:
+            assert " ".join(needle.split()).lower() in squashed, (row["id"], needle)
+            assert needle.lower() not in row["question"].lower(), (row["id"], needle)
+        short = row["short_answer"]
+        if short:
+            assert any(e["url"] == short["url"] and e["start"] <= short["start"] < short["end"] <= e["end"]
+                       for e in row["evidence"]), row["id"]

@@ -1,0 +1,114 @@
+"""Turn the hand-written question files (with quotes) into the committed split files (with spans only).
+
+Usage: python3 training/build_splits.py [QUESTION_FILES ...] [--minutes PATH] [--out DIR]
+
+Every quote and short answer is located in its item's text and stored as character offsets into the
+`text` field of ../shared/corpus/train_minutes.jsonl, so no minute text is copied into the project
+(`must_include` strings excepted, as in eval/). Each question goes to the split of its item's council,
+fixed in training/split.json before any question was written. A question whose quote cannot be found
+is reported and left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_questions import DEFAULT_MINUTES, check_line, names_a_council, shares_three_word_run  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def locate(text: str, quote: str, within: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """Where the quote stands in the text, ignoring differences in white space."""
+    words = quote.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    start, end = within or (0, len(text))
+    match = pattern.search(text, start, end)
+    return (match.start(), match.end()) if match else None
+
+
+def convert(row: dict, items: dict[str, dict], councils: list[str]) -> dict:
+    out = {key: row[key] for key in ("id", "question", "kind", "gold_urls", "must_include")}
+    if row["kind"] == "unanswerable":
+        out.update(evidence=[], short_answer=None, about_url=row["about_url"])
+    else:
+        evidence = []
+        for entry in row["evidence"]:
+            span = locate(items[entry["url"]]["text"], entry["quote"])
+            if span is None:
+                raise ValueError(f"quote not found in {entry['url']}")
+            evidence.append({"url": entry["url"], "start": span[0], "end": span[1]})
+        short = None
+        if row.get("short_answer"):
+            for entry in evidence:
+                span = locate(items[entry["url"]]["text"], row["short_answer"], (entry["start"], entry["end"]))
+                if span:
+                    short = {"url": entry["url"], "start": span[0], "end": span[1]}
+                    break
+        out.update(evidence=evidence, short_answer=short)
+        passage = " ".join(e["quote"] for e in row["evidence"])
+        out["paraphrased"] = not shares_three_word_run(row["question"], passage)
+    out["names_council"] = names_a_council(row["question"], councils)
+    return out
+
+
+def council_of(row: dict, items: dict[str, dict]) -> str:
+    url = row["gold_urls"][0] if row["gold_urls"] else row["about_url"]
+    return items[url]["council"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="*")
+    parser.add_argument("--minutes", default=str(DEFAULT_MINUTES))
+    parser.add_argument("--out", default=str(HERE))
+    args = parser.parse_args()
+    files = [Path(f) for f in args.files] or sorted((HERE / "questions").glob("part-*.jsonl"))
+    items = {}
+    with open(args.minutes, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            items[row["url"]] = row
+    councils = sorted({row["council"] for row in items.values()})
+    split_of = json.loads((HERE / "split.json").read_text())["councils"]
+    splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+    left_out = 0
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            problems = check_line(row, items)
+            if not problems:
+                try:
+                    converted = convert(row, items, councils)
+                except ValueError as error:
+                    problems = [str(error)]
+            if problems:
+                print(f"{path.name}:{number} left out: {'; '.join(problems)}")
+                left_out += 1
+                continue
+            # A multi question whose items sit in different splits would leak: it goes with its first item.
+            splits[split_of[council_of(row, items)]].append(converted)
+    for name, rows in splits.items():
+        target = Path(args.out) / f"reader_{name}.jsonl"
+        with target.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        answerable = [r for r in rows if r["kind"] != "unanswerable"]
+        print(f"{target.name}: {len(rows)} questions, {len(rows) - len(answerable)} unanswerable, "
+              f"{sum(r['paraphrased'] for r in answerable)} paraphrased, "
+              f"{sum(not r['names_council'] for r in rows)} naming no council")
+    print(f"{left_out} left out")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
