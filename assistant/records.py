@@ -37,14 +37,18 @@ class MinuteItem:
     source_url: str = ""
     origin: str = ""  # where it was read from, for messages: a path, maybe with ":line"
     restricted: bool = False
+    # Source-specific facts stored with every chunk (ModernGov: meeting id, item numbers, agenda text,
+    # attendees as JSON). String values only, so any vector store can keep them.
+    details: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def item_hash(self) -> str:
         """Changes whenever anything that ends up in the index changes."""
-        return content_hash(
-            self.source_id, self.text, self.council, self.committee, self.meeting_date,
-            self.period, self.item_title, self.source_url,
-        )
+        parts = [self.source_id, self.text, self.council, self.committee, self.meeting_date,
+                 self.period, self.item_title, self.source_url]
+        if self.details:  # only when present, so items without details keep the hashes they always had
+            parts.extend(part for key in sorted(self.details) for part in (key, self.details[key]))
+        return content_hash(*parts)
 
 
 ChunkKind = Literal["agenda", "discussion", "resolution", "action", "supporting"]
@@ -110,10 +114,8 @@ class Retrieval:
     query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
 
 
-Wants = Literal["number", "trend", "who", "resolution", "when", "general"]
-# The kind of fact a direct answer must contain; "" when any relevant statement will do.
-Expects = Literal["money", "percentage", "count", "date", "grade", "person", "age", "duration", "frequency", "name",
-                  ""]
+# The kind of fact a direct answer gives; "" when any relevant statement will do.
+Asks = Literal["figure", "date", "person", ""]
 
 
 @dataclass(frozen=True)
@@ -121,18 +123,10 @@ class Question:
     """What a question asks for, as retrieve.question.analyse reads it."""
 
     text: str
-    wants: Wants
+    asks: Asks
     years: tuple[int, ...]
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
-    which_councils: bool
-    expects: Expects = ""
-    extreme: bool = False  # asks for the highest, lowest, most...
-    upcoming: bool = False  # asks when something will next happen
-    outcome: bool = False  # asks what happened (was found, decided, approved), not what was planned
-    before_year: int | None = None  # asks about a time before this year
-    months: tuple[int, ...] = ()  # months it names (1-12)
-    listed: int = 0  # 'what are the eight outcomes?': how many things it asks to be listed
-    counted: str = ""  # what 'how many ...' or 'the number of ...' counts, in the question's words
+    which_councils: bool  # asks to compare councils ('which councils...')
 
     @property
     def names_several_councils(self) -> bool:
@@ -191,6 +185,9 @@ class Draft:
     quotes: list[ScoredSentence]
     refusal: "RefusalReason | None" = None
     explanation: str = ""
+    short_answer: str | None = None  # the figure, name, date or phrase that answers, when the reader finds one
+    confidence: float = 0.0  # the calibrated probability that the best sentence answers the question
+    best: ScoredSentence | None = None  # the reader's best sentence, quoted or not (for evaluation)
 
 
 RefusalReason = Literal["no_evidence", "not_stated", "no_match_filters", "bad_question"]
@@ -253,6 +250,8 @@ class Answer:
     nearest: list[NearestItem] = field(default_factory=list)
     filters: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    short_answer: str | None = None
+    confidence: float = 0.0
 
     def to_json(self) -> dict:
         """The shape `assistant ask --json` prints; other tools read these names."""
@@ -278,6 +277,8 @@ class Answer:
             "nearest": [n.__dict__ for n in self.nearest],
             "filters": self.filters,
             "notes": self.notes,
+            "short_answer": self.short_answer,
+            "confidence": round(self.confidence, 4),
         }
 
 

@@ -35,6 +35,15 @@ class Settings:
     nli_model: str = ""
     auth_file: str = ""
     concurrency: int = 2
+    reader: str = ""  # the reader model folder; "" is the shipped one, "fake:overlap" a deterministic fake
+    # `assistant fetch` (ModernGov): politeness and how often recent meetings are looked at again
+    fetch_contact: str = ""  # a URL or address for the User-Agent, so a council can reach whoever fetches
+    fetch_rate: float = 1.0  # requests per second per host; 0 means no limit (tests)
+    fetch_timeout: float = 60.0
+    fetch_retries: int = 3
+    fetch_backoff: float = 2.0  # seconds before the first retry, doubled each time
+    fetch_max_wait: float = 120.0  # the longest wait for one retry, Retry-After included
+    refetch_weeks: int = 12
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -54,6 +63,14 @@ class Settings:
             nli_model=env.get("ASSISTANT_NLI_MODEL", ""),
             auth_file=env.get("ASSISTANT_AUTH", ""),
             concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1),
+            reader=env.get("ASSISTANT_READER", ""),
+            fetch_contact=env.get("ASSISTANT_FETCH_CONTACT", ""),
+            fetch_rate=_float(env, "ASSISTANT_FETCH_RATE", 1.0),
+            fetch_timeout=_float(env, "ASSISTANT_FETCH_TIMEOUT", 60.0, minimum=0.1),
+            fetch_retries=_int(env, "ASSISTANT_FETCH_RETRIES", 3, minimum=0),
+            fetch_backoff=_float(env, "ASSISTANT_FETCH_BACKOFF", 2.0),
+            fetch_max_wait=_float(env, "ASSISTANT_FETCH_MAX_WAIT", 120.0),
+            refetch_weeks=_int(env, "ASSISTANT_REFETCH_WEEKS", 12, minimum=0),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})
@@ -70,6 +87,11 @@ class Settings:
                 f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",
                 "Chroma refuses shorter or longer collection names.",
             )
+
+    @property
+    def fetch_state_dir(self) -> Path:
+        """Per-site state of `assistant fetch`: what was fetched, with ETags, so re-runs stay cheap."""
+        return self.data_dir / "moderngov"
 
     @property
     def chroma_dir(self) -> Path:
@@ -102,4 +124,18 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.", f"Unset it to use {default}.") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}.", f"Unset it to use {default}.")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}.", f"Unset it to use {default:g}.") from None
+    if not value >= minimum or value == float("inf"):
+        raise ConfigError(f"{name} must be a finite number of at least {minimum:g}, not {raw}.",
+                          f"Unset it to use {default:g}.")
     return value

@@ -7,6 +7,7 @@ import calendar
 import datetime as dt
 import functools
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
@@ -60,6 +61,17 @@ NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
     "Is", "List", "Me", "Metropolitan", "Minutes", "My", "Of", "Officers", "On", "Or", "Our", "Overview", "Please",
     "Select", "Show", "Summarise", "Summarize", "Tell", "These", "Update", "Us", "Was", "Were", "What", "When",
     "Where", "Whether", "Which", "Who", "Why"}
+
+# Words every question about these minutes shares; they say nothing about which passage answers it.
+QUESTION_FILLER_WORDS = (
+    "minutes committee council meeting said say says discuss discussed report reported item scrutiny members "
+    "member tell told mention mentioned what which about regarding children child social care how many much "
+    "number did does do was were is are be been from during in on at for of the a an any there their its "
+    "according give list describe explain summarise summarize please me us our who whom when where why whether "
+    "happened happen figure figures per cent percentage proportion rate year years has have had be been being "
+    "since apart after before into onto over under its it this that these those would could should will shall "
+    "may might must can also other than then there here such so very just only still yet whole end start "
+    "currently current latest recent recently now today want wanted wants")
 
 # Two stop lists for acronyms, on purpose different: spelling out an acronym the minutes use ('red, amber and
 # green' is RAG) skips only a few joining words; reading the question's words as an acronym the minutes may use
@@ -148,13 +160,20 @@ def _split_line(text: str, line: Span) -> list[Span]:
     return spans
 
 
+_WORD_OR_DOT = frozenset(string.ascii_letters + ".")
+
+
 def _is_abbreviation(text: str, begin: int, dot: int) -> bool:
+    """Is the full stop at `dot` part of an abbreviation ('Cllr.', 'e.g.', 'J.') or a decimal ('3.5')?"""
     if text[dot] != ".":
         return False
-    word = re.search(r"([A-Za-z.]+)$", text[begin:dot])
-    if not word:
-        return bool(re.search(r"\d$", text[begin:dot])) and dot + 1 < len(text) and text[dot + 1].isdigit()
-    token = word.group(1).lower().rstrip(".")
+    piece = text[begin:dot]
+    start = len(piece)
+    while start and piece[start - 1] in _WORD_OR_DOT:
+        start -= 1
+    if start == len(piece):  # no word right before the stop
+        return piece[-1:].isdecimal() and dot + 1 < len(text) and text[dot + 1].isdigit()
+    token = piece[start:].lower().rstrip(".")
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
@@ -205,6 +224,12 @@ def _key(name: str, noise: set[str]) -> str:
     words = fold(name).split()
     kept = [w for w in words if w not in noise]
     return " ".join(kept or words)
+
+
+def place_name(council: str) -> str:
+    """'Sefton Metropolitan Borough Council' -> 'Sefton': the council's name without the words of its kind."""
+    words = [w for w in council.split() if w.lower() not in _COUNCIL_NOISE]
+    return " ".join(words or council.split())
 
 
 def council_key(name: str) -> str:
@@ -329,10 +354,15 @@ def figures(text: str) -> list[str]:
     return [m.group(0).replace(",", "").replace(" ", "").lower() for m in _FIGURE.finditer(text)]
 
 
+def number_tokens(text: str) -> list[str]:
+    """The text as words and whole numbers ('1,200', '3.5'), in order: positions for number_values."""
+    return re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)
+
+
 def number_values(text: str) -> list[tuple[float, int]]:
     """Every number in the text as (value, word position): digits and number words alike ('Twelve' is 12)."""
     values = []
-    for position, token in enumerate(re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)):
+    for position, token in enumerate(number_tokens(text)):
         if token[0].isdigit():
             try:
                 values.append((float(token.replace(",", "")), position))
@@ -344,10 +374,6 @@ def number_values(text: str) -> list[tuple[float, int]]:
 
 
 _YEAR = re.compile(rf"\b({YEAR_PATTERN})(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
-# A month named in a question or sentence ('may' the verb is not one).
-_MONTH = re.compile(rf"\b({'|'.join(m for m in MONTH_NAMES if m != 'May')})\b|"
-                    rf"\b(May)(?=\s+{YEAR_PATTERN})|(?<=\d\s)(May)\b")
-
 
 def mentioned_years(text: str) -> tuple[int, ...]:
     """Years the text names; a financial year '2021/22' names both 2021 and 2022."""
@@ -361,12 +387,6 @@ def mentioned_years(text: str) -> tuple[int, ...]:
             if 0 < second - first <= 1:
                 years.append(second)
     return tuple(dict.fromkeys(years))
-
-
-def mentioned_months(text: str) -> tuple[int, ...]:
-    """Months the text names by name, as numbers."""
-    names = [next(g for g in m.groups() if g) for m in _MONTH.finditer(text)]
-    return tuple(dict.fromkeys(MONTH_NUMBERS[n.lower()] for n in names))
 
 
 def council_initials(key: str) -> str:

@@ -193,3 +193,13 @@ def test_a_cycle_within_one_stage_is_caught(tmp_path, made_up_package):
     graph = import_graph(_write(tmp_path, made_up_package))
     assert back_edges(graph) == []
     assert cycles(graph) == [["assistant.answer.draft", "assistant.answer.service"]]
+
+
+def test_the_package_holds_at_most_40_regex_patterns_outside_ingest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("count_regexes", ROOT / "scripts" / "count_regexes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = module.count(ROOT / PACKAGE)
+    assert sum(len(lines) for lines in found.values()) <= 40, found

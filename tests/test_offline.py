@@ -52,7 +52,7 @@ def test_ingest_and_ask_work_in_a_namespace_with_only_loopback(tmp_path):
     ingested = in_namespace("ingest", str(CORPUS), "--no-progress", "--json")
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout)["new"] == 5
-    asked = in_namespace("ask", "How many children were discharged from care in Rotherham in 2018?", "--json")
+    asked = in_namespace("ask", "How many children were discharged from care in 2018?", "--json")
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert "148" in answer["answer"] and not answer["refused"]

@@ -23,6 +23,9 @@ def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
                      if p.suffix in (".txt", ".md", ".py"))
     assert prompts == shipped
     assert "assistant/ingest/readers/html.py" in names and "assistant/present/cli.py" in names
+    reader = {"assistant/answer/reader_model/" + n for n in ("model.onnx", "tokenizer.json", "calibration.json",
+                                                             "manifest.json")}
+    assert reader <= set(names)
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "assistant = assistant.present.cli:main" in entry_points

@@ -20,10 +20,11 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.evidence import QuestionTerms
+from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict
-from assistant.text import BREADCRUMB_PLACEHOLDERS, metadata_breadcrumb, normalise_space, sentence_spans, strip_bullet
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, fold, metadata_breadcrumb, normalise_space, sentence_spans,
+                            strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def is_refusal(text: str) -> bool:
 
 
 def _letters(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return fold(text)
 
 
 class _Judge:
@@ -137,7 +138,7 @@ class _Judge:
     def judge(self, raw_sentence: str) -> SentenceVerdict | None:
         sentence = strip_bullet(raw_sentence)
         claim, markers = strip_markers(sentence)
-        if not re.search(r"\w", claim):
+        if not any(ch.isalnum() for ch in claim):
             return None
         if is_refusal(claim):
             return self._record(SentenceVerdict(sentence, markers, False, False, 0.0,

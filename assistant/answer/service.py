@@ -7,19 +7,20 @@ The CLI, the app and the evaluation all call it, so all three give the same answ
 from __future__ import annotations
 
 import logging
-import re
 import time
+from pathlib import Path
 from typing import Iterator
 
-from assistant.answer.evidence import QuestionTerms
-from assistant.answer.extractive import draft_answer
+from assistant.answer.terms import QuestionTerms
+from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
+from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
 from assistant.errors import IndexMissingError, IndexStaleError
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.ingest.run import Index
-from assistant.records import (Answer, Citation, Draft, NearestItem, Question, Retrieval, ScoredSentence,
-                               SentenceEvent, SentenceVerdict)
+from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Question, Retrieval, SentenceEvent,
+                               SentenceVerdict)
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
@@ -37,7 +38,8 @@ EVIDENCE_BLOCKS = 5
 class Assistant:
     """Opens one index, read-only, and answers questions from it."""
 
-    def __init__(self, settings: Settings, embedder=None, store=None, chat_model=None) -> None:
+    def __init__(self, settings: Settings, embedder=None, store=None, chat_model=None, reader=None,
+                 calibration: Calibration | None = None) -> None:
         if not index_exists(settings):
             raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
                                     "Run `assistant ingest` first (it reads corpus/ by default).")
@@ -62,8 +64,9 @@ class Assistant:
 
             nli = CrossEncoderNLI(settings.nli_model)
         self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys), nli=nli)
-        self.place_words = frozenset(w for key in self.retriever.council_keys for w in key.split())
         self._chat_model = chat_model
+        self._reader = reader
+        self._calibration = calibration
         self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
 
     def close(self) -> None:
@@ -77,6 +80,24 @@ class Assistant:
 
             self._chat_model = make_chat_model(self.settings.llm, self.settings)
         return self._chat_model
+
+    @property
+    def reader(self):
+        """The trained reader (answer/reader.py): the shipped one unless the settings or a test name another."""
+        if self._reader is None:
+            from assistant.answer.reader import load_reader
+
+            self._reader = load_reader(self.settings.reader)
+        return self._reader
+
+    @property
+    def calibration(self) -> Calibration:
+        if self._calibration is None:
+            from assistant.answer.reader import READER_DIR
+
+            folder = READER_DIR if self.settings.reader in ("", FAKE_READER) else Path(self.settings.reader)
+            self._calibration = Calibration.load(folder)
+        return self._calibration
 
     def chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
         """The content hash of each indexed chunk named, for an audit record of what an answer rested on."""
@@ -131,9 +152,9 @@ class Assistant:
         timings["answer"] = (drafted_at - retrieved_at) * 1000
         if draft.refusal:
             timings.update(verify=0.0, total=(time.perf_counter() - started) * 1000)
-            yield refusal(draft.refusal, draft.explanation, retrieval, base, timings)
+            yield refusal(draft, retrieval, base, timings)
             return
-        answer = self.compose(draft.quotes, base, timings)
+        answer = self.compose(draft, base, timings)
         for verdict in answer.sentences:
             yield SentenceEvent(verdict)
         timings["verify"] = (time.perf_counter() - drafted_at) * 1000
@@ -142,16 +163,19 @@ class Assistant:
 
     def _generated(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
                    retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
-        """Sentence events as the model writes and the guard passes them, then the complete Answer."""
+        """Sentence events as the model writes and the guard passes them, then the complete Answer. The reader
+        decides first: when it finds no answer, the model is never asked."""
         from assistant.answer.generate import GeneratedAnswer
 
-        if not retrieval.hits:  # nothing to give the model: refuse without asking it
-            draft = self.draft(q, retrieval)
-            timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
-            yield refusal(draft.refusal or "no_evidence", draft.explanation, retrieval, base, timings)
+        draft = self.draft(q, retrieval)
+        drafted_at = time.perf_counter()
+        if draft.refusal:
+            timings.update(answer=(drafted_at - retrieved_at) * 1000, verify=0.0,
+                           total=(time.perf_counter() - started) * 1000)
+            yield refusal(draft, retrieval, base, timings)
             return
         generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical),
-                                    retrieval.hits[:EVIDENCE_BLOCKS], self.settings.llm)
+                                    evidence_hits(draft, retrieval), self.settings.llm)
         for verdict in generated.write(q.text):
             yield SentenceEvent(verdict)
         generated_at = time.perf_counter()
@@ -160,31 +184,32 @@ class Assistant:
         if generated.shown:
             timings["total"] = (time.perf_counter() - started) * 1000
             yield Answer(answer=" ".join(generated.shown), refused=False, refusal_reason=None,
-                         citations=generated.citations, sentences=generated.verdicts, timings_ms=timings, **base)
+                         citations=generated.citations, sentences=generated.verdicts, timings_ms=timings,
+                         short_answer=draft.short_answer, confidence=draft.confidence, **base)
             return
-        # Nothing the model wrote can be shown: the extractive answer, or an honest refusal.
-        draft = self.draft(q, retrieval)
-        drafted_at = time.perf_counter()
-        timings["answer"] += (drafted_at - generated_at) * 1000
-        if draft.refusal:
-            answer = refusal(draft.refusal, draft.explanation, retrieval, base, timings)
-            answer.sentences = generated.verdicts
-        else:
-            answer = self.compose(draft.quotes, base, timings, fallback=True)
-            for verdict in answer.sentences:
-                yield SentenceEvent(verdict)
-            answer.sentences = generated.verdicts + answer.sentences
-        timings["verify"] += (time.perf_counter() - drafted_at) * 1000
+        # Nothing the model wrote can be shown: the reader's own quote instead.
+        answer = self.compose(draft, base, timings, fallback=True)
+        for verdict in answer.sentences:
+            yield SentenceEvent(verdict)
+        answer.sentences = generated.verdicts + answer.sentences
+        timings["verify"] += (time.perf_counter() - generated_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield answer
 
-    def draft(self, q: Question, retrieval: Retrieval) -> Draft:
-        """The extractive draft: the sentences to quote, or why the minutes do not answer (both modes use it)."""
-        return draft_answer(q, retrieval.hits, self.passages, self.index.embedder, retrieval.query_vector,
-                            self.place_words)
+    def read(self, question: str, filters: Filters = Filters()) -> Draft:
+        """The reader's draft for a question, with its best sentence even when it refuses (for evaluation)."""
+        q = analyse(question, self.retriever.council_keys)
+        return self.draft(q, self.retriever.search(q, filters))
 
-    def compose(self, quotes: list[ScoredSentence], base: dict, timings: dict, fallback: bool = False) -> Answer:
+    def draft(self, q: Question, retrieval: Retrieval) -> Draft:
+        """The reader's draft: the sentence to quote, or why the minutes do not answer (both modes use it)."""
+        if not retrieval.hits:
+            return Draft([], "no_evidence", NOTHING_RELEVANT)
+        return draft_answer(q, retrieval, self.passages, self.reader, self.calibration)
+
+    def compose(self, draft: Draft, base: dict, timings: dict, fallback: bool = False) -> Answer:
         """An answer of verbatim quotes, each followed by its citation; every one checked by the guard."""
+        quotes = draft.quotes
         citations: list[Citation] = []
         verdicts: list[SentenceVerdict] = []
         parts: list[str] = []
@@ -201,14 +226,15 @@ class Assistant:
                 parts.append((separator if parts else "") + f"{text} [{marker}]")
                 previous_source = quote.hit.source_id
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
-                      citations=citations, sentences=verdicts, timings_ms=timings, **base)
+                      citations=citations, sentences=verdicts, timings_ms=timings, short_answer=draft.short_answer,
+                      confidence=draft.confidence, **base)
 
 
 def question_problem(question: str) -> str:
     """Why a question cannot be asked at all, or '' when it can."""
     if not question or not question.strip():
         return "Please type a question."
-    if not re.search(r"\w", question):
+    if not any(ch.isalnum() for ch in question):
         return "That question has no words in it: please ask in words."
     if len(question) > MAX_QUESTION_CHARS:
         return (f"That question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
@@ -228,13 +254,19 @@ def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:
     return list(seen.values())
 
 
-def refusal(reason, explanation: str, retrieval: Retrieval, base: dict, timings: dict) -> Answer:
+def refusal(draft: Draft, retrieval: Retrieval, base: dict, timings: dict) -> Answer:
     text = {
         "no_evidence": "The minutes do not cover this question.",
         "not_stated": "The minutes do not say.",
-    }.get(reason, "The minutes do not say.")
-    return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=reason,
-                  nearest=nearest_items(retrieval), timings_ms=timings, **base)
+    }.get(draft.refusal, "The minutes do not say.")
+    return Answer(answer=f"{text} {draft.explanation}".strip(), refused=True, refusal_reason=draft.refusal,
+                  nearest=nearest_items(retrieval), timings_ms=timings, confidence=draft.confidence, **base)
+
+
+def evidence_hits(draft: Draft, retrieval: Retrieval, limit: int = EVIDENCE_BLOCKS) -> list[Hit]:
+    """The passages a language model is given: those the reader chose first, then the rest retrieved."""
+    chosen = [quote.hit for quote in draft.quotes] + list(retrieval.hits)
+    return list({hit.chunk_id: hit for hit in chosen}.values())[:limit]
 
 
 def _notes(retrieval: Retrieval) -> list[str]:

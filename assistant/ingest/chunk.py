@@ -162,6 +162,8 @@ def _make_chunk(item: MinuteItem, block: Block, group: list[Span], position: int
         "char_end": group[-1].end,
         "content_hash": content_hash(verbatim),
     }
+    for key, value in item.details.items():
+        metadata.setdefault(key, value)  # never over a core key that search and citations rely on
     if span:  # left out when unknown, so date-filtered searches skip undated items
         metadata.update(
             meeting_year=span[0] // 10000, date_start=span[0], date_end=span[1],

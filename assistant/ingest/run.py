@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.index.embedder import Embedder, make_embedder
@@ -57,7 +57,7 @@ class IngestSummary:
         }
 
 
-class _CrashPoints:
+class CrashPoints:
     """Test-only: ASSISTANT_CRASH_AT=name[:n] kills the process with SIGKILL at the n-th pass."""
 
     def __init__(self, spec: str) -> None:
@@ -106,8 +106,15 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat."""
     from assistant.ingest.readers import read_inputs
 
+    return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
+                        reset=reset, index=index, progress=progress)
+
+
+def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
+                 reset: bool = False, index: Index | None = None, progress: bool | None = None) -> IngestSummary:
+    """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety."""
     started = time.perf_counter()
-    crash = _CrashPoints(settings.crash_at)
+    crash = CrashPoints(settings.crash_at)
     if reset:
         reset_store(settings)
         Manifest(settings.manifest_path).clear()
@@ -119,7 +126,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
-    for found in read_inputs(list(paths), settings.max_item_chars, cwd=cwd):
+    for found in found_items:
         if isinstance(found, InputProblem):
             summary.problems.append(found)
         elif found.source_id in items or found.source_id in restricted:
@@ -153,7 +160,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
             continue
         to_embed.append((item, fingerprint, chunks))
 
-    bar = _progress_bar(sum(len(c) for _, _, c in to_embed), progress)
+    bar = progress_bar(sum(len(c) for _, _, c in to_embed), progress)
     for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
         _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
     if bar is not None:
@@ -212,7 +219,7 @@ def refresh_lexical(index: Index) -> bool:
     return True
 
 
-def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: _CrashPoints, bar) -> None:
+def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar) -> None:
     manifest, store, embedder = index.manifest, index.store, index.embedder
     manifest.write(
         ManifestRow(item.source_id, fp, "pending", tuple(c.chunk_id for c in chunks), item.council,
@@ -255,7 +262,9 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: _Cras
         summary.chunks_added += len(item_chunks)
 
 
-def _progress_bar(total: int, progress: bool | None):
+def progress_bar(total: int, progress: bool | None, unit: str = "chunk", desc: str = "Embedding"):
+    """A progress bar on standard error, or None: with nothing to do, when asked for none, or (by default)
+    when standard error is not a terminal."""
     if total == 0:
         return None
     if progress is None:
@@ -264,4 +273,4 @@ def _progress_bar(total: int, progress: bool | None):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr)

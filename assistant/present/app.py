@@ -8,7 +8,6 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 import html
 import logging
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from assistant.records import Answer, Citation
 from assistant.answer.service import Assistant
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
+from assistant.text import place_name
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -78,8 +78,7 @@ class ChatHandlers:
             if not council or not title or council in seen:
                 continue
             seen.add(council)
-            short = re.sub(r"\b(Metropolitan|Borough|District|City of|County|Council)\b", "", council).strip()
-            examples.append(f"What did {' '.join(short.split())} say about {title[0].lower() + title[1:]}?")
+            examples.append(f"What did {place_name(council)} say about {title[0].lower() + title[1:]}?")
             if len(examples) == limit:
                 break
         return examples
@@ -126,7 +125,8 @@ class ChatHandlers:
                                  f"{html.escape(n.meeting_date or 'date unknown')} \u2014 {html.escape(n.item_title)}")
         else:
             sentences = [s.text if s.shown else _unsupported(s.text) for s in answer.sentences]
-            parts = [html.escape(" ".join(sentences))]
+            parts = [f"**{html.escape(answer.short_answer)}**\n"] if answer.short_answer else []
+            parts.append(html.escape(" ".join(sentences)))
         parts.extend(f"\n_{html.escape(note)}_" for note in answer.notes)
         if answer.filters:
             parts.append("\n_Filters applied: " + html.escape(Filters(**answer.filters).describe()) + "_")
@@ -302,11 +302,23 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
     return demo
 
 
-def launch_app(settings, corpus: Path, port: int | None = None, prevent_thread_lock: bool = False):
+def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_thread_lock: bool = False):
     """Bring the index in line with corpus/ (with progress on the console), then serve the chat."""
     from assistant.ingest.run import ensure_index
 
-    summary = ensure_index(settings, corpus)
+    summary = ensure_index(settings, corpus) if corpus is not None else None
+    if corpus is None:  # serve the index as it is, once its keyword index is brought up to date
+        from assistant.errors import IndexMissingError
+        from assistant.ingest.run import Index, refresh_lexical
+
+        if not settings.manifest_path.is_file():
+            raise IndexMissingError(f"There is no index in {settings.data_dir} to serve.",
+                                    "Fetch or ingest minutes first (`assistant fetch ...` or `assistant ingest PATH`).")
+        index = Index(settings)
+        try:
+            refresh_lexical(index)
+        finally:
+            index.close()
     if summary is not None:
         print(f"Index ready: {summary.new} new, {summary.replaced} replaced, {summary.unchanged} unchanged items.",
               flush=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
+import string
 import secrets
 from pathlib import Path
 
 from assistant.errors import ConfigError
 
 ITERATIONS = 600_000
-_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
@@ -50,7 +50,7 @@ def read_users(path: Path) -> dict[str, str]:
 
 def add_user(path: Path, name: str, password: str) -> None:
     """Add or replace one user, keeping the others; the file is written readable by its owner only."""
-    if not _NAME.match(name):
+    if not (1 <= len(name) <= 64 and set(name) <= _NAME_CHARACTERS):
         raise ConfigError(f"{name!r} is not a usable user name.", "Use letters, digits and . _ @ - only.")
     if len(password) < 8:
         raise ConfigError("The password is too short.", "Use at least 8 characters.")

@@ -25,9 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(data_dir=args.index)
         return args.handler(args, settings)
     except AssistantError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"  how to fix: {exc.hint}", file=sys.stderr)
+        _print_error(exc)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -54,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     p.add_argument("--prune", action="store_true", help="remove indexed items not found in these paths")
     p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = command("fetch", "Fetch minutes from a council's ModernGov site into the index (only what changed).",
+                _fetch)
+    p.add_argument("site", metavar="BASE_URL_OR_NAME",
+                   help="a ModernGov base URL (https://democracy.example.gov.uk), or a council's slug or code "
+                        "from the shipped directory (barnsley, BNS)")
+    p.add_argument("--council", default=None, metavar="NAME",
+                   help="the council name stored on every item (default: the directory's name for the site)")
+    p.add_argument("--committee", action="extend", nargs="+", default=[], metavar="ID_OR_TEXT",
+                   help="committees by id or by part of the title (default: every current committee)")
+    p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="first meeting date (default: a year ago)")
+    p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="last meeting date (default: today)")
+    p.add_argument("--list-committees", action="store_true", help="print the committees (id, title) and stop")
+    p.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
+                   help="requests per second to the site (default: $ASSISTANT_FETCH_RATE or 1; 0 for no limit)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -87,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
     p.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    p.add_argument("--no-corpus", action="store_true",
+                   help="serve the index as it is (for example, minutes fetched with `assistant fetch`)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
 
     p = command("eval", "Run the grounding evaluation and write answers.jsonl, metrics.json and report.md.", _eval)
@@ -148,6 +165,77 @@ def _ingest_report(summary) -> str:
             lines.append(f"  {label}: {problem.describe()}")
     lines.extend(f"  note: {note}" for note in summary.notes)
     return "\n".join(lines)
+
+
+def _fetch(args, settings: Settings) -> int:
+    from assistant.ingest.moderngov import FetchRequest, ServiceError, fetch_minutes, list_committees
+
+    if args.rate is not None:
+        if not args.rate >= 0:
+            raise AssistantError(f"--rate must be 0 or more, not {args.rate}.", "Give requests per second, e.g. 1.")
+        settings = settings.with_(fetch_rate=args.rate)
+    if args.list_committees:
+        try:
+            site, committees = list_committees(args.site, settings, council=args.council)
+        except ServiceError as exc:  # the site could not answer: a failure of the run (1), not of the command (2)
+            _print_error(exc)
+            return 1
+        if args.json:
+            print(json.dumps({"base_url": site.base_url, "council": site.council,
+                              "committees": [c.__dict__ for c in committees]}, indent=2))
+        else:
+            for c in committees:
+                state = "deleted" if c.deleted else "expired" if c.expired else "current"
+                print(f"{c.id:>8}  {state:<8} {c.title}")
+        return 0
+    request = FetchRequest(args.site, council=args.council, committees=tuple(args.committee),
+                           since=_date_flag(args.since, "--since"), until=_date_flag(args.until, "--until"))
+    summary = fetch_minutes(request, settings, progress=False if args.no_progress else None)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print(_fetch_report(summary))
+    if summary.failed and summary.committees == 0:  # the site could not even list its committees
+        first = summary.failed[0]
+        _print_error(AssistantError(first.reason, first.hint))
+    return 0 if summary.ok else 1
+
+
+def _date_flag(value: str, flag: str):
+    import datetime as dt
+
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise AssistantError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}.", f"For example {flag} 2024-04-01.")
+
+
+def _fetch_report(summary) -> str:
+    ingest = summary.ingest
+    lines = [
+        f"{summary.council} ({summary.base_url}), meetings from {summary.since} to {summary.until}",
+        f"committees {summary.committees}; meetings {summary.meetings} (fetched {summary.meetings_fetched}, "
+        f"not modified {summary.meetings_not_modified}, not due {summary.meetings_not_due}, "
+        f"cancelled {summary.meetings_cancelled})",
+        f"items new {summary.items_new}, changed {summary.items_changed}, unchanged {summary.items_unchanged}; "
+        f"restricted {summary.items_restricted} (not stored), without minutes {summary.items_without_minutes}; "
+        f"failed {len(summary.failed)}",
+    ]
+    if ingest is not None:
+        lines.append(f"chunks added {ingest.chunks_added}, removed {ingest.chunks_removed}; "
+                     f"{ingest.tokens_embedded} tokens embedded; total {summary.seconds:.1f} s")
+    lines.extend(f"  skipped: {p.describe()}" for p in summary.skipped)
+    lines.extend(f"  failed: {f.describe()}" for f in summary.failed)
+    lines.extend(f"  note: {note}" for note in summary.notes)
+    return "\n".join(lines)
+
+
+def _print_error(exc: AssistantError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"  how to fix: {exc.hint}", file=sys.stderr)
 
 
 def _ask(args, settings: Settings) -> int:
@@ -257,7 +345,7 @@ def _user(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     from assistant.present.app import launch_app
 
-    launch_app(settings.with_(llm=args.llm), args.corpus, port=args.port)
+    launch_app(settings.with_(llm=args.llm), None if args.no_corpus else args.corpus, port=args.port)
     return 0
 
 

@@ -140,7 +140,8 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                 answer = assistant.ask(q.question, Filters(**q.filters))
                 wall_ms = (time.perf_counter() - started) * 1000
                 records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
-                                "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2)})
+                                "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2),
+                                "reader_best": reader_best(assistant, q)})
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
             alce = [alce_scores(assistant, r) for r in records]
@@ -151,6 +152,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     metrics = score(questions, records, alce, texts)
+    metrics["reader"] = reader_metrics(questions, records)
     metrics["mode"] = records[0]["mode"] if records else settings.llm
     metrics["questions_file"] = str(questions_path)
     metrics["corpus"] = [str(p) for p in corpus] if corpus else None
@@ -160,6 +162,36 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (out_dir / "report.md").write_text(render_report(metrics, records, questions), encoding="utf-8")
     return metrics
+
+
+def reader_best(assistant, q: EvalQuestion) -> str:
+    """The reader's best sentence for the question, whether or not it was confident enough to answer."""
+    try:
+        draft = assistant.read(q.question, Filters(**q.filters))
+    except AssistantError:
+        return ""
+    return draft.best.text if draft.best is not None else ""
+
+
+def reader_metrics(questions: list[EvalQuestion], records: list[dict], bins: int = 5) -> dict:
+    """The reader's own figures: how often its best sentence holds the answer (top-1), how well its confidence
+    tells answerable from unanswerable questions (AUC), and how confidence relates to being right."""
+    rows = []
+    for q, r in zip(questions, records):
+        best = {"answer": r.get("reader_best", ""), "refused": False, "citations": r["citations"], "sentences": []}
+        rows.append((q.answerable, float(r.get("confidence", 0.0)), q.answerable and is_correct(q, best)))
+    answerable = [c for a, c, _ in rows if a]
+    unanswerable = [c for a, c, _ in rows if not a]
+    pairs = [(p > n) + 0.5 * (p == n) for p in answerable for n in unanswerable]
+    table = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [(a, ok) for a, c, ok in rows if low <= c < high or (b == bins - 1 and c >= 1.0)]
+        table.append({"confidence": f"{low:.1f}-{high:.1f}", "questions": len(inside),
+                      "answerable": _ratio(sum(a for a, _ in inside), len(inside)),
+                      "best_sentence_correct": _ratio(sum(ok for _, ok in inside), len(inside))})
+    return {"top1_sentence_accuracy": _ratio(sum(ok for a, _, ok in rows if a), len(answerable)),
+            "answerability_auc": _ratio(sum(pairs), len(pairs)), "calibration": table}
 
 
 def alce_scores(assistant, record: dict) -> dict:
@@ -340,6 +372,16 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
                   f"- Supported sentences kept: {_fmt(pairs['supported_kept'])}", "",
                   "| pair kind | accuracy |", "| --- | --- |"]
         lines += [f"| {k} | {_fmt(v)} |" for k, v in pairs["accuracy_by_kind"].items()]
+    reader = metrics.get("reader")
+    if reader:
+        lines += ["", "## The reader", "",
+                  f"- Its best sentence holds the answer (top-1, answerable questions): "
+                  f"{_fmt(reader['top1_sentence_accuracy'])}",
+                  f"- Answerability AUC (its confidence, answerable against unanswerable): "
+                  f"{_fmt(reader['answerability_auc'])}", "",
+                  "| confidence | questions | answerable | best sentence holds the answer |", "| --- | --- | --- | --- |"]
+        lines += [f"| {row['confidence']} | {row['questions']} | {_fmt(row['answerable'])} | "
+                  f"{_fmt(row['best_sentence_correct'])} |" for row in reader["calibration"]]
     failures = [r for r, q in zip(records, questions) if (q.answerable and not is_correct(q, r))
                 or (not q.answerable and not r["refused"])]
     # The answers themselves stay in answers.jsonl: they quote the minutes, which this report does not.

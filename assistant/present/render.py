@@ -12,7 +12,8 @@ def source_line(c: Citation) -> str:
 
 
 def answer_as_text(answer: Answer) -> str:
-    lines = [answer.answer]
+    lines = [answer.short_answer, ""] if answer.short_answer and not answer.refused else []
+    lines.append(answer.answer)
     lines.extend(f"({note})" for note in answer.notes)
     if answer.refused and answer.nearest:
         lines.append("\nNearest items in the minutes:")

@@ -14,7 +14,7 @@ import numpy as np
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
 from assistant.text import (Span, figures, lexical_tokens, mentioned_years, missing_names, named_councils,
-                            normalise_space, number_values, sentence_spans)
+                            normalise_space, number_tokens, number_values, sentence_spans)
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't|unable|fail(?:ed)?)\b|n't\b", re.I)
@@ -39,8 +39,8 @@ def _figure_problem(claim: str, source: str) -> str:
     """A number the claim gives that the source does not (words count: 'Twelve' is 12), or a number the
     source gives for something else ('3 permanent' where the minutes say '5 permanent ... 3 agency')."""
     source_values = number_values(source)
-    source_words = [w.lower() for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", source)]
-    claim_words = [w.lower() for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", claim)]
+    source_words = [w.lower() for w in number_tokens(source)]
+    claim_words = [w.lower() for w in number_tokens(claim)]
     available = {v for v, _ in source_values}
     for value, position in number_values(claim):
         if value not in available:
@@ -68,10 +68,13 @@ _UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", 
             "week", "days", "about", "around", "only", "more", "less", "cent"}
 
 
+def _letter_words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
 def _flips_direction(claim: str, source: str) -> bool:
     """The claim says the opposite direction of the source ('fell' for 'rose', 'lower' for 'higher')."""
-    claim_words = re.findall(r"[a-z]+", claim.lower())
-    source_words = re.findall(r"[a-z]+", source.lower())
+    claim_words, source_words = _letter_words(claim), _letter_words(source)
 
     def has(words, stem):
         return any(w.startswith(stem) for w in words) if len(stem) > 4 else stem in words

@@ -73,8 +73,20 @@ def minilm_index(tmp_path_factory, minilm) -> Settings:
     return _build(tmp_path_factory.mktemp("generate-minilm"), minilm)
 
 
+def open_assistant(settings: Settings, **kwargs) -> Assistant:
+    """An Assistant whose reader never refuses on its own, so that these tests reach the language model
+    (the reader's refusals are tested in test_extractive.py and test_service.py)."""
+    from dataclasses import replace
+
+    from assistant.answer.extractive import Calibration
+    from assistant.answer.reader import READER_DIR
+
+    kwargs.setdefault("calibration", replace(Calibration.load(READER_DIR), refusal_threshold=0.0))
+    return Assistant(settings, **kwargs)
+
+
 def ask_with(settings: Settings, reply: str, question: str = DISCHARGES, embedder=None) -> Answer:
-    assistant = Assistant(settings, embedder=embedder, chat_model=GenericFakeChatModel(messages=iter([reply])))
+    assistant = open_assistant(settings, embedder=embedder, chat_model=GenericFakeChatModel(messages=iter([reply])))
     try:
         return assistant.ask(question)
     finally:
@@ -82,10 +94,14 @@ def ask_with(settings: Settings, reply: str, question: str = DISCHARGES, embedde
 
 
 def evidence_number(settings: Settings, question: str, needle: str, embedder=None) -> int:
-    """The evidence block [n] the prompt gives to the chunk containing `needle`."""
-    assistant = Assistant(settings, embedder=embedder)
+    """The evidence block [n] the prompt gives to the chunk containing `needle` (the reader's choice first)."""
+    from assistant.answer.service import evidence_hits
+
+    assistant = open_assistant(settings, embedder=embedder)
     try:
-        hits = assistant.retriever.search(analyse(question, assistant.retriever.council_keys)).hits[:5]
+        q = analyse(question, assistant.retriever.council_keys)
+        retrieval = assistant.retriever.search(q)
+        hits = evidence_hits(assistant.draft(q, retrieval), retrieval)
     finally:
         assistant.close()
     numbers = [n for n, hit in enumerate(hits, start=1) if needle in " ".join(hit.text.split())]
@@ -160,7 +176,7 @@ def test_shown_citations_are_renumbered_in_order_of_appearance_with_verbatim_quo
     assert re.findall(r"\[(\d+)\]", answer.answer) == ["1", "1", "2"]
     assert [c.source_url for c in answer.citations] == ["rotherham-2018-ilsc-performance-feedback",
                                                         "rotherham-2018-placements-injection"]
-    assistant = Assistant(hashing_index)
+    assistant = open_assistant(hashing_index)
     try:
         stored = {c.chunk_id: c.text for c in assistant.index.store.get(ids=[c.chunk_id for c in answer.citations])}
     finally:
@@ -224,12 +240,15 @@ def test_when_nothing_supported_is_left_the_answer_falls_back_to_extractive(hash
     assert answer.mode == "llm:fake" and {"retrieve", "answer", "verify", "total"} <= set(answer.timings_ms)
 
 
-def test_when_the_model_says_the_evidence_does_not_answer_the_question_is_refused(hashing_index):
-    answer = ask_with(hashing_index, REFUSAL, BRADFORD_AGENCY)
+def test_when_the_reader_refuses_an_unanswerable_question_the_model_is_not_asked(hashing_index):
+    never = FakeListChatModel(responses=["x"], error_on_chunk_number=0)  # fails if it is ever asked
+    assistant = Assistant(hashing_index, chat_model=never)  # the shipped reader and calibration
+    try:
+        answer = assistant.ask(BRADFORD_AGENCY)
+    finally:
+        assistant.close()
     assert answer.refused and answer.refusal_reason in ("no_evidence", "not_stated")
-    assert answer.nearest and not answer.citations and REFUSAL not in answer.answer
-    [verdict] = answer.sentences
-    assert not verdict.shown and "does not answer" in verdict.reason
+    assert answer.nearest and not answer.citations and not answer.sentences
 
 
 def test_a_model_refusal_of_an_answerable_question_falls_back_to_the_checked_extractive_answer(hashing_index):
@@ -238,7 +257,7 @@ def test_a_model_refusal_of_an_answerable_question_falls_back_to_the_checked_ext
 
 
 def test_with_no_evidence_the_model_is_not_asked(hashing_index):
-    assistant = Assistant(hashing_index, chat_model=FakeListChatModel(responses=["x"], error_on_chunk_number=0))
+    assistant = open_assistant(hashing_index, chat_model=FakeListChatModel(responses=["x"], error_on_chunk_number=0))
     assistant.retriever.search = lambda question, filters, k=8: Retrieval([])  # a search that finds nothing
     try:
         events = list(assistant.stream(DISCHARGES))
@@ -249,7 +268,7 @@ def test_with_no_evidence_the_model_is_not_asked(hashing_index):
 
 
 def test_a_failing_model_gives_a_message_not_a_traceback(hashing_index):
-    assistant = Assistant(hashing_index, chat_model=FakeListChatModel(responses=["abc"], error_on_chunk_number=1))
+    assistant = open_assistant(hashing_index, chat_model=FakeListChatModel(responses=["abc"], error_on_chunk_number=1))
     try:
         with pytest.raises(ModelError, match="extractive"):
             assistant.ask(DISCHARGES)
@@ -273,7 +292,7 @@ def test_checked_sentences_stream_before_the_model_has_finished(hashing_index):
              "The weather was fine and the meeting ended on time.")
     counter = TokenCounter()
     model = GenericFakeChatModel(messages=iter([AIMessage(reply)])).with_config(callbacks=[counter])
-    assistant = Assistant(hashing_index, chat_model=model)
+    assistant = open_assistant(hashing_index, chat_model=model)
     tokens_at_event, kinds = [], []
     try:
         for event in assistant.stream(DISCHARGES):
@@ -290,7 +309,7 @@ def test_checked_sentences_stream_before_the_model_has_finished(hashing_index):
 # Prompt injection
 
 def test_minute_text_reaches_the_prompt_only_inside_its_evidence_block(hashing_index):
-    assistant = Assistant(hashing_index)
+    assistant = open_assistant(hashing_index)
     try:
         hits = assistant.retriever.search(analyse(DISCHARGES, assistant.retriever.council_keys)).hits[:5]
     finally:
@@ -308,7 +327,7 @@ def test_minute_text_reaches_the_prompt_only_inside_its_evidence_block(hashing_i
 
 
 def test_braces_in_the_minutes_do_not_break_the_prompt(hashing_index):
-    assistant = Assistant(hashing_index)
+    assistant = open_assistant(hashing_index)
     try:
         hits = assistant.retriever.search(analyse(DISCHARGES, assistant.retriever.council_keys)).hits[:1]
     finally:
@@ -413,3 +432,17 @@ def test_an_nli_model_can_veto_a_sentence_the_similarity_score_would_keep(minilm
     assert Guard(minilm).check(claim, [passage]).supported
     assert Guard(minilm, nli=Entails()).check(claim, [passage]).supported
     assert not Guard(minilm, nli=Contradicts()).check(claim, [passage]).supported
+
+
+def test_when_the_reader_finds_no_answer_the_model_is_never_asked(hashing_index):
+    from assistant.answer.reader import OverlapReader
+
+    from test_extractive import calibration
+
+    never = FakeListChatModel(responses=["x"], error_on_chunk_number=0)  # fails if it is ever asked
+    assistant = Assistant(hashing_index, chat_model=never, reader=OverlapReader(), calibration=calibration(0.999))
+    try:
+        answer = assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
+    assert answer.refused and answer.refusal_reason in ("not_stated", "no_evidence") and not answer.citations

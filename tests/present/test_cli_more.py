@@ -21,7 +21,7 @@ def env(tmp_path_factory):
 
 def test_brief_writes_markdown_and_docx(env, tmp_path):
     questions = tmp_path / "questions.txt"
-    questions.write_text("# for the December briefing\n\nHow many children were discharged from care in Rotherham "
+    questions.write_text("# for the December briefing\n\nHow many children were discharged from care "
                          "in 2018?\nHow much did Bradford spend on agency staff in 2021/22?\n", encoding="utf-8")
     result = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / "b.md"), env=env)
     assert result.returncode == 0, result.stderr
@@ -51,7 +51,7 @@ def test_brief_with_a_bad_questions_file_says_what_to_do(env, tmp_path):
 
 
 def test_every_ask_is_in_the_audit_log_and_can_be_shown_again(env, tmp_path):
-    asked = json.loads(run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", "--json",
+    asked = json.loads(run_cli("ask", "How many children were discharged from care in 2018?", "--json",
                                env=env).stdout)
     listing = run_cli("audit", env=env).stdout
     assert "How many children were discharged" in listing

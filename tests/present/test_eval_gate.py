@@ -59,3 +59,15 @@ def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, name):
     assert metrics["overall"]["questions"] >= 30
     failures = check(metrics["overall"], FLOORS[name])
     assert not failures, failures
+
+
+def test_the_reader_test_split_gate(tmp_path, minilm):
+    """The reader's own held-out split (training/reader_test.jsonl): councils never trained or tuned on, over
+    the training minutes; its floors are its first-contact figures (eval/README.md)."""
+    need_shared()
+    minutes = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
+    metrics = run_evaluation(ROOT / "training" / "reader_test.jsonl", Settings.from_env(), tmp_path / "out",
+                             corpus=[minutes], embedder=minilm, progress=False)
+    assert metrics["overall"]["questions"] >= 400
+    failures = check(metrics["overall"], FLOORS["reader_test"])
+    assert not failures, failures

@@ -317,6 +317,13 @@ def _restricted_link(scope) -> bool:
     return False
 
 
+def fragment_text(markup: str) -> str:
+    """Plain text of an HTML fragment (a web service's minutes or agenda body), laid out like a saved page."""
+    from bs4 import BeautifulSoup
+
+    return render(BeautifulSoup(markup, "lxml")).strip()
+
+
 def render(node) -> str:
     """Block elements become paragraphs separated by blank lines; list items '· ' lines."""
     out = _Lines()

@@ -1,0 +1,103 @@
+"""Candidate answer sentences for a question, and the declared features the reader's score is combined with.
+
+The candidates are every sentence of the items retrieved first (all their chunks, not only the retrieved
+ones: retrieval finds the item more often than the chunk). Each feature is a named, hand-written signal;
+how much each counts is learned (see answer/reader.py and answer/train.py), never set by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.terms import QuestionTerms
+from assistant.answer.passages import Passages
+from assistant.records import Hit, Question, Retrieval
+from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, sentence_spans
+
+MAX_ITEMS = 5
+MIN_WORDS = 3
+FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "council", "number", "date", "person", "length")
+
+_YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
+_DATE = re.compile(rf"\b(?:{YEAR_PATTERN}|{MONTH_PATTERN})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b")
+# A titled name ('Councillor Smith', 'Ms J. Patel') or a role ('the Director of Children's Services').
+_PERSON = re.compile(r"\b(?:Cllr|Councillor|Mr|Mrs|Ms|Miss|Dr|Professor)\.?\s+[A-Z]|"
+                     r"\b(?:Director|Head|Chair|Chief Executive|Cabinet Member|Lead Member|Manager|Officer|"
+                     r"Leader|Commissioner|Principal Social Worker)\b")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved item, located in the chunk it stands in."""
+
+    hit: Hit
+    start: int  # offsets within hit.text
+    end: int
+    item_rank: int  # 0 for the item retrieved first
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start:self.end]
+
+
+def item_hits(retrieval: Retrieval, passages: Passages, max_items: int = MAX_ITEMS) -> list[list[Hit]]:
+    """The chunks of the first `max_items` retrieved items, in reading order, each with its retrieval score."""
+    retrieved = {hit.chunk_id: hit for hit in retrieval.hits}
+    order = list(dict.fromkeys(hit.source_id for hit in retrieval.hits))[:max_items]
+    items = []
+    for source_id in order:
+        chunks = [retrieved.get(entry.chunk_id) or Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)
+                  for entry in passages.chunks_of(source_id)]
+        items.append(chunks or [hit for hit in retrieval.hits if hit.source_id == source_id])
+    return items
+
+
+def candidates(retrieval: Retrieval, passages: Passages, max_items: int = MAX_ITEMS) -> list[Candidate]:
+    found = []
+    for rank, chunks in enumerate(item_hits(retrieval, passages, max_items)):
+        seen: set[str] = set()
+        for hit in chunks:
+            for span in sentence_spans(hit.text):
+                text = " ".join(span.of(hit.text).split())
+                if len(text.split()) < MIN_WORDS or text in seen:
+                    continue
+                seen.add(text)
+                found.append(Candidate(hit, span.start, span.end, rank))
+    return found
+
+
+def has_figure(text: str) -> bool:
+    """A figure that is more than a year on its own."""
+    return any(not _YEAR_ONLY.match(token) for token in re.findall(r"\d[\d,.]*", text)) or bool(
+        re.search(rf"\b(?:{FIGURE_WORD_PATTERN})\b", text, re.I))
+
+
+def _typed(asked: bool, present: bool) -> float:
+    return 0.0 if not asked else (1.0 if present else -1.0)
+
+
+def feature_matrix(question: Question, terms: QuestionTerms, found: list[Candidate]) -> np.ndarray:
+    """One row of FEATURE_NAMES per candidate."""
+    wants_number, wants_date, wants_person = (question.asks == kind for kind in ("figure", "date", "person"))
+    named = set(question.councils)
+    best_score: dict[str, float] = {}
+    for c in found:
+        best_score[c.hit.source_id] = max(best_score.get(c.hit.source_id, 0.0), c.hit.score)
+    rows = []
+    for c in found:
+        text = c.text
+        council = c.hit.metadata.get("council_key", "")
+        rows.append((
+            terms.coverage(text),
+            1.0 / (1 + c.item_rank),
+            best_score[c.hit.source_id] * 30.0,  # fused reciprocal-rank scores run up to about 1/30
+            0.0 if not named else (1.0 if council in named else -1.0),
+            _typed(wants_number, has_figure(text)),
+            _typed(wants_date, bool(_DATE.search(text))),
+            _typed(wants_person, bool(_PERSON.search(text))),
+            min(len(text.split()), 60) / 60.0,
+        ))
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))

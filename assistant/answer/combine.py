@@ -1,0 +1,62 @@
+"""A logistic combination of named inputs: fitted on labelled examples, stored as plain numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Weights over named inputs and a bias; `probabilities` is the logistic of their weighted sum."""
+
+    names: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+
+    def scores(self, inputs: np.ndarray) -> np.ndarray:
+        return np.asarray(inputs, dtype=np.float64) @ self.weights + self.bias
+
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.scores(inputs)))
+
+    def as_dict(self) -> dict:
+        return {"names": list(self.names), "weights": [round(float(w), 6) for w in self.weights],
+                "bias": round(float(self.bias), 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Combination":
+        return cls(tuple(data["names"]), np.asarray(data["weights"], dtype=np.float64), float(data["bias"]))
+
+
+# What decides whether a question is answered at all, read off its candidates once the reader has read them.
+ANSWERABILITY_INPUTS = ("best_reader_logit", "reader_margin", "best_probability", "coverage_of_best", "best_coverage")
+
+
+def answerability_inputs(logits: np.ndarray, probabilities: np.ndarray, features: np.ndarray) -> list[float]:
+    """ANSWERABILITY_INPUTS for one question: its read candidates' reader logits, combined probabilities and
+    features (the coverage feature comes first)."""
+    ordered = np.sort(logits)[::-1]
+    margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 0.0
+    best = int(np.argmax(probabilities))
+    return [float(ordered[0]), margin, float(probabilities[best]), float(features[best, 0]),
+            float(features[:, 0].max())]
+
+
+def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Weights and bias maximising the L2-penalised log-likelihood (Newton's method; deterministic)."""
+    x = np.column_stack([np.asarray(inputs, dtype=np.float64), np.ones(len(inputs))])
+    y = np.asarray(targets, dtype=np.float64)
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        change = np.linalg.solve(hessian, gradient)
+        w -= change
+        if np.max(np.abs(change)) < 1e-8:
+            break
+    return w[:-1], float(w[-1])

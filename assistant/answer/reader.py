@@ -1,0 +1,174 @@
+"""The reader: a small cross-encoder, trained from the bundled MiniLM weights, that reads a question with one
+candidate sentence and says how likely the sentence answers it, and where in it the short answer stands.
+
+The shipped model is `reader_model/` in this folder: an int8 ONNX file, its tokenizer and a manifest with
+sha256 sums, run by onnxruntime (nothing is downloaded). `python -m assistant.answer.train` makes it.
+A deterministic fake with the same interface serves fast tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.index.models import sha256_of
+from assistant.text import fold
+
+READER_DIR = Path(__file__).resolve().parent / "reader_model"
+MAX_TOKENS = 96
+MAX_SHORT_ANSWER_TOKENS = 16
+FAKE_READER = "fake:overlap"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's verdict on one candidate: a score (a logit) and the short answer's character span, if any."""
+
+    logit: float
+    short_answer: tuple[int, int] | None = None  # offsets within the candidate text
+
+
+class Reader(Protocol):
+    name: str
+
+    def read(self, question: str, candidates: Sequence[str]) -> list[Reading]: ...
+
+
+def candidate_text(sentence: str, title: str) -> str:
+    """What the reader sees of a candidate: the sentence, after a short header naming its item."""
+    header = " ".join(title.split()[:12])
+    return f"{header} :: {sentence}" if header else sentence
+
+
+def make_tokenizer(path: Path, max_tokens: int = MAX_TOKENS):
+    """The Rust tokenizer of the model, cutting only the candidate when a pair is too long."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def best_span(start_logits: np.ndarray, end_logits: np.ndarray, allowed: np.ndarray,
+              max_tokens: int = MAX_SHORT_ANSWER_TOKENS) -> tuple[int, int, float] | None:
+    """The highest-scoring (start, end) token pair with start <= end < start + max_tokens, within `allowed`."""
+    best = None
+    positions = np.flatnonzero(allowed)
+    for i in positions:
+        stop = min(len(end_logits), i + max_tokens)
+        window = np.where(allowed[i:stop], end_logits[i:stop], -np.inf)
+        j = int(np.argmax(window))
+        score = float(start_logits[i] + window[j])
+        if best is None or score > best[2]:
+            best = (int(i), int(i + j), score)
+    return best
+
+
+def readings_from_outputs(encodings, relevance: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                          texts: Sequence[str], span_threshold: float) -> list[Reading]:
+    """Turn the model's outputs for a batch into Readings, mapping the short-answer tokens back to characters."""
+    readings = []
+    for row, encoding in enumerate(encodings):
+        allowed = np.array([sid == 1 for sid in encoding.sequence_ids], dtype=bool)
+        span = None
+        found = best_span(starts[row], ends[row], allowed)
+        if found is not None:
+            start_token, end_token, score = found
+            null = float(starts[row][0] + ends[row][0])  # [CLS] for both: 'no short answer here'
+            if score - null > span_threshold:
+                first, last = encoding.offsets[start_token][0], encoding.offsets[end_token][1]
+                if last > first:
+                    span = _trim_to_text(texts[row], first, last)
+        readings.append(Reading(float(relevance[row]), span))
+    return readings
+
+
+def _trim_to_text(text: str, start: int, end: int) -> tuple[int, int] | None:
+    piece = text[start:end]
+    stripped = piece.strip(" ,;:.()")
+    if not stripped:
+        return None
+    offset = piece.index(stripped)
+    return start + offset, start + offset + len(stripped)
+
+
+class OnnxReader:
+    """The shipped reader, run by onnxruntime on the CPU."""
+
+    def __init__(self, folder: Path = READER_DIR, threads: int = 2) -> None:
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise ModelError(f"The reader model is missing from {folder}.",
+                             "Reinstall the package, or run `python -m assistant.answer.train` to make it.")
+        manifest = json.loads(manifest_path.read_text())
+        for name, expected in manifest["sha256"].items():
+            if sha256_of(folder / name) != expected:
+                raise ModelError(f"The reader file {folder / name} does not match its sha256.",
+                                 "Reinstall the package; the file is damaged or was changed by hand.")
+        self.name = manifest["name"]
+        self.span_threshold = float(manifest.get("span_threshold", 0.0))
+        self._folder = folder
+        self._model_file = manifest["model"]
+        self._threads = threads
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(self._folder / self._model_file), options,
+                                                     providers=["CPUExecutionProvider"])
+        self._tokenizer = make_tokenizer(self._folder / "tokenizer.json")
+
+    def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:
+        if not candidates:
+            return []
+        if self._session is None:
+            self._load()
+        encodings = self._tokenizer.encode_batch([(question, text) for text in candidates])
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        relevance, starts, ends = self._session.run(["relevance", "start_logits", "end_logits"], feed)
+        return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
+
+
+class OverlapReader:
+    """A deterministic fake for tests: the share of the question's words in the candidate, as a logit; the
+    first figure in the candidate is its short answer."""
+
+    name = FAKE_READER
+
+    def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:
+        asked = set(fold(question).split())
+        readings = []
+        for text in candidates:
+            share = len(asked & set(fold(text).split())) / max(len(asked), 1)
+            sentence_starts = text.find(" :: ") + 4 if " :: " in text else 0
+            span = None
+            for word in text[sentence_starts:].split():
+                if any(ch.isdigit() for ch in word):
+                    start = text.index(word, sentence_starts)
+                    span = _trim_to_text(text, start, start + len(word))
+                    break
+            readings.append(Reading(math.log((share + 0.01) / (1.01 - share)), span))
+        return readings
+
+
+def load_reader(spec: str = "") -> Reader:
+    """The reader a setting names: the shipped one by default, `fake:overlap` for tests, or a model folder."""
+    if spec == FAKE_READER:
+        return OverlapReader()
+    return OnnxReader(Path(spec) if spec else READER_DIR)

@@ -1,0 +1,565 @@
+"""Train the reader and fit what it is combined with: `python -m assistant.answer.train [--out DIR]`.
+
+1. Index the training minutes (../shared/corpus/train_minutes.jsonl) with the bundled MiniLM.
+2. Retrieve for every train and validation question, and cut each item into candidate sentences with
+   their declared features (answer/candidates.py).
+3. Fit the cheap scorer (a logistic regression over the features) on the train split.
+4. Train the cross-encoder from the bundled MiniLM weights on train pairs: each question's answering
+   sentence, and hard negatives taken from the cheap scorer's best candidates (listwise and pointwise
+   losses, plus a span loss for the short answer).
+5. Export it to ONNX and quantise it to int8; everything after this reads with the exported model.
+6. On the validation split, fit the combination of the reader's score with the features (which sentence
+   answers), the answerability model (whether any does), and the refusal threshold, so that at most 5% of
+   answerable validation questions are refused. The figures reported are cross-validated on validation.
+
+Deterministic with --seed; CPU only. The test split is never read here. `--recalibrate` redoes steps 3 and
+6 for the reader already in --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import pickle
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matrix
+from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_logistic
+from assistant.answer.reader import (MAX_TOKENS, OnnxReader, candidate_text, make_tokenizer, sha256_of)
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+TRAINING = ROOT / "training"
+TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
+DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
+CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
+NEGATIVES = 7  # hard negatives per answerable question
+UNANSWERABLE_NEGATIVES = 7  # candidates per unanswerable question (all negatives)
+MAX_REFUSED_ANSWERABLE = 0.05
+
+
+@dataclass
+class Example:
+    """One question with its candidates, their features and labels."""
+
+    id: str
+    question: str
+    answerable: bool
+    texts: list[str]  # what the reader sees of each candidate
+    labels: np.ndarray  # 1 where the candidate is (part of) the answering sentence
+    spans: list[tuple[int, int] | None]  # the short answer's characters within texts[i], where known
+    features: np.ndarray
+    council_key: str = ""
+    stage1: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _overlaps(candidate: str, gold: str) -> bool:
+    if candidate in gold or gold in candidate:
+        return True
+    a, b = set(candidate.lower().split()), set(gold.lower().split())
+    return len(a & b) / max(1, min(len(a), len(b))) >= 0.6
+
+
+def build_examples(split: str, assistant, minutes: dict[str, dict], limit: int | None = None) -> list[Example]:
+    from assistant.answer.terms import QuestionTerms
+    from assistant.retrieve.question import analyse
+
+    rows = [json.loads(line) for line in (TRAINING / f"reader_{split}.jsonl").read_text().splitlines() if line]
+    if limit is not None:
+        rows = random.Random(0).sample(rows, min(limit, len(rows)))
+    examples = []
+    for row in rows:
+        question = analyse(row["question"], assistant.retriever.council_keys)
+        retrieval = assistant.retriever.search(question)
+        found = candidates(retrieval, assistant.passages)
+        if not found:
+            continue
+        features = feature_matrix(question, QuestionTerms(question, assistant.lexical), found)
+        gold = [(e["url"], _squash(minutes[e["url"]]["text"][e["start"]:e["end"]])) for e in row["evidence"]]
+        short = row.get("short_answer")
+        short_text = _squash(minutes[short["url"]]["text"][short["start"]:short["end"]]) if short else ""
+        texts, labels, spans = [], [], []
+        for c in found:
+            sentence = _squash(c.text)
+            text = candidate_text(sentence, str(c.hit.metadata.get("item_title", "")))
+            label = int(any(c.hit.source_id == url and _overlaps(sentence, g) for url, g in gold))
+            span = None
+            if label and short_text:
+                at = text.find(short_text, len(text) - len(sentence))
+                span = (at, at + len(short_text)) if at >= 0 else None
+            texts.append(text)
+            labels.append(label)
+            spans.append(span)
+        examples.append(Example(row["id"], row["question"], row["kind"] != "unanswerable", texts,
+                                np.asarray(labels), spans, features))
+    return examples
+
+
+def index_training_minutes(work: Path):
+    """An index of the training minutes in `work`, built once; returns an open Assistant over it."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=work / "index")
+    if not (work / "index" / "manifest.sqlite").is_file():
+        ingest([TRAIN_MINUTES], settings, progress=False)
+    return Assistant(settings)
+
+
+def sample_ids(limit: int) -> set[str]:
+    """The ids of a fixed sample of `limit` train questions (the same sample on every run)."""
+    rows = [json.loads(line) for line in (TRAINING / "reader_train.jsonl").read_text().splitlines() if line]
+    return {row["id"] for row in random.Random(0).sample(rows, min(limit, len(rows)))}
+
+
+def load_examples(work: Path, limit: int | None) -> tuple[list[Example], list[Example]]:
+    """Every train and validation question read once and cached in `work`; a learning-curve point samples it."""
+    everything = work / "examples-all.pickle"
+    if limit is not None and everything.is_file():
+        train, validation = _unpickle(everything)
+        chosen = sample_ids(limit)
+        return [e for e in train if e.id in chosen], validation
+    cache = work / f"examples-{limit or 'all'}.pickle"
+    if cache.is_file():
+        return _unpickle(cache)
+    with TRAIN_MINUTES.open(encoding="utf-8") as handle:
+        minutes = {row["url"]: row for row in map(json.loads, handle)}
+    assistant = index_training_minutes(work)
+    try:
+        data = (build_examples("train", assistant, minutes, limit), build_examples("validation", assistant, minutes))
+    finally:
+        assistant.close()
+    # Plain dicts, not Examples: the cache must load whether this module runs as __main__ or is imported.
+    cache.write_bytes(pickle.dumps(tuple([vars(e) for e in examples] for examples in data)))
+    return data
+
+
+def _unpickle(path: Path) -> tuple[list[Example], list[Example]]:
+    train, validation = pickle.loads(path.read_bytes())
+    return [Example(**row) for row in train], [Example(**row) for row in validation]
+
+
+# -- the cross-encoder --------------------------------------------------------------------------
+
+def make_model(base: Path, layers: int):
+    import torch
+    from transformers import AutoModel
+
+    class ReaderModel(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(base))
+            self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
+            self.encoder.config.num_hidden_layers = layers
+            hidden = self.encoder.config.hidden_size
+            self.relevance = torch.nn.Linear(hidden, 1)
+            self.span = torch.nn.Linear(hidden, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            spans = self.span(states)
+            masked = (1.0 - attention_mask.to(states.dtype)) * -10000.0
+            return self.relevance(pooled).squeeze(-1), spans[..., 0] + masked, spans[..., 1] + masked
+
+    return ReaderModel()
+
+
+def training_groups(examples: list[Example], seed: int) -> list[tuple[Example, list[int]]]:
+    """For each question, which candidates to train on: its answers and hard negatives from the cheap scorer."""
+    rng = random.Random(seed)
+    groups = []
+    for example in examples:
+        order = np.argsort(-example.stage1, kind="stable")
+        positives = [int(i) for i in np.flatnonzero(example.labels)][:2]
+        negatives = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
+        if example.answerable and not positives:
+            continue  # retrieval missed the answer: nothing to learn from
+        chosen = positives + negatives[:NEGATIVES if example.answerable else UNANSWERABLE_NEGATIVES]
+        rng.shuffle(chosen)
+        groups.append((example, chosen))
+    return groups
+
+
+def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
+    """Token positions of a character span in the candidate (sequence 1); (0, 0), the [CLS], when none."""
+    if span is None:
+        return 0, 0
+    start = end = None
+    for position, (sid, (a, b)) in enumerate(zip(encoding.sequence_ids, encoding.offsets)):
+        if sid != 1 or b <= a:
+            continue
+        if start is None and b > span[0]:
+            start = position
+        if a < span[1]:
+            end = position
+    return (start, end) if start is not None and end is not None and end >= start else (0, 0)
+
+
+def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
+                 batch_pairs: int = 24, learning_rate: float = 5e-5):
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    tokenizer = make_tokenizer(base / "tokenizer.json")
+    model = make_model(base, layers)
+    model.train()
+    groups = training_groups(examples, seed)
+    total_steps = max(1, epochs * math.ceil(sum(len(chosen) for _, chosen in groups) / batch_pairs))
+    optimiser = torch.optim.AdamW([
+        {"params": model.encoder.parameters(), "lr": learning_rate},
+        {"params": list(model.relevance.parameters()) + list(model.span.parameters()), "lr": 1e-3},
+    ], weight_decay=0.01)
+    warmup = max(1, total_steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup))))
+    rng = random.Random(seed)
+    step, started = 0, time.perf_counter()
+    for epoch in range(epochs):
+        order = list(range(len(groups)))
+        rng.shuffle(order)
+        batch: list[tuple[Example, list[int]]] = []
+        size = 0
+        for position, i in enumerate(order):
+            batch.append(groups[i])
+            size += len(groups[i][1])
+            if size < batch_pairs and position != len(order) - 1:
+                continue
+            loss = _batch_loss(model, tokenizer, batch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            optimiser.zero_grad()
+            step += 1
+            if step % 50 == 0:
+                log.info("epoch %d step %d/%d loss %.3f (%.0f s)", epoch + 1, step, total_steps, float(loss.detach()),
+                         time.perf_counter() - started)
+            batch, size = [], 0
+    model.eval()
+    return model, tokenizer
+
+
+def _batch_loss(model, tokenizer, batch):
+    import torch
+
+    texts, labels, spans, owners = [], [], [], []
+    for owner, (example, chosen) in enumerate(batch):
+        for i in chosen:
+            texts.append((example.question, example.texts[i]))
+            labels.append(float(example.labels[i]))
+            spans.append(example.spans[i] if example.labels[i] else None)
+            owners.append(owner)
+    encodings = tokenizer.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in encodings])
+    mask = torch.tensor([e.attention_mask for e in encodings])
+    types = torch.tensor([e.type_ids for e in encodings])
+    relevance, starts, ends = model(ids, mask, types)
+    target = torch.tensor(labels)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, target)
+    # Listwise: among one question's candidates, the answer should come first.
+    owners_t = torch.tensor(owners)
+    listwise = []
+    for owner in range(len(batch)):
+        members = owners_t == owner
+        if target[members].sum() > 0:
+            log_probs = torch.log_softmax(relevance[members], dim=0)
+            listwise.append(-(log_probs * target[members]).sum() / target[members].sum())
+    if listwise:
+        loss = loss + torch.stack(listwise).mean()
+    token_spans = [_token_span(e, s) for e, s in zip(encodings, spans)]
+    with_span = [i for i, (s, t) in enumerate(zip(spans, token_spans)) if labels[i] == 1.0]
+    if with_span:
+        rows = torch.tensor(with_span)
+        start_target = torch.tensor([token_spans[i][0] for i in with_span])
+        end_target = torch.tensor([token_spans[i][1] for i in with_span])
+        span_loss = (torch.nn.functional.cross_entropy(starts[rows], start_target)
+                     + torch.nn.functional.cross_entropy(ends[rows], end_target)) / 2
+        loss = loss + 0.5 * span_loss
+    return loss
+
+
+def export_onnx(model, out: Path, quantise: bool = True) -> str:
+    """Write model.onnx (fp32) and, quantised, model.int8.onnx; returns the name of the file to ship."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long),
+               torch.zeros(2, 16, dtype=torch.long))
+    fp32 = out / "model.fp32.onnx"
+    torch.onnx.export(model, example, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["relevance", "start_logits", "end_logits"], opset_version=17, dynamo=False,
+                      dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
+                                    ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")}
+                      | {"relevance": {0: "batch"}})
+    if not quantise:
+        return fp32.name
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out / "model.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    return int8.name
+
+
+def save_reader(model, base: Path, folder: Path, name: str) -> None:
+    """The model folder the reader loads: int8 ONNX, the tokenizer, and a manifest with their sha256."""
+    shutil.rmtree(folder, ignore_errors=True)
+    model_file = export_onnx(model, folder)
+    shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
+    manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
+                "sha256": {f: sha256_of(folder / f) for f in (model_file, "tokenizer.json")}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+# -- reading, combining and calibrating on validation -------------------------------------------
+
+def read_examples(examples: list[Example], reader) -> list[np.ndarray]:
+    """The reader's logit for each of the cheap scorer's best candidates (others: -inf)."""
+    readings = []
+    for example in examples:
+        logits = np.full(len(example.texts), -np.inf, dtype=np.float32)
+        top = np.argsort(-example.stage1, kind="stable")[:CANDIDATES_READ]
+        for i, reading in zip(top, reader.read(example.question, [example.texts[i] for i in top])):
+            logits[i] = reading.logit
+        readings.append(logits)
+    return readings
+
+
+def top1_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
+    answerable = [(e, s) for e, s in zip(examples, scores) if e.answerable]
+    return sum(bool(e.labels[int(np.argmax(s))]) for e, s in answerable) / max(1, len(answerable))
+
+
+def auc(positive: list[float], negative: list[float]) -> float:
+    """The chance that an answerable question scores above an unanswerable one."""
+    if not positive or not negative:
+        return float("nan")
+    neg = np.sort(np.asarray(negative))
+    wins = sum(np.searchsorted(neg, p, side="left") + 0.5 * (np.searchsorted(neg, p, side="right")
+                                                            - np.searchsorted(neg, p, side="left")) for p in positive)
+    return float(wins / (len(positive) * len(neg)))
+
+
+def combined_inputs(example: Example, reading: np.ndarray, keep: list[int] | None = None):
+    read = np.isfinite(reading)
+    inputs = np.column_stack([example.features[read], reading[read]])
+    return (inputs if keep is None else inputs[:, keep]), np.flatnonzero(read)
+
+
+def fit_combination(examples: list[Example], readings: list[np.ndarray], keep: list[int] | None = None) -> Combination:
+    rows, targets = [], []
+    for example, reading in zip(examples, readings):
+        inputs, _ = combined_inputs(example, reading, keep)
+        rows.append(inputs)
+        targets.append(example.labels[np.isfinite(reading)] if example.answerable else np.zeros(len(inputs)))
+    weights, bias = fit_logistic(np.concatenate(rows), np.concatenate(targets))
+    names = FEATURE_NAMES + ("reader",)
+    return Combination(names if keep is None else tuple(names[i] for i in keep), weights, bias)
+
+
+def answer_probabilities(examples, readings, combination: Combination, keep: list[int] | None = None):
+    out = []
+    for example, reading in zip(examples, readings):
+        inputs, positions = combined_inputs(example, reading, keep)
+        probabilities = np.zeros(len(example.texts))
+        probabilities[positions] = combination.probabilities(inputs)
+        out.append(probabilities)
+    return out
+
+
+def refusal_threshold(scores: np.ndarray, answerable: np.ndarray) -> float:
+    """The highest threshold that refuses at most 5% of answerable questions."""
+    best = np.sort(scores[answerable])
+    allowed = int(math.floor(MAX_REFUSED_ANSWERABLE * len(best)))
+    return float(best[allowed]) - 1e-9 if len(best) else 0.5
+
+
+def answerability_table(examples, readings, probabilities) -> np.ndarray:
+    """One row of ANSWERABILITY_INPUTS per question."""
+    return np.asarray([answerability_inputs(r[np.isfinite(r)], p[np.isfinite(r)], e.features[np.isfinite(r)])
+                       for e, r, p in zip(examples, readings, probabilities)])
+
+
+def calibration_table(examples, probabilities, confidences: np.ndarray, bins: int = 5) -> list[dict]:
+    """Confidence against how often the chosen sentence really answers, in equal-width bins."""
+    rows = [(float(c), bool(e.answerable and e.labels[int(np.argmax(p))]))
+            for e, p, c in zip(examples, probabilities, confidences)]
+    table = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [ok for confidence, ok in rows if low <= confidence < high or (b == bins - 1 and confidence == 1)]
+        table.append({"confidence": f"{low:.1f}-{high:.1f}", "questions": len(inside),
+                      "answer_correct": round(sum(inside) / len(inside), 3) if inside else None})
+    return table
+
+
+def _folds(examples, folds: int = 5) -> list[int]:
+    keys = sorted({e.id for e in examples})
+    fold_of = {key: i % folds for i, key in enumerate(keys)}
+    return [fold_of[e.id] for e in examples]
+
+
+def cross_validated(examples, readings, folds: int = 5, keep: list[int] | None = None) -> tuple[float, float, float, float]:
+    """Top-1, answerability AUC, and the shares of answerable and unanswerable questions refused, with each
+    question's combination and answerability model fitted on the other folds of questions. `keep` names the
+    combination's inputs to use (the features' positions, then the reader's), for ablations."""
+    fold_of = _folds(examples, folds)
+    probabilities: list[np.ndarray | None] = [None] * len(examples)
+    for fold in range(folds):
+        train = [i for i, f in enumerate(fold_of) if f != fold]
+        combination = fit_combination([examples[i] for i in train], [readings[i] for i in train], keep)
+        held = [i for i, f in enumerate(fold_of) if f == fold]
+        for i, p in zip(held, answer_probabilities([examples[i] for i in held], [readings[i] for i in held],
+                                                   combination, keep)):
+            probabilities[i] = p
+    inputs = answerability_table(examples, readings, probabilities)
+    answerable = np.array([e.answerable for e in examples])
+    scores = np.zeros(len(examples))
+    for fold in range(folds):
+        train = [i for i, f in enumerate(fold_of) if f != fold]
+        held = [i for i, f in enumerate(fold_of) if f == fold]
+        weights, bias = fit_logistic(inputs[train], answerable[train])
+        scores[held] = inputs[held] @ weights + bias
+    threshold = refusal_threshold(scores, answerable)
+    area = auc(list(scores[answerable]), list(scores[~answerable]))
+    return (top1_accuracy(examples, probabilities), area, float(np.mean(scores[answerable] < threshold)),
+            float(np.mean(scores[~answerable] < threshold)))
+
+
+def calibrate(validation, readings) -> dict:
+    """Fit the combination and the answerability model on the validation questions, and the threshold."""
+    combination = fit_combination(validation, readings)
+    probabilities = answer_probabilities(validation, readings, combination)
+    inputs = answerability_table(validation, readings, probabilities)
+    answerable = np.array([e.answerable for e in validation])
+    weights, bias = fit_logistic(inputs, answerable)
+    answerability = Combination(ANSWERABILITY_INPUTS, weights, bias)
+    confidences = answerability.probabilities(inputs)
+    return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
+            "refusal_threshold": refusal_threshold(confidences, answerable),
+            "calibration_table": calibration_table(validation, probabilities, confidences)}
+
+
+def ablation(examples, readings) -> list[dict]:
+    """What each input adds: the combination with all of them, without each one, and the reader alone."""
+    names = FEATURE_NAMES + ("reader",)
+    every = list(range(len(names)))
+    rows = []
+    for label, keep in [("all inputs", every), ("reader alone", [len(names) - 1]),
+                        ("features alone (no reader)", every[:-1])] + [
+            (f"without {name}", [i for i in every if i != position]) for position, name in enumerate(names)]:
+        top1, area, answerable_refused, unanswerable_refused = cross_validated(examples, readings, keep=keep)
+        rows.append({"inputs": label, "top1": round(top1, 3), "answerability_auc": round(area, 3),
+                     "answerable_refused": round(answerable_refused, 3),
+                     "unanswerable_refused": round(unanswerable_refused, 3)})
+    return rows
+
+
+def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
+    """Read the validation questions with a saved reader: its own figures and the ablation table."""
+    train, validation = load_examples(work, limit)
+    calibration = json.loads((folder / "calibration.json").read_text())
+    stage1 = Combination.from_dict(calibration["stage1"])
+    for example in validation:
+        example.stage1 = example.features @ stage1.weights
+    readings = read_examples(validation, OnnxReader(folder))
+    return {"top1_reader_alone": round(top1_accuracy(validation, readings), 3), "ablation": ablation(validation, readings)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.answer.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model folder")
+    parser.add_argument("--work", type=Path, default=Path(".reader-work"), help="cache of the index and examples")
+    parser.add_argument("--questions", type=int, default=None, help="train on this many train questions (a sample)")
+    parser.add_argument("--layers", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    if not TRAIN_MINUTES.is_file():
+        print(f"The training minutes are not at {TRAIN_MINUTES}: put ../shared beside the checkout.", file=sys.stderr)
+        return 2
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    started = time.perf_counter()
+    args.work.mkdir(parents=True, exist_ok=True)
+    train, validation = load_examples(args.work, args.questions)
+    log.info("%d train and %d validation questions (%.0f s)", len(train), len(validation),
+             time.perf_counter() - started)
+
+    weights, bias = fit_logistic(np.concatenate([e.features for e in train if e.answerable]),
+                                 np.concatenate([e.labels for e in train if e.answerable]))
+    stage1 = Combination(FEATURE_NAMES, weights, bias)
+    for example in train + validation:
+        example.stage1 = example.features @ stage1.weights
+    if args.recalibrate:
+        training = json.loads((args.out / "calibration.json").read_text())["training"]
+        write_calibration(args.out, stage1, validation, training)
+        return 0
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    model, _ = train_reader(train, base, args.layers, args.epochs, args.seed)
+    trained_at = time.perf_counter()
+
+    staging = args.out.with_name(args.out.name + ".tmp")
+    save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{args.seed}")
+    training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
+                "seconds": round(trained_at - started)}
+    write_calibration(staging, stage1, validation, training)
+    shutil.rmtree(args.out, ignore_errors=True)
+    staging.rename(args.out)
+    return 0
+
+
+def write_calibration(folder: Path, stage1: Combination, validation: list[Example], training: dict) -> dict:
+    """Read the validation questions with the exported reader, fit what it is combined with, and write
+    calibration.json (with the validation figures) into the model folder, updating its manifest."""
+    for example in validation:
+        example.stage1 = example.features @ stage1.weights
+    readings = read_examples(validation, OnnxReader(folder))
+    top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings)
+    fitted = calibrate(validation, readings)
+    calibration = {
+        "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
+        "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
+        "validation": {"questions": len(validation),
+                       "top1_cheap_scorer": round(top1_accuracy(validation, [e.stage1 for e in validation]), 3),
+                       "top1_reader_alone": round(top1_accuracy(validation, readings), 3),
+                       "top1_combined_cv": round(top1, 3), "answerability_auc_cv": round(area, 3),
+                       "answerable_refused_cv": round(answerable_refused, 3),
+                       "unanswerable_refused_cv": round(unanswerable_refused, 3),
+                       "calibration": fitted["calibration_table"]},
+        "training": training,
+    }
+    (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["sha256"]["calibration.json"] = sha256_of(folder / "calibration.json")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(json.dumps({"validation": calibration["validation"], "training": training}, indent=1))
+    return calibration
+
+
+if __name__ == "__main__":
+    sys.exit(main())

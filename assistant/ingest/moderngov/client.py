@@ -1,0 +1,242 @@
+"""HTTP to a ModernGov web service: a polite User-Agent, a per-host rate limit, retries with backoff
+(honouring Retry-After), conditional requests, and replies checked to be XML before anyone parses them."""
+
+from __future__ import annotations
+
+import email.utils
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+from assistant.errors import AssistantError
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+
+SERVICE_PATH = "mgWebService.asmx"
+PROJECT_NAME = "minutes-assistant"
+_RETRY_STATUSES = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
+
+
+class ServiceError(AssistantError):
+    """One request to the web service failed in a way retrying will not fix; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A web-service answer: its XML root (None when the site said 304 Not Modified) and its validators."""
+
+    root: Element | None
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.root is None
+
+
+def user_agent(contact: str) -> str:
+    from assistant import __version__
+
+    if not contact.isascii():
+        raise ConfigError(f"ASSISTANT_FETCH_CONTACT ({contact!r}) has characters an HTTP header cannot carry.",
+                          "Give a plain URL or e-mail address, in ASCII.")
+
+    about = f"council minutes assistant; contact {contact}" if contact else "council minutes assistant"
+    return f"{PROJECT_NAME}/{__version__} ({about})"
+
+
+class ServiceClient:
+    """Calls `{base}/mgWebService.asmx/{Operation}` with GET, one host at a time and at a polite rate."""
+
+    def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self._sleep = sleep
+        self._last_request: dict[str, float] = {}
+        self._http = httpx.Client(
+            timeout=settings.fetch_timeout, follow_redirects=True,
+            headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ServiceClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def url(self, operation: str) -> str:
+        return f"{self.base_url}/{SERVICE_PATH}/{operation}"
+
+    def call(self, operation: str, params: dict[str, str] | None = None, *, etag: str = "",
+             last_modified: str = "") -> Reply:
+        """One operation's XML; raises ServiceError with what went wrong and what to do about it."""
+        import httpx
+
+        url = self.url(operation)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempts = self.settings.fetch_retries + 1
+        for attempt in range(attempts):
+            self._wait_turn(url)
+            last_try = attempt == attempts - 1
+            try:
+                response = self._http.get(url, params=params, headers=headers)
+            except httpx.TimeoutException:
+                problem = f"did not answer within {self.settings.fetch_timeout:g} s"
+                if last_try:
+                    raise ServiceError(f"{operation} at {url} {problem} ({attempts} tries).",
+                                       "The site may be slow or down: run the fetch again later; nothing fetched "
+                                       "so far is lost. ASSISTANT_FETCH_TIMEOUT sets the wait.") from None
+                self._back_off(attempt, None)
+                continue
+            except httpx.TransportError as exc:
+                if _is_tls_failure(exc):
+                    raise ServiceError(
+                        f"{operation} at {url} failed: the secure connection (TLS) could not be set up ({exc}).",
+                        f"The site's certificate may be broken or expired: open {self.base_url} in a browser to "
+                        "check, and tell the council's web team if the browser warns too.") from None
+                if last_try:
+                    raise ServiceError(f"{operation} at {url} could not be reached ({exc}).",
+                                       "Check the base URL and your network connection, then run the fetch "
+                                       "again.") from None
+                self._back_off(attempt, None)
+                continue
+            except (httpx.RequestError, httpx.InvalidURL) as exc:  # redirect loops, undecodable bodies, bad URLs
+                raise ServiceError(f"{operation} at {url} failed: {exc}.",
+                                   f"Open {self.base_url} in a browser to check the base URL (a login page or a "
+                                   "redirect loop means the web service is not public).") from None
+            if response.status_code == 304:
+                if not (etag or last_modified):
+                    raise ServiceError(f"{operation} at {url} answered 304 Not Modified to a plain request.",
+                                       "The site is misbehaving: run the fetch again later.")
+                return Reply(None, etag, last_modified)
+            if response.status_code in _RETRY_STATUSES:
+                if last_try:
+                    raise ServiceError(
+                        f"{operation} at {response.url} answered HTTP {response.status_code} "
+                        f"{response.reason_phrase} after {attempts} tries.",
+                        "The site is busy or failing: run the fetch again later; nothing fetched so far is lost.")
+                self._back_off(attempt, response.headers.get("Retry-After"))
+                continue
+            if response.status_code >= 400:
+                raise _client_error(operation, str(response.url), self.base_url, response.status_code,
+                                    response.reason_phrase)
+            root = parse_reply(response.content, response.headers.get("Content-Type", ""), operation,
+                               str(response.url), self.base_url)
+            return Reply(root, response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _wait_turn(self, url: str) -> None:
+        """At most `fetch_rate` requests a second to one host."""
+        rate = self.settings.fetch_rate
+        host = urlsplit(url).netloc
+        if rate > 0 and host in self._last_request:
+            wait = self._last_request[host] + 1.0 / rate - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_request[host] = time.monotonic()
+
+    def _back_off(self, attempt: int, retry_after: str | None) -> None:
+        wait = _retry_after_seconds(retry_after)
+        if wait is None:
+            wait = self.settings.fetch_backoff * 2 ** attempt
+        self._sleep(max(0.0, min(wait, self.settings.fetch_max_wait)))
+
+
+def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_url: str) -> Element:
+    """The XML root of a reply, with namespaces dropped and names lower-cased; HTML pages are refused."""
+    import defusedxml.ElementTree as SafeTree
+    from defusedxml import DefusedXmlException
+
+    if not body.strip():
+        raise ServiceError(f"{operation} at {url} answered an empty reply instead of XML.",
+                           "Run the fetch again later; if it persists, check the base URL in a browser.")
+    try:
+        root = SafeTree.fromstring(body)
+    except (ParseError, DefusedXmlException) as exc:
+        if _looks_like_html(body, content_type):
+            raise _html_error(operation, url, base_url) from None
+        raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).",
+                           "The site sent a broken reply: run the fetch again later, and if it persists, tell the "
+                           "council's web team. Nothing already indexed is lost.") from None
+    _normalise(root)
+    if root.tag == "html":
+        raise _html_error(operation, url, base_url)
+    if root.tag == "string" and (root.text or "").lstrip().startswith("<"):
+        # Some ASP.NET services wrap the document as escaped text inside <string>.
+        return parse_reply((root.text or "").encode("utf-8"), "", operation, url, base_url)
+    return root
+
+
+def _normalise(root: Element) -> None:
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            element.tag = element.tag.rsplit("}", 1)[-1].lower()
+        if element.attrib:
+            element.attrib = {key.rsplit("}", 1)[-1].lower(): value for key, value in element.attrib.items()}
+
+
+def _looks_like_html(body: bytes, content_type: str) -> bool:
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
+def _html_error(operation: str, url: str, base_url: str) -> ServiceError:
+    return ServiceError(
+        f"{operation} at {url} answered HTML rather than XML: a web page came back instead of the ModernGov web "
+        f"service's reply, so {SERVICE_PATH} is switched off at this site, the base URL is wrong, or a login or "
+        "Cloudflare check page stood in the way.",
+        f"Open {base_url}/{SERVICE_PATH}/GetCommittees in a browser: it should show XML. If it shows a page, "
+        "check the base URL (the address before /mgListCommittees.aspx), or ask the council whether its web "
+        "service is public.",
+    )
+
+
+def _client_error(operation: str, url: str, base_url: str, status: int, reason: str) -> ServiceError:
+    if status in (401, 403):
+        hint = ("The site refuses this client: it may block automated requests or sit behind a firewall. Set "
+                "ASSISTANT_FETCH_CONTACT to a URL or address the council can reach you at, and ask its web team to "
+                "allow the fetch.")
+    elif status == 404:
+        hint = (f"Check the base URL: {base_url}/{SERVICE_PATH} should exist. Some councils serve ModernGov under a "
+                "path (e.g. https://example.gov.uk/moderngov); copy the address before /mgListCommittees.aspx.")
+    else:
+        hint = "Check the base URL in a browser; if the site works there, run the fetch again later."
+    return ServiceError(f"{operation} at {url} answered HTTP {status} {reason}.", hint)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) or "SSL" in str(current) or "CERTIFICATE" in str(current).upper():
+            return True
+        current = current.__cause__ or current.__context__
+    return False

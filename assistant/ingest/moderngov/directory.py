@@ -1,0 +1,119 @@
+"""The shipped directory of councils' ModernGov sites, and turning what the user typed into a site.
+
+The codes, slugs and base URLs come from DemocracyClub's LGSF (MIT licence, Copyright (c) 2018 Democracy
+Club; see councils.LICENSE beside councils.tsv); the official names are the project's own.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import urlsplit, urlunsplit
+
+from assistant.errors import ConfigError
+
+DIRECTORY_FILE = "councils.tsv"
+# A page or the web service itself pasted in place of the site's root: everything from it on is dropped.
+_PAGE_TAIL = re.compile(r"/(?:mgWebService\.asmx|[^/]+\.aspx)(?:/.*)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Council:
+    """One directory entry: the council's code and slug, its official name, and its ModernGov root."""
+
+    code: str
+    slug: str
+    name: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """A ModernGov root to fetch from, and the council name stored on every item fetched from it."""
+
+    base_url: str
+    council: str
+
+
+@lru_cache(maxsize=1)
+def load_directory() -> tuple[Council, ...]:
+    """Every council in the shipped directory, in file order."""
+    text = resources.files(__package__).joinpath(DIRECTORY_FILE).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    rows = csv.DictReader(lines, delimiter="\t")
+    return tuple(Council(r["code"], r["slug"], r["name"], normalise_base_url(r["base_url"])) for r in rows)
+
+
+def normalise_base_url(url: str) -> str:
+    """'democracy.x.gov.uk/mgListCommittees.aspx?x=1' -> 'https://democracy.x.gov.uk' (path kept, no trailing /)."""
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    path = _PAGE_TAIL.sub("", parts.path).rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
+
+
+def site_key(base_url: str) -> str:
+    """The same site whatever the scheme or a leading www.: 'democracy.x.gov.uk/moderngov'."""
+    parts = urlsplit(normalise_base_url(base_url))
+    host = parts.netloc.removeprefix("www.")
+    return host + parts.path.lower()
+
+
+def looks_like_url(target: str) -> bool:
+    return "://" in target or ("." in target and " " not in target.strip())
+
+
+def resolve_site(target: str, council: str | None = None) -> Site:
+    """A ModernGov root or a directory entry (slug, code or name), with the council name to store."""
+    target = target.strip()
+    if not target:
+        raise ConfigError("No site given.", "Give a ModernGov base URL, or a council's slug or code (e.g. barnsley, BNS).")
+    if looks_like_url(target):
+        base_url = normalise_base_url(target)
+        if council and council.strip():
+            return Site(base_url, council.strip())
+        return Site(base_url, _name_for_root(base_url))
+    entry = _entry_named(target)
+    return Site(entry.base_url, council.strip() if council and council.strip() else entry.name)
+
+
+def _name_for_root(base_url: str) -> str:
+    key = site_key(base_url)
+    names = sorted({c.name for c in load_directory() if site_key(c.base_url) == key})
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ConfigError(
+            f"{base_url} is not in the directory of councils, so the council's name is unknown.",
+            'Give it with --council, e.g. --council "Example Borough Council"; it is stored on every item.',
+        )
+    raise ConfigError(
+        f"{base_url} is shared by several councils in the directory: {'; '.join(names)}.",
+        "Say which one the minutes belong to with --council NAME.",
+    )
+
+
+def _entry_named(target: str) -> Council:
+    wanted = target.casefold()
+    directory = load_directory()
+    matches = [c for c in directory if wanted in (c.code.casefold(), c.slug.casefold(), c.name.casefold())]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        listed = "; ".join(f"{c.code} ({c.name}, {c.base_url})" for c in matches)
+        raise ConfigError(f"{target!r} names {len(matches)} entries of the directory: {listed}.",
+                          "Name one by its code, or give its base URL.")
+    close = difflib.get_close_matches(wanted, [c.slug for c in directory] + [c.name.casefold() for c in directory],
+                                      n=3, cutoff=0.75)
+    suggestion = f" Did you mean {', '.join(close)}?" if close else ""
+    raise ConfigError(
+        f"{target!r} is neither a URL nor a council in the directory.{suggestion}",
+        "Give the council's ModernGov base URL (the address before /mgListCommittees.aspx) with --council NAME, "
+        "or its slug or code as listed in assistant/ingest/moderngov/councils.tsv.",
+    )

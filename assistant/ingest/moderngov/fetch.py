@@ -1,0 +1,302 @@
+"""The fetch run: committees, then their meetings in the window, then each meeting due a look, into the
+same ingest as files. Incremental (conditional requests, a rolling refetch window) and safe to kill."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+from assistant.errors import ConfigError
+from assistant.index.manifest import Manifest
+from assistant.ingest.moderngov.client import ServiceClient, ServiceError
+from assistant.ingest.moderngov.directory import Site, resolve_site
+from assistant.ingest.moderngov.items import meeting_items
+from assistant.ingest.moderngov.parse import Committee, MeetingRef, parse_committees, parse_meeting, parse_meetings
+from assistant.ingest.moderngov.state import MeetingState, SiteState
+from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
+from assistant.records import InputProblem, MinuteItem
+from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What `assistant fetch` was asked for; an empty window means the last 12 months."""
+
+    site: str
+    council: str | None = None
+    committees: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    what: str
+    reason: str
+    hint: str = ""
+
+    def describe(self) -> str:
+        return f"{self.what}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
+
+
+@dataclass
+class FetchSummary:
+    council: str
+    base_url: str
+    since: dt.date
+    until: dt.date
+    committees: int = 0
+    meetings: int = 0  # in the window, cancelled ones included
+    meetings_fetched: int = 0
+    meetings_not_modified: int = 0  # 304, or the same content as last time
+    meetings_not_due: int = 0  # fetched before, minutes out, older than the refetch window
+    meetings_cancelled: int = 0
+    items_new: int = 0
+    items_changed: int = 0
+    items_unchanged: int = 0
+    items_restricted: int = 0
+    items_without_minutes: int = 0
+    failed: list[FetchFailure] = field(default_factory=list)
+    skipped: list[InputProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ingest: IngestSummary | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict:
+        ingest = self.ingest or IngestSummary()
+        return {
+            "council": self.council, "base_url": self.base_url,
+            "since": self.since.isoformat(), "until": self.until.isoformat(),
+            "committees": self.committees,
+            "meetings": {"in_window": self.meetings, "fetched": self.meetings_fetched,
+                         "not_modified": self.meetings_not_modified, "not_due": self.meetings_not_due,
+                         "cancelled": self.meetings_cancelled},
+            "items": {"new": self.items_new, "changed": self.items_changed, "unchanged": self.items_unchanged,
+                      "restricted": self.items_restricted, "without_minutes": self.items_without_minutes},
+            "chunks_added": ingest.chunks_added, "chunks_removed": ingest.chunks_removed,
+            "tokens_embedded": ingest.tokens_embedded,
+            "failed": [f.__dict__ for f in self.failed],
+            "skipped": [p.__dict__ for p in self.skipped],
+            "notes": self.notes, "seconds": round(self.seconds, 3),
+        }
+
+
+def default_window(today: dt.date, since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The last 12 months up to `until` (today when not given)."""
+    until = until or today
+    if since is None:
+        since = _year_before(until) + dt.timedelta(days=1)
+    if since > until:
+        raise ConfigError(f"--since {since} is after --until {until}.", "Swap them, or leave one out.")
+    return since, until
+
+
+def list_committees(site: str, settings: Settings, council: str | None = None) -> tuple[Site, list[Committee]]:
+    """Every committee the site lists, current or not; raises ServiceError when the site cannot say."""
+    resolved = resolve_site(site, council) if council else _site_for_listing(site)
+    with ServiceClient(resolved.base_url, settings) as client:
+        return resolved, parse_committees(client.call("GetCommittees").root)
+
+
+def select_committees(committees: Sequence[Committee], selectors: Sequence[str], site: str) -> list[Committee]:
+    """By id, or by a case-insensitive part of the title; by default every current committee."""
+    if not selectors:
+        return [c for c in committees if c.current]
+    chosen: dict[str, Committee] = {}
+    for selector in selectors:
+        wanted = selector.strip()
+        matches = [c for c in committees if c.id == wanted] or [
+            c for c in committees if not c.deleted and wanted.casefold() in c.title.casefold()]
+        if not matches:
+            raise ConfigError(f"No committee of {site} has the id or a title containing {selector!r}.",
+                              f"List them with `assistant fetch {site} --list-committees`.")
+        chosen.update((c.id, c) for c in matches)
+    return sorted(chosen.values(), key=lambda c: [c.id for c in committees].index(c.id))
+
+
+def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool | None = None,
+                  index: Index | None = None, today: dt.date | None = None) -> FetchSummary:
+    """Fetch a council's minutes in the window into the index; failures are in the summary, not raised."""
+    started = time.perf_counter()
+    today = today or dt.date.today()
+    site = resolve_site(request.site, request.council)
+    since, until = default_window(today, request.since, request.until)
+    summary = FetchSummary(site.council, site.base_url, since, until)
+    crash = CrashPoints(settings.crash_at)
+    client = ServiceClient(site.base_url, settings)
+    try:
+        plan = _plan(client, request, site, summary, since, until)
+        if plan is not None:
+            _fetch_and_ingest(client, plan, site, settings, summary, crash, today, progress, index)
+    finally:
+        client.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass
+class _Plan:
+    meetings: list[tuple[MeetingRef, Committee]]
+
+
+def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: FetchSummary, since: dt.date,
+          until: dt.date) -> _Plan | None:
+    try:
+        committees = parse_committees(client.call("GetCommittees").root)
+    except ServiceError as exc:
+        summary.failed.append(FetchFailure("GetCommittees", exc.message, exc.hint))
+        return None
+    chosen = select_committees(committees, request.committees, request.site)
+    summary.committees = len(chosen)
+    window = {"sFromDate": since.strftime("%d/%m/%Y"), "sToDate": until.strftime("%d/%m/%Y")}
+    meetings: dict[str, tuple[MeetingRef, Committee]] = {}
+    for committee in chosen:
+        try:
+            refs = parse_meetings(client.call("GetMeetings", {"lCommitteeId": committee.id, **window}).root,
+                                  committee.id)
+        except ServiceError as exc:
+            summary.failed.append(FetchFailure(f"GetMeetings for {committee.title} ({committee.id})", exc.message,
+                                               exc.hint))
+            continue
+        for ref in refs:
+            if ref.date is None:
+                summary.notes.append(f"meeting {ref.id} of {committee.title} has a date that cannot be read "
+                                     f"({ref.raw_date!r}): left out")
+            elif since <= ref.date <= until:  # some servers ignore dates they cannot read and send every meeting
+                meetings.setdefault(ref.id, (ref, committee))
+    ordered = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
+    summary.meetings = len(ordered)
+    return _Plan(ordered)
+
+
+def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: Settings, summary: FetchSummary,
+                      crash: CrashPoints, today: dt.date, progress: bool | None, index: Index | None) -> None:
+    state = SiteState(settings, site.base_url)
+    try:
+        known = state.meetings()
+        indexed = _indexed_ids(settings)
+        refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
+        items: list[MinuteItem | InputProblem] = []
+        to_record: list[MeetingState] = []
+        due: list[tuple[MeetingRef, Committee, MeetingState | None]] = []
+        for ref, committee in plan.meetings:
+            if ref.cancelled:
+                summary.meetings_cancelled += 1
+                continue
+            previous = known.get(ref.id)
+            # Trust what was recorded only while the index still holds every item it names.
+            trusted = previous if previous and all(i in indexed for i in previous.item_ids) else None
+            if trusted and trusted.minutes_published and ref.date < refetch_from:
+                summary.meetings_not_due += 1
+                _count_as_before(summary, trusted)
+                continue
+            due.append((ref, committee, trusted))
+
+        bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
+        for ref, committee, trusted in due:
+            try:
+                reply = client.call("GetMeeting", {"lMeetingId": ref.id},
+                                    etag=trusted.etag if trusted else "",
+                                    last_modified=trusted.last_modified if trusted else "")
+                meeting = None if reply.not_modified else parse_meeting(reply.root)
+            except ServiceError as exc:
+                summary.failed.append(FetchFailure(
+                    f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})", exc.message, exc.hint))
+                continue
+            except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
+                summary.failed.append(FetchFailure(
+                    f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})",
+                    f"the reply could not be read ({type(exc).__name__}: {exc})",
+                    f"Open {client.url('GetMeeting')}?lMeetingId={ref.id} in a browser to check it; the other "
+                    "meetings were fetched."))
+                continue
+            finally:
+                if bar is not None:
+                    bar.update(1)
+            crash.reached("during_fetch")
+            summary.meetings_fetched += 1
+            if meeting is None:
+                summary.meetings_not_modified += 1
+                _count_as_before(summary, trusted)
+                continue
+            if meeting.cancelled:
+                summary.meetings_cancelled += 1
+                continue
+            made = meeting_items(meeting, base_url=site.base_url, council=site.council, committee=committee.title,
+                                 max_item_chars=settings.max_item_chars)
+            summary.items_restricted += len(made.restricted)
+            summary.items_without_minutes += made.without_minutes
+            summary.skipped.extend(made.problems)
+            digest = made.digest()
+            published = meeting.minutes_published if meeting.minutes_published is not None else bool(made.public)
+            to_record.append(MeetingState(ref.id, (meeting.date or ref.date).isoformat(), reply.etag,
+                                          reply.last_modified, digest, published,
+                                          tuple(i.source_id for i in made.public), len(made.restricted),
+                                          made.without_minutes))
+            if trusted and trusted.digest == digest:
+                summary.meetings_not_modified += 1
+                summary.items_unchanged += len(made.public)
+                continue
+            items.extend(made.public)
+            items.extend(made.restricted)
+        if bar is not None:
+            bar.close()
+
+        ingested = ingest_items(items, settings, index=index, progress=progress)
+        summary.ingest = ingested
+        summary.items_new += ingested.new
+        summary.items_changed += ingested.replaced
+        summary.items_unchanged += ingested.unchanged
+        summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
+        summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
+        summary.notes.extend(ingested.notes)
+        crash.reached("before_state_commit")
+        # Only now is every item of these meetings done in the manifest; items the ingest skipped
+        # (no text after headings) are left out, so the state never names an item the index lacks.
+        indexed = _indexed_ids(settings)
+        state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in indexed)) for s in to_record)
+    finally:
+        state.close()
+
+
+def _count_as_before(summary: FetchSummary, before: MeetingState) -> None:
+    """A meeting not fetched again (or answered 304) counts as it did when it was last fetched."""
+    summary.items_unchanged += len(before.item_ids)
+    summary.items_restricted += before.restricted
+    summary.items_without_minutes += before.without_minutes
+
+
+def _indexed_ids(settings: Settings) -> set[str]:
+    if not settings.manifest_path.is_file():
+        return set()
+    manifest = Manifest(settings.manifest_path)
+    try:
+        return {sid for sid, row in manifest.rows().items() if row.status == "done"}
+    finally:
+        manifest.close()
+
+
+def _site_for_listing(site: str) -> Site:
+    """Listing committees needs no council name: a root outside the directory is fine here."""
+    from assistant.ingest.moderngov.directory import looks_like_url, normalise_base_url
+
+    if looks_like_url(site):
+        try:
+            return resolve_site(site)
+        except ConfigError:
+            return Site(normalise_base_url(site), "")
+    return resolve_site(site)
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+

@@ -1,0 +1,93 @@
+"""One fetched meeting into index items: every public agenda item with published minutes text becomes
+exactly one MinuteItem, whatever its title; restricted items keep nothing but their identity."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from assistant.ingest.moderngov.parse import AgendaItem, Meeting
+from assistant.ingest.readers.common import too_long
+from assistant.ingest.readers.html import fragment_text
+from assistant.records import InputProblem, MinuteItem, content_hash
+
+
+@dataclass
+class MeetingItems:
+    """What one meeting gives the index, and what it held back."""
+
+    public: list[MinuteItem] = field(default_factory=list)
+    # Identity only (no title, no text): lets the ingest withdraw an item that was public before.
+    restricted: list[MinuteItem] = field(default_factory=list)
+    without_minutes: int = 0
+    problems: list[InputProblem] = field(default_factory=list)
+
+    @property
+    def minutes_published(self) -> bool:
+        return bool(self.public or self.restricted)
+
+    def digest(self) -> str:
+        """Changes when anything the index would get from this meeting changes; restricted text plays no part."""
+        return content_hash(*(i.item_hash for i in self.public), *(i.source_id for i in self.restricted),
+                            str(self.without_minutes), *(p.describe() for p in self.problems))
+
+
+def item_url(base_url: str, agenda_item_id: str) -> str:
+    """The public page of one agenda item: the item's source identity and its citation link."""
+    return f"{base_url}/mgAi.aspx?ID={agenda_item_id}"
+
+
+def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: str,
+                  max_item_chars: int) -> MeetingItems:
+    made = MeetingItems()
+    meeting_date = meeting.date.isoformat() if meeting.date else ""
+    attendees = json.dumps([{"name": a.name, "role": a.role, "attendance": a.attendance} for a in meeting.attendees],
+                           ensure_ascii=False)
+    for agenda_item in meeting.items:
+        url = item_url(base_url, agenda_item.id)
+        if agenda_item.restricted or not meeting.display_allowed:
+            made.restricted.append(MinuteItem(source_id=url, text="", origin=url, restricted=True))
+            continue
+        text = fragment_text(_html(agenda_item.minutes_html)) if agenda_item.minutes_html else ""
+        if not text or not _published(agenda_item, meeting):
+            made.without_minutes += 1
+            continue
+        origin = f"{url} ({committee}, {meeting_date or 'undated'}, item {agenda_item.display_number or '?'})"
+        if problem := too_long(text, max_item_chars, f"the minutes of {agenda_item.title or 'an item'}"):
+            made.problems.append(problem.at(origin))
+            continue
+        made.public.append(MinuteItem(
+            source_id=url, text=text, council=council, committee=committee, meeting_date=meeting_date,
+            item_title=agenda_item.title, source_url=url, origin=origin,
+            details=_details(meeting, agenda_item, attendees),
+        ))
+    return made
+
+
+def _published(agenda_item: AgendaItem, meeting: Meeting) -> bool:
+    flag = agenda_item.minutes_published
+    if flag is None:
+        flag = meeting.minutes_published
+    return flag is not False
+
+
+def _details(meeting: Meeting, agenda_item: AgendaItem, attendees: str) -> dict[str, str]:
+    agenda_text = fragment_text(_html(agenda_item.agenda_html)) if agenda_item.agenda_html else ""
+    return {
+        "meeting_id": meeting.id,
+        "agenda_item_id": agenda_item.id,
+        "item_number": agenda_item.display_number,
+        "agenda_item_number": agenda_item.agenda_number,
+        "minutes_item_number": agenda_item.minutes_number,
+        "agenda_text": agenda_text,
+        "attendees": attendees,
+    }
+
+
+def _html(markup: str) -> str:
+    """The body as HTML, even where a server escaped it a second time ('&lt;p&gt;' with no tag in sight)."""
+    if "<" not in markup and "&lt;" in markup:
+        import html
+
+        return html.unescape(markup)
+    return markup

@@ -1,0 +1,83 @@
+"""Per-site state of `assistant fetch`, in the data folder: for each meeting fetched, its validators (ETag,
+Last-Modified), a digest of its public content, whether its minutes were out, and the items it put in the index.
+
+A meeting is recorded only after its items are done in the manifest, so a run killed at any point leaves
+nothing here that claims more than the index holds. No minute text is kept here, public or restricted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from assistant.index.manifest import open_database
+from assistant.ingest.moderngov.directory import site_key
+from assistant.settings import Settings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meetings (
+    meeting_id TEXT PRIMARY KEY,
+    meeting_date TEXT NOT NULL,
+    etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '',
+    digest TEXT NOT NULL,
+    minutes_published INTEGER NOT NULL,
+    item_ids TEXT NOT NULL,
+    restricted INTEGER NOT NULL DEFAULT 0,
+    without_minutes INTEGER NOT NULL DEFAULT 0,
+    fetched_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    meeting_id: str
+    meeting_date: str  # ISO
+    etag: str
+    last_modified: str
+    digest: str  # of the public content the meeting gave, for sites that send no validators
+    minutes_published: bool
+    item_ids: tuple[str, ...]  # source ids of the items it put in the index
+    restricted: int = 0  # how many items it held back (counts only, for the summary of later runs)
+    without_minutes: int = 0
+
+
+def state_path(settings: Settings, base_url: str) -> Path:
+    """One SQLite file per site: '.assistant/moderngov/democracy.example.gov.uk.sqlite'."""
+    name = re.sub(r"[^a-z0-9.-]+", "_", site_key(base_url).lower()).strip("_.") or "site"
+    return settings.fetch_state_dir / f"{name}.sqlite"
+
+
+class SiteState:
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        self.path = state_path(settings, base_url)
+        self._db = open_database(self.path, _SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def meetings(self) -> dict[str, MeetingState]:
+        rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
+                                "item_ids, restricted, without_minutes FROM meetings")
+        return {r[0]: MeetingState(r[0], r[1], r[2], r[3], r[4], bool(r[5]), tuple(json.loads(r[6])), r[7], r[8])
+                for r in rows}
+
+    def record(self, states: Iterable[MeetingState]) -> None:
+        """Write every state in one transaction."""
+        now = time.time()
+        rows = [(s.meeting_id, s.meeting_date, s.etag, s.last_modified, s.digest, int(s.minutes_published),
+                 json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now) for s in states]
+        if not rows:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO meetings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

@@ -1,0 +1,80 @@
+"""Choosing and refusing, with the deterministic fake reader and a calibration written here (no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.answer.candidates import FEATURE_NAMES
+from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, fit_logistic
+from assistant.answer.extractive import Calibration, draft_answer
+from assistant.answer.passages import Passages
+from assistant.answer.reader import OverlapReader
+from assistant.index.lexical import LexicalEntry, build
+from assistant.records import Hit, Retrieval
+from assistant.retrieve.question import analyse
+
+ITEM = ("Children in Care. The Panel received the quarterly report. At the end of March there were 412 children "
+        "in care, a rise of 3% on the year. Members thanked the officers for their work.")
+OTHER = "Highways. The resurfacing programme for the A61 was agreed. Works will start in the spring."
+
+
+def passages(tmp_path) -> Passages:
+    entries = [LexicalEntry("c1", ITEM, {"source_id": "s1", "position": 0, "council": "Dale Council",
+                                         "council_key": "dale", "item_title": "Children in Care"}),
+               LexicalEntry("c2", OTHER, {"source_id": "s2", "position": 0, "council": "Dale Council",
+                                          "council_key": "dale", "item_title": "Highways"})]
+    return Passages(build(entries, tmp_path / "bm25"))
+
+
+def retrieval(found: Passages) -> Retrieval:
+    return Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+
+
+def calibration(threshold: float) -> Calibration:
+    """The reader's logit alone decides, both which sentence and whether any (the features have no weight)."""
+    weights = np.zeros(len(FEATURE_NAMES))
+    best_logit_only = np.zeros(len(ANSWERABILITY_INPUTS))
+    best_logit_only[ANSWERABILITY_INPUTS.index("best_reader_logit")] = 1.0
+    return Calibration(Combination(FEATURE_NAMES, weights + 1.0, 0.0),
+                       Combination(FEATURE_NAMES + ("reader",), np.append(weights, 1.0), 0.0),
+                       Combination(ANSWERABILITY_INPUTS, best_logit_only, 0.0), threshold, 12)
+
+
+def test_the_best_sentence_is_quoted_with_its_short_answer_and_confidence(tmp_path):
+    found = passages(tmp_path)
+    question = analyse("How many children were in care at the end of March?")
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.3))
+    assert draft.refusal is None and len(draft.quotes) == 1
+    assert "412 children" in draft.quotes[0].text
+    assert draft.short_answer == "412"
+    assert 0.3 <= draft.confidence <= 1 and draft.best == draft.quotes[0]
+
+
+def test_below_the_threshold_the_minutes_do_not_say_and_the_best_sentence_is_kept_for_evaluation(tmp_path):
+    found = passages(tmp_path)
+    question = analyse("How many children were in care at the end of March?")
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.999))
+    assert draft.refusal == "not_stated" and not draft.quotes and draft.short_answer is None
+    assert draft.best is not None and "412" in draft.best.text
+
+
+def test_with_no_word_of_the_question_in_the_minutes_nothing_is_relevant(tmp_path):
+    found = passages(tmp_path)
+    draft = draft_answer(analyse("Quelle est la politique fiscale?"), retrieval(found), found, OverlapReader(),
+                         calibration(0.999))
+    assert draft.refusal == "no_evidence"
+
+
+def test_a_name_the_minutes_never_mention_is_refused_as_not_stated(tmp_path):
+    found = passages(tmp_path)
+    question = analyse("How many children were in care in Mockingbird constellations at the end of March?")
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.0))
+    assert draft.refusal == "not_stated" and "Mockingbird" in draft.explanation
+
+
+def test_the_combination_is_fitted_not_set():
+    inputs = np.array([[0.0], [1.0], [2.0], [3.0]])
+    weights, bias = fit_logistic(inputs, np.array([0, 0, 1, 1]))
+    assert weights[0] > 0 and bias < 0
+    combination = Combination(("x",), weights, bias)
+    assert combination.probabilities(np.array([[3.0]]))[0] > 0.5 > combination.probabilities(np.array([[0.0]]))[0]

@@ -1,0 +1,500 @@
+"""`assistant fetch` against ModernGov-shaped sites on loopback: the project's own fixture site (every awkward
+case the issue lists) and, when ../shared is present, a replay of real recorded Manchester replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import time
+
+import pytest
+
+from assistant.index.manifest import Manifest
+from assistant.ingest.moderngov import FetchRequest, fetch_minutes
+from assistant.ingest.moderngov.client import user_agent
+from cli_helpers import cli_env, run_cli
+from conftest import SHARED
+from moderngov_site import (
+    OWN_PUBLIC_ITEMS,
+    RESTRICTED_SECRET,
+    RESTRICTED_TITLE,
+    WINDOW,
+    Canned,
+    FakeCommittee,
+    FakeItem,
+    FakeMeeting,
+    ModernGovSite,
+    own_site,
+    paragraphs_html,
+)
+
+COUNCIL = "Testshire County Council"
+SINCE, UNTIL = (dt.date.fromisoformat(d) for d in WINDOW)
+RECORDED = SHARED / "moderngov"
+
+
+@pytest.fixture
+def site():
+    served = own_site(crlf=True)
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def quick(fake_settings):
+    """No waiting between requests or before retries, and every 2024 meeting still due a look."""
+    return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
+
+
+def fetch(settings, site: ModernGovSite, **request):
+    request = {"council": COUNCIL, "since": SINCE, "until": UNTIL, **request}
+    return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False)
+
+
+def indexed(settings) -> dict:
+    manifest = Manifest(settings.manifest_path)
+    try:
+        return {sid: row for sid, row in manifest.rows().items() if row.status == "done"}
+    finally:
+        manifest.close()
+
+
+def ids_of(site: ModernGovSite, *agenda_item_ids: str) -> set[str]:
+    return {f"{site.base_url}/mgAi.aspx?ID={i}" for i in agenda_item_ids}
+
+
+def quick_env(data_dir, **extra):
+    return cli_env(data_dir, ASSISTANT_FETCH_RATE="0", ASSISTANT_FETCH_BACKOFF="0", **extra)
+
+
+# ---------------------------------------------------------------- what gets indexed
+
+
+def test_exactly_the_public_items_with_published_minutes_in_the_window(quick, site):
+    summary = fetch(quick, site)
+    assert summary.ok, summary.failed
+    rows = indexed(quick)
+    assert set(rows) == ids_of(site, *OWN_PUBLIC_ITEMS)  # procedural items too; restricted, empty, old, expired not
+    assert (summary.committees, summary.meetings, summary.meetings_cancelled) == (2, 4, 1)
+    assert (summary.items_new, summary.items_restricted, summary.items_without_minutes) == (4, 1, 3)
+    assert "1002" not in {r.params["lmeetingid"] for r in site.seen("GetMeeting")}  # cancelled: not asked
+    assert {r.params["lcommitteeid"] for r in site.seen("GetMeetings")} == {"101", "102"}  # never an "all" id
+    assert {r.params["sfromdate"] for r in site.seen("GetMeetings")} == {"01/01/2024"}
+    assert {r.params["stodate"] for r in site.seen("GetMeetings")} == {"31/12/2024"}
+
+    item = rows[f"{site.base_url}/mgAi.aspx?ID=5002"]
+    assert item.item_title == "Children's Social Care Performance"  # arrived escaped twice
+    assert item.committee == "Children's Services Scrutiny Committee"
+    assert (item.council, item.meeting_date) == (COUNCIL, "2024-03-05")
+
+
+def test_each_chunk_carries_the_meeting_and_item_facts_and_the_attendees(quick, site):
+    from assistant.ingest.run import Index
+
+    fetch(quick, site)
+    index = Index(quick)
+    try:
+        chunks = index.store.get()
+    finally:
+        index.close()
+    by_item = {c.metadata["source_id"]: c.metadata for c in chunks}
+    meta = by_item[f"{site.base_url}/mgAi.aspx?ID=5002"]
+    assert meta["source_url"] == f"{site.base_url}/mgAi.aspx?ID=5002"
+    assert (meta["meeting_id"], meta["agenda_item_id"], meta["item_number"]) == ("1001", "5002", "2")
+    assert meta["agenda_text"] == "To receive the performance report."
+    attendees = json.loads(meta["attendees"])
+    assert {"name": "Councillor Ben Okoro", "role": "Committee Member", "attendance": "Present"} in attendees
+    text = next(c.text for c in chunks if c.metadata["source_id"].endswith("ID=5010"))
+    assert "declared a personal interest as a foster carer" in text and "\r" not in text and "<p" not in text
+
+
+def test_a_restricted_item_is_stored_nowhere_in_the_data_folder(quick, site):
+    fetch(quick, site)
+    fetch(quick, site)
+    files = [p for p in quick.data_dir.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite" for p in files) and any("chroma" in p.parts for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for secret in (RESTRICTED_SECRET, "Quillfeather", RESTRICTED_TITLE, "Zanzibar"):
+            for encoding in ("utf-8", "utf-16-le"):
+                assert secret.encode(encoding) not in data, f"{secret!r} found in {path}"
+
+
+def test_an_item_that_becomes_restricted_is_withdrawn(quick, site):
+    fetch(quick, site)
+    site.meetings["1003"].items[0].restricted = True
+    summary = fetch(quick, site)
+    assert f"{site.base_url}/mgAi.aspx?ID=5010" not in indexed(quick)
+    assert summary.ingest.removed == 1 and summary.items_restricted == 2
+
+
+def test_dates_are_filtered_again_when_the_server_ignores_them(quick):
+    served = own_site(ignore_dates=True)
+    served.start()
+    try:
+        summary = fetch(quick, served)
+    finally:
+        served.stop()
+    assert f"{served.base_url}/mgAi.aspx?ID=5030" not in indexed(quick)  # its meeting is in 2023
+    assert summary.meetings == 4 and set(indexed(quick)) == ids_of(served, *OWN_PUBLIC_ITEMS)
+
+
+def test_committees_by_id_or_by_part_of_the_title(quick, site):
+    from assistant.ingest.moderngov import select_committees
+    from assistant.ingest.moderngov.parse import Committee
+    from assistant.errors import ConfigError
+
+    fetch(quick, site, committees=("children's",))
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002")
+    committees = [Committee("1", "Audit", False, True), Committee("2", "Children's Panel", False, False),
+                  Committee("3", "Old Children's Board", True, False)]
+    assert [c.id for c in select_committees(committees, [], "x")] == ["2"]
+    assert [c.id for c in select_committees(committees, ["CHILDREN"], "x")] == ["2"]
+    assert [c.id for c in select_committees(committees, ["1", "3"], "x")] == ["1", "3"]
+    with pytest.raises(ConfigError, match="containing 'planning'") as info:
+        select_committees(committees, ["planning"], "x")
+    assert "--list-committees" in info.value.hint
+
+
+# ---------------------------------------------------------------- incremental
+
+
+def test_a_rerun_adds_nothing_embeds_nothing_and_asks_with_the_etag(quick):
+    served = own_site(etags=True)
+    served.start()
+    try:
+        first = fetch(quick, served)
+        count = len(served.seen("GetMeeting"))
+        again = fetch(quick, served)
+        repeat = served.seen("GetMeeting")[count:]
+    finally:
+        served.stop()
+    assert first.items_new == 4
+    assert (again.items_new, again.items_changed, again.items_unchanged) == (0, 0, 4)
+    assert again.ingest.tokens_embedded == 0 and again.ingest.chunks_added == 0
+    assert (again.items_restricted, again.items_without_minutes) == (1, 3)  # counted as when last fetched
+    assert repeat and all(r.headers.get("if-none-match", "").startswith('"') for r in repeat)
+    assert again.meetings_not_modified == len(repeat) == 3
+
+
+def test_last_modified_is_sent_back_when_there_is_no_etag(quick):
+    served = own_site(last_modified=True)
+    served.start()
+    try:
+        fetch(quick, served)
+        count = len(served.seen("GetMeeting"))
+        again = fetch(quick, served)
+        repeat = served.seen("GetMeeting")[count:]
+    finally:
+        served.stop()
+    assert repeat and all(r.headers.get("if-modified-since") for r in repeat)
+    assert again.meetings_not_modified == 3 and again.ingest.tokens_embedded == 0
+
+
+def test_without_validators_unchanged_content_is_recognised_by_its_hash(quick, site):
+    fetch(quick, site)
+    again = fetch(quick, site)
+    assert all("if-none-match" not in r.headers for r in site.seen("GetMeeting"))
+    assert again.meetings_not_modified == 3 and again.ingest.tokens_embedded == 0 and again.items_unchanged == 4
+
+
+def test_changed_minutes_replace_the_old_item(quick, site):
+    fetch(quick, site)
+    site.meetings["1003"].items[0].minutes = paragraphs_html("Councillor Ben Okoro declared no interest.")
+    again = fetch(quick, site)
+    assert (again.items_new, again.items_changed, again.items_unchanged) == (0, 1, 3)
+
+
+def test_old_meetings_with_minutes_are_not_asked_for_again_but_unpublished_ones_are(quick, site):
+    settings = quick.with_(refetch_weeks=12)  # every fixture meeting is older than 12 weeks
+    fetch(settings, site)
+    count = len(site.seen("GetMeeting"))
+    again = fetch(settings, site)
+    asked = {r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]}
+    assert asked == {"1004"}  # its minutes are not out yet
+    assert again.meetings_not_due == 2 and again.items_unchanged == 4
+
+
+def test_minutes_published_later_are_picked_up(quick, site):
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site)
+    late = site.meetings["1004"]
+    late.minutes_published = True
+    late.items[0].published = True
+    late.items[0].minutes = paragraphs_html("The annual report of the fostering service was noted.")
+    again = fetch(settings, site)
+    assert again.items_new == 1 and f"{site.base_url}/mgAi.aspx?ID=5020" in indexed(settings)
+
+
+def test_the_state_is_not_trusted_once_the_index_lost_the_items(quick, site):
+    from assistant.ingest.run import ingest
+
+    fetch(quick.with_(refetch_weeks=12), site)
+    ingest([], quick, reset=True)
+    again = fetch(quick.with_(refetch_weeks=12), site)
+    assert again.items_new == 4 and set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+# ---------------------------------------------------------------- polite and robust
+
+
+def test_a_503_with_retry_after_is_waited_out(quick, site):
+    site.queue("GetMeeting", "1001", Canned(503, b"busy", {"Retry-After": "1"}))
+    summary = fetch(quick, site)
+    asked = [r for r in site.seen("GetMeeting") if r.params["lmeetingid"] == "1001"]
+    assert summary.ok and len(asked) == 2
+    assert asked[1].at - asked[0].at >= 0.95  # Retry-After honoured even with no backoff of our own
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+def test_retry_after_is_capped(quick, site):
+    site.queue("GetCommittees", "", Canned(429, b"", {"Retry-After": "3600"}))
+    started = time.monotonic()
+    summary = fetch(quick.with_(fetch_max_wait=0.2), site)
+    assert summary.ok and time.monotonic() - started < 10
+
+
+def test_a_meeting_answering_500_fails_alone_and_loses_nothing(quick, site):
+    fetch(quick, site)
+    site.always[("getmeeting", "1003")] = Canned(500, b"<html><body>Runtime Error</body></html>",
+                                                 {"Content-Type": "text/html"})
+    site.meetings["1001"].items[0].minutes = paragraphs_html("Apologies were received from Councillor Hartley.")
+    summary = fetch(quick, site)
+    assert not summary.ok and len(summary.failed) == 1
+    failure = summary.failed[0]
+    assert "GetMeeting 1003" in failure.what and "500" in failure.reason and failure.hint
+    assert summary.items_changed == 1  # the other meetings went on
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)  # 1003's items are still there
+    assert len([r for r in site.seen("GetMeeting") if r.params["lmeetingid"] == "1003"]) == 1 + 1 + quick.fetch_retries
+
+
+@pytest.mark.parametrize("canned, words", [
+    (Canned(200, b"<?xml version='1.0'?><meeting><meetingid>1003</meeting>", {"Content-Type": "text/xml"}),
+     "malformed XML"),
+    (Canned(404, b"Not here", {"Content-Type": "text/plain"}), "404"),
+    (Canned(403, b"Forbidden", {"Content-Type": "text/plain"}), "403"),
+])
+def test_one_bad_meeting_reply_is_reported_and_the_rest_go_on(quick, site, canned, words):
+    site.always[("getmeeting", "1003")] = canned
+    summary = fetch(quick, site)
+    assert [f.what.split(" (")[0] for f in summary.failed] == ["GetMeeting 1003"]
+    assert words in summary.failed[0].reason and summary.failed[0].hint
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002")
+
+
+def test_a_failing_committee_listing_leaves_the_other_committees_going(quick, site):
+    site.always[("getmeetings", "101")] = Canned(404, b"", {})
+    summary = fetch(quick, site)
+    assert len(summary.failed) == 1 and "Children's Services Scrutiny Committee" in summary.failed[0].what
+    assert set(indexed(quick)) == ids_of(site, "5010", "5011")
+
+
+def test_user_agent_names_the_project_its_version_and_the_contact(quick, site):
+    from assistant import __version__
+
+    fetch(quick.with_(fetch_contact="https://example.org/minutes-bot"), site)
+    agents = {r.headers["user-agent"] for r in site.requests}
+    assert agents == {user_agent("https://example.org/minutes-bot")}
+    (agent,) = agents
+    assert f"minutes-assistant/{__version__}" in agent and "https://example.org/minutes-bot" in agent
+
+
+def test_requests_to_one_host_keep_to_the_rate(quick, site):
+    fetch(quick.with_(fetch_rate=4.0), site, committees=("102",))
+    times = [r.at for r in site.requests]
+    assert len(times) >= 4
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.2  # 4 a second, less a margin for the clock of the server thread
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_fetch_command_end_to_end_then_rerun_then_stats(tmp_path, site):
+    env = quick_env(tmp_path / "index", ASSISTANT_REFETCH_WEEKS="5000")
+    args = ("fetch", site.base_url, "--council", COUNCIL, "--since", WINDOW[0], "--until", WINDOW[1],
+            "--no-progress", "--json")
+    first = run_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "restricted": 1, "without_minutes": 3}
+    assert summary["meetings"]["cancelled"] == 1 and summary["committees"] == 2
+    again = run_cli(*args, env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["tokens_embedded"] == 0
+    text = run_cli(*args[:-1], env=env)
+    assert text.returncode == 0 and "unchanged 4" in text.stdout and "restricted 1" in text.stdout
+
+    stats = run_cli("stats", "--json", env=env)
+    counts = json.loads(stats.stdout)
+    assert {"items", "chunks", "by_council", "by_committee", "by_year"} <= set(counts)
+    assert counts["items"] == 4 and counts["by_council"][COUNCIL]["items"] == 4
+    assert counts["by_year"]["2024"]["items"] == 4
+
+
+def test_citations_point_at_the_items_public_page(quick, site):
+    """What a citation is built from (a retrieved chunk) names the item's public page as its source and link."""
+    from assistant.index import lexical
+    from assistant.records import Citation, Hit
+
+    fetch(quick, site)
+    keyword_index = lexical.load(quick.lexical_dir)
+    found = keyword_index.search("declared a personal interest as a foster carer", 3, None)
+    entries = [keyword_index.entries[position] for position, _ in found]
+    citations = [Citation.from_hit(n, Hit(e.chunk_id, e.text, e.metadata, score), e.text[:40])
+                 for n, (e, (_, score)) in enumerate(zip(entries, found), start=1)]
+    assert citations[0].source_url == citations[0].link == f"{site.base_url}/mgAi.aspx?ID=5010"
+    assert (citations[0].council, citations[0].committee, citations[0].meeting_date) == (
+        COUNCIL, "Corporate Parenting Panel", "2024-06-03")
+    assert all(c.source_url.startswith(f"{site.base_url}/mgAi.aspx?ID=") for c in citations)
+
+
+def test_a_web_service_answering_html_exits_1_with_a_clear_message(tmp_path, site):
+    site.html_everywhere = True
+    result = run_cli("fetch", site.base_url, "--council", COUNCIL, "--no-progress", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "mgWebService.asmx" in result.stderr and "HTML rather than XML" in result.stderr
+    assert "browser" in result.stderr and "check the base URL" in result.stderr
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_refused_or_missing_service_exits_1_with_what_to_do(tmp_path, site, status):
+    site.always[("getcommittees", "")] = Canned(status, b"<html><body>No</body></html>", {"Content-Type": "text/html"})
+    result = run_cli("fetch", site.base_url, "--council", COUNCIL, "--no-progress", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert str(status) in result.stderr and "how to fix:" in result.stderr
+
+
+def test_malformed_committee_xml_exits_1_without_a_traceback(tmp_path, site):
+    site.always[("getcommittees", "")] = Canned(200, b"<committees><committee><committeeid>1</committees>",
+                                                {"Content-Type": "text/xml"})
+    result = run_cli("fetch", site.base_url, "--council", COUNCIL, "--no-progress", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 1 and "malformed XML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_tls_failure_exits_1_with_what_to_do(tmp_path, site):
+    secure = site.base_url.replace("http://", "https://")  # a plain-HTTP server cannot complete a TLS handshake
+    result = run_cli("fetch", secure, "--council", COUNCIL, "--no-progress", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert "TLS" in result.stderr and "certificate" in result.stderr
+
+
+def test_list_committees_prints_ids_titles_and_expiry_and_stops(tmp_path, site):
+    result = run_cli("fetch", site.base_url, "--list-committees", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("101" in line and "current" in line and "Children's Services Scrutiny Committee" in line
+               for line in lines)
+    assert any("103" in line and "expired" in line for line in lines)
+    assert not site.seen("GetMeetings") and not (tmp_path / "i" / "manifest.sqlite").exists()
+
+
+def test_a_root_outside_the_directory_needs_a_council_name(tmp_path, site):
+    result = run_cli("fetch", site.base_url, "--no-progress", env=quick_env(tmp_path / "i"))
+    assert result.returncode == 2 and "--council" in result.stderr and "Traceback" not in result.stderr
+    assert not site.requests
+
+
+def test_bad_dates_and_unknown_committees_are_the_users_to_fix(tmp_path, site):
+    env = quick_env(tmp_path / "i")
+    bad = run_cli("fetch", site.base_url, "--council", COUNCIL, "--since", "1/2/2024", env=env)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    unknown = run_cli("fetch", site.base_url, "--council", COUNCIL, "--committee", "Planning", env=env)
+    assert unknown.returncode == 2 and "--list-committees" in unknown.stderr
+
+
+# ---------------------------------------------------------------- the network
+
+
+def test_a_fetch_connects_to_loopback_and_nowhere_else(quick, site, monkeypatch):
+    """Beyond pytest-socket's guard: every connection the fetch opens is watched, and all are loopback."""
+    connected = []
+    real_connect = socket.socket.connect
+
+    def watching(sock, address):
+        connected.append(address)
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", watching)
+    summary = fetch(quick, site)
+    assert summary.ok and connected
+    assert all(isinstance(a, tuple) and a[0] in ("127.0.0.1", "::1") for a in connected), connected
+
+
+# ---------------------------------------------------------------- real recorded replies
+
+
+def recorded_site() -> ModernGovSite:
+    if not (RECORDED / "meeting_with_minutes.xml").is_file():
+        pytest.skip(f"needs ../shared beside the checkout ({RECORDED} with the recorded ModernGov replies not found)")
+    files = {
+        ("getcommittees", ""): RECORDED / "committees.xml",
+        ("getmeetings", "144"): RECORDED / "meetings.xml",
+        ("getmeeting", "4967"): RECORDED / "meeting_with_minutes.xml",
+        ("getmeeting", "4966"): RECORDED / "meeting_no_minutes.xml",
+    }
+    return ModernGovSite([FakeCommittee("163", "Art Galleries Committee")], [], base_path="/", recorded=files)
+
+
+@pytest.mark.shared
+def test_real_manchester_replies(quick):
+    served = recorded_site()
+    served.start()
+    try:
+        summary = fetch_minutes(FetchRequest(served.base_url, council="Manchester City Council",
+                                             since=dt.date(2026, 1, 1), until=dt.date(2026, 3, 31)),
+                                quick, progress=False)
+        asked = {r.params.get("lcommitteeid") for r in served.seen("GetMeetings")}
+    finally:
+        served.stop()
+    assert summary.ok, summary.failed
+    assert asked == {"163", "144"}  # 312 is expired
+    assert (summary.meetings, summary.meetings_cancelled, summary.items_new) == (2, 1, 2)
+    rows = indexed(quick)
+    assert set(rows) == {f"{served.base_url}/mgAi.aspx?ID=18831", f"{served.base_url}/mgAi.aspx?ID=18833"}
+    minutes = rows[f"{served.base_url}/mgAi.aspx?ID=18831"]
+    assert (minutes.item_title, minutes.committee, minutes.meeting_date) == ("Minutes", "Audit Committee",
+                                                                            "2026-02-10")
+    assert minutes.council == "Manchester City Council"
+
+
+@pytest.mark.shared
+def test_real_manchester_meeting_parses_into_typed_records():
+    from assistant.ingest.moderngov.client import parse_reply
+    from assistant.ingest.moderngov.items import meeting_items
+    from assistant.ingest.moderngov.parse import parse_meeting
+
+    if not (RECORDED / "meeting_with_minutes.xml").is_file():
+        pytest.skip(f"needs ../shared beside the checkout ({RECORDED} not found)")
+    root = parse_reply((RECORDED / "meeting_with_minutes.xml").read_bytes(), "text/xml", "GetMeeting", "u", "b")
+    meeting = parse_meeting(root)
+    assert meeting.date == dt.date(2026, 2, 10) and meeting.minutes_published
+    assert [i.id for i in meeting.items] == ["18831", "18833"]
+    assert meeting.attendees[0].name == "Councillor Basil Curley"
+    made = meeting_items(meeting, base_url="https://democracy.manchester.gov.uk", council="Manchester City Council",
+                         committee="Audit Committee", max_item_chars=10_000)
+    work = made.public[1]
+    assert work.text.startswith("The Committee considered a report of the Governance and Scrutiny Support Unit")
+    assert work.source_id == "https://democracy.manchester.gov.uk/mgAi.aspx?ID=18833"
+    assert json.loads(work.details["attendees"])[0]["attendance"] == "Expected"
+    cancelled = parse_meeting(parse_reply((RECORDED / "meeting_no_minutes.xml").read_bytes(), "", "GetMeeting",
+                                          "u", "b"))
+    assert cancelled.cancelled and not cancelled.items
+
+
+def test_a_root_with_a_path_keeps_it_in_every_request_and_identity(quick):
+    committees = [FakeCommittee("7", "Cabinet")]
+    meetings = [FakeMeeting("70", "7", dt.date(2024, 2, 1), items=[
+        FakeItem("700", "Budget", paragraphs_html("The budget was agreed."))])]
+    served = ModernGovSite(committees, meetings, base_path="/democracy")
+    served.start()
+    try:
+        summary = fetch(quick, served)
+    finally:
+        served.stop()
+    assert summary.ok and set(indexed(quick)) == {f"{served.base_url}/mgAi.aspx?ID=700"}
+    assert served.base_url.endswith("/democracy")

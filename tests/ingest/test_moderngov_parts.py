@@ -1,0 +1,188 @@
+"""The ModernGov connector's parts on their own: the directory, XML checks and parsing, dates, titles, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.ingest.moderngov import load_directory, resolve_site
+from assistant.ingest.moderngov.client import ServiceError, parse_reply
+from assistant.ingest.moderngov.directory import normalise_base_url
+from assistant.ingest.moderngov.parse import parse_committees, parse_meeting, parse_meetings, service_date, unescape_title
+from assistant.settings import Settings
+from conftest import SHARED
+
+
+def test_the_public_surface_is_pinned():
+    import assistant.ingest.moderngov as moderngov
+
+    assert sorted(moderngov.__all__) == [
+        "Committee", "Council", "FetchFailure", "FetchRequest", "FetchSummary", "ServiceError", "Site",
+        "fetch_minutes", "list_committees", "load_directory", "resolve_site", "select_committees"]
+
+
+# ---------------------------------------------------------------- the directory
+
+
+def test_the_directory_ships_official_names_and_keeps_the_attribution():
+    from importlib import resources
+
+    councils = load_directory()
+    assert len(councils) == 334
+    by_code = {c.code: c for c in councils}
+    assert by_code["AGY"].name == "Isle of Anglesey County Council" and by_code["AGY"].slug == "isle-of-anglesey"
+    assert by_code["BNS"].name == "Barnsley Metropolitan Borough Council"
+    assert all(c.name and c.slug and c.base_url.startswith("http") for c in councils)
+    folder = resources.files("assistant.ingest.moderngov")
+    header = folder.joinpath("councils.tsv").read_text(encoding="utf-8")[:600]
+    assert "DemocracyClub" in header and "MIT" in header and "Copyright (c) 2018 Democracy Club" in header
+    assert "Copyright (c) 2018 Democracy Club" in folder.joinpath("councils.LICENSE").read_text(encoding="utf-8")
+
+
+def test_the_directory_urls_are_those_of_the_shared_list():
+    shared = SHARED / "moderngov" / "councils.tsv"
+    if not shared.is_file():
+        pytest.skip(f"needs ../shared beside the checkout ({shared} not found)")
+    rows = [line.split("\t") for line in shared.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    theirs = {code: normalise_base_url(url) for code, _slug, url in rows}
+    assert {c.code: c.base_url for c in load_directory()} == theirs
+
+
+@pytest.mark.parametrize("given, base, council", [
+    ("barnsley", "http://barnsleymbc.moderngov.co.uk", "Barnsley Metropolitan Borough Council"),
+    ("BNS", "http://barnsleymbc.moderngov.co.uk", "Barnsley Metropolitan Borough Council"),
+    ("agy", "https://democracy.anglesey.gov.uk", "Isle of Anglesey County Council"),
+    ("https://ww5.swindon.gov.uk/moderngov/", "https://ww5.swindon.gov.uk/moderngov", "Swindon Borough Council"),
+    ("http://democracy.anglesey.gov.uk/mgListCommittees.aspx?bcr=1", "http://democracy.anglesey.gov.uk",
+     "Isle of Anglesey County Council"),
+])
+def test_a_site_by_slug_code_or_root(given, base, council):
+    site = resolve_site(given)
+    assert (site.base_url, site.council) == (base, council)
+
+
+def test_council_is_stored_exactly_as_given():
+    assert resolve_site("barnsley", "Barnsley Council").council == "Barnsley Council"
+    assert resolve_site("https://minutes.example.org/democracy", "Example Council").base_url == \
+        "https://minutes.example.org/democracy"
+
+
+@pytest.mark.parametrize("given, words", [
+    ("https://minutes.example.org", "--council"),
+    ("barnsly", "Did you mean barnsley"),
+    ("dorset", "Name one by its code"),
+    ("https://democracy.westsuffolk.gov.uk", "--council"),
+])
+def test_what_cannot_be_resolved_says_what_to_do(given, words):
+    with pytest.raises(ConfigError) as info:
+        resolve_site(given)
+    assert words in str(info.value) and info.value.hint
+
+
+# ---------------------------------------------------------------- replies
+
+
+def test_html_with_status_200_is_refused_naming_the_web_service():
+    page = b"<!DOCTYPE html>\r\n<html><head><title>Just a moment...</title></head><body>Checking</body></html>"
+    with pytest.raises(ServiceError) as info:
+        parse_reply(page, "text/html", "GetCommittees", "https://x/mgWebService.asmx/GetCommittees", "https://x")
+    assert "mgWebService.asmx" in info.value.message and "HTML rather than XML" in info.value.message
+    assert "browser" in info.value.hint
+    xhtml = b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body/></html>'
+    with pytest.raises(ServiceError, match="HTML rather than XML"):
+        parse_reply(xhtml, "application/xml", "GetCommittees", "u", "b")
+
+
+def test_malformed_xml_and_entity_tricks_are_refused():
+    with pytest.raises(ServiceError, match="malformed XML"):
+        parse_reply(b"<committees><committee></committees>", "text/xml", "GetCommittees", "u", "b")
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><committees>&a;</committees>'
+    with pytest.raises(ServiceError):
+        parse_reply(bomb, "text/xml", "GetCommittees", "u", "b")
+    with pytest.raises(ServiceError, match="empty"):
+        parse_reply(b"  \r\n", "text/xml", "GetCommittees", "u", "b")
+
+
+def test_namespaces_case_and_a_string_wrapper_are_undone():
+    inner = "<Committees><Committee><CommitteeId>7</CommitteeId><CommitteeTitle>Cabinet</CommitteeTitle>" \
+            "<CommitteeDeleted>False</CommitteeDeleted><CommitteeExpired>False</CommitteeExpired></Committee>" \
+            "</Committees>"
+    wrapped = ('<?xml version="1.0" encoding="utf-8"?><string xmlns="http://tempuri.org/">'
+               + inner.replace("<", "&lt;").replace(">", "&gt;") + "</string>").encode()
+    for body in (wrapped, f'<Committees xmlns="http://x/">{inner[12:]}'.encode()):
+        (committee,) = parse_committees(parse_reply(body, "text/xml", "GetCommittees", "u", "b"))
+        assert (committee.id, committee.title, committee.current) == ("7", "Cabinet", True)
+
+
+def test_crlf_counts_with_spaces_and_meetings_of_other_committees():
+    body = ("<?xml version='1.0' encoding='utf-8'?>\r\n<getmeetings>\r\n  <meetingscount> 3</meetingscount>\r\n"
+            "<committee><committeeid>1</committeeid><committeemeetings>\r\n"
+            "<meeting><meetingid>11</meetingid><meetingdate>05/03/2024</meetingdate>"
+            "<meetingstatus>Confirmed</meetingstatus></meeting>\r\n"
+            "<meeting><meetingid>12</meetingid><meetingdate>31/02/2024</meetingdate><meetingstatus>Cancelled"
+            "</meetingstatus></meeting></committeemeetings></committee>\r\n"
+            "<committee><committeeid>2</committeeid><committeemeetings><meeting><meetingid>21</meetingid>"
+            "<meetingdate>01/04/2024</meetingdate></meeting></committeemeetings></committee></getmeetings>\r\n")
+    refs = parse_meetings(parse_reply(body.encode(), "text/xml", "GetMeetings", "u", "b"), "1")
+    assert [(r.id, r.date, r.cancelled) for r in refs] == [("11", dt.date(2024, 3, 5), False), ("12", None, True)]
+
+
+def test_meeting_flags_restriction_and_attendees():
+    body = b"""<meeting><meetingid>9</meetingid><meetingdate>03/06/2019</meetingdate><isdisplayallowed>True
+    </isdisplayallowed><minutepublished>True</minutepublished><agendaitems>
+    <agendaitem><agendaitemid>1</agendaitemid><agendaitemtitle>Fees &amp;amp; Charges</agendaitemtitle>
+    <agendaitemnumber>4</agendaitemnumber><agendaitemsubnumber>a</agendaitemsubnumber>
+    <minutesnonemptyhtmlbody>&lt;p&gt;Agreed.&lt;/p&gt;</minutesnonemptyhtmlbody>
+    <isrestricted>False</isrestricted><isdisplayallowed>False</isdisplayallowed></agendaitem>
+    </agendaitems><attendees><attendee name="Cllr A  Brown" roledescription="Chair" attendance="Present"/>
+    </attendees></meeting>"""
+    meeting = parse_meeting(parse_reply(body, "text/xml", "GetMeeting", "u", "b"))
+    (item,) = meeting.items
+    assert item.title == "Fees & Charges" and item.restricted and item.display_number == "4a"
+    assert meeting.date == dt.date(2019, 6, 3) and meeting.display_allowed
+    assert [(a.name, a.role, a.attendance) for a in meeting.attendees] == [("Cllr A Brown", "Chair", "Present")]
+
+
+@pytest.mark.parametrize("text, day", [
+    ("10/02/2026", dt.date(2026, 2, 10)), (" 1/2/2024 00:00:00", dt.date(2024, 2, 1)),
+    ("2024-06-03T00:00:00", dt.date(2024, 6, 3)), ("31/02/2024", None), ("", None), ("soon", None),
+])
+def test_service_dates_are_day_first(text, day):
+    assert service_date(text) == day
+
+
+@pytest.mark.parametrize("raw, title", [
+    ("Children&amp;#39;s Services", "Children's Services"), ("Fees &amp;amp; Charges", "Fees & Charges"),
+    ("Chair&#39;s\r\n  Announcements", "Chair's Announcements"), ("Plain", "Plain"),
+])
+def test_titles_are_unescaped_fully(raw, title):
+    assert unescape_title(raw) == title
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_fetch_settings_and_their_defaults():
+    s = Settings.from_env({})
+    assert (s.fetch_rate, s.fetch_timeout, s.refetch_weeks, s.fetch_contact) == (1.0, 60.0, 12, "")
+    s = Settings.from_env({"ASSISTANT_FETCH_RATE": "0", "ASSISTANT_REFETCH_WEEKS": "4",
+                           "ASSISTANT_FETCH_CONTACT": "https://example.org/contact"})
+    assert (s.fetch_rate, s.refetch_weeks, s.fetch_contact) == (0.0, 4, "https://example.org/contact")
+    assert s.fetch_state_dir == s.data_dir / "moderngov"
+    for env in ({"ASSISTANT_FETCH_RATE": "fast"}, {"ASSISTANT_FETCH_RATE": "-1"}, {"ASSISTANT_REFETCH_WEEKS": "-2"}):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_env(env)
+        assert info.value.hint
+
+
+def test_every_new_setting_is_documented_in_the_readme():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("ASSISTANT_FETCH_CONTACT", "ASSISTANT_FETCH_RATE", "ASSISTANT_FETCH_TIMEOUT",
+                 "ASSISTANT_FETCH_RETRIES", "ASSISTANT_FETCH_BACKOFF", "ASSISTANT_FETCH_MAX_WAIT",
+                 "ASSISTANT_REFETCH_WEEKS"):
+        assert f"`{name}`" in readme, name
+    assert "## Your council's minutes" in readme and "assistant fetch" in readme
