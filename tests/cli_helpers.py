@@ -23,3 +23,20 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: i
             input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, input=input_text if input_text is not None else "")
+
+
+def index_snapshot(data_dir: Path):
+    """What an index holds (Chroma's chunks and the manifest's rows), for comparing two runs exactly."""
+    from assistant.ingest.run import Index
+    from assistant.settings import Settings
+
+    settings = Settings.from_env({"ASSISTANT_EMBEDDING_MODEL": HASHING_MODEL}, data_dir=data_dir)
+    index = Index(settings)
+    try:
+        stored = index.store.get()
+        rows = index.manifest.rows()
+    finally:
+        index.close()
+    chroma = sorted((c.chunk_id, c.metadata["source_id"], c.text) for c in stored)
+    manifest = sorted((r.source_id, r.fingerprint, r.status, r.chunk_ids) for r in rows.values())
+    return chroma, manifest

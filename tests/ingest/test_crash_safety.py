@@ -5,27 +5,13 @@ import signal
 
 import pytest
 
-from assistant.ingest.run import Index
 from assistant.index.manifest import Manifest
 from assistant.settings import Settings
 
-from cli_helpers import cli_env, run_cli
+from cli_helpers import cli_env, index_snapshot as snapshot, run_cli
 from corpus_factory import write_markdown_corpus
 
 pytestmark = pytest.mark.integration
-
-
-def snapshot(data_dir):
-    settings = Settings.from_env({"ASSISTANT_EMBEDDING_MODEL": "fake:hashing"}, data_dir=data_dir)
-    index = Index(settings)
-    try:
-        stored = index.store.get()
-        rows = index.manifest.rows()
-    finally:
-        index.close()
-    chroma = sorted((c.chunk_id, c.metadata["source_id"], c.text) for c in stored)
-    manifest = sorted((r.source_id, r.fingerprint, r.status, r.chunk_ids) for r in rows.values())
-    return chroma, manifest
 
 
 @pytest.fixture(scope="module")
