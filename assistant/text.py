@@ -15,14 +15,11 @@ from typing import Iterable, Iterator, Sequence
 # ---------------------------------------------------------------- vocabulary
 
 MONTH_NAMES = tuple(calendar.month_name[1:])  # 'January' ... 'December'
-MONTH_ABBREVIATIONS = tuple(calendar.month_abbr[1:]) + ("Sept",)
 # Month names and their abbreviations, lower-cased, to month numbers ('june': 6, 'sept': 9).
 MONTH_NUMBERS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTH_NUMBERS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTH_NUMBERS["sept"] = 9
-DAY_NAMES = tuple(calendar.day_name)
 MONTH_PATTERN = "|".join(MONTH_NAMES)
-MONTH_OR_ABBREVIATION_PATTERN = "|".join(MONTH_NAMES + MONTH_ABBREVIATIONS)
 
 # A year of these minutes' era; wrap it in a group to capture it.
 YEAR_PATTERN = r"(?:19|20)\d\d"
@@ -38,22 +35,13 @@ FRACTION_WORDS = ("half", "third", "quarter")
 COUNT_WORD_PATTERN = "|".join(w for w in NUMBER_WORDS if w != "zero")
 FIGURE_WORD_PATTERN = COUNT_WORD_PATTERN + "|" + "|".join(FRACTION_WORDS)
 
-# Capitalised words of the service's own vocabulary: they name bodies, roles and topics, never a person
-# or a particular thing.
+# Capitalised words of the service's own vocabulary: they name bodies, roles and topics, not what a
+# question asks about.
 SERVICE_WORDS = frozenset({
     "After", "Annual", "Authority", "Board", "Cabinet", "Care", "Child", "Children", "Committee", "Council",
     "Director", "Early", "Help", "Local", "Looked", "Member", "Members", "Officer", "Ofsted", "Panel", "People",
     "Plan", "Protection", "Report", "Scrutiny", "Service", "Services", "Social", "That", "The", "This", "Young"})
 _TITLES_AND_PLACES = frozenset({"Borough", "Chair", "City", "Councillor", "County", "District", "It", "There"})
-# Words that never make a person's name ('Safeguarding Team' is nobody).
-NOT_PERSON_WORDS = SERVICE_WORDS | {
-    "Directors", "Executive", "Families", "Family", "Group", "Head", "Improvement", "Partnership", "Performance",
-    "Safeguarding", "Strategy", "Team"}
-# Capitalised words that name no particular thing: months, days, titles, roles, places and document parts.
-NOT_THING_WORDS = _TITLES_AND_PLACES | frozenset(MONTH_NAMES) | frozenset(DAY_NAMES) | {
-    "Annex", "Appendix", "Area", "Assistant", "Chairman", "Cllr", "Deputy", "Dr", "England", "Figure", "Government",
-    "He", "Head", "Item", "Lead", "Manager", "Members", "Minute", "Mr", "Mrs", "Ms", "National", "Page", "Paragraph",
-    "Section", "She", "Table", "They", "UK", "Wales", "We"}
 # Capitalised words of a question that are not names it asks about: question words and the service's own.
 NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
     "A", "According", "An", "And", "Any", "Are", "At", "Authorities", "Can", "Commission", "Could", "Councillors",
