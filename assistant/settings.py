@@ -10,6 +10,7 @@ from typing import Mapping
 from assistant.errors import ConfigError
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+EMBED_PRECISIONS = ("fp32", "int8", "torch")
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
@@ -27,6 +28,8 @@ class Settings:
     chunk_tokens: int = 180
     max_item_chars: int = 1_000_000
     embed_batch: int = 64
+    # How the bundled model runs: "int8" or "fp32" on onnxruntime, or "torch" (sentence-transformers).
+    embed_precision: str = "int8"
     collection: str = "minutes"
     llm: str = "extractive"
     chroma_host: str = ""
@@ -55,6 +58,7 @@ class Settings:
             chunk_tokens=_int(env, "ASSISTANT_CHUNK_TOKENS", 180, minimum=40),
             max_item_chars=_int(env, "ASSISTANT_MAX_ITEM_CHARS", 1_000_000, minimum=1),
             embed_batch=_int(env, "ASSISTANT_EMBED_BATCH", 64, minimum=1),
+            embed_precision=env.get("ASSISTANT_EMBED_PRECISION", "int8"),
             collection=env.get("ASSISTANT_COLLECTION", "minutes"),
             llm=env.get("ASSISTANT_LLM", "extractive"),
             chroma_host=env.get("CHROMA_HOST", ""),
@@ -82,6 +86,10 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def check(self) -> None:
+        if self.embed_precision not in EMBED_PRECISIONS:
+            raise ConfigError(f"ASSISTANT_EMBED_PRECISION must be one of {', '.join(EMBED_PRECISIONS)}, "
+                              f"not {self.embed_precision!r}.",
+                              "int8 is the default; fp32 gives sentence-transformers' own vectors; torch needs no ONNX file.")
         if not 3 <= len(self.collection) <= 512:
             raise ConfigError(
                 f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",

@@ -55,16 +55,32 @@ def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(tokens[i:i + size]) == phrase for i in range(len(tokens) - size + 1))
 
 
+@functools.lru_cache(maxsize=512)
+def _asked_groups(question_tokens: tuple[str, ...]) -> tuple[tuple[tuple[tuple[str, ...], ...], frozenset[str]], ...]:
+    """The groups the question uses a phrase of, each with the question's tokens that phrase covers."""
+    asked = []
+    for group in phrase_groups():
+        used = [phrase for phrase in group if _contains(list(question_tokens), phrase)]
+        if used:
+            asked.append((group, frozenset(t for phrase in used for t in phrase)))
+    return tuple(asked)
+
+
 def covered_by_synonym(question_tokens: list[str], text_tokens: list[str]) -> set[str]:
     """The question's tokens that the text covers by using another phrase of the same group.
 
     Whole phrases are matched, not single words: 'front door' is covered by 'MASH', but a text that
     merely says 'safeguarding' does not cover 'front door'.
     """
+    asked = _asked_groups(tuple(question_tokens))
+    if not asked:
+        return set()
+    longest = max(len(phrase) for group, _ in asked for phrase in group)
+    # Every run of up to `longest` tokens in the text, so each phrase is one set lookup.
+    runs = {tuple(text_tokens[i:i + size]) for size in range(1, longest + 1)
+            for i in range(len(text_tokens) - size + 1)}
     covered: set[str] = set()
-    for group in phrase_groups():
-        asked = [phrase for phrase in group if _contains(question_tokens, phrase)]
-        if asked and any(_contains(text_tokens, phrase) for phrase in group):
-            for phrase in asked:
-                covered.update(phrase)
+    for group, tokens in asked:
+        if any(phrase in runs for phrase in group):
+            covered |= tokens
     return covered

@@ -1,8 +1,10 @@
-"""Embedders: the protocol, the sentence-transformers one, and a deterministic fake for tests."""
+"""Embedders: the protocol, the bundled model on onnxruntime, any sentence-transformers folder on torch, and a
+deterministic fake for tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import threading
@@ -30,8 +32,94 @@ class Embedder(Protocol):
         ...
 
 
+class OnnxEmbedder:
+    """The bundled MiniLM on onnxruntime, tokenised by the Rust tokenizer: no torch in the process.
+
+    The ONNX file is made from the bundled weights on first use (see `onnx_files`). Texts are embedded
+    shortest first, in batches of similar length, so little time goes on padding.
+    """
+
+    def __init__(self, settings: Settings, precision: str = "fp32", batch_size: int = 8, threads: int | None = None) -> None:
+        # fp32 vectors match sentence-transformers' to float rounding, so indexes built either way mix;
+        # int8 vectors do not, and an index records which it was built with.
+        self.name = BUNDLED_EMBEDDING_MODEL if precision == "fp32" else f"{BUNDLED_EMBEDDING_MODEL}@{precision}"
+        self.precision = precision
+        self._settings = settings
+        self._batch_size = batch_size
+        self._threads = threads
+        self._session = None
+        self._tokenizer = None
+        self._counter = None
+        self.max_tokens = 0  # read from the model folder on first use
+        self._lock = threading.Lock()
+
+    def _load_tokenizers(self, folder: Path) -> None:
+        from tokenizers import Tokenizer
+
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config.get("max_seq_length", 256))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=self.max_tokens)
+        tokenizer.no_padding()
+        counter.no_truncation()
+        counter.no_padding()
+        self._tokenizer, self._counter = tokenizer, counter
+
+    def _ready(self, session: bool = True) -> None:
+        with self._lock:
+            if self._counter is None:
+                from assistant.index.models import ensure_bundled_model
+
+                self._folder = ensure_bundled_model(self._settings.model_dir)
+                self._load_tokenizers(self._folder)
+            if session and self._session is None:
+                from assistant.index.onnx_files import ensure_onnx, open_session
+
+                self._session = open_session(ensure_onnx(self._folder, self.precision), self._threads)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        self._ready()
+        import numpy as np
+
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        # Pad each batch only to its own longest text: embed shortest first, then put back in order.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        parts = []
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start:start + self._batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            (vectors,) = self._session.run(["sentence_embedding"], {
+                "input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+            parts.append(vectors)
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def fits(self, text: str) -> bool:
+        return self.count_model_tokens(text) <= self.max_tokens
+
+    def count_model_tokens(self, text: str) -> int:
+        self._ready(session=False)
+        return len(self._counter.encode(text, add_special_tokens=True).ids)
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, loaded on first use, vectors L2-normalised."""
+    """A sentence-transformers model on torch, on the CPU, loaded on first use, vectors L2-normalised.
+
+    Any local sentence-transformers folder works here; it is slower than the ONNX path and loads torch.
+    """
 
     def __init__(self, model: str, settings: Settings, batch_size: int = 64) -> None:
         self.name = model
@@ -135,5 +223,7 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name: the bundled MiniLM by default."""
     if settings.embedding_model == HASHING_MODEL:
         return HashingEmbedder()
+    if settings.embedding_model == BUNDLED_EMBEDDING_MODEL and settings.embed_precision != "torch":
+        return OnnxEmbedder(settings, settings.embed_precision)
     return SentenceTransformerEmbedder(settings.embedding_model, settings, batch_size=settings.embed_batch)
 

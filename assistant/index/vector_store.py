@@ -54,7 +54,7 @@ class ChromaStore:
             raise IndexMismatchError(
                 f"The index was built with the embedding model {stored_model!r}, not {embedding_model!r}.",
                 "Run `assistant ingest --reset` to rebuild it with the current model, or set "
-                f"ASSISTANT_EMBEDDING_MODEL={stored_model}.",
+                + _setting_for(stored_model) + ".",
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
 
@@ -104,6 +104,17 @@ class ChromaStore:
                                       include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
 
+
+
+def _setting_for(stored_model: str) -> str:
+    """The setting that reads an index with the model it was built with."""
+    from assistant.settings import BUNDLED_EMBEDDING_MODEL
+
+    if stored_model == BUNDLED_EMBEDDING_MODEL:
+        return "ASSISTANT_EMBED_PRECISION=fp32 (an index built before int8 became the default)"
+    if stored_model.startswith(BUNDLED_EMBEDDING_MODEL + "@"):
+        return f"ASSISTANT_EMBED_PRECISION={stored_model.split('@', 1)[1]}"
+    return f"ASSISTANT_EMBEDDING_MODEL={stored_model}"
 
 
 def _client(settings: Settings):

@@ -206,16 +206,21 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
 
 
 def refresh_lexical(index: Index) -> bool:
-    """Rebuild the BM25 index when it does not hold exactly the chunks the manifest lists."""
+    """Update the BM25 index when it does not hold exactly the chunks of the manifest's finished items, each as
+    of its item's fingerprint. Only the chunks it lacks are read from the store (all of them for a rebuild)."""
     from assistant.index import lexical
 
-    wanted = index.manifest.indexed_chunk_ids()
-    if lexical.is_current(index.settings.lexical_dir, wanted):
+    # The chunks of `Manifest.indexed_chunk_ids`, versioned: an item's fingerprint changes with its metadata,
+    # which its chunk ids do not cover.
+    wanted = {cid: row.fingerprint for row in index.manifest.rows().values() if row.status == "done"
+              for cid in row.chunk_ids}
+    if lexical.holds(index.settings.lexical_dir, wanted):
         return False
-    stored = index.store.get(ids=sorted(wanted)) if wanted else []
-    entries = [lexical.LexicalEntry(c.chunk_id, c.text, c.metadata) for c in stored]
-    entries.sort(key=lambda e: (e.metadata.get("source_id", ""), e.metadata.get("position", 0)))
-    lexical.build(entries, index.settings.lexical_dir)
+
+    def fetch(ids: list[str]) -> list[lexical.LexicalEntry]:
+        return [lexical.LexicalEntry(c.chunk_id, c.text, c.metadata) for c in index.store.get(ids=ids)]
+
+    lexical.update(index.settings.lexical_dir, wanted, fetch)
     return True
 
 

@@ -124,8 +124,8 @@ def test_nothing_embedded_exceeds_the_models_own_limit(minilm):
     dense = " ".join(f"KPI-{i:04d}/CSC({i % 7}.{i % 10}%) multiagency safeguarding" for i in range(200))
     items.append(MinuteItem(source_id="dense", text="Minutes:\n" + dense, council="Test Council",
                             item_title="A deliberately long item title " * 4))
-    limit = minilm.model.max_seq_length
-    assert limit == 256
+    limit = minilm.max_tokens
+    assert limit == 256  # read from the model's sentence_bert_config.json
     worst = 0
     for item in items:
         for chunk in chunk_item(item, COUNTER, 180, fits=minilm.fits):
