@@ -34,6 +34,10 @@ class VectorStore(Protocol):
 
     def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]: ...
 
+    def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:
+        """The k nearest of the given chunks, exactly."""
+        ...
+
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]: ...
 
 
@@ -94,6 +98,33 @@ class ChromaStore:
             for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
                                      result["distances"][0])
         ]
+
+    def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:
+        """Exact search among a few chunks, by reading their vectors.
+
+        Chroma's own filtered search took about 100 ms at 100,000 chunks whatever the filter, against 5 ms
+        unfiltered; reading a few hundred vectors by id takes a few milliseconds.
+        """
+        if k <= 0 or not ids:
+            return []
+        import numpy as np
+
+        ids = list(ids)
+        found, documents, metadatas, vectors = [], [], [], []
+        for start in range(0, len(ids), self._max_batch):
+            part = self._collection.get(ids=ids[start:start + self._max_batch],
+                                        include=["embeddings", "documents", "metadatas"])
+            found += part["ids"]
+            documents += part["documents"]
+            metadatas += part["metadatas"]
+            vectors.append(np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1))
+        if not found:
+            return []
+        matrix = np.concatenate(vectors)
+        query = np.asarray(vector, dtype=np.float32)
+        cosine = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
+        best = np.argsort(-cosine, kind="stable")[:k]
+        return [StoredChunk(found[i], documents[i], metadatas[i] or {}, float(cosine[i])) for i in best]
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
         if ids is not None and len(ids) > self._max_batch:  # large id lists go in batches Chroma accepts

@@ -45,6 +45,9 @@ class RecordingStore:
     def query(self, vector, k, where=None):
         return self.store.query(vector, k, where)
 
+    def query_among(self, vector, k, ids):
+        return self.store.query_among(vector, k, ids)
+
 
 def recording_index(settings) -> Index:
     return Index(settings, store=RecordingStore(ChromaStore(settings, HASHING_MODEL)))
