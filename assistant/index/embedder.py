@@ -47,6 +47,7 @@ class OnnxEmbedder:
         self._settings = settings
         self._batch_size = batch_size
         self._threads = threads
+        self._folder: Path | None = None
         self._session = None
         self._tokenizer = None
         self._counter = None
