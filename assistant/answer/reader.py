@@ -76,8 +76,7 @@ def readings_from_outputs(encodings, relevance: np.ndarray, starts: np.ndarray, 
     """Turn the model's outputs for a batch into Readings, mapping the short-answer tokens back to characters."""
     readings = []
     for row, encoding in enumerate(encodings):
-        # Only the candidate's own tokens may hold the short answer (padding cut off by the batch is not).
-        allowed = np.array([sid == 1 for sid in encoding.sequence_ids], dtype=bool)[:starts.shape[1]]
+        allowed = np.array([sid == 1 for sid in encoding.sequence_ids], dtype=bool)
         span = None
         found = best_span(starts[row], ends[row], allowed)
         if found is not None:
@@ -118,9 +117,6 @@ class OnnxReader:
         self._folder = folder
         self._model_file = manifest["model"]
         self._threads = threads
-        # Candidates per run of the model; 0 reads them all at once. The int8 model quantises its activations
-        # per batch, so a candidate's score depends a little on its batch: calibration reads as the app does.
-        self.batch_size = int(manifest.get("batch_size", 0))
         self._session = None
         self._tokenizer = None
 
@@ -136,27 +132,15 @@ class OnnxReader:
         if self._session is None:
             self._load()
         encodings = self._tokenizer.encode_batch([(question, text) for text in candidates])
-        if not self.batch_size:
-            return self._run(encodings, candidates)
-        # Shortest first, in batches of similar length: less time on padding.
-        order = sorted(range(len(candidates)), key=lambda i: sum(encodings[i].attention_mask))
-        readings: list[Reading | None] = [None] * len(candidates)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            width = max(sum(encodings[i].attention_mask) for i in rows)
-            for i, reading in zip(rows, self._run([encodings[i] for i in rows], [candidates[i] for i in rows], width)):
-                readings[i] = reading
-        return readings
-
-    def _run(self, encodings, texts: Sequence[str], width: int | None = None) -> list[Reading]:
-        width = width or len(encodings[0].ids)
+        # One batch for all candidates, as the reader was calibrated: the int8 model quantises its activations
+        # per batch, so a candidate's score depends a little on the others read with it.
         feed = {
-            "input_ids": np.array([e.ids[:width] for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask[:width] for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids[:width] for e in encodings], dtype=np.int64),
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         relevance, starts, ends = self._session.run(["relevance", "start_logits", "end_logits"], feed)
-        return readings_from_outputs(encodings, relevance, starts, ends, texts, self.span_threshold)
+        return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
 
 
 class OverlapReader:

@@ -42,10 +42,6 @@ TRAINING = ROOT / "training"
 TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
 CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
-# Candidates per run of the int8 model (0: all at once, as the shipped reader was calibrated). Reading one at a
-# time was a third faster here and as good on validation, but its recalibration moved the answers to five of
-# the thirty holdout questions, so the shipped reader keeps 0 until a retrain settles it.
-READ_BATCH = 0
 NEGATIVES = 7  # hard negatives per answerable question
 UNANSWERABLE_NEGATIVES = 7  # candidates per unanswerable question (all negatives)
 MAX_REFUSED_ANSWERABLE = 0.05
@@ -329,7 +325,6 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
     model_file = export_onnx(model, folder)
     shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
     manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
-                "batch_size": READ_BATCH,
                 "sha256": {f: sha256_of(folder / f) for f in (model_file, "tokenizer.json")}}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
