@@ -77,7 +77,8 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     inputs = np.column_stack([features[top], [r.logit for r in readings]])
     probabilities = calibration.combination.probabilities(inputs)
     best = int(np.argmax(probabilities))
-    answerability = answerability_inputs(inputs[:, -1], probabilities, features[top])
+    answerability = answerability_inputs(inputs[:, -1], probabilities, features[top],
+                                         np.asarray([r.span_margin for r in readings]))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
     chosen = found[top[best]]
     quote = ScoredSentence(chosen.hit, chosen.item_rank, chosen.start, chosen.end, confidence,

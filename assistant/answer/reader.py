@@ -23,6 +23,7 @@ from assistant.text import fold
 READER_DIR = Path(__file__).resolve().parent / "reader_model"
 MAX_TOKENS = 96
 MAX_SHORT_ANSWER_TOKENS = 16
+SPAN_MARGIN_LIMIT = 20.0
 FAKE_READER = "fake:overlap"
 
 
@@ -32,6 +33,10 @@ class Reading:
 
     logit: float
     short_answer: tuple[int, int] | None = None  # offsets within the candidate text
+    # How far the best short answer's score stands above 'no short answer here' (clipped to +-SPAN_MARGIN_LIMIT):
+    # the span head is trained to point at [CLS] in sentences that do not answer, so this is a second
+    # answerability signal.
+    span_margin: float = 0.0
 
 
 class Reader(Protocol):
@@ -78,19 +83,27 @@ def readings_from_outputs(encodings, relevance: np.ndarray, starts: np.ndarray, 
     for row, encoding in enumerate(encodings):
         allowed = np.array([sid == 1 for sid in encoding.sequence_ids], dtype=bool)
         span = None
+        margin = -SPAN_MARGIN_LIMIT
         found = best_span(starts[row], ends[row], allowed)
         if found is not None:
             start_token, end_token, score = found
             null = float(starts[row][0] + ends[row][0])  # [CLS] for both: 'no short answer here'
+            margin = float(np.clip(score - null, -SPAN_MARGIN_LIMIT, SPAN_MARGIN_LIMIT))
             if score - null > span_threshold:
                 first, last = encoding.offsets[start_token][0], encoding.offsets[end_token][1]
                 if last > first:
                     span = _trim_to_text(texts[row], first, last)
-        readings.append(Reading(float(relevance[row]), span))
+        readings.append(Reading(float(relevance[row]), span, margin))
     return readings
 
 
 def _trim_to_text(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span widened to whole words (word pieces can split '1,021' into '1', ',', '02', '##1') and stripped
+    of the punctuation around it."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
     piece = text[start:end]
     stripped = piece.strip(" ,;:.()")
     if not stripped:
@@ -161,7 +174,7 @@ class OverlapReader:
                     start = text.index(word, sentence_starts)
                     span = _trim_to_text(text, start, start + len(word))
                     break
-            readings.append(Reading(math.log((share + 0.01) / (1.01 - share)), span))
+            readings.append(Reading(math.log((share + 0.01) / (1.01 - share)), span, 1.0 if span else -1.0))
         return readings
 
 

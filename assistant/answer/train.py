@@ -5,8 +5,10 @@
    their declared features (answer/candidates.py).
 3. Fit the cheap scorer (a logistic regression over the features) on the train split.
 4. Train the cross-encoder from the bundled MiniLM weights on train pairs: each question's answering
-   sentence, and hard negatives taken from the cheap scorer's best candidates (listwise and pointwise
-   losses, plus a span loss for the short answer).
+   sentence, and hard negatives taken from the cheap scorer's best candidates. Three losses: pointwise
+   (does this sentence answer?), listwise over a question's candidates plus a learned 'no answer' option
+   (the target of an unanswerable question), and a span loss that marks the short answer in an answering
+   sentence and [CLS] ('no short answer here') in every other.
 5. Export it to ONNX and quantise it to int8; everything after this reads with the exported model.
 6. On the validation split, fit the combination of the reader's score with the features (which sentence
    answers), the answerability model (whether any does), and the refusal threshold, so that at most 5% of
@@ -34,7 +36,8 @@ import numpy as np
 
 from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matrix
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_logistic
-from assistant.answer.reader import (MAX_TOKENS, OnnxReader, candidate_text, make_tokenizer, sha256_of)
+from assistant.answer.reader import (MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader, candidate_text, make_tokenizer,
+                                     sha256_of)
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +171,9 @@ def make_model(base: Path, layers: int):
             hidden = self.encoder.config.hidden_size
             self.relevance = torch.nn.Linear(hidden, 1)
             self.span = torch.nn.Linear(hidden, 2)
+            # The score of 'no candidate answers', learned in training only: the listwise loss puts it among
+            # each question's candidates, so an unanswerable question's best candidate is pushed below it.
+            self.no_answer = torch.nn.Parameter(torch.zeros(1))
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
@@ -274,25 +280,24 @@ def _batch_loss(model, tokenizer, batch):
     relevance, starts, ends = model(ids, mask, types)
     target = torch.tensor(labels)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, target)
-    # Listwise: among one question's candidates, the answer should come first.
+    # Listwise: among one question's candidates and 'no answer', the answer (or 'no answer') comes first.
     owners_t = torch.tensor(owners)
     listwise = []
-    for owner in range(len(batch)):
+    for owner, (example, _) in enumerate(batch):
         members = owners_t == owner
-        if target[members].sum() > 0:
-            log_probs = torch.log_softmax(relevance[members], dim=0)
-            listwise.append(-(log_probs * target[members]).sum() / target[members].sum())
+        log_probs = torch.log_softmax(torch.cat([model.no_answer, relevance[members]]), dim=0)
+        wanted = torch.cat([torch.tensor([0.0 if example.answerable else 1.0]), target[members]])
+        listwise.append(-(log_probs * wanted).sum() / wanted.sum())
     if listwise:
         loss = loss + torch.stack(listwise).mean()
+    # Span: the short answer's tokens in an answering sentence; [CLS] ('no short answer here') in the others,
+    # so that the span head's margin also says whether a sentence answers.
     token_spans = [_token_span(e, s) for e, s in zip(encodings, spans)]
-    with_span = [i for i, (s, t) in enumerate(zip(spans, token_spans)) if labels[i] == 1.0]
-    if with_span:
-        rows = torch.tensor(with_span)
-        start_target = torch.tensor([token_spans[i][0] for i in with_span])
-        end_target = torch.tensor([token_spans[i][1] for i in with_span])
-        span_loss = (torch.nn.functional.cross_entropy(starts[rows], start_target)
-                     + torch.nn.functional.cross_entropy(ends[rows], end_target)) / 2
-        loss = loss + 0.5 * span_loss
+    start_target = torch.tensor([start for start, _ in token_spans])
+    end_target = torch.tensor([end for _, end in token_spans])
+    span_loss = (torch.nn.functional.cross_entropy(starts, start_target)
+                 + torch.nn.functional.cross_entropy(ends, end_target)) / 2
+    loss = loss + 0.5 * span_loss
     return loss
 
 
@@ -331,16 +336,46 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
 
 # -- reading, combining and calibrating on validation -------------------------------------------
 
-def read_examples(examples: list[Example], reader) -> list[np.ndarray]:
-    """The reader's logit for each of the cheap scorer's best candidates (others: -inf)."""
-    readings = []
+def read_examples(examples: list[Example], reader) -> tuple[list[np.ndarray], list[np.ndarray], list[list]]:
+    """The reader's logit, short-answer margin and best short-answer span for each of the cheap scorer's best
+    candidates (others: -inf, 0 and None). Spans are read whatever their margin (for fitting its threshold)."""
+    reader.span_threshold = -np.inf
+    readings, margins, spans = [], [], []
     for example in examples:
         logits = np.full(len(example.texts), -np.inf, dtype=np.float32)
+        span_margins = np.zeros(len(example.texts), dtype=np.float32)
+        best_spans: list = [None] * len(example.texts)
         top = np.argsort(-example.stage1, kind="stable")[:CANDIDATES_READ]
         for i, reading in zip(top, reader.read(example.question, [example.texts[i] for i in top])):
             logits[i] = reading.logit
+            span_margins[i] = reading.span_margin
+            best_spans[i] = reading.short_answer
         readings.append(logits)
-    return readings
+        margins.append(span_margins)
+        spans.append(best_spans)
+    return readings, margins, spans
+
+
+def span_threshold(examples, probabilities, margins, spans) -> float:
+    """The short-answer margin above which the chosen sentence's short answer is shown: the one that maximises,
+    over answerable questions, short answers shown that overlap the written one minus those that do not."""
+    rows = []
+    for example, p, m, predicted in zip(examples, probabilities, margins, spans):
+        if not example.answerable:
+            continue
+        best = int(np.argmax(p))
+        gold = example.spans[best] if example.labels[best] else None
+        span = predicted[best]
+        right = bool(gold and span and max(gold[0], span[0]) < min(gold[1], span[1]))
+        rows.append((float(m[best]), 1 if right else -1))
+    rows.sort()
+    # Showing above t earns the sum of the gains of the rows whose margin exceeds t.
+    best_threshold, best_gain, gain = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows), sum(g for _, g in rows)
+    for margin, g in rows:
+        gain -= g
+        if gain > best_gain:
+            best_threshold, best_gain = margin, gain
+    return float(best_threshold)
 
 
 def top1_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
@@ -392,10 +427,11 @@ def refusal_threshold(scores: np.ndarray, answerable: np.ndarray) -> float:
     return float(best[allowed]) - 1e-9 if len(best) else 0.5
 
 
-def answerability_table(examples, readings, probabilities) -> np.ndarray:
+def answerability_table(examples, readings, probabilities, margins) -> np.ndarray:
     """One row of ANSWERABILITY_INPUTS per question."""
-    return np.asarray([answerability_inputs(r[np.isfinite(r)], p[np.isfinite(r)], e.features[np.isfinite(r)])
-                       for e, r, p in zip(examples, readings, probabilities)])
+    return np.asarray([answerability_inputs(r[np.isfinite(r)], p[np.isfinite(r)], e.features[np.isfinite(r)],
+                                            m[np.isfinite(r)])
+                       for e, r, p, m in zip(examples, readings, probabilities, margins)])
 
 
 def calibration_table(examples, probabilities, confidences: np.ndarray, bins: int = 5) -> list[dict]:
@@ -417,7 +453,7 @@ def _folds(examples, folds: int = 5) -> list[int]:
     return [fold_of[e.id] for e in examples]
 
 
-def cross_validated(examples, readings, folds: int = 5, keep: list[int] | None = None) -> tuple[float, float, float, float]:
+def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int] | None = None) -> tuple[float, float, float, float]:
     """Top-1, answerability AUC, and the shares of answerable and unanswerable questions refused, with each
     question's combination and answerability model fitted on the other folds of questions. `keep` names the
     combination's inputs to use (the features' positions, then the reader's), for ablations."""
@@ -430,7 +466,7 @@ def cross_validated(examples, readings, folds: int = 5, keep: list[int] | None =
         for i, p in zip(held, answer_probabilities([examples[i] for i in held], [readings[i] for i in held],
                                                    combination, keep)):
             probabilities[i] = p
-    inputs = answerability_table(examples, readings, probabilities)
+    inputs = answerability_table(examples, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in examples])
     scores = np.zeros(len(examples))
     for fold in range(folds):
@@ -444,11 +480,11 @@ def cross_validated(examples, readings, folds: int = 5, keep: list[int] | None =
             float(np.mean(scores[~answerable] < threshold)))
 
 
-def calibrate(validation, readings) -> dict:
+def calibrate(validation, readings, margins) -> dict:
     """Fit the combination and the answerability model on the validation questions, and the threshold."""
     combination = fit_combination(validation, readings)
     probabilities = answer_probabilities(validation, readings, combination)
-    inputs = answerability_table(validation, readings, probabilities)
+    inputs = answerability_table(validation, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in validation])
     weights, bias = fit_logistic(inputs, answerable)
     answerability = Combination(ANSWERABILITY_INPUTS, weights, bias)
@@ -458,7 +494,7 @@ def calibrate(validation, readings) -> dict:
             "calibration_table": calibration_table(validation, probabilities, confidences)}
 
 
-def ablation(examples, readings) -> list[dict]:
+def ablation(examples, readings, margins) -> list[dict]:
     """What each input adds: the combination with all of them, without each one, and the reader alone."""
     names = FEATURE_NAMES + ("reader",)
     every = list(range(len(names)))
@@ -466,7 +502,7 @@ def ablation(examples, readings) -> list[dict]:
     for label, keep in [("all inputs", every), ("reader alone", [len(names) - 1]),
                         ("features alone (no reader)", every[:-1])] + [
             (f"without {name}", [i for i in every if i != position]) for position, name in enumerate(names)]:
-        top1, area, answerable_refused, unanswerable_refused = cross_validated(examples, readings, keep=keep)
+        top1, area, answerable_refused, unanswerable_refused = cross_validated(examples, readings, margins, keep=keep)
         rows.append({"inputs": label, "top1": round(top1, 3), "answerability_auc": round(area, 3),
                      "answerable_refused": round(answerable_refused, 3),
                      "unanswerable_refused": round(unanswerable_refused, 3)})
@@ -480,8 +516,9 @@ def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
     stage1 = Combination.from_dict(calibration["stage1"])
     for example in validation:
         example.stage1 = example.features @ stage1.weights
-    readings = read_examples(validation, OnnxReader(folder))
-    return {"top1_reader_alone": round(top1_accuracy(validation, readings), 3), "ablation": ablation(validation, readings)}
+    readings, margins, _ = read_examples(validation, OnnxReader(folder))
+    return {"top1_reader_alone": round(top1_accuracy(validation, readings), 3),
+            "ablation": ablation(validation, readings, margins)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -538,9 +575,12 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     calibration.json (with the validation figures) into the model folder, updating its manifest."""
     for example in validation:
         example.stage1 = example.features @ stage1.weights
-    readings = read_examples(validation, OnnxReader(folder))
-    top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings)
-    fitted = calibrate(validation, readings)
+    readings, margins, spans = read_examples(validation, OnnxReader(folder))
+    top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins)
+    fitted = calibrate(validation, readings, margins)
+    combination = Combination.from_dict(fitted["combination"])
+    short_threshold = span_threshold(validation, answer_probabilities(validation, readings, combination), margins,
+                                     spans)
     calibration = {
         "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
         "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
@@ -555,6 +595,7 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["span_threshold"] = round(short_threshold, 6)
     manifest["sha256"]["calibration.json"] = sha256_of(folder / "calibration.json")
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(json.dumps({"validation": calibration["validation"], "training": training}, indent=1))

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from assistant.answer.reader import READER_DIR, OnnxReader, OverlapReader, candidate_text, load_reader
+from assistant.answer.reader import (READER_DIR, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader, candidate_text,
+                                     load_reader)
 from assistant.errors import ModelError
 
 QUESTION = "How many children were in care in Durham at the end of March?"
@@ -34,6 +35,12 @@ def test_every_reader_reads_each_candidate_once_and_deterministically(reader):
 def test_every_reader_prefers_the_sentence_that_answers(reader):
     answer, other = reader.read(QUESTION, [ANSWER, OTHER])
     assert answer.logit > other.logit
+
+
+def test_every_reader_is_surer_of_a_short_answer_in_the_sentence_that_answers(reader):
+    answer, other = reader.read(QUESTION, [ANSWER, OTHER])
+    assert answer.span_margin > other.span_margin
+    assert all(-SPAN_MARGIN_LIMIT <= r.span_margin <= SPAN_MARGIN_LIMIT for r in (answer, other))
 
 
 def test_the_shipped_reader_marks_the_figure_as_the_short_answer():
@@ -78,7 +85,40 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
         span = (0, answer.index(" ")) if n != 3 else (answer.index("£"), answer.index("£") + 5)
         examples.append(Example(f"t{n}", question, True, texts, np.array([1, 0, 0]), [span, None, None],
                                 np.zeros((3, 8), dtype=np.float32), stage1=np.array([0.0, 1.0, 2.0])))
+    # An unanswerable question: all its candidates are negatives, and 'no answer' is its listwise target.
+    examples.append(Example("t4", "How many adopters were recruited?", False,
+                            ["Apologies for absence were received.", "The Chair welcomed members."],
+                            np.array([0, 0]), [None, None], np.zeros((2, 8), dtype=np.float32),
+                            stage1=np.array([1.0, 0.0])))
     model, _ = train_reader(examples, base, layers=1, epochs=1, seed=0, batch_pairs=6)
     save_reader(model, base, tmp_path / "tiny", "tiny-test-reader")
     readings = OnnxReader(tmp_path / "tiny").read("Who chaired the panel?", ["Councillor Patel chaired the panel."])
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
+
+
+def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
+    from assistant.answer.train import Example, span_threshold
+
+    examples, probabilities, margins, spans = [], [], [], []
+    for n, (margin, right) in enumerate([(3.0, True), (2.0, True), (-1.0, False), (-3.0, False)]):
+        examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]), [(10, 12)],
+                                np.zeros((1, 8), dtype=np.float32)))
+        probabilities.append(np.array([0.9]))
+        margins.append(np.array([margin]))
+        spans.append([(10, 12) if right else (0, 5)])
+    threshold = span_threshold(examples, probabilities, margins, spans)
+    assert -1.0 <= threshold < 2.0  # shows the two right short answers, hides the two wrong ones
+    # An unanswerable question's sentence never counts either way.
+    examples.append(Example("s4", "Who?", False, ["Nobody."], np.array([0]), [None], np.zeros((1, 8), np.float32)))
+    assert span_threshold(examples, probabilities + [np.array([0.9])], margins + [np.array([9.0])],
+                          spans + [[(0, 6)]]) == threshold
+
+
+def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
+    from assistant.answer.reader import _trim_to_text
+
+    text = "There were 1,021 children in care, a rise of 3%."
+    start = text.index("02")  # word pieces can mark part of a figure
+    assert text[slice(*_trim_to_text(text, start, start + 2))] == "1,021"
+    assert text[slice(*_trim_to_text(text, text.index("care"), text.index("care") + 4))] == "care"
+    assert text[slice(*_trim_to_text(text, text.index("care"), text.index("care") + 5))] == "care"  # "care,"
