@@ -31,7 +31,12 @@ from assistant.settings import Settings
 
 from conftest import CORPUS
 from servers import free_port
-from test_generate import CANARY, DISCHARGES, INJECTION_ITEM
+from test_generate import CANARY, INJECTION_ITEM
+
+# The reader decides first and refuses before any model is asked, so these tests of the model's plumbing
+# ask a question the shipped reader answers on the seed corpus (it refuses test_generate's DISCHARGES
+# wording there; test_service marks that family xfail).
+DISCHARGES = "In Rotherham, what number of children left care during 2018?"
 
 pytestmark = pytest.mark.slow
 SERVER_START_TIMEOUT_S = 240
