@@ -115,7 +115,9 @@ def _trim_to_text(text: str, start: int, end: int) -> tuple[int, int] | None:
 class OnnxReader:
     """The shipped reader, run by onnxruntime on the CPU."""
 
-    def __init__(self, folder: Path = READER_DIR, threads: int | None = None) -> None:
+    def __init__(self, folder: Path = READER_DIR, threads: int | None = None,
+                 span_threshold: float | None = None) -> None:
+        """`span_threshold`, when given, replaces the manifest's (training reads every span to fit it)."""
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise ModelError(f"The reader model is missing from {folder}.",
@@ -126,7 +128,7 @@ class OnnxReader:
                 raise ModelError(f"The reader file {folder / name} does not match its sha256.",
                                  "Reinstall the package; the file is damaged or was changed by hand.")
         self.name = manifest["name"]
-        self.span_threshold = float(manifest.get("span_threshold", 0.0))
+        self.span_threshold = float(manifest.get("span_threshold", 0.0) if span_threshold is None else span_threshold)
         self._folder = folder
         self._model_file = manifest["model"]
         self._threads = threads

@@ -338,8 +338,8 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
 
 def read_examples(examples: list[Example], reader) -> tuple[list[np.ndarray], list[np.ndarray], list[list]]:
     """The reader's logit, short-answer margin and best short-answer span for each of the cheap scorer's best
-    candidates (others: -inf, 0 and None). Spans are read whatever their margin (for fitting its threshold)."""
-    reader.span_threshold = -np.inf
+    candidates (others: -inf, 0 and None). Give it a reader that shows every span, whatever its margin, to fit
+    the margin's threshold."""
     readings, margins, spans = [], [], []
     for example in examples:
         logits = np.full(len(example.texts), -np.inf, dtype=np.float32)
@@ -370,7 +370,8 @@ def span_threshold(examples, probabilities, margins, spans) -> float:
         rows.append((float(m[best]), 1 if right else -1))
     rows.sort()
     # Showing above t earns the sum of the gains of the rows whose margin exceeds t.
-    best_threshold, best_gain, gain = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows), sum(g for _, g in rows)
+    best_threshold, best_gain = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows)
+    gain = best_gain
     for margin, g in rows:
         gain -= g
         if gain > best_gain:
@@ -480,8 +481,9 @@ def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int]
             float(np.mean(scores[~answerable] < threshold)))
 
 
-def calibrate(validation, readings, margins) -> dict:
-    """Fit the combination and the answerability model on the validation questions, and the threshold."""
+def calibrate(validation, readings, margins, spans) -> dict:
+    """Fit the combination and the answerability model on the validation questions, the refusal threshold, and
+    the short-answer margin's threshold."""
     combination = fit_combination(validation, readings)
     probabilities = answer_probabilities(validation, readings, combination)
     inputs = answerability_table(validation, readings, probabilities, margins)
@@ -491,6 +493,7 @@ def calibrate(validation, readings, margins) -> dict:
     confidences = answerability.probabilities(inputs)
     return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
             "refusal_threshold": refusal_threshold(confidences, answerable),
+            "span_threshold": span_threshold(validation, probabilities, margins, spans),
             "calibration_table": calibration_table(validation, probabilities, confidences)}
 
 
@@ -516,7 +519,7 @@ def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
     stage1 = Combination.from_dict(calibration["stage1"])
     for example in validation:
         example.stage1 = example.features @ stage1.weights
-    readings, margins, _ = read_examples(validation, OnnxReader(folder))
+    readings, margins, _ = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
     return {"top1_reader_alone": round(top1_accuracy(validation, readings), 3),
             "ablation": ablation(validation, readings, margins)}
 
@@ -575,12 +578,9 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     calibration.json (with the validation figures) into the model folder, updating its manifest."""
     for example in validation:
         example.stage1 = example.features @ stage1.weights
-    readings, margins, spans = read_examples(validation, OnnxReader(folder))
+    readings, margins, spans = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
     top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins)
-    fitted = calibrate(validation, readings, margins)
-    combination = Combination.from_dict(fitted["combination"])
-    short_threshold = span_threshold(validation, answer_probabilities(validation, readings, combination), margins,
-                                     spans)
+    fitted = calibrate(validation, readings, margins, spans)
     calibration = {
         "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
         "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
@@ -595,7 +595,7 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["span_threshold"] = round(short_threshold, 6)
+    manifest["span_threshold"] = round(fitted["span_threshold"], 6)
     manifest["sha256"]["calibration.json"] = sha256_of(folder / "calibration.json")
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(json.dumps({"validation": calibration["validation"], "training": training}, indent=1))

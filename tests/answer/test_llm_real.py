@@ -36,7 +36,7 @@ from test_generate import CANARY, INJECTION_ITEM
 # The reader decides first and refuses before any model is asked, so these tests of the model's plumbing
 # ask a question the shipped reader answers on the seed corpus (it refuses test_generate's DISCHARGES
 # wording there; test_service marks that family xfail).
-DISCHARGES = "In Rotherham, what number of children left care during 2018?"
+LEFT_CARE = "In Rotherham, what number of children left care during 2018?"
 
 pytestmark = pytest.mark.slow
 SERVER_START_TIMEOUT_S = 240
@@ -128,7 +128,7 @@ def local_answer(seed_index, minilm):
         bundled_smollm2()
     except Exception as exc:
         pytest.skip(f"{exc} (the test set-up installs it: scripts/bootstrap.sh llm,test)")
-    return ask_through(seed_index, "local", minilm, DISCHARGES)
+    return ask_through(seed_index, "local", minilm, LEFT_CARE)
 
 
 def test_the_bundled_smollm2_answers_in_process_and_every_sentence_is_checked(local_answer, record_property):
@@ -236,7 +236,7 @@ def test_the_same_model_behind_an_openai_compatible_server_streams_checked_sente
     monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_BASE", raising=False)
-    answer, raw, hits = ask_through(seed_index, f"openai:{model_id}", minilm, DISCHARGES,
+    answer, raw, hits = ask_through(seed_index, f"openai:{model_id}", minilm, LEFT_CARE,
                                     max_tokens=HTTP_MAX_TOKENS)
     report(record_property, answer, raw)
     assert len(raw.chunks) > 1, "the answer did not arrive as streamed chunks"
