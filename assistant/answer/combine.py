@@ -46,17 +46,20 @@ def answerability_inputs(logits: np.ndarray, probabilities: np.ndarray, features
             float(features[:, 0].max()), float(span_margins[best])]
 
 
-def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
-    """Weights and bias maximising the L2-penalised log-likelihood (Newton's method; deterministic)."""
+def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps: int = 50,
+                 sample_weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Weights and bias maximising the L2-penalised (sample-weighted) log-likelihood (Newton's method;
+    deterministic)."""
     x = np.column_stack([np.asarray(inputs, dtype=np.float64), np.ones(len(inputs))])
     y = np.asarray(targets, dtype=np.float64)
+    s = np.ones(len(y)) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[-1] = 0.0  # the bias is not shrunk
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        gradient = x.T @ (p - y) + penalty * w
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        gradient = x.T @ (s * (p - y)) + penalty * w
+        hessian = (x * (s * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
         change = np.linalg.solve(hessian, gradient)
         w -= change
         if np.max(np.abs(change)) < 1e-8:

@@ -8,7 +8,8 @@
    sentence, and hard negatives taken from the cheap scorer's best candidates. Three losses: pointwise
    (does this sentence answer?), listwise over a question's candidates plus a learned 'no answer' option
    (the target of an unanswerable question), and a span loss that marks the short answer in an answering
-   sentence and [CLS] ('no short answer here') in every other.
+   sentence and [CLS] ('no short answer here') in every other. The questions are weighted so that
+   what a question asks for (a figure, a date, a person) does not by itself predict refusal (balance()).
 5. Export it to ONNX and quantise it to int8; everything after this reads with the exported model.
 6. On the validation split, fit the combination of the reader's score with the features (which sentence
    answers), the answerability model (whether any does), and the refusal threshold, so that at most 5% of
@@ -45,9 +46,9 @@ TRAINING = ROOT / "training"
 TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
 CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
-NEGATIVES = 7  # hard negatives per answerable question
-UNANSWERABLE_NEGATIVES = 7  # candidates per unanswerable question (all negatives)
+NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
 MAX_REFUSED_ANSWERABLE = 0.05
+MIN_SHORT_ANSWERS = 0.70  # of answerable validation questions, whose answers lead with a short answer
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Example:
     features: np.ndarray
     council_key: str = ""
     stage1: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weight: float = 1.0  # in every loss and fit; see balance()
 
 
 def _squash(text: str) -> str:
@@ -151,6 +153,34 @@ def load_examples(work: Path, limit: int | None) -> tuple[list[Example], list[Ex
     return data
 
 
+def balance(examples: list[Example]) -> None:
+    """Weight the questions so that, among those asking for each kind of fact (a figure, a date, a person,
+    anything else), unanswerable ones make up the same weighted share as among all questions.
+
+    The writers' hard unanswerable questions ask for a figure far more often than their answerable ones do (in
+    the train split 80% of the questions asking for a figure are unanswerable, against 27% of the rest), so a
+    reader trained on them as they are learns that asking for a figure means there is no answer. The correction
+    is split evenly (its square root each way) between raising one side and lowering the other, so that
+    neither the few answerable questions nor the many unanswerable ones end up dominating a group."""
+    from assistant.retrieve.question import asked_for
+
+    groups: dict[str, list[Example]] = {}
+    for example in examples:
+        groups.setdefault(asked_for(example.question), []).append(example)
+    answerable = sum(e.answerable for e in examples)
+    ratio = (len(examples) - answerable) / max(1, answerable)
+    for members in groups.values():
+        unanswerable = sum(not e.answerable for e in members)
+        if not unanswerable or unanswerable == len(members):
+            continue  # nothing to balance against
+        correction = math.sqrt(unanswerable / (ratio * (len(members) - unanswerable)))
+        for example in members:
+            example.weight = correction if example.answerable else 1.0 / correction
+    mean = sum(e.weight for e in examples) / max(1, len(examples))
+    for example in examples:
+        example.weight /= mean
+
+
 def _unpickle(path: Path) -> tuple[list[Example], list[Example]]:
     train, validation = pickle.loads(path.read_bytes())
     return [Example(**row) for row in train], [Example(**row) for row in validation]
@@ -187,7 +217,8 @@ def make_model(base: Path, layers: int):
     return ReaderModel()
 
 
-def training_groups(examples: list[Example], seed: int) -> list[tuple[Example, list[int]]]:
+def training_groups(examples: list[Example], seed: int, negatives_per_question: int = NEGATIVES,
+                    ) -> list[tuple[Example, list[int]]]:
     """For each question, which candidates to train on: its answers and hard negatives from the cheap scorer."""
     rng = random.Random(seed)
     groups = []
@@ -197,7 +228,7 @@ def training_groups(examples: list[Example], seed: int) -> list[tuple[Example, l
         negatives = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
         if example.answerable and not positives:
             continue  # retrieval missed the answer: nothing to learn from
-        chosen = positives + negatives[:NEGATIVES if example.answerable else UNANSWERABLE_NEGATIVES]
+        chosen = positives + negatives[:negatives_per_question]
         rng.shuffle(chosen)
         groups.append((example, chosen))
     return groups
@@ -219,7 +250,7 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
 
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
-                 batch_pairs: int = 24, learning_rate: float = 5e-5):
+                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES):
     import torch
 
     torch.manual_seed(seed)
@@ -227,7 +258,7 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     tokenizer = make_tokenizer(base / "tokenizer.json")
     model = make_model(base, layers)
     model.train()
-    groups = training_groups(examples, seed)
+    groups = training_groups(examples, seed, negatives)
     total_steps = max(1, epochs * math.ceil(sum(len(chosen) for _, chosen in groups) / batch_pairs))
     optimiser = torch.optim.AdamW([
         {"params": model.encoder.parameters(), "lr": learning_rate},
@@ -266,37 +297,42 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
 def _batch_loss(model, tokenizer, batch):
     import torch
 
-    texts, labels, spans, owners = [], [], [], []
+    texts, labels, spans, owners, weights = [], [], [], [], []
     for owner, (example, chosen) in enumerate(batch):
         for i in chosen:
             texts.append((example.question, example.texts[i]))
             labels.append(float(example.labels[i]))
             spans.append(example.spans[i] if example.labels[i] else None)
             owners.append(owner)
+            weights.append(example.weight)
     encodings = tokenizer.encode_batch(texts)
     ids = torch.tensor([e.ids for e in encodings])
     mask = torch.tensor([e.attention_mask for e in encodings])
     types = torch.tensor([e.type_ids for e in encodings])
     relevance, starts, ends = model(ids, mask, types)
     target = torch.tensor(labels)
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, target)
+    pair_weights = torch.tensor(weights)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, target, weight=pair_weights)
     # Listwise: among one question's candidates and 'no answer', the answer (or 'no answer') comes first.
     owners_t = torch.tensor(owners)
-    listwise = []
+    listwise, question_weights = [], []
     for owner, (example, _) in enumerate(batch):
         members = owners_t == owner
         log_probs = torch.log_softmax(torch.cat([model.no_answer, relevance[members]]), dim=0)
         wanted = torch.cat([torch.tensor([0.0 if example.answerable else 1.0]), target[members]])
         listwise.append(-(log_probs * wanted).sum() / wanted.sum())
+        question_weights.append(example.weight)
     if listwise:
-        loss = loss + torch.stack(listwise).mean()
+        question_weights_t = torch.tensor(question_weights)
+        loss = loss + (torch.stack(listwise) * question_weights_t).sum() / question_weights_t.sum()
     # Span: the short answer's tokens in an answering sentence; [CLS] ('no short answer here') in the others,
     # so that the span head's margin also says whether a sentence answers.
     token_spans = [_token_span(e, s) for e, s in zip(encodings, spans)]
     start_target = torch.tensor([start for start, _ in token_spans])
     end_target = torch.tensor([end for _, end in token_spans])
-    span_loss = (torch.nn.functional.cross_entropy(starts, start_target)
-                 + torch.nn.functional.cross_entropy(ends, end_target)) / 2
+    span_loss = ((torch.nn.functional.cross_entropy(starts, start_target, reduction="none")
+                  + torch.nn.functional.cross_entropy(ends, end_target, reduction="none")) / 2
+                 * pair_weights).sum() / pair_weights.sum()
     loss = loss + 0.5 * span_loss
     return loss
 
@@ -356,9 +392,11 @@ def read_examples(examples: list[Example], reader) -> tuple[list[np.ndarray], li
     return readings, margins, spans
 
 
-def span_threshold(examples, probabilities, margins, spans) -> float:
-    """The short-answer margin above which the chosen sentence's short answer is shown: the one that maximises,
-    over answerable questions, short answers shown that overlap the written one minus those that do not."""
+def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict]:
+    """The short-answer margin above which the chosen sentence's short answer is shown, and what it shows on
+    these questions. It maximises, over answerable questions, short answers shown that overlap the written one
+    minus those that do not, among the thresholds that show one for at least MIN_SHORT_ANSWERS of them (answers
+    are meant to lead with a short answer; the quote that follows it is shown either way)."""
     rows = []
     for example, p, m, predicted in zip(examples, probabilities, margins, spans):
         if not example.answerable:
@@ -369,14 +407,20 @@ def span_threshold(examples, probabilities, margins, spans) -> float:
         right = bool(gold and span and max(gold[0], span[0]) < min(gold[1], span[1]))
         rows.append((float(m[best]), 1 if right else -1))
     rows.sort()
-    # Showing above t earns the sum of the gains of the rows whose margin exceeds t.
-    best_threshold, best_gain = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows)
+    # Showing above rows[k]'s margin shows rows k+1..; the first candidate shows them all.
+    most_hidden = len(rows) - math.ceil(MIN_SHORT_ANSWERS * len(rows))
+    best_threshold, best_gain, best_hidden = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows), 0
     gain = best_gain
-    for margin, g in rows:
+    for hidden, (margin, g) in enumerate(rows, start=1):
+        if hidden > most_hidden:
+            break
         gain -= g
         if gain > best_gain:
-            best_threshold, best_gain = margin, gain
-    return float(best_threshold)
+            best_threshold, best_gain, best_hidden = margin, gain, hidden
+    shown = rows[best_hidden:]
+    figures = {"short_answer_shown": round(len(shown) / max(1, len(rows)), 3),
+               "short_answer_right_when_shown": round(sum(g > 0 for _, g in shown) / max(1, len(shown)), 3)}
+    return float(best_threshold), figures
 
 
 def top1_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
@@ -401,12 +445,14 @@ def combined_inputs(example: Example, reading: np.ndarray, keep: list[int] | Non
 
 
 def fit_combination(examples: list[Example], readings: list[np.ndarray], keep: list[int] | None = None) -> Combination:
-    rows, targets = [], []
+    rows, targets, row_weights = [], [], []
     for example, reading in zip(examples, readings):
         inputs, _ = combined_inputs(example, reading, keep)
         rows.append(inputs)
         targets.append(example.labels[np.isfinite(reading)] if example.answerable else np.zeros(len(inputs)))
-    weights, bias = fit_logistic(np.concatenate(rows), np.concatenate(targets))
+        row_weights.append(np.full(len(inputs), example.weight))
+    weights, bias = fit_logistic(np.concatenate(rows), np.concatenate(targets),
+                                 sample_weights=np.concatenate(row_weights))
     names = FEATURE_NAMES + ("reader",)
     return Combination(names if keep is None else tuple(names[i] for i in keep), weights, bias)
 
@@ -469,11 +515,12 @@ def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int]
             probabilities[i] = p
     inputs = answerability_table(examples, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in examples])
+    question_weights = np.array([e.weight for e in examples])
     scores = np.zeros(len(examples))
     for fold in range(folds):
         train = [i for i, f in enumerate(fold_of) if f != fold]
         held = [i for i, f in enumerate(fold_of) if f == fold]
-        weights, bias = fit_logistic(inputs[train], answerable[train])
+        weights, bias = fit_logistic(inputs[train], answerable[train], sample_weights=question_weights[train])
         scores[held] = inputs[held] @ weights + bias
     threshold = refusal_threshold(scores, answerable)
     area = auc(list(scores[answerable]), list(scores[~answerable]))
@@ -488,12 +535,13 @@ def calibrate(validation, readings, margins, spans) -> dict:
     probabilities = answer_probabilities(validation, readings, combination)
     inputs = answerability_table(validation, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in validation])
-    weights, bias = fit_logistic(inputs, answerable)
+    weights, bias = fit_logistic(inputs, answerable, sample_weights=np.array([e.weight for e in validation]))
     answerability = Combination(ANSWERABILITY_INPUTS, weights, bias)
     confidences = answerability.probabilities(inputs)
+    threshold, short_answers = span_threshold(validation, probabilities, margins, spans)
     return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
-            "refusal_threshold": refusal_threshold(confidences, answerable),
-            "span_threshold": span_threshold(validation, probabilities, margins, spans),
+            "refusal_threshold": refusal_threshold(confidences, answerable), "span_threshold": threshold,
+            "short_answers": short_answers,
             "calibration_table": calibration_table(validation, probabilities, confidences)}
 
 
@@ -515,6 +563,7 @@ def ablation(examples, readings, margins) -> list[dict]:
 def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
     """Read the validation questions with a saved reader: its own figures and the ablation table."""
     train, validation = load_examples(work, limit)
+    balance(validation)
     calibration = json.loads((folder / "calibration.json").read_text())
     stage1 = Combination.from_dict(calibration["stage1"])
     for example in validation:
@@ -532,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -547,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
     train, validation = load_examples(args.work, args.questions)
+    balance(train)
+    balance(validation)
     log.info("%d train and %d validation questions (%.0f s)", len(train), len(validation),
              time.perf_counter() - started)
 
@@ -560,12 +612,13 @@ def main(argv: list[str] | None = None) -> int:
         write_calibration(args.out, stage1, validation, training)
         return 0
     base = ensure_bundled_model(Settings.from_env().model_dir)
-    model, _ = train_reader(train, base, args.layers, args.epochs, args.seed)
+    model, _ = train_reader(train, base, args.layers, args.epochs, args.seed, negatives=args.negatives)
     trained_at = time.perf_counter()
 
     staging = args.out.with_name(args.out.name + ".tmp")
     save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{args.seed}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
+                "negatives": args.negatives,
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)
     shutil.rmtree(args.out, ignore_errors=True)
@@ -589,7 +642,7 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
                        "top1_reader_alone": round(top1_accuracy(validation, readings), 3),
                        "top1_combined_cv": round(top1, 3), "answerability_auc_cv": round(area, 3),
                        "answerable_refused_cv": round(answerable_refused, 3),
-                       "unanswerable_refused_cv": round(unanswerable_refused, 3),
+                       "unanswerable_refused_cv": round(unanswerable_refused, 3), **fitted["short_answers"],
                        "calibration": fitted["calibration_table"]},
         "training": training,
     }

@@ -78,3 +78,10 @@ def test_the_combination_is_fitted_not_set():
     assert weights[0] > 0 and bias < 0
     combination = Combination(("x",), weights, bias)
     assert combination.probabilities(np.array([[3.0]]))[0] > 0.5 > combination.probabilities(np.array([[0.0]]))[0]
+
+
+def test_a_sample_weight_counts_like_repeating_the_row():
+    inputs, targets = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1])
+    weighted = fit_logistic(inputs, targets, sample_weights=np.array([1.0, 3.0, 1.0, 1.0]))
+    repeated = fit_logistic(np.array([[0.0], [1.0], [1.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 1, 1, 0, 1]))
+    assert np.allclose(weighted[0], repeated[0]) and np.isclose(weighted[1], repeated[1])

@@ -97,21 +97,33 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
 
 
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
-    from assistant.answer.train import Example, span_threshold
+    from assistant.answer.train import MIN_SHORT_ANSWERS, Example, span_threshold
 
-    examples, probabilities, margins, spans = [], [], [], []
-    for n, (margin, right) in enumerate([(3.0, True), (2.0, True), (-1.0, False), (-3.0, False)]):
-        examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]), [(10, 12)],
-                                np.zeros((1, 8), dtype=np.float32)))
-        probabilities.append(np.array([0.9]))
-        margins.append(np.array([margin]))
-        spans.append([(10, 12) if right else (0, 5)])
-    threshold = span_threshold(examples, probabilities, margins, spans)
-    assert -1.0 <= threshold < 2.0  # shows the two right short answers, hides the two wrong ones
+    def fitted(wrong: int, extra=()):
+        """Ten answerable questions with short-answer margins 9..0, the `wrong` lowest with a wrong span."""
+        examples, probabilities, margins, spans = [], [], [], []
+        for n, margin in enumerate(range(9, -1, -1)):
+            examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]),
+                                    [(10, 12)], np.zeros((1, 8), dtype=np.float32)))
+            probabilities.append(np.array([0.9]))
+            margins.append(np.array([float(margin)]))
+            spans.append([(10, 12) if n < 10 - wrong else (0, 5)])
+        for example, margin, span in extra:
+            examples.append(example)
+            probabilities.append(np.array([0.9]))
+            margins.append(np.array([margin]))
+            spans.append([span])
+        return span_threshold(examples, probabilities, margins, spans)
+
+    threshold, figures = fitted(wrong=2)
+    assert 1.0 <= threshold < 2.0  # hides the two wrong short answers and shows the eight right ones
+    assert figures == {"short_answer_shown": 0.8, "short_answer_right_when_shown": 1.0}
+    # With four wrong, hiding them all would show fewer than MIN_SHORT_ANSWERS: it hides the three lowest only.
+    threshold, figures = fitted(wrong=4)
+    assert MIN_SHORT_ANSWERS == 0.70 and 2.0 <= threshold < 3.0 and figures["short_answer_shown"] == 0.7
     # An unanswerable question's sentence never counts either way.
-    examples.append(Example("s4", "Who?", False, ["Nobody."], np.array([0]), [None], np.zeros((1, 8), np.float32)))
-    assert span_threshold(examples, probabilities + [np.array([0.9])], margins + [np.array([9.0])],
-                          spans + [[(0, 6)]]) == threshold
+    unanswerable = Example("s10", "Who?", False, ["Nobody."], np.array([0]), [None], np.zeros((1, 8), np.float32))
+    assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6))]) == fitted(wrong=2)
 
 
 def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
@@ -122,3 +134,29 @@ def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
     assert text[slice(*_trim_to_text(text, start, start + 2))] == "1,021"
     assert text[slice(*_trim_to_text(text, text.index("care"), text.index("care") + 4))] == "care"
     assert text[slice(*_trim_to_text(text, text.index("care"), text.index("care") + 5))] == "care"  # "care,"
+
+
+def test_unanswerable_questions_are_weighted_so_that_asking_for_a_figure_does_not_predict_refusal():
+    from assistant.answer.train import Example, balance
+
+    def example(n: int, question: str, answerable: bool) -> Example:
+        return Example(f"b{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
+                       np.zeros((1, 8), dtype=np.float32))
+
+    # Asking for a figure: 1 answerable, 4 unanswerable; anything else: 6 answerable, 1 unanswerable.
+    examples = ([example(0, "How many children were in care?", True)]
+                + [example(n, f"How many foster carers were there in year {n}?", False) for n in range(1, 5)]
+                + [example(n, f"What did the panel say about item {n}?", True) for n in range(5, 11)]
+                + [example(11, "What did the panel say about dentists?", False)])
+    balance(examples)
+
+    def unanswerable_share(members: list[Example]) -> float:
+        return sum(e.weight for e in members if not e.answerable) / sum(e.weight for e in members)
+
+    figure, other = examples[:5], examples[5:]
+    assert np.isclose(unanswerable_share(figure), unanswerable_share(other))
+    assert np.isclose(unanswerable_share(examples), unanswerable_share(figure))
+    assert np.isclose(np.mean([e.weight for e in examples]), 1.0)
+    assert len({e.weight for e in figure if e.answerable}) == len({e.weight for e in figure if not e.answerable}) == 1
+    assert figure[0].weight > other[0].weight  # the scarce side is raised and the plentiful one lowered
+    assert figure[1].weight < other[-1].weight

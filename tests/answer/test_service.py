@@ -23,15 +23,13 @@ def cited_sources(answer):
     return {c.source_url for c in answer.citations if c.marker in shown}
 
 
-# Known misses of the trained reader on the five-item seed corpus (issue 11 is open): with the question
-# narrowed to Rotherham's two items, its answerability model refuses two of these and picks a heading for
-# the third. They are left visible as expected failures rather than removed.
-@pytest.mark.xfail(reason="the trained reader refuses or misreads these on the seed corpus (eval/README.md)",
-                   strict=False)
+# A known miss of the trained reader on the five-item seed corpus (issue 11 is open): it refuses the third
+# wording. It is left visible as an expected failure rather than removed.
 @pytest.mark.parametrize("question", [
     "How many children were discharged from care in Rotherham in 2018?",
     "In Rotherham, what number of children left care during 2018?",
-    "How many discharges from care did Rotherham report for 2018?",
+    pytest.param("How many discharges from care did Rotherham report for 2018?", marks=pytest.mark.xfail(
+        reason="the trained reader refuses this wording on the seed corpus (eval/README.md)", strict=False)),
 ])
 def test_rotherham_discharges(seed_assistant, question):
     answer = seed_assistant.ask(question)
