@@ -48,7 +48,8 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
 CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
 NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
 MAX_REFUSED_ANSWERABLE = 0.05
-MIN_SHORT_ANSWERS = 0.70  # of answerable validation questions, whose answers lead with a short answer
+# The smallest share of answerable validation questions given a short answer: answers should lead with one.
+MIN_SHORT_ANSWERS = 0.70
 
 
 @dataclass
@@ -158,10 +159,15 @@ def balance(examples: list[Example]) -> None:
     anything else), unanswerable ones make up the same weighted share as among all questions.
 
     The writers' hard unanswerable questions ask for a figure far more often than their answerable ones do (in
-    the train split 80% of the questions asking for a figure are unanswerable, against 27% of the rest), so a
+    the train split 77% of the questions asking for a figure are unanswerable, against 27% of the rest), so a
     reader trained on them as they are learns that asking for a figure means there is no answer. The correction
     is split evenly (its square root each way) between raising one side and lowering the other, so that
-    neither the few answerable questions nor the many unanswerable ones end up dominating a group."""
+    neither the few answerable questions nor the many unanswerable ones end up dominating a group. A group
+    with only one side has nothing to balance against and keeps weight 1 (with a warning).
+
+    The listwise and span losses divide by their batch's total weight, so there a weight only counts against
+    the few other questions in its batch and the balance is partial; the pointwise loss and the logistic fits
+    take the weights in full. (The shipped reader was trained this way.)"""
     from assistant.retrieve.question import asked_for
 
     groups: dict[str, list[Example]] = {}
@@ -172,7 +178,10 @@ def balance(examples: list[Example]) -> None:
     for members in groups.values():
         unanswerable = sum(not e.answerable for e in members)
         if not unanswerable or unanswerable == len(members):
-            continue  # nothing to balance against
+            log.warning("%d questions asking for %s are all %s: left unweighted", len(members),
+                        asked_for(members[0].question) or "anything else",
+                        "answerable" if not unanswerable else "unanswerable")
+            continue
         correction = math.sqrt(unanswerable / (ratio * (len(members) - unanswerable)))
         for example in members:
             example.weight = correction if example.answerable else 1.0 / correction
@@ -217,18 +226,18 @@ def make_model(base: Path, layers: int):
     return ReaderModel()
 
 
-def training_groups(examples: list[Example], seed: int, negatives_per_question: int = NEGATIVES,
-                    ) -> list[tuple[Example, list[int]]]:
+def training_groups(examples: list[Example], seed: int,
+                    negatives: int = NEGATIVES) -> list[tuple[Example, list[int]]]:
     """For each question, which candidates to train on: its answers and hard negatives from the cheap scorer."""
     rng = random.Random(seed)
     groups = []
     for example in examples:
         order = np.argsort(-example.stage1, kind="stable")
         positives = [int(i) for i in np.flatnonzero(example.labels)][:2]
-        negatives = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
+        hard = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
         if example.answerable and not positives:
             continue  # retrieval missed the answer: nothing to learn from
-        chosen = positives + negatives[:negatives_per_question]
+        chosen = positives + hard[:negatives]
         rng.shuffle(chosen)
         groups.append((example, chosen))
     return groups
@@ -407,15 +416,18 @@ def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict
         right = bool(gold and span and max(gold[0], span[0]) < min(gold[1], span[1]))
         rows.append((float(m[best]), 1 if right else -1))
     rows.sort()
-    # Showing above rows[k]'s margin shows rows k+1..; the first candidate shows them all.
+    # A threshold at rows[k]'s margin hides rows 0..k (the reader shows margins strictly above it), so it is
+    # only a candidate at the last of a run of equal margins; the first candidate, below every (clipped)
+    # margin, shows them all.
     most_hidden = len(rows) - math.ceil(MIN_SHORT_ANSWERS * len(rows))
-    best_threshold, best_gain, best_hidden = -SPAN_MARGIN_LIMIT, sum(g for _, g in rows), 0
+    best_threshold, best_gain, best_hidden = -SPAN_MARGIN_LIMIT - 1.0, sum(g for _, g in rows), 0
     gain = best_gain
     for hidden, (margin, g) in enumerate(rows, start=1):
         if hidden > most_hidden:
             break
         gain -= g
-        if gain > best_gain:
+        tied_with_next = hidden < len(rows) and rows[hidden][0] == margin
+        if gain > best_gain and not tied_with_next:
             best_threshold, best_gain, best_hidden = margin, gain, hidden
     shown = rows[best_hidden:]
     figures = {"short_answer_shown": round(len(shown) / max(1, len(rows)), 3),
@@ -579,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(".reader-work"), help="cache of the index and examples")
     parser.add_argument("--questions", type=int, default=None, help="train on this many train questions (a sample)")
     parser.add_argument("--layers", type=int, default=6)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")
     parser.add_argument("--recalibrate", action="store_true",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -96,13 +97,40 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
 
 
+
+def test_a_question_weight_scales_the_pointwise_loss_and_cancels_in_a_batch_of_one():
+    """The weights as the shipped reader was trained with them: in full in the pointwise loss; the listwise
+    and span losses divide by their batch's total weight, so a lone question's weight cancels there."""
+    import torch
+
+    from assistant.answer.reader import make_tokenizer
+    from assistant.answer.train import Example, _batch_loss, make_model
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    torch.manual_seed(0)
+    model, tokenizer = make_model(base, 1), make_tokenizer(base / "tokenizer.json")
+    model.eval()  # no dropout: the same inputs give the same loss
+
+    def loss(weight: float) -> float:
+        example = Example("w", "Who chaired the panel?", True, ["Councillor Patel chaired the panel.",
+                                                                 "Apologies were received."],
+                          np.array([1, 0]), [(0, 19), None], np.zeros((2, 8), dtype=np.float32), weight=weight)
+        with torch.no_grad():
+            return float(_batch_loss(model, tokenizer, [(example, [0, 1])]))
+
+    one, two, three = loss(1.0), loss(2.0), loss(3.0)
+    # Linear in the weight, and each unit of weight adds less than the whole loss: only the pointwise term grows.
+    assert np.isclose(three - two, two - one, rtol=1e-4) and 0 < two - one < one - 1e-3
+
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
     from assistant.answer.train import MIN_SHORT_ANSWERS, Example, span_threshold
 
-    def fitted(wrong: int, extra=()):
+    def fitted(wrong: int, extra=(), margins_from_top=tuple(range(9, -1, -1))):
         """Ten answerable questions with short-answer margins 9..0, the `wrong` lowest with a wrong span."""
         examples, probabilities, margins, spans = [], [], [], []
-        for n, margin in enumerate(range(9, -1, -1)):
+        for n, margin in enumerate(margins_from_top):
             examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]),
                                     [(10, 12)], np.zeros((1, 8), dtype=np.float32)))
             probabilities.append(np.array([0.9]))
@@ -115,12 +143,18 @@ def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hi
             spans.append([span])
         return span_threshold(examples, probabilities, margins, spans)
 
+    most_hidden = 10 - math.ceil(MIN_SHORT_ANSWERS * 10)
+    assert most_hidden >= 2  # the cases below need room to hide two
     threshold, figures = fitted(wrong=2)
     assert 1.0 <= threshold < 2.0  # hides the two wrong short answers and shows the eight right ones
     assert figures == {"short_answer_shown": 0.8, "short_answer_right_when_shown": 1.0}
-    # With four wrong, hiding them all would show fewer than MIN_SHORT_ANSWERS: it hides the three lowest only.
-    threshold, figures = fitted(wrong=4)
-    assert MIN_SHORT_ANSWERS == 0.70 and 2.0 <= threshold < 3.0 and figures["short_answer_shown"] == 0.7
+    # With more wrong than it may hide, it hides as many of the lowest as it may, and no more.
+    threshold, figures = fitted(wrong=most_hidden + 1)
+    assert most_hidden - 1 <= threshold < most_hidden and figures["short_answer_shown"] == (10 - most_hidden) / 10
+    # Equal margins are shown or hidden together: a right and a wrong short answer tied at the bottom are
+    # both shown rather than counted as one hidden.
+    threshold, figures = fitted(wrong=1, margins_from_top=(9, 8, 7, 6, 5, 4, 3, 2, 0, 0))
+    assert threshold < 0.0 and figures["short_answer_shown"] == 1.0
     # An unanswerable question's sentence never counts either way.
     unanswerable = Example("s10", "Who?", False, ["Nobody."], np.array([0]), [None], np.zeros((1, 8), np.float32))
     assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6))]) == fitted(wrong=2)
@@ -157,6 +191,23 @@ def test_unanswerable_questions_are_weighted_so_that_asking_for_a_figure_does_no
     assert np.isclose(unanswerable_share(figure), unanswerable_share(other))
     assert np.isclose(unanswerable_share(examples), unanswerable_share(figure))
     assert np.isclose(np.mean([e.weight for e in examples]), 1.0)
+    # The correction is split evenly: an answerable and an unanswerable weight multiply to the same in each group.
+    assert np.isclose(figure[0].weight * figure[1].weight, other[0].weight * other[-1].weight)
     assert len({e.weight for e in figure if e.answerable}) == len({e.weight for e in figure if not e.answerable}) == 1
     assert figure[0].weight > other[0].weight  # the scarce side is raised and the plentiful one lowered
     assert figure[1].weight < other[-1].weight
+
+
+def test_a_group_with_only_one_side_is_left_unweighted_with_a_warning(caplog):
+    from assistant.answer.train import Example, balance
+
+    examples = [Example(f"g{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
+                        np.zeros((1, 8), dtype=np.float32))
+                for n, (question, answerable) in enumerate([("Who chaired the panel?", True),
+                                                            ("Who seconded the motion?", True),
+                                                            ("What did the panel say?", True),
+                                                            ("What did the panel ask for?", False)])]
+    with caplog.at_level("WARNING"):
+        balance(examples)
+    assert examples[0].weight == examples[1].weight  # the person group: answerable only, one weight
+    assert "all answerable" in caplog.text
