@@ -133,6 +133,14 @@ def sample_ids(limit: int) -> set[str]:
 
 
 def load_examples(work: Path, limit: int | None) -> tuple[list[Example], list[Example]]:
+    """The train and validation questions, each split weighted by balance()."""
+    train, validation = _read_examples_once(work, limit)
+    balance(train)
+    balance(validation)
+    return train, validation
+
+
+def _read_examples_once(work: Path, limit: int | None) -> tuple[list[Example], list[Example]]:
     """Every train and validation question read once and cached in `work`; a learning-curve point samples it."""
     everything = work / "examples-all.pickle"
     if limit is not None and everything.is_file():
@@ -575,7 +583,6 @@ def ablation(examples, readings, margins) -> list[dict]:
 def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
     """Read the validation questions with a saved reader: its own figures and the ablation table."""
     train, validation = load_examples(work, limit)
-    balance(validation)
     calibration = json.loads((folder / "calibration.json").read_text())
     stage1 = Combination.from_dict(calibration["stage1"])
     for example in validation:
@@ -609,8 +616,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
     train, validation = load_examples(args.work, args.questions)
-    balance(train)
-    balance(validation)
     log.info("%d train and %d validation questions (%.0f s)", len(train), len(validation),
              time.perf_counter() - started)
 
