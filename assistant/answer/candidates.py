@@ -19,7 +19,7 @@ from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, sen
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
-FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "council", "number", "date", "person", "length")
+FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
 
 _YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
 _DATE = re.compile(rf"\b(?:{YEAR_PATTERN}|{MONTH_PATTERN})\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b")
@@ -94,6 +94,7 @@ def feature_matrix(question: Question, terms: QuestionTerms, found: list[Candida
             terms.coverage(text),
             1.0 / (1 + c.item_rank),
             best_score[c.hit.source_id] * 30.0,  # fused reciprocal-rank scores run up to about 1/30
+            c.hit.score * 30.0,  # the sentence's own chunk: 0 when retrieval did not return it
             0.0 if not named else (1.0 if council in named else -1.0),
             _typed(wants_number, has_figure(text)),
             _typed(wants_date, bool(_DATE.search(text))),

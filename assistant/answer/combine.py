@@ -27,7 +27,10 @@ class Combination:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Combination":
-        return cls(tuple(data["names"]), np.asarray(data["weights"], dtype=np.float64), float(data["bias"]))
+        names, weights = tuple(data["names"]), np.asarray(data["weights"], dtype=np.float64)
+        if weights.shape != (len(names),):
+            raise ValueError(f"{len(names)} inputs named but {weights.size} weights given")
+        return cls(names, weights, float(data["bias"]))
 
 
 # What decides whether a question is answered at all, read off its candidates once the reader has read them.

@@ -2,14 +2,16 @@
 
 Every candidate sentence of the items retrieved first gets the declared features of answer/candidates.py;
 a cheap learned scorer keeps the likeliest few; the reader reads those with the question; a learned
-combination of its score with the features gives each the probability that it answers. Below the refusal
-threshold (chosen on validation data) the answer is a refusal. No language model: every sentence shown is a
-verbatim sentence of the minutes.
+combination of its score with the features gives each the probability that it answers. The likeliest is
+quoted, and the second likeliest too when its probability clears a threshold fitted on validation data (at
+most half the answers get one). Below the refusal threshold (also chosen on validation data) the answer is a
+refusal. No language model: every sentence shown is a verbatim sentence of the minutes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,20 +31,25 @@ NOT_STATED = "The minutes found touch on the topic but do not state what was ask
 
 @dataclass(frozen=True)
 class Calibration:
-    """What the training script fitted: the cheap scorer, the combination, and the refusal threshold."""
+    """What the training script fitted: the cheap scorer, the combination, the refusal threshold and the
+    second quote's threshold."""
 
     cheap_scorer: Combination  # which candidates the reader reads
     combination: Combination  # which of them answers
     answerability: Combination  # whether any does
     refusal_threshold: float
     candidates_read: int
+    # The second likeliest sentence is quoted too when its probability reaches this (fitted so that at most half
+    # of the answerable validation questions get one); infinite: never, as for a folder fitted before it existed.
+    second_quote_threshold: float = math.inf
 
     @classmethod
     def load(cls, folder: Path) -> "Calibration":
         data = json.loads((folder / "calibration.json").read_text())
         calibration = cls(Combination.from_dict(data["stage1"]), Combination.from_dict(data["combination"]),
                           Combination.from_dict(data["answerability"]), float(data["refusal_threshold"]),
-                          int(data["candidates_read"]))
+                          int(data["candidates_read"]),
+                          float(data.get("second_quote_threshold", math.inf)))
         if (calibration.cheap_scorer.names != FEATURE_NAMES or calibration.answerability.names != ANSWERABILITY_INPUTS
                 or calibration.combination.names != FEATURE_NAMES + ("reader",)):
             raise ValueError(f"{folder / 'calibration.json'} was fitted on other features")
@@ -64,7 +71,7 @@ def missing_names_check(question: Question, found: list[Candidate], passages: Pa
 
 def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, reader: Reader,
                  calibration: Calibration) -> Draft:
-    """The sentence to quote, with the short answer and the confidence, or why the minutes do not answer."""
+    """The sentence or two to quote, with the short answer and the confidence, or why the minutes do not answer."""
     found = candidates(retrieval, passages)
     if not found:
         return Draft([], "no_evidence", NOTHING_RELEVANT)
@@ -80,9 +87,11 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     answerability = answerability_inputs(inputs[:, -1], probabilities, features[top],
                                          np.asarray([r.span_margin for r in readings]))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
-    chosen = found[top[best]]
-    quote = ScoredSentence(chosen.hit, chosen.item_rank, chosen.start, chosen.end, confidence,
-                           float(features[top[best], FEATURE_NAMES.index("coverage")]))
+    quotes = [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
+              for i in chosen_quotes(probabilities, calibration.second_quote_threshold)]
+    quote = quotes[0]
+    if len(quotes) == 2 and " ".join(quotes[1].text.split()) == " ".join(quote.text.split()):
+        quotes = quotes[:1]  # the same sentence in two items (boilerplate): once is enough
     if confidence < calibration.refusal_threshold:
         if not features[:, FEATURE_NAMES.index("coverage")].any():
             return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
@@ -90,8 +99,22 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     missing = missing_names_check(question, found, passages)
     if missing:
         return Draft([], "not_stated", missing, confidence=confidence, best=quote)
-    return Draft([quote], short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
+    return Draft(quotes, short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
                  confidence=confidence, best=quote)
+
+
+def chosen_quotes(probabilities: np.ndarray, second_quote_threshold: float) -> list[int]:
+    """The likeliest sentence, and the second likeliest when it too is likely enough: where the reader hesitates
+    between two sentences (two councils' figures, a decision and its date) the user sees both, each cited."""
+    order = np.argsort(-probabilities, kind="stable")
+    return [int(i) for i in order[:2] if i == order[0] or probabilities[i] >= second_quote_threshold]
+
+
+def _scored(chosen: Candidate, probability: float, features: np.ndarray) -> ScoredSentence:
+    """A quote, scored by the fitted combination's probability that it answers (the answer's confidence, whether
+    any sentence answers, is the Draft's)."""
+    return ScoredSentence(chosen.hit, chosen.item_rank, chosen.start, chosen.end, probability,
+                          float(features[FEATURE_NAMES.index("coverage")]))
 
 
 def meeting_date_words(metadata: dict) -> str:

@@ -13,7 +13,9 @@
 5. Export it to ONNX and quantise it to int8; everything after this reads with the exported model.
 6. On the validation split, fit the combination of the reader's score with the features (which sentence
    answers), the answerability model (whether any does), and the refusal threshold, so that at most 5% of
-   answerable validation questions are refused. The figures reported are cross-validated on validation.
+   answerable validation questions are refused; the short answer's threshold; and the second quote's (the
+   half of answerable validation questions whose second likeliest sentence is likeliest get one). The
+   figures reported are cross-validated on validation.
 
 Deterministic with --seed; CPU only. The test split is never read here. `--recalibrate` redoes steps 3 and
 6 for the reader already in --out.
@@ -37,6 +39,7 @@ import numpy as np
 
 from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matrix
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_logistic
+from assistant.answer.extractive import chosen_quotes
 from assistant.answer.reader import (MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader, candidate_text, make_tokenizer,
                                      sha256_of)
 
@@ -50,6 +53,8 @@ NEGATIVES = 7  # hard negatives per question (an unanswerable question's candida
 MAX_REFUSED_ANSWERABLE = 0.05
 # The smallest share of answerable validation questions given a short answer: answers should lead with one.
 MIN_SHORT_ANSWERS = 0.70
+# Answers are meant to be short: at most half of them quote a second sentence (those where it is likeliest).
+MAX_SECOND_QUOTES = 0.5
 
 
 @dataclass
@@ -173,9 +178,10 @@ def balance(examples: list[Example]) -> None:
     neither the few answerable questions nor the many unanswerable ones end up dominating a group. A group
     with only one side has nothing to balance against and keeps weight 1 (with a warning).
 
-    The listwise and span losses divide by their batch's total weight, so there a weight only counts against
-    the few other questions in its batch and the balance is partial; the pointwise loss and the logistic fits
-    take the weights in full. (The shipped reader was trained this way.)"""
+    The weights are normalised to a mean of 1, and every loss averages weighted terms over its batch's count
+    (not its total weight), so a weight counts in full in every loss as in the logistic fits. (The second and
+    third readers divided the listwise and span losses by the batch's total weight, which cancelled most of
+    the balance there: a batch holds only 3 or 4 questions.)"""
     from assistant.retrieve.question import asked_for
 
     groups: dict[str, list[Example]] = {}
@@ -200,6 +206,10 @@ def balance(examples: list[Example]) -> None:
 
 def _unpickle(path: Path) -> tuple[list[Example], list[Example]]:
     train, validation = pickle.loads(path.read_bytes())
+    columns = {row["features"].shape[1] for row in train + validation}
+    if columns != {len(FEATURE_NAMES)}:
+        raise SystemExit(f"{path} holds examples with {sorted(columns)} features, not the {len(FEATURE_NAMES)} of "
+                         f"{', '.join(FEATURE_NAMES)}: delete it (or use another --work folder) to read them again.")
     return [Example(**row) for row in train], [Example(**row) for row in validation]
 
 
@@ -340,8 +350,7 @@ def _batch_loss(model, tokenizer, batch):
         listwise.append(-(log_probs * wanted).sum() / wanted.sum())
         question_weights.append(example.weight)
     if listwise:
-        question_weights_t = torch.tensor(question_weights)
-        loss = loss + (torch.stack(listwise) * question_weights_t).sum() / question_weights_t.sum()
+        loss = loss + (torch.stack(listwise) * torch.tensor(question_weights)).mean()
     # Span: the short answer's tokens in an answering sentence; [CLS] ('no short answer here') in the others,
     # so that the span head's margin also says whether a sentence answers.
     token_spans = [_token_span(e, s) for e, s in zip(encodings, spans)]
@@ -349,7 +358,7 @@ def _batch_loss(model, tokenizer, batch):
     end_target = torch.tensor([end for _, end in token_spans])
     span_loss = ((torch.nn.functional.cross_entropy(starts, start_target, reduction="none")
                   + torch.nn.functional.cross_entropy(ends, end_target, reduction="none")) / 2
-                 * pair_weights).sum() / pair_weights.sum()
+                 * pair_weights).mean()
     loss = loss + 0.5 * span_loss
     return loss
 
@@ -443,6 +452,26 @@ def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict
     return float(best_threshold), figures
 
 
+def second_quote_threshold(examples, probabilities) -> float:
+    """The probability a second sentence needs to be quoted too: the highest second-best probabilities among
+    the answerable questions get one, at most MAX_SECOND_QUOTES of them (ties are shown or hidden together)."""
+    seconds = sorted((float(np.sort(p)[-2]) for e, p in zip(examples, probabilities) if e.answerable and len(p) > 1),
+                     reverse=True)
+    allowed = int(math.floor(MAX_SECOND_QUOTES * len(seconds)))
+    if not seconds:
+        return math.inf  # nothing to fit on: never quote a second sentence
+    if allowed >= len(seconds):
+        return 0.0
+    return float(np.nextafter(seconds[allowed], np.inf))  # quoted: strictly above the first one left out
+
+
+def answer_quoted(examples, probabilities, threshold: float) -> tuple[float, float]:
+    """Among answerable questions: the share whose quotes hold an answering sentence, and the share quoting two."""
+    quoted = [(e, chosen_quotes(p, threshold)) for e, p in zip(examples, probabilities) if e.answerable]
+    return (sum(bool(e.labels[chosen].any()) for e, chosen in quoted) / max(1, len(quoted)),
+            sum(len(chosen) > 1 for _, chosen in quoted) / max(1, len(quoted)))
+
+
 def top1_accuracy(examples: list[Example], scores: list[np.ndarray]) -> float:
     answerable = [(e, s) for e, s in zip(examples, scores) if e.answerable]
     return sum(bool(e.labels[int(np.argmax(s))]) for e, s in answerable) / max(1, len(answerable))
@@ -520,12 +549,11 @@ def _folds(examples, folds: int = 5) -> list[int]:
     return [fold_of[e.id] for e in examples]
 
 
-def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int] | None = None) -> tuple[float, float, float, float]:
-    """Top-1, answerability AUC, and the shares of answerable and unanswerable questions refused, with each
-    question's combination and answerability model fitted on the other folds of questions. `keep` names the
-    combination's inputs to use (the features' positions, then the reader's), for ablations."""
+def cross_validated_probabilities(examples, readings, folds: int = 5,
+                                  keep: list[int] | None = None) -> list[np.ndarray]:
+    """Each candidate's probability of answering, from a combination fitted on the other folds of questions."""
     fold_of = _folds(examples, folds)
-    probabilities: list[np.ndarray | None] = [None] * len(examples)
+    probabilities: list[np.ndarray] = [np.zeros(0)] * len(examples)
     for fold in range(folds):
         train = [i for i, f in enumerate(fold_of) if f != fold]
         combination = fit_combination([examples[i] for i in train], [readings[i] for i in train], keep)
@@ -533,6 +561,16 @@ def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int]
         for i, p in zip(held, answer_probabilities([examples[i] for i in held], [readings[i] for i in held],
                                                    combination, keep)):
             probabilities[i] = p
+    return probabilities
+
+
+def cross_validated(examples, readings, margins, folds: int = 5,
+                    keep: list[int] | None = None) -> tuple[float, float, float, float]:
+    """Top-1, answerability AUC, and the shares of answerable and unanswerable questions refused, with each
+    question's combination and answerability model fitted on the other folds of questions. `keep` names the
+    combination's inputs to use (the features' positions, then the reader's), for ablations."""
+    fold_of = _folds(examples, folds)
+    probabilities = cross_validated_probabilities(examples, readings, folds, keep)
     inputs = answerability_table(examples, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in examples])
     question_weights = np.array([e.weight for e in examples])
@@ -561,6 +599,7 @@ def calibrate(validation, readings, margins, spans) -> dict:
     threshold, short_answers = span_threshold(validation, probabilities, margins, spans)
     return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
             "refusal_threshold": refusal_threshold(confidences, answerable), "span_threshold": threshold,
+            "second_quote_threshold": second_quote_threshold(validation, probabilities),
             "short_answers": short_answers,
             "calibration_table": calibration_table(validation, probabilities, confidences)}
 
@@ -651,15 +690,20 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     readings, margins, spans = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
     top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins)
     fitted = calibrate(validation, readings, margins, spans)
+    quoted, two_quotes = answer_quoted(validation, cross_validated_probabilities(validation, readings),
+                                       fitted["second_quote_threshold"])
     calibration = {
         "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
         "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
+        "second_quote_threshold": fitted["second_quote_threshold"],
         "validation": {"questions": len(validation),
                        "top1_cheap_scorer": round(top1_accuracy(validation, [e.stage1 for e in validation]), 3),
                        "top1_reader_alone": round(top1_accuracy(validation, readings), 3),
                        "top1_combined_cv": round(top1, 3), "answerability_auc_cv": round(area, 3),
                        "answerable_refused_cv": round(answerable_refused, 3),
-                       "unanswerable_refused_cv": round(unanswerable_refused, 3), **fitted["short_answers"],
+                       "unanswerable_refused_cv": round(unanswerable_refused, 3),
+                       "answer_quoted_cv": round(quoted, 3), "second_quote_shown_cv": round(two_quotes, 3),
+                       **fitted["short_answers"],
                        "calibration": fitted["calibration_table"]},
         "training": training,
     }

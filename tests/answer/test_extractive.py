@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from assistant.answer.candidates import FEATURE_NAMES
@@ -48,6 +50,32 @@ def test_the_best_sentence_is_quoted_with_its_short_answer_and_confidence(tmp_pa
     assert "412 children" in draft.quotes[0].text
     assert draft.short_answer == "412"
     assert 0.3 <= draft.confidence <= 1 and draft.best == draft.quotes[0]
+
+
+def test_a_second_sentence_is_quoted_when_it_too_is_likely_enough(tmp_path):
+    found = passages(tmp_path)
+    question = analyse("How many children were in care at the end of March?")
+    one = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.3))
+    assert len(one.quotes) == 1  # the threshold defaults to never
+    two = draft_answer(question, retrieval(found), found, OverlapReader(),
+                       replace(calibration(0.3), second_quote_threshold=0.0))
+    assert len(two.quotes) == 2 and two.quotes[0] == one.quotes[0] == two.best
+    assert two.quotes[0].score >= two.quotes[1].score  # the likelier first
+    # A refusal quotes nothing, whatever the second quote's threshold.
+    refused = draft_answer(question, retrieval(found), found, OverlapReader(),
+                           replace(calibration(0.999), second_quote_threshold=0.0))
+    assert refused.refusal == "not_stated" and not refused.quotes and refused.best == one.best
+
+
+def test_the_same_sentence_in_two_items_is_quoted_once(tmp_path):
+    sentence = "At the end of March there were 412 children in care."
+    entries = [LexicalEntry(f"c{n}", f"Item {n}. {sentence}", {"source_id": f"s{n}", "position": 0,
+                                                             "council": "Dale Council", "council_key": "dale",
+                                                             "item_title": "Children in Care"}) for n in (1, 2)]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    draft = draft_answer(analyse("How many children were in care at the end of March?"), retrieval(found), found,
+                         OverlapReader(), replace(calibration(0.3), second_quote_threshold=0.0))
+    assert [q.text for q in draft.quotes] == [sentence]
 
 
 def test_below_the_threshold_the_minutes_do_not_say_and_the_best_sentence_is_kept_for_evaluation(tmp_path):

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from assistant.answer.candidates import FEATURE_NAMES
 from assistant.answer.reader import (READER_DIR, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader, candidate_text,
                                      load_reader)
 from assistant.errors import ModelError
@@ -16,6 +17,10 @@ QUESTION = "How many children were in care in Durham at the end of March?"
 ANSWER = candidate_text("At the end of March there were 1,021 children in care, a rise of 3%.", "Children in Care Update")
 OTHER = candidate_text("The Chair thanked officers for the report and members noted it.", "Children in Care Update")
 
+
+
+def no_features(rows: int) -> np.ndarray:
+    return np.zeros((rows, len(FEATURE_NAMES)), dtype=np.float32)
 
 @pytest.fixture(params=["shipped", "fake"])
 def reader(request):
@@ -85,11 +90,11 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
         texts = [answer, "Apologies for absence were received.", "The minutes of the last meeting were agreed."]
         span = (0, answer.index(" ")) if n != 3 else (answer.index("£"), answer.index("£") + 5)
         examples.append(Example(f"t{n}", question, True, texts, np.array([1, 0, 0]), [span, None, None],
-                                np.zeros((3, 8), dtype=np.float32), stage1=np.array([0.0, 1.0, 2.0])))
+                                no_features(3), stage1=np.array([0.0, 1.0, 2.0])))
     # An unanswerable question: all its candidates are negatives, and 'no answer' is its listwise target.
     examples.append(Example("t4", "How many adopters were recruited?", False,
                             ["Apologies for absence were received.", "The Chair welcomed members."],
-                            np.array([0, 0]), [None, None], np.zeros((2, 8), dtype=np.float32),
+                            np.array([0, 0]), [None, None], no_features(2),
                             stage1=np.array([1.0, 0.0])))
     model, _ = train_reader(examples, base, layers=1, epochs=1, seed=0, batch_pairs=6)
     save_reader(model, base, tmp_path / "tiny", "tiny-test-reader")
@@ -98,9 +103,9 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
 
 
 
-def test_a_question_weight_scales_the_pointwise_loss_and_cancels_in_a_batch_of_one():
-    """The weights as the shipped reader was trained with them: in full in the pointwise loss; the listwise
-    and span losses divide by their batch's total weight, so a lone question's weight cancels there."""
+def test_a_question_weight_scales_every_loss_in_full():
+    """A question's weight multiplies all three losses (pointwise, listwise, span), even in a batch of one: the
+    weights are normalised over the whole split, not within the batch, so the balance is not cancelled."""
     import torch
 
     from assistant.answer.reader import make_tokenizer
@@ -116,13 +121,12 @@ def test_a_question_weight_scales_the_pointwise_loss_and_cancels_in_a_batch_of_o
     def loss(weight: float) -> float:
         example = Example("w", "Who chaired the panel?", True, ["Councillor Patel chaired the panel.",
                                                                  "Apologies were received."],
-                          np.array([1, 0]), [(0, 19), None], np.zeros((2, 8), dtype=np.float32), weight=weight)
+                          np.array([1, 0]), [(0, 19), None], no_features(2), weight=weight)
         with torch.no_grad():
             return float(_batch_loss(model, tokenizer, [(example, [0, 1])]))
 
     one, two, three = loss(1.0), loss(2.0), loss(3.0)
-    # Linear in the weight, and each unit of weight adds less than the whole loss: only the pointwise term grows.
-    assert np.isclose(three - two, two - one, rtol=1e-4) and 0 < two - one < one - 1e-3
+    assert one > 0 and np.isclose(two, 2 * one, rtol=1e-4) and np.isclose(three, 3 * one, rtol=1e-4)
 
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
     from assistant.answer.train import MIN_SHORT_ANSWERS, Example, span_threshold
@@ -132,7 +136,7 @@ def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hi
         examples, probabilities, margins, spans = [], [], [], []
         for n, margin in enumerate(margins_from_top):
             examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]),
-                                    [(10, 12)], np.zeros((1, 8), dtype=np.float32)))
+                                    [(10, 12)], no_features(1)))
             probabilities.append(np.array([0.9]))
             margins.append(np.array([float(margin)]))
             spans.append([(10, 12) if n < 10 - wrong else (0, 5)])
@@ -156,8 +160,35 @@ def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hi
     threshold, figures = fitted(wrong=1, margins_from_top=(9, 8, 7, 6, 5, 4, 3, 2, 0, 0))
     assert threshold < 0.0 and figures["short_answer_shown"] == 1.0
     # An unanswerable question's sentence never counts either way.
-    unanswerable = Example("s10", "Who?", False, ["Nobody."], np.array([0]), [None], np.zeros((1, 8), np.float32))
+    unanswerable = Example("s10", "Who?", False, ["Nobody."], np.array([0]), [None], no_features(1))
     assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6))]) == fitted(wrong=2)
+
+
+def test_a_second_quote_goes_to_at_most_half_the_answers_where_the_second_sentence_is_likeliest():
+    from assistant.answer.extractive import chosen_quotes
+    from assistant.answer.train import MAX_SECOND_QUOTES, Example, answer_quoted, second_quote_threshold
+
+    def example(n: int, answerable: bool = True, labels=(0, 1, 0)) -> Example:
+        return Example(f"q{n}", "How many?", answerable, ["a", "b", "c"], np.array(labels), [None] * 3,
+                       no_features(3))
+
+    # Ten answerable questions whose second likeliest sentence has probability 0.05, 0.10, ... 0.50.
+    examples = [example(n) for n in range(10)]
+    probabilities = [np.array([0.9, 0.05 * (n + 1), 0.01]) for n in range(10)]
+    threshold = second_quote_threshold(examples, probabilities)
+    shown = [len(chosen_quotes(p, threshold)) == 2 for p in probabilities]
+    assert sum(shown) == int(MAX_SECOND_QUOTES * 10) and all(shown[-sum(shown):])  # the likeliest seconds
+    assert chosen_quotes(probabilities[-1], threshold) == [0, 1]  # the best first, then the second
+    # Every answer's second sentence answers here, so the quoted share is the best one's (0) plus the seconds'.
+    assert answer_quoted(examples, probabilities, threshold) == (sum(shown) / 10, sum(shown) / 10)
+    # Ties at the cut are shown or hidden together, never split; unanswerable questions do not count.
+    tied = [np.array([0.9, 0.3, 0.0]) for _ in range(10)]
+    assert second_quote_threshold(examples, tied) > 0.3
+    unanswerable = example(10, answerable=False)
+    assert second_quote_threshold(examples + [unanswerable], probabilities + [np.array([0.9, 0.99, 0])]) == threshold
+    # With nothing to fit on (no answerable question with two candidates), never a second quote.
+    assert second_quote_threshold([example(11)], [np.array([0.9])]) == math.inf
+    assert chosen_quotes(np.array([0.9]), 0.0) == [0]
 
 
 def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
@@ -175,7 +206,7 @@ def test_unanswerable_questions_are_weighted_so_that_asking_for_a_figure_does_no
 
     def example(n: int, question: str, answerable: bool) -> Example:
         return Example(f"b{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
-                       np.zeros((1, 8), dtype=np.float32))
+                       no_features(1))
 
     # Asking for a figure: 1 answerable, 4 unanswerable; anything else: 6 answerable, 1 unanswerable.
     examples = ([example(0, "How many children were in care?", True)]
@@ -202,7 +233,7 @@ def test_a_group_with_only_one_side_is_left_unweighted_with_a_warning(caplog):
     from assistant.answer.train import Example, balance
 
     examples = [Example(f"g{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
-                        np.zeros((1, 8), dtype=np.float32))
+                        no_features(1))
                 for n, (question, answerable) in enumerate([("Who chaired the panel?", True),
                                                             ("Who seconded the motion?", True),
                                                             ("What did the panel say?", True),
