@@ -23,7 +23,7 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import MONTH_NAMES, missing_names
+from assistant.text import MONTH_NAMES, missing_names, normalise_space
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
 NOT_STATED = "The minutes found touch on the topic but do not state what was asked."
@@ -87,11 +87,7 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     answerability = answerability_inputs(inputs[:, -1], probabilities, features[top],
                                          np.asarray([r.span_margin for r in readings]))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
-    quotes = [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
-              for i in chosen_quotes(probabilities, calibration.second_quote_threshold)]
-    quote = quotes[0]
-    if len(quotes) == 2 and " ".join(quotes[1].text.split()) == " ".join(quote.text.split()):
-        quotes = quotes[:1]  # the same sentence in two items (boilerplate): once is enough
+    quote = _scored(found[top[best]], float(probabilities[best]), features[top[best]])
     if confidence < calibration.refusal_threshold:
         if not features[:, FEATURE_NAMES.index("coverage")].any():
             return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
@@ -99,6 +95,11 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     missing = missing_names_check(question, found, passages)
     if missing:
         return Draft([], "not_stated", missing, confidence=confidence, best=quote)
+    # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
+    # quoted twice.
+    quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
+                        for i in chosen_quotes(probabilities, calibration.second_quote_threshold)[1:]
+                        if normalise_space(found[top[i]].text) != normalise_space(quote.text)]
     return Draft(quotes, short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
                  confidence=confidence, best=quote)
 

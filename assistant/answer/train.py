@@ -564,13 +564,15 @@ def cross_validated_probabilities(examples, readings, folds: int = 5,
     return probabilities
 
 
-def cross_validated(examples, readings, margins, folds: int = 5,
-                    keep: list[int] | None = None) -> tuple[float, float, float, float]:
+def cross_validated(examples, readings, margins, folds: int = 5, keep: list[int] | None = None,
+                    probabilities: list[np.ndarray] | None = None) -> tuple[float, float, float, float]:
     """Top-1, answerability AUC, and the shares of answerable and unanswerable questions refused, with each
     question's combination and answerability model fitted on the other folds of questions. `keep` names the
-    combination's inputs to use (the features' positions, then the reader's), for ablations."""
+    combination's inputs to use (the features' positions, then the reader's), for ablations; `probabilities`,
+    when given, are cross_validated_probabilities() already computed for them."""
     fold_of = _folds(examples, folds)
-    probabilities = cross_validated_probabilities(examples, readings, folds, keep)
+    if probabilities is None:
+        probabilities = cross_validated_probabilities(examples, readings, folds, keep)
     inputs = answerability_table(examples, readings, probabilities, margins)
     answerable = np.array([e.answerable for e in examples])
     question_weights = np.array([e.weight for e in examples])
@@ -688,10 +690,11 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     for example in validation:
         example.stage1 = example.features @ stage1.weights
     readings, margins, spans = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
-    top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins)
+    held_out = cross_validated_probabilities(validation, readings)
+    top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins,
+                                                                           probabilities=held_out)
     fitted = calibrate(validation, readings, margins, spans)
-    quoted, two_quotes = answer_quoted(validation, cross_validated_probabilities(validation, readings),
-                                       fitted["second_quote_threshold"])
+    quoted, two_quotes = answer_quoted(validation, held_out, fitted["second_quote_threshold"])
     calibration = {
         "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
         "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
