@@ -242,3 +242,34 @@ def test_a_group_with_only_one_side_is_left_unweighted_with_a_warning(caplog):
         balance(examples)
     assert examples[0].weight == examples[1].weight  # the person group: answerable only, one weight
     assert "all answerable" in caplog.text
+
+
+def test_a_cached_example_file_with_other_features_stops_with_what_to_delete(tmp_path):
+    import pickle
+
+    from assistant.answer.train import _unpickle
+
+    old = {"id": "x", "question": "Who?", "answerable": True, "texts": ["A."], "labels": np.array([1]),
+           "spans": [None], "features": np.zeros((1, len(FEATURE_NAMES) - 1), dtype=np.float32)}
+    cache = tmp_path / "examples-all.pickle"
+    cache.write_bytes(pickle.dumps(([old], [])))
+    with pytest.raises(SystemExit, match="delete it"):
+        _unpickle(cache)
+    assert cache.is_file()  # nothing is deleted for the user
+
+
+def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second_quote_never_quotes_two(tmp_path):
+    import shutil
+
+    from assistant.answer.combine import Combination
+    from assistant.answer.extractive import Calibration
+
+    with pytest.raises(ValueError, match="2 inputs named but 1 weights"):
+        Combination.from_dict({"names": ["a", "b"], "weights": [1.0], "bias": 0.0})
+    folder = tmp_path / "older"
+    shutil.copytree(READER_DIR, folder)
+    data = json.loads((folder / "calibration.json").read_text())
+    del data["second_quote_threshold"]
+    (folder / "calibration.json").write_text(json.dumps(data))
+    assert Calibration.load(folder).second_quote_threshold == math.inf
+    assert Calibration.load(READER_DIR).second_quote_threshold < 1.0
