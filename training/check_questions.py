@@ -28,6 +28,9 @@ COUNCIL_FILLER = frozenset(
     "west upon on city's mbc".split()
 )
 
+# The words naming the body rather than the place ("City of London Corporation" is the place "city of london").
+BODY_WORDS = frozenset({"council", "corporation"})
+
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
@@ -50,7 +53,17 @@ def council_words(council: str) -> set[str]:
 
 def names_a_council(question: str, councils: list[str]) -> bool:
     words = set(re.findall(r"[a-z]+", question.lower()))
-    return any(council_words(c) and council_words(c) <= words for c in councils)
+    spaced = " ".join(re.findall(r"[a-z]+", question.lower()))
+    for council in councils:
+        distinctive = council_words(council)
+        if distinctive and distinctive <= words:
+            return True
+        # A name made only of filler ("City of London Corporation") counts when its place name is written out.
+        if not distinctive:
+            place = " ".join(w for w in re.findall(r"[a-z]+", council.lower()) if w not in BODY_WORDS)
+            if f" {place} " in f" {spaced} ":
+                return True
+    return False
 
 
 def check_line(row: dict, items: dict[str, dict]) -> list[str]:
