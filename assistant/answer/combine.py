@@ -68,3 +68,31 @@ def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps
         if np.max(np.abs(change)) < 1e-8:
             break
     return w[:-1], float(w[-1])
+
+
+def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2: float = 1.0,
+                          steps: int = 50) -> np.ndarray:
+    """Weights for choosing a row within each group: a softmax over the group's rows, fitted by minimising the
+    L2-penalised, group-weighted cross-entropy against a target spread evenly over the rows labelled 1 (one
+    labelled row makes it the log-probability of that row). Each group is (inputs, labels, weight) and must
+    hold a labelled row. Newton's method; deterministic. Only differences within a group count, so an input
+    that is the same for all of a group's rows gets no weight, and there is no bias."""
+    size = groups[0][0].shape[1] if groups else 0
+    w = np.zeros(size)
+    for _ in range(steps):
+        gradient = l2 * w
+        hessian = l2 * np.eye(size) + 1e-9 * np.eye(size)
+        for inputs, labels, weight in groups:
+            x = np.asarray(inputs, dtype=np.float64)
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            target = labels / labels.sum()
+            mean = x.T @ p
+            gradient += weight * (x.T @ (p - target))
+            hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))
+        change = np.linalg.solve(hessian, gradient)
+        w -= change
+        if np.max(np.abs(change), initial=0.0) < 1e-8:
+            break
+    return w

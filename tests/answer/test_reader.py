@@ -164,6 +164,67 @@ def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hi
     assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6))]) == fitted(wrong=2)
 
 
+def test_the_sentence_choice_is_fitted_within_questions_so_a_question_level_input_gets_no_weight():
+    from assistant.answer.combine import fit_conditional_logit
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for question in range(40):
+        answers = rng.integers(0, 5)
+        marks = (np.arange(5) == answers).astype(float) + rng.normal(0, 0.3, 5)  # noisy: the answer scores higher
+        names_a_council = np.full(5, float(question % 2))  # the same for every candidate of a question
+        groups.append((np.column_stack([marks, names_a_council]), (np.arange(5) == answers).astype(float), 1.0))
+    weights = fit_conditional_logit(groups)
+    assert weights[0] > 1.0
+    assert abs(weights[1]) < 1e-6
+
+
+def _questions(count: int, answerable_every: int = 3, seed: int = 1):
+    from assistant.answer.train import Example
+
+    rng = np.random.default_rng(seed)
+    examples, readings = [], []
+    for question in range(count):
+        labels = np.zeros(4, dtype=int)
+        if answerable_every and question % answerable_every:
+            labels[question % 4] = 1
+        features = rng.normal(0, 1, (4, len(FEATURE_NAMES)))
+        features[:, 0] += 2 * labels
+        examples.append(Example(f"q{question}", "Who?", bool(labels.any()), ["A."] * 4, labels, [None] * 4,
+                                features.astype(np.float32)))
+        readings.append(rng.normal(0, 1, 4) + 2 * labels)
+    return examples, readings
+
+
+def test_the_combination_is_the_within_question_choice_scaled_into_a_probability():
+    from assistant.answer.combine import fit_conditional_logit
+    from assistant.answer.train import combined_inputs, fit_combination
+
+    examples, readings = _questions(30)
+    combination = fit_combination(examples, readings)
+    choice = fit_conditional_logit([(combined_inputs(e, r)[0], e.labels.astype(float), e.weight)
+                                    for e, r in zip(examples, readings) if e.answerable])
+    scale = combination.weights / choice
+    assert np.all(scale > 0) and np.allclose(scale, scale[0])  # the same order as the choice, scaled up
+    assert scale[0] != pytest.approx(1.0)  # and actually rescaled by the logistic over every candidate
+    answering = [p[e.labels == 1][0] for e, r in zip(examples, readings) if e.answerable
+                 for p in [combination.probabilities(combined_inputs(e, r)[0])]]
+    others = np.concatenate([combination.probabilities(combined_inputs(e, r)[0])[e.labels == 0]
+                             for e, r in zip(examples, readings)])
+    assert np.mean(answering) > 0.5 > np.mean(others)
+
+
+def test_with_no_answerable_question_the_combination_gives_every_candidate_a_low_probability(caplog):
+    from assistant.answer.train import combined_inputs, fit_combination
+
+    examples, readings = _questions(6, answerable_every=0)
+    with caplog.at_level("WARNING"):
+        combination = fit_combination(examples, readings)
+    assert "does not rise" in caplog.text
+    assert not np.any(combination.weights)
+    assert combination.probabilities(combined_inputs(examples[0], readings[0])[0]).max() < 0.01
+
+
 def test_a_second_quote_goes_to_at_most_half_the_answers_where_the_second_sentence_is_likeliest():
     from assistant.answer.extractive import chosen_quotes
     from assistant.answer.train import MAX_SECOND_QUOTES, Example, answer_quoted, second_quote_threshold
@@ -256,6 +317,18 @@ def test_a_cached_example_file_with_other_features_stops_with_what_to_delete(tmp
     with pytest.raises(SystemExit, match="delete it"):
         _unpickle(cache)
     assert cache.is_file()  # nothing is deleted for the user
+
+
+def test_changed_question_files_are_read_again_instead_of_reusing_the_cached_examples(tmp_path, monkeypatch):
+    from assistant.answer import train
+
+    for split in ("train", "validation"):
+        (tmp_path / f"reader_{split}.jsonl").write_text('{"id": "a"}\n')
+    monkeypatch.setattr(train, "TRAINING", tmp_path)
+    before = train.questions_fingerprint()
+    assert train.questions_fingerprint() == before  # the same files name the same cache
+    (tmp_path / "reader_validation.jsonl").write_text('{"id": "a"}\n{"id": "b"}\n')
+    assert train.questions_fingerprint() != before
 
 
 def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second_quote_never_quotes_two(tmp_path):
