@@ -52,8 +52,8 @@ def council_words(council: str) -> set[str]:
 
 
 def names_a_council(question: str, councils: list[str]) -> bool:
-    words = set(re.findall(r"[a-z]+", question.lower()))
-    spaced = " ".join(re.findall(r"[a-z]+", question.lower()))
+    tokens = re.findall(r"[a-z]+", question.lower())
+    words, spaced = set(tokens), " ".join(tokens)
     for council in councils:
         distinctive = council_words(council)
         if distinctive and distinctive <= words:

@@ -50,17 +50,19 @@ def answerability_inputs(logits: np.ndarray, probabilities: np.ndarray, features
 
 
 def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps: int = 50,
-                 sample_weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                 sample_weights: np.ndarray | None = None,
+                 offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Weights and bias maximising the L2-penalised (sample-weighted) log-likelihood (Newton's method;
-    deterministic)."""
+    deterministic). `offset`, when given, is added to every row's score as it stands, unweighted."""
     x = np.column_stack([np.asarray(inputs, dtype=np.float64), np.ones(len(inputs))])
     y = np.asarray(targets, dtype=np.float64)
     s = np.ones(len(y)) if sample_weights is None else np.asarray(sample_weights, dtype=np.float64)
+    fixed = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=np.float64)
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[-1] = 0.0  # the bias is not shrunk
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        p = 1.0 / (1.0 + np.exp(-(x @ w + fixed)))
         gradient = x.T @ (s * (p - y)) + penalty * w
         hessian = (x * (s * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
         change = np.linalg.solve(hessian, gradient)
@@ -78,16 +80,16 @@ def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2
     hold a labelled row. Newton's method; deterministic. Only differences within a group count, so an input
     that is the same for all of a group's rows gets no weight, and there is no bias."""
     size = groups[0][0].shape[1] if groups else 0
+    prepared = [(np.asarray(inputs, dtype=np.float64), labels / labels.sum(), weight)
+                for inputs, labels, weight in groups]
     w = np.zeros(size)
     for _ in range(steps):
         gradient = l2 * w
-        hessian = l2 * np.eye(size) + 1e-9 * np.eye(size)
-        for inputs, labels, weight in groups:
-            x = np.asarray(inputs, dtype=np.float64)
+        hessian = (l2 + 1e-9) * np.eye(size)
+        for x, target, weight in prepared:
             z = x @ w
             p = np.exp(z - z.max())
             p /= p.sum()
-            target = labels / labels.sum()
             mean = x.T @ p
             gradient += weight * (x.T @ (p - target))
             hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))

@@ -519,8 +519,8 @@ def fit_combination(examples: list[Example], readings: list[np.ndarray], keep: l
     probabilities among its inputs. The questions keep their balance() weights in both fits."""
     rows, targets, row_weights, groups = [], [], [], []
     for example, reading in zip(examples, readings):
-        inputs, _ = combined_inputs(example, reading, keep)
-        labels = example.labels[np.isfinite(reading)] if example.answerable else np.zeros(len(inputs))
+        inputs, positions = combined_inputs(example, reading, keep)
+        labels = example.labels[positions] if example.answerable else np.zeros(len(inputs))
         rows.append(inputs)
         targets.append(labels)
         row_weights.append(np.full(len(inputs), example.weight))
@@ -534,21 +534,10 @@ def fit_combination(examples: list[Example], readings: list[np.ndarray], keep: l
         # A scale at or below zero would reverse the choice: keep the choice's own scale and fit the bias alone.
         log.warning("the fitted choice does not rise with the answering candidates across questions (scale %.3g); "
                     "its probabilities keep the choice's own scale", scale[0])
-        scale, bias = np.ones(1), _bias_beside(score, labels, weights)
+        scale = np.ones(1)
+        _, bias = fit_logistic(np.zeros((len(score), 0)), labels, sample_weights=weights, offset=score)
     names = FEATURE_NAMES + ("reader",)
     return Combination(names if keep is None else tuple(names[i] for i in keep), choice * float(scale[0]), bias)
-
-
-def _bias_beside(score: np.ndarray, labels: np.ndarray, weights: np.ndarray, steps: int = 50) -> float:
-    """The bias b maximising the weighted log-likelihood of labels under the logistic of score + b."""
-    bias = 0.0
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(score + bias)))
-        change = float(weights @ (p - labels)) / max(float(weights @ (p * (1 - p))), 1e-12)
-        bias -= change
-        if abs(change) < 1e-10:
-            break
-    return bias
 
 
 def answer_probabilities(examples, readings, combination: Combination, keep: list[int] | None = None):
