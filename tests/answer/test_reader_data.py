@@ -108,3 +108,24 @@ def test_a_question_names_a_council_by_its_distinctive_words_or_by_a_place_name_
     assert not names_a_council("What did the London boroughs agree?", councils)
     assert not names_a_council("What did the city council agree about fostering?", councils)
     assert not names_a_council("What did the panel say about Bath?", councils)  # Somerset is missing
+
+
+def test_building_the_splits_stops_on_a_later_part_over_test_items_that_names_no_file(tmp_path, monkeypatch, capsys):
+    import sys
+
+    minutes()  # skips without ../shared
+    sys.path.insert(0, str(TRAINING))
+    import build_splits
+
+    first = rows("test")[0]
+    test_item = (first["gold_urls"] or [first["about_url"]])[0]
+    part = tmp_path / "part-99.jsonl"
+    part.write_text(json.dumps({"id": "tr99-0001", "question": "What did the panel decide about dental checks?",
+                                "kind": "unanswerable", "gold_urls": [], "evidence": [], "short_answer": None,
+                                "must_include": [], "about_url": test_item}) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(sys, "argv", ["build_splits.py", str(part), "--out", str(out)])
+    with pytest.raises(SystemExit, match="part-99.jsonl:1 is over a test item.*LATE_TEST_PARTS"):
+        build_splits.main()
+    assert not list(out.iterdir())  # nothing half-written
