@@ -21,11 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_questions import DEFAULT_MINUTES, check_line, names_a_council, shares_three_word_run  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-# Questions over test items written after the test split had first been run (the fifth round, answerable
-# questions that name the council) go to a file of their own, so that the test split stays the one whose
-# first-contact figures were reported, and the new file can have a first contact of its own.
+# Questions over test items written after the test split had first been run go to files of their own, so
+# that the test split stays the one whose first-contact figures were reported, and each later file can have a
+# first contact of its own: the fifth round's answerable questions that name the council, and the sixth
+# round's pairs of an answerable question and its unanswerable twin.
 FIRST_TEST_PARTS = {f"part-{n}.jsonl" for n in range(1, 8)}
-LATE_TEST_PARTS = {"part-36.jsonl": "test_named"}
+LATE_TEST_PARTS = {"part-36.jsonl": "test_named", "part-45.jsonl": "test_twins"}
 
 
 def locate(text: str, quote: str, within: tuple[int, int] | None = None) -> tuple[int, int] | None:
@@ -43,6 +44,8 @@ def convert(row: dict, items: dict[str, dict], councils: list[str]) -> dict:
     out = {key: row[key] for key in ("id", "question", "kind", "gold_urls", "must_include")}
     if row["kind"] == "unanswerable":
         out.update(evidence=[], short_answer=None, about_url=row["about_url"])
+        if row.get("twin_of"):
+            out["twin_of"] = row["twin_of"]  # the answerable question it was written beside (sixth round)
     else:
         evidence = []
         for entry in row["evidence"]:
@@ -83,7 +86,8 @@ def main() -> int:
             items[row["url"]] = row
     councils = sorted({row["council"] for row in items.values()})
     split_of = json.loads((HERE / "split.json").read_text())["councils"]
-    splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": [], "test_named": []}
+    splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+    splits.update({name: [] for name in LATE_TEST_PARTS.values()})
     left_out = 0
     for path in files:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

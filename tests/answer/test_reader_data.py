@@ -15,9 +15,11 @@ import pytest
 from conftest import ROOT
 
 TRAINING = ROOT / "training"
-SPLITS = ("train", "validation", "test", "test_named")
-# reader_test_named.jsonl holds questions written later over the test split's items (training/README.md).
-COUNCIL_SPLIT = {"train": "train", "validation": "validation", "test": "test", "test_named": "test"}
+SPLITS = ("train", "validation", "test", "test_named", "test_twins")
+# reader_test_named.jsonl and reader_test_twins.jsonl hold questions written later over the test split's items
+# (training/README.md).
+COUNCIL_SPLIT = {"train": "train", "validation": "validation", "test": "test", "test_named": "test",
+                 "test_twins": "test"}
 TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
 KINDS = {"fact", "numeric", "who", "resolution", "multi", "unanswerable"}
 
@@ -73,7 +75,7 @@ def test_the_split_is_by_council_and_no_item_is_in_two_splits():
             items_in[split].update(urls)
             if TRAIN_MINUTES.is_file():
                 assert split_of[minutes()[urls[0]]["council"]] == COUNCIL_SPLIT[split], row["id"]
-    tested = items_in["test"] | items_in["test_named"]
+    tested = items_in["test"] | items_in["test_named"] | items_in["test_twins"]
     assert not items_in["train"] & items_in["validation"]
     assert not items_in["train"] & tested
     assert not items_in["validation"] & tested
@@ -129,3 +131,23 @@ def test_building_the_splits_stops_on_a_later_part_over_test_items_that_names_no
     with pytest.raises(SystemExit, match="part-99.jsonl:1 is over a test item.*LATE_TEST_PARTS"):
         build_splits.main()
     assert not list(out.iterdir())  # nothing half-written
+
+
+def test_every_unanswerable_twin_names_an_answerable_question_of_its_own_split():
+    """The sixth round's unanswerable twins (training/README.md) each record the answerable question they were
+    written beside; it must exist, be answerable, sit in the same split (the test files count as one), and be
+    about the item the twin is about."""
+    same_split = {"train": ("train",), "validation": ("validation",)} | {
+        name: ("test", "test_named", "test_twins") for name in ("test", "test_named", "test_twins")}
+    twins = 0
+    for split in SPLITS:
+        answerable = {row["id"]: row for name in same_split[split] for row in rows(name)
+                      if row["kind"] != "unanswerable"}
+        for row in rows(split):
+            if "twin_of" not in row:
+                continue
+            twins += 1
+            original = answerable.get(row["twin_of"])
+            assert original is not None, (row["id"], row["twin_of"])
+            assert row["about_url"] in original["gold_urls"], row["id"]
+    assert twins >= 200
