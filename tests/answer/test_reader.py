@@ -103,6 +103,40 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
 
 
 
+def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_padded_pass_gives(monkeypatch):
+    """Training sends a batch through the model in length-sorted chunks, each padded to its own longest pair;
+    padding sits on the right and is masked, so each pair's relevance and span loss, in the batch's order, must
+    be what a single pass over the whole padded batch gives."""
+    import torch
+
+    from assistant.answer import train
+    from assistant.answer.reader import make_tokenizer
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    torch.manual_seed(0)
+    model, tokenizer = train.make_model(base, 1), make_tokenizer(base / "tokenizer.json")
+    model.eval()
+    long = "The panel heard that " + "placement stability had improved across the year and " * 4 + "it agreed."
+    pairs = [("Who chaired the panel?", long), ("Who chaired the panel?", "Councillor Patel chaired the panel."),
+             ("How many adopters?", "Apologies."), ("How many adopters?", "Members noted the adoption report."),
+             ("Who chaired the panel?", long + " The Chair thanked officers.")]
+    encodings = tokenizer.encode_batch(pairs)
+    ids, mask, types = (torch.tensor([getattr(e, name) for e in encodings])
+                        for name in ("ids", "attention_mask", "type_ids"))
+    starts, ends = torch.tensor([0, 1, 0, 2, 0]), torch.tensor([0, 2, 0, 3, 0])
+    with torch.no_grad():
+        relevance, start_logits, end_logits = model(ids, mask, types)
+        spans = (torch.nn.functional.cross_entropy(start_logits, starts, reduction="none")
+                 + torch.nn.functional.cross_entropy(end_logits, ends, reduction="none")) / 2
+        for chunk in (1, 2, 100):
+            monkeypatch.setattr(train, "LENGTH_CHUNK", chunk)
+            chunked_relevance, chunked_spans = train._forward_by_length(model, ids, mask, types, starts, ends)
+            assert torch.allclose(chunked_relevance, relevance, atol=1e-4), chunk
+            assert torch.allclose(chunked_spans, spans, atol=1e-4), chunk
+
+
 def test_a_question_weight_scales_every_loss_in_full():
     """A question's weight multiplies all three losses (pointwise, listwise, span), even in a batch of one: the
     weights are normalised over the whole split, not within the batch, so the balance is not cancelled."""
