@@ -28,8 +28,7 @@ def cited_sources(answer):
 @pytest.mark.parametrize("question", [
     "How many children were discharged from care in Rotherham in 2018?",
     "In Rotherham, what number of children left care during 2018?",
-    pytest.param("How many discharges from care did Rotherham report for 2018?", marks=pytest.mark.xfail(
-        reason="the trained reader refuses this wording on the seed corpus (eval/README.md)", strict=False)),
+    "How many discharges from care did Rotherham report for 2018?",
 ])
 def test_rotherham_discharges(seed_assistant, question):
     answer = seed_assistant.ask(question)
