@@ -8,6 +8,7 @@ character spans into that file's `text` fields, never the minute text itself (as
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
 
 import pytest
@@ -15,11 +16,14 @@ import pytest
 from conftest import ROOT
 
 TRAINING = ROOT / "training"
-SPLITS = ("train", "validation", "test", "test_named", "test_twins")
-# reader_test_named.jsonl and reader_test_twins.jsonl hold questions written later over the test split's items
-# (training/README.md).
-COUNCIL_SPLIT = {"train": "train", "validation": "validation", "test": "test", "test_named": "test",
-                 "test_twins": "test"}
+sys.path.insert(0, str(TRAINING))
+from build_splits import LATE_TEST_PARTS
+
+# The files of questions written later over the test split's items (training/README.md), as build_splits
+# names them: their items are the test split's.
+LATE_TEST_FILES = tuple(dict.fromkeys(LATE_TEST_PARTS.values()))
+SPLITS = ("train", "validation", "test") + LATE_TEST_FILES
+COUNCIL_SPLIT = {split: "test" if split in LATE_TEST_FILES else split for split in SPLITS}
 TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
 KINDS = {"fact", "numeric", "who", "resolution", "multi", "unanswerable"}
 
@@ -75,7 +79,7 @@ def test_the_split_is_by_council_and_no_item_is_in_two_splits():
             items_in[split].update(urls)
             if TRAIN_MINUTES.is_file():
                 assert split_of[minutes()[urls[0]]["council"]] == COUNCIL_SPLIT[split], row["id"]
-    tested = items_in["test"] | items_in["test_named"] | items_in["test_twins"]
+    tested = set().union(*(items_in[split] for split in SPLITS if COUNCIL_SPLIT[split] == "test"))
     assert not items_in["train"] & items_in["validation"]
     assert not items_in["train"] & tested
     assert not items_in["validation"] & tested
@@ -98,9 +102,6 @@ def test_every_span_and_gold_string_is_in_the_minutes():
 
 
 def test_a_question_names_a_council_by_its_distinctive_words_or_by_a_place_name_made_of_filler():
-    import sys
-
-    sys.path.insert(0, str(TRAINING))
     from check_questions import names_a_council
 
     councils = ["City of London Corporation", "London Borough of Barnet", "Bath and North East Somerset Council"]
@@ -113,11 +114,9 @@ def test_a_question_names_a_council_by_its_distinctive_words_or_by_a_place_name_
 
 
 def test_building_the_splits_stops_on_a_later_part_over_test_items_that_names_no_file(tmp_path, monkeypatch, capsys):
-    import sys
+    import build_splits
 
     minutes()  # skips without ../shared
-    sys.path.insert(0, str(TRAINING))
-    import build_splits
 
     first = rows("test")[0]
     test_item = (first["gold_urls"] or [first["about_url"]])[0]
@@ -137,8 +136,7 @@ def test_every_unanswerable_twin_names_an_answerable_question_of_its_own_split()
     """The sixth round's unanswerable twins (training/README.md) each record the answerable question they were
     written beside; it must exist, be answerable, sit in the same split (the test files count as one), and be
     about the item the twin is about."""
-    same_split = {"train": ("train",), "validation": ("validation",)} | {
-        name: ("test", "test_named", "test_twins") for name in ("test", "test_named", "test_twins")}
+    same_split = {split: [name for name in SPLITS if COUNCIL_SPLIT[name] == COUNCIL_SPLIT[split]] for split in SPLITS}
     twins = 0
     for split in SPLITS:
         answerable = {row["id"]: row for name in same_split[split] for row in rows(name)
