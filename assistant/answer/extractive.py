@@ -39,9 +39,10 @@ class Calibration:
     answerability: Combination  # whether any does
     refusal_threshold: float
     candidates_read: int
-    # The second likeliest sentence is quoted too when its probability reaches this (fitted so that at most half
-    # of the answerable validation questions get one); infinite: never, as for a folder fitted before it existed.
-    second_quote_threshold: float = math.inf
+    # The second likeliest sentence is quoted too when its probability is at least this share of the best's
+    # (fitted so that at most half of the answerable validation questions get one); infinite: never, as for a
+    # folder fitted before it existed.
+    second_quote_ratio: float = math.inf
 
     @classmethod
     def load(cls, folder: Path) -> "Calibration":
@@ -49,7 +50,7 @@ class Calibration:
         calibration = cls(Combination.from_dict(data["stage1"]), Combination.from_dict(data["combination"]),
                           Combination.from_dict(data["answerability"]), float(data["refusal_threshold"]),
                           int(data["candidates_read"]),
-                          float(data.get("second_quote_threshold", math.inf)))
+                          float(data.get("second_quote_ratio", math.inf)))
         if (calibration.cheap_scorer.names != FEATURE_NAMES or calibration.answerability.names != ANSWERABILITY_INPUTS
                 or calibration.combination.names != FEATURE_NAMES + ("reader",)):
             raise ValueError(f"{folder / 'calibration.json'} was fitted on other features")
@@ -98,17 +99,20 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
     # quoted twice.
     quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
-                        for i in chosen_quotes(probabilities, calibration.second_quote_threshold)[1:]
+                        for i in chosen_quotes(probabilities, calibration.second_quote_ratio)[1:]
                         if normalise_space(found[top[i]].text) != normalise_space(quote.text)]
     return Draft(quotes, short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
                  confidence=confidence, best=quote)
 
 
-def chosen_quotes(probabilities: np.ndarray, second_quote_threshold: float) -> list[int]:
-    """The likeliest sentence, and the second likeliest when it too is likely enough: where the reader hesitates
-    between two sentences (two councils' figures, a decision and its date) the user sees both, each cited."""
+def chosen_quotes(probabilities: np.ndarray, second_quote_ratio: float) -> list[int]:
+    """The likeliest sentence, and the second likeliest when the reader hesitates between them (its probability
+    at least `second_quote_ratio` of the best's: two councils' figures, a decision and its date): the user sees
+    both, each cited. Hesitation, not the second's own probability: on validation (cross-validated), at the
+    same share of answers quoting two, the quotes held the answer for 0.846 of questions against 0.821."""
     order = np.argsort(-probabilities, kind="stable")
-    return [int(i) for i in order[:2] if i == order[0] or probabilities[i] >= second_quote_threshold]
+    best = float(probabilities[order[0]])
+    return [int(i) for i in order[:2] if i == order[0] or (best > 0 and probabilities[i] / best >= second_quote_ratio)]
 
 
 def _scored(chosen: Candidate, probability: float, features: np.ndarray) -> ScoredSentence:

@@ -483,10 +483,11 @@ def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict
     return float(best_threshold), figures
 
 
-def second_quote_threshold(examples, probabilities) -> float:
-    """The probability a second sentence needs to be quoted too: the highest second-best probabilities among
-    the answerable questions get one, at most MAX_SECOND_QUOTES of them (ties are shown or hidden together)."""
-    seconds = sorted((float(np.sort(p)[-2]) for e, p in zip(examples, probabilities) if e.answerable and len(p) > 1),
+def second_quote_ratio(examples, probabilities) -> float:
+    """The share of the best sentence's probability that the second needs to be quoted too: the answerable
+    questions whose two likeliest sentences are closest get one, at most MAX_SECOND_QUOTES of them (ties are
+    shown or hidden together)."""
+    seconds = sorted((_second_to_best(p) for e, p in zip(examples, probabilities) if e.answerable and len(p) > 1),
                      reverse=True)
     allowed = int(math.floor(MAX_SECOND_QUOTES * len(seconds)))
     if not seconds:
@@ -496,9 +497,14 @@ def second_quote_threshold(examples, probabilities) -> float:
     return float(np.nextafter(seconds[allowed], np.inf))  # quoted: strictly above the first one left out
 
 
-def answer_quoted(examples, probabilities, threshold: float) -> tuple[float, float]:
+def _second_to_best(probabilities: np.ndarray) -> float:
+    ordered = np.sort(probabilities)
+    return float(ordered[-2] / ordered[-1]) if ordered[-1] > 0 else 0.0
+
+
+def answer_quoted(examples, probabilities, ratio: float) -> tuple[float, float]:
     """Among answerable questions: the share whose quotes hold an answering sentence, and the share quoting two."""
-    quoted = [(e, chosen_quotes(p, threshold)) for e, p in zip(examples, probabilities) if e.answerable]
+    quoted = [(e, chosen_quotes(p, ratio)) for e, p in zip(examples, probabilities) if e.answerable]
     return (sum(bool(e.labels[chosen].any()) for e, chosen in quoted) / max(1, len(quoted)),
             sum(len(chosen) > 1 for _, chosen in quoted) / max(1, len(quoted)))
 
@@ -653,7 +659,7 @@ def calibrate(validation, readings, margins, spans) -> dict:
     threshold, short_answers = span_threshold(validation, probabilities, margins, spans)
     return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
             "refusal_threshold": refusal_threshold(confidences, answerable), "span_threshold": threshold,
-            "second_quote_threshold": second_quote_threshold(validation, probabilities),
+            "second_quote_ratio": second_quote_ratio(validation, probabilities),
             "short_answers": short_answers,
             "calibration_table": calibration_table(validation, probabilities, confidences)}
 
@@ -746,11 +752,11 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
     top1, area, answerable_refused, unanswerable_refused = cross_validated(validation, readings, margins,
                                                                            probabilities=held_out)
     fitted = calibrate(validation, readings, margins, spans)
-    quoted, two_quotes = answer_quoted(validation, held_out, fitted["second_quote_threshold"])
+    quoted, two_quotes = answer_quoted(validation, held_out, fitted["second_quote_ratio"])
     calibration = {
         "stage1": stage1.as_dict(), "combination": fitted["combination"], "answerability": fitted["answerability"],
         "refusal_threshold": fitted["refusal_threshold"], "candidates_read": CANDIDATES_READ,
-        "second_quote_threshold": fitted["second_quote_threshold"],
+        "second_quote_ratio": fitted["second_quote_ratio"],
         "validation": {"questions": len(validation),
                        "top1_cheap_scorer": round(top1_accuracy(validation, [e.stage1 for e in validation]), 3),
                        "top1_reader_alone": round(top1_accuracy(validation, readings), 3),

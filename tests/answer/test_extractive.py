@@ -58,12 +58,12 @@ def test_a_second_sentence_is_quoted_when_it_too_is_likely_enough(tmp_path):
     one = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.3))
     assert len(one.quotes) == 1  # the threshold defaults to never
     two = draft_answer(question, retrieval(found), found, OverlapReader(),
-                       replace(calibration(0.3), second_quote_threshold=0.0))
+                       replace(calibration(0.3), second_quote_ratio=0.0))
     assert len(two.quotes) == 2 and two.quotes[0] == one.quotes[0] == two.best
     assert two.quotes[0].score >= two.quotes[1].score  # the likelier first
     # A refusal quotes nothing, whatever the second quote's threshold.
     refused = draft_answer(question, retrieval(found), found, OverlapReader(),
-                           replace(calibration(0.999), second_quote_threshold=0.0))
+                           replace(calibration(0.999), second_quote_ratio=0.0))
     assert refused.refusal == "not_stated" and not refused.quotes and refused.best == one.best
 
 
@@ -74,7 +74,7 @@ def test_the_same_sentence_in_two_items_is_quoted_once(tmp_path):
                                                              "item_title": "Children in Care"}) for n in (1, 2)]
     found = Passages(build(entries, tmp_path / "bm25"))
     draft = draft_answer(analyse("How many children were in care at the end of March?"), retrieval(found), found,
-                         OverlapReader(), replace(calibration(0.3), second_quote_threshold=0.0))
+                         OverlapReader(), replace(calibration(0.3), second_quote_ratio=0.0))
     assert [q.text for q in draft.quotes] == [sentence]
 
 

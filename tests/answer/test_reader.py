@@ -259,31 +259,37 @@ def test_with_no_answerable_question_the_combination_gives_every_candidate_a_low
     assert combination.probabilities(combined_inputs(examples[0], readings[0])[0]).max() < 0.01
 
 
-def test_a_second_quote_goes_to_at_most_half_the_answers_where_the_second_sentence_is_likeliest():
+def test_a_second_quote_goes_to_at_most_half_the_answers_where_the_reader_hesitates_most():
     from assistant.answer.extractive import chosen_quotes
-    from assistant.answer.train import MAX_SECOND_QUOTES, Example, answer_quoted, second_quote_threshold
+    from assistant.answer.train import MAX_SECOND_QUOTES, Example, answer_quoted, second_quote_ratio
 
     def example(n: int, answerable: bool = True, labels=(0, 1, 0)) -> Example:
         return Example(f"q{n}", "How many?", answerable, ["a", "b", "c"], np.array(labels), [None] * 3,
                        no_features(3))
 
-    # Ten answerable questions whose second likeliest sentence has probability 0.05, 0.10, ... 0.50.
+    # Ten answerable questions whose second likeliest sentence has 0.1, 0.2, ... 1.0 of the best's probability;
+    # the best's own probability varies the other way, so that only the ratio orders them.
     examples = [example(n) for n in range(10)]
-    probabilities = [np.array([0.9, 0.05 * (n + 1), 0.01]) for n in range(10)]
-    threshold = second_quote_threshold(examples, probabilities)
-    shown = [len(chosen_quotes(p, threshold)) == 2 for p in probabilities]
-    assert sum(shown) == int(MAX_SECOND_QUOTES * 10) and all(shown[-sum(shown):])  # the likeliest seconds
-    assert chosen_quotes(probabilities[-1], threshold) == [0, 1]  # the best first, then the second
+    probabilities = [np.array([0.9 - 0.08 * n, (0.9 - 0.08 * n) * 0.1 * (n + 1), 0.0]) for n in range(10)]
+    ratio = second_quote_ratio(examples, probabilities)
+    shown = [len(chosen_quotes(p, ratio)) == 2 for p in probabilities]
+    assert sum(shown) == int(MAX_SECOND_QUOTES * 10) and all(shown[-sum(shown):])  # the closest pairs
+    assert chosen_quotes(probabilities[-1], ratio) == [0, 1]  # the best first, then the second
     # Every answer's second sentence answers here, so the quoted share is the best one's (0) plus the seconds'.
-    assert answer_quoted(examples, probabilities, threshold) == (sum(shown) / 10, sum(shown) / 10)
+    assert answer_quoted(examples, probabilities, ratio) == (sum(shown) / 10, sum(shown) / 10)
+    # A likely second sentence beside a far likelier best is not quoted: hesitation, not probability, decides.
+    assert chosen_quotes(np.array([0.99, 0.45, 0.0]), ratio) == [0]
+    assert chosen_quotes(np.array([0.2, 0.19, 0.0]), ratio) == [0, 1]
     # Ties at the cut are shown or hidden together, never split; unanswerable questions do not count.
     tied = [np.array([0.9, 0.3, 0.0]) for _ in range(10)]
-    assert second_quote_threshold(examples, tied) > 0.3
+    assert second_quote_ratio(examples, tied) > 0.3 / 0.9
     unanswerable = example(10, answerable=False)
-    assert second_quote_threshold(examples + [unanswerable], probabilities + [np.array([0.9, 0.99, 0])]) == threshold
-    # With nothing to fit on (no answerable question with two candidates), never a second quote.
-    assert second_quote_threshold([example(11)], [np.array([0.9])]) == math.inf
+    assert second_quote_ratio(examples + [unanswerable], probabilities + [np.array([0.9, 0.99, 0])]) == ratio
+    # With nothing to fit on (no answerable question with two candidates), never a second quote; nor when no
+    # sentence is likely at all.
+    assert second_quote_ratio([example(11)], [np.array([0.9])]) == math.inf
     assert chosen_quotes(np.array([0.9]), 0.0) == [0]
+    assert chosen_quotes(np.zeros(3), 0.0) == [0]
 
 
 def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
@@ -376,7 +382,7 @@ def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second
     folder = tmp_path / "older"
     shutil.copytree(READER_DIR, folder)
     data = json.loads((folder / "calibration.json").read_text())
-    del data["second_quote_threshold"]
+    del data["second_quote_ratio"]
     (folder / "calibration.json").write_text(json.dumps(data))
-    assert Calibration.load(folder).second_quote_threshold == math.inf
-    assert Calibration.load(READER_DIR).second_quote_threshold < 1.0
+    assert Calibration.load(folder).second_quote_ratio == math.inf
+    assert 0.0 < Calibration.load(READER_DIR).second_quote_ratio < 1.0
