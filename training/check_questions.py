@@ -130,13 +130,13 @@ def main() -> int:
         for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
+            total += 1
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 print(f"{path}:{number}: not JSON ({error})")
                 bad += 1
                 continue
-            total += 1
             problems = check_line(row, items)
             for problem in problems:
                 print(f"{path}:{number} ({row.get('id')}): {problem}")
@@ -153,9 +153,12 @@ def main() -> int:
     good = total - bad
     print(f"{total} questions, {bad} with problems")
     if good:
-        print(f"unanswerable {unanswerable / good:.0%} (want >= 25%), "
-              f"paraphrased {paraphrased / max(answerable, 1):.0%} of answerable (want >= 40% of all), "
-              f"naming no council {council_free / good:.0%} (want >= 30%)")
+        # The shares the issue asks of the whole question set; one writer's part may be briefed otherwise (a
+        # part of pairs that all name their council), so they are shown for reference, not as a verdict.
+        print(f"unanswerable {unanswerable / good:.0%}, "
+              f"paraphrased {paraphrased / max(answerable, 1):.0%} of answerable, "
+              f"naming no council {council_free / good:.0%} "
+              f"(the whole set wants >= 25%, >= 40% of all questions and >= 30%; follow your brief for your part)")
     return 1 if bad else 0
 
 

@@ -113,6 +113,21 @@ def test_a_question_names_a_council_by_its_distinctive_words_or_by_a_place_name_
     assert not names_a_council("What did the panel say about Bath?", councils)  # Somerset is missing
 
 
+def test_the_writers_check_counts_a_line_that_is_not_json_among_its_questions(tmp_path, monkeypatch, capsys):
+    import check_questions
+
+    minutes_file = tmp_path / "minutes.jsonl"
+    minutes_file.write_text(json.dumps({"url": "u1", "council": "Dale Council", "text": "Some minutes."}) + "\n")
+    part = tmp_path / "part.jsonl"
+    part.write_text("not json at all\n\n")
+    monkeypatch.setattr(sys, "argv", ["check_questions.py", str(part), "--minutes", str(minutes_file)])
+    assert check_questions.main() == 1
+    out = capsys.readouterr().out
+    assert "part.jsonl:1: not JSON" in out
+    assert "1 questions, 1 with problems" in out
+    assert "-0%" not in out  # no shares of a negative count
+
+
 def test_building_the_splits_stops_on_a_later_part_over_test_items_that_names_no_file(tmp_path, monkeypatch, capsys):
     import build_splits
 
