@@ -42,7 +42,7 @@ import numpy as np
 from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matrix
 from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_conditional_logit,
                                       fit_logistic)
-from assistant.answer.extractive import chosen_quotes
+from assistant.answer.extractive import chosen_quotes, second_to_best
 from assistant.answer.reader import (MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader, candidate_text, make_tokenizer,
                                      sha256_of)
 
@@ -487,7 +487,7 @@ def second_quote_ratio(examples, probabilities) -> float:
     """The share of the best sentence's probability that the second needs to be quoted too: the answerable
     questions whose two likeliest sentences are closest get one, at most MAX_SECOND_QUOTES of them (ties are
     shown or hidden together)."""
-    seconds = sorted((_second_to_best(p) for e, p in zip(examples, probabilities) if e.answerable and len(p) > 1),
+    seconds = sorted((second_to_best(p) for e, p in zip(examples, probabilities) if e.answerable and len(p) > 1),
                      reverse=True)
     allowed = int(math.floor(MAX_SECOND_QUOTES * len(seconds)))
     if not seconds:
@@ -495,11 +495,6 @@ def second_quote_ratio(examples, probabilities) -> float:
     if allowed >= len(seconds):
         return 0.0
     return float(np.nextafter(seconds[allowed], np.inf))  # quoted: strictly above the first one left out
-
-
-def _second_to_best(probabilities: np.ndarray) -> float:
-    ordered = np.sort(probabilities)
-    return float(ordered[-2] / ordered[-1]) if ordered[-1] > 0 else 0.0
 
 
 def answer_quoted(examples, probabilities, ratio: float) -> tuple[float, float]:
