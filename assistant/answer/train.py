@@ -18,8 +18,9 @@
    half of answerable validation questions whose second likeliest sentence is likeliest get one). The
    figures reported are cross-validated on validation.
 
-Deterministic with --seed; CPU only. The test split is never read here. `--recalibrate` redoes steps 3 and
-6 for the reader already in --out.
+Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side,
+in separate processes sharing the cores, and exports the mean of their weights. The test split is never read
+here. `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import pickle
 import random
 import shutil
@@ -291,11 +293,11 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
 
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
-                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES):
+                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES, threads: int = 2):
     import torch
 
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     tokenizer = make_tokenizer(base / "tokenizer.json")
     model = make_model(base, layers)
     model.train()
@@ -333,6 +335,45 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
             batch, size = [], 0
     model.eval()
     return model, tokenizer
+
+
+def average_weights(states: list[dict]) -> dict:
+    """The mean of readers' weights (a uniform "model soup"), as one state dict.
+
+    Readers fine-tuned from the same bundled weights with different seeds stay close enough in weight space
+    for their mean to read as well as each, and it is steadier: the seed alone moves the validation figures
+    by 0.01-0.02 (eval/README.md). It costs nothing at question time, unlike averaging their scores."""
+    import torch
+
+    return {name: torch.stack([state[name] for state in states]).mean(0) if value.is_floating_point() else value
+            for name, value in states[0].items()}
+
+
+def _train_one_seed(job: tuple) -> dict:
+    """One soup ingredient, trained in its own process (so that several train side by side)."""
+    examples, base, layers, epochs, seed, options = job
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s seed {seed}: %(message)s")
+    model, _ = train_reader(examples, base, layers, epochs, seed, **options)
+    return model.state_dict()
+
+
+def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, seeds: list[int], **options):
+    """A reader per seed, their weights averaged. The seeds train at once in separate processes sharing the
+    cores: on this machine's two cores, two one-thread runs side by side finish in about 0.8 of the time of the
+    same two runs one after the other with two threads each."""
+    if len(seeds) == 1:
+        return train_reader(examples, base, layers, epochs, seeds[0], **options)[0]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    options = {"threads": max(1, (os.cpu_count() or 2) // len(seeds)), **options}
+    jobs = [(examples, base, layers, epochs, seed, options) for seed in seeds]
+    with ProcessPoolExecutor(len(seeds), mp_context=multiprocessing.get_context("spawn")) as pool:
+        states = list(pool.map(_train_one_seed, jobs))
+    model = make_model(base, layers)
+    model.load_state_dict(average_weights(states))
+    model.eval()
+    return model
 
 
 def _batch_loss(model, tokenizer, batch):
@@ -694,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--soup", type=int, default=1,
+                        help="train this many readers (seeds --seed, --seed+1, ...) and ship the mean of their weights")
     parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
@@ -723,13 +766,14 @@ def main(argv: list[str] | None = None) -> int:
         write_calibration(args.out, stage1, validation, training)
         return 0
     base = ensure_bundled_model(Settings.from_env().model_dir)
-    model, _ = train_reader(train, base, args.layers, args.epochs, args.seed, negatives=args.negatives)
+    seeds = list(range(args.seed, args.seed + max(1, args.soup)))
+    model = train_soup(train, base, args.layers, args.epochs, seeds, negatives=args.negatives)
     trained_at = time.perf_counter()
 
     staging = args.out.with_name(args.out.name + ".tmp")
-    save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{args.seed}")
+    save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
-                "negatives": args.negatives,
+                "soup": len(seeds), "negatives": args.negatives,
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)
     shutil.rmtree(args.out, ignore_errors=True)

@@ -74,12 +74,9 @@ def test_a_setting_names_the_fake_reader():
 
 
 @pytest.mark.slow
-def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
-    from assistant.answer.train import Example, save_reader, train_reader
-    from assistant.index.models import ensure_bundled_model
-    from assistant.settings import Settings
+def tiny_training_examples():
+    from assistant.answer.train import Example
 
-    base = ensure_bundled_model(Settings.from_env().model_dir)
     examples = []
     for n, (question, answer) in enumerate([
         ("How many foster carers were approved?", "Twelve new foster carers were approved in the year."),
@@ -96,11 +93,48 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
                             ["Apologies for absence were received.", "The Chair welcomed members."],
                             np.array([0, 0]), [None, None], no_features(2),
                             stage1=np.array([1.0, 0.0])))
-    model, _ = train_reader(examples, base, layers=1, epochs=1, seed=0, batch_pairs=6)
+    return examples
+
+
+def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
+    from assistant.answer.train import save_reader, train_reader
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    model, _ = train_reader(tiny_training_examples(), base, layers=1, epochs=1, seed=0, batch_pairs=6)
     save_reader(model, base, tmp_path / "tiny", "tiny-test-reader")
     readings = OnnxReader(tmp_path / "tiny").read("Who chaired the panel?", ["Councillor Patel chaired the panel."])
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
 
+
+def test_a_soup_averages_floating_weights_and_keeps_the_rest():
+    import torch
+
+    from assistant.answer.train import average_weights
+
+    averaged = average_weights([{"weight": torch.tensor([1.0, 3.0]), "position_ids": torch.tensor([0, 1])},
+                                {"weight": torch.tensor([3.0, 7.0]), "position_ids": torch.tensor([0, 1])}])
+    assert torch.equal(averaged["weight"], torch.tensor([2.0, 5.0]))
+    assert torch.equal(averaged["position_ids"], torch.tensor([0, 1]))
+
+
+def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
+    import torch
+
+    from assistant.answer.train import train_reader, train_soup
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    examples = tiny_training_examples()
+    options = {"batch_pairs": 6, "threads": 1}
+    soup = train_soup(examples, base, layers=1, epochs=1, seeds=[0, 1], **options).state_dict()
+    alone = [train_reader(examples, base, 1, 1, seed, **options)[0].state_dict() for seed in (0, 1)]
+    assert not torch.allclose(alone[0]["relevance.weight"], alone[1]["relevance.weight"])
+    for name, value in soup.items():
+        expected = (alone[0][name] + alone[1][name]) / 2 if value.is_floating_point() else alone[0][name]
+        assert torch.allclose(value, expected, atol=1e-6), name
 
 
 def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_padded_pass_gives(monkeypatch):
