@@ -73,7 +73,6 @@ def test_a_setting_names_the_fake_reader():
     assert isinstance(load_reader("fake:overlap"), OverlapReader)
 
 
-@pytest.mark.slow
 def tiny_training_examples():
     from assistant.answer.train import Example
 
@@ -96,6 +95,7 @@ def tiny_training_examples():
     return examples
 
 
+@pytest.mark.slow
 def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     from assistant.answer.train import save_reader, train_reader
     from assistant.index.models import ensure_bundled_model
@@ -119,6 +119,7 @@ def test_a_soup_averages_floating_weights_and_keeps_the_rest():
     assert torch.equal(averaged["position_ids"], torch.tensor([0, 1]))
 
 
+@pytest.mark.slow
 def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
     import torch
 
