@@ -742,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
+    if args.soup < 1:
+        parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -767,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         write_calibration(args.out, stage1, validation, training)
         return 0
     base = ensure_bundled_model(Settings.from_env().model_dir)
-    seeds = list(range(args.seed, args.seed + max(1, args.soup)))
+    seeds = list(range(args.seed, args.seed + args.soup))
     model = train_soup(train, base, args.layers, args.epochs, seeds, negatives=args.negatives)
     trained_at = time.perf_counter()
 

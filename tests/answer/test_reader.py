@@ -119,6 +119,15 @@ def test_a_soup_averages_floating_weights_and_keeps_the_rest():
     assert torch.equal(averaged["position_ids"], torch.tensor([0, 1]))
 
 
+def test_a_soup_of_no_readers_is_refused_with_a_message(capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--soup", "0"])
+    assert stopped.value.code == 2
+    assert "--soup 0: give the number of readers to train and average, 1 or more" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
     import torch
