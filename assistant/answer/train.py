@@ -19,8 +19,10 @@
    figures reported are cross-validated on validation.
 
 Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side,
-in separate processes sharing the cores, and exports the mean of their weights. The test split is never read
-here. `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
+in separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils:
+exported readers score each train question's candidates first, and the new reader also learns their mean
+scores (read_teachers). The test split is never read here. `--recalibrate` redoes steps 3 and 6 for the reader
+already in --out.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class Example:
     council_key: str = ""
     stage1: np.ndarray = field(default_factory=lambda: np.zeros(0))
     weight: float = 1.0  # in every loss and fit; see balance()
+    # Teachers' mean logit for each candidate trained on (nan for the rest), when distilling; see read_teachers().
+    teacher: np.ndarray | None = None
 
 
 def _squash(text: str) -> str:
@@ -260,21 +264,66 @@ def make_model(base: Path, layers: int):
     return ReaderModel()
 
 
+def trained_candidates(example: Example, negatives: int = NEGATIVES) -> list[int] | None:
+    """The candidates a question is trained on: its answers and hard negatives from the cheap scorer; None when
+    retrieval missed an answerable question's answer (nothing to learn from)."""
+    order = np.argsort(-example.stage1, kind="stable")
+    positives = [int(i) for i in np.flatnonzero(example.labels)][:2]
+    hard = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
+    if example.answerable and not positives:
+        return None
+    return positives + hard[:negatives]
+
+
 def training_groups(examples: list[Example], seed: int,
                     negatives: int = NEGATIVES) -> list[tuple[Example, list[int]]]:
-    """For each question, which candidates to train on: its answers and hard negatives from the cheap scorer."""
+    """For each question, which candidates to train on, in a shuffled order."""
     rng = random.Random(seed)
     groups = []
     for example in examples:
-        order = np.argsort(-example.stage1, kind="stable")
-        positives = [int(i) for i in np.flatnonzero(example.labels)][:2]
-        hard = [int(i) for i in order[:CANDIDATES_READ + 4] if not example.labels[i]]
-        if example.answerable and not positives:
-            continue  # retrieval missed the answer: nothing to learn from
-        chosen = positives + hard[:negatives]
+        chosen = trained_candidates(example, negatives)
+        if chosen is None:
+            continue
         rng.shuffle(chosen)
         groups.append((example, chosen))
     return groups
+
+
+def teacher_record(folder: Path) -> dict:
+    """What names a teacher in the calibration: its manifest name and the first 12 hex digits of its model's sha256."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return {"name": manifest["name"], "sha256": manifest["sha256"][manifest["model"]][:12]}
+
+
+def read_teachers(examples: list[Example], folders: list[Path], work: Path, negatives: int = NEGATIVES) -> None:
+    """Set each example's `teacher`: the mean logit that the exported readers in `folders` give each candidate it
+    is trained on (nan elsewhere), which the losses then pull the student toward (knowledge distillation).
+
+    Each teacher reads a question's trained candidates in one batch, and its readings are cached in `work` under
+    its sha256, the question files' fingerprint and the number of negatives, since the cheap scorer's choice of
+    negatives depends on both."""
+    tables = []
+    for folder in folders:
+        record = teacher_record(folder)
+        cache = work / f"teacher-{record['sha256']}-{questions_fingerprint()}-{negatives}.pickle"
+        if cache.is_file():
+            table = pickle.loads(cache.read_bytes())
+        else:
+            reader, table, started = OnnxReader(folder), {}, time.perf_counter()
+            for example in examples:
+                chosen = trained_candidates(example, negatives)
+                if chosen:
+                    logits = [r.logit for r in reader.read(example.question, [example.texts[i] for i in chosen])]
+                    table[example.id] = dict(zip(chosen, logits))
+            cache.write_bytes(pickle.dumps(table))
+            log.info("teacher %s read %d questions (%.0f s)", record["name"], len(table), time.perf_counter() - started)
+        tables.append(table)
+    for example in examples:
+        scores = np.full(len(example.texts), np.nan, dtype=np.float32)
+        if all(example.id in table for table in tables):
+            for i in tables[0][example.id]:
+                scores[i] = np.mean([table[example.id][i] for table in tables])
+        example.teacher = scores
 
 
 def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
@@ -293,11 +342,12 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
 
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
-                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES, threads: int = 2):
+                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
+                 threads: int | None = None):
     import torch
 
     torch.manual_seed(seed)
-    torch.set_num_threads(threads)
+    torch.set_num_threads(threads or os.cpu_count() or 1)
     tokenizer = make_tokenizer(base / "tokenizer.json")
     model = make_model(base, layers)
     model.train()
@@ -380,7 +430,7 @@ def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, se
 def _batch_loss(model, tokenizer, batch):
     import torch
 
-    texts, labels, spans, owners, weights = [], [], [], [], []
+    texts, labels, spans, owners, weights, taught = [], [], [], [], [], []
     for owner, (example, chosen) in enumerate(batch):
         for i in chosen:
             texts.append((example.question, example.texts[i]))
@@ -388,6 +438,7 @@ def _batch_loss(model, tokenizer, batch):
             spans.append(example.spans[i] if example.labels[i] else None)
             owners.append(owner)
             weights.append(example.weight)
+            taught.append(float(example.teacher[i]) if example.teacher is not None else math.nan)
     encodings = tokenizer.encode_batch(texts)
     ids = torch.tensor([e.ids for e in encodings])
     mask = torch.tensor([e.attention_mask for e in encodings])
@@ -397,8 +448,12 @@ def _batch_loss(model, tokenizer, batch):
     ends = torch.tensor([end for _, end in token_spans])
     relevance, span_terms = _forward_by_length(model, ids, mask, types, starts, ends)
     target = torch.tensor(labels)
+    teacher = torch.tensor(taught)
+    has_teacher = ~torch.isnan(teacher)
+    # Distilling: a pair's pointwise target is halfway between its label and its teachers' probability.
+    soft_target = torch.where(has_teacher, (target + torch.sigmoid(teacher.nan_to_num())) / 2, target)
     pair_weights = torch.tensor(weights)
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, target, weight=pair_weights)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, soft_target, weight=pair_weights)
     # Listwise: among one question's candidates and 'no answer', the answer (or 'no answer') comes first.
     owners_t = torch.tensor(owners)
     listwise, question_weights = [], []
@@ -406,7 +461,13 @@ def _batch_loss(model, tokenizer, batch):
         members = owners_t == owner
         log_probs = torch.log_softmax(torch.cat([model.no_answer, relevance[members]]), dim=0)
         wanted = torch.cat([torch.tensor([0.0 if example.answerable else 1.0]), target[members]])
-        listwise.append(-(log_probs * wanted).sum() / wanted.sum())
+        term = -(log_probs * wanted).sum() / wanted.sum()
+        if bool(has_teacher[members].all()):
+            # and the student's ranking of the candidates follows its teachers' (KL from their softmax to its own)
+            taught_probs = torch.softmax(teacher[members], dim=0)
+            student = torch.log_softmax(relevance[members], dim=0)
+            term = term + (taught_probs * (torch.log(taught_probs) - student)).sum()
+        listwise.append(term)
         question_weights.append(example.weight)
     if listwise:
         loss = loss + (torch.stack(listwise) * torch.tensor(question_weights)).mean()
@@ -739,11 +800,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soup", type=int, default=1,
                         help="train this many readers (seeds --seed, --seed+1, ...) and ship the mean of their weights")
     parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
+    parser.add_argument("--teachers", type=Path, nargs="+", default=[], metavar="DIR",
+                        help="exported reader folders whose mean scores the new reader also learns from")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
     if args.soup < 1:
         parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
+    for folder in args.teachers:
+        if not (folder / "manifest.json").is_file():
+            parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
+                         "`python -m assistant.answer.train --out DIR` wrote")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -770,13 +838,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = ensure_bundled_model(Settings.from_env().model_dir)
     seeds = list(range(args.seed, args.seed + args.soup))
-    model = train_soup(train, base, args.layers, args.epochs, seeds, negatives=args.negatives)
+    if args.teachers:
+        read_teachers(train, args.teachers, args.work, args.negatives)
+    options = {"negatives": args.negatives} | ({"threads": args.threads} if args.threads else {})
+    model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
 
     staging = args.out.with_name(args.out.name + ".tmp")
     save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives,
+                "teachers": [teacher_record(folder) for folder in args.teachers],
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)
     shutil.rmtree(args.out, ignore_errors=True)

@@ -206,6 +206,95 @@ def test_a_question_weight_scales_every_loss_in_full():
     one, two, three = loss(1.0), loss(2.0), loss(3.0)
     assert one > 0 and np.isclose(two, 2 * one, rtol=1e-4) and np.isclose(three, 3 * one, rtol=1e-4)
 
+def test_a_student_is_pulled_toward_its_teachers_scores():
+    """Distilling: an unanswerable question's two candidates are both negatives, so its labels prefer neither;
+    a few steps on its loss move the student's preference the way its teachers' scores lean, either way."""
+    import torch
+
+    from assistant.answer.reader import make_tokenizer
+    from assistant.answer.train import Example, _batch_loss, _forward_by_length, make_model
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    tokenizer = make_tokenizer(base / "tokenizer.json")
+    texts = ["The panel approved twelve foster carers.", "Apologies for absence were received."]
+
+    def preference_after_steps(teacher) -> float:
+        torch.manual_seed(0)
+        model = make_model(base, 1)
+        model.eval()  # no dropout: only the teacher differs between runs
+        example = Example("d", "How many adopters were approved?", False, texts, np.array([0, 0]), [None, None],
+                          no_features(2), teacher=None if teacher is None else np.array(teacher, dtype=np.float32))
+        optimiser = torch.optim.SGD(model.parameters(), lr=0.05)
+        for _ in range(5):
+            optimiser.zero_grad()
+            _batch_loss(model, tokenizer, [(example, [0, 1])]).backward()
+            optimiser.step()
+        encodings = tokenizer.encode_batch([(example.question, text) for text in texts])
+        ids, mask, types = (torch.tensor([getattr(e, name) for e in encodings])
+                            for name in ("ids", "attention_mask", "type_ids"))
+        with torch.no_grad():
+            relevance, _ = _forward_by_length(model, ids, mask, types, torch.zeros(2, dtype=torch.long),
+                                              torch.zeros(2, dtype=torch.long))
+        preference = float(relevance[0] - relevance[1])
+        return preference
+
+    untaught = preference_after_steps(None)
+    toward_first = preference_after_steps([4.0, -4.0])
+    toward_second = preference_after_steps([-4.0, 4.0])
+    assert toward_first > untaught + 0.05 and toward_second < untaught - 0.05
+
+
+def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_path, monkeypatch):
+    """Each teacher reads every candidate a question is trained on, once: the readings are cached in the work
+    folder, and the student's target is the teachers' mean, with nan for candidates it is not trained on."""
+    import pickle
+
+    from assistant.answer import train
+
+    examples = tiny_training_examples()
+    for example in examples:
+        example.texts = [candidate_text(t, "Fostering Panel") for t in example.texts]
+    chosen = {e.id: train.trained_candidates(e, negatives=1) for e in examples}
+    # A second teacher whose readings are already in the cache: its files are never opened.
+    other = tmp_path / "other-teacher"
+    other.mkdir()
+    manifest = {"name": "other", "model": "m.onnx", "sha256": {"m.onnx": "f" * 64}}
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    other_logits = {e.id: {i: float(n + i) for n, i in enumerate(chosen[e.id])} for e in examples}
+    fingerprint = train.questions_fingerprint()
+    (tmp_path / f"teacher-{'f' * 12}-{fingerprint}-1.pickle").write_bytes(pickle.dumps(other_logits))
+
+    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1)
+    shipped = OnnxReader()
+    for example in examples:
+        picked = chosen[example.id]
+        readings = shipped.read(example.question, [example.texts[i] for i in picked])
+        for i, reading in zip(picked, readings):
+            assert math.isclose(example.teacher[i], (reading.logit + other_logits[example.id][i]) / 2, abs_tol=1e-4)
+        assert all(math.isnan(example.teacher[i]) for i in range(len(example.texts)) if i not in picked)
+
+    first = [e.teacher.copy() for e in examples]
+    assert len(list(tmp_path.glob("teacher-*.pickle"))) == 2
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a cached teacher was read again")
+
+    monkeypatch.setattr(train, "OnnxReader", no_reading)
+    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1)
+    assert all(np.array_equal(a, e.teacher, equal_nan=True) for a, e in zip(first, examples))
+
+
+def test_a_teacher_folder_without_a_manifest_is_refused_with_a_message(tmp_path, capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--teachers", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert f"--teachers {tmp_path}: not a reader folder (no manifest.json)" in capsys.readouterr().err
+
+
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
     from assistant.answer.train import MIN_SHORT_ANSWERS, Example, span_threshold
 
