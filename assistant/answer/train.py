@@ -302,10 +302,10 @@ def read_teachers(examples: list[Example], folders: list[Path], work: Path, nega
     Each teacher reads a question's trained candidates in one batch, and its readings are cached in `work` under
     its sha256, the question files' fingerprint and the number of negatives, since the cheap scorer's choice of
     negatives depends on both."""
-    tables = []
+    tables, fingerprint = [], questions_fingerprint()
     for folder in folders:
         record = teacher_record(folder)
-        cache = work / f"teacher-{record['sha256']}-{questions_fingerprint()}-{negatives}.pickle"
+        cache = work / f"teacher-{record['sha256']}-{fingerprint}-{negatives}.pickle"
         if cache.is_file():
             table = pickle.loads(cache.read_bytes())
         else:
