@@ -808,6 +808,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.soup < 1:
         parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
+                     "to use every core)")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
@@ -840,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seed, args.seed + args.soup))
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives)
-    options = {"negatives": args.negatives} | ({"threads": args.threads} if args.threads else {})
+    options = {"negatives": args.negatives} | ({"threads": args.threads} if args.threads is not None else {})
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
 

@@ -128,6 +128,16 @@ def test_a_soup_of_no_readers_is_refused_with_a_message(capsys):
     assert "--soup 0: give the number of readers to train and average, 1 or more" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_threads_below_one_are_refused_with_a_message(capsys, threads):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--threads", threads])
+    assert stopped.value.code == 2
+    assert f"--threads {threads}: give how many threads torch may use, 1 or more" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
     import torch
