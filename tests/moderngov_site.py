@@ -281,7 +281,7 @@ RESTRICTED_TITLE = "Zanzibar Residential Placement Contract (Exempt)"
 WINDOW = ("2024-01-01", "2024-12-31")
 
 
-def own_site(**options) -> ModernGovSite:
+def own_site(*, restricted_text: str = RESTRICTED_SECRET, **options) -> ModernGovSite:
     """Several committees and meetings built from the project's own corpus, with every awkward case."""
     committees = [
         FakeCommittee("101", raw_title="Children&amp;#39;s Services Scrutiny Committee"),
@@ -296,7 +296,7 @@ def own_site(**options) -> ModernGovSite:
             FakeItem("5002", "", paragraphs_html(corpus_minutes("barnsley-2018-csc-performance")),
                      agenda=paragraphs_html("To receive the performance report."), number="2",
                      raw_title="Children&amp;#39;s Social Care Performance"),
-            FakeItem("5003", RESTRICTED_TITLE, paragraphs_html(RESTRICTED_SECRET + "."), restricted=True, number="3"),
+            FakeItem("5003", RESTRICTED_TITLE, paragraphs_html(restricted_text + "."), restricted=True, number="3"),
             FakeItem("5004", "Work Programme", "", number="4"),
         ], attendees=[("Councillor Ann Hartley", "Chair", "Apologies"), ("Councillor Ben Okoro", "Committee Member",
                                                                          "Present")]),
@@ -321,3 +321,42 @@ def own_site(**options) -> ModernGovSite:
 
 
 OWN_PUBLIC_ITEMS = {"5001", "5002", "5010", "5011"}
+
+
+# ---------------------------------------------------------------- the fixture site in a process of its own
+
+SECRET_REFERENCE = "under tender reference "
+
+
+class SiteProcess:
+    """`own_site` served by another process, as a real council's site is: what it sends never sits in the test
+    process's memory unless the code under test fetched it. Its restricted text ends in a reference made up by
+    that process; the test learns only the reference's sha256, so it can look for it without holding it."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self._process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True)
+        self.base_url, self.reference_sha256 = self._process.stdout.readline().split()
+
+    def stop(self) -> None:
+        self._process.stdin.close()  # the site stops when its stdin closes
+        self._process.wait(timeout=30)
+
+
+def _serve_own_site_until_stdin_closes() -> None:
+    import secrets
+    import sys
+
+    reference = secrets.token_hex(16)
+    served = own_site(crlf=True, restricted_text=f"{RESTRICTED_SECRET} {SECRET_REFERENCE}{reference}")
+    served.start()
+    print(served.base_url, hashlib.sha256(reference.encode()).hexdigest(), flush=True)
+    sys.stdin.read()
+    served.stop()
+
+
+if __name__ == "__main__":
+    _serve_own_site_until_stdin_closes()

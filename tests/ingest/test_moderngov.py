@@ -19,12 +19,14 @@ from moderngov_site import (
     OWN_PUBLIC_ITEMS,
     RESTRICTED_SECRET,
     RESTRICTED_TITLE,
+    SECRET_REFERENCE,
     WINDOW,
     Canned,
     FakeCommittee,
     FakeItem,
     FakeMeeting,
     ModernGovSite,
+    SiteProcess,
     own_site,
     paragraphs_html,
 )
@@ -48,7 +50,7 @@ def quick(fake_settings):
     return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
 
 
-def fetch(settings, site: ModernGovSite, **request):
+def fetch(settings, site: ModernGovSite | SiteProcess, **request):
     request = {"council": COUNCIL, "since": SINCE, "until": UNTIL, **request}
     return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False)
 
@@ -110,9 +112,14 @@ def test_each_chunk_carries_the_meeting_and_item_facts_and_the_attendees(quick, 
     assert "declared a personal interest as a foster carer" in text and "\r" not in text and "<p" not in text
 
 
-def test_a_restricted_item_is_stored_nowhere_in_the_data_folder(quick, site):
-    fetch(quick, site)
-    fetch(quick, site)
+def test_a_restricted_item_is_stored_nowhere_in_the_data_folder(quick):
+    """The site runs in its own process, as a council's does, so any of its text found here was fetched here."""
+    served = SiteProcess()
+    try:
+        fetch(quick, served)
+        fetch(quick, served)
+    finally:
+        served.stop()
     files = [p for p in quick.data_dir.rglob("*") if p.is_file()]
     assert any(p.suffix == ".sqlite" for p in files) and any("chroma" in p.parts for p in files)
     for path in files:
@@ -120,6 +127,70 @@ def test_a_restricted_item_is_stored_nowhere_in_the_data_folder(quick, site):
         for secret in (RESTRICTED_SECRET, "Quillfeather", RESTRICTED_TITLE, "Zanzibar"):
             for encoding in ("utf-8", "utf-16-le"):
                 assert secret.encode(encoding) not in data, f"{secret!r} found in {path}"
+    # The index's native code once wrote freed memory into its HNSW file, restricted text and all, so the process
+    # that writes the index must never have held that text, not even briefly: not in its memory, freed or not.
+    assert not memory_holds(SECRET_REFERENCE.encode(), 32, served.reference_sha256)
+
+
+def memory_holds(prefix: bytes, length: int, sha256: str) -> bool:
+    """Whether this process's heap or anonymous memory, freed parts included, holds `prefix` followed by `length`
+    bytes whose sha256 is `sha256`."""
+    import hashlib
+
+    chunk = 64 << 20
+    with open("/proc/self/maps") as maps:
+        regions = [line.split() for line in maps]
+    with open("/proc/self/mem", "rb", buffering=0) as memory:
+        for fields in regions:
+            if not fields[1].startswith("rw") or (len(fields) > 5 and fields[5] not in ("[heap]", "[stack]")):
+                continue  # files mapped in are not where a fetched reply lands
+            start, end = (int(bound, 16) for bound in fields[0].split("-"))
+            for offset in range(start, end, chunk):
+                try:
+                    memory.seek(offset)
+                    data = memory.read(min(chunk + len(prefix) + length, end - offset))
+                except OSError:
+                    continue
+                at = data.find(prefix)
+                while at >= 0:
+                    candidate = data[at + len(prefix):at + len(prefix) + length]
+                    if hashlib.sha256(candidate).hexdigest() == sha256:
+                        return True
+                    at = data.find(prefix, at + 1)
+    return False
+
+
+def test_the_meeting_reader_hands_back_restricted_items_as_bare_identities_and_stops_with_its_input(quick, site):
+    from assistant.ingest.moderngov.meetings import MeetingReader, MeetingRequest
+
+    reader = MeetingReader(site.base_url, COUNCIL, quick, {})
+    try:
+        read = reader.read(MeetingRequest("1001", "Children's Services Scrutiny Committee"))
+    finally:
+        reader.close()
+    assert reader._process.returncode == 0  # closing its input ended it
+    assert read.failure is None and read.date == dt.date(2024, 3, 5)
+    assert {i.source_id for i in read.items.public} == ids_of(site, "5001", "5002")
+    [restricted] = read.items.restricted
+    assert restricted.source_id in ids_of(site, "5003") and restricted.restricted
+    assert (restricted.text, restricted.item_title, restricted.council) == ("", "", "")
+
+
+def test_a_meeting_reader_that_died_fails_each_meeting_with_what_to_do(quick, site):
+    from assistant.ingest.moderngov import ServiceError
+    from assistant.ingest.moderngov.meetings import MeetingReader, MeetingRequest
+
+    reader = MeetingReader(site.base_url, COUNCIL, quick, {})
+    reader._process.kill()
+    reader._process.wait()
+    try:
+        for _ in range(2):
+            with pytest.raises(ServiceError) as failed:
+                reader.read(MeetingRequest("1001", "Children's Services Scrutiny Committee"))
+            assert "The process that reads meetings stopped" in failed.value.message
+            assert "Run the fetch again" in failed.value.hint
+    finally:
+        reader.close()
 
 
 def test_an_item_that_becomes_restricted_is_withdrawn(quick, site):

@@ -51,13 +51,16 @@ def user_agent(contact: str) -> str:
 class ServiceClient:
     """Calls `{base}/mgWebService.asmx/{Operation}` with GET, one host at a time and at a polite rate."""
 
-    def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                 last_request: dict[str, float] | None = None) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self._sleep = sleep
-        self._last_request: dict[str, float] = {}
+        # When each host was last asked (time.monotonic, which one machine's processes share), so a client
+        # that takes over from another keeps to the same rate.
+        self.last_request: dict[str, float] = dict(last_request or {})
         self._http = httpx.Client(
             timeout=settings.fetch_timeout, follow_redirects=True,
             headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
@@ -141,11 +144,11 @@ class ServiceClient:
         """At most `fetch_rate` requests a second to one host."""
         rate = self.settings.fetch_rate
         host = urlsplit(url).netloc
-        if rate > 0 and host in self._last_request:
-            wait = self._last_request[host] + 1.0 / rate - time.monotonic()
+        if rate > 0 and host in self.last_request:
+            wait = self.last_request[host] + 1.0 / rate - time.monotonic()
             if wait > 0:
                 self._sleep(wait)
-        self._last_request[host] = time.monotonic()
+        self.last_request[host] = time.monotonic()
 
     def _back_off(self, attempt: int, retry_after: str | None) -> None:
         wait = _retry_after_seconds(retry_after)

@@ -12,8 +12,8 @@ from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError
 from assistant.ingest.moderngov.directory import Site, resolve_site
-from assistant.ingest.moderngov.items import meeting_items
-from assistant.ingest.moderngov.parse import Committee, MeetingRef, parse_committees, parse_meeting, parse_meetings
+from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
+from assistant.ingest.moderngov.parse import Committee, MeetingRef, parse_committees, parse_meetings
 from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
 from assistant.records import InputProblem, MinuteItem
@@ -199,52 +199,48 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
             due.append((ref, committee, trusted))
 
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
-        for ref, committee, trusted in due:
-            try:
-                reply = client.call("GetMeeting", {"lMeetingId": ref.id},
-                                    etag=trusted.etag if trusted else "",
-                                    last_modified=trusted.last_modified if trusted else "")
-                meeting = None if reply.not_modified else parse_meeting(reply.root)
-            except ServiceError as exc:
-                summary.failed.append(FetchFailure(
-                    f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})", exc.message, exc.hint))
-                continue
-            except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
-                summary.failed.append(FetchFailure(
-                    f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})",
-                    f"the reply could not be read ({type(exc).__name__}: {exc})",
-                    f"Open {client.url('GetMeeting')}?lMeetingId={ref.id} in a browser to check it; the other "
-                    "meetings were fetched."))
-                continue
-            finally:
+        reader = MeetingReader(site.base_url, site.council, settings, client.last_request) if due else None
+        try:
+            for ref, committee, trusted in due:
+                what = f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})"
+                try:
+                    read = reader.read(MeetingRequest(ref.id, committee.title, trusted.etag if trusted else "",
+                                                      trusted.last_modified if trusted else ""))
+                except ServiceError as exc:
+                    read = MeetingRead(failure=(exc.message, exc.hint))
                 if bar is not None:
                     bar.update(1)
-            crash.reached("during_fetch")
-            summary.meetings_fetched += 1
-            if meeting is None:
-                summary.meetings_not_modified += 1
-                _count_as_before(summary, trusted)
-                continue
-            if meeting.cancelled:
-                summary.meetings_cancelled += 1
-                continue
-            made = meeting_items(meeting, base_url=site.base_url, council=site.council, committee=committee.title,
-                                 max_item_chars=settings.max_item_chars)
-            summary.items_restricted += len(made.restricted)
-            summary.items_without_minutes += made.without_minutes
-            summary.skipped.extend(made.problems)
-            digest = made.digest()
-            published = meeting.minutes_published if meeting.minutes_published is not None else bool(made.public)
-            to_record.append(MeetingState(ref.id, (meeting.date or ref.date).isoformat(), reply.etag,
-                                          reply.last_modified, digest, published,
-                                          tuple(i.source_id for i in made.public), len(made.restricted),
-                                          made.without_minutes))
-            if trusted and trusted.digest == digest:
-                summary.meetings_not_modified += 1
-                summary.items_unchanged += len(made.public)
-                continue
-            items.extend(made.public)
-            items.extend(made.restricted)
+                if read.failure:
+                    summary.failed.append(FetchFailure(what, *read.failure))
+                    continue
+                crash.reached("during_fetch")
+                summary.meetings_fetched += 1
+                if read.not_modified:
+                    summary.meetings_not_modified += 1
+                    _count_as_before(summary, trusted)
+                    continue
+                if read.cancelled:
+                    summary.meetings_cancelled += 1
+                    continue
+                made = read.items
+                summary.items_restricted += len(made.restricted)
+                summary.items_without_minutes += made.without_minutes
+                summary.skipped.extend(made.problems)
+                digest = made.digest()
+                published = read.minutes_published if read.minutes_published is not None else bool(made.public)
+                to_record.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag,
+                                              read.last_modified, digest, published,
+                                              tuple(i.source_id for i in made.public), len(made.restricted),
+                                              made.without_minutes))
+                if trusted and trusted.digest == digest:
+                    summary.meetings_not_modified += 1
+                    summary.items_unchanged += len(made.public)
+                    continue
+                items.extend(made.public)
+                items.extend(made.restricted)
+        finally:
+            if reader is not None:
+                reader.close()
         if bar is not None:
             bar.close()
 

@@ -1,0 +1,164 @@
+"""Meetings are fetched and read in a child process, so a restricted item's text never enters the process that
+writes the index.
+
+A meeting's reply carries the text of its restricted (exempt) items along with the public ones. Dropping that
+text after parsing is not enough: freed memory is not cleared, and the vector store's native code has been seen
+writing such memory into its index file. So the child does the request and the parsing, and hands back only what
+`meeting_items` makes of the meeting: public items, and restricted ones as bare identities. Its memory goes when
+it exits.
+
+The parent talks to it over its stdin and stdout, one pickled request and one pickled answer at a time; the child
+stops when its stdin closes, so it never outlives a parent that was killed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from assistant.ingest.moderngov.client import ServiceError
+from assistant.ingest.moderngov.items import MeetingItems
+from assistant.settings import Settings
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    meeting_id: str
+    committee: str  # the committee's title, as its items will carry it
+    etag: str = ""
+    last_modified: str = ""
+
+
+@dataclass(frozen=True)
+class MeetingRead:
+    """One GetMeeting, as the parent may see it: validators, the meeting's state, its public items."""
+
+    etag: str = ""
+    last_modified: str = ""
+    not_modified: bool = False
+    failure: tuple[str, str] | None = None  # (what went wrong, what to do): the meeting could not be read
+    date: dt.date | None = None
+    cancelled: bool = False
+    minutes_published: bool | None = None
+    items: MeetingItems | None = None
+
+
+@dataclass(frozen=True)
+class _Start:
+    base_url: str
+    council: str
+    settings: Settings
+    last_request: dict[str, float]
+
+
+class MeetingReader:
+    """The parent's end: `read` sends one meeting to the child and returns what it made of it."""
+
+    def __init__(self, base_url: str, council: str, settings: Settings, last_request: dict[str, float]) -> None:
+        package_root = str(Path(__file__).resolve().parents[3])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
+                                                                          os.environ.get("PYTHONPATH")]))}
+        # Started through the module's name, not as __main__, so what is pickled names this module.
+        self._process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import serve_parent; serve_parent()"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._send(_Start(base_url, council, settings, dict(last_request)))
+
+    def read(self, request: MeetingRequest) -> MeetingRead:
+        self._send(request)
+        try:
+            answer = pickle.load(self._process.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            answer = None
+        if not isinstance(answer, MeetingRead):
+            raise ServiceError(f"The process that reads meetings stopped (exit code {self._process.poll()}).",
+                               "Run the fetch again: the meetings already done are kept. If it stops again, "
+                               "the message printed above it says why.")
+        return answer
+
+    def close(self) -> None:
+        try:
+            self._process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+
+    def __enter__(self) -> "MeetingReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _send(self, message: object) -> None:
+        try:
+            pickle.dump(message, self._process.stdin)
+            self._process.stdin.flush()
+        except OSError:
+            pass  # the child has gone; `read` says so
+
+
+def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
+    from assistant.ingest.moderngov.items import meeting_items
+    from assistant.ingest.moderngov.parse import parse_meeting
+
+    try:
+        reply = client.call("GetMeeting", {"lMeetingId": request.meeting_id}, etag=request.etag,
+                            last_modified=request.last_modified)
+        if reply.not_modified:
+            return MeetingRead(reply.etag, reply.last_modified, not_modified=True)
+        meeting = parse_meeting(reply.root)
+    except ServiceError as exc:
+        return MeetingRead(failure=(exc.message, exc.hint))
+    except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
+        return MeetingRead(failure=(
+            f"the reply could not be read ({type(exc).__name__}: {exc})",
+            f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
+            "meetings were fetched."))
+    read = MeetingRead(reply.etag, reply.last_modified, date=meeting.date, cancelled=meeting.cancelled,
+                       minutes_published=meeting.minutes_published)
+    if meeting.cancelled:
+        return read
+    made = meeting_items(meeting, base_url=start.base_url, council=start.council, committee=request.committee,
+                         max_item_chars=start.settings.max_item_chars)
+    return MeetingRead(read.etag, read.last_modified, date=read.date, cancelled=False,
+                       minutes_published=read.minutes_published, items=made)
+
+
+def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    try:
+        start = pickle.load(requests)
+    except EOFError:
+        return
+    with ServiceClient(start.base_url, start.settings, last_request=start.last_request) as client:
+        while True:
+            try:
+                request = pickle.load(requests)
+            except EOFError:
+                return
+            try:
+                pickle.dump(_read_one(client, request, start), answers)
+                answers.flush()
+            except BrokenPipeError:
+                return
+
+
+def serve_parent() -> None:
+    """The child's side: answer the parent until it closes our stdin."""
+    # Answers go down the pipe that was stdout; anything printed by accident, from Python or native code, goes to
+    # stderr instead of corrupting them.
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _serve(sys.stdin.buffer, answers)
+
