@@ -26,7 +26,7 @@ from assistant.index.models import sha256_of
 
 PRECISIONS = ("fp32", "int8")
 # Bump when the exported graph changes, so caches made by older code are made again.
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"  # 2: int8 weights in 7 bits (see export)
 
 
 def onnx_path(model_folder: Path, precision: str) -> Path:
@@ -108,7 +108,11 @@ def export(model_folder: Path, precision: str) -> Path:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             made = Path(scratch) / "int8.onnx"
-            quantize_dynamic(str(fp32), str(made), weight_type=QuantType.QInt8, per_channel=True)
+            # 7-bit weights (reduce_range): on CPUs without VNNI, onnxruntime multiplies int8 pairs into int16
+            # sums that saturate with full 8-bit weights, so the same file gave other vectors there (cosine
+            # 0.991 to the exact ones). With 7 bits nothing saturates and every CPU computes the same vectors.
+            quantize_dynamic(str(fp32), str(made), weight_type=QuantType.QInt8, per_channel=True,
+                             reduce_range=True)
         digest = sha256_of(made)
         os.replace(made, target)  # the file first, then the record that vouches for it
         _write_record(target.with_suffix(".json"),

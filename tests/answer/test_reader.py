@@ -55,6 +55,44 @@ def test_the_shipped_reader_marks_the_figure_as_the_short_answer():
     assert "1,021" in ANSWER[slice(*reading.short_answer)]
 
 
+ALIKE_CANDIDATES = [ANSWER, OTHER] + [candidate_text(sentence, "Corporate Parenting Panel") for sentence in (
+    "Members asked why 37% of care leavers aged 19 to 21 were not in education, employment or training, "
+    "against 31% in statistical neighbours, and officers said a new apprenticeship offer would start in May.",
+    "RESOLVED that the Sufficiency Strategy 2024-27 be approved and a progress report be brought in six months.",
+    "Ofsted's focused visit in January 2024 found that supervision was regular but not always reflective.",
+)]
+READER_OUTPUTS = ["relevance", "start_logits", "end_logits"]
+
+
+def reader_outputs(session, tokenizer_path=READER_DIR / "tokenizer.json") -> list[np.ndarray]:
+    from assistant.answer.reader import make_tokenizer
+
+    encodings = make_tokenizer(tokenizer_path).encode_batch([(QUESTION, text) for text in ALIKE_CANDIDATES])
+    return session.run(READER_OUTPUTS, {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)})
+
+
+def largest_gap_to_the_exact_products(model_path) -> float:
+    """How far onnxruntime, on this machine, is from a CPU whose int8 sums never overflow."""
+    from assistant.index.onnx_files import open_session
+    from onnx_exact import exact_session
+
+    here = reader_outputs(open_session(model_path, None))
+    exact = reader_outputs(exact_session(model_path))
+    return max(float(np.abs(ours - reference).max()) for ours, reference in zip(here, exact))
+
+
+def test_the_shipped_reader_scores_alike_on_every_cpu():
+    """onnxruntime's int8 kernels on CPUs without VNNI sum pairs of products in 16 bits, which 8-bit weights can
+    overflow: the reader shipped before scored up to 0.18 logits apart from the exact products on such a CPU, enough
+    to move refusals near the threshold. Its weights are now 7 bits, so nothing overflows and any CPU gets the exact
+    products' scores."""
+    manifest = json.loads((READER_DIR / "manifest.json").read_text())
+    assert largest_gap_to_the_exact_products(READER_DIR / manifest["model"]) < 1e-3
+
+
 def test_the_shipped_reader_is_small_and_checked_against_its_sha256(tmp_path):
     manifest = json.loads((READER_DIR / "manifest.json").read_text())
     assert sum((READER_DIR / name).stat().st_size for name in manifest["sha256"]) <= 30 * 1024 * 1024
@@ -106,6 +144,45 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     save_reader(model, base, tmp_path / "tiny", "tiny-test-reader")
     readings = OnnxReader(tmp_path / "tiny").read("Who chaired the panel?", ["Councillor Patel chaired the panel."])
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
+    assert largest_gap_to_the_exact_products(tmp_path / "tiny" / "model.onnx") < 1e-3
+
+
+@pytest.mark.slow
+def test_a_reader_with_8_bit_weights_is_requantised_to_score_alike_on_every_cpu(tmp_path):
+    """scripts/requantize_reader.py, which made the shipped reader from the seventh's 8-bit weights."""
+    import shutil
+    import subprocess
+    import sys
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from assistant.answer.train import export_onnx, train_reader
+    from assistant.index.models import ensure_bundled_model, sha256_of
+    from assistant.index.onnx_files import open_session
+    from assistant.settings import Settings
+    from conftest import ROOT
+    from onnx_exact import exact_session
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    model, _ = train_reader(tiny_training_examples(), base, layers=1, epochs=1, seed=0, batch_pairs=6)
+    folder = tmp_path / "old"
+    fp32 = folder / export_onnx(model, folder, quantise=False)
+    quantize_dynamic(str(fp32), str(folder / "model.onnx"), weight_type=QuantType.QInt8)  # as readers were made
+    shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
+    manifest = {"name": "old", "model": "model.onnx", "sha256": {
+        name: sha256_of(folder / name) for name in ("model.onnx", "tokenizer.json")}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    before = reader_outputs(exact_session(folder / "model.onnx"), folder / "tokenizer.json")
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "requantize_reader.py"), str(folder)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    after = reader_outputs(open_session(folder / "model.onnx", None), folder / "tokenizer.json")
+    assert largest_gap_to_the_exact_products(folder / "model.onnx") < 1e-3
+    # One bit fewer moves the scores a little, nowhere near what separates an answer from the rest.
+    assert np.abs(after[0] - before[0]).max() < 0.25
+    assert int(np.argmax(after[0])) == int(np.argmax(before[0]))
+    assert OnnxReader(folder).name == "old-7bit"  # its manifest vouches for the new file
 
 
 def test_a_soup_averages_floating_weights_and_keeps_the_rest():
