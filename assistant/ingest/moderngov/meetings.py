@@ -18,8 +18,7 @@ import os
 import pickle
 import subprocess
 import sys
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from assistant.ingest.moderngov.client import ServiceError
@@ -61,12 +60,9 @@ class MeetingReader:
     """The parent's end: `read` sends one meeting to the child and returns what it made of it."""
 
     def __init__(self, base_url: str, council: str, settings: Settings, last_request: dict[str, float]) -> None:
-        package_root = str(Path(__file__).resolve().parents[3])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
-                                                                          os.environ.get("PYTHONPATH")]))}
         # Started through the module's name, not as __main__, so what is pickled names this module.
         self._process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import serve_parent; serve_parent()"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._send(_Start(base_url, council, settings, dict(last_request)))
 
     def read(self, request: MeetingRequest) -> MeetingRead:
@@ -92,12 +88,6 @@ class MeetingReader:
             self._process.kill()
             self._process.wait()
         self._process.stdout.close()
-
-    def __enter__(self) -> "MeetingReader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def _send(self, message: object) -> None:
         try:
@@ -128,10 +118,9 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
         return read
-    made = meeting_items(meeting, base_url=start.base_url, council=start.council, committee=request.committee,
-                         max_item_chars=start.settings.max_item_chars)
-    return MeetingRead(read.etag, read.last_modified, date=read.date, cancelled=False,
-                       minutes_published=read.minutes_published, items=made)
+    return replace(read, items=meeting_items(meeting, base_url=start.base_url, council=start.council,
+                                             committee=request.committee,
+                                             max_item_chars=start.settings.max_item_chars))
 
 
 def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
