@@ -410,11 +410,7 @@ def missing_names(question: str, evidence: str) -> list[str]:
 
     'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
     """
-    present = set(lexical_tokens(evidence))
-    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
-    present |= initialisms(evidence)
-    prefixes = {t[:4] for t in present if len(t) >= 4}
-    missing = []
+    asked = []
     for match in _PROPER.finditer(question):
         word = match.group(1)
         if word in NOT_QUESTION_NAME_WORDS or word.capitalize() in NOT_QUESTION_NAME_WORDS:
@@ -423,10 +419,24 @@ def missing_names(question: str, evidence: str) -> list[str]:
             r"[.?!:;]\s*[\"'\u2018\u201c(]?$", question[:match.start()])
         if sentence_start and not word.isupper():  # 'Since', 'Apart': capitals of grammar, not names
             continue
-        tokens = lexical_tokens(word)
-        if tokens and not all(t in present or (len(t) >= 5 and t[:4] in prefixes) for t in tokens):
-            missing.append(word)
+        asked.append(word)
+    if not asked:
+        return []
+    present = set(lexical_tokens(evidence))
+    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
+    missing = _unmentioned(asked, present)
+    if missing:
+        # The evidence's spelt-out acronyms cost more than the rest together (every run of 2 to 5 words), so
+        # they are only worked out for a name its words did not already match.
+        missing = _unmentioned(missing, present | initialisms(evidence))
     return list(dict.fromkeys(missing))
+
+
+def _unmentioned(words: list[str], present: set[str]) -> list[str]:
+    prefixes = {t[:4] for t in present if len(t) >= 4}
+    return [word for word in words
+            if (tokens := lexical_tokens(word)) and not all(t in present or (len(t) >= 5 and t[:4] in prefixes)
+                                                             for t in tokens)]
 
 
 # ---------------------------------------------------------------- breadcrumbs

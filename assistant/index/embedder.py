@@ -77,7 +77,7 @@ class OnnxEmbedder:
             if session and self._session is None:
                 from assistant.index.onnx_files import ensure_onnx, open_session
 
-                self._session = open_session(ensure_onnx(self._folder, self.precision), self._threads)
+                self._session = open_session(ensure_onnx(self._folder, self.precision), self._threads, spin=False)
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.candidates import FEATURE_NAMES
-from assistant.answer.reader import (READER_DIR, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader, candidate_text,
-                                     load_reader)
+from assistant.answer.reader import (READER_DIR, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader, best_span,
+                                     candidate_text, load_reader)
 from assistant.errors import ModelError
 
 QUESTION = "How many children were in care in Durham at the end of March?"
@@ -105,6 +105,24 @@ def test_the_shipped_reader_is_small_and_checked_against_its_sha256(tmp_path):
         OnnxReader(damaged)
     with pytest.raises(ModelError, match="missing"):
         OnnxReader(tmp_path / "nowhere")
+
+
+def test_the_best_short_answer_span_is_the_best_pair_a_search_of_every_pair_finds():
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(1, 60))
+        starts, ends = rng.normal(size=(2, n)).astype(np.float32)
+        if trial % 2:  # whole numbers, so that pairs tie and the first must win
+            starts, ends = np.round(starts), np.round(ends)
+        allowed = rng.random(n) < 0.7
+        pairs = [(float(starts[i] + ends[j]), -i, -j) for i in range(n) for j in range(i, min(n, i + 5))
+                 if allowed[i] and allowed[j]]
+        found = best_span(starts, ends, allowed, max_tokens=5)
+        if not pairs:
+            assert found is None
+            continue
+        score, i, j = max(pairs)
+        assert found == (-i, -j, score)
 
 
 def test_a_setting_names_the_fake_reader():

@@ -53,3 +53,15 @@ def test_date_spans_cover_the_whole_partial_date():
 def test_hyphenated_words_also_count_joined():
     assert "restructur" in lexical_tokens("after the re-structure")
     assert "restructur" in lexical_tokens("after the restructure")
+
+
+def test_a_name_of_the_question_that_the_evidence_never_mentions_is_missing():
+    from assistant.text import missing_names
+
+    evidence = "Bournemouth, Christchurch and Poole Council\nCorporate Parenting Board January 2024 " \
+               "Looked after children had their return home interviews within 72 hours in England."
+    # Its words, its prefix ('English' for 'England'), the council's initials (BCP) and acronyms the evidence
+    # spells out (LAC, RHI) are all mentions; Wirral and Leeds are not.
+    assert missing_names("What did BCP say about LAC and RHI for English children?", evidence) == []
+    assert missing_names("What did Wirral say about Leeds and the RHI figures?", evidence) == ["Wirral", "Leeds"]
+    assert missing_names("how many children were looked after?", evidence) == []

@@ -133,3 +133,18 @@ def test_an_int8_index_is_not_read_with_fp32_vectors(tmp_path):
         ChromaStore(settings, make_embedder(settings.with_(embed_precision="int8")).name)
     assert "ASSISTANT_EMBED_PRECISION=fp32" in caught.value.hint
     shutil.rmtree(tmp_path / "index")
+
+
+def test_the_embedders_idle_threads_do_not_spin_so_the_reader_has_the_cores(default_settings):
+    """The query vector is made just before the reader runs; spinning embedder threads slowed the reader by
+    about a quarter on 2 cores. The reader's own session keeps onnxruntime's default."""
+    from assistant.answer.reader import OnnxReader
+
+    embedder = make_embedder(default_settings)
+    embedder.embed_query("dental checks")
+    options = embedder._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    reader = OnnxReader()
+    reader.read("dental checks", ["Dental checks were done for 92% of children in care."])
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        reader._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
