@@ -21,8 +21,9 @@
 Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side,
 in separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils:
 exported readers score each train question's candidates first, and the new reader also learns their mean
-scores (read_teachers). The test split is never read here. `--recalibrate` redoes steps 3 and 6 for the reader
-already in --out.
+scores (read_teachers). `--bf16` trains under bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against
+1.35 s in fp32 (deterministic on one machine, but not bit for bit the fp32 run). The test split is never read here.
+`--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
 from __future__ import annotations
@@ -343,7 +344,7 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
-                 threads: int | None = None):
+                 threads: int | None = None, bf16: bool = False):
     import torch
 
     torch.manual_seed(seed)
@@ -372,7 +373,7 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
             size += len(groups[i][1])
             if size < batch_pairs and position != len(order) - 1:
                 continue
-            loss = _batch_loss(model, tokenizer, batch)
+            loss = _batch_loss(model, tokenizer, batch, bf16)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
@@ -427,7 +428,7 @@ def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, se
     return model
 
 
-def _batch_loss(model, tokenizer, batch):
+def _batch_loss(model, tokenizer, batch, bf16: bool = False):
     import torch
 
     texts, labels, spans, owners, weights, taught = [], [], [], [], [], []
@@ -446,7 +447,7 @@ def _batch_loss(model, tokenizer, batch):
     token_spans = [_token_span(e, s) for e, s in zip(encodings, spans)]
     starts = torch.tensor([start for start, _ in token_spans])
     ends = torch.tensor([end for _, end in token_spans])
-    relevance, span_terms = _forward_by_length(model, ids, mask, types, starts, ends)
+    relevance, span_terms = _forward_by_length(model, ids, mask, types, starts, ends, bf16)
     target = torch.tensor(labels)
     teacher = torch.tensor(taught)
     has_teacher = ~torch.isnan(teacher)
@@ -478,10 +479,11 @@ def _batch_loss(model, tokenizer, batch):
     return loss
 
 
-def _forward_by_length(model, ids, mask, types, start_target, end_target):
+def _forward_by_length(model, ids, mask, types, start_target, end_target, bf16: bool = False):
     """Each pair's relevance logit and span loss, in the batch's order. The pairs go through the model in
     chunks of similar length, each padded only to its own longest pair (padding is on the right and masked, so
-    cutting it off changes nothing): about a quarter fewer tokens than padding the whole batch to its longest."""
+    cutting it off changes nothing): about a quarter fewer tokens than padding the whole batch to its longest.
+    With `bf16` the model runs under bfloat16 autocast (the weights, their gradients and the losses stay fp32)."""
     import torch
 
     lengths = mask.sum(1)
@@ -489,7 +491,9 @@ def _forward_by_length(model, ids, mask, types, start_target, end_target):
     relevance_parts, span_parts = [], []
     for chunk in order.split(LENGTH_CHUNK):
         width = int(lengths[chunk].max())
-        relevance, starts, ends = model(ids[chunk, :width], mask[chunk, :width], types[chunk, :width])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            relevance, starts, ends = model(ids[chunk, :width], mask[chunk, :width], types[chunk, :width])
+        relevance, starts, ends = relevance.float(), starts.float(), ends.float()
         relevance_parts.append(relevance)
         span_parts.append((torch.nn.functional.cross_entropy(starts, start_target[chunk], reduction="none")
                            + torch.nn.functional.cross_entropy(ends, end_target[chunk], reduction="none")) / 2)
@@ -510,6 +514,7 @@ def export_onnx(model, out: Path, quantise: bool = True) -> str:
                       dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
                                     ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")}
                       | {"relevance": {0: "batch"}})
+    drop_nan_guards(fp32)
     if not quantise:
         return fp32.name
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -521,6 +526,51 @@ def export_onnx(model, out: Path, quantise: bool = True) -> str:
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
     fp32.unlink()
     return int8.name
+
+
+def drop_nan_guards(path: Path) -> int:
+    """Remove the exporter's `Where(IsNaN(softmax), 0, softmax)` after each attention softmax, in place; returns
+    how many it removed.
+
+    The guard only matters for a query whose every key is masked with -inf. BERT's mask adds the dtype's
+    lowest finite value instead, and the first token is never masked, so no softmax row can be NaN and the
+    guard never fires: the outputs are bit for bit the same without it, and the reader spends about 4% less
+    time (two full passes over every attention matrix per layer)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    made_by = {output: node for node in graph.node for output in node.output}
+    renamed: dict[str, str] = {}
+    dropped = []
+    for node in graph.node:
+        if node.op_type != "Where":
+            continue
+        condition = made_by.get(node.input[0])
+        if (condition is not None and condition.op_type == "IsNaN" and condition.input[0] == node.input[2]
+                and made_by.get(node.input[2]) is not None and made_by[node.input[2]].op_type == "Softmax"):
+            renamed[node.output[0]] = node.input[2]
+            dropped += [node, condition]
+    if not dropped:
+        return 0
+    for node in dropped:
+        graph.node.remove(node)
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name in renamed:
+                node.input[i] = renamed[name]
+    drop_unused_constants(graph)  # the guards' zeros
+    onnx.save(model, str(path))
+    return len(renamed)
+
+
+def drop_unused_constants(graph) -> None:
+    """Remove constants and initializers that no node reads (onnxruntime warns about each one at every load)."""
+    used = {name for node in graph.node for name in node.input} | {output.name for output in graph.output}
+    for node in [node for node in graph.node if node.op_type == "Constant" and node.output[0] not in used]:
+        graph.node.remove(node)
+    for initializer in [tensor for tensor in graph.initializer if tensor.name not in used]:
+        graph.initializer.remove(initializer)
 
 
 def save_reader(model, base: Path, folder: Path, name: str) -> None:
@@ -806,6 +856,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     parser.add_argument("--teachers", type=Path, nargs="+", default=[], metavar="DIR",
                         help="exported reader folders whose mean scores the new reader also learns from")
+    parser.add_argument("--bf16", action="store_true",
+                        help="train under bfloat16 autocast: about an eighth faster on CPUs with AMX (bf16 matrix "
+                             "units), slower on others")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -846,14 +899,15 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seed, args.seed + args.soup))
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives)
-    options = {"negatives": args.negatives} | ({"threads": args.threads} if args.threads is not None else {})
+    options = ({"negatives": args.negatives, "bf16": args.bf16}
+               | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
 
     staging = args.out.with_name(args.out.name + ".tmp")
     save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
-                "soup": len(seeds), "negatives": args.negatives,
+                "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
                 "teachers": [teacher_record(folder) for folder in args.teachers],
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)

@@ -153,6 +153,8 @@ def tiny_training_examples():
 
 @pytest.mark.slow
 def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
+    import onnx
+
     from assistant.answer.train import save_reader, train_reader
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
@@ -163,6 +165,7 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     readings = OnnxReader(tmp_path / "tiny").read("Who chaired the panel?", ["Councillor Patel chaired the panel."])
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
     assert largest_gap_to_the_exact_products(tmp_path / "tiny" / "model.onnx") < 1e-3
+    assert not any(node.op_type == "IsNaN" for node in onnx.load(str(tmp_path / "tiny" / "model.onnx")).graph.node)
 
 
 @pytest.mark.slow
@@ -284,6 +287,11 @@ def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_pa
             chunked_relevance, chunked_spans = train._forward_by_length(model, ids, mask, types, starts, ends)
             assert torch.allclose(chunked_relevance, relevance, atol=1e-4), chunk
             assert torch.allclose(chunked_spans, spans, atol=1e-4), chunk
+        # Under bfloat16 autocast (--bf16) the outputs come back as fp32, a little rounded.
+        half_relevance, half_spans = train._forward_by_length(model, ids, mask, types, starts, ends, bf16=True)
+    assert half_relevance.dtype == half_spans.dtype == torch.float32
+    assert not torch.equal(half_relevance, relevance)
+    assert torch.allclose(half_relevance, relevance, atol=0.1) and torch.allclose(half_spans, spans, atol=0.1)
 
 
 def test_a_question_weight_scales_every_loss_in_full():
@@ -624,3 +632,24 @@ def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second
     (folder / "calibration.json").write_text(json.dumps(data))
     assert Calibration.load(folder).second_quote_ratio == math.inf
     assert 0.0 < Calibration.load(READER_DIR).second_quote_ratio < 1.0
+
+
+def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_same(tmp_path):
+    """export_onnx removes the Where(IsNaN(softmax)) the exporter puts after each attention softmax: BERT masks
+    padding with a finite value, so no softmax row is ever NaN. Shown on a reader exported with the guards, on a
+    batch whose candidates are padded to different lengths."""
+    import shutil
+
+    import onnx
+
+    from assistant.answer.train import drop_nan_guards
+    from assistant.index.onnx_files import open_session
+
+    guarded = tmp_path / "model.onnx"
+    shutil.copy(READER_DIR / "model.onnx", guarded)
+    before = reader_outputs(open_session(guarded, None))
+    assert drop_nan_guards(guarded) == 6  # one for each of the shipped reader's layers
+    assert not any(node.op_type == "IsNaN" for node in onnx.load(str(guarded)).graph.node)
+    after = reader_outputs(open_session(guarded, None))
+    assert all(np.array_equal(b, a) for b, a in zip(before, after))
+    assert drop_nan_guards(guarded) == 0
