@@ -502,7 +502,8 @@ def _forward_by_length(model, ids, mask, types, start_target, end_target, bf16: 
 
 
 def export_onnx(model, out: Path, quantise: bool = True) -> str:
-    """Write model.onnx (fp32) and, quantised, model.int8.onnx; returns the name of the file to ship."""
+    """Write the model as ONNX: model.onnx quantised to int8 (the fp32 export it came from is deleted), or
+    model.fp32.onnx when `quantise` is off. Returns the name of the file written."""
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
