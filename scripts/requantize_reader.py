@@ -23,6 +23,8 @@ def dequantised(model):
     import numpy as np
     from onnx import helper, numpy_helper
 
+    from assistant.answer.train import drop_dead_nodes
+
     graph = model.graph
     initial = {i.name: i for i in graph.initializer}
     nodes = list(graph.node)
@@ -47,21 +49,10 @@ def dequantised(model):
         float_input = made_by[quantised_input].input[0]  # what DynamicQuantizeLinear quantised
         replaced[id(rescale)] = helper.make_node("MatMul", [float_input, weights[-1].name], [rescale.output[0]],
                                                  name=f"{node.name}_float")
-    kept = [replaced.get(id(node), node) for node in nodes]
-    wanted = {output.name for output in graph.output}
-    while True:  # drop what no longer feeds anything
-        needed = wanted | {name for node in kept for name in node.input}
-        still = [node for node in kept if any(output in needed for output in node.output)]
-        if len(still) == len(kept):
-            break
-        kept = still
     del graph.node[:]
-    graph.node.extend(kept)
+    graph.node.extend(replaced.get(id(node), node) for node in nodes)
     graph.initializer.extend(weights)
-    needed = {name for node in kept for name in node.input}
-    live = [i for i in graph.initializer if i.name in needed]
-    del graph.initializer[:]
-    graph.initializer.extend(live)
+    drop_dead_nodes(graph)  # the quantising of each input, and the int8 weights
     return model
 
 

@@ -560,18 +560,28 @@ def drop_nan_guards(path: Path) -> int:
         for i, name in enumerate(node.input):
             if name in renamed:
                 node.input[i] = renamed[name]
-    drop_unused_constants(graph)  # the guards' zeros
+    drop_dead_nodes(graph)  # the guards' zeros
     onnx.save(model, str(path))
     return len(renamed)
 
 
-def drop_unused_constants(graph) -> None:
-    """Remove constants and initializers that no node reads (onnxruntime warns about each one at every load)."""
-    used = {name for node in graph.node for name in node.input} | {output.name for output in graph.output}
-    for node in [node for node in graph.node if node.op_type == "Constant" and node.output[0] not in used]:
-        graph.node.remove(node)
-    for initializer in [tensor for tensor in graph.initializer if tensor.name not in used]:
-        graph.initializer.remove(initializer)
+def drop_dead_nodes(graph) -> None:
+    """Remove the nodes whose outputs feed nothing (repeatedly, as removing one can leave its inputs' makers
+    dead too), then the initializers no node reads: onnxruntime warns about each one at every load."""
+    wanted = {output.name for output in graph.output}
+    kept = list(graph.node)
+    while True:
+        needed = wanted | {name for node in kept for name in node.input}
+        alive = [node for node in kept if any(output in needed for output in node.output)]
+        if len(alive) == len(kept):
+            break
+        kept = alive
+    read = {name for node in kept for name in node.input}
+    live = [tensor for tensor in graph.initializer if tensor.name in read]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(live)
 
 
 def save_reader(model, base: Path, folder: Path, name: str) -> None:
