@@ -342,9 +342,33 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
     return (start, end) if start is not None and end is not None and end >= start else (0, 0)
 
 
+def batched_groups(groups: list, rng: random.Random, batch_pairs: int) -> list[list]:
+    """One epoch's batches: the groups in an order drawn from `rng`, a batch closed once it holds at least
+    `batch_pairs` pairs (a question's candidates stay together, since the listwise loss compares them)."""
+    order = list(range(len(groups)))
+    rng.shuffle(order)
+    batches, batch, size = [], [], 0
+    for i in order:
+        batch.append(groups[i])
+        size += len(groups[i][1])
+        if size >= batch_pairs:
+            batches.append(batch)
+            batch, size = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def learning_rate_factor(step: int, total_steps: int) -> float:
+    """The share of the peak learning rate at `step` (counted from 0) of a schedule sized for `total_steps`: a
+    linear warm-up over the first tenth, then a linear decay that reaches zero after the last step."""
+    warmup = max(1, total_steps // 10)
+    return min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+
+
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
-                 threads: int | None = None, bf16: bool = False):
+                 threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs"):
     import torch
 
     torch.manual_seed(seed)
@@ -353,37 +377,31 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     model = make_model(base, layers)
     model.train()
     groups = training_groups(examples, seed, negatives)
-    total_steps = max(1, epochs * math.ceil(sum(len(chosen) for _, chosen in groups) / batch_pairs))
+    rng = random.Random(seed)
+    batches = [batch for _ in range(epochs) for batch in batched_groups(groups, rng, batch_pairs)]
+    # A batch takes whole questions, so it holds more than batch_pairs pairs and there are fewer batches than
+    # pairs / batch_pairs (about 2,000 against 2,355 on the shipped training data). Every shipped reader's
+    # schedule was sized by pairs, so its decay ends at about a sixth of the peak; "batches" decays to zero at
+    # the last step, and its one run so far (another seed) did no better (eval/README, twelfth round).
+    pairs = sum(len(chosen) for _, chosen in groups)
+    total_steps = max(1, len(batches) if schedule_steps == "batches" else epochs * math.ceil(pairs / batch_pairs))
     optimiser = torch.optim.AdamW([
         {"params": model.encoder.parameters(), "lr": learning_rate},
         {"params": list(model.relevance.parameters()) + list(model.span.parameters()), "lr": 1e-3},
     ], weight_decay=0.01)
-    warmup = max(1, total_steps // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup))))
-    rng = random.Random(seed)
-    step, started = 0, time.perf_counter()
-    for epoch in range(epochs):
-        order = list(range(len(groups)))
-        rng.shuffle(order)
-        batch: list[tuple[Example, list[int]]] = []
-        size = 0
-        for position, i in enumerate(order):
-            batch.append(groups[i])
-            size += len(groups[i][1])
-            if size < batch_pairs and position != len(order) - 1:
-                continue
-            loss = _batch_loss(model, tokenizer, batch, bf16)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            scheduler.step()
-            optimiser.zero_grad()
-            step += 1
-            if step % 50 == 0:
-                log.info("epoch %d step %d/%d loss %.3f (%.0f s)", epoch + 1, step, total_steps, float(loss.detach()),
-                         time.perf_counter() - started)
-            batch, size = [], 0
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: learning_rate_factor(step, total_steps))
+    started = time.perf_counter()
+    log.info("%d batches; the learning rate's schedule is sized for %d steps", len(batches), total_steps)
+    for step, batch in enumerate(batches, start=1):
+        loss = _batch_loss(model, tokenizer, batch, bf16)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        scheduler.step()
+        optimiser.zero_grad()
+        if step % 50 == 0:
+            log.info("step %d/%d loss %.3f (%.0f s)", step, len(batches), float(loss.detach()),
+                     time.perf_counter() - started)
     model.eval()
     return model, tokenizer
 
@@ -870,6 +888,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bf16", action="store_true",
                         help="train under bfloat16 autocast: about an eighth faster on CPUs with AMX (bf16 matrix "
                              "units), slower on others")
+    parser.add_argument("--schedule-steps", choices=["pairs", "batches"], default="pairs",
+                        help="what sizes the learning rate's linear decay: pairs / batch size (the default, as every "
+                             "shipped reader; there are fewer real batches, so it ends at about a sixth of the peak) "
+                             "or the real batches (it reaches zero)")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -910,7 +932,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seed, args.seed + args.soup))
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives)
-    options = ({"negatives": args.negatives, "bf16": args.bf16}
+    options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps}
                | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
@@ -919,6 +941,7 @@ def main(argv: list[str] | None = None) -> int:
     save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
+                "schedule_steps": args.schedule_steps,
                 "teachers": [teacher_record(folder) for folder in args.teachers],
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)

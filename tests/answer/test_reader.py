@@ -236,6 +236,64 @@ def test_threads_below_one_are_refused_with_a_message(capsys, threads):
     assert f"--threads {threads}: give how many threads torch may use, 1 or more" in capsys.readouterr().err
 
 
+def test_an_epochs_batches_keep_each_question_whole_and_hold_at_least_the_batch_size_but_the_last():
+    import random
+
+    from assistant.answer.train import batched_groups
+
+    groups = [(f"q{i}", list(range(size))) for i, size in enumerate([8, 5, 8, 3, 8, 8, 5, 2, 8, 5])]
+    batches = batched_groups(groups, random.Random(3), batch_pairs=12)
+    seen = [name for batch in batches for name, _ in batch]
+    assert sorted(seen) == sorted(name for name, _ in groups) and len(seen) == len(groups)
+    assert all(sum(len(chosen) for _, chosen in batch) >= 12 for batch in batches[:-1])
+    # whole questions overfill batches, so there are never more than pairs / batch size rounded up (60 / 12 = 5)
+    assert len(batches) <= 5
+    assert batches == batched_groups(groups, random.Random(3), batch_pairs=12)
+
+
+@pytest.mark.parametrize("total", [1, 2, 10, 1999])
+def test_the_learning_rate_warms_up_over_a_tenth_of_the_steps_and_reaches_zero_after_the_last(total):
+    from assistant.answer.train import learning_rate_factor
+
+    factors = [learning_rate_factor(step, total) for step in range(total + 1)]
+    warmup = max(1, total // 10)
+    assert factors[warmup - 1] == pytest.approx(1.0)
+    assert all(0.0 <= f <= 1.0 for f in factors)
+    assert all(a >= b for a, b in zip(factors[warmup - 1:], factors[warmup:]))
+    assert factors[total] == 0.0
+    if total > warmup:
+        assert 0.0 < factors[total - 1] <= 1.0 / (total - warmup) + 1e-12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("schedule_steps", ["pairs", "batches"])
+def test_the_schedule_is_sized_by_pairs_by_default_or_by_the_real_batches(caplog, schedule_steps):
+    import logging
+
+    from assistant.answer.train import train_reader
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    examples = tiny_training_examples()  # 4 answerable questions of 3 pairs and one unanswerable of 2: 14 pairs
+    with caplog.at_level(logging.INFO, logger="assistant.answer.train"):
+        train_reader(examples, base, layers=1, epochs=1, seed=0, batch_pairs=4, threads=1,
+                     schedule_steps=schedule_steps)
+    # whole questions fill a batch of 4 with 6 pairs (or 5 with the unanswerable one): 3 batches, against the
+    # 14 / 4 = 4 (rounded up) that counting pairs gives
+    expected = {"pairs": 4, "batches": 3}[schedule_steps]
+    assert f"3 batches; the learning rate's schedule is sized for {expected} steps" in caplog.text
+
+
+def test_an_unknown_schedule_is_refused_with_the_choices(capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--schedule-steps", "epochs"])
+    assert stopped.value.code == 2
+    assert "--schedule-steps: invalid choice: 'epochs' (choose from 'pairs', 'batches')" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
     import torch
