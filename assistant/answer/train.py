@@ -22,7 +22,9 @@ Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, 
 in separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils:
 exported readers score each train question's candidates first, and the new reader also learns their mean
 scores (read_teachers). `--bf16` trains under bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against
-1.35 s in fp32 (deterministic on one machine, but not bit for bit the fp32 run). The test split is never read here.
+1.35 s in fp32 (deterministic on one machine, but not bit for bit the fp32 run). `--schedule-steps batches` sizes
+the learning rate's decay by the real batches, so it reaches zero (the default, `pairs`, is every shipped reader's
+longer schedule). The test split is never read here.
 `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
@@ -342,6 +344,10 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
     return (start, end) if start is not None and end is not None and end >= start else (0, 0)
 
 
+# What can size the learning rate's schedule (train_reader's `schedule_steps`, the script's --schedule-steps).
+SCHEDULE_STEPS = ("pairs", "batches")
+
+
 def batched_groups(groups: list, rng: random.Random, batch_pairs: int) -> list[list]:
     """One epoch's batches: the groups in an order drawn from `rng`, a batch closed once it holds at least
     `batch_pairs` pairs (a question's candidates stay together, since the listwise loss compares them)."""
@@ -369,6 +375,8 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
                  threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs"):
+    if schedule_steps not in SCHEDULE_STEPS:
+        raise ValueError(f"schedule_steps={schedule_steps!r}: give one of {', '.join(SCHEDULE_STEPS)}")
     import torch
 
     torch.manual_seed(seed)
@@ -888,7 +896,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bf16", action="store_true",
                         help="train under bfloat16 autocast: about an eighth faster on CPUs with AMX (bf16 matrix "
                              "units), slower on others")
-    parser.add_argument("--schedule-steps", choices=["pairs", "batches"], default="pairs",
+    parser.add_argument("--schedule-steps", choices=SCHEDULE_STEPS, default="pairs",
                         help="what sizes the learning rate's linear decay: pairs / batch size (the default, as every "
                              "shipped reader; there are fewer real batches, so it ends at about a sixth of the peak) "
                              "or the real batches (it reaches zero)")

@@ -285,6 +285,13 @@ def test_the_schedule_is_sized_by_pairs_by_default_or_by_the_real_batches(caplog
     assert f"3 batches; the learning rate's schedule is sized for {expected} steps" in caplog.text
 
 
+def test_an_unknown_schedule_given_to_train_reader_is_refused_before_any_training():
+    from assistant.answer.train import train_reader
+
+    with pytest.raises(ValueError, match="schedule_steps='batch': give one of pairs, batches"):
+        train_reader(tiny_training_examples(), None, layers=1, epochs=1, seed=0, schedule_steps="batch")
+
+
 def test_an_unknown_schedule_is_refused_with_the_choices(capsys):
     from assistant.answer.train import main
 
