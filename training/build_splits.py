@@ -1,12 +1,15 @@
 """Turn the hand-written question files (with quotes) into the committed split files (with spans only).
 
-Usage: python3 training/build_splits.py [QUESTION_FILES ...] [--minutes PATH] [--out DIR]
+Usage: python3 training/build_splits.py [QUESTION_FILES ...] [--minutes PATH] [--out DIR] [--append]
 
 Every quote and short answer is located in its item's text and stored as character offsets into the
 `text` field of ../shared/corpus/train_minutes.jsonl, so no minute text is copied into the project
 (`must_include` strings excepted, as in eval/). Each question goes to the split of its item's council,
 fixed in training/split.json before any question was written. A question whose quote cannot be found
 is reported and left out.
+
+With --append, only the files given are converted, and their questions are added to the split files already in
+--out (the writers' earlier files are not committed, so a later round cannot rebuild the splits from them).
 """
 
 from __future__ import annotations
@@ -72,12 +75,22 @@ def council_of(row: dict, items: dict[str, dict]) -> str:
     return items[url]["council"]
 
 
+def _read_split(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="*")
     parser.add_argument("--minutes", default=str(DEFAULT_MINUTES))
     parser.add_argument("--out", default=str(HERE))
+    parser.add_argument("--append", action="store_true",
+                        help="add the given files' questions to the split files in --out instead of rewriting them")
     args = parser.parse_args()
+    if args.append and not args.files:
+        parser.error("--append needs the question files to add")
     files = [Path(f) for f in args.files] or sorted((HERE / "questions").glob("part-*.jsonl"))
     items = {}
     with open(args.minutes, encoding="utf-8") as handle:
@@ -112,6 +125,14 @@ def main() -> int:
                                      "part nor in LATE_TEST_PARTS: name the file it belongs in there.")
                 split = LATE_TEST_PARTS[path.name]
             splits[split].append(converted)
+    if args.append:
+        existing = {name: _read_split(Path(args.out) / f"reader_{name}.jsonl") for name in splits}
+        taken = {row["id"] for rows in existing.values() for row in rows}
+        repeated = sorted(row["id"] for rows in splits.values() for row in rows if row["id"] in taken)
+        if repeated:
+            raise SystemExit(f"--append: {len(repeated)} question ids are already in the splits "
+                             f"({', '.join(repeated[:5])}); give the new part's questions ids of their own.")
+        splits = {name: existing[name] + rows for name, rows in splits.items()}
     for name, rows in splits.items():
         target = Path(args.out) / f"reader_{name}.jsonl"
         with target.open("w", encoding="utf-8") as handle:

@@ -164,3 +164,34 @@ def test_every_unanswerable_twin_names_an_answerable_question_of_its_own_split()
             assert original is not None, (row["id"], row["twin_of"])
             assert row["about_url"] in original["gold_urls"], row["id"]
     assert twins >= 200
+
+
+def test_appending_a_part_adds_its_questions_to_their_split_and_refuses_an_id_already_there(tmp_path, monkeypatch):
+    import build_splits
+
+    minutes()  # skips without ../shared
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for split in SPLITS:
+        (out / f"reader_{split}.jsonl").write_text((TRAINING / f"reader_{split}.jsonl").read_text(encoding="utf-8"),
+                                                  encoding="utf-8")
+    original = next(row for row in rows("train") if row["kind"] != "unanswerable")
+    twin = {"id": "tr99-0001", "question": "What did the panel decide about dental checks in 1987?",
+            "kind": "unanswerable", "gold_urls": [], "evidence": [], "must_include": [],
+            "about_url": original["gold_urls"][0], "twin_of": original["id"]}
+    part = tmp_path / "part-99.jsonl"
+    part.write_text(json.dumps(twin) + "\n")
+    monkeypatch.setattr(sys, "argv", ["build_splits.py", str(part), "--out", str(out), "--append"])
+    assert build_splits.main() == 0
+    train_lines = (out / "reader_train.jsonl").read_text(encoding="utf-8").splitlines()
+    assert train_lines[:-1] == (TRAINING / "reader_train.jsonl").read_text(encoding="utf-8").splitlines()
+    added = json.loads(train_lines[-1])
+    assert (added["id"], added["twin_of"], added["evidence"]) == ("tr99-0001", original["id"], [])
+    for split in SPLITS[1:]:
+        assert (out / f"reader_{split}.jsonl").read_text(encoding="utf-8") == \
+            (TRAINING / f"reader_{split}.jsonl").read_text(encoding="utf-8")
+
+    with pytest.raises(SystemExit, match="already in the splits.*tr99-0001"):
+        build_splits.main()  # the same part again
+    assert len((out / "reader_train.jsonl").read_text(encoding="utf-8").splitlines()) == len(train_lines)
