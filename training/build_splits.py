@@ -126,6 +126,9 @@ def main() -> int:
                 split = LATE_TEST_PARTS[path.name]
             splits[split].append(converted)
     if args.append:
+        if splits["test"]:
+            raise SystemExit(f"--append: {len(splits['test'])} questions are over test items; reader_test.jsonl keeps "
+                             "its first-contact questions only, so name a file of their own in LATE_TEST_PARTS.")
         existing = {name: _read_split(Path(args.out) / f"reader_{name}.jsonl") for name in splits}
         taken = {row["id"] for rows in existing.values() for row in rows}
         repeated = sorted(row["id"] for rows in splits.values() for row in rows if row["id"] in taken)

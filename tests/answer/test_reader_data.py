@@ -195,3 +195,22 @@ def test_appending_a_part_adds_its_questions_to_their_split_and_refuses_an_id_al
     with pytest.raises(SystemExit, match="already in the splits.*tr99-0001"):
         build_splits.main()  # the same part again
     assert len((out / "reader_train.jsonl").read_text(encoding="utf-8").splitlines()) == len(train_lines)
+
+
+def test_appending_never_adds_to_the_first_contact_test_file(tmp_path, monkeypatch):
+    import build_splits
+
+    minutes()  # skips without ../shared
+
+    first = rows("test")[0]
+    test_item = (first["gold_urls"] or [first["about_url"]])[0]
+    part = tmp_path / "part-3.jsonl"  # a first-round part name, which a full build sends to reader_test.jsonl
+    part.write_text(json.dumps({"id": "tr3-9999", "question": "What did the panel decide about dental checks?",
+                                "kind": "unanswerable", "gold_urls": [], "evidence": [], "must_include": [],
+                                "about_url": test_item}) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(sys, "argv", ["build_splits.py", str(part), "--out", str(out), "--append"])
+    with pytest.raises(SystemExit, match="over test items"):
+        build_splits.main()
+    assert not list(out.iterdir())
