@@ -214,3 +214,15 @@ def test_appending_never_adds_to_the_first_contact_test_file(tmp_path, monkeypat
     with pytest.raises(SystemExit, match="over test items"):
         build_splits.main()
     assert not list(out.iterdir())
+
+
+def test_appending_with_no_files_stops_with_a_message_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import build_splits
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(sys, "argv", ["build_splits.py", "--out", str(out), "--append"])
+    with pytest.raises(SystemExit):
+        build_splits.main()
+    assert "--append needs the question files to add" in capsys.readouterr().err
+    assert not list(out.iterdir())
