@@ -3,6 +3,7 @@
 import pytest
 
 from assistant.retrieve.question import analyse
+from assistant.text import council_key
 
 
 @pytest.mark.parametrize("text, asks", [
@@ -26,3 +27,22 @@ def test_councils_and_years_named():
     assert set(question.councils) == {"rotherham", "sefton"}
     assert question.years == (2018, 2019)
     assert question.which_councils and question.names_several_councils
+
+
+@pytest.mark.parametrize("text, council", [
+    ("How many children did Telford & Wrekin place for adoption?", "Telford & Wrekin Council"),
+    ("What did Bath and North East Somerset pay its foster carers?", "Bath and North East Somerset Council"),
+    ("Who chairs the panel in Windsor and Maidenhead?", "Royal Borough of Windsor and Maidenhead"),
+    ("What did the Vale of Glamorgan agree on care leavers?", "Vale of Glamorgan Council"),
+    ("How many children in care does Brighton & Hove have?", "Brighton and Hove City Council"),
+])
+def test_a_council_is_named_with_the_words_its_key_drops(text, council):
+    # The key drops 'and', 'of' and the like ('telford wrekin'), which the question still writes.
+    keys = [council_key(council), "telford", "bath", "windsor", "barnsley"]
+    assert analyse(text, keys).councils == (council_key(council),)
+
+
+def test_a_key_must_still_stand_as_a_phrase_once_those_words_go():
+    # 'north tyneside sefton' holds the words of 'north sefton' but not as a phrase.
+    assert analyse("How do North Tyneside and Sefton compare?", ["north sefton", "sefton", "north tyneside"]).councils \
+        == ("north tyneside", "sefton")
