@@ -387,9 +387,9 @@ def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, .
     """Known council keys whose words all appear, as a phrase (or as initials), in the text.
 
     A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for in the text
-    without them: 'Telford & Wrekin' and 'Vale of Glamorgan' name the keys 'telford wrekin' and 'vale glamorgan'."""
+    keyed the same way: 'Telford & Wrekin' and 'Vale of Glamorgan' name the keys 'telford wrekin' and 'vale glamorgan'."""
     folded = f" {fold(text)} "
-    without_noise = f" {' '.join(w for w in folded.split() if w not in _COUNCIL_NOISE)} "
+    without_noise = f" {council_key(text)} "
     found = []
     for key in sorted(set(known_council_keys), key=len, reverse=True):
         if not key or any(f" {key} " in f" {longer} " for longer in found):
