@@ -34,19 +34,22 @@ class Combination:
 
 
 # What decides whether a question is answered at all, read off its candidates once the reader has read them.
+# `names_missing` is the named check of answer/extractive.py (a proper name of the question that the items read
+# never mention), a declared feature of the whole question: how much it counts is fitted like the rest.
 ANSWERABILITY_INPUTS = ("best_reader_logit", "reader_margin", "best_probability", "coverage_of_best", "best_coverage",
-                        "short_answer_margin")
+                        "short_answer_margin", "names_missing")
 
 
 def answerability_inputs(logits: np.ndarray, probabilities: np.ndarray, features: np.ndarray,
-                         span_margins: np.ndarray) -> list[float]:
+                         span_margins: np.ndarray, names_missing: bool) -> list[float]:
     """ANSWERABILITY_INPUTS for one question: its read candidates' reader logits, combined probabilities,
-    features (the coverage feature comes first) and the reader's short-answer margins."""
+    features (the coverage feature comes first) and the reader's short-answer margins, and whether a name
+    it asks about is missing from the items read."""
     ordered = np.sort(logits)[::-1]
     margin = float(ordered[0] - ordered[1]) if len(ordered) > 1 else 0.0
     best = int(np.argmax(probabilities))
     return [float(ordered[0]), margin, float(probabilities[best]), float(features[best, 0]),
-            float(features[:, 0].max()), float(span_margins[best])]
+            float(features[:, 0].max()), float(span_margins[best]), float(names_missing)]
 
 
 def fit_logistic(inputs: np.ndarray, targets: np.ndarray, l2: float = 1.0, steps: int = 50,

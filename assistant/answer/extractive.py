@@ -59,8 +59,10 @@ class Calibration:
 
 def missing_names_check(question: Question, found: list[Candidate], passages: Passages) -> str:
     """A named check: a proper name or acronym of the question that none of the items read mentions (in its
-    text, council, committee, title or meeting date) means the minutes found are about something else.
-    Returns the refusal's explanation, or ''."""
+    text, council, committee, title or meeting date) suggests the minutes found are about something else. It is
+    an input of the answerability model (how much it counts is fitted on validation, not a veto: a name can be
+    missing because it is spelt another way), and a refusal's explanation when there is one. Returns that
+    explanation, or ''."""
     items = {c.hit.source_id: c.hit.metadata for c in found}
     councils = "\n".join(str(m.get("council", "")) for m in items.values())
     described = " ".join(f"{m.get('committee', '')} {m.get('item_title', '')} {meeting_date_words(m)}"
@@ -85,17 +87,15 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     inputs = np.column_stack([features[top], [r.logit for r in readings]])
     probabilities = calibration.combination.probabilities(inputs)
     best = int(np.argmax(probabilities))
+    missing = missing_names_check(question, found, passages)
     answerability = answerability_inputs(inputs[:, -1], probabilities, features[top],
-                                         np.asarray([r.span_margin for r in readings]))
+                                         np.asarray([r.span_margin for r in readings]), bool(missing))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
     quote = _scored(found[top[best]], float(probabilities[best]), features[top[best]])
     if confidence < calibration.refusal_threshold:
         if not features[:, FEATURE_NAMES.index("coverage")].any():
             return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
-        return Draft([], "not_stated", NOT_STATED, confidence=confidence, best=quote)
-    missing = missing_names_check(question, found, passages)
-    if missing:
-        return Draft([], "not_stated", missing, confidence=confidence, best=quote)
+        return Draft([], "not_stated", missing or NOT_STATED, confidence=confidence, best=quote)
     # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
     # quoted twice.
     quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])

@@ -49,7 +49,7 @@ import numpy as np
 from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matrix
 from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_conditional_logit,
                                       fit_logistic)
-from assistant.answer.extractive import chosen_quotes, second_to_best
+from assistant.answer.extractive import chosen_quotes, missing_names_check, second_to_best
 from assistant.answer.reader import (MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader, candidate_text, make_tokenizer,
                                      sha256_of)
 
@@ -62,8 +62,14 @@ CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reade
 LENGTH_CHUNK = 8  # pairs per forward pass in training, sorted by length so that each pass pads less
 NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
 MAX_REFUSED_ANSWERABLE = 0.05
-# The smallest share of answerable validation questions given a short answer: answers should lead with one.
+EXAMPLES_FORMAT = 2  # raised whenever Example gains a field that build_examples() fills (2: names_missing)
+# The smallest share of answered questions given a short answer: answers should lead with one (issue 11 asks
+# for 70% on the test split). The threshold is fitted on validation's answered questions with some room above
+# it: fitted at exactly 0.70, a test split of about 300 answered questions falls below it about half the time.
+# The room is about one standard deviation of the difference between the two shares
+# (sqrt(0.21 / 830 + 0.21 / 300) = 0.031, with validation's 830 or so answered questions).
 MIN_SHORT_ANSWERS = 0.70
+SHORT_ANSWER_ROOM = 0.03
 # Answers are meant to be short: at most half of them quote a second sentence (those where it is likeliest).
 MAX_SECOND_QUOTES = 0.5
 
@@ -80,6 +86,7 @@ class Example:
     spans: list[tuple[int, int] | None]  # the short answer's characters within texts[i], where known
     features: np.ndarray
     council_key: str = ""
+    names_missing: bool = False  # the named check of answer/extractive.py found a name the items read lack
     stage1: np.ndarray = field(default_factory=lambda: np.zeros(0))
     weight: float = 1.0  # in every loss and fit; see balance()
     # Teachers' mean logit for each candidate trained on (nan for the rest), when distilling; see read_teachers().
@@ -112,6 +119,7 @@ def build_examples(split: str, assistant, minutes: dict[str, dict], limit: int |
         if not found:
             continue
         features = feature_matrix(question, QuestionTerms(question, assistant.lexical), found)
+        names_missing = bool(missing_names_check(question, found, assistant.passages))
         gold = [(e["url"], _squash(minutes[e["url"]]["text"][e["start"]:e["end"]])) for e in row["evidence"]]
         short = row.get("short_answer")
         short_text = _squash(minutes[short["url"]]["text"][short["start"]:short["end"]]) if short else ""
@@ -128,7 +136,7 @@ def build_examples(split: str, assistant, minutes: dict[str, dict], limit: int |
             labels.append(label)
             spans.append(span)
         examples.append(Example(row["id"], row["question"], row["kind"] != "unanswerable", texts,
-                                np.asarray(labels), spans, features))
+                                np.asarray(labels), spans, features, names_missing=names_missing))
     return examples
 
 
@@ -159,9 +167,10 @@ def load_examples(work: Path, limit: int | None) -> tuple[list[Example], list[Ex
 
 
 def questions_fingerprint() -> str:
-    """A short digest of the train and validation question files, naming the example cache built from them, so
-    that a changed split is read again instead of training on a cache of the old one."""
-    digest = hashlib.sha256()
+    """A short digest of the train and validation question files and of the examples' format, naming the example
+    cache built from them, so that a changed split (or a new field) is read again instead of training on a cache
+    of the old one."""
+    digest = hashlib.sha256(f"examples format {EXAMPLES_FORMAT}".encode())
     for split in ("train", "validation"):
         digest.update((TRAINING / f"reader_{split}.jsonl").read_bytes())
     return digest.hexdigest()[:12]
@@ -230,6 +239,9 @@ def balance(examples: list[Example]) -> None:
 def _unpickle(path: Path) -> tuple[list[Example], list[Example]]:
     train, validation = pickle.loads(path.read_bytes())
     columns = {row["features"].shape[1] for row in train + validation}
+    if any("names_missing" not in row for row in train + validation):
+        raise SystemExit(f"{path} was built before examples recorded names_missing: delete it (or use another "
+                         "--work folder) to read them again.")
     if columns != {len(FEATURE_NAMES)}:
         raise SystemExit(f"{path} holds examples with {sorted(columns)} features, not the {len(FEATURE_NAMES)} of "
                          f"{', '.join(FEATURE_NAMES)}: delete it (or use another --work folder) to read them again.")
@@ -642,17 +654,18 @@ def read_examples(examples: list[Example], reader) -> tuple[list[np.ndarray], li
     return readings, margins, spans
 
 
-def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict]:
+def span_threshold(examples, probabilities, margins, spans, answered: np.ndarray) -> tuple[float, dict]:
     """The short-answer margin above which the chosen sentence's short answer is shown, and what it shows on
-    these questions. It maximises, over answerable questions, short answers shown that overlap the written one
-    minus those that do not, among the thresholds that show one for at least MIN_SHORT_ANSWERS of them (answers
-    are meant to lead with a short answer; the quote that follows it is shown either way)."""
+    these questions. Over the questions `answered` (not refused), it maximises the short answers shown that
+    overlap the written one minus those that do not (any shown for an unanswerable question is wrong), among the
+    thresholds that show one for at least MIN_SHORT_ANSWERS + SHORT_ANSWER_ROOM of them (answers are meant to
+    lead with a short answer; the quote that follows it is shown either way)."""
     rows = []
-    for example, p, m, predicted in zip(examples, probabilities, margins, spans):
-        if not example.answerable:
+    for example, p, m, predicted, shown in zip(examples, probabilities, margins, spans, answered):
+        if not shown:
             continue
         best = int(np.argmax(p))
-        gold = example.spans[best] if example.labels[best] else None
+        gold = example.spans[best] if example.answerable and example.labels[best] else None
         span = predicted[best]
         right = bool(gold and span and max(gold[0], span[0]) < min(gold[1], span[1]))
         rows.append((float(m[best]), 1 if right else -1))
@@ -660,7 +673,7 @@ def span_threshold(examples, probabilities, margins, spans) -> tuple[float, dict
     # A threshold at rows[k]'s margin hides rows 0..k (the reader shows margins strictly above it), so it is
     # only a candidate at the last of a run of equal margins; the first candidate, below every (clipped)
     # margin, shows them all.
-    most_hidden = len(rows) - math.ceil(MIN_SHORT_ANSWERS * len(rows))
+    most_hidden = len(rows) - math.ceil(min(1.0, MIN_SHORT_ANSWERS + SHORT_ANSWER_ROOM) * len(rows))
     best_threshold, best_gain, best_hidden = -SPAN_MARGIN_LIMIT - 1.0, sum(g for _, g in rows), 0
     gain = best_gain
     for hidden, (margin, g) in enumerate(rows, start=1):
@@ -772,7 +785,7 @@ def refusal_threshold(scores: np.ndarray, answerable: np.ndarray) -> float:
 def answerability_table(examples, readings, probabilities, margins) -> np.ndarray:
     """One row of ANSWERABILITY_INPUTS per question."""
     return np.asarray([answerability_inputs(r[np.isfinite(r)], p[np.isfinite(r)], e.features[np.isfinite(r)],
-                                            m[np.isfinite(r)])
+                                            m[np.isfinite(r)], e.names_missing)
                        for e, r, p, m in zip(examples, readings, probabilities, margins)])
 
 
@@ -844,9 +857,10 @@ def calibrate(validation, readings, margins, spans) -> dict:
     weights, bias = fit_logistic(inputs, answerable, sample_weights=np.array([e.weight for e in validation]))
     answerability = Combination(ANSWERABILITY_INPUTS, weights, bias)
     confidences = answerability.probabilities(inputs)
-    threshold, short_answers = span_threshold(validation, probabilities, margins, spans)
+    refusal = refusal_threshold(confidences, answerable)
+    threshold, short_answers = span_threshold(validation, probabilities, margins, spans, confidences >= refusal)
     return {"combination": combination.as_dict(), "answerability": answerability.as_dict(),
-            "refusal_threshold": refusal_threshold(confidences, answerable), "span_threshold": threshold,
+            "refusal_threshold": refusal, "span_threshold": threshold,
             "second_quote_ratio": second_quote_ratio(validation, probabilities),
             "short_answers": short_answers,
             "calibration_table": calibration_table(validation, probabilities, confidences)}

@@ -474,25 +474,28 @@ def test_a_teacher_folder_without_a_manifest_is_refused_with_a_message(tmp_path,
 
 
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
-    from assistant.answer.train import MIN_SHORT_ANSWERS, Example, span_threshold
+    from assistant.answer.train import MIN_SHORT_ANSWERS, SHORT_ANSWER_ROOM, Example, span_threshold
 
     def fitted(wrong: int, extra=(), margins_from_top=tuple(range(9, -1, -1))):
-        """Ten answerable questions with short-answer margins 9..0, the `wrong` lowest with a wrong span."""
-        examples, probabilities, margins, spans = [], [], [], []
+        """Ten answered, answerable questions with short-answer margins 9..0, the `wrong` lowest with a wrong
+        span; `extra` adds (example, margin, span, answered) rows."""
+        examples, probabilities, margins, spans, answered = [], [], [], [], []
         for n, margin in enumerate(margins_from_top):
             examples.append(Example(f"s{n}", "How many?", True, ["There were 12 of them."], np.array([1]),
                                     [(10, 12)], no_features(1)))
             probabilities.append(np.array([0.9]))
             margins.append(np.array([float(margin)]))
             spans.append([(10, 12) if n < 10 - wrong else (0, 5)])
-        for example, margin, span in extra:
+            answered.append(True)
+        for example, margin, span, shown in extra:
             examples.append(example)
             probabilities.append(np.array([0.9]))
             margins.append(np.array([margin]))
             spans.append([span])
-        return span_threshold(examples, probabilities, margins, spans)
+            answered.append(shown)
+        return span_threshold(examples, probabilities, margins, spans, np.array(answered))
 
-    most_hidden = 10 - math.ceil(MIN_SHORT_ANSWERS * 10)
+    most_hidden = 10 - math.ceil((MIN_SHORT_ANSWERS + SHORT_ANSWER_ROOM) * 10)
     assert most_hidden >= 2  # the cases below need room to hide two
     threshold, figures = fitted(wrong=2)
     assert 1.0 <= threshold < 2.0  # hides the two wrong short answers and shows the eight right ones
@@ -504,9 +507,14 @@ def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hi
     # both shown rather than counted as one hidden.
     threshold, figures = fitted(wrong=1, margins_from_top=(9, 8, 7, 6, 5, 4, 3, 2, 0, 0))
     assert threshold < 0.0 and figures["short_answer_shown"] == 1.0
-    # An unanswerable question's sentence never counts either way.
+    # A refused question never counts either way; an answered unanswerable one counts as a wrong short answer
+    # (nothing in the minutes answers it), so here it is hidden with the wrong one below it.
     unanswerable = Example("s10", "Who?", False, ["Nobody."], np.array([0]), [None], no_features(1))
-    assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6))]) == fitted(wrong=2)
+    assert fitted(wrong=2, extra=[(unanswerable, 9.5, (0, 6), False)]) == fitted(wrong=2)
+    assert fitted(wrong=1)[0] == 0.0
+    threshold, figures = fitted(wrong=1, extra=[(unanswerable, 0.5, (0, 6), True)])
+    assert threshold == 0.5
+    assert figures == {"short_answer_shown": round(9 / 11, 3), "short_answer_right_when_shown": 1.0}
 
 
 def test_the_sentence_choice_is_fitted_within_questions_so_a_question_level_input_gets_no_weight():
@@ -670,6 +678,21 @@ def test_a_cached_example_file_with_other_features_stops_with_what_to_delete(tmp
     assert cache.is_file()  # nothing is deleted for the user
 
 
+def test_a_cached_example_file_without_the_named_check_stops_with_what_to_delete(tmp_path):
+    import pickle
+
+    from assistant.answer.train import _unpickle
+
+    old = {"id": "x", "question": "Who?", "answerable": True, "texts": ["A."], "labels": np.array([1]),
+           "spans": [None], "features": np.zeros((1, len(FEATURE_NAMES)), dtype=np.float32)}
+    cache = tmp_path / "examples-all.pickle"
+    cache.write_bytes(pickle.dumps(([old], [])))
+    with pytest.raises(SystemExit, match="names_missing: delete it"):
+        _unpickle(cache)
+    cache.write_bytes(pickle.dumps(([old | {"names_missing": True}], [])))
+    assert _unpickle(cache)[0][0].names_missing is True
+
+
 def test_changed_question_files_are_read_again_instead_of_reusing_the_cached_examples(tmp_path, monkeypatch):
     from assistant.answer import train
 
@@ -680,6 +703,9 @@ def test_changed_question_files_are_read_again_instead_of_reusing_the_cached_exa
     assert train.questions_fingerprint() == before  # the same files name the same cache
     (tmp_path / "reader_validation.jsonl").write_text('{"id": "a"}\n{"id": "b"}\n')
     assert train.questions_fingerprint() != before
+    changed = train.questions_fingerprint()
+    monkeypatch.setattr(train, "EXAMPLES_FORMAT", train.EXAMPLES_FORMAT + 1)  # examples gained a field
+    assert train.questions_fingerprint() != changed
 
 
 def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second_quote_never_quotes_two(tmp_path):
@@ -699,10 +725,36 @@ def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second
     assert 0.0 < Calibration.load(READER_DIR).second_quote_ratio < 1.0
 
 
+def put_back_nan_guards(path) -> int:
+    """Put the exporter's `Where(IsNaN(softmax), 0, softmax)` after each Softmax of the ONNX file, in place (each
+    consumer of the softmax reads the guarded value); returns how many."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    graph.initializer.append(numpy_helper.from_array(np.zeros((), dtype=np.float32), "nan_guard_zero"))
+    nodes, renamed = [], {}
+    for node in list(graph.node):
+        for i, name in enumerate(node.input):
+            node.input[i] = renamed.get(name, name)
+        nodes.append(node)
+        if node.op_type == "Softmax":
+            value = node.output[0]
+            nodes += [helper.make_node("IsNaN", [value], [f"{value}_is_nan"]),
+                      helper.make_node("Where", [f"{value}_is_nan", "nan_guard_zero", value], [f"{value}_guarded"])]
+            renamed[value] = f"{value}_guarded"
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.save(model, str(path))
+    return len(renamed)
+
+
 def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_same(tmp_path):
     """export_onnx removes the Where(IsNaN(softmax)) the exporter puts after each attention softmax: BERT masks
-    padding with a finite value, so no softmax row is ever NaN. Shown on a reader exported with the guards, on a
-    batch whose candidates are padded to different lengths."""
+    padding with a finite value, so no softmax row is ever NaN. Shown on the shipped reader with the guards put
+    back as the exporter writes them (it ships without), on a batch whose candidates are padded to different
+    lengths."""
     import shutil
 
     import onnx
@@ -712,8 +764,9 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
 
     guarded = tmp_path / "model.onnx"
     shutil.copy(READER_DIR / "model.onnx", guarded)
+    assert put_back_nan_guards(guarded) == 6  # one for each of the shipped reader's layers
     before = reader_outputs(open_session(guarded, None))
-    assert drop_nan_guards(guarded) == 6  # one for each of the shipped reader's layers
+    assert drop_nan_guards(guarded) == 6
     assert not any(node.op_type == "IsNaN" for node in onnx.load(str(guarded)).graph.node)
     after = reader_outputs(open_session(guarded, None))
     assert all(np.array_equal(b, a) for b, a in zip(before, after))
