@@ -23,7 +23,7 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import MONTH_NAMES, missing_names, normalise_space
+from assistant.text import MONTH_NAMES, lexical_tokens, missing_names, normalise_space
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
 NOT_STATED = "The minutes found touch on the topic but do not state what was asked."
@@ -57,19 +57,27 @@ class Calibration:
         return calibration
 
 
-def missing_names_check(question: Question, found: list[Candidate], passages: Passages) -> str:
-    """A named check: a proper name or acronym of the question that none of the items read mentions (in its
-    text, council, committee, title or meeting date) suggests the minutes found are about something else. It is
-    an input of the answerability model (how much it counts is fitted on validation, not a veto: a name can be
-    missing because it is spelt another way), and a refusal's explanation when there is one. Returns that
-    explanation, or ''."""
+def missing_names_check(question: Question, found: list[Candidate], passages: Passages) -> list[str]:
+    """A named check: the proper names and acronyms of the question that none of the items read mentions (in its
+    text, council, committee, title or meeting date). That suggests the minutes found are about something else;
+    it is an input of the answerability model (how much it counts is fitted on validation, not a veto: a name
+    can be missing because it is spelt another way), and a refusal's explanation when there is one."""
     items = {c.hit.source_id: c.hit.metadata for c in found}
     councils = "\n".join(str(m.get("council", "")) for m in items.values())
     described = " ".join(f"{m.get('committee', '')} {m.get('item_title', '')} {meeting_date_words(m)}"
                          for m in items.values())
     texts = " ".join(entry.text for source_id in items for entry in passages.chunks_of(source_id))
-    missing = missing_names(question.text, f"{councils}\n{described} {texts}")
-    return f"The minutes found do not mention {', '.join(missing)}." if missing else ""
+    return missing_names(question.text, f"{councils}\n{described} {texts}")
+
+
+def names_the_index_lacks(missing: list[str], passages: Passages) -> list[str]:
+    """Of the names missing from the items read, those no indexed minutes mention at all: a council or place the
+    index does not hold, so nothing found can be about it. This stays a veto, because no training question names
+    a place the index lacks and the learned weight cannot know the case. Acronyms are left to the learned input
+    (a council's initials need not appear in its minutes)."""
+    return [name for name in missing
+            if not name.isupper() and (tokens := lexical_tokens(name))
+            and not any(passages.lexical.knows(token) for token in tokens)]
 
 
 def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, reader: Reader,
@@ -95,7 +103,12 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     if confidence < calibration.refusal_threshold:
         if not features[:, FEATURE_NAMES.index("coverage")].any():
             return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
-        return Draft([], "not_stated", missing or NOT_STATED, confidence=confidence, best=quote)
+        explanation = f"The minutes found do not mention {', '.join(missing)}." if missing else NOT_STATED
+        return Draft([], "not_stated", explanation, confidence=confidence, best=quote)
+    unknown = names_the_index_lacks(missing, passages)
+    if unknown:
+        return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}.",
+                     confidence=confidence, best=quote)
     # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
     # quoted twice.
     quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])

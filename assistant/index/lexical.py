@@ -64,6 +64,15 @@ class LexicalIndex:
     def _vocab(self) -> set[str]:
         return set(self._bm25.vocab_dict) if self._bm25 is not None else set()
 
+    def knows(self, token: str) -> bool:
+        """Whether any chunk holds the (already stemmed) token or, for one of five letters or more, a word with its
+        first four letters ('english' and 'england'), as text.missing_names matches a name within evidence."""
+        return token in self._vocab or (len(token) >= 5 and token[:4] in self._prefixes)
+
+    @functools.cached_property
+    def _prefixes(self) -> set[str]:
+        return {token[:4] for token in self._vocab if len(token) >= 4}
+
     def document_frequency(self, token: str) -> int:
         """How many chunks contain the (already stemmed) token: for weighting rare words."""
         index = self._bm25.vocab_dict.get(token) if self._bm25 is not None else None

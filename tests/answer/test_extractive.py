@@ -18,18 +18,22 @@ from assistant.retrieve.question import analyse
 ITEM = ("Children in Care. The Panel received the quarterly report. At the end of March there were 412 children "
         "in care, a rise of 3% on the year. Members thanked the officers for their work.")
 OTHER = "Highways. The resurfacing programme for the A61 was agreed. Works will start in the spring."
+ELSEWHERE = "Adoption. The adoption panel met twice in the quarter."
 
 
 def passages(tmp_path) -> Passages:
     entries = [LexicalEntry("c1", ITEM, {"source_id": "s1", "position": 0, "council": "Dale Council",
                                          "council_key": "dale", "item_title": "Children in Care"}),
                LexicalEntry("c2", OTHER, {"source_id": "s2", "position": 0, "council": "Dale Council",
-                                          "council_key": "dale", "item_title": "Highways"})]
+                                          "council_key": "dale", "item_title": "Highways"}),
+               LexicalEntry("c3", ELSEWHERE, {"source_id": "s3", "position": 0, "council": "Rotherham Council",
+                                              "council_key": "rotherham", "item_title": "Adoption"})]
     return Passages(build(entries, tmp_path / "bm25"))
 
 
 def retrieval(found: Passages) -> Retrieval:
-    return Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    return Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries
+                      if e.metadata["council_key"] == "dale"])  # the Rotherham item is indexed but not retrieved
 
 
 def calibration(threshold: float) -> Calibration:
@@ -124,3 +128,16 @@ def test_a_name_the_items_never_mention_counts_as_much_as_its_fitted_weight_and_
     plain = draft_answer(analyse("How many children were in care at the end of March?"), retrieval(found), found,
                          OverlapReader(), weighted)
     assert plain.refusal is None
+
+
+def test_a_name_no_indexed_minutes_mention_is_refused_however_confident_the_reader(tmp_path):
+    """The one veto left: no training question names a place the index lacks, so the learned weight cannot know
+    that case. Rotherham (indexed, not among the items read) is the learned input's alone."""
+    found = passages(tmp_path)
+    question = analyse("How many children were in care in Mockingbird at the end of March?")
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.0))
+    assert draft.refusal == "not_stated" and not draft.quotes
+    assert "never mention Mockingbird" in draft.explanation
+    known = draft_answer(analyse("How many children were in care in Rotherham at the end of March?"),
+                         retrieval(found), found, OverlapReader(), calibration(0.0))
+    assert known.refusal is None and "412 children" in known.quotes[0].text

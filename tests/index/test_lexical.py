@@ -247,3 +247,13 @@ def test_scores_and_document_frequencies_are_those_of_bm25s(tmp_path):
         assert dict(index.search(query, len(entries))) == {i: float(s) for i, s in enumerate(scores) if s > 0}
     for word in {t for tokens in corpus for t in tokens}:
         assert index.document_frequency(word) == sum(word in tokens for tokens in corpus)
+
+
+def test_the_index_knows_a_word_any_chunk_holds_or_one_sharing_its_first_four_letters(tmp_path):
+    entries = [LexicalEntry("c1", "The children of England were counted.", {"source_id": "s1", "position": 0,
+                                                                            "council": "Dale Council"})]
+    index = lexical.build(entries, tmp_path / "bm25")
+    assert index.knows(lexical_tokens("England")[0]) and index.knows(lexical_tokens("Dale")[0])
+    assert index.knows(lexical_tokens("English")[0])  # as text.missing_names matches a name within evidence
+    assert not index.knows(lexical_tokens("Manchester")[0])
+    assert not index.knows("engl")  # under five letters, only the whole word counts
