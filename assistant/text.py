@@ -437,10 +437,20 @@ def missing_names(question: str, evidence: str) -> list[str]:
 
 
 def _unmentioned(words: list[str], present: set[str]) -> list[str]:
-    prefixes = {t[:4] for t in present if len(t) >= 4}
+    prefixes = word_prefixes(present)
     return [word for word in words
-            if (tokens := lexical_tokens(word)) and not all(t in present or (len(t) >= 5 and t[:4] in prefixes)
-                                                             for t in tokens)]
+            if (tokens := lexical_tokens(word)) and not all(is_mentioned(t, present, prefixes) for t in tokens)]
+
+
+def word_prefixes(tokens: Iterable[str]) -> set[str]:
+    """The first four letters of each token of four or more, for is_mentioned."""
+    return {t[:4] for t in tokens if len(t) >= 4}
+
+
+def is_mentioned(token: str, present: set[str], prefixes: set[str]) -> bool:
+    """Whether a (stemmed) name token is among the tokens present or, for one of five letters or more, shares its
+    first four letters with one of them ('English' and 'England'); `prefixes` is word_prefixes(present)."""
+    return token in present or (len(token) >= 5 and token[:4] in prefixes)
 
 
 # ---------------------------------------------------------------- breadcrumbs

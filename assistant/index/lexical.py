@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from assistant.records import content_hash
-from assistant.text import lexical_tokens, metadata_breadcrumb
+from assistant.text import is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
 FORMAT_VERSION = "4"
@@ -65,13 +65,13 @@ class LexicalIndex:
         return set(self._bm25.vocab_dict) if self._bm25 is not None else set()
 
     def knows(self, token: str) -> bool:
-        """Whether any chunk holds the (already stemmed) token or, for one of five letters or more, a word with its
-        first four letters ('english' and 'england'), as text.missing_names matches a name within evidence."""
-        return token in self._vocab or (len(token) >= 5 and token[:4] in self._prefixes)
+        """Whether any chunk mentions the (already stemmed) name token, as text.missing_names matches a name within
+        evidence (text.is_mentioned)."""
+        return is_mentioned(token, self._vocab, self._prefixes)
 
     @functools.cached_property
     def _prefixes(self) -> set[str]:
-        return {token[:4] for token in self._vocab if len(token) >= 4}
+        return word_prefixes(self._vocab)
 
     def document_frequency(self, token: str) -> int:
         """How many chunks contain the (already stemmed) token: for weighting rare words."""
