@@ -34,6 +34,9 @@ class Settings:
     llm: str = "extractive"
     chroma_host: str = ""
     chroma_port: int = 8000
+    # Dense search by reading every vector instead of Chroma's approximate (HNSW) graph: slower on a large index,
+    # but two builds of the same chunks answer alike (the graph's build order varies from run to run).
+    exact_search: bool = False
     crash_at: str = ""  # test-only: kill the process at this named point of an ingest
     nli_model: str = ""
     auth_file: str = ""
@@ -63,6 +66,7 @@ class Settings:
             llm=env.get("ASSISTANT_LLM", "extractive"),
             chroma_host=env.get("CHROMA_HOST", ""),
             chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
+            exact_search=_flag(env, "ASSISTANT_EXACT_SEARCH"),
             crash_at=env.get("ASSISTANT_CRASH_AT", ""),
             nli_model=env.get("ASSISTANT_NLI_MODEL", ""),
             auth_file=env.get("ASSISTANT_AUTH", ""),
@@ -133,6 +137,15 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}.", f"Unset it to use {default}.")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {env[name]!r}.", "Unset it to leave it off.")
 
 
 def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:

@@ -61,6 +61,7 @@ class ChromaStore:
                 + _setting_for(stored_model) + ".",
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
+        self._every_vector: tuple | None = None  # exact_search: every chunk, read once
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for start in range(0, len(chunks), self._max_batch):
@@ -71,6 +72,7 @@ class ChromaStore:
                 documents=[c.text for c in part],
                 metadatas=[c.metadata for c in part],
             )
+        self._every_vector = None
 
     def ids_for_source(self, source_id: str) -> set[str]:
         return set(self._collection.get(where={"source_id": source_id}, include=[])["ids"])
@@ -82,6 +84,7 @@ class ChromaStore:
         ids = list(ids)
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=ids[start:start + self._max_batch])
+        self._every_vector = None
 
     def count(self) -> int:
         return self._collection.count()
@@ -89,6 +92,8 @@ class ChromaStore:
     def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]:
         if k <= 0:
             return []
+        if self._settings.exact_search:
+            return self._exact(vector, k, None if not where else {c.chunk_id for c in self.get(where=where)})
         result = self._collection.query(
             query_embeddings=[list(vector)], n_results=k, where=where or None,
             include=["documents", "metadatas", "distances"],
@@ -107,24 +112,40 @@ class ChromaStore:
         """
         if k <= 0 or not ids:
             return []
+        if self._settings.exact_search:
+            return self._exact(vector, k, set(ids))
+        return _nearest(vector, k, *self._read_vectors(list(ids)))
+
+    def _read_vectors(self, ids: list[str]) -> tuple[list[str], list[str], list[dict], "np.ndarray"]:
+        """The chunks' ids, texts, metadata and vectors."""
         import numpy as np
 
-        ids = list(ids)
         found, documents, metadatas, vectors = [], [], [], []
         for start in range(0, len(ids), self._max_batch):
             part = self._collection.get(ids=ids[start:start + self._max_batch],
                                         include=["embeddings", "documents", "metadatas"])
             found += part["ids"]
             documents += part["documents"]
-            metadatas += part["metadatas"]
+            metadatas += [m or {} for m in part["metadatas"]]
             vectors.append(np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1))
         if not found:
-            return []
-        matrix = np.concatenate(vectors)
-        query = np.asarray(vector, dtype=np.float32)
-        cosine = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
-        best = np.argsort(-cosine, kind="stable")[:k]
-        return [StoredChunk(found[i], documents[i], metadatas[i] or {}, float(cosine[i])) for i in best]
+            return [], [], [], np.zeros((0, 0), dtype=np.float32)
+        return found, documents, metadatas, np.concatenate(vectors)
+
+    def _exact(self, vector: Sequence[float], k: int, allowed: set[str] | None) -> list[StoredChunk]:
+        """The k nearest chunks (of `allowed`, when given), reading every vector; they stay in memory once read."""
+        if self._every_vector is None:
+            # In id order, so that equal scores rank alike however Chroma returns them.
+            found, texts, metas, vectors = self._read_vectors(sorted(self.all_ids()))
+            order = sorted(range(len(found)), key=found.__getitem__)
+            self._every_vector = ([found[i] for i in order], [texts[i] for i in order], [metas[i] for i in order],
+                                  vectors[order])
+        ids, documents, metadatas, matrix = self._every_vector
+        if allowed is None:
+            return _nearest(vector, k, ids, documents, metadatas, matrix)
+        rows = [i for i, chunk_id in enumerate(ids) if chunk_id in allowed]
+        return _nearest(vector, k, [ids[i] for i in rows], [documents[i] for i in rows],
+                        [metadatas[i] for i in rows], matrix[rows])
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
         if ids is not None and len(ids) > self._max_batch:  # large id lists go in batches Chroma accepts
@@ -135,6 +156,18 @@ class ChromaStore:
                                       include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
 
+
+def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[str], metadatas: list[dict],
+             matrix) -> list[StoredChunk]:
+    """The k rows of `matrix` nearest `vector` by cosine (the earlier row on ties)."""
+    import numpy as np
+
+    if not ids:
+        return []
+    query = np.asarray(vector, dtype=np.float32)
+    cosine = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
+    best = np.argsort(-cosine, kind="stable")[:k]
+    return [StoredChunk(ids[i], documents[i], metadatas[i], float(cosine[i])) for i in best]
 
 
 def _setting_for(stored_model: str) -> str:

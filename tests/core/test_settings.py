@@ -16,6 +16,12 @@ def test_defaults_and_environment():
     assert s.uses_chroma_server and s.model_dir == Path("/m")
 
 
+@pytest.mark.parametrize("raw, expected", [("", False), ("0", False), ("false", False), ("1", True), ("True", True),
+                                           ("yes", True)])
+def test_exact_search_reads_the_usual_ways_of_writing_yes_and_no(raw, expected):
+    assert Settings.from_env({"ASSISTANT_EXACT_SEARCH": raw}).exact_search is expected
+
+
 def test_flags_override_the_environment():
     s = Settings.from_env({"ASSISTANT_DATA_DIR": "/x"}, data_dir=Path("/y"))
     assert s.data_dir == Path("/y")
@@ -25,6 +31,7 @@ def test_flags_override_the_environment():
     ({"ASSISTANT_CHUNK_TOKENS": "many"}, "whole number"),
     ({"ASSISTANT_CHUNK_TOKENS": "5"}, "at least"),
     ({"ASSISTANT_COLLECTION": "ab"}, "3 to 512"),
+    ({"ASSISTANT_EXACT_SEARCH": "sometimes"}, "1 or 0"),
 ])
 def test_bad_settings_say_what_to_do(env, fragment):
     with pytest.raises(ConfigError, match=fragment) as info:

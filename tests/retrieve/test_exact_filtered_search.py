@@ -53,3 +53,44 @@ def test_filtered_retrieval_is_the_same_either_way(assistant, monkeypatch, filte
         assert [h.chunk_id for h in exact.hits] == [h.chunk_id for h in chroma.hits]
         found += len(exact.hits)
     assert found  # the filters leave something to compare
+
+
+def exact_among(settings, vector, k, ids):
+    """The k nearest of `ids` as the plain store finds them (read by id, outside Chroma's graph): (id, score)s."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.index.vector_store import ChromaStore
+
+    plain = ChromaStore(settings.with_(exact_search=False), HASHING_MODEL)
+    return [(c.chunk_id, round(c.score, 5)) for c in plain.query_among(vector, k, ids)]
+
+
+def test_exact_search_setting_reads_every_vector_and_sees_deletions(fake_settings, monkeypatch):
+    """ASSISTANT_EXACT_SEARCH answers every dense query exactly (training relies on it: Chroma's approximate graph
+    differs from one build to the next), filtered or not, and a deletion after a query is seen by the next one."""
+    settings = fake_settings.with_(exact_search=True)
+    ingest([CORPUS], settings, progress=False)
+    opened = Assistant(settings)
+    try:
+        store = opened.index.store
+
+        def approximate(*args, **kwargs):
+            raise AssertionError("Chroma's approximate search was asked despite exact_search")
+
+        monkeypatch.setattr(type(store._collection), "query", approximate)
+        council = sorted(opened.retriever.council_keys)[0]
+        every = [e.chunk_id for e in opened.lexical.entries]
+        of_council = [e.chunk_id for e in opened.lexical.entries if e.metadata.get("council_key") == council]
+        assert 0 < len(of_council) < len(every)
+        for text in QUESTIONS:
+            vector = opened.index.embedder.embed_query(text)
+            found = store.query(vector, 10)
+            assert [(c.chunk_id, round(c.score, 5)) for c in found] == exact_among(settings, vector, 10, every)
+            filtered = store.query(vector, 5, where={"council_key": {"$in": [council]}})
+            assert [(c.chunk_id, round(c.score, 5)) for c in filtered] == exact_among(settings, vector, 5, of_council)
+            assert all(c.metadata["council_key"] == council for c in filtered)
+        vector = opened.index.embedder.embed_query(QUESTIONS[0])
+        nearest = store.query(vector, 1)[0]
+        store.delete([nearest.chunk_id])
+        assert nearest.chunk_id not in [c.chunk_id for c in store.query(vector, 10)]
+    finally:
+        opened.close()
