@@ -93,7 +93,7 @@ class ChromaStore:
         if k <= 0:
             return []
         if self._settings.exact_search:
-            return self._exact(vector, k, None if not where else {c.chunk_id for c in self.get(where=where)})
+            return self._exact(vector, k, self._collection.get(where=where, include=[])["ids"] if where else None)
         result = self._collection.query(
             query_embeddings=[list(vector)], n_results=k, where=where or None,
             include=["documents", "metadatas", "distances"],
@@ -113,7 +113,7 @@ class ChromaStore:
         if k <= 0 or not ids:
             return []
         if self._settings.exact_search:
-            return self._exact(vector, k, set(ids))
+            return self._exact(vector, k, ids)
         return _nearest(vector, k, *self._read_vectors(list(ids)))
 
     def _read_vectors(self, ids: list[str]) -> tuple[list[str], list[str], list[dict], "np.ndarray"]:
@@ -132,18 +132,17 @@ class ChromaStore:
             return [], [], [], np.zeros((0, 0), dtype=np.float32)
         return found, documents, metadatas, np.concatenate(vectors)
 
-    def _exact(self, vector: Sequence[float], k: int, allowed: set[str] | None) -> list[StoredChunk]:
+    def _exact(self, vector: Sequence[float], k: int, allowed: Sequence[str] | None) -> list[StoredChunk]:
         """The k nearest chunks (of `allowed`, when given), reading every vector; they stay in memory once read."""
         if self._every_vector is None:
-            # In id order, so that equal scores rank alike however Chroma returns them.
-            found, texts, metas, vectors = self._read_vectors(sorted(self.all_ids()))
-            order = sorted(range(len(found)), key=found.__getitem__)
+            found, texts, metas, vectors = self._read_vectors(list(self.all_ids()))
+            order = sorted(range(len(found)), key=found.__getitem__)  # so equal scores rank alike on every build
             self._every_vector = ([found[i] for i in order], [texts[i] for i in order], [metas[i] for i in order],
-                                  vectors[order])
-        ids, documents, metadatas, matrix = self._every_vector
+                                  vectors[order], {found[i]: row for row, i in enumerate(order)})
+        ids, documents, metadatas, matrix, row_of = self._every_vector
         if allowed is None:
             return _nearest(vector, k, ids, documents, metadatas, matrix)
-        rows = [i for i, chunk_id in enumerate(ids) if chunk_id in allowed]
+        rows = sorted({row_of[chunk_id] for chunk_id in allowed if chunk_id in row_of})
         return _nearest(vector, k, [ids[i] for i in rows], [documents[i] for i in rows],
                         [metadatas[i] for i in rows], matrix[rows])
 
