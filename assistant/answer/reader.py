@@ -160,6 +160,26 @@ class OnnxReader:
         relevance, starts, ends = self._session.run(["relevance", "start_logits", "end_logits"], feed)
         return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
 
+    def logits_of_pairs(self, pairs: Sequence[tuple[str, str]], batch: int = 16) -> np.ndarray:
+        """The relevance logit of each (question, candidate) pair, read in batches of `batch` pairs of similar
+        length, whatever question they belong to: much less padding than a question at a time (a teacher reading
+        the train split takes about 0.57 of the time). Since the int8 model quantises its activations per batch, a
+        logit differs a little from read()'s, so answers never use this; a teacher's soft targets may."""
+        if self._session is None:
+            self._load()
+        logits = np.zeros(len(pairs), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(pairs))
+        lengths = np.array([sum(e.attention_mask) for e in encodings])
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), batch):
+            chosen = order[start:start + batch]
+            width = int(lengths[chosen].max())
+            feed = {name: np.array([getattr(encodings[i], field)[:width] for i in chosen], dtype=np.int64)
+                    for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"),
+                                        ("token_type_ids", "type_ids"))}
+            logits[chosen] = self._session.run(["relevance"], feed)[0].reshape(-1)
+        return logits
+
 
 class OverlapReader:
     """A deterministic fake for tests: the share of the question's words in the candidate, as a logit; the

@@ -18,13 +18,13 @@
    half of answerable validation questions whose second likeliest sentence is likeliest get one). The
    figures reported are cross-validated on validation.
 
-Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side,
-in separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils:
-exported readers score each train question's candidates first, and the new reader also learns their mean
-scores (read_teachers). `--bf16` trains under bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against
-1.35 s in fp32 (deterministic on one machine, but not bit for bit the fp32 run). `--schedule-steps batches` sizes
-the learning rate's decay by the real batches, so it reaches zero (the default, `pairs`, is every shipped reader's
-longer schedule). The test split is never read here.
+Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side, in
+separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils: exported
+readers score each train question's candidates first, and the new reader also learns their mean scores
+(read_teachers; a teacher reads the pairs sorted by length, `--teacher-batch` at a time). `--bf16` trains under
+bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against 1.35 s in fp32 (deterministic on one machine, but not
+bit for bit the fp32 run). `--schedule-steps batches` sizes the learning rate's decay by the real batches, so it
+reaches zero (the default, `pairs`, is every shipped reader's longer schedule). The test split is never read here.
 `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
@@ -61,6 +61,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
 CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
 LENGTH_CHUNK = 8  # pairs per forward pass in training, sorted by length so that each pass pads less
 NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
+TEACHER_BATCH = 16  # pairs a teacher reads at once, sorted by length (read_teachers; 0: a question at a time)
 MAX_REFUSED_ANSWERABLE = 0.05
 EXAMPLES_FORMAT = 2  # raised whenever Example gains a field that build_examples() fills (2: names_missing)
 # The smallest share of answered questions given a short answer: answers should lead with one (issue 11 asks
@@ -310,26 +311,37 @@ def teacher_record(folder: Path) -> dict:
     return {"name": manifest["name"], "sha256": manifest["sha256"][manifest["model"]][:12]}
 
 
-def read_teachers(examples: list[Example], folders: list[Path], work: Path, negatives: int = NEGATIVES) -> None:
+def read_teachers(examples: list[Example], folders: list[Path], work: Path, negatives: int = NEGATIVES,
+                  batch: int = TEACHER_BATCH) -> None:
     """Set each example's `teacher`: the mean logit that the exported readers in `folders` give each candidate it
     is trained on (nan elsewhere), which the losses then pull the student toward (knowledge distillation).
 
-    Each teacher reads a question's trained candidates in one batch, and its readings are cached in `work` under
-    its sha256, the question files' fingerprint and the number of negatives, since the cheap scorer's choice of
-    negatives depends on both."""
+    A teacher reads every trained pair in batches of `batch` pairs of similar length, whatever question they
+    belong to (OnnxReader.logits_of_pairs); with `batch` 0 it reads a question's trained candidates in one batch,
+    as for every reader shipped so far, which takes about 1.8 times as long. Its readings are cached in `work` under
+    its sha256, the question files' fingerprint, the number of negatives (the cheap scorer's choice of negatives
+    depends on both) and `batch` (an int8 reader's logits depend a little on what they are read with)."""
     tables, fingerprint = [], questions_fingerprint()
     for folder in folders:
         record = teacher_record(folder)
-        cache = work / f"teacher-{record['sha256']}-{fingerprint}-{negatives}.pickle"
+        name = f"teacher-{record['sha256']}-{fingerprint}-{negatives}" + (f"-b{batch}" if batch else "")
+        cache = work / f"{name}.pickle"
         if cache.is_file():
             table = pickle.loads(cache.read_bytes())
         else:
             reader, table, started = OnnxReader(folder), {}, time.perf_counter()
-            for example in examples:
-                chosen = trained_candidates(example, negatives)
-                if chosen:
-                    logits = [r.logit for r in reader.read(example.question, [example.texts[i] for i in chosen])]
-                    table[example.id] = dict(zip(chosen, logits))
+            owners = [(example, chosen) for example in examples if (chosen := trained_candidates(example, negatives))]
+            if batch:
+                logits = reader.logits_of_pairs(
+                    [(example.question, example.texts[i]) for example, chosen in owners for i in chosen], batch)
+                at = 0
+                for example, chosen in owners:
+                    table[example.id] = dict(zip(chosen, logits[at:at + len(chosen)].tolist()))
+                    at += len(chosen)
+            else:
+                for example, chosen in owners:
+                    readings = reader.read(example.question, [example.texts[i] for i in chosen])
+                    table[example.id] = dict(zip(chosen, [r.logit for r in readings]))
             cache.write_bytes(pickle.dumps(table))
             log.info("teacher %s read %d questions (%.0f s)", record["name"], len(table), time.perf_counter() - started)
         tables.append(table)
@@ -907,6 +919,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     parser.add_argument("--teachers", type=Path, nargs="+", default=[], metavar="DIR",
                         help="exported reader folders whose mean scores the new reader also learns from")
+    parser.add_argument("--teacher-batch", type=int, default=TEACHER_BATCH, metavar="PAIRS",
+                        help="pairs a teacher reads at once, sorted by length across questions; 0 reads a question's "
+                             "candidates together, as for every reader shipped before the seventeenth round (slower)")
     parser.add_argument("--bf16", action="store_true",
                         help="train under bfloat16 autocast: about an eighth faster on CPUs with AMX (bf16 matrix "
                              "units), slower on others")
@@ -919,6 +934,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.soup < 1:
         parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
+    if args.teacher_batch < 0:
+        parser.error(f"--teacher-batch {args.teacher_batch}: give the pairs a teacher reads at once, or 0 to read "
+                     "a question's candidates together")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
                      "to use every core)")
@@ -953,7 +971,7 @@ def main(argv: list[str] | None = None) -> int:
     base = ensure_bundled_model(Settings.from_env().model_dir)
     seeds = list(range(args.seed, args.seed + args.soup))
     if args.teachers:
-        read_teachers(train, args.teachers, args.work, args.negatives)
+        read_teachers(train, args.teachers, args.work, args.negatives, args.teacher_batch)
     options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps}
                | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
@@ -964,7 +982,7 @@ def main(argv: list[str] | None = None) -> int:
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
                 "schedule_steps": args.schedule_steps,
-                "teachers": [teacher_record(folder) for folder in args.teachers],
+                "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)
     shutil.rmtree(args.out, ignore_errors=True)

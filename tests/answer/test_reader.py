@@ -424,9 +424,11 @@ def test_a_student_is_pulled_toward_its_teachers_scores():
     assert toward_first > untaught + 0.05 and toward_second < untaught - 0.05
 
 
-def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_path, monkeypatch):
+@pytest.mark.parametrize("batch", [16, 0])
+def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_path, monkeypatch, batch):
     """Each teacher reads every candidate a question is trained on, once: the readings are cached in the work
-    folder, and the student's target is the teachers' mean, with nan for candidates it is not trained on."""
+    folder, and the student's target is the teachers' mean, with nan for candidates it is not trained on. The
+    pairs are read sorted by length `batch` at a time, or (0) a question's candidates together."""
     import pickle
 
     from assistant.answer import train
@@ -442,16 +444,20 @@ def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_pat
     (other / "manifest.json").write_text(json.dumps(manifest))
     other_logits = {e.id: {i: float(n + i) for n, i in enumerate(chosen[e.id])} for e in examples}
     fingerprint = train.questions_fingerprint()
-    (tmp_path / f"teacher-{'f' * 12}-{fingerprint}-1.pickle").write_bytes(pickle.dumps(other_logits))
+    suffix = f"-b{batch}" if batch else ""
+    (tmp_path / f"teacher-{'f' * 12}-{fingerprint}-1{suffix}.pickle").write_bytes(pickle.dumps(other_logits))
 
-    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1)
+    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
     shipped = OnnxReader()
+    pairs = [(e, i) for e in examples for i in chosen[e.id]]
+    if batch:
+        logits = shipped.logits_of_pairs([(e.question, e.texts[i]) for e, i in pairs], batch)
+    else:
+        logits = [r.logit for e in examples for r in shipped.read(e.question, [e.texts[i] for i in chosen[e.id]])]
+    for (example, i), logit in zip(pairs, logits):
+        assert math.isclose(example.teacher[i], (logit + other_logits[example.id][i]) / 2, abs_tol=1e-4)
     for example in examples:
-        picked = chosen[example.id]
-        readings = shipped.read(example.question, [example.texts[i] for i in picked])
-        for i, reading in zip(picked, readings):
-            assert math.isclose(example.teacher[i], (reading.logit + other_logits[example.id][i]) / 2, abs_tol=1e-4)
-        assert all(math.isnan(example.teacher[i]) for i in range(len(example.texts)) if i not in picked)
+        assert all(math.isnan(example.teacher[i]) for i in range(len(example.texts)) if i not in chosen[example.id])
 
     first = [e.teacher.copy() for e in examples]
     assert len(list(tmp_path.glob("teacher-*.pickle"))) == 2
@@ -460,8 +466,29 @@ def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_pat
         raise AssertionError("a cached teacher was read again")
 
     monkeypatch.setattr(train, "OnnxReader", no_reading)
-    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1)
+    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
     assert all(np.array_equal(a, e.teacher, equal_nan=True) for a, e in zip(first, examples))
+
+
+def test_a_negative_teacher_batch_is_refused_with_a_message(capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--teacher-batch", "-1"])
+    assert "--teacher-batch -1: give the pairs a teacher reads at once, or 0" in capsys.readouterr().err
+
+
+def test_pairs_read_one_at_a_time_score_as_the_reader_scores_a_single_candidate_and_come_back_in_order():
+    """logits_of_pairs (how a teacher reads) sorts the pairs by length across questions; each logit still belongs
+    to its own pair: read one per batch, it is exactly what read() gives that candidate alone."""
+    reader = OnnxReader()
+    pairs = [(QUESTION, ANSWER), ("Who chaired the panel?", OTHER), (QUESTION, OTHER),
+             ("Who chaired the panel?", candidate_text("Councillor Patel chaired the panel.", "Fostering Panel"))]
+    alone = [reader.read(question, [text])[0].logit for question, text in pairs]
+    assert np.allclose(reader.logits_of_pairs(pairs, batch=1), alone, atol=1e-5)
+    assert np.allclose(reader.logits_of_pairs(pairs[::-1], batch=1), alone[::-1], atol=1e-5)
+    together = reader.logits_of_pairs(pairs, batch=16)
+    assert together.shape == (4,) and together[0] > together[2] and together[3] > together[1]
 
 
 def test_a_teacher_folder_without_a_manifest_is_refused_with_a_message(tmp_path, capsys):
