@@ -115,6 +115,14 @@ def _trim_to_text(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start + offset, start + offset + len(stripped)
 
 
+def model_inputs(encodings, width: int | None = None) -> dict[str, np.ndarray]:
+    """The ONNX reader's inputs for encoded pairs, cut to `width` tokens when given (padding is on the right, so
+    cutting it off changes nothing)."""
+    return {name: np.array([getattr(e, field)[:width] for e in encodings], dtype=np.int64)
+            for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"),
+                                ("token_type_ids", "type_ids"))}
+
+
 class OnnxReader:
     """The shipped reader, run by onnxruntime on the CPU."""
 
@@ -152,12 +160,8 @@ class OnnxReader:
         encodings = self._tokenizer.encode_batch([(question, text) for text in candidates])
         # One batch for all candidates, as the reader was calibrated: the int8 model quantises its activations
         # per batch, so a candidate's score depends a little on the others read with it.
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        relevance, starts, ends = self._session.run(["relevance", "start_logits", "end_logits"], feed)
+        outputs = self._session.run(["relevance", "start_logits", "end_logits"], model_inputs(encodings))
+        relevance, starts, ends = outputs
         return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
 
     def logits_of_pairs(self, pairs: Sequence[tuple[str, str]], batch: int = 16) -> np.ndarray:
@@ -173,10 +177,7 @@ class OnnxReader:
         order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), batch):
             chosen = order[start:start + batch]
-            width = int(lengths[chosen].max())
-            feed = {name: np.array([getattr(encodings[i], field)[:width] for i in chosen], dtype=np.int64)
-                    for name, field in (("input_ids", "ids"), ("attention_mask", "attention_mask"),
-                                        ("token_type_ids", "type_ids"))}
+            feed = model_inputs([encodings[i] for i in chosen], int(lengths[chosen].max()))
             logits[chosen] = self._session.run(["relevance"], feed)[0].reshape(-1)
         return logits
 
