@@ -24,7 +24,10 @@ readers score each train question's candidates first, and the new reader also le
 (read_teachers; a teacher reads the pairs sorted by length, `--teacher-batch` at a time). `--bf16` trains under
 bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against 1.35 s in fp32 (deterministic on one machine, but not
 bit for bit the fp32 run). `--schedule-steps batches` sizes the learning rate's decay by the real batches, so it
-reaches zero (the default, `pairs`, is every shipped reader's longer schedule). The test split is never read here.
+reaches zero (the default, `pairs`, is every shipped reader's longer schedule). `--twins` trains each unanswerable
+twin (a question written against an answerable one, asking for a detail its minutes do not give) in its original's
+batch, with a pairwise loss on the original's answering sentence; `--hard-unanswerable` keeps an unanswerable
+question's pointwise targets at 0 when distilling. The test split is never read here.
 `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
@@ -372,21 +375,66 @@ def _token_span(encoding, span: tuple[int, int] | None) -> tuple[int, int]:
 SCHEDULE_STEPS = ("pairs", "batches")
 
 
-def batched_groups(groups: list, rng: random.Random, batch_pairs: int) -> list[list]:
+def twin_originals(split: str = "train") -> dict[str, str]:
+    """Each unanswerable twin's id and the id of the answerable question it twins (`twin_of` in the split's file)."""
+    rows = [json.loads(line) for line in (TRAINING / f"reader_{split}.jsonl").read_text().splitlines() if line]
+    return {row["id"]: row["twin_of"] for row in rows if row.get("twin_of")}
+
+
+def batch_units(groups: list, twin_of: dict[str, str] | None = None) -> list[list]:
+    """The groups as the units an epoch shuffles: each question alone, or, given `twin_of`, an answerable question
+    together with its unanswerable twins (so that the pairwise twin loss can compare them in one batch). A twin
+    whose original is not trained on (retrieval missed its answer) stays alone."""
+    if not twin_of:
+        return [[group] for group in groups]
+    trained = {group[0].id for group in groups}
+    twins: dict[str, list] = {}
+    for group in groups:
+        original = twin_of.get(group[0].id)
+        if original in trained:
+            twins.setdefault(original, []).append(group)
+    return [[group] + twins.get(group[0].id, []) for group in groups if twin_of.get(group[0].id) not in trained]
+
+
+def batched_groups(groups: list, rng: random.Random, batch_pairs: int,
+                   twin_of: dict[str, str] | None = None) -> list[list]:
     """One epoch's batches: the groups in an order drawn from `rng`, a batch closed once it holds at least
-    `batch_pairs` pairs (a question's candidates stay together, since the listwise loss compares them)."""
-    order = list(range(len(groups)))
+    `batch_pairs` pairs (a question's candidates stay together, since the listwise loss compares them; given
+    `twin_of`, so do a question and its twins, see batch_units)."""
+    units = batch_units(groups, twin_of)
+    order = list(range(len(units)))
     rng.shuffle(order)
     batches, batch, size = [], [], 0
     for i in order:
-        batch.append(groups[i])
-        size += len(groups[i][1])
+        batch.extend(units[i])
+        size += sum(len(chosen) for _, chosen in units[i])
         if size >= batch_pairs:
             batches.append(batch)
             batch, size = [], 0
     if batch:
         batches.append(batch)
     return batches
+
+
+def twin_pairs(batch: list, twin_of: dict[str, str]) -> list[tuple[int, int, int, int]]:
+    """The (twin's owner, candidate, original's owner, candidate) positions in `batch` where an unanswerable twin
+    is trained on the very sentence that answers its original in the same batch: the sentence the pairwise twin
+    loss asks the reader to score lower for the twin than for the original."""
+    owner_of = {example.id: owner for owner, (example, _) in enumerate(batch)}
+    pairs = []
+    for twin_owner, (twin, twin_chosen) in enumerate(batch):
+        original_owner = owner_of.get(twin_of.get(twin.id, ""))
+        if original_owner is None or twin.answerable:
+            continue
+        original, original_chosen = batch[original_owner]
+        for i in original_chosen:
+            if not original.labels[i]:
+                continue
+            for j in twin_chosen:
+                if twin.texts[j] == original.texts[i]:
+                    pairs.append((twin_owner, j, original_owner, i))
+                    break
+    return pairs
 
 
 def learning_rate_factor(step: int, total_steps: int) -> float:
@@ -398,7 +446,11 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
-                 threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs"):
+                 threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs",
+                 twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False):
+    """Train the cross-encoder. `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
+    batch and adds the pairwise twin loss (_batch_loss); `hard_unanswerable` keeps an unanswerable question's
+    pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities."""
     if schedule_steps not in SCHEDULE_STEPS:
         raise ValueError(f"schedule_steps={schedule_steps!r}: give one of {', '.join(SCHEDULE_STEPS)}")
     import torch
@@ -410,7 +462,10 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     model.train()
     groups = training_groups(examples, seed, negatives)
     rng = random.Random(seed)
-    batches = [batch for _ in range(epochs) for batch in batched_groups(groups, rng, batch_pairs)]
+    batches = [batch for _ in range(epochs) for batch in batched_groups(groups, rng, batch_pairs, twin_of)]
+    if twin_of:
+        log.info("%d twin pairs in training (twin and original in one batch)",
+                 sum(len(twin_pairs(batch, twin_of)) for batch in batches))
     # A batch takes whole questions, so it holds more than batch_pairs pairs and there are fewer batches than
     # pairs / batch_pairs (about 2,000 against 2,355 on the shipped training data). Every shipped reader's
     # schedule was sized by pairs, so its decay ends at about a sixth of the peak; "batches" decays to zero at
@@ -425,7 +480,7 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     started = time.perf_counter()
     log.info("%d batches; the learning rate's schedule is sized for %d steps", len(batches), total_steps)
     for step, batch in enumerate(batches, start=1):
-        loss = _batch_loss(model, tokenizer, batch, bf16)
+        loss = _batch_loss(model, tokenizer, batch, bf16, twin_of, hard_unanswerable)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
@@ -478,18 +533,21 @@ def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, se
     return model
 
 
-def _batch_loss(model, tokenizer, batch, bf16: bool = False):
+def _batch_loss(model, tokenizer, batch, bf16: bool = False, twin_of: dict[str, str] | None = None,
+                hard_unanswerable: bool = False):
     import torch
 
-    texts, labels, spans, owners, weights, taught = [], [], [], [], [], []
+    texts, labels, spans, owners, weights, taught, answerable, position = [], [], [], [], [], [], [], {}
     for owner, (example, chosen) in enumerate(batch):
         for i in chosen:
+            position[owner, i] = len(texts)
             texts.append((example.question, example.texts[i]))
             labels.append(float(example.labels[i]))
             spans.append(example.spans[i] if example.labels[i] else None)
             owners.append(owner)
             weights.append(example.weight)
             taught.append(float(example.teacher[i]) if example.teacher is not None else math.nan)
+            answerable.append(example.answerable)
     encodings = tokenizer.encode_batch(texts)
     ids = torch.tensor([e.ids for e in encodings])
     mask = torch.tensor([e.attention_mask for e in encodings])
@@ -501,8 +559,11 @@ def _batch_loss(model, tokenizer, batch, bf16: bool = False):
     target = torch.tensor(labels)
     teacher = torch.tensor(taught)
     has_teacher = ~torch.isnan(teacher)
-    # Distilling: a pair's pointwise target is halfway between its label and its teachers' probability.
-    soft_target = torch.where(has_teacher, (target + torch.sigmoid(teacher.nan_to_num())) / 2, target)
+    # Distilling: a pair's pointwise target is halfway between its label and its teachers' probability; with
+    # hard_unanswerable, an unanswerable question's stay at 0, since a teacher that refuses too few twins would
+    # otherwise pull the sentences they were written against back up.
+    softened = has_teacher & torch.tensor([True] * len(texts) if not hard_unanswerable else answerable)
+    soft_target = torch.where(softened, (target + torch.sigmoid(teacher.nan_to_num())) / 2, target)
     pair_weights = torch.tensor(weights)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, soft_target, weight=pair_weights)
     # Listwise: among one question's candidates and 'no answer', the answer (or 'no answer') comes first.
@@ -526,6 +587,14 @@ def _batch_loss(model, tokenizer, batch, bf16: bool = False):
     # so that the span head's margin also says whether a sentence answers.
     span_loss = (span_terms * pair_weights).mean()
     loss = loss + 0.5 * span_loss
+    # Twins: the sentence that answers the original should score below it for the unanswerable twin, which asks
+    # for a detail that sentence does not give (softplus of the twin's logit minus the original's).
+    pairs = twin_pairs(batch, twin_of) if twin_of else []
+    if pairs:
+        twin = torch.tensor([position[owner, i] for owner, i, _, _ in pairs])
+        original = torch.tensor([position[owner, i] for _, _, owner, i in pairs])
+        pair_weight = torch.tensor([batch[owner][0].weight for owner, _, _, _ in pairs])
+        loss = loss + (torch.nn.functional.softplus(relevance[twin] - relevance[original]) * pair_weight).mean()
     return loss
 
 
@@ -929,6 +998,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="what sizes the learning rate's linear decay: pairs / batch size (the default, as every "
                              "shipped reader; there are fewer real batches, so it ends at about a sixth of the peak) "
                              "or the real batches (it reaches zero)")
+    parser.add_argument("--twins", action="store_true",
+                        help="train each unanswerable twin in its original's batch, with a pairwise loss that scores "
+                             "the original's answering sentence lower for the twin than for the original")
+    parser.add_argument("--hard-unanswerable", action="store_true",
+                        help="when distilling, keep an unanswerable question's pointwise targets at 0 instead of "
+                             "halfway to the teachers' probabilities")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -972,7 +1047,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seed, args.seed + args.soup))
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives, args.teacher_batch)
-    options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps}
+    options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps,
+                "twin_of": twin_originals() if args.twins else None, "hard_unanswerable": args.hard_unanswerable}
                | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
@@ -981,7 +1057,7 @@ def main(argv: list[str] | None = None) -> int:
     save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
-                "schedule_steps": args.schedule_steps,
+                "schedule_steps": args.schedule_steps, "twins": args.twins, "hard_unanswerable": args.hard_unanswerable,
                 "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
                 "seconds": round(trained_at - started)}
     write_calibration(staging, stage1, validation, training)

@@ -798,3 +798,126 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
     after = reader_outputs(open_session(guarded, None))
     assert all(np.array_equal(b, a) for b, a in zip(before, after))
     assert drop_nan_guards(guarded) == 0
+
+
+def twin_batch():
+    """An answerable question and its unanswerable twin, both trained on the sentence that answers the original."""
+    from assistant.answer.train import Example
+
+    answer = "Twelve new foster carers were approved in the year."
+    other = "Apologies for absence were received."
+    original = Example("o", "How many foster carers were approved?", True, [answer, other], np.array([1, 0]),
+                       [(0, 6), None], no_features(2))
+    twin = Example("o-twin", "How many of the new foster carers were kinship carers?", False, [other, answer],
+                   np.array([0, 0]), [None, None], no_features(2))
+    return [(original, [0, 1]), (twin, [0, 1])], {"o-twin": "o"}
+
+
+def test_twins_are_batched_with_their_originals_and_the_rest_as_before():
+    import random
+
+    from assistant.answer.train import batch_units, batched_groups
+
+    class Question:
+        def __init__(self, name):
+            self.id = name
+
+    groups = [(Question(f"q{i}"), list(range(size))) for i, size in enumerate([8, 5, 8, 3, 8, 8, 5, 2, 8, 5])]
+    groups += [(Question("q1-twin"), [0, 1]), (Question("q4-twin"), [0]), (Question("gone-twin"), [0, 1])]
+    twin_of = {"q1-twin": "q1", "q4-twin": "q4", "gone-twin": "gone"}  # gone: an original not trained on
+    units = batch_units(groups, twin_of)
+    assert sorted(len(unit) for unit in units) == [1] * 9 + [2, 2]
+    assert [g[0].id for g in next(u for u in units if u[0][0].id == "q1")] == ["q1", "q1-twin"]
+    for seed in range(20):
+        batches = batched_groups(groups, random.Random(seed), batch_pairs=12, twin_of=twin_of)
+        batch_of = {group[0].id: n for n, batch in enumerate(batches) for group in batch}
+        assert len(batch_of) == len(groups) == sum(len(batch) for batch in batches)
+        assert batch_of["q1-twin"] == batch_of["q1"] and batch_of["q4-twin"] == batch_of["q4"]
+    # without twins, each question is its own unit and the epoch is what it was before twins could be paired
+    assert batch_units(groups) == [[group] for group in groups]
+
+
+def test_a_twin_is_paired_on_the_sentence_that_answers_its_original():
+    from assistant.answer.train import twin_pairs
+
+    batch, twin_of = twin_batch()
+    assert twin_pairs(batch, twin_of) == [(1, 1, 0, 0)]
+    assert twin_pairs(batch[::-1], twin_of) == [(0, 1, 1, 0)]
+    assert twin_pairs(batch[1:], twin_of) == []  # its original is in another batch
+    batch[1] = (batch[1][0], [0])  # the twin is not trained on the answering sentence
+    assert twin_pairs(batch, twin_of) == []
+
+
+def test_the_twin_loss_adds_the_softplus_of_the_twins_logit_minus_the_originals():
+    import torch
+
+    from assistant.answer.reader import make_tokenizer
+    from assistant.answer.train import _batch_loss, _forward_by_length, make_model
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    torch.manual_seed(0)
+    model, tokenizer = make_model(base, 1), make_tokenizer(base / "tokenizer.json")
+    model.eval()
+    batch, twin_of = twin_batch()
+    batch[1][0].weight = 1.5
+    with torch.no_grad():
+        plain = float(_batch_loss(model, tokenizer, batch))
+        paired = float(_batch_loss(model, tokenizer, batch, twin_of=twin_of))
+        encodings = tokenizer.encode_batch([(e.question, e.texts[i]) for e, chosen in batch for i in chosen])
+        ids, mask, types = (torch.tensor([getattr(e, name) for e in encodings])
+                            for name in ("ids", "attention_mask", "type_ids"))
+        zeros = torch.zeros(4, dtype=torch.long)
+        relevance, _ = _forward_by_length(model, ids, mask, types, zeros, zeros)
+    expected = 1.5 * float(torch.nn.functional.softplus(relevance[3] - relevance[0]))
+    assert paired - plain == pytest.approx(expected, rel=1e-4)
+
+
+def test_hard_unanswerable_targets_ignore_the_teachers_probabilities_but_keep_their_ranking():
+    """Shifting both teacher scores of an unanswerable question by the same amount leaves the teachers' ranking (a
+    softmax) unchanged and moves only their probabilities: the loss moves with them unless the targets are hard."""
+    import torch
+
+    from assistant.answer.reader import make_tokenizer
+    from assistant.answer.train import Example, _batch_loss, make_model
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    torch.manual_seed(0)
+    model, tokenizer = make_model(base, 1), make_tokenizer(base / "tokenizer.json")
+    model.eval()
+
+    def loss(teacher, hard, answerable=False) -> float:
+        example = Example("h", "How many adopters were approved?", answerable,
+                          ["The panel approved twelve foster carers.", "Apologies for absence were received."],
+                          np.array([int(answerable), 0]), [None, None], no_features(2),
+                          teacher=np.array(teacher, dtype=np.float32))
+        with torch.no_grad():
+            return float(_batch_loss(model, tokenizer, [(example, [0, 1])], hard_unanswerable=hard))
+
+    assert loss([-3.0, -6.0], hard=True) == pytest.approx(loss([5.0, 2.0], hard=True), rel=1e-5)
+    assert abs(loss([-3.0, -6.0], hard=False) - loss([5.0, 2.0], hard=False)) > 0.05
+    # an answerable question's targets still go halfway to its teachers'
+    assert abs(loss([-3.0, -6.0], hard=True, answerable=True) - loss([5.0, 2.0], hard=True, answerable=True)) > 0.05
+
+
+def test_the_twin_options_are_described_in_the_help(capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--twins train each unanswerable twin in its original's batch" in shown
+    assert "--hard-unanswerable when distilling, keep an unanswerable question's pointwise targets at 0" in shown
+
+
+def test_every_train_twin_names_an_answerable_train_question():
+    from assistant.answer.train import TRAINING, twin_originals
+
+    rows = {row["id"]: row for row in map(json.loads, (TRAINING / "reader_train.jsonl").read_text().splitlines())}
+    twins = twin_originals()
+    assert len(twins) > 1000
+    assert all(rows[twin]["kind"] == "unanswerable" and rows[original]["kind"] != "unanswerable"
+               for twin, original in twins.items())
