@@ -108,11 +108,16 @@ def _overlaps(candidate: str, gold: str) -> bool:
     return len(a & b) / max(1, min(len(a), len(b))) >= 0.6
 
 
+def question_rows(split: str) -> list[dict]:
+    """The questions of training/reader_<split>.jsonl, one dict per line."""
+    return [json.loads(line) for line in (TRAINING / f"reader_{split}.jsonl").read_text().splitlines() if line]
+
+
 def build_examples(split: str, assistant, minutes: dict[str, dict], limit: int | None = None) -> list[Example]:
     from assistant.answer.terms import QuestionTerms
     from assistant.retrieve.question import analyse
 
-    rows = [json.loads(line) for line in (TRAINING / f"reader_{split}.jsonl").read_text().splitlines() if line]
+    rows = question_rows(split)
     if limit is not None:
         rows = random.Random(0).sample(rows, min(limit, len(rows)))
     examples = []
@@ -158,7 +163,7 @@ def index_training_minutes(work: Path):
 
 def sample_ids(limit: int) -> set[str]:
     """The ids of a fixed sample of `limit` train questions (the same sample on every run)."""
-    rows = [json.loads(line) for line in (TRAINING / "reader_train.jsonl").read_text().splitlines() if line]
+    rows = question_rows("train")
     return {row["id"] for row in random.Random(0).sample(rows, min(limit, len(rows)))}
 
 
@@ -377,8 +382,7 @@ SCHEDULE_STEPS = ("pairs", "batches")
 
 def twin_originals(split: str = "train") -> dict[str, str]:
     """Each unanswerable twin's id and the id of the answerable question it twins (`twin_of` in the split's file)."""
-    rows = [json.loads(line) for line in (TRAINING / f"reader_{split}.jsonl").read_text().splitlines() if line]
-    return {row["id"]: row["twin_of"] for row in rows if row.get("twin_of")}
+    return {row["id"]: row["twin_of"] for row in question_rows(split) if row.get("twin_of")}
 
 
 def batch_units(groups: list, twin_of: dict[str, str] | None = None) -> list[list]:
@@ -463,9 +467,9 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     groups = training_groups(examples, seed, negatives)
     rng = random.Random(seed)
     batches = [batch for _ in range(epochs) for batch in batched_groups(groups, rng, batch_pairs, twin_of)]
+    pairs_of = [twin_pairs(batch, twin_of) if twin_of else [] for batch in batches]
     if twin_of:
-        log.info("%d twin pairs in training (twin and original in one batch)",
-                 sum(len(twin_pairs(batch, twin_of)) for batch in batches))
+        log.info("%d twin pairs in training (twin and original in one batch)", sum(map(len, pairs_of)))
     # A batch takes whole questions, so it holds more than batch_pairs pairs and there are fewer batches than
     # pairs / batch_pairs (about 2,000 against 2,355 on the shipped training data). Every shipped reader's
     # schedule was sized by pairs, so its decay ends at about a sixth of the peak; "batches" decays to zero at
@@ -479,8 +483,8 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: learning_rate_factor(step, total_steps))
     started = time.perf_counter()
     log.info("%d batches; the learning rate's schedule is sized for %d steps", len(batches), total_steps)
-    for step, batch in enumerate(batches, start=1):
-        loss = _batch_loss(model, tokenizer, batch, bf16, twin_of, hard_unanswerable)
+    for step, (batch, pairs) in enumerate(zip(batches, pairs_of), start=1):
+        loss = _batch_loss(model, tokenizer, batch, bf16, pairs, hard_unanswerable)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
@@ -533,8 +537,9 @@ def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, se
     return model
 
 
-def _batch_loss(model, tokenizer, batch, bf16: bool = False, twin_of: dict[str, str] | None = None,
+def _batch_loss(model, tokenizer, batch, bf16: bool = False, pairs: list[tuple[int, int, int, int]] = (),
                 hard_unanswerable: bool = False):
+    """The batch's loss; `pairs` are its twin_pairs(), for the pairwise twin loss."""
     import torch
 
     texts, labels, spans, owners, weights, taught, answerable, position = [], [], [], [], [], [], [], {}
@@ -562,7 +567,7 @@ def _batch_loss(model, tokenizer, batch, bf16: bool = False, twin_of: dict[str, 
     # Distilling: a pair's pointwise target is halfway between its label and its teachers' probability; with
     # hard_unanswerable, an unanswerable question's stay at 0, since a teacher that refuses too few twins would
     # otherwise pull the sentences they were written against back up.
-    softened = has_teacher & torch.tensor([True] * len(texts) if not hard_unanswerable else answerable)
+    softened = has_teacher & torch.tensor(answerable) if hard_unanswerable else has_teacher
     soft_target = torch.where(softened, (target + torch.sigmoid(teacher.nan_to_num())) / 2, target)
     pair_weights = torch.tensor(weights)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(relevance, soft_target, weight=pair_weights)
@@ -589,7 +594,6 @@ def _batch_loss(model, tokenizer, batch, bf16: bool = False, twin_of: dict[str, 
     loss = loss + 0.5 * span_loss
     # Twins: the sentence that answers the original should score below it for the unanswerable twin, which asks
     # for a detail that sentence does not give (softplus of the twin's logit minus the original's).
-    pairs = twin_pairs(batch, twin_of) if twin_of else []
     if pairs:
         twin = torch.tensor([position[owner, i] for owner, i, _, _ in pairs])
         original = torch.tensor([position[owner, i] for _, _, owner, i in pairs])

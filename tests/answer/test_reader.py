@@ -852,7 +852,7 @@ def test_the_twin_loss_adds_the_softplus_of_the_twins_logit_minus_the_originals(
     import torch
 
     from assistant.answer.reader import make_tokenizer
-    from assistant.answer.train import _batch_loss, _forward_by_length, make_model
+    from assistant.answer.train import _batch_loss, _forward_by_length, make_model, twin_pairs
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -864,7 +864,7 @@ def test_the_twin_loss_adds_the_softplus_of_the_twins_logit_minus_the_originals(
     batch[1][0].weight = 1.5
     with torch.no_grad():
         plain = float(_batch_loss(model, tokenizer, batch))
-        paired = float(_batch_loss(model, tokenizer, batch, twin_of=twin_of))
+        paired = float(_batch_loss(model, tokenizer, batch, pairs=twin_pairs(batch, twin_of)))
         encodings = tokenizer.encode_batch([(e.question, e.texts[i]) for e, chosen in batch for i in chosen])
         ids, mask, types = (torch.tensor([getattr(e, name) for e in encodings])
                             for name in ("ids", "attention_mask", "type_ids"))
