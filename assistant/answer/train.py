@@ -27,7 +27,9 @@ bit for bit the fp32 run). `--schedule-steps batches` sizes the learning rate's 
 reaches zero (the default, `pairs`, is every shipped reader's longer schedule). `--twins` trains each unanswerable
 twin (a question written against an answerable one, asking for a detail its minutes do not give) in its original's
 batch, with a pairwise loss on the original's answering sentence; `--hard-unanswerable` keeps an unanswerable
-question's pointwise targets at 0 when distilling. The test split is never read here.
+question's pointwise targets at 0 when distilling. `--ema DECAY` ships an exponential moving average of the
+weights over the steps (`--keep-last DIR` also writes the same run's last step, to compare). The test split is
+never read here.
 `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
 """
 
@@ -451,10 +453,16 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
                  threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs",
-                 twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False):
+                 twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False, ema: float = 0.0):
     """Train the cross-encoder. `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
     batch and adds the pairwise twin loss (_batch_loss); `hard_unanswerable` keeps an unanswerable question's
-    pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities."""
+    pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities.
+
+    With `ema` (a decay between 0 and 1) the model returned holds an exponential moving average of its weights
+    over the steps instead of the last step's, and the last step's weights are kept as `model.last_iterate`
+    (a state dict), so that one run can be compared with itself. The average does not change the trajectory."""
+    if not 0.0 <= ema < 1.0:
+        raise ValueError(f"ema={ema}: give a decay of at least 0 and below 1 (0 keeps the last step's weights)")
     if schedule_steps not in SCHEDULE_STEPS:
         raise ValueError(f"schedule_steps={schedule_steps!r}: give one of {', '.join(SCHEDULE_STEPS)}")
     import torch
@@ -481,6 +489,8 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
         {"params": list(model.relevance.parameters()) + list(model.span.parameters()), "lr": 1e-3},
     ], weight_decay=0.01)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: learning_rate_factor(step, total_steps))
+    parameters = list(model.parameters())
+    averaged = [parameter.detach().clone() for parameter in parameters] if ema else None
     started = time.perf_counter()
     log.info("%d batches; the learning rate's schedule is sized for %d steps", len(batches), total_steps)
     for step, (batch, pairs) in enumerate(zip(batches, pairs_of), start=1):
@@ -490,11 +500,30 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
         optimiser.step()
         scheduler.step()
         optimiser.zero_grad()
+        if averaged is not None:
+            moving_average_step(averaged, parameters, ema)
         if step % 50 == 0:
             log.info("step %d/%d loss %.3f (%.0f s)", step, len(batches), float(loss.detach()),
                      time.perf_counter() - started)
     model.eval()
+    if averaged is not None:
+        model.last_iterate = {name: value.clone() for name, value in model.state_dict().items()}
+        with torch.no_grad():
+            for parameter, mean in zip(parameters, averaged):
+                parameter.copy_(mean)
     return model, tokenizer
+
+
+def moving_average_step(averaged: list, current: list, decay: float) -> None:
+    """One step of an exponential moving average, in place: each average becomes decay * itself + (1 - decay) *
+    the current value. Why average at all: the last step's weights depend on the last few hundred batches, and
+    readers of one recipe differ by about 0.1 in refusals from seed to seed (eval/README.md, "Nineteenth round");
+    an average over the last part of the run is one way to read less of that noise, at no cost when answering."""
+    import torch
+
+    with torch.no_grad():
+        for mean, value in zip(averaged, current):
+            mean.mul_(decay).add_(value.detach(), alpha=1.0 - decay)
 
 
 def average_weights(states: list[dict]) -> dict:
@@ -1008,6 +1037,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard-unanswerable", action="store_true",
                         help="when distilling, keep an unanswerable question's pointwise targets at 0 instead of "
                              "halfway to the teachers' probabilities")
+    parser.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                        help="ship an exponential moving average of the weights over the training steps, with this "
+                             "decay (0.998 averages over about the last 500 steps); 0, the default, ships the last "
+                             "step's weights")
+    parser.add_argument("--keep-last", type=Path, default=None, metavar="DIR",
+                        help="with --ema: also export and calibrate the last step's weights of the same run into "
+                             "DIR, to compare the two")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -1019,6 +1055,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
                      "to use every core)")
+    if not 0.0 <= args.ema < 1.0:
+        parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
+                     "step's weights)")
+    if args.keep_last is not None and (not args.ema or args.soup != 1):
+        parser.error("--keep-last: give it with --ema and a single reader (--soup 1); it keeps the last step's "
+                     "weights of the run whose average ships")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
@@ -1052,22 +1094,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives, args.teacher_batch)
     options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps,
-                "twin_of": twin_originals() if args.twins else None, "hard_unanswerable": args.hard_unanswerable}
+                "twin_of": twin_originals() if args.twins else None, "hard_unanswerable": args.hard_unanswerable,
+                "ema": args.ema}
                | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
 
-    staging = args.out.with_name(args.out.name + ".tmp")
-    save_reader(model, base, staging, f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}")
+    name = f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}"
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
                 "schedule_steps": args.schedule_steps, "twins": args.twins, "hard_unanswerable": args.hard_unanswerable,
-                "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
-                "seconds": round(trained_at - started)}
-    write_calibration(staging, stage1, validation, training)
-    shutil.rmtree(args.out, ignore_errors=True)
-    staging.rename(args.out)
+                "ema": args.ema, "teachers": [teacher_record(folder) for folder in args.teachers],
+                "teacher_batch": args.teacher_batch, "seconds": round(trained_at - started)}
+    if args.keep_last is not None:
+        last = make_model(base, args.layers)
+        last.load_state_dict(model.last_iterate)
+        last.eval()
+        export_and_calibrate(last, base, args.keep_last, name + "-last", stage1, validation,
+                             training | {"ema": 0.0, "last_step_of_an_ema_run": True})
+    export_and_calibrate(model, base, args.out, name, stage1, validation, training)
     return 0
+
+
+def export_and_calibrate(model, base: Path, out: Path, name: str, stage1: Combination, validation: list[Example],
+                         training: dict) -> None:
+    """Export the reader and calibrate it into a staging folder, then put it in place of `out`, so that a run
+    that stops half way never leaves a reader without its calibration."""
+    staging = out.with_name(out.name + ".tmp")
+    save_reader(model, base, staging, name)
+    write_calibration(staging, stage1, validation, training)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
 
 
 def write_calibration(folder: Path, stage1: Combination, validation: list[Example], training: dict) -> dict:

@@ -921,3 +921,63 @@ def test_every_train_twin_names_an_answerable_train_question():
     assert len(twins) > 1000
     assert all(rows[twin]["kind"] == "unanswerable" and rows[original]["kind"] != "unanswerable"
                for twin, original in twins.items())
+
+
+def test_a_moving_average_step_keeps_decay_of_the_average_and_the_rest_of_the_current_weights():
+    import torch
+
+    from assistant.answer.train import moving_average_step
+
+    averaged = [torch.tensor([1.0, 2.0]), torch.tensor([[0.0]])]
+    current = [torch.tensor([3.0, 2.0], requires_grad=True), torch.tensor([[10.0]])]
+    moving_average_step(averaged, current, 0.75)
+    assert torch.equal(averaged[0], torch.tensor([1.5, 2.0])) and torch.equal(averaged[1], torch.tensor([[2.5]]))
+    moving_average_step(averaged, current, 0.5)
+    assert torch.equal(averaged[0], torch.tensor([2.25, 2.0])) and torch.equal(averaged[1], torch.tensor([[6.25]]))
+
+
+@pytest.mark.slow
+def test_a_moving_average_leaves_the_run_alone_and_ships_weights_nearer_the_start_than_its_last_step():
+    """The average is bookkeeping beside the run: the last step's weights are bit for bit those of a run without
+    it. With few steps and a slow decay, the average must still lean toward the starting weights."""
+    import torch
+
+    from assistant.answer.train import make_model, train_reader
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    options = {"batch_pairs": 6, "threads": 1}
+    plain, _ = train_reader(tiny_training_examples(), base, 1, 1, 0, **options)
+    averaged, _ = train_reader(tiny_training_examples(), base, 1, 1, 0, ema=0.9, **options)
+    torch.manual_seed(0)
+    start = make_model(base, 1).state_dict()
+    assert not hasattr(plain, "last_iterate")
+    for name, value in plain.state_dict().items():
+        assert torch.equal(averaged.last_iterate[name], value), name
+    head = "relevance.weight"
+    shipped, last = averaged.state_dict()[head], averaged.last_iterate[head]
+    assert not torch.equal(shipped, last)
+    assert torch.dist(shipped, start[head]) < torch.dist(last, start[head])
+
+
+def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
+    from assistant.answer.train import train_reader
+
+    with pytest.raises(ValueError, match="ema=1.0: give a decay of at least 0 and below 1"):
+        train_reader(tiny_training_examples(), None, layers=1, epochs=1, seed=0, ema=1.0)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ema", "1"], "--ema 1.0: give a decay of at least 0 and below 1, such as 0.998"),
+    (["--ema", "-0.5"], "--ema -0.5: give a decay of at least 0 and below 1"),
+    (["--keep-last", "last"], "--keep-last: give it with --ema and a single reader (--soup 1)"),
+    (["--ema", "0.998", "--soup", "2", "--keep-last", "last"], "--keep-last: give it with --ema and a single reader"),
+])
+def test_a_bad_moving_average_option_is_refused_with_a_message(capsys, argv, message):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
