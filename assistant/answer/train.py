@@ -518,7 +518,9 @@ def moving_average_step(averaged: list, current: list, decay: float) -> None:
     """One step of an exponential moving average, in place: each average becomes decay * itself + (1 - decay) *
     the current value. Why average at all: the last step's weights depend on the last few hundred batches, and
     readers of one recipe differ by about 0.1 in refusals from seed to seed (eval/README.md, "Nineteenth round");
-    an average over the last part of the run is one way to read less of that noise, at no cost when answering."""
+    an average over the last part of the run was meant to read less of that noise, at no cost when answering. At
+    0.998 it refused fewer unanswerable validation questions than the same run's last step on both seeds tried
+    (eval/README.md, "Twentieth round"), so it is off by default."""
     import torch
 
     with torch.no_grad():
