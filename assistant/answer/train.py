@@ -1046,6 +1046,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-last", type=Path, default=None, metavar="DIR",
                         help="with --ema: also export and calibrate the last step's weights of the same run into "
                              "DIR, to compare the two")
+    parser.add_argument("--learning-rate", type=float, default=5e-5, metavar="RATE",
+                        help="the encoder's peak learning rate (the heads keep 1e-3); 5e-5, the default, trained "
+                             "every shipped reader")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -1057,6 +1060,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
                      "to use every core)")
+    if not 0.0 < args.learning_rate < 1.0:
+        parser.error(f"--learning-rate {args.learning_rate}: give a peak rate above 0 and below 1, such as 5e-5")
     if not 0.0 <= args.ema < 1.0:
         parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
                      "step's weights)")
@@ -1097,7 +1102,7 @@ def main(argv: list[str] | None = None) -> int:
         read_teachers(train, args.teachers, args.work, args.negatives, args.teacher_batch)
     options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps,
                 "twin_of": twin_originals() if args.twins else None, "hard_unanswerable": args.hard_unanswerable,
-                "ema": args.ema}
+                "ema": args.ema, "learning_rate": args.learning_rate}
                | ({"threads": args.threads} if args.threads is not None else {}))
     model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
@@ -1106,7 +1111,7 @@ def main(argv: list[str] | None = None) -> int:
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
                 "schedule_steps": args.schedule_steps, "twins": args.twins, "hard_unanswerable": args.hard_unanswerable,
-                "ema": args.ema, "teachers": [teacher_record(folder) for folder in args.teachers],
+                "ema": args.ema, "learning_rate": args.learning_rate, "teachers": [teacher_record(folder) for folder in args.teachers],
                 "teacher_batch": args.teacher_batch, "seconds": round(trained_at - started)}
     if args.keep_last is not None:
         last = make_model(base, args.layers)

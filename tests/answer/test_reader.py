@@ -973,6 +973,8 @@ def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
     (["--ema", "-0.5"], "--ema -0.5: give a decay of at least 0 and below 1"),
     (["--keep-last", "last"], "--keep-last: give it with --ema and a single reader (--soup 1)"),
     (["--ema", "0.998", "--soup", "2", "--keep-last", "last"], "--keep-last: give it with --ema and a single reader"),
+    (["--learning-rate", "0"], "--learning-rate 0.0: give a peak rate above 0 and below 1, such as 5e-5"),
+    (["--learning-rate", "2"], "--learning-rate 2.0: give a peak rate above 0 and below 1"),
 ])
 def test_a_bad_moving_average_option_is_refused_with_a_message(capsys, argv, message):
     from assistant.answer.train import main
