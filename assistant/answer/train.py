@@ -67,6 +67,7 @@ CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reade
 LENGTH_CHUNK = 8  # pairs per forward pass in training, sorted by length so that each pass pads less
 NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
 TEACHER_BATCH = 16  # pairs a teacher reads at once, sorted by length (read_teachers; 0: a question at a time)
+LEARNING_RATE = 5e-5  # the encoder's peak rate, for every shipped reader (the heads train at 1e-3)
 MAX_REFUSED_ANSWERABLE = 0.05
 EXAMPLES_FORMAT = 2  # raised whenever Example gains a field that build_examples() fills (2: names_missing)
 # The smallest share of answered questions given a short answer: answers should lead with one (issue 11 asks
@@ -451,7 +452,7 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 
 
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
-                 batch_pairs: int = 24, learning_rate: float = 5e-5, negatives: int = NEGATIVES,
+                 batch_pairs: int = 24, learning_rate: float = LEARNING_RATE, negatives: int = NEGATIVES,
                  threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs",
                  twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False, ema: float = 0.0):
     """Train the cross-encoder. `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
@@ -1046,9 +1047,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-last", type=Path, default=None, metavar="DIR",
                         help="with --ema: also export and calibrate the last step's weights of the same run into "
                              "DIR, to compare the two")
-    parser.add_argument("--learning-rate", type=float, default=5e-5, metavar="RATE",
-                        help="the encoder's peak learning rate (the heads keep 1e-3); 5e-5, the default, trained "
-                             "every shipped reader")
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, metavar="RATE",
+                        help=f"the encoder's peak learning rate (the heads keep 1e-3); {LEARNING_RATE:g}, the default, "
+                             "trained every shipped reader")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -1111,8 +1112,9 @@ def main(argv: list[str] | None = None) -> int:
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
                 "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
                 "schedule_steps": args.schedule_steps, "twins": args.twins, "hard_unanswerable": args.hard_unanswerable,
-                "ema": args.ema, "learning_rate": args.learning_rate, "teachers": [teacher_record(folder) for folder in args.teachers],
-                "teacher_batch": args.teacher_batch, "seconds": round(trained_at - started)}
+                "ema": args.ema, "learning_rate": args.learning_rate,
+                "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
+                "seconds": round(trained_at - started)}
     if args.keep_last is not None:
         last = make_model(base, args.layers)
         last.load_state_dict(model.last_iterate)

@@ -976,7 +976,7 @@ def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
     (["--learning-rate", "0"], "--learning-rate 0.0: give a peak rate above 0 and below 1, such as 5e-5"),
     (["--learning-rate", "2"], "--learning-rate 2.0: give a peak rate above 0 and below 1"),
 ])
-def test_a_bad_moving_average_option_is_refused_with_a_message(capsys, argv, message):
+def test_a_bad_training_option_is_refused_with_a_message(capsys, argv, message):
     from assistant.answer.train import main
 
     with pytest.raises(SystemExit) as stopped:
