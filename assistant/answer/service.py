@@ -87,7 +87,7 @@ class Assistant:
         if self._reader is None:
             from assistant.answer.reader import load_reader
 
-            self._reader = load_reader(self.settings.reader)
+            self._reader = load_reader(self.settings.reader, self.settings.model_dir)
         return self._reader
 
     @property

@@ -55,8 +55,8 @@ from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matri
 from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_conditional_logit,
                                       fit_logistic)
 from assistant.answer.extractive import chosen_quotes, missing_names_check, second_to_best
-from assistant.answer.reader import (MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader, candidate_text, make_tokenizer,
-                                     sha256_of)
+from assistant.answer.reader import (BUNDLED_TOKEN_EMBEDDINGS, MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader,
+                                     candidate_text, make_tokenizer, sha256_of)
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -279,9 +279,9 @@ def make_model(base: Path, layers: int):
             # each question's candidates, so an unanswerable question's best candidate is pushed below it.
             self.no_answer = torch.nn.Parameter(torch.zeros(1))
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, token_type_ids, token_embeddings=None):
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                                  inputs_embeds=token_embeddings).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(states.dtype)
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             spans = self.span(states)
@@ -454,8 +454,10 @@ def learning_rate_factor(step: int, total_steps: int) -> float:
 def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, seed: int,
                  batch_pairs: int = 24, learning_rate: float = LEARNING_RATE, negatives: int = NEGATIVES,
                  threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs",
-                 twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False, ema: float = 0.0):
-    """Train the cross-encoder. `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
+                 twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False, ema: float = 0.0,
+                 freeze_word_embeddings: bool = False):
+    """Train the cross-encoder. With `freeze_word_embeddings` the token embeddings keep the bundled MiniLM's values
+    (an ensemble's members then share one copy, see make_ensemble). `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
     batch and adds the pairwise twin loss (_batch_loss); `hard_unanswerable` keeps an unanswerable question's
     pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities.
 
@@ -472,6 +474,8 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     tokenizer = make_tokenizer(base / "tokenizer.json")
     model = make_model(base, layers)
+    if freeze_word_embeddings:
+        model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     model.train()
     groups = training_groups(examples, seed, negatives)
     rng = random.Random(seed)
@@ -550,23 +554,79 @@ def _train_one_seed(job: tuple) -> dict:
     return model.state_dict()
 
 
-def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, seeds: list[int], **options):
-    """A reader per seed, their weights averaged. The seeds train at once in separate processes sharing the
-    cores: on this machine's two cores, two one-thread runs side by side finish in about 0.8 of the time of the
-    same two runs one after the other with two threads each."""
-    if len(seeds) == 1:
-        return train_reader(examples, base, layers, epochs, seeds[0], **options)[0]
+def train_side_by_side(examples: list[Example], base: Path, layers: int, epochs: int, seeds: list[int],
+                       **options) -> list[dict]:
+    """A reader per seed, as state dicts. The seeds train at once in separate processes sharing the cores: on this
+    machine's two cores, two one-thread runs side by side finish in about 0.8 of the time of the same two runs one
+    after the other with two threads each."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     options = {"threads": max(1, (os.cpu_count() or 2) // len(seeds)), **options}
     jobs = [(examples, base, layers, epochs, seed, options) for seed in seeds]
     with ProcessPoolExecutor(len(seeds), mp_context=multiprocessing.get_context("spawn")) as pool:
-        states = list(pool.map(_train_one_seed, jobs))
+        return list(pool.map(_train_one_seed, jobs))
+
+
+def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, seeds: list[int], **options):
+    """A reader per seed, their weights averaged (one reader, trained as it is when there is one seed)."""
+    if len(seeds) == 1:
+        return train_reader(examples, base, layers, epochs, seeds[0], **options)[0]
     model = make_model(base, layers)
-    model.load_state_dict(average_weights(states))
+    model.load_state_dict(average_weights(train_side_by_side(examples, base, layers, epochs, seeds, **options)))
     model.eval()
     return model
+
+
+def make_ensemble(base: Path, layers: int, states: list[dict]):
+    """Readers that read together: each candidate goes through every member, and the relevance and span logits
+    are their means. Why: averaging two seeds' scores refused about 0.04 more unanswerable validation questions
+    than either seed on every pair tried, where averaging their weights did not (eval/README.md, "Eighth round").
+    The members' token embeddings must be the bundled ones (trained frozen): one copy then serves them all, and
+    the exported reader leaves it out (export_onnx), which keeps two members within the size a reader may ship."""
+    import torch
+
+    members = []
+    for state in states:
+        member = make_model(base, layers)
+        member.load_state_dict(state)
+        members.append(member)
+    shared = members[0].encoder.embeddings.word_embeddings
+    bundled = make_model(base, layers).encoder.embeddings.word_embeddings.weight
+    for member in members:
+        if not torch.equal(member.encoder.embeddings.word_embeddings.weight, bundled):
+            raise ValueError("an ensemble member's token embeddings differ from the bundled MiniLM's: train its "
+                             "members with freeze_word_embeddings")
+        member.encoder.embeddings.word_embeddings = shared
+
+    class EnsembleModel(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = torch.nn.ModuleList(members)
+
+        def forward(self, input_ids, attention_mask, token_type_ids, token_embeddings=None):
+            if token_embeddings is None:
+                token_embeddings = shared(input_ids)
+            outputs = [member(None, attention_mask, token_type_ids, token_embeddings) for member in self.members]
+            return tuple(torch.stack(parts).mean(0) for parts in zip(*outputs))
+
+        def from_token_embeddings(self):
+            return FromTokenEmbeddings(self)
+
+    class FromTokenEmbeddings(torch.nn.Module):
+        """What is exported: the ensemble given the token embeddings (looked up from the bundled weights at
+        question time) in place of the token ids."""
+
+        def __init__(self, ensemble) -> None:
+            super().__init__()
+            self.ensemble = ensemble
+
+        def forward(self, token_embeddings, attention_mask, token_type_ids):
+            return self.ensemble(None, attention_mask, token_type_ids, token_embeddings)
+
+    ensemble = EnsembleModel()
+    ensemble.eval()
+    return ensemble
 
 
 def _batch_loss(model, tokenizer, batch, bf16: bool = False, pairs: list[tuple[int, int, int, int]] = (),
@@ -662,13 +722,16 @@ def export_onnx(model, out: Path, quantise: bool = True) -> str:
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
-    example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long),
-               torch.zeros(2, 16, dtype=torch.long))
+    exported = model.from_token_embeddings() if hasattr(model, "from_token_embeddings") else None
+    first = "token_embeddings" if exported is not None else "input_ids"
+    example = (torch.zeros(2, 16, model.members[0].encoder.config.hidden_size) if exported is not None
+               else torch.ones(2, 16, dtype=torch.long),
+               torch.ones(2, 16, dtype=torch.long), torch.zeros(2, 16, dtype=torch.long))
     fp32 = out / "model.fp32.onnx"
-    torch.onnx.export(model, example, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+    torch.onnx.export(exported or model, example, str(fp32), input_names=[first, "attention_mask", "token_type_ids"],
                       output_names=["relevance", "start_logits", "end_logits"], opset_version=17, dynamo=False,
                       dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                                    ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")}
+                                    (first, "attention_mask", "token_type_ids", "start_logits", "end_logits")}
                       | {"relevance": {0: "batch"}})
     drop_nan_guards(fp32)
     if not quantise:
@@ -746,6 +809,8 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
     shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
     manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
                 "sha256": {f: sha256_of(folder / f) for f in (model_file, "tokenizer.json")}}
+    if hasattr(model, "from_token_embeddings"):
+        manifest["token_embeddings"] = BUNDLED_TOKEN_EMBEDDINGS
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
@@ -1020,6 +1085,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--soup", type=int, default=1,
                         help="train this many readers (seeds --seed, --seed+1, ...) and ship the mean of their weights")
+    parser.add_argument("--ensemble", type=int, default=1, metavar="N",
+                        help="train this many readers (seeds --seed, --seed+1, ...) side by side, their token "
+                             "embeddings frozen at the bundled MiniLM's, and ship them as one reader that averages "
+                             "their scores (the model file leaves the shared embeddings out)")
+    parser.add_argument("--keep-members", type=Path, default=None, metavar="DIR",
+                        help="with --ensemble: also export and calibrate each member alone into DIR/seed-S, to compare")
     parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     parser.add_argument("--teachers", type=Path, nargs="+", default=[], metavar="DIR",
@@ -1055,6 +1126,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.soup < 1:
         parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
+    if args.ensemble < 1:
+        parser.error(f"--ensemble {args.ensemble}: give the number of readers to train and read together, 1 or more")
+    if args.ensemble > 1 and args.soup > 1:
+        parser.error("--ensemble and --soup: give one of them; a soup averages weights, an ensemble scores")
+    if args.keep_members is not None and args.ensemble < 2:
+        parser.error("--keep-members: give it with --ensemble 2 or more; it keeps each member of the ensemble")
     if args.teacher_batch < 0:
         parser.error(f"--teacher-batch {args.teacher_batch}: give the pairs a teacher reads at once, or 0 to read "
                      "a question's candidates together")
@@ -1066,7 +1143,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.ema < 1.0:
         parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
                      "step's weights)")
-    if args.keep_last is not None and (not args.ema or args.soup != 1):
+    if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
         parser.error("--keep-last: give it with --ema and a single reader (--soup 1); it keeps the last step's "
                      "weights of the run whose average ships")
     for folder in args.teachers:
@@ -1098,19 +1175,26 @@ def main(argv: list[str] | None = None) -> int:
         write_calibration(args.out, stage1, validation, training)
         return 0
     base = ensure_bundled_model(Settings.from_env().model_dir)
-    seeds = list(range(args.seed, args.seed + args.soup))
+    seeds = list(range(args.seed, args.seed + max(args.soup, args.ensemble)))
     if args.teachers:
         read_teachers(train, args.teachers, args.work, args.negatives, args.teacher_batch)
     options = ({"negatives": args.negatives, "bf16": args.bf16, "schedule_steps": args.schedule_steps,
                 "twin_of": twin_originals() if args.twins else None, "hard_unanswerable": args.hard_unanswerable,
                 "ema": args.ema, "learning_rate": args.learning_rate}
                | ({"threads": args.threads} if args.threads is not None else {}))
-    model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
+    members = []
+    if args.ensemble > 1:
+        members = train_side_by_side(train, base, args.layers, args.epochs, seeds,
+                                     **(options | {"freeze_word_embeddings": True}))
+        model = make_ensemble(base, args.layers, members)
+    else:
+        model = train_soup(train, base, args.layers, args.epochs, seeds, **options)
     trained_at = time.perf_counter()
 
-    name = f"minutes-reader-{args.layers}l-seed{'+'.join(map(str, seeds))}"
+    kind = "ensemble-" if args.ensemble > 1 else ""
+    name = f"minutes-reader-{args.layers}l-{kind}seed{'+'.join(map(str, seeds))}"
     training = {"questions": len(train), "layers": args.layers, "epochs": args.epochs, "seed": args.seed,
-                "soup": len(seeds), "negatives": args.negatives, "bf16": args.bf16,
+                "soup": args.soup, "ensemble": args.ensemble, "negatives": args.negatives, "bf16": args.bf16,
                 "schedule_steps": args.schedule_steps, "twins": args.twins, "hard_unanswerable": args.hard_unanswerable,
                 "ema": args.ema, "learning_rate": args.learning_rate,
                 "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
@@ -1122,6 +1206,12 @@ def main(argv: list[str] | None = None) -> int:
         export_and_calibrate(last, base, args.keep_last, name + "-last", stage1, validation,
                              training | {"ema": 0.0, "last_step_of_an_ema_run": True})
     export_and_calibrate(model, base, args.out, name, stage1, validation, training)
+    for seed, state in zip(seeds, members if args.keep_members is not None else []):
+        member = make_model(base, args.layers)
+        member.load_state_dict(state)
+        member.eval()
+        export_and_calibrate(member, base, args.keep_members / f"seed-{seed}", f"{name}-member{seed}", stage1,
+                             validation, training | {"ensemble": 1, "member_of_an_ensemble": True})
     return 0
 
 

@@ -320,6 +320,58 @@ def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_train
         assert torch.allclose(value, expected, atol=1e-6), name
 
 
+@pytest.mark.slow
+def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token_embeddings(tmp_path):
+    import onnx
+    import torch
+
+    from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, make_tokenizer, model_inputs
+    from assistant.answer.train import make_ensemble, save_reader, train_reader, train_side_by_side
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    examples = tiny_training_examples()
+    options = {"batch_pairs": 6, "threads": 1, "freeze_word_embeddings": True}
+    states = train_side_by_side(examples, base, layers=1, epochs=1, seeds=[0, 1], **options)
+    ensemble = make_ensemble(base, 1, states)
+    save_reader(ensemble, base, tmp_path / "pair", "tiny-ensemble")
+
+    # The file holds the members' layers but not the 30,522 x 384 token embeddings: those come from the bundled
+    # weights, which the members never changed.
+    graph = onnx.load(str(tmp_path / "pair" / "model.onnx")).graph
+    assert [i.name for i in graph.input][0] == "token_embeddings"
+    assert all(30522 not in tuple(t.dims) for t in graph.initializer)
+    manifest = json.loads((tmp_path / "pair" / "manifest.json").read_text())
+    assert manifest["token_embeddings"] == BUNDLED_TOKEN_EMBEDDINGS
+
+    # What it reads is the mean of what each member reads, from the same token ids.
+    reader = OnnxReader(tmp_path / "pair")
+    question, texts = "Who chaired the panel?", ["Councillor Patel chaired the panel.", "Apologies were received."]
+    readings = reader.read(question, texts)
+    tokenizer = make_tokenizer(base / "tokenizer.json")
+    feed = {name: torch.tensor(value) for name, value in model_inputs(tokenizer.encode_batch(
+        [(question, text) for text in texts])).items()}
+    with torch.no_grad():
+        each = [member(**feed)[0] for member in ensemble.members]
+        assert not torch.allclose(each[0], each[1])
+        mean = ((each[0] + each[1]) / 2).numpy()
+    assert np.abs(np.array([r.logit for r in readings]) - mean).max() < 0.1  # int8 against float
+
+
+@pytest.mark.slow
+def test_members_whose_token_embeddings_were_trained_cannot_share_them():
+    from assistant.answer.train import make_ensemble, train_reader
+    from assistant.index.models import ensure_bundled_model
+    from assistant.settings import Settings
+
+    base = ensure_bundled_model(Settings.from_env().model_dir)
+    state = train_reader(tiny_training_examples(), base, layers=1, epochs=1, seed=0, batch_pairs=6,
+                         threads=1)[0].state_dict()
+    with pytest.raises(ValueError, match="train its members with freeze_word_embeddings"):
+        make_ensemble(base, 1, [state, state])
+
+
 def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_padded_pass_gives(monkeypatch):
     """Training sends a batch through the model in length-sorted chunks, each padded to its own longest pair;
     padding sits on the right and is masked, so each pair's relevance and span loss, in the batch's order, must
