@@ -19,7 +19,9 @@
    figures reported are cross-validated on validation.
 
 Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side, in
-separate processes sharing the cores, and exports the mean of their weights. `--teachers DIR...` distils: exported
+separate processes sharing the cores, and exports the mean of their weights; `--ensemble N` trains them the same
+way with their token embeddings frozen and exports one reader that reads with all of them and averages their
+scores (make_ensemble; `--keep-members DIR` also writes each alone, to compare). `--teachers DIR...` distils: exported
 readers score each train question's candidates first, and the new reader also learns their mean scores
 (read_teachers; a teacher reads the pairs sorted by length, `--teacher-batch` at a time). `--bf16` trains under
 bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against 1.35 s in fp32 (deterministic on one machine, but not
@@ -456,10 +458,11 @@ def train_reader(examples: list[Example], base: Path, layers: int, epochs: int, 
                  threads: int | None = None, bf16: bool = False, schedule_steps: str = "pairs",
                  twin_of: dict[str, str] | None = None, hard_unanswerable: bool = False, ema: float = 0.0,
                  freeze_word_embeddings: bool = False):
-    """Train the cross-encoder. With `freeze_word_embeddings` the token embeddings keep the bundled MiniLM's values
-    (an ensemble's members then share one copy, see make_ensemble). `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
+    """Train the cross-encoder. `twin_of` (twin id -> original id) puts each unanswerable twin in its original's
     batch and adds the pairwise twin loss (_batch_loss); `hard_unanswerable` keeps an unanswerable question's
-    pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities.
+    pointwise targets at 0 when distilling, instead of halfway to its teachers' probabilities. With
+    `freeze_word_embeddings` the token embeddings keep the bundled MiniLM's values, so that an ensemble's members
+    can share one copy (make_ensemble).
 
     With `ema` (a decay between 0 and 1) the model returned holds an exponential moving average of its weights
     over the steps instead of the last step's, and the last step's weights are kept as `model.last_iterate`
@@ -1144,8 +1147,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
                      "step's weights)")
     if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
-        parser.error("--keep-last: give it with --ema and a single reader (--soup 1); it keeps the last step's "
-                     "weights of the run whose average ships")
+        parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
+                     "step's weights of the run whose average ships")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "

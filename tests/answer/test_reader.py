@@ -1023,10 +1023,14 @@ def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
 @pytest.mark.parametrize("argv, message", [
     (["--ema", "1"], "--ema 1.0: give a decay of at least 0 and below 1, such as 0.998"),
     (["--ema", "-0.5"], "--ema -0.5: give a decay of at least 0 and below 1"),
-    (["--keep-last", "last"], "--keep-last: give it with --ema and a single reader (--soup 1)"),
+    (["--keep-last", "last"], "--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1)"),
+    (["--ema", "0.998", "--ensemble", "2", "--keep-last", "last"], "--keep-last: give it with --ema and a single"),
     (["--ema", "0.998", "--soup", "2", "--keep-last", "last"], "--keep-last: give it with --ema and a single reader"),
     (["--learning-rate", "0"], "--learning-rate 0.0: give a peak rate above 0 and below 1, such as 5e-5"),
     (["--learning-rate", "2"], "--learning-rate 2.0: give a peak rate above 0 and below 1"),
+    (["--ensemble", "0"], "--ensemble 0: give the number of readers to train and read together, 1 or more"),
+    (["--ensemble", "2", "--soup", "2"], "--ensemble and --soup: give one of them"),
+    (["--keep-members", "members"], "--keep-members: give it with --ensemble 2 or more"),
 ])
 def test_a_bad_training_option_is_refused_with_a_message(capsys, argv, message):
     from assistant.answer.train import main
