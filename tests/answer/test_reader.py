@@ -359,6 +359,13 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
     assert np.abs(np.array([r.logit for r in readings]) - mean).max() < 0.1  # int8 against float
 
 
+def test_a_reader_asking_for_a_tensor_the_bundled_minilm_lacks_is_refused_with_a_message():
+    from assistant.answer.reader import bundled_tensor
+
+    with pytest.raises(ModelError, match="The bundled MiniLM has no tensor embeddings.no_such_table"):
+        bundled_tensor("embeddings.no_such_table")
+
+
 @pytest.mark.slow
 def test_members_whose_token_embeddings_were_trained_cannot_share_them():
     from assistant.answer.train import make_ensemble, train_reader
