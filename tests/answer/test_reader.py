@@ -358,6 +358,10 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
         mean = ((each[0] + each[1]) / 2).numpy()
     assert np.abs(np.array([r.logit for r in readings]) - mean).max() < 0.1  # int8 against float
 
+    # An ensemble can be a teacher: the batched reading distillation uses (read_teachers) gives what it reads.
+    taught = reader.logits_of_pairs([(question, text) for text in texts], 16)
+    assert np.allclose(taught, [r.logit for r in readings], atol=1e-4)
+
 
 def test_a_reader_asking_for_a_tensor_the_bundled_minilm_lacks_is_refused_with_a_message():
     from assistant.answer.reader import bundled_tensor
