@@ -164,7 +164,8 @@ class OnnxReader:
 
     def _run(self, names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         if self._token_embeddings is not None:
-            feed = dict(feed, token_embeddings=self._token_embeddings[feed.pop("input_ids")])
+            feed = {name: value for name, value in feed.items() if name != "input_ids"} | {
+                "token_embeddings": self._token_embeddings[feed["input_ids"]]}
         return self._session.run(names, feed)
 
     def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:

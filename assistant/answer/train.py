@@ -557,6 +557,14 @@ def _train_one_seed(job: tuple) -> dict:
     return model.state_dict()
 
 
+def model_from_state(base: Path, layers: int, state: dict):
+    """A cross-encoder holding `state` (a reader trained elsewhere, or a mean of readers), ready to read."""
+    model = make_model(base, layers)
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
 def train_side_by_side(examples: list[Example], base: Path, layers: int, epochs: int, seeds: list[int],
                        **options) -> list[dict]:
     """A reader per seed, as state dicts. The seeds train at once in separate processes sharing the cores: on this
@@ -575,10 +583,8 @@ def train_soup(examples: list[Example], base: Path, layers: int, epochs: int, se
     """A reader per seed, their weights averaged (one reader, trained as it is when there is one seed)."""
     if len(seeds) == 1:
         return train_reader(examples, base, layers, epochs, seeds[0], **options)[0]
-    model = make_model(base, layers)
-    model.load_state_dict(average_weights(train_side_by_side(examples, base, layers, epochs, seeds, **options)))
-    model.eval()
-    return model
+    return model_from_state(base, layers, average_weights(train_side_by_side(examples, base, layers, epochs, seeds,
+                                                                            **options)))
 
 
 def make_ensemble(base: Path, layers: int, states: list[dict]):
@@ -589,11 +595,7 @@ def make_ensemble(base: Path, layers: int, states: list[dict]):
     the exported reader leaves it out (export_onnx), which keeps two members within the size a reader may ship."""
     import torch
 
-    members = []
-    for state in states:
-        member = make_model(base, layers)
-        member.load_state_dict(state)
-        members.append(member)
+    members = [model_from_state(base, layers, state) for state in states]
     shared = members[0].encoder.embeddings.word_embeddings
     bundled = torch.from_numpy(tensor_of(base, BUNDLED_TOKEN_EMBEDDINGS))  # what the exported reader looks up
     for member in members:
@@ -1203,16 +1205,12 @@ def main(argv: list[str] | None = None) -> int:
                 "teachers": [teacher_record(folder) for folder in args.teachers], "teacher_batch": args.teacher_batch,
                 "seconds": round(trained_at - started)}
     if args.keep_last is not None:
-        last = make_model(base, args.layers)
-        last.load_state_dict(model.last_iterate)
-        last.eval()
+        last = model_from_state(base, args.layers, model.last_iterate)
         export_and_calibrate(last, base, args.keep_last, name + "-last", stage1, validation,
                              training | {"ema": 0.0, "last_step_of_an_ema_run": True})
     export_and_calibrate(model, base, args.out, name, stage1, validation, training)
     for seed, state in zip(seeds, members if args.keep_members is not None else []):
-        member = make_model(base, args.layers)
-        member.load_state_dict(state)
-        member.eval()
+        member = model_from_state(base, args.layers, state)
         export_and_calibrate(member, base, args.keep_members / f"seed-{seed}", f"{name}-member{seed}", stage1,
                              validation, training | {"ensemble": 1, "member_of_an_ensemble": True})
     return 0
