@@ -126,6 +126,13 @@ def model_inputs(encodings, width: int | None = None) -> dict[str, np.ndarray]:
                                 ("token_type_ids", "type_ids"))}
 
 
+def with_token_embeddings(feed: dict[str, np.ndarray], table: np.ndarray) -> dict[str, np.ndarray]:
+    """The inputs of a reader whose graph takes token embeddings instead of token ids (an ensemble, which leaves the
+    shared table out of its file): each id of `feed` looked up in `table`; the caller's feed is left as it was."""
+    return {name: value for name, value in feed.items() if name != "input_ids"} | {
+        "token_embeddings": table[feed["input_ids"]]}
+
+
 class OnnxReader:
     """The shipped reader, run by onnxruntime on the CPU."""
 
@@ -164,8 +171,7 @@ class OnnxReader:
 
     def _run(self, names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         if self._token_embeddings is not None:
-            feed = {name: value for name, value in feed.items() if name != "input_ids"} | {
-                "token_embeddings": self._token_embeddings[feed["input_ids"]]}
+            feed = with_token_embeddings(feed, self._token_embeddings)
         return self._session.run(names, feed)
 
     def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:

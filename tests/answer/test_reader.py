@@ -67,15 +67,13 @@ READER_OUTPUTS = ["relevance", "start_logits", "end_logits"]
 def reader_outputs(session, tokenizer_path=READER_DIR / "tokenizer.json") -> list[np.ndarray]:
     """The session's outputs for ALIKE_CANDIDATES, fed as the shipped reader is fed: token ids, or, for a reader
     whose graph takes the bundled token embeddings (an ensemble), those embeddings looked up."""
-    from assistant.answer.reader import bundled_tensor, make_tokenizer, model_inputs
+    from assistant.answer.reader import bundled_tensor, make_tokenizer, model_inputs, with_token_embeddings
 
     encodings = make_tokenizer(tokenizer_path).encode_batch([(QUESTION, text) for text in ALIKE_CANDIDATES])
     feed = model_inputs(encodings)
-    graph_inputs = {i.name for i in session.get_inputs()}
-    if "token_embeddings" in graph_inputs:
+    if "token_embeddings" in {i.name for i in session.get_inputs()}:
         table = bundled_tensor(json.loads((READER_DIR / "manifest.json").read_text())["token_embeddings"])
-        feed = {name: value for name, value in feed.items() if name in graph_inputs} | {
-            "token_embeddings": table[feed["input_ids"]]}
+        feed = with_token_embeddings(feed, table)
     return session.run(READER_OUTPUTS, feed)
 
 
