@@ -64,6 +64,9 @@ def requantise(folder: Path) -> None:
 
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
+    if "model" not in manifest:
+        raise SystemExit(f"{folder} holds an ensemble's members, which the training script already writes with 7-bit "
+                         "weights: there is nothing to requantise.")
     model_path = folder / manifest["model"]
     with tempfile.TemporaryDirectory() as scratch:
         float_path = Path(scratch) / "float.onnx"

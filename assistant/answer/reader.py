@@ -1,8 +1,9 @@
 """The reader: a small cross-encoder, trained from the bundled MiniLM weights, that reads a question with one
 candidate sentence and says how likely the sentence answers it, and where in it the short answer stands.
 
-The shipped model is `reader_model/` in this folder: an int8 ONNX file, its tokenizer and a manifest with
-sha256 sums, run by onnxruntime (nothing is downloaded). `python -m assistant.answer.train` makes it.
+The shipped model is `reader_model/` in this folder: int8 ONNX files (one per member of an ensemble), its
+tokenizer and a manifest with sha256 sums, run by onnxruntime (nothing is downloaded).
+`python -m assistant.answer.train` makes it.
 A deterministic fake with the same interface serves fast tests.
 """
 
@@ -22,6 +23,7 @@ from assistant.text import fold
 
 READER_DIR = Path(__file__).resolve().parent / "reader_model"
 MAX_TOKENS = 96
+READER_OUTPUTS = ["relevance", "start_logits", "end_logits"]
 MAX_SHORT_ANSWER_TOKENS = 16
 SPAN_MARGIN_LIMIT = 20.0
 FAKE_READER = "fake:overlap"
@@ -126,6 +128,11 @@ def model_inputs(encodings, width: int | None = None) -> dict[str, np.ndarray]:
                                 ("token_type_ids", "type_ids"))}
 
 
+def model_files(manifest: dict) -> list[str]:
+    """The ONNX files a reader's manifest names: one model, or an ensemble's members in reading order."""
+    return list(manifest["members"]) if "members" in manifest else [manifest["model"]]
+
+
 def with_token_embeddings(feed: dict[str, np.ndarray], table: np.ndarray) -> dict[str, np.ndarray]:
     """The inputs of a reader whose graph takes token embeddings instead of token ids (an ensemble, which leaves the
     shared table out of its file): each id of `feed` looked up in `table`; the caller's feed is left as it was."""
@@ -153,45 +160,77 @@ class OnnxReader:
         self.name = manifest["name"]
         self.span_threshold = float(manifest.get("span_threshold", 0.0) if span_threshold is None else span_threshold)
         self._folder = folder
-        self._model_file = manifest["model"]
+        self._model_files = model_files(manifest)
+        # An ensemble's first member reads every candidate; the others read only its `second_reads` best (0: all).
+        self.second_reads = int(manifest.get("second_reads", 0))
         self._token_embeddings_name = manifest.get("token_embeddings")
         self._model_dir = model_dir
         self._threads = threads
-        self._session = None
+        self._sessions: list = []
         self._tokenizer = None
         self._token_embeddings = None
 
     def _load(self) -> None:
         from assistant.index.onnx_files import open_session
 
-        self._session = open_session(self._folder / self._model_file, self._threads)
+        # An ensemble's members run one after the other: a member's threads left spinning after its run take the
+        # cores from the next one's (12 candidates read by two members took 190 ms spinning against 125 ms not).
+        spin = len(self._model_files) == 1
+        self._sessions = [open_session(self._folder / name, self._threads, spin=spin) for name in self._model_files]
         self._tokenizer = make_tokenizer(self._folder / "tokenizer.json")
         if self._token_embeddings_name:
             self._token_embeddings = bundled_tensor(self._token_embeddings_name, self._model_dir)
 
-    def _run(self, names: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+    def _run(self, names: list[str], feed: dict[str, np.ndarray], members: Sequence[int] | None = None
+             ) -> list[np.ndarray]:
+        """The outputs named, averaged over the members given (default: every member)."""
         if self._token_embeddings is not None:
             feed = with_token_embeddings(feed, self._token_embeddings)
-        return self._session.run(names, feed)
+        chosen = range(len(self._sessions)) if members is None else members
+        outputs = [self._sessions[m].run(names, feed) for m in chosen]
+        if len(outputs) == 1:
+            return outputs[0]
+        return [np.mean(np.stack(parts), axis=0) for parts in zip(*outputs)]
 
     def read(self, question: str, candidates: Sequence[str]) -> list[Reading]:
         if not candidates:
             return []
-        if self._session is None:
+        if not self._sessions:
             self._load()
         encodings = self._tokenizer.encode_batch([(question, text) for text in candidates])
         # One batch for all candidates, as the reader was calibrated: the int8 model quantises its activations
         # per batch, so a candidate's score depends a little on the others read with it.
-        outputs = self._run(["relevance", "start_logits", "end_logits"], model_inputs(encodings))
-        relevance, starts, ends = outputs
+        feed = model_inputs(encodings)
+        if len(self._sessions) == 1 or not 0 < self.second_reads < len(candidates):
+            relevance, starts, ends = self._run(READER_OUTPUTS, feed)
+        else:
+            relevance, starts, ends = self._read_in_turn(encodings, feed)
         return readings_from_outputs(encodings, relevance, starts, ends, candidates, self.span_threshold)
+
+    def _read_in_turn(self, encodings, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """An ensemble's reading when its first member reads every candidate and the others only that member's
+        `second_reads` best, together as one batch padded to its own longest: each of those gets the members'
+        mean, the rest the first member's scores. Why: on validation, the others reading the first's best four
+        chose and refused as every member reading all 12 did (eval/README.md, "Twenty-sixth round"), in about
+        two thirds of the time."""
+        relevance, starts, ends = (np.array(output, copy=True) for output in self._run(READER_OUTPUTS, feed, [0]))
+        best = np.argsort(-relevance, kind="stable")[:self.second_reads]
+        width = max(sum(encodings[i].attention_mask) for i in best)
+        others = self._run(READER_OUTPUTS, {name: value[best, :width] for name, value in feed.items()},
+                           range(1, len(self._sessions)))
+        members = len(self._sessions)
+        # The mean of all members = (first + (members - 1) * mean of the others) / members.
+        relevance[best] = (relevance[best] + (members - 1) * others[0]) / members
+        starts[best, :width] = (starts[best, :width] + (members - 1) * others[1]) / members
+        ends[best, :width] = (ends[best, :width] + (members - 1) * others[2]) / members
+        return [relevance, starts, ends]
 
     def logits_of_pairs(self, pairs: Sequence[tuple[str, str]], batch: int = 16) -> np.ndarray:
         """The relevance logit of each (question, candidate) pair, read in batches of `batch` pairs of similar
         length, whatever question they belong to: much less padding than a question at a time (a teacher reading
         the train split takes about 0.57 of the time). Since the int8 model quantises its activations per batch, a
         logit differs a little from read()'s, so answers never use this; a teacher's soft targets may."""
-        if self._session is None:
+        if not self._sessions:
             self._load()
         logits = np.zeros(len(pairs), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(pairs))

@@ -21,7 +21,8 @@
 Deterministic with --seed; CPU only. `--soup N` trains N readers (seeds --seed, --seed+1, ...) side by side, in
 separate processes sharing the cores, and exports the mean of their weights; `--ensemble N` trains them the same
 way with their token embeddings frozen and exports one reader that reads with all of them and averages their
-scores (make_ensemble; `--keep-members DIR` also writes each alone, to compare). `--teachers DIR...` distils: exported
+scores, a file per member, the later ones reading the first's best SECOND_MEMBER_READS candidates (make_ensemble,
+split_ensemble; `--keep-members DIR` also writes each alone, to compare). `--teachers DIR...` distils: exported
 readers score each train question's candidates first, and the new reader also learns their mean scores
 (read_teachers; a teacher reads the pairs sorted by length, `--teacher-batch` at a time). `--bf16` trains under
 bfloat16 autocast: on a Xeon with AMX, 1.18 s a step against 1.35 s in fp32 (deterministic on one machine, but not
@@ -57,8 +58,8 @@ from assistant.answer.candidates import FEATURE_NAMES, candidates, feature_matri
 from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answerability_inputs, fit_conditional_logit,
                                       fit_logistic)
 from assistant.answer.extractive import chosen_quotes, missing_names_check, second_to_best
-from assistant.answer.reader import (BUNDLED_TOKEN_EMBEDDINGS, MAX_TOKENS, SPAN_MARGIN_LIMIT, OnnxReader,
-                                     candidate_text, make_tokenizer, sha256_of, tensor_of)
+from assistant.answer.reader import (BUNDLED_TOKEN_EMBEDDINGS, MAX_TOKENS, READER_OUTPUTS, SPAN_MARGIN_LIMIT,
+                                     OnnxReader, candidate_text, make_tokenizer, model_files, sha256_of, tensor_of)
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +67,9 @@ TRAINING = ROOT / "training"
 TRAIN_MINUTES = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
 CANDIDATES_READ = 12  # how many of the cheap scorer's best candidates the reader reads
+# An ensemble's later members read only the first member's best four candidates (its manifest's second_reads):
+# as good as reading all 12 on validation, in about two thirds of the time (eval/README.md, "Twenty-sixth round").
+SECOND_MEMBER_READS = 4
 LENGTH_CHUNK = 8  # pairs per forward pass in training, sorted by length so that each pass pads less
 NEGATIVES = 7  # hard negatives per question (an unanswerable question's candidates are all negatives)
 TEACHER_BATCH = 16  # pairs a teacher reads at once, sorted by length (read_teachers; 0: a question at a time)
@@ -321,7 +325,7 @@ def training_groups(examples: list[Example], seed: int,
 def teacher_record(folder: Path) -> dict:
     """What names a teacher in the calibration: its manifest name and the first 12 hex digits of its model's sha256."""
     manifest = json.loads((folder / "manifest.json").read_text())
-    return {"name": manifest["name"], "sha256": manifest["sha256"][manifest["model"]][:12]}
+    return {"name": manifest["name"], "sha256": "+".join(manifest["sha256"][name][:12] for name in model_files(manifest))}
 
 
 def read_teachers(examples: list[Example], folders: list[Path], work: Path, negatives: int = NEGATIVES,
@@ -734,7 +738,7 @@ def export_onnx(model, out: Path, quantise: bool = True) -> str:
                torch.ones(2, 16, dtype=torch.long), torch.zeros(2, 16, dtype=torch.long))
     fp32 = out / "model.fp32.onnx"
     torch.onnx.export(exported or model, example, str(fp32), input_names=[first, "attention_mask", "token_type_ids"],
-                      output_names=["relevance", "start_logits", "end_logits"], opset_version=17, dynamo=False,
+                      output_names=READER_OUTPUTS, opset_version=17, dynamo=False,
                       dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
                                     (first, "attention_mask", "token_type_ids", "start_logits", "end_logits")}
                       | {"relevance": {0: "batch"}})
@@ -808,15 +812,53 @@ def drop_dead_nodes(graph) -> None:
 
 
 def save_reader(model, base: Path, folder: Path, name: str) -> None:
-    """The model folder the reader loads: int8 ONNX, the tokenizer, and a manifest with their sha256."""
+    """The model folder the reader loads: int8 ONNX (a file per member of an ensemble), the tokenizer, and a
+    manifest with their sha256."""
     shutil.rmtree(folder, ignore_errors=True)
     model_file = export_onnx(model, folder)
     shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
-    manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
-                "sha256": {f: sha256_of(folder / f) for f in (model_file, "tokenizer.json")}}
+    manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0}
     if hasattr(model, "from_token_embeddings"):
-        manifest["token_embeddings"] = BUNDLED_TOKEN_EMBEDDINGS
+        manifest = {"name": name, "members": split_ensemble(folder / model_file, folder),
+                    "second_reads": SECOND_MEMBER_READS, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
+                    "token_embeddings": BUNDLED_TOKEN_EMBEDDINGS}
+        (folder / model_file).unlink()
+    manifest["sha256"] = {f: sha256_of(folder / f) for f in [*model_files(manifest), "tokenizer.json"]}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def split_ensemble(path: Path, folder: Path) -> list[str]:
+    """Write each member of the exported ensemble at `path` as a graph of its own in `folder` (member-1.onnx, ...),
+    with the ensemble's inputs and output names, and return their names in member order. The members share no
+    weights in the file (their token embeddings are an input), so the files together are the ensemble's size; apart,
+    the reader can let the later members read fewer candidates (OnnxReader._read_in_turn), which one graph cannot:
+    onnxruntime runs every node of a graph whatever outputs are asked for."""
+    import onnx
+    from onnx.utils import Extractor
+
+    model = onnx.load(str(path))
+    made_by = {output: node for node in model.graph.node for output in node.output}
+    per_output = []  # for each of the ensemble's outputs, each member's tensor that its mean is taken over
+    for output in READER_OUTPUTS:
+        mean = made_by[output]
+        stacked = made_by[mean.input[0]]
+        if mean.op_type != "ReduceMean" or stacked.op_type != "Concat":
+            raise ValueError(f"{path} is not an exported ensemble: its {output} is not a mean over its members")
+        per_output.append([made_by[part].input[0] for part in stacked.input])  # each part: Unsqueeze(member's)
+    inputs = [i.name for i in model.graph.input]
+    names = []
+    for member, outputs in enumerate(zip(*per_output), start=1):
+        graph_of_member = Extractor(model).extract_model(inputs, list(outputs))
+        renamed = dict(zip(outputs, READER_OUTPUTS))
+        for node in graph_of_member.graph.node:
+            node.output[:] = [renamed.get(name, name) for name in node.output]
+            node.input[:] = [renamed.get(name, name) for name in node.input]
+        for value in [*graph_of_member.graph.output, *graph_of_member.graph.value_info]:
+            value.name = renamed.get(value.name, value.name)
+        name = f"member-{member}.onnx"
+        onnx.save(graph_of_member, str(folder / name))
+        names.append(name)
+    return names
 
 
 # -- reading, combining and calibrating on validation -------------------------------------------

@@ -92,8 +92,11 @@ def test_the_shipped_reader_scores_alike_on_every_cpu():
     overflow: the reader shipped before scored up to 0.18 logits apart from the exact products on such a CPU, enough
     to move refusals near the threshold. Its weights are now 7 bits, so nothing overflows and any CPU gets the exact
     products' scores."""
+    from assistant.answer.reader import model_files
+
     manifest = json.loads((READER_DIR / "manifest.json").read_text())
-    assert largest_gap_to_the_exact_products(READER_DIR / manifest["model"]) < 1e-3
+    for name in model_files(manifest):
+        assert largest_gap_to_the_exact_products(READER_DIR / name) < 1e-3, name
 
 
 def test_the_shipped_reader_is_small_and_checked_against_its_sha256(tmp_path):
@@ -328,9 +331,11 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
     import onnx
     import torch
 
-    from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, make_tokenizer, model_inputs
-    from assistant.answer.train import make_ensemble, save_reader, train_reader, train_side_by_side
+    from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, READER_OUTPUTS, make_tokenizer, model_inputs
+    from assistant.answer.train import (SECOND_MEMBER_READS, export_onnx, make_ensemble, save_reader,
+                                        split_ensemble, train_side_by_side)
     from assistant.index.models import ensure_bundled_model
+    from assistant.index.onnx_files import open_session
     from assistant.settings import Settings
 
     base = ensure_bundled_model(Settings.from_env().model_dir)
@@ -340,17 +345,26 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
     ensemble = make_ensemble(base, 1, states)
     save_reader(ensemble, base, tmp_path / "pair", "tiny-ensemble")
 
-    # The file holds the members' layers but not the 30,522 x 384 token embeddings: those come from the bundled
-    # weights, which the members never changed.
-    graph = onnx.load(str(tmp_path / "pair" / "model.onnx")).graph
-    assert [i.name for i in graph.input][0] == "token_embeddings"
-    assert all(30522 not in tuple(t.dims) for t in graph.initializer)
+    # A file per member, each holding its layers but not the 30,522 x 384 token embeddings: those come from the
+    # bundled weights, which the members never changed.
     manifest = json.loads((tmp_path / "pair" / "manifest.json").read_text())
+    assert manifest["members"] == ["member-1.onnx", "member-2.onnx"] and "model" not in manifest
+    assert manifest["second_reads"] == SECOND_MEMBER_READS
     assert manifest["token_embeddings"] == BUNDLED_TOKEN_EMBEDDINGS
+    assert sorted(p.name for p in (tmp_path / "pair").glob("*.onnx")) == manifest["members"]
+    for name in manifest["members"]:
+        graph = onnx.load(str(tmp_path / "pair" / name)).graph
+        assert [i.name for i in graph.input][0] == "token_embeddings"
+        assert [o.name for o in graph.output] == READER_OUTPUTS
+        assert all(30522 not in tuple(t.dims) for t in graph.initializer)
 
-    # What it reads is the mean of what each member reads, from the same token ids.
+    # What it reads, when every member reads every candidate, is the mean of what each member reads.
     reader = OnnxReader(tmp_path / "pair")
-    question, texts = "Who chaired the panel?", ["Councillor Patel chaired the panel.", "Apologies were received."]
+    question = "Who chaired the panel?"
+    texts = ["Councillor Patel chaired the panel.", "Apologies were received.", "The panel met in March.",
+             "Councillor Jones chaired the scrutiny committee.", "The minutes were agreed.", "Item 5 was deferred."]
+    assert len(texts) > SECOND_MEMBER_READS
+    reader.second_reads = 0
     readings = reader.read(question, texts)
     tokenizer = make_tokenizer(base / "tokenizer.json")
     feed = {name: torch.tensor(value) for name, value in model_inputs(tokenizer.encode_batch(
@@ -361,9 +375,41 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
         mean = ((each[0] + each[1]) / 2).numpy()
     assert np.abs(np.array([r.logit for r in readings]) - mean).max() < 0.1  # int8 against float
 
-    # An ensemble can be a teacher: the batched reading distillation uses (read_teachers) gives what it reads.
+    # Split from the ensemble exported as one graph, the members read exactly what that graph reads.
+    whole = tmp_path / "whole"
+    combined = open_session(whole / export_onnx(ensemble, whole), None)
+    assert split_ensemble(whole / "model.onnx", whole) == ["member-1.onnx", "member-2.onnx"]
+    apart = [reader_outputs(open_session(whole / name, None), base / "tokenizer.json") for name in manifest["members"]]
+    together = reader_outputs(combined, base / "tokenizer.json")
+    for position, output in enumerate(together):
+        assert np.array_equal(output, np.mean(np.stack([a[position] for a in apart]), axis=0))
+
+    # In turn: the second member reads only the first member's best candidates (as one batch of their own), which
+    # get the members' mean; the others keep the first member's score.
+    reader.second_reads = 2
+    in_turn = np.array([r.logit for r in reader.read(question, texts)])
+    encodings = tokenizer.encode_batch([(question, text) for text in texts])
+    inputs = with_bundled_embeddings(model_inputs(encodings), manifest)
+    first = open_session(tmp_path / "pair" / "member-1.onnx", None).run(["relevance"], inputs)[0]
+    best = np.argsort(-first, kind="stable")[:2]
+    width = max(sum(encodings[i].attention_mask) for i in best)
+    second = open_session(tmp_path / "pair" / "member-2.onnx", None).run(
+        ["relevance"], {name: value[best, :width] for name, value in inputs.items()})[0]
+    expected = first.copy()
+    expected[best] = (first[best] + second) / 2
+    assert np.allclose(in_turn, expected, rtol=0, atol=1e-6)
+    assert not np.array_equal(in_turn, first) and not np.array_equal(in_turn[best], first[best])
+
+    # An ensemble can be a teacher: the batched reading distillation uses (read_teachers) gives what every member
+    # reading every candidate gives.
     taught = reader.logits_of_pairs([(question, text) for text in texts], 16)
     assert np.allclose(taught, [r.logit for r in readings], atol=1e-4)
+
+
+def with_bundled_embeddings(feed: dict, manifest: dict) -> dict:
+    from assistant.answer.reader import bundled_tensor, with_token_embeddings
+
+    return with_token_embeddings(feed, bundled_tensor(manifest["token_embeddings"]))
 
 
 def test_a_reader_asking_for_a_tensor_the_bundled_minilm_lacks_is_refused_with_a_message():
@@ -855,11 +901,13 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
     from assistant.answer.train import drop_nan_guards
     from assistant.index.onnx_files import open_session
 
+    from assistant.answer.reader import model_files
+
     guarded = tmp_path / "model.onnx"
-    shutil.copy(READER_DIR / "model.onnx", guarded)
-    assert put_back_nan_guards(guarded) == 12  # one for each layer of the shipped reader's two members
+    shutil.copy(READER_DIR / model_files(json.loads((READER_DIR / "manifest.json").read_text()))[0], guarded)
+    assert put_back_nan_guards(guarded) == 6  # one for each layer of the shipped reader's first member
     before = reader_outputs(open_session(guarded, None))
-    assert drop_nan_guards(guarded) == 12
+    assert drop_nan_guards(guarded) == 6
     assert not any(node.op_type == "IsNaN" for node in onnx.load(str(guarded)).graph.node)
     after = reader_outputs(open_session(guarded, None))
     assert all(np.array_equal(b, a) for b, a in zip(before, after))
@@ -1053,3 +1101,20 @@ def test_a_bad_training_option_is_refused_with_a_message(capsys, argv, message):
         main(argv)
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_splitting_a_reader_that_is_not_an_ensemble_in_one_graph_says_so_and_changes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    folder = tmp_path / "single"
+    folder.mkdir()
+    manifest = json.dumps({"name": "single", "model": "model.onnx", "sha256": {"model.onnx": "0" * 64}})
+    (folder / "manifest.json").write_text(manifest)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "split_ensemble_reader.py"), str(folder)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert "does not hold an ensemble exported as one graph; nothing to split" in done.stderr
+    assert (folder / "manifest.json").read_text() == manifest
