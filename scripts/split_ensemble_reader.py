@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.answer.train import SECOND_MEMBER_READS, split_ensemble
+from assistant.answer.train import as_members
 from assistant.index.models import sha256_of
 
 
@@ -22,12 +22,10 @@ def main(folder: Path) -> int:
     if "model" not in manifest or "token_embeddings" not in manifest:
         print(f"{folder} does not hold an ensemble exported as one graph; nothing to split.", file=sys.stderr)
         return 1
-    model = folder / manifest.pop("model")
-    members = split_ensemble(model, folder)
-    model.unlink()
-    del manifest["sha256"][model.name]
-    manifest["members"] = members
-    manifest["second_reads"] = SECOND_MEMBER_READS
+    model_file = manifest.pop("model")
+    del manifest["sha256"][model_file]
+    manifest |= as_members(folder, model_file)
+    members = manifest["members"]
     manifest["sha256"] = {name: sha256_of(folder / name) for name in members} | manifest["sha256"]
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{folder}: {', '.join(members)}")

@@ -819,12 +819,18 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
     shutil.copy(base / "tokenizer.json", folder / "tokenizer.json")
     manifest = {"name": name, "model": model_file, "max_tokens": MAX_TOKENS, "span_threshold": 0.0}
     if hasattr(model, "from_token_embeddings"):
-        manifest = {"name": name, "members": split_ensemble(folder / model_file, folder),
-                    "second_reads": SECOND_MEMBER_READS, "max_tokens": MAX_TOKENS, "span_threshold": 0.0,
-                    "token_embeddings": BUNDLED_TOKEN_EMBEDDINGS}
-        (folder / model_file).unlink()
+        del manifest["model"]
+        manifest |= as_members(folder, model_file) | {"token_embeddings": BUNDLED_TOKEN_EMBEDDINGS}
     manifest["sha256"] = {f: sha256_of(folder / f) for f in [*model_files(manifest), "tokenizer.json"]}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def as_members(folder: Path, model_file: str) -> dict:
+    """Replace the one-graph ensemble `model_file` in `folder` by a file per member; returns the manifest's entries
+    that say how they read (their sha256 are the caller's to record)."""
+    members = split_ensemble(folder / model_file, folder)
+    (folder / model_file).unlink()
+    return {"members": members, "second_reads": SECOND_MEMBER_READS}
 
 
 def split_ensemble(path: Path, folder: Path) -> list[str]:

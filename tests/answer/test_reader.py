@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.candidates import FEATURE_NAMES
-from assistant.answer.reader import (READER_DIR, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader, best_span,
-                                     candidate_text, load_reader)
+from assistant.answer.reader import (READER_DIR, READER_OUTPUTS, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader,
+                                     best_span, candidate_text, load_reader, model_files)
 from assistant.errors import ModelError
 
 QUESTION = "How many children were in care in Durham at the end of March?"
@@ -61,7 +61,6 @@ ALIKE_CANDIDATES = [ANSWER, OTHER] + [candidate_text(sentence, "Corporate Parent
     "RESOLVED that the Sufficiency Strategy 2024-27 be approved and a progress report be brought in six months.",
     "Ofsted's focused visit in January 2024 found that supervision was regular but not always reflective.",
 )]
-READER_OUTPUTS = ["relevance", "start_logits", "end_logits"]
 
 
 def reader_outputs(session, tokenizer_path=READER_DIR / "tokenizer.json") -> list[np.ndarray]:
@@ -92,8 +91,6 @@ def test_the_shipped_reader_scores_alike_on_every_cpu():
     overflow: the reader shipped before scored up to 0.18 logits apart from the exact products on such a CPU, enough
     to move refusals near the threshold. Its weights are now 7 bits, so nothing overflows and any CPU gets the exact
     products' scores."""
-    from assistant.answer.reader import model_files
-
     manifest = json.loads((READER_DIR / "manifest.json").read_text())
     for name in model_files(manifest):
         assert largest_gap_to_the_exact_products(READER_DIR / name) < 1e-3, name
@@ -331,7 +328,7 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
     import onnx
     import torch
 
-    from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, READER_OUTPUTS, make_tokenizer, model_inputs
+    from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, make_tokenizer, model_inputs
     from assistant.answer.train import (SECOND_MEMBER_READS, export_onnx, make_ensemble, save_reader,
                                         split_ensemble, train_side_by_side)
     from assistant.index.models import ensure_bundled_model
@@ -900,8 +897,6 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
 
     from assistant.answer.train import drop_nan_guards
     from assistant.index.onnx_files import open_session
-
-    from assistant.answer.reader import model_files
 
     guarded = tmp_path / "model.onnx"
     shutil.copy(READER_DIR / model_files(json.loads((READER_DIR / "manifest.json").read_text()))[0], guarded)
