@@ -1141,7 +1141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ensemble", type=int, default=1, metavar="N",
                         help="train this many readers (seeds --seed, --seed+1, ...) side by side, their token "
                              "embeddings frozen at the bundled MiniLM's, and ship them as one reader that averages "
-                             "their scores (the model file leaves the shared embeddings out)")
+                             "their scores: a file per member, leaving the shared embeddings out, the later members "
+                             "reading the first's best %d candidates" % SECOND_MEMBER_READS)
     parser.add_argument("--keep-members", type=Path, default=None, metavar="DIR",
                         help="with --ensemble: also export and calibrate each member alone into DIR/seed-S, to compare")
     parser.add_argument("--negatives", type=int, default=NEGATIVES, help="hard negatives per question")

@@ -1113,3 +1113,20 @@ def test_splitting_a_reader_that_is_not_an_ensemble_in_one_graph_says_so_and_cha
     assert done.returncode == 1
     assert "does not hold an ensemble exported as one graph; nothing to split" in done.stderr
     assert (folder / "manifest.json").read_text() == manifest
+
+
+def test_requantising_an_ensembles_members_says_there_is_nothing_to_do_and_changes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    manifest = json.dumps({"name": "pair", "members": ["member-1.onnx", "member-2.onnx"], "sha256": {}})
+    (folder / "manifest.json").write_text(manifest)
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "requantize_reader.py"), str(folder)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert "holds an ensemble's members" in done.stderr and "nothing to requantise" in done.stderr
+    assert (folder / "manifest.json").read_text() == manifest
