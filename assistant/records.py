@@ -94,9 +94,10 @@ class Hit:
     chunk_id: str
     text: str
     metadata: dict
-    score: float  # fused reciprocal-rank score
+    score: float  # fused reciprocal-rank score (a reader input, whichever fusion ranked the hits)
     dense: float | None = None  # cosine similarity, when dense search found it
     lexical: float | None = None  # BM25 score, when BM25 found it
+    fused: float | None = None  # the fitted fusion's score, which ranked the hits when there is one
 
     @property
     def source_id(self) -> str:

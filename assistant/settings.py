@@ -11,6 +11,7 @@ from assistant.errors import ConfigError
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
+FUSIONS = ("reciprocal-rank", "fitted")
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
@@ -37,6 +38,9 @@ class Settings:
     # Dense search by reading every vector instead of Chroma's approximate (HNSW) graph: slower on a large index,
     # but two builds of the same chunks answer alike (the graph's build order varies from run to run).
     exact_search: bool = False
+    # How the dense and BM25 lists are ranked together: reciprocal rank, or the fusion fitted on the training
+    # questions (assistant/retrieve/fusion.json; it applies only to an index of the bundled model).
+    fusion: str = "reciprocal-rank"
     crash_at: str = ""  # test-only: kill the process at this named point of an ingest
     nli_model: str = ""
     auth_file: str = ""
@@ -67,6 +71,7 @@ class Settings:
             chroma_host=env.get("CHROMA_HOST", ""),
             chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
             exact_search=_flag(env, "ASSISTANT_EXACT_SEARCH"),
+            fusion=env.get("ASSISTANT_FUSION", "reciprocal-rank"),
             crash_at=env.get("ASSISTANT_CRASH_AT", ""),
             nli_model=env.get("ASSISTANT_NLI_MODEL", ""),
             auth_file=env.get("ASSISTANT_AUTH", ""),
@@ -94,6 +99,10 @@ class Settings:
             raise ConfigError(f"ASSISTANT_EMBED_PRECISION must be one of {', '.join(EMBED_PRECISIONS)}, "
                               f"not {self.embed_precision!r}.",
                               "int8 is the default; fp32 gives sentence-transformers' own vectors; torch needs no ONNX file.")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"ASSISTANT_FUSION must be one of {', '.join(FUSIONS)}, not {self.fusion!r}.",
+                              "reciprocal-rank (the default) ranks by the two lists' orders alone; fitted uses "
+                              "the fusion fitted on the training questions.")
         if not 3 <= len(self.collection) <= 512:
             raise ConfigError(
                 f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",

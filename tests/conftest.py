@@ -55,6 +55,18 @@ def fake_settings(settings):
     return settings.with_(embedding_model=HASHING_MODEL)
 
 
+@pytest.fixture
+def hashing_assistant(fake_settings):
+    """An assistant over corpus/, indexed with the hashing embedder."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def minilm():
     """The real bundled embedding model, loaded once per test session."""

@@ -27,6 +27,7 @@ def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
     shipped_reader = json.loads((ROOT / "assistant" / "answer" / "reader_model" / "manifest.json").read_text())
     reader = {"assistant/answer/reader_model/" + n for n in [*shipped_reader["sha256"], "manifest.json"]}
     assert reader <= set(names)
+    assert "assistant/retrieve/fusion.json" in names
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "assistant = assistant.present.cli:main" in entry_points

@@ -15,13 +15,14 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError
+from assistant.errors import IndexMissingError, IndexStaleError, ModelError
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.ingest.run import Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Question, Retrieval, SentenceEvent,
                                SentenceVerdict)
 from assistant.retrieve.filters import Filters
+from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
@@ -57,7 +58,12 @@ class Assistant:
                                     "Run `assistant ingest` again to rebuild it.")
         self.lexical = loaded
         self.passages = Passages(loaded)
-        self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded)
+        try:
+            fusion = fusion_in_force(settings)
+        except ModelError:
+            self.index.close()
+            raise
+        self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded, fusion=fusion)
         nli = None
         if settings.nli_model:
             from assistant.verify.guard import CrossEncoderNLI

@@ -34,6 +34,9 @@ question's pointwise targets at 0 when distilling. `--ema DECAY` ships an expone
 weights over the steps (`--keep-last DIR` also writes the same run's last step, to compare). The test split is
 never read here.
 `--recalibrate` redoes steps 3 and 6 for the reader already in --out.
+`--fit-fusion` fits only how retrieval ranks the dense and BM25 lists together (fit_fusion), on the answerable train
+questions, and writes it to assistant/retrieve/fusion.json (or --fusion-out); with ASSISTANT_FUSION=fitted, steps 2
+to 6 then retrieve with it.
 """
 
 from __future__ import annotations
@@ -185,10 +188,14 @@ def load_examples(work: Path, limit: int | None) -> tuple[list[Example], list[Ex
 
 
 def questions_fingerprint() -> str:
-    """A short digest of the train and validation question files and of the examples' format, naming the example
-    cache built from them, so that a changed split (or a new field) is read again instead of training on a cache
-    of the old one."""
-    digest = hashlib.sha256(f"examples format {EXAMPLES_FORMAT}".encode())
+    """A short digest of the train and validation question files, the examples' format and the retrieval fusion,
+    naming the example cache built from them, so that a changed split (or a new field, or a refitted fusion) is
+    read again instead of training on a cache of the old one."""
+    from assistant.retrieve.fusion import fusion_digest
+    from assistant.settings import Settings
+
+    fusion = fusion_digest(Settings.from_env())
+    digest = hashlib.sha256(f"examples format {EXAMPLES_FORMAT}; fusion {fusion}".encode())
     for split in ("train", "validation"):
         digest.update((TRAINING / f"reader_{split}.jsonl").read_bytes())
     return digest.hexdigest()[:12]
@@ -215,6 +222,66 @@ def _read_examples_once(work: Path, limit: int | None) -> tuple[list[Example], l
     # Plain dicts, not Examples: the cache must load whether this module runs as __main__ or is imported.
     cache.write_bytes(pickle.dumps(tuple([vars(e) for e in examples] for examples in data)))
     return data
+
+
+def fit_fusion(assistant, rows: list[dict]) -> tuple["LearnedFusion", dict]:
+    """How retrieval ranks the dense and BM25 lists together, fitted on answerable questions: a logistic score of
+    each chunk's fusion inputs for "this chunk belongs to a gold item". Returns the fusion and what it was fitted on."""
+    from assistant.retrieve.fusion import FUSION_INPUTS, LearnedFusion
+    from assistant.retrieve.question import analyse
+
+    inputs, targets, questions = [], [], 0
+    for row in rows:
+        if row["kind"] == "unanswerable":
+            continue
+        hits, rows_of = assistant.retriever.unranked(analyse(row["question"], assistant.retriever.council_keys))
+        questions += 1
+        for hit in hits:
+            inputs.append(rows_of[hit.chunk_id])
+            targets.append(float(hit.source_id in row["gold_urls"]))
+    weights, bias = fit_logistic(np.asarray(inputs, dtype=np.float64).reshape(-1, len(FUSION_INPUTS)), np.asarray(targets))
+    model = assistant.index.embedder.name.split("@")[0]
+    return LearnedFusion(weights, bias, model), {"questions": questions, "chunks": len(targets),
+                                                 "chunks_of_gold_items": int(sum(targets))}
+
+
+def gold_item_ranks(assistant, rows: list[dict]) -> dict:
+    """For answerable questions: how often a gold item is among the first five items retrieved, and first."""
+    from assistant.retrieve.question import analyse
+
+    answerable = among_five = first = 0
+    for row in rows:
+        if row["kind"] == "unanswerable":
+            continue
+        retrieval = assistant.retriever.search(analyse(row["question"], assistant.retriever.council_keys))
+        items = list(dict.fromkeys(hit.source_id for hit in retrieval.hits))[:5]
+        gold = set(row["gold_urls"])
+        answerable += 1
+        among_five += bool(gold & set(items))
+        first += bool(items and items[0] in gold)
+    return {"answerable": answerable, "gold_among_first_five": among_five, "gold_first": first}
+
+
+def write_fusion(work: Path, out: Path) -> dict:
+    """Fit the fusion on the train split (the train index in `work`), write it to `out`, and report the validation
+    split's gold-item ranks with reciprocal rank and with the fit."""
+    assistant = index_training_minutes(work)
+    try:
+        fusion, fitted_on = fit_fusion(assistant, question_rows("train"))
+        validation = question_rows("validation")
+        assistant.retriever.fusion = None
+        before = gold_item_ranks(assistant, validation)
+        assistant.retriever.fusion = fusion
+        after = gold_item_ranks(assistant, validation)
+    finally:
+        assistant.close()
+    record = {**fusion.as_dict(), "fitted_on": {"split": "train", **fitted_on},
+              "validation": {"reciprocal_rank": before, "fitted": after}}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    os.replace(staging, out)
+    return record
 
 
 def balance(examples: list[Example]) -> None:
@@ -1175,6 +1242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, metavar="RATE",
                         help=f"the encoder's peak learning rate (the heads keep 1e-3); {LEARNING_RATE:g}, the default, "
                              "trained every shipped reader")
+    parser.add_argument("--fit-fusion", action="store_true",
+                        help="fit only how retrieval ranks the dense and BM25 lists together, on the answerable train "
+                             "questions, write it to --fusion-out and stop")
+    parser.add_argument("--fusion-out", type=Path, default=None, metavar="FILE",
+                        help="with --fit-fusion: where to write it (default: assistant/retrieve/fusion.json, which "
+                             "retrieval reads)")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
@@ -1215,6 +1288,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.fit_fusion:
+        from assistant.retrieve.fusion import FUSION_FILE
+
+        record = write_fusion(args.work, args.fusion_out or FUSION_FILE)
+        log.info("fusion fitted on %d train questions (%.0f s): %s", record["fitted_on"]["questions"],
+                 time.perf_counter() - started, json.dumps(record["validation"]))
+        return 0
     train, validation = load_examples(args.work, args.questions)
     log.info("%d train and %d validation questions (%.0f s)", len(train), len(validation),
              time.perf_counter() - started)

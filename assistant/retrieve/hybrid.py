@@ -1,8 +1,9 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, filtered, diverse across items."""
+"""Hybrid retrieval: dense (Chroma) and BM25 fused (by the fitted fusion, else reciprocal rank), filtered,
+diverse across items."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,9 +12,9 @@ from assistant.index.lexical import LexicalIndex
 from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
+from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank
 from assistant.text import committee_key, council_key, name_matches
 
-RRF_K = 60
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
 EXACT_SEARCH_LIMIT = 1500
@@ -21,8 +22,11 @@ EXACT_SEARCH_LIMIT = 1500
 
 class HybridRetriever:
     def __init__(self, embedder: Embedder, store: VectorStore, lexical: LexicalIndex,
-                 dense_k: int = 30, lexical_k: int = 30, per_source: int = 2) -> None:
+                 dense_k: int = 30, lexical_k: int = 30, per_source: int = 2,
+                 fusion: LearnedFusion | None = None) -> None:
         self.embedder = embedder
+        # Fitted weights read cosines of one model: an index built with another is ranked by reciprocal rank.
+        self.fusion = fusion if fusion is not None and fusion.applies_to(embedder.name) else None
         self.store = store
         self.lexical = lexical
         self.dense_k, self.lexical_k, self.per_source = dense_k, lexical_k, per_source
@@ -45,25 +49,38 @@ class HybridRetriever:
         if mask is not None and not mask.any():
             return Retrieval([], filters, undated, no_match=filters.active)
         vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
+        hits, inputs = self._found(question, vector, mask, where)
+        if self.fusion is not None:
+            hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
+        ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
+        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector)
+
+    def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
+        """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion
+        inputs: what a fusion is fitted on."""
+        mask, where, _ = self._filter(filters, question)
+        if mask is not None and not mask.any():
+            return [], {}
+        return self._found(question, self.embedder.embed_query(question.text), mask, where)
+
+    def _found(self, question: Question, vector, mask, where) -> tuple[list[Hit], dict[str, list[float]]]:
         if mask is not None and mask.sum() <= EXACT_SEARCH_LIMIT:
             among = [self.lexical.entries[i].chunk_id for i in np.flatnonzero(mask)]
             dense = self.store.query_among(vector, self.dense_k, among)
         else:
             dense = self.store.query(vector, self.dense_k, where=where)
-        lexical = self.lexical.search(question.text, self.lexical_k, mask)
-        fused: dict[str, dict[str, Any]] = {}
-        for rank, hit in enumerate(dense):
-            entry = fused.setdefault(hit.chunk_id, {"text": hit.text, "meta": hit.metadata, "score": 0.0})
-            entry["score"] += 1.0 / (RRF_K + rank + 1)
-            entry["dense"] = hit.score
-        for rank, (position, score) in enumerate(lexical):
-            e = self.lexical.entries[position]
-            entry = fused.setdefault(e.chunk_id, {"text": e.text, "meta": e.metadata, "score": 0.0})
-            entry["score"] += 1.0 / (RRF_K + rank + 1)
-            entry["lexical"] = score
-        ranked = [Hit(cid, v["text"], v["meta"], v["score"], v.get("dense"), v.get("lexical"))
-                  for cid, v in sorted(fused.items(), key=lambda kv: -kv[1]["score"])]
-        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector)
+        lexical = [(self.lexical.entries[position], score)
+                   for position, score in self.lexical.search(question.text, self.lexical_k, mask)]
+        found: dict[str, tuple[str, dict, float | None, float | None]] = {
+            hit.chunk_id: (hit.text, hit.metadata, hit.score, None) for hit in dense}
+        for entry, score in lexical:
+            text, meta, cosine, _ = found.get(entry.chunk_id, (entry.text, entry.metadata, None, None))
+            found[entry.chunk_id] = (text, meta, cosine, score)
+        inputs = fusion_inputs([(hit.chunk_id, hit.score) for hit in dense],
+                               [(entry.chunk_id, score) for entry, score in lexical])
+        hits = [Hit(cid, text, meta, reciprocal_rank(inputs[cid]), cosine, bm25)
+                for cid, (text, meta, cosine, bm25) in found.items()]
+        return hits, inputs
 
     def _filter(self, filters: Filters, question: Question):
         """A mask over BM25 entries, the equivalent Chroma `where`, and how many undated items it left out."""

@@ -16,21 +16,13 @@ QUESTIONS = ["How many children were discharged from care?", "What was said abou
              "agency social workers and caseloads", "dental checks for children in care"]
 
 
-@pytest.fixture
-def assistant(fake_settings):
-    ingest([CORPUS], fake_settings, progress=False)
-    opened = Assistant(fake_settings)
-    yield opened
-    opened.close()
-
-
-def test_exact_search_among_ids_matches_chromas_filtered_query(assistant):
-    store, retriever = assistant.index.store, assistant.retriever
+def test_exact_search_among_ids_matches_chromas_filtered_query(hashing_assistant):
+    store, retriever = hashing_assistant.index.store, hashing_assistant.retriever
     council = sorted(retriever.council_keys)[0]
-    ids = [e.chunk_id for e in assistant.lexical.entries if e.metadata.get("council_key") == council]
-    assert 0 < len(ids) < len(assistant.lexical.entries)
+    ids = [e.chunk_id for e in hashing_assistant.lexical.entries if e.metadata.get("council_key") == council]
+    assert 0 < len(ids) < len(hashing_assistant.lexical.entries)
     for text in QUESTIONS:
-        vector = assistant.index.embedder.embed_query(text)
+        vector = hashing_assistant.index.embedder.embed_query(text)
         chroma = store.query(vector, 10, where={"council_key": {"$in": [council]}})
         exact = store.query_among(vector, 10, ids)
         assert [c.chunk_id for c in exact] == [c.chunk_id for c in chroma]
@@ -41,8 +33,8 @@ def test_exact_search_among_ids_matches_chromas_filtered_query(assistant):
 
 @pytest.mark.parametrize("filters", [Filters(council="Sefton"), Filters(since="2019-01-01"),
                                      Filters(council="Rotherham", until="2019-12-31")])
-def test_filtered_retrieval_is_the_same_either_way(assistant, monkeypatch, filters):
-    retriever = assistant.retriever
+def test_filtered_retrieval_is_the_same_either_way(hashing_assistant, monkeypatch, filters):
+    retriever = hashing_assistant.retriever
     found = 0
     for text in QUESTIONS:
         question = analyse(text, retriever.council_keys)

@@ -1,0 +1,108 @@
+"""How the dense and BM25 lists become one ranking: reciprocal rank (the default), or, with ASSISTANT_FUSION=fitted,
+a logistic score over five inputs per chunk fitted on the training questions
+(`python -m assistant.answer.train --fit-fusion`).
+
+Reciprocal rank keeps only each list's order. The fitted score also sees how close the question's vector is
+and how strong a BM25 match is against the question's best. On every question file it puts the gold item
+first more often, but the shipped reader's answers did not gain from that on the test split, so it is not the
+default (eval/README.md, "Twenty-seventh round"). The weights were fitted on one embedding model's cosines, so
+they apply only to an index built with that model; any other keeps reciprocal rank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.settings import Settings
+
+RRF_K = 60
+FUSION_FILE = Path(__file__).resolve().parent / "fusion.json"
+FUSION_INPUTS = ("dense_cosine", "dense_rank", "bm25_share", "bm25_rank", "reciprocal_rank")
+
+
+def fusion_inputs(dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]]) -> dict[str, list[float]]:
+    """FUSION_INPUTS for every chunk either list found, by chunk id.
+
+    `dense` and `lexical` are (chunk id, score) in rank order: cosine similarity and BM25 score. An input a
+    list does not give for a chunk is 0. `reciprocal_rank` is the classic fused score, scaled by 30 so that it
+    runs up to about 1.
+    """
+    rows: dict[str, list[float]] = {}
+    for rank, (chunk_id, cosine) in enumerate(dense):
+        row = rows.setdefault(chunk_id, [0.0] * len(FUSION_INPUTS))
+        row[0], row[1] = float(cosine), 1.0 / (1 + rank)
+        row[4] += 30.0 / (RRF_K + rank + 1)
+    best = max((score for _, score in lexical), default=0.0)
+    for rank, (chunk_id, score) in enumerate(lexical):
+        row = rows.setdefault(chunk_id, [0.0] * len(FUSION_INPUTS))
+        row[2], row[3] = (float(score) / best if best > 0 else 0.0), 1.0 / (1 + rank)
+        row[4] += 30.0 / (RRF_K + rank + 1)
+    return rows
+
+
+def reciprocal_rank(row: Sequence[float]) -> float:
+    """The classic fused score (1/(60 + rank) summed over the lists) of one row of fusion_inputs."""
+    return row[4] / 30.0
+
+
+@dataclass(frozen=True)
+class LearnedFusion:
+    """Weights over FUSION_INPUTS, fitted for the vectors of `embedding_model`."""
+
+    weights: np.ndarray
+    bias: float
+    embedding_model: str
+
+    def score(self, row: Sequence[float]) -> float:
+        return float(np.dot(self.weights, row) + self.bias)
+
+    def applies_to(self, embedder_name: str) -> bool:
+        """Whether an embedder's cosines are the ones fitted on; its precision (`name@int8`) does not matter."""
+        return embedder_name.split("@")[0] == self.embedding_model
+
+    def as_dict(self) -> dict:
+        return {"inputs": list(FUSION_INPUTS), "weights": [round(float(w), 6) for w in self.weights],
+                "bias": round(float(self.bias), 6), "embedding_model": self.embedding_model}
+
+
+def load_fusion(path: Path = FUSION_FILE) -> LearnedFusion | None:
+    """The fitted fusion, or None when none has been fitted (the retriever then uses reciprocal rank)."""
+    if not path.is_file():
+        return None
+    fix = "Restore it with `git checkout assistant/retrieve/fusion.json`, or refit it with " \
+          "`python -m assistant.answer.train --fit-fusion`."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        weights = np.asarray(data["weights"], dtype=np.float64)
+        names, bias, model = data["inputs"], float(data["bias"]), str(data["embedding_model"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"The retrieval fusion in {path} is unreadable ({exc}).", fix) from exc
+    if tuple(names) != FUSION_INPUTS or weights.shape != (len(FUSION_INPUTS),) or not np.isfinite(weights).all():
+        raise ModelError(f"The retrieval fusion in {path} does not have one finite weight for each of "
+                         f"{', '.join(FUSION_INPUTS)}.", fix)
+    return LearnedFusion(weights, bias, model)
+
+
+def fusion_in_force(settings: Settings, path: Path = FUSION_FILE) -> LearnedFusion | None:
+    """The fitted fusion when the settings ask for it (None: reciprocal rank)."""
+    if settings.fusion != "fitted":
+        return None
+    fusion = load_fusion(path)
+    if fusion is None:
+        raise ModelError(f"ASSISTANT_FUSION=fitted, but there is no fitted fusion at {path}.",
+                         "Fit one with `python -m assistant.answer.train --fit-fusion`, or unset ASSISTANT_FUSION.")
+    return fusion
+
+
+def fusion_digest(settings: Settings, path: Path = FUSION_FILE) -> str:
+    """What names the fusion in force, so that anything built from retrieval results can tell it changed."""
+    if settings.fusion != "fitted":
+        return "reciprocal-rank"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "missing"
