@@ -80,12 +80,23 @@ def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2
     """Weights for choosing a row within each group: a softmax over the group's rows, fitted by minimising the
     L2-penalised, group-weighted cross-entropy against a target spread evenly over the rows labelled 1 (one
     labelled row makes it the log-probability of that row). Each group is (inputs, labels, weight) and must
-    hold a labelled row. Newton's method; deterministic. Only differences within a group count, so an input
-    that is the same for all of a group's rows gets no weight, and there is no bias."""
+    hold a labelled row. Newton's method, each step halved until the loss falls (a full step can overshoot
+    and diverge on large groups); deterministic. Only differences within a group count, so an input that is
+    the same for all of a group's rows gets no weight, and there is no bias."""
     size = groups[0][0].shape[1] if groups else 0
     prepared = [(np.asarray(inputs, dtype=np.float64), labels / labels.sum(), weight)
                 for inputs, labels, weight in groups]
+
+    def loss(w: np.ndarray) -> float:
+        total = 0.5 * l2 * float(w @ w)
+        for x, target, weight in prepared:
+            z = x @ w
+            top = z.max()
+            total += weight * (top + np.log(np.exp(z - top).sum()) - float(target @ z))
+        return total
+
     w = np.zeros(size)
+    current = loss(w)
     for _ in range(steps):
         gradient = l2 * w
         hessian = (l2 + 1e-9) * np.eye(size)
@@ -97,7 +108,14 @@ def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2
             gradient += weight * (x.T @ (p - target))
             hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))
         change = np.linalg.solve(hessian, gradient)
-        w -= change
+        for _ in range(30):
+            trial = loss(w - change)
+            if trial <= current:
+                break
+            change = change / 2
+        else:
+            break  # no step lowers the loss: at the minimum, to rounding
+        w, current = w - change, trial
         if np.max(np.abs(change), initial=0.0) < 1e-8:
             break
     return w

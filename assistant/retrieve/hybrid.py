@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 fused (by the fitted fusion, else reciprocal rank), filtered,
-diverse across items."""
+"""Hybrid retrieval: dense (Chroma) and BM25 fused (by reciprocal rank, or by the fitted fusion when the settings ask
+for it), filtered, diverse across items."""
 
 from __future__ import annotations
 

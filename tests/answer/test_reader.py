@@ -668,6 +668,24 @@ def test_the_sentence_choice_is_fitted_within_questions_so_a_question_level_inpu
     assert abs(weights[1]) < 1e-6
 
 
+def test_the_within_question_fit_does_not_overshoot_on_large_groups():
+    """70 candidates a question, the answer marked by the first input in four questions of five: a full Newton step
+    from zero overshoots here, and without halving it the fit settled on a negative weight for the mark."""
+    from assistant.answer.combine import fit_conditional_logit
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for question in range(100):
+        answer = rng.integers(0, 70)
+        inputs = rng.binomial(1, 0.05, (70, 3)) * rng.uniform(0, 1, (70, 3))
+        inputs[answer, 0] = 0.0 if question % 5 == 0 else 1.0
+        groups.append((inputs, (np.arange(70) == answer).astype(float), 1.0))
+    weights = fit_conditional_logit(groups)
+    assert weights[0] > 3.0
+    ranked_first = sum(int(np.argmax(x @ weights)) == int(np.argmax(labels)) for x, labels, _ in groups)
+    assert ranked_first >= 70  # the 80 marked answers, less ties with marked distractors
+
+
 def _questions(count: int, answerable_every: int = 3, seed: int = 1):
     from assistant.answer.train import Example
 
