@@ -107,7 +107,8 @@ def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2
             mean = x.T @ p
             gradient += weight * (x.T @ (p - target))
             hessian += weight * ((x * p[:, None]).T @ x - np.outer(mean, mean))
-        change = np.linalg.solve(hessian, gradient)
+        newton = np.linalg.solve(hessian, gradient)
+        change = newton
         for _ in range(30):
             trial = loss(w - change)
             if trial <= current:
@@ -116,6 +117,6 @@ def fit_conditional_logit(groups: list[tuple[np.ndarray, np.ndarray, float]], l2
         else:
             break  # no step lowers the loss: at the minimum, to rounding
         w, current = w - change, trial
-        if np.max(np.abs(change), initial=0.0) < 1e-8:
+        if np.max(np.abs(newton), initial=0.0) < 1e-8:  # the full step, so a halved one does not stop it early
             break
     return w

@@ -15,7 +15,7 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError, ModelError
+from assistant.errors import ConfigError, IndexMissingError, IndexStaleError, ModelError
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.ingest.run import Index
@@ -59,8 +59,8 @@ class Assistant:
         self.lexical = loaded
         self.passages = Passages(loaded)
         try:
-            fusion = fusion_in_force(settings)
-        except ModelError:
+            fusion = fusion_in_force(settings, self.index.embedder.name)
+        except (ConfigError, ModelError):
             self.index.close()
             raise
         self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded, fusion=fusion)

@@ -161,13 +161,14 @@ def build_examples(split: str, assistant, minutes: dict[str, dict], limit: int |
     return examples
 
 
-def index_training_minutes(work: Path):
-    """An index of the training minutes in `work`, built once; returns an open Assistant over it."""
+def index_training_minutes(work: Path, fusion: str | None = None):
+    """An index of the training minutes in `work`, built once; returns an open Assistant over it (ranking by
+    `fusion` when given, else as ASSISTANT_FUSION says)."""
     from assistant.answer.service import Assistant
     from assistant.ingest.run import ingest
     from assistant.settings import Settings
 
-    settings = Settings.from_env(data_dir=work / "index")
+    settings = Settings.from_env(data_dir=work / "index", fusion=fusion)
     if not (work / "index" / "manifest.sqlite").is_file():
         ingest([TRAIN_MINUTES], settings, progress=False)
     return Assistant(settings)
@@ -265,7 +266,9 @@ def gold_item_ranks(assistant, rows: list[dict]) -> dict:
 def write_fusion(work: Path, out: Path) -> dict:
     """Fit the fusion on the train split (the train index in `work`), write it to `out`, and report the validation
     split's gold-item ranks with reciprocal rank and with the fit."""
-    assistant = index_training_minutes(work)
+    # Fitted from the two lists alone, so a damaged or missing fusion.json (with ASSISTANT_FUSION=fitted) is no
+    # obstacle to refitting it.
+    assistant = index_training_minutes(work, fusion="reciprocal-rank")
     try:
         fusion, fitted_on = fit_fusion(assistant, question_rows("train"))
         validation = question_rows("validation")

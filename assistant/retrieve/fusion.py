@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from assistant.errors import ModelError
+from assistant.errors import ConfigError, ModelError
 from assistant.settings import Settings
 
 RRF_K = 60
@@ -27,8 +27,20 @@ FUSION_FILE = Path(__file__).resolve().parent / "fusion.json"
 FUSION_INPUTS = ("dense_cosine", "dense_rank", "bm25_share", "bm25_rank", "reciprocal_rank")
 
 
+def reciprocal_rank_scores(dense: Sequence[str], lexical: Sequence[str]) -> dict[str, float]:
+    """The classic fused score of every chunk either list found: 1/(60 + rank) summed over the lists (rank from 1).
+
+    Summed dense list first, in rank order, so that equal scores come out bit for bit as they always have, and a
+    stable sort breaks their ties the same way."""
+    scores: dict[str, float] = {}
+    for ranked in (dense, lexical):
+        for rank, chunk_id in enumerate(ranked):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return scores
+
+
 def fusion_inputs(dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]]) -> dict[str, list[float]]:
-    """FUSION_INPUTS for every chunk either list found, by chunk id.
+    """FUSION_INPUTS for every chunk either list found, by chunk id, in the order the chunks were first found.
 
     `dense` and `lexical` are (chunk id, score) in rank order: cosine similarity and BM25 score. An input a
     list does not give for a chunk is 0. `reciprocal_rank` is the classic fused score, scaled by 30 so that it
@@ -38,18 +50,14 @@ def fusion_inputs(dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[st
     for rank, (chunk_id, cosine) in enumerate(dense):
         row = rows.setdefault(chunk_id, [0.0] * len(FUSION_INPUTS))
         row[0], row[1] = float(cosine), 1.0 / (1 + rank)
-        row[4] += 30.0 / (RRF_K + rank + 1)
     best = max((score for _, score in lexical), default=0.0)
     for rank, (chunk_id, score) in enumerate(lexical):
         row = rows.setdefault(chunk_id, [0.0] * len(FUSION_INPUTS))
         row[2], row[3] = (float(score) / best if best > 0 else 0.0), 1.0 / (1 + rank)
-        row[4] += 30.0 / (RRF_K + rank + 1)
+    classic = reciprocal_rank_scores([c for c, _ in dense], [c for c, _ in lexical])
+    for chunk_id, row in rows.items():
+        row[4] = 30.0 * classic[chunk_id]
     return rows
-
-
-def reciprocal_rank(row: Sequence[float]) -> float:
-    """The classic fused score (1/(60 + rank) summed over the lists) of one row of fusion_inputs."""
-    return row[4] / 30.0
 
 
 @dataclass(frozen=True)
@@ -76,28 +84,34 @@ def load_fusion(path: Path = FUSION_FILE) -> LearnedFusion | None:
     """The fitted fusion, or None when none has been fitted (the retriever then uses reciprocal rank)."""
     if not path.is_file():
         return None
-    fix = "Restore it with `git checkout assistant/retrieve/fusion.json`, or refit it with " \
-          "`python -m assistant.answer.train --fit-fusion`."
+    fix = ("Restore it with `git checkout assistant/retrieve/fusion.json`, refit it with "
+           "`python -m assistant.answer.train --fit-fusion`, or unset ASSISTANT_FUSION.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         weights = np.asarray(data["weights"], dtype=np.float64)
-        names, bias, model = data["inputs"], float(data["bias"]), str(data["embedding_model"])
-    except (ValueError, KeyError, TypeError) as exc:
+        names, bias, model = tuple(data["inputs"]), float(data["bias"]), str(data["embedding_model"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"The retrieval fusion in {path} is unreadable ({exc}).", fix) from exc
-    if tuple(names) != FUSION_INPUTS or weights.shape != (len(FUSION_INPUTS),) or not np.isfinite(weights).all():
+    if names != FUSION_INPUTS or weights.shape != (len(FUSION_INPUTS),) or not np.isfinite(weights).all() \
+            or not np.isfinite(bias):
         raise ModelError(f"The retrieval fusion in {path} does not have one finite weight for each of "
-                         f"{', '.join(FUSION_INPUTS)}.", fix)
+                         f"{', '.join(FUSION_INPUTS)} and a finite bias.", fix)
     return LearnedFusion(weights, bias, model)
 
 
-def fusion_in_force(settings: Settings, path: Path = FUSION_FILE) -> LearnedFusion | None:
-    """The fitted fusion when the settings ask for it (None: reciprocal rank)."""
+def fusion_in_force(settings: Settings, embedder_name: str, path: Path = FUSION_FILE) -> LearnedFusion | None:
+    """The fitted fusion when the settings ask for it (None: reciprocal rank). Asking for it with an index of
+    another embedding model is an error, not a silent fall-back."""
     if settings.fusion != "fitted":
         return None
     fusion = load_fusion(path)
     if fusion is None:
         raise ModelError(f"ASSISTANT_FUSION=fitted, but there is no fitted fusion at {path}.",
                          "Fit one with `python -m assistant.answer.train --fit-fusion`, or unset ASSISTANT_FUSION.")
+    if not fusion.applies_to(embedder_name):
+        raise ConfigError(f"ASSISTANT_FUSION=fitted, but the fusion was fitted for {fusion.embedding_model}'s "
+                          f"vectors and this index uses {embedder_name}.",
+                          "Unset ASSISTANT_FUSION to rank by reciprocal rank.")
     return fusion
 
 

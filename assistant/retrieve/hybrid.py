@@ -12,7 +12,7 @@ from assistant.index.lexical import LexicalIndex
 from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
-from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank
+from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
 from assistant.text import committee_key, council_key, name_matches
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
@@ -78,8 +78,8 @@ class HybridRetriever:
             found[entry.chunk_id] = (text, meta, cosine, score)
         inputs = fusion_inputs([(hit.chunk_id, hit.score) for hit in dense],
                                [(entry.chunk_id, score) for entry, score in lexical])
-        hits = [Hit(cid, text, meta, reciprocal_rank(inputs[cid]), cosine, bm25)
-                for cid, (text, meta, cosine, bm25) in found.items()]
+        classic = reciprocal_rank_scores([hit.chunk_id for hit in dense], [entry.chunk_id for entry, _ in lexical])
+        hits = [Hit(cid, text, meta, classic[cid], cosine, bm25) for cid, (text, meta, cosine, bm25) in found.items()]
         return hits, inputs
 
     def _filter(self, filters: Filters, question: Question):

@@ -12,10 +12,12 @@ import pytest
 from assistant.answer.service import Assistant
 from assistant.errors import ConfigError, ModelError
 from assistant.index.embedder import HASHING_MODEL
+from assistant.ingest.run import ingest
 from assistant.retrieve.fusion import (FUSION_FILE, FUSION_INPUTS, RRF_K, LearnedFusion, fusion_digest, fusion_in_force,
-                                       fusion_inputs, load_fusion, reciprocal_rank)
+                                       fusion_inputs, load_fusion, reciprocal_rank_scores)
 from assistant.retrieve.question import analyse
 from assistant.settings import BUNDLED_EMBEDDING_MODEL, Settings
+from conftest import CORPUS
 
 QUESTIONS = ["How many children were discharged from care?", "What was said about foster carers?",
              "agency social workers and caseloads", "dental checks for children in care",
@@ -38,26 +40,49 @@ def test_fusion_inputs_of_each_list_and_of_both():
     assert rows["a"] == pytest.approx([0.8, 1.0, 0.0, 0.0, 30 / (RRF_K + 1)])
     assert rows["b"] == pytest.approx([0.5, 0.5, 1.0, 1.0, 30 / (RRF_K + 2) + 30 / (RRF_K + 1)])
     assert rows["c"] == pytest.approx([0.0, 0.0, 0.25, 0.5, 30 / (RRF_K + 2)])
-    assert reciprocal_rank(rows["b"]) == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
     assert fusion_inputs([], []) == {}
     assert fusion_inputs([], [("x", 0.0)])["x"][2] == 0.0  # a BM25 list of zero scores shares nothing
 
 
-def test_without_a_fit_hits_are_ranked_by_reciprocal_rank(hashing_assistant):
-    """The hashing embedder has no fitted fusion: the order is the classic reciprocal-rank one."""
-    assert hashing_assistant.retriever.fusion is None
+def _classic_order(dense: list[str], lexical: list[str]) -> tuple[dict[str, float], list[str]]:
+    """Reciprocal-rank scores and order exactly as the retriever computed them before the fitted fusion existed:
+    a dict filled from the dense list, then BM25, each adding 1/(60 + rank + 1), sorted by score (stable)."""
+    fused: dict[str, float] = {}
+    for ranked in (dense, lexical):
+        for rank, chunk_id in enumerate(ranked):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (60 + rank + 1)
+    return fused, [cid for cid, _ in sorted(fused.items(), key=lambda kv: -kv[1])]
+
+
+def test_reciprocal_rank_scores_and_ties_are_bit_for_bit_the_old_ones():
+    """(dense 3rd, BM25 24th) and (12th, 12th) tie at 1/36 only when summed as the retriever always summed;
+    summing 30/(61 + rank) and dividing by 30 broke that tie the other way."""
+    dense = [f"d{i}" for i in range(30)]
+    lexical = [f"b{i}" for i in range(30)]
+    dense[2], lexical[23] = "tie-a", "tie-a"
+    dense[11], lexical[11] = "tie-b", "tie-b"
+    expected, order = _classic_order(dense, lexical)
+    scores = reciprocal_rank_scores(dense, lexical)
+    assert scores == expected and list(scores) == list(expected)  # exact, in the order first found
+    assert scores["tie-a"] == scores["tie-b"]
+    assert [cid for cid, _ in sorted(scores.items(), key=lambda kv: -kv[1])] == order
+    assert order.index("tie-a") < order.index("tie-b")
+    rows = fusion_inputs([(c, 0.5) for c in dense], [(c, 1.0) for c in lexical])
+    assert list(rows) == list(expected) and all(rows[c][4] == 30.0 * expected[c] for c in rows)
+
+
+def test_without_a_fit_the_retriever_ranks_exactly_as_before(hashing_assistant):
+    """The hashing embedder has no fitted fusion: every hit's score and the whole order (diversity switched off)
+    are the old reciprocal-rank ones, compared exactly."""
+    retriever = hashing_assistant.retriever
+    assert retriever.fusion is None
+    retriever.per_source = 10**6
     for text in QUESTIONS:
         question, dense, lexical = _lists(hashing_assistant, text)
-        expected: dict[str, float] = {}
-        for ranked in (dense, lexical):
-            for rank, (chunk_id, _) in enumerate(ranked):
-                expected[chunk_id] = expected.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-        hits, _ = hashing_assistant.retriever.unranked(question)
-        assert {h.chunk_id: h.score for h in hits} == pytest.approx(expected)
-        order = [h.chunk_id for h in sorted(hits, key=lambda h: -h.score)]
-        found = hashing_assistant.retriever.search(question, k=len(hits)).hits
-        assert all(h.fused is None for h in found)
-        assert found[0].chunk_id == order[0]
+        expected, order = _classic_order([c for c, _ in dense], [c for c, _ in lexical])
+        found = retriever.search(question, k=len(expected)).hits
+        assert [h.chunk_id for h in found] == order
+        assert all(h.score == expected[h.chunk_id] and h.fused is None for h in found)
 
 
 @pytest.mark.parametrize("favoured", ["dense_rank", "bm25_rank"])
@@ -89,6 +114,7 @@ def test_a_fusion_applies_only_to_the_model_it_was_fitted_for(hashing_assistant)
 
 
 def test_the_shipped_fusion_is_used_with_the_bundled_model_only_when_asked_for(seed_index):
+    seed_index = seed_index.with_(fusion="reciprocal-rank")
     fusion = load_fusion()
     assert fusion is not None and fusion.embedding_model == BUNDLED_EMBEDDING_MODEL
     assert np.isfinite(fusion.weights).all() and fusion.weights.shape == (len(FUSION_INPUTS),)
@@ -107,17 +133,28 @@ def test_the_shipped_fusion_is_used_with_the_bundled_model_only_when_asked_for(s
         assert fitted.retriever.fusion.as_dict() == fusion.as_dict()
         hits = fitted.retriever.search(question).hits
         assert hits and all(h.fused is not None for h in hits)
-        assert {h.chunk_id: h.score for h in hits} == pytest.approx(
-            {h.chunk_id: h.score for h in fitted.retriever.unranked(question)[0] if h.chunk_id in
-             {x.chunk_id for x in hits}})  # the reciprocal-rank score stays on each hit, a reader input
+        assert hits[0].fused == max(h.fused for h in hits)  # ranked by the fitted score
     finally:
         fitted.close()
 
 
+def test_asking_for_the_fitted_fusion_with_another_embedding_model_is_an_error(tmp_path, fake_settings):
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps(LearnedFusion(np.ones(len(FUSION_INPUTS)), 0.0, BUNDLED_EMBEDDING_MODEL).as_dict()))
+    fitted = fake_settings.with_(fusion="fitted")
+    assert fusion_in_force(fitted, f"{BUNDLED_EMBEDDING_MODEL}@int8", path).embedding_model == BUNDLED_EMBEDDING_MODEL
+    with pytest.raises(ConfigError, match=f"fitted for {BUNDLED_EMBEDDING_MODEL}'s vectors") as raised:
+        fusion_in_force(fitted, HASHING_MODEL, path)
+    assert "Unset ASSISTANT_FUSION" in raised.value.hint
+    ingest([CORPUS], fitted, progress=False)
+    with pytest.raises(ConfigError, match="this index uses"):
+        Assistant(fitted)  # the real file names the bundled model; this index uses the hashing embedder
+
+
 def test_asking_for_the_fitted_fusion_without_one_says_how_to_fit_it(tmp_path, fake_settings):
-    assert fusion_in_force(fake_settings, tmp_path / "absent.json") is None
+    assert fusion_in_force(fake_settings, HASHING_MODEL, tmp_path / "absent.json") is None
     with pytest.raises(ModelError, match="no fitted fusion") as raised:
-        fusion_in_force(fake_settings.with_(fusion="fitted"), tmp_path / "absent.json")
+        fusion_in_force(fake_settings.with_(fusion="fitted"), HASHING_MODEL, tmp_path / "absent.json")
     assert "--fit-fusion" in raised.value.hint
     assert fusion_digest(fake_settings) == "reciprocal-rank"
 
@@ -136,13 +173,16 @@ def test_fusion_setting_is_checked():
     (json.dumps({"inputs": list(FUSION_INPUTS), "weights": [1, 1, float("nan"), 1, 1], "bias": 0,
                  "embedding_model": "m"}), "one finite weight for each of"),
     (json.dumps({"inputs": list(FUSION_INPUTS), "weights": [1, 1, 1, 1, 1]}), "unreadable"),
+    (json.dumps({"inputs": None, "weights": [1, 1, 1, 1, 1], "bias": 0, "embedding_model": "m"}), "unreadable"),
+    (json.dumps({"inputs": list(FUSION_INPUTS), "weights": [1, 1, 1, 1, 1], "bias": float("inf"),
+                 "embedding_model": "m"}), "and a finite bias"),
 ])
 def test_a_damaged_fusion_file_is_refused_with_how_to_fix_it(tmp_path, fake_settings, content, complaint):
     path = tmp_path / "fusion.json"
     path.write_text(content)
     with pytest.raises(ModelError, match=complaint) as raised:
         load_fusion(path)
-    assert "git checkout assistant/retrieve/fusion.json" in raised.value.hint
+    assert "git checkout assistant/retrieve/fusion.json" in raised.value.hint and "--fit-fusion" in raised.value.hint
     assert load_fusion(tmp_path / "absent.json") is None
     fitted = fake_settings.with_(fusion="fitted")
     assert fusion_digest(fitted, path) != fusion_digest(fitted, tmp_path / "absent.json")
