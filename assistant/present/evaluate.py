@@ -154,6 +154,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     metrics = score(questions, records, alce, texts)
     metrics["reader"] = reader_metrics(questions, records)
     metrics["mode"] = records[0]["mode"] if records else settings.llm
+    metrics["retrieval_fusion"] = settings.fusion
     metrics["questions_file"] = str(questions_path)
     metrics["corpus"] = [str(p) for p in corpus] if corpus else None
     metrics["ingest_seconds"] = round(ingest_seconds, 2) if ingest_seconds is not None else None
@@ -352,7 +353,7 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     lines = [
         "# Evaluation report", "",
         f"- Questions: `{metrics['questions_file']}` ({metrics['overall']['questions']})",
-        f"- Mode: `{metrics['mode']}`",
+        f"- Mode: `{metrics['mode']}`; retrieval fusion: `{metrics.get('retrieval_fusion', 'reciprocal-rank')}`",
         f"- Corpus: {', '.join(f'`{c}`' for c in metrics['corpus']) if metrics['corpus'] else 'the existing index'}",
         "", "## Metrics", "",
         "| metric | overall | " + " | ".join(kinds) + " |",

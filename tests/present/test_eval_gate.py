@@ -35,6 +35,9 @@ def test_the_seed_corpus_gate(tmp_path, minilm):
     assert metrics["overall"]["questions"] >= 40
     assert not check(metrics["overall"], FLOORS["seed"]), check(metrics["overall"], FLOORS["seed"])
     assert (tmp_path / "out" / "report.md").is_file() and (tmp_path / "out" / "answers.jsonl").is_file()
+    # The report says how retrieval ranked, so figures measured with ASSISTANT_FUSION=fitted are not taken for others.
+    assert metrics["retrieval_fusion"] == Settings.from_env().fusion
+    assert f"retrieval fusion: `{metrics['retrieval_fusion']}`" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm):
