@@ -49,7 +49,7 @@ class HybridRetriever:
         if mask is not None and not mask.any():
             return Retrieval([], filters, undated, no_match=filters.active)
         vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
-        hits, inputs = self._found(question, vector, mask, where)
+        hits, inputs = self._found(question, vector, mask, where, with_inputs=self.fusion is not None)
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
@@ -61,9 +61,12 @@ class HybridRetriever:
         mask, where, _ = self._filter(filters, question)
         if mask is not None and not mask.any():
             return [], {}
-        return self._found(question, self.embedder.embed_query(question.text), mask, where)
+        return self._found(question, self.embedder.embed_query(question.text), mask, where, with_inputs=True)
 
-    def _found(self, question: Question, vector, mask, where) -> tuple[list[Hit], dict[str, list[float]]]:
+    def _found(self, question: Question, vector, mask, where,
+               with_inputs: bool) -> tuple[list[Hit], dict[str, list[float]]]:
+        """The chunks either list found, scored by reciprocal rank, and (`with_inputs`) their fusion inputs: only
+        a fitted fusion reads those, so reciprocal rank does not build them on every question."""
         if mask is not None and mask.sum() <= EXACT_SEARCH_LIMIT:
             among = [self.lexical.entries[i].chunk_id for i in np.flatnonzero(mask)]
             dense = self.store.query_among(vector, self.dense_k, among)
@@ -77,7 +80,7 @@ class HybridRetriever:
             text, meta, cosine, _ = found.get(entry.chunk_id, (entry.text, entry.metadata, None, None))
             found[entry.chunk_id] = (text, meta, cosine, score)
         inputs = fusion_inputs([(hit.chunk_id, hit.score) for hit in dense],
-                               [(entry.chunk_id, score) for entry, score in lexical])
+                               [(entry.chunk_id, score) for entry, score in lexical]) if with_inputs else {}
         classic = reciprocal_rank_scores([hit.chunk_id for hit in dense], [entry.chunk_id for entry, _ in lexical])
         hits = [Hit(cid, text, meta, classic[cid], cosine, bm25) for cid, (text, meta, cosine, bm25) in found.items()]
         return hits, inputs
