@@ -6,7 +6,7 @@ Reciprocal rank keeps only each list's order. The fitted score also sees how clo
 and how strong a BM25 match is against the question's best. On every question file it puts the gold item
 first more often, but the shipped reader's answers did not gain from that on the test split, so it is not the
 default (eval/README.md, "Twenty-seventh round"). The weights were fitted on one embedding model's cosines, so
-they apply only to an index built with that model; any other keeps reciprocal rank.
+they apply only to an index built with that model: asking for them with any other is an error (fusion_in_force).
 """
 
 from __future__ import annotations
