@@ -114,6 +114,10 @@ class Retrieval:
     no_match: bool = False
     query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
 
+    def first_items(self, limit: int) -> list[str]:
+        """The source ids of the first `limit` distinct items, in the order retrieval ranked their chunks."""
+        return list(dict.fromkeys(hit.source_id for hit in self.hits))[:limit]
+
 
 # The kind of fact a direct answer gives; "" when any relevant statement will do.
 Asks = Literal["figure", "date", "person", ""]

@@ -46,7 +46,7 @@ class Candidate:
 def item_hits(retrieval: Retrieval, passages: Passages, max_items: int = MAX_ITEMS) -> list[list[Hit]]:
     """The chunks of the first `max_items` retrieved items, in reading order, each with its retrieval score."""
     retrieved = {hit.chunk_id: hit for hit in retrieval.hits}
-    order = list(dict.fromkeys(hit.source_id for hit in retrieval.hits))[:max_items]
+    order = retrieval.first_items(max_items)
     items = []
     for source_id in order:
         chunks = [retrieved.get(entry.chunk_id) or Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)

@@ -255,7 +255,7 @@ def gold_item_ranks(assistant, rows: list[dict]) -> dict:
         if row["kind"] == "unanswerable":
             continue
         retrieval = assistant.retriever.search(analyse(row["question"], assistant.retriever.council_keys))
-        items = list(dict.fromkeys(hit.source_id for hit in retrieval.hits))[:5]
+        items = retrieval.first_items(5)
         gold = set(row["gold_urls"])
         answerable += 1
         among_five += bool(gold & set(items))

@@ -75,6 +75,15 @@ class LearnedFusion:
         """Whether an embedder's cosines are the ones fitted on; its precision (`name@int8`) does not matter."""
         return embedder_name.split("@")[0] == self.embedding_model
 
+    def require(self, embedder_name: str) -> "LearnedFusion":
+        """This fusion, if it applies to the embedder; otherwise an error naming both models (never a silent
+        fall-back to reciprocal rank, which would rank differently from what was asked for)."""
+        if not self.applies_to(embedder_name):
+            raise ConfigError(f"ASSISTANT_FUSION=fitted, but the fusion was fitted for {self.embedding_model}'s "
+                              f"vectors and this index uses {embedder_name}.",
+                              "Unset ASSISTANT_FUSION to rank by reciprocal rank.")
+        return self
+
     def as_dict(self) -> dict:
         return {"inputs": list(FUSION_INPUTS), "weights": [round(float(w), 6) for w in self.weights],
                 "bias": round(float(self.bias), 6), "embedding_model": self.embedding_model}
@@ -108,11 +117,7 @@ def fusion_in_force(settings: Settings, embedder_name: str, path: Path = FUSION_
     if fusion is None:
         raise ModelError(f"ASSISTANT_FUSION=fitted, but there is no fitted fusion at {path}.",
                          "Fit one with `python -m assistant.answer.train --fit-fusion`, or unset ASSISTANT_FUSION.")
-    if not fusion.applies_to(embedder_name):
-        raise ConfigError(f"ASSISTANT_FUSION=fitted, but the fusion was fitted for {fusion.embedding_model}'s "
-                          f"vectors and this index uses {embedder_name}.",
-                          "Unset ASSISTANT_FUSION to rank by reciprocal rank.")
-    return fusion
+    return fusion.require(embedder_name)
 
 
 def fusion_digest(settings: Settings, path: Path = FUSION_FILE) -> str:

@@ -25,8 +25,8 @@ class HybridRetriever:
                  dense_k: int = 30, lexical_k: int = 30, per_source: int = 2,
                  fusion: LearnedFusion | None = None) -> None:
         self.embedder = embedder
-        # Fitted weights read cosines of one model: an index built with another is ranked by reciprocal rank.
-        self.fusion = fusion if fusion is not None and fusion.applies_to(embedder.name) else None
+        # Fitted weights read cosines of one model: one fitted for another model is refused, not ignored.
+        self.fusion = fusion.require(embedder.name) if fusion is not None else None
         self.store = store
         self.lexical = lexical
         self.dense_k, self.lexical_k, self.per_source = dense_k, lexical_k, per_source

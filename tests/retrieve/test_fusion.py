@@ -109,8 +109,11 @@ def test_a_fusion_applies_only_to_the_model_it_was_fitted_for(hashing_assistant)
     from assistant.retrieve.hybrid import HybridRetriever
 
     retriever = hashing_assistant.retriever
-    other = HybridRetriever(retriever.embedder, retriever.store, retriever.lexical, fusion=fitted)
-    assert other.fusion is None  # an index of the hashing embedder keeps reciprocal rank
+    with pytest.raises(ConfigError, match=f"fitted for {BUNDLED_EMBEDDING_MODEL}'s vectors and this index uses "
+                                          f"{HASHING_MODEL}"):
+        HybridRetriever(retriever.embedder, retriever.store, retriever.lexical, fusion=fitted)
+    own = LearnedFusion(np.ones(len(FUSION_INPUTS)), 0.0, HASHING_MODEL)
+    assert HybridRetriever(retriever.embedder, retriever.store, retriever.lexical, fusion=own).fusion is own
 
 
 def test_the_shipped_fusion_is_used_with_the_bundled_model_only_when_asked_for(seed_index):
