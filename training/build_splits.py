@@ -26,10 +26,12 @@ from check_questions import DEFAULT_MINUTES, check_line, names_a_council, shares
 HERE = Path(__file__).resolve().parent
 # Questions over test items written after the test split had first been run go to files of their own, so
 # that the test split stays the one whose first-contact figures were reported, and each later file can have a
-# first contact of its own: the fifth round's answerable questions that name the council, and the sixth
-# round's pairs of an answerable question and its unanswerable twin.
+# first contact of its own: the fifth round's answerable questions that name the council, the sixth
+# round's pairs of an answerable question and its unanswerable twin, and the twenty-ninth round's mixed
+# questions (answerable and hard unanswerable, mostly paraphrased), written after every decision so far.
 FIRST_TEST_PARTS = {f"part-{n}.jsonl" for n in range(1, 8)}
-LATE_TEST_PARTS = {"part-36.jsonl": "test_named", "part-45.jsonl": "test_twins"}
+LATE_TEST_PARTS = {"part-36.jsonl": "test_named", "part-45.jsonl": "test_twins",
+                   **{f"part-{n}.jsonl": "test_late" for n in range(71, 75)}}
 
 
 def locate(text: str, quote: str, within: tuple[int, int] | None = None) -> tuple[int, int] | None:
