@@ -65,13 +65,14 @@ def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, name):
 
 
 @pytest.mark.parametrize("name, at_least", [("reader_test", 400), ("reader_test_named", 200),
-                                            ("reader_test_twins", 140)])
+                                            ("reader_test_twins", 140), ("reader_test_late", 190)])
 def test_the_reader_test_split_gate(tmp_path, minilm, name, at_least):
     """The reader's own held-out questions over the training minutes, on councils never trained or tuned on:
     the test split (training/reader_test.jsonl), the answerable questions naming their council written later
     over the same items (reader_test_named.jsonl), and the pairs of an answerable question and its unanswerable
-    twin written later still (reader_test_twins.jsonl). Their floors follow the shipped reader's figures
-    with a question or two of room (eval/README.md, "Floors")."""
+    twin written later still (reader_test_twins.jsonl), and mixed, mostly paraphrased questions written after
+    every earlier decision (reader_test_late.jsonl). Their floors follow the shipped reader's figures with a
+    question or two of room (eval/README.md, "Floors")."""
     need_shared()
     minutes = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
     metrics = run_evaluation(ROOT / "training" / f"{name}.jsonl", Settings.from_env(), tmp_path / "out",
