@@ -108,8 +108,13 @@ def quote_checks(answer: dict, texts: dict[str, dict] | None) -> list[bool]:
 # -- the run -------------------------------------------------------------------------------------
 
 def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corpus: list[Path] | None = None,
-                   pairs_path: Path | None = None, embedder=None, progress: bool = True) -> dict:
-    """Answer every question, score the answers, write the three output files; returns the metrics."""
+                   pairs_path: Path | None = None, embedder=None, progress: bool = True,
+                   index_dir: Path | None = None) -> dict:
+    """Answer every question, score the answers, write the three output files; returns the metrics.
+
+    With `corpus`, the questions are asked of an index of it built in a scratch folder that is removed afterwards,
+    or in `index_dir` when given: there an index of the same corpus is reused, since ingest skips unchanged
+    items, so several question files over one corpus build its index once."""
     from assistant.answer.service import Assistant
 
     questions = load_questions(questions_path)
@@ -119,18 +124,19 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         if corpus:
             from assistant.ingest.run import Index, ingest
 
-            settings = settings.with_(data_dir=Path(scratch) / "index")
+            settings = settings.with_(data_dir=index_dir or Path(scratch) / "index")
             index = Index(settings, embedder=embedder)
             started = time.perf_counter()
             summary = ingest(corpus, settings, index=index, progress=False)
             ingest_seconds = time.perf_counter() - started
+            ingested = {"new": summary.new, "replaced": summary.replaced, "unchanged": summary.unchanged}
             embedder = index.embedder
             index.close()
             if summary.failed:
                 raise AssistantError("Some evaluation inputs failed to ingest: "
                                      + "; ".join(p.describe() for p in summary.failed), "Fix them and run again.")
         else:
-            ingest_seconds = None
+            ingest_seconds, ingested = None, None
         assistant = Assistant(settings, embedder=embedder)
         try:
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
@@ -158,6 +164,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     metrics["questions_file"] = str(questions_path)
     metrics["corpus"] = [str(p) for p in corpus] if corpus else None
     metrics["ingest_seconds"] = round(ingest_seconds, 2) if ingest_seconds is not None else None
+    metrics["ingest_items"] = ingested  # with index_dir, "unchanged" items were already in its index
     if pairs is not None:
         metrics["support_pairs"] = pairs
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")

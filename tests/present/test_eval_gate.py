@@ -16,6 +16,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 FLOORS = json.loads((ROOT / "eval" / "floors.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def shared_indexes(tmp_path_factory):
+    """Where each corpus's index is built once and reused by the gates that ask of it."""
+    return tmp_path_factory.mktemp("gate-indexes")
+
+
 def check(metrics: dict, floors: dict) -> list[str]:
     failures = []
     for name, bound in floors.items():
@@ -40,11 +46,11 @@ def test_the_seed_corpus_gate(tmp_path, minilm):
     assert f"retrieval fusion: `{metrics['retrieval_fusion']}`" in (tmp_path / "out" / "report.md").read_text()
 
 
-def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm):
+def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm, shared_indexes):
     dev = need_shared()
     metrics = run_evaluation(ROOT / "eval" / "dev_questions.jsonl", Settings.from_env(), tmp_path / "out",
                              corpus=[CORPUS, dev], pairs_path=ROOT / "eval" / "support_pairs_test.jsonl",
-                             embedder=minilm, progress=False)
+                             embedder=minilm, progress=False, index_dir=shared_indexes / "dev")
     failures = check(metrics["overall"], FLOORS["dev"])
     pairs = metrics["support_pairs"]
     assert pairs["measured"] and pairs["missing_sources"] == 0
@@ -53,12 +59,12 @@ def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm):
 
 
 @pytest.mark.parametrize("name", ["tuning", "holdout", "fresh"])
-def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, name):
+def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, shared_indexes, name):
     """Questions written after the answerer's rules (tuning, holdout, fresh), to measure how the rules carry
     over to new questions. Their floors are the measured figures, below the issue's targets (eval/README.md explains)."""
     dev = need_shared()
     metrics = run_evaluation(ROOT / "eval" / f"{name}_questions.jsonl", Settings.from_env(), tmp_path / "out",
-                             corpus=[CORPUS, dev], embedder=minilm, progress=False)
+                             corpus=[CORPUS, dev], embedder=minilm, progress=False, index_dir=shared_indexes / "dev")
     assert metrics["overall"]["questions"] >= 30
     failures = check(metrics["overall"], FLOORS[name])
     assert not failures, failures
@@ -66,7 +72,7 @@ def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, name):
 
 @pytest.mark.parametrize("name, at_least", [("reader_test", 400), ("reader_test_named", 200),
                                             ("reader_test_twins", 140), ("reader_test_late", 190)])
-def test_the_reader_test_split_gate(tmp_path, minilm, name, at_least):
+def test_the_reader_test_split_gate(tmp_path, minilm, shared_indexes, name, at_least):
     """The reader's own held-out questions over the training minutes, on councils never trained or tuned on:
     the test split (training/reader_test.jsonl), the answerable questions naming their council written later
     over the same items (reader_test_named.jsonl), and the pairs of an answerable question and its unanswerable
@@ -76,7 +82,7 @@ def test_the_reader_test_split_gate(tmp_path, minilm, name, at_least):
     need_shared()
     minutes = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
     metrics = run_evaluation(ROOT / "training" / f"{name}.jsonl", Settings.from_env(), tmp_path / "out",
-                             corpus=[minutes], embedder=minilm, progress=False)
+                             corpus=[minutes], embedder=minilm, progress=False, index_dir=shared_indexes / "train")
     assert metrics["overall"]["questions"] >= at_least
     failures = check(metrics["overall"], FLOORS[name])
     assert not failures, failures

@@ -1,0 +1,30 @@
+"""run_evaluation's index: built in a scratch folder, or kept in index_dir and reused by later question files."""
+
+import json
+
+from assistant.present.evaluate import run_evaluation
+
+from conftest import CORPUS, ROOT
+
+
+def _answers(folder):
+    rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text().splitlines()]
+    return [(r["id"], r["answer"], r["refused"], [c["source_url"] for c in r["citations"]]) for r in rows]
+
+
+def test_an_index_kept_in_index_dir_is_reused_by_the_next_question_file(tmp_path, fake_settings):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join((ROOT / "eval" / "questions.jsonl").read_text().splitlines(keepends=True)[:4]))
+    kept = tmp_path / "kept-index"
+    first = run_evaluation(questions, fake_settings, tmp_path / "first", corpus=[CORPUS], progress=False,
+                           index_dir=kept)
+    second = run_evaluation(questions, fake_settings, tmp_path / "second", corpus=[CORPUS], progress=False,
+                            index_dir=kept)
+    assert first["ingest_items"]["new"] >= 5 and first["ingest_items"]["unchanged"] == 0
+    assert second["ingest_items"] == {"new": 0, "replaced": 0, "unchanged": first["ingest_items"]["new"]}
+    assert _answers(tmp_path / "first") == _answers(tmp_path / "second")
+    assert any(kept.iterdir())  # the index stays for the next file
+
+    scratch = run_evaluation(questions, fake_settings, tmp_path / "scratch", corpus=[CORPUS], progress=False)
+    assert scratch["ingest_items"]["new"] == first["ingest_items"]["new"]  # built afresh, and removed afterwards
+    assert _answers(tmp_path / "scratch") == _answers(tmp_path / "first")
