@@ -113,8 +113,8 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     """Answer every question, score the answers, write the three output files; returns the metrics.
 
     With `corpus`, the questions are asked of an index of it built in a scratch folder that is removed afterwards,
-    or in `index_dir` when given: there an index of the same corpus is reused, since ingest skips unchanged
-    items, so several question files over one corpus build its index once."""
+    or in `index_dir` when given: an index already there is brought up to date with the corpus (unchanged items
+    are skipped, items of another corpus pruned), so several question files over one corpus build its index once."""
     from assistant.answer.service import Assistant
 
     questions = load_questions(questions_path)
@@ -127,9 +127,10 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
             settings = settings.with_(data_dir=index_dir or Path(scratch) / "index")
             index = Index(settings, embedder=embedder)
             started = time.perf_counter()
-            summary = ingest(corpus, settings, index=index, progress=False)
+            summary = ingest(corpus, settings, index=index, progress=False, prune=index_dir is not None)
             ingest_seconds = time.perf_counter() - started
-            ingested = {"new": summary.new, "replaced": summary.replaced, "unchanged": summary.unchanged}
+            ingested = {"new": summary.new, "replaced": summary.replaced, "unchanged": summary.unchanged,
+                        "removed": summary.removed}
             embedder = index.embedder
             index.close()
             if summary.failed:

@@ -6,7 +6,8 @@ Reciprocal rank keeps only each list's order. The fitted score also sees how clo
 and how strong a BM25 match is against the question's best. On every question file it puts the gold item
 first more often, but the shipped reader's answers did not gain from that on the test split, so it is not the
 default (eval/README.md, "Twenty-seventh round"). The weights were fitted on one embedding model's cosines, so
-they apply only to an index built with that model: asking for them with any other is an error (fusion_in_force).
+they apply only to an index built with that model: asking for them with any other is an error
+(LearnedFusion.require).
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ class LearnedFusion:
         """This fusion, if it applies to the embedder; otherwise an error naming both models (never a silent
         fall-back to reciprocal rank, which would rank differently from what was asked for)."""
         if not self.applies_to(embedder_name):
-            raise ConfigError(f"ASSISTANT_FUSION=fitted, but the fusion was fitted for {self.embedding_model}'s "
-                              f"vectors and this index uses {embedder_name}.",
-                              "Unset ASSISTANT_FUSION to rank by reciprocal rank.")
+            raise ConfigError(f"The retrieval fusion was fitted for {self.embedding_model}'s vectors and this index "
+                              f"uses {embedder_name}.",
+                              "Unset ASSISTANT_FUSION to rank by reciprocal rank, or use an index built with "
+                              f"{self.embedding_model}.")
         return self
 
     def as_dict(self) -> dict:

@@ -25,8 +25,7 @@ class HybridRetriever:
                  dense_k: int = 30, lexical_k: int = 30, per_source: int = 2,
                  fusion: LearnedFusion | None = None) -> None:
         self.embedder = embedder
-        # Fitted weights read cosines of one model: one fitted for another model is refused, not ignored.
-        self.fusion = fusion.require(embedder.name) if fusion is not None else None
+        self.fusion = fusion
         self.store = store
         self.lexical = lexical
         self.dense_k, self.lexical_k, self.per_source = dense_k, lexical_k, per_source
@@ -38,6 +37,16 @@ class HybridRetriever:
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
+
+    @property
+    def fusion(self) -> LearnedFusion | None:
+        """The fitted fusion that ranks the hits; None ranks them by reciprocal rank."""
+        return self._fusion
+
+    @fusion.setter
+    def fusion(self, fusion: LearnedFusion | None) -> None:
+        # Fitted weights read cosines of one model: one fitted for another model is refused, not ignored.
+        self._fusion = fusion.require(self.embedder.name) if fusion is not None else None
 
     @property
     def council_keys(self) -> set[str]:

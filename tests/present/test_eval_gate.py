@@ -4,6 +4,7 @@ Floors live in eval/floors.json and are explained in eval/README.md.
 """
 
 import json
+import shutil
 
 import pytest
 
@@ -18,8 +19,10 @@ FLOORS = json.loads((ROOT / "eval" / "floors.json").read_text())
 
 @pytest.fixture(scope="module")
 def shared_indexes(tmp_path_factory):
-    """Where each corpus's index is built once and reused by the gates that ask of it."""
-    return tmp_path_factory.mktemp("gate-indexes")
+    """Where each corpus's index is built once and reused by the gates that ask of it; removed afterwards."""
+    folder = tmp_path_factory.mktemp("gate-indexes")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def check(metrics: dict, floors: dict) -> list[str]:

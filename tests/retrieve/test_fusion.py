@@ -114,6 +114,9 @@ def test_a_fusion_applies_only_to_the_model_it_was_fitted_for(hashing_assistant)
         HybridRetriever(retriever.embedder, retriever.store, retriever.lexical, fusion=fitted)
     own = LearnedFusion(np.ones(len(FUSION_INPUTS)), 0.0, HASHING_MODEL)
     assert HybridRetriever(retriever.embedder, retriever.store, retriever.lexical, fusion=own).fusion is own
+    with pytest.raises(ConfigError, match="this index uses"):
+        retriever.fusion = fitted  # set later, it is checked the same way
+    assert retriever.fusion is None
 
 
 def test_the_shipped_fusion_is_used_with_the_bundled_model_only_when_asked_for(seed_index):
