@@ -228,6 +228,7 @@ def _read_examples_once(work: Path, limit: int | None) -> tuple[list[Example], l
 def fit_fusion(assistant, rows: list[dict]) -> tuple["LearnedFusion", dict]:
     """How retrieval ranks the dense and BM25 lists together, fitted on answerable questions: a logistic score of
     each chunk's fusion inputs for "this chunk belongs to a gold item". Returns the fusion and what it was fitted on."""
+    from assistant.index.embedder import model_of
     from assistant.retrieve.fusion import FUSION_INPUTS, LearnedFusion
     from assistant.retrieve.question import analyse
 
@@ -241,7 +242,7 @@ def fit_fusion(assistant, rows: list[dict]) -> tuple["LearnedFusion", dict]:
             inputs.append(rows_of[hit.chunk_id])
             targets.append(float(hit.source_id in row["gold_urls"]))
     weights, bias = fit_logistic(np.asarray(inputs, dtype=np.float64).reshape(-1, len(FUSION_INPUTS)), np.asarray(targets))
-    model = assistant.index.embedder.name.split("@")[0]
+    model = model_of(assistant.index.embedder.name)
     return LearnedFusion(weights, bias, model), {"questions": questions, "chunks": len(targets),
                                                  "chunks_of_gold_items": int(sum(targets))}
 

@@ -15,6 +15,12 @@ from assistant.errors import ModelError
 from assistant.settings import BUNDLED_EMBEDDING_MODEL, Settings
 
 HASHING_MODEL = "fake:hashing"
+PRECISION_MARK = "@"  # an embedder's name is its model's, then this mark and the precision when not fp32
+
+
+def model_of(embedder_name: str) -> str:
+    """The embedding model an embedder's name stands for, whatever its precision (`all-MiniLM-L6-v2@int8`)."""
+    return embedder_name.split(PRECISION_MARK)[0]
 
 
 @runtime_checkable
@@ -42,7 +48,7 @@ class OnnxEmbedder:
     def __init__(self, settings: Settings, precision: str = "fp32", batch_size: int = 8, threads: int | None = None) -> None:
         # fp32 vectors match sentence-transformers' to float rounding, so indexes built either way mix;
         # int8 vectors do not, and an index records which it was built with.
-        self.name = BUNDLED_EMBEDDING_MODEL if precision == "fp32" else f"{BUNDLED_EMBEDDING_MODEL}@{precision}"
+        self.name = BUNDLED_EMBEDDING_MODEL if precision == "fp32" else f"{BUNDLED_EMBEDDING_MODEL}{PRECISION_MARK}{precision}"
         self.precision = precision
         self._settings = settings
         self._batch_size = batch_size

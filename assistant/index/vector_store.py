@@ -171,12 +171,13 @@ def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[st
 
 def _setting_for(stored_model: str) -> str:
     """The setting that reads an index with the model it was built with."""
+    from assistant.index.embedder import PRECISION_MARK
     from assistant.settings import BUNDLED_EMBEDDING_MODEL
 
     if stored_model == BUNDLED_EMBEDDING_MODEL:
         return "ASSISTANT_EMBED_PRECISION=fp32 (an index built before int8 became the default)"
-    if stored_model.startswith(BUNDLED_EMBEDDING_MODEL + "@"):
-        return f"ASSISTANT_EMBED_PRECISION={stored_model.split('@', 1)[1]}"
+    if stored_model.startswith(BUNDLED_EMBEDDING_MODEL + PRECISION_MARK):
+        return f"ASSISTANT_EMBED_PRECISION={stored_model.split(PRECISION_MARK, 1)[1]}"
     return f"ASSISTANT_EMBEDDING_MODEL={stored_model}"
 
 

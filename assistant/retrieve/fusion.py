@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.errors import ConfigError, ModelError
+from assistant.index.embedder import model_of
 from assistant.settings import Settings
 
 RRF_K = 60
@@ -74,7 +75,7 @@ class LearnedFusion:
 
     def applies_to(self, embedder_name: str) -> bool:
         """Whether an embedder's cosines are the ones fitted on; its precision (`name@int8`) does not matter."""
-        return embedder_name.split("@")[0] == self.embedding_model
+        return model_of(embedder_name) == self.embedding_model
 
     def require(self, embedder_name: str) -> "LearnedFusion":
         """This fusion, if it applies to the embedder; otherwise an error naming both models (never a silent
