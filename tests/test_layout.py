@@ -16,7 +16,7 @@ from conftest import ROOT
 PACKAGE = "assistant"
 # The order of the stages: a module may import from its own stage or an earlier one, never a later one.
 STAGES = ("core", "index", "ingest", "retrieve", "verify", "answer", "present")
-CORE_MODULES = {"settings", "records", "errors", "text"}
+CORE_MODULES = {"settings", "records", "errors", "text", "files"}
 
 
 def module_names(package_dir: Path) -> dict[str, Path]:

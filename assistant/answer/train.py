@@ -63,6 +63,7 @@ from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answera
 from assistant.answer.extractive import chosen_quotes, missing_names_check, second_to_best
 from assistant.answer.reader import (BUNDLED_TOKEN_EMBEDDINGS, MAX_TOKENS, READER_OUTPUTS, SPAN_MARGIN_LIMIT,
                                      OnnxReader, candidate_text, make_tokenizer, model_files, sha256_of, tensor_of)
+from assistant.files import write_atomically
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,7 +222,7 @@ def _read_examples_once(work: Path, limit: int | None) -> tuple[list[Example], l
     finally:
         assistant.close()
     # Plain dicts, not Examples: the cache must load whether this module runs as __main__ or is imported.
-    cache.write_bytes(pickle.dumps(tuple([vars(e) for e in examples] for examples in data)))
+    write_atomically(cache, pickle.dumps(tuple([vars(e) for e in examples] for examples in data)))
     return data
 
 
@@ -281,10 +282,7 @@ def write_fusion(work: Path, out: Path) -> dict:
         assistant.close()
     record = {**fusion.as_dict(), "fitted_on": {"split": "train", **fitted_on},
               "validation": {"reciprocal_rank": before, "fitted": after}}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    os.replace(staging, out)
+    write_atomically(out, json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -430,7 +428,7 @@ def read_teachers(examples: list[Example], folders: list[Path], work: Path, nega
                 for example, chosen in owners:
                     readings = reader.read(example.question, [example.texts[i] for i in chosen])
                     table[example.id] = dict(zip(chosen, [r.logit for r in readings]))
-            cache.write_bytes(pickle.dumps(table))
+            write_atomically(cache, pickle.dumps(table))
             log.info("teacher %s read %d questions (%.0f s)", record["name"], len(table), time.perf_counter() - started)
         tables.append(table)
     for example in examples:

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from assistant.errors import ModelError
+from assistant.files import write_atomically
 from assistant.index.models import sha256_of
 
 PRECISIONS = ("fp32", "int8")
@@ -51,14 +52,8 @@ def cached_onnx(model_folder: Path, precision: str) -> Path | None:
         return path
     if sha256_of(path) != expected:
         return None
-    _write_record(record_path, {**record, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+    write_atomically(record_path, json.dumps({**record, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}))
     return path
-
-
-def _write_record(path: Path, record: dict) -> None:
-    staging = path.with_name(f".{path.name}.{os.getpid()}")
-    staging.write_text(json.dumps(record))
-    os.replace(staging, path)
 
 
 def ensure_onnx(model_folder: Path, precision: str) -> Path:
@@ -120,8 +115,8 @@ def export(model_folder: Path, precision: str) -> Path:
                              reduce_range=True)
         digest = sha256_of(made)
         os.replace(made, target)  # the file first, then the record that vouches for it
-        _write_record(target.with_suffix(".json"),
-                      {"sha256": digest, "precision": precision, "export_version": EXPORT_VERSION})
+        write_atomically(target.with_suffix(".json"),
+                         json.dumps({"sha256": digest, "precision": precision, "export_version": EXPORT_VERSION}))
     return target
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import string
 import secrets
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.files import write_atomically
 
 ITERATIONS = 600_000
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
@@ -56,11 +56,7 @@ def add_user(path: Path, name: str, password: str) -> None:
         raise ConfigError("The password is too short.", "Use at least 8 characters.")
     users = read_users(path) if path.is_file() else {}
     users[name] = hash_password(password)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text("".join(f"{n}:{h}\n" for n, h in users.items()), encoding="utf-8")
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
 
 
 def checker(path: Path):

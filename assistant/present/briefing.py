@@ -8,12 +8,14 @@ sentence the guard did not accept.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.files import write_atomically
 from assistant.present.render import source_line
 from assistant.records import Answer, Citation
 
@@ -52,12 +54,11 @@ def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefi
         raise AssistantError(f"Cannot write a briefing as {out.name}.", "Name the output file .md or .docx.")
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
-    out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".md":
-        out.write_text(_markdown(entries, title, filters, today), encoding="utf-8")
-    else:
-        _docx(entries, title, filters, today).save(out)
-    return out
+        return write_atomically(out, _markdown(entries, title, filters, today))
+    document = io.BytesIO()
+    _docx(entries, title, filters, today).save(document)
+    return write_atomically(out, document.getvalue())
 
 
 def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:

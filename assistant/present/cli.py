@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.files import write_atomically
 from assistant.settings import Settings
 
 DEFAULT_CORPUS = Path("corpus")
@@ -309,7 +310,7 @@ def _audit(args, settings: Settings) -> int:
     finally:
         log.close()
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        write_atomically(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assistant.errors import AssistantError
+from assistant.files import write_atomically
 from assistant.retrieve.filters import Filters
 from assistant.records import Hit
 from assistant.text import normalise_space
@@ -168,8 +169,8 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     metrics["ingest_items"] = ingested  # with index_dir, "unchanged" items were already in its index
     if pairs is not None:
         metrics["support_pairs"] = pairs
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    (out_dir / "report.md").write_text(render_report(metrics, records, questions), encoding="utf-8")
+    write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
+    write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
     return metrics
 
 

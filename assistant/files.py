@@ -1,0 +1,28 @@
+"""Writing a file so that whoever reads it sees the old contents or the new, never a part of either."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Path:
+    """Write `data` (text as UTF-8) to `path` through a staging file beside it, renamed into place.
+
+    A rename within one folder replaces the target in one step, so a process killed mid-write, or two
+    writing at once, leave a whole file behind. The staging name is unique to the writer. `mode` is
+    narrowed by the umask, as for any new file; 0o600 keeps a secret readable by its owner only.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    return path
