@@ -891,7 +891,7 @@ def save_reader(model, base: Path, folder: Path, name: str) -> None:
         del manifest["model"]
         manifest |= as_members(folder, model_file) | {"token_embeddings": BUNDLED_TOKEN_EMBEDDINGS}
     manifest["sha256"] = {f: sha256_of(folder / f) for f in [*model_files(manifest), "tokenizer.json"]}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_atomically(folder / "manifest.json", json.dumps(manifest, indent=1))
 
 
 def as_members(folder: Path, model_file: str) -> dict:
@@ -1384,11 +1384,11 @@ def write_calibration(folder: Path, stage1: Combination, validation: list[Exampl
                        "calibration": fitted["calibration_table"]},
         "training": training,
     }
-    (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
+    write_atomically(folder / "calibration.json", json.dumps(calibration, indent=1))
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["span_threshold"] = round(fitted["span_threshold"], 6)
     manifest["sha256"]["calibration.json"] = sha256_of(folder / "calibration.json")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_atomically(folder / "manifest.json", json.dumps(manifest, indent=1))
     print(json.dumps({"validation": calibration["validation"], "training": training}, indent=1))
     return calibration
 
