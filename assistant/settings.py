@@ -92,7 +92,10 @@ class Settings:
         return settings
 
     def with_(self, **changes) -> "Settings":
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """These settings with some changed (None leaves one as it is), checked as `from_env` checks them."""
+        settings = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        settings.check()
+        return settings
 
     def check(self) -> None:
         if self.embed_precision not in EMBED_PRECISIONS:

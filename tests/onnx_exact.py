@@ -48,3 +48,28 @@ def exact_session(model_path: Path):
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # the int8 weights left unused are reported at warning level
     return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+# Without VNNI, onnxruntime multiplies uint8 activations by int8 weights and adds neighbouring pairs in int16
+# (vpmaddubsw). The pair sum stays within int16 whatever the CPU when every weight is at most 64 from its zero
+# point: 2 * 255 * 64 = 32,640 <= 32,767, where 65 would give 33,150.
+WIDEST_SAFE_WEIGHT = 64
+
+
+def widest_weight(model_path: Path) -> int:
+    """The largest distance of any MatMulInteger weight from its zero point: at most WIDEST_SAFE_WEIGHT for a
+    model that computes the same on every CPU, checked without needing a CPU that lacks VNNI."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(model_path))
+    initial = {i.name: i for i in model.graph.initializer}
+    widest = None
+    for node in model.graph.node:
+        if node.op_type == "MatMulInteger":
+            _, weight, _, weight_zero = node.input
+            centred = (numpy_helper.to_array(initial[weight]).astype(np.int32)
+                       - numpy_helper.to_array(initial[weight_zero]).astype(np.int32))
+            widest = max(widest or 0, int(np.abs(centred).max()))
+    assert widest is not None, f"{model_path} has no MatMulInteger: it is not an int8 model"
+    return widest

@@ -42,4 +42,4 @@ def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
     out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "__init__.py" in out.stdout
+    assert "'system.txt'" in out.stdout and "'answer.txt'" in out.stdout, out.stdout

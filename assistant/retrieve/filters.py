@@ -16,6 +16,16 @@ class Filters:
     until: str = ""
 
     def __post_init__(self) -> None:
+        # Filters arrive from the CLI, the app and JSON files (briefings, questions): a blank value means no
+        # filter (as is null), a year may come as a number, and anything else that is not text gets a message.
+        for name in ("council", "committee", "since", "until"):
+            value = "" if getattr(self, name) is None else getattr(self, name)
+            if name in ("since", "until") and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                raise BadFilterError(f"The {name} filter must be text, not {value!r}.",
+                                     'Write it in quotes, for example "2019-04-01" or "Rotherham".')
+            object.__setattr__(self, name, value.strip())
         for name in ("since", "until"):
             if getattr(self, name):
                 _day(getattr(self, name), name, last=name == "until")

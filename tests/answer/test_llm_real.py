@@ -34,8 +34,7 @@ from servers import free_port
 from test_generate import CANARY, INJECTION_ITEM
 
 # The reader decides first and refuses before any model is asked, so these tests of the model's plumbing
-# ask a question the shipped reader answers confidently on the seed corpus (test_service keeps the wordings
-# it refuses as expected failures).
+# ask a question the shipped reader answers confidently on the seed corpus.
 LEFT_CARE = "In Rotherham, what number of children left care during 2018?"
 
 pytestmark = pytest.mark.slow

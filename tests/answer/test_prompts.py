@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 
 import pytest
@@ -78,9 +79,14 @@ def test_the_prompt_version_is_a_short_hash_of_the_files(prompt_dir):
     assert prompts.prompt_version() != first
 
 
-def test_the_real_prompt_version_is_stable():
-    assert prompts.prompt_version() == prompts.prompt_version()
-    assert len(prompts.prompt_version()) == 12
+def test_the_real_prompt_version_is_the_hash_of_the_checkouts_prompt_files():
+    """Read afresh, the prompts in use hash to the version of the files in `prompts/`: an answer's logged
+    version names the prompts a reader of the repository sees."""
+    prompts.load.cache_clear()
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "prompts").glob("*.txt")):
+        digest.update(f"{path.stem}\0{path.read_text(encoding='utf-8')}\0".encode("utf-8"))
+    assert prompts.prompt_version() == digest.hexdigest()[:12]
 
 
 def test_prompts_ship_as_package_data_under_a_name_that_does_not_shadow_the_loader():
@@ -90,4 +96,4 @@ def test_prompts_ship_as_package_data_under_a_name_that_does_not_shadow_the_load
     assert "*.txt" in config["package-data"][prompts.DATA_PACKAGE]
     assert "assistant.answer.prompts" not in config["packages"]  # a package there would hide the loader module
     assert (ROOT / "prompts" / "system.txt").is_file()
-    assert str(prompts.prompt_folder().joinpath("system.txt")) and prompts.load("system")
+    assert prompts.prompt_folder().joinpath("system.txt").is_file() and prompts.load("system")

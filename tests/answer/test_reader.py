@@ -12,6 +12,7 @@ from assistant.answer.candidates import FEATURE_NAMES
 from assistant.answer.reader import (READER_DIR, READER_OUTPUTS, SPAN_MARGIN_LIMIT, OnnxReader, OverlapReader,
                                      best_span, candidate_text, load_reader, model_files)
 from assistant.errors import ModelError
+from onnx_exact import WIDEST_SAFE_WEIGHT, widest_weight
 
 QUESTION = "How many children were in care in Durham at the end of March?"
 ANSWER = candidate_text("At the end of March there were 1,021 children in care, a rise of 3%.", "Children in Care Update")
@@ -93,6 +94,8 @@ def test_the_shipped_reader_scores_alike_on_every_cpu():
     products' scores."""
     manifest = json.loads((READER_DIR / "manifest.json").read_text())
     for name in model_files(manifest):
+        # The gap is near 0 on a CPU with VNNI whatever the weights; the weights' width shows it on any CPU.
+        assert widest_weight(READER_DIR / name) <= WIDEST_SAFE_WEIGHT, name
         assert largest_gap_to_the_exact_products(READER_DIR / name) < 1e-3, name
 
 
@@ -167,6 +170,7 @@ def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     save_reader(model, base, tmp_path / "tiny", "tiny-test-reader")
     readings = OnnxReader(tmp_path / "tiny").read("Who chaired the panel?", ["Councillor Patel chaired the panel."])
     assert len(readings) == 1 and np.isfinite(readings[0].logit)
+    assert widest_weight(tmp_path / "tiny" / "model.onnx") <= WIDEST_SAFE_WEIGHT
     assert largest_gap_to_the_exact_products(tmp_path / "tiny" / "model.onnx") < 1e-3
     assert not any(node.op_type == "IsNaN" for node in onnx.load(str(tmp_path / "tiny" / "model.onnx")).graph.node)
 
@@ -197,11 +201,14 @@ def test_a_reader_with_8_bit_weights_is_requantised_to_score_alike_on_every_cpu(
         name: sha256_of(folder / name) for name in ("model.onnx", "tokenizer.json")}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     before = reader_outputs(exact_session(folder / "model.onnx"), folder / "tokenizer.json")
+    assert widest_weight(folder / "model.onnx") > WIDEST_SAFE_WEIGHT  # what the check below must catch
+
 
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "requantize_reader.py"), str(folder)],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     after = reader_outputs(open_session(folder / "model.onnx", None), folder / "tokenizer.json")
+    assert widest_weight(folder / "model.onnx") <= WIDEST_SAFE_WEIGHT
     assert largest_gap_to_the_exact_products(folder / "model.onnx") < 1e-3
     # One bit fewer moves the scores a little, nowhere near what separates an answer from the rest.
     assert np.abs(after[0] - before[0]).max() < 0.25

@@ -23,8 +23,8 @@ def cited_sources(answer):
     return {c.source_url for c in answer.citations if c.marker in shown}
 
 
-# A known miss of the trained reader on the five-item seed corpus (issue 11 is open): it refuses the third
-# wording. It is left visible as an expected failure rather than removed.
+# Three wordings of one question: every one is answered
+# (earlier readers refused the third; it was an expected failure until the seventh reader).
 @pytest.mark.parametrize("question", [
     "How many children were discharged from care in Rotherham in 2018?",
     "In Rotherham, what number of children left care during 2018?",

@@ -37,3 +37,15 @@ def test_bad_settings_say_what_to_do(env, fragment):
     with pytest.raises(ConfigError, match=fragment) as info:
         Settings.from_env(env)
     assert info.value.hint
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"embed_precision": "fp8"}, "ASSISTANT_EMBED_PRECISION"),
+    ({"fusion": "average"}, "ASSISTANT_FUSION"),
+    ({"collection": "x"}, "3 to 512"),
+])
+def test_a_changed_setting_is_checked_as_the_environment_is(change, fragment):
+    settings = Settings.from_env({})
+    with pytest.raises(ConfigError, match=fragment):
+        settings.with_(**change)
+    assert settings.with_(embed_precision="fp32", fusion=None).embed_precision == "fp32"

@@ -33,7 +33,7 @@ def chroma_server(tmp_path_factory):
     yield port
     process.send_signal(signal.SIGTERM)
     try:
-        assert process.wait(timeout=30) is not None
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         raise

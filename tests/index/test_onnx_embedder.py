@@ -66,7 +66,7 @@ def test_the_bundled_model_runs_on_onnx_unless_told_otherwise(default_settings):
 def test_int8_vectors_are_alike_on_every_cpu(default_settings):
     """With full 8-bit weights onnxruntime's int8 kernels overflow 16-bit sums on CPUs without VNNI (vectors at
     cosine 0.991 to the exact products' there); the export keeps weights to 7 bits so that none can."""
-    from onnx_exact import exact_session
+    from onnx_exact import WIDEST_SAFE_WEIGHT, exact_session, widest_weight
 
     embedder = OnnxEmbedder(default_settings, "int8")
     here = np.asarray(embedder.embed_documents(TEXTS))
@@ -74,6 +74,8 @@ def test_int8_vectors_are_alike_on_every_cpu(default_settings):
     exact._ready(session=False)
     exact._session = exact_session(ensure_onnx(exact._folder, "int8"))
     reference = np.asarray(exact.embed_documents(TEXTS))
+    # Near 1 on a CPU with VNNI whatever the weights; the weights' width shows it on any CPU.
+    assert widest_weight(ensure_onnx(exact._folder, "int8")) <= WIDEST_SAFE_WEIGHT
     assert (here * reference).sum(axis=1).min() > 0.99999
 
 

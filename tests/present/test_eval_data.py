@@ -151,6 +151,10 @@ def test_question_files_have_the_agreed_shape(path):
             assert len(q["gold_urls"]) >= 2, f"{where}: a multi question needs two or more items"
 
 
+def test_some_questions_carry_filters_for_the_check_below_to_read():
+    assert any(q.get("filters") for path in ALL_QUESTION_FILES for q in read_jsonl(path))
+
+
 @pytest.mark.parametrize("path", ALL_QUESTION_FILES, ids=lambda p: p.name)
 def test_filters_use_the_four_keys_and_real_dates(path):
     for q in read_jsonl(path):

@@ -1,0 +1,32 @@
+"""Filters as they arrive from the CLI, the app and JSON files: blanks mean no filter, bad values get a message."""
+
+import pytest
+
+from assistant.errors import BadFilterError
+from assistant.retrieve.filters import Filters
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n", None])
+def test_a_blank_or_null_value_is_no_filter(blank):
+    filters = Filters(council=blank, committee=blank, since=blank, until=blank)
+    assert not filters.active and filters.as_dict() == {} and filters.describe() == "none"
+
+
+def test_values_are_trimmed_and_a_year_may_be_a_number():
+    filters = Filters(council="  Rotherham ", since=2019, until=" 2019-06 ")
+    assert filters.as_dict() == {"council": "Rotherham", "since": "2019", "until": "2019-06"}
+    assert filters.describe() == "council: Rotherham; meeting date: 2019 to 2019-06"
+
+
+@pytest.mark.parametrize("field, value", [("since", True), ("until", ["2019"]), ("council", 5),
+                                          ("committee", {"name": "x"})])
+def test_a_value_that_is_not_text_is_refused_with_a_message(field, value):
+    with pytest.raises(BadFilterError, match=f"The {field} filter must be text") as caught:
+        Filters(**{field: value})
+    assert "quotes" in caught.value.hint
+
+
+@pytest.mark.parametrize("value", ["-", "2019-13", "spring 2019", "2019-02-30"])
+def test_a_malformed_date_is_refused_with_a_message(value):
+    with pytest.raises(BadFilterError, match="YYYY-MM-DD|date like"):
+        Filters(since=value)
