@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.index.embedder import Embedder, make_embedder
-from assistant.errors import IndexMismatchError
+from assistant.errors import AssistantError, IndexMismatchError
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -116,8 +116,20 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     if reset:
+        # Everything is read, and the model loaded, before anything is removed: a mistyped path, a damaged
+        # file or a model that will not load must not leave the user with an empty index.
+        found_items = list(found_items)
+        unread = [p for p in found_items if isinstance(p, InputProblem) and p.kind == "failed"]
+        if unread:
+            raise AssistantError(
+                f"Not resetting the index: {len(unread)} of the inputs could not be read "
+                f"({'; '.join(p.describe() for p in unread[:3])}{'; ...' if len(unread) > 3 else ''}).",
+                "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
+        embedder = index.embedder if index else make_embedder(settings)
+        embedder.embed_query("looked-after children")
         reset_store(settings)
         Manifest(settings.manifest_path).clear()
+        index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
     manifest, store = index.manifest, index.store
@@ -167,7 +179,12 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
         bar.close()
 
     stale = set(withdrawn)
-    if prune:
+    if prune and summary.failed:
+        # An input that could not be read may hold items the index has: pruning now would drop them.
+        summary.notes.append(
+            f"--prune removed nothing this time: {len(summary.failed)} of the inputs could not be read, and the "
+            "items they hold must not be dropped for it. Fix them, then run with --prune again.")
+    elif prune:
         stale |= {sid for sid in rows if sid not in items and sid not in restricted}
     if stale:
         for sid in sorted(stale):

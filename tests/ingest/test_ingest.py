@@ -133,3 +133,45 @@ def test_a_different_embedding_model_needs_a_reset(fake_settings, corpus_copy, m
     ingest([corpus_copy], fake_settings)
     with pytest.raises(IndexMismatchError, match="--reset"):
         Index(fake_settings.with_(embedding_model="all-MiniLM-L6-v2"), embedder=minilm)
+
+
+def test_prune_with_an_input_that_cannot_be_read_removes_nothing(fake_settings, tmp_path):
+    """A mistyped folder, or a file damaged since it was indexed, may hold items the index has."""
+    folder = tmp_path / "d"
+    paths = write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    before = chroma_ids(fake_settings)
+
+    mistyped = ingest([tmp_path / "dd"], fake_settings, prune=True)
+    assert mistyped.removed == 0 and mistyped.failed and "--prune removed nothing" in " ".join(mistyped.notes)
+    assert index_stats(fake_settings).items == 3 and chroma_ids(fake_settings) == before
+
+    damaged = folder / "item-001.pdf"
+    damaged.write_bytes(b"\x00\x01 not a pdf")
+    paths[1].unlink()  # item-001 now arrives only as a file that fails to read
+    summary = ingest([folder], fake_settings, prune=True)
+    assert summary.removed == 0 and [p.origin for p in summary.failed] == [str(damaged)]
+    assert index_stats(fake_settings).items == 3
+
+    damaged.unlink()
+    assert ingest([folder], fake_settings, prune=True).removed == 1  # once every input reads, prune works
+
+
+def test_reset_reads_every_input_and_loads_the_model_before_removing_anything(fake_settings, tmp_path):
+    from assistant.errors import AssistantError, ModelError
+
+    folder = tmp_path / "e"
+    write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    before = chroma_ids(fake_settings)
+
+    with pytest.raises(AssistantError, match="Not resetting the index") as caught:
+        ingest([tmp_path / "ee"], fake_settings, reset=True)
+    assert "Nothing was changed" in caught.value.hint
+    assert index_stats(fake_settings).items == 3 and chroma_ids(fake_settings) == before
+
+    with pytest.raises(ModelError, match="not a local folder"):
+        ingest([folder], fake_settings.with_(embedding_model=str(tmp_path / "no-model")), reset=True)
+    assert index_stats(fake_settings).items == 3 and chroma_ids(fake_settings) == before
+
+    assert ingest([folder], fake_settings, reset=True).new == 3
