@@ -42,17 +42,31 @@ class EvalQuestion:
 def load_questions(path: Path) -> list[EvalQuestion]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise AssistantError(f"{path} is not UTF-8 text.", "Save the questions file as UTF-8 JSON lines.") from None
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            questions.append(EvalQuestion(row["id"], row["question"], row["kind"], tuple(row.get("gold_urls", [])),
-                                          tuple(row.get("must_include", [])), dict(row.get("filters") or {})))
-        except (ValueError, KeyError, TypeError) as exc:
+            lists = {key: row.get(key, []) for key in ("gold_urls", "must_include")}
+            if not all(isinstance(value, list) for value in lists.values()):
+                raise TypeError("gold_urls and must_include must be lists")
+            question = EvalQuestion(row["id"], row["question"], row["kind"], tuple(lists["gold_urls"]),
+                                    tuple(lists["must_include"]), dict(row.get("filters") or {}))
+            Filters(**question.filters)
+        except KeyError as exc:
+            raise AssistantError(f"{path}:{number} is not a valid question record: it has no {exc} key.",
+                                 "See eval/README.md for the format.") from None
+        except (ValueError, TypeError, AssistantError) as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record ({exc}).",
                                  "See eval/README.md for the format.") from None
+        questions.append(question)
+    if not questions:
+        raise AssistantError(f"{path} holds no questions.", "Give a file of JSON lines, one question each.")
     return questions
 
 
