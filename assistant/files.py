@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,8 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
     narrowed by the umask, as for any new file; 0o600 keeps a secret readable by its owner only.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_dir():  # else the rename fails naming the staging file, which the user never asked for
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

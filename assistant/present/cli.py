@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    settings = None
     try:
         settings = Settings.from_env(data_dir=args.index)
         return args.handler(args, settings)
@@ -34,6 +35,28 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a folder where a file belongs, a file where a folder does, no space, no permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        _print_error(AssistantError(f"Could not read or write {where}{exc.strerror or exc}.",
+                                    "Check that path: a file and a folder may have swapped places, or the disk "
+                                    "may be full or not yours to write."))
+        return 2
+    except Exception as exc:
+        if not _is_damaged_store(exc):
+            raise
+        folder = settings.data_dir if settings else "the data folder"
+        _print_error(AssistantError(
+            f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
+            f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the index; "
+            "keep the old audit.sqlite if it holds a record you need."))
+        return 2
+
+
+def _is_damaged_store(exc: Exception) -> bool:
+    """SQLite's own errors (the manifest, the audit log) and Chroma's (its database) when a file is damaged."""
+    import sqlite3
+
+    return isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__.startswith("chromadb")
 
 
 def _parser() -> argparse.ArgumentParser:

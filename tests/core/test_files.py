@@ -40,14 +40,29 @@ def test_mode_keeps_a_secret_to_its_owner_and_the_default_follows_the_umask(tmp_
     assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o644
 
 
-def test_a_failed_rename_leaves_the_target_alone_and_no_staging_file(tmp_path):
+def test_a_folder_in_the_way_is_named_and_left_alone(tmp_path):
     target = tmp_path / "taken"
     target.mkdir()
     (target / "inside").write_text("kept")
-    with pytest.raises(OSError):
+    with pytest.raises(IsADirectoryError) as caught:
         write_atomically(target, "text")
+    assert caught.value.filename == str(target)
     assert (target / "inside").read_text() == "kept"
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_failed_rename_leaves_the_old_file_and_no_staging_file(tmp_path, monkeypatch):
+    from assistant import files
+
+    target = write_atomically(tmp_path / "metrics.json", "old")
+
+    def refuse(source, destination):
+        raise PermissionError(13, "Permission denied", str(destination))
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    with pytest.raises(PermissionError):
+        write_atomically(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 
 def test_a_writer_killed_before_its_rename_leaves_the_old_file_whole(tmp_path):

@@ -76,3 +76,30 @@ def test_user_add_writes_a_salted_slow_hash(env, tmp_path):
     assert not check("someone.else", "correct horse battery")
     short = run_cli("user", "add", "x", "--file", str(users), env=env, input_text="short\n")
     assert short.returncode == 2 and "too short" in short.stderr
+
+
+def test_a_path_of_the_wrong_kind_gets_a_message_not_a_traceback(env, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    result = run_cli("eval", "--questions", str(CORPUS.parent / "eval" / "questions.jsonl"),
+                     "--out", str(a_file), env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"Could not read or write {a_file}: File exists" in result.stderr and "how to fix" in result.stderr
+    result = run_cli("user", "add", "carol", "--file", str(tmp_path), env=env, input_text="correct horse battery\n")
+    assert result.returncode == 2 and f"{tmp_path}: Is a directory" in result.stderr
+
+
+@pytest.mark.parametrize("damaged", ["manifest.sqlite", "chroma/chroma.sqlite3"])
+def test_a_damaged_database_is_named_with_the_way_to_rebuild(env, tmp_path, damaged):
+    import shutil
+
+    from pathlib import Path
+
+    copy = tmp_path / "index"
+    shutil.copytree(Path(env["ASSISTANT_DATA_DIR"]), copy)
+    with (copy / damaged).open("r+b") as handle:
+        handle.write(b"\xff" * 4096)  # the SQLite header and first page
+    result = run_cli("ask", "How many children were discharged from care in 2018?", env={
+        **env, "ASSISTANT_DATA_DIR": str(copy)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"A database in {copy} cannot be read" in result.stderr and "run `assistant ingest`" in result.stderr
