@@ -7,6 +7,17 @@ import os
 import secrets
 from pathlib import Path
 
+from assistant.errors import AssistantError
+
+
+def read_utf8(path: Path, what: str) -> str:
+    """A text file the user gave, with a message that says what to do when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AssistantError(f"{path} is not UTF-8 text (byte {exc.start} cannot be read).",
+                             f"Save {what} as UTF-8 (most editors offer it under 'Save as' or 'Encoding').") from None
+
 
 def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Path:
     """Write `data` (text as UTF-8) to `path` through a staging file beside it, renamed into place.

@@ -46,16 +46,23 @@ class Assistant:
                                     "Run `assistant ingest` first (it reads corpus/ by default).")
         self.settings = settings
         self.index = Index(settings, embedder=embedder, store=store)
-        if not lexical.is_current(settings.lexical_dir, self.index.manifest.indexed_chunk_ids()):
+        indexed = self.index.manifest.indexed_chunk_ids()
+        if not lexical.is_current(settings.lexical_dir, indexed):
             self.index.close()
             raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest "
                                   "(an ingest was interrupted, or is still running).",
                                   "Run `assistant ingest` to bring it up to date.")
         loaded = lexical.load(settings.lexical_dir)
-        if loaded is None:
+        if loaded is None or len(loaded) != len(indexed):
             self.index.close()
-            raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is unreadable.",
-                                    "Run `assistant ingest` again to rebuild it.")
+            raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
+                                    "Run `assistant ingest` again: it rebuilds it from the vector store, "
+                                    "embedding nothing again.")
+        if self.index.store.count() < len(indexed):
+            self.index.close()
+            raise IndexStaleError(f"The vector store in {settings.data_dir} has lost chunks that the manifest "
+                                  "lists (was its folder deleted or replaced?).",
+                                  "Run `assistant ingest` again: it embeds the lost items again.")
         self.lexical = loaded
         self.passages = Passages(loaded)
         try:

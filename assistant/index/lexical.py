@@ -320,8 +320,22 @@ def is_current(folder: Path, chunk_ids: Iterable[str]) -> bool:
 
 
 def holds(folder: Path, chunks: Mapping[str, str]) -> bool:
-    """Does the saved index hold exactly these chunks (id: version), each in its version?"""
-    return is_current(folder, chunks) and _saved_text(folder / _VERSIONS) == versions_of(chunks)
+    """Does the saved index hold exactly these chunks (id: version), each in its version, with an entry for
+    each? The last check catches an entries file cut short after it was written, so that ingest rebuilds it."""
+    return (is_current(folder, chunks) and _saved_text(folder / _VERSIONS) == versions_of(chunks)
+            and _whole_lines(folder / _ENTRIES) == len(chunks))
+
+
+def _whole_lines(path: Path) -> int | None:
+    """How many lines the file holds, or None if it cannot be read or its last line is cut off."""
+    lines, last = 0, b"\n"
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                lines, last = lines + block.count(b"\n"), block[-1:]
+    except OSError:
+        return None
+    return lines if last == b"\n" else None
 
 
 def saved_state(folder: Path) -> str | None:

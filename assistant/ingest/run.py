@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import time
@@ -45,6 +46,19 @@ class IngestSummary:
     @property
     def skipped(self) -> list[InputProblem]:
         return [p for p in self.problems if p.kind != "failed"]
+
+    def report(self) -> str:
+        """What the run did, with every problem and note: for the console."""
+        lines = [
+            f"ingested {self.new} new, replaced {self.replaced}, unchanged {self.unchanged}, "
+            f"removed {self.removed}; skipped {len(self.skipped)}, failed {len(self.failed)}",
+            f"chunks added {self.chunks_added}, removed {self.chunks_removed}; "
+            f"{self.tokens_embedded} tokens embedded in {self.embed_seconds:.1f} s; total {self.seconds:.1f} s",
+        ]
+        for label, problems in (("skipped", self.skipped), ("failed", self.failed)):
+            lines.extend(f"  {label}: {problem.describe()}" for problem in problems)
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
 
     def as_dict(self) -> dict:
         return {
@@ -128,6 +142,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
         reset_store(settings)
+        shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         Manifest(settings.manifest_path).clear()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
@@ -154,11 +169,15 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     crash.reached("after_read")
 
     withdrawn = [sid for sid in restricted if sid in rows]
+    lost = _items_without_vectors(store, rows)
+    if lost:
+        summary.notes.append(f"{len(lost)} items had lost their vectors from the store: they are embedded again "
+                             "if their inputs were given")
     todo: list[tuple[MinuteItem, str]] = []
     for sid, item in items.items():
         fingerprint = index.fingerprint(item)
         row = rows.get(sid)
-        if row and row.status == "done" and row.fingerprint == fingerprint:
+        if row and row.status == "done" and row.fingerprint == fingerprint and sid not in lost:
             summary.unchanged += 1
         else:
             todo.append((item, fingerprint))
@@ -195,7 +214,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
         summary.removed += len(stale)
     if prune:
         known = {cid for row in manifest.rows().values() for cid in row.chunk_ids}
-        orphans = store.all_ids() - known if hasattr(store, "all_ids") else set()
+        orphans = store.all_ids() - known
         if orphans:  # left by a run killed before its manifest commit, for items gone since
             store.delete(orphans)
             summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
@@ -220,6 +239,16 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
         raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
                                 "Run `assistant ingest PATH` with your minutes first.")
     return ingest([corpus], settings, progress=progress)
+
+
+def _items_without_vectors(store: VectorStore, rows: dict[str, ManifestRow]) -> set[str]:
+    """Finished items some of whose chunks the store no longer holds (its folder deleted or replaced). A count
+    first, so that the usual case reads no ids: chunks left by killed runs only ever add to the store's."""
+    finished = {sid: row for sid, row in rows.items() if row.status == "done"}
+    if store.count() >= sum(len(row.chunk_ids) for row in finished.values()):
+        return set()
+    held = store.all_ids()
+    return {sid for sid, row in finished.items() if not held.issuperset(row.chunk_ids)}
 
 
 def refresh_lexical(index: Index) -> bool:

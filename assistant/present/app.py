@@ -319,9 +319,10 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
             refresh_lexical(index)
         finally:
             index.close()
-    if summary is not None:
-        print(f"Index ready: {summary.new} new, {summary.replaced} replaced, {summary.unchanged} unchanged items.",
-              flush=True)
+    if summary is not None:  # what `assistant ingest` would print, failures included, before the app starts
+        print(summary.report(), flush=True)
+    elif corpus is not None:
+        print(f"There is no {corpus} folder: serving the index in {settings.data_dir} as it is.", flush=True)
     assistant = Assistant(settings)
     demo = build_app(assistant)
     auth = None
@@ -333,6 +334,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         log.warning("ASSISTANT_AUTH is not set: the app is open to anyone who can reach it.")
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
-    return demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port,
-                       auth=auth, prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=False,
-                       footer_links=["api"], css=APP_CSS)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, auth=auth,
+                prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=False, footer_links=["api"],
+                css=APP_CSS)
+    return demo  # still serving when prevent_thread_lock is set: `close()` stops it

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 from assistant.errors import ConfigError
-from assistant.files import write_atomically
+from assistant.files import read_utf8, write_atomically
 
 ITERATIONS = 600_000
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
@@ -37,7 +37,7 @@ def read_users(path: Path) -> dict[str, str]:
         raise ConfigError(f"ASSISTANT_AUTH names {path}, which does not exist.",
                           "Create it with `assistant user add NAME`, or unset ASSISTANT_AUTH.")
     users = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path, "the users file").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         name, sep, stored = line.strip().partition(":")

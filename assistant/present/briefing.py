@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.files import write_atomically
+from assistant.files import read_utf8, write_atomically
 from assistant.present.render import source_line
 from assistant.records import Answer, Citation
+from assistant.retrieve.filters import Filters
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(path, "the questions file").splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -120,11 +121,17 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
             try:
                 row = json.loads(stripped)
                 question = row["question"]
+                if not isinstance(question, str) or not question.strip():
+                    raise ValueError
             except (ValueError, KeyError, TypeError):
                 raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
                                      "Fix that line, or give one plain question a line.") from None
             filters = {k: str(row[k]) for k in ("council", "committee", "since", "until") if row.get(k)}
-            questions.append((str(question), filters))
+            try:
+                Filters(**filters)
+            except AssistantError as exc:
+                raise AssistantError(f"{path}:{number}: {exc.message}", exc.hint) from None
+            questions.append((question, filters))
         else:
             questions.append((stripped, {}))
     if not questions:

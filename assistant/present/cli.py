@@ -18,6 +18,11 @@ DEFAULT_CORPUS = Path("corpus")
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    for name, value in vars(args).items():
+        # Bytes the terminal sent that are not UTF-8 reach Python as lone surrogates, which the tokenizer and
+        # the audit log cannot take: they become U+FFFD. Paths are left alone, to name the files they name.
+        if isinstance(value, str):
+            setattr(args, name, value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "command", None):
         parser.print_help()
@@ -50,6 +55,26 @@ def main(argv: list[str] | None = None) -> int:
             f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the index; "
             "keep the old audit.sqlite if it holds a record you need."))
         return 2
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count: give a whole number of at least 1")
+    return number
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
+    return port
 
 
 def _is_damaged_store(exc: Exception) -> bool:
@@ -116,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
-    p.add_argument("--limit", type=int, default=None, help="only the most recent N answers (table)")
+    p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers (table)")
 
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
     p.add_argument("action", choices=["add"])
@@ -124,9 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
 
     p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
-    p.add_argument("--port", type=int, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
-    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
-    p.add_argument("--no-corpus", action="store_true",
+    p.add_argument("--port", type=_port, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    source.add_argument("--no-corpus", action="store_true",
                    help="serve the index as it is (for example, minutes fetched with `assistant fetch`)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
 
@@ -173,22 +199,8 @@ def _ingest(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
-        print(_ingest_report(summary))
+        print(summary.report())
     return 1 if summary.failed else 0
-
-
-def _ingest_report(summary) -> str:
-    lines = [
-        f"ingested {summary.new} new, replaced {summary.replaced}, unchanged {summary.unchanged}, "
-        f"removed {summary.removed}; skipped {len(summary.skipped)}, failed {len(summary.failed)}",
-        f"chunks added {summary.chunks_added}, removed {summary.chunks_removed}; "
-        f"{summary.tokens_embedded} tokens embedded in {summary.embed_seconds:.1f} s; total {summary.seconds:.1f} s",
-    ]
-    for label, problems in (("skipped", summary.skipped), ("failed", summary.failed)):
-        for problem in problems:
-            lines.append(f"  {label}: {problem.describe()}")
-    lines.extend(f"  note: {note}" for note in summary.notes)
-    return "\n".join(lines)
 
 
 def _fetch(args, settings: Settings) -> int:

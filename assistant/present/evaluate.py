@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assistant.errors import AssistantError
-from assistant.files import write_atomically
+from assistant.files import read_utf8, write_atomically
 from assistant.retrieve.filters import Filters
 from assistant.records import Hit
 from assistant.text import normalise_space
@@ -42,10 +42,7 @@ class EvalQuestion:
 def load_questions(path: Path) -> list[EvalQuestion]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise AssistantError(f"{path} is not UTF-8 text.", "Save the questions file as UTF-8 JSON lines.") from None
+    lines = read_utf8(path, "the questions file").splitlines()
     questions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -133,6 +130,10 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     from assistant.answer.service import Assistant
 
     questions = load_questions(questions_path)
+    if pairs_path is not None and not corpus:
+        raise AssistantError("--pairs needs --corpus: each pair's passage is read from the minutes' files.",
+                             "Give --corpus with the minutes the pairs quote.")
+    pairs = load_pairs(pairs_path) if pairs_path is not None else None
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = source_texts(corpus, settings.max_item_chars) if corpus else None
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
@@ -167,7 +168,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
             alce = [alce_scores(assistant, r) for r in records]
-            pairs = guard_on_pairs(assistant, pairs_path, texts) if pairs_path else None
+            pairs = guard_on_pairs(assistant, pairs, texts) if pairs_path else None
         finally:
             assistant.close()
     with (out_dir / "answers.jsonl").open("w", encoding="utf-8") as handle:
@@ -248,19 +249,38 @@ def _hit(assistant, citation: dict) -> Hit | None:
     return Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)
 
 
-def guard_on_pairs(assistant, pairs_path: Path, texts: dict[str, dict] | None) -> dict:
+PAIR_KEYS = ("id", "source_url", "start", "end", "sentence", "supported")
+
+
+def load_pairs(path: Path) -> list[dict]:
+    """Labelled support pairs for `--pairs`, checked before any question is asked."""
+    if not path.is_file():
+        raise AssistantError(f"No support pairs file at {path}.", "Check the path given to --pairs.")
+    pairs = []
+    for number, line in enumerate(read_utf8(path, "the pairs file").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            pair = json.loads(line)
+        except ValueError:
+            pair = None
+        if not isinstance(pair, dict) or any(key not in pair for key in PAIR_KEYS):
+            lacking = [key for key in PAIR_KEYS if key not in pair] if isinstance(pair, dict) else []
+            raise AssistantError(f"{path}:{number} is not a support pair"
+                                 + (f": it has no {', '.join(lacking)}." if lacking else "."),
+                                 f"Each line is a JSON object with {', '.join(PAIR_KEYS)} (see eval/README.md).")
+        pairs.append(pair)
+    return pairs
+
+
+def guard_on_pairs(assistant, pairs: list[dict], texts: dict[str, dict]) -> dict:
     """The guard's precision and recall at finding unsupported sentences, on labelled pairs."""
     from assistant.text import committee_key, council_key
 
-    if texts is None:
-        return {"measured": False, "reason": "needs --corpus to read the cited passages"}
     tp = fp = fn = tn = 0
     missing = 0
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for line in pairs_path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        pair = json.loads(line)
+    for pair in pairs:
         source = texts.get(pair["source_url"])
         if source is None:
             missing += 1

@@ -74,6 +74,19 @@ def test_nothing_already_indexed_is_lost_and_the_exit_status_is_non_zero(tmp_pat
     assert stats["items"] == 5 + 7
 
 
+def test_a_pipe_among_the_minutes_is_skipped_not_waited_on(tmp_path):
+    import os
+
+    folder = tmp_path / "with-pipe"
+    write_markdown_corpus(folder, 1)
+    os.mkfifo(folder / "minutes.md")  # opened for reading, it would wait for a writer that never comes
+    env = cli_env(tmp_path / "index")
+    for given in (folder, folder / "minutes.md"):
+        result = run_cli("ingest", str(given), "--no-progress", env=env, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "skipped: " in result.stdout and "minutes.md: is not a regular file" in result.stdout
+
+
 def test_an_oversized_file_is_skipped_with_the_cap_named(fake_settings, tmp_path):
     folder = tmp_path / "big"
     write_markdown_corpus(folder, 1)

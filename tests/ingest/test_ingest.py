@@ -175,3 +175,60 @@ def test_reset_reads_every_input_and_loads_the_model_before_removing_anything(fa
     assert index_stats(fake_settings).items == 3 and chroma_ids(fake_settings) == before
 
     assert ingest([folder], fake_settings, reset=True).new == 3
+
+
+def _ask_fails_with(settings, error, fragment):
+    from assistant.answer.service import Assistant
+
+    with pytest.raises(error, match=fragment):
+        Assistant(settings)
+
+
+def _indexed_keyword_entries(settings, folder):
+    """Three items ingested; the keyword index's entries file and what it holds."""
+    write_markdown_corpus(folder, 3)
+    ingest([folder], settings)
+    entries = settings.lexical_dir / "entries.jsonl"
+    return entries, entries.read_bytes()
+
+
+def test_a_keyword_index_cut_short_is_reported_and_rebuilt_by_the_next_ingest(fake_settings, tmp_path):
+    from assistant.errors import IndexMissingError
+
+    folder = tmp_path / "f"
+    entries, whole = _indexed_keyword_entries(fake_settings, folder)
+    for cut in (whole[:len(whole) // 2], whole[:whole.index(b"\n") + 1]):  # mid-line, and at a line's end
+        entries.write_bytes(cut)
+        _ask_fails_with(fake_settings, IndexMissingError, "keyword index .* is damaged")
+        summary = ingest([folder], fake_settings)
+        assert summary.new == 0 and summary.tokens_embedded == 0  # rebuilt from the store, nothing embedded
+        assert entries.read_bytes() == whole
+
+
+def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(fake_settings, tmp_path):
+    import shutil
+
+    from assistant.answer.service import Assistant
+    from assistant.errors import IndexStaleError
+
+    folder = tmp_path / "g"
+    write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    before = chroma_ids(fake_settings)
+    shutil.rmtree(fake_settings.chroma_dir)
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # as a new process would find it: Chroma keeps one client per path
+    _ask_fails_with(fake_settings, IndexStaleError, "vector store .* has lost chunks")
+    summary = ingest([folder], fake_settings)
+    assert summary.tokens_embedded > 0 and "lost their vectors" in " ".join(summary.notes)
+    assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
+    Assistant(fake_settings).close()
+
+
+def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):
+    folder = tmp_path / "h"
+    entries, whole = _indexed_keyword_entries(fake_settings, folder)
+    entries.write_bytes(b"{damaged" + whole[8:])  # whole lines, unreadable JSON: only a reset can tell
+    ingest([folder], fake_settings, reset=True)
+    assert entries.read_bytes() == whole

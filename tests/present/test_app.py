@@ -120,3 +120,22 @@ def test_build_app_defines_the_ask_endpoint(handlers):
     demo = build_app(handlers.assistant)
     names = [d.api_name for d in demo.fns.values()]
     assert "ask" in names
+
+
+def test_serving_a_corpus_prints_what_ingest_would_failures_included(fake_settings, tmp_path, capsys):
+    from assistant.present.app import launch_app
+    from corpus_factory import write_markdown_corpus
+
+    from servers import free_port
+
+    corpus = tmp_path / "minutes"
+    write_markdown_corpus(corpus, 2)
+    (corpus / "broken.pdf").write_bytes(b"\x00 not a pdf")
+    app = launch_app(fake_settings, corpus, port=free_port(), prevent_thread_lock=True)
+    app.close()
+    shown = capsys.readouterr().out
+    assert "ingested 2 new" in shown and "failed 1" in shown and "failed: " in shown and "broken.pdf" in shown
+
+    app = launch_app(fake_settings, tmp_path / "no-such-folder", port=free_port(), prevent_thread_lock=True)
+    app.close()
+    assert f"There is no {tmp_path / 'no-such-folder'} folder: serving the index" in capsys.readouterr().out

@@ -103,3 +103,29 @@ def test_a_damaged_database_is_named_with_the_way_to_rebuild(env, tmp_path, dama
         **env, "ASSISTANT_DATA_DIR": str(copy)})
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"A database in {copy} cannot be read" in result.stderr and "run `assistant ingest`" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_port_out_of_range_is_refused_by_the_parser(env, port):
+    result = run_cli("serve", "--port", port, env=env)
+    assert result.returncode == 2 and f"'{port}' is not a port: give a number from 1 to 65535" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("audit", "--limit", "0"), "'0' is not a count"), (("audit", "--limit", "-1"), "'-1' is not a count"),
+    (("serve", "--corpus", "minutes", "--no-corpus"), "not allowed with argument --corpus"),
+])
+def test_flags_that_contradict_themselves_are_refused_by_the_parser(env, args, message):
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_bytes_that_are_not_utf8_in_a_question_or_filter_are_read_not_crashed_on(env):
+    # A Latin-1 terminal sends "£" as the byte 0xA3; Python passes it on as a lone surrogate.
+    question = b"How many children left care in Rotherham in 2018? \xa3".decode("utf-8", "surrogateescape")
+    result = run_cli("ask", question, env=env)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    result = run_cli("ask", "care leavers", "--council", b"Sef\xfeton".decode("utf-8", "surrogateescape"), env=env)
+    assert result.returncode == 0 and "council: Sef\ufffdton" in result.stdout, result.stdout + result.stderr
+    shown = run_cli("audit", "--format", "table", env=env)
+    assert shown.returncode == 0 and "How many children left care in Rotherham in 2018? \ufffd" in shown.stdout

@@ -119,10 +119,21 @@ def _first_time(path: Path, seen: set[Path]) -> bool:
     return True
 
 
+def _not_a_regular_file(path: Path, origin: str) -> InputProblem | None:
+    """A pipe, socket or device: reading one may wait forever for a writer."""
+    if path.is_file() or not path.exists():  # a missing file is reported when it is read
+        return None
+    return InputProblem(origin=origin, kind="skipped", reason="is not a regular file (a pipe, socket or device)",
+                        hint="Copy the minutes into an ordinary file.")
+
+
 def _read_found(file: Path, folder: Path, given: Path, max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
     relative = file.relative_to(folder)
     origin = str(given / relative)
     suffix = file.suffix.lower()
+    if suffix in _READERS and (odd := _not_a_regular_file(file, origin)):
+        yield odd
+        return
     if suffix not in _READERS:
         if suffix in _CONVERTIBLE:
             yield InputProblem(
@@ -138,6 +149,9 @@ def _read_found(file: Path, folder: Path, given: Path, max_item_chars: int) -> I
 
 def _read_named(given: Path, path: Path, cwd: Path, max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
     suffix = path.suffix.lower()
+    if odd := _not_a_regular_file(path, str(given)):
+        yield odd
+        return
     if suffix not in _READERS:
         yield InputProblem(
             origin=str(given),

@@ -1,0 +1,95 @@
+"""Files the user gives (eval questions, support pairs, briefing questions, users): a bad one is refused with its
+line and reason, before any result is written."""
+
+import json
+
+import pytest
+
+from assistant.errors import AssistantError
+from assistant.present.evaluate import load_questions, run_evaluation
+
+GOOD = {"id": "q1", "question": "How many?", "kind": "numeric", "gold_urls": ["u"], "must_include": ["5"],
+        "notes": "unknown keys are allowed"}
+
+
+def _file(tmp_path, *rows, raw: bytes | None = None):
+    path = tmp_path / "questions.jsonl"
+    if raw is not None:
+        path.write_bytes(raw)
+    else:
+        path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_a_good_file_loads_with_unknown_keys_and_blank_lines(tmp_path):
+    [question] = load_questions(_file(tmp_path, GOOD, ""))
+    assert question.id == "q1" and question.gold_urls == ("u",) and question.filters == {}
+
+
+@pytest.mark.parametrize("rows, raw, message", [
+    ((), None, "holds no questions"),
+    (("", "   "), None, "holds no questions"),
+    ((), "Café £5".encode("latin-1"), "is not UTF-8 text"),
+    (({k: v for k, v in GOOD.items() if k != "id"},), None, ":1 is not a valid question record: it has no 'id' key"),
+    ((GOOD, "{not json"), None, ":2 is not a valid question record"),
+    (({**GOOD, "gold_urls": "u"},), None, "must be lists"),
+    (({**GOOD, "filters": {"since": "spring"}},), None, ":1 is not a valid question record (--since must be a date"),
+    (({**GOOD, "filters": {"councl": "Leeds"}},), None, ":1 is not a valid question record"),
+])
+def test_a_bad_file_is_refused_with_its_line_and_reason(tmp_path, rows, raw, message):
+    with pytest.raises(AssistantError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        load_questions(_file(tmp_path, *rows, raw=raw))
+
+
+def test_an_empty_file_leaves_earlier_results_as_they_were(tmp_path, fake_settings):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "answers.jsonl").write_text("earlier\n")
+    with pytest.raises(AssistantError, match="holds no questions"):
+        run_evaluation(_file(tmp_path), fake_settings, out, progress=False)
+    assert (out / "answers.jsonl").read_text() == "earlier\n"
+
+
+@pytest.mark.parametrize("pairs, corpus, message", [
+    ("missing.jsonl", True, "No support pairs file"),
+    ('{"id": "p1", "sentence": "s"}\n', True, ":1 is not a support pair: it has no source_url, start, end, supported"),
+    ("[1, 2]\n", True, ":1 is not a support pair."),
+    ('{"id": "p1"', True, ":1 is not a support pair."),
+    ("", False, "--pairs needs --corpus"),
+])
+def test_bad_support_pairs_are_refused_before_any_question_is_asked(tmp_path, fake_settings, pairs, corpus,
+                                                                    message):
+    pairs_path = tmp_path / "pairs.jsonl"
+    if pairs != "missing.jsonl":
+        pairs_path.write_text(pairs, encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(AssistantError, match=message.replace(".", r"\.")):
+        run_evaluation(_file(tmp_path, GOOD), fake_settings, out, corpus=[tmp_path / "corpus"] if corpus else None,
+                       pairs_path=pairs_path, progress=False)
+    assert not out.exists()
+
+
+def test_user_files_that_are_not_utf8_get_a_message(tmp_path):
+    from assistant.present.auth import read_users
+    from assistant.present.briefing import read_question_file
+
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("How many children in care in Gwynedd? Café\n".encode("latin-1"))
+    for read in (read_question_file, read_users):
+        with pytest.raises(AssistantError, match="is not UTF-8 text") as caught:
+            read(latin)
+        assert "Save" in caught.value.hint
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"question": ""}', ':1 is not a JSON object with a "question"'),
+    ('{"question": 5}', ':1 is not a JSON object with a "question"'),
+    ('{"question": "What was said?", "since": "spring"}', ":1: --since must be a date"),
+])
+def test_a_briefing_line_with_no_question_or_a_bad_filter_is_named(tmp_path, line, message):
+    from assistant.present.briefing import read_question_file
+
+    path = tmp_path / "brief.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match=message):
+        read_question_file(path)
