@@ -1,4 +1,4 @@
-"""Writing a file so that whoever reads it sees the old contents or the new, never a part of either."""
+"""Files the user gives or gets: read as UTF-8 with a message when they are not, written whole or not at all."""
 
 from __future__ import annotations
 
@@ -20,22 +20,31 @@ def read_utf8(path: Path, what: str) -> str:
 
 
 def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Path:
-    """Write `data` (text as UTF-8) to `path` through a staging file beside it, renamed into place.
+    """Write `data` (text as UTF-8) to `path` through a staging file beside it, synced and renamed into place.
 
     A rename within one folder replaces the target in one step, so a process killed mid-write, or two
-    writing at once, leave a whole file behind. The staging name is unique to the writer. `mode` is
-    narrowed by the umask, as for any new file; 0o600 keeps a secret readable by its owner only.
+    writing at once, leave a whole file behind (a killed writer may leave its hidden staging file too). The
+    staging name is unique to the writer. `mode` is narrowed by the umask, as for any new file; 0o600 keeps a
+    secret readable by its owner only. A symlink is written through; a device or pipe (`/dev/stdout`) is
+    written to directly, as there is no file to replace.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if path.is_dir():  # else the rename fails naming the staging file, which the user never asked for
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if path.exists() and not path.is_file():
+        with path.open("wb") as handle:
+            handle.write(payload)
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    target = Path(os.path.realpath(path))
+    staging = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
-        os.replace(staging, path)
+            handle.flush()
+            os.fsync(handle.fileno())  # the contents reach the disk before the name points at them
+        os.replace(staging, target)
     except BaseException:
         staging.unlink(missing_ok=True)
         raise

@@ -56,13 +56,17 @@ class Assistant:
         if loaded is None or len(loaded) != len(indexed):
             self.index.close()
             raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
-                                    "Run `assistant ingest` again: it rebuilds it from the vector store, "
-                                    "embedding nothing again.")
+                                    f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
+                                    "rebuilds it from the vector store, embedding nothing again.")
         if self.index.store.count() < len(indexed):
             self.index.close()
-            raise IndexStaleError(f"The vector store in {settings.data_dir} has lost chunks that the manifest "
-                                  "lists (was its folder deleted or replaced?).",
-                                  "Run `assistant ingest` again: it embeds the lost items again.")
+            where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                     if settings.uses_chroma_server else f"in {settings.data_dir}")
+            raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "
+                                  "deleted or replaced?).",
+                                  "Run `assistant ingest` again with the minutes the index was built from: it "
+                                  "embeds the lost items among them again, and names the others, to be ingested "
+                                  "or fetched again.")
         self.lexical = loaded
         self.passages = Passages(loaded)
         try:

@@ -153,9 +153,12 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
+    unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
     for found in found_items:
         if isinstance(found, InputProblem):
             summary.problems.append(found)
+            if found.kind == "failed":
+                unread.append(found)
         elif found.source_id in items or found.source_id in restricted:
             first = items.get(found.source_id)
             summary.problems.append(InputProblem(
@@ -170,9 +173,17 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
 
     withdrawn = [sid for sid in restricted if sid in rows]
     lost = _items_without_vectors(store, rows)
+    # Lost items among the inputs are embedded again below; the rest leave the index, so that it answers
+    # again, and are named, to be ingested or fetched again.
+    lost_elsewhere = sorted(lost - items.keys())
     if lost:
-        summary.notes.append(f"{len(lost)} items had lost their vectors from the store: they are embedded again "
-                             "if their inputs were given")
+        summary.notes.append(f"{len(lost)} items had lost their vectors from the store; "
+                             f"{len(lost) - len(lost_elsewhere)} of them, among these inputs, are embedded again")
+    if lost_elsewhere:
+        summary.notes.append(
+            f"{len(lost_elsewhere)} items that lost their vectors are not among these inputs and left the index: "
+            f"ingest or fetch them again ({', '.join(rows[sid].origin or sid for sid in lost_elsewhere[:5])}"
+            f"{', ...' if len(lost_elsewhere) > 5 else ''})")
     todo: list[tuple[MinuteItem, str]] = []
     for sid, item in items.items():
         fingerprint = index.fingerprint(item)
@@ -197,12 +208,12 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     if bar is not None:
         bar.close()
 
-    stale = set(withdrawn)
-    if prune and summary.failed:
-        # An input that could not be read may hold items the index has: pruning now would drop them.
+    stale = set(withdrawn) | set(lost_elsewhere)
+    if prune and unread:
         summary.notes.append(
-            f"--prune removed nothing this time: {len(summary.failed)} of the inputs could not be read, and the "
-            "items they hold must not be dropped for it. Fix them, then run with --prune again.")
+            f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
+            f"({', '.join(p.origin for p in unread[:3])}{', ...' if len(unread) > 3 else ''}), and the items they "
+            "hold must not be dropped for it. Fix them, then run with --prune again.")
     elif prune:
         stale |= {sid for sid in rows if sid not in items and sid not in restricted}
     if stale:
@@ -243,9 +254,10 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
 
 def _items_without_vectors(store: VectorStore, rows: dict[str, ManifestRow]) -> set[str]:
     """Finished items some of whose chunks the store no longer holds (its folder deleted or replaced). A count
-    first, so that the usual case reads no ids: chunks left by killed runs only ever add to the store's."""
+    first, so that the usual case reads no ids; the ids when it differs (chunks left by killed runs, until a
+    --prune removes them, or a store put back from an older copy)."""
     finished = {sid: row for sid, row in rows.items() if row.status == "done"}
-    if store.count() >= sum(len(row.chunk_ids) for row in finished.values()):
+    if store.count() == sum(len(row.chunk_ids) for row in finished.values()):
         return set()
     held = store.all_ids()
     return {sid for sid, row in finished.items() if not held.issuperset(row.chunk_ids)}

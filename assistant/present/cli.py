@@ -20,9 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name, value in vars(args).items():
         # Bytes the terminal sent that are not UTF-8 reach Python as lone surrogates, which the tokenizer and
-        # the audit log cannot take: they become U+FFFD. Paths are left alone, to name the files they name.
+        # the audit log cannot take: in text they become U+FFFD. Paths (and --llm, which may hold one) are left
+        # alone, to name the files they name.
+        if name == "llm":
+            continue
         if isinstance(value, str):
-            setattr(args, name, value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            setattr(args, name, _readable(value))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            setattr(args, name, [_readable(v) for v in value])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "command", None):
         parser.print_help()
@@ -40,20 +45,29 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return 0
-    except OSError as exc:  # a folder where a file belongs, a file where a folder does, no space, no permission
-        where = f"{exc.filename}: " if exc.filename else ""
-        _print_error(AssistantError(f"Could not read or write {where}{exc.strerror or exc}.",
+    except OSError as exc:
+        if not exc.filename:  # not about a path the user gave (a busy port, say): shown as it is
+            raise
+        # A folder where a file belongs, a file where a folder does, no space, no permission.
+        _print_error(AssistantError(f"Could not read or write {exc.filename}: {exc.strerror or exc}.",
                                     "Check that path: a file and a folder may have swapped places, or the disk "
                                     "may be full or not yours to write."))
         return 2
     except Exception as exc:
-        if not _is_damaged_store(exc):
+        problem = _database_problem(exc)
+        if problem is None:
             raise
         folder = settings.data_dir if settings else "the data folder"
-        _print_error(AssistantError(
-            f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
-            f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the index; "
-            "keep the old audit.sqlite if it holds a record you need."))
+        if problem == "damaged":
+            _print_error(AssistantError(
+                f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
+                f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the "
+                "index; keep the old audit.sqlite if it holds a record you need."))
+        else:
+            _print_error(AssistantError(
+                f"A database in {folder} could not be used ({exc}).",
+                "Another ingest or fetch may be writing to it: wait for it and try again. Otherwise check that "
+                "the folder is yours to write and the disk is not full."))
         return 2
 
 
@@ -77,11 +91,27 @@ def _port(text: str) -> int:
     return port
 
 
-def _is_damaged_store(exc: Exception) -> bool:
-    """SQLite's own errors (the manifest, the audit log) and Chroma's (its database) when a file is damaged."""
+def _readable(text: str) -> str:
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no terminal byte could have made
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def _database_problem(exc: Exception) -> str | None:
+    """"damaged" for a database file that cannot be read (the manifest and audit log are SQLite, as is Chroma's
+    store), "busy" for one that is locked, read-only or on a failing disk, None for anything else."""
     import sqlite3
 
-    return isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__.startswith("chromadb")
+    if isinstance(exc, sqlite3.OperationalError):
+        return "busy"
+    if isinstance(exc, sqlite3.DatabaseError):
+        return "damaged"
+    text = str(exc).lower()
+    if type(exc).__module__.startswith("chromadb") and ("malformed" in text or "not a database" in text):
+        return "damaged"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -49,6 +49,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
             lists = {key: row.get(key, []) for key in ("gold_urls", "must_include")}
             if not all(isinstance(value, list) for value in lists.values()):
                 raise TypeError("gold_urls and must_include must be lists")

@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -86,10 +87,28 @@ def test_a_writer_killed_before_its_rename_leaves_the_old_file_whole(tmp_path):
 def test_writers_at_once_each_leave_a_whole_file(tmp_path):
     target = tmp_path / "calibration.json"
     payloads = [str(n) * 200_000 for n in range(8)]
-    threads = [threading.Thread(target=write_atomically, args=(target, p)) for p in payloads]
+    failures = []
+
+    def write(payload):
+        try:
+            write_atomically(target, payload)
+        except Exception as exc:  # a thread's exception is otherwise printed and lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in payloads]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert target.read_text() in payloads
+    assert failures == [] and target.read_text() in payloads
     assert [p.name for p in tmp_path.iterdir()] == ["calibration.json"]
+
+
+def test_a_symlink_is_written_through_and_a_device_written_to(tmp_path):
+    real = write_atomically(tmp_path / "real.md", "old")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    write_atomically(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert write_atomically(Path(os.devnull), "discarded") == Path(os.devnull)
+    assert Path(os.devnull).exists() and not Path(os.devnull).is_file()  # still the device

@@ -107,6 +107,9 @@ def test_two_items_with_one_identity_are_reported_not_merged(fake_settings, tmp_
     assert summary.new == 2
     assert [p.kind for p in summary.problems] == ["failed"]
     assert "same source identity" in summary.problems[0].reason
+    (folder / "item-001.md").unlink()
+    pruned = ingest([folder], fake_settings, prune=True)  # every input was read: the duplicate does not block it
+    assert pruned.removed == 1 and [p.kind for p in pruned.problems] == ["failed"]
 
 
 def test_stats_count_by_council_committee_and_year(fake_settings, corpus_copy):
@@ -208,22 +211,27 @@ def test_a_keyword_index_cut_short_is_reported_and_rebuilt_by_the_next_ingest(fa
 def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(fake_settings, tmp_path):
     import shutil
 
+    from chromadb.api.client import SharedSystemClient
+
     from assistant.answer.service import Assistant
     from assistant.errors import IndexStaleError
 
-    folder = tmp_path / "g"
+    folder, elsewhere = tmp_path / "g", tmp_path / "elsewhere"
     write_markdown_corpus(folder, 3)
     ingest([folder], fake_settings)
     before = chroma_ids(fake_settings)
+    write_markdown_corpus(elsewhere, 1, start=7)
+    ingest([elsewhere], fake_settings)  # an item whose input the repairing run below is not given
     shutil.rmtree(fake_settings.chroma_dir)
-    from chromadb.api.client import SharedSystemClient
-
     SharedSystemClient.clear_system_cache()  # as a new process would find it: Chroma keeps one client per path
     _ask_fails_with(fake_settings, IndexStaleError, "vector store .* has lost chunks")
+
     summary = ingest([folder], fake_settings)
-    assert summary.tokens_embedded > 0 and "lost their vectors" in " ".join(summary.notes)
-    assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
-    Assistant(fake_settings).close()
+    notes = " ".join(summary.notes)
+    assert summary.tokens_embedded > 0 and "4 items had lost their vectors" in notes and "3 of them" in notes
+    assert "1 items that lost their vectors are not among these inputs" in notes and "item-007.md" in notes
+    assert summary.removed == 1 and chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
+    Assistant(fake_settings).close()  # answers again
 
 
 def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):

@@ -69,3 +69,28 @@ def test_ingest_ask_and_stats_end_to_end(tmp_path):
 
     bad_range = run_cli("ask", "Anything?", "--since", "2020-01-01", "--until", "2019-01-01", env=env)
     assert bad_range.returncode == 2 and "before it starts" in bad_range.stderr
+
+
+def test_a_locked_database_is_told_apart_from_a_damaged_one(capsys):
+    import sqlite3
+
+    from chromadb.errors import InternalError
+
+    from assistant.present import cli
+
+    assert cli._database_problem(sqlite3.OperationalError("database is locked")) == "busy"
+    assert cli._database_problem(sqlite3.DatabaseError("file is not a database")) == "damaged"
+    assert cli._database_problem(InternalError("database disk image is malformed")) == "damaged"
+    assert cli._database_problem(InternalError("Collection expecting embedding with dimension")) is None
+    assert cli._database_problem(ValueError("malformed")) is None
+
+
+def test_an_error_that_names_no_path_is_not_dressed_up_as_one(monkeypatch):
+    from assistant.present import cli
+
+    def busy_port(args, settings):
+        raise OSError("Cannot find empty port in range: 7860-7860.")
+
+    monkeypatch.setattr(cli, "_stats", busy_port)
+    with pytest.raises(OSError, match="Cannot find empty port"):
+        cli.main(["stats"])
