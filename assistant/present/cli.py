@@ -356,11 +356,13 @@ def _audit(args, settings: Settings) -> int:
     from assistant.present.audit import AuditLog
     from assistant.errors import IndexMissingError
 
+    if args.show is not None and not args.show.strip():
+        raise AssistantError("--show needs an answer id.", "List ids with `assistant audit`.")
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log in {settings.data_dir} yet.", "Answers are recorded once asked.")
     log = AuditLog(settings.audit_path)
     try:
-        if args.show:
+        if args.show is not None:
             entry = log.get(args.show) or next((e for e in log.entries() if e.answer_id.startswith(args.show)), None)
             if entry is None:
                 raise AssistantError(f"No answer {args.show} in the audit log.", "List ids with `assistant audit`.")

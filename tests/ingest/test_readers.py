@@ -317,6 +317,19 @@ def test_jsonl_broken_lines_are_reported_by_number_and_good_ones_kept(tmp_path: 
     assert "JSON" in problems[0].reason and "text" in problems[2].reason and "'date'" in problems[3].reason
 
 
+@pytest.mark.parametrize("content, kind, reason", [
+    (b"", "skipped", "holds no items"), (b"  \n\n", "skipped", "holds no items"),
+    (b"{\"text\": \"x\"}\n\x00\x01\x02" * 50, "failed", "binary data, not JSON lines"),
+])
+def test_an_empty_or_binary_jsonl_file_is_one_problem(tmp_path: Path, content: bytes, kind: str, reason: str) -> None:
+    path = tmp_path / "minutes.jsonl"
+    path.write_bytes(content)
+    results = read([path], cwd=tmp_path)
+    assert items_of(results) == []
+    [problem] = problems_of(results)
+    assert (problem.origin, problem.kind) == (str(path), kind) and reason in problem.reason and problem.hint
+
+
 def test_jsonl_restricted_line_yields_a_restricted_item(tmp_path: Path) -> None:
     lines = [
         jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=9", title="Panel", text="Child A was placed.", restricted=True),

@@ -14,21 +14,28 @@ from assistant.ingest.readers.common import (
     too_long,
     MAX_ITEM_CHARS_VAR,
 )
-from assistant.ingest.readers.text import decode_bytes
+from assistant.ingest.readers.text import BINARY_HINT, decode_bytes
 
 # JSON escapes ("\u00a3" is six bytes for one character) make a line longer than its text.
 _LINE_BYTES_PER_CHAR = 8
 _LINE_SLACK_BYTES = 64 * 1024
 _DISCARD_CHUNK = 1 << 20
+_SNIFF_BYTES = 8192
 
-LINE_HINT = 'Fix or remove that line; each line must be one JSON object like {"url": ..., "title": ..., "text": ...}.'
+ITEM_LINE = 'one JSON object a line, like {"url": ..., "title": ..., "text": ...}'
+LINE_HINT = f"Fix or remove that line; the file holds {ITEM_LINE}."
 
 
 def read_jsonl_file(source: FileSource) -> ReadResult:
     """One item per non-blank line; a broken line yields a problem and the rest carry on."""
     limit = source.max_item_chars * _LINE_BYTES_PER_CHAR + _LINE_SLACK_BYTES
+    lines = 0
     with source.path.open("rb") as stream:
+        if b"\x00" in stream.read(_SNIFF_BYTES):  # else every "line" of a binary file is reported on its own
+            raise Problem("failed", "binary data, not JSON lines (it contains NUL bytes)", BINARY_HINT)
+        stream.seek(0)
         for lineno, raw, complete in _lines(stream, limit):
+            lines += bool(raw.strip()) or not complete
             origin = f"{source.origin}:{lineno}"
             if not complete:
                 yield Problem(
@@ -44,6 +51,8 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
                 yield _item(raw, source, lineno, origin)
             except Problem as problem:
                 yield problem.at(origin)
+    if not lines:
+        raise Problem("skipped", "holds no items: the file is empty or blank", f"Give it {ITEM_LINE}.")
 
 
 def _lines(stream: BinaryIO, limit: int):
