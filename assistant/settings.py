@@ -12,6 +12,7 @@ from assistant.errors import ConfigError
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
 FUSIONS = ("reciprocal-rank", "fitted")
+SLOWEST_FETCH_RATE = 0.01  # requests a second: one every 100 s; slower, and a fetch seems to hang
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
@@ -106,6 +107,10 @@ class Settings:
             raise ConfigError(f"ASSISTANT_FUSION must be one of {', '.join(FUSIONS)}, not {self.fusion!r}.",
                               "reciprocal-rank (the default) ranks by the two lists' orders alone; fitted uses "
                               "the fusion fitted on the training questions.")
+        if self.fetch_rate != 0 and not self.fetch_rate >= SLOWEST_FETCH_RATE:
+            raise ConfigError(f"The fetch rate must be 0 (no limit) or at least {SLOWEST_FETCH_RATE:g} requests a "
+                              f"second, not {self.fetch_rate:g}.",
+                              "Set --rate or ASSISTANT_FETCH_RATE to 1 (the default) or another rate a site allows.")
         if not 3 <= len(self.collection) <= 512:
             raise ConfigError(
                 f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",

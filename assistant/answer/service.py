@@ -6,6 +6,8 @@ The CLI, the app and the evaluation all call it, so all three give the same answ
 
 from __future__ import annotations
 
+import difflib
+import functools
 import logging
 import time
 from pathlib import Path
@@ -26,7 +28,7 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import strip_bullet
+from assistant.text import council_key, strip_bullet
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -154,13 +156,29 @@ class Assistant:
                     notes=_notes(retrieval))
         if retrieval.no_match:
             timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
-            yield Answer(answer=f"Nothing in the minutes matches these filters ({filters.describe()}).",
+            yield Answer(answer=self._no_match_text(filters),
                          refused=True, refusal_reason="no_match_filters", timings_ms=timings, **base)
             return
         if self.mode == EXTRACTIVE:
             yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
         else:
             yield from self._generated(q, retrieval, base, timings, started, retrieved_at)
+
+    def _no_match_text(self, filters: Filters) -> str:
+        """Why the filters found nothing; a council the index does not hold is said so, with similar names."""
+        text = f"Nothing in the minutes matches these filters ({filters.describe()})."
+        if not filters.council or self.retriever.councils_called(filters.council):
+            return text
+        names = self.council_names
+        close = difflib.get_close_matches(council_key(filters.council), list(names), n=3, cutoff=0.6)
+        similar = f" Councils with similar names: {', '.join(names[k] for k in close)}." if close else ""
+        return f"{text} No council in the index is called {filters.council}.{similar}"
+
+    @functools.cached_property
+    def council_names(self) -> dict[str, str]:
+        """Each indexed council's key and its name as the minutes give it."""
+        metas = (entry.metadata for entry in self.lexical.entries)
+        return {m["council_key"]: m.get("council") or m["council_key"] for m in metas if m.get("council_key")}
 
     def _extractive(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
                     retrieved_at: float) -> Iterator[SentenceEvent | Answer]:

@@ -237,9 +237,7 @@ def _fetch(args, settings: Settings) -> int:
     from assistant.ingest.moderngov import FetchRequest, ServiceError, fetch_minutes, list_committees
 
     if args.rate is not None:
-        if not args.rate >= 0:
-            raise AssistantError(f"--rate must be 0 or more, not {args.rate}.", "Give requests per second, e.g. 1.")
-        settings = settings.with_(fetch_rate=args.rate)
+        settings = settings.with_(fetch_rate=args.rate)  # checked there, as ASSISTANT_FETCH_RATE is
     if args.list_committees:
         try:
             site, committees = list_committees(args.site, settings, council=args.council)

@@ -52,6 +52,11 @@ class HybridRetriever:
     def council_keys(self) -> set[str]:
         return {k for k in self._council_names if k}
 
+    def councils_called(self, name: str) -> set[str]:
+        """The keys of the indexed councils a council filter of this name selects (loosely, either way round)."""
+        wanted = council_key(name)
+        return {k for k in self.council_keys if name_matches(wanted, k) or name_matches(k, wanted)}
+
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
         mask, where, undated = self._filter(filters, question)
@@ -101,8 +106,7 @@ class HybridRetriever:
         restricted = False
         council_keys: set[str] = set()
         if filters.council:
-            wanted = council_key(filters.council)
-            council_keys = {k for k in self.council_keys if name_matches(wanted, k) or name_matches(k, wanted)}
+            council_keys = self.councils_called(filters.council)
         elif question.councils and not question.which_councils:
             council_keys = set(question.councils)  # a question naming councils searches only them
         if filters.council or council_keys:

@@ -86,8 +86,13 @@ def test_a_filter_that_matches_nothing_searches_nothing(seed_assistant):
     answer = seed_assistant.ask("How many children were discharged from care?", Filters(council="Leeds"))
     assert answer.refused and answer.refusal_reason == "no_match_filters" and not answer.retrieved
     assert "Nothing in the minutes matches these filters" in answer.answer
+    assert "No council in the index is called Leeds." in answer.answer and "similar names" not in answer.answer
+    misspelt = seed_assistant.ask("How many children were discharged?", Filters(council="Sefon"))
+    assert misspelt.refusal_reason == "no_match_filters"
+    assert misspelt.answer.endswith("No council in the index is called Sefon. Councils with similar names: "
+                                    "Sefton Council.")
     answer = seed_assistant.ask("How many children were discharged?", Filters(since="2030-01-01"))
-    assert answer.refusal_reason == "no_match_filters"
+    assert answer.refusal_reason == "no_match_filters" and "No council" not in answer.answer
 
 
 def test_a_date_range_that_ends_before_it_starts_is_refused():

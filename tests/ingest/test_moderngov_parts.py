@@ -171,10 +171,12 @@ def test_fetch_settings_and_their_defaults():
                            "ASSISTANT_FETCH_CONTACT": "https://example.org/contact"})
     assert (s.fetch_rate, s.refetch_weeks, s.fetch_contact) == (0.0, 4, "https://example.org/contact")
     assert s.fetch_state_dir == s.data_dir / "moderngov"
-    for env in ({"ASSISTANT_FETCH_RATE": "fast"}, {"ASSISTANT_FETCH_RATE": "-1"}, {"ASSISTANT_REFETCH_WEEKS": "-2"}):
+    for env in ({"ASSISTANT_FETCH_RATE": "fast"}, {"ASSISTANT_FETCH_RATE": "-1"}, {"ASSISTANT_REFETCH_WEEKS": "-2"},
+                {"ASSISTANT_FETCH_RATE": "0.001"}):  # one request every 1,000 s: a fetch that seems to hang
         with pytest.raises(ConfigError) as info:
             Settings.from_env(env)
         assert info.value.hint
+    assert Settings.from_env({"ASSISTANT_FETCH_RATE": "0.01"}).fetch_rate == 0.01
 
 
 def test_every_new_setting_is_documented_in_the_readme():
