@@ -47,12 +47,18 @@ def entry_from_answer(answer: Answer) -> BriefingEntry:
     return BriefingEntry(answer.question, text.strip(), sources, answer.refused, filters)
 
 
-def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefing from committee minutes",
-                   filters: str = "", today: dt.date | None = None) -> Path:
-    today = today or dt.date.today()
+def briefing_format(out: Path) -> str:
+    """The briefing's format from its file name (".md" or ".docx"), checked before any question is asked."""
     suffix = out.suffix.lower()
     if suffix not in (".md", ".docx"):
         raise AssistantError(f"Cannot write a briefing as {out.name}.", "Name the output file .md or .docx.")
+    return suffix
+
+
+def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefing from committee minutes",
+                   filters: str = "", today: dt.date | None = None) -> Path:
+    today = today or dt.date.today()
+    suffix = briefing_format(out)
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
     if suffix == ".md":
@@ -126,7 +132,7 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
             except (ValueError, KeyError, TypeError):
                 raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
                                      "Fix that line, or give one plain question a line.") from None
-            filters = {k: str(row[k]) for k in ("council", "committee", "since", "until") if row.get(k)}
+            filters = {k: row[k] for k in ("council", "committee", "since", "until") if row.get(k)}
             try:
                 Filters(**filters)
             except AssistantError as exc:

@@ -327,17 +327,24 @@ def _ask(args, settings: Settings) -> int:
 def _brief(args, settings: Settings) -> int:
     from assistant.answer.service import Assistant
     from assistant.present.audit import AnswerRecorder
-    from assistant.present.briefing import entry_from_answer, read_question_file, write_briefing
+    from assistant.present.briefing import briefing_format, entry_from_answer, read_question_file, write_briefing
     from assistant.retrieve.filters import Filters
 
+    briefing_format(args.out)
     questions = read_question_file(args.questions)
     common = _filters(args)
+    planned = []  # every question's filters, its own over the command line's, checked before any is asked
+    for number, (question, own) in enumerate(questions, start=1):
+        try:
+            planned.append((question, Filters(**{**common.as_dict(), **own})))
+        except AssistantError as exc:
+            raise AssistantError(f"{args.questions}, question {number}, with the command line's filters: "
+                                 f"{exc.message}", exc.hint) from None
     assistant = Assistant(settings.with_(llm=args.llm))
     recorder = AnswerRecorder(assistant)
     entries = []
     try:
-        for question, own in questions:
-            filters = Filters(**{**common.as_dict(), **own})
+        for question, filters in planned:
             answer = assistant.ask(question, filters)
             if answer.refusal_reason != "bad_question":
                 recorder.record(answer, channel="brief")

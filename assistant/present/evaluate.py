@@ -136,7 +136,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         raise AssistantError("--pairs needs --corpus: each pair's passage is read from the minutes' files.",
                              "Give --corpus with the minutes the pairs quote.")
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)  # made now, so that an output path that cannot be used fails first
     texts = source_texts(corpus, settings.max_item_chars) if corpus else None
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
@@ -173,9 +173,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
             pairs = guard_on_pairs(assistant, pairs, texts) if pairs_path else None
         finally:
             assistant.close()
-    with (out_dir / "answers.jsonl").open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     metrics = score(questions, records, alce, texts)
     metrics["reader"] = reader_metrics(questions, records)
     metrics["mode"] = records[0]["mode"] if records else settings.llm
@@ -271,6 +269,10 @@ def load_pairs(path: Path) -> list[dict]:
             raise AssistantError(f"{path}:{number} is not a support pair"
                                  + (f": it has no {', '.join(lacking)}." if lacking else "."),
                                  f"Each line is a JSON object with {', '.join(PAIR_KEYS)} (see eval/README.md).")
+        span, supported = (pair["start"], pair["end"]), pair["supported"]
+        if not (all(type(n) is int and n >= 0 for n in span) and span[0] < span[1] and type(supported) is bool):
+            raise AssistantError(f"{path}:{number}: start and end must be character offsets with start < end, and "
+                                 "supported true or false.", "Fix that line (see eval/README.md).")
         pairs.append(pair)
     return pairs
 

@@ -63,7 +63,7 @@ def _day(value: str, name: str, last: bool) -> int:
     try:
         iso = parse_meeting_date(value)
     except ValueError:
-        raise BadFilterError(f"--{name} must be a date like 2019-04-01, not {value!r}.",
+        raise BadFilterError(f"The {name} date must be like 2019-04-01, not {value!r}.",
                              "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
     span = date_span(iso)
     return span[1] if last else span[0]

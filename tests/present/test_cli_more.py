@@ -50,6 +50,19 @@ def test_brief_with_a_bad_questions_file_says_what_to_do(env, tmp_path):
     assert result.returncode == 2 and ".md or .docx" in result.stderr
 
 
+def test_brief_checks_each_questions_filters_with_the_command_lines_before_asking(env, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How many children left care?"}) + "\n"
+                         + json.dumps({"question": "What was said?", "until": "2019-01-01"}) + "\n")
+    audit_before = run_cli("audit", "--format", "jsonl", env=env).stdout
+    result = run_cli("brief", "--questions", str(questions), "--since", "2020-01-01",
+                     "--out", str(tmp_path / "b.md"), env=env)
+    assert result.returncode == 2 and "question 2, with the command line's filters" in result.stderr
+    assert "ends (2019-01-01) before it starts (2020-01-01)" in result.stderr
+    assert not (tmp_path / "b.md").exists()
+    assert run_cli("audit", "--format", "jsonl", env=env).stdout == audit_before  # the first was not asked
+
+
 def test_every_ask_is_in_the_audit_log_and_can_be_shown_again(env, tmp_path):
     asked = json.loads(run_cli("ask", "How many children were discharged from care in 2018?", "--json",
                                env=env).stdout)

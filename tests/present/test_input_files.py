@@ -35,7 +35,8 @@ def test_a_good_file_loads_with_unknown_keys_and_blank_lines(tmp_path):
     ((GOOD, "{not json"), None, ":2 is not a valid question record"),
     (("[1, 2]",), None, ":1 is not a valid question record (not a JSON object)"),
     (({**GOOD, "gold_urls": "u"},), None, "must be lists"),
-    (({**GOOD, "filters": {"since": "spring"}},), None, ":1 is not a valid question record (--since must be a date"),
+    (({**GOOD, "filters": {"since": "spring"}},), None,
+     ":1 is not a valid question record (The since date must be like"),
     (({**GOOD, "filters": {"councl": "Leeds"}},), None, ":1 is not a valid question record"),
 ])
 def test_a_bad_file_is_refused_with_its_line_and_reason(tmp_path, rows, raw, message):
@@ -56,6 +57,10 @@ def test_an_empty_file_leaves_earlier_results_as_they_were(tmp_path, fake_settin
     ("missing.jsonl", True, "No support pairs file"),
     ('{"id": "p1", "sentence": "s"}\n', True, ":1 is not a support pair: it has no source_url, start, end, supported"),
     ("[1, 2]\n", True, ":1 is not a support pair."),
+    ('{"id": "p", "sentence": "s", "source_url": "u", "start": 9, "end": 3, "supported": true}\n', True,
+     ":1: start and end must be character offsets"),
+    ('{"id": "p", "sentence": "s", "source_url": "u", "start": 0, "end": 3, "supported": "yes"}\n', True,
+     ":1: start and end must be character offsets"),
     ('{"id": "p1"', True, ":1 is not a support pair."),
     ("", False, "--pairs needs --corpus"),
 ])
@@ -86,7 +91,8 @@ def test_user_files_that_are_not_utf8_get_a_message(tmp_path):
 @pytest.mark.parametrize("line, message", [
     ('{"question": ""}', ':1 is not a JSON object with a "question"'),
     ('{"question": 5}', ':1 is not a JSON object with a "question"'),
-    ('{"question": "What was said?", "since": "spring"}', ":1: --since must be a date"),
+    ('{"question": "What was said?", "since": "spring"}', ":1: The since date must be like"),
+    ('{"question": "What was said?", "council": 5}', ":1: The council filter must be text"),
 ])
 def test_a_briefing_line_with_no_question_or_a_bad_filter_is_named(tmp_path, line, message):
     from assistant.present.briefing import read_question_file
