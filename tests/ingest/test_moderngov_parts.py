@@ -74,6 +74,8 @@ def test_council_is_stored_exactly_as_given():
     ("barnsly", "Did you mean barnsley"),
     ("dorset", "Name one by its code"),
     ("https://democracy.westsuffolk.gov.uk", "--council"),
+    ("ftp://example.org/moderngov", "is not a web address"),
+    ("https://", "is not a web address"),
 ])
 def test_what_cannot_be_resolved_says_what_to_do(given, words):
     with pytest.raises(ConfigError) as info:

@@ -76,6 +76,9 @@ def resolve_site(target: str, council: str | None = None) -> Site:
         raise ConfigError("No site given.", "Give a ModernGov base URL, or a council's slug or code (e.g. barnsley, BNS).")
     if looks_like_url(target):
         base_url = normalise_base_url(target)
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+            raise ConfigError(f"{target} is not a web address a ModernGov site answers on.",
+                              "Give its https:// root, e.g. https://democracy.example.gov.uk, or a council's slug.")
         if council and council.strip():
             return Site(base_url, council.strip())
         return Site(base_url, _name_for_root(base_url))
