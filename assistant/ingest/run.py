@@ -172,7 +172,10 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     crash.reached("after_read")
 
     withdrawn = [sid for sid in restricted if sid in rows]
-    lost = _items_without_vectors(store, rows)
+    lost, orphans = _check_store(store, manifest, rows)
+    if orphans:  # left by a run killed before its manifest commit, for items gone since
+        store.delete(orphans)
+        summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
     # Lost items among the inputs are embedded again below; the rest leave the index, so that it answers
     # again, and are named, to be ingested or fetched again.
     lost_elsewhere = sorted(lost - items.keys())
@@ -223,12 +226,6 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
             summary.chunks_removed += len(rows[sid].chunk_ids)
         manifest.remove(stale)
         summary.removed += len(stale)
-    if prune:
-        known = {cid for row in manifest.rows().values() for cid in row.chunk_ids}
-        orphans = store.all_ids() - known
-        if orphans:  # left by a run killed before its manifest commit, for items gone since
-            store.delete(orphans)
-            summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
 
     refresh_lexical(index)
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
@@ -252,15 +249,18 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
     return ingest([corpus], settings, progress=progress)
 
 
-def _items_without_vectors(store: VectorStore, rows: dict[str, ManifestRow]) -> set[str]:
-    """Finished items some of whose chunks the store no longer holds (its folder deleted or replaced). A count
-    first, so that the usual case reads no ids; the ids when it differs (chunks left by killed runs, until a
-    --prune removes them, or a store put back from an older copy)."""
-    finished = {sid: row for sid, row in rows.items() if row.status == "done"}
-    if store.count() == sum(len(row.chunk_ids) for row in finished.values()):
-        return set()
+def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:
+    """Finished items some of whose chunks the store no longer holds (its folder deleted, or put back from an
+    older copy), and the store's chunks that no manifest row owns (left by killed runs). A count first, so that
+    the usual case reads no ids."""
+    if store.count() == len({cid for row in rows.values() for cid in row.chunk_ids}):
+        return set(), set()
     held = store.all_ids()
-    return {sid for sid, row in finished.items() if not held.issuperset(row.chunk_ids)}
+    lost = {sid for sid, row in rows.items() if row.status == "done" and not held.issuperset(row.chunk_ids)}
+    # The manifest is read again after the store: an ingest running alongside writes a row before its chunks,
+    # so every chunk read above that it wrote is owned by a row read here.
+    owned = {cid for row in manifest.rows().values() for cid in row.chunk_ids}
+    return lost, held - owned
 
 
 def refresh_lexical(index: Index) -> bool:

@@ -240,3 +240,25 @@ def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):
     entries.write_bytes(b"{damaged" + whole[8:])  # whole lines, unreadable JSON: only a reset can tell
     ingest([folder], fake_settings, reset=True)
     assert entries.read_bytes() == whole
+
+
+def test_chunks_no_manifest_row_owns_are_removed_by_a_plain_ingest(fake_settings, tmp_path):
+    """As a run killed between writing an item's new chunks and its manifest commit can leave them, for an item
+    gone since; they used to stay until a --prune, and kept the store's count from matching the manifest."""
+    from assistant.records import Chunk
+
+    folder = tmp_path / "o"
+    write_markdown_corpus(folder, 2)
+    ingest([folder], fake_settings)
+    before = chroma_ids(fake_settings)
+    index = Index(fake_settings)
+    try:
+        stray = Chunk("stray-chunk", "gone-item", 0, "discussion", "Minutes: an item since removed.",
+                      "Minutes: an item since removed.", 6, {"source_id": "gone-item", "position": 0})
+        index.store.upsert([stray], [index.embedder.embed_documents([stray.embed_text])[0]])
+    finally:
+        index.close()
+    assert chroma_ids(fake_settings) == before | {"stray-chunk"}
+    summary = ingest([folder], fake_settings)
+    assert "removed 1 chunks that no manifest entry owned" in summary.notes and summary.unchanged == 2
+    assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
