@@ -147,7 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="last meeting date (default: today)")
     p.add_argument("--list-committees", action="store_true", help="print the committees (id, title) and stop")
     p.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
-                   help="requests per second to the site (default: $ASSISTANT_FETCH_RATE or 1; 0 for no limit)")
+                   help="requests per second to the site (default: $ASSISTANT_FETCH_RATE or 1; 0 for no limit, "
+                        "else at least 0.01)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
