@@ -137,7 +137,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
         if unread:
             raise AssistantError(
                 f"Not resetting the index: {len(unread)} of the inputs could not be read "
-                f"({'; '.join(p.describe() for p in unread[:3])}{'; ...' if len(unread) > 3 else ''}).",
+                f"({_first_few([p.describe() for p in unread], 3, '; ')}).",
                 "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
@@ -185,8 +185,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     if lost_elsewhere:
         summary.notes.append(
             f"{len(lost_elsewhere)} items that lost their vectors are not among these inputs and left the index: "
-            f"ingest or fetch them again ({', '.join(rows[sid].origin or sid for sid in lost_elsewhere[:5])}"
-            f"{', ...' if len(lost_elsewhere) > 5 else ''})")
+            f"ingest or fetch them again ({_first_few([rows[sid].origin or sid for sid in lost_elsewhere], 5)})")
     todo: list[tuple[MinuteItem, str]] = []
     for sid, item in items.items():
         fingerprint = index.fingerprint(item)
@@ -215,7 +214,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     if prune and unread:
         summary.notes.append(
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
-            f"({', '.join(p.origin for p in unread[:3])}{', ...' if len(unread) > 3 else ''}), and the items they "
+            f"({_first_few([p.origin for p in unread], 3)}), and the items they "
             "hold must not be dropped for it. Fix them, then run with --prune again.")
     elif prune:
         stale |= {sid for sid in rows if sid not in items and sid not in restricted}
@@ -247,6 +246,10 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
         raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
                                 "Run `assistant ingest PATH` with your minutes first.")
     return ingest([corpus], settings, progress=progress)
+
+
+def _first_few(names: list[str], shown: int, between: str = ", ") -> str:
+    return between.join(names[:shown]) + (f"{between}..." if len(names) > shown else "")
 
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:

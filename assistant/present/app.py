@@ -88,8 +88,7 @@ class ChatHandlers:
                       until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
         """Markdown of the answer so far, sentence by sentence; the last item carries the Turn."""
         try:
-            filters = Filters(council=council or "", committee=committee or "", since=(since or "").strip(),
-                              until=(until or "").strip())
+            filters = Filters(council=council, committee=committee, since=since, until=until)
         except AssistantError as exc:
             yield f"{exc.message} {exc.hint}".strip(), None
             return

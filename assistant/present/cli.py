@@ -211,8 +211,7 @@ def _filter_flags(p: argparse.ArgumentParser) -> None:
 def _filters(args):
     from assistant.retrieve.filters import Filters
 
-    return Filters(council=args.council.strip(), committee=args.committee.strip(), since=args.since.strip(),
-                   until=args.until.strip())
+    return Filters(council=args.council, committee=args.committee, since=args.since, until=args.until)
 
 
 def _version() -> str:

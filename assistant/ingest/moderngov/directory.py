@@ -76,7 +76,8 @@ def resolve_site(target: str, council: str | None = None) -> Site:
         raise ConfigError("No site given.", "Give a ModernGov base URL, or a council's slug or code (e.g. barnsley, BNS).")
     if looks_like_url(target):
         base_url = normalise_base_url(target)
-        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{target} is not a web address a ModernGov site answers on.",
                               "Give its https:// root, e.g. https://democracy.example.gov.uk, or a council's slug.")
         if council and council.strip():

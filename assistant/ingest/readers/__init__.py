@@ -131,9 +131,6 @@ def _read_found(file: Path, folder: Path, given: Path, max_item_chars: int) -> I
     relative = file.relative_to(folder)
     origin = str(given / relative)
     suffix = file.suffix.lower()
-    if suffix in _READERS and (odd := _not_a_regular_file(file, origin)):
-        yield odd
-        return
     if suffix not in _READERS:
         if suffix in _CONVERTIBLE:
             yield InputProblem(
@@ -142,6 +139,9 @@ def _read_found(file: Path, folder: Path, given: Path, max_item_chars: int) -> I
                 reason=f"{suffix} files cannot be read",
                 hint=f"Save it as {_CONVERTIBLE[suffix]} (or export its text to .txt) in the same folder.",
             )
+        return
+    if odd := _not_a_regular_file(file, origin):
+        yield odd
         return
     source = FileSource(file, origin, "file:" + relative.as_posix(), max_item_chars)
     yield from _read(source, _READERS[suffix])
