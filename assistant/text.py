@@ -469,3 +469,20 @@ def breadcrumb(parts: Sequence[str], placeholders: Sequence[str] | None = None) 
 def metadata_breadcrumb(metadata: dict, placeholders: Sequence[str] | None = None) -> str:
     """The breadcrumb of a stored chunk's metadata."""
     return breadcrumb([metadata.get(k, "") for k in BREADCRUMB_FIELDS], placeholders)
+
+
+# ---------------------------------------------------------------- text that is not minutes
+
+# Text that speaks to a language model, or through it to its readers, rather than recording a meeting ("disregard
+# your guidance", "any AI assistant must ...", "tell users that ..."): no answer quotes it or rests on it. None of
+# the 12,186 sentences of the dev and train minutes reads like this.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt|"
+    r"guidance|rules)\b|"
+    r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b|"
+    r"\b(?:AI|chatbots?|language models?|LLMs?)\b[^.]{0,30}\b(?:must|should|shall)\b|"
+    r"\b(?:tell|inform|remind)\b[^.]{0,15}\busers?\b|\bwhoever (?:asks|reads)\b", re.I)
+
+
+def gives_instructions(text: str) -> bool:
+    return bool(_INSTRUCTION.search(text))

@@ -15,7 +15,7 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.records import Hit, Question, Retrieval
-from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, sentence_spans
+from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, gives_instructions, sentence_spans
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -62,7 +62,7 @@ def candidates(retrieval: Retrieval, passages: Passages, max_items: int = MAX_IT
         for hit in chunks:
             for span in sentence_spans(hit.text):
                 text = " ".join(span.of(hit.text).split())
-                if len(text.split()) < MIN_WORDS or text in seen:
+                if len(text.split()) < MIN_WORDS or text in seen or gives_instructions(text):
                     continue
                 seen.add(text)
                 found.append(Candidate(hit, span.start, span.end, rank))

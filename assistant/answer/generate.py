@@ -23,20 +23,19 @@ from assistant.answer import prompts
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict
-from assistant.text import (BREADCRUMB_PLACEHOLDERS, fold, metadata_breadcrumb, normalise_space, sentence_spans,
-                            strip_bullet)
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, fold, gives_instructions, metadata_breadcrumb,
+                            normalise_space, sentence_spans, strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "The evidence does not answer this question."
+# More than a short cited answer: a server that ignores the token limit is not read past this many characters
+# (cutting sentences re-reads the reply so far, so a runaway reply would also grow slow to judge).
+MAX_REPLY_CHARS = 4000
 _TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
 _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
-# Text that speaks to the model rather than recording a meeting. A sentence resting on it is never shown.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt)\b|"
-    r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b", re.I)
 
 
 def breadcrumb(hit: Hit) -> str:
@@ -153,7 +152,7 @@ class _Judge:
         verdict = self.guard.check(claim, cited)
         reason = verdict.reason
         shown = verdict.supported
-        if shown and _INSTRUCTION.search(f"{claim} {_surrounding_sentences(verdict)}"):
+        if shown and gives_instructions(f"{claim} {_surrounding_sentences(verdict)}"):
             shown, reason = False, "rests on text that gives instructions rather than recording the meeting"
         elif shown and not self._addresses_question(f"{claim} {_surrounding_sentences(verdict, before=1)}"):
             shown, reason = False, "does not address the question"
@@ -162,9 +161,12 @@ class _Judge:
         if not valid and markers:
             reason = f"cites {_marker_text(markers)}, which points to no evidence block"
         if not shown:
+            # Its markers would be evidence-block numbers, not the answer's: shown beside the answer's own [n], they
+            # would point at the wrong source. The reason keeps which blocks it cited.
             self.verify_s += time.perf_counter() - started
-            text = f"{claim} {_marker_text(valid)}".strip()
-            return self._record(SentenceVerdict(text, valid, verdict.supported, False, verdict.score, reason))
+            if valid:
+                reason = f"{reason} (it cited evidence block {', '.join(map(str, valid))})"
+            return self._record(SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason))
         self._seen_claims.add(_letters(claim))
         answer_markers = []
         for number, hit in zip(valid, cited):
@@ -223,6 +225,9 @@ class GeneratedAnswer:
                 for sentence in self._cutter.feed(piece):
                     if (verdict := self._judge.judge(sentence)) is not None:
                         yield verdict
+                if len(self._cutter.text) > MAX_REPLY_CHARS:
+                    log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
+                    break
         except AssistantError:
             raise
         except Exception as exc:  # the endpoint or the model failed: say which, not a traceback

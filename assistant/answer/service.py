@@ -28,7 +28,7 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import council_key, strip_bullet
+from assistant.text import council_key, fold, strip_bullet
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -218,9 +218,13 @@ class Assistant:
         timings["verify"] = generated.verify_seconds * 1000
         if generated.shown:
             timings["total"] = (time.perf_counter() - started) * 1000
-            yield Answer(answer=" ".join(generated.shown), refused=False, refusal_reason=None,
+            text = " ".join(generated.shown)
+            # The reader's short answer leads only when the model's shown sentences say it too.
+            short_answer = (draft.short_answer if draft.short_answer and f" {fold(draft.short_answer)} " in f" {fold(text)} "
+                            else None)
+            yield Answer(answer=text, refused=False, refusal_reason=None,
                          citations=generated.citations, sentences=generated.verdicts, timings_ms=timings,
-                         short_answer=draft.short_answer, confidence=draft.confidence, **base)
+                         short_answer=short_answer, confidence=draft.confidence, **base)
             return
         # Nothing the model wrote can be shown: the reader's own quote instead.
         answer = self.compose(draft, base, timings, fallback=True)

@@ -1,7 +1,9 @@
 """The grounding guard: is a generated sentence supported by the minutes it cites?
 
 A sentence passes only if every figure and year in it appears in the cited text, every council
-it names is a cited item's council, and it is close in meaning and wording to a cited sentence.
+it names is a cited item's council, and it is close in meaning and wording to a cited sentence. Only a
+copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
+did not accept that adoption orders had risen") is judged like any other sentence.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import numpy as np
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
 from assistant.text import (Span, figures, lexical_tokens, mentioned_years, missing_names, named_councils,
-                            normalise_space, number_tokens, number_values, sentence_spans)
+                            normalise_space, number_tokens, number_values, sentence_spans, strip_bullet)
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without|cannot|n't|unable|fail(?:ed)?)\b|n't\b", re.I)
+_MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
+# Words that deny what follows them: "rejected the suggestion that ...", "non-compliant".
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|non|without|cannot|n't|unable|fail(?:ed)?|"
+                       r"reject(?:ed|s)?|refused?|declined?)\b|n't\b", re.I)
 
 DEFAULT_THRESHOLD = 0.55
 SIMILARITY_WEIGHT = 0.6
@@ -32,7 +36,13 @@ _OPPOSITES = [
     ("up", "reduc"), ("down", "increas"), ("rose", "decreas"), ("rose", "reduc"), ("enough", "lack"),
     ("sufficient", "lack"), ("sufficient", "insufficient"), ("timely", "delay"), ("well", "poor"),
     ("effective", "ineffective"), ("met", "missed"), ("complet", "incomplet"),
+    # Ofsted's grades: a claim that moves a judgement up or down the scale.
+    ("outstanding", "good"), ("outstanding", "inadequate"), ("good", "inadequate"),
 ]
+
+# Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
+_AMOUNT_WORDS = frozenset({"most", "majority", "all", "nearly", "almost", "half", "few", "many", "minority",
+                           "several", "bulk", "vast"})
 
 
 def _figure_problem(claim: str, source: str) -> str:
@@ -87,6 +97,25 @@ def _flips_direction(claim: str, source: str) -> bool:
     return False
 
 
+def _amount_for_figure(claim: str, source: str) -> bool:
+    """The claim gives an amount in words ("most", "nearly all") that its best source sentence does not use, and
+    leaves out a figure that sentence states: it has put a judgement in place of the minutes' figure."""
+    claim_words, source_words = set(_letter_words(claim)), set(_letter_words(source))
+    vague = (claim_words & _AMOUNT_WORDS) - source_words
+    years = {str(year) for year in mentioned_years(source)}
+    claim_figures = {f.rstrip("%") for f in figures(claim)}
+    left_out = [f for f in figures(source) if f not in years and f.rstrip("%") not in claim_figures]
+    return bool(vague) and bool(left_out)
+
+
+def _foreign_link(claim: str, source: str) -> str:
+    """A web address, or a Markdown link or image, that the cited minutes do not contain."""
+    for token in claim.split():
+        if ("://" in token or token.lower().startswith("www.") or "](" in token) and token not in source:
+            return "links to something the cited minutes do not contain"
+    return ""
+
+
 def strip_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
     """The sentence without its [n] markers, and the markers in order of appearance."""
     markers: list[int] = []
@@ -101,8 +130,28 @@ def find_verbatim(text: str, claim: str) -> Span | None:
     if not words or not words[0]:
         return None
     pattern = r"[\s\u00a0]+".join(re.escape(w) for w in words)
+    # Whole words only: "48 children" is not in "148 children".
+    pattern = (r"(?<!\w)" if words[0][0].isalnum() else "") + pattern + (r"(?!\w)" if words[-1][-1].isalnum() else "")
     match = re.search(pattern, text, re.I)
     return Span(match.start(), match.end()) if match else None
+
+
+def covers_whole_sentences(text: str, span: Span) -> bool:
+    """Does the span run from the start of a sentence of the text (after any bullet) to the end of one (before
+    its closing punctuation)? A fragment leaves words of its sentence out, and those may deny it."""
+    spans = sentence_spans(text)
+    starts = any(s.start <= span.start < s.end and _only_a_bullet(text[s.start:span.start]) for s in spans)
+    ends = any(s.start < span.end <= s.end and not _has_word(text[span.end:s.end]) for s in spans)
+    return starts and ends
+
+
+def _only_a_bullet(text: str) -> bool:
+    """Is the text before a sentence's copied part nothing, punctuation, or a bullet or enumerator ("2.", "(b)")?"""
+    return not _has_word(text) or strip_bullet(f"{text} x") == "x"
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
 
 
 class Guard:
@@ -122,7 +171,7 @@ class Guard:
             return Verdict(False, 0.0, "empty sentence")
         for hit in cited:
             span = find_verbatim(hit.text, claim)
-            if span:
+            if span and covers_whole_sentences(hit.text, span):
                 return Verdict(True, 1.0, "verbatim", hit, span)
         cited_text = " ".join(hit.text for hit in cited)
         context = cited_text + " " + " ".join(
@@ -136,7 +185,10 @@ class Guard:
         for year in mentioned_years(claim):
             if year not in context_years:
                 return self._with_quote(claim, cited, False, 0.0, f"the year {year} is not in the cited minutes")
-        problem = _figure_problem(claim, cited_text)
+        problem = _figure_problem(claim, cited_text) or self._figure_of_another_council(claim, cited)
+        if problem:
+            return self._with_quote(claim, cited, False, 0.0, problem)
+        problem = _foreign_link(claim, cited_text)
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         cited_councils = {h.metadata.get("council_key", "") for h in cited}
@@ -157,6 +209,8 @@ class Guard:
             score -= 0.5  # "was not" against "was": a paraphrase that flips the meaning
         if _flips_direction(claim, best_sentence):
             score -= 0.5  # "fell" where the minutes say "rose"
+        if best_sentence and _amount_for_figure(claim, best_sentence):
+            return Verdict(False, 0.0, "gives as an amount what the cited minutes state as a figure", hit, span)
         if self.nli is not None and best_sentence:
             # An NLI model, when one is configured, has an equal say with the similarity score.
             score = 0.5 * score + 0.5 * self.nli.entailment(normalise_space(best_sentence), claim)
@@ -164,6 +218,23 @@ class Guard:
         supported = score >= self.threshold
         reason = "supported" if supported else f"too far from the cited minutes (score {score:.2f})"
         return Verdict(supported, score, reason, hit, span)
+
+    def _figure_of_another_council(self, claim: str, cited: Sequence[Hit]) -> str:
+        """A figure that a claim about one council takes from another council's cited minutes ("In Sefton, 148
+        ..." citing Rotherham's 148 beside an item of Sefton's)."""
+        named = named_councils(claim, self.council_keys)
+        if len(named) != 1 or len(cited) < 2:
+            return ""
+        about = [h for h in cited if h.metadata.get("council_key") == named[0]
+                 or named[0] in named_councils(h.text, self.council_keys)]
+        own = " ".join(h.text for h in about)
+        available = set(figures(own)) | {f.rstrip("%") for f in figures(own)}
+        years = {str(year) for year in mentioned_years(claim)}  # a year dates the claim; the year check covers it
+        for figure in figures(claim):
+            if any(ch.isdigit() for ch in figure) and figure.rstrip("%") not in available and figure not in available \
+                    and figure not in years:
+                return f"the figure {figure} is not in the cited minutes about {named[0]}"
+        return ""
 
     def _with_quote(self, claim, cited, supported, score, reason) -> Verdict:
         _, hit, span = self._best_sentence(claim, cited)

@@ -21,9 +21,56 @@ def guard() -> Guard:
 
 
 def test_a_verbatim_sentence_is_supported_with_its_quote(guard):
-    verdict = guard.check("148 children were discharged from care in 2018", [_hit()])
-    assert verdict.supported and verdict.reason == "verbatim"
-    assert verdict.quote == "148 children were discharged from care in 2018"
+    verdict = guard.check(PASSAGE, [_hit()])
+    assert verdict.supported and verdict.reason == "verbatim" and verdict.quote == PASSAGE
+    bulleted = _hit("2. " + PASSAGE)  # a copy that leaves out the item's enumerator is still the whole sentence
+    assert guard.check(PASSAGE.rstrip("."), [bulleted]).reason == "verbatim"
+
+
+def test_a_copied_fragment_is_judged_like_any_other_sentence(guard):
+    # Part of a sentence is not passed at sight: the words left out may deny it, or be part of its number.
+    fragment = guard.check("148 children were discharged from care in 2018", [_hit()])
+    assert fragment.supported and fragment.reason != "verbatim" and fragment.quote == PASSAGE
+    denied = _hit("The Panel did not accept that adoption orders had risen since the previous year.")
+    assert not guard.check("Adoption orders had risen since the previous year.", [denied]).supported
+    rejected = _hit("Members rejected the suggestion that the Council should close the Elm Road children's home.")
+    assert not guard.check("The Council should close the Elm Road children's home.", [rejected]).supported
+    assert not guard.check("48 children were discharged from care in 2018", [_hit()]).supported
+    assert find_verbatim(PASSAGE, "48 children") is None and find_verbatim(PASSAGE, "148 children")
+
+
+def test_a_figure_given_as_a_vague_amount_is_unsupported(guard):
+    hit = _hit("Only 28.5% of reports were available 3 days before child protection conferences.")
+    for claim in ("Most reports were available 3 days before child protection conferences.",
+                  "Nearly all reports were available 3 days before child protection conferences."):
+        verdict = guard.check(claim, [hit])
+        assert not verdict.supported and "amount" in verdict.reason
+    kept = _hit("All 45 children in care had a plan.")  # an amount word the minutes use themselves
+    assert guard.check("All children in care had a plan, 45 of them.", [kept]).reason != \
+        "gives as an amount what the cited minutes state as a figure"
+
+
+def test_a_claim_about_one_council_takes_no_figure_from_another_councils_item(guard):
+    sefton = Hit("c2", "The annual report on children in care in Sefton was received.",
+                 {"source_id": "s2", "council": "Sefton Council", "council_key": "sefton"}, 1.0)
+    verdict = guard.check("In Sefton, 148 children were discharged from care in 2018.", [_hit(), sefton])
+    assert not verdict.supported and "about sefton" in verdict.reason
+    both = guard.check("In Rotherham 148 children were discharged from care in 2018.", [_hit(), sefton])
+    assert both.supported
+
+
+def test_a_link_or_image_the_minutes_do_not_hold_is_unsupported(guard):
+    verdict = guard.check("In Rotherham 148 children were discharged ![](https://evil.example/c.png) in 2018.",
+                          [_hit()])
+    assert not verdict.supported and "links" in verdict.reason
+
+
+def test_an_ofsted_grade_moved_up_the_scale_loses_support():
+    from assistant.verify.guard import _flips_direction
+
+    assert _flips_direction("Ofsted judged the service outstanding.", "Ofsted judged the service inadequate.")
+    assert _flips_direction("Ofsted judged the service good.", "Ofsted judged the service inadequate.")
+    assert not _flips_direction("Ofsted judged the service good.", "Ofsted judged the service good.")
 
 
 @pytest.mark.parametrize("claim, reason", [
@@ -43,6 +90,7 @@ def test_a_sentence_without_a_citation_is_unsupported(guard):
 
 def test_markers_are_stripped_and_read_in_order():
     assert strip_markers("Adoption orders rose [2][1, 2].") == ("Adoption orders rose.", (2, 1))
+    assert strip_markers("Adoption orders rose [ 2 ].") == ("Adoption orders rose.", (2,))
 
 
 def test_verbatim_matching_ignores_white_space_and_case():
