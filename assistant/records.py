@@ -230,6 +230,12 @@ class SentenceVerdict:
     score: float
     reason: str = ""
 
+    @property
+    def claim(self) -> str:
+        """The sentence without the [n] markers written after it."""
+        written = "".join(f"[{m}]" for m in self.markers)
+        return self.text[:-len(written)].rstrip() if written and self.text.endswith(written) else self.text
+
 
 @dataclass(frozen=True)
 class NearestItem:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.errors import AssistantError
-from assistant.present.render import answer_as_text, source_line
+from assistant.present.render import answer_as_text, markdown_literal, source_line, web_address
 from assistant.records import Answer, Citation
 from assistant.answer.service import Assistant
 from assistant.present.audit import AnswerRecorder
@@ -87,21 +87,20 @@ class ChatHandlers:
     def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
                       until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
         """Markdown of the answer so far, sentence by sentence; the last item carries the Turn."""
+        shown: list[str] = []
         try:
             filters = Filters(council=council, committee=committee, since=since, until=until)
-        except AssistantError as exc:
-            yield f"{exc.message} {exc.hint}".strip(), None
-            return
-        shown: list[str] = []
-        for event in self.assistant.stream(question or "", filters):
-            if isinstance(event, Answer):
-                answer_id = self.recorder.record(event, channel="app", user=user)
-                turn = Turn(answer_id, event)
-                yield self.render(event), turn
-                return
-            verdict = event.verdict
-            shown.append(verdict.text if verdict.shown else _unsupported(verdict.text))
-            yield " ".join(shown), None
+            for event in self.assistant.stream(question or "", filters):
+                if isinstance(event, Answer):
+                    answer_id = self.recorder.record(event, channel="app", user=user)
+                    turn = Turn(answer_id, event)
+                    yield self.render(event), turn
+                    return
+                verdict = event.verdict
+                shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
+                yield " ".join(shown), None
+        except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
+            yield markdown_literal(f"{exc.message} {exc.hint}".strip()), None
 
     def api_ask(self, question: str, council: str = "", committee: str = "", since: str = "",
                 until: str = "") -> str:
@@ -115,20 +114,21 @@ class ChatHandlers:
     def render(self, answer: Answer) -> str:
         """The answer as the chat shows it: marked sentences, applied filters, numbered sources."""
         if answer.refused:
-            parts = [html.escape(answer.answer)]
+            parts = [markdown_literal(answer.answer)]
             if answer.nearest:
                 parts.append("\n**Nearest items in the minutes** (they do not state the answer):")
                 for n in answer.nearest:
-                    parts.append(f"- {html.escape(n.council or 'council unknown')} \u2014 "
-                                 f"{html.escape(n.committee or 'committee unknown')} \u2014 "
-                                 f"{html.escape(n.meeting_date or 'date unknown')} \u2014 {html.escape(n.item_title)}")
+                    parts.append(f"- {markdown_literal(n.council or 'council unknown')} \u2014 "
+                                 f"{markdown_literal(n.committee or 'committee unknown')} \u2014 "
+                                 f"{markdown_literal(n.meeting_date or 'date unknown')} \u2014 "
+                                 f"{markdown_literal(n.item_title)}")
         else:
-            sentences = [s.text if s.shown else _unsupported(s.text) for s in answer.sentences]
-            parts = [f"**{html.escape(answer.short_answer)}**\n"] if answer.short_answer else []
-            parts.append(html.escape(" ".join(sentences)))
-        parts.extend(f"\n_{html.escape(note)}_" for note in answer.notes)
-        if answer.filters:
-            parts.append("\n_Filters applied: " + html.escape(Filters(**answer.filters).describe()) + "_")
+            sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences]
+            parts = [f"**{markdown_literal(answer.short_answer)}**\n"] if answer.short_answer else []
+            parts.append(" ".join(sentences))
+        parts.extend(f"\n_{markdown_literal(note)}_" for note in answer.notes)
+        # Every answer says which filters it used, "none" included.
+        parts.append("\n_Filters applied: " + markdown_literal(Filters(**answer.filters).describe()) + "_")
         cited = self._cited(answer)
         if cited:
             parts.append("\n**Sources**")
@@ -141,9 +141,11 @@ class ChatHandlers:
         return [c for c in answer.citations if c.marker in shown]
 
     def _source_markdown(self, c: Citation) -> str:
-        link = f"[{html.escape(c.link)}]({c.link})" if c.link else f"`{html.escape(c.source_url)}`"
+        url = web_address(c.link)
+        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)}</a>' if url
+                else markdown_literal(c.source_url))
         context = self.quote_in_context(c, width=160)
-        return f"{c.marker}. {html.escape(source_line(c))} \u2014 {link}\n   > {context}"
+        return f"{c.marker}. {markdown_literal(source_line(c))} \u2014 {link}\n   > {context}"
 
     def quote_in_context(self, c: Citation, width: int = 160) -> str:
         """The quote highlighted within a short stretch of the minute text around it."""
@@ -153,11 +155,11 @@ class ChatHandlers:
         plain = " ".join(text.split())
         at = plain.find(words)
         if at < 0:
-            return f"<mark>{html.escape(words)}</mark>"
+            return f"<mark>{markdown_literal(words)}</mark>"
         start, end = max(0, at - width), min(len(plain), at + len(words) + width)
-        before = ("\u2026" if start else "") + html.escape(plain[start:at])
-        after = html.escape(plain[at + len(words):end]) + ("\u2026" if end < len(plain) else "")
-        return f"{before}<mark>{html.escape(words)}</mark>{after}"
+        before = ("\u2026" if start else "") + markdown_literal(plain[start:at])
+        after = markdown_literal(plain[at + len(words):end]) + ("\u2026" if end < len(plain) else "")
+        return f"{before}<mark>{markdown_literal(words)}</mark>{after}"
 
     def source_panel(self, turn: Turn | None, marker: int | None) -> str:
         """One source of an answer, opened in the app: breadcrumb, link and the item's indexed text."""
@@ -176,8 +178,9 @@ class ChatHandlers:
             if e.chunk_id == citation.chunk_id and quote in escaped:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
             body.append(f"<p>{escaped}</p>")
-        link = (f'<a href="{html.escape(citation.link)}" target="_blank" rel="noopener">{html.escape(citation.link)}</a>'
-                if citation.link else html.escape(citation.source_url))
+        url = web_address(citation.link)
+        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a>'
+                if url else html.escape(citation.source_url))
         return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" '
                 f'data-source="{html.escape(citation.source_url)}">'
                 f"<h4>[{citation.marker}] {html.escape(source_line(citation))}</h4><p>{link}</p>{''.join(body)}</div>")
@@ -204,7 +207,7 @@ class ChatHandlers:
 
 
 def _unsupported(sentence: str) -> str:
-    return f"~~{html.escape(sentence)}~~ _(not supported by the cited minutes)_"
+    return f"~~{markdown_literal(sentence)}~~ _(not supported by the cited minutes)_"
 
 
 def build_app(assistant: Assistant, briefing_dir: Path | None = None):
@@ -255,7 +258,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
         def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
                     request: gr.Request):
             user = getattr(request, "username", "") or ""
-            history = list(history or []) + [{"role": "user", "content": message or ""},
+            # The member's words shown as typed, as the answer shows the minutes' words.
+            history = list(history or []) + [{"role": "user", "content": markdown_literal(message or "")},
                                              {"role": "assistant", "content": "\u2026"}]
             turns_so_far = list(turns_so_far or [])
             yield history, "", turns_so_far, gr.update(), gr.update(), gr.update()

@@ -1,8 +1,49 @@
-"""Plain-text rendering of answers, shared by the CLI, the app's API and briefings."""
+"""Rendering of answers, shared by the CLI, the app and briefings: plain text, and minute text made safe for
+Markdown (the chat and the Markdown briefing show minutes and questions as written, never as markup)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from assistant.records import Answer, Citation
+
+# Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
+# headings, tables, strike-through and tags.
+_MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~")
+
+
+def markdown_literal(text: str) -> str:
+    """Text that Markdown shows exactly as written, on one line: "*six*", "[a](b)" or "<b>" from the minutes or a
+    question stay as they are, and a line that starts like a list item or a heading stays a line of text."""
+    collapsed = " ".join(text.split())
+    if collapsed and text[:1].isspace():
+        collapsed = " " + collapsed
+    if collapsed.strip() and text[-1:].isspace():
+        collapsed += " "
+    out = []
+    for i, ch in enumerate(collapsed):
+        follows = collapsed[i + 1:i + 2]
+        if ch in _MARKUP_CHARACTERS or (ch == "&" and (follows.isalnum() or follows == "#")):
+            out.append("\\")
+        out.append(ch)
+    escaped = "".join(out)
+    body = escaped.lstrip()
+    lead = escaped[:len(escaped) - len(body)]
+    digits = len(body) - len(body.lstrip("0123456789"))
+    if body[:1] in ("-", "+", "="):
+        body = "\\" + body
+    elif digits and body[digits:digits + 1] in (".", ")"):
+        body = body[:digits] + "\\" + body[digits:]
+    return lead + body
+
+
+def web_address(url: str) -> str:
+    """The URL when it is an http(s) address with a host, else "" (a link never runs a script or opens a file)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
 def source_line(c: Citation) -> str:

@@ -7,6 +7,8 @@ from docx import Document
 
 from assistant.present.app import ChatHandlers, build_app
 from assistant.answer.service import Assistant
+from assistant.errors import ModelError
+from assistant.records import Answer, Citation, SentenceVerdict
 
 ROTHERHAM_Q = "How many children were discharged from care in 2018?"
 
@@ -139,3 +141,88 @@ def test_serving_a_corpus_prints_what_ingest_would_failures_included(fake_settin
     app = launch_app(fake_settings, tmp_path / "no-such-folder", port=free_port(), prevent_thread_lock=True)
     app.close()
     assert f"There is no {tmp_path / 'no-such-folder'} folder: serving the index" in capsys.readouterr().out
+
+
+MARKUP_QUOTE = ("Re B [2019] EWCA Civ 27: *six* appeals and _twenty_ `requests` were pending, see "
+                "[the report](javascript:alert(1)) <img src=x onerror=alert(1)> & Children's Services.")
+
+
+def _answer_quoting(quote: str, link: str = "javascript:alert(1)", shown_extra: str = "") -> Answer:
+    citation = Citation(1, "item-1", "Rotherham *Borough* Council", "Board", "2019-01-01", "Legal _update_", quote,
+                        "chunk-1", link)
+    sentences = [SentenceVerdict(f"{quote} [1]", (1,), True, True, 1.0, "verbatim")]
+    if shown_extra:
+        sentences.insert(0, SentenceVerdict(shown_extra, (), False, False, 0.0, "too far"))
+    return Answer("How many *appeals*?", f"{quote} [1]", False, None, "extractive", citations=[citation],
+                  sentences=sentences, short_answer="*six*")
+
+
+def _rendered_html(markdown: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable("strikethrough").enable("table").render(markdown)
+
+
+def test_minute_text_shows_as_written_never_as_markup(handlers):
+    # The chat renders Markdown: the minutes' own asterisks, brackets and tags must show as characters.
+    rendered = _rendered_html(handlers.render(_answer_quoting(MARKUP_QUOTE, shown_extra="~~struck~~ *not* this")))
+    for markup in ("<em>six", "<em>twenty", "<em>appeals", "<em>not", "<em>update", "<em>Borough", "<code>", "<img",
+                   'href="javascript', "<h1", "<h2", "<table"):
+        assert markup not in rendered, markup
+    assert "*six* appeals and _twenty_ `requests`" in rendered.replace("&quot;", '"')
+    assert "[2019]" in rendered and "&lt;img src=x" in rendered and "&amp; Children" in rendered
+    assert "Rotherham *Borough* Council" in rendered and "Legal _update_" in rendered
+    assert rendered.count("<s>") == 1 and "<s>~~struck~~ *not* this</s>" in rendered  # struck out, escaped once
+    assert "&amp;amp;" not in rendered and "&amp;#x27;" not in rendered  # nothing escaped twice
+
+
+def test_a_source_link_is_a_web_address_or_plain_text(handlers):
+    safe = _rendered_html(handlers.render(_answer_quoting("In 2018 148 children left care.",
+                                                          link="https://example.org/a_(b)")))
+    assert '<a href="https://example.org/a_(b)" target="_blank" rel="noopener">' in safe
+    unsafe = _rendered_html(handlers.render(_answer_quoting("In 2018 148 children left care.",
+                                                            link="javascript:alert(1)")))
+    assert "<a " not in unsafe and "item-1" in unsafe
+
+
+def test_every_answer_states_its_filters_none_included(handlers):
+    markdown, _ = final(handlers, ROTHERHAM_Q)[-1]
+    assert "Filters applied: none" in markdown
+
+
+def test_a_failing_language_model_gets_its_message_in_the_chat(handlers, monkeypatch):
+    def failing_stream(question, filters):
+        raise ModelError("The language model 'openai:gpt-x' failed: connection refused",
+                         "Check that OPENAI_BASE_URL points at a running server.")
+        yield  # a generator, like Assistant.stream
+
+    monkeypatch.setattr(handlers.assistant, "stream", failing_stream)
+    markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert turn is None and "failed: connection refused" in markdown and "OPENAI\\_BASE\\_URL" in markdown
+
+
+def test_a_briefing_keeps_bracketed_figures_and_escapes_markup(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    entry = entry_from_answer(_answer_quoting(MARKUP_QUOTE, link="https://example.org/1"))
+    assert entry.answer_text() == f"{MARKUP_QUOTE} [1]"  # "[2019]" is the minutes', not a reference
+    question = _answer_quoting("In 2018 148 children left care.")
+    question.question = "Children?\n# Injected heading\n<img src=x onerror=alert(1)>"
+    out = write_briefing([entry, entry_from_answer(question)], tmp_path / "b.md")
+    rendered = _rendered_html(out.read_text(encoding="utf-8"))
+    assert "[2019] EWCA Civ 27" in rendered and "*six* appeals" in rendered
+    assert "<h1>Injected" not in rendered and "<img" not in rendered and rendered.count("<h1>") == 1
+
+
+def test_a_word_briefing_takes_control_characters_and_numbers_sources_per_question(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    first = _answer_quoting("In 2018 148 children\x1b left care.\x0b")
+    first.question = "How many children left care?\x0b"
+    second = _answer_quoting("In 2019 150 children left care.")
+    out = write_briefing([entry_from_answer(first), entry_from_answer(second)], tmp_path / "b.docx")
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert "In 2018 148 children left care. [1]" in paragraphs and "How many children left care? " in \
+        " ".join(paragraphs)
+    sources = [p for p in paragraphs if p.startswith("[")]
+    assert [p[:3] for p in sources] == ["[1]", "[1]"]  # each question's sources start at [1]
+    assert not any(p.style.name == "List Number" for p in Document(str(out)).paragraphs)

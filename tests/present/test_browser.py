@@ -60,7 +60,7 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         page.click("#ask")
         page.wait_for_selector("#chat >> text=Sources", timeout=120_000)
         chat = page.inner_text("#chat")
-        assert "148" in chat and "Rotherham Metropolitan Borough Council" in chat
+        assert "148" in chat and "Rotherham Metropolitan Borough Council" in chat and "Filters applied: none" in chat
 
         # The source opens in the app's own panel (the external URL is unreachable offline).
         page.click("#source-pick input")
@@ -88,8 +88,10 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         page.wait_for_selector("#chat >> text=limit is 2,000", timeout=60_000)
         page.fill("#since textarea, #since input", "2021-01-01")
         page.fill("#until textarea, #until input", "2020-01-01")
-        page.fill("#question textarea", "What was said about care leavers?")
+        page.fill("#question textarea", "What was *said* about <b>care</b> leavers?")
         page.click("#ask")
         page.wait_for_selector("#chat >> text=before it starts", timeout=60_000)
+        # The member's own words show as typed, not as Markdown or HTML.
+        assert "What was *said* about <b>care</b> leavers?" in page.inner_text("#chat")
         browser.close()
     assert (SCREENSHOTS / "answer-with-sources.png").stat().st_size > 10_000
