@@ -124,7 +124,8 @@ class AuditLog:
         return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
 
     def export(self, fmt: str) -> str:
-        """Every answer with its feedback, as JSONL (complete records) or CSV (one row an answer)."""
+        """Every answer with its feedback, as JSONL (complete records) or CSV (one row an answer, with any text
+        a spreadsheet would run as a formula led by an apostrophe)."""
         feedback: dict[str, list[dict]] = {}
         for f in self.feedback():
             feedback.setdefault(f["answer_id"], []).append(f)
@@ -140,12 +141,23 @@ class AuditLog:
                          "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts", "feedback"])
         for e in self.entries():
             r = e.record
-            writer.writerow([e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel,
-                             e.user, e.question, json.dumps(r["filters"]), e.mode, r["prompt_version"], e.refused,
-                             r["refusal_reason"] or "", r["answer"], json.dumps(r["citations"], ensure_ascii=False),
-                             json.dumps(r["retrieved"]), json.dumps(r["sentences"], ensure_ascii=False),
-                             json.dumps(feedback.get(e.answer_id, []), ensure_ascii=False)])
+            writer.writerow(_spreadsheet_safe_row([
+                e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel, e.user,
+                e.question, json.dumps(r["filters"]), e.mode, r["prompt_version"], e.refused,
+                r["refusal_reason"] or "", r["answer"], json.dumps(r["citations"], ensure_ascii=False),
+                json.dumps(r["retrieved"]), json.dumps(r["sentences"], ensure_ascii=False),
+                json.dumps(feedback.get(e.answer_id, []), ensure_ascii=False)]))
         return out.getvalue()
+
+
+# A cell that begins with one of these is read by Excel, LibreOffice and Sheets as a formula, and a question
+# or a name may come from any user of the app: such a cell gets a leading apostrophe, so that the spreadsheet
+# reads it as text (OWASP's advice against CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe_row(cells: list) -> list:
+    return [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS) else cell for cell in cells]
 
 
 class AnswerRecorder:

@@ -2,37 +2,71 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
+import logging
+import os
 import string
 import secrets
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.files import read_utf8, write_atomically
 
 ITERATIONS = 600_000
+_SCHEME = "pbkdf2_sha256"
+_DIGEST_HEX_DIGITS = 2 * hashlib.sha256().digest_size
+_HEX_DIGITS = frozenset(string.hexdigits)
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
+
+log = logging.getLogger(__name__)
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
     salt = secrets.token_hex(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), iterations).hex()
-    return f"pbkdf2_sha256${iterations}${salt}${digest}"
+    return f"{_SCHEME}${iterations}${salt}${digest}"
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """Whether the password matches the stored hash; False, not an error, for a hash that is damaged."""
     try:
-        scheme, iterations, salt, digest = stored.split("$")
+        iterations, salt, digest = _parse_hash(stored)
     except ValueError:
         return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    actual = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations)).hex()
+    actual = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations).hex()
     return hmac.compare_digest(actual, digest)
 
 
+def _parse_hash(stored: str) -> tuple[int, bytes, str]:
+    """(iterations, salt, hex digest) of a stored hash; a ValueError that says which part is wrong."""
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != _SCHEME:
+        raise ValueError(f"is not {_SCHEME}$ITERATIONS$SALT$DIGEST")
+    _, iterations, salt, digest = parts
+    if not (iterations.isascii() and iterations.isdigit() and int(iterations) >= 1):
+        raise ValueError(f"has {iterations!r} for its iterations, not a whole number of at least 1")
+    if not salt or not _is_hex(salt):
+        raise ValueError("has a salt that is not hexadecimal bytes")
+    if len(digest) != _DIGEST_HEX_DIGITS or not _is_hex(digest):
+        raise ValueError(f"has a digest that is not {_DIGEST_HEX_DIGITS} hexadecimal digits")
+    return int(iterations), bytes.fromhex(salt), digest.lower()
+
+
+def _is_hex(text: str) -> bool:
+    # bytes.fromhex would also take spaces between the bytes; a stored hash never has them.
+    return len(text) % 2 == 0 and set(text) <= _HEX_DIGITS
+
+
 def read_users(path: Path) -> dict[str, str]:
+    return _read_users(path)
+
+
+def _read_users(path: Path, mending: str = "") -> dict[str, str]:
+    """The users in the file; a damaged hash is an error unless it is `mending`'s, which is about to be replaced."""
     if not path.is_file():
         raise ConfigError(f"ASSISTANT_AUTH names {path}, which does not exist.",
                           "Create it with `assistant user add NAME`, or unset ASSISTANT_AUTH.")
@@ -41,9 +75,16 @@ def read_users(path: Path) -> dict[str, str]:
         if not line.strip() or line.startswith("#"):
             continue
         name, sep, stored = line.strip().partition(":")
-        if not sep or not stored.startswith("pbkdf2_sha256$"):
+        if not sep or not stored.startswith(f"{_SCHEME}$"):
             raise ConfigError(f"{path}:{number} is not a `name:hash` line.",
                               "Write users with `assistant user add NAME` rather than by hand.")
+        if name != mending:
+            try:
+                _parse_hash(stored)
+            except ValueError as problem:
+                raise ConfigError(f"{path}:{number}: the password hash of {name!r} {problem}.",
+                                  f"Set that password again with `assistant user add {name}`, which replaces "
+                                  "the line, or delete the line.") from None
         users[name] = stored
     return users
 
@@ -54,17 +95,64 @@ def add_user(path: Path, name: str, password: str) -> None:
         raise ConfigError(f"{name!r} is not a usable user name.", "Use letters, digits and . _ @ - only.")
     if len(password) < 8:
         raise ConfigError("The password is too short.", "Use at least 8 characters.")
-    users = read_users(path) if path.is_file() else {}
-    users[name] = hash_password(password)
-    write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
+    stored = hash_password(password)  # the slow part, done before taking the lock so others wait less
+    with _locked(path):
+        users = _read_users(path, mending=name) if path.is_file() else {}
+        users[name] = stored
+        write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
+
+
+@contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on a file beside the users file, so that two `user add` at once keep both users.
+
+    The users file itself cannot carry the lock: it is replaced by a rename on every write. flock, unlike
+    lockf, also keeps apart two threads of one process.
+    """
+    target = Path(os.path.realpath(path))  # a symlink and its target share one lock
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(target.with_name(f"{target.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # which releases the lock
 
 
 def checker(path: Path):
-    """A function for Gradio's `auth=`: (name, password) -> bool."""
-    users = read_users(path)
+    """A function for Gradio's `auth=`: (name, password) -> bool.
+
+    The file is read again whenever it changes, so a new password or a removed user counts at the next
+    sign-in, without restarting the app. A file that is damaged or gone lets nobody in until it is mended.
+    """
+    seen = _file_stamp(path)  # taken before reading, so that a change made meanwhile is read at the first sign-in
+    users = read_users(path)  # a bad file at start stops the app with the message, before it serves anyone
+    reading = threading.Lock()  # Gradio checks sign-ins on several threads
+
+    def current_users() -> dict[str, str]:
+        nonlocal users, seen
+        with reading:
+            stamp = _file_stamp(path)
+            if stamp != seen:
+                seen = stamp
+                try:
+                    users = read_users(path)
+                except (AssistantError, OSError) as exc:
+                    users = {}
+                    log.error("Nobody can sign in until the users file is mended: %s", exc)
+            return users
 
     def check(name: str, password: str) -> bool:
-        stored = users.get(name)
+        stored = current_users().get(name)
         return bool(stored) and verify_password(password, stored)
 
     return check
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when the file is edited or replaced; None when it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size

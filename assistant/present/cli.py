@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:
-        if not exc.filename:  # not about a path the user gave (a busy port, say): shown as it is
+        if not exc.filename:  # not about a path the user gave (no network, say): shown as it is
             raise
         # A folder where a file belongs, a file where a folder does, no space, no permission.
         _print_error(AssistantError(f"Could not read or write {exc.filename}: {exc.strerror or exc}.",
@@ -284,8 +284,8 @@ def _fetch_report(summary) -> str:
         f"not modified {summary.meetings_not_modified}, not due {summary.meetings_not_due}, "
         f"cancelled {summary.meetings_cancelled})",
         f"items new {summary.items_new}, changed {summary.items_changed}, unchanged {summary.items_unchanged}; "
-        f"restricted {summary.items_restricted} (not stored), without minutes {summary.items_without_minutes}; "
-        f"failed {len(summary.failed)}",
+        f"restricted {summary.items_restricted} (not stored), without minutes {summary.items_without_minutes}, "
+        f"withdrawn {summary.items_withdrawn}; failed {len(summary.failed)}",
     ]
     if ingest is not None:
         lines.append(f"chunks added {ingest.chunks_added}, removed {ingest.chunks_removed}; "
@@ -376,7 +376,7 @@ def _audit(args, settings: Settings) -> int:
         if args.format == "table":
             text = "\n".join(
                 f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
-                f"{e.mode:<12} {e.question[:80]}" for e in log.entries(args.limit))
+                f"{e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
         else:
             text = log.export(args.format)
     finally:
@@ -387,6 +387,21 @@ def _audit(args, settings: Settings) -> int:
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def _one_line(text: str) -> str:
+    """Text from a user, made safe to print as part of one row: a line break would start a forged row, and an
+    escape sequence would drive the terminal. Breaks become spaces; other control characters are shown escaped."""
+    import unicodedata
+
+    def printable(ch: str) -> str:
+        if ch.isspace():
+            return " "
+        if unicodedata.category(ch) in ("Cc", "Cf"):  # controls, and format characters such as bidi overrides
+            return ascii(ch)[1:-1]
+        return ch
+
+    return "".join(printable(ch) for ch in text)
 
 
 def _when(timestamp: float) -> str:
@@ -418,8 +433,24 @@ def _user(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     from assistant.present.app import launch_app
 
-    launch_app(settings.with_(llm=args.llm), None if args.no_corpus else args.corpus, port=args.port)
+    try:
+        launch_app(settings.with_(llm=args.llm), None if args.no_corpus else args.corpus, port=args.port)
+    except OSError as exc:
+        # Gradio says only this when every port it may use is taken; any other OSError keeps main's handling.
+        if exc.filename or not str(exc).startswith("Cannot find empty port in range: "):
+            raise
+        raise AssistantError(f"{_ports_named_in(str(exc))} already in use, so the app cannot start.",
+                             "Another program is listening there, perhaps this app started earlier: stop it, "
+                             "or choose another port with --port or GRADIO_SERVER_PORT.") from None
     return 0
+
+
+def _ports_named_in(gradio_message: str) -> str:
+    """"Port 7860 is" or "Ports 7860 to 7959 are all", from Gradio's "...in range: 7860-7959. You can..."."""
+    first, _, last = gradio_message.partition("range: ")[2].partition(".")[0].partition("-")
+    if not first.isdigit() or not last.isdigit():
+        return "The port is"
+    return f"Port {first} is" if first == last else f"Ports {first} to {last} are all"
 
 
 def _eval(args, settings: Settings) -> int:

