@@ -34,6 +34,7 @@ class FakeItem:
     published: bool = True
     number: str = "1"
     raw_title: str = ""  # put into the XML as it is (already escaped, perhaps twice)
+    documents: list[str] = field(default_factory=list)  # linked documents (PDFs), by title
 
 
 @dataclass
@@ -271,7 +272,18 @@ class ModernGovSite:
                 f"      <meetingdate>{m.date:%d/%m/%Y}</meetingdate>\n"
                 f"      <minutesitemnumber>{item.number}</minutesitemnumber>\n"
                 f"      <minutesitemsubnumber>\n      </minutesitemsubnumber>\n"
-                f"      <linkeddocuments>\n      </linkeddocuments>\n    </agendaitem>\n")
+                f"      <linkeddocuments>\n{self._documents(item)}      </linkeddocuments>\n    </agendaitem>\n")
+
+    def _documents(self, item: FakeItem) -> str:
+        return "".join(
+            f"        <linkeddoc>\n          <attachmentid>{item.id}{n}</attachmentid>\n"
+            f"          <title>{escape(title)}</title>\n          <isurl>False</isurl>\n"
+            f"          <url>{self.document_url(item, n)}</url>\n"
+            f"          <isrestricted>{item.restricted}</isrestricted>\n        </linkeddoc>\n"
+            for n, title in enumerate(item.documents))
+
+    def document_url(self, item: FakeItem, n: int = 0) -> str:
+        return f"{self.base_url}/mgConvert2PDF.aspx?ID={item.id}{n}"
 
 
 # ---------------------------------------------------------------- the project's own fixture site

@@ -201,6 +201,27 @@ def test_an_item_that_becomes_restricted_is_withdrawn(quick, site):
     assert summary.ingest.removed == 1 and summary.items_restricted == 2
 
 
+def test_items_deleted_or_emptied_on_the_site_are_withdrawn(quick, site):
+    fetch(quick, site)
+    meeting = site.meetings["1003"]
+    meeting.items = [i for i in meeting.items if i.id != "5010"]  # deleted
+    site.meetings["1001"].items[0].minutes = ""  # emptied
+    summary = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, "5002", "5011")
+    assert summary.items_withdrawn == 2 and summary.ingest.removed == 2
+    assert summary.items_restricted == 1  # 5003 alone: withdrawn items are not counted as restricted
+    assert any("withdrew 2 items" in note for note in summary.notes), summary.notes
+    assert fetch(quick, site).items_withdrawn == 0  # the state no longer names them
+
+
+def test_a_meeting_cancelled_after_its_minutes_were_indexed_takes_its_items_out(quick, site):
+    fetch(quick, site)
+    site.meetings["1003"].status = "Cancelled"
+    summary = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002")
+    assert summary.items_withdrawn == 2 and summary.meetings_cancelled == 2
+
+
 def test_dates_are_filtered_again_when_the_server_ignores_them(quick):
     served = own_site(ignore_dates=True)
     served.start()
@@ -299,6 +320,50 @@ def test_minutes_published_later_are_picked_up(quick, site):
     assert again.items_new == 1 and f"{site.base_url}/mgAi.aspx?ID=5020" in indexed(settings)
 
 
+def test_the_same_site_under_another_spelling_keeps_the_identities_of_the_first_fetch(quick, site):
+    fetch(quick, site)
+    respelt = site.base_url.replace("/moderngov", "/ModernGov/")  # the site's paths match in any case
+    again = fetch_minutes(FetchRequest(respelt, council=COUNCIL, since=SINCE, until=UNTIL), quick, progress=False)
+    assert again.ok and (again.items_new, again.items_unchanged) == (0, 4)
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)  # each item once, under the first spelling
+    assert any(site.base_url in note and "first fetched" in note for note in again.notes), again.notes
+
+
+def test_a_state_from_before_the_base_was_recorded_keeps_its_items_identities(quick, site):
+    import sqlite3
+
+    from assistant.ingest.moderngov.state import state_path
+
+    fetch(quick, site)
+    older = sqlite3.connect(state_path(quick, site.base_url))
+    older.execute("DROP TABLE IF EXISTS site")  # as an index fetched before this change has it
+    older.commit()
+    older.close()
+    respelt = site.base_url.replace("/moderngov", "/MODERNGOV")
+    again = fetch_minutes(FetchRequest(respelt, council=COUNCIL, since=SINCE, until=UNTIL), quick, progress=False)
+    assert again.items_new == 0 and set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+def test_minutes_published_only_as_documents_are_explained_and_asked_for_again(quick):
+    minutes = FakeItem("700", "Minutes", "", documents=["Minutes 1 May 2024"])
+    served = ModernGovSite([FakeCommittee("7", "Cabinet")], [FakeMeeting("70", "7", dt.date(2024, 5, 1), items=[
+        minutes, FakeItem("701", "Budget", "", number="2")])])
+    settings = quick.with_(refetch_weeks=12)  # the meeting is old enough not to be asked again once its minutes are in
+    served.start()
+    try:
+        first = fetch(settings, served)
+        minutes.minutes = paragraphs_html("The minutes of the last meeting were agreed as a correct record.")
+        asked = len(served.seen("GetMeeting"))
+        again = fetch(settings, served)
+        asked_again = len(served.seen("GetMeeting")) - asked
+    finally:
+        served.stop()
+    assert asked_again == 1 and again.items_new == 1  # not recorded as done while it gave no text
+    assert first.ok and first.items_new == 0 and first.meetings_without_minutes_text == 1
+    [note] = [n for n in first.notes if "assistant ingest" in n]
+    assert served.document_url(minutes) in note and f"{served.base_url}/ieListDocuments.aspx?MId=70" in note
+
+
 def test_the_state_is_not_trusted_once_the_index_lost_the_items(quick, site):
     from assistant.ingest.run import ingest
 
@@ -355,6 +420,13 @@ def test_one_bad_meeting_reply_is_reported_and_the_rest_go_on(quick, site, canne
     assert set(indexed(quick)) == ids_of(site, "5001", "5002")
 
 
+def test_a_401_says_the_service_wants_a_login_not_that_robots_are_blocked(quick, site):
+    site.always[("getcommittees", "")] = Canned(401, b"", {"WWW-Authenticate": 'Basic realm="ModernGov"'})
+    [failure] = fetch(quick, site).failed
+    assert "401" in failure.reason and "login" in failure.hint and "public" in failure.hint
+    assert "automated" not in failure.hint
+
+
 def test_a_failing_committee_listing_leaves_the_other_committees_going(quick, site):
     site.always[("getmeetings", "101")] = Canned(404, b"", {})
     summary = fetch(quick, site)
@@ -390,7 +462,8 @@ def test_fetch_command_end_to_end_then_rerun_then_stats(tmp_path, site):
     first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "restricted": 1, "without_minutes": 3}
+    assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "restricted": 1, "without_minutes": 3,
+                                "withdrawn": 0}
     assert summary["meetings"]["cancelled"] == 1 and summary["committees"] == 2
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr
@@ -470,6 +543,17 @@ def test_a_root_outside_the_directory_needs_a_council_name(tmp_path, site):
     assert not site.requests
 
 
+def test_a_since_in_the_future_says_so_rather_than_naming_an_until_never_given(quick):
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        fetch_minutes(FetchRequest("barnsley", since=dt.date(2099, 1, 1)), quick, today=dt.date(2024, 6, 1))
+    assert "2099-01-01 is in the future" in info.value.message and "--until" not in info.value.message
+    assert "2024-06-01" in info.value.message and info.value.hint
+    with pytest.raises(ConfigError, match="is after --until 2024-01-31"):
+        fetch_minutes(FetchRequest("barnsley", since=dt.date(2024, 2, 1), until=dt.date(2024, 1, 31)), quick)
+
+
 def test_bad_dates_and_unknown_committees_are_the_users_to_fix(tmp_path, site):
     env = quick_env(tmp_path / "i")
     bad = run_cli("fetch", site.base_url, "--council", COUNCIL, "--since", "1/2/2024", env=env)
@@ -482,7 +566,9 @@ def test_bad_dates_and_unknown_committees_are_the_users_to_fix(tmp_path, site):
 
 
 def test_a_fetch_connects_to_loopback_and_nowhere_else(quick, site, monkeypatch):
-    """Beyond pytest-socket's guard: every connection the fetch opens is watched, and all are loopback."""
+    """Beyond pytest-socket's guard: every connection the fetch's own process opens is watched, and all are
+    loopback; the meetings are fetched by a child process this cannot watch, so the site's log must hold exactly
+    the requests the fetch needed, those of the child among them."""
     connected = []
     real_connect = socket.socket.connect
 
@@ -494,6 +580,10 @@ def test_a_fetch_connects_to_loopback_and_nowhere_else(quick, site, monkeypatch)
     summary = fetch(quick, site)
     assert summary.ok and connected
     assert all(isinstance(a, tuple) and a[0] in ("127.0.0.1", "::1") for a in connected), connected
+    asked = sorted((r.operation, r.params.get("lcommitteeid") or r.params.get("lmeetingid", "")) for r in site.requests)
+    assert asked == [("getcommittees", ""), ("getmeeting", "1001"), ("getmeeting", "1003"), ("getmeeting", "1004"),
+                     ("getmeetings", "101"), ("getmeetings", "102")]
+    assert summary.meetings_fetched == 3  # each of them answered by the site above, and by nothing else
 
 
 # ---------------------------------------------------------------- real recorded replies

@@ -111,3 +111,36 @@ def test_kill_9_from_outside_while_a_meeting_is_being_fetched(tmp_path, site, re
         assert len(manifest.rows()) == 2 * MEETINGS
     finally:
         manifest.close()
+
+
+def test_ctrl_c_stops_without_a_traceback_and_keeps_the_batches_already_fetched(tmp_path, site, reference):
+    env = env_for(tmp_path / "index")
+    slow_meeting = str(3000 + 12)  # the third of a batch of five, after two batches of five were done
+    site.delays[("getmeeting", slow_meeting)] = 30
+    batches_of_five = ("import sys; import assistant.ingest.moderngov.fetch as fetch; fetch.MEETINGS_PER_BATCH = 5; "
+                       "from assistant.present.cli import main; sys.exit(main(sys.argv[1:]))")
+    try:
+        # As from a terminal: Ctrl-C's default action, whatever this test process inherited (a process started with
+        # SIGINT ignored, as a background job is, passes that on, and Python then installs no KeyboardInterrupt).
+        process = subprocess.Popen([sys.executable, "-c", batches_of_five, *fetch_args(site)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 120
+        while not any(r.params.get("lmeetingid") == slow_meeting for r in site.seen("GetMeeting")[-3:]):
+            assert time.monotonic() < deadline and process.poll() is None, "the fetch never reached the slow meeting"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C at a terminal does: the whole foreground group
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        site.delays.clear()
+    assert process.returncode == 130 and "interrupted" in stderr, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    manifest = Manifest(tmp_path / "index" / "manifest.sqlite")
+    try:
+        assert {row.status for row in manifest.rows().values()} == {"done"} and len(manifest.rows()) == 2 * 10
+    finally:
+        manifest.close()
+    again = run_cli(*fetch_args(site), env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["items"]["new"] == 2 * (MEETINGS - 10)  # the kept batches are not fetched anew
+    assert_same_as_reference(tmp_path / "index", site, reference)

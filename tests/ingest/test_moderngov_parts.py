@@ -107,6 +107,14 @@ def test_malformed_xml_and_entity_tricks_are_refused():
         parse_reply(b"  \r\n", "text/xml", "GetCommittees", "u", "b")
 
 
+@pytest.mark.parametrize("lead", [b"\r\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", b" \t\n"])
+def test_a_byte_order_mark_or_white_space_before_the_xml_declaration_is_read_past(lead):
+    body = lead + ('<?xml version="1.0" encoding="utf-8"?><committees><committee><committeeid>7</committeeid>'
+                   "<committeetitle>Children\u2019s Panel</committeetitle></committee></committees>").encode()
+    (committee,) = parse_committees(parse_reply(body, "text/xml; charset=utf-8", "GetCommittees", "u", "b"))
+    assert (committee.id, committee.title) == ("7", "Children\u2019s Panel")
+
+
 def test_namespaces_case_and_a_string_wrapper_are_undone():
     inner = "<Committees><Committee><CommitteeId>7</CommitteeId><CommitteeTitle>Cabinet</CommitteeTitle>" \
             "<CommitteeDeleted>False</CommitteeDeleted><CommitteeExpired>False</CommitteeExpired></Committee>" \

@@ -17,6 +17,7 @@ from assistant.settings import Settings
 
 SERVICE_PATH = "mgWebService.asmx"
 PROJECT_NAME = "minutes-assistant"
+_UTF8_BOM = b"\xef\xbb\xbf"
 _RETRY_STATUSES = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
 
 
@@ -162,7 +163,10 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     import defusedxml.ElementTree as SafeTree
     from defusedxml import DefusedXmlException
 
-    if not body.strip():
+    # Some servers put a line break (after a UTF-8 byte order mark or not) before the XML declaration, which XML
+    # allows nowhere but at the very start.
+    body = body.removeprefix(_UTF8_BOM).lstrip(b" \t\r\n")
+    if not body:
         raise ServiceError(f"{operation} at {url} answered an empty reply instead of XML.",
                            "Run the fetch again later; if it persists, check the base URL in a browser.")
     try:
@@ -207,7 +211,11 @@ def _html_error(operation: str, url: str, base_url: str) -> ServiceError:
 
 
 def _client_error(operation: str, url: str, base_url: str, status: int, reason: str) -> ServiceError:
-    if status in (401, 403):
+    if status == 401:
+        hint = (f"The web service at {base_url} asks for a login: this council does not publish it openly, and this "
+                "tool reads only public pages. Ask the council's web team to make it public, or download the "
+                "minutes from its public pages and add them with `assistant ingest`.")
+    elif status == 403:
         hint = ("The site refuses this client: it may block automated requests or sit behind a firewall. Set "
                 "ASSISTANT_FETCH_CONTACT to a URL or address the council can reach you at, and ask its web team to "
                 "allow the fetch.")

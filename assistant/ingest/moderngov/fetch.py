@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Sequence
 
 from assistant.errors import ConfigError
@@ -58,6 +58,8 @@ class FetchSummary:
     items_unchanged: int = 0
     items_restricted: int = 0
     items_without_minutes: int = 0
+    items_withdrawn: int = 0  # indexed before, since deleted, emptied or unpublished on the site, or cancelled
+    meetings_without_minutes_text: int = 0  # minutes published, but not as text in the web service (PDFs only)
     failed: list[FetchFailure] = field(default_factory=list)
     skipped: list[InputProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -76,9 +78,11 @@ class FetchSummary:
             "committees": self.committees,
             "meetings": {"in_window": self.meetings, "fetched": self.meetings_fetched,
                          "not_modified": self.meetings_not_modified, "not_due": self.meetings_not_due,
-                         "cancelled": self.meetings_cancelled},
+                         "cancelled": self.meetings_cancelled,
+                         "without_minutes_text": self.meetings_without_minutes_text},
             "items": {"new": self.items_new, "changed": self.items_changed, "unchanged": self.items_unchanged,
-                      "restricted": self.items_restricted, "without_minutes": self.items_without_minutes},
+                      "restricted": self.items_restricted, "without_minutes": self.items_without_minutes,
+                      "withdrawn": self.items_withdrawn},
             "chunks_added": ingest.chunks_added, "chunks_removed": ingest.chunks_removed,
             "tokens_embedded": ingest.tokens_embedded,
             "failed": [f.__dict__ for f in self.failed],
@@ -89,6 +93,9 @@ class FetchSummary:
 
 def default_window(today: dt.date, since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
     """The last 12 months up to `until` (today when not given)."""
+    if since is not None and until is None and since > today:
+        raise ConfigError(f"--since {since} is in the future (today is {today}): no meeting has minutes yet.",
+                          "Give a date up to today, or leave --since out for the last 12 months.")
     until = until or today
     if since is None:
         since = _year_before(until) + dt.timedelta(days=1)
@@ -175,33 +182,70 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     return _Plan(ordered)
 
 
+# Meetings read before their items go into the index and their state is recorded: an interrupted run (Ctrl-C)
+# keeps every batch done before it.
+MEETINGS_PER_BATCH = 20
+
+
+@dataclass
+class _Batch:
+    """Meetings read since the last ingest: their items, the items they no longer hold, and their state."""
+
+    items: list[MinuteItem | InputProblem] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    states: list[MeetingState] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """What the meetings of one run share: the index as it stands, and what the closing notes need."""
+
+    indexed: set[str]
+    public: set[str] = field(default_factory=set)  # every item given as public this run: never withdrawn
+    withdrawn: list[str] = field(default_factory=list)
+    without_text: list[tuple[str, list[str]]] = field(default_factory=list)  # meeting id, linked documents
+
+
 def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: Settings, summary: FetchSummary,
                       crash: CrashPoints, today: dt.date, progress: bool | None, index: Index | None) -> None:
     state = SiteState(settings, site.base_url)
+    opened: Index | None = None
     try:
+        identity_base = state.identity_base(site.base_url)
+        if identity_base != site.base_url:
+            summary.notes.append(f"this site was first fetched as {identity_base}, so its items keep identities and "
+                                 f"links under that address, although it was given as {site.base_url} this time")
         known = state.meetings()
-        indexed = _indexed_ids(settings)
+        run = _Run(_indexed_ids(settings))
         refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
-        items: list[MinuteItem | InputProblem] = []
-        to_record: list[MeetingState] = []
-        due: list[tuple[MeetingRef, Committee, MeetingState | None]] = []
+        batch = _Batch()
+        due: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState | None]] = []
         for ref, committee in plan.meetings:
+            previous = known.get(ref.id)
             if ref.cancelled:
                 summary.meetings_cancelled += 1
+                _withdraw_cancelled(batch, previous, ref)
                 continue
-            previous = known.get(ref.id)
             # Trust what was recorded only while the index still holds every item it names.
-            trusted = previous if previous and all(i in indexed for i in previous.item_ids) else None
+            trusted = previous if previous and all(i in run.indexed for i in previous.item_ids) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
                 summary.meetings_not_due += 1
                 _count_as_before(summary, trusted)
                 continue
-            due.append((ref, committee, trusted))
+            due.append((ref, committee, previous, trusted))
+
+        def ingest_batch() -> None:
+            nonlocal batch, index, opened
+            if index is None:
+                index = opened = Index(settings)
+            _ingest_and_record(batch, run, state, settings, summary, crash, index, progress)
+            batch = _Batch()
 
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
-        reader = MeetingReader(site.base_url, site.council, settings, client.last_request) if due else None
+        reader = MeetingReader(site.base_url, site.council, settings, client.last_request,
+                               identity_base=identity_base) if due else None
         try:
-            for ref, committee, trusted in due:
+            for position, (ref, committee, previous, trusted) in enumerate(due, start=1):
                 what = f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})"
                 try:
                     read = reader.read(MeetingRequest(ref.id, committee.title, trusted.etag if trusted else "",
@@ -212,53 +256,116 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
                     bar.update(1)
                 if read.failure:
                     summary.failed.append(FetchFailure(what, *read.failure))
-                    continue
-                crash.reached("during_fetch")
-                summary.meetings_fetched += 1
-                if read.not_modified:
-                    summary.meetings_not_modified += 1
-                    _count_as_before(summary, trusted)
-                    continue
-                if read.cancelled:
-                    summary.meetings_cancelled += 1
-                    continue
-                made = read.items
-                summary.items_restricted += len(made.restricted)
-                summary.items_without_minutes += made.without_minutes
-                summary.skipped.extend(made.problems)
-                digest = made.digest()
-                published = read.minutes_published if read.minutes_published is not None else bool(made.public)
-                to_record.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag,
-                                              read.last_modified, digest, published,
-                                              tuple(i.source_id for i in made.public), len(made.restricted),
-                                              made.without_minutes))
-                if trusted and trusted.digest == digest:
-                    summary.meetings_not_modified += 1
-                    summary.items_unchanged += len(made.public)
-                    continue
-                items.extend(made.public)
-                items.extend(made.restricted)
+                else:
+                    crash.reached("during_fetch")
+                    _take_meeting(read, ref, previous, trusted, batch, run, summary)
+                if position % MEETINGS_PER_BATCH == 0 and position < len(due):
+                    ingest_batch()
         finally:
             if reader is not None:
                 reader.close()
         if bar is not None:
             bar.close()
-
-        ingested = ingest_items(items, settings, index=index, progress=progress)
-        summary.ingest = ingested
-        summary.items_new += ingested.new
-        summary.items_changed += ingested.replaced
-        summary.items_unchanged += ingested.unchanged
-        summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
-        summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
-        summary.notes.extend(ingested.notes)
-        crash.reached("before_state_commit")
-        # Only now is every item of these meetings done in the manifest; items the ingest skipped
-        # (no text after headings) are left out, so the state never names an item the index lacks.
-        indexed = _indexed_ids(settings)
-        state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in indexed)) for s in to_record)
+        ingest_batch()
+        _closing_notes(run, site.base_url, summary)
     finally:
         state.close()
+        if opened is not None:
+            opened.close()
+
+
+def _take_meeting(read: MeetingRead, ref: MeetingRef, previous: MeetingState | None, trusted: MeetingState | None,
+                  batch: _Batch, run: _Run, summary: FetchSummary) -> None:
+    """One meeting read from the site into the batch: its items, what it no longer holds, its state."""
+    summary.meetings_fetched += 1
+    if read.not_modified:
+        summary.meetings_not_modified += 1
+        _count_as_before(summary, trusted)
+        return
+    if read.cancelled:
+        summary.meetings_cancelled += 1
+        _withdraw_cancelled(batch, previous, ref)
+        return
+    made = read.items
+    summary.items_restricted += len(made.restricted)
+    summary.items_without_minutes += made.without_minutes
+    summary.skipped.extend(made.problems)
+    run.public |= {i.source_id for i in made.public}
+    if previous:
+        batch.withdrawn.extend(i for i in previous.item_ids if i not in made.accounted_for())
+    if not made.public and read.minutes_published:
+        run.without_text.append((ref.id, made.documents))
+    digest = made.digest()
+    # Recorded as done only when an item gave text: a meeting whose minutes are out only as PDFs, or not yet
+    # written into ModernGov, is asked again on later runs.
+    published = bool(made.public) and read.minutes_published is not False
+    batch.states.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag, read.last_modified,
+                                     digest, published, tuple(i.source_id for i in made.public),
+                                     len(made.restricted), made.without_minutes))
+    if trusted and trusted.digest == digest:
+        summary.meetings_not_modified += 1
+        summary.items_unchanged += len(made.public)
+        return
+    batch.items.extend(made.public)
+    batch.items.extend(made.restricted)
+
+
+def _withdraw_cancelled(batch: _Batch, previous: MeetingState | None, ref: MeetingRef) -> None:
+    """A meeting cancelled after its items were indexed takes them out again; it is recorded as holding none."""
+    if previous and previous.item_ids:
+        batch.withdrawn.extend(previous.item_ids)
+        batch.states.append(MeetingState(ref.id, previous.meeting_date, "", "", "", False, ()))
+
+
+def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Settings, summary: FetchSummary,
+                       crash: CrashPoints, index: Index, progress: bool | None) -> None:
+    # Identity only, as for restricted items: the ingest takes them out of the index.
+    withdrawn = sorted({i for i in batch.withdrawn if i in run.indexed and i not in run.public})
+    gone = [MinuteItem(source_id=i, text="", origin=i, restricted=True) for i in withdrawn]
+    ingested = ingest_items([*batch.items, *gone], settings, index=index, progress=progress)
+    if summary.ingest is None:
+        summary.ingest = IngestSummary()
+    for name in (f.name for f in fields(IngestSummary)):
+        setattr(summary.ingest, name, getattr(summary.ingest, name) + getattr(ingested, name))
+    summary.items_new += ingested.new
+    summary.items_changed += ingested.replaced
+    summary.items_unchanged += ingested.unchanged
+    summary.items_withdrawn += len(withdrawn)
+    run.withdrawn.extend(withdrawn)
+    summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
+    summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
+    summary.notes.extend(n for n in ingested.notes if n not in summary.notes)
+    crash.reached("before_state_commit")
+    # Only now is every item of these meetings done in the manifest; items the ingest skipped
+    # (no text after headings) are left out, so the state never names an item the index lacks.
+    run.indexed = _indexed_ids(settings)
+    state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in run.indexed)) for s in batch.states)
+
+
+def _closing_notes(run: _Run, base_url: str, summary: FetchSummary) -> None:
+    if run.withdrawn:
+        summary.notes.append(
+            f"withdrew {_counted(len(run.withdrawn), 'item')} no longer public on the site (deleted, emptied or "
+            f"unpublished, or their meeting cancelled): {_first_few(run.withdrawn)}")
+    if run.without_text:
+        summary.meetings_without_minutes_text = len(run.without_text)
+        pages = [f"{base_url}/ieListDocuments.aspx?MId={meeting_id}" for meeting_id, _ in run.without_text]
+        documents = [url for _, urls in run.without_text for url in urls]
+        attached = f"; linked documents: {_first_few(documents)}" if documents else ""
+        summary.notes.append(
+            f"the web service gave no minutes text for {_counted(len(pages), 'meeting')} whose minutes are "
+            f"published, so nothing of theirs was indexed: this council may publish its minutes only as documents "
+            f"(PDFs). Meeting pages: {_first_few(pages)}{attached}. Download the minutes into a folder and add "
+            f"them with `assistant ingest FOLDER` (with the same --index), which reads PDFs; later fetches ask "
+            f"for these meetings again")
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _first_few(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _count_as_before(summary: FetchSummary, before: MeetingState) -> None:

@@ -21,10 +21,16 @@ class MeetingItems:
     restricted: list[MinuteItem] = field(default_factory=list)
     without_minutes: int = 0
     problems: list[InputProblem] = field(default_factory=list)
+    # The public linked documents of public items: where a council that writes no minutes text in ModernGov
+    # publishes its minutes instead (as PDFs).
+    documents: list[str] = field(default_factory=list)
+    too_long: list[str] = field(default_factory=list)  # public items left out for their length: not withdrawn
 
-    @property
-    def minutes_published(self) -> bool:
-        return bool(self.public or self.restricted)
+    def accounted_for(self) -> set[str]:
+        """The items this meeting still says something about: public ones (even those too long to keep), and
+        restricted ones, which the ingest withdraws as such. An item it held before and is not among these has
+        been deleted, emptied or unpublished."""
+        return {i.source_id for i in self.public + self.restricted} | set(self.too_long)
 
     def digest(self) -> str:
         """Changes when anything the index would get from this meeting changes; restricted text plays no part."""
@@ -32,9 +38,12 @@ class MeetingItems:
                             str(self.without_minutes), *(p.describe() for p in self.problems))
 
 
+ITEM_PAGE = "/mgAi.aspx?ID="
+
+
 def item_url(base_url: str, agenda_item_id: str) -> str:
     """The public page of one agenda item: the item's source identity and its citation link."""
-    return f"{base_url}/mgAi.aspx?ID={agenda_item_id}"
+    return f"{base_url}{ITEM_PAGE}{agenda_item_id}"
 
 
 def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: str,
@@ -48,6 +57,7 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
         if agenda_item.restricted or not meeting.display_allowed:
             made.restricted.append(MinuteItem(source_id=url, text="", origin=url, restricted=True))
             continue
+        made.documents.extend(agenda_item.documents)
         text = fragment_text(_html(agenda_item.minutes_html)) if agenda_item.minutes_html else ""
         if not text or not _published(agenda_item, meeting):
             made.without_minutes += 1
@@ -55,6 +65,7 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
         origin = f"{url} ({committee}, {meeting_date or 'undated'}, item {agenda_item.display_number or '?'})"
         if problem := too_long(text, max_item_chars, f"the minutes of {agenda_item.title or 'an item'}"):
             made.problems.append(problem.at(origin))
+            made.too_long.append(url)
             continue
         made.public.append(MinuteItem(
             source_id=url, text=text, council=council, committee=committee, meeting_date=meeting_date,

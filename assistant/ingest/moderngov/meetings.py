@@ -50,27 +50,36 @@ class MeetingRead:
 
 @dataclass(frozen=True)
 class _Start:
-    base_url: str
+    base_url: str  # where requests go
     council: str
     settings: Settings
     last_request: dict[str, float]
+    identity_base: str  # what item identities are built from (see SiteState.identity_base)
 
 
 class MeetingReader:
     """The parent's end: `read` sends one meeting to the child and returns what it made of it."""
 
-    def __init__(self, base_url: str, council: str, settings: Settings, last_request: dict[str, float]) -> None:
-        # Started through the module's name, not as __main__, so what is pickled names this module.
-        self._process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import serve_parent; serve_parent()"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self._send(_Start(base_url, council, settings, dict(last_request)))
+    def __init__(self, base_url: str, council: str, settings: Settings, last_request: dict[str, float], *,
+                 identity_base: str = "") -> None:
+        # Started through the module's name, not as __main__, so what is pickled names this module. Ctrl-C at a
+        # terminal reaches the whole process group: the parent handles it, and the child, which would only print
+        # a traceback, ignores it from its first line on and is stopped by the parent instead.
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                                   f"from {__name__} import serve_parent; serve_parent()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._answer_due = False
+        self._send(_Start(base_url, council, settings, dict(last_request), identity_base or base_url))
 
     def read(self, request: MeetingRequest) -> MeetingRead:
         self._send(request)
+        self._answer_due = True
         try:
             answer = pickle.load(self._process.stdout)
         except (EOFError, pickle.UnpicklingError):
             answer = None
+        self._answer_due = False
         if not isinstance(answer, MeetingRead):
             raise ServiceError(f"The process that reads meetings stopped (exit code {self._process.poll()}).",
                                "Run the fetch again: the meetings already done are kept. If it stops again, "
@@ -78,6 +87,8 @@ class MeetingReader:
         return answer
 
     def close(self) -> None:
+        if self._answer_due:  # the parent was interrupted while the child waits on the site: nothing to wait for
+            self._process.kill()
         try:
             self._process.stdin.close()
         except OSError:
@@ -118,7 +129,7 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
         return read
-    return replace(read, items=meeting_items(meeting, base_url=start.base_url, council=start.council,
+    return replace(read, items=meeting_items(meeting, base_url=start.identity_base, council=start.council,
                                              committee=request.committee,
                                              max_item_chars=start.settings.max_item_chars))
 

@@ -2,7 +2,8 @@
 
 Shapes relied on, from real replies: <committees><committee> with committeeid, committeetitle, committeedeleted,
 committeeexpired; <getmeetings><committee><committeemeetings><meeting> with meetingid, meetingdate (dd/mm/yyyy),
-meetingstatus; <meeting> with minutepublished, isdisplayallowed, <agendaitems><agendaitem> and <attendees>.
+meetingstatus; <meeting> with minutepublished, isdisplayallowed, <agendaitems><agendaitem> (with
+<linkeddocuments><linkeddoc> holding url and isrestricted) and <attendees>.
 Booleans are 'True'/'False', counts may carry spaces, titles may be escaped twice.
 """
 
@@ -67,6 +68,7 @@ class AgendaItem:
     minutes_html: str
     restricted: bool
     minutes_published: bool | None  # None when the reply does not say
+    documents: tuple[str, ...] = ()  # the URLs of its public linked documents (reports, PDF minutes)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def parse_meeting(root: Element) -> Meeting:
             item_id, unescape_title(_text(element, "agendaitemtitle")),
             _text(element, "fulldisplaynumberformat").rstrip(".") or number, number, minutes_number,
             _raw(element, "agendatext"), _raw(element, "minutesnonemptyhtmlbody"), restricted,
-            _bool(_text(element, "isminutepublished"))))
+            _bool(_text(element, "isminutepublished")), _public_documents(element)))
     attendees = []
     for element in root.iter("attendee"):
         name = _SPACES.sub(" ", element.get("name") or _text(element, "name")).strip()
@@ -159,6 +161,11 @@ def parse_meeting(root: Element) -> Meeting:
     return Meeting(_text(root, "meetingid"), service_date(_text(root, "meetingdate")), _text(root, "meetingstatus"),
                    _bool(_text(root, "isdisplayallowed")) is not False, meeting_published, tuple(items),
                    tuple(attendees))
+
+
+def _public_documents(agenda_item: Element) -> tuple[str, ...]:
+    return tuple(url for doc in agenda_item.iter("linkeddoc")
+                 if (url := _text(doc, "url")) and _bool(_text(doc, "isrestricted")) is not True)
 
 
 def service_date(text: str) -> dt.date | None:

@@ -1,5 +1,6 @@
 """Per-site state of `assistant fetch`, in the data folder: for each meeting fetched, its validators (ETag,
-Last-Modified), a digest of its public content, whether its minutes were out, and the items it put in the index.
+Last-Modified), a digest of its public content, whether its minutes were out, and the items it put in the index;
+and the base URL the site's item identities are built from.
 
 A meeting is recorded only after its items are done in the manifest, so a run killed at any point leaves
 nothing here that claims more than the index holds. No minute text is kept here, public or restricted.
@@ -16,6 +17,7 @@ from typing import Iterable
 
 from assistant.index.manifest import open_database
 from assistant.ingest.moderngov.directory import site_key
+from assistant.ingest.moderngov.items import ITEM_PAGE
 from assistant.settings import Settings
 
 _SCHEMA = """
@@ -31,7 +33,12 @@ CREATE TABLE IF NOT EXISTS meetings (
     without_minutes INTEGER NOT NULL DEFAULT 0,
     fetched_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS site (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+_IDENTITY_BASE = "identity_base_url"
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,20 @@ class SiteState:
 
     def close(self) -> None:
         self._db.close()
+
+    def identity_base(self, base_url: str) -> str:
+        """The base URL this site's item identities are built from: the one it was first fetched under, so that
+        another spelling of the same site (http or https, www. or not, a path in another case) finds the same
+        items instead of storing each one twice."""
+        row = self._db.execute("SELECT value FROM site WHERE name = ?", (_IDENTITY_BASE,)).fetchone()
+        if row:
+            return row[0]
+        # A state written before the base was recorded: its items already carry the base they were fetched under.
+        recorded = (sid.rsplit(ITEM_PAGE, 1)[0] for state in self.meetings().values() for sid in state.item_ids
+                    if ITEM_PAGE in sid)
+        chosen = next(recorded, base_url)
+        self._db.execute("INSERT OR IGNORE INTO site (name, value) VALUES (?, ?)", (_IDENTITY_BASE, chosen))
+        return chosen
 
     def meetings(self) -> dict[str, MeetingState]:
         rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
