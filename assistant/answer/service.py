@@ -153,7 +153,7 @@ class Assistant:
         base = dict(question=question, mode=self.mode, filters=filters.as_dict(),
                     retrieved=[{"chunk_id": h.chunk_id, "source_url": h.source_id, "score": round(h.score, 6)}
                                for h in retrieval.hits],
-                    notes=_notes(retrieval))
+                    notes=_notes(retrieval) + self._filter_notes(q, filters))
         if retrieval.no_match:
             timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
             yield Answer(answer=self._no_match_text(filters),
@@ -163,6 +163,18 @@ class Assistant:
             yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
         else:
             yield from self._generated(q, retrieval, base, timings, started, retrieved_at)
+
+    def _filter_notes(self, q: Question, filters: Filters) -> list[str]:
+        """A council the question names that the council filter leaves out is said so: the answer, or "the minutes
+        do not say", is about the filter's council only."""
+        if not filters.council or not q.councils:
+            return []
+        selected = self.retriever.councils_called(filters.council)
+        outside = [self.council_names.get(key, key) for key in q.councils if key not in selected]
+        if not outside:
+            return []
+        return [f"The question names {' and '.join(outside)}, but the council filter ({filters.council}) leaves "
+                f"{'it' if len(outside) == 1 else 'them'} out: only {filters.council}'s minutes were searched."]
 
     def _no_match_text(self, filters: Filters) -> str:
         """Why the filters found nothing; a council the index does not hold is said so, with similar names."""

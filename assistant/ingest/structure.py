@@ -23,6 +23,8 @@ _OPEN_END = re.compile(r"(:|-|\u2013|\bthat|\bthat:)\s*$", re.I)
 _ACTION = re.compile(r"^actions?\s*:", re.I)
 # A document in an item's list: 'Appendix 1 ... PDF 412 KB', 'Report pdf icon'.
 DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
+# A heading that starts the next part of the minutes: Markdown's, or a numbered title ('5. Children Missing Education').
+_HEADING = re.compile(r"^(?:#{1,6}\s|\d{1,3}[.)]\s+[A-Z])")
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 
 
@@ -82,12 +84,15 @@ def parse_blocks(text: str) -> list[Block]:
 
 def _ends_document_list(line: str) -> bool:
     """Pages list the item's documents and then go on with the minutes (or the decision) without a
-    'Minutes:' line: a heading of that kind, or a line that reads as a sentence, ends the list."""
+    'Minutes:' line: a heading, or a line that reads as a sentence, ends the list. A list is never indexed, so
+    when in doubt the list ends: "None." ends nothing, but "Numbers rose to 412." and "5. Children Missing
+    Education" do, and so does a long line cut short without its full stop."""
     if DOCUMENT_ENTRY.search(line):
         return False
-    if _RESOLUTION.match(line) or _ACTION.match(line):
+    if _RESOLUTION.match(line) or _ACTION.match(line) or _HEADING.match(line):
         return True
-    return len(line.split()) >= 8 and line.rstrip()[-1:] in ".!?:;"
+    words = len(line.split())
+    return words >= 8 or (words >= 3 and line.rstrip()[-1:] in ".!?:;")
 
 
 def _group(labelled: list[tuple[ChunkKind, Span]]) -> list[Block]:

@@ -53,9 +53,14 @@ class HybridRetriever:
         return {k for k in self._council_names if k}
 
     def councils_called(self, name: str) -> set[str]:
-        """The keys of the indexed councils a council filter of this name selects (loosely, either way round)."""
+        """The keys of the indexed councils a council filter of this name selects: the council of exactly that
+        name when one is indexed ("North Somerset" is not also Somerset); else those whose names hold every word
+        of it ("Lincolnshire"); else those whose words it holds ("Kingston upon Hull" for Hull City Council)."""
         wanted = council_key(name)
-        return {k for k in self.council_keys if name_matches(wanted, k) or name_matches(k, wanted)}
+        if wanted in self.council_keys:
+            return {wanted}
+        return ({k for k in self.council_keys if name_matches(wanted, k)}
+                or {k for k in self.council_keys if name_matches(k, wanted)})
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:

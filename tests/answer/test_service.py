@@ -82,6 +82,16 @@ def test_filters_restrict_both_searches(seed_assistant):
     assert any("without a known meeting date" in n for n in answer.notes)  # Sefton's item is undated
 
 
+def test_a_council_the_question_names_but_the_filter_leaves_out_is_said_so(seed_assistant):
+    answer = seed_assistant.ask("How many children were discharged from care in Rotherham?",
+                                Filters(council="Sefton"))
+    assert {r["source_url"] for r in answer.retrieved} == {SEFTON}
+    assert any("names Rotherham Metropolitan Borough Council" in n and "only Sefton's minutes" in n
+               for n in answer.notes), answer.notes
+    same = seed_assistant.ask("What did Sefton say about performance?", Filters(council="Sefton"))
+    assert not any("council filter" in n for n in same.notes)
+
+
 def test_a_filter_that_matches_nothing_searches_nothing(seed_assistant):
     answer = seed_assistant.ask("How many children were discharged from care?", Filters(council="Leeds"))
     assert answer.refused and answer.refusal_reason == "no_match_filters" and not answer.retrieved

@@ -131,3 +131,17 @@ def test_nothing_embedded_exceeds_the_models_own_limit(minilm):
         for chunk in chunk_item(item, COUNTER, 180, fits=minilm.fits):
             worst = max(worst, minilm.count_model_tokens(chunk.embed_text))
     assert worst <= limit
+
+
+@pytest.mark.parametrize("after_the_list", [
+    "5. Children Missing Education\nNumbers rose to 412.\nMembers were concerned.",
+    "## 5. Children Missing Education\nNumbers rose to 412.",
+    "Numbers rose to 412.",
+    # Item texts may be cut short mid-sentence: a long line without its full stop is still minutes.
+    "The Corporate Director introduced the Sufficiency Strategy and gave a presentation, which is attached to",
+])
+def test_minutes_after_a_background_papers_list_are_indexed_not_dropped(after_the_list):
+    text = f"The Panel noted the fostering report.\nBackground papers:\nNone.\n{after_the_list}"
+    chunks = chunk_item(MinuteItem(source_id="s", text=text, origin="s"), COUNTER, 180)
+    indexed = " ".join(c.text for c in chunks)
+    assert after_the_list.splitlines()[-1] in indexed and "None." not in indexed

@@ -30,3 +30,31 @@ def test_a_value_that_is_not_text_is_refused_with_a_message(field, value):
 def test_a_malformed_date_is_refused_with_a_message(value):
     with pytest.raises(BadFilterError, match="YYYY-MM-DD|date like"):
         Filters(since=value)
+
+
+class _Indexed:
+    """The councils an index holds, as HybridRetriever.councils_called reads them."""
+
+    def __init__(self, *names: str) -> None:
+        from assistant.text import council_key
+
+        self.council_keys = {council_key(name) for name in names}
+
+
+@pytest.mark.parametrize("wanted, selected", [
+    ("North Somerset", {"north somerset"}),  # not also Somerset, nor Bath and North East Somerset
+    ("Somerset Council", {"somerset"}),
+    ("Bath and North East Somerset", {"bath north east somerset"}),
+    ("Lincolnshire", {"lincolnshire"}),
+    ("North East", {"bath north east somerset", "north east lincolnshire"}),  # no such council: all holding it
+    ("North Lincolnshire Council", {"north lincolnshire"}),
+    ("Kingston upon Hull", {"hull"}),  # no council of that name: the indexed one whose words it holds
+    ("Sefton", set()),
+])
+def test_a_council_filter_selects_the_council_of_that_name_not_its_neighbours(wanted, selected):
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    indexed = _Indexed("Somerset Council", "North Somerset Council", "Bath and North East Somerset Council",
+                       "Lincolnshire County Council", "North Lincolnshire Council",
+                       "North East Lincolnshire Council", "Hull City Council")
+    assert HybridRetriever.councils_called(indexed, wanted) == selected
