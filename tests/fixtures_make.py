@@ -142,8 +142,15 @@ def issue_page(
     return _template(body, f"Issue - meetings - {title}", _head(url, council))
 
 
-def make_pdf(path: Path, lines: list[str], title: str | None = None, user_password: str | None = None) -> Path:
-    """A text PDF (core fonts: keep the text Latin-1), optionally password protected."""
+def make_pdf(
+    path: Path, lines: list[str], title: str | None = None, user_password: str | None = None,
+    aes_owner_password: str | None = None,
+) -> Path:
+    """A text PDF (core fonts: keep the text Latin-1), optionally password protected.
+
+    `aes_owner_password` encrypts it with AES but no password to open it, as councils do to stop
+    printing or copying.
+    """
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -151,10 +158,42 @@ def make_pdf(path: Path, lines: list[str], title: str | None = None, user_passwo
         pdf.set_title(title)
     if user_password:
         pdf.set_encryption(owner_password="owner-secret", user_password=user_password)
+    if aes_owner_password:
+        from fpdf.enums import AccessPermission, EncryptionMethod
+
+        pdf.set_encryption(owner_password=aes_owner_password, encryption_method=EncryptionMethod.AES_128,
+                           permissions=AccessPermission.none())
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)
     for line in lines:
         pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def make_paged_pdf(path: Path, pages: list[list[str]], header: str = "", footer: str = "") -> Path:
+    """A PDF of the given pages, each line set on a line of its own, with a running header and
+    footer on every page; '{page}' in either is replaced by the page number."""
+    from fpdf import FPDF
+
+    class WithRunningLines(FPDF):
+        def header(self) -> None:
+            if header:
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 5, header.format(page=self.page_no()), new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            if footer:
+                self.set_y(-15)
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 5, footer.format(page=self.page_no()), align="C")
+
+    pdf = WithRunningLines()
+    for lines in pages:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path
 
@@ -176,6 +215,7 @@ def make_docx(
     heading: str,
     paragraphs: list[str],
     bullets: list[str] = (),
+    numbered: list[str] = (),
     table: list[list[str]] = (),
     core_title: str | None = None,
 ) -> Path:
@@ -189,10 +229,41 @@ def make_docx(
         document.add_paragraph(paragraph)
     for bullet in bullets:
         document.add_paragraph(bullet, style="List Bullet")
+    for line in numbered:  # Word numbers these itself: the digits are not in the text
+        document.add_paragraph(line, style="List Number")
     if table:
         grid = document.add_table(rows=len(table), cols=len(table[0]))
         for r, cells in enumerate(table):
             for c, value in enumerate(cells):
                 grid.cell(r, c).text = value
+    document.save(str(path))
+    return path
+
+
+def make_docx_with_body(path: Path, body_xml: str, heading: str = "Minutes", numbering_xml: str = "") -> Path:
+    """A Word document whose body, after a heading, holds the given WordprocessingML as written.
+
+    python-docx cannot make content controls, tracked changes, text boxes or list definitions
+    itself; `w:`, `mc:`, `v:` and `wps:` prefixes may be used in the XML. `numbering_xml` is
+    added to the numbering part (w:abstractNum and w:num elements).
+    """
+    import docx
+    from docx.oxml import parse_xml
+
+    namespaces = (
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+    )
+    document = docx.Document()
+    document.add_heading(heading, level=1)
+    body = document.element.body
+    for element in parse_xml(f"<w:body {namespaces}>{body_xml}</w:body>"):
+        body.insert(len(body) - 1, element)  # before the closing section properties
+    if numbering_xml:
+        numbering = document.part.numbering_part.element
+        for element in parse_xml(f"<w:numbering {namespaces}>{numbering_xml}</w:numbering>"):
+            numbering.append(element)
     document.save(str(path))
     return path

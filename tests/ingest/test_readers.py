@@ -15,7 +15,9 @@ from fixtures_make import (
     issue_page,
     item_page,
     make_docx,
+    make_docx_with_body,
     make_image_only_pdf,
+    make_paged_pdf,
     make_pdf,
     meeting_page,
 )
@@ -578,6 +580,40 @@ def test_plain_html_without_moderngov_classes(tmp_path: Path) -> None:
     assert item.text == "Corporate Parenting Board\n\nThe Board met."
 
 
+def test_a_council_site_page_leaves_out_its_cookie_banner_menus_and_footer(tmp_path: Path) -> None:
+    # As CMIS and councils' own sites save their pages: the minutes inside the site's furniture.
+    html = (
+        "<html><head><title>Children's Services Scrutiny Panel - 03/04/2021 | Example County Council</title></head><body>"
+        "<div id='cookie-banner' class='cookie-notice'><h2>Cookies on this site</h2><p>We use cookies.</p></div>"
+        "<div class='consent-dialog'><p>Accept all</p></div>"
+        "<div class='header'><ul class='menu'><li><a href='/'>Home</a></li><li>Meetings</li></ul></div>"
+        "<ol class='breadcrumbs'><li>Home</li><li>Meetings</li></ol><nav><a href='/a'>A to Z</a></nav>"
+        "<div id='content'><h2>Agenda item</h2><h1>Children's Services Scrutiny Panel</h1><p>Date: 03/04/2021</p>"
+        "<p>The Panel noted that 56 foster carers were approved.</p></div>"
+        "<aside><p>Related pages</p></aside>"
+        "<div class='footer'><p>© Example County Council 2021. Privacy notice.</p></div></body></html>"
+    )
+    item = only_item(read([write(tmp_path / "cmis.html", html)]))
+    assert item.item_title == "Children's Services Scrutiny Panel"
+    assert item.text == (
+        "Agenda item\n\nChildren's Services Scrutiny Panel\n\nDate: 03/04/2021\n\n"
+        "The Panel noted that 56 foster carers were approved."
+    )
+
+
+def test_page_without_a_content_element_still_leaves_out_page_furniture(tmp_path: Path) -> None:
+    html = (
+        "<html><body><header><a href='/'>Example Council</a><form>Search</form></header>"
+        "<div role='navigation'>Jump to</div>"
+        "<article><header><h1>Fostering Panel</h1></header><p>The Panel met.</p>"
+        "<footer><p>Minute 12 of 2021</p></footer></article>"
+        "<footer><p>Privacy notice</p></footer></body></html>"
+    )
+    item = only_item(read([write(tmp_path / "page.html", html)]))
+    # An article's own header and footer are part of it: only the page's are furniture.
+    assert (item.item_title, item.text) == ("Fostering Panel", "Fostering Panel\n\nThe Panel met.\n\nMinute 12 of 2021")
+
+
 def test_html_item_over_the_cap_is_skipped_alone(tmp_path: Path) -> None:
     rows = [Row("1.", "Short", minutes=["Ok."]), Row("2.", "Long", minutes=["z" * 500])]
     results = read([write(tmp_path / "m.html", meeting_page(rows))], cap=300)
@@ -619,6 +655,105 @@ def test_encrypted_pdf_fails(tmp_path: Path) -> None:
     assert problem.kind == "failed" and "encrypted" in problem.reason
 
 
+def test_aes_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "restricted.pdf", ["Corporate Parenting Panel", "The Panel noted the report."],
+                    aes_owner_password="no-printing")
+    assert "The Panel noted the report." in only_item(read([path])).text
+
+
+def test_a_missing_decryption_library_is_named_with_its_install_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pypdf._crypt_providers import _fallback
+
+    path = make_pdf(tmp_path / "restricted.pdf", ["Noted."], aes_owner_password="no-printing")
+    # What pypdf does where cryptography is not installed: its own AES stand-in refuses.
+    monkeypatch.setattr("pypdf._encryption.CryptAES", _fallback.CryptAES)
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "cryptography" in problem.reason
+    assert "pip install" in problem.hint and "cryptography" in problem.hint
+
+
+def test_pdf_running_headers_footers_and_page_numbers_are_left_out(tmp_path: Path) -> None:
+    pages = [["Minutes of the meeting held on 3 March 2021", "Apologies were received."],
+             ["The Panel noted the report.", "Placements out of area:", "12"],
+             ["Fostering was discussed."], ["The meeting closed at 8pm."]]
+    header = "Children's Scrutiny Committee - 3 March 2021"
+    for footer in ("Page {page} of 4", "{page}", "- {page} -"):
+        path = make_paged_pdf(tmp_path / "m.pdf", pages, header=header, footer=footer)
+        assert only_item(read([path])).text == (
+            f"{header}\nMinutes of the meeting held on 3 March 2021\nApologies were received.\n\n"
+            "The Panel noted the report.\nPlacements out of area:\n12\n\n"  # a figure, not a page number
+            "Fostering was discussed.\n\nThe meeting closed at 8pm."
+        ), footer
+
+
+def test_pdf_words_hyphenated_at_a_line_end_are_joined(tmp_path: Path) -> None:
+    path = make_paged_pdf(tmp_path / "m.pdf", [["Members asked about safe-", "guarding thresholds and the",
+                                                "Anti-", "Social Behaviour team's step-", "down work."]])
+    text = only_item(read([path])).text
+    assert "asked about safeguarding thresholds" in text
+    assert "Anti-\nSocial" in text  # a capital after the hyphen: a hyphenated name, kept as printed
+    assert "team's stepdown work." in text
+
+
+def test_pdf_ligatures_are_spelled_out_and_no_other_character_changed() -> None:
+    from assistant.ingest.readers.pdf import without_page_furniture
+
+    page = "The \ufb01nancial of\ufb01cer's \ufb02at \ufb00ect: \u00bd of the \uff14 plans, 10\u00b2 m\u00b2"
+    assert without_page_furniture([page]) == "The financial officer's flat ffect: \u00bd of the \uff14 plans, 10\u00b2 m\u00b2"
+
+
+def test_pdf_meeting_date_comes_from_the_first_page(tmp_path: Path) -> None:
+    held = make_pdf(tmp_path / "held.pdf", ["Public Document Pack", "CHILDREN'S SCRUTINY COMMITTEE",
+                                            "Minutes of the meeting held on Wednesday, 3rd March 2021"])
+    dated = make_pdf(tmp_path / "dated.pdf", ["Corporate Parenting Panel", "Date: 04/05/2021", "Noted."])
+    undated = make_pdf(tmp_path / "undated.pdf", ["Fostering Annual Report", "Noted on 1 June 2021."])
+    items = items_of(read([held, dated, undated]))
+    assert [item.meeting_date for item in items] == ["2021-03-03", "2021-05-04", ""]  # UK order: day first
+    assert items[0].item_title == "CHILDREN'S SCRUTINY COMMITTEE"  # never "Public Document Pack"
+
+
+def test_public_document_pack_is_never_a_title(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "pack.pdf", ["Fostering Panel", "Noted."], title="Public Document Pack")
+    word = make_docx(tmp_path / "pack.docx", heading="Public Document Pack", paragraphs=["Adoption Panel", "Noted."])
+    assert [item.item_title for item in items_of(read([pdf, word]))] == ["Fostering Panel", "Adoption Panel"]
+
+
+def test_word_meeting_date_comes_from_its_opening_text(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "m.docx", heading="Adoption Panel",
+                     paragraphs=["Minutes of a meeting of the Adoption Panel held at the Town Hall on 12 September 2018"])
+    assert only_item(read([path])).meeting_date == "2018-09-12"
+
+
+def test_a_document_far_larger_than_its_text_is_read(tmp_path: Path) -> None:
+    # Fonts and images make a PDF or Word file many times larger than its text: the cap is on the text.
+    pdf = make_pdf(tmp_path / "m.pdf", ["The Panel noted the report."])
+    word = make_docx(tmp_path / "m.docx", heading="Panel", paragraphs=["Noted."])
+    cap = 40
+    assert min(pdf.stat().st_size, word.stat().st_size) > 20 * cap  # more bytes than any ratio to text allows
+    assert len(items_of(read([pdf, word], cap=cap))) == 2
+
+
+def test_document_text_over_the_cap_is_skipped(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "m.pdf", ["The Panel noted the report on fostering."])
+    word = make_docx(tmp_path / "m.docx", heading="Panel", paragraphs=["The Panel noted the report on fostering."])
+    for problem in problems_of(read([pdf, word], cap=20)):
+        assert problem.kind == "skipped" and "ASSISTANT_MAX_ITEM_CHARS" in problem.reason
+    assert len(problems_of(read([pdf, word], cap=20))) == 2
+
+
+def test_a_document_over_the_byte_limit_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.ingest.readers.common as common
+
+    pdf = make_pdf(tmp_path / "m.pdf", ["Noted."])
+    word = make_docx(tmp_path / "m.docx", heading="Panel", paragraphs=["Noted."])
+    monkeypatch.setattr(common, "DOCUMENT_FILE_MAX_BYTES", 500)
+    problems = problems_of(read([pdf, word]))
+    assert [p.kind for p in problems] == ["skipped", "skipped"]
+    assert all("500 bytes" in p.reason and ".txt" in p.hint for p in problems)
+
+
 @pytest.mark.parametrize("content", [b"%PDF-1.7\n garbage that ends early", b"not a pdf at all", b""])
 def test_corrupt_pdf_fails_cleanly(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.pdf"
@@ -638,11 +773,104 @@ def test_docx_paragraphs_bullets_and_tables(tmp_path: Path) -> None:
     item = only_item(read([path], cwd=tmp_path))
     assert item.source_id == "file:minutes.docx"
     assert item.item_title == "Children's Services Improvement Programme"
+    # One line per table row, cells joined by " | ": a figure read on a line of its own, away
+    # from its label ("Referrals" ... "1,234"), could not be found or quoted as the answer.
     assert item.text == (
         "Children's Services Improvement Programme\n\nThe Director submitted Document AH.\n\n"
         "Recommended - That the report be noted.\n\n· Early Help assessments\n\n· Front door\n\n"
-        "Measure\n\n2020\n\nReferrals\n\n1,234"
+        "Measure | 2020\n\nReferrals | 1,234"
     )
+
+
+def _run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_docx_reads_content_controls_insertions_text_boxes_and_nested_tables(tmp_path: Path) -> None:
+    text_box = (  # as Word writes it: a DrawingML box, and a VML copy of it for older readers
+        "<w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:drawing><wps:txbx><w:txbxContent>"
+        f"<w:p>{_run('Ofsted rated the service Good.')}</w:p>"
+        "</w:txbxContent></wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        f"<w:txbxContent><w:p>{_run('Ofsted rated the service Good.')}</w:p></w:txbxContent>"
+        "</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
+    path = make_docx_with_body(tmp_path / "m.docx", (
+        f"<w:sdt><w:sdtPr><w:alias w:val=\"Attendance\"/></w:sdtPr><w:sdtContent><w:p>{_run('Attendance was 14 members.')}"
+        "</w:p></w:sdtContent></w:sdt>"
+        f"<w:p>{_run('Referrals rose to ')}<w:ins w:id=\"1\" w:author=\"Clerk\" w:date=\"2021-03-03T00:00:00Z\">"
+        f"{_run('1,234 in the year')}</w:ins></w:p>"
+        f"<w:p>{_run('Before the box.')}{text_box}</w:p>"
+        f"<w:tbl><w:tr><w:tc><w:p>{_run('Minute 12')}</w:p></w:tc><w:tc><w:p/><w:tbl><w:tr><w:tc>"
+        f"<w:p>{_run('56 children placed out of area')}</w:p></w:tc></w:tr></w:tbl><w:p/></w:tc></w:tr></w:tbl>"
+        f"<w:tbl><w:sdt><w:sdtContent><w:tr><w:tc><w:p>{_run('Adoptions')}</w:p></w:tc>"
+        f"<w:sdt><w:sdtContent><w:tc><w:p>{_run('27')}</w:p></w:tc></w:sdtContent></w:sdt></w:tr>"
+        "</w:sdtContent></w:sdt></w:tbl>"
+    ))
+    assert only_item(read([path])).text == (
+        "Minutes\n\nAttendance was 14 members.\n\nReferrals rose to 1,234 in the year\n\n"
+        "Before the box.\n\nOfsted rated the service Good.\n\n"
+        "Minute 12 | 56 children placed out of area\n\nAdoptions | 27"
+    )
+
+
+def test_docx_leaves_out_deleted_text(tmp_path: Path) -> None:
+    path = make_docx_with_body(tmp_path / "m.docx", (
+        f"<w:p>{_run('The budget was ')}<w:del w:id=\"1\" w:author=\"Clerk\" w:date=\"2021-03-03T00:00:00Z\">"
+        "<w:r><w:delText>£2m</w:delText></w:r></w:del>"
+        f"<w:ins w:id=\"2\" w:author=\"Clerk\" w:date=\"2021-03-03T00:00:00Z\">{_run('£3m')}</w:ins></w:p>"
+        "<w:p><w:del w:id=\"3\" w:author=\"Clerk\" w:date=\"2021-03-03T00:00:00Z\">"
+        "<w:r><w:t>A whole deleted sentence.</w:t></w:r></w:del></w:p>"
+    ))
+    text = only_item(read([path])).text
+    assert text == "Minutes\n\nThe budget was £3m"
+
+
+def test_docx_merged_cells_are_read_once(tmp_path: Path) -> None:
+    merged = "<w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>"
+    continued = "<w:tcPr><w:vMerge/></w:tcPr><w:p/>"
+    path = make_docx_with_body(tmp_path / "m.docx", (
+        f"<w:tbl><w:tr><w:tc>{merged}<w:p>{_run('Minute 12')}</w:p></w:tc><w:tc><w:p>{_run('first')}</w:p></w:tc></w:tr>"
+        f"<w:tr><w:tc>{continued}</w:tc><w:tc><w:p>{_run('second')}</w:p></w:tc></w:tr>"
+        f"<w:tr><w:tc><w:tcPr><w:gridSpan w:val=\"2\"/></w:tcPr><w:p>{_run('spanning')}</w:p></w:tc></w:tr></w:tbl>"
+    ))
+    assert only_item(read([path])).text == "Minutes\n\nMinute 12 | first\n\nsecond\n\nspanning"
+
+
+def test_docx_shows_automatic_list_numbers(tmp_path: Path) -> None:
+    path = make_docx(tmp_path / "m.docx", heading="Minutes", paragraphs=[],
+                     numbered=["Apologies", "Declarations of interest", "Fostering annual report"])
+    assert only_item(read([path])).text == (
+        "Minutes\n\n1. Apologies\n\n2. Declarations of interest\n\n3. Fostering annual report"
+    )
+
+
+def test_docx_numbers_nested_and_restarted_lists_as_word_does(tmp_path: Path) -> None:
+    levels = "".join(
+        f"<w:lvl w:ilvl=\"{level}\"><w:start w:val=\"{start}\"/><w:numFmt w:val=\"{fmt}\"/>"
+        f"<w:lvlText w:val=\"{text}\"/></w:lvl>"
+        for level, start, fmt, text in [(0, 12, "decimal", "%1."), (1, 1, "lowerLetter", "(%2)"),
+                                        (2, 1, "lowerRoman", "%1.%3")]
+    )
+    numbering = (
+        f"<w:abstractNum w:abstractNumId=\"90\">{levels}</w:abstractNum>"
+        "<w:num w:numId=\"90\"><w:abstractNumId w:val=\"90\"/></w:num>"
+        "<w:num w:numId=\"91\"><w:abstractNumId w:val=\"90\"/>"
+        "<w:lvlOverride w:ilvl=\"0\"><w:startOverride w:val=\"1\"/></w:lvlOverride></w:num>"
+    )
+
+    def numbered(num_id: int, level: int, text: str) -> str:
+        return (f"<w:p><w:pPr><w:numPr><w:ilvl w:val=\"{level}\"/><w:numId w:val=\"{num_id}\"/></w:numPr></w:pPr>"
+                f"{_run(text)}</w:p>")
+
+    path = make_docx_with_body(tmp_path / "m.docx", "".join([
+        numbered(90, 0, "Fostering"), numbered(90, 1, "Recruitment"), numbered(90, 1, "Retention"),
+        numbered(90, 2, "Allowances"), numbered(90, 0, "Adoption"), numbered(90, 1, "Timeliness"),
+        numbered(91, 0, "A new list"),
+    ]), numbering_xml=numbering)
+    assert only_item(read([path])).text.split("\n\n")[1:] == [
+        "12. Fostering", "(a) Recruitment", "(b) Retention", "12.i Allowances", "13. Adoption", "(a) Timeliness",
+        "1. A new list",
+    ]
 
 
 def test_docx_core_title_wins(tmp_path: Path) -> None:

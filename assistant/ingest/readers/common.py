@@ -8,17 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import parse_meeting_date
+from assistant.text import MONTH_PATTERN, parse_meeting_date
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
 ReadResult = Iterator[MinuteItem | InputProblem]
 
 MAX_ITEM_CHARS_VAR = "ASSISTANT_MAX_ITEM_CHARS"
-# Rich formats carry markup, images and fonts around their text, so their files may be
-# much larger than the text they hold before we bother opening them.
-RICH_FILE_BYTES_PER_CHAR = 20
+# HTML carries markup, scripts and styles around its text, so a page may be this much larger
+# than the text it holds before we bother opening it.
+HTML_FILE_BYTES_PER_CHAR = 20
 # UTF-8 needs at most four bytes a character: a bigger text file cannot fit the cap.
 TEXT_FILE_BYTES_PER_CHAR = 4
+# PDF and Word files carry fonts, images and scanned appendices: a 20 MB agenda pack may hold a
+# page of text, so no ratio of bytes to characters holds for them. Their text is held to the cap
+# once read; the file itself only to what is worth parsing at all (both parsers hold the file,
+# or its unzipped parts, in memory).
+DOCUMENT_FILE_MAX_BYTES = 512 * 1024 * 1024
 
 CORRUPT_HINT = "Open it in the program that made it and save or export it again, or export the text to a .txt file."
 
@@ -63,6 +68,18 @@ def check_file_size(source: FileSource, bytes_per_char: int) -> None:
             f"file is {size:,} bytes, too large for the cap of {source.max_item_chars:,} "
             f"characters an item ({MAX_ITEM_CHARS_VAR})",
             cap_hint(source.max_item_chars),
+        )
+
+
+def check_document_file_size(source: FileSource) -> None:
+    """Refuse, without opening it, a PDF or Word file too big to be worth parsing."""
+    size = source.path.stat().st_size
+    if size > DOCUMENT_FILE_MAX_BYTES:
+        raise Problem(
+            "skipped",
+            f"file is {size:,} bytes, over the limit of {DOCUMENT_FILE_MAX_BYTES:,} bytes for PDF and Word files",
+            "Save a copy holding only the minutes (without appendices or scanned pages), "
+            "or export the text to a .txt file, and ingest that.",
         )
 
 
@@ -196,10 +213,40 @@ def item_from_fields(
     )
 
 
+# Lines a council's publishing system puts on the front of a document: never an item's title.
+_NOT_A_TITLE = re.compile(r"public document pack", re.IGNORECASE)
+
+
 def first_line_title(text: str, limit: int = 200) -> str:
     """The first non-blank line, as a fallback title."""
     for line in text.splitlines():
         line = " ".join(line.split())
-        if line:
+        if line and not _NOT_A_TITLE.fullmatch(line):
             return line[:limit]
+    return ""
+
+
+def usable_title(title: str) -> str:
+    """A title from a file's metadata, or '' when it is one of the lines that never is one."""
+    return "" if _NOT_A_TITLE.fullmatch(title.strip()) else title
+
+
+_DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN})\s*,?\s+\d{{4}}"
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s+"
+# 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'held at the Town Hall on 3 March
+# 2021', 'Date: 03/03/2021' (UK order, day first), 'Date: Wednesday 3 March 2021'.
+_MEETING_DATE = re.compile(
+    rf"(?:\bheld\b[^\n]{{0,80}}?\bon\s+|^\s*date\s*(?:of\s+meeting\s*)?:?\s*)(?:{_WEEKDAY})?"
+    rf"(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}})",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def meeting_date_in(first_page: str) -> str:
+    """The meeting date a document's first page states ('held on ...', 'Date: ...'), as ISO, or ''."""
+    for match in _MEETING_DATE.finditer(first_page):
+        try:
+            return parse_meeting_date(" ".join(match.group("date").split()))
+        except ValueError:  # '31/02/2021': not a date, so perhaps the next mention is
+            continue
     return ""

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlparse
 
 from assistant.text import parse_meeting_date
 from assistant.ingest.readers.common import (
-    RICH_FILE_BYTES_PER_CHAR,
+    HTML_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
     ReadResult,
@@ -43,6 +43,14 @@ _BLOCK_TAGS = {
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main",
     "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "tr",
 }
+# Page furniture of a council's site around the minutes, never minutes itself. header and footer
+# count only as the page's own: inside article, main or section they are a part's heading.
+_CHROME_TAGS = {"nav", "aside"}
+_PAGE_CHROME_TAGS = {"header", "footer"}
+_SECTIONING = ["article", "main", "section"]
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary"}
+# An id or class naming a cookie or consent banner, a breadcrumb trail or a menu.
+_CHROME_NAME = re.compile(r"cookie|consent|gdpr|breadcrumb|menu|navbar", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML white space; NBSP is content and stays
 _SIZE_SUFFIX = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
 _GENERIC_HEADINGS = {
@@ -82,20 +90,42 @@ class _Page:
 
 def read_html_file(source: FileSource) -> ReadResult:
     """Items from one saved page; the page's own structure decides whether it is split."""
-    check_file_size(source, RICH_FILE_BYTES_PER_CHAR)
+    check_file_size(source, HTML_FILE_BYTES_PER_CHAR)
     data = source.path.read_bytes()
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise Problem("failed", "binary data, not an HTML page", BINARY_HINT)
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "lxml")
-    region = soup.select_one("#modgov") or soup.select_one(".mgContent") or soup.body or soup
+    _drop_page_chrome(soup)
+    region = (
+        soup.select_one("#modgov") or soup.select_one(".mgContent")  # ModernGov's own part of the page
+        or soup.select_one("main, [role=main], #content") or soup.body or soup
+    )
     rows = _item_rows(region)
     page = _page_facts(soup, region, source, has_rows=bool(rows))
     if page.kind == "meeting" and rows:
         yield from _meeting_items(rows, page, source)
         return
     yield _single_item(region, page, source)
+
+
+def _drop_page_chrome(soup) -> None:
+    """Take out the site's cookie banner, menus, breadcrumbs, header and footer, which other
+    systems than ModernGov (CMIS, a council's CMS) save around the minutes."""
+    from bs4 import Tag
+
+    def is_chrome(element: Tag) -> bool:
+        if element.name in _CHROME_TAGS or (element.get("role") or "").lower() in _CHROME_ROLES:
+            return True
+        if element.name in _PAGE_CHROME_TAGS and element.find_parent(_SECTIONING) is None:
+            return True
+        names = [element.get("id") or "", *(element.get("class") or [])]
+        return any(_CHROME_NAME.search(name) for name in names if isinstance(name, str))
+
+    for element in soup.find_all(is_chrome):
+        if not element.decomposed:  # already gone with a chrome element around it
+            element.decompose()
 
 
 def _single_item(region, page: _Page, source: FileSource) -> MinuteItem:
@@ -259,7 +289,8 @@ def _page_title(region, kind: str) -> str:
     item_titles = [e for e in region.select(".mgAiTitleTxt") if not re.fullmatch(r"[\w()/]+\.?", e.get_text(strip=True))]
     subtitles = region.select("h2.mgSubTitleTxt")
     ordered = (subtitles + item_titles) if kind == "issue" else (item_titles + subtitles)
-    for element in ordered + region.find_all(["h1", "h2", "h3"]):
+    # The page's own h1 before any other heading: a page names itself in its h1.
+    for element in ordered + region.find_all("h1") + region.find_all(["h2", "h3"]):
         title = _clean_title(element.get_text(" "))
         if title and title.lower() not in _GENERIC_HEADINGS:
             return title
