@@ -3,7 +3,8 @@
 It answers `{base}/mgWebService.asmx/GetCommittees`, `GetMeetings` and `GetMeeting` with XML in the shape of the
 real recorded replies in ../shared/moderngov (counts with leading spaces, escaped Word HTML, True/False), from
 committees and meetings the test describes, or replays recorded files. Tests can queue odd replies (503 with
-Retry-After, 500, HTML with status 200, malformed XML), turn on ETags, and read every request it got.
+Retry-After, 500, HTML with status 200, malformed XML, a body trickled a byte at a time), turn on ETags, and read
+every request it got.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Canned:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time: a reply that never quite stalls
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,12 @@ class ModernGovSite:
                 handler.send_header(name, value)
             handler.send_header("Content-Length", str(len(canned.body)))
             handler.end_headers()
-            if canned.body:
+            if canned.trickle:
+                for byte in canned.body:
+                    handler.wfile.write(bytes([byte]))
+                    handler.wfile.flush()
+                    time.sleep(canned.trickle)
+            elif canned.body:
                 handler.wfile.write(canned.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client was killed mid-reply: that is what some tests do

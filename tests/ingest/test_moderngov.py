@@ -373,6 +373,59 @@ def test_the_state_is_not_trusted_once_the_index_lost_the_items(quick, site):
     assert again.items_new == 4 and set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
 
 
+def test_a_corrected_council_name_reaches_meetings_not_due_or_not_modified(quick):
+    settings = quick.with_(refetch_weeks=12)  # every fixture meeting is old: none would be asked for again
+    served = own_site(etags=True)  # and a meeting that is asked for would answer 304
+    served.start()
+    try:
+        fetch(settings, served, council="Testshire CC")
+        count = len(served.seen("GetMeeting"))
+        corrected = fetch(settings, served)
+        asked_again = served.seen("GetMeeting")[count:]
+        count = len(served.seen("GetMeeting"))
+        settled = fetch(settings, served)
+        asked_after = {r.params["lmeetingid"] for r in served.seen("GetMeeting")[count:]}
+    finally:
+        served.stop()
+    assert corrected.ok and (corrected.items_new, corrected.items_changed) == (0, 4)
+    assert {row.council for row in indexed(settings).values()} == {COUNCIL}
+    # The meetings holding items are asked in full; 1004 holds none, so nothing of it carries the old name.
+    assert {r.params["lmeetingid"]: "if-none-match" in r.headers for r in asked_again} == {
+        "1001": False, "1003": False, "1004": True}
+    assert asked_after == {"1004"} and settled.items_changed == 0  # read once under the new name, then trusted
+
+
+def test_a_renamed_committee_reaches_its_meetings_items(quick, site):
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site)
+    site.committees[1].title = "Corporate Parenting Board"
+    again = fetch(settings, site)
+    assert again.ok and again.items_changed == 2
+    committees = {sid.rsplit("=", 1)[1]: row.committee for sid, row in indexed(settings).items()}
+    assert committees["5010"] == committees["5011"] == "Corporate Parenting Board"
+
+
+def test_a_state_from_before_names_were_recorded_is_read_again_once(quick, site):
+    import sqlite3
+
+    from assistant.ingest.moderngov.state import state_path
+
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site, council="Testshire CC")
+    older = sqlite3.connect(state_path(settings, site.base_url))
+    for column in ("council", "committee"):  # as a state written before this change has it
+        older.execute(f"ALTER TABLE meetings DROP COLUMN {column}")
+    older.commit()
+    older.close()
+    corrected = fetch(settings, site)
+    count = len(site.seen("GetMeeting"))
+    settled = fetch(settings, site)
+    asked_after = {r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]}
+    assert corrected.ok and corrected.items_changed == 4
+    assert {row.council for row in indexed(settings).values()} == {COUNCIL}
+    assert asked_after == {"1004"} and settled.items_changed == 0
+
+
 # ---------------------------------------------------------------- polite and robust
 
 
@@ -390,6 +443,41 @@ def test_retry_after_is_capped(quick, site):
     started = time.monotonic()
     summary = fetch(quick.with_(fetch_max_wait=0.2), site)
     assert summary.ok and time.monotonic() - started < 10
+
+
+TRICKLED = b'<?xml version="1.0" encoding="utf-8"?><committees>' + b" " * 40 + b"</committees>"
+
+
+def test_the_timeout_bounds_the_whole_reply_not_each_read(quick, site):
+    from assistant.ingest.moderngov.client import ServiceClient, ServiceError
+
+    site.queue("GetCommittees", "", Canned(200, TRICKLED, {"Content-Type": "text/xml"}, trickle=0.15))
+    started = time.monotonic()
+    with ServiceClient(site.base_url, quick.with_(fetch_timeout=1.0, fetch_retries=0)) as client:
+        with pytest.raises(ServiceError) as info:
+            client.call("GetCommittees")
+    assert time.monotonic() - started < 3  # the whole body would take 14 s
+    assert "whole reply within 1 s" in info.value.message and "ASSISTANT_FETCH_TIMEOUT" in info.value.hint
+
+
+def test_the_meeting_reader_keeps_to_the_same_deadline(quick, site):
+    site.always[("getmeeting", "1003")] = Canned(200, TRICKLED, {"Content-Type": "text/xml"}, trickle=0.15)
+    started = time.monotonic()
+    summary = fetch(quick.with_(fetch_timeout=1.0, fetch_retries=0), site)
+    assert time.monotonic() - started < 10
+    [failure] = summary.failed
+    assert "GetMeeting 1003" in failure.what and "whole reply within 1 s" in failure.reason
+
+
+def test_a_reply_larger_than_the_cap_is_refused_with_what_to_do(quick, site):
+    from assistant.ingest.moderngov.client import MAX_REPLY_BYTES, ServiceClient, ServiceError
+
+    assert MAX_REPLY_BYTES >= 32 * 2 ** 20  # far above any real reply (the recorded ones are a few KB)
+    with ServiceClient(site.base_url, quick, max_reply_bytes=2000) as client:  # GetMeeting 1001 sends 7 KB
+        assert client.call("GetCommittees").root.tag == "committees"  # a reply under the cap is read as ever
+        with pytest.raises(ServiceError) as info:
+            client.call("GetMeeting", {"lMeetingId": "1001"})
+    assert "more than 2000 bytes" in info.value.message and "--since" in info.value.hint
 
 
 def test_a_meeting_answering_500_fails_alone_and_loses_nothing(quick, site):

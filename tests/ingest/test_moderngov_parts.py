@@ -115,6 +115,21 @@ def test_a_byte_order_mark_or_white_space_before_the_xml_declaration_is_read_pas
     assert (committee.id, committee.title) == ("7", "Children\u2019s Panel")
 
 
+def test_a_reply_without_an_xml_declaration_is_read_in_the_charset_its_header_names():
+    xml = ("<committees><committee><committeeid>7</committeeid><committeetitle>Children\u2019s Panel"
+           "</committeetitle></committee></committees>")
+    (committee,) = parse_committees(parse_reply(xml.encode("cp1252"), "text/xml; charset=windows-1252",
+                                                "GetCommittees", "u", "b"))
+    assert committee.title == "Children\u2019s Panel"
+    declared = '<?xml version="1.0" encoding="utf-8"?>' + xml  # a declaration, which XML puts first, wins
+    (committee,) = parse_committees(parse_reply(declared.encode(), "text/xml; charset=windows-1252",
+                                                "GetCommittees", "u", "b"))
+    assert committee.title == "Children\u2019s Panel"
+    wide = declared.replace("utf-8", "utf-16").encode("utf-16")  # a declaration behind a UTF-16 byte order mark
+    (committee,) = parse_committees(parse_reply(wide, "text/xml; charset=utf-16", "GetCommittees", "u", "b"))
+    assert committee.title == "Children\u2019s Panel"
+
+
 def test_namespaces_case_and_a_string_wrapper_are_undone():
     inner = "<Committees><Committee><CommitteeId>7</CommitteeId><CommitteeTitle>Cabinet</CommitteeTitle>" \
             "<CommitteeDeleted>False</CommitteeDeleted><CommitteeExpired>False</CommitteeExpired></Committee>" \

@@ -19,6 +19,10 @@ SERVICE_PATH = "mgWebService.asmx"
 PROJECT_NAME = "minutes-assistant"
 _UTF8_BOM = b"\xef\xbb\xbf"
 _RETRY_STATUSES = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
+# The most a reply may hold, decompressed. A reply is held whole and parsed into a tree, so a site that sends without
+# end (a broken server, a wrong base URL streaming something else) would otherwise take all the memory. Real replies
+# are a few KB to a few MB; this leaves room for a meeting of dozens of items each near the item cap.
+MAX_REPLY_BYTES = 64 * 2 ** 20
 
 
 class ServiceError(AssistantError):
@@ -53,11 +57,12 @@ class ServiceClient:
     """Calls `{base}/mgWebService.asmx/{Operation}` with GET, one host at a time and at a polite rate."""
 
     def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
-                 last_request: dict[str, float] | None = None) -> None:
+                 last_request: dict[str, float] | None = None, max_reply_bytes: int = MAX_REPLY_BYTES) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")
         self.settings = settings
+        self.max_reply_bytes = max_reply_bytes
         self._sleep = sleep
         # When each host was last asked (time.monotonic, which one machine's processes share), so a client
         # that takes over from another keeps to the same rate.
@@ -95,9 +100,9 @@ class ServiceClient:
             self._wait_turn(url)
             last_try = attempt == attempts - 1
             try:
-                response = self._http.get(url, params=params, headers=headers)
+                response, body = self._get(url, params, headers)
             except httpx.TimeoutException:
-                problem = f"did not answer within {self.settings.fetch_timeout:g} s"
+                problem = f"did not send its whole reply within {self.settings.fetch_timeout:g} s"
                 if last_try:
                     raise ServiceError(f"{operation} at {url} {problem} ({attempts} tries).",
                                        "The site may be slow or down: run the fetch again later; nothing fetched "
@@ -136,10 +141,29 @@ class ServiceClient:
             if response.status_code >= 400:
                 raise _client_error(operation, str(response.url), self.base_url, response.status_code,
                                     response.reason_phrase)
-            root = parse_reply(response.content, response.headers.get("Content-Type", ""), operation,
-                               str(response.url), self.base_url)
+            root = parse_reply(body, response.headers.get("Content-Type", ""), operation, str(response.url),
+                               self.base_url)
             return Reply(root, response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
         raise AssertionError("unreachable: the last try returns or raises")
+
+    def _get(self, url: str, params: dict[str, str] | None, headers: dict[str, str]):
+        """The response and its whole body, read by the deadline and within the size cap.
+
+        httpx's timeout bounds each socket read, so a site sending a byte a second would never time out: the
+        deadline is checked as the body arrives. A site that falls silent is still given up on after one read
+        timeout, so a reply takes at most twice ASSISTANT_FETCH_TIMEOUT in the worst case."""
+        import httpx
+
+        deadline = time.monotonic() + self.settings.fetch_timeout
+        with self._http.stream("GET", url, params=params, headers=headers) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self.max_reply_bytes:
+                    raise _too_large(str(response.url), self.base_url, self.max_reply_bytes)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the reply did not arrive in time", request=response.request)
+        return response, bytes(body)
 
     def _wait_turn(self, url: str) -> None:
         """At most `fetch_rate` requests a second to one host."""
@@ -165,10 +189,13 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
 
     # Some servers put a line break (after a UTF-8 byte order mark or not) before the XML declaration, which XML
     # allows nowhere but at the very start.
+    had_bom = body.startswith(_UTF8_BOM)
     body = body.removeprefix(_UTF8_BOM).lstrip(b" \t\r\n")
     if not body:
         raise ServiceError(f"{operation} at {url} answered an empty reply instead of XML.",
                            "Run the fetch again later; if it persists, check the base URL in a browser.")
+    if not had_bom and not body.startswith(b"<?xml"):
+        body = _in_utf8(body, content_type)
     try:
         root = SafeTree.fromstring(body)
     except (ParseError, DefusedXmlException) as exc:
@@ -184,6 +211,28 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
         # Some ASP.NET services wrap the document as escaped text inside <string>.
         return parse_reply((root.text or "").encode("utf-8"), "", operation, url, base_url)
     return root
+
+
+def _in_utf8(body: bytes, content_type: str) -> bytes:
+    """A body with no XML declaration, re-encoded from the charset its Content-Type names.
+
+    Without a declaration or a byte order mark the XML parser assumes UTF-8, so a reply in windows-1252 (as some
+    ASP.NET servers send, saying so only in the header) would fail on its first curly quote. A declaration is left
+    to the parser, since XML says it wins over the header."""
+    import email.message
+
+    header = email.message.Message()
+    header["Content-Type"] = content_type
+    charset = header.get_param("charset")
+    if not isinstance(charset, str) or not charset.strip():
+        return body
+    try:
+        text = body.decode(charset.strip())
+    except (LookupError, UnicodeDecodeError):  # an unknown charset, or one the body does not match: parse as sent
+        return body
+    if text.lstrip("\ufeff").startswith("<?xml"):  # a declaration in a wider encoding (UTF-16 with its BOM)
+        return body
+    return text.encode("utf-8")
 
 
 def _normalise(root: Element) -> None:
@@ -208,6 +257,15 @@ def _html_error(operation: str, url: str, base_url: str) -> ServiceError:
         "check the base URL (the address before /mgListCommittees.aspx), or ask the council whether its web "
         "service is public.",
     )
+
+
+def _too_large(url: str, base_url: str, cap: int) -> ServiceError:
+    size = f"{cap // 2 ** 20} MiB" if cap >= 2 ** 20 else f"{cap} bytes"
+    return ServiceError(
+        f"{url} sent more than {size}, far more than any ModernGov reply, so the fetch stopped reading it.",
+        f"Open {base_url}/{SERVICE_PATH}/GetCommittees in a browser to check the base URL. If the site is right, "
+        "fetch a shorter window (--since, --until) or fewer committees (--committee); if one meeting is that "
+        "large, tell the council's web team. Nothing already indexed is lost.")
 
 
 def _client_error(operation: str, url: str, base_url: str, status: int, reason: str) -> ServiceError:

@@ -226,8 +226,10 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
                 summary.meetings_cancelled += 1
                 _withdraw_cancelled(batch, previous, ref)
                 continue
-            # Trust what was recorded only while the index still holds every item it names.
-            trusted = previous if previous and all(i in run.indexed for i in previous.item_ids) else None
+            # Trust what was recorded only while the index still holds every item it names, under the names this
+            # run would give them: otherwise the meeting is read again in full and its items replaced.
+            trusted = previous if (previous and all(i in run.indexed for i in previous.item_ids)
+                                   and previous.stored_under(site.council, committee.title)) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
                 summary.meetings_not_due += 1
                 _count_as_before(summary, trusted)
@@ -258,7 +260,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
                     summary.failed.append(FetchFailure(what, *read.failure))
                 else:
                     crash.reached("during_fetch")
-                    _take_meeting(read, ref, previous, trusted, batch, run, summary)
+                    _take_meeting(read, ref, committee, site.council, previous, trusted, batch, run, summary)
                 if position % MEETINGS_PER_BATCH == 0 and position < len(due):
                     ingest_batch()
         finally:
@@ -274,8 +276,9 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
             opened.close()
 
 
-def _take_meeting(read: MeetingRead, ref: MeetingRef, previous: MeetingState | None, trusted: MeetingState | None,
-                  batch: _Batch, run: _Run, summary: FetchSummary) -> None:
+def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, council: str,
+                  previous: MeetingState | None, trusted: MeetingState | None, batch: _Batch, run: _Run,
+                  summary: FetchSummary) -> None:
     """One meeting read from the site into the batch: its items, what it no longer holds, its state."""
     summary.meetings_fetched += 1
     if read.not_modified:
@@ -301,7 +304,7 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, previous: MeetingState | N
     published = bool(made.public) and read.minutes_published is not False
     batch.states.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag, read.last_modified,
                                      digest, published, tuple(i.source_id for i in made.public),
-                                     len(made.restricted), made.without_minutes))
+                                     len(made.restricted), made.without_minutes, council, committee.title))
     if trusted and trusted.digest == digest:
         summary.meetings_not_modified += 1
         summary.items_unchanged += len(made.public)

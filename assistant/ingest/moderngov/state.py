@@ -1,6 +1,6 @@
 """Per-site state of `assistant fetch`, in the data folder: for each meeting fetched, its validators (ETag,
-Last-Modified), a digest of its public content, whether its minutes were out, and the items it put in the index;
-and the base URL the site's item identities are built from.
+Last-Modified), a digest of its public content, whether its minutes were out, the items it put in the index and
+the council and committee names they were stored with; and the base URL the site's item identities are built from.
 
 A meeting is recorded only after its items are done in the manifest, so a run killed at any point leaves
 nothing here that claims more than the index holds. No minute text is kept here, public or restricted.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,9 @@ CREATE TABLE IF NOT EXISTS meetings (
     item_ids TEXT NOT NULL,
     restricted INTEGER NOT NULL DEFAULT 0,
     without_minutes INTEGER NOT NULL DEFAULT 0,
-    fetched_at REAL NOT NULL
+    fetched_at REAL NOT NULL,
+    council TEXT,
+    committee TEXT
 );
 CREATE TABLE IF NOT EXISTS site (
     name TEXT PRIMARY KEY,
@@ -39,6 +42,10 @@ CREATE TABLE IF NOT EXISTS site (
 );
 """
 _IDENTITY_BASE = "identity_base_url"
+# Added after the first release: a state file written before has the table without them (NULL once added).
+_NAME_COLUMNS = ("council", "committee")
+_COLUMNS = ("meeting_id", "meeting_date", "etag", "last_modified", "digest", "minutes_published", "item_ids",
+            "restricted", "without_minutes", "fetched_at", *_NAME_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,18 @@ class MeetingState:
     item_ids: tuple[str, ...]  # source ids of the items it put in the index
     restricted: int = 0  # how many items it held back (counts only, for the summary of later runs)
     without_minutes: int = 0
+    # The names its items were stored with; None in a state written before they were recorded.
+    council: str | None = None
+    committee: str | None = None
+
+    def stored_under(self, council: str, committee: str) -> bool:
+        """Whether its items in the index carry these names, so that a run under other names (a corrected
+        `--council`, a renamed committee) reads the meeting again instead of skipping it or accepting a 304."""
+        # A state from before the names were recorded cannot say: its meeting is read again once, without
+        # conditional headers, and recorded with names from then on. Trusting it instead would leave a council
+        # name corrected on the first run after the upgrade on every old meeting's items for good; reading once
+        # costs a request per meeting and no embedding, since items whose names did not change are unchanged.
+        return not self.item_ids or (self.council, self.committee) == (council, committee)
 
 
 def state_path(settings: Settings, base_url: str) -> Path:
@@ -64,6 +83,14 @@ class SiteState:
     def __init__(self, settings: Settings, base_url: str) -> None:
         self.path = state_path(settings, base_url)
         self._db = open_database(self.path, _SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(meetings)")}
+        for column in _NAME_COLUMNS:
+            if column not in present:
+                try:
+                    self._db.execute(f"ALTER TABLE meetings ADD COLUMN {column} TEXT")
+                except sqlite3.OperationalError as exc:  # another fetch of this site added it a moment ago
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         self._db.close()
@@ -84,20 +111,22 @@ class SiteState:
 
     def meetings(self) -> dict[str, MeetingState]:
         rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
-                                "item_ids, restricted, without_minutes FROM meetings")
-        return {r[0]: MeetingState(r[0], r[1], r[2], r[3], r[4], bool(r[5]), tuple(json.loads(r[6])), r[7], r[8])
-                for r in rows}
+                                "item_ids, restricted, without_minutes, council, committee FROM meetings")
+        return {r[0]: MeetingState(r[0], r[1], r[2], r[3], r[4], bool(r[5]), tuple(json.loads(r[6])), r[7], r[8],
+                                   r[9], r[10]) for r in rows}
 
     def record(self, states: Iterable[MeetingState]) -> None:
         """Write every state in one transaction."""
         now = time.time()
         rows = [(s.meeting_id, s.meeting_date, s.etag, s.last_modified, s.digest, int(s.minutes_published),
-                 json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now) for s in states]
+                 json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now, s.council, s.committee)
+                for s in states]
         if not rows:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany("INSERT OR REPLACE INTO meetings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(f"INSERT OR REPLACE INTO meetings ({', '.join(_COLUMNS)}) "
+                                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})", rows)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
