@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -17,9 +18,10 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
-from assistant.errors import ConfigError, IndexMissingError, IndexStaleError, ModelError
+from assistant.errors import IndexMissingError, IndexStaleError
 from assistant.index import lexical
 from assistant.index.stats import index_exists
+from assistant.index.vector_store import forget_local_clients
 from assistant.ingest.run import Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Question, Retrieval, SentenceEvent,
                                SentenceVerdict)
@@ -47,46 +49,76 @@ class Assistant:
             raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
                                     "Run `assistant ingest` first (it reads corpus/ by default).")
         self.settings = settings
-        self.index = Index(settings, embedder=embedder, store=store)
-        indexed = self.index.manifest.indexed_chunk_ids()
-        if not lexical.is_current(settings.lexical_dir, indexed):
-            self.index.close()
-            raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest "
-                                  "(an ingest was interrupted, or is still running).",
-                                  "Run `assistant ingest` to bring it up to date.")
-        loaded = lexical.load(settings.lexical_dir)
-        if loaded is None or len(loaded) != len(indexed):
-            self.index.close()
-            raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
-                                    f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
-                                    "rebuilds it from the vector store, embedding nothing again.")
-        if self.index.store.count() < len(indexed):
-            self.index.close()
-            where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                     if settings.uses_chroma_server else f"in {settings.data_dir}")
-            raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "
-                                  "deleted or replaced?).",
-                                  "Run `assistant ingest` again with the minutes the index was built from: it "
-                                  "embeds the lost items among them again, and names the others, to be ingested "
-                                  "or fetched again.")
-        self.lexical = loaded
-        self.passages = Passages(loaded)
-        try:
-            fusion = fusion_in_force(settings, self.index.embedder.name)
-        except (ConfigError, ModelError):
-            self.index.close()
-            raise
-        self.retriever = HybridRetriever(self.index.embedder, self.index.store, loaded, fusion=fusion)
-        nli = None
-        if settings.nli_model:
-            from assistant.verify.guard import CrossEncoderNLI
-
-            nli = CrossEncoderNLI(settings.nli_model)
-        self.guard = Guard(self.index.embedder, sorted(self.retriever.council_keys), nli=nli)
+        self._given_store = store  # a store a test hands in is kept across reopenings
         self._chat_model = chat_model
         self._reader = reader
         self._calibration = calibration
+        self._reopening = threading.Lock()
         self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
+        self._open(embedder)
+
+    def _open(self, embedder) -> None:
+        """Read the index as it stands: the manifest, the keyword index, the vector store, and what is built on
+        them. Raises, leaving this Assistant as it was, when they do not agree."""
+        settings = self.settings
+        state = lexical.saved_state(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
+        index = Index(settings, embedder=embedder, store=self._given_store)
+        try:
+            indexed = index.manifest.indexed_chunk_ids()
+            if not lexical.is_current(settings.lexical_dir, indexed):
+                raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest "
+                                      "(an ingest was interrupted, or is still running).",
+                                      "Run `assistant ingest` to bring it up to date.")
+            loaded = lexical.load(settings.lexical_dir)
+            if loaded is None or len(loaded) != len(indexed):
+                raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
+                                        f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
+                                        "rebuilds it from the vector store, embedding nothing again.")
+            if index.store.count() < len(indexed):
+                where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                         if settings.uses_chroma_server else f"in {settings.data_dir}")
+                raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "
+                                      "deleted or replaced?).",
+                                      "Run `assistant ingest` again with the minutes the index was built from: it "
+                                      "embeds the lost items among them again, and names the others, to be "
+                                      "ingested or fetched again.")
+            fusion = fusion_in_force(settings, index.embedder.name)
+        except BaseException:
+            index.close()
+            raise
+        retriever = HybridRetriever(index.embedder, index.store, loaded, fusion=fusion)
+        nli = getattr(getattr(self, "guard", None), "nli", None)
+        if nli is None and settings.nli_model:
+            from assistant.verify.guard import CrossEncoderNLI
+
+            nli = CrossEncoderNLI(settings.nli_model)
+        self.index, self.lexical, self.passages, self.retriever = index, loaded, Passages(loaded), retriever
+        self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli)
+        self._lexical_state = state
+        self.__dict__.pop("council_names", None)  # the cached names are the old index's
+
+    def follow_index(self) -> bool:
+        """Answer from the index as it now stands, when an ingest or a fetch has changed it since it was read
+        (a running app, or a long evaluation, would otherwise quote minutes since corrected, miss new ones, and
+        meet chunks the vector store no longer holds). While a writer is still at work, the index as it was read
+        keeps answering. Returns whether the index was read again."""
+        if lexical.saved_state(self.settings.lexical_dir) == self._lexical_state:
+            return False
+        if not self._reopening.acquire(blocking=False):
+            return False  # another question is reading it again
+        try:
+            if self._given_store is None and not self.settings.uses_chroma_server:
+                forget_local_clients()  # else Chroma keeps serving the vectors it read when first opened
+            previous = self.index
+            try:
+                self._open(previous.embedder)
+            except (IndexStaleError, IndexMissingError):
+                return False  # mid-write: the next question tries again
+            previous.close()
+            log.info("The index in %s changed; answering from it as it now stands.", self.settings.data_dir)
+            return True
+        finally:
+            self._reopening.release()
 
     def close(self) -> None:
         self.index.close()
@@ -142,6 +174,7 @@ class Assistant:
     def stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
         """Sentence events as each is judged, then the complete Answer."""
         started = time.perf_counter()
+        self.follow_index()
         problem = question_problem(question)
         if problem:
             yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict())

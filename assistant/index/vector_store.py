@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError
+from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError
 from assistant.records import Chunk
 from assistant.settings import Settings
 
@@ -96,15 +97,30 @@ class ChromaStore:
             return []
         if self._settings.exact_search:
             return self._exact(vector, k, self._collection.get(where=where, include=[])["ids"] if where else None)
-        result = self._collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
+        with self._still_there():
+            result = self._collection.query(
+                query_embeddings=[list(vector)], n_results=k, where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+        # A chunk another process has deleted can still come back from this process's copy of the graph,
+        # without its text: it is not there to quote.
         return [
             StoredChunk(i, d, m or {}, 1.0 - dist)
             for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
-                                     result["distances"][0])
+                                     result["distances"][0]) if d is not None
         ]
+
+    @contextmanager
+    def _still_there(self):
+        """Reads of a collection that another process removed (`ingest --reset`) end in a message, not
+        Chroma's NotFoundError."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            yield
+        except NotFoundError:
+            raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
+                                  "Ask again once it has finished.") from None
 
     def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:
         """Exact search among a few chunks, by reading their vectors.
@@ -124,8 +140,11 @@ class ChromaStore:
 
         found, documents, metadatas, vectors = [], [], [], []
         for start in range(0, len(ids), self._max_batch):
-            part = self._collection.get(ids=ids[start:start + self._max_batch],
-                                        include=["embeddings", "documents", "metadatas"])
+            with self._still_there():
+                part = self._collection.get(ids=ids[start:start + self._max_batch],
+                                            include=["embeddings", "documents", "metadatas"])
+            if not part["ids"]:  # every one removed by another process since this one read its ids
+                continue
             found += part["ids"]
             documents += part["documents"]
             metadatas += [m or {} for m in part["metadatas"]]
@@ -153,8 +172,9 @@ class ChromaStore:
             ids = list(ids)
             return [c for start in range(0, len(ids), self._max_batch)
                     for c in self.get(ids[start:start + self._max_batch], where)]
-        result = self._collection.get(ids=list(ids) if ids is not None else None, where=where or None,
-                                      include=["documents", "metadatas"])
+        with self._still_there():
+            result = self._collection.get(ids=list(ids) if ids is not None else None, where=where or None,
+                                          include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
 
 
@@ -201,6 +221,15 @@ def _client(settings: Settings):
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def forget_local_clients() -> None:
+    """Make the next client of a local folder read it afresh. Chroma keeps one system per folder for the life of
+    the process, holding the vector graph it read first, so vectors another process (an ingest) has since added
+    or deleted stay unseen. Clients already open keep working as they were."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
 
 
 def reset_store(settings: Settings) -> None:

@@ -51,7 +51,16 @@ class ChatHandlers:
         self.assistant = assistant
         self.recorder = AnswerRecorder(assistant)
         self.briefing_dir = briefing_dir or Path(tempfile.mkdtemp(prefix="briefings-"))
-        self._chunk_text = {e.chunk_id: e for e in assistant.lexical.entries}
+        self._entries_read: tuple[object, dict] = (None, {})
+
+    @property
+    def _chunk_text(self) -> dict:
+        """Each indexed chunk by id, from the keyword index the assistant reads now (an ingest while the app
+        serves makes it read the index again)."""
+        lexical = self.assistant.lexical
+        if self._entries_read[0] is not lexical:
+            self._entries_read = (lexical, {e.chunk_id: e for e in lexical.entries})
+        return self._entries_read[1]
 
     # -- the index ----------------------------------------------------------------------------
     def councils(self) -> list[str]:

@@ -91,6 +91,8 @@ class HybridRetriever:
             dense = self.store.query_among(vector, self.dense_k, among)
         else:
             dense = self.store.query(vector, self.dense_k, where=where)
+        # Only chunks of the index as this retriever read it: another process may have changed the store since.
+        dense = [hit for hit in dense if hit.chunk_id in self.lexical.position]
         lexical = [(self.lexical.entries[position], score)
                    for position, score in self.lexical.search(question.text, self.lexical_k, mask)]
         found: dict[str, tuple[str, dict, float | None, float | None]] = {

@@ -1,0 +1,62 @@
+"""An ingest by another process while an Assistant is open (the app serving, a long evaluation): the next question
+is answered from the index as it now stands, with no crash on chunks the other process removed."""
+
+from __future__ import annotations
+
+import shutil
+
+from assistant.answer.service import Assistant
+from assistant.retrieve.filters import Filters
+from cli_helpers import cli_env, run_cli
+from conftest import CORPUS
+
+DISCHARGES = "How many children were discharged from care in 2018?"
+
+
+def test_an_open_assistant_answers_from_minutes_corrected_pruned_or_added_by_another_process(tmp_path,
+                                                                                             fake_settings):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
+    assert run_cli("ingest", str(corpus), env=env).returncode == 0
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        before = opened.ask(DISCHARGES)
+        assert "148" in before.answer
+        assert opened.ask("What did Barnsley report?", Filters(council="Barnsley")).retrieved
+
+        # Another process corrects Rotherham's figure and drops Barnsley's minutes.
+        rotherham = corpus / "rotherham-2018-ilsc-performance-feedback.md"
+        rotherham.write_text(rotherham.read_text(encoding="utf-8").replace("148 children", "151 children"),
+                             encoding="utf-8")
+        (corpus / "barnsley-2018-csc-performance.md").unlink()
+        changed = run_cli("ingest", str(corpus), "--prune", env=env)
+        assert changed.returncode == 0, changed.stderr
+
+        after = opened.ask(DISCHARGES)
+        assert "151" in after.answer and "148" not in after.answer, after.answer
+        assert all("148 children" not in c.quote for c in after.citations)
+        gone = opened.ask("What did Barnsley report?", Filters(council="Barnsley"))
+        assert gone.refusal_reason == "no_match_filters" and not gone.retrieved
+        assert "Barnsley" not in " ".join(opened.council_names.values())
+        # Every chunk an answer rests on is one the index now holds.
+        held = {e.chunk_id for e in opened.lexical.entries}
+        assert {r["chunk_id"] for r in opened.ask("foster carers and social workers").retrieved} <= held
+    finally:
+        opened.close()
+
+
+def test_an_assistant_keeps_answering_while_the_index_is_mid_write(fake_settings, monkeypatch):
+    from assistant.ingest.run import ingest
+    from assistant.index import lexical
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        # As if a writer had changed the keyword index's state but not yet finished: the index does not agree
+        # with itself, so the one already read keeps answering.
+        monkeypatch.setattr(lexical, "saved_state", lambda folder: "a state being written")
+        assert not opened.follow_index()
+        assert "148" in opened.ask(DISCHARGES).answer
+    finally:
+        opened.close()
