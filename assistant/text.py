@@ -230,10 +230,15 @@ def committee_key(name: str) -> str:
 
 
 def name_matches(wanted_key: str, stored_key: str) -> bool:
-    """Loose match: every word the user typed appears among the stored name's words."""
-    wanted = wanted_key.split()
-    stored = set(stored_key.split())
+    """Loose match: every word the user typed appears among the stored name's words, a final "s" aside: the
+    apostrophe of "Children's" or "King's" is often left out ("Childrens Services", "Kings Lynn")."""
+    wanted = [_without_final_s(w) for w in wanted_key.split()]
+    stored = {_without_final_s(w) for w in stored_key.split()}
     return bool(wanted) and all(w in stored for w in wanted)
+
+
+def _without_final_s(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def parse_meeting_date(value: object) -> str:

@@ -23,6 +23,10 @@ def test_loose_name_matching():
     assert name_matches(council_key("bradford council"), council_key("City of Bradford Metropolitan District Council"))
     assert not name_matches(council_key("Barnsley"), council_key("Bradford Council"))
     assert not name_matches("", "sefton")
+    # ModernGov often writes "Childrens"; members type the apostrophe, or leave it out.
+    assert name_matches(committee_key("Children's Services"), committee_key("Childrens Services Scrutiny Committee"))
+    assert name_matches(committee_key("Childrens Services"), committee_key("Children's Services Committee"))
+    assert name_matches(council_key("Kings Lynn"), council_key("Borough Council of King's Lynn and West Norfolk"))
     assert name_matches(committee_key("children's scrutiny"),
                         committee_key("Children and Young People's Scrutiny Committee"))
 
