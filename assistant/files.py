@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from assistant.errors import AssistantError
 
@@ -49,3 +53,42 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
         staging.unlink(missing_ok=True)
         raise
     return path
+
+
+_holders: dict[str, int] = {}  # lock file (real path): the thread of this process that holds it
+_holds_guard = threading.Lock()
+
+
+@contextmanager
+def exclusive_lock(path: Path, busy: AssistantError) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if missing) for the block; raise `busy` at once if another
+    process, or another thread of this one, holds it.
+
+    A thread that holds it already may take it again (the block then only nests), so that a writer made of
+    smaller writers, such as `fetch` ingesting meeting batches, holds it once for the whole. flock, unlike
+    lockf, also keeps apart two threads of one process, and the kernel lets it go when its holder dies, however.
+    """
+    key = os.path.realpath(path)  # a symlink and its target share one lock
+    with _holds_guard:
+        nested = _holders.get(key) == threading.get_ident()
+    if nested:  # the outer block lets it go
+        yield
+        return
+    Path(key).parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key, os.O_RDWR | os.O_CREAT, 0o666)  # empty: whoever may write the folder may lock it
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise busy from None
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with _holds_guard:
+        _holders[key] = threading.get_ident()
+    try:
+        yield
+    finally:
+        with _holds_guard:
+            del _holders[key]
+        os.close(descriptor)  # which lets the lock go

@@ -9,8 +9,11 @@ filter metadata in memory, which the retriever uses to resolve filters and to sh
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import math
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
@@ -182,19 +185,49 @@ def _save(entries: list[LexicalEntry], lines: list[str], versions: Mapping[str, 
 
     bm25 = _bm25(tokens) if entries else None
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)  # left by a run killed while writing
-    staging.mkdir()
-    if bm25 is not None:
-        bm25.save(str(staging), show_progress=False)
-    np.save(staging / _TOKENS, tokens.ids)
-    np.save(staging / _OFFSETS, tokens.offsets)
-    with (staging / _ENTRIES).open("w", encoding="utf-8") as handle:
-        handle.writelines(lines)
-    (staging / _STATE).write_text(state_of(versions))
-    (staging / _VERSIONS).write_text(versions_of(versions))
-    _swap(staging, folder)
+    staging = _new_staging(folder)
+    try:
+        if bm25 is not None:
+            bm25.save(str(staging), show_progress=False)
+        np.save(staging / _TOKENS, tokens.ids)
+        np.save(staging / _OFFSETS, tokens.offsets)
+        with (staging / _ENTRIES).open("w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        (staging / _STATE).write_text(state_of(versions))
+        (staging / _VERSIONS).write_text(versions_of(versions))
+        _swap(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already if the swap got that far
+        raise
     return LexicalIndex(entries, bm25)
+
+
+_STAGING = ".tmp"  # what a staging folder's name adds to the index folder's; a writer adds its own mark after it
+
+
+def _new_staging(folder: Path) -> Path:
+    """An empty folder beside the index, of this writer alone: one writer never empties another's.
+
+    Made with mkdir rather than tempfile.mkdtemp, which makes it 0o700: swapped in, the index would then be
+    unreadable to an app run under another account, as it was not before.
+    """
+    staging = folder.with_name(f"{folder.name}{_STAGING}-{os.getpid()}-{secrets.token_hex(4)}")
+    staging.mkdir()
+    return staging
+
+
+def remove_abandoned_staging(folder: Path) -> list[Path]:
+    """Remove the staging folders left beside the index by writers killed while writing; returns them.
+
+    Call it only while holding the index's write lock (`assistant.ingest.run.writing_index`): a live writer's
+    staging folder looks the same.
+    """
+    import shutil
+
+    abandoned = [p for p in folder.parent.glob(f"{glob.escape(folder.name)}{_STAGING}*") if p.is_dir()]
+    for staging in abandoned:
+        shutil.rmtree(staging, ignore_errors=True)
+    return abandoned
 
 
 def _line(entry: LexicalEntry, version: str) -> str:

@@ -10,11 +10,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import ContextManager, Iterable, Sequence
 
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.errors import AssistantError, IndexMismatchError
+from assistant.files import exclusive_lock
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -124,9 +125,29 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
                         reset=reset, index=index, progress=progress)
 
 
+def writing_index(settings: Settings) -> ContextManager[None]:
+    """Hold the data folder's write lock for the block, or fail at once, naming the folder, if another process
+    holds it. Every writer of an index holds it; readers (`ask`, the app answering) never take it.
+
+    Two writers at once damage Chroma's local store beyond what a later ingest repairs, and each takes the
+    other's unfinished items for an interrupted run's. A second writer fails rather than waits: a fetch can
+    write for hours (a year of meetings at a request a second), a command waiting that long in silence looks
+    hung, and scheduled fetches would pile up behind one another.
+    """
+    return exclusive_lock(settings.data_dir / "ingest.lock", AssistantError(
+        f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
+        "Wait for it to finish and run this again."))
+
+
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety."""
+    with writing_index(settings):  # before anything is read, so that a second writer learns it at once
+        return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress)
+
+
+def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
+                  reset: bool, index: Index | None, progress: bool | None) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     if reset:
@@ -227,6 +248,7 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
         summary.removed += len(stale)
 
     refresh_lexical(index)
+    # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
     if interrupted:
         summary.notes.append(
@@ -260,17 +282,25 @@ def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, Manifes
         return set(), set()
     held = store.all_ids()
     lost = {sid for sid, row in rows.items() if row.status == "done" and not held.issuperset(row.chunk_ids)}
-    # The manifest is read again after the store: an ingest running alongside writes a row before its chunks,
-    # so every chunk read above that it wrote is owned by a row read here.
+    # The manifest is read again after the store, in case a writer from before the lock (an older version) runs
+    # alongside: it writes a row before its chunks, so every chunk read above that it wrote is owned by a row read here.
     owned = {cid for row in manifest.rows().values() for cid in row.chunk_ids}
     return lost, held - owned
 
 
 def refresh_lexical(index: Index) -> bool:
     """Update the BM25 index when it does not hold exactly the chunks of the manifest's finished items, each as
-    of its item's fingerprint. Only the chunks it lacks are read from the store (all of them for a rebuild)."""
+    of its item's fingerprint. Only the chunks it lacks are read from the store (all of them for a rebuild).
+    Raises AssistantError when another process is writing the index."""
+    with writing_index(index.settings):
+        return _refresh_lexical(index)
+
+
+def _refresh_lexical(index: Index) -> bool:
     from assistant.index import lexical
 
+    # Every writer holds the lock, so a staging folder seen now is a killed writer's.
+    lexical.remove_abandoned_staging(index.settings.lexical_dir)
     # The chunks of `Manifest.indexed_chunk_ids`, versioned: an item's fingerprint changes with its metadata,
     # which its chunk ids do not cover.
     wanted = {cid: row.fingerprint for row in index.manifest.rows().values() if row.status == "done"

@@ -15,7 +15,7 @@ from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import Committee, MeetingRef, parse_committees, parse_meetings
 from assistant.ingest.moderngov.state import MeetingState, SiteState
-from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
+from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar, writing_index
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
 
@@ -129,20 +129,25 @@ def select_committees(committees: Sequence[Committee], selectors: Sequence[str],
 
 def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool | None = None,
                   index: Index | None = None, today: dt.date | None = None) -> FetchSummary:
-    """Fetch a council's minutes in the window into the index; failures are in the summary, not raised."""
+    """Fetch a council's minutes in the window into the index; failures are in the summary, not raised (but
+    another process writing the index is: AssistantError)."""
     started = time.perf_counter()
     today = today or dt.date.today()
     site = resolve_site(request.site, request.council)
     since, until = default_window(today, request.since, request.until)
     summary = FetchSummary(site.council, site.base_url, since, until)
     crash = CrashPoints(settings.crash_at)
-    client = ServiceClient(site.base_url, settings)
-    try:
-        plan = _plan(client, request, site, summary, since, until)
-        if plan is not None:
-            _fetch_and_ingest(client, plan, site, settings, summary, crash, today, progress, index)
-    finally:
-        client.close()
+    # Held for the whole run, not batch by batch: the site state is written outside the ingest, another writer
+    # must not slip in between two batches and end this run halfway, and a second fetch learns before asking the
+    # site anything that it cannot run.
+    with writing_index(settings):
+        client = ServiceClient(site.base_url, settings)
+        try:
+            plan = _plan(client, request, site, summary, since, until)
+            if plan is not None:
+                _fetch_and_ingest(client, plan, site, settings, summary, crash, today, progress, index)
+        finally:
+            client.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
