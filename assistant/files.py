@@ -60,9 +60,9 @@ _holds_guard = threading.Lock()
 
 
 @contextmanager
-def exclusive_lock(path: Path, busy: AssistantError) -> Iterator[None]:
-    """Hold an exclusive flock on `path` (created if missing) for the block; raise `busy` at once if another
-    process, or another thread of this one, holds it.
+def exclusive_lock(path: Path, busy: AssistantError | None = None, *, mode: int = 0o666) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created with `mode` if missing) for the block. If another process, or
+    another thread of this one, holds it: raise `busy` at once, or wait for it when `busy` is None.
 
     A thread that holds it already may take it again (the block then only nests), so that a writer made of
     smaller writers, such as `fetch` ingesting meeting batches, holds it once for the whole. flock, unlike
@@ -75,9 +75,9 @@ def exclusive_lock(path: Path, busy: AssistantError) -> Iterator[None]:
         yield
         return
     Path(key).parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(key, os.O_RDWR | os.O_CREAT, 0o666)  # empty: whoever may write the folder may lock it
+    descriptor = os.open(key, os.O_RDWR | os.O_CREAT, mode)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy is not None else 0))
     except BlockingIOError:
         os.close(descriptor)
         raise busy from None

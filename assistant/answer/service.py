@@ -265,8 +265,8 @@ class Assistant:
             timings["total"] = (time.perf_counter() - started) * 1000
             text = " ".join(generated.shown)
             # The reader's short answer leads only when the model's shown sentences say it too.
-            short_answer = (draft.short_answer if draft.short_answer and f" {fold(draft.short_answer)} " in f" {fold(text)} "
-                            else None)
+            said = bool(draft.short_answer) and f" {fold(draft.short_answer)} " in f" {fold(text)} "
+            short_answer = draft.short_answer if said else None
             yield Answer(answer=text, refused=False, refusal_reason=None,
                          citations=generated.citations, sentences=generated.verdicts, timings_ms=timings,
                          short_answer=short_answer, confidence=draft.confidence, **base)

@@ -134,9 +134,10 @@ def writing_index(settings: Settings) -> ContextManager[None]:
     write for hours (a year of meetings at a request a second), a command waiting that long in silence looks
     hung, and scheduled fetches would pile up behind one another.
     """
+    # The lock file is empty: whoever may write the folder may lock it.
     return exclusive_lock(settings.data_dir / "ingest.lock", AssistantError(
         f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
-        "Wait for it to finish and run this again."))
+        "Wait for it to finish and run this again."), mode=0o666)
 
 
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,

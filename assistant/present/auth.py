@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import logging
@@ -10,11 +9,10 @@ import os
 import string
 import secrets
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.files import read_utf8, write_atomically
+from assistant.files import exclusive_lock, read_utf8, write_atomically
 
 ITERATIONS = 600_000
 _SCHEME = "pbkdf2_sha256"
@@ -102,21 +100,11 @@ def add_user(path: Path, name: str, password: str) -> None:
         write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
 
 
-@contextmanager
 def _locked(path: Path):
-    """Hold an exclusive lock on a file beside the users file, so that two `user add` at once keep both users.
-
-    The users file itself cannot carry the lock: it is replaced by a rename on every write. flock, unlike
-    lockf, also keeps apart two threads of one process.
-    """
+    """Hold an exclusive lock on a file beside the users file, waiting for it, so that two `user add` at once keep
+    both users. The users file itself cannot carry the lock: it is replaced by a rename on every write."""
     target = Path(os.path.realpath(path))  # a symlink and its target share one lock
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(target.with_name(f"{target.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # which releases the lock
+    return exclusive_lock(target.with_name(f"{target.name}.lock"), mode=0o600)
 
 
 def checker(path: Path):

@@ -97,6 +97,18 @@ def _flips_direction(claim: str, source: str) -> bool:
     return False
 
 
+def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> str:
+    """The first figure of the claim with a digit in it that the text does not give ('28.5%' and '28.5' count as
+    one), or ''."""
+    given = figures(text)
+    available = set(given) | {f.rstrip("%") for f in given}
+    for figure in figures(claim):
+        if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available \
+                and figure not in skipped:
+            return figure
+    return ""
+
+
 def _amount_for_figure(claim: str, source: str) -> bool:
     """The claim gives an amount in words ("most", "nearly all") that its best source sentence does not use, and
     leaves out a figure that sentence states: it has put a judgement in place of the minutes' figure."""
@@ -177,10 +189,9 @@ class Guard:
         context = cited_text + " " + " ".join(
             f"{h.metadata.get('meeting_date', '')} {h.metadata.get('period', '')} {h.metadata.get('council', '')} "
             f"{h.metadata.get('committee', '')} {h.metadata.get('item_title', '')}" for h in cited)
-        available = set(figures(context)) | {f.rstrip("%") for f in figures(context)}
-        for figure in figures(claim):
-            if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available:
-                return self._with_quote(claim, cited, False, 0.0, f"the figure {figure} is not in the cited minutes")
+        figure = _figure_not_in(claim, context)
+        if figure:
+            return self._with_quote(claim, cited, False, 0.0, f"the figure {figure} is not in the cited minutes")
         context_years = set(mentioned_years(context))
         for year in mentioned_years(claim):
             if year not in context_years:
@@ -227,14 +238,9 @@ class Guard:
             return ""
         about = [h for h in cited if h.metadata.get("council_key") == named[0]
                  or named[0] in named_councils(h.text, self.council_keys)]
-        own = " ".join(h.text for h in about)
-        available = set(figures(own)) | {f.rstrip("%") for f in figures(own)}
         years = {str(year) for year in mentioned_years(claim)}  # a year dates the claim; the year check covers it
-        for figure in figures(claim):
-            if any(ch.isdigit() for ch in figure) and figure.rstrip("%") not in available and figure not in available \
-                    and figure not in years:
-                return f"the figure {figure} is not in the cited minutes about {named[0]}"
-        return ""
+        figure = _figure_not_in(claim, " ".join(h.text for h in about), skipped=years)
+        return f"the figure {figure} is not in the cited minutes about {named[0]}" if figure else ""
 
     def _with_quote(self, claim, cited, supported, score, reason) -> Verdict:
         _, hit, span = self._best_sentence(claim, cited)
