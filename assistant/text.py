@@ -195,6 +195,11 @@ _COUNCIL_NOISE = {
     "council", "metropolitan", "borough", "district", "county", "city", "of", "the", "and",
     "royal", "london", "mbc", "cc", "bc", "dc", "mdc", "lbc", "unitary", "authority",
 }
+# Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
+# corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
+COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
+    "reading", "bury", "harrow", "rugby", "slough", "hart", "swale", "eden", "highland", "craven", "corporation",
+})
 _COMMITTEE_NOISE = {"the", "of", "and", "committee", "commission", "panel", "board"}
 
 
@@ -331,12 +336,24 @@ def _stopwords() -> frozenset[str]:
 
 def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
-    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
-    words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
+    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'")).replace("per cent", "percent")
+    # '28.5%' and '28.5 per cent' are both written, so a percentage is its figure followed by the word 'percent'.
+    words = [part for w in _TOKEN.findall(text)
+             for part in ((_figure_token(w[:-1]), "percent") if w.endswith("%") else (_figure_token(w),))]
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
     return _stemmer().stemWords(words)
+
+
+def _figure_token(token: str) -> str:
+    """'1,200' -> '1200', as the same figure is also written without its comma; '2,3' (a list) is left alone."""
+    head, *groups = token.split(",")
+    if not groups or not (head.isdigit() and len(head) <= 3):
+        return token
+    *middle, last = groups
+    whole = last.partition(".")[0]
+    return token.replace(",", "") if all(len(g) == 3 and g.isdigit() for g in [*middle, whole]) else token
 
 
 _FIGURE = re.compile(rf"(?<![\w.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?\s*%?|\b(?:{FIGURE_WORD_PATTERN})\b", re.I)
@@ -391,18 +408,66 @@ def council_initials(key: str) -> str:
 def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
     """Known council keys whose words all appear, as a phrase (or as initials), in the text.
 
-    A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for in the text
-    keyed the same way: 'Telford & Wrekin' and 'Vale of Glamorgan' name the keys 'telford wrekin' and 'vale glamorgan'."""
-    folded = f" {fold(text)} "
-    without_noise = f" {council_key(text)} "
-    found = []
+    A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for among the
+    text's other words: 'Telford & Wrekin' and 'Vale of Glamorgan' name the keys 'telford wrekin' and 'vale
+    glamorgan'. A council whose name is also an everyday word is named only where that word has a capital: 'the
+    reading age of children in care in Sefton' names Sefton, not Reading. Other names count in any case, as
+    people often type them ('what did sefton say about care leavers')."""
+    words = _Words.of(text)
+    without_noise = words.without(_COUNCIL_NOISE)
+    found: list[str] = []
+    taken: set[int] = set()  # words a longer name already took: 'North Somerset' does not also name Somerset
     for key in sorted(set(known_council_keys), key=len, reverse=True):
-        if not key or any(f" {key} " in f" {longer} " for longer in found):
+        if not key:
             continue
+        needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS
         initials = council_initials(key)
-        if f" {key} " in folded or f" {key} " in without_noise or (initials and f" {initials} " in folded):
+        places = words.places(key.split(), needs_capital) + without_noise.places(key.split(), needs_capital)
+        free = [place for place in places if not place & taken]
+        if free:
+            taken.update(*free)
+        # Initials take no words: 'BCP' names both 'Bournemouth, Christchurch and Poole' and a council keyed 'bcp'.
+        if free or (initials and words.places([initials], needs_capital)):
             found.append(key)
     return tuple(found)
+
+
+class _Words:
+    """A text's folded words, indexed by word so that a phrase is looked up rather than scanned for."""
+
+    def __init__(self, text: str, words: Sequence[tuple[int, str]]):
+        self.text = text
+        self.words = list(words)  # (position among all the text's folded words, word)
+        self.starts: dict[str, list[int]] = {}
+        for i, (_, word) in enumerate(self.words):
+            self.starts.setdefault(word, []).append(i)
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        return cls(text, list(enumerate(fold(text).split())))
+
+    def without(self, dropped: set[str]) -> _Words:
+        return _Words(self.text, [(p, w) for p, w in self.words if w not in dropped])
+
+    def places(self, phrase: Sequence[str], needs_capital: bool) -> list[set[int]]:
+        """The positions of each run of words spelling the phrase (the first with a capital, if it needs one)."""
+        n, phrase = len(phrase), list(phrase)
+        return [{p for p, _ in self.words[i:i + n]} for i in self.starts.get(phrase[0], ())
+                if [w for _, w in self.words[i:i + n]] == phrase
+                and (not needs_capital or self.words[i][0] in _capitalised_positions(self.text))]
+
+
+@functools.lru_cache(maxsize=64)
+def _capitalised_positions(text: str) -> frozenset[int]:
+    """Positions (among the text's folded words) of the words that start a piece of it, between spaces, that starts
+    with a capital. Folding each piece gives the same words as folding the whole, in the same order."""
+    positions, count = set(), 0
+    for piece in text.split():
+        n = len(fold(piece).split())
+        if n and next((c.isupper() for c in piece if c.isalpha()), False):
+            positions.add(count)
+        count += n
+    return frozenset(positions)
 
 
 _PROPER = re.compile(r"\b([A-Z][a-zA-Z]+(?:[-'\u2019][A-Za-z]+)?|[A-Z]{2,})\b")

@@ -46,3 +46,35 @@ def test_a_key_must_still_stand_as_a_phrase_once_those_words_go():
     # 'north tyneside sefton' holds the words of 'north sefton' but not as a phrase.
     assert analyse("How do North Tyneside and Sefton compare?", ["north sefton", "sefton", "north tyneside"]).councils \
         == ("north tyneside", "sefton")
+
+
+@pytest.mark.parametrize("text, councils", [
+    ("What is the reading age of children in care in Sefton?", ("sefton",)),
+    ("What did the panel hear about reading age?", ()),
+    ("what is the reading age of looked after children", ()),
+    ("What did Reading say about care leavers?", ("reading",)),
+    ("WHAT DID READING SAY ABOUT CARE LEAVERS", ("reading",)),
+    ("Did Bury's panel bury the report?", ("bury",)),
+    ("How many foster carers did the corporation recruit?", ()),
+])
+def test_a_council_named_by_an_everyday_word_needs_its_capital(text, councils):
+    keys = ["reading", "bury", "sefton", "corporation"]
+    assert analyse(text, keys).councils == councils
+
+
+def test_other_council_names_count_in_any_case():
+    # Typed in a hurry, or by a phone that capitalised only the first word.
+    assert analyse("What did sefton say about dental checks?", ["sefton", "reading"]).councils == ("sefton",)
+
+
+def test_a_council_inside_a_longer_name_counts_when_it_is_also_named_alone():
+    keys = ["somerset", "north somerset", "bath north east somerset"]
+    assert set(analyse("How do Somerset and North Somerset compare?", keys).councils) == {"somerset", "north somerset"}
+    assert analyse("What did North Somerset agree?", keys).councils == ("north somerset",)
+    assert analyse("What did Bath and North East Somerset agree?", keys).councils == ("bath north east somerset",)
+
+
+def test_initials_name_the_council_and_its_twin_keyed_by_them():
+    # Items of one council indexed under 'BCP Council' and under its full name are both searched.
+    keys = ["bournemouth christchurch poole", "bcp", "dorset"]
+    assert set(analyse("What did BCP decide on exclusions?", keys).councils) == {"bournemouth christchurch poole", "bcp"}
