@@ -69,6 +69,12 @@ class ChatHandlers:
     def committees(self) -> list[str]:
         return sorted({e.metadata.get("committee", "") for e in self.assistant.lexical.entries} - {""})
 
+    def index_now(self) -> tuple[str, list[str], list[str]]:
+        """The status line and the filters' councils and committees, from the index as it now stands: what a page
+        shows when it is (re)loaded, so that minutes ingested or fetched while the app serves can be chosen."""
+        self.assistant.follow_index()
+        return self.status_line(), [""] + self.councils(), [""] + self.committees()
+
     def status_line(self) -> str:
         stats = self.assistant.index.manifest.rows()
         items = sum(1 for r in stats.values() if r.status == "done")
@@ -227,7 +233,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
     with gr.Blocks(title="Council minutes assistant") as demo:
         gr.Markdown("## Council minutes assistant\nAsk about what committees said and decided. Every statement "
                     "is tied to the agenda item it came from; when the minutes do not say, the assistant says so.")
-        gr.Markdown(handlers.status_line(), elem_id="status-line")
+        status = gr.Markdown(handlers.status_line(), elem_id="status-line")
         turns = gr.State([])
         with gr.Row():
             with gr.Column(scale=3):
@@ -308,6 +314,12 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
         def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "") -> str:
             """Answer a question from the minutes; returns the answer and its numbered sources as text."""
             return handlers.api_ask(question, council, committee, since, until)
+
+        def index_now():
+            status_line, councils, committees = handlers.index_now()
+            return status_line, gr.update(choices=councils), gr.update(choices=committees)
+
+        demo.load(index_now, None, [status, council, committee], api_visibility="private")
 
         gr.api(ask_api, api_name="ask")
     demo.handlers = handlers  # for tests and the launcher

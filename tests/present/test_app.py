@@ -226,3 +226,30 @@ def test_a_word_briefing_takes_control_characters_and_numbers_sources_per_questi
     sources = [p for p in paragraphs if p.startswith("[")]
     assert [p[:3] for p in sources] == ["[1]", "[1]"]  # each question's sources start at [1]
     assert not any(p.style.name == "List Number" for p in Document(str(out)).paragraphs)
+
+
+def test_a_page_loaded_after_an_ingest_offers_the_new_councils(tmp_path, fake_settings, corpus_copy):
+    # The app serves while `assistant ingest` (another process) adds a council: a page (re)loaded afterwards lists
+    # it in the council filter, and its status line counts the new item.
+    from cli_helpers import cli_env, run_cli
+
+    env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
+    barnsley = corpus_copy / "barnsley-2018-csc-performance.md"
+    held_back = barnsley.read_text(encoding="utf-8")
+    barnsley.unlink()
+    assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
+    assistant = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        handlers = ChatHandlers(assistant, tmp_path / "briefings")
+        status_before, councils_before, _ = handlers.index_now()
+        assert not any("Barnsley" in c for c in councils_before)
+        barnsley.write_text(held_back, encoding="utf-8")
+        assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
+        status_after, councils_after, committees_after = handlers.index_now()
+        assert any("Barnsley" in c for c in councils_after) and committees_after[0] == ""
+        assert status_after != status_before
+        demo = build_app(assistant)
+        loads = [d for d in demo.fns.values() if any(t[1] == "load" for t in d.targets)]
+        assert loads, "the page does not refresh its filters when loaded"
+    finally:
+        assistant.close()
