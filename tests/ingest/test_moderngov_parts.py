@@ -213,3 +213,17 @@ def test_every_new_setting_is_documented_in_the_readme():
                  "ASSISTANT_REFETCH_WEEKS"):
         assert f"`{name}`" in readme, name
     assert "## Your council's minutes" in readme and "assistant fetch" in readme
+
+
+def test_html_entities_written_straight_into_the_xml_are_read_as_their_characters():
+    body = ("<?xml version='1.0' encoding='utf-8'?><committees><committee><committeeid>7</committeeid>"
+            "<committeetitle>Children&rsquo;s&nbsp;Panel &amp; Corporate Parenting</committeetitle></committee>"
+            "</committees>").encode()
+    (committee,) = parse_committees(parse_reply(body, "text/xml", "GetCommittees", "u", "b"))
+    assert committee.title == "Children\u2019s Panel & Corporate Parenting"
+    # A name HTML does not know either is still a broken reply, and an entity the reply declares is still refused.
+    with pytest.raises(ServiceError, match="malformed XML"):
+        parse_reply(body.replace(b"&nbsp;", b"&notanentity;"), "text/xml", "GetCommittees", "u", "b")
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><committees>&a;&nbsp;</committees>'
+    with pytest.raises(ServiceError):
+        parse_reply(bomb, "text/xml", "GetCommittees", "u", "b")

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import email.utils
+import html.entities
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -184,7 +186,6 @@ class ServiceClient:
 
 def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_url: str) -> Element:
     """The XML root of a reply, with namespaces dropped and names lower-cased; HTML pages are refused."""
-    import defusedxml.ElementTree as SafeTree
     from defusedxml import DefusedXmlException
 
     # Some servers put a line break (after a UTF-8 byte order mark or not) before the XML declaration, which XML
@@ -197,7 +198,7 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     if not had_bom and not body.startswith(b"<?xml"):
         body = _in_utf8(body, content_type)
     try:
-        root = SafeTree.fromstring(body)
+        root = _parsed(body)
     except (ParseError, DefusedXmlException) as exc:
         if _looks_like_html(body, content_type):
             raise _html_error(operation, url, base_url) from None
@@ -211,6 +212,29 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
         # Some ASP.NET services wrap the document as escaped text inside <string>.
         return parse_reply((root.text or "").encode("utf-8"), "", operation, url, base_url)
     return root
+
+
+def _parsed(body: bytes) -> Element:
+    """The XML tree of a reply. Some servers write HTML's named entities ('&nbsp;', '&rsquo;') straight into the
+    XML, which knows only five; such a reply is read with them as the characters they name."""
+    import defusedxml.ElementTree as SafeTree
+
+    try:
+        return SafeTree.fromstring(body)
+    except ParseError as exc:
+        if "undefined entity" not in str(exc):
+            raise
+        return SafeTree.fromstring(_HTML_ENTITY.sub(_as_character_reference, body))
+
+
+_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+def _as_character_reference(match: re.Match) -> bytes:
+    name = match.group(1)
+    point = None if name in _XML_ENTITIES else html.entities.name2codepoint.get(name.decode("ascii"))
+    return b"&#%d;" % point if point else match.group(0)
 
 
 def _in_utf8(body: bytes, content_type: str) -> bytes:
