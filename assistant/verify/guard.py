@@ -36,8 +36,11 @@ _OPPOSITES = [
     ("up", "reduc"), ("down", "increas"), ("rose", "decreas"), ("rose", "reduc"), ("enough", "lack"),
     ("sufficient", "lack"), ("sufficient", "insufficient"), ("timely", "delay"), ("well", "poor"),
     ("effective", "ineffective"), ("met", "missed"), ("complet", "incomplet"),
-    # Ofsted's grades: a claim that moves a judgement up or down the scale.
+    # Ofsted's grades: a claim that moves a judgement up or down the scale. Two-word grades and states are read as
+    # one word (see _as_one_word): 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
     ("outstanding", "good"), ("outstanding", "inadequate"), ("good", "inadequate"),
+    ("outstanding", "requiresimprovement"), ("good", "requiresimprovement"), ("inadequate", "requiresimprovement"),
+    ("ontrack", "offtrack"),
 ]
 
 # Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
@@ -82,9 +85,28 @@ def _letter_words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
+def _as_one_word(words: list[str]) -> list[str]:
+    """'requires improvement (to be good)' as 'requiresimprovement', and 'on track' and 'off track' as one word each,
+    so that the grade and the state are compared whole."""
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        word, following = words[i], words[i + 1] if i + 1 < len(words) else ""
+        if word.startswith("requir") and following == "improvement":
+            joined.append("requiresimprovement")
+            i += 5 if words[i + 2:i + 5] == ["to", "be", "good"] else 2
+        elif word in ("on", "off") and following == "track":
+            joined.append(word + "track")
+            i += 2
+        else:
+            joined.append(word)
+            i += 1
+    return joined
+
+
 def _flips_direction(claim: str, source: str) -> bool:
     """The claim says the opposite direction of the source ('fell' for 'rose', 'lower' for 'higher')."""
-    claim_words, source_words = _letter_words(claim), _letter_words(source)
+    claim_words, source_words = _as_one_word(_letter_words(claim)), _as_one_word(_letter_words(source))
 
     def has(words, stem):
         return any(w.startswith(stem) for w in words) if len(stem) > 4 else stem in words

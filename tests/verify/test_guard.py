@@ -73,6 +73,29 @@ def test_an_ofsted_grade_moved_up_the_scale_loses_support():
     assert not _flips_direction("Ofsted judged the service good.", "Ofsted judged the service good.")
 
 
+@pytest.mark.parametrize("claim, source", [
+    ("Ofsted rated the service good.", "Ofsted judged the service as requires improvement to be good."),
+    ("Ofsted judged the service to require improvement.", "Ofsted judged the service good."),
+    ("The plan was on track.", "Members heard the plan was off track."),
+])
+def test_a_two_word_grade_or_state_swapped_for_another_loses_support(claim, source):
+    from assistant.verify.guard import _flips_direction
+
+    assert _flips_direction(claim, source)
+
+
+@pytest.mark.parametrize("claim, source", [
+    ("The service requires improvement.", "Ofsted judged the service as requires improvement to be good."),
+    ("The action plan is on track.", "Members heard the action plan was on track."),
+    ("The council aims to move from requires improvement to good.", "The aim is to move from requires "
+                                                                     "improvement to good by 2025."),
+])
+def test_the_same_grade_or_state_keeps_support(claim, source):
+    from assistant.verify.guard import _flips_direction
+
+    assert not _flips_direction(claim, source)
+
+
 @pytest.mark.parametrize("claim, reason", [
     ("In Rotherham 184 children were discharged from care in 2018.", "figure 184"),
     ("In Rotherham 148 children were discharged from care in 2019.", "2019"),
