@@ -66,9 +66,11 @@ class Assistant:
         try:
             indexed = index.manifest.indexed_chunk_ids()
             if not lexical.is_current(settings.lexical_dir, indexed):
-                raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest "
-                                      "(an ingest was interrupted, or is still running).",
-                                      "Run `assistant ingest` to bring it up to date.")
+                raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
+                                      "an ingest or fetch is writing the index or was stopped part way, or the "
+                                      "keyword index was saved by another version of the assistant.",
+                                      "Run `assistant ingest` to bring it up to date (it rebuilds the keyword "
+                                      "index from the vector store, embedding nothing again).")
             loaded = lexical.load(settings.lexical_dir)
             if loaded is None or len(loaded) != len(indexed):
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
