@@ -1155,3 +1155,28 @@ def test_requantising_an_ensembles_members_says_there_is_nothing_to_do_and_chang
     assert done.returncode == 1
     assert "holds an ensemble's members" in done.stderr and "nothing to requantise" in done.stderr
     assert (folder / "manifest.json").read_text() == manifest
+
+
+def test_every_reader_reads_a_question_longer_than_its_window(reader):
+    # About 160 words: more tokens than the reader reads at once, which used to raise a truncation error.
+    long_question = ("I am a councillor and I would like to know, " * 16) + QUESTION
+    readings = reader.read(long_question, [ANSWER, OTHER])
+    assert len(readings) == 2 and all(np.isfinite(r.logit) for r in readings)
+
+
+def test_a_question_of_ordinary_length_is_encoded_as_the_reader_was_trained():
+    # Cutting the longer side of a pair and cutting only the candidate agree while the question is the shorter
+    # side, as every training question (at most 46 tokens) is: the shipped calibration still holds.
+    from tokenizers import Tokenizer
+
+    from assistant.answer.reader import MAX_TOKENS, make_tokenizer
+
+    path = READER_DIR / "tokenizer.json"
+    shipped = make_tokenizer(path)
+    trained = Tokenizer.from_file(str(path))
+    trained.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
+    trained.enable_padding(pad_id=0, pad_token="[PAD]")
+    question = " ".join(["children"] * 46)
+    candidate = candidate_text(" ".join(["placements"] * 200), "Children in Care Update")
+    for pair in [(question, candidate), (QUESTION, ANSWER), (QUESTION, candidate)]:
+        assert shipped.encode(*pair).ids == trained.encode(*pair).ids
