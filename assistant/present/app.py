@@ -116,6 +116,10 @@ class ChatHandlers:
                 yield " ".join(shown), None
         except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
             yield markdown_literal(f"{exc.message} {exc.hint}".strip()), None
+        except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
+            log.exception("Answering %r failed", question)
+            yield ("Sorry: the assistant failed on this question, and nothing was answered. The details are in the "
+                   "app's log; please tell whoever runs it. Other questions can still be asked."), None
 
     def api_ask(self, question: str, council: str = "", committee: str = "", since: str = "",
                 until: str = "") -> str:

@@ -253,3 +253,18 @@ def test_a_page_loaded_after_an_ingest_offers_the_new_councils(tmp_path, fake_se
         assert loads, "the page does not refresh its filters when loaded"
     finally:
         assistant.close()
+
+
+def test_a_fault_of_the_assistant_gets_a_plain_message_and_the_chat_goes_on(handlers, monkeypatch, caplog):
+    real_stream = handlers.assistant.stream
+
+    def broken_stream(question, filters):
+        raise RuntimeError("an internal fault")
+        yield  # a generator, like Assistant.stream
+
+    monkeypatch.setattr(handlers.assistant, "stream", broken_stream)
+    markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert turn is None and "failed on this question" in markdown and "internal fault" not in markdown
+    assert "an internal fault" in caplog.text  # the log keeps the details
+    monkeypatch.setattr(handlers.assistant, "stream", real_stream)
+    assert final(handlers, ROTHERHAM_Q)[-1][1] is not None
