@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
@@ -181,12 +180,28 @@ class _Judge:
         self.shown.append(text)
         return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
 
+    def unfinished(self, raw_sentence: str) -> SentenceVerdict | None:
+        """The last sentence of a reply cut off at a length limit, when it has no end: never shown, since words
+        still to come could have changed what it says ('... should not' before 'close')."""
+        claim, _ = strip_markers(strip_bullet(raw_sentence))
+        if not any(ch.isalnum() for ch in claim):
+            return None
+        return self._record(SentenceVerdict(claim, (), False, False, 0.0,
+                                            "the language model's reply was cut off before this sentence ended"))
+
     def _addresses_question(self, text: str) -> bool:
         return not self.terms.total or self.terms.coverage(text) > 0
 
     def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
         self.verdicts.append(verdict)
         return verdict
+
+
+def _is_finished(sentence: str) -> bool:
+    """Whether a sentence ends as sentences do: a full stop, question or exclamation mark (or a colon), perhaps
+    before a closing quote or bracket and its citation markers."""
+    claim, _ = strip_markers(sentence)
+    return claim.rstrip(" \u00a0\"'\u201d\u2019)").endswith((".", "!", "?", ":", "\u2026"))
 
 
 def _surrounding_sentences(verdict, before: int = 0) -> str:
@@ -219,14 +234,17 @@ class GeneratedAnswer:
         self._cutter = SentenceCutter()
 
     def write(self, question: str) -> Iterator[SentenceVerdict]:
-        chain = answer_prompt() | self.chat_model | StrOutputParser()
+        chain = answer_prompt() | self.chat_model
+        cut_off = False  # the reply stopped at a length limit, its own or ours: its last sentence may be unfinished
         try:
-            for piece in chain.stream(prompt_inputs(question, self.hits)):
-                for sentence in self._cutter.feed(piece):
+            for chunk in chain.stream(prompt_inputs(question, self.hits)):
+                cut_off = cut_off or chunk.response_metadata.get("finish_reason") == "length"
+                for sentence in self._cutter.feed(chunk.text):
                     if (verdict := self._judge.judge(sentence)) is not None:
                         yield verdict
                 if len(self._cutter.text) > MAX_REPLY_CHARS:
                     log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
+                    cut_off = True
                     break
         except AssistantError:
             raise
@@ -234,8 +252,13 @@ class GeneratedAnswer:
             raise ModelError(f"The language model {self.model_name!r} failed: {exc}",
                              "Check that the model is installed, or that OPENAI_BASE_URL points at a running "
                              "server; `--llm extractive` answers without a model.") from exc
-        for sentence in self._cutter.finish():
-            if (verdict := self._judge.judge(sentence)) is not None:
+        rest = self._cutter.finish()
+        for i, sentence in enumerate(rest):
+            if cut_off and i == len(rest) - 1 and not _is_finished(sentence):
+                verdict = self._judge.unfinished(sentence)
+            else:
+                verdict = self._judge.judge(sentence)
+            if verdict is not None:
                 yield verdict
         log.debug("Raw model output for %r: %r", question, self._cutter.text)
 

@@ -168,12 +168,15 @@ class LocalChatModel(BaseChatModel):
             def __call__(self, input_ids, scores, **kw) -> bool:
                 return cancelled.is_set()
 
+        produced: list = []  # the whole sequence generate() returned
+
         def run() -> None:
             try:
                 with lock, torch.inference_mode():
-                    model.generate(**inputs, streamer=streamer, do_sample=False, max_new_tokens=self.max_new_tokens,
-                                   pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-                                   stopping_criteria=StoppingCriteriaList([Cancelled()]))
+                    produced.append(model.generate(
+                        **inputs, streamer=streamer, do_sample=False, max_new_tokens=self.max_new_tokens,
+                        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                        stopping_criteria=StoppingCriteriaList([Cancelled()])))
             except BaseException as exc:  # surfaced in the consuming thread below
                 failure.append(exc)
                 streamer.end()
@@ -181,6 +184,7 @@ class LocalChatModel(BaseChatModel):
         worker = threading.Thread(target=run, name="local-llm-generate", daemon=True)
         worker.start()
         emitted = ""
+        cancelled_early = False
         try:
             for text in streamer:
                 if not text:
@@ -195,12 +199,24 @@ class LocalChatModel(BaseChatModel):
                         run_manager.on_llm_new_token(text, chunk=chunk)
                     yield chunk
                 if cut >= 0:
+                    cancelled_early = True
                     break
         finally:
             cancelled.set()  # a consumer that stops early also stops the generation
             worker.join(timeout=REQUEST_TIMEOUT_S)
         if failure:
             raise ModelError(f"The local language model failed while generating: {failure[0]}") from failure[0]
+        if produced and not cancelled_early and _ran_out_of_tokens(produced[0], inputs["input_ids"].shape[-1],
+                                                                    self.max_new_tokens, tokenizer.eos_token_id):
+            # As an OpenAI-compatible server says it: the reply was cut off, so its last sentence may be unfinished.
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info={"finish_reason": "length"})
+
+
+def _ran_out_of_tokens(sequence, prompt_tokens: int, max_new_tokens: int, eos_token_id) -> bool:
+    """Whether generation stopped at its token limit rather than at the end of its reply."""
+    new_tokens = sequence[0, prompt_tokens:].tolist()
+    ends = set(eos_token_id if isinstance(eos_token_id, list) else [eos_token_id])
+    return len(new_tokens) >= max_new_tokens and not (new_tokens and new_tokens[-1] in ends)
 
 
 def _as_chat_turn(message: BaseMessage) -> dict[str, str]:

@@ -504,3 +504,41 @@ def test_when_the_reader_finds_no_answer_the_model_is_never_asked(hashing_index)
     finally:
         assistant.close()
     assert answer.refused and answer.refusal_reason in ("not_stated", "no_evidence") and not answer.citations
+
+
+class CutOffChatModel(GenericFakeChatModel):
+    """Streams its reply word by word, then says, as an OpenAI-compatible server does, that it hit its token limit."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info={"finish_reason": "length"})
+
+
+def test_the_unfinished_last_sentence_of_a_cut_off_reply_is_never_shown(hashing_index):
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    reply = f"In 2018 148 children have been discharged [{k}]. In 2018 148 children have been"
+    assistant = open_assistant(hashing_index, chat_model=CutOffChatModel(messages=iter([reply])))
+    try:
+        answer = assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
+    assert [v.text for v in answer.sentences if v.shown] == ["In 2018 148 children have been discharged. [1]"]
+    (cut,) = [v for v in answer.sentences if not v.shown]
+    assert "cut off" in cut.reason and cut.text == "In 2018 148 children have been"
+    # Without the cut, a last sentence with no full stop is judged as any other.
+    whole = ask_with(hashing_index, f"In 2018 148 children have been discharged [{k}]")
+    assert [v.shown for v in whole.sentences] == [True]
+
+
+def test_a_local_model_says_when_it_stopped_at_its_token_limit():
+    import torch
+
+    from assistant.answer.llm import _ran_out_of_tokens
+
+    prompt = [[5, 6, 7]]
+    assert _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 12, 13]]), 3, 3, 2)
+    assert not _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 12, 2]]), 3, 3, 2)  # ended on its own at the limit
+    assert not _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 2]]), 3, 3, [2, 9])
