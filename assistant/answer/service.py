@@ -179,7 +179,10 @@ class Assistant:
         self.follow_index()
         problem = question_problem(question)
         if problem:
-            yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict())
+            # Nothing was retrieved, read or checked, but every answer carries the same four timings.
+            timings = {"retrieve": 0.0, "answer": 0.0, "verify": 0.0, "total": (time.perf_counter() - started) * 1000}
+            yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict(),
+                         timings_ms=timings)
             return
         q = analyse(question, self.retriever.council_keys)
         retrieval = self.retriever.search(q, filters)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from assistant.errors import AssistantError
 from assistant.files import read_utf8, write_atomically
@@ -23,6 +24,9 @@ from assistant.text import normalise_space
 from assistant.settings import Settings
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
+REQUIRED_KEYS = ("id", "question", "kind")
+LIST_KEYS = ("gold_urls", "must_include")
+FILTER_KEYS = tuple(f.name for f in fields(Filters))
 
 
 @dataclass(frozen=True)
@@ -38,31 +42,75 @@ class EvalQuestion:
     def answerable(self) -> bool:
         return self.kind != "unanswerable"
 
+    @classmethod
+    def from_row(cls, row) -> "EvalQuestion":
+        """A question line's record, checked once here: KeyError names a missing key, ValueError (or the filters'
+        AssistantError) says what else is wrong. Unknown top-level keys ("notes") are allowed."""
+        if not isinstance(row, dict):
+            raise ValueError("not a JSON object")
+        for key in REQUIRED_KEYS:
+            if key not in row:
+                raise KeyError(key)
+        ident = row["id"]
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            ident = str(ident)  # an id written as a number is read as its text
+        question = row["question"]
+        for key, value in (("id", ident), ("question", question)):
+            if not isinstance(value, str):
+                raise ValueError(f"the {key} must be text, not {value!r}")
+            if not value.strip():
+                raise ValueError(f"the {key} is blank")
+        kind = row["kind"]
+        if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
+            raise ValueError(f"the kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        lists = {}
+        for key in LIST_KEYS:
+            value = [] if row.get(key) is None else row[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{' and '.join(LIST_KEYS)} must be lists of strings: {key} is {value!r}")
+            lists[key] = tuple(v for v in value if v.strip())
+        filters = {} if row.get("filters") is None else row["filters"]
+        if not isinstance(filters, dict):
+            raise ValueError(f"filters must be a JSON object with some of {', '.join(FILTER_KEYS)}, not {filters!r}")
+        unknown = [key for key in filters if key not in FILTER_KEYS]
+        if unknown:
+            raise ValueError(f"filters has the unknown key {unknown[0]!r}; "
+                             f"the filter keys are {', '.join(FILTER_KEYS)}")
+        Filters(**filters)
+        return cls(ident, question, kind.strip().lower(), lists["gold_urls"], lists["must_include"], dict(filters))
+
+
+def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
+    """Each line of a JSON-lines file with its number, skipping blank lines and # comments; a byte order mark at
+    the start (Windows tools write one) is dropped."""
+    # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
+    # strings, and str.splitlines() would break a line there.
+    text = read_utf8(path, what).removeprefix("\ufeff")
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
 
 def load_questions(path: Path) -> list[EvalQuestion]:
+    """Every question of the file, each line checked and ids unique, before any is asked."""
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
-    lines = read_utf8(path, "the questions file").splitlines()
     questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    first_line: dict[str, int] = {}
+    for number, line in json_lines(path, "the questions file"):
         try:
-            row = json.loads(line)
-            if not isinstance(row, dict):
-                raise TypeError("not a JSON object")
-            lists = {key: row.get(key, []) for key in ("gold_urls", "must_include")}
-            if not all(isinstance(value, list) for value in lists.values()):
-                raise TypeError("gold_urls and must_include must be lists")
-            question = EvalQuestion(row["id"], row["question"], row["kind"], tuple(lists["gold_urls"]),
-                                    tuple(lists["must_include"]), dict(row.get("filters") or {}))
-            Filters(**question.filters)
+            question = EvalQuestion.from_row(json.loads(line))
         except KeyError as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record: it has no {exc} key.",
                                  "See eval/README.md for the format.") from None
         except (ValueError, TypeError, AssistantError) as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record ({exc}).",
                                  "See eval/README.md for the format.") from None
+        if question.id in first_line:
+            raise AssistantError(f"{path}:{number} repeats the id {question.id!r} of line {first_line[question.id]}.",
+                                 "Give every question an id of its own: answers are scored by their question's id.")
+        first_line[question.id] = number
         questions.append(question)
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Give a file of JSON lines, one question each.")
@@ -136,7 +184,10 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         raise AssistantError("--pairs needs --corpus: each pair's passage is read from the minutes' files.",
                              "Give --corpus with the minutes the pairs quote.")
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
-    out_dir.mkdir(parents=True, exist_ok=True)  # made now, so that an output path that cannot be used fails first
+    check_writable(out_dir)
+    lacking = lacking_gold(questions)
+    if any(lacking.values()):
+        _warn(describe_lacking(lacking) + ".")
     texts = source_texts(corpus, settings.max_item_chars) if corpus else None
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
@@ -158,6 +209,9 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
             ingest_seconds, ingested = None, None
         assistant = Assistant(settings, embedder=embedder)
         try:
+            if not assistant.chunk_count:
+                _warn(f"the index in {settings.data_dir} holds no minutes, so every question will be refused. Give "
+                      "--corpus the minutes to ask of, or run `assistant ingest` into that index first.")
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
             records = []
             for number, q in enumerate(questions, start=1):
@@ -173,6 +227,10 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
             pairs = guard_on_pairs(assistant, pairs, texts) if pairs_path else None
         finally:
             assistant.close()
+    # The answers first, as the run's result whatever happens next; results of an earlier run are removed, so
+    # that the folder never holds metrics of other answers.
+    for stale in ("metrics.json", "report.md"):
+        (out_dir / stale).unlink(missing_ok=True)
     write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     metrics = score(questions, records, alce, texts)
     metrics["reader"] = reader_metrics(questions, records)
@@ -187,6 +245,37 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
     write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
     return metrics
+
+
+def check_writable(out_dir: Path) -> None:
+    """Make the --out folder and write a file there, so that a folder that cannot take the results fails before
+    any question is asked rather than after all of them."""
+    out_dir.mkdir(parents=True, exist_ok=True)  # a file in the way fails here, named by the CLI
+    try:
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".eval-write-check-"):
+            pass
+    except OSError as exc:
+        raise AssistantError(f"The results cannot be written to {out_dir} (the --out folder): {exc.strerror or exc}.",
+                             "Give --out a folder you may write to (a missing one is made), or change its "
+                             "permissions.") from None
+
+
+def lacking_gold(questions: list[EvalQuestion]) -> dict[str, int]:
+    """How many answerable questions have no gold_urls, and how many no must_include."""
+    answerable = [q for q in questions if q.answerable]
+    return {key: sum(not getattr(q, key) for q in answerable) for key in LIST_KEYS}
+
+
+def describe_lacking(lacking: dict[str, int]) -> str:
+    """The counts of lacking_gold in words, with the metrics each is left out of."""
+    what = {"gold_urls": "retrieval and cited-source metrics",
+            "must_include": "answer correctness and the reader's top-1"}
+    return "; ".join(f"{n} answerable question{'s' if n != 1 else ''} without {key}, not counted in {what[key]}"
+                     for key, n in lacking.items() if n)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def reader_best(assistant, q: EvalQuestion) -> str:
@@ -204,7 +293,9 @@ def reader_metrics(questions: list[EvalQuestion], records: list[dict], bins: int
     rows = []
     for q, r in zip(questions, records):
         best = {"answer": r.get("reader_best", ""), "refused": False, "citations": r["citations"], "sentences": []}
-        rows.append((q.answerable, float(r.get("confidence", 0.0)), q.answerable and is_correct(q, best)))
+        # None: an answerable question without must_include, whose best sentence cannot be judged
+        ok = (is_correct(q, best) if q.must_include else None) if q.answerable else False
+        rows.append((q.answerable, float(r.get("confidence", 0.0)), ok))
     answerable = [c for a, c, _ in rows if a]
     unanswerable = [c for a, c, _ in rows if not a]
     pairs = [(p > n) + 0.5 * (p == n) for p in answerable for n in unanswerable]
@@ -212,10 +303,12 @@ def reader_metrics(questions: list[EvalQuestion], records: list[dict], bins: int
     for b in range(bins):
         low, high = b / bins, (b + 1) / bins
         inside = [(a, ok) for a, c, ok in rows if low <= c < high or (b == bins - 1 and c >= 1.0)]
+        judged = [ok for _, ok in inside if ok is not None]
         table.append({"confidence": f"{low:.1f}-{high:.1f}", "questions": len(inside),
                       "answerable": _ratio(sum(a for a, _ in inside), len(inside)),
-                      "best_sentence_correct": _ratio(sum(ok for _, ok in inside), len(inside))})
-    return {"top1_sentence_accuracy": _ratio(sum(ok for a, _, ok in rows if a), len(answerable)),
+                      "best_sentence_correct": _ratio(sum(judged), len(judged))})
+    judged = [ok for a, _, ok in rows if a and ok is not None]
+    return {"top1_sentence_accuracy": _ratio(sum(judged), len(judged)),
             "answerability_auc": _ratio(sum(pairs), len(pairs)), "calibration": table}
 
 
@@ -257,9 +350,7 @@ def load_pairs(path: Path) -> list[dict]:
     if not path.is_file():
         raise AssistantError(f"No support pairs file at {path}.", "Check the path given to --pairs.")
     pairs = []
-    for number, line in enumerate(read_utf8(path, "the pairs file").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in json_lines(path, "the pairs file"):
         try:
             pair = json.loads(line)
         except ValueError:
@@ -318,12 +409,11 @@ def guard_on_pairs(assistant, pairs: list[dict], texts: dict[str, dict]) -> dict
 # -- metrics -------------------------------------------------------------------------------------
 
 def score(questions: list[EvalQuestion], records: list[dict], alce: list[dict], texts) -> dict:
-    by_id = {q.id: q for q in questions}
     groups: dict[str, list[int]] = defaultdict(list)
     for i, record in enumerate(records):
         groups["overall"].append(i)
         groups[record["kind"]].append(i)
-    return {name: _group_metrics([by_id[records[i]["id"]] for i in idx], [records[i] for i in idx],
+    return {name: _group_metrics([questions[i] for i in idx], [records[i] for i in idx],
                                  [alce[i] for i in idx], texts)
             for name, idx in sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))}
 
@@ -333,12 +423,14 @@ def _group_metrics(questions, records, alce, texts) -> dict:
     unanswerable = [(q, r) for q, r in zip(questions, records) if not q.answerable]
     recall5, mrr, precision, recall = [], [], [], []
     for q, r in answerable:
+        if not q.gold_urls:  # nothing to measure retrieval or citations against
+            continue
         top = first_sources(r)
         gold = set(q.gold_urls)
-        recall5.append(len(gold & set(top)) / len(gold) if gold else 0.0)
+        recall5.append(len(gold & set(top)) / len(gold))
         mrr.append(next((1 / (i + 1) for i, s in enumerate(top) if s in gold), 0.0))
         cited = {c["source_url"] for c in shown_citations(r)}
-        recall.append(len(gold & cited) / len(gold) if gold else 0.0)
+        recall.append(len(gold & cited) / len(gold))
         if cited:
             precision.append(len(cited & gold) / len(cited))
     quotes = [ok for r in records for ok in quote_checks(r, texts)]
@@ -349,6 +441,7 @@ def _group_metrics(questions, records, alce, texts) -> dict:
     cited_sentences = sum(a["supported"] for a in alce)
     return {
         "questions": len(records), "answerable": len(answerable), "unanswerable": len(unanswerable),
+        **{f"answerable_without_{key}": n for key, n in lacking_gold(questions).items()},
         "retrieval_recall_at_5": _mean(recall5), "retrieval_mrr_at_5": _mean(mrr),
         "citation_source_precision": _mean(precision), "citation_source_recall": _mean(recall),
         "quote_validity": _ratio(sum(quotes), len(quotes)) if texts is not None else None,
@@ -357,7 +450,7 @@ def _group_metrics(questions, records, alce, texts) -> dict:
         "alce_citation_precision": _ratio(sum(a["supporting_citations"] for a in alce),
                                           sum(a["citations"] for a in alce)),
         "sentences_dropped_share": _ratio(sum(a["dropped"] for a in alce), sentences),
-        "answer_correctness": _mean([float(is_correct(q, r)) for q, r in answerable]),
+        "answer_correctness": _mean([float(is_correct(q, r)) for q, r in answerable if q.must_include]),
         "unanswerable_refused": _mean([float(r["refused"]) for _, r in unanswerable]),
         "answerable_wrongly_refused": _mean([float(r["refused"]) for _, r in answerable]),
         "answer_words_median": statistics.median(words) if words else None,
@@ -411,6 +504,9 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if metrics["overall"]["quote_validity"] is None:
         lines += ["", "Quote validity was not measured: it needs `--corpus` to re-read the sources."]
+    lacking = lacking_gold(questions)
+    if any(lacking.values()):
+        lines += ["", f"Not scored in full: {describe_lacking(lacking)}."]
     pairs = metrics.get("support_pairs")
     if pairs and pairs.get("measured"):
         lines += ["", "## The grounding guard on labelled support pairs", "",
