@@ -97,7 +97,15 @@ class Index:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.manifest = Manifest(settings.manifest_path)
-        self.store = store or ChromaStore(settings, self.embedder.name)
+        try:
+            # Before the store is opened, which makes its collection: a mistyped collection name, or a forgotten
+            # CHROMA_HOST, would otherwise look like a store that lost every chunk, and the ingest that message
+            # suggests would drop from the index the fetched minutes it cannot embed again.
+            check_where_vectors_live(self.manifest, settings)
+            self.store = store or ChromaStore(settings, self.embedder.name)
+        except BaseException:
+            self.manifest.close()
+            raise
         self.counter = counter or default_counter()
         stored_model = self.manifest.get_meta("embedding_model")
         if stored_model and stored_model != self.embedder.name:
@@ -114,6 +122,39 @@ class Index:
 
     def chunk(self, item: MinuteItem) -> list[Chunk]:
         return chunk_item(item, self.counter, self.settings.chunk_tokens, fits=self.embedder.fits)
+
+
+_COLLECTION, _VECTORS_ON = "collection", "vectors_on"  # the manifest's record of where the index's vectors live
+
+
+def record_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
+    manifest.set_meta(_COLLECTION, settings.collection)
+    manifest.set_meta(_VECTORS_ON, f"server {settings.chroma_host}:{settings.chroma_port}"
+                      if settings.uses_chroma_server else "local")
+
+
+def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
+    """Refuse settings that point away from where this index's vectors were written (an index written before
+    this was recorded is not checked until its next ingest records it)."""
+    collection, vectors_on = manifest.get_meta(_COLLECTION), manifest.get_meta(_VECTORS_ON)
+    folder = settings.data_dir
+    reset = "or run `assistant ingest --reset` with the minutes to build the index anew"
+    if vectors_on == "local" and settings.uses_chroma_server:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors in {settings.chroma_dir}, but CHROMA_HOST is set "
+            f"({settings.chroma_host}:{settings.chroma_port}).",
+            f"Unset CHROMA_HOST to use them, {reset} on that server.")
+    if vectors_on and vectors_on.startswith("server") and not settings.uses_chroma_server:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors on the Chroma server at {vectors_on.split()[-1]}, but "
+            "CHROMA_HOST is not set.",
+            f"Set CHROMA_HOST and CHROMA_PORT to that server, {reset} in {settings.chroma_dir}.")
+    if collection and collection != settings.collection:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors in the collection {collection!r}, not "
+            f"{settings.collection!r} (ASSISTANT_COLLECTION).",
+            f"Set ASSISTANT_COLLECTION={collection} (or unset it, if that is the default), {reset} in "
+            f"{settings.collection!r}.")
 
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
@@ -171,6 +212,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     summary = IngestSummary()
     manifest, store = index.manifest, index.store
     manifest.set_meta("embedding_model", index.embedder.name)
+    record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
 
     items: dict[str, MinuteItem] = {}

@@ -262,3 +262,48 @@ def test_chunks_no_manifest_row_owns_are_removed_by_a_plain_ingest(fake_settings
     summary = ingest([folder], fake_settings)
     assert "removed 1 chunks that no manifest entry owned" in summary.notes and summary.unchanged == 2
     assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
+
+
+def _collections(settings) -> set[str]:
+    import chromadb
+
+    return {c.name for c in chromadb.PersistentClient(path=str(settings.chroma_dir)).list_collections()}
+
+
+def test_a_mistyped_collection_name_is_named_and_loses_nothing(fake_settings, tmp_path):
+    from assistant.errors import IndexMismatchError
+
+    folder, fetched = tmp_path / "minutes", tmp_path / "fetched"
+    write_markdown_corpus(folder, 3)
+    write_markdown_corpus(fetched, 1, start=7)  # as minutes fetched once, whose files the user does not have
+    ingest([folder], fake_settings)
+    ingest([fetched], fake_settings)
+    held = manifest_ids(fake_settings)
+    typo = fake_settings.with_(collection="minutess")
+    _ask_fails_with(typo, IndexMismatchError, "collection 'minutes', not 'minutess' \\(ASSISTANT_COLLECTION\\)")
+    with pytest.raises(IndexMismatchError, match="ASSISTANT_COLLECTION=minutes"):
+        ingest([folder], typo)  # the ingest a "lost chunks" message would have suggested
+    assert "minutess" not in _collections(fake_settings)  # asking made no empty collection either
+    assert manifest_ids(fake_settings) == held == chroma_ids(fake_settings)
+    summary = ingest([folder], typo, reset=True)  # a new index in the new collection, when that is what is wanted
+    assert summary.new == 3 and "minutess" in _collections(fake_settings)
+
+
+def test_a_chroma_server_set_or_forgotten_is_named(fake_settings, tmp_path):
+    from assistant.errors import IndexMismatchError
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    ingest([folder], fake_settings)
+    # Port 1: the check must refuse before anything tries to reach the server.
+    _ask_fails_with(fake_settings.with_(chroma_host="127.0.0.1", chroma_port=1), IndexMismatchError,
+                    "keeps its vectors in .*, but CHROMA_HOST is set \\(127.0.0.1:1\\)")
+
+    on_server = fake_settings.with_(data_dir=tmp_path / "server-index")
+    manifest = Manifest(on_server.manifest_path)
+    manifest.set_meta("collection", "minutes")
+    manifest.set_meta("vectors_on", "server chroma.example:8000")  # as an ingest through a server records it
+    manifest.close()
+    _ask_fails_with(on_server, IndexMismatchError, "on the Chroma server at chroma.example:8000, but CHROMA_HOST "
+                                                   "is not set")
+    assert not on_server.chroma_dir.exists()  # no local store was started in its place
