@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import string
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
@@ -13,10 +15,17 @@ BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
 FUSIONS = ("reciprocal-rank", "fitted")
 SLOWEST_FETCH_RATE = 0.01  # requests a second: one every 100 s; slower, and a fetch seems to hang
+# Chroma's rule for a collection name (chromadb 1.x): 3-512 of these, a letter or digit at each end, no "..",
+# and not an IP address.
+COLLECTION_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
+COLLECTION_ENDS = frozenset(string.ascii_letters + string.digits)
+# The answering modes make_chat_model (answer/llm.py) and the service accept: `extractive` or `local` alone,
+# `local:PATH`, `openai:MODEL`.
+LLM_SPECS = "extractive, local, local:PATH or openai:MODEL"
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
-    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache = _path_text(env, "XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "minutes-assistant" / "models"
 
 
@@ -54,37 +63,37 @@ class Settings:
     fetch_retries: int = 3
     fetch_backoff: float = 2.0  # seconds before the first retry, doubled each time
     fetch_max_wait: float = 120.0  # the longest wait for one retry, Retry-After included
-    refetch_weeks: int = 12
+    refetch_weeks: int = 26
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
         env = os.environ if env is None else env
         values = dict(
-            data_dir=Path(env.get("ASSISTANT_DATA_DIR", ".assistant")),
-            model_dir=Path(env["ASSISTANT_MODEL_DIR"]) if env.get("ASSISTANT_MODEL_DIR") else _default_model_dir(env),
-            embedding_model=env.get("ASSISTANT_EMBEDDING_MODEL", BUNDLED_EMBEDDING_MODEL),
+            data_dir=Path(_path_text(env, "ASSISTANT_DATA_DIR") or ".assistant"),
+            model_dir=Path(_path_text(env, "ASSISTANT_MODEL_DIR") or _default_model_dir(env)),
+            embedding_model=_path_text(env, "ASSISTANT_EMBEDDING_MODEL") or BUNDLED_EMBEDDING_MODEL,
             chunk_tokens=_int(env, "ASSISTANT_CHUNK_TOKENS", 180, minimum=40),
             max_item_chars=_int(env, "ASSISTANT_MAX_ITEM_CHARS", 1_000_000, minimum=1),
             embed_batch=_int(env, "ASSISTANT_EMBED_BATCH", 64, minimum=1),
-            embed_precision=env.get("ASSISTANT_EMBED_PRECISION", "int8"),
-            collection=env.get("ASSISTANT_COLLECTION", "minutes"),
-            llm=env.get("ASSISTANT_LLM", "extractive"),
-            chroma_host=env.get("CHROMA_HOST", ""),
+            embed_precision=_text(env, "ASSISTANT_EMBED_PRECISION", "int8"),
+            collection=_text(env, "ASSISTANT_COLLECTION", "minutes"),
+            llm=_text(env, "ASSISTANT_LLM", "extractive"),
+            chroma_host=_text(env, "CHROMA_HOST"),
             chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
             exact_search=_flag(env, "ASSISTANT_EXACT_SEARCH"),
-            fusion=env.get("ASSISTANT_FUSION", "reciprocal-rank"),
-            crash_at=env.get("ASSISTANT_CRASH_AT", ""),
-            nli_model=env.get("ASSISTANT_NLI_MODEL", ""),
-            auth_file=env.get("ASSISTANT_AUTH", ""),
+            fusion=_text(env, "ASSISTANT_FUSION", "reciprocal-rank"),
+            crash_at=_text(env, "ASSISTANT_CRASH_AT"),
+            nli_model=_path_text(env, "ASSISTANT_NLI_MODEL"),
+            auth_file=_path_text(env, "ASSISTANT_AUTH"),
             concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1),
-            reader=env.get("ASSISTANT_READER", ""),
-            fetch_contact=env.get("ASSISTANT_FETCH_CONTACT", ""),
+            reader=_path_text(env, "ASSISTANT_READER"),
+            fetch_contact=_text(env, "ASSISTANT_FETCH_CONTACT"),
             fetch_rate=_float(env, "ASSISTANT_FETCH_RATE", 1.0),
             fetch_timeout=_float(env, "ASSISTANT_FETCH_TIMEOUT", 60.0, minimum=0.1),
             fetch_retries=_int(env, "ASSISTANT_FETCH_RETRIES", 3, minimum=0),
             fetch_backoff=_float(env, "ASSISTANT_FETCH_BACKOFF", 2.0),
             fetch_max_wait=_float(env, "ASSISTANT_FETCH_MAX_WAIT", 120.0),
-            refetch_weeks=_int(env, "ASSISTANT_REFETCH_WEEKS", 12, minimum=0),
+            refetch_weeks=_int(env, "ASSISTANT_REFETCH_WEEKS", 26, minimum=0),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})
@@ -116,6 +125,14 @@ class Settings:
                 f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",
                 "Chroma refuses shorter or longer collection names.",
             )
+        if problem := _collection_name_problem(self.collection):
+            raise ConfigError(f"ASSISTANT_COLLECTION {problem}, so Chroma refuses {self.collection!r}.",
+                              "Use letters, digits, '.', '_' and '-', with a letter or digit at each end, "
+                              "such as minutes-barnsley; unset it to use minutes.")
+        if not _is_llm_spec(self.llm):
+            raise ConfigError(f"ASSISTANT_LLM (or --llm) must be {LLM_SPECS}, not {self.llm!r}.",
+                              "For example openai:gpt-4o-mini for a model behind OPENAI_BASE_URL or OPENAI_API_KEY; "
+                              "unset it to answer with quotes from the minutes (extractive).")
 
     @property
     def fetch_state_dir(self) -> Path:
@@ -143,8 +160,43 @@ class Settings:
         return bool(self.chroma_host)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """A setting as given; the default when it is unset, empty or only spaces (as a shell's `VAR= cmd` leaves it)."""
     raw = env.get(name, "")
+    return raw if raw.strip() else default
+
+
+def _path_text(env: Mapping[str, str], name: str) -> str:
+    """A path setting with a leading `~` expanded; "" when unset, empty or only spaces."""
+    return os.path.expanduser(_text(env, name))
+
+
+def _collection_name_problem(name: str) -> str:
+    """What Chroma would find wrong with a collection name of the right length ("" when nothing)."""
+    if not set(name) <= COLLECTION_CHARACTERS:
+        return "may hold only letters, digits, '.', '_' and '-'"
+    if name[0] not in COLLECTION_ENDS or name[-1] not in COLLECTION_ENDS:
+        return "must start and end with a letter or a digit"
+    if ".." in name:
+        return "may not hold two dots in a row"
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return ""
+    return "may not be an IP address"
+
+
+def _is_llm_spec(spec: str) -> bool:
+    kind, colon, rest = spec.partition(":")
+    if kind in ("", "extractive"):
+        return not colon  # "" is taken as extractive, as the service does
+    if kind == "local":
+        return True  # `local:` with no path is `local`; a path is checked when the model is made
+    return kind == "openai" and bool(rest.strip())
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = _text(env, name)
     if raw == "":
         return default
     try:
@@ -166,7 +218,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 
 def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name, "")
+    raw = _text(env, name)
     if raw == "":
         return default
     try:

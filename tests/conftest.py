@@ -8,6 +8,13 @@ from pathlib import Path
 
 import pytest
 
+# The suite starts from none of the settings of the shell it is run from: a CHROMA_HOST, ASSISTANT_* or
+# OPENAI_BASE_URL there would point tests at a real server, or at the developer's own folders and models. Removed
+# here, before any test module is imported; a test that needs one sets it itself (cli_env, monkeypatch.setenv).
+DEVELOPER_SETTINGS = ("ASSISTANT_", "CHROMA_", "OPENAI_", "GRADIO_")
+for _setting in [n for n in os.environ if n.startswith(DEVELOPER_SETTINGS)]:
+    del os.environ[_setting]
+
 # Set before anything imports huggingface_hub, chromadb or gradio.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -1,4 +1,5 @@
-"""Under CI=true a skipped test fails the run; elsewhere it is a plain skip."""
+"""How the suite runs: under CI=true a skipped test fails the run (elsewhere it is a plain skip), and no setting of
+the shell it is started from reaches the tests."""
 
 import os
 import subprocess
@@ -24,3 +25,22 @@ def test_skips_fail_under_ci(tmp_path):
 def test_skips_are_skips_elsewhere(tmp_path):
     result = run_skipping_test(tmp_path, "")
     assert result.returncode == 0 and "1 skipped" in result.stdout
+
+
+def test_the_suite_starts_from_none_of_the_shells_settings(tmp_path):
+    test_file = tmp_path / "test_clean.py"
+    test_file.write_text(
+        "import os\n\n"
+        "def test_settings(settings):\n"
+        "    leaked = sorted(n for n in os.environ if n.startswith(('ASSISTANT_', 'CHROMA_', 'OPENAI_', 'GRADIO_'))\n"
+        "                    and n != 'GRADIO_ANALYTICS_ENABLED')\n"
+        "    assert leaked == []\n"
+        "    assert not settings.uses_chroma_server and settings.llm == 'extractive'\n"
+        "    assert settings.data_dir.name == 'index' and settings.collection == 'minutes'\n")
+    (tmp_path / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    env = {**os.environ, "CHROMA_HOST": "chroma.example", "CHROMA_PORT": "8001", "ASSISTANT_LLM": "openai:gpt-4o",
+           "ASSISTANT_COLLECTION": "mine", "ASSISTANT_MODEL_DIR": str(tmp_path / "models"),
+           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "GRADIO_SERVER_PORT": "ten"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                             str(test_file)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout

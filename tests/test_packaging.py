@@ -43,3 +43,14 @@ def test_a_wheel_carries_everything_the_cli_reads(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "'system.txt'" in out.stdout and "'answer.txt'" in out.stdout, out.stdout
+
+
+def test_the_gradio_bound_admits_no_release_without_what_the_app_calls():
+    """The app passes css= and footer_links= to launch() and api_visibility= to its events: Gradio 6 brought them."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    gradio = next(r for r in map(Requirement, project["dependencies"]) if r.name == "gradio")
+    assert not gradio.specifier.contains("5.50.0") and gradio.specifier.contains("6.0.0")

@@ -13,6 +13,7 @@ import os
 import threading
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -53,14 +54,27 @@ def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
     except ImportError:
         raise ModelError("The `openai:` backend needs langchain-openai, which is not installed.",
                          f"Run `{LLM_EXTRA}`.") from None
-    key = os.environ.get("OPENAI_API_KEY")
-    base_url = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")
-    if not key and not base_url:
+    key = check_openai_endpoint()
+    return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
+                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=1)
+
+
+def check_openai_endpoint() -> str:
+    """The API key ("" for none), once the variables the `openai:` backend reads are seen to be usable."""
+    key = os.environ.get("OPENAI_API_KEY", "")
+    # langchain-openai reads OPENAI_API_BASE (the older name) first, the openai client OPENAI_BASE_URL.
+    addresses = {name: os.environ[name] for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE") if os.environ.get(name)}
+    if not key and not addresses:
         raise ConfigError("The `openai:` backend needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server.",
                           "Set OPENAI_API_KEY for OpenAI itself, or OPENAI_BASE_URL=http://host:port/v1 for a "
                           "server such as Ollama, vLLM, llama.cpp or `transformers serve`.")
-    return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
-                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=1)
+    for name, address in addresses.items():
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            # The client would only say "Connection error." on every question.
+            raise ConfigError(f"{name} must be an http:// or https:// address, not {address!r}.",
+                              f"Write the scheme too, as in {name}=http://localhost:11434/v1.")
+    return key
 
 
 def local_model_path(path: str) -> tuple[Path, str | None]:

@@ -294,4 +294,11 @@ def load_reader(spec: str = "", model_dir: Path | None = None) -> Reader:
     """The reader a setting names: the shipped one by default, `fake:overlap` for tests, or a model folder."""
     if spec == FAKE_READER:
         return OverlapReader()
+    if spec and not (Path(spec) / "manifest.json").is_file():
+        folder = Path(spec)
+        found = ("holds no reader (no manifest.json)" if folder.is_dir() else "is not a folder" if folder.exists()
+                 else "does not exist")
+        raise ModelError(f"ASSISTANT_READER names {spec}, which {found}.",
+                         "Set it to a folder written by `python -m assistant.answer.train --out DIR`, or unset it to "
+                         "use the shipped reader.")
     return OnnxReader(Path(spec) if spec else READER_DIR, model_dir=model_dir)

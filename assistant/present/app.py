@@ -8,6 +8,7 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 import html
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,7 +363,11 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         log.warning("ASSISTANT_AUTH is not set: the app is open to anyone who can reach it.")
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=port, auth=auth,
+    if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once
+        sys.stdout.reconfigure(line_buffering=True)
+    # An empty GRADIO_SERVER_NAME would listen on every interface: it is taken as unset, for this machine only.
+    server_name = os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1"
+    demo.launch(server_name=server_name, server_port=port, auth=auth,
                 prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=False, footer_links=["api"],
                 css=APP_CSS)
     return demo  # still serving when prevent_thread_lock is set: `close()` stops it

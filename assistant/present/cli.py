@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import string
 import sys
 from pathlib import Path
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
 from assistant.settings import Settings
 
@@ -34,7 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = None
     try:
-        settings = Settings.from_env(data_dir=args.index)
+        # --llm is checked here, as ASSISTANT_LLM is, before anything is loaded or served.
+        settings = Settings.from_env(data_dir=args.index, llm=getattr(args, "llm", None))
+        if hasattr(args, "llm") and settings.llm.startswith("openai:"):
+            from assistant.answer.llm import check_openai_endpoint
+
+            check_openai_endpoint()
         return args.handler(args, settings)
     except AssistantError as exc:
         _print_error(exc)
@@ -82,13 +89,18 @@ def _at_least_one(text: str) -> int:
 
 
 def _port(text: str) -> int:
+    port = _port_number(text)
+    if port is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
+    return port
+
+
+def _port_number(text: str) -> int | None:
     try:
         port = int(text)
     except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
-    return port
+        return None
+    return port if 1 <= port <= 65535 else None
 
 
 def _readable(text: str) -> str:
@@ -142,10 +154,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--council", default=None, metavar="NAME",
                    help="the council name stored on every item (default: the directory's name for the site)")
     p.add_argument("--committee", action="extend", nargs="+", default=[], metavar="ID_OR_TEXT",
-                   help="committees by id or by part of the title (default: every current committee)")
-    p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="first meeting date (default: a year ago)")
+                   help="committees by id, or by part of the title in any case, with or without an apostrophe, "
+                        "'&' or 'and' (default: every current committee); a text that matches several is followed "
+                        "by a note naming them")
+    p.add_argument("--since", default="", metavar="YYYY-MM-DD",
+                   help="first meeting date (default: the 12 months up to --until). Every run asks again for the "
+                        "meetings of the last $ASSISTANT_REFETCH_WEEKS weeks (default 26), whose minutes may be "
+                        "published or corrected late; older ones whose minutes are in are not asked for again")
     p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="last meeting date (default: today)")
-    p.add_argument("--list-committees", action="store_true", help="print the committees (id, title) and stop")
+    p.add_argument("--list-committees", action="store_true",
+                   help="print the committees (id; current, expired or deleted; title) and stop; with --json, "
+                        "their category too")
     p.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
                    help="requests per second to the site (default: $ASSISTANT_FETCH_RATE or 1; 0 for no limit, "
                         "else at least 0.01)")
@@ -414,7 +433,6 @@ def _user(args, settings: Settings) -> int:
     import getpass
 
     from assistant.present.auth import add_user
-    from assistant.errors import ConfigError
 
     path = args.file or (Path(settings.auth_file) if settings.auth_file else None)
     if path is None:
@@ -431,6 +449,7 @@ def _user(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
+    _check_gradio_settings(args.port)
     from assistant.present.app import launch_app
 
     try:
@@ -443,6 +462,57 @@ def _serve(args, settings: Settings) -> int:
                              "Another program is listening there, perhaps this app started earlier: stop it, "
                              "or choose another port with --port or GRADIO_SERVER_PORT.") from None
     return 0
+
+
+def _check_gradio_settings(port: int | None) -> None:
+    """GRADIO_SERVER_PORT and GRADIO_SERVER_NAME, checked before Gradio reads them: it does so on import, with
+    int() and no check of its own, and takes a name it cannot listen on for a port in use."""
+    for name in ("GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME"):
+        if name in os.environ and not os.environ[name].strip():
+            del os.environ[name]  # empty: unset, as the app's own variables are
+    if port is not None:
+        os.environ["GRADIO_SERVER_PORT"] = str(port)  # --port wins; Gradio reads the variable on import all the same
+    raw_port = os.environ.get("GRADIO_SERVER_PORT")
+    if raw_port is not None and _port_number(raw_port) is None:
+        raise ConfigError(f"GRADIO_SERVER_PORT must be a port number from 1 to 65535, not {raw_port!r}.",
+                          "Set it to a free port such as 7861, or unset it to use 7860 (or the next free port "
+                          "after it). --port overrides it.")
+    host = os.environ.get("GRADIO_SERVER_NAME")
+    if host is not None:
+        _check_server_name(host)
+
+
+def _check_server_name(host: str) -> None:
+    import ipaddress
+    import socket
+
+    hint = ("Set it to an address or host name of this machine (0.0.0.0 listens on every network interface), or "
+            "unset it to listen on 127.0.0.1, for this machine only.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _is_host_name(host):
+            raise ConfigError(f"GRADIO_SERVER_NAME must be a host name or an IP address (no scheme, port or path), "
+                              f"not {host!r}.", hint) from None
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError):
+        raise ConfigError(f"GRADIO_SERVER_NAME is {host!r}, a name that does not resolve to an address.",
+                          hint) from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address[0], 0))
+        except OSError as exc:
+            raise ConfigError(f"GRADIO_SERVER_NAME is {host!r}, an address the app cannot listen on here "
+                              f"({exc.strerror or exc}).", hint) from None
+
+
+def _is_host_name(name: str) -> bool:
+    """Whether `name` is written as a DNS host name: dot-separated labels of letters, digits and inner hyphens."""
+    allowed = set(string.ascii_letters + string.digits + "-")
+    labels = name.removesuffix(".").split(".")
+    return len(name) <= 253 and all(0 < len(label) <= 63 and set(label) <= allowed and label[0] != "-"
+                                    and label[-1] != "-" for label in labels)
 
 
 def _ports_named_in(gradio_message: str) -> str:

@@ -311,14 +311,26 @@ class CrossEncoderNLI:
 
     def entailment(self, premise: str, hypothesis: str) -> float:
         if self._model is None:
-            from sentence_transformers import CrossEncoder
-
-            self._model = CrossEncoder(self.path, device="cpu", local_files_only=True)
-            labels = {i: str(l).lower() for i, l in self._model.model.config.id2label.items()}
-            self._entail_index = next((i for i, l in labels.items() if "entail" in l), len(labels) - 1)
+            self._load()
         logits = np.asarray(self._model.predict([(premise, hypothesis)]), dtype=np.float64)[0]
         if np.ndim(logits) == 0:  # a single-score model: already a probability of support
             return float(logits)
         probabilities = np.exp(logits - logits.max())
         probabilities /= probabilities.sum()
         return float(probabilities[self._entail_index])
+
+    def _load(self) -> None:
+        from sentence_transformers import CrossEncoder
+
+        from assistant.errors import ConfigError
+
+        try:  # a file, an empty folder or a model of another kind: each fails in its own way
+            model = CrossEncoder(self.path, device="cpu", local_files_only=True)
+            labels = {i: str(l).lower() for i, l in model.model.config.id2label.items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"ASSISTANT_NLI_MODEL names {self.path}, which holds no NLI cross-encoder that "
+                              f"loads: {exc}",
+                              "Point it at a local sentence-transformers CrossEncoder folder (with config.json and "
+                              "its weights), or unset it: the guard works without one.") from exc
+        self._model = model
+        self._entail_index = next((i for i, l in labels.items() if "entail" in l), len(labels) - 1)

@@ -59,7 +59,8 @@ def _build(folder, embedder=None) -> Settings:
     corpus = folder / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "rotherham-2018-placements-injection.md").write_text(INJECTION_ITEM, encoding="utf-8")
-    settings = Settings.from_env(data_dir=folder / "index", llm="fake",
+    # An LLM mode whose chat model each test hands in (langchain-core's fakes): the spec only names it.
+    settings = Settings.from_env(data_dir=folder / "index", llm="openai:fake",
                                  **({} if embedder else {"embedding_model": HASHING_MODEL}))
     index = Index(settings, embedder=embedder)
     ingest([corpus], settings, index=index)
@@ -241,7 +242,7 @@ def test_when_nothing_supported_is_left_the_answer_falls_back_to_extractive(hash
     generated = [s for s in answer.sentences if "great work" in s.text or "improved" in s.text]
     assert len(generated) == 2 and not any(s.shown for s in generated)
     assert any(s.shown for s in answer.sentences)  # the extractive sentences, checked too
-    assert answer.mode == "llm:fake" and {"retrieve", "answer", "verify", "total"} <= set(answer.timings_ms)
+    assert answer.mode == "llm:openai:fake" and {"retrieve", "answer", "verify", "total"} <= set(answer.timings_ms)
 
 
 def test_when_the_reader_refuses_an_unanswerable_question_the_model_is_not_asked(hashing_index):
@@ -542,3 +543,17 @@ def test_a_local_model_says_when_it_stopped_at_its_token_limit():
     assert _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 12, 13]]), 3, 3, 2)
     assert not _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 12, 2]]), 3, 3, 2)  # ended on its own at the limit
     assert not _ran_out_of_tokens(torch.tensor([prompt[0] + [11, 2]]), 3, 3, [2, 9])
+
+
+@pytest.mark.parametrize("name, address", [("OPENAI_BASE_URL", "localhost:11434/v1"),
+                                           ("OPENAI_BASE_URL", "127.0.0.1:8000"),
+                                           ("OPENAI_API_BASE", "ftp://models.example/v1")])
+def test_an_openai_address_without_http_is_refused_naming_its_variable(monkeypatch, settings, name, address):
+    from assistant.answer.llm import make_chat_model
+
+    for variable in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv(name, address)
+    with pytest.raises(ConfigError, match=f"{name} must be an http:// or https:// address") as info:
+        make_chat_model("openai:llama3", settings)  # the client would say only "Connection error." when asked
+    assert f"{name}=http://" in info.value.hint

@@ -1180,3 +1180,16 @@ def test_a_question_of_ordinary_length_is_encoded_as_the_reader_was_trained():
     candidate = candidate_text(" ".join(["placements"] * 200), "Children in Care Update")
     for pair in [(question, candidate), (QUESTION, ANSWER), (QUESTION, candidate)]:
         assert shipped.encode(*pair).ids == trained.encode(*pair).ids
+
+
+@pytest.mark.parametrize("kind, found", [("missing", "does not exist"), ("empty", "holds no reader"),
+                                         ("file", "is not a folder")])
+def test_a_reader_setting_that_names_no_reader_names_the_variable(tmp_path, kind, found):
+    folder = tmp_path / "reader"
+    if kind == "empty":
+        folder.mkdir()
+    elif kind == "file":
+        folder.write_text("")
+    with pytest.raises(ModelError, match=f"ASSISTANT_READER names {folder}, which {found}") as info:
+        load_reader(str(folder))
+    assert "unset it" in info.value.hint and "Reinstall" not in info.value.hint

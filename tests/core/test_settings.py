@@ -49,3 +49,61 @@ def test_a_changed_setting_is_checked_as_the_environment_is(change, fragment):
     with pytest.raises(ConfigError, match=fragment):
         settings.with_(**change)
     assert settings.with_(embed_precision="fp32", fusion=None).embed_precision == "fp32"
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_path_setting_is_unset_not_the_current_folder(blank):
+    s = Settings.from_env({"ASSISTANT_DATA_DIR": blank, "ASSISTANT_MODEL_DIR": blank, "ASSISTANT_READER": blank,
+                           "ASSISTANT_NLI_MODEL": blank, "ASSISTANT_AUTH": blank,
+                           "ASSISTANT_EMBEDDING_MODEL": blank, "XDG_CACHE_HOME": "/cache"})
+    assert s.data_dir == Path(".assistant") and s.model_dir == Path("/cache/minutes-assistant/models")
+    assert (s.reader, s.nli_model, s.auth_file) == ("", "", "") and s.embedding_model == "all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_every_empty_setting_is_unset(blank):
+    names = ["ASSISTANT_COLLECTION", "ASSISTANT_LLM", "ASSISTANT_EMBED_PRECISION", "ASSISTANT_FUSION", "CHROMA_HOST",
+             "CHROMA_PORT", "ASSISTANT_CHUNK_TOKENS", "ASSISTANT_FETCH_RATE", "ASSISTANT_EXACT_SEARCH"]
+    assert Settings.from_env({name: blank for name in names}) == Settings.from_env({})
+
+
+def test_a_tilde_in_a_path_setting_is_the_home_folder():
+    home = Path.home()
+    s = Settings.from_env({"ASSISTANT_DATA_DIR": "~/index", "ASSISTANT_MODEL_DIR": "~/models",
+                           "ASSISTANT_READER": "~/reader", "ASSISTANT_NLI_MODEL": "~/nli", "ASSISTANT_AUTH": "~/users",
+                           "ASSISTANT_EMBEDDING_MODEL": "~/embedder"})
+    assert (s.data_dir, s.model_dir) == (home / "index", home / "models")
+    assert [s.reader, s.nli_model, s.auth_file, s.embedding_model] == [
+        str(home / name) for name in ("reader", "nli", "users", "embedder")]
+    assert Settings.from_env({"XDG_CACHE_HOME": "~/cache"}).model_dir == home / "cache/minutes-assistant/models"
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("minutes ", "only letters, digits"), ("bad name!", "only letters, digits"), ("café", "only letters, digits"),
+    ("-minutes", "start and end"), ("minutes_", "start and end"), ("a..b", "two dots"), ("10.0.0.1", "IP address"),
+])
+def test_a_collection_name_chroma_refuses_is_refused_naming_the_variable(name, fragment):
+    with pytest.raises(ConfigError, match=fragment) as info:
+        Settings.from_env({"ASSISTANT_COLLECTION": name})
+    assert "ASSISTANT_COLLECTION" in info.value.message and info.value.hint
+
+
+@pytest.mark.parametrize("name", ["minutes", "abc", "a" * 512, "Minutes-2024.v2_b", "1.2.3"])
+def test_collection_names_chroma_takes_are_taken(name):
+    assert Settings.from_env({"ASSISTANT_COLLECTION": name}).collection == name
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o-mini", "openai:", "openai: ", "OpenAI:gpt-4o", "extractive:x", " extractive",
+                                  "fake", "llama.cpp"])
+def test_a_malformed_answering_mode_is_refused_at_start_naming_the_variable(spec):
+    with pytest.raises(ConfigError, match="ASSISTANT_LLM") as info:
+        Settings.from_env({"ASSISTANT_LLM": spec})
+    assert "openai:MODEL" in info.value.message and info.value.hint
+    with pytest.raises(ConfigError, match="ASSISTANT_LLM"):
+        Settings.from_env({}).with_(llm=spec)  # as --llm gives it
+
+
+@pytest.mark.parametrize("spec", ["", "extractive", "local", "local:", "local:/models/smol.gguf",
+                                  "local:C:/models/x", "openai:gpt-4o-mini", "openai:qwen2.5:7b"])
+def test_every_answering_mode_make_chat_model_takes_passes_the_check(spec):
+    assert Settings.from_env({"ASSISTANT_LLM": spec}).llm == (spec or "extractive")  # no model is loaded to check

@@ -306,7 +306,8 @@ def test_old_meetings_with_minutes_are_not_asked_for_again_but_unpublished_ones_
     again = fetch(settings, site)
     asked = {r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]}
     assert asked == {"1004"}  # its minutes are not out yet
-    assert again.meetings_not_due == 2 and again.items_unchanged == 4
+    # Their items were not looked at: not known to be unchanged.
+    assert again.meetings_not_due == 2 and (again.items_unchanged, again.items_not_checked) == (0, 4)
 
 
 def test_minutes_published_later_are_picked_up(quick, site):
@@ -550,8 +551,8 @@ def test_fetch_command_end_to_end_then_rerun_then_stats(tmp_path, site):
     first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
-    assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "restricted": 1, "without_minutes": 3,
-                                "withdrawn": 0}
+    assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "not_checked": 0, "restricted": 1,
+                                "without_minutes": 3, "withdrawn": 0}
     assert summary["meetings"]["cancelled"] == 1 and summary["committees"] == 2
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr

@@ -19,8 +19,8 @@ def test_the_public_surface_is_pinned():
     import assistant.ingest.moderngov as moderngov
 
     assert sorted(moderngov.__all__) == [
-        "Committee", "Council", "FetchFailure", "FetchRequest", "FetchSummary", "ServiceError", "Site",
-        "fetch_minutes", "list_committees", "load_directory", "resolve_site", "select_committees"]
+        "Committee", "Council", "FetchFailure", "FetchRequest", "FetchStateError", "FetchSummary", "ServiceError",
+        "Site", "fetch_minutes", "list_committees", "load_directory", "resolve_site", "select_committees"]
 
 
 # ---------------------------------------------------------------- the directory
@@ -165,9 +165,50 @@ def test_meeting_flags_restriction_and_attendees():
     </attendees></meeting>"""
     meeting = parse_meeting(parse_reply(body, "text/xml", "GetMeeting", "u", "b"))
     (item,) = meeting.items
-    assert item.title == "Fees & Charges" and item.restricted and item.display_number == "4a"
+    assert item.title == "Fees & Charges" and item.restricted and item.display_number == "4.a"
     assert meeting.date == dt.date(2019, 6, 3) and meeting.display_allowed
     assert [(a.name, a.role, a.attendance) for a in meeting.attendees] == [("Cllr A Brown", "Chair", "Present")]
+
+
+def meeting_xml(agenda_items: str) -> bytes:
+    return f"<meeting><meetingid>9</meetingid><agendaitems>{agenda_items}</agendaitems></meeting>".encode()
+
+
+def agenda_item_xml(title: str, number: str, sub: str, display: str) -> str:
+    return (f"<agendaitem><agendaitemid>1</agendaitemid><agendaitemtitle>{title}</agendaitemtitle>"
+            f"<agendaitemnumber>{number}</agendaitemnumber><agendaitemsubnumber>{sub}</agendaitemsubnumber>"
+            f"<fulldisplaynumberformat>{display}</fulldisplaynumberformat><minutesitemnumber>{number}"
+            f"</minutesitemnumber><minutesitemsubnumber>{sub}</minutesitemsubnumber></agendaitem>")
+
+
+@pytest.mark.parametrize("raw, title", [
+    ("&lt;b&gt;Budget&lt;/b&gt; Monitoring&lt;br /&gt;Quarter 2", "Budget Monitoring Quarter 2"),
+    ("Children&amp;amp;#39;s &lt;span style=&quot;color:red&quot;&gt;Update&lt;/span&gt;", "Children's Update"),
+    ("Fees &amp;amp; Charges &amp;lt; 5%", "Fees & Charges < 5%"),  # a bare '<' is no tag
+])
+def test_html_in_item_titles_is_taken_out(raw, title):
+    (item,) = parse_meeting(parse_reply(meeting_xml(agenda_item_xml(raw, "5", "", "5.")), "text/xml", "GetMeeting",
+                                        "u", "b")).items
+    assert item.title == title
+
+
+def test_attendee_names_escaped_twice_are_unescaped():
+    body = (b'<meeting><meetingid>9</meetingid><attendees><attendee name="Councillor  A&amp;#39;Court" '
+            b'roledescription="Vice&amp;amp;Chair" attendance="Present"/><attendee><name>Cllr O&amp;amp;#39;Neil</name>'
+            b"</attendee></attendees></meeting>")
+    meeting = parse_meeting(parse_reply(body, "text/xml", "GetMeeting", "u", "b"))
+    assert [(a.name, a.role) for a in meeting.attendees] == [("Councillor A'Court", "Vice&Chair"), ("Cllr O'Neil", "")]
+
+
+@pytest.mark.parametrize("number, sub, display, joined", [
+    ("6", "1", "6.1.", "6.1"), ("6", "a", "6a.", "6a"), ("6", "a", "6(a)", "6(a)"), ("6", "1", "", "6.1"),
+    ("4", "1", "1.1.", "4.1"),  # the display renumbers the items: only its separator is taken
+    ("7", "", "7.", "7"),
+])
+def test_an_item_number_and_its_sub_number_are_not_run_together(number, sub, display, joined):
+    (item,) = parse_meeting(parse_reply(meeting_xml(agenda_item_xml("T", number, sub, display)), "text/xml",
+                                        "GetMeeting", "u", "b")).items
+    assert item.agenda_number == item.minutes_number == joined
 
 
 @pytest.mark.parametrize("text, day", [
@@ -191,7 +232,9 @@ def test_titles_are_unescaped_fully(raw, title):
 
 def test_fetch_settings_and_their_defaults():
     s = Settings.from_env({})
-    assert (s.fetch_rate, s.fetch_timeout, s.refetch_weeks, s.fetch_contact) == (1.0, 60.0, 12, "")
+    # 26 weeks: a quarterly committee approves (and corrects) its minutes about 13 weeks after the meeting.
+    assert (s.fetch_rate, s.fetch_timeout, s.refetch_weeks, s.fetch_contact) == (1.0, 60.0, 26, "")
+    assert Settings().refetch_weeks == 26
     s = Settings.from_env({"ASSISTANT_FETCH_RATE": "0", "ASSISTANT_REFETCH_WEEKS": "4",
                            "ASSISTANT_FETCH_CONTACT": "https://example.org/contact"})
     assert (s.fetch_rate, s.refetch_weeks, s.fetch_contact) == (0.0, 4, "https://example.org/contact")

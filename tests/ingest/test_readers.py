@@ -614,6 +614,44 @@ def test_page_without_a_content_element_still_leaves_out_page_furniture(tmp_path
     assert (item.item_title, item.text) == ("Fostering Panel", "Fostering Panel\n\nThe Panel met.\n\nMinute 12 of 2021")
 
 
+# A table as Word saves it into HTML (ModernGov minutes bodies are Word HTML): a paragraph in every cell.
+WORD_HTML_TABLE = """<p class="MsoNormal">The Committee noted the following figures:</p>
+<table class="MsoTableGrid" border="1" cellspacing="0" cellpadding="0">
+ <tr><td><p class="MsoNormal"><b>Measure</b></p></td><td><p class="MsoNormal"><b>March 2023</b></p></td>
+     <td><p class="MsoNormal"><b>March 2024</b></p></td><td><p class="MsoNormal">&nbsp;</p></td></tr>
+ <tr><td><p class="MsoNormal">Children looked after</p></td><td><p class="MsoNormal">410</p></td>
+     <td><p class="MsoNormal">432</p><p class="MsoNormal">(up 5%)</p></td></tr>
+ <tr><td colspan="3"><p class="MsoNormal">Source: the performance report.</p>
+     <p class="MsoNormal">Figures at 31 March.</p></td></tr>
+</table>
+<table><tr><td><p>Minute 12</p></td><td><p></p><table><tr><td><p>56 children placed out of area</p></td></tr>
+<tr><td>Adoptions</td><td>27</td></tr></table></td></tr></table>
+<p class="MsoNormal">RESOLVED: That the report be noted.</p>"""
+
+
+def test_html_table_rows_are_one_line_each_with_cells_joined_as_word_tables_are(tmp_path: Path) -> None:
+    from assistant.ingest.readers.docx import CELL_SEPARATOR
+
+    html = item_page(title="Performance", description="The performance report.", minutes=[])
+    html = html.replace('<div class="mgWordPara"></div>', f'<div class="mgWordPara">{WORD_HTML_TABLE}</div>')
+    text = only_item(read([write(tmp_path / "mgAi.aspx.html", html)])).text
+    # A figure on a line of its own, away from its label, could not be found or quoted as the answer. A row of one
+    # cell keeps its paragraphs; a table inside a cell gives a line to each of its rows; trailing empty cells go.
+    assert CELL_SEPARATOR == " | "
+    assert ("Minutes:\n\nThe Committee noted the following figures:\n\n"
+            "Measure | March 2023 | March 2024\n"
+            "Children looked after | 410 | 432 (up 5%)\n\n"
+            "Source: the performance report.\n\nFigures at 31 March.\n\n"
+            "Minute 12 | 56 children placed out of area\nAdoptions | 27\n\n"
+            "RESOLVED: That the report be noted.") in text
+
+
+def test_moderngov_page_tables_still_read_as_blocks(tmp_path: Path) -> None:
+    html = issue_page(title="Annual Report", meetings=[("11/09/2018 - Scrutiny Committee (Item 6)", "6", ["Noted."])])
+    text = only_item(read([write(tmp_path / "ieIssueDetails.aspx", html)])).text
+    assert "6\n\nAnnual Report PDF 60 KB\n\nDecision:\n\nNoted." in text  # a layout table, not figures
+
+
 def test_html_item_over_the_cap_is_skipped_alone(tmp_path: Path) -> None:
     rows = [Row("1.", "Short", minutes=["Ok."]), Row("2.", "Long", minutes=["z" * 500])]
     results = read([write(tmp_path / "m.html", meeting_page(rows))], cap=300)

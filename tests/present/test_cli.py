@@ -133,3 +133,68 @@ def test_the_audit_table_keeps_each_answer_on_one_line_whatever_the_question_hol
     assert all(ch.isprintable() for row in rows for ch in row)
     assert rows[0].endswith("Line one fake-id  2026-01-01 00:00  app   answered  extractive   forged row")
     assert rows[2].endswith("Red \\x1b[31malert\\x1b[0m and a bell\\x07")
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("GRADIO_SERVER_PORT", "ten", "GRADIO_SERVER_PORT must be a port number from 1 to 65535, not 'ten'"),
+    ("GRADIO_SERVER_PORT", "0", "GRADIO_SERVER_PORT must be a port number from 1 to 65535, not '0'"),
+    ("GRADIO_SERVER_PORT", "70000", "GRADIO_SERVER_PORT must be a port number from 1 to 65535, not '70000'"),
+    ("GRADIO_SERVER_NAME", "not a host", "GRADIO_SERVER_NAME must be a host name or an IP address"),
+    ("GRADIO_SERVER_NAME", "http://0.0.0.0", "GRADIO_SERVER_NAME must be a host name or an IP address"),
+    ("GRADIO_SERVER_NAME", "192.0.2.1", "GRADIO_SERVER_NAME is '192.0.2.1', an address the app cannot listen on"),
+])
+def test_serve_refuses_a_gradio_setting_it_cannot_use_before_doing_anything(tmp_path, name, value, message):
+    # Gradio reads these on import, with int() and no check, and takes an address it cannot bind for a port in use.
+    result = run_cli("serve", "--corpus", str(tmp_path / "minutes"), env=cli_env(tmp_path / "index", **{name: value}))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"error: {message}" in result.stderr and "how to fix" in result.stderr
+    assert not (tmp_path / "index").exists()  # refused before the index was built
+
+
+def test_a_gradio_port_given_by_flag_wins_over_a_bad_variable(tmp_path):
+    result = run_cli("serve", "--no-corpus", "--port", "7861",
+                     env=cli_env(tmp_path / "index", GRADIO_SERVER_PORT="ten"))
+    assert result.returncode == 2 and "There is no index" in result.stderr and "GRADIO" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", [{"ASSISTANT_LLM": "gpt-4o-mini"}, {"ASSISTANT_LLM": "openai"}])
+def test_a_malformed_answering_mode_is_refused_before_the_index_is_opened(tmp_path, setting):
+    result = run_cli("ask", "How many children left care?", env=cli_env(tmp_path / "nothing-here", **setting))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "ASSISTANT_LLM (or --llm) must be extractive, local, local:PATH or openai:MODEL" in result.stderr
+    result = run_cli("ask", "How many children left care?", "--llm", "gpt-4o-mini", env=cli_env(tmp_path / "i"))
+    assert result.returncode == 2 and "not 'gpt-4o-mini'" in result.stderr
+
+
+def test_an_openai_address_without_a_scheme_is_refused_at_start(tmp_path):
+    env = cli_env(tmp_path / "nothing-here", ASSISTANT_LLM="openai:llama3", OPENAI_BASE_URL="localhost:11434/v1")
+    result = run_cli("ask", "How many children left care?", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "OPENAI_BASE_URL must be an http:// or https:// address, not 'localhost:11434/v1'" in result.stderr
+    assert "OPENAI_BASE_URL=http://localhost:11434/v1" in result.stderr
+
+
+@pytest.mark.slow
+def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_path):
+    """Empty Gradio variables are unset (Gradio's int("") used to fail on import), and the "Running on" line
+    reaches a log file while the app runs, not when it stops."""
+    import time
+
+    from corpus_factory import write_markdown_corpus
+
+    write_markdown_corpus(tmp_path / "minutes", 2)
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap", GRADIO_SERVER_PORT="", GRADIO_SERVER_NAME=" ")
+    env.pop("PYTHONUNBUFFERED", None)  # as a user's shell has it: a file gets Python's output in blocks
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--corpus", str(tmp_path / "minutes")],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "Running on" not in log.read_text() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        running = server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert running and "Running on local URL:  http://127.0.0.1:" in log.read_text(), log.read_text()

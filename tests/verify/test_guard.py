@@ -120,3 +120,21 @@ def test_verbatim_matching_ignores_white_space_and_case():
     text = "The Panel\u00a0noted   that\nadoption orders had risen."
     span = find_verbatim(text, "the panel noted that adoption orders")
     assert span is not None and span.of(text).startswith("The Panel")
+
+
+@pytest.mark.parametrize("kind", ["file", "empty folder", "folder of another kind"])
+def test_an_nli_setting_that_holds_no_model_is_named_when_it_is_loaded(tmp_path, kind):
+    from assistant.errors import ConfigError
+    from assistant.verify.guard import CrossEncoderNLI
+
+    path = tmp_path / "nli"
+    if kind == "file":
+        path.write_text("not a model")
+    else:
+        path.mkdir()
+        if kind == "folder of another kind":
+            (path / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    nli = CrossEncoderNLI(str(path))
+    with pytest.raises(ConfigError, match="ASSISTANT_NLI_MODEL names") as info:
+        nli.entailment("The Panel met.", "The Panel met.")
+    assert str(path) in info.value.message and "unset it" in info.value.hint

@@ -17,8 +17,9 @@ from assistant.ingest.moderngov.fetch import (
     select_committees,
 )
 from assistant.ingest.moderngov.parse import Committee
+from assistant.ingest.moderngov.state import FetchStateError
 
 __all__ = [
-    "Committee", "Council", "FetchFailure", "FetchRequest", "FetchSummary", "ServiceError", "Site", "fetch_minutes",
-    "list_committees", "load_directory", "resolve_site", "select_committees",
+    "Committee", "Council", "FetchFailure", "FetchRequest", "FetchStateError", "FetchSummary", "ServiceError", "Site",
+    "fetch_minutes", "list_committees", "load_directory", "resolve_site", "select_committees",
 ]

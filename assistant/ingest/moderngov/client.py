@@ -134,9 +134,11 @@ class ServiceClient:
                 return Reply(None, etag, last_modified)
             if response.status_code in _RETRY_STATUSES:
                 if last_try:
+                    said = _fault_in(body)
                     raise ServiceError(
                         f"{operation} at {response.url} answered HTTP {response.status_code} "
-                        f"{response.reason_phrase} after {attempts} tries.",
+                        f"{response.reason_phrase} after {attempts} tries"
+                        + (f", with the SOAP fault: {said}".rstrip(".") + "." if said else "."),
                         "The site is busy or failing: run the fetch again later; nothing fetched so far is lost.")
                 self._back_off(attempt, response.headers.get("Retry-After"))
                 continue
@@ -201,13 +203,15 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
         root = _parsed(body)
     except (ParseError, DefusedXmlException) as exc:
         if _looks_like_html(body, content_type):
-            raise _html_error(operation, url, base_url) from None
+            raise _html_error(operation, url, base_url, body) from None
         raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).",
                            "The site sent a broken reply: run the fetch again later, and if it persists, tell the "
                            "council's web team. Nothing already indexed is lost.") from None
     _normalise(root)
     if root.tag == "html":
-        raise _html_error(operation, url, base_url)
+        raise _html_error(operation, url, base_url, body)
+    if root.tag == "envelope" and (fault := root.find(".//fault")) is not None:
+        raise _soap_fault(operation, url, fault)
     if root.tag == "string" and (root.text or "").lstrip().startswith("<"):
         # Some ASP.NET services wrap the document as escaped text inside <string>.
         return parse_reply((root.text or "").encode("utf-8"), "", operation, url, base_url)
@@ -272,7 +276,13 @@ def _looks_like_html(body: bytes, content_type: str) -> bool:
     return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
-def _html_error(operation: str, url: str, base_url: str) -> ServiceError:
+def _html_error(operation: str, url: str, base_url: str, body: bytes = b"") -> ServiceError:
+    if error := _aspnet_error(body):
+        return ServiceError(
+            f"{operation} at {url} answered an ASP.NET error page ({error}) instead of XML: the site's server failed "
+            "on this request.",
+            "This is the site's fault, not a wrong base URL: run the fetch again later, and if it keeps failing, tell "
+            "the council's web team. Nothing already indexed is lost.")
     return ServiceError(
         f"{operation} at {url} answered HTML rather than XML: a web page came back instead of the ModernGov web "
         f"service's reply, so {SERVICE_PATH} is switched off at this site, the base URL is wrong, or a login or "
@@ -281,6 +291,45 @@ def _html_error(operation: str, url: str, base_url: str) -> ServiceError:
         "check the base URL (the address before /mgListCommittees.aspx), or ask the council whether its web "
         "service is public.",
     )
+
+
+# ASP.NET's own error page, which some servers send with status 200: "Server Error in '/' Application."
+_ASPNET_ERROR = re.compile(rb"<h1>\s*(Server Error in [^<]{0,200}?Application\.?)\s*</h1>"
+                           rb"(?:\s*<h2>\s*(?:<i>)?\s*([^<]{1,200}?)\s*(?:</i>)?\s*</h2>)?", re.IGNORECASE)
+
+
+def _aspnet_error(body: bytes) -> str:
+    """'Server Error in '/' Application. Runtime Error' when the page is ASP.NET's error page, else ''."""
+    if match := _ASPNET_ERROR.search(body[:65536]):
+        parts = (part.decode("utf-8", "replace").strip() for part in match.groups() if part)
+        return " ".join(" ".join(parts).split())
+    return ""
+
+
+def _soap_fault(operation: str, url: str, fault: Element) -> ServiceError:
+    """A SOAP fault: the service failed on this request, and its faultstring says how."""
+    return ServiceError(
+        f"{operation} at {url} answered a SOAP fault: {_fault_text(fault) or 'it gave no faultstring'}"
+        .rstrip(".") + ".",
+        "The site's web service failed on this request: run the fetch again later, and if it keeps failing, tell "
+        "the council's web team, quoting the fault. Nothing already indexed is lost.")
+
+
+def _fault_text(fault: Element) -> str:
+    return " ".join((fault.findtext("faultstring") or fault.findtext(".//text") or "").split())
+
+
+def _fault_in(body: bytes) -> str:
+    """The faultstring of a SOAP fault sent with an error status, else ''."""
+    if b"Fault" not in body[:65536]:
+        return ""
+    try:
+        root = _parsed(body.removeprefix(_UTF8_BOM).lstrip())
+    except Exception:  # not XML after all: the status says enough
+        return ""
+    _normalise(root)
+    fault = root.find(".//fault") if root.tag == "envelope" else None
+    return _fault_text(fault) if fault is not None else ""
 
 
 def _too_large(url: str, base_url: str, cap: int) -> ServiceError:

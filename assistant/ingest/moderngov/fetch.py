@@ -13,11 +13,18 @@ from assistant.index.manifest import Manifest
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError
 from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
-from assistant.ingest.moderngov.parse import Committee, MeetingRef, parse_committees, parse_meetings
+from assistant.ingest.moderngov.parse import (
+    Committee,
+    MeetingRef,
+    lists_committee_in_full,
+    parse_committees,
+    parse_meetings,
+)
 from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar, writing_index
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
+from assistant.text import committee_key, fold, name_matches
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,17 @@ class FetchSummary:
     meetings: int = 0  # in the window, cancelled ones included
     meetings_fetched: int = 0
     meetings_not_modified: int = 0  # 304, or the same content as last time
-    meetings_not_due: int = 0  # fetched before, minutes out, older than the refetch window
+    meetings_not_due: int = 0  # fetched before, minutes out, older than the refetch window: not asked again
     meetings_cancelled: int = 0
+    meetings_private: int = 0  # every item restricted: read, and nothing of it stored
+    meetings_gone: int = 0  # recorded before, no longer listed by their committee in the window
     items_new: int = 0
     items_changed: int = 0
     items_unchanged: int = 0
+    items_not_checked: int = 0  # in the index from meetings not due a look: neither known unchanged nor changed
     items_restricted: int = 0
     items_without_minutes: int = 0
-    items_withdrawn: int = 0  # indexed before, since deleted, emptied or unpublished on the site, or cancelled
+    items_withdrawn: int = 0  # indexed before, since deleted, emptied, unpublished, cancelled or no longer listed
     meetings_without_minutes_text: int = 0  # minutes published, but not as text in the web service (PDFs only)
     failed: list[FetchFailure] = field(default_factory=list)
     skipped: list[InputProblem] = field(default_factory=list)
@@ -78,9 +88,11 @@ class FetchSummary:
             "committees": self.committees,
             "meetings": {"in_window": self.meetings, "fetched": self.meetings_fetched,
                          "not_modified": self.meetings_not_modified, "not_due": self.meetings_not_due,
-                         "cancelled": self.meetings_cancelled,
+                         "cancelled": self.meetings_cancelled, "private": self.meetings_private,
+                         "no_longer_listed": self.meetings_gone,
                          "without_minutes_text": self.meetings_without_minutes_text},
             "items": {"new": self.items_new, "changed": self.items_changed, "unchanged": self.items_unchanged,
+                      "not_checked": self.items_not_checked,
                       "restricted": self.items_restricted, "without_minutes": self.items_without_minutes,
                       "withdrawn": self.items_withdrawn},
             "chunks_added": ingest.chunks_added, "chunks_removed": ingest.chunks_removed,
@@ -112,19 +124,44 @@ def list_committees(site: str, settings: Settings, council: str | None = None) -
 
 
 def select_committees(committees: Sequence[Committee], selectors: Sequence[str], site: str) -> list[Committee]:
-    """By id, or by a case-insensitive part of the title; by default every current committee."""
+    """By id, or by part of the title as the app's committee filter matches names (any case, "children's" or
+    "childrens", "&" or "and"); by default every current committee."""
+    return [c for c, _ in _selected(committees, selectors, site)]
+
+
+def _selected(committees: Sequence[Committee], selectors: Sequence[str],
+              site: str) -> list[tuple[Committee, list[str]]]:
+    """The chosen committees in the site's order, each with the selectors that chose it."""
     if not selectors:
-        return [c for c in committees if c.current]
-    chosen: dict[str, Committee] = {}
+        return [(c, []) for c in committees if c.current]
+    chosen: dict[str, list[str]] = {}
     for selector in selectors:
         wanted = selector.strip()
         matches = [c for c in committees if c.id == wanted] or [
-            c for c in committees if not c.deleted and wanted.casefold() in c.title.casefold()]
+            c for c in committees if not c.deleted and _title_matches(wanted, c.title)]
         if not matches:
             raise ConfigError(f"No committee of {site} has the id or a title containing {selector!r}.",
                               f"List them with `assistant fetch {site} --list-committees`.")
-        chosen.update((c.id, c) for c in matches)
-    return sorted(chosen.values(), key=lambda c: [c.id for c in committees].index(c.id))
+        for c in matches:
+            chosen.setdefault(c.id, []).append(selector)
+    return [(c, chosen[c.id]) for c in committees if c.id in chosen]
+
+
+def _title_matches(wanted: str, title: str) -> bool:
+    """Part of the title once both are folded, or every word of it among the title's words (the app's match)."""
+    folded = fold(wanted)
+    return bool(folded) and (folded in fold(title) or name_matches(committee_key(wanted), committee_key(title)))
+
+
+def _chosen_note(chosen: list[tuple[Committee, list[str]]]) -> list[str]:
+    """Which committees a --committee that matched several of them chose, so a loose match is seen."""
+    by_selector: dict[str, list[Committee]] = {}
+    for committee, selectors in chosen:
+        for selector in selectors:
+            by_selector.setdefault(selector, []).append(committee)
+    return [f"--committee {selector!r} matched {len(found)} committees: "
+            + "; ".join(f"{c.title} ({c.id}{', expired' if c.expired else ''})" for c in found)
+            for selector, found in by_selector.items() if len(found) > 1]
 
 
 def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool | None = None,
@@ -141,13 +178,17 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
     # must not slip in between two batches and end this run halfway, and a second fetch learns before asking the
     # site anything that it cannot run.
     with writing_index(settings):
-        client = ServiceClient(site.base_url, settings)
+        state = SiteState(settings, site.base_url)  # a damaged state file stops the run before any request
         try:
-            plan = _plan(client, request, site, summary, since, until)
-            if plan is not None:
-                _fetch_and_ingest(client, plan, site, settings, summary, crash, today, progress, index)
+            client = ServiceClient(site.base_url, settings)
+            try:
+                plan = _plan(client, request, site, summary, since, until)
+                if plan is not None:
+                    _fetch_and_ingest(client, plan, site, state, settings, summary, crash, today, progress, index)
+            finally:
+                client.close()
         finally:
-            client.close()
+            state.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -155,6 +196,11 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
 @dataclass
 class _Plan:
     meetings: list[tuple[MeetingRef, Committee]]
+    # What the site lists, to tell a meeting deleted from it: the committees whose listing was read in full, with
+    # the meetings each listed (in the window or not), every meeting any listing named, and every committee by title.
+    listed_in_full: dict[str, set[str]] = field(default_factory=dict)
+    listed: set[str] = field(default_factory=set)
+    committees_by_title: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: FetchSummary, since: dt.date,
@@ -164,27 +210,35 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     except ServiceError as exc:
         summary.failed.append(FetchFailure("GetCommittees", exc.message, exc.hint))
         return None
-    chosen = select_committees(committees, request.committees, request.site)
+    selected = _selected(committees, request.committees, request.site)
+    summary.notes.extend(_chosen_note(selected))
+    chosen = [c for c, _ in selected]
     summary.committees = len(chosen)
     window = {"sFromDate": since.strftime("%d/%m/%Y"), "sToDate": until.strftime("%d/%m/%Y")}
     meetings: dict[str, tuple[MeetingRef, Committee]] = {}
+    plan = _Plan([])
+    for c in committees:
+        plan.committees_by_title.setdefault(c.title, []).append(c.id)
     for committee in chosen:
         try:
-            refs = parse_meetings(client.call("GetMeetings", {"lCommitteeId": committee.id, **window}).root,
-                                  committee.id)
+            root = client.call("GetMeetings", {"lCommitteeId": committee.id, **window}).root
+            refs = parse_meetings(root, committee.id)
         except ServiceError as exc:
             summary.failed.append(FetchFailure(f"GetMeetings for {committee.title} ({committee.id})", exc.message,
                                                exc.hint))
             continue
+        plan.listed.update(ref.id for ref in refs)
+        if lists_committee_in_full(root, committee.id):
+            plan.listed_in_full[committee.id] = {ref.id for ref in refs}
         for ref in refs:
             if ref.date is None:
                 summary.notes.append(f"meeting {ref.id} of {committee.title} has a date that cannot be read "
                                      f"({ref.raw_date!r}): left out")
             elif since <= ref.date <= until:  # some servers ignore dates they cannot read and send every meeting
                 meetings.setdefault(ref.id, (ref, committee))
-    ordered = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
-    summary.meetings = len(ordered)
-    return _Plan(ordered)
+    plan.meetings = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
+    summary.meetings = len(plan.meetings)
+    return plan
 
 
 # Meetings read before their items go into the index and their state is recorded: an interrupted run (Ctrl-C)
@@ -199,6 +253,7 @@ class _Batch:
     items: list[MinuteItem | InputProblem] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     states: list[MeetingState] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # meetings to drop from the state once their items are out
 
 
 @dataclass
@@ -209,11 +264,12 @@ class _Run:
     public: set[str] = field(default_factory=set)  # every item given as public this run: never withdrawn
     withdrawn: list[str] = field(default_factory=list)
     without_text: list[tuple[str, list[str]]] = field(default_factory=list)  # meeting id, linked documents
+    gone: list[str] = field(default_factory=list)  # meetings no longer listed, dropped from the state
 
 
-def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: Settings, summary: FetchSummary,
-                      crash: CrashPoints, today: dt.date, progress: bool | None, index: Index | None) -> None:
-    state = SiteState(settings, site.base_url)
+def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: SiteState, settings: Settings,
+                      summary: FetchSummary, crash: CrashPoints, today: dt.date, progress: bool | None,
+                      index: Index | None) -> None:
     opened: Index | None = None
     try:
         identity_base = state.identity_base(site.base_url)
@@ -237,7 +293,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
                                    and previous.stored_under(site.council, committee.title)) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
                 summary.meetings_not_due += 1
-                _count_as_before(summary, trusted)
+                _count_as_before(summary, trusted, checked=False)
                 continue
             due.append((ref, committee, previous, trusted))
 
@@ -248,6 +304,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
             _ingest_and_record(batch, run, state, settings, summary, crash, index, progress)
             batch = _Batch()
 
+        unlisted = _unlisted(plan, known, summary.since, summary.until)
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
         reader = MeetingReader(site.base_url, site.council, settings, client.last_request,
                                identity_base=identity_base) if due else None
@@ -273,10 +330,18 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, settings: 
                 reader.close()
         if bar is not None:
             bar.close()
+        # Last, once every meeting read has said which items it holds: an item moved to another meeting stays.
+        gone_ids = {gone.meeting_id for gone in unlisted}
+        held_elsewhere = {i for recorded in known.values() if recorded.meeting_id not in gone_ids
+                          for i in recorded.item_ids}
+        for gone in unlisted:
+            batch.withdrawn.extend(i for i in gone.item_ids if i not in held_elsewhere)
+            batch.forgotten.append(gone.meeting_id)
         ingest_batch()
-        _closing_notes(run, site.base_url, summary)
+        summary.meetings_gone = len(unlisted)
+        run.gone = [gone.meeting_id for gone in unlisted]
+        _closing_notes(run, site.base_url, summary, settings.refetch_weeks)
     finally:
-        state.close()
         if opened is not None:
             opened.close()
 
@@ -288,7 +353,7 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     summary.meetings_fetched += 1
     if read.not_modified:
         summary.meetings_not_modified += 1
-        _count_as_before(summary, trusted)
+        _count_as_before(summary, trusted, checked=True)
         return
     if read.cancelled:
         summary.meetings_cancelled += 1
@@ -301,15 +366,19 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     run.public |= {i.source_id for i in made.public}
     if previous:
         batch.withdrawn.extend(i for i in previous.item_ids if i not in made.accounted_for())
-    if not made.public and read.minutes_published:
+    # Held wholly in private: there is nothing public to wait for, in text or in documents.
+    private = bool(made.restricted) and not (made.public or made.without_minutes or made.too_long or made.problems)
+    summary.meetings_private += private
+    if not made.public and not private and read.minutes_published:
         run.without_text.append((ref.id, made.documents))
     digest = made.digest()
-    # Recorded as done only when an item gave text: a meeting whose minutes are out only as PDFs, or not yet
-    # written into ModernGov, is asked again on later runs.
-    published = bool(made.public) and read.minutes_published is not False
+    # Recorded as done only when an item gave text, or none could: a meeting whose minutes are out only as PDFs, or
+    # not yet written into ModernGov, is asked again on later runs.
+    published = private or (bool(made.public) and read.minutes_published is not False)
     batch.states.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag, read.last_modified,
                                      digest, published, tuple(i.source_id for i in made.public),
-                                     len(made.restricted), made.without_minutes, council, committee.title))
+                                     len(made.restricted), made.without_minutes, council, committee.title,
+                                     committee.id))
     if trusted and trusted.digest == digest:
         summary.meetings_not_modified += 1
         summary.items_unchanged += len(made.public)
@@ -322,7 +391,26 @@ def _withdraw_cancelled(batch: _Batch, previous: MeetingState | None, ref: Meeti
     """A meeting cancelled after its items were indexed takes them out again; it is recorded as holding none."""
     if previous and previous.item_ids:
         batch.withdrawn.extend(previous.item_ids)
-        batch.states.append(MeetingState(ref.id, previous.meeting_date, "", "", "", False, ()))
+        batch.states.append(MeetingState(ref.id, previous.meeting_date, "", "", "", False, (),
+                                         committee_id=ref.committee_id))
+
+
+def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date) -> list[MeetingState]:
+    """Recorded meetings dated in the window whose committee's listing of it was read in full this run, and that no
+    listing names any more: deleted from the site, or moved to a committee or a date not fetched. A committee whose
+    listing failed or fell short, or that was not fetched, has none."""
+    gone = []
+    for meeting_id, recorded in known.items():
+        committee_id = recorded.committee_id or _only(plan.committees_by_title.get(recorded.committee or "", []))
+        if (committee_id in plan.listed_in_full and meeting_id not in plan.listed
+                and since <= dt.date.fromisoformat(recorded.meeting_date) <= until):
+            gone.append(recorded)
+    return sorted(gone, key=lambda recorded: (recorded.meeting_date, recorded.meeting_id))
+
+
+def _only(ids: list[str]) -> str | None:
+    """A recorded committee title names its committee only when no other committee of the site has that title."""
+    return ids[0] if len(ids) == 1 else None
 
 
 def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Settings, summary: FetchSummary,
@@ -348,13 +436,28 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     # (no text after headings) are left out, so the state never names an item the index lacks.
     run.indexed = _indexed_ids(settings)
     state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in run.indexed)) for s in batch.states)
+    state.forget(batch.forgotten)
 
 
-def _closing_notes(run: _Run, base_url: str, summary: FetchSummary) -> None:
+def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_weeks: int) -> None:
+    if run.gone:
+        one = len(run.gone) == 1
+        summary.notes.append(
+            f"{_counted(len(run.gone), 'meeting')} fetched before {'is' if one else 'are'} no longer listed by "
+            f"{'its' if one else 'their'} committee in this window (deleted from the site, or moved to a committee "
+            f"or a date not fetched), so {'it was' if one else 'they were'} dropped, with any of "
+            f"{'its' if one else 'their'} items in the index: {_first_few(run.gone)}")
     if run.withdrawn:
         summary.notes.append(
             f"withdrew {_counted(len(run.withdrawn), 'item')} no longer public on the site (deleted, emptied or "
-            f"unpublished, or their meeting cancelled): {_first_few(run.withdrawn)}")
+            f"unpublished, or their meeting cancelled or no longer listed): {_first_few(run.withdrawn)}")
+    if summary.meetings_not_due:
+        one, items = summary.meetings_not_due == 1, summary.items_not_checked
+        summary.notes.append(
+            f"{_counted(summary.meetings_not_due, 'meeting')} older than {refetch_weeks} weeks, fetched before with "
+            f"{'its' if one else 'their'} minutes, {'was' if one else 'were'} not asked for again "
+            f"(ASSISTANT_REFETCH_WEEKS): {'its' if one else 'their'} {_counted(items, 'item')} "
+            f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged")
     if run.without_text:
         summary.meetings_without_minutes_text = len(run.without_text)
         pages = [f"{base_url}/ieListDocuments.aspx?MId={meeting_id}" for meeting_id, _ in run.without_text]
@@ -376,9 +479,13 @@ def _first_few(names: list[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
-def _count_as_before(summary: FetchSummary, before: MeetingState) -> None:
-    """A meeting not fetched again (or answered 304) counts as it did when it was last fetched."""
-    summary.items_unchanged += len(before.item_ids)
+def _count_as_before(summary: FetchSummary, before: MeetingState, *, checked: bool) -> None:
+    """A meeting answered 304, or not asked for again, counts as it did when it was last fetched; the items of one
+    not asked for are not known to be unchanged, only not checked."""
+    if checked:
+        summary.items_unchanged += len(before.item_ids)
+    else:
+        summary.items_not_checked += len(before.item_ids)
     summary.items_restricted += before.restricted
     summary.items_without_minutes += before.without_minutes
 

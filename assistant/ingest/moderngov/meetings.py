@@ -125,6 +125,8 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
             f"the reply could not be read ({type(exc).__name__}: {exc})",
             f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
             "meetings were fetched."))
+    if meeting.id and meeting.id.lstrip("0") != request.meeting_id.lstrip("0"):
+        return MeetingRead(failure=_other_meeting(client, request.meeting_id, meeting))
     read = MeetingRead(reply.etag, reply.last_modified, date=meeting.date, cancelled=meeting.cancelled,
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
@@ -132,6 +134,19 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
     return replace(read, items=meeting_items(meeting, base_url=start.identity_base, council=start.council,
                                              committee=request.committee,
                                              max_item_chars=start.settings.max_item_chars))
+
+
+def _other_meeting(client, asked: str, meeting) -> tuple[str, str]:
+    """A reply about another meeting than the one asked for (a cache in front of the site that ignores the query
+    string), or about none (id 0): taken as nothing, so the asked meeting's items stay as they are."""
+    if meeting.id.strip("0") == "" and not meeting.items:
+        what = f"the reply for meeting {asked} was an empty meeting with id {meeting.id}"
+    else:
+        what = f"the reply for meeting {asked} was meeting {meeting.id}'s"
+    return (f"{what}, so it was not used (nothing of meeting {asked} was changed)",
+            f"A cache or proxy in front of the site may be answering from the wrong page: open "
+            f"{client.url('GetMeeting')}?lMeetingId={asked} in a browser to check, and run the fetch again later. "
+            "The other meetings were fetched.")
 
 
 def _serve(requests: BinaryIO, answers: BinaryIO) -> None:

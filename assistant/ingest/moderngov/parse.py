@@ -4,7 +4,7 @@ Shapes relied on, from real replies: <committees><committee> with committeeid, c
 committeeexpired; <getmeetings><committee><committeemeetings><meeting> with meetingid, meetingdate (dd/mm/yyyy),
 meetingstatus; <meeting> with minutepublished, isdisplayallowed, <agendaitems><agendaitem> (with
 <linkeddocuments><linkeddoc> holding url and isrestricted) and <attendees>.
-Booleans are 'True'/'False', counts may carry spaces, titles may be escaped twice.
+Booleans are 'True'/'False', counts may carry spaces, titles and names may be escaped twice, titles may hold HTML.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from assistant.ingest.moderngov.client import ServiceError
 _DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _SPACES = re.compile(r"\s+")
+# An HTML tag written into a title ('<b>Budget</b> Monitoring<br />Quarter 2'), once unescaped.
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)
+# Between an item's number and its sub-number when the display format does not show one: 6 and 1 make 6.1, not 61.
+SUB_NUMBER_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class AgendaItem:
     id: str
     title: str
     display_number: str  # as the public sees it: "5.", "7a"
-    agenda_number: str  # agendaitemnumber + agendaitemsubnumber
+    agenda_number: str  # agendaitemnumber and agendaitemsubnumber: "6.1"
     minutes_number: str
     agenda_html: str
     minutes_html: str
@@ -122,6 +126,24 @@ def parse_meetings(root: Element, committee_id: str) -> list[MeetingRef]:
     return list(found.values())
 
 
+def lists_committee_in_full(root: Element, committee_id: str) -> bool:
+    """Whether a GetMeetings reply is the whole list of this committee's meetings in the window asked for: it names
+    this committee (or no committee at all), and holds as many of its meetings as its own count says. A reply about
+    other committees only (a cache that ignores the query string), one short of its count, or one listing nothing
+    is not."""
+    committees = list(root.iter("committee"))
+    ours = [c for c in committees if _text(c, "committeeid") == committee_id]
+    if committees and len(ours) != 1:
+        return False
+    scope = ours[0] if ours else root
+    count = (_text(scope, "committeemeetingcount") if ours else "") or (
+        _text(root, "meetingscount") if len(committees) <= 1 else "")
+    listed = {meeting_id for m in scope.iter("meeting") if (meeting_id := _text(m, "meetingid"))}
+    if not listed:  # a glitch that lists nothing must not withdraw a committee's minutes
+        return False
+    return not count or (count.isdigit() and len(listed) >= int(count))
+
+
 def _owning_committee(element: Element, parents: dict) -> str:
     """The id of the <committee> a meeting is listed under, if any (a server may list every committee's)."""
     node = parents.get(element)
@@ -145,19 +167,20 @@ def parse_meeting(root: Element) -> Meeting:
         if not item_id:
             continue
         restricted = _bool(_text(element, "isrestricted")) is True or _bool(_text(element, "isdisplayallowed")) is False
-        number = _text(element, "agendaitemnumber") + _text(element, "agendaitemsubnumber")
-        minutes_number = _text(element, "minutesitemnumber") + _text(element, "minutesitemsubnumber")
+        display = _text(element, "fulldisplaynumberformat").rstrip(".")
+        number = item_number(_text(element, "agendaitemnumber"), _text(element, "agendaitemsubnumber"), display)
+        minutes_number = item_number(_text(element, "minutesitemnumber"), _text(element, "minutesitemsubnumber"),
+                                     display)
         items.append(AgendaItem(
-            item_id, unescape_title(_text(element, "agendaitemtitle")),
-            _text(element, "fulldisplaynumberformat").rstrip(".") or number, number, minutes_number,
+            item_id, unescape_title(_text(element, "agendaitemtitle")), display or number, number, minutes_number,
             _raw(element, "agendatext"), _raw(element, "minutesnonemptyhtmlbody"), restricted,
             _bool(_text(element, "isminutepublished")), _public_documents(element)))
     attendees = []
     for element in root.iter("attendee"):
-        name = _SPACES.sub(" ", element.get("name") or _text(element, "name")).strip()
+        name, role, attendance = (unescape_title(element.get(field) or _text(element, field))
+                                  for field in ("name", "roledescription", "attendance"))
         if name:
-            attendees.append(Attendee(name, (element.get("roledescription") or _text(element, "roledescription")).strip(),
-                                      (element.get("attendance") or _text(element, "attendance")).strip()))
+            attendees.append(Attendee(name, role, attendance))
     return Meeting(_text(root, "meetingid"), service_date(_text(root, "meetingdate")), _text(root, "meetingstatus"),
                    _bool(_text(root, "isdisplayallowed")) is not False, meeting_published, tuple(items),
                    tuple(attendees))
@@ -180,13 +203,31 @@ def service_date(text: str) -> dt.date | None:
     return None
 
 
+def item_number(number: str, sub_number: str, display: str = "") -> str:
+    """'6' and '1' -> '6.1': joined as the display format joins them ('6.1', '6a', '6(a)'), else with a dot. The
+    display's own numbers may differ (a council renumbers items for the public): only its punctuation is taken."""
+    if not sub_number:
+        return number
+    if not number:
+        return sub_number
+    shown = re.fullmatch(rf".*?[^\W_]([\W_]*){re.escape(sub_number)}([)\]]?)", display)
+    if shown:
+        return number + shown.group(1) + sub_number + shown.group(2)
+    return number + SUB_NUMBER_SEPARATOR + sub_number
+
+
 def unescape_title(text: str) -> str:
-    """Undo escaping applied once or twice ('Children&amp;#39;s' -> "Children's") and tidy white space."""
+    """Undo escaping applied once or twice ('Children&amp;#39;s' -> "Children's"), take out HTML tags
+    ('<b>Budget</b> Monitoring<br />Quarter 2' -> 'Budget Monitoring Quarter 2') and tidy white space."""
     for _ in range(3):
         unescaped = html.unescape(text)
         if unescaped == text:
             break
         text = unescaped
+    if _TAG.search(text):
+        from assistant.ingest.readers.html import fragment_text
+
+        text = fragment_text(text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -1,6 +1,7 @@
 """Per-site state of `assistant fetch`, in the data folder: for each meeting fetched, its validators (ETag,
-Last-Modified), a digest of its public content, whether its minutes were out, the items it put in the index and
-the council and committee names they were stored with; and the base URL the site's item identities are built from.
+Last-Modified), a digest of its public content, whether its minutes were out, the items it put in the index, the
+council and committee names they were stored with and its committee's id; and the base URL the site's item
+identities are built from.
 
 A meeting is recorded only after its items are done in the manifest, so a run killed at any point leaves
 nothing here that claims more than the index holds. No minute text is kept here, public or restricted.
@@ -12,10 +13,13 @@ import json
 import re
 import sqlite3
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
+from assistant.errors import AssistantError
 from assistant.index.manifest import open_database
 from assistant.ingest.moderngov.directory import site_key
 from assistant.ingest.moderngov.items import ITEM_PAGE
@@ -34,7 +38,8 @@ CREATE TABLE IF NOT EXISTS meetings (
     without_minutes INTEGER NOT NULL DEFAULT 0,
     fetched_at REAL NOT NULL,
     council TEXT,
-    committee TEXT
+    committee TEXT,
+    committee_id TEXT
 );
 CREATE TABLE IF NOT EXISTS site (
     name TEXT PRIMARY KEY,
@@ -43,9 +48,21 @@ CREATE TABLE IF NOT EXISTS site (
 """
 _IDENTITY_BASE = "identity_base_url"
 # Added after the first release: a state file written before has the table without them (NULL once added).
-_NAME_COLUMNS = ("council", "committee")
+_ADDED_COLUMNS = ("council", "committee", "committee_id")
 _COLUMNS = ("meeting_id", "meeting_date", "etag", "last_modified", "digest", "minutes_published", "item_ids",
-            "restricted", "without_minutes", "fetched_at", *_NAME_COLUMNS)
+            "restricted", "without_minutes", "fetched_at", *_ADDED_COLUMNS)
+
+
+class FetchStateError(AssistantError):
+    """The per-site fetch state file cannot be read; deleting it is the whole fix."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The fetch state file {path} is damaged ({detail}), so the fetch did not start.",
+            f"Delete {path} (and any -wal and -shm file beside it) and run the same fetch again: it reads the "
+            "site's meetings in the window again and embeds nothing that did not change. The index itself is "
+            "unharmed: nothing needs rebuilding.")
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ class MeetingState:
     # The names its items were stored with; None in a state written before they were recorded.
     council: str | None = None
     committee: str | None = None
+    committee_id: str | None = None  # the committee that listed it; None in a state written before it was recorded
 
     def stored_under(self, council: str, committee: str) -> bool:
         """Whether its items in the index carry these names, so that a run under other names (a corrected
@@ -73,6 +91,29 @@ class MeetingState:
         return not self.item_ids or (self.council, self.committee) == (council, committee)
 
 
+def _state_of(row: tuple) -> MeetingState:
+    """One row as a MeetingState; TypeError or ValueError for a row no fetch wrote."""
+    meeting_id, meeting_date, etag, last_modified, digest, published, item_ids, restricted, without, council, \
+        committee, committee_id = row
+    ids = json.loads(item_ids)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError(f"item_ids is not a list of ids: {item_ids[:80]!r}")
+    for name, value in (("meeting_id", meeting_id), ("meeting_date", meeting_date), ("etag", etag),
+                        ("last_modified", last_modified), ("digest", digest)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} is {value!r}, not text")
+    date.fromisoformat(meeting_date)
+    if not all(name is None or isinstance(name, str) for name in (council, committee, committee_id)):
+        raise TypeError(f"council, committee or committee_id is {council!r}, {committee!r}, {committee_id!r}, "
+                        "not text")
+    for name, value in (("minutes_published", published), ("restricted", restricted),
+                        ("without_minutes", without)):
+        if not isinstance(value, int):
+            raise TypeError(f"{name} is {value!r}, not a whole number")
+    return MeetingState(meeting_id, meeting_date, etag, last_modified, digest, bool(published), tuple(ids),
+                        restricted, without, council, committee, committee_id)
+
+
 def state_path(settings: Settings, base_url: str) -> Path:
     """One SQLite file per site: '.assistant/moderngov/democracy.example.gov.uk.sqlite'."""
     name = re.sub(r"[^a-z0-9.-]+", "_", site_key(base_url).lower()).strip("_.") or "site"
@@ -80,17 +121,41 @@ def state_path(settings: Settings, base_url: str) -> Path:
 
 
 class SiteState:
+    """Opened, and every row read, before the fetch asks the site anything: a damaged file stops the run with a
+    FetchStateError naming it."""
+
     def __init__(self, settings: Settings, base_url: str) -> None:
         self.path = state_path(settings, base_url)
-        self._db = open_database(self.path, _SCHEMA)
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(meetings)")}
-        for column in _NAME_COLUMNS:
-            if column not in present:
-                try:
-                    self._db.execute(f"ALTER TABLE meetings ADD COLUMN {column} TEXT")
-                except sqlite3.OperationalError as exc:  # another fetch of this site added it a moment ago
-                    if "duplicate column" not in str(exc):
-                        raise
+        with self._damage_named():
+            self._db = open_database(self.path, _SCHEMA)
+        try:
+            with self._damage_named():
+                present = {row[1] for row in self._db.execute("PRAGMA table_info(meetings)")}
+                for column in _ADDED_COLUMNS:
+                    if column not in present:
+                        try:
+                            self._db.execute(f"ALTER TABLE meetings ADD COLUMN {column} TEXT")
+                        except sqlite3.OperationalError as exc:  # another fetch of this site added it a moment ago
+                            if "duplicate column" not in str(exc):
+                                raise
+                self._db.execute("SELECT name, value FROM site LIMIT 1").fetchall()
+            self.meetings()
+        except BaseException:
+            self._db.close()
+            raise
+
+    @contextmanager
+    def _damage_named(self) -> Iterator[None]:
+        """A file that is not a database, or has tables of another shape, is damaged; a locked or read-only one
+        is not, and its error goes on as it is."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not re.search(r"no such (?:table|column)|malformed|not a database", str(exc)):
+                raise
+            raise FetchStateError(self.path, str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise FetchStateError(self.path, str(exc)) from None
 
     def close(self) -> None:
         self._db.close()
@@ -110,23 +175,38 @@ class SiteState:
         return chosen
 
     def meetings(self) -> dict[str, MeetingState]:
-        rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
-                                "item_ids, restricted, without_minutes, council, committee FROM meetings")
-        return {r[0]: MeetingState(r[0], r[1], r[2], r[3], r[4], bool(r[5]), tuple(json.loads(r[6])), r[7], r[8],
-                                   r[9], r[10]) for r in rows}
+        with self._damage_named():
+            rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
+                                    "item_ids, restricted, without_minutes, council, committee, committee_id "
+                                    "FROM meetings").fetchall()
+        states = {}
+        for r in rows:
+            try:
+                states[r[0]] = _state_of(r)
+            except (TypeError, ValueError) as exc:
+                raise FetchStateError(self.path, f"the row of meeting {r[0]!r}: {exc}") from None
+        return states
 
     def record(self, states: Iterable[MeetingState]) -> None:
         """Write every state in one transaction."""
         now = time.time()
         rows = [(s.meeting_id, s.meeting_date, s.etag, s.last_modified, s.digest, int(s.minutes_published),
-                 json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now, s.council, s.committee)
+                 json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now, s.council, s.committee,
+                 s.committee_id)
                 for s in states]
+        self._write(f"INSERT OR REPLACE INTO meetings ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})", rows)
+
+    def forget(self, meeting_ids: Iterable[str]) -> None:
+        """Drop meetings the site no longer lists, once their items are out of the index, in one transaction."""
+        self._write("DELETE FROM meetings WHERE meeting_id = ?", [(meeting_id,) for meeting_id in meeting_ids])
+
+    def _write(self, statement: str, rows: list[tuple]) -> None:
         if not rows:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany(f"INSERT OR REPLACE INTO meetings ({', '.join(_COLUMNS)}) "
-                                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})", rows)
+            self._db.executemany(statement, rows)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

@@ -30,6 +30,7 @@ from assistant.ingest.readers.common import (
     too_long,
     with_item,
 )
+from assistant.ingest.readers.docx import CELL_SEPARATOR
 from assistant.ingest.readers.text import BINARY_HINT
 from assistant.records import MinuteItem
 
@@ -51,6 +52,10 @@ _SECTIONING = ["article", "main", "section"]
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary"}
 # An id or class naming a cookie or consent banner, a breadcrumb trail or a menu.
 _CHROME_NAME = re.compile(r"cookie|consent|gdpr|breadcrumb|menu|navbar", re.IGNORECASE)
+# A table that lays out a page rather than holding figures: ModernGov's own (mgItemTable, mgSubTbl...), or one
+# marked as presentation. Its cells are read one after another, as blocks.
+_LAYOUT_CLASS = re.compile(r"^mg", re.IGNORECASE)
+_ROW_GROUPS = {"thead", "tbody", "tfoot"}
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML white space; NBSP is content and stays
 _SIZE_SUFFIX = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
 _GENERIC_HEADINGS = {
@@ -356,7 +361,8 @@ def fragment_text(markup: str) -> str:
 
 
 def render(node) -> str:
-    """Block elements become paragraphs separated by blank lines; list items '· ' lines."""
+    """Block elements become paragraphs separated by blank lines; list items '· ' lines; a table row one line,
+    its cells joined as the Word reader joins them ("Children looked after | 410 | 432")."""
     out = _Lines()
     _walk(node, out, [])
     return out.text()
@@ -393,10 +399,14 @@ def _walk(node, out: "_Lines", lists: list[list]) -> None:
             _walk(child, out, lists)
             out.marker = None  # an empty item leaves no bare bullet behind
             out.newline(1)
+        elif name == "table" and not _is_layout_table(child):
+            out.newline(2, hard=True)
+            _table(child, out, lists)
+            out.newline(2, hard=True)
         elif name in ("td", "th"):
-            out.newline(1)
+            out.newline(1, hard=True)
             _walk(child, out, lists)
-            out.newline(1)
+            out.newline(1, hard=True)
         elif name in _BLOCK_TAGS:
             out.newline(2)
             _walk(child, out, lists)
@@ -405,12 +415,65 @@ def _walk(node, out: "_Lines", lists: list[list]) -> None:
             _walk(child, out, lists)
 
 
-class _Lines:
-    """Collects text and line breaks; collapses HTML white space the way a browser does."""
+def _is_layout_table(table) -> bool:
+    classes = table.get("class") or []
+    return (table.get("role") or "").lower() == "presentation" or any(_LAYOUT_CLASS.search(c) for c in classes) \
+        or (table.get("id") or "") == "mgItemTable"
 
-    def __init__(self) -> None:
+
+def _table(table, out: "_Lines", lists: list[list]) -> None:
+    """One line per row. A row with one cell (a box around text, a heading across the table) keeps that cell's
+    paragraphs; a table inside a cell gives that cell one line per row of its own."""
+    from bs4 import NavigableString, Tag
+
+    for child in table.children:
+        if isinstance(child, Tag) and child.name in _ROW_GROUPS:
+            _table(child, out, lists)
+        elif isinstance(child, Tag) and child.name == "tr":
+            _row(child, out, lists)
+        elif isinstance(child, Tag) and child.name not in _SKIP_TAGS:  # a caption, or markup out of place
+            out.newline(1, hard=True)
+            _walk(child, out, lists)
+            out.newline(1, hard=True)
+        elif type(child) is NavigableString and child.strip():
+            out.add(str(child))
+
+
+def _row(row, out: "_Lines", lists: list[list]) -> None:
+    cells = row.find_all(["td", "th"], recursive=False)
+    # Decided before any cell is rendered, so that tables nested in one-cell rows are each walked once.
+    if sum(1 for cell in cells if cell.get_text(strip=True)) < 2:
+        for cell in cells:
+            out.newline(1, hard=True)
+            _walk(cell, out, lists)
+            out.newline(1, hard=True)
+        return
+    texts = [_cell_text(cell) for cell in cells]
+    while texts and not texts[-1]:
+        texts.pop()
+    for line in CELL_SEPARATOR.join(texts).split("\n"):
+        out.newline(1, hard=True)
+        out.add(line)
+    out.newline(1, hard=True)
+
+
+def _cell_text(cell) -> str:
+    """A cell on one line: its paragraphs joined by a space, but each row of a table inside it a line of its own."""
+    inner = _Lines(flat=True)
+    _walk(cell, inner, [])
+    return "\n".join(line.strip() for line in inner.text().split("\n") if line.strip())
+
+
+class _Lines:
+    """Collects text and line breaks; collapses HTML white space the way a browser does.
+
+    A flat one (a table cell's) turns every break into a space but the hard ones (a table's rows)."""
+
+    def __init__(self, *, flat: bool = False) -> None:
+        self.flat = flat
         self.parts: list[str] = []
         self.pending = 0
+        self.pending_hard = False
         # A list item's bullet waits for its first text, so that "<li><p>text</p></li>"
         # gives "· text" and an empty item gives nothing.
         self.marker: str | None = None
@@ -423,16 +486,18 @@ class _Lines:
             return
         if self.parts and self.pending:
             self.parts[-1] = self.parts[-1].rstrip(" ")
-            self.parts.append("\n" * self.pending)
+            self.parts.append(("\n" if self.pending_hard else " ") if self.flat else "\n" * self.pending)
         self.pending = 0
+        self.pending_hard = False
         if self.marker:
             self.parts.append(self.marker)
             self.marker = None
         self.parts.append(text)
 
-    def newline(self, count: int) -> None:
+    def newline(self, count: int, *, hard: bool = False) -> None:
         if self.parts and self.marker is None:
             self.pending = max(self.pending, count)
+            self.pending_hard = self.pending_hard or hard
 
     def text(self) -> str:
         return "".join(self.parts).rstrip(" ")

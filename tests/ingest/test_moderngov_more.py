@@ -1,0 +1,334 @@
+"""`assistant fetch` against the loopback ModernGov site, continued: tables in minutes, meetings deleted from the
+site, the refetch window, replies about another meeting, a damaged state file, meetings held in private, committee
+selection, help texts, SOAP faults and ASP.NET error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+
+from assistant.index.manifest import Manifest
+from assistant.ingest.moderngov import FetchRequest, FetchStateError, fetch_minutes, select_committees
+from assistant.ingest.moderngov.parse import Committee
+from assistant.settings import Settings
+from cli_helpers import cli_env, run_cli
+from moderngov_site import OWN_PUBLIC_ITEMS, WINDOW, Canned, own_site, paragraphs_html
+
+COUNCIL = "Testshire County Council"
+SINCE, UNTIL = (dt.date.fromisoformat(d) for d in WINDOW)
+
+
+@pytest.fixture
+def site():
+    served = own_site()
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def quick(fake_settings):
+    """No waiting between requests or before retries, and every 2024 meeting still due a look."""
+    return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
+
+
+def fetch(settings, site, **request):
+    today = request.pop("today", None)
+    request = {"council": COUNCIL, "since": SINCE, "until": UNTIL, **request}
+    return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False, today=today)
+
+
+def indexed(settings) -> dict:
+    manifest = Manifest(settings.manifest_path)
+    try:
+        return {sid: row for sid, row in manifest.rows().items() if row.status == "done"}
+    finally:
+        manifest.close()
+
+
+def ids_of(site, *agenda_item_ids: str) -> set[str]:
+    return {f"{site.base_url}/mgAi.aspx?ID={i}" for i in agenda_item_ids}
+
+
+def chunk_texts(settings, agenda_item_id: str) -> list[str]:
+    from assistant.ingest.run import Index
+
+    index = Index(settings)
+    try:
+        return [c.text for c in index.store.get() if c.metadata["source_id"].endswith(f"ID={agenda_item_id}")]
+    finally:
+        index.close()
+
+
+def recorded_meetings(settings, site) -> set[str]:
+    from assistant.ingest.moderngov.state import state_path
+
+    db = sqlite3.connect(state_path(settings, site.base_url))
+    try:
+        return {row[0] for row in db.execute("SELECT meeting_id FROM meetings")}
+    finally:
+        db.close()
+
+
+# ---------------------------------------------------------------- 1. a table in the minutes
+
+
+WORD_TABLE = """<div class="WordSection1"><p class="MsoNormal">The Committee noted the following figures:</p>
+<table class="MsoTableGrid" border="1" cellspacing="0" cellpadding="0">
+ <tr><td><p class="MsoNormal"><b><span>Measure</span></b></p></td><td><p class="MsoNormal"><b>March 2023</b></p></td>
+     <td><p class="MsoNormal"><b>March 2024</b></p></td></tr>
+ <tr><td><p class="MsoNormal"><span>Children looked after</span></p></td><td><p class="MsoNormal">410</p></td>
+     <td><p class="MsoNormal">432</p></td></tr>
+</table>
+<p class="MsoNormal">RESOLVED: That the report be noted.</p></div>"""
+
+
+def test_a_table_in_the_minutes_keeps_each_row_on_one_line(quick, site):
+    site.meetings["1003"].items[1].minutes = WORD_TABLE
+    fetch(quick, site)
+    text = "\n".join(chunk_texts(quick, "5011"))
+    assert "Measure | March 2023 | March 2024\nChildren looked after | 410 | 432" in text
+
+
+# ---------------------------------------------------------------- 2. a meeting deleted from the site
+
+
+def test_a_meeting_deleted_from_the_site_takes_its_items_out_and_leaves_the_state(quick, site):
+    fetch(quick, site)
+    del site.meetings["1003"]
+    summary = fetch(quick, site)
+    assert summary.ok and set(indexed(quick)) == ids_of(site, "5001", "5002")
+    assert summary.items_withdrawn == 2 and summary.meetings_gone == 1
+    assert any("no longer listed" in note and "1003" in note for note in summary.notes), summary.notes
+    assert any("withdrew 2 items" in note and "ID=5010" in note for note in summary.notes), summary.notes
+    assert "1003" not in recorded_meetings(quick, site)
+    again = fetch(quick, site)
+    assert (again.items_withdrawn, again.meetings_gone) == (0, 0)
+
+
+def test_a_meeting_moved_to_a_committee_not_fetched_is_withdrawn(quick, site):
+    fetch(quick, site)
+    site.meetings["1003"].committee_id = "103"  # the expired Audit Committee, not fetched by default
+    summary = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002") and summary.meetings_gone == 1
+
+
+def test_a_state_from_before_committee_ids_were_recorded_finds_the_committee_by_its_title(quick, site):
+    from assistant.ingest.moderngov.state import state_path
+
+    fetch(quick, site)
+    older = sqlite3.connect(state_path(quick, site.base_url))
+    older.execute("UPDATE meetings SET committee_id = NULL")  # as a state written before this change has it
+    older.commit()
+    older.close()
+    del site.meetings["1003"]
+    assert fetch(quick, site).items_withdrawn == 2 and set(indexed(quick)) == ids_of(site, "5001", "5002")
+
+
+@pytest.mark.parametrize("listing", ["failed", "short of its count", "about another committee", "not fetched",
+                                     "outside the window"])
+def test_a_listing_not_read_in_full_withdraws_nothing(quick, site, listing):
+    fetch(quick, site)
+    listed = site._body("getmeetings", {"sfromdate": "01/01/2024", "stodate": "31/12/2024"}, "102")
+    del site.meetings["1003"]
+    request = {}
+    if listing == "failed":
+        site.always[("getmeetings", "102")] = Canned(500, b"<html><body>Server Error</body></html>",
+                                                     {"Content-Type": "text/html"})
+    elif listing == "short of its count":  # says it holds one meeting more than it lists
+        short = site._body("getmeetings", {"sfromdate": "01/01/2024", "stodate": "31/12/2024"}, "102")
+        assert b"<committeemeetingcount> 1<" in short
+        short = short.replace(b"<committeemeetingcount> 1<", b"<committeemeetingcount> 2<")
+        site.always[("getmeetings", "102")] = Canned(200, short, {"Content-Type": "text/xml"})
+    elif listing == "about another committee":  # a cache answering the list of committee 101
+        other = site._body("getmeetings", {"sfromdate": "01/01/2024", "stodate": "31/12/2024"}, "101")
+        site.always[("getmeetings", "102")] = Canned(200, other, {"Content-Type": "text/xml"})
+    elif listing == "not fetched":
+        request["committees"] = ("101",)
+    else:  # a window that leaves out 3 June, when meeting 1003 was held
+        request["until"] = dt.date(2024, 5, 31)
+    assert b"<meetingid>1003</meetingid>" in listed  # it was listed before
+    summary = fetch(quick, site, **request)
+    assert summary.items_withdrawn == 0
+    assert ids_of(site, "5010", "5011") <= set(indexed(quick)) and "1003" in recorded_meetings(quick, site)
+
+
+# ---------------------------------------------------------------- 3. the refetch window
+
+
+def test_minutes_corrected_at_the_next_quarterly_meeting_are_picked_up_by_default(quick, site):
+    settings = quick.with_(refetch_weeks=Settings.from_env({}).refetch_weeks)
+    fetch(settings, site, since=None, until=None, today=dt.date(2024, 6, 17))
+    site.meetings["1003"].items[1].minutes = paragraphs_html("AMENDED: the number of children in care was 432.")
+    again = fetch(settings, site, since=None, until=None, today=dt.date(2024, 9, 10))  # 14 weeks after 3 June
+    assert again.items_changed == 1 and any("AMENDED" in text for text in chunk_texts(settings, "5011"))
+    # 1001 (5 March) is older than 26 weeks: not asked for, so its items are not counted as unchanged.
+    assert (again.meetings_not_due, again.items_not_checked, again.items_unchanged) == (1, 2, 1)
+    assert any("not checked" in note and "26 weeks" in note for note in again.notes), again.notes
+
+
+# ---------------------------------------------------------------- 4. a reply about another meeting
+
+
+@pytest.mark.parametrize("reply", ["another meeting's", "an empty meeting 0"])
+def test_a_reply_about_another_meeting_fails_that_meeting_and_changes_nothing(quick, site, reply):
+    fetch(quick, site)
+    body = site._body("getmeeting", {}, "1001") if reply == "another meeting's" else (
+        b'<?xml version="1.0" encoding="utf-8"?><meeting><meetingid>0</meetingid><meetingdate></meetingdate>'
+        b"<meetingstatus></meetingstatus><agendaitems></agendaitems><attendees></attendees></meeting>")
+    site.always[("getmeeting", "1003")] = Canned(200, body, {"Content-Type": "text/xml"})
+    site.meetings["1001"].items[0].minutes = paragraphs_html("Apologies were received from Councillor Hartley.")
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1003" in failure.what and "1003" in failure.reason
+    assert ("meeting 1001's" if reply == "another meeting's" else "id 0") in failure.reason and failure.hint
+    assert summary.items_withdrawn == 0 and summary.items_changed == 1  # the other meetings went on
+    rows = indexed(quick)
+    assert set(rows) == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert {rows[i].committee for i in ids_of(site, "5001", "5002")} == {"Children's Services Scrutiny Committee"}
+
+
+# ---------------------------------------------------------------- 5. a damaged state file
+
+
+def damage_garbage(path):
+    path.write_bytes(b"this is not a database" * 100)
+
+
+def damage_item_ids(path):
+    db = sqlite3.connect(path)
+    db.execute("""UPDATE meetings SET item_ids = '["http://x/mgAi.aspx?ID=1"' WHERE meeting_id = '1001'""")
+    db.commit()
+    db.close()
+
+
+def damage_table(path):
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE meetings; CREATE TABLE meetings (meeting_id TEXT PRIMARY KEY, meeting_date TEXT)")
+    db.close()
+
+
+def damage_count(path):
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meetings SET restricted = 'many' WHERE meeting_id = '1001'")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [damage_garbage, damage_item_ids, damage_table, damage_count])
+def test_a_damaged_state_file_is_named_before_any_request_with_the_fix(quick, site, damage):
+    from assistant.ingest.moderngov.state import state_path
+
+    fetch(quick, site)
+    path = state_path(quick, site.base_url)
+    damage(path)
+    asked = len(site.requests)
+    with pytest.raises(FetchStateError) as info:
+        fetch(quick, site)
+    assert len(site.requests) == asked  # stopped before asking the site anything
+    assert str(path) in info.value.message and "damaged" in info.value.message
+    assert f"Delete {path}" in info.value.hint and "assistant ingest" not in info.value.hint  # not the index
+    path.unlink()
+    again = fetch(quick, site)  # deleting it is the whole fix
+    assert again.ok and again.ingest.tokens_embedded == 0 and set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+def test_the_command_names_a_damaged_state_file_without_a_traceback(tmp_path, site):
+    env = cli_env(tmp_path / "i", ASSISTANT_FETCH_RATE="0", ASSISTANT_REFETCH_WEEKS="5000")
+    args = ("fetch", site.base_url, "--council", COUNCIL, "--since", WINDOW[0], "--until", WINDOW[1], "--no-progress")
+    assert run_cli(*args, env=env).returncode == 0
+    [path] = (tmp_path / "i" / "moderngov").glob("*.sqlite")
+    damage_item_ids(path)
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr and "Delete" in result.stderr and "another ingest" not in result.stderr.lower()
+
+
+# ---------------------------------------------------------------- 6. a meeting held in private
+
+
+def test_a_meeting_held_wholly_in_private_is_done_with_no_note_about_pdfs(quick, site):
+    for item in site.meetings["1003"].items:
+        item.restricted = True
+    settings = quick.with_(refetch_weeks=12)  # old enough not to be asked for again once done
+    first = fetch(settings, site)
+    assert first.ok and not any("PDF" in note for note in first.notes), first.notes
+    asked = len(site.seen("GetMeeting"))
+    fetch(settings, site)
+    assert {r.params["lmeetingid"] for r in site.seen("GetMeeting")[asked:]} == {"1004"}  # minutes not out yet
+    assert first.meetings_private == 1 and first.meetings_without_minutes_text == 0
+
+
+# ---------------------------------------------------------------- 8. choosing committees
+
+
+SITE_COMMITTEES = [Committee("1", "Childrens Services Scrutiny Committee", False, False),
+                   Committee("2", "Children\u2019s Safeguarding Board", False, False),
+                   Committee("3", "Health & Wellbeing Board", False, False),
+                   Committee("4", "Corporate Parenting Panel", False, False),
+                   Committee("5", "Old Children's Panel", True, False)]
+
+
+@pytest.mark.parametrize("selector, chosen", [
+    ("children's", ["1", "2"]), ("Children\u2019s", ["1", "2"]), ("childrens", ["1", "2"]),
+    ("children's services", ["1"]), ("health and wellbeing", ["3"]), ("HEALTH & WELLBEING", ["3"]),
+    ("corporate parent", ["4"]), ("5", ["5"]),
+])
+def test_committees_are_matched_as_the_apps_filter_matches_them(selector, chosen):
+    assert [c.id for c in select_committees(SITE_COMMITTEES, [selector], "x")] == chosen
+
+
+def test_a_selector_matching_several_committees_is_followed_by_a_note_naming_them(quick, site):
+    summary = fetch(quick, site, committees=("panel", "children's"))
+    notes = [n for n in summary.notes if n.startswith("--committee")]
+    assert notes == []  # each matched one committee only (the deleted Children in Care Council is never matched)
+    summary = fetch(quick, site, committees=("c",))
+    [note] = [n for n in summary.notes if n.startswith("--committee")]
+    assert "'c' matched 3 committees" in note and "Corporate Parenting Panel (102)" in note
+    assert "Audit Committee (103, expired)" in note
+
+
+# ---------------------------------------------------------------- 9. help texts
+
+
+def test_fetch_help_says_what_the_flags_do(tmp_path):
+    result = run_cli("fetch", "--help", env=cli_env(tmp_path / "i"))
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0
+    assert "(id, title)" not in text and "current, expired or deleted" in text
+    assert "a year ago" not in text and "12 months up to --until" in text
+    assert "ASSISTANT_REFETCH_WEEKS" in text and "26" in text
+
+
+# ---------------------------------------------------------------- 10. faults sent with status 200
+
+
+SOAP_FAULT = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
+              b'envelope/"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Server was unable '
+              b"to process request. ---&gt; Object reference not set to an instance of an object.</faultstring>"
+              b"</soap:Fault></soap:Body></soap:Envelope>")
+ASPNET_ERROR = (b"<!DOCTYPE html><html><head><title>Runtime Error</title></head><body><h1>Server Error in '/' "
+                b"Application.</h1><h2><i>Runtime Error</i></h2></body></html>")
+
+
+@pytest.mark.parametrize("canned, words", [
+    (Canned(200, SOAP_FAULT, {"Content-Type": "text/xml"}), "SOAP fault: Server was unable to process request"),
+    (Canned(200, ASPNET_ERROR, {"Content-Type": "text/html; charset=utf-8"}), "ASP.NET error page"),
+])
+def test_a_fault_sent_with_status_200_fails_that_meeting_as_a_server_error(quick, site, canned, words):
+    site.always[("getmeeting", "1001")] = canned
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1001" in failure.what and words in failure.reason
+    assert "switched off" not in failure.reason and "base URL" not in failure.reason
+    assert "again later" in failure.hint
+    assert set(indexed(quick)) == ids_of(site, "5010", "5011")  # the other meetings went on
+
+
+def test_the_summary_counts_are_in_the_json(quick, site):
+    summary = fetch(quick, site).as_dict()
+    assert {"private", "no_longer_listed"} <= set(summary["meetings"]) and "not_checked" in summary["items"]
+    json.dumps(summary)
