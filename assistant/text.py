@@ -336,24 +336,12 @@ def _stopwords() -> frozenset[str]:
 
 def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
-    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'")).replace("per cent", "percent")
-    # '28.5%' and '28.5 per cent' are both written, so a percentage is its figure followed by the word 'percent'.
-    words = [part for w in _TOKEN.findall(text)
-             for part in ((_figure_token(w[:-1]), "percent") if w.endswith("%") else (_figure_token(w),))]
+    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
+    words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
     return _stemmer().stemWords(words)
-
-
-def _figure_token(token: str) -> str:
-    """'1,200' -> '1200', as the same figure is also written without its comma; '2,3' (a list) is left alone."""
-    head, *groups = token.split(",")
-    if not groups or not (head.isdigit() and len(head) <= 3):
-        return token
-    *middle, last = groups
-    whole = last.partition(".")[0]
-    return token.replace(",", "") if all(len(g) == 3 and g.isdigit() for g in [*middle, whole]) else token
 
 
 _FIGURE = re.compile(rf"(?<![\w.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?\s*%?|\b(?:{FIGURE_WORD_PATTERN})\b", re.I)

@@ -59,20 +59,6 @@ def test_hyphenated_words_also_count_joined():
     assert "restructur" in lexical_tokens("after the restructure")
 
 
-@pytest.mark.parametrize("one, other", [
-    ("1,200 children", "1200 children"),
-    ("28.5% of reports", "28.5 per cent of reports"),
-    ("28.5 Per Cent of reports", "28.5 percent of reports"),
-    ("a budget of 1,200,000.50 pounds", "a budget of 1200000.50 pounds"),
-])
-def test_a_figure_is_one_token_however_it_is_written(one, other):
-    assert lexical_tokens(one) == lexical_tokens(other)
-
-
-def test_a_list_of_numbers_is_not_read_as_thousands():
-    assert "23" not in lexical_tokens("items 2,3 and 4") and "1234" not in lexical_tokens("ratio 1,2345")
-
-
 def test_a_name_of_the_question_that_the_evidence_never_mentions_is_missing():
     from assistant.text import missing_names
 
