@@ -120,11 +120,6 @@ class Settings:
             raise ConfigError(f"The fetch rate must be 0 (no limit) or at least {SLOWEST_FETCH_RATE:g} requests a "
                               f"second, not {self.fetch_rate:g}.",
                               "Set --rate or ASSISTANT_FETCH_RATE to 1 (the default) or another rate a site allows.")
-        if not 3 <= len(self.collection) <= 512:
-            raise ConfigError(
-                f"ASSISTANT_COLLECTION must be 3 to 512 characters long, not {self.collection!r}.",
-                "Chroma refuses shorter or longer collection names.",
-            )
         if problem := _collection_name_problem(self.collection):
             raise ConfigError(f"ASSISTANT_COLLECTION {problem}, so Chroma refuses {self.collection!r}.",
                               "Use letters, digits, '.', '_' and '-', with a letter or digit at each end, "
@@ -172,7 +167,9 @@ def _path_text(env: Mapping[str, str], name: str) -> str:
 
 
 def _collection_name_problem(name: str) -> str:
-    """What Chroma would find wrong with a collection name of the right length ("" when nothing)."""
+    """What Chroma would find wrong with a collection name ("" when nothing)."""
+    if not 3 <= len(name) <= 512:
+        return "must be 3 to 512 characters long"
     if not set(name) <= COLLECTION_CHARACTERS:
         return "may hold only letters, digits, '.', '_' and '-'"
     if name[0] not in COLLECTION_ENDS or name[-1] not in COLLECTION_ENDS:

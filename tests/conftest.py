@@ -63,6 +63,12 @@ def fake_settings(settings):
 
 
 @pytest.fixture
+def quick(fake_settings):
+    """For fetch tests: no waiting between requests or before retries, and every 2024 meeting still due a look."""
+    return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
+
+
+@pytest.fixture
 def hashing_assistant(fake_settings):
     """An assistant over corpus/, indexed with the hashing embedder."""
     from assistant.answer.service import Assistant

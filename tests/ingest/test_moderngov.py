@@ -44,15 +44,10 @@ def site():
     served.stop()
 
 
-@pytest.fixture
-def quick(fake_settings):
-    """No waiting between requests or before retries, and every 2024 meeting still due a look."""
-    return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
-
-
 def fetch(settings, site: ModernGovSite | SiteProcess, **request):
+    today = request.pop("today", None)
     request = {"council": COUNCIL, "since": SINCE, "until": UNTIL, **request}
-    return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False)
+    return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False, today=today)
 
 
 def indexed(settings) -> dict:

@@ -10,15 +10,12 @@ import sqlite3
 
 import pytest
 
-from assistant.index.manifest import Manifest
-from assistant.ingest.moderngov import FetchRequest, FetchStateError, fetch_minutes, select_committees
+from assistant.ingest.moderngov import FetchStateError, select_committees
 from assistant.ingest.moderngov.parse import Committee
 from assistant.settings import Settings
 from cli_helpers import cli_env, run_cli
 from moderngov_site import OWN_PUBLIC_ITEMS, WINDOW, Canned, own_site, paragraphs_html
-
-COUNCIL = "Testshire County Council"
-SINCE, UNTIL = (dt.date.fromisoformat(d) for d in WINDOW)
+from test_moderngov import COUNCIL, fetch, ids_of, indexed
 
 
 @pytest.fixture
@@ -27,30 +24,6 @@ def site():
     served.start()
     yield served
     served.stop()
-
-
-@pytest.fixture
-def quick(fake_settings):
-    """No waiting between requests or before retries, and every 2024 meeting still due a look."""
-    return fake_settings.with_(fetch_rate=0.0, fetch_backoff=0.0, refetch_weeks=5000)
-
-
-def fetch(settings, site, **request):
-    today = request.pop("today", None)
-    request = {"council": COUNCIL, "since": SINCE, "until": UNTIL, **request}
-    return fetch_minutes(FetchRequest(site.base_url, **request), settings, progress=False, today=today)
-
-
-def indexed(settings) -> dict:
-    manifest = Manifest(settings.manifest_path)
-    try:
-        return {sid: row for sid, row in manifest.rows().items() if row.status == "done"}
-    finally:
-        manifest.close()
-
-
-def ids_of(site, *agenda_item_ids: str) -> set[str]:
-    return {f"{site.base_url}/mgAi.aspx?ID={i}" for i in agenda_item_ids}
 
 
 def chunk_texts(settings, agenda_item_id: str) -> list[str]:

@@ -196,9 +196,9 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
 @dataclass
 class _Plan:
     meetings: list[tuple[MeetingRef, Committee]]
-    # What the site lists, to tell a meeting deleted from it: the committees whose listing was read in full, with
-    # the meetings each listed (in the window or not), every meeting any listing named, and every committee by title.
-    listed_in_full: dict[str, set[str]] = field(default_factory=dict)
+    # What the site lists, to tell a meeting deleted from it: the committees whose listing was read in full, every
+    # meeting any listing named (in the window or not), and every committee by title.
+    listed_in_full: set[str] = field(default_factory=set)
     listed: set[str] = field(default_factory=set)
     committees_by_title: dict[str, list[str]] = field(default_factory=dict)
 
@@ -229,7 +229,7 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
             continue
         plan.listed.update(ref.id for ref in refs)
         if lists_committee_in_full(root, committee.id):
-            plan.listed_in_full[committee.id] = {ref.id for ref in refs}
+            plan.listed_in_full.add(committee.id)
         for ref in refs:
             if ref.date is None:
                 summary.notes.append(f"meeting {ref.id} of {committee.title} has a date that cannot be read "
