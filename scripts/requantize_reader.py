@@ -23,7 +23,7 @@ def dequantised(model):
     import numpy as np
     from onnx import helper, numpy_helper
 
-    from assistant.answer.train import drop_dead_nodes
+    from assistant.answer.training.export import drop_dead_nodes
 
     graph = model.graph
     initial = {i.name: i for i in graph.initializer}

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.answer.train import as_members
+from assistant.answer.training.export import as_members
 from assistant.index.models import sha256_of
 
 

@@ -2,7 +2,7 @@
 
 The candidates are every sentence of the items retrieved first (all their chunks, not only the retrieved
 ones: retrieval finds the item more often than the chunk). Each feature is a named, hand-written signal;
-how much each counts is learned (see answer/reader.py and answer/train.py), never set by hand.
+how much each counts is learned (see answer/reader.py and answer/training/), never set by hand.
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def test_a_setting_names_the_fake_reader():
 
 
 def tiny_training_examples():
-    from assistant.answer.train import Example
+    from assistant.answer.training.examples import Example
 
     examples = []
     for n, (question, answer) in enumerate([
@@ -161,7 +161,8 @@ def tiny_training_examples():
 def test_a_tiny_reader_trains_exports_and_reads(tmp_path):
     import onnx
 
-    from assistant.answer.train import save_reader, train_reader
+    from assistant.answer.training.export import save_reader
+    from assistant.answer.training.loop import train_reader
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -184,7 +185,8 @@ def test_a_reader_with_8_bit_weights_is_requantised_to_score_alike_on_every_cpu(
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from assistant.answer.train import export_onnx, train_reader
+    from assistant.answer.training.export import export_onnx
+    from assistant.answer.training.loop import train_reader
     from assistant.index.models import ensure_bundled_model, sha256_of
     from assistant.index.onnx_files import open_session
     from assistant.settings import Settings
@@ -219,7 +221,7 @@ def test_a_reader_with_8_bit_weights_is_requantised_to_score_alike_on_every_cpu(
 def test_a_soup_averages_floating_weights_and_keeps_the_rest():
     import torch
 
-    from assistant.answer.train import average_weights
+    from assistant.answer.training.loop import average_weights
 
     averaged = average_weights([{"weight": torch.tensor([1.0, 3.0]), "position_ids": torch.tensor([0, 1])},
                                 {"weight": torch.tensor([3.0, 7.0]), "position_ids": torch.tensor([0, 1])}])
@@ -249,7 +251,7 @@ def test_threads_below_one_are_refused_with_a_message(capsys, threads):
 def test_an_epochs_batches_keep_each_question_whole_and_hold_at_least_the_batch_size_but_the_last():
     import random
 
-    from assistant.answer.train import batched_groups
+    from assistant.answer.training.batches import batched_groups
 
     groups = [(f"q{i}", list(range(size))) for i, size in enumerate([8, 5, 8, 3, 8, 8, 5, 2, 8, 5])]
     batches = batched_groups(groups, random.Random(3), batch_pairs=12)
@@ -263,7 +265,7 @@ def test_an_epochs_batches_keep_each_question_whole_and_hold_at_least_the_batch_
 
 @pytest.mark.parametrize("total", [1, 2, 10, 1999])
 def test_the_learning_rate_warms_up_over_a_tenth_of_the_steps_and_reaches_zero_after_the_last(total):
-    from assistant.answer.train import learning_rate_factor
+    from assistant.answer.training.loop import learning_rate_factor
 
     factors = [learning_rate_factor(step, total) for step in range(total + 1)]
     warmup = max(1, total // 10)
@@ -280,13 +282,13 @@ def test_the_learning_rate_warms_up_over_a_tenth_of_the_steps_and_reaches_zero_a
 def test_the_schedule_is_sized_by_pairs_by_default_or_by_the_real_batches(caplog, schedule_steps):
     import logging
 
-    from assistant.answer.train import train_reader
+    from assistant.answer.training.loop import train_reader
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
     base = ensure_bundled_model(Settings.from_env().model_dir)
     examples = tiny_training_examples()  # 4 answerable questions of 3 pairs and one unanswerable of 2: 14 pairs
-    with caplog.at_level(logging.INFO, logger="assistant.answer.train"):
+    with caplog.at_level(logging.INFO, logger="assistant.answer.training.loop"):
         train_reader(examples, base, layers=1, epochs=1, seed=0, batch_pairs=4, threads=1,
                      schedule_steps=schedule_steps)
     # whole questions fill a batch of 4 with 6 pairs (or 5 with the unanswerable one): 3 batches, against the
@@ -296,7 +298,7 @@ def test_the_schedule_is_sized_by_pairs_by_default_or_by_the_real_batches(caplog
 
 
 def test_an_unknown_schedule_given_to_train_reader_is_refused_before_any_training():
-    from assistant.answer.train import train_reader
+    from assistant.answer.training.loop import train_reader
 
     with pytest.raises(ValueError, match="schedule_steps='batch': give one of pairs, batches"):
         train_reader(tiny_training_examples(), None, layers=1, epochs=1, seed=0, schedule_steps="batch")
@@ -315,7 +317,7 @@ def test_an_unknown_schedule_is_refused_with_the_choices(capsys):
 def test_a_soup_trains_its_seeds_side_by_side_and_is_the_mean_of_what_each_trains_alone():
     import torch
 
-    from assistant.answer.train import train_reader, train_soup
+    from assistant.answer.training.loop import train_reader, train_soup
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -336,8 +338,8 @@ def test_an_ensemble_reads_with_every_member_and_ships_without_the_bundled_token
     import torch
 
     from assistant.answer.reader import BUNDLED_TOKEN_EMBEDDINGS, make_tokenizer, model_inputs
-    from assistant.answer.train import (SECOND_MEMBER_READS, export_onnx, make_ensemble, save_reader,
-                                        split_ensemble, train_side_by_side)
+    from assistant.answer.training.export import SECOND_MEMBER_READS, export_onnx, save_reader, split_ensemble
+    from assistant.answer.training.loop import make_ensemble, train_side_by_side
     from assistant.index.models import ensure_bundled_model
     from assistant.index.onnx_files import open_session
     from assistant.settings import Settings
@@ -425,7 +427,7 @@ def test_a_reader_asking_for_a_tensor_the_bundled_minilm_lacks_is_refused_with_a
 
 @pytest.mark.slow
 def test_members_whose_token_embeddings_were_trained_cannot_share_them():
-    from assistant.answer.train import make_ensemble, train_reader
+    from assistant.answer.training.loop import make_ensemble, train_reader
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -442,14 +444,14 @@ def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_pa
     be what a single pass over the whole padded batch gives."""
     import torch
 
-    from assistant.answer import train
+    from assistant.answer.training import loop
     from assistant.answer.reader import make_tokenizer
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
     base = ensure_bundled_model(Settings.from_env().model_dir)
     torch.manual_seed(0)
-    model, tokenizer = train.make_model(base, 1), make_tokenizer(base / "tokenizer.json")
+    model, tokenizer = loop.make_model(base, 1), make_tokenizer(base / "tokenizer.json")
     model.eval()
     long = "The panel heard that " + "placement stability had improved across the year and " * 4 + "it agreed."
     pairs = [("Who chaired the panel?", long), ("Who chaired the panel?", "Councillor Patel chaired the panel."),
@@ -464,12 +466,12 @@ def test_running_a_batch_in_chunks_of_similar_length_gives_each_pair_what_one_pa
         spans = (torch.nn.functional.cross_entropy(start_logits, starts, reduction="none")
                  + torch.nn.functional.cross_entropy(end_logits, ends, reduction="none")) / 2
         for chunk in (1, 2, 100):
-            monkeypatch.setattr(train, "LENGTH_CHUNK", chunk)
-            chunked_relevance, chunked_spans = train._forward_by_length(model, ids, mask, types, starts, ends)
+            monkeypatch.setattr(loop, "LENGTH_CHUNK", chunk)
+            chunked_relevance, chunked_spans = loop._forward_by_length(model, ids, mask, types, starts, ends)
             assert torch.allclose(chunked_relevance, relevance, atol=1e-4), chunk
             assert torch.allclose(chunked_spans, spans, atol=1e-4), chunk
         # Under bfloat16 autocast (--bf16) the outputs come back as fp32, a little rounded.
-        half_relevance, half_spans = train._forward_by_length(model, ids, mask, types, starts, ends, bf16=True)
+        half_relevance, half_spans = loop._forward_by_length(model, ids, mask, types, starts, ends, bf16=True)
     assert half_relevance.dtype == half_spans.dtype == torch.float32
     assert not torch.equal(half_relevance, relevance)
     assert torch.allclose(half_relevance, relevance, atol=0.1) and torch.allclose(half_spans, spans, atol=0.1)
@@ -481,7 +483,8 @@ def test_a_question_weight_scales_every_loss_in_full():
     import torch
 
     from assistant.answer.reader import make_tokenizer
-    from assistant.answer.train import Example, _batch_loss, make_model
+    from assistant.answer.training.examples import Example
+    from assistant.answer.training.loop import _batch_loss, make_model
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -506,7 +509,8 @@ def test_a_student_is_pulled_toward_its_teachers_scores():
     import torch
 
     from assistant.answer.reader import make_tokenizer
-    from assistant.answer.train import Example, _batch_loss, _forward_by_length, make_model
+    from assistant.answer.training.examples import Example
+    from assistant.answer.training.loop import _batch_loss, _forward_by_length, make_model
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -547,23 +551,25 @@ def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_pat
     pairs are read sorted by length `batch` at a time, or (0) a question's candidates together."""
     import pickle
 
-    from assistant.answer import train
+    from assistant.answer.training import teachers
+    from assistant.answer.training.batches import trained_candidates
+    from assistant.answer.training.examples import questions_fingerprint
 
     examples = tiny_training_examples()
     for example in examples:
         example.texts = [candidate_text(t, "Fostering Panel") for t in example.texts]
-    chosen = {e.id: train.trained_candidates(e, negatives=1) for e in examples}
+    chosen = {e.id: trained_candidates(e, negatives=1) for e in examples}
     # A second teacher whose readings are already in the cache: its files are never opened.
     other = tmp_path / "other-teacher"
     other.mkdir()
     manifest = {"name": "other", "model": "m.onnx", "sha256": {"m.onnx": "f" * 64}}
     (other / "manifest.json").write_text(json.dumps(manifest))
     other_logits = {e.id: {i: float(n + i) for n, i in enumerate(chosen[e.id])} for e in examples}
-    fingerprint = train.questions_fingerprint()
+    fingerprint = questions_fingerprint()
     suffix = f"-b{batch}" if batch else ""
     (tmp_path / f"teacher-{'f' * 12}-{fingerprint}-1{suffix}.pickle").write_bytes(pickle.dumps(other_logits))
 
-    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
+    teachers.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
     shipped = OnnxReader()
     pairs = [(e, i) for e in examples for i in chosen[e.id]]
     if batch:
@@ -581,8 +587,8 @@ def test_teachers_are_read_on_the_trained_candidates_averaged_and_cached(tmp_pat
     def no_reading(*args, **kwargs):
         raise AssertionError("a cached teacher was read again")
 
-    monkeypatch.setattr(train, "OnnxReader", no_reading)
-    train.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
+    monkeypatch.setattr(teachers, "OnnxReader", no_reading)
+    teachers.read_teachers(examples, [READER_DIR, other], tmp_path, negatives=1, batch=batch)
     assert all(np.array_equal(a, e.teacher, equal_nan=True) for a, e in zip(first, examples))
 
 
@@ -617,7 +623,8 @@ def test_a_teacher_folder_without_a_manifest_is_refused_with_a_message(tmp_path,
 
 
 def test_the_short_answer_threshold_is_fitted_to_show_right_short_answers_and_hide_wrong_ones():
-    from assistant.answer.train import MIN_SHORT_ANSWERS, SHORT_ANSWER_ROOM, Example, span_threshold
+    from assistant.answer.training.calibrate import MIN_SHORT_ANSWERS, SHORT_ANSWER_ROOM, span_threshold
+    from assistant.answer.training.examples import Example
 
     def fitted(wrong: int, extra=(), margins_from_top=tuple(range(9, -1, -1))):
         """Ten answered, answerable questions with short-answer margins 9..0, the `wrong` lowest with a wrong
@@ -694,7 +701,7 @@ def test_the_within_question_fit_does_not_overshoot_on_large_groups():
 
 
 def _questions(count: int, answerable_every: int = 3, seed: int = 1):
-    from assistant.answer.train import Example
+    from assistant.answer.training.examples import Example
 
     rng = np.random.default_rng(seed)
     examples, readings = [], []
@@ -712,7 +719,7 @@ def _questions(count: int, answerable_every: int = 3, seed: int = 1):
 
 def test_the_combination_is_the_within_question_choice_scaled_into_a_probability():
     from assistant.answer.combine import fit_conditional_logit
-    from assistant.answer.train import combined_inputs, fit_combination
+    from assistant.answer.training.calibrate import combined_inputs, fit_combination
 
     examples, readings = _questions(30)
     combination = fit_combination(examples, readings)
@@ -729,7 +736,7 @@ def test_the_combination_is_the_within_question_choice_scaled_into_a_probability
 
 
 def test_with_no_answerable_question_the_combination_gives_every_candidate_a_low_probability(caplog):
-    from assistant.answer.train import combined_inputs, fit_combination
+    from assistant.answer.training.calibrate import combined_inputs, fit_combination
 
     examples, readings = _questions(6, answerable_every=0)
     with caplog.at_level("WARNING"):
@@ -741,7 +748,8 @@ def test_with_no_answerable_question_the_combination_gives_every_candidate_a_low
 
 def test_a_second_quote_goes_to_at_most_half_the_answers_where_the_reader_hesitates_most():
     from assistant.answer.extractive import chosen_quotes
-    from assistant.answer.train import MAX_SECOND_QUOTES, Example, answer_quoted, second_quote_ratio
+    from assistant.answer.training.calibrate import MAX_SECOND_QUOTES, answer_quoted, second_quote_ratio
+    from assistant.answer.training.examples import Example
 
     def example(n: int, answerable: bool = True, labels=(0, 1, 0)) -> Example:
         return Example(f"q{n}", "How many?", answerable, ["a", "b", "c"], np.array(labels), [None] * 3,
@@ -783,7 +791,7 @@ def test_a_short_answer_is_widened_to_whole_words_and_stripped_of_punctuation():
 
 
 def test_unanswerable_questions_are_weighted_so_that_asking_for_a_figure_does_not_predict_refusal():
-    from assistant.answer.train import Example, balance
+    from assistant.answer.training.examples import Example, balance
 
     def example(n: int, question: str, answerable: bool) -> Example:
         return Example(f"b{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
@@ -811,7 +819,7 @@ def test_unanswerable_questions_are_weighted_so_that_asking_for_a_figure_does_no
 
 
 def test_a_group_with_only_one_side_is_left_unweighted_with_a_warning(caplog):
-    from assistant.answer.train import Example, balance
+    from assistant.answer.training.examples import Example, balance
 
     examples = [Example(f"g{n}", question, answerable, ["A sentence."], np.array([int(answerable)]), [None],
                         no_features(1))
@@ -828,7 +836,7 @@ def test_a_group_with_only_one_side_is_left_unweighted_with_a_warning(caplog):
 def test_a_cached_example_file_with_other_features_stops_with_what_to_delete(tmp_path):
     import pickle
 
-    from assistant.answer.train import _unpickle
+    from assistant.answer.training.examples import _unpickle
 
     old = {"id": "x", "question": "Who?", "answerable": True, "texts": ["A."], "labels": np.array([1]),
            "spans": [None], "features": np.zeros((1, len(FEATURE_NAMES) - 1), dtype=np.float32)}
@@ -842,7 +850,7 @@ def test_a_cached_example_file_with_other_features_stops_with_what_to_delete(tmp
 def test_a_cached_example_file_without_the_named_check_stops_with_what_to_delete(tmp_path):
     import pickle
 
-    from assistant.answer.train import _unpickle
+    from assistant.answer.training.examples import _unpickle
 
     old = {"id": "x", "question": "Who?", "answerable": True, "texts": ["A."], "labels": np.array([1]),
            "spans": [None], "features": np.zeros((1, len(FEATURE_NAMES)), dtype=np.float32)}
@@ -855,18 +863,18 @@ def test_a_cached_example_file_without_the_named_check_stops_with_what_to_delete
 
 
 def test_changed_question_files_are_read_again_instead_of_reusing_the_cached_examples(tmp_path, monkeypatch):
-    from assistant.answer import train
+    from assistant.answer.training import examples
 
     for split in ("train", "validation"):
         (tmp_path / f"reader_{split}.jsonl").write_text('{"id": "a"}\n')
-    monkeypatch.setattr(train, "TRAINING", tmp_path)
-    before = train.questions_fingerprint()
-    assert train.questions_fingerprint() == before  # the same files name the same cache
+    monkeypatch.setattr(examples, "TRAINING", tmp_path)
+    before = examples.questions_fingerprint()
+    assert examples.questions_fingerprint() == before  # the same files name the same cache
     (tmp_path / "reader_validation.jsonl").write_text('{"id": "a"}\n{"id": "b"}\n')
-    assert train.questions_fingerprint() != before
-    changed = train.questions_fingerprint()
-    monkeypatch.setattr(train, "EXAMPLES_FORMAT", train.EXAMPLES_FORMAT + 1)  # examples gained a field
-    assert train.questions_fingerprint() != changed
+    assert examples.questions_fingerprint() != before
+    changed = examples.questions_fingerprint()
+    monkeypatch.setattr(examples, "EXAMPLES_FORMAT", examples.EXAMPLES_FORMAT + 1)  # examples gained a field
+    assert examples.questions_fingerprint() != changed
 
 
 def test_a_calibration_with_a_weight_missing_is_refused_and_one_without_a_second_quote_never_quotes_two(tmp_path):
@@ -920,7 +928,7 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
 
     import onnx
 
-    from assistant.answer.train import drop_nan_guards
+    from assistant.answer.training.export import drop_nan_guards
     from assistant.index.onnx_files import open_session
 
     guarded = tmp_path / "model.onnx"
@@ -936,7 +944,7 @@ def test_dropping_the_exporters_nan_guards_leaves_every_output_bit_for_bit_the_s
 
 def twin_batch():
     """An answerable question and its unanswerable twin, both trained on the sentence that answers the original."""
-    from assistant.answer.train import Example
+    from assistant.answer.training.examples import Example
 
     answer = "Twelve new foster carers were approved in the year."
     other = "Apologies for absence were received."
@@ -950,7 +958,7 @@ def twin_batch():
 def test_twins_are_batched_with_their_originals_and_the_rest_as_before():
     import random
 
-    from assistant.answer.train import batch_units, batched_groups
+    from assistant.answer.training.batches import batch_units, batched_groups
 
     class Question:
         def __init__(self, name):
@@ -972,7 +980,7 @@ def test_twins_are_batched_with_their_originals_and_the_rest_as_before():
 
 
 def test_a_twin_is_paired_on_the_sentence_that_answers_its_original():
-    from assistant.answer.train import twin_pairs
+    from assistant.answer.training.batches import twin_pairs
 
     batch, twin_of = twin_batch()
     assert twin_pairs(batch, twin_of) == [(1, 1, 0, 0)]
@@ -986,7 +994,8 @@ def test_the_twin_loss_adds_the_softplus_of_the_twins_logit_minus_the_originals(
     import torch
 
     from assistant.answer.reader import make_tokenizer
-    from assistant.answer.train import _batch_loss, _forward_by_length, make_model, twin_pairs
+    from assistant.answer.training.batches import twin_pairs
+    from assistant.answer.training.loop import _batch_loss, _forward_by_length, make_model
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -1014,7 +1023,8 @@ def test_hard_unanswerable_targets_ignore_the_teachers_probabilities_but_keep_th
     import torch
 
     from assistant.answer.reader import make_tokenizer
-    from assistant.answer.train import Example, _batch_loss, make_model
+    from assistant.answer.training.examples import Example
+    from assistant.answer.training.loop import _batch_loss, make_model
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -1048,7 +1058,8 @@ def test_the_twin_options_are_described_in_the_help(capsys):
 
 
 def test_every_train_twin_names_an_answerable_train_question():
-    from assistant.answer.train import TRAINING, twin_originals
+    from assistant.answer.training.batches import twin_originals
+    from assistant.answer.training.examples import TRAINING
 
     rows = {row["id"]: row for row in map(json.loads, (TRAINING / "reader_train.jsonl").read_text().splitlines())}
     twins = twin_originals()
@@ -1060,7 +1071,7 @@ def test_every_train_twin_names_an_answerable_train_question():
 def test_a_moving_average_step_keeps_decay_of_the_average_and_the_rest_of_the_current_weights():
     import torch
 
-    from assistant.answer.train import moving_average_step
+    from assistant.answer.training.loop import moving_average_step
 
     averaged = [torch.tensor([1.0, 2.0]), torch.tensor([[0.0]])]
     current = [torch.tensor([3.0, 2.0], requires_grad=True), torch.tensor([[10.0]])]
@@ -1076,7 +1087,7 @@ def test_a_moving_average_leaves_the_run_alone_and_ships_weights_nearer_the_star
     it. With few steps and a slow decay, the average must still lean toward the starting weights."""
     import torch
 
-    from assistant.answer.train import make_model, train_reader
+    from assistant.answer.training.loop import make_model, train_reader
     from assistant.index.models import ensure_bundled_model
     from assistant.settings import Settings
 
@@ -1096,7 +1107,7 @@ def test_a_moving_average_leaves_the_run_alone_and_ships_weights_nearer_the_star
 
 
 def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
-    from assistant.answer.train import train_reader
+    from assistant.answer.training.loop import train_reader
 
     with pytest.raises(ValueError, match="ema=1.0: give a decay of at least 0 and below 1"):
         train_reader(tiny_training_examples(), None, layers=1, epochs=1, seed=0, ema=1.0)

@@ -197,7 +197,7 @@ def test_a_damaged_fusion_file_is_refused_with_how_to_fix_it(tmp_path, fake_sett
 def test_fit_fusion_end_to_end_on_a_small_index(hashing_assistant):
     """The fitter's plumbing: questions whose gold item is the one a single list ranks first. It fits five finite
     weights, counts what it was fitted on, and the fit it returns ranks those gold items first."""
-    from assistant.answer.train import fit_fusion
+    from assistant.answer.training.examples import fit_fusion
 
     rows = []
     for text in QUESTIONS:
