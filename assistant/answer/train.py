@@ -122,32 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
     args = parser.parse_args(argv)
-    if args.soup < 1:
-        parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
-    if args.ensemble < 1:
-        parser.error(f"--ensemble {args.ensemble}: give the number of readers to train and read together, 1 or more")
-    if args.ensemble > 1 and args.soup > 1:
-        parser.error("--ensemble and --soup: give one of them; a soup averages weights, an ensemble scores")
-    if args.keep_members is not None and args.ensemble < 2:
-        parser.error("--keep-members: give it with --ensemble 2 or more; it keeps each member of the ensemble")
-    if args.teacher_batch < 0:
-        parser.error(f"--teacher-batch {args.teacher_batch}: give the pairs a teacher reads at once, or 0 to read "
-                     "a question's candidates together")
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
-                     "to use every core)")
-    if not 0.0 < args.learning_rate < 1.0:
-        parser.error(f"--learning-rate {args.learning_rate}: give a peak rate above 0 and below 1, such as 5e-5")
-    if not 0.0 <= args.ema < 1.0:
-        parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
-                     "step's weights)")
-    if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
-        parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
-                     "step's weights of the run whose average ships")
-    for folder in args.teachers:
-        if not (folder / "manifest.json").is_file():
-            parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
-                         "`python -m assistant.answer.train --out DIR` wrote")
+    refuse_bad_arguments(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -214,6 +189,64 @@ def main(argv: list[str] | None = None) -> int:
         export_and_calibrate(member, base, args.keep_members / f"seed-{seed}", f"{name}-member{seed}", stage1,
                              validation, training | {"ensemble": 1, "member_of_an_ensemble": True})
     return 0
+
+
+def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop with a message on arguments that could not train, before anything is read or written."""
+    if args.soup < 1:
+        parser.error(f"--soup {args.soup}: give the number of readers to train and average, 1 or more")
+    if args.ensemble < 1:
+        parser.error(f"--ensemble {args.ensemble}: give the number of readers to train and read together, 1 or more")
+    if args.ensemble > 1 and args.soup > 1:
+        parser.error("--ensemble and --soup: give one of them; a soup averages weights, an ensemble scores")
+    if args.keep_members is not None and args.ensemble < 2:
+        parser.error("--keep-members: give it with --ensemble 2 or more; it keeps each member of the ensemble")
+    if args.teacher_batch < 0:
+        parser.error(f"--teacher-batch {args.teacher_batch}: give the pairs a teacher reads at once, or 0 to read "
+                     "a question's candidates together")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads {args.threads}: give how many threads torch may use, 1 or more (leave it out "
+                     "to use every core)")
+    if not 0.0 < args.learning_rate < 1.0:
+        parser.error(f"--learning-rate {args.learning_rate}: give a peak rate above 0 and below 1, such as 5e-5")
+    if not 0.0 <= args.ema < 1.0:
+        parser.error(f"--ema {args.ema}: give a decay of at least 0 and below 1, such as 0.998 (0 ships the last "
+                     "step's weights)")
+    if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
+        parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
+                     "step's weights of the run whose average ships")
+    for folder in args.teachers:
+        if not (folder / "manifest.json").is_file():
+            parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
+                         "`python -m assistant.answer.train --out DIR` wrote")
+    for flag in ("questions", "layers", "epochs", "negatives"):
+        if (value := getattr(args, flag)) is not None and value < 1:
+            parser.error(f"--{flag} {value}: give 1 or more")
+    if args.recalibrate:
+        if not (args.out / "calibration.json").is_file() or not (args.out / "manifest.json").is_file():
+            parser.error(f"--recalibrate: no trained reader in {args.out} (it needs manifest.json and "
+                         "calibration.json); give --out a folder that `python -m assistant.answer.train --out DIR` "
+                         "wrote")
+    elif not args.fit_fusion:
+        # Training replaces each folder it writes whole, so only a new, empty or reader folder may be given.
+        seeds = range(args.seed, args.seed + max(args.soup, args.ensemble))
+        outputs = [("--out", args.out, args.out), ("--keep-last", args.keep_last, args.keep_last)]
+        outputs += [("--keep-members", args.keep_members, args.keep_members / f"seed-{seed}") for seed in seeds
+                    if args.keep_members is not None]
+        for flag, given, folder in outputs:
+            if folder is not None and (problem := why_not_replaceable(folder)):
+                where = f"{given}:" if folder == given else f"{given}: {folder}"
+                parser.error(f"{flag} {where} {problem}")
+
+
+def why_not_replaceable(folder: Path) -> str | None:
+    """Why a trained reader may not take the place of `folder` (training replaces it whole), or None."""
+    if folder.is_file():
+        return "is a file; give a folder for the reader"
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "manifest.json").is_file():
+        return ("holds files that are not a reader's, and training replaces the folder whole; give an empty or new "
+                "folder, or one that `python -m assistant.answer.train` wrote")
+    return None
 
 
 if __name__ == "__main__":

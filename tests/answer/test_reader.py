@@ -1204,3 +1204,92 @@ def test_a_reader_setting_that_names_no_reader_names_the_variable(tmp_path, kind
     with pytest.raises(ModelError, match=f"ASSISTANT_READER names {folder}, which {found}") as info:
         load_reader(str(folder))
     assert "unset it" in info.value.hint and "Reinstall" not in info.value.hint
+
+
+@pytest.fixture
+def no_training_minutes(tmp_path, monkeypatch):
+    """Should a check below stop refusing, main() returns 2 at once for want of minutes instead of training."""
+    monkeypatch.setattr("assistant.answer.train.TRAIN_MINUTES", tmp_path / "absent.jsonl")
+
+
+@pytest.mark.usefixtures("no_training_minutes")
+@pytest.mark.parametrize("flag", ["--out", "--keep-last"])
+def test_a_folder_holding_other_files_is_refused_before_training_instead_of_being_replaced(tmp_path, capsys, flag):
+    """Training replaces its output folder whole: a folder with someone's files in it is refused up front."""
+    from assistant.answer.train import main
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "minutes.docx").write_text("mine")
+    extra = ["--ema", "0.998"] if flag == "--keep-last" else []
+    with pytest.raises(SystemExit) as stopped:
+        main([flag, str(folder), *extra])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {folder}: holds files that are not a reader's" in err and "give an empty or new folder" in err
+    assert (folder / "minutes.docx").read_text() == "mine"
+
+
+@pytest.mark.usefixtures("no_training_minutes")
+def test_a_member_folder_holding_other_files_is_refused_before_training(tmp_path, capsys):
+    from assistant.answer.train import main
+
+    (tmp_path / "seed-1").mkdir()
+    (tmp_path / "seed-1" / "keep.txt").write_text("mine")
+    with pytest.raises(SystemExit):
+        main(["--ensemble", "2", "--seed", "0", "--keep-members", str(tmp_path)])
+    assert f"--keep-members {tmp_path}: {tmp_path / 'seed-1'} holds files that are not a reader's" in (
+        capsys.readouterr().err)
+
+
+@pytest.mark.usefixtures("no_training_minutes")
+def test_an_output_that_is_a_file_is_refused(tmp_path, capsys):
+    from assistant.answer.train import main
+
+    (tmp_path / "reader").write_text("a file")
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "reader")])
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_training_minutes")
+def test_recalibrating_a_folder_without_a_reader_is_refused_with_a_message(tmp_path, capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--recalibrate", "--out", str(tmp_path / "missing")])
+    assert "--recalibrate: no trained reader in" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_training_minutes")
+@pytest.mark.parametrize("flag", ["--questions", "--layers", "--epochs", "--negatives"])
+def test_counts_below_one_are_refused_with_a_message(capsys, flag):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main([flag, "0"])
+    assert stopped.value.code == 2
+    assert f"{flag} 0: give 1 or more" in capsys.readouterr().err
+
+
+def test_the_staging_folder_is_new_so_a_neighbours_folder_is_never_removed(tmp_path, monkeypatch):
+    """The reader is written into a staging folder beside --out and moved into place: a folder that merely
+    has the staging folder's old name ('reader.tmp') is left alone."""
+    from assistant.answer.training import calibrate
+
+    neighbour = tmp_path / "reader.tmp"
+    neighbour.mkdir()
+    (neighbour / "keep.txt").write_text("mine")
+    seen = []
+
+    def fake_save(model, base, folder, name):
+        seen.append(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "manifest.json").write_text("{}")
+
+    monkeypatch.setattr(calibrate, "save_reader", fake_save)
+    monkeypatch.setattr(calibrate, "write_calibration", lambda folder, *args: None)
+    calibrate.export_and_calibrate(None, tmp_path, tmp_path / "reader", "r", None, [], {})
+    assert (neighbour / "keep.txt").read_text() == "mine"
+    assert (tmp_path / "reader" / "manifest.json").is_file() and not seen[0].exists()
+    assert seen[0].parent == tmp_path and seen[0] != neighbour

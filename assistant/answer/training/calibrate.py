@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -295,10 +296,17 @@ def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
 def export_and_calibrate(model, base: Path, out: Path, name: str, stage1: Combination, validation: list[Example],
                          training: dict) -> None:
     """Export the reader and calibrate it into a staging folder, then put it in place of `out`, so that a run
-    that stops half way never leaves a reader without its calibration."""
-    staging = out.with_name(out.name + ".tmp")
-    save_reader(model, base, staging, name)
-    write_calibration(staging, stage1, validation, training)
+    that stops half way never leaves a reader without its calibration. The staging folder is made new, so no
+    folder that merely shares its name is ever removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp's folder is its maker's alone; a reader folder is read by whoever serves it
+    try:
+        save_reader(model, base, staging, name)
+        write_calibration(staging, stage1, validation, training)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
 
