@@ -153,10 +153,11 @@ def _parser() -> argparse.ArgumentParser:
                         "from the shipped directory (barnsley, BNS)")
     p.add_argument("--council", default=None, metavar="NAME",
                    help="the council name stored on every item (default: the directory's name for the site)")
-    p.add_argument("--committee", action="extend", nargs="+", default=[], metavar="ID_OR_TEXT",
-                   help="committees by id, or by part of the title in any case, with or without an apostrophe, "
-                        "'&' or 'and' (default: every current committee); a text that matches several is followed "
-                        "by a note naming them")
+    # One value a flag, repeated for more: a flag taking several would swallow the site given after it.
+    p.add_argument("--committee", action="append", default=[], metavar="ID_OR_TEXT",
+                   help="a committee by id, or by part of the title in any case, with or without an apostrophe, "
+                        "'&' or 'and' (default: every current committee); repeat the flag for more than one. A "
+                        "text that matches several is followed by a note naming them")
     p.add_argument("--since", default="", metavar="YYYY-MM-DD",
                    help="first meeting date (default: the 12 months up to --until). Every run asks again for the "
                         "meetings of the last $ASSISTANT_REFETCH_WEEKS weeks (default 26), whose minutes may be "
@@ -297,14 +298,19 @@ def _date_flag(value: str, flag: str):
 
 def _fetch_report(summary) -> str:
     ingest = summary.ingest
+    # Counts of rarer cases only when there are any, so the everyday summary stays short; --json has them all.
+    meetings_also = _nonzero(("held in private", summary.meetings_private),
+                             ("minutes published but not as text", summary.meetings_without_minutes_text))
+    items_also = _nonzero(("not checked", summary.items_not_checked))
+    gone = f"; meetings no longer listed {summary.meetings_gone}" if summary.meetings_gone else ""
     lines = [
         f"{summary.council} ({summary.base_url}), meetings from {summary.since} to {summary.until}",
         f"committees {summary.committees}; meetings {summary.meetings} (fetched {summary.meetings_fetched}, "
         f"not modified {summary.meetings_not_modified}, not due {summary.meetings_not_due}, "
-        f"cancelled {summary.meetings_cancelled})",
-        f"items new {summary.items_new}, changed {summary.items_changed}, unchanged {summary.items_unchanged}; "
-        f"restricted {summary.items_restricted} (not stored), without minutes {summary.items_without_minutes}, "
-        f"withdrawn {summary.items_withdrawn}; failed {len(summary.failed)}",
+        f"cancelled {summary.meetings_cancelled}{meetings_also}){gone}",
+        f"items new {summary.items_new}, changed {summary.items_changed}, unchanged {summary.items_unchanged}"
+        f"{items_also}; restricted {summary.items_restricted} (not stored), without minutes "
+        f"{summary.items_without_minutes}, withdrawn {summary.items_withdrawn}; failed {len(summary.failed)}",
     ]
     if ingest is not None:
         lines.append(f"chunks added {ingest.chunks_added}, removed {ingest.chunks_removed}; "
@@ -313,6 +319,10 @@ def _fetch_report(summary) -> str:
     lines.extend(f"  failed: {f.describe()}" for f in summary.failed)
     lines.extend(f"  note: {note}" for note in summary.notes)
     return "\n".join(lines)
+
+
+def _nonzero(*counts: tuple[str, int]) -> str:
+    return "".join(f", {label} {count}" for label, count in counts if count)
 
 
 def _print_error(exc: AssistantError) -> None:

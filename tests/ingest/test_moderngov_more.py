@@ -1,9 +1,10 @@
 """`assistant fetch` against the loopback ModernGov site, continued: tables in minutes, meetings deleted from the
 site, the refetch window, replies about another meeting, a damaged state file, meetings held in private, committee
-selection, help texts, SOAP faults and ASP.NET error pages."""
+selection, help texts, SOAP faults and ASP.NET error pages, the counts of the text summary, replies in UTF-16."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import sqlite3
@@ -15,7 +16,7 @@ from assistant.ingest.moderngov.parse import Committee
 from assistant.settings import Settings
 from cli_helpers import cli_env, run_cli
 from moderngov_site import OWN_PUBLIC_ITEMS, WINDOW, Canned, own_site, paragraphs_html
-from test_moderngov import COUNCIL, fetch, ids_of, indexed
+from test_moderngov import COUNCIL, fetch, ids_of, indexed, quick_env
 
 
 @pytest.fixture
@@ -305,3 +306,61 @@ def test_the_summary_counts_are_in_the_json(quick, site):
     summary = fetch(quick, site).as_dict()
     assert {"private", "no_longer_listed"} <= set(summary["meetings"]) and "not_checked" in summary["items"]
     json.dumps(summary)
+
+
+# ---------------------------------------------------------------- 11. counts in the plain-text summary
+
+
+def test_the_text_summary_shows_every_count_that_is_not_zero(tmp_path, site):
+    for item in site.meetings["1003"].items:
+        item.restricted = True  # held in private
+    site.meetings["1004"].minutes_published = True  # minutes out, but none of its items has text
+    env = quick_env(tmp_path / "i", ASSISTANT_REFETCH_WEEKS="1")  # every meeting of 2024 is old by now
+    args = ("fetch", site.base_url, "--council", COUNCIL, "--since", WINDOW[0], "--until", WINDOW[1], "--no-progress")
+    first = run_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "held in private 1" in first.stdout and "minutes published but not as text 1" in first.stdout
+    assert "not checked" not in first.stdout and "no longer listed" not in first.stdout  # no zeros shown
+    del site.meetings["1003"]
+    again = run_cli(*args, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "not checked 2" in again.stdout and "no longer listed 1" in again.stdout
+    assert "held in private" not in again.stdout
+
+
+# ---------------------------------------------------------------- 12. replies in UTF-16
+
+
+def in_utf16_string(body: bytes, encoding: str, lead: str = "", bom: bytes = b"") -> bytes:
+    """A reply as some ASP.NET services send it: the document, declared UTF-16 as .NET writes it, escaped as the
+    text of a <string>, and the whole in UTF-16."""
+    inner = body.decode("utf-8").replace('encoding="utf-8"', 'encoding="utf-16"')
+    escaped = inner.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    outer = f'{lead}<?xml version="1.0" encoding="utf-16"?>\r\n<string xmlns="http://tempuri.org/">{escaped}</string>'
+    return bom + outer.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding, lead, bom", [
+    ("utf-16", "", b""),  # Python's utf-16 writes a byte order mark
+    ("utf-16-le", "", b""),  # the declaration alone says so
+    ("utf-16-be", "\r\n", codecs.BOM_UTF16_BE),  # a line break before the declaration
+])
+def test_a_string_wrapped_reply_in_utf16_is_read(quick, site, encoding, lead, bom):
+    for operation, key in (("getcommittees", ""), ("getmeeting", "1001")):
+        body = in_utf16_string(site._body(operation, {}, key), encoding, lead, bom)
+        site.always[(operation, key)] = Canned(200, body, {"Content-Type": "text/xml; charset=utf-16"})
+    summary = fetch(quick, site)
+    assert summary.ok, summary.failed
+    rows = indexed(quick)
+    assert set(rows) == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert rows[f"{site.base_url}/mgAi.aspx?ID=5002"].committee == "Children's Services Scrutiny Committee"
+
+
+def test_a_reply_that_is_not_valid_utf16_fails_that_meeting_naming_the_site(quick, site):
+    broken = codecs.BOM_UTF16_LE + "<meeting><meetingid>1001".encode("utf-16-le") + b"\x00\xd8A\x00"  # a lone surrogate
+    site.always[("getmeeting", "1001")] = Canned(200, broken, {"Content-Type": "text/xml; charset=utf-16"})
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1001" in failure.what and site.base_url in failure.reason and "UTF-16" in failure.reason
+    assert "again later" in failure.hint and "web team" in failure.hint
+    assert set(indexed(quick)) == ids_of(site, "5010", "5011")  # the other meetings went on

@@ -8,6 +8,7 @@ from docx import Document
 from assistant.present.auth import checker, read_users
 from cli_helpers import cli_env, run_cli
 from conftest import CORPUS
+from moderngov_site import WINDOW, own_site
 
 pytestmark = pytest.mark.slow
 
@@ -143,3 +144,17 @@ def test_bytes_that_are_not_utf8_in_a_question_or_filter_are_read_not_crashed_on
     assert result.returncode == 0 and "council: Sef\ufffdton" in result.stdout, result.stdout + result.stderr
     shown = run_cli("audit", "--format", "table", env=env)
     assert shown.returncode == 0 and "How many children left care in Rotherham in 2018? \ufffd" in shown.stdout
+
+
+def test_fetch_takes_one_committee_a_flag_and_keeps_the_site_after_it(tmp_path):
+    site = own_site()
+    site.start()
+    try:
+        result = run_cli("fetch", "--council", "Testshire", "--since", WINDOW[0], "--until", WINDOW[1], "--json",
+                         "--no-progress", "--committee", "102", "--committee", "Children's Services", site.base_url,
+                         env=cli_env(tmp_path / "i", ASSISTANT_FETCH_RATE="0"))
+    finally:
+        site.stop()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["committees"] == 2
+    assert {r.params["lcommitteeid"] for r in site.seen("GetMeetings")} == {"101", "102"}

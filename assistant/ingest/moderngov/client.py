@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import html.entities
 import re
@@ -20,6 +21,7 @@ from assistant.settings import Settings
 SERVICE_PATH = "mgWebService.asmx"
 PROJECT_NAME = "minutes-assistant"
 _UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _RETRY_STATUSES = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
 # The most a reply may hold, decompressed. A reply is held whole and parsed into a tree, so a site that sends without
 # end (a broken server, a wrong base URL streaming something else) would otherwise take all the memory. Real replies
@@ -190,6 +192,9 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     """The XML root of a reply, with namespaces dropped and names lower-cased; HTML pages are refused."""
     from defusedxml import DefusedXmlException
 
+    if (text := _utf16_text(body, operation, url)) is not None:
+        # Decoded here, not by the parser, which cannot read past a line break before a UTF-16 declaration.
+        return parse_reply(_undeclared(text).encode("utf-8"), "", operation, url, base_url)
     # Some servers put a line break (after a UTF-8 byte order mark or not) before the XML declaration, which XML
     # allows nowhere but at the very start.
     had_bom = body.startswith(_UTF8_BOM)
@@ -204,9 +209,7 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     except (ParseError, DefusedXmlException) as exc:
         if _looks_like_html(body, content_type):
             raise _html_error(operation, url, base_url, body) from None
-        raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).",
-                           "The site sent a broken reply: run the fetch again later, and if it persists, tell the "
-                           "council's web team. Nothing already indexed is lost.") from None
+        raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).", _BROKEN_REPLY) from None
     _normalise(root)
     if root.tag == "html":
         raise _html_error(operation, url, base_url, body)
@@ -214,8 +217,37 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
         raise _soap_fault(operation, url, fault)
     if root.tag == "string" and (root.text or "").lstrip().startswith("<"):
         # Some ASP.NET services wrap the document as escaped text inside <string>.
-        return parse_reply((root.text or "").encode("utf-8"), "", operation, url, base_url)
+        return parse_reply(_undeclared(root.text or "").encode("utf-8"), "", operation, url, base_url)
     return root
+
+
+_BROKEN_REPLY = ("The site sent a broken reply: run the fetch again later, and if it persists, tell the council's web "
+                 "team. Nothing already indexed is lost.")
+
+
+def _utf16_text(body: bytes, operation: str, url: str) -> str | None:
+    """The text of a reply in UTF-16, known by its byte order mark or by a NUL byte beside its first character
+    (which XML in UTF-8 never has); None for a reply in any other encoding."""
+    if body.startswith(_UTF16_BOMS):
+        codec = "utf-16"  # reads the byte order from the mark, and drops it
+    elif body[:1] == b"\x00":
+        codec = "utf-16-be"
+    elif body[1:2] == b"\x00":
+        codec = "utf-16-le"
+    else:
+        return None
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise ServiceError(f"{operation} at {url} answered a reply in UTF-16 that is not valid UTF-16 ({exc.reason} "
+                           f"at byte {exc.start}), so it cannot be read.", _BROKEN_REPLY) from None
+
+
+def _undeclared(text: str) -> str:
+    """Decoded XML without its declaration, whose encoding named the bytes the text came in (.NET writes "utf-16"
+    into a document it hands over as a string), not the UTF-8 it is parsed from next."""
+    text = text.lstrip("\ufeff \t\r\n")
+    return text.partition("?>")[2] if text.startswith("<?xml") and text[5:6].isspace() else text
 
 
 def _parsed(body: bytes) -> Element:
