@@ -29,6 +29,10 @@ class IndexMismatchError(AssistantError):
     """The index was built with settings that differ from the current ones."""
 
 
+class NotWritableError(AssistantError):
+    """A command must write to a folder that this user may only read (a read-only mount, another user's index)."""
+
+
 
 class IndexStaleError(AssistantError):
     """The keyword index does not hold the chunks the manifest lists (an ingest was interrupted or is running)."""

@@ -55,6 +55,16 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
     return path
 
 
+def may_write(path: Path) -> bool:
+    """Whether this user may change `path`, or, while it is missing, create it in the nearest folder that exists.
+
+    The kernel answers, so a read-only mount counts, and so do permissions, which root passes.
+    """
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
+
+
 _holders: dict[str, int] = {}  # lock file (real path): the thread of this process that holds it
 _holds_guard = threading.Lock()
 

@@ -3,6 +3,9 @@
 An item is written as `pending` (with the chunk ids it is about to get) before Chroma is touched,
 and flipped to `done` after. A run killed in between leaves `pending` rows, which the next
 ingest redoes, so Chroma and the manifest always end up in agreement.
+
+A reader that may not write the data folder (a read-only mount, an index built by another user) opens the
+manifest for reading only, and changes nothing in that folder.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from assistant.errors import IndexMissingError, NotWritableError
+from assistant.files import may_write
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,28 +53,52 @@ class ManifestRow:
 
 
 def open_database(path: Path, schema: str) -> sqlite3.Connection:
-    """An SQLite file in the data folder: autocommit, WAL, fully synced writes, schema applied."""
+    """An SQLite file in the data folder: autocommit, WAL, fully synced writes, schema applied. A NotWritableError
+    names the folder when this user may not write to it (SQLite writes its WAL files beside the database)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.executescript(schema)
+    db = None
+    try:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(schema)
+    except sqlite3.OperationalError as exc:
+        if db is not None:
+            db.close()
+        if may_write(path.parent) and may_write(path):
+            raise
+        raise NotWritableError(
+            f"Cannot write {path} ({exc}): this user may not write to {path.parent}.",
+            "Run this as a user who may write that folder (its owner, say), or make the folder writable for this "
+            "one: SQLite writes beside the file as well as to it.") from None
     return db
 
 
 class Manifest:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
+        """Open the manifest to read and write it, or only to read it: when `read_only` says so or, by default,
+        when this user may not write the file or its folder. Writes to one opened to read only are refused."""
         self.path = path
-        self._db = open_database(path, _SCHEMA)
+        if read_only is None:
+            read_only = path.is_file() and not (may_write(path.parent) and may_write(path))
+        self.read_only = read_only
+        self._immutable = False  # read without SQLite's WAL index, which this user could not make: see _reader
+        self._file_when_opened: tuple = ()
+        if read_only:
+            self._file_when_opened = _file_state(path)
+            self._db, self._immutable = _connect_to_read(path)
+        else:
+            self._db = open_database(path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        self._check_writable()
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def rows(self) -> dict[str, ManifestRow]:
@@ -84,6 +114,7 @@ class Manifest:
 
     def write(self, rows: Iterable[ManifestRow]) -> None:
         """Insert or replace rows, all in one transaction."""
+        self._check_writable()
         now = time.time()
         with self._transaction():
             self._db.executemany(
@@ -93,10 +124,12 @@ class Manifest:
             )
 
     def remove(self, source_ids: Iterable[str]) -> None:
+        self._check_writable()
         with self._transaction():
             self._db.executemany("DELETE FROM items WHERE source_id = ?", [(s,) for s in source_ids])
 
     def clear(self) -> None:
+        self._check_writable()
         with self._transaction():
             self._db.execute("DELETE FROM items")
             self._db.execute("DELETE FROM meta")
@@ -116,6 +149,61 @@ class Manifest:
 
         return _Tx()
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise NotWritableError(
+                f"The manifest {self.path} is open for reading only: this user may not write to {self.path.parent}.",
+                "Run `assistant ingest` or `assistant fetch` as a user who may write the index folder (its owner, "
+                "say), or make the folder writable for this one.")
+
+    def _reader(self) -> sqlite3.Connection:
+        """The connection to read through. One opened without the WAL index takes the file never to change, so
+        once a writer has opened the manifest (its WAL file is there) or written to the file, it is opened again."""
+        if self._immutable and (_wal_file(self.path).exists() or _file_state(self.path) != self._file_when_opened):
+            self._db.close()
+            self._file_when_opened = _file_state(self.path)
+            self._db, self._immutable = _connect_to_read(self.path)
+        return self._db
+
     def _iter(self, sql: str, args: tuple = ()) -> Iterator[ManifestRow]:
-        for r in self._db.execute(sql, args):
+        for r in self._reader().execute(sql, args):
             yield ManifestRow(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], r[8], r[9])
+
+
+def _wal_file(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _file_state(path: Path) -> tuple:
+    try:
+        found = path.stat()
+    except OSError:
+        return ()
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _connect_to_read(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection that only reads the manifest, and whether it reads the file alone (SQLite's immutable mode).
+
+    A reader of a WAL database needs its WAL index (`-shm`), which the first connection makes beside it and the last
+    one removes. Where this user may not make it, and no other process has made it, no process has the manifest
+    open, so the file alone holds all of it: it is read as immutable. (`_reader` looks for a writer since.)
+    """
+    if not path.is_file():
+        raise IndexMissingError(f"There is no index in {path.parent} yet.",
+                                "Run `assistant ingest` first (it reads corpus/ by default).")
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db, False
+    except sqlite3.OperationalError:
+        db.close()
+    wal = _wal_file(path)
+    if wal.exists() and wal.stat().st_size > 0:
+        raise NotWritableError(
+            f"The manifest {path} has changes in {wal.name} that this user cannot read, since it may not write to "
+            f"{path.parent}: an ingest or fetch is writing the index, or was stopped.",
+            "Wait for it to finish, or run `assistant stats` once as the index's owner (which folds those changes "
+            "into the manifest), then try again.")
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False), True

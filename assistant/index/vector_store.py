@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError
+from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError
+from assistant.files import may_write
 from assistant.records import Chunk
 from assistant.settings import Settings
 
@@ -219,8 +220,26 @@ def _client(settings: Settings):
                 "Start it with `chroma run --path DIR --port PORT`, or unset CHROMA_HOST to use the local index.",
             ) from exc
         return client
+    # Chroma writes to its database whenever it opens it, even only to be read (chroma-core/chroma#1438): a folder
+    # this user may not write is refused here, before Chroma keeps a failed client of it for the rest of the process.
+    if not (may_write(settings.chroma_dir) and may_write(settings.chroma_dir / "chroma.sqlite3")):
+        raise _read_only_store(settings, "this user may not write there")
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:
+        if "readonly database" in str(exc):  # permissions the kernel's check does not foresee (root on NFS, say)
+            raise _read_only_store(settings, str(exc)) from exc
+        raise
+
+
+def _read_only_store(settings: Settings, why: str) -> NotWritableError:
+    return NotWritableError(
+        f"Chroma cannot open the vector store in {settings.chroma_dir} ({why}): it writes to its folder whenever it "
+        "opens it, even only to answer questions.",
+        f"Make {settings.data_dir} writable by the user that runs `ask` or the app (give that user the folder, or "
+        "a group that may write it), or serve a copy of the folder that it may write. `assistant stats` works on a "
+        "read-only index.")
 
 
 def forget_local_clients() -> None:

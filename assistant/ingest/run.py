@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
 import sys
 import time
 from collections import Counter
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ContextManager, Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.index.embedder import Embedder, make_embedder
-from assistant.errors import AssistantError, IndexMismatchError
-from assistant.files import exclusive_lock
+from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
+from assistant.files import exclusive_lock, may_write
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -90,7 +92,10 @@ class CrashPoints:
 
 
 class Index:
-    """The manifest, the vector store and the embedder of one data folder, opened together."""
+    """The manifest, the vector store and the embedder of one data folder, opened together.
+
+    In a folder this user may only read, the manifest opens to be read only, and Chroma's local store is refused
+    with a message (Chroma writes to its folder to open it); vectors on a Chroma server are read as ever."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
                  counter: TokenCounter | None = None) -> None:
@@ -166,9 +171,11 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
                         reset=reset, index=index, progress=progress)
 
 
-def writing_index(settings: Settings) -> ContextManager[None]:
+@contextmanager
+def writing_index(settings: Settings) -> Iterator[None]:
     """Hold the data folder's write lock for the block, or fail at once, naming the folder, if another process
-    holds it. Every writer of an index holds it; readers (`ask`, the app answering) never take it.
+    holds it or this user may not write the index (a read-only mount, another user's folder). Every writer of an
+    index holds it; readers (`ask`, the app answering) never take it.
 
     Two writers at once damage Chroma's local store beyond what a later ingest repairs, and each takes the
     other's unfinished items for an interrupted run's. A second writer fails rather than waits: a fetch can
@@ -176,9 +183,30 @@ def writing_index(settings: Settings) -> ContextManager[None]:
     hung, and scheduled fetches would pile up behind one another.
     """
     # The lock file is empty: whoever may write the folder may lock it.
-    return exclusive_lock(settings.data_dir / "ingest.lock", AssistantError(
-        f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
-        "Wait for it to finish and run this again."), mode=0o666)
+    with ExitStack() as held:
+        try:
+            held.enter_context(exclusive_lock(settings.data_dir / "ingest.lock", AssistantError(
+                f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
+                "Wait for it to finish and run this again."), mode=0o666))
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise _not_writable(settings, f"{exc.filename}: {exc.strerror}") from None
+        # The folder may be writable while a part of the index is not (another user's files in a shared folder).
+        parts = [settings.manifest_path, settings.lexical_dir, settings.fetch_state_dir]
+        if not settings.uses_chroma_server:
+            parts += [settings.chroma_dir, settings.chroma_dir / "chroma.sqlite3"]
+        blocked = [str(part) for part in parts if not may_write(part)]
+        if blocked:
+            raise _not_writable(settings, f"{', '.join(blocked)}: not writable")
+        yield
+
+
+def _not_writable(settings: Settings, why: str) -> NotWritableError:
+    return NotWritableError(
+        f"This user may not write to the index in {settings.data_dir} ({why}), so this run changed nothing.",
+        "Run `assistant ingest` and `assistant fetch` as a user who may write that folder (its owner, say), or make "
+        "the folder writable for this one.")
 
 
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
@@ -334,9 +362,24 @@ def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, Manifes
 def refresh_lexical(index: Index) -> bool:
     """Update the BM25 index when it does not hold exactly the chunks of the manifest's finished items, each as
     of its item's fingerprint. Only the chunks it lacks are read from the store (all of them for a rebuild).
-    Raises AssistantError when another process is writing the index."""
-    with writing_index(index.settings):
-        return _refresh_lexical(index)
+    Raises AssistantError when another process is writing the index, or when it needs updating and this user may
+    not write it."""
+    from assistant.index import lexical
+
+    try:
+        with writing_index(index.settings):
+            return _refresh_lexical(index)
+    except NotWritableError:
+        if lexical.holds(index.settings.lexical_dir, _lexical_versions(index)):
+            return False  # nothing to write: a read-only index that is up to date is served as it is
+        raise
+
+
+def _lexical_versions(index: Index) -> dict[str, str]:
+    """The chunks of `Manifest.indexed_chunk_ids`, versioned: an item's fingerprint changes with its metadata,
+    which its chunk ids do not cover."""
+    return {cid: row.fingerprint for row in index.manifest.rows().values() if row.status == "done"
+            for cid in row.chunk_ids}
 
 
 def _refresh_lexical(index: Index) -> bool:
@@ -344,10 +387,7 @@ def _refresh_lexical(index: Index) -> bool:
 
     # Every writer holds the lock, so a staging folder seen now is a killed writer's.
     lexical.remove_abandoned_staging(index.settings.lexical_dir)
-    # The chunks of `Manifest.indexed_chunk_ids`, versioned: an item's fingerprint changes with its metadata,
-    # which its chunk ids do not cover.
-    wanted = {cid: row.fingerprint for row in index.manifest.rows().values() if row.status == "done"
-              for cid in row.chunk_ids}
+    wanted = _lexical_versions(index)
     if lexical.holds(index.settings.lexical_dir, wanted):
         return False
 

@@ -1,10 +1,12 @@
 """The same ingest and query code against a real `chroma run` server on loopback."""
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from assistant.ingest.run import Index, ingest
 from assistant.index.stats import index_stats
 
+from cli_helpers import cli_env
+from read_only_folder import read_only_folder, snapshot  # noqa: F401  (a fixture)
 from servers import free_port, wait_until_listening
 
 pytestmark = pytest.mark.integration
@@ -63,3 +67,46 @@ def test_an_unreachable_server_gives_a_clear_message(fake_settings):
     with pytest.raises(AssistantError, match="Cannot reach the Chroma server") as info:
         Index(fake_settings.with_(chroma_host="127.0.0.1", chroma_port=free_port()))
     assert "CHROMA_HOST" in info.value.hint
+
+
+_ASK_AND_SERVE = textwrap.dedent("""
+    import json, sys
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import Index, refresh_lexical
+    from assistant.settings import Settings
+    settings = Settings.from_env()
+    index = Index(settings)
+    refreshed = refresh_lexical(index)  # what `serve --no-corpus` does first
+    index.close()
+    assistant = Assistant(settings)
+    answer = assistant.ask(sys.argv[1])
+    assistant.close()
+    print(json.dumps({"refreshed": refreshed, "answer": answer.answer}))
+""")
+
+
+def test_a_read_only_index_with_its_vectors_on_a_server_answers(chroma_server, fake_settings, corpus_copy,
+                                                                  read_only_folder):
+    """Only Chroma's local store must write to open: with the vectors on a server, the data folder (manifest and
+    keyword index) can be read-only to the process that answers."""
+    settings = fake_settings.with_(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    index = Index(settings)
+    ingest([corpus_copy], settings, index=index)
+    index.close()
+    assert not list(settings.data_dir.glob("manifest.sqlite-*"))  # closed: as `assistant ingest` leaves it
+    folder = read_only_folder(settings.data_dir)
+    before = snapshot(settings.data_dir)
+    env = cli_env(settings.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_server))
+    question = "How many children were discharged from care in Rotherham in 2018?"
+
+    asked = folder.run(sys.executable, "-c", _ASK_AND_SERVE, question, env=env)
+    assert asked.returncode == 0, asked.stderr
+    result = json.loads(asked.stdout)
+    assert result["refreshed"] is False and "148" in result["answer"]
+    stats = folder.cli("stats", "--json", env=env)
+    assert stats.returncode == 0 and json.loads(stats.stdout)["items"] == 5, stats.stderr
+    # `ask` also records the answer in the audit log, in the data folder: it may not be lost without a word.
+    cli = folder.cli("ask", question, env=env)
+    assert cli.returncode == 0 or (cli.returncode == 2 and "audit.sqlite" in cli.stderr and "how to fix" in cli.stderr
+                                   and "Traceback" not in cli.stderr), cli.stderr
+    assert snapshot(settings.data_dir) == before
