@@ -67,6 +67,22 @@ QUESTION_FILLER_WORDS = (
 INITIALISM_SKIPPED_WORDS = frozenset({"and", "of", "the", "for", "in"})
 ACRONYM_GAP_WORDS = INITIALISM_SKIPPED_WORDS | {"on", "to", "a", "an"}
 
+# Words of conversation rather than of a topic. A message that holds one of them and nothing but them and
+# CHAT_FILLER_WORDS ('Hello', 'Thank you very much', 'Hi there, good morning') asks the minutes nothing.
+SMALL_TALK_WORDS = frozenset({
+    "hello", "hi", "hiya", "hey", "thanks", "thank", "thankyou", "cheers", "bye", "goodbye", "morning", "afternoon",
+    "evening", "ok", "okay"})
+CHAT_FILLER_WORDS = frozenset({
+    "a", "again", "all", "and", "are", "good", "great", "how", "i", "is", "it", "lovely", "many", "me", "much", "my",
+    "nice", "so", "that", "thats", "the", "there", "this", "to", "too", "very", "we", "you", "your"})
+
+
+def is_small_talk(message: str) -> bool:
+    """Whether a message is conversation ('Hello', 'Thanks!') rather than a question about the minutes."""
+    words = "".join(c if c.isalpha() else " " for c in message.lower().replace("\u2019", "").replace("'", "")).split()
+    return (any(w in SMALL_TALK_WORDS for w in words)
+            and all(w in SMALL_TALK_WORDS or w in CHAT_FILLER_WORDS for w in words))
+
 
 def word_runs_with_initials(words: Sequence[str], sizes: Iterable[int]) -> Iterator[tuple[str, Sequence[str]]]:
     """(initials, words) for every run of the given sizes: ['looked', 'after', 'children'] gives ('lac', ...)."""

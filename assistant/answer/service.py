@@ -30,7 +30,7 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import council_key, fold, strip_bullet
+from assistant.text import council_key, fold, is_small_talk, strip_bullet
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -325,6 +325,9 @@ def question_problem(question: str) -> str:
         return "Please type a question."
     if not any(ch.isalnum() for ch in question):
         return "That question has no words in it: please ask in words."
+    if is_small_talk(question):
+        return ("I answer questions about what the committee minutes in the index record. Ask about a topic, a "
+                "figure or a decision, for example: What did scrutiny say about dental checks for children in care?")
     if len(question) > MAX_QUESTION_CHARS:
         return (f"That question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
                 "Please ask something shorter.")

@@ -69,6 +69,10 @@ class HybridRetriever:
             return Retrieval([], filters, undated, no_match=filters.active)
         vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
         hits, inputs = self._found(question, vector, mask, where, with_inputs=self.fusion is not None)
+        if not any(hit.lexical for hit in hits):
+            # No word of the question is in the minutes searched ('asdf', 'Hello', a question in another language):
+            # the dense list always holds the nearest chunks, however far, and they are not evidence.
+            return Retrieval([], filters, undated, query_vector=vector)
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))

@@ -120,6 +120,34 @@ def test_bad_questions_get_a_clear_message(seed_assistant, question, fragment):
     assert answer.refused and answer.refusal_reason == "bad_question" and fragment in answer.answer
 
 
+@pytest.mark.parametrize("message", ["Hello", "Thank you very much!", "Good morning"])
+def test_small_talk_gets_a_pointer_to_what_can_be_asked_not_an_answer(seed_assistant, message):
+    answer = seed_assistant.ask(message)
+    assert answer.refused and answer.refusal_reason == "bad_question" and not answer.citations
+    assert "I answer questions about what the committee minutes in the index record" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["asdf qwerty", "Zxqv?", "¿Cuántos niños hay?"])
+def test_a_question_none_of_whose_words_is_in_the_minutes_is_not_covered(seed_assistant, question):
+    """The dense list always holds some nearest chunks; with no word of the question in them they are no evidence."""
+    answer = seed_assistant.ask(question)
+    assert answer.refused and answer.refusal_reason == "no_evidence" and not answer.citations
+    assert answer.answer.startswith("The minutes do not cover this question.")
+
+
+def test_retrieval_finds_nothing_when_no_word_of_the_question_is_in_the_minutes(seed_assistant):
+    from assistant.retrieve.question import analyse
+
+    keys = seed_assistant.retriever.council_keys
+    assert seed_assistant.retriever.search(analyse("asdf qwerty", keys)).hits == []
+    assert seed_assistant.retriever.search(analyse("asdf qwerty fostering", keys)).hits != []
+
+
+def test_a_greeting_before_a_question_does_not_stop_it_being_answered(seed_assistant):
+    answer = seed_assistant.ask("Hello, how many children were discharged from care in Rotherham in 2018?")
+    assert not answer.refused and ROTHERHAM in cited_sources(answer)
+
+
 def test_a_question_in_another_language_is_refused_when_nothing_matches(seed_assistant):
     answer = seed_assistant.ask("Wie viele Kinder wurden 2018 in Rotherham aus der Pflege entlassen?")
     # German: the figure cannot be matched to the question's words, so the honest outcome is a refusal

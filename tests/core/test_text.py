@@ -69,3 +69,36 @@ def test_a_name_of_the_question_that_the_evidence_never_mentions_is_missing():
     assert missing_names("What did BCP say about LAC and RHI for English children?", evidence) == []
     assert missing_names("What did Wirral say about Leeds and the RHI figures?", evidence) == ["Wirral", "Leeds"]
     assert missing_names("how many children were looked after?", evidence) == []
+
+
+@pytest.mark.parametrize("message", ["Hello", "hi!", "Thank you very much.", "Thanks", "Good morning",
+                                     "Hi there, good afternoon", "ok", "Cheers", "thank you so much, that's all"])
+def test_conversation_is_small_talk(message):
+    from assistant.text import is_small_talk
+
+    assert is_small_talk(message)
+
+
+@pytest.mark.parametrize("message", ["What did scrutiny say about dental checks for children in care?",
+                                     "Hello, how many children were in care in Rotherham in 2018?",
+                                     "Who thanked the foster carers?", "How are you?", "What can you do?",
+                                     "morning briefing attendance", "thank you letters from care leavers"])
+def test_a_question_with_a_topic_is_not_small_talk(message):
+    from assistant.text import is_small_talk
+
+    assert not is_small_talk(message)
+
+
+def test_no_question_in_the_project_files_reads_as_small_talk():
+    """Every question written for evaluation and training asks about the minutes: none may be taken for chat."""
+    import json
+    from pathlib import Path
+
+    from assistant.text import is_small_talk
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted([*root.glob("eval/*questions*.jsonl"), *root.glob("training/reader_*.jsonl")])
+    questions = [json.loads(line)["question"] for path in files for line in path.read_text().splitlines()
+                 if line.strip() and not line.startswith("#")]
+    assert len(files) >= 10 and len(questions) > 10_000
+    assert [q for q in questions if is_small_talk(q)] == []
