@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, BadFilterError
 from assistant.present.render import answer_as_text, markdown_literal, source_line, web_address
 from assistant.records import Answer, Citation
 from assistant.answer.service import Assistant
@@ -30,6 +30,11 @@ APP_CSS = """
 #source-panel mark, #chat mark { background: #ffe066; padding: 0 2px; }
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
+# The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
+ALL_COUNCILS, ALL_COMMITTEES = "All councils", "All committees"
+# The filters' messages name the CLI's --since and --until; the app names its own fields instead.
+APP_FIELD_NAMES = {"The since ": "The \u201cMeetings from\u201d ", "The until ": "The \u201cMeetings until\u201d "}
+NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
 
 
 @dataclass
@@ -43,6 +48,26 @@ class Turn:
     def label(self) -> str:
         question = self.answer.question
         return f"{self.answer_id[:6]} \u00b7 {question[:70]}{'…' if len(question) > 70 else ''}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The chat's reply to a question so far; `turn` is set on the complete answer, `failed` when none will come."""
+
+    markdown: str
+    turn: Turn | None = None
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class ChatStep:
+    """What the page holds after each step of a question, for `build_app` to show."""
+
+    history: list[dict]
+    turns: list[Turn]  # every answer of the conversation: the briefing offers them
+    last: Turn | None  # the answer feedback and the sources panel are about; None while asking and after a failure
+    question: str | None  # what the question box should hold; None leaves the member's text as it is
+    finished: bool = False
 
 
 class ChatHandlers:
@@ -70,11 +95,17 @@ class ChatHandlers:
     def committees(self) -> list[str]:
         return sorted({e.metadata.get("committee", "") for e in self.assistant.lexical.entries} - {""})
 
+    def council_choices(self) -> list[str]:
+        return [ALL_COUNCILS] + self.councils()
+
+    def committee_choices(self) -> list[str]:
+        return [ALL_COMMITTEES] + self.committees()
+
     def index_now(self) -> tuple[str, list[str], list[str]]:
-        """The status line and the filters' councils and committees, from the index as it now stands: what a page
-        shows when it is (re)loaded, so that minutes ingested or fetched while the app serves can be chosen."""
+        """The status line and the filters' choices of council and committee, from the index as it now stands: what
+        a page shows when it is (re)loaded, so that minutes ingested or fetched while the app serves can be chosen."""
         self.assistant.follow_index()
-        return self.status_line(), [""] + self.councils(), [""] + self.committees()
+        return self.status_line(), self.council_choices(), self.committee_choices()
 
     def status_line(self) -> str:
         stats = self.assistant.index.manifest.rows()
@@ -100,36 +131,85 @@ class ChatHandlers:
         return examples
 
     # -- asking ---------------------------------------------------------------------------------
-    def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
-                      until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
-        """Markdown of the answer so far, sentence by sentence; the last item carries the Turn."""
+    def replies(self, question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
+                user: str = "", field_names: dict[str, str] = APP_FIELD_NAMES) -> Iterator[Reply]:
+        """The reply so far, sentence by sentence; the last one carries the Turn, or says that the question failed.
+
+        `field_names` rewrites the date fields' names in a filter's message (the API's parameters keep theirs)."""
+        # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
+        question = (question or "").strip()
         shown: list[str] = []
         try:
-            filters = Filters(council=council, committee=committee, since=since, until=until)
-            for event in self.assistant.stream(question or "", filters):
+            filters = Filters(council=_unless_everything(council, ALL_COUNCILS),
+                              committee=_unless_everything(committee, ALL_COMMITTEES), since=since, until=until)
+            for event in self.assistant.stream(question, filters):
+                if isinstance(event, Answer) and event.refusal_reason == "bad_question":
+                    # Not a question at all (empty, or too long): like `ask` and `brief`, nothing is audited.
+                    yield Reply(markdown_literal(event.answer), failed=True)
+                    return
                 if isinstance(event, Answer):
                     answer_id = self.recorder.record(event, channel="app", user=user)
                     turn = Turn(answer_id, event)
-                    yield self.render(event), turn
+                    yield Reply(self.render(event), turn)
                     return
                 verdict = event.verdict
                 shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
-                yield " ".join(shown), None
+                yield Reply(" ".join(shown))
         except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
-            yield markdown_literal(f"{exc.message} {exc.hint}".strip()), None
+            message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
+            yield Reply(markdown_literal(f"{message} {exc.hint}".strip()), failed=True)
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
-            yield ("Sorry: the assistant failed on this question, and nothing was answered. The details are in the "
-                   "app's log; please tell whoever runs it. Other questions can still be asked."), None
+            yield Reply("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
+                        "the app's log; please tell whoever runs it. Other questions can still be asked.", failed=True)
+
+    def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
+                      until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
+        """Markdown of the answer so far, sentence by sentence; the last item carries the Turn."""
+        for reply in self.replies(question, council, committee, since, until, user):
+            yield reply.markdown, reply.turn
+
+    def converse(self, message: str, history: list[dict] | None, turns: list[Turn] | None, council: str = "",
+                 committee: str = "", since: str = "", until: str = "", user: str = "") -> Iterator[ChatStep]:
+        """One question in the chat, step by step: the conversation, the answers so far and the last answer.
+
+        A new question replaces the last answer at once, so feedback or a source opened meanwhile, or after the
+        question failed, can never be taken for the answer before. The question box is emptied once the question
+        is accepted (its first sentence or its answer), and a failed question is left there to be corrected."""
+        # The member's words shown as typed, as the answer shows the minutes' words.
+        history = list(history or []) + [{"role": "user", "content": markdown_literal((message or "").strip())},
+                                         {"role": "assistant", "content": "\u2026"}]
+        turns = list(turns or [])
+        yield ChatStep(history, turns, None, None)
+        accepted = False
+        for reply in self.replies(message, council, committee, since, until, user):
+            history = history[:-1] + [{"role": "assistant", "content": reply.markdown}]
+            if reply.turn is not None:
+                turns = turns + [reply.turn]
+                yield ChatStep(history, turns, reply.turn, "", finished=True)
+                return
+            if reply.failed:  # back in the box if it had been emptied (a language model failing mid-answer)
+                yield ChatStep(history, turns, None, message if accepted else None, finished=True)
+                return
+            first = not accepted
+            accepted = True
+            yield ChatStep(history, turns, None, "" if first else None)
+
+    def clear_conversation(self, turns: list[Turn] | None, ticked: list[str] | None) -> list[Turn]:
+        """The answers kept when the chat is cleared: those ticked for the briefing, which the member chose to keep."""
+        return [t for t in turns or [] if t.label in (ticked or [])]
+
+    @staticmethod
+    def briefing_choices(turns: list[Turn]) -> list[str]:
+        return [t.label for t in turns if not t.answer.refused]
 
     def api_ask(self, question: str, council: str = "", committee: str = "", since: str = "",
-                until: str = "") -> str:
+                until: str = "", user: str = "") -> str:
         """Plain text: the answer, then its numbered sources (for scripts and gradio_client)."""
-        final = ""
-        turn = None
-        for final, turn in self.stream_answer(question, council, committee, since, until):
+        final = Reply("")
+        for final in self.replies(question, council, committee, since, until, user, field_names={}):
             pass
-        return answer_as_text(turn.answer) if turn else final
+        return answer_as_text(final.turn.answer) if final.turn else final.markdown
 
     def render(self, answer: Answer) -> str:
         """The answer as the chat shows it: marked sentences, applied filters, numbered sources."""
@@ -160,6 +240,12 @@ class ChatHandlers:
         shown = {m for s in answer.sentences if s.shown for m in s.markers}
         return [c for c in answer.citations if c.marker in shown]
 
+    def source_choices(self, turn: Turn | None) -> list[tuple[str, int]]:
+        """The "Open a source" choices: the sources the answer shows, by number."""
+        if turn is None:
+            return []
+        return [(f"[{c.marker}] {c.council or c.source_url}", c.marker) for c in self._cited(turn.answer)]
+
     def _source_markdown(self, c: Citation) -> str:
         url = web_address(c.link)
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)}</a>' if url
@@ -183,8 +269,11 @@ class ChatHandlers:
 
     def source_panel(self, turn: Turn | None, marker: int | None) -> str:
         """One source of an answer, opened in the app: breadcrumb, link and the item's indexed text."""
-        if turn is None or marker is None:
-            return "<p>Choose a source of the last answer to read it here.</p>"
+        if turn is None:
+            return NO_SOURCES
+        if marker is None:
+            return ("<p>Choose a source of the last answer to read it here.</p>" if self._cited(turn.answer)
+                    else "<p>The last answer cites no sources.</p>")
         citation = next((c for c in turn.answer.citations if c.marker == marker), None)
         if citation is None:
             return "<p>That source is not part of the answer.</p>"
@@ -208,7 +297,8 @@ class ChatHandlers:
     # -- feedback and briefings ---------------------------------------------------------------
     def feedback(self, turn: Turn | None, rating: str, comment: str = "", user: str = "") -> str:
         if turn is None:
-            return "Ask a question first; feedback is about an answer."
+            return ("There is no answer to rate: feedback is about the last answer, and there is none (no question "
+                    "yet, the last one was not answered, or the chat was cleared). Ask a question, then rate its answer.")
         if rating not in dict((v, k) for k, v in RATING_CHOICES):
             return "Choose helpful, not helpful or \u201ca source is wrong\u201d first."
         self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
@@ -230,32 +320,58 @@ def _unsupported(sentence: str) -> str:
     return f"~~{markdown_literal(sentence)}~~ _(not supported by the cited minutes)_"
 
 
-def build_app(assistant: Assistant, briefing_dir: Path | None = None):
-    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`."""
+def _unless_everything(value: str | None, everything: str) -> str:
+    """A filter's value, or "" for its no-filter choice (whose label a member may also type, in any case)."""
+    value = (value or "").strip()
+    return "" if value.casefold() == everything.casefold() else value
+
+
+def _renamed(message: str, field_names: dict[str, str]) -> str:
+    for name, label in field_names.items():
+        message = message.replace(name, label)
+    return message
+
+
+def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False):
+    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`. `sign_out` shows a sign-out
+    button, for an app launched with sign-in."""
     import gradio as gr
 
     handlers = ChatHandlers(assistant, briefing_dir)
     with gr.Blocks(title="Council minutes assistant") as demo:
-        gr.Markdown("## Council minutes assistant\nAsk about what committees said and decided. Every statement "
-                    "is tied to the agenda item it came from; when the minutes do not say, the assistant says so.")
+        with gr.Row():
+            gr.Markdown("## Council minutes assistant\nAsk about what committees said and decided. Every statement "
+                        "is tied to the agenda item it came from; when the minutes do not say, the assistant says so.")
+            if sign_out:
+                # Relative, so that it works under a proxy's path too; this browser only, not the member's others.
+                gr.Button("Sign out", link="logout?all_session=false", size="sm", scale=0, min_width=100,
+                          elem_id="sign-out")
         status = gr.Markdown(handlers.status_line(), elem_id="status-line")
         turns = gr.State([])
+        last = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat", feedback_options=None)
+                # One line high, so that Gradio sends on Enter (and a new line takes Shift+Enter); it grows as typed.
                 question = gr.Textbox(label="Your question", placeholder="e.g. How many children left care in 2018?",
-                                      lines=2, max_lines=8, elem_id="question")
+                                      info="Enter sends the question; Shift+Enter starts a new line.",
+                                      lines=1, max_lines=8, elem_id="question")
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
-                    clear = gr.Button("Clear conversation")
+                    clear = gr.Button("Clear conversation", elem_id="clear")
                 gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
                             label="Example questions")
             with gr.Column(scale=2):
                 gr.Markdown("### Filters")
-                council = gr.Dropdown(choices=[""] + handlers.councils(), value="", label="Council",
-                                      elem_id="council")
-                committee = gr.Dropdown(choices=[""] + handlers.committees(), value="", label="Committee",
-                                        elem_id="committee")
+                # A name typed and not picked counts (the search matches it loosely, and says when nothing matches),
+                # and an emptied field is no filter. The fields start empty, not showing the no-filter choice, so
+                # that a name typed into them is not appended to "All councils".
+                council = gr.Dropdown(choices=handlers.council_choices(), value="", label="Council",
+                                      info="Choose or type a council; leave it empty for all councils.",
+                                      allow_custom_value=True, elem_id="council")
+                committee = gr.Dropdown(choices=handlers.committee_choices(), value="", label="Committee",
+                                        info="Choose or type a committee; leave it empty for all committees.",
+                                        allow_custom_value=True, elem_id="committee")
                 with gr.Row():
                     since = gr.Textbox(label="Meetings from", placeholder="YYYY-MM-DD", elem_id="since")
                     until = gr.Textbox(label="Meetings until", placeholder="YYYY-MM-DD", elem_id="until")
@@ -266,7 +382,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
             rating = gr.Radio(choices=RATING_CHOICES, label="Was it useful?", elem_id="rating")
             comment = gr.Textbox(label="Comment (optional)", lines=2)
             send_feedback = gr.Button("Send feedback", elem_id="send-feedback")
-            feedback_status = gr.Markdown()
+            feedback_status = gr.Markdown(elem_id="feedback-status")
         with gr.Accordion("Briefing for officers", open=True):
             picked = gr.CheckboxGroup(choices=[], label="Answers to include", elem_id="briefing-pick")
             fmt = gr.Radio(choices=[("Word (.docx)", "docx"), ("Markdown (.md)", "md")], value="docx",
@@ -278,47 +394,49 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None):
         def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
                     request: gr.Request):
             user = getattr(request, "username", "") or ""
-            # The member's words shown as typed, as the answer shows the minutes' words.
-            history = list(history or []) + [{"role": "user", "content": markdown_literal(message or "")},
-                                             {"role": "assistant", "content": "\u2026"}]
-            turns_so_far = list(turns_so_far or [])
-            yield history, "", turns_so_far, gr.update(), gr.update(), gr.update()
-            for markdown, turn in handlers.stream_answer(message, council_v, committee_v, since_v, until_v, user):
-                history[-1] = {"role": "assistant", "content": markdown}
-                if turn is None:
-                    yield history, "", turns_so_far, gr.update(), gr.update(), gr.update()
-                    continue
-                turns_so_far = turns_so_far + [turn]
-                markers = [(f"[{c.marker}] {c.council or c.source_url}", c.marker) for c in handlers._cited(turn.answer)]
+            for step in handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
+                                          user):
+                box = gr.update() if step.question is None else step.question
+                # The sources follow the last answer, which a new question or a failed one leaves empty.
+                markers = handlers.source_choices(step.last)
                 first = markers[0][1] if markers else None
-                yield (history, "", turns_so_far, gr.update(choices=markers, value=first),
-                       handlers.source_panel(turn, first),
-                       gr.update(choices=[t.label for t in turns_so_far if not t.answer.refused]))
+                yield (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
+                       handlers.source_panel(step.last, first),
+                       gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update())
 
-        def open_source(turns_so_far, marker):
-            return handlers.source_panel(turns_so_far[-1] if turns_so_far else None, marker)
+        def clear_conversation(turns_so_far, ticked):
+            kept = handlers.clear_conversation(turns_so_far, ticked)
+            return ([], kept, None, gr.update(choices=[], value=None), handlers.source_panel(None, None),
+                    gr.update(choices=handlers.briefing_choices(kept), value=[t.label for t in kept]), "")
 
-        def give_feedback(turns_so_far, rating_v, comment_v, request: gr.Request):
+        def open_source(last_turn, marker):
+            return handlers.source_panel(last_turn, marker)
+
+        def give_feedback(last_turn, rating_v, comment_v, request: gr.Request):
             user = getattr(request, "username", "") or ""
-            return handlers.feedback(turns_so_far[-1] if turns_so_far else None, rating_v, comment_v, user)
+            return handlers.feedback(last_turn, rating_v, comment_v, user)
 
         def export_briefing(turns_so_far, selected, fmt_v):
             return handlers.export(turns_so_far or [], selected, fmt_v)
 
-        outputs = [chat, question, turns, source_pick, panel, picked]
+        outputs = [chat, question, turns, last, source_pick, panel, picked]
         inputs = [question, chat, turns, council, committee, since, until]
         ask.click(respond, inputs, outputs, api_visibility="private")
         question.submit(respond, inputs, outputs, api_visibility="private")
-        clear.click(lambda: ([], [], gr.update(choices=[], value=None), handlers.source_panel(None, None),
-                             gr.update(choices=[], value=[])),
-                    None, [chat, turns, source_pick, panel, picked], api_visibility="private")
-        source_pick.change(open_source, [turns, source_pick], panel, api_visibility="private")
-        send_feedback.click(give_feedback, [turns, rating, comment], feedback_status, api_visibility="private")
+        # The chat's own Clear (its bin icon) and the button do the same: forget the last answer and its sources.
+        cleared = [chat, turns, last, source_pick, panel, picked, feedback_status]
+        clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private")
+        chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private")
+        source_pick.change(open_source, [last, source_pick], panel, api_visibility="private")
+        send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private")
         export.click(export_briefing, [turns, picked, fmt], [briefing_file, export_status], api_visibility="private")
 
-        def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "") -> str:
+        def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
+                    request: gr.Request = None) -> str:
             """Answer a question from the minutes; returns the answer and its numbered sources as text."""
-            return handlers.api_ask(question, council, committee, since, until)
+            # Audited under the signed-in user, as the chat's answers are (gradio_client signs in with `auth=`).
+            return handlers.api_ask(question, council, committee, since, until,
+                                    user=getattr(request, "username", "") or "")
 
         def index_now():
             status_line, councils, committees = handlers.index_now()
@@ -352,8 +470,6 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         print(summary.report(), flush=True)
     elif corpus is not None:
         print(f"There is no {corpus} folder: serving the index in {settings.data_dir} as it is.", flush=True)
-    assistant = Assistant(settings)
-    demo = build_app(assistant)
     auth = None
     if settings.auth_file:
         from assistant.present.auth import checker
@@ -362,6 +478,8 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     else:
         log.warning("ASSISTANT_AUTH is not set: the app is open to anyone who can reach it.")
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
+    assistant = Assistant(settings)
+    demo = build_app(assistant, sign_out=auth is not None)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once
         sys.stdout.reconfigure(line_buffering=True)

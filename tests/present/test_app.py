@@ -70,7 +70,7 @@ def test_feedback_is_appended_to_the_audit_log(handlers):
     _, turn = final(handlers, ROTHERHAM_Q)[-1]
     assert "recorded" in handlers.feedback(turn, "source_wrong", "the date looks wrong")
     assert "Choose" in handlers.feedback(turn, "")
-    assert "Ask a question first" in handlers.feedback(None, "helpful")
+    assert "no answer to rate" in handlers.feedback(None, "helpful")
     rows = [f for f in handlers.recorder.log.feedback() if f["answer_id"] == turn.answer_id]
     assert rows[-1]["rating"] == "source_wrong" and rows[-1]["comment"] == "the date looks wrong"
     entry = handlers.recorder.log.get(turn.answer_id)
@@ -246,7 +246,7 @@ def test_a_page_loaded_after_an_ingest_offers_the_new_councils(tmp_path, fake_se
         barnsley.write_text(held_back, encoding="utf-8")
         assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
         status_after, councils_after, committees_after = handlers.index_now()
-        assert any("Barnsley" in c for c in councils_after) and committees_after[0] == ""
+        assert any("Barnsley" in c for c in councils_after) and committees_after[0] == "All committees"
         assert status_after != status_before
         demo = build_app(assistant)
         loads = [d for d in demo.fns.values() if any(t[1] == "load" for t in d.targets)]
@@ -268,3 +268,128 @@ def test_a_fault_of_the_assistant_gets_a_plain_message_and_the_chat_goes_on(hand
     assert "an internal fault" in caplog.text  # the log keeps the details
     monkeypatch.setattr(handlers.assistant, "stream", real_stream)
     assert final(handlers, ROTHERHAM_Q)[-1][1] is not None
+
+
+def _audited(handlers) -> list[str]:
+    return [json.loads(line)["question"] for line in handlers.recorder.log.export("jsonl").splitlines()]
+
+
+def test_a_question_that_fails_leaves_no_last_answer_to_rate_or_read(handlers):
+    answered = list(handlers.converse(ROTHERHAM_Q, [], []))[-1]
+    assert answered.last is not None and answered.turns == [answered.last] and answered.question == ""
+    assert "Rotherham" in handlers.source_panel(answered.last, 1)
+    for question, filters in [("What did Bradford say about agency social workers?", {"since": "31/02/2020"}),
+                              ("x" * 10_000, {})]:
+        steps = list(handlers.converse(question, answered.history, answered.turns, **filters))
+        failed = steps[-1]
+        # Feedback and the sources panel are about the last answer, and this question got none.
+        assert failed.last is None and all(step.last is None for step in steps)
+        assert "no answer to rate" in handlers.feedback(failed.last, "not_helpful")
+        assert "once a question is answered" in handlers.source_panel(failed.last, None)
+        assert failed.question is None  # the member's text stays in the box, to be corrected
+        assert failed.turns == answered.turns  # answers given before can still go into the briefing
+        assert failed.history[-2]["role"] == "user" and failed.history[-1]["role"] == "assistant"
+
+
+def test_a_language_model_failing_mid_answer_puts_the_question_back_in_the_box(handlers, monkeypatch):
+    from assistant.records import SentenceEvent
+
+    def failing_midway(question, filters):
+        yield SentenceEvent(SentenceVerdict("In 2018 148 children left care. [1]", (1,), True, True, 1.0))
+        raise ModelError("The language model 'openai:gpt-x' failed: connection reset", "Ask again.")
+
+    monkeypatch.setattr(handlers.assistant, "stream", failing_midway)
+    steps = list(handlers.converse(ROTHERHAM_Q, [], []))
+    assert [step.question for step in steps] == [None, "", ROTHERHAM_Q]  # emptied once accepted, then given back
+    assert steps[-1].last is None and steps[-1].turns == [] and "connection reset" in steps[-1].history[-1]["content"]
+
+
+def test_clearing_the_conversation_keeps_only_the_answers_ticked_for_the_briefing(handlers):
+    first = list(handlers.converse(ROTHERHAM_Q, [], []))[-1]
+    second = list(handlers.converse("What percentage of reports were available 3 days before child protection "
+                                    "conferences in Sefton?", first.history, first.turns))[-1]
+    first_turn, second_turn = second.turns
+    assert handlers.clear_conversation(second.turns, [second_turn.label]) == [second_turn]
+    assert handlers.clear_conversation(second.turns, []) == []
+    assert handlers.clear_conversation(second.turns, None) == []
+
+
+def test_questions_are_asked_and_audited_without_surrounding_whitespace(handlers):
+    markdown, turn = final(handlers, f"  {ROTHERHAM_Q}\n")[-1]
+    assert turn.answer.question == ROTHERHAM_Q and "148" in markdown
+    assert handlers.recorder.log.get(turn.answer_id).question == ROTHERHAM_Q
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\n", "x" * 10_000])
+def test_a_question_that_cannot_be_asked_is_not_audited(handlers, question):
+    before = len(_audited(handlers))
+    markdown, turn = final(handlers, question)[-1]
+    assert turn is None and ("type a question" in markdown or "limit is 2,000" in markdown)
+    assert len(_audited(handlers)) == before
+
+
+@pytest.mark.parametrize("field, label", [("since", "Meetings from"), ("until", "Meetings until")])
+def test_a_bad_date_is_named_by_the_label_of_its_field(handlers, field, label):
+    markdown, turn = final(handlers, "What was said?", **{field: "31/02/2020"})[-1]
+    assert turn is None and f"\u201c{label}\u201d date" in markdown and f"The {field} date" not in markdown
+    assert "YYYY-MM-DD" in markdown
+
+
+def test_the_api_audits_the_signed_in_user(handlers):
+    text = handlers.api_ask(ROTHERHAM_Q, user="cllr.api")
+    assert "148" in text
+    entries = [json.loads(line) for line in handlers.recorder.log.export("jsonl").splitlines()]
+    assert entries[-1]["question"] == ROTHERHAM_Q and entries[-1]["user"] == "cllr.api"
+
+
+def test_the_ask_endpoint_passes_the_signed_in_user_through_gradio(handlers):
+    from gradio_client import Client
+
+    from servers import free_port
+
+    demo = build_app(handlers.assistant)
+    demo.queue()
+    demo.launch(server_port=free_port(), auth=[("cllr.smith", "correct-horse-1")], prevent_thread_lock=True,
+                quiet=True)
+    try:
+        client = Client(demo.local_url, auth=("cllr.smith", "correct-horse-1"), verbose=False)
+        question = "How many children were discharged from care in Rotherham in 2018?"
+        assert "148" in client.predict(question, "", "", "", "", api_name="/ask")
+    finally:
+        demo.close()
+    entries = [json.loads(line) for line in handlers.recorder.log.export("jsonl").splitlines()]
+    assert [e["user"] for e in entries if e["question"] == question][-1] == "cllr.smith"
+
+
+def _component(demo, elem_id):
+    return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
+
+
+def test_the_filters_take_typed_names_and_offer_a_readable_no_filter_choice(handlers):
+    demo = build_app(handlers.assistant)
+    for elem_id, everything in (("council", "All councils"), ("committee", "All committees")):
+        dropdown = _component(demo, elem_id)
+        assert dropdown.allow_custom_value  # "Sefton", typed and not picked, is the filter
+        assert dropdown.choices[0] == (everything, everything) and dropdown.value == ""  # an empty field: no filter
+    _, councils, committees = handlers.index_now()
+    assert councils[0] == "All councils" and committees[0] == "All committees" and "Sefton Council" in councils
+    # The no-filter choice, picked or typed in any case, is no filter.
+    markdown, _ = final(handlers, ROTHERHAM_Q, council="all councils", committee="All Committees")[-1]
+    assert "Filters applied: none" in markdown
+    markdown, _ = final(handlers, "What did the committee say about performance?", council="Sefton")[-1]
+    assert "Filters applied: council: Sefton" in markdown
+
+
+def test_enter_sends_the_question(handlers):
+    box = _component(build_app(handlers.assistant), "question")
+    # Gradio's box sends on Enter only when it starts one line high; it grows to max_lines as the member types.
+    assert box.lines == 1 and box.max_lines >= 4 and "Shift+Enter" in box.info
+
+
+def test_a_sign_out_button_shows_only_when_sign_in_is_on(handlers):
+    def sign_out_links(demo):
+        return [b.link for b in demo.blocks.values() if getattr(b, "link", None)]
+
+    assert sign_out_links(build_app(handlers.assistant)) == []
+    links = sign_out_links(build_app(handlers.assistant, sign_out=True))
+    assert len(links) == 1 and links[0].startswith("logout")

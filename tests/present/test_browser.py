@@ -95,3 +95,70 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         assert "What was *said* about <b>care</b> leavers?" in page.inner_text("#chat")
         browser.close()
     assert (SCREENSHOTS / "answer-with-sources.png").stat().st_size > 10_000
+
+
+def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expects(running_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = running_app
+    executable = chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        box = page.locator("#question textarea")
+
+        # Enter sends the question, as in any chat app; Shift+Enter starts a new line instead.
+        box.fill("How many children were discharged from care")
+        box.press("Shift+Enter")
+        box.press_sequentially("in 2018?")
+        assert box.input_value() == "How many children were discharged from care\nin 2018?"
+        box.press("Enter")
+        page.wait_for_selector("#chat >> text=Sources", timeout=30_000)
+        expect(box).to_have_value("")  # accepted, so the box is ready for the next question
+        expect(page.locator("#source-panel mark")).to_have_count(1)
+
+        # A question refused for its date keeps its text in the box, named by the field's own label, and leaves
+        # no "last answer" behind: neither its sources nor feedback point at the question before.
+        page.fill("#since textarea, #since input", "31/02/2020")
+        box.fill("What did Bradford say about agency social workers?")
+        box.press("Enter")
+        page.wait_for_selector("#chat >> text=Meetings from", timeout=30_000)
+        expect(box).to_have_value("What did Bradford say about agency social workers?")
+        expect(page.locator("#source-panel")).to_contain_text("once a question is answered")
+        expect(page.locator("#source-pick input")).to_have_value("")
+        page.click("text=Feedback on the last answer")
+        page.click("#rating >> text=Not helpful")
+        page.click("#send-feedback")
+        expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
+        page.fill("#since textarea, #since input", "")
+
+        # A council typed, not picked from the list, is the filter; emptying the field means every council.
+        council = page.locator("#council input")
+        council.click()
+        page.locator("ul[role='listbox'] >> text=All councils").wait_for()  # the no-filter choice reads as such
+        council.press_sequentially("Sefton")
+        council.press("Tab")
+        expect(council).to_have_value("Sefton")
+        box.fill("What percentage of reports were available 3 days before child protection conferences?")
+        box.press("Enter")
+        page.wait_for_selector("#chat >> text=Filters applied: council: Sefton", timeout=30_000)
+        council.click()
+        council.press("Control+A")
+        council.press("Backspace")
+        council.press("Tab")
+        expect(council).to_have_value("")
+        box.fill("How many children were discharged from care in 2018?")
+        box.press("Enter")
+        expect(page.locator("#chat >> text=Filters applied: none")).to_have_count(2, timeout=30_000)
+
+        # The chat's own Clear button forgets the last answer too; an answer ticked for the briefing stays there.
+        page.locator("#briefing-pick label").first.click()
+        ticked = page.locator("#briefing-pick label").first.inner_text()
+        page.click("#chat button[aria-label='Clear']")
+        expect(page.locator("#source-panel")).to_contain_text("once a question is answered")
+        expect(page.locator("#briefing-pick label")).to_have_text([ticked])
+        page.click("#send-feedback")
+        expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
+        browser.close()
