@@ -15,9 +15,10 @@ from assistant.errors import AssistantError
 
 
 def read_utf8(path: Path, what: str) -> str:
-    """A text file the user gave, with a message that says what to do when it is not UTF-8."""
+    """A text file the user gave, with a message that says what to do when it is not UTF-8. A byte order mark at
+    the start, which Notepad and Excel write, is dropped: it is not part of the text."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AssistantError(f"{path} is not UTF-8 text (byte {exc.start} cannot be read).",
                              f"Save {what} as UTF-8 (most editors offer it under 'Save as' or 'Encoding').") from None
@@ -33,26 +34,72 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
     written to directly, as there is no file to replace.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    if path.is_dir():  # else the rename fails naming the staging file, which the user never asked for
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-    if path.exists() and not path.is_file():
-        with path.open("wb") as handle:
-            handle.write(payload)
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.is_dir():  # else the rename fails naming the staging file, which the user never asked for
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if path.exists() and not path.is_file():
+            with path.open("wb") as handle:
+                handle.write(payload)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging, descriptor = _open_staging(path, mode)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())  # the contents reach the disk before the name points at them
+            os.replace(staging, Path(os.path.realpath(path)))
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise _naming(exc, path) from None
+    return path
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail now, with a message, if `write_atomically(path, ...)` would fail for want of a place to write: so that
+    a command that works for minutes before writing (a briefing of 200 questions) finds out before it starts.
+
+    It makes the file's folder and a staging file there, as the write will, and removes the staging file; a
+    device such as /dev/stdout is opened for appending, which writes nothing."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if path.exists() and not path.is_file():
+            with path.open("ab"):
+                return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging, descriptor = _open_staging(path, 0o600)
+        os.close(descriptor)
+        staging.unlink()
+    except OSError as exc:
+        named = _naming(exc, path)
+        if isinstance(named, (FileExistsError, NotADirectoryError)) and named.filename != str(path):
+            reason = f"{named.filename} is a file, not a folder"  # mkdir's "File exists" says which only by its path
+        else:
+            reason = str(named.strerror or named)
+        raise AssistantError(f"Cannot write {what} to {path}: {reason}.",
+                             "Give a file in a folder you may write to (a missing folder is made), or change the "
+                             "folder's permissions.") from None
+
+
+def _open_staging(path: Path, mode: int) -> tuple[Path, int]:
+    """A new staging file beside `path`'s real target (a symlink is written through), unique to this writer."""
     target = Path(os.path.realpath(path))
     staging = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())  # the contents reach the disk before the name points at them
-        os.replace(staging, target)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    return path
+    return staging, os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The error told about `path`, the file the user named, when it was about our staging file (whose name only
+    puzzles) or about no file at all (a full disk while writing); an error about another path (a parent folder
+    that is a file) keeps it."""
+    filename = os.path.basename(str(exc.filename)) if exc.filename is not None else None
+    ours = filename is None or (filename.startswith(".") and filename.endswith(".tmp"))
+    if not ours or exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))  # OSError() picks the subclass (PermissionError...) itself
 
 
 def may_write(path: Path) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.index.manifest import Manifest
 from assistant.settings import Settings
-from assistant.errors import IndexMissingError
+from assistant.errors import AssistantError, IndexMissingError
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ def index_exists(settings: Settings) -> bool:
 
 def index_stats(settings: Settings) -> IndexStats:
     """Read from the manifest alone, so it is cheap and needs no model."""
+    if settings.data_dir.exists() and not settings.data_dir.is_dir():
+        raise AssistantError(f"{settings.data_dir} is a file, not an index folder.",
+                             "Give --index (or ASSISTANT_DATA_DIR) the folder `assistant ingest` wrote the index to, "
+                             "such as .assistant (the default).")
     if not index_exists(settings):
         raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
                                 "Run `assistant ingest` first (it reads corpus/ by default).")

@@ -17,6 +17,7 @@ from typing import Iterator
 
 from typing import TYPE_CHECKING
 
+from assistant.errors import AssistantError
 from assistant.index.manifest import open_database
 from assistant.records import Answer
 
@@ -118,28 +119,49 @@ class AuditLog:
                 return entry
         return None
 
+    def find(self, id_or_prefix: str) -> AuditEntry:
+        """The answer with this id, or the one answer whose id starts with it; a prefix that several ids share is
+        refused, naming a few, since showing any one of them would show an answer that was not asked for."""
+        wanted = id_or_prefix.strip().lower()  # ids are lower-case hex
+        exact = self.get(wanted)
+        if exact is not None:
+            return exact
+        shown = 5
+        rows = self._db.execute("SELECT answer_id FROM answers WHERE substr(answer_id, 1, ?) = ? "
+                                "ORDER BY asked_at DESC LIMIT ?", (len(wanted), wanted, shown + 1)).fetchall()
+        ids = [row[0] for row in rows]
+        if not ids:
+            raise AssistantError(f"No answer {id_or_prefix} in the audit log.", "List ids with `assistant audit`.")
+        if len(ids) > 1:
+            count = f"More than {shown}" if len(ids) > shown else str(len(ids))
+            others = " and others" if len(ids) > shown else ""
+            raise AssistantError(f"{count} answers have an id that starts with {wanted}: "
+                                 f"{', '.join(ids[:shown])}{others}.",
+                                 "Give more characters of the id (or all of it) to --show.")
+        return self.get(ids[0])
+
     def feedback(self) -> list[dict]:
         rows = self._db.execute("SELECT feedback_id, answer_id, given_at, user, rating, comment FROM feedback "
                                 "ORDER BY feedback_id")
         return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
 
-    def export(self, fmt: str) -> str:
-        """Every answer with its feedback, as JSONL (complete records) or CSV (one row an answer, with any text
-        a spreadsheet would run as a formula led by an apostrophe)."""
+    def export(self, fmt: str, limit: int | None = None) -> str:
+        """Every answer (or the `limit` most recent) with its feedback, as JSONL (complete records) or CSV (one row
+        an answer, with any text a spreadsheet would run as a formula led by an apostrophe)."""
         feedback: dict[str, list[dict]] = {}
         for f in self.feedback():
             feedback.setdefault(f["answer_id"], []).append(f)
         if fmt == "jsonl":
             return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "channel": e.channel, "user": e.user,
                                        "feedback": feedback.get(e.answer_id, [])}, ensure_ascii=False) + "\n"
-                           for e in self.entries())
+                           for e in self.entries(limit))
         if fmt != "csv":
             raise ValueError("format must be csv or jsonl")
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["answer_id", "asked_at", "channel", "user", "question", "filters", "mode", "prompt_version",
                          "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts", "feedback"])
-        for e in self.entries():
+        for e in self.entries(limit):
             r = e.record
             writer.writerow(_spreadsheet_safe_row([
                 e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel, e.user,

@@ -13,11 +13,21 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from assistant.errors import AssistantError
-from assistant.files import read_utf8, write_atomically
+from assistant.files import check_writable, read_utf8, write_atomically
 from assistant.present.render import markdown_literal, source_line
 from assistant.records import Answer, Citation
 from assistant.retrieve.filters import Filters
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+DEFAULT_TITLE = "Briefing from committee minutes"
+# The keys of a JSONL questions line. Any other is refused, so that a misspelt filter ("counsil") is not silently
+# dropped from every answer; a note for the officer has no need of a key, as # lines are comments.
+QUESTION_KEYS = ("question", "council", "committee", "since", "until")
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,70 @@ def entry_from_answer(answer: Answer) -> BriefingEntry:
                          answer.answer.strip() if answer.refused else "")
 
 
+@dataclass(frozen=True)
+class BriefingRun:
+    out: Path
+    asked: int
+    answered: int  # not refused
+
+
+class BriefingInterrupted(KeyboardInterrupt):
+    """Ctrl-C while the questions were being asked: nothing was written, and `asked` of `total` answers are in
+    the audit log. A KeyboardInterrupt still, for any caller that does not look for this one."""
+
+    def __init__(self, asked: int, total: int) -> None:
+        super().__init__(f"interrupted after {asked} of {total} questions")
+        self.asked, self.total = asked, total
+
+
+def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters: Filters | None = None,
+                  title: str = DEFAULT_TITLE, progress: bool | None = None) -> BriefingRun:
+    """Ask every question of the file (each with its own filters over `filters`) and write the briefing to `out`.
+
+    All that can be checked is checked before the first question is asked, since asking takes minutes and each
+    answer goes into the audit log: the output's format and folder, every line of the file, every question's
+    filters. A progress bar goes to standard error (by default only when it is a terminal, as for `ingest`).
+    Ctrl-C writes nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import progress_bar
+    from assistant.present.audit import AnswerRecorder
+
+    common = filters or Filters()
+    briefing_format(out)
+    planned = []  # every question's filters, its own over the common ones
+    for number, (question, own) in enumerate(read_question_file(questions_path), start=1):
+        try:
+            planned.append((question, Filters(**{**common.as_dict(), **own})))
+        except AssistantError as exc:
+            raise AssistantError(f"{questions_path}, question {number}, with the command line's filters: "
+                                 f"{exc.message}", exc.hint) from None
+    check_writable(out, "the briefing")
+    entries: list[BriefingEntry] = []
+    assistant = recorder = bar = None
+    try:
+        assistant = Assistant(settings)
+        recorder = AnswerRecorder(assistant)
+        bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
+        for question, question_filters in planned:
+            answer = assistant.ask(question, question_filters)
+            if answer.refusal_reason != "bad_question":
+                recorder.record(answer, channel="brief")
+            entries.append(entry_from_answer(answer))
+            if bar is not None:
+                bar.update()
+    except KeyboardInterrupt:
+        raise BriefingInterrupted(len(entries), len(planned)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        if recorder is not None:
+            recorder.close()
+        if assistant is not None:
+            assistant.close()
+    write_briefing(entries, out, title=title, filters=common.describe() if common.active else "")
+    return BriefingRun(out, len(entries), sum(not e.refused for e in entries))
+
+
 def briefing_format(out: Path) -> str:
     """The briefing's format from its file name (".md" or ".docx"), checked before any question is asked."""
     suffix = out.suffix.lower()
@@ -60,7 +134,7 @@ def briefing_format(out: Path) -> str:
     return suffix
 
 
-def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefing from committee minutes",
+def write_briefing(entries: list[BriefingEntry], out: Path, title: str = DEFAULT_TITLE,
                    filters: str = "", today: dt.date | None = None) -> Path:
     today = today or dt.date.today()
     suffix = briefing_format(out)
@@ -75,17 +149,17 @@ def write_briefing(entries: list[BriefingEntry], out: Path, title: str = "Briefi
 
 def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:
     literal = markdown_literal  # the minutes' and the members' words, never read as Markdown
-    lines = [f"# {literal(title)}", "", f"Date: {today.isoformat()}", "",
-             f"Filters: {literal(filters or _entry_filters(entries))}", ""]
+    heading, each_own = _filters_heading(entries, filters)
+    lines = [f"# {literal(title)}", "", f"Date: {today.isoformat()}", "", f"Filters: {literal(heading)}", ""]
     for number, entry in enumerate(entries, start=1):
         lines += [f"## {number}. {literal(entry.question)}", ""]
-        if entry.filters != "none":
+        if each_own:
             lines += [f"_Filters: {literal(entry.filters)}_", ""]
         lines += [entry.answer_text(literal), ""]
         if entry.sources:
             lines += ["Sources:", ""]
             for c in entry.sources:
-                lines.append(f"- [{c.marker}] {literal(source_line(c))}. {literal(c.link or c.source_url)}")
+                lines.append(f"- [{c.marker}] {literal(source_line(c))}. {_markdown_address(c.link or c.source_url)}")
                 lines.append(f"  > {literal(c.quote)}")
             lines.append("")
     return "\n".join(lines)
@@ -99,10 +173,11 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     document.core_properties.title = text(title)
     document.add_heading(text(title), level=0)
     document.add_paragraph(f"Date: {today.isoformat()}")
-    document.add_paragraph(text(f"Filters: {filters or _entry_filters(entries)}"))
+    heading, each_own = _filters_heading(entries, filters)
+    document.add_paragraph(text(f"Filters: {heading}"))
     for number, entry in enumerate(entries, start=1):
         document.add_heading(text(f"{number}. {entry.question}"), level=1)
-        if entry.filters != "none":
+        if each_own:
             document.add_paragraph().add_run(text(f"Filters: {entry.filters}")).italic = True
         document.add_paragraph(entry.answer_text(text))
         if entry.sources:
@@ -111,7 +186,11 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
                 # A plain paragraph led by its [n]: Word's numbered lists would run on from one question to the next.
                 paragraph = document.add_paragraph()
                 paragraph.add_run(text(f"[{c.marker}] {source_line(c)}. "))
-                paragraph.add_run(text(c.link or c.source_url)).italic = True
+                address = text(c.link or c.source_url)
+                if _is_web_address(address):
+                    _add_hyperlink(paragraph, address)
+                else:  # a file: path or an id, which Word could not open
+                    paragraph.add_run(address).italic = True
                 quote = document.add_paragraph(style="Quote")
                 quote.add_run(text(" ".join(c.quote.split())))
     return document
@@ -130,9 +209,54 @@ def xml_text(text: str) -> str:
     return "".join(kept)
 
 
-def _entry_filters(entries: list[BriefingEntry]) -> str:
+def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, bool]:
+    """The header's filters, and whether each question shows its own. Filters given with the command apply to
+    every question whose line gives none of its own, so when the questions were asked with different filters the
+    header says so and each question shows those it was asked with."""
     distinct = list(dict.fromkeys(e.filters for e in entries))
-    return distinct[0] if len(distinct) == 1 else "as given for each question"
+    if len(distinct) == 1:
+        return filters or distinct[0], False
+    if filters:
+        return f"{filters}, for every question that gives none of its own (shown under each question)", True
+    return "as given under each question", True
+
+
+_SCHEMES = ("http://", "https://")
+
+
+def _is_web_address(text: str) -> bool:
+    return text.lower().startswith(_SCHEMES) and not any(ch.isspace() for ch in text)
+
+
+def _markdown_address(address: str) -> str:
+    """A source's address as it must be copied: a web address as an autolink, `<...>`, in which Markdown takes no
+    backslash escapes (an escaped "\\&" in a URL would be copied with its backslash); anything else as text."""
+    if not _is_web_address(address) or any(ch in "<>" or ord(ch) < 0x20 for ch in address):
+        return markdown_literal(address)
+    return f"<{address}>"
+
+
+def _add_hyperlink(paragraph, url: str) -> None:
+    """A clickable link to `url` at the end of the paragraph, shown as the address itself. python-docx has no call
+    for one: the link is an external relationship of the document part, which a w:hyperlink element names."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
+    run = OxmlElement("w:r")
+    look = OxmlElement("w:rPr")
+    colour = OxmlElement("w:color")
+    colour.set(qn("w:val"), "0563C1")  # Word's own hyperlink blue and underline: the default template has no style
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    look.extend([colour, underline])
+    words = OxmlElement("w:t")
+    words.text = url
+    run.extend([look, words])
+    link.append(run)
+    paragraph._p.append(link)
 
 
 def read_question_file(path: Path) -> list[tuple[str, dict]]:
@@ -147,13 +271,18 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
         if path.suffix.lower() == ".jsonl" or stripped.startswith("{"):
             try:
                 row = json.loads(stripped)
-                question = row["question"]
-                if not isinstance(question, str) or not question.strip():
-                    raise ValueError
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
+                row = None
+            if isinstance(row, dict) and (unknown := [key for key in row if key not in QUESTION_KEYS]):
+                raise AssistantError(f"{path}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
+                                     f"{', '.join(map(repr, unknown))}.",
+                                     f"The keys of a line are {', '.join(QUESTION_KEYS)}; correct the spelling, "
+                                     "or put a note on a # line of its own.")
+            question = row.get("question") if isinstance(row, dict) else None
+            if not isinstance(question, str) or not question.strip():
                 raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
-                                     "Fix that line, or give one plain question a line.") from None
-            filters = {k: row[k] for k in ("council", "committee", "since", "until") if row.get(k)}
+                                     "Fix that line, or give one plain question a line.")
+            filters = {k: row[k] for k in QUESTION_KEYS if k != "question" and row.get(k)}
             try:
                 Filters(**filters)
             except AssistantError as exc:

@@ -186,13 +186,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="briefing.docx or briefing.md")
     p.add_argument("--title", default="Briefing from committee minutes")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _filter_flags(p)
 
     p = command("audit", "List or export the audit log of answers and feedback.", _audit)
     p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
-    p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers (table)")
+    p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
 
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
     p.add_argument("action", choices=["add"])
@@ -354,36 +355,29 @@ def _ask(args, settings: Settings) -> int:
 
 
 def _brief(args, settings: Settings) -> int:
-    from assistant.answer.service import Assistant
-    from assistant.present.audit import AnswerRecorder
-    from assistant.present.briefing import briefing_format, entry_from_answer, read_question_file, write_briefing
-    from assistant.retrieve.filters import Filters
+    from assistant.present.briefing import BriefingInterrupted, make_briefing
 
-    briefing_format(args.out)
-    questions = read_question_file(args.questions)
-    common = _filters(args)
-    planned = []  # every question's filters, its own over the command line's, checked before any is asked
-    for number, (question, own) in enumerate(questions, start=1):
-        try:
-            planned.append((question, Filters(**{**common.as_dict(), **own})))
-        except AssistantError as exc:
-            raise AssistantError(f"{args.questions}, question {number}, with the command line's filters: "
-                                 f"{exc.message}", exc.hint) from None
-    assistant = Assistant(settings.with_(llm=args.llm))
-    recorder = AnswerRecorder(assistant)
-    entries = []
     try:
-        for question, filters in planned:
-            answer = assistant.ask(question, filters)
-            if answer.refusal_reason != "bad_question":
-                recorder.record(answer, channel="brief")
-            entries.append(entry_from_answer(answer))
-    finally:
-        recorder.close()
-        assistant.close()
-    out = write_briefing(entries, args.out, title=args.title, filters=common.describe() if common.active else "")
-    print(f"wrote {out} ({len(entries)} questions, {sum(not e.refused for e in entries)} answered)")
+        run = make_briefing(args.questions, args.out, settings.with_(llm=args.llm), _filters(args), title=args.title,
+                            progress=False if args.no_progress else None)
+    except BriefingInterrupted as stop:
+        # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
+        recorded = (f" The {_count(stop.asked, 'answer')} given {'is' if stop.asked == 1 else 'are'} in the audit "
+                    f"log: `assistant audit --limit {stop.asked}`." if stop.asked else "")
+        print(f"interrupted after answering {stop.asked} of {_count(stop.total, 'question')}: nothing was written "
+              f"to {args.out}.{recorded} Run the command again for the briefing.", file=sys.stderr)
+        return 130
+    print(f"wrote {run.out} ({_count(run.asked, 'question')}, {run.answered} answered)")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 question", "2 questions", "0 questions". """
+    return f"{number} {_noun(number, noun)}"
+
+
+def _noun(number: int, noun: str) -> str:
+    return noun if number == 1 else f"{noun}s"
 
 
 def _audit(args, settings: Settings) -> int:
@@ -397,17 +391,14 @@ def _audit(args, settings: Settings) -> int:
     log = AuditLog(settings.audit_path)
     try:
         if args.show is not None:
-            entry = log.get(args.show) or next((e for e in log.entries() if e.answer_id.startswith(args.show)), None)
-            if entry is None:
-                raise AssistantError(f"No answer {args.show} in the audit log.", "List ids with `assistant audit`.")
-            print(json.dumps(entry.record, ensure_ascii=False, indent=2))
+            print(json.dumps(log.find(args.show).record, ensure_ascii=False, indent=2))
             return 0
         if args.format == "table":
             text = "\n".join(
                 f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
                 f"{e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
         else:
-            text = log.export(args.format)
+            text = log.export(args.format, limit=args.limit)
     finally:
         log.close()
     if args.out:
@@ -557,12 +548,14 @@ def _stats(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
         return 0
-    print(f"{stats.items} items, {stats.chunks} chunks (embedding model: {stats.embedding_model})")
+    print(f"{_count(stats.items, 'item')}, {_count(stats.chunks, 'chunk')} (embedding model: "
+          f"{stats.embedding_model})")
     if stats.pending:
-        print(f"{stats.pending} items were interrupted mid-ingest: run `assistant ingest` again")
+        print(f"{_count(stats.pending, 'item')} {'was' if stats.pending == 1 else 'were'} interrupted mid-ingest: "
+              "run `assistant ingest` again")
     for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
         print(f"\nby {title}:")
         width = max((len(k) for k in table), default=0)
         for key, (items, chunks) in table.items():
-            print(f"  {key:<{width}}  {items:>5} items  {chunks:>6} chunks")
+            print(f"  {key:<{width}}  {items:>5} {_noun(items, 'item'):<5}  {chunks:>6} {_noun(chunks, 'chunk')}")
     return 0

@@ -112,3 +112,43 @@ def test_a_symlink_is_written_through_and_a_device_written_to(tmp_path):
     assert link.is_symlink() and real.read_text() == "new"
     assert write_atomically(Path(os.devnull), "discarded") == Path(os.devnull)
     assert Path(os.devnull).exists() and not Path(os.devnull).is_file()  # still the device
+
+
+def test_a_byte_order_mark_is_not_read_as_part_of_the_text(tmp_path):
+    from assistant.files import read_utf8
+
+    saved_by_notepad = tmp_path / "questions.txt"
+    saved_by_notepad.write_bytes("\ufeffHow many children left care?\n".encode("utf-8"))
+    assert read_utf8(saved_by_notepad, "the questions file") == "How many children left care?\n"
+
+
+def test_a_write_that_fails_names_the_file_asked_for_not_the_staging_file(tmp_path, monkeypatch):
+    from assistant import files
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device", args[0])
+
+    monkeypatch.setattr(files.os, "open", no_space)  # the staging file cannot be made
+    with pytest.raises(OSError) as caught:
+        write_atomically(tmp_path / "briefing.md", "text")
+    assert caught.value.filename == str(tmp_path / "briefing.md") and caught.value.errno == 28
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_place_to_write_is_checked_beforehand_with_the_path_given_and_nothing_left(tmp_path):
+    from assistant.errors import AssistantError
+    from assistant.files import check_writable
+
+    check_writable(tmp_path / "new" / "briefing.md", "the briefing")
+    assert [p.name for p in tmp_path.rglob("*")] == ["new"]  # the folder is made, as the write would; no file
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept")
+    for target, reason in [(tmp_path, "Is a directory"), (a_file / "briefing.md", f"{a_file} is a file, not a folder")]:
+        with pytest.raises(AssistantError) as caught:
+            check_writable(target, "the briefing")
+        assert caught.value.message == f"Cannot write the briefing to {target}: {reason}."
+        assert "folder you may write to" in caught.value.hint
+    if Path("/proc/self").is_dir():  # a folder no one may make files in, whatever the permissions say (even root)
+        with pytest.raises(AssistantError, match=r"Cannot write the briefing to /proc/briefing\.md: ") as caught:
+            check_writable(Path("/proc/briefing.md"), "the briefing")
+        assert ".tmp" not in caught.value.message

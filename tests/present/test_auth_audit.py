@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import os
 import threading
 import time
@@ -113,3 +114,37 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_quoted(tmp_path):
     assert [r["question"] for r in rows] == ["'" + q for q in questions[:-1]] + [questions[-1]]
     assert all(r["answer"] == "'-1 was the change." and r["user"] == "'=cmd|' /C calc'!A0" for r in rows)
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r.values())
+
+
+def _log_of(tmp_path, count):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    ids = [log.record_answer(Answer(f"Question {n}?", "The minutes do not say.", True, "not_stated", "extractive"),
+                             {}, "v1", "cli") for n in range(count)]
+    log.close()
+    return ids
+
+
+def test_show_refuses_an_id_prefix_that_several_answers_share_and_names_them(tmp_path, capsys):
+    from assistant.present import cli
+
+    ids = _log_of(tmp_path, 17)  # 17 ids among 16 hex digits: two at least start alike
+    first = next(i[0] for i in ids if sum(j.startswith(i[0]) for j in ids) > 1)
+    sharing = [i for i in ids if i.startswith(first)]
+    assert cli.main(["audit", "--index", str(tmp_path), "--show", first]) == 2
+    error = capsys.readouterr().err
+    assert f"answers have an id that starts with {first}:" in error and "Give more characters" in error
+    assert all(i in error for i in sharing[:5]) and not any(i in error for i in ids if i not in sharing)
+    unique = next(i for i in ids if sum(j.startswith(i[:8]) for j in ids) == 1)
+    assert cli.main(["audit", "--index", str(tmp_path), "--show", unique[:8].upper()]) == 0
+    assert json.loads(capsys.readouterr().out)["answer_id"] == unique
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "jsonl"])
+def test_limit_keeps_the_most_recent_answers_in_every_format(tmp_path, capsys, fmt):
+    from assistant.present import cli
+
+    _log_of(tmp_path, 4)
+    assert cli.main(["audit", "--index", str(tmp_path), "--format", fmt, "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Question 3?" in out and "Question 2?" in out and "Question 1?" not in out
+    assert len(out.splitlines()) == (3 if fmt == "csv" else 2)  # a CSV has its header row

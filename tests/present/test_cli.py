@@ -198,3 +198,14 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
         server.terminate()
         server.wait(timeout=60)
     assert running and "Running on local URL:  http://127.0.0.1:" in log.read_text(), log.read_text()
+
+
+def test_stats_given_a_file_for_the_index_says_so_and_what_to_give(tmp_path, capsys):
+    from assistant.present import cli
+
+    a_file = tmp_path / "questions.txt"
+    a_file.write_text("How many children left care?\n")
+    assert cli.main(["stats", "--index", str(a_file)]) == 2
+    error = capsys.readouterr().err
+    assert f"error: {a_file} is a file, not an index folder." in error and "no index" not in error
+    assert "the folder `assistant ingest` wrote" in error

@@ -1,6 +1,7 @@
 """`assistant brief`, `assistant audit` and `assistant user add`, run as a user would."""
 
 import json
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -158,3 +159,162 @@ def test_fetch_takes_one_committee_a_flag_and_keeps_the_site_after_it(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["committees"] == 2
     assert {r.params["lcommitteeid"] for r in site.seen("GetMeetings")} == {"101", "102"}
+
+
+def _audit_rows(env) -> list[dict]:
+    return [json.loads(line) for line in run_cli("audit", "--format", "jsonl", env=env).stdout.splitlines()]
+
+
+def test_brief_finds_it_cannot_write_before_asking_and_names_the_file_given(env, tmp_path):
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care?\nWhat did Barnsley say about early help?\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    before = len(_audit_rows(env))
+    (tmp_path / "folder.md").mkdir()
+    outs = [a_file / "briefing.md", tmp_path / "folder.md"]
+    if Path("/proc/self").is_dir():
+        outs.append(Path("/proc/briefing.md"))  # no file can be made there, even by root
+    for out in outs:
+        result = run_cli("brief", "--questions", str(questions), "--out", str(out), env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"error: Cannot write the briefing to {out}: " in result.stderr and ".tmp" not in result.stderr
+    assert len(_audit_rows(env)) == before  # nothing was asked
+
+
+def test_brief_reads_questions_files_saved_with_a_byte_order_mark(env, tmp_path):
+    bom = "\ufeff"
+    line = json.dumps({"question": "How many children were discharged from care?", "council": "Rotherham"})
+    for name, text, filtered in [("q.jsonl", line, True), ("json-line.txt", line, True),
+                                 ("plain.txt", "How many children were discharged from care in 2018?", False)]:
+        questions = tmp_path / name
+        questions.write_text(bom + text + "\n", encoding="utf-8")
+        out = tmp_path / f"{name}.md"
+        result = run_cli("brief", "--questions", str(questions), "--out", str(out), env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"wrote {out} (1 question, 1 answered)"
+        briefing = out.read_text(encoding="utf-8")
+        assert bom not in briefing and "## 1. How many children were discharged from care" in briefing
+        assert ("Filters: council: Rotherham" in briefing) == filtered and "148" in briefing
+        recorded = _audit_rows(env)[-1]
+        assert recorded["question"].startswith("How many") and recorded["filters"] == (
+            {"council": "Rotherham"} if filtered else {})
+
+
+def test_a_misspelt_key_in_a_questions_line_is_refused_with_the_keys_there_are(env, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How many children left care?"}) + "\n"
+                         + json.dumps({"question": "How many children left care?", "counsil": "Rotherham"}) + "\n")
+    before = len(_audit_rows(env))
+    result = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / "b.md"), env=env)
+    assert result.returncode == 2 and f"error: {questions}:2 has the unknown key 'counsil'." in result.stderr
+    assert "question, council, committee, since, until" in result.stderr
+    assert not (tmp_path / "b.md").exists() and len(_audit_rows(env)) == before
+
+
+def test_brief_shows_its_progress_on_a_terminal_and_ctrl_c_writes_nothing(env, tmp_path):
+    import fcntl
+    import os
+    import pty
+    import re
+    import select
+    import signal
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    questions = tmp_path / "many.txt"
+    questions.write_text("".join(f"What did council number {n} say about fostering allowances?\n"
+                                 for n in range(3000)))
+    before = len(_audit_rows(env))
+    terminal, its_end = pty.openpty()
+    # A new terminal is 0 columns wide until told otherwise, and tqdm draws nothing in no width.
+    fcntl.ioctl(its_end, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    brief = subprocess.Popen([sys.executable, "-m", "assistant", "brief", "--questions", str(questions),
+                              "--out", str(tmp_path / "b.md")], env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=its_end)
+    os.close(its_end)
+    shown = b""
+
+    def read_for(seconds: float, until=None) -> None:
+        nonlocal shown
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (until and re.search(until, shown)):
+            if select.select([terminal], [], [], 0.2)[0]:
+                try:
+                    shown += os.read(terminal, 65536)
+                except OSError:  # the child has gone and the terminal with it
+                    return
+
+    try:
+        read_for(300, until=rb"Asking: .*\b[1-9]\d*/3000 ")
+        assert re.search(rb"Asking: .*\b[1-9]\d*/3000 ", shown), shown[-2000:]
+        brief.send_signal(signal.SIGINT)
+        read_for(120, until=rb"briefing\.")
+        assert brief.wait(timeout=120) == 130
+    finally:
+        if brief.poll() is None:
+            brief.kill()
+        os.close(terminal)
+    said = re.search(rb"interrupted after answering (\d+) of 3000 questions: nothing was written to (\S+)\.",
+                     shown)
+    assert said and said.group(2).decode() == str(tmp_path / "b.md"), shown[-2000:]
+    assert b"assistant audit --limit" in shown and b"Traceback" not in shown
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.txt"]
+    # The question being answered at Ctrl-C may or may not have been recorded.
+    assert len(_audit_rows(env)) - before in (int(said.group(1)), int(said.group(1)) + 1)
+
+    quiet = subprocess.run([sys.executable, "-m", "assistant", "brief", "--questions", str(questions), "--out",
+                            "/dev/null", "--no-progress", "--council", "nowhere"], env=env, capture_output=True)
+    assert b"Asking" not in quiet.stderr
+
+
+def test_stats_counts_one_item_as_one(env):
+    result = run_cli("stats", env=env)
+    assert result.returncode == 0 and "1 items" not in result.stdout
+    assert any(row.split()[-4:] == ["1", "item", "5", "chunks"] for row in result.stdout.splitlines()), result.stdout
+
+
+def _entry(question: str, filters: str, link: str):
+    from assistant.present.briefing import BriefingEntry
+    from assistant.records import Citation
+
+    source = Citation(1, "item-1", "Sefton Council", "Cabinet", "2019-01-01", "Fostering", "Allowances rose.",
+                      "chunk-1", link)
+    return BriefingEntry(question, (("Allowances rose.", (1,)),), (source,), False, filters)
+
+
+def test_a_briefing_writes_source_addresses_that_survive_copying(tmp_path):
+    import markdown_it
+
+    from assistant.present.briefing import write_briefing
+
+    url = "https://democracy.sefton.gov.uk/mgIssueHistoryHome.aspx?IId=53893&Opt=3"
+    out = write_briefing([_entry("What did *Sefton* say?", "none", url)], tmp_path / "b.md")
+    text = out.read_text(encoding="utf-8")
+    assert f"<{url}>" in text and "\\&" not in text and "What did \\*Sefton\\* say?" in text
+    html = markdown_it.MarkdownIt("commonmark").render(text)
+    assert f'<a href="{url.replace("&", "&amp;")}">' in html
+    out = write_briefing([_entry("What did Sefton say?", "none", url)], tmp_path / "b.docx")
+    document = Document(out)
+    links = [r.target_ref for r in document.part.rels.values() if r.reltype.endswith("/hyperlink")]
+    assert links == [url] and any(p.text.endswith(url) for p in document.paragraphs)
+
+
+def test_the_briefing_header_says_which_filters_each_question_was_asked_with(tmp_path):
+    from assistant.present.briefing import write_briefing
+
+    own = _entry("What did Rotherham say?", "council: Rotherham", "")
+    common = _entry("What did Sefton say?", "council: Sefton", "")
+    text = write_briefing([own, common], tmp_path / "b.md", filters="council: Sefton").read_text(encoding="utf-8")
+    assert ("Filters: council: Sefton, for every question that gives none of its own (shown under each question)"
+            in text)
+    assert "## 1. What did Rotherham say?\n\n_Filters: council: Rotherham_" in text
+    assert "## 2. What did Sefton say?\n\n_Filters: council: Sefton_" in text
+    same = write_briefing([common, common], tmp_path / "c.md", filters="council: Sefton").read_text(encoding="utf-8")
+    assert "Filters: council: Sefton\n" in same and "_Filters" not in same
+    document = Document(write_briefing([own, common], tmp_path / "b.docx", filters="council: Sefton"))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "Filters: council: Rotherham" in paragraphs and "Filters: council: Sefton" in paragraphs
