@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -163,12 +163,26 @@ def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
 
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
-           index: Index | None = None, progress: bool | None = None, cwd: Path | None = None) -> IngestSummary:
-    """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat."""
+           index: Index | None = None, progress: bool | None = None, cwd: Path | None = None,
+           council: str = "", committee: str = "") -> IngestSummary:
+    """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat.
+
+    `council` and `committee` are given to every item whose file names none: a PDF, a Word or plain text file, or
+    front matter without the field. What a file says itself is kept."""
     from assistant.ingest.readers import read_inputs
 
-    return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
+    found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd)
+    return ingest_items(with_defaults(found, council.strip(), committee.strip()), settings, prune=prune,
                         reset=reset, index=index, progress=progress)
+
+
+def with_defaults(found: Iterable[MinuteItem | InputProblem], council: str,
+                  committee: str) -> Iterator[MinuteItem | InputProblem]:
+    """The items, each given `council` and `committee` where it has none of its own."""
+    for item in found:
+        if isinstance(item, MinuteItem) and ((council and not item.council) or (committee and not item.committee)):
+            item = replace(item, council=item.council or council, committee=item.committee or committee)
+        yield item
 
 
 @contextmanager

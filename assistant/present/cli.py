@@ -143,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     p.add_argument("--prune", action="store_true", help="remove indexed items not found in these paths")
     p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
+    p.add_argument("--council", default="", metavar="NAME",
+                   help="the council of every item whose file names none (PDF, Word and plain text files, front "
+                        "matter without the field); give it on every ingest of those files")
+    p.add_argument("--committee", default="", metavar="NAME",
+                   help="the committee of every item whose file names none, as --council")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -246,7 +251,7 @@ def _ingest(args, settings: Settings) -> int:
 
     paths = args.paths or [DEFAULT_CORPUS]
     summary = ingest(paths, settings, prune=args.prune, reset=args.reset,
-                     progress=False if args.no_progress else None)
+                     progress=False if args.no_progress else None, council=args.council, committee=args.committee)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:

@@ -307,3 +307,26 @@ def test_a_chroma_server_set_or_forgotten_is_named(fake_settings, tmp_path):
     _ask_fails_with(on_server, IndexMismatchError, "on the Chroma server at chroma.example:8000, but CHROMA_HOST "
                                                    "is not set")
     assert not on_server.chroma_dir.exists()  # no local store was started in its place
+
+
+def test_a_council_and_committee_given_to_ingest_fill_only_files_that_name_none(fake_settings, tmp_path):
+    """PDF and Word minutes carry no council or committee; what the officer gives ingest fills them in, and an
+    item that names its own keeps it."""
+    from fixtures_make import make_pdf
+
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    make_pdf(folder / "panel.pdf", ["Corporate Parenting Panel", "The Panel noted 412 children in care."])
+    (folder / "own.md").write_text("---\ncouncil: Sefton Council\ntitle: Fostering\n---\nThe Panel noted 40 carers.\n")
+    ingest([folder], fake_settings, council="  Barnsley Metropolitan Borough Council ", committee="Corporate Parenting")
+    index = Index(fake_settings)
+    found = {meta["source_id"].rsplit("/", 1)[-1]: meta for meta in (c.metadata for c in index.store.get())}
+    index.close()
+    pdf = next(meta for key, meta in found.items() if key.endswith("panel.pdf"))
+    own = next(meta for key, meta in found.items() if key.endswith("own.md"))
+    assert pdf["council"] == "Barnsley Metropolitan Borough Council" and pdf["council_key"] == "barnsley"
+    assert pdf["committee"] == "Corporate Parenting"
+    assert own["council"] == "Sefton Council" and own["committee"] == "Corporate Parenting"
+    # Without them, the next run gives the PDF back its own (empty) fields, as any change of metadata does.
+    ingest([folder], fake_settings)
+    assert index_stats(fake_settings).by_council.keys() == {"Sefton Council", "(unknown)"}

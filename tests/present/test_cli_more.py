@@ -318,3 +318,21 @@ def test_the_briefing_header_says_which_filters_each_question_was_asked_with(tmp
     document = Document(write_briefing([own, common], tmp_path / "b.docx", filters="council: Sefton"))
     paragraphs = [p.text for p in document.paragraphs]
     assert "Filters: council: Rotherham" in paragraphs and "Filters: council: Sefton" in paragraphs
+
+
+def test_ingest_gives_pdf_minutes_the_council_and_committee_named_on_the_command_line(tmp_path):
+    from fixtures_make import make_pdf
+
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    make_pdf(folder / "scrutiny.pdf", ["Children's Scrutiny Committee", "Members noted 412 children in care."])
+    env = cli_env(tmp_path / "index")
+    done = run_cli("ingest", str(folder), "--council", "Barnsley Metropolitan Borough Council", "--committee",
+                   "Children's Scrutiny", "--no-progress", env=env)
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(run_cli("stats", "--json", env=env).stdout)
+    assert stats["by_council"] == {"Barnsley Metropolitan Borough Council": {"items": 1, "chunks": stats["chunks"]}}
+    assert list(stats["by_committee"]) == ["Children's Scrutiny"]
+    asked = json.loads(run_cli("ask", "How many children were in care?", "--council", "Barnsley", "--json",
+                               env=env).stdout)
+    assert asked["refusal_reason"] != "no_match_filters" and asked["retrieved"]
