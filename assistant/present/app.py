@@ -340,8 +340,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     handlers = ChatHandlers(assistant, briefing_dir)
     with gr.Blocks(title="Council minutes assistant") as demo:
         with gr.Row():
+            # The chat looks like a conversation, but each question is searched and answered alone: say so, or a
+            # follow-up ('What about 2019?') is answered from whatever its few words find.
             gr.Markdown("## Council minutes assistant\nAsk about what committees said and decided. Every statement "
-                        "is tied to the agenda item it came from; when the minutes do not say, the assistant says so.")
+                        "is tied to the agenda item it came from; when the minutes do not say, the assistant says so. "
+                        "Each question is answered on its own, so name the council and the topic every time.")
             if sign_out:
                 # Relative, so that it works under a proxy's path too; this browser only, not the member's others.
                 gr.Button("Sign out", link="logout?all_session=false", size="sm", scale=0, min_width=100,
