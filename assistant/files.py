@@ -75,13 +75,21 @@ def check_writable(path: Path, what: str) -> None:
         staging.unlink()
     except OSError as exc:
         named = _naming(exc, path)
-        if isinstance(named, (FileExistsError, NotADirectoryError)) and named.filename != str(path):
-            reason = f"{named.filename} is a file, not a folder"  # mkdir's "File exists" says which only by its path
+        blocking = _file_in_the_way(path.parent)
+        if isinstance(named, (FileExistsError, NotADirectoryError)) and blocking is not None:
+            reason = f"{blocking} is a file, not a folder"  # mkdir names the folder it could not make, not the file
         else:
             reason = str(named.strerror or named)
         raise AssistantError(f"Cannot write {what} to {path}: {reason}.",
                              "Give a file in a folder you may write to (a missing folder is made), or change the "
                              "folder's permissions.") from None
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest of `folder` and its parents that exists, when it is not a folder (so no folder can be made)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return None if folder.is_dir() else folder
 
 
 def _open_staging(path: Path, mode: int) -> tuple[Path, int]:

@@ -79,6 +79,8 @@ CHAT_FILLER_WORDS = frozenset({
 
 def is_small_talk(message: str) -> bool:
     """Whether a message is conversation ('Hello', 'Thanks!') rather than a question about the minutes."""
+    if any(c.isdigit() for c in message):  # a figure or a year ('Hi, how many in 2019?') is something to look up
+        return False
     words = "".join(c if c.isalpha() else " " for c in message.lower().replace("\u2019", "").replace("'", "")).split()
     return (any(w in SMALL_TALK_WORDS for w in words)
             and all(w in SMALL_TALK_WORDS or w in CHAT_FILLER_WORDS for w in words))

@@ -243,7 +243,9 @@ def why_not_replaceable(folder: Path) -> str | None:
     """Why a trained reader may not take the place of `folder` (training replaces it whole), or None."""
     if folder.is_file():
         return "is a file; give a folder for the reader"
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / "manifest.json").is_file():
+    # A reader folder holds a manifest and a calibration; a manifest.json alone is any web project's.
+    if folder.is_dir() and any(folder.iterdir()) and not all((folder / name).is_file()
+                                                              for name in ("manifest.json", "calibration.json")):
         return ("holds files that are not a reader's, and training replaces the folder whole; give an empty or new "
                 "folder, or one that `python -m assistant.answer.train` wrote")
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -168,21 +169,44 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat.
 
     `council` and `committee` are given to every item whose file names none: a PDF, a Word or plain text file, or
-    front matter without the field. What a file says itself is kept."""
+    front matter without the field. What a file says itself is kept. The index remembers them for those items, so
+    that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again."""
     from assistant.ingest.readers import read_inputs
 
-    found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd)
-    return ingest_items(with_defaults(found, council.strip(), committee.strip()), settings, prune=prune,
-                        reset=reset, index=index, progress=progress)
+    return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
+                        reset=reset, index=index, progress=progress,
+                        given=GivenFields(council.strip(), committee.strip()))
 
 
-def with_defaults(found: Iterable[MinuteItem | InputProblem], council: str,
-                  committee: str) -> Iterator[MinuteItem | InputProblem]:
-    """The items, each given `council` and `committee` where it has none of its own."""
+# The manifest's record of the council and committee given to ingest, by source id: JSON {id: [council, committee]}.
+GIVEN_FIELDS_META = "given_fields"
+
+
+@dataclass(frozen=True)
+class GivenFields:
+    """The council and committee given to ingest for the items whose files name none."""
+
+    council: str = ""
+    committee: str = ""
+
+
+def _with_given(found: Iterable[MinuteItem | InputProblem], given: GivenFields,
+                remembered: dict[str, list[str]]) -> Iterator[MinuteItem | InputProblem]:
+    """The items, each without a council or committee of its own given the one given now or, failing that, the one
+    given to an earlier ingest of it; `remembered` takes what is given now."""
     for item in found:
-        if isinstance(item, MinuteItem) and ((council and not item.council) or (committee and not item.committee)):
-            item = replace(item, council=item.council or council, committee=item.committee or committee)
+        if isinstance(item, MinuteItem):
+            council, committee = remembered.get(item.source_id, ("", ""))
+            council, committee = given.council or council, given.committee or committee
+            if given.council or given.committee:
+                remembered[item.source_id] = [council, committee]
+            if (council and not item.council) or (committee and not item.committee):
+                item = replace(item, council=item.council or council, committee=item.committee or committee)
         yield item
+
+
+def _remembered_fields(manifest: Manifest) -> dict[str, list[str]]:
+    return json.loads(manifest.get_meta(GIVEN_FIELDS_META) or "{}")
 
 
 @contextmanager
@@ -224,16 +248,29 @@ def _not_writable(settings: Settings, why: str) -> NotWritableError:
 
 
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
-                 reset: bool = False, index: Index | None = None, progress: bool | None = None) -> IngestSummary:
-    """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety."""
+                 reset: bool = False, index: Index | None = None, progress: bool | None = None,
+                 given: GivenFields | None = None) -> IngestSummary:
+    """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
+    `given` fills the council and committee of files that name none (`ingest`)."""
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
-        return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress)
+        return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
+                             given=given)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
-                  reset: bool, index: Index | None, progress: bool | None) -> IngestSummary:
+                  reset: bool, index: Index | None, progress: bool | None,
+                  given: GivenFields | None = None) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
+    remembered: dict[str, list[str]] = {}
+    if given is not None:  # read before a reset clears the manifest: a reset keeps what was given
+        if index is not None:
+            remembered = _remembered_fields(index.manifest)
+        else:
+            manifest = Manifest(settings.manifest_path)
+            remembered = _remembered_fields(manifest)
+            manifest.close()
+        found_items = _with_given(found_items, given, remembered)
     if reset:
         # Everything is read, and the model loaded, before anything is removed: a mistyped path, a damaged
         # file or a model that will not load must not leave the user with an empty index.
@@ -275,6 +312,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             summary.problems.append(InputProblem(found.origin, "restricted", "marked restricted: not indexed"))
         else:
             items[found.source_id] = found
+    if given is not None and remembered != _remembered_fields(manifest):
+        manifest.set_meta(GIVEN_FIELDS_META, json.dumps(remembered, sort_keys=True))
     crash.reached("after_read")
 
     withdrawn = [sid for sid in restricted if sid in rows]

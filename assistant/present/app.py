@@ -346,8 +346,10 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                         "is tied to the agenda item it came from; when the minutes do not say, the assistant says so. "
                         "Each question is answered on its own, so name the council and the topic every time.")
             if sign_out:
-                # Relative, so that it works under a proxy's path too; this browser only, not the member's others.
-                gr.Button("Sign out", link="logout?all_session=false", size="sm", scale=0, min_width=100,
+                # Relative, so that it works under a proxy's path too. Every session of the member: Gradio's
+                # this-browser-only sign-out revokes the token of the Secure cookie alone, which a browser does not
+                # send over plain HTTP, so the session it meant to end stayed valid.
+                gr.Button("Sign out", link="logout", size="sm", scale=0, min_width=100,
                           elem_id="sign-out")
         status = gr.Markdown(handlers.status_line(), elem_id="status-line")
         turns = gr.State([])

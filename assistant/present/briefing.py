@@ -70,12 +70,13 @@ class BriefingRun:
 
 
 class BriefingInterrupted(KeyboardInterrupt):
-    """Ctrl-C while the questions were being asked: nothing was written, and `asked` of `total` answers are in
-    the audit log. A KeyboardInterrupt still, for any caller that does not look for this one."""
+    """Ctrl-C while the questions were being asked: nothing was written; `asked` of `total` questions were asked,
+    and `recorded` answers went into the audit log (a question that could not be asked is not recorded). A
+    KeyboardInterrupt still, for any caller that does not look for this one."""
 
-    def __init__(self, asked: int, total: int) -> None:
+    def __init__(self, recorded: int, asked: int, total: int) -> None:
         super().__init__(f"interrupted after {asked} of {total} questions")
-        self.asked, self.total = asked, total
+        self.recorded, self.asked, self.total = recorded, asked, total
 
 
 def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters: Filters | None = None,
@@ -101,6 +102,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                                  f"{exc.message}", exc.hint) from None
     check_writable(out, "the briefing")
     entries: list[BriefingEntry] = []
+    recorded = 0
     assistant = recorder = bar = None
     try:
         assistant = Assistant(settings)
@@ -110,11 +112,12 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             answer = assistant.ask(question, question_filters)
             if answer.refusal_reason != "bad_question":
                 recorder.record(answer, channel="brief")
+                recorded += 1
             entries.append(entry_from_answer(answer))
             if bar is not None:
                 bar.update()
     except KeyboardInterrupt:
-        raise BriefingInterrupted(len(entries), len(planned)) from None
+        raise BriefingInterrupted(recorded, len(entries), len(planned)) from None
     finally:
         if bar is not None:
             bar.close()
@@ -210,14 +213,14 @@ def xml_text(text: str) -> str:
 
 
 def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, bool]:
-    """The header's filters, and whether each question shows its own. Filters given with the command apply to
-    every question whose line gives none of its own, so when the questions were asked with different filters the
-    header says so and each question shows those it was asked with."""
+    """The header's filters, and whether each question shows its own. A question line's filters are merged with the
+    command's, a line's value replacing the command's of the same name: when every question was asked with the same
+    filters the header names them, else it says so and each question shows those it was asked with."""
     distinct = list(dict.fromkeys(e.filters for e in entries))
-    if len(distinct) == 1:
-        return filters or distinct[0], False
+    if len(distinct) <= 1:
+        return (distinct[0] if distinct else filters or "none"), False
     if filters:
-        return f"{filters}, for every question that gives none of its own (shown under each question)", True
+        return f"{filters} for every question, with a question line's own merged in (shown under each question)", True
     return "as given under each question", True
 
 

@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
     p.add_argument("--council", default="", metavar="NAME",
                    help="the council of every item whose file names none (PDF, Word and plain text files, front "
-                        "matter without the field); give it on every ingest of those files")
+                        "matter without the field); the index remembers it for those items")
     p.add_argument("--committee", default="", metavar="NAME",
                    help="the committee of every item whose file names none, as --council")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -367,8 +367,8 @@ def _brief(args, settings: Settings) -> int:
                             progress=False if args.no_progress else None)
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
-        recorded = (f" The {_count(stop.asked, 'answer')} given {'is' if stop.asked == 1 else 'are'} in the audit "
-                    f"log: `assistant audit --limit {stop.asked}`." if stop.asked else "")
+        recorded = (f" The {_count(stop.recorded, 'answer')} given {'is' if stop.recorded == 1 else 'are'} in the "
+                    f"audit log: `assistant audit --limit {stop.recorded}`." if stop.recorded else "")
         print(f"interrupted after answering {stop.asked} of {_count(stop.total, 'question')}: nothing was written "
               f"to {args.out}.{recorded} Run the command again for the briefing.", file=sys.stderr)
         return 130

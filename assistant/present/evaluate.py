@@ -81,11 +81,11 @@ class EvalQuestion:
 
 
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
-    """Each line of a JSON-lines file with its number, skipping blank lines and # comments; a byte order mark at
-    the start (Windows tools write one) is dropped."""
+    """Each line of a JSON-lines file with its number, skipping blank lines and # comments (read_utf8 drops a byte
+    order mark at the start, which Windows tools write)."""
     # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
     # strings, and str.splitlines() would break a line there.
-    text = read_utf8(path, what).removeprefix("\ufeff")
+    text = read_utf8(path, what)
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):

@@ -1221,6 +1221,7 @@ def test_a_folder_holding_other_files_is_refused_before_training_instead_of_bein
     folder = tmp_path / "notes"
     folder.mkdir()
     (folder / "minutes.docx").write_text("mine")
+    (folder / "manifest.json").write_text("{}")  # a web project's, say: not enough to make it a reader's folder
     extra = ["--ema", "0.998"] if flag == "--keep-last" else []
     with pytest.raises(SystemExit) as stopped:
         main([flag, str(folder), *extra])

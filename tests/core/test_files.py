@@ -143,7 +143,8 @@ def test_the_place_to_write_is_checked_beforehand_with_the_path_given_and_nothin
     assert [p.name for p in tmp_path.rglob("*")] == ["new"]  # the folder is made, as the write would; no file
     a_file = tmp_path / "a-file"
     a_file.write_text("kept")
-    for target, reason in [(tmp_path, "Is a directory"), (a_file / "briefing.md", f"{a_file} is a file, not a folder")]:
+    for target, reason in [(tmp_path, "Is a directory"), (a_file / "briefing.md", f"{a_file} is a file, not a folder"),
+                           (a_file / "deeper" / "briefing.md", f"{a_file} is a file, not a folder")]:
         with pytest.raises(AssistantError) as caught:
             check_writable(target, "the briefing")
         assert caught.value.message == f"Cannot write the briefing to {target}: {reason}."

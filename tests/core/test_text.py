@@ -82,7 +82,8 @@ def test_conversation_is_small_talk(message):
 @pytest.mark.parametrize("message", ["What did scrutiny say about dental checks for children in care?",
                                      "Hello, how many children were in care in Rotherham in 2018?",
                                      "Who thanked the foster carers?", "How are you?", "What can you do?",
-                                     "morning briefing attendance", "thank you letters from care leavers"])
+                                     "morning briefing attendance", "thank you letters from care leavers",
+                                     "Hi, how many in 2019?"])
 def test_a_question_with_a_topic_is_not_small_talk(message):
     from assistant.text import is_small_talk
 

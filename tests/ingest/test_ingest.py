@@ -327,6 +327,13 @@ def test_a_council_and_committee_given_to_ingest_fill_only_files_that_name_none(
     assert pdf["council"] == "Barnsley Metropolitan Borough Council" and pdf["council_key"] == "barnsley"
     assert pdf["committee"] == "Corporate Parenting"
     assert own["council"] == "Sefton Council" and own["committee"] == "Corporate Parenting"
-    # Without them, the next run gives the PDF back its own (empty) fields, as any change of metadata does.
-    ingest([folder], fake_settings)
-    assert index_stats(fake_settings).by_council.keys() == {"Sefton Council", "(unknown)"}
+    # The index remembers them: a later ingest of the same files without them (as `serve` does for corpus/), or a
+    # reset, keeps them and embeds nothing again; another council given replaces the one remembered.
+    again = ingest([folder], fake_settings)
+    assert again.unchanged == 2 and again.tokens_embedded == 0
+    assert set(index_stats(fake_settings).by_council) == {"Sefton Council", "Barnsley Metropolitan Borough Council"}
+    ingest([folder], fake_settings, reset=True)
+    assert set(index_stats(fake_settings).by_council) == {"Sefton Council", "Barnsley Metropolitan Borough Council"}
+    ingest([folder], fake_settings, council="Rotherham Metropolitan Borough Council")
+    assert set(index_stats(fake_settings).by_committee) == {"Corporate Parenting"}
+    assert set(index_stats(fake_settings).by_council) == {"Sefton Council", "Rotherham Metropolitan Borough Council"}

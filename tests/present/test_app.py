@@ -393,3 +393,23 @@ def test_a_sign_out_button_shows_only_when_sign_in_is_on(handlers):
     assert sign_out_links(build_app(handlers.assistant)) == []
     links = sign_out_links(build_app(handlers.assistant, sign_out=True))
     assert len(links) == 1 and links[0].startswith("logout")
+
+
+def test_signing_out_ends_the_session_even_where_the_browser_keeps_only_the_plain_cookie(handlers):
+    """Over plain HTTP (not localhost) a browser drops Gradio's Secure cookie and sends only the unsecure one; the
+    sign-out link must revoke that session too, so that a copied cookie stops working."""
+    import httpx
+
+    demo = build_app(handlers.assistant, sign_out=True)
+    link = next(b.link for b in demo.blocks.values() if getattr(b, "link", None))
+    demo.launch(auth=[("cllr.smith", "a-long-password")], prevent_thread_lock=True, quiet=True)
+    try:
+        base = demo.local_url.rstrip("/")
+        signed_in = httpx.post(f"{base}/login", data={"username": "cllr.smith", "password": "a-long-password"})
+        assert signed_in.status_code == 200
+        plain = {k: v for k, v in signed_in.cookies.items() if k.startswith("access-token-unsecure-")}
+        assert plain and httpx.get(f"{base}/gradio_api/login_check", cookies=plain).status_code == 200
+        httpx.get(f"{base}/{link}", cookies=plain, follow_redirects=False)
+        assert httpx.get(f"{base}/gradio_api/login_check", cookies=plain).status_code == 401
+    finally:
+        demo.close()

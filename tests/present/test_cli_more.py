@@ -309,12 +309,16 @@ def test_the_briefing_header_says_which_filters_each_question_was_asked_with(tmp
     own = _entry("What did Rotherham say?", "council: Rotherham", "")
     common = _entry("What did Sefton say?", "council: Sefton", "")
     text = write_briefing([own, common], tmp_path / "b.md", filters="council: Sefton").read_text(encoding="utf-8")
-    assert ("Filters: council: Sefton, for every question that gives none of its own (shown under each question)"
-            in text)
+    assert ("Filters: council: Sefton for every question, with a question line's own merged in (shown under each "
+            "question)" in text)
     assert "## 1. What did Rotherham say?\n\n_Filters: council: Rotherham_" in text
     assert "## 2. What did Sefton say?\n\n_Filters: council: Sefton_" in text
     same = write_briefing([common, common], tmp_path / "c.md", filters="council: Sefton").read_text(encoding="utf-8")
     assert "Filters: council: Sefton\n" in same and "_Filters" not in same
+    # Every line gave its own council, merged with the command's date: the header names what was used.
+    bristol = _entry("What did Bristol say?", "council: Bristol; since: 2020", "")
+    merged = write_briefing([bristol, bristol], tmp_path / "d.md", filters="since: 2020").read_text(encoding="utf-8")
+    assert "Filters: council: Bristol; since: 2020\n" in merged
     document = Document(write_briefing([own, common], tmp_path / "b.docx", filters="council: Sefton"))
     paragraphs = [p.text for p in document.paragraphs]
     assert "Filters: council: Rotherham" in paragraphs and "Filters: council: Sefton" in paragraphs
@@ -336,3 +340,27 @@ def test_ingest_gives_pdf_minutes_the_council_and_committee_named_on_the_command
     asked = json.loads(run_cli("ask", "How many children were in care?", "--council", "Barnsley", "--json",
                                env=env).stdout)
     assert asked["refusal_reason"] != "no_match_filters" and asked["retrieved"]
+
+
+def test_an_interrupted_briefing_counts_only_the_answers_it_recorded(fake_settings, tmp_path, monkeypatch):
+    """Small talk is answered but never audited, so the count given for `audit --limit` leaves it out."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+    from assistant.present.briefing import BriefingInterrupted, make_briefing
+
+    ingest([CORPUS], fake_settings, progress=False)
+    questions = tmp_path / "q.txt"
+    questions.write_text("Hello\nHow many children were discharged from care in 2018?\nA third question?\n")
+    real_ask, calls = Assistant.ask, []
+
+    def ask_until_ctrl_c(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(Assistant, "ask", ask_until_ctrl_c)
+    with pytest.raises(BriefingInterrupted) as stopped:
+        make_briefing(questions, tmp_path / "b.md", fake_settings, progress=False)
+    assert (stopped.value.recorded, stopped.value.asked, stopped.value.total) == (1, 2, 3)
+    assert not (tmp_path / "b.md").exists()
