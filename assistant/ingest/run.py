@@ -281,6 +281,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 f"Not resetting the index: {len(unread)} of the inputs could not be read "
                 f"({_first_few([p.describe() for p in unread], 3, '; ')}).",
                 "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
+        if not any(isinstance(found, MinuteItem) for found in found_items):
+            raise AssistantError(
+                f"Not resetting the index: the inputs hold no minutes{_skipped_in(found_items)}, so the index "
+                "would be left empty.",
+                f"Nothing was changed. Check the paths (an empty or mistyped folder?); to empty the index on "
+                f"purpose, delete {settings.data_dir}.")
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
         reset_store(settings)
@@ -361,6 +367,11 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
             f"({_first_few([p.origin for p in unread], 3)}), and the items they "
             "hold must not be dropped for it. Fix them, then run with --prune again.")
+    elif prune and not items and not restricted and rows:
+        summary.notes.append(
+            f"--prune removed nothing: the inputs hold no minutes{_skipped_in(summary.problems)}, and pruning would "
+            f"have emptied the index. Check the paths (an empty or mistyped folder?); to empty the index on "
+            f"purpose, delete {settings.data_dir}.")
     elif prune:
         stale |= {sid for sid in rows if sid not in items and sid not in restricted}
     if stale:
@@ -380,6 +391,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:
+    """' (3 files skipped: ...)' when inputs were passed over, to say why no minutes were found; else ''."""
+    skipped = [p.describe() for p in found if isinstance(p, InputProblem)]
+    return f" ({len(skipped)} skipped: {_first_few(skipped, 3, '; ')})" if skipped else ""
 
 
 def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> IngestSummary | None:

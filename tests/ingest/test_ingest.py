@@ -337,3 +337,22 @@ def test_a_council_and_committee_given_to_ingest_fill_only_files_that_name_none(
     ingest([folder], fake_settings, council="Rotherham Metropolitan Borough Council")
     assert set(index_stats(fake_settings).by_committee) == {"Corporate Parenting"}
     assert set(index_stats(fake_settings).by_council) == {"Sefton Council", "Rotherham Metropolitan Borough Council"}
+
+
+def test_reset_or_prune_with_inputs_that_hold_no_minutes_leaves_the_index_as_it_was(fake_settings, corpus_copy,
+                                                                                    tmp_path):
+    """An empty or mistyped folder (a share not mounted, say) would leave an empty index: nothing is removed."""
+    from assistant.errors import AssistantError
+
+    ingest([corpus_copy], fake_settings)
+    before = chroma_ids(fake_settings)
+    empty = tmp_path / "not-mounted"
+    empty.mkdir()
+    (empty / "notes.odt").write_bytes(b"not minutes")
+    with pytest.raises(AssistantError) as refused:
+        ingest([empty], fake_settings, reset=True)
+    assert "Not resetting the index: the inputs hold no minutes" in refused.value.message
+    assert "Nothing was changed" in refused.value.hint and str(fake_settings.data_dir) in refused.value.hint
+    pruned = ingest([empty], fake_settings, prune=True)
+    assert pruned.removed == 0 and any("--prune removed nothing: the inputs hold no minutes" in n for n in pruned.notes)
+    assert chroma_ids(fake_settings) == before and index_stats(fake_settings).items == 5
