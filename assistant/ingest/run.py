@@ -175,7 +175,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
 
     return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
                         reset=reset, index=index, progress=progress,
-                        given=GivenFields(council.strip(), committee.strip()))
+                        given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths))
 
 
 # The manifest's record of the council and committee given to ingest, by source id: JSON {id: [council, committee]}.
@@ -249,17 +249,19 @@ def _not_writable(settings: Settings, why: str) -> NotWritableError:
 
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
-                 given: GivenFields | None = None) -> IngestSummary:
+                 given: GivenFields | None = None, paths_named: bool = False) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
-    `given` fills the council and committee of files that name none (`ingest`)."""
+    `given` fills the council and committee of files that name none (`ingest`). With `paths_named`, inputs that
+    hold no minutes are taken for a mistake (an empty or mistyped folder): --reset and --prune then change
+    nothing, where with no inputs at all they empty the index."""
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
         return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
-                             given=given)
+                             given=given, paths_named=paths_named)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
                   reset: bool, index: Index | None, progress: bool | None,
-                  given: GivenFields | None = None) -> IngestSummary:
+                  given: GivenFields | None = None, paths_named: bool = False) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
@@ -281,7 +283,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 f"Not resetting the index: {len(unread)} of the inputs could not be read "
                 f"({_first_few([p.describe() for p in unread], 3, '; ')}).",
                 "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
-        if not any(isinstance(found, MinuteItem) for found in found_items):
+        if paths_named and not any(isinstance(found, MinuteItem) for found in found_items):
             raise AssistantError(
                 f"Not resetting the index: the inputs hold no minutes{_skipped_in(found_items)}, so the index "
                 "would be left empty.",
@@ -367,7 +369,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
             f"({_first_few([p.origin for p in unread], 3)}), and the items they "
             "hold must not be dropped for it. Fix them, then run with --prune again.")
-    elif prune and not items and not restricted and rows:
+    elif prune and paths_named and not items and not restricted and rows:
         summary.notes.append(
             f"--prune removed nothing: the inputs hold no minutes{_skipped_in(summary.problems)}, and pruning would "
             f"have emptied the index. Check the paths (an empty or mistyped folder?); to empty the index on "
