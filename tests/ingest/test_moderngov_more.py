@@ -364,3 +364,22 @@ def test_a_reply_that_is_not_valid_utf16_fails_that_meeting_naming_the_site(quic
     assert "GetMeeting 1001" in failure.what and site.base_url in failure.reason and "UTF-16" in failure.reason
     assert "again later" in failure.hint and "web team" in failure.hint
     assert set(indexed(quick)) == ids_of(site, "5010", "5011")  # the other meetings went on
+
+
+def test_a_redirect_and_the_request_it_leads_to_keep_to_the_rate(quick):
+    """A site that redirects (http to https, an old path to a new one) is sent each request at the set rate: the
+    request a redirect leads to waits its turn like any other."""
+    from assistant.ingest.moderngov.client import ServiceClient
+    from moderngov_site import Canned
+
+    served = own_site()
+    served.start()
+    try:
+        served.queue("GetCommittees", "*", Canned(302, b"", {"Location": f"{served.base_url}/mgWebService.asmx/"
+                                                                          "GetCommittees"}))
+        with ServiceClient(served.base_url, quick.with_(fetch_rate=4.0)) as client:
+            assert client.call("GetCommittees").root is not None
+        first, second = served.seen("GetCommittees")
+        assert second.at - first.at >= 0.2  # 4 a second, less a margin for the server thread's clock
+    finally:
+        served.stop()

@@ -74,6 +74,9 @@ class ServiceClient:
         self._http = httpx.Client(
             timeout=settings.fetch_timeout, follow_redirects=True,
             headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
+            # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
+            # each call (http to https, an old path) would otherwise get two requests at once.
+            event_hooks={"request": [lambda request: self._wait_turn(str(request.url))]},
         )
 
     def close(self) -> None:
@@ -101,7 +104,6 @@ class ServiceClient:
             headers["If-Modified-Since"] = last_modified
         attempts = self.settings.fetch_retries + 1
         for attempt in range(attempts):
-            self._wait_turn(url)
             last_try = attempt == attempts - 1
             try:
                 response, body = self._get(url, params, headers)
