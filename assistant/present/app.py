@@ -426,8 +426,9 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
 
         outputs = [chat, question, turns, last, source_pick, panel, picked]
         inputs = [question, chat, turns, council, committee, since, until]
-        ask.click(respond, inputs, outputs, api_visibility="private")
-        question.submit(respond, inputs, outputs, api_visibility="private")
+        # One listener for both ways of sending: two would each run an Enter followed at once by a click on Ask
+        # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
+        gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private", trigger_mode="once")
         # The chat's own Clear (its bin icon) and the button do the same: forget the last answer and its sources.
         cleared = [chat, turns, last, source_pick, panel, picked, feedback_status]
         clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private")

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 from assistant.records import Answer, Citation
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
-# headings, tables, strike-through and tags.
-_MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~")
+# headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
+# (it finds bare addresses in plain text: 'name@host', 'http://...' and 'www.', whose ':' and '.' are escaped).
+_MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~@")
 
 
 def markdown_literal(text: str) -> str:
@@ -23,7 +24,9 @@ def markdown_literal(text: str) -> str:
     out = []
     for i, ch in enumerate(collapsed):
         follows = collapsed[i + 1:i + 2]
-        if ch in _MARKUP_CHARACTERS or (ch == "&" and (follows.isalnum() or follows == "#")):
+        if (ch in _MARKUP_CHARACTERS or (ch == "&" and (follows.isalnum() or follows == "#"))
+                or (ch == ":" and collapsed[i + 1:i + 3] == "//")
+                or (ch == "." and collapsed[max(0, i - 3):i].lower() == "www")):
             out.append("\\")
         out.append(ch)
     escaped = "".join(out)

@@ -161,4 +161,17 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(page.locator("#briefing-pick label")).to_have_text([ticked])
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
+
+        # Enter and then a click on Ask at once send one question, answered and shown once.
+        box.fill("How many children were discharged from care in 2018? See http://care.example/leavers or "
+                 "www.care.example, or write to team@care.example")
+        box.press("Enter")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=Filters applied", timeout=30_000)
+        page.wait_for_timeout(2_000)  # time for a second run, were there one
+        expect(page.locator("#chat >> text=Filters applied")).to_have_count(1)
+        expect(page.locator("#chat >> text=Please type a question")).to_have_count(0)
+        # The member's words, like the minutes', are shown as written: a bare address is not made a link.
+        expect(page.locator("#chat a[href*='care.example']")).to_have_count(0)
+        expect(page.locator("#chat")).to_contain_text("http://care.example/leavers")
         browser.close()
