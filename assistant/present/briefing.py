@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,18 +106,24 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     entries: list[BriefingEntry] = []
     recorded = 0
     assistant = recorder = bar = None
+    interrupted = _CtrlC()
     try:
-        assistant = Assistant(settings)
-        recorder = AnswerRecorder(assistant)
-        bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
-        for question, question_filters in planned:
-            answer = assistant.ask(question, question_filters)
-            if answer.refusal_reason != "bad_question":
-                recorder.record(answer, channel="brief")
-                recorded += 1
-            entries.append(entry_from_answer(answer))
-            if bar is not None:
-                bar.update()
+        with interrupted:
+            assistant = Assistant(settings)
+            recorder = AnswerRecorder(assistant)
+            bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
+            for question, question_filters in planned:
+                if interrupted.pressed:
+                    raise KeyboardInterrupt
+                answer = assistant.ask(question, question_filters)
+                if answer.refusal_reason != "bad_question":
+                    recorder.record(answer, channel="brief")
+                    recorded += 1
+                entries.append(entry_from_answer(answer))
+                if bar is not None:
+                    bar.update()
+            if interrupted.pressed:  # during the last question: the member asked to stop, so nothing is written
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise BriefingInterrupted(recorded, len(entries), len(planned)) from None
     finally:
@@ -127,6 +135,30 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             assistant.close()
     write_briefing(entries, out, title=title, filters=common.describe() if common.active else "")
     return BriefingRun(out, len(entries), sum(not e.refused for e in entries))
+
+
+class _CtrlC:
+    """Ctrl-C while a briefing is asked takes effect between questions: raised inside a question, it could land
+    in the vector store's or the model's native code and leave the closing of the index hanging (seen under load).
+    A second Ctrl-C stops at once. Off the main thread, where no signal can be caught, it does nothing."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self) -> "_CtrlC":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._press)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _press(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
 
 
 def briefing_format(out: Path) -> str:
