@@ -399,6 +399,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
                     request: gr.Request):
             user = getattr(request, "username", "") or ""
+            if not (message or "").strip():
+                # Ask (or Enter) on an empty box, as a second click after an answer arrived: nothing to send, so
+                # the chat, the last answer and its sources stay as they are.
+                yield tuple(gr.update() for _ in outputs)
+                return
             for step in handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
                                           user):
                 box = gr.update() if step.question is None else step.question

@@ -174,4 +174,12 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         # The member's words, like the minutes', are shown as written: a bare address is not made a link.
         expect(page.locator("#chat a[href*='care.example']")).to_have_count(0)
         expect(page.locator("#chat")).to_contain_text("http://care.example/leavers")
+
+        # Ask again on the emptied box (a second click after the answer came): nothing is sent, and the last
+        # answer keeps its sources.
+        expect(box).to_have_value("")
+        page.click("#ask")
+        page.wait_for_timeout(1_500)
+        expect(page.locator("#chat >> text=Please type a question")).to_have_count(0)
+        expect(page.locator("#source-panel mark")).to_have_count(1)
         browser.close()
