@@ -87,9 +87,15 @@ def check_writable(path: Path, what: str) -> None:
 
 def _file_in_the_way(folder: Path) -> Path | None:
     """The nearest of `folder` and its parents that exists, when it is not a folder (so no folder can be made)."""
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return None if folder.is_dir() else folder
+    found = _nearest_existing(folder)
+    return None if found.is_dir() else found
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path`, or the nearest of its parents that exists (the root at the last)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _open_staging(path: Path, mode: int) -> tuple[Path, int]:
@@ -115,9 +121,7 @@ def may_write(path: Path) -> bool:
 
     The kernel answers, so a read-only mount counts, and so do permissions, which root passes.
     """
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return os.access(path, os.W_OK)
+    return os.access(_nearest_existing(path), os.W_OK)
 
 
 _holders: dict[str, int] = {}  # lock file (real path): the thread of this process that holds it

@@ -269,9 +269,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         if index is not None:
             remembered = _remembered_fields(index.manifest)
         else:
-            manifest = Manifest(settings.manifest_path)
-            remembered = _remembered_fields(manifest)
-            manifest.close()
+            opened = Manifest(settings.manifest_path)
+            remembered = _remembered_fields(opened)
+            opened.close()
         found_items = _with_given(found_items, given, remembered)
     if reset:
         # Everything is read, and the model loaded, before anything is removed: a mistyped path, a damaged

@@ -122,10 +122,7 @@ class AuditLog:
     def find(self, id_or_prefix: str) -> AuditEntry:
         """The answer with this id, or the one answer whose id starts with it; a prefix that several ids share is
         refused, naming a few, since showing any one of them would show an answer that was not asked for."""
-        wanted = id_or_prefix.strip().lower()  # ids are lower-case hex
-        exact = self.get(wanted)
-        if exact is not None:
-            return exact
+        wanted = id_or_prefix.strip().lower()  # ids are lower-case hex of one length: a whole id is no other's prefix
         shown = 5
         rows = self._db.execute("SELECT answer_id FROM answers WHERE substr(answer_id, 1, ?) = ? "
                                 "ORDER BY asked_at DESC LIMIT ?", (len(wanted), wanted, shown + 1)).fetchall()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, read_utf8, write_atomically
-from assistant.present.render import markdown_literal, source_line
+from assistant.present.render import markdown_literal, source_line, web_address
 from assistant.records import Answer, Citation
 from assistant.retrieve.filters import Filters
 
@@ -256,11 +256,9 @@ def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, b
     return "as given under each question", True
 
 
-_SCHEMES = ("http://", "https://")
-
-
 def _is_web_address(text: str) -> bool:
-    return text.lower().startswith(_SCHEMES) and not any(ch.isspace() for ch in text)
+    """An http(s) address with a host (render.web_address, as the app links), and no space to break it."""
+    return bool(web_address(text)) and not any(ch.isspace() for ch in text)
 
 
 def _markdown_address(address: str) -> str:
