@@ -117,6 +117,21 @@ class Span:
         return text[self.start:self.end]
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 question", "2 questions", "0 questions": every count the user reads. """
+    return f"{number} {noun_for(number, noun)}"
+
+
+def noun_for(number: int, noun: str) -> str:
+    return noun if number == 1 else f"{noun}s"
+
+
+def first_few(names: Sequence[str], shown: int = 3, between: str = ", ") -> str:
+    """The first names of a list that may be long, and how many more there are, for a message."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return between.join(names[:shown]) + more
+
+
 def normalise_space(text: str) -> str:
     """All runs of white space (non-breaking spaces included) to one space, trimmed."""
     return " ".join(text.replace("\u00a0", " ").split())

@@ -23,6 +23,7 @@ from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
 from assistant.index.vector_store import ChromaStore, VectorStore, reset_store
+from assistant.text import first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
 # Items per manifest transaction: small enough that a kill loses little work.
@@ -281,7 +282,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         if unread:
             raise AssistantError(
                 f"Not resetting the index: {len(unread)} of the inputs could not be read "
-                f"({_first_few([p.describe() for p in unread], 3, '; ')}).",
+                f"({first_few([p.describe() for p in unread], 3, '; ')}).",
                 "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
         if paths_named and not any(isinstance(found, MinuteItem) for found in found_items):
             raise AssistantError(
@@ -338,7 +339,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if lost_elsewhere:
         summary.notes.append(
             f"{len(lost_elsewhere)} items that lost their vectors are not among these inputs and left the index: "
-            f"ingest or fetch them again ({_first_few([rows[sid].origin or sid for sid in lost_elsewhere], 5)})")
+            f"ingest or fetch them again ({first_few([rows[sid].origin or sid for sid in lost_elsewhere], 5)})")
     todo: list[tuple[MinuteItem, str]] = []
     for sid, item in items.items():
         fingerprint = index.fingerprint(item)
@@ -367,7 +368,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if prune and unread:
         summary.notes.append(
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
-            f"({_first_few([p.origin for p in unread], 3)}), and the items they "
+            f"({first_few([p.origin for p in unread], 3)}), and the items they "
             "hold must not be dropped for it. Fix them, then run with --prune again.")
     elif prune and paths_named and not items and not restricted and rows:
         summary.notes.append(
@@ -398,7 +399,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
 def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:
     """' (3 files skipped: ...)' when inputs were passed over, to say why no minutes were found; else ''."""
     skipped = [p.describe() for p in found if isinstance(p, InputProblem)]
-    return f" ({len(skipped)} skipped: {_first_few(skipped, 3, '; ')})" if skipped else ""
+    return f" ({len(skipped)} skipped: {first_few(skipped, 3, '; ')})" if skipped else ""
 
 
 def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> IngestSummary | None:
@@ -411,10 +412,6 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
         raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
                                 "Run `assistant ingest PATH` with your minutes first.")
     return ingest([corpus], settings, progress=progress)
-
-
-def _first_few(names: list[str], shown: int, between: str = ", ") -> str:
-    return between.join(names[:shown]) + (f"{between}..." if len(names) > shown else "")
 
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:

@@ -5,9 +5,11 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 """
 
 
+import atexit
 import html
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from assistant.records import Answer, Citation
 from assistant.answer.service import Assistant
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
-from assistant.text import place_name
+from assistant.text import counted, place_name
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class ChatHandlers:
     def __init__(self, assistant: Assistant, briefing_dir: Path | None = None) -> None:
         self.assistant = assistant
         self.recorder = AnswerRecorder(assistant)
-        self.briefing_dir = briefing_dir or Path(tempfile.mkdtemp(prefix="briefings-"))
+        self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
 
     @property
@@ -295,6 +297,16 @@ class ChatHandlers:
                 f"<h4>[{citation.marker}] {html.escape(source_line(citation))}</h4><p>{link}</p>{''.join(body)}</div>")
 
     # -- feedback and briefings ---------------------------------------------------------------
+    @property
+    def briefing_dir(self) -> Path:
+        """Where exported briefings are written for the browser to download. Without a folder given, a private one
+        is made at the first export and removed when the app stops: briefings hold minutes and members' questions,
+        and each start of the app would otherwise leave one more folder behind."""
+        if self._briefing_dir is None:
+            self._briefing_dir = Path(tempfile.mkdtemp(prefix="briefings-"))
+            atexit.register(shutil.rmtree, self._briefing_dir, ignore_errors=True)
+        return self._briefing_dir
+
     def feedback(self, turn: Turn | None, rating: str, comment: str = "", user: str = "") -> str:
         if turn is None:
             return ("There is no answer to rate: feedback is about the last answer, and there is none (no question "
@@ -311,9 +323,10 @@ class ChatHandlers:
         if not chosen:
             return None, "Tick at least one answer to put in the briefing."
         suffix = ".docx" if fmt == "docx" else ".md"
-        out = self.briefing_dir / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
+        # A folder of its own for each export: two members exporting at once never write the same file.
+        out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
         write_briefing([entry_from_answer(t.answer) for t in chosen], out)
-        return str(out), f"Briefing with {len(chosen)} answers written."
+        return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 
 def _unsupported(sentence: str) -> str:

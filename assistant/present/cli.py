@@ -13,6 +13,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
 from assistant.settings import Settings
+from assistant.text import counted, noun_for
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -367,22 +368,13 @@ def _brief(args, settings: Settings) -> int:
                             progress=False if args.no_progress else None)
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
-        recorded = (f" The {_count(stop.recorded, 'answer')} given {'is' if stop.recorded == 1 else 'are'} in the "
+        recorded = (f" The {counted(stop.recorded, 'answer')} given {'is' if stop.recorded == 1 else 'are'} in the "
                     f"audit log: `assistant audit --limit {stop.recorded}`." if stop.recorded else "")
-        print(f"interrupted after answering {stop.asked} of {_count(stop.total, 'question')}: nothing was written "
+        print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
               f"to {args.out}.{recorded} Run the command again for the briefing.", file=sys.stderr)
         return 130
-    print(f"wrote {run.out} ({_count(run.asked, 'question')}, {run.answered} answered)")
+    print(f"wrote {run.out} ({counted(run.asked, 'question')}, {run.answered} answered)")
     return 0
-
-
-def _count(number: int, noun: str) -> str:
-    """ "1 question", "2 questions", "0 questions". """
-    return f"{number} {_noun(number, noun)}"
-
-
-def _noun(number: int, noun: str) -> str:
-    return noun if number == 1 else f"{noun}s"
 
 
 def _audit(args, settings: Settings) -> int:
@@ -553,14 +545,14 @@ def _stats(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
         return 0
-    print(f"{_count(stats.items, 'item')}, {_count(stats.chunks, 'chunk')} (embedding model: "
+    print(f"{counted(stats.items, 'item')}, {counted(stats.chunks, 'chunk')} (embedding model: "
           f"{stats.embedding_model})")
     if stats.pending:
-        print(f"{_count(stats.pending, 'item')} {'was' if stats.pending == 1 else 'were'} interrupted mid-ingest: "
+        print(f"{counted(stats.pending, 'item')} {'was' if stats.pending == 1 else 'were'} interrupted mid-ingest: "
               "run `assistant ingest` again")
     for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
         print(f"\nby {title}:")
         width = max((len(k) for k in table), default=0)
         for key, (items, chunks) in table.items():
-            print(f"  {key:<{width}}  {items:>5} {_noun(items, 'item'):<5}  {chunks:>6} {_noun(chunks, 'chunk')}")
+            print(f"  {key:<{width}}  {items:>5} {noun_for(items, 'item'):<5}  {chunks:>6} {noun_for(chunks, 'chunk')}")
     return 0

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.text import lexical_tokens, committee_key, council_key, date_span, name_matches, parse_meeting_date
+from assistant.text import (committee_key, council_key, counted, date_span, first_few, lexical_tokens, name_matches,
+                            parse_meeting_date)
 
 
 @pytest.mark.parametrize("name, key", [
@@ -103,3 +104,9 @@ def test_no_question_in_the_project_files_reads_as_small_talk():
                  if line.strip() and not line.startswith("#")]
     assert len(files) >= 10 and len(questions) > 10_000
     assert [q for q in questions if is_small_talk(q)] == []
+
+
+def test_counts_and_short_lists_read_as_english():
+    assert [counted(n, "item") for n in (0, 1, 2)] == ["0 items", "1 item", "2 items"]
+    assert first_few(["a", "b"]) == "a, b"
+    assert first_few(["a", "b", "c", "d", "e"], 3, "; ") == "a; b; c and 2 more"

@@ -103,6 +103,35 @@ def test_export_writes_only_the_cited_answer(handlers, tmp_path):
     assert handlers.export([first], [], "md")[0] is None
 
 
+LEAVES_NOTHING = """
+import sys, tempfile
+from pathlib import Path
+tempfile.tempdir = sys.argv[1]
+from assistant.present.app import ChatHandlers, Turn
+from assistant.records import Answer
+handlers = ChatHandlers(assistant=None)
+assert not list(Path(sys.argv[1]).iterdir()), "a folder was made before any export"
+turn = Turn("0123456789abcdef", Answer("How many?", "Twelve.", False, None, "extractive"))
+first, message = handlers.export([turn], [turn.label], "md")
+second, _ = handlers.export([turn], [turn.label], "md")
+assert first != second and Path(first).read_text(encoding="utf-8") == Path(second).read_text(encoding="utf-8")
+assert message == "Briefing with 1 answer written.", message
+print(first)
+"""
+
+
+def test_exported_briefings_are_removed_when_the_app_stops(tmp_path):
+    """Briefings hold minutes and members' questions: none stays in the temporary folder after the app, and starting
+    the app leaves no empty folder either. Two exports of the same answer never share a file."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", LEAVES_NOTHING, str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().startswith(str(tmp_path)) and run.stdout.strip().endswith(".md")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
     text = handlers.api_ask(ROTHERHAM_Q)
     assert text.startswith("148\n") and "In 2018 148 children" in text  # the short answer leads, then the quote

@@ -24,7 +24,7 @@ from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar, writing_index
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
-from assistant.text import committee_key, fold, name_matches
+from assistant.text import committee_key, counted, first_few, fold, name_matches
 
 
 @dataclass(frozen=True)
@@ -443,40 +443,32 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
     if run.gone:
         one = len(run.gone) == 1
         summary.notes.append(
-            f"{_counted(len(run.gone), 'meeting')} fetched before {'is' if one else 'are'} no longer listed by "
+            f"{counted(len(run.gone), 'meeting')} fetched before {'is' if one else 'are'} no longer listed by "
             f"{'its' if one else 'their'} committee in this window (deleted from the site, or moved to a committee "
             f"or a date not fetched), so {'it was' if one else 'they were'} dropped, with any of "
-            f"{'its' if one else 'their'} items in the index: {_first_few(run.gone)}")
+            f"{'its' if one else 'their'} items in the index: {first_few(run.gone)}")
     if run.withdrawn:
         summary.notes.append(
-            f"withdrew {_counted(len(run.withdrawn), 'item')} no longer public on the site (deleted, emptied or "
-            f"unpublished, or their meeting cancelled or no longer listed): {_first_few(run.withdrawn)}")
+            f"withdrew {counted(len(run.withdrawn), 'item')} no longer public on the site (deleted, emptied or "
+            f"unpublished, or their meeting cancelled or no longer listed): {first_few(run.withdrawn)}")
     if summary.meetings_not_due:
         one, items = summary.meetings_not_due == 1, summary.items_not_checked
         summary.notes.append(
-            f"{_counted(summary.meetings_not_due, 'meeting')} older than {refetch_weeks} weeks, fetched before with "
+            f"{counted(summary.meetings_not_due, 'meeting')} older than {refetch_weeks} weeks, fetched before with "
             f"{'its' if one else 'their'} minutes, {'was' if one else 'were'} not asked for again "
-            f"(ASSISTANT_REFETCH_WEEKS): {'its' if one else 'their'} {_counted(items, 'item')} "
+            f"(ASSISTANT_REFETCH_WEEKS): {'its' if one else 'their'} {counted(items, 'item')} "
             f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged")
     if run.without_text:
         summary.meetings_without_minutes_text = len(run.without_text)
         pages = [f"{base_url}/ieListDocuments.aspx?MId={meeting_id}" for meeting_id, _ in run.without_text]
         documents = [url for _, urls in run.without_text for url in urls]
-        attached = f"; linked documents: {_first_few(documents)}" if documents else ""
+        attached = f"; linked documents: {first_few(documents)}" if documents else ""
         summary.notes.append(
-            f"the web service gave no minutes text for {_counted(len(pages), 'meeting')} whose minutes are "
+            f"the web service gave no minutes text for {counted(len(pages), 'meeting')} whose minutes are "
             f"published, so nothing of theirs was indexed: this council may publish its minutes only as documents "
-            f"(PDFs). Meeting pages: {_first_few(pages)}{attached}. Download the minutes into a folder and add "
+            f"(PDFs). Meeting pages: {first_few(pages)}{attached}. Download the minutes into a folder and add "
             f"them with `assistant ingest FOLDER` (with the same --index), which reads PDFs; later fetches ask "
             f"for these meetings again")
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _first_few(names: list[str], shown: int = 3) -> str:
-    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _count_as_before(summary: FetchSummary, before: MeetingState, *, checked: bool) -> None:
