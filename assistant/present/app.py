@@ -59,6 +59,7 @@ class Reply:
     markdown: str
     turn: Turn | None = None
     failed: bool = False
+    plain: str = ""  # a failure's message as plain text, for the API (`markdown` escapes it for the chat)
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,11 @@ class ChatHandlers:
 
     # -- asking ---------------------------------------------------------------------------------
     def replies(self, question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
-                user: str = "", field_names: dict[str, str] = APP_FIELD_NAMES) -> Iterator[Reply]:
+                user: str = "", field_names: dict[str, str] = APP_FIELD_NAMES, channel: str = "app") -> Iterator[Reply]:
         """The reply so far, sentence by sentence; the last one carries the Turn, or says that the question failed.
 
-        `field_names` rewrites the date fields' names in a filter's message (the API's parameters keep theirs)."""
+        `field_names` rewrites the date fields' names in a filter's message (the API's parameters keep theirs);
+        `channel` is what the audit log records the answer as given through ("app" for the chat, "api")."""
         # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
         question = (question or "").strip()
         shown: list[str] = []
@@ -147,10 +149,10 @@ class ChatHandlers:
             for event in self.assistant.stream(question, filters):
                 if isinstance(event, Answer) and event.refusal_reason == "bad_question":
                     # Not a question at all (empty, or too long): like `ask` and `brief`, nothing is audited.
-                    yield Reply(markdown_literal(event.answer), failed=True)
+                    yield _failure(event.answer)
                     return
                 if isinstance(event, Answer):
-                    answer_id = self.recorder.record(event, channel="app", user=user)
+                    answer_id = self.recorder.record(event, channel=channel, user=user)
                     turn = Turn(answer_id, event)
                     yield Reply(self.render(event), turn)
                     return
@@ -159,11 +161,11 @@ class ChatHandlers:
                 yield Reply(" ".join(shown))
         except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
-            yield Reply(markdown_literal(f"{message} {exc.hint}".strip()), failed=True)
+            yield _failure(f"{message} {exc.hint}".strip())
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
-            yield Reply("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
-                        "the app's log; please tell whoever runs it. Other questions can still be asked.", failed=True)
+            yield _failure("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
+                           "the app's log; please tell whoever runs it. Other questions can still be asked.")
 
     def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
                       until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
@@ -209,9 +211,9 @@ class ChatHandlers:
                 until: str = "", user: str = "") -> str:
         """Plain text: the answer, then its numbered sources (for scripts and gradio_client)."""
         final = Reply("")
-        for final in self.replies(question, council, committee, since, until, user, field_names={}):
+        for final in self.replies(question, council, committee, since, until, user, field_names={}, channel="api"):
             pass
-        return answer_as_text(final.turn.answer) if final.turn else final.markdown
+        return answer_as_text(final.turn.answer) if final.turn else final.plain or final.markdown
 
     def render(self, answer: Answer) -> str:
         """The answer as the chat shows it: marked sentences, applied filters, numbered sources."""
@@ -327,6 +329,10 @@ class ChatHandlers:
         out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
         write_briefing([entry_from_answer(t.answer) for t in chosen], out)
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
+
+
+def _failure(message: str) -> Reply:
+    return Reply(markdown_literal(message), failed=True, plain=message)
 
 
 def _unsupported(sentence: str) -> str:

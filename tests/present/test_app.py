@@ -7,7 +7,7 @@ from docx import Document
 
 from assistant.present.app import ChatHandlers, build_app
 from assistant.answer.service import Assistant
-from assistant.errors import ModelError
+from assistant.errors import IndexMissingError, ModelError
 from assistant.records import Answer, Citation, SentenceVerdict
 
 ROTHERHAM_Q = "How many children were discharged from care in 2018?"
@@ -137,6 +137,24 @@ def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
     assert text.startswith("148\n") and "In 2018 148 children" in text  # the short answer leads, then the quote
     assert "Sources:" in text and "[1]" in text
     assert "before it starts" in handlers.api_ask("x", since="2020-01-01", until="2019-01-01")
+
+
+class FailingAssistant:
+    """Stands in for an Assistant whose index is damaged: every question fails with the error the user can act on."""
+
+    def stream(self, question, filters):
+        raise IndexMissingError("The keyword index in /data/bm25_store is damaged.",
+                                "Delete it and run `assistant ingest` (ASSISTANT_DATA_DIR).")
+        yield
+
+
+def test_a_failure_reaches_the_api_as_plain_text_and_the_chat_escaped():
+    handlers = ChatHandlers(FailingAssistant())
+    text = handlers.api_ask("What about fostering?")
+    assert text == ("The keyword index in /data/bm25_store is damaged. Delete it and run `assistant ingest` "
+                    "(ASSISTANT_DATA_DIR).")
+    [reply] = handlers.replies("What about fostering?")
+    assert reply.failed and "\\`assistant ingest\\`" in reply.markdown and "bm25\\_store" in reply.markdown
 
 
 def test_examples_come_from_the_index(handlers):
@@ -369,6 +387,10 @@ def test_the_api_audits_the_signed_in_user(handlers):
     assert "148" in text
     entries = [json.loads(line) for line in handlers.recorder.log.export("jsonl").splitlines()]
     assert entries[-1]["question"] == ROTHERHAM_Q and entries[-1]["user"] == "cllr.api"
+    assert entries[-1]["channel"] == "api"  # told apart from the chat's answers, which are "app"
+    _, turn = final(handlers, ROTHERHAM_Q, user="cllr.chat")[-1]
+    chat = [json.loads(line) for line in handlers.recorder.log.export("jsonl").splitlines()][-1]
+    assert chat["answer_id"] == turn.answer_id and chat["channel"] == "app" and chat["user"] == "cllr.chat"
 
 
 def test_the_ask_endpoint_passes_the_signed_in_user_through_gradio(handlers):
