@@ -75,6 +75,13 @@ class AuditEntry:
     record: dict  # the complete answer as `assistant ask --json` prints it, plus audit fields
 
 
+_ENTRY_COLUMNS = "answer_id, asked_at, channel, user, question, mode, refused, record"
+
+
+def _entry(row: tuple) -> AuditEntry:
+    return AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), json.loads(row[7]))
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -107,17 +114,15 @@ class AuditLog:
                          (answer_id, time.time(), user, rating, comment.strip()))
 
     def entries(self, limit: int | None = None) -> Iterator[AuditEntry]:
-        sql = "SELECT answer_id, asked_at, channel, user, question, mode, refused, record FROM answers ORDER BY asked_at"
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM answers ORDER BY asked_at"
         if limit:
             sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY asked_at"
         for row in self._db.execute(sql):
-            yield AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), json.loads(row[7]))
+            yield _entry(row)
 
     def get(self, answer_id: str) -> AuditEntry | None:
-        for entry in self.entries():
-            if entry.answer_id == answer_id:
-                return entry
-        return None
+        row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
+        return _entry(row) if row else None
 
     def find(self, id_or_prefix: str) -> AuditEntry:
         """The answer with this id, or the one answer whose id starts with it; a prefix that several ids share is

@@ -128,6 +128,8 @@ def _database_problem(exc: Exception) -> str | None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from assistant.present.briefing import DEFAULT_TITLE
+
     parser = argparse.ArgumentParser(prog="assistant", description="Answer questions about council committee "
                                      "minutes, with every statement cited and checked.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -190,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
                         "and optional council/committee/since/until")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="briefing.docx or briefing.md")
-    p.add_argument("--title", default="Briefing from committee minutes")
+    p.add_argument("--title", default=DEFAULT_TITLE, help=f"the briefing's heading (default: {DEFAULT_TITLE})")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _filter_flags(p)

@@ -292,8 +292,8 @@ def _in_utf8(body: bytes, content_type: str) -> bytes:
         text = body.decode(charset.strip())
     except (LookupError, UnicodeDecodeError):  # an unknown charset, or one the body does not match: parse as sent
         return body
-    if text.lstrip("\ufeff").startswith("<?xml"):  # a declaration in a wider encoding (UTF-16 with its BOM)
-        return body
+    if text.lstrip("\ufeff").startswith("<?xml"):  # a declaration in an encoding wider than ASCII (UTF-16 replies
+        return body                                # are decoded before this): the parser reads it
     return text.encode("utf-8")
 
 
