@@ -764,6 +764,22 @@ def test_word_meeting_date_comes_from_its_opening_text(tmp_path: Path) -> None:
     assert only_item(read([path])).meeting_date == "2018-09-12"
 
 
+def test_text_and_other_html_take_the_meeting_date_their_opening_states(tmp_path: Path) -> None:
+    """Minutes saved as text, or from a site other than ModernGov, state their date as PDFs and Word files do; a date
+    that front matter gives, even an empty one, is kept."""
+    text = write(tmp_path / "held.txt", "Corporate Parenting Panel\nMinutes of the meeting held on Wednesday, "
+                                        "3rd March 2021\nThe Panel noted the report.\n")
+    stated = write(tmp_path / "stated.md", "---\nmeeting_date: 2020-01-15\n---\nDate: 04/05/2021\nNoted.\n")
+    empty = write(tmp_path / "empty.md", "---\nmeeting_date: ''\n---\nHeld on 4 May 2021.\nNoted.\n")
+    undated = write(tmp_path / "undated.txt", "Fostering Annual Report\nNoted on 1 June 2021.\n")
+    page = write(tmp_path / "page.html", "<html><body><h1>Children's Scrutiny Committee</h1>"
+                                         "<p>Date: Tuesday 12 March 2019</p><p>The Committee noted the report.</p>"
+                                         "</body></html>")
+    dates = {Path(item.origin).name: item.meeting_date for item in items_of(read([text, stated, empty, undated, page]))}
+    assert dates == {"held.txt": "2021-03-03", "stated.md": "2020-01-15", "empty.md": "", "undated.txt": "",
+                     "page.html": "2019-03-12"}
+
+
 def test_a_document_far_larger_than_its_text_is_read(tmp_path: Path) -> None:
     # Fonts and images make a PDF or Word file many times larger than its text: the cap is on the text.
     pdf = make_pdf(tmp_path / "m.pdf", ["The Panel noted the report."])

@@ -242,6 +242,10 @@ _MEETING_DATE = re.compile(
 )
 
 
+# How much of a document's start counts as its first page, where a meeting's date is stated.
+FIRST_PAGE_CHARS = 3000
+
+
 def meeting_date_in(first_page: str) -> str:
     """The meeting date a document's first page states ('held on ...', 'Date: ...'), as ISO, or ''."""
     for match in _MEETING_DATE.finditer(first_page):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from assistant.ingest.readers.common import (
+    FIRST_PAGE_CHARS,
     CORRUPT_HINT,
     FileSource,
     Problem,
@@ -28,7 +29,6 @@ BULLET = "\u00b7 "  # the bullet ModernGov pages and the seed texts use
 CELL_SEPARATOR = " | "
 # A Word file has no pages until it is printed: this much text stands for its first page, where
 # minutes state when the meeting was held.
-FIRST_PAGE_CHARS = 3000
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"

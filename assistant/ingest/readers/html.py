@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlparse
 
 from assistant.text import parse_meeting_date
 from assistant.ingest.readers.common import (
+    FIRST_PAGE_CHARS,
     HTML_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
@@ -27,6 +28,7 @@ from assistant.ingest.readers.common import (
     check_file_size,
     first_line_title,
     item_number_slug,
+    meeting_date_in,
     too_long,
     with_item,
 )
@@ -151,7 +153,8 @@ def _single_item(region, page: _Page, source: FileSource) -> MinuteItem:
         text=text,
         council=page.council,
         committee=page.committee,
-        meeting_date=page.meeting_date,
+        # A page from another system than ModernGov (CMIS, a council's own site) states its date in its text.
+        meeting_date=page.meeting_date or meeting_date_in(text[:FIRST_PAGE_CHARS]),
         item_title=title or _first_specific_line(text),
         source_url=page.url,
         origin=source.origin,

@@ -7,12 +7,14 @@ import re
 import unicodedata
 
 from assistant.ingest.readers.common import (
+    FIRST_PAGE_CHARS,
     TEXT_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
     ReadResult,
     check_file_size,
     item_from_fields,
+    meeting_date_in,
     too_long,
 )
 
@@ -55,6 +57,9 @@ def read_text_file(source: FileSource) -> ReadResult:
             raise problem
     if not any(k in fields for k in ("item_title", "title")):
         fields = {**fields, "item_title": guess_title(body)}
+    if not any(k in fields for k in ("meeting_date", "date")) and (stated := meeting_date_in(body[:FIRST_PAGE_CHARS])):
+        # Minutes saved as plain text say when the meeting was held, as PDFs and Word files do ('held on ...').
+        fields = {**fields, "meeting_date": stated}
     yield item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
 
 
