@@ -526,6 +526,14 @@ def _ports_named_in(gradio_message: str) -> str:
 def _eval(args, settings: Settings) -> int:
     from assistant.present.evaluate import run_evaluation
 
+    if args.corpus is not None and not args.corpus:
+        raise ConfigError("--corpus names no minutes.", "Give it the files or folders to build the index from, or "
+                                                        "leave it out to ask the existing index (--index DIR).")
+    if args.corpus and args.index is not None:
+        # --corpus builds a scratch index of its own: evaluating it while --index named another would report figures
+        # of minutes other than those the user meant.
+        raise ConfigError("--corpus and --index cannot be given together: --corpus builds a fresh index of those "
+                          "minutes, --index asks an index already built.", "Give one of them.")
     metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
                              pairs_path=args.pairs)
     overall = metrics["overall"]

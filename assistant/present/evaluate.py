@@ -6,7 +6,9 @@ Writes `answers.jsonl` (one record a question: its gold data plus the answer exa
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -20,7 +22,7 @@ from assistant.errors import AssistantError
 from assistant.files import read_utf8, write_atomically
 from assistant.retrieve.filters import Filters
 from assistant.records import Hit
-from assistant.text import normalise_space
+from assistant.text import is_small_talk, normalise_space
 from assistant.settings import Settings
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
@@ -80,6 +82,17 @@ class EvalQuestion:
         return cls(ident, question, kind.strip().lower(), lists["gold_urls"], lists["must_include"], dict(filters))
 
 
+def misspelt_keys(row: dict) -> dict[str, str]:
+    """Unknown top-level keys that look like a misspelt known one ("filter", "must_inclde"), with the key each
+    probably means. Other unknown keys ("notes") are allowed and pass silently."""
+    known = (*REQUIRED_KEYS, *LIST_KEYS, "filters")
+    misspelt = {}
+    for key in row:
+        if key not in known and (close := difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)):
+            misspelt[key] = close[0]
+    return misspelt
+
+
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
     """Each line of a JSON-lines file with its number, skipping blank lines and # comments (read_utf8 drops a byte
     order mark at the start, which Windows tools write)."""
@@ -94,19 +107,31 @@ def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
 
 def load_questions(path: Path) -> list[EvalQuestion]:
     """Every question of the file, each line checked and ids unique, before any is asked."""
+    from assistant.answer.service import question_problem
+
+    if path.is_dir():
+        raise AssistantError(f"{path} is a folder, not a questions file.", "Give --questions a JSONL file.")
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions = []
     first_line: dict[str, int] = {}
     for number, line in json_lines(path, "the questions file"):
         try:
-            question = EvalQuestion.from_row(json.loads(line))
+            row = json.loads(line)
+            question = EvalQuestion.from_row(row)
         except KeyError as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record: it has no {exc} key.",
                                  "See eval/README.md for the format.") from None
         except (ValueError, TypeError, AssistantError) as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record ({exc}).",
                                  "See eval/README.md for the format.") from None
+        # A question `ask` would not take (no words, too long) is a mistake in the file, not a refusal to score;
+        # small talk is left to the assistant, whose answer to it is what is measured.
+        if (problem := question_problem(question.question)) and not is_small_talk(question.question):
+            raise AssistantError(f"{path}:{number} holds a question that cannot be asked: {problem}",
+                                 "Fix the question on that line.")
+        for key, meant in misspelt_keys(row).items():
+            _warn(f"{path}:{number} has the key {key!r}, which is not read: did you mean {meant!r}?")
         if question.id in first_line:
             raise AssistantError(f"{path}:{number} repeats the id {question.id!r} of line {first_line[question.id]}.",
                                  "Give every question an id of its own: answers are scored by their question's id.")
@@ -145,16 +170,47 @@ def shown_citations(answer: dict) -> list[dict]:
 def is_correct(q: EvalQuestion, answer: dict) -> bool:
     if not q.answerable or answer["refused"]:
         return False
-    text = answer["answer"].lower()
+    text = normalise_space(answer_words(answer["answer"])).lower()
     councils = " ".join(c["council"] for c in shown_citations(answer)).lower()
     for needle in q.must_include:
-        needle = needle.lower()
-        if needle in text or normalise_space(needle) in normalise_space(text):
+        needle = normalise_space(needle).lower()
+        if holds(text, needle):
             continue
         if q.kind == "multi" and needle in councils:
             continue
         return False
     return True
+
+
+def answer_words(answer: str) -> str:
+    """An answer's text without its [n] citation markers: a gold figure "1" is not found in "[1]", nor do the
+    markers count as words."""
+    from assistant.verify.guard import strip_markers
+
+    return strip_markers(answer)[0]
+
+
+def holds(text: str, needle: str) -> bool:
+    """Whether `needle` is in `text`, as a whole figure where it starts or ends with a digit: "48" is not in "148",
+    nor "1" in "1.5" or "1,234", nor "28" in "28.5%"."""
+    start = text.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        cut_before = needle[:1].isdigit() and _figure_goes_on(text, start - 1, -1)
+        cut_after = needle[-1:].isdigit() and _figure_goes_on(text, end, 1)
+        if not (cut_before or cut_after):
+            return True
+        start = text.find(needle, start + 1)
+    return False
+
+
+def _figure_goes_on(text: str, at: int, step: int) -> bool:
+    """Whether the character at `at` continues a figure that a neighbouring digit ends: a digit, or a decimal point
+    or thousands comma with a digit beyond it."""
+    def char(i: int) -> str:
+        return text[i] if 0 <= i < len(text) else ""
+
+    return char(at).isdigit() or (char(at) in (".", ",") and char(at + step).isdigit())
 
 
 def quote_checks(answer: dict, texts: dict[str, dict] | None) -> list[bool]:
@@ -189,6 +245,8 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     if any(lacking.values()):
         _warn(describe_lacking(lacking) + ".")
     texts = source_texts(corpus, settings.max_item_chars) if corpus else None
+    if pairs:
+        check_pair_spans(pairs, texts, pairs_path)
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
             from assistant.ingest.run import Index, ingest
@@ -210,8 +268,19 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         assistant = Assistant(settings, embedder=embedder)
         try:
             if not assistant.chunk_count:
-                _warn(f"the index in {settings.data_dir} holds no minutes, so every question will be refused. Give "
-                      "--corpus the minutes to ask of, or run `assistant ingest` into that index first.")
+                # Every question would be refused, and the unanswerable ones scored as right.
+                if corpus:
+                    raise AssistantError(f"The --corpus inputs ({', '.join(map(str, corpus))}) hold no minutes, so "
+                                         "there is nothing to ask.", "Give --corpus the minutes the questions are "
+                                         "about.")
+                raise AssistantError(f"The index in {settings.data_dir} holds no minutes, so there is nothing to ask.",
+                                     f"Run `assistant ingest --index {settings.data_dir} FOLDER` first, or give "
+                                     "--corpus the minutes to ask of.")
+            held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
+            if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
+                _warn(f"{len(unknown)} question{'s' if len(unknown) != 1 else ''} name gold_urls that no indexed item "
+                      f"has ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}): a misspelt id, or minutes "
+                      "not ingested. Those sources count as not retrieved and not cited.")
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
             records = []
             for number, q in enumerate(questions, start=1):
@@ -238,6 +307,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     metrics["retrieval_fusion"] = settings.fusion
     metrics["questions_file"] = str(questions_path)
     metrics["corpus"] = [str(p) for p in corpus] if corpus else None
+    metrics["index"] = None if corpus and index_dir is None else str(settings.data_dir)
     metrics["ingest_seconds"] = round(ingest_seconds, 2) if ingest_seconds is not None else None
     metrics["ingest_items"] = ingested  # with index_dir, "unchanged" items were already in its index
     if pairs is not None:
@@ -368,6 +438,17 @@ def load_pairs(path: Path) -> list[dict]:
     return pairs
 
 
+def check_pair_spans(pairs: list[dict], texts: dict[str, dict], path: Path) -> None:
+    """Refuse, before any question is asked, a pair whose span runs past the end of its item's text: its passage
+    would be cut short or empty, and the guard's verdict on it would measure nothing."""
+    for pair in pairs:
+        source = texts.get(pair["source_url"])
+        if source is not None and pair["end"] > len(source["text"]):
+            raise AssistantError(f"{path}: the pair {pair['id']!r} ends at character {pair['end']}, past the end of "
+                                 f"{pair['source_url']} ({len(source['text'])} characters).",
+                                 "Fix its start and end, or check that --corpus holds the minutes it was written on.")
+
+
 def guard_on_pairs(assistant, pairs: list[dict], texts: dict[str, dict]) -> dict:
     """The guard's precision and recall at finding unsupported sentences, on labelled pairs."""
     from assistant.text import committee_key, council_key
@@ -435,7 +516,7 @@ def _group_metrics(questions, records, alce, texts) -> dict:
             precision.append(len(cited & gold) / len(cited))
     quotes = [ok for r in records for ok in quote_checks(r, texts)]
     answered = [r for r in records if not r["refused"]]
-    words = sorted(len(r["answer"].split()) for r in answered)
+    words = sorted(len(answer_words(r["answer"]).split()) for r in answered)
     latency = sorted(r["wall_ms"] for r in records)
     sentences = sum(a["sentences"] for a in alce)
     cited_sentences = sum(a["supported"] for a in alce)
@@ -469,9 +550,11 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def _percentile(values: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted values: the smallest value with at least `share` of them at or below it."""
     if not values:
         return None
-    return round(values[max(0, min(len(values) - 1, int(round(share * len(values))) - 1))], 1)
+    rank = math.ceil(share * len(values) - 1e-9)  # 0.9 * 10 may come out a hair above 9
+    return round(values[max(0, min(len(values), rank) - 1)], 1)
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -494,7 +577,8 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
         "# Evaluation report", "",
         f"- Questions: `{metrics['questions_file']}` ({metrics['overall']['questions']})",
         f"- Mode: `{metrics['mode']}`; retrieval fusion: `{metrics.get('retrieval_fusion', 'reciprocal-rank')}`",
-        f"- Corpus: {', '.join(f'`{c}`' for c in metrics['corpus']) if metrics['corpus'] else 'the existing index'}",
+        f"- Corpus: {', '.join(f'`{c}`' for c in metrics['corpus']) if metrics['corpus'] else 'the existing index'}"
+        + (f" (`{metrics['index']}`)" if metrics.get("index") and not metrics["corpus"] else ""),
         "", "## Metrics", "",
         "| metric | overall | " + " | ".join(kinds) + " |",
         "| --- | --- | " + " | ".join("---" for _ in kinds) + " |",

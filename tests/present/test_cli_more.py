@@ -130,6 +130,9 @@ def test_a_port_out_of_range_is_refused_by_the_parser(env, port):
     (("audit", "--limit", "0"), "'0' is not a count"), (("audit", "--limit", "-1"), "'-1' is not a count"),
     (("serve", "--corpus", "minutes", "--no-corpus"), "not allowed with argument --corpus"),
     (("audit", "--show", ""), "--show needs an answer id"),
+    (("eval", "--questions", "q.jsonl", "--corpus"), "--corpus names no minutes"),
+    (("eval", "--questions", "q.jsonl", "--corpus", "minutes", "--index", "idx"),
+     "--corpus and --index cannot be given together"),
 ])
 def test_flags_that_contradict_themselves_are_refused_by_the_parser(env, args, message):
     result = run_cli(*args, env=env)

@@ -159,13 +159,44 @@ def test_a_bad_question_carries_the_same_timings_as_any_answer(hashing_assistant
     assert answer["timings_ms"]["total"] >= 0.0
 
 
-def test_a_bad_question_in_eval_answers_carries_its_time(tmp_path, seed_index_settings):
+@pytest.mark.parametrize("question, problem", [("?!?", "has no words in it"), ("x" * 2001, "the limit is 2,000")])
+def test_a_question_that_cannot_be_asked_is_refused_at_load_not_scored_as_a_refusal(tmp_path, fake_settings, question,
+                                                                                  problem):
+    # Asked, it would be refused as a bad question, and scored as a right refusal when labelled unanswerable.
+    rows = (GOOD, {"id": "u", "question": question, "kind": "unanswerable"})
+    with pytest.raises(AssistantError, match=r":2 holds a question that cannot be asked: .*" + re.escape(problem)):
+        run_evaluation(_write(tmp_path, *rows), fake_settings, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "answers.jsonl").exists()
+
+
+def test_a_misspelt_key_is_warned_of_with_the_key_it_means(tmp_path, capsys):
+    rows = [{**GOOD, "filter": {"council": "Sefton"}}, {**GOOD, "id": "q2", "must_inclde": ["x"], "notes": "fine"}]
+    load_questions(_write(tmp_path, *rows))
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {tmp_path / 'questions.jsonl'}:1 has the key 'filter', which is not read: did you "
+                        "mean 'filters'?",
+                        f"warning: {tmp_path / 'questions.jsonl'}:2 has the key 'must_inclde', which is not read: did "
+                        "you mean 'must_include'?"]
+
+
+def test_gold_ids_that_no_indexed_item_has_are_warned_of_and_the_index_is_recorded(tmp_path, seed_index_settings,
+                                                                                   capsys):
+    rows = [GOOD, {**GOOD, "id": "typo", "gold_urls": [BARNSLEY + "7"]}]
     out = tmp_path / "out"
-    run_evaluation(_write(tmp_path, GOOD, {**GOOD, "id": "q2", "question": "?!?"}), seed_index_settings, out,
-                   progress=False)
-    records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
-    assert records[1]["refusal_reason"] == "bad_question" and "total" in records[1]["timings_ms"]
-    assert set(records[1]["timings_ms"]) == set(records[0]["timings_ms"])
+    metrics = run_evaluation(_write(tmp_path, *rows), seed_index_settings, out, progress=False)
+    assert ("warning: 1 question name gold_urls that no indexed item has (typo)" in capsys.readouterr().err)
+    assert metrics["index"] == str(seed_index_settings.data_dir) and metrics["corpus"] is None
+    assert f"(`{seed_index_settings.data_dir}`)" in (out / "report.md").read_text()
+
+
+def test_a_support_pair_past_the_end_of_its_item_is_refused_before_any_question_is_asked(tmp_path, fake_settings):
+    pair = {"id": "p3", "source_url": BARNSLEY, "start": 9000, "end": 900000, "sentence": "s", "supported": True}
+    pairs = _write(tmp_path, pair, name="pairs.jsonl")
+    past_the_end = re.escape("the pair 'p3' ends at character 900000, past the end of " + BARNSLEY)
+    with pytest.raises(AssistantError, match=past_the_end):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", corpus=[CORPUS], pairs_path=pairs,
+                       progress=False)
+    assert not (tmp_path / "out" / "answers.jsonl").exists()
 
 
 @pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs /sys/kernel, a folder even root cannot write")
@@ -177,12 +208,53 @@ def test_an_out_folder_that_cannot_be_written_fails_before_any_question_is_asked
     assert "--out" in caught.value.hint and ".tmp" not in caught.value.message
 
 
-def test_an_index_without_minutes_is_warned_of(tmp_path, fake_settings, capsys):
+def test_an_index_without_minutes_is_refused(tmp_path, fake_settings):
+    # Every question would be refused, and every unanswerable one scored as right.
     from assistant.ingest.run import ingest
 
     empty = tmp_path / "no-minutes"
     empty.mkdir()
     ingest([empty], fake_settings, progress=False)
-    metrics = run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", progress=False)
-    assert metrics["overall"]["answerable_wrongly_refused"] == 1.0
-    assert f"warning: the index in {fake_settings.data_dir} holds no minutes" in capsys.readouterr().err
+    with pytest.raises(AssistantError, match=re.escape(f"The index in {fake_settings.data_dir} holds no minutes")) \
+            as caught:
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", progress=False)
+    assert f"--index {fake_settings.data_dir}" in caught.value.hint
+    with pytest.raises(AssistantError, match=re.escape(f"The --corpus inputs ({empty}) hold no minutes")):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", corpus=[empty], progress=False)
+    assert not (tmp_path / "out" / "answers.jsonl").exists()
+
+def _answer(text: str) -> dict:
+    return {"answer": text, "refused": False, "citations": [], "sentences": []}
+
+
+@pytest.mark.parametrize("answer, gold, correct", [
+    ("In 2018 148 children left care. [1]", "148", True),
+    ("In 2018 148 children left care. [1]", "48", False),   # the tail of a larger figure
+    ("In 2018 148 children left care. [1]", "1", False),    # only in the citation marker
+    ("Only 28.5% of reports were on time. [2]", "28", False),
+    ("Only 28.5% of reports were on time. [2]", "28.5%", True),
+    ("Referrals rose to 1,234 in the year. [1]", "234", False),
+    ("The service had 12. [1]", "12", True),
+    ("The budget was £1.2m. [1]", "1.2", True),
+    ("Neglect was the main category. [1]", "neglect", True),
+])
+def test_a_gold_figure_counts_only_as_a_whole_figure_of_the_answer_text(answer, gold, correct):
+    from assistant.present.evaluate import EvalQuestion, is_correct
+
+    q = EvalQuestion("x", "How many?", "numeric", (), (gold,), {})
+    assert is_correct(q, _answer(answer)) is correct
+
+
+def test_percentiles_are_nearest_rank_and_words_leave_out_the_markers():
+    from assistant.present.evaluate import _percentile
+
+    assert _percentile([7, 8, 15, 20, 23, 31, 61], 0.9) == 61
+    assert _percentile(list(range(1, 31)), 0.95) == 29
+    assert _percentile(list(range(1, 11)), 0.9) == 9
+    from assistant.present.evaluate import EvalQuestion
+
+    q = EvalQuestion("x", "How many?", "numeric", (), ("148",), {})
+    record = {**_answer("148 In 2018 148 children left care. [1] [2]"), "kind": "numeric", "retrieved": [],
+              "wall_ms": 50.0}
+    alce = {"sentences": 0, "supported": 0, "citations": 0, "supporting_citations": 0, "dropped": 0}
+    assert score([q], [record], [alce], None)["overall"]["answer_words_median"] == 7
