@@ -43,10 +43,20 @@ def index_stats(settings: Settings) -> IndexStats:
     if not index_exists(settings):
         raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
                                 "Run `assistant ingest` first (it reads corpus/ by default).")
-    manifest = Manifest(settings.manifest_path)
+    import sqlite3
+
+    # Read only: stats must never write, least of all a schema into a manifest that was emptied or cut short.
+    manifest = Manifest(settings.manifest_path, read_only=True)
     try:
         rows = [r for r in manifest.rows().values()]
         model = manifest.get_meta("embedding_model") or ""
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        raise AssistantError(f"The manifest {settings.manifest_path} is empty or damaged: it holds no record of "
+                             "what is indexed.", f"Move {settings.data_dir} aside and run `assistant ingest` with "
+                             "your minutes to rebuild the index (keep its audit.sqlite if its records matter).") \
+            from None
     finally:
         manifest.close()
     done = [r for r in rows if r.status == "done"]

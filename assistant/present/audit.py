@@ -84,8 +84,18 @@ def _entry(row: tuple) -> AuditEntry:
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
+        import sqlite3
+
         self.path = path
-        self._db = open_database(path, _SCHEMA)
+        try:
+            self._db = open_database(path, _SCHEMA)
+        except sqlite3.OperationalError:
+            raise  # locked or not writable: the CLI says so
+        except sqlite3.DatabaseError as exc:
+            # The log alone is damaged: the index is sound, and `assistant ingest` would not mend the log.
+            raise AssistantError(f"The audit log {path} is damaged and cannot be read ({exc}).",
+                                 f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
+                                 "log is started at the next answer. The index itself is not affected.") from None
 
     def close(self) -> None:
         self._db.close()

@@ -385,14 +385,18 @@ def _audit(args, settings: Settings) -> int:
 
     if args.show is not None and not args.show.strip():
         raise AssistantError("--show needs an answer id.", "List ids with `assistant audit`.")
+    if args.show is not None and args.format != "table":
+        raise ConfigError("--show prints one answer as it was recorded (JSON); --format is for listings.",
+                          "Leave out --format, or --show to export the log as CSV or JSONL.")
+    if args.out is not None:
+        _refuse_index_file(args.out, settings)
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log in {settings.data_dir} yet.", "Answers are recorded once asked.")
     log = AuditLog(settings.audit_path)
     try:
         if args.show is not None:
-            print(json.dumps(log.find(args.show).record, ensure_ascii=False, indent=2))
-            return 0
-        if args.format == "table":
+            text = json.dumps(log.find(args.show).record, ensure_ascii=False, indent=2) + "\n"
+        elif args.format == "table":
             text = "\n".join(
                 f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
                 f"{e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
@@ -406,6 +410,24 @@ def _audit(args, settings: Settings) -> int:
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def _refuse_index_file(out: Path, settings: Settings) -> None:
+    """Refuse an --out that would write over the index's own files (the audit log being exported, the manifest) or
+    over any SQLite database: the export replaces the file whole, and the log is the only record of what was said."""
+    target, data_dir = out.expanduser().resolve(), settings.data_dir.expanduser().resolve()
+    if target == data_dir or data_dir in target.parents:
+        raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: the export would write over "
+                             "the index's own files (the audit log itself, perhaps).",
+                             "Give --out a file outside the index folder.")
+    try:
+        with target.open("rb") as handle:
+            is_database = handle.read(16) == b"SQLite format 3\x00"
+    except OSError:  # missing, or a folder: the write itself says what is wrong
+        is_database = False
+    if is_database:
+        raise AssistantError(f"{out} is an SQLite database: the export would replace it whole.",
+                             "Give --out the name of a new file, or of an earlier export.")
 
 
 def _one_line(text: str) -> str:

@@ -80,6 +80,57 @@ def test_every_ask_is_in_the_audit_log_and_can_be_shown_again(env, tmp_path):
     assert all("answer_id" in json.loads(line) for line in jsonl)
 
 
+def test_an_export_never_writes_over_the_index_or_a_database(env, tmp_path):
+    """`audit --out` replaces its file whole: given the audit log itself (or the manifest), it destroyed the only
+    record of what was said."""
+    data_dir = Path(env["ASSISTANT_DATA_DIR"])
+    run_cli("ask", "How many children were discharged from care in 2018?", env=env)
+    before = {name: (data_dir / name).read_bytes() for name in ("audit.sqlite", "manifest.sqlite")}
+    for name in before:
+        result = run_cli("audit", "--format", "csv", "--out", str(data_dir / name), env=env)
+        assert result.returncode == 2 and "inside the index folder" in result.stderr and "Traceback" not in \
+            result.stderr
+    other = tmp_path / "elsewhere.db"
+    other.write_bytes(before["audit.sqlite"])
+    result = run_cli("audit", "--format", "jsonl", "--out", str(other), env=env)
+    assert result.returncode == 2 and "is an SQLite database" in result.stderr
+    assert {name: (data_dir / name).read_bytes() for name in before} == before
+    assert other.read_bytes() == before["audit.sqlite"]
+    earlier = tmp_path / "export.csv"
+    earlier.write_text("an earlier export\n")
+    assert run_cli("audit", "--format", "csv", "--out", str(earlier), env=env).returncode == 0  # replaced, as asked
+    assert "answer_id" in earlier.read_text()
+
+
+def test_show_writes_to_out_and_refuses_a_format(env, tmp_path):
+    run_cli("ask", "How many children were discharged from care in 2018?", env=env)
+    answer_id = run_cli("audit", env=env).stdout.strip().splitlines()[-1].split()[0]
+    out = tmp_path / "shown.json"
+    result = run_cli("audit", "--show", answer_id, "--out", str(out), env=env)
+    assert result.returncode == 0 and json.loads(out.read_text())["answer_id"] == answer_id
+    result = run_cli("audit", "--show", answer_id, "--format", "csv", env=env)
+    assert result.returncode == 2 and "--format is for listings" in result.stderr
+
+
+def test_a_damaged_audit_log_is_named_and_stats_never_writes_a_damaged_manifest(env, tmp_path):
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(Path(env["ASSISTANT_DATA_DIR"]), copy)
+    (copy / "audit.sqlite").write_bytes(b"\xff" * 8192)
+    for leftover in ("audit.sqlite-wal", "audit.sqlite-shm"):
+        (copy / leftover).unlink(missing_ok=True)
+    result = run_cli("audit", "--index", str(copy), env=env)
+    assert result.returncode == 2 and f"The audit log {copy / 'audit.sqlite'} is damaged" in result.stderr
+    assert "The index itself is not affected" in result.stderr
+    (copy / "manifest.sqlite").write_bytes(b"")
+    for leftover in ("manifest.sqlite-wal", "manifest.sqlite-shm"):
+        (copy / leftover).unlink(missing_ok=True)
+    result = run_cli("stats", "--index", str(copy), env=env)
+    assert result.returncode == 2 and "is empty or damaged" in result.stderr, result.stderr
+    assert (copy / "manifest.sqlite").read_bytes() == b""  # stats wrote nothing into it
+
+
 def test_user_add_writes_a_salted_slow_hash(env, tmp_path):
     users = tmp_path / "users.txt"
     result = run_cli("user", "add", "cllr.smith", "--file", str(users), env=env, input_text="correct horse battery\n")
