@@ -192,6 +192,53 @@ def test_front_matter_restricted_yields_restricted_item_without_text(tmp_path: P
     assert item.text == ""
 
 
+def test_front_matter_keys_in_another_case_are_the_known_keys(tmp_path: Path) -> None:
+    text = "---\nCouncil: Sefton Council\nCommittee: Cabinet\nDate: 2021-03-03\nTitle: Fostering\n---\nNoted.\n"
+    item = only_item(read([write(tmp_path / "caps.md", text)]))
+    assert (item.council, item.committee, item.meeting_date, item.item_title) == (
+        "Sefton Council", "Cabinet", "2021-03-03", "Fostering",
+    )
+
+
+@pytest.mark.parametrize(("key", "meant"), [("councl", "council"), ("meeting-date", "meeting_date"),
+                                            ("comittee", "committee"), ("Meeting Date", "meeting_date")])
+def test_a_misspelt_front_matter_key_fails_naming_the_key_it_probably_is(tmp_path: Path, key: str, meant: str) -> None:
+    problem = only_problem(read([write(tmp_path / "typo.md", f"---\n{key}: Sefton Council\n---\nNoted.\n")]))
+    assert problem.kind == "failed"
+    assert f"'{key}'" in problem.reason and f"'{meant}'" in problem.reason
+    assert f"Rename '{key}' to '{meant}'" in problem.hint
+
+
+def test_other_unknown_front_matter_keys_are_allowed(tmp_path: Path) -> None:
+    text = "---\ncouncil: Sefton Council\nseed_file: seeds/a.txt\ntime: '18:30'\nsources: 2\n---\nNoted.\n"
+    assert only_item(read([write(tmp_path / "extra.md", text)])).council == "Sefton Council"
+
+
+def test_front_matter_after_blank_lines_is_read(tmp_path: Path) -> None:
+    item = only_item(read([write(tmp_path / "blank.md", "\n  \n---\ncouncil: Sefton Council\n---\nNoted.\n")]))
+    assert (item.council, item.text) == ("Sefton Council", "Noted.")
+
+
+def test_front_matter_never_closed_fails(tmp_path: Path) -> None:
+    text = "---\ncouncil: Sefton Council\nmeeting_date: 2021-03-03\n\nThe Sefton figure was 31.\n"
+    problem = only_problem(read([write(tmp_path / "open.md", text)]))
+    assert problem.kind == "failed" and "never closed" in problem.reason and "---" in problem.hint
+
+
+@pytest.mark.parametrize("text", [
+    "---\nThe meeting opened at 7pm: apologies were received.\n",
+    "---\n\nPresent: Councillors A and B\nThe Committee noted the report.\n",
+    "---\nPresent: Councillors A and B\n\nThe Committee noted the report.\n",
+])
+def test_a_horizontal_rule_before_prose_is_not_front_matter(tmp_path: Path, text: str) -> None:
+    assert only_item(read([write(tmp_path / "rule.md", text)])).text == text.strip("\n")
+
+
+def test_front_matter_date_with_a_time_is_read_as_the_date(tmp_path: Path) -> None:
+    text = "---\nmeeting_date: 2021-03-03 18:30\n---\nNoted.\n"
+    assert only_item(read([write(tmp_path / "time.md", text)])).meeting_date == "2021-03-03"
+
+
 # --- Missing paths, sizes, folders ----------------------------------------------------------
 
 
@@ -252,8 +299,10 @@ def test_explicit_unsupported_file_names_the_supported_suffixes(tmp_path: Path) 
 
 def test_unsupported_file_named_explicitly_is_reported_even_inside_a_named_folder(tmp_path: Path) -> None:
     path = write(tmp_path / "notes.json", "{}")
-    problem = only_problem(read([tmp_path, path]))
-    assert problem.kind == "skipped" and problem.origin == str(path)
+    folder, named = problems_of(read([tmp_path, path]))
+    assert named.kind == "skipped" and named.origin == str(path)
+    # The folder itself holds nothing ingest reads, and says so.
+    assert folder.origin == str(tmp_path) and folder.reason == "folder holds no files ingest reads (it holds 1 .json)"
 
 
 def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
@@ -364,6 +413,26 @@ def test_jsonl_whole_page_text_stays_one_item(tmp_path: Path) -> None:
     line = jsonl_line(url=f"{SITE}/ieListDocuments.aspx?CId=1&MId=2", title="Meeting", text=page_text)
     item = only_item(read([write(tmp_path / "m.jsonl", line)]))
     assert item.text == page_text and "#" not in item.source_id
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_jsonl_in_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    # PowerShell 5's "Out-File" and ">" write UTF-16 LE with a BOM.
+    lines = [jsonl_line(url="https://a.gov.uk/1", title="One", text="The fee was \u00a31."),
+             jsonl_line(url="https://a.gov.uk/2", title="Two", text="Noted.")]
+    path = tmp_path / "ps.jsonl"
+    data = "\r\n".join(lines).encode(encoding)
+    path.write_bytes(data if encoding != "utf-16-be" else b"\xfe\xff" + data)
+    results = read([path])
+    assert [(i.source_id, i.text) for i in items_of(results)] == [
+        ("https://a.gov.uk/1", "The fee was \u00a31."), ("https://a.gov.uk/2", "Noted."),
+    ]
+
+
+def test_jsonl_error_names_the_column_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "m.jsonl", '{"url": "https://a.gov.uk/1", "text": "broken\tline"}\n')
+    problem = only_problem(read([path]))
+    assert problem.reason == "not valid JSON: Invalid control character at column 46"  # the tab
 
 
 @pytest.mark.shared
@@ -665,6 +734,34 @@ def test_binary_with_html_extension_fails(tmp_path: Path) -> None:
     assert only_problem(read([path])).kind == "failed"
 
 
+@pytest.mark.parametrize("title", ["Agenda item - Full Council", "Minutes - Corporate Parenting Panel - County Hall",
+                                   "Meeting of Council - Borough", "Fostering | The Metropolitan Borough Council"])
+def test_a_page_title_naming_no_place_gives_no_council(tmp_path: Path, title: str) -> None:
+    html = f"<html><head><title>{title}</title></head><body><main><h1>Fostering</h1><p>Noted.</p></main></body></html>"
+    assert only_item(read([write(tmp_path / "page.html", html)])).council == ""
+
+
+@pytest.mark.parametrize(("title", "council"), [("Minutes | Sefton Council", "Sefton Council"),
+                                                ("Agenda item - Royal Borough of Greenwich", "Royal Borough of Greenwich")])
+def test_a_page_title_naming_a_place_gives_the_council(tmp_path: Path, title: str, council: str) -> None:
+    html = f"<html><head><title>{title}</title></head><body><main><h1>Fostering</h1><p>Noted.</p></main></body></html>"
+    assert only_item(read([write(tmp_path / "page.html", html)])).council == council
+
+
+@pytest.mark.parametrize(("declaration", "encoding"), [
+    ("<meta charset='utf-8'>", "cp1252"),  # declared UTF-8, saved as Windows-1252
+    ("<meta http-equiv='Content-Type' content='text/html; charset=windows-1252'>", "utf-8"),  # the other way round
+    ("<meta charset='iso-8859-1'>", "cp1252"),  # Word's HTML: Latin-1 declared, Windows-1252 quotes used
+    ("<meta charset='windows-1252'>", "cp1252"),  # as declared
+    ("", "cp1252"),  # nothing declared
+])
+def test_html_is_decoded_as_it_was_saved_whatever_it_declares(tmp_path: Path, declaration: str, encoding: str) -> None:
+    text = "The Caf\u00e9 scheme paid \u00a3250 a week \u2013 the Director\u2019s report."
+    path = tmp_path / "page.html"
+    path.write_bytes(f"<html><head>{declaration}</head><body><main><p>{text}</p></main></body></html>".encode(encoding))
+    assert only_item(read([path])).text == text
+
+
 # --- PDF and Word ------------------------------------------------------------------------------
 
 
@@ -685,6 +782,35 @@ def test_pdf_title_falls_back_to_first_line(tmp_path: Path) -> None:
 def test_scanned_pdf_is_skipped_with_ocr_hint(tmp_path: Path) -> None:
     problem = only_problem(read([make_image_only_pdf(tmp_path / "scan.pdf")]))
     assert problem.kind == "skipped" and "OCR" in problem.hint and "export the text" in problem.hint
+
+
+@pytest.mark.parametrize(("first_page", "header", "footer"), [
+    (["Public Document Pack"], "", "Page {page}"),
+    ([], "Stampshire Metropolitan Borough Council", "{page}"),
+])
+def test_a_scan_with_a_stamp_or_running_header_is_skipped_with_ocr_hint(
+    tmp_path: Path, first_page: list[str], header: str, footer: str
+) -> None:
+    path = make_paged_pdf(tmp_path / "scan.pdf", [first_page, [], [], [], []], header=header, footer=footer)
+    problem = only_problem(read([path]))
+    assert problem.kind == "skipped" and "OCR" in problem.hint and "almost no text" in problem.reason
+
+
+def test_short_pdfs_with_real_text_are_still_read(tmp_path: Path) -> None:
+    one_page = make_pdf(tmp_path / "one.pdf", ["Noted."])
+    two_pages = make_paged_pdf(tmp_path / "two.pdf", [
+        ["Corporate Parenting Panel", "The Panel noted the report on the sufficiency of foster placements."],
+        ["Signed: Chair"],
+    ])
+    assert len(items_of(read([one_page, two_pages]))) == 2
+
+
+def test_a_web_page_saved_as_pdf_is_named_as_one(tmp_path: Path) -> None:
+    path = write(tmp_path / "minutes.pdf", "\ufeff\n<!DOCTYPE html><html><head><title>Sign in</title></head>"
+                                           "<body><p>You need to sign in.</p></body></html>")
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "web page" in problem.reason and "not a PDF" in problem.reason
+    assert "download the PDF itself" in problem.hint
 
 
 def test_encrypted_pdf_fails(tmp_path: Path) -> None:
@@ -735,6 +861,26 @@ def test_pdf_words_hyphenated_at_a_line_end_are_joined(tmp_path: Path) -> None:
     assert "team's stepdown work." in text
 
 
+def test_pdf_lines_the_layout_wrapped_are_joined_so_sentences_stay_whole(tmp_path: Path) -> None:
+    from assistant.text import sentence_spans
+
+    path = make_paged_pdf(tmp_path / "m.pdf", [[
+        "Item 7: Fostering Update", "the Director reported that 777 children were looked after, a rise from the previous",
+        "quarter. It was noted that 7 new", "foster carers had been approved.", "RESOLVED:", "that the report be noted.",
+        "Members asked about", "(a) placements;", "b) recruitment; and", "ii) allowances", "o respite",
+        "Referrals 1,234", "Re-referrals 17%", "The Panel asked", "Members to visit.",
+    ]])
+    text = only_item(read([path])).text
+    assert text == (
+        "Item 7: Fostering Update the Director reported that 777 children were looked after, a rise from the previous "
+        "quarter. It was noted that 7 new foster carers had been approved.\nRESOLVED:\nthat the report be noted.\n"
+        "Members asked about\n(a) placements;\nb) recruitment; and\nii) allowances\no respite\n"
+        "Referrals 1,234\nRe-referrals 17%\nThe Panel asked\nMembers to visit."
+    )
+    sentences = [span.of(text) for span in sentence_spans(text)]
+    assert "It was noted that 7 new foster carers had been approved." in sentences
+
+
 def test_pdf_ligatures_are_spelled_out_and_no_other_character_changed() -> None:
     from assistant.ingest.readers.pdf import without_page_furniture
 
@@ -750,6 +896,27 @@ def test_pdf_meeting_date_comes_from_the_first_page(tmp_path: Path) -> None:
     items = items_of(read([held, dated, undated]))
     assert [item.meeting_date for item in items] == ["2021-03-03", "2021-05-04", ""]  # UK order: day first
     assert items[0].item_title == "CHILDREN'S SCRUTINY COMMITTEE"  # never "Public Document Pack"
+
+
+@pytest.mark.parametrize(("line", "date"), [
+    ("MINUTES OF THE MEETING HELD ON: 3 MARCH 2021", "2021-03-03"),
+    ("held on 3rd of March 2021", "2021-03-03"),
+    ("Date: 2021-03-08", "2021-03-08"),
+    ("Meeting held virtually on Monday 8 March 2021 at 2.00 pm", "2021-03-08"),
+])
+def test_more_ways_a_first_page_states_the_meeting_date(tmp_path: Path, line: str, date: str) -> None:
+    path = make_pdf(tmp_path / "m.pdf", ["Corporate Parenting Board", line, "Noted."])
+    assert only_item(read([path])).meeting_date == date
+
+
+@pytest.mark.parametrize("title", [
+    "Document1", "untitled", "Untitled document", "PowerPoint Presentation", "Presentation1",
+    "C:\\Users\\jbloggs\\Documents\\Minutes CSC 03-03-21.docx", "Minutes CSC 03-03-21.docx",
+    "Microsoft Word - minutes.docx", "Microsoft Word - Document1",
+])
+def test_a_title_a_program_gave_an_unnamed_document_is_not_used(tmp_path: Path, title: str) -> None:
+    path = make_pdf(tmp_path / "m.pdf", ["Corporate Parenting Board", "Noted."], title=title)
+    assert only_item(read([path])).item_title == "Corporate Parenting Board"
 
 
 def test_public_document_pack_is_never_a_title(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,58 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+_KNOWN_KEYS = {spelling: spelling for spellings in FIELD_NAMES.values() for spelling in spellings}
+# How alike an unknown key must be to a known one to be taken for a misspelling of it ('councl',
+# 'meeting-date', 'comittee', 'titel'); below it, keys such as 'time', 'data' or 'sources' pass as
+# the writer's own.
+MISSPELT_KEY_SIMILARITY = 0.8
+
+
+def with_known_keys(fields: Mapping[str, object]) -> dict[str, object]:
+    """The front matter's fields with each known key spelt as FIELD_NAMES spells it ('Council' -> 'council').
+
+    Raises Problem for a key that is unknown but close to a known one: its value would otherwise be
+    lost without a word. Failing costs nothing, since a failed file keeps its earlier indexed version.
+    Other unknown keys are the writer's own and are kept as they are.
+    """
+    known: dict[str, object] = {}
+    written_as: dict[str, str] = {}
+    for key, value in fields.items():
+        folded = key.lower()
+        if folded in _KNOWN_KEYS:
+            if folded in written_as:
+                raise Problem(
+                    "failed",
+                    f"front matter gives '{folded}' twice (as '{written_as[folded]}' and '{key}')",
+                    f"Keep one of the two '{folded}' lines in the block between the --- lines.",
+                )
+            written_as[folded] = key
+            known[folded] = value
+        elif meant := _misspelt_key(key):
+            raise Problem(
+                "failed",
+                f"front matter key '{key}' is not one that is read; it is probably '{meant}' misspelt",
+                f"Rename '{key}' to '{meant}' in the block between the --- lines "
+                f"(the keys read are {', '.join(_KNOWN_KEYS)}).",
+            )
+        else:
+            known[key] = value
+    return known
+
+
+def names_a_field(key: str) -> bool:
+    """Is this a key of front matter: a known one in any case, or one misspelt?"""
+    return key.lower() in _KNOWN_KEYS or bool(_misspelt_key(key))
+
+
+def _misspelt_key(key: str) -> str:
+    """The known key an unknown one is probably a misspelling of, or ''."""
+    if key.lower() in _KNOWN_KEYS:
+        return ""
+    close = difflib.get_close_matches(key.lower(), _KNOWN_KEYS, n=1, cutoff=MISSPELT_KEY_SIMILARITY)
+    return close[0] if close else ""
+
+
 def _pick(fields: Mapping[str, object], name: str) -> tuple[str, object]:
     for key in FIELD_NAMES[name]:
         if key in fields and fields[key] is not None:
@@ -153,6 +206,20 @@ _EXAMPLES = {
 }
 
 
+def _date_of_timestamp(value: object) -> object:
+    """'2021-03-03 18:30' -> the date 2021-03-03; any other value as it is.
+
+    YAML reads a time without seconds as text, not as a datetime, and a meeting's start time is no
+    part of its date.
+    """
+    if isinstance(value, str) and ":" in value:
+        try:
+            return dt.datetime.fromisoformat(value.strip()).date()
+        except ValueError:
+            pass
+    return value
+
+
 def _describe(value: object) -> str:
     if isinstance(value, list):
         return f"a list ({value!r})"
@@ -183,7 +250,7 @@ def item_from_fields(
         )
     date_key, date_value = _pick(fields, "meeting_date")
     try:
-        meeting_date = parse_meeting_date(date_value)
+        meeting_date = parse_meeting_date(_date_of_timestamp(date_value))
     except ValueError as exc:
         raise Problem(
             "failed",
@@ -215,6 +282,18 @@ def item_from_fields(
 
 # Lines a council's publishing system puts on the front of a document: never an item's title.
 _NOT_A_TITLE = re.compile(r"public document pack", re.IGNORECASE)
+# The titles programs give a document nobody named, kept in its metadata: 'Document1', 'untitled',
+# 'PowerPoint Presentation', or the file's own name or path ('C:\Users\...\Minutes CSC 03-03-21.docx').
+_UNNAMED_DOCUMENT_TITLE = re.compile(
+    r"(?:document|presentation|book)\s*\d+|untitled(?:[\s-]*\w+)?|powerpoint presentation"
+    r"|[a-z]:\\.*|\\\\.*|.*\.(?:docx?|rtf|odt|pdf|pptx?|xlsx?)",
+    re.IGNORECASE,
+)
+# Headings that name a kind of page or document, not what it is about.
+GENERIC_HEADINGS = frozenset({
+    "agenda item", "issue - meetings", "issue details", "issue - decisions", "agenda and minutes",
+    "agenda and draft minutes", "agenda", "minutes", "decisions", "agenda, decisions and minutes",
+})
 
 
 def first_line_title(text: str, limit: int = 200) -> str:
@@ -228,16 +307,18 @@ def first_line_title(text: str, limit: int = 200) -> str:
 
 def usable_title(title: str) -> str:
     """A title from a file's metadata, or '' when it is one of the lines that never is one."""
-    return "" if _NOT_A_TITLE.fullmatch(title.strip()) else title
+    stripped = title.strip()
+    return "" if _NOT_A_TITLE.fullmatch(stripped) or _UNNAMED_DOCUMENT_TITLE.fullmatch(stripped) else title
 
 
-_DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN})\s*,?\s+\d{{4}}"
+_DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTH_PATTERN})\s*,?\s+\d{{4}}"
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s+"
-# 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'held at the Town Hall on 3 March
-# 2021', 'Date: 03/03/2021' (UK order, day first), 'Date: Wednesday 3 March 2021'.
+# 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH 2021', 'held at the
+# Town Hall on 3rd of March 2021', 'Date: 03/03/2021' (UK order, day first), 'Date: Wednesday 3 March
+# 2021', 'Date: 2021-03-08'.
 _MEETING_DATE = re.compile(
-    rf"(?:\bheld\b[^\n]{{0,80}}?\bon\s+|^\s*date\s*(?:of\s+meeting\s*)?:?\s*)(?:{_WEEKDAY})?"
-    rf"(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}})",
+    rf"(?:\bheld\b[^\n]{{0,80}}?\bon\s*:?\s+|^\s*date\s*(?:of\s+meeting\s*)?:?\s*)(?:{_WEEKDAY})?"
+    rf"(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -250,7 +331,9 @@ def meeting_date_in(first_page: str) -> str:
     """The meeting date a document's first page states ('held on ...', 'Date: ...'), as ISO, or ''."""
     for match in _MEETING_DATE.finditer(first_page):
         try:
-            return parse_meeting_date(" ".join(match.group("date").split()))
+            # '3rd of March 2021' is read as '3rd March 2021'.
+            words = [word for word in match.group("date").split() if word.lower() != "of"]
+            return parse_meeting_date(" ".join(words))
         except ValueError:  # '31/02/2021': not a date, so perhaps the next mention is
             continue
     return ""

@@ -14,6 +14,7 @@ ModernGov markup this relies on, with fallbacks where a council's theme differs:
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlparse
@@ -21,6 +22,7 @@ from urllib.parse import urljoin, urlparse
 from assistant.text import parse_meeting_date
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
+    GENERIC_HEADINGS,
     HTML_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
@@ -33,7 +35,7 @@ from assistant.ingest.readers.common import (
     with_item,
 )
 from assistant.ingest.readers.docx import CELL_SEPARATOR
-from assistant.ingest.readers.text import BINARY_HINT
+from assistant.ingest.readers.text import BINARY_HINT, decode_bytes
 from assistant.records import MinuteItem
 
 BULLET = "\u00b7 "
@@ -60,10 +62,6 @@ _LAYOUT_CLASS = re.compile(r"^mg", re.IGNORECASE)
 _ROW_GROUPS = {"thead", "tbody", "tfoot"}
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML white space; NBSP is content and stays
 _SIZE_SUFFIX = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
-_GENERIC_HEADINGS = {
-    "agenda item", "issue - meetings", "issue details", "issue - decisions", "agenda and minutes",
-    "agenda and draft minutes", "agenda", "minutes", "decisions", "agenda, decisions and minutes",
-}
 _DATE_WORDS = re.compile(
     r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?\d{1,2}(?:st|nd|rd|th)?,?\s+[a-z]+,?\s+\d{4}", re.IGNORECASE
 )
@@ -76,6 +74,17 @@ _PAGE_NAMES = (
     ("item", re.compile(r"(?<![a-z])mgAi(?![a-z])", re.IGNORECASE)),
 )
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)", re.IGNORECASE)
+# Words of a page title's last part that say what kind of council, building or meeting it is, never
+# where: 'Full Council', 'County Hall', 'Borough' name no council, while 'Sefton Council' does.
+NOT_PLACE_WORDS = frozenset({
+    "council", "borough", "county", "city", "district", "metropolitan", "royal", "unitary", "combined",
+    "authority", "town", "parish", "hall", "civic", "centre", "center", "offices", "house", "chamber",
+    "full", "extraordinary", "annual", "meeting", "meetings", "committee", "cabinet", "minutes", "agenda",
+    "item", "democracy", "democratic", "services", "home", "of", "the", "and", "&",
+})
+# Encodings a page may declare that browsers read as Windows-1252, which holds them (the WHATWG
+# Encoding Standard): Word's HTML says iso-8859-1 yet uses cp1252's curly quotes and dashes.
+_READ_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
 # A title or cell that ModernGov (or a council's template) marks as not for the public.
 _MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
 _TITLE_MARK = re.compile(  # "Contract Award (Exempt)", "[CONFIDENTIAL]", "Exempt - Contract Award"
@@ -103,7 +112,9 @@ def read_html_file(source: FileSource) -> ReadResult:
         raise Problem("failed", "binary data, not an HTML page", BINARY_HINT)
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(data, "lxml")
+    # Decoded here, not by the parser: a page re-saved in another encoding keeps its old
+    # declaration, and the parser would believe it ('Caf\ufffd', 'Â£999').
+    soup = BeautifulSoup(decode_bytes(data, _declared_encoding(data)), "lxml")
     _drop_page_chrome(soup)
     region = (
         soup.select_one("#modgov") or soup.select_one(".mgContent")  # ModernGov's own part of the page
@@ -115,6 +126,21 @@ def read_html_file(source: FileSource) -> ReadResult:
         yield from _meeting_items(rows, page, source)
         return
     yield _single_item(region, page, source)
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The encoding the page's <meta> declares, as Python names it, or None if it declares none
+    (or one that is no single-byte or multibyte encoding, such as UTF-16 on a page without a BOM)."""
+    from bs4.dammit import EncodingDetector
+
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    try:
+        name = codecs.lookup(declared).name if declared else None
+    except LookupError:
+        return None
+    if name is None or name.startswith(("utf-16", "utf-32")):  # browsers read these as UTF-8 too
+        return None
+    return "cp1252" if name in _READ_AS_CP1252 else name
 
 
 def _drop_page_chrome(soup) -> None:
@@ -263,9 +289,11 @@ def _council(soup) -> str:
             return value
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     parts = [p.strip() for p in re.split(r"\s[|\u2013-]\s", title)]
-    # A site name goes last in a page title; the first part is the page's own name.
+    # A site name goes last in a page title; the first part is the page's own name. The guess counts
+    # as what the file says, over the council the user names, so none is better than a wrong one.
     if len(parts) >= 2 and re.search(r"\b(council|borough|county)\b", parts[-1], re.IGNORECASE):
-        return parts[-1]
+        if any(word.strip(",.()'").lower() not in NOT_PLACE_WORDS for word in parts[-1].split()):
+            return parts[-1]
     return ""
 
 
@@ -300,7 +328,7 @@ def _page_title(region, kind: str) -> str:
     # The page's own h1 before any other heading: a page names itself in its h1.
     for element in ordered + region.find_all("h1") + region.find_all(["h2", "h3"]):
         title = _clean_title(element.get_text(" "))
-        if title and title.lower() not in _GENERIC_HEADINGS:
+        if title and title.lower() not in GENERIC_HEADINGS:
             return title
     return ""
 
@@ -308,7 +336,7 @@ def _page_title(region, kind: str) -> str:
 def _first_specific_line(text: str) -> str:
     for line in text.splitlines():
         line = " ".join(line.split())
-        if line and line.lower() not in _GENERIC_HEADINGS:
+        if line and line.lower() not in GENERIC_HEADINGS:
             return line[:200]
     return ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import BinaryIO
 
@@ -14,7 +15,7 @@ from assistant.ingest.readers.common import (
     too_long,
     MAX_ITEM_CHARS_VAR,
 )
-from assistant.ingest.readers.text import BINARY_HINT, decode_bytes
+from assistant.ingest.readers.text import BINARY_HINT, byte_order_mark, decode_bytes
 
 # JSON escapes ("\u00a3" is six bytes for one character) make a line longer than its text.
 _LINE_BYTES_PER_CHAR = 8
@@ -31,9 +32,15 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
     limit = source.max_item_chars * _LINE_BYTES_PER_CHAR + _LINE_SLACK_BYTES
     lines = 0
     with source.path.open("rb") as stream:
-        if b"\x00" in stream.read(_SNIFF_BYTES):  # else every "line" of a binary file is reported on its own
-            raise Problem("failed", "binary data, not JSON lines (it contains NUL bytes)", BINARY_HINT)
+        start = stream.read(_SNIFF_BYTES)
         stream.seek(0)
+        marked = byte_order_mark(start)
+        if marked and marked[1] != "utf-8":
+            # UTF-16 or UTF-32, as PowerShell 5 writes: read as text, handed on as UTF-8 lines.
+            stream.seek(len(marked[0]))
+            stream = _AsUtf8Lines(stream, marked[1])
+        elif b"\x00" in start:  # else every "line" of a binary file is reported on its own
+            raise Problem("failed", "binary data, not JSON lines (it contains NUL bytes)", BINARY_HINT)
         for lineno, raw, complete in _lines(stream, limit):
             lines += bool(raw.strip()) or not complete
             origin = f"{source.origin}:{lineno}"
@@ -55,7 +62,27 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
         raise Problem("skipped", "holds no items: the file is empty or blank", f"Give it {ITEM_LINE}.")
 
 
-def _lines(stream: BinaryIO, limit: int):
+class _AsUtf8Lines:
+    """A UTF-16 or UTF-32 stream read a line at a time, each line given as UTF-8 bytes.
+
+    The limit is counted in characters, not bytes, which only lets a line a little longer through.
+    """
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="\n")
+
+    def readline(self, limit: int = -1) -> bytes:
+        try:
+            return self._text.readline(limit).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Problem(
+                "failed",
+                f"not valid {self._text.encoding.upper()} text, though its byte order mark says so ({exc.reason})",
+                "Save the file again as UTF-8 and ingest that.",
+            ) from None
+
+
+def _lines(stream: BinaryIO | _AsUtf8Lines, limit: int):
     """(line number, bytes, complete?) for each line; an over-long line is skipped unread."""
     lineno = 0
     while True:
@@ -78,7 +105,9 @@ def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
     try:
         fields = json.loads(text_line)
     except json.JSONDecodeError as exc:
-        raise Problem("failed", f"not valid JSON: {exc.msg} at column {exc.colno}", LINE_HINT) from None
+        # Some of json's messages end in 'at' already ('Invalid control character at').
+        what = exc.msg.removesuffix(" at")
+        raise Problem("failed", f"not valid JSON: {what} at column {exc.colno}", LINE_HINT) from None
     if not isinstance(fields, dict):
         raise Problem("failed", f"a JSON {type(fields).__name__}, not an object", LINE_HINT)
     text = fields.get("text")

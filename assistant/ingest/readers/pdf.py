@@ -1,8 +1,8 @@
 """PDF minutes: the text layer of every page, less its page furniture, as one item.
 
 The text is cleaned once, here, of what the page layout adds to it: ligature glyphs, running
-headers and footers, page numbers and words hyphenated at a line end. The cleaned text is the
-item's text, so quotes are checked against it and found in it.
+headers and footers, page numbers, words hyphenated at a line end and sentences broken across
+lines. The cleaned text is the item's text, so quotes are checked against it and found in it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import Counter
 
 from assistant.ingest.readers.common import (
     CORRUPT_HINT,
+    GENERIC_HEADINGS,
     MAX_ITEM_CHARS_VAR,
     FileSource,
     Problem,
@@ -48,11 +49,29 @@ _BARE_PAGE_NUMBER = re.compile(r"[-\u2013]?\s*(\d{1,4})\s*[-\u2013]?|(\d{1,4})\s
 NUMBERED_PAGES = 2
 # A word broken across a line end ('safe-' / 'guarding'), and across a page break too.
 _LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010][ \t]*\n(?:[ \t]*\n)?[ \t]*(?=[^\W\d_])")
+# A line break inside a page, before a line that starts with a letter: where the layout may have
+# wrapped a sentence ('7 new' / 'foster carers had been approved.').
+_LINE_BREAK_BEFORE_LETTER = re.compile(r"[ \t]*\n[ \t]*(?=[^\W\d_])")
+# What ends a sentence or a clause at a line's end, closing quotes and brackets aside.
+_CLAUSE_ENDS = ".?!:;"
+_CLOSING_MARKS = "\"'\u2019\u201d)]"
+# A list marker in lower case, which a wrapped sentence's next line never starts with: '(a) ',
+# 'ii) ', 'b. ', and the 'o ' Word prints for a second-level bullet.
+_LOWER_CASE_LIST_MARKER = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)][ \t]|o[ \t]")
+# A scan may carry a little real text (a 'Public Document Pack' stamp, a running header, page
+# numbers): a document of this many pages or more whose text averages under so many characters a
+# page is taken for a scan.
+SCAN_MIN_PAGES = 2
+SCAN_MAX_CHARS_A_PAGE = 50
+OCR_HINT = "It needs OCR; export the text to a .txt file and ingest that."
+# How a web page saved under a .pdf name starts (a sign-in or error page served instead of the file).
+_WEB_PAGE_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
 def read_pdf_file(source: FileSource) -> ReadResult:
     """One item per PDF; its title from the PDF's metadata, else its first line."""
     check_document_file_size(source)
+    _refuse_web_page(source)
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
@@ -84,10 +103,13 @@ def read_pdf_file(source: FileSource) -> ReadResult:
         raise Problem("failed", f"PDF uses a feature that cannot be read: {exc}", CORRUPT_HINT) from None
     text = without_page_furniture(pages)
     if not text.strip():
+        raise Problem("skipped", "the PDF has no text layer (a scan or an image)", OCR_HINT)
+    if len(pages) >= SCAN_MIN_PAGES and len(text.strip()) < SCAN_MAX_CHARS_A_PAGE * len(pages):
         raise Problem(
             "skipped",
-            "the PDF has no text layer (a scan or an image)",
-            "It needs OCR; export the text to a .txt file and ingest that.",
+            f"the PDF has almost no text layer ({len(text.strip()):,} characters over {len(pages)} pages, "
+            f"under {SCAN_MAX_CHARS_A_PAGE} a page): a scan, with only a stamp, header or page numbers as text",
+            OCR_HINT,
         )
     if problem := too_long(text, source.max_item_chars):
         raise problem
@@ -98,6 +120,22 @@ def read_pdf_file(source: FileSource) -> ReadResult:
         item_title=usable_title(title) or first_line_title(text),
         origin=source.origin,
     )
+
+
+def _refuse_web_page(source: FileSource) -> None:
+    """A web page saved as .pdf (often a sign-in page served instead of the file) is named as such,
+    not reported as a damaged PDF."""
+    with source.path.open("rb") as stream:
+        start = stream.read(1024)
+    if b"%PDF-" in start:
+        return
+    if start.removeprefix(b"\xef\xbb\xbf").lstrip().lower().startswith(_WEB_PAGE_STARTS):
+        raise Problem(
+            "failed",
+            "this is a web page (HTML), not a PDF: probably a sign-in or error page saved in the document's place",
+            "Open the document's link in a browser (signing in if asked), download the PDF itself and ingest that; "
+            "or, if the page holds the minutes, rename it to .html.",
+        )
 
 
 def _page_texts(reader, max_item_chars: int) -> list[str]:
@@ -120,7 +158,7 @@ def _page_texts(reader, max_item_chars: int) -> list[str]:
 
 def without_page_furniture(pages: list[str]) -> str:
     """The pages' text with ligatures spelled out, running headers, footers and page numbers
-    left out, and words hyphenated at a line end joined again."""
+    left out, words hyphenated at a line end joined again, and lines that wrap a sentence joined."""
     pages_lines = [page.translate(_LIGATURES).split("\n") for page in pages]
     running = _running_lines(pages_lines)
     page_numbers = _page_number_positions(pages_lines)
@@ -141,12 +179,27 @@ def without_page_furniture(pages: list[str]) -> str:
             kept.append(line)
         kept_pages.append("\n".join(kept).strip("\n"))
     text = "\n\n".join(page for page in kept_pages if page.strip())
-    return _LINE_END_HYPHEN.sub(_join_if_lower_case, text)
+    text = _LINE_END_HYPHEN.sub(_join_if_lower_case, text)
+    return _LINE_BREAK_BEFORE_LETTER.sub(_join_if_sentence_goes_on, text)
 
 
 def _join_if_lower_case(match: re.Match) -> str:
     following = match.string[match.end()]
     return "" if following.islower() else match.group(0)  # 'Anti-\nSocial' keeps its hyphen
+
+
+def _join_if_sentence_goes_on(match: re.Match) -> str:
+    """A space for a line break inside a sentence: the line before it ends no sentence or clause, and
+    the next starts in lower case, with no list marker. Sentences are later split at every line, so a
+    break left inside one would cut it; headings, table rows and list items mostly start upper case or
+    with a marker, and keep their lines."""
+    text, start, end = match.string, match.start(), match.end()
+    line = text[text.rfind("\n", 0, start) + 1:start].rstrip(_CLOSING_MARKS + " \t")
+    if not line or line[-1] in _CLAUSE_ENDS:
+        return match.group(0)
+    if not text[end].islower() or _LOWER_CASE_LIST_MARKER.match(text, end):
+        return match.group(0)
+    return " "
 
 
 def _running_lines(pages_lines: list[list[str]]) -> set[str]:
@@ -193,4 +246,5 @@ def _metadata_title(reader) -> str:
     title = " ".join(str(title).split())
     if match := _WORD_TITLE.match(title):
         title = match.group(1).strip()
-    return title
+    # Word's window title of a file named 'minutes.docx' names the kind of document, not the item.
+    return "" if title.lower() in GENERIC_HEADINGS else title

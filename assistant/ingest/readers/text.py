@@ -15,7 +15,9 @@ from assistant.ingest.readers.common import (
     check_file_size,
     item_from_fields,
     meeting_date_in,
+    names_a_field,
     too_long,
+    with_known_keys,
 )
 
 _BOMS = (
@@ -31,7 +33,11 @@ _SNIFF_BYTES = 8192
 # which turns every "£" into "Ł". Those are left to the cp1252 / latin-1 fallbacks.
 _MULTIBYTE_PREFIXES = ("utf", "big5", "gb", "shift_jis", "cp932", "cp949", "cp950", "euc", "iso2022", "johab", "hz")
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+# Blank lines before the opening --- are allowed: an editor or an export may leave them.
+_FRONT_MATTER_OPENING = re.compile(r"\A(?:[ \t]*\n)*---[ \t]*\n")
+_FRONT_MATTER = re.compile(_FRONT_MATTER_OPENING.pattern + r"(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+# A 'key: value' line of front matter ('council: Sefton Council', 'meeting_date:').
+_FIELD_LINE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)")
 _AGENDA_ITEM_LINE = re.compile(r"^\s*agenda item\s*$", re.IGNORECASE)
 _MARKDOWN_HEADING = re.compile(r"\A\s*#{1,2}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -45,6 +51,7 @@ def read_text_file(source: FileSource) -> ReadResult:
     if not text.strip():
         raise Problem("skipped", "empty file", "Add the minutes text, or remove the file from the inputs.")
     fields, body = split_front_matter(text)
+    fields = with_known_keys(fields)
     body = body.strip("\n")
     if not fields.get("restricted"):
         if not body.strip():
@@ -63,27 +70,44 @@ def read_text_file(source: FileSource) -> ReadResult:
     yield item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
 
 
-def decode_bytes(data: bytes) -> str:
-    """Text from bytes: BOM, then UTF-8, then a trusted guess, then cp1252, then latin-1.
+def byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
+    """(the mark, its encoding) when the bytes start with a Unicode byte order mark."""
+    return next(((bom, codec) for bom, codec in _BOMS if data.startswith(bom)), None)
 
-    Newlines become "\\n"; everything else is kept. Raises Problem for binary data.
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Text from bytes: BOM, then UTF-8, then the encoding the file declares (if any, and if the
+    bytes decode cleanly in it), then a trusted guess, then cp1252, then latin-1.
+
+    UTF-8 comes before the declaration because a file that decodes as UTF-8 almost surely is, whatever
+    it says: files are re-saved by editors that keep the old declaration. Newlines become "\\n";
+    everything else is kept. Raises Problem for binary data.
     """
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return _newlines(data[len(bom):].decode(codec))
-            except UnicodeDecodeError:
-                data = data[len(bom):]
-                break
+    if marked := byte_order_mark(data):
+        bom, codec = marked
+        try:
+            return _newlines(data[len(bom):].decode(codec))
+        except UnicodeDecodeError:
+            data = data[len(bom):]
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise Problem("failed", "binary data, not text (it contains NUL bytes)", BINARY_HINT)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        text = _decode_legacy(data)
+        text = _decode_declared(data, declared) or _decode_legacy(data)
     if _mostly_unprintable(text[:_SNIFF_BYTES]):
         raise Problem("failed", "binary data, not text (mostly unprintable characters)", BINARY_HINT)
     return _newlines(text)
+
+
+def _decode_declared(data: bytes, declared: str | None) -> str:
+    """The bytes decoded as declared, or '' when nothing is declared, or not an encoding, or wrong."""
+    if not declared:
+        return ""
+    try:
+        return data.decode(declared)
+    except (LookupError, UnicodeDecodeError):
+        return ""
 
 
 def _decode_legacy(data: bytes) -> str:
@@ -123,6 +147,12 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     """({field: value}, body) from text that may start with a --- YAML block ---."""
     match = _FRONT_MATTER.match(text)
     if not match:
+        if _opens_front_matter(text):
+            raise Problem(
+                "failed",
+                "front matter is opened with a --- line but never closed",
+                "Add a --- line after the last 'key: value' line at the top, before the minutes text.",
+            )
         return {}, text
     import yaml
 
@@ -145,6 +175,22 @@ def split_front_matter(text: str) -> tuple[dict, str]:
             "Write one 'key: value' per line between the --- lines, e.g. council: Sefton Council",
         )
     return {str(k): v for k, v in fields.items()}, text[match.end():]
+
+
+def _opens_front_matter(text: str) -> bool:
+    """Does the text open with --- and 'key: value' lines naming a field, as front matter does?
+
+    A Markdown horizontal rule opens a text the same way, but ordinary prose follows it.
+    """
+    opening = _FRONT_MATTER_OPENING.match(text)
+    if not opening:
+        return False
+    block = text[opening.end():].split("\n\n", 1)[0]
+    lines = [line for line in block.split("\n") if line.strip()]
+    matches = [_FIELD_LINE.match(line) for line in lines]
+    if not lines or not all(matches):
+        return False
+    return any(names_a_field(match.group(1)) for match in matches)
 
 
 def guess_title(body: str) -> str:
