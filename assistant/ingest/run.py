@@ -23,7 +23,7 @@ from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
 from assistant.index.vector_store import ChromaStore, VectorStore, reset_store
-from assistant.text import first_few
+from assistant.text import counted, first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
 # Items per manifest transaction: small enough that a kill loses little work.
@@ -176,7 +176,8 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
 
     return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
                         reset=reset, index=index, progress=progress,
-                        given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths))
+                        given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths),
+                        files_from=(cwd or Path.cwd()).resolve())
 
 
 # The manifest's record of the council and committee given to ingest, by source id: JSON {id: [council, committee]}.
@@ -250,19 +251,22 @@ def _not_writable(settings: Settings, why: str) -> NotWritableError:
 
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
-                 given: GivenFields | None = None, paths_named: bool = False) -> IngestSummary:
+                 given: GivenFields | None = None, paths_named: bool = False,
+                 files_from: Path | None = None) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
     `given` fills the council and committee of files that name none (`ingest`). With `paths_named`, inputs that
     hold no minutes are taken for a mistake (an empty or mistyped folder): --reset and --prune then change
-    nothing, where with no inputs at all they empty the index."""
+    nothing, where with no inputs at all they empty the index. `files_from` is the folder the items' file origins
+    are relative to, for telling one file from another when their `file:` identities meet (None: not files)."""
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
         return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
-                             given=given, paths_named=paths_named)
+                             given=given, paths_named=paths_named, files_from=files_from)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
                   reset: bool, index: Index | None, progress: bool | None,
-                  given: GivenFields | None = None, paths_named: bool = False) -> IngestSummary:
+                  given: GivenFields | None = None, paths_named: bool = False,
+                  files_from: Path | None = None) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
@@ -321,6 +325,31 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             summary.problems.append(InputProblem(found.origin, "restricted", "marked restricted: not indexed"))
         else:
             items[found.source_id] = found
+    superseded: dict[str, str] = {}
+    if files_from is not None:
+        stored = _remembered_fields(manifest)
+        for problem in _identities_taken(items, rows, files_from):
+            del items[problem.source_id]
+            summary.problems.append(problem.problem)
+            unread.append(problem.problem)  # it failed: --prune must drop nothing for want of it
+            # Nor may the council given for it now pass to the other file's entry, whose identity it shares.
+            if problem.source_id in stored:
+                remembered[problem.source_id] = stored[problem.source_id]
+            else:
+                remembered.pop(problem.source_id, None)
+        superseded = _files_indexed_before(items, rows, files_from)
+        for old_sid, new_sid in superseded.items():
+            # The same file, indexed before under another identity (named on its own, then through its folder):
+            # the new entry replaces the old one, and keeps the council and committee given to it.
+            if old_sid in remembered and new_sid not in remembered:
+                remembered[new_sid] = remembered[old_sid]
+                council, committee = remembered[new_sid]
+                item = items[new_sid]
+                items[new_sid] = replace(item, council=item.council or council, committee=item.committee or committee)
+            remembered.pop(old_sid, None)
+        for origin, old_sids in _by_origin(superseded, items).items():
+            summary.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
+                                 "named another way: its new entry replaces the old")
     if given is not None and remembered != _remembered_fields(manifest):
         manifest.set_meta(GIVEN_FIELDS_META, json.dumps(remembered, sort_keys=True))
     crash.reached("after_read")
@@ -364,7 +393,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if bar is not None:
         bar.close()
 
-    stale = set(withdrawn) | set(lost_elsewhere)
+    stale = set(withdrawn) | set(lost_elsewhere) | set(superseded)
     if prune and unread:
         summary.notes.append(
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
@@ -376,7 +405,15 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             f"have emptied the index. Check the paths (an empty or mistyped folder?); to empty the index on "
             f"purpose, delete {settings.data_dir}.")
     elif prune:
-        stale |= {sid for sid in rows if sid not in items and sid not in restricted}
+        # A file that is there but was passed over this time (emptied, cut to a scan, over the length cap) is among
+        # the inputs: its indexed items stay until it is removed or read again.
+        passed_over = {p.origin for p in summary.problems if p.kind == "skipped"}
+        kept = {sid for sid in rows if sid not in items and rows[sid].origin in passed_over}
+        if kept:
+            summary.notes.append(f"--prune kept {counted(len(kept), 'item')} whose files were passed over this time "
+                                 f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
+                                 "those files, then run with --prune again")
+        stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
     if stale:
         for sid in sorted(stale):
             ids = store.ids_for_source(sid) | set(rows[sid].chunk_ids)
@@ -394,6 +431,71 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@dataclass(frozen=True)
+class _TakenIdentity:
+    source_id: str
+    problem: InputProblem
+
+
+def _file_at(origin: str, files_from: Path) -> Path | None:
+    """The file an item's origin names, if it is there now."""
+    path = Path(origin)
+    path = path if path.is_absolute() else files_from / path
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
+                      files_from: Path) -> list[_TakenIdentity]:
+    """Items whose `file:` identity an indexed item of another file, still there, already has: two folders each
+    holding a minutes.pdf, ingested one after the other. Taken as an update, one council's minutes would replace
+    the other's."""
+    taken = []
+    for sid, item in items.items():
+        row = rows.get(sid)
+        if not sid.startswith("file:") or row is None or not row.origin or row.origin == item.origin:
+            continue
+        old, new = _file_at(row.origin, files_from), _file_at(item.origin, files_from)
+        if old is not None and new is not None and not old.samefile(new):
+            taken.append(_TakenIdentity(sid, InputProblem(
+                item.origin, "failed",
+                f"has the source identity {sid} of {row.origin}, which is indexed and still there: taking it as an "
+                "update would replace that file's minutes",
+                "ingest the folder that holds both, so that each is named by its own path under it (add --prune to "
+                "drop the old entry), or give each file an `id` in front matter")))
+    return taken
+
+
+def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
+                          files_from: Path) -> dict[str, str]:
+    """Indexed `file:` entries of files that are among the inputs under another identity now (named on their own
+    once, through their folder once), each with the new identity that replaces it."""
+    new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and sid not in rows}
+    if not new_files:
+        return {}
+    by_file: dict[tuple[int, int], str] = {}
+    for sid, item in new_files.items():
+        if (path := _file_at(item.origin, files_from)) is not None:
+            stat = path.stat()
+            by_file.setdefault((stat.st_dev, stat.st_ino), sid)
+    superseded = {}
+    for sid, row in rows.items():
+        if sid.startswith("file:") and sid not in items and row.origin and (path := _file_at(row.origin, files_from)):
+            stat = path.stat()
+            if (new_sid := by_file.get((stat.st_dev, stat.st_ino))) is not None:
+                superseded[sid] = new_sid
+    return superseded
+
+
+def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for old_sid, new_sid in sorted(superseded.items()):
+        grouped.setdefault(items[new_sid].origin, []).append(old_sid)
+    return grouped
 
 
 def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:

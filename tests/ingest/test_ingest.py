@@ -356,3 +356,105 @@ def test_reset_or_prune_with_inputs_that_hold_no_minutes_leaves_the_index_as_it_
     pruned = ingest([empty], fake_settings, prune=True)
     assert pruned.removed == 0 and any("--prune removed nothing: the inputs hold no minutes" in n for n in pruned.notes)
     assert chroma_ids(fake_settings) == before and index_stats(fake_settings).items == 5
+
+
+def _councils(settings) -> dict[str, int]:
+    return {council: items for council, (items, _) in index_stats(settings).by_council.items()}
+
+
+def test_two_folders_each_holding_a_file_of_one_name_never_replace_each_other(fake_settings, tmp_path):
+    """Both are `file:minutes.txt` under their folders: taken as an update, Sefton's minutes replaced Barnsley's."""
+    shared = tmp_path / "shared"
+    for council, text in (("barnsley", "Barnsley had 321 children on plans."), ("sefton", "Sefton had 654 leavers.")):
+        (shared / council).mkdir(parents=True)
+        (shared / council / "minutes.txt").write_text(f"The Director reported that {text}\n")
+    ingest([shared / "barnsley"], fake_settings, council="Barnsley Council")
+    second = ingest([shared / "sefton"], fake_settings, council="Sefton Council")
+    assert second.replaced == 0 and second.new == 0
+    [failed] = second.failed
+    assert failed.origin == str(shared / "sefton" / "minutes.txt")
+    assert f"the source identity file:minutes.txt of {shared / 'barnsley' / 'minutes.txt'}" in failed.reason
+    assert "ingest the folder that holds both" in failed.hint
+    assert _councils(fake_settings) == {"Barnsley Council": 1}
+    both = ingest([shared], fake_settings, prune=True)  # as the hint says: each named by its own path
+    assert both.new == 2 and both.removed == 1  # the old entry of barnsley/minutes.txt is replaced
+    # Barnsley's council stays with its file; the one given with the refused file was not kept for anything.
+    assert _councils(fake_settings) == {"Barnsley Council": 1, "(unknown)": 1}
+
+
+def test_a_file_named_on_its_own_after_its_folder_replaces_its_old_entry(fake_settings, tmp_path):
+    """Named through its folder it is `file:cyp.txt`, named on its own `file:<path>`: the corrected file was added
+    beside the old one, and the old figure went on being answered."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    minutes = folder / "cyp.txt"
+    minutes.write_text("The Director reported 410 children looked after.\n")
+    ingest([folder], fake_settings, council="Editshire Council", cwd=tmp_path)
+    minutes.write_text("The Director reported 415 children looked after.\n")
+    again = ingest([minutes], fake_settings, cwd=tmp_path)
+    assert (again.new, again.removed) == (1, 1)
+    assert "minutes/cyp.txt was indexed before under another identity (file:cyp.txt)" in " ".join(again.notes)
+    manifest = Manifest(fake_settings.manifest_path)
+    rows = manifest.rows()
+    manifest.close()
+    assert list(rows) == ["file:minutes/cyp.txt"]
+    assert _councils(fake_settings) == {"Editshire Council": 1}  # the council given before is kept
+    index = Index(fake_settings)
+    texts = [chunk.text for chunk in index.store.get()]
+    index.close()
+    assert any("415" in text for text in texts) and not any("410" in text for text in texts)
+
+
+def test_prune_keeps_the_items_of_a_file_that_is_there_but_passed_over(fake_settings, tmp_path):
+    """A file emptied by a failed copy, or over a lowered length cap, is still among the inputs."""
+    folder = tmp_path / "d"
+    paths = write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    paths[0].write_text("")
+    summary = ingest([folder], fake_settings, prune=True)
+    assert summary.removed == 0 and index_stats(fake_settings).items == 3
+    assert f"--prune kept 1 item whose files were passed over this time ({paths[0]})" in " ".join(summary.notes)
+    paths[0].unlink()
+    assert ingest([folder], fake_settings, prune=True).removed == 1
+
+
+def test_a_folder_with_nothing_to_read_says_what_it_holds(fake_settings, tmp_path):
+    folder = tmp_path / "pack"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("agenda.zip", "data.xlsx", "more.zip"):
+        (folder / name).write_bytes(b"PK")
+    summary = ingest([folder], fake_settings)
+    [problem] = summary.problems
+    assert problem.kind == "skipped" and problem.origin == str(folder)
+    assert problem.reason == "folder holds no files ingest reads (it holds 1 .xlsx, 2 .zip)"
+    assert "unzip agenda packs" in problem.hint
+
+
+@pytest.mark.skipif(__import__("shutil").which("unshare") is None, reason="needs unshare to drop root's rights")
+def test_a_sub_folder_that_cannot_be_listed_fails_and_prune_removes_nothing(fake_settings, tmp_path):
+    """os.walk passes over a folder it may not list; its items were then pruned as if deleted."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder / "2019", 2)
+    write_markdown_corpus(folder / "2020", 1)
+    listing = ("import json, sys; from pathlib import Path; from assistant.ingest.readers import read_inputs; "
+               "print(json.dumps([[type(r).__name__, getattr(r, 'origin', ''), getattr(r, 'kind', '')] "
+               "for r in read_inputs([Path(sys.argv[1])], 100000)]))")
+    (folder / "2019").chmod(0)
+    try:
+        # Root may list any folder; in a user namespace of its own it is nobody to this one.
+        command = [sys.executable, "-c", listing, str(folder)]
+        if os.geteuid() == 0:
+            command = ["unshare", "--user", *command]
+        run = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    finally:
+        (folder / "2019").chmod(0o755)
+    if run.returncode != 0 and "unshare" in run.stderr:
+        pytest.skip(f"user namespaces are not available here: {run.stderr.strip()}")
+    found = json.loads(run.stdout)
+    assert ["InputProblem", str(folder / "2019"), "failed"] in found
+    assert sum(kind == "MinuteItem" for kind, _, _ in found) == 1

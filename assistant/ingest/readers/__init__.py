@@ -9,6 +9,7 @@ A bad file never stops the others: every failure becomes an InputProblem.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -94,21 +95,52 @@ def _read_path(given: Path, cwd: Path, seen: set[Path], max_item_chars: int) -> 
             hint=f"Check the path; relative paths are read from {cwd}.",
         )
     elif path.is_dir():
-        for file in _walk(path):
+        files, unreadable = _walk(path)
+        for folder, error in unreadable:
+            # Failed, not passed over: the items indexed from it must not be pruned for want of reading them.
+            yield InputProblem(
+                origin=str(given / folder.relative_to(path)),
+                kind="failed",
+                reason=f"folder could not be read: {error.strerror or error}",
+                hint="Check that you may read it (its permissions, or a network share that dropped), then ingest "
+                     "again.",
+            )
+        for file in files:
             # Only files that get read count as seen: naming one explicitly still reports it.
             if file.suffix.lower() not in _READERS or _first_time(file, seen):
                 yield from _read_found(file, path, given, max_item_chars)
+        if not unreadable and not any(file.suffix.lower() in _READERS for file in files):
+            yield _nothing_to_read(given, files)
     elif _first_time(path, seen):
         yield from _read_named(given, path, cwd, max_item_chars)
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Files under a folder sorted by path, leaving out hidden files and folders (.git, .assistant)."""
-    found = []
-    for root, dirs, files in os.walk(folder):
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, OSError]]]:
+    """Files under a folder sorted by path, leaving out hidden files and folders (.git, .assistant), and the
+    sub-folders that could not be listed, with why (os.walk would pass over them in silence)."""
+    found: list[Path] = []
+    unreadable: list[tuple[Path, OSError]] = []
+
+    def note(error: OSError) -> None:
+        unreadable.append((Path(error.filename), error))
+
+    for root, dirs, files in os.walk(folder, onerror=note):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found.extend(Path(root) / name for name in files if not name.startswith("."))
-    return sorted(found)
+    return sorted(found), sorted(unreadable, key=lambda pair: pair[0])
+
+
+def _nothing_to_read(given: Path, files: list[Path]) -> InputProblem:
+    """A folder none of whose files ingest reads: said, since an agenda pack left zipped looks like an empty folder."""
+    kinds = Counter(file.suffix.lower() or "(no extension)" for file in files)
+    passed_over = f" (it holds {', '.join(f'{n} {suffix}' for suffix, n in sorted(kinds.items()))})" if kinds else ""
+    return InputProblem(
+        origin=str(given),
+        kind="skipped",
+        reason=f"folder holds no files ingest reads{passed_over}",
+        hint=f"Ingest reads {', '.join(SUPPORTED_SUFFIXES)}: unzip agenda packs, and save other formats as one of "
+             "these.",
+    )
 
 
 def _first_time(path: Path, seen: set[Path]) -> bool:
