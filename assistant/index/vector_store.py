@@ -23,8 +23,31 @@ class StoredChunk:
     score: float = 0.0  # cosine similarity for query results
 
 
+@dataclass(frozen=True)
+class WriterRecord:
+    """Which index writes to a store, and how many of its ingests have: kept with the vectors (a Chroma collection's
+    metadata) and in the manifest. Two data folders sharing a server's collection would each take the other's chunks
+    for orphans and delete them, and an old copy of a data folder would undo what the newer one wrote."""
+
+    index_id: str | None = None  # None: a store no index has claimed yet (new, or written before this was kept)
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class ManifestSide:
+    """What an index's manifest says of its store: its id (None: a new index, or one from before ids were kept), and
+    whether it holds finished items, whose vectors the store must have."""
+
+    index_id: str | None
+    holds_items: bool
+
+
 class VectorStore(Protocol):
     """What ingestion and retrieval need from a vector store."""
+
+    def writer(self) -> WriterRecord: ...
+
+    def record_writer(self, record: WriterRecord) -> None: ...
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None: ...
 
@@ -48,10 +71,24 @@ class VectorStore(Protocol):
 class ChromaStore:
     """One Chroma collection (cosine space) holding every chunk of one index."""
 
-    def __init__(self, settings: Settings, embedding_model: str) -> None:
+    def __init__(self, settings: Settings, embedding_model: str, manifest_side: "ManifestSide | None" = None) -> None:
+        """The collection of the settings' name. Opened for an index (`manifest_side`), a collection another index
+        writes to is refused before anything reads it, and a server without the collection of an index that holds
+        items is refused rather than given an empty one."""
         self._settings = settings
         self._client = _client(settings)
-        self._collection = self._client.get_or_create_collection(
+        existing = _existing_collection(self._client, settings.collection)
+        if existing is not None and manifest_side is not None:
+            check_writer(existing.metadata or {}, manifest_side.index_id, settings)
+        elif existing is None and manifest_side is not None and manifest_side.holds_items \
+                and settings.uses_chroma_server:
+            raise IndexMismatchError(
+                f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} has no collection "
+                f"{settings.collection!r}, which holds this index's vectors.",
+                "Point CHROMA_HOST and CHROMA_PORT at the server the index was built on (the manifest records it: "
+                "see the message when CHROMA_HOST is unset). If that server lost its data, run `assistant ingest "
+                "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
+        self._collection = existing or self._client.get_or_create_collection(
             settings.collection,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedding_model": embedding_model},
@@ -66,6 +103,15 @@ class ChromaStore:
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
         self._every_vector: tuple | None = None  # exact_search: every chunk, read once
+
+    def writer(self) -> WriterRecord:
+        return writer_of(self._collection.metadata or {})
+
+    def record_writer(self, record: WriterRecord) -> None:
+        # Chroma replaces a collection's metadata whole: what else it holds (the embedding model) is kept.
+        metadata = {**(self._collection.metadata or {}), _WRITER_KEY: record.index_id,
+                    _GENERATION_KEY: record.generation}
+        self._collection.modify(metadata=metadata)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for start in range(0, len(chunks), self._max_batch):
@@ -251,10 +297,46 @@ def forget_local_clients() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def reset_store(settings: Settings) -> None:
-    """Remove the collection, wherever it lives; a missing one is fine."""
+def reset_store(settings: Settings, index_id: str | None) -> None:
+    """Remove the collection of the index whose manifest has `index_id`, wherever it lives; a missing one is fine.
+    A collection another index writes to is refused, never removed."""
     client = _client(settings)
+    existing = _existing_collection(client, settings.collection)
+    if existing is None:
+        return
+    check_writer(existing.metadata or {}, index_id, settings)
     try:
         client.delete_collection(settings.collection)
-    except Exception:  # chromadb raises different errors for "does not exist" across versions
+    except Exception:  # removed meanwhile: chromadb raises different errors for "does not exist" across versions
         pass
+
+
+_WRITER_KEY, _GENERATION_KEY = "index_id", "generation"
+
+
+def writer_of(metadata: dict) -> WriterRecord:
+    generation = metadata.get(_GENERATION_KEY)
+    return WriterRecord(metadata.get(_WRITER_KEY) or None, generation if isinstance(generation, int) else 0)
+
+
+def check_writer(metadata: dict, index_id: str | None, settings: Settings) -> None:
+    """Refuse a collection that another index writes to: its chunks would be taken for this one's orphans."""
+    writer = writer_of(metadata).index_id
+    if writer is None or writer == index_id:
+        return
+    where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
+             else f"in {settings.chroma_dir}")
+    raise IndexMismatchError(
+        f"The collection {settings.collection!r} {where} holds the vectors of another index, not of the one in "
+        f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
+        "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, such "
+        "as minutes-barnsley), or use --index with the data folder that built this one.")
+
+
+def _existing_collection(client, name: str):
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None

@@ -22,7 +22,7 @@ from assistant.files import exclusive_lock, may_write
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
-from assistant.index.vector_store import ChromaStore, VectorStore, reset_store
+from assistant.index.vector_store import ChromaStore, ManifestSide, VectorStore, WriterRecord, reset_store
 from assistant.text import counted, first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
@@ -109,7 +109,9 @@ class Index:
             # CHROMA_HOST, would otherwise look like a store that lost every chunk, and the ingest that message
             # suggests would drop from the index the fetched minutes it cannot embed again.
             check_where_vectors_live(self.manifest, settings)
-            self.store = store or ChromaStore(settings, self.embedder.name)
+            holds_items = any(row.status == "done" for row in self.manifest.rows().values())
+            self.store = store or ChromaStore(settings, self.embedder.name,
+                                              ManifestSide(self.manifest.get_meta(_INDEX_ID), holds_items))
         except BaseException:
             self.manifest.close()
             raise
@@ -132,12 +134,47 @@ class Index:
 
 
 _COLLECTION, _VECTORS_ON = "collection", "vectors_on"  # the manifest's record of where the index's vectors live
+# The manifest's side of the store's WriterRecord: the index's own id, made at its first ingest and kept by copies of
+# its folder, and how many ingests have written to its store.
+_INDEX_ID, _GENERATION = "index_id", "generation"
 
 
 def record_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
     manifest.set_meta(_COLLECTION, settings.collection)
     manifest.set_meta(_VECTORS_ON, f"server {settings.chroma_host}:{settings.chroma_port}"
                       if settings.uses_chroma_server else "local")
+
+
+def claim_store(manifest: Manifest, store: VectorStore, settings: Settings) -> WriterRecord:
+    """Before a writer changes anything: the store is this index's from now on (an unclaimed one is claimed), and
+    this folder is not an older copy of the index than the one that last wrote to it."""
+    import uuid
+
+    index_id = manifest.get_meta(_INDEX_ID)
+    if not index_id:
+        index_id = uuid.uuid4().hex
+        manifest.set_meta(_INDEX_ID, index_id)
+    ours = int(manifest.get_meta(_GENERATION) or 0)
+    theirs = store.writer()
+    if theirs.index_id == index_id and theirs.generation > ours:
+        raise IndexMismatchError(
+            f"The index in {settings.data_dir} is an older copy of the one whose vectors are in the collection "
+            f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
+            f"ingest {theirs.generation}, this folder's {ours}), and this run would undo what it wrote.",
+            "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
+            "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
+    record = WriterRecord(index_id, max(ours, theirs.generation))
+    if theirs != record:
+        store.record_writer(record)
+    return record
+
+
+def count_a_write(manifest: Manifest, store: VectorStore, claimed: WriterRecord) -> None:
+    """After a writer changed the store: one more ingest, in the manifest first, so that a run killed between the
+    two leaves this folder ahead of the store, never behind it."""
+    written = WriterRecord(claimed.index_id, claimed.generation + 1)
+    manifest.set_meta(_GENERATION, str(written.generation))
+    store.record_writer(written)
 
 
 def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
@@ -296,13 +333,20 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 f"purpose, delete {settings.data_dir}.")
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
-        reset_store(settings)
+        if index is not None:
+            index_id = index.manifest.get_meta(_INDEX_ID)
+        else:
+            opened = Manifest(settings.manifest_path)
+            index_id = opened.get_meta(_INDEX_ID)
+            opened.close()
+        reset_store(settings, index_id)
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         Manifest(settings.manifest_path).clear()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
     manifest, store = index.manifest, index.store
+    claimed = claim_store(manifest, store, settings)
     manifest.set_meta("embedding_model", index.embedder.name)
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
@@ -422,6 +466,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         manifest.remove(stale)
         summary.removed += len(stale)
 
+    if summary.new or summary.replaced or summary.removed or summary.chunks_removed or orphans or lost:
+        count_a_write(manifest, store, claimed)
     refresh_lexical(index)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]

@@ -89,14 +89,16 @@ def test_a_read_only_index_with_its_vectors_on_a_server_answers(chroma_server, f
                                                                   read_only_folder):
     """Only Chroma's local store must write to open: with the vectors on a server, the data folder (manifest and
     keyword index) can be read-only to the process that answers."""
-    settings = fake_settings.with_(chroma_host="127.0.0.1", chroma_port=chroma_server)
+    # A collection of its own: another test's index writes to the server's "minutes".
+    settings = fake_settings.with_(chroma_host="127.0.0.1", chroma_port=chroma_server, collection="minutes-read-only")
     index = Index(settings)
     ingest([corpus_copy], settings, index=index)
     index.close()
     assert not list(settings.data_dir.glob("manifest.sqlite-*"))  # closed: as `assistant ingest` leaves it
     folder = read_only_folder(settings.data_dir)
     before = snapshot(settings.data_dir)
-    env = cli_env(settings.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_server))
+    env = cli_env(settings.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_server),
+                  ASSISTANT_COLLECTION=settings.collection)
     question = "How many children were discharged from care in Rotherham in 2018?"
 
     asked = folder.run(sys.executable, "-c", _ASK_AND_SERVE, question, env=env)
@@ -110,3 +112,71 @@ def test_a_read_only_index_with_its_vectors_on_a_server_answers(chroma_server, f
     assert cli.returncode == 0 or (cli.returncode == 2 and "audit.sqlite" in cli.stderr and "how to fix" in cli.stderr
                                    and "Traceback" not in cli.stderr), cli.stderr
     assert snapshot(settings.data_dir) == before
+
+
+def _on_server(settings, port, data_dir, collection):
+    return settings.with_(chroma_host="127.0.0.1", chroma_port=port, data_dir=data_dir, collection=collection)
+
+
+def _chunk_count(settings) -> int:
+    index = Index(settings)
+    try:
+        return index.store.count()
+    finally:
+        index.close()
+
+
+def test_two_data_folders_never_share_one_collection(chroma_server, fake_settings, corpus_copy, tmp_path):
+    """A second folder's ingest took the first's chunks for orphans and deleted them; its --reset, which the model
+    mismatch message suggested, deleted the first's collection whole."""
+    from assistant.errors import IndexMismatchError
+
+    first = _on_server(fake_settings, chroma_server, tmp_path / "first", "minutes-shared")
+    second = _on_server(fake_settings, chroma_server, tmp_path / "second", "minutes-shared")
+    held = ingest([corpus_copy], first).chunks_added
+    one_file = sorted(corpus_copy.iterdir())[0]
+    for reset in (False, True):
+        with pytest.raises(IndexMismatchError, match="holds the vectors of another index") as refused:
+            ingest([one_file], second, reset=reset)
+        assert "ASSISTANT_COLLECTION" in refused.value.hint
+    with pytest.raises(IndexMismatchError, match="holds the vectors of another index"):
+        Index(second.with_(embedding_model="all-MiniLM-L6-v2"))  # refused before the model is compared
+    assert _chunk_count(first) == held and index_stats(first).items == 5
+    assert ingest([one_file], second.with_(collection="minutes-second")).new == 1  # a collection of its own
+
+
+def test_an_older_copy_of_a_data_folder_may_not_write(chroma_server, fake_settings, corpus_copy, tmp_path):
+    """A copy given to an answering machine, whose `serve` ingests corpus/ at start, undid what the folder it was
+    copied from had ingested since: it deleted the newer chunks as orphans."""
+    from assistant.errors import IndexMismatchError
+
+    files = sorted(corpus_copy.iterdir())
+    original = _on_server(fake_settings, chroma_server, tmp_path / "original", "minutes-copied")
+    ingest(files[:3], original)
+    shutil.copytree(original.data_dir, tmp_path / "copy")
+    copy = original.with_(data_dir=tmp_path / "copy")
+    assert ingest(files, original).new == 2  # the original goes on ingesting
+    held = _chunk_count(original)
+    with pytest.raises(IndexMismatchError, match="is an older copy of the one whose vectors") as refused:
+        ingest(files[:3], copy)
+    assert "serve --no-corpus" in refused.value.hint
+    assert _chunk_count(original) == held and index_stats(original).items == 5
+    assert ingest(files, original).tokens_embedded == 0  # the original itself is never refused
+
+
+def test_a_server_without_the_index_collection_is_named_not_given_an_empty_one(chroma_server, fake_settings,
+                                                                               corpus_copy, tmp_path):
+    """Another CHROMA_PORT, or a server that lost its data, read as an index that had lost every chunk, and the
+    ingest that message suggested dropped from the index what it could not embed again."""
+    import chromadb
+
+    from assistant.errors import IndexMismatchError
+
+    settings = _on_server(fake_settings, chroma_server, tmp_path / "index", "minutes-moved")
+    ingest([corpus_copy], settings)
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    client.delete_collection("minutes-moved")  # as a server without it would be
+    with pytest.raises(IndexMismatchError, match=f"127.0.0.1:{chroma_server} has no collection 'minutes-moved'"):
+        Index(settings)
+    assert "minutes-moved" not in [c.name for c in client.list_collections()]  # none made in its place
+    assert index_stats(settings).items == 5

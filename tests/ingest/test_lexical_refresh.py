@@ -27,6 +27,12 @@ class RecordingStore:
         self.asked.extend(ids if ids is not None else ["<everything>"])
         return self.store.get(ids, where)
 
+    def writer(self):
+        return self.store.writer()
+
+    def record_writer(self, record):
+        self.store.record_writer(record)
+
     def upsert(self, chunks, vectors):
         self.store.upsert(chunks, vectors)
 
