@@ -45,6 +45,7 @@ class Settings:
     llm: str = "extractive"
     chroma_host: str = ""
     chroma_port: int = 8000
+    chroma_ssl: bool = False  # CHROMA_HOST given as https://...
     # Dense search by reading every vector instead of Chroma's approximate (HNSW) graph: slower on a large index,
     # but two builds of the same chunks answer alike (the graph's build order varies from run to run).
     exact_search: bool = False
@@ -78,8 +79,7 @@ class Settings:
             embed_precision=_text(env, "ASSISTANT_EMBED_PRECISION", "int8"),
             collection=_text(env, "ASSISTANT_COLLECTION", "minutes"),
             llm=_text(env, "ASSISTANT_LLM", "extractive"),
-            chroma_host=_text(env, "CHROMA_HOST"),
-            chroma_port=_int(env, "CHROMA_PORT", 8000, minimum=1),
+            **_chroma_address(env),
             exact_search=_flag(env, "ASSISTANT_EXACT_SEARCH"),
             fusion=_text(env, "ASSISTANT_FUSION", "reciprocal-rank"),
             crash_at=_text(env, "ASSISTANT_CRASH_AT"),
@@ -89,14 +89,16 @@ class Settings:
             reader=_path_text(env, "ASSISTANT_READER"),
             fetch_contact=_text(env, "ASSISTANT_FETCH_CONTACT"),
             fetch_rate=_float(env, "ASSISTANT_FETCH_RATE", 1.0),
-            fetch_timeout=_float(env, "ASSISTANT_FETCH_TIMEOUT", 60.0, minimum=0.1),
+            fetch_timeout=_float(env, "ASSISTANT_FETCH_TIMEOUT", 60.0, minimum=0.1, maximum=_A_DAY),
             fetch_retries=_int(env, "ASSISTANT_FETCH_RETRIES", 3, minimum=0),
-            fetch_backoff=_float(env, "ASSISTANT_FETCH_BACKOFF", 2.0),
-            fetch_max_wait=_float(env, "ASSISTANT_FETCH_MAX_WAIT", 120.0),
+            fetch_backoff=_float(env, "ASSISTANT_FETCH_BACKOFF", 2.0, maximum=_A_DAY),
+            fetch_max_wait=_float(env, "ASSISTANT_FETCH_MAX_WAIT", 120.0, maximum=_A_DAY),
             refetch_weeks=_int(env, "ASSISTANT_REFETCH_WEEKS", 26, minimum=0),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})
+        for name in ("data_dir", "model_dir"):  # `--index '~/minutes'`, quoted in a script, as the variables are
+            values[name] = Path(os.path.expanduser(values[name]))
         settings = cls(**values)
         settings.check()
         return settings
@@ -192,17 +194,60 @@ def _is_llm_spec(spec: str) -> bool:
     return kind == "openai" and bool(rest.strip())
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     raw = _text(env, name)
     if raw == "":
         return default
     try:
+        if "_" in raw:  # Python reads '1_80' as 180: a typo, not a number
+            raise ValueError
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.", f"Unset it to use {default}.") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}.", f"Unset it to use {default}.")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, not {value}.", f"Unset it to use {default}.")
     return value
+
+
+def _chroma_address(env: Mapping[str, str]) -> dict:
+    """CHROMA_HOST and CHROMA_PORT as Chroma's client takes them. The host may be given as a URL
+    ('http://chroma.internal:8001/'), whose port wins over CHROMA_PORT: Chroma's own client would quietly drop
+    CHROMA_PORT for a URL and knock on port 80."""
+    from urllib.parse import urlsplit
+
+    host = _text(env, "CHROMA_HOST").strip().rstrip("/")
+    port = _int(env, "CHROMA_PORT", 8000, minimum=1, maximum=65535)
+    ssl = False
+    if "://" in host:
+        parts = urlsplit(host)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ConfigError(f"CHROMA_HOST must be a host name or address, or http(s)://HOST[:PORT], not {host!r}.",
+                              "For example CHROMA_HOST=127.0.0.1 with CHROMA_PORT=8000.")
+        try:
+            port = parts.port or port
+        except ValueError:
+            raise ConfigError(f"CHROMA_HOST holds a port that is not one: {host!r}.",
+                              "Give the port, from 1 to 65535, in CHROMA_PORT.") from None
+        host, ssl = parts.hostname, parts.scheme == "https"
+    elif ":" in host and not _is_ipv6(host):  # 'chroma.internal:8001'
+        host, _, given = host.rpartition(":")
+        if not (given.isdigit() and 1 <= int(given) <= 65535) or not host:
+            raise ConfigError(f"CHROMA_HOST holds a port that is not one: {host}:{given}.",
+                              "Give the host in CHROMA_HOST and the port, from 1 to 65535, in CHROMA_PORT.")
+        port = int(given)
+    if "/" in host or not host and _text(env, "CHROMA_HOST"):
+        raise ConfigError(f"CHROMA_HOST must be a host name or address, or http(s)://HOST[:PORT], not "
+                          f"{_text(env, 'CHROMA_HOST')!r}.", "For example CHROMA_HOST=127.0.0.1 with CHROMA_PORT=8000.")
+    return {"chroma_host": host, "chroma_port": port, "chroma_ssl": ssl}
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).version == 6
+    except ValueError:
+        return False
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -214,7 +259,12 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {env[name]!r}.", "Unset it to leave it off.")
 
 
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+# The longest a fetch setting may make one wait: longer overflows the clocks that time it.
+_A_DAY = 86_400
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0,
+           maximum: float = float("inf")) -> float:
     raw = _text(env, name)
     if raw == "":
         return default
@@ -225,4 +275,6 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     if not value >= minimum or value == float("inf"):
         raise ConfigError(f"{name} must be a finite number of at least {minimum:g}, not {raw}.",
                           f"Unset it to use {default:g}.")
+    if value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum:g}, not {raw}.", f"Unset it to use {default:g}.")
     return value

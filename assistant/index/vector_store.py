@@ -12,7 +12,18 @@ from assistant.files import may_write
 from assistant.records import Chunk
 from assistant.settings import Settings
 
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _drop_empty_chroma_variables() -> None:
+    """Chroma reads its own variables from the environment when it is imported and when a client is made, and an
+    empty one fails its validation with a traceback; the project's rule is that an empty variable counts as unset."""
+    for name in [name for name, value in os.environ.items()
+                 if (name.startswith("CHROMA_") or name == "ANONYMIZED_TELEMETRY") and not value.strip()]:
+        del os.environ[name]
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+_drop_empty_chroma_variables()
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,8 @@ class ChromaStore:
             metadata={"embedding_model": embedding_model},
             embedding_function=None,
         )
+        if settings.uses_chroma_server:
+            self._collection = _ServerCollection(self._collection, settings)
         stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model and stored_model != embedding_model:
             raise IndexMismatchError(
@@ -251,19 +264,22 @@ def _setting_for(stored_model: str) -> str:
 
 
 def _client(settings: Settings):
+    _drop_empty_chroma_variables()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.uses_chroma_server:
         try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl,
                                          settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:
             raise AssistantError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}).",
-                "Start it with `chroma run --path DIR --port PORT`, or unset CHROMA_HOST to use the local index.",
+                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                f"({_first_line(str(exc))}).",
+                "Start it with `chroma run --path DIR --port PORT`, and check CHROMA_HOST and CHROMA_PORT (an index "
+                "kept in its data folder needs CHROMA_HOST unset).",
             ) from exc
         return client
     # Chroma writes to its database whenever it opens it, even only to be read (chroma-core/chroma#1438): a folder
@@ -277,6 +293,12 @@ def _client(settings: Settings):
         if "readonly database" in str(exc):  # permissions the kernel's check does not foresee (root on NFS, say)
             raise _read_only_store(settings, str(exc)) from exc
         raise
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    """The start of an error: another web server on that port answers with a whole HTML page."""
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line if len(line) <= limit else line[:limit] + "..."
 
 
 def _read_only_store(settings: Settings, why: str) -> NotWritableError:
@@ -331,6 +353,34 @@ def check_writer(metadata: dict, index_id: str | None, settings: Settings) -> No
         f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
         "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, such "
         "as minutes-barnsley), or use --index with the data folder that built this one.")
+
+
+class _ServerCollection:
+    """A collection on a Chroma server whose calls, when the server is lost (stopped, restarted, the network down),
+    fail with a message saying so: they raised httpx's own errors, a traceback to `ingest` and "the assistant failed"
+    to a member in the app."""
+
+    def __init__(self, collection, settings: Settings) -> None:
+        self._collection = collection
+        self._settings = settings
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            try:
+                return attribute(*args, **kwargs)
+            except Exception as exc:
+                if not type(exc).__module__.startswith(("httpx", "httpcore")):
+                    raise
+                raise AssistantError(
+                    f"Lost the Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port} "
+                    f"({type(exc).__name__}: {exc}).",
+                    "Start it again (`chroma run --path DIR --port PORT`) and run the command again, or ask again: "
+                    "nothing indexed is lost, and an ingest cut short finishes when run again.") from exc
+        return call
 
 
 def _existing_collection(client, name: str):

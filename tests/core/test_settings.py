@@ -107,3 +107,45 @@ def test_a_malformed_answering_mode_is_refused_at_start_naming_the_variable(spec
                                   "local:C:/models/x", "openai:gpt-4o-mini", "openai:qwen2.5:7b"])
 def test_every_answering_mode_make_chat_model_takes_passes_the_check(spec):
     assert Settings.from_env({"ASSISTANT_LLM": spec}).llm == (spec or "extractive")  # no model is loaded to check
+
+
+@pytest.mark.parametrize("host, port, expected", [
+    (" 127.0.0.1 ", None, ("127.0.0.1", 8000, False)),
+    ("127.0.0.1/", "9000", ("127.0.0.1", 9000, False)),
+    ("http://127.0.0.1", "9000", ("127.0.0.1", 9000, False)),  # Chroma's client alone would knock on port 80
+    ("https://chroma.example:8443/", None, ("chroma.example", 8443, True)),
+    ("chroma.example:8001", "9000", ("chroma.example", 8001, False)),
+    ("::1", None, ("::1", 8000, False)),
+])
+def test_the_chroma_server_may_be_named_the_ways_people_write_it(host, port, expected):
+    env = {"CHROMA_HOST": host, **({"CHROMA_PORT": port} if port else {})}
+    settings = Settings.from_env(env)
+    assert (settings.chroma_host, settings.chroma_port, settings.chroma_ssl) == expected
+
+
+@pytest.mark.parametrize("env, fragment", [
+    ({"CHROMA_HOST": "http://chroma.example/api"}, "CHROMA_HOST must be a host name or address"),
+    ({"CHROMA_HOST": "chroma.example:99999"}, "CHROMA_HOST holds a port that is not one"),
+    ({"CHROMA_HOST": "h", "CHROMA_PORT": "70000"}, "CHROMA_PORT must be at most 65535"),
+    ({"CHROMA_HOST": "h", "CHROMA_PORT": "4_59391"}, "CHROMA_PORT must be a whole number, not '4_59391'"),
+    ({"ASSISTANT_CHUNK_TOKENS": "1_80"}, "ASSISTANT_CHUNK_TOKENS must be a whole number"),
+    ({"ASSISTANT_FETCH_TIMEOUT": "1e308"}, "ASSISTANT_FETCH_TIMEOUT must be at most 86400"),
+])
+def test_server_and_number_settings_that_cannot_work_are_refused(env, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        Settings.from_env(env)
+
+
+def test_a_tilde_in_an_index_given_on_the_command_line_is_the_home_folder():
+    # `--index '~/minutes'`, quoted in a script or a unit file, made a folder named '~'.
+    assert Settings.from_env({}, data_dir=Path("~/minutes")).data_dir == Path.home() / "minutes"
+
+
+def test_empty_chroma_variables_count_as_unset_for_chroma_too(tmp_path, monkeypatch):
+    # Chroma's own settings read CHROMA_* and ANONYMIZED_TELEMETRY, and failed with a traceback on an empty one.
+    from assistant.index.vector_store import ChromaStore
+
+    for name in ("CHROMA_SERVER_HTTP_PORT", "CHROMA_SERVER_SSL_ENABLED", "ANONYMIZED_TELEMETRY"):
+        monkeypatch.setenv(name, "")
+    store = ChromaStore(Settings.from_env({}, data_dir=tmp_path), "fake:hashing")
+    assert store.count() == 0

@@ -21,26 +21,34 @@ from servers import free_port, wait_until_listening
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
+def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         chroma = shutil.which("chroma")
     if not chroma:
         pytest.skip("the `chroma` command (installed with chromadb) was not found")
     port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
     wait_until_listening(process, port, 60, lambda: "(chroma run's output is not captured)")
-    yield port
+    return process, port
+
+
+def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         raise
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    process, port = start_chroma(tmp_path_factory.mktemp("chroma-server"))
+    yield port
+    stop(process)
 
 
 def test_ingest_and_query_through_a_chroma_server(chroma_server, fake_settings, corpus_copy, tmp_path):
@@ -180,3 +188,23 @@ def test_a_server_without_the_index_collection_is_named_not_given_an_empty_one(c
         Index(settings)
     assert "minutes-moved" not in [c.name for c in client.list_collections()]  # none made in its place
     assert index_stats(settings).items == 5
+
+
+def test_a_server_lost_while_answering_or_ingesting_gets_a_message(fake_settings, corpus_copy, tmp_path):
+    """httpx's own errors reached `ingest` as a traceback and the app's members as "the assistant failed"."""
+    from assistant.answer.service import Assistant
+    from assistant.errors import AssistantError
+
+    process, port = start_chroma(tmp_path / "server")
+    settings = _on_server(fake_settings, port, tmp_path / "index", "minutes")
+    try:
+        ingest(sorted(corpus_copy.iterdir())[:2], settings)
+        assistant = Assistant(settings)
+    finally:
+        stop(process)
+    try:
+        with pytest.raises(AssistantError, match=f"Lost the Chroma server at 127.0.0.1:{port}") as lost:
+            assistant.ask("How many children were discharged from care in Rotherham in 2018?")
+        assert "nothing indexed is lost" in lost.value.hint
+    finally:
+        assistant.close()
