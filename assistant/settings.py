@@ -55,6 +55,7 @@ class Settings:
     crash_at: str = ""  # test-only: kill the process at this named point of an ingest
     nli_model: str = ""
     auth_file: str = ""
+    audit_file: str = ""  # "" keeps the audit log in the data folder
     concurrency: int = 2
     reader: str = ""  # the reader model folder; "" is the shipped one, "fake:overlap" a deterministic fake
     # `assistant fetch` (ModernGov): politeness and how often recent meetings are looked at again
@@ -85,6 +86,7 @@ class Settings:
             crash_at=_text(env, "ASSISTANT_CRASH_AT"),
             nli_model=_path_text(env, "ASSISTANT_NLI_MODEL"),
             auth_file=_path_text(env, "ASSISTANT_AUTH"),
+            audit_file=_path_text(env, "ASSISTANT_AUDIT_PATH"),
             concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1),
             reader=_path_text(env, "ASSISTANT_READER"),
             fetch_contact=_text(env, "ASSISTANT_FETCH_CONTACT"),
@@ -146,7 +148,9 @@ class Settings:
 
     @property
     def audit_path(self) -> Path:
-        return self.data_dir / "audit.sqlite"
+        """The audit log: in the data folder, unless ASSISTANT_AUDIT_PATH puts it elsewhere (a machine that answers
+        from a read-only copy of the data folder, its vectors on a Chroma server, still records every answer)."""
+        return Path(self.audit_file) if self.audit_file else self.data_dir / "audit.sqlite"
 
     @property
     def manifest_path(self) -> Path:

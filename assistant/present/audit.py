@@ -17,7 +17,7 @@ from typing import Iterator
 
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, NotWritableError
 from assistant.index.manifest import open_database
 from assistant.records import Answer
 
@@ -89,8 +89,12 @@ class AuditLog:
         self.path = path
         try:
             self._db = open_database(path, _SCHEMA)
+        except NotWritableError as exc:
+            raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
+                                   "write, to keep the audit log there (for a read-only copy of the data folder "
+                                   "whose vectors are on a Chroma server).") from None
         except sqlite3.OperationalError:
-            raise  # locked or not writable: the CLI says so
+            raise  # locked: the CLI says so
         except sqlite3.DatabaseError as exc:
             # The log alone is damaged: the index is sound, and `assistant ingest` would not mend the log.
             raise AssistantError(f"The audit log {path} is damaged and cannot be read ({exc}).",

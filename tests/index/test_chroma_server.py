@@ -94,7 +94,7 @@ _ASK_AND_SERVE = textwrap.dedent("""
 
 
 def test_a_read_only_index_with_its_vectors_on_a_server_answers(chroma_server, fake_settings, corpus_copy,
-                                                                  read_only_folder):
+                                                                  read_only_folder, tmp_path):
     """Only Chroma's local store must write to open: with the vectors on a server, the data folder (manifest and
     keyword index) can be read-only to the process that answers."""
     # A collection of its own: another test's index writes to the server's "minutes".
@@ -118,7 +118,15 @@ def test_a_read_only_index_with_its_vectors_on_a_server_answers(chroma_server, f
     # `ask` also records the answer in the audit log, in the data folder: it may not be lost without a word.
     cli = folder.cli("ask", question, env=env)
     assert cli.returncode == 0 or (cli.returncode == 2 and "audit.sqlite" in cli.stderr and "how to fix" in cli.stderr
-                                   and "Traceback" not in cli.stderr), cli.stderr
+                                   and "ASSISTANT_AUDIT_PATH" in cli.stderr and "Traceback" not in cli.stderr), \
+        cli.stderr
+    assert snapshot(settings.data_dir) == before
+    # Kept elsewhere, the audit log records the answers of a machine that answers from a read-only folder.
+    elsewhere = {**env, "ASSISTANT_AUDIT_PATH": str(tmp_path / "audit" / "answers.sqlite")}
+    cli = folder.cli("ask", question, env=elsewhere)
+    assert cli.returncode == 0 and "148" in cli.stdout, cli.stderr
+    listing = folder.cli("audit", env=elsewhere)
+    assert listing.returncode == 0 and "How many children were discharged" in listing.stdout, listing.stderr
     assert snapshot(settings.data_dir) == before
 
 
