@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
             from assistant.answer.llm import check_openai_endpoint
 
             check_openai_endpoint()
+        if hasattr(args, "llm") and settings.llm.partition(":")[0] == "local":
+            # A mistyped model path was found only at the first question the reader could answer, after a start
+            # that looked fine (and answers it refused were recorded under a mode that could not run).
+            from assistant.answer.llm import local_model_path
+
+            local_model_path(settings.llm.partition(":")[2])
         return args.handler(args, settings)
     except AssistantError as exc:
         _print_error(exc)

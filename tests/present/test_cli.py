@@ -174,6 +174,15 @@ def test_an_openai_address_without_a_scheme_is_refused_at_start(tmp_path):
     assert "OPENAI_BASE_URL=http://localhost:11434/v1" in result.stderr
 
 
+def test_a_local_model_path_that_is_not_there_is_refused_at_start(tmp_path):
+    # It was found only at the first question the reader would answer: a refused one was answered, and audited.
+    for command in (["ask", "What did Rotherham say about the school bus contract?"], ["serve", "--no-corpus"]):
+        result = run_cli(*command, "--llm", f"local:{tmp_path / 'no-such-model'}",
+                         env=cli_env(tmp_path / "nothing-here"))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "is neither a Hugging Face model folder (with config.json) nor a .gguf file" in result.stderr
+
+
 @pytest.mark.slow
 def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_path):
     """Empty Gradio variables are unset (Gradio's int("") used to fail on import), and the "Running on" line
