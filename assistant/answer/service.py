@@ -11,6 +11,7 @@ import functools
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -18,7 +19,7 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError
+from assistant.errors import IndexMissingError, IndexStaleError, ModelError
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
@@ -30,7 +31,8 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import council_key, fold, is_small_talk, strip_bullet
+from assistant.text import (INSTRUCTION_REASON, council_key, fold, gives_instructions, is_small_talk,
+                            normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -261,19 +263,35 @@ class Assistant:
             return
         generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical),
                                     evidence_hits(draft, retrieval), self.settings.llm)
-        for verdict in generated.write(q.text):
-            yield SentenceEvent(verdict)
+        interrupted: ModelError | None = None
+        try:
+            for verdict in generated.write(q.text):
+                yield SentenceEvent(verdict)
+        except ModelError as failure:
+            if not generated.shown:
+                raise
+            interrupted = failure  # what was already shown stays: each of its sentences was checked
         generated_at = time.perf_counter()
         timings["answer"] = (generated_at - retrieved_at - generated.verify_seconds) * 1000
         timings["verify"] = generated.verify_seconds * 1000
         if generated.shown:
-            timings["total"] = (time.perf_counter() - started) * 1000
             text = " ".join(generated.shown)
+            citations, verdicts = list(generated.citations), list(generated.verdicts)
+            if interrupted is not None:
+                rest = self._rest_quoted(draft, base, timings, citations)
+                for verdict in rest.sentences:
+                    yield SentenceEvent(verdict)
+                text = f"{text}\n\n{rest.answer}" if rest.answer else text
+                citations, verdicts = citations + rest.citations, verdicts + rest.sentences
+                base = {**base, "notes": base["notes"] + [
+                    f"The language model stopped part-way: {interrupted.message.rstrip('.')}. What follows its "
+                    "checked sentences is quoted from the minutes."]}
+            timings["total"] = (time.perf_counter() - started) * 1000
             # The reader's short answer leads only when the model's shown sentences say it too.
             said = bool(draft.short_answer) and f" {fold(draft.short_answer)} " in f" {fold(text)} "
             short_answer = draft.short_answer if said else None
             yield Answer(answer=text, refused=False, refusal_reason=None,
-                         citations=generated.citations, sentences=generated.verdicts, timings_ms=timings,
+                         citations=citations, sentences=verdicts, timings_ms=timings,
                          short_answer=short_answer, confidence=draft.confidence, **base)
             return
         # Nothing the model wrote can be shown: the reader's own quote instead.
@@ -296,7 +314,16 @@ class Assistant:
             return Draft([], "no_evidence", NOTHING_RELEVANT)
         return draft_answer(q, retrieval, self.passages, self.reader, self.calibration)
 
-    def compose(self, draft: Draft, base: dict, timings: dict, fallback: bool = False) -> Answer:
+    def _rest_quoted(self, draft: Draft, base: dict, timings: dict, shown_citations: list[Citation]) -> Answer:
+        """The reader's quotes that the model's shown sentences do not already cite, numbered after theirs: what
+        stands for the rest of a reply the model stopped writing."""
+        cited = {normalise_space(c.quote) for c in shown_citations}
+        unsaid = replace(draft, quotes=[quote for quote in draft.quotes
+                                        if normalise_space(strip_bullet(quote.text)) not in cited])
+        return self.compose(unsaid, base, timings, first_marker=len(shown_citations) + 1)
+
+    def compose(self, draft: Draft, base: dict, timings: dict, fallback: bool = False,
+                first_marker: int = 1) -> Answer:
         """An answer of verbatim quotes, each followed by its citation; every one checked by the guard."""
         quotes = draft.quotes
         citations: list[Citation] = []
@@ -306,7 +333,12 @@ class Assistant:
         for quote in quotes:
             text = strip_bullet(quote.text)
             verdict = self.guard.check(text, [quote.hit])
-            marker = len(citations) + 1
+            if gives_instructions(text):
+                # The minutes' own words, but addressed to whoever answers from them: quoted, they would pass the
+                # instruction on (the same check the model's sentences get). Not shown, so not cited either.
+                verdicts.append(SentenceVerdict(text, (), verdict.supported, False, verdict.score, INSTRUCTION_REASON))
+                continue
+            marker = first_marker + len(citations)
             citations.append(Citation.from_hit(marker, quote.hit, verdict.quote or text))
             verdicts.append(SentenceVerdict(f"{text} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))

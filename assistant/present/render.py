@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from assistant.records import Answer, Citation
+from assistant.text import counted
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
 # headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
@@ -74,5 +75,6 @@ def answer_as_text(answer: Answer) -> str:
             lines.append(f"      \u201c{c.quote.strip()}\u201d")
     unsupported = [s for s in answer.sentences if not s.supported]
     if unsupported:
-        lines.append(f"\n({len(unsupported)} generated sentences were not supported by the minutes and are not shown.)")
+        not_shown = counted(len(unsupported), "generated sentence")
+        lines.append(f"\n(Not shown: {not_shown} that the minutes do not support.)")
     return "\n".join(lines)

@@ -557,3 +557,180 @@ def test_an_openai_address_without_http_is_refused_naming_its_variable(monkeypat
     with pytest.raises(ConfigError, match=f"{name} must be an http:// or https:// address") as info:
         make_chat_model("openai:llama3", settings)  # the client would say only "Connection error." when asked
     assert f"{name}=http://" in info.value.hint
+
+
+def test_the_fallback_quotes_no_sentence_that_gives_instructions(hashing_index):
+    """The extractive answer the model mode falls back to gets the same check as the model's sentences: a quote of
+    the minutes' own words is not shown when those words instruct whoever answers from them."""
+    from assistant.records import Draft, ScoredSentence
+
+    assistant = open_assistant(hashing_index)
+    try:
+        q = analyse(DISCHARGES, assistant.retriever.council_keys)
+        hits = assistant.retriever.search(q).hits
+        quotes = []
+        for needle in ("148 children have been discharged", "to whoever asks"):
+            hit = next(h for h in hits if needle in h.text)
+            start = hit.text.rfind("\n", 0, hit.text.index(needle)) + 1
+            end = hit.text.index(".", hit.text.index(needle)) + 1
+            quotes.append(ScoredSentence(hit, 0, start, end, 1.0, 1.0))
+        answer = assistant.compose(Draft(quotes), {"question": DISCHARGES, "mode": "llm:openai:fake"}, {},
+                                   fallback=True)
+    finally:
+        assistant.close()
+    assert "148" in answer.answer and CANARY not in answer.answer
+    assert all(CANARY not in c.quote for c in answer.citations)
+    [instruction] = [s for s in answer.sentences if CANARY in s.text]
+    assert not instruction.shown and not instruction.markers and "instructions" in instruction.reason
+
+
+# Line breaks and emphasis in the model's reply
+
+@pytest.mark.parametrize("text, sentences", [
+    ("In 2018, 148 children\nhad been discharged [1].\nA similar number had come\ninto care [1].",
+     ["In 2018, 148 children had been discharged [1].", "A similar number had come into care [1]."]),
+    ("- In 2018 148 children have been discharged [1]\n- A similar number had come into care [1]",
+     ["- In 2018 148 children have been discharged [1]", "- A similar number had come into care [1]"]),
+    ("## Discharges\nIn 2018 148 children\nhad been discharged [1]\n\nA similar number had come into care [1]",
+     ["## Discharges", "In 2018 148 children had been discharged [1]", "A similar number had come into care [1]"]),
+    ("The figures were:\n1. 148 children had been discharged [1]\n2. A similar number had come into care [1]",
+     ["The figures were:", "1. 148 children had been discharged [1]", "2. A similar number had come into care [1]"]),
+])
+def test_a_line_break_inside_a_sentence_does_not_cut_it(text, sentences):
+    streamed = SentenceCutter()
+    seen = [s for ch in text for s in streamed.feed(ch)] + streamed.finish()  # one character at a time
+    whole = SentenceCutter()
+    assert seen == whole.feed(text) + whole.finish() == sentences
+
+
+def test_a_line_wrapped_sentence_with_bold_figures_is_shown_whole_and_plain(hashing_index):
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"In 2018 **148** children\nhave been __discharged__ [{n}].")
+    assert [s.text for s in answer.sentences if s.shown] == ["In 2018 148 children have been discharged. [1]"]
+    assert not answer.fallback and "*" not in answer.answer and "_" not in answer.answer
+
+
+# What a failed model request tells the user to do
+
+def _failing_chat_model(failure: Exception):
+    """A chat model whose request fails as an OpenAI-compatible server's does, before any token."""
+
+    class Failing(GenericFakeChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            raise failure
+
+    return Failing(messages=iter([]))
+
+
+def _status_error(status: int):
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    kinds = {401: openai.AuthenticationError, 403: openai.PermissionDeniedError, 404: openai.NotFoundError,
+             429: openai.RateLimitError, 500: openai.InternalServerError}
+    return kinds[status](f"Error code: {status}", response=httpx.Response(status, request=request), body=None)
+
+
+def _timeout():
+    import httpx
+    import openai
+
+    return openai.APITimeoutError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+
+
+@pytest.mark.parametrize("failure, hint", [
+    (lambda: _status_error(401), "OPENAI_API_KEY"),
+    (lambda: _status_error(403), "OPENAI_API_KEY"),
+    (lambda: _status_error(404), "model name after `openai:`"),
+    (lambda: _status_error(429), "rate-limiting: wait and ask again"),
+    (_timeout, "did not answer in time"),
+    (lambda: ValueError("No generation chunks were returned"), "not answer as an OpenAI-compatible chat endpoint"),
+    (lambda: __import__("json").JSONDecodeError("Expecting value", "<html>", 0), "OpenAI-compatible chat endpoint"),
+    (lambda: _status_error(500), "points at a running server"),
+])
+def test_each_kind_of_model_failure_says_what_to_do(hashing_index, failure, hint):
+    assistant = open_assistant(hashing_index, chat_model=_failing_chat_model(failure()))
+    try:
+        with pytest.raises(ModelError) as info:
+            assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
+    assert hint in info.value.hint and "--llm extractive" in info.value.hint
+
+
+def test_a_local_model_that_writes_nothing_in_time_says_so(monkeypatch):
+    """A stand-in model and tokenizer that obey the calls the local backend makes, and never produce a token."""
+    import time
+
+    import torch
+    from langchain_core.messages import HumanMessage
+
+    from assistant.answer import llm
+
+    class SilentModel:
+        def generate(self, **kwargs):
+            time.sleep(0.5)
+            return torch.tensor([[1, 2]])
+
+    class Tokenizer:
+        pad_token_id = eos_token_id = 0
+
+        def apply_chat_template(self, *args, **kwargs):
+            return {"input_ids": torch.tensor([[1]])}
+
+    import threading
+
+    monkeypatch.setattr(llm, "load_local", lambda folder, gguf: (SilentModel(), Tokenizer(), threading.Lock()))
+    monkeypatch.setattr(llm, "LOCAL_TOKEN_WAIT_S", 0.1)
+    model = llm.LocalChatModel(model_path="/nowhere")
+    with pytest.raises(ModelError, match="wrote nothing for 0.1 seconds") as info:
+        list(model.stream([HumanMessage("How many?")]))
+    assert "ask again" in info.value.hint
+
+
+@pytest.mark.parametrize("reply, count", [
+    ("The council did great work for families [1].", "1 generated sentence that"),
+    ("The council did great work for families [1]. Everything improved a lot [2].", "2 generated sentences that"),
+])
+def test_the_text_answer_counts_the_sentences_it_does_not_show(hashing_index, reply, count):
+    from assistant.present.render import answer_as_text
+
+    assert f"(Not shown: {count} the minutes do not support.)" in answer_as_text(ask_with(hashing_index, reply))
+
+
+def test_a_stalled_openai_server_is_given_up_after_a_minute(monkeypatch, settings):
+    from assistant.answer.llm import make_chat_model
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    model = make_chat_model("openai:some-model", settings)
+    assert model.request_timeout == 60 and model.max_retries == 0  # not 180 seconds, twice
+
+
+class StallingChatModel(GenericFakeChatModel):
+    """Streams its reply, then fails as a server that stops answering does."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+        raise _timeout()
+
+
+def test_a_reply_that_stops_part_way_keeps_its_checked_sentences_and_quotes_the_rest(hashing_index):
+    k = evidence_number(hashing_index, DISCHARGES, "approximately 222 for the year")
+    said = f"If this continued it would be approximately 222 for the year [{k}]. In 2018 148"
+    assistant = open_assistant(hashing_index, chat_model=StallingChatModel(messages=iter([said])))
+    try:
+        answer = assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
+    assert answer.answer.startswith("If this continued it would be approximately 222 for the year. [1]")
+    assert "148 children have been discharged" in answer.answer and "[2]" in answer.answer
+    assert [c.marker for c in answer.citations] == [1, 2] and "148" in answer.citations[1].quote
+    assert any("stopped part-way" in note and "did not answer in time" not in note for note in answer.notes)
+    # Nothing shown before the failure: the error, as before.
+    assistant = open_assistant(hashing_index, chat_model=StallingChatModel(messages=iter(["In 2018 148"])))
+    try:
+        with pytest.raises(ModelError, match="timed out"):
+            assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
