@@ -40,3 +40,10 @@ class IndexStaleError(AssistantError):
 
 class BadFilterError(AssistantError):
     """A filter value the user gave cannot be used."""
+
+
+def no_index_yet(folder) -> IndexMissingError:
+    """No index in the data folder: the message every command gives, naming the folder to ingest into."""
+    return IndexMissingError(f"There is no index in {folder} yet.",
+                             f"Run `assistant ingest --index {folder} PATH` with your minutes first (with no PATH it "
+                             "reads corpus/), or give --index the folder an index was built in.")

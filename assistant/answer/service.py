@@ -19,7 +19,7 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError, ModelError
+from assistant.errors import IndexMissingError, IndexStaleError, ModelError, no_index_yet
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
@@ -48,8 +48,7 @@ class Assistant:
     def __init__(self, settings: Settings, embedder=None, store=None, chat_model=None, reader=None,
                  calibration: Calibration | None = None) -> None:
         if not index_exists(settings):
-            raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
-                                    "Run `assistant ingest` first (it reads corpus/ by default).")
+            raise no_index_yet(settings.data_dir)
         self.settings = settings
         self._given_store = store  # a store a test hands in is kept across reopenings
         self._chat_model = chat_model
@@ -72,7 +71,8 @@ class Assistant:
                                       "an ingest or fetch is writing the index or was stopped part way, or the "
                                       "keyword index was saved by another version of the assistant.",
                                       "Run `assistant ingest` to bring it up to date (it rebuilds the keyword "
-                                      "index from the vector store, embedding nothing again).")
+                                      "index from the vector store, and embeds again only the items a stopped run "
+                                      "left unfinished).")
             loaded = lexical.load(settings.lexical_dir)
             if loaded is None or len(loaded) != len(indexed):
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from assistant.errors import IndexMissingError, NotWritableError
+from assistant.errors import NotWritableError, no_index_yet
 from assistant.files import may_write
 
 _SCHEMA = """
@@ -190,8 +190,7 @@ def _connect_to_read(path: Path) -> tuple[sqlite3.Connection, bool]:
     open, so the file alone holds all of it: it is read as immutable. (`_reader` looks for a writer since.)
     """
     if not path.is_file():
-        raise IndexMissingError(f"There is no index in {path.parent} yet.",
-                                "Run `assistant ingest` first (it reads corpus/ by default).")
+        raise no_index_yet(path.parent)
     uri = path.resolve().as_uri()
     db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
     try:

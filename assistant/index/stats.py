@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.index.manifest import Manifest
 from assistant.settings import Settings
-from assistant.errors import AssistantError, IndexMissingError
+from assistant.errors import AssistantError, no_index_yet
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,7 @@ def index_stats(settings: Settings) -> IndexStats:
                              "Give --index (or ASSISTANT_DATA_DIR) the folder `assistant ingest` wrote the index to, "
                              "such as .assistant (the default).")
     if not index_exists(settings):
-        raise IndexMissingError(f"There is no index in {settings.data_dir} yet.",
-                                "Run `assistant ingest` first (it reads corpus/ by default).")
+        raise no_index_yet(settings.data_dir)
     import sqlite3
 
     # Read only: stats must never write, least of all a schema into a manifest that was emptied or cut short.

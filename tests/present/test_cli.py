@@ -21,8 +21,14 @@ def test_help_lists_the_commands():
 
 def test_asking_before_ingesting_says_what_to_do(tmp_path):
     result = run_cli("ask", "How many children?", env=cli_env(tmp_path / "nothing-here"))
-    assert result.returncode == 2
-    assert "run `assistant ingest` first" in result.stderr.lower() and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    # The hint names the folder: a bare `assistant ingest` would build the index in ./.assistant instead.
+    assert f"Run `assistant ingest --index {tmp_path / 'nothing-here'} PATH` with your minutes first" in result.stderr
+    for command in (["stats"], ["eval", "--questions", str(tmp_path / "q.jsonl"), "--out", str(tmp_path / "out")]):
+        if command[0] == "eval":
+            (tmp_path / "q.jsonl").write_text('{"id": "1", "question": "How many children?", "kind": "numeric"}\n')
+        result = run_cli(*command, env=cli_env(tmp_path / "nothing-here"))
+        assert result.returncode == 2 and f"--index {tmp_path / 'nothing-here'}" in result.stderr, result.stderr
 
 
 def test_a_missing_path_fails_with_a_clear_message(tmp_path):
