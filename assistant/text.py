@@ -584,6 +584,9 @@ _INSTRUCTION = re.compile(
 
 # Why a sentence that gives_instructions, or rests on minutes that do, is not shown.
 INSTRUCTION_REASON = "rests on text that gives instructions rather than recording the meeting"
+# Why a sentence of a language model's is not shown, where the reason is not that the minutes fail to support it.
+MODEL_DECLINED = "the model said the evidence does not answer"
+REPLY_CUT_OFF = "the language model's reply was cut off before this sentence ended"
 
 
 def gives_instructions(text: str) -> bool:

@@ -24,8 +24,8 @@ from assistant.answer.llm import REQUEST_TIMEOUT_S
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict
-from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, fold, gives_instructions, metadata_breadcrumb,
-                            normalise_space, sentence_spans, strip_bullet)
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, fold,
+                            gives_instructions, metadata_breadcrumb, normalise_space, sentence_spans, strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
@@ -176,8 +176,7 @@ class _Judge:
         if not any(ch.isalnum() for ch in claim):
             return None
         if is_refusal(claim):
-            return self._record(SentenceVerdict(sentence, markers, False, False, 0.0,
-                                                "the model said the evidence does not answer"))
+            return self._record(SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED))
         valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
         for marker in markers:
             if marker not in valid:
@@ -223,8 +222,7 @@ class _Judge:
         claim, _ = strip_markers(without_emphasis(strip_bullet(raw_sentence)))
         if not any(ch.isalnum() for ch in claim):
             return None
-        return self._record(SentenceVerdict(claim, (), False, False, 0.0,
-                                            "the language model's reply was cut off before this sentence ended"))
+        return self._record(SentenceVerdict(claim, (), False, False, 0.0, REPLY_CUT_OFF))
 
     def _addresses_question(self, text: str) -> bool:
         return not self.terms.total or self.terms.coverage(text) > 0

@@ -18,11 +18,11 @@ from typing import Iterator
 
 from assistant.errors import AssistantError, BadFilterError
 from assistant.present.render import answer_as_text, markdown_literal, source_line, web_address
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, SentenceVerdict
 from assistant.answer.service import Assistant
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
-from assistant.text import counted, place_name
+from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, counted, place_name
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ class ChatHandlers:
                     yield Reply(self.render(event), turn)
                     return
                 verdict = event.verdict
-                shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
+                if verdict.shown or _marked_unsupported(verdict):
+                    shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
                 yield Reply(" ".join(shown))
         except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
@@ -227,7 +228,8 @@ class ChatHandlers:
                                  f"{markdown_literal(n.meeting_date or 'date unknown')} \u2014 "
                                  f"{markdown_literal(n.item_title)}")
         else:
-            sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences]
+            sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences
+                         if s.shown or _marked_unsupported(s)]
             parts = [f"**{markdown_literal(answer.short_answer)}**\n"] if answer.short_answer else []
             parts.append(" ".join(sentences))
         parts.extend(f"\n_{markdown_literal(note)}_" for note in answer.notes)
@@ -333,6 +335,15 @@ class ChatHandlers:
 
 def _failure(message: str) -> Reply:
     return Reply(markdown_literal(message), failed=True, plain=message)
+
+
+def _marked_unsupported(verdict: SentenceVerdict) -> bool:
+    """A hidden sentence the chat shows struck through: one the guard found the cited minutes do not support. The
+    rest are left out: a repeat, one off the question, text that gives instructions (struck through, it would still
+    be passed on), the model declining, or a sentence a cut-off reply never finished."""
+    if verdict.supported:
+        return False  # hidden although supported: a repeat, off the question, or instructions
+    return verdict.reason not in (MODEL_DECLINED, REPLY_CUT_OFF, INSTRUCTION_REASON)
 
 
 def _unsupported(sentence: str) -> str:
