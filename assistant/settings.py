@@ -230,10 +230,13 @@ def _chroma_address(env: Mapping[str, str]) -> dict:
             raise ConfigError(f"CHROMA_HOST must be a host name or address, or http(s)://HOST[:PORT], not {host!r}.",
                               "For example CHROMA_HOST=127.0.0.1 with CHROMA_PORT=8000.")
         try:
-            port = parts.port or port
+            given = parts.port  # None when the URL names none; ValueError when it is not a number up to 65535
         except ValueError:
+            given = 0
+        if given is not None and given < 1:
             raise ConfigError(f"CHROMA_HOST holds a port that is not one: {host!r}.",
-                              "Give the port, from 1 to 65535, in CHROMA_PORT.") from None
+                              "Give the port, from 1 to 65535, in CHROMA_PORT.")
+        port = given or port
         host, ssl = parts.hostname, parts.scheme == "https"
     elif ":" in host and not _is_ipv6(host):  # 'chroma.internal:8001'
         host, _, given = host.rpartition(":")

@@ -319,14 +319,18 @@ def forget_local_clients() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def reset_store(settings: Settings, index_id: str | None) -> None:
-    """Remove the collection of the index whose manifest has `index_id`, wherever it lives; a missing one is fine.
-    A collection another index writes to is refused, never removed."""
+def reset_store(settings: Settings, ours: WriterRecord, older_copy) -> None:
+    """Remove the collection of the index whose manifest says `ours`, wherever it lives; a missing one is fine. A
+    collection another index writes to is refused, never removed, and so is one that a newer copy of this index has
+    written to since (`older_copy(theirs)` makes that error)."""
     client = _client(settings)
     existing = _existing_collection(client, settings.collection)
     if existing is None:
         return
-    check_writer(existing.metadata or {}, index_id, settings)
+    check_writer(existing.metadata or {}, ours.index_id, settings)
+    theirs = writer_of(existing.metadata or {})
+    if theirs.index_id is not None and theirs.index_id == ours.index_id and theirs.generation > ours.generation:
+        raise older_copy(theirs)
     try:
         client.delete_collection(settings.collection)
     except Exception:  # removed meanwhile: chromadb raises different errors for "does not exist" across versions
@@ -346,9 +350,13 @@ def check_writer(metadata: dict, index_id: str | None, settings: Settings) -> No
     writer = writer_of(metadata).index_id
     if writer is None or writer == index_id:
         return
+    raise writer_is_another(settings)
+
+
+def writer_is_another(settings: Settings) -> IndexMismatchError:
     where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
              else f"in {settings.chroma_dir}")
-    raise IndexMismatchError(
+    return IndexMismatchError(
         f"The collection {settings.collection!r} {where} holds the vectors of another index, not of the one in "
         f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
         "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, such "

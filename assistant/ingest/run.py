@@ -22,7 +22,8 @@ from assistant.files import exclusive_lock, may_write
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
-from assistant.index.vector_store import ChromaStore, ManifestSide, VectorStore, WriterRecord, reset_store
+from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, reset_store,
+                                          writer_is_another)
 from assistant.text import counted, first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
@@ -156,25 +157,41 @@ def claim_store(manifest: Manifest, store: VectorStore, settings: Settings) -> W
         manifest.set_meta(_INDEX_ID, index_id)
     ours = int(manifest.get_meta(_GENERATION) or 0)
     theirs = store.writer()
+    if theirs.index_id not in (None, index_id):  # a store handed in, or claimed by another index since it was opened
+        raise writer_is_another(settings)
     if theirs.index_id == index_id and theirs.generation > ours:
-        raise IndexMismatchError(
-            f"The index in {settings.data_dir} is an older copy of the one whose vectors are in the collection "
-            f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
-            f"ingest {theirs.generation}, this folder's {ours}), and this run would undo what it wrote.",
-            "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
-            "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
+        raise older_copy(settings, theirs, WriterRecord(index_id, ours))
     record = WriterRecord(index_id, max(ours, theirs.generation))
     if theirs != record:
         store.record_writer(record)
     return record
 
 
-def count_a_write(manifest: Manifest, store: VectorStore, claimed: WriterRecord) -> None:
-    """After a writer changed the store: one more ingest, in the manifest first, so that a run killed between the
-    two leaves this folder ahead of the store, never behind it."""
-    written = WriterRecord(claimed.index_id, claimed.generation + 1)
-    manifest.set_meta(_GENERATION, str(written.generation))
-    store.record_writer(written)
+def older_copy(settings: Settings, theirs: WriterRecord, ours: WriterRecord) -> IndexMismatchError:
+    return IndexMismatchError(
+        f"The index in {settings.data_dir} is an older copy of the one whose vectors are in the collection "
+        f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
+        f"ingest {theirs.generation}, this folder's {ours.generation}), and this run would undo what it wrote.",
+        "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
+        "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
+
+
+class WriteCount:
+    """Counts a writing ingest in the manifest and the store, once, before its first change to the store (the manifest
+    first): a copy of the folder that runs while this one writes, or after it was killed mid-way, is then older than
+    the store, and refused, rather than taking this run's new chunks for orphans."""
+
+    def __init__(self, manifest: Manifest, store: VectorStore, claimed: WriterRecord) -> None:
+        self._manifest, self._store, self._claimed = manifest, store, claimed
+        self._counted = False
+
+    def before_change(self) -> None:
+        if self._counted:
+            return
+        written = WriterRecord(self._claimed.index_id, self._claimed.generation + 1)
+        self._manifest.set_meta(_GENERATION, str(written.generation))
+        self._store.record_writer(written)
+        self._counted = True
 
 
 def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
@@ -333,20 +350,18 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 f"purpose, delete {settings.data_dir}.")
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
-        if index is not None:
-            index_id = index.manifest.get_meta(_INDEX_ID)
-        else:
-            opened = Manifest(settings.manifest_path)
-            index_id = opened.get_meta(_INDEX_ID)
+        opened = index.manifest if index is not None else Manifest(settings.manifest_path)
+        ours = WriterRecord(opened.get_meta(_INDEX_ID), int(opened.get_meta(_GENERATION) or 0))
+        if index is None:
             opened.close()
-        reset_store(settings, index_id)
+        reset_store(settings, ours, older_copy=lambda theirs: older_copy(settings, theirs, ours))
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         Manifest(settings.manifest_path).clear()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
     manifest, store = index.manifest, index.store
-    claimed = claim_store(manifest, store, settings)
+    writes = WriteCount(manifest, store, claim_store(manifest, store, settings))
     manifest.set_meta("embedding_model", index.embedder.name)
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
@@ -370,9 +385,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         else:
             items[found.source_id] = found
     superseded: dict[str, str] = {}
-    if files_from is not None:
+    files = _Files(files_from, json.loads(manifest.get_meta(FILE_PATHS_META) or "{}")) if files_from else None
+    if files is not None:
         stored = _remembered_fields(manifest)
-        for problem in _identities_taken(items, rows, files_from):
+        for problem in _identities_taken(items, rows, files):
             del items[problem.source_id]
             summary.problems.append(problem.problem)
             unread.append(problem.problem)  # it failed: --prune must drop nothing for want of it
@@ -381,7 +397,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 remembered[problem.source_id] = stored[problem.source_id]
             else:
                 remembered.pop(problem.source_id, None)
-        superseded = _files_indexed_before(items, rows, files_from)
+        superseded = _files_indexed_before(items, rows, files)
         for old_sid, new_sid in superseded.items():
             # The same file, indexed before under another identity (named on its own, then through its folder):
             # the new entry replaces the old one, and keeps the council and committee given to it.
@@ -401,6 +417,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     withdrawn = [sid for sid in restricted if sid in rows]
     lost, orphans = _check_store(store, manifest, rows)
     if orphans:  # left by a run killed before its manifest commit, for items gone since
+        writes.before_change()
         store.delete(orphans)
         summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
     # Lost items among the inputs are embedded again below; the rest leave the index, so that it answers
@@ -431,6 +448,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             continue
         to_embed.append((item, fingerprint, chunks))
 
+    if to_embed:
+        writes.before_change()
     bar = progress_bar(sum(len(c) for _, _, c in to_embed), progress)
     for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
         _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
@@ -452,13 +471,19 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         # A file that is there but was passed over this time (emptied, cut to a scan, over the length cap) is among
         # the inputs: its indexed items stay until it is removed or read again.
         passed_over = {p.origin for p in summary.problems if p.kind == "skipped"}
-        kept = {sid for sid in rows if sid not in items and rows[sid].origin in passed_over}
+        if files is not None:  # by the file, however its path was written (and every line of a JSONL file)
+            passed_over_files = {path for origin in passed_over if (path := files.of_origin(origin))}
+            kept = {sid for sid in rows if sid not in items
+                    and (rows[sid].origin in passed_over or files.of_row(sid, rows[sid]) in passed_over_files)}
+        else:
+            kept = {sid for sid in rows if sid not in items and rows[sid].origin in passed_over}
         if kept:
             summary.notes.append(f"--prune kept {counted(len(kept), 'item')} whose files were passed over this time "
                                  f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
                                  "those files, then run with --prune again")
         stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
     if stale:
+        writes.before_change()
         for sid in sorted(stale):
             ids = store.ids_for_source(sid) | set(rows[sid].chunk_ids)
             store.delete(ids)
@@ -466,8 +491,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         manifest.remove(stale)
         summary.removed += len(stale)
 
-    if summary.new or summary.replaced or summary.removed or summary.chunks_removed or orphans or lost:
-        count_a_write(manifest, store, claimed)
+    if files is not None:
+        _record_files(manifest, files, items, stale)
     refresh_lexical(index)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
@@ -485,27 +510,53 @@ class _TakenIdentity:
     problem: InputProblem
 
 
-def _file_at(origin: str, files_from: Path) -> Path | None:
-    """The file an item's origin names, if it is there now."""
-    path = Path(origin)
-    path = path if path.is_absolute() else files_from / path
-    try:
-        return path if path.is_file() else None
-    except OSError:
+# The manifest's record of the file each item was read from, resolved, by source id (JSON): an origin is written as the
+# path was given, relative to a working directory that is not recorded, so it cannot tell two files apart later.
+FILE_PATHS_META = "file_paths"
+
+
+@dataclass
+class _Files:
+    """Where the inputs' items come from, on disk: `files_from` resolves this run's origins, `recorded` holds what
+    earlier runs resolved theirs to."""
+
+    files_from: Path
+    recorded: dict[str, str]
+
+    def of_origin(self, origin: str) -> Path | None:
+        """The file an origin of this run names, if it is there ('minutes.jsonl:12' names minutes.jsonl)."""
+        for candidate in (origin, origin.rpartition(":")[0] if origin.rpartition(":")[2].isdigit() else ""):
+            if not candidate:
+                continue
+            path = Path(candidate)
+            path = path if path.is_absolute() else self.files_from / path
+            try:
+                if path.is_file():
+                    return path.resolve()
+            except OSError:
+                return None
         return None
+
+    def of_row(self, sid: str, row: ManifestRow) -> Path | None:
+        """The file an indexed item was read from, if it is there now: as recorded when it was, else (an item
+        indexed before this was recorded) its origin read from this run's working directory."""
+        if sid in self.recorded:
+            path = Path(self.recorded[sid])
+            return path if path.is_file() else None
+        return self.of_origin(row.origin) if row.origin else None
 
 
 def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
-                      files_from: Path) -> list[_TakenIdentity]:
+                      files: _Files) -> list[_TakenIdentity]:
     """Items whose `file:` identity an indexed item of another file, still there, already has: two folders each
     holding a minutes.pdf, ingested one after the other. Taken as an update, one council's minutes would replace
     the other's."""
     taken = []
     for sid, item in items.items():
         row = rows.get(sid)
-        if not sid.startswith("file:") or row is None or not row.origin or row.origin == item.origin:
+        if not sid.startswith("file:") or row is None:
             continue
-        old, new = _file_at(row.origin, files_from), _file_at(item.origin, files_from)
+        old, new = files.of_row(sid, row), files.of_origin(item.origin)
         if old is not None and new is not None and not old.samefile(new):
             taken.append(_TakenIdentity(sid, InputProblem(
                 item.origin, "failed",
@@ -517,7 +568,7 @@ def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow]
 
 
 def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
-                          files_from: Path) -> dict[str, str]:
+                          files: _Files) -> dict[str, str]:
     """Indexed `file:` entries of files that are among the inputs under another identity now (named on their own
     once, through their folder once), each with the new identity that replaces it."""
     new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and sid not in rows}
@@ -525,16 +576,26 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
         return {}
     by_file: dict[tuple[int, int], str] = {}
     for sid, item in new_files.items():
-        if (path := _file_at(item.origin, files_from)) is not None:
+        if (path := files.of_origin(item.origin)) is not None:
             stat = path.stat()
             by_file.setdefault((stat.st_dev, stat.st_ino), sid)
     superseded = {}
     for sid, row in rows.items():
-        if sid.startswith("file:") and sid not in items and row.origin and (path := _file_at(row.origin, files_from)):
+        if sid.startswith("file:") and sid not in items and (path := files.of_row(sid, row)):
             stat = path.stat()
             if (new_sid := by_file.get((stat.st_dev, stat.st_ino))) is not None:
                 superseded[sid] = new_sid
     return superseded
+
+
+def _record_files(manifest: Manifest, files: _Files, items: dict[str, MinuteItem], removed: set[str]) -> None:
+    """Keep, for the items of this run, the files they were read from, resolved; forget the removed ones."""
+    recorded = {sid: path for sid, path in files.recorded.items() if sid not in removed}
+    for sid, item in items.items():
+        if (path := files.of_origin(item.origin)) is not None:
+            recorded[sid] = str(path)
+    if recorded != files.recorded:
+        manifest.set_meta(FILE_PATHS_META, json.dumps(recorded, sort_keys=True))
 
 
 def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:

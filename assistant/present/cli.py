@@ -397,7 +397,7 @@ def _audit(args, settings: Settings) -> int:
     if args.out is not None:
         _refuse_index_file(args.out, settings)
     if not settings.audit_path.is_file():
-        raise IndexMissingError(f"No audit log in {settings.data_dir} yet.", "Answers are recorded once asked.")
+        raise IndexMissingError(f"No audit log at {settings.audit_path} yet.", "Answers are recorded once asked.")
     log = AuditLog(settings.audit_path)
     try:
         if args.show is not None:

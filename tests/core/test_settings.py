@@ -149,3 +149,8 @@ def test_empty_chroma_variables_count_as_unset_for_chroma_too(tmp_path, monkeypa
         monkeypatch.setenv(name, "")
     store = ChromaStore(Settings.from_env({}, data_dir=tmp_path), "fake:hashing")
     assert store.count() == 0
+
+
+def test_a_port_of_zero_in_a_chroma_url_is_refused_not_passed_over():
+    with pytest.raises(ConfigError, match="CHROMA_HOST holds a port that is not one"):
+        Settings.from_env({"CHROMA_HOST": "http://chroma.example:0", "CHROMA_PORT": "9000"})

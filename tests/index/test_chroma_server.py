@@ -216,3 +216,30 @@ def test_a_server_lost_while_answering_or_ingesting_gets_a_message(fake_settings
         assert "nothing indexed is lost" in lost.value.hint
     finally:
         assistant.close()
+
+
+def test_an_older_copy_may_not_write_after_the_original_was_killed_mid_ingest_nor_reset(chroma_server, fake_settings,
+                                                                                         corpus_copy, tmp_path):
+    """The ingest was counted only at its end: a copy that wrote while the original ran, or after it was killed,
+    took the original's new chunks for orphans. And a copy's --reset deleted the newer collection."""
+    from assistant.errors import IndexMismatchError
+
+    from cli_helpers import run_cli
+
+    files = sorted(corpus_copy.iterdir())
+    original = _on_server(fake_settings, chroma_server, tmp_path / "original", "minutes-killed")
+    env = cli_env(original.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_server),
+                  ASSISTANT_COLLECTION=original.collection)
+    assert run_cli("ingest", *map(str, files[:3]), "--no-progress", env=env).returncode == 0
+    shutil.copytree(original.data_dir, tmp_path / "copy")
+    copy = original.with_(data_dir=tmp_path / "copy")
+    killed = run_cli("ingest", *map(str, files), "--no-progress",
+                     env={**env, "ASSISTANT_CRASH_AT": "after_chroma_write:1"})
+    assert killed.returncode != 0  # killed after writing vectors, before its manifest knew of them
+    held = _chunk_count(copy.with_(data_dir=original.data_dir))
+    for reset in (False, True):
+        with pytest.raises(IndexMismatchError, match="is an older copy"):
+            ingest(files[:3], copy, reset=reset)
+    assert _chunk_count(copy.with_(data_dir=original.data_dir)) == held
+    again = ingest(files, original)  # the original, run again, finishes what it was killed in
+    assert again.new + again.replaced == 2 and index_stats(original).items == 5

@@ -1,6 +1,8 @@
 """Ingestion into a real (local, persistent) Chroma, with the fast deterministic embedder."""
 
 
+from pathlib import Path
+
 import pytest
 
 from assistant.ingest.run import Index, ingest
@@ -458,3 +460,39 @@ def test_a_sub_folder_that_cannot_be_listed_fails_and_prune_removes_nothing(fake
     found = json.loads(run.stdout)
     assert ["InputProblem", str(folder / "2019"), "failed"] in found
     assert sum(kind == "MinuteItem" for kind, _, _ in found) == 1
+
+
+def test_prune_keeps_an_emptied_jsonl_file_and_a_file_named_another_way(fake_settings, tmp_path):
+    """Each line of a JSONL file is an item of its own ('minutes.jsonl:2'), and a folder may be named relative or
+    absolute: matched by spelling, both lost their items to --prune."""
+    import json
+
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    lines = [{"url": f"https://example.gov.uk/mgAi.aspx?ID={n}", "council": "Example Council", "title": f"Item {n}",
+              "date": "2021-03-03", "text": f"The Panel noted {n} new foster carers."} for n in (1, 2)]
+    (folder / "a.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (folder / "b.txt").write_text("The Panel noted the report.\n")
+    (folder / "c.txt").write_text("The Board noted the annual report.\n")  # stays good: pruning goes ahead
+    ingest([Path("minutes")], fake_settings, cwd=tmp_path)
+    (folder / "a.jsonl").write_text("")
+    (folder / "b.txt").write_text("")
+    summary = ingest([folder], fake_settings, prune=True, cwd=tmp_path / "elsewhere")
+    assert summary.removed == 0 and index_stats(fake_settings).items == 4, summary.notes
+
+
+def test_file_identities_are_told_apart_by_the_file_whatever_the_working_directory(fake_settings, tmp_path):
+    """A file named on its own is relative to the working directory, which is not recorded: 'minutes.txt' from two
+    folders replaced one council's minutes with the other's, and an update given by another path was refused."""
+    for council in ("barnsley", "sefton"):
+        (tmp_path / council).mkdir()
+        (tmp_path / council / "minutes.txt").write_text(f"The Director reported on {council}'s children in care.\n")
+    ingest([Path("minutes.txt")], fake_settings, cwd=tmp_path / "barnsley", council="Barnsley Council")
+    second = ingest([Path("minutes.txt")], fake_settings, cwd=tmp_path / "sefton", council="Sefton Council")
+    assert second.replaced == 0 and len(second.failed) == 1
+    assert "still there" in second.failed[0].reason
+    # The same file, given by its absolute path from a folder holding another 'minutes.txt': an update, not a clash.
+    (tmp_path / "barnsley" / "minutes.txt").write_text("The Director reported 412 children in care.\n")
+    update = ingest([tmp_path / "barnsley" / "minutes.txt"], fake_settings, cwd=tmp_path / "sefton")
+    assert not update.failed and update.new + update.replaced == 1
+    assert set(index_stats(fake_settings).by_council) == {"Barnsley Council"}

@@ -224,3 +224,9 @@ def test_stats_given_a_file_for_the_index_says_so_and_what_to_give(tmp_path, cap
     error = capsys.readouterr().err
     assert f"error: {a_file} is a file, not an index folder." in error and "no index" not in error
     assert "the folder `assistant ingest` wrote" in error
+
+
+def test_no_audit_log_yet_names_where_it_is_kept(tmp_path):
+    log = tmp_path / "logs" / "answers.sqlite"
+    result = run_cli("audit", env=cli_env(tmp_path / "index", ASSISTANT_AUDIT_PATH=str(log)))
+    assert result.returncode == 2 and f"No audit log at {log} yet." in result.stderr

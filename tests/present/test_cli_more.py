@@ -292,11 +292,15 @@ def test_brief_shows_its_progress_on_a_terminal_and_ctrl_c_writes_nothing(env, t
     os.close(its_end)
     shown = b""
 
+    # poll, not select: after the rest of the suite this process may hold more than select's 1,024 descriptors.
+    waiting = select.poll()
+    waiting.register(terminal, select.POLLIN)
+
     def read_for(seconds: float, until=None) -> None:
         nonlocal shown
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not (until and re.search(until, shown)):
-            if select.select([terminal], [], [], 0.2)[0]:
+            if waiting.poll(200):
                 try:
                     shown += os.read(terminal, 65536)
                 except OSError:  # the child has gone and the terminal with it

@@ -258,3 +258,10 @@ def test_percentiles_are_nearest_rank_and_words_leave_out_the_markers():
               "wall_ms": 50.0}
     alce = {"sentences": 0, "supported": 0, "citations": 0, "supporting_citations": 0, "dropped": 0}
     assert score([q], [record], [alce], None)["overall"]["answer_words_median"] == 7
+
+
+def test_a_gold_string_written_with_its_marker_is_matched_without_it():
+    from assistant.present.evaluate import EvalQuestion, is_correct
+
+    q = EvalQuestion("x", "How many?", "numeric", (), ("148 [1]",), {})
+    assert is_correct(q, _answer("In 2018 148 children left care. [1]"))
