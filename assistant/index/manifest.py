@@ -104,6 +104,10 @@ class Manifest:
     def rows(self) -> dict[str, ManifestRow]:
         return {row.source_id: row for row in self._iter("SELECT * FROM items")}
 
+    def has_finished_items(self) -> bool:
+        """Whether any item's ingest finished: a query of one row, not a read of them all."""
+        return self._reader().execute("SELECT 1 FROM items WHERE status = 'done' LIMIT 1").fetchone() is not None
+
     def indexed_chunk_ids(self) -> set[str]:
         """The chunk ids of every item whose ingest finished: what the keyword index must hold."""
         return {cid for row in self.rows().values() if row.status == "done" for cid in row.chunk_ids}

@@ -90,7 +90,8 @@ class ChromaStore:
         self._client = _client(settings)
         existing = _existing_collection(self._client, settings.collection)
         if existing is not None and manifest_side is not None:
-            check_writer(existing.metadata or {}, manifest_side.index_id, settings)
+            check_writer(writer_of(existing.metadata or {}), WriterRecord(manifest_side.index_id), settings,
+                         writing=False)
         elif existing is None and manifest_side is not None and manifest_side.holds_items \
                 and settings.uses_chroma_server:
             raise IndexMismatchError(
@@ -319,18 +320,15 @@ def forget_local_clients() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-def reset_store(settings: Settings, ours: WriterRecord, older_copy) -> None:
+def reset_store(settings: Settings, ours: WriterRecord) -> None:
     """Remove the collection of the index whose manifest says `ours`, wherever it lives; a missing one is fine. A
-    collection another index writes to is refused, never removed, and so is one that a newer copy of this index has
-    written to since (`older_copy(theirs)` makes that error)."""
+    collection another index writes to, or that a newer copy of this index has written to since, is refused, never
+    removed."""
     client = _client(settings)
     existing = _existing_collection(client, settings.collection)
     if existing is None:
         return
-    check_writer(existing.metadata or {}, ours.index_id, settings)
-    theirs = writer_of(existing.metadata or {})
-    if theirs.index_id is not None and theirs.index_id == ours.index_id and theirs.generation > ours.generation:
-        raise older_copy(theirs)
+    check_writer(writer_of(existing.metadata or {}), ours, settings, writing=True)
     try:
         client.delete_collection(settings.collection)
     except Exception:  # removed meanwhile: chromadb raises different errors for "does not exist" across versions
@@ -345,22 +343,27 @@ def writer_of(metadata: dict) -> WriterRecord:
     return WriterRecord(metadata.get(_WRITER_KEY) or None, generation if isinstance(generation, int) else 0)
 
 
-def check_writer(metadata: dict, index_id: str | None, settings: Settings) -> None:
-    """Refuse a collection that another index writes to: its chunks would be taken for this one's orphans."""
-    writer = writer_of(metadata).index_id
-    if writer is None or writer == index_id:
+def check_writer(theirs: WriterRecord, ours: WriterRecord, settings: Settings, *, writing: bool) -> None:
+    """Refuse a store that another index writes to (its chunks would be taken for this one's orphans) and, to write,
+    one that a newer copy of this index's folder has written to since (this run would undo what it wrote). An
+    unclaimed store is anyone's."""
+    if theirs.index_id is None:
         return
-    raise writer_is_another(settings)
-
-
-def writer_is_another(settings: Settings) -> IndexMismatchError:
-    where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
-             else f"in {settings.chroma_dir}")
-    return IndexMismatchError(
-        f"The collection {settings.collection!r} {where} holds the vectors of another index, not of the one in "
-        f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
-        "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, such "
-        "as minutes-barnsley), or use --index with the data folder that built this one.")
+    if theirs.index_id != ours.index_id:
+        where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                 if settings.uses_chroma_server else f"in {settings.chroma_dir}")
+        raise IndexMismatchError(
+            f"The collection {settings.collection!r} {where} holds the vectors of another index, not of the one in "
+            f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
+            "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, "
+            "such as minutes-barnsley), or use --index with the data folder that built this one.")
+    if writing and theirs.generation > ours.generation:
+        raise IndexMismatchError(
+            f"The index in {settings.data_dir} is an older copy of the one whose vectors are in the collection "
+            f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
+            f"ingest {theirs.generation}, this folder's {ours.generation}), and this run would undo what it wrote.",
+            "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
+            "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
 
 
 class _ServerCollection:

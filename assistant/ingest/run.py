@@ -22,8 +22,8 @@ from assistant.files import exclusive_lock, may_write
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
-from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, reset_store,
-                                          writer_is_another)
+from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
+                                          reset_store)
 from assistant.text import counted, first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
@@ -110,9 +110,9 @@ class Index:
             # CHROMA_HOST, would otherwise look like a store that lost every chunk, and the ingest that message
             # suggests would drop from the index the fetched minutes it cannot embed again.
             check_where_vectors_live(self.manifest, settings)
-            holds_items = any(row.status == "done" for row in self.manifest.rows().values())
             self.store = store or ChromaStore(settings, self.embedder.name,
-                                              ManifestSide(self.manifest.get_meta(_INDEX_ID), holds_items))
+                                              ManifestSide(self.manifest.get_meta(_INDEX_ID),
+                                                           self.manifest.has_finished_items()))
         except BaseException:
             self.manifest.close()
             raise
@@ -146,34 +146,27 @@ def record_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
                       if settings.uses_chroma_server else "local")
 
 
+def manifest_writer(manifest: Manifest) -> WriterRecord:
+    """What the manifest says of its index as a store's writer: its id (None before its first ingest) and count."""
+    return WriterRecord(manifest.get_meta(_INDEX_ID), int(manifest.get_meta(_GENERATION) or 0))
+
+
 def claim_store(manifest: Manifest, store: VectorStore, settings: Settings) -> WriterRecord:
     """Before a writer changes anything: the store is this index's from now on (an unclaimed one is claimed), and
     this folder is not an older copy of the index than the one that last wrote to it."""
     import uuid
 
-    index_id = manifest.get_meta(_INDEX_ID)
-    if not index_id:
-        index_id = uuid.uuid4().hex
-        manifest.set_meta(_INDEX_ID, index_id)
-    ours = int(manifest.get_meta(_GENERATION) or 0)
+    ours = manifest_writer(manifest)
+    if ours.index_id is None:
+        ours = WriterRecord(uuid.uuid4().hex, ours.generation)
+        manifest.set_meta(_INDEX_ID, ours.index_id)
     theirs = store.writer()
-    if theirs.index_id not in (None, index_id):  # a store handed in, or claimed by another index since it was opened
-        raise writer_is_another(settings)
-    if theirs.index_id == index_id and theirs.generation > ours:
-        raise older_copy(settings, theirs, WriterRecord(index_id, ours))
-    record = WriterRecord(index_id, max(ours, theirs.generation))
+    # A store handed in, or claimed by another index since it was opened, is refused here too.
+    check_writer(theirs, ours, settings, writing=True)
+    record = WriterRecord(ours.index_id, max(ours.generation, theirs.generation))
     if theirs != record:
         store.record_writer(record)
     return record
-
-
-def older_copy(settings: Settings, theirs: WriterRecord, ours: WriterRecord) -> IndexMismatchError:
-    return IndexMismatchError(
-        f"The index in {settings.data_dir} is an older copy of the one whose vectors are in the collection "
-        f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
-        f"ingest {theirs.generation}, this folder's {ours.generation}), and this run would undo what it wrote.",
-        "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
-        "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
 
 
 class WriteCount:
@@ -351,10 +344,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
         opened = index.manifest if index is not None else Manifest(settings.manifest_path)
-        ours = WriterRecord(opened.get_meta(_INDEX_ID), int(opened.get_meta(_GENERATION) or 0))
+        ours = manifest_writer(opened)
         if index is None:
             opened.close()
-        reset_store(settings, ours, older_copy=lambda theirs: older_copy(settings, theirs, ours))
+        reset_store(settings, ours)
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         Manifest(settings.manifest_path).clear()
         index = index or Index(settings, embedder=embedder)
@@ -471,12 +464,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         # A file that is there but was passed over this time (emptied, cut to a scan, over the length cap) is among
         # the inputs: its indexed items stay until it is removed or read again.
         passed_over = {p.origin for p in summary.problems if p.kind == "skipped"}
-        if files is not None:  # by the file, however its path was written (and every line of a JSONL file)
-            passed_over_files = {path for origin in passed_over if (path := files.of_origin(origin))}
-            kept = {sid for sid in rows if sid not in items
-                    and (rows[sid].origin in passed_over or files.of_row(sid, rows[sid]) in passed_over_files)}
-        else:
-            kept = {sid for sid in rows if sid not in items and rows[sid].origin in passed_over}
+        # Matched by the file too, however its path was written (and every line of a JSONL file).
+        passed_over_files = {path for origin in passed_over if (path := files.of_origin(origin))} if files else set()
+        kept = {sid for sid in rows if sid not in items and (rows[sid].origin in passed_over or (
+            files is not None and files.of_row(sid, rows[sid]) in passed_over_files))}
         if kept:
             summary.notes.append(f"--prune kept {counted(len(kept), 'item')} whose files were passed over this time "
                                  f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
@@ -522,20 +513,26 @@ class _Files:
 
     files_from: Path
     recorded: dict[str, str]
+    # Each path looked up once a run: every item is looked up by the checks and again when recorded, and the lines of
+    # a JSONL file share one file.
+    _found: dict[str, Path | None] = field(default_factory=dict)
 
     def of_origin(self, origin: str) -> Path | None:
         """The file an origin of this run names, if it is there ('minutes.jsonl:12' names minutes.jsonl)."""
         for candidate in (origin, origin.rpartition(":")[0] if origin.rpartition(":")[2].isdigit() else ""):
-            if not candidate:
-                continue
+            if candidate and (found := self._file(candidate)) is not None:
+                return found
+        return None
+
+    def _file(self, candidate: str) -> Path | None:
+        if candidate not in self._found:
             path = Path(candidate)
             path = path if path.is_absolute() else self.files_from / path
             try:
-                if path.is_file():
-                    return path.resolve()
+                self._found[candidate] = path.resolve() if path.is_file() else None
             except OSError:
-                return None
-        return None
+                self._found[candidate] = None
+        return self._found[candidate]
 
     def of_row(self, sid: str, row: ManifestRow) -> Path | None:
         """The file an indexed item was read from, if it is there now: as recorded when it was, else (an item
