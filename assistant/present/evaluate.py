@@ -22,7 +22,7 @@ from assistant.errors import AssistantError
 from assistant.files import read_utf8, write_atomically
 from assistant.retrieve.filters import Filters
 from assistant.records import Hit
-from assistant.text import is_small_talk, normalise_space
+from assistant.text import counted, first_few, is_small_talk, normalise_space
 from assistant.settings import Settings
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
@@ -278,9 +278,9 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                                      "--corpus the minutes to ask of.")
             held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
             if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
-                _warn(f"{len(unknown)} question{'s' if len(unknown) != 1 else ''} name gold_urls that no indexed item "
-                      f"has ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}): a misspelt id, or minutes "
-                      "not ingested. Those sources count as not retrieved and not cited.")
+                _warn(f"{counted(len(unknown), 'question')} name gold_urls that no indexed item has "
+                      f"({first_few(unknown, 5)}): a misspelt id, or minutes not ingested. Those sources count as not "
+                      "retrieved and not cited.")
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
             records = []
             for number, q in enumerate(questions, start=1):
@@ -340,7 +340,7 @@ def describe_lacking(lacking: dict[str, int]) -> str:
     """The counts of lacking_gold in words, with the metrics each is left out of."""
     what = {"gold_urls": "retrieval and cited-source metrics",
             "must_include": "answer correctness and the reader's top-1"}
-    return "; ".join(f"{n} answerable question{'s' if n != 1 else ''} without {key}, not counted in {what[key]}"
+    return "; ".join(f"{counted(n, 'answerable question')} without {key}, not counted in {what[key]}"
                      for key, n in lacking.items() if n)
 
 
