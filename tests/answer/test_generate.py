@@ -90,8 +90,10 @@ def open_assistant(settings: Settings, **kwargs) -> Assistant:
     return Assistant(settings, **kwargs)
 
 
-def ask_with(settings: Settings, reply: str, question: str = DISCHARGES, embedder=None) -> Answer:
-    assistant = open_assistant(settings, embedder=embedder, chat_model=GenericFakeChatModel(messages=iter([reply])))
+def ask_with(settings: Settings, reply: str, question: str = DISCHARGES, embedder=None,
+             model=GenericFakeChatModel) -> Answer:
+    """The answer when the language model (a scripted `model` class) replies `reply`."""
+    assistant = open_assistant(settings, embedder=embedder, chat_model=model(messages=iter([reply])))
     try:
         return assistant.ask(question)
     finally:
@@ -521,11 +523,7 @@ class CutOffChatModel(GenericFakeChatModel):
 def test_the_unfinished_last_sentence_of_a_cut_off_reply_is_never_shown(hashing_index):
     k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
     reply = f"In 2018 148 children have been discharged [{k}]. In 2018 148 children have been"
-    assistant = open_assistant(hashing_index, chat_model=CutOffChatModel(messages=iter([reply])))
-    try:
-        answer = assistant.ask(DISCHARGES)
-    finally:
-        assistant.close()
+    answer = ask_with(hashing_index, reply, model=CutOffChatModel)
     assert [v.text for v in answer.sentences if v.shown] == ["In 2018 148 children have been discharged. [1]"]
     (cut,) = [v for v in answer.sentences if not v.shown]
     assert "cut off" in cut.reason and cut.text == "In 2018 148 children have been"
@@ -718,11 +716,7 @@ class StallingChatModel(GenericFakeChatModel):
 def test_a_reply_that_stops_part_way_keeps_its_checked_sentences_and_quotes_the_rest(hashing_index):
     k = evidence_number(hashing_index, DISCHARGES, "approximately 222 for the year")
     said = f"If this continued it would be approximately 222 for the year [{k}]. In 2018 148"
-    assistant = open_assistant(hashing_index, chat_model=StallingChatModel(messages=iter([said])))
-    try:
-        answer = assistant.ask(DISCHARGES)
-    finally:
-        assistant.close()
+    answer = ask_with(hashing_index, said, model=StallingChatModel)
     assert answer.answer.startswith("If this continued it would be approximately 222 for the year. [1]")
     assert "148 children have been discharged" in answer.answer and "[2]" in answer.answer
     assert [c.marker for c in answer.citations] == [1, 2] and "148" in answer.citations[1].quote
