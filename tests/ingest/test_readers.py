@@ -209,6 +209,16 @@ def test_a_misspelt_front_matter_key_fails_naming_the_key_it_probably_is(tmp_pat
     assert f"Rename '{key}' to '{meant}'" in problem.hint
 
 
+def test_a_front_matter_key_given_twice_in_one_spelling_fails(tmp_path: Path) -> None:
+    """YAML would keep the second council and drop the first without a word."""
+    text = "---\ncouncil: Sefton Council\nmeeting_date: 2021-03-03\ncouncil: Bury Council\n---\nNoted.\n"
+    problem = only_problem(read([write(tmp_path / "twice.md", text)]))
+    assert problem.kind == "failed" and "'council' twice" in problem.reason
+    assert "Keep one of the two 'council' lines" in problem.hint
+    repeated_own_key = "---\ncouncil: Sefton Council\nnote: a\nnote: b\n---\nNoted.\n"
+    assert only_item(read([write(tmp_path / "own.md", repeated_own_key)])).council == "Sefton Council"
+
+
 def test_other_unknown_front_matter_keys_are_allowed(tmp_path: Path) -> None:
     text = "---\ncouncil: Sefton Council\nseed_file: seeds/a.txt\ntime: '18:30'\nsources: 2\n---\nNoted.\n"
     assert only_item(read([write(tmp_path / "extra.md", text)])).council == "Sefton Council"
@@ -366,6 +376,27 @@ def test_jsonl_broken_lines_are_reported_by_number_and_good_ones_kept(tmp_path: 
     assert [p.origin for p in problems] == [f"{path}:{n}" for n in (3, 5, 6, 7, 8)]
     assert all(p.kind == "failed" for p in problems)
     assert "JSON" in problems[0].reason and "text" in problems[2].reason and "'date'" in problems[3].reason
+
+
+def test_jsonl_keys_in_another_case_are_read_and_a_misspelt_key_fails_its_line(tmp_path: Path) -> None:
+    """'Council' and 'URL' had been passed over as the writer's own keys, and 'councl' too: each line lost its
+    council or web address without a word. A key close to one already given ('meeting_id' beside 'date') is an
+    export's own field, and is kept."""
+    lines = [
+        jsonl_line(URL="https://a.gov.uk/mgAi.aspx?ID=1", Council="Barnet", Title="One", text="First."),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=2", councl="Barnet", text="Second."),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=3", date="2019-03-06", meeting_id=42, text="Third."),
+        jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=4", council="Barnet", Council="Bury", text="Fourth."),
+    ]
+    path = write(tmp_path / "minutes.jsonl", "\n".join(lines) + "\n")
+    results = read([path], cwd=tmp_path)
+    first, third = items_of(results)
+    assert (first.source_id, first.council, first.item_title) == ("https://a.gov.uk/mgAi.aspx?ID=1", "Barnet", "One")
+    assert (third.source_id, third.meeting_date) == ("https://a.gov.uk/mgAi.aspx?ID=3", "2019-03-06")
+    misspelt, twice = problems_of(results)
+    assert misspelt.origin == f"{path}:2" and "'councl'" in misspelt.reason and "'council'" in misspelt.reason
+    assert "Rename 'councl' to 'council' on the line" in misspelt.hint
+    assert twice.origin == f"{path}:4" and "'council' twice" in twice.reason
 
 
 @pytest.mark.parametrize("content, kind, reason", [

@@ -126,13 +126,18 @@ _KNOWN_KEYS = {spelling: spelling for spellings in FIELD_NAMES.values() for spel
 MISSPELT_KEY_SIMILARITY = 0.8
 
 
-def with_known_keys(fields: Mapping[str, object]) -> dict[str, object]:
-    """The front matter's fields with each known key spelt as FIELD_NAMES spells it ('Council' -> 'council').
+def with_known_keys(fields: Mapping[str, object], *, in_a_line: bool = False) -> dict[str, object]:
+    """The front matter's (or a JSONL line's) fields with each known key spelt as FIELD_NAMES spells it
+    ('Council' -> 'council').
 
     Raises Problem for a key that is unknown but close to a known one: its value would otherwise be
     lost without a word. Failing costs nothing, since a failed file keeps its earlier indexed version.
-    Other unknown keys are the writer's own and are kept as they are.
+    A JSONL line (`in_a_line`) is an export with fields of its own ('meeting_id' beside 'date'), so there a
+    key close to a known one fails only when the field it is close to is not given. Other unknown keys are
+    the writer's own and are kept as they are.
     """
+    where, block = ("JSONL key", "on the line") if in_a_line else ("front matter key", "in the block between the --- lines")
+    given = {_field_of(key.lower()) for key in fields if key.lower() in _KNOWN_KEYS}
     known: dict[str, object] = {}
     written_as: dict[str, str] = {}
     for key, value in fields.items():
@@ -141,21 +146,25 @@ def with_known_keys(fields: Mapping[str, object]) -> dict[str, object]:
             if folded in written_as:
                 raise Problem(
                     "failed",
-                    f"front matter gives '{folded}' twice (as '{written_as[folded]}' and '{key}')",
-                    f"Keep one of the two '{folded}' lines in the block between the --- lines.",
+                    f"{where.removesuffix(' key')} gives '{folded}' twice (as '{written_as[folded]}' and '{key}')",
+                    f"Keep one of the two '{folded}' keys {block}.",
                 )
             written_as[folded] = key
             known[folded] = value
-        elif meant := _misspelt_key(key):
+        elif (meant := _misspelt_key(key)) and not (in_a_line and _field_of(meant) in given):
             raise Problem(
                 "failed",
-                f"front matter key '{key}' is not one that is read; it is probably '{meant}' misspelt",
-                f"Rename '{key}' to '{meant}' in the block between the --- lines "
-                f"(the keys read are {', '.join(_KNOWN_KEYS)}).",
+                f"{where} '{key}' is not one that is read; it is probably '{meant}' misspelt",
+                f"Rename '{key}' to '{meant}' {block} (the keys read are {', '.join(_KNOWN_KEYS)}).",
             )
         else:
             known[key] = value
     return known
+
+
+def _field_of(spelling: str) -> str:
+    """The field a known key names ('date' -> 'meeting_date')."""
+    return next(name for name, spellings in FIELD_NAMES.items() if spelling in spellings)
 
 
 def names_a_field(key: str) -> bool:

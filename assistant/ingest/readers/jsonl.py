@@ -13,6 +13,7 @@ from assistant.ingest.readers.common import (
     cap_hint,
     item_from_fields,
     too_long,
+    with_known_keys,
     MAX_ITEM_CHARS_VAR,
 )
 from assistant.ingest.readers.text import BINARY_HINT, byte_order_mark, decode_bytes
@@ -110,6 +111,7 @@ def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
         raise Problem("failed", f"not valid JSON: {what} at column {exc.colno}", LINE_HINT) from None
     if not isinstance(fields, dict):
         raise Problem("failed", f"a JSON {type(fields).__name__}, not an object", LINE_HINT)
+    fields = with_known_keys(fields, in_a_line=True)
     text = fields.get("text")
     if text is not None and not isinstance(text, str):
         raise Problem("failed", f"field 'text' must be a string, not {type(text).__name__}", LINE_HINT)

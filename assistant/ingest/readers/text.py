@@ -157,7 +157,9 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     import yaml
 
     try:
-        fields = yaml.safe_load(match.group(1) or "")
+        block = match.group(1) or ""
+        _refuse_repeated_fields(yaml.compose(block, Loader=yaml.SafeLoader))
+        fields = yaml.safe_load(block)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 2})" if where is not None else ""
@@ -175,6 +177,25 @@ def split_front_matter(text: str) -> tuple[dict, str]:
             "Write one 'key: value' per line between the --- lines, e.g. council: Sefton Council",
         )
     return {str(k): v for k, v in fields.items()}, text[match.end():]
+
+
+def _refuse_repeated_fields(document: object) -> None:
+    """Fail on a field given twice in one spelling: YAML keeps the last line's value and drops the first without a
+    word (two spellings, 'council' and 'Council', are caught by with_known_keys)."""
+    import yaml
+
+    if not isinstance(document, yaml.MappingNode):
+        return
+    seen: set[str] = set()
+    for key_node, _ in document.value:
+        key = str(key_node.value)
+        if key in seen and names_a_field(key):
+            raise Problem(
+                "failed",
+                f"front matter gives '{key}' twice",
+                f"Keep one of the two '{key}' lines in the block between the --- lines.",
+            )
+        seen.add(key)
 
 
 def _opens_front_matter(text: str) -> bool:
