@@ -912,6 +912,21 @@ def test_pdf_lines_the_layout_wrapped_are_joined_so_sentences_stay_whole(tmp_pat
     assert "It was noted that 7 new foster carers had been approved." in sentences
 
 
+def test_a_pdf_sentence_going_on_over_a_page_break_stays_whole(tmp_path: Path) -> None:
+    """The page's footer and the next page's header sit between its halves; a page that starts a new sentence, or
+    a heading, still starts its own paragraph."""
+    pages = [
+        ["Corporate Parenting Panel", "Minutes of the meeting on 3 March 2021", "1. Fostering",
+         "The Panel heard that the service had recruited 7 new", "Page 1 of 3"],
+        ["Corporate Parenting Panel", "foster carers since April.", "2. Care leavers", "The offer was noted.",
+         "Page 2 of 3"],
+        ["Corporate Parenting Panel", "Members asked about rents.", "Page 3 of 3"],
+    ]
+    text = only_item(read([make_paged_pdf(tmp_path / "m.pdf", pages)])).text
+    assert "The Panel heard that the service had recruited 7 new foster carers since April.\n" in text
+    assert "The offer was noted.\n\nMembers asked about rents." in text
+
+
 def test_pdf_ligatures_are_spelled_out_and_no_other_character_changed() -> None:
     from assistant.ingest.readers.pdf import without_page_furniture
 

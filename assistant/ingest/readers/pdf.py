@@ -178,9 +178,19 @@ def without_page_furniture(pages: list[str]) -> str:
                 seen_running.add(key)
             kept.append(line)
         kept_pages.append("\n".join(kept).strip("\n"))
-    text = "\n\n".join(page for page in kept_pages if page.strip())
+    text = _joined_pages([page for page in kept_pages if page.strip()])
     text = _LINE_END_HYPHEN.sub(_join_if_lower_case, text)
     return _LINE_BREAK_BEFORE_LETTER.sub(_join_if_sentence_goes_on, text)
+
+
+def _joined_pages(pages: list[str]) -> str:
+    """The pages one after another, a blank line between them, except where a page ends inside a sentence that
+    the next goes on with: there a line break, which _join_if_sentence_goes_on then joins as it joins any wrapped
+    line ('the service had recruited 7 new' / [page break] / 'foster carers.' had been two sentences)."""
+    text = pages[0] if pages else ""
+    for page in pages[1:]:
+        text += ("\n" if page.lstrip()[:1].islower() else "\n\n") + page.lstrip()
+    return text
 
 
 def _join_if_lower_case(match: re.Match) -> str:
