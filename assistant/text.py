@@ -153,11 +153,43 @@ def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentences within [start, end): split at lines, then at sentence-ending punctuation."""
+    """Sentences within [start, end): split at lines, except where a sentence goes on from one line to the next
+    (wrapped_lines), then at sentence-ending punctuation."""
     spans: list[Span] = []
-    for line in line_spans(text, start, end):
+    for line in wrapped_lines(text, line_spans(text, start, end)):
         spans.extend(_split_line(text, line))
     return spans
+
+
+# What ends a sentence or a clause at a line's end, and the closing marks that may follow it.
+_CLAUSE_ENDS = ".?!:;"
+_CLOSING_MARKS = "\"'\u2019\u201d)]"
+# A list marker in lower case, which the next line of a wrapped sentence never starts with: '(a) ', 'ii) ',
+# 'b. ', and the 'o ' Word prints for a second-level bullet.
+_LOWER_CASE_LIST_MARKER = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)][ \t]|o[ \t]")
+
+
+def wrapped_lines(text: str, lines: list[Span]) -> list[Span]:
+    """The lines, each joined to the next where text written to a fixed width broke a sentence between them
+    ('the Committee was advised that a' / 'reduction was largely due to ...'), with no blank line between."""
+    joined: list[Span] = []
+    for line in lines:
+        if joined and text.count("\n", joined[-1].end, line.start) == 1 and line_goes_on(
+                text[joined[-1].start:joined[-1].end], line.of(text)):
+            joined[-1] = Span(joined[-1].start, line.end)
+        else:
+            joined.append(line)
+    return joined
+
+
+def line_goes_on(line: str, following: str) -> bool:
+    """Does a sentence go on from this line to the one that follows? Only when this line ends no sentence or
+    clause and the next starts in lower case, and not with a list marker: headings, table rows and list items
+    start upper case, with a figure or with a marker, and keep their lines."""
+    ending = line.rstrip(_CLOSING_MARKS + " \t")
+    if not ending or ending[-1] in _CLAUSE_ENDS:
+        return False
+    return following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)
 
 
 def _split_line(text: str, line: Span) -> list[Span]:

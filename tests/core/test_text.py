@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from assistant.text import (committee_key, council_key, counted, date_span, first_few, lexical_tokens, name_matches,
-                            parse_meeting_date)
+                            parse_meeting_date, sentence_spans)
 
 
 @pytest.mark.parametrize("name, key", [
@@ -110,3 +110,19 @@ def test_counts_and_short_lists_read_as_english():
     assert [counted(n, "item") for n in (0, 1, 2)] == ["0 items", "1 item", "2 items"]
     assert first_few(["a", "b"]) == "a, b"
     assert first_few(["a", "b", "c", "d", "e"], 3, "; ") == "a; b; c and 2 more"
+
+
+def test_a_sentence_written_over_several_lines_is_one_sentence():
+    """Minutes saved at a fixed width break sentences at line ends ('the Committee was advised that a' /
+    'reduction was ...'); each piece had been quoted as if it were a whole sentence."""
+    text = ("- In response to a\nquery regarding the reduction, the Committee was advised that the\nreduction was largely"
+            " due to partnerships. Officers agreed.\nRESOLVED:\nthat the report be noted.\nMembers asked about\n"
+            "(a) placements;\nb. recruitment\no respite\nAdditional documents\n\nminutes of the last meeting\n"
+            "Referrals 1,234\nre-referrals 17%")
+    assert [span.of(text) for span in sentence_spans(text)] == [
+        "- In response to a\nquery regarding the reduction, the Committee was advised that the\nreduction was largely"
+        " due to partnerships.",
+        "Officers agreed.", "RESOLVED:", "that the report be noted.", "Members asked about", "(a) placements;",
+        "b. recruitment", "o respite", "Additional documents", "minutes of the last meeting",
+        "Referrals 1,234\nre-referrals 17%",
+    ]

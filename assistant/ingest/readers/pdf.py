@@ -27,6 +27,7 @@ from assistant.ingest.readers.common import (
     usable_title,
 )
 from assistant.records import MinuteItem
+from assistant.text import line_goes_on
 
 # Word's "Save as PDF" often leaves its own window title as the document title.
 _WORD_TITLE = re.compile(r"^Microsoft (?:Word|PowerPoint) - (.+?)(?:\.docx?|\.rtf)?$", re.IGNORECASE)
@@ -52,12 +53,6 @@ _LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010][ \t]*\n(?:[ \t]*\n)
 # A line break inside a page, before a line that starts with a letter: where the layout may have
 # wrapped a sentence ('7 new' / 'foster carers had been approved.').
 _LINE_BREAK_BEFORE_LETTER = re.compile(r"[ \t]*\n[ \t]*(?=[^\W\d_])")
-# What ends a sentence or a clause at a line's end, closing quotes and brackets aside.
-_CLAUSE_ENDS = ".?!:;"
-_CLOSING_MARKS = "\"'\u2019\u201d)]"
-# A list marker in lower case, which a wrapped sentence's next line never starts with: '(a) ',
-# 'ii) ', 'b. ', and the 'o ' Word prints for a second-level bullet.
-_LOWER_CASE_LIST_MARKER = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)][ \t]|o[ \t]")
 # A scan may carry a little real text (a 'Public Document Pack' stamp, a running header, page
 # numbers): a document of this many pages or more whose text averages under so many characters a
 # page is taken for a scan.
@@ -199,17 +194,12 @@ def _join_if_lower_case(match: re.Match) -> str:
 
 
 def _join_if_sentence_goes_on(match: re.Match) -> str:
-    """A space for a line break inside a sentence: the line before it ends no sentence or clause, and
-    the next starts in lower case, with no list marker. Sentences are later split at every line, so a
-    break left inside one would cut it; headings, table rows and list items mostly start upper case or
-    with a marker, and keep their lines."""
+    """A space for a line break inside a sentence (text.line_goes_on). Sentences are later split at every line
+    the sentence does not go on over, so a break left inside one would cut it."""
     text, start, end = match.string, match.start(), match.end()
-    line = text[text.rfind("\n", 0, start) + 1:start].rstrip(_CLOSING_MARKS + " \t")
-    if not line or line[-1] in _CLAUSE_ENDS:
-        return match.group(0)
-    if not text[end].islower() or _LOWER_CASE_LIST_MARKER.match(text, end):
-        return match.group(0)
-    return " "
+    line = text[text.rfind("\n", 0, start) + 1:start]
+    following = text[end:text.find("\n", end) if "\n" in text[end:] else len(text)]
+    return " " if line_goes_on(line, following) else match.group(0)
 
 
 def _running_lines(pages_lines: list[list[str]]) -> set[str]:
