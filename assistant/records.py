@@ -246,6 +246,22 @@ class NearestItem:
     item_title: str
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What an answer was made with, for the audit log only: the reader, and for a language model's answer the
+    model, its endpoint (without credentials), the numbered evidence blocks it was given and its raw reply."""
+
+    reader: dict
+    model: dict = field(default_factory=dict)
+    evidence: tuple[dict, ...] = ()  # block n is evidence[n - 1]: what "(it cited evidence block n)" points at
+    raw_reply: str | None = None
+    error: str = ""
+
+    def as_json(self) -> dict:
+        return {"reader": self.reader, "model": self.model, "evidence": list(self.evidence),
+                "raw_reply": self.raw_reply, "error": self.error}
+
+
 @dataclass
 class Answer:
     question: str
@@ -263,6 +279,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     short_answer: str | None = None
     confidence: float = 0.0
+    provenance: Provenance | None = None  # for the audit log; not part of to_json's shape
 
     def to_json(self) -> dict:
         """The shape `assistant ask --json` prints; other tools read these names."""

@@ -20,12 +20,13 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.llm import REQUEST_TIMEOUT_S
+from assistant.answer.llm import REQUEST_TIMEOUT_S, redact
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
-from assistant.records import Citation, Hit, SentenceVerdict
-from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, fold,
-                            gives_instructions, metadata_breadcrumb, normalise_space, sentence_spans, strip_bullet)
+from assistant.records import Citation, Hit, SentenceVerdict, Verdict
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, Span, figures,
+                            fold, gives_instructions, metadata_breadcrumb, normalise_space, sentence_spans,
+                            strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class _Judge:
         self.verdicts: list[SentenceVerdict] = []  # every generated sentence, shown or not
         self.shown: list[str] = []  # the answer's sentences, with their renumbered markers
         self.citations: list[Citation] = []
-        self.renumbered: dict[int, int] = {}  # evidence block -> the answer's marker
+        self.renumbered: dict[tuple[str, str], int] = {}  # (chunk id, quote) -> the answer's marker
         self.verify_s = 0.0
         self._seen_claims: set[str] = set()
 
@@ -177,6 +178,10 @@ class _Judge:
             return None
         if is_refusal(claim):
             return self._record(SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED))
+        if gives_instructions(claim):
+            # Checked before the guard: struck through as unsupported, it would still reach the member. The reason
+            # is the instruction reason alone, which the app leaves out of the chat whatever the guard would say.
+            return self._record(SentenceVerdict(claim, (), False, False, 0.0, INSTRUCTION_REASON))
         valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
         for marker in markers:
             if marker not in valid:
@@ -199,22 +204,46 @@ class _Judge:
             # Its markers would be evidence-block numbers, not the answer's: shown beside the answer's own [n], they
             # would point at the wrong source. The reason keeps which blocks it cited.
             self.verify_s += time.perf_counter() - started
-            if valid:
+            if valid and reason != INSTRUCTION_REASON:  # the app matches the instruction reason exactly
                 reason = f"{reason} (it cited evidence block {', '.join(map(str, valid))})"
             return self._record(SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason))
         self._seen_claims.add(_letters(claim))
         answer_markers = []
-        for number, hit in zip(valid, cited):
-            if number not in self.renumbered:
-                quote = verdict.quote if hit is verdict.quote_hit else self.guard.check(claim, [hit]).quote
-                marker = len(self.citations) + 1
-                self.renumbered[number] = marker
-                self.citations.append(Citation.from_hit(marker, hit, quote or normalise_space(hit.text)))
-            answer_markers.append(self.renumbered[number])
+        for hit, quote in self._sources(claim, cited, verdict):
+            key = (hit.chunk_id, normalise_space(quote))
+            if key not in self.renumbered:
+                self.renumbered[key] = len(self.citations) + 1
+                self.citations.append(Citation.from_hit(self.renumbered[key], hit, quote))
+            if self.renumbered[key] not in answer_markers:
+                answer_markers.append(self.renumbered[key])
         self.verify_s += time.perf_counter() - started
         text = f"{claim} {_marker_text(answer_markers)}"
         self.shown.append(text)
         return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
+
+    def _sources(self, claim: str, cited: Sequence[Hit], verdict: Verdict) -> list[tuple[Hit, str]]:
+        """The cited blocks that support this sentence, each with the verbatim quote that does: the guard's quote
+        for the block it found it in, widened to hold every figure of the sentence that the block gives. Another
+        cited block is kept only when it is supported on its own or gives a figure of the sentence that the others
+        kept do not ('RESOLVED that the strategy be endorsed' cited beside the figure's block supports nothing)."""
+        distinct = list({hit.chunk_id: hit for hit in cited}.values())
+        if verdict.quote_hit is None or not verdict.quote_span:
+            chosen = [(hit, self.guard.check(claim, [hit])) for hit in distinct]
+        else:
+            chosen = [(verdict.quote_hit, verdict)]
+            for hit in distinct:
+                if hit.chunk_id == verdict.quote_hit.chunk_id:
+                    continue
+                alone = self.guard.check(claim, [hit])
+                held = " ".join(h.text for h, _ in chosen)
+                if alone.supported or _figures_missing(claim, held) - _figures_missing(claim, hit.text):
+                    chosen.append((hit, alone))
+            chosen.sort(key=lambda pair: distinct.index(pair[0]))
+        sources = []
+        for hit, judged in chosen:
+            span = judged.quote_span if judged.quote_hit is hit else None
+            sources.append((hit, _quote_holding_figures(hit, span, claim)))
+        return sources
 
     def unfinished(self, raw_sentence: str) -> SentenceVerdict | None:
         """The last sentence of a reply cut off at a length limit, when it has no end: never shown, since words
@@ -250,6 +279,32 @@ def _surrounding_sentences(verdict, before: int = 0) -> str:
     if not inside:
         return ""
     return " ".join(s.of(text) for s in spans[max(0, inside[0] - before):inside[-1] + 1])
+
+
+def _figures_missing(claim: str, text: str) -> set[str]:
+    """The figures of the claim (digits only, '28.5%' as '28.5') that the text does not give."""
+    given = {f.rstrip("%") for f in figures(text)}
+    return {f.rstrip("%") for f in figures(claim) if any(ch.isdigit() for ch in f)} - given
+
+
+def _quote_holding_figures(hit: Hit, span: Span | None, claim: str) -> str:
+    """A verbatim quote of the block for a sentence resting on it: the guard's quote (or the block's sentence
+    closest to it), run on to the whole sentences of the block that hold the claim's figures the quote lacks, so
+    that every figure the reader sees has its source words beside it."""
+    text = hit.text
+    if span is None:
+        return text.strip()
+    spans = sentence_spans(text)
+    start, end = span.start, span.end
+    wanted = _figures_missing(claim, text[start:end]) - _figures_missing(claim, text)
+    for sentence in spans:
+        if not wanted:
+            break
+        holds = wanted - _figures_missing(claim, sentence.of(text))
+        if holds:
+            start, end = min(start, sentence.start), max(end, sentence.end)
+            wanted -= holds
+    return text[start:end].strip() or text.strip()
 
 
 def _marker_text(markers: Sequence[int]) -> str:
@@ -295,6 +350,7 @@ class GeneratedAnswer:
     def write(self, question: str) -> Iterator[SentenceVerdict]:
         chain = answer_prompt() | self.chat_model
         cut_off = False  # the reply stopped at a length limit, its own or ours: its last sentence may be unfinished
+        failure: AssistantError | None = None
         try:
             for chunk in chain.stream(prompt_inputs(question, self.hits)):
                 cut_off = cut_off or chunk.response_metadata.get("finish_reason") == "length"
@@ -305,11 +361,19 @@ class GeneratedAnswer:
                     log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
                     cut_off = True
                     break
-        except AssistantError:
-            raise
+        except AssistantError as exc:
+            exc.message, exc.hint = redact(exc.message), redact(exc.hint)
+            exc.args = (exc.message,)
+            failure = exc
+            cut_off = True
         except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
-            raise ModelError(f"The language model {self.model_name!r} failed: {exc}",
-                             f"{failure_hint(exc)}; `--llm extractive` answers without a model.") from exc
+            # The server's own words may echo the API key ("Incorrect API key provided: sk-..."): never passed on.
+            failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}"),
+                                 redact(f"{failure_hint(exc)}; `--llm extractive` answers without a model."))
+            failure.__cause__ = exc
+            cut_off = True  # the connection dropped: what it was writing may be unfinished
+        # The sentence the cutter still holds is judged too, when it ended before the reply did: a dropped
+        # connection leaves a whole sentence there as often as half of one.
         rest = self._cutter.finish()
         for i, sentence in enumerate(rest):
             if cut_off and i == len(rest) - 1 and not _is_finished(sentence):
@@ -319,6 +383,8 @@ class GeneratedAnswer:
             if verdict is not None:
                 yield verdict
         log.debug("Raw model output for %r: %r", question, self._cutter.text)
+        if failure is not None:
+            raise failure
 
     @property
     def shown(self) -> list[str]:

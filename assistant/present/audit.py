@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from assistant.index.manifest import open_database
 from assistant.records import Answer
 
 if TYPE_CHECKING:
-    from assistant.answer.service import Assistant
+    from assistant.answer.service import Assistant, ModelFailure
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -83,18 +84,24 @@ def _entry(row: tuple) -> AuditEntry:
 
 
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """Open the log to append to it, or with `read_only` only to list, export and show it: that writes nothing,
+        not even the schema, so it works on a full disk or a read-only mount."""
         import sqlite3
 
         self.path = path
+        self.read_only = read_only
+        if read_only:
+            self._db = _connect_to_read(path)
+            return
         try:
             self._db = open_database(path, _SCHEMA)
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "
                                    "whose vectors are on a Chroma server).") from None
-        except sqlite3.OperationalError:
-            raise  # locked: the CLI says so
+        except sqlite3.OperationalError as exc:
+            raise _write_problem(path, exc) from None
         except sqlite3.DatabaseError as exc:
             # The log alone is damaged: the index is sound, and `assistant ingest` would not mend the log.
             raise AssistantError(f"The audit log {path} is damaged and cannot be read ({exc}).",
@@ -105,18 +112,27 @@ class AuditLog:
         self._db.close()
 
     def record_answer(self, answer: Answer, retrieved_hashes: dict[str, str], prompt_version: str,
-                      channel: str, user: str = "") -> str:
+                      channel: str, user: str = "", details: dict | None = None) -> str:
+        """Append one answer. `retrieved_hashes` gives the content hash of every chunk it names (retrieved, cited or
+        given to the model); `details` are further audit fields (the reader, the model and its endpoint, the
+        evidence blocks, the raw reply, an error), kept in the record, whose shape older rows share."""
         answer_id = uuid.uuid4().hex
         data = answer.to_json()
         retrieved = [{**r, "content_hash": retrieved_hashes.get(r["chunk_id"], "")} for r in data["retrieved"]]
-        record = {**data, "retrieved": retrieved, "answer_id": answer_id, "prompt_version": prompt_version}
-        self._db.execute(
-            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (answer_id, time.time(), channel, user, answer.question, json.dumps(data["filters"]), answer.mode,
-             prompt_version, json.dumps(retrieved), answer.answer, json.dumps(data["citations"]),
-             json.dumps(data["sentences"]), int(answer.refused), answer.refusal_reason,
-             json.dumps(record, ensure_ascii=False)),
-        )
+        # The citations stay as they were given; the hash of each cited chunk (retrieved or not) goes beside them.
+        cited = {c["chunk_id"]: retrieved_hashes.get(c["chunk_id"], "") for c in data["citations"]}
+        record = {**data, "retrieved": retrieved, "cited_content_hashes": cited, **(details or {}),
+                  "answer_id": answer_id, "prompt_version": prompt_version}
+        try:
+            self._db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer_id, time.time(), channel, user, answer.question, json.dumps(data["filters"]), answer.mode,
+                 prompt_version, json.dumps(retrieved), answer.answer, json.dumps(data["citations"]),
+                 json.dumps(data["sentences"]), int(answer.refused), answer.refusal_reason,
+                 json.dumps(record, ensure_ascii=False)),
+            )
+        except sqlite3.OperationalError as exc:
+            raise _write_problem(self.path, exc) from None
         return answer_id
 
     def record_feedback(self, answer_id: str, rating: str, comment: str = "", user: str = "") -> None:
@@ -126,6 +142,13 @@ class AuditLog:
             raise KeyError(f"no answer {answer_id} in the audit log")
         self._db.execute("INSERT INTO feedback (answer_id, given_at, user, rating, comment) VALUES (?, ?, ?, ?, ?)",
                          (answer_id, time.time(), user, rating, comment.strip()))
+
+    def as_shown(self, entry: AuditEntry) -> dict:
+        """One answer's complete record, as `--show` prints it and the JSONL export holds it: the answer as given,
+        when, through which channel, to whom, and the feedback on it."""
+        feedback = [f for f in self.feedback() if f["answer_id"] == entry.answer_id]
+        return {**entry.record, "asked_at": entry.asked_at, "asked_at_utc": _utc(entry.asked_at),
+                "channel": entry.channel, "user": entry.user, "feedback": feedback}
 
     def entries(self, limit: int | None = None) -> Iterator[AuditEntry]:
         sql = f"SELECT {_ENTRY_COLUMNS} FROM answers ORDER BY asked_at"
@@ -168,15 +191,18 @@ class AuditLog:
         for f in self.feedback():
             feedback.setdefault(f["answer_id"], []).append(f)
         if fmt == "jsonl":
-            return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "channel": e.channel, "user": e.user,
-                                       "feedback": feedback.get(e.answer_id, [])}, ensure_ascii=False) + "\n"
+            return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "asked_at_utc": _utc(e.asked_at),
+                                       "channel": e.channel, "user": e.user, "feedback": feedback.get(e.answer_id, [])},
+                                      ensure_ascii=False) + "\n"
                            for e in self.entries(limit))
         if fmt != "csv":
             raise ValueError("format must be csv or jsonl")
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["answer_id", "asked_at", "channel", "user", "question", "filters", "mode", "prompt_version",
-                         "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts", "feedback"])
+        # The times are UTC, and the column says so (the table lists them in local time, with its offset).
+        writer.writerow(["answer_id", "asked_at_utc", "channel", "user", "question", "filters", "mode",
+                         "prompt_version", "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts",
+                         "feedback", "error", "model", "reader", "evidence", "raw_reply"])
         for e in self.entries(limit):
             r = e.record
             writer.writerow(_spreadsheet_safe_row([
@@ -184,8 +210,60 @@ class AuditLog:
                 e.question, json.dumps(r["filters"]), e.mode, r["prompt_version"], e.refused,
                 r["refusal_reason"] or "", r["answer"], json.dumps(r["citations"], ensure_ascii=False),
                 json.dumps(r["retrieved"]), json.dumps(r["sentences"], ensure_ascii=False),
-                json.dumps(feedback.get(e.answer_id, []), ensure_ascii=False)]))
+                json.dumps(feedback.get(e.answer_id, []), ensure_ascii=False), r.get("error", ""),
+                json.dumps(r.get("model", {}), ensure_ascii=False), json.dumps(r.get("reader", {})),
+                json.dumps(r.get("evidence", [])), r.get("raw_reply") or ""]))
         return out.getvalue()
+
+
+def _utc(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+
+
+def _connect_to_read(path: Path) -> "sqlite3.Connection":
+    """A connection that only reads the log. SQLite's WAL index (`-shm`) is made beside the file by the first
+    reader; where it cannot be (a full disk, a read-only mount) and no writer has it open, the file alone holds the
+    whole log, and is read as immutable."""
+    import sqlite3
+
+    uri = path.resolve().as_uri()
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        db = sqlite3.connect(f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("SELECT count(*) FROM answers").fetchone()
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "no such table" in str(exc):
+                raise AssistantError(f"{path} holds no audit log.",
+                                     "Check ASSISTANT_AUDIT_PATH (or --index): it names another database.") from None
+            if options.endswith("immutable=1"):
+                raise
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise AssistantError(f"The audit log {path} is damaged and cannot be read ({exc}).",
+                                 f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
+                                 "log is started at the next answer. The index itself is not affected.") from None
+    raise AssertionError("unreachable")
+
+
+def _write_problem(path: Path, exc: Exception) -> AssistantError:
+    """What to do when the audit log itself could not be written: named, with the advice that fits the cause."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return NotWritableError(f"The audit log {path} could not be written ({exc}).",
+                                "It, or the disk it is on, is read-only for this user. Set ASSISTANT_AUDIT_PATH to a "
+                                "file this user may write, or make that file writable.")
+    if "full" in text:
+        return NotWritableError(f"The audit log {path} could not be written ({exc}).",
+                                "The disk it is on is full: free some space, or set ASSISTANT_AUDIT_PATH to a file "
+                                "on another disk. `assistant audit` can still list what it holds.")
+    if "locked" in text or "busy" in text:
+        return AssistantError(f"The audit log {path} is locked by another process ({exc}).",
+                              "Another answer is being recorded, or a tool has the file open: try again.")
+    return AssistantError(f"The audit log {path} could not be used ({exc}).",
+                          "Check that the file and its folder are this user's to write and the disk is not full, or "
+                          "set ASSISTANT_AUDIT_PATH to another file.")
 
 
 # A cell that begins with one of these is read by Excel, LibreOffice and Sheets as a formula, and a question
@@ -212,11 +290,21 @@ class AnswerRecorder:
         return self._log
 
     def record(self, answer: Answer, channel: str, user: str = "") -> str:
-        """Append the answer, with the content hash of every chunk it retrieved; returns its id."""
+        """Append the answer, with the content hash of every chunk it retrieved, cited or gave a language model, and
+        what it was made with (the reader; the model, its endpoint, its evidence blocks and raw reply); returns its
+        id."""
         from assistant.answer.prompts import prompt_version
+        provenance = answer.provenance
+        details = provenance.as_json() if provenance is not None else {}
+        chunk_ids = ([item["chunk_id"] for item in answer.retrieved] + [c.chunk_id for c in answer.citations]
+                     + [block["chunk_id"] for block in details.get("evidence", [])])
+        hashes = self.assistant.chunk_hashes(list(dict.fromkeys(chunk_ids)))
+        return self.log.record_answer(answer, hashes, prompt_version(), channel, user, details)
 
-        hashes = self.assistant.chunk_hashes([item["chunk_id"] for item in answer.retrieved])
-        return self.log.record_answer(answer, hashes, prompt_version(), channel, user)
+    def record_failure(self, failure: "ModelFailure", channel: str, user: str = "") -> str:
+        """Append a question whose language model failed before any sentence could be shown, with the error and
+        whatever the model wrote first; returns its id."""
+        return self.record(failure.answer, channel, user)
 
     def close(self) -> None:
         if self._log is not None:

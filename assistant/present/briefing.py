@@ -1,8 +1,8 @@
 """Briefings for officers: cited answers written to Markdown or Word (DOCX).
 
 A briefing holds only what the member saw: the question, the answer's accepted sentences with
-their numbered references, and the cited sources. No prompt text, no uncited evidence, no
-sentence the guard did not accept.
+their numbered references, its caveats, how it was written (by a language model or quoted) and the
+cited sources. No prompt text, no uncited evidence, no sentence the guard did not accept.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, read_utf8, write_atomically
-from assistant.present.render import markdown_literal, source_line, web_address
+from assistant.present.render import markdown_literal, readable, source_line, visible_text, web_address
 from assistant.records import Answer, Citation
 from assistant.retrieve.filters import Filters
+from assistant.text import counted
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -30,6 +31,8 @@ DEFAULT_TITLE = "Briefing from committee minutes"
 # The keys of a JSONL questions line. Any other is refused, so that a misspelt filter ("counsil") is not silently
 # dropped from every answer; a note for the officer has no need of a key, as # lines are comments.
 QUESTION_KEYS = ("question", "council", "committee", "since", "until")
+# Word keeps a document's title (its metadata, not the heading) to 255 characters and refuses a longer one.
+METADATA_TITLE_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class BriefingEntry:
     refused: bool
     filters: str
     refusal: str = ""  # what a refused answer said
+    notes: tuple[str, ...] = ()  # the answer's caveats, as `ask` and the app show them
+    written: str = ""  # how the answer was written: by a language model, or quoted from the minutes
 
     def answer_text(self, literal=lambda text: text) -> str:
         """The answer as the member saw it, each sentence followed by its [n]; `literal` makes the minutes' words
@@ -59,9 +64,34 @@ def entry_from_answer(answer: Answer) -> BriefingEntry:
     sources = tuple(Citation(**{**c.__dict__, "marker": renumber[c.marker]})
                     for old in order if (c := by_marker.get(old)))
     sentences = () if answer.refused else tuple((s.claim, tuple(renumber[m] for m in s.markers)) for s in shown)
-    filters = "; ".join(f"{k}: {v}" for k, v in answer.filters.items()) or "none"
-    return BriefingEntry(answer.question, sentences, sources, answer.refused, filters,
-                         answer.answer.strip() if answer.refused else "")
+    return BriefingEntry(answer.question, sentences, sources, answer.refused, describe_filters(answer.filters),
+                         answer.answer.strip() if answer.refused else "", tuple(answer.notes), how_written(answer))
+
+
+def describe_filters(filters: dict) -> str:
+    """Filters as the briefing names them, by the names of the command line's flags and a line's keys
+    ("council: Sefton; since: 2022"), in the header and under each question alike."""
+    return "; ".join(f"{k}: {v}" for k, v in filters.items() if v) or "none"
+
+
+def how_written(answer: Answer) -> str:
+    """Whether the answer's sentences were written by a language model or quoted word for word from the minutes."""
+    from assistant.answer.service import EXTRACTIVE
+
+    if answer.mode == EXTRACTIVE:
+        return "quoted word for word from the minutes (extractive mode)"
+    model = answer.mode.removeprefix("llm:")
+    if answer.fallback:
+        return f"quoted word for word from the minutes, as the language model's ({model}) reply could not be used"
+    return f"written by a language model ({model}), each sentence checked against the minutes it cites"
+
+
+def answers_in_audit_log(recorded: int) -> str:
+    """Where the answers of a briefing that was not written are, and how to get them; "" when none were recorded."""
+    if not recorded:
+        return ""
+    return (f"The {counted(recorded, 'answer')} given {'is' if recorded == 1 else 'are'} in the audit log: "
+            f"`assistant audit --limit {recorded}`.")
 
 
 @dataclass(frozen=True)
@@ -86,15 +116,21 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     """Ask every question of the file (each with its own filters over `filters`) and write the briefing to `out`.
 
     All that can be checked is checked before the first question is asked, since asking takes minutes and each
-    answer goes into the audit log: the output's format and folder, every line of the file, every question's
-    filters. A progress bar goes to standard error (by default only when it is a terminal, as for `ingest`).
-    Ctrl-C writes nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted."""
-    from assistant.answer.service import Assistant
+    answer goes into the audit log: the output's format and folder, the title (a briefing with no answers is
+    rendered with it), every line of the file, every question as `ask` checks it and every question's filters. A
+    progress bar goes to standard error (by default only when it is a terminal, as for `ingest`). Ctrl-C writes
+    nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted."""
+    from assistant.answer.service import Assistant, ModelFailure
     from assistant.ingest.run import progress_bar
     from assistant.present.audit import AnswerRecorder
 
     common = filters or Filters()
-    briefing_format(out)
+    suffix = briefing_format(out)
+    if not _title(title):
+        raise AssistantError("The briefing's title is empty.",
+                             f"Give --title some words, or leave it out for the default title, {DEFAULT_TITLE!r}.")
+    header_filters = describe_filters(common.as_dict()) if common.active else ""
+    _render([], suffix, title, header_filters, dt.date.today())
     planned = []  # every question's filters, its own over the common ones
     for number, (question, own) in enumerate(read_question_file(questions_path), start=1):
         try:
@@ -115,7 +151,11 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             for question, question_filters in planned:
                 if interrupted.pressed:
                     raise KeyboardInterrupt
-                answer = assistant.ask(question, question_filters)
+                try:
+                    answer = assistant.ask(question, question_filters)
+                except ModelFailure as failure:  # audited with its error, as every question asked is
+                    recorder.record_failure(failure, channel="brief")
+                    raise
                 if answer.refusal_reason != "bad_question":
                     recorder.record(answer, channel="brief")
                     recorded += 1
@@ -133,7 +173,12 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             recorder.close()
         if assistant is not None:
             assistant.close()
-    write_briefing(entries, out, title=title, filters=common.describe() if common.active else "")
+    try:
+        write_briefing(entries, out, title=title, filters=header_filters)
+    except OSError as exc:  # a disk that filled up while the questions were asked, say
+        raise AssistantError(f"Could not write the briefing to {out}: {exc.strerror or exc}.",
+                             f"{answers_in_audit_log(recorded)} Free some space, or give --out a folder that can "
+                             "be written, and run the command again for the briefing.".lstrip()) from None
     return BriefingRun(out, len(entries), sum(not e.refused for e in entries))
 
 
@@ -171,26 +216,43 @@ def briefing_format(out: Path) -> str:
 
 def write_briefing(entries: list[BriefingEntry], out: Path, title: str = DEFAULT_TITLE,
                    filters: str = "", today: dt.date | None = None) -> Path:
-    today = today or dt.date.today()
+    """Write the briefing to `out`; a title with no words in it gives the default title."""
     suffix = briefing_format(out)
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
+    return write_atomically(out, _render(entries, suffix, title, filters, today or dt.date.today()))
+
+
+def _render(entries: list[BriefingEntry], suffix: str, title: str, filters: str, today: dt.date) -> str | bytes:
+    title = _title(title) or DEFAULT_TITLE
     if suffix == ".md":
-        return write_atomically(out, _markdown(entries, title, filters, today))
+        return _markdown(entries, title, filters, today)
     document = io.BytesIO()
     _docx(entries, title, filters, today).save(document)
-    return write_atomically(out, document.getvalue())
+    return document.getvalue()
+
+
+def _title(title: str) -> str:
+    """The title as a briefing shows it, on one line and without characters no reader sees; "" when nothing is left."""
+    return " ".join(visible_text(title).split())
 
 
 def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:
     literal = markdown_literal  # the minutes' and the members' words, never read as Markdown
     heading, each_own = _filters_heading(entries, filters)
+    written, each_written = _written_heading(entries)
     lines = [f"# {literal(title)}", "", f"Date: {today.isoformat()}", "", f"Filters: {literal(heading)}", ""]
+    if written:
+        lines += [f"Answers: {literal(written)}", ""]
     for number, entry in enumerate(entries, start=1):
         lines += [f"## {number}. {literal(entry.question)}", ""]
         if each_own:
             lines += [f"_Filters: {literal(entry.filters)}_", ""]
+        if each_written and entry.written:
+            lines += [f"_Answer: {literal(entry.written)}_", ""]
         lines += [entry.answer_text(literal), ""]
+        for note in entry.notes:
+            lines += [f"_Note: {literal(note)}_", ""]
         if entry.sources:
             lines += ["Sources:", ""]
             for c in entry.sources:
@@ -203,18 +265,27 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.
 def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date):
     from docx import Document
 
-    text = xml_text  # Word's XML takes no control characters, which minutes read from PDFs may hold
+    text = visible_text  # Word's XML takes no control characters, which minutes read from PDFs may hold
     document = Document()
-    document.core_properties.title = text(title)
-    document.add_heading(text(title), level=0)
+    # The whole title is the heading; the document's metadata keeps as much of it as Word takes.
+    document.core_properties.title = (title if len(title) <= METADATA_TITLE_CHARS
+                                      else title[:METADATA_TITLE_CHARS - 1].rstrip() + "\u2026")
+    document.add_heading(title, level=0)
     document.add_paragraph(f"Date: {today.isoformat()}")
     heading, each_own = _filters_heading(entries, filters)
     document.add_paragraph(text(f"Filters: {heading}"))
+    written, each_written = _written_heading(entries)
+    if written:
+        document.add_paragraph(text(f"Answers: {written}"))
     for number, entry in enumerate(entries, start=1):
         document.add_heading(text(f"{number}. {entry.question}"), level=1)
         if each_own:
             document.add_paragraph().add_run(text(f"Filters: {entry.filters}")).italic = True
+        if each_written and entry.written:
+            document.add_paragraph().add_run(text(f"Answer: {entry.written}")).italic = True
         document.add_paragraph(entry.answer_text(text))
+        for note in entry.notes:
+            document.add_paragraph().add_run(text(f"Note: {note}")).italic = True
         if entry.sources:
             document.add_heading("Sources", level=2)
             for c in entry.sources:
@@ -231,19 +302,6 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     return document
 
 
-def xml_text(text: str) -> str:
-    """The text without the characters XML 1.0 cannot hold (C0 controls other than tab and line ends, lone
-    surrogates, U+FFFE and U+FFFF); a vertical tab, as Word itself writes a line break, becomes a space."""
-    kept = []
-    for ch in text:
-        code = ord(ch)
-        if ch in "\t\n\r" or (0x20 <= code < 0xD800) or (0xE000 <= code <= 0xFFFD) or code >= 0x10000:
-            kept.append(ch)
-        elif ch in "\x0b\x0c":
-            kept.append(" ")
-    return "".join(kept)
-
-
 def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, bool]:
     """The header's filters, and whether each question shows its own. A question line's filters are merged with the
     command's, a line's value replacing the command's of the same name: when every question was asked with the same
@@ -256,6 +314,15 @@ def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, b
     return "as given under each question", True
 
 
+def _written_heading(entries: list[BriefingEntry]) -> tuple[str, bool]:
+    """How the answers were written, for the header, and whether each question says its own: a language model's
+    reply that could not be used leaves that answer quoted from the minutes."""
+    distinct = list(dict.fromkeys(e.written for e in entries))
+    if len(distinct) == 1:
+        return distinct[0], False
+    return ("as said under each question" if distinct else ""), bool(distinct)
+
+
 def _is_web_address(text: str) -> bool:
     """An http(s) address with a host (render.web_address, as the app links), and no space to break it."""
     return bool(web_address(text)) and not any(ch.isspace() for ch in text)
@@ -263,10 +330,12 @@ def _is_web_address(text: str) -> bool:
 
 def _markdown_address(address: str) -> str:
     """A source's address as it must be copied: a web address as an autolink, `<...>`, in which Markdown takes no
-    backslash escapes (an escaped "\\&" in a URL would be copied with its backslash); anything else as text."""
-    if not _is_web_address(address) or any(ch in "<>" or ord(ch) < 0x20 for ch in address):
+    backslash escapes (an escaped "\\&" in a URL would be copied with its backslash), with the characters an
+    autolink cannot hold (<, >, controls) and '"' percent-encoded; anything else as text."""
+    if not _is_web_address(address):
         return markdown_literal(address)
-    return f"<{address}>"
+    return "<" + "".join(f"%{ord(ch):02X}" if ch in '<>"' or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+                         for ch in address) + ">"
 
 
 def _add_hyperlink(paragraph, url: str) -> None:
@@ -294,6 +363,8 @@ def _add_hyperlink(paragraph, url: str) -> None:
 
 def read_question_file(path: Path) -> list[tuple[str, dict]]:
     """Questions for `assistant brief`: one a line (# comments, blank lines ignored) or JSONL."""
+    from assistant.answer.service import question_problem
+
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
@@ -315,14 +386,21 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
             if not isinstance(question, str) or not question.strip():
                 raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
                                      "Fix that line, or give one plain question a line.")
-            filters = {k: row[k] for k in QUESTION_KEYS if k != "question" and row.get(k)}
+            # A "\\ud800" escape gives a lone surrogate, which neither the tokenizer nor the audit log can take.
+            question = readable(question)
+            filters = {k: readable(v) if isinstance(v, str) else v
+                       for k in QUESTION_KEYS if k != "question" and (v := row.get(k))}
             try:
                 Filters(**filters)
             except AssistantError as exc:
                 raise AssistantError(f"{path}:{number}: {exc.message}", exc.hint) from None
-            questions.append((question, filters))
         else:
-            questions.append((stripped, {}))
+            question, filters = stripped, {}
+        if problem := question_problem(question):  # what `assistant ask` would refuse, refused before any is asked
+            raise AssistantError(f"{path}:{number}: {problem}",
+                                 "Correct that line or delete it: every question is checked as `assistant ask` "
+                                 "checks one, before any is asked.")
+        questions.append((question, filters))
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
     return questions

@@ -13,6 +13,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
 from assistant.settings import Settings
+from assistant.present.render import readable
 from assistant.text import counted, noun_for
 
 DEFAULT_CORPUS = Path("corpus")
@@ -28,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == "llm":
             continue
         if isinstance(value, str):
-            setattr(args, name, _readable(value))
+            setattr(args, name, readable(value))
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            setattr(args, name, [_readable(v) for v in value])
+            setattr(args, name, [readable(v) for v in value])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "command", None):
         parser.print_help()
@@ -72,16 +73,27 @@ def main(argv: list[str] | None = None) -> int:
         if problem is None:
             raise
         folder = settings.data_dir if settings else "the data folder"
+        # The audit log may be elsewhere (ASSISTANT_AUDIT_PATH): a message naming only the index would send the
+        # user to the wrong file. (The audit log's own failures are named by the log itself.)
+        audit = f" or the audit log {settings.audit_path}" if settings else ""
         if problem == "damaged":
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
                 f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the "
                 "index; keep the old audit.sqlite if it holds a record you need."))
+        elif problem == "read-only":
+            _print_error(AssistantError(
+                f"A database (the index in {folder}{audit}) could not be written ({exc}).",
+                "This user, or the disk it is on, may only read it: run as a user who may write it, or set "
+                "ASSISTANT_AUDIT_PATH to a file this user may write if it is the audit log."))
+        elif problem == "full":
+            _print_error(AssistantError(
+                f"A database (the index in {folder}{audit}) could not be written ({exc}).",
+                "The disk is full: free some space and try again."))
         else:
             _print_error(AssistantError(
-                f"A database in {folder} could not be used ({exc}).",
-                "Another ingest or fetch may be writing to it: wait for it and try again. Otherwise check that "
-                "the folder is yours to write and the disk is not full."))
+                f"A database (the index in {folder}{audit}) could not be used ({exc}).",
+                "Another ingest or fetch may be writing to it: wait for it and try again."))
         return 2
 
 
@@ -110,21 +122,15 @@ def _port_number(text: str) -> int | None:
     return port if 1 <= port <= 65535 else None
 
 
-def _readable(text: str) -> str:
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate no terminal byte could have made
-        raw = text.encode("utf-8", "replace")
-    return raw.decode("utf-8", "replace")
-
-
 def _database_problem(exc: Exception) -> str | None:
     """"damaged" for a database file that cannot be read (the manifest and audit log are SQLite, as is Chroma's
-    store), "busy" for one that is locked, read-only or on a failing disk, None for anything else."""
+    store), "read-only" or "full" for one that cannot be written, "busy" for one that is locked or on a failing
+    disk, None for anything else."""
     import sqlite3
 
     if isinstance(exc, sqlite3.OperationalError):
-        return "busy"
+        text = str(exc).lower()
+        return "read-only" if "readonly" in text else "full" if "full" in text else "busy"
     if isinstance(exc, sqlite3.DatabaseError):
         return "damaged"
     text = str(exc).lower()
@@ -204,7 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     _filter_flags(p)
 
     p = command("audit", "List or export the audit log of answers and feedback.", _audit)
-    p.add_argument("--format", choices=["table", "csv", "jsonl"], default="table")
+    p.add_argument("--format", choices=["table", "csv", "jsonl"], default=None,
+                   help="default: from --out's name (.csv, .jsonl), else table")
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
     p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
@@ -347,7 +354,7 @@ def _print_error(exc: AssistantError) -> None:
 
 
 def _ask(args, settings: Settings) -> int:
-    from assistant.answer.service import Assistant
+    from assistant.answer.service import Assistant, ModelFailure
     from assistant.present.audit import AnswerRecorder
     from assistant.present.render import answer_as_text
 
@@ -355,7 +362,11 @@ def _ask(args, settings: Settings) -> int:
     assistant = Assistant(settings.with_(llm=args.llm))
     recorder = AnswerRecorder(assistant)
     try:
-        answer = assistant.ask(args.question, filters)
+        try:
+            answer = assistant.ask(args.question, filters)
+        except ModelFailure as failure:  # audited with its error, as every question asked is
+            recorder.record_failure(failure, channel="cli")
+            raise
         if answer.refusal_reason != "bad_question":
             recorder.record(answer, channel="cli")
     finally:
@@ -369,17 +380,16 @@ def _ask(args, settings: Settings) -> int:
 
 
 def _brief(args, settings: Settings) -> int:
-    from assistant.present.briefing import BriefingInterrupted, make_briefing
+    from assistant.present.briefing import BriefingInterrupted, answers_in_audit_log, make_briefing
 
     try:
         run = make_briefing(args.questions, args.out, settings.with_(llm=args.llm), _filters(args), title=args.title,
                             progress=False if args.no_progress else None)
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
-        recorded = (f" The {counted(stop.recorded, 'answer')} given {'is' if stop.recorded == 1 else 'are'} in the "
-                    f"audit log: `assistant audit --limit {stop.recorded}`." if stop.recorded else "")
+        recorded = answers_in_audit_log(stop.recorded)
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
-              f"to {args.out}.{recorded} Run the command again for the briefing.", file=sys.stderr)
+              f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.", file=sys.stderr)
         return 130
     print(f"wrote {run.out} ({counted(run.asked, 'question')}, {run.answered} answered)")
     return 0
@@ -391,23 +401,24 @@ def _audit(args, settings: Settings) -> int:
 
     if args.show is not None and not args.show.strip():
         raise AssistantError("--show needs an answer id.", "List ids with `assistant audit`.")
-    if args.show is not None and args.format != "table":
+    if args.show is not None and args.format not in (None, "table"):
         raise ConfigError("--show prints one answer as it was recorded (JSON); --format is for listings.",
                           "Leave out --format, or --show to export the log as CSV or JSONL.")
+    fmt = _audit_format(args)
     if args.out is not None:
         _refuse_index_file(args.out, settings)
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log at {settings.audit_path} yet.", "Answers are recorded once asked.")
-    log = AuditLog(settings.audit_path)
+    log = AuditLog(settings.audit_path, read_only=True)  # listing writes nothing: it works on a full disk too
     try:
         if args.show is not None:
-            text = json.dumps(log.find(args.show).record, ensure_ascii=False, indent=2) + "\n"
-        elif args.format == "table":
+            text = json.dumps(log.as_shown(log.find(args.show)), ensure_ascii=False, indent=2) + "\n"
+        elif fmt == "table":
             text = "\n".join(
-                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {'refused ' if e.refused else 'answered'}  "
+                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {_status(e)}  "
                 f"{e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
         else:
-            text = log.export(args.format, limit=args.limit)
+            text = log.export(fmt, limit=args.limit)
     finally:
         log.close()
     if args.out:
@@ -416,6 +427,30 @@ def _audit(args, settings: Settings) -> int:
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+_EXPORT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl"}
+
+
+def _audit_format(args) -> str:
+    """The listing's format: --format's, else the one --out's name gives (.csv, .jsonl), else the table. A name
+    that says one format while --format asks for another is refused, rather than a file its name misdescribes."""
+    implied = _EXPORT_SUFFIXES.get(args.out.suffix.lower()) if args.out is not None else None
+    if args.show is not None:
+        if implied:
+            raise ConfigError(f"--show writes one answer as JSON, not as {implied.upper()}: {args.out} would be "
+                              "misnamed.", "Give --out a .json name, or leave out --show to export the log.")
+        return "table"
+    if implied and args.format not in (None, implied):
+        raise ConfigError(f"--format {args.format} does not fit {args.out}, whose name says {implied.upper()}.",
+                          f"Leave out --format (the name decides), or give --out a name that fits {args.format}.")
+    return args.format or implied or "table"
+
+
+def _status(entry) -> str:
+    if entry.record.get("error") and not entry.record.get("answer"):
+        return "failed  "
+    return "refused " if entry.refused else "answered"
 
 
 def _refuse_index_file(out: Path, settings: Settings) -> None:
@@ -452,9 +487,10 @@ def _one_line(text: str) -> str:
 
 
 def _when(timestamp: float) -> str:
+    """Local time, with its offset from UTC (exports give UTC)."""
     import time
 
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    return time.strftime("%Y-%m-%d %H:%M %z", time.localtime(timestamp))
 
 
 def _user(args, settings: Settings) -> int:

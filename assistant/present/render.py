@@ -12,11 +12,33 @@ from assistant.text import counted
 # headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
 # (it finds bare addresses in plain text: 'name@host', 'http://...' and 'www.', whose ':' and '.' are escaped).
 _MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~@")
+# Characters no reader sees, some of which drive a terminal ("\x1b[31m") or make a file unreadable (XML 1.0 takes
+# none of them): C0 controls but tab and line ends, DEL, C1 controls, lone surrogates and U+FFFE/U+FFFF. A vertical
+# tab or form feed, as Word writes a line break, becomes a space.
+_INVISIBLE = {code: None for code in (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0),
+                                       *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)} | {0x0B: " ", 0x0C: " "}
+
+
+def visible_text(text: str) -> str:
+    """The text without the characters of _INVISIBLE: what a briefing, in either format, and the chat show."""
+    return text.translate(_INVISIBLE)
+
+
+def readable(text: str) -> str:
+    """Text that can be written as UTF-8: bytes that were not UTF-8, which reach Python as lone surrogates (from a
+    terminal, or a "\\ud800" escape in JSON), become U+FFFD or "?", as the tokenizer and the audit log need."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no terminal byte could have made
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def markdown_literal(text: str) -> str:
     """Text that Markdown shows exactly as written, on one line: "*six*", "[a](b)" or "<b>" from the minutes or a
-    question stay as they are, and a line that starts like a list item or a heading stays a line of text."""
+    question stay as they are, and a line that starts like a list item or a heading stays a line of text. Characters
+    no reader sees (visible_text) are left out."""
+    text = visible_text(text)
     collapsed = " ".join(text.split())
     if collapsed and text[:1].isspace():
         collapsed = " " + collapsed
@@ -73,8 +95,15 @@ def answer_as_text(answer: Answer) -> str:
             lines.append(f"  [{c.marker}] {source_line(c)}")
             lines.append(f"      {c.source_url}")
             lines.append(f"      \u201c{c.quote.strip()}\u201d")
-    unsupported = [s for s in answer.sentences if not s.supported]
-    if unsupported:
-        not_shown = counted(len(unsupported), "generated sentence")
-        lines.append(f"\n(Not shown: {not_shown} that the minutes do not support.)")
+    left_out = sum(not s.shown for s in answer.sentences)
+    if left_out:
+        lines.append("\n" + not_shown_note(left_out, answer.mode))
     return "\n".join(lines)
+
+
+def not_shown_note(left_out: int, mode: str) -> str:
+    """What an answer says of the sentences it left out: that there were some is part of what it says."""
+    from assistant.answer.service import EXTRACTIVE
+
+    kind = "quoted sentence" if mode == EXTRACTIVE else "generated sentence"
+    return f"(Not shown: {counted(left_out, kind)} that the checks left out.)"

@@ -236,7 +236,8 @@ def test_every_answer_states_its_filters_none_included(handlers):
     assert "Filters applied: none" in markdown
 
 
-def test_a_failing_language_model_gets_its_message_in_the_chat(handlers, monkeypatch):
+def test_a_failing_language_model_gets_a_member_message_in_the_chat_and_the_operator_hint_in_the_log(
+        handlers, monkeypatch, caplog):
     def failing_stream(question, filters):
         raise ModelError("The language model 'openai:gpt-x' failed: connection refused",
                          "Check that OPENAI_BASE_URL points at a running server.")
@@ -244,7 +245,29 @@ def test_a_failing_language_model_gets_its_message_in_the_chat(handlers, monkeyp
 
     monkeypatch.setattr(handlers.assistant, "stream", failing_stream)
     markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
-    assert turn is None and "failed: connection refused" in markdown and "OPENAI\\_BASE\\_URL" in markdown
+    assert turn is None and "cannot answer right now" in markdown and "try again" in markdown
+    assert "OPENAI" not in markdown and "--llm" not in markdown and "connection refused" not in markdown
+    assert "OPENAI_BASE_URL points at a running server" in caplog.text and "connection refused" in caplog.text
+    assert "cannot answer right now" in handlers.api_ask(ROTHERHAM_Q)
+
+
+def test_a_question_whose_model_failed_before_saying_anything_is_audited_with_the_error(handlers, monkeypatch):
+    from assistant.answer.service import ModelFailure
+    from assistant.records import Provenance
+
+    failed = Answer(question=ROTHERHAM_Q, answer="", refused=False, refusal_reason=None, mode="llm:openai:gpt-x",
+                    provenance=Provenance({"spec": "shipped"}, error="connection refused"))
+
+    def failing_stream(question, filters):
+        raise ModelFailure(ModelError("The language model 'openai:gpt-x' failed: connection refused", ""), failed)
+        yield  # a generator, like Assistant.stream
+
+    monkeypatch.setattr(handlers.assistant, "stream", failing_stream)
+    markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert turn is None and "cannot answer right now" in markdown
+    records = [json.loads(line) for line in handlers.recorder.log.export("jsonl").splitlines()]
+    failures = [r for r in records if "connection refused" in json.dumps(r)]  # the log is shared by the module's tests
+    assert len(failures) == 1 and failures[0]["question"] == ROTHERHAM_Q
 
 
 def test_a_briefing_keeps_bracketed_figures_and_escapes_markup(tmp_path):
@@ -322,8 +345,10 @@ def _audited(handlers) -> list[str]:
 
 
 def test_a_question_that_fails_leaves_no_last_answer_to_rate_or_read(handlers):
-    answered = list(handlers.converse(ROTHERHAM_Q, [], []))[-1]
-    assert answered.last is not None and answered.turns == [answered.last] and answered.question == ""
+    steps = list(handlers.converse(ROTHERHAM_Q, [], []))
+    answered = steps[-1]
+    assert answered.last is not None and answered.turns == [answered.last]
+    assert [step.question for step in steps].count("") == 1  # the box is emptied once, when the question is taken
     assert "Rotherham" in handlers.source_panel(answered.last, 1)
     for question, filters in [("What did Bradford say about agency social workers?", {"since": "31/02/2020"}),
                               ("x" * 10_000, {})]:
@@ -348,7 +373,8 @@ def test_a_language_model_failing_mid_answer_puts_the_question_back_in_the_box(h
     monkeypatch.setattr(handlers.assistant, "stream", failing_midway)
     steps = list(handlers.converse(ROTHERHAM_Q, [], []))
     assert [step.question for step in steps] == [None, "", ROTHERHAM_Q]  # emptied once accepted, then given back
-    assert steps[-1].last is None and steps[-1].turns == [] and "connection reset" in steps[-1].history[-1]["content"]
+    assert steps[-1].last is None and steps[-1].turns == []
+    assert "cannot answer right now" in steps[-1].history[-1]["content"]
 
 
 def test_clearing_the_conversation_keeps_only_the_answers_ticked_for_the_briefing(handlers):
@@ -482,3 +508,140 @@ def test_only_sentences_the_minutes_do_not_support_are_struck_through(handlers):
     assert "~~Fourteen appeals were heard.~~ _(not supported by the cited minutes)_" in rendered
     assert "outstanding" not in rendered and "does not answer this" not in rendered
     assert rendered.split("Filters applied")[0].count("Twelve appeals were heard.") == 1  # the quote alone
+
+
+def _last_audited(handlers) -> dict:
+    return json.loads(handlers.recorder.log.export("jsonl").splitlines()[-1])
+
+
+def test_an_answer_cut_short_by_the_page_going_is_audited_as_far_as_it_was_shown(handlers):
+    """Gradio closes the answer's generator when the tab closes or reloads (or the chat is cleared) mid-answer: the
+    sentences the member saw are in the audit log all the same, marked as cut short."""
+    before = len(_audited(handlers))
+    steps = handlers.converse(ROTHERHAM_Q, [], [], user="cllr.gone")
+    next(steps)  # the question, with "..." for the answer
+    seen = next(steps).history[-1]["content"]  # the first sentence
+    assert "148" in seen
+    steps.close()
+    assert len(_audited(handlers)) == before + 1
+    record = _last_audited(handlers)
+    assert record["question"] == ROTHERHAM_Q and record["user"] == "cllr.gone" and record["channel"] == "app"
+    assert "148" in record["answer"] and record["sentences"] and any("Cut short" in n for n in record["notes"])
+
+
+def test_closing_the_page_handler_mid_answer_audits_what_was_shown(handlers):
+    demo = build_app(handlers.assistant)
+    respond = _listener(demo, "respond")
+    before = len(_audited(handlers))
+    steps = respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)
+    next(steps)
+    next(steps)
+    steps.close()  # what Gradio does when the member leaves
+    assert len(_audited(handlers)) == before + 1 and any("Cut short" in n for n in _last_audited(handlers)["notes"])
+
+
+def test_an_answer_that_fails_after_sentences_were_shown_is_audited_with_them(handlers, monkeypatch):
+    from assistant.records import SentenceEvent
+
+    def failing_midway(question, filters):
+        yield SentenceEvent(SentenceVerdict("Fourteen appeals were heard. [1]", (1,), False, False, 0.1, "no 14"))
+        raise RuntimeError("an internal fault")
+
+    monkeypatch.setattr(handlers.assistant, "stream", failing_midway)
+    before = len(_audited(handlers))
+    markdown, turn = final(handlers, ROTHERHAM_Q)[-1]
+    assert turn is None and "failed on this question" in markdown
+    assert len(_audited(handlers)) == before + 1
+    record = _last_audited(handlers)
+    assert record["sentences"][0]["text"] == "Fourteen appeals were heard. [1]" and record["answer"] == ""
+    assert any("failed part-way" in n for n in record["notes"])
+
+
+def test_a_finished_answer_is_audited_once_even_when_its_generator_is_closed_after(handlers):
+    before = len(_audited(handlers))
+    steps = handlers.converse(ROTHERHAM_Q, [], [])
+    for step in steps:
+        if step.finished:
+            break
+    steps.close()
+    assert len(_audited(handlers)) == before + 1 and not _last_audited(handlers)["notes"]
+
+
+def test_a_question_typed_while_the_answer_streams_stays_in_the_box(handlers):
+    """The box is emptied once, when the question is taken; the steps after leave whatever the member typed since."""
+    demo = build_app(handlers.assistant)
+    respond = _listener(demo, "respond")
+    box = respond.outputs.index(_component(demo, "question"))
+    boxes = [outputs[box] for outputs in respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)]
+    assert len(boxes) >= 3 and boxes[0] == {"__type__": "update"}
+    assert boxes[1] == "" and all(b == {"__type__": "update"} for b in boxes[2:])
+    # An answer that comes with no sentence before it (a refusal) empties the box with the answer itself.
+    steps = list(handlers.converse("How much did Bradford spend on agency staff in 2021/22?", [], []))
+    assert [step.question for step in steps] == [None, ""]
+
+
+def _listener(demo, name):
+    return next(f for f in demo.fns.values() if f.name == name)
+
+
+def test_clearing_the_conversation_stops_an_answer_still_coming(handlers):
+    demo = build_app(handlers.assistant)
+    respond = _listener(demo, "respond")
+    clears = [f for f in demo.fns.values() if f.name == "clear_conversation"]
+    assert len(clears) == 2
+    for clear in clears:
+        cancellers = [f for f in demo.fns.values() if f.fn is None and f.targets == clear.targets]
+        assert any(respond._id in f.cancels for f in cancellers), clear.targets
+
+
+def test_a_new_question_resets_the_feedback_panel(handlers):
+    demo = build_app(handlers.assistant)
+    respond = _listener(demo, "respond")
+    panel = [respond.outputs.index(_component(demo, e)) for e in ("rating", "feedback-comment", "feedback-status")]
+    steps = list(respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None))
+    assert [steps[0][i] for i in panel] == [None, "", ""]  # emptied as soon as the question is taken
+    assert all(step[i] == {"__type__": "update"} for step in steps[1:] for i in panel)  # what is typed since stays
+    clear = _listener(demo, "clear_conversation")
+    cleared = clear.fn(steps[-1][2], [])  # the answers so far, none ticked
+    assert [cleared[clear.outputs.index(_component(demo, e))] for e in ("rating", "feedback-comment",
+                                                                         "feedback-status")] == [None, "", ""]
+
+
+def test_sending_the_same_feedback_twice_records_it_once(handlers):
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+
+    def rows():
+        return [f for f in handlers.recorder.log.feedback() if f["answer_id"] == turn.answer_id]
+
+    assert "recorded" in handlers.feedback(turn, "helpful", "clear", user="cllr.a")
+    assert "recorded" in handlers.feedback(turn, "helpful", "clear ", user="cllr.a")  # a double click
+    assert len(rows()) == 1
+    assert "recorded" in handlers.feedback(turn, "not_helpful", "on reflection", user="cllr.a")  # a change of mind
+    assert [r["rating"] for r in rows()] == ["helpful", "not_helpful"]
+
+
+def test_the_chat_says_how_many_sentences_it_left_out(handlers):
+    from assistant.text import MODEL_DECLINED
+
+    answer = _answer_quoting("Twelve appeals were heard.")
+    answer.mode = "llm:openai:gpt-x"
+    answer.sentences[:0] = [
+        SentenceVerdict("The evidence does not answer this.", (), False, False, 0.0, MODEL_DECLINED),
+        SentenceVerdict("Twelve appeals were heard.", (), True, False, 1.0, "repeats an earlier sentence"),
+        SentenceVerdict("Fourteen appeals were heard.", (), False, False, 0.2, "the figure 14 is not in the minutes"),
+    ]
+    rendered = handlers.render(answer)
+    assert "(Not shown: 2 generated sentences that the checks left out.)" in rendered  # the struck one is shown
+    assert "Not shown" not in handlers.render(_answer_quoting("Twelve appeals were heard."))
+
+
+def test_briefing_labels_start_with_the_question_and_keep_the_id_last():
+    from assistant.present.app import Turn
+
+    turn = Turn("80b1e1aa99", Answer("How many children left care?", "148.", False, None, "extractive"))
+    assert turn.label.startswith("How many children left care?") and turn.label.endswith("80b1e1")
+
+
+def test_the_chat_keeps_the_line_breaks_of_a_question(handlers):
+    steps = list(handlers.converse("How many children left care\nin 2018?\n- in Rotherham", [], []))
+    assert steps[-1].history[-2]["content"] == "How many children left care\nin 2018?\n\\- in Rotherham"

@@ -183,3 +183,68 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(page.locator("#chat >> text=Please type a question")).to_have_count(0)
         expect(page.locator("#source-panel mark")).to_have_count(1)
         browser.close()
+
+
+@pytest.fixture()
+def slow_app(seed_index, minilm, tmp_path):
+    """The app in this process, its answers slowed to a step every three seconds: time to act while one comes."""
+    import time
+
+    from assistant.answer.service import Assistant
+    from assistant.present.app import build_app
+
+    assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
+    quick = assistant.stream
+
+    def stream(question, filters):
+        for event in quick(question, filters):
+            yield event
+            time.sleep(3)
+
+    assistant.stream = stream
+    demo = build_app(assistant, tmp_path / "briefings")
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo
+    finally:
+        demo.close()
+        assistant.close()
+
+
+def test_typing_and_clearing_while_an_answer_comes(slow_app):
+    """A question typed while the answer streams stays in the box; Clear during an answer stops it for good (it
+    does not put itself back with its sources and briefing entry), and what was shown is in the audit log."""
+    from playwright.sync_api import expect, sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(slow_app.local_url, wait_until="domcontentloaded")
+        box = page.locator("#question textarea")
+        box.wait_for(timeout=120_000)
+        box.fill("How many children were discharged from care in 2018?")
+        page.click("#ask")
+        expect(box).to_have_value("", timeout=30_000)  # taken, with its first sentence
+        box.press_sequentially("What about Sefton?")
+        page.wait_for_selector("#chat >> text=Sources", timeout=60_000)  # the answer is complete
+        page.wait_for_timeout(1_000)
+        expect(box).to_have_value("What about Sefton?")
+        expect(page.locator("#briefing-pick label")).to_have_count(1)
+
+        box.fill("How many children were discharged from care in 2018?")
+        page.click("#ask")
+        expect(box).to_have_value("", timeout=30_000)
+        second = page.locator("#chat [data-testid='bot']").nth(1)
+        expect(second).to_contain_text("148")  # the second answer's first sentence
+        assert "Sources" not in second.inner_text()  # and no more yet
+        page.click("#clear")
+        page.wait_for_timeout(8_000)  # the time the rest of the answer would have taken
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)
+        expect(page.locator("#briefing-pick label")).to_have_count(0)
+        expect(page.locator("#source-pick input")).to_have_value("")
+        browser.close()
+    records = slow_app.handlers.recorder.log.export("jsonl").splitlines()
+    # Gradio closes the answer at its next step: the audit has what the page was sent, complete or cut short.
+    assert len(records) == 2 and "148" in records[-1]

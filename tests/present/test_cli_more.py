@@ -405,14 +405,16 @@ def test_ingest_gives_pdf_minutes_the_council_and_committee_named_on_the_command
 
 
 def test_an_interrupted_briefing_counts_only_the_answers_it_recorded(fake_settings, tmp_path, monkeypatch):
-    """Small talk is answered but never audited, so the count given for `audit --limit` leaves it out."""
+    """The count given for `audit --limit` is of the answers recorded before Ctrl-C (small talk, which is never
+    audited, is refused when the file is read: see test_briefing_more)."""
     from assistant.answer.service import Assistant
     from assistant.ingest.run import ingest
     from assistant.present.briefing import BriefingInterrupted, make_briefing
 
     ingest([CORPUS], fake_settings, progress=False)
     questions = tmp_path / "q.txt"
-    questions.write_text("Hello\nHow many children were discharged from care in 2018?\nA third question?\n")
+    questions.write_text("What did Barnsley say about early help?\nHow many children were discharged from care in "
+                         "2018?\nA third question?\n")
     real_ask, calls = Assistant.ask, []
 
     def ask_until_ctrl_c(self, *args, **kwargs):
@@ -424,5 +426,5 @@ def test_an_interrupted_briefing_counts_only_the_answers_it_recorded(fake_settin
     monkeypatch.setattr(Assistant, "ask", ask_until_ctrl_c)
     with pytest.raises(BriefingInterrupted) as stopped:
         make_briefing(questions, tmp_path / "b.md", fake_settings, progress=False)
-    assert (stopped.value.recorded, stopped.value.asked, stopped.value.total) == (1, 2, 3)
+    assert (stopped.value.recorded, stopped.value.asked, stopped.value.total) == (2, 2, 3)
     assert not (tmp_path / "b.md").exists()

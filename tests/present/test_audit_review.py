@@ -1,0 +1,143 @@
+"""`assistant audit` and the audit log, as the reviewers found them: an old log, a full disk, a read-only log,
+what --show prints, and the export's format and times."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from assistant.present import audit, cli
+from assistant.present.audit import AuditLog
+from assistant.records import Answer
+
+
+def _answer(question: str = "How many children left care?") -> Answer:
+    return Answer(question, "148 children were discharged. [1]", False, None, "extractive")
+
+
+def _head_audit_module(tmp_path):
+    """The audit module as it was before these fields were added, to write a log as an older version did."""
+    source = subprocess.run(["git", "show", "HEAD:assistant/present/audit.py"], capture_output=True, text=True,
+                            check=True, cwd=cli.__file__.rsplit("/assistant/", 1)[0]).stdout
+    path = tmp_path / "old_audit.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("old_audit", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["old_audit"] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["old_audit"]
+    return module
+
+
+def test_a_log_written_before_the_new_fields_still_lists_exports_and_shows(tmp_path, capsys):
+    old = _head_audit_module(tmp_path)
+    log = old.AuditLog(tmp_path / "index" / "audit.sqlite")
+    answer_id = log.record_answer(_answer(), {}, "v1", "cli", user="ann")
+    log.close()
+    index = str(tmp_path / "index")
+    assert cli.main(["audit", "--index", index]) == 0
+    assert answer_id in capsys.readouterr().out
+    for fmt in ("csv", "jsonl"):
+        assert cli.main(["audit", "--index", index, "--format", fmt]) == 0
+        assert "How many children left care?" in capsys.readouterr().out
+    assert cli.main(["audit", "--index", index, "--show", answer_id]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["answer_id"] == answer_id and shown["user"] == "ann"
+    new = AuditLog(tmp_path / "index" / "audit.sqlite")  # and new answers go into it beside the old
+    try:
+        new.record_answer(_answer("A second question?"), {}, "v2", "app", details={"error": ""})
+        assert [e.question for e in new.entries()] == ["How many children left care?", "A second question?"]
+    finally:
+        new.close()
+
+
+def test_show_prints_when_through_which_channel_to_whom_and_the_feedback(tmp_path, capsys):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    answer_id = log.record_answer(_answer(), {}, "v1", "app", user="bob")
+    log.record_feedback(answer_id, "source_wrong", "Wrong year", user="bob")
+    log.close()
+    assert cli.main(["audit", "--index", str(tmp_path), "--show", answer_id]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["channel"] == "app" and shown["user"] == "bob" and shown["asked_at"] > 0
+    assert shown["asked_at_utc"].endswith("Z")
+    assert [(f["rating"], f["comment"]) for f in shown["feedback"]] == [("source_wrong", "Wrong year")]
+
+
+def _disk_full(*args, **kwargs):
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+def test_the_log_is_listed_and_exported_on_a_full_disk(tmp_path, capsys, monkeypatch):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    answer_id = log.record_answer(_answer(), {}, "v1", "cli")
+    log.close()
+    monkeypatch.setattr(audit, "open_database", _disk_full)  # any write, the schema's included, fails
+    assert cli.main(["audit", "--index", str(tmp_path)]) == 0
+    assert answer_id in capsys.readouterr().out
+    assert cli.main(["audit", "--index", str(tmp_path), "--show", answer_id[:8]]) == 0
+    assert json.loads(capsys.readouterr().out)["answer_id"] == answer_id
+    assert cli.main(["audit", "--index", str(tmp_path), "--format", "jsonl"]) == 0
+    assert answer_id in capsys.readouterr().out
+
+
+def test_an_audit_log_that_cannot_be_written_is_named_with_the_right_advice(tmp_path, monkeypatch):
+    from assistant.errors import AssistantError
+
+    monkeypatch.setattr(audit, "open_database", lambda *a, **k: (_ for _ in ()).throw(
+        sqlite3.OperationalError("attempt to write a readonly database")))
+    path = tmp_path / "elsewhere" / "audit.sqlite"
+    with pytest.raises(AssistantError) as info:
+        AuditLog(path)
+    assert str(path) in info.value.message and "ASSISTANT_AUDIT_PATH" in info.value.hint
+    assert "ingest or fetch" not in str(info.value)
+
+
+def _log_with_one(tmp_path) -> str:
+    log = AuditLog(tmp_path / "index" / "audit.sqlite")
+    answer_id = log.record_answer(_answer("=1+1 left care?"), {}, "v1", "cli")
+    log.close()
+    return str(tmp_path / "index")
+
+
+@pytest.mark.parametrize("name, fmt", [("x.csv", "csv"), ("x.CSV", "csv"), ("x.jsonl", "jsonl")])
+def test_the_export_format_follows_the_out_file_name(tmp_path, capsys, name, fmt):
+    index = _log_with_one(tmp_path)
+    out = tmp_path / name
+    assert cli.main(["audit", "--index", index, "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    if fmt == "csv":
+        [row] = list(csv.DictReader(io.StringIO(text)))
+        assert row["question"] == "'=1+1 left care?" and row["asked_at_utc"]
+    else:
+        assert json.loads(text)["question"] == "=1+1 left care?"
+
+
+@pytest.mark.parametrize("args", [("--format", "jsonl", "--out", "x.csv"), ("--format", "table", "--out", "x.csv"),
+                                  ("--format", "csv", "--out", "x.jsonl")])
+def test_a_format_the_out_file_name_contradicts_is_refused(tmp_path, capsys, args):
+    index = _log_with_one(tmp_path)
+    args = tuple(str(tmp_path / a) if a.startswith("x.") else a for a in args)
+    assert cli.main(["audit", "--index", index, *args]) == 2
+    assert "does not fit" in capsys.readouterr().err
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_listed_times_say_their_offset_and_exported_ones_say_utc(tmp_path, capsys):
+    import re
+
+    index = _log_with_one(tmp_path)
+    assert cli.main(["audit", "--index", index]) == 0
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4} ", capsys.readouterr().out)
+    assert cli.main(["audit", "--index", index, "--format", "csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert "asked_at_utc" in header and "asked_at" not in header
+

@@ -1,0 +1,217 @@
+"""Briefings: what an answer says besides its sentences, what the questions file and the title may hold, and what
+happens when the finished briefing cannot be written."""
+
+import errno
+import json
+
+import pytest
+from docx import Document
+
+from assistant.errors import AssistantError
+from assistant.records import Answer, Citation, SentenceVerdict
+from conftest import CORPUS
+
+ODDLY_WRITTEN = "How many \x1b[31mchildren\x07 left\x00 care\x7f in\x9b 2018?\tIn\nRotherham?"
+
+
+def _answer(question: str = "How many children left care?", *, mode: str = "extractive", fallback: bool = False,
+            notes: tuple[str, ...] = (), link: str = "https://example.org/1") -> Answer:
+    citation = Citation(1, "item-1", "Rotherham Council", "Board", "2019-01-01", "Children in care",
+                        "In 2018 148 children left care.", "chunk-1", link)
+    sentences = [SentenceVerdict("In 2018 148 children left care. [1]", (1,), True, True, 1.0, "verbatim")]
+    return Answer(question, "In 2018 148 children left care. [1]", False, None, mode, fallback=fallback,
+                  citations=[citation], sentences=sentences, notes=list(notes))
+
+
+def _docx_text(path) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs]
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    """Settings of an index of corpus/ made with the hashing embedder, shared by the tests that ask questions."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.ingest.run import ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("brief") / "index")
+    settings = settings.with_(embedding_model=HASHING_MODEL)
+    ingest([CORPUS], settings, progress=False)
+    return settings
+
+
+def _audit_count(settings) -> int:
+    from assistant.present.audit import AuditLog
+
+    if not settings.audit_path.exists():
+        return 0
+    log = AuditLog(settings.audit_path, read_only=True)
+    try:
+        return sum(1 for _ in log.entries())
+    finally:
+        log.close()
+
+
+def test_a_briefing_keeps_the_caveats_the_member_was_shown(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    caveat = ("The question names Oldham Council, but the council filter (Sefton) leaves it out: only Sefton's "
+              "minutes were searched.")
+    entry = entry_from_answer(_answer("What did Oldham say?", notes=(caveat,)))
+    text = write_briefing([entry], tmp_path / "b.md").read_text(encoding="utf-8")
+    assert f"_Note: {caveat}_" in text
+    assert f"Note: {caveat}" in _docx_text(write_briefing([entry], tmp_path / "b.docx"))
+
+
+def test_a_date_filter_leaves_out_undated_items_and_the_briefing_says_so(indexed, tmp_path):
+    from assistant.present.briefing import make_briefing
+    from assistant.retrieve.filters import Filters
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care?\n", encoding="utf-8")
+    make_briefing(questions, tmp_path / "b.md", indexed, Filters(since="2018"), progress=False)
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "1 item without a known meeting date was left out by the date filter" in text
+
+
+def test_the_header_names_the_filters_as_each_question_does(indexed, tmp_path):
+    """By the names of the command line's flags and of a line's keys, when the questions' filters differ too."""
+    from assistant.present.briefing import make_briefing
+    from assistant.retrieve.filters import Filters
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How many children were discharged from care?"}) + "\n"
+                         + json.dumps({"question": "How many children were discharged from care?",
+                                       "council": "Rotherham"}) + "\n", encoding="utf-8")
+    make_briefing(questions, tmp_path / "b.md", indexed, Filters(since="2018"), progress=False)
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "Filters: since: 2018 for every question, with a question line's own merged in" in text
+    assert "_Filters: since: 2018_" in text and "_Filters: council: Rotherham; since: 2018_" in text
+    assert "meeting date:" not in text
+
+
+def test_a_word_briefing_takes_a_title_longer_than_word_keeps_in_its_metadata(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    title = "Briefing on fostering and placements for the Corporate Parenting Panel, " * 4
+    out = write_briefing([entry_from_answer(_answer())], tmp_path / "b.docx", title=title)
+    document = Document(str(out))
+    assert document.paragraphs[0].text == title.strip()  # the heading keeps the whole title
+    kept = document.core_properties.title
+    assert len(kept) <= 255 and kept.endswith("\u2026") and title.startswith(kept[:-1])
+
+
+@pytest.mark.parametrize("title", ["", "   ", "\x1b\x07"])
+def test_a_title_with_nothing_in_it_is_refused_before_anything_is_asked(indexed, tmp_path, title):
+    from assistant.present.briefing import make_briefing
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care?\n", encoding="utf-8")
+    before = _audit_count(indexed)
+    with pytest.raises(AssistantError, match="title is empty") as refused:
+        make_briefing(questions, tmp_path / "b.docx", indexed, title=title, progress=False)
+    assert "--title" in refused.value.hint
+    assert _audit_count(indexed) == before and not (tmp_path / "b.docx").exists()
+
+
+def test_a_briefing_written_with_an_empty_title_has_the_default_one(tmp_path):
+    from assistant.present.briefing import DEFAULT_TITLE, entry_from_answer, write_briefing
+
+    entries = [entry_from_answer(_answer())]
+    text = write_briefing(entries, tmp_path / "b.md", title=" ").read_text(encoding="utf-8")
+    assert text.startswith(f"# {DEFAULT_TITLE}\n")
+    assert _docx_text(write_briefing(entries, tmp_path / "b.docx", title=""))[0] == DEFAULT_TITLE
+
+
+def test_a_json_question_with_a_lone_surrogate_is_read_as_text_that_can_be_written(tmp_path):
+    from assistant.present.briefing import read_question_file
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "How many children were discharged \\ud800 from care?", "council": "Sef\\udc80ton"}'
+                    "\n", encoding="utf-8")
+    [(question, filters)] = read_question_file(path)
+    question.encode("utf-8")
+    filters["council"].encode("utf-8")
+    assert question.startswith("How many children were discharged ") and question.endswith(" from care?")
+
+
+def test_markdown_leaves_out_characters_no_reader_sees(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+    from assistant.present.render import markdown_literal
+
+    assert markdown_literal(ODDLY_WRITTEN) == "How many \\[31mchildren left care in 2018? In Rotherham?"
+    text = write_briefing([entry_from_answer(_answer(ODDLY_WRITTEN))], tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "## 1. How many \\[31mchildren left care in 2018? In Rotherham?\n" in text
+    assert not [ch for ch in text if (ord(ch) < 0x20 and ch != "\n") or 0x7F <= ord(ch) < 0xA0]
+    # The Word briefing leaves out the same characters.
+    heading = _docx_text(write_briefing([entry_from_answer(_answer(ODDLY_WRITTEN))], tmp_path / "b.docx"))[4]
+    assert heading == "1. How many [31mchildren left care in 2018?\tIn\nRotherham?"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("Hello", ":2: I answer questions about what the committee minutes"),
+    ("???", ":2: That question has no words in it"),
+    ("How many children " * 150 + "?", ":2: That question is 2,701 characters long; the limit is 2,000."),
+    (json.dumps({"question": "?!", "council": "Sefton"}), ":2: That question has no words in it"),
+])
+def test_a_question_ask_would_refuse_is_refused_with_its_line_before_any_is_asked(indexed, tmp_path, line, message):
+    from assistant.present.briefing import make_briefing, read_question_file
+
+    questions = tmp_path / "q.txt"
+    questions.write_text(f"How many children were discharged from care?\n{line}\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match=message):
+        read_question_file(questions)
+    before = _audit_count(indexed)
+    with pytest.raises(AssistantError, match=message):
+        make_briefing(questions, tmp_path / "b.md", indexed, progress=False)
+    assert _audit_count(indexed) == before and not (tmp_path / "b.md").exists()
+
+
+def test_a_briefing_that_cannot_be_written_says_where_its_answers_are(indexed, tmp_path, monkeypatch):
+    import assistant.present.briefing as briefing
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care?\nWhat did Barnsley say about early help?\n",
+                         encoding="utf-8")
+    out = tmp_path / "b.docx"
+
+    def full_disk(path, data, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(briefing, "write_atomically", full_disk)
+    with pytest.raises(AssistantError) as failed:
+        briefing.make_briefing(questions, out, indexed, progress=False)
+    assert failed.value.message == f"Could not write the briefing to {out}: No space left on device."
+    assert failed.value.hint.startswith(briefing.answers_in_audit_log(2))
+    assert "The 2 answers given are in the audit log: `assistant audit --limit 2`." in failed.value.hint
+
+
+def test_a_source_address_with_characters_an_autolink_cannot_hold_is_still_a_working_link(tmp_path):
+    import markdown_it
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    url = 'https://example.org/item?title=<Care> "leavers"&x=1'.replace(" ", "")
+    text = write_briefing([entry_from_answer(_answer(link=url))], tmp_path / "b.md").read_text(encoding="utf-8")
+    encoded = "https://example.org/item?title=%3CCare%3E%22leavers%22&x=1"
+    assert f"<{encoded}>" in text and "\\:" not in text
+    html = markdown_it.MarkdownIt("commonmark").render(text)
+    assert f'<a href="{encoded.replace("&", "&amp;")}">' in html
+
+
+def test_a_briefing_says_whether_its_sentences_were_written_by_a_model_or_quoted(tmp_path):
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    quoted = write_briefing([entry_from_answer(_answer())] * 2, tmp_path / "q.md").read_text(encoding="utf-8")
+    assert quoted.count("Answers: quoted word for word from the minutes (extractive mode)\n") == 1
+    assert "_Answer:" not in quoted
+    written = entry_from_answer(_answer(mode="llm:openai:gpt-4o-mini"))
+    fell_back = entry_from_answer(_answer("And in 2019?", mode="llm:openai:gpt-4o-mini", fallback=True))
+    mixed = write_briefing([written, fell_back], tmp_path / "m.md").read_text(encoding="utf-8")
+    assert "Answers: as said under each question\n" in mixed
+    assert ("_Answer: written by a language model (openai:gpt-4o-mini), each sentence checked against the minutes "
+            "it cites_") in mixed
+    assert "_Answer: quoted word for word from the minutes, as the language model's (openai:gpt-4o-mini) reply" in mixed
+    paragraphs = _docx_text(write_briefing([written, fell_back], tmp_path / "m.docx"))
+    assert "Answers: as said under each question" in paragraphs
+    assert any(p.startswith("Answer: written by a language model (openai:gpt-4o-mini)") for p in paragraphs)
