@@ -434,11 +434,13 @@ def test_a_503_with_retry_after_is_waited_out(quick, site):
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
 
 
-def test_retry_after_is_capped(quick, site):
+def test_a_retry_after_beyond_the_cap_stops_the_fetch_saying_when_to_run_again(quick, site):
     site.queue("GetCommittees", "", Canned(429, b"", {"Retry-After": "3600"}))
     started = time.monotonic()
     summary = fetch(quick.with_(fetch_max_wait=0.2), site)
-    assert summary.ok and time.monotonic() - started < 10
+    assert time.monotonic() - started < 10 and len(site.requests) == 1  # not asked again within the hour
+    [failure] = summary.failed
+    assert "Retry-After: 3600" in failure.reason and "Run the fetch again after" in failure.hint
 
 
 TRICKLED = b'<?xml version="1.0" encoding="utf-8"?><committees>' + b" " * 40 + b"</committees>"

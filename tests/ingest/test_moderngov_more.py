@@ -362,7 +362,7 @@ def test_a_reply_that_is_not_valid_utf16_fails_that_meeting_naming_the_site(quic
     summary = fetch(quick, site)
     [failure] = summary.failed
     assert "GetMeeting 1001" in failure.what and site.base_url in failure.reason and "UTF-16" in failure.reason
-    assert "again later" in failure.hint and "web team" in failure.hint
+    assert "again later" not in failure.hint and "web team" in failure.hint  # sent the same way every run
     assert set(indexed(quick)) == ids_of(site, "5010", "5011")  # the other meetings went on
 
 

@@ -27,10 +27,28 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
 # end (a broken server, a wrong base URL streaming something else) would otherwise take all the memory. Real replies
 # are a few KB to a few MB; this leaves room for a meeting of dozens of items each near the item cap.
 MAX_REPLY_BYTES = 64 * 2 ** 20
+MAX_FETCH_RATE = 100.0  # requests a second: above it, a rate is a mistake, not a setting
 
 
 class ServiceError(AssistantError):
     """One request to the web service failed in a way retrying will not fix; the message says what to do."""
+
+
+class NotFound(ServiceError):
+    """The site answered 404 Not Found or 410 Gone."""
+
+
+class SiteUnavailable(ServiceError):
+    """The site stayed busy or down through every retry (429, 5xx, timeouts, dropped connections): a few of these
+    in a row stop the run rather than have it try every meeting."""
+
+
+class SiteAskedToWait(SiteUnavailable):
+    """The site asked for a pause (Retry-After) longer than ASSISTANT_FETCH_MAX_WAIT: the run stops at once."""
+
+
+class Abandoned(Exception):
+    """The process that wanted this request has gone (the meeting reader's parent was killed): stop asking."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +79,23 @@ class ServiceClient:
     """Calls `{base}/mgWebService.asmx/{Operation}` with GET, one host at a time and at a polite rate."""
 
     def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
-                 last_request: dict[str, float] | None = None, max_reply_bytes: int = MAX_REPLY_BYTES) -> None:
+                 last_request: dict[str, float] | None = None, max_reply_bytes: int = MAX_REPLY_BYTES,
+                 abandoned: Callable[[], bool] | None = None) -> None:
+        import math
+
         import httpx
 
+        if not (math.isfinite(settings.fetch_rate) and settings.fetch_rate <= MAX_FETCH_RATE):
+            # 'inf' or 1e308 would pass for "no limit" unsaid; 0 says it.
+            raise ConfigError(f"The fetch rate is {settings.fetch_rate:g} requests a second: more than any site "
+                              f"would take ({MAX_FETCH_RATE:g} at most).",
+                              "Give --rate (or ASSISTANT_FETCH_RATE) from 0.01 to 100, or 0 for no limit (for tests).")
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.max_reply_bytes = max_reply_bytes
         self._sleep = sleep
+        # Asked before each request and during every wait, so that a client whose caller is gone stops asking.
+        self._abandoned = abandoned or _never
         # When each host was last asked (time.monotonic, which one machine's processes share), so a client
         # that takes over from another keeps to the same rate.
         self.last_request: dict[str, float] = dict(last_request or {})
@@ -93,10 +121,13 @@ class ServiceClient:
 
     def call(self, operation: str, params: dict[str, str] | None = None, *, etag: str = "",
              last_modified: str = "") -> Reply:
-        """One operation's XML; raises ServiceError with what went wrong and what to do about it."""
+        """One operation's XML; raises ServiceError with what went wrong and what to do about it (SiteUnavailable
+        when the site stayed busy or down through every retry, SiteAskedToWait when it asked for a longer pause
+        than the cap)."""
         import httpx
 
         url = self.url(operation)
+        shown = str(httpx.URL(url, params=params)) if params else url  # messages name the whole request
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -105,52 +136,78 @@ class ServiceClient:
         attempts = self.settings.fetch_retries + 1
         for attempt in range(attempts):
             last_try = attempt == attempts - 1
+            if self._abandoned():
+                raise Abandoned(shown)
             try:
                 response, body = self._get(url, params, headers)
+            except _CutOff as exc:
+                if last_try:
+                    raise SiteUnavailable(
+                        f"{operation} at {shown} was cut off: the site answered HTTP {exc.status}, but the connection "
+                        f"closed before the whole reply arrived ({exc.cause}; {attempts} tries).",
+                        "The site (or a proxy in front of it) dropped the reply part-way: run the fetch again later; "
+                        "if it keeps happening, tell the council's web team. Nothing fetched so far is lost.") from None
+                self._back_off(attempt, None)
+                continue
             except httpx.TimeoutException:
                 problem = f"did not send its whole reply within {self.settings.fetch_timeout:g} s"
                 if last_try:
-                    raise ServiceError(f"{operation} at {url} {problem} ({attempts} tries).",
-                                       "The site may be slow or down: run the fetch again later; nothing fetched "
-                                       "so far is lost. ASSISTANT_FETCH_TIMEOUT sets the wait.") from None
+                    raise SiteUnavailable(f"{operation} at {shown} {problem} ({attempts} tries).",
+                                          "The site may be slow or down: run the fetch again later; nothing fetched "
+                                          "so far is lost. ASSISTANT_FETCH_TIMEOUT sets the wait.") from None
                 self._back_off(attempt, None)
                 continue
             except httpx.TransportError as exc:
                 if _is_tls_failure(exc):
                     raise ServiceError(
-                        f"{operation} at {url} failed: the secure connection (TLS) could not be set up ({exc}).",
+                        f"{operation} at {shown} failed: the secure connection (TLS) could not be set up ({exc}).",
                         f"The site's certificate may be broken or expired: open {self.base_url} in a browser to "
                         "check, and tell the council's web team if the browser warns too.") from None
                 if last_try:
-                    raise ServiceError(f"{operation} at {url} could not be reached ({exc}).",
-                                       "Check the base URL and your network connection, then run the fetch "
-                                       "again.") from None
+                    raise SiteUnavailable(f"{operation} at {shown} could not be reached ({exc}; {attempts} tries).",
+                                          "Check the base URL and your network connection, then run the fetch "
+                                          "again.") from None
                 self._back_off(attempt, None)
                 continue
-            except (httpx.RequestError, httpx.InvalidURL) as exc:  # redirect loops, undecodable bodies, bad URLs
-                raise ServiceError(f"{operation} at {url} failed: {exc}.",
-                                   f"Open {self.base_url} in a browser to check the base URL (a login page or a "
-                                   "redirect loop means the web service is not public).") from None
+            except httpx.TooManyRedirects:
+                raise ServiceError(
+                    f"{operation} at {shown} was redirected again and again without reaching a reply (a redirect "
+                    "loop).",
+                    f"Open {shown} in a browser: a loop or a login page there means the site sends automated "
+                    "requests round in circles or the web service is not public (ask the council's web team); "
+                    "a page that works means the base URL should be the address it ends at.") from None
+            except httpx.DecodingError as exc:
+                raise ServiceError(
+                    f"{operation} at {shown} answered a reply that could not be decompressed ({exc}): its "
+                    "Content-Encoding names a compression its body is not in.",
+                    "The site's server (or a proxy in front of it) is misconfigured: tell the council's web team, "
+                    "and run the fetch again later. Nothing already indexed is lost.") from None
+            except (httpx.RequestError, httpx.InvalidURL) as exc:  # bad URLs, and what else httpx refuses
+                raise ServiceError(f"{operation} at {shown} failed: {str(exc).rstrip('.')}.",
+                                   f"Open {self.base_url} in a browser to check the base URL.") from None
             if response.status_code == 304:
                 if not (etag or last_modified):
-                    raise ServiceError(f"{operation} at {url} answered 304 Not Modified to a plain request.",
+                    raise ServiceError(f"{operation} at {shown} answered 304 Not Modified to a plain request.",
                                        "The site is misbehaving: run the fetch again later.")
                 return Reply(None, etag, last_modified)
             if response.status_code in _RETRY_STATUSES:
+                status = f"HTTP {response.status_code} {response.reason_phrase}"
+                retry_after = response.headers.get("Retry-After")
+                wait = _retry_after_seconds(retry_after)
+                if wait is not None and wait > self.settings.fetch_max_wait:
+                    raise _asked_to_wait(operation, shown, status, retry_after, wait, self.settings.fetch_max_wait)
                 if last_try:
                     said = _fault_in(body)
-                    raise ServiceError(
-                        f"{operation} at {response.url} answered HTTP {response.status_code} "
-                        f"{response.reason_phrase} after {attempts} tries"
+                    raise SiteUnavailable(
+                        f"{operation} at {shown} answered {status} after {attempts} tries"
                         + (f", with the SOAP fault: {said}".rstrip(".") + "." if said else "."),
                         "The site is busy or failing: run the fetch again later; nothing fetched so far is lost.")
-                self._back_off(attempt, response.headers.get("Retry-After"))
+                self._back_off(attempt, retry_after)
                 continue
             if response.status_code >= 400:
-                raise _client_error(operation, str(response.url), self.base_url, response.status_code,
+                raise _client_error(operation, shown, self.base_url, response.status_code,
                                     response.reason_phrase)
-            root = parse_reply(body, response.headers.get("Content-Type", ""), operation, str(response.url),
-                               self.base_url)
+            root = parse_reply(body, response.headers.get("Content-Type", ""), operation, shown, self.base_url)
             return Reply(root, response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
         raise AssertionError("unreachable: the last try returns or raises")
 
@@ -165,12 +222,17 @@ class ServiceClient:
         deadline = time.monotonic() + self.settings.fetch_timeout
         with self._http.stream("GET", url, params=params, headers=headers) as response:
             body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > self.max_reply_bytes:
-                    raise _too_large(str(response.url), self.base_url, self.max_reply_bytes)
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("the reply did not arrive in time", request=response.request)
+            try:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_reply_bytes:
+                        raise _too_large(str(response.url), self.base_url, self.max_reply_bytes)
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the reply did not arrive in time", request=response.request)
+            except (httpx.TimeoutException, httpx.DecodingError):
+                raise
+            except httpx.TransportError as exc:  # the site was reached and answered: its reply broke off
+                raise _CutOff(response.status_code, str(exc) or type(exc).__name__) from exc
         return response, bytes(body)
 
     def _wait_turn(self, url: str) -> None:
@@ -180,41 +242,91 @@ class ServiceClient:
         if rate > 0 and host in self.last_request:
             wait = self.last_request[host] + 1.0 / rate - time.monotonic()
             if wait > 0:
-                self._sleep(wait)
+                self._pause(wait)
+        if self._abandoned():
+            raise Abandoned(url)
         self.last_request[host] = time.monotonic()
 
     def _back_off(self, attempt: int, retry_after: str | None) -> None:
         wait = _retry_after_seconds(retry_after)
         if wait is None:
             wait = self.settings.fetch_backoff * 2 ** attempt
-        self._sleep(max(0.0, min(wait, self.settings.fetch_max_wait)))
+        self._pause(max(0.0, min(wait, self.settings.fetch_max_wait)))
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, in short steps when someone may give up on this client meanwhile."""
+        left = seconds
+        while True:
+            if self._abandoned():
+                raise Abandoned(self.base_url)
+            if left <= 0:
+                return
+            step = left if self._abandoned is _never else min(left, _PAUSE_STEP)
+            self._sleep(step)
+            left -= step
+
+
+def _never() -> bool:
+    return False
+
+
+# How often a long wait looks whether it is still wanted.
+_PAUSE_STEP = 0.25
+
+
+class _CutOff(Exception):
+    """A reply whose headers came but whose body broke off (the connection closed or was reset part-way)."""
+
+    def __init__(self, status: int, cause: str) -> None:
+        super().__init__(cause)
+        self.status, self.cause = status, cause
+
+
+def _asked_to_wait(operation: str, url: str, status: str, retry_after: str | None, wait: float,
+                   cap: float) -> SiteAskedToWait:
+    import datetime as dt
+
+    when = dt.datetime.now().astimezone() + dt.timedelta(seconds=min(wait, 366 * 86400))
+    return SiteAskedToWait(
+        f"{operation} at {url} answered {status} asking the fetch to wait {_duration(wait)} (Retry-After: "
+        f"{(retry_after or '').strip()}), longer than the {cap:g} s ASSISTANT_FETCH_MAX_WAIT allows, so the fetch "
+        "stopped asking this site.",
+        f"Run the fetch again after {when:%Y-%m-%d %H:%M} ({when:%Z}): what was fetched before is kept, and the rest "
+        "is asked for then.")
+
+
+def _duration(seconds: float) -> str:
+    if seconds > 366 * 86400:
+        return "more than a year"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.0f} days"
 
 
 def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_url: str) -> Element:
     """The XML root of a reply, with namespaces dropped and names lower-cased; HTML pages are refused."""
     from defusedxml import DefusedXmlException
 
-    if (text := _utf16_text(body, operation, url)) is not None:
-        # Decoded here, not by the parser, which cannot read past a line break before a UTF-16 declaration.
-        return parse_reply(_undeclared(text).encode("utf-8"), "", operation, url, base_url)
-    # Some servers put a line break (after a UTF-8 byte order mark or not) before the XML declaration, which XML
-    # allows nowhere but at the very start.
-    had_bom = body.startswith(_UTF8_BOM)
-    body = body.removeprefix(_UTF8_BOM).lstrip(b" \t\r\n")
-    if not body:
+    # Decoded here, as a browser would, not by the parser: it cannot read past a line break before a declaration,
+    # knows nothing of the header's charset, and stops at the first byte a mislabelled reply gets wrong.
+    text = _undeclared(_decoded(body, content_type, operation, url))
+    if not text.strip():
         raise ServiceError(f"{operation} at {url} answered an empty reply instead of XML.",
                            "Run the fetch again later; if it persists, check the base URL in a browser.")
-    if not had_bom and not body.startswith(b"<?xml"):
-        body = _in_utf8(body, content_type)
+    data = _xml_characters_only(text).encode("utf-8")
     try:
-        root = _parsed(body)
+        root = _parsed(data)
     except (ParseError, DefusedXmlException) as exc:
-        if _looks_like_html(body, content_type):
-            raise _html_error(operation, url, base_url, body) from None
+        if _looks_like_html(data, content_type):
+            raise _html_error(operation, url, base_url, data) from None
         raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).", _BROKEN_REPLY) from None
     _normalise(root)
     if root.tag == "html":
-        raise _html_error(operation, url, base_url, body)
+        raise _html_error(operation, url, base_url, data)
     if root.tag == "envelope" and (fault := root.find(".//fault")) is not None:
         raise _soap_fault(operation, url, fault)
     if root.tag == "string" and (root.text or "").lstrip().startswith("<"):
@@ -223,8 +335,10 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     return root
 
 
-_BROKEN_REPLY = ("The site sent a broken reply: run the fetch again later, and if it persists, tell the council's web "
-                 "team. Nothing already indexed is lost.")
+# Not "run the fetch again later": a reply that is not XML is as a rule sent the same way on every run.
+_BROKEN_REPLY = ("The site sent a reply that is not well-formed XML, and will most likely send it again on the next "
+                 "run: tell the council's web team, quoting this message. The other meetings were fetched, and "
+                 "nothing already indexed is lost.")
 
 
 def _utf16_text(body: bytes, operation: str, url: str) -> str | None:
@@ -245,11 +359,91 @@ def _utf16_text(body: bytes, operation: str, url: str) -> str | None:
                            f"at byte {exc.start}), so it cannot be read.", _BROKEN_REPLY) from None
 
 
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+# As browsers do (the WHATWG Encoding standard): these labels are read as windows-1252, a superset.
+_AS_WINDOWS_1252 = {"latin_1", "ascii", "cp1252"}
+
+
+def _decoded(body: bytes, content_type: str, operation: str, url: str) -> str:
+    """The text of a reply: by its byte order mark, else by its XML declaration's encoding, else by the charset its
+    Content-Type names, else UTF-8; and as windows-1252 when it is not valid in the encoding so found (ASP.NET
+    servers send windows-1252 labelled UTF-8, or labelled nothing)."""
+    if (text := _utf16_text(body, operation, url)) is not None:
+        return text
+    if body.startswith(_UTF8_BOM):
+        return body[len(_UTF8_BOM):].decode("utf-8", "replace")
+    declared = _DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
+    codec = _codec(declared.group(1).decode("ascii") if declared else "") or _codec(_header_charset(content_type))
+    if codec and codec not in ("utf-8", "cp1252"):
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            pass  # labelled wrongly: read as if unlabelled
+    if codec != "cp1252":
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return _windows_1252(body)
+
+
+def _codec(label: str) -> str:
+    """Python's name for an encoding label, '' for none, an unknown one, or UTF-16/32 named over 8-bit bytes (.NET
+    writes "utf-16" into documents it then sends in UTF-8)."""
+    try:
+        name = codecs.lookup(label.strip()).name if label.strip() else ""
+    except LookupError:
+        return ""
+    if name.startswith(("utf-16", "utf-32")):
+        return ""
+    return "cp1252" if name.replace("-", "_") in _AS_WINDOWS_1252 or name == "iso8859-1" else name
+
+
+def _header_charset(content_type: str) -> str:
+    import email.message
+
+    header = email.message.Message()
+    header["Content-Type"] = content_type
+    charset = header.get_param("charset")
+    return charset if isinstance(charset, str) else ""
+
+
+# The five bytes windows-1252 leaves undefined are read, as browsers read them, as the C1 controls of Latin-1.
+_CP1252_OR_LATIN1 = {byte: bytes([byte]).decode("cp1252", "ignore") or chr(byte) for byte in range(0x80, 0xA0)}
+
+
+def _windows_1252(body: bytes) -> str:
+    return body.decode("latin-1").translate(_CP1252_OR_LATIN1)
+
+
 def _undeclared(text: str) -> str:
     """Decoded XML without its declaration, whose encoding named the bytes the text came in (.NET writes "utf-16"
     into a document it hands over as a string), not the UTF-8 it is parsed from next."""
     text = text.lstrip("\ufeff \t\r\n")
     return text.partition("?>")[2] if text.startswith("<?xml") and text[5:6].isspace() else text
+
+
+# Characters XML 1.0 allows nowhere, which .NET writes all the same (raw, or as '&#xB;') when minutes pasted from
+# Word carry them: Word's manual line break (11), page break (12), non-breaking (30) and optional (31) hyphens.
+_NOT_XML_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_CHARACTER_REFERENCE = re.compile(r"&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+_WORD_CHARACTERS = {0x0B: "\n", 0x0C: "\n", 0x1E: "-", 0x1F: ""}
+
+
+def _xml_characters_only(text: str) -> str:
+    """The text with every character XML 1.0 does not allow, raw or as a character reference, replaced by what Word
+    meant by it, or a space."""
+    def referenced(match: re.Match) -> str:
+        point = int(match.group(1), 16) if match.group(1) else int(match.group(2))
+        return _WORD_CHARACTERS.get(point, " ") if not _allowed_in_xml(point) else match.group(0)
+
+    text = _CHARACTER_REFERENCE.sub(referenced, text)
+    return _NOT_XML_CHARACTER.sub(lambda match: _WORD_CHARACTERS.get(ord(match.group(0)), " "), text)
+
+
+def _allowed_in_xml(point: int) -> bool:
+    return (point in (0x9, 0xA, 0xD) or 0x20 <= point <= 0xD7FF or 0xE000 <= point <= 0xFFFD
+            or 0x10000 <= point <= 0x10FFFF)
 
 
 def _parsed(body: bytes) -> Element:
@@ -273,28 +467,6 @@ def _as_character_reference(match: re.Match) -> bytes:
     name = match.group(1)
     point = None if name in _XML_ENTITIES else html.entities.name2codepoint.get(name.decode("ascii"))
     return b"&#%d;" % point if point else match.group(0)
-
-
-def _in_utf8(body: bytes, content_type: str) -> bytes:
-    """A body with no XML declaration, re-encoded from the charset its Content-Type names.
-
-    Without a declaration or a byte order mark the XML parser assumes UTF-8, so a reply in windows-1252 (as some
-    ASP.NET servers send, saying so only in the header) would fail on its first curly quote. A declaration is left
-    to the parser, since XML says it wins over the header."""
-    import email.message
-
-    header = email.message.Message()
-    header["Content-Type"] = content_type
-    charset = header.get_param("charset")
-    if not isinstance(charset, str) or not charset.strip():
-        return body
-    try:
-        text = body.decode(charset.strip())
-    except (LookupError, UnicodeDecodeError):  # an unknown charset, or one the body does not match: parse as sent
-        return body
-    if text.lstrip("\ufeff").startswith("<?xml"):  # a declaration in an encoding wider than ASCII (UTF-16 replies
-        return body                                # are decoded before this): the parser reads it
-    return text.encode("utf-8")
 
 
 def _normalise(root: Element) -> None:
@@ -384,25 +556,31 @@ def _client_error(operation: str, url: str, base_url: str, status: int, reason: 
         hint = ("The site refuses this client: it may block automated requests or sit behind a firewall. Set "
                 "ASSISTANT_FETCH_CONTACT to a URL or address the council can reach you at, and ask its web team to "
                 "allow the fetch.")
+    elif operation == "GetMeeting" and status in (400, 404, 410):
+        # The service answered the listings that named this meeting: the base URL is right.
+        hint = (f"The web service answers, so this is about this meeting alone: it may have been deleted or "
+                f"withdrawn from the site since it was listed. Open {url} in a browser to check; the other "
+                "meetings were fetched, and its items already indexed stay.")
     elif status == 404:
         hint = (f"Check the base URL: {base_url}/{SERVICE_PATH} should exist. Some councils serve ModernGov under a "
                 "path (e.g. https://example.gov.uk/moderngov); copy the address before /mgListCommittees.aspx.")
     else:
         hint = "Check the base URL in a browser; if the site works there, run the fetch again later."
-    return ServiceError(f"{operation} at {url} answered HTTP {status} {reason}.", hint)
+    error = NotFound if status in (404, 410) else ServiceError
+    return error(f"{operation} at {url} answered HTTP {status} {reason}.", hint)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After (a count of seconds or an HTTP date); None when absent or unreadable ('nan',
+    '-5', 'soon'), as if the site had not said."""
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        return float(value)  # a count too long for a float is inf: longer than any cap
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when.timestamp() - time.time())
 

@@ -77,6 +77,11 @@ def resolve_site(target: str, council: str | None = None) -> Site:
     if looks_like_url(target):
         base_url = normalise_base_url(target)
         parts = urlsplit(base_url)
+        if "@" in parts.netloc:
+            # They would end up in every item's identity and citation, and in the summary.
+            raise ConfigError(f"The base URL carries a user name or password ({parts.scheme}://…@{parts.hostname}).",
+                              "Give the address without them: fetch reads only public ModernGov web services, "
+                              "which need no login.")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"{target} is not a web address a ModernGov site answers on.",
                               "Give its https:// root, e.g. https://democracy.example.gov.uk, or a council's slug.")

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest
-from assistant.ingest.moderngov.client import ServiceClient, ServiceError
+from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable
 from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import (
@@ -219,26 +219,63 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     plan = _Plan([])
     for c in committees:
         plan.committees_by_title.setdefault(c.title, []).append(c.id)
-    for committee in chosen:
+    failing = _SiteFailing()
+    for position, committee in enumerate(chosen):
         try:
             root = client.call("GetMeetings", {"lCommitteeId": committee.id, **window}).root
             refs = parse_meetings(root, committee.id)
         except ServiceError as exc:
             summary.failed.append(FetchFailure(f"GetMeetings for {committee.title} ({committee.id})", exc.message,
                                                exc.hint))
+            if failing.stops(isinstance(exc, SiteUnavailable), isinstance(exc, SiteAskedToWait)):
+                summary.failed.append(failing.stopped(len(chosen) - position - 1, "committee listing"))
+                return None
             continue
+        failing.stops(False, False)
         plan.listed.update(ref.id for ref in refs)
         if lists_committee_in_full(root, committee.id):
             plan.listed_in_full.add(committee.id)
+        if undated := [ref for ref in refs if ref.date is None]:
+            # A failure, not a note: a run that leaves every meeting out must not look like one that found none.
+            summary.failed.append(FetchFailure(
+                f"GetMeetings for {committee.title} ({committee.id})",
+                f"{counted(len(undated), 'meeting')} listed with a date that cannot be read, so left out: "
+                + first_few([f"{ref.id} ({ref.raw_date!r})" for ref in undated]),
+                "The site writes its dates in a form this version does not read: tell us the form shown (an issue "
+                "on the project's tracker), or fetch from the site's pages and add them with `assistant ingest`."))
         for ref in refs:
-            if ref.date is None:
-                summary.notes.append(f"meeting {ref.id} of {committee.title} has a date that cannot be read "
-                                     f"({ref.raw_date!r}): left out")
-            elif since <= ref.date <= until:  # some servers ignore dates they cannot read and send every meeting
+            if ref.date is not None and since <= ref.date <= until:  # some servers ignore dates they cannot read and send every meeting
                 meetings.setdefault(ref.id, (ref, committee))
     plan.meetings = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
     summary.meetings = len(plan.meetings)
     return plan
+
+
+# After this many meetings (or committee listings) in a row failed with the site busy or down through every retry,
+# the run stops: a site that is down would otherwise get every meeting's retries, however many there are.
+SITE_FAILURES_BEFORE_STOPPING = 3
+
+
+@dataclass
+class _SiteFailing:
+    """Counts the site's failures in a row, to stop a run against a site that asked for a pause or is down."""
+
+    in_a_row: int = 0
+    asked_to_wait: bool = False
+
+    def stops(self, site_failing: bool, asked_to_wait: bool) -> bool:
+        """Whether the run stops after this request, which failed with the site busy or down, or did not."""
+        self.in_a_row = self.in_a_row + 1 if site_failing else 0
+        self.asked_to_wait = asked_to_wait
+        return asked_to_wait or self.in_a_row >= SITE_FAILURES_BEFORE_STOPPING
+
+    def stopped(self, not_asked: int, what: str) -> FetchFailure:
+        why = ("the site asked for a longer pause than ASSISTANT_FETCH_MAX_WAIT allows" if self.asked_to_wait else
+               f"the site was busy or down for {counted(self.in_a_row, 'request')} in a row")
+        return FetchFailure(
+            "the fetch", f"stopped, as {why}: {counted(not_asked, what)} not asked for this run",
+            "Run the fetch again later (see the failures above for when): what was fetched so far is kept, and "
+            "what was not asked for is asked for then.")
 
 
 # Meetings read before their items go into the index and their state is recorded: an interrupted run (Ctrl-C)
@@ -307,7 +344,8 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         unlisted = _unlisted(plan, known, summary.since, summary.until)
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
         reader = MeetingReader(site.base_url, site.council, settings, client.last_request,
-                               identity_base=identity_base) if due else None
+                               identity_base=identity_base) if due or unlisted else None
+        failing, stopped = _SiteFailing(), False
         try:
             for position, (ref, committee, previous, trusted) in enumerate(due, start=1):
                 what = f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})"
@@ -318,6 +356,11 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                     read = MeetingRead(failure=(exc.message, exc.hint))
                 if bar is not None:
                     bar.update(1)
+                if failing.stops(bool(read.failure) and read.site_failing, read.stop_run):
+                    summary.failed.append(FetchFailure(what, *read.failure))
+                    summary.failed.append(failing.stopped(len(due) - position, "meeting"))
+                    stopped = True
+                    break
                 if read.failure:
                     summary.failed.append(FetchFailure(what, *read.failure))
                 else:
@@ -325,6 +368,8 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                     _take_meeting(read, ref, committee, site.council, previous, trusted, batch, run, summary)
                 if position % MEETINGS_PER_BATCH == 0 and position < len(due):
                     ingest_batch()
+            # The site is not asked anything more once it asked for a pause: meetings no longer listed wait.
+            unlisted = [] if stopped else _confirmed_gone(reader, unlisted, summary)
         finally:
             if reader is not None:
                 reader.close()
@@ -408,6 +453,33 @@ def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until
     return sorted(gone, key=lambda recorded: (recorded.meeting_date, recorded.meeting_id))
 
 
+def _confirmed_gone(reader: MeetingReader | None, unlisted: list[MeetingState],
+                    summary: FetchSummary) -> list[MeetingState]:
+    """The meetings no listing names any more that the site, asked for each, confirms gone: it has no such
+    meeting, or has it on a date outside the window, or on a date inside it away from its edges (so under another
+    committee, the listing having been read in full). One on the window's first or last day stays: some servers
+    take the window's dates as exclusive. So does one the site could not be asked about."""
+    gone = []
+    for recorded in unlisted:
+        try:
+            read = reader.read(MeetingRequest(recorded.meeting_id, recorded.committee or ""))
+        except ServiceError as exc:
+            read = MeetingRead(failure=(exc.message, exc.hint))
+        what = f"meeting {recorded.meeting_id} ({recorded.committee or 'committee unknown'}, {recorded.meeting_date})"
+        if read.no_such_meeting:
+            gone.append(recorded)
+        elif read.failure:
+            summary.notes.append(f"{what} is no longer listed by its committee, but asking the site for it failed "
+                                 f"({read.failure[0]}): its items stay until a later fetch can ask")
+        elif read.not_modified or read.date is None or read.date in (summary.since, summary.until):
+            summary.notes.append(f"{what} is no longer listed by its committee, but the site still has it, on the "
+                                 "window's first or last day (which some sites leave out of a listing): its items "
+                                 "stay")
+        else:
+            gone.append(recorded)
+    return gone
+
+
 def _only(ids: list[str]) -> str | None:
     """A recorded committee title names its committee only when no other committee of the site has that title."""
     return ids[0] if len(ids) == 1 else None
@@ -435,7 +507,14 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     # Only now is every item of these meetings done in the manifest; items the ingest skipped
     # (no text after headings) are left out, so the state never names an item the index lacks.
     run.indexed = _indexed_ids(settings)
-    state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in run.indexed)) for s in batch.states)
+    # A meeting one of whose items failed to go in is not recorded as done, or its digest would call it unchanged
+    # next time and the item would never be indexed: it is read again, in full, on the next run.
+    by_origin = {i.origin: i.source_id for i in batch.items}
+    failed = {by_origin[p.origin] for p in ingested.failed if p.origin in by_origin}
+    not_done = {"digest": "", "etag": "", "last_modified": "", "minutes_published": False}
+    state.record(replace(s, item_ids=tuple(i for i in s.item_ids if i in run.indexed),
+                         **(not_done if failed & set(s.item_ids) else {}))
+                 for s in batch.states)
     state.forget(batch.forgotten)
 
 

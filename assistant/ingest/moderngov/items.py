@@ -52,8 +52,20 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
     meeting_date = meeting.date.isoformat() if meeting.date else ""
     attendees = json.dumps([{"name": a.name, "role": a.role, "attendance": a.attendance} for a in meeting.attendees],
                            ensure_ascii=False)
+    seen_ids: set[str] = set()
+    seen_contents: set[str] = set()
     for agenda_item in meeting.items:
         url = item_url(base_url, agenda_item.id)
+        content = content_hash(agenda_item.title, agenda_item.agenda_html, agenda_item.minutes_html,
+                               str(agenda_item.restricted))
+        if agenda_item.id in seen_ids:
+            # One agenda item id given to two items of the meeting (seen in sites' data): the same item twice is
+            # taken once, and another keeps an identity of its own, from its content, so neither is lost.
+            if content in seen_contents:
+                continue
+            url = f"{url}#{content[:12]}"
+        seen_ids.add(agenda_item.id)
+        seen_contents.add(content)
         if agenda_item.restricted or not meeting.display_allowed:
             made.restricted.append(MinuteItem(source_id=url, text="", origin=url, restricted=True))
             continue

@@ -8,7 +8,8 @@ writing such memory into its index file. So the child does the request and the p
 it exits.
 
 The parent talks to it over its stdin and stdout, one pickled request and one pickled answer at a time; the child
-stops when its stdin closes, so it never outlives a parent that was killed.
+stops when its stdin closes, and, while it waits on the site or between retries, as soon as it finds its parent
+gone, so it never goes on asking the site for a parent that was killed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from assistant.ingest.moderngov.client import ServiceError
+from assistant.ingest.moderngov.client import Abandoned, NotFound, ServiceError, SiteAskedToWait, SiteUnavailable
 from assistant.ingest.moderngov.items import MeetingItems
 from assistant.settings import Settings
 
@@ -42,6 +43,9 @@ class MeetingRead:
     last_modified: str = ""
     not_modified: bool = False
     failure: tuple[str, str] | None = None  # (what went wrong, what to do): the meeting could not be read
+    site_failing: bool = False  # the failure was the site's being busy or down through every retry
+    stop_run: bool = False  # the site asked for a pause longer than the cap: ask it nothing more this run
+    no_such_meeting: bool = False  # the site says it has no such meeting: 404, 410, or an empty meeting of id 0
     date: dt.date | None = None
     cancelled: bool = False
     minutes_published: bool | None = None
@@ -118,15 +122,21 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
         if reply.not_modified:
             return MeetingRead(reply.etag, reply.last_modified, not_modified=True)
         meeting = parse_meeting(reply.root)
+    except Abandoned:
+        raise
     except ServiceError as exc:
-        return MeetingRead(failure=(exc.message, exc.hint))
+        return MeetingRead(failure=(exc.message, exc.hint), site_failing=isinstance(exc, SiteUnavailable),
+                           stop_run=isinstance(exc, SiteAskedToWait), no_such_meeting=isinstance(exc, NotFound))
     except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
         return MeetingRead(failure=(
             f"the reply could not be read ({type(exc).__name__}: {exc})",
             f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
             "meetings were fetched."))
-    if meeting.id and meeting.id.lstrip("0") != request.meeting_id.lstrip("0"):
-        return MeetingRead(failure=_other_meeting(client, request.meeting_id, meeting))
+    # A reply naming no meeting (`<meeting/>`, an empty shell) cannot be told from a glitch: like one about another
+    # meeting, it is not taken as the asked meeting having no items, which would withdraw them all.
+    if meeting.id.lstrip("0") != request.meeting_id.lstrip("0"):
+        return MeetingRead(failure=_other_meeting(client, request.meeting_id, meeting),
+                           no_such_meeting=not meeting.id.strip("0") and not meeting.items)
     read = MeetingRead(reply.etag, reply.last_modified, date=meeting.date, cancelled=meeting.cancelled,
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
@@ -139,7 +149,10 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
 def _other_meeting(client, asked: str, meeting) -> tuple[str, str]:
     """A reply about another meeting than the one asked for (a cache in front of the site that ignores the query
     string), or about none (id 0): taken as nothing, so the asked meeting's items stay as they are."""
-    if meeting.id.strip("0") == "" and not meeting.items:
+    if not meeting.id:
+        what = (f"the reply for meeting {asked} named no meeting (no meeting id"
+                + (")" if meeting.items else ", no items)"))
+    elif meeting.id.strip("0") == "" and not meeting.items:
         what = f"the reply for meeting {asked} was an empty meeting with id {meeting.id}"
     else:
         what = f"the reply for meeting {asked} was meeting {meeting.id}'s"
@@ -156,7 +169,9 @@ def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
         start = pickle.load(requests)
     except EOFError:
         return
-    with ServiceClient(start.base_url, start.settings, last_request=start.last_request) as client:
+    parent = os.getppid()
+    with ServiceClient(start.base_url, start.settings, last_request=start.last_request,
+                       abandoned=lambda: os.getppid() != parent) as client:
         while True:
             try:
                 request = pickle.load(requests)
@@ -165,7 +180,7 @@ def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
             try:
                 pickle.dump(_read_one(client, request, start), answers)
                 answers.flush()
-            except BrokenPipeError:
+            except (BrokenPipeError, Abandoned):  # the parent has gone: nobody wants the answer
                 return
 
 

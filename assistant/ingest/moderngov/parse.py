@@ -17,7 +17,10 @@ from xml.etree.ElementTree import Element
 
 from assistant.ingest.moderngov.client import ServiceError
 
-_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)")
+# "15 Sep 2026", "Tuesday, 15th September 2026", "15-Sep-2026": a month by name, the day before it.
+_DAY_MONTH_NAME = re.compile(r"^\s*(?:[A-Za-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?[\s.-]+([A-Za-z]{3,9})\.?[\s,.-]+(\d{4})"
+                             r"(?!\d)")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _SPACES = re.compile(r"\s+")
 # An HTML tag written into a title ('<b>Budget</b> Monitoring<br />Quarter 2'), once unescaped.
@@ -192,15 +195,25 @@ def _public_documents(agenda_item: Element) -> tuple[str, ...]:
 
 
 def service_date(text: str) -> dt.date | None:
-    """'10/02/2026' (day first, as ModernGov sends it) or '2026-02-10'; None when unreadable."""
+    """'10/02/2026' (day first, as ModernGov sends it; '10-02-2026' and '10.02.2026' too), '2026-02-10', or with
+    the month by name ('10 Feb 2026', 'Tuesday, 10th February 2026'); None when unreadable."""
+    from assistant.text import MONTH_NUMBERS
+
+    if match := _DAY_MONTH_NAME.match(text or ""):
+        month = MONTH_NUMBERS.get(match.group(2).lower())
+        return _date(int(match.group(3)), month, int(match.group(1))) if month else None
     for pattern, order in ((_DMY, (2, 1, 0)), (_ISO, (0, 1, 2))):
         if match := pattern.match(text or ""):
             year, month, day = (int(match.group(i + 1)) for i in order)
-            try:
-                return dt.date(year, month, day)
-            except ValueError:
-                return None
+            return _date(year, month, day)
     return None
+
+
+def _date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def item_number(number: str, sub_number: str, display: str = "") -> str:

@@ -1,0 +1,326 @@
+"""`assistant fetch` against odd sites, continued: control characters and encodings in replies, replies naming no
+meeting, sites asking for a pause, duplicated item ids, meetings at the window's edge, dates in other forms,
+committees gone from the site, PDF-only councils, and user input that must be refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.ingest.moderngov import FetchRequest, fetch_minutes
+from assistant.ingest.moderngov.client import parse_reply
+from moderngov_site import OWN_PUBLIC_ITEMS, Canned, own_site, paragraphs_html
+from test_moderngov import fetch, ids_of, indexed
+
+
+@pytest.fixture
+def site():
+    served = own_site()
+    served.start()
+    yield served
+    served.stop()
+
+
+def chunk_texts(settings, agenda_item_id: str) -> list[str]:
+    from assistant.ingest.run import Index
+
+    index = Index(settings)
+    try:
+        return [c.text for c in index.store.get() if c.metadata["source_id"].split("#")[0].endswith(f"ID={agenda_item_id}")]
+    finally:
+        index.close()
+
+
+# ---------------------------------------------------------------- 1. characters XML 1.0 does not allow
+
+
+@pytest.mark.parametrize("character", ["\x0b", "\x0c", "&#xB;", "&#x1F;", "&#11;", "\x01"])
+def test_a_control_character_from_word_does_not_lose_the_meeting(character):
+    body = ('<?xml version="1.0" encoding="utf-8"?><meeting><meetingid>7</meetingid><agendaitems><agendaitem>'
+            f"<minutesnonemptyhtmlbody>&lt;p&gt;17 new{character}foster carers&lt;/p&gt;</minutesnonemptyhtmlbody>"
+            "</agendaitem></agendaitems></meeting>").encode("utf-8")
+    root = parse_reply(body, "text/xml; charset=utf-8", "GetMeeting", "http://x/GetMeeting", "http://x")
+    minutes = root.findtext(".//minutesnonemptyhtmlbody")
+    assert minutes.startswith("<p>17 new") and minutes.endswith("foster carers</p>")
+    assert not any(ord(c) < 32 and c not in "\t\n\r" for c in minutes)
+
+
+def test_a_meeting_whose_minutes_carry_a_vertical_tab_is_indexed_on_the_first_run(quick, site):
+    body = site._body("getmeeting", {}, "1003").replace(b"foster carer", b"foster&#xB;carer")
+    site.always[("getmeeting", "1003")] = Canned(200, body, {"Content-Type": "text/xml; charset=utf-8"})
+    summary = fetch(quick, site)
+    assert summary.ok, summary.failed
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+# ---------------------------------------------------------------- 2. a reply naming no meeting
+
+
+@pytest.mark.parametrize("body", [b'<?xml version="1.0" encoding="utf-8"?>\n<meeting/>\n',
+                                  b"<meeting><agendaitems></agendaitems></meeting>"])
+def test_a_reply_naming_no_meeting_fails_it_and_withdraws_nothing(quick, site, body):
+    fetch(quick, site)
+    site.queue("GetMeeting", "1003", Canned(200, body, {"Content-Type": "text/xml; charset=utf-8"}))
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1003" in failure.what and "no meeting id" in failure.reason
+    assert summary.items_withdrawn == 0
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
+# ---------------------------------------------------------------- 4. encodings
+
+
+MEETING_1252 = ('<meeting><meetingid>7</meetingid><agendaitems><agendaitem><minutesnonemptyhtmlbody>'
+                "The Director\u2019s report \u2013 \u00a342</minutesnonemptyhtmlbody></agendaitem></agendaitems>"
+                "</meeting>")
+
+
+@pytest.mark.parametrize("declaration, content_type", [
+    ("", "text/xml"),  # declared nowhere
+    ('<?xml version="1.0" encoding="utf-8"?>', "text/xml; charset=utf-8"),  # declared utf-8, but is not
+    ('<?xml version="1.0"?>', "text/xml; charset=iso-8859-1"),  # the header applies
+    ('<?xml version="1.0"?>\r\n', "text/xml; charset=windows-1252"),
+    ('<?xml version="1.0" encoding="windows-1252"?>', "text/xml; charset=utf-8"),  # the declaration wins
+])
+def test_a_reply_in_windows_1252_is_read_as_a_browser_reads_it(declaration, content_type):
+    body = (declaration + MEETING_1252).encode("cp1252")
+    root = parse_reply(body, content_type, "GetMeeting", "http://x/GetMeeting", "http://x")
+    assert root.findtext(".//minutesnonemptyhtmlbody") == "The Director\u2019s report \u2013 \u00a342"
+
+
+def test_a_reply_in_utf8_labelled_latin_1_stays_utf8_when_the_declaration_says_so():
+    body = ('<?xml version="1.0" encoding="utf-8"?>' + MEETING_1252).encode("utf-8")
+    root = parse_reply(body, "text/xml; charset=iso-8859-1", "GetMeeting", "http://x/GetMeeting", "http://x")
+    assert root.findtext(".//minutesnonemptyhtmlbody") == "The Director\u2019s report \u2013 \u00a342"
+
+
+def test_malformed_xml_is_not_called_a_passing_fault():
+    from assistant.ingest.moderngov.client import ServiceError
+
+    with pytest.raises(ServiceError) as caught:
+        parse_reply(b"<meeting><meetingid>7</meeting>", "text/xml", "GetMeeting", "http://x/GetMeeting", "http://x")
+    assert "malformed XML" in caught.value.message
+    assert "again later" not in caught.value.hint and "web team" in caught.value.hint
+
+
+# ---------------------------------------------------------------- 3. a site that asks for a pause, or is down
+
+
+def more_meetings(site, count: int) -> None:
+    """Meetings of the Corporate Parenting Panel beside the fixture's, so that more are due than a stop leaves."""
+    import datetime as dt
+
+    from moderngov_site import FakeItem, FakeMeeting
+
+    for n in range(count):
+        meeting_id, item_id = str(1100 + n), str(5100 + n)
+        site.meetings[meeting_id] = FakeMeeting(meeting_id, "102", dt.date(2024, 10, 1 + n), items=[
+            FakeItem(item_id, "Work Programme", paragraphs_html(f"The panel agreed its work programme {n}."))])
+
+
+def getmeeting_requests(site) -> int:
+    return len(site.seen("GetMeeting"))
+
+
+def test_a_retry_after_longer_than_the_cap_stops_the_run_at_once_saying_when_to_run_again(quick, site):
+    more_meetings(site, 3)
+    site.queue("GetMeeting", "*", *[Canned(429, b"Too many requests", {"Retry-After": "3600"})] * 20)
+    summary = fetch(quick.with_(fetch_max_wait=0.5), site)
+    assert getmeeting_requests(site) == 1  # not retried after the cap, and no other meeting asked for
+    assert any("Retry-After: 3600" in f.reason and "Run the fetch again after" in f.hint for f in summary.failed)
+    assert any(f.what == "the fetch" and "5 meetings not asked" in f.reason for f in summary.failed), summary.failed
+
+
+def test_a_retry_after_within_the_cap_is_still_waited_out(quick, site):
+    site.queue("GetMeeting", "1003", Canned(429, b"", {"Retry-After": "0"}))
+    summary = fetch(quick.with_(fetch_max_wait=0.5), site)
+    assert summary.ok, summary.failed
+
+
+def test_a_site_down_for_every_meeting_is_left_after_a_few_meetings_not_tried_for_all(quick, site):
+    from assistant.ingest.moderngov.fetch import SITE_FAILURES_BEFORE_STOPPING
+
+    more_meetings(site, 4)
+    site.queue("GetMeeting", "*", *[Canned(503, b"<html><body>Service Unavailable</body></html>",
+                                           {"Content-Type": "text/html"})] * 100)
+    summary = fetch(quick.with_(fetch_retries=1), site)
+    assert getmeeting_requests(site) == SITE_FAILURES_BEFORE_STOPPING * 2
+    assert any(f.what == "the fetch" and f"{SITE_FAILURES_BEFORE_STOPPING} requests in a row" in f.reason
+               for f in summary.failed), summary.failed
+    assert summary.items_withdrawn == 0
+
+
+def test_a_meeting_failing_alone_does_not_stop_the_run(quick, site):
+    more_meetings(site, 4)
+    for meeting_id in ("1003", "1100"):
+        site.queue("GetMeeting", meeting_id, *[Canned(503, b"")] * 2)
+    summary = fetch(quick.with_(fetch_retries=1), site)
+    assert {f.what.split()[1] for f in summary.failed} == {"1003", "1100"}
+    assert summary.meetings_fetched == 5
+
+
+PARENT = """
+import pickle, sys
+from assistant.ingest.moderngov.meetings import MeetingReader, MeetingRequest
+settings = pickle.load(open(sys.argv[2], "rb"))
+reader = MeetingReader(sys.argv[1], "Testshire", settings, {})
+print(reader._process.pid, flush=True)
+reader.read(MeetingRequest("1003", "Corporate Parenting Panel"))
+"""
+
+
+def test_the_meeting_reader_stops_asking_the_site_once_its_parent_is_killed(quick, site, tmp_path):
+    import os
+    import pickle
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    site.always[("getmeeting", "1003")] = Canned(503, b"")
+    settings_file = tmp_path / "settings.pickle"
+    settings_file.write_bytes(pickle.dumps(quick.with_(fetch_retries=1000, fetch_backoff=0.2, fetch_max_wait=0.2)))
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, site.base_url, str(settings_file)],
+                              stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert site.request_arrived.wait(30)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    killed, asked = time.monotonic(), getmeeting_requests(site)
+
+    def gone() -> bool:
+        try:
+            with open(f"/proc/{child}/status") as status:
+                return any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+        except FileNotFoundError:
+            return True
+
+    while not gone() and time.monotonic() - killed < 5:
+        time.sleep(0.05)
+    if not gone():
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the meeting reader went on after its parent was killed")
+    assert getmeeting_requests(site) <= asked + 1  # a request already on its way may still arrive
+
+
+# ---------------------------------------------------------------- 5. one agenda item id given to two items
+
+
+def test_two_items_sharing_an_id_are_both_indexed_and_a_rerun_changes_nothing(quick, site):
+    from moderngov_site import FakeItem
+
+    items = site.meetings["1003"].items
+    items.append(FakeItem("5011", "Performance Feedback, continued",
+                          paragraphs_html("Members asked about special guardianship orders."), number="3"))
+    items.append(FakeItem("5011", "Performance Feedback, continued",
+                          paragraphs_html("Members asked about special guardianship orders."), number="3"))
+    first = fetch(quick, site)
+    assert first.ok, first.failed
+    assert len(indexed(quick)) == len(OWN_PUBLIC_ITEMS) + 1  # the exact repeat is taken once
+    assert any("special guardianship" in text for text in chunk_texts(quick, "5011"))
+    assert any("Rotherham" in text or "feedback" in text.lower() for text in chunk_texts(quick, "5011"))
+    again = fetch(quick, site)
+    assert again.ok and (again.items_new, again.items_changed) == (0, 0)
+
+
+# ---------------------------------------------------------------- 6. a meeting left out of a listing at its edge
+
+
+def test_a_meeting_on_the_windows_edge_left_out_of_its_listing_is_asked_for_and_kept(quick, site):
+    import datetime as dt
+
+    fetch(quick, site)
+    on_edge = dt.date(2024, 6, 3)  # meeting 1003's day, now the window's first
+    listing = site._body("getmeetings", {"sfromdate": "04/06/2024", "stodate": "31/12/2024"}, "102")
+    site.always[("getmeetings", "102")] = Canned(200, listing, {"Content-Type": "text/xml"})  # sFromDate exclusive
+    summary = fetch(quick, site, since=on_edge)
+    assert "1003" in {r.params["lmeetingid"] for r in site.seen("GetMeeting")[-3:]}  # the site was asked
+    assert summary.items_withdrawn == 0 and summary.meetings_gone == 0
+    assert ids_of(site, "5010", "5011") <= set(indexed(quick))
+    assert any("1003" in note and "first or last day" in note for note in summary.notes), summary.notes
+
+
+def test_a_meeting_left_out_whose_reply_fails_is_kept(quick, site):
+    fetch(quick, site)
+    listing = site._body("getmeetings", {"sfromdate": "04/06/2024", "stodate": "31/12/2024"}, "102")
+    site.always[("getmeetings", "102")] = Canned(200, listing, {"Content-Type": "text/xml"})
+    site.always[("getmeeting", "1003")] = Canned(500, b"<html><body>Server Error</body></html>")
+    summary = fetch(quick, site)
+    assert summary.items_withdrawn == 0 and ids_of(site, "5010", "5011") <= set(indexed(quick))
+
+
+# ---------------------------------------------------------------- 7. dates in other forms
+
+
+@pytest.mark.parametrize("text", ["03 Jun 2024", "03-06-2024", "03.06.2024", "Monday, 3 June 2024", "3rd June 2024"])
+def test_meeting_dates_in_other_day_first_forms_are_read(quick, site, text):
+    listing = site._body("getmeetings", {"sfromdate": "01/01/2024", "stodate": "31/12/2024"}, "102")
+    listing = listing.replace(b"<meetingdate>03/06/2024</meetingdate>", f"<meetingdate>{text}</meetingdate>".encode())
+    site.always[("getmeetings", "102")] = Canned(200, listing, {"Content-Type": "text/xml"})
+    summary = fetch(quick, site)
+    assert summary.ok, summary.failed
+    assert ids_of(site, "5010", "5011") <= set(indexed(quick))
+
+
+def test_meetings_left_out_for_an_unreadable_date_fail_the_run(quick, site):
+    listing = site._body("getmeetings", {"sfromdate": "01/01/2024", "stodate": "31/12/2024"}, "102")
+    listing = listing.replace(b"<meetingdate>03/06/2024</meetingdate>", b"<meetingdate>next Thursday</meetingdate>")
+    site.always[("getmeetings", "102")] = Canned(200, listing, {"Content-Type": "text/xml"})
+    summary = fetch(quick, site)
+    assert not summary.ok
+    assert any("1003" in f.reason and "cannot be read" in f.reason for f in summary.failed), summary.failed
+
+
+# ---------------------------------------------------------------- 11. user input
+
+
+def test_a_base_url_with_credentials_is_refused_before_anything_is_stored(quick, site):
+    from assistant.errors import ConfigError
+
+    with_login = site.base_url.replace("http://", "http://clerk:hunter2@")
+    with pytest.raises(ConfigError) as caught:
+        fetch_minutes(FetchRequest(with_login, council="Testshire County Council"), quick, progress=False)
+    assert "hunter2" not in str(caught.value) and "user name or password" in caught.value.message
+    assert not site.requests
+
+
+@pytest.mark.parametrize("rate", [float("inf"), 1e308])
+def test_a_rate_without_bound_is_refused_not_taken_as_no_limit(quick, site, rate):
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--rate"):
+        fetch(quick.with_(fetch_rate=rate), site)
+    assert not site.requests
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "soon"])
+def test_an_unreadable_retry_after_is_taken_as_absent(quick, site, value):
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    site.queue("GetCommittees", "", Canned(503, b"", {"Retry-After": value}))
+    waits = []
+    with ServiceClient(site.base_url, quick.with_(fetch_backoff=1.5), sleep=waits.append) as client:
+        client.call("GetCommittees")
+    assert waits == [1.5]
+
+
+# ---------------------------------------------------------------- 9. messages that say what happened
+
+
+@pytest.mark.parametrize("status", [404, 410, 400])
+def test_one_meeting_answering_a_client_error_is_not_blamed_on_the_base_url(quick, site, status):
+    site.always[("getmeeting", "1003")] = Canned(status, b"", {"Content-Type": "text/html"})
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "lMeetingId=1003" in failure.reason  # the whole request, query included
+    assert "Check the base URL" not in failure.hint and "this meeting" in failure.hint
+
+
+def test_a_reply_cut_off_mid_way_says_the_site_answered(quick, site):
+    body = site._body("getmeeting", {}, "1003")
+    site.always[("getmeeting", "1003")] = Canned(200, body[: len(body) // 2],
+                                                 {"Content-Type": "text/xml", "Content-Length": str(len(body))})
+    summary = fetch(quick.with_(fetch_retries=0), site)
+    [failure] = summary.failed
+    assert "cut off" in failure.reason and "lMeetingId=1003" in failure.reason
+    assert "network connection" not in failure.hint
