@@ -8,14 +8,14 @@ how much each counts is learned (see answer/reader.py and answer/training/), nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
-from assistant.records import Hit, Question, Retrieval
-from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, gives_instructions, sentence_spans
+from assistant.records import Hit, Question, Retrieval, ScoredSentence
+from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions, sentence_spans
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -67,6 +67,49 @@ def candidates(retrieval: Retrieval, passages: Passages, max_items: int = MAX_IT
                 seen.add(text)
                 found.append(Candidate(hit, span.start, span.end, rank))
     return found
+
+
+def whole_sentence(quote: ScoredSentence, passages: Passages) -> ScoredSentence:
+    """The quote run on into the chunks beside its own where a sentence too long for one chunk was cut between
+    them, so that a piece of a sentence is never quoted as if it were one ('... 95% were completed on time,' before
+    'but that figure had since been found to be wrong'). Chunks cut inside a sentence meet with nothing between
+    them (one's char_end is the next one's char_start), so their texts joined are the minutes' own words."""
+    hit, text = quote.hit, quote.hit.text
+    entries = passages.chunks_of(hit.source_id)
+    at = next((i for i, e in enumerate(entries) if e.chunk_id == hit.chunk_id), None)
+    if at is None:
+        return quote
+    before, after = "", ""
+    if not text[quote.end:].strip():
+        for this, following in zip(entries[at:], entries[at + 1:]):
+            if not _meet(this, following):
+                break
+            after += following.text
+            if _sentence_at(text + after, quote.start).end < len((text + after).rstrip()):
+                break  # the sentence ends in what was added
+    if not text[:quote.start].strip():
+        for this, previous in zip(entries[at::-1], entries[at - 1::-1] if at else []):
+            if not _meet(previous, this):
+                break
+            before = previous.text + before
+            joined = before + text
+            if _sentence_at(joined, len(before) + quote.start).start > len(joined) - len(joined.lstrip()):
+                break  # the sentence starts in what was added
+    if not (before or after):
+        return quote
+    merged = before + text + after
+    sentence = _sentence_at(merged, len(before) + quote.start)
+    return replace(quote, hit=replace(hit, text=merged), start=sentence.start, end=sentence.end)
+
+
+def _meet(first, second) -> bool:
+    end, start = first.metadata.get("char_end"), second.metadata.get("char_start")
+    return end is not None and end == start
+
+
+def _sentence_at(text: str, offset: int) -> Span:
+    """The sentence of the text that holds the offset (or starts after it, on white space)."""
+    return next((s for s in sentence_spans(text) if s.end > offset), Span(offset, len(text)))
 
 
 def has_figure(text: str) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.candidates import FEATURE_NAMES, Candidate, candidates, feature_matrix
+from assistant.answer.candidates import FEATURE_NAMES, Candidate, candidates, feature_matrix, whole_sentence
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
@@ -114,6 +114,7 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
                         for i in chosen_quotes(probabilities, calibration.second_quote_ratio)[1:]
                         if normalise_space(found[top[i]].text) != normalise_space(quote.text)]
+    quotes = [whole_sentence(q, passages) for q in quotes]
     return Draft(quotes, short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
                  confidence=confidence, best=quote)
 

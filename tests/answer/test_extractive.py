@@ -141,3 +141,24 @@ def test_a_name_no_indexed_minutes_mention_is_refused_however_confident_the_read
     known = draft_answer(analyse("How many children were in care in Rotherham at the end of March?"),
                          retrieval(found), found, OverlapReader(), calibration(0.0))
     assert known.refusal is None and "412 children" in known.quotes[0].text
+
+
+def test_a_sentence_cut_between_chunks_is_quoted_whole(tmp_path):
+    """A sentence too long for one chunk is cut at a clause; the chunk holding the figure ends there, and its piece
+    had been quoted as a sentence without the rest ('but that figure was later found to be wrong')."""
+    from assistant.ingest.chunk import chunk_item
+    from assistant.ingest.tokens import TokenCounter
+    from assistant.records import MinuteItem
+
+    clauses = ", ".join(f"item {n} of the report on assessments was discussed at length by members" for n in range(12))
+    text = (f"Children in Care. The Panel heard that 95% of assessments were completed on time, {clauses}, but that "
+            "figure was later found to be wrong and the corrected figure was 61%. Members thanked the officers.")
+    chunks = chunk_item(MinuteItem(source_id="s1", text=text, council="Dale Council"), TokenCounter(), 60)
+    assert len(chunks) > 2 and "95%" in chunks[0].text and "61%" not in chunks[0].text  # the piece with the figure
+    entries = [LexicalEntry(c.chunk_id, c.text, {**c.metadata, "council_key": "dale"}) for c in chunks]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    question = analyse("What share of assessments were completed on time?")
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.0))
+    [quote] = draft.quotes
+    assert quote.text.startswith("The Panel heard that 95%") and quote.text.endswith("the corrected figure was 61%.")
+    assert quote.text in text  # the chunks' own words, joined where they meet
