@@ -104,6 +104,7 @@ class ModernGovSite:
         self.always: dict[tuple[str, str], Canned] = {}
         self.delays: dict[tuple[str, str], float] = {}  # seconds to sit on a request before answering it
         self.html_everywhere = False
+        self.relative_documents = False  # linked documents' <url> relative to the site, as some sites write them
         self.requests: list[Seen] = []
         self.request_arrived = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -289,12 +290,15 @@ class ModernGovSite:
         return "".join(
             f"        <linkeddoc>\n          <attachmentid>{item.id}{n}</attachmentid>\n"
             f"          <title>{escape(title)}</title>\n          <isurl>False</isurl>\n"
-            f"          <url>{self.document_url(item, n)}</url>\n"
+            f"          <url>{self._document_link(item, n)}</url>\n"
             f"          <isrestricted>{item.restricted}</isrestricted>\n        </linkeddoc>\n"
             for n, title in enumerate(item.documents))
 
     def document_url(self, item: FakeItem, n: int = 0) -> str:
         return f"{self.base_url}/mgConvert2PDF.aspx?ID={item.id}{n}"
+
+    def _document_link(self, item: FakeItem, n: int) -> str:
+        return f"mgConvert2PDF.aspx?ID={item.id}{n}" if self.relative_documents else self.document_url(item, n)
 
 
 # ---------------------------------------------------------------- the project's own fixture site

@@ -277,6 +277,7 @@ def _ingest(args, settings: Settings) -> int:
 
 def _fetch(args, settings: Settings) -> int:
     from assistant.ingest.moderngov import FetchRequest, ServiceError, fetch_minutes, list_committees
+    from assistant.ingest.moderngov.fetch import NO_COMMITTEES_HINT
 
     if args.rate is not None:
         settings = settings.with_(fetch_rate=args.rate)  # checked there, as ASSISTANT_FETCH_RATE is
@@ -293,6 +294,8 @@ def _fetch(args, settings: Settings) -> int:
             for c in committees:
                 state = "deleted" if c.deleted else "expired" if c.expired else "current"
                 print(f"{c.id:>8}  {state:<8} {c.title}")
+            if not committees:
+                print(f"{site.base_url} lists no committees. {NO_COMMITTEES_HINT}", file=sys.stderr)
         return 0
     request = FetchRequest(args.site, council=args.council, committees=tuple(args.committee),
                            since=_date_flag(args.since, "--since"), until=_date_flag(args.until, "--until"))
@@ -389,7 +392,8 @@ def _brief(args, settings: Settings) -> int:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
         recorded = answers_in_audit_log(stop.recorded)
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
-              f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.", file=sys.stderr)
+              f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.",
+              file=sys.stderr)
         return 130
     print(f"wrote {run.out} ({counted(run.asked, 'question')}, {run.answered} answered)")
     return 0

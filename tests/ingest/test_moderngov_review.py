@@ -4,6 +4,8 @@ committees gone from the site, PDF-only councils, and user input that must be re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.ingest.moderngov import FetchRequest, fetch_minutes
@@ -324,3 +326,75 @@ def test_a_reply_cut_off_mid_way_says_the_site_answered(quick, site):
     [failure] = summary.failed
     assert "cut off" in failure.reason and "lMeetingId=1003" in failure.reason
     assert "network connection" not in failure.hint
+
+
+# ---------------------------------------------------------------- a site without committees to fetch
+
+
+def test_a_site_listing_no_committees_or_none_current_fails_the_run_and_says_what_to_do(quick, site):
+    """Both had exited 0 with nothing fetched and no word of why."""
+    every = list(site.committees)
+    site.committees.clear()
+    summary = fetch(quick, site)
+    assert not summary.ok and summary.committees == 0
+    assert [(f.what, f.reason) for f in summary.failed] == [
+        ("GetCommittees", "the web service answers but lists no committees")]
+    assert "base URL" in summary.failed[0].hint
+    site.committees.extend(replace(c, expired=True) for c in every)
+    summary = fetch(quick, site)
+    assert not summary.ok and "is current" in summary.failed[0].reason and "--committee" in summary.failed[0].hint
+
+
+def test_listing_a_site_without_committees_says_so(quick, site, capsys):
+    from assistant.present.cli import main
+
+    site.committees.clear()
+    assert main(["fetch", site.base_url, "--council", "Own Council", "--list-committees",
+                 "--index", str(quick.data_dir)]) == 0
+    assert "lists no committees" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["deleted", "expired", "no longer listed"])
+def test_a_committee_fetched_before_and_now_gone_keeps_its_items_and_says_so(quick, site, how):
+    """Its items are the minutes of meetings that were held, so they stay; but the site will not correct them any
+    more, and the run had said nothing of it."""
+    first = fetch(quick, site)
+    assert first.ok, first.failed
+    panel = next(c for c in site.committees if c.id == "102")
+    before = {sid for sid in indexed(quick) if "ID=501" in sid}  # the panel's items, 5010 and 5011
+    assert before
+    if how == "no longer listed":
+        site.committees.remove(panel)
+    else:
+        setattr(panel, how, True)
+    summary = fetch(quick, site)
+    [note] = [n for n in summary.notes if n.startswith("Corporate Parenting Panel (102), fetched before")]
+    assert f"is {how} on the site" in note and f"its {len(before)} items stay in the index" in note
+    assert ("--committee 102" in note) == (how != "no longer listed")
+    assert before <= set(indexed(quick))
+    chosen = fetch(quick, site, committees=("101",))  # the panel left out on purpose: nothing to say
+    assert not [n for n in chosen.notes if "fetched before" in n and "(102)" in n]
+
+
+def test_every_meeting_published_only_as_documents_is_in_the_json_with_absolute_links(quick):
+    """The note names the first few; --json had been cut short the same way, and a relative link was printed as it
+    came, so an officer could not get the list to download."""
+    import datetime as dt
+    import json
+
+    from moderngov_site import FakeCommittee, FakeItem, FakeMeeting, ModernGovSite
+
+    meetings = [FakeMeeting(f"7{n}", "7", dt.date(2024, 5, 1 + n), items=[
+        FakeItem(f"70{n}", "Minutes", "", documents=[f"Minutes {n}"])]) for n in range(6)]
+    served = ModernGovSite([FakeCommittee("7", "Cabinet")], meetings)
+    served.relative_documents = True
+    served.start()
+    try:
+        summary = fetch(quick, served)
+    finally:
+        served.stop()
+    listed = json.loads(json.dumps(summary.as_dict()))["without_minutes_text"]
+    assert [m["page"] for m in listed] == [f"{served.base_url}/ieListDocuments.aspx?MId=7{n}" for n in range(6)]
+    assert [m["documents"] for m in listed] == [[served.document_url(meeting.items[0])] for meeting in meetings]
+    [note] = [n for n in summary.notes if "assistant ingest" in n]
+    assert served.document_url(meetings[0].items[0]) in note and "every one with --json" in note

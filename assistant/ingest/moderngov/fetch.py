@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field, fields, replace
 from typing import Sequence
+from urllib.parse import urljoin
 
 from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest
@@ -70,6 +71,8 @@ class FetchSummary:
     items_without_minutes: int = 0
     items_withdrawn: int = 0  # indexed before, since deleted, emptied, unpublished, cancelled or no longer listed
     meetings_without_minutes_text: int = 0  # minutes published, but not as text in the web service (PDFs only)
+    # Those meetings' pages and linked documents, every one of them (the note names the first few), to download.
+    without_minutes_text: list[dict] = field(default_factory=list)
     failed: list[FetchFailure] = field(default_factory=list)
     skipped: list[InputProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -99,6 +102,7 @@ class FetchSummary:
             "tokens_embedded": ingest.tokens_embedded,
             "failed": [f.__dict__ for f in self.failed],
             "skipped": [p.__dict__ for p in self.skipped],
+            "without_minutes_text": self.without_minutes_text,
             "notes": self.notes, "seconds": round(self.seconds, 3),
         }
 
@@ -201,6 +205,14 @@ class _Plan:
     listed_in_full: set[str] = field(default_factory=set)
     listed: set[str] = field(default_factory=set)
     committees_by_title: dict[str, list[str]] = field(default_factory=dict)
+    # Committees not fetched by default although the site has (or had) them: expired, deleted or no longer listed.
+    not_current: dict[str, Committee] = field(default_factory=dict)
+    chose_by_default: bool = False
+
+
+# What to do when a site's web service lists no committees at all.
+NO_COMMITTEES_HINT = ("Check that the base URL is the council's own ModernGov site (the address its committee pages "
+                      "are under), or ask its web team whether the web service is switched off.")
 
 
 def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: FetchSummary, since: dt.date,
@@ -210,13 +222,25 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     except ServiceError as exc:
         summary.failed.append(FetchFailure("GetCommittees", exc.message, exc.hint))
         return None
+    if not committees:
+        summary.failed.append(FetchFailure("GetCommittees", "the web service answers but lists no committees",
+                                           NO_COMMITTEES_HINT))
+        return None
     selected = _selected(committees, request.committees, request.site)
+    if not selected:  # every committee expired or deleted: fetching nothing must not pass for finding nothing new
+        summary.failed.append(FetchFailure(
+            "GetCommittees", f"none of the site's {counted(len(committees), 'committee')} is current (each is "
+            "expired or deleted), so none was chosen",
+            f"Name the committees to fetch with --committee (see `assistant fetch {request.site} "
+            "--list-committees`)."))
+        return None
     summary.notes.extend(_chosen_note(selected))
     chosen = [c for c, _ in selected]
     summary.committees = len(chosen)
     window = {"sFromDate": since.strftime("%d/%m/%Y"), "sToDate": until.strftime("%d/%m/%Y")}
     meetings: dict[str, tuple[MeetingRef, Committee]] = {}
-    plan = _Plan([])
+    plan = _Plan([], chose_by_default=not request.committees,
+                 not_current={c.id: c for c in committees if not c.current})
     for c in committees:
         plan.committees_by_title.setdefault(c.title, []).append(c.id)
     failing = _SiteFailing()
@@ -244,7 +268,8 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
                 "The site writes its dates in a form this version does not read: tell us the form shown (an issue "
                 "on the project's tracker), or fetch from the site's pages and add them with `assistant ingest`."))
         for ref in refs:
-            if ref.date is not None and since <= ref.date <= until:  # some servers ignore dates they cannot read and send every meeting
+            # Some servers ignore dates they cannot read and send every meeting.
+            if ref.date is not None and since <= ref.date <= until:
                 meetings.setdefault(ref.id, (ref, committee))
     plan.meetings = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
     summary.meetings = len(plan.meetings)
@@ -314,6 +339,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
             summary.notes.append(f"this site was first fetched as {identity_base}, so its items keep identities and "
                                  f"links under that address, although it was given as {site.base_url} this time")
         known = state.meetings()
+        summary.notes.extend(_committees_left(plan, known))
         run = _Run(_indexed_ids(settings))
         refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
         batch = _Batch()
@@ -440,6 +466,30 @@ def _withdraw_cancelled(batch: _Batch, previous: MeetingState | None, ref: Meeti
                                          committee_id=ref.committee_id))
 
 
+def _committees_left(plan: _Plan, known: dict[str, MeetingState]) -> list[str]:
+    """A note for each committee fetched before that a default run no longer fetches, as the site now has it
+    expired or deleted, or lists it no more: its items stay (they are still the minutes of meetings held), but the
+    officer is told, since the site will not correct them any longer."""
+    if not plan.chose_by_default:
+        return []  # committees chosen by name: the others are left out on purpose
+    fetched = {c for ids in plan.committees_by_title.values() for c in ids} - set(plan.not_current)
+    items: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    for recorded in known.values():
+        committee_id = recorded.committee_id
+        if committee_id and committee_id not in fetched and recorded.item_ids:
+            items[committee_id] = items.get(committee_id, 0) + len(recorded.item_ids)
+            titles.setdefault(committee_id, recorded.committee or committee_id)
+    notes = []
+    for committee_id, count in items.items():
+        found = plan.not_current.get(committee_id)
+        state = ("no longer listed" if found is None else "deleted" if found.deleted else "expired")
+        again = f" (fetch it by name with --committee {committee_id} to check them again)" if found else ""
+        notes.append(f"{titles[committee_id]} ({committee_id}), fetched before, is {state} on the site, so it was not "
+                     f"fetched: its {counted(count, 'item')} stay in the index as they were{again}")
+    return notes
+
+
 def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date) -> list[MeetingState]:
     """Recorded meetings dated in the window whose committee's listing of it was read in full this run, and that no
     listing names any more: deleted from the site, or moved to a committee or a date not fetched. A committee whose
@@ -539,13 +589,18 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
             f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged")
     if run.without_text:
         summary.meetings_without_minutes_text = len(run.without_text)
-        pages = [f"{base_url}/ieListDocuments.aspx?MId={meeting_id}" for meeting_id, _ in run.without_text]
-        documents = [url for _, urls in run.without_text for url in urls]
+        # A linked document's address may be relative to the site ('documents/s7100/Minutes.pdf').
+        summary.without_minutes_text = [
+            {"meeting_id": meeting_id, "page": f"{base_url}/ieListDocuments.aspx?MId={meeting_id}",
+             "documents": [urljoin(f"{base_url}/", url) for url in urls]} for meeting_id, urls in run.without_text]
+        pages = [meeting["page"] for meeting in summary.without_minutes_text]
+        documents = [url for meeting in summary.without_minutes_text for url in meeting["documents"]]
         attached = f"; linked documents: {first_few(documents)}" if documents else ""
         summary.notes.append(
             f"the web service gave no minutes text for {counted(len(pages), 'meeting')} whose minutes are "
             f"published, so nothing of theirs was indexed: this council may publish its minutes only as documents "
-            f"(PDFs). Meeting pages: {first_few(pages)}{attached}. Download the minutes into a folder and add "
+            f"(PDFs). Meeting pages: {first_few(pages)}{attached} (every one with --json). Download the minutes "
+            f"into a folder and add "
             f"them with `assistant ingest FOLDER` (with the same --index), which reads PDFs; later fetches ask "
             f"for these meetings again")
 
