@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             setattr(args, name, [readable(v) for v in value])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    as_json = bool(getattr(args, "json", False))  # a script reading --json output gets its errors there too
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -52,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             local_model_path(settings.llm.partition(":")[2])
         return args.handler(args, settings)
     except AssistantError as exc:
-        _print_error(exc)
+        _print_error(exc, as_json)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(INTERRUPTED.get(args.command, "interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         # A folder where a file belongs, a file where a folder does, no space, no permission.
         _print_error(AssistantError(f"Could not read or write {exc.filename}: {exc.strerror or exc}.",
                                     "Check that path: a file and a folder may have swapped places, or the disk "
-                                    "may be full or not yours to write."))
+                                    "may be full or not yours to write."), as_json)
         return 2
     except Exception as exc:
         problem = _database_problem(exc)
@@ -80,20 +81,20 @@ def main(argv: list[str] | None = None) -> int:
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
                 f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the "
-                "index; keep the old audit.sqlite if it holds a record you need."))
+                "index; keep the old audit.sqlite if it holds a record you need."), as_json)
         elif problem == "read-only":
             _print_error(AssistantError(
                 f"A database (the index in {folder}{audit}) could not be written ({exc}).",
                 "This user, or the disk it is on, may only read it: run as a user who may write it, or set "
-                "ASSISTANT_AUDIT_PATH to a file this user may write if it is the audit log."))
+                "ASSISTANT_AUDIT_PATH to a file this user may write if it is the audit log."), as_json)
         elif problem == "full":
             _print_error(AssistantError(
                 f"A database (the index in {folder}{audit}) could not be written ({exc}).",
-                "The disk is full: free some space and try again."))
+                "The disk is full: free some space and try again."), as_json)
         else:
             _print_error(AssistantError(
                 f"A database (the index in {folder}{audit}) could not be used ({exc}).",
-                "Another ingest or fetch may be writing to it: wait for it and try again."))
+                "Another ingest or fetch may be writing to it: wait for it and try again."), as_json)
         return 2
 
 
@@ -285,7 +286,7 @@ def _fetch(args, settings: Settings) -> int:
         try:
             site, committees = list_committees(args.site, settings, council=args.council)
         except ServiceError as exc:  # the site could not answer: a failure of the run (1), not of the command (2)
-            _print_error(exc)
+            _print_error(exc, args.json)
             return 1
         if args.json:
             print(json.dumps({"base_url": site.base_url, "council": site.council,
@@ -350,10 +351,20 @@ def _nonzero(*counts: tuple[str, int]) -> str:
     return "".join(f", {label} {count}" for label, count in counts if count)
 
 
-def _print_error(exc: AssistantError) -> None:
+def _print_error(exc: AssistantError, as_json: bool = False) -> None:
     print(f"error: {exc.message}", file=sys.stderr)
     if exc.hint:
         print(f"  how to fix: {exc.hint}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": exc.message, "hint": exc.hint}, ensure_ascii=False, indent=2))
+
+
+# What Ctrl-C leaves, for the commands that keep what they finished.
+INTERRUPTED = {
+    "ingest": "interrupted: the items that finished are in the index; run the same command again to go on",
+    "fetch": "interrupted: the meetings that finished (they go into the index 20 at a time) are kept; run the same "
+             "command again to go on",
+}
 
 
 def _ask(args, settings: Settings) -> int:

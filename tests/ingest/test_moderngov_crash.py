@@ -134,6 +134,7 @@ def test_ctrl_c_stops_without_a_traceback_and_keeps_the_batches_already_fetched(
     finally:
         site.delays.clear()
     assert process.returncode == 130 and "interrupted" in stderr, stderr
+    assert "are kept; run the same command again" in stderr, stderr  # what Ctrl-C left, not only that it came
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     manifest = Manifest(tmp_path / "index" / "manifest.sqlite")
     try:

@@ -31,6 +31,16 @@ def test_asking_before_ingesting_says_what_to_do(tmp_path):
         assert result.returncode == 2 and f"--index {tmp_path / 'nothing-here'}" in result.stderr, result.stderr
 
 
+def test_with_json_an_error_is_one_json_object_on_standard_output_too(tmp_path):
+    """A script reading `ask --json` had got nothing on standard output when the command failed."""
+    result = run_cli("ask", "How many children?", "--json", env=cli_env(tmp_path / "nothing-here"))
+    assert result.returncode == 2 and "error:" in result.stderr
+    error = json.loads(result.stdout)
+    assert set(error) == {"error", "hint"} and "assistant ingest" in error["hint"]
+    plain = run_cli("ask", "How many children?", env=cli_env(tmp_path / "nothing-here"))
+    assert plain.returncode == 2 and plain.stdout == ""
+
+
 def test_a_missing_path_fails_with_a_clear_message(tmp_path):
     result = run_cli("ingest", str(tmp_path / "nope"), "--no-progress", env=cli_env(tmp_path / "i"))
     assert result.returncode == 1
