@@ -651,13 +651,19 @@ def _timeout():
     (lambda: _status_error(500), "points at a running server"),
 ])
 def test_each_kind_of_model_failure_says_what_to_do(hashing_index, failure, hint):
-    assistant = open_assistant(hashing_index, chat_model=_failing_chat_model(failure()))
+    error = model_error_of(hashing_index, failure())
+    assert hint in error.hint and "--llm extractive" in error.hint
+
+
+def model_error_of(settings: Settings, failure: Exception) -> ModelError:
+    """The error that asking raises through a chat model failing this way."""
+    assistant = open_assistant(settings, chat_model=_failing_chat_model(failure))
     try:
         with pytest.raises(ModelError) as info:
             assistant.ask(DISCHARGES)
     finally:
         assistant.close()
-    assert hint in info.value.hint and "--llm extractive" in info.value.hint
+    return info.value
 
 
 def test_a_local_model_that_writes_nothing_in_time_says_so(monkeypatch):

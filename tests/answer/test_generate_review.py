@@ -14,7 +14,7 @@ from assistant.present.audit import AnswerRecorder, AuditLog
 from assistant.text import INSTRUCTION_REASON
 
 from test_generate import (DISCHARGES, StallingChatModel, _failing_chat_model, ask_with, evidence_number,  # noqa: F401
-                           hashing_index, open_assistant)
+                           hashing_index, model_error_of, open_assistant)
 
 SECRET = "sk-SECRET-9f8e7d6c5b4a"
 
@@ -73,13 +73,8 @@ def _key_echoing_failure():
 
 def test_the_api_key_a_server_echoes_never_reaches_the_member(hashing_index, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    assistant = open_assistant(hashing_index, chat_model=_failing_chat_model(_key_echoing_failure()))
-    try:
-        with pytest.raises(ModelError) as info:
-            assistant.ask(DISCHARGES)
-    finally:
-        assistant.close()
-    said = f"{info.value.message} {info.value.hint} {info.value}"
+    error = model_error_of(hashing_index, _key_echoing_failure())
+    said = f"{error.message} {error.hint} {error}"
     assert "Incorrect API key provided" in said and SECRET not in said and "SECRET" not in said
 
 

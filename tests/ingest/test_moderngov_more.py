@@ -32,7 +32,8 @@ def chunk_texts(settings, agenda_item_id: str) -> list[str]:
 
     index = Index(settings)
     try:
-        return [c.text for c in index.store.get() if c.metadata["source_id"].endswith(f"ID={agenda_item_id}")]
+        return [c.text for c in index.store.get()
+                if c.metadata["source_id"].split("#")[0].endswith(f"ID={agenda_item_id}")]  # '#hash': a shared id
     finally:
         index.close()
 

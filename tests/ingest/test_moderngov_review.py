@@ -10,26 +10,9 @@ import pytest
 
 from assistant.ingest.moderngov import FetchRequest, fetch_minutes
 from assistant.ingest.moderngov.client import parse_reply
-from moderngov_site import OWN_PUBLIC_ITEMS, Canned, own_site, paragraphs_html
+from moderngov_site import OWN_PUBLIC_ITEMS, Canned, paragraphs_html
 from test_moderngov import fetch, ids_of, indexed
-
-
-@pytest.fixture
-def site():
-    served = own_site()
-    served.start()
-    yield served
-    served.stop()
-
-
-def chunk_texts(settings, agenda_item_id: str) -> list[str]:
-    from assistant.ingest.run import Index
-
-    index = Index(settings)
-    try:
-        return [c.text for c in index.store.get() if c.metadata["source_id"].split("#")[0].endswith(f"ID={agenda_item_id}")]
-    finally:
-        index.close()
+from test_moderngov_more import chunk_texts, site  # noqa: F401 (a fixture)
 
 
 # ---------------------------------------------------------------- 1. characters XML 1.0 does not allow
