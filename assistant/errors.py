@@ -46,4 +46,5 @@ def no_index_yet(folder) -> IndexMissingError:
     """No index in the data folder: the message every command gives, naming the folder to ingest into."""
     return IndexMissingError(f"There is no index in {folder} yet.",
                              f"Run `assistant ingest --index {folder} PATH` with your minutes first (with no PATH it "
-                             "reads corpus/), or give --index the folder an index was built in.")
+                             f"reads corpus/), or `assistant fetch COUNCIL --index {folder}` for a council's ModernGov "
+                             "site, or give --index the folder an index was built in.")

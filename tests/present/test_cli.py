@@ -24,6 +24,7 @@ def test_asking_before_ingesting_says_what_to_do(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     # The hint names the folder: a bare `assistant ingest` would build the index in ./.assistant instead.
     assert f"Run `assistant ingest --index {tmp_path / 'nothing-here'} PATH` with your minutes first" in result.stderr
+    assert f"`assistant fetch COUNCIL --index {tmp_path / 'nothing-here'}`" in result.stderr  # an officer's other way
     for command in (["stats"], ["eval", "--questions", str(tmp_path / "q.jsonl"), "--out", str(tmp_path / "out")]):
         if command[0] == "eval":
             (tmp_path / "q.jsonl").write_text('{"id": "1", "question": "How many children?", "kind": "numeric"}\n')
