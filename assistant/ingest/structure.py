@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.records import ChunkKind
-from assistant.text import Span, line_spans
+from assistant.text import Span, line_spans, wrapped_lines
 
 _MINUTES = re.compile(r"^minutes\s*:?\s*$", re.I)
 _SUPPORTING = re.compile(r"^(supporting documents|additional documents|background papers)\s*:?-?\s*$", re.I)
@@ -39,8 +39,10 @@ class Block:
 
 
 def parse_blocks(text: str) -> list[Block]:
-    """Split an item's text into blocks of one kind each, in reading order."""
-    lines = line_spans(text)
+    """Split an item's text into blocks of one kind each, in reading order. A sentence written over several lines
+    is one line here, as it is one sentence (text.wrapped_lines): its second line starting 'decision.' or 'agreed'
+    must not open a block of its own and cut the sentence."""
+    lines = wrapped_lines(text, line_spans(text))
     has_minutes_marker = any(_MINUTES.match(s.of(text)) for s in lines)
     section: ChunkKind = "agenda" if has_minutes_marker else "discussion"
     labelled: list[tuple[ChunkKind, Span]] = []

@@ -126,3 +126,22 @@ def test_a_sentence_written_over_several_lines_is_one_sentence():
         "b. recruitment", "o respite", "Additional documents", "minutes of the last meeting",
         "Referrals 1,234\nre-referrals 17%",
     ]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("Councillor J.W. Thomas was elected Chairman. The meeting closed.",
+     ["Councillor J.W. Thomas was elected Chairman.", "The meeting closed."]),
+    ("Present: Councillors K. Hatton and Mrs. M.R. Wilkinson. Apologies were noted.",
+     ["Present: Councillors K. Hatton and Mrs. M.R. Wilkinson.", "Apologies were noted."]),
+    ("Apologies were received from Cllrs. Mike Johnson and Ann Lee.",
+     ["Apologies were received from Cllrs. Mike Johnson and Ann Lee."]),
+    ("It dates from the late 1990's. The Children's Service grew.",
+     ["It dates from the late 1990's.", "The Children's Service grew."]),
+    ("This is shown in Appendix A. The Committee was advised.",
+     ["This is shown in Appendix A.", "The Committee was advised."]),
+    ("The report by J. Smith was noted. It was agreed.", ["The report by J. Smith was noted.", "It was agreed."]),
+])
+def test_initials_are_not_sentence_ends_and_a_label_or_an_apostrophe_s_is_no_initial(text, sentences):
+    """A review of the real minutes found 'Councillor J.W.' / 'Thomas was elected' cut in two (who attended, lost),
+    and 'the late 1990's.' or 'Appendix A.' running two sentences into one."""
+    assert [span.of(text) for span in sentence_spans(text)] == sentences

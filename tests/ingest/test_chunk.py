@@ -145,3 +145,13 @@ def test_minutes_after_a_background_papers_list_are_indexed_not_dropped(after_th
     chunks = chunk_item(MinuteItem(source_id="s", text=text, origin="s"), COUNTER, 180)
     indexed = " ".join(c.text for c in chunks)
     assert after_the_list.splitlines()[-1] in indexed and "None." not in indexed
+
+
+def test_a_sentence_whose_second_line_starts_like_a_resolution_stays_in_its_block():
+    """'... the Chairman gave the Sub-Committee's summary' / 'decision.' had opened a resolution block reading
+    'decision.', cutting the sentence in two."""
+    text = ("Minutes:\nUpon reconvening, the Chairman gave the Sub-Committee's summary\ndecision. The licence was "
+            "refused.\nRESOLVED that the report be noted.")
+    blocks = parse_blocks(text)
+    assert [b.kind for b in blocks] == ["discussion", "resolution"]
+    assert blocks[0].span.of(text).endswith("The licence was refused.")
