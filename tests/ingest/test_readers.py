@@ -387,16 +387,18 @@ def test_jsonl_keys_in_another_case_are_read_and_a_misspelt_key_fails_its_line(t
         jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=2", councl="Barnet", text="Second."),
         jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=3", date="2019-03-06", meeting_id=42, text="Third."),
         jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=4", council="Barnet", Council="Bury", text="Fourth."),
+        '{"url": "https://a.gov.uk/mgAi.aspx?ID=5", "council": "Barnet", "council": "Bury", "text": "Fifth."}',
     ]
     path = write(tmp_path / "minutes.jsonl", "\n".join(lines) + "\n")
     results = read([path], cwd=tmp_path)
     first, third = items_of(results)
     assert (first.source_id, first.council, first.item_title) == ("https://a.gov.uk/mgAi.aspx?ID=1", "Barnet", "One")
     assert (third.source_id, third.meeting_date) == ("https://a.gov.uk/mgAi.aspx?ID=3", "2019-03-06")
-    misspelt, twice = problems_of(results)
+    misspelt, twice, same_spelling = problems_of(results)
     assert misspelt.origin == f"{path}:2" and "'councl'" in misspelt.reason and "'council'" in misspelt.reason
     assert "Rename 'councl' to 'council' on the line" in misspelt.hint
     assert twice.origin == f"{path}:4" and "'council' twice" in twice.reason
+    assert same_spelling.origin == f"{path}:5" and "'council' is given twice" in same_spelling.reason
 
 
 @pytest.mark.parametrize("content, kind, reason", [

@@ -12,6 +12,7 @@ from assistant.ingest.readers.common import (
     ReadResult,
     cap_hint,
     item_from_fields,
+    names_a_field,
     too_long,
     with_known_keys,
     MAX_ITEM_CHARS_VAR,
@@ -99,12 +100,24 @@ def _lines(stream: BinaryIO | _AsUtf8Lines, limit: int):
         yield lineno, raw, True
 
 
+def _refusing_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, failing on a field given twice in one spelling: json keeps the last and drops the first
+    without a word (two spellings, 'council' and 'Council', are caught by with_known_keys)."""
+    fields: dict = {}
+    for key, value in pairs:
+        if key in fields and names_a_field(key):
+            raise Problem("failed", f"JSONL key '{key}' is given twice on the line",
+                          f"Keep one of the two '{key}' keys on the line.")
+        fields[key] = value
+    return fields
+
+
 def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
     if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     text_line = decode_bytes(raw)
     try:
-        fields = json.loads(text_line)
+        fields = json.loads(text_line, object_pairs_hook=_refusing_repeated_fields)
     except json.JSONDecodeError as exc:
         # Some of json's messages end in 'at' already ('Invalid control character at').
         what = exc.msg.removesuffix(" at")
