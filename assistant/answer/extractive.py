@@ -111,12 +111,19 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
                      confidence=confidence, best=quote)
     # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
     # quoted twice.
-    quotes = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
-                        for i in chosen_quotes(probabilities, calibration.second_quote_ratio)[1:]
-                        if normalise_space(found[top[i]].text) != normalise_space(quote.text)]
-    quotes = [whole_sentence(q, passages) for q in quotes]
-    return Draft(quotes, short_answer=_short_answer(" ".join(texts[best].split()), readings[best].short_answer),
-                 confidence=confidence, best=quote)
+    # A piece of a sentence too long for one chunk is quoted as its whole sentence (whole_sentence), first, so
+    # that two pieces of one sentence are not quoted twice.
+    chosen = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
+                        for i in chosen_quotes(probabilities, calibration.second_quote_ratio)[1:]]
+    quotes = []
+    for sentence in (whole_sentence(q, passages) for q in chosen):
+        if all(normalise_space(sentence.text) != normalise_space(q.text) for q in quotes):
+            quotes.append(sentence)
+    # The short answer was read in the piece; the rest of its sentence may take it back ('95% ... but that figure
+    # was later found to be wrong'), so a widened quote leads with no short answer.
+    widened = quotes[0].text != quote.text
+    short_answer = None if widened else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
+    return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote)
 
 
 def chosen_quotes(probabilities: np.ndarray, second_quote_ratio: float) -> list[int]:

@@ -238,6 +238,13 @@ class _Judge:
                 held = " ".join(h.text for h, _ in chosen)
                 if alone.supported or _figures_missing(claim, held) - _figures_missing(claim, hit.text):
                     chosen.append((hit, alone))
+            # The blocks kept must support the sentence together, as all it cited did: one that gives a name or a
+            # date, not a figure, is put back rather than dropped.
+            for hit in distinct:
+                if self.guard.check(claim, [h for h, _ in chosen]).supported:
+                    break
+                if all(hit.chunk_id != h.chunk_id for h, _ in chosen):
+                    chosen.append((hit, self.guard.check(claim, [hit])))
             chosen.sort(key=lambda pair: distinct.index(pair[0]))
         sources = []
         for hit, judged in chosen:

@@ -59,8 +59,7 @@ def redact(text: str) -> str:
 def without_credentials(address: str) -> str:
     """An endpoint's address with no user, password or query (where Azure puts its `api-key`)."""
     parts = urlsplit(address)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = parts.netloc.rpartition("@")[2]  # the host and port as written: an IPv6 host keeps its brackets
     return parts._replace(netloc=netloc, query="", fragment="").geturl()
 
 

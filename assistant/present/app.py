@@ -188,7 +188,10 @@ class ChatHandlers:
             if shown:
                 self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
-                self.recorder.record_failure(exc, channel=channel, user=user)
+                try:
+                    self.recorder.record_failure(exc, channel=channel, user=user)
+                except Exception:  # the audit failing must not hide from the member that the model failed
+                    log.exception("Recording the failed question %r failed", question)
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
@@ -311,8 +314,8 @@ class ChatHandlers:
 
     def quote_in_context(self, c: Citation, width: int = 160) -> str:
         """The quote highlighted within a short stretch of the minute text around it."""
-        entry = self._chunk_text.get(c.chunk_id)
-        text = entry.text if entry else c.quote
+        run = self._passage_of(c)
+        text = run if run else c.quote
         words = " ".join(c.quote.split())
         plain = " ".join(text.split())
         at = plain.find(words)
@@ -322,6 +325,28 @@ class ChatHandlers:
         before = ("\u2026" if start else "") + markdown_literal(plain[start:at])
         after = markdown_literal(plain[at + len(words):end]) + ("\u2026" if end < len(plain) else "")
         return f"{before}<mark>{markdown_literal(words)}</mark>{after}"
+
+    def _passages(self, source_id: str) -> list[tuple[set[str], str]]:
+        """The item's chunks in reading order, those that meet with nothing between them (a sentence too long for
+        one chunk, cut between them) joined into one passage: a quote of that sentence runs over them."""
+        chunks = sorted((e for e in self.assistant.lexical.entries if e.metadata.get("source_id") == source_id),
+                        key=lambda e: e.metadata.get("position", 0))
+        passages: list[tuple[set[str], str]] = []
+        for before, entry in zip([None] + chunks, chunks):
+            meets = before is not None and before.metadata.get("char_end") is not None and \
+                before.metadata.get("char_end") == entry.metadata.get("char_start")
+            if meets:
+                ids, text = passages[-1]
+                passages[-1] = (ids | {entry.chunk_id}, text + entry.text)
+            else:
+                passages.append(({entry.chunk_id}, entry.text))
+        return passages
+
+    def _passage_of(self, c: Citation) -> str:
+        """The passage holding the cited chunk ('' when the index no longer has it)."""
+        if c.chunk_id not in self._chunk_text:
+            return ""
+        return next((text for ids, text in self._passages(c.source_url) if c.chunk_id in ids), "")
 
     def source_panel(self, turn: Turn | None, marker: int | None) -> str:
         """One source of an answer, opened in the app: breadcrumb, link and the item's indexed text."""
@@ -333,14 +358,11 @@ class ChatHandlers:
         citation = next((c for c in turn.answer.citations if c.marker == marker), None)
         if citation is None:
             return "<p>That source is not part of the answer.</p>"
-        chunks = sorted((e for e in self.assistant.lexical.entries
-                         if e.metadata.get("source_id") == citation.source_url),
-                        key=lambda e: e.metadata.get("position", 0))
         body = []
-        for e in chunks:
-            escaped = html.escape(" ".join(e.text.split()))
-            quote = html.escape(" ".join(citation.quote.split()))
-            if e.chunk_id == citation.chunk_id and quote in escaped:
+        quote = html.escape(" ".join(citation.quote.split()))
+        for ids, text in self._passages(citation.source_url):
+            escaped = html.escape(" ".join(text.split()))
+            if citation.chunk_id in ids and quote in escaped:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
             body.append(f"<p>{escaped}</p>")
         url = web_address(citation.link)

@@ -158,7 +158,37 @@ def test_a_sentence_cut_between_chunks_is_quoted_whole(tmp_path):
     entries = [LexicalEntry(c.chunk_id, c.text, {**c.metadata, "council_key": "dale"}) for c in chunks]
     found = Passages(build(entries, tmp_path / "bm25"))
     question = analyse("What share of assessments were completed on time?")
-    draft = draft_answer(question, retrieval(found), found, OverlapReader(), calibration(0.0))
-    [quote] = draft.quotes
+    # A second quote whenever the reader hesitates at all: two pieces of the sentence are chosen.
+    draft = draft_answer(question, retrieval(found), found, OverlapReader(), replace(calibration(0.0),
+                                                                                     second_quote_ratio=0.0))
+    [quote] = draft.quotes  # however many of its pieces were chosen, the sentence is quoted once
     assert quote.text.startswith("The Panel heard that 95%") and quote.text.endswith("the corrected figure was 61%.")
     assert quote.text in text  # the chunks' own words, joined where they meet
+    assert draft.short_answer is None  # '95%', read in the piece, is what the rest of the sentence takes back
+
+
+def test_a_sentence_quoted_over_two_chunks_is_highlighted_in_the_app(tmp_path):
+    """The citation names the first chunk; the app found the quote in no one chunk and highlighted nothing."""
+    from assistant.ingest.chunk import chunk_item
+    from assistant.ingest.tokens import TokenCounter
+    from assistant.present.app import ChatHandlers, Turn
+    from assistant.records import Answer, Citation, MinuteItem
+
+    clauses = ", ".join(f"item {n} of the report was discussed at length by members" for n in range(12))
+    text = f"Children in Care. The Panel heard that 95% were on time, {clauses}, but that figure was wrong. Noted."
+    chunks = chunk_item(MinuteItem(source_id="s1", text=text, council="Dale Council"), TokenCounter(), 60)
+    entries = [LexicalEntry(c.chunk_id, c.text, {**c.metadata, "council_key": "dale"}) for c in chunks]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    draft = draft_answer(analyse("What share were on time?"), retrieval(found), found, OverlapReader(),
+                         calibration(0.0))
+    citation = Citation.from_hit(1, draft.quotes[0].hit, draft.quotes[0].text)
+
+    class Serving:
+        lexical = found.lexical
+        mode = "extractive"
+
+    handlers = ChatHandlers(Serving())
+    marked = " ".join(citation.quote.split())
+    assert f"<mark>{marked}</mark>" in handlers.quote_in_context(citation)
+    assert f"<mark>{marked}</mark>" in handlers.source_panel(Turn("a1", Answer("q", "x [1]", False, None,
+                                                                               "extractive", citations=[citation])), 1)

@@ -191,3 +191,42 @@ def test_ask_names_a_read_only_audit_log_not_the_index(hashing_index, tmp_path, 
     error = capsys.readouterr().err
     assert code == 2 and str(audit_path) in error and "ASSISTANT_AUDIT_PATH" in error
     assert "Another ingest or fetch" not in error
+
+
+def test_a_cited_block_that_gives_the_sentence_a_name_stays_its_source():
+    """Neither block supports the sentence alone: one gives the figure, the other the councillor. Keeping only the
+    figure's block showed the name under a quote that never mentions it."""
+    from assistant.answer.generate import _Judge
+    from assistant.index.embedder import HashingEmbedder
+    from assistant.records import Hit
+    from assistant.verify.guard import Guard
+
+    def hit(chunk_id, text):
+        return Hit(chunk_id, text, {"source_id": chunk_id, "council": "Rotherham Metropolitan Borough Council",
+                                    "council_key": "rotherham", "meeting_date": "2018-11-05"}, 1.0)
+
+    figure = hit("a", "In Rotherham 148 children were discharged from care in 2018, the Panel noted.")
+    name = hit("b", "Councillor Hoddinott presented the report on children discharged from care.")
+    guard = Guard(HashingEmbedder(), ["rotherham"])
+    claim = "Councillor Hoddinott reported that 148 children were discharged from care in 2018 [1][2]."
+    assert guard.check(claim, [figure, name]).supported
+    assert not guard.check(claim, [figure]).supported and not guard.check(claim, [name]).supported
+
+    class NoTerms:
+        total = 0
+
+    judge = _Judge(guard, NoTerms(), [figure, name])
+    verdict = judge.judge(claim)
+    assert verdict.shown and verdict.markers == (1, 2)
+    assert [c.chunk_id for c in judge.citations] == ["a", "b"]
+
+
+@pytest.mark.parametrize("address, recorded", [
+    ("https://user:pw@api.example.com/v1?api-key=x", "https://api.example.com/v1"),
+    ("http://[::1]:11434/v1", "http://[::1]:11434/v1"),  # the brackets had been lost: 'http://::1:11434/v1'
+    ("http://localhost:8080/v1", "http://localhost:8080/v1"),
+])
+def test_an_endpoint_is_recorded_without_credentials_and_as_written(address, recorded):
+    from assistant.answer.llm import without_credentials
+
+    assert without_credentials(address) == recorded

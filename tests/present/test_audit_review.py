@@ -4,12 +4,9 @@ what --show prints, and the export's format and times."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -22,27 +19,24 @@ def _answer(question: str = "How many children left care?") -> Answer:
     return Answer(question, "148 children were discharged. [1]", False, None, "extractive")
 
 
-def _head_audit_module(tmp_path):
-    """The audit module as it was before these fields were added, to write a log as an older version did."""
-    source = subprocess.run(["git", "show", "HEAD:assistant/present/audit.py"], capture_output=True, text=True,
-                            check=True, cwd=cli.__file__.rsplit("/assistant/", 1)[0]).stdout
-    path = tmp_path / "old_audit.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("old_audit", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["old_audit"] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules["old_audit"]
-    return module
+def _row_as_written_before_the_new_fields(path) -> str:
+    """An answer as the audit log recorded one before it kept the reader, the model, the evidence blocks, the raw
+    reply and the cited chunks' hashes (the table is the same; its record held fewer keys)."""
+    AuditLog(path).close()  # the tables, as any version makes them
+    answer = _answer()
+    data = answer.to_json()
+    record = {**data, "retrieved": [], "answer_id": "0ld5a1d", "prompt_version": "v1"}  # as 8960249 wrote it
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ("0ld5a1d", 1.7e9, "cli", "ann", answer.question, json.dumps(data["filters"]), answer.mode, "v1",
+                    "[]", answer.answer, json.dumps(data["citations"]), json.dumps(data["sentences"]),
+                    int(answer.refused), answer.refusal_reason, json.dumps(record)))
+    return "0ld5a1d"
 
 
 def test_a_log_written_before_the_new_fields_still_lists_exports_and_shows(tmp_path, capsys):
-    old = _head_audit_module(tmp_path)
-    log = old.AuditLog(tmp_path / "index" / "audit.sqlite")
-    answer_id = log.record_answer(_answer(), {}, "v1", "cli", user="ann")
-    log.close()
+    (tmp_path / "index").mkdir()
+    answer_id = _row_as_written_before_the_new_fields(tmp_path / "index" / "audit.sqlite")
     index = str(tmp_path / "index")
     assert cli.main(["audit", "--index", index]) == 0
     assert answer_id in capsys.readouterr().out
@@ -103,7 +97,7 @@ def test_an_audit_log_that_cannot_be_written_is_named_with_the_right_advice(tmp_
 
 def _log_with_one(tmp_path) -> str:
     log = AuditLog(tmp_path / "index" / "audit.sqlite")
-    answer_id = log.record_answer(_answer("=1+1 left care?"), {}, "v1", "cli")
+    log.record_answer(_answer("=1+1 left care?"), {}, "v1", "cli")
     log.close()
     return str(tmp_path / "index")
 
