@@ -362,7 +362,7 @@ def _print_error(exc: AssistantError, as_json: bool = False) -> None:
 # What Ctrl-C leaves, for the commands that keep what they finished.
 INTERRUPTED = {
     "ingest": "interrupted: the items that finished are in the index; run the same command again to go on",
-    "fetch": "interrupted: the meetings that finished (they go into the index 20 at a time) are kept; run the same "
+    "fetch": "interrupted: the batches of meetings that went into the index before it are kept; run the same "
              "command again to go on",
 }
 

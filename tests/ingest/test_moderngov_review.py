@@ -11,7 +11,7 @@ import pytest
 from assistant.ingest.moderngov import FetchRequest, fetch_minutes
 from assistant.ingest.moderngov.client import parse_reply
 from moderngov_site import OWN_PUBLIC_ITEMS, Canned, paragraphs_html
-from test_moderngov import fetch, ids_of, indexed
+from test_moderngov import UNTIL, fetch, ids_of, indexed
 from test_moderngov_more import chunk_texts, site  # noqa: F401 (a fixture)
 
 
@@ -232,6 +232,26 @@ def test_a_meeting_left_out_whose_reply_fails_is_kept(quick, site):
     site.always[("getmeeting", "1003")] = Canned(500, b"<html><body>Server Error</body></html>")
     summary = fetch(quick, site)
     assert summary.items_withdrawn == 0 and ids_of(site, "5010", "5011") <= set(indexed(quick))
+
+
+def test_meetings_no_longer_listed_are_not_each_asked_about_while_the_site_is_down(quick, site):
+    """Each unlisted meeting is asked for before it is withdrawn; a site down for all of them had been asked about
+    every one, with every retry."""
+    from assistant.ingest.moderngov.fetch import SITE_FAILURES_BEFORE_STOPPING
+
+    more_meetings(site, 5)
+    fetch(quick, site)
+    for n in range(5):
+        del site.meetings[str(1100 + n)]  # the panel's listing, read in full, names them no more
+    asked = getmeeting_requests(site)
+    site.queue("GetMeeting", "*", *[Canned(503, b"<html><body>Service Unavailable</body></html>",
+                                           {"Content-Type": "text/html"})] * 100)
+    summary = fetch(quick.with_(fetch_retries=1, refetch_weeks=1), site, today=UNTIL)
+    assert summary.items_withdrawn == 0
+    assert any("no longer listed by their committee were not asked about" in n for n in summary.notes), (
+        summary.notes, summary.failed)
+    unlisted_asks = [r for r in site.seen("GetMeeting")[asked:] if r.params["lmeetingid"].startswith("11")]
+    assert len(unlisted_asks) == SITE_FAILURES_BEFORE_STOPPING * 2  # a try and a retry each, then no more
 
 
 # ---------------------------------------------------------------- 7. dates in other forms

@@ -510,12 +510,19 @@ def _confirmed_gone(reader: MeetingReader | None, unlisted: list[MeetingState],
     committee, the listing having been read in full). One on the window's first or last day stays: some servers
     take the window's dates as exclusive. So does one the site could not be asked about."""
     gone = []
-    for recorded in unlisted:
+    failing = _SiteFailing()
+    for position, recorded in enumerate(unlisted):
         try:
             read = reader.read(MeetingRequest(recorded.meeting_id, recorded.committee or ""))
         except ServiceError as exc:
             read = MeetingRead(failure=(exc.message, exc.hint))
         what = f"meeting {recorded.meeting_id} ({recorded.committee or 'committee unknown'}, {recorded.meeting_date})"
+        if failing.stops(bool(read.failure) and read.site_failing, read.stop_run):
+            # A site down or asking for a pause is not asked about the rest: their items stay, as for any failure.
+            summary.notes.append(f"{counted(len(unlisted) - position, 'meeting')} no longer listed by their "
+                                 "committee were not asked about, as the site was busy or down: their items stay "
+                                 "until a later fetch can ask")
+            break
         if read.no_such_meeting:
             gone.append(recorded)
         elif read.failure:

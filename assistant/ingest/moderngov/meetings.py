@@ -132,8 +132,10 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
             f"the reply could not be read ({type(exc).__name__}: {exc})",
             f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
             "meetings were fetched."))
-    # A reply naming no meeting (`<meeting/>`, an empty shell) cannot be told from a glitch: like one about another
-    # meeting, it is not taken as the asked meeting having no items, which would withdraw them all.
+    # A reply naming no meeting (`<meeting/>`, an empty shell) fails the meeting asked for: like one about another
+    # meeting, it is not taken as that meeting having no items, which would withdraw them all. It is marked
+    # no_such_meeting, which counts only where the meeting's committee had already stopped listing it (fetch.
+    # _confirmed_gone): ModernGov answers such a shell for a meeting it no longer has.
     if meeting.id.lstrip("0") != request.meeting_id.lstrip("0"):
         return MeetingRead(failure=_other_meeting(client, request.meeting_id, meeting),
                            no_such_meeting=not meeting.id.strip("0") and not meeting.items)

@@ -184,7 +184,8 @@ def _joined_pages(pages: list[str]) -> str:
     line ('the service had recruited 7 new' / [page break] / 'foster carers.' had been two sentences)."""
     text = pages[0] if pages else ""
     for page in pages[1:]:
-        text += ("\n" if page.lstrip()[:1].islower() else "\n\n") + page.lstrip()
+        goes_on = line_goes_on(text.rstrip().rsplit("\n", 1)[-1], page.lstrip())
+        text += ("\n" if goes_on else "\n\n") + page.lstrip()
     return text
 
 
