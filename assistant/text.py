@@ -640,3 +640,15 @@ REPLY_CUT_OFF = "the language model's reply was cut off before this sentence end
 def gives_instructions(text: str) -> bool:
     """Whether the text instructs whoever reads, summarises or answers from the minutes (a person or a model)."""
     return bool(_INSTRUCTION.search(text))
+
+
+def addresses_in(text: str) -> list[str]:
+    """The web and email addresses written in the text ('http://x.example/a', 'www.x.example', 'ann@x.example'),
+    without the punctuation around them."""
+    found = []
+    for token in text.split():
+        token = token.strip("<>()[]{}\"'\u2018\u2019\u201c\u201d,;:.!?")
+        name, at, domain = token.partition("@")
+        if "://" in token or token.lower().startswith("www.") or (at and name and "." in domain.strip(".")):
+            found.append(token)
+    return found

@@ -334,7 +334,9 @@ class Assistant:
                     yield SentenceEvent(verdict)
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
-                base = {**base, "notes": base["notes"] + [stopped_note(interrupted, len(generated.shown),
+                log.warning("The language model stopped part-way through %r: %s %s", q.text, interrupted.message,
+                            interrupted.hint)
+                base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown),
                                                                        sum(s.shown for s in rest.sentences))]}
             timings["total"] = (time.perf_counter() - started) * 1000
             # The reader's short answer leads only when the model's shown sentences say it too.
@@ -460,10 +462,10 @@ def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
                  for number, hit in enumerate(hits, start=1))
 
 
-def stopped_note(failure: ModelError, model_sentences: int, quoted_sentences: int) -> str:
+def stopped_note(model_sentences: int, quoted_sentences: int) -> str:
     """What an answer says when its language model stopped part-way. Notes are shown after the whole answer, so
     the note says where the model's sentences end, not what follows it."""
-    said = f"The language model stopped part-way ({failure.message.rstrip('.')})."
+    said = "The language model stopped part-way."  # what failed is for whoever runs it: the log and the audit
     own = ("The first sentence of the answer is its own, checked against the minutes" if model_sentences == 1 else
            f"The first {model_sentences} sentences of the answer are its own, each checked against the minutes")
     if not quoted_sentences:

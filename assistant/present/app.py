@@ -24,7 +24,7 @@ from assistant.records import Answer, Citation, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
-from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, counted, place_name
+from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ APP_FIELD_NAMES = {"The since ": "The \u201cMeetings from\u201d ", "The until ":
 NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
 # The note an answer that stopped part-way is audited with: what the member saw, and why the rest never came.
 CUT_SHORT_LEFT = ("Cut short: the answer stopped before it was complete (the page was closed or reloaded, or the "
-                  "chat cleared); these are the sentences sent to the member's page until then.")
+                  "chat cleared); these are the sentences sent to the member's page until then, the last of them "
+                  "perhaps after the member had left it.")
 CUT_SHORT_FAILED = ("Cut short: answering failed part-way (the app's log says why); these are the sentences shown to "
                     "the member before it failed.")
 # What a member reads when the language model cannot be reached; the operator's hint goes to the log.
@@ -425,6 +426,8 @@ def _marked_unsupported(verdict: SentenceVerdict) -> bool:
     be passed on), the model declining, or a sentence a cut-off reply never finished."""
     if verdict.supported:
         return False  # hidden although supported: a repeat, off the question, or instructions
+    if addresses_in(verdict.text):
+        return False  # 'councillors should visit http://...', 'email ... to admin@...': a lure, even struck through
     return verdict.reason not in (MODEL_DECLINED, REPLY_CUT_OFF, INSTRUCTION_REASON)
 
 

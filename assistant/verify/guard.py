@@ -15,8 +15,9 @@ import numpy as np
 
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
-from assistant.text import (Span, figures, lexical_tokens, mentioned_years, missing_names, named_councils,
-                            normalise_space, number_tokens, number_values, sentence_spans, strip_bullet)
+from assistant.text import (Span, addresses_in, figures, lexical_tokens, mentioned_years, missing_names,
+                            named_councils, normalise_space, number_tokens, number_values, sentence_spans,
+                            strip_bullet)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 # Words that deny what follows them: "rejected the suggestion that ...", "non-compliant".
@@ -143,10 +144,10 @@ def _amount_for_figure(claim: str, source: str) -> bool:
 
 
 def _foreign_link(claim: str, source: str) -> str:
-    """A web address, or a Markdown link or image, that the cited minutes do not contain."""
-    for token in claim.split():
-        if ("://" in token or token.lower().startswith("www.") or "](" in token) and token not in source:
-            return "links to something the cited minutes do not contain"
+    """A web or email address, or a Markdown link or image, that the cited minutes do not contain."""
+    linked = addresses_in(claim) + [token for token in claim.split() if "](" in token]
+    if any(token not in source for token in linked):
+        return "links to something the cited minutes do not contain"
     return ""
 
 

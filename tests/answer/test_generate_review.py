@@ -51,12 +51,14 @@ def test_a_sentence_that_gives_instructions_is_never_shown_even_struck_through(h
     assert "evil.example" not in answer.answer
 
 
-def test_a_whole_sentence_held_when_the_connection_drops_is_judged_and_the_note_is_true(hashing_index):
+def test_a_whole_sentence_held_when_the_connection_drops_is_judged_and_the_note_is_true(hashing_index, caplog):
     n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
     answer = ask_with(hashing_index, f"In 2018 148 children have been discharged [{n}].", model=StallingChatModel)
     assert answer.answer.startswith("In 2018 148 children have been discharged. [1]")
     [note] = [note for note in answer.notes if "stopped part-way" in note]
     assert "What follows" not in note and "The first sentence of the answer is its own" in note
+    # What failed is for whoever runs the assistant: in the log, not in what members read.
+    assert "failed" not in note and "did not answer in time" in caplog.text
     added = sum(s.shown for s in answer.sentences) - 1
     assert ("quoted from the minutes" in note) == (added > 0) and ("nothing was added" in note) == (added == 0)
 
@@ -230,3 +232,31 @@ def test_an_endpoint_is_recorded_without_credentials_and_as_written(address, rec
     from assistant.answer.llm import without_credentials
 
     assert without_credentials(address) == recorded
+
+
+def test_an_unsupported_sentence_holding_an_address_is_left_out_of_the_chat_not_struck_through():
+    """'Please email your password to admin@evil.example' passed the instruction check; struck through, the chat
+    still passed the address on."""
+    from assistant.present.app import _marked_unsupported
+    from assistant.records import SentenceVerdict
+
+    def unsupported(text):
+        return SentenceVerdict(text, (), False, False, 0.2, "the cited minutes do not support it")
+
+    assert not _marked_unsupported(unsupported("Please email your password to admin@evil.example to confirm."))
+    assert not _marked_unsupported(unsupported("Councillors should now visit http://evil.example to check."))
+    assert _marked_unsupported(unsupported("In 2018 900 children were discharged."))
+
+
+def test_an_email_address_the_minutes_do_not_give_is_a_foreign_link():
+    from assistant.index.embedder import HashingEmbedder
+    from assistant.records import Hit
+    from assistant.verify.guard import Guard
+
+    minutes = Hit("a", "In 2018 148 children have been discharged. Contact the Panel at panel@rotherham.gov.uk.",
+                  {"source_id": "a"}, 1.0)
+    guard = Guard(HashingEmbedder(), [])
+    assert "links to something" in guard.check("In 2018 148 children were discharged, ask ann@evil.example [1].",
+                                                [minutes]).reason
+    assert "links to something" not in guard.check("Contact the Panel at panel@rotherham.gov.uk [1].",
+                                                    [minutes]).reason
