@@ -312,6 +312,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class SentenceEvent:
-    """One sentence, streamed as soon as the guard has judged it."""
+    """One sentence, streamed as soon as the guard has judged it, with the citations its markers point to (so that
+    an answer cut short can still be audited with its sources)."""
 
     verdict: SentenceVerdict
+    citations: tuple[Citation, ...] = ()
+
+    @classmethod
+    def citing(cls, verdict: SentenceVerdict, citations: list[Citation]) -> "SentenceEvent":
+        return cls(verdict, tuple(c for c in citations if c.marker in verdict.markers))

@@ -283,7 +283,7 @@ class Assistant:
             return
         answer = self.compose(draft, base, timings)
         for verdict in answer.sentences:
-            yield SentenceEvent(verdict)
+            yield SentenceEvent.citing(verdict, answer.citations)
         timings["verify"] = (time.perf_counter() - drafted_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield answer
@@ -312,7 +312,7 @@ class Assistant:
         interrupted: ModelError | None = None
         try:
             for verdict in generated.write(q.text):
-                yield SentenceEvent(verdict)
+                yield SentenceEvent.citing(verdict, generated.citations)
         except ModelError as failure:
             if not generated.shown:
                 timings.update(answer=(time.perf_counter() - retrieved_at) * 1000, verify=generated.verify_seconds
@@ -331,7 +331,7 @@ class Assistant:
             if interrupted is not None:
                 rest = self._rest_quoted(draft, base, timings, citations)
                 for verdict in rest.sentences:
-                    yield SentenceEvent(verdict)
+                    yield SentenceEvent.citing(verdict, rest.citations)
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
                 log.warning("The language model stopped part-way through %r: %s %s", q.text, interrupted.message,
@@ -351,7 +351,7 @@ class Assistant:
         # Nothing the model wrote can be shown: the reader's own quote instead.
         answer = self.compose(draft, base, timings, fallback=True)
         for verdict in answer.sentences:
-            yield SentenceEvent(verdict)
+            yield SentenceEvent.citing(verdict, answer.citations)
         answer.sentences = generated.verdicts + answer.sentences
         timings["verify"] += (time.perf_counter() - generated_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

@@ -158,6 +158,7 @@ class ChatHandlers:
         question = (question or "").strip()
         shown: list[str] = []
         judged: list[SentenceVerdict] = []  # every sentence so far, shown or not: what a cut-short answer's audit keeps
+        cited: dict[int, Citation] = {}  # and the sources its markers point to
         filters = None
         recorded = False
         try:
@@ -176,18 +177,19 @@ class ChatHandlers:
                     return
                 verdict = event.verdict
                 judged.append(verdict)
+                cited.update((c.marker, c) for c in event.citations)
                 if verdict.shown or _marked_unsupported(verdict):
                     shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
                 yield Reply(" ".join(shown))
         except GeneratorExit:
             # The page was closed or reloaded, or the chat cleared, mid-answer: what the member saw is still audited.
             if shown and not recorded:
-                self._record_cut_short(question, filters, judged, CUT_SHORT_LEFT, channel, user)
+                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_LEFT, channel, user)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
             log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
             if shown:
-                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
                 try:
                     self.recorder.record_failure(exc, channel=channel, user=user)
@@ -197,20 +199,22 @@ class ChatHandlers:
         except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
             if shown:
-                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
             yield _failure(f"{message} {exc.hint}".strip())
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
             if shown:
-                self._record_cut_short(question, filters, judged, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
             yield _failure("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
                            "the app's log; please tell whoever runs it. Other questions can still be asked.")
 
-    def _record_cut_short(self, question: str, filters: Filters, judged: list[SentenceVerdict], why: str,
-                          channel: str, user: str) -> None:
-        """Audit the sentences of an answer that stopped part-way, as far as they went, with a note saying why."""
+    def _record_cut_short(self, question: str, filters: Filters, judged: list[SentenceVerdict],
+                          cited: dict[int, Citation], why: str, channel: str, user: str) -> None:
+        """Audit the sentences of an answer that stopped part-way, as far as they went, with the sources their
+        markers point to and a note saying why."""
         answer = Answer(question, " ".join(v.text for v in judged if v.shown), False, None, self.assistant.mode,
-                        sentences=list(judged), filters=filters.as_dict(), notes=[why])
+                        citations=[cited[m] for m in sorted(cited)], sentences=list(judged),
+                        filters=filters.as_dict(), notes=[why])
         try:
             self.recorder.record(answer, channel=channel, user=user)
         except Exception:  # the audit failing must not hide the failure that cut the answer short

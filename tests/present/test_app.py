@@ -527,6 +527,9 @@ def test_an_answer_cut_short_by_the_page_going_is_audited_as_far_as_it_was_shown
     record = _last_audited(handlers)
     assert record["question"] == ROTHERHAM_Q and record["user"] == "cllr.gone" and record["channel"] == "app"
     assert "148" in record["answer"] and record["sentences"] and any("Cut short" in n for n in record["notes"])
+    # The [1] the member saw points at its source in the record, as in a complete answer's.
+    [citation] = record["citations"]
+    assert citation["marker"] == 1 and "148" in citation["quote"]
 
 
 def test_closing_the_page_handler_mid_answer_audits_what_was_shown(handlers):
