@@ -15,10 +15,13 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions, sentence_spans
+from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions, line_spans,
+                            normalise_space, sentence_spans, strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
+# A list's lead-in line longer than this is a paragraph of its own, not shown beside an item.
+LEAD_IN_WORDS = 40
 FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
 
 _YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
@@ -100,6 +103,28 @@ def whole_sentence(quote: ScoredSentence, passages: Passages) -> ScoredSentence:
     merged = before + text + after
     sentence = _sentence_at(merged, len(before) + quote.start)
     return replace(quote, hit=replace(hit, text=merged), start=sentence.start, end=sentence.end)
+
+
+def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS) -> str:
+    """The line a list introduces its items with ('The committee raised the comments below:', 'RESOLVED that:'),
+    when the quote is one of those items: quoted alone, a member's comment in such a list reads as a finding of the
+    minutes. '' when the quote is no list item, or the list has no such line in the quote's chunk."""
+    text = quote.hit.text
+    lines = [line for line in line_spans(text) if line.start <= quote.start]  # the quote's own line last
+    if not lines or not _is_list_item(lines[-1].of(text)):
+        return ""
+    for line in reversed(lines[:-1]):
+        said = line.of(text)
+        if _is_list_item(said):
+            continue
+        said = normalise_space(said)
+        # One word ('Minutes:', 'Decision:') heads a section, not a list.
+        return said if said.endswith(":") and 2 <= len(said.split()) <= most_words else ""
+    return ""
+
+
+def _is_list_item(line: str) -> bool:
+    return strip_bullet(line) != normalise_space(line)
 
 
 def _meet(first, second) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.answer.terms import QuestionTerms
+from assistant.answer.candidates import lead_in
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
@@ -400,11 +401,15 @@ class Assistant:
                 continue
             marker = first_marker + len(citations)
             citations.append(Citation.from_hit(marker, quote.hit, verdict.quote or text))
-            verdicts.append(SentenceVerdict(f"{text} [{marker}]", (marker,), verdict.supported, verdict.supported,
+            # A list item is shown after the line that introduces its list ('The committee raised the comments
+            # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
+            introduced = lead_in(quote)
+            shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
+            verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:
                 separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
-                parts.append((separator if parts else "") + f"{text} [{marker}]")
+                parts.append((separator if parts else "") + f"{shown} [{marker}]")
                 previous_source = quote.hit.source_id
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
                       citations=citations, sentences=verdicts, timings_ms=timings, short_answer=draft.short_answer,

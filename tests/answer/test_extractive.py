@@ -192,3 +192,24 @@ def test_a_sentence_quoted_over_two_chunks_is_highlighted_in_the_app(tmp_path):
     assert f"<mark>{marked}</mark>" in handlers.quote_in_context(citation)
     assert f"<mark>{marked}</mark>" in handlers.source_panel(Turn("a1", Answer("q", "x [1]", False, None,
                                                                                "extractive", citations=[citation])), 1)
+
+
+def test_a_list_item_is_shown_after_the_line_that_introduces_its_list(tmp_path):
+    """Quoted alone, a member's comment in a list reads as a finding of the minutes (a review of the real minutes
+    counted 237 lists whose lead-in says whose comments follow)."""
+    from assistant.answer.candidates import lead_in
+    from assistant.records import ScoredSentence
+
+    text = ("Minutes:\nThe committee raised the comments below:\n\u00b7 Referrals had risen over the year.\n"
+            "\u00b7 The reoffending rate in Dale was still high.\nThe report was noted.")
+
+    def quoting(words: str) -> ScoredSentence:
+        at = text.index(words)
+        return ScoredSentence(Hit("c1", text, {"source_id": "s1"}, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+    assert lead_in(quoting("The reoffending rate in Dale was still high.")) == "The committee raised the comments below:"
+    assert lead_in(quoting("The report was noted.")) == ""  # no list item
+    assert lead_in(quoting("Referrals had risen over the year.")) == "The committee raised the comments below:"
+    no_lead_in = "Minutes:\n\u00b7 Referrals had risen over the year."
+    at = no_lead_in.index("Referrals")
+    assert lead_in(ScoredSentence(Hit("c2", no_lead_in, {}, 1.0), 0, at, len(no_lead_in), 0.9, 0.9)) == ""

@@ -260,3 +260,20 @@ def test_an_email_address_the_minutes_do_not_give_is_a_foreign_link():
                                                 [minutes]).reason
     assert "links to something" not in guard.check("Contact the Panel at panel@rotherham.gov.uk [1].",
                                                     [minutes]).reason
+
+
+def test_the_answer_shows_a_quoted_list_item_after_its_lead_in(hashing_index):
+    from assistant.records import Draft, Hit, ScoredSentence
+
+    text = "The committee raised the comments below:\n\u00b7 The reoffending rate in Dale was still high."
+    at = text.index("The reoffending")
+    quote = ScoredSentence(Hit("c1", text, {"source_id": "s1", "council": "Dale Council"}, 1.0), 0, at, len(text),
+                           0.9, 0.9)
+    assistant = open_assistant(hashing_index)
+    try:
+        answer = assistant.compose(Draft([quote]), {"question": "q", "mode": "extractive"}, {})
+    finally:
+        assistant.close()
+    assert answer.answer == ("The committee raised the comments below: \u2026 The reoffending rate in Dale was "
+                             "still high. [1]")
+    assert answer.citations[0].quote == "The reoffending rate in Dale was still high."  # the quote stays verbatim
