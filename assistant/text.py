@@ -642,6 +642,15 @@ def gives_instructions(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
 
 
+# The characters below U+10000 that XML 1.0 does not allow (C0 controls but tab and line ends, lone surrogates,
+# U+FFFE and U+FFFF): a ModernGov reply that holds one cannot be parsed, and a Word briefing cannot be saved.
+NOT_IN_XML = frozenset((*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF))
+
+
+def allowed_in_xml(point: int) -> bool:
+    return 0 <= point <= 0x10FFFF and point not in NOT_IN_XML
+
+
 def addresses_in(text: str) -> list[str]:
     """The web and email addresses written in the text ('http://x.example/a', 'www.x.example', 'ann@x.example'),
     without the punctuation around them."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from assistant.records import Answer, Citation
-from assistant.text import counted
+from assistant.text import NOT_IN_XML, counted
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
 # headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
@@ -15,8 +15,7 @@ _MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~@")
 # Characters no reader sees, some of which drive a terminal ("\x1b[31m") or make a file unreadable (XML 1.0 takes
 # none of them): C0 controls but tab and line ends, DEL, C1 controls, lone surrogates and U+FFFE/U+FFFF. A vertical
 # tab or form feed, as Word writes a line break, becomes a space.
-_INVISIBLE = {code: None for code in (*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0),
-                                       *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)} | {0x0B: " ", 0x0C: " "}
+_INVISIBLE = {code: None for code in (*NOT_IN_XML, *range(0x7F, 0xA0))} | {0x0B: " ", 0x0C: " "}
 
 
 def visible_text(text: str) -> str:

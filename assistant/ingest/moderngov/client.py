@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 from assistant.errors import AssistantError
 from assistant.errors import ConfigError
 from assistant.settings import Settings
+from assistant.text import NOT_IN_XML, allowed_in_xml
 
 SERVICE_PATH = "mgWebService.asmx"
 PROJECT_NAME = "minutes-assistant"
@@ -425,9 +426,9 @@ def _undeclared(text: str) -> str:
 
 # Characters XML 1.0 allows nowhere, which .NET writes all the same (raw, or as '&#xB;') when minutes pasted from
 # Word carry them: Word's manual line break (11), page break (12), non-breaking (30) and optional (31) hyphens.
-_NOT_XML_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _CHARACTER_REFERENCE = re.compile(r"&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
 _WORD_CHARACTERS = {0x0B: "\n", 0x0C: "\n", 0x1E: "-", 0x1F: ""}
+_AS_WORD_MEANT = {point: _WORD_CHARACTERS.get(point, " ") for point in NOT_IN_XML}
 
 
 def _xml_characters_only(text: str) -> str:
@@ -435,15 +436,9 @@ def _xml_characters_only(text: str) -> str:
     meant by it, or a space."""
     def referenced(match: re.Match) -> str:
         point = int(match.group(1), 16) if match.group(1) else int(match.group(2))
-        return _WORD_CHARACTERS.get(point, " ") if not _allowed_in_xml(point) else match.group(0)
+        return _WORD_CHARACTERS.get(point, " ") if not allowed_in_xml(point) else match.group(0)
 
-    text = _CHARACTER_REFERENCE.sub(referenced, text)
-    return _NOT_XML_CHARACTER.sub(lambda match: _WORD_CHARACTERS.get(ord(match.group(0)), " "), text)
-
-
-def _allowed_in_xml(point: int) -> bool:
-    return (point in (0x9, 0xA, 0xD) or 0x20 <= point <= 0xD7FF or 0xE000 <= point <= 0xFFFD
-            or 0x10000 <= point <= 0x10FFFF)
+    return _CHARACTER_REFERENCE.sub(referenced, text).translate(_AS_WORD_MEANT)
 
 
 def _parsed(body: bytes) -> Element:
