@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer.terms import QuestionTerms
-from assistant.answer.passages import Passages
+from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
 from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions, line_spans,
                             normalise_space, sentence_spans, strip_bullet)
@@ -75,8 +75,8 @@ def candidates(retrieval: Retrieval, passages: Passages, max_items: int = MAX_IT
 def whole_sentence(quote: ScoredSentence, passages: Passages) -> ScoredSentence:
     """The quote run on into the chunks beside its own where a sentence too long for one chunk was cut between
     them, so that a piece of a sentence is never quoted as if it were one ('... 95% were completed on time,' before
-    'but that figure had since been found to be wrong'). Chunks cut inside a sentence meet with nothing between
-    them (one's char_end is the next one's char_start), so their texts joined are the minutes' own words."""
+    'but that figure had since been found to be wrong'). Chunks cut inside a sentence meet (passages.chunks_meet),
+    so their texts joined are the minutes' own words."""
     hit, text = quote.hit, quote.hit.text
     entries = passages.chunks_of(hit.source_id)
     at = next((i for i, e in enumerate(entries) if e.chunk_id == hit.chunk_id), None)
@@ -85,14 +85,14 @@ def whole_sentence(quote: ScoredSentence, passages: Passages) -> ScoredSentence:
     before, after = "", ""
     if not text[quote.end:].strip():
         for this, following in zip(entries[at:], entries[at + 1:]):
-            if not _meet(this, following):
+            if not chunks_meet(this, following):
                 break
             after += following.text
             if _sentence_at(text + after, quote.start).end < len((text + after).rstrip()):
                 break  # the sentence ends in what was added
     if not text[:quote.start].strip():
         for this, previous in zip(entries[at::-1], entries[at - 1::-1] if at else []):
-            if not _meet(previous, this):
+            if not chunks_meet(previous, this):
                 break
             before = previous.text + before
             joined = before + text
@@ -125,11 +125,6 @@ def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS) -> str:
 
 def _is_list_item(line: str) -> bool:
     return strip_bullet(line) != normalise_space(line)
-
-
-def _meet(first, second) -> bool:
-    end, start = first.metadata.get("char_end"), second.metadata.get("char_start")
-    return end is not None and end == start
 
 
 def _sentence_at(text: str, offset: int) -> Span:

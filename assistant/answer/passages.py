@@ -18,9 +18,29 @@ class Passages:
         """The keyword index's entries for one item's chunks, in order."""
         return [self.lexical.entries[i] for _, i in sorted(self._positions.get(source_id, []))]
 
+    def joined_runs(self, source_id: str) -> list[tuple[set[str], str]]:
+        """The item's chunks in order, those that meet (chunks_meet) joined into one passage: a sentence too long
+        for one chunk, quoted whole, runs over them. Each passage with the ids of its chunks."""
+        runs: list[tuple[set[str], str]] = []
+        chunks = self.chunks_of(source_id)
+        for before, entry in zip([None, *chunks], chunks):
+            if before is not None and chunks_meet(before, entry):
+                ids, text = runs[-1]
+                runs[-1] = (ids | {entry.chunk_id}, text + entry.text)
+            else:
+                runs.append(({entry.chunk_id}, entry.text))
+        return runs
+
     @functools.cached_property
     def _positions(self) -> dict[str, list[tuple[int, int]]]:
         items: dict[str, list[tuple[int, int]]] = {}
         for i, e in enumerate(self.lexical.entries):
             items.setdefault(e.metadata.get("source_id"), []).append((e.metadata.get("position", 0), i))
         return items
+
+
+def chunks_meet(first: LexicalEntry, second: LexicalEntry) -> bool:
+    """Whether one chunk ends where the next starts, with nothing between them: a sentence too long for one chunk
+    was cut there (between sentences, the white space between them separates the chunks)."""
+    end = first.metadata.get("char_end")
+    return end is not None and end == second.metadata.get("char_start")

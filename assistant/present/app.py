@@ -331,27 +331,12 @@ class ChatHandlers:
         after = markdown_literal(plain[at + len(words):end]) + ("\u2026" if end < len(plain) else "")
         return f"{before}<mark>{markdown_literal(words)}</mark>{after}"
 
-    def _passages(self, source_id: str) -> list[tuple[set[str], str]]:
-        """The item's chunks in reading order, those that meet with nothing between them (a sentence too long for
-        one chunk, cut between them) joined into one passage: a quote of that sentence runs over them."""
-        chunks = sorted((e for e in self.assistant.lexical.entries if e.metadata.get("source_id") == source_id),
-                        key=lambda e: e.metadata.get("position", 0))
-        passages: list[tuple[set[str], str]] = []
-        for before, entry in zip([None] + chunks, chunks):
-            meets = before is not None and before.metadata.get("char_end") is not None and \
-                before.metadata.get("char_end") == entry.metadata.get("char_start")
-            if meets:
-                ids, text = passages[-1]
-                passages[-1] = (ids | {entry.chunk_id}, text + entry.text)
-            else:
-                passages.append(({entry.chunk_id}, entry.text))
-        return passages
-
     def _passage_of(self, c: Citation) -> str:
         """The passage holding the cited chunk ('' when the index no longer has it)."""
         if c.chunk_id not in self._chunk_text:
             return ""
-        return next((text for ids, text in self._passages(c.source_url) if c.chunk_id in ids), "")
+        runs = self.assistant.passages.joined_runs(c.source_url)
+        return next((text for ids, text in runs if c.chunk_id in ids), "")
 
     def source_panel(self, turn: Turn | None, marker: int | None) -> str:
         """One source of an answer, opened in the app: breadcrumb, link and the item's indexed text."""
@@ -365,7 +350,7 @@ class ChatHandlers:
             return "<p>That source is not part of the answer.</p>"
         body = []
         quote = html.escape(" ".join(citation.quote.split()))
-        for ids, text in self._passages(citation.source_url):
+        for ids, text in self.assistant.passages.joined_runs(citation.source_url):
             escaped = html.escape(" ".join(text.split()))
             if citation.chunk_id in ids and quote in escaped:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)

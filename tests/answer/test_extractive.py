@@ -184,7 +184,7 @@ def test_a_sentence_quoted_over_two_chunks_is_highlighted_in_the_app(tmp_path):
     citation = Citation.from_hit(1, draft.quotes[0].hit, draft.quotes[0].text)
 
     class Serving:
-        lexical = found.lexical
+        lexical, passages = found.lexical, found
         mode = "extractive"
 
     handlers = ChatHandlers(Serving())
