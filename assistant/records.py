@@ -317,7 +317,9 @@ class SentenceEvent:
 
     verdict: SentenceVerdict
     citations: tuple[Citation, ...] = ()
+    provenance: Provenance | None = None  # what the answer is being made with, as far as it has gone
 
     @classmethod
-    def citing(cls, verdict: SentenceVerdict, citations: list[Citation]) -> "SentenceEvent":
-        return cls(verdict, tuple(c for c in citations if c.marker in verdict.markers))
+    def citing(cls, verdict: SentenceVerdict, citations: list[Citation],
+               provenance: Provenance | None = None) -> "SentenceEvent":
+        return cls(verdict, tuple(c for c in citations if c.marker in verdict.markers), provenance)

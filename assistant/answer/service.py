@@ -215,6 +215,9 @@ class Assistant:
         for event in self._stream(question, filters):
             if isinstance(event, Answer) and event.provenance is None:
                 event.provenance = Provenance(self.reader_identity)
+            elif isinstance(event, SentenceEvent) and event.provenance is None:
+                # An answer cut short is audited from its events: each says what the answer was made with.
+                event = replace(event, provenance=Provenance(self.reader_identity))
             yield event
 
     def _stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
@@ -306,14 +309,15 @@ class Assistant:
         generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical), hits,
                                     self.settings.llm)
 
+        model, evidence = self._model_identity(), evidence_record(hits)
+
         def provenance(error: str = "") -> Provenance:
-            return Provenance(self.reader_identity, self._model_identity(), evidence_record(hits), generated.raw_text,
-                              error)
+            return Provenance(self.reader_identity, model, evidence, generated.raw_text, error)
 
         interrupted: ModelError | None = None
         try:
             for verdict in generated.write(q.text):
-                yield SentenceEvent.citing(verdict, generated.citations)
+                yield SentenceEvent.citing(verdict, generated.citations, provenance())
         except ModelError as failure:
             if not generated.shown:
                 timings.update(answer=(time.perf_counter() - retrieved_at) * 1000, verify=generated.verify_seconds
@@ -332,7 +336,7 @@ class Assistant:
             if interrupted is not None:
                 rest = self._rest_quoted(draft, base, timings, citations)
                 for verdict in rest.sentences:
-                    yield SentenceEvent.citing(verdict, rest.citations)
+                    yield SentenceEvent.citing(verdict, rest.citations, provenance(interrupted.message))
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
                 log.warning("The language model stopped part-way through %r: %s %s", q.text, interrupted.message,
@@ -352,7 +356,7 @@ class Assistant:
         # Nothing the model wrote can be shown: the reader's own quote instead.
         answer = self.compose(draft, base, timings, fallback=True)
         for verdict in answer.sentences:
-            yield SentenceEvent.citing(verdict, answer.citations)
+            yield SentenceEvent.citing(verdict, answer.citations, provenance())
         answer.sentences = generated.verdicts + answer.sentences
         timings["verify"] += (time.perf_counter() - generated_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000

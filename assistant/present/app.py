@@ -20,7 +20,7 @@ from typing import Iterator
 
 from assistant.errors import AssistantError, BadFilterError, ModelError
 from assistant.present.render import answer_as_text, markdown_literal, not_shown_note, source_line, web_address
-from assistant.records import Answer, Citation, SentenceVerdict
+from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
@@ -159,6 +159,7 @@ class ChatHandlers:
         shown: list[str] = []
         judged: list[SentenceVerdict] = []  # every sentence so far, shown or not: what a cut-short answer's audit keeps
         cited: dict[int, Citation] = {}  # and the sources its markers point to
+        made_with = None  # and what it was made with (the reader; a model, its evidence and its reply so far)
         filters = None
         recorded = False
         try:
@@ -178,18 +179,19 @@ class ChatHandlers:
                 verdict = event.verdict
                 judged.append(verdict)
                 cited.update((c.marker, c) for c in event.citations)
+                made_with = event.provenance or made_with
                 if verdict.shown or _marked_unsupported(verdict):
                     shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
                 yield Reply(" ".join(shown))
         except GeneratorExit:
             # The page was closed or reloaded, or the chat cleared, mid-answer: what the member saw is still audited.
             if shown and not recorded:
-                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_LEFT, channel, user)
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_LEFT, channel, user)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
             log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
             if shown:
-                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
                 try:
                     self.recorder.record_failure(exc, channel=channel, user=user)
@@ -199,22 +201,23 @@ class ChatHandlers:
         except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
             if shown:
-                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
             yield _failure(f"{message} {exc.hint}".strip())
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
             if shown:
-                self._record_cut_short(question, filters, judged, cited, CUT_SHORT_FAILED, channel, user)
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
             yield _failure("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
                            "the app's log; please tell whoever runs it. Other questions can still be asked.")
 
     def _record_cut_short(self, question: str, filters: Filters, judged: list[SentenceVerdict],
-                          cited: dict[int, Citation], why: str, channel: str, user: str) -> None:
+                          cited: dict[int, Citation], made_with: Provenance | None, why: str, channel: str,
+                          user: str) -> None:
         """Audit the sentences of an answer that stopped part-way, as far as they went, with the sources their
-        markers point to and a note saying why."""
+        markers point to, what they were made with and a note saying why."""
         answer = Answer(question, " ".join(v.text for v in judged if v.shown), False, None, self.assistant.mode,
                         citations=[cited[m] for m in sorted(cited)], sentences=list(judged),
-                        filters=filters.as_dict(), notes=[why])
+                        filters=filters.as_dict(), notes=[why], provenance=made_with)
         try:
             self.recorder.record(answer, channel=channel, user=user)
         except Exception:  # the audit failing must not hide the failure that cut the answer short
@@ -243,6 +246,11 @@ class ChatHandlers:
         accepted = False
         with closing(self.replies(message, council, committee, since, until, user)) as replies:
             for reply in replies:
+                if reply.turn is None and not reply.failed and not reply.markdown:
+                    # Only sentences the chat leaves out so far: the member still sees "...", and the question is
+                    # not yet taken from the box. A step all the same, so that Clear can stop the answer here.
+                    yield ChatStep(history, turns, None, None)
+                    continue
                 history = history[:-1] + [{"role": "assistant", "content": reply.markdown}]
                 if reply.turn is not None:
                     turns = turns + [reply.turn]
@@ -375,8 +383,9 @@ class ChatHandlers:
 
     def feedback(self, turn: Turn | None, rating: str, comment: str = "", user: str = "") -> str:
         if turn is None:
-            return ("There is no answer to rate: feedback is about the last answer, and there is none (no question "
-                    "yet, the last one was not answered, or the chat was cleared). Ask a question, then rate its answer.")
+            return ("There is no answer to rate: feedback is about the last complete answer, and there is none (an "
+                    "answer still coming, no question yet, the last one not answered, or the chat cleared). Rate an "
+                    "answer once it is complete.")
         if rating not in dict((v, k) for k, v in RATING_CHOICES):
             return "Choose helpful, not helpful or \u201ca source is wrong\u201d first."
         # A second click on Send (or a double click) sends the same feedback again: it is recorded once.

@@ -316,6 +316,31 @@ def test_checked_sentences_stream_before_the_model_has_finished(hashing_index):
     assert tokens_at_event == sorted(tokens_at_event)
 
 
+def test_an_answer_cut_short_in_the_chat_is_audited_with_its_model_evidence_and_reply_so_far(hashing_index):
+    """The member closed the page after the model's first sentence: the audit log still says which model wrote it,
+    from which evidence blocks, and what it had replied by then."""
+    import json
+    from contextlib import closing
+
+    from assistant.present.app import ChatHandlers
+
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    reply = f"In 2018 148 children have been discharged [{n}]. A similar number had come into care [{n}]."
+    assistant = open_assistant(hashing_index, chat_model=GenericFakeChatModel(messages=iter([AIMessage(reply)])))
+    try:
+        handlers = ChatHandlers(assistant)
+        with closing(handlers.converse(DISCHARGES, [], [])) as steps:
+            next(steps)  # the question
+            assert "148" in next(steps).history[-1]["content"]  # the first sentence; then the page goes
+        record = json.loads(handlers.recorder.log.export("jsonl").splitlines()[-1])
+    finally:
+        assistant.close()
+    assert any(note.startswith("Cut short") for note in record["notes"])
+    assert record["model"]["spec"] == "openai:fake" and record["model"]["class"] == "GenericFakeChatModel"
+    assert record["reader"] and len(record["evidence"]) >= n and record["evidence"][n - 1]["chunk_id"]
+    assert "148 children have been discharged" in record["raw_reply"]
+
+
 # Prompt injection
 
 def test_minute_text_reaches_the_prompt_only_inside_its_evidence_block(hashing_index):

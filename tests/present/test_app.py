@@ -70,7 +70,8 @@ def test_feedback_is_appended_to_the_audit_log(handlers):
     _, turn = final(handlers, ROTHERHAM_Q)[-1]
     assert "recorded" in handlers.feedback(turn, "source_wrong", "the date looks wrong")
     assert "Choose" in handlers.feedback(turn, "")
-    assert "no answer to rate" in handlers.feedback(None, "helpful")
+    nothing_to_rate = handlers.feedback(None, "helpful")
+    assert "no answer to rate" in nothing_to_rate and "still coming" in nothing_to_rate
     rows = [f for f in handlers.recorder.log.feedback() if f["answer_id"] == turn.answer_id]
     assert rows[-1]["rating"] == "source_wrong" and rows[-1]["comment"] == "the date looks wrong"
     entry = handlers.recorder.log.get(turn.answer_id)
@@ -581,6 +582,34 @@ def test_a_question_typed_while_the_answer_streams_stays_in_the_box(handlers):
     # An answer that comes with no sentence before it (a refusal) empties the box with the answer itself.
     steps = list(handlers.converse("How much did Bradford spend on agency staff in 2021/22?", [], []))
     assert [step.question for step in steps] == [None, ""]
+
+
+def test_sentences_left_out_keep_the_waiting_mark_and_leave_the_question_in_the_box(handlers, monkeypatch):
+    """A language model's first sentences may all be left out (a repeat, off the question): the member goes on
+    seeing "..." rather than an empty reply, and the question is not taken from the box until something is shown,
+    so that the model failing then leaves whatever the member has typed since."""
+    from assistant.records import SentenceEvent
+
+    left_out = SentenceEvent(SentenceVerdict("Thank you for the question.", (), True, False, 0.0, "off the question"))
+    shown = SentenceEvent(SentenceVerdict("Twelve appeals were heard.", (), True, True, 1.0, ""))
+
+    def stream(events, end):
+        def answering(question, filters):
+            yield from events
+            raise end
+            yield  # a generator, like Assistant.stream
+        return answering
+
+    monkeypatch.setattr(handlers.assistant, "stream", stream([left_out, left_out, shown], ModelError("gone", "")))
+    steps = list(handlers.converse(ROTHERHAM_Q, [], []))
+    assert [s.history[-1]["content"] for s in steps[:3]] == ["\u2026"] * 3
+    assert [s.question for s in steps] == [None, None, None, "", ROTHERHAM_Q]  # taken once shown; back on failing
+    assert "Twelve appeals were heard." in steps[3].history[-1]["content"]
+
+    monkeypatch.setattr(handlers.assistant, "stream", stream([left_out], ModelError("gone", "")))
+    steps = list(handlers.converse(ROTHERHAM_Q, [], []))
+    assert [s.question for s in steps] == [None, None, None]  # never taken, so a question typed since stays
+    assert "cannot answer right now" in steps[-1].history[-1]["content"]
 
 
 def _listener(demo, name):
