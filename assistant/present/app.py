@@ -5,6 +5,7 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 """
 
 
+import asyncio
 import atexit
 import html
 import logging
@@ -409,6 +410,52 @@ class ChatHandlers:
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 
+async def in_a_thread_of_its_own(steps: Iterator):
+    """The items of a blocking generator as an async generator, each made in a thread of its own when asked for.
+
+    Gradio stops an answer (Clear, or the page going) by cancelling its task, and waits for the task to end. A
+    plain generator's task ends only once its thread has made the next item, which a slow language model may take
+    seconds to give, and until then the member's next question is dropped (the chat takes one at a time). Here the
+    task ends at once; the thread stops after the item in progress and closes the generator there, which audits
+    what was shown. Items are made one at a time, as they are asked for, as a plain generator's are."""
+    loop = asyncio.get_running_loop()
+    made: asyncio.Queue = asyncio.Queue()
+    wanted = threading.Semaphore(0)
+    stop = threading.Event()
+    finished = object()
+
+    def hand_over(item, failure: BaseException | None = None) -> None:
+        try:
+            loop.call_soon_threadsafe(made.put_nowait, (item, failure))
+        except RuntimeError:  # the event loop has closed (the app is shutting down): nobody is waiting
+            pass
+
+    def make() -> None:
+        try:
+            with closing(steps):
+                while wanted.acquire() and not stop.is_set():
+                    item = next(steps, finished)
+                    hand_over(item)
+                    if item is finished:
+                        return
+        except BaseException as exc:  # raised again where the items are taken
+            hand_over(finished, exc)
+
+    threading.Thread(target=make, name="chat-answer", daemon=True).start()
+    try:
+        while True:
+            wanted.release()
+            item, failure = await made.get()
+            if failure is not None:
+                raise failure
+            if item is finished:
+                return
+            yield item
+    finally:
+        stop.set()
+        wanted.release()  # wakes the thread if it waits to be asked, so that it closes the generator
+
+
 def _typed_lines(message: str | None) -> str:
     """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup."""
     return "\n".join(markdown_literal(line.strip()) for line in (message or "").splitlines() if line.strip())
@@ -509,29 +556,34 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
             export_status = gr.Markdown()
 
-        def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
-                    request: gr.Request):
+        def page_after(n: int, step: ChatStep) -> tuple:
+            box = gr.update() if step.question is None else step.question
+            # The sources follow the last answer, which a new question or a failed one leaves empty.
+            markers = handlers.source_choices(step.last)
+            first = markers[0][1] if markers else None
+            # The feedback panel is about the last answer: the question replaces it, so the panel starts afresh,
+            # and a rating or comment left there is never sent about the new answer.
+            fresh_feedback = (None, "", "") if n == 0 else (gr.update(),) * 3
+            return (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
+                    handlers.source_panel(step.last, first),
+                    gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
+                    *fresh_feedback)
+
+        async def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
+                          request: gr.Request):
             user = getattr(request, "username", "") or ""
             if not (message or "").strip():
                 # Ask (or Enter) on an empty box, as a second click after an answer arrived: nothing to send, so
                 # the chat, the last answer and its sources stay as they are.
                 yield tuple(gr.update() for _ in outputs)
                 return
-            # Closed when the page goes or the chat is cleared mid-answer: closing the steps audits what was shown.
-            with closing(handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
-                                           user)) as steps:
-                for n, step in enumerate(steps):
-                    box = gr.update() if step.question is None else step.question
-                    # The sources follow the last answer, which a new question or a failed one leaves empty.
-                    markers = handlers.source_choices(step.last)
-                    first = markers[0][1] if markers else None
-                    # The feedback panel is about the last answer: the question replaces it, so the panel starts
-                    # afresh, and a rating or comment left there is never sent about the new answer.
-                    fresh_feedback = (None, "", "") if n == 0 else (gr.update(),) * 3
-                    yield (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
-                           handlers.source_panel(step.last, first),
-                           gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
-                           *fresh_feedback)
+            # Stopped at once when the page goes or the chat is cleared mid-answer; the steps are then closed in
+            # their thread, which audits what was shown.
+            steps = handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v, user)
+            n = 0
+            async for step in in_a_thread_of_its_own(steps):
+                yield page_after(n, step)
+                n += 1
 
         def clear_conversation(turns_so_far, ticked):
             kept = handlers.clear_conversation(turns_so_far, ticked)

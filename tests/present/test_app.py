@@ -533,15 +533,103 @@ def test_an_answer_cut_short_by_the_page_going_is_audited_as_far_as_it_was_shown
     assert citation["marker"] == 1 and "148" in citation["quote"]
 
 
+def _page_updates(respond, question: str, take: int | None = None) -> list[tuple]:
+    """What the chat's `respond` listener (an async generator, as Gradio runs it) sends the page: every update, or
+    the first `take` ones, after which it is closed, as Gradio closes it when the member leaves."""
+    import asyncio
+
+    async def run() -> list[tuple]:
+        updates = []
+        steps = respond.fn(question, [], [], "", "", "", "", None)
+        try:
+            async for update in steps:
+                updates.append(update)
+                if len(updates) == take:
+                    break
+        finally:
+            await steps.aclose()
+        return updates
+
+    return asyncio.run(run())
+
+
+def _eventually(condition, seconds: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_an_answer_waiting_on_a_slow_model_stops_at_once_and_is_closed_after_its_step_in_progress():
+    """Clear (or the page going) cancels the answer's task: it ends at once, though its generator is still waiting
+    on the model, and the generator is closed in its own thread as soon as that step is made, never advanced again."""
+    import asyncio
+    import threading
+
+    from assistant.present.app import in_a_thread_of_its_own
+
+    model_replies, closed, made = threading.Event(), threading.Event(), []
+
+    def answer():
+        try:
+            made.append("question")
+            yield "question"
+            model_replies.wait(30)  # a slow model's next sentence
+            made.append("first sentence")
+            yield "first sentence"
+            made.append("second sentence")
+            yield "second sentence"
+        finally:
+            closed.set()
+
+    async def ask_then_clear() -> list[str]:
+        shown = []
+
+        async def take_all():
+            async for step in in_a_thread_of_its_own(answer()):
+                shown.append(step)
+
+        task = asyncio.create_task(take_all())
+        while not shown:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # the thread is now waiting on the model
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 2)  # at once: the model has not replied
+        return shown
+
+    assert asyncio.run(ask_then_clear()) == ["question"] and not closed.is_set()
+    model_replies.set()
+    assert closed.wait(10) and made == ["question", "first sentence"]  # closed after the step it was making
+
+
+def test_a_failure_in_the_answer_thread_reaches_the_listener():
+    import asyncio
+
+    from assistant.present.app import in_a_thread_of_its_own
+
+    def failing():
+        yield 1
+        raise ValueError("a fault")
+
+    async def take_all():
+        return [step async for step in in_a_thread_of_its_own(failing())]
+
+    with pytest.raises(ValueError, match="a fault"):
+        asyncio.run(take_all())
+
+
 def test_closing_the_page_handler_mid_answer_audits_what_was_shown(handlers):
     demo = build_app(handlers.assistant)
     respond = _listener(demo, "respond")
     before = len(_audited(handlers))
-    steps = respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)
-    next(steps)
-    next(steps)
-    steps.close()  # what Gradio does when the member leaves
-    assert len(_audited(handlers)) == before + 1 and any("Cut short" in n for n in _last_audited(handlers)["notes"])
+    _page_updates(respond, ROTHERHAM_Q, take=2)  # the question, its first sentence; then the member leaves
+    # The answer's own thread closes it after the step in progress, and that audits what was shown.
+    assert _eventually(lambda: len(_audited(handlers)) == before + 1)
+    assert any("Cut short" in n for n in _last_audited(handlers)["notes"])
 
 
 def test_an_answer_that_fails_after_sentences_were_shown_is_audited_with_them(handlers, monkeypatch):
@@ -576,7 +664,7 @@ def test_a_question_typed_while_the_answer_streams_stays_in_the_box(handlers):
     demo = build_app(handlers.assistant)
     respond = _listener(demo, "respond")
     box = respond.outputs.index(_component(demo, "question"))
-    boxes = [outputs[box] for outputs in respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)]
+    boxes = [outputs[box] for outputs in _page_updates(respond, ROTHERHAM_Q)]
     assert len(boxes) >= 3 and boxes[0] == {"__type__": "update"}
     assert boxes[1] == "" and all(b == {"__type__": "update"} for b in boxes[2:])
     # An answer that comes with no sentence before it (a refusal) empties the box with the answer itself.
@@ -630,7 +718,7 @@ def test_a_new_question_resets_the_feedback_panel(handlers):
     demo = build_app(handlers.assistant)
     respond = _listener(demo, "respond")
     panel = [respond.outputs.index(_component(demo, e)) for e in ("rating", "feedback-comment", "feedback-status")]
-    steps = list(respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None))
+    steps = _page_updates(respond, ROTHERHAM_Q)
     assert [steps[0][i] for i in panel] == [None, "", ""]  # emptied as soon as the question is taken
     assert all(step[i] == {"__type__": "update"} for step in steps[1:] for i in panel)  # what is typed since stays
     clear = _listener(demo, "clear_conversation")

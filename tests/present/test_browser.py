@@ -244,7 +244,19 @@ def test_typing_and_clearing_while_an_answer_comes(slow_app):
         expect(page.locator("#chat [data-testid='bot']")).to_have_count(0)
         expect(page.locator("#briefing-pick label")).to_have_count(0)
         expect(page.locator("#source-pick input")).to_have_value("")
+
+        # Cleared while the model is still writing, the next question is taken at once, not dropped.
+        box.fill("How many children were discharged from care in 2018?")
+        page.click("#ask")
+        expect(page.locator("#chat [data-testid='bot']").first).to_contain_text("148", timeout=30_000)
+        page.click("#clear")
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(0, timeout=1_000)
+        box.fill("What did Sefton say about child protection conferences?")
+        page.click("#ask")
+        expect(page.locator("#chat [data-testid='user']")).to_contain_text("Sefton", timeout=2_000)
+        page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
         browser.close()
     records = slow_app.handlers.recorder.log.export("jsonl").splitlines()
-    # Gradio closes the answer at its next step: the audit has what the page was sent, complete or cut short.
-    assert len(records) == 2 and "148" in records[-1]
+    # Closed after its step in progress, each cleared answer's audit has what the page was sent (and perhaps the
+    # sentence being made when it was cleared), complete or cut short.
+    assert len(records) == 4 and "148" in records[1] and "148" in records[2] and "Sefton" in records[3]
