@@ -661,3 +661,23 @@ def addresses_in(text: str) -> list[str]:
         if "://" in token or token.lower().startswith("www.") or (at and name and "." in domain.strip(".")):
             found.append(token)
     return found
+
+
+def as_typed_words(text: str) -> str:
+    """A question as the words a person sees in it: terminal colour codes pasted with it ('\\x1b[1m'), control and
+    zero-width characters left out, and every run of spaces, tabs and line breaks one space. How a question was
+    pasted should not change what is found for it, nor how sure the answer is."""
+    kept: list[str] = []
+    at = 0
+    while at < len(text):
+        ch = text[at]
+        if ch == "\x1b" and text[at + 1:at + 2] == "[":  # an escape sequence: parameters, then a final byte @ to ~
+            at += 2
+            while at < len(text) and not "@" <= text[at] <= "~":
+                at += 1
+        elif ch.isspace():
+            kept.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cf"):
+            kept.append(ch)
+        at += 1
+    return " ".join("".join(kept).split())

@@ -22,6 +22,8 @@ MAX_ITEMS = 5
 MIN_WORDS = 3
 # A list's lead-in line longer than this is a paragraph of its own, not shown beside an item.
 LEAD_IN_WORDS = 40
+# The most words of list items shown after a quote that introduces a list: the answer stays short.
+LIST_WORDS = 60
 FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
 
 _YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
@@ -121,6 +123,28 @@ def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS) -> str:
         # One word ('Minutes:', 'Decision:') heads a section, not a list.
         return said if said.endswith(":") and 2 <= len(said.split()) <= most_words else ""
     return ""
+
+
+def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]:
+    """The items of the list a quote introduces ('The Plan identified three key objectives, namely:-'), as many
+    whole items as `most_words` allows (the first always; then "\u2026" if more follow), from the quote's chunk: the
+    quote alone says there is a list, and the list is the answer. [] when the quote introduces none."""
+    text = quote.hit.text
+    if not normalise_space(text[quote.start:quote.end]).rstrip("-– ").endswith(":"):
+        return []
+    items: list[str] = []
+    words = 0
+    for line in (span for span in line_spans(text) if span.start >= quote.end):
+        said = line.of(text)
+        if not _is_list_item(said):
+            break
+        item = normalise_space(said)
+        words += len(item.split())
+        if items and words > most_words:
+            items.append("\u2026")  # the list goes on: the quote's own chunk has the rest
+            break
+        items.append(item)
+    return items
 
 
 def _is_list_item(line: str) -> bool:

@@ -123,7 +123,16 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # was later found to be wrong'), so a widened quote leads with no short answer.
     widened = quotes[0].text != quote.text
     short_answer = None if widened else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
+    if short_answer and restates_question(short_answer, question.text):
+        short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote)
+
+
+def restates_question(short_answer: str, question: str) -> bool:
+    """Whether a short answer says nothing the question does not ('26' for 'Where were caseloads over 26
+    rising?', 'three key objectives' for 'What were the three key objectives?'): no answer to lead with."""
+    said = set(lexical_tokens(short_answer))
+    return not said or said <= set(lexical_tokens(question))
 
 
 def chosen_quotes(probabilities: np.ndarray, second_quote_ratio: float) -> list[int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.answer.terms import QuestionTerms
-from assistant.answer.candidates import lead_in
+from assistant.answer.candidates import lead_in, list_after
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
@@ -34,8 +34,8 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import (INSTRUCTION_REASON, council_key, counted, fold, gives_instructions, is_small_talk,
-                            normalise_space, strip_bullet)
+from assistant.text import (INSTRUCTION_REASON, as_typed_words, council_key, counted, fold, gives_instructions,
+                            is_small_talk, normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,7 @@ class Assistant:
     def _stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
         started = time.perf_counter()
         self.follow_index()
+        question = as_typed_words(question)
         problem = question_problem(question)
         if problem:
             # Nothing was retrieved, read or checked, but every answer carries the same four timings.
@@ -255,7 +256,7 @@ class Assistant:
             return []
         selected = self.retriever.councils_called(filters.council)
         outside = [self.council_names.get(key, key) for key in q.councils if key not in selected]
-        if not outside:
+        if not outside or not selected:  # a filter that names no indexed council gets its own answer, saying so
             return []
         return [f"The question names {' and '.join(outside)}, but the council filter ({filters.council}) leaves "
                 f"{'it' if len(outside) == 1 else 'them'} out: only {filters.council}'s minutes were searched."]
@@ -409,6 +410,11 @@ class Assistant:
             # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
             introduced = lead_in(quote)
             shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
+            # A sentence that introduces a list ('three key objectives, namely:-') is shown with the list, which is
+            # what it says, from the same chunk.
+            listed = list_after(quote)
+            if listed and not any(gives_instructions(item) for item in listed):
+                shown = f"{shown} {' '.join(listed)}"
             verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:
@@ -452,7 +458,11 @@ def refusal(draft: Draft, retrieval: Retrieval, base: dict, timings: dict) -> An
         "no_evidence": "The minutes do not cover this question.",
         "not_stated": "The minutes do not say.",
     }.get(draft.refusal, "The minutes do not say.")
-    return Answer(answer=f"{text} {draft.explanation}".strip(), refused=True, refusal_reason=draft.refusal,
+    explanation = draft.explanation
+    if explanation == NOTHING_RELEVANT and base["filters"]:  # other minutes may well be: say which were searched
+        explanation = (f"Nothing in the minutes these filters select ({Filters(**base['filters']).describe()}) is "
+                       "relevant to this question.")
+    return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=draft.refusal,
                   nearest=nearest_items(retrieval), timings_ms=timings, confidence=draft.confidence, **base)
 
 

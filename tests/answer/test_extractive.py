@@ -213,3 +213,41 @@ def test_a_list_item_is_shown_after_the_line_that_introduces_its_list(tmp_path):
     no_lead_in = "Minutes:\n\u00b7 Referrals had risen over the year."
     at = no_lead_in.index("Referrals")
     assert lead_in(ScoredSentence(Hit("c2", no_lead_in, {}, 1.0), 0, at, len(no_lead_in), 0.9, 0.9)) == ""
+
+
+def test_a_sentence_that_introduces_a_list_is_shown_with_its_items_as_far_as_the_words_allow(tmp_path):
+    """'The Plan identified three key objectives, namely:-' quoted alone says there is an answer, not what it is."""
+    from assistant.answer.candidates import list_after
+    from assistant.records import ScoredSentence
+
+    text = ("The Plan identified three key objectives, namely:-\n1. Ensure practice is good.\n\n"
+            "2. Improve management oversight at all levels.\n3. Resource frontline services.\n"
+            "The following appendices were attached to the report:\n\u00b7 The annual report\n"
+            "Members thanked the officers.")
+
+    def quoting(words: str) -> ScoredSentence:
+        at = text.index(words)
+        return ScoredSentence(Hit("c1", text, {"source_id": "s1"}, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+    objectives = quoting("The Plan identified three key objectives, namely:-")
+    assert list_after(objectives) == ["1. Ensure practice is good.", "2. Improve management oversight at all levels.",
+                                      "3. Resource frontline services."]  # blank lines between items, none after
+    assert list_after(objectives, most_words=10) == ["1. Ensure practice is good.", "\u2026"]
+    assert list_after(objectives, most_words=2) == ["1. Ensure practice is good.", "\u2026"]  # the first always
+    assert list_after(quoting("The following appendices were attached to the report:")) == ["\u00b7 The annual report"]
+    assert list_after(quoting("1. Ensure practice is good.")) == []  # no lead-in
+    assert list_after(quoting("Members thanked the officers.")) == []
+
+
+def test_a_short_answer_that_only_repeats_the_question_is_not_given(tmp_path):
+    from assistant.answer.extractive import restates_question
+
+    assert restates_question("26", "Where were caseloads over 26 rising most in Bradford?")
+    assert restates_question("three key objectives", "What were the three key objectives of Sefton's plan?")
+    assert restates_question("the", "What was said?")  # nothing but stop words
+    assert not restates_question("Keighley and Shipley", "Where were caseloads over 26 rising most in Bradford?")
+    assert not restates_question("412", "How many children were in care at the end of March?")
+    found = passages(tmp_path)
+    draft = draft_answer(analyse("How many children in care were there at the end of March, 412?"),
+                         retrieval(found), found, OverlapReader(), calibration(0.3))
+    assert "412 children" in draft.quotes[0].text and draft.short_answer is None

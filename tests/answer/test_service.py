@@ -105,6 +105,35 @@ def test_a_filter_that_matches_nothing_searches_nothing(seed_assistant):
     assert answer.refusal_reason == "no_match_filters" and "No council" not in answer.answer
 
 
+def test_a_filter_naming_no_indexed_council_gets_no_note_about_the_council_the_question_names(seed_assistant):
+    answer = seed_assistant.ask("How many children were discharged from care in Rotherham?", Filters(council="Sefon"))
+    assert answer.refusal_reason == "no_match_filters" and not answer.notes  # not "only Sefon's minutes were searched"
+
+
+def test_a_refusal_under_filters_says_which_minutes_were_searched(seed_assistant):
+    answer = seed_assistant.ask("Which dentists did the committee visit about fluoride varnish?",
+                                Filters(council="Sefton"))
+    assert answer.refusal_reason == "no_evidence", answer.answer
+    assert "Nothing in the minutes these filters select (council: Sefton) is relevant" in answer.answer
+    assert "indexed minutes" not in answer.answer
+
+
+def test_how_a_question_was_pasted_does_not_change_its_answer(seed_assistant):
+    """Tabs, non-breaking and zero-width spaces, line breaks and terminal colour codes are not words."""
+    plain = seed_assistant.ask("How many children were discharged from care in Rotherham in 2018?")
+    pasted = seed_assistant.ask("How many\tchildren were \x1b[1mdischarged\x1b[0m from\u00a0care in\u200b "
+                                "Rotherham\nin 2018?\x07")
+    assert pasted.question == plain.question and pasted.answer == plain.answer
+    assert pasted.confidence == plain.confidence and pasted.short_answer == plain.short_answer
+
+
+def test_a_quoted_sentence_that_introduces_a_list_is_shown_with_the_list(seed_assistant):
+    answer = seed_assistant.ask("What were the three key objectives of Sefton's improvement plan?")
+    assert not answer.refused and "namely:- 1. Ensure frontline practice" in answer.answer, answer.answer
+    assert answer.citations[0].quote == "The Plan identified three key objectives, namely:-"  # the cited sentence
+    assert answer.short_answer is None  # 'three key objectives' would only repeat the question
+
+
 def test_a_date_range_that_ends_before_it_starts_is_refused():
     with pytest.raises(BadFilterError, match="before it starts"):
         Filters(since="2020-01-01", until="2019-01-01")
