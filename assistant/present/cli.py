@@ -19,8 +19,22 @@ from assistant.text import counted, noun_for
 DEFAULT_CORPUS = Path("corpus")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors also go to standard output as the JSON error object when --json is
+    given, as every other error does; standard error and the exit status (2) are argparse's own."""
+
+    json_errors = False
+
+    def error(self, message: str):
+        if self.json_errors:
+            print(json.dumps({"error": readable(message), "hint": f"See `{self.prog} --help`."}, ensure_ascii=False,
+                             indent=2))
+        super().error(message)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    # Only the exact flag: the arguments are not parsed yet.
+    parser = _parser(json_errors="--json" in (sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     for name, value in vars(args).items():
         # Bytes the terminal sent that are not UTF-8 reach Python as lone surrogates, which the tokenizer and
@@ -41,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # --llm is checked here, as ASSISTANT_LLM is, before anything is loaded or served.
         settings = Settings.from_env(data_dir=args.index, llm=getattr(args, "llm", None))
+        uses_index = args.command != "user" and not (args.command == "eval" and args.corpus)
+        if uses_index and settings.data_dir.is_file():
+            # Else "there is no index in FILE yet", with advice to ingest into the file, which cannot work.
+            raise ConfigError(f"{settings.data_dir} is a file, not an index folder.",  # as `stats` says it
+                              "Give --index (or ASSISTANT_DATA_DIR) the folder `assistant ingest` wrote the index to, "
+                              "such as .assistant (the default).")
         if hasattr(args, "llm") and settings.llm.startswith("openai:"):
             from assistant.answer.llm import check_openai_endpoint
 
@@ -140,16 +160,18 @@ def _database_problem(exc: Exception) -> str | None:
     return None
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     from assistant.present.briefing import DEFAULT_TITLE
 
-    parser = argparse.ArgumentParser(prog="assistant", description="Answer questions about council committee "
-                                     "minutes, with every statement cited and checked.")
+    parser = _Parser(prog="assistant", description="Answer questions about council committee minutes, with every "
+                     "statement cited and checked.")
+    parser.json_errors = json_errors
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.json_errors = json_errors
         p.add_argument("--index", type=Path, default=None, metavar="DIR",
                        help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
         p.set_defaults(handler=handler)
@@ -390,7 +412,11 @@ def _ask(args, settings: Settings) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
         print(answer_as_text(answer))
-    return 2 if answer.refusal_reason == "bad_question" else 0
+    if answer.refusal_reason == "bad_question":  # exit status 2, so said on standard error as every such error is
+        _print_error(AssistantError(answer.answer, 'Ask about the minutes in words, in quotes: assistant ask "What '
+                                                   'did Sefton say about care leavers?"'))
+        return 2
+    return 0
 
 
 def _brief(args, settings: Settings) -> int:
@@ -603,7 +629,7 @@ def _ports_named_in(gradio_message: str) -> str:
 
 
 def _eval(args, settings: Settings) -> int:
-    from assistant.present.evaluate import run_evaluation
+    from assistant.present.evaluate import EvalInterrupted, ReportNotWritten, run_evaluation, summary_lines
 
     if args.corpus is not None and not args.corpus:
         raise ConfigError("--corpus names no minutes.", "Give it the files or folders to build the index from, or "
@@ -613,17 +639,23 @@ def _eval(args, settings: Settings) -> int:
         # of minutes other than those the user meant.
         raise ConfigError("--corpus and --index cannot be given together: --corpus builds a fresh index of those "
                           "minutes, --index asks an index already built.", "Give one of them.")
-    metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
-                             pairs_path=args.pairs)
-    overall = metrics["overall"]
-    print(f"wrote {args.out}/answers.jsonl, metrics.json and report.md")
-    for key in ("retrieval_recall_at_5", "answer_correctness", "citation_source_precision", "quote_validity",
-                "unanswerable_refused", "answerable_wrongly_refused", "answer_words_median", "latency_ms_median"):
-        print(f"  {key}: {overall[key]}")
-    if metrics.get("support_pairs", {}).get("measured"):
-        pairs = metrics["support_pairs"]
-        print(f"  guard: unsupported precision {pairs['unsupported_precision']}, recall "
-              f"{pairs['unsupported_recall']}, supported kept {pairs['supported_kept']}")
+    out = readable(str(args.out))  # printed: a name that is not UTF-8 would fail to print once the answers are in
+    try:
+        metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
+                                 pairs_path=args.pairs)
+    except EvalInterrupted as stop:
+        print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
+              f"to {out}, and the results of an earlier run there are as they were. Run the command again for the "
+              "results.", file=sys.stderr)
+        return 130
+    except ReportNotWritten as failure:
+        # A warning, not an error: the run's result, the answers, is written, and the status says so (README, "The
+        # CLI": 0 whenever answers.jsonl is written).
+        print(f"warning: {failure.message}\n  how to fix: {failure.hint}", file=sys.stderr)
+        return 0
+    print(f"wrote {out}/answers.jsonl, metrics.json and report.md")
+    for line in summary_lines(metrics):
+        print(line)
     return 0
 
 

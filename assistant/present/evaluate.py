@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 
 from assistant.errors import AssistantError
 from assistant.files import read_utf8, write_atomically
+from assistant.present.render import readable
 from assistant.retrieve.filters import Filters
 from assistant.records import Hit
 from assistant.text import counted, first_few, is_small_talk, normalise_space
@@ -95,29 +96,75 @@ def misspelt_keys(row: dict) -> dict[str, str]:
 
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
     """Each line of a JSON-lines file with its number, skipping blank lines and # comments (read_utf8 drops a byte
-    order mark at the start, which Windows tools write)."""
+    order mark at the start, which Windows tools write). Lines come as written, for parse_line to count columns."""
     # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
     # strings, and str.splitlines() would break a line there.
     text = read_utf8(path, what)
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            yield number, stripped
+            yield number, line
+
+
+def parse_line(line: str):
+    """One JSON line's value. ValueError says what is wrong: bad JSON (at its column in the line as written), or a
+    key given twice in one object. A lone surrogate escape ("\\ud800") is read as a replacement character, as
+    `brief` reads one."""
+    stripped = line.strip()
+    try:
+        value = json.loads(stripped, object_pairs_hook=_object_with_keys_once)
+    except json.JSONDecodeError as exc:
+        # json counts lines and columns within the text it was given: one line here, so only the column helps,
+        # counted from the start of the line as an editor shows it. Some of json's messages end in "at" already.
+        column = exc.colno + len(line) - len(line.lstrip())
+        raise ValueError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {column}") from None
+    return _readable_strings(value)
+
+
+def _object_with_keys_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, failing on a key given twice: json would keep the last value and drop the first unseen."""
+    fields: dict = {}
+    for key, value in pairs:
+        if key in fields:
+            raise ValueError(f"the key {key!r} is given twice")
+        fields[key] = value
+    return fields
+
+
+def _readable_strings(value):
+    """The value with every string made `readable`: lone surrogates, which neither the tokenizer nor a UTF-8 file can
+    take, become replacement characters."""
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, list):
+        return [_readable_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {readable(k): _readable_strings(v) for k, v in value.items()}
+    return value
+
+
+def check_regular_file(path: Path, flag: str, what: str) -> None:
+    """Refuse a `path` that is missing, a folder, or not a regular file (a pipe such as /dev/stdin, a device)."""
+    if path.is_dir():
+        raise AssistantError(f"{path} is a folder, not a {what}.", f"Give {flag} a JSONL file.")
+    if not path.exists():
+        raise AssistantError(f"No {what} at {path}.", f"Check the path given to {flag}.")
+    if not path.is_file():
+        # The report names the file as the run's record of what was asked: a pipe names nothing to read again.
+        raise AssistantError(f"{path} is not a regular file but a pipe or a device, so it is not read as a {what}.",
+                             f"Save its contents to a file and give {flag} that file's path.")
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
     """Every question of the file, each line checked and ids unique, before any is asked."""
     from assistant.answer.service import question_problem
 
-    if path.is_dir():
-        raise AssistantError(f"{path} is a folder, not a questions file.", "Give --questions a JSONL file.")
-    if not path.is_file():
-        raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
+    check_regular_file(path, "--questions", "questions file")
     questions = []
     first_line: dict[str, int] = {}
     for number, line in json_lines(path, "the questions file"):
         try:
-            row = json.loads(line)
+            row = parse_line(line)
             question = EvalQuestion.from_row(row)
         except KeyError as exc:
             raise AssistantError(f"{path}:{number} is not a valid question record: it has no {exc} key.",
@@ -225,6 +272,19 @@ def quote_checks(answer: dict, texts: dict[str, dict] | None) -> list[bool]:
 
 # -- the run -------------------------------------------------------------------------------------
 
+class EvalInterrupted(KeyboardInterrupt):
+    """Ctrl-C before any result was written: `asked` of `total` questions were asked, and the --out folder is as it
+    was. A KeyboardInterrupt still, for any caller that does not look for this one."""
+
+    def __init__(self, asked: int, total: int) -> None:
+        super().__init__(f"interrupted after {asked} of {total} questions")
+        self.asked, self.total = asked, total
+
+
+class ReportNotWritten(AssistantError):
+    """answers.jsonl was written, but metrics.json or report.md could not be: the answers are the run's result."""
+
+
 def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corpus: list[Path] | None = None,
                    pairs_path: Path | None = None, embedder=None, progress: bool = True,
                    index_dir: Path | None = None) -> dict:
@@ -232,21 +292,65 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
 
     With `corpus`, the questions are asked of an index of it built in a scratch folder that is removed afterwards,
     or in `index_dir` when given: an index already there is brought up to date with the corpus (unchanged items
-    are skipped, items of another corpus pruned), so several question files over one corpus build its index once."""
-    from assistant.answer.service import Assistant
-
+    are skipped, items of another corpus pruned), so several question files over one corpus build its index once.
+    Ctrl-C before the results are written raises EvalInterrupted; a failure once answers.jsonl is written raises
+    ReportNotWritten."""
     questions = load_questions(questions_path)
     if pairs_path is not None and not corpus:
         raise AssistantError("--pairs needs --corpus: each pair's passage is read from the minutes' files.",
                              "Give --corpus with the minutes the pairs quote.")
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
+    if corpus:
+        refuse_out_in_corpus(out_dir, corpus)
     check_writable(out_dir)
     lacking = lacking_gold(questions)
     if any(lacking.values()):
         _warn(describe_lacking(lacking) + ".")
-    texts = source_texts(corpus, settings.max_item_chars) if corpus else None
-    if pairs:
-        check_pair_spans(pairs, texts, pairs_path)
+    records: list[dict] = []
+    try:
+        texts = source_texts(corpus, settings.max_item_chars) if corpus else None
+        if pairs:
+            check_pairs_against_corpus(pairs, texts, pairs_path)
+        run = _ask_all(questions, records, settings, corpus, texts, pairs, embedder, progress, index_dir)
+    except KeyboardInterrupt:
+        raise EvalInterrupted(len(records), len(questions)) from None
+    # The answers first, as the run's result whatever happens next. Results of an earlier run are removed before
+    # it, answers.jsonl included: were the write to fail, the folder would hold no earlier answers that could be
+    # taken for this run's, and no metrics of other answers (each file is written whole or not at all). Simpler
+    # than staging all three under other names, and as safe: nothing of an earlier run is left beside this one's.
+    for stale in ("answers.jsonl", "metrics.json", "report.md"):
+        (out_dir / stale).unlink(missing_ok=True)
+    write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    try:
+        return _write_metrics_and_report(questions, records, run, questions_path, settings, out_dir, corpus,
+                                         index_dir)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # whatever it is, the answers are written and are what the run is for
+        raise ReportNotWritten(f"The answers are in {readable(str(out_dir / 'answers.jsonl'))}, but metrics.json "
+                               f"and report.md could not be written ({type(exc).__name__}: {exc}).",
+                               "Check the --out folder (space, permissions) and run again for the metrics; the "
+                               "answers themselves are complete.") from exc
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What asking the questions gave, besides the answers: what scoring and the report need."""
+    settings: Settings
+    alce: list[dict]
+    texts: dict[str, dict] | None
+    pairs: dict | None
+    filters_matching_nothing: list[str]
+    ingest_seconds: float | None
+    ingested: dict | None
+
+
+def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Settings, corpus, texts, pairs,
+             embedder, progress: bool, index_dir: Path | None) -> _Run:
+    """Build the index when asked to, ask every question (each answer appended to `records` as it comes) and
+    judge the answers' citations, and the guard on the pairs."""
+    from assistant.answer.service import Assistant
+
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
             from assistant.ingest.run import Index, ingest
@@ -278,11 +382,13 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                                      "--corpus the minutes to ask of.")
             held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
             if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
-                _warn(f"{counted(len(unknown), 'question')} name gold_urls that no indexed item has "
-                      f"({first_few(unknown, 5)}): a misspelt id, or minutes not ingested. Those sources count as not "
-                      "retrieved and not cited.")
+                _warn(f"{counted(len(unknown), 'question')} {'names' if len(unknown) == 1 else 'name'} gold_urls "
+                      f"that no indexed item has ({first_few(unknown, 5)}): a misspelt id, or minutes not ingested. "
+                      "Those sources count as not retrieved and not cited.")
+            unmatched = filters_matching_nothing(assistant, questions)
+            if unmatched:
+                _warn(describe_unmatched(unmatched) + ".")
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
-            records = []
             for number, q in enumerate(questions, start=1):
                 started = time.perf_counter()
                 answer = assistant.ask(q.question, Filters(**q.filters))
@@ -293,34 +399,77 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
             alce = [alce_scores(assistant, r) for r in records]
-            pairs = guard_on_pairs(assistant, pairs, texts) if pairs_path else None
+            guarded = guard_on_pairs(assistant, pairs, texts) if pairs else None
         finally:
             assistant.close()
-    # The answers first, as the run's result whatever happens next; results of an earlier run are removed, so
-    # that the folder never holds metrics of other answers.
-    for stale in ("metrics.json", "report.md"):
-        (out_dir / stale).unlink(missing_ok=True)
-    write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    metrics = score(questions, records, alce, texts)
+    return _Run(settings, alce, texts, guarded, unmatched, ingest_seconds, ingested)
+
+
+def _write_metrics_and_report(questions: list[EvalQuestion], records: list[dict], run: _Run, questions_path: Path,
+                              settings: Settings, out_dir: Path, corpus, index_dir: Path | None) -> dict:
+    metrics = score(questions, records, run.alce, run.texts)
     metrics["reader"] = reader_metrics(questions, records)
     metrics["mode"] = records[0]["mode"] if records else settings.llm
     metrics["retrieval_fusion"] = settings.fusion
     metrics["questions_file"] = str(questions_path)
     metrics["corpus"] = [str(p) for p in corpus] if corpus else None
-    metrics["index"] = None if corpus and index_dir is None else str(settings.data_dir)
-    metrics["ingest_seconds"] = round(ingest_seconds, 2) if ingest_seconds is not None else None
-    metrics["ingest_items"] = ingested  # with index_dir, "unchanged" items were already in its index
-    if pairs is not None:
-        metrics["support_pairs"] = pairs
+    metrics["index"] = None if corpus and index_dir is None else str(run.settings.data_dir)
+    metrics["ingest_seconds"] = round(run.ingest_seconds, 2) if run.ingest_seconds is not None else None
+    metrics["ingest_items"] = run.ingested  # with index_dir, "unchanged" items were already in its index
+    metrics["filters_matching_nothing"] = run.filters_matching_nothing
+    if run.pairs is not None:
+        metrics["support_pairs"] = run.pairs
     write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
     write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
     return metrics
 
 
+def filters_matching_nothing(assistant, questions: list[EvalQuestion]) -> list[str]:
+    """The ids of the questions whose filters select no indexed minutes: `ask` refuses them (no_match_filters)
+    without searching, so an unanswerable one would count as rightly refused without having been asked."""
+    from assistant.retrieve.question import analyse
+
+    unmatched = []
+    for q in questions:
+        filters = Filters(**q.filters)
+        # The question as `ask` reads it: the councils it names narrow the search too when no council filter does.
+        if filters.active and assistant.retriever.search(
+                analyse(q.question, assistant.retriever.council_keys), filters).no_match:
+            unmatched.append(q.id)
+    return unmatched
+
+
+def describe_unmatched(ids: list[str]) -> str:
+    """The questions of filters_matching_nothing in words, with what it does to the figures."""
+    one = len(ids) == 1
+    return (f"{counted(len(ids), 'question')} {'has' if one else 'have'} filters that match nothing in the index "
+            f"({first_few(ids, 5)}): {'it is' if one else 'they are'} refused as no_match_filters without being "
+            "asked, and an unanswerable one counts as rightly refused (a misspelt council or committee, or dates "
+            "outside the minutes?)")
+
+
+def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:
+    """Refuse an --out folder inside a --corpus folder: the next run would read its report, which lists the
+    expected answers, as minutes, and its answers.jsonl as a broken minutes file."""
+    target = out_dir.expanduser().resolve()
+    for path in corpus:
+        folder = path.expanduser().resolve()
+        if target == folder or folder in target.parents:
+            raise AssistantError(f"The --out folder {out_dir} is inside the --corpus input {path}: the next run "
+                                 "would read this run's report, which lists the expected answers, as minutes.",
+                                 "Give --out a folder outside the minutes given to --corpus.")
+
+
 def check_writable(out_dir: Path) -> None:
     """Make the --out folder and write a file there, so that a folder that cannot take the results fails before
     any question is asked rather than after all of them."""
-    out_dir.mkdir(parents=True, exist_ok=True)  # a file in the way fails here, named by the CLI
+    in_the_way = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
+    if in_the_way is not None:
+        what = "the --out folder" if in_the_way == out_dir else f"a folder on the way to {out_dir}"
+        kind = "a file" if in_the_way.is_file() else "a device or a pipe"
+        raise AssistantError(f"{in_the_way} is {kind}, not a folder, so it cannot be {what}.",
+                             "Give --out a folder (a missing one is made), not the name of a file.")
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".eval-write-check-"):
             pass
@@ -413,40 +562,69 @@ def _hit(assistant, citation: dict) -> Hit | None:
 
 
 PAIR_KEYS = ("id", "source_url", "start", "end", "sentence", "supported")
+PAIR_TEXT_KEYS = ("id", "source_url", "sentence")
 
 
 def load_pairs(path: Path) -> list[dict]:
-    """Labelled support pairs for `--pairs`, checked before any question is asked."""
-    if not path.is_file():
-        raise AssistantError(f"No support pairs file at {path}.", "Check the path given to --pairs.")
+    """Labelled support pairs for `--pairs`, every field checked and ids unique, before any question is asked."""
+    check_regular_file(path, "--pairs", "support pairs file")
     pairs = []
+    first_line: dict[str, int] = {}
+    fix_line = "Fix that line (see eval/README.md)."
     for number, line in json_lines(path, "the pairs file"):
         try:
-            pair = json.loads(line)
-        except ValueError:
-            pair = None
+            pair, problem = parse_line(line), ""
+        except ValueError as exc:
+            reason = str(exc)
+            pair, problem = None, f" {reason[:1].upper()}{reason[1:]}."  # "Not valid JSON: ... at column 12."
         if not isinstance(pair, dict) or any(key not in pair for key in PAIR_KEYS):
             lacking = [key for key in PAIR_KEYS if key not in pair] if isinstance(pair, dict) else []
             raise AssistantError(f"{path}:{number} is not a support pair"
-                                 + (f": it has no {', '.join(lacking)}." if lacking else "."),
+                                 + (f": it has no {', '.join(lacking)}." if lacking else "." + problem),
                                  f"Each line is a JSON object with {', '.join(PAIR_KEYS)} (see eval/README.md).")
+        if type(pair["id"]) is int:
+            pair["id"] = str(pair["id"])  # as a question's id written as a number
+        for key in PAIR_TEXT_KEYS:
+            if not isinstance(pair[key], str) or not pair[key].strip():
+                raise AssistantError(f"{path}:{number}: the pair's {key} must be text that is not blank, not "
+                                     f"{pair[key]!r}.", fix_line)
+        if not isinstance(pair.get("kind", ""), str):
+            raise AssistantError(f"{path}:{number}: the pair's kind must be text (paraphrase, changed_figure, ...), "
+                                 f"not {pair['kind']!r}.", fix_line)
         span, supported = (pair["start"], pair["end"]), pair["supported"]
         if not (all(type(n) is int and n >= 0 for n in span) and span[0] < span[1] and type(supported) is bool):
             raise AssistantError(f"{path}:{number}: start and end must be character offsets with start < end, and "
-                                 "supported true or false.", "Fix that line (see eval/README.md).")
+                                 "supported true or false.", fix_line)
+        if pair["id"] in first_line:
+            raise AssistantError(f"{path}:{number} repeats the pair id {pair['id']!r} of line "
+                                 f"{first_line[pair['id']]}.", "Give every pair an id of its own.")
+        first_line[pair["id"]] = number
         pairs.append(pair)
+    if not pairs:
+        raise AssistantError(f"{path} holds no support pairs.", "Give a file of JSON lines, one pair each.")
     return pairs
 
 
-def check_pair_spans(pairs: list[dict], texts: dict[str, dict], path: Path) -> None:
-    """Refuse, before any question is asked, a pair whose span runs past the end of its item's text: its passage
-    would be cut short or empty, and the guard's verdict on it would measure nothing."""
+def check_pairs_against_corpus(pairs: list[dict], texts: dict[str, dict], path: Path) -> None:
+    """Before any question is asked: refuse a pair whose span runs past the end of its item's text (its passage
+    would be cut short or empty, and the guard's verdict on it would measure nothing); warn of pairs whose source
+    is not in the corpus, which are skipped, and refuse a file none of whose pairs is left."""
     for pair in pairs:
         source = texts.get(pair["source_url"])
         if source is not None and pair["end"] > len(source["text"]):
             raise AssistantError(f"{path}: the pair {pair['id']!r} ends at character {pair['end']}, past the end of "
                                  f"{pair['source_url']} ({len(source['text'])} characters).",
                                  "Fix its start and end, or check that --corpus holds the minutes it was written on.")
+    missing = [pair["id"] for pair in pairs if pair["source_url"] not in texts]
+    if len(missing) == len(pairs):
+        raise AssistantError(f"No support pair of {path} ({len(pairs)} given) has its source in the --corpus inputs, "
+                             "so the guard would be measured on nothing.",
+                             "Give --corpus the minutes the pairs were written on (their source_url is an item's "
+                             "source identity).")
+    if missing:
+        _warn(f"{counted(len(missing), 'support pair')} of {path} {'has its' if len(missing) == 1 else 'have their'} "
+              f"source not in the --corpus inputs ({first_few(missing, 5)}): skipped, and counted in the report as "
+              "skipped.")
 
 
 def guard_on_pairs(assistant, pairs: list[dict], texts: dict[str, dict]) -> dict:
@@ -534,11 +712,18 @@ def _group_metrics(questions, records, alce, texts) -> dict:
         "answer_correctness": _mean([float(is_correct(q, r)) for q, r in answerable if q.must_include]),
         "unanswerable_refused": _mean([float(r["refused"]) for _, r in unanswerable]),
         "answerable_wrongly_refused": _mean([float(r["refused"]) for _, r in answerable]),
+        # Refused before any search, for filters that match no minutes: counted in the two figures above as well.
+        "unanswerable_refused_no_match_filters": sum(_no_match(r) for _, r in unanswerable),
+        "answerable_refused_no_match_filters": sum(_no_match(r) for _, r in answerable),
         "answer_words_median": statistics.median(words) if words else None,
         "answer_words_p90": _percentile(words, 0.9),
         "latency_ms_median": round(statistics.median(latency), 1) if latency else None,
         "latency_ms_p95": _percentile(latency, 0.95),
     }
+
+
+def _no_match(record: dict) -> bool:
+    return record.get("refusal_reason") == "no_match_filters"
 
 
 def _mean(values: list[float]) -> float | None:
@@ -565,7 +750,10 @@ _ROWS = [
     ("quote_validity", "Quotes verbatim in the source"), ("alce_citation_recall", "ALCE citation recall"),
     ("alce_citation_precision", "ALCE citation precision"), ("sentences_dropped_share", "Sentences dropped by the guard"),
     ("answer_correctness", "Answer correctness"), ("unanswerable_refused", "Unanswerable refused"),
-    ("answerable_wrongly_refused", "Answerable wrongly refused"), ("answer_words_median", "Answer words, median"),
+    ("unanswerable_refused_no_match_filters", "Unanswerable refused as filters matched nothing (questions)"),
+    ("answerable_wrongly_refused", "Answerable wrongly refused"),
+    ("answerable_refused_no_match_filters", "Answerable refused as filters matched nothing (questions)"),
+    ("answer_words_median", "Answer words, median"),
     ("answer_words_p90", "Answer words, 90th percentile"), ("latency_ms_median", "Latency ms, median"),
     ("latency_ms_p95", "Latency ms, 95th percentile"),
 ]
@@ -573,28 +761,36 @@ _ROWS = [
 
 def render_report(metrics: dict, records: list[dict], questions: list[EvalQuestion]) -> str:
     kinds = [k for k in KINDS if k in metrics]
+    # Paths are named as given, and a name that is not UTF-8 (a Latin-1 name from an old share) is shown with U+FFFD.
+    corpus = ", ".join(f"`{readable(c)}`" for c in metrics["corpus"] or ())
     lines = [
         "# Evaluation report", "",
-        f"- Questions: `{metrics['questions_file']}` ({metrics['overall']['questions']})",
+        f"- Questions: `{readable(metrics['questions_file'])}` ({metrics['overall']['questions']})",
         f"- Mode: `{metrics['mode']}`; retrieval fusion: `{metrics.get('retrieval_fusion', 'reciprocal-rank')}`",
-        f"- Corpus: {', '.join(f'`{c}`' for c in metrics['corpus']) if metrics['corpus'] else 'the existing index'}"
-        + (f" (`{metrics['index']}`)" if metrics.get("index") and not metrics["corpus"] else ""),
+        f"- Corpus: {corpus or 'the existing index'}"
+        + (f" (`{readable(metrics['index'])}`)" if metrics.get("index") and not metrics["corpus"] else ""),
         "", "## Metrics", "",
         "| metric | overall | " + " | ".join(kinds) + " |",
         "| --- | --- | " + " | ".join("---" for _ in kinds) + " |",
     ]
     for key, label in _ROWS:
-        cells = [_fmt(metrics["overall"].get(key))] + [_fmt(metrics[k].get(key)) for k in kinds]
+        cells = [_fmt(metrics["overall"].get(key), key)] + [_fmt(metrics[k].get(key), key) for k in kinds]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if metrics["overall"]["quote_validity"] is None:
         lines += ["", "Quote validity was not measured: it needs `--corpus` to re-read the sources."]
     lacking = lacking_gold(questions)
     if any(lacking.values()):
         lines += ["", f"Not scored in full: {describe_lacking(lacking)}."]
+    if metrics.get("filters_matching_nothing"):
+        lines += ["", f"Filters matching nothing: {describe_unmatched(metrics['filters_matching_nothing'])}. They "
+                      "are counted in the refusal figures, and on their own in the rows \"refused as filters matched "
+                      "nothing\"."]
     pairs = metrics.get("support_pairs")
     if pairs and pairs.get("measured"):
+        skipped = (f" ({pairs['missing_sources']} skipped: source not in the corpus)" if pairs["missing_sources"]
+                   else "")
         lines += ["", "## The grounding guard on labelled support pairs", "",
-                  f"{pairs['pairs']} pairs ({pairs['missing_sources']} skipped: source not in the corpus).", "",
+                  f"{counted(pairs['pairs'], 'pair')}{skipped}.", "",
                   f"- Precision at finding unsupported sentences: {_fmt(pairs['unsupported_precision'])}",
                   f"- Recall at finding unsupported sentences: {_fmt(pairs['unsupported_recall'])}",
                   f"- Supported sentences kept: {_fmt(pairs['supported_kept'])}", "",
@@ -606,8 +802,9 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
                   f"- Its best sentence holds the answer (top-1, answerable questions): "
                   f"{_fmt(reader['top1_sentence_accuracy'])}",
                   f"- Answerability AUC (its confidence, answerable against unanswerable): "
-                  f"{_fmt(reader['answerability_auc'])}", "",
-                  "| confidence | questions | answerable | best sentence holds the answer |", "| --- | --- | --- | --- |"]
+                  f"{_fmt_why(reader['answerability_auc'], _why_no_auc(metrics['overall']))}", "",
+                  "| confidence | questions | share answerable | best sentence holds the answer |",
+                  "| --- | --- | --- | --- |"]
         lines += [f"| {row['confidence']} | {row['questions']} | {_fmt(row['answerable'])} | "
                   f"{_fmt(row['best_sentence_correct'])} |" for row in reader["calibration"]]
     failures = [r for r, q in zip(records, questions) if (q.answerable and not is_correct(q, r))
@@ -621,9 +818,58 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     return "\n".join(lines) + "\n"
 
 
-def _fmt(value) -> str:
+# Figures that are not shares: a word count or a time below 1 is not written as one ("0.200").
+_AMOUNTS = ("answer_words_median", "answer_words_p90", "latency_ms_median", "latency_ms_p95")
+
+
+def _fmt(value, key: str = "") -> str:
     if value is None:
         return "–"
+    if isinstance(value, float) and value <= 1.0 and key not in _AMOUNTS:
+        return f"{value:.3f}"
     if isinstance(value, float):
-        return f"{value:.3f}" if value <= 1.0 else f"{value:.1f}"
+        # A median of an even count of whole numbers is a float: 27.0 beside 34 in one row read as two kinds of figure.
+        return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
     return str(value)
+
+
+def _fmt_why(value, why_missing: str, key: str = "") -> str:
+    """A figure, or a dash with the reason it is missing."""
+    return _fmt(value, key) if value is not None else f"– ({why_missing})"
+
+
+def _why_no_auc(overall: dict) -> str:
+    return "no unanswerable questions" if overall["answerable"] else "no answerable questions"
+
+
+def summary_lines(metrics: dict) -> list[str]:
+    """The run's main figures for the terminal, each missing one with the reason it is missing."""
+    overall, reader = metrics["overall"], metrics["reader"]
+    no_gold = "no answerable question has gold_urls"
+    no_facts = "no answerable question has must_include"
+    why = {
+        "retrieval_recall_at_5": no_gold,
+        "answer_correctness": no_facts,
+        "citation_source_precision": "no answer to a question with gold_urls cited a source"
+        if overall["answerable"] > overall["answerable_without_gold_urls"] else no_gold,
+        "quote_validity": "needs --corpus" if metrics["corpus"] is None else "no quotes",
+        "unanswerable_refused": "no unanswerable questions",
+        "answerable_wrongly_refused": "no answerable questions",
+        "answer_words_median": "every question was refused",
+        "latency_ms_median": "no questions",
+    }
+    lines = [f"  questions: {overall['questions']} ({overall['answerable']} answerable, "
+             f"{overall['unanswerable']} unanswerable)"]
+    lines += [f"  {key}: {_fmt_why(overall[key], reason, key)}" for key, reason in why.items()]
+    if overall["unanswerable_refused_no_match_filters"]:
+        lines.append(f"    of the unanswerable refused, {overall['unanswerable_refused_no_match_filters']} only because "
+                     "their filters match nothing in the index")
+    lines += [f"  reader top1_sentence_accuracy: {_fmt_why(reader['top1_sentence_accuracy'], no_facts)}",
+              f"  reader answerability_auc: {_fmt_why(reader['answerability_auc'], _why_no_auc(overall))}"]
+    pairs = metrics.get("support_pairs")
+    if pairs and pairs.get("measured"):
+        lines.append(f"  guard on {counted(pairs['pairs'], 'pair')}: unsupported precision "
+                     f"{_fmt_why(pairs['unsupported_precision'], 'no sentence flagged')}, recall "
+                     f"{_fmt_why(pairs['unsupported_recall'], 'no unsupported pairs')}, supported kept "
+                     f"{_fmt_why(pairs['supported_kept'], 'no supported pairs')}")
+    return lines

@@ -150,7 +150,8 @@ def test_a_path_of_the_wrong_kind_gets_a_message_not_a_traceback(env, tmp_path):
     result = run_cli("eval", "--questions", str(CORPUS.parent / "eval" / "questions.jsonl"),
                      "--out", str(a_file), env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"Could not read or write {a_file}: File exists" in result.stderr and "how to fix" in result.stderr
+    assert f"{a_file} is a file, not a folder, so it cannot be the --out folder" in result.stderr
+    assert "how to fix: Give --out a folder" in result.stderr
     result = run_cli("user", "add", "carol", "--file", str(tmp_path), env=env, input_text="correct horse battery\n")
     assert result.returncode == 2 and f"{tmp_path}: Is a directory" in result.stderr
 

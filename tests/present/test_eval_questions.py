@@ -184,7 +184,7 @@ def test_gold_ids_that_no_indexed_item_has_are_warned_of_and_the_index_is_record
     rows = [GOOD, {**GOOD, "id": "typo", "gold_urls": [BARNSLEY + "7"]}]
     out = tmp_path / "out"
     metrics = run_evaluation(_write(tmp_path, *rows), seed_index_settings, out, progress=False)
-    assert ("warning: 1 question name gold_urls that no indexed item has (typo)" in capsys.readouterr().err)
+    assert ("warning: 1 question names gold_urls that no indexed item has (typo)" in capsys.readouterr().err)
     assert metrics["index"] == str(seed_index_settings.data_dir) and metrics["corpus"] is None
     assert f"(`{seed_index_settings.data_dir}`)" in (out / "report.md").read_text()
 
@@ -265,3 +265,273 @@ def test_a_gold_string_written_with_its_marker_is_matched_without_it():
 
     q = EvalQuestion("x", "How many?", "numeric", (), ("148 [1]",), {})
     assert is_correct(q, _answer("In 2018 148 children left care. [1]"))
+
+
+# -- the reviewer's findings on `assistant eval` (D1-D8, W2-W9) -----------------------------------
+
+@pytest.fixture(scope="module")
+def seed_settings(tmp_path_factory):
+    """Settings of an index of corpus/ with the hashing embedder, built once for the tests below."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.ingest.run import ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("eval-seed") / "index")
+    settings = settings.with_(embedding_model=HASHING_MODEL)
+    ingest([CORPUS], settings, progress=False)
+    return settings
+
+
+@pytest.fixture
+def cli_on_seed(seed_settings, monkeypatch):
+    """`assistant` run in this process on the seed index: its status; stdout and stderr are left to capsys."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.present.cli import main
+
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", HASHING_MODEL)
+    return lambda *args: main([*args, "--index", str(seed_settings.data_dir)])
+
+
+def _earlier_results(out: Path) -> None:
+    out.mkdir()
+    for name in ("answers.jsonl", "metrics.json", "report.md"):
+        (out / name).write_text("earlier\n")
+
+
+def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(tmp_path, seed_settings):
+    # json.loads turns "\ud800" into a lone surrogate, which neither the tokenizer nor a UTF-8 file can take; one that
+    # a byte not in UTF-8 could have made ("\udce9", from 0xE9) is read as U+FFFD, any other as "?", as `brief` does.
+    lines = ['{"id": "s-1\\ud800", "question": "\\ud800 How many children were discharged from care in 2018?", '
+             '"kind": "numeric", "must_include": ["148\\ud800"], "filters": {"council": "Rotherham\\udce9"}}',
+             '{"id": "s-2", "question": "How many dragons?", "kind": "unanswerable"}']
+    out = tmp_path / "out"
+    run_evaluation(_write(tmp_path, *lines), seed_settings, out, progress=False)
+    first = json.loads((out / "answers.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["id"] == "s-1?" and first["must_include"] == ["148?"]
+    assert first["question"].startswith("? How many") and first["filters"]["council"] == "Rotherham\ufffd"
+    assert json.loads((out / "metrics.json").read_text())["overall"]["questions"] == 2
+
+
+def test_a_failed_write_of_the_answers_leaves_nothing_that_looks_like_a_finished_run(tmp_path, seed_settings,
+                                                                                    monkeypatch):
+    import assistant.present.evaluate as evaluate
+
+    def disk_full(path, data, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    out = tmp_path / "out"
+    _earlier_results(out)
+    monkeypatch.setattr(evaluate, "write_atomically", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        run_evaluation(_write(tmp_path, GOOD), seed_settings, out, progress=False)
+    assert list(out.iterdir()) == []  # the earlier answers are not left to pass for this run's
+
+
+PAIR = {"id": "p1", "sentence": "Caseloads fell.", "source_url": BARNSLEY, "start": 0, "end": 50, "supported": True,
+        "kind": "paraphrase"}
+
+
+@pytest.mark.parametrize("lines, message", [
+    (({**PAIR, "sentence": None},), ":1: the pair's sentence must be text that is not blank, not None."),
+    (({**PAIR, "id": "p0"}, {**PAIR, "sentence": 42}), ":2: the pair's sentence must be text that is not blank, not 42."),
+    (({**PAIR, "source_url": ["u"]},), ":1: the pair's source_url must be text that is not blank, not ['u']."),
+    (({**PAIR, "id": None},), ":1: the pair's id must be text that is not blank, not None."),
+    (({**PAIR, "kind": ["paraphrase"]},), ":1: the pair's kind must be text (paraphrase, changed_figure, ...), not "
+                                          "['paraphrase']."),
+    ((PAIR, {**PAIR, "start": 60, "end": 90}), ":2 repeats the pair id 'p1' of line 1."),
+    ((PAIR, {**PAIR, "id": 2}, {**PAIR, "id": "2"}), ":3 repeats the pair id '2' of line 2."),
+    ((json.dumps(PAIR)[:-1] + ', "sentence": "Caseloads rose."}',), ":1 is not a support pair. The key 'sentence' is "
+                                                                    "given twice."),
+    (("# no pairs here",), "holds no support pairs"),
+])
+def test_every_field_of_a_support_pair_is_checked_at_load_by_its_line(tmp_path, fake_settings, lines, message):
+    pairs = _write(tmp_path, *lines, name="pairs.jsonl")
+    out = tmp_path / "out"
+    with pytest.raises(AssistantError, match=re.escape(message)):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, out, corpus=[CORPUS], pairs_path=pairs, progress=False)
+    assert not out.exists()  # refused before anything was asked or written
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": "x", "question": "Who?", "kind": "who", "id": "y"}', ":2 is not a valid question record (the key 'id' "
+                                                                  "is given twice)"),
+    ('{"id": "x", "question": "Who?", "kind": "who", "filters": {"council": "Sefton", "council": "Barnsley"}}',
+     ":2 is not a valid question record (the key 'council' is given twice)"),
+    ('   {"id": "x", "question": "broken json", ', ":2 is not a valid question record (not valid JSON: Expecting "
+                                                   "property name enclosed in double quotes at column 42)."),
+])
+def test_a_key_given_twice_or_bad_json_is_refused_by_its_line_and_column(tmp_path, line, message):
+    with pytest.raises(AssistantError, match=re.escape(message)) as caught:
+        load_questions(_write(tmp_path, GOOD, line))
+    assert "line 1" not in caught.value.message  # json's own count, of lines within the one line it was given
+
+
+def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_path, seed_settings, capsys):
+    rows = [{"id": "f-1", "question": "What was the average caseload?", "kind": "unanswerable",
+             "filters": {"council": "Bradfrod"}},
+            {"id": "f-2", "question": "How many Ofsted inspections were there?", "kind": "unanswerable",
+             "filters": {"since": "2030"}},
+            {"id": "f-3", "question": "How many dragons?", "kind": "unanswerable", "filters": {"council": "Barnsley"}},
+            {**GOOD, "id": "f-4", "filters": {"committee": "Childrens Srutiny"}}]
+    out = tmp_path / "out"
+    metrics = run_evaluation(_write(tmp_path, *rows), seed_settings, out, progress=False)
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: 3 questions have filters that match nothing in the index (f-1, f-2, f-4): they are "
+                        "refused as no_match_filters without being asked, and an unanswerable one counts as rightly "
+                        "refused (a misspelt council or committee, or dates outside the minutes?)."]
+    overall = metrics["overall"]
+    assert overall["unanswerable_refused"] == 1.0  # computed as before, and now with its make-up beside it
+    assert overall["unanswerable_refused_no_match_filters"] == 2
+    assert overall["answerable_refused_no_match_filters"] == 1
+    assert metrics["filters_matching_nothing"] == ["f-1", "f-2", "f-4"]
+    report = (out / "report.md").read_text()
+    assert "| Unanswerable refused as filters matched nothing (questions) | 2 |" in report
+    assert "Filters matching nothing: 3 questions have filters that match nothing in the index (f-1, f-2, f-4)" in report
+
+
+def test_a_questions_file_whose_name_is_not_utf8_is_named_readably_in_the_report(tmp_path, seed_settings):
+    import os
+
+    questions = _write(tmp_path, GOOD, name=os.fsdecode(b"r\xe9sum\xe9.jsonl"))
+    out = tmp_path / "out"
+    metrics = run_evaluation(questions, seed_settings, out, progress=False)
+    assert metrics["questions_file"] == str(questions)
+    assert f"`{tmp_path}/r\ufffdsum\ufffd.jsonl` (1)" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_failure_once_the_answers_are_written_is_a_warning_and_exit_status_0(tmp_path, cli_on_seed, monkeypatch,
+                                                                              capsys):
+    import assistant.present.evaluate as evaluate
+
+    def broken_report(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(evaluate, "render_report", broken_report)
+    out = tmp_path / "out"
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out)) == 0
+    err = capsys.readouterr().err
+    assert f"warning: The answers are in {out / 'answers.jsonl'}, but metrics.json and report.md could not be " \
+           "written (OSError: [Errno 28] No space left on device)." in err and "how to fix:" in err
+    assert (out / "answers.jsonl").is_file() and not (out / "report.md").exists()
+
+
+def test_an_out_folder_inside_a_corpus_folder_is_refused_before_anything_is_asked(tmp_path, fake_settings,
+                                                                                 corpus_copy):
+    for out in (corpus_copy / "results", corpus_copy):
+        with pytest.raises(AssistantError, match=re.escape(f"The --out folder {out} is inside the --corpus input "
+                                                           f"{corpus_copy}")) as caught:
+            run_evaluation(_write(tmp_path, GOOD), fake_settings, out, corpus=[tmp_path / "elsewhere", corpus_copy],
+                           progress=False)
+        assert "outside the minutes" in caught.value.hint
+    assert not (corpus_copy / "results").exists()
+
+
+def test_pairs_whose_source_is_not_in_the_corpus_are_warned_of_and_none_left_is_an_error(tmp_path, fake_settings,
+                                                                                        capsys):
+    from assistant.present.evaluate import check_pairs_against_corpus
+
+    pairs = [PAIR, {**PAIR, "id": "p2", "source_url": BARNSLEY + "9"}]
+    check_pairs_against_corpus(pairs, {BARNSLEY: {"text": "x" * 100}}, Path("pairs.jsonl"))
+    assert capsys.readouterr().err == ("warning: 1 support pair of pairs.jsonl has its source not in the --corpus "
+                                       "inputs (p2): skipped, and counted in the report as skipped.\n")
+    missing = _write(tmp_path, {**PAIR, "source_url": BARNSLEY + "9"}, name="pairs.jsonl")
+    with pytest.raises(AssistantError, match=re.escape(f"No support pair of {missing} (1 given) has its source in "
+                                                       "the --corpus inputs")):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", corpus=[CORPUS], pairs_path=missing,
+                       progress=False)
+    assert not (tmp_path / "out" / "answers.jsonl").exists()
+
+
+def test_json_usage_errors_print_the_error_object_and_a_bad_question_says_so_on_stderr(cli_on_seed, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli_on_seed("ask", "How many children?", "--json", "--sinse", "2020")
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and "unrecognized arguments: --sinse 2020" in err
+    assert json.loads(out) == {"error": "unrecognized arguments: --sinse 2020", "hint": "See `assistant --help`."}
+    with pytest.raises(SystemExit):
+        cli_on_seed("ask", "How many children?", "--sinse", "2020")
+    assert capsys.readouterr().out == ""  # without --json, argparse's message alone
+    assert cli_on_seed("ask", "  ") == 2
+    out, err = capsys.readouterr()
+    assert "Please type a question." in out and "error: Please type a question." in err and "how to fix:" in err
+
+
+def test_an_out_or_index_that_names_a_file_is_said_to_be_a_file(tmp_path, fake_settings, cli_on_seed, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x\n")
+    for out, kind in ((a_file, "a file"), (Path("/dev/null"), "a device or a pipe")):
+        with pytest.raises(AssistantError, match=re.escape(f"{out} is {kind}, not a folder, so it cannot be the "
+                                                           "--out folder")):
+            run_evaluation(_write(tmp_path, GOOD), fake_settings, out, progress=False)
+    with pytest.raises(AssistantError, match=re.escape(f"{a_file} is a file, not a folder, so it cannot be a folder "
+                                                       f"on the way to {a_file / 'results'}")):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, a_file / "results", progress=False)
+    from assistant.present.cli import main
+
+    assert main(["ask", "How many children?", "--index", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {a_file} is a file, not an index folder." in err and "ingest --index" not in err
+
+
+def test_a_questions_file_that_is_a_pipe_is_said_to_be_one(tmp_path):
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(AssistantError, match=re.escape(f"{pipe} is not a regular file but a pipe or a device")):
+        load_questions(pipe)
+
+
+def test_the_summary_gives_the_count_the_readers_figures_and_why_a_figure_is_missing(tmp_path, cli_on_seed, capsys):
+    out = tmp_path / "out"
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    assert "None" not in printed
+    assert "  questions: 1 (1 answerable, 0 unanswerable)" in printed
+    assert "  quote_validity: – (needs --corpus)" in printed
+    assert "  unanswerable_refused: – (no unanswerable questions)" in printed
+    assert "  reader top1_sentence_accuracy: " in printed
+    assert "  reader answerability_auc: – (no unanswerable questions)" in printed
+    report = (out / "report.md").read_text()
+    assert "Answerability AUC (its confidence, answerable against unanswerable): – (no unanswerable questions)" in report
+    assert "| confidence | questions | share answerable |" in report
+
+
+def test_ctrl_c_says_how_many_were_answered_and_that_nothing_was_written(tmp_path, cli_on_seed, monkeypatch, capsys):
+    from assistant.answer.service import Assistant
+
+    asked = []
+    real_ask = Assistant.ask
+
+    def ask_until_ctrl_c(self, *args, **kwargs):
+        asked.append(args)
+        if len(asked) == 3:  # the warm-up question, the first question, then Ctrl-C
+            raise KeyboardInterrupt
+        return real_ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(Assistant, "ask", ask_until_ctrl_c)
+    out = tmp_path / "out"
+    _earlier_results(out)
+    questions = _write(tmp_path, GOOD, {**GOOD, "id": "q2"})
+    assert cli_on_seed("eval", "--questions", str(questions), "--out", str(out)) == 130
+    assert (f"interrupted after answering 1 of 2 questions: nothing was written to {out}, and the results of an "
+            "earlier run there are as they were.") in capsys.readouterr().err
+    assert {p.name: p.read_text() for p in out.iterdir()} == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json",
+                                                                                        "report.md")}
+
+
+def test_word_count_medians_are_written_alike_in_one_row(tmp_path):
+    from assistant.present.evaluate import reader_metrics, render_report
+
+    rows = [{**GOOD, "id": "a", "kind": "who"}, {**GOOD, "id": "b", "kind": "who"}, {**GOOD, "id": "c", "kind": "fact"}]
+    questions = load_questions(_write(tmp_path, *rows))
+    records = [{**_record("a", "who", "two words", [BARNSLEY], [BARNSLEY]), "question": "?", "must_include": []},
+               {**_record("b", "who", "four words in all", [BARNSLEY], [BARNSLEY]), "question": "?",
+                "must_include": []},
+               {**_record("c", "fact", "five words in all here", [BARNSLEY], [BARNSLEY]), "question": "?",
+                "must_include": []}]
+    alce = [{"sentences": 1, "supported": 1, "citations": 1, "supporting_citations": 1, "dropped": 0}] * 3
+    metrics = {**score(questions, records, alce, None), "reader": reader_metrics(questions, records),
+               "questions_file": "q.jsonl", "mode": "extractive", "corpus": None, "index": None}
+    assert metrics["who"]["answer_words_median"] == 3.0
+    assert "| Answer words, median | 4 | 5 | 3 |" in render_report(metrics, records, questions)
