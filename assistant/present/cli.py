@@ -629,7 +629,8 @@ def _ports_named_in(gradio_message: str) -> str:
 
 
 def _eval(args, settings: Settings) -> int:
-    from assistant.present.evaluate import EvalInterrupted, ReportNotWritten, run_evaluation, summary_lines
+    from assistant.present.eval_scoring import summary_lines
+    from assistant.present.evaluate import EvalInterrupted, ReportNotWritten, run_evaluation
 
     if args.corpus is not None and not args.corpus:
         raise ConfigError("--corpus names no minutes.", "Give it the files or folders to build the index from, or "

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.present.evaluate import KINDS, load_pairs, load_questions, run_evaluation, score
+from assistant.present.eval_questions import KINDS, load_pairs, load_questions
+from assistant.present.eval_scoring import score
+from assistant.present.evaluate import run_evaluation
 
 from conftest import CORPUS
 
@@ -239,19 +241,20 @@ def _answer(text: str) -> dict:
     ("Neglect was the main category. [1]", "neglect", True),
 ])
 def test_a_gold_figure_counts_only_as_a_whole_figure_of_the_answer_text(answer, gold, correct):
-    from assistant.present.evaluate import EvalQuestion, is_correct
+    from assistant.present.eval_questions import EvalQuestion
+    from assistant.present.eval_scoring import is_correct
 
     q = EvalQuestion("x", "How many?", "numeric", (), (gold,), {})
     assert is_correct(q, _answer(answer)) is correct
 
 
 def test_percentiles_are_nearest_rank_and_words_leave_out_the_markers():
-    from assistant.present.evaluate import _percentile
+    from assistant.present.eval_scoring import _percentile
 
     assert _percentile([7, 8, 15, 20, 23, 31, 61], 0.9) == 61
     assert _percentile(list(range(1, 31)), 0.95) == 29
     assert _percentile(list(range(1, 11)), 0.9) == 9
-    from assistant.present.evaluate import EvalQuestion
+    from assistant.present.eval_questions import EvalQuestion
 
     q = EvalQuestion("x", "How many?", "numeric", (), ("148",), {})
     record = {**_answer("148 In 2018 148 children left care. [1] [2]"), "kind": "numeric", "retrieved": [],
@@ -261,7 +264,8 @@ def test_percentiles_are_nearest_rank_and_words_leave_out_the_markers():
 
 
 def test_a_gold_string_written_with_its_marker_is_matched_without_it():
-    from assistant.present.evaluate import EvalQuestion, is_correct
+    from assistant.present.eval_questions import EvalQuestion
+    from assistant.present.eval_scoring import is_correct
 
     q = EvalQuestion("x", "How many?", "numeric", (), ("148 [1]",), {})
     assert is_correct(q, _answer("In 2018 148 children left care. [1]"))
@@ -521,7 +525,7 @@ def test_ctrl_c_says_how_many_were_answered_and_that_nothing_was_written(tmp_pat
 
 
 def test_word_count_medians_are_written_alike_in_one_row(tmp_path):
-    from assistant.present.evaluate import reader_metrics, render_report
+    from assistant.present.eval_scoring import reader_metrics, render_report
 
     rows = [{**GOOD, "id": "a", "kind": "who"}, {**GOOD, "id": "b", "kind": "who"}, {**GOOD, "id": "c", "kind": "fact"}]
     questions = load_questions(_write(tmp_path, *rows))

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.present.evaluate import load_questions, run_evaluation
+from assistant.present.eval_questions import load_questions
+from assistant.present.evaluate import run_evaluation
 
 GOOD = {"id": "q1", "question": "How many?", "kind": "numeric", "gold_urls": ["u"], "must_include": ["5"],
         "notes": "unknown keys are allowed"}

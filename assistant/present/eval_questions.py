@@ -1,0 +1,263 @@
+"""Question and support-pair files of the grounding evaluation: read, and every line checked before anything is
+asked (see eval/README.md for their format)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from assistant.errors import AssistantError
+from assistant.files import read_utf8
+from assistant.present.render import readable
+from assistant.retrieve.filters import Filters
+from assistant.text import counted, is_small_talk
+
+KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
+
+
+REQUIRED_KEYS = ("id", "question", "kind")
+
+
+LIST_KEYS = ("gold_urls", "must_include")
+
+
+FILTER_KEYS = tuple(f.name for f in fields(Filters))
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    kind: str
+    gold_urls: tuple[str, ...]
+    must_include: tuple[str, ...]
+    filters: dict
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable"
+
+    @classmethod
+    def from_row(cls, row) -> "EvalQuestion":
+        """A question line's record, checked once here: KeyError names a missing key, ValueError (or the filters'
+        AssistantError) says what else is wrong. Unknown top-level keys ("notes") are allowed."""
+        if not isinstance(row, dict):
+            raise ValueError("not a JSON object")
+        for key in REQUIRED_KEYS:
+            if key not in row:
+                raise KeyError(key)
+        ident = row["id"]
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            ident = str(ident)  # an id written as a number is read as its text
+        question = row["question"]
+        for key, value in (("id", ident), ("question", question)):
+            if not isinstance(value, str):
+                raise ValueError(f"the {key} must be text, not {value!r}")
+            if not value.strip():
+                raise ValueError(f"the {key} is blank")
+        kind = row["kind"]
+        if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
+            raise ValueError(f"the kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        lists = {}
+        for key in LIST_KEYS:
+            value = [] if row.get(key) is None else row[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{' and '.join(LIST_KEYS)} must be lists of strings: {key} is {value!r}")
+            lists[key] = tuple(v for v in value if v.strip())
+        filters = {} if row.get("filters") is None else row["filters"]
+        if not isinstance(filters, dict):
+            raise ValueError(f"filters must be a JSON object with some of {', '.join(FILTER_KEYS)}, not {filters!r}")
+        unknown = [key for key in filters if key not in FILTER_KEYS]
+        if unknown:
+            raise ValueError(f"filters has the unknown key {unknown[0]!r}; "
+                             f"the filter keys are {', '.join(FILTER_KEYS)}")
+        Filters(**filters)
+        return cls(ident, question, kind.strip().lower(), lists["gold_urls"], lists["must_include"], dict(filters))
+
+
+def misspelt_keys(row: dict) -> dict[str, str]:
+    """Unknown top-level keys that look like a misspelt known one ("filter", "must_inclde"), with the key each
+    probably means. Other unknown keys ("notes") are allowed and pass silently."""
+    known = (*REQUIRED_KEYS, *LIST_KEYS, "filters")
+    misspelt = {}
+    for key in row:
+        if key not in known and (close := difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)):
+            misspelt[key] = close[0]
+    return misspelt
+
+
+def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
+    """Each line of a JSON-lines file with its number, skipping blank lines and # comments (read_utf8 drops a byte
+    order mark at the start, which Windows tools write). Lines come as written, for parse_line to count columns."""
+    # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
+    # strings, and str.splitlines() would break a line there.
+    text = read_utf8(path, what)
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, line
+
+
+def parse_line(line: str):
+    """One JSON line's value. ValueError says what is wrong: bad JSON (at its column in the line as written), or a
+    key given twice in one object. A lone surrogate escape ("\\ud800") is read as a replacement character, as
+    `brief` reads one."""
+    stripped = line.strip()
+    try:
+        value = json.loads(stripped, object_pairs_hook=_object_with_keys_once)
+    except json.JSONDecodeError as exc:
+        # json counts lines and columns within the text it was given: one line here, so only the column helps,
+        # counted from the start of the line as an editor shows it. Some of json's messages end in "at" already.
+        column = exc.colno + len(line) - len(line.lstrip())
+        raise ValueError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {column}") from None
+    return _readable_strings(value)
+
+
+def _object_with_keys_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, failing on a key given twice: json would keep the last value and drop the first unseen."""
+    fields: dict = {}
+    for key, value in pairs:
+        if key in fields:
+            raise ValueError(f"the key {key!r} is given twice")
+        fields[key] = value
+    return fields
+
+
+def _readable_strings(value):
+    """The value with every string made `readable`: lone surrogates, which neither the tokenizer nor a UTF-8 file can
+    take, become replacement characters."""
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, list):
+        return [_readable_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {readable(k): _readable_strings(v) for k, v in value.items()}
+    return value
+
+
+def check_regular_file(path: Path, flag: str, what: str) -> None:
+    """Refuse a `path` that is missing, a folder, or not a regular file (a pipe such as /dev/stdin, a device)."""
+    if path.is_dir():
+        raise AssistantError(f"{path} is a folder, not a {what}.", f"Give {flag} a JSONL file.")
+    if not path.exists():
+        raise AssistantError(f"No {what} at {path}.", f"Check the path given to {flag}.")
+    if not path.is_file():
+        # The report names the file as the run's record of what was asked: a pipe names nothing to read again.
+        raise AssistantError(f"{path} is not a regular file but a pipe or a device, so it is not read as a {what}.",
+                             f"Save its contents to a file and give {flag} that file's path.")
+
+
+def lacking_gold(questions: list[EvalQuestion]) -> dict[str, int]:
+    """How many answerable questions have no gold_urls, and how many no must_include."""
+    answerable = [q for q in questions if q.answerable]
+    return {key: sum(not getattr(q, key) for q in answerable) for key in LIST_KEYS}
+
+
+def describe_lacking(lacking: dict[str, int]) -> str:
+    """The counts of lacking_gold in words, with the metrics each is left out of."""
+    what = {"gold_urls": "retrieval and cited-source metrics",
+            "must_include": "answer correctness and the reader's top-1"}
+    return "; ".join(f"{counted(n, 'answerable question')} without {key}, not counted in {what[key]}"
+                     for key, n in lacking.items() if n)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Every question of the file, each line checked and ids unique, before any is asked."""
+    from assistant.answer.service import question_problem
+
+    check_regular_file(path, "--questions", "questions file")
+    questions = []
+    first_line: dict[str, int] = {}
+    for number, line in json_lines(path, "the questions file"):
+        try:
+            row = parse_line(line)
+            question = EvalQuestion.from_row(row)
+        except KeyError as exc:
+            raise AssistantError(f"{path}:{number} is not a valid question record: it has no {exc} key.",
+                                 "See eval/README.md for the format.") from None
+        except (ValueError, TypeError, AssistantError) as exc:
+            raise AssistantError(f"{path}:{number} is not a valid question record ({exc}).",
+                                 "See eval/README.md for the format.") from None
+        # A question `ask` would not take (no words, too long) is a mistake in the file, not a refusal to score;
+        # small talk is left to the assistant, whose answer to it is what is measured.
+        if (problem := question_problem(question.question)) and not is_small_talk(question.question):
+            raise AssistantError(f"{path}:{number} holds a question that cannot be asked: {problem}",
+                                 "Fix the question on that line.")
+        for key, meant in misspelt_keys(row).items():
+            warn(f"{path}:{number} has the key {key!r}, which is not read: did you mean {meant!r}?")
+        if question.id in first_line:
+            raise AssistantError(f"{path}:{number} repeats the id {question.id!r} of line {first_line[question.id]}.",
+                                 "Give every question an id of its own: answers are scored by their question's id.")
+        first_line[question.id] = number
+        questions.append(question)
+    if not questions:
+        raise AssistantError(f"{path} holds no questions.", "Give a file of JSON lines, one question each.")
+    return questions
+
+
+def source_texts(paths: Iterable[Path], max_item_chars: int) -> dict[str, dict]:
+    """Every item's text and metadata as read from the input files (not from the index)."""
+    from assistant.ingest.readers import read_inputs
+    from assistant.records import MinuteItem
+
+    texts: dict[str, dict] = {}
+    for found in read_inputs(list(paths), max_item_chars):
+        if isinstance(found, MinuteItem) and not found.restricted:
+            texts[found.source_id] = {"text": found.text, "council": found.council, "committee": found.committee,
+                                      "meeting_date": found.meeting_date, "item_title": found.item_title,
+                                      "period": found.period}
+    return texts
+
+
+PAIR_KEYS = ("id", "source_url", "start", "end", "sentence", "supported")
+
+
+PAIR_TEXT_KEYS = ("id", "source_url", "sentence")
+
+
+def load_pairs(path: Path) -> list[dict]:
+    """Labelled support pairs for `--pairs`, every field checked and ids unique, before any question is asked."""
+    check_regular_file(path, "--pairs", "support pairs file")
+    pairs = []
+    first_line: dict[str, int] = {}
+    fix_line = "Fix that line (see eval/README.md)."
+    for number, line in json_lines(path, "the pairs file"):
+        try:
+            pair, problem = parse_line(line), ""
+        except ValueError as exc:
+            reason = str(exc)
+            pair, problem = None, f" {reason[:1].upper()}{reason[1:]}."  # "Not valid JSON: ... at column 12."
+        if not isinstance(pair, dict) or any(key not in pair for key in PAIR_KEYS):
+            lacking = [key for key in PAIR_KEYS if key not in pair] if isinstance(pair, dict) else []
+            raise AssistantError(f"{path}:{number} is not a support pair"
+                                 + (f": it has no {', '.join(lacking)}." if lacking else "." + problem),
+                                 f"Each line is a JSON object with {', '.join(PAIR_KEYS)} (see eval/README.md).")
+        if type(pair["id"]) is int:
+            pair["id"] = str(pair["id"])  # as a question's id written as a number
+        for key in PAIR_TEXT_KEYS:
+            if not isinstance(pair[key], str) or not pair[key].strip():
+                raise AssistantError(f"{path}:{number}: the pair's {key} must be text that is not blank, not "
+                                     f"{pair[key]!r}.", fix_line)
+        if not isinstance(pair.get("kind", ""), str):
+            raise AssistantError(f"{path}:{number}: the pair's kind must be text (paraphrase, changed_figure, ...), "
+                                 f"not {pair['kind']!r}.", fix_line)
+        span, supported = (pair["start"], pair["end"]), pair["supported"]
+        if not (all(type(n) is int and n >= 0 for n in span) and span[0] < span[1] and type(supported) is bool):
+            raise AssistantError(f"{path}:{number}: start and end must be character offsets with start < end, and "
+                                 "supported true or false.", fix_line)
+        if pair["id"] in first_line:
+            raise AssistantError(f"{path}:{number} repeats the pair id {pair['id']!r} of line "
+                                 f"{first_line[pair['id']]}.", "Give every pair an id of its own.")
+        first_line[pair["id"]] = number
+        pairs.append(pair)
+    if not pairs:
+        raise AssistantError(f"{path} holds no support pairs.", "Give a file of JSON lines, one pair each.")
+    return pairs
