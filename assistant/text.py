@@ -136,6 +136,17 @@ def first_few(names: Sequence[str], shown: int = 3, between: str = ", ") -> str:
     return between.join(names[:shown]) + more
 
 
+def readable(text: str) -> str:
+    """Text that can be written as UTF-8: bytes that were not UTF-8, which reach Python as lone surrogates (a file
+    name from os.walk, a terminal's argument, a "\\ud800" escape in JSON), become U+FFFD or "?", as the tokenizer,
+    the audit log and the index's own files need."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no terminal byte could have made
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
 def normalise_space(text: str) -> str:
     """All runs of white space (non-breaking spaces included) to one space, trimmed."""
     return " ".join(text.replace("\u00a0", " ").split())

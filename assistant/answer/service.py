@@ -26,6 +26,7 @@ from assistant.errors import IndexMissingError, IndexStaleError, ModelError, no_
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
+from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
                                SentenceEvent, SentenceVerdict)
@@ -51,6 +52,14 @@ class ModelFailure(ModelError):
     def __init__(self, failure: ModelError, answer: Answer) -> None:
         super().__init__(failure.message, failure.hint)
         self.answer = answer
+
+
+def _unless_a_writer_is_at_work(settings: Settings) -> None:
+    """Raise, for an index that does not add up, that a writer is at work on it, if one is: the usual advice, to run
+    `assistant ingest`, would be refused while it writes."""
+    if writer_at_work(settings):
+        raise IndexStaleError(f"An ingest (or fetch) is writing to the index in {settings.data_dir} now, and has not "
+                              "finished bringing it up to date.", "Wait for it to finish, then ask again.")
 
 
 class Assistant:
@@ -79,6 +88,7 @@ class Assistant:
         try:
             indexed = index.manifest.indexed_chunk_ids()
             if not lexical.is_current(settings.lexical_dir, indexed):
+                _unless_a_writer_is_at_work(settings)
                 raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
                                       "an ingest or fetch is writing the index or was stopped part way, or the "
                                       "keyword index was saved by another version of the assistant.",
@@ -91,6 +101,7 @@ class Assistant:
                                         f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
                                         "rebuilds it from the vector store, embedding nothing again.")
             if index.store.count() < len(indexed):
+                _unless_a_writer_is_at_work(settings)
                 where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
                          if settings.uses_chroma_server else f"in {settings.data_dir}")
                 raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "

@@ -20,6 +20,9 @@ from typing import Iterable, Iterator
 from assistant.errors import NotWritableError, no_index_yet
 from assistant.files import may_write
 
+# A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
+RESET_UNFINISHED = "reset_unfinished"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
@@ -61,6 +64,9 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        # SQLite leaves what it deletes in the file until the space is reused: an item removed because it became
+        # restricted would stay readable in a copy of the data folder. Zeroing it costs little.
+        db.execute("PRAGMA secure_delete=ON")
         db.executescript(schema)
     except sqlite3.OperationalError as exc:
         if db is not None:
@@ -132,11 +138,23 @@ class Manifest:
         with self._transaction():
             self._db.executemany("DELETE FROM items WHERE source_id = ?", [(s,) for s in source_ids])
 
-    def clear(self) -> None:
+    def delete_meta(self, key: str) -> None:
+        self._check_writable()
+        self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    def clear(self, *, keeping: str | None = None) -> None:
+        """Remove every item and every record, but the record `keeping` names."""
         self._check_writable()
         with self._transaction():
             self._db.execute("DELETE FROM items")
-            self._db.execute("DELETE FROM meta")
+            self._db.execute("DELETE FROM meta WHERE key IS NOT ?", (keeping,))
+
+    def fold_in_changes(self) -> None:
+        """Copy the changes kept in the WAL file into the manifest and empty that file, which holds the earlier
+        versions of the pages changed since it was last emptied (a removed item's row among them). A reader still
+        in the middle of a read keeps it from being emptied: the next writer's call does it."""
+        self._check_writable()
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def chunk_count(self) -> int:
         return sum(len(r.chunk_ids) for r in self.rows().values() if r.status == "done")

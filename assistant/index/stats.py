@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.index.manifest import Manifest
+from assistant.index.manifest import RESET_UNFINISHED, Manifest
+from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, no_index_yet
+from assistant.text import counted
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,19 @@ class IndexStats:
     by_committee: dict[str, tuple[int, int]]
     by_year: dict[str, tuple[int, int]]
     embedding_model: str
+    # What the user should know of the index's state before trusting the counts, and what to do: a writer at work,
+    # a run or a reset cut short, a vector store gone.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def notes_text(self) -> str:
+        """The notes, a line each, for the console ('' when there are none)."""
+        return "".join(f"{note}\n" for note in self.notes)
 
     def as_dict(self) -> dict:
         return {
             "items": self.items, "chunks": self.chunks, "pending": self.pending,
-            "embedding_model": self.embedding_model,
+            "embedding_model": self.embedding_model, "notes": list(self.notes),
             "by_council": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_council.items()},
             "by_committee": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_committee.items()},
             "by_year": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_year.items()},
@@ -49,6 +59,7 @@ def index_stats(settings: Settings) -> IndexStats:
     try:
         rows = [r for r in manifest.rows().values()]
         model = manifest.get_meta("embedding_model") or ""
+        reset_unfinished = manifest.get_meta(RESET_UNFINISHED) is not None
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
@@ -74,4 +85,25 @@ def index_stats(settings: Settings) -> IndexStats:
         by_committee=group(lambda r: r.committee or "(unknown)"),
         by_year=group(lambda r: r.meeting_date[:4] or "(undated)"),
         embedding_model=model,
+        notes=_state_notes(settings, len(done), len(rows) - len(done), reset_unfinished),
     )
+
+
+def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: bool) -> tuple[str, ...]:
+    """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
+    (a Chroma server is not asked), as the rest of `stats` is."""
+    notes = []
+    if reset_unfinished:
+        notes.append("a reset of this index (`assistant ingest --reset`) was cut short, so it holds only part of the "
+                     "minutes: run the same `assistant ingest` again")
+    elif pending:
+        notes.append(f"{counted(pending, 'item')} {'was' if pending == 1 else 'were'} interrupted mid-ingest: run "
+                     "`assistant ingest` again")
+    if done and not settings.uses_chroma_server and not (settings.chroma_dir / "chroma.sqlite3").is_file():
+        notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
+                     "`assistant ingest` again with the minutes the index was built from, which embeds them again "
+                     "(fetched minutes must be fetched again)")
+    if notes and writer_at_work(settings):  # what looks wrong is a writer's work in progress
+        return ("an ingest (or fetch) is writing to this index now: wait for it to finish (these counts are of "
+                "what it has finished so far)",)
+    return tuple(notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
@@ -102,7 +103,7 @@ class ChromaStore:
                 "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
         self._collection = existing or self._client.get_or_create_collection(
             settings.collection,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "sync_threshold": _SYNC_EVERY_WRITE}},
             metadata={"embedding_model": embedding_model},
             embedding_function=None,
         )
@@ -152,6 +153,27 @@ class ChromaStore:
 
     def count(self) -> int:
         return self._collection.count()
+
+    def purge_removed_text(self) -> str | None:
+        """Leave no copy of removed or replaced chunks in a local store's files; None when done, else a note saying
+        what is left and how to remove it. The data on a Chroma server is its operator's to purge."""
+        if self._settings.uses_chroma_server:
+            return None
+        hnsw = (getattr(self._collection, "configuration_json", None) or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", _SYNC_EVERY_WRITE) != _SYNC_EVERY_WRITE:
+            # A collection made before its threshold was set: Chroma reads the threshold when it opens the collection,
+            # and applies its log to the vectors (then persists them, and purges the log) at the first read after.
+            self._collection.modify(configuration={"hnsw": {"sync_threshold": _SYNC_EVERY_WRITE}})
+            self._reopen()
+            self._collection.count()
+        return _vacuum(self._settings)
+
+    def _reopen(self) -> None:
+        self._client = self._collection = None
+        forget_local_clients()
+        self._client = _client(self._settings)
+        self._collection = self._client.get_collection(self._settings.collection, embedding_function=None)
+        self._every_vector = None
 
     def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]:
         if k <= 0:
@@ -309,6 +331,37 @@ def _read_only_store(settings: Settings, why: str) -> NotWritableError:
         f"Make {settings.data_dir} writable by the user that runs `ask` or the app (give that user the folder, or "
         "a group that may write it), or serve a copy of the folder that it may write. `assistant stats` works on a "
         "read-only index.")
+
+
+# Chroma's local store keeps every write, documents and metadata included, in its log (the `embeddings_queue` table of
+# chroma.sqlite3) until the collection's vectors are persisted, which by default happens once 1,000 writes have
+# gathered; only then does it purge the log. Persisting at every write lets the log hold only the last one, so that a
+# removed chunk's text leaves it with the next write (the removal itself). Persisting writes only the vectors changed
+# since the last time, and the list of ids: about a tenth more time per write at 5,000 chunks.
+_SYNC_EVERY_WRITE = 1
+
+
+def _vacuum(settings: Settings) -> str | None:
+    """Run Chroma's own `chroma vacuum` on the local store: it purges the log as far as the vectors were persisted
+    and rebuilds chroma.sqlite3 without its free pages, which SQLite leaves holding what was deleted. None when it
+    ran, else a note. In a process of its own, as Chroma's command-line tool prints to standard output."""
+    import subprocess
+
+    command = [sys.executable, "-c", "from chromadb.cli.cli import app; app()", "vacuum", "--path",
+               str(settings.chroma_dir), "--force", "--timeout", str(_VACUUM_SECONDS)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_VACUUM_SECONDS + 60)
+        failure = "" if done.returncode == 0 else _first_line(done.stderr or f"exit status {done.returncode}")
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        failure = str(exc)
+    if not failure:
+        return None
+    return (f"the text of removed minutes may still be readable in {settings.chroma_dir / 'chroma.sqlite3'} "
+            f"(chroma vacuum: {failure}): run `chroma vacuum --path {settings.chroma_dir} --force` while nothing "
+            "reads the index")
+
+
+_VACUUM_SECONDS = 600
 
 
 def forget_local_clients() -> None:

@@ -19,11 +19,12 @@ from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
 from assistant.files import exclusive_lock, may_write
-from assistant.index.manifest import Manifest, ManifestRow
+from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
                                           reset_store)
+from assistant.index.write_lock import write_lock_path
 from assistant.text import counted, first_few
 from assistant.ingest.tokens import TokenCounter, default_counter
 
@@ -221,10 +222,36 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again."""
     from assistant.ingest.readers import read_inputs
 
-    return ingest_items(read_inputs(list(paths), settings.max_item_chars, cwd=cwd), settings, prune=prune,
-                        reset=reset, index=index, progress=progress,
-                        given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths),
-                        files_from=(cwd or Path.cwd()).resolve())
+    # The index's own folder is never read as minutes, when it is kept inside a folder of them; the readers' notes
+    # (that, and JSONL lines known only by their line number) are complete once the inputs have all been read.
+    reader_notes: list[str] = []
+    found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd,
+                        index_folders=[settings.data_dir.expanduser().resolve()], notes=reader_notes)
+    if [Path(path) for path in paths] == [DEFAULT_CORPUS]:
+        found = _explaining_the_default(found, (cwd or Path.cwd()).resolve())
+    summary = ingest_items(found, settings, prune=prune,
+                           reset=reset, index=index, progress=progress,
+                           given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths),
+                           files_from=(cwd or Path.cwd()).resolve())
+    summary.notes.extend(reader_notes)
+    return summary
+
+
+# What the CLI reads when it is given no PATH (`assistant ingest`, `serve`), relative to the working directory.
+DEFAULT_CORPUS = Path("corpus")
+
+
+def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],
+                            cwd: Path) -> Iterator[MinuteItem | InputProblem]:
+    """The inputs, with a missing corpus/ said to be the folder read when no PATH is given: run from another folder,
+    'corpus: no such file or folder' names a folder the user never named."""
+    for problem in found:
+        if isinstance(problem, InputProblem) and problem.origin == str(DEFAULT_CORPUS) \
+                and not (cwd / DEFAULT_CORPUS).exists():
+            problem = replace(problem, reason="no such folder here: corpus/ is the folder read when no PATH is given",
+                              hint=f"Name the files or folders of your minutes (`assistant ingest PATH ...`), or run "
+                                   f"this in the folder that holds corpus/ (this one is {cwd}).")
+        yield problem
 
 
 # The manifest's record of the council and committee given to ingest, by source id: JSON {id: [council, committee]}.
@@ -272,9 +299,7 @@ def writing_index(settings: Settings) -> Iterator[None]:
     # The lock file is empty: whoever may write the folder may lock it.
     with ExitStack() as held:
         try:
-            held.enter_context(exclusive_lock(settings.data_dir / "ingest.lock", AssistantError(
-                f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
-                "Wait for it to finish and run this again."), mode=0o666))
+            _take_write_lock(held, settings)
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise
@@ -287,6 +312,24 @@ def writing_index(settings: Settings) -> Iterator[None]:
         if blocked:
             raise _not_writable(settings, f"{', '.join(blocked)}: not writable")
         yield
+
+
+# A reader asking whether a writer is at work (`writer_at_work`) holds the lock, shared, for an instant: a writer
+# starting in that instant tries again a few times, rather than take the reader for another writer.
+_LOCK_TRIES, _LOCK_RETRY_SECONDS = 5, 0.05
+
+
+def _take_write_lock(held: ExitStack, settings: Settings) -> None:
+    busy = AssistantError(f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
+                          "Wait for it to finish and run this again.")
+    for attempt in range(_LOCK_TRIES):
+        try:
+            held.enter_context(exclusive_lock(write_lock_path(settings), busy, mode=0o666))
+            return
+        except AssistantError as exc:
+            if exc is not busy or attempt == _LOCK_TRIES - 1:
+                raise
+            time.sleep(_LOCK_RETRY_SECONDS)
 
 
 def _not_writable(settings: Settings, why: str) -> NotWritableError:
@@ -333,7 +376,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         if unread:
             raise AssistantError(
                 f"Not resetting the index: {len(unread)} of the inputs could not be read "
-                f"({first_few([p.describe() for p in unread], 3, '; ')}).",
+                f"({'; '.join(p.describe() for p in unread)}).",
                 "Nothing was changed. Fix or leave out those inputs, then run `assistant ingest --reset` again.")
         if paths_named and not any(isinstance(found, MinuteItem) for found in found_items):
             raise AssistantError(
@@ -344,12 +387,22 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         embedder = index.embedder if index else make_embedder(settings)
         embedder.embed_query("looked-after children")
         opened = index.manifest if index is not None else Manifest(settings.manifest_path)
-        ours = manifest_writer(opened)
-        if index is None:
-            opened.close()
-        reset_store(settings, ours)
+        try:
+            # Kept until the rebuild is done, so that `stats` can say that a reset killed part way left part of the
+            # index; a store refused for reset (another index's) leaves the index as it was, and no such record.
+            opened.set_meta(RESET_UNFINISHED, "1")
+            try:
+                reset_store(settings, manifest_writer(opened))
+            except AssistantError:
+                opened.delete_meta(RESET_UNFINISHED)
+                raise
+        finally:
+            if index is None:
+                opened.close()
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
-        Manifest(settings.manifest_path).clear()
+        cleared = Manifest(settings.manifest_path)
+        cleared.clear(keeping=RESET_UNFINISHED)
+        cleared.close()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
@@ -378,7 +431,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         else:
             items[found.source_id] = found
     superseded: dict[str, str] = {}
-    files = _Files(files_from, json.loads(manifest.get_meta(FILE_PATHS_META) or "{}")) if files_from else None
+    files = _Files(files_from, json.loads(manifest.get_meta(FILE_PATHS_META) or "{}"),
+                   json.loads(manifest.get_meta(FILE_TEXTS_META) or "{}")) if files_from else None
     if files is not None:
         stored = _remembered_fields(manifest)
         for problem in _identities_taken(items, rows, files):
@@ -403,6 +457,19 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         for origin, old_sids in _by_origin(superseded, items).items():
             summary.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
                                  "named another way: its new entry replaces the old")
+        carried = []
+        for old_sid, new_sid in _files_moved(items, rows, files, superseded).items():
+            # A file moved or renamed since: its new identity is given what was given to its old one.
+            if old_sid in remembered and new_sid not in remembered:
+                remembered[new_sid] = remembered[old_sid]
+                council, committee = remembered[new_sid]
+                item = items[new_sid]
+                items[new_sid] = replace(item, council=item.council or council, committee=item.committee or committee)
+                carried.append(f"{rows[old_sid].origin} -> {item.origin}")
+        if carried:
+            summary.notes.append(
+                f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
+                f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
     if given is not None and remembered != _remembered_fields(manifest):
         manifest.set_meta(GIVEN_FIELDS_META, json.dumps(remembered, sort_keys=True))
     crash.reached("after_read")
@@ -473,6 +540,14 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                                  f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
                                  "those files, then run with --prune again")
         stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
+    if not prune and files is not None:
+        gone = sorted(rows[sid].origin or sid for sid in rows if sid not in items and sid not in stale
+                      and sid in files.recorded and files.of_row(sid, rows[sid]) is None)
+        if gone:
+            summary.notes.append(
+                f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone, 3)}): "
+                f"{'it stays' if len(gone) == 1 else 'they stay'} in the index, and may be cited, until an ingest with "
+                "--prune (naming every path you keep) removes them")
     if stale:
         writes.before_change()
         for sid in sorted(stale):
@@ -485,6 +560,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if files is not None:
         _record_files(manifest, files, items, stale)
     refresh_lexical(index)
+    if manifest.get_meta(RESET_UNFINISHED) is not None:
+        manifest.delete_meta(RESET_UNFINISHED)
+    if reset or orphans or stale or summary.replaced or summary.chunks_removed:
+        _purge_removed_text(index, summary)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
     if interrupted:
@@ -493,6 +572,17 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _purge_removed_text(index: Index, summary: IngestSummary) -> None:
+    """Leave the text of the chunks this run removed or replaced nowhere in the data folder's files: an item that
+    became restricted must not stay readable in a copy of the folder."""
+    index.manifest.fold_in_changes()
+    # A store of a test's own, wrapping the real one, may lack it: it then keeps what the store it wraps keeps.
+    purge = getattr(index.store, "purge_removed_text", None)
+    note = purge() if purge is not None else None
+    if note:
+        summary.notes.append(note)
 
 
 @dataclass(frozen=True)
@@ -504,6 +594,9 @@ class _TakenIdentity:
 # The manifest's record of the file each item was read from, resolved, by source id (JSON): an origin is written as the
 # path was given, relative to a working directory that is not recorded, so it cannot tell two files apart later.
 FILE_PATHS_META = "file_paths"
+# The manifest's record of a hash of the text of each item read from a file, by source id (JSON): a file moved or
+# renamed since comes back under a new identity, and is known again by its text.
+FILE_TEXTS_META = "file_texts"
 
 
 @dataclass
@@ -513,6 +606,8 @@ class _Files:
 
     files_from: Path
     recorded: dict[str, str]
+    # What earlier runs' items held, by source id: a hash of each one's text, to find a file moved since.
+    texts: dict[str, str] = field(default_factory=dict)
     # Each path looked up once a run: every item is looked up by the checks and again when recorded, and the lines of
     # a JSONL file share one file.
     _found: dict[str, Path | None] = field(default_factory=dict)
@@ -586,13 +681,38 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
 
 
 def _record_files(manifest: Manifest, files: _Files, items: dict[str, MinuteItem], removed: set[str]) -> None:
-    """Keep, for the items of this run, the files they were read from, resolved; forget the removed ones."""
+    """Keep, for the items of this run, the files they were read from, resolved, and a hash of their text; forget
+    the removed ones."""
     recorded = {sid: path for sid, path in files.recorded.items() if sid not in removed}
+    texts = {sid: text for sid, text in files.texts.items() if sid not in removed}
     for sid, item in items.items():
         if (path := files.of_origin(item.origin)) is not None:
             recorded[sid] = str(path)
+            texts[sid] = _text_hash(item)
     if recorded != files.recorded:
         manifest.set_meta(FILE_PATHS_META, json.dumps(recorded, sort_keys=True))
+    if texts != files.texts:
+        manifest.set_meta(FILE_TEXTS_META, json.dumps(texts, sort_keys=True))
+
+
+def _text_hash(item: MinuteItem) -> str:
+    return content_hash(item.text)[:32]
+
+
+def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: _Files,
+                 superseded: dict[str, str]) -> dict[str, str]:
+    """Indexed `file:` entries whose file is gone, each with the new `file:` item of this run that holds the same
+    text: the file was moved or renamed (an entry indexed before texts were recorded is not found)."""
+    new_by_text: dict[str, str] = {}
+    for sid, item in sorted(items.items()):
+        if sid.startswith("file:") and sid not in rows and sid not in superseded.values():
+            new_by_text.setdefault(_text_hash(item), sid)
+    moved = {}
+    for sid, row in sorted(rows.items()):
+        if sid.startswith("file:") and sid not in items and sid not in superseded and sid in files.texts \
+                and files.of_row(sid, row) is None and (new_sid := new_by_text.pop(files.texts[sid], None)):
+            moved[sid] = new_sid
+    return moved
 
 
 def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:
@@ -693,12 +813,14 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
     summary.embed_seconds += time.perf_counter() - began
     summary.tokens_embedded += sum(c.tokens for c in chunks)
     store.upsert(chunks, vectors)
+    had_chunks = set()  # items with earlier chunks in the store: replaced, even if a killed run left them pending
     for item, _, item_chunks in batch:
         keep = {c.chunk_id for c in item_chunks}
         old = store.ids_for_source(item.source_id) - keep
         if old:
             store.delete(old)
             summary.chunks_removed += len(old)
+            had_chunks.add(item.source_id)
     crash.reached("after_chroma_write")
     manifest.write(
         ManifestRow(item.source_id, fp, "done", tuple(c.chunk_id for c in item_chunks), item.council,
@@ -709,7 +831,8 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
     crash.reached("after_manifest_commit")
     for item, _, item_chunks in batch:
         previous = rows.get(item.source_id)
-        if previous is None:
+        # A pending row is a killed run's: its item was in the index only if its earlier chunks were.
+        if previous is None or (previous.status == "pending" and item.source_id not in had_chunks):
             summary.new += 1
         else:
             summary.replaced += 1

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, read_utf8, write_atomically
-from assistant.present.render import markdown_literal, readable, source_line, visible_text, web_address
+from assistant.present.render import markdown_literal, source_line, visible_text, web_address
 from assistant.records import Answer, Citation
 from assistant.retrieve.filters import Filters
-from assistant.text import counted
+from assistant.text import counted, readable
 
 if TYPE_CHECKING:
     from assistant.settings import Settings

@@ -13,8 +13,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
 from assistant.settings import Settings
-from assistant.present.render import readable
-from assistant.text import counted, noun_for
+from assistant.text import counted, noun_for, readable
 
 DEFAULT_CORPUS = Path("corpus")
 
@@ -669,9 +668,7 @@ def _stats(args, settings: Settings) -> int:
         return 0
     print(f"{counted(stats.items, 'item')}, {counted(stats.chunks, 'chunk')} (embedding model: "
           f"{stats.embedding_model})")
-    if stats.pending:
-        print(f"{counted(stats.pending, 'item')} {'was' if stats.pending == 1 else 'were'} interrupted mid-ingest: "
-              "run `assistant ingest` again")
+    print(stats.notes_text, end="")
     for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
         print(f"\nby {title}:")
         width = max((len(k) for k in table), default=0)

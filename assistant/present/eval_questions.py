@@ -12,9 +12,8 @@ from typing import Iterable, Iterator
 
 from assistant.errors import AssistantError
 from assistant.files import read_utf8
-from assistant.present.render import readable
 from assistant.retrieve.filters import Filters
-from assistant.text import counted, is_small_talk
+from assistant.text import counted, is_small_talk, readable
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
 

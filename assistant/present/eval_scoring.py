@@ -8,8 +8,7 @@ import statistics
 from collections import defaultdict
 
 from assistant.present.eval_questions import KINDS, EvalQuestion, describe_lacking, lacking_gold
-from assistant.present.render import readable
-from assistant.text import counted, first_few, normalise_space
+from assistant.text import counted, first_few, normalise_space, readable
 
 def first_sources(answer: dict, limit: int = 5) -> list[str]:
     return list(dict.fromkeys(r["source_url"] for r in answer["retrieved"]))[:limit]

@@ -19,11 +19,10 @@ from assistant.files import write_atomically
 from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_pairs, load_questions,
                                               source_texts, warn)
 from assistant.present.eval_scoring import describe_unmatched, ratio, reader_metrics, render_report, score
-from assistant.present.render import readable
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
-from assistant.text import counted, first_few
+from assistant.text import counted, first_few, readable
 
 
 class EvalInterrupted(KeyboardInterrupt):

@@ -23,16 +23,6 @@ def visible_text(text: str) -> str:
     return text.translate(_INVISIBLE)
 
 
-def readable(text: str) -> str:
-    """Text that can be written as UTF-8: bytes that were not UTF-8, which reach Python as lone surrogates (from a
-    terminal, or a "\\ud800" escape in JSON), become U+FFFD or "?", as the tokenizer and the audit log need."""
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # a surrogate no terminal byte could have made
-        raw = text.encode("utf-8", "replace")
-    return raw.decode("utf-8", "replace")
-
-
 def markdown_literal(text: str) -> str:
     """Text that Markdown shows exactly as written, on one line: "*six*", "[a](b)" or "<b>" from the minutes or a
     question stay as they are, and a line that starts like a list item or a heading stays a line of text. Characters

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from assistant.text import (committee_key, council_key, counted, date_span, first_few, lexical_tokens, name_matches,
-                            parse_meeting_date, sentence_spans)
+                            parse_meeting_date, readable, sentence_spans)
 
 
 @pytest.mark.parametrize("name, key", [
@@ -145,3 +145,12 @@ def test_initials_are_not_sentence_ends_and_a_label_or_an_apostrophe_s_is_no_ini
     """A review of the real minutes found 'Councillor J.W.' / 'Thomas was elected' cut in two (who attended, lost),
     and 'the late 1990's.' or 'Appendix A.' running two sentences into one."""
     assert [span.of(text) for span in sentence_spans(text)] == sentences
+
+
+def test_readable_text_can_be_written_as_utf8():
+    """A name from os.walk that was not UTF-8 keeps its readable part; ingest's identities and the CLI's output use it."""
+    import os
+
+    assert readable(os.fsdecode(b"r\xe9union.txt")) == "r\ufffdunion.txt"
+    assert readable("caf\u00e9 \ud800") == "caf\u00e9 ?"  # a lone surrogate no byte could have made
+    assert readable("plain") == "plain"

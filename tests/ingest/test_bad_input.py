@@ -87,6 +87,41 @@ def test_a_pipe_among_the_minutes_is_skipped_not_waited_on(tmp_path):
         assert "skipped: " in result.stdout and "minutes.md: is not a regular file" in result.stdout
 
 
+def test_a_file_and_a_folder_named_in_bytes_that_are_not_utf8_are_ingested(fake_settings, tmp_path):
+    """Their names reach Python with surrogate escapes, which the manifest's hashes and SQLite could not store: the
+    whole ingest died with a traceback, and every run after it."""
+    import os
+
+    from assistant.ingest.run import Index
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 1)
+    (folder / os.fsdecode(b"r\xe9union.txt")).write_text("Minutes:\nThere were 502 children in care.\n")
+    (folder / os.fsdecode(b"caf\xe9")).mkdir()
+    (folder / os.fsdecode(b"caf\xe9") / "minutes.txt").write_text("Minutes:\nThere were 503 children in care.\n")
+    summary = ingest([folder], fake_settings)
+    assert (summary.new, summary.problems) == (3, [])
+    again = ingest([folder], fake_settings)
+    assert (again.new, again.unchanged, again.problems) == (0, 3, [])
+    index = Index(fake_settings)
+    ids = set(index.manifest.rows())
+    index.close()
+    assert {"file:r\ufffdunion.txt", "file:caf\ufffd/minutes.txt"} <= ids
+
+
+def test_a_symlinked_sub_folder_keeps_its_items_through_prune(fake_settings, tmp_path):
+    """2022/ moved to an archive disk, a link left in its place: --prune had removed its items, read nowhere."""
+    folder = tmp_path / "minutes"
+    (folder / "2022").mkdir(parents=True)
+    (folder / "2022" / "adoption.txt").write_text("Minutes:\nThere were 19 adoption orders granted.\n")
+    (folder / "fostering-2023.txt").write_text("Minutes:\nThere were 7 fostering panels.\n")
+    assert ingest([folder], fake_settings).new == 2
+    (folder / "2022").rename(tmp_path / "archive-2022")
+    (folder / "2022").symlink_to(tmp_path / "archive-2022")
+    summary = ingest([folder], fake_settings, prune=True)
+    assert (summary.unchanged, summary.removed, summary.problems) == (2, 0, [])
+
+
 def test_an_oversized_file_is_skipped_with_the_cap_named(fake_settings, tmp_path):
     folder = tmp_path / "big"
     write_markdown_corpus(folder, 1)

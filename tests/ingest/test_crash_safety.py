@@ -1,11 +1,13 @@
 """Killing `assistant ingest` with SIGKILL at any named point, then running it again, ends with the
 same index as an uninterrupted run: no duplicates, nothing missing, manifest and Chroma agreeing."""
 
+import json
 import signal
 
 import pytest
 
 from assistant.index.manifest import Manifest
+from assistant.index.stats import index_stats
 from assistant.settings import Settings
 
 from cli_helpers import cli_env, index_snapshot as snapshot, run_cli
@@ -83,3 +85,29 @@ def test_a_kill_during_real_embedding(tmp_path, corpus_and_reference):
     ref_manifest.close()
     assert {k: (r.fingerprint, r.status, r.chunk_ids) for k, r in rows.items()} == \
         {k: (r.fingerprint, r.status, r.chunk_ids) for k, r in ref_rows.items()}
+
+
+def test_items_a_killed_run_left_pending_are_counted_new_when_run_again(tmp_path, corpus_and_reference):
+    folder, _ = corpus_and_reference
+    env = cli_env(tmp_path / "index", ASSISTANT_EMBED_BATCH="8")
+    killed = run_cli("ingest", str(folder), "--no-progress", env={**env, "ASSISTANT_CRASH_AT": "after_chroma_write:2"})
+    assert killed.returncode == -signal.SIGKILL
+    again = run_cli("ingest", str(folder), "--no-progress", "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    counts = json.loads(again.stdout)
+    # The first batch of 16 was finished; the second was written to Chroma, not to the manifest: never in the index.
+    assert (counts["new"], counts["replaced"], counts["unchanged"]) == (24, 0, 16), counts
+
+
+def test_stats_says_a_reset_was_cut_short_until_an_ingest_finishes(tmp_path, corpus_and_reference):
+    folder, _ = corpus_and_reference
+    env = cli_env(tmp_path / "index", ASSISTANT_EMBED_BATCH="8")
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    killed = run_cli("ingest", str(folder), "--reset", "--no-progress", env={**env, "ASSISTANT_CRASH_AT": "after_read"})
+    assert killed.returncode == -signal.SIGKILL
+    settings = Settings.from_env({}, data_dir=tmp_path / "index")
+    notes = index_stats(settings).notes
+    assert len(notes) == 1 and "reset" in notes[0] and "cut short" in notes[0] and "run the same `assistant ingest`" \
+        in notes[0], notes
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    assert index_stats(settings).notes == () and index_stats(settings).items == 40

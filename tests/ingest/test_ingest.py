@@ -226,6 +226,9 @@ def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(f
     ingest([elsewhere], fake_settings)  # an item whose input the repairing run below is not given
     shutil.rmtree(fake_settings.chroma_dir)
     SharedSystemClient.clear_system_cache()  # as a new process would find it: Chroma keeps one client per path
+    notes = index_stats(fake_settings).notes  # read before `ask`, which opens Chroma and so makes its folder again
+    assert len(notes) == 1 and "vector store" in notes[0] and "is missing" in notes[0], notes
+    assert "run `assistant ingest` again" in notes[0]
     _ask_fails_with(fake_settings, IndexStaleError, "vector store .* has lost chunks")
 
     summary = ingest([folder], fake_settings)
@@ -496,3 +499,54 @@ def test_file_identities_are_told_apart_by_the_file_whatever_the_working_directo
     update = ingest([tmp_path / "barnsley" / "minutes.txt"], fake_settings, cwd=tmp_path / "sefton")
     assert not update.failed and update.new + update.replaced == 1
     assert set(index_stats(fake_settings).by_council) == {"Barnsley Council"}
+
+
+def test_reset_with_unreadable_inputs_names_every_one(fake_settings, tmp_path):
+    from assistant.errors import AssistantError
+
+    folder = tmp_path / "m"
+    write_markdown_corpus(folder, 2)
+    ingest([folder], fake_settings)
+    missing = [tmp_path / f"missing-{n}" for n in range(6)]
+    with pytest.raises(AssistantError, match="6 of the inputs could not be read") as caught:
+        ingest([folder, *missing], fake_settings, reset=True)
+    assert all(str(path) in caught.value.message for path in missing) and "more" not in caught.value.message
+
+
+def test_no_path_and_no_corpus_folder_says_corpus_is_the_default(fake_settings, tmp_path):
+    summary = ingest([Path("corpus")], fake_settings, cwd=tmp_path)
+    [problem] = summary.failed
+    assert "corpus/ is the folder read when no PATH is given" in problem.reason
+    assert str(tmp_path) in problem.hint and "assistant ingest PATH" in problem.hint
+
+
+def test_a_moved_file_keeps_the_council_given_before_and_files_gone_are_noted(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "csc-2024-06-12.txt").write_text(
+        "Minutes of the meeting held on 12 June 2024\n\n3. Child Protection Plans\n\nThere were 256 children "
+        "subject to a child protection plan.\n", encoding="utf-8")
+    (folder / "csc-2024-07-10.txt").write_text("4. Fostering\n\nThe panel approved 12 foster carers.\n",
+                                               encoding="utf-8")
+    ingest([folder], fake_settings, council="Wyvern Borough Council", committee="Children's Scrutiny")
+    (folder / "2024").mkdir()
+    (folder / "csc-2024-06-12.txt").rename(folder / "2024" / "csc-2024-06-12.txt")
+
+    moved = ingest([folder], fake_settings)  # no --prune: the old entry stays, and a note says its file is gone
+    notes = " ".join(moved.notes)
+    assert "1 file moved or renamed since last indexed" in notes and "2024/csc-2024-06-12.txt" in notes, notes
+    assert "the files of 1 indexed item no longer exist" in notes and "--prune" in notes, notes
+    councils = {row.source_id: (row.council, row.committee) for row in _rows(fake_settings).values()}
+    assert councils["file:2024/csc-2024-06-12.txt"] == ("Wyvern Borough Council", "Children's Scrutiny")
+
+    pruned = ingest([folder], fake_settings, prune=True)
+    assert pruned.removed == 1 and "no longer exist" not in " ".join(pruned.notes)
+    assert index_stats(fake_settings).by_council == {"Wyvern Borough Council": (2, 2)}
+
+
+def _rows(settings):
+    manifest = Manifest(settings.manifest_path)
+    try:
+        return manifest.rows()
+    finally:
+        manifest.close()

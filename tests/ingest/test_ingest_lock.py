@@ -10,14 +10,18 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from assistant.errors import AssistantError
-from assistant.index.manifest import Manifest
+from assistant.answer.service import Assistant
+from assistant.errors import AssistantError, IndexStaleError
+from assistant.index.manifest import Manifest, ManifestRow
+from assistant.index.stats import index_stats
+from assistant.ingest.run import ingest
 from cli_helpers import cli_env, index_snapshot, run_cli
 from corpus_factory import minute_text, write_markdown_corpus
 from moderngov_site import FakeCommittee, FakeItem, FakeMeeting, ModernGovSite, paragraphs_html
@@ -211,3 +215,44 @@ def test_an_ingest_removes_staging_folders_that_killed_writers_left(tmp_path):
     assert again.returncode == 0, again.stderr
     assert not any(staging.exists() for staging in left)
     assert (data_dir / "bm25" / "entries.jsonl").is_file()
+
+
+def _interrupted(settings) -> None:
+    """An index as a writer leaves it midway: an item pending in the manifest, and no keyword index yet."""
+    manifest = Manifest(settings.manifest_path)
+    try:
+        done = next(iter(manifest.rows().values()))
+        manifest.write([ManifestRow("midway-item", "f", "pending", ("c1",), origin="midway.md")])
+        manifest.write([ManifestRow(done.source_id, done.fingerprint, "done", ("another-chunk",), origin=done.origin)])
+    finally:
+        manifest.close()
+
+
+def test_ask_and_stats_during_a_write_say_to_wait_and_after_a_stopped_one_to_ingest(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings)
+    _interrupted(fake_settings)
+    with held_by_another_process(fake_settings.data_dir):
+        with pytest.raises(IndexStaleError) as stale:
+            Assistant(fake_settings)
+        assert "is writing to the index" in stale.value.message and "now" in stale.value.message
+        assert stale.value.hint == "Wait for it to finish, then ask again."
+        assert index_stats(fake_settings).notes == (
+            "an ingest (or fetch) is writing to this index now: wait for it to finish (these counts are of what it "
+            "has finished so far)",)
+    # Stopped, not running: the advice is to run ingest again.
+    with pytest.raises(IndexStaleError) as stale:
+        Assistant(fake_settings)
+    assert "Run `assistant ingest`" in stale.value.hint
+    assert index_stats(fake_settings).notes == ("1 item was interrupted mid-ingest: run `assistant ingest` again",)
+
+
+def test_a_writer_starting_while_a_reader_looks_at_the_lock_waits_for_it(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    fake_settings.data_dir.mkdir(parents=True)
+    looking = os.open(fake_settings.data_dir / "ingest.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(looking, fcntl.LOCK_SH)  # as `writer_at_work` holds it, for an instant
+    threading.Timer(0.05, os.close, (looking,)).start()
+    assert ingest([folder], fake_settings).new == 2

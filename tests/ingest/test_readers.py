@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,16 @@ def test_empty_file_is_skipped(tmp_path: Path, content: str) -> None:
     assert (problem.kind, problem.reason) == ("skipped", "empty file")
 
 
+@pytest.mark.parametrize("name", ["minutes.txt", "minutes.jsonl"])
+@pytest.mark.parametrize(("encoding", "named"), [("utf-16-le", "UTF-16 LE"), ("utf-16-be", "UTF-16 BE")])
+def test_utf16_without_a_byte_order_mark_is_named_with_how_to_save_it(tmp_path: Path, name: str, encoding: str,
+                                                                       named: str) -> None:
+    text = '{"text": "Minutes: 412 children \u2018looked after\u2019 cost \u00a3120,000."}\n' * 40
+    problem = only_problem(read([write(tmp_path / name, text, encoding)]))
+    assert problem.kind == "failed" and problem.reason.startswith(f"{named} text without a byte order mark")
+    assert "UTF-8" in problem.hint
+
+
 def test_binary_file_with_text_extension_fails(tmp_path: Path) -> None:
     path = tmp_path / "photo.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
@@ -236,12 +247,39 @@ def test_front_matter_never_closed_fails(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "---\ncouncil: Sefton Council\ncommittee: Corporate Parenting Panel\nmeeting_date: 2024-04-10\n"
+    "1. Looked After Children\n\nThere were 412 children looked after.\n",
+    "---\nCouncil: Sefton Council\nThe Sefton figure was 31.\n",
+])
+def test_front_matter_never_closed_fails_when_the_text_follows_its_keys_at_once(tmp_path: Path, text: str) -> None:
+    problem = only_problem(read([write(tmp_path / "open.md", text)]))
+    assert problem.kind == "failed" and "never closed" in problem.reason and "horizontal rule" in problem.hint
+
+
+@pytest.mark.parametrize("text", [
     "---\nThe meeting opened at 7pm: apologies were received.\n",
     "---\n\nPresent: Councillors A and B\nThe Committee noted the report.\n",
     "---\nPresent: Councillors A and B\n\nThe Committee noted the report.\n",
+    "---\nPresent: Councillors A and B\nThe Committee noted the report.\n",
+    "---\nVenue: Town Hall\nTime: 6pm\nThe Committee noted the report: council tax was not discussed.\n",
 ])
 def test_a_horizontal_rule_before_prose_is_not_front_matter(tmp_path: Path, text: str) -> None:
     assert only_item(read([write(tmp_path / "rule.md", text)])).text == text.strip("\n")
+
+
+@pytest.mark.parametrize(("written", "why"), [("2024-02-30", "is not a real date"), ("2024-13-01", "has no month 13")])
+def test_an_impossible_front_matter_date_fails_naming_the_field_and_how_to_write_it(
+        tmp_path: Path, written: str, why: str) -> None:
+    text = f"---\ncouncil: Wyvern Borough Council\nmeeting_date: {written}\n---\n1. Item\n\nNoted.\n"
+    problem = only_problem(read([write(tmp_path / "bad.md", text)]))
+    assert problem.kind == "failed" and problem.reason == f"field 'meeting_date': '{written}' {why}"
+    assert problem.hint.startswith("Write meeting_date as an ISO date: 2018-09-12")
+
+
+def test_a_real_front_matter_date_is_still_read_as_yaml_reads_it(tmp_path: Path) -> None:
+    text = "---\nmeeting_date: 2024-2-9\nperiod: 2024-02-30\n---\nNoted.\n"
+    item = only_item(read([write(tmp_path / "dates.md", text)]))
+    assert (item.meeting_date, item.period) == ("2024-02-09", "2024-02-30")
 
 
 def test_front_matter_date_with_a_time_is_read_as_the_date(tmp_path: Path) -> None:
@@ -297,8 +335,10 @@ def test_folder_walk_is_sorted_recursive_and_skips_hidden(tmp_path: Path) -> Non
     assert [i.source_id for i in items_of(results)] == [
         "file:a.md", "file:b.txt", "file:sub/c.txt", "file:sub/deeper/d.md",
     ]
-    problem = only_problem(problems_of(results))
-    assert problem.kind == "skipped" and problem.origin.endswith("old.doc") and ".docx" in problem.hint
+    # Beside minutes, a file of a format ingest does not read is named (it may hold minutes); a picture is not.
+    data, old_word = problems_of(results)
+    assert data.kind == "skipped" and data.origin.endswith("data.json") and "(.json)" in data.reason
+    assert old_word.kind == "skipped" and old_word.origin.endswith("old.doc") and ".docx" in old_word.hint
     assert results == read([corpus]), "the same input reads the same way every time"
 
 
@@ -376,6 +416,44 @@ def test_jsonl_broken_lines_are_reported_by_number_and_good_ones_kept(tmp_path: 
     assert [p.origin for p in problems] == [f"{path}:{n}" for n in (3, 5, 6, 7, 8)]
     assert all(p.kind == "failed" for p in problems)
     assert "JSON" in problems[0].reason and "text" in problems[2].reason and "'date'" in problems[3].reason
+
+
+def test_jsonl_lines_known_by_their_numbers_keep_that_identity_and_a_note_says_how_to_avoid_it(tmp_path: Path) -> None:
+    lines = [jsonl_line(title="Fostering", text="14 carers."), jsonl_line(id="adoption-1", text="22 children."),
+             jsonl_line(title="Adoption", text="22 children.")]
+    path = write(tmp_path / "export" / "minutes.jsonl", "\n".join(lines) + "\n")
+    notes: list[str] = []
+    items = items_of(read_inputs([tmp_path / "export"], CAP, index_folders=(), notes=notes))
+    assert [i.source_id for i in items] == ["file:minutes.jsonl#line-1", "adoption-1", "file:minutes.jsonl#line-3"]
+    (note,) = notes
+    assert note.startswith(f"{path}: 2 of its lines have no url or id") and "renumbers" in note
+    assert 'Give each line an "id" or a "url"' in note
+    assert list(read_inputs([tmp_path / "export"], CAP)) == items, "without a list for notes, the items are the same"
+
+
+def test_jsonl_lines_with_a_url_or_an_id_need_no_note(tmp_path: Path) -> None:
+    path = write(tmp_path / "minutes.jsonl", jsonl_line(url="https://a.gov.uk/mgAi.aspx?ID=1", text="First.") + "\n")
+    notes: list[str] = []
+    assert len(items_of(read_inputs([path], CAP, notes=notes))) == 1 and notes == []
+
+
+@pytest.mark.parametrize(("line", "kind"), [("null", "null"), ("42", "number"), ("[1, 2]", "list"),
+                                            ('"minutes"', "string"), ("true", "true or false")])
+def test_a_jsonl_line_that_is_not_an_object_says_what_it_is_in_json_words(tmp_path: Path, line: str, kind: str) -> None:
+    problem = only_problem(read([write(tmp_path / "x.jsonl", line + "\n")]))
+    assert problem.reason == f"the line is a JSON {kind}, not an object"
+
+
+def test_a_jsonl_type_error_shows_how_to_write_the_field_in_json(tmp_path: Path) -> None:
+    lines = [jsonl_line(id="a", council=["Sefton"], text="A."), jsonl_line(id="b", restricted="yes", text="B.")]
+    council, restricted = problems_of(read([write(tmp_path / "x.jsonl", "\n".join(lines) + "\n")]))
+    assert council.hint == 'Write council as text, e.g. "council": "Sefton Council"'
+    assert restricted.hint == 'Write "restricted": true or "restricted": false.'
+
+
+def test_a_front_matter_type_error_still_shows_how_to_write_the_field_in_yaml(tmp_path: Path) -> None:
+    problem = only_problem(read([write(tmp_path / "x.md", "---\ncouncil: [Sefton]\n---\nNoted.\n")]))
+    assert problem.hint == "Write council as text, e.g. council: Sefton Council"
 
 
 def test_jsonl_keys_in_another_case_are_read_and_a_misspelt_key_fails_its_line(tmp_path: Path) -> None:
@@ -1023,12 +1101,19 @@ def test_a_document_over_the_byte_limit_is_not_opened(tmp_path: Path, monkeypatc
     assert all("500 bytes" in p.reason and ".txt" in p.hint for p in problems)
 
 
-@pytest.mark.parametrize("content", [b"%PDF-1.7\n garbage that ends early", b"not a pdf at all", b""])
+@pytest.mark.parametrize("content", [b"%PDF-1.7\n garbage that ends early", b"not a pdf at all"])
 def test_corrupt_pdf_fails_cleanly(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(content)
     problem = only_problem(read([path]))
     assert problem.kind in ("failed", "skipped") and problem.origin == str(path)
+
+
+@pytest.mark.parametrize("name", ["minutes.pdf", "minutes.docx", "minutes.md"])
+def test_a_file_of_no_bytes_is_skipped_as_empty_whatever_its_format(tmp_path: Path, name: str) -> None:
+    """A failed download leaves an empty .pdf: passed over, not failed, so it blocks neither --prune nor --reset."""
+    problem = only_problem(read([write(tmp_path / name, "")]))
+    assert (problem.kind, problem.reason) == ("skipped", "empty file")
 
 
 def test_docx_paragraphs_bullets_and_tables(tmp_path: Path) -> None:
@@ -1194,3 +1279,123 @@ def test_a_broken_link_in_a_folder_fails_alone(tmp_path: Path) -> None:
     results = read([tmp_path])
     assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem", "MinuteItem"]
     assert results[1].kind == "failed" and results[1].origin == str(tmp_path / "b.txt")
+    assert "broken link" in results[1].reason and str(tmp_path / "gone.txt") in results[1].reason
+
+
+def test_files_ingest_does_not_read_beside_minutes_are_named_and_hidden_ones_are_not(tmp_path: Path) -> None:
+    write(tmp_path / "minutes.txt", "Minutes.")
+    for name in ["agenda-pack.zip", "export.json", "minutes.docm", "figures.xlsx", "README", ".notes.zip",
+                 ".drafts/draft.zip", "page_files/style.css", "page_files/logo.png"]:
+        write(tmp_path / name, "x")
+    results = read([tmp_path])
+    assert len(items_of(results)) == 1
+    named = {Path(p.origin).name: p for p in problems_of(results)}
+    assert sorted(named) == ["README", "agenda-pack.zip", "export.json", "figures.xlsx", "minutes.docm"]
+    assert named["agenda-pack.zip"].kind == "skipped"
+    assert named["agenda-pack.zip"].reason == "not a format ingest reads (.zip)"
+    assert named["README"].reason == "not a format ingest reads (no extension)"
+
+
+def test_a_dangling_link_named_on_its_own_says_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "minutes.txt").symlink_to(tmp_path / "moved" / "minutes.txt")
+    problem = only_problem(read([tmp_path / "minutes.txt"]))
+    assert problem.kind == "failed" and problem.reason.startswith("is a broken link: it points to ")
+    assert str(tmp_path / "moved" / "minutes.txt") in problem.reason
+
+
+def test_a_link_in_a_loop_of_links_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", "A.")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "c.txt")
+    (tmp_path / "c.txt").symlink_to(tmp_path / "b.txt")
+    results = read([tmp_path])
+    assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem", "InputProblem"]
+    assert all("loop" in problem.reason for problem in problems_of(results))
+
+
+# --- Symlinked folders, index folders, names that are not UTF-8 ---------------------------------
+
+
+def test_a_symlinked_sub_folder_is_read_under_the_link_s_name(tmp_path: Path) -> None:
+    """An officer moves 2022/ to an archive disk and leaves a link: its items keep their identities."""
+    write(tmp_path / "archive" / "2022" / "adoption.txt", "Adoption.")
+    write(tmp_path / "minutes" / "fostering.txt", "Fostering.")
+    (tmp_path / "minutes" / "2022").symlink_to(tmp_path / "archive" / "2022")
+    results = read([tmp_path / "minutes"])
+    assert [i.source_id for i in items_of(results)] == ["file:2022/adoption.txt", "file:fostering.txt"]
+    assert problems_of(results) == []
+
+
+def test_a_symlinked_folder_that_loops_or_leads_inside_is_reported_and_its_files_read_once(tmp_path: Path) -> None:
+    minutes = tmp_path / "minutes"
+    write(minutes / "2022" / "adoption.txt", "Adoption.")
+    (minutes / "all").symlink_to(minutes)  # a loop
+    (minutes / "also-2022").symlink_to(minutes / "2022")  # sorted first, but the real folder names the file
+    results = read([minutes])
+    assert [i.source_id for i in items_of(results)] == ["file:2022/adoption.txt"]
+    loop, inside = problems_of(results)
+    assert (loop.origin, loop.kind) == (str(minutes / "all"), "skipped") and "loop" in loop.reason
+    assert (inside.origin, inside.kind) == (str(minutes / "also-2022"), "skipped") and "read already" in inside.reason
+
+
+def test_a_dangling_symlinked_folder_fails_saying_where_it_points(tmp_path: Path) -> None:
+    """A disk not connected: failed, not passed over, so that --prune keeps what was indexed from it."""
+    write(tmp_path / "minutes" / "fostering.txt", "Fostering.")
+    (tmp_path / "minutes" / "2022").symlink_to(tmp_path / "archive" / "2022")
+    results = read([tmp_path / "minutes"])
+    problem = only_problem(problems_of(results))
+    assert problem.kind == "failed" and "broken link" in problem.reason
+    assert str(tmp_path / "archive" / "2022") in problem.reason and len(items_of(results)) == 1
+
+
+def test_an_index_folder_inside_the_minutes_is_left_out_with_a_note(tmp_path: Path) -> None:
+    minutes = tmp_path / "minutes"
+    write(minutes / "fostering.txt", "Fostering.")
+    write(minutes / "index" / "bm25" / "entries.jsonl", jsonl_line(id="chunk-1", text="An indexed chunk.") + "\n")
+    (minutes / "linked-index").symlink_to(minutes / "index")
+    notes: list[str] = []
+    results = list(read_inputs([minutes], CAP, index_folders=[minutes / "index"], notes=notes))
+    assert [i.source_id for i in items_of(results)] == ["file:fostering.txt"] and problems_of(results) == []
+    assert notes == [f"left out {minutes / 'index'}: it is an index's own data folder, not minutes",
+                     f"left out {minutes / 'linked-index'}: it is an index's own data folder, not minutes"]
+    notes.clear()
+    assert list(read_inputs([minutes / "index" / "bm25"], CAP, index_folders=[minutes / "index"], notes=notes)) == []
+    assert notes == [f"left out {minutes / 'index' / 'bm25'}: it is an index's own data folder, not minutes"]
+    assert len(items_of(read([minutes]))) == 2, "without index_folders, the index is read as minutes, as before"
+
+
+NOT_UTF8 = os.fsdecode(b"r\xe9union")  # a Latin-1 name, as os.walk hands it on: "r\udce9union"
+
+
+def test_a_file_and_a_folder_named_in_bytes_that_are_not_utf8_are_read_under_readable_names(tmp_path: Path) -> None:
+    write(tmp_path / "good.txt", "Good.")
+    write(tmp_path / f"{NOT_UTF8}.txt", "Latin-1 name.")
+    write(tmp_path / NOT_UTF8 / "minutes.txt", "In a Latin-1 folder.")
+    results = read([tmp_path], cwd=tmp_path)
+    assert problems_of(results) == []
+    good, in_folder, named = items_of(results)
+    assert good.source_id == "file:good.txt"
+    assert (named.source_id, named.origin) == ("file:r\ufffdunion.txt", f"{tmp_path}/r\ufffdunion.txt")
+    assert in_folder.source_id == "file:r\ufffdunion/minutes.txt"
+    for item in (named, in_folder):
+        assert item.item_hash  # hashed as the manifest does, which needs every text to be UTF-8
+        assert item.origin.encode("utf-8") and item.text
+    assert items_of(read([tmp_path / f"{NOT_UTF8}.txt"], cwd=tmp_path))[0].source_id == "file:r\ufffdunion.txt"
+
+
+def test_two_names_that_read_the_same_once_made_readable_are_refused_the_second(tmp_path: Path) -> None:
+    write(tmp_path / os.fsdecode(b"r\xe9union.txt"), "One.")
+    write(tmp_path / os.fsdecode(b"r\xe8union.txt"), "Two.")
+    results = read([tmp_path])
+    assert [type(r).__name__ for r in results] == ["MinuteItem", "InputProblem"]
+    problem = results[1]
+    assert problem.kind == "failed" and problem.origin == f"{tmp_path}/r\ufffdunion.txt"
+    assert f"reads the same as {tmp_path}/r\ufffdunion.txt" in problem.reason and "Rename" in problem.hint
+
+
+def test_escapes_of_lone_surrogates_in_json_and_yaml_become_replacement_characters(tmp_path: Path) -> None:
+    write(tmp_path / "a.jsonl", '{"id": "a", "title": "caf\\udce9", "text": "Minutes \\ud800 of it."}\n')
+    write(tmp_path / "b.md", '---\ntitle: "caf\\udce9"\n---\nMinutes.\n')
+    line, front_matter = items_of(read([tmp_path]))
+    assert (line.item_title, line.text) == ("caf\ufffd", "Minutes ? of it.")  # as `readable` has it
+    assert front_matter.item_title == "caf\ufffd"
+    assert line.item_hash and front_matter.item_hash  # these raised UnicodeEncodeError

@@ -3,18 +3,22 @@
     for result in read_inputs([Path("corpus")], max_item_chars=1_000_000):
         ...  # MinuteItem, or InputProblem saying what went wrong and what to do
 
-A bad file never stops the others: every failure becomes an InputProblem.
+A bad file never stops the others: every failure becomes an InputProblem. What the user should know of a file
+read well (JSONL lines known by their numbers) goes to the caller's `notes`.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
-from assistant.ingest.readers.common import FileSource, Problem, ReadResult
+from assistant.ingest.readers.common import FileSource, Note, Problem, ReadResult
 from assistant.records import InputProblem, MinuteItem
+from assistant.text import readable
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_inputs"]
 
@@ -62,72 +66,282 @@ _READERS: dict[str, Callable[[FileSource], ReadResult]] = {
 }
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_READERS)
 
-# Formats that may well hold minutes but that we cannot read: worth a word when found
-# in a folder. Anything else there (.png, .json, .css ...) is passed over in silence.
+# Formats that may well hold minutes but that we cannot read, with what to save them as.
 _CONVERTIBLE = {".doc": ".docx", ".rtf": ".docx", ".odt": ".docx", ".mht": ".html", ".mhtml": ".html"}
 
 
+# What a saved web page keeps beside it (page_files/): never minutes, and too many to name one by one.
+_WEB_PAGE_PARTS = {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".woff", ".woff2", ".ttf"}
+
+
 def read_inputs(
-    paths: list[Path], max_item_chars: int, cwd: Path | None = None
+    paths: list[Path], max_item_chars: int, cwd: Path | None = None, *,
+    index_folders: Iterable[Path] = (), notes: list[str] | None = None,
 ) -> Iterator[MinuteItem | InputProblem]:
-    """Every agenda item in the given files and folders, folders walked in sorted order."""
-    cwd = (cwd or Path.cwd()).resolve()
-    seen: set[Path] = set()
+    """Every agenda item in the given files and folders, folders walked in sorted order.
+
+    `index_folders` are never read, nor anything in them: an index's data folder kept inside the minutes folder
+    holds a JSONL file of its own, which would come back as minutes. `notes` gathers what the user should be told
+    besides the problems (such a folder left out, JSONL lines known only by their line numbers).
+    """
+    reading = _Reading((cwd or Path.cwd()).resolve(), max_item_chars, {_real(folder) for folder in index_folders})
     for given in map(Path, paths):
         try:
-            yield from _read_path(given, cwd, seen, max_item_chars)
+            for found in reading.path(given):
+                if isinstance(found, Note):
+                    if notes is not None:
+                        notes.append(readable(found.text))
+                else:
+                    yield _readable_problem(found) if isinstance(found, InputProblem) else found
         except (OSError, RuntimeError) as exc:  # unreadable folder, symlink loop
-            yield InputProblem(
+            yield _readable_problem(InputProblem(
                 origin=str(given),
                 kind="failed",
                 reason=f"could not be read: {getattr(exc, 'strerror', None) or exc}",
                 hint="Check that the path exists and that you may read it.",
-            )
+            ))
 
 
-def _read_path(given: Path, cwd: Path, seen: set[Path], max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
-    path = given if given.is_absolute() else cwd / given
-    if not path.exists():
-        yield InputProblem(
-            origin=str(given),
-            kind="failed",
-            reason="no such file or folder",
-            hint=f"Check the path; relative paths are read from {cwd}.",
-        )
-    elif path.is_dir():
-        files, unreadable = _walk(path)
-        for folder, error in unreadable:
-            # Failed, not passed over: the items indexed from it must not be pruned for want of reading them.
-            yield InputProblem(
-                origin=str(given / folder.relative_to(path)),
+def _real(path: Path) -> Path:
+    """The path with every link followed, as far as it exists."""
+    return Path(os.path.realpath(path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _shown(path: Path) -> str:
+    """A path as messages and identities show it: a name that is not UTF-8 (a Latin-1 name from an old share or
+    a Windows ZIP, which reaches Python as surrogate escapes) with U+FFFD for its odd bytes, which the index's
+    files, SQLite and every hash can store."""
+    return readable(str(path))
+
+
+def _readable_problem(problem: InputProblem) -> InputProblem:
+    shown = replace(problem, origin=readable(problem.origin), reason=readable(problem.reason),
+                    hint=readable(problem.hint))
+    return problem if shown == problem else shown
+
+
+@dataclass
+class _Walked:
+    """What a folder holds: the files to read, sorted, and what to report of what could not be walked."""
+
+    files: list[Path] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    left_out: list[Path] = field(default_factory=list)  # index folders inside it
+
+
+@dataclass
+class _Reading:
+    """One read_inputs call: what it has read so far, so that nothing is read twice and no two files share a name."""
+
+    cwd: Path
+    max_item_chars: int
+    index_folders: set[Path]
+    seen: set[Path] = field(default_factory=set)  # files read, resolved
+    # file identities given so far, as shown (readable), to (the identity as the name has it, the file's origin)
+    identities: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def path(self, given: Path) -> Iterator[MinuteItem | InputProblem | Note]:
+        path = given if given.is_absolute() else self.cwd / given
+        if not path.exists():
+            yield (_broken_link(path, _shown(given)) if path.is_symlink() else None) or InputProblem(
+                origin=_shown(given),
                 kind="failed",
+                reason="no such file or folder",
+                hint=f"Check the path; relative paths are read from {self.cwd}.",
+            )
+        elif any(_inside(_real(path), folder) for folder in self.index_folders):
+            yield Note(f"left out {_shown(given)}: it is an index's own data folder, not minutes")
+        elif path.is_dir():
+            yield from self._folder(given, path)
+        elif self._first_time(path):
+            yield from self._named(given, path)
+
+    def _folder(self, given: Path, path: Path) -> Iterator[MinuteItem | InputProblem | Note]:
+        walked = self._walk(path, given)
+        yield from walked.problems
+        for folder in walked.left_out:
+            yield Note(f"left out {_shown(given / folder.relative_to(path))}: it is an index's own data folder, "
+                       "not minutes")
+        readable_here = [file for file in walked.files if file.suffix.lower() in _READERS]
+        reported = bool(walked.problems)
+        for file in walked.files:
+            if (broken := _broken_link(file, _shown(given / file.relative_to(path)))) is not None:
+                reported = True
+                yield broken
+            # Only files that get read count as seen: naming one explicitly still reports it.
+            elif file.suffix.lower() not in _READERS or self._first_time(file):
+                yield from self._found(file, path, given, name_unread=bool(readable_here))
+        if not reported and not readable_here:
+            yield _nothing_to_read(given, walked.files)
+
+    def _walk(self, folder: Path, given: Path) -> _Walked:
+        """The files under a folder, leaving out hidden files and folders (.git, .assistant) and index folders.
+
+        Symlinked sub-folders are followed, as a symlinked folder named on its own is (an archive moved to another
+        disk, a link left in its place), once the real folders are walked, so that a file keeps the name its real
+        folder gives it; a link back into a folder already walked (a loop, or a second way in) is reported and not
+        followed. Sub-folders that could not be listed are reported too: os.walk would pass over them in silence.
+        """
+        walked = _Walked()
+
+        def origin(path: Path) -> str:
+            return _shown(given / path.relative_to(folder))
+
+        def unlisted(error: OSError) -> None:
+            walked.problems.append(InputProblem(
+                origin=origin(Path(error.filename)),
+                kind="failed",  # not passed over: the items indexed from it must not be pruned for want of reading it
                 reason=f"folder could not be read: {error.strerror or error}",
                 hint="Check that you may read it (its permissions, or a network share that dropped), then ingest "
                      "again.",
+            ))
+
+        walked_roots = {_real(folder)}
+        to_walk = [folder]
+        while to_walk:
+            links: list[Path] = []
+            for root, dirs, names in os.walk(to_walk.pop(0), onerror=unlisted):
+                kept = []
+                for name in sorted(dirs):
+                    sub = Path(root) / name
+                    if name.startswith("."):
+                        continue
+                    if _real(sub) in self.index_folders:
+                        walked.left_out.append(sub)
+                    elif sub.is_symlink():  # os.walk would pass over it without a word
+                        links.append(sub)
+                    else:
+                        kept.append(name)
+                dirs[:] = kept
+                # A link that leads nowhere is among the files (os.walk cannot tell it is a folder's).
+                walked.files.extend(Path(root) / name for name in names if not name.startswith("."))
+            for link in sorted(links):
+                target = _real(link)
+                if _inside(_real(link.parent), target):
+                    walked.problems.append(InputProblem(
+                        origin(link), "skipped",
+                        f"is a link to {_shown(target)}, a folder that holds it: following it would go round in a "
+                        "loop",
+                        "Nothing is lost: its files are read where they are. Remove the link if nothing needs it."))
+                elif walked_into := next((root for root in walked_roots if _inside(target, root)), None):
+                    walked.problems.append(InputProblem(
+                        origin(link), "skipped",
+                        f"is a link to {_shown(target)}, inside {_shown(walked_into)}, which is read already",
+                        "Nothing is lost: its files are read once, through the real folder."))
+                elif any(_inside(target, index) for index in self.index_folders):
+                    walked.left_out.append(link)
+                else:
+                    walked_roots.add(target)
+                    to_walk.append(link)
+        walked.files.sort()
+        walked.problems.sort(key=lambda problem: problem.origin)
+        return walked
+
+    def _first_time(self, path: Path) -> bool:
+        key = path.resolve()
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+    def _found(self, file: Path, folder: Path, given: Path, *,
+               name_unread: bool) -> Iterator[MinuteItem | InputProblem | Note]:
+        """Read a file found in a folder. One of a format ingest does not read is named, when the folder holds some
+        it reads (a folder of none is named as a whole), since it may be minutes: a zipped agenda pack, a .json
+        export; a part of a saved web page is not."""
+        relative = file.relative_to(folder)
+        origin = _shown(given / relative)
+        suffix = file.suffix.lower()
+        if suffix not in _READERS:
+            if suffix in _CONVERTIBLE:
+                yield InputProblem(
+                    origin=origin,
+                    kind="skipped",
+                    reason=f"{suffix} files cannot be read",
+                    hint=f"Save it as {_CONVERTIBLE[suffix]} (or export its text to .txt) in the same folder.",
+                )
+            elif name_unread and suffix not in _WEB_PAGE_PARTS:
+                yield InputProblem(
+                    origin=origin,
+                    kind="skipped",
+                    reason=f"not a format ingest reads ({suffix or 'no extension'})",
+                    hint=_unread_format_hint(suffix),
+                )
+            return
+        if odd := _not_a_regular_file(file, origin):
+            yield odd
+            return
+        yield from self._read_as(file, origin, "file:" + relative.as_posix(), _READERS[suffix])
+
+    def _named(self, given: Path, path: Path) -> Iterator[MinuteItem | InputProblem | Note]:
+        suffix = path.suffix.lower()
+        if odd := _not_a_regular_file(path, _shown(given)):
+            yield odd
+            return
+        if suffix not in _READERS:
+            yield InputProblem(
+                origin=_shown(given),
+                kind="skipped",
+                reason=f"unsupported file type {suffix or '(no extension)'}",
+                hint=f"Supported: {', '.join(SUPPORTED_SUFFIXES)}. Convert the file or rename it if it is one of "
+                     "these.",
             )
-        for file in files:
-            # Only files that get read count as seen: naming one explicitly still reports it.
-            if file.suffix.lower() not in _READERS or _first_time(file, seen):
-                yield from _read_found(file, path, given, max_item_chars)
-        if not unreadable and not any(file.suffix.lower() in _READERS for file in files):
-            yield _nothing_to_read(given, files)
-    elif _first_time(path, seen):
-        yield from _read_named(given, path, cwd, max_item_chars)
+            return
+        resolved = path.resolve()
+        try:
+            relative = resolved.relative_to(self.cwd).as_posix()
+        except ValueError:
+            relative = resolved.as_posix()
+        yield from self._read_as(path, _shown(given), "file:" + relative, _READERS[suffix])
+
+    def _read_as(self, path: Path, origin: str, file_id: str,
+                 reader: Callable[[FileSource], ReadResult]) -> Iterator[MinuteItem | InputProblem | Note]:
+        """Read a file under its `file:` identity, shown readable; refused when another file's reads the same once
+        shown so (two names that differ only in bytes that are not UTF-8), as the two would be taken for one."""
+        shown_id = readable(file_id)
+        first_id, first_origin = self.identities.setdefault(shown_id, (file_id, origin))
+        if first_id != file_id:
+            yield InputProblem(
+                origin=origin,
+                kind="failed",
+                reason=f"its name reads the same as {first_origin} once the bytes of a name that are not UTF-8 are "
+                       "shown as \ufffd, so the two would be taken for one file",
+                hint="Rename one of the two (its name is not UTF-8: an old share or a Windows ZIP made it), then "
+                     "ingest again.",
+            )
+            return
+        yield from _read(FileSource(path, origin, shown_id, self.max_item_chars), reader)
 
 
-def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, OSError]]]:
-    """Files under a folder sorted by path, leaving out hidden files and folders (.git, .assistant), and the
-    sub-folders that could not be listed, with why (os.walk would pass over them in silence)."""
-    found: list[Path] = []
-    unreadable: list[tuple[Path, OSError]] = []
+def _unread_format_hint(suffix: str) -> str:
+    if suffix == ".zip":
+        return "If it holds minutes (an agenda pack), unzip it into the folder and ingest again."
+    if not suffix:
+        return f"If it holds minutes, give it the extension of its format ({', '.join(SUPPORTED_SUFFIXES)})."
+    return f"If it holds minutes, save it as one of {', '.join(SUPPORTED_SUFFIXES)} and ingest again."
 
-    def note(error: OSError) -> None:
-        unreadable.append((Path(error.filename), error))
 
-    for root, dirs, files in os.walk(folder, onerror=note):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(root) / name for name in files if not name.startswith("."))
-    return sorted(found), sorted(unreadable, key=lambda pair: pair[0])
+def _broken_link(path: Path, origin: str) -> InputProblem | None:
+    """A link that points at nothing (its file or folder moved, a disk not connected), or round in a loop of links:
+    said as such, where a read would only say that there is no such file."""
+    if not path.is_symlink() or path.exists():
+        return None
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return InputProblem(origin, "skipped", "is a link that leads round in a loop of links",
+                                "Point the link at a file or folder, or remove it.")
+    return InputProblem(
+        origin,
+        "failed",  # the items indexed from what it pointed to must not be pruned while it is away
+        f"is a broken link: it points to {_shown(Path(os.readlink(path)))}, which does not exist",
+        "Restore what it points to (moved? a disk or share not connected?), or remove the link.",
+    )
 
 
 def _nothing_to_read(given: Path, files: list[Path]) -> InputProblem:
@@ -135,20 +349,12 @@ def _nothing_to_read(given: Path, files: list[Path]) -> InputProblem:
     kinds = Counter(file.suffix.lower() or "(no extension)" for file in files)
     passed_over = f" (it holds {', '.join(f'{n} {suffix}' for suffix, n in sorted(kinds.items()))})" if kinds else ""
     return InputProblem(
-        origin=str(given),
+        origin=_shown(given),
         kind="skipped",
         reason=f"folder holds no files ingest reads{passed_over}",
         hint=f"Ingest reads {', '.join(SUPPORTED_SUFFIXES)}: unzip agenda packs, and save other formats as one of "
              "these.",
     )
-
-
-def _first_time(path: Path, seen: set[Path]) -> bool:
-    key = path.resolve()
-    if key in seen:
-        return False
-    seen.add(key)
-    return True
 
 
 def _not_a_regular_file(path: Path, origin: str) -> InputProblem | None:
@@ -159,49 +365,7 @@ def _not_a_regular_file(path: Path, origin: str) -> InputProblem | None:
                         hint="Copy the minutes into an ordinary file.")
 
 
-def _read_found(file: Path, folder: Path, given: Path, max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
-    relative = file.relative_to(folder)
-    origin = str(given / relative)
-    suffix = file.suffix.lower()
-    if suffix not in _READERS:
-        if suffix in _CONVERTIBLE:
-            yield InputProblem(
-                origin=origin,
-                kind="skipped",
-                reason=f"{suffix} files cannot be read",
-                hint=f"Save it as {_CONVERTIBLE[suffix]} (or export its text to .txt) in the same folder.",
-            )
-        return
-    if odd := _not_a_regular_file(file, origin):
-        yield odd
-        return
-    source = FileSource(file, origin, "file:" + relative.as_posix(), max_item_chars)
-    yield from _read(source, _READERS[suffix])
-
-
-def _read_named(given: Path, path: Path, cwd: Path, max_item_chars: int) -> Iterator[MinuteItem | InputProblem]:
-    suffix = path.suffix.lower()
-    if odd := _not_a_regular_file(path, str(given)):
-        yield odd
-        return
-    if suffix not in _READERS:
-        yield InputProblem(
-            origin=str(given),
-            kind="skipped",
-            reason=f"unsupported file type {suffix or '(no extension)'}",
-            hint=f"Supported: {', '.join(SUPPORTED_SUFFIXES)}. Convert the file or rename it if it is one of these.",
-        )
-        return
-    resolved = path.resolve()
-    try:
-        relative = resolved.relative_to(cwd).as_posix()
-    except ValueError:
-        relative = resolved.as_posix()
-    source = FileSource(path, str(given), "file:" + relative, max_item_chars)
-    yield from _read(source, _READERS[suffix])
-
-
-def _read(source: FileSource, reader: Callable[[FileSource], ReadResult]) -> Iterator[MinuteItem | InputProblem]:
+def _read(source: FileSource, reader: Callable[[FileSource], ReadResult]) -> ReadResult:
     """Run one reader to the end; whatever goes wrong becomes a problem, not an exception."""
     try:
         yield from reader(source)

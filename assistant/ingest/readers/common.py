@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import MONTH_PATTERN, parse_meeting_date
+from assistant.text import MONTH_PATTERN, parse_meeting_date, readable
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
-ReadResult = Iterator[MinuteItem | InputProblem]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the user should know about a file that was read, though nothing in it failed (JSONL lines known
+    only by their line numbers): read_inputs hands it to its caller's notes, never on as an item or a problem."""
+
+    text: str
+
+
+ReadResult = Iterator[MinuteItem | InputProblem | Note]
 
 MAX_ITEM_CHARS_VAR = "ASSISTANT_MAX_ITEM_CHARS"
 # HTML carries markup, scripts and styles around its text, so a page may be this much larger
@@ -70,6 +81,14 @@ def check_file_size(source: FileSource, bytes_per_char: int) -> None:
             f"characters an item ({MAX_ITEM_CHARS_VAR})",
             cap_hint(source.max_item_chars),
         )
+
+
+def refuse_empty_file(source: FileSource) -> None:
+    """Skip a file of no bytes as empty, whatever its format: a failed download leaves one named .pdf or .docx, and
+    it holds no minutes to fail over."""
+    if source.path.stat().st_size == 0:
+        raise Problem("skipped", "empty file",
+                      "Download or save it again (a failed download leaves an empty file), or remove it.")
 
 
 def check_document_file_size(source: FileSource) -> None:
@@ -187,11 +206,19 @@ def _pick(fields: Mapping[str, object], name: str) -> tuple[str, object]:
     return FIELD_NAMES[name][0], None
 
 
-def _as_str(key: str, value: object, expected: str, allow_numbers: bool = False) -> str:
+def written(key: str, value: str, *, in_a_line: bool) -> str:
+    """How a field is written: `"council": "Sefton Council"` on a JSONL line, `council: Sefton Council` in front
+    matter. `value` is JSON already when it is not text (true, false)."""
+    if not in_a_line:
+        return f"{key}: {value}"
+    return f'"{key}": {value if value in ("true", "false") else json.dumps(value, ensure_ascii=False)}'
+
+
+def _as_str(key: str, value: object, expected: str, allow_numbers: bool = False, *, in_a_line: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return readable(value.strip())  # a "\udce9" escape in JSON or YAML is no character the index can store
     if allow_numbers and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if allow_numbers and isinstance(value, dt.date):
@@ -199,7 +226,7 @@ def _as_str(key: str, value: object, expected: str, allow_numbers: bool = False)
     raise Problem(
         "failed",
         f"field '{key}' must be {expected}, not {_describe(value)}",
-        f"Write {key} as {expected}, e.g. {key}: {_EXAMPLES.get(key, 'some text')}",
+        f"Write {key} as {expected}, e.g. {written(key, _EXAMPLES.get(key, 'some text'), in_a_line=in_a_line)}",
     )
 
 
@@ -238,19 +265,21 @@ def _describe(value: object) -> str:
 
 
 def item_from_fields(
-    fields: Mapping[str, object], text: str, source: FileSource, *, origin: str, fallback_id: str
+    fields: Mapping[str, object], text: str, source: FileSource, *, origin: str, fallback_id: str,
+    in_a_line: bool = False,
 ) -> MinuteItem:
-    """Validate metadata read from front matter or a JSONL line and make the item.
+    """Validate metadata read from front matter or a JSONL line (`in_a_line`, whose hints show JSON) and make the
+    item.
 
     Raises Problem("failed") naming the field and the form it should take.
     """
-    council = _as_str(*_pick(fields, "council"), "text")
-    committee = _as_str(*_pick(fields, "committee"), "text")
-    item_title = _as_str(*_pick(fields, "item_title"), "text", allow_numbers=True)
-    period = _as_str(*_pick(fields, "period"), "text", allow_numbers=True)
-    item_id = _as_str(*_pick(fields, "id"), "text", allow_numbers=True)
+    council = _as_str(*_pick(fields, "council"), "text", in_a_line=in_a_line)
+    committee = _as_str(*_pick(fields, "committee"), "text", in_a_line=in_a_line)
+    item_title = _as_str(*_pick(fields, "item_title"), "text", allow_numbers=True, in_a_line=in_a_line)
+    period = _as_str(*_pick(fields, "period"), "text", allow_numbers=True, in_a_line=in_a_line)
+    item_id = _as_str(*_pick(fields, "id"), "text", allow_numbers=True, in_a_line=in_a_line)
     url_key, url_value = _pick(fields, "source_url")
-    source_url = _as_str(url_key, url_value, "a web address")
+    source_url = _as_str(url_key, url_value, "a web address", in_a_line=in_a_line)
     if source_url and not re.match(r"https?://\S+$", source_url):
         raise Problem(
             "failed",
@@ -273,11 +302,12 @@ def item_from_fields(
         raise Problem(
             "failed",
             f"field '{restricted_key}' must be true or false, not {_describe(restricted)}",
-            f"Write {restricted_key}: true or {restricted_key}: false.",
+            f"Write {written(restricted_key, 'true', in_a_line=in_a_line)} or "
+            f"{written(restricted_key, 'false', in_a_line=in_a_line)}.",
         )
     return MinuteItem(
         source_id=source_url or item_id or fallback_id,
-        text="" if restricted else text,  # restricted text is never carried further
+        text="" if restricted else readable(text),  # restricted text is never carried further
         council=council,
         committee=committee,
         meeting_date=meeting_date,

@@ -17,6 +17,7 @@ from assistant.ingest.readers.common import (
     Problem,
     ReadResult,
     check_document_file_size,
+    refuse_empty_file,
     first_line_title,
     meeting_date_in,
     too_long,
@@ -45,6 +46,7 @@ _WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "
 
 def read_docx_file(source: FileSource) -> ReadResult:
     """One item per document; its title from the core properties, else its first heading."""
+    refuse_empty_file(source)
     check_document_file_size(source)
     import zipfile
 

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 from assistant.ingest.readers.common import (
     FileSource,
+    Note,
     Problem,
     ReadResult,
     cap_hint,
@@ -17,7 +18,8 @@ from assistant.ingest.readers.common import (
     with_known_keys,
     MAX_ITEM_CHARS_VAR,
 )
-from assistant.ingest.readers.text import BINARY_HINT, byte_order_mark, decode_bytes
+from assistant.ingest.readers.text import BINARY_HINT, byte_order_mark, decode_bytes, refuse_utf16_without_bom
+from assistant.records import MinuteItem
 
 # JSON escapes ("\u00a3" is six bytes for one character) make a line longer than its text.
 _LINE_BYTES_PER_CHAR = 8
@@ -33,6 +35,7 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
     """One item per non-blank line; a broken line yields a problem and the rest carry on."""
     limit = source.max_item_chars * _LINE_BYTES_PER_CHAR + _LINE_SLACK_BYTES
     lines = 0
+    known_by_number = 0  # lines with neither url nor id
     with source.path.open("rb") as stream:
         start = stream.read(_SNIFF_BYTES)
         stream.seek(0)
@@ -42,6 +45,7 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
             stream.seek(len(marked[0]))
             stream = _AsUtf8Lines(stream, marked[1])
         elif b"\x00" in start:  # else every "line" of a binary file is reported on its own
+            refuse_utf16_without_bom(start)
             raise Problem("failed", "binary data, not JSON lines (it contains NUL bytes)", BINARY_HINT)
         for lineno, raw, complete in _lines(stream, limit):
             lines += bool(raw.strip()) or not complete
@@ -57,11 +61,35 @@ def read_jsonl_file(source: FileSource) -> ReadResult:
             if not raw.strip():
                 continue
             try:
-                yield _item(raw, source, lineno, origin)
+                item = _item(raw, source, lineno, origin)
             except Problem as problem:
                 yield problem.at(origin)
+                continue
+            known_by_number += item.source_id == _line_identity(source, lineno)
+            yield item
     if not lines:
         raise Problem("skipped", "holds no items: the file is empty or blank", f"Give it {ITEM_LINE}.")
+    if known_by_number:
+        yield Note(
+            f"{source.origin}: {known_by_number} of its lines have no url or id, so each is known by its line number "
+            f"({_line_identity(source, 'N')}): a line added or removed above one renumbers it, so the next ingest "
+            "embeds it again and may leave a stale copy in the index until --prune. Give each line an \"id\" or a "
+            "\"url\" to keep its identity.")
+
+
+def _line_identity(source: FileSource, lineno: int | str) -> str:
+    """The identity of a line with neither url nor id. It stays what it always was: another would embed every such
+    line of an existing index again."""
+    return f"{source.file_id}#line-{lineno}"
+
+
+# What a JSON value that is not an object is, in the words JSON uses.
+_JSON_KINDS = {type(None): "null", bool: "true or false", int: "number", float: "number", str: "string", list: "list",
+               dict: "object"}
+
+
+def _json_kind(value: object) -> str:
+    return _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 class _AsUtf8Lines:
@@ -112,7 +140,7 @@ def _refusing_repeated_fields(pairs: list[tuple[str, object]]) -> dict:
     return fields
 
 
-def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
+def _item(raw: bytes, source: FileSource, lineno: int, origin: str) -> MinuteItem:
     if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     text_line = decode_bytes(raw)
@@ -123,11 +151,11 @@ def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
         what = exc.msg.removesuffix(" at")
         raise Problem("failed", f"not valid JSON: {what} at column {exc.colno}", LINE_HINT) from None
     if not isinstance(fields, dict):
-        raise Problem("failed", f"a JSON {type(fields).__name__}, not an object", LINE_HINT)
+        raise Problem("failed", f"the line is a JSON {_json_kind(fields)}, not an object", LINE_HINT)
     fields = with_known_keys(fields, in_a_line=True)
     text = fields.get("text")
     if text is not None and not isinstance(text, str):
-        raise Problem("failed", f"field 'text' must be a string, not {type(text).__name__}", LINE_HINT)
+        raise Problem("failed", f"field 'text' must be a string, not a JSON {_json_kind(text)}", LINE_HINT)
     restricted = fields.get("restricted") is True
     if not (text or "").strip():
         if not restricted:
@@ -136,5 +164,5 @@ def _item(raw: bytes, source: FileSource, lineno: int, origin: str):
     if not restricted and (problem := too_long(text, source.max_item_chars)):
         raise problem
     return item_from_fields(
-        fields, text, source, origin=origin, fallback_id=f"{source.file_id}#line-{lineno}"
+        fields, text, source, origin=origin, fallback_id=_line_identity(source, lineno), in_a_line=True
     )

@@ -21,6 +21,7 @@ from assistant.ingest.readers.common import (
     ReadResult,
     cap_hint,
     check_document_file_size,
+    refuse_empty_file,
     first_line_title,
     meeting_date_in,
     too_long,
@@ -65,6 +66,7 @@ _WEB_PAGE_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 def read_pdf_file(source: FileSource) -> ReadResult:
     """One item per PDF; its title from the PDF's metadata, else its first line."""
+    refuse_empty_file(source)
     check_document_file_size(source)
     _refuse_web_page(source)
     from pypdf import PdfReader

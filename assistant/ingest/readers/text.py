@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import functools
+import itertools
 import re
 import unicodedata
 
@@ -28,6 +30,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _SNIFF_BYTES = 8192
+_UTF16_SNIFF_BYTES = 1024
+# How many of UTF-16 text's characters are Latin-1 (a NUL high byte) in English minutes, at the least.
+_UTF16_LATIN_SHARE = 0.9
 # Encodings that charset-normalizer can tell apart reliably. It is not reliable among
 # single-byte Western code pages: on short Windows-1252 text it often answers cp1250,
 # which turns every "£" into "Ł". Those are left to the cp1252 / latin-1 fallbacks.
@@ -90,6 +95,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         except UnicodeDecodeError:
             data = data[len(bom):]
     if b"\x00" in data[:_SNIFF_BYTES]:
+        refuse_utf16_without_bom(data)
         raise Problem("failed", "binary data, not text (it contains NUL bytes)", BINARY_HINT)
     try:
         text = data.decode("utf-8")
@@ -98,6 +104,27 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     if _mostly_unprintable(text[:_SNIFF_BYTES]):
         raise Problem("failed", "binary data, not text (mostly unprintable characters)", BINARY_HINT)
     return _newlines(text)
+
+
+def refuse_utf16_without_bom(data: bytes) -> None:
+    """Fail naming UTF-16 text that has no byte order mark, told by its first KB: a NUL byte at nearly every other
+    position (the high bytes of Latin characters; a '’' has none) and none between, decoding to printable text.
+
+    Without its mark such a file cannot be read with confidence (which byte order?), but saved as UTF-8 it can.
+    """
+    sample = data[:_UTF16_SNIFF_BYTES]
+    sample = sample[:len(sample) - len(sample) % 2]
+    if len(sample) < 4:
+        return
+    for codec, high, low in (("UTF-16 LE", sample[1::2], sample[0::2]), ("UTF-16 BE", sample[0::2], sample[1::2])):
+        if high.count(0) >= _UTF16_LATIN_SHARE * len(high) and 0 not in low:
+            text = sample.decode(codec.replace(" ", "-").lower())
+            if not _mostly_unprintable(text):
+                raise Problem(
+                    "failed",
+                    f"{codec} text without a byte order mark, which cannot be read with confidence",
+                    "Save it as UTF-8 (in Notepad: File > Save as, Encoding: UTF-8) and ingest that.",
+                )
 
 
 def _decode_declared(data: bytes, declared: str | None) -> str:
@@ -151,7 +178,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
             raise Problem(
                 "failed",
                 "front matter is opened with a --- line but never closed",
-                "Add a --- line after the last 'key: value' line at the top, before the minutes text.",
+                "Add a --- line after the last 'key: value' line at the top, before the minutes text (if the first "
+                "--- is a horizontal rule, not front matter, write that rule as *** instead).",
             )
         return {}, text
     import yaml
@@ -159,7 +187,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     try:
         block = match.group(1) or ""
         _refuse_repeated_fields(yaml.compose(block, Loader=yaml.SafeLoader))
-        fields = yaml.safe_load(block)
+        fields = yaml.load(block, Loader=_front_matter_loader())
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 2})" if where is not None else ""
@@ -177,6 +205,26 @@ def split_front_matter(text: str) -> tuple[dict, str]:
             "Write one 'key: value' per line between the --- lines, e.g. council: Sefton Council",
         )
     return {str(k): v for k, v in fields.items()}, text[match.end():]
+
+
+@functools.cache
+def _front_matter_loader() -> type:
+    """YAML's safe loader, but a date that is no real date ('2024-02-30', '2024-13-01') is kept as its text, as a
+    JSONL line's is, so that the field's own check names it and says how to write it (YAML would raise ValueError,
+    naming neither)."""
+    import yaml
+
+    def date_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+        try:
+            return loader.construct_yaml_timestamp(node)
+        except ValueError:
+            return loader.construct_scalar(node)
+
+    class FrontMatterLoader(yaml.SafeLoader):
+        pass
+
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", date_or_text)
+    return FrontMatterLoader
 
 
 def _refuse_repeated_fields(document: object) -> None:
@@ -199,19 +247,29 @@ def _refuse_repeated_fields(document: object) -> None:
 
 
 def _opens_front_matter(text: str) -> bool:
-    """Does the text open with --- and 'key: value' lines naming a field, as front matter does?
+    """Does the text open with --- and 'key: value' lines naming fields, as front matter does?
 
-    A Markdown horizontal rule opens a text the same way, but ordinary prose follows it.
+    A Markdown horizontal rule opens a text the same way, but ordinary prose follows it. So the 'key: value' lines
+    right after the ---, up to the first line that is not one, must all name fields ('council:', 'meeting_date:'),
+    whatever follows them (the minutes' first line, where the closing --- was forgotten); or, when a blank line ends
+    them, one of them at least (front matter may carry keys of the writer's own).
     """
     opening = _FRONT_MATTER_OPENING.match(text)
     if not opening:
         return False
-    block = text[opening.end():].split("\n\n", 1)[0]
-    lines = [line for line in block.split("\n") if line.strip()]
-    matches = [_FIELD_LINE.match(line) for line in lines]
-    if not lines or not all(matches):
+    lines = text[opening.end():].lstrip(" \t\n").split("\n")  # blank lines may come first, as before the ---
+    keys = list(itertools.takewhile(bool, (_field_key(line) for line in lines)))
+    if not keys:
         return False
-    return any(names_a_field(match.group(1)) for match in matches)
+    named = [names_a_field(key) for key in keys]
+    ends_at_a_blank_line = len(keys) == len(lines) or not lines[len(keys)].strip()
+    return all(named) or (ends_at_a_blank_line and any(named))
+
+
+def _field_key(line: str) -> str:
+    """The key of a 'key: value' line of front matter, or ''."""
+    match = _FIELD_LINE.match(line)
+    return match.group(1) if match else ""
 
 
 def guess_title(body: str) -> str:
