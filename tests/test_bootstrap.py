@@ -140,3 +140,13 @@ def test_the_constraints_pin_every_dependency_at_the_release_installed_here():
                                                         f"{sys.executable} scripts/write_constraints.py")
     assert {"chromadb", "gradio", "onnxruntime", "pytest", "langchain-openai"} <= set(written)
     assert not any(name.startswith(("torch", "nvidia-")) for name in written)  # bootstrap.sh and the user choose
+
+
+def test_another_torch_release_is_installed_without_the_constraints_and_says_so(project):
+    """The pins were written beside the tested torch: another release may need other versions of its own
+    dependencies (torch 2.6 pins an older sympy), and pip would refuse the set."""
+    result, calls = bootstrap(project, "test", ASSISTANT_TORCH_VERSION="2.6.0")
+    assert result.returncode == 0, result.stderr
+    assert any("torch==2.6.0" in c for c in installs(calls))
+    assert not any("constraints.txt" in c for c in installs(calls))
+    assert "constraints.txt is not applied" in result.stderr

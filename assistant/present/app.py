@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from contextlib import closing
+from contextlib import aclosing, closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -410,14 +410,16 @@ class ChatHandlers:
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 
-async def in_a_thread_of_its_own(steps: Iterator):
+async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | None = None):
     """The items of a blocking generator as an async generator, each made in a thread of its own when asked for.
 
     Gradio stops an answer (Clear, or the page going) by cancelling its task, and waits for the task to end. A
     plain generator's task ends only once its thread has made the next item, which a slow language model may take
     seconds to give, and until then the member's next question is dropped (the chat takes one at a time). Here the
     task ends at once; the thread stops after the item in progress and closes the generator there, which audits
-    what was shown. Items are made one at a time, as they are asked for, as a plain generator's are."""
+    what was shown. Items are made one at a time, as they are asked for, as a plain generator's are. `slots`, when
+    given, is taken by the thread for its whole life: a thread still finishing a stopped answer's step counts, so
+    that stopping answers and asking again never has more answered at once than the app allows."""
     loop = asyncio.get_running_loop()
     made: asyncio.Queue = asyncio.Queue()
     wanted = threading.Semaphore(0)
@@ -432,7 +434,7 @@ async def in_a_thread_of_its_own(steps: Iterator):
 
     def make() -> None:
         try:
-            with closing(steps):
+            with slots or nullcontext(), closing(steps):
                 while wanted.acquire() and not stop.is_set():
                     item = next(steps, finished)
                     hand_over(item)
@@ -498,6 +500,9 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     import gradio as gr
 
     handlers = ChatHandlers(assistant, briefing_dir)
+    # Gradio's concurrency limit counts answers whose task is running; a stopped answer's thread may still be
+    # finishing its step, so the threads take these slots too.
+    answer_slots = threading.BoundedSemaphore(assistant.settings.concurrency)
     with gr.Blocks(title="Council minutes assistant") as demo:
         with gr.Row():
             # The chat looks like a conversation, but each question is searched and answered alone: say so, or a
@@ -580,10 +585,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             # Stopped at once when the page goes or the chat is cleared mid-answer; the steps are then closed in
             # their thread, which audits what was shown.
             steps = handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v, user)
-            n = 0
-            async for step in in_a_thread_of_its_own(steps):
-                yield page_after(n, step)
-                n += 1
+            async with aclosing(in_a_thread_of_its_own(steps, answer_slots)) as made:
+                n = 0
+                async for step in made:
+                    yield page_after(n, step)
+                    n += 1
 
         def clear_conversation(turns_so_far, ticked):
             kept = handlers.clear_conversation(turns_so_far, ticked)

@@ -77,9 +77,11 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     try:
         return _write_metrics_and_report(questions, records, run, questions_path, settings, out_dir, corpus,
                                          index_dir)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # whatever it is, the answers are written and are what the run is for
+    except KeyboardInterrupt:  # the answers are written, and are what the run is for: the status says so
+        raise ReportNotWritten(f"Interrupted: the answers are in {readable(str(out_dir / 'answers.jsonl'))}, but "
+                               "metrics.json and report.md were not written.",
+                               "Run the command again for the metrics.") from None
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile; a fault of the scoring itself shows
         raise ReportNotWritten(f"The answers are in {readable(str(out_dir / 'answers.jsonl'))}, but metrics.json "
                                f"and report.md could not be written ({type(exc).__name__}: {exc}).",
                                "Check the --out folder (space, permissions) and run again for the metrics; the "

@@ -125,6 +125,10 @@ def test_how_a_question_was_pasted_does_not_change_its_answer(seed_assistant):
                                 "Rotherham\nin 2018?\x07")
     assert pasted.question == plain.question and pasted.answer == plain.answer
     assert pasted.confidence == plain.confidence and pasted.short_answer == plain.short_answer
+    # The reader's own reading, which the evaluation's figures come from, reads the same words.
+    read_pasted = seed_assistant.read("How many\tchildren were dis\u200bcharged from care in Rotherham in 2018?")
+    read_plain = seed_assistant.read("How many children were discharged from care in Rotherham in 2018?")
+    assert read_pasted.confidence == read_plain.confidence and read_pasted.best == read_plain.best
 
 
 def test_a_quoted_sentence_that_introduces_a_list_is_shown_with_the_list(seed_assistant):

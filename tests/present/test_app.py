@@ -606,6 +606,49 @@ def test_an_answer_waiting_on_a_slow_model_stops_at_once_and_is_closed_after_its
     assert closed.wait(10) and made == ["question", "first sentence"]  # closed after the step it was making
 
 
+def test_answers_stopped_while_still_finishing_a_step_count_against_the_apps_limit():
+    """Asking and clearing again and again: each stopped answer's thread finishes the step it is on, and those
+    threads take the app's answer slots, so no more are answered at once than the app allows."""
+    import asyncio
+    import threading
+    import time
+
+    from assistant.present.app import in_a_thread_of_its_own
+
+    def most_at_once(slots) -> int:
+        active, most, lock = [0], [0], threading.Lock()
+
+        def answer():
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            try:
+                yield "question"
+                time.sleep(0.4)  # a slow step, still being made when the member clears
+                yield "first sentence"
+            finally:
+                with lock:
+                    active[0] -= 1
+
+        async def ask_and_clear_six_times():
+            async def take_all():
+                async for _ in in_a_thread_of_its_own(answer(), slots):
+                    pass
+
+            for _ in range(6):
+                task = asyncio.create_task(take_all())
+                await asyncio.sleep(0.05)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+        asyncio.run(ask_and_clear_six_times())
+        assert _eventually(lambda: active[0] == 0, 10)
+        return most[0]
+
+    assert most_at_once(None) > 2  # without slots, the stopped answers' threads pile up
+    assert most_at_once(threading.BoundedSemaphore(2)) <= 2
+
+
 def test_a_failure_in_the_answer_thread_reaches_the_listener():
     import asyncio
 

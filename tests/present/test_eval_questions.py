@@ -419,6 +419,26 @@ def test_a_failure_once_the_answers_are_written_is_a_warning_and_exit_status_0(t
     assert (out / "answers.jsonl").is_file() and not (out / "report.md").exists()
 
 
+def test_ctrl_c_once_the_answers_are_written_exits_0_and_a_fault_of_the_scoring_is_not_hidden(tmp_path, cli_on_seed,
+                                                                                             monkeypatch, capsys):
+    import assistant.present.evaluate as evaluate
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate, "render_report", interrupted)
+    out = tmp_path / "out"
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out)) == 0
+    assert "Interrupted: the answers are in" in capsys.readouterr().err and (out / "answers.jsonl").is_file()
+
+    def faulty(*args):
+        raise TypeError("a fault of the scoring")
+
+    monkeypatch.setattr(evaluate, "render_report", faulty)
+    with pytest.raises(TypeError, match="a fault of the scoring"):  # not passed off as a full disk
+        cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out))
+
+
 def test_an_out_folder_inside_a_corpus_folder_is_refused_before_anything_is_asked(tmp_path, fake_settings,
                                                                                  corpus_copy):
     for out in (corpus_copy / "results", corpus_copy):
