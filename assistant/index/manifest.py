@@ -142,19 +142,21 @@ class Manifest:
         self._check_writable()
         self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
-    def clear(self, *, keeping: str | None = None) -> None:
-        """Remove every item and every record, but the record `keeping` names."""
+    def clear(self, *, keeping: Iterable[str] = ()) -> None:
+        """Remove every item and every record, but the records `keeping` names."""
         self._check_writable()
+        keeping = list(keeping)
         with self._transaction():
             self._db.execute("DELETE FROM items")
-            self._db.execute("DELETE FROM meta WHERE key IS NOT ?", (keeping,))
+            self._db.execute(f"DELETE FROM meta WHERE key NOT IN ({', '.join('?' * len(keeping))})", keeping)
 
-    def fold_in_changes(self) -> None:
+    def fold_in_changes(self) -> bool:
         """Copy the changes kept in the WAL file into the manifest and empty that file, which holds the earlier
-        versions of the pages changed since it was last emptied (a removed item's row among them). A reader still
-        in the middle of a read keeps it from being emptied: the next writer's call does it."""
+        versions of the pages changed since it was last emptied (a removed item's row among them). False when a
+        reader still in the middle of a read kept it from being emptied (after the connection's busy timeout)."""
         self._check_writable()
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
 
     def chunk_count(self) -> int:
         return sum(len(r.chunk_ids) for r in self.rows().values() if r.status == "done")

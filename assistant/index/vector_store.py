@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
 from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError
 from assistant.files import may_write
+from assistant.index.purge import purge_chroma_file
 from assistant.records import Chunk
 from assistant.settings import Settings
 
@@ -78,6 +78,11 @@ class VectorStore(Protocol):
         ...
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]: ...
+
+    def purge_removed_text(self) -> str | None:
+        """Leave no copy of removed chunks in the store's files: None when done or nothing to do (a server's data is
+        its operator's), else a note saying what is left and what to do."""
+        ...
 
 
 class ChromaStore:
@@ -156,7 +161,7 @@ class ChromaStore:
 
     def purge_removed_text(self) -> str | None:
         """Leave no copy of removed or replaced chunks in a local store's files; None when done, else a note saying
-        what is left and how to remove it. The data on a Chroma server is its operator's to purge."""
+        what is left and what to do. The data on a Chroma server is its operator's to purge."""
         if self._settings.uses_chroma_server:
             return None
         hnsw = (getattr(self._collection, "configuration_json", None) or {}).get("hnsw") or {}
@@ -166,7 +171,7 @@ class ChromaStore:
             self._collection.modify(configuration={"hnsw": {"sync_threshold": _SYNC_EVERY_WRITE}})
             self._reopen()
             self._collection.count()
-        return _vacuum(self._settings)
+        return purge_chroma_file(self._settings.chroma_dir / "chroma.sqlite3")
 
     def _reopen(self) -> None:
         self._client = self._collection = None
@@ -339,29 +344,6 @@ def _read_only_store(settings: Settings, why: str) -> NotWritableError:
 # removed chunk's text leaves it with the next write (the removal itself). Persisting writes only the vectors changed
 # since the last time, and the list of ids: about a tenth more time per write at 5,000 chunks.
 _SYNC_EVERY_WRITE = 1
-
-
-def _vacuum(settings: Settings) -> str | None:
-    """Run Chroma's own `chroma vacuum` on the local store: it purges the log as far as the vectors were persisted
-    and rebuilds chroma.sqlite3 without its free pages, which SQLite leaves holding what was deleted. None when it
-    ran, else a note. In a process of its own, as Chroma's command-line tool prints to standard output."""
-    import subprocess
-
-    command = [sys.executable, "-c", "from chromadb.cli.cli import app; app()", "vacuum", "--path",
-               str(settings.chroma_dir), "--force", "--timeout", str(_VACUUM_SECONDS)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=_VACUUM_SECONDS + 60)
-        failure = "" if done.returncode == 0 else _first_line(done.stderr or f"exit status {done.returncode}")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        failure = str(exc)
-    if not failure:
-        return None
-    return (f"the text of removed minutes may still be readable in {settings.chroma_dir / 'chroma.sqlite3'} "
-            f"(chroma vacuum: {failure}): run `chroma vacuum --path {settings.chroma_dir} --force` while nothing "
-            "reads the index")
-
-
-_VACUUM_SECONDS = 600
 
 
 def forget_local_clients() -> None:

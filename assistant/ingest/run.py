@@ -20,6 +20,7 @@ from assistant.index.embedder import Embedder, make_embedder
 from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
 from assistant.files import exclusive_lock, may_write
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
+from assistant.index.purge import PURGE_OWED, owe_purge, purge_if_owed
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
@@ -214,12 +215,13 @@ def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
            index: Index | None = None, progress: bool | None = None, cwd: Path | None = None,
-           council: str = "", committee: str = "") -> IngestSummary:
+           council: str = "", committee: str = "", no_path_given: bool = False) -> IngestSummary:
     """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat.
 
     `council` and `committee` are given to every item whose file names none: a PDF, a Word or plain text file, or
     front matter without the field. What a file says itself is kept. The index remembers them for those items, so
-    that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again."""
+    that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again.
+    `no_path_given` says that `paths` is the CLI's default, DEFAULT_CORPUS, and not what the user typed."""
     from assistant.ingest.readers import read_inputs
 
     # The index's own folder is never read as minutes, when it is kept inside a folder of them; the readers' notes
@@ -227,7 +229,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     reader_notes: list[str] = []
     found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd,
                         index_folders=[settings.data_dir.expanduser().resolve()], notes=reader_notes)
-    if [Path(path) for path in paths] == [DEFAULT_CORPUS]:
+    if no_path_given:
         found = _explaining_the_default(found, (cwd or Path.cwd()).resolve())
     summary = ingest_items(found, settings, prune=prune,
                            reset=reset, index=index, progress=progress,
@@ -342,21 +344,22 @@ def _not_writable(settings: Settings, why: str) -> NotWritableError:
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
                  given: GivenFields | None = None, paths_named: bool = False,
-                 files_from: Path | None = None) -> IngestSummary:
+                 files_from: Path | None = None, purge: bool = True) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
     `given` fills the council and committee of files that name none (`ingest`). With `paths_named`, inputs that
     hold no minutes are taken for a mistake (an empty or mistyped folder): --reset and --prune then change
     nothing, where with no inputs at all they empty the index. `files_from` is the folder the items' file origins
-    are relative to, for telling one file from another when their `file:` identities meet (None: not files)."""
+    are relative to, for telling one file from another when their `file:` identities meet (None: not files). With
+    `purge`, the run ends with the purge owed, if any (a fetch asks for it once, with its last batch)."""
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
         return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
-                             given=given, paths_named=paths_named, files_from=files_from)
+                             given=given, paths_named=paths_named, files_from=files_from, purge=purge)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
                   reset: bool, index: Index | None, progress: bool | None,
                   given: GivenFields | None = None, paths_named: bool = False,
-                  files_from: Path | None = None) -> IngestSummary:
+                  files_from: Path | None = None, purge: bool = True) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
@@ -389,11 +392,13 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         opened = index.manifest if index is not None else Manifest(settings.manifest_path)
         try:
             # Kept until the rebuild is done, so that `stats` can say that a reset killed part way left part of the
-            # index; a store refused for reset (another index's) leaves the index as it was, and no such record.
+            # index; a reset_store that fails in any way (a store refused as another index's, an error of Chroma's,
+            # an interrupt) leaves the index as it was, and no such record.
             opened.set_meta(RESET_UNFINISHED, "1")
+            owe_purge(opened)
             try:
                 reset_store(settings, manifest_writer(opened))
-            except AssistantError:
+            except BaseException:
                 opened.delete_meta(RESET_UNFINISHED)
                 raise
         finally:
@@ -401,7 +406,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 opened.close()
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         cleared = Manifest(settings.manifest_path)
-        cleared.clear(keeping=RESET_UNFINISHED)
+        cleared.clear(keeping=(RESET_UNFINISHED, PURGE_OWED))
         cleared.close()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
@@ -478,6 +483,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     lost, orphans = _check_store(store, manifest, rows)
     if orphans:  # left by a run killed before its manifest commit, for items gone since
         writes.before_change()
+        owe_purge(manifest)
         store.delete(orphans)
         summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
     # Lost items among the inputs are embedded again below; the rest leave the index, so that it answers
@@ -550,6 +556,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 "--prune (naming every path you keep) removes them")
     if stale:
         writes.before_change()
+        owe_purge(manifest)
         for sid in sorted(stale):
             ids = store.ids_for_source(sid) | set(rows[sid].chunk_ids)
             store.delete(ids)
@@ -562,8 +569,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     refresh_lexical(index)
     if manifest.get_meta(RESET_UNFINISHED) is not None:
         manifest.delete_meta(RESET_UNFINISHED)
-    if reset or orphans or stale or summary.replaced or summary.chunks_removed:
-        _purge_removed_text(index, summary)
+    if purge and (note := purge_if_owed(manifest, store)):
+        # Owed by this run or by an earlier one killed after removing text, or whose purge could not run.
+        summary.notes.append(note)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
     if interrupted:
@@ -572,17 +580,6 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _purge_removed_text(index: Index, summary: IngestSummary) -> None:
-    """Leave the text of the chunks this run removed or replaced nowhere in the data folder's files: an item that
-    became restricted must not stay readable in a copy of the folder."""
-    index.manifest.fold_in_changes()
-    # A store of a test's own, wrapping the real one, may lack it: it then keeps what the store it wraps keeps.
-    purge = getattr(index.store, "purge_removed_text", None)
-    note = purge() if purge is not None else None
-    if note:
-        summary.notes.append(note)
 
 
 @dataclass(frozen=True)
@@ -795,6 +792,8 @@ def _refresh_lexical(index: Index) -> bool:
 
 def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar) -> None:
     manifest, store, embedder = index.manifest, index.store, index.embedder
+    if any(item.source_id in rows for item, _, _ in batch):
+        owe_purge(manifest)  # the item's row and chunks are replaced: their old text is removed
     manifest.write(
         ManifestRow(item.source_id, fp, "pending", tuple(c.chunk_id for c in chunks), item.council,
                     item.committee, item.meeting_date, item.item_title, item.origin, sum(c.tokens for c in chunks))
@@ -818,6 +817,7 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
         keep = {c.chunk_id for c in item_chunks}
         old = store.ids_for_source(item.source_id) - keep
         if old:
+            owe_purge(manifest)
             store.delete(old)
             summary.chunks_removed += len(old)
             had_chunks.add(item.source_id)

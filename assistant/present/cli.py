@@ -12,10 +12,9 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
+from assistant.ingest.run import DEFAULT_CORPUS
 from assistant.settings import Settings
 from assistant.text import counted, noun_for, readable
-
-DEFAULT_CORPUS = Path("corpus")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -289,7 +288,8 @@ def _ingest(args, settings: Settings) -> int:
 
     paths = args.paths or [DEFAULT_CORPUS]
     summary = ingest(paths, settings, prune=args.prune, reset=args.reset,
-                     progress=False if args.no_progress else None, council=args.council, committee=args.committee)
+                     progress=False if args.no_progress else None, council=args.council, committee=args.committee,
+                     no_path_given=not args.paths)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ingest.run import Index, ingest
+from assistant.ingest.run import DEFAULT_CORPUS, Index, ingest
 from assistant.index.manifest import Manifest
 from assistant.index.stats import index_stats
 
@@ -514,10 +514,32 @@ def test_reset_with_unreadable_inputs_names_every_one(fake_settings, tmp_path):
 
 
 def test_no_path_and_no_corpus_folder_says_corpus_is_the_default(fake_settings, tmp_path):
-    summary = ingest([Path("corpus")], fake_settings, cwd=tmp_path)
+    summary = ingest([DEFAULT_CORPUS], fake_settings, cwd=tmp_path, no_path_given=True)
     [problem] = summary.failed
     assert "corpus/ is the folder read when no PATH is given" in problem.reason
     assert str(tmp_path) in problem.hint and "assistant ingest PATH" in problem.hint
+
+
+def test_a_corpus_folder_typed_by_the_user_is_not_called_the_default(fake_settings, tmp_path):
+    summary = ingest([Path("corpus")], fake_settings, cwd=tmp_path)
+    [problem] = summary.failed
+    assert "no PATH" not in problem.reason and "no PATH" not in (problem.hint or ""), problem.describe()
+
+
+def test_a_reset_whose_store_fails_leaves_no_record_of_a_reset_cut_short(fake_settings, tmp_path, monkeypatch):
+    import assistant.ingest.run as run
+
+    folder = tmp_path / "m"
+    write_markdown_corpus(folder, 2)
+    ingest([folder], fake_settings)
+
+    def failing_reset(settings, ours):
+        raise RuntimeError("a Chroma error")
+
+    monkeypatch.setattr(run, "reset_store", failing_reset)
+    with pytest.raises(RuntimeError):
+        ingest([folder], fake_settings, reset=True)
+    assert index_stats(fake_settings).notes == () and index_stats(fake_settings).items == 2
 
 
 def test_a_moved_file_keeps_the_council_given_before_and_files_gone_are_noted(fake_settings, tmp_path):

@@ -48,6 +48,9 @@ class RecordingStore:
     def count(self):
         return self.store.count()
 
+    def purge_removed_text(self):
+        return self.store.purge_removed_text()
+
     def query(self, vector, k, where=None):
         return self.store.query(vector, k, where)
 

@@ -1,24 +1,78 @@
 """Text that an ingest removes (an item marked restricted since, a redacted or corrected item's old chunks, an item
 pruned) is left in no file of the data folder: not in a live row of Chroma's write-ahead log, not in the free pages
-of its SQLite files or of the manifest. Read as raw bytes, with a real local Chroma store."""
+of its SQLite files or of the manifest, not in the old segment pages of Chroma's full-text index. Read as raw bytes,
+with a real local Chroma store."""
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 from pathlib import Path
 
+import pytest
+
+from assistant.index import purge
+from assistant.index.manifest import Manifest
+from assistant.index.purge import PURGE_OWED
 from assistant.ingest.run import Index, ingest, ingest_items
 from assistant.records import MinuteItem
 
+from cli_helpers import cli_env, run_cli
 from corpus_factory import write_markdown_corpus
 
 MARKER = "Quillerbrook"  # a placement area no other text names
 
 
 def folders_holding(data_dir: Path, text: str) -> list[str]:
-    """Every file under the data folder whose bytes hold the text, in UTF-8."""
+    """Every file under the data folder that holds the text: its bytes in UTF-8, or, in an SQLite file, every one of
+    its lower-cased trigrams among the terms of an FTS5 index's pages (which hold them prefix-compressed, and keep a
+    deleted row's until they are merged)."""
     needle = text.encode("utf-8")
+    trigrams = {text.lower()[at:at + 3] for at in range(len(text) - 2)}
     return sorted(str(path.relative_to(data_dir)) for path in data_dir.rglob("*")
-                  if path.is_file() and needle in path.read_bytes())
+                  if path.is_file() and (needle in path.read_bytes()
+                                         or path.suffix == ".sqlite3" and trigrams <= fts5_terms(path)))
+
+
+def fts5_terms(database: Path) -> set[str]:
+    """The terms of every leaf page of Chroma's FTS5 index, live or left over from deleted rows."""
+    connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        pages = [page for (page,) in connection.execute("SELECT block FROM embedding_fulltext_search_data")]
+    except sqlite3.OperationalError:  # no full-text index
+        return set()
+    finally:
+        connection.close()
+    terms = set()
+    for page in pages:
+        if len(page) < 4:
+            continue
+        # A leaf page ends with its page index: the offsets of the terms it starts, as delta varints.
+        term_offsets, at, offset = [], int.from_bytes(page[2:4], "big"), 0
+        while 0 < at < len(page):
+            delta, at = _varint(page, at)
+            offset += delta
+            term_offsets.append(offset)
+        term = b""
+        for number, at in enumerate(term_offsets):
+            kept = 0
+            if number:
+                kept, at = _varint(page, at)
+            size, at = _varint(page, at)
+            term = term[:kept] + page[at:at + size]
+            terms.add(term[1:].decode("utf-8", "replace"))  # FTS5 starts each term of its main index with "0"
+    return terms
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value = 0
+    for _ in range(9):
+        byte = data[at]
+        at += 1
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            break
+    return value, at
 
 
 def write_case_review(folder: Path, restricted: bool = False, area: str = MARKER) -> Path:
@@ -90,3 +144,78 @@ def test_a_reset_and_a_withdrawal_by_a_writer_of_many_batches_leave_no_trace(fak
         assert more.new == 1 and "later-item" in {c.metadata["source_id"] for c in index.store.get()}
     finally:
         index.close()
+
+
+def test_a_purge_that_cannot_run_says_so_and_is_owed_until_one_runs(fake_settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(purge, "BUSY_SECONDS", 0.2)
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    write_case_review(folder)
+    ingest([folder], fake_settings)
+    index = Index(fake_settings)
+    try:
+        # As a fetch's batches do: the item is removed, the purge left to the run's end.
+        ingest_items([MinuteItem(source_id="case-review-9", text="", origin="case-review-9", restricted=True)],
+                     fake_settings, index=index, purge=False)
+        assert index.manifest.get_meta(PURGE_OWED) is not None
+        write_case_review(folder, restricted=True)
+        # Another process holds chroma.sqlite3 (a long write; a disk too full for VACUUM's copy fails alike).
+        holder = sqlite3.connect(fake_settings.chroma_dir / "chroma.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            summary = ingest([folder], fake_settings, index=index)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        [note] = [note for note in summary.notes if "may still be readable" in note]
+        assert "chroma.sqlite3" in note and "the next `assistant ingest`" in note, note
+        assert index.manifest.get_meta(PURGE_OWED) is not None
+        assert folders_holding(fake_settings.data_dir, MARKER) == ["chroma/chroma.sqlite3"]
+
+        summary = ingest([folder], fake_settings, index=index)  # nothing to change: it purges what is owed
+        assert not any("may still be readable" in note for note in summary.notes), summary.report()
+        assert index.manifest.get_meta(PURGE_OWED) is None
+    finally:
+        index.close()
+    assert folders_holding(fake_settings.data_dir, MARKER) == []
+
+
+def test_a_manifest_read_during_the_purge_leaves_it_owed(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    case = write_case_review(folder)
+    ingest([folder], fake_settings)
+    reader = sqlite3.connect(fake_settings.manifest_path, isolation_level=None, timeout=0.1)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM items").fetchone()  # the app, mid-read
+    try:
+        case.unlink()
+        summary = ingest([folder], fake_settings, prune=True)
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert any("manifest.sqlite" in note and "may still be readable" in note for note in summary.notes), \
+        summary.report()
+    manifest = Manifest(fake_settings.manifest_path)
+    try:
+        assert manifest.get_meta(PURGE_OWED) is not None
+    finally:
+        manifest.close()
+    ingest([folder], fake_settings)
+    assert folders_holding(fake_settings.data_dir, MARKER) == []
+
+
+@pytest.mark.integration
+def test_a_run_killed_after_removing_text_leaves_the_purge_to_the_next_run(tmp_path):
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    write_case_review(folder)
+    env = cli_env(tmp_path / "index")
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    write_case_review(folder, area="a neighbouring authority")  # a redaction
+    killed = run_cli("ingest", str(folder), "--no-progress",
+                     env={**env, "ASSISTANT_CRASH_AT": "after_chroma_write"})  # its old chunks deleted, no purge
+    assert killed.returncode == -signal.SIGKILL
+    again = run_cli("ingest", str(folder), "--no-progress", env=env)
+    assert again.returncode == 0, again.stderr
+    assert folders_holding(tmp_path / "index", MARKER) == [], again.stdout

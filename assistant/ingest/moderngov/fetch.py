@@ -360,11 +360,11 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                 continue
             due.append((ref, committee, previous, trusted))
 
-        def ingest_batch() -> None:
+        def ingest_batch(last: bool = False) -> None:
             nonlocal batch, index, opened
             if index is None:
                 index = opened = Index(settings)
-            _ingest_and_record(batch, run, state, settings, summary, crash, index, progress)
+            _ingest_and_record(batch, run, state, settings, summary, crash, index, progress, purge=last)
             batch = _Batch()
 
         unlisted = _unlisted(plan, known, summary.since, summary.until)
@@ -408,7 +408,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         for gone in unlisted:
             batch.withdrawn.extend(i for i in gone.item_ids if i not in held_elsewhere)
             batch.forgotten.append(gone.meeting_id)
-        ingest_batch()
+        ingest_batch(last=True)
         summary.meetings_gone = len(unlisted)
         run.gone = [gone.meeting_id for gone in unlisted]
         _closing_notes(run, site.base_url, summary, settings.refetch_weeks)
@@ -543,11 +543,12 @@ def _only(ids: list[str]) -> str | None:
 
 
 def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Settings, summary: FetchSummary,
-                       crash: CrashPoints, index: Index, progress: bool | None) -> None:
+                       crash: CrashPoints, index: Index, progress: bool | None, *, purge: bool) -> None:
     # Identity only, as for restricted items: the ingest takes them out of the index.
     withdrawn = sorted({i for i in batch.withdrawn if i in run.indexed and i not in run.public})
     gone = [MinuteItem(source_id=i, text="", origin=i, restricted=True) for i in withdrawn]
-    ingested = ingest_items([*batch.items, *gone], settings, index=index, progress=progress)
+    # The purge rewrites chroma.sqlite3 whole: once a run, with its last batch, rather than after each batch.
+    ingested = ingest_items([*batch.items, *gone], settings, index=index, progress=progress, purge=purge)
     if summary.ingest is None:
         summary.ingest = IngestSummary()
     for name in (f.name for f in fields(IngestSummary)):

@@ -1,0 +1,76 @@
+"""The purge: text an ingest or fetch removed (an item restricted since, a redaction, a prune, a withdrawal, a reset)
+is left in no file of the data folder, or a note says where it is and what to run."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.index.manifest import Manifest
+
+if TYPE_CHECKING:
+    from assistant.index.vector_store import VectorStore
+
+# The manifest's record that text was removed and not yet purged. Set before the first removal and cleared only after
+# a purge that succeeded, so a run killed in between, or a purge that could not run, leaves it to the next run.
+PURGE_OWED = "purge_owed"
+
+# How long the purge waits for a reader of chroma.sqlite3 (the app answering) to finish before giving up with a note.
+BUSY_SECONDS = 10
+
+# Chroma's full-text index of every chunk: an FTS5 table with the trigram tokenizer.
+_FULLTEXT_TABLE = "embedding_fulltext_search"
+
+
+def owe_purge(manifest: Manifest) -> None:
+    """Record that the data folder must be purged, before a change that removes text from the index."""
+    if manifest.get_meta(PURGE_OWED) is None:
+        manifest.set_meta(PURGE_OWED, "1")
+
+
+def purge_if_owed(manifest: Manifest, store: VectorStore) -> str | None:
+    """Purge the store's and the manifest's files when a purge is owed; None when none is owed or it succeeded,
+    else a note saying what is left and what to do (the purge stays owed, so the next ingest or fetch retries)."""
+    if manifest.get_meta(PURGE_OWED) is None:
+        return None
+    store_note = store.purge_removed_text()
+    if not manifest.fold_in_changes():
+        return (f"the text of removed minutes may still be readable in {manifest.path}, as another process was "
+                "reading the index: the next `assistant ingest` or `assistant fetch` removes it (stop the app "
+                "first if it comes back)")
+    if store_note:
+        return store_note
+    manifest.delete_meta(PURGE_OWED)
+    return None
+
+
+def purge_chroma_file(database: Path) -> str | None:
+    """Leave no removed chunk's text in Chroma's local database file: merge its full-text index, then rebuild the
+    file without its free pages. None when done, else a note naming what to do."""
+    try:
+        connection = sqlite3.connect(database, timeout=BUSY_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        return _not_purged(database, exc)
+    try:
+        found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                   (_FULLTEXT_TABLE,)).fetchone()
+        if found:
+            # Chroma's own table, touched only for FTS5 maintenance that changes no content: a deleted row's
+            # postings (every trigram of its text, with positions, enough to rebuild it) stay in old segment pages
+            # until FTS5 merges them, and VACUUM copies live pages as they are. 'optimize' merges every segment into
+            # one, without them. FTS5's 'secure-delete' option would drop them at each delete, but it needs SQLite
+            # 3.42 and makes the table unwritable by older FTS5 (Python's own sqlite3 may be older).
+            connection.execute(f"INSERT INTO {_FULLTEXT_TABLE}({_FULLTEXT_TABLE}) VALUES('optimize')")
+        connection.execute("VACUUM")
+    except (sqlite3.Error, OSError) as exc:
+        return _not_purged(database, exc)
+    finally:
+        connection.close()
+    return None
+
+
+def _not_purged(database: Path, exc: BaseException) -> str:
+    return (f"the text of removed minutes may still be readable in {database} ({exc}): the next `assistant ingest` "
+            "or `assistant fetch` tries again; if this comes back, stop the app (or whatever reads the index), and "
+            "check there is free space the size of that file")
