@@ -429,7 +429,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             first = items.get(found.source_id)
             summary.problems.append(InputProblem(
                 found.origin, "failed", f"has the same source identity as {first.origin if first else 'another item'}",
-                "give one of them its own `id` or `source_url`"))
+                "If both are the same agenda item (an export and its corrected copy, say), keep only the newer "
+                "one and ingest again; if they are different items, give one of them its own `id` or `source_url`."))
         elif found.restricted:
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", "marked restricted: not indexed"))

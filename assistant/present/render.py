@@ -87,7 +87,9 @@ def answer_as_text(answer: Answer) -> str:
     left_out = sum(not s.shown for s in answer.sentences)
     if left_out:
         lines.append("\n" + not_shown_note(left_out, answer.mode))
-    return "\n".join(lines)
+    # A file named with a terminal's escape codes, or minutes holding control characters, must not drive the
+    # terminal the answer is printed to.
+    return visible_text("\n".join(lines))
 
 
 def not_shown_note(left_out: int, mode: str) -> str:

@@ -109,6 +109,7 @@ def test_two_items_with_one_identity_are_reported_not_merged(fake_settings, tmp_
     assert summary.new == 2
     assert [p.kind for p in summary.problems] == ["failed"]
     assert "same source identity" in summary.problems[0].reason
+    assert "keep only the newer one" in summary.problems[0].hint  # two exports of one item are no two items
     (folder / "item-001.md").unlink()
     pruned = ingest([folder], fake_settings, prune=True)  # every input was read: the duplicate does not block it
     assert pruned.removed == 1 and [p.kind for p in pruned.problems] == ["failed"]

@@ -429,3 +429,18 @@ def test_an_interrupted_briefing_counts_only_the_answers_it_recorded(fake_settin
         make_briefing(questions, tmp_path / "b.md", fake_settings, progress=False)
     assert (stopped.value.recorded, stopped.value.asked, stopped.value.total) == (2, 2, 3)
     assert not (tmp_path / "b.md").exists()
+
+
+def test_a_plain_answer_never_prints_control_characters_from_a_source():
+    """A file named 'esc\\x1b[31mRED.md' coloured the terminal `ask` printed its source to."""
+    from assistant.present.render import answer_as_text
+    from assistant.records import Answer, Citation, SentenceVerdict
+
+    citation = Citation(1, "file:esc\x1b[31mRED.md", "Dale Council", "Panel\x07", "2024-01-01", "Care\x9b2J",
+                        "Twelve appeals were heard.", "c1")
+    answer = Answer("How many appeals?", "Twelve appeals were heard. [1]", False, None, "extractive",
+                    citations=[citation], sentences=[SentenceVerdict("Twelve appeals were heard. [1]", (1,), True,
+                                                                     True, 1.0, "verbatim")])
+    printed = answer_as_text(answer)
+    assert "file:esc[31mRED.md" in printed and "Twelve appeals were heard." in printed
+    assert not any(ch in printed for ch in "\x1b\x07\x9b")
