@@ -109,3 +109,17 @@ def seed_index(tmp_path_factory, minilm):
     ingest([CORPUS], settings, index=index)
     index.close()
     return settings
+
+
+@pytest.fixture(scope="session")
+def hashing_seed_index(tmp_path_factory):
+    """Settings of an index of corpus/ made once per session with the hashing embedder, for tests that ask
+    questions of it (each counts what it adds, so sharing it is safe)."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.ingest.run import ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("seed-hashing") / "index")
+    settings = settings.with_(embedding_model=HASHING_MODEL)
+    ingest([CORPUS], settings, progress=False)
+    return settings

@@ -9,7 +9,6 @@ from docx import Document
 
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, SentenceVerdict
-from conftest import CORPUS
 
 ODDLY_WRITTEN = "How many \x1b[31mchildren\x07 left\x00 care\x7f in\x9b 2018?\tIn\nRotherham?"
 
@@ -25,19 +24,6 @@ def _answer(question: str = "How many children left care?", *, mode: str = "extr
 
 def _docx_text(path) -> list[str]:
     return [p.text for p in Document(str(path)).paragraphs]
-
-
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory):
-    """Settings of an index of corpus/ made with the hashing embedder, shared by the tests that ask questions."""
-    from assistant.index.embedder import HASHING_MODEL
-    from assistant.ingest.run import ingest
-    from assistant.settings import Settings
-
-    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("brief") / "index")
-    settings = settings.with_(embedding_model=HASHING_MODEL)
-    ingest([CORPUS], settings, progress=False)
-    return settings
 
 
 def _audit_count(settings) -> int:
@@ -63,18 +49,18 @@ def test_a_briefing_keeps_the_caveats_the_member_was_shown(tmp_path):
     assert f"Note: {caveat}" in _docx_text(write_briefing([entry], tmp_path / "b.docx"))
 
 
-def test_a_date_filter_leaves_out_undated_items_and_the_briefing_says_so(indexed, tmp_path):
+def test_a_date_filter_leaves_out_undated_items_and_the_briefing_says_so(hashing_seed_index, tmp_path):
     from assistant.present.briefing import make_briefing
     from assistant.retrieve.filters import Filters
 
     questions = tmp_path / "q.txt"
     questions.write_text("How many children were discharged from care?\n", encoding="utf-8")
-    make_briefing(questions, tmp_path / "b.md", indexed, Filters(since="2018"), progress=False)
+    make_briefing(questions, tmp_path / "b.md", hashing_seed_index, Filters(since="2018"), progress=False)
     text = (tmp_path / "b.md").read_text(encoding="utf-8")
     assert "1 item without a known meeting date was left out by the date filter" in text
 
 
-def test_the_header_names_the_filters_as_each_question_does(indexed, tmp_path):
+def test_the_header_names_the_filters_as_each_question_does(hashing_seed_index, tmp_path):
     """By the names of the command line's flags and of a line's keys, when the questions' filters differ too."""
     from assistant.present.briefing import make_briefing
     from assistant.retrieve.filters import Filters
@@ -83,7 +69,7 @@ def test_the_header_names_the_filters_as_each_question_does(indexed, tmp_path):
     questions.write_text(json.dumps({"question": "How many children were discharged from care?"}) + "\n"
                          + json.dumps({"question": "How many children were discharged from care?",
                                        "council": "Rotherham"}) + "\n", encoding="utf-8")
-    make_briefing(questions, tmp_path / "b.md", indexed, Filters(since="2018"), progress=False)
+    make_briefing(questions, tmp_path / "b.md", hashing_seed_index, Filters(since="2018"), progress=False)
     text = (tmp_path / "b.md").read_text(encoding="utf-8")
     assert "Filters: since: 2018 for every question, with a question line's own merged in" in text
     assert "_Filters: since: 2018_" in text and "_Filters: council: Rotherham; since: 2018_" in text
@@ -102,16 +88,16 @@ def test_a_word_briefing_takes_a_title_longer_than_word_keeps_in_its_metadata(tm
 
 
 @pytest.mark.parametrize("title", ["", "   ", "\x1b\x07"])
-def test_a_title_with_nothing_in_it_is_refused_before_anything_is_asked(indexed, tmp_path, title):
+def test_a_title_with_nothing_in_it_is_refused_before_anything_is_asked(hashing_seed_index, tmp_path, title):
     from assistant.present.briefing import make_briefing
 
     questions = tmp_path / "q.txt"
     questions.write_text("How many children were discharged from care?\n", encoding="utf-8")
-    before = _audit_count(indexed)
+    before = _audit_count(hashing_seed_index)
     with pytest.raises(AssistantError, match="title is empty") as refused:
-        make_briefing(questions, tmp_path / "b.docx", indexed, title=title, progress=False)
+        make_briefing(questions, tmp_path / "b.docx", hashing_seed_index, title=title, progress=False)
     assert "--title" in refused.value.hint
-    assert _audit_count(indexed) == before and not (tmp_path / "b.docx").exists()
+    assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.docx").exists()
 
 
 def test_a_briefing_written_with_an_empty_title_has_the_default_one(tmp_path):
@@ -154,20 +140,21 @@ def test_markdown_leaves_out_characters_no_reader_sees(tmp_path):
     ("How many children " * 150 + "?", ":2: That question is 2,701 characters long; the limit is 2,000."),
     (json.dumps({"question": "?!", "council": "Sefton"}), ":2: That question has no words in it"),
 ])
-def test_a_question_ask_would_refuse_is_refused_with_its_line_before_any_is_asked(indexed, tmp_path, line, message):
+def test_a_question_ask_would_refuse_is_refused_with_its_line_before_any_is_asked(hashing_seed_index, tmp_path, line,
+                                                                                  message):
     from assistant.present.briefing import make_briefing, read_question_file
 
     questions = tmp_path / "q.txt"
     questions.write_text(f"How many children were discharged from care?\n{line}\n", encoding="utf-8")
     with pytest.raises(AssistantError, match=message):
         read_question_file(questions)
-    before = _audit_count(indexed)
+    before = _audit_count(hashing_seed_index)
     with pytest.raises(AssistantError, match=message):
-        make_briefing(questions, tmp_path / "b.md", indexed, progress=False)
-    assert _audit_count(indexed) == before and not (tmp_path / "b.md").exists()
+        make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
+    assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.md").exists()
 
 
-def test_a_briefing_that_cannot_be_written_says_where_its_answers_are(indexed, tmp_path, monkeypatch):
+def test_a_briefing_that_cannot_be_written_says_where_its_answers_are(hashing_seed_index, tmp_path, monkeypatch):
     import assistant.present.briefing as briefing
 
     questions = tmp_path / "q.txt"
@@ -180,7 +167,7 @@ def test_a_briefing_that_cannot_be_written_says_where_its_answers_are(indexed, t
 
     monkeypatch.setattr(briefing, "write_atomically", full_disk)
     with pytest.raises(AssistantError) as failed:
-        briefing.make_briefing(questions, out, indexed, progress=False)
+        briefing.make_briefing(questions, out, hashing_seed_index, progress=False)
     assert failed.value.message == f"Could not write the briefing to {out}: No space left on device."
     assert failed.value.hint.startswith(briefing.answers_in_audit_log(2))
     assert "The 2 answers given are in the audit log: `assistant audit --limit 2`." in failed.value.hint

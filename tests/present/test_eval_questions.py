@@ -271,29 +271,16 @@ def test_a_gold_string_written_with_its_marker_is_matched_without_it():
     assert is_correct(q, _answer("In 2018 148 children left care. [1]"))
 
 
-# -- the reviewer's findings on `assistant eval` (D1-D8, W2-W9) -----------------------------------
-
-@pytest.fixture(scope="module")
-def seed_settings(tmp_path_factory):
-    """Settings of an index of corpus/ with the hashing embedder, built once for the tests below."""
-    from assistant.index.embedder import HASHING_MODEL
-    from assistant.ingest.run import ingest
-    from assistant.settings import Settings
-
-    settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("eval-seed") / "index")
-    settings = settings.with_(embedding_model=HASHING_MODEL)
-    ingest([CORPUS], settings, progress=False)
-    return settings
-
+# -- bad input to `assistant eval`, and what its summary and report say ------------------------------
 
 @pytest.fixture
-def cli_on_seed(seed_settings, monkeypatch):
+def cli_on_seed(hashing_seed_index, monkeypatch):
     """`assistant` run in this process on the seed index: its status; stdout and stderr are left to capsys."""
     from assistant.index.embedder import HASHING_MODEL
     from assistant.present.cli import main
 
     monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", HASHING_MODEL)
-    return lambda *args: main([*args, "--index", str(seed_settings.data_dir)])
+    return lambda *args: main([*args, "--index", str(hashing_seed_index.data_dir)])
 
 
 def _earlier_results(out: Path) -> None:
@@ -302,21 +289,21 @@ def _earlier_results(out: Path) -> None:
         (out / name).write_text("earlier\n")
 
 
-def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(tmp_path, seed_settings):
+def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(tmp_path, hashing_seed_index):
     # json.loads turns "\ud800" into a lone surrogate, which neither the tokenizer nor a UTF-8 file can take; one that
     # a byte not in UTF-8 could have made ("\udce9", from 0xE9) is read as U+FFFD, any other as "?", as `brief` does.
     lines = ['{"id": "s-1\\ud800", "question": "\\ud800 How many children were discharged from care in 2018?", '
              '"kind": "numeric", "must_include": ["148\\ud800"], "filters": {"council": "Rotherham\\udce9"}}',
              '{"id": "s-2", "question": "How many dragons?", "kind": "unanswerable"}']
     out = tmp_path / "out"
-    run_evaluation(_write(tmp_path, *lines), seed_settings, out, progress=False)
+    run_evaluation(_write(tmp_path, *lines), hashing_seed_index, out, progress=False)
     first = json.loads((out / "answers.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert first["id"] == "s-1?" and first["must_include"] == ["148?"]
     assert first["question"].startswith("? How many") and first["filters"]["council"] == "Rotherham\ufffd"
     assert json.loads((out / "metrics.json").read_text())["overall"]["questions"] == 2
 
 
-def test_a_failed_write_of_the_answers_leaves_nothing_that_looks_like_a_finished_run(tmp_path, seed_settings,
+def test_a_failed_write_of_the_answers_leaves_nothing_that_looks_like_a_finished_run(tmp_path, hashing_seed_index,
                                                                                     monkeypatch):
     import assistant.present.evaluate as evaluate
 
@@ -327,7 +314,7 @@ def test_a_failed_write_of_the_answers_leaves_nothing_that_looks_like_a_finished
     _earlier_results(out)
     monkeypatch.setattr(evaluate, "write_atomically", disk_full)
     with pytest.raises(OSError, match="No space left"):
-        run_evaluation(_write(tmp_path, GOOD), seed_settings, out, progress=False)
+        run_evaluation(_write(tmp_path, GOOD), hashing_seed_index, out, progress=False)
     assert list(out.iterdir()) == []  # the earlier answers are not left to pass for this run's
 
 
@@ -370,7 +357,7 @@ def test_a_key_given_twice_or_bad_json_is_refused_by_its_line_and_column(tmp_pat
     assert "line 1" not in caught.value.message  # json's own count, of lines within the one line it was given
 
 
-def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_path, seed_settings, capsys):
+def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_path, hashing_seed_index, capsys):
     rows = [{"id": "f-1", "question": "What was the average caseload?", "kind": "unanswerable",
              "filters": {"council": "Bradfrod"}},
             {"id": "f-2", "question": "How many Ofsted inspections were there?", "kind": "unanswerable",
@@ -378,7 +365,7 @@ def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_pat
             {"id": "f-3", "question": "How many dragons?", "kind": "unanswerable", "filters": {"council": "Barnsley"}},
             {**GOOD, "id": "f-4", "filters": {"committee": "Childrens Srutiny"}}]
     out = tmp_path / "out"
-    metrics = run_evaluation(_write(tmp_path, *rows), seed_settings, out, progress=False)
+    metrics = run_evaluation(_write(tmp_path, *rows), hashing_seed_index, out, progress=False)
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert warnings == ["warning: 3 questions have filters that match nothing in the index (f-1, f-2, f-4): they are "
                         "refused as no_match_filters without being asked, and an unanswerable one counts as rightly "
@@ -393,12 +380,12 @@ def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_pat
     assert "Filters matching nothing: 3 questions have filters that match nothing in the index (f-1, f-2, f-4)" in report
 
 
-def test_a_questions_file_whose_name_is_not_utf8_is_named_readably_in_the_report(tmp_path, seed_settings):
+def test_a_questions_file_whose_name_is_not_utf8_is_named_readably_in_the_report(tmp_path, hashing_seed_index):
     import os
 
     questions = _write(tmp_path, GOOD, name=os.fsdecode(b"r\xe9sum\xe9.jsonl"))
     out = tmp_path / "out"
-    metrics = run_evaluation(questions, seed_settings, out, progress=False)
+    metrics = run_evaluation(questions, hashing_seed_index, out, progress=False)
     assert metrics["questions_file"] == str(questions)
     assert f"`{tmp_path}/r\ufffdsum\ufffd.jsonl` (1)" in (out / "report.md").read_text(encoding="utf-8")
 
