@@ -347,6 +347,13 @@ def test_explicit_unsupported_file_names_the_supported_suffixes(tmp_path: Path) 
     assert problem.kind == "skipped" and ".jsonl" in problem.hint and ".docx" in problem.hint
 
 
+def test_a_file_named_explicitly_gets_the_same_advice_as_one_found_in_a_folder(tmp_path: Path) -> None:
+    named = only_problem(read([write(tmp_path / "old.doc", "x")]))
+    assert named.reason == ".doc files cannot be read" and "Save it as .docx" in named.hint
+    pack = only_problem(read([write(tmp_path / "agenda-pack.zip", "x")]))
+    assert pack.reason == "not a format ingest reads (.zip)" and "unzip it" in pack.hint
+
+
 def test_unsupported_file_named_explicitly_is_reported_even_inside_a_named_folder(tmp_path: Path) -> None:
     path = write(tmp_path / "notes.json", "{}")
     folder, named = problems_of(read([tmp_path, path]))

@@ -154,7 +154,7 @@ class _Reading:
                 hint=f"Check the path; relative paths are read from {self.cwd}.",
             )
         elif any(_inside(_real(path), folder) for folder in self.index_folders):
-            yield Note(f"left out {_shown(given)}: it is an index's own data folder, not minutes")
+            yield _left_out(given)
         elif path.is_dir():
             yield from self._folder(given, path)
         elif self._first_time(path):
@@ -164,8 +164,7 @@ class _Reading:
         walked = self._walk(path, given)
         yield from walked.problems
         for folder in walked.left_out:
-            yield Note(f"left out {_shown(given / folder.relative_to(path))}: it is an index's own data folder, "
-                       "not minutes")
+            yield _left_out(given / folder.relative_to(path))
         readable_here = [file for file in walked.files if file.suffix.lower() in _READERS]
         reported = bool(walked.problems)
         for file in walked.files:
@@ -257,20 +256,8 @@ class _Reading:
         origin = _shown(given / relative)
         suffix = file.suffix.lower()
         if suffix not in _READERS:
-            if suffix in _CONVERTIBLE:
-                yield InputProblem(
-                    origin=origin,
-                    kind="skipped",
-                    reason=f"{suffix} files cannot be read",
-                    hint=f"Save it as {_CONVERTIBLE[suffix]} (or export its text to .txt) in the same folder.",
-                )
-            elif name_unread and suffix not in _WEB_PAGE_PARTS:
-                yield InputProblem(
-                    origin=origin,
-                    kind="skipped",
-                    reason=f"not a format ingest reads ({suffix or 'no extension'})",
-                    hint=_unread_format_hint(suffix),
-                )
+            if suffix in _CONVERTIBLE or (name_unread and suffix not in _WEB_PAGE_PARTS):
+                yield _unread_format(origin, suffix)
             return
         if odd := _not_a_regular_file(file, origin):
             yield odd
@@ -283,13 +270,7 @@ class _Reading:
             yield odd
             return
         if suffix not in _READERS:
-            yield InputProblem(
-                origin=_shown(given),
-                kind="skipped",
-                reason=f"unsupported file type {suffix or '(no extension)'}",
-                hint=f"Supported: {', '.join(SUPPORTED_SUFFIXES)}. Convert the file or rename it if it is one of "
-                     "these.",
-            )
+            yield _unread_format(_shown(given), suffix)
             return
         resolved = path.resolve()
         try:
@@ -317,12 +298,25 @@ class _Reading:
         yield from _read(FileSource(path, origin, shown_id, self.max_item_chars), reader)
 
 
+def _unread_format(origin: str, suffix: str) -> InputProblem:
+    """A file of a format ingest does not read, named or found in a folder, with what to save it as."""
+    if suffix in _CONVERTIBLE:
+        return InputProblem(origin=origin, kind="skipped", reason=f"{suffix} files cannot be read",
+                            hint=f"Save it as {_CONVERTIBLE[suffix]} (or export its text to .txt) in the same folder.")
+    return InputProblem(origin=origin, kind="skipped", reason=f"not a format ingest reads ({suffix or 'no extension'})",
+                        hint=_unread_format_hint(suffix))
+
+
 def _unread_format_hint(suffix: str) -> str:
     if suffix == ".zip":
         return "If it holds minutes (an agenda pack), unzip it into the folder and ingest again."
     if not suffix:
         return f"If it holds minutes, give it the extension of its format ({', '.join(SUPPORTED_SUFFIXES)})."
     return f"If it holds minutes, save it as one of {', '.join(SUPPORTED_SUFFIXES)} and ingest again."
+
+
+def _left_out(folder: Path) -> Note:
+    return Note(f"left out {_shown(folder)}: it is an index's own data folder, not minutes")
 
 
 def _broken_link(path: Path, origin: str) -> InputProblem | None:
