@@ -342,7 +342,7 @@ def _read_only_store(settings: Settings, why: str) -> NotWritableError:
 # chroma.sqlite3) until the collection's vectors are persisted, which by default happens once 1,000 writes have
 # gathered; only then does it purge the log. Persisting at every write lets the log hold only the last one, so that a
 # removed chunk's text leaves it with the next write (the removal itself). Persisting writes only the vectors changed
-# since the last time, and the list of ids: about a tenth more time per write at 5,000 chunks.
+# since the last time, and the list of ids, so it costs more as the index grows (not yet benchmarked at scale).
 _SYNC_EVERY_WRITE = 1
 
 
