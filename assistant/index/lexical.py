@@ -219,7 +219,7 @@ def _new_staging(folder: Path) -> Path:
 def remove_abandoned_staging(folder: Path) -> list[Path]:
     """Remove the staging folders left beside the index by writers killed while writing; returns them.
 
-    Call it only while holding the index's write lock (`assistant.ingest.run.writing_index`): a live writer's
+    Call it only while holding the index's write lock (`assistant.index.write_lock.writing_index`): a live writer's
     staging folder looks the same.
     """
     import shutil

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import errno
-import json
 import os
 import shutil
 import signal
 import sys
 import time
 from collections import Counter
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
-from assistant.index.embedder import Embedder, make_embedder
 from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
-from assistant.files import exclusive_lock, may_write
+from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, owe_purge, purge_if_owed
-from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
-from assistant.settings import Settings
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
                                           reset_store)
-from assistant.index.write_lock import write_lock_path
-from assistant.text import counted, first_few
+from assistant.index.write_lock import writing_index
+from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
+from assistant.ingest.identities import (Files, GivenFields, files_gone, reconcile_files, record_files,
+                                         remembered_fields, save_remembered, with_given)
 from assistant.ingest.tokens import TokenCounter, default_counter
+from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
+from assistant.settings import Settings
+from assistant.text import counted, first_few
 
 # Items per manifest transaction: small enough that a kill loses little work.
 _ITEMS_PER_BATCH = 16
@@ -256,91 +254,6 @@ def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],
         yield problem
 
 
-# The manifest's record of the council and committee given to ingest, by source id: JSON {id: [council, committee]}.
-GIVEN_FIELDS_META = "given_fields"
-
-
-@dataclass(frozen=True)
-class GivenFields:
-    """The council and committee given to ingest for the items whose files name none."""
-
-    council: str = ""
-    committee: str = ""
-
-
-def _with_given(found: Iterable[MinuteItem | InputProblem], given: GivenFields,
-                remembered: dict[str, list[str]]) -> Iterator[MinuteItem | InputProblem]:
-    """The items, each without a council or committee of its own given the one given now or, failing that, the one
-    given to an earlier ingest of it; `remembered` takes what is given now."""
-    for item in found:
-        if isinstance(item, MinuteItem):
-            council, committee = remembered.get(item.source_id, ("", ""))
-            council, committee = given.council or council, given.committee or committee
-            if given.council or given.committee:
-                remembered[item.source_id] = [council, committee]
-            if (council and not item.council) or (committee and not item.committee):
-                item = replace(item, council=item.council or council, committee=item.committee or committee)
-        yield item
-
-
-def _remembered_fields(manifest: Manifest) -> dict[str, list[str]]:
-    return json.loads(manifest.get_meta(GIVEN_FIELDS_META) or "{}")
-
-
-@contextmanager
-def writing_index(settings: Settings) -> Iterator[None]:
-    """Hold the data folder's write lock for the block, or fail at once, naming the folder, if another process
-    holds it or this user may not write the index (a read-only mount, another user's folder). Every writer of an
-    index holds it; readers (`ask`, the app answering) never take it.
-
-    Two writers at once damage Chroma's local store beyond what a later ingest repairs, and each takes the
-    other's unfinished items for an interrupted run's. A second writer fails rather than waits: a fetch can
-    write for hours (a year of meetings at a request a second), a command waiting that long in silence looks
-    hung, and scheduled fetches would pile up behind one another.
-    """
-    # The lock file is empty: whoever may write the folder may lock it.
-    with ExitStack() as held:
-        try:
-            _take_write_lock(held, settings)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise
-            raise _not_writable(settings, f"{exc.filename}: {exc.strerror}") from None
-        # The folder may be writable while a part of the index is not (another user's files in a shared folder).
-        parts = [settings.manifest_path, settings.lexical_dir, settings.fetch_state_dir]
-        if not settings.uses_chroma_server:
-            parts += [settings.chroma_dir, settings.chroma_dir / "chroma.sqlite3"]
-        blocked = [str(part) for part in parts if not may_write(part)]
-        if blocked:
-            raise _not_writable(settings, f"{', '.join(blocked)}: not writable")
-        yield
-
-
-# A reader asking whether a writer is at work (`writer_at_work`) holds the lock, shared, for an instant: a writer
-# starting in that instant tries again a few times, rather than take the reader for another writer.
-_LOCK_TRIES, _LOCK_RETRY_SECONDS = 5, 0.05
-
-
-def _take_write_lock(held: ExitStack, settings: Settings) -> None:
-    busy = AssistantError(f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
-                          "Wait for it to finish and run this again.")
-    for attempt in range(_LOCK_TRIES):
-        try:
-            held.enter_context(exclusive_lock(write_lock_path(settings), busy, mode=0o666))
-            return
-        except AssistantError as exc:
-            if exc is not busy or attempt == _LOCK_TRIES - 1:
-                raise
-            time.sleep(_LOCK_RETRY_SECONDS)
-
-
-def _not_writable(settings: Settings, why: str) -> NotWritableError:
-    return NotWritableError(
-        f"This user may not write to the index in {settings.data_dir} ({why}), so this run changed nothing.",
-        "Run `assistant ingest` and `assistant fetch` as a user who may write that folder (its owner, say), or make "
-        "the folder writable for this one.")
-
-
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
                  given: GivenFields | None = None, paths_named: bool = False,
@@ -365,12 +278,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     remembered: dict[str, list[str]] = {}
     if given is not None:  # read before a reset clears the manifest: a reset keeps what was given
         if index is not None:
-            remembered = _remembered_fields(index.manifest)
+            remembered = remembered_fields(index.manifest)
         else:
             opened = Manifest(settings.manifest_path)
-            remembered = _remembered_fields(opened)
+            remembered = remembered_fields(opened)
             opened.close()
-        found_items = _with_given(found_items, given, remembered)
+        found_items = with_given(found_items, given, remembered)
     if reset:
         # Everything is read, and the model loaded, before anything is removed: a mistyped path, a damaged
         # file or a model that will not load must not leave the user with an empty index.
@@ -437,47 +350,15 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         else:
             items[found.source_id] = found
     superseded: dict[str, str] = {}
-    files = _Files(files_from, json.loads(manifest.get_meta(FILE_PATHS_META) or "{}"),
-                   json.loads(manifest.get_meta(FILE_TEXTS_META) or "{}")) if files_from else None
+    files = Files.read(manifest, files_from) if files_from else None
     if files is not None:
-        stored = _remembered_fields(manifest)
-        for problem in _identities_taken(items, rows, files):
-            del items[problem.source_id]
-            summary.problems.append(problem.problem)
-            unread.append(problem.problem)  # it failed: --prune must drop nothing for want of it
-            # Nor may the council given for it now pass to the other file's entry, whose identity it shares.
-            if problem.source_id in stored:
-                remembered[problem.source_id] = stored[problem.source_id]
-            else:
-                remembered.pop(problem.source_id, None)
-        superseded = _files_indexed_before(items, rows, files)
-        for old_sid, new_sid in superseded.items():
-            # The same file, indexed before under another identity (named on its own, then through its folder):
-            # the new entry replaces the old one, and keeps the council and committee given to it.
-            if old_sid in remembered and new_sid not in remembered:
-                remembered[new_sid] = remembered[old_sid]
-                council, committee = remembered[new_sid]
-                item = items[new_sid]
-                items[new_sid] = replace(item, council=item.council or council, committee=item.committee or committee)
-            remembered.pop(old_sid, None)
-        for origin, old_sids in _by_origin(superseded, items).items():
-            summary.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
-                                 "named another way: its new entry replaces the old")
-        carried = []
-        for old_sid, new_sid in _files_moved(items, rows, files, superseded).items():
-            # A file moved or renamed since: its new identity is given what was given to its old one.
-            if old_sid in remembered and new_sid not in remembered:
-                remembered[new_sid] = remembered[old_sid]
-                council, committee = remembered[new_sid]
-                item = items[new_sid]
-                items[new_sid] = replace(item, council=item.council or council, committee=item.committee or committee)
-                carried.append(f"{rows[old_sid].origin} -> {item.origin}")
-        if carried:
-            summary.notes.append(
-                f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
-                f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
-    if given is not None and remembered != _remembered_fields(manifest):
-        manifest.set_meta(GIVEN_FIELDS_META, json.dumps(remembered, sort_keys=True))
+        changes = reconcile_files(items, rows, files, remembered, remembered_fields(manifest))
+        summary.problems += changes.refused
+        unread += changes.refused  # they failed: --prune must drop nothing for want of them
+        superseded = changes.superseded
+        summary.notes += changes.notes
+    if given is not None:
+        save_remembered(manifest, remembered)
     crash.reached("after_read")
 
     withdrawn = [sid for sid in restricted if sid in rows]
@@ -547,14 +428,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                                  f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
                                  "those files, then run with --prune again")
         stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
-    if not prune and files is not None:
-        gone = sorted(rows[sid].origin or sid for sid in rows if sid not in items and sid not in stale
-                      and sid in files.recorded and files.of_row(sid, rows[sid]) is None)
-        if gone:
-            summary.notes.append(
-                f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone, 3)}): "
-                f"{'it stays' if len(gone) == 1 else 'they stay'} in the index, and may be cited, until an ingest with "
-                "--prune (naming every path you keep) removes them")
+    if not prune and files is not None and (note := files_gone(rows, files, stale, items)):
+        summary.notes.append(note)
     if stale:
         writes.before_change()
         owe_purge(manifest)
@@ -566,7 +441,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         summary.removed += len(stale)
 
     if files is not None:
-        _record_files(manifest, files, items, stale)
+        record_files(manifest, files, items, stale)
     refresh_lexical(index)
     if manifest.get_meta(RESET_UNFINISHED) is not None:
         manifest.delete_meta(RESET_UNFINISHED)
@@ -581,143 +456,6 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-@dataclass(frozen=True)
-class _TakenIdentity:
-    source_id: str
-    problem: InputProblem
-
-
-# The manifest's record of the file each item was read from, resolved, by source id (JSON): an origin is written as the
-# path was given, relative to a working directory that is not recorded, so it cannot tell two files apart later.
-FILE_PATHS_META = "file_paths"
-# The manifest's record of a hash of the text of each item read from a file, by source id (JSON): a file moved or
-# renamed since comes back under a new identity, and is known again by its text.
-FILE_TEXTS_META = "file_texts"
-
-
-@dataclass
-class _Files:
-    """Where the inputs' items come from, on disk: `files_from` resolves this run's origins, `recorded` holds what
-    earlier runs resolved theirs to."""
-
-    files_from: Path
-    recorded: dict[str, str]
-    # What earlier runs' items held, by source id: a hash of each one's text, to find a file moved since.
-    texts: dict[str, str] = field(default_factory=dict)
-    # Each path looked up once a run: every item is looked up by the checks and again when recorded, and the lines of
-    # a JSONL file share one file.
-    _found: dict[str, Path | None] = field(default_factory=dict)
-
-    def of_origin(self, origin: str) -> Path | None:
-        """The file an origin of this run names, if it is there ('minutes.jsonl:12' names minutes.jsonl)."""
-        for candidate in (origin, origin.rpartition(":")[0] if origin.rpartition(":")[2].isdigit() else ""):
-            if candidate and (found := self._file(candidate)) is not None:
-                return found
-        return None
-
-    def _file(self, candidate: str) -> Path | None:
-        if candidate not in self._found:
-            path = Path(candidate)
-            path = path if path.is_absolute() else self.files_from / path
-            try:
-                self._found[candidate] = path.resolve() if path.is_file() else None
-            except OSError:
-                self._found[candidate] = None
-        return self._found[candidate]
-
-    def of_row(self, sid: str, row: ManifestRow) -> Path | None:
-        """The file an indexed item was read from, if it is there now: as recorded when it was, else (an item
-        indexed before this was recorded) its origin read from this run's working directory."""
-        if sid in self.recorded:
-            path = Path(self.recorded[sid])
-            return path if path.is_file() else None
-        return self.of_origin(row.origin) if row.origin else None
-
-
-def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
-                      files: _Files) -> list[_TakenIdentity]:
-    """Items whose `file:` identity an indexed item of another file, still there, already has: two folders each
-    holding a minutes.pdf, ingested one after the other. Taken as an update, one council's minutes would replace
-    the other's."""
-    taken = []
-    for sid, item in items.items():
-        row = rows.get(sid)
-        if not sid.startswith("file:") or row is None:
-            continue
-        old, new = files.of_row(sid, row), files.of_origin(item.origin)
-        if old is not None and new is not None and not old.samefile(new):
-            taken.append(_TakenIdentity(sid, InputProblem(
-                item.origin, "failed",
-                f"has the source identity {sid} of {row.origin}, which is indexed and still there: taking it as an "
-                "update would replace that file's minutes",
-                "ingest the folder that holds both, so that each is named by its own path under it (add --prune to "
-                "drop the old entry), or give each file an `id` in front matter")))
-    return taken
-
-
-def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
-                          files: _Files) -> dict[str, str]:
-    """Indexed `file:` entries of files that are among the inputs under another identity now (named on their own
-    once, through their folder once), each with the new identity that replaces it."""
-    new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and sid not in rows}
-    if not new_files:
-        return {}
-    by_file: dict[tuple[int, int], str] = {}
-    for sid, item in new_files.items():
-        if (path := files.of_origin(item.origin)) is not None:
-            stat = path.stat()
-            by_file.setdefault((stat.st_dev, stat.st_ino), sid)
-    superseded = {}
-    for sid, row in rows.items():
-        if sid.startswith("file:") and sid not in items and (path := files.of_row(sid, row)):
-            stat = path.stat()
-            if (new_sid := by_file.get((stat.st_dev, stat.st_ino))) is not None:
-                superseded[sid] = new_sid
-    return superseded
-
-
-def _record_files(manifest: Manifest, files: _Files, items: dict[str, MinuteItem], removed: set[str]) -> None:
-    """Keep, for the items of this run, the files they were read from, resolved, and a hash of their text; forget
-    the removed ones."""
-    recorded = {sid: path for sid, path in files.recorded.items() if sid not in removed}
-    texts = {sid: text for sid, text in files.texts.items() if sid not in removed}
-    for sid, item in items.items():
-        if (path := files.of_origin(item.origin)) is not None:
-            recorded[sid] = str(path)
-            texts[sid] = _text_hash(item)
-    if recorded != files.recorded:
-        manifest.set_meta(FILE_PATHS_META, json.dumps(recorded, sort_keys=True))
-    if texts != files.texts:
-        manifest.set_meta(FILE_TEXTS_META, json.dumps(texts, sort_keys=True))
-
-
-def _text_hash(item: MinuteItem) -> str:
-    return content_hash(item.text)[:32]
-
-
-def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: _Files,
-                 superseded: dict[str, str]) -> dict[str, str]:
-    """Indexed `file:` entries whose file is gone, each with the new `file:` item of this run that holds the same
-    text: the file was moved or renamed (an entry indexed before texts were recorded is not found)."""
-    new_by_text: dict[str, str] = {}
-    for sid, item in sorted(items.items()):
-        if sid.startswith("file:") and sid not in rows and sid not in superseded.values():
-            new_by_text.setdefault(_text_hash(item), sid)
-    moved = {}
-    for sid, row in sorted(rows.items()):
-        if sid.startswith("file:") and sid not in items and sid not in superseded and sid in files.texts \
-                and files.of_row(sid, row) is None and (new_sid := new_by_text.pop(files.texts[sid], None)):
-            moved[sid] = new_sid
-    return moved
-
-
-def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for old_sid, new_sid in sorted(superseded.items()):
-        grouped.setdefault(items[new_sid].origin, []).append(old_sid)
-    return grouped
 
 
 def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:

@@ -22,7 +22,8 @@ from assistant.ingest.moderngov.parse import (
     parse_meetings,
 )
 from assistant.ingest.moderngov.state import MeetingState, SiteState
-from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar, writing_index
+from assistant.index.write_lock import writing_index
+from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
 from assistant.text import committee_key, counted, first_few, fold, name_matches
