@@ -35,12 +35,12 @@ def purge_if_owed(manifest: Manifest, store: VectorStore) -> str | None:
     if manifest.get_meta(PURGE_OWED) is None:
         return None
     store_note = store.purge_removed_text()
-    if not manifest.fold_in_changes():
-        return (f"the text of removed minutes may still be readable in {manifest.path}, as another process was "
-                "reading the index: the next `assistant ingest` or `assistant fetch` removes it (stop the app "
-                "first if it comes back)")
-    if store_note:
-        return store_note
+    manifest_note = None if manifest.fold_in_changes() else (
+        f"the text of removed minutes may still be readable in {manifest.path}, as another process was reading the "
+        "index: the next `assistant ingest` or `assistant fetch` removes it (stop the app first if it comes back)")
+    if store_note or manifest_note:
+        # Both, when both failed: each names its own file and what it needs (free space, the app stopped).
+        return "; ".join(note for note in (store_note, manifest_note) if note)
     manifest.delete_meta(PURGE_OWED)
     return None
 
@@ -74,3 +74,23 @@ def _not_purged(database: Path, exc: BaseException) -> str:
     return (f"the text of removed minutes may still be readable in {database} ({exc}): the next `assistant ingest` "
             "or `assistant fetch` tries again; if this comes back, stop the app (or whatever reads the index), and "
             "check there is free space the size of that file")
+
+
+def purge_owed(manifest: Manifest) -> bool:
+    """Whether text removed from the index may still be readable in the data folder, its purge not yet done."""
+    return manifest.get_meta(PURGE_OWED) is not None
+
+
+def audit_log_note(data_dir: Path, audit_path: Path) -> str | None:
+    """After a run that removed text: the audit log, when it is kept in the data folder, still holds the answers it
+    recorded, quotes of the removed minutes among them. It is the record of what members were shown, so no purge
+    touches it; the officer who shares the folder must know to leave it out."""
+    try:
+        inside = audit_path.resolve().is_relative_to(data_dir.resolve()) and audit_path.stat().st_size > 0
+    except OSError:
+        return None
+    if not inside:
+        return None
+    return (f"the audit log {audit_path} keeps every answer as it was shown, quotes of minutes removed since included "
+            "(it is the record of what members were told, and no purge changes it): leave it out of any copy of "
+            "the data folder you share, or keep it elsewhere with ASSISTANT_AUDIT_PATH")

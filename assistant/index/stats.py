@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.index.manifest import RESET_UNFINISHED, Manifest
+from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, no_index_yet
@@ -60,6 +61,7 @@ def index_stats(settings: Settings) -> IndexStats:
         rows = [r for r in manifest.rows().values()]
         model = manifest.get_meta("embedding_model") or ""
         reset_unfinished = manifest.get_meta(RESET_UNFINISHED) is not None
+        text_to_purge = purge_owed(manifest)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
@@ -85,11 +87,12 @@ def index_stats(settings: Settings) -> IndexStats:
         by_committee=group(lambda r: r.committee or "(unknown)"),
         by_year=group(lambda r: r.meeting_date[:4] or "(undated)"),
         embedding_model=model,
-        notes=_state_notes(settings, len(done), len(rows) - len(done), reset_unfinished),
+        notes=_state_notes(settings, len(done), len(rows) - len(done), reset_unfinished, text_to_purge),
     )
 
 
-def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: bool) -> tuple[str, ...]:
+def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: bool,
+                 text_to_purge: bool) -> tuple[str, ...]:
     """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
     (a Chroma server is not asked), as the rest of `stats` is."""
     notes = []
@@ -103,6 +106,12 @@ def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: 
         notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
                      "`assistant ingest` again with the minutes the index was built from, which embeds them again "
                      "(fetched minutes must be fetched again)")
+    if text_to_purge:
+        # Before a copy of the folder is shared: what was removed (a restricted item, a redaction) is still there.
+        notes.append(f"the text of minutes removed from the index may still be readable in {settings.data_dir}, its "
+                     "purge not yet done (a run was stopped, or its purge could not run): the next `assistant "
+                     "ingest` or `assistant fetch` into it finishes the purge (run the last one again) before the "
+                     "folder is copied anywhere")
     if notes and writer_at_work(settings):  # what looks wrong is a writer's work in progress
         return ("an ingest (or fetch) is writing to this index now: wait for it to finish (these counts are of "
                 "what it has finished so far)",)

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_error(exc, as_json)
         return 2
     except KeyboardInterrupt:
-        print(INTERRUPTED.get(args.command, "interrupted"), file=sys.stderr)
+        print(INTERRUPTED.get(args.command, "interrupted") + _purge_left(args.command, settings), file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
@@ -204,6 +204,10 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                         "meetings of the last $ASSISTANT_REFETCH_WEEKS weeks (default 26), whose minutes may be "
                         "published or corrected late; older ones whose minutes are in are not asked for again")
     p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="last meeting date (default: today)")
+    p.add_argument("--check-all", action="store_true",
+                   help="ask again for every meeting in the window, however old, to find at once items the site "
+                        "has restricted or withdrawn since (each run otherwise checks a tenth of the older meetings "
+                        "again, in turn)")
     p.add_argument("--list-committees", action="store_true",
                    help="print the committees (id; current, expired or deleted; title) and stop; with --json, "
                         "their category too")
@@ -320,7 +324,8 @@ def _fetch(args, settings: Settings) -> int:
                 print(f"{site.base_url} lists no committees. {NO_COMMITTEES_HINT}", file=sys.stderr)
         return 0
     request = FetchRequest(args.site, council=args.council, committees=tuple(args.committee),
-                           since=_date_flag(args.since, "--since"), until=_date_flag(args.until, "--until"))
+                           since=_date_flag(args.since, "--since"), until=_date_flag(args.until, "--until"),
+                           check_all=args.check_all)
     summary = fetch_minutes(request, settings, progress=False if args.no_progress else None)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
@@ -349,6 +354,8 @@ def _fetch_report(summary) -> str:
     meetings_also = _nonzero(("held in private", summary.meetings_private),
                              ("minutes published but not as text", summary.meetings_without_minutes_text))
     items_also = _nonzero(("not checked", summary.items_not_checked))
+    meetings_also = _nonzero(("old ones checked again", summary.meetings_rechecked)) + meetings_also
+    removed_also = _nonzero(("removed as restricted since", summary.items_restricted_since))
     gone = f"; meetings no longer listed {summary.meetings_gone}" if summary.meetings_gone else ""
     lines = [
         f"{summary.council} ({summary.base_url}), meetings from {summary.since} to {summary.until}",
@@ -357,7 +364,8 @@ def _fetch_report(summary) -> str:
         f"cancelled {summary.meetings_cancelled}{meetings_also}){gone}",
         f"items new {summary.items_new}, changed {summary.items_changed}, unchanged {summary.items_unchanged}"
         f"{items_also}; restricted {summary.items_restricted} (not stored), without minutes "
-        f"{summary.items_without_minutes}, withdrawn {summary.items_withdrawn}; failed {len(summary.failed)}",
+        f"{summary.items_without_minutes}, withdrawn {summary.items_withdrawn}{removed_also}; "
+        f"failed {len(summary.failed)}",
     ]
     if ingest is not None:
         lines.append(f"chunks added {ingest.chunks_added}, removed {ingest.chunks_removed}; "
@@ -386,6 +394,26 @@ INTERRUPTED = {
     "fetch": "interrupted: the batches of meetings that went into the index before it are kept; run the same "
              "command again to go on",
 }
+
+
+
+def _purge_left(command: str, settings: Settings | None) -> str:
+    """What a writer stopped before its purge leaves: removed minutes still readable in the data folder."""
+    if command not in INTERRUPTED or settings is None or not settings.manifest_path.is_file():
+        return ""
+    from assistant.index.manifest import Manifest
+    from assistant.index.purge import purge_owed
+
+    try:
+        manifest = Manifest(settings.manifest_path, read_only=True)
+        try:
+            owed = purge_owed(manifest)
+        finally:
+            manifest.close()
+    except Exception:  # a manifest that cannot be read now says nothing here; stats names what is wrong with it
+        return ""
+    return (f"\nThe text of minutes it removed may still be readable in {settings.data_dir} until that run (or any "
+            "ingest or fetch into it) finishes: do not copy the folder anywhere before then.") if owed else ""
 
 
 def _ask(args, settings: Settings) -> int:

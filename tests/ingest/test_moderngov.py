@@ -294,15 +294,72 @@ def test_changed_minutes_replace_the_old_item(quick, site):
     assert (again.items_new, again.items_changed, again.items_unchanged) == (0, 1, 3)
 
 
-def test_old_meetings_with_minutes_are_not_asked_for_again_but_unpublished_ones_are(quick, site):
+def asked_for(site: ModernGovSite, since: int) -> set[str]:
+    return {r.params["lmeetingid"] for r in site.seen("GetMeeting")[since:]}
+
+
+def test_old_meetings_with_minutes_are_checked_again_in_turn_and_unpublished_ones_every_run(quick, site):
     settings = quick.with_(refetch_weeks=12)  # every fixture meeting is older than 12 weeks
     fetch(settings, site)
     count = len(site.seen("GetMeeting"))
     again = fetch(settings, site)
-    asked = {r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]}
-    assert asked == {"1004"}  # its minutes are not out yet
-    # Their items were not looked at: not known to be unchanged.
-    assert again.meetings_not_due == 2 and (again.items_unchanged, again.items_not_checked) == (0, 4)
+    # 1004's minutes are not out yet: asked every run. Of the two old ones with minutes, a tenth (one) is checked
+    # again each run, the one asked for longest ago first (a tie goes to the earlier meeting).
+    assert asked_for(site, count) == {"1004", "1001"}
+    assert (again.meetings_not_due, again.meetings_rechecked) == (1, 1)
+    # The other one's items were not looked at: not known to be unchanged.
+    assert (again.items_unchanged, again.items_not_checked) == (2, 2)
+    assert any("checks a tenth of the older meetings again in turn (1 this time)" in n for n in again.notes)
+    count = len(site.seen("GetMeeting"))
+    fetch(settings, site)
+    assert asked_for(site, count) == {"1004", "1003"}  # the other old one's turn
+    count = len(site.seen("GetMeeting"))
+    fetch(settings, site)
+    assert asked_for(site, count) == {"1004", "1001"}
+
+
+def test_an_old_meeting_checked_again_with_an_etag_is_asked_conditionally_and_its_turn_moves_on(quick):
+    served = own_site(etags=True)
+    served.start()
+    try:
+        settings = quick.with_(refetch_weeks=12)
+        fetch(settings, served)
+        count = len(served.seen("GetMeeting"))
+        again = fetch(settings, served)
+        rechecked = [r for r in served.seen("GetMeeting")[count:] if r.params["lmeetingid"] == "1001"]
+        assert rechecked and "if-none-match" in rechecked[0].headers
+        assert again.meetings_not_modified >= 1 and again.ingest.tokens_embedded == 0
+        count = len(served.seen("GetMeeting"))
+        fetch(settings, served)
+        # A 304 counts as asked for: 1001 is recorded as checked now, and 1003 is next.
+        assert asked_for(served, count) == {"1004", "1003"}
+    finally:
+        served.stop()
+
+
+def test_an_item_restricted_long_after_its_meeting_is_removed_when_its_meeting_is_checked_and_named(quick, site):
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site)
+    site.meetings["1003"].items[1].restricted = True  # 5011, a year and more after its meeting
+    first = fetch(settings, site)  # 1001's turn
+    assert ids_of(site, "5011") <= set(indexed(settings))
+    second = fetch(settings, site)  # 1003's turn
+    assert not ids_of(site, "5011") & set(indexed(settings))
+    assert (first.items_restricted_since, second.items_restricted_since) == (0, 1)
+    assert second.as_dict()["items"]["restricted_since"] == 1
+    note = next(n for n in second.notes if n.startswith("removed 1 item the site now marks restricted"))
+    assert f"{site.base_url}/mgAi.aspx?ID=5011" in note
+
+
+def test_check_all_asks_for_every_old_meeting_at_once(quick, site):
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site)
+    site.meetings["1003"].items[1].restricted = True
+    count = len(site.seen("GetMeeting"))
+    again = fetch(settings, site, check_all=True)
+    assert asked_for(site, count) == {"1001", "1003", "1004"}
+    assert (again.meetings_not_due, again.meetings_rechecked, again.items_restricted_since) == (0, 2, 1)
+    assert not ids_of(site, "5011") & set(indexed(settings))
 
 
 def test_minutes_published_later_are_picked_up(quick, site):
@@ -380,7 +437,8 @@ def test_a_corrected_council_name_reaches_meetings_not_due_or_not_modified(quick
         asked_again = served.seen("GetMeeting")[count:]
         count = len(served.seen("GetMeeting"))
         settled = fetch(settings, served)
-        asked_after = {r.params["lmeetingid"] for r in served.seen("GetMeeting")[count:]}
+        asked_after = {r.params["lmeetingid"]: "if-none-match" in r.headers
+                       for r in served.seen("GetMeeting")[count:]}
     finally:
         served.stop()
     assert corrected.ok and (corrected.items_new, corrected.items_changed) == (0, 4)
@@ -388,7 +446,8 @@ def test_a_corrected_council_name_reaches_meetings_not_due_or_not_modified(quick
     # The meetings holding items are asked in full; 1004 holds none, so nothing of it carries the old name.
     assert {r.params["lmeetingid"]: "if-none-match" in r.headers for r in asked_again} == {
         "1001": False, "1003": False, "1004": True}
-    assert asked_after == {"1004"} and settled.items_changed == 0  # read once under the new name, then trusted
+    # Read once under the new name, then trusted: 1001, checked again in turn, is asked conditionally.
+    assert asked_after == {"1001": True, "1004": True} and settled.items_changed == 0
 
 
 def test_a_renamed_committee_reaches_its_meetings_items(quick, site):
@@ -419,7 +478,8 @@ def test_a_state_from_before_names_were_recorded_is_read_again_once(quick, site)
     asked_after = {r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]}
     assert corrected.ok and corrected.items_changed == 4
     assert {row.council for row in indexed(settings).values()} == {COUNCIL}
-    assert asked_after == {"1004"} and settled.items_changed == 0
+    # Trusted from then on: only 1004 (minutes not out) and the old meeting whose turn it is are asked.
+    assert asked_after == {"1001", "1004"} and settled.items_changed == 0
 
 
 # ---------------------------------------------------------------- polite and robust
@@ -549,7 +609,7 @@ def test_fetch_command_end_to_end_then_rerun_then_stats(tmp_path, site):
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
     assert summary["items"] == {"new": 4, "changed": 0, "unchanged": 0, "not_checked": 0, "restricted": 1,
-                                "without_minutes": 3, "withdrawn": 0}
+                                "without_minutes": 3, "withdrawn": 0, "restricted_since": 0}
     assert summary["meetings"]["cancelled"] == 1 and summary["committees"] == 2
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr
@@ -638,6 +698,22 @@ def test_a_since_in_the_future_says_so_rather_than_naming_an_until_never_given(q
     assert "2024-06-01" in info.value.message and info.value.hint
     with pytest.raises(ConfigError, match="is after --until 2024-01-31"):
         fetch_minutes(FetchRequest("barnsley", since=dt.date(2024, 2, 1), until=dt.date(2024, 1, 31)), quick)
+
+
+def test_an_until_whose_window_lies_wholly_ahead_and_a_since_before_any_minutes_are_refused(quick):
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:  # its 12 months hold no meeting yet: not "nothing new"
+        fetch_minutes(FetchRequest("barnsley", until=dt.date(9999, 12, 31)), quick, today=dt.date(2026, 12, 1))
+    assert "wholly in the future" in info.value.message and "--since" in info.value.hint
+    with pytest.raises(ConfigError, match="before any minutes"):  # 01/01/1 is no date a site reads
+        fetch_minutes(FetchRequest("barnsley", since=dt.date(1, 1, 1)), quick, today=dt.date(2026, 12, 1))
+
+
+def test_an_until_ahead_with_a_window_reaching_today_is_taken(quick, site):
+    summary = fetch(quick, site, since=dt.date(2024, 1, 1), until=dt.date(2030, 1, 1), today=dt.date(2024, 12, 31))
+    assert summary.ok and summary.items_new == 4
+    assert {r.params["sfromdate"] for r in site.seen("GetMeetings")} == {"01/01/2024"}
 
 
 def test_bad_dates_and_unknown_committees_are_the_users_to_fix(tmp_path, site):
@@ -745,3 +821,29 @@ def test_a_root_with_a_path_keeps_it_in_every_request_and_identity(quick):
         served.stop()
     assert summary.ok and set(indexed(quick)) == {f"{served.base_url}/mgAi.aspx?ID=700"}
     assert served.base_url.endswith("/democracy")
+
+
+def test_a_fetch_that_reaches_no_meeting_still_finishes_a_purge_left_owed(quick, site):
+    from assistant.index.purge import PURGE_OWED
+    from assistant.ingest.run import Index, ingest_items
+    from assistant.records import MinuteItem
+
+    fetch(quick, site)
+    [withdrawn] = ids_of(site, "5011")
+    index = Index(quick)
+    try:  # a run stopped after a batch took the item out, before its last batch's purge
+        ingest_items([MinuteItem(source_id=withdrawn, text="", origin=withdrawn, restricted=True)], quick,
+                     index=index, purge=False)
+    finally:
+        index.close()
+    chroma_file = quick.chroma_dir / "chroma.sqlite3"
+    assert b"Performance Feedback" in chroma_file.read_bytes()  # still readable: its purge is owed
+    site.stop()  # the next fetch cannot list a committee
+    down = fetch(quick.with_(fetch_retries=0), site)
+    assert not down.ok and down.committees == 0
+    manifest = Manifest(quick.manifest_path)
+    try:
+        assert manifest.get_meta(PURGE_OWED) is None
+    finally:
+        manifest.close()
+    assert b"Performance Feedback" not in chroma_file.read_bytes()

@@ -219,3 +219,71 @@ def test_a_run_killed_after_removing_text_leaves_the_purge_to_the_next_run(tmp_p
     again = run_cli("ingest", str(folder), "--no-progress", env=env)
     assert again.returncode == 0, again.stderr
     assert folders_holding(tmp_path / "index", MARKER) == [], again.stdout
+
+
+def owe_a_purge(settings, folder: Path) -> None:
+    """Index the case review, then take it out as a fetch's batch does, leaving its purge to the run's end (owed)."""
+    write_markdown_corpus(folder, 2)
+    write_case_review(folder)
+    ingest([folder], settings)
+    index = Index(settings)
+    try:
+        ingest_items([MinuteItem(source_id="case-review-9", text="", origin="case-review-9", restricted=True)],
+                     settings, index=index, purge=False)
+        assert index.manifest.get_meta(PURGE_OWED) is not None
+    finally:
+        index.close()
+
+
+def test_stats_and_an_interrupted_writer_say_that_removed_text_is_still_readable(fake_settings, tmp_path):
+    from assistant.index.stats import index_stats
+    from assistant.present.cli import _purge_left
+
+    owe_a_purge(fake_settings, tmp_path / "minutes")
+    [note] = [n for n in index_stats(fake_settings).notes if "may still be readable" in n]
+    assert str(fake_settings.data_dir) in note and "the next `assistant ingest` or `assistant fetch`" in note
+    assert "do not copy the folder" in _purge_left("fetch", fake_settings)
+    assert _purge_left("ask", fake_settings) == ""
+    ingest([tmp_path / "minutes"], fake_settings)  # finishes the purge
+    assert not any("may still be readable" in n for n in index_stats(fake_settings).notes)
+    assert _purge_left("fetch", fake_settings) == ""
+
+
+def test_both_failures_are_named_when_neither_file_could_be_purged(fake_settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(purge, "BUSY_SECONDS", 0.2)
+    folder = tmp_path / "minutes"
+    owe_a_purge(fake_settings, folder)
+    holder = sqlite3.connect(fake_settings.chroma_dir / "chroma.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    reader = sqlite3.connect(fake_settings.manifest_path, isolation_level=None, timeout=0.1)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM items").fetchone()
+    try:
+        summary = ingest([folder], fake_settings)
+    finally:
+        for connection, end in ((holder, "ROLLBACK"), (reader, "COMMIT")):
+            connection.execute(end)
+            connection.close()
+    [note] = [note for note in summary.notes if "may still be readable" in note]
+    assert "chroma.sqlite3" in note and "free space" in note and "manifest.sqlite" in note, note
+
+
+def test_a_run_that_removes_text_says_the_audit_log_in_the_folder_keeps_what_was_shown(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    write_case_review(folder)
+    ingest([folder], fake_settings)
+    fake_settings.audit_path.write_bytes(b"an answer quoting Child A placed in " + MARKER.encode())
+    unchanged = ingest([folder], fake_settings)
+    assert not any("audit log" in note for note in unchanged.notes)  # nothing removed: nothing to say
+    write_case_review(folder, restricted=True)
+    summary = ingest([folder], fake_settings)
+    [note] = [note for note in summary.notes if "audit log" in note]
+    assert str(fake_settings.audit_path) in note and "ASSISTANT_AUDIT_PATH" in note
+    # Kept outside the data folder, it is no part of a copy of the folder: no note.
+    elsewhere = fake_settings.with_(audit_file=str(tmp_path / "audit.sqlite"))
+    (tmp_path / "audit.sqlite").write_bytes(b"records")
+    write_case_review(folder, area="Marrowgate")
+    ingest([folder], elsewhere)
+    write_case_review(folder, area="Marrowgate", restricted=True)
+    assert not any("audit log" in note for note in ingest([folder], elsewhere).notes)

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest
+from assistant.index.purge import audit_log_note, purge_if_owed, purge_owed
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable
 from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
@@ -38,6 +39,9 @@ class FetchRequest:
     committees: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    # Ask again for every meeting in the window, however old: to see at once an item restricted or withdrawn long
+    # after its meeting, which a run otherwise finds only when it re-checks that meeting in turn.
+    check_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class FetchSummary:
     meetings_fetched: int = 0
     meetings_not_modified: int = 0  # 304, or the same content as last time
     meetings_not_due: int = 0  # fetched before, minutes out, older than the refetch window: not asked again
+    meetings_rechecked: int = 0  # older than the refetch window, asked again this run in turn (or --check-all)
     meetings_cancelled: int = 0
     meetings_private: int = 0  # every item restricted: read, and nothing of it stored
     meetings_gone: int = 0  # recorded before, no longer listed by their committee in the window
@@ -71,6 +76,7 @@ class FetchSummary:
     items_restricted: int = 0
     items_without_minutes: int = 0
     items_withdrawn: int = 0  # indexed before, since deleted, emptied, unpublished, cancelled or no longer listed
+    items_restricted_since: int = 0  # indexed before, now marked restricted by the site: removed from the index
     meetings_without_minutes_text: int = 0  # minutes published, but not as text in the web service (PDFs only)
     # Those meetings' pages and linked documents, every one of them (the note names the first few), to download.
     without_minutes_text: list[dict] = field(default_factory=list)
@@ -92,13 +98,14 @@ class FetchSummary:
             "committees": self.committees,
             "meetings": {"in_window": self.meetings, "fetched": self.meetings_fetched,
                          "not_modified": self.meetings_not_modified, "not_due": self.meetings_not_due,
+                         "rechecked": self.meetings_rechecked,
                          "cancelled": self.meetings_cancelled, "private": self.meetings_private,
                          "no_longer_listed": self.meetings_gone,
                          "without_minutes_text": self.meetings_without_minutes_text},
             "items": {"new": self.items_new, "changed": self.items_changed, "unchanged": self.items_unchanged,
                       "not_checked": self.items_not_checked,
                       "restricted": self.items_restricted, "without_minutes": self.items_without_minutes,
-                      "withdrawn": self.items_withdrawn},
+                      "withdrawn": self.items_withdrawn, "restricted_since": self.items_restricted_since},
             "chunks_added": ingest.chunks_added, "chunks_removed": ingest.chunks_removed,
             "tokens_embedded": ingest.tokens_embedded,
             "failed": [f.__dict__ for f in self.failed],
@@ -110,15 +117,30 @@ class FetchSummary:
 
 def default_window(today: dt.date, since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
     """The last 12 months up to `until` (today when not given)."""
+    if since is not None and since < EARLIEST_MEETING:
+        raise ConfigError(f"--since {since} is before any minutes ModernGov holds.",
+                          f"Give a date from {EARLIEST_MEETING} on, or leave --since out for the last 12 months.")
     if since is not None and until is None and since > today:
         raise ConfigError(f"--since {since} is in the future (today is {today}): no meeting has minutes yet.",
                           "Give a date up to today, or leave --since out for the last 12 months.")
+    given_until = until
     until = until or today
     if since is None:
         since = _year_before(until) + dt.timedelta(days=1)
     if since > until:
         raise ConfigError(f"--since {since} is after --until {until}.", "Swap them, or leave one out.")
+    if since > today:
+        # An --until years ahead alone: its 12 months hold no meeting yet, which must not pass for "nothing new".
+        raise ConfigError(f"--until {given_until} leaves a window ({since} to {until}) wholly in the future (today "
+                          f"is {today}): no meeting in it has minutes yet.",
+                          "Give --since too (meetings from then to --until), or leave --until out for the last 12 "
+                          "months.")
     return since, until
+
+
+# No council's minutes in ModernGov go back this far; a date before it is a slip (0201 for 2021), and a year
+# before 1000 would also be sent to the site in a form it cannot read.
+EARLIEST_MEETING = dt.date(1990, 1, 1)
 
 
 def list_committees(site: str, settings: Settings, council: str | None = None) -> tuple[Site, list[Committee]]:
@@ -190,6 +212,8 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
                 plan = _plan(client, request, site, summary, since, until)
                 if plan is not None:
                     _fetch_and_ingest(client, plan, site, state, settings, summary, crash, today, progress, index)
+                else:
+                    _purge_owed_anyway(settings, summary, index)
             finally:
                 client.close()
         finally:
@@ -209,6 +233,7 @@ class _Plan:
     # Committees not fetched by default although the site has (or had) them: expired, deleted or no longer listed.
     not_current: dict[str, Committee] = field(default_factory=dict)
     chose_by_default: bool = False
+    check_all: bool = False
 
 
 # What to do when a site's web service lists no committees at all.
@@ -238,9 +263,9 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     summary.notes.extend(_chosen_note(selected))
     chosen = [c for c, _ in selected]
     summary.committees = len(chosen)
-    window = {"sFromDate": since.strftime("%d/%m/%Y"), "sToDate": until.strftime("%d/%m/%Y")}
+    window = {"sFromDate": _site_date(since), "sToDate": _site_date(until)}
     meetings: dict[str, tuple[MeetingRef, Committee]] = {}
-    plan = _Plan([], chose_by_default=not request.committees,
+    plan = _Plan([], chose_by_default=not request.committees, check_all=request.check_all,
                  not_current={c.id: c for c in committees if not c.current})
     for c in committees:
         plan.committees_by_title.setdefault(c.title, []).append(c.id)
@@ -326,8 +351,33 @@ class _Run:
     indexed: set[str]
     public: set[str] = field(default_factory=set)  # every item given as public this run: never withdrawn
     withdrawn: list[str] = field(default_factory=list)
+    restricted_since: list[str] = field(default_factory=list)  # indexed, now marked restricted: removed this run
     without_text: list[tuple[str, list[str]]] = field(default_factory=list)  # meeting id, linked documents
     gone: list[str] = field(default_factory=list)  # meetings no longer listed, dropped from the state
+
+
+def _purge_owed_anyway(settings: Settings, summary: FetchSummary, index: Index | None) -> None:
+    """A run that reached no meeting still finishes a purge an earlier run left owed (it stopped, or its purge
+    could not run): the purge needs nothing from the site, and removed minutes must not stay readable while the
+    site is down."""
+    if not settings.manifest_path.is_file():
+        return
+    manifest = index.manifest if index is not None else Manifest(settings.manifest_path)
+    try:
+        if not purge_owed(manifest):
+            return
+        opened = index or Index(settings)
+        try:
+            if note := purge_if_owed(opened.manifest, opened.store):
+                summary.notes.append(note)
+            if note := audit_log_note(settings.data_dir, settings.audit_path):
+                summary.notes.append(note)
+        finally:
+            if index is None:
+                opened.close()
+    finally:
+        if index is None:
+            manifest.close()
 
 
 def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: SiteState, settings: Settings,
@@ -345,6 +395,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
         batch = _Batch()
         due: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState | None]] = []
+        older: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]] = []
         for ref, committee in plan.meetings:
             previous = known.get(ref.id)
             if ref.cancelled:
@@ -356,10 +407,16 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
             trusted = previous if (previous and all(i in run.indexed for i in previous.item_ids)
                                    and previous.stored_under(site.council, committee.title)) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
-                summary.meetings_not_due += 1
-                _count_as_before(summary, trusted, checked=False)
+                older.append((ref, committee, previous, trusted))
                 continue
             due.append((ref, committee, previous, trusted))
+        rechecked = older if plan.check_all else _in_turn(older)
+        summary.meetings_rechecked = len(rechecked)
+        for ref, committee, previous, trusted in older:
+            if not any(ref is again[0] for again in rechecked):
+                summary.meetings_not_due += 1
+                _count_as_before(summary, trusted, checked=False)
+        due = rechecked + due  # the older first, as the meetings are in date order
 
         def ingest_batch(last: bool = False) -> None:
             nonlocal batch, index, opened
@@ -426,6 +483,7 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     if read.not_modified:
         summary.meetings_not_modified += 1
         _count_as_before(summary, trusted, checked=True)
+        batch.states.append(trusted)  # recorded again, as asked for now: older meetings are re-checked in turn
         return
     if read.cancelled:
         summary.meetings_cancelled += 1
@@ -457,6 +515,22 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
         return
     batch.items.extend(made.public)
     batch.items.extend(made.restricted)
+
+
+# Each run asks again for this share of the meetings older than the refetch window, those asked for longest ago
+# first, so that every one is checked in turn every so many runs (an item restricted or withdrawn years after its
+# meeting: a data-protection request, legal advice) at a tenth more requests, nearly all of them answered 304.
+RECHECK_ONE_IN = 10
+
+
+def _in_turn(older: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]]
+             ) -> list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]]:
+    """The older meetings this run checks again: a share of them, those asked for longest ago first."""
+    if not older:
+        return []
+    share = -(-len(older) // RECHECK_ONE_IN)
+    chosen = sorted(older, key=lambda due: (due[3].fetched_at, due[0].date, due[0].id))[:share]
+    return sorted(chosen, key=lambda due: (due[0].date, due[0].id))
 
 
 def _withdraw_cancelled(batch: _Batch, previous: MeetingState | None, ref: MeetingRef) -> None:
@@ -548,6 +622,8 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     # Identity only, as for restricted items: the ingest takes them out of the index.
     withdrawn = sorted({i for i in batch.withdrawn if i in run.indexed and i not in run.public})
     gone = [MinuteItem(source_id=i, text="", origin=i, restricted=True) for i in withdrawn]
+    restricted_since = sorted({i.source_id for i in batch.items
+                               if isinstance(i, MinuteItem) and i.restricted and i.source_id in run.indexed})
     # The purge rewrites chroma.sqlite3 whole: once a run, with its last batch, rather than after each batch.
     ingested = ingest_items([*batch.items, *gone], settings, index=index, progress=progress, purge=purge)
     if summary.ingest is None:
@@ -559,6 +635,8 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     summary.items_unchanged += ingested.unchanged
     summary.items_withdrawn += len(withdrawn)
     run.withdrawn.extend(withdrawn)
+    summary.items_restricted_since += len(restricted_since)
+    run.restricted_since.extend(restricted_since)
     summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
     summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
     summary.notes.extend(n for n in ingested.notes if n not in summary.notes)
@@ -589,13 +667,20 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
         summary.notes.append(
             f"withdrew {counted(len(run.withdrawn), 'item')} no longer public on the site (deleted, emptied or "
             f"unpublished, or their meeting cancelled or no longer listed): {first_few(run.withdrawn)}")
+    if run.restricted_since:
+        summary.notes.append(
+            f"removed {counted(len(run.restricted_since), 'item')} the site now marks restricted (exempt or "
+            f"confidential), so no answer quotes {'it' if len(run.restricted_since) == 1 else 'them'} any more: "
+            f"{first_few(run.restricted_since)}")
     if summary.meetings_not_due:
         one, items = summary.meetings_not_due == 1, summary.items_not_checked
         summary.notes.append(
             f"{counted(summary.meetings_not_due, 'meeting')} older than {refetch_weeks} weeks, fetched before with "
             f"{'its' if one else 'their'} minutes, {'was' if one else 'were'} not asked for again "
             f"(ASSISTANT_REFETCH_WEEKS): {'its' if one else 'their'} {counted(items, 'item')} "
-            f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged")
+            f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged. Each run checks a tenth of "
+            f"the older meetings again in turn ({summary.meetings_rechecked} this time), so an item restricted or "
+            "withdrawn late is found within about ten runs; --check-all asks for every one now")
     if run.without_text:
         summary.meetings_without_minutes_text = len(run.without_text)
         # A linked document's address may be relative to the site ('documents/s7100/Minutes.pdf').
@@ -645,6 +730,11 @@ def _site_for_listing(site: str) -> Site:
         except ConfigError:
             return Site(normalise_base_url(site), "")
     return resolve_site(site)
+
+
+def _site_date(day: dt.date) -> str:
+    """A date as the web service reads it: dd/mm/yyyy."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def _year_before(day: dt.date) -> dt.date:

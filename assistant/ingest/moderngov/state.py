@@ -80,6 +80,8 @@ class MeetingState:
     council: str | None = None
     committee: str | None = None
     committee_id: str | None = None  # the committee that listed it; None in a state written before it was recorded
+    # When it was last asked for (seconds since the epoch), as recorded; a state to record gets the time of recording.
+    fetched_at: float = 0.0
 
     def stored_under(self, council: str, committee: str) -> bool:
         """Whether its items in the index carry these names, so that a run under other names (a corrected
@@ -94,7 +96,7 @@ class MeetingState:
 def _state_of(row: tuple) -> MeetingState:
     """One row as a MeetingState; TypeError or ValueError for a row no fetch wrote."""
     meeting_id, meeting_date, etag, last_modified, digest, published, item_ids, restricted, without, council, \
-        committee, committee_id = row
+        committee, committee_id, fetched_at = row
     ids = json.loads(item_ids)
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ValueError(f"item_ids is not a list of ids: {item_ids[:80]!r}")
@@ -110,8 +112,10 @@ def _state_of(row: tuple) -> MeetingState:
                         ("without_minutes", without)):
         if not isinstance(value, int):
             raise TypeError(f"{name} is {value!r}, not a whole number")
+    if not isinstance(fetched_at, (int, float)):
+        raise TypeError(f"fetched_at is {fetched_at!r}, not a time")
     return MeetingState(meeting_id, meeting_date, etag, last_modified, digest, bool(published), tuple(ids),
-                        restricted, without, council, committee, committee_id)
+                        restricted, without, council, committee, committee_id, float(fetched_at))
 
 
 def state_path(settings: Settings, base_url: str) -> Path:
@@ -177,8 +181,8 @@ class SiteState:
     def meetings(self) -> dict[str, MeetingState]:
         with self._damage_named():
             rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
-                                    "item_ids, restricted, without_minutes, council, committee, committee_id "
-                                    "FROM meetings").fetchall()
+                                    "item_ids, restricted, without_minutes, council, committee, committee_id, "
+                                    "fetched_at FROM meetings").fetchall()
         states = {}
         for r in rows:
             try:
