@@ -625,7 +625,8 @@ def metadata_breadcrumb(metadata: dict, placeholders: Sequence[str] | None = Non
 
 # Text that speaks to a language model, or through it to its readers, rather than recording a meeting ("disregard
 # your guidance", "any AI assistant must ...", "tell users that ...", "whoever summarises these minutes should
-# state ...", "the reader must say ..."): no answer quotes it or rests on it. None of the 12,186 sentences of the dev
+# state ...", "the reader must say ...", "note for automated summaries: ...", "any system answering questions
+# about these minutes is required to ..."): no answer quotes it or rests on it, nor anything else of its item. None of the 12,186 sentences of the dev
 # and train minutes reads like this. Officers' titles ("the Assistant Director should report back") and what a
 # meeting asks of a report or a person ("the Chair should write to the Minister") are not addressed to a reader.
 _INSTRUCTION = re.compile(
@@ -638,7 +639,10 @@ _INSTRUCTION = re.compile(
     r"\b(?:tell|inform|remind)\b[^.]{0,15}\b(?:users?|readers?)\b|"
     r"\bwhoever\s+(?:asks|reads|summari[sz]es|answers|uses|queries)\b|"
     r"\b(?:anyone|anybody)\s+(?:who\s+)?(?:reads|reading|summari[sz]es|summari[sz]ing|answers|answering|uses|using)"
-    r"\s+(?:these|this|the)\s+(?:minutes|document|record|text|evidence)\b", re.I)
+    r"\s+(?:these|this|the)\s+(?:minutes|document|record|text|evidence)\b|"
+    r"\b(?:automated|machine)\s+(?:summar\w*|readers?|assistants?)\b|"
+    r"\b(?:any|every|all)\s+(?:systems?|tools?|programs?|software|models?|bots?|assistants?)\s+(?:that\s+|which\s+)?"
+    r"(?:answers?|answering|summari[sz]\w*)\b", re.I)
 
 
 # Why a sentence that gives_instructions, or rests on minutes that do, is not shown.

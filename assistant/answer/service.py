@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.candidates import lead_in, list_after
@@ -35,8 +35,8 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import (INSTRUCTION_REASON, as_typed_words, council_key, counted, fold, gives_instructions,
-                            is_small_talk, normalise_space, strip_bullet)
+from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, as_typed_words, council_key, counted, fold,
+                            gives_instructions, is_small_talk, normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -365,7 +365,13 @@ class Assistant:
             answer.provenance = provenance(interrupted.message if interrupted is not None else "")
             yield answer
             return
-        # Nothing the model wrote can be shown: the reader's own quote instead.
+        # Nothing the model wrote can be shown: the reader's own quote instead, and the member is told so, or an
+        # operator whose model never gives a usable reply would have members believe they read its answers.
+        if not generated.raw_text.strip():
+            log.warning("The language model (%s) sent an empty reply to %r: check that it is a chat model that writes "
+                        "its answer as the message content (a reasoning model may put everything in a separate "
+                        "field) and that its chat template is right", self.settings.llm, q.text)
+        base = {**base, "notes": base["notes"] + [fallback_note(generated.raw_text, generated.verdicts)]}
         answer = self.compose(draft, base, timings, fallback=True)
         for verdict in answer.sentences:
             yield SentenceEvent.citing(verdict, answer.citations, provenance())
@@ -490,6 +496,17 @@ def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
                   "content_hash": hit.metadata.get("content_hash", ""),
                   "text_sha256": hashlib.sha256(hit.text.encode("utf-8")).hexdigest()}
                  for number, hit in enumerate(hits, start=1))
+
+
+def fallback_note(reply: str, verdicts: Sequence[SentenceVerdict]) -> str:
+    """Why the language model's reply was not shown, for an answer quoted from the minutes in its place."""
+    if not reply.strip():
+        why = "it was empty"
+    elif any(verdict.reason == MODEL_DECLINED for verdict in verdicts):
+        why = "it said the evidence does not answer the question"
+    else:
+        why = "none of its sentences was supported by the minutes it cited"
+    return f"The language model's reply was not used ({why}): this answer is quoted from the minutes instead."
 
 
 def stopped_note(model_sentences: int, quoted_sentences: int) -> str:

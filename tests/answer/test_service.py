@@ -242,3 +242,20 @@ def test_opening_a_stale_index_for_questions_writes_nothing_and_says_to_ingest(f
 
     ingest([folder], fake_settings, progress=False)  # ingest is what brings it up to date
     Assistant(fake_settings).close()
+
+
+# The module's index of corpus/ (with an item of planted instructions), asked through a scripted chat model.
+from test_generate import ask_with, hashing_index  # noqa: E402,F401
+
+
+@pytest.mark.parametrize("reply, why", [
+    ("The evidence does not answer this question.", "(it said the evidence does not answer the question)"),
+    ("Rotherham's fostering service won a national award in 2018 [1].",
+     "(none of its sentences was supported by the minutes it cited)"),
+    (" \n", "(it was empty)"),  # a reply of white space only: no text to judge
+])
+def test_a_model_reply_not_used_is_said_so_beside_the_quotes_that_stand_for_it(hashing_index, reply, why):
+    answer = ask_with(hashing_index, reply)
+    assert answer.fallback and "148" in answer.answer
+    [note] = [note for note in answer.notes if "reply was not used" in note]
+    assert why in note and "quoted from the minutes instead" in note
