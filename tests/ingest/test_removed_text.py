@@ -149,15 +149,9 @@ def test_a_reset_and_a_withdrawal_by_a_writer_of_many_batches_leave_no_trace(fak
 def test_a_purge_that_cannot_run_says_so_and_is_owed_until_one_runs(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setattr(purge, "BUSY_SECONDS", 0.2)
     folder = tmp_path / "minutes"
-    write_markdown_corpus(folder, 2)
-    write_case_review(folder)
-    ingest([folder], fake_settings)
+    owe_a_purge(fake_settings, folder)
     index = Index(fake_settings)
     try:
-        # As a fetch's batches do: the item is removed, the purge left to the run's end.
-        ingest_items([MinuteItem(source_id="case-review-9", text="", origin="case-review-9", restricted=True)],
-                     fake_settings, index=index, purge=False)
-        assert index.manifest.get_meta(PURGE_OWED) is not None
         write_case_review(folder, restricted=True)
         # Another process holds chroma.sqlite3 (a long write; a disk too full for VACUUM's copy fails alike).
         holder = sqlite3.connect(fake_settings.chroma_dir / "chroma.sqlite3", isolation_level=None)
