@@ -342,7 +342,9 @@ def _read_only_store(settings: Settings, why: str) -> NotWritableError:
 # chroma.sqlite3) until the collection's vectors are persisted, which by default happens once 1,000 writes have
 # gathered; only then does it purge the log. Persisting at every write lets the log hold only the last one, so that a
 # removed chunk's text leaves it with the next write (the removal itself). Persisting writes only the vectors changed
-# since the last time, and the list of ids, so it costs more as the index grows (not yet benchmarked at scale).
+# since the last time, and the list of ids. Measured on 2,584 items (9,452 chunks, the hashing embedder, so that
+# nothing but the writes counts), an ingest into a new index took 1.07 times as long (median of 3 pairs, 0.96-1.22)
+# as with the default; with a real embedder the share is smaller still.
 _SYNC_EVERY_WRITE = 1
 
 
