@@ -20,7 +20,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.llm import REQUEST_TIMEOUT_S, redact
+from assistant.answer.llm import REPLY_DEADLINE_S, REQUEST_TIMEOUT_S, redact
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict, Verdict
@@ -35,6 +35,9 @@ REFUSAL = "The evidence does not answer this question."
 # More than a short cited answer: a server that ignores the token limit is not read past this many characters
 # (cutting sentences re-reads the reply so far, so a runaway reply would also grow slow to judge).
 MAX_REPLY_CHARS = 4000
+# The finish reasons of a reply that ended on its own: OpenAI's and most servers' "stop", and TGI's own words.
+# Anything else ("length", "content_filter") or none at all (a stream a proxy closed) may have stopped mid-sentence.
+_ENDED_ON_ITS_OWN = ("stop", "eos_token", "stop_sequence")
 _TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
 _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
@@ -325,21 +328,41 @@ _STATUS_HINTS = {
     404: "The server does not know that model: check the model name after `openai:` (and OPENAI_BASE_URL)",
     429: "The server is rate-limiting: wait and ask again",
 }
-_DEFAULT_HINT = "Check that the model is installed, or that OPENAI_BASE_URL points at a running server"
+_SERVER_FAULT_HINT = ("The server failed or is overloaded (HTTP {status}): ask again in a while, and see the "
+                      "server's own log if it keeps failing")
+_TOO_LONG_HINT = ("The question and its evidence are longer than the model's context window: use a model with a "
+                  "longer context, or start the server with a larger one (llama.cpp's --ctx-size, Ollama's num_ctx)")
+_NOT_OPENAI_HINT = ("The server at OPENAI_BASE_URL did not answer as an OpenAI-compatible chat endpoint: check the "
+                    "address")
+# The words servers use for a prompt that does not fit: OpenAI and vLLM, llama.cpp, Ollama and TGI.
+_CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded", "exceeds the available context",
+                  "too many tokens", "maximum context")
+_DEFAULT_HINTS = {
+    "openai": ("Check that OPENAI_BASE_URL (OpenAI itself when it is not set) points at a running server that this "
+               "machine can reach"),
+    "local": "Ask again; if it keeps failing, give `--llm local:PATH` another model",
+}
 
 
-def failure_hint(exc: BaseException) -> str:
-    """How to fix what made a language model request fail, as far as the exception tells."""
+def failure_hint(exc: BaseException, spec: str = "openai:") -> str:
+    """How to fix what made a language model request fail, as far as the exception and the backend (`spec`, as in
+    `openai:MODEL` or `local:PATH`) tell."""
     status = getattr(exc, "status_code", None)
     if status in _STATUS_HINTS:
         return _STATUS_HINTS[status]
-    if any("Timeout" in kind.__name__ for kind in type(exc).__mro__):  # openai's, httpx's and the built-in one
+    if any(words in str(exc).lower() for words in _CONTEXT_WORDS):  # mostly a 400, but some servers say 413 or 500
+        return _TOO_LONG_HINT
+    if isinstance(status, int) and status >= 500:
+        return _SERVER_FAULT_HINT.format(status=status)
+    if any("Timeout" in kind.__name__ for kind in type(exc).__mro__):  # openai's, httpx's, the built-in and ours
         return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
-                f"(a request is given up after {REQUEST_TIMEOUT_S} seconds)")
-    # A reply that parses as no chat chunks at all (langchain-core's words), or as no JSON: a web page, another API.
-    if isinstance(exc, json.JSONDecodeError) or "No generation chunks" in str(exc):
-        return "The server at OPENAI_BASE_URL did not answer as an OpenAI-compatible chat endpoint: check the address"
-    return _DEFAULT_HINT
+                f"(a reply is given up after {REQUEST_TIMEOUT_S} seconds without any of its words, or after "
+                f"{REPLY_DEADLINE_S} seconds in all)")
+    # A reply that parses as no chat chunks at all (langchain-core's words), or as no JSON or text: a web page,
+    # another API, another protocol.
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) or "No generation chunks" in str(exc):
+        return _NOT_OPENAI_HINT
+    return _DEFAULT_HINTS.get(spec.partition(":")[0], _DEFAULT_HINTS["openai"])
 
 
 class GeneratedAnswer:
@@ -356,18 +379,31 @@ class GeneratedAnswer:
 
     def write(self, question: str) -> Iterator[SentenceVerdict]:
         chain = answer_prompt() | self.chat_model
-        cut_off = False  # the reply stopped at a length limit, its own or ours: its last sentence may be unfinished
+        # Whether the reply may have stopped mid-sentence: cut at a length limit (its own or ours), by a content
+        # filter, or by a stream that just ended. Only a reply whose server says it ended on its own is whole.
+        cut_off = False
+        finish_reason = None  # the last one the stream gave: a usage-only chunk may follow the one that says "stop"
         failure: AssistantError | None = None
         try:
             for chunk in chain.stream(prompt_inputs(question, self.hits)):
-                cut_off = cut_off or chunk.response_metadata.get("finish_reason") == "length"
-                for sentence in self._cutter.feed(chunk.text):
+                finish_reason = chunk.response_metadata.get("finish_reason") or finish_reason
+                # Cut to what is left of the budget before any of it is judged: a server or a proxy that sends the
+                # whole reply as one chunk would otherwise have every sentence of it judged, however long.
+                room = MAX_REPLY_CHARS - len(self._cutter.text)
+                text = chunk.text[:max(room, 0)]
+                for sentence in self._cutter.feed(text):
                     if (verdict := self._judge.judge(sentence)) is not None:
                         yield verdict
-                if len(self._cutter.text) > MAX_REPLY_CHARS:
+                if len(chunk.text) > room:
                     log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
                     cut_off = True
                     break
+            else:
+                cut_off = finish_reason not in _ENDED_ON_ITS_OWN
+                if cut_off:
+                    log.warning("The language model's reply ended %s: its last sentence may be unfinished.",
+                                f"with finish reason {finish_reason!r}" if finish_reason else
+                                "without saying why (no finish reason)")
         except AssistantError as exc:
             exc.message, exc.hint = redact(exc.message), redact(exc.hint)
             exc.args = (exc.message,)
@@ -376,7 +412,8 @@ class GeneratedAnswer:
         except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
             # The server's own words may echo the API key ("Incorrect API key provided: sk-..."): never passed on.
             failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}"),
-                                 redact(f"{failure_hint(exc)}; `--llm extractive` answers without a model."))
+                                 redact(f"{failure_hint(exc, self.model_name)}; `--llm extractive` answers without "
+                                        "a model."))
             failure.__cause__ = exc
             cut_off = True  # the connection dropped: what it was writing may be unfinished
         # The sentence the cutter still holds is judged too, when it ended before the reply did: a dropped

@@ -8,11 +8,13 @@ Nothing here downloads anything, and nothing heavy is imported until a model is 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import queue
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -28,8 +30,12 @@ from assistant.settings import Settings
 
 MAX_NEW_TOKENS = 160  # a short cited answer; the tiny model rambles on if allowed
 # A stalled server or a stuck local generation is given up after this long (no retry: a minute is already a long
-# wait, and the error says to ask again). A slow server that keeps streaming is not cut off.
+# wait, and the error says to ask again). It is httpx's wait for each read, so a server that sends SSE keep-alive
+# comments (": ping") would reset it for ever: a reply with no words for this long is given up too.
 REQUEST_TIMEOUT_S = 60
+# However it trickles, one reply is given up after this long: a slow server writing a short cited answer
+# (MAX_NEW_TOKENS) takes well under it, and a question must not hold one of the app's few workers indefinitely.
+REPLY_DEADLINE_S = 300
 # How long the local backend waits for its next token: longer, since a question may queue behind another's generation.
 LOCAL_TOKEN_WAIT_S = 180
 LLM_EXTRA = "pip install 'minutes-assistant[llm]'"
@@ -101,9 +107,57 @@ def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
     except ImportError:
         raise ModelError("The `openai:` backend needs langchain-openai, which is not installed.",
                          f"Run `{LLM_EXTRA}`.") from None
+    import openai
+
     key = check_openai_endpoint()
+    # openai's own client (its connection limits, redirects and proxies from the environment), with the deadlines.
+    client = openai.DefaultHttpxClient(event_hooks={"response": [_with_reply_deadlines]})
     return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
-                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0)
+                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0, http_client=client)
+
+
+class ReplyTimeout(TimeoutError):
+    """A reply that took too long in all, or sent only keep-alive comments for too long."""
+
+
+def _with_reply_deadlines(response) -> None:
+    """An httpx response hook: the body is read through `_reply_deadlines`, so the deadlines are checked as each
+    piece of it arrives (a keep-alive comment is such a piece), and raising closes the connection."""
+    streamed = response.headers.get("content-type", "").startswith("text/event-stream")
+    # The response closes only a body of its own library's SyncByteStream class: httpx's, or httpx2's since openai 3.
+    body_class = next((kind for kind in type(response.stream).__mro__ if kind.__name__ == "SyncByteStream"), None)
+    if body_class is None:  # an async body, or another library's: read as it is
+        return
+    response.stream = _reply_deadlines(body_class)(response.stream, streamed)
+
+
+@functools.lru_cache(maxsize=2)
+def _reply_deadlines(body_class: type):
+    """The class of a response body that gives up once REPLY_DEADLINE_S have passed, or, for an SSE stream, once
+    REQUEST_TIMEOUT_S pass with no `data:` line (the words of the reply) among the bytes that came."""
+
+    class ReplyDeadlines(body_class):
+        def __init__(self, body, streamed: bool) -> None:
+            self._body = body
+            self._streamed = streamed
+
+        def __iter__(self):
+            started = last_words = time.monotonic()
+            for piece in self._body:
+                now = time.monotonic()
+                if not self._streamed or b"data:" in piece:
+                    last_words = now
+                if now - last_words > REQUEST_TIMEOUT_S:
+                    raise ReplyTimeout(f"the server sent nothing of its reply for {REQUEST_TIMEOUT_S} seconds, "
+                                       "only keep-alive messages")
+                if now - started > REPLY_DEADLINE_S:
+                    raise ReplyTimeout(f"the reply was not finished after {REPLY_DEADLINE_S} seconds")
+                yield piece
+
+        def close(self) -> None:
+            self._body.close()
+
+    return ReplyDeadlines
 
 
 def check_openai_endpoint() -> str:
@@ -184,9 +238,11 @@ def _load(folder: str, gguf_file: str | None):
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, **options)
         model = AutoModelForCausalLM.from_pretrained(folder, **options)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Could not load the language model in {folder}: {redact(str(exc))}",
-                         "Check that the folder holds a complete model (or a readable GGUF file).") from exc
+    except Exception as exc:  # a truncated GGUF fails in the gguf reader's struct.unpack, not with an OSError
+        where = Path(folder) / gguf_file if gguf_file else Path(folder)
+        raise ModelError(f"Could not load the language model {where}: {type(exc).__name__}: {redact(str(exc))}",
+                         "The model file is damaged or incomplete, or not a model transformers can read: download "
+                         "it again (a GGUF file must be whole), or give `local:` another model.") from exc
     model.eval()
     if tokenizer.chat_template is None:
         raise ModelError(f"The model in {folder} has no chat template.", "Use an instruction-tuned (chat) model.")
@@ -270,12 +326,17 @@ class LocalChatModel(BaseChatModel):
             cancelled.set()  # a consumer that stops early also stops the generation
             worker.join(timeout=LOCAL_TOKEN_WAIT_S)
         if failure:
-            raise ModelError(f"The local language model failed while generating: {redact(str(failure[0]))}") \
-                from failure[0]
+            raise ModelError(f"The local language model failed while generating: {redact(str(failure[0]))}",
+                             "Ask again; if it keeps failing, try another model with `--llm local:PATH`, or "
+                             "`--llm extractive` to answer without a model.") from failure[0]
         if produced and not cancelled_early and _ran_out_of_tokens(produced[0], inputs["input_ids"].shape[-1],
                                                                     self.max_new_tokens, tokenizer.eos_token_id):
             # As an OpenAI-compatible server says it: the reply was cut off, so its last sentence may be unfinished.
             yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info={"finish_reason": "length"})
+        elif produced or cancelled_early:
+            # Ended on its own (its end-of-turn token or a stop sequence): a reply that says nothing of how it ended
+            # is read as cut short.
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""), generation_info={"finish_reason": "stop"})
 
 
 def _ran_out_of_tokens(sequence, prompt_tokens: int, max_new_tokens: int, eos_token_id) -> bool:

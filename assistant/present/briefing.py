@@ -33,6 +33,9 @@ DEFAULT_TITLE = "Briefing from committee minutes"
 QUESTION_KEYS = ("question", "council", "committee", "since", "until")
 # Word keeps a document's title (its metadata, not the heading) to 255 characters and refuses a longer one.
 METADATA_TITLE_CHARS = 255
+# A question whose language model failed (a 503, a timeout) is marked as not answered and the next one is asked;
+# this many failures in a row mean the model is not answering at all, and waiting on every other question is futile.
+FAILURES_IN_A_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,13 @@ class BriefingEntry:
     refusal: str = ""  # what a refused answer said
     notes: tuple[str, ...] = ()  # the answer's caveats, as `ask` and the app show them
     written: str = ""  # how the answer was written: by a language model, or quoted from the minutes
+    failure: str = ""  # why a question was not answered: its language model failed
 
     def answer_text(self, literal=lambda text: text) -> str:
         """The answer as the member saw it, each sentence followed by its [n]; `literal` makes the minutes' words
         safe for the briefing's format."""
+        if self.failure:
+            return literal(f"Not answered: {self.failure}")
         if self.refused:
             return literal(self.refusal)
         return " ".join(f"{literal(claim)} {''.join(f'[{m}]' for m in markers)}" for claim, markers in self.sentences)
@@ -66,6 +72,14 @@ def entry_from_answer(answer: Answer) -> BriefingEntry:
     sentences = () if answer.refused else tuple((s.claim, tuple(renumber[m] for m in s.markers)) for s in shown)
     return BriefingEntry(answer.question, sentences, sources, answer.refused, describe_filters(answer.filters),
                          answer.answer.strip() if answer.refused else "", tuple(answer.notes), how_written(answer))
+
+
+def entry_for_failure(question: str, filters: Filters, failure) -> BriefingEntry:
+    """The entry of a question that was not answered because its language model failed (a ModelFailure)."""
+    model = failure.answer.mode.removeprefix("llm:")
+    return BriefingEntry(question, (), (), False, describe_filters(filters.as_dict()),
+                         written=f"not answered, as the language model ({model}) failed",
+                         failure=f"{failure.message.rstrip('.')}. Ask this question again later.")
 
 
 def describe_filters(filters: dict) -> str:
@@ -98,7 +112,17 @@ def answers_in_audit_log(recorded: int) -> str:
 class BriefingRun:
     out: Path
     asked: int
-    answered: int  # not refused
+    answered: int  # not refused, and not failed
+    failed: tuple[int, ...] = ()  # the numbers of the questions whose language model failed
+
+
+class BriefingIncomplete(AssistantError):
+    """The briefing was written, but the language model failed on some questions, whose entries say so: an error
+    still, so that a run with unanswered questions does not pass for a whole one. `run` is what was written."""
+
+    def __init__(self, message: str, hint: str, run: BriefingRun) -> None:
+        super().__init__(message, hint)
+        self.run = run
 
 
 class BriefingInterrupted(KeyboardInterrupt):
@@ -119,7 +143,10 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     answer goes into the audit log: the output's format and folder, the title (a briefing with no answers is
     rendered with it), every line of the file, every question as `ask` checks it and every question's filters. A
     progress bar goes to standard error (by default only when it is a terminal, as for `ingest`). Ctrl-C writes
-    nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted."""
+    nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted. A question whose
+    language model failed is audited with its error and marked in the briefing as not answered, and the others are
+    asked: the briefing is written, then BriefingIncomplete raised. FAILURES_IN_A_ROW failures in a row stop the
+    run with nothing written."""
     from assistant.answer.service import Assistant, ModelFailure
     from assistant.ingest.run import progress_bar
     from assistant.present.audit import AnswerRecorder
@@ -141,6 +168,8 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     check_writable(out, "the briefing")
     entries: list[BriefingEntry] = []
     recorded = 0
+    failures: list[tuple[int, str]] = []  # each failed question's number and what failed
+    in_a_row = 0
     assistant = recorder = bar = None
     interrupted = _CtrlC()
     try:
@@ -148,14 +177,27 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             assistant = Assistant(settings)
             recorder = AnswerRecorder(assistant)
             bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
-            for question, question_filters in planned:
+            for number, (question, question_filters) in enumerate(planned, start=1):
                 if interrupted.pressed:
                     raise KeyboardInterrupt
                 try:
                     answer = assistant.ask(question, question_filters)
                 except ModelFailure as failure:  # audited with its error, as every question asked is
                     recorder.record_failure(failure, channel="brief")
-                    raise
+                    recorded += 1
+                    failures.append((number, failure.message))
+                    in_a_row += 1
+                    if in_a_row == FAILURES_IN_A_ROW:
+                        raise AssistantError(
+                            f"The language model failed on {FAILURES_IN_A_ROW} questions in a row (the last, "
+                            f"question {number} of {len(planned)}: {failure.message}); nothing was written to "
+                            f"{out}.", f"{failure.hint} {answers_in_audit_log(recorded)} Run the command again "
+                            "once the model answers.") from failure
+                    entries.append(entry_for_failure(question, question_filters, failure))
+                    if bar is not None:
+                        bar.update()
+                    continue
+                in_a_row = 0
                 if answer.refusal_reason != "bad_question":
                     recorder.record(answer, channel="brief")
                     recorded += 1
@@ -179,7 +221,17 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         raise AssistantError(f"Could not write the briefing to {out}: {exc.strerror or exc}.",
                              f"{answers_in_audit_log(recorded)} Free some space, or give --out a folder that can "
                              "be written, and run the command again for the briefing.".lstrip()) from None
-    return BriefingRun(out, len(entries), sum(not e.refused for e in entries))
+    run = BriefingRun(out, len(entries), sum(not e.refused and not e.failure for e in entries),
+                      tuple(n for n, _ in failures))
+    if failures:
+        numbers = ", ".join(str(n) for n, _ in failures)
+        raise BriefingIncomplete(
+            f"Wrote {out}, but {counted(len(failures), 'question')} of {len(planned)} "
+            f"{'was' if len(failures) == 1 else 'were'} not answered, as the language model failed "
+            f"({'question' if len(failures) == 1 else 'questions'} {numbers}; the last failure: {failures[-1][1]}).",
+            "The briefing marks each as not answered. Ask again when the model's server answers, or with "
+            "`--llm extractive` to answer without a model.", run)
+    return run
 
 
 class _CtrlC:

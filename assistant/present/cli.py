@@ -447,11 +447,17 @@ def _ask(args, settings: Settings) -> int:
 
 
 def _brief(args, settings: Settings) -> int:
-    from assistant.present.briefing import BriefingInterrupted, answers_in_audit_log, make_briefing
+    from assistant.present.briefing import BriefingIncomplete, BriefingInterrupted, answers_in_audit_log, make_briefing
 
     try:
         run = make_briefing(args.questions, args.out, settings.with_(llm=args.llm), _filters(args), title=args.title,
                             progress=False if args.no_progress else None)
+    except BriefingIncomplete as partly:
+        # Written, with the questions the model failed on marked as not answered: said, and exit 1, as an ingest
+        # with a file that failed.
+        print(f"wrote {partly.run.out} ({counted(partly.run.asked, 'question')}, {partly.run.answered} answered)")
+        print(f"warning: {partly.message}\n  how to fix: {partly.hint}", file=sys.stderr)
+        return 1
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
         recorded = answers_in_audit_log(stop.recorded)

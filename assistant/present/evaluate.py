@@ -104,7 +104,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
              embedder, progress: bool, index_dir: Path | None) -> _Run:
     """Build the index when asked to, ask every question (each answer appended to `records` as it comes) and
     judge the answers' citations, and the guard on the pairs."""
-    from assistant.answer.service import Assistant
+    from assistant.answer.service import Assistant, ModelFailure
 
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
@@ -146,7 +146,16 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
             for number, q in enumerate(questions, start=1):
                 started = time.perf_counter()
-                answer = assistant.ask(q.question, Filters(**q.filters))
+                try:
+                    answer = assistant.ask(q.question, Filters(**q.filters))
+                except ModelFailure as failure:
+                    # Stopped, not skipped: scored as a wrong or empty answer, a failed question would lower the
+                    # metrics as if the answerer were worse, and a run missing it is not comparable to another.
+                    raise AssistantError(
+                        f"The language model failed on question {number} of {len(questions)} ({q.id}): "
+                        f"{failure.message.rstrip('.')}. Nothing was written to the --out folder, and the results "
+                        "of an earlier run there are as they were.",
+                        f"{failure.hint} Run the evaluation again once the model answers.") from failure
                 wall_ms = (time.perf_counter() - started) * 1000
                 records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
                                 "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2),

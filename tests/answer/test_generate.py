@@ -555,9 +555,8 @@ def test_the_unfinished_last_sentence_of_a_cut_off_reply_is_never_shown(hashing_
     assert [v.text for v in answer.sentences if v.shown] == ["In 2018 148 children have been discharged. [1]"]
     (cut,) = [v for v in answer.sentences if not v.shown]
     assert "cut off" in cut.reason and cut.text == "In 2018 148 children have been"
-    # Without the cut, a last sentence with no full stop is judged as any other.
-    whole = ask_with(hashing_index, f"In 2018 148 children have been discharged [{k}]")
-    assert [v.shown for v in whole.sentences] == [True]
+    # A reply that says it ended on its own has its last sentence, even with no full stop, judged as any other
+    # (test_generate_limits.py): that of a reply that says nothing of its end is read as unfinished.
 
 
 def test_a_local_model_says_when_it_stopped_at_its_token_limit():
@@ -673,7 +672,8 @@ def _timeout():
     (_timeout, "did not answer in time"),
     (lambda: ValueError("No generation chunks were returned"), "not answer as an OpenAI-compatible chat endpoint"),
     (lambda: __import__("json").JSONDecodeError("Expecting value", "<html>", 0), "OpenAI-compatible chat endpoint"),
-    (lambda: _status_error(500), "points at a running server"),
+    (lambda: _status_error(500), "ask again in a while"),
+    (lambda: ConnectionError("Connection refused"), "points at a running server"),
 ])
 def test_each_kind_of_model_failure_says_what_to_do(hashing_index, failure, hint):
     error = model_error_of(hashing_index, failure())

@@ -202,3 +202,91 @@ def test_a_briefing_says_whether_its_sentences_were_written_by_a_model_or_quoted
     paragraphs = _docx_text(write_briefing([written, fell_back], tmp_path / "m.docx"))
     assert "Answers: as said under each question" in paragraphs
     assert any(p.startswith("Answer: written by a language model (openai:gpt-4o-mini)") for p in paragraphs)
+
+
+# Three questions the reader finds an answer to, so that each reaches the language model.
+QUESTIONS = ("How many children were discharged from care in Rotherham in 2018?",
+             "What percentage of reports were available 3 days before child protection conferences in Sefton?",
+             "What did Barnsley say about early help?")
+
+
+def _overloaded_model(fails_on: set[int]):
+    """A chat model whose server answers 503 "overloaded" to the requests numbered in `fails_on` (from 1), and
+    copies a sentence of its first evidence block to the others."""
+    import httpx
+    import openai
+    from langchain_core.language_models import GenericFakeChatModel
+
+    class Overloaded(GenericFakeChatModel):
+        calls: int = 0
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            self.calls += 1
+            if self.calls in fails_on:
+                request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+                raise openai.InternalServerError("Error code: 503 - overloaded",
+                                                 response=httpx.Response(503, request=request), body=None)
+            yield from super()._stream(messages, stop, run_manager, **kwargs)
+
+    return Overloaded(messages=iter(["The evidence does not answer this question."] * 10))
+
+
+def _brief_with(settings, model, tmp_path, monkeypatch, questions=QUESTIONS):
+    from assistant.answer import llm
+    from assistant.present.briefing import make_briefing
+
+    monkeypatch.setattr(llm, "make_chat_model", lambda spec, settings, **kw: model)
+    path = tmp_path / "q.txt"
+    path.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    return make_briefing(path, tmp_path / "b.md", settings.with_(llm="openai:fake"), progress=False)
+
+
+def test_a_model_failure_on_one_question_leaves_it_unanswered_and_the_rest_are_asked(hashing_seed_index, tmp_path,
+                                                                                    monkeypatch):
+    from assistant.present.briefing import BriefingIncomplete
+
+    model = _overloaded_model(fails_on={2})
+    before = _audit_count(hashing_seed_index)
+    with pytest.raises(BriefingIncomplete) as incomplete:
+        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch)
+    assert model.calls == 3  # the question after the failed one was asked too
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    for question in QUESTIONS:
+        assert question.replace("?", "") in text.replace("\\", "")
+    assert "Not answered: The language model 'openai:fake' failed: Error code: 503" in text
+    assert text.count("Not answered") == 1
+    run = incomplete.value.run
+    assert (run.asked, run.failed) == (3, (2,)) and run.answered <= 2
+    assert "1 question of 3 was not answered" in incomplete.value.message and "question 2;" in incomplete.value.message
+    assert _audit_count(hashing_seed_index) == before + 3  # the failed question is audited with its error
+
+
+def test_a_model_that_fails_question_after_question_stops_the_briefing(hashing_seed_index, tmp_path, monkeypatch):
+    from assistant.present.briefing import FAILURES_IN_A_ROW, answers_in_audit_log
+
+    model = _overloaded_model(fails_on=set(range(1, 10)))
+    with pytest.raises(AssistantError) as failed:
+        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS * 2)
+    assert model.calls == FAILURES_IN_A_ROW and not (tmp_path / "b.md").exists()
+    assert f"failed on {FAILURES_IN_A_ROW} questions in a row" in failed.value.message
+    assert "nothing was written" in failed.value.message
+    assert answers_in_audit_log(FAILURES_IN_A_ROW) in failed.value.hint and "ask again" in failed.value.hint
+
+
+def test_the_brief_command_writes_a_partly_failed_briefing_warns_and_exits_1(hashing_seed_index, tmp_path,
+                                                                          monkeypatch, capsys):
+    from assistant.answer import llm
+    from assistant.present.cli import main
+
+    model = _overloaded_model(fails_on={2})
+    monkeypatch.setattr(llm, "make_chat_model", lambda spec, settings, **kw: model)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", hashing_seed_index.embedding_model)
+    path = tmp_path / "q.txt"
+    path.write_text("\n".join(QUESTIONS) + "\n", encoding="utf-8")
+    status = main(["brief", "--questions", str(path), "--out", str(tmp_path / "b.md"), "--llm", "openai:fake",
+                   "--index", str(hashing_seed_index.data_dir), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert status == 1 and (tmp_path / "b.md").is_file()
+    assert f"wrote {tmp_path / 'b.md'} (3 questions" in out
+    assert "warning: Wrote" in err and "question 2;" in err and "how to fix:" in err and "Traceback" not in err

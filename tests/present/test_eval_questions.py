@@ -546,3 +546,32 @@ def test_word_count_medians_are_written_alike_in_one_row(tmp_path):
                "questions_file": "q.jsonl", "mode": "extractive", "corpus": None, "index": None}
     assert metrics["who"]["answer_words_median"] == 3.0
     assert "| Answer words, median | 4 | 5 | 3 |" in render_report(metrics, records, questions)
+
+
+def test_a_model_failure_names_the_question_and_leaves_earlier_results_as_they_were(tmp_path, cli_on_seed,
+                                                                                   monkeypatch, capsys):
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
+
+    asked = []
+    real_ask = Assistant.ask
+
+    def overloaded_at_the_second_question(self, *args, **kwargs):
+        asked.append(args)
+        answer = real_ask(self, *args, **kwargs)
+        if len(asked) == 3:  # the warm-up question, the first question, then the server answers 503
+            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 503 - overloaded",
+                                          "The server failed or is overloaded (HTTP 503): ask again in a while"),
+                               answer)
+        return answer
+
+    monkeypatch.setattr(Assistant, "ask", overloaded_at_the_second_question)
+    out = tmp_path / "out"
+    _earlier_results(out)
+    questions = _write(tmp_path, GOOD, {**GOOD, "id": "q2"})
+    assert cli_on_seed("eval", "--questions", str(questions), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "The language model failed on question 2 of 2 (q2): The language model 'openai:fake' failed: " in err
+    assert "Nothing was written to the --out folder" in err and "ask again in a while" in err
+    assert {p.name: p.read_text() for p in out.iterdir()} == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json",
+                                                                                        "report.md")}

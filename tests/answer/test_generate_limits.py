@@ -1,0 +1,211 @@
+"""Where a language model's reply stops being read: its length, how it ended, how long it took; and what a failed
+request or a damaged local model tells the user to do."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from langchain_core.language_models import GenericFakeChatModel
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from assistant.answer.generate import MAX_REPLY_CHARS
+from assistant.errors import ModelError
+
+from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_of,  # noqa: F401
+                           open_assistant)
+
+
+class OneChunkChatModel(GenericFakeChatModel):
+    """Sends its whole reply as one chunk, as a buffering proxy, or a server that ignores `stream`, does."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        yield ChatGenerationChunk(message=AIMessageChunk(content=next(self.messages)),
+                                  generation_info={"finish_reason": "stop"})
+
+
+class EndingChatModel(GenericFakeChatModel):
+    """Streams its reply word by word, then ends as an OpenAI-compatible server says it did (None: no word)."""
+
+    finish_reason: str | None = "stop"
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+        if self.finish_reason is not None:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""),
+                                      generation_info={"finish_reason": self.finish_reason})
+
+
+def test_a_huge_reply_sent_as_one_chunk_is_judged_only_up_to_the_limit(hashing_index):
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    sentence = f"In 2018 148 children have been discharged [{k}]. "
+    assistant = open_assistant(hashing_index, chat_model=OneChunkChatModel(
+        messages=iter([sentence * (100 * MAX_REPLY_CHARS // len(sentence))])))
+    try:
+        answer = assistant.ask(DISCHARGES)
+    finally:
+        assistant.close()
+    assert len(answer.sentences) <= MAX_REPLY_CHARS // len(sentence) + 2 and "148" in answer.answer
+    assert len(answer.provenance.raw_reply) <= MAX_REPLY_CHARS  # the audit log keeps no more than was read
+
+
+@pytest.mark.parametrize("finish_reason", ["content_filter", None, "length"])
+def test_a_reply_that_did_not_end_on_its_own_never_shows_its_unfinished_last_sentence(hashing_index, finish_reason):
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    reply = f"In 2018, 148 children [{k}] have been discharged from care in Rotherham, more than the"
+    answer = ask_with(hashing_index, reply, model=lambda messages: EndingChatModel(messages=messages,
+                                                                                    finish_reason=finish_reason))
+    (unfinished,) = [v for v in answer.sentences if "more than the" in v.text]
+    assert not unfinished.shown and "cut off" in unfinished.reason
+    assert "more than the" not in answer.answer
+
+
+def test_a_reply_that_ended_with_stop_has_its_last_sentence_judged_as_any_other(hashing_index):
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"In 2018 148 children have been discharged [{k}]", model=EndingChatModel)
+    assert [v.shown for v in answer.sentences] == [True]
+
+
+def test_a_local_model_that_ends_on_its_own_says_so(monkeypatch):
+    """A stand-in model and tokenizer that obey the calls the local backend makes: the reply ends with its
+    end-of-turn token, so the stream says "stop", and its last sentence is judged, not hidden as cut off."""
+    import torch
+    from langchain_core.messages import HumanMessage
+
+    from assistant.answer import llm
+
+    class Streaming:
+        def generate(self, *, streamer, **kwargs):
+            streamer.put(torch.tensor([[1]]))  # the prompt, which the streamer skips
+            streamer.put(torch.tensor([5]))
+            streamer.end()
+            return torch.tensor([[1, 5, 0]])
+
+    class Tokenizer:
+        pad_token_id = eos_token_id = 0
+
+        def apply_chat_template(self, *args, **kwargs):
+            return {"input_ids": torch.tensor([[1]])}
+
+        def decode(self, ids, **kwargs):
+            return "".join("In 2018 148 children left care" for i in ids if i == 5)
+
+    monkeypatch.setattr(llm, "load_local", lambda folder, gguf: (Streaming(), Tokenizer(), threading.Lock()))
+    chunks = list(llm.LocalChatModel(model_path="/nowhere").stream([HumanMessage("How many?")]))
+    assert "".join(c.text for c in chunks) == "In 2018 148 children left care"
+    assert [c.response_metadata["finish_reason"] for c in chunks if "finish_reason" in c.response_metadata] == ["stop"]
+
+
+def _status_error(status: int, message: str):
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    kind = openai.BadRequestError if status == 400 else openai.InternalServerError
+    return kind(message, response=httpx.Response(status, request=request), body=None)
+
+
+@pytest.mark.parametrize("failure, hint", [
+    (lambda: _status_error(400, "Error code: 400 - This model's maximum context length is 2048 tokens"),
+     "longer context"),
+    (lambda: _status_error(500, "Error code: 500"), "ask again in a while"),
+    (lambda: _status_error(503, "Error code: 503 - overloaded"), "see the server's own log"),
+    (lambda: b"data: \xff\xfe".decode("utf-8"), "did not answer as an OpenAI-compatible chat endpoint"),
+])
+def test_a_failed_request_gets_the_hint_for_its_own_cause(hashing_index, failure, hint):
+    try:
+        exc = failure()
+    except UnicodeDecodeError as undecodable:
+        exc = undecodable
+    error = model_error_of(hashing_index, exc)
+    assert hint in error.hint and "installed" not in error.hint
+
+
+def test_a_local_model_failure_never_talks_of_openai_base_url():
+    from assistant.answer.generate import failure_hint
+
+    assert "OPENAI_BASE_URL" not in failure_hint(RuntimeError("boom"), "local:/models/x.gguf")
+    assert "OPENAI_BASE_URL" in failure_hint(RuntimeError("boom"), "openai:gpt-4o-mini")
+
+
+def test_a_truncated_gguf_file_is_named_as_damaged(tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("gguf")
+    pytest.importorskip("accelerate")
+    from assistant.answer.llm import _load
+
+    damaged = tmp_path / "model.gguf"
+    damaged.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 8)  # a header cut off after its version
+    with pytest.raises(ModelError) as info:
+        _load(str(tmp_path), damaged.name)
+    assert "model.gguf" in info.value.message
+    assert "damaged or incomplete" in info.value.hint and "OPENAI_BASE_URL" not in str(info.value)
+
+
+class _SlowServer(ThreadingHTTPServer):
+    """An OpenAI-compatible chat endpoint on loopback that sends SSE keep-alive comments (`ping`) or the words of
+    a reply one at a time (`trickle`), every `every` seconds, for at most `for_s` seconds."""
+
+    def __init__(self, mode: str, every: float = 0.05, for_s: float = 8.0) -> None:
+        self.mode, self.every, self.for_s = mode, every, for_s
+        super().__init__(("127.0.0.1", 0), _SlowHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                 "choices": [{"index": 0, "delta": {"content": "In "}, "finish_reason": None}]}
+        piece = b": ping\n\n" if self.server.mode == "ping" else f"data: {json.dumps(chunk)}\n\n".encode()
+        ends = time.monotonic() + self.server.for_s
+        try:
+            while time.monotonic() < ends:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+                time.sleep(self.server.every)
+        except OSError:  # the client gave up and closed the connection, as it should
+            return
+        self.wfile.write(b"0\r\n\r\n")
+
+
+@pytest.mark.parametrize("mode, deadline, message", [
+    ("ping", "REQUEST_TIMEOUT_S", "only keep-alive messages"),
+    ("trickle", "REPLY_DEADLINE_S", "not finished after"),
+])
+def test_a_reply_that_never_ends_is_given_up(hashing_index, monkeypatch, settings, mode, deadline, message):
+    from assistant.answer import llm
+
+    server = _SlowServer(mode)
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        monkeypatch.setattr(llm, deadline, 0.5)
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        started = time.monotonic()
+        try:
+            with pytest.raises(ModelError) as info:
+                assistant.ask(DISCHARGES)
+        finally:
+            assistant.close()
+        assert time.monotonic() - started < 5
+        assert message in info.value.message and "did not answer in time" in info.value.hint
+    finally:
+        server.shutdown()
+        server.server_close()
