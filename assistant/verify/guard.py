@@ -3,11 +3,16 @@
 A sentence passes only if every figure and year in it appears in the cited text, every council
 it names is a cited item's council, and it is close in meaning and wording to a cited sentence. Only a
 copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
-did not accept that adoption orders had risen") is judged like any other sentence.
+did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
+source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
+cited text: a word of conflicting sense ('rising' for 'reducing', 'lower' for 'better'), a denial dropped or added, a
+figure moved to another thing the minutes name, or a projection stated as fact, fails the sentence outright.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from typing import Sequence
 
@@ -20,29 +25,69 @@ from assistant.text import (Span, addresses_in, figures, lexical_tokens, mention
                             strip_bullet)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
-# Words that deny what follows them: "rejected the suggestion that ...", "non-compliant".
-_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|non|without|cannot|n't|unable|fail(?:ed)?|"
-                       r"reject(?:ed|s)?|refused?|declined?)\b|n't\b", re.I)
+# Words that deny what follows them: "rejected the suggestion that ...", "non-compliant" ("n't" is read as "not").
+_NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "non", "without", "cannot", "unable", "fail",
+                        "fails", "failed", "reject", "rejects", "rejected", "refuse", "refuses", "refused", "decline",
+                        "declines", "declined"})
 
 DEFAULT_THRESHOLD = 0.55
 SIMILARITY_WEIGHT = 0.6
 
+# Words by the sense they give a sentence, stemmed when read, so that 'rising', 'rises' and 'rise' are one word.
+# A claim that puts a word of one sense where its source has a word of a conflicting sense says the opposite.
+_SENSES = {
+    "up": "increase rise rose risen grow grew grown growth climb higher more greater larger expand expansion exceed "
+          "gain surge soar goup above",
+    "down": "decrease reduce reduction fall fell fallen drop decline lower fewer less smaller shrink shrank godown "
+            "below cut loss",
+    "level": "similar unchanged stable steady comparable",
+    "better": "better improve improvement good well strong stronger positive success successful effective excellent "
+              "best",
+    "worse": "worse worsen poor poorer deteriorate deterioration weak weaker negative unsuccessful ineffective worst "
+             "inadequate",
+    # A comparison that changes its measure ('lower than' for 'better than'): which way is better is not in the words.
+    "judged": "better worse poorer stronger weaker",
+    "measured": "higher lower more fewer less greater smaller larger",
+    "approved": "approve agree",
+    "refused": "reject refuse",
+    "achieved": "met complete achieve sufficient enough",
+    "missed": "missed incomplete insufficient lack delay overdue",
+    # Ofsted's grades and a plan's state. Two-word grades and states are read as one word (see _as_one_word):
+    # 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
+    "outstanding": "outstanding", "good": "good", "requiresimprovement": "requiresimprovement",
+    "inadequate": "inadequate", "ontrack": "ontrack", "offtrack": "offtrack",
+}
+# Words whose stem would take in others ('timely' stems to 'time'): read whole.
+_WHOLE_WORD_SENSES = {"timely": frozenset({"achieved"}), "untimely": frozenset({"missed"})}
+_GRADES = ("outstanding", "good", "requiresimprovement", "inadequate")
+_CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
+    ("up", "down"), ("up", "level"), ("down", "level"), ("better", "worse"), ("judged", "measured"),
+    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack")]}
+    | {frozenset((a, b)) for a in _GRADES for b in _GRADES if a != b})
 
-_OPPOSITES = [
-    ("increas", "decreas"), ("rise", "fall"), ("rose", "fell"), ("risen", "fallen"), ("higher", "lower"),
-    ("more", "fewer"), ("more", "less"), ("improv", "deteriorat"), ("improv", "worse"), ("above", "below"),
-    ("up", "down"), ("good", "poor"), ("strong", "weak"), ("approv", "reject"), ("agreed", "refused"),
-    ("positive", "negative"), ("success", "fail"), ("gain", "loss"), ("over", "under"), ("best", "worst"),
-    ("reduc", "increas"), ("grow", "shrink"), ("expand", "reduc"), ("fell", "increas"), ("fall", "increas"),
-    ("up", "reduc"), ("down", "increas"), ("rose", "decreas"), ("rose", "reduc"), ("enough", "lack"),
-    ("sufficient", "lack"), ("sufficient", "insufficient"), ("timely", "delay"), ("well", "poor"),
-    ("effective", "ineffective"), ("met", "missed"), ("complet", "incomplet"),
-    # Ofsted's grades: a claim that moves a judgement up or down the scale. Two-word grades and states are read as
-    # one word (see _as_one_word): 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
-    ("outstanding", "good"), ("outstanding", "inadequate"), ("good", "inadequate"),
-    ("outstanding", "requiresimprovement"), ("good", "requiresimprovement"), ("inadequate", "requiresimprovement"),
-    ("ontrack", "offtrack"),
-]
+# Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
+_PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",
+                               "forecast", "forecasts", "forecasted", "predicted", "prediction", "predicts",
+                               "anticipated"})
+# Words that project what follows them when 'to' follows: 'expected to reach 300', 'plans to recruit 12'.
+_PROJECTING_BEFORE_TO = frozenset({"expect", "expects", "expected", "expecting", "likely", "set", "course", "plan",
+                                   "plans", "planned", "planning", "aim", "aims", "aiming", "intend", "intends",
+                                   "intended"})
+# Words with which a claim itself gives a figure as a projection, a plan or an estimate.
+_HEDGING_WORDS = _PROJECTING_WORDS | _PROJECTING_BEFORE_TO | {
+    "if", "unless", "will", "plan", "plans", "planned", "aim", "aims", "intend", "intends", "intended", "propose",
+    "proposed", "target", "targets", "expect", "expects", "estimate", "estimated", "estimates", "possible",
+    "possibly", "potential", "potentially", "predict", "project", "projects"}
+# Words that turn a sentence: what stands after one is a clause of its own.
+_CONTRAST_WORDS = frozenset({"however", "but", "although", "though", "whereas", "while"})
+_CLAUSE_MARKS = ",;:\u2013\u2014"
+# Prepositions that tie a figure to what it counts ('39% of referrals', 'from schools').
+_ATTACHING_WORDS = frozenset({"from", "for", "of", "among", "by", "to", "at"})
+_ARTICLES = frozenset({"the", "a", "an", "its", "their", "our", "these", "those", "this", "that"})
+# Words too common to show what a denial denies ('not the case': 'the' says nothing).
+_FUNCTION_WORDS = _ARTICLES | frozenset({"to", "be", "been", "being", "as", "it", "of", "and", "or", "in", "on",
+                                         "at", "for", "by", "with", "is", "was", "were", "are", "have", "has",
+                                         "had", "do", "does", "did", "so", "very", "yet", "all", "any", "also"})
 
 # Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
 _AMOUNT_WORDS = frozenset({"most", "majority", "all", "nearly", "almost", "half", "few", "many", "minority",
@@ -83,12 +128,43 @@ _UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", 
 
 
 def _letter_words(text: str) -> list[str]:
-    return re.findall(r"[a-z]+", text.lower())
+    return [w.lower() for w in number_tokens(text) if w[0].isalpha()]
+
+
+def _words(text: str) -> list[str]:
+    """The text's words and numbers, lower-cased, with "n't" read as "not" ('wasn't' is 'was not')."""
+    text = text.replace("n\u2019t", " not").replace("n't", " not")
+    return [w.lower() for w in number_tokens(text)]
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _senses_by_stem() -> dict[str, frozenset[str]]:
+    senses: dict[str, set[str]] = {}
+    for sense, listed in _SENSES.items():
+        for word in listed.split():
+            senses.setdefault(_stem(word), set()).add(sense)
+    return {stem: frozenset(names) for stem, names in senses.items()}
+
+
+def _senses_of(word: str) -> frozenset[str]:
+    return _WHOLE_WORD_SENSES.get(word) or _senses_by_stem().get(_stem(word), frozenset())
 
 
 def _as_one_word(words: list[str]) -> list[str]:
-    """'requires improvement (to be good)' as 'requiresimprovement', and 'on track' and 'off track' as one word each,
-    so that the grade and the state are compared whole."""
+    """'requires improvement (to be good)' as 'requiresimprovement', 'on track' and 'off track' as one word each, so
+    that the grade and the state are compared whole; 'gone up' as 'goup', and 'as well as' as one word, so that
+    neither 'up' in 'set up' nor 'well' in 'as well as' is read as a direction or a judgement."""
     joined: list[str] = []
     i = 0
     while i < len(words):
@@ -99,25 +175,207 @@ def _as_one_word(words: list[str]) -> list[str]:
         elif word in ("on", "off") and following == "track":
             joined.append(word + "track")
             i += 2
+        elif word in ("go", "goes", "going", "gone", "went") and following in ("up", "down"):
+            joined.append("go" + following)
+            i += 2
+        elif word == "as" and words[i + 1:i + 3] == ["well", "as"]:
+            joined.append("aswellas")
+            i += 3
         else:
             joined.append(word)
             i += 1
     return joined
 
 
-def _flips_direction(claim: str, source: str) -> bool:
-    """The claim says the opposite direction of the source ('fell' for 'rose', 'lower' for 'higher')."""
-    claim_words, source_words = _as_one_word(_letter_words(claim)), _as_one_word(_letter_words(source))
+def _sense_words(words: list[str]) -> list[tuple[str, frozenset[str]]]:
+    """The words that give a sense, each with its senses; a word a negation stands just before ('did not
+    increase') is left to the check of denials."""
+    found = []
+    for i, word in enumerate(words):
+        senses = _senses_of(word)
+        if senses and not _NEGATIONS.intersection(words[max(0, i - 3):i]):
+            found.append((word, senses))
+    return found
 
-    def has(words, stem):
-        return any(w.startswith(stem) for w in words) if len(stem) > 4 else stem in words
 
-    for a, b in _OPPOSITES:
-        for this, that in ((a, b), (b, a)):
-            if has(claim_words, this) and not has(claim_words, that) and has(source_words, that) \
-                    and not has(source_words, this):
-                return True
-    return False
+def _flips_direction(claim: str, source: str) -> str:
+    """Where the claim has a word whose sense conflicts with a word of the source that it leaves out ('rising' for
+    'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''."""
+    claim_words, source_words = _as_one_word(_words(claim)), _as_one_word(_words(source))
+    claim_stems, source_stems = {_stem(w) for w in claim_words}, {_stem(w) for w in source_words}
+    added = [(w, senses) for w, senses in _sense_words(claim_words) if _stem(w) not in source_stems]
+    left_out = [(w, senses) for w, senses in _sense_words(source_words) if _stem(w) not in claim_stems]
+    for word, senses in added:
+        for other, other_senses in left_out:
+            if any(frozenset((a, b)) in _CONFLICTING_SENSES for a in senses for b in other_senses):
+                return f"says '{word}' where the cited minutes say '{other}'"
+    return ""
+
+
+def _changes_a_denial(claim: str, source: str) -> str:
+    """Aligned word by word, does the claim keep what its source denies but drop the denial ('were carrying out'
+    for 'were not carrying out'), or deny what the source states? An added 'not fewer' or 'no concern' elsewhere in
+    the sentence does not make up for it."""
+    claim_words, source_words = _words(claim), _words(source)
+    matcher = difflib.SequenceMatcher(None, source_words, claim_words, autojunk=False)
+    kept_source, kept_claim = set(), set()
+    for a, b, size in matcher.get_matching_blocks():
+        kept_source.update(range(a, a + size))
+        kept_claim.update(range(b, b + size))
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        dropped = [i for i in range(i1, i2) if source_words[i] in _NEGATIONS]
+        added = [j for j in range(j1, j2) if claim_words[j] in _NEGATIONS]
+        if len(dropped) > len(added) and any(_denies_what_is_kept(i, source_words, kept_source) for i in dropped):
+            return "leaves out a denial in the cited minutes"
+        if len(added) > len(dropped) and any(_denies_what_is_kept(j, claim_words, kept_claim) for j in added):
+            return "denies what the cited minutes state"
+    return ""
+
+
+def _denies_what_is_kept(position: int, words: list[str], kept: set[int]) -> bool:
+    """Is a word the negation at this position denies (one of the next three, not a bare 'the' or 'was') also in the
+    other sentence, aligned?"""
+    following = range(position + 1, min(position + 4, len(words)))
+    return any(p in kept and words[p] not in _FUNCTION_WORDS and words[p] not in _NEGATIONS for p in following)
+
+
+def _negation_count(text: str) -> int:
+    return sum(word in _NEGATIONS for word in _words(text))
+
+
+def _clauses(text: str) -> list[str]:
+    """The text's sentences cut at clause punctuation (not a comma inside '1,200') and before a word that turns the
+    sentence ('however', 'but')."""
+    clauses: list[str] = []
+    for span in sentence_spans(text) or [Span(0, len(text))]:
+        sentence = span.of(text)
+        marked = "".join("\n" if ch in _CLAUSE_MARKS and not _inside_a_number(sentence, i) else ch
+                         for i, ch in enumerate(sentence))
+        for piece in marked.split("\n"):
+            current: list[str] = []
+            for token in piece.split():
+                if token.lower().strip("()") in _CONTRAST_WORDS and current:
+                    clauses.append(" ".join(current))
+                    current = []
+                current.append(token)
+            if current:
+                clauses.append(" ".join(current))
+    return clauses
+
+
+def _inside_a_number(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+@functools.lru_cache(maxsize=64)
+def _clauses_with_tokens(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((clause, frozenset(lexical_tokens(clause))) for clause in _clauses(text))
+
+
+def _closest_clause(clause: str, source: str) -> str:
+    """The clause of the source that shares most of its words with the claim's clause (at least two), or ''."""
+    wanted = set(lexical_tokens(clause))
+    best, best_share = "", 0.0
+    for candidate, tokens in _clauses_with_tokens(source):
+        shared = len(wanted & tokens)
+        share = shared / len(wanted | tokens) if shared >= 2 else 0.0
+        if share > best_share:
+            best, best_share = candidate, share
+    return best
+
+
+def _reverses_the_minutes(claim: str, source: str, best_sentence: str) -> str:
+    """Each clause of the claim beside the clause of the cited text closest to it (for a clause that shares too little
+    with any, such as 'a deterioration', the sentence closest to the whole claim): a reversed direction or judgement,
+    or a changed denial."""
+    for clause in _clauses(claim):
+        closest = _closest_clause(clause, source) or best_sentence
+        if closest:
+            problem = _flips_direction(clause, closest) or _changes_a_denial(clause, closest)
+            if problem:
+                return problem
+    return ""
+
+
+def _projected_figure(claim: str, source: str) -> str:
+    """A figure the claim states as fact where the cited text gives it only as a projection or under a condition
+    ('if this continued it would be approximately 222'), or ''. A claim that itself hedges its figures is let be."""
+    if set(_words(claim)) & _HEDGING_WORDS:
+        return ""
+    years = {float(year) for year in mentioned_years(claim)}
+    as_fact, as_projection = set(), set()
+    for span in sentence_spans(source) or [Span(0, len(source))]:
+        sentence = span.of(source)
+        tokens = [t.lower() for t in number_tokens(sentence)]
+        for value, position in number_values(sentence):
+            (as_projection if _is_projected(tokens, position) else as_fact).add(value)
+    for value, position in number_values(claim):
+        if value not in years and value in as_projection and value not in as_fact:
+            return (f"states as fact the figure {number_tokens(claim)[position]}, which the cited minutes give only "
+                    f"as a projection")
+    return ""
+
+
+def _is_projected(tokens: list[str], position: int) -> bool:
+    """Does a projecting word ('would', 'forecast', 'expected to') stand before this position in its sentence, with
+    no word that turns the sentence ('however') between them?"""
+    projecting = False
+    for i, word in enumerate(tokens[:position]):
+        if word in _CONTRAST_WORDS:
+            projecting = False
+        elif word in _PROJECTING_WORDS or (word in _PROJECTING_BEFORE_TO and tokens[i + 1:i + 2] == ["to"]):
+            projecting = True
+    return projecting
+
+
+def _attachments(clause: str) -> list[tuple[str, str, str]]:
+    """What the clause's prepositions tie things to ('from schools', 'of referrals'): (preposition, stem, word)."""
+    words = _words(clause)
+    found = []
+    for i, word in enumerate(words):
+        if word in _ATTACHING_WORDS:
+            j = i + 1
+            while j < len(words) and words[j] in _ARTICLES:
+                j += 1
+            if j < len(words) and words[j][0].isalpha() and words[j] not in _FUNCTION_WORDS:
+                found.append((word, _stem(words[j]), words[j]))
+    return found
+
+
+def _figure_moved(claim: str, source: str) -> str:
+    """The claim ties a figure to something ('39% ... from hospitals') where every clause of the cited text that gives
+    the figure ties it to another thing the claim leaves out ('from schools (39% of referrals)'), and the cited text
+    ties the claim's thing the same way elsewhere ('very few from hospitals'): the figure was moved, or ''."""
+    claim_stems = {_stem(w) for w in _words(claim)}
+    source_clauses = [(c, _attachments(c), {v for v, _ in number_values(c)}) for c in _clauses(source)]
+    tied_anywhere = {(p, stem) for _, attached, _ in source_clauses for p, stem, _ in attached}
+    years = {float(year) for year in mentioned_years(claim)}
+    for clause in _clauses(claim):
+        attached = [(p, stem, word) for p, stem, word in _attachments(clause) if (p, stem) in tied_anywhere]
+        for value, position in number_values(clause):
+            givers = [(c, a) for c, a, values in source_clauses if value in values]
+            if value in years or not attached or not givers:
+                continue
+            moves = [_moved_tie(attached, source_attached, claim_stems, {_stem(w) for w in _words(c)})
+                     for c, source_attached in givers]
+            if all(moves):
+                preposition, word, other = moves[0]
+                return (f"in the cited minutes, {number_tokens(clause)[position]} is the figure {preposition} "
+                        f"{other}, not {preposition} {word}")
+    return ""
+
+
+def _moved_tie(attached, source_attached, claim_stems: set[str], clause_stems: set[str]) -> tuple[str, str, str] | None:
+    """A tie of the claim ('from hospitals') whose preposition the source clause ties to a thing the claim does not
+    name ('from schools'), while the source clause does not name the claim's thing."""
+    for preposition, stem, word in attached:
+        for other_preposition, other_stem, other in source_attached:
+            if preposition == other_preposition and stem != other_stem and other_stem not in claim_stems \
+                    and stem not in clause_stems:
+                return preposition, word, other
+    return None
 
 
 def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> str:
@@ -219,7 +477,8 @@ class Guard:
         for year in mentioned_years(claim):
             if year not in context_years:
                 return self._with_quote(claim, cited, False, 0.0, f"the year {year} is not in the cited minutes")
-        problem = _figure_problem(claim, cited_text) or self._figure_of_another_council(claim, cited)
+        problem = (_figure_problem(claim, cited_text) or _projected_figure(claim, cited_text)
+                   or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         problem = _foreign_link(claim, cited_text)
@@ -239,10 +498,12 @@ class Guard:
         overlap = len(claim_tokens & set(lexical_tokens(context))) / len(claim_tokens) if claim_tokens else 0.0
         score = SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * overlap
         best_sentence = span.of(hit.text) if hit and span else ""
-        if bool(_NEGATION.search(claim)) != bool(_NEGATION.search(best_sentence)):
-            score -= 0.5  # "was not" against "was": a paraphrase that flips the meaning
-        if _flips_direction(claim, best_sentence):
-            score -= 0.5  # "fell" where the minutes say "rose"
+        problem = _reverses_the_minutes(claim, cited_text, best_sentence)
+        if problem:  # a near copy with one word that turns it round scores as high as the copy
+            return Verdict(False, 0.0, problem, hit, span)
+        denials, source_denials = _negation_count(claim), _negation_count(best_sentence)
+        if denials > source_denials or (source_denials and not denials):
+            score -= 0.5  # "was not" against "was", or a denial the minutes do not make
         if best_sentence and _amount_for_figure(claim, best_sentence):
             return Verdict(False, 0.0, "gives as an amount what the cited minutes state as a figure", hit, span)
         if self.nli is not None and best_sentence:

@@ -138,3 +138,72 @@ def test_an_nli_setting_that_holds_no_model_is_named_when_it_is_loaded(tmp_path,
     with pytest.raises(ConfigError, match="ASSISTANT_NLI_MODEL names") as info:
         nli.entailment("The Panel met.", "The Panel met.")
     assert str(path) in info.value.message and "unset it" in info.value.hint
+
+
+# Sentences of real minutes (Rotherham's and Barnsley's, 2018), each with claims a model wrote about it.
+REFERRALS = ("The high number of contacts progressing to referrals was reducing. There were a high number of "
+             "referrals but that could be linked to cautiousness of partners but we would not want to stop anyone "
+             "referring in.")
+ASSESSMENTS = ("The number of referrals from schools was very good but it was not referrals we were worried about but "
+               "Early Help Assessments. Our Health partners were not carrying out as many assessments as we might "
+               "expect. We have been working on this recently.")
+DENTAL = ("It was highlighted that the performance data around dental health of looked after children is better than "
+          "that of statistical neighbours and that this may be due to a good Early Help offer, excellent partnership "
+          "working and strong and stable communities, often with extended family care.")
+SOURCES_OF_REFERRALS = ("Referrals \u2013 improvement in numbers coming from schools (39% of referrals) however, very "
+                        "few from hospitals. What steps are being taken to address and confidence about pace")
+DISCHARGES = ("In 2018 148 children have been discharged.  If this continued it would be approximately 222 for the "
+              "year, however, a similar number had come into care")
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    (REFERRALS, "The high number of contacts progressing to referrals was rising."),
+    (REFERRALS, "The high number of contacts progressing to referrals was growing."),
+    (REFERRALS, "The high number of contacts progressing to referrals was climbing."),
+    (ASSESSMENTS, "Our Health partners were carrying out as many assessments as we might expect, not fewer."),
+    (ASSESSMENTS, "Our Health partners were carrying out as many Early Help assessments as expected, and there was "
+                  "no concern."),
+    (DENTAL, "The performance data around dental health of looked after children is worse than that of statistical "
+             "neighbours."),
+    (DENTAL, "The performance data around dental health of looked after children is lower than that of statistical "
+             "neighbours."),
+    (SOURCES_OF_REFERRALS, "39% of referrals came from hospitals."),
+    (DISCHARGES, "In 2018, the number of children discharged was approximately 222."),
+    (DISCHARGES, "In 2018 148 children have been discharged, and fewer had come into care."),
+])
+def test_a_near_copy_that_turns_the_minutes_round_is_unsupported(guard, minutes, claim):
+    # One word changed ('rising' for 'reducing'), a denial dropped and another added elsewhere, a figure moved to
+    # another thing the minutes name, a projection stated as fact: each scores as high as the copy it is close to.
+    verdict = guard.check(claim + " [1]", [_hit(minutes)])
+    assert not verdict.supported, verdict.reason
+
+
+@pytest.mark.parametrize("claim", [
+    "In 2018, the number of children discharged from care in Rotherham was approximately 222.",
+    "The number discharged was approximately 222 for the year.",
+])
+def test_a_projection_stated_as_fact_is_named(guard, claim):
+    verdict = guard.check(claim, [_hit(DISCHARGES)])  # the minutes: 'if this continued it would be approximately 222'
+    assert not verdict.supported and "projection" in verdict.reason
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    (REFERRALS, "The high number of contacts progressing to referrals was reducing."),
+    (REFERRALS, "The high number of contacts progressing to referrals was falling."),
+    (REFERRALS, "The number of contacts progressing to referrals was going down."),
+    (ASSESSMENTS, "Our Health partners were not carrying out as many assessments as we might expect."),
+    (ASSESSMENTS, "Health partners were not carrying out as many Early Help assessments as expected."),
+    (ASSESSMENTS, "Health partners didn't carry out as many assessments as we might expect."),
+    (DENTAL, "The performance data around dental health of looked after children is better than that of statistical "
+             "neighbours."),
+    (DENTAL, "Dental health of looked after children is better than that of statistical neighbours."),
+    (SOURCES_OF_REFERRALS, "Schools made 39% of referrals, but very few came from hospitals."),
+    (DISCHARGES, "In 2018 148 children have been discharged."),
+    (DISCHARGES, "In 2018, 148 children were discharged from care in Rotherham."),
+    (DISCHARGES, "If this continued it would be approximately 222 for the year."),
+    (DISCHARGES, "In 2018 148 children have been discharged, and a similar number had come into care."),
+    (DISCHARGES, "A similar number of children had come into care."),
+])
+def test_a_copy_or_faithful_paraphrase_of_the_same_minutes_keeps_support(guard, minutes, claim):
+    verdict = guard.check(claim + " [1]", [_hit(minutes)])
+    assert verdict.supported, verdict.reason
