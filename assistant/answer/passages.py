@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from assistant.index.lexical import LexicalEntry, LexicalIndex
+from assistant.text import gives_instructions
 
 
 class Passages:
@@ -13,6 +14,15 @@ class Passages:
 
     def __init__(self, lexical: LexicalIndex) -> None:
         self.lexical = lexical
+        self._instructing: dict[str, bool] = {}
+
+    def gives_instructions(self, source_id: str) -> bool:
+        """Whether any chunk of the item speaks to whoever reads or answers from the minutes (text.gives_instructions):
+        such text may put what it wants said in a sentence of its own, so nothing of the item is quoted or given to a
+        language model as evidence."""
+        if source_id not in self._instructing:
+            self._instructing[source_id] = any(gives_instructions(entry.text) for entry in self.chunks_of(source_id))
+        return self._instructing[source_id]
 
     def chunks_of(self, source_id: str) -> list[LexicalEntry]:
         """The keyword index's entries for one item's chunks, in order."""

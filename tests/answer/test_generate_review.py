@@ -127,7 +127,7 @@ def test_the_audit_keeps_the_raw_reply_the_evidence_blocks_in_order_and_the_endp
     try:
         q = analyse(DISCHARGES, assistant.retriever.council_keys)
         retrieval = assistant.retriever.search(q)
-        blocks = [h.chunk_id for h in evidence_hits(assistant.draft(q, retrieval), retrieval)]
+        blocks = [h.chunk_id for h in evidence_hits(assistant.draft(q, retrieval), retrieval, assistant.passages)]
     finally:
         assistant.close()
     assert [b["chunk_id"] for b in record["evidence"]] == blocks

@@ -142,7 +142,7 @@ def test_the_bundled_smollm2_answers_in_process_and_every_sentence_is_checked(lo
 
 def test_the_injected_instruction_never_reaches_the_in_process_answer(local_answer):
     answer, raw, hits = local_answer
-    assert any(CANARY in h.text for h in hits[:5]), "the injected item must be in the model's evidence"
+    assert any(CANARY in h.text for h in hits[:5]), "the injected item must be retrieved (it is never evidence)"
     assert CANARY not in answer.answer
     assert all(CANARY not in c.quote for c in answer.citations)
 
