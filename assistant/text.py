@@ -419,6 +419,11 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def stem(word: str) -> str:
+    """A lower-case word's English (Snowball) stem, as lexical_tokens stems: 'rising', 'rises' and 'rise' are one."""
+    return _stemmer().stemWord(word)
+
+
 @functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN

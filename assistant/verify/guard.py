@@ -21,7 +21,7 @@ import numpy as np
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
 from assistant.text import (Span, addresses_in, figures, lexical_tokens, mentioned_years, missing_names,
-                            named_councils, normalise_space, number_tokens, number_values, sentence_spans,
+                            named_councils, normalise_space, number_tokens, number_values, sentence_spans, stem,
                             strip_bullet)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
@@ -138,27 +138,16 @@ def _words(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@functools.lru_cache(maxsize=1)
-def _senses_by_stem() -> dict[str, frozenset[str]]:
+def _senses_bystem() -> dict[str, frozenset[str]]:
     senses: dict[str, set[str]] = {}
     for sense, listed in _SENSES.items():
         for word in listed.split():
-            senses.setdefault(_stem(word), set()).add(sense)
+            senses.setdefault(stem(word), set()).add(sense)
     return {stem: frozenset(names) for stem, names in senses.items()}
 
 
 def _senses_of(word: str) -> frozenset[str]:
-    return _WHOLE_WORD_SENSES.get(word) or _senses_by_stem().get(_stem(word), frozenset())
+    return _WHOLE_WORD_SENSES.get(word) or _senses_bystem().get(stem(word), frozenset())
 
 
 def _as_one_word(words: list[str]) -> list[str]:
@@ -202,9 +191,9 @@ def _flips_direction(claim: str, source: str) -> str:
     """Where the claim has a word whose sense conflicts with a word of the source that it leaves out ('rising' for
     'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''."""
     claim_words, source_words = _as_one_word(_words(claim)), _as_one_word(_words(source))
-    claim_stems, source_stems = {_stem(w) for w in claim_words}, {_stem(w) for w in source_words}
-    added = [(w, senses) for w, senses in _sense_words(claim_words) if _stem(w) not in source_stems]
-    left_out = [(w, senses) for w, senses in _sense_words(source_words) if _stem(w) not in claim_stems]
+    claim_stems, source_stems = {stem(w) for w in claim_words}, {stem(w) for w in source_words}
+    added = [(w, senses) for w, senses in _sense_words(claim_words) if stem(w) not in source_stems]
+    left_out = [(w, senses) for w, senses in _sense_words(source_words) if stem(w) not in claim_stems]
     for word, senses in added:
         for other, other_senses in left_out:
             if any(frozenset((a, b)) in _CONFLICTING_SENSES for a in senses for b in other_senses):
@@ -340,7 +329,7 @@ def _attachments(clause: str) -> list[tuple[str, str, str]]:
             while j < len(words) and words[j] in _ARTICLES:
                 j += 1
             if j < len(words) and words[j][0].isalpha() and words[j] not in _FUNCTION_WORDS:
-                found.append((word, _stem(words[j]), words[j]))
+                found.append((word, stem(words[j]), words[j]))
     return found
 
 
@@ -348,7 +337,7 @@ def _figure_moved(claim: str, source: str) -> str:
     """The claim ties a figure to something ('39% ... from hospitals') where every clause of the cited text that gives
     the figure ties it to another thing the claim leaves out ('from schools (39% of referrals)'), and the cited text
     ties the claim's thing the same way elsewhere ('very few from hospitals'): the figure was moved, or ''."""
-    claim_stems = {_stem(w) for w in _words(claim)}
+    claim_stems = {stem(w) for w in _words(claim)}
     source_clauses = [(c, _attachments(c), {v for v, _ in number_values(c)}) for c in _clauses(source)]
     tied_anywhere = {(p, stem) for _, attached, _ in source_clauses for p, stem, _ in attached}
     years = {float(year) for year in mentioned_years(claim)}
@@ -358,7 +347,7 @@ def _figure_moved(claim: str, source: str) -> str:
             givers = [(c, a) for c, a, values in source_clauses if value in values]
             if value in years or not attached or not givers:
                 continue
-            moves = [_moved_tie(attached, source_attached, claim_stems, {_stem(w) for w in _words(c)})
+            moves = [_moved_tie(attached, source_attached, claim_stems, {stem(w) for w in _words(c)})
                      for c, source_attached in givers]
             if all(moves):
                 preposition, word, other = moves[0]
@@ -370,10 +359,10 @@ def _figure_moved(claim: str, source: str) -> str:
 def _moved_tie(attached, source_attached, claim_stems: set[str], clause_stems: set[str]) -> tuple[str, str, str] | None:
     """A tie of the claim ('from hospitals') whose preposition the source clause ties to a thing the claim does not
     name ('from schools'), while the source clause does not name the claim's thing."""
-    for preposition, stem, word in attached:
+    for preposition, word_stem, word in attached:
         for other_preposition, other_stem, other in source_attached:
-            if preposition == other_preposition and stem != other_stem and other_stem not in claim_stems \
-                    and stem not in clause_stems:
+            if preposition == other_preposition and word_stem != other_stem and other_stem not in claim_stems \
+                    and word_stem not in clause_stems:
                 return preposition, word, other
     return None
 
