@@ -641,13 +641,14 @@ _INSTRUCTION = re.compile(
     r"\b(?:AI|chatbots?|language models?|LLMs?)\b[^.]{0,30}\b(?:must|should|shall)\b|"
     r"\b(?:readers?|assistants?)\s+(?:must|should|shall)\s+(?:always\s+)?"
     r"(?:state|say|tell|answer|reply|respond|claim)\b|"
-    r"\b(?:tell|inform|remind)\b[^.]{0,15}\b(?:users?|readers?)\b|"
+    r"\b(?:tell|inform|remind)\s+(?:the\s+|all\s+|any\s+)?(?:users?|readers?)\s+(?:that|the\s+following)\b|"
     r"\bwhoever\s+(?:asks|reads|summari[sz]es|answers|uses|queries)\b|"
     r"\b(?:anyone|anybody)\s+(?:who\s+)?(?:reads|reading|summari[sz]es|summari[sz]ing|answers|answering|uses|using)"
     r"\s+(?:these|this|the)\s+(?:minutes|document|record|text|evidence)\b|"
-    r"\b(?:automated|machine)\s+(?:summar\w*|readers?|assistants?)\b|"
+    r"\b(?:automated|machine)\s+(?:summar\w*|readers?)\b|"
     r"\b(?:any|every|all)\s+(?:systems?|tools?|programs?|software|models?|bots?|assistants?)\s+(?:that\s+|which\s+)?"
-    r"(?:answers?|answering|summari[sz]\w*)\b", re.I)
+    r"(?:answer\w*|summari[sz]\w*)\s+(?:questions\s+(?:about|on|from)\s+)?(?:these|this|the)\s+"
+    r"(?:minutes|item|document|record|text)\b", re.I)
 
 
 # Why a sentence that gives_instructions, or rests on minutes that do, is not shown.

@@ -123,7 +123,10 @@ class ReplyTimeout(TimeoutError):
 def _with_reply_deadlines(response) -> None:
     """An httpx response hook: the body is read through `_reply_deadlines`, so the deadlines are checked as each
     piece of it arrives (a keep-alive comment is such a piece), and raising closes the connection."""
-    streamed = response.headers.get("content-type", "").startswith("text/event-stream")
+    # The body is read as it came, before any Content-Encoding is undone: in a compressed stream no 'data:' can be
+    # seen, so only the whole reply's deadline holds there.
+    streamed = response.headers.get("content-type", "").startswith("text/event-stream") \
+        and response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
     # The response closes only a body of its own library's SyncByteStream class: httpx's, or httpx2's since openai 3.
     body_class = next((kind for kind in type(response.stream).__mro__ if kind.__name__ == "SyncByteStream"), None)
     if body_class is None:  # an async body, or another library's: read as it is
@@ -143,10 +146,12 @@ def _reply_deadlines(body_class: type):
 
         def __iter__(self):
             started = last_words = time.monotonic()
+            tail = b""  # the end of the piece before, where a 'data:' split between two pieces starts
             for piece in self._body:
                 now = time.monotonic()
-                if not self._streamed or b"data:" in piece:
+                if not self._streamed or b"data:" in tail + piece:
                     last_words = now
+                tail = piece[-4:]
                 if now - last_words > REQUEST_TIMEOUT_S:
                     raise ReplyTimeout(f"the server sent nothing of its reply for {REQUEST_TIMEOUT_S} seconds, "
                                        "only keep-alive messages")

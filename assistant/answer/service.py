@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from assistant.answer.terms import QuestionTerms
-from assistant.answer.candidates import lead_in, list_after
+from assistant.answer.candidates import MAX_ITEMS, lead_in, list_after
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
@@ -35,8 +35,8 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, as_typed_words, council_key, counted, fold,
-                            gives_instructions, is_small_talk, normalise_space, strip_bullet)
+from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, as_typed_words, council_key, counted,
+                            first_few, fold, gives_instructions, is_small_talk, normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -249,7 +249,7 @@ class Assistant:
         base = dict(question=question, mode=self.mode, filters=filters.as_dict(),
                     retrieved=[{"chunk_id": h.chunk_id, "source_url": h.source_id, "score": round(h.score, 6)}
                                for h in retrieval.hits],
-                    notes=_notes(retrieval) + self._filter_notes(q, filters))
+                    notes=_notes(retrieval) + self._filter_notes(q, filters) + self._withheld_notes(retrieval))
         if retrieval.no_match:
             timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
             yield Answer(answer=self._no_match_text(filters),
@@ -259,6 +259,21 @@ class Assistant:
             yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
         else:
             yield from self._generated(q, retrieval, base, timings, started, retrieved_at)
+
+    def _withheld_notes(self, retrieval: Retrieval) -> list[str]:
+        """A note naming the items among those read first that nothing is quoted from, nor given to a model, as
+        their text speaks to whoever reads or answers from the minutes: so that a false match is seen, and can be
+        reported, rather than looking like minutes that do not say."""
+        withheld = [next(hit.metadata for hit in retrieval.hits if hit.source_id == sid)
+                    for sid in retrieval.first_items(MAX_ITEMS) if self.passages.gives_instructions(sid)]
+        if not withheld:
+            return []
+        named = first_few([f"{m.get('item_title') or m.get('source_id', '')} ({m.get('council', '')})"
+                           for m in withheld], 3, "; ")
+        log.info("Left out %d retrieved items whose text gives instructions: %s", len(withheld), named)
+        return [f"Left out {counted(len(withheld), 'item')} whose text speaks to whoever reads or answers from the "
+                f"minutes, rather than recording a meeting, so nothing of {'it' if len(withheld) == 1 else 'them'} "
+                f"is quoted: {named}."]
 
     def _filter_notes(self, q: Question, filters: Filters) -> list[str]:
         """A council the question names that the council filter leaves out is said so: the answer, or "the minutes
@@ -504,10 +519,15 @@ def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
 
 def fallback_note(reply: str, verdicts: Sequence[SentenceVerdict]) -> str:
     """Why the language model's reply was not shown, for an answer quoted from the minutes in its place."""
+    reasons = [verdict.reason for verdict in verdicts]
     if not reply.strip():
         why = "it was empty"
-    elif any(verdict.reason == MODEL_DECLINED for verdict in verdicts):
+    elif any(reason.startswith(MODEL_DECLINED) for reason in reasons):
         why = "it said the evidence does not answer the question"
+    elif any(reason.startswith(INSTRUCTION_REASON) for reason in reasons):
+        why = "it repeated text that gives instructions, which is never shown"
+    elif any(reason.startswith(REPLY_CUT_OFF) for reason in reasons):
+        why = "it was cut off before it had said anything that could be shown"
     else:
         why = "none of its sentences was supported by the minutes it cited"
     return f"The language model's reply was not used ({why}): this answer is quoted from the minutes instead."

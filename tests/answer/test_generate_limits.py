@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -171,6 +172,10 @@ class _SlowHandler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
+        gzipped = self.server.mode == "gzip"  # as a proxy that compresses event streams sends them
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+            compressor = zlib.compressobj(wbits=31)
         self.end_headers()
         chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
                  "choices": [{"index": 0, "delta": {"content": "In "}, "finish_reason": None}]}
@@ -178,12 +183,34 @@ class _SlowHandler(BaseHTTPRequestHandler):
         ends = time.monotonic() + self.server.for_s
         try:
             while time.monotonic() < ends:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                sent = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH) if gzipped else piece
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(sent), sent))
                 self.wfile.flush()
                 time.sleep(self.server.every)
         except OSError:  # the client gave up and closed the connection, as it should
             return
+        if gzipped:
+            rest = compressor.flush()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(rest), rest))
         self.wfile.write(b"0\r\n\r\n")
+
+
+def test_a_compressed_reply_still_arriving_is_not_taken_for_keep_alives(hashing_index, monkeypatch, settings):
+    from assistant.answer import llm
+
+    server = _SlowServer("gzip", for_s=1.5)
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        monkeypatch.setattr(llm, "REQUEST_TIMEOUT_S", 0.5)  # its words come every 0.05 s, compressed
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        try:
+            answer = assistant.ask(DISCHARGES)
+        finally:
+            assistant.close()
+        assert answer.sentences and "In In In" in answer.provenance.raw_reply  # read to its end, not given up
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize("mode, deadline, message", [

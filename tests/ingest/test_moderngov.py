@@ -309,7 +309,8 @@ def test_old_meetings_with_minutes_are_checked_again_in_turn_and_unpublished_one
     assert (again.meetings_not_due, again.meetings_rechecked) == (1, 1)
     # The other one's items were not looked at: not known to be unchanged.
     assert (again.items_unchanged, again.items_not_checked) == (2, 2)
-    assert any("checks a tenth of the older meetings again in turn (1 this time)" in n for n in again.notes)
+    assert any("checks a tenth of the older meetings in its window again, in turn (1 this time)" in n
+               for n in again.notes)
     count = len(site.seen("GetMeeting"))
     fetch(settings, site)
     assert asked_for(site, count) == {"1004", "1003"}  # the other old one's turn
@@ -349,6 +350,22 @@ def test_an_item_restricted_long_after_its_meeting_is_removed_when_its_meeting_i
     assert second.as_dict()["items"]["restricted_since"] == 1
     note = next(n for n in second.notes if n.startswith("removed 1 item the site now marks restricted"))
     assert f"{site.base_url}/mgAi.aspx?ID=5011" in note
+
+
+def test_check_all_asks_for_the_new_meetings_first_and_a_stopped_run_goes_on_from_where_it_stopped(quick, site):
+    settings = quick.with_(refetch_weeks=12)
+    fetch(settings, site)
+    site.meetings["1004"].minutes_published = True  # due every run: its minutes were not out
+    count = len(site.seen("GetMeeting"))
+    fetch(settings, site, check_all=True)
+    order = [r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]]
+    assert order == ["1004", "1001", "1003"]
+    fetch(settings, site)  # checks one old meeting in turn, 1001 (a tie goes to the earlier), which is then fresher
+    count = len(site.seen("GetMeeting"))
+    again = fetch(settings, site, check_all=True)
+    # The one asked for longest ago first, as a run the site stopped part-way would have left it.
+    assert [r.params["lmeetingid"] for r in site.seen("GetMeeting")[count:]] == ["1004", "1003", "1001"]
+    assert again.meetings_rechecked == 2
 
 
 def test_check_all_asks_for_every_old_meeting_at_once(quick, site):
@@ -708,6 +725,13 @@ def test_an_until_whose_window_lies_wholly_ahead_and_a_since_before_any_minutes_
     assert "wholly in the future" in info.value.message and "--since" in info.value.hint
     with pytest.raises(ConfigError, match="before any minutes"):  # 01/01/1 is no date a site reads
         fetch_minutes(FetchRequest("barnsley", since=dt.date(1, 1, 1)), quick, today=dt.date(2026, 12, 1))
+    for until in (dt.date(201, 5, 1), dt.date(1, 3, 1)):  # a slip for 2015, and a year with none before it
+        with pytest.raises(ConfigError, match=f"--until {until} is before any minutes"):
+            fetch_minutes(FetchRequest("barnsley", until=until), quick, today=dt.date(2026, 12, 1))
+    with pytest.raises(ConfigError) as info:  # both ahead: it is --since that no meeting can meet
+        fetch_minutes(FetchRequest("barnsley", since=dt.date(2099, 1, 1), until=dt.date(2099, 6, 1)), quick,
+                      today=dt.date(2026, 12, 1))
+    assert "--since 2099-01-01 is in the future" in info.value.message
 
 
 def test_an_until_ahead_with_a_window_reaching_today_is_taken(quick, site):

@@ -41,6 +41,13 @@ def test_text_addressed_to_whoever_reads_or_answers_gives_instructions(sentence)
     "The new automated system for payments to foster carers went live in April.",
     "Any system that processes personal data must meet the GDPR.",
     "The telephone line answers calls from any young person leaving care.",
+    "Members noted the launch of the automated assistant on the council's website.",
+    "The contact centre will trial automated assistants that answer routine queries.",
+    "Any system that answers calls out of hours must be tested before April.",
+    "All models answering the tender must be costed.",
+    "Every tool that summarises case notes must be approved by the Caldicott Guardian.",
+    "Officers would remind service users of the complaints procedure.",
+    "The team will inform service users and carers of the changes.",
 ])
 def test_ordinary_minutes_do_not_give_instructions(sentence):
     assert not gives_instructions(sentence)

@@ -117,10 +117,11 @@ class FetchSummary:
 
 def default_window(today: dt.date, since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
     """The last 12 months up to `until` (today when not given)."""
-    if since is not None and since < EARLIEST_MEETING:
-        raise ConfigError(f"--since {since} is before any minutes ModernGov holds.",
-                          f"Give a date from {EARLIEST_MEETING} on, or leave --since out for the last 12 months.")
-    if since is not None and until is None and since > today:
+    for flag, day in (("--since", since), ("--until", until)):
+        if day is not None and day < EARLIEST_MEETING:
+            raise ConfigError(f"{flag} {day} is before any minutes ModernGov holds.",
+                              f"Give a date from {EARLIEST_MEETING} on, or leave {flag} out for the last 12 months.")
+    if since is not None and since > today:
         raise ConfigError(f"--since {since} is in the future (today is {today}): no meeting has minutes yet.",
                           "Give a date up to today, or leave --since out for the last 12 months.")
     given_until = until
@@ -410,13 +411,14 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                 older.append((ref, committee, previous, trusted))
                 continue
             due.append((ref, committee, previous, trusted))
-        rechecked = older if plan.check_all else _in_turn(older)
-        summary.meetings_rechecked = len(rechecked)
+        # With --check-all too, those asked for longest ago first: a run the site stops goes on from there next time.
+        rechecked = _in_turn(older, share=len(older) if plan.check_all else None)
+        checked_again = {ref.id for ref, *_ in rechecked}
         for ref, committee, previous, trusted in older:
-            if not any(ref is again[0] for again in rechecked):
+            if ref.id not in checked_again:
                 summary.meetings_not_due += 1
                 _count_as_before(summary, trusted, checked=False)
-        due = rechecked + due  # the older first, as the meetings are in date order
+        due = due + rechecked  # after the new and recent ones, which a run the site stops must reach first
 
         def ingest_batch(last: bool = False) -> None:
             nonlocal batch, index, opened
@@ -450,6 +452,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                 else:
                     crash.reached("during_fetch")
                     _take_meeting(read, ref, committee, site.council, previous, trusted, batch, run, summary)
+                    summary.meetings_rechecked += ref.id in checked_again
                 if position % MEETINGS_PER_BATCH == 0 and position < len(due):
                     ingest_batch()
             # The site is not asked anything more once it asked for a pause: meetings no longer listed wait.
@@ -523,14 +526,13 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
 RECHECK_ONE_IN = 10
 
 
-def _in_turn(older: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]]
+def _in_turn(older: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]], share: int | None = None
              ) -> list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]]:
-    """The older meetings this run checks again: a share of them, those asked for longest ago first."""
-    if not older:
-        return []
-    share = -(-len(older) // RECHECK_ONE_IN)
-    chosen = sorted(older, key=lambda due: (due[3].fetched_at, due[0].date, due[0].id))[:share]
-    return sorted(chosen, key=lambda due: (due[0].date, due[0].id))
+    """The older meetings this run checks again, those asked for longest ago first: `share` of them, by default a
+    tenth (at least one)."""
+    if share is None:
+        share = -(-len(older) // RECHECK_ONE_IN)
+    return sorted(older, key=lambda due: (due[3].fetched_at, due[0].date, due[0].id))[:share]
 
 
 def _withdraw_cancelled(batch: _Batch, previous: MeetingState | None, ref: MeetingRef) -> None:
@@ -679,8 +681,9 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
             f"{'its' if one else 'their'} minutes, {'was' if one else 'were'} not asked for again "
             f"(ASSISTANT_REFETCH_WEEKS): {'its' if one else 'their'} {counted(items, 'item')} "
             f"{'is' if items == 1 else 'are'} counted as not checked, not as unchanged. Each run checks a tenth of "
-            f"the older meetings again in turn ({summary.meetings_rechecked} this time), so an item restricted or "
-            "withdrawn late is found within about ten runs; --check-all asks for every one now")
+            f"the older meetings in its window again, in turn ({summary.meetings_rechecked} this time), so an item "
+            "restricted or withdrawn since is found within about ten runs while its meeting is in the window; "
+            "--check-all asks for every one now, and with an earlier --since reaches older meetings")
     if run.without_text:
         summary.meetings_without_minutes_text = len(run.without_text)
         # A linked document's address may be relative to the site ('documents/s7100/Minutes.pdf').
