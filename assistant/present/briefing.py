@@ -82,6 +82,14 @@ def entry_for_failure(question: str, filters: Filters, failure) -> BriefingEntry
                          failure=f"{failure.message.rstrip('.')}. Ask this question again later.")
 
 
+def entry_not_asked(question: str, filters: Filters) -> BriefingEntry:
+    """The entry of a question not asked, as the language model had failed on the questions just before it."""
+    return BriefingEntry(question, (), (), False, describe_filters(filters.as_dict()),
+                         written="not asked, as the language model had stopped answering",
+                         failure=f"the language model failed on {FAILURES_IN_A_ROW} questions in a row before this "
+                                 "one, so it was not asked. Ask it again later.")
+
+
 def describe_filters(filters: dict) -> str:
     """Filters as the briefing names them, by the names of the command line's flags and a line's keys
     ("council: Sefton; since: 2022"), in the header and under each question alike."""
@@ -187,16 +195,22 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                     recorded += 1
                     failures.append((number, failure.message))
                     in_a_row += 1
-                    if in_a_row == FAILURES_IN_A_ROW:
+                    entries.append(entry_for_failure(question, question_filters, failure))
+                    if bar is not None:
+                        bar.update()
+                    if in_a_row < FAILURES_IN_A_ROW:
+                        continue
+                    if not any(not entry.failure for entry in entries):  # nothing answered: no briefing at all
                         raise AssistantError(
                             f"The language model failed on {FAILURES_IN_A_ROW} questions in a row (the last, "
                             f"question {number} of {len(planned)}: {failure.message}); nothing was written to "
                             f"{out}.", f"{failure.hint} {answers_in_audit_log(recorded)} Run the command again "
                             "once the model answers.") from failure
-                    entries.append(entry_for_failure(question, question_filters, failure))
-                    if bar is not None:
-                        bar.update()
-                    continue
+                    # The model has stopped answering: the rest are not asked, and the briefing keeps what was.
+                    for later, (rest, rest_filters) in enumerate(planned[number:], start=number + 1):
+                        entries.append(entry_not_asked(rest, rest_filters))
+                        failures.append((later, "not asked"))
+                    break
                 in_a_row = 0
                 if answer.refusal_reason != "bad_question":
                     recorder.record(answer, channel="brief")
@@ -225,10 +239,14 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                       tuple(n for n, _ in failures))
     if failures:
         numbers = ", ".join(str(n) for n, _ in failures)
+        last = [why for _, why in failures if why != "not asked"][-1]
+        not_asked = sum(why == "not asked" for _, why in failures)
+        stopped = (f"; after {FAILURES_IN_A_ROW} failures in a row the last {counted(not_asked, 'question')} "
+                   "were not asked" if not_asked else "")
         raise BriefingIncomplete(
             f"Wrote {out}, but {counted(len(failures), 'question')} of {len(planned)} "
             f"{'was' if len(failures) == 1 else 'were'} not answered, as the language model failed "
-            f"({'question' if len(failures) == 1 else 'questions'} {numbers}; the last failure: {failures[-1][1]}).",
+            f"({'question' if len(failures) == 1 else 'questions'} {numbers}; the last failure: {last}{stopped}).",
             "The briefing marks each as not answered. Ask again when the model's server answers, or with "
             "`--llm extractive` to answer without a model.", run)
     return run

@@ -256,7 +256,8 @@ def test_a_model_failure_on_one_question_leaves_it_unanswered_and_the_rest_are_a
     assert "Not answered: The language model 'openai:fake' failed: Error code: 503" in text
     assert text.count("Not answered") == 1
     run = incomplete.value.run
-    assert (run.asked, run.failed) == (3, (2,)) and run.answered <= 2
+    # The two asked were answered by the reader's quotes (the model declined), the failed one counts as not answered.
+    assert (run.asked, run.failed, run.answered) == (3, (2,), 2)
     assert "1 question of 3 was not answered" in incomplete.value.message and "question 2;" in incomplete.value.message
     assert _audit_count(hashing_seed_index) == before + 3  # the failed question is audited with its error
 
@@ -271,6 +272,23 @@ def test_a_model_that_fails_question_after_question_stops_the_briefing(hashing_s
     assert f"failed on {FAILURES_IN_A_ROW} questions in a row" in failed.value.message
     assert "nothing was written" in failed.value.message
     assert answers_in_audit_log(FAILURES_IN_A_ROW) in failed.value.hint and "ask again" in failed.value.hint
+
+
+def test_a_model_that_stops_answering_part_way_keeps_what_was_answered_and_the_rest_are_not_asked(
+        hashing_seed_index, tmp_path, monkeypatch):
+    from assistant.present.briefing import FAILURES_IN_A_ROW, BriefingIncomplete
+
+    model = _overloaded_model(fails_on=set(range(2, 20)))  # the first question is answered, then none
+    with pytest.raises(BriefingIncomplete) as incomplete:
+        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS * 2)
+    assert model.calls == 1 + FAILURES_IN_A_ROW  # not asked after three failures in a row
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    assert text.count("Not answered: The language model") == FAILURES_IN_A_ROW
+    assert text.count("so it was not asked") == len(QUESTIONS) * 2 - 1 - FAILURES_IN_A_ROW
+    run = incomplete.value.run
+    assert run.asked == len(QUESTIONS) * 2 and run.failed == tuple(range(2, len(QUESTIONS) * 2 + 1))
+    assert "the last failure: The language model" in incomplete.value.message
+    assert "were not asked" in incomplete.value.message
 
 
 def test_the_brief_command_writes_a_partly_failed_briefing_warns_and_exits_1(hashing_seed_index, tmp_path,
