@@ -50,8 +50,11 @@ _SENSES = {
     "measured": "higher lower more fewer less greater smaller larger",
     "approved": "approve agree",
     "refused": "reject refuse",
-    "achieved": "met complete achieve sufficient enough",
-    "missed": "missed incomplete insufficient lack delay overdue",
+    "achieved": "met complete achieve sufficient enough aheadoftarget",
+    "missed": "missed incomplete insufficient lack delay overdue behindtarget",
+    # Spending against a budget ('over budget', 'overspent'); see _as_one_word.
+    "over": "overspent overspend overbudget overtarget",
+    "under": "underspent underspend underbudget undertarget",
     # Ofsted's grades and a plan's state. Two-word grades and states are read as one word (see _as_one_word):
     # 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
     "outstanding": "outstanding", "good": "good", "requiresimprovement": "requiresimprovement",
@@ -62,7 +65,7 @@ _WHOLE_WORD_SENSES = {"timely": frozenset({"achieved"}), "untimely": frozenset({
 _GRADES = ("outstanding", "good", "requiresimprovement", "inadequate")
 _CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
     ("up", "down"), ("up", "level"), ("down", "level"), ("better", "worse"), ("judged", "measured"),
-    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack")]}
+    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack"), ("over", "under")]}
     | {frozenset((a, b)) for a in _GRADES for b in _GRADES if a != b})
 
 # Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
@@ -73,6 +76,12 @@ _PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projecti
 _PROJECTING_BEFORE_TO = frozenset({"expect", "expects", "expected", "expecting", "likely", "set", "course", "plan",
                                    "plans", "planned", "planning", "aim", "aims", "aiming", "intend", "intends",
                                    "intended"})
+# Verbs through which a projecting word governs a figure ('would be 222', 'expected to reach 300'), stemmed when read.
+_AMOUNT_VERBS = frozenset({"be", "been", "reach", "rise", "risen", "fall", "fallen", "total", "increas", "decreas",
+                           "grow", "grown", "drop", "exceed", "cost", "stand", "climb", "amount", "come"})
+# Words that may stand between that verb and its figure ('would be approximately 222', 'could rise to over 40').
+_APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", "some", "nearly", "almost", "over",
+                                  "under", "just", "up", "to", "at", "by", "least", "more", "less", "than", "circa"})
 # Words with which a claim itself gives a figure as a projection, a plan or an estimate.
 _HEDGING_WORDS = _PROJECTING_WORDS | _PROJECTING_BEFORE_TO | {
     "if", "unless", "will", "plan", "plans", "planned", "aim", "aims", "intend", "intends", "intended", "propose",
@@ -150,14 +159,49 @@ def _senses_of(word: str) -> frozenset[str]:
     return _WHOLE_WORD_SENSES.get(word) or _senses_bystem().get(stem(word), frozenset())
 
 
+# Forms of 'be' and 'go' after which 'up' and 'down' give a direction ('were up 12%', 'was down on last year').
+_BE_OR_GO = frozenset({"is", "are", "was", "were", "be", "been", "being", "go", "goes", "going", "gone", "went"})
+# Verbs whose 'up' or 'down' is part of the verb, not a direction ('set up 3 teams', 'followed up on', 'set down').
+_PHRASAL_VERBS = ("set follow take took taken sign pick back build built break broke broken draw drew drawn step put "
+                  "write wrote written bring brought come came look hand turn shut close wind slow sum add make made "
+                  "keep kept hold held call check catch caught give gave given run ran let lay laid tie mark play")
+# What 'over' and 'under' count against ('over budget', 'under spent'), and 'ahead' and 'behind' ('behind target').
+_BUDGET_WORDS = frozenset({"budget", "budgets", "spend", "spent", "spending", "target", "targets"})
+_PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "trajectory", "profile", "timescale",
+                         "timescales", "forecast"})
+_JOINED_AS_WRITTEN = {"goup": "up", "godown": "down", "overbudget": "over budget", "underbudget": "under budget",
+                      "overtarget": "over target", "undertarget": "under target", "aheadoftarget": "ahead",
+                      "behindtarget": "behind", "requiresimprovement": "requires improvement", "ontrack": "on track",
+                      "offtrack": "off track"}
+
+
+@functools.lru_cache(maxsize=1)
+def _phrasal_verb_stems() -> frozenset[str]:
+    return frozenset(stem(word) for word in _PHRASAL_VERBS.split())
+
+
+def _gives_a_direction(words: list[str], i: int) -> bool:
+    """Is 'up' or 'down' at this position a direction: after a form of 'be' or 'go' ('were up', 'was down to 68%',
+    but not 'was down to staff absence'), or before a figure, 'on' or 'from' ('referrals up 12%', 'up on last year',
+    'down from 300') where no verb makes it its own ('set up 3 teams', 'followed up on the actions')?"""
+    previous = words[i - 1] if i else ""
+    following = words[i + 1:i + 3] + ["", ""]
+    if previous in _BE_OR_GO:
+        return following[0] != "to" or following[1][:1].isdigit()
+    before_a_figure = following[0][:1].isdigit() or (following[0] == "by" and following[1][:1].isdigit())
+    return (before_a_figure or following[0] in ("on", "from")) and stem(previous) not in _phrasal_verb_stems()
+
+
 def _as_one_word(words: list[str]) -> list[str]:
     """'requires improvement (to be good)' as 'requiresimprovement', 'on track' and 'off track' as one word each, so
-    that the grade and the state are compared whole; 'gone up' as 'goup', and 'as well as' as one word, so that
-    neither 'up' in 'set up' nor 'well' in 'as well as' is read as a direction or a judgement."""
+    that the grade and the state are compared whole; 'up' and 'down' that give a direction as 'goup' and 'godown',
+    'over budget' as 'overbudget', 'behind target' as 'behindtarget', and 'as well as' as one word, so that neither
+    'up' in 'set up', 'over' in 'over the year' nor 'well' in 'as well as' is read as a direction or a judgement."""
     joined: list[str] = []
     i = 0
     while i < len(words):
         word, following = words[i], words[i + 1] if i + 1 < len(words) else ""
+        after_of = words[i + 2] if following == "of" and i + 2 < len(words) else following
         if word.startswith("requir") and following == "improvement":
             joined.append("requiresimprovement")
             i += 5 if words[i + 2:i + 5] == ["to", "be", "good"] else 2
@@ -167,6 +211,15 @@ def _as_one_word(words: list[str]) -> list[str]:
         elif word in ("go", "goes", "going", "gone", "went") and following in ("up", "down"):
             joined.append("go" + following)
             i += 2
+        elif word in ("up", "down") and _gives_a_direction(words, i):
+            joined.append("go" + word)
+            i += 1
+        elif word in ("over", "under") and following in _BUDGET_WORDS:
+            joined.append(word + ("target" if following.startswith("target") else "budget"))
+            i += 1 if following.startswith("budget") or following.startswith("target") else 2
+        elif word in ("ahead", "behind") and after_of in _PLAN_WORDS:
+            joined.append("aheadoftarget" if word == "ahead" else "behindtarget")
+            i += 1
         elif word == "as" and words[i + 1:i + 3] == ["well", "as"]:
             joined.append("aswellas")
             i += 3
@@ -176,29 +229,46 @@ def _as_one_word(words: list[str]) -> list[str]:
     return joined
 
 
-def _sense_words(words: list[str]) -> list[tuple[str, frozenset[str]]]:
-    """The words that give a sense, each with its senses; a word a negation stands just before ('did not
-    increase') is left to the check of denials."""
-    found = []
+def _sense_words(words: list[str]) -> dict[int, frozenset[str]]:
+    """The positions of the words that give a sense, each with its senses; a word a negation stands just before ('did
+    not increase') is left to the check of denials."""
+    found = {}
     for i, word in enumerate(words):
         senses = _senses_of(word)
         if senses and not _NEGATIONS.intersection(words[max(0, i - 3):i]):
-            found.append((word, senses))
+            found[i] = senses
     return found
 
 
 def _flips_direction(claim: str, source: str) -> str:
-    """Where the claim has a word whose sense conflicts with a word of the source that it leaves out ('rising' for
-    'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''."""
+    """Aligned word by word, where the claim puts a word in place of source words of a conflicting sense ('rising'
+    for 'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''. A word
+    that shares a sense with one it replaced is a synonym ('grew' for 'rose', 'better' for 'had improved')."""
     claim_words, source_words = _as_one_word(_words(claim)), _as_one_word(_words(source))
-    claim_stems, source_stems = {stem(w) for w in claim_words}, {stem(w) for w in source_words}
-    added = [(w, senses) for w, senses in _sense_words(claim_words) if stem(w) not in source_stems]
-    left_out = [(w, senses) for w, senses in _sense_words(source_words) if stem(w) not in claim_stems]
-    for word, senses in added:
-        for other, other_senses in left_out:
-            if any(frozenset((a, b)) in _CONFLICTING_SENSES for a in senses for b in other_senses):
+    claim_senses, source_senses = _sense_words(claim_words), _sense_words(source_words)
+    matcher = difflib.SequenceMatcher(None, [stem(w) for w in source_words], [stem(w) for w in claim_words],
+                                      autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace":
+            continue
+        replaced = [(source_words[i], source_senses[i]) for i in range(i1, i2) if i in source_senses]
+        for j in range(j1, j2):
+            senses = claim_senses.get(j, frozenset())
+            conflicting = [other for other, other_senses in replaced if _conflict(senses, other_senses)]
+            synonym = any(senses & other_senses and not _conflict(senses, other_senses) for _, other_senses in replaced)
+            if conflicting and not synonym:
+                word, other = _as_written(claim_words[j]), _as_written(conflicting[0])
                 return f"says '{word}' where the cited minutes say '{other}'"
     return ""
+
+
+def _conflict(senses: frozenset[str], other_senses: frozenset[str]) -> bool:
+    return any(frozenset((a, b)) in _CONFLICTING_SENSES for a in senses for b in other_senses)
+
+
+def _as_written(word: str) -> str:
+    """A word as _as_one_word joined it, in the words a reader would write ('goup' is 'up')."""
+    return _JOINED_AS_WRITTEN.get(word, word)
 
 
 def _changes_a_denial(claim: str, source: str) -> str:
@@ -276,15 +346,18 @@ def _closest_clause(clause: str, source: str) -> str:
 
 
 def _reverses_the_minutes(claim: str, source: str, best_sentence: str) -> str:
-    """Each clause of the claim beside the clause of the cited text closest to it (for a clause that shares too little
-    with any, such as 'a deterioration', the sentence closest to the whole claim): a reversed direction or judgement,
-    or a changed denial."""
+    """Each clause of the claim beside the clause of the cited text closest to it: a reversed direction or judgement,
+    or a changed denial. A clause that shares too little with any ('Performance was better') is read beside the
+    sentence closest to the whole claim for its denials only: its words of sense would meet words it does not
+    replace."""
     for clause in _clauses(claim):
-        closest = _closest_clause(clause, source) or best_sentence
+        closest = _closest_clause(clause, source)
         if closest:
             problem = _flips_direction(clause, closest) or _changes_a_denial(clause, closest)
-            if problem:
-                return problem
+        else:
+            problem = _changes_a_denial(clause, best_sentence) if best_sentence else ""
+        if problem:
+            return problem
     return ""
 
 
@@ -295,10 +368,9 @@ def _projected_figure(claim: str, source: str) -> str:
         return ""
     years = {float(year) for year in mentioned_years(claim)}
     as_fact, as_projection = set(), set()
-    for span in sentence_spans(source) or [Span(0, len(source))]:
-        sentence = span.of(source)
-        tokens = [t.lower() for t in number_tokens(sentence)]
-        for value, position in number_values(sentence):
+    for clause in _clauses(source):
+        tokens = [t.lower() for t in number_tokens(clause)]
+        for value, position in number_values(clause):
             (as_projection if _is_projected(tokens, position) else as_fact).add(value)
     for value, position in number_values(claim):
         if value not in years and value in as_projection and value not in as_fact:
@@ -308,15 +380,19 @@ def _projected_figure(claim: str, source: str) -> str:
 
 
 def _is_projected(tokens: list[str], position: int) -> bool:
-    """Does a projecting word ('would', 'forecast', 'expected to') stand before this position in its sentence, with
-    no word that turns the sentence ('however') between them?"""
-    projecting = False
-    for i, word in enumerate(tokens[:position]):
-        if word in _CONTRAST_WORDS:
-            projecting = False
-        elif word in _PROJECTING_WORDS or (word in _PROJECTING_BEFORE_TO and tokens[i + 1:i + 2] == ["to"]):
-            projecting = True
-    return projecting
+    """Does a projecting word govern the figure at this position: 'would be approximately 222', 'could reach 300',
+    'expected to rise to 40', 'forecast at 222', 'projected to be 222'? Not 'would like to thank the 25', 'could
+    evidence that 90%' or 'the plan to support the 30': there the figure is the object of another verb."""
+    i = position - 1
+    while i >= 0 and tokens[i] in _APPROXIMATING_WORDS:
+        i -= 1
+    if i >= 0 and stem(tokens[i]) in _AMOUNT_VERBS:
+        i -= 1
+        if i >= 0 and tokens[i] == "have":  # 'would have been 300'
+            i -= 1
+        if i >= 1 and tokens[i] == "to" and tokens[i - 1] in _PROJECTING_BEFORE_TO:
+            return True
+    return i >= 0 and tokens[i] in _PROJECTING_WORDS
 
 
 def _attachments(clause: str) -> list[tuple[str, str, str]]:
