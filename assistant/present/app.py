@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from contextlib import aclosing, closing, nullcontext
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -42,11 +42,53 @@ APP_FIELD_NAMES = {"The since ": "The \u201cMeetings from\u201d ", "The until ":
 NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
 # The note an answer that stopped part-way is audited with: what the member saw, and why the rest never came.
 CUT_SHORT_LEFT = ("Cut short: the answer stopped before it was complete (the page was closed or reloaded, or the "
-                  "chat cleared); these are the sentences sent to the member's page until then, the last of them "
-                  "perhaps after the member had left it.")
+                  "chat cleared); these are the sentences the member's page had taken until then.")
 CUT_SHORT_FAILED = ("Cut short: answering failed part-way (the app's log says why); these are the sentences shown to "
                     "the member before it failed.")
+# A source panel whose item an ingest has changed since the answer quoted it.
+SOURCE_CHANGED = "This item has changed since the answer was given; the quoted words are no longer in it."
+SOURCE_STILL = "This item has changed since the answer was given; the quoted words are still in it, marked below."
 # What a member reads when the language model cannot be reached; the operator's hint goes to the log.
+# While an answer comes, under the question box: why Ask and Enter do nothing until it is done.
+ANSWERING_NOTE = ("_An answer is on its way: wait for it to finish before asking again, or press \u201cClear "
+                  "conversation\u201d to stop it. What you type meanwhile stays in the box._")
+# In place of the answer while every slot the app allows is answering others.
+WAITING_NOTE = ("_Waiting for a free slot: the assistant is answering as many questions as it can at once. Yours "
+                "starts as soon as one of them is done._")
+# A member whose session ended (removed from the users file, a new password, or signed out in another tab).
+SIGNED_OUT = ("You are signed out (your sign-in was ended, or you signed out in another tab). Reload the page to "
+              "sign in again.")
+# A page whose session has ended (Sign out in another tab, or the member's line removed from the users file) has
+# every request refused before any handler runs, and Gradio shows a bare "Error" on each output: the page says what
+# happened instead, and how to sign in again. The sign-in page's own check is left alone.
+SIGNED_OUT_SCRIPT = """<script>
+(() => {
+  const askedByThePage = (url) => /\\/(queue\\/join|run\\/|call\\/|heartbeat|upload)/.test(String(url));
+  const plainFetch = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await plainFetch(...args);
+    const url = args[0] && args[0].url ? args[0].url : args[0];
+    if (response.status === 401 && askedByThePage(url) && !document.getElementById("signed-out")) {
+      const note = document.createElement("div");
+      note.id = "signed-out";
+      note.setAttribute("role", "alert");
+      note.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:100000;padding:16px;background:#fff3cd;"
+        + "color:#222;border-bottom:2px solid #b58900;font-size:1.1em;text-align:center";
+      note.textContent = "You are signed out (you signed out in another tab, or your sign-in was ended). "
+        + "Reload the page to sign in again. ";
+      const again = document.createElement("button");
+      again.textContent = "Sign in again";
+      again.style.cssText = "margin-left:8px;padding:4px 12px;border:1px solid #555;border-radius:4px";
+      again.onclick = () => window.location.reload();
+      note.appendChild(again);
+      document.body.appendChild(note);
+    }
+    return response;
+  };
+})();
+</script>"""
+# What `launch` is given besides the Blocks (Gradio takes the page's CSS and head there, not in the Blocks).
+PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT}
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 
@@ -94,7 +136,8 @@ class ChatHandlers:
         self.recorder = AnswerRecorder(assistant)
         self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
-        self._feedback_sent: set[tuple[str, str, str, str]] = set()
+        # The last feedback (rating, comment) each member sent on each answer, by (answer id, user).
+        self._feedback_sent: dict[tuple[str, str], tuple[str, str]] = {}
         self._feedback_lock = threading.Lock()
 
     @property
@@ -157,42 +200,63 @@ class ChatHandlers:
         `channel` is what the audit log records the answer as given through ("app" for the chat, "api")."""
         # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
         question = (question or "").strip()
-        shown: list[str] = []
-        judged: list[SentenceVerdict] = []  # every sentence so far, shown or not: what a cut-short answer's audit keeps
-        cited: dict[int, Citation] = {}  # and the sources its markers point to
-        made_with = None  # and what it was made with (the reader; a model, its evidence and its reply so far)
+        shown: list[str] = []  # the chat's text of the reply so far, the step being offered included
+        # What the page has taken: a step counts once this generator is resumed after it, which its consumer does
+        # only when it wants the next one (Gradio, once it has sent the step to the page). A cut-short answer's audit
+        # keeps exactly that: every sentence taken, shown or not, the sources its markers point to, and what it was
+        # made with (the reader; a model, its evidence and its reply so far).
+        taken = 0  # how many of `shown` the page has taken
+        judged: list[SentenceVerdict] = []
+        cited: dict[int, Citation] = {}
+        made_with = None
+        # The keyword indexes the answer is made from, kept for its audit: an ingest meanwhile replaces the index
+        # the assistant reads, and with it the chunks the answer quoted.
+        indexes: list = []
         filters = None
         recorded = False
         try:
+            self._note_index(indexes)
             filters = Filters(council=_unless_everything(council, ALL_COUNCILS),
                               committee=_unless_everything(committee, ALL_COMMITTEES), since=since, until=until)
             for event in self.assistant.stream(question, filters):
+                self._note_index(indexes)
                 if isinstance(event, Answer) and event.refusal_reason == "bad_question":
                     # Not a question at all (empty, or too long): like `ask` and `brief`, nothing is audited.
                     yield _failure(event.answer)
                     return
                 if isinstance(event, Answer):
-                    answer_id = self.recorder.record(event, channel=channel, user=user)
-                    recorded = True
-                    turn = Turn(answer_id, event)
+                    # The id comes from an open log: one that cannot be opened is said before the answer is shown.
+                    turn = Turn(self.recorder.new_id(), event)
                     yield Reply(self.render(event), turn)
+                    # Taken by the page: only now is it the answer given. Closed before (Clear, or the page going
+                    # while it was on its way), the audit has what the page had taken until then, as cut short.
+                    recorded = True
+                    try:
+                        self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
+                                             indexes=tuple(indexes))
+                    except Exception:  # shown already: the member cannot be told, whoever runs the app must be
+                        log.exception("The answer %s to %r was shown but could not be audited", turn.answer_id,
+                                      question)
                     return
                 verdict = event.verdict
-                judged.append(verdict)
-                cited.update((c.marker, c) for c in event.citations)
-                made_with = event.provenance or made_with
                 if verdict.shown or _marked_unsupported(verdict):
                     shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
                 yield Reply(" ".join(shown))
+                taken = len(shown)
+                judged.append(verdict)
+                cited.update((c.marker, c) for c in event.citations)
+                made_with = event.provenance or made_with
         except GeneratorExit:
             # The page was closed or reloaded, or the chat cleared, mid-answer: what the member saw is still audited.
-            if shown and not recorded:
-                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_LEFT, channel, user)
+            if taken and not recorded:
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_LEFT, channel, user,
+                                       indexes)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
             log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
-            if shown:
-                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
+            if taken:
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
+                                       user, indexes)
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
                 try:
                     self.recorder.record_failure(exc, channel=channel, user=user)
@@ -201,28 +265,35 @@ class ChatHandlers:
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
             message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
-            if shown:
-                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
+            if taken:
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
+                                       user, indexes)
             yield _failure(f"{message} {exc.hint}".strip())
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
-            if shown:
-                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel, user)
+            if taken:
+                self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
+                                       user, indexes)
             yield _failure("Sorry: the assistant failed on this question, and nothing was answered. The details are in "
                            "the app's log; please tell whoever runs it. Other questions can still be asked.")
 
     def _record_cut_short(self, question: str, filters: Filters, judged: list[SentenceVerdict],
                           cited: dict[int, Citation], made_with: Provenance | None, why: str, channel: str,
-                          user: str) -> None:
+                          user: str, indexes: list = ()) -> None:
         """Audit the sentences of an answer that stopped part-way, as far as they went, with the sources their
         markers point to, what they were made with and a note saying why."""
         answer = Answer(question, " ".join(v.text for v in judged if v.shown), False, None, self.assistant.mode,
                         citations=[cited[m] for m in sorted(cited)], sentences=list(judged),
                         filters=filters.as_dict(), notes=[why], provenance=made_with)
         try:
-            self.recorder.record(answer, channel=channel, user=user)
+            self.recorder.record(answer, channel=channel, user=user, indexes=tuple(indexes))
         except Exception:  # the audit failing must not hide the failure that cut the answer short
             log.exception("Recording the cut-short answer to %r failed", question)
+
+    def _note_index(self, indexes: list) -> None:
+        lexical = getattr(self.assistant, "lexical", None)
+        if lexical is not None and all(lexical is not known for known in indexes):
+            indexes.append(lexical)
 
     def stream_answer(self, question: str, council: str = "", committee: str = "", since: str = "",
                       until: str = "", user: str = "") -> Iterator[tuple[str, Turn | None]]:
@@ -237,8 +308,8 @@ class ChatHandlers:
         A new question replaces the last answer at once, so feedback or a source opened meanwhile, or after the
         question failed, can never be taken for the answer before. The question box is emptied once the question
         is accepted (its first sentence or its answer), and only then: a question typed while the answer streams stays.
-        A failed question is left there to be corrected. Closing this generator closes the answer's, which audits
-        what was shown."""
+        A failed question is left there to be corrected. A step counts as shown once the next is asked for: closing
+        this generator closes the answer's, which audits what the page had taken."""
         # The member's words shown as typed, as the answer shows the minutes' words, line breaks included.
         history = list(history or []) + [{"role": "user", "content": _typed_lines(message)},
                                          {"role": "assistant", "content": "\u2026"}]
@@ -256,7 +327,7 @@ class ChatHandlers:
                 if reply.turn is not None:
                     turns = turns + [reply.turn]
                     yield ChatStep(history, turns, reply.turn, None if accepted else "", finished=True)
-                    return
+                    continue  # asked for more, so the page has it: the answer's generator goes on to audit it
                 if reply.failed:  # back in the box if it had been emptied (a language model failing mid-answer)
                     yield ChatStep(history, turns, None, message if accepted else None, finished=True)
                     return
@@ -359,9 +430,19 @@ class ChatHandlers:
             return "<p>That source is not part of the answer.</p>"
         body = []
         quote = html.escape(" ".join(citation.quote.split()))
-        for ids, text in self.assistant.passages.joined_runs(citation.source_url):
-            escaped = html.escape(" ".join(text.split()))
-            if citation.chunk_id in ids and quote in escaped:
+        runs = [(ids, html.escape(" ".join(text.split())))
+                for ids, text in self.assistant.passages.joined_runs(citation.source_url)]
+        changed = citation.chunk_id not in self._chunk_text
+        if changed:
+            # Minutes ingested or fetched since the answer was given have changed the item (or removed it): its
+            # text now is not what the answer quoted, and must not pass for it.
+            still = any(quote in text for _, text in runs)
+            body.append(f'<p class="source-changed"><strong>{html.escape(SOURCE_STILL if still else SOURCE_CHANGED)}'
+                        f"</strong></p><p>The answer quoted: <mark>{quote}</mark></p>")
+            body.append("<p><em>The item as it now reads:</em></p>" if runs
+                        else "<p><em>The item is no longer in the index.</em></p>")
+        for ids, escaped in runs:
+            if (changed or citation.chunk_id in ids) and quote in escaped:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
             body.append(f"<p>{escaped}</p>")
         url = web_address(citation.link)
@@ -389,12 +470,13 @@ class ChatHandlers:
                     "answer once it is complete.")
         if rating not in dict((v, k) for k, v in RATING_CHOICES):
             return "Choose helpful, not helpful or \u201ca source is wrong\u201d first."
-        # A second click on Send (or a double click) sends the same feedback again: it is recorded once.
-        sent = (turn.answer_id, user, rating, (comment or "").strip())
+        # A second click on Send (or a double click) sends the same feedback again: it is recorded once. A change of
+        # mind, back to an earlier rating too, is recorded, so that the log ends with the member's last word.
+        about, sent = (turn.answer_id, user), (rating, (comment or "").strip())
         with self._feedback_lock:
-            if sent not in self._feedback_sent:
+            if self._feedback_sent.get(about) != sent:
                 self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
-                self._feedback_sent.add(sent)
+                self._feedback_sent[about] = sent
         return "Thank you: your feedback is recorded with the answer."
 
     def export(self, turns: list[Turn], selected: list[str], fmt: str) -> tuple[str | None, str]:
@@ -410,21 +492,32 @@ class ChatHandlers:
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 
-async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | None = None):
+# Handed over by `in_a_thread_of_its_own`, unasked, when the answer must wait for a slot: its listener can say so.
+WAITING_FOR_A_SLOT = object()
+
+
+async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | None = None,
+                                 draining: threading.Semaphore | None = None):
     """The items of a blocking generator as an async generator, each made in a thread of its own when asked for.
 
     Gradio stops an answer (Clear, or the page going) by cancelling its task, and waits for the task to end. A
     plain generator's task ends only once its thread has made the next item, which a slow language model may take
     seconds to give, and until then the member's next question is dropped (the chat takes one at a time). Here the
     task ends at once; the thread stops after the item in progress and closes the generator there, which audits
-    what was shown. Items are made one at a time, as they are asked for, as a plain generator's are. `slots`, when
-    given, is taken by the thread for its whole life: a thread still finishing a stopped answer's step counts, so
-    that stopping answers and asking again never has more answered at once than the app allows."""
+    what was shown. Items are made one at a time, as they are asked for, as a plain generator's are.
+
+    `slots`, when given, is taken by the thread before it makes the first item (WAITING_FOR_A_SLOT comes first when
+    it must wait), so that no more answers are made at once than the app allows. A stopped answer's thread still
+    finishing its step in progress hands its slot on to one of `draining` when one is free, at once, so that the next
+    question does not wait for a model to end a sentence nobody will read; with none free (or no `draining`), it
+    keeps its slot until it ends, and stopping and asking again never has more model calls at once than both allow."""
     loop = asyncio.get_running_loop()
     made: asyncio.Queue = asyncio.Queue()
     wanted = threading.Semaphore(0)
     stop = threading.Event()
     finished = object()
+    held: list[threading.Semaphore] = []  # the slot the thread holds, if any, under `holding`
+    holding = threading.Lock()
 
     def hand_over(item, failure: BaseException | None = None) -> None:
         try:
@@ -432,30 +525,68 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
         except RuntimeError:  # the event loop has closed (the app is shutting down): nobody is waiting
             pass
 
+    def take_a_slot() -> bool:
+        if slots.acquire(blocking=False):
+            with holding:
+                held.append(slots)
+            return True
+        hand_over(WAITING_FOR_A_SLOT)
+        while not slots.acquire(timeout=0.1):
+            if stop.is_set():  # stopped while waiting: the answer is never begun
+                return False
+        with holding:
+            held.append(slots)
+        return True
+
+    def give_back() -> None:
+        with holding:
+            while held:
+                held.pop().release()
+
     def make() -> None:
         try:
-            with slots or nullcontext(), closing(steps):
-                while wanted.acquire() and not stop.is_set():
-                    item = next(steps, finished)
-                    hand_over(item)
-                    if item is finished:
+            with closing(steps):
+                if slots is not None:
+                    if not (wanted.acquire() and not stop.is_set() and take_a_slot()):
                         return
+                    wanted.release()  # the first item is still wanted
+                try:
+                    while wanted.acquire() and not stop.is_set():
+                        item = next(steps, finished)
+                        hand_over(item)
+                        if item is finished:
+                            return
+                finally:
+                    give_back()
         except BaseException as exc:  # raised again where the items are taken
             hand_over(finished, exc)
+
+    def drain() -> None:
+        """The stopped thread's slot for one of `draining`, if it holds one and one is free."""
+        with holding:
+            if held == [slots] and draining is not None and draining.acquire(blocking=False):
+                held[0] = draining
+                slots.release()
 
     threading.Thread(target=make, name="chat-answer", daemon=True).start()
     try:
         while True:
             wanted.release()
-            item, failure = await made.get()
-            if failure is not None:
-                raise failure
-            if item is finished:
-                return
+            while True:
+                item, failure = await made.get()
+                if failure is not None:
+                    raise failure
+                if item is finished:
+                    return
+                if item is not WAITING_FOR_A_SLOT:
+                    break
+                yield item  # not asked for: the item that was is still to come
             yield item
     finally:
         stop.set()
         wanted.release()  # wakes the thread if it waits to be asked, so that it closes the generator
+        if slots is not None:
+            drain()
 
 
 def _typed_lines(message: str | None) -> str:
@@ -494,15 +625,37 @@ def _renamed(message: str, field_names: dict[str, str]) -> str:
     return message
 
 
-def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False):
-    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`. `sign_out` shows a sign-out
-    button, for an app launched with sign-in."""
+def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None):
+    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`, with PAGE_OPTIONS. `sign_out`
+    shows a sign-out button, for an app launched with sign-in; `sign_in` is that sign-in (auth.SignIn), whose users
+    removed or given a new password meanwhile are signed out at their next request."""
     import gradio as gr
 
     handlers = ChatHandlers(assistant, briefing_dir)
     # Gradio's concurrency limit counts answers whose task is running; a stopped answer's thread may still be
-    # finishing its step, so the threads take these slots too.
+    # finishing its step, so the threads take these slots too. A stopped one moves to a draining slot, when one is
+    # free, so that the next question need not wait for a sentence nobody will read.
     answer_slots = threading.BoundedSemaphore(assistant.settings.concurrency)
+    draining_slots = threading.BoundedSemaphore(assistant.settings.concurrency)
+
+    def end_sessions(names) -> None:
+        tokens = getattr(getattr(demo, "server_app", None), "tokens", None)
+        for token, name in list((tokens or {}).items()):
+            if name in names:
+                tokens.pop(token, None)
+
+    if sign_in is not None:
+        sign_in.on_ended.append(end_sessions)
+
+    def signed_out(request) -> bool:
+        """Whether the member of this request has since been removed from the users file (their sessions end)."""
+        if sign_in is None:
+            return False
+        name = getattr(request, "username", "") or ""
+        if sign_in.still_allowed(name):
+            return False
+        end_sessions({name})
+        return True
     with gr.Blocks(title="Council minutes assistant") as demo:
         with gr.Row():
             # The chat looks like a conversation, but each question is searched and answered alone: say so, or a
@@ -529,6 +682,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear conversation", elem_id="clear")
+                # While an answer comes, Ask and Enter are held back (one answer at a time): this says so.
+                busy_note = gr.Markdown("", elem_id="asking-note")
                 gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
                             label="Example questions")
             with gr.Column(scale=2):
@@ -572,7 +727,18 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             return (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
                     handlers.source_panel(step.last, first),
                     gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
-                    *fresh_feedback)
+                    *fresh_feedback, *(ask_ready() if step.finished else ask_busy() if n == 0 else
+                                       (gr.update(), gr.update())))
+
+        def ask_busy() -> tuple:
+            return gr.update(value="Answering\u2026", interactive=False), ANSWERING_NOTE
+
+        def ask_ready() -> tuple:
+            return gr.update(value="Ask", interactive=True), ""
+
+        def only(updates: dict) -> tuple:
+            """The listener's outputs left as they are, but for those given."""
+            return tuple(updates.get(o, gr.update()) for o in outputs)
 
         async def respond(message, history, turns_so_far, council_v, committee_v, since_v, until_v,
                           request: gr.Request):
@@ -580,41 +746,63 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             if not (message or "").strip():
                 # Ask (or Enter) on an empty box, as a second click after an answer arrived: nothing to send, so
                 # the chat, the last answer and its sources stay as they are.
-                yield tuple(gr.update() for _ in outputs)
+                yield only({})
+                return
+            if signed_out(request):  # the question stays in the box, for after signing in again
+                said = {"role": "assistant", "content": f"{SIGNED_OUT} Your question stays in the box."}
+                yield only({chat: list(history or []) + [said]})
                 return
             # Stopped at once when the page goes or the chat is cleared mid-answer; the steps are then closed in
             # their thread, which audits what was shown.
             steps = handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v, user)
-            async with aclosing(in_a_thread_of_its_own(steps, answer_slots)) as made:
-                n = 0
+            # The question and "..." at once (the first step does no work), before waiting for a free slot.
+            first = next(steps)
+            try:
+                yield page_after(0, first)
+            except BaseException:
+                steps.close()
+                raise
+            async with aclosing(in_a_thread_of_its_own(steps, answer_slots, draining_slots)) as made:
+                n = 1
                 async for step in made:
+                    if step is WAITING_FOR_A_SLOT:
+                        step = ChatStep(first.history[:-1] + [{"role": "assistant", "content": WAITING_NOTE}],
+                                        first.turns, None, None)
                     yield page_after(n, step)
                     n += 1
 
         def clear_conversation(turns_so_far, ticked):
             kept = handlers.clear_conversation(turns_so_far, ticked)
             return ([], kept, None, gr.update(choices=[], value=None), handlers.source_panel(None, None),
-                    gr.update(choices=handlers.briefing_choices(kept), value=[t.label for t in kept]), None, "", "")
+                    gr.update(choices=handlers.briefing_choices(kept), value=[t.label for t in kept]), None, "", "",
+                    *ask_ready())
 
         def open_source(last_turn, marker):
             return handlers.source_panel(last_turn, marker)
 
         def give_feedback(last_turn, rating_v, comment_v, request: gr.Request):
+            if signed_out(request):
+                return SIGNED_OUT
             user = getattr(request, "username", "") or ""
             return handlers.feedback(last_turn, rating_v, comment_v, user)
 
-        def export_briefing(turns_so_far, selected, fmt_v):
+        def export_briefing(turns_so_far, selected, fmt_v, request: gr.Request):
+            if signed_out(request):
+                return None, SIGNED_OUT
             return handlers.export(turns_so_far or [], selected, fmt_v)
 
-        outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status]
+        outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask,
+                   busy_note]
         inputs = [question, chat, turns, council, committee, since, until]
         # One listener for both ways of sending: two would each run an Enter followed at once by a click on Ask
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
         asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
                        trigger_mode="once")
+        # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
+        asking.then(ask_ready, None, [ask, busy_note], api_visibility="private")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
         # put itself back), and forget the last answer, its sources and any feedback begun on it.
-        cleared = [chat, turns, last, source_pick, panel, picked, rating, comment, feedback_status]
+        cleared = [chat, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask, busy_note]
         clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
         chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
         source_pick.change(open_source, [last, source_pick], panel, api_visibility="private")
@@ -624,11 +812,15 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
                     request: gr.Request = None) -> str:
             """Answer a question from the minutes; returns the answer and its numbered sources as text."""
+            if signed_out(request):
+                return SIGNED_OUT
             # Audited under the signed-in user, as the chat's answers are (gradio_client signs in with `auth=`).
             return handlers.api_ask(question, council, committee, since, until,
                                     user=getattr(request, "username", "") or "")
 
-        def index_now():
+        def index_now(request: gr.Request):
+            if signed_out(request):  # a page opened with a session that has since ended
+                return SIGNED_OUT, gr.update(), gr.update()
             status_line, councils, committees = handlers.index_now()
             return status_line, gr.update(choices=councils), gr.update(choices=committees)
 
@@ -662,14 +854,14 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         print(f"There is no {corpus} folder: serving the index in {settings.data_dir} as it is.", flush=True)
     auth = None
     if settings.auth_file:
-        from assistant.present.auth import checker
+        from assistant.present.auth import SignIn
 
-        auth = checker(Path(settings.auth_file))
+        auth = SignIn(Path(settings.auth_file))
     else:
         log.warning("ASSISTANT_AUTH is not set: the app is open to anyone who can reach it.")
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)
-    demo = build_app(assistant, sign_out=auth is not None)
+    demo = build_app(assistant, sign_out=auth is not None, sign_in=auth)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once
         sys.stdout.reconfigure(line_buffering=True)
@@ -677,5 +869,5 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     server_name = os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1"
     demo.launch(server_name=server_name, server_port=port, auth=auth,
                 prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=False, footer_links=["api"],
-                css=APP_CSS)
+                **PAGE_OPTIONS)
     return demo  # still serving when prevent_thread_lock is set: `close()` stops it

@@ -112,11 +112,12 @@ class AuditLog:
         self._db.close()
 
     def record_answer(self, answer: Answer, retrieved_hashes: dict[str, str], prompt_version: str,
-                      channel: str, user: str = "", details: dict | None = None) -> str:
+                      channel: str, user: str = "", details: dict | None = None, answer_id: str | None = None) -> str:
         """Append one answer. `retrieved_hashes` gives the content hash of every chunk it names (retrieved, cited or
         given to the model); `details` are further audit fields (the reader, the model and its endpoint, the
-        evidence blocks, the raw reply, an error), kept in the record, whose shape older rows share."""
-        answer_id = uuid.uuid4().hex
+        evidence blocks, the raw reply, an error), kept in the record, whose shape older rows share. `answer_id` is
+        one from `new_answer_id`, for an answer shown with its id before it is recorded."""
+        answer_id = answer_id or new_answer_id()
         data = answer.to_json()
         retrieved = [{**r, "content_hash": retrieved_hashes.get(r["chunk_id"], "")} for r in data["retrieved"]]
         # The citations stay as they were given; the hash of each cited chunk (retrieved or not) goes beside them.
@@ -216,6 +217,10 @@ class AuditLog:
         return out.getvalue()
 
 
+def new_answer_id() -> str:
+    return uuid.uuid4().hex
+
+
 def _utc(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
@@ -289,17 +294,40 @@ class AnswerRecorder:
             self._log = AuditLog(self.assistant.settings.audit_path)
         return self._log
 
-    def record(self, answer: Answer, channel: str, user: str = "") -> str:
+    def new_id(self) -> str:
+        """An id for an answer about to be shown and recorded once the page has it, from a log that is open (one
+        that cannot be opened says so before the answer is shown)."""
+        self.log  # noqa: B018 - opens it
+        return new_answer_id()
+
+    def record(self, answer: Answer, channel: str, user: str = "", answer_id: str | None = None,
+               indexes: tuple = ()) -> str:
         """Append the answer, with the content hash of every chunk it retrieved, cited or gave a language model, and
         what it was made with (the reader; the model, its endpoint, its evidence blocks and raw reply); returns its
-        id."""
+        id. `indexes` are the keyword indexes the answer may have been made from, as they were then."""
         from assistant.answer.prompts import prompt_version
         provenance = answer.provenance
         details = provenance.as_json() if provenance is not None else {}
         chunk_ids = ([item["chunk_id"] for item in answer.retrieved] + [c.chunk_id for c in answer.citations]
                      + [block["chunk_id"] for block in details.get("evidence", [])])
-        hashes = self.assistant.chunk_hashes(list(dict.fromkeys(chunk_ids)))
-        return self.log.record_answer(answer, hashes, prompt_version(), channel, user, details)
+        hashes = self._hashes(list(dict.fromkeys(chunk_ids)), details.get("evidence", []), indexes)
+        return self.log.record_answer(answer, hashes, prompt_version(), channel, user, details, answer_id)
+
+    def _hashes(self, chunk_ids: list[str], evidence: list[dict], indexes: tuple) -> dict[str, str]:
+        """Each chunk's content hash as the answer had it: an ingest while it was made replaces the chunks it changed,
+        and the index read when the answer ends no longer holds them. A chunk's id is a hash of its item, place and
+        text, so any index holding that id holds the same text: the evidence a model was given says it first, then
+        the indexes the answer was made from, then the index as it now stands."""
+        hashes = {block["chunk_id"]: block["content_hash"] for block in evidence if block.get("content_hash")}
+        for lexical in indexes:
+            for chunk_id in chunk_ids:
+                position = lexical.position.get(chunk_id) if chunk_id not in hashes else None
+                if position is not None:
+                    hashes[chunk_id] = lexical.entries[position].metadata.get("content_hash", "")
+        missing = [chunk_id for chunk_id in chunk_ids if not hashes.get(chunk_id)]
+        if missing:
+            hashes.update(self.assistant.chunk_hashes(missing))
+        return hashes
 
     def record_failure(self, failure: "ModelFailure", channel: str, user: str = "") -> str:
         """Append a question whose language model failed before any sentence could be shown, with the error and

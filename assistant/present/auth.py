@@ -107,34 +107,52 @@ def _locked(path: Path):
     return exclusive_lock(target.with_name(f"{target.name}.lock"), mode=0o600)
 
 
-def checker(path: Path):
-    """A function for Gradio's `auth=`: (name, password) -> bool.
+def checker(path: Path) -> "SignIn":
+    """A function for Gradio's `auth=`: (name, password) -> bool, over the users file (see SignIn)."""
+    return SignIn(path)
 
-    The file is read again whenever it changes, so a new password or a removed user counts at the next
-    sign-in, without restarting the app. A file that is damaged or gone lets nobody in until it is mended.
+
+class SignIn:
+    """Gradio's `auth=`: (name, password) -> bool, over a users file.
+
+    The file is read again whenever it changes, so a new password or a removed user counts without restarting the
+    app: at the next sign-in, and for a member already signed in, at their next request (`still_allowed`), whose
+    sessions `on_ended` is told to end. A file that is damaged or gone lets nobody in until it is mended.
     """
-    seen = _file_stamp(path)  # taken before reading, so that a change made meanwhile is read at the first sign-in
-    users = read_users(path)  # a bad file at start stops the app with the message, before it serves anyone
-    reading = threading.Lock()  # Gradio checks sign-ins on several threads
 
-    def current_users() -> dict[str, str]:
-        nonlocal users, seen
-        with reading:
-            stamp = _file_stamp(path)
-            if stamp != seen:
-                seen = stamp
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = _file_stamp(path)  # taken before reading, so that a change made meanwhile is read at once
+        self._users = read_users(path)  # a bad file at start stops the app with the message, before it serves anyone
+        self._reading = threading.Lock()  # Gradio checks sign-ins on several threads
+        # Called with the names whose sessions must end (removed, or a new password): the app drops their tokens.
+        self.on_ended: list = []
+
+    def current_users(self) -> dict[str, str]:
+        with self._reading:
+            stamp = _file_stamp(self.path)
+            if stamp != self._seen:
+                self._seen = stamp
+                before = self._users
                 try:
-                    users = read_users(path)
+                    self._users = read_users(self.path)
                 except (AssistantError, OSError) as exc:
-                    users = {}
+                    self._users = {}
                     log.error("Nobody can sign in until the users file is mended: %s", exc)
-            return users
+                ended = {name for name, stored in before.items() if self._users.get(name) != stored}
+                if ended:
+                    # Before any new sign-in is let through: a session of the old password must not outlive it.
+                    for end in self.on_ended:
+                        end(ended)
+            return self._users
 
-    def check(name: str, password: str) -> bool:
-        stored = current_users().get(name)
+    def still_allowed(self, name: str) -> bool:
+        """Whether a signed-in member is still in the users file."""
+        return name in self.current_users()
+
+    def __call__(self, name: str, password: str) -> bool:
+        stored = self.current_users().get(name)
         return bool(stored) and verify_password(password, stored)
-
-    return check
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:

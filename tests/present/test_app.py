@@ -523,6 +523,9 @@ def test_an_answer_cut_short_by_the_page_going_is_audited_as_far_as_it_was_shown
     next(steps)  # the question, with "..." for the answer
     seen = next(steps).history[-1]["content"]  # the first sentence
     assert "148" in seen
+    # Asking for the next step is what says the page has the first sentence; the next is the complete answer,
+    # which the page never takes: the member left (or cleared) as it came.
+    assert next(steps).finished
     steps.close()
     assert len(_audited(handlers)) == before + 1
     record = _last_audited(handlers)
@@ -666,13 +669,31 @@ def test_a_failure_in_the_answer_thread_reaches_the_listener():
 
 
 def test_closing_the_page_handler_mid_answer_audits_what_was_shown(handlers):
+    """The review's case: Clear, or a reload, as the complete answer comes. The page had its first sentence only, and
+    the audit log said it was given the complete answer, sources and all, with no word of its being cut short."""
     demo = build_app(handlers.assistant)
     respond = _listener(demo, "respond")
     before = len(_audited(handlers))
-    _page_updates(respond, ROTHERHAM_Q, take=2)  # the question, its first sentence; then the member leaves
+    # The question, its first sentence, the complete answer on its way; then the member leaves before it is taken.
+    _page_updates(respond, ROTHERHAM_Q, take=3)
     # The answer's own thread closes it after the step in progress, and that audits what was shown.
     assert _eventually(lambda: len(_audited(handlers)) == before + 1)
-    assert any("Cut short" in n for n in _last_audited(handlers)["notes"])
+    record = _last_audited(handlers)
+    assert any("Cut short" in n for n in record["notes"]) and "148" in record["answer"]
+    # Taken (the page asked for more), the same answer is audited once, complete.
+    _page_updates(respond, ROTHERHAM_Q)
+    assert _eventually(lambda: len(_audited(handlers)) == before + 2)
+    assert not _last_audited(handlers)["notes"]
+
+
+def test_a_sentence_the_page_never_took_is_not_audited_as_shown(handlers):
+    """The review's converse case: cleared while the first sentence was on its way, the audit held it as shown."""
+    before = len(_audited(handlers))
+    steps = handlers.converse(ROTHERHAM_Q, [], [], user="cllr.quick")
+    next(steps)  # the question
+    assert "148" in next(steps).history[-1]["content"]  # made, but never asked past: the page did not take it
+    steps.close()
+    assert len(_audited(handlers)) == before  # nothing was shown, so nothing is audited as shown
 
 
 def test_an_answer_that_fails_after_sentences_were_shown_is_audited_with_them(handlers, monkeypatch):
@@ -695,11 +716,10 @@ def test_an_answer_that_fails_after_sentences_were_shown_is_audited_with_them(ha
 def test_a_finished_answer_is_audited_once_even_when_its_generator_is_closed_after(handlers):
     before = len(_audited(handlers))
     steps = handlers.converse(ROTHERHAM_Q, [], [])
-    for step in steps:
-        if step.finished:
-            break
+    finished = [step for step in steps if step.finished]  # every step taken, as Gradio takes them
     steps.close()
-    assert len(_audited(handlers)) == before + 1 and not _last_audited(handlers)["notes"]
+    assert len(finished) == 1 and len(_audited(handlers)) == before + 1 and not _last_audited(handlers)["notes"]
+    assert _last_audited(handlers)["answer_id"] == finished[0].last.answer_id
 
 
 def test_a_question_typed_while_the_answer_streams_stays_in_the_box(handlers):

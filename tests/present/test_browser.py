@@ -260,3 +260,44 @@ def test_typing_and_clearing_while_an_answer_comes(slow_app):
     # Closed after its step in progress, each cleared answer's audit has what the page was sent (and perhaps the
     # sentence being made when it was cleared), complete or cut short.
     assert len(records) == 4 and "148" in records[1] and "148" in records[2] and "Sefton" in records[3]
+
+
+def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tmp_path):
+    """Sign out in one tab ends every session of the member (by design): the other tab showed a bare red "Error" on
+    every output. It now says the member is signed out and how to sign in again."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.answer.service import Assistant
+    from assistant.present.app import PAGE_OPTIONS, build_app
+    from assistant.present.auth import SignIn, hash_password
+
+    users = tmp_path / "users.txt"
+    users.write_text(f"alice:{hash_password('alices password', 1_000)}\n")
+    sign_in = SignIn(users)
+    assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
+    demo = build_app(assistant, tmp_path / "briefings", sign_out=True, sign_in=sign_in)
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=sign_in, **PAGE_OPTIONS)
+    executable = chromium()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(demo.local_url, wait_until="domcontentloaded")
+            page.locator("input[type='text']").first.fill("alice")
+            page.locator("input[type='password']").fill("alices password")
+            page.locator("button:has-text('Login')").click()
+            box = page.locator("#question textarea")
+            box.wait_for(timeout=60_000)
+            other = context.new_page()
+            other.goto(demo.local_url.rstrip("/") + "/logout", wait_until="domcontentloaded")
+            question = "How many children were discharged from care in 2018?"
+            box.fill(question)
+            page.click("#ask")
+            expect(page.locator("#signed-out")).to_contain_text("Reload the page to sign in again", timeout=15_000)
+            expect(box).to_have_value(question)  # kept, for after signing in again
+            browser.close()
+    finally:
+        demo.close()
+        assistant.close()
