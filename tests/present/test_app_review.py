@@ -10,14 +10,7 @@ import pytest
 from assistant.answer.service import Assistant
 from assistant.present.app import ChatHandlers, build_app
 
-ROTHERHAM_Q = "How many children were discharged from care in 2018?"
-
-
-@pytest.fixture(scope="module")
-def handlers(seed_index, minilm, tmp_path_factory):
-    assistant = Assistant(seed_index, embedder=minilm)
-    yield ChatHandlers(assistant, tmp_path_factory.mktemp("briefings"))
-    assistant.close()
+from test_app import ROTHERHAM_Q, handlers  # noqa: F401  (the chat's handlers over the seed index, per module)
 
 
 def _listener(demo, name):
