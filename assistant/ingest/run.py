@@ -308,11 +308,16 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             # index; a reset_store that fails in any way (a store refused as another index's, an error of Chroma's,
             # an interrupt) leaves the index as it was, and no such record.
             opened.set_meta(RESET_UNFINISHED, "1")
+            owed_before = purge_owed(opened)
             owe_purge(opened)
             try:
                 reset_store(settings, manifest_writer(opened))
             except BaseException:
+                # As the reset record: a store that could not be reset holds what it held, so nothing was removed
+                # that this run must purge (a purge owed by an earlier run stays owed).
                 opened.delete_meta(RESET_UNFINISHED)
+                if not owed_before:
+                    opened.delete_meta(PURGE_OWED)
                 raise
         finally:
             if index is None:

@@ -295,8 +295,14 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
             question = "How many children were discharged from care in 2018?"
             box.fill(question)
             page.click("#ask")
-            expect(page.locator("#signed-out")).to_contain_text("Reload the page to sign in again", timeout=15_000)
-            expect(box).to_have_value(question)  # kept, for after signing in again
+            # Either the page says so, over Gradio's own red badges, keeping the question for after signing in, or
+            # (when Gradio's client reloads the page on the refused request first, as it did in a full run under
+            # load) the sign-in form asks for it; on the old code, neither: a bare "Error" on every output.
+            banner, sign_in_form = page.locator("#signed-out"), page.get_by_role("button", name="Login")
+            expect(banner.or_(sign_in_form)).to_be_visible(timeout=15_000)
+            if banner.is_visible():
+                expect(banner).to_contain_text("Reload the page to sign in again")
+                expect(box).to_have_value(question)
             browser.close()
     finally:
         demo.close()
