@@ -702,3 +702,108 @@ def as_typed_words(text: str) -> str:
             kept.append(ch)
         at += 1
     return " ".join("".join(kept).split())
+
+
+# ---------------------------------------------------------------- the grounding guard's vocabulary (verify/guard.py)
+
+# Words that deny what follows them: "rejected the suggestion that ...", "non-compliant" ("n't" is read as "not").
+NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "non", "without", "cannot", "unable", "fail",
+                       "fails", "failed", "reject", "rejects", "rejected", "refuse", "refuses", "refused", "decline",
+                       "declines", "declined"})
+
+# Words by the sense they give a sentence, stemmed when read, so that 'rising', 'rises' and 'rise' are one word.
+# A claim that puts a word of one sense where its source has a word of a conflicting sense says the opposite.
+SENSES = {
+    "up": "increase rise rose risen grow grew grown growth climb higher more greater larger expand expansion exceed "
+          "gain surge soar goup above",
+    "down": "decrease reduce reduction fall fell fallen drop decline lower fewer less smaller shrink shrank godown "
+            "below cut loss",
+    "level": "similar unchanged stable steady comparable",
+    "better": "better improve improvement good well strong stronger positive success successful effective excellent "
+              "best",
+    "worse": "worse worsen poor poorer deteriorate deterioration weak weaker negative unsuccessful ineffective worst "
+             "inadequate",
+    # A comparison that changes its measure ('lower than' for 'better than'): which way is better is not in the words.
+    "judged": "better worse poorer stronger weaker",
+    "measured": "higher lower more fewer less greater smaller larger",
+    "approved": "approve agree",
+    "refused": "reject refuse",
+    "achieved": "met complete achieve sufficient enough aheadoftarget",
+    "missed": "missed incomplete insufficient lack delay overdue behindtarget",
+    # Spending against a budget ('over budget', 'overspent'); see verify.guard._as_one_word.
+    "over": "overspent overspend overbudget overtarget",
+    "under": "underspent underspend underbudget undertarget",
+    # Ofsted's grades and a plan's state. Two-word grades and states are read as one word (verify.guard's
+    # _as_one_word): 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
+    "outstanding": "outstanding", "good": "good", "requiresimprovement": "requiresimprovement",
+    "inadequate": "inadequate", "ontrack": "ontrack", "offtrack": "offtrack",
+}
+
+# Words whose stem would take in others ('timely' stems to 'time'): read whole.
+WHOLE_WORD_SENSES = {"timely": frozenset({"achieved"}), "untimely": frozenset({"missed"})}
+
+OFSTED_GRADES = ("outstanding", "good", "requiresimprovement", "inadequate")
+
+CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
+    ("up", "down"), ("up", "level"), ("down", "level"), ("better", "worse"), ("judged", "measured"),
+    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack"), ("over", "under")]}
+    | {frozenset((a, b)) for a in OFSTED_GRADES for b in OFSTED_GRADES if a != b})
+
+# Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
+PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",
+                              "forecast", "forecasts", "forecasted", "predicted", "prediction", "predicts",
+                              "anticipated"})
+
+# Words that project what follows them when 'to' follows: 'expected to reach 300', 'plans to recruit 12'.
+PROJECTING_BEFORE_TO = frozenset({"expect", "expects", "expected", "expecting", "likely", "set", "course", "plan",
+                                  "plans", "planned", "planning", "aim", "aims", "aiming", "intend", "intends",
+                                  "intended"})
+
+# Verbs through which a projecting word governs a figure ('would be 222', 'expected to reach 300'), stemmed when read.
+AMOUNT_VERBS = frozenset({"be", "been", "reach", "rise", "risen", "fall", "fallen", "total", "increas", "decreas",
+                          "grow", "grown", "drop", "exceed", "cost", "stand", "climb", "amount", "come"})
+
+# Words that may stand between that verb and its figure ('would be approximately 222', 'could rise to over 40').
+APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", "some", "nearly", "almost", "over",
+                                 "under", "just", "up", "to", "at", "by", "least", "more", "less", "than", "circa"})
+
+# Words with which a claim itself gives a figure as a projection, a plan or an estimate.
+HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | {
+    "if", "unless", "will", "propose", "proposed", "target", "targets", "estimate", "estimated", "estimates",
+    "possible", "possibly", "potential", "potentially", "predict", "project", "projects"}
+
+# Words that turn a sentence: what stands after one is a clause of its own.
+CONTRAST_WORDS = frozenset({"however", "but", "although", "though", "whereas", "while"})
+
+# Prepositions that tie a figure to what it counts ('39% of referrals', 'from schools').
+ATTACHING_WORDS = frozenset({"from", "for", "of", "among", "by", "to", "at"})
+
+ARTICLES = frozenset({"the", "a", "an", "its", "their", "our", "these", "those", "this", "that"})
+
+# Words too common to show what a denial denies ('not the case': 'the' says nothing).
+FUNCTION_WORDS = ARTICLES | frozenset({"to", "be", "been", "being", "as", "it", "of", "and", "or", "in", "on",
+                                       "at", "for", "by", "with", "is", "was", "were", "are", "have", "has",
+                                       "had", "do", "does", "did", "so", "very", "yet", "all", "any", "also"})
+
+# Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
+AMOUNT_WORDS = frozenset({"most", "majority", "all", "nearly", "almost", "half", "few", "many", "minority",
+                          "several", "bulk", "vast"})
+
+# Words that follow a number without being what it counts ('3 still', '2018 when').
+UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", "that", "this", "from", "than",
+           "then", "there", "they", "also", "into", "over", "under", "years", "year", "months", "month", "weeks",
+           "week", "days", "about", "around", "only", "more", "less", "cent"}
+
+# Forms of 'be' and 'go' after which 'up' and 'down' give a direction ('were up 12%', 'was down on last year').
+BE_OR_GO = frozenset({"is", "are", "was", "were", "be", "been", "being", "go", "goes", "going", "gone", "went"})
+
+# Verbs whose 'up' or 'down' is part of the verb, not a direction ('set up 3 teams', 'followed up on', 'set down').
+PHRASAL_VERBS = ("set follow take took taken sign pick back build built break broke broken draw drew drawn step put "
+                 "write wrote written bring brought come came look hand turn shut close wind slow sum add make made "
+                 "keep kept hold held call check catch caught give gave given run ran let lay laid tie mark play")
+
+# What 'over' and 'under' count against ('over budget', 'under spent'), and 'ahead' and 'behind' ('behind target').
+BUDGET_WORDS = frozenset({"budget", "budgets", "spend", "spent", "spending", "target", "targets"})
+
+PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "trajectory", "profile", "timescale",
+                        "timescales", "forecast"})

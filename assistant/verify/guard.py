@@ -20,87 +20,20 @@ import numpy as np
 
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
-from assistant.text import (Span, addresses_in, figures, lexical_tokens, mentioned_years, missing_names,
-                            named_councils, normalise_space, number_tokens, number_values, sentence_spans, stem,
-                            strip_bullet)
+from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
+                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
+                            NEGATIONS, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES,
+                            UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in, figures, lexical_tokens, mentioned_years,
+                            missing_names, named_councils, normalise_space, number_tokens, number_values,
+                            sentence_spans, stem, strip_bullet)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
-# Words that deny what follows them: "rejected the suggestion that ...", "non-compliant" ("n't" is read as "not").
-_NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "non", "without", "cannot", "unable", "fail",
-                        "fails", "failed", "reject", "rejects", "rejected", "refuse", "refuses", "refused", "decline",
-                        "declines", "declined"})
 
 DEFAULT_THRESHOLD = 0.55
 SIMILARITY_WEIGHT = 0.6
 
-# Words by the sense they give a sentence, stemmed when read, so that 'rising', 'rises' and 'rise' are one word.
-# A claim that puts a word of one sense where its source has a word of a conflicting sense says the opposite.
-_SENSES = {
-    "up": "increase rise rose risen grow grew grown growth climb higher more greater larger expand expansion exceed "
-          "gain surge soar goup above",
-    "down": "decrease reduce reduction fall fell fallen drop decline lower fewer less smaller shrink shrank godown "
-            "below cut loss",
-    "level": "similar unchanged stable steady comparable",
-    "better": "better improve improvement good well strong stronger positive success successful effective excellent "
-              "best",
-    "worse": "worse worsen poor poorer deteriorate deterioration weak weaker negative unsuccessful ineffective worst "
-             "inadequate",
-    # A comparison that changes its measure ('lower than' for 'better than'): which way is better is not in the words.
-    "judged": "better worse poorer stronger weaker",
-    "measured": "higher lower more fewer less greater smaller larger",
-    "approved": "approve agree",
-    "refused": "reject refuse",
-    "achieved": "met complete achieve sufficient enough aheadoftarget",
-    "missed": "missed incomplete insufficient lack delay overdue behindtarget",
-    # Spending against a budget ('over budget', 'overspent'); see _as_one_word.
-    "over": "overspent overspend overbudget overtarget",
-    "under": "underspent underspend underbudget undertarget",
-    # Ofsted's grades and a plan's state. Two-word grades and states are read as one word (see _as_one_word):
-    # 'requires improvement to be good' is not 'good', nor 'off track' 'on track'.
-    "outstanding": "outstanding", "good": "good", "requiresimprovement": "requiresimprovement",
-    "inadequate": "inadequate", "ontrack": "ontrack", "offtrack": "offtrack",
-}
-# Words whose stem would take in others ('timely' stems to 'time'): read whole.
-_WHOLE_WORD_SENSES = {"timely": frozenset({"achieved"}), "untimely": frozenset({"missed"})}
-_GRADES = ("outstanding", "good", "requiresimprovement", "inadequate")
-_CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
-    ("up", "down"), ("up", "level"), ("down", "level"), ("better", "worse"), ("judged", "measured"),
-    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack"), ("over", "under")]}
-    | {frozenset((a, b)) for a in _GRADES for b in _GRADES if a != b})
 
-# Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
-_PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",
-                               "forecast", "forecasts", "forecasted", "predicted", "prediction", "predicts",
-                               "anticipated"})
-# Words that project what follows them when 'to' follows: 'expected to reach 300', 'plans to recruit 12'.
-_PROJECTING_BEFORE_TO = frozenset({"expect", "expects", "expected", "expecting", "likely", "set", "course", "plan",
-                                   "plans", "planned", "planning", "aim", "aims", "aiming", "intend", "intends",
-                                   "intended"})
-# Verbs through which a projecting word governs a figure ('would be 222', 'expected to reach 300'), stemmed when read.
-_AMOUNT_VERBS = frozenset({"be", "been", "reach", "rise", "risen", "fall", "fallen", "total", "increas", "decreas",
-                           "grow", "grown", "drop", "exceed", "cost", "stand", "climb", "amount", "come"})
-# Words that may stand between that verb and its figure ('would be approximately 222', 'could rise to over 40').
-_APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", "some", "nearly", "almost", "over",
-                                  "under", "just", "up", "to", "at", "by", "least", "more", "less", "than", "circa"})
-# Words with which a claim itself gives a figure as a projection, a plan or an estimate.
-_HEDGING_WORDS = _PROJECTING_WORDS | _PROJECTING_BEFORE_TO | {
-    "if", "unless", "will", "plan", "plans", "planned", "aim", "aims", "intend", "intends", "intended", "propose",
-    "proposed", "target", "targets", "expect", "expects", "estimate", "estimated", "estimates", "possible",
-    "possibly", "potential", "potentially", "predict", "project", "projects"}
-# Words that turn a sentence: what stands after one is a clause of its own.
-_CONTRAST_WORDS = frozenset({"however", "but", "although", "though", "whereas", "while"})
 _CLAUSE_MARKS = ",;:\u2013\u2014"
-# Prepositions that tie a figure to what it counts ('39% of referrals', 'from schools').
-_ATTACHING_WORDS = frozenset({"from", "for", "of", "among", "by", "to", "at"})
-_ARTICLES = frozenset({"the", "a", "an", "its", "their", "our", "these", "those", "this", "that"})
-# Words too common to show what a denial denies ('not the case': 'the' says nothing).
-_FUNCTION_WORDS = _ARTICLES | frozenset({"to", "be", "been", "being", "as", "it", "of", "and", "or", "in", "on",
-                                         "at", "for", "by", "with", "is", "was", "were", "are", "have", "has",
-                                         "had", "do", "does", "did", "so", "very", "yet", "all", "any", "also"})
-
-# Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
-_AMOUNT_WORDS = frozenset({"most", "majority", "all", "nearly", "almost", "half", "few", "many", "minority",
-                           "several", "bulk", "vast"})
 
 
 def _figure_problem(claim: str, source: str) -> str:
@@ -114,26 +47,20 @@ def _figure_problem(claim: str, source: str) -> str:
         if value not in available:
             return f"the figure {claim_words[position]} is not in the cited minutes"
         following = claim_words[position + 1] if position + 1 < len(claim_words) else ""
-        if len(following) <= 3 or not following.isalpha() or following in _UNBOUND:
+        if len(following) <= 3 or not following.isalpha() or following in UNBOUND:
             continue
-        stem = following[:5]
+        prefix = following[:5]
         places = [p for v, p in source_values if v == value]
-        near = any(p + 1 < len(source_words) and source_words[p + 1].startswith(stem) for p in places)
-        if not near and _other_number_near(source_values, source_words, stem, value):
+        near = any(p + 1 < len(source_words) and source_words[p + 1].startswith(prefix) for p in places)
+        if not near and _other_number_near(source_values, source_words, prefix, value):
             return f"in the cited minutes, {claim_words[position]} is not the figure for {following}"
     return ""
 
 
-def _other_number_near(source_values, source_words, stem: str, value: float) -> bool:
+def _other_number_near(source_values, source_words, prefix: str, value: float) -> bool:
     """Does a different number stand right before the word in the source?"""
-    return any(v != value and p + 1 < len(source_words) and source_words[p + 1].startswith(stem)
+    return any(v != value and p + 1 < len(source_words) and source_words[p + 1].startswith(prefix)
                for v, p in source_values)
-
-
-# Words that follow a number without being what it counts ('3 still', '2018 when').
-_UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", "that", "this", "from", "than",
-            "then", "there", "they", "also", "into", "over", "under", "years", "year", "months", "month", "weeks",
-            "week", "days", "about", "around", "only", "more", "less", "cent"}
 
 
 def _letter_words(text: str) -> list[str]:
@@ -149,26 +76,16 @@ def _words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _senses_bystem() -> dict[str, frozenset[str]]:
     senses: dict[str, set[str]] = {}
-    for sense, listed in _SENSES.items():
+    for sense, listed in SENSES.items():
         for word in listed.split():
             senses.setdefault(stem(word), set()).add(sense)
-    return {stem: frozenset(names) for stem, names in senses.items()}
+    return {word_stem: frozenset(names) for word_stem, names in senses.items()}
 
 
 def _senses_of(word: str) -> frozenset[str]:
-    return _WHOLE_WORD_SENSES.get(word) or _senses_bystem().get(stem(word), frozenset())
+    return WHOLE_WORD_SENSES.get(word) or _senses_bystem().get(stem(word), frozenset())
 
 
-# Forms of 'be' and 'go' after which 'up' and 'down' give a direction ('were up 12%', 'was down on last year').
-_BE_OR_GO = frozenset({"is", "are", "was", "were", "be", "been", "being", "go", "goes", "going", "gone", "went"})
-# Verbs whose 'up' or 'down' is part of the verb, not a direction ('set up 3 teams', 'followed up on', 'set down').
-_PHRASAL_VERBS = ("set follow take took taken sign pick back build built break broke broken draw drew drawn step put "
-                  "write wrote written bring brought come came look hand turn shut close wind slow sum add make made "
-                  "keep kept hold held call check catch caught give gave given run ran let lay laid tie mark play")
-# What 'over' and 'under' count against ('over budget', 'under spent'), and 'ahead' and 'behind' ('behind target').
-_BUDGET_WORDS = frozenset({"budget", "budgets", "spend", "spent", "spending", "target", "targets"})
-_PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "trajectory", "profile", "timescale",
-                         "timescales", "forecast"})
 _JOINED_AS_WRITTEN = {"goup": "up", "godown": "down", "overbudget": "over budget", "underbudget": "under budget",
                       "overtarget": "over target", "undertarget": "under target", "aheadoftarget": "ahead",
                       "behindtarget": "behind", "requiresimprovement": "requires improvement", "ontrack": "on track",
@@ -177,7 +94,7 @@ _JOINED_AS_WRITTEN = {"goup": "up", "godown": "down", "overbudget": "over budget
 
 @functools.lru_cache(maxsize=1)
 def _phrasal_verb_stems() -> frozenset[str]:
-    return frozenset(stem(word) for word in _PHRASAL_VERBS.split())
+    return frozenset(stem(word) for word in PHRASAL_VERBS.split())
 
 
 def _gives_a_direction(words: list[str], i: int) -> bool:
@@ -186,7 +103,7 @@ def _gives_a_direction(words: list[str], i: int) -> bool:
     'down from 300') where no verb makes it its own ('set up 3 teams', 'followed up on the actions')?"""
     previous = words[i - 1] if i else ""
     following = words[i + 1:i + 3] + ["", ""]
-    if previous in _BE_OR_GO:
+    if previous in BE_OR_GO:
         return following[0] != "to" or following[1][:1].isdigit()
     before_a_figure = following[0][:1].isdigit() or (following[0] == "by" and following[1][:1].isdigit())
     return (before_a_figure or following[0] in ("on", "from")) and stem(previous) not in _phrasal_verb_stems()
@@ -214,10 +131,10 @@ def _as_one_word(words: list[str]) -> list[str]:
         elif word in ("up", "down") and _gives_a_direction(words, i):
             joined.append("go" + word)
             i += 1
-        elif word in ("over", "under") and following in _BUDGET_WORDS:
+        elif word in ("over", "under") and following in BUDGET_WORDS:
             joined.append(word + ("target" if following.startswith("target") else "budget"))
             i += 1 if following.startswith("budget") or following.startswith("target") else 2
-        elif word in ("ahead", "behind") and after_of in _PLAN_WORDS:
+        elif word in ("ahead", "behind") and after_of in PLAN_WORDS:
             joined.append("aheadoftarget" if word == "ahead" else "behindtarget")
             i += 1
         elif word == "as" and words[i + 1:i + 3] == ["well", "as"]:
@@ -235,7 +152,7 @@ def _sense_words(words: list[str]) -> dict[int, frozenset[str]]:
     found = {}
     for i, word in enumerate(words):
         senses = _senses_of(word)
-        if senses and not _NEGATIONS.intersection(words[max(0, i - 3):i]):
+        if senses and not NEGATIONS.intersection(words[max(0, i - 3):i]):
             found[i] = senses
     return found
 
@@ -263,7 +180,7 @@ def _flips_direction(claim: str, source: str) -> str:
 
 
 def _conflict(senses: frozenset[str], other_senses: frozenset[str]) -> bool:
-    return any(frozenset((a, b)) in _CONFLICTING_SENSES for a in senses for b in other_senses)
+    return any(frozenset((a, b)) in CONFLICTING_SENSES for a in senses for b in other_senses)
 
 
 def _as_written(word: str) -> str:
@@ -284,8 +201,8 @@ def _changes_a_denial(claim: str, source: str) -> str:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        dropped = [i for i in range(i1, i2) if source_words[i] in _NEGATIONS]
-        added = [j for j in range(j1, j2) if claim_words[j] in _NEGATIONS]
+        dropped = [i for i in range(i1, i2) if source_words[i] in NEGATIONS]
+        added = [j for j in range(j1, j2) if claim_words[j] in NEGATIONS]
         if len(dropped) > len(added) and any(_denies_what_is_kept(i, source_words, kept_source) for i in dropped):
             return "leaves out a denial in the cited minutes"
         if len(added) > len(dropped) and any(_denies_what_is_kept(j, claim_words, kept_claim) for j in added):
@@ -297,11 +214,11 @@ def _denies_what_is_kept(position: int, words: list[str], kept: set[int]) -> boo
     """Is a word the negation at this position denies (one of the next three, not a bare 'the' or 'was') also in the
     other sentence, aligned?"""
     following = range(position + 1, min(position + 4, len(words)))
-    return any(p in kept and words[p] not in _FUNCTION_WORDS and words[p] not in _NEGATIONS for p in following)
+    return any(p in kept and words[p] not in FUNCTION_WORDS and words[p] not in NEGATIONS for p in following)
 
 
 def _negation_count(text: str) -> int:
-    return sum(word in _NEGATIONS for word in _words(text))
+    return sum(word in NEGATIONS for word in _words(text))
 
 
 def _clauses(text: str) -> list[str]:
@@ -315,7 +232,7 @@ def _clauses(text: str) -> list[str]:
         for piece in marked.split("\n"):
             current: list[str] = []
             for token in piece.split():
-                if token.lower().strip("()") in _CONTRAST_WORDS and current:
+                if token.lower().strip("()") in CONTRAST_WORDS and current:
                     clauses.append(" ".join(current))
                     current = []
                 current.append(token)
@@ -364,7 +281,7 @@ def _reverses_the_minutes(claim: str, source: str, best_sentence: str) -> str:
 def _projected_figure(claim: str, source: str) -> str:
     """A figure the claim states as fact where the cited text gives it only as a projection or under a condition
     ('if this continued it would be approximately 222'), or ''. A claim that itself hedges its figures is let be."""
-    if set(_words(claim)) & _HEDGING_WORDS:
+    if set(_words(claim)) & HEDGING_WORDS:
         return ""
     years = {float(year) for year in mentioned_years(claim)}
     as_fact, as_projection = set(), set()
@@ -384,15 +301,15 @@ def _is_projected(tokens: list[str], position: int) -> bool:
     'expected to rise to 40', 'forecast at 222', 'projected to be 222'? Not 'would like to thank the 25', 'could
     evidence that 90%' or 'the plan to support the 30': there the figure is the object of another verb."""
     i = position - 1
-    while i >= 0 and tokens[i] in _APPROXIMATING_WORDS:
+    while i >= 0 and tokens[i] in APPROXIMATING_WORDS:
         i -= 1
-    if i >= 0 and stem(tokens[i]) in _AMOUNT_VERBS:
+    if i >= 0 and stem(tokens[i]) in AMOUNT_VERBS:
         i -= 1
         if i >= 0 and tokens[i] == "have":  # 'would have been 300'
             i -= 1
-        if i >= 1 and tokens[i] == "to" and tokens[i - 1] in _PROJECTING_BEFORE_TO:
+        if i >= 1 and tokens[i] == "to" and tokens[i - 1] in PROJECTING_BEFORE_TO:
             return True
-    return i >= 0 and tokens[i] in _PROJECTING_WORDS
+    return i >= 0 and tokens[i] in PROJECTING_WORDS
 
 
 def _attachments(clause: str) -> list[tuple[str, str, str]]:
@@ -400,11 +317,11 @@ def _attachments(clause: str) -> list[tuple[str, str, str]]:
     words = _words(clause)
     found = []
     for i, word in enumerate(words):
-        if word in _ATTACHING_WORDS:
+        if word in ATTACHING_WORDS:
             j = i + 1
-            while j < len(words) and words[j] in _ARTICLES:
+            while j < len(words) and words[j] in ARTICLES:
                 j += 1
-            if j < len(words) and words[j][0].isalpha() and words[j] not in _FUNCTION_WORDS:
+            if j < len(words) and words[j][0].isalpha() and words[j] not in FUNCTION_WORDS:
                 found.append((word, stem(words[j]), words[j]))
     return found
 
@@ -415,10 +332,10 @@ def _figure_moved(claim: str, source: str) -> str:
     ties the claim's thing the same way elsewhere ('very few from hospitals'): the figure was moved, or ''."""
     claim_stems = {stem(w) for w in _words(claim)}
     source_clauses = [(c, _attachments(c), {v for v, _ in number_values(c)}) for c in _clauses(source)]
-    tied_anywhere = {(p, stem) for _, attached, _ in source_clauses for p, stem, _ in attached}
+    tied_anywhere = {(p, tied) for _, attached, _ in source_clauses for p, tied, _ in attached}
     years = {float(year) for year in mentioned_years(claim)}
     for clause in _clauses(claim):
-        attached = [(p, stem, word) for p, stem, word in _attachments(clause) if (p, stem) in tied_anywhere]
+        attached = [(p, tied, word) for p, tied, word in _attachments(clause) if (p, tied) in tied_anywhere]
         for value, position in number_values(clause):
             givers = [(c, a) for c, a, values in source_clauses if value in values]
             if value in years or not attached or not givers:
@@ -459,7 +376,7 @@ def _amount_for_figure(claim: str, source: str) -> bool:
     """The claim gives an amount in words ("most", "nearly all") that its best source sentence does not use, and
     leaves out a figure that sentence states: it has put a judgement in place of the minutes' figure."""
     claim_words, source_words = set(_letter_words(claim)), set(_letter_words(source))
-    vague = (claim_words & _AMOUNT_WORDS) - source_words
+    vague = (claim_words & AMOUNT_WORDS) - source_words
     years = {str(year) for year in mentioned_years(source)}
     claim_figures = {f.rstrip("%") for f in figures(claim)}
     left_out = [f for f in figures(source) if f not in years and f.rstrip("%") not in claim_figures]
