@@ -871,3 +871,25 @@ def test_a_fetch_that_reaches_no_meeting_still_finishes_a_purge_left_owed(quick,
     finally:
         manifest.close()
     assert b"Performance Feedback" not in chroma_file.read_bytes()
+
+
+def test_an_owed_purge_that_cannot_open_the_index_is_a_note_beside_the_sites_failure(quick, site, monkeypatch):
+    from assistant.errors import IndexMismatchError
+    from assistant.index.purge import owe_purge
+    from assistant.ingest.moderngov import fetch as fetching
+
+    fetch(quick, site)
+    manifest = Manifest(quick.manifest_path)
+    try:
+        owe_purge(manifest)
+    finally:
+        manifest.close()
+
+    def refused(settings, **kwargs):
+        raise IndexMismatchError("The index was built with another embedding model.", "Run ingest --reset.")
+
+    monkeypatch.setattr(fetching, "Index", refused)
+    site.stop()
+    down = fetch(quick.with_(fetch_retries=0), site)
+    assert down.failed and down.failed[0].what == "GetCommittees"  # the site's failure is still what is reported
+    assert any("purge could not run" in note and "another embedding model" in note for note in down.notes)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Sequence
 from urllib.parse import urljoin
 
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest
 from assistant.index.purge import audit_log_note, purge_if_owed, purge_owed
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable
@@ -367,7 +367,12 @@ def _purge_owed_anyway(settings: Settings, summary: FetchSummary, index: Index |
     try:
         if not purge_owed(manifest):
             return
-        opened = index or Index(settings)
+        try:
+            opened = index or Index(settings)
+        except AssistantError as exc:  # the site's failures stay what the run reports; this one is a note
+            summary.notes.append(f"the text of minutes removed earlier may still be readable in {settings.data_dir}: "
+                                 f"its purge could not run ({exc.message} {exc.hint})")
+            return
         try:
             if note := purge_if_owed(opened.manifest, opened.store):
                 summary.notes.append(note)
