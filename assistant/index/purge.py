@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.index.manifest import Manifest
+from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.index.vector_store import VectorStore
@@ -94,3 +95,15 @@ def audit_log_note(data_dir: Path, audit_path: Path) -> str | None:
     return (f"the audit log {audit_path} keeps every answer as it was shown, quotes of minutes removed since included "
             "(it is the record of what members were told, and no purge changes it): leave it out of any copy of "
             "the data folder you share, or keep it elsewhere with ASSISTANT_AUDIT_PATH")
+
+
+def finish_owed_purge(manifest: Manifest, store: VectorStore, settings: Settings) -> list[str]:
+    """At the end of a writer's run (an ingest, a fetch's last batch, a fetch that reached no meeting): the purge,
+    when one is owed, and the notes it leaves, what could not be purged and the audit log that keeps what was
+    shown; none when no purge was owed."""
+    if not purge_owed(manifest):
+        return []
+    notes = [note] if (note := purge_if_owed(manifest, store)) else []
+    if note := audit_log_note(settings.data_dir, settings.audit_path):
+        notes.append(note)
+    return notes

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Sequence
 from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
-from assistant.index.purge import PURGE_OWED, audit_log_note, owe_purge, purge_if_owed, purge_owed
+from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
                                           reset_store)
 from assistant.index.write_lock import writing_index
@@ -450,12 +450,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     refresh_lexical(index)
     if manifest.get_meta(RESET_UNFINISHED) is not None:
         manifest.delete_meta(RESET_UNFINISHED)
-    if purge and purge_owed(manifest):
-        # Owed by this run or by an earlier one killed after removing text, or whose purge could not run.
-        if note := purge_if_owed(manifest, store):
-            summary.notes.append(note)
-        if note := audit_log_note(settings.data_dir, settings.audit_path):
-            summary.notes.append(note)
+    if purge:  # owed by this run or by an earlier one killed after removing text, or whose purge could not run
+        summary.notes += finish_owed_purge(manifest, store, settings)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
     interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
     if interrupted:

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest
-from assistant.index.purge import audit_log_note, purge_if_owed, purge_owed
+from assistant.index.purge import finish_owed_purge, purge_owed
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable
 from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
@@ -374,10 +374,7 @@ def _purge_owed_anyway(settings: Settings, summary: FetchSummary, index: Index |
                                  f"its purge could not run ({exc.message} {exc.hint})")
             return
         try:
-            if note := purge_if_owed(opened.manifest, opened.store):
-                summary.notes.append(note)
-            if note := audit_log_note(settings.data_dir, settings.audit_path):
-                summary.notes.append(note)
+            summary.notes += finish_owed_purge(opened.manifest, opened.store, settings)
         finally:
             if index is None:
                 opened.close()
