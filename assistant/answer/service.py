@@ -201,12 +201,7 @@ class Assistant:
 
     def chunk_hashes(self, chunk_ids: list[str]) -> dict[str, str]:
         """The content hash of each indexed chunk named, for an audit record of what an answer rested on."""
-        hashes = {}
-        for chunk_id in chunk_ids:
-            position = self.lexical.position.get(chunk_id)
-            if position is not None:
-                hashes[chunk_id] = self.lexical.entries[position].metadata.get("content_hash", "")
-        return hashes
+        return self.lexical.content_hashes(chunk_ids)
 
     @property
     def chunk_count(self) -> int:

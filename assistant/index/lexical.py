@@ -47,6 +47,12 @@ class LexicalIndex:
         self._bm25 = bm25
         self.position = {e.chunk_id: i for i, e in enumerate(entries)}
 
+    def content_hashes(self, chunk_ids) -> dict[str, str]:
+        """The content hash of each chunk named that this index holds, for an audit record of what an answer
+        rested on."""
+        return {chunk_id: self.entries[self.position[chunk_id]].metadata.get("content_hash", "")
+                for chunk_id in chunk_ids if chunk_id in self.position}
+
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -320,10 +320,7 @@ class AnswerRecorder:
         the indexes the answer was made from, then the index as it now stands."""
         hashes = {block["chunk_id"]: block["content_hash"] for block in evidence if block.get("content_hash")}
         for lexical in indexes:
-            for chunk_id in chunk_ids:
-                position = lexical.position.get(chunk_id) if chunk_id not in hashes else None
-                if position is not None:
-                    hashes[chunk_id] = lexical.entries[position].metadata.get("content_hash", "")
+            hashes.update(lexical.content_hashes([chunk_id for chunk_id in chunk_ids if chunk_id not in hashes]))
         missing = [chunk_id for chunk_id in chunk_ids if not hashes.get(chunk_id)]
         if missing:
             hashes.update(self.assistant.chunk_hashes(missing))
