@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import threading
 import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 
@@ -29,3 +33,53 @@ def wait_until_listening(process: subprocess.Popen, port: int, timeout: float, d
             time.sleep(0.3)
     process.kill()
     pytest.fail(f"the server did not listen on port {port} within {timeout:.0f} s:\n{describe()}")
+
+
+class SlowChatServer(ThreadingHTTPServer):
+    """An OpenAI-compatible chat endpoint on loopback that sends SSE keep-alive comments (`ping`) or the words of
+    a reply one at a time (`trickle`), every `every` seconds, for at most `for_s` seconds."""
+
+    def __init__(self, mode: str, every: float = 0.05, for_s: float = 8.0) -> None:
+        self.mode, self.every, self.for_s = mode, every, for_s
+        self.closed_at: float | None = None  # when the client was seen to close the connection mid-reply
+        super().__init__(("127.0.0.1", 0), _SlowChatHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _SlowChatHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        gzipped = self.server.mode == "gzip"  # as a proxy that compresses event streams sends them
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+            compressor = zlib.compressobj(wbits=31)
+        self.end_headers()
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                 "choices": [{"index": 0, "delta": {"content": "In "}, "finish_reason": None}]}
+        piece = b": ping\n\n" if self.server.mode == "ping" else f"data: {json.dumps(chunk)}\n\n".encode()
+        ends = time.monotonic() + self.server.for_s
+        try:
+            while time.monotonic() < ends:
+                sent = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH) if gzipped else piece
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(sent), sent))
+                self.wfile.flush()
+                time.sleep(self.server.every)
+        except OSError:  # the client gave up and closed the connection, as it should
+            self.server.closed_at = time.monotonic()
+            return
+        if gzipped:
+            rest = compressor.flush()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(rest), rest))
+        self.wfile.write(b"0\r\n\r\n")

@@ -13,8 +13,9 @@ import json
 import logging
 import re
 import time
+from contextlib import closing
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -376,8 +377,12 @@ class GeneratedAnswer:
         self.model_name = model_name
         self._judge = _Judge(guard, terms, self.hits)
         self._cutter = SentenceCutter()
+        self.stopped = False  # whether the reply was left unread because the answer was stopped
 
-    def write(self, question: str) -> Iterator[SentenceVerdict]:
+    def write(self, question: str, stopped: Callable[[], bool] = lambda: False) -> Iterator[SentenceVerdict]:
+        """The verdicts, sentence by sentence. `stopped` is asked as each piece of the reply arrives: once it says
+        so (the member cleared the chat or left), the reply is read no further, its connection is closed and nothing
+        more is judged, so that no model call outlives the answer by more than a piece."""
         chain = answer_prompt() | self.chat_model
         # Whether the reply may have stopped mid-sentence: cut at a length limit (its own or ours), by a content
         # filter, or by a stream that just ended. Only a reply whose server says it ended on its own is whole.
@@ -385,25 +390,29 @@ class GeneratedAnswer:
         finish_reason = None  # the last one the stream gave: a usage-only chunk may follow the one that says "stop"
         failure: AssistantError | None = None
         try:
-            for chunk in chain.stream(prompt_inputs(question, self.hits)):
-                finish_reason = chunk.response_metadata.get("finish_reason") or finish_reason
-                # Cut to what is left of the budget before any of it is judged: a server or a proxy that sends the
-                # whole reply as one chunk would otherwise have every sentence of it judged, however long.
-                room = MAX_REPLY_CHARS - len(self._cutter.text)
-                text = chunk.text[:max(room, 0)]
-                for sentence in self._cutter.feed(text):
-                    if (verdict := self._judge.judge(sentence)) is not None:
-                        yield verdict
-                if len(chunk.text) > room:
-                    log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
-                    cut_off = True
-                    break
-            else:
-                cut_off = finish_reason not in _ENDED_ON_ITS_OWN
-                if cut_off:
-                    log.warning("The language model's reply ended %s: its last sentence may be unfinished.",
-                                f"with finish reason {finish_reason!r}" if finish_reason else
-                                "without saying why (no finish reason)")
+            with closing(chain.stream(prompt_inputs(question, self.hits))) as reply:
+                for chunk in reply:
+                    if stopped():  # closing the reply closes its connection: the server stops writing
+                        self.stopped = True
+                        return
+                    finish_reason = chunk.response_metadata.get("finish_reason") or finish_reason
+                    # Cut to what is left of the budget before any of it is judged: a server or a proxy that sends the
+                    # whole reply as one chunk would otherwise have every sentence of it judged, however long.
+                    room = MAX_REPLY_CHARS - len(self._cutter.text)
+                    text = chunk.text[:max(room, 0)]
+                    for sentence in self._cutter.feed(text):
+                        if (verdict := self._judge.judge(sentence)) is not None:
+                            yield verdict
+                    if len(chunk.text) > room:
+                        log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
+                        cut_off = True
+                        break
+                else:
+                    cut_off = finish_reason not in _ENDED_ON_ITS_OWN
+                    if cut_off:
+                        log.warning("The language model's reply ended %s: its last sentence may be unfinished.",
+                                    f"with finish reason {finish_reason!r}" if finish_reason else
+                                    "without saying why (no finish reason)")
         except AssistantError as exc:
             exc.message, exc.hint = redact(exc.message), redact(exc.hint)
             exc.args = (exc.message,)

@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.candidates import MAX_ITEMS, lead_in, list_after
@@ -215,10 +215,13 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
+    def stream(self, question: str, filters: Filters = Filters(),
+               stopped: Callable[[], bool] = lambda: False) -> Iterator[SentenceEvent | Answer]:
         """Sentence events as each is judged, then the complete Answer (carrying its Provenance for the audit log).
-        A language model that fails before any sentence could be shown raises ModelFailure."""
-        for event in self._stream(question, filters):
+        A language model that fails before any sentence could be shown raises ModelFailure. Once `stopped` says so
+        (the member cleared the chat or left), a model's reply is read no further: the events end early, and the
+        Answer holds what was judged until then."""
+        for event in self._stream(question, filters, stopped):
             if isinstance(event, Answer) and event.provenance is None:
                 event.provenance = Provenance(self.reader_identity)
             elif isinstance(event, SentenceEvent) and event.provenance is None:
@@ -226,7 +229,7 @@ class Assistant:
                 event = replace(event, provenance=Provenance(self.reader_identity))
             yield event
 
-    def _stream(self, question: str, filters: Filters = Filters()) -> Iterator[SentenceEvent | Answer]:
+    def _stream(self, question: str, filters: Filters, stopped: Callable[[], bool]) -> Iterator[SentenceEvent | Answer]:
         started = time.perf_counter()
         self.follow_index()
         question = as_typed_words(question)
@@ -253,7 +256,7 @@ class Assistant:
         if self.mode == EXTRACTIVE:
             yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
         else:
-            yield from self._generated(q, retrieval, base, timings, started, retrieved_at)
+            yield from self._generated(q, retrieval, base, timings, started, retrieved_at, stopped)
 
     def _withheld_notes(self, retrieval: Retrieval) -> list[str]:
         """A note naming the items among those read first that nothing is quoted from, nor given to a model, as
@@ -315,7 +318,7 @@ class Assistant:
         yield answer
 
     def _generated(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
-                   retrieved_at: float) -> Iterator[SentenceEvent | Answer]:
+                   retrieved_at: float, stopped: Callable[[], bool]) -> Iterator[SentenceEvent | Answer]:
         """Sentence events as the model writes and the guard passes them, then the complete Answer. The reader
         decides first: when it finds no answer, the model is never asked."""
         from assistant.answer.generate import GeneratedAnswer
@@ -338,7 +341,7 @@ class Assistant:
 
         interrupted: ModelError | None = None
         try:
-            for verdict in generated.write(q.text):
+            for verdict in generated.write(q.text, stopped):
                 yield SentenceEvent.citing(verdict, generated.citations, provenance())
         except ModelError as failure:
             if not generated.shown:
@@ -377,7 +380,7 @@ class Assistant:
             return
         # Nothing the model wrote can be shown: the reader's own quote instead, and the member is told so, or an
         # operator whose model never gives a usable reply would have members believe they read its answers.
-        if not generated.raw_text.strip():
+        if not generated.raw_text.strip() and not generated.stopped:
             log.warning("The language model (%s) sent an empty reply to %r: check that it is a chat model that writes "
                         "its answer as the message content (a reasoning model may put everything in a separate "
                         "field) and that its chat template is right", self.settings.llm, q.text)

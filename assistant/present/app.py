@@ -17,7 +17,7 @@ import threading
 from contextlib import aclosing, closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, ModelError
 from assistant.present.render import answer_as_text, markdown_literal, not_shown_note, source_line, web_address
@@ -193,11 +193,13 @@ class ChatHandlers:
 
     # -- asking ---------------------------------------------------------------------------------
     def replies(self, question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
-                user: str = "", field_names: dict[str, str] = APP_FIELD_NAMES, channel: str = "app") -> Iterator[Reply]:
+                user: str = "", field_names: dict[str, str] = APP_FIELD_NAMES, channel: str = "app",
+                stopped: Callable[[], bool] = lambda: False) -> Iterator[Reply]:
         """The reply so far, sentence by sentence; the last one carries the Turn, or says that the question failed.
 
         `field_names` rewrites the date fields' names in a filter's message (the API's parameters keep theirs);
-        `channel` is what the audit log records the answer as given through ("app" for the chat, "api")."""
+        `channel` is what the audit log records the answer as given through ("app" for the chat, "api");
+        `stopped` says when nobody waits for the answer any more, so that a model's reply is read no further."""
         # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
         question = (question or "").strip()
         shown: list[str] = []  # the chat's text of the reply so far, the step being offered included
@@ -218,7 +220,7 @@ class ChatHandlers:
             self._note_index(indexes)
             filters = Filters(council=_unless_everything(council, ALL_COUNCILS),
                               committee=_unless_everything(committee, ALL_COMMITTEES), since=since, until=until)
-            for event in self.assistant.stream(question, filters):
+            for event in self.assistant.stream(question, filters, stopped=stopped):
                 self._note_index(indexes)
                 if isinstance(event, Answer) and event.refusal_reason == "bad_question":
                     # Not a question at all (empty, or too long): like `ask` and `brief`, nothing is audited.
@@ -302,7 +304,8 @@ class ChatHandlers:
             yield reply.markdown, reply.turn
 
     def converse(self, message: str, history: list[dict] | None, turns: list[Turn] | None, council: str = "",
-                 committee: str = "", since: str = "", until: str = "", user: str = "") -> Iterator[ChatStep]:
+                 committee: str = "", since: str = "", until: str = "", user: str = "",
+                 stopped: Callable[[], bool] = lambda: False) -> Iterator[ChatStep]:
         """One question in the chat, step by step: the conversation, the answers so far and the last answer.
 
         A new question replaces the last answer at once, so feedback or a source opened meanwhile, or after the
@@ -316,7 +319,7 @@ class ChatHandlers:
         turns = list(turns or [])
         yield ChatStep(history, turns, None, None)
         accepted = False
-        with closing(self.replies(message, council, committee, since, until, user)) as replies:
+        with closing(self.replies(message, council, committee, since, until, user, stopped=stopped)) as replies:
             for reply in replies:
                 if reply.turn is None and not reply.failed and not reply.markdown:
                     # Only sentences the chat leaves out so far: the member still sees "...", and the question is
@@ -497,7 +500,7 @@ WAITING_FOR_A_SLOT = object()
 
 
 async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | None = None,
-                                 draining: threading.Semaphore | None = None):
+                                 draining: threading.Semaphore | None = None, stop: threading.Event | None = None):
     """The items of a blocking generator as an async generator, each made in a thread of its own when asked for.
 
     Gradio stops an answer (Clear, or the page going) by cancelling its task, and waits for the task to end. A
@@ -510,11 +513,14 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
     it must wait), so that no more answers are made at once than the app allows. A stopped answer's thread still
     finishing its step in progress hands its slot on to one of `draining` when one is free, at once, so that the next
     question does not wait for a model to end a sentence nobody will read; with none free (or no `draining`), it
-    keeps its slot until it ends, and stopping and asking again never has more model calls at once than both allow."""
+    keeps its slot until it ends, and stopping and asking again never has more model calls at once than both allow.
+
+    `stop`, when given, is the event set when the items are no longer wanted: the generator may watch it too, to cut
+    its step in progress short (a model's reply is then read no further)."""
     loop = asyncio.get_running_loop()
     made: asyncio.Queue = asyncio.Queue()
     wanted = threading.Semaphore(0)
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
     finished = object()
     held: list[threading.Semaphore] = []  # the slot the thread holds, if any, under `holding`
     holding = threading.Lock()
@@ -754,7 +760,9 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 return
             # Stopped at once when the page goes or the chat is cleared mid-answer; the steps are then closed in
             # their thread, which audits what was shown.
-            steps = handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v, user)
+            stop = threading.Event()  # set when the answer is stopped: the model's reply is then read no further
+            steps = handlers.converse(message, history, turns_so_far, council_v, committee_v, since_v, until_v, user,
+                                      stopped=stop.is_set)
             # The question and "..." at once (the first step does no work), before waiting for a free slot.
             first = next(steps)
             try:
@@ -762,7 +770,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             except BaseException:
                 steps.close()
                 raise
-            async with aclosing(in_a_thread_of_its_own(steps, answer_slots, draining_slots)) as made:
+            async with aclosing(in_a_thread_of_its_own(steps, answer_slots, draining_slots, stop)) as made:
                 n = 1
                 async for step in made:
                     if step is WAITING_FOR_A_SLOT:

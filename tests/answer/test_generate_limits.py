@@ -3,11 +3,8 @@ request or a damaged local model tells the user to do."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
@@ -16,6 +13,8 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from assistant.answer.generate import MAX_REPLY_CHARS
 from assistant.errors import ModelError
+
+from servers import SlowChatServer
 
 from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_of,  # noqa: F401
                            open_assistant)
@@ -147,58 +146,10 @@ def test_a_truncated_gguf_file_is_named_as_damaged(tmp_path):
     assert "damaged or incomplete" in info.value.hint and "OPENAI_BASE_URL" not in str(info.value)
 
 
-class _SlowServer(ThreadingHTTPServer):
-    """An OpenAI-compatible chat endpoint on loopback that sends SSE keep-alive comments (`ping`) or the words of
-    a reply one at a time (`trickle`), every `every` seconds, for at most `for_s` seconds."""
-
-    def __init__(self, mode: str, every: float = 0.05, for_s: float = 8.0) -> None:
-        self.mode, self.every, self.for_s = mode, every, for_s
-        super().__init__(("127.0.0.1", 0), _SlowHandler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-class _SlowHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        gzipped = self.server.mode == "gzip"  # as a proxy that compresses event streams sends them
-        if gzipped:
-            self.send_header("Content-Encoding", "gzip")
-            compressor = zlib.compressobj(wbits=31)
-        self.end_headers()
-        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
-                 "choices": [{"index": 0, "delta": {"content": "In "}, "finish_reason": None}]}
-        piece = b": ping\n\n" if self.server.mode == "ping" else f"data: {json.dumps(chunk)}\n\n".encode()
-        ends = time.monotonic() + self.server.for_s
-        try:
-            while time.monotonic() < ends:
-                sent = compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH) if gzipped else piece
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(sent), sent))
-                self.wfile.flush()
-                time.sleep(self.server.every)
-        except OSError:  # the client gave up and closed the connection, as it should
-            return
-        if gzipped:
-            rest = compressor.flush()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(rest), rest))
-        self.wfile.write(b"0\r\n\r\n")
-
-
 def test_a_compressed_reply_still_arriving_is_not_taken_for_keep_alives(hashing_index, monkeypatch, settings):
     from assistant.answer import llm
 
-    server = _SlowServer("gzip", for_s=1.5)
+    server = SlowChatServer("gzip", for_s=1.5)
     try:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setattr(llm, "REQUEST_TIMEOUT_S", 0.5)  # its words come every 0.05 s, compressed
@@ -220,7 +171,7 @@ def test_a_compressed_reply_still_arriving_is_not_taken_for_keep_alives(hashing_
 def test_a_reply_that_never_ends_is_given_up(hashing_index, monkeypatch, settings, mode, deadline, message):
     from assistant.answer import llm
 
-    server = _SlowServer(mode)
+    server = SlowChatServer(mode)
     try:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setattr(llm, deadline, 0.5)
@@ -233,6 +184,33 @@ def test_a_reply_that_never_ends_is_given_up(hashing_index, monkeypatch, setting
             assistant.close()
         assert time.monotonic() - started < 5
         assert message in info.value.message and "did not answer in time" in info.value.hint
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_connection(hashing_index, monkeypatch,
+                                                                                        settings):
+    """An answer stopped (the chat cleared, the page gone) went on reading the model's reply to its end, holding a
+    model call nobody would read; now the reply is read no further and its connection closed."""
+    from assistant.answer import llm
+
+    server = SlowChatServer("trickle", for_s=8.0)  # one word every 0.05 s, and no sentence ever ends
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        started = time.monotonic()
+        try:
+            events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))
+        finally:
+            assistant.close()
+        took = time.monotonic() - started
+        deadline = time.monotonic() + 3
+        while server.closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert took < 3 and server.closed_at is not None and server.closed_at - started < 3
+        # What was read before it stopped is what the audit keeps of the reply.
+        assert events and events[-1].provenance.raw_reply.startswith("In In ")
     finally:
         server.shutdown()
         server.server_close()

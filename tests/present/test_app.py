@@ -143,7 +143,7 @@ def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
 class FailingAssistant:
     """Stands in for an Assistant whose index is damaged: every question fails with the error the user can act on."""
 
-    def stream(self, question, filters):
+    def stream(self, question, filters, stopped=None):
         raise IndexMissingError("The keyword index in /data/bm25_store is damaged.",
                                 "Delete it and run `assistant ingest` (ASSISTANT_DATA_DIR).")
         yield
@@ -239,7 +239,7 @@ def test_every_answer_states_its_filters_none_included(handlers):
 
 def test_a_failing_language_model_gets_a_member_message_in_the_chat_and_the_operator_hint_in_the_log(
         handlers, monkeypatch, caplog):
-    def failing_stream(question, filters):
+    def failing_stream(question, filters, stopped=None):
         raise ModelError("The language model 'openai:gpt-x' failed: connection refused",
                          "Check that OPENAI_BASE_URL points at a running server.")
         yield  # a generator, like Assistant.stream
@@ -259,7 +259,7 @@ def test_a_question_whose_model_failed_before_saying_anything_is_audited_with_th
     failed = Answer(question=ROTHERHAM_Q, answer="", refused=False, refusal_reason=None, mode="llm:openai:gpt-x",
                     provenance=Provenance({"spec": "shipped"}, error="connection refused"))
 
-    def failing_stream(question, filters):
+    def failing_stream(question, filters, stopped=None):
         raise ModelFailure(ModelError("The language model 'openai:gpt-x' failed: connection refused", ""), failed)
         yield  # a generator, like Assistant.stream
 
@@ -329,7 +329,7 @@ def test_a_page_loaded_after_an_ingest_offers_the_new_councils(tmp_path, fake_se
 def test_a_fault_of_the_assistant_gets_a_plain_message_and_the_chat_goes_on(handlers, monkeypatch, caplog):
     real_stream = handlers.assistant.stream
 
-    def broken_stream(question, filters):
+    def broken_stream(question, filters, stopped=None):
         raise RuntimeError("an internal fault")
         yield  # a generator, like Assistant.stream
 
@@ -367,7 +367,7 @@ def test_a_question_that_fails_leaves_no_last_answer_to_rate_or_read(handlers):
 def test_a_language_model_failing_mid_answer_puts_the_question_back_in_the_box(handlers, monkeypatch):
     from assistant.records import SentenceEvent
 
-    def failing_midway(question, filters):
+    def failing_midway(question, filters, stopped=None):
         yield SentenceEvent(SentenceVerdict("In 2018 148 children left care. [1]", (1,), True, True, 1.0))
         raise ModelError("The language model 'openai:gpt-x' failed: connection reset", "Ask again.")
 
@@ -699,7 +699,7 @@ def test_a_sentence_the_page_never_took_is_not_audited_as_shown(handlers):
 def test_an_answer_that_fails_after_sentences_were_shown_is_audited_with_them(handlers, monkeypatch):
     from assistant.records import SentenceEvent
 
-    def failing_midway(question, filters):
+    def failing_midway(question, filters, stopped=None):
         yield SentenceEvent(SentenceVerdict("Fourteen appeals were heard. [1]", (1,), False, False, 0.1, "no 14"))
         raise RuntimeError("an internal fault")
 
@@ -745,7 +745,7 @@ def test_sentences_left_out_keep_the_waiting_mark_and_leave_the_question_in_the_
     shown = SentenceEvent(SentenceVerdict("Twelve appeals were heard.", (), True, True, 1.0, ""))
 
     def stream(events, end):
-        def answering(question, filters):
+        def answering(question, filters, stopped=None):
             yield from events
             raise end
             yield  # a generator, like Assistant.stream

@@ -28,7 +28,7 @@ def test_a_question_that_must_wait_for_a_slot_shows_itself_and_says_it_waits(han
     go = threading.Event()
     quick = handlers.assistant.stream
 
-    def stalled(question, filters):
+    def stalled(question, filters, stopped=None):
         if "stall" in question:
             go.wait(30)
         yield from quick(question, filters)
@@ -259,3 +259,45 @@ def test_a_new_password_ends_the_sessions_signed_in_with_the_old(tmp_path):
     os.utime(users, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 2_000_000_000))
     assert sign_in("alice", "new password") and ended == [{"alice"}]
     assert sign_in.still_allowed("alice") and ended == [{"alice"}]  # once, for the change
+
+
+# -- (9) a stopped answer's model call ------------------------------------------------------------------------------
+def test_clearing_an_answer_closes_the_model_s_reply_at_once(handlers, minilm, monkeypatch):
+    """Cleared (or the page gone) while a model wrote, the answer's thread went on reading the reply to its end,
+    and the model went on writing for nobody. Now the reply is read no further and its connection closes."""
+    from dataclasses import replace
+
+    from assistant.answer.extractive import Calibration
+    from assistant.answer.llm import make_chat_model
+    from assistant.answer.reader import READER_DIR
+
+    from servers import SlowChatServer
+
+    server = SlowChatServer("trickle", for_s=10.0)  # a word every 0.05 s, and no sentence ever ends
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    settings = handlers.assistant.settings.with_(llm="openai:fake")
+    assistant = Assistant(settings, embedder=minilm,
+                          chat_model=make_chat_model(settings.llm, settings),
+                          calibration=replace(Calibration.load(READER_DIR), refusal_threshold=0.0))
+    respond = _listener(build_app(assistant), "respond")
+
+    async def ask_then_clear():
+        steps = respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)
+        await steps.__anext__()  # the question shown
+        waiting = asyncio.create_task(steps.__anext__())  # the model is writing
+        await asyncio.sleep(0.8)
+        waiting.cancel()  # as Gradio stops a listener when the chat is cleared
+        await asyncio.gather(waiting, return_exceptions=True)
+        await steps.aclose()
+        return time.monotonic()
+
+    try:
+        cleared = asyncio.run(ask_then_clear())
+        deadline = time.monotonic() + 5
+        while server.closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.closed_at is not None and server.closed_at - cleared < 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        assistant.close()

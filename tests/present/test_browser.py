@@ -196,7 +196,7 @@ def slow_app(seed_index, minilm, tmp_path):
     assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
     quick = assistant.stream
 
-    def stream(question, filters):
+    def stream(question, filters, stopped=None):
         for event in quick(question, filters):
             yield event
             time.sleep(3)
