@@ -15,8 +15,8 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions, line_spans,
-                            normalise_space, sentence_spans, strip_bullet)
+from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions,
+                            lexical_tokens, line_spans, normalise_space, sentence_spans, strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -24,6 +24,7 @@ MIN_WORDS = 3
 LEAD_IN_WORDS = 40
 # The most words of list items shown after a quote that introduces a list: the answer stays short.
 LIST_WORDS = 60
+_SENTENCE_ENDS = ".?!:;\"'\u2019\u201d)"
 FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
 
 _YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
@@ -150,6 +151,52 @@ def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]
             break
         items.append(item)
     return items
+
+
+def repeats_title(quote: ScoredSentence) -> bool:
+    """Whether the quote only repeats its item's title, as a heading ('Statement from the Chair'): minutes saved
+    from a web page start with it, and 'What did X say about TITLE?' matches it word for word, but it says what
+    the item is about, not what the minutes say."""
+    said = quote.text.rstrip()
+    if said.endswith(tuple(_SENTENCE_ENDS)):
+        return False
+    words = set(lexical_tokens(said))
+    return bool(words) and words <= set(lexical_tokens(quote.hit.metadata.get("item_title") or ""))
+
+
+def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]:
+    """The sentences that follow a quote which only repeats its item's title, from the quote's chunk, as many whole
+    ones as `most_words` allows (the first always): what the minutes say under that heading. [] for any other
+    quote."""
+    if not repeats_title(quote):
+        return []
+    text = quote.hit.text
+    said: list[str] = []
+    words = 0
+    for span in sentence_spans(text, quote.end):
+        sentence = normalise_space(span.of(text))
+        if repeats_title(replace(quote, start=span.start, end=span.end)):
+            continue  # the title again, written another way ('Statement from Chair' / 'Statement from the Chair')
+        words += len(sentence.split())
+        if said and words > most_words:
+            break
+        said.append(sentence)
+    return said
+
+
+def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
+    """Whether the quote is the last of its item's text and that text stops mid-sentence (minutes saved part-way,
+    a page cut short): nothing follows it, and it ends on a lower-case word with no mark after it ('The Plan had
+    been'). The words cut off could change what it says, so it is shown as cut off and leads with no short answer.
+    A line that ends a document without a full stop ('Chair', 'The meeting closed at 7.30pm') ends otherwise."""
+    hit = quote.hit
+    if hit.text[quote.end:].strip():
+        return False
+    entries = passages.chunks_of(hit.source_id)
+    if not entries or not (hit.chunk_id == entries[-1].chunk_id or hit.text.endswith(entries[-1].text)):
+        return False
+    words = hit.text[quote.start:quote.end].split()
+    return bool(words) and words[-1].isalpha() and words[-1].islower()
 
 
 def _is_list_item(line: str) -> bool:

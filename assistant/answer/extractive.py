@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.candidates import FEATURE_NAMES, Candidate, candidates, feature_matrix, whole_sentence
+from assistant.answer.candidates import (FEATURE_NAMES, Candidate, candidates, cut_off_at_item_end, feature_matrix,
+                                        repeats_title, whole_sentence)
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
@@ -122,7 +123,9 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # The short answer was read in the piece; the rest of its sentence may take it back ('95% ... but that figure
     # was later found to be wrong'), so a widened quote leads with no short answer.
     widened = quotes[0].text != quote.text
-    short_answer = None if widened else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
+    # Nor does a quote whose words the minutes' text cuts off, nor a heading that only repeats the item's title.
+    unsure = widened or cut_off_at_item_end(quotes[0], passages) or repeats_title(quotes[0])
+    short_answer = None if unsure else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
     if short_answer and restates_question(short_answer, question.text):
         short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote)

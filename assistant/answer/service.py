@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from assistant.answer.terms import QuestionTerms
-from assistant.answer.candidates import MAX_ITEMS, lead_in, list_after
+from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in, list_after, repeats_title,
+                                        said_under_title)
 from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
@@ -426,7 +427,9 @@ class Assistant:
         verdicts: list[SentenceVerdict] = []
         parts: list[str] = []
         previous_source = None
-        for quote in quotes:
+        for n, quote in enumerate(quotes):
+            if repeats_title(quote) and any(q.hit.source_id == quote.hit.source_id for q in quotes[:n]):
+                continue  # a heading of an item already quoted: what it is shown with, the answer has already
             text = strip_bullet(quote.text)
             verdict = self.guard.check(text, [quote.hit])
             if gives_instructions(text):
@@ -442,9 +445,12 @@ class Assistant:
             shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
             # A sentence that introduces a list ('three key objectives, namely:-') is shown with the list, which is
             # what it says, from the same chunk.
-            listed = list_after(quote)
+            # A quote that only repeats its item's title is shown with what the minutes say under it.
+            listed = list_after(quote) or said_under_title(quote)
             if listed and not any(gives_instructions(item) for item in listed):
                 shown = f"{shown} {' '.join(listed)}"
+            elif cut_off_at_item_end(quote, self.passages):
+                shown = f"{shown} \u2026"  # the minutes' text stops there, mid-sentence
             verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:

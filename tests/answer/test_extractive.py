@@ -274,3 +274,52 @@ def test_nothing_of_an_item_that_gives_instructions_is_quoted_not_even_the_sente
     from assistant.answer.candidates import candidates
 
     assert {c.hit.source_id for c in candidates(hits, found)} == {"s1"}
+
+
+def test_a_quote_that_only_repeats_its_item_s_title_is_shown_with_what_the_minutes_say_under_it(tmp_path):
+    """'What did Southampton's chair say?' was answered 'Statement from Chair [1] Statement from the Chair [2]': the
+    item's own title and its heading, which match the question word for word and say nothing."""
+    from assistant.answer.candidates import repeats_title, said_under_title
+    from assistant.records import ScoredSentence
+
+    text = ("Statement from Chair\nStatement from the Chair\nThe Chair referred to the recent Ofsted inspection. "
+            "Members welcomed the judgement.\nThe panel noted the report.")
+    meta = {"source_id": "s1", "item_title": "Statement from Chair"}
+
+    def quoting(words: str) -> ScoredSentence:
+        at = text.index(words)
+        return ScoredSentence(Hit("c1", text, meta, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+    assert repeats_title(quoting("Statement from Chair")) and repeats_title(quoting("Statement from the Chair"))
+    assert not repeats_title(quoting("The Chair referred to the recent Ofsted inspection."))
+    assert said_under_title(quoting("Statement from Chair")) == [
+        "The Chair referred to the recent Ofsted inspection.", "Members welcomed the judgement.",
+        "The panel noted the report."]  # the heading written again is passed over
+    assert said_under_title(quoting("Statement from Chair"), most_words=3) == [
+        "The Chair referred to the recent Ofsted inspection."]  # the first always
+    assert said_under_title(quoting("Members welcomed the judgement.")) == []
+
+
+def test_a_quote_the_minutes_text_cuts_off_is_marked_so_and_gives_no_short_answer(tmp_path):
+    """An item whose text stops mid-sentence ('two missing children aged 16 and 17 and two other') had its last
+    words quoted as a whole sentence, with a short answer the cut-off words could change."""
+    from assistant.answer.candidates import cut_off_at_item_end
+    from assistant.records import ScoredSentence
+
+    cut = "Missing Children. Members asked about missing children. She said there were two missing children and two other"
+    ended = "Missing Children. Members asked about missing children. She said there were two missing children."
+    closing = "Missing Children. Members asked about missing children. The meeting closed at 7.30pm"
+    entries = [LexicalEntry(f"c{n}", text, {"source_id": f"s{n}", "position": 0, "council": "Dale Council",
+                                            "council_key": "dale", "item_title": "Missing Children"})
+               for n, text in enumerate((cut, ended, closing))]
+    found = Passages(build(entries, tmp_path / "bm25"))
+
+    def last_sentence(entry) -> ScoredSentence:
+        at = entry.text.rindex(". ") + 2
+        return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, len(entry.text), 0.9, 0.9)
+
+    assert [cut_off_at_item_end(last_sentence(e), found) for e in entries] == [True, False, False]
+    question = analyse("How many missing children were there in Dale?")
+    draft = draft_answer(question, Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in entries[:1]]),
+                         found, OverlapReader(), calibration(0.0))
+    assert draft.quotes[0].text.endswith("and two other") and draft.short_answer is None

@@ -5,6 +5,7 @@ import pytest
 from assistant.errors import BadFilterError
 from assistant.retrieve.filters import Filters
 from assistant.answer.service import Assistant
+from assistant.records import Hit
 
 
 ROTHERHAM = "rotherham-2018-ilsc-performance-feedback"
@@ -273,3 +274,47 @@ def test_a_model_reply_not_used_is_said_so_beside_the_quotes_that_stand_for_it(h
     assert answer.fallback and "148" in answer.answer
     [note] = [note for note in answer.notes if "reply was not used" in note]
     assert why in note and "quoted from the minutes instead" in note
+
+
+def _item(source_id: str, title: str, text: str) -> str:
+    return (f'---\nid: "{source_id}"\ncouncil: "Dale Council"\ncommittee: "Scrutiny Panel"\nmeeting_date: "2020-01-23"\n'
+            f'item_title: "{title}"\n---\n{text}\n')
+
+
+def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_quote(tmp_path):
+    """Answers had quoted an item's title alone, twice ('Statement from Chair [1] Statement from the Chair [2]'), and
+    a sentence the minutes' text cuts off as if it were whole ('The Plan had been [1]')."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.ingest.run import Index, ingest
+    from assistant.records import Draft, ScoredSentence
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "minutes"
+    corpus.mkdir()
+    (corpus / "chair.md").write_text(_item("chair", "Statement from Chair", (
+        "Statement from Chair\n\nStatement from the Chair\n\nThe Chair referred to the recent Ofsted inspection of "
+        "children's services. Members welcomed the judgement.")), encoding="utf-8")
+    (corpus / "plan.md").write_text(_item("plan", "Youth Justice Plan", (
+        "Members considered the Youth Justice Plan for the year. The Plan had been")), encoding="utf-8")
+    settings = Settings.from_env(data_dir=tmp_path / "index", embedding_model=HASHING_MODEL)
+    index = Index(settings)
+    ingest([corpus], settings, index=index)
+    index.close()
+    assistant = Assistant(settings)
+    try:
+        def quoting(source_id: str, words: str) -> ScoredSentence:
+            [entry] = assistant.passages.chunks_of(source_id)
+            at = entry.text.index(words)
+            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
+                                  0.9, 0.9)
+
+        base = dict(question="What did the chair say?", mode="extractive", filters={}, retrieved=[], notes=[])
+        titled = assistant.compose(Draft([quoting("chair", "Statement from Chair"),
+                                          quoting("chair", "Statement from the Chair")]), base, {})
+        assert titled.answer == ("Statement from Chair The Chair referred to the recent Ofsted inspection of children's "
+                                 "services. Members welcomed the judgement. [1]")
+        assert [c.quote for c in titled.citations] == ["Statement from Chair"]  # the heading again adds nothing
+        cut = assistant.compose(Draft([quoting("plan", "The Plan had been")]), base, {})
+        assert cut.answer == "The Plan had been \u2026 [1]" and cut.citations[0].quote == "The Plan had been"
+    finally:
+        assistant.close()
