@@ -24,14 +24,15 @@ def read_utf8(path: Path, what: str) -> str:
                              f"Save {what} as UTF-8 (most editors offer it under 'Save as' or 'Encoding').") from None
 
 
-def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Path:
+def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666, replace: bool = True) -> Path:
     """Write `data` (text as UTF-8) to `path` through a staging file beside it, synced and renamed into place.
 
     A rename within one folder replaces the target in one step, so a process killed mid-write, or two
     writing at once, leave a whole file behind (a killed writer may leave its hidden staging file too). The
     staging name is unique to the writer. `mode` is narrowed by the umask, as for any new file; 0o600 keeps a
     secret readable by its owner only. A symlink is written through; a device or pipe (`/dev/stdout`) is
-    written to directly, as there is no file to replace.
+    written to directly, as there is no file to replace. With `replace=False` an existing file is never written
+    over (FileExistsError), not even one that appeared while the data was being made.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
@@ -48,7 +49,11 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())  # the contents reach the disk before the name points at them
-            os.replace(staging, Path(os.path.realpath(path)))
+            target = Path(os.path.realpath(path))
+            if replace:
+                os.replace(staging, target)
+            else:
+                _move_to_new_name(staging, target, path)
         except BaseException:
             staging.unlink(missing_ok=True)
             raise
@@ -57,12 +62,15 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666) -> Pat
     return path
 
 
-def check_writable(path: Path, what: str) -> None:
+def check_writable(path: Path, what: str, *, keep_folders: bool = True) -> None:
     """Fail now, with a message, if `write_atomically(path, ...)` would fail for want of a place to write: so that
     a command that works for minutes before writing (a briefing of 200 questions) finds out before it starts.
 
     It makes the file's folder and a staging file there, as the write will, and removes the staging file; a
-    device such as /dev/stdout is opened for appending, which writes nothing."""
+    device such as /dev/stdout is opened for appending, which writes nothing. With `keep_folders=False` the
+    folders it made are removed again (the write makes them), so that a command that fails before writing (an
+    index that is missing) leaves no empty folder behind."""
+    existing = _nearest_existing(path.parent)
     try:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
@@ -83,6 +91,38 @@ def check_writable(path: Path, what: str) -> None:
         raise AssistantError(f"Cannot write {what} to {path}: {reason}.",
                              "Give a file in a folder you may write to (a missing folder is made), or change the "
                              "folder's permissions.") from None
+    finally:
+        if not keep_folders:
+            _remove_made_folders(path.parent, existing)
+
+
+def _remove_made_folders(folder: Path, existing: Path) -> None:
+    """Remove `folder` and its parents up to `existing`, the nearest that was there before: each only while empty,
+    so that nothing another process put there meanwhile is lost."""
+    while folder != existing and folder != folder.parent:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or never made: its parents are not ours to remove either
+            return
+        folder = folder.parent
+
+
+def _move_to_new_name(staging: Path, target: Path, named: Path) -> None:
+    """Give the staging file the target's name only if no file has it: a hard link fails, in one step, on a name
+    that is taken, where a rename would replace the file. The staging name then goes."""
+    try:
+        os.link(staging, target, follow_symlinks=False)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(named)) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        # A file system without hard links (FAT, some network shares): looked at, then renamed, a moment apart.
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(named)) from None
+        os.replace(staging, target)
+        return
+    staging.unlink()
 
 
 def _file_in_the_way(folder: Path) -> Path | None:

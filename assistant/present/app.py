@@ -344,7 +344,9 @@ class ChatHandlers:
 
     @staticmethod
     def briefing_choices(turns: list[Turn]) -> list[str]:
-        return [t.label for t in turns if not t.answer.refused]
+        """Every answer of the conversation, refusals too: a briefing may need to record that the minutes do not
+        say, with the nearest items that were searched."""
+        return [t.label for t in turns]
 
     def api_ask(self, question: str, council: str = "", committee: str = "", since: str = "",
                 until: str = "", user: str = "") -> str:
@@ -489,9 +491,10 @@ class ChatHandlers:
         if not chosen:
             return None, "Tick at least one answer to put in the briefing."
         suffix = ".docx" if fmt == "docx" else ".md"
-        # A folder of its own for each export: two members exporting at once never write the same file.
+        # A folder of its own for each export: two members exporting at once never write the same file. The name is
+        # new in a new folder, and write_briefing would refuse to write over a file all the same.
         out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
-        write_briefing([entry_from_answer(t.answer) for t in chosen], out)
+        write_briefing([entry_from_answer(t.answer, t.answer_id) for t in chosen], out, replace=False)
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 

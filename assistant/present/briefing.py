@@ -1,8 +1,9 @@
 """Briefings for officers: cited answers written to Markdown or Word (DOCX).
 
 A briefing holds only what the member saw: the question, the answer's accepted sentences with
-their numbered references, its caveats, how it was written (by a language model or quoted) and the
-cited sources. No prompt text, no uncited evidence, no sentence the guard did not accept.
+their numbered references, its caveats, how it was written (by a language model or quoted), how many
+sentences the checks left out, the cited sources, and for a refusal the nearest items searched; and each
+answer's id in the audit log. No prompt text, no uncited evidence, no sentence the guard did not accept.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
+import shlex
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.files import check_writable, read_utf8, write_atomically
-from assistant.present.render import markdown_literal, source_line, visible_text, web_address
-from assistant.records import Answer, Citation
+from assistant.files import check_writable, write_atomically
+from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
+from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
 from assistant.text import counted, readable
 
@@ -36,6 +40,16 @@ METADATA_TITLE_CHARS = 255
 # A question whose language model failed (a 503, a timeout) is marked as not answered and the next one is asked;
 # this many failures in a row mean the model is not answering at all, and waiting on every other question is futile.
 FAILURES_IN_A_ROW = 3
+# Who the Word document's properties say wrote it: the product, as the README names it (python-docx's template
+# says "python-docx", in 2013).
+DOCUMENT_AUTHOR = "Minutes assistant"
+# How much of an audit answer id a briefing shows: as `assistant audit --show` takes the start of an id.
+SHOWN_ID_CHARS = 8
+# Said under the header when some question was refused: a refusal is the assistant's words, not the minutes'.
+REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assistant's own words (not quoted from the "
+                    "minutes), with the nearest items that were searched")
+NEAREST_LABEL = "Nearest items in the minutes (searched; they do not state the answer):"
+STOPPING_NOTE = "Stopping after the current question (press Ctrl-C again to stop at once)."
 
 
 @dataclass(frozen=True)
@@ -47,8 +61,15 @@ class BriefingEntry:
     filters: str
     refusal: str = ""  # what a refused answer said
     notes: tuple[str, ...] = ()  # the answer's caveats, as `ask` and the app show them
-    written: str = ""  # how the answer was written: by a language model, or quoted from the minutes
+    written: str = ""  # how the answer was written: by a language model, or quoted; "" for a refusal
     failure: str = ""  # why a question was not answered: its language model failed
+    nearest: tuple[NearestItem, ...] = ()  # a refusal's nearest items, as `ask` and the app list them
+    not_shown: str = ""  # render.not_shown_note's words, when the checks left sentences out
+    answer_id: str = ""  # the answer's id in the audit log ("" when it was not recorded)
+
+    @property
+    def short_id(self) -> str:
+        return self.answer_id[:SHOWN_ID_CHARS]
 
     def answer_text(self, literal=lambda text: text) -> str:
         """The answer as the member saw it, each sentence followed by its [n]; `literal` makes the minutes' words
@@ -60,9 +81,10 @@ class BriefingEntry:
         return " ".join(f"{literal(claim)} {''.join(f'[{m}]' for m in markers)}" for claim, markers in self.sentences)
 
 
-def entry_from_answer(answer: Answer) -> BriefingEntry:
+def entry_from_answer(answer: Answer, answer_id: str = "") -> BriefingEntry:
     """Keep shown sentences and the citations they use; renumber references from 1. Sentences are taken with their
-    markers apart, so a bracketed figure in the minutes ("[2019] EWCA Civ 27") is never read as a reference."""
+    markers apart, so a bracketed figure in the minutes ("[2019] EWCA Civ 27") is never read as a reference.
+    `answer_id` is the answer's id in the audit log."""
     shown = [s for s in answer.sentences if s.shown]
     order = list(dict.fromkeys(m for s in shown for m in s.markers))
     renumber = {old: new for new, old in enumerate(order, start=1)}
@@ -70,16 +92,23 @@ def entry_from_answer(answer: Answer) -> BriefingEntry:
     sources = tuple(Citation(**{**c.__dict__, "marker": renumber[c.marker]})
                     for old in order if (c := by_marker.get(old)))
     sentences = () if answer.refused else tuple((s.claim, tuple(renumber[m] for m in s.markers)) for s in shown)
+    # Counted as `ask` counts them (render.answer_as_text): a briefing shows no sentence the checks left out.
+    left_out = sum(not s.shown for s in answer.sentences)
     return BriefingEntry(answer.question, sentences, sources, answer.refused, describe_filters(answer.filters),
-                         answer.answer.strip() if answer.refused else "", tuple(answer.notes), how_written(answer))
+                         answer.answer.strip() if answer.refused else "", tuple(answer.notes),
+                         "" if answer.refused else how_written(answer),
+                         nearest=tuple(answer.nearest) if answer.refused else (),
+                         not_shown=not_shown_note(left_out, answer.mode) if left_out and not answer.refused else "",
+                         answer_id=answer_id)
 
 
-def entry_for_failure(question: str, filters: Filters, failure) -> BriefingEntry:
+def entry_for_failure(question: str, filters: Filters, failure, answer_id: str = "") -> BriefingEntry:
     """The entry of a question that was not answered because its language model failed (a ModelFailure)."""
     model = failure.answer.mode.removeprefix("llm:")
     return BriefingEntry(question, (), (), False, describe_filters(filters.as_dict()),
                          written=f"not answered, as the language model ({model}) failed",
-                         failure=f"{failure.message.rstrip('.')}. Ask this question again later.")
+                         failure=f"{failure.message.rstrip('.')}. Ask this question again later.",
+                         answer_id=answer_id)
 
 
 def entry_not_asked(question: str, filters: Filters) -> BriefingEntry:
@@ -108,12 +137,22 @@ def how_written(answer: Answer) -> str:
     return f"written by a language model ({model}), each sentence checked against the minutes it cites"
 
 
-def answers_in_audit_log(recorded: int) -> str:
-    """Where the answers of a briefing that was not written are, and how to get them; "" when none were recorded."""
+def answers_in_audit_log(recorded: int, settings: "Settings", first_id: str = "") -> str:
+    """Where the answers of a briefing that was not written are, and how to get them; "" when none were recorded.
+    The command names the audit log these answers went to, as `assistant audit` finds it: ASSISTANT_AUDIT_PATH
+    when set, else the index folder's log (given as --index, so that the default index's is never listed)."""
     if not recorded:
         return ""
+    if settings.audit_file:
+        command = f"ASSISTANT_AUDIT_PATH={shlex.quote(settings.audit_file)} assistant audit --limit {recorded}"
+    else:
+        command = f"assistant audit --index {shlex.quote(str(settings.data_dir))} --limit {recorded}"
+    # --limit counts the most recent answers, and the app or `ask` may have answered others since: the first id
+    # tells where this run's begin.
+    first = (f" ({'the first of them is ' if recorded > 1 else ''}answer {first_id[:SHOWN_ID_CHARS]}; should "
+             "others have been answered since, raise --limit until it is listed)" if first_id else "")
     return (f"The {counted(recorded, 'answer')} given {'is' if recorded == 1 else 'are'} in the audit log: "
-            f"`assistant audit --limit {recorded}`.")
+            f"`{command}`{first}.")
 
 
 @dataclass(frozen=True)
@@ -135,32 +174,35 @@ class BriefingIncomplete(AssistantError):
 
 class BriefingInterrupted(KeyboardInterrupt):
     """Ctrl-C while the questions were being asked: nothing was written; `asked` of `total` questions were asked,
-    and `recorded` answers went into the audit log (a question that could not be asked is not recorded). A
-    KeyboardInterrupt still, for any caller that does not look for this one."""
+    and `recorded` answers went into the audit log (a question that could not be asked is not recorded), which
+    `in_audit_log` says how to list. A KeyboardInterrupt still, for any caller that does not look for this one."""
 
-    def __init__(self, recorded: int, asked: int, total: int) -> None:
+    def __init__(self, recorded: int, asked: int, total: int, in_audit_log: str = "") -> None:
         super().__init__(f"interrupted after {asked} of {total} questions")
         self.recorded, self.asked, self.total = recorded, asked, total
+        self.in_audit_log = in_audit_log
 
 
 def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters: Filters | None = None,
-                  title: str = DEFAULT_TITLE, progress: bool | None = None) -> BriefingRun:
+                  title: str = DEFAULT_TITLE, progress: bool | None = None, replace: bool = False) -> BriefingRun:
     """Ask every question of the file (each with its own filters over `filters`) and write the briefing to `out`.
 
     All that can be checked is checked before the first question is asked, since asking takes minutes and each
-    answer goes into the audit log: the output's format and folder, the title (a briefing with no answers is
-    rendered with it), every line of the file, every question as `ask` checks it and every question's filters. A
-    progress bar goes to standard error (by default only when it is a terminal, as for `ingest`). Ctrl-C writes
-    nothing, rather than a briefing that looks whole but is not, and raises BriefingInterrupted. A question whose
-    language model failed is audited with its error and marked in the briefing as not answered, and the others are
-    asked: the briefing is written, then BriefingIncomplete raised. FAILURES_IN_A_ROW failures in a row stop the
-    run with nothing written."""
+    answer goes into the audit log: the output's format, name and folder (an existing file is written over only
+    with `replace`, and the questions file never), the title (a briefing with no answers is rendered with it),
+    every line of the file, every question as `ask` checks it and every question's filters. A progress bar goes to
+    standard error (by default only when it is a terminal, as for `ingest`). Ctrl-C writes nothing, rather than a
+    briefing that looks whole but is not, and raises BriefingInterrupted. A question whose language model failed
+    is audited with its error and marked in the briefing as not answered, and the others are asked: the briefing
+    is written, then BriefingIncomplete raised. FAILURES_IN_A_ROW failures in a row stop the run with nothing
+    written."""
     from assistant.answer.service import Assistant, ModelFailure
     from assistant.ingest.run import progress_bar
     from assistant.present.audit import AnswerRecorder
 
     common = filters or Filters()
     suffix = briefing_format(out)
+    _check_new_output(out, questions_path, replace)
     if not _title(title):
         raise AssistantError("The briefing's title is empty.",
                              f"Give --title some words, or leave it out for the default title, {DEFAULT_TITLE!r}.")
@@ -173,13 +215,21 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         except AssistantError as exc:
             raise AssistantError(f"{questions_path}, question {number}, with the command line's filters: "
                                  f"{exc.message}", exc.hint) from None
-    check_writable(out, "the briefing")
+    # The folder is made again when the briefing is written: a run that fails first (no index) leaves none behind.
+    check_writable(out, "the briefing", keep_folders=False)
     entries: list[BriefingEntry] = []
-    recorded = 0
+    recorded: list[str] = []  # the audit log's ids of the answers recorded, in order
     failures: list[tuple[int, str]] = []  # each failed question's number and what failed
     in_a_row = 0
     assistant = recorder = bar = None
-    interrupted = _CtrlC()
+
+    def say_stopping() -> None:  # on a line of its own, below the progress bar
+        _tell_at_once(("\n" if bar is not None else "") + STOPPING_NOTE)
+
+    def in_audit_log() -> str:
+        return answers_in_audit_log(len(recorded), settings, recorded[0] if recorded else "")
+
+    interrupted = _CtrlC(say_stopping)
     try:
         with interrupted:
             assistant = Assistant(settings)
@@ -189,13 +239,12 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                 if interrupted.pressed:
                     raise KeyboardInterrupt
                 try:
-                    answer = assistant.ask(question, question_filters)
+                    answer = _answer_unless_stopped(assistant, question, question_filters, interrupted)
                 except ModelFailure as failure:  # audited with its error, as every question asked is
-                    recorder.record_failure(failure, channel="brief")
-                    recorded += 1
+                    recorded.append(recorder.record_failure(failure, channel="brief"))
                     failures.append((number, failure.message))
                     in_a_row += 1
-                    entries.append(entry_for_failure(question, question_filters, failure))
+                    entries.append(entry_for_failure(question, question_filters, failure, recorded[-1]))
                     if bar is not None:
                         bar.update()
                     if in_a_row < FAILURES_IN_A_ROW:
@@ -204,24 +253,25 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                         raise AssistantError(
                             f"The language model failed on {FAILURES_IN_A_ROW} questions in a row (the last, "
                             f"question {number} of {len(planned)}: {failure.message}); nothing was written to "
-                            f"{out}.", f"{failure.hint} {answers_in_audit_log(recorded)} Run the command again "
-                            "once the model answers.") from failure
+                            f"{out}.", f"{failure.hint} {in_audit_log()} Run the command again once the model "
+                            "answers.") from failure
                     # The model has stopped answering: the rest are not asked, and the briefing keeps what was.
                     for later, (rest, rest_filters) in enumerate(planned[number:], start=number + 1):
                         entries.append(entry_not_asked(rest, rest_filters))
                         failures.append((later, "not asked"))
                     break
                 in_a_row = 0
+                answer_id = ""
                 if answer.refusal_reason != "bad_question":
-                    recorder.record(answer, channel="brief")
-                    recorded += 1
-                entries.append(entry_from_answer(answer))
+                    answer_id = recorder.record(answer, channel="brief")
+                    recorded.append(answer_id)
+                entries.append(entry_from_answer(answer, answer_id))
                 if bar is not None:
                     bar.update()
             if interrupted.pressed:  # during the last question: the member asked to stop, so nothing is written
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
-        raise BriefingInterrupted(recorded, len(entries), len(planned)) from None
+        raise BriefingInterrupted(len(recorded), len(entries), len(planned), in_audit_log()) from None
     finally:
         if bar is not None:
             bar.close()
@@ -230,11 +280,15 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         if assistant is not None:
             assistant.close()
     try:
-        write_briefing(entries, out, title=title, filters=header_filters)
+        write_briefing(entries, out, title=title, filters=header_filters, replace=replace)
+    except FileExistsError:  # made while the questions were asked
+        raise AssistantError(f"{out} exists: give --replace to write over it, or another --out.",
+                             f"{in_audit_log()} The file appeared while the questions were asked; run the command "
+                             "again for the briefing.".lstrip()) from None
     except OSError as exc:  # a disk that filled up while the questions were asked, say
         raise AssistantError(f"Could not write the briefing to {out}: {exc.strerror or exc}.",
-                             f"{answers_in_audit_log(recorded)} Free some space, or give --out a folder that can "
-                             "be written, and run the command again for the briefing.".lstrip()) from None
+                             f"{in_audit_log()} Free some space, or give --out a folder that can be written, and "
+                             "run the command again for the briefing.".lstrip()) from None
     run = BriefingRun(out, len(entries), sum(not e.refused and not e.failure for e in entries),
                       tuple(n for n, _ in failures))
     if failures:
@@ -252,13 +306,65 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     return run
 
 
-class _CtrlC:
-    """Ctrl-C while a briefing is asked takes effect between questions: raised inside a question, it could land
-    in the vector store's or the model's native code and leave the closing of the index hanging (seen under load).
-    A second Ctrl-C stops at once. Off the main thread, where no signal can be caught, it does nothing."""
+def _answer_unless_stopped(assistant, question: str, filters: Filters, interrupted: "_CtrlC") -> Answer:
+    """The question's answer. Once Ctrl-C is pressed a language model's reply is read no further (the service's
+    `stopped`); an answer cut short that way is not whole, so it raises KeyboardInterrupt unrecorded: nobody was
+    given it, as the app records no answer its page never took. A quoted answer is not cut short: it is whole."""
+    cut_short = False
 
-    def __init__(self) -> None:
+    def stopped() -> bool:
+        nonlocal cut_short
+        cut_short = cut_short or interrupted.pressed
+        return cut_short
+
+    answer = None
+    for event in assistant.stream(question, filters, stopped=stopped):
+        if isinstance(event, Answer):
+            answer = event
+    if cut_short:
+        raise KeyboardInterrupt
+    assert answer is not None
+    return answer
+
+
+def _check_new_output(out: Path, questions_path: Path, replace: bool) -> None:
+    """Refuse an `out` that is the questions file (by any name: a symlink or a hard link to it too), and one that
+    exists unless `replace`: a briefing never destroys the questions, nor, unasked, a briefing edited since."""
+    try:
+        same = out.exists() and questions_path.exists() and os.path.samefile(out, questions_path)
+    except OSError:  # one of them cannot be looked at: reading or writing it says so
+        same = False
+    if same:
+        raise AssistantError(f"--out {out} is the questions file {questions_path}: the briefing would write over "
+                             "the questions.", "Give --out another name, such as briefing.md.")
+    if out.is_file() and not replace:
+        raise AssistantError(f"{out} exists: give --replace to write over it, or another --out.",
+                             "Nothing was asked yet. Choose another --out to keep the file (it may be a briefing "
+                             "edited since), or give --replace if it may go.")
+
+
+def _tell_at_once(message: str) -> None:
+    """Print a line to standard error from a signal handler. The handler may run while the progress bar is being
+    drawn, when a second write to the same stream fails ("reentrant call"): the line then goes to the descriptor."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (RuntimeError, OSError, ValueError, AttributeError):
+        try:
+            os.write(2, (message + "\n").encode("utf-8", "replace"))
+        except OSError:  # standard error is closed: there is nobody to tell
+            pass
+
+
+class _CtrlC:
+    """Ctrl-C while a briefing is asked takes effect between questions (and ends a language model's reply at its
+    next piece): raised inside a question, it could land in the vector store's or the model's native code and leave
+    the closing of the index hanging (seen under load). The first press says so at once, through `announce`, so
+    that nobody presses again for want of a sign; a second Ctrl-C stops at once. Off the main thread, where no
+    signal can be caught, it does nothing."""
+
+    def __init__(self, announce=lambda: None) -> None:
         self.pressed = False
+        self._announce = announce
         self._previous = None
 
     def __enter__(self) -> "_CtrlC":
@@ -274,6 +380,7 @@ class _CtrlC:
         if self.pressed:
             raise KeyboardInterrupt
         self.pressed = True
+        self._announce()
 
 
 def briefing_format(out: Path) -> str:
@@ -285,12 +392,13 @@ def briefing_format(out: Path) -> str:
 
 
 def write_briefing(entries: list[BriefingEntry], out: Path, title: str = DEFAULT_TITLE,
-                   filters: str = "", today: dt.date | None = None) -> Path:
-    """Write the briefing to `out`; a title with no words in it gives the default title."""
+                   filters: str = "", today: dt.date | None = None, replace: bool = False) -> Path:
+    """Write the briefing to `out`; a title with no words in it gives the default title. An existing file is
+    written over only with `replace` (else FileExistsError), even one made while the briefing was."""
     suffix = briefing_format(out)
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
-    return write_atomically(out, _render(entries, suffix, title, filters, today or dt.date.today()))
+    return write_atomically(out, _render(entries, suffix, title, filters, today or dt.date.today()), replace=replace)
 
 
 def _render(entries: list[BriefingEntry], suffix: str, title: str, filters: str, today: dt.date) -> str | bytes:
@@ -314,21 +422,33 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.
     lines = [f"# {literal(title)}", "", f"Date: {today.isoformat()}", "", f"Filters: {literal(heading)}", ""]
     if written:
         lines += [f"Answers: {literal(written)}", ""]
+    if any(entry.refused for entry in entries):
+        lines += [f"{literal(REFUSALS_HEADING)}.", ""]
     for number, entry in enumerate(entries, start=1):
         lines += [f"## {number}. {literal(entry.question)}", ""]
         if each_own:
             lines += [f"_Filters: {literal(entry.filters)}_", ""]
         if each_written and entry.written:
             lines += [f"_Answer: {literal(entry.written)}_", ""]
-        lines += [entry.answer_text(literal), ""]
+        # A refusal is the assistant's words, in italics as its notes are: set apart from the quoted answers.
+        lines += [f"_{entry.answer_text(literal)}_" if entry.refused else entry.answer_text(literal), ""]
+        if entry.not_shown:
+            lines += [f"_{literal(entry.not_shown)}_", ""]
         for note in entry.notes:
             lines += [f"_Note: {literal(note)}_", ""]
+        if entry.nearest:
+            lines += [f"_{literal(NEAREST_LABEL)}_", ""]
+            lines += [f"- {literal(source_line(item))}. {_markdown_address(item.source_url)}".rstrip()
+                      for item in entry.nearest]
+            lines.append("")
         if entry.sources:
             lines += ["Sources:", ""]
             for c in entry.sources:
                 lines.append(f"- [{c.marker}] {literal(source_line(c))}. {_markdown_address(c.link or c.source_url)}")
                 lines.append(f"  > {literal(c.quote)}")
             lines.append("")
+        if entry.answer_id:
+            lines += [f"_Audit log: answer {literal(entry.short_id)}_", ""]
     return "\n".join(lines)
 
 
@@ -338,8 +458,14 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     text = visible_text  # Word's XML takes no control characters, which minutes read from PDFs may hold
     document = Document()
     # The whole title is the heading; the document's metadata keeps as much of it as Word takes.
-    document.core_properties.title = (title if len(title) <= METADATA_TITLE_CHARS
-                                      else title[:METADATA_TITLE_CHARS - 1].rstrip() + "\u2026")
+    properties = document.core_properties
+    properties.title = (title if len(title) <= METADATA_TITLE_CHARS
+                        else title[:METADATA_TITLE_CHARS - 1].rstrip() + "\u2026")
+    # The template's own say the document was made in 2013 by "python-docx": a records system would file it so.
+    written_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    properties.created = properties.modified = written_at
+    properties.author = properties.last_modified_by = DOCUMENT_AUTHOR
+    properties.comments = ""
     document.add_heading(title, level=0)
     document.add_paragraph(f"Date: {today.isoformat()}")
     heading, each_own = _filters_heading(entries, filters)
@@ -347,29 +473,47 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     written, each_written = _written_heading(entries)
     if written:
         document.add_paragraph(text(f"Answers: {written}"))
+    if any(entry.refused for entry in entries):
+        document.add_paragraph(f"{REFUSALS_HEADING}.")
     for number, entry in enumerate(entries, start=1):
         document.add_heading(text(f"{number}. {entry.question}"), level=1)
         if each_own:
             document.add_paragraph().add_run(text(f"Filters: {entry.filters}")).italic = True
         if each_written and entry.written:
             document.add_paragraph().add_run(text(f"Answer: {entry.written}")).italic = True
-        document.add_paragraph(entry.answer_text(text))
+        if entry.refused:  # the assistant's words, in italics as its notes are: set apart from the quoted answers
+            document.add_paragraph().add_run(entry.answer_text(text)).italic = True
+        else:
+            document.add_paragraph(entry.answer_text(text))
+        if entry.not_shown:
+            document.add_paragraph().add_run(text(entry.not_shown)).italic = True
         for note in entry.notes:
             document.add_paragraph().add_run(text(f"Note: {note}")).italic = True
+        if entry.nearest:
+            document.add_paragraph().add_run(NEAREST_LABEL).italic = True
+            for item in entry.nearest:
+                _add_source_paragraph(document, f"{source_line(item)}. ", item.source_url)
         if entry.sources:
             document.add_heading("Sources", level=2)
             for c in entry.sources:
                 # A plain paragraph led by its [n]: Word's numbered lists would run on from one question to the next.
-                paragraph = document.add_paragraph()
-                paragraph.add_run(text(f"[{c.marker}] {source_line(c)}. "))
-                address = text(c.link or c.source_url)
-                if _is_web_address(address):
-                    _add_hyperlink(paragraph, address)
-                else:  # a file: path or an id, which Word could not open
-                    paragraph.add_run(address).italic = True
+                _add_source_paragraph(document, f"[{c.marker}] {source_line(c)}. ", c.link or c.source_url)
                 quote = document.add_paragraph(style="Quote")
                 quote.add_run(text(" ".join(c.quote.split())))
+        if entry.answer_id:
+            document.add_paragraph().add_run(text(f"Audit log: answer {entry.short_id}")).italic = True
     return document
+
+
+def _add_source_paragraph(document, lead: str, address: str) -> None:
+    """A paragraph naming an item, then its address: a clickable link when it is a web address."""
+    paragraph = document.add_paragraph()
+    paragraph.add_run(visible_text(lead))
+    address = visible_text(address)
+    if _is_web_address(address):
+        _add_hyperlink(paragraph, address)
+    elif address:  # a file: path or an id, which Word could not open
+        paragraph.add_run(address).italic = True
 
 
 def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, bool]:
@@ -387,7 +531,7 @@ def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, b
 def _written_heading(entries: list[BriefingEntry]) -> tuple[str, bool]:
     """How the answers were written, for the header, and whether each question says its own: a language model's
     reply that could not be used leaves that answer quoted from the minutes."""
-    distinct = list(dict.fromkeys(e.written for e in entries))
+    distinct = list(dict.fromkeys(e.written for e in entries if e.written))  # a refusal is written by neither
     if len(distinct) == 1:
         return distinct[0], False
     return ("as said under each question" if distinct else ""), bool(distinct)
@@ -435,10 +579,13 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     """Questions for `assistant brief`: one a line (# comments, blank lines ignored) or JSONL."""
     from assistant.answer.service import question_problem
 
+    if path.is_dir():
+        raise AssistantError(f"{path} is a folder, not a questions file.",
+                             "Give --questions the file of questions itself, such as questions.txt in that folder.")
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
-    for number, line in enumerate(read_utf8(path, "the questions file").splitlines(), start=1):
+    for number, line in enumerate(_questions_text(path).splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -474,3 +621,23 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
     return questions
+
+
+def _questions_text(path: Path) -> str:
+    """The questions file's text, decoded as `ingest` decodes a text file (ingest.readers.text.decode_bytes): a
+    byte order mark (UTF-8, or the UTF-16 Windows PowerShell writes), else UTF-8, else Windows-1252 (Notepad's
+    "ANSI", with Word's curly quotes), so that a file an officer saved on a council desktop is read."""
+    from assistant.ingest.readers.common import Problem
+    from assistant.ingest.readers.text import decode_bytes
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AssistantError(f"Cannot read the questions file {path}: {exc.strerror or exc}.",
+                             "Check that it may be read (its permissions), or give --questions another file.") from None
+    try:
+        return decode_bytes(data)
+    except Problem as problem:
+        raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",
+                             "Save the questions file as UTF-8 text (most editors offer it under 'Save as' or "
+                             "'Encoding').") from None

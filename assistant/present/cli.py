@@ -228,7 +228,10 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, required=True, metavar="FILE",
                    help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
                         "and optional council/committee/since/until")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="briefing.docx or briefing.md")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="briefing.docx or briefing.md; a file that exists is refused unless --replace is given")
+    p.add_argument("--replace", action="store_true",
+                   help="write over an --out that exists (never the --questions file)")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"the briefing's heading (default: {DEFAULT_TITLE})")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -447,11 +450,11 @@ def _ask(args, settings: Settings) -> int:
 
 
 def _brief(args, settings: Settings) -> int:
-    from assistant.present.briefing import BriefingIncomplete, BriefingInterrupted, answers_in_audit_log, make_briefing
+    from assistant.present.briefing import BriefingIncomplete, BriefingInterrupted, make_briefing
 
     try:
         run = make_briefing(args.questions, args.out, settings.with_(llm=args.llm), _filters(args), title=args.title,
-                            progress=False if args.no_progress else None)
+                            progress=False if args.no_progress else None, replace=args.replace)
     except BriefingIncomplete as partly:
         # Written, with the questions the model failed on marked as not answered: said, and exit 1, as an ingest
         # with a file that failed.
@@ -460,7 +463,7 @@ def _brief(args, settings: Settings) -> int:
         return 1
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
-        recorded = answers_in_audit_log(stop.recorded)
+        recorded = stop.in_audit_log
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
               f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.",
               file=sys.stderr)

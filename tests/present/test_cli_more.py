@@ -324,7 +324,9 @@ def test_brief_shows_its_progress_on_a_terminal_and_ctrl_c_writes_nothing(env, t
     said = re.search(rb"interrupted after answering (\d+) of 3000 questions: nothing was written to (\S+)\.",
                      shown)
     assert said and said.group(2).decode() == str(tmp_path / "b.md"), shown[-2000:]
-    assert b"assistant audit --limit" in shown and b"Traceback" not in shown
+    # The command to list the answers names the index they went to (here, the one ASSISTANT_DATA_DIR names).
+    assert f"assistant audit --index {env['ASSISTANT_DATA_DIR']} --limit".encode() in shown
+    assert b"Traceback" not in shown
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.txt"]
     # The question being answered at Ctrl-C may or may not have been recorded.
     assert len(_audit_rows(env)) - before in (int(said.group(1)), int(said.group(1)) + 1)
@@ -416,15 +418,16 @@ def test_an_interrupted_briefing_counts_only_the_answers_it_recorded(fake_settin
     questions = tmp_path / "q.txt"
     questions.write_text("What did Barnsley say about early help?\nHow many children were discharged from care in "
                          "2018?\nA third question?\n")
-    real_ask, calls = Assistant.ask, []
+    # A briefing asks through Assistant.stream, so that Ctrl-C can stop a language model's reply part-way.
+    real_stream, calls = Assistant.stream, []
 
-    def ask_until_ctrl_c(self, *args, **kwargs):
+    def stream_until_ctrl_c(self, *args, **kwargs):
         calls.append(args)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real_ask(self, *args, **kwargs)
+        return real_stream(self, *args, **kwargs)
 
-    monkeypatch.setattr(Assistant, "ask", ask_until_ctrl_c)
+    monkeypatch.setattr(Assistant, "stream", stream_until_ctrl_c)
     with pytest.raises(BriefingInterrupted) as stopped:
         make_briefing(questions, tmp_path / "b.md", fake_settings, progress=False)
     assert (stopped.value.recorded, stopped.value.asked, stopped.value.total) == (2, 2, 3)
