@@ -42,6 +42,7 @@ class SlowChatServer(ThreadingHTTPServer):
     def __init__(self, mode: str, every: float = 0.05, for_s: float = 8.0) -> None:
         self.mode, self.every, self.for_s = mode, every, for_s
         self.closed_at: float | None = None  # when the client was seen to close the connection mid-reply
+        self.requests = 0  # how many chat requests came
         super().__init__(("127.0.0.1", 0), _SlowChatHandler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -57,6 +58,7 @@ class _SlowChatHandler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
+        self.server.requests += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

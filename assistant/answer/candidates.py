@@ -15,8 +15,8 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, YEAR_PATTERN, Span, gives_instructions,
-                            lexical_tokens, line_spans, normalise_space, sentence_spans, strip_bullet)
+from assistant.text import (FIGURE_WORD_PATTERN, INITIALISM_SKIPPED_WORDS, MONTH_PATTERN, YEAR_PATTERN, Span, fold,
+                            gives_instructions, line_spans, normalise_space, sentence_spans, stem, strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -25,6 +25,10 @@ LEAD_IN_WORDS = 40
 # The most words of list items shown after a quote that introduces a list: the answer stays short.
 LIST_WORDS = 60
 _SENTENCE_ENDS = ".?!:;\"'\u2019\u201d)"
+# Words a heading may add to its item's title, or leave out ('Statement from the Chair' for 'Statement from Chair').
+_TITLE_FILLER = frozenset(INITIALISM_SKIPPED_WORDS)
+# A line of its own this long, ending on a lower-case word with no mark, is a sentence cut off, not an entry.
+ENTRY_WORDS = 8
 FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
 
 _YEAR_ONLY = re.compile(rf"^(?:{YEAR_PATTERN})$")
@@ -156,28 +160,35 @@ def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]
 def repeats_title(quote: ScoredSentence) -> bool:
     """Whether the quote only repeats its item's title, as a heading ('Statement from the Chair'): minutes saved
     from a web page start with it, and 'What did X say about TITLE?' matches it word for word, but it says what
-    the item is about, not what the minutes say."""
+    the item is about, not what the minutes say. Every word counts but 'the', 'of', 'and', 'for' and 'in', so
+    that 'No declarations of interest' under the title 'Declarations of Interest' is an entry, not the title."""
     said = quote.text.rstrip()
     if said.endswith(tuple(_SENTENCE_ENDS)):
         return False
-    words = set(lexical_tokens(said))
-    return bool(words) and words <= set(lexical_tokens(quote.hit.metadata.get("item_title") or ""))
+    words = _title_words(said)
+    return bool(words) and words <= _title_words(quote.hit.metadata.get("item_title") or "")
 
 
-def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]:
-    """The sentences that follow a quote which only repeats its item's title, from the quote's chunk, as many whole
-    ones as `most_words` allows (the first always): what the minutes say under that heading. [] for any other
+def _title_words(text: str) -> set[str]:
+    return {stem(word) for word in fold(text).split()} - _TITLE_FILLER
+
+
+def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS,
+                     already_said: frozenset[str] = frozenset()) -> list[ScoredSentence]:
+    """The sentences that follow a quote which only repeats its item's title, in the quote's chunk, as many whole
+    ones as `most_words` allows (the first always): what the minutes say under that heading. A sentence in
+    `already_said` (its words, spaces normalised) is passed over: the answer shows it already. [] for any other
     quote."""
     if not repeats_title(quote):
         return []
     text = quote.hit.text
-    said: list[str] = []
+    said: list[ScoredSentence] = []
     words = 0
     for span in sentence_spans(text, quote.end):
-        sentence = normalise_space(span.of(text))
-        if repeats_title(replace(quote, start=span.start, end=span.end)):
-            continue  # the title again, written another way ('Statement from Chair' / 'Statement from the Chair')
-        words += len(sentence.split())
+        sentence = replace(quote, start=span.start, end=span.end)
+        if repeats_title(sentence) or normalise_space(sentence.text) in already_said:
+            continue  # the title again ('Statement from Chair' / 'Statement from the Chair'), or shown already
+        words += len(sentence.text.split())
         if said and words > most_words:
             break
         said.append(sentence)
@@ -186,9 +197,11 @@ def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS) -> lis
 
 def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     """Whether the quote is the last of its item's text and that text stops mid-sentence (minutes saved part-way,
-    a page cut short): nothing follows it, and it ends on a lower-case word with no mark after it ('The Plan had
-    been'). The words cut off could change what it says, so it is shown as cut off and leads with no short answer.
-    A line that ends a document without a full stop ('Chair', 'The meeting closed at 7.30pm') ends otherwise."""
+    a page cut short): nothing follows it, it ends on a lower-case word with no mark after it ('The Plan had
+    been'), and it goes on from a sentence before it on its line or is too long for an entry of its own. The words
+    cut off could change what it says, so it is shown as cut off and leads with no short answer. A line of its
+    own that ends a document without a full stop ('Apologies for absence', 'No declarations of interest', 'The
+    meeting closed at 7.30pm') is no cut sentence."""
     hit = quote.hit
     if hit.text[quote.end:].strip():
         return False
@@ -196,7 +209,10 @@ def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     if not entries or not (hit.chunk_id == entries[-1].chunk_id or hit.text.endswith(entries[-1].text)):
         return False
     words = hit.text[quote.start:quote.end].split()
-    return bool(words) and words[-1].isalpha() and words[-1].islower()
+    if not words or not (words[-1].isalpha() and words[-1].islower()):
+        return False
+    line_start = hit.text.rfind("\n", 0, quote.start) + 1
+    return bool(hit.text[line_start:quote.start].strip()) or len(words) >= ENTRY_WORDS
 
 
 def _is_list_item(line: str) -> bool:

@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.llm import REPLY_DEADLINE_S, REQUEST_TIMEOUT_S, redact
+from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, redact
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError
 from assistant.records import Citation, Hit, SentenceVerdict, Verdict
@@ -383,12 +383,16 @@ class GeneratedAnswer:
         """The verdicts, sentence by sentence. `stopped` is asked as each piece of the reply arrives: once it says
         so (the member cleared the chat or left), the reply is read no further, its connection is closed and nothing
         more is judged, so that no model call outlives the answer by more than a piece."""
+        if stopped():  # stopped while the evidence was found and read: the model is never asked
+            self.stopped = True
+            return
         chain = answer_prompt() | self.chat_model
         # Whether the reply may have stopped mid-sentence: cut at a length limit (its own or ours), by a content
         # filter, or by a stream that just ended. Only a reply whose server says it ended on its own is whole.
         cut_off = False
         finish_reason = None  # the last one the stream gave: a usage-only chunk may follow the one that says "stop"
         failure: AssistantError | None = None
+        watching = REPLY_STOPPED.set(stopped)
         try:
             with closing(chain.stream(prompt_inputs(question, self.hits))) as reply:
                 for chunk in reply:
@@ -413,18 +417,20 @@ class GeneratedAnswer:
                         log.warning("The language model's reply ended %s: its last sentence may be unfinished.",
                                     f"with finish reason {finish_reason!r}" if finish_reason else
                                     "without saying why (no finish reason)")
-        except AssistantError as exc:
-            exc.message, exc.hint = redact(exc.message), redact(exc.hint)
-            exc.args = (exc.message,)
-            failure = exc
-            cut_off = True
-        except Exception as exc:  # the endpoint or the model failed: say which, not a traceback
-            # The server's own words may echo the API key ("Incorrect API key provided: sk-..."): never passed on.
-            failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}"),
-                                 redact(f"{failure_hint(exc, self.model_name)}; `--llm extractive` answers without "
-                                        "a model."))
-            failure.__cause__ = exc
+        except Exception as exc:
+            if stopped():  # the reply was given up because the answer was stopped: no failure of the model's
+                self.stopped = True
+                return
+            failure = self._failure(exc)
             cut_off = True  # the connection dropped: what it was writing may be unfinished
+        finally:
+            try:
+                REPLY_STOPPED.reset(watching)
+            except ValueError:  # closed from another thread's context, which never saw it set
+                pass
+        if stopped():  # during the reply's last piece, or before a local model began: nothing more is judged
+            self.stopped = True
+            return
         # The sentence the cutter still holds is judged too, when it ended before the reply did: a dropped
         # connection leaves a whole sentence there as often as half of one.
         rest = self._cutter.finish()
@@ -438,6 +444,20 @@ class GeneratedAnswer:
         log.debug("Raw model output for %r: %r", question, self._cutter.text)
         if failure is not None:
             raise failure
+
+    def _failure(self, exc: Exception) -> AssistantError:
+        """What a failed request tells the user. The server's own words may echo the API key ("Incorrect API key
+        provided: sk-..."): never passed on."""
+        if isinstance(exc, AssistantError):
+            exc.message, exc.hint = redact(exc.message), redact(exc.hint)
+            exc.args = (exc.message,)
+            return exc
+        # The endpoint or the model failed: say which, not a traceback.
+        failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}"),
+                             redact(f"{failure_hint(exc, self.model_name)}; `--llm extractive` answers without "
+                                    "a model."))
+        failure.__cause__ = exc
+        return failure
 
     @property
     def shown(self) -> list[str]:

@@ -8,6 +8,7 @@ Nothing here downloads anything, and nothing heavy is imported until a model is 
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib.util
 import os
@@ -16,7 +17,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -116,6 +117,17 @@ def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
                       api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0, http_client=client)
 
 
+# Whether the answer a reply is for was stopped (the member cleared the chat, Ctrl-C in a briefing): set by
+# generate.GeneratedAnswer.write around its request, and asked where the reply's bytes arrive (keep-alives before
+# its first word too) and by a local model at each token, so that a stopped answer's model call ends there.
+REPLY_STOPPED: contextvars.ContextVar[Callable[[], bool]] = contextvars.ContextVar("reply_stopped",
+                                                                                    default=lambda: False)
+
+
+class ReplyStopped(Exception):
+    """The answer was stopped: its reply is read no further, and its connection closed."""
+
+
 class ReplyTimeout(TimeoutError):
     """A reply that took too long in all, or sent only keep-alive comments for too long."""
 
@@ -146,8 +158,11 @@ def _reply_deadlines(body_class: type):
 
         def __iter__(self):
             started = last_words = time.monotonic()
+            stopped = REPLY_STOPPED.get()
             tail = b""  # the end of the piece before, where a 'data:' split between two pieces starts
             for piece in self._body:
+                if stopped():
+                    raise ReplyStopped("the answer was stopped")
                 now = time.monotonic()
                 if not self._streamed or b"data:" in tail + piece:
                     last_words = now
@@ -286,15 +301,20 @@ class LocalChatModel(BaseChatModel):
         cancelled = threading.Event()
         failure: list[BaseException] = []
 
+        stopped = REPLY_STOPPED.get()  # read here: the generating thread has a context of its own
+
         class Cancelled(StoppingCriteria):
             def __call__(self, input_ids, scores, **kw) -> bool:
-                return cancelled.is_set()
+                return cancelled.is_set() or stopped()
 
         produced: list = []  # the whole sequence generate() returned
 
         def run() -> None:
             try:
                 with lock, torch.inference_mode():
+                    if stopped():  # stopped while another question had the model: not begun
+                        streamer.end()
+                        return
                     produced.append(model.generate(
                         **inputs, streamer=streamer, do_sample=False, max_new_tokens=self.max_new_tokens,
                         pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,

@@ -414,23 +414,24 @@ class Assistant:
     def _rest_quoted(self, draft: Draft, base: dict, timings: dict, shown_citations: list[Citation]) -> Answer:
         """The reader's quotes that the model's shown sentences do not already cite, numbered after theirs: what
         stands for the rest of a reply the model stopped writing."""
-        cited = {normalise_space(c.quote) for c in shown_citations}
-        unsaid = replace(draft, quotes=[quote for quote in draft.quotes
-                                        if normalise_space(strip_bullet(quote.text)) not in cited])
-        return self.compose(unsaid, base, timings, first_marker=len(shown_citations) + 1)
+        cited = frozenset(normalise_space(c.quote) for c in shown_citations)
+        return self.compose(draft, base, timings, first_marker=len(shown_citations) + 1, already_said=cited)
 
     def compose(self, draft: Draft, base: dict, timings: dict, fallback: bool = False,
-                first_marker: int = 1) -> Answer:
-        """An answer of verbatim quotes, each followed by its citation; every one checked by the guard."""
-        quotes = draft.quotes
+                first_marker: int = 1, already_said: frozenset[str] = frozenset()) -> Answer:
+        """An answer of verbatim quotes, each followed by its citation; every one checked by the guard. A sentence
+        in `already_said` (its words, spaces normalised), or shown with an earlier quote, is not shown again."""
         citations: list[Citation] = []
         verdicts: list[SentenceVerdict] = []
         parts: list[str] = []
         previous_source = None
-        for n, quote in enumerate(quotes):
-            if repeats_title(quote) and any(q.hit.source_id == quote.hit.source_id for q in quotes[:n]):
-                continue  # a heading of an item already quoted: what it is shown with, the answer has already
+        said = set(already_said)
+        for n, quote in enumerate(draft.quotes):
             text = strip_bullet(quote.text)
+            if normalise_space(text) in said or normalise_space(quote.text) in said:
+                continue  # shown already: under a heading or after a list's lead-in, or by the model
+            if repeats_title(quote) and any(q.hit.source_id == quote.hit.source_id for q in draft.quotes[:n]):
+                continue  # a heading of an item already quoted: what it would be shown with, the answer has
             verdict = self.guard.check(text, [quote.hit])
             if gives_instructions(text):
                 # The minutes' own words, but addressed to whoever answers from them: quoted, they would pass the
@@ -444,13 +445,19 @@ class Assistant:
             introduced = lead_in(quote)
             shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
             # A sentence that introduces a list ('three key objectives, namely:-') is shown with the list, which is
-            # what it says, from the same chunk.
-            # A quote that only repeats its item's title is shown with what the minutes say under it.
-            listed = list_after(quote) or said_under_title(quote)
-            if listed and not any(gives_instructions(item) for item in listed):
-                shown = f"{shown} {' '.join(listed)}"
-            elif cut_off_at_item_end(quote, self.passages):
+            # what it says, from the same chunk; a quote that only repeats its item's title, with what the minutes
+            # say under it. The last sentence shown is marked when the minutes' text cuts it off.
+            listed = list_after(quote)
+            under = [] if listed else said_under_title(quote, already_said=frozenset(said))
+            added = listed or [normalise_space(sentence.text) for sentence in under]
+            last = under[-1] if under else quote
+            if added and any(gives_instructions(words) for words in added):
+                added, last = [], quote
+            if added:
+                shown = f"{shown} {' '.join(added)}"
+            if not listed and cut_off_at_item_end(last, self.passages):
                 shown = f"{shown} \u2026"  # the minutes' text stops there, mid-sentence
+            said.update([normalise_space(text)] + [normalise_space(strip_bullet(words)) for words in added])
             verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:

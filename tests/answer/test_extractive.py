@@ -286,18 +286,40 @@ def test_a_quote_that_only_repeats_its_item_s_title_is_shown_with_what_the_minut
             "Members welcomed the judgement.\nThe panel noted the report.")
     meta = {"source_id": "s1", "item_title": "Statement from Chair"}
 
-    def quoting(words: str) -> ScoredSentence:
-        at = text.index(words)
-        return ScoredSentence(Hit("c1", text, meta, 1.0), 0, at, at + len(words), 0.9, 0.9)
+    def quoting(words: str, title: dict = meta, within: str = text) -> ScoredSentence:
+        at = within.index(words)
+        return ScoredSentence(Hit("c1", within, title, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+    def under(quote: ScoredSentence, **kwargs) -> list[str]:
+        return [" ".join(sentence.text.split()) for sentence in said_under_title(quote, **kwargs)]
 
     assert repeats_title(quoting("Statement from Chair")) and repeats_title(quoting("Statement from the Chair"))
     assert not repeats_title(quoting("The Chair referred to the recent Ofsted inspection."))
-    assert said_under_title(quoting("Statement from Chair")) == [
+    assert under(quoting("Statement from Chair")) == [
         "The Chair referred to the recent Ofsted inspection.", "Members welcomed the judgement.",
         "The panel noted the report."]  # the heading written again is passed over
-    assert said_under_title(quoting("Statement from Chair"), most_words=3) == [
+    assert under(quoting("Statement from Chair"), most_words=3) == [
         "The Chair referred to the recent Ofsted inspection."]  # the first always
-    assert said_under_title(quoting("Members welcomed the judgement.")) == []
+    assert under(quoting("Statement from Chair"), already_said=frozenset({"Members welcomed the judgement."})) == [
+        "The Chair referred to the recent Ofsted inspection.", "The panel noted the report."]
+    assert under(quoting("Members welcomed the judgement.")) == []
+    # An entry under its heading is no heading, though every other word of it is in the title.
+    declarations = "Declarations of Interest\nNo declarations of interest\nThe Chair welcomed Councillor Smith."
+    titled = {"source_id": "s2", "item_title": "Declarations of Interest"}
+    assert repeats_title(quoting("Declarations of Interest", titled, declarations))
+    assert not repeats_title(quoting("No declarations of interest", titled, declarations))
+    assert under(quoting("Declarations of Interest", titled, declarations))[0] == "No declarations of interest"
+
+
+def test_a_heading_that_repeats_its_item_s_title_leads_with_no_short_answer(tmp_path):
+    heading = "Ofsted Visit 2023"
+    text = f"{heading}\nNoted."  # too short to be quoted: the heading is the only candidate
+    entries = [LexicalEntry("c1", text, {"source_id": "s1", "position": 0, "council": "Dale Council",
+                                         "council_key": "dale", "item_title": heading})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    draft = draft_answer(analyse("What happened at the Ofsted visit in Dale?"), retrieval(found), found,
+                         OverlapReader(), calibration(0.0))
+    assert draft.quotes[0].text == heading and draft.short_answer is None  # not '2023'
 
 
 def test_a_quote_the_minutes_text_cuts_off_is_marked_so_and_gives_no_short_answer(tmp_path):
@@ -306,20 +328,26 @@ def test_a_quote_the_minutes_text_cuts_off_is_marked_so_and_gives_no_short_answe
     from assistant.answer.candidates import cut_off_at_item_end
     from assistant.records import ScoredSentence
 
-    cut = "Missing Children. Members asked about missing children. She said there were two missing children and two other"
-    ended = "Missing Children. Members asked about missing children. She said there were two missing children."
-    closing = "Missing Children. Members asked about missing children. The meeting closed at 7.30pm"
+    opening = "Missing Children. Members asked about missing children."
+    texts = (f"{opening} She said there were 2 missing children and 2 other",  # cut off mid-sentence
+             f"{opening} She said there were 2 missing children.",  # ended
+             f"{opening} The meeting closed at 7.30pm",  # ends on a figure
+             f"{opening}\nNo declarations of interest",  # an entry on a line of its own
+             f"{opening}\nShe said that there were currently two missing children and two other")  # cut, long
     entries = [LexicalEntry(f"c{n}", text, {"source_id": f"s{n}", "position": 0, "council": "Dale Council",
                                             "council_key": "dale", "item_title": "Missing Children"})
-               for n, text in enumerate((cut, ended, closing))]
+               for n, text in enumerate(texts)]
     found = Passages(build(entries, tmp_path / "bm25"))
 
     def last_sentence(entry) -> ScoredSentence:
-        at = entry.text.rindex(". ") + 2
+        at = max(entry.text.rindex(". ") + 2, entry.text.rfind("\n") + 1)
         return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, len(entry.text), 0.9, 0.9)
 
-    assert [cut_off_at_item_end(last_sentence(e), found) for e in entries] == [True, False, False]
+    assert [cut_off_at_item_end(last_sentence(e), found) for e in entries] == [True, False, False, False, True]
     question = analyse("How many missing children were there in Dale?")
     draft = draft_answer(question, Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in entries[:1]]),
                          found, OverlapReader(), calibration(0.0))
-    assert draft.quotes[0].text.endswith("and two other") and draft.short_answer is None
+    assert draft.quotes[0].text.endswith("and 2 other") and draft.short_answer is None  # not '2'
+    ended = draft_answer(question, Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in entries[1:2]]),
+                         found, OverlapReader(), calibration(0.0))
+    assert ended.short_answer == "2"  # the same sentence whole leads with its figure

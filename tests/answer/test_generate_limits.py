@@ -209,8 +209,37 @@ def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_conn
         while server.closed_at is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert took < 3 and server.closed_at is not None and server.closed_at - started < 3
-        # What was read before it stopped is what the audit keeps of the reply.
+        # The answer made of what was read before it stopped keeps that much of the reply, and no more.
         assert events and events[-1].provenance.raw_reply.startswith("In In ")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no_failure(hashing_index, monkeypatch,
+                                                                                         settings):
+    """Stopped while the server sent only keep-alives (a queue, a long prompt), the answer waited out the minute's
+    timeout and was then recorded as the model failing; stopped before the request, it still asked the model."""
+    from assistant.answer import llm
+
+    server = SlowChatServer("ping", for_s=8.0)  # keep-alive comments only, every 0.05 s
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        started = time.monotonic()
+        try:
+            events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))
+            requests_before = server.requests
+            list(assistant.stream(DISCHARGES, stopped=lambda: True))  # stopped before the model was asked
+            asked_after_stop = server.requests - requests_before
+        finally:
+            assistant.close()
+        deadline = time.monotonic() + 3
+        while server.closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert events and time.monotonic() - started < 4  # no ModelFailure raised, no minute's wait
+        assert server.closed_at is not None and server.closed_at - started < 3
+        assert asked_after_stop == 0
     finally:
         server.shutdown()
         server.server_close()

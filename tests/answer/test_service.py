@@ -296,6 +296,11 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
         "children's services. Members welcomed the judgement.")), encoding="utf-8")
     (corpus / "plan.md").write_text(_item("plan", "Youth Justice Plan", (
         "Members considered the Youth Justice Plan for the year. The Plan had been")), encoding="utf-8")
+    (corpus / "missing.md").write_text(_item("missing", "Missing Children", (
+        "Missing Children\n\nShe said there were 2 missing children and 2 other")), encoding="utf-8")
+    (corpus / "declarations.md").write_text(_item("declarations", "Declarations of Interest", (
+        "Declarations of Interest\n\nNo declarations of interest\n\nThe Chair welcomed Councillor Smith.")),
+        encoding="utf-8")
     settings = Settings.from_env(data_dir=tmp_path / "index", embedding_model=HASHING_MODEL)
     index = Index(settings)
     ingest([corpus], settings, index=index)
@@ -316,5 +321,17 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
         assert [c.quote for c in titled.citations] == ["Statement from Chair"]  # the heading again adds nothing
         cut = assistant.compose(Draft([quoting("plan", "The Plan had been")]), base, {})
         assert cut.answer == "The Plan had been \u2026 [1]" and cut.citations[0].quote == "The Plan had been"
+        # A sentence shown under a heading is not shown again as a quote of its own, and the last one shown is
+        # marked when the text cuts it off.
+        twice = assistant.compose(Draft([quoting("chair", "Statement from the Chair"),
+                                         quoting("chair", "Members welcomed the judgement.")]), base, {})
+        assert twice.answer.count("Members welcomed the judgement.") == 1 and len(twice.citations) == 1
+        under_cut = assistant.compose(Draft([quoting("missing", "Missing Children")]), base, {})
+        assert under_cut.answer == "Missing Children She said there were 2 missing children and 2 other \u2026 [1]"
+        # An entry under its heading is quoted, not taken for the heading again.
+        entry = assistant.compose(Draft([quoting("declarations", "Declarations of Interest"),
+                                         quoting("declarations", "No declarations of interest")]), base, {})
+        assert entry.answer == ("Declarations of Interest No declarations of interest The Chair welcomed Councillor "
+                                "Smith. [1]")
     finally:
         assistant.close()
