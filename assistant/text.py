@@ -152,6 +152,16 @@ def normalise_space(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
+# Typographic quotes and dashes, and the keyboard characters people type for them: minutes print "Children’s" and
+# "2017–18" where a question file's author types "Children's" and "2017-18".
+TYPED_FORMS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def fold_typography(text: str) -> str:
+    """Curly quotes and en and em dashes as typed on a keyboard: ‘ ’ as ', “ ” as ", – — as -."""
+    return text.translate(TYPED_FORMS)
+
+
 def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Non-blank lines (NBSP-only lines count as blank), trimmed of surrounding white space."""
     end = len(text) if end is None else end

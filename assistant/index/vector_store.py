@@ -116,10 +116,12 @@ class ChromaStore:
             self._collection = _ServerCollection(self._collection, settings)
         stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model and stored_model != embedding_model:
+            # Named unless it is the default folder: followed as written, the command would reset that one instead.
+            reset = ("`assistant ingest --reset`" if settings.data_dir == Settings.data_dir else
+                     f"`assistant ingest --reset --index {settings.data_dir} PATH` with the minutes it was built from")
             raise IndexMismatchError(
                 f"The index was built with the embedding model {stored_model!r}, not {embedding_model!r}.",
-                "Run `assistant ingest --reset` to rebuild it with the current model, or set "
-                + _setting_for(stored_model) + ".",
+                f"Run {reset} to rebuild it with the current model, or set " + _setting_for(stored_model) + ".",
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
         self._every_vector: tuple | None = None  # exact_search: every chunk, read once

@@ -265,6 +265,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="labelled support pairs to measure the guard on (needs --corpus)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
     p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR")
+    p.add_argument("--floors", action="append", default=[], metavar="NAME",
+                   help="compare the figures with this entry of eval/floors.json (seed, dev, guard, ...; may be given "
+                        "more than once): each is shown held or broken, and a broken one makes the exit status 1")
 
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -679,7 +682,7 @@ def _eval(args, settings: Settings) -> int:
     out = readable(str(args.out))  # printed: a name that is not UTF-8 would fail to print once the answers are in
     try:
         metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
-                                 pairs_path=args.pairs)
+                                 pairs_path=args.pairs, floors=args.floors)
     except EvalInterrupted as stop:
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
               f"to {out}, and the results of an earlier run there are as they were. Run the command again for the "
@@ -687,13 +690,16 @@ def _eval(args, settings: Settings) -> int:
         return 130
     except ReportNotWritten as failure:
         # A warning, not an error: the run's result, the answers, is written, and the status says so (README, "The
-        # CLI": 0 whenever answers.jsonl is written).
+        # CLI": 0 whenever answers.jsonl is written, unless a floor --floors names is broken).
         print(f"warning: {failure.message}\n  how to fix: {failure.hint}", file=sys.stderr)
+        metrics = failure.metrics
+    else:
+        print(f"wrote {out}/answers.jsonl, metrics.json and report.md")
+    if metrics is None:
         return 0
-    print(f"wrote {out}/answers.jsonl, metrics.json and report.md")
     for line in summary_lines(metrics):
         print(line)
-    return 0
+    return 1 if metrics.get("floors", {}).get("broken") else 0
 
 
 def _stats(args, settings: Settings) -> int:

@@ -164,6 +164,12 @@ def describe_lacking(lacking: dict[str, int]) -> str:
                      for key, n in lacking.items() if n)
 
 
+def unanswerable_with_gold(questions: list[EvalQuestion]) -> list[str]:
+    """The ids of unanswerable questions that have gold_urls or must_include, which eval/README.md says such a
+    question leaves empty: a mislabelled kind, most often, which the scoring cannot see."""
+    return [q.id for q in questions if not q.answerable and (q.gold_urls or q.must_include)]
+
+
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
@@ -214,6 +220,35 @@ def source_texts(paths: Iterable[Path], max_item_chars: int) -> dict[str, dict]:
                                       "meeting_date": found.meeting_date, "item_title": found.item_title,
                                       "period": found.period}
     return texts
+
+
+# The floors the gate holds the fixed question files to (tests/present/test_eval_gate.py), in a checkout.
+FLOORS_FILE = Path(__file__).resolve().parents[2] / "eval" / "floors.json"
+
+
+def load_floors(names: Iterable[str], path: Path = FLOORS_FILE) -> dict[str, dict]:
+    """The entries of the floors file that --floors names, each bound checked, before any question is asked."""
+    if not path.is_file():
+        raise AssistantError(f"--floors reads {path}, which is not there.",
+                             "Run the evaluation from a checkout of the project, which holds eval/floors.json.")
+    try:
+        entries = json.loads(read_utf8(path, "the floors file"))
+    except ValueError as exc:
+        raise AssistantError(f"{path} is not valid JSON ({exc}).", "Fix the file, or restore it from git.") from None
+    known = [name for name in entries if not name.startswith("_")]  # "_comment"
+    chosen = {}
+    for name in names:
+        if name not in known:
+            raise AssistantError(f"{path} has no floors named {name!r}.", f"Give --floors one of {', '.join(known)}.")
+        bounds = entries[name]
+        if not isinstance(bounds, dict) or not all(
+                isinstance(b, dict) and b and set(b) <= {"min", "max"}
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b.values())
+                for b in bounds.values()):
+            raise AssistantError(f"The floors {name!r} of {path} are not of the form "
+                                 '{"figure": {"min": number} or {"max": number}, ...}.', "Fix that entry.")
+        chosen[name] = bounds
+    return chosen
 
 
 PAIR_KEYS = ("id", "source_url", "start", "end", "sentence", "supported")

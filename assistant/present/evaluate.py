@@ -7,22 +7,31 @@ eval_questions.py; the answers are scored, and the report written, in eval_scori
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import string
 import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from assistant.errors import AssistantError
 from assistant.files import write_atomically
-from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_pairs, load_questions,
-                                              source_texts, warn)
-from assistant.present.eval_scoring import describe_unmatched, ratio, reader_metrics, render_report, score
+from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_floors, load_pairs,
+                                              load_questions, source_texts, unanswerable_with_gold, warn)
+from assistant.present.eval_scoring import (check_floors, describe_strings_not_in_gold, describe_unanswerable_with_gold,
+                                            describe_unindexed_councils, describe_unknown_gold, describe_unmatched,
+                                            gated_figures, ratio, reader_metrics, render_report, score,
+                                            strings_in_no_gold_item)
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.text import counted, first_few, readable
+
+# The checkout the package runs from, when it runs from one: its corpus/ folder and its git commit.
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 class EvalInterrupted(KeyboardInterrupt):
@@ -35,36 +44,53 @@ class EvalInterrupted(KeyboardInterrupt):
 
 
 class ReportNotWritten(AssistantError):
-    """answers.jsonl was written, but metrics.json or report.md could not be: the answers are the run's result."""
+    """answers.jsonl was written, but metrics.json or report.md could not be: the answers are the run's result.
+    `metrics` holds the run's figures when they were computed (None when scoring itself was interrupted)."""
+
+    def __init__(self, message: str, hint: str, metrics: dict | None = None) -> None:
+        super().__init__(message, hint)
+        self.metrics = metrics
 
 
 def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corpus: list[Path] | None = None,
                    pairs_path: Path | None = None, embedder=None, progress: bool = True,
-                   index_dir: Path | None = None) -> dict:
+                   index_dir: Path | None = None, chat_model=None, floors: Sequence[str] = ()) -> dict:
     """Answer every question, score the answers, write the three output files; returns the metrics.
 
     With `corpus`, the questions are asked of an index of it built in a scratch folder that is removed afterwards,
     or in `index_dir` when given: an index already there is brought up to date with the corpus (unchanged items
     are skipped, items of another corpus pruned), so several question files over one corpus build its index once.
-    Ctrl-C before the results are written raises EvalInterrupted; a failure once answers.jsonl is written raises
-    ReportNotWritten."""
+    `chat_model` answers in place of the one the settings' language model names (a test's fake); `floors` names
+    entries of eval/floors.json to compare the figures with (metrics["floors"]). Ctrl-C before the results are
+    written raises EvalInterrupted; a failure once answers.jsonl is written raises ReportNotWritten."""
     questions = load_questions(questions_path)
     if pairs_path is not None and not corpus:
         raise AssistantError("--pairs needs --corpus: each pair's passage is read from the minutes' files.",
                              "Give --corpus with the minutes the pairs quote.")
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
+    bounds = load_floors(floors) if floors else {}
     if corpus:
         refuse_out_in_corpus(out_dir, corpus)
+    refuse_out_in_minutes(out_dir, None if corpus else settings)
     check_writable(out_dir)
     lacking = lacking_gold(questions)
     if any(lacking.values()):
         warn(describe_lacking(lacking) + ".")
+    # The question file against its own rules and, with the minutes' text at hand, its gold items: warned of now, and
+    # kept for metrics.json and the report.
+    question_checks: dict = {"unanswerable_with_gold": unanswerable_with_gold(questions)}
+    if question_checks["unanswerable_with_gold"]:
+        warn(describe_unanswerable_with_gold(question_checks["unanswerable_with_gold"]) + ".")
     records: list[dict] = []
     try:
         texts = source_texts(corpus, settings.max_item_chars) if corpus else None
+        if texts is not None:
+            question_checks["must_include_in_no_gold_item"] = strings_in_no_gold_item(questions, texts)
+            if question_checks["must_include_in_no_gold_item"]:
+                warn(describe_strings_not_in_gold(question_checks["must_include_in_no_gold_item"]) + ".")
         if pairs:
             check_pairs_against_corpus(pairs, texts, pairs_path)
-        run = _ask_all(questions, records, settings, corpus, texts, pairs, embedder, progress, index_dir)
+        run = _ask_all(questions, records, settings, corpus, texts, pairs, embedder, progress, index_dir, chat_model)
     except KeyboardInterrupt:
         raise EvalInterrupted(len(records), len(questions)) from None
     # The answers first, as the run's result whatever happens next. Results of an earlier run are removed before
@@ -74,18 +100,33 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     for stale in ("answers.jsonl", "metrics.json", "report.md"):
         (out_dir / stale).unlink(missing_ok=True)
     write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    answers = readable(str(out_dir / "answers.jsonl"))
+    metrics, written = None, []
     try:
-        return _write_metrics_and_report(questions, records, run, questions_path, settings, out_dir, corpus,
-                                         index_dir)
+        metrics = _metrics(questions, records, run, questions_path, settings, corpus, index_dir, question_checks,
+                           bounds)
+        write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
+        written.append("metrics.json")
+        write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
+        return metrics
     except KeyboardInterrupt:  # the answers are written, and are what the run is for: the status says so
-        raise ReportNotWritten(f"Interrupted: the answers are in {readable(str(out_dir / 'answers.jsonl'))}, but "
-                               "metrics.json and report.md were not written.",
-                               "Run the command again for the metrics.") from None
+        raise ReportNotWritten(f"Interrupted: the answers are in {answers}{_and_metrics(written, out_dir)}, but "
+                               f"{_not_written(written)} {'was' if written else 'were'} not written.",
+                               "Run the command again for the metrics.", metrics) from None
     except OSError as exc:  # a full disk, a folder made read-only meanwhile; a fault of the scoring itself shows
-        raise ReportNotWritten(f"The answers are in {readable(str(out_dir / 'answers.jsonl'))}, but metrics.json "
-                               f"and report.md could not be written ({type(exc).__name__}: {exc}).",
-                               "Check the --out folder (space, permissions) and run again for the metrics; the "
-                               "answers themselves are complete.") from exc
+        raise ReportNotWritten(f"The answers are in {answers}{_and_metrics(written, out_dir)}, but "
+                               f"{_not_written(written)} could not be written ({type(exc).__name__}: {exc}).",
+                               "Check the --out folder (space, permissions) and run again for "
+                               + ("the report; the answers and metrics themselves are complete." if written else
+                                  "the metrics; the answers themselves are complete."), metrics) from exc
+
+
+def _and_metrics(written: list[str], out_dir: Path) -> str:
+    return f" and the metrics in {readable(str(out_dir / 'metrics.json'))}" if written else ""
+
+
+def _not_written(written: list[str]) -> str:
+    return " and ".join(name for name in ("metrics.json", "report.md") if name not in written)
 
 
 @dataclass(frozen=True)
@@ -98,10 +139,14 @@ class _Run:
     filters_matching_nothing: list[str]
     ingest_seconds: float | None
     ingested: dict | None
+    gold_urls_not_indexed: list[str]
+    councils_not_indexed: dict[str, list[str]]
+    produced_by: dict
+    index_changed_after_question: list[int]
 
 
 def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Settings, corpus, texts, pairs,
-             embedder, progress: bool, index_dir: Path | None) -> _Run:
+             embedder, progress: bool, index_dir: Path | None, chat_model=None) -> _Run:
     """Build the index when asked to, ask every question (each answer appended to `records` as it comes) and
     judge the answers' citations, and the guard on the pairs."""
     from assistant.answer.service import Assistant, ModelFailure
@@ -124,7 +169,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                                      + "; ".join(p.describe() for p in summary.failed), "Fix them and run again.")
         else:
             ingest_seconds, ingested = None, None
-        assistant = Assistant(settings, embedder=embedder)
+        assistant = Assistant(settings, embedder=embedder, chat_model=chat_model)
         try:
             if not assistant.chunk_count:
                 # Every question would be refused, and the unanswerable ones scored as right.
@@ -136,15 +181,20 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                                      f"Run `assistant ingest --index {settings.data_dir} FOLDER` first, or give "
                                      "--corpus the minutes to ask of.")
             held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
+            produced_by = run_record(assistant, settings, len(held))
             if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
-                warn(f"{counted(len(unknown), 'question')} {'names' if len(unknown) == 1 else 'name'} gold_urls "
-                      f"that no indexed item has ({first_few(unknown, 5)}): a misspelt id, or minutes not ingested. "
-                      "Those sources count as not retrieved and not cited.")
+                warn(describe_unknown_gold(unknown) + ".")
+            if unindexed := councils_not_indexed(assistant, questions):
+                warn(describe_unindexed_councils(unindexed) + ".")
             unmatched = filters_matching_nothing(assistant, questions)
             if unmatched:
                 warn(describe_unmatched(unmatched) + ".")
             assistant.ask("warm-up question about looked after children")  # load the models outside the timings
+            # Each question reads the index as it then stands (Assistant.follow_index), which opens it anew when an
+            # ingest or fetch has changed it: seen here as a new Index, so that figures mixing two states say so.
+            changed_after: list[int] = []
             for number, q in enumerate(questions, start=1):
+                reading = assistant.index
                 started = time.perf_counter()
                 try:
                     answer = assistant.ask(q.question, Filters(**q.filters))
@@ -157,20 +207,26 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                         "of an earlier run there are as they were.",
                         f"{failure.hint} Run the evaluation again once the model answers.") from failure
                 wall_ms = (time.perf_counter() - started) * 1000
+                if assistant.index is not reading and number > 1:
+                    changed_after.append(number - 1)
+                # A language model that stopped part-way: its first sentences are its own, the rest the reader's.
+                cut_short = not answer.refused and bool(answer.provenance and answer.provenance.error)
                 records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
                                 "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2),
-                                "reader_best": reader_best(assistant, q)})
+                                "reader_best": reader_best(assistant, q), "cut_short": cut_short})
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
             alce = [alce_scores(assistant, r) for r in records]
             guarded = guard_on_pairs(assistant, pairs, texts) if pairs else None
         finally:
             assistant.close()
-    return _Run(settings, alce, texts, guarded, unmatched, ingest_seconds, ingested)
+    return _Run(settings, alce, texts, guarded, unmatched, ingest_seconds, ingested, unknown, unindexed, produced_by,
+                changed_after)
 
 
-def _write_metrics_and_report(questions: list[EvalQuestion], records: list[dict], run: _Run, questions_path: Path,
-                              settings: Settings, out_dir: Path, corpus, index_dir: Path | None) -> dict:
+def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, questions_path: Path,
+             settings: Settings, corpus, index_dir: Path | None, question_checks: dict,
+             bounds: dict[str, dict]) -> dict:
     metrics = score(questions, records, run.alce, run.texts)
     metrics["reader"] = reader_metrics(questions, records)
     metrics["mode"] = records[0]["mode"] if records else settings.llm
@@ -180,12 +236,77 @@ def _write_metrics_and_report(questions: list[EvalQuestion], records: list[dict]
     metrics["index"] = None if corpus and index_dir is None else str(run.settings.data_dir)
     metrics["ingest_seconds"] = round(run.ingest_seconds, 2) if run.ingest_seconds is not None else None
     metrics["ingest_items"] = run.ingested  # with index_dir, "unchanged" items were already in its index
+    metrics["produced_by"] = run.produced_by
+    metrics["index_changed_after_question"] = run.index_changed_after_question
     metrics["filters_matching_nothing"] = run.filters_matching_nothing
+    metrics["gold_urls_not_indexed"] = run.gold_urls_not_indexed
+    metrics["councils_not_indexed"] = run.councils_not_indexed
+    # None: the gold items' text was not at hand (no --corpus), so the strings were not looked for
+    metrics["must_include_in_no_gold_item"] = question_checks.get("must_include_in_no_gold_item")
+    metrics["unanswerable_with_gold"] = question_checks["unanswerable_with_gold"]
     if run.pairs is not None:
         metrics["support_pairs"] = run.pairs
-    write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
-    write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
+    if bounds:
+        figures = gated_figures(metrics)
+        checks = [{"entry": name, **check.as_json()} for name, entry in bounds.items()
+                  for check in check_floors(figures, entry)]
+        metrics["floors"] = {"entries": list(bounds), "checks": checks,
+                             "broken": sum(not check["held"] for check in checks)}
     return metrics
+
+
+def run_record(assistant, settings: Settings, items: int) -> dict:
+    """What produced the run, for metrics.json and the report's head: a fake reader or embedder, exact search or
+    another index gives other figures, and a report that does not say so cannot be told from one that does."""
+    from assistant import __version__
+    from assistant.settings import BUNDLED_EMBEDDING_MODEL
+
+    bundled = settings.embedding_model == BUNDLED_EMBEDDING_MODEL
+    return {"run_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "package_version": __version__, "git_commit": git_commit(),
+            "reader": dict(assistant.reader_identity),
+            "embedding_model": assistant.index.embedder.name,
+            "embed_precision": settings.embed_precision if bundled else None,  # the bundled model's alone
+            "exact_search": settings.exact_search,
+            "index_items": items, "index_chunks": assistant.chunk_count}
+
+
+def git_commit(checkout: Path = CHECKOUT) -> str | None:
+    """The commit the checkout is at, read from its .git folder (no git process is run): None when the package does
+    not run from a git checkout, or its HEAD cannot be read. Changes not committed are not seen."""
+    git = checkout / ".git"
+    try:
+        if git.is_file():  # a worktree's .git names its folder: "gitdir: PATH"
+            git = checkout / git.read_text(encoding="utf-8").partition("gitdir:")[2].strip()
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        common = git / (git / "commondir").read_text(encoding="utf-8").strip() if (git / "commondir").is_file() else git
+        if head.startswith("ref:"):
+            ref = head.partition("ref:")[2].strip()
+            loose = next((folder / ref for folder in (git, common) if (folder / ref).is_file()), None)
+            if loose is not None:
+                head = loose.read_text(encoding="utf-8").strip()
+            else:  # packed by `git gc`: "SHA refs/heads/main" lines
+                packed = (common / "packed-refs").read_text(encoding="utf-8").splitlines()
+                head = next((line.partition(" ")[0] for line in packed if line.partition(" ")[2] == ref), "")
+    except OSError:
+        return None
+    return head if len(head) == 40 and all(c in string.hexdigits for c in head) else None
+
+
+def councils_not_indexed(assistant, questions: list[EvalQuestion]) -> dict[str, list[str]]:
+    """By question id, the councils a question names (of the shipped directory of UK councils, or the index's own)
+    that the index does not hold: nothing indexed is about them, so such a question tests no reading."""
+    from assistant.ingest.moderngov.directory import load_directory
+    from assistant.text import council_key, named_councils, place_name
+
+    retriever = assistant.retriever
+    names = {council_key(c.name): place_name(c.name) for c in load_directory()}
+    known = set(names) | retriever.council_keys  # the index's own too: "North Somerset" is not also Somerset
+    unindexed = {}
+    for q in questions:
+        if outside := [names.get(k, k) for k in named_councils(q.question, known) if not retriever.councils_called(k)]:
+            unindexed[q.id] = outside
+    return unindexed
 
 
 def filters_matching_nothing(assistant, questions: list[EvalQuestion]) -> list[str]:
@@ -213,6 +334,42 @@ def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:
             raise AssistantError(f"The --out folder {out_dir} is inside the --corpus input {path}: the next run "
                                  "would read this run's report, which lists the expected answers, as minutes.",
                                  "Give --out a folder outside the minutes given to --corpus.")
+
+
+def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:
+    """Refuse an --out folder inside the project's corpus/ folder, which `assistant ingest`, run.sh and `serve` read
+    by default, or (given the settings of an existing index) inside a folder that index's minutes were read from: the
+    next ingest would read this run's report, which lists the expected answers, as minutes."""
+    from assistant.ingest.run import DEFAULT_CORPUS
+
+    folders = {folder.resolve(): "the project's minutes folder, which `assistant ingest` reads by default"
+               for folder in (DEFAULT_CORPUS, CHECKOUT / DEFAULT_CORPUS) if folder.is_dir()}
+    if settings is not None:
+        folders.update({folder: f"a folder the minutes of the index {settings.data_dir} were read from"
+                        for folder in ingested_folders(settings) if folder not in folders})
+    target = out_dir.expanduser().resolve()
+    for folder, what in folders.items():
+        if target == folder or folder in target.parents:
+            raise AssistantError(f"The --out folder {out_dir} is inside {folder}, {what}: the next ingest would read "
+                                 "this run's report, which lists the expected answers, as minutes.",
+                                 "Give --out a folder outside the minutes (the default, eval/results/latest, is).")
+
+
+def ingested_folders(settings: Settings) -> set[Path]:
+    """The folders holding the files the index's items were read from, as its manifest records them (read only)."""
+    from assistant.index.manifest import Manifest
+    from assistant.index.stats import index_exists
+    from assistant.ingest.identities import FILE_PATHS_META
+
+    if not index_exists(settings):
+        return set()  # asking says so, with what to do
+    manifest = Manifest(settings.manifest_path, read_only=True)
+    try:
+        files = json.loads(manifest.get_meta(FILE_PATHS_META) or "{}").values()
+    finally:
+        manifest.close()
+    # A JSONL file of many items is given to ingest by its name, and its folder is often the project itself.
+    return {Path(file).parent for file in files if not file.endswith(".jsonl")}
 
 
 def check_writable(out_dir: Path) -> None:
@@ -328,6 +485,7 @@ def guard_on_pairs(assistant, pairs: list[dict], texts: dict[str, dict]) -> dict
         "unsupported_precision": ratio(tp, tp + fp), "unsupported_recall": ratio(tp, tp + fn),
         "supported_kept": ratio(tn, tn + fp),
         "accuracy_by_kind": {k: ratio(ok, n) for k, (ok, n) in sorted(by_kind.items())},
+        "counts_by_kind": {k: [ok, n] for k, (ok, n) in sorted(by_kind.items())},
         "confusion": {"flagged_unsupported": tp, "flagged_supported": fp, "missed_unsupported": fn,
                       "kept_supported": tn},
     }

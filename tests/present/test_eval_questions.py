@@ -401,9 +401,10 @@ def test_a_failure_once_the_answers_are_written_is_a_warning_and_exit_status_0(t
     out = tmp_path / "out"
     assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out)) == 0
     err = capsys.readouterr().err
-    assert f"warning: The answers are in {out / 'answers.jsonl'}, but metrics.json and report.md could not be " \
-           "written (OSError: [Errno 28] No space left on device)." in err and "how to fix:" in err
-    assert (out / "answers.jsonl").is_file() and not (out / "report.md").exists()
+    # metrics.json is written before the report is made, so only report.md is named as not written.
+    assert f"warning: The answers are in {out / 'answers.jsonl'} and the metrics in {out / 'metrics.json'}, but " \
+           "report.md could not be written (OSError: [Errno 28] No space left on device)." in err and "how to fix:" in err
+    assert (out / "answers.jsonl").is_file() and (out / "metrics.json").is_file() and not (out / "report.md").exists()
 
 
 def test_ctrl_c_once_the_answers_are_written_exits_0_and_a_fault_of_the_scoring_is_not_hidden(tmp_path, cli_on_seed,
