@@ -78,6 +78,11 @@ class Files:
     # Each path looked up once a run: every item is looked up by the checks and again when recorded, and the lines of
     # a JSONL file share one file.
     _found: dict[str, Path | None] = field(default_factory=dict)
+    # Indexed items whose file may or may not be there, by source id, with why ('Permission denied'): a folder on its
+    # way may not be read (its permissions, a network share that dropped). Neither gone nor moved, they keep their
+    # indexed version.
+    unsure: dict[str, str] = field(default_factory=dict)
+    _unsure_candidates: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, manifest: Manifest, files_from: Path) -> Files:
@@ -87,8 +92,8 @@ class Files:
 
     def of_origin(self, origin: str) -> Path | None:
         """The file an origin of this run names, if it is there ('minutes.jsonl:12' names minutes.jsonl)."""
-        for candidate in (origin, origin.rpartition(":")[0] if origin.rpartition(":")[2].isdigit() else ""):
-            if candidate and (found := self._file(candidate)) is not None:
+        for candidate in _candidates(origin):
+            if (found := self._file(candidate)) is not None:
                 return found
         return None
 
@@ -98,17 +103,46 @@ class Files:
             path = path if path.is_absolute() else self.files_from / path
             try:
                 self._found[candidate] = path.resolve() if path.is_file() else None
-            except OSError:
+            except OSError as exc:  # Python 3.11's is_file raises PermissionError for a folder it may not search
                 self._found[candidate] = None
+                self._unsure_candidates[candidate] = exc.strerror or str(exc)
         return self._found[candidate]
 
     def of_row(self, sid: str, row: ManifestRow) -> Path | None:
         """The file an indexed item was read from, if it is there now: as recorded when it was, else (an item
-        indexed before this was recorded) its origin read from this run's working directory."""
+        indexed before this was recorded) its origin read from this run's working directory. None as well when that
+        cannot be told (`gone` tells the two apart)."""
         if sid in self.recorded:
             path = Path(self.recorded[sid])
-            return path if path.is_file() else None
-        return self.of_origin(row.origin) if row.origin else None
+            try:
+                return path if path.is_file() else None
+            except OSError as exc:
+                self.unsure[sid] = exc.strerror or str(exc)
+                return None
+        found = self.of_origin(row.origin) if row.origin else None
+        for candidate in _candidates(row.origin) if found is None else ():
+            if candidate in self._unsure_candidates:
+                self.unsure[sid] = self._unsure_candidates[candidate]
+        return found
+
+    def gone(self, sid: str, row: ManifestRow) -> bool:
+        """Is the file an indexed item was read from surely no longer there?"""
+        return self.of_row(sid, row) is None and sid not in self.unsure
+
+
+def _candidates(origin: str) -> list[str]:
+    """The paths an origin may name: itself, and the file of a JSONL line ('minutes.jsonl:12')."""
+    head, _, tail = origin.rpartition(":")
+    return [candidate for candidate in (origin, head if tail.isdigit() else "") if candidate]
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    """What tells one file from another however it is named (device and inode), or None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
@@ -122,7 +156,8 @@ def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow]
         if not sid.startswith("file:") or row is None:
             continue
         old, new = files.of_row(sid, row), files.of_origin(item.origin)
-        if old is not None and new is not None and not old.samefile(new):
+        # A file that cannot be compared is taken for another file: refusing it keeps both files' minutes.
+        if old is not None and new is not None and (_file_key(old) is None or _file_key(old) != _file_key(new)):
             taken.append(_TakenIdentity(sid, InputProblem(
                 item.origin, "failed",
                 f"has the source identity {sid} of {row.origin}, which is indexed and still there: taking it as an "
@@ -141,14 +176,12 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
         return {}
     by_file: dict[tuple[int, int], str] = {}
     for sid, item in new_files.items():
-        if (path := files.of_origin(item.origin)) is not None:
-            stat = path.stat()
-            by_file.setdefault((stat.st_dev, stat.st_ino), sid)
+        if (path := files.of_origin(item.origin)) is not None and (key := _file_key(path)) is not None:
+            by_file.setdefault(key, sid)
     superseded = {}
     for sid, row in rows.items():
         if sid.startswith("file:") and sid not in items and (path := files.of_row(sid, row)):
-            stat = path.stat()
-            if (new_sid := by_file.get((stat.st_dev, stat.st_ino))) is not None:
+            if (key := _file_key(path)) is not None and (new_sid := by_file.get(key)) is not None:
                 superseded[sid] = new_sid
     return superseded
 
@@ -183,7 +216,7 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
     moved = {}
     for sid, row in sorted(rows.items()):
         if sid.startswith("file:") and sid not in items and sid not in superseded and sid in files.texts \
-                and files.of_row(sid, row) is None and (new_sid := new_by_text.pop(files.texts[sid], None)):
+                and files.gone(sid, row) and (new_sid := new_by_text.pop(files.texts[sid], None)):
             moved[sid] = new_sid
     return moved
 
@@ -234,14 +267,21 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     for origin, old_sids in _by_origin(changes.superseded, items).items():
         changes.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
                              "named another way: its new entry replaces the old")
-    carried = [f"{rows[old_sid].origin} -> {items[new_sid].origin}"
-               for old_sid, new_sid in _files_moved(items, rows, files, changes.superseded).items()
+    moved = _files_moved(items, rows, files, changes.superseded)
+    carried = [f"{rows[old_sid].origin} -> {items[new_sid].origin}" for old_sid, new_sid in moved.items()
                # A file moved or renamed since: its new identity is given what was given to its old one.
                if _carry_given(items, remembered, old_sid, new_sid)]
     if carried:
         changes.notes.append(
             f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
             f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
+    took = _given_to_their_folders(items, rows, files, remembered, {*changes.superseded.values(), *moved.values()})
+    if took:
+        changes.notes.append(
+            f"{counted(len(took), 'new file')} took what was given to ingest before (--council, --committee) for "
+            f"every other indexed file of {'its folder' if len(took) == 1 else 'their folders'} "
+            f"({first_few(took, 3, '; ')}): give --council or --committee with {'it' if len(took) == 1 else 'them'} "
+            "to change that")
     return changes
 
 
@@ -257,13 +297,84 @@ def _carry_given(items: dict[str, MinuteItem], remembered: dict[str, list[str]],
     return True
 
 
+def _given_to_their_folders(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
+                            remembered: dict[str, list[str]], known_again: set[str]) -> list[str]:
+    """Give each new item read from a file, with no council (or committee) of its own nor given to ingest, the one given
+    to ingest before to every indexed item of that file's folder, when it was the same for all of them: a new meeting's
+    minutes added to a folder ingested with --council. Changes `items` and `remembered`; the files that took one, each
+    with what it took. Only the file's own folder counts: a folder above it may hold other councils' minutes."""
+    indexed_in: dict[Path, list[str]] = {}
+    for sid in rows:
+        if sid in files.recorded:
+            indexed_in.setdefault(Path(files.recorded[sid]).parent, []).append(sid)
+    took: dict[str, str] = {}
+    for sid, item in items.items():
+        if sid in rows or sid in known_again or (path := files.of_origin(item.origin)) is None:
+            continue
+        given = list(remembered.get(sid, ("", "")))
+        neighbours = indexed_in.get(path.parent, [])
+        taken = []
+        for position, (name, own) in enumerate((("council", item.council), ("committee", item.committee))):
+            if not own and not given[position] and (shared := _given_to_all(neighbours, remembered, position)):
+                given[position] = shared
+                taken.append(f"{name} {shared}")
+        if taken:
+            remembered[sid] = given
+            items[sid] = replace(item, council=item.council or given[0], committee=item.committee or given[1])
+            took.setdefault(item.origin, f"{item.origin}: {', '.join(taken)}")
+    return list(took.values())
+
+
+def _given_to_all(sids: list[str], remembered: dict[str, list[str]], position: int) -> str:
+    """The council (position 0) or committee (1) given to ingest for every one of these items, when it was one and the
+    same for all; else ''."""
+    given = {tuple(remembered.get(sid, ("", "")))[position] for sid in sids}
+    return given.pop() if len(given) == 1 else ""
+
+
 def files_gone(rows: dict[str, ManifestRow], files: Files, leaving: set[str], items: dict[str, MinuteItem]) -> str:
     """A note naming the indexed items, not among the inputs nor leaving the index, whose recorded file is gone; ''
     if there are none."""
     gone = sorted(rows[sid].origin or sid for sid in rows if sid not in items and sid not in leaving
-                  and sid in files.recorded and files.of_row(sid, rows[sid]) is None)
+                  and sid in files.recorded and files.gone(sid, rows[sid]))
     if not gone:
         return ""
     return (f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone, 3)}): "
             f"{'it stays' if len(gone) == 1 else 'they stay'} in the index, and may be cited, until an ingest with "
             "--prune (naming every path you keep) removes them")
+
+
+def files_unsure(rows: dict[str, ManifestRow], files: Files, leaving: set[str], items: dict[str, MinuteItem]) -> str:
+    """A note naming the indexed items, not among the inputs nor leaving the index, of which it cannot be told
+    whether their file is still there (a folder on its way may not be read); '' if there are none."""
+    unsure = [f"{rows[sid].origin or sid}: {files.unsure[sid]}" for sid in sorted(rows)
+              if sid not in items and sid not in leaving and not files.of_row(sid, rows[sid]) and sid in files.unsure]
+    if not unsure:
+        return ""
+    return (f"could not tell whether the files of {counted(len(unsure), 'indexed item')} are still there "
+            f"({first_few(unsure, 3, '; ')}): {'it keeps its' if len(unsure) == 1 else 'they keep their'} indexed "
+            "version. Check that you may read the folders on the way (their permissions, or a network share that "
+            "dropped), then ingest again")
+
+
+def same_minutes_twice(items: dict[str, MinuteItem], files: Files) -> list[str]:
+    """Notes naming the input files that hold the same minutes as another (a copy under another name, byte for byte
+    or once read): both are indexed, so each would be cited beside the other, crowding out other minutes."""
+    texts: dict[Path, list[str]] = {}
+    shown: dict[Path, str] = {}
+    for item in items.values():
+        if (path := files.of_origin(item.origin)) is not None:
+            texts.setdefault(path, []).append(item.text)
+            shown.setdefault(path, _candidates(item.origin)[-1])
+    alike: dict[str, list[str]] = {}
+    for path, file_texts in texts.items():
+        alike.setdefault(content_hash(*file_texts), []).append(shown[path])
+    return [f"the same minutes {'twice' if len(origins) == 2 else f'{len(origins)} times'}: "
+            f"{_and(sorted(origins))} hold the same text; keep one (remove the "
+            f"{'other' if len(origins) == 2 else 'others'}, then ingest with --prune), as each is indexed and would "
+            "be cited beside the other" for origins in alike.values() if len(origins) > 1]
+
+
+def _and(names: list[str]) -> str:
+    """'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -20,8 +20,8 @@ from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore
                                           reset_store)
 from assistant.index.write_lock import writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
-from assistant.ingest.identities import (Files, GivenFields, files_gone, reconcile_files, record_files,
-                                         remembered_fields, save_remembered, with_given)
+from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, reconcile_files, record_files,
+                                         remembered_fields, same_minutes_twice, save_remembered, with_given)
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -119,9 +119,12 @@ class Index:
         self.counter = counter or default_counter()
         stored_model = self.manifest.get_meta("embedding_model")
         if stored_model and stored_model != self.embedder.name:
+            # Named unless it is the default folder: followed as written, the command would reset that one instead.
+            reset = ("`assistant ingest --reset`" if settings.data_dir == Settings.data_dir else
+                     f"`assistant ingest --reset --index {settings.data_dir} PATH` with the minutes it was built from")
             raise IndexMismatchError(
                 f"The index in {settings.data_dir} was built with {stored_model!r}, not {self.embedder.name!r}.",
-                "Run `assistant ingest --reset` to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",
+                f"Run {reset} to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",
             )
 
     def close(self) -> None:
@@ -351,7 +354,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 "one and ingest again; if they are different items, give one of them its own `id` or `source_url`."))
         elif found.restricted:
             restricted.add(found.source_id)
-            summary.problems.append(InputProblem(found.origin, "restricted", "marked restricted: not indexed"))
+            summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         else:
             items[found.source_id] = found
     superseded: dict[str, str] = {}
@@ -362,6 +365,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         unread += changes.refused  # they failed: --prune must drop nothing for want of them
         superseded = changes.superseded
         summary.notes += changes.notes
+        summary.notes += same_minutes_twice(items, files)
     if given is not None:
         save_remembered(manifest, remembered)
     crash.reached("after_read")
@@ -401,6 +405,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             continue
         to_embed.append((item, fingerprint, chunks))
 
+    if files is not None:  # read from files, where ingest's flags or the file itself can say what is missing
+        summary.notes += _missing_fields([item for item, _, _ in to_embed])
     if to_embed:
         writes.before_change()
     bar = progress_bar(sum(len(c) for _, _, c in to_embed), progress)
@@ -435,6 +441,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
     if not prune and files is not None and (note := files_gone(rows, files, stale, items)):
         summary.notes.append(note)
+    if files is not None and (note := files_unsure(rows, files, stale, items)):
+        summary.notes.append(note)
     if stale:
         writes.before_change()
         owe_purge(manifest)
@@ -460,6 +468,51 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             "ingest their files again, or run with --prune to drop them")
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _withheld(item: MinuteItem) -> str:
+    """Why a restricted item is not indexed: one item of a meeting page is named by its number and title, since the
+    page's other items are indexed, and naming only the page would say that the whole meeting was withheld."""
+    from assistant.ingest.readers.common import item_number_in
+
+    if not (number := item_number_in(item.source_id)):
+        return "marked restricted: not indexed"
+    title = f" ({item.item_title})" if item.item_title else ""
+    return f"item {number}{title} is marked restricted: not indexed (the page's other items are not affected)"
+
+
+def _missing_fields(written: list[MinuteItem]) -> list[str]:
+    """Notes naming the files of the items written now that lack a council or committee, or a meeting date, and how to
+    give them: filters and questions that name a council, a committee or a date leave such an item out unsaid."""
+    notes = []
+    unnamed = {item.origin: [name for name, value in (("council", item.council), ("committee", item.committee))
+                             if not value]
+               for item in written if not item.council or not item.committee}
+    if unnamed:
+        lacking = [name for name in ("council", "committee") if any(name in missing for missing in unnamed.values())]
+        named = [f"{origin}: no {' or '.join(missing)}" for origin, missing in sorted(unnamed.items())]
+        notes.append(
+            f"{_files_have(len(unnamed))} no {' or '.join(lacking)} ({first_few(named, 3, '; ')}): "
+            f"{' and '.join(lacking)} filters, and questions naming one, leave {_them(len(unnamed))} out. Give "
+            f"{'it' if len(lacking) == 1 else 'them'} with `assistant ingest PATH "
+            f"{' '.join(f'--{name} NAME' for name in lacking)}` (the index remembers "
+            f"{'it' if len(lacking) == 1 else 'them'}), or as {' and '.join(f'`{name}:`' for name in lacking)} in a "
+            "text file's front matter")
+    undated = sorted({item.origin for item in written if not item.meeting_date})
+    if undated:
+        notes.append(
+            f"{_files_have(len(undated))} no meeting date ({first_few(undated, 3)}): date filters (--since, --until) "
+            f"leave {_them(len(undated))} out. A PDF, Word or HTML file is dated by its opening lines ('Date: 8 March "
+            "2023', 'held on 8 March 2023'); a text file can give `meeting_date: 2023-03-08` in its front matter")
+    return notes
+
+
+def _files_have(files: int) -> str:
+    return f"{counted(files, 'new or replaced file')} {'has' if files == 1 else 'have'}"
+
+
+def _them(files: int) -> str:
+    return "it" if files == 1 else "them"
 
 
 def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:

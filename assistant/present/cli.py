@@ -181,7 +181,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
     p.add_argument("--council", default="", metavar="NAME",
                    help="the council of every item whose file names none (PDF, Word and plain text files, front "
-                        "matter without the field); the index remembers it for those items")
+                        "matter without the field); the index remembers it for those items, and a new file that names "
+                        "none takes it when every indexed file of its folder was given the same")
     p.add_argument("--committee", default="", metavar="NAME",
                    help="the committee of every item whose file names none, as --council")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

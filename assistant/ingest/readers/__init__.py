@@ -72,6 +72,11 @@ _CONVERTIBLE = {".doc": ".docx", ".rtf": ".docx", ".odt": ".docx", ".mht": ".htm
 
 # What a saved web page keeps beside it (page_files/): never minutes, and too many to name one by one.
 _WEB_PAGE_PARTS = {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ico", ".webp", ".woff", ".woff2", ".ttf"}
+# Files that Windows and Office keep beside documents, passed over in a folder as hidden files are: Word's owner file
+# ('~$nutes.docx', there while anyone has the document open on a share), Explorer's Thumbs.db and desktop.ini. Read
+# as minutes, an owner file failed as a damaged document, and held back --prune while a colleague had a file open.
+_OFFICE_OWNER_FILE_PREFIX = "~$"
+_WINDOWS_FOLDER_FILES = frozenset({"thumbs.db", "desktop.ini"})
 
 
 def read_inputs(
@@ -100,6 +105,11 @@ def read_inputs(
                 reason=f"could not be read: {getattr(exc, 'strerror', None) or exc}",
                 hint="Check that the path exists and that you may read it.",
             ))
+
+
+def _passed_over(name: str) -> bool:
+    """Is a file of this name, found in a folder, passed over without a word (hidden, or Windows' or Office's own)?"""
+    return name.startswith((".", _OFFICE_OWNER_FILE_PREFIX)) or name.lower() in _WINDOWS_FOLDER_FILES
 
 
 def _real(path: Path) -> Path:
@@ -168,17 +178,25 @@ class _Reading:
         readable_here = [file for file in walked.files if file.suffix.lower() in _READERS]
         reported = bool(walked.problems)
         for file in walked.files:
-            if (broken := _broken_link(file, _shown(given / file.relative_to(path)))) is not None:
+            origin = _shown(given / file.relative_to(path))
+            try:
+                if (broken := _broken_link(file, origin)) is not None:
+                    reported = True
+                    yield broken
+                # Only files that get read count as seen: naming one explicitly still reports it.
+                elif file.suffix.lower() not in _READERS or self._first_time(file):
+                    yield from self._found(file, path, given, name_unread=bool(readable_here))
+            except OSError as exc:  # in a folder that may be listed but not searched, even a file's kind is hidden
                 reported = True
-                yield broken
-            # Only files that get read count as seen: naming one explicitly still reports it.
-            elif file.suffix.lower() not in _READERS or self._first_time(file):
-                yield from self._found(file, path, given, name_unread=bool(readable_here))
+                yield InputProblem(origin, "failed", f"could not be read: {exc.strerror or exc}",
+                                   "Check that you may read it and its folder (their permissions, or a network share "
+                                   "that dropped), then ingest again.")
         if not reported and not readable_here:
             yield _nothing_to_read(given, walked.files)
 
     def _walk(self, folder: Path, given: Path) -> _Walked:
-        """The files under a folder, leaving out hidden files and folders (.git, .assistant) and index folders.
+        """The files under a folder, leaving out hidden files and folders (.git, .assistant), the files Windows and
+        Office keep beside documents (Thumbs.db, Word's ~$ owner files), and index folders.
 
         Symlinked sub-folders are followed, as a symlinked folder named on its own is (an archive moved to another
         disk, a link left in its place), once the real folders are walked, so that a file keeps the name its real
@@ -217,7 +235,7 @@ class _Reading:
                         kept.append(name)
                 dirs[:] = kept
                 # A link that leads nowhere is among the files (os.walk cannot tell it is a folder's).
-                walked.files.extend(Path(root) / name for name in names if not name.startswith("."))
+                walked.files.extend(Path(root) / name for name in names if not _passed_over(name))
             for link in sorted(links):
                 target = _real(link)
                 if _inside(_real(link.parent), target):

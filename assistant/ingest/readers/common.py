@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import MONTH_PATTERN, parse_meeting_date, readable
+from assistant.text import MONTH_NUMBERS, parse_meeting_date, readable
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
 
@@ -116,6 +116,12 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 def with_item(base_id: str, number: str) -> str:
     """'URL' + item 7 -> 'URL#item-7'; any fragment already on the URL is dropped."""
     return f"{base_id.split('#', 1)[0]}#item-{number}"
+
+
+def item_number_in(source_id: str) -> str:
+    """'URL#item-7' -> '7': the agenda item number with_item gave an item of a meeting page; '' for other ids."""
+    _, marker, number = source_id.rpartition("#item-")
+    return number if marker else ""
 
 
 def item_number_slug(raw: str) -> str:
@@ -350,29 +356,79 @@ def usable_title(title: str) -> str:
     return "" if _NOT_A_TITLE.fullmatch(stripped) or _UNNAMED_DOCUMENT_TITLE.fullmatch(stripped) else title
 
 
-_DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTH_PATTERN})\s*,?\s+\d{{4}}"
+# Month names and their abbreviations ('Mar', 'Sept'), the longest first, so that 'March' is never read as 'Mar'.
+_MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
+_DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?\s*,?\s+\d{{4}}"
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s+"
-# 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH 2021', 'held at the
-# Town Hall on 3rd of March 2021', 'Date: 03/03/2021' (UK order, day first), 'Date: Wednesday 3 March
-# 2021', 'Date: 2021-03-08'.
-_MEETING_DATE = re.compile(
-    rf"(?:\bheld\b[^\n]{{0,80}}?\bon\s*:?\s+|^\s*date\s*(?:of\s+meeting\s*)?:?\s*)(?:{_WEEKDAY})?"
-    rf"(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)",
-    re.IGNORECASE | re.MULTILINE,
+_A_DATE = rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)"
+# A date stated as the meeting's: 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH
+# 2021', 'held at the Town Hall on 3rd of March 2021', or after a label: 'Date: 03/03/2021' (UK order, day first),
+# 'Date: | Wednesday 8 March 2023' (a Word front sheet's table row), 'Date and time: ...', 'MEETING DATE: 8 Mar
+# 2023', 'Date of meeting: 2021-03-08'.
+_STATED_DATE = re.compile(
+    rf"(?:\bheld\b.{{0,80}}?\bon\s*:?\s+|^\s*(?:meeting\s+)?date(?:\s+and\s+time|\s+of\s+meeting)?\s*:?\s*\|?\s*)"
+    rf"{_A_DATE}",
+    re.IGNORECASE,
+)
+# A line of a document's heading block that is its date, alone or ending a title: 'Wednesday, 8 March 2023',
+# 'Minutes of the Corporate Parenting Panel, 8 March 2023', 'Children's Scrutiny Committee – 8 March 2023'; a time
+# may follow ('2.00 pm', 'at 10am'). Further down, such a line may give any day (a list of future meetings).
+_DATE_LINE = re.compile(
+    rf"^\s*(?:.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
+    r"[\s.]*$",
+    re.IGNORECASE,
+)
+# What gives another day than this meeting's: 'RESOLVED that the minutes of the meeting held on 11 January 2023 be
+# approved' (this meeting's own heading says 'Minutes of ...', without 'the'), 'the previous meeting held on ...',
+# 'Date of next meeting: ...', 'Published: ...', 'Despatch date: ...'.
+_ANOTHER_DAY = re.compile(
+    r"\bthe\s+minutes\s+of\b|\b(?:previous|last|preceding|next|future)\s+meetings?\b|\bpublish|\bpublication\b"
+    r"|\bdespatch|\bdispatch",
+    re.IGNORECASE,
 )
 
 
 # How much of a document's start counts as its first page, where a meeting's date is stated.
 FIRST_PAGE_CHARS = 3000
+# How many non-blank lines a document's heading block (the lines before its first agenda item) may hold at most.
+HEADING_BLOCK_LINES = 15
 
 
 def meeting_date_in(first_page: str) -> str:
-    """The meeting date a document's first page states ('held on ...', 'Date: ...'), as ISO, or ''."""
-    for match in _MEETING_DATE.finditer(first_page):
-        try:
-            # '3rd of March 2021' is read as '3rd March 2021'.
-            words = [word for word in match.group("date").split() if word.lower() != "of"]
-            return parse_meeting_date(" ".join(words))
-        except ValueError:  # '31/02/2021': not a date, so perhaps the next mention is
+    """The meeting date a document's first page states, as ISO, or ''.
+
+    A date in the heading block (the lines before the first numbered agenda item: a line of its own, a label's, a
+    title's end, 'held on') comes first; failing that, the first 'held ... on' or 'Date:' further down. A line that
+    speaks of other minutes or another meeting ('the minutes of the previous meeting held on ...'; below the heading
+    block, any line about minutes: '3. Minutes of the meeting held on ...') is never read for it."""
+    heading_block = True
+    for position, line in enumerate(line for line in first_page.splitlines() if line.strip()):
+        date_line = _DATE_LINE.match(line)
+        if position >= HEADING_BLOCK_LINES or (_opens_an_agenda_item(line) and not date_line):
+            heading_block = False
+        if _ANOTHER_DAY.search(line) or (not heading_block and "minutes" in line.lower()):
             continue
+        match = (date_line if heading_block else None) or _STATED_DATE.search(line)
+        if match and (date := _date_of(match)):
+            return date
     return ""
+
+
+def _date_of(match: re.Match) -> str:
+    """The date matched, as ISO, or '' when it is none ('31/02/2021')."""
+    # '3rd of March 2021' is read as '3rd March 2021', '8 Mar. 2023' as '8 Mar 2023'.
+    words = [word.rstrip(".") for word in match.group("date").split() if word.lower() != "of"]
+    try:
+        return parse_meeting_date(" ".join(words))
+    except ValueError:
+        return ""
+
+
+def _opens_an_agenda_item(line: str) -> bool:
+    """Does the line open a numbered agenda item ('1. Apologies for Absence', '3 MINUTES', 'Item 4: Fostering'), where
+    a document's heading block ends?"""
+    words = line.split()
+    if words and words[0].lower() == "item":
+        words = words[1:]
+    number = words[0].rstrip(".):") if words else ""
+    return len(words) >= 2 and number.isdigit() and len(number) <= 3 and words[1][:1].isupper()

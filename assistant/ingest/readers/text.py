@@ -10,15 +10,18 @@ import unicodedata
 
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
+    GENERIC_HEADINGS,
     TEXT_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
     ReadResult,
     check_file_size,
+    first_line_title,
     item_from_fields,
     meeting_date_in,
     names_a_field,
     too_long,
+    usable_title,
     with_known_keys,
 )
 
@@ -273,7 +276,8 @@ def _field_key(line: str) -> str:
 
 
 def guess_title(body: str) -> str:
-    """The line after a ModernGov 'Agenda item' heading, or a leading Markdown heading."""
+    """The line after a ModernGov 'Agenda item' heading, or a leading Markdown heading, else the first line when it
+    can be a title (as a PDF's or a Word file's is): never 'Public Document Pack', nor a heading such as 'Minutes'."""
     lines = body.splitlines()
     for i, line in enumerate(lines):
         if _AGENDA_ITEM_LINE.match(line):
@@ -283,4 +287,5 @@ def guess_title(body: str) -> str:
             break
     if match := _MARKDOWN_HEADING.match(body):
         return match.group(1)
-    return ""
+    first_line = first_line_title(body)
+    return "" if first_line.lower().rstrip(": ") in GENERIC_HEADINGS else usable_title(first_line)
