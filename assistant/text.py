@@ -213,10 +213,16 @@ def line_goes_on(line: str, following: str) -> bool:
     mostly start upper case, with a figure or with a marker, and keep their lines (a table row whose label starts
     in lower case, 'Referrals 1,234' / 're-referrals 17%', is joined: a review of the real minutes found 172
     right joins to 2 wrong ones, both a page title run into navigation text)."""
-    ending = line.rstrip(_CLOSING_MARKS + " \t")
-    if not ending or ending[-1] in _CLAUSE_ENDS:
+    if ends_clause(line):
         return False
     return following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)
+
+
+def ends_clause(line: str) -> bool:
+    """Does the line end a sentence or a clause (a final . ? ! : or ;, a closing quote or bracket after it)? An empty
+    line ends whatever was before it."""
+    ending = line.rstrip(_CLOSING_MARKS + " \t")
+    return not ending or ending[-1] in _CLAUSE_ENDS
 
 
 def _split_line(text: str, line: Span) -> list[Span]:

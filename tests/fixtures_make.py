@@ -198,6 +198,17 @@ def make_paged_pdf(path: Path, pages: list[list[str]], header: str = "", footer:
     return path
 
 
+def make_wrapped_pdf(path: Path, pages: list[list[str]], width: int = 90, header: str = "", footer: str = "") -> Path:
+    """A PDF whose paragraphs are set as a word processor sets them: each wrapped onto lines of at most `width`
+    characters, breaking between words wherever the margin falls (before a capital or a figure as well). A paragraph
+    shorter than `width`, a heading, stays one line."""
+    import textwrap
+
+    lines = [[line for paragraph in page for line in textwrap.wrap(paragraph, width, break_on_hyphens=False)]
+             for page in pages]
+    return make_paged_pdf(path, lines, header=header, footer=footer)
+
+
 def make_image_only_pdf(path: Path) -> Path:
     """A PDF whose page holds only drawing, as a scan would: no text layer."""
     from fpdf import FPDF
@@ -236,6 +247,20 @@ def make_docx(
         for r, cells in enumerate(table):
             for c, value in enumerate(cells):
                 grid.cell(r, c).text = value
+    document.save(str(path))
+    return path
+
+
+def make_docx_paragraphs(path: Path, paragraphs: list[tuple[str, str]], core_title: str | None = None) -> Path:
+    """A Word document of the given (style name, text) paragraphs, in order: '' for the normal style, 'Heading 2' or
+    'List Number' (Word numbers these itself: the digits are not in the text) for an item's heading."""
+    import docx
+
+    document = docx.Document()
+    if core_title:
+        document.core_properties.title = core_title
+    for style, text in paragraphs:
+        document.add_paragraph(text, style=style or None)
     document.save(str(path))
     return path
 

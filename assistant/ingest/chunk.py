@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from assistant.ingest.structure import Block, parse_blocks
+from assistant.ingest.structure import CELL_SEPARATOR, Block, parse_blocks
 from assistant.ingest.tokens import TokenCounter
 from assistant.records import Chunk, MinuteItem, content_hash
 from assistant.text import Span, committee_key, council_key, date_span, normalise_space, sentence_spans
 from assistant.text import breadcrumb as text_breadcrumb
 
 # Bump when the way chunks are cut changes, so existing indexes re-chunk on the next ingest.
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 _CLAUSE_BREAK = re.compile(r"[;:,\u2013\u2014]\s|\s-\s")
 _MIN_BUDGET = 16
 
@@ -38,7 +38,7 @@ def chunk_item(
     ]
     chunks: list[Chunk] = []
     for block, pieces in pieces_by_block:
-        for group in _pack(item.text, pieces, counter, budget, header, fits):
+        for group in _pack(item.text, _units(item.text, pieces, budget), counter, budget, header, fits):
             chunks.append(_make_chunk(item, block, group, len(chunks), header, counter))
     return chunks
 
@@ -107,17 +107,37 @@ def _split_long_words(text: str, span: Span, counter: TokenCounter, budget: int)
     return out
 
 
-def _pack(text, pieces, counter, budget, header, fits) -> list[list[Span]]:
-    """Greedy packing of consecutive pieces up to the budget; re-packed smaller if ``fits`` objects."""
+def _units(text: str, pieces: list[tuple[Span, int]], budget: int) -> list[list[tuple[Span, int]]]:
+    """The pieces as they are packed: each on its own, except the rows of a table that fits in one chunk, which go
+    together, so that no chunk holds rows without the header row that names their columns."""
+    units: list[list[tuple[Span, int]]] = []
+    in_table = False
+    for piece in pieces:
+        is_row = CELL_SEPARATOR in piece[0].of(text)
+        if is_row and in_table:
+            units[-1].append(piece)
+        else:
+            units.append([piece])
+        in_table = is_row
+    return [part for unit in units for part in ([unit] if _cost(unit) <= budget else [[piece] for piece in unit])]
+
+
+def _cost(unit: list[tuple[Span, int]]) -> int:
+    return sum(tokens + 1 for _, tokens in unit)
+
+
+def _pack(text, units, counter, budget, header, fits) -> list[list[Span]]:
+    """Greedy packing of consecutive units of pieces up to the budget; re-packed smaller if ``fits`` objects."""
     groups: list[list[Span]] = []
     current: list[Span] = []
     used = 0
-    for span, tokens in pieces:
-        if current and used + tokens + 1 > budget:
+    for unit in units:
+        cost = _cost(unit)
+        if current and used + cost > budget:
             groups.append(current)
             current, used = [], 0
-        current.append(span)
-        used += tokens + 1
+        current.extend(span for span, _ in unit)
+        used += cost
     if current:
         groups.append(current)
     if fits is None:
@@ -131,7 +151,7 @@ def _pack(text, pieces, counter, budget, header, fits) -> list[list[Span]]:
             sub = [p for s in group for p in _split_long(text, s, counter, smaller)] if len(group) == 1 else [
                 (s, counter.count(normalise_space(s.of(text)))) for s in group
             ]
-            checked.extend(_pack(text, sub, counter, smaller, header, fits))
+            checked.extend(_pack(text, [[piece] for piece in sub], counter, smaller, header, fits))
     return checked
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from assistant.index.manifest import Manifest, ManifestRow
+from assistant.ingest.readers.common import page_of_item
 from assistant.records import InputProblem, MinuteItem, content_hash
 from assistant.text import counted, first_few
 
@@ -38,7 +39,10 @@ def with_given(found: Iterable[MinuteItem | InputProblem], given: GivenFields,
     given to an earlier ingest of it; `remembered` takes what is given now."""
     for item in found:
         if isinstance(item, MinuteItem):
-            council, committee = remembered.get(item.source_id, ("", ""))
+            # An agenda item of a file first indexed whole (not yet split at its item headings) takes what was given
+            # for the file.
+            council, committee = remembered.get(item.source_id) or remembered.get(page_of_item(item.source_id),
+                                                                                  ("", ""))
             council, committee = given.council or council, given.committee or committee
             if given.council or given.committee:
                 remembered[item.source_id] = [council, committee]
@@ -221,6 +225,21 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
     return moved
 
 
+def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
+                                   superseded: dict[str, str]) -> list[str]:
+    """Indexed agenda items ('URL#item-7', 'file:minutes.pdf#item-4': a meeting page's, or a PDF or Word file's split
+    at its item headings) of a file read in this run, under the same page identity, that this run did not find in
+    it. A JSONL file's lines ('#line-3') are not among them: a line's number changes when a line above it goes, and
+    such a line is kept until --prune."""
+    pages_read: dict[str, set[Path]] = {}
+    for sid, item in items.items():
+        if (path := files.of_origin(item.origin)) is not None:
+            pages_read.setdefault(page_of_item(sid), set()).add(path)
+    return sorted(sid for sid, row in rows.items()
+                  if sid not in items and sid not in superseded and page_of_item(sid) != sid
+                  and files.of_row(sid, row) in pages_read.get(page_of_item(sid), ()))
+
+
 def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for old_sid, new_sid in sorted(superseded.items()):
@@ -241,6 +260,9 @@ class FileChanges:
 
     refused: list[InputProblem] = field(default_factory=list)
     superseded: dict[str, str] = field(default_factory=dict)
+    # Agenda items indexed from a file read now that no longer holds them (its minutes changed, or are no longer
+    # split at item headings): they leave the index, as a changed file's old chunks do.
+    no_longer_held: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -267,6 +289,14 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     for origin, old_sids in _by_origin(changes.superseded, items).items():
         changes.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
                              "named another way: its new entry replaces the old")
+    changes.no_longer_held = _items_no_longer_in_their_file(items, rows, files, changes.superseded)
+    if changes.no_longer_held:
+        origins = sorted({rows[sid].origin or sid for sid in changes.no_longer_held})
+        changes.notes.append(
+            f"{counted(len(changes.no_longer_held), 'agenda item')} indexed before from "
+            f"{first_few(origins, 3)} {'is' if len(changes.no_longer_held) == 1 else 'are'} no longer in "
+            f"{'that file' if len(origins) == 1 else 'those files'} (the minutes changed, or are no longer split at "
+            "item headings): removed from the index")
     moved = _files_moved(items, rows, files, changes.superseded)
     carried = [f"{rows[old_sid].origin} -> {items[new_sid].origin}" for old_sid, new_sid in moved.items()
                # A file moved or renamed since: its new identity is given what was given to its old one.

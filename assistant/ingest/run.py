@@ -358,12 +358,14 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         else:
             items[found.source_id] = found
     superseded: dict[str, str] = {}
+    no_longer_held: list[str] = []
     files = Files.read(manifest, files_from) if files_from else None
     if files is not None:
         changes = reconcile_files(items, rows, files, remembered, remembered_fields(manifest))
         summary.problems += changes.refused
         unread += changes.refused  # they failed: --prune must drop nothing for want of them
         superseded = changes.superseded
+        no_longer_held = changes.no_longer_held
         summary.notes += changes.notes
         summary.notes += same_minutes_twice(items, files)
     if given is not None:
@@ -415,7 +417,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if bar is not None:
         bar.close()
 
-    stale = set(withdrawn) | set(lost_elsewhere) | set(superseded)
+    stale = set(withdrawn) | set(lost_elsewhere) | set(superseded) | set(no_longer_held)
     if prune and unread:
         summary.notes.append(
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "

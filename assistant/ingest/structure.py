@@ -1,16 +1,20 @@
-"""The parts of one item's minutes: agenda text, discussion, resolutions, actions, documents.
+"""The parts of one item's minutes: agenda text, discussion, resolutions, actions, documents; and the agenda items
+of a whole meeting's minutes, found at their numbered headings.
 
-Blocks are character spans into the verbatim text, so every chunk cut from them is a verbatim
+Blocks and items are character spans into the verbatim text, so every chunk cut from them is a verbatim
 slice that quotes can be checked against.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
+from typing import Callable
 
-from assistant.records import ChunkKind
-from assistant.text import Span, line_spans, wrapped_lines
+from assistant.ingest.readers.common import GENERIC_HEADINGS, ITEM_ANCHOR, first_line_title, item_number_slug
+from assistant.records import ChunkKind, MinuteItem
+from assistant.text import Span, line_spans, normalise_space, strip_bullet, wrapped_lines
 
 _MINUTES = re.compile(r"^minutes\s*:?\s*$", re.I)
 _SUPPORTING = re.compile(r"^(supporting documents|additional documents|background papers)\s*:?-?\s*$", re.I)
@@ -26,6 +30,25 @@ DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\
 # A heading that starts the next part of the minutes: Markdown's, or a numbered title ('5. Children Missing Education').
 _HEADING = re.compile(r"^(?:#{1,6}\s|\d{1,3}[.)]\s+[A-Z])")
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
+# A numbered agenda item's heading as minutes print it: '4. Children's Social Care', '4 Children's Social Care',
+# '4a) ...', 'Item 4: ...', 'Agenda item 4 - ...', or a committee's own minute reference, 'CSC/23/04 ...'. Its title
+# starts with a capital, a quote or a bracket; '4.1 ...' is a part of item 4, not an item.
+_ITEM_HEADING = re.compile(
+    r"(?:(?i:agenda\s+)?(?i:item)\s+(?P<item>\d{1,3}[a-z]?)\s*[.:)\u2013-]?"
+    r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.)]?)"
+    r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4})))"
+    r"\s+(?P<title>[A-Z\u2018\u201c'\"(].*)"
+)
+# Between a table row's cells, as the Word and HTML readers join them: a figure stays on one line with its label
+# ("Referrals | 1,234"), and a chunk can tell a table's rows from prose.
+CELL_SEPARATOR = " | "
+# A heading names an item in a few words and ends no sentence: a numbered line longer than this, or ending as a
+# sentence, a clause or a list's lead-in does ('... as follows:-'), is a numbered paragraph or a list item.
+MAX_HEADING_WORDS = 16
+_NOT_A_HEADING_END = ".,;:-\u2013"
+# A whole meeting's minutes are split into items only at a run of at least this many numbered headings, in increasing
+# order: two numbered lines are as likely a short list as two items.
+MIN_ITEM_HEADINGS = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,131 @@ class Block:
         return Span(self.lines[0].start, self.lines[-1].end)
 
 
+@dataclass(frozen=True)
+class ItemHeading:
+    """A numbered agenda item's heading in a whole meeting's minutes."""
+
+    number: str  # as printed, without its punctuation: '4', '4a', 'CSC/23/04'
+    line: Span
+    form: tuple[str, str]  # how it is numbered ('number', '.'), ('item', ''), ('reference', 'CSC'): one form a document
+    order: tuple[int, str]  # where the number comes in the agenda
+
+
+def numbered_heading(line: str) -> ItemHeading | None:
+    """The line as an agenda item's heading ('4. Children's Social Care'), or None when it is not one: not numbered,
+    or a sentence or a long numbered paragraph rather than a title. Its span is the line's own, from 0."""
+    numbered = _numbered(line)
+    if numbered is None:
+        return None
+    heading, title = numbered
+    return None if title[-1] in _NOT_A_HEADING_END or len(title.split()) > MAX_HEADING_WORDS else heading
+
+
+def _numbered(line: str) -> tuple[ItemHeading, str] | None:
+    """The line's number as an item heading's, and the words after it, whatever they are."""
+    stripped = line.strip()
+    match = _ITEM_HEADING.fullmatch(stripped)
+    if match is None:
+        return None
+    span, title = Span(0, len(stripped)), match.group("title").rstrip()
+    if match.group("reference"):
+        return ItemHeading(match.group("reference"), span, ("reference", match.group("prefix")),
+                           (int(match.group("year")), match.group("serial").zfill(4))), title
+    number, form = (match.group("item"), ("item", "")) if match.group("item") else (
+        match.group("number"), ("number", match.group("mark")))
+    digits = number.rstrip("abcdefghijklmnopqrstuvwxyz")
+    return ItemHeading(number, span, form, (int(digits), number[len(digits):])), title
+
+
+def item_headings(text: str) -> list[ItemHeading]:
+    """The headings at which a whole meeting's minutes divide into agenda items: the longest run of numbered headings
+    of one form in increasing order, when it has MIN_ITEM_HEADINGS or more; else none. A numbered line next to another
+    of its form is a list's, not a heading (an agenda printed as a list before the minutes, numbered resolutions)."""
+    lines = line_spans(text)
+    found: list[tuple[int, ItemHeading]] = []
+    for index, span in enumerate(lines):
+        if (heading := numbered_heading(span.of(text))) is not None:
+            found.append((index, replace(heading, line=span)))
+    forms = {(index, heading.form) for index, heading in found}
+    headings = [heading for index, heading in found
+                if (index - 1, heading.form) not in forms and (index + 1, heading.form) not in forms]
+    runs = [_longest_increasing([h for h in headings if h.form == form]) for form in {h.form for h in headings}]
+    best = max(runs, key=len, default=[])
+    return best if len(best) >= MIN_ITEM_HEADINGS else []
+
+
+def _longest_increasing(headings: list[ItemHeading]) -> list[ItemHeading]:
+    """The longest run of the headings, in document order, whose numbers increase (lines an earlier heading's number
+    does not fit, such as a numbered list's, are passed over). Patience sorting, so a long document costs little."""
+    ends: list[int] = []  # for each length of run, where the run of that length ending lowest ends
+    end_orders: list[tuple[int, str]] = []
+    previous: list[int | None] = []  # for each heading, the one before it in the longest run ending there
+    for position, heading in enumerate(headings):
+        length = bisect_left(end_orders, heading.order)
+        previous.append(ends[length - 1] if length else None)
+        if length == len(ends):
+            ends.append(position)
+            end_orders.append(heading.order)
+        else:
+            ends[length], end_orders[length] = position, heading.order
+    run, at = [], ends[-1] if ends else None
+    while at is not None:
+        run.append(headings[at])
+        at = previous[at]
+    return run[::-1]
+
+
+def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[MinuteItem]:
+    """A whole meeting's minutes (a PDF or Word file) as one item per agenda item, at its numbered headings (see
+    item_headings), each known by the file's identity and its number ('file:minutes.pdf#item-4', as a ModernGov
+    meeting page's items are) and titled by its heading; what comes before the first heading (the council, the
+    committee, the date, who was present) stays under the file's own identity, so a file indexed whole before is
+    replaced, not left beside its items. Minutes without such a run of headings stay one item. That item, or the
+    opening, has the file's own title (`whole.item_title`, from its metadata) or else `title_in` its text: item 1's
+    heading is never the opening's title."""
+    headings = item_headings(whole.text)
+    if not headings:
+        return [replace(whole, item_title=whole.item_title or title_in(whole.text))]
+    text = whole.text
+    items = []
+    if opening := text[:headings[0].line.start].strip():
+        items.append(replace(whole, text=opening, item_title=whole.item_title or title_in(opening)))
+    numbers = [item_number_slug(heading.number) for heading in headings]
+    if "" in numbers or len(set(numbers)) < len(numbers):
+        numbers = [str(position) for position in range(1, len(headings) + 1)]
+    for number, heading, following in zip(numbers, headings, headings[1:] + [None]):
+        end = following.line.start if following is not None else len(text)
+        # As common.with_item numbers a ModernGov page's items, but keeping the whole file identity: a file's name
+        # may hold a '#' ('minutes #2.pdf'), which with_item would cut off as a web address's fragment.
+        items.append(replace(whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
+                             text=text[heading.line.start:end].rstrip(),
+                             item_title=normalise_space(heading.line.of(text))))
+    return items
+
+
+def first_title_line(text: str, passed_over: Callable[[str], bool] = lambda line: False) -> str:
+    """The first line of a document that can be its title: not a publishing system's stamp ('Public Document Pack'),
+    not a heading that names only the kind of document ('MINUTES'), not one `passed_over` (a running header). Failing
+    that, the first line of any kind."""
+    for line in text.splitlines():
+        title = first_line_title(line)
+        if title and title.lower() not in GENERIC_HEADINGS and not passed_over(line):
+            return title
+    return first_line_title(text)
+
+
+def opens_a_part(line: str) -> bool:
+    """Does the line start a part of the minutes that no sentence runs on into: an item heading, a list item, a
+    resolution, an action, or a label ('Present: ...', 'Venue: ...')?"""
+    stripped = line.strip()
+    first_word = stripped.split(maxsplit=1)[0] if stripped else ""
+    return bool(
+        numbered_heading(stripped) or _HEADING.match(stripped) or strip_bullet(stripped) != normalise_space(stripped)
+        or _RESOLUTION.match(stripped) or _ACTION.match(stripped) or _MINUTES.match(stripped)
+        or (first_word[:1].isupper() and first_word.endswith(":"))
+    )
+
+
 def parse_blocks(text: str) -> list[Block]:
     """Split an item's text into blocks of one kind each, in reading order. A sentence written over several lines
     is one line here, as it is one sentence (text.wrapped_lines): its second line starting 'decision.' or 'agreed'
@@ -45,12 +193,14 @@ def parse_blocks(text: str) -> list[Block]:
     lines = wrapped_lines(text, line_spans(text))
     has_minutes_marker = any(_MINUTES.match(s.of(text)) for s in lines)
     section: ChunkKind = "agenda" if has_minutes_marker else "discussion"
-    labelled: list[tuple[ChunkKind, Span]] = []
+    labelled: list[tuple[ChunkKind, Span, bool]] = []  # with whether the line is a heading, which opens a block
     section_before: ChunkKind = section
     in_resolution = False
     heading_open = False  # 'RESOLVED that:' owns the line after it even when it is not numbered
-    for span in lines:
+    item_starts = {heading.line.start for heading in item_headings(text)}
+    for span, before in zip(lines, [None, *lines[:-1]]):
         line = span.of(text).replace("\u00a0", " ").strip()
+        previous_line = before.of(text).replace("\u00a0", " ").strip() if before is not None else ""
         if _MINUTES.match(line):
             section, in_resolution = "discussion", False
             continue
@@ -61,27 +211,45 @@ def parse_blocks(text: str) -> list[Block]:
         if _BOILERPLATE.match(line):
             continue
         if section == "supporting":
-            labelled.append(("supporting", span))
+            labelled.append(("supporting", span, False))
+            continue
+        if span.start in item_starts or _heads_a_part(line, previous_line, heading_open):
+            in_resolution = heading_open = False
+            labelled.append((section, span, True))
             continue
         if _ACTION.match(line):
             in_resolution = False
-            labelled.append(("action", span))
+            labelled.append(("action", span, False))
             continue
         if _RESOLUTION.match(line):
             in_resolution = True
             heading_open = bool(_OPEN_END.search(line))
-            labelled.append(("resolution", span))
+            labelled.append(("resolution", span, False))
             continue
         if in_resolution and (heading_open or _ENUMERATED.match(line)):
             heading_open = bool(_OPEN_END.search(line))
-            labelled.append(("resolution", span))
+            labelled.append(("resolution", span, False))
             continue
         in_resolution = heading_open = False
         if labelled and labelled[-1][0] == "action" and _ENUMERATED.match(line):
-            labelled.append(("action", span))
+            labelled.append(("action", span, False))
             continue
-        labelled.append((section, span))
+        labelled.append((section, span, False))
     return _group(labelled)
+
+
+def _heads_a_part(line: str, previous_line: str, heading_open: bool) -> bool:
+    """Is the line a heading of its own: a Markdown one, or a numbered title ('5. Fostering Recruitment Update', after
+    the resolution of item 4), and not the next entry of a list (after a line that opens one, 'RESOLVED that:' or
+    'Members noted:', or after the entry numbered one before it)? A bare number ('5 Fostering') heads a part only in
+    a run of such headings (item_headings): alone, it may as well start a sentence."""
+    if line.startswith("#"):
+        return bool(_HEADING.match(line))
+    heading = numbered_heading(line)
+    if heading is None or heading.form == ("number", "") or heading_open or previous_line.endswith(":"):
+        return False
+    before = _numbered(previous_line)
+    return before is None or before[0].form != heading.form or not 0 < heading.order[0] - before[0].order[0] <= 1
 
 
 def _ends_document_list(line: str) -> bool:
@@ -97,11 +265,25 @@ def _ends_document_list(line: str) -> bool:
     return words >= 8 or (words >= 3 and line.rstrip()[-1:] in ".!?:;")
 
 
-def _group(labelled: list[tuple[ChunkKind, Span]]) -> list[Block]:
+def _group(labelled: list[tuple[ChunkKind, Span, bool]]) -> list[Block]:
+    """Consecutive lines of one kind as a block. A heading opens a new block, and is put with what follows it (a
+    heading directly over a resolution belongs to that resolution), so it is never packed onto the end of the block
+    before it; a heading over a document list, which is not indexed, or over another heading, stands alone."""
     blocks: list[Block] = []
-    for kind, span in labelled:
-        if blocks and blocks[-1].kind == kind:
+    waiting: tuple[ChunkKind, Span] | None = None  # a heading, until the line it heads
+    for kind, span, is_heading in labelled:
+        if waiting is not None and (is_heading or kind == "supporting"):
+            blocks.append(Block(waiting[0], (waiting[1],)))
+            waiting = None
+        if is_heading:
+            waiting = (kind, span)
+        elif waiting is not None:
+            blocks.append(Block(kind, (waiting[1], span)))
+            waiting = None
+        elif blocks and blocks[-1].kind == kind:
             blocks[-1] = Block(kind, blocks[-1].lines + (span,))
         else:
             blocks.append(Block(kind, (span,)))
+    if waiting is not None:
+        blocks.append(Block(waiting[0], (waiting[1],)))
     return blocks

@@ -113,15 +113,27 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
     )
 
 
+# How an agenda item of a meeting page, or of a file split at its item headings, is known: its page's or file's
+# identity, then this and its number ('URL#item-7', 'file:minutes.pdf#item-4').
+ITEM_ANCHOR = "#item-"
+
+
 def with_item(base_id: str, number: str) -> str:
     """'URL' + item 7 -> 'URL#item-7'; any fragment already on the URL is dropped."""
-    return f"{base_id.split('#', 1)[0]}#item-{number}"
+    return f"{base_id.split('#', 1)[0]}{ITEM_ANCHOR}{number}"
 
 
 def item_number_in(source_id: str) -> str:
     """'URL#item-7' -> '7': the agenda item number with_item gave an item of a meeting page; '' for other ids."""
-    _, marker, number = source_id.rpartition("#item-")
+    _, marker, number = source_id.rpartition(ITEM_ANCHOR)
     return number if marker else ""
+
+
+def page_of_item(source_id: str) -> str:
+    """'file:minutes #2.pdf#item-4' -> 'file:minutes #2.pdf': the page's or file's identity of an agenda item's;
+    any other id as it is."""
+    page, marker, _ = source_id.rpartition(ITEM_ANCHOR)
+    return page if marker else source_id
 
 
 def item_number_slug(raw: str) -> str:

@@ -1,4 +1,5 @@
-"""Word (.docx) minutes: paragraphs and table rows in document order, as one item.
+"""Word (.docx) minutes: paragraphs and table rows in document order, as one item, or one item per agenda item
+when the minutes are a whole meeting's with numbered item headings (structure.split_meeting).
 
 The body is walked as XML rather than through python-docx's paragraph and table lists, which
 skip what council templates are full of: content controls, tracked insertions, text boxes and
@@ -13,21 +14,20 @@ from typing import Iterator
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     CORRUPT_HINT,
+    GENERIC_HEADINGS,
     FileSource,
     Problem,
     ReadResult,
     check_document_file_size,
     refuse_empty_file,
-    first_line_title,
     meeting_date_in,
     too_long,
     usable_title,
 )
+from assistant.ingest.structure import CELL_SEPARATOR, first_title_line, split_meeting
 from assistant.records import MinuteItem
 
 BULLET = "\u00b7 "  # the bullet ModernGov pages and the seed texts use
-# Between a table row's cells: a figure stays on one line with its label ("Referrals | 1,234").
-CELL_SEPARATOR = " | "
 # A Word file has no pages until it is printed: this much text stands for its first page, where
 # minutes state when the meeting was held.
 
@@ -45,9 +45,14 @@ _WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "
 
 
 def read_docx_file(source: FileSource) -> ReadResult:
-    """One item per document; its title from the core properties, else its first heading."""
+    """One item per document, or per agenda item of a whole meeting's minutes; the document's title from the core
+    properties, else its first heading that is not a generic one ('MINUTES')."""
     refuse_empty_file(source)
     check_document_file_size(source)
+    # Opened first, so that a file the user may not read says so: python-docx takes any file it cannot open for one
+    # that is not a Word document.
+    with source.path.open("rb"):
+        pass
     import zipfile
 
     import docx
@@ -75,14 +80,26 @@ def read_docx_file(source: FileSource) -> ReadResult:
         raise Problem("skipped", "the document has no text", "Add the minutes, or remove the file from the inputs.")
     if problem := too_long(text, source.max_item_chars):
         raise problem
-    heading = next((text for style, text in blocks if _is_heading(style) and usable_title(text.strip())), "")
-    yield MinuteItem(
+    headings = [text.strip() for style, text in blocks if _is_heading(style) and _names_the_minutes(text)]
+    yield from split_meeting(MinuteItem(
         source_id=source.file_id,
         text=text,
         meeting_date=meeting_date_in(text[:FIRST_PAGE_CHARS]),
-        item_title=usable_title(title) or heading.strip() or first_line_title(text),
+        item_title=title if _names_the_minutes(title) else "",
         origin=source.origin,
-    )
+    ), title_in=lambda part: _first_heading_in(part, headings) or first_title_line(part))
+
+
+def _first_heading_in(part: str, headings: list[str]) -> str:
+    """The first of the document's headings that is in this part of its text (before item 1, when it is split)."""
+    lines = {line.strip() for line in part.splitlines()}
+    return next((heading for heading in headings if heading in lines), "")
+
+
+def _names_the_minutes(title: str) -> bool:
+    """Can this be the document's title: not one a program gives a document nobody named, nor a publishing stamp, nor
+    a heading naming only the kind of document ('MINUTES', 'Agenda')?"""
+    return bool(usable_title(title).strip()) and " ".join(title.split()).lower() not in GENERIC_HEADINGS
 
 
 class _Walker:

@@ -1,8 +1,9 @@
-"""PDF minutes: the text layer of every page, less its page furniture, as one item.
+"""PDF minutes: the text layer of every page, less its page furniture, as one item, or one item per agenda item
+when the minutes are a whole meeting's with numbered item headings (structure.split_meeting).
 
 The text is cleaned once, here, of what the page layout adds to it: ligature glyphs, running
-headers and footers, page numbers, words hyphenated at a line end and sentences broken across
-lines. The cleaned text is the item's text, so quotes are checked against it and found in it.
+headers and footers, page numbers, words broken at a line end and sentences broken across
+lines. The cleaned text is the items' text, so quotes are checked against it and found in it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 
 from assistant.ingest.readers.common import (
     CORRUPT_HINT,
@@ -22,13 +24,13 @@ from assistant.ingest.readers.common import (
     cap_hint,
     check_document_file_size,
     refuse_empty_file,
-    first_line_title,
     meeting_date_in,
     too_long,
     usable_title,
 )
+from assistant.ingest.structure import first_title_line, numbered_heading, opens_a_part, split_meeting
 from assistant.records import MinuteItem
-from assistant.text import line_goes_on
+from assistant.text import ends_clause, line_goes_on, normalise_space
 
 # Word's "Save as PDF" often leaves its own window title as the document title.
 _WORD_TITLE = re.compile(r"^Microsoft (?:Word|PowerPoint) - (.+?)(?:\.docx?|\.rtf)?$", re.IGNORECASE)
@@ -40,7 +42,7 @@ _LIGATURES = str.maketrans({chr(code): unicodedata.normalize("NFKC", chr(code)) 
 # How many lines at the top and at the bottom of a page may be its running header or footer.
 EDGE_LINES = 3
 # A line at a page's edge is a running header or footer when it is there on at least this many
-# pages, and on more than half of them.
+# pages, and on more than half of them; in a two-page document, when it is in the same place on both.
 REPEATED_ON_PAGES = 3
 # 'Page 3', 'Page 3 of 12': a page label wherever the text layer puts it.
 _PAGE_LABEL = re.compile(r"page\s+\d{1,4}(?:\s+of\s+\d{1,4})?", re.IGNORECASE)
@@ -49,11 +51,20 @@ _PAGE_LABEL = re.compile(r"page\s+\d{1,4}(?:\s+of\s+\d{1,4})?", re.IGNORECASE)
 _BARE_PAGE_NUMBER = re.compile(r"[-\u2013]?\s*(\d{1,4})\s*[-\u2013]?|(\d{1,4})\s*(?:of|/)\s*\d{1,4}", re.IGNORECASE)
 # Pages whose numbers must count up together before bare numbers are taken for page numbers.
 NUMBERED_PAGES = 2
-# A word broken across a line end ('safe-' / 'guarding'), and across a page break too.
-_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010][ \t]*\n(?:[ \t]*\n)?[ \t]*(?=[^\W\d_])")
-# A line break inside a page, before a line that starts with a letter: where the layout may have
-# wrapped a sentence ('7 new' / 'foster carers had been approved.').
-_LINE_BREAK_BEFORE_LETTER = re.compile(r"[ \t]*\n[ \t]*(?=[^\W\d_])")
+# A line that ends inside a word, broken after a hyphen ('safe-' / 'guarding', 'in-' / 'house'): the word's letters
+# before the break, and the hyphen (a soft one, U+00AD, is only ever a break).
+_WORD_BROKEN_AT_LINE_END = re.compile(r"([^\W\d_]+)([-\u00ad\u2010])[ \t]*$")
+_SOFT_HYPHEN = "\u00ad"
+_WORD = re.compile(r"[^\W\d_]+")
+# A line whose words reach this share of the document's full line length ran to the right margin: the layout wrapped
+# it, if it ends no sentence. Counted in characters, which a proportional font makes rough, hence the margin.
+WRAPPED_LINE_SHARE = 0.8
+# The full line length is this percentile of the document's line lengths, so that a few over-long lines (a table
+# row, a header set in a smaller font) do not set it.
+FULL_LINE_PERCENTILE = 0.9
+# The lengths are trusted only when at least this many long lines end no clause and most of them go on in lower case,
+# as wrapped prose does: in a document of headings, lists and tables, long lines end where they end.
+MIN_WRAPPED_LINES = 3
 # A scan may carry a little real text (a 'Public Document Pack' stamp, a running header, page
 # numbers): a document of this many pages or more whose text averages under so many characters a
 # page is taken for a scan.
@@ -98,7 +109,7 @@ def read_pdf_file(source: FileSource) -> ReadResult:
         raise Problem("failed", f"not a readable PDF ({type(exc).__name__}: {exc})", CORRUPT_HINT) from None
     except NotImplementedError as exc:  # e.g. an encryption scheme pypdf does not know
         raise Problem("failed", f"PDF uses a feature that cannot be read: {exc}", CORRUPT_HINT) from None
-    text = without_page_furniture(pages)
+    text, running = _cleaned(pages)
     if not text.strip():
         raise Problem("skipped", "the PDF has no text layer (a scan or an image)", OCR_HINT)
     if len(pages) >= SCAN_MIN_PAGES and len(text.strip()) < SCAN_MAX_CHARS_A_PAGE * len(pages):
@@ -110,13 +121,15 @@ def read_pdf_file(source: FileSource) -> ReadResult:
         )
     if problem := too_long(text, source.max_item_chars):
         raise problem
-    yield MinuteItem(
+    # A running header often opens the text (kept once, where it first appears), but is a title only for want of any
+    # other line.
+    yield from split_meeting(MinuteItem(
         source_id=source.file_id,
         text=text,
         meeting_date=meeting_date_in(pages[0].translate(_LIGATURES)) if pages else "",
-        item_title=usable_title(title) or first_line_title(text),
+        item_title=usable_title(title),
         origin=source.origin,
-    )
+    ), title_in=lambda part: first_title_line(part, lambda line: _layout_key(line) in running))
 
 
 def _refuse_web_page(source: FileSource) -> None:
@@ -155,7 +168,12 @@ def _page_texts(reader, max_item_chars: int) -> list[str]:
 
 def without_page_furniture(pages: list[str]) -> str:
     """The pages' text with ligatures spelled out, running headers, footers and page numbers
-    left out, words hyphenated at a line end joined again, and lines that wrap a sentence joined."""
+    left out, words broken at a line end joined again, and lines that wrap a sentence joined."""
+    return _cleaned(pages)[0]
+
+
+def _cleaned(pages: list[str]) -> tuple[str, set[str]]:
+    """without_page_furniture's text, and the running headers and footers found (as _layout_key has them)."""
     pages_lines = [page.translate(_LIGATURES).split("\n") for page in pages]
     running = _running_lines(pages_lines)
     page_numbers = _page_number_positions(pages_lines)
@@ -174,46 +192,114 @@ def without_page_furniture(pages: list[str]) -> str:
                     continue
                 seen_running.add(key)
             kept.append(line)
-        kept_pages.append("\n".join(kept).strip("\n"))
-    text = _joined_pages([page for page in kept_pages if page.strip()])
-    text = _LINE_END_HYPHEN.sub(_join_if_lower_case, text)
-    return _LINE_BREAK_BEFORE_LETTER.sub(_join_if_sentence_goes_on, text)
+        while kept and not kept[-1].strip():
+            kept.pop()
+        while kept and not kept[0].strip():
+            kept.pop(0)
+        if kept:
+            kept_pages.append(kept)
+    layout = _Layout.of([line for page in kept_pages for line in page])
+    return _joined_lines(kept_pages, layout), running
 
 
-def _joined_pages(pages: list[str]) -> str:
-    """The pages one after another, a blank line between them, except where a page ends inside a sentence that
-    the next goes on with: there a line break, which _join_if_sentence_goes_on then joins as it joins any wrapped
-    line ('the service had recruited 7 new' / [page break] / 'foster carers.' had been two sentences)."""
-    text = pages[0] if pages else ""
-    for page in pages[1:]:
-        goes_on = line_goes_on(text.rstrip().rsplit("\n", 1)[-1], page.lstrip())
-        text += ("\n" if goes_on else "\n\n") + page.lstrip()
-    return text
-
-
-def _join_if_lower_case(match: re.Match) -> str:
-    following = match.string[match.end()]
-    return "" if following.islower() else match.group(0)  # 'Anti-\nSocial' keeps its hyphen
-
-
-def _join_if_sentence_goes_on(match: re.Match) -> str:
-    """A space for a line break inside a sentence (text.line_goes_on). Sentences are later split at every line
+def _joined_lines(pages: list[list[str]], layout: _Layout) -> str:
+    """The pages' lines as one text: a word broken at a line end joined again (_Layout.broken_word), a line that wraps
+    a sentence joined to the next with a space (_Layout.goes_on), over a page break too (the footer and header between
+    its halves left out); else a line break, and a blank line between pages. Sentences are later split at every line
     the sentence does not go on over, so a break left inside one would cut it."""
-    text, start, end = match.string, match.start(), match.end()
-    line = text[text.rfind("\n", 0, start) + 1:start]
-    following = text[end:text.find("\n", end) if "\n" in text[end:] else len(text)]
-    return " " if line_goes_on(line, following) else match.group(0)
+    parts: list[str] = []  # each line, as it is joined, and what comes between it and the line before
+    for page in pages:
+        for position, line in enumerate(page):
+            last = parts[-1] if parts else ""
+            if not last.strip() or not line.strip():
+                parts += ["\n", line] if parts else [line]
+            elif (ending := layout.broken_word(last, line)) is not None:
+                parts[-1:] = [ending, line.lstrip()]
+            elif layout.goes_on(last, line):
+                parts[-1:] = [last.rstrip(" \t"), " ", line.lstrip()]
+            else:
+                parts += ["\n\n" if position == 0 else "\n", line]
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a document's own lines show of how it was set: the length of a line that ran to the right margin, and
+    the words it uses."""
+
+    wrapped_length: int  # a line at least this long ran to the margin; 0 when the lines do not show it
+    words: frozenset[str]  # lower case
+
+    @classmethod
+    def of(cls, lines: list[str]) -> _Layout:
+        filled = [normalise_space(line) for line in lines if line.strip()]
+        words = frozenset(word.lower() for line in filled for word in _WORD.findall(line))
+        if not filled:
+            return cls(0, words)
+        lengths = sorted(len(line) for line in filled)
+        wrapped_length = int(WRAPPED_LINE_SHARE * lengths[int(FULL_LINE_PERCENTILE * (len(lengths) - 1))])
+        open_long = [following for line, following in zip(filled, filled[1:])
+                     if len(line) >= wrapped_length and not ends_clause(line)]
+        going_on_in_lower_case = sum(following[:1].islower() for following in open_long)
+        if len(open_long) < MIN_WRAPPED_LINES or 2 * going_on_in_lower_case <= len(open_long):
+            wrapped_length = 0
+        return cls(wrapped_length, words)
+
+    def goes_on(self, line: str, following: str) -> bool:
+        """Does a sentence go on from the line to the next? When the next starts in lower case (text.line_goes_on),
+        and when the line ran to the margin and ends no clause, whatever the next starts with ('including Early' /
+        'Help.', 'from April' / '2022'), unless the line is a heading, the next starts a part of its own (a heading, a
+        list item, 'RESOLVED', 'Present:') or both are a table's rows, ending in figures."""
+        if line_goes_on(line, following):
+            return True
+        return (
+            0 < self.wrapped_length <= len(normalise_space(line)) and not ends_clause(line)
+            and numbered_heading(line) is None and not opens_a_part(following)
+            and not (_ends_in_figure(line) and _ends_in_figure(following))
+        )
+
+    def broken_word(self, line: str, following: str) -> str | None:
+        """The line's text to join the next line's to, when the line ends inside a word broken after a hyphen; None
+        when it does not. A hyphen at a line end is as often a compound's own ('in-house', 'step-down', 'Anti-Social')
+        as the layout's, so it is kept, unless it is a soft hyphen or the word whole is written elsewhere in the
+        document ('recruit-' / 'ment', beside 'recruitment')."""
+        broken, rest = _WORD_BROKEN_AT_LINE_END.search(line), _WORD.match(following.lstrip())
+        if broken is None or rest is None:
+            return None
+        whole = (broken.group(1) + rest.group()).lower()
+        if broken.group(2) == _SOFT_HYPHEN or whole in self.words:
+            return line[:broken.start(2)]
+        return line[:broken.end(2)]
+
+
+def _ends_in_figure(line: str) -> bool:
+    """Does the line end in a figure ('Children looked after 312 298', '17.2%'), as a table's row does?"""
+    return line.rstrip(" \t%")[-1:].isdigit()
 
 
 def _running_lines(pages_lines: list[list[str]]) -> set[str]:
     """The lines found at the top or bottom of most pages: running headers and footers."""
     pages_with_text = [lines for lines in pages_lines if any(line.strip() for line in lines)]
+    if len(pages_with_text) == 2:
+        # Two pages are little evidence, and a short document may well repeat a line ('RESOLVED that the report be
+        # noted.') near the edges of both: a running line keeps its place, so only one at the same place on both counts.
+        first, second = (_placed_edge_lines(lines) for lines in pages_with_text)
+        return {key for key, _, _ in first & second}
     counts = Counter(
         key for lines in pages_with_text
         for key in {_layout_key(lines[position]) for position in _edge_positions(lines)} if key
     )
     needed = max(REPEATED_ON_PAGES, len(pages_with_text) // 2 + 1)
     return {key for key, count in counts.items() if count >= needed}
+
+
+def _placed_edge_lines(lines: list[str]) -> set[tuple[str, str, int]]:
+    """The first and the last few non-blank lines of a page, each with its place: (key, 'top' or 'bottom', how many
+    lines from that edge)."""
+    filled = [line for line in lines if line.strip()]
+    placed = {(_layout_key(line), "top", place) for place, line in enumerate(filled[:EDGE_LINES])}
+    placed |= {(_layout_key(line), "bottom", place) for place, line in enumerate(reversed(filled[-EDGE_LINES:]))}
+    return {entry for entry in placed if entry[0]}
 
 
 def _page_number_positions(pages_lines: list[list[str]]) -> set[tuple[int, int]]:
