@@ -15,8 +15,9 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import (FIGURE_WORD_PATTERN, INITIALISM_SKIPPED_WORDS, MONTH_PATTERN, YEAR_PATTERN, Span, fold,
-                            gives_instructions, line_spans, normalise_space, sentence_spans, stem, strip_bullet)
+from assistant.text import (FIGURE_WORD_PATTERN, INITIALISM_SKIPPED_WORDS, MONTH_PATTERN, YEAR_PATTERN, Span,
+                            ends_clause, fold, gives_instructions, line_spans, normalise_space, sentence_spans, stem,
+                            strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -24,7 +25,6 @@ MIN_WORDS = 3
 LEAD_IN_WORDS = 40
 # The most words of list items shown after a quote that introduces a list: the answer stays short.
 LIST_WORDS = 60
-_SENTENCE_ENDS = ".?!:;\"'\u2019\u201d)"
 # Words a heading may add to its item's title, or leave out ('Statement from the Chair' for 'Statement from Chair').
 _TITLE_FILLER = frozenset(INITIALISM_SKIPPED_WORDS)
 # A line of its own this long, ending on a lower-case word with no mark, is a sentence cut off, not an entry.
@@ -162,10 +162,9 @@ def repeats_title(quote: ScoredSentence) -> bool:
     from a web page start with it, and 'What did X say about TITLE?' matches it word for word, but it says what
     the item is about, not what the minutes say. Every word counts but 'the', 'of', 'and', 'for' and 'in', so
     that 'No declarations of interest' under the title 'Declarations of Interest' is an entry, not the title."""
-    said = quote.text.rstrip()
-    if said.endswith(tuple(_SENTENCE_ENDS)):
+    if ends_clause(quote.text):
         return False
-    words = _title_words(said)
+    words = _title_words(quote.text)
     return bool(words) and words <= _title_words(quote.hit.metadata.get("item_title") or "")
 
 

@@ -27,7 +27,7 @@ from assistant.records import Draft, Question, Retrieval, ScoredSentence
 from assistant.text import MONTH_NAMES, lexical_tokens, missing_names, normalise_space
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
-NOT_STATED = "The minutes found touch on the topic but do not state what was asked."
+NOT_STATED = "The minutes found do not state what was asked."
 
 
 @dataclass(frozen=True)

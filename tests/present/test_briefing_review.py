@@ -19,7 +19,7 @@ BARNSLEY_Q = "What did Barnsley say about early help?"
 NEAREST = (NearestItem("https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109", "Blackpool Council",
                        "Children and Young People's Scrutiny Committee", "2023", "Children's Social Care Update"),
            NearestItem("blackpool-2022-fostering", "Blackpool Council", "", "2022", "Fostering Service"))
-REFUSAL = "The minutes do not say. The minutes found touch on the topic but do not state what was asked."
+REFUSAL = "The minutes do not say. The minutes found do not state what was asked."
 
 
 def _answered(question: str = "How many children left care?", mode: str = "extractive",
