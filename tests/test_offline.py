@@ -57,3 +57,26 @@ def test_ingest_and_ask_work_in_a_namespace_with_only_loopback(tmp_path):
     answer = json.loads(asked.stdout)
     assert "148" in answer["answer"] and not answer["refused"]
     assert answer["citations"][0]["source_url"] == "rotherham-2018-ilsc-performance-feedback"
+
+
+def _onnxruntime_leaves_in(cache, first: str) -> list[str]:
+    """The files onnxruntime leaves in a fresh cache folder when it starts a session on the shipped reader, after
+    `first` has run, in an environment with none of the CI variables it keeps quiet for."""
+    from assistant.answer.reader import READER_DIR
+
+    model = sorted(READER_DIR.glob("*.onnx"))[0]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cache), "XDG_CACHE_HOME": str(cache)}
+    script = (f"{first}\nimport time, onnxruntime\n"
+              f"onnxruntime.InferenceSession({str(model)!r}, providers=['CPUExecutionProvider'])\ntime.sleep(1)")
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return sorted(str(path.relative_to(cache)) for path in cache.rglob("*") if path.is_file())
+
+
+def test_onnxruntime_keeps_no_device_id_and_queues_no_usage_events(tmp_path):
+    """onnxruntime 1.29 and later send usage events to Microsoft from Linux, and keep a device id in the cache
+    folder, unless ORT_DISABLE_TELEMETRY is set before they start: the package sets it when imported."""
+    bare = _onnxruntime_leaves_in(tmp_path / "bare", "pass")
+    if not bare:
+        pytest.skip("this onnxruntime writes nothing for telemetry even when left alone: nothing to turn off")
+    assert _onnxruntime_leaves_in(tmp_path / "assistant", "import assistant") == []
