@@ -869,7 +869,6 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
 
         auth = SignIn(Path(settings.auth_file))
     else:
-        log.warning("ASSISTANT_AUTH is not set: the app is open to anyone who can reach it.")
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)
     demo = build_app(assistant, sign_out=auth is not None, sign_in=auth)
@@ -878,7 +877,16 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         sys.stdout.reconfigure(line_buffering=True)
     # An empty GRADIO_SERVER_NAME would listen on every interface: it is taken as unset, for this machine only.
     server_name = os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1"
-    demo.launch(server_name=server_name, server_port=port, auth=auth,
-                prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=False, footer_links=["api"],
-                **PAGE_OPTIONS)
-    return demo  # still serving when prevent_thread_lock is set: `close()` stops it
+    # Quiet: Gradio's own lines end by suggesting `share=True`, which would publish the app, sign-in or none, through
+    # a tunnel program it downloads. Its "Running on" line is kept, with what to do next.
+    demo.launch(server_name=server_name, server_port=port, auth=auth, prevent_thread_lock=True, show_error=False,
+                quiet=True, footer_links=["api"], **PAGE_OPTIONS)
+    print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
+          flush=True)
+    if prevent_thread_lock:
+        return demo  # still serving: `close()` stops it
+    try:
+        threading.Event().wait()  # served by Gradio's threads until Ctrl-C
+    except KeyboardInterrupt:
+        demo.close()
+        raise  # the CLI says "interrupted" and exits 130, as every command does

@@ -1,6 +1,7 @@
 """The `assistant` command as a user runs it."""
 
 import json
+import signal
 import subprocess
 import sys
 
@@ -220,10 +221,18 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
         while "Running on" not in log.read_text() and server.poll() is None and time.monotonic() < deadline:
             time.sleep(0.3)
         running = server.poll() is None
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        stopped = server.wait(timeout=60)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-    assert running and "Running on local URL:  http://127.0.0.1:" in log.read_text(), log.read_text()
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=60)
+    shown = log.read_text()
+    assert running and "Running on local URL:  http://127.0.0.1:" in shown, shown
+    assert "Open it in a web browser; Ctrl-C stops the app." in shown
+    # Gradio's suggestion of share=True would publish the app through a tunnel: not made.
+    assert "share=True" not in shown and shown.count("ASSISTANT_AUTH is not set") == 1, shown
+    assert stopped == 130 and "the app has stopped" in shown, shown  # as every command stopped with Ctrl-C
 
 
 def test_stats_given_a_file_for_the_index_says_so_and_what_to_give(tmp_path, capsys):
