@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
@@ -116,9 +117,7 @@ class ChromaStore:
             self._collection = _ServerCollection(self._collection, settings)
         stored_model = (self._collection.metadata or {}).get("embedding_model")
         if stored_model and stored_model != embedding_model:
-            # Named unless it is the default folder: followed as written, the command would reset that one instead.
-            reset = ("`assistant ingest --reset`" if settings.data_dir == Settings.data_dir else
-                     f"`assistant ingest --reset --index {settings.data_dir} PATH` with the minutes it was built from")
+            reset = reset_command(settings)
             raise IndexMismatchError(
                 f"The index was built with the embedding model {stored_model!r}, not {embedding_model!r}.",
                 f"Run {reset} to rebuild it with the current model, or set " + _setting_for(stored_model) + ".",
@@ -279,6 +278,15 @@ def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[st
     cosine = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
     best = np.argsort(-cosine, kind="stable")[:k]
     return [StoredChunk(ids[i], documents[i], metadatas[i], float(cosine[i])) for i in best]
+
+
+def reset_command(settings: Settings) -> str:
+    """The command that rebuilds this index, as a hint gives it: the folder named unless it is the default one
+    (followed as written, the command would reset that one instead), quoted for a shell."""
+    if settings.data_dir == Settings.data_dir:
+        return "`assistant ingest --reset`"
+    return (f"`assistant ingest --reset --index {shlex.quote(str(settings.data_dir))} PATH` with the minutes it was "
+            "built from")
 
 
 def _setting_for(stored_model: str) -> str:

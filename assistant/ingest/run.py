@@ -17,7 +17,7 @@ from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
-                                          reset_store)
+                                          reset_command, reset_store)
 from assistant.index.write_lock import writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, reconcile_files, record_files,
@@ -119,9 +119,7 @@ class Index:
         self.counter = counter or default_counter()
         stored_model = self.manifest.get_meta("embedding_model")
         if stored_model and stored_model != self.embedder.name:
-            # Named unless it is the default folder: followed as written, the command would reset that one instead.
-            reset = ("`assistant ingest --reset`" if settings.data_dir == Settings.data_dir else
-                     f"`assistant ingest --reset --index {settings.data_dir} PATH` with the minutes it was built from")
+            reset = reset_command(settings)
             raise IndexMismatchError(
                 f"The index in {settings.data_dir} was built with {stored_model!r}, not {self.embedder.name!r}.",
                 f"Run {reset} to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",

@@ -484,6 +484,13 @@ class ChatHandlers:
                 self._feedback_sent[about] = sent
         return "Thank you: your feedback is recorded with the answer."
 
+    def _audited(self, answer_id: str) -> bool:
+        try:
+            return self.recorder.log.get(answer_id) is not None
+        except Exception:  # a log that cannot be read now: its ids are not vouched for
+            log.exception("Reading the audit log for answer %s failed", answer_id)
+            return False
+
     def export(self, turns: list[Turn], selected: list[str], fmt: str) -> tuple[str | None, str]:
         from assistant.present.briefing import entry_from_answer, write_briefing
 
@@ -494,7 +501,9 @@ class ChatHandlers:
         # A folder of its own for each export: two members exporting at once never write the same file. The name is
         # new in a new folder, and write_briefing would refuse to write over a file all the same.
         out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
-        write_briefing([entry_from_answer(t.answer, t.answer_id) for t in chosen], out, replace=False)
+        # An answer whose recording failed (shown all the same) is named by no id: the log would not know it.
+        write_briefing([entry_from_answer(t.answer, t.answer_id if self._audited(t.answer_id) else "")
+                        for t in chosen], out, replace=False)
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 
@@ -879,8 +888,9 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     server_name = os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1"
     # Quiet: Gradio's own lines end by suggesting `share=True`, which would publish the app, sign-in or none, through
     # a tunnel program it downloads. Its "Running on" line is kept, with what to do next.
+    # Never shared through Gradio's tunnel, whatever GRADIO_SHARE says: that would publish the app to the internet.
     demo.launch(server_name=server_name, server_port=port, auth=auth, prevent_thread_lock=True, show_error=False,
-                quiet=True, footer_links=["api"], **PAGE_OPTIONS)
+                quiet=True, share=False, footer_links=["api"], **PAGE_OPTIONS)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

@@ -400,7 +400,7 @@ INTERRUPTED = {
     "ingest": "interrupted: the items that finished are in the index; run the same command again to go on",
     "fetch": "interrupted: the batches of meetings that went into the index before it are kept; run the same "
              "command again to go on",
-    "serve": "the app has stopped",
+    "serve": "stopped: the minutes it had ingested before are kept, and the app is closed if it had started",
 }
 
 

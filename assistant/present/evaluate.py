@@ -12,7 +12,7 @@ import json
 import string
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -352,7 +352,7 @@ def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:
         if target == folder or folder in target.parents:
             raise AssistantError(f"The --out folder {out_dir} is inside {folder}, {what}: the next ingest would read "
                                  "this run's report, which lists the expected answers, as minutes.",
-                                 "Give --out a folder outside the minutes (the default, eval/results/latest, is).")
+                                 "Give --out a folder outside the minutes.")
 
 
 def ingested_folders(settings: Settings) -> set[Path]:
@@ -368,8 +368,10 @@ def ingested_folders(settings: Settings) -> set[Path]:
         files = json.loads(manifest.get_meta(FILE_PATHS_META) or "{}").values()
     finally:
         manifest.close()
-    # A JSONL file of many items is given to ingest by its name, and its folder is often the project itself.
-    return {Path(file).parent for file in files if not file.endswith(".jsonl")}
+    # A folder of minutes holds more than one of the files: a file given to ingest by its name (a JSONL file of many
+    # items, or one meeting's minutes) is read by its name again, and its folder is often the project itself.
+    per_folder = Counter(Path(file).parent for file in set(files) if not file.endswith(".jsonl"))
+    return {folder for folder, count in per_folder.items() if count > 1}
 
 
 def check_writable(out_dir: Path) -> None:

@@ -253,3 +253,20 @@ def test_a_text_file_without_front_matter_is_titled_by_its_first_usable_line(tmp
     titles = {Path(found.origin).name: found.item_title for found in _read(titled, stamped, generic, front)}
     assert titles == {"titled.txt": "Corporate Parenting Panel", "stamped.txt": "Fostering Panel", "generic.txt": "",
                       "front.md": "Fostering Update"}
+
+
+def test_a_short_windows_1252_text_with_a_pound_sign_is_not_read_as_a_multibyte_encoding(fake_settings, tmp_path):
+    """One '£' (0xA3) in a short line was guessed as Japanese and read as '｣2.3m': in a briefing's questions
+    file, then asked and recorded so, and in a short minutes file."""
+    from assistant.ingest.readers.text import decode_bytes
+
+    line = "The overspend was \u00a32.3m in Rotherham.\n"
+    assert decode_bytes(line.encode("cp1252")) == line
+    japanese = "\u5150\u7ae5\u4fdd\u8b77\u306b\u3064\u3044\u3066\u8a71\u3057\u5408\u3044\u307e\u3057\u305f\u3002" * 2
+    assert decode_bytes(japanese.encode("shift_jis")) == japanese  # text really written so is still read so
+    minutes = _write(tmp_path / "short.txt", "")
+    minutes.write_bytes(("Held on 8 March 2023\n\n" + line).encode("cp1252"))
+    ingest([minutes], fake_settings)
+    from assistant.index.lexical import load
+
+    assert any("\u00a32.3m" in entry.text for entry in load(fake_settings.lexical_dir).entries)

@@ -232,7 +232,7 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
     assert "Open it in a web browser; Ctrl-C stops the app." in shown
     # Gradio's suggestion of share=True would publish the app through a tunnel: not made.
     assert "share=True" not in shown and shown.count("ASSISTANT_AUTH is not set") == 1, shown
-    assert stopped == 130 and "the app has stopped" in shown, shown  # as every command stopped with Ctrl-C
+    assert stopped == 130 and "the app is closed" in shown, shown  # as every command stopped with Ctrl-C
 
 
 def test_stats_given_a_file_for_the_index_says_so_and_what_to_give(tmp_path, capsys):

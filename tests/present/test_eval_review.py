@@ -390,6 +390,21 @@ def test_an_out_folder_inside_the_minutes_of_the_index_or_the_projects_corpus_is
     assert run_evaluation(questions, fake_settings, Path("results"), progress=False)["overall"]["questions"] == 1
 
 
+def test_a_file_ingested_by_its_name_does_not_make_its_folder_a_minutes_folder(tmp_path, fake_settings):
+    """One file given to ingest by its name (read by its name again) had made its whole folder refuse every --out
+    under it, the default one included, and the hint recommended that very default."""
+    from assistant.ingest.run import ingest
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "minutes.md").write_text((ROOT / "corpus" / "rotherham-2018-ilsc-performance-feedback.md").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    ingest([home / "minutes.md"], fake_settings, progress=False)
+    questions = _write(tmp_path, DISCHARGED)
+    out = home / "checkout" / "eval" / "results" / "latest"
+    assert run_evaluation(questions, fake_settings, out, progress=False)["overall"]["questions"] == 1
+
+
 # -- 9. the embedding-model mismatch names the index folder -----------------------------------------------
 
 def test_the_embedding_model_mismatch_hint_names_the_index_folder_unless_it_is_the_default(tmp_path, fake_settings,
@@ -418,6 +433,13 @@ def test_the_embedding_model_mismatch_hint_names_the_index_folder_unless_it_is_t
     with pytest.raises(IndexMismatchError) as caught:
         ChromaStore(default, "fake:hashing")
     assert "Run `assistant ingest --reset` to rebuild it" in caught.value.hint and "--index" not in caught.value.hint
+
+    spaced = fake_settings.with_(data_dir=tmp_path / "council minutes" / "index")
+    ChromaStore(spaced, "some-other-model")
+    with pytest.raises(IndexMismatchError) as caught:
+        ChromaStore(spaced, "fake:hashing")
+    # Quoted for a shell: pasted as shown, it resets this folder and no other.
+    assert f"`assistant ingest --reset --index '{spaced.data_dir}' PATH`" in caught.value.hint
 
 
 # -- 10. a failed write names the file that failed ----------------------------------------------------------

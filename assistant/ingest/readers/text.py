@@ -40,6 +40,8 @@ _UTF16_LATIN_SHARE = 0.9
 # single-byte Western code pages: on short Windows-1252 text it often answers cp1250,
 # which turns every "£" into "Ł". Those are left to the cp1252 / latin-1 fallbacks.
 _MULTIBYTE_PREFIXES = ("utf", "big5", "gb", "shift_jis", "cp932", "cp949", "cp950", "euc", "iso2022", "johab", "hz")
+# How many bytes above ASCII a guess of a multibyte encoding needs before it is trusted over Windows-1252.
+_MULTIBYTE_EVIDENCE_BYTES = 16
 
 # Blank lines before the opening --- are allowed: an editor or an export may leave them.
 _FRONT_MATTER_OPENING = re.compile(r"\A(?:[ \t]*\n)*---[ \t]*\n")
@@ -142,7 +144,10 @@ def _decode_declared(data: bytes, declared: str | None) -> str:
 
 def _decode_legacy(data: bytes) -> str:
     guess = _detect(data)
-    if guess is not None and guess[0].startswith(_MULTIBYTE_PREFIXES):
+    # A multibyte guess is taken over Windows-1252 only on enough evidence: a line with one '£' (0xA3) is guessed
+    # as Japanese, and was read as '｣2.3m'; text really written in such an encoding has many such bytes.
+    if guess is not None and guess[0].startswith(_MULTIBYTE_PREFIXES) \
+            and sum(byte > 0x7F for byte in data) >= _MULTIBYTE_EVIDENCE_BYTES:
         return guess[1]
     try:
         return data.decode("cp1252")  # what Word and most council systems on Windows write
