@@ -214,8 +214,11 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
     env.pop("PYTHONUNBUFFERED", None)  # as a user's shell has it: a file gets Python's output in blocks
     log = tmp_path / "serve.log"
     with log.open("w") as out:
+        # Ctrl-C reaches it as at a terminal: a suite run in the background (nohup, a CI runner) ignores SIGINT, and
+        # a child would inherit that.
         server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--corpus", str(tmp_path / "minutes")],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+                                  env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while "Running on" not in log.read_text() and server.poll() is None and time.monotonic() < deadline:
