@@ -58,7 +58,9 @@ def remembered_fields(manifest: Manifest) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class _TakenIdentity:
-    source_id: str
+    """An input file refused whole, with every one of its items."""
+
+    source_ids: tuple[str, ...]
     problem: InputProblem
 
 
@@ -151,24 +153,49 @@ def _file_key(path: Path) -> tuple[int, int] | None:
 
 def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
                       files: Files) -> list[_TakenIdentity]:
-    """Items whose `file:` identity an indexed item of another file, still there, already has: two folders each
-    holding a minutes.pdf, ingested one after the other. Taken as an update, one council's minutes would replace
-    the other's."""
-    taken = []
+    """Input files that would take the `file:` identity of an indexed item of another file, still there or that
+    cannot be checked now (a folder on its way may not be read): two folders each holding a minutes.pdf, ingested one
+    after the other. Taken as an update, one council's minutes would replace the other's. A file is refused whole:
+    its agenda items share its page identity ('file:minutes.pdf#item-4'), and none may slip in beside the other
+    file's."""
+    indexed_pages: dict[str, list[str]] = {}
+    for sid in rows:
+        if sid.startswith("file:"):
+            indexed_pages.setdefault(page_of_item(sid), []).append(sid)
+    by_input: dict[Path | str, list[str]] = {}
     for sid, item in items.items():
-        row = rows.get(sid)
-        if not sid.startswith("file:") or row is None:
+        by_input.setdefault(files.of_origin(item.origin) or item.origin, []).append(sid)
+    taken = []
+    for new, sids in by_input.items():
+        if not isinstance(new, Path):
             continue
-        old, new = files.of_row(sid, row), files.of_origin(item.origin)
-        # A file that cannot be compared is taken for another file: refusing it keeps both files' minutes.
-        if old is not None and new is not None and (_file_key(old) is None or _file_key(old) != _file_key(new)):
-            taken.append(_TakenIdentity(sid, InputProblem(
-                item.origin, "failed",
-                f"has the source identity {sid} of {row.origin}, which is indexed and still there: taking it as an "
-                "update would replace that file's minutes",
-                "ingest the folder that holds both, so that each is named by its own path under it (add --prune to "
-                "drop the old entry), or give each file an `id` in front matter")))
+        pages = {page_of_item(sid) for sid in sids if sid.startswith("file:")}
+        indexed = sorted(sid for page in pages for sid in indexed_pages.get(page, ()))
+        if clash := next(filter(None, (_other_file(sid, rows[sid], new, files) for sid in indexed)), None):
+            taken.append(_TakenIdentity(tuple(sids), InputProblem(_candidates(items[sids[0]].origin)[-1], "failed",
+                                                                  *clash)))
     return taken
+
+
+_BOTH_KEPT = ("ingest the folder that holds both, so that each is named by its own path under it (add --prune to drop "
+              "the old entry), or give each file an `id` in front matter")
+
+
+def _other_file(sid: str, row: ManifestRow, new: Path, files: Files) -> tuple[str, str] | None:
+    """Why the input file `new` may not take the identity of the indexed item `sid`, and what to do: its file is
+    another one, still there, or cannot be checked now. None when it is the same file, or gone."""
+    old = files.of_row(sid, row)
+    if sid in files.unsure and files.recorded.get(sid) != str(new):
+        # Taken as an update, it would replace minutes that may well be there still.
+        return (f"has the source identity {page_of_item(sid)} of {row.origin}, which is indexed but could not be "
+                f"checked now ({files.unsure[sid]}): taking it as an update could replace that file's minutes",
+                f"Check that you may read the folders on the way to {row.origin} (their permissions, or a network "
+                f"share that dropped), then ingest again; or {_BOTH_KEPT}")
+    # A file that cannot be compared is taken for another file: refusing it keeps both files' minutes.
+    if old is not None and (_file_key(old) is None or _file_key(old) != _file_key(new)):
+        return (f"has the source identity {page_of_item(sid)} of {row.origin}, which is indexed and still there: "
+                "taking it as an update would replace that file's minutes", _BOTH_KEPT)
+    return None
 
 
 def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
@@ -178,16 +205,23 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
     new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and sid not in rows}
     if not new_files:
         return {}
-    by_file: dict[tuple[int, int], str] = {}
-    for sid, item in new_files.items():
+    # Each file's new identities, by the part that names an agenda item in it ('#item-4'; '' for the file or its
+    # opening): each old entry is replaced by the same item's, or else by the file's.
+    by_file: dict[tuple[int, int], dict[str, str]] = {}
+    for sid, item in sorted(new_files.items()):
         if (path := files.of_origin(item.origin)) is not None and (key := _file_key(path)) is not None:
-            by_file.setdefault(key, sid)
+            by_file.setdefault(key, {}).setdefault(_in_file(sid), sid)
     superseded = {}
     for sid, row in rows.items():
         if sid.startswith("file:") and sid not in items and (path := files.of_row(sid, row)):
-            if (key := _file_key(path)) is not None and (new_sid := by_file.get(key)) is not None:
-                superseded[sid] = new_sid
+            if (key := _file_key(path)) is not None and (new_sids := by_file.get(key)):
+                superseded[sid] = new_sids.get(_in_file(sid)) or new_sids.get("") or min(new_sids.values())
     return superseded
+
+
+def _in_file(source_id: str) -> str:
+    """'file:minutes.pdf#item-4' -> '#item-4': what names an agenda item in its file; '' for the file itself."""
+    return source_id[len(page_of_item(source_id)):]
 
 
 def record_files(manifest: Manifest, files: Files, items: dict[str, MinuteItem], removed: set[str]) -> None:
@@ -226,18 +260,27 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
 
 
 def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
-                                   superseded: dict[str, str]) -> list[str]:
+                                   superseded: dict[str, str], problems: Iterable[InputProblem]) -> list[str]:
     """Indexed agenda items ('URL#item-7', 'file:minutes.pdf#item-4': a meeting page's, or a PDF or Word file's split
-    at its item headings) of a file read in this run, under the same page identity, that this run did not find in
-    it. A JSONL file's lines ('#line-3') are not among them: a line's number changes when a line above it goes, and
-    such a line is kept until --prune."""
+    at its item headings) of a file read whole in this run, under the same page identity, that this run did not find
+    in it. A file with a problem this run (an item over the length cap, restricted, or that failed) was not read
+    whole: what it was not found to hold may be the item passed over, which keeps its indexed version. A JSONL file's
+    lines are never among them, whatever their ids ('#line-3', or a url's '#item-7'): they are kept until --prune."""
+    with_problems = {path for problem in problems if (path := files.of_origin(problem.origin)) is not None}
     pages_read: dict[str, set[Path]] = {}
     for sid, item in items.items():
-        if (path := files.of_origin(item.origin)) is not None:
+        if (path := files.of_origin(item.origin)) is not None and path not in with_problems \
+                and not _a_line_of(item.origin, path):
             pages_read.setdefault(page_of_item(sid), set()).add(path)
     return sorted(sid for sid, row in rows.items()
                   if sid not in items and sid not in superseded and page_of_item(sid) != sid
-                  and files.of_row(sid, row) in pages_read.get(page_of_item(sid), ()))
+                  and (path := files.of_row(sid, row)) in pages_read.get(page_of_item(sid), ())
+                  and not _a_line_of(row.origin, path))
+
+
+def _a_line_of(origin: str, path: Path) -> bool:
+    """Is an origin a line of a JSONL file ('minutes.jsonl:12'), or its file one?"""
+    return len(_candidates(origin)) > 1 or path.suffix.lower() == ".jsonl"
 
 
 def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:
@@ -267,29 +310,33 @@ class FileChanges:
 
 
 def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
-                    remembered: dict[str, list[str]], stored: dict[str, list[str]]) -> FileChanges:
+                    remembered: dict[str, list[str]], stored: dict[str, list[str]],
+                    problems: Iterable[InputProblem] = ()) -> FileChanges:
     """Match this run's items to the indexed entries of the same files. Changes `items` (an input refused is
     dropped, a file known again gets the council and committee given to it before) and `remembered` (what was given,
-    by source id, moved to a file's new identity; `stored` is what the manifest held before this run)."""
+    by source id, moved to a file's new identity; `stored` is what the manifest held before this run). `problems` are
+    this run's so far (skipped, failed, restricted): a file with one was not read whole."""
     changes = FileChanges()
     for taken in _identities_taken(items, rows, files):
-        del items[taken.source_id]
         changes.refused.append(taken.problem)
-        # Nor may the council given for it now pass to the other file's entry, whose identity it shares.
-        if taken.source_id in stored:
-            remembered[taken.source_id] = stored[taken.source_id]
-        else:
-            remembered.pop(taken.source_id, None)
+        for sid in taken.source_ids:
+            del items[sid]
+            # Nor may the council given for it now pass to the other file's entry, whose identity it shares.
+            if sid in stored:
+                remembered[sid] = stored[sid]
+            else:
+                remembered.pop(sid, None)
     changes.superseded = _files_indexed_before(items, rows, files)
-    for old_sid, new_sid in changes.superseded.items():
-        # The same file, indexed before under another identity (named on its own, then through its folder):
-        # the new entry replaces the old one, and keeps the council and committee given to it.
-        _carry_given(items, remembered, old_sid, new_sid)
+    # The same file, indexed before under another identity (named on its own, then through its folder): the new
+    # entries replace the old ones, and every one of them keeps the council and committee given to the file.
+    _carry_to_files(items, rows, remembered, changes.superseded)
+    for old_sid in changes.superseded:
         remembered.pop(old_sid, None)
     for origin, old_sids in _by_origin(changes.superseded, items).items():
         changes.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
                              "named another way: its new entry replaces the old")
-    changes.no_longer_held = _items_no_longer_in_their_file(items, rows, files, changes.superseded)
+    changes.no_longer_held = _items_no_longer_in_their_file(items, rows, files, changes.superseded,
+                                                            [*problems, *changes.refused])
     if changes.no_longer_held:
         origins = sorted({rows[sid].origin or sid for sid in changes.no_longer_held})
         changes.notes.append(
@@ -298,14 +345,17 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
             f"{'that file' if len(origins) == 1 else 'those files'} (the minutes changed, or are no longer split at "
             "item headings): removed from the index")
     moved = _files_moved(items, rows, files, changes.superseded)
-    carried = [f"{rows[old_sid].origin} -> {items[new_sid].origin}" for old_sid, new_sid in moved.items()
-               # A file moved or renamed since: its new identity is given what was given to its old one.
-               if _carry_given(items, remembered, old_sid, new_sid)]
+    # A file moved or renamed since: each item of its new identity is given what was given to its old one.
+    carried_to = {page_of_item(sid) for sid in _carry_to_files(items, rows, remembered, moved)}
+    carried = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
+                                 for old_sid, new_sid in moved.items() if page_of_item(new_sid) in carried_to))
     if carried:
         changes.notes.append(
             f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
             f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
-    took = _given_to_their_folders(items, rows, files, remembered, {*changes.superseded.values(), *moved.values()})
+    known_again = {page_of_item(sid) for sid in (*changes.superseded.values(), *moved.values())}
+    took = _given_to_their_folders(items, rows, files, remembered,
+                                   {sid for sid in items if page_of_item(sid) in known_again})
     if took:
         changes.notes.append(
             f"{counted(len(took), 'new file')} took what was given to ingest before (--council, --committee) for "
@@ -313,6 +363,29 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
             f"({first_few(took, 3, '; ')}): give --council or --committee with {'it' if len(took) == 1 else 'them'} "
             "to change that")
     return changes
+
+
+def _carry_to_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], remembered: dict[str, list[str]],
+                    known_again: dict[str, str]) -> list[str]:
+    """Give every new item of a file known again under a new identity (old id -> new id) what was given for the
+    same item before: the one matched to it, else the old identity's item of the same number ('#item-4'), else the
+    old file's (a file indexed whole, split now). The new ids that were given something."""
+    old_pages: dict[str, str] = {}
+    matched: dict[str, list[str]] = {}
+    for old_sid, new_sid in sorted(known_again.items()):
+        old_pages.setdefault(page_of_item(new_sid), page_of_item(old_sid))
+        matched.setdefault(new_sid, []).append(old_sid)
+    carried = []
+    for sid in sorted(items):
+        if sid in rows or (old_page := old_pages.get(page_of_item(sid))) is None:
+            continue
+        # An old entry matched to it through its file's fallback (an item the new file no longer numbers so) comes
+        # after the same item's.
+        olds = sorted(matched.get(sid, []), key=lambda old: _in_file(old) != _in_file(sid))
+        given_before = next((old for old in (*olds, old_page + _in_file(sid), old_page) if old in remembered), None)
+        if given_before is not None and _carry_given(items, remembered, given_before, sid):
+            carried.append(sid)
+    return carried
 
 
 def _carry_given(items: dict[str, MinuteItem], remembered: dict[str, list[str]], old_sid: str, new_sid: str) -> bool:

@@ -22,6 +22,7 @@ from assistant.index.write_lock import writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, reconcile_files, record_files,
                                          remembered_fields, same_minutes_twice, save_remembered, with_given)
+from assistant.ingest.readers.common import page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -339,6 +340,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
     unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
+    clashing: set[tuple[str, str]] = set()  # (origin, page identity) of the files refused for another file's identity
     for found in found_items:
         if isinstance(found, InputProblem):
             summary.problems.append(found)
@@ -350,16 +352,22 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 found.origin, "failed", f"has the same source identity as {first.origin if first else 'another item'}",
                 "If both are the same agenda item (an export and its corrected copy, say), keep only the newer "
                 "one and ingest again; if they are different items, give one of them its own `id` or `source_url`."))
+            if first is not None and first.origin != found.origin and found.source_id.startswith("file:"):
+                clashing.add((found.origin, page_of_item(found.source_id)))
         elif found.restricted:
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         else:
             items[found.source_id] = found
+    # A file whose identity another file of this run has is refused whole: its agenda items ('file:minutes.pdf#item-4')
+    # share that identity, and none may slip in beside the other file's.
+    for sid in [sid for sid, item in items.items() if (item.origin, page_of_item(sid)) in clashing]:
+        del items[sid]
     superseded: dict[str, str] = {}
     no_longer_held: list[str] = []
     files = Files.read(manifest, files_from) if files_from else None
     if files is not None:
-        changes = reconcile_files(items, rows, files, remembered, remembered_fields(manifest))
+        changes = reconcile_files(items, rows, files, remembered, remembered_fields(manifest), summary.problems)
         summary.problems += changes.refused
         unread += changes.refused  # they failed: --prune must drop nothing for want of them
         superseded = changes.superseded

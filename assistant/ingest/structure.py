@@ -14,7 +14,7 @@ from typing import Callable
 
 from assistant.ingest.readers.common import GENERIC_HEADINGS, ITEM_ANCHOR, first_line_title, item_number_slug
 from assistant.records import ChunkKind, MinuteItem
-from assistant.text import Span, line_spans, normalise_space, strip_bullet, wrapped_lines
+from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
 
 _MINUTES = re.compile(r"^minutes\s*:?\s*$", re.I)
 _SUPPORTING = re.compile(r"^(supporting documents|additional documents|background papers)\s*:?-?\s*$", re.I)
@@ -100,7 +100,8 @@ def _numbered(line: str) -> tuple[ItemHeading, str] | None:
 def item_headings(text: str) -> list[ItemHeading]:
     """The headings at which a whole meeting's minutes divide into agenda items: the longest run of numbered headings
     of one form in increasing order, when it has MIN_ITEM_HEADINGS or more; else none. A numbered line next to another
-    of its form is a list's, not a heading (an agenda printed as a list before the minutes, numbered resolutions)."""
+    of its form is a list's, not a heading (an agenda printed as a list before the minutes, numbered resolutions), and
+    so is one of a list numbered inside an item (see _outermost)."""
     lines = line_spans(text)
     found: list[tuple[int, ItemHeading]] = []
     for index, span in enumerate(lines):
@@ -109,9 +110,32 @@ def item_headings(text: str) -> list[ItemHeading]:
     forms = {(index, heading.form) for index, heading in found}
     headings = [heading for index, heading in found
                 if (index - 1, heading.form) not in forms and (index + 1, heading.form) not in forms]
-    runs = [_longest_increasing([h for h in headings if h.form == form]) for form in {h.form for h in headings}]
+    runs = [_longest_increasing(_outermost([h for h in headings if h.form == form]))
+            for form in {h.form for h in headings}]
     best = max(runs, key=len, default=[])
     return best if len(best) >= MIN_ITEM_HEADINGS else []
+
+
+def _outermost(headings: list[ItemHeading]) -> list[ItemHeading]:
+    """The headings, less those of a list numbered inside one item: after minute 46, '1. Social worker caseloads',
+    '2. Agency staff', '3. ...', and then minute 47. A stretch of headings whose numbers restart below the heading
+    before it, stay below it, and are followed by one above it (the minutes' numbers going on) is such a list; a
+    stretch that reaches that number again (the minutes after an agenda numbered alike), or that nothing above it
+    follows, is kept for _longest_increasing to weigh."""
+    kept: list[ItemHeading] = []
+    position = 0
+    while position < len(headings):
+        heading = headings[position]
+        if kept and heading.order < kept[-1].order:
+            after = position
+            while after < len(headings) and headings[after].order < kept[-1].order:
+                after += 1
+            if after < len(headings) and headings[after].order > kept[-1].order:
+                position = after
+                continue
+        kept.append(heading)
+        position += 1
+    return kept
 
 
 def _longest_increasing(headings: list[ItemHeading]) -> list[ItemHeading]:
@@ -241,15 +265,32 @@ def parse_blocks(text: str) -> list[Block]:
 def _heads_a_part(line: str, previous_line: str, heading_open: bool) -> bool:
     """Is the line a heading of its own: a Markdown one, or a numbered title ('5. Fostering Recruitment Update', after
     the resolution of item 4), and not the next entry of a list (after a line that opens one, 'RESOLVED that:' or
-    'Members noted:', or after the entry numbered one before it)? A bare number ('5 Fostering') heads a part only in
-    a run of such headings (item_headings): alone, it may as well start a sentence."""
+    'Members noted:', a bare 'RESOLVED', or after the entry numbered one before it)? A bare number ('5 Fostering')
+    heads a part only in a run of such headings (item_headings): alone, it may as well start a sentence."""
     if line.startswith("#"):
         return bool(_HEADING.match(line))
     heading = numbered_heading(line)
     if heading is None or heading.form == ("number", "") or heading_open or previous_line.endswith(":"):
         return False
+    if _leads_decisions(previous_line, heading):
+        return False
     before = _numbered(previous_line)
     return before is None or before[0].form != heading.form or not 0 < heading.order[0] - before[0].order[0] <= 1
+
+
+def is_resolution(line: str) -> bool:
+    """Does the line start a resolution ('RESOLVED that ...', 'Agreed:', 'Decision')?"""
+    return bool(_RESOLUTION.match(line.strip()))
+
+
+def _leads_decisions(previous_line: str, heading: ItemHeading) -> bool:
+    """Is the numbered line the first of the decisions a resolution's lead-in introduces: any after a bare 'RESOLVED'
+    ('RESOLVED', 'RESOLVED that', 'AGREED -'), or the one numbered 1 after a lead-in that ends no clause ('RESOLVED
+    that the Committee' / '1. Notes the report')? Decisions are often printed without a final full stop."""
+    lead_in = _RESOLUTION.match(previous_line)
+    if lead_in is None:
+        return False
+    return lead_in.end() == len(previous_line) or (heading.order == (1, "") and not ends_clause(previous_line))
 
 
 def _ends_document_list(line: str) -> bool:

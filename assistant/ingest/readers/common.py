@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import MONTH_NUMBERS, parse_meeting_date, readable
+from assistant.text import MONTH_NUMBERS, line_goes_on, parse_meeting_date, readable
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
 
@@ -377,11 +377,11 @@ _A_DATE = rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4
 # 2021', 'held at the Town Hall on 3rd of March 2021', or after a label: 'Date: 03/03/2021' (UK order, day first),
 # 'Date: | Wednesday 8 March 2023' (a Word front sheet's table row), 'Date and time: ...', 'MEETING DATE: 8 Mar
 # 2023', 'Date of meeting: 2021-03-08'.
-_STATED_DATE = re.compile(
-    rf"(?:\bheld\b.{{0,80}}?\bon\s*:?\s+|^\s*(?:meeting\s+)?date(?:\s+and\s+time|\s+of\s+meeting)?\s*:?\s*\|?\s*)"
-    rf"{_A_DATE}",
-    re.IGNORECASE,
-)
+_DATE_LABEL = r"(?:\bheld\b.{0,80}?\bon\s*:?|^\s*(?:meeting\s+)?date(?:\s+and\s+time|\s+of\s+meeting)?\s*:?\s*\|?)"
+_STATED_DATE = re.compile(rf"{_DATE_LABEL}\s*{_A_DATE}", re.IGNORECASE)
+# A line that ends on such a label, its date on the next line: a heading wrapped as '... Committee held on' /
+# 'Wednesday, 8th March 2023 at 2.00 pm ...', or 'HELD ON:' / '3 MARCH 2021', 'Date:' / 'Wednesday 8 March 2023'.
+_AWAITS_A_DATE = re.compile(rf"{_DATE_LABEL}\s*$", re.IGNORECASE)
 # A line of a document's heading block that is its date, alone or ending a title: 'Wednesday, 8 March 2023',
 # 'Minutes of the Corporate Parenting Panel, 8 March 2023', 'Children's Scrutiny Committee – 8 March 2023'; a time
 # may follow ('2.00 pm', 'at 10am'). Further down, such a line may give any day (a list of future meetings).
@@ -392,10 +392,12 @@ _DATE_LINE = re.compile(
 )
 # What gives another day than this meeting's: 'RESOLVED that the minutes of the meeting held on 11 January 2023 be
 # approved' (this meeting's own heading says 'Minutes of ...', without 'the'), 'the previous meeting held on ...',
-# 'Date of next meeting: ...', 'Published: ...', 'Despatch date: ...'.
+# 'Date of next meeting: ...', 'Published: ...', 'Despatch date: ...', 'Issue date: ...', 'Report date: ...', 'Report
+# of the Executive Director, 20 February 2023'.
 _ANOTHER_DAY = re.compile(
     r"\bthe\s+minutes\s+of\b|\b(?:previous|last|preceding|next|future)\s+meetings?\b|\bpublish|\bpublication\b"
-    r"|\bdespatch|\bdispatch",
+    r"|\bdespatch|\bdispatch|\bissued?\s+date\b|\bdate\s+(?:of\s+)?issued?\b|\breport\s+date\b"
+    r"|\bdate\s+of\s+(?:the\s+)?report\b|^\s*(?:printed|report\s+(?:of|by|from))\b",
     re.IGNORECASE,
 )
 
@@ -409,21 +411,45 @@ HEADING_BLOCK_LINES = 15
 def meeting_date_in(first_page: str) -> str:
     """The meeting date a document's first page states, as ISO, or ''.
 
-    A date in the heading block (the lines before the first numbered agenda item: a line of its own, a label's, a
-    title's end, 'held on') comes first; failing that, the first 'held ... on' or 'Date:' further down. A line that
-    speaks of other minutes or another meeting ('the minutes of the previous meeting held on ...'; below the heading
+    The heading block (the lines before the first numbered agenda item) is read with each wrapped line joined to the
+    next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line): a
+    stated date there ('held ... on', 'Date:') comes first, then a date line (a line of its own, a title's end);
+    failing both, the first 'held ... on' or 'Date:' further down. A line that speaks of other minutes, another
+    meeting or another day ('the minutes of the previous meeting held on ...', 'Issue date: ...'; below the heading
     block, any line about minutes: '3. Minutes of the meeting held on ...') is never read for it."""
-    heading_block = True
-    for position, line in enumerate(line for line in first_page.splitlines() if line.strip()):
-        date_line = _DATE_LINE.match(line)
-        if position >= HEADING_BLOCK_LINES or (_opens_an_agenda_item(line) and not date_line):
-            heading_block = False
-        if _ANOTHER_DAY.search(line) or (not heading_block and "minutes" in line.lower()):
-            continue
-        match = (date_line if heading_block else None) or _STATED_DATE.search(line)
-        if match and (date := _date_of(match)):
-            return date
+    heading_block: list[str] = []
+    further_down: list[str] = []
+    for line in _joined_lines(first_page):
+        if further_down or len(heading_block) >= HEADING_BLOCK_LINES or (
+                _opens_an_agenda_item(line) and not _DATE_LINE.match(line)):
+            further_down.append(line)
+        else:
+            heading_block.append(line)
+    heading_block = [line for line in heading_block if not _ANOTHER_DAY.search(line)]
+    further_down = [line for line in further_down if not _ANOTHER_DAY.search(line) and "minutes" not in line.lower()]
+    for lines, pattern in ((heading_block, _STATED_DATE.search), (heading_block, _DATE_LINE.match),
+                           (further_down, _STATED_DATE.search)):
+        for line in lines:
+            if (match := pattern(line)) and (date := _date_of(match)):
+                return date
     return ""
+
+
+def _joined_lines(text: str) -> list[str]:
+    """The text's non-blank lines, spaces normalised, each joined to the next where a sentence wraps onto it, where
+    it ends on a label whose date is on the next line ('held on', 'Date:'), or where it names another day without
+    giving it and a date line follows ('DATE OF NEXT MEETING' over 'Wednesday 5 April 2023')."""
+    joined: list[str] = []
+    for line in (" ".join(line.split()) for line in text.splitlines()):
+        if not line:
+            continue
+        if joined and (line_goes_on(joined[-1], line) or _AWAITS_A_DATE.search(joined[-1]) or (
+                _ANOTHER_DAY.search(joined[-1]) and _DATE_LINE.match(line)
+                and not any(character.isdigit() for character in joined[-1]))):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return joined
 
 
 def _date_of(match: re.Match) -> str:

@@ -28,7 +28,13 @@ from assistant.ingest.readers.common import (
     too_long,
     usable_title,
 )
-from assistant.ingest.structure import first_title_line, numbered_heading, opens_a_part, split_meeting
+from assistant.ingest.structure import (
+    first_title_line,
+    is_resolution,
+    numbered_heading,
+    opens_a_part,
+    split_meeting,
+)
 from assistant.records import MinuteItem
 from assistant.text import ends_clause, line_goes_on, normalise_space
 
@@ -282,9 +288,10 @@ def _running_lines(pages_lines: list[list[str]]) -> set[str]:
     pages_with_text = [lines for lines in pages_lines if any(line.strip() for line in lines)]
     if len(pages_with_text) == 2:
         # Two pages are little evidence, and a short document may well repeat a line ('RESOLVED that the report be
-        # noted.') near the edges of both: a running line keeps its place, so only one at the same place on both counts.
+        # noted.') near the edges of both: a running line keeps its place, so only one at the same place on both
+        # counts, and only one that is no sentence or clause and no resolution, as a header or footer never is.
         first, second = (_placed_edge_lines(lines) for lines in pages_with_text)
-        return {key for key, _, _ in first & second}
+        return {key for key, _, _ in first & second if not ends_clause(key) and not is_resolution(key)}
     counts = Counter(
         key for lines in pages_with_text
         for key in {_layout_key(lines[position]) for position in _edge_positions(lines)} if key
