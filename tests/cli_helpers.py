@@ -40,3 +40,14 @@ def index_snapshot(data_dir: Path):
     chroma = sorted((c.chunk_id, c.metadata["source_id"], c.text) for c in stored)
     manifest = sorted((r.source_id, r.fingerprint, r.status, r.chunk_ids) for r in rows.values())
     return chroma, manifest
+
+
+def manifest_rows(settings) -> dict:
+    """The index's manifest rows, by source id, read and closed again."""
+    from assistant.index.manifest import Manifest
+
+    manifest = Manifest(settings.manifest_path)
+    try:
+        return manifest.rows()
+    finally:
+        manifest.close()

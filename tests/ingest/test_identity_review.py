@@ -17,21 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.manifest import Manifest
 from assistant.ingest.run import ingest
 
-from cli_helpers import cli_env
+from cli_helpers import cli_env, manifest_rows
 from fixtures_make import Row, meeting_page
 
 BARNSLEY, SEFTON = "Barnsley Council", "Sefton Council"
 
 
 def _rows(settings) -> dict:
-    manifest = Manifest(settings.manifest_path)
-    try:
-        return manifest.rows()
-    finally:
-        manifest.close()
+    return manifest_rows(settings)
 
 
 def _agenda(council: str, numbers: range, topic: str = "discussed") -> list[Row]:

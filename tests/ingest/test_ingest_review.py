@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index.manifest import Manifest
 from assistant.ingest.readers import read_inputs
 from assistant.ingest.readers.common import meeting_date_in
 from assistant.ingest.run import ingest
 from assistant.records import InputProblem, MinuteItem
 
-from cli_helpers import cli_env
+from cli_helpers import cli_env, manifest_rows
 from fixtures_make import Row, make_docx, make_pdf, meeting_page
 
 BARNSLEY = "Barnsley Metropolitan Borough Council"
@@ -32,11 +31,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _rows(settings) -> dict:
-    manifest = Manifest(settings.manifest_path)
-    try:
-        return manifest.rows()
-    finally:
-        manifest.close()
+    return manifest_rows(settings)
 
 
 def _by_file(settings) -> dict[str, tuple[str, str, str]]:

@@ -19,6 +19,7 @@ from assistant.ingest.readers import read_inputs
 from assistant.ingest.tokens import TokenCounter
 from assistant.records import InputProblem, MinuteItem
 from assistant.text import normalise_space
+from cli_helpers import manifest_rows
 from fixtures_make import make_docx, make_docx_paragraphs, make_paged_pdf, make_pdf, make_wrapped_pdf
 
 COUNTER = TokenCounter()
@@ -264,13 +265,7 @@ def _meeting_pdf(path: Path, headings: bool) -> Path:
 
 
 def _rows(settings) -> dict:
-    from assistant.index.manifest import Manifest
-
-    manifest = Manifest(settings.manifest_path)
-    try:
-        return manifest.rows()
-    finally:
-        manifest.close()
+    return manifest_rows(settings)
 
 
 def test_a_file_indexed_whole_before_is_replaced_by_its_items(fake_settings, tmp_path: Path) -> None:
