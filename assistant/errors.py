@@ -1,5 +1,7 @@
 """The errors a user can act on. Each message says what went wrong and how to fix it."""
 
+from pathlib import Path
+
 
 class AssistantError(Exception):
     """A problem the user can fix; the CLI and the app show its message, not a traceback."""
@@ -43,8 +45,10 @@ class BadFilterError(AssistantError):
 
 
 def no_index_yet(folder) -> IndexMissingError:
-    """No index in the data folder: the message every command gives, naming the folder to ingest into."""
-    return IndexMissingError(f"There is no index in {folder} yet.",
+    """No index in the data folder: the message every command gives, naming the folder to ingest into (in full
+    when it was given relative to the folder the command runs in: `./run.sh` builds `.assistant` in the checkout)."""
+    where = f" ({Path(folder).resolve()})" if not Path(folder).is_absolute() else ""
+    return IndexMissingError(f"There is no index in {folder}{where} yet.",
                              f"Run `assistant ingest --index {folder} PATH` with your minutes first (with no PATH it "
                              f"reads corpus/), or `assistant fetch COUNCIL --index {folder}` for a council's ModernGov "
                              "site, or give --index the folder an index was built in.")

@@ -253,3 +253,13 @@ def test_no_audit_log_yet_names_where_it_is_kept(tmp_path):
     log = tmp_path / "logs" / "answers.sqlite"
     result = run_cli("audit", env=cli_env(tmp_path / "index", ASSISTANT_AUDIT_PATH=str(log)))
     assert result.returncode == 2 and f"No audit log at {log} yet." in result.stderr
+
+
+def test_no_index_in_a_relative_folder_names_it_in_full(tmp_path, monkeypatch):
+    """Run from another folder than the checkout, "There is no index in .assistant yet" did not say which
+    .assistant was meant (./run.sh builds it in the checkout)."""
+    from assistant.errors import no_index_yet
+
+    monkeypatch.chdir(tmp_path)
+    assert no_index_yet(".assistant").message == f"There is no index in .assistant ({tmp_path / '.assistant'}) yet."
+    assert no_index_yet(tmp_path / "index").message == f"There is no index in {tmp_path / 'index'} yet."
