@@ -148,3 +148,15 @@ def test_an_item_heading_after_a_closed_resolution_still_heads_its_item() -> Non
     chunks = chunk_item(MinuteItem(source_id="s", text=text), COUNTER, 400)
     assert [chunk.kind for chunk in chunks][-1] == "discussion"
     assert "5. Fostering Recruitment Update" not in " ".join(c.text for c in chunks if c.kind == "resolution")
+
+
+@pytest.mark.parametrize("opening", [
+    # The time and place on the line below the date, in lower case, had been joined to it: no date at all.
+    "Cabinet\nWednesday 8 March 2023\nat 2.00 pm in the Council Chamber\nPresent: Councillor Lodge",
+    "Corporate Parenting Panel\nWednesday, 8 March 2023\nvia Microsoft Teams\nPresent: Councillor Lodge",
+    # A sentence below the heading's date, on something else "held on" another day, had won over it.
+    "Children's Scrutiny Panel\nWednesday 8 March 2023\nThe Chair welcomed members. Members noted the consultation "
+    "held on 1 December 2022 and its findings.",
+])
+def test_a_date_line_in_the_heading_stays_the_meetings_date(opening: str) -> None:
+    assert meeting_date_in(opening) == "2023-03-08"

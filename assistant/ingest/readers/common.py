@@ -412,9 +412,9 @@ def meeting_date_in(first_page: str) -> str:
     """The meeting date a document's first page states, as ISO, or ''.
 
     The heading block (the lines before the first numbered agenda item) is read with each wrapped line joined to the
-    next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line): a
-    stated date there ('held ... on', 'Date:') comes first, then a date line (a line of its own, a title's end);
-    failing both, the first 'held ... on' or 'Date:' further down. A line that speaks of other minutes, another
+    next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line): the
+    first date stated there, by 'held ... on', 'Date:' or a date line in words (a line of its own, a title's end),
+    is the meeting's; then a date line in figures; failing those, the first 'held ... on' or 'Date:' further down. A line that speaks of other minutes, another
     meeting or another day ('the minutes of the previous meeting held on ...', 'Issue date: ...'; below the heading
     block, any line about minutes: '3. Minutes of the meeting held on ...') is never read for it."""
     heading_block: list[str] = []
@@ -427,12 +427,24 @@ def meeting_date_in(first_page: str) -> str:
             heading_block.append(line)
     heading_block = [line for line in heading_block if not _ANOTHER_DAY.search(line)]
     further_down = [line for line in further_down if not _ANOTHER_DAY.search(line) and "minutes" not in line.lower()]
-    for lines, pattern in ((heading_block, _STATED_DATE.search), (heading_block, _DATE_LINE.match),
-                           (further_down, _STATED_DATE.search)):
+    # In the heading block the first date stated, by a label or on a line of its own in words, is the meeting's: a
+    # sentence below it that something was "held on" a date is about something else (lines about another day are
+    # left out above). A line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp
+    # as often as the meeting's, so it counts only when nothing else in the heading block states one.
+    for lines, patterns in ((heading_block, (_STATED_DATE.search, _worded_date_line)),
+                            (heading_block, (_DATE_LINE.match,)),
+                            (further_down, (_STATED_DATE.search,))):
         for line in lines:
-            if (match := pattern(line)) and (date := _date_of(match)):
-                return date
+            for pattern in patterns:
+                if (match := pattern(line)) and (date := _date_of(match)):
+                    return date
     return ""
+
+
+def _worded_date_line(line: str) -> re.Match | None:
+    """A date line whose date names its month in words ('Wednesday 8 March 2023'), not in figures."""
+    match = _DATE_LINE.match(line)
+    return match if match and any(character.isalpha() for character in match.group("date")) else None
 
 
 def _joined_lines(text: str) -> list[str]:
@@ -443,7 +455,10 @@ def _joined_lines(text: str) -> list[str]:
     for line in (" ".join(line.split()) for line in text.splitlines()):
         if not line:
             continue
-        if joined and (line_goes_on(joined[-1], line) or _AWAITS_A_DATE.search(joined[-1]) or (
+        # A date on a line of its own ends there: the time or place under it ('at 2.00 pm in the Council Chamber')
+        # goes on in lower case, and joined, the line would be a date no more.
+        if joined and ((line_goes_on(joined[-1], line) and not _DATE_LINE.match(joined[-1]))
+                       or _AWAITS_A_DATE.search(joined[-1]) or (
                 _ANOTHER_DAY.search(joined[-1]) and _DATE_LINE.match(line)
                 and not any(character.isdigit() for character in joined[-1]))):
             joined[-1] = f"{joined[-1]} {line}"
