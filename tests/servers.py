@@ -50,6 +50,13 @@ class SlowChatServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
+    def closed_within(self, seconds: float) -> float | None:
+        """When the client was seen to close the connection, waiting up to `seconds` for it; None if it did not."""
+        deadline = time.monotonic() + seconds
+        while self.closed_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.closed_at
+
 
 class _SlowChatHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -205,10 +205,8 @@ def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_conn
         finally:
             assistant.close()
         took = time.monotonic() - started
-        deadline = time.monotonic() + 3
-        while server.closed_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert took < 3 and server.closed_at is not None and server.closed_at - started < 3
+        closed_at = server.closed_within(3)
+        assert took < 3 and closed_at is not None and closed_at - started < 3
         # The answer made of what was read before it stopped keeps that much of the reply, and no more.
         assert events and events[-1].provenance.raw_reply.startswith("In In ")
     finally:
@@ -234,11 +232,9 @@ def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no
             asked_after_stop = server.requests - requests_before
         finally:
             assistant.close()
-        deadline = time.monotonic() + 3
-        while server.closed_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        closed_at = server.closed_within(3)
         assert events and time.monotonic() - started < 4  # no ModelFailure raised, no minute's wait
-        assert server.closed_at is not None and server.closed_at - started < 3
+        assert closed_at is not None and closed_at - started < 3
         assert asked_after_stop == 0
     finally:
         server.shutdown()

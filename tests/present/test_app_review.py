@@ -293,10 +293,8 @@ def test_clearing_an_answer_closes_the_model_s_reply_at_once(handlers, minilm, m
 
     try:
         cleared = asyncio.run(ask_then_clear())
-        deadline = time.monotonic() + 5
-        while server.closed_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.closed_at is not None and server.closed_at - cleared < 2
+        closed_at = server.closed_within(5)
+        assert closed_at is not None and closed_at - cleared < 2
     finally:
         server.shutdown()
         server.server_close()
