@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import string
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -22,6 +22,7 @@ COLLECTION_ENDS = frozenset(string.ascii_letters + string.digits)
 # The answering modes make_chat_model (answer/llm.py) and the service accept: `extractive` or `local` alone,
 # `local:PATH`, `openai:MODEL`.
 LLM_SPECS = "extractive, local, local:PATH or openai:MODEL"
+OPENAI_BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
@@ -66,6 +67,16 @@ class Settings:
     fetch_backoff: float = 2.0  # seconds before the first retry, doubled each time
     fetch_max_wait: float = 120.0  # the longest wait for one retry, Retry-After included
     refetch_weeks: int = 26
+    # The `openai:` backend's endpoint, read from the variables OpenAI's own tools read. Both names are taken:
+    # langchain-openai reads OPENAI_API_BASE (the older name), the openai client OPENAI_BASE_URL.
+    openai_base_urls: tuple[tuple[str, str], ...] = ()  # (variable name, address) for each one set
+    openai_api_key: str = field(default="", repr=False)
+
+    @property
+    def openai_base_url(self) -> str:
+        """The address the `openai:` backend sends to ("" for OpenAI itself); check_openai_endpoint has seen that
+        the two variables, when both are set, agree."""
+        return self.openai_base_urls[0][1] if self.openai_base_urls else ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -96,6 +107,9 @@ class Settings:
             fetch_backoff=_float(env, "ASSISTANT_FETCH_BACKOFF", 2.0, maximum=_A_DAY),
             fetch_max_wait=_float(env, "ASSISTANT_FETCH_MAX_WAIT", 120.0, maximum=_A_DAY),
             refetch_weeks=_int(env, "ASSISTANT_REFETCH_WEEKS", 26, minimum=0),
+            openai_base_urls=tuple((name, _text(env, name).strip()) for name in OPENAI_BASE_URL_VARIABLES
+                                   if _text(env, name)),
+            openai_api_key=_text(env, "OPENAI_API_KEY").strip(),
         )
         known = {f.name for f in fields(cls)}
         values.update({k: v for k, v in overrides.items() if k in known and v is not None})

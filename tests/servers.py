@@ -12,6 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 
+def at_endpoint(settings, url: str, key: str = ""):
+    """These settings with the `openai:` backend sent to `url`, as OPENAI_BASE_URL (and OPENAI_API_KEY) would."""
+    return settings.with_(openai_base_urls=(("OPENAI_BASE_URL", url),), openai_api_key=key or None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -371,8 +371,10 @@ class GeneratedAnswer:
     sentence as it streams. Iterate `write()` for the verdicts; afterwards `shown`, `citations`, `verdicts`,
     `verify_seconds` and `raw_text` hold the outcome."""
 
-    def __init__(self, chat_model, guard: Guard, terms: QuestionTerms, hits: Sequence[Hit], model_name: str) -> None:
+    def __init__(self, chat_model, guard: Guard, terms: QuestionTerms, hits: Sequence[Hit], model_name: str,
+                 api_key: str = "") -> None:
         self.chat_model = chat_model
+        self._api_key = api_key  # never shown: a server's error may echo it
         self.hits = list(hits)
         self.model_name = model_name
         self._judge = _Judge(guard, terms, self.hits)
@@ -449,13 +451,13 @@ class GeneratedAnswer:
         """What a failed request tells the user. The server's own words may echo the API key ("Incorrect API key
         provided: sk-..."): never passed on."""
         if isinstance(exc, AssistantError):
-            exc.message, exc.hint = redact(exc.message), redact(exc.hint)
+            exc.message, exc.hint = redact(exc.message, self._api_key), redact(exc.hint, self._api_key)
             exc.args = (exc.message,)
             return exc
         # The endpoint or the model failed: say which, not a traceback.
-        failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}"),
+        failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}", self._api_key),
                              redact(f"{failure_hint(exc, self.model_name)}; `--llm extractive` answers without "
-                                    "a model."))
+                                    "a model.", self._api_key))
         failure.__cause__ = exc
         return failure
 

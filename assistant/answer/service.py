@@ -333,7 +333,7 @@ class Assistant:
             return
         hits = evidence_hits(draft, retrieval, self.passages)
         generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical), hits,
-                                    self.settings.llm)
+                                    self.settings.llm, api_key=self.settings.openai_api_key)
 
         model, evidence = self._model_identity(), evidence_record(hits)
 
@@ -398,7 +398,7 @@ class Assistant:
     def _model_identity(self) -> dict:
         from assistant.answer.llm import model_identity
 
-        return model_identity(self.chat_model, self.settings.llm)
+        return model_identity(self.chat_model, self.settings)
 
     def read(self, question: str, filters: Filters = Filters()) -> Draft:
         """The reader's draft for a question, with its best sentence even when it refuses (for evaluation)."""

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "llm") and settings.llm.startswith("openai:"):
             from assistant.answer.llm import check_openai_endpoint
 
-            check_openai_endpoint()
+            check_openai_endpoint(settings)
         if hasattr(args, "llm") and settings.llm.partition(":")[0] == "local":
             # A mistyped model path was found only at the first question the reader could answer, after a start
             # that looked fine (and answers it refused were recorded under a mode that could not run).

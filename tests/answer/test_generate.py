@@ -28,6 +28,7 @@ from assistant.records import SentenceEvent
 from assistant.settings import Settings
 
 from conftest import CORPUS
+from servers import at_endpoint
 
 CANARY = "CANARY-7731"
 
@@ -484,7 +485,7 @@ def test_openai_needs_a_key_or_a_base_url(monkeypatch, settings):
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         make_chat_model("openai:gpt-4o-mini", settings)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    model = make_chat_model("openai:some-model", settings)
+    model = make_chat_model("openai:some-model", Settings.from_env(data_dir=settings.data_dir))
     assert model.model_name == "some-model" and model.streaming and model.temperature == 0
     assert model.openai_api_key.get_secret_value()  # a placeholder: local servers need none
     assert str(model.root_client.base_url).startswith("http://127.0.0.1:9/v1")
@@ -602,7 +603,7 @@ def test_an_openai_address_without_http_is_refused_naming_its_variable(monkeypat
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv(name, address)
     with pytest.raises(ConfigError, match=f"{name} must be an http:// or https:// address") as info:
-        make_chat_model("openai:llama3", settings)  # the client would say only "Connection error." when asked
+        make_chat_model("openai:llama3", Settings.from_env(data_dir=settings.data_dir))  # the client would say only "Connection error." when asked
     assert f"{name}=http://" in info.value.hint
 
 
@@ -756,8 +757,7 @@ def test_the_text_answer_counts_the_sentences_it_does_not_show(hashing_index, re
 def test_a_stalled_openai_server_is_given_up_after_a_minute(monkeypatch, settings):
     from assistant.answer.llm import make_chat_model
 
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    model = make_chat_model("openai:some-model", settings)
+    model = make_chat_model("openai:some-model", at_endpoint(settings, "http://127.0.0.1:9/v1"))
     assert model.request_timeout == 60 and model.max_retries == 0  # not 180 seconds, twice
 
 

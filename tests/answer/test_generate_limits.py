@@ -14,7 +14,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from assistant.answer.generate import MAX_REPLY_CHARS
 from assistant.errors import ModelError
 
-from servers import SlowChatServer
+from servers import SlowChatServer, at_endpoint
 
 from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_of,  # noqa: F401
                            open_assistant)
@@ -151,9 +151,8 @@ def test_a_compressed_reply_still_arriving_is_not_taken_for_keep_alives(hashing_
 
     server = SlowChatServer("gzip", for_s=1.5)
     try:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setattr(llm, "REQUEST_TIMEOUT_S", 0.5)  # its words come every 0.05 s, compressed
-        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
         try:
             answer = assistant.ask(DISCHARGES)
         finally:
@@ -173,9 +172,8 @@ def test_a_reply_that_never_ends_is_given_up(hashing_index, monkeypatch, setting
 
     server = SlowChatServer(mode)
     try:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         monkeypatch.setattr(llm, deadline, 0.5)
-        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
         started = time.monotonic()
         try:
             with pytest.raises(ModelError) as info:
@@ -197,8 +195,7 @@ def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_conn
 
     server = SlowChatServer("trickle", for_s=8.0)  # one word every 0.05 s, and no sentence ever ends
     try:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
         started = time.monotonic()
         try:
             events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))
@@ -222,8 +219,7 @@ def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no
 
     server = SlowChatServer("ping", for_s=8.0)  # keep-alive comments only, every 0.05 s
     try:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", settings))
+        assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
         started = time.monotonic()
         try:
             events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))

@@ -7,11 +7,13 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 
 from assistant.errors import ModelError
+from assistant.settings import Settings
 import sqlite3
 
 from assistant.present import audit as audit_module, cli
 from assistant.present.audit import AnswerRecorder, AuditLog
 from assistant.text import INSTRUCTION_REASON
+from servers import at_endpoint
 
 from test_generate import (DISCHARGES, StallingChatModel, _failing_chat_model, ask_with, evidence_number,  # noqa: F401
                            hashing_index, model_error_of, open_assistant)
@@ -73,11 +75,21 @@ def _key_echoing_failure():
                                       response=httpx.Response(401, request=request), body=None)
 
 
-def test_the_api_key_a_server_echoes_never_reaches_the_member(hashing_index, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    error = model_error_of(hashing_index, _key_echoing_failure())
+def test_the_api_key_a_server_echoes_never_reaches_the_member(hashing_index):
+    error = model_error_of(at_endpoint(hashing_index, "http://127.0.0.1:9/v1", SECRET), _key_echoing_failure())
     said = f"{error.message} {error.hint} {error}"
     assert "Incorrect API key provided" in said and SECRET not in said and "SECRET" not in said
+
+
+def test_the_configured_key_is_redacted_even_when_it_is_not_key_shaped(hashing_index):
+    """A proxy's own token ("team-proxy-7c1a2b") has none of the shapes a key is known by: it is the key the settings
+    hold that keeps it out of what the member sees."""
+    token = "team-proxy-7c1a2b"
+    failure = _key_echoing_failure().__class__(f"Error code: 401 - token {token} is not valid here",
+                                               response=_key_echoing_failure().response, body=None)
+    error = model_error_of(at_endpoint(hashing_index, "http://127.0.0.1:9/v1", token), failure)
+    said = f"{error.message} {error.hint} {error}"
+    assert "is not valid here" in said and token not in said
 
 
 def test_a_key_shaped_secret_is_redacted_even_when_it_is_not_the_configured_key(monkeypatch):
@@ -94,8 +106,9 @@ def test_a_key_shaped_secret_is_redacted_even_when_it_is_not_the_configured_key(
 # The audit log of a language model's answer
 
 def _recorded(settings, chat_model, tmp_path, monkeypatch, fail=False):
-    monkeypatch.setenv("OPENAI_BASE_URL", "http://user:pw@127.0.0.1:9/v1")
-    assistant = open_assistant(settings.with_(audit_file=str(tmp_path / "audit.sqlite")), chat_model=chat_model)
+    settings = at_endpoint(settings.with_(audit_file=str(tmp_path / "audit.sqlite")), "http://user:pw@127.0.0.1:9/v1",
+                           SECRET)
+    assistant = open_assistant(settings, chat_model=chat_model)
     recorder = AnswerRecorder(assistant)
     try:
         if fail:
@@ -144,13 +157,13 @@ def test_the_audit_names_a_real_openai_endpoint_without_its_credentials(monkeypa
 
     monkeypatch.setenv("OPENAI_BASE_URL", "http://user:pw@127.0.0.1:9/v1?api-key=zz")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    identity = model_identity(make_chat_model("openai:some-model", settings), "openai:some-model")
+    settings = Settings.from_env(data_dir=settings.data_dir, llm="openai:some-model")
+    identity = model_identity(make_chat_model("openai:some-model", settings), settings)
     assert identity["endpoint"] == "http://127.0.0.1:9/v1" and identity["model"] == "some-model"
     assert SECRET not in str(identity)
 
 
 def test_a_question_whose_model_failed_is_recorded_with_its_error(hashing_index, tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     record = _recorded(hashing_index, _failing_chat_model(_key_echoing_failure()), tmp_path, monkeypatch, fail=True)
     assert record["question"] == DISCHARGES and record["answer"] == ""
     assert "Incorrect API key provided" in record["error"] and SECRET not in str(record)

@@ -30,7 +30,7 @@ from assistant.records import SentenceEvent
 from assistant.settings import Settings
 
 from conftest import CORPUS
-from servers import free_port
+from servers import at_endpoint, free_port
 from test_generate import CANARY, INJECTION_ITEM
 
 # The reader decides first and refuses before any model is asked, so these tests of the model's plumbing
@@ -232,10 +232,7 @@ def openai_server(smollm2_folder, tmp_path_factory):
 def test_the_same_model_behind_an_openai_compatible_server_streams_checked_sentences(
         openai_server, seed_index, minilm, monkeypatch, record_property):
     base_url, model_id, log_path = openai_server
-    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_API_BASE", raising=False)
-    answer, raw, hits = ask_through(seed_index, f"openai:{model_id}", minilm, LEFT_CARE,
+    answer, raw, hits = ask_through(at_endpoint(seed_index, base_url), f"openai:{model_id}", minilm, LEFT_CARE,
                                     max_tokens=HTTP_MAX_TOKENS)
     report(record_property, answer, raw)
     assert len(raw.chunks) > 1, "the answer did not arrive as streamed chunks"

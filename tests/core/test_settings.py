@@ -154,3 +154,23 @@ def test_empty_chroma_variables_count_as_unset_for_chroma_too(tmp_path, monkeypa
 def test_a_port_of_zero_in_a_chroma_url_is_refused_not_passed_over():
     with pytest.raises(ConfigError, match="CHROMA_HOST holds a port that is not one"):
         Settings.from_env({"CHROMA_HOST": "http://chroma.example:0", "CHROMA_PORT": "9000"})
+
+
+def test_the_openai_variables_are_read_once_here_and_the_key_is_never_in_the_settings_repr():
+    s = Settings.from_env({"OPENAI_API_BASE": " http://127.0.0.1:11434/v1 ", "OPENAI_API_KEY": "sk-live-abc123 "})
+    assert s.openai_base_url == "http://127.0.0.1:11434/v1" and s.openai_api_key == "sk-live-abc123"
+    assert s.openai_base_urls == (("OPENAI_API_BASE", "http://127.0.0.1:11434/v1"),)  # named as the user set it
+    assert "abc123" not in repr(s)
+    assert Settings.from_env({"OPENAI_BASE_URL": "  ", "OPENAI_API_KEY": ""}).openai_base_urls == ()
+
+
+def test_two_openai_addresses_that_disagree_are_refused_naming_both_variables():
+    from assistant.answer.llm import check_openai_endpoint
+
+    agreeing = Settings.from_env({"OPENAI_BASE_URL": "http://a:1/v1", "OPENAI_API_BASE": "http://a:1/v1"})
+    check_openai_endpoint(agreeing)
+    disagreeing = Settings.from_env({"OPENAI_BASE_URL": "http://a:1/v1", "OPENAI_API_BASE": "http://u:pw@b:2/v1"})
+    with pytest.raises(ConfigError, match="both set, to different addresses") as info:
+        check_openai_endpoint(disagreeing)
+    assert "http://a:1/v1" in info.value.message and "http://b:2/v1" in info.value.message
+    assert "pw" not in info.value.message and "Unset one" in info.value.hint

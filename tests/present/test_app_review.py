@@ -271,11 +271,10 @@ def test_clearing_an_answer_closes_the_model_s_reply_at_once(handlers, minilm, m
     from assistant.answer.llm import make_chat_model
     from assistant.answer.reader import READER_DIR
 
-    from servers import SlowChatServer
+    from servers import SlowChatServer, at_endpoint
 
     server = SlowChatServer("trickle", for_s=10.0)  # a word every 0.05 s, and no sentence ever ends
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    settings = handlers.assistant.settings.with_(llm="openai:fake")
+    settings = at_endpoint(handlers.assistant.settings.with_(llm="openai:fake"), server.url)
     assistant = Assistant(settings, embedder=minilm,
                           chat_model=make_chat_model(settings.llm, settings),
                           calibration=replace(Calibration.load(READER_DIR), refusal_threshold=0.0))
