@@ -160,3 +160,29 @@ def test_an_item_heading_after_a_closed_resolution_still_heads_its_item() -> Non
 ])
 def test_a_date_line_in_the_heading_stays_the_meetings_date(opening: str) -> None:
     assert meeting_date_in(opening) == "2023-03-08"
+
+
+@pytest.mark.parametrize("opening", [
+    # A date after some other label, or a draft's stamp, above the heading had won over its "held on".
+    "Children's Scrutiny Committee\nCall-in deadline: 15 March 2023\nMinutes of the meeting held on 8 March 2023\n",
+    "DRAFT - Version 2, 20 March 2023\nMinutes of the Cabinet held on 8 March 2023\n",
+    "Last updated: 20 March 2023\nMinutes of the Cabinet held on 8 March 2023\n",
+    # The heading block ended early (a street number read as agenda item 10, an agenda pack's stamp, a long list
+    # of those present), and below it every line about minutes had been passed over, the meeting's own heading too.
+    "Barnsley MBC\n10 Church Street\nBarnsley S70 2TA\nMinutes of the meeting of the Cabinet held on 8 March 2023\n",
+    "ITEM 4 MINUTES\nMinutes of the meeting of the Cabinet held on 8 March 2023\nPresent: Cllr A\n",
+    "Cabinet\n" + "".join(f"Councillor Name{i}\n" for i in range(15)) + "Minutes of the meeting held on 8 March 2023\n",
+    # Words naming another meeting after the date do not make it another day's.
+    "Minutes of the meeting held on 8 March 2023 (reconvened from the previous meeting)\n",
+    # Below the heading block an agenda item about the last minutes, or their approval, gives another day.
+    "Barnsley MBC\n1 Church Street\n3. Minutes of the meeting held on 11 January 2023\nHeld on 8 March 2023\n",
+    "Barnsley MBC\n1 Church Street\nMinutes of the meeting held on 11 January 2023 were agreed as a correct "
+    "record.\nHeld on 8 March 2023\n",
+])
+def test_the_heading_s_held_on_beats_other_dated_lines_and_is_found_below_a_short_heading_block(opening: str) -> None:
+    assert meeting_date_in(opening) == "2023-03-08"
+
+
+def test_a_title_ending_in_its_date_is_read_before_a_date_after_another_label() -> None:
+    assert meeting_date_in("Call-in deadline: 15 March 2023\nCabinet – 8 March 2023\nPresent: Cllr A") == "2023-03-08"
+    assert meeting_date_in("Cabinet\nCall-in deadline: 15 March 2023\nPresent: Cllr A") == "2023-03-15"  # nothing else

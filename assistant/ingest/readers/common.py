@@ -386,7 +386,7 @@ _AWAITS_A_DATE = re.compile(rf"{_DATE_LABEL}\s*$", re.IGNORECASE)
 # 'Minutes of the Corporate Parenting Panel, 8 March 2023', 'Children's Scrutiny Committee – 8 March 2023'; a time
 # may follow ('2.00 pm', 'at 10am'). Further down, such a line may give any day (a list of future meetings).
 _DATE_LINE = re.compile(
-    rf"^\s*(?:.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
+    rf"^\s*(?P<before>.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
     r"[\s.]*$",
     re.IGNORECASE,
 )
@@ -400,6 +400,11 @@ _ANOTHER_DAY = re.compile(
     r"|\bdate\s+of\s+(?:the\s+)?report\b|^\s*(?:printed|report\s+(?:of|by|from))\b",
     re.IGNORECASE,
 )
+# Below the heading block, a line about minutes that gives their meeting's day is about another meeting's minutes
+# when it is an agenda item ('3. Minutes of the meeting held on 11 January 2023') or approves them ('Minutes of the
+# meeting held on 11 January 2023 were agreed as a correct record').
+_MINUTES_APPROVED = re.compile(r"\b(?:approved|agreed|confirmed|signed|adopted)\b|\b(?:correct|true|accurate)\s+record\b",
+                               re.IGNORECASE)
 
 
 # How much of a document's start counts as its first page, where a meeting's date is stated.
@@ -412,11 +417,13 @@ def meeting_date_in(first_page: str) -> str:
     """The meeting date a document's first page states, as ISO, or ''.
 
     The heading block (the lines before the first numbered agenda item) is read with each wrapped line joined to the
-    next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line): the
-    first date stated there, by 'held ... on', 'Date:' or a date line in words (a line of its own, a title's end),
-    is the meeting's; then a date line in figures; failing those, the first 'held ... on' or 'Date:' further down. A line that speaks of other minutes, another
-    meeting or another day ('the minutes of the previous meeting held on ...', 'Issue date: ...'; below the heading
-    block, any line about minutes: '3. Minutes of the meeting held on ...') is never read for it."""
+    next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line). Its
+    first date stated by 'held ... on' or 'Date:', or standing on a line of its own in words, is the meeting's; then,
+    in this order, a date ending a title ('Cabinet – 8 March 2023'), a date after some other label ('Call-in deadline:
+    15 March 2023': more often another day than the meeting's), and a date line in figures; failing all those, the
+    first 'held ... on' or 'Date:' further down. A date with words naming another day before it ('the minutes of the
+    previous meeting held on ...', 'Issue date: ...') is never the meeting's, nor further down one that agenda items
+    about minutes give ('3. Minutes of the meeting held on ...')."""
     heading_block: list[str] = []
     further_down: list[str] = []
     for line in _joined_lines(first_page):
@@ -425,26 +432,40 @@ def meeting_date_in(first_page: str) -> str:
             further_down.append(line)
         else:
             heading_block.append(line)
-    heading_block = [line for line in heading_block if not _ANOTHER_DAY.search(line)]
-    further_down = [line for line in further_down if not _ANOTHER_DAY.search(line) and "minutes" not in line.lower()]
-    # In the heading block the first date stated, by a label or on a line of its own in words, is the meeting's: a
-    # sentence below it that something was "held on" a date is about something else (lines about another day are
-    # left out above). A line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp
-    # as often as the meeting's, so it counts only when nothing else in the heading block states one.
-    for lines, patterns in ((heading_block, (_STATED_DATE.search, _worded_date_line)),
-                            (heading_block, (_DATE_LINE.match,)),
-                            (further_down, (_STATED_DATE.search,))):
+    further_down = [line for line in further_down if "minutes" not in line.lower() or not (
+        _opens_an_agenda_item(line) or _MINUTES_APPROVED.search(line))]
+    # In the heading block a sentence below the date line that something was "held on" a date is about something
+    # else, and a line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp as
+    # often as the meeting's: hence the order of the passes.
+    for lines, kinds in ((heading_block, ("stated", "own line")), (heading_block, ("title",)),
+                         (heading_block, ("labelled",)), (heading_block, ("figures",)), (further_down, ("stated",))):
         for line in lines:
-            for pattern in patterns:
-                if (match := pattern(line)) and (date := _date_of(match)):
-                    return date
+            for date in _dates_of_kinds(line, kinds):
+                return date
     return ""
 
 
-def _worded_date_line(line: str) -> re.Match | None:
-    """A date line whose date names its month in words ('Wednesday 8 March 2023'), not in figures."""
-    match = _DATE_LINE.match(line)
-    return match if match and any(character.isalpha() for character in match.group("date")) else None
+def _dates_of_kinds(line: str, kinds: tuple[str, ...]) -> Iterator[str]:
+    """The dates a line gives in these ways, as ISO, leaving out any with words before it that name another day."""
+    matches: list[re.Match] = []
+    if "stated" in kinds:
+        matches.extend(_STATED_DATE.finditer(line))
+    if (match := _DATE_LINE.match(line)) and _date_line_kind(match) in kinds:
+        matches.append(match)
+    for match in sorted(matches, key=lambda m: m.start("date")):
+        if not _ANOTHER_DAY.search(line[:match.start("date")]) and (date := _date_of(match)):
+            yield date
+
+
+def _date_line_kind(match: re.Match) -> str:
+    """What a date line is: the date in figures ('01/03/2023, 14:32'); in words on a line of its own ('Wednesday 8
+    March 2023 at 2.00 pm'), after a label ('Call-in deadline: 15 March 2023'), or ending a title."""
+    if not any(character.isalpha() for character in match.group("date")):
+        return "figures"
+    before = (match.group("before") or "").strip()
+    if not before:
+        return "own line"
+    return "labelled" if before.endswith(":") else "title"
 
 
 def _joined_lines(text: str) -> list[str]:
