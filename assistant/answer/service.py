@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in, list_after, repeats_title,
                                         said_under_title)
-from assistant.answer.extractive import NOTHING_RELEVANT, Calibration, draft_answer
+from assistant.answer.extractive import NOT_STATED, NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
 from assistant.errors import IndexMissingError, IndexStaleError, ModelError, no_index_yet
@@ -496,15 +496,19 @@ def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:
     return list(seen.values())
 
 
+REFUSAL_HEADLINES = {
+    "no_evidence": "The minutes in the index do not cover this question.",
+    "not_stated": "The minutes in the index do not say this.",
+}
+
+
 def refusal(draft: Draft, retrieval: Retrieval, base: dict, timings: dict) -> Answer:
-    text = {
-        "no_evidence": "The minutes do not cover this question.",
-        "not_stated": "The minutes do not say.",
-    }.get(draft.refusal, "The minutes do not say.")
-    explanation = draft.explanation
-    if explanation == NOTHING_RELEVANT and base["filters"]:  # other minutes may well be: say which were searched
-        explanation = (f"Nothing in the minutes these filters select ({Filters(**base['filters']).describe()}) is "
-                       "relevant to this question.")
+    text = REFUSAL_HEADLINES.get(draft.refusal, REFUSAL_HEADLINES["not_stated"])
+    # The generic explanations only say the headline again, which reads as a glitch; a specific one ('The minutes
+    # found do not mention Outstanding.') says why.
+    explanation = "" if draft.explanation in (NOTHING_RELEVANT, NOT_STATED) else draft.explanation
+    if draft.explanation == NOTHING_RELEVANT and base["filters"]:  # other minutes may well cover it: say which were
+        text = f"The minutes these filters select ({Filters(**base['filters']).describe()}) do not cover this question."
     return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=draft.refusal,
                   nearest=nearest_items(retrieval), timings_ms=timings, confidence=draft.confidence, **base)
 

@@ -361,7 +361,7 @@ class ChatHandlers:
         if answer.refused:
             parts = [markdown_literal(answer.answer)]
             if answer.nearest:
-                parts.append("\n**Nearest items in the minutes** (they do not state the answer):")
+                parts.append("\n**Nearest items searched:**")
                 for n in answer.nearest:
                     parts.append(f"- {markdown_literal(n.council or 'council unknown')} \u2014 "
                                  f"{markdown_literal(n.committee or 'committee unknown')} \u2014 "

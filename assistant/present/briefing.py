@@ -48,7 +48,7 @@ SHOWN_ID_CHARS = 8
 # Said under the header when some question was refused: a refusal is the assistant's words, not the minutes'.
 REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assistant's own words (not quoted from the "
                     "minutes), with the nearest items that were searched")
-NEAREST_LABEL = "Nearest items in the minutes (searched; they do not state the answer):"
+NEAREST_LABEL = "Nearest items searched:"
 STOPPING_NOTE = "Stopping after the current question (press Ctrl-C again to stop at once)."
 
 

@@ -72,7 +72,7 @@ def answer_as_text(answer: Answer) -> str:
     lines.append(answer.answer)
     lines.extend(f"({note})" for note in answer.notes)
     if answer.refused and answer.nearest:
-        lines.append("\nNearest items in the minutes:")
+        lines.append("\nNearest items searched:")
         for item in answer.nearest:
             lines.append(f"  - {item.council or '(council unknown)'} \u2014 {item.committee or '(committee unknown)'} "
                          f"\u2014 {item.meeting_date or '(date unknown)'} \u2014 {item.item_title} <{item.source_url}>")

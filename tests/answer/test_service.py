@@ -115,8 +115,7 @@ def test_a_refusal_under_filters_says_which_minutes_were_searched(seed_assistant
     answer = seed_assistant.ask("Which dentists did the committee visit about fluoride varnish?",
                                 Filters(council="Sefton"))
     assert answer.refusal_reason == "no_evidence", answer.answer
-    assert "Nothing in the minutes these filters select (council: Sefton) is relevant" in answer.answer
-    assert "indexed minutes" not in answer.answer
+    assert answer.answer == "The minutes these filters select (council: Sefton) do not cover this question."
 
 
 def test_how_a_question_was_pasted_does_not_change_its_answer(seed_assistant):
@@ -166,7 +165,7 @@ def test_a_question_none_of_whose_words_is_in_the_minutes_is_not_covered(seed_as
     """The dense list always holds some nearest chunks; with no word of the question in them they are no evidence."""
     answer = seed_assistant.ask(question)
     assert answer.refused and answer.refusal_reason == "no_evidence" and not answer.citations
-    assert answer.answer.startswith("The minutes do not cover this question.")
+    assert answer.answer == "The minutes in the index do not cover this question."  # said once, not twice
 
 
 def test_retrieval_finds_nothing_when_no_word_of_the_question_is_in_the_minutes(seed_assistant):
@@ -335,3 +334,16 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
                                 "Smith. [1]")
     finally:
         assistant.close()
+
+
+def test_a_refusal_says_the_minutes_do_not_say_once_and_a_specific_reason_when_there_is_one():
+    from assistant.answer.extractive import NOT_STATED
+    from assistant.answer.service import refusal
+    from assistant.records import Draft, Retrieval
+
+    base = {"question": "q", "mode": "extractive", "filters": {}}
+    generic = refusal(Draft([], "not_stated", NOT_STATED), Retrieval([]), dict(base), {})
+    assert generic.answer == "The minutes in the index do not say this."
+    specific = refusal(Draft([], "not_stated", "The minutes found do not mention Outstanding."), Retrieval([]),
+                       dict(base), {})
+    assert specific.answer == "The minutes in the index do not say this. The minutes found do not mention Outstanding."

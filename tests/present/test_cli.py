@@ -76,7 +76,7 @@ def test_ingest_ask_and_stats_end_to_end(tmp_path):
     assert "148" in text and "Sources:" in text and "[1]" in text and "Rotherham" in text
 
     refused = run_cli("ask", "How much did Bradford spend on agency staff in 2021/22?", env=env).stdout
-    assert refused.startswith("The minutes do not") and "Nearest items" in refused
+    assert refused.startswith("The minutes in the index do not") and "Nearest items" in refused
 
     filtered = json.loads(run_cli("ask", "What was said about performance?", "--council", "Leeds", "--json",
                                   env=env).stdout)
