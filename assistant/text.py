@@ -580,8 +580,9 @@ def initialisms(text: str) -> set[str]:
     return {initials for initials, _ in word_runs_with_initials(words, (2, 3, 4, 5))}
 
 
-def missing_names(question: str, evidence: str) -> list[str]:
-    """Proper names and acronyms in the question that the evidence never mentions.
+def missing_names(question: str, evidence: str, councils: Iterable[str] = ()) -> list[str]:
+    """Proper names and acronyms in the question that the evidence, or the names of the councils it is from, never
+    mention.
 
     'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
     """
@@ -597,13 +598,18 @@ def missing_names(question: str, evidence: str) -> list[str]:
         asked.append(word)
     if not asked:
         return []
-    present = set(lexical_tokens(evidence))
-    present |= {council_initials(council_key(line)) for line in evidence.split("\n") if line}
+    councils = [council for council in councils if council]
+    present = set(lexical_tokens(" ".join([evidence, *councils])))
+    # Initials only of the councils' names: those of a line of minutes ('The Multi Agency Needs Coordination panel
+    # met' gives 'mancpm') had matched 'Manchester' by their first four letters.
+    present |= {council_initials(council_key(council)) for council in councils}
     missing = _unmentioned(asked, present)
     if missing:
         # The evidence's spelt-out acronyms cost more than the rest together (every run of 2 to 5 words), so
-        # they are only worked out for a name its words did not already match.
-        missing = _unmentioned(missing, present | initialisms(evidence))
+        # they are only worked out for a name its words did not already match. An acronym matches one exactly: by
+        # their first four letters, the initials of some run of words ('manc') had matched 'Manchester'.
+        spelt_out = initialisms(evidence)
+        missing = [word for word in missing if not all(token in spelt_out for token in lexical_tokens(word))]
     return list(dict.fromkeys(missing))
 
 

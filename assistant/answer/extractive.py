@@ -64,11 +64,11 @@ def missing_names_check(question: Question, found: list[Candidate], passages: Pa
     it is an input of the answerability model (how much it counts is fitted on validation, not a veto: a name
     can be missing because it is spelt another way), and a refusal's explanation when there is one."""
     items = {c.hit.source_id: c.hit.metadata for c in found}
-    councils = "\n".join(str(m.get("council", "")) for m in items.values())
+    councils = [str(m.get("council", "")) for m in items.values()]
     described = " ".join(f"{m.get('committee', '')} {m.get('item_title', '')} {meeting_date_words(m)}"
                          for m in items.values())
     texts = " ".join(entry.text for source_id in items for entry in passages.chunks_of(source_id))
-    return missing_names(question.text, f"{councils}\n{described} {texts}")
+    return missing_names(question.text, f"{described} {texts}", councils)
 
 
 def names_the_index_lacks(missing: list[str], passages: Passages) -> list[str]:

@@ -471,7 +471,7 @@ class Guard:
         for key in named_councils(claim, self.council_keys):
             if key not in cited_councils and key not in text_councils:
                 return self._with_quote(claim, cited, False, 0.0, f"names {key}, which the cited item is not about")
-        missing = missing_names(claim, "\n".join(h.metadata.get("council", "") for h in cited) + "\n" + context)
+        missing = missing_names(claim, context, [h.metadata.get("council", "") for h in cited])
         if missing:
             return self._with_quote(claim, cited, False, 0.0,
                                     f"names {', '.join(missing)}, which the cited minutes do not mention")
