@@ -13,6 +13,11 @@ from typing import Iterator
 
 from assistant.errors import AssistantError
 
+# The file `assistant eval` leaves in its --out folder, by which `assistant ingest` knows that folder, wherever it is,
+# for an evaluation's results and leaves it out: its report lists the questions' expected answers, which read as minutes
+# could be cited back as if the council had said them.
+EVAL_RESULTS_MARKER = ".assistant-eval-results"
+
 
 def read_utf8(path: Path, what: str) -> str:
     """A text file the user gave, with a message that says what to do when it is not UTF-8. A byte order mark at

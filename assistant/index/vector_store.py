@@ -282,11 +282,10 @@ def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[st
 
 def reset_command(settings: Settings) -> str:
     """The command that rebuilds this index, as a hint gives it: the folder named unless it is the default one
-    (followed as written, the command would reset that one instead), quoted for a shell."""
-    if settings.data_dir == Settings.data_dir:
-        return "`assistant ingest --reset`"
-    return (f"`assistant ingest --reset --index {shlex.quote(str(settings.data_dir))} PATH` with the minutes it was "
-            "built from")
+    (followed as written, the command would reset that one instead), quoted for a shell, and always the minutes'
+    PATH, since `ingest` without one reads the project's corpus/ and would rebuild the index of the demo minutes."""
+    index = "" if settings.data_dir == Settings.data_dir else f" --index {shlex.quote(str(settings.data_dir))}"
+    return f"`assistant ingest --reset{index} PATH` with the minutes it was built from"
 
 
 def _setting_for(stored_model: str) -> str:

@@ -333,8 +333,14 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     for old_sid in changes.superseded:
         remembered.pop(old_sid, None)
     for origin, old_sids in _by_origin(changes.superseded, items).items():
-        changes.notes.append(f"{origin} was indexed before under another identity ({first_few(old_sids, 3)}), "
-                             "named another way: its new entry replaces the old")
+        # An entry of the file whole, replaced by its own agenda items, is the same file split now, not renamed.
+        split = [sid for sid in old_sids if page_of_item(changes.superseded[sid]) == sid]
+        if split:
+            changes.notes.append(f"{origin} is now split at its agenda item headings: its items replace the "
+                                 f"whole-file entry ({first_few(split, 3)})")
+        if renamed := [sid for sid in old_sids if sid not in split]:
+            changes.notes.append(f"{origin} was indexed before under another identity ({first_few(renamed, 3)}), "
+                                 "named another way: its new entry replaces the old")
     changes.no_longer_held = _items_no_longer_in_their_file(items, rows, files, changes.superseded,
                                                             [*problems, *changes.refused])
     if changes.no_longer_held:

@@ -1,8 +1,9 @@
 """The grounding evaluation: ask every question through `Assistant.ask`, score, and write a report.
 
 Writes `answers.jsonl` (one record a question: its gold data plus the answer exactly as
-`assistant ask --json` prints it), `metrics.json` and a readable `report.md`. The files it reads are checked in
-eval_questions.py; the answers are scored, and the report written, in eval_scoring.py.
+`assistant ask --json` prints it), `metrics.json` and a readable `report.md`, beside a marker file by which ingest
+leaves the folder out. The files it reads are checked in eval_questions.py; the answers are scored, and the report
+written, in eval_scoring.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from assistant.errors import AssistantError
-from assistant.files import write_atomically
+from assistant.files import EVAL_RESULTS_MARKER, write_atomically
 from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_floors, load_pairs,
                                               load_questions, source_texts, unanswerable_with_gold, warn)
 from assistant.present.eval_scoring import (check_floors, describe_strings_not_in_gold, describe_unanswerable_with_gold,
@@ -32,6 +33,10 @@ from assistant.text import counted, first_few, readable
 
 # The checkout the package runs from, when it runs from one: its corpus/ folder and its git commit.
 CHECKOUT = Path(__file__).resolve().parents[2]
+# What the marker file says to whoever opens it.
+EVAL_RESULTS_NOTE = ("This folder holds the results of `assistant eval`. `assistant ingest` leaves out the folder "
+                     "that holds this file, and everything in it, since the report lists the questions' expected "
+                     "answers: keep no minutes here.\n")
 
 
 class EvalInterrupted(KeyboardInterrupt):
@@ -99,6 +104,9 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     # than staging all three under other names, and as safe: nothing of an earlier run is left beside this one's.
     for stale in ("answers.jsonl", "metrics.json", "report.md"):
         (out_dir / stale).unlink(missing_ok=True)
+    # Before any result: refuse_out_in_minutes knows only the minutes folders it can see, and an ingest of a folder
+    # that holds this one would read the report as minutes. Ingest leaves out every folder the marker is in.
+    write_atomically(out_dir / EVAL_RESULTS_MARKER, EVAL_RESULTS_NOTE)
     write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     answers = readable(str(out_dir / "answers.jsonl"))
     metrics, written = None, []

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from assistant.errors import AssistantError, IndexMismatchError
+from assistant.files import EVAL_RESULTS_MARKER
 from assistant.present.eval_questions import EvalQuestion, load_questions
 from assistant.present.eval_scoring import is_correct, reader_metrics, summary_lines
 from assistant.present.evaluate import ReportNotWritten, run_evaluation
@@ -432,7 +433,9 @@ def test_the_embedding_model_mismatch_hint_names_the_index_folder_unless_it_is_t
     ChromaStore(default, "some-other-model")
     with pytest.raises(IndexMismatchError) as caught:
         ChromaStore(default, "fake:hashing")
-    assert "Run `assistant ingest --reset` to rebuild it" in caught.value.hint and "--index" not in caught.value.hint
+    # The minutes' PATH too: without one, ingest reads the project's corpus/, not the minutes the index was built from.
+    assert "Run `assistant ingest --reset PATH` with the minutes it was built from to rebuild it" in caught.value.hint
+    assert "--index" not in caught.value.hint
 
     spaced = fake_settings.with_(data_dir=tmp_path / "council minutes" / "index")
     ChromaStore(spaced, "some-other-model")
@@ -468,7 +471,7 @@ def test_when_only_the_report_fails_to_write_only_the_report_is_named(tmp_path, 
     with pytest.raises(ReportNotWritten) as caught:
         run_evaluation(_write(tmp_path, DISCHARGED), seed_index, out, progress=False)
     assert "but metrics.json and report.md could not be written" in caught.value.message
-    assert sorted(p.name for p in out.iterdir()) == ["answers.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [EVAL_RESULTS_MARKER, "answers.jsonl"]
 
 
 # -- 11. the support pairs' kinds with their counts ---------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from assistant.files import EVAL_RESULTS_MARKER
 from assistant.ingest.readers.common import FileSource, Note, Problem, ReadResult
 from assistant.records import InputProblem, MinuteItem
 from assistant.text import readable
@@ -86,8 +87,9 @@ def read_inputs(
     """Every agenda item in the given files and folders, folders walked in sorted order.
 
     `index_folders` are never read, nor anything in them: an index's data folder kept inside the minutes folder
-    holds a JSONL file of its own, which would come back as minutes. `notes` gathers what the user should be told
-    besides the problems (such a folder left out, JSONL lines known only by their line numbers).
+    holds a JSONL file of its own, which would come back as minutes. Nor is a folder `assistant eval` wrote its
+    results to (it holds EVAL_RESULTS_MARKER), whose report lists the expected answers. `notes` gathers what the user
+    should be told besides the problems (such a folder left out, JSONL lines known only by their line numbers).
     """
     reading = _Reading((cwd or Path.cwd()).resolve(), max_item_chars, {_real(folder) for folder in index_folders})
     for given in map(Path, paths):
@@ -141,6 +143,7 @@ class _Walked:
     files: list[Path] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     left_out: list[Path] = field(default_factory=list)  # index folders inside it
+    eval_results: list[Path] = field(default_factory=list)  # folders `assistant eval` wrote its results to
 
 
 @dataclass
@@ -165,6 +168,8 @@ class _Reading:
             )
         elif any(_inside(_real(path), folder) for folder in self.index_folders):
             yield _left_out(given)
+        elif (results := _eval_results_holding(path)) is not None:
+            yield _eval_results_left_out(given, inside=None if results == _real(path) else results)
         elif path.is_dir():
             yield from self._folder(given, path)
         elif self._first_time(path):
@@ -175,6 +180,8 @@ class _Reading:
         yield from walked.problems
         for folder in walked.left_out:
             yield _left_out(given / folder.relative_to(path))
+        for folder in walked.eval_results:
+            yield _eval_results_left_out(given / folder.relative_to(path))
         readable_here = [file for file in walked.files if file.suffix.lower() in _READERS]
         reported = bool(walked.problems)
         for file in walked.files:
@@ -229,6 +236,8 @@ class _Reading:
                         continue
                     if _real(sub) in self.index_folders:
                         walked.left_out.append(sub)
+                    elif _holds_eval_results(sub):
+                        walked.eval_results.append(sub)
                     elif sub.is_symlink():  # os.walk would pass over it without a word
                         links.append(sub)
                     else:
@@ -251,6 +260,8 @@ class _Reading:
                         "Nothing is lost: its files are read once, through the real folder."))
                 elif any(_inside(target, index) for index in self.index_folders):
                     walked.left_out.append(link)
+                elif _holds_eval_results(target):
+                    walked.eval_results.append(link)
                 else:
                     walked_roots.add(target)
                     to_walk.append(link)
@@ -335,6 +346,28 @@ def _unread_format_hint(suffix: str) -> str:
 
 def _left_out(folder: Path) -> Note:
     return Note(f"left out {_shown(folder)}: it is an index's own data folder, not minutes")
+
+
+def _holds_eval_results(folder: Path) -> bool:
+    try:
+        return (folder / EVAL_RESULTS_MARKER).is_file()
+    except OSError:  # a folder that may not be searched: reading it reports that, naming the folder
+        return False
+
+
+def _eval_results_holding(path: Path) -> Path | None:
+    """The folder of `assistant eval` results that a path given to ingest is, or is inside, if any."""
+    real = _real(path)
+    return next((folder for folder in (real, *real.parents) if _holds_eval_results(folder)), None)
+
+
+def _eval_results_left_out(given: Path, inside: Path | None = None) -> Note:
+    """The note for a folder of `assistant eval` results left out, or a path given `inside` one: its report.md lists
+    the questions' expected answers, and its answers.jsonl the answers, neither of which is minutes."""
+    where = f"it is inside {_shown(inside)}," if inside else "it is"
+    return Note(f"left out {_shown(given)}: {where} a folder of `assistant eval` results (it holds "
+                f"{EVAL_RESULTS_MARKER}), not minutes. If minutes were put there, move them to a folder of their own "
+                "and ingest that.")
 
 
 def _broken_link(path: Path, origin: str) -> InputProblem | None:

@@ -287,17 +287,22 @@ def _running_lines(pages_lines: list[list[str]]) -> set[str]:
     """The lines found at the top or bottom of most pages: running headers and footers."""
     pages_with_text = [lines for lines in pages_lines if any(line.strip() for line in lines)]
     if len(pages_with_text) == 2:
-        # Two pages are little evidence, and a short document may well repeat a line ('RESOLVED that the report be
-        # noted.') near the edges of both: a running line keeps its place, so only one at the same place on both
-        # counts, and only one that is no sentence or clause and no resolution, as a header or footer never is.
+        # Two pages are little evidence: a running line keeps its place, so only one at the same place on both counts.
         first, second = (_placed_edge_lines(lines) for lines in pages_with_text)
-        return {key for key, _, _ in first & second if not ends_clause(key) and not is_resolution(key)}
+        return {key for key, _, _ in first & second if _may_be_running(key)}
     counts = Counter(
         key for lines in pages_with_text
         for key in {_layout_key(lines[position]) for position in _edge_positions(lines)} if key
     )
     needed = max(REPEATED_ON_PAGES, len(pages_with_text) // 2 + 1)
-    return {key for key, count in counts.items() if count >= needed}
+    return {key for key, count in counts.items() if count >= needed and _may_be_running(key)}
+
+
+def _may_be_running(key: str) -> bool:
+    """Can a line repeated at page edges be a running header or footer? Not one that ends a sentence or clause, or is
+    a resolution, as a header or footer never does or is: minutes may well repeat 'RESOLVED that the report be
+    noted.' at the foot of page after page, and each is the decision of another item."""
+    return not ends_clause(key) and not is_resolution(key)
 
 
 def _placed_edge_lines(lines: list[str]) -> set[tuple[str, str, int]]:

@@ -40,8 +40,13 @@ _UTF16_LATIN_SHARE = 0.9
 # single-byte Western code pages: on short Windows-1252 text it often answers cp1250,
 # which turns every "£" into "Ł". Those are left to the cp1252 / latin-1 fallbacks.
 _MULTIBYTE_PREFIXES = ("utf", "big5", "gb", "shift_jis", "cp932", "cp949", "cp950", "euc", "iso2022", "johab", "hz")
-# How many bytes above ASCII a guess of a multibyte encoding needs before it is trusted over Windows-1252.
-_MULTIBYTE_EVIDENCE_BYTES = 16
+# How many characters a guess of a multibyte encoding must have read from two bytes or more before it is trusted over
+# a clean Windows-1252 reading. Counting bytes above ASCII was not enough: a line of figures with sixteen '£' (0xA3)
+# has sixteen, is guessed as Japanese, and Shift-JIS reads each lone 0xA3 as a one-byte half-width katakana ('｣0.5m').
+_MULTIBYTE_EVIDENCE_CHARS = 8
+# Half-width katakana, which Shift-JIS and cp932 read from one byte above ASCII each: in text that reads cleanly as
+# Windows-1252 they are its '£', '©' and accented letters misread, not Japanese.
+_HALF_WIDTH_KATAKANA = range(0xFF61, 0xFFA0)
 
 # Blank lines before the opening --- are allowed: an editor or an export may leave them.
 _FRONT_MATTER_OPENING = re.compile(r"\A(?:[ \t]*\n)*---[ \t]*\n")
@@ -144,18 +149,32 @@ def _decode_declared(data: bytes, declared: str | None) -> str:
 
 def _decode_legacy(data: bytes) -> str:
     guess = _detect(data)
-    # A multibyte guess is taken over Windows-1252 only on enough evidence: a line with one '£' (0xA3) is guessed
-    # as Japanese, and was read as '｣2.3m'; text really written in such an encoding has many such bytes.
+    windows = _decode_declared(data, "cp1252")  # what Word and most council systems on Windows write; '' if unclean
+    # A multibyte guess is taken over a clean Windows-1252 reading only when it reads real multibyte characters: a
+    # line with one '£' (0xA3), or sixteen, is guessed as Japanese, and was read as '｣2.3m'.
     if guess is not None and guess[0].startswith(_MULTIBYTE_PREFIXES) \
-            and sum(byte > 0x7F for byte in data) >= _MULTIBYTE_EVIDENCE_BYTES:
+            and (not windows or _reads_multibyte_characters(guess[1], guess[0])):
         return guess[1]
-    try:
-        return data.decode("cp1252")  # what Word and most council systems on Windows write
-    except UnicodeDecodeError:
-        pass
+    if windows:
+        return windows
     if guess is not None:
         return guess[1]
     return data.decode("latin-1")  # never fails: every byte is a character
+
+
+def _reads_multibyte_characters(text: str, encoding: str) -> bool:
+    """Does text decoded as a multibyte encoding hold enough characters that took two bytes or more, and no
+    half-width katakana (one byte each, and what such a guess makes of Windows-1252's '£')?"""
+    def took_bytes(char: str) -> int:
+        try:
+            return len(char.encode(encoding))
+        except (LookupError, UnicodeError):
+            return 0
+
+    non_ascii = [char for char in text if ord(char) > 0x7F]
+    if any(ord(char) in _HALF_WIDTH_KATAKANA for char in non_ascii):
+        return False
+    return sum(took_bytes(char) >= 2 for char in non_ascii) >= _MULTIBYTE_EVIDENCE_CHARS
 
 
 def _detect(data: bytes) -> tuple[str, str] | None:
