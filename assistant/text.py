@@ -67,6 +67,11 @@ QUESTION_FILLER_WORDS = (
 INITIALISM_SKIPPED_WORDS = frozenset({"and", "of", "the", "for", "in"})
 ACRONYM_GAP_WORDS = INITIALISM_SKIPPED_WORDS | {"on", "to", "a", "an"}
 
+# Words a heading may add to its agenda item's title, or leave out ('Statement from the Chair' under the title
+# 'Statement from Chair'), when the answer asks whether a quote only repeats the title. A list of its own, though the
+# same words as INITIALISM_SKIPPED_WORDS: which words a title may drop is another rule from which an acronym skips.
+TITLE_FILLER_WORDS = frozenset({"and", "of", "the", "for", "in"})
+
 # Words of conversation rather than of a topic. A message that holds one of them and nothing but them and
 # CHAT_FILLER_WORDS ('Hello', 'Thank you very much', 'Hi there, good morning') asks the minutes nothing.
 SMALL_TALK_WORDS = frozenset({

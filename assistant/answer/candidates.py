@@ -15,9 +15,8 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import (FIGURE_WORD_PATTERN, INITIALISM_SKIPPED_WORDS, MONTH_PATTERN, YEAR_PATTERN, Span,
-                            ends_clause, fold, gives_instructions, line_spans, normalise_space, sentence_spans, stem,
-                            strip_bullet)
+from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, TITLE_FILLER_WORDS, YEAR_PATTERN, Span, ends_clause,
+                            fold, gives_instructions, line_spans, normalise_space, sentence_spans, stem, strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -25,8 +24,6 @@ MIN_WORDS = 3
 LEAD_IN_WORDS = 40
 # The most words of list items shown after a quote that introduces a list: the answer stays short.
 LIST_WORDS = 60
-# Words a heading may add to its item's title, or leave out ('Statement from the Chair' for 'Statement from Chair').
-_TITLE_FILLER = frozenset(INITIALISM_SKIPPED_WORDS)
 # A line of its own this long, ending on a lower-case word with no mark, is a sentence cut off, not an entry.
 ENTRY_WORDS = 8
 FEATURE_NAMES = ("coverage", "item_rank", "retrieval", "passage", "council", "number", "date", "person", "length")
@@ -169,7 +166,7 @@ def repeats_title(quote: ScoredSentence) -> bool:
 
 
 def _title_words(text: str) -> set[str]:
-    return {stem(word) for word in fold(text).split()} - _TITLE_FILLER
+    return {stem(word) for word in fold(text).split()} - TITLE_FILLER_WORDS
 
 
 def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, NotWritableError
+from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError, NotWritableError
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
@@ -22,7 +22,7 @@ from assistant.index.write_lock import writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, reconcile_files, record_files,
                                          remembered_fields, same_minutes_twice, save_remembered, with_given)
-from assistant.ingest.readers.common import page_of_item
+from assistant.ingest.readers.common import item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
 from assistant.settings import Settings
@@ -481,8 +481,6 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
 def _withheld(item: MinuteItem) -> str:
     """Why a restricted item is not indexed: one item of a meeting page is named by its number and title, since the
     page's other items are indexed, and naming only the page would say that the whole meeting was withheld."""
-    from assistant.ingest.readers.common import item_number_in
-
     if not (number := item_number_in(item.source_id)):
         return "marked restricted: not indexed"
     title = f" ({item.item_title})" if item.item_title else ""
@@ -534,8 +532,6 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
     if not corpus.exists():
         if settings.manifest_path.is_file():
             return None
-        from assistant.errors import IndexMissingError
-
         raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
                                 "Run `assistant ingest PATH` with your minutes first.")
     return ingest([corpus], settings, progress=progress)
