@@ -828,3 +828,17 @@ def test_briefing_labels_start_with_the_question_and_keep_the_id_last():
 def test_the_chat_keeps_the_line_breaks_of_a_question(handlers):
     steps = list(handlers.converse("How many children left care\nin 2018?\n- in Rotherham", [], []))
     assert steps[-1].history[-2]["content"] == "How many children left care\nin 2018?\n\\- in Rotherham"
+
+
+def test_two_sources_of_one_council_can_be_told_apart_in_the_open_a_source_choices():
+    from assistant.present.app import source_choice_label
+    from assistant.records import Citation
+
+    first = Citation(1, "u1", "Cotswold District Council", "", "", "Children in care", "There were 864 young people "
+                     "in care in Gloucestershire and 29 were in the Cotswold District.", "c1")
+    second = Citation(2, "u1", "Cotswold District Council", "", "", "Children in care", "There were 560 such people "
+                      "across Gloucestershire.", "c2")
+    labels = [source_choice_label(c) for c in (first, second)]
+    assert labels[0] != labels[1]
+    assert labels[0] == "[1] Cotswold District Council, Children in care: \u201cThere were 864 young people in\u2026\u201d"
+    assert source_choice_label(Citation(3, "file:notes.md", "", "", "", "", "", "c3")) == "[3] file:notes.md"
