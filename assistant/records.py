@@ -113,6 +113,7 @@ class Retrieval:
     undated_excluded: int = 0
     no_match: bool = False
     query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
+    no_committee_excluded: int = 0  # items a committee filter left out because their committee is not known
 
     def first_items(self, limit: int) -> list[str]:
         """The source ids of the first `limit` distinct items, in the order retrieval ranked their chunks."""

@@ -566,4 +566,7 @@ def _notes(retrieval: Retrieval) -> list[str]:
     if retrieval.undated_excluded:
         notes.append(f"{counted(retrieval.undated_excluded, 'item')} without a known meeting date "
                      f"{'was' if retrieval.undated_excluded == 1 else 'were'} left out by the date filter.")
+    if retrieval.no_committee_excluded:
+        notes.append(f"{counted(retrieval.no_committee_excluded, 'item')} with no committee recorded "
+                     f"{'was' if retrieval.no_committee_excluded == 1 else 'were'} left out by the committee filter.")
     return notes

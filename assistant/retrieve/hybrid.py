@@ -64,24 +64,25 @@ class HybridRetriever:
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
-        mask, where, undated = self._filter(filters, question)
+        mask, where, undated, no_committee = self._filter(filters, question)
         if mask is not None and not mask.any():
-            return Retrieval([], filters, undated, no_match=filters.active)
+            return Retrieval([], filters, undated, no_match=filters.active, no_committee_excluded=no_committee)
         vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
         hits, inputs = self._found(question, vector, mask, where, with_inputs=self.fusion is not None)
         if not any(hit.lexical for hit in hits):
             # No word of the question is in the minutes searched ('asdf', 'Hello', a question in another language):
             # the dense list always holds the nearest chunks, however far, and they are not evidence.
-            return Retrieval([], filters, undated, query_vector=vector)
+            return Retrieval([], filters, undated, query_vector=vector, no_committee_excluded=no_committee)
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
-        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector)
+        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector,
+                         no_committee_excluded=no_committee)
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion
         inputs: what a fusion is fitted on."""
-        mask, where, _ = self._filter(filters, question)
+        mask, where, _, _ = self._filter(filters, question)
         if mask is not None and not mask.any():
             return [], {}
         return self._found(question, self.embedder.embed_query(question.text), mask, where, with_inputs=True)
@@ -111,7 +112,8 @@ class HybridRetriever:
         return hits, inputs
 
     def _filter(self, filters: Filters, question: Question):
-        """A mask over BM25 entries, the equivalent Chroma `where`, and how many undated items it left out."""
+        """A mask over BM25 entries, the equivalent Chroma `where`, and how many items it left out for want of a
+        meeting date (a date filter) or of a committee (a committee filter)."""
         clauses: list[dict] = []
         mask = np.ones(len(self._sources), dtype=bool)
         restricted = False
@@ -124,7 +126,11 @@ class HybridRetriever:
             mask &= _isin(self._council_codes, self._council_names, council_keys)
             clauses.append({"council_key": {"$in": sorted(council_keys) or ["\u2205"]}})
             restricted = True
+        no_committee = 0
         if filters.committee:
+            # Items whose committee is not known (most scraped pages, a file ingested without --committee) cannot
+            # match: counted so that the answer can say so, as it does for undated items under a date filter.
+            no_committee = len(set(self._sources[mask & _isin(self._committee_codes, self._committee_names, {""})]))
             wanted = committee_key(filters.committee)
             keys = {k for k in self._committee_names if k and name_matches(wanted, k)}
             mask &= _isin(self._committee_codes, self._committee_names, keys)
@@ -139,9 +145,9 @@ class HybridRetriever:
             clauses.append({"date_start": {"$lte": filters._until_int}})
             restricted = True
         if not restricted:
-            return None, None, 0
+            return None, None, 0, 0
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        return mask, where, undated
+        return mask, where, undated, no_committee
 
     def _diversify(self, ranked: list[Hit], question: Question, k: int) -> list[Hit]:
         """At most `per_source` chunks per item; when several councils are asked about, each gets a turn."""

@@ -347,3 +347,13 @@ def test_a_refusal_says_the_minutes_do_not_say_once_and_a_specific_reason_when_t
     specific = refusal(Draft([], "not_stated", "The minutes found do not mention Outstanding."), Retrieval([]),
                        dict(base), {})
     assert specific.answer == "The minutes in the index do not say this. The minutes found do not mention Outstanding."
+
+
+def test_a_committee_filter_says_how_many_items_it_left_out_for_want_of_a_committee(seed_assistant):
+    """Most scraped minutes have no committee recorded: a committee filter cannot match them, and the member reads
+    how many were left out, as a date filter says of undated items. Of the seeds, Sefton's has none."""
+    answer = seed_assistant.ask("How many children were discharged from care?", Filters(committee="Scrutiny"))
+    assert "1 item with no committee recorded was left out by the committee filter." in answer.notes, answer.notes
+    narrowed = seed_assistant.ask("How many children were discharged from care?",
+                                  Filters(committee="Scrutiny", council="Rotherham"))
+    assert not any("no committee recorded" in note for note in narrowed.notes)  # Rotherham's item has its committee
