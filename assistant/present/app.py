@@ -91,8 +91,22 @@ SIGNED_OUT_SCRIPT = """<script>
   };
 })();
 </script>"""
+# The conversation, and the answers a member may tick for a briefing, live in the page alone: a reload or a closed
+# tab loses them (the audit log keeps the answers, but not where a member can reach them). Once there is an answer
+# to lose, the browser asks before the page goes. A signed-out page is left to go: its member reloads it on purpose.
+LEAVING_SCRIPT = """<script>
+if (!window.askBeforeLeaving) {  // once, however often the page's head is put in
+  window.askBeforeLeaving = (event) => {
+    const chat = document.getElementById("chat");
+    if (document.getElementById("signed-out") || !chat || !chat.querySelector('[data-testid="bot"]')) return;
+    event.preventDefault();
+    event.returnValue = "";
+  };
+  window.addEventListener("beforeunload", window.askBeforeLeaving);
+}
+</script>"""
 # What `launch` is given besides the Blocks (Gradio takes the page's CSS and head there, not in the Blocks).
-PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT}
+PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT}
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 
@@ -188,17 +202,19 @@ class ChatHandlers:
             else f"language model {mode.removeprefix('llm:')}, every sentence checked against the minutes"
         return f"**Answering mode:** {described} \u00b7 **Index:** {items} items, {self.assistant.chunk_count} chunks"
 
-    def example_questions(self, limit: int = 4) -> list[str]:
-        """Questions about items that are really indexed, one per council where possible."""
+    def example_questions(self, limit: int = 4, longest_title: int = 48) -> list[str]:
+        """Questions about items that are really indexed, one per council where possible. A title is kept as
+        written ('Council Tax Exemption for Care Leavers', not 'council Tax ...'), and a long one passed over: the
+        example buttons cut it off mid-word."""
         seen: set[str] = set()
         examples = []
         for entry in self.assistant.lexical.entries:
             meta = entry.metadata
-            council, title = meta.get("council", ""), meta.get("item_title", "")
-            if not council or not title or council in seen:
+            council, title = meta.get("council", ""), " ".join(str(meta.get("item_title", "")).split())
+            if not council or not title or council in seen or len(title) > longest_title:
                 continue
             seen.add(council)
-            examples.append(f"What did {place_name(council)} say about {title[0].lower() + title[1:]}?")
+            examples.append(f"What did {place_name(council)} say about {title}?")
             if len(examples) == limit:
                 break
         return examples

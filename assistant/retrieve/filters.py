@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.errors import BadFilterError
-from assistant.text import date_span, parse_meeting_date
+from assistant.text import MONTH_NAMES, date_span, parse_meeting_date
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,26 @@ class Filters:
         if self.committee:
             parts.append(f"committee: {self.committee}")
         if self.since or self.until:
-            parts.append(f"meeting date: {self.since or 'any'} to {self.until or 'any'}")
+            parts.append(f"meeting date: {_as_read(self.since)} to {_as_read(self.until)}")
         return "; ".join(parts) or "none"
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _as_read(value: str) -> str:
+    """A filter's date as given, and as read when it was not given as ISO: '01/03/2019' could be 1 March or, to
+    American eyes, 3 January, so the member sees which ('01/03/2019 (1 March 2019)')."""
+    if not value:
+        return "any"
+    iso = parse_meeting_date(value)
+    if iso == value:
+        return value
+    year, _, rest = iso.partition("-")
+    month, _, day = rest.partition("-")
+    words = " ".join(part for part in (str(int(day)) if day else "", MONTH_NAMES[int(month) - 1] if month else "",
+                                       year) if part)
+    return value if words.casefold() == " ".join(value.split()).casefold() else f"{value} ({words})"
 
 
 def _day(value: str, name: str, last: bool) -> int:

@@ -248,6 +248,40 @@ def test_hints_and_placeholders_are_dark_enough_to_read(running_app):
     assert all(ratio is not None and ratio >= 4.5 for ratio in ratios.values()), ratios
 
 
+def test_the_browser_asks_before_a_reload_loses_the_conversation(running_app):
+    """A member who reloaded the page by accident lost the conversation and the answers ticked for a briefing,
+    without a word: once there is an answer, the browser asks first (and not before: an empty page just goes)."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        asked: list[str] = []
+
+        def answer(dialog):
+            asked.append(dialog.type)
+            dialog.dismiss()  # stay on the page
+
+        page.on("dialog", answer)
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        page.click("#question textarea")  # a page the member has not touched may go without asking
+        page.reload(wait_until="domcontentloaded")
+        assert asked == []
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        page.fill("#question textarea", "How many children were discharged from care in 2018?")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
+        try:
+            page.reload(wait_until="domcontentloaded", timeout=3_000)
+        except Exception:  # the reload was refused at the prompt, so it never finishes
+            pass
+        assert asked == ["beforeunload"]
+        assert page.locator("#chat >> text=Sources").count() >= 1  # still there
+        browser.close()
+
+
 def test_typing_and_clearing_while_an_answer_comes(slow_app):
     """A question typed while the answer streams stays in the box; Clear during an answer stops it for good (it
     does not put itself back with its sources and briefing entry), and what was shown is in the audit log."""

@@ -58,3 +58,12 @@ def test_a_council_filter_selects_the_council_of_that_name_not_its_neighbours(wa
                        "Lincolnshire County Council", "North Lincolnshire Council",
                        "North East Lincolnshire Council", "Hull City Council")
     assert HybridRetriever.councils_called(indexed, wanted) == selected
+
+
+def test_a_date_not_given_as_iso_is_described_as_it_was_read():
+    """'01/03/2019' is 1 March to a UK reader and 3 January to an American one: the filters say which."""
+    from assistant.retrieve.filters import Filters
+
+    assert Filters(since="01/03/2019").describe() == "meeting date: 01/03/2019 (1 March 2019) to any"
+    assert Filters(since="2019-03", until="2020").describe() == "meeting date: 2019-03 to 2020"
+    assert Filters(until="3 March 2019").describe() == "meeting date: any to 3 March 2019"
