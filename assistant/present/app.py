@@ -721,7 +721,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         last = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat", feedback_options=None)
+                # No "share" button: it posts the conversation to Hugging Face's discussions, which a council's
+                # minutes assistant must not, and which cannot work offline (it also had no name a screen reader
+                # could read).
+                chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat", feedback_options=None,
+                                  buttons=["copy", "copy_all"])
                 # One line high, so that Gradio sends on Enter (and a new line takes Shift+Enter); it grows as typed.
                 question = gr.Textbox(label="Your question", placeholder="e.g. How many children left care in 2018?",
                                       info="Enter sends the question; Shift+Enter starts a new line.",

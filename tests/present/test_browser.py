@@ -273,6 +273,10 @@ def test_the_browser_asks_before_a_reload_loses_the_conversation(running_app):
         page.fill("#question textarea", "How many children were discharged from care in 2018?")
         page.click("#ask")
         page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
+        # Every button of the chat's toolbar has a name a screen reader can read (Gradio's share icon had none).
+        unnamed = page.evaluate("""() => [...document.querySelectorAll('#chat button')]
+            .filter(b => !(b.getAttribute('aria-label') || b.title || b.innerText.trim())).length""")
+        assert unnamed == 0
         try:
             page.reload(wait_until="domcontentloaded", timeout=3_000)
         except Exception:  # the reload was refused at the prompt, so it never finishes
