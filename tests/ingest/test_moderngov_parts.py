@@ -63,6 +63,21 @@ def test_a_site_by_slug_code_or_root(given, base, council):
     assert (site.base_url, site.council) == (base, council)
 
 
+@pytest.mark.parametrize("given, slug", [("Brighton and Hove", "brighton-and-hove"), ("St Helens", "st-helens"),
+                                         ("brighton & hove", "brighton-and-hove"), ("Newcastle", "newcastle-upon-tyne")])
+def test_a_council_named_without_its_kind_is_found(given, slug):
+    """The names an officer writes: 'Brighton and Hove', not 'Brighton and Hove City Council'."""
+    [entry] = [c for c in load_directory() if c.slug == slug]
+    assert resolve_site(given) == resolve_site(slug) and resolve_site(given).council == entry.name
+
+
+@pytest.mark.parametrize("given, suggested", [("brighton", ["brighton-and-hove"]), ("lyme", ["newcastle-under-lyme"])])
+def test_a_part_of_a_council_s_name_is_suggested_not_guessed(given, suggested):
+    with pytest.raises(ConfigError) as info:
+        resolve_site(given)
+    assert all(slug in str(info.value) for slug in suggested), str(info.value)
+
+
 def test_council_is_stored_exactly_as_given():
     assert resolve_site("barnsley", "Barnsley Council").council == "Barnsley Council"
     assert resolve_site("https://minutes.example.org/democracy", "Example Council").base_url == \

@@ -15,6 +15,7 @@ from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.errors import ConfigError
+from assistant.text import council_key
 
 DIRECTORY_FILE = "councils.tsv"
 # A page or the web service itself pasted in place of the site's root: everything from it on is dropped.
@@ -112,6 +113,11 @@ def _entry_named(target: str) -> Council:
     wanted = target.casefold()
     directory = load_directory()
     matches = [c for c in directory if wanted in (c.code.casefold(), c.slug.casefold(), c.name.casefold())]
+    key = council_key(target)
+    if not matches and key:
+        # The name as people write it, without its kind: 'Brighton and Hove' for Brighton and Hove City Council,
+        # 'St Helens' for St Helens Council.
+        matches = [c for c in directory if council_key(c.name) == key]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -120,6 +126,10 @@ def _entry_named(target: str) -> Council:
                           "Name one by its code, or give its base URL.")
     close = difflib.get_close_matches(wanted, [c.slug for c in directory] + [c.name.casefold() for c in directory],
                                       n=3, cutoff=0.75)
+    # A name the directory's names hold every word of ('brighton', 'newcastle'): a spelling check cannot see those.
+    words = set(key.split())
+    containing = [c.slug for c in directory if words and words <= set(council_key(c.name).split())]
+    close = list(dict.fromkeys(close + containing))[:5]
     suggestion = f" Did you mean {', '.join(close)}?" if close else ""
     raise ConfigError(
         f"{target!r} is neither a URL nor a council in the directory.{suggestion}",
