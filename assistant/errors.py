@@ -23,6 +23,10 @@ class ModelError(AssistantError):
     """A model could not be found or loaded without the network."""
 
 
+class ModelTimeout(ModelError):
+    """A language model that did not finish its reply in time: the reader's answer is shown in its place."""
+
+
 class IndexMissingError(AssistantError):
     """The index has not been built yet."""
 

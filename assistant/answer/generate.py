@@ -21,10 +21,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, redact
+from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, redact, without_credentials
 from assistant.answer.terms import QuestionTerms
-from assistant.errors import AssistantError, ModelError
+from assistant.errors import AssistantError, ModelError, ModelTimeout
 from assistant.records import Citation, Hit, SentenceVerdict, Verdict
+from assistant.settings import Settings
 from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, Span, figures,
                             fold, gives_instructions, metadata_breadcrumb, normalise_space, sentence_spans,
                             strip_bullet)
@@ -193,7 +194,8 @@ class _Judge:
                             "(the prompt had %d).", marker, marker, len(self.hits))
         cited = [self.hits[m - 1] for m in valid]
         started = time.perf_counter()
-        verdict = self.guard.check(claim, cited)
+        # The sentence with its markers: a part of it before its own markers is checked against those blocks.
+        verdict = self.guard.check(sentence, cited, {m: self.hits[m - 1] for m in valid})
         reason = verdict.reason
         shown = verdict.supported
         if shown and gives_instructions(f"{claim} {_surrounding_sentences(verdict)}"):
@@ -323,47 +325,96 @@ def _marker_text(markers: Sequence[int]) -> str:
 
 
 # What to do about a failed request, by the HTTP status an OpenAI-compatible server answered with.
-_STATUS_HINTS = {
-    401: "The server refused the API key: check OPENAI_API_KEY",
-    403: "The server refused the API key: check OPENAI_API_KEY",
-    404: "The server does not know that model: check the model name after `openai:` (and OPENAI_BASE_URL)",
-    429: "The server is rate-limiting: wait and ask again",
-}
+_RATE_LIMIT_HINT = "The server is rate-limiting: wait and ask again"
 _SERVER_FAULT_HINT = ("The server failed or is overloaded (HTTP {status}): ask again in a while, and see the "
                       "server's own log if it keeps failing")
 _TOO_LONG_HINT = ("The question and its evidence are longer than the model's context window: use a model with a "
                   "longer context, or start the server with a larger one (llama.cpp's --ctx-size, Ollama's num_ctx)")
-_NOT_OPENAI_HINT = ("The server at OPENAI_BASE_URL did not answer as an OpenAI-compatible chat endpoint: check the "
-                    "address")
 # The words servers use for a prompt that does not fit: OpenAI and vLLM, llama.cpp, Ollama and TGI.
 _CONTEXT_WORDS = ("context length", "context window", "context_length_exceeded", "exceeds the available context",
                   "too many tokens", "maximum context")
-_DEFAULT_HINTS = {
-    "openai": ("Check that OPENAI_BASE_URL (OpenAI itself when it is not set) points at a running server that this "
-               "machine can reach"),
-    "local": "Ask again; if it keeps failing, give `--llm local:PATH` another model",
-}
+_LOCAL_HINT = "Ask again; if it keeps failing, give `--llm local:PATH` another model"
+# As much of a server's own explanation as an error message carries (a stack trace or a page would drown it).
+MAX_EXPLANATION_CHARS = 300
 
 
-def failure_hint(exc: BaseException, spec: str = "openai:") -> str:
-    """How to fix what made a language model request fail, as far as the exception and the backend (`spec`, as in
-    `openai:MODEL` or `local:PATH`) tell."""
+def server_explanation(exc: BaseException) -> str:
+    """What the server said of its refusal, from the error's parsed body: OpenAI's `error.message` (the openai client
+    keeps the `error` object as the body), FastAPI's `detail` (`transformers serve`, vLLM), or a plain text; shortened
+    to one line. '' when it said nothing readable (an HTML page)."""
+    body = getattr(exc, "body", None)
+    said = ""
+    if isinstance(body, dict):
+        error = body.get("error")
+        for value in ((error.get("message") if isinstance(error, dict) else error), body.get("message"),
+                      body.get("detail")):
+            if isinstance(value, list):  # FastAPI's validation errors: [{"loc": [...], "msg": "..."}]
+                value = "; ".join(str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in value)
+            if isinstance(value, str) and value.strip():
+                said = value
+                break
+    elif isinstance(body, str) and not body.lstrip().startswith("<"):
+        said = body
+    said = normalise_space(said)
+    return said if len(said) <= MAX_EXPLANATION_CHARS else said[:MAX_EXPLANATION_CHARS - 1].rstrip() + "\u2026"
+
+
+def _address(settings: Settings | None) -> tuple[str, str]:
+    """The variable the `openai:` backend's address came from (OPENAI_BASE_URL or OPENAI_API_BASE), and the address
+    without credentials ('' for OpenAI itself, when neither is set)."""
+    if settings is None or not settings.openai_base_urls:
+        return "OPENAI_BASE_URL", ""
+    name, address = settings.openai_base_urls[0]
+    return name, redact(without_credentials(address), settings.openai_api_key)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a request failed for time: openai's, httpx's, the built-in and our own timeouts."""
+    return any("Timeout" in kind.__name__ for kind in type(exc).__mro__)
+
+
+def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings | None = None) -> str:
+    """How to fix what made a language model request fail, as far as the exception, the backend (`spec`, as in
+    `openai:MODEL` or `local:PATH`) and the settings (which variable gave the address, whether a key is set) tell."""
     status = getattr(exc, "status_code", None)
-    if status in _STATUS_HINTS:
-        return _STATUS_HINTS[status]
-    if any(words in str(exc).lower() for words in _CONTEXT_WORDS):  # mostly a 400, but some servers say 413 or 500
+    variable, address = _address(settings)
+    said = server_explanation(exc)
+    models = f"GET {address.rstrip('/')}/models" if address else "GET /v1/models"
+    if status in (401, 403):
+        if settings is not None and not settings.openai_api_key:
+            return "The server wants an API key, and OPENAI_API_KEY is not set: set it to the key this server takes"
+        return "The server refused the API key: check OPENAI_API_KEY"
+    if status == 404:
+        if "model" in f"{said} {exc}".lower():
+            return (f"The server does not know that model: check the model name after `openai:` ({models} lists "
+                    "the models it serves)")
+        # A 404 that names no model is the path: most often an address without its /v1.
+        return (f"The server has no chat endpoint at that address: check that {variable} "
+                f"({address or 'not set'}) ends in /v1, as in {variable}=http://localhost:11434/v1, and the "
+                "model name after `openai:`")
+    if status == 429:
+        return _RATE_LIMIT_HINT
+    if any(words in f"{exc} {said}".lower() for words in _CONTEXT_WORDS):  # mostly a 400; some say 413 or 500
         return _TOO_LONG_HINT
     if isinstance(status, int) and status >= 500:
         return _SERVER_FAULT_HINT.format(status=status)
-    if any("Timeout" in kind.__name__ for kind in type(exc).__mro__):  # openai's, httpx's, the built-in and ours
+    if isinstance(status, int) and 400 <= status < 500:
+        # The server was reached and refused the request itself: with one model pinned (`transformers serve`,
+        # llama.cpp), another model's name is refused so.
+        return (f"The server refused the request (HTTP {status}): check the model name after `openai:` against the "
+                f"models it serves ({models} lists them)")
+    if timed_out(exc):
         return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
                 f"(a reply is given up after {REQUEST_TIMEOUT_S} seconds without any of its words, or after "
                 f"{REPLY_DEADLINE_S} seconds in all)")
+    where = f"{variable} ({address})" if address else f"{variable} (OpenAI itself when it is not set)"
     # A reply that parses as no chat chunks at all (langchain-core's words), or as no JSON or text: a web page,
     # another API, another protocol.
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) or "No generation chunks" in str(exc):
-        return _NOT_OPENAI_HINT
-    return _DEFAULT_HINTS.get(spec.partition(":")[0], _DEFAULT_HINTS["openai"])
+        return f"The server at {where} did not answer as an OpenAI-compatible chat endpoint: check the address"
+    if spec.partition(":")[0] == "local":
+        return _LOCAL_HINT
+    return f"Check that {where} points at a running server that this machine can reach"
 
 
 class GeneratedAnswer:
@@ -372,9 +423,10 @@ class GeneratedAnswer:
     `verify_seconds` and `raw_text` hold the outcome."""
 
     def __init__(self, chat_model, guard: Guard, terms: QuestionTerms, hits: Sequence[Hit], model_name: str,
-                 api_key: str = "") -> None:
+                 settings: Settings | None = None) -> None:
         self.chat_model = chat_model
-        self._api_key = api_key  # never shown: a server's error may echo it
+        self._settings = settings  # for the hints: which variable gave the address, whether a key is set
+        self._api_key = settings.openai_api_key if settings is not None else ""  # never shown: errors may echo it
         self.hits = list(hits)
         self.model_name = model_name
         self._judge = _Judge(guard, terms, self.hits)
@@ -454,10 +506,14 @@ class GeneratedAnswer:
             exc.message, exc.hint = redact(exc.message, self._api_key), redact(exc.hint, self._api_key)
             exc.args = (exc.message,)
             return exc
-        # The endpoint or the model failed: say which, not a traceback.
-        failure = ModelError(redact(f"The language model {self.model_name!r} failed: {exc}", self._api_key),
-                             redact(f"{failure_hint(exc, self.model_name)}; `--llm extractive` answers without "
-                                    "a model.", self._api_key))
+        # The endpoint or the model failed: say which, not a traceback. A reply given up for time is told apart: the
+        # reader's answer, ready before the model was asked, is shown in its place.
+        kind = ModelTimeout if timed_out(exc) else ModelError
+        said = server_explanation(exc)  # the openai client's message may be only "Error code: 400"
+        what = f"{exc} - {said}" if said and said not in str(exc) else str(exc)
+        hint = failure_hint(exc, self.model_name, self._settings)
+        failure = kind(redact(f"The language model {self.model_name!r} failed: {what}", self._api_key),
+                       redact(f"{hint}; `--llm extractive` answers without a model.", self._api_key))
         failure.__cause__ = exc
         return failure
 

@@ -25,7 +25,7 @@ from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
-from assistant.errors import ConfigError, ModelError
+from assistant.errors import ConfigError, ModelError, ModelTimeout
 from assistant.settings import Settings
 
 MAX_NEW_TOKENS = 160  # a short cited answer; the tiny model rambles on if allowed
@@ -349,7 +349,7 @@ class LocalChatModel(BaseChatModel):
                     cancelled_early = True
                     break
         except queue.Empty:  # the streamer waited LOCAL_TOKEN_WAIT_S for a token (its own message is empty)
-            raise ModelError(f"The local language model wrote nothing for {LOCAL_TOKEN_WAIT_S} seconds.",
+            raise ModelTimeout(f"The local language model wrote nothing for {LOCAL_TOKEN_WAIT_S} seconds.",
                              "It may be busy with another question or too slow on this machine: ask again, use a "
                              "smaller model, or `--llm extractive` to answer without a model.") from None
         finally:

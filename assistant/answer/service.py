@@ -23,7 +23,7 @@ from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in
 from assistant.answer.extractive import NOT_STATED, NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError, ModelError, no_index_yet
+from assistant.errors import IndexMissingError, IndexStaleError, ModelError, ModelTimeout, no_index_yet
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
@@ -333,7 +333,7 @@ class Assistant:
             return
         hits = evidence_hits(draft, retrieval, self.passages)
         generated = GeneratedAnswer(self.chat_model, self.guard, QuestionTerms(q, self.lexical), hits,
-                                    self.settings.llm, api_key=self.settings.openai_api_key)
+                                    self.settings.llm, settings=self.settings)
 
         model, evidence = self._model_identity(), evidence_record(hits)
 
@@ -345,7 +345,9 @@ class Assistant:
             for verdict in generated.write(q.text, stopped):
                 yield SentenceEvent.citing(verdict, generated.citations, provenance())
         except ModelError as failure:
-            if not generated.shown:
+            # A reply given up for time falls back to the reader's answer below, as a dropped connection's does: the
+            # member waited, and the reader's answer was ready before the model was asked.
+            if not generated.shown and not isinstance(failure, ModelTimeout):
                 timings.update(answer=(time.perf_counter() - retrieved_at) * 1000, verify=generated.verify_seconds
                                * 1000, total=(time.perf_counter() - started) * 1000)
                 failed = Answer(answer="", refused=False, refusal_reason=None, sentences=list(generated.verdicts),
@@ -381,18 +383,23 @@ class Assistant:
             return
         # Nothing the model wrote can be shown: the reader's own quote instead, and the member is told so, or an
         # operator whose model never gives a usable reply would have members believe they read its answers.
-        if not generated.raw_text.strip() and not generated.stopped:
+        if not generated.raw_text.strip() and not generated.stopped and interrupted is None:
             log.warning("The language model (%s) sent an empty reply to %r: check that it is a chat model that writes "
                         "its answer as the message content (a reasoning model may put everything in a separate "
                         "field) and that its chat template is right", self.settings.llm, q.text)
-        base = {**base, "notes": base["notes"] + [fallback_note(generated.raw_text, generated.verdicts)]}
+        error = ""
+        if interrupted is not None:  # what failed is for whoever runs it: the log and the audit, not the member
+            error = f"{interrupted.message} {interrupted.hint}".strip()
+            log.warning("The language model did not finish its reply to %r in time: %s", q.text, error)
+        note = fallback_note(generated.raw_text, generated.verdicts, timed_out=interrupted is not None)
+        base = {**base, "notes": base["notes"] + [note]}
         answer = self.compose(draft, base, timings, fallback=True)
         for verdict in answer.sentences:
-            yield SentenceEvent.citing(verdict, answer.citations, provenance())
+            yield SentenceEvent.citing(verdict, answer.citations, provenance(error))
         answer.sentences = generated.verdicts + answer.sentences
         timings["verify"] += (time.perf_counter() - generated_at) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        answer.provenance = provenance()
+        answer.provenance = provenance(error)
         yield answer
 
     def _model_identity(self) -> dict:
@@ -532,20 +539,53 @@ def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
                  for number, hit in enumerate(hits, start=1))
 
 
-def fallback_note(reply: str, verdicts: Sequence[SentenceVerdict]) -> str:
-    """Why the language model's reply was not shown, for an answer quoted from the minutes in its place."""
-    reasons = [verdict.reason for verdict in verdicts]
-    if not reply.strip():
+# Why a generated sentence was not shown, by the start of its verdict's reason: (what one did, what several did).
+_NOT_SHOWN = (
+    ("no citation", "had no citation", "had no citation"),
+    (REPLY_CUT_OFF, "was cut off", "were cut off"),
+    (INSTRUCTION_REASON, "repeated text that gives instructions, which is never shown",
+     "repeated text that gives instructions, which is never shown"),
+    ("does not address the question", "did not address the question", "did not address the question"),
+    ("repeats an earlier sentence", "repeated an earlier sentence", "repeated earlier sentences"),
+    ("cites ", "cited no evidence block it was given", "cited no evidence block they were given"),
+)
+_UNSUPPORTED = ("was not supported by the minutes it cited", "were not supported by the minutes they cited")
+
+
+def fallback_note(reply: str, verdicts: Sequence[SentenceVerdict], timed_out: bool = False) -> str:
+    """Why the language model's reply was not shown, for an answer quoted from the minutes in its place: the one
+    reason, or how many sentences each reason kept out ('of its 8 sentences, 7 had no citation and 1 was cut off')."""
+    reasons = [verdict.reason for verdict in verdicts if not verdict.shown]
+    if timed_out:
+        why = "it did not finish in time"
+    elif not reply.strip():
         why = "it was empty"
     elif any(reason.startswith(MODEL_DECLINED) for reason in reasons):
         why = "it said the evidence does not answer the question"
-    elif any(reason.startswith(INSTRUCTION_REASON) for reason in reasons):
-        why = "it repeated text that gives instructions, which is never shown"
-    elif any(reason.startswith(REPLY_CUT_OFF) for reason in reasons):
-        why = "it was cut off before it had said anything that could be shown"
     else:
-        why = "none of its sentences was supported by the minutes it cited"
+        why = _why_not_shown(reasons)
     return f"The language model's reply was not used ({why}): this answer is quoted from the minutes instead."
+
+
+def _why_not_shown(reasons: list[str]) -> str:
+    counts: dict[tuple[str, str], int] = {}
+    for reason in reasons:
+        said = next(((one, several) for start, one, several in _NOT_SHOWN if reason.startswith(start)), _UNSUPPORTED)
+        counts[said] = counts.get(said, 0) + 1
+    if len(counts) != 1:
+        parts = [f"{n} {one if n == 1 else several}" for (one, several), n in
+                 sorted(counts.items(), key=lambda item: -item[1])]
+        if not parts:
+            return "none of its sentences could be shown"
+        return f"of its {len(reasons)} sentences, {', '.join(parts[:-1])} and {parts[-1]}"
+    [((one, several), n)] = counts.items()
+    if (one, several) == _UNSUPPORTED:
+        return "none of its sentences was supported by the minutes it cited"
+    if one == "was cut off":
+        return "it was cut off before it had said anything that could be shown"
+    if one.startswith("repeated text that gives instructions"):
+        return f"it {one}"
+    return f"its one sentence {one}" if n == 1 else f"its {n} sentences {several}"
 
 
 def stopped_note(model_sentences: int, quoted_sentences: int) -> str:

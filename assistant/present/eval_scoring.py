@@ -143,6 +143,7 @@ def reader_metrics(questions: list[EvalQuestion], records: list[dict], bins: int
 
 def score(questions: list[EvalQuestion], records: list[dict], alce: list[dict], texts) -> dict:
     groups: dict[str, list[int]] = defaultdict(list)
+    groups["overall"] = []  # even with no records: a run whose every question the model failed is still reported
     for i, record in enumerate(records):
         groups["overall"].append(i)
         groups[record["kind"]].append(i)
@@ -382,9 +383,19 @@ def describe_unanswerable_with_gold(ids: list[str]) -> str:
 def loud_warnings(metrics: dict) -> list[str]:
     """What makes the run's figures other than they seem (the summary ends with these), each without its stop."""
     warnings = [describe_fallbacks(metrics["overall"])] if fell_back_mostly(metrics["overall"]) else []
+    if metrics.get("model_failures"):
+        warnings.append(describe_model_failures(metrics["model_failures"], metrics["overall"]["questions"]))
     if metrics.get("index_changed_after_question"):
         warnings.append(describe_index_change(metrics["index_changed_after_question"], metrics["overall"]["questions"]))
     return warnings
+
+
+def describe_model_failures(failed: list[str], answered: int) -> str:
+    """The questions whose language model failed (an error from its server), without the stop."""
+    return (f"The language model failed on {counted(len(failed), 'question')} of {len(failed) + answered} "
+            f"({first_few(failed, 5)}): {'it is' if len(failed) == 1 else 'they are'} in answers.jsonl with "
+            "the error (`model_failed`, `error`) and left out of every figure here; run them again once the model "
+            "answers")
 
 
 def input_warnings(metrics: dict) -> list[str]:
@@ -420,7 +431,8 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     corpus = ", ".join(f"`{readable(c)}`" for c in metrics["corpus"] or ())
     lines = [
         "# Evaluation report", "",
-        f"- Questions: `{readable(metrics['questions_file'])}` ({metrics['overall']['questions']})",
+        f"- Questions: `{readable(metrics['questions_file'])}` ({metrics['overall']['questions']}"
+        + (f" scored, {len(metrics['model_failures'])} the model failed on)" if metrics.get("model_failures") else ")"),
         f"- Mode: `{metrics['mode']}`; retrieval fusion: `{metrics.get('retrieval_fusion', 'reciprocal-rank')}`",
         f"- Corpus: {corpus or 'the existing index'}"
         + (f" (`{readable(metrics['index'])}`)" if metrics.get("index") and not metrics["corpus"] else ""),

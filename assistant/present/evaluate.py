@@ -115,7 +115,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                            bounds)
         write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
         written.append("metrics.json")
-        write_atomically(out_dir / "report.md", render_report(metrics, records, questions))
+        write_atomically(out_dir / "report.md", render_report(metrics, *reversed(answered_only(questions, records))))
         return metrics
     except KeyboardInterrupt:  # the answers are written, and are what the run is for: the status says so
         raise ReportNotWritten(f"Interrupted: the answers are in {answers}{_and_metrics(written, out_dir)}, but "
@@ -207,24 +207,32 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                 try:
                     answer = assistant.ask(q.question, Filters(**q.filters))
                 except ModelFailure as failure:
-                    # Stopped, not skipped: scored as a wrong or empty answer, a failed question would lower the
-                    # metrics as if the answerer were worse, and a run missing it is not comparable to another.
-                    raise AssistantError(
-                        f"The language model failed on question {number} of {len(questions)} ({q.id}): "
-                        f"{failure.message.rstrip('.')}. Nothing was written to the --out folder, and the results "
-                        "of an earlier run there are as they were.",
-                        f"{failure.hint} Run the evaluation again once the model answers.") from failure
+                    # Recorded and gone past, as `brief` does: one failed request (a 500 from a shared server) had
+                    # thrown away every answer of the run. The question is left out of the figures, where it would
+                    # count as a wrong answer, and counted apart (metrics.json's model_failures, the report).
+                    if not any(r.get("model_failed") for r in records):
+                        warn(f"The language model failed on question {number} of {len(questions)} ({q.id}): "
+                             f"{failure.message.rstrip('.')}. {failure.hint} The evaluation goes on; failed "
+                             "questions are left out of the figures and counted in the report.")
+                    records.append({**failure.answer.to_json(), "id": q.id, "kind": q.kind,
+                                    "gold_urls": list(q.gold_urls), "must_include": list(q.must_include),
+                                    "wall_ms": round((time.perf_counter() - started) * 1000, 2), "reader_best": "",
+                                    "cut_short": False, "model_failed": True,
+                                    "error": f"{failure.message} {failure.hint}".strip()})
+                    continue
                 wall_ms = (time.perf_counter() - started) * 1000
                 if assistant.index is not reading and number > 1:
                     changed_after.append(number - 1)
                 # A language model that stopped part-way: its first sentences are its own, the rest the reader's.
-                cut_short = not answer.refused and bool(answer.provenance and answer.provenance.error)
+                # (A reply given up for time with nothing of it shown is a fallback, and counted as one.)
+                cut_short = not answer.refused and not answer.fallback and bool(answer.provenance
+                                                                                and answer.provenance.error)
                 records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
                                 "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2),
                                 "reader_best": reader_best(assistant, q), "cut_short": cut_short})
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
-            alce = [alce_scores(assistant, r) for r in records]
+            alce = [alce_scores(assistant, r) for r in records if not r.get("model_failed")]
             guarded = guard_on_pairs(assistant, pairs, texts) if pairs else None
         finally:
             assistant.close()
@@ -235,8 +243,11 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
 def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, questions_path: Path,
              settings: Settings, corpus, index_dir: Path | None, question_checks: dict,
              bounds: dict[str, dict]) -> dict:
+    failed = [r["id"] for r in records if r.get("model_failed")]
+    questions, records = answered_only(questions, records)
     metrics = score(questions, records, run.alce, run.texts)
     metrics["reader"] = reader_metrics(questions, records)
+    metrics["model_failures"] = failed  # left out of every figure above
     metrics["mode"] = records[0]["mode"] if records else settings.llm
     metrics["retrieval_fusion"] = settings.fusion
     metrics["questions_file"] = str(questions_path)
@@ -261,6 +272,12 @@ def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, ques
         metrics["floors"] = {"entries": list(bounds), "checks": checks,
                              "broken": sum(not check["held"] for check in checks)}
     return metrics
+
+
+def answered_only(questions: list[EvalQuestion], records: list[dict]) -> tuple[list[EvalQuestion], list[dict]]:
+    """The questions and their records without those whose language model failed, which are not scored."""
+    kept = [(q, r) for q, r in zip(questions, records) if not r.get("model_failed")]
+    return [q for q, _ in kept], [r for _, r in kept]
 
 
 def run_record(assistant, settings: Settings, items: int) -> dict:

@@ -1,7 +1,8 @@
 """The grounding guard: is a generated sentence supported by the minutes it cites?
 
-A sentence passes only if every figure and year in it appears in the cited text, every council
-it names is a cited item's council, and it is close in meaning and wording to a cited sentence. Only a
+A sentence passes only if every figure and year in it appears in one cited block (each part of it before its own
+markers, in a block those markers cite), every council it names is a cited item's council, and it is close in
+meaning and wording to a cited sentence. Only a
 copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
 did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
 source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
@@ -14,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -391,6 +392,68 @@ def _foreign_link(claim: str, source: str) -> str:
     return ""
 
 
+def _about(hit: Hit) -> str:
+    """What the block's item says of itself: its meeting's date, council, committee and title."""
+    meta = hit.metadata
+    return (f"{meta.get('meeting_date', '')} {meta.get('period', '')} {meta.get('council', '')} "
+            f"{meta.get('committee', '')} {meta.get('item_title', '')}")
+
+
+def marker_parts(sentence: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The sentence cut after each run of [n] markers, each part with the markers that end it ('rose from 596 [1]
+    to 650 [2].' is two parts); words after the last markers belong to the part before them."""
+    parts: list[tuple[str, tuple[int, ...]]] = []
+    start = 0
+    for match in _MARKER.finditer(sentence):
+        text = sentence[start:match.start()]
+        markers = tuple(int(n) for n in match.group(1).split(","))
+        if parts and not _has_word(text):  # '[1][5]' or '[1], [5]': one run of markers
+            parts[-1] = (parts[-1][0] + text, parts[-1][1] + markers)
+        else:
+            parts.append((text, markers))
+        start = match.end()
+    rest = sentence[start:]
+    if not parts:
+        return [(rest, ())]
+    parts[-1] = (parts[-1][0] + rest, parts[-1][1])
+    return parts
+
+
+def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None) -> str:
+    """Figures and years of one sentence (or of one part of it, before its own markers) that no single block it
+    cites gives together: '2018' from one meeting's minutes and '596' from another's make a sentence neither says.
+    Each part is checked against the blocks its markers name (all the cited blocks when they name none of them)."""
+    parts = marker_parts(sentence) if blocks else [(strip_markers(sentence)[0], ())]
+    for text, markers in parts:
+        own = [blocks[m] for m in markers if m in blocks] if blocks else []
+        candidates = own or list(cited)
+        if _figures_given_by_one(text, candidates):
+            continue
+        given = list(dict.fromkeys(f for f in figures(text) if any(ch.isdigit() for ch in f)))
+        named = " and ".join(given) if len(given) <= 2 else ", ".join(given[:-1]) + " and " + given[-1]
+        if own and len(parts) > 1:
+            which = "which does not give" if len(own) == 1 else "none of which gives"
+            what = "it" if len(given) == 1 else "them all"
+            return f"gives {named} before citing {_marker_list(markers)}, {which} {what}"
+        return f"gives {named}, which no one cited block gives together"
+    return ""
+
+
+def _figures_given_by_one(text: str, hits: Sequence[Hit]) -> bool:
+    """Does one of the blocks give every figure and year of the text (a year may be its meeting's)?"""
+    if not any(ch.isdigit() for ch in text):
+        return True
+    for hit in hits:
+        context = f"{hit.text} {_about(hit)}"
+        if not _figure_not_in(text, context) and set(mentioned_years(text)) <= set(mentioned_years(context)):
+            return True
+    return False
+
+
+def _marker_list(markers: Sequence[int]) -> str:
+    return "".join(f"[{m}]" for m in markers)
+
+
 def strip_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
     """The sentence without its [n] markers, and the markers in order of appearance."""
     markers: list[int] = []
@@ -438,7 +501,9 @@ class Guard:
         self.nli = nli  # optional: anything with entailment(premise, hypothesis) -> probability
         self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
 
-    def check(self, sentence: str, cited: Sequence[Hit]) -> Verdict:
+    def check(self, sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None = None) -> Verdict:
+        """The verdict on a sentence (its [n] markers may still be in it) against the blocks it cites. With `blocks`
+        (each marker's block), a part of the sentence before its own markers is checked against those blocks."""
         claim, _ = strip_markers(sentence)
         if not cited:
             return Verdict(False, 0.0, "no citation")
@@ -449,9 +514,7 @@ class Guard:
             if span and covers_whole_sentences(hit.text, span):
                 return Verdict(True, 1.0, "verbatim", hit, span)
         cited_text = " ".join(hit.text for hit in cited)
-        context = cited_text + " " + " ".join(
-            f"{h.metadata.get('meeting_date', '')} {h.metadata.get('period', '')} {h.metadata.get('council', '')} "
-            f"{h.metadata.get('committee', '')} {h.metadata.get('item_title', '')}" for h in cited)
+        context = cited_text + " " + " ".join(_about(h) for h in cited)
         figure = _figure_not_in(claim, context)
         if figure:
             return self._with_quote(claim, cited, False, 0.0, f"the figure {figure} is not in the cited minutes")
@@ -459,6 +522,9 @@ class Guard:
         for year in mentioned_years(claim):
             if year not in context_years:
                 return self._with_quote(claim, cited, False, 0.0, f"the year {year} is not in the cited minutes")
+        problem = _figures_of_different_blocks(sentence, cited, blocks)
+        if problem:
+            return self._with_quote(claim, cited, False, 0.0, problem)
         problem = (_figure_problem(claim, cited_text) or _projected_figure(claim, cited_text)
                    or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited))
         if problem:

@@ -16,7 +16,7 @@ from assistant.text import INSTRUCTION_REASON
 from servers import at_endpoint
 
 from test_generate import (DISCHARGES, StallingChatModel, _failing_chat_model, ask_with, evidence_number,  # noqa: F401
-                           hashing_index, model_error_of, open_assistant)
+                           hashing_index, model_error_of, model_verdicts, open_assistant)
 
 SECRET = "sk-SECRET-9f8e7d6c5b4a"
 
@@ -170,6 +170,13 @@ def test_a_question_whose_model_failed_is_recorded_with_its_error(hashing_index,
     assert [b["chunk_id"] for b in record["evidence"]]
 
 
+def test_a_reply_given_up_for_time_is_audited_as_a_fallback_with_its_error(hashing_index, tmp_path, monkeypatch):
+    record = _recorded(hashing_index, StallingChatModel(messages=iter(["In 2018 148"])), tmp_path, monkeypatch)
+    assert record["fallback"] and "148 children have been discharged" in record["answer"]
+    assert "timed out" in record["error"] and "did not answer in time" in record["error"]
+    assert record["raw_reply"] == "In 2018 148"
+
+
 def test_the_audit_says_which_reader_gave_an_extractive_answer(hashing_index, tmp_path):
     records = []
     for number, reader in enumerate(("fake:overlap", "")):
@@ -290,3 +297,37 @@ def test_the_answer_shows_a_quoted_list_item_after_its_lead_in(hashing_index):
     assert answer.answer == ("The committee raised the comments below: \u2026 The reoffending rate in Dale was "
                              "still high. [1]")
     assert answer.citations[0].quote == "The reoffending rate in Dale was still high."  # the quote stays verbatim
+
+
+def test_figures_a_sentence_takes_from_two_cited_blocks_are_hidden_unless_each_part_cites_its_own(hashing_index):
+    """A sentence citing two blocks had each figure checked against both together, so figures of different
+    minutes could be joined into one claim; now they must come from one block, or each from the block its part
+    cites."""
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    k = evidence_number(hashing_index, DISCHARGES, "39% of referrals")
+    assert n != k
+    joined = ask_with(hashing_index, f"In 2018 148 children have been discharged and 39% of referrals came from "
+                                     f"schools [{n}][{k}].")
+    [verdict] = model_verdicts(joined, "39%")
+    assert not verdict.shown and "no one cited block gives together" in verdict.reason
+    parted = ask_with(hashing_index, f"In 2018 148 children have been discharged [{n}], and 39% of referrals came from "
+                                     f"schools [{k}].")
+    [verdict] = model_verdicts(parted, "39%")
+    assert "no one cited block" not in verdict.reason and "before citing" not in verdict.reason
+    swapped = ask_with(hashing_index, f"In 2018 148 children have been discharged [{k}], and 39% of referrals came "
+                                      f"from schools [{n}].")
+    [verdict] = model_verdicts(swapped, "39%")
+    assert not verdict.shown and f"before citing [{k}]" in verdict.reason
+
+
+def test_the_fallback_note_names_why_the_model_s_sentences_were_not_shown(hashing_index):
+    """The note had said 'none of its sentences was supported' of a supported sentence hidden as off the question,
+    and 'it was cut off' of a reply whose every whole sentence had no citation."""
+    k = evidence_number(hashing_index, DISCHARGES, "noted the update on the work programme")
+    off = ask_with(hashing_index, f"The Commission noted the update on the work programme [{k}].")
+    assert "(its one sentence did not address the question)" in " ".join(off.notes)
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    uncited = ask_with(hashing_index, "In 2018 148 children have been discharged. A similar number came into care. "
+                                      f"In 2018 148 children [{n}]")  # a stream that ends with no finish reason
+    [note] = [note for note in uncited.notes if "reply was not used" in note]
+    assert "(of its 3 sentences, 2 had no citation and 1 was cut off)" in note

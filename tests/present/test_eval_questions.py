@@ -549,8 +549,9 @@ def test_word_count_medians_are_written_alike_in_one_row(tmp_path):
     assert "| Answer words, median | 4 | 5 | 3 |" in render_report(metrics, records, questions)
 
 
-def test_a_model_failure_names_the_question_and_leaves_earlier_results_as_they_were(tmp_path, cli_on_seed,
-                                                                                   monkeypatch, capsys):
+def test_a_model_failure_is_recorded_for_its_question_and_the_run_goes_on(tmp_path, cli_on_seed, monkeypatch, capsys):
+    """One error from the model's server (a 500, a 503) had ended the whole run and thrown away every answer; now the
+    question is recorded as failed, left out of the figures and counted, as `brief` marks it not answered."""
     from assistant.answer.service import Assistant, ModelFailure
     from assistant.errors import ModelError
 
@@ -569,10 +570,40 @@ def test_a_model_failure_names_the_question_and_leaves_earlier_results_as_they_w
     monkeypatch.setattr(Assistant, "ask", overloaded_at_the_second_question)
     out = tmp_path / "out"
     _earlier_results(out)
-    questions = _write(tmp_path, GOOD, {**GOOD, "id": "q2"})
-    assert cli_on_seed("eval", "--questions", str(questions), "--out", str(out)) == 2
-    err = capsys.readouterr().err
-    assert "The language model failed on question 2 of 2 (q2): The language model 'openai:fake' failed: " in err
-    assert "Nothing was written to the --out folder" in err and "ask again in a while" in err
-    assert {p.name: p.read_text() for p in out.iterdir()} == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json",
-                                                                                        "report.md")}
+    questions = _write(tmp_path, GOOD, {**GOOD, "id": "q2"}, {**GOOD, "id": "q3"})
+    assert cli_on_seed("eval", "--questions", str(questions), "--out", str(out)) == 0  # answers.jsonl is written
+    captured = capsys.readouterr()
+    said = "The language model failed on question 2 of 3 (q2): The language model 'openai:fake' failed: "
+    assert said in captured.err
+    assert "ask again in a while" in captured.err and "The evaluation goes on" in captured.err
+    records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["q1", "q2", "q3"]
+    assert [bool(r.get("model_failed")) for r in records] == [False, True, False]
+    assert "Error code: 503" in records[1]["error"] and "ask again" in records[1]["error"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model_failures"] == ["q2"] and metrics["overall"]["questions"] == 2
+    said = "The language model failed on 1 question of 3 (q2)"
+    assert said in (out / "report.md").read_text() and said in captured.out
+
+
+def test_a_run_whose_every_question_failed_still_writes_its_answers_and_says_so(tmp_path, cli_on_seed, monkeypatch,
+                                                                                capsys):
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
+
+    real_ask = Assistant.ask
+
+    def server_down(self, question, *args, **kwargs):
+        answer = real_ask(self, question, *args, **kwargs)
+        if question.startswith("warm-up"):
+            return answer
+        raise ModelFailure(ModelError("The language model 'openai:fake' failed: Connection error.", "Check it"),
+                           answer)
+
+    monkeypatch.setattr(Assistant, "ask", server_down)
+    out = tmp_path / "out"
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD, {**GOOD, "id": "q2"})), "--out", str(out)) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model_failures"] == ["q1", "q2"] and metrics["overall"]["questions"] == 0
+    assert "The language model failed on 2 questions of 2 (q1, q2)" in (out / "report.md").read_text()
+    assert len((out / "answers.jsonl").read_text().splitlines()) == 2

@@ -277,3 +277,41 @@ def test_a_faithful_rewording_is_judged_on_its_score_not_failed_outright(guard, 
 def test_a_figure_a_projecting_word_governs_is_still_a_projection(guard, minutes, claim):
     verdict = guard.check(claim + " [1]", [_hit(minutes)])
     assert not verdict.supported and "projection" in verdict.reason, verdict.reason
+
+
+LOOKED_AFTER = Hit("c3", "On 01 April 2021 596 children and young people were looked after; by 31 March 2022 this had "
+                         "reduced to 551 children.",
+                   {"source_id": "s3", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
+                    "meeting_date": "2022-06-14"}, 1.0)
+
+
+def test_a_sentence_s_figures_and_years_come_from_one_cited_block_not_from_two_meetings(guard):
+    """'In 2018, 596 children were looked after [1][2]' had passed with 2018 from a 2018 meeting and 596 from a 2022
+    one: each figure was in some cited block, and nothing asked that they be in the same one."""
+    blocks = {1: _hit(), 2: LOOKED_AFTER}
+    for sentence in ("In 2018, 596 children were looked after in Rotherham. [1][2]",
+                     "In 2018 148 children were discharged from care, and 596 children were looked after. [1][2]"):
+        verdict = guard.check(sentence, [_hit(), LOOKED_AFTER], blocks)
+        assert not verdict.supported and "no one cited block gives together" in verdict.reason, verdict
+        assert not guard.check(sentence, [_hit(), LOOKED_AFTER]).supported  # the same without the markers' blocks
+    # Each part of a sentence is checked against the blocks cited after it.
+    parted = "In 2018 148 children were discharged from care [1], and in 2021 596 children were looked after [2]."
+    assert guard.check(parted, [_hit(), LOOKED_AFTER], blocks).supported
+    swapped = "In 2018 148 children were discharged from care [2], and in 2021 596 children were looked after [1]."
+    verdict = guard.check(swapped, [_hit(), LOOKED_AFTER], blocks)
+    assert not verdict.supported and "before citing [2]" in verdict.reason
+    # Figures and a year that one block gives together still pass beside another block.
+    assert guard.check("In 2018, 148 children were discharged from care in Rotherham. [1][2]",
+                       [_hit(), LOOKED_AFTER], blocks).supported
+
+
+@pytest.mark.parametrize("sentence, parts", [
+    ("rose from 596 [1] to 650 [2].", [("rose from 596", (1,)), (" to 650.", (2,))]),
+    ("In 2018, 596 were looked after [1][5].", [("In 2018, 596 were looked after.", (1, 5))]),
+    ("In 2018 [1], 148 were discharged.", [("In 2018, 148 were discharged.", (1,))]),
+    ("No marker.", [("No marker.", ())]),
+])
+def test_markers_cut_a_sentence_into_parts(sentence, parts):
+    from assistant.verify.guard import marker_parts
+
+    assert marker_parts(sentence) == parts
