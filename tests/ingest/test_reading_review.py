@@ -183,6 +183,24 @@ def test_the_heading_s_held_on_beats_other_dated_lines_and_is_found_below_a_shor
     assert meeting_date_in(opening) == "2023-03-08"
 
 
-def test_a_title_ending_in_its_date_is_read_before_a_date_after_another_label() -> None:
+def test_a_document_s_own_stamps_never_give_the_meeting_s_date() -> None:
     assert meeting_date_in("Call-in deadline: 15 March 2023\nCabinet – 8 March 2023\nPresent: Cllr A") == "2023-03-08"
-    assert meeting_date_in("Cabinet\nCall-in deadline: 15 March 2023\nPresent: Cllr A") == "2023-03-15"  # nothing else
+    assert meeting_date_in("Cabinet\nCall-in deadline: 15 March 2023\nPresent: Cllr A") == ""  # another day, always
+    assert meeting_date_in("Cabinet: Wednesday 8 March 2023\nCall-in expiry – 17 March 2023") == "2023-03-08"
+    assert meeting_date_in("Date/Time: Wednesday 8 March 2023 at 2.00 pm\nVenue: Town Hall\n"
+                           "Version 2 – 20 March 2023") == "2023-03-08"
+
+
+@pytest.mark.parametrize("opening", [
+    # The heading's own date comes first: a sentence below it that something was "held on" another day, or a stamp
+    # on a line of its own, does not displace it (a code review of the change before this one found these).
+    "Children's Scrutiny Committee – 8 March 2023\nPresent: Cllr A\nApologies: Cllr B\nThe Chair reported that the "
+    "Panel had held a development session on 1 March 2023 with foster carers.\n",
+    "Cabinet – 8 March 2023\nDRAFT – subject to approval\n20 March 2023\nPresent: Cllr A",
+    "Children's Services Scrutiny Panel – 8 March 2023\nDate: 20/03/2023",
+    # A line about the last minutes' approval is passed over in the heading block too.
+    "Public Document Pack\nCorporate Parenting Panel\nMinutes of the meeting held on 11 January 2023 were agreed as a "
+    "correct record.\nHeld on 8 March 2023\n",
+])
+def test_the_first_date_of_the_heading_block_in_line_order_is_the_meeting_s(opening: str) -> None:
+    assert meeting_date_in(opening) == "2023-03-08"

@@ -386,7 +386,7 @@ _AWAITS_A_DATE = re.compile(rf"{_DATE_LABEL}\s*$", re.IGNORECASE)
 # 'Minutes of the Corporate Parenting Panel, 8 March 2023', 'Children's Scrutiny Committee – 8 March 2023'; a time
 # may follow ('2.00 pm', 'at 10am'). Further down, such a line may give any day (a list of future meetings).
 _DATE_LINE = re.compile(
-    rf"^\s*(?P<before>.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
+    rf"^\s*(?:.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
     r"[\s.]*$",
     re.IGNORECASE,
 )
@@ -396,15 +396,19 @@ _DATE_LINE = re.compile(
 # of the Executive Director, 20 February 2023'.
 _ANOTHER_DAY = re.compile(
     r"\bthe\s+minutes\s+of\b|\b(?:previous|last|preceding|next|future)\s+meetings?\b|\bpublish|\bpublication\b"
-    r"|\bdespatch|\bdispatch|\bissued?\s+date\b|\bdate\s+(?:of\s+)?issued?\b|\breport\s+date\b"
-    r"|\bdate\s+of\s+(?:the\s+)?report\b|^\s*(?:printed|report\s+(?:of|by|from))\b",
+    r"|\bdespatch|\bdispatch|\bissued?\b|\bdate\s+(?:of\s+)?issued?\b|\breport\s+date\b"
+    r"|\bdate\s+of\s+(?:the\s+)?report\b|^\s*(?:printed|report\s+(?:of|by|from))\b"
+    # A document's own stamps: 'Call-in deadline: 15 March 2023', 'Version 2, 20 March 2023', 'Last updated: ...',
+    # 'Status: Draft, 20 March 2023', 'Author: Jane Smith, 20 March 2023', 'Approved at the meeting of 5 April'.
+    r"|\bcall[\s-]*in\b|\bdeadline\b|\bexpir|\bversion\b|\b(?:updated|amended|revised|modified|circulated)\b"
+    r"|\bstatus\b|\bauthor|\bapproved\b",
     re.IGNORECASE,
 )
 # Below the heading block, a line about minutes that gives their meeting's day is about another meeting's minutes
 # when it is an agenda item ('3. Minutes of the meeting held on 11 January 2023') or approves them ('Minutes of the
 # meeting held on 11 January 2023 were agreed as a correct record').
-_MINUTES_APPROVED = re.compile(r"\b(?:approved|agreed|confirmed|signed|adopted)\b|\b(?:correct|true|accurate)\s+record\b",
-                               re.IGNORECASE)
+_MINUTES_APPROVED = re.compile(r"\b(?:were|was|be|being)\s+(?:approved|agreed|confirmed|signed|adopted)\b"
+                               r"|\b(?:correct|true|accurate)\s+record\b", re.IGNORECASE)
 
 
 # How much of a document's start counts as its first page, where a meeting's date is stated.
@@ -418,12 +422,13 @@ def meeting_date_in(first_page: str) -> str:
 
     The heading block (the lines before the first numbered agenda item) is read with each wrapped line joined to the
     next (a sentence broken by a fixed width; a label, 'held on' or 'Date:', whose date is on the next line). Its
-    first date stated by 'held ... on' or 'Date:', or standing on a line of its own in words, is the meeting's; then,
-    in this order, a date ending a title ('Cabinet – 8 March 2023'), a date after some other label ('Call-in deadline:
-    15 March 2023': more often another day than the meeting's), and a date line in figures; failing all those, the
+    first date, in the order of its lines, given by 'held ... on' or a label, on a line of its own, or ending a title
+    ('Cabinet – 8 March 2023', 'Date/Time: ...'), is the meeting's; then a date line in figures; failing those, the
     first 'held ... on' or 'Date:' further down. A date with words naming another day before it ('the minutes of the
-    previous meeting held on ...', 'Issue date: ...') is never the meeting's, nor further down one that agenda items
-    about minutes give ('3. Minutes of the meeting held on ...')."""
+    previous meeting held on ...', 'Issue date: ...', 'Call-in deadline: ...', 'Version 2, ...') is never the
+    meeting's, nor one that a line about minutes approved gives ('Minutes of the meeting held on 11 January 2023 were
+    agreed as a correct record'), nor further down one that an agenda item about minutes gives ('3. Minutes of the
+    meeting held on ...')."""
     heading_block: list[str] = []
     further_down: list[str] = []
     for line in _joined_lines(first_page):
@@ -432,17 +437,21 @@ def meeting_date_in(first_page: str) -> str:
             further_down.append(line)
         else:
             heading_block.append(line)
-    further_down = [line for line in further_down if "minutes" not in line.lower() or not (
-        _opens_an_agenda_item(line) or _MINUTES_APPROVED.search(line))]
-    # In the heading block a sentence below the date line that something was "held on" a date is about something
-    # else, and a line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp as
-    # often as the meeting's: hence the order of the passes.
-    for lines, kinds in ((heading_block, ("stated", "own line")), (heading_block, ("title",)),
-                         (heading_block, ("labelled",)), (heading_block, ("figures",)), (further_down, ("stated",))):
+    heading_block = [line for line in heading_block if not _approves_minutes(line)]
+    further_down = [line for line in further_down if not _approves_minutes(line)
+                    and not ("minutes" in line.lower() and _opens_an_agenda_item(line))]
+    # A line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp as often as the
+    # meeting's, so it counts only when nothing else in the heading block states one.
+    for lines, kinds in ((heading_block, ("stated", "words")), (heading_block, ("figures",)),
+                         (further_down, ("stated",))):
         for line in lines:
             for date in _dates_of_kinds(line, kinds):
                 return date
     return ""
+
+
+def _approves_minutes(line: str) -> bool:
+    return "minutes" in line.lower() and bool(_MINUTES_APPROVED.search(line))
 
 
 def _dates_of_kinds(line: str, kinds: tuple[str, ...]) -> Iterator[str]:
@@ -458,14 +467,9 @@ def _dates_of_kinds(line: str, kinds: tuple[str, ...]) -> Iterator[str]:
 
 
 def _date_line_kind(match: re.Match) -> str:
-    """What a date line is: the date in figures ('01/03/2023, 14:32'); in words on a line of its own ('Wednesday 8
-    March 2023 at 2.00 pm'), after a label ('Call-in deadline: 15 March 2023'), or ending a title."""
-    if not any(character.isalpha() for character in match.group("date")):
-        return "figures"
-    before = (match.group("before") or "").strip()
-    if not before:
-        return "own line"
-    return "labelled" if before.endswith(":") else "title"
+    """Whether a date line gives its date in words ('Wednesday 8 March 2023', 'Cabinet – 8 March 2023') or in
+    figures only ('01/03/2023, 14:32')."""
+    return "words" if any(character.isalpha() for character in match.group("date")) else "figures"
 
 
 def _joined_lines(text: str) -> list[str]:
