@@ -69,7 +69,9 @@ class Settings:
     refetch_weeks: int = 26
     # The `openai:` backend's endpoint, read from the variables OpenAI's own tools read. Both names are taken:
     # langchain-openai reads OPENAI_API_BASE (the older name), the openai client OPENAI_BASE_URL.
-    openai_base_urls: tuple[tuple[str, str], ...] = ()  # (variable name, address) for each one set
+    # (variable name, address) for each one set; out of the repr, as the key is, since an address may carry a
+    # password or an api-key parameter
+    openai_base_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     openai_api_key: str = field(default="", repr=False)
 
     @property

@@ -613,7 +613,7 @@ def missing_names(question: str, evidence: str, councils: Iterable[str] = ()) ->
         # The evidence's spelt-out acronyms cost more than the rest together (every run of 2 to 5 words), so
         # they are only worked out for a name its words did not already match. An acronym matches one exactly: by
         # their first four letters, the initials of some run of words ('manc') had matched 'Manchester'.
-        spelt_out = initialisms(evidence)
+        spelt_out = initialisms(evidence).union(*(initialisms(council) for council in councils))
         missing = [word for word in missing if not all(token in spelt_out for token in lexical_tokens(word))]
     return list(dict.fromkeys(missing))
 

@@ -196,7 +196,7 @@ def check_openai_endpoint(settings: Settings) -> None:
             # The client would only say "Connection error." on every question.
             raise ConfigError(f"{name} must be an http:// or https:// address, not {redact(address, settings.openai_api_key)!r}.",
                               f"Write the scheme too, as in {name}=http://localhost:11434/v1.")
-    if len(set(addresses.values())) > 1:
+    if len({address.rstrip("/") for address in addresses.values()}) > 1:  # '.../v1' and '.../v1/' are one
         # Which one a client uses depends on the client: answers would come from a server nobody chose.
         raise ConfigError("OPENAI_BASE_URL and OPENAI_API_BASE are both set, to different addresses: "
                           + " and ".join(redact(without_credentials(a)) for a in addresses.values()) + ".",

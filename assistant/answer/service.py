@@ -514,8 +514,10 @@ def refusal(draft: Draft, retrieval: Retrieval, base: dict, timings: dict) -> An
     # The generic explanations only say the headline again, which reads as a glitch; a specific one ('The minutes
     # found do not mention Outstanding.') says why.
     explanation = "" if draft.explanation in (NOTHING_RELEVANT, NOT_STATED) else draft.explanation
-    if draft.explanation == NOTHING_RELEVANT and base["filters"]:  # other minutes may well cover it: say which were
-        text = f"The minutes these filters select ({Filters(**base['filters']).describe()}) do not cover this question."
+    if base["filters"]:  # other minutes may well answer it: say which were searched
+        selected = f"The minutes these filters select ({Filters(**base['filters']).describe()})"
+        text = (f"{selected} do not cover this question." if draft.refusal == "no_evidence"
+                else f"{selected} do not say this.")
     return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=draft.refusal,
                   nearest=nearest_items(retrieval), timings_ms=timings, confidence=draft.confidence, **base)
 

@@ -93,12 +93,18 @@ SIGNED_OUT_SCRIPT = """<script>
 </script>"""
 # The conversation, and the answers a member may tick for a briefing, live in the page alone: a reload or a closed
 # tab loses them (the audit log keeps the answers, but not where a member can reach them). Once there is an answer
-# to lose, the browser asks before the page goes. A signed-out page is left to go: its member reloads it on purpose.
+# to lose, the browser asks before the page goes. A signed-out page, or one whose member pressed "Sign out", is left
+# to go: its member leaves it on purpose.
 LEAVING_SCRIPT = """<script>
 if (!window.askBeforeLeaving) {  // once, however often the page's head is put in
+  let signingOut = false;  // "Sign out" leaves the page on purpose
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#sign-out")) signingOut = true;
+  }, true);
   window.askBeforeLeaving = (event) => {
     const chat = document.getElementById("chat");
-    if (document.getElementById("signed-out") || !chat || !chat.querySelector('[data-testid="bot"]')) return;
+    if (signingOut || document.getElementById("signed-out") || !chat
+        || !chat.querySelector('[data-testid="bot"]')) return;
     event.preventDefault();
     event.returnValue = "";
   };

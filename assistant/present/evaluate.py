@@ -378,6 +378,15 @@ def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:
             raise AssistantError(f"The --out folder {out_dir} is inside {folder}, {what}: the next ingest would read "
                                  "this run's report, which lists the expected answers, as minutes.",
                                  "Give --out a folder outside the minutes.")
+        if target in folder.parents:
+            # The marker file the run leaves makes ingest pass over the folder holding it: the minutes in it too.
+            raise AssistantError(f"The --out folder {out_dir} holds {folder}, {what}: ingest leaves out a folder of "
+                                 "eval results, and so would leave out those minutes.",
+                                 "Give --out a folder of its own, such as eval-results/.")
+    if target == Path.home().resolve():
+        raise AssistantError(f"The --out folder {out_dir} is your home folder: ingest leaves out a folder of eval "
+                             "results, and so would leave out any minutes you keep under it.",
+                             "Give --out a folder of its own, such as ~/eval-results.")
 
 
 def ingested_folders(settings: Settings) -> set[Path]:

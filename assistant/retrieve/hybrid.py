@@ -34,6 +34,7 @@ class HybridRetriever:
         # integers: matching strings across 100,000 entries cost tens of milliseconds a question.
         self._council_names, self._council_codes = _codes([m.get("council_key", "") for m in metas])
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
+        self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
@@ -126,24 +127,31 @@ class HybridRetriever:
             mask &= _isin(self._council_codes, self._council_names, council_keys)
             clauses.append({"council_key": {"$in": sorted(council_keys) or ["\u2205"]}})
             restricted = True
-        no_committee = 0
+        committee_mask = None
         if filters.committee:
-            # Items whose committee is not known (most scraped pages, a file ingested without --committee) cannot
-            # match: counted so that the answer can say so, as it does for undated items under a date filter.
-            no_committee = len(set(self._sources[mask & _isin(self._committee_codes, self._committee_names, {""})]))
             wanted = committee_key(filters.committee)
             keys = {k for k in self._committee_names if k and name_matches(wanted, k)}
-            mask &= _isin(self._committee_codes, self._committee_names, keys)
+            committee_mask = _isin(self._committee_codes, self._committee_names, keys)
             clauses.append({"committee_key": {"$in": sorted(keys) or ["\u2205"]}})
             restricted = True
         undated = 0
         if filters.since or filters.until:
             dated = self._starts > 0
-            undated = len(set(self._sources[mask & ~dated]))
+            # Among the items the committee filter keeps, or could not judge (one with neither a committee nor a
+            # date is counted here alone, not under the committee filter too).
+            judged = mask if committee_mask is None else mask & (committee_mask | self._no_committee)
+            undated = len(set(self._sources[judged & ~dated]))
             mask &= dated & (self._ends >= filters._since_int) & (self._starts <= filters._until_int)
             clauses.append({"date_end": {"$gte": filters._since_int}})
             clauses.append({"date_start": {"$lte": filters._until_int}})
             restricted = True
+        no_committee = 0
+        if committee_mask is not None:
+            # Items whose committee is not known (most scraped pages, a file ingested without --committee) cannot
+            # match: counted, among those the other filters keep, so that the answer can say so, as it does for
+            # undated items under a date filter.
+            no_committee = len(set(self._sources[mask & self._no_committee]))
+            mask &= committee_mask
         if not restricted:
             return None, None, 0, 0
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -347,6 +347,9 @@ def test_a_refusal_says_the_minutes_do_not_say_once_and_a_specific_reason_when_t
     specific = refusal(Draft([], "not_stated", "The minutes found do not mention Outstanding."), Retrieval([]),
                        dict(base), {})
     assert specific.answer == "The minutes in the index do not say this. The minutes found do not mention Outstanding."
+    filtered = refusal(Draft([], "not_stated", NOT_STATED), Retrieval([]), {**base, "filters": {"council": "Sefton"}},
+                       {})
+    assert filtered.answer == "The minutes these filters select (council: Sefton) do not say this."  # not the index's
 
 
 def test_a_committee_filter_says_how_many_items_it_left_out_for_want_of_a_committee(seed_assistant):
@@ -357,3 +360,12 @@ def test_a_committee_filter_says_how_many_items_it_left_out_for_want_of_a_commit
     narrowed = seed_assistant.ask("How many children were discharged from care?",
                                   Filters(committee="Scrutiny", council="Rotherham"))
     assert not any("no committee recorded" in note for note in narrowed.notes)  # Rotherham's item has its committee
+
+
+def test_the_committee_filter_counts_only_the_items_the_other_filters_keep(seed_assistant):
+    """Sefton's item has no committee and no meeting date: under a date filter too, only the date filter's note
+    counts it (it would have been left out whatever its committee)."""
+    answer = seed_assistant.ask("How many children were discharged from care?",
+                                Filters(committee="Scrutiny", since="2018-01-01"))
+    assert not any("no committee recorded" in note for note in answer.notes), answer.notes
+    assert any("without a known meeting date" in note for note in answer.notes), answer.notes

@@ -161,13 +161,15 @@ def test_the_openai_variables_are_read_once_here_and_the_key_is_never_in_the_set
     assert s.openai_base_url == "http://127.0.0.1:11434/v1" and s.openai_api_key == "sk-live-abc123"
     assert s.openai_base_urls == (("OPENAI_API_BASE", "http://127.0.0.1:11434/v1"),)  # named as the user set it
     assert "abc123" not in repr(s)
+    with_password = Settings.from_env({"OPENAI_BASE_URL": "https://user:s3cretpw@proxy.example/v1?api-key=zzz"})
+    assert "s3cretpw" not in repr(with_password) and "zzz" not in repr(with_password)
     assert Settings.from_env({"OPENAI_BASE_URL": "  ", "OPENAI_API_KEY": ""}).openai_base_urls == ()
 
 
 def test_two_openai_addresses_that_disagree_are_refused_naming_both_variables():
     from assistant.answer.llm import check_openai_endpoint
 
-    agreeing = Settings.from_env({"OPENAI_BASE_URL": "http://a:1/v1", "OPENAI_API_BASE": "http://a:1/v1"})
+    agreeing = Settings.from_env({"OPENAI_BASE_URL": "http://a:1/v1", "OPENAI_API_BASE": "http://a:1/v1/"})
     check_openai_endpoint(agreeing)
     disagreeing = Settings.from_env({"OPENAI_BASE_URL": "http://a:1/v1", "OPENAI_API_BASE": "http://u:pw@b:2/v1"})
     with pytest.raises(ConfigError, match="both set, to different addresses") as info:

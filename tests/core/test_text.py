@@ -167,3 +167,8 @@ def test_a_name_is_not_taken_for_the_initials_of_some_run_of_the_evidence_s_word
     assert missing_names("What did Manchester City Council say about foster carers?", evidence,
                          ["Hampshire County Council"]) == ["Manchester"]
     assert missing_names("What did the MANC panel say?", evidence) == []  # an acronym still matches its words
+    # The usual initials of a council's full name, 'County Council' and all, still match its council field.
+    for question, council in (("What did KCC say about foster carers?", "Kent County Council"),
+                              ("What did ESCC say about foster carers?", "East Sussex County Council"),
+                              ("What did RMBC say about foster carers?", "Rotherham Metropolitan Borough Council")):
+        assert missing_names(question, evidence, [council]) == [], council

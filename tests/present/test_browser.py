@@ -381,3 +381,41 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
     finally:
         demo.close()
         assistant.close()
+
+
+def test_sign_out_leaves_the_page_without_asking_though_there_is_an_answer(seed_index, minilm, tmp_path):
+    """The page asks before a reload loses its answers, but not when the member presses "Sign out" on purpose."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.answer.service import Assistant
+    from assistant.present.app import PAGE_OPTIONS, build_app
+    from assistant.present.auth import SignIn, hash_password
+
+    users = tmp_path / "users.txt"
+    users.write_text(f"alice:{hash_password('alices password', 1_000)}\n")
+    sign_in = SignIn(users)
+    assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
+    demo = build_app(assistant, tmp_path / "briefings", sign_out=True, sign_in=sign_in)
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=sign_in, **PAGE_OPTIONS)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            asked: list[str] = []
+            page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+            page.goto(demo.local_url, wait_until="domcontentloaded")
+            page.locator("input[type='text']").first.fill("alice")
+            page.locator("input[type='password']").fill("alices password")
+            page.locator("button:has-text('Login')").click()
+            page.locator("#question textarea").wait_for(timeout=60_000)
+            page.fill("#question textarea", "How many children were discharged from care in 2018?")
+            page.click("#ask")
+            page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
+            page.click("#sign-out")
+            expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=15_000)
+            assert asked == []
+            browser.close()
+    finally:
+        demo.close()
+        assistant.close()

@@ -491,3 +491,21 @@ def test_the_pair_kind_table_gives_each_kind_its_count(tmp_path, fake_settings):
     right, n = by_kind["changed_figure"]
     report = (out / "report.md").read_text()
     assert f"| changed_figure | {right / n:.3f} ({right} of 2) |" in report
+
+
+def test_an_out_folder_that_holds_the_minutes_or_is_the_home_folder_is_refused(tmp_path, fake_settings, corpus_copy,
+                                                                              monkeypatch):
+    """The marker the run leaves makes ingest pass over its folder: an --out above the minutes (`--out .` at the top
+    of one's files, `--out ~`) would have switched ingest off for them."""
+    from assistant.ingest.run import ingest
+
+    ingest([corpus_copy], fake_settings, progress=False)
+    questions = _write(tmp_path, DISCHARGED)
+    with pytest.raises(AssistantError, match=f"holds {corpus_copy}") as caught:
+        run_evaluation(questions, fake_settings, corpus_copy.parent, progress=False)
+    assert "a folder of its own" in caught.value.hint
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    with pytest.raises(AssistantError, match="is your home folder"):
+        run_evaluation(questions, fake_settings, home, progress=False)

@@ -114,10 +114,17 @@ def _entry_named(target: str) -> Council:
     directory = load_directory()
     matches = [c for c in directory if wanted in (c.code.casefold(), c.slug.casefold(), c.name.casefold())]
     key = council_key(target)
+    words = set(key.split())
     if not matches and key:
         # The name as people write it, without its kind: 'Brighton and Hove' for Brighton and Hove City Council,
-        # 'St Helens' for St Helens Council.
-        matches = [c for c in directory if council_key(c.name) == key]
+        # 'St Helens' for St Helens Council. A kind that is written must be the entry's ('Chichester City Council'
+        # is not Chichester District Council), and a name that another entry's name also holds ('Newcastle', and
+        # Newcastle-under-Lyme) is suggested below, not guessed.
+        kinds = set(target.casefold().replace("-", " ").split()) - words - {"council", "and", "of", "the", "&"}
+        matches = [c for c in directory if council_key(c.name) == key
+                   and kinds <= set(c.name.casefold().replace("-", " ").split())]
+        if any(words < set(council_key(c.name).split()) for c in directory):
+            matches = []
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -127,7 +134,6 @@ def _entry_named(target: str) -> Council:
     close = difflib.get_close_matches(wanted, [c.slug for c in directory] + [c.name.casefold() for c in directory],
                                       n=3, cutoff=0.75)
     # A name the directory's names hold every word of ('brighton', 'newcastle'): a spelling check cannot see those.
-    words = set(key.split())
     containing = [c.slug for c in directory if words and words <= set(council_key(c.name).split())]
     close = list(dict.fromkeys(close + containing))[:5]
     suggestion = f" Did you mean {', '.join(close)}?" if close else ""

@@ -295,13 +295,19 @@ def _running_lines(pages_lines: list[list[str]]) -> set[str]:
         for key in {_layout_key(lines[position]) for position in _edge_positions(lines)} if key
     )
     needed = max(REPEATED_ON_PAGES, len(pages_with_text) // 2 + 1)
-    return {key for key, count in counts.items() if count >= needed and _may_be_running(key)}
+    # A footer may well be a sentence ('Minutes are subject to approval at the next meeting.', 'Chairman's initials
+    # ....'), but the minutes may also end page after page on the same sentence: one that ends a clause counts only
+    # where it keeps its place, as a footer does. A resolution never does: minutes may repeat 'RESOLVED that the
+    # report be noted.' at the foot of page after page, and each is the decision of another item.
+    placed = Counter(entry for lines in pages_with_text for entry in _placed_edge_lines(lines))
+    kept_place = {key for (key, _, _), count in placed.items() if count >= needed}
+    return {key for key, count in counts.items()
+            if count >= needed and not is_resolution(key) and (not ends_clause(key) or key in kept_place)}
 
 
 def _may_be_running(key: str) -> bool:
-    """Can a line repeated at page edges be a running header or footer? Not one that ends a sentence or clause, or is
-    a resolution, as a header or footer never does or is: minutes may well repeat 'RESOLVED that the report be
-    noted.' at the foot of page after page, and each is the decision of another item."""
+    """Can a line at the same place on both pages of two be a running header or footer? Not one that ends a sentence
+    or clause, or is a resolution: two pages are little evidence, and a short document may repeat such a line."""
     return not ends_clause(key) and not is_resolution(key)
 
 
