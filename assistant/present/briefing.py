@@ -424,6 +424,8 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.
         lines += [f"Answers: {literal(written)}", ""]
     if any(entry.refused for entry in entries):
         lines += [f"{literal(REFUSALS_HEADING)}.", ""]
+    if undated := _undated_sources(entries):
+        lines += [literal(undated), ""]
     for number, entry in enumerate(entries, start=1):
         lines += [f"## {number}. {literal(entry.question)}", ""]
         if each_own:
@@ -475,6 +477,8 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
         document.add_paragraph(text(f"Answers: {written}"))
     if any(entry.refused for entry in entries):
         document.add_paragraph(f"{REFUSALS_HEADING}.")
+    if undated := _undated_sources(entries):
+        document.add_paragraph(text(undated))
     for number, entry in enumerate(entries, start=1):
         document.add_heading(text(f"{number}. {entry.question}"), level=1)
         if each_own:
@@ -514,6 +518,17 @@ def _add_source_paragraph(document, lead: str, address: str) -> None:
         _add_hyperlink(paragraph, address)
     elif address:  # a file: path or an id, which Word could not open
         paragraph.add_run(address).italic = True
+
+
+def _undated_sources(entries: list[BriefingEntry]) -> str:
+    """The header's warning that some quoted sources have no meeting date recorded ('' when all have one): a figure
+    from such an item cannot be placed in time by whoever reads the briefing, and may be years old."""
+    sources = {c.source_url: c for entry in entries for c in entry.sources}
+    undated = [c for c in sources.values() if not c.meeting_date]
+    if not undated:
+        return ""
+    return (f"Sources with no meeting date recorded: {len(undated)} of {len(sources)} (marked \u201cdate unknown\u201d "
+            "below): check their dates before quoting their figures as current.")
 
 
 def _filters_heading(entries: list[BriefingEntry], filters: str) -> tuple[str, bool]:

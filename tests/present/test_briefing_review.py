@@ -423,3 +423,25 @@ def test_the_app_offers_refused_answers_for_the_briefing_and_exports_their_neare
     paragraphs = [p.text for p in Document(path).paragraphs]
     assert status == "Briefing with 1 answer written." and REFUSAL in paragraphs
     assert any(p.startswith("Blackpool Council \u2014 Children and Young People's") for p in paragraphs)
+
+
+@pytest.mark.parametrize("suffix", [".md", ".docx"])
+def test_a_briefing_warns_in_its_header_when_quoted_sources_have_no_meeting_date(tmp_path, suffix):
+    """Most scraped minutes carry no date: an officer reading a figure in a briefing could not tell it was years
+    old. The header counts such sources; a briefing whose sources are all dated says nothing of it."""
+    from dataclasses import replace
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    dated = _answered()
+    undated = replace(dated, citations=[replace(dated.citations[0], source_url="item-2", meeting_date="")])
+
+    def header(answers) -> str:
+        out = write_briefing([entry_from_answer(a) for a in answers], tmp_path / f"b-{len(answers)}{suffix}")
+        if suffix == ".md":
+            text = out.read_text(encoding="utf-8")
+            return text[:text.index("## 1.")]
+        return "\n".join(p.text for p in Document(str(out)).paragraphs[:6])
+
+    assert "Sources with no meeting date recorded: 1 of 2" in header([dated, undated])
+    assert "no meeting date recorded" not in header([dated])
