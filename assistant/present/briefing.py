@@ -107,7 +107,10 @@ def entry_for_failure(question: str, filters: Filters, failure, answer_id: str =
     model = failure.answer.mode.removeprefix("llm:")
     return BriefingEntry(question, (), (), False, describe_filters(filters.as_dict()),
                          written=f"not answered, as the language model ({model}) failed",
-                         failure=f"{failure.message.rstrip('.')}. Ask this question again later.",
+                         # For its readers: what failed, and how to fix it, is for whoever runs the assistant,
+                         # which the command's warnings and the audit log (its answer id below) tell.
+                         failure="the language model could not answer it (the audit log records what failed). Ask "
+                                 "this question again later.",
                          answer_id=answer_id)
 
 
