@@ -23,7 +23,7 @@ from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in
 from assistant.answer.extractive import NOT_STATED, NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
-from assistant.errors import IndexMissingError, IndexStaleError, ModelError, ModelTimeout, no_index_yet
+from assistant.errors import AssistantError, IndexMissingError, IndexStaleError, ModelError, ModelTimeout, no_index_yet
 from assistant.index import lexical
 from assistant.index.stats import index_exists
 from assistant.index.vector_store import forget_local_clients
@@ -352,7 +352,7 @@ class Assistant:
                                * 1000, total=(time.perf_counter() - started) * 1000)
                 failed = Answer(answer="", refused=False, refusal_reason=None, sentences=list(generated.verdicts),
                                 timings_ms=timings, confidence=draft.confidence, **base)
-                failed.provenance = provenance(f"{failure.message} {failure.hint}".strip())
+                failed.provenance = provenance(error_text(failure))
                 raise ModelFailure(failure, failed) from failure
             interrupted = failure  # what was already shown stays: each of its sentences was checked
         generated_at = time.perf_counter()
@@ -389,7 +389,7 @@ class Assistant:
                         "field) and that its chat template is right", self.settings.llm, q.text)
         error = ""
         if interrupted is not None:  # what failed is for whoever runs it: the log and the audit, not the member
-            error = f"{interrupted.message} {interrupted.hint}".strip()
+            error = error_text(interrupted)
             log.warning("The language model did not finish its reply to %r in time: %s", q.text, error)
         note = fallback_note(generated.raw_text, generated.verdicts, timed_out=interrupted is not None)
         base = {**base, "notes": base["notes"] + [note]}
@@ -489,6 +489,15 @@ def question_problem(question: str) -> str:
         return (f"That question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
                 "Please ask something shorter.")
     return ""
+
+
+def error_text(failure: AssistantError) -> str:
+    """A failure's message and hint as one text for the audit log, as two sentences ('... only keep-alive messages
+    The server did not ...' had run them together)."""
+    message, hint = failure.message.strip(), (failure.hint or "").strip()
+    if not hint:
+        return message
+    return f"{message}{'' if message.endswith(('.', '!', '?', ':')) else '.'} {hint}"
 
 
 def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:

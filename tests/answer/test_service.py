@@ -369,3 +369,13 @@ def test_the_committee_filter_counts_only_the_items_the_other_filters_keep(seed_
                                 Filters(committee="Scrutiny", since="2018-01-01"))
     assert not any("no committee recorded" in note for note in answer.notes), answer.notes
     assert any("without a known meeting date" in note for note in answer.notes), answer.notes
+
+
+def test_an_audited_error_keeps_its_message_and_hint_as_two_sentences():
+    from assistant.answer.service import error_text
+    from assistant.errors import ModelError
+
+    assert error_text(ModelError("the server sent only keep-alive messages", "Check the server.")) == \
+        "the server sent only keep-alive messages. Check the server."
+    assert error_text(ModelError("It failed.", "Check the server.")) == "It failed. Check the server."
+    assert error_text(ModelError("It failed.", "")) == "It failed."
