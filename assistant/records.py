@@ -23,6 +23,19 @@ def content_hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
+# The page of one agenda item on a ModernGov site, after the site's base URL: a fetched item's identity and link.
+ITEM_PAGE = "/mgAi.aspx?ID="
+
+
+def fetched_from(origin: str) -> str:
+    """The base URL of the ModernGov site an indexed item was fetched from, read from its origin (a fetched item's
+    is its page's URL, a file's is its path); '' for an item read from a file. A file's item may have a site's page
+    as its identity (a saved page, a JSONL export), never as its origin, so only the origin tells the two apart."""
+    if not origin.startswith(("http://", "https://")) or ITEM_PAGE not in origin:
+        return ""
+    return origin.partition(ITEM_PAGE)[0]
+
+
 @dataclass(frozen=True)
 class MinuteItem:
     """One agenda item's minutes, as read from an input file, with its metadata validated."""

@@ -25,7 +25,7 @@ from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
 from assistant.errors import AssistantError, IndexMissingError, IndexStaleError, ModelError, ModelTimeout, no_index_yet
 from assistant.index import lexical
-from assistant.index.stats import index_exists
+from assistant.index.stats import finish_stopped_run, index_exists
 from assistant.index.vector_store import forget_local_clients
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import Index
@@ -93,9 +93,7 @@ class Assistant:
                 raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
                                       "an ingest or fetch is writing the index or was stopped part way, or the "
                                       "keyword index was saved by another version of the assistant.",
-                                      "Run `assistant ingest` to bring it up to date (it rebuilds the keyword "
-                                      "index from the vector store, and embeds again only the items a stopped run "
-                                      "left unfinished).")
+                                      finish_stopped_run(index.manifest.rows().values()))
             loaded = lexical.load(settings.lexical_dir)
             if loaded is None or len(loaded) != len(indexed):
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",

@@ -10,6 +10,7 @@ from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, no_index_yet
+from assistant.records import fetched_from
 from assistant.text import counted
 
 
@@ -25,6 +26,8 @@ class IndexStats:
     # What the user should know of the index's state before trusting the counts, and what to do: a writer at work,
     # a run or a reset cut short, a vector store gone.
     notes: tuple[str, ...] = ()
+    # Whether an ingest or fetch holds the write lock now: its notes are then the only one, and the counts partial.
+    writing: bool = False
 
     @property
     def notes_text(self) -> str:
@@ -34,7 +37,7 @@ class IndexStats:
     def as_dict(self) -> dict:
         return {
             "items": self.items, "chunks": self.chunks, "pending": self.pending,
-            "embedding_model": self.embedding_model, "notes": list(self.notes),
+            "embedding_model": self.embedding_model, "notes": list(self.notes), "writing": self.writing,
             "by_council": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_council.items()},
             "by_committee": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_committee.items()},
             "by_year": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_year.items()},
@@ -72,6 +75,7 @@ def index_stats(settings: Settings) -> IndexStats:
     finally:
         manifest.close()
     done = [r for r in rows if r.status == "done"]
+    writing = writer_at_work(settings)
 
     def group(key) -> dict[str, tuple[int, int]]:
         items: Counter = Counter()
@@ -87,21 +91,23 @@ def index_stats(settings: Settings) -> IndexStats:
         by_committee=group(lambda r: r.committee or "(unknown)"),
         by_year=group(lambda r: r.meeting_date[:4] or "(undated)"),
         embedding_model=model,
-        notes=_state_notes(settings, len(done), len(rows) - len(done), reset_unfinished, text_to_purge),
+        writing=writing,
+        notes=_state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
+                           text_to_purge, writing),
     )
 
 
-def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: bool,
-                 text_to_purge: bool) -> tuple[str, ...]:
+def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished: bool,
+                 text_to_purge: bool, writing: bool) -> tuple[str, ...]:
     """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
-    (a Chroma server is not asked), as the rest of `stats` is."""
+    (a Chroma server is not asked), as the rest of `stats` is. A writer at work comes first, whenever there is one:
+    until it finishes, the counts are of what it has done so far."""
     notes = []
     if reset_unfinished:
         notes.append("a reset of this index (`assistant ingest --reset`) was cut short, so it holds only part of the "
                      "minutes: run the same `assistant ingest` again")
     elif pending:
-        notes.append(f"{counted(pending, 'item')} {'was' if pending == 1 else 'were'} interrupted mid-ingest: run "
-                     "`assistant ingest` again")
+        notes += unfinished_notes(pending)
     if done and not settings.uses_chroma_server and not (settings.chroma_dir / "chroma.sqlite3").is_file():
         notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
                      "`assistant ingest` again with the minutes the index was built from, which embeds them again "
@@ -112,7 +118,44 @@ def _state_notes(settings: Settings, done: int, pending: int, reset_unfinished: 
                      "purge not yet done (a run was stopped, or its purge could not run): the next `assistant "
                      "ingest` or `assistant fetch` into it finishes the purge (run the last one again) before the "
                      "folder is copied anywhere")
-    if notes and writer_at_work(settings):  # what looks wrong is a writer's work in progress
+    if writing:  # what looks wrong is a writer's work in progress, and the counts are not final
         return ("an ingest (or fetch) is writing to this index now: wait for it to finish (these counts are of "
                 "what it has finished so far)",)
     return tuple(notes)
+
+
+def unfinished_notes(pending: list) -> list[str]:
+    """What to run to finish the items a stopped writer left pending (manifest rows): fetched ones are finished by
+    the same `assistant fetch` of their site, never by `assistant ingest`, which reads files (with no PATH, the
+    corpus/ folder of the working directory, which may be another council's demo minutes)."""
+    by_site: dict[str, int] = {}
+    for row in pending:
+        site = fetched_from(row.origin)
+        by_site[site] = by_site.get(site, 0) + 1
+    notes = []
+    for site, count in sorted(by_site.items()):
+        were = "was" if count == 1 else "were"
+        if site:
+            notes.append(f"{counted(count, 'item')} fetched from {site} {were} interrupted mid-fetch: run the same "
+                         f"`assistant fetch` of {site} again")
+        else:
+            notes.append(f"{counted(count, 'item')} {were} interrupted mid-ingest: run `assistant ingest` again")
+    return notes
+
+
+def finish_stopped_run(rows) -> str:
+    """What to run to bring the index up to date after a writer was stopped (for `ask` and the app, given the
+    manifest's rows): the same `assistant fetch` when the index holds fetched minutes, which `assistant ingest` (with
+    no PATH, the working directory's corpus/) would not finish and could fill with other minutes."""
+    rows = list(rows)
+    sites = sorted({site for row in rows if (site := fetched_from(row.origin))})
+    pending = sorted({fetched_from(row.origin) for row in rows if row.status != "done"})
+    if pending and "" not in pending:
+        return (f"Run the same `assistant fetch` of {', '.join(pending)} again: it finishes the items the stopped "
+                "fetch left and brings the keyword index up to date.")
+    if not sites:
+        return ("Run `assistant ingest` with your minutes (it rebuilds the keyword index from the vector store, and "
+                "embeds again only the items a stopped run left unfinished).")
+    return (f"Run again whichever was stopped: the same `assistant fetch` (of {', '.join(sites)}), or "
+            "`assistant ingest PATH` naming your minutes' files. Either brings the keyword index up to date, "
+            "embedding again only what the stopped run left unfinished.")

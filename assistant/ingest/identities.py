@@ -11,13 +11,15 @@ file across a move.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.ingest.readers.common import page_of_item
-from assistant.records import InputProblem, MinuteItem, content_hash
+from assistant.records import InputProblem, MinuteItem, content_hash, fetched_from
 from assistant.text import counted, first_few
 
 
@@ -31,6 +33,27 @@ class GivenFields:
 
     council: str = ""
     committee: str = ""
+
+
+def given_name(value: str | None, flag: str) -> str:
+    """A council or committee name given on the command line, stripped; '' when not given (None). A blank one, or
+    one holding a control or format character (a line break or tab pasted from a spreadsheet cell, a terminal
+    escape), is refused rather than cleaned up: it would be stored on every item, printed in every citation and
+    matched by every filter, and what was meant cannot be told (a tab between two words, or two cells?)."""
+    if value is None:
+        return ""
+    if not value.strip():
+        raise ConfigError(f"{flag} is empty: it names no {flag.lstrip('-')}.",
+                          f"Give the name in quotes ({flag} \"Example Borough Council\"), or leave {flag} out.")
+    if odd := sorted({ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf")}):
+        shown = ", ".join(_CONTROL_NAMES.get(ch, f"U+{ord(ch):04X}") for ch in odd)
+        raise ConfigError(f"{flag} {ascii(value)} holds {shown}, which no council or committee name has (pasted "
+                          "from a spreadsheet cell or a document, perhaps).",
+                          f"Type the name on one line, with plain spaces: {flag} \"Example Borough Council\".")
+    return value.strip()
+
+
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "a terminal escape"}
 
 
 def with_given(found: Iterable[MinuteItem | InputProblem], given: GivenFields,
@@ -397,9 +420,17 @@ def _carry_to_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
 def _carry_given(items: dict[str, MinuteItem], remembered: dict[str, list[str]], old_sid: str, new_sid: str) -> bool:
     """Give the new identity of a file what was given for its old one, unless something was given for the new one;
     whether anything was carried."""
-    if old_sid not in remembered or new_sid in remembered:
+    if old_sid not in remembered:
         return False
-    remembered[new_sid] = remembered[old_sid]
+    if new_sid in remembered:
+        # Given now for the new identity: a value given replaces only that value (--committee alone keeps the
+        # council given before), and one already there for both leaves nothing to carry.
+        merged = [now or before for now, before in zip(remembered[new_sid], remembered[old_sid])]
+        if merged == remembered[new_sid]:
+            return False
+        remembered[new_sid] = merged
+    else:
+        remembered[new_sid] = remembered[old_sid]
     council, committee = remembered[new_sid]
     item = items[new_sid]
     items[new_sid] = replace(item, council=item.council or council, committee=item.committee or committee)
@@ -448,9 +479,12 @@ def files_gone(rows: dict[str, ManifestRow], files: Files, leaving: set[str], it
                   and sid in files.recorded and files.gone(sid, rows[sid]))
     if not gone:
         return ""
+    # --prune leaves fetched minutes alone, but an officer who sees it advised should not have to find that out.
+    fetched = " (it leaves minutes fetched with `assistant fetch` alone)" if any(
+        fetched_from(row.origin) for row in rows.values()) else ""
     return (f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone, 3)}): "
             f"{'it stays' if len(gone) == 1 else 'they stay'} in the index, and may be cited, until an ingest with "
-            "--prune (naming every path you keep) removes them")
+            f"--prune (naming every path of files you keep) removes them{fetched}")
 
 
 def files_unsure(rows: dict[str, ManifestRow], files: Files, leaving: set[str], items: dict[str, MinuteItem]) -> str:

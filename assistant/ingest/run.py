@@ -20,11 +20,12 @@ from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore
                                           reset_command, reset_store)
 from assistant.index.write_lock import writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
-from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, reconcile_files, record_files,
-                                         remembered_fields, same_minutes_twice, save_remembered, with_given)
+from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
+                                         record_files, remembered_fields, same_minutes_twice, save_remembered,
+                                         with_given)
 from assistant.ingest.readers.common import item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
-from assistant.records import Chunk, InputProblem, MinuteItem, content_hash
+from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from
 from assistant.settings import Settings
 from assistant.text import counted, first_few
 
@@ -45,6 +46,9 @@ class IngestSummary:
     embed_seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Those of the notes that name items a stopped run left unfinished: a fetch's batch before its last leaves them
+    # out, as its own later batches may yet finish them.
+    unfinished: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[InputProblem]:
@@ -215,14 +219,17 @@ def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
            index: Index | None = None, progress: bool | None = None, cwd: Path | None = None,
-           council: str = "", committee: str = "", no_path_given: bool = False) -> IngestSummary:
+           council: str | None = None, committee: str | None = None, no_path_given: bool = False) -> IngestSummary:
     """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat.
 
     `council` and `committee` are given to every item whose file names none: a PDF, a Word or plain text file, or
     front matter without the field. What a file says itself is kept. The index remembers them for those items, so
     that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again.
-    `no_path_given` says that `paths` is the CLI's default, DEFAULT_CORPUS, and not what the user typed."""
+    `no_path_given` says that `paths` is the CLI's default, DEFAULT_CORPUS, and not what the user typed. A blank
+    `council` or `committee`, or one holding a control character, is refused (ConfigError)."""
     from assistant.ingest.readers import read_inputs
+
+    given = GivenFields(given_name(council, "--council"), given_name(committee, "--committee"))
 
     # The index's own folder is never read as minutes, when it is kept inside a folder of them; the readers' notes
     # (that, and JSONL lines known only by their line number) are complete once the inputs have all been read.
@@ -233,7 +240,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
         found = _explaining_the_default(found, (cwd or Path.cwd()).resolve())
     summary = ingest_items(found, settings, prune=prune,
                            reset=reset, index=index, progress=progress,
-                           given=GivenFields(council.strip(), committee.strip()), paths_named=bool(paths),
+                           given=given, paths_named=bool(paths),
                            files_from=(cwd or Path.cwd()).resolve())
     summary.notes.extend(reader_notes)
     return summary
@@ -278,6 +285,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
+    reset_fetched: dict[str, ManifestRow] = {}  # the fetched items a reset removes
     if given is not None:  # read before a reset clears the manifest: a reset keeps what was given
         if index is not None:
             remembered = remembered_fields(index.manifest)
@@ -306,6 +314,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         embedder.embed_query("looked-after children")
         opened = index.manifest if index is not None else Manifest(settings.manifest_path)
         try:
+            reset_fetched = {sid: row for sid, row in opened.rows().items() if fetched_from(row.origin)}
             # Kept until the rebuild is done, so that `stats` can say that a reset killed part way left part of the
             # index; a reset_store that fails in any way (a store refused as another index's, an error of Chroma's,
             # an interrupt) leaves the index as it was, and no such record.
@@ -331,6 +340,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
+    if reset_fetched:
+        summary.notes += _fetched_gone_in_reset(reset_fetched, settings)
     manifest, store = index.manifest, index.store
     writes = WriteCount(manifest, store, claim_store(manifest, store, settings))
     manifest.set_meta("embedding_model", index.embedder.name)
@@ -429,7 +440,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "
             f"({first_few([p.origin for p in unread], 3)}), and the items they "
             "hold must not be dropped for it. Fix them, then run with --prune again.")
-    elif prune and paths_named and not items and not restricted and rows:
+    elif prune and paths_named and not items and not restricted and any(
+            not fetched_from(row.origin) for row in rows.values()):
         summary.notes.append(
             f"--prune removed nothing: the inputs hold no minutes{_skipped_in(summary.problems)}, and pruning would "
             f"have emptied the index. Check the paths (an empty or mistyped folder?); to empty the index on "
@@ -446,6 +458,15 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             summary.notes.append(f"--prune kept {counted(len(kept), 'item')} whose files were passed over this time "
                                  f"({first_few(sorted({rows[sid].origin for sid in kept}), 3)}): fix or remove "
                                  "those files, then run with --prune again")
+        # Fetched items have no file to name among the paths: `assistant fetch` keeps them current, withdrawing what
+        # the site no longer lists, so pruning them would only throw away minutes a plain fetch may not bring back.
+        fetched = _fetched_by_site({sid: row for sid, row in rows.items() if sid not in items})
+        for site, sids in fetched.items():
+            summary.notes.append(f"{counted(len(sids), 'item')} fetched from {site} "
+                                 f"{'is' if len(sids) == 1 else 'are'} kept: --prune removes only items of files "
+                                 "(`assistant fetch` keeps fetched minutes current, and withdraws what the site no "
+                                 "longer lists)")
+            kept.update(sids)
         stale |= {sid for sid in rows if sid not in items and sid not in restricted and sid not in kept}
     if not prune and files is not None and (note := files_gone(rows, files, stale, items)):
         summary.notes.append(note)
@@ -469,13 +490,47 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if purge:  # owed by this run or by an earlier one killed after removing text, or whose purge could not run
         summary.notes += finish_owed_purge(manifest, store, settings)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
-    interrupted = [sid for sid, row in manifest.rows().items() if row.status == "pending"]
-    if interrupted:
-        summary.notes.append(
-            f"{len(interrupted)} items from an interrupted earlier ingest are not in this one: "
+    interrupted = {sid: row for sid, row in manifest.rows().items() if row.status == "pending"}
+    unfinished_fetches = _fetched_by_site(interrupted)
+    for site, sids in unfinished_fetches.items():
+        summary.unfinished.append(
+            f"{counted(len(sids), 'item')} of an interrupted fetch from {site} {'is' if len(sids) == 1 else 'are'} "
+            f"not finished: run the same `assistant fetch` of {site} again, which finishes {_them(len(sids))}")
+    if files_left := len(interrupted) - sum(map(len, unfinished_fetches.values())):
+        summary.unfinished.append(
+            f"{files_left} items from an interrupted earlier ingest are not in this one: "
             "ingest their files again, or run with --prune to drop them")
+    summary.notes += summary.unfinished
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _fetched_by_site(rows: dict[str, ManifestRow]) -> dict[str, list[str]]:
+    """The fetched items among these rows, by the base URL of the site they were fetched from."""
+    by_site: dict[str, list[str]] = {}
+    for sid, row in sorted(rows.items()):
+        if site := fetched_from(row.origin):
+            by_site.setdefault(site, []).append(sid)
+    return by_site
+
+
+def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) -> list[str]:
+    """Notes saying that a reset removed fetched minutes, which no input of an ingest brings back, with the fetch that
+    does: the site's state (kept in the index folder through a reset) names its committees and earliest meeting, so
+    that an older meeting a plain fetch's 12 months would leave out comes back too."""
+    from assistant.ingest.moderngov.state import FetchedSite, fetched_sites
+
+    known = {site.base_url: site for site in fetched_sites(settings)}
+    notes = []
+    for base, sids in _fetched_by_site(removed).items():
+        # A state from before council names were recorded: the name its items were stored with.
+        council = Counter(removed[sid].council for sid in sids if removed[sid].council).most_common(1)
+        site = known.get(base) or FetchedSite(base, "", (), min(filter(None, (removed[sid].meeting_date[:10]
+                                                                              for sid in sids)), default=""))
+        site = replace(site, council=site.council or (council[0][0] if council else ""))
+        notes.append(f"--reset removed {counted(len(sids), 'item')} fetched from {base}, as it empties the whole "
+                     f"index: to get {_them(len(sids))} back, run `{site.fetch_command(settings.data_dir)}`")
+    return notes
 
 
 def _withheld(item: MinuteItem) -> str:

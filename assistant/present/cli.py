@@ -177,13 +177,17 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
 
     p = command("ingest", "Read minutes into the index (only what changed is embedded).", _ingest)
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
-    p.add_argument("--prune", action="store_true", help="remove indexed items not found in these paths")
-    p.add_argument("--reset", action="store_true", help="empty the index first and rebuild it")
-    p.add_argument("--council", default="", metavar="NAME",
+    p.add_argument("--prune", action="store_true",
+                   help="remove indexed items of files not found in these paths (minutes fetched with `assistant "
+                        "fetch` are kept)")
+    p.add_argument("--reset", action="store_true",
+                   help="empty the index first and rebuild it, fetched minutes included (the summary gives the "
+                        "`assistant fetch` that brings them back)")
+    p.add_argument("--council", default=None, metavar="NAME",
                    help="the council of every item whose file names none (PDF, Word and plain text files, front "
                         "matter without the field); the index remembers it for those items, and a new file that names "
                         "none takes it when every indexed file of its folder was given the same")
-    p.add_argument("--committee", default="", metavar="NAME",
+    p.add_argument("--committee", default=None, metavar="NAME",
                    help="the committee of every item whose file names none, as --council")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -352,7 +356,20 @@ def _date_flag(value: str, flag: str):
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise AssistantError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}.", f"For example {flag} 2024-04-01.")
+        pass
+    parts = value.strip().split("-")
+    if [len(part) for part in parts] == [4, 2, 2] and all(part.isdigit() for part in parts):
+        # Written as asked, but no such day: the format message would send the user looking for a typo of form.
+        import calendar
+
+        year, month = int(parts[0]), int(parts[1])
+        if not 1 <= month <= 12:
+            raise AssistantError(f"{flag} {value.strip()} is not a date: there is no month {month}.",
+                                 f"Give the month from 01 to 12, for example {flag} {year}-04-01.")
+        days = calendar.monthrange(year, month)[1]
+        raise AssistantError(f"{flag} {value.strip()} is not a date: {calendar.month_name[month]} {year} has "
+                             f"{days} days.", f"Give a day that exists, for example {flag} {year}-{month:02d}-{days}.")
+    raise AssistantError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}.", f"For example {flag} 2024-04-01.")
 
 
 def _fetch_report(summary) -> str:
@@ -711,9 +728,12 @@ def _stats(args, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
         return 0
+    if stats.writing:  # first, so that nobody reads the counts below as final
+        print(stats.notes_text, end="")
     print(f"{counted(stats.items, 'item')}, {counted(stats.chunks, 'chunk')} (embedding model: "
           f"{stats.embedding_model})")
-    print(stats.notes_text, end="")
+    if not stats.writing:
+        print(stats.notes_text, end="")
     for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
         print(f"\nby {title}:")
         width = max((len(k) for k in table), default=0)

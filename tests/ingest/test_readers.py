@@ -1364,11 +1364,18 @@ def test_an_index_folder_inside_the_minutes_is_left_out_with_a_note(tmp_path: Pa
     notes: list[str] = []
     results = list(read_inputs([minutes], CAP, index_folders=[minutes / "index"], notes=notes))
     assert [i.source_id for i in items_of(results)] == ["file:fostering.txt"] and problems_of(results) == []
-    assert notes == [f"left out {minutes / 'index'}: it is an index's own data folder, not minutes",
-                     f"left out {minutes / 'linked-index'}: it is an index's own data folder, not minutes"]
+    not_read = ", whose files are the index's own, so minutes kept in it are not read (move them out of it into a " \
+               "folder of their own)"
+    assert notes == [f"left out {minutes / 'index'}: it is the index folder{not_read}",
+                     f"left out {minutes / 'linked-index'}: it is a link into the index folder {minutes / 'index'}"
+                     f"{not_read}"]
     notes.clear()
-    assert list(read_inputs([minutes / "index" / "bm25"], CAP, index_folders=[minutes / "index"], notes=notes)) == []
-    assert notes == [f"left out {minutes / 'index' / 'bm25'}: it is an index's own data folder, not minutes"]
+    # Named on purpose: a failure, saying where the index folder is and what to do.
+    named = list(read_inputs([minutes / "index" / "bm25"], CAP, index_folders=[minutes / "index"], notes=notes))
+    problem = only_problem(named)
+    assert notes == [] and problem.kind == "failed" and problem.origin == str(minutes / "index" / "bm25")
+    assert problem.reason.startswith(f"is inside the index folder {minutes / 'index'}, whose files are the index's own")
+    assert problem.hint.startswith(f"Move the minutes out of {minutes / 'index'}")
     assert len(items_of(read([minutes]))) == 2, "without index_folders, the index is read as minutes, as before"
 
 

@@ -8,6 +8,7 @@ import email.utils
 import html.entities
 import re
 import ssl
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -65,6 +66,11 @@ class Reply:
         return self.root is None
 
 
+def on_stderr(line: str) -> None:
+    """Tell the user a line while a fetch waits on its site (the child that reads meetings shares this stream)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def user_agent(contact: str) -> str:
     from assistant import __version__
 
@@ -81,7 +87,9 @@ class ServiceClient:
 
     def __init__(self, base_url: str, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
                  last_request: dict[str, float] | None = None, max_reply_bytes: int = MAX_REPLY_BYTES,
-                 abandoned: Callable[[], bool] | None = None) -> None:
+                 abandoned: Callable[[], bool] | None = None, waiting: Callable[[str], None] | None = None) -> None:
+        """`waiting` is told, a line at a time, of each request tried again, so that a site that stalls (every try
+        may take ASSISTANT_FETCH_TIMEOUT) does not leave the user looking at minutes of silence."""
         import math
 
         import httpx
@@ -97,6 +105,7 @@ class ServiceClient:
         self._sleep = sleep
         # Asked before each request and during every wait, so that a client whose caller is gone stops asking.
         self._abandoned = abandoned or _never
+        self._waiting = waiting
         # When each host was last asked (time.monotonic, which one machine's processes share), so a client
         # that takes over from another keeps to the same rate.
         self.last_request: dict[str, float] = dict(last_request or {})
@@ -148,6 +157,7 @@ class ServiceClient:
                         f"closed before the whole reply arrived ({exc.cause}; {attempts} tries).",
                         "The site (or a proxy in front of it) dropped the reply part-way: run the fetch again later; "
                         "if it keeps happening, tell the council's web team. Nothing fetched so far is lost.") from None
+                self._tell_waiting(operation, attempt, attempts, "its reply was cut off")
                 self._back_off(attempt, None)
                 continue
             except httpx.TimeoutException:
@@ -156,6 +166,8 @@ class ServiceClient:
                     raise SiteUnavailable(f"{operation} at {shown} {problem} ({attempts} tries).",
                                           "The site may be slow or down: run the fetch again later; nothing fetched "
                                           "so far is lost. ASSISTANT_FETCH_TIMEOUT sets the wait.") from None
+                self._tell_waiting(operation, attempt, attempts,
+                                   f"no whole reply within {self.settings.fetch_timeout:g} s")
                 self._back_off(attempt, None)
                 continue
             except httpx.TransportError as exc:
@@ -168,6 +180,7 @@ class ServiceClient:
                     raise SiteUnavailable(f"{operation} at {shown} could not be reached ({exc}; {attempts} tries).",
                                           "Check the base URL and your network connection, then run the fetch "
                                           "again.") from None
+                self._tell_waiting(operation, attempt, attempts, "it could not be reached")
                 self._back_off(attempt, None)
                 continue
             except httpx.TooManyRedirects:
@@ -203,6 +216,7 @@ class ServiceClient:
                         f"{operation} at {shown} answered {status} after {attempts} tries"
                         + (f", with the SOAP fault: {said}".rstrip(".") + "." if said else "."),
                         "The site is busy or failing: run the fetch again later; nothing fetched so far is lost.")
+                self._tell_waiting(operation, attempt, attempts, f"it answered {status}")
                 self._back_off(attempt, retry_after)
                 continue
             if response.status_code >= 400:
@@ -247,6 +261,11 @@ class ServiceClient:
         if self._abandoned():
             raise Abandoned(url)
         self.last_request[host] = time.monotonic()
+
+    def _tell_waiting(self, operation: str, attempt: int, attempts: int, problem: str) -> None:
+        if self._waiting is not None:
+            self._waiting(f"waiting for {self.base_url} {operation} ({problem}): try {attempt + 2} of {attempts}, "
+                          f"up to {self.settings.fetch_timeout:g} s each")
 
     def _back_off(self, attempt: int, retry_after: str | None) -> None:
         wait = _retry_after_seconds(retry_after)
@@ -324,7 +343,7 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
     except (ParseError, DefusedXmlException) as exc:
         if _looks_like_html(data, content_type):
             raise _html_error(operation, url, base_url, data) from None
-        raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).", _BROKEN_REPLY) from None
+        raise ServiceError(f"{operation} at {url} answered malformed XML ({exc}).", _broken_reply(operation)) from None
     _normalise(root)
     if root.tag == "html":
         raise _html_error(operation, url, base_url, data)
@@ -337,9 +356,13 @@ def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_u
 
 
 # Not "run the fetch again later": a reply that is not XML is as a rule sent the same way on every run.
-_BROKEN_REPLY = ("The site sent a reply that is not well-formed XML, and will most likely send it again on the next "
-                 "run: tell the council's web team, quoting this message. The other meetings were fetched, and "
-                 "nothing already indexed is lost.")
+def _broken_reply(operation: str) -> str:
+    """What to do about a reply that is not XML, and what the run did besides: the committee list comes before any
+    meeting is asked for, and one committee's listing before its meetings."""
+    besides = {"GetCommittees": "No meeting was asked for", "GetMeetings": "The other committees' meetings were "
+               "fetched"}.get(operation, "The other meetings were fetched")
+    return ("The site sent a reply that is not well-formed XML, and will most likely send it again on the next run: "
+            f"tell the council's web team, quoting this message. {besides}, and nothing already indexed is lost.")
 
 
 def _utf16_text(body: bytes, operation: str, url: str) -> str | None:
@@ -357,7 +380,7 @@ def _utf16_text(body: bytes, operation: str, url: str) -> str | None:
         return body.decode(codec)
     except UnicodeDecodeError as exc:
         raise ServiceError(f"{operation} at {url} answered a reply in UTF-16 that is not valid UTF-16 ({exc.reason} "
-                           f"at byte {exc.start}), so it cannot be read.", _BROKEN_REPLY) from None
+                           f"at byte {exc.start}), so it cannot be read.", _broken_reply(operation)) from None
 
 
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml\s[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")

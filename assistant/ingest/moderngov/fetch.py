@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest
 from assistant.index.purge import finish_owed_purge, purge_owed
-from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable
+from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable, on_stderr
 from assistant.ingest.moderngov.directory import Site, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import (
@@ -22,6 +22,7 @@ from assistant.ingest.moderngov.parse import (
     parse_committees,
     parse_meetings,
 )
+from assistant.ingest.identities import given_name
 from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.index.write_lock import writing_index
 from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
@@ -146,8 +147,9 @@ EARLIEST_MEETING = dt.date(1990, 1, 1)
 
 def list_committees(site: str, settings: Settings, council: str | None = None) -> tuple[Site, list[Committee]]:
     """Every committee the site lists, current or not; raises ServiceError when the site cannot say."""
+    council = given_name(council, "--council")
     resolved = resolve_site(site, council) if council else _site_for_listing(site)
-    with ServiceClient(resolved.base_url, settings) as client:
+    with ServiceClient(resolved.base_url, settings, waiting=on_stderr) as client:
         return resolved, parse_committees(client.call("GetCommittees").root)
 
 
@@ -198,7 +200,8 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
     another process writing the index is: AssistantError)."""
     started = time.perf_counter()
     today = today or dt.date.today()
-    site = resolve_site(request.site, request.council)
+    request = replace(request, committees=tuple(given_name(selector, "--committee") for selector in request.committees))
+    site = resolve_site(request.site, given_name(request.council, "--council") or None)
     since, until = default_window(today, request.since, request.until)
     summary = FetchSummary(site.council, site.base_url, since, until)
     crash = CrashPoints(settings.crash_at)
@@ -208,7 +211,7 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
     with writing_index(settings):
         state = SiteState(settings, site.base_url)  # a damaged state file stops the run before any request
         try:
-            client = ServiceClient(site.base_url, settings)
+            client = ServiceClient(site.base_url, settings, waiting=on_stderr)
             try:
                 plan = _plan(client, request, site, summary, since, until)
                 if plan is not None:
@@ -643,7 +646,9 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     run.restricted_since.extend(restricted_since)
     summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
     summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
-    summary.notes.extend(n for n in ingested.notes if n not in summary.notes)
+    # Items a stopped run left unfinished are finished by this fetch's later batches, if they are its site's.
+    summary.notes.extend(n for n in ingested.notes
+                         if n not in summary.notes and (purge or n not in ingested.unfinished))
     crash.reached("before_state_commit")
     # Only now is every item of these meetings done in the manifest; items the ingest skipped
     # (no text after headings) are left out, so the state never names an item the index lacks.

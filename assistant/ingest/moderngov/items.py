@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from assistant.ingest.moderngov.parse import AgendaItem, Meeting
 from assistant.ingest.readers.common import too_long
 from assistant.ingest.readers.html import fragment_text
-from assistant.records import InputProblem, MinuteItem, content_hash
+from assistant.records import ITEM_PAGE, InputProblem, MinuteItem, content_hash
 
 
 @dataclass
@@ -36,9 +36,6 @@ class MeetingItems:
         """Changes when anything the index would get from this meeting changes; restricted text plays no part."""
         return content_hash(*(i.item_hash for i in self.public), *(i.source_id for i in self.restricted),
                             str(self.without_minutes), *(p.describe() for p in self.problems))
-
-
-ITEM_PAGE = "/mgAi.aspx?ID="
 
 
 def item_url(base_url: str, agenda_item_id: str) -> str:

@@ -165,7 +165,7 @@ def _other_meeting(client, asked: str, meeting) -> tuple[str, str]:
 
 
 def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
-    from assistant.ingest.moderngov.client import ServiceClient
+    from assistant.ingest.moderngov.client import ServiceClient, on_stderr
 
     try:
         start = pickle.load(requests)
@@ -173,7 +173,7 @@ def _serve(requests: BinaryIO, answers: BinaryIO) -> None:
         return
     parent = os.getppid()
     with ServiceClient(start.base_url, start.settings, last_request=start.last_request,
-                       abandoned=lambda: os.getppid() != parent) as client:
+                       abandoned=lambda: os.getppid() != parent, waiting=on_stderr) as client:
         while True:
             try:
                 request = pickle.load(requests)

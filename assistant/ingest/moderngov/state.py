@@ -215,3 +215,51 @@ class SiteState:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class FetchedSite:
+    """What the state of one site fetched into an index says of it: enough to fetch its minutes again."""
+
+    base_url: str  # the base its items' identities are built from
+    council: str  # the name its latest meetings were stored with ('' when not recorded)
+    committee_ids: tuple[str, ...]  # the committees whose meetings put items in the index
+    first_meeting: str  # ISO date of its earliest meeting with items in the index ('' for none)
+
+    def fetch_command(self, data_dir: Path) -> str:
+        """The `assistant fetch` that brings back every item this state names: every committee and meeting date."""
+        import shlex
+
+        parts = ["assistant", "fetch", self.base_url]
+        if self.council:
+            parts += ["--council", self.council]
+        for committee_id in self.committee_ids:
+            parts += ["--committee", committee_id]
+        if self.first_meeting:
+            parts += ["--since", self.first_meeting]
+        return " ".join(shlex.quote(part) for part in [*parts, "--index", str(data_dir)])
+
+
+def fetched_sites(settings: Settings) -> list[FetchedSite]:
+    """The sites fetched into this index, from their state files, read only (a file that cannot be read, or of a
+    fetch that never reached a meeting, names none)."""
+    sites = []
+    for path in sorted(settings.fetch_state_dir.glob("*.sqlite")) if settings.fetch_state_dir.is_dir() else ():
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                base = db.execute("SELECT value FROM site WHERE name = ?", (_IDENTITY_BASE,)).fetchone()
+                rows = db.execute("SELECT meeting_date, item_ids, council, committee_id FROM meetings "
+                                  "ORDER BY meeting_date").fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error:
+            continue
+        if not base:
+            continue
+        with_items = [row for row in rows if row[1] not in ("", "[]")]
+        councils = [row[2] for row in with_items if row[2]]
+        committees = dict.fromkeys(row[3] for row in with_items if row[3])
+        sites.append(FetchedSite(base[0], councils[-1] if councils else "", tuple(committees),
+                                 with_items[0][0] if with_items else ""))
+    return sites

@@ -166,8 +166,15 @@ class _Reading:
                 reason="no such file or folder",
                 hint=f"Check the path; relative paths are read from {self.cwd}.",
             )
-        elif any(_inside(_real(path), folder) for folder in self.index_folders):
-            yield _left_out(given)
+        elif index := next((folder for folder in self.index_folders if _inside(_real(path), folder)), None):
+            # Named on purpose, so a failure, not a note: minutes kept in the index folder would otherwise look
+            # ingested to an officer who keeps everything of one council in one folder.
+            yield InputProblem(
+                _shown(given), "failed",
+                f"is {'the' if _real(path) == index else 'inside the'} index folder {self._shown_index(index)}, "
+                "whose files are the index's own: nothing in it is read as minutes",
+                f"Move the minutes out of {self._shown_index(index)} into a folder of their own, and ingest them from "
+                "there.")
         elif (results := _eval_results_holding(path)) is not None:
             yield _eval_results_left_out(given, inside=None if results == _real(path) else results)
         elif path.is_dir():
@@ -179,7 +186,9 @@ class _Reading:
         walked = self._walk(path, given)
         yield from walked.problems
         for folder in walked.left_out:
-            yield _left_out(given / folder.relative_to(path))
+            index = next((index for index in self.index_folders if _inside(_real(folder), index)), _real(folder))
+            # A link to the index folder is named with where it leads.
+            yield _left_out(given / folder.relative_to(path), self._shown_index(index) if folder.is_symlink() else "")
         for folder in walked.eval_results:
             yield _eval_results_left_out(given / folder.relative_to(path))
         readable_here = [file for file in walked.files if file.suffix.lower() in _READERS]
@@ -269,6 +278,10 @@ class _Reading:
         walked.problems.sort(key=lambda problem: problem.origin)
         return walked
 
+    def _shown_index(self, folder: Path) -> str:
+        """An index folder as messages show it: from the working directory when it is under it."""
+        return _shown(folder.relative_to(self.cwd) if _inside(folder, self.cwd) and folder != self.cwd else folder)
+
     def _first_time(self, path: Path) -> bool:
         key = path.resolve()
         if key in self.seen:
@@ -344,8 +357,11 @@ def _unread_format_hint(suffix: str) -> str:
     return f"If it holds minutes, save it as one of {', '.join(SUPPORTED_SUFFIXES)} and ingest again."
 
 
-def _left_out(folder: Path) -> Note:
-    return Note(f"left out {_shown(folder)}: it is an index's own data folder, not minutes")
+def _left_out(folder: Path, leads_to: str = "") -> Note:
+    """A note on an index folder found in a folder being read (or a link leading into one, and where)."""
+    what = f"a link into the index folder {leads_to}" if leads_to else "the index folder"
+    return Note(f"left out {_shown(folder)}: it is {what}, whose files are the index's own, so minutes kept in it are "
+                "not read (move them out of it into a folder of their own)")
 
 
 def _holds_eval_results(folder: Path) -> bool:
