@@ -15,17 +15,10 @@ from assistant.index.manifest import Manifest, ManifestRow
 from assistant.index.stats import index_stats
 from assistant.ingest.run import ingest
 from cli_helpers import cli_env, manifest_rows, run_cli
-from moderngov_site import OWN_PUBLIC_ITEMS, Canned, own_site
+from moderngov_site import OWN_PUBLIC_ITEMS, Canned
 from test_ingest_lock import held_by_another_process
 from test_moderngov import COUNCIL, fetch, ids_of, indexed
-
-
-@pytest.fixture
-def site():
-    served = own_site()
-    served.start()
-    yield served
-    served.stop()
+from test_moderngov_more import site  # noqa: F401  (a fixture)
 
 
 def _files(tmp_path, *names: str):

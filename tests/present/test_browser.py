@@ -1,5 +1,6 @@
 """A real browser (Debian's Chromium, driven by Playwright) against the running app."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -336,11 +337,9 @@ def test_typing_and_clearing_while_an_answer_comes(slow_app):
     assert len(records) == 4 and "148" in records[1] and "148" in records[2] and "Sefton" in records[3]
 
 
-def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tmp_path):
-    """Sign out in one tab ends every session of the member (by design): the other tab showed a bare red "Error" on
-    every output. It now says the member is signed out and how to sign in again."""
-    from playwright.sync_api import expect, sync_playwright
-
+@contextlib.contextmanager
+def app_with_sign_in(seed_index, minilm, tmp_path):
+    """The app in this process, serving the seed index with sign-in (one user, alice) and its Sign out button."""
     from assistant.answer.service import Assistant
     from assistant.present.app import PAGE_OPTIONS, build_app
     from assistant.present.auth import SignIn, hash_password
@@ -352,20 +351,36 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
     demo = build_app(assistant, tmp_path / "briefings", sign_out=True, sign_in=sign_in)
     demo.queue()
     demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=sign_in, **PAGE_OPTIONS)
-    executable = chromium()
     try:
+        yield demo.local_url
+    finally:
+        demo.close()
+        assistant.close()
+
+
+def sign_in_as_alice(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("input[type='text']").first.fill("alice")
+    page.locator("input[type='password']").fill("alices password")
+    page.locator("button:has-text('Login')").click()
+
+
+def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tmp_path):
+    """Sign out in one tab ends every session of the member (by design): the other tab showed a bare red "Error" on
+    every output. It now says the member is signed out and how to sign in again."""
+    from playwright.sync_api import expect, sync_playwright
+
+    executable = chromium()
+    with app_with_sign_in(seed_index, minilm, tmp_path) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
-            page.goto(demo.local_url, wait_until="domcontentloaded")
-            page.locator("input[type='text']").first.fill("alice")
-            page.locator("input[type='password']").fill("alices password")
-            page.locator("button:has-text('Login')").click()
+            sign_in_as_alice(page, url)
             box = page.locator("#question textarea")
             box.wait_for(timeout=60_000)
             other = context.new_page()
-            other.goto(demo.local_url.rstrip("/") + "/logout", wait_until="domcontentloaded")
+            other.goto(url.rstrip("/") + "/logout", wait_until="domcontentloaded")
             question = "How many children were discharged from care in 2018?"
             box.fill(question)
             page.click("#ask")
@@ -378,36 +393,19 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
                 expect(banner).to_contain_text("Reload the page to sign in again")
                 expect(box).to_have_value(question)
             browser.close()
-    finally:
-        demo.close()
-        assistant.close()
 
 
 def test_sign_out_leaves_the_page_without_asking_though_there_is_an_answer(seed_index, minilm, tmp_path):
     """The page asks before a reload loses its answers, but not when the member presses "Sign out" on purpose."""
     from playwright.sync_api import expect, sync_playwright
 
-    from assistant.answer.service import Assistant
-    from assistant.present.app import PAGE_OPTIONS, build_app
-    from assistant.present.auth import SignIn, hash_password
-
-    users = tmp_path / "users.txt"
-    users.write_text(f"alice:{hash_password('alices password', 1_000)}\n")
-    sign_in = SignIn(users)
-    assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
-    demo = build_app(assistant, tmp_path / "briefings", sign_out=True, sign_in=sign_in)
-    demo.queue()
-    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=sign_in, **PAGE_OPTIONS)
-    try:
+    with app_with_sign_in(seed_index, minilm, tmp_path) as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             asked: list[str] = []
             page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
-            page.goto(demo.local_url, wait_until="domcontentloaded")
-            page.locator("input[type='text']").first.fill("alice")
-            page.locator("input[type='password']").fill("alices password")
-            page.locator("button:has-text('Login')").click()
+            sign_in_as_alice(page, url)
             page.locator("#question textarea").wait_for(timeout=60_000)
             page.fill("#question textarea", "How many children were discharged from care in 2018?")
             page.click("#ask")
@@ -416,6 +414,3 @@ def test_sign_out_leaves_the_page_without_asking_though_there_is_an_answer(seed_
             expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=15_000)
             assert asked == []
             browser.close()
-    finally:
-        demo.close()
-        assistant.close()
