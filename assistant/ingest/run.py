@@ -122,13 +122,7 @@ class Index:
             self.manifest.close()
             raise
         self.counter = counter or default_counter()
-        stored_model = self.manifest.get_meta("embedding_model")
-        if stored_model and stored_model != self.embedder.name:
-            reset = reset_command(settings)
-            raise IndexMismatchError(
-                f"The index in {settings.data_dir} was built with {stored_model!r}, not {self.embedder.name!r}.",
-                f"Run {reset} to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",
-            )
+        _check_embedding_model(settings, self.manifest.get_meta("embedding_model"), self.embedder.name)
 
     def close(self) -> None:
         self.manifest.close()
@@ -193,6 +187,29 @@ class WriteCount:
         self._counted = True
 
 
+def _check_embedding_model(settings: Settings, stored_model: str | None, model: str) -> None:
+    if stored_model and stored_model != model:
+        raise IndexMismatchError(
+            f"The index in {settings.data_dir} was built with {stored_model!r}, not {model!r}.",
+            f"Run {reset_command(settings)} to rebuild it, or set ASSISTANT_EMBEDDING_MODEL back.",
+        )
+
+
+def check_index_fits(settings: Settings) -> None:
+    """What opening the index to write it would refuse (its vectors kept elsewhere, another embedding model), told
+    from its manifest alone, without loading a model: `fetch` asks it before the site is asked anything, which at a
+    polite request a second had spent many requests first."""
+    if not settings.manifest_path.is_file():
+        return
+    manifest = Manifest(settings.manifest_path, read_only=True)
+    try:
+        check_where_vectors_live(manifest, settings)
+        stored_model = manifest.get_meta("embedding_model")
+    finally:
+        manifest.close()
+    _check_embedding_model(settings, stored_model, make_embedder(settings).name)  # names it; loads nothing
+
+
 def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
     """Refuse settings that point away from where this index's vectors were written (an index written before
     this was recorded is not checked until its next ingest records it)."""
@@ -237,6 +254,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd,
                         index_folders=[settings.data_dir.expanduser().resolve()], notes=reader_notes)
     if no_path_given:
+        _refuse_the_demo_into_other_minutes(settings, (cwd or Path.cwd()).resolve())
         found = _explaining_the_default(found, (cwd or Path.cwd()).resolve())
     summary = ingest_items(found, settings, prune=prune,
                            reset=reset, index=index, progress=progress,
@@ -248,6 +266,40 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
 
 # What the CLI reads when it is given no PATH (`assistant ingest`, `serve`), relative to the working directory.
 DEFAULT_CORPUS = Path("corpus")
+
+
+def _refuse_the_demo_into_other_minutes(settings: Settings, cwd: Path) -> None:
+    """With no PATH, ingest reads corpus/, the project's demo minutes. Into an index that holds other minutes (a
+    council's, fetched or read from its own folders) and none of those, that is a mistake: after a stopped fetch,
+    `assistant ingest` run from the project folder had put five other councils' minutes among a council's own."""
+    if not settings.manifest_path.is_file():
+        return
+    manifest = Manifest(settings.manifest_path, read_only=True)
+    try:
+        origins = [row.origin for row in manifest.rows().values()]
+    finally:
+        manifest.close()
+    corpus = (cwd / DEFAULT_CORPUS).resolve()
+    if not origins or any(not fetched_from(origin) and _is_inside(origin, corpus, cwd) for origin in origins):
+        return
+    sites = sorted({site for origin in origins if (site := fetched_from(origin))})
+    held = (f"minutes fetched from {first_few(sites, 2)}" if sites else "minutes read from other folders")
+    raise AssistantError(
+        f"No PATH was given, so ingest would read {DEFAULT_CORPUS}/ (the project's demo minutes) into the index "
+        f"{settings.data_dir}, which holds {counted(len(origins), 'item')} of {held} and none of {DEFAULT_CORPUS}/.",
+        "Name the files or folders of your minutes (`assistant ingest PATH ...`)"
+        + ("; to bring fetched minutes up to date, run the same `assistant fetch` again" if sites else "")
+        + f"; to add the demo minutes after all, name {DEFAULT_CORPUS} itself.")
+
+
+def _is_inside(origin: str, folder: Path, cwd: Path) -> bool:
+    """Whether a file's origin (as ingest recorded it: absolute, or relative to where it ran) is in the folder. An
+    origin that cannot be told (a line of a JSONL file, 'x.jsonl:3') counts by its file."""
+    path = Path(origin.rsplit(":", 1)[0] if origin.rsplit(":", 1)[-1].isdigit() else origin)
+    try:
+        return (path if path.is_absolute() else cwd / path).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
 
 
 def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],

@@ -7,6 +7,7 @@ names with control characters, or blank ones, are refused."""
 from __future__ import annotations
 
 import shlex
+import shutil
 
 import pytest
 
@@ -248,3 +249,40 @@ def test_ask_after_a_stopped_fetch_says_to_fetch_again(quick, site):
     with pytest.raises(IndexStaleError) as stale:
         Assistant(quick).close()
     assert stale.value.hint.startswith(f"Run the same `assistant fetch` of {site.base_url} again")
+
+
+def test_ingest_with_no_path_does_not_put_the_demo_minutes_into_an_index_of_other_minutes(quick, site, tmp_path):
+    """From the project folder, `assistant ingest --index barnsley` (as a stopped fetch's advice had it) read the
+    five demo councils' minutes into a council's index of fetched minutes."""
+    from assistant.errors import AssistantError
+    from assistant.ingest.run import DEFAULT_CORPUS
+    from conftest import CORPUS
+
+    project = tmp_path / "project"
+    shutil.copytree(CORPUS, project / DEFAULT_CORPUS)
+    fetch(quick, site)
+    before = manifest_rows(quick)
+    with pytest.raises(AssistantError, match="demo minutes") as refused:
+        ingest([DEFAULT_CORPUS], quick, no_path_given=True, cwd=project)
+    assert site.base_url in refused.value.message and "`assistant fetch`" in refused.value.hint
+    assert manifest_rows(quick) == before
+    files = quick.with_(data_dir=tmp_path / "files")
+    ingest([_files(tmp_path, "budget.txt")], files)
+    with pytest.raises(AssistantError, match="minutes read from other folders"):
+        ingest([DEFAULT_CORPUS], files, no_path_given=True, cwd=project)
+    demo = quick.with_(data_dir=tmp_path / "demo")
+    ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=project)
+    assert ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=project).unchanged == 5  # the demo's own index
+    assert ingest([DEFAULT_CORPUS], files, cwd=project).new == 5  # named, it is read
+
+
+def test_a_fetch_into_an_index_of_another_embedding_model_stops_before_asking_the_site(quick, site, tmp_path):
+    """It had sent 25 requests (at a polite one a second, on a real site) before the index refused it."""
+    from assistant.errors import IndexMismatchError
+
+    ingest([_files(tmp_path, "budget.txt")], quick)
+    other_model = quick.with_(embedding_model="all-MiniLM-L6-v2")
+    with pytest.raises(IndexMismatchError, match="was built with"):
+        fetch(other_model, site)
+    assert site.requests == []
+    assert not (quick.data_dir / "moderngov").exists() or not any((quick.data_dir / "moderngov").iterdir())

@@ -25,7 +25,7 @@ from assistant.ingest.moderngov.parse import (
 from assistant.ingest.identities import given_name
 from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.index.write_lock import writing_index
-from assistant.ingest.run import CrashPoints, Index, IngestSummary, ingest_items, progress_bar
+from assistant.ingest.run import CrashPoints, Index, IngestSummary, check_index_fits, ingest_items, progress_bar
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
 from assistant.text import committee_key, counted, first_few, fold, name_matches
@@ -209,6 +209,8 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
     # must not slip in between two batches and end this run halfway, and a second fetch learns before asking the
     # site anything that it cannot run.
     with writing_index(settings):
+        if index is None:
+            check_index_fits(settings)  # an index this run could not write stops it before any request too
         state = SiteState(settings, site.base_url)  # a damaged state file stops the run before any request
         try:
             client = ServiceClient(site.base_url, settings, waiting=on_stderr)
@@ -329,8 +331,9 @@ class _SiteFailing:
                f"the site was busy or down for {counted(self.in_a_row, 'request')} in a row")
         return FetchFailure(
             "the fetch", f"stopped, as {why}: {counted(not_asked, what)} not asked for this run",
-            "Run the fetch again later (see the failures above for when): what was fetched so far is kept, and "
-            "what was not asked for is asked for then.")
+            ("Run the fetch again after the time the site gave (in the failures above)" if self.asked_to_wait
+             else "Run the fetch again later, once the site answers in a browser")
+            + ": what was fetched so far is kept, and what was not asked for is asked for then.")
 
 
 # Meetings read before their items go into the index and their state is recorded: an interrupted run (Ctrl-C)
