@@ -152,6 +152,23 @@ class ChatStep:
     finished: bool = False
 
 
+def answering_mode(mode: str) -> str:
+    """How the app answers, in words: the page's status line and the console's line at start say it alike."""
+    if mode == "extractive":
+        return "extractive (verbatim quotes from the minutes, no language model)"
+    return f"language model {mode.removeprefix('llm:')}, every sentence checked against the minutes"
+
+
+def model_endpoint(settings) -> str:
+    """Where an `openai:` model is asked, without credentials ('' for another mode): an operator reads at start
+    which server every question will go to, rather than learning it from the first failure."""
+    if not settings.llm.startswith("openai:"):
+        return ""
+    from assistant.answer.llm import OPENAI_ITSELF, without_credentials
+
+    return without_credentials(settings.openai_base_url or OPENAI_ITSELF)
+
+
 def source_choice_label(c: Citation, quote_words: int = 6) -> str:
     """'[2] Cotswold District Council, Corporate Parenting: \u201cThere were 560 such people across\u2026\u201d'."""
     words = c.quote.split()
@@ -203,9 +220,7 @@ class ChatHandlers:
     def status_line(self) -> str:
         stats = self.assistant.index.manifest.rows()
         items = sum(1 for r in stats.values() if r.status == "done")
-        mode = self.assistant.mode
-        described = "extractive (verbatim quotes from the minutes, no language model)" if mode == "extractive" \
-            else f"language model {mode.removeprefix('llm:')}, every sentence checked against the minutes"
+        described = answering_mode(self.assistant.mode)
         return f"**Answering mode:** {described} \u00b7 **Index:** {items} items, {self.assistant.chunk_count} chunks"
 
     def example_questions(self, limit: int = 4, longest_title: int = 48) -> list[str]:
@@ -919,6 +934,9 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     else:
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)
+    endpoint = model_endpoint(settings)
+    print(f"Answering mode: {answering_mode(assistant.mode)}" + (f", asked at {endpoint}" if endpoint else ""),
+          flush=True)
     demo = build_app(assistant, sign_out=auth is not None, sign_in=auth)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once

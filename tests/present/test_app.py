@@ -845,3 +845,15 @@ def test_two_sources_of_one_council_can_be_told_apart_in_the_open_a_source_choic
     assert labels[0] != labels[1]
     assert labels[0] == "[1] Cotswold District Council, Children in care: \u201cThere were 864 young people in\u2026\u201d"
     assert source_choice_label(Citation(3, "file:notes.md", "", "", "", "", "", "c3")) == "[3] file:notes.md"
+
+
+def test_the_console_names_the_server_an_openai_model_is_asked_at_without_credentials(settings):
+    """`serve` with a model says at start which server every question will go to (an operator had learned it only
+    from the first failure); an address's password stays out of it."""
+    from assistant.present.app import model_endpoint
+
+    assert model_endpoint(settings) == ""  # extractive
+    remote = settings.with_(llm="openai:gpt-4o-mini", openai_base_urls=(("OPENAI_BASE_URL",
+                                                                          "http://u:pw@127.0.0.1:9/v1?api-key=k"),))
+    assert model_endpoint(remote) == "http://127.0.0.1:9/v1"
+    assert model_endpoint(settings.with_(llm="openai:gpt-4o-mini")) == "https://api.openai.com/v1"
