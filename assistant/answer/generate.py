@@ -368,9 +368,16 @@ def _address(settings: Settings | None) -> tuple[str, str]:
     return name, redact(without_credentials(address), settings.openai_api_key)
 
 
+# HTTP statuses that say the request ran out of time: the server's own 408, and a proxy's or gateway's (504, and
+# Cloudflare's 524) in front of a model still writing.
+TIMEOUT_STATUSES = (408, 504, 524)
+
+
 def timed_out(exc: BaseException) -> bool:
-    """Whether a request failed for time: openai's, httpx's, the built-in and our own timeouts."""
-    return any("Timeout" in kind.__name__ for kind in type(exc).__mro__)
+    """Whether a request failed for time: openai's, httpx's, the built-in and our own timeouts, and a server's or a
+    proxy's timeout status."""
+    return (any("Timeout" in kind.__name__ for kind in type(exc).__mro__)
+            or getattr(exc, "status_code", None) in TIMEOUT_STATUSES)
 
 
 def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings | None = None) -> str:
@@ -394,6 +401,10 @@ def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings |
                 "model name after `openai:`")
     if status == 429:
         return _RATE_LIMIT_HINT
+    if timed_out(exc):
+        return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
+                f"(a reply is given up after {REQUEST_TIMEOUT_S} seconds without any of its words, or after "
+                f"{REPLY_DEADLINE_S} seconds in all)")
     if any(words in f"{exc} {said}".lower() for words in _CONTEXT_WORDS):  # mostly a 400; some say 413 or 500
         return _TOO_LONG_HINT
     if isinstance(status, int) and status >= 500:
@@ -403,10 +414,6 @@ def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings |
         # llama.cpp), another model's name is refused so.
         return (f"The server refused the request (HTTP {status}): check the model name after `openai:` against the "
                 f"models it serves ({models} lists them)")
-    if timed_out(exc):
-        return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
-                f"(a reply is given up after {REQUEST_TIMEOUT_S} seconds without any of its words, or after "
-                f"{REPLY_DEADLINE_S} seconds in all)")
     where = f"{variable} ({address})" if address else f"{variable} (OpenAI itself when it is not set)"
     # A reply that parses as no chat chunks at all (langchain-core's words), or as no JSON or text: a web page,
     # another API, another protocol.

@@ -362,7 +362,7 @@ class Assistant:
             if interrupted is not None:
                 rest = self._rest_quoted(draft, base, timings, citations)
                 for verdict in rest.sentences:
-                    yield SentenceEvent.citing(verdict, rest.citations, provenance(interrupted.message))
+                    yield SentenceEvent.citing(verdict, rest.citations, provenance(error_text(interrupted)))
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
                 log.warning("The language model stopped part-way through %r: %s %s", q.text, interrupted.message,
@@ -376,7 +376,7 @@ class Assistant:
             answer = Answer(answer=text, refused=False, refusal_reason=None,
                             citations=citations, sentences=verdicts, timings_ms=timings,
                             short_answer=short_answer, confidence=draft.confidence, **base)
-            answer.provenance = provenance(interrupted.message if interrupted is not None else "")
+            answer.provenance = provenance(error_text(interrupted) if interrupted is not None else "")
             yield answer
             return
         # Nothing the model wrote can be shown: the reader's own quote instead, and the member is told so, or an

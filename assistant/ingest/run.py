@@ -254,7 +254,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     found = read_inputs(list(paths), settings.max_item_chars, cwd=cwd,
                         index_folders=[settings.data_dir.expanduser().resolve()], notes=reader_notes)
     if no_path_given:
-        _refuse_the_demo_into_other_minutes(settings, (cwd or Path.cwd()).resolve())
+        _refuse_the_demo_into_other_minutes(settings)
         found = _explaining_the_default(found, (cwd or Path.cwd()).resolve())
     summary = ingest_items(found, settings, prune=prune,
                            reset=reset, index=index, progress=progress,
@@ -268,10 +268,11 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
 DEFAULT_CORPUS = Path("corpus")
 
 
-def _refuse_the_demo_into_other_minutes(settings: Settings, cwd: Path) -> None:
-    """With no PATH, ingest reads corpus/, the project's demo minutes. Into an index that holds other minutes (a
-    council's, fetched or read from its own folders) and none of those, that is a mistake: after a stopped fetch,
-    `assistant ingest` run from the project folder had put five other councils' minutes among a council's own."""
+def _refuse_the_demo_into_other_minutes(settings: Settings) -> None:
+    """With no PATH, ingest reads corpus/, the project's demo minutes. Into an index that holds only minutes fetched
+    from a council's site, that is a mistake: after a stopped fetch, `assistant ingest` run from the project folder
+    had put five other councils' minutes among a council's own. (An index holding files is left alone: where its
+    files were read from cannot be told reliably from another working directory.)"""
     if not settings.manifest_path.is_file():
         return
     manifest = Manifest(settings.manifest_path, read_only=True)
@@ -279,27 +280,15 @@ def _refuse_the_demo_into_other_minutes(settings: Settings, cwd: Path) -> None:
         origins = [row.origin for row in manifest.rows().values()]
     finally:
         manifest.close()
-    corpus = (cwd / DEFAULT_CORPUS).resolve()
-    if not origins or any(not fetched_from(origin) and _is_inside(origin, corpus, cwd) for origin in origins):
+    sites = sorted({fetched_from(origin) for origin in origins})
+    if not origins or "" in sites:  # empty, or holding an item read from a file
         return
-    sites = sorted({site for origin in origins if (site := fetched_from(origin))})
-    held = (f"minutes fetched from {first_few(sites, 2)}" if sites else "minutes read from other folders")
     raise AssistantError(
         f"No PATH was given, so ingest would read {DEFAULT_CORPUS}/ (the project's demo minutes) into the index "
-        f"{settings.data_dir}, which holds {counted(len(origins), 'item')} of {held} and none of {DEFAULT_CORPUS}/.",
-        "Name the files or folders of your minutes (`assistant ingest PATH ...`)"
-        + ("; to bring fetched minutes up to date, run the same `assistant fetch` again" if sites else "")
-        + f"; to add the demo minutes after all, name {DEFAULT_CORPUS} itself.")
-
-
-def _is_inside(origin: str, folder: Path, cwd: Path) -> bool:
-    """Whether a file's origin (as ingest recorded it: absolute, or relative to where it ran) is in the folder. An
-    origin that cannot be told (a line of a JSONL file, 'x.jsonl:3') counts by its file."""
-    path = Path(origin.rsplit(":", 1)[0] if origin.rsplit(":", 1)[-1].isdigit() else origin)
-    try:
-        return (path if path.is_absolute() else cwd / path).resolve().is_relative_to(folder)
-    except (OSError, ValueError):
-        return False
+        f"{settings.data_dir}, which holds only minutes fetched from {first_few(sites, 2)} "
+        f"({counted(len(origins), 'item')}).",
+        "To bring fetched minutes up to date, run the same `assistant fetch` again; to add minutes from files, name "
+        f"them (`assistant ingest PATH ...`); to add the demo minutes after all, name {DEFAULT_CORPUS} itself.")
 
 
 def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],

@@ -407,8 +407,9 @@ def marker_parts(sentence: str) -> list[tuple[str, tuple[int, ...]]]:
     for match in _MARKER.finditer(sentence):
         text = sentence[start:match.start()]
         markers = tuple(int(n) for n in match.group(1).split(","))
-        if parts and not _has_word(text):  # '[1][5]' or '[1], [5]': one run of markers
-            parts[-1] = (parts[-1][0] + text, parts[-1][1] + markers)
+        # '[1][5]', '[1], [5]' or '[1] and [5]': one run of markers, the word between them no part of the claim
+        if parts and (not _has_word(text) or text.strip(" ,;").lower() in ("and", "or")):
+            parts[-1] = (parts[-1][0] + ("" if _has_word(text) else text), parts[-1][1] + markers)
         else:
             parts.append((text, markers))
         start = match.end()
@@ -420,8 +421,8 @@ def marker_parts(sentence: str) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None) -> str:
-    """Figures and years of one sentence (or of one part of it, before its own markers) that no single block it
-    cites gives together: '2018' from one meeting's minutes and '596' from another's make a sentence neither says.
+    """Figures of one sentence (or of one part of it, before its own markers) that no block it cites gives beside one
+    of the sentence's years: '2018' from one meeting's minutes and '596' from another's make a sentence neither says.
     Each part is checked against the blocks its markers name (all the cited blocks when they name none of them)."""
     parts = marker_parts(sentence) if blocks else [(strip_markers(sentence)[0], ())]
     for text, markers in parts:
@@ -435,19 +436,25 @@ def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Ma
             which = "which does not give" if len(own) == 1 else "none of which gives"
             what = "it" if len(given) == 1 else "them all"
             return f"gives {named} before citing {_marker_list(markers)}, {which} {what}"
-        return f"gives {named}, which no one cited block gives together"
+        return f"gives {named}, which no cited block gives together"
     return ""
 
 
 def _figures_given_by_one(text: str, hits: Sequence[Hit]) -> bool:
-    """Does one of the blocks give every figure and year of the text (a year may be its meeting's)?"""
+    """Is each figure of the text given by one of these blocks that also gives one of the text's years (in its
+    words or its meeting's date), and each year by one of them? A year ties a figure to a time: '2018' from one
+    meeting's minutes and '596' from another's make a sentence neither says, while '551 at 31 March 2022 and 596 at
+    31 March 2023 [1][2]', each figure beside its own year, and figures with no year at all, may draw on two blocks."""
     if not any(ch.isdigit() for ch in text):
         return True
-    for hit in hits:
-        context = f"{hit.text} {_about(hit)}"
-        if not _figure_not_in(text, context) and set(mentioned_years(text)) <= set(mentioned_years(context)):
-            return True
-    return False
+    contexts = [f"{hit.text} {_about(hit)}" for hit in hits]
+    context_years = [{str(year) for year in mentioned_years(context)} for context in contexts]
+    years = {str(year) for year in mentioned_years(text)}
+    if not all(any(year in given for given in context_years) for year in years):
+        return False
+    return all(any(not _figure_not_in(figure, context) and (not years or years & given)
+                   for context, given in zip(contexts, context_years))
+               for figure in dict.fromkeys(figures(text)) if any(ch.isdigit() for ch in figure) and figure not in years)
 
 
 def _marker_list(markers: Sequence[int]) -> str:

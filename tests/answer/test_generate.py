@@ -792,3 +792,19 @@ def test_a_reply_that_stops_part_way_keeps_its_checked_sentences_and_quotes_the_
     assert "timed out" in answer.provenance.error
     [unfinished] = [s for s in answer.sentences if s.text == "In 2018 148"]
     assert not unfinished.shown
+
+
+@pytest.mark.parametrize("status", [408, 504])
+def test_a_server_s_or_a_gateway_s_timeout_status_is_a_timeout(status):
+    """A proxy in front of a model still writing answers 504 (the server itself 408): the reader's quotes are shown,
+    as for any reply not finished in time, and the hint is about time, not the model's name."""
+    import httpx
+    import openai
+
+    from assistant.answer.generate import failure_hint, timed_out
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    kind = openai.InternalServerError if status >= 500 else openai.APIStatusError
+    failure = kind(f"Error code: {status}", response=httpx.Response(status, request=request), body=None)
+    assert timed_out(failure)
+    assert failure_hint(failure).startswith("The server did not answer in time")

@@ -265,15 +265,17 @@ def test_ingest_with_no_path_does_not_put_the_demo_minutes_into_an_index_of_othe
     with pytest.raises(AssistantError, match="demo minutes") as refused:
         ingest([DEFAULT_CORPUS], quick, no_path_given=True, cwd=project)
     assert site.base_url in refused.value.message and "`assistant fetch`" in refused.value.hint
+    assert "only minutes fetched from" in refused.value.message
     assert manifest_rows(quick) == before
-    files = quick.with_(data_dir=tmp_path / "files")
-    ingest([_files(tmp_path, "budget.txt")], files)
-    with pytest.raises(AssistantError, match="minutes read from other folders"):
-        ingest([DEFAULT_CORPUS], files, no_path_given=True, cwd=project)
+    assert ingest([DEFAULT_CORPUS], quick, cwd=project).new == 5  # named, it is read
     demo = quick.with_(data_dir=tmp_path / "demo")
     ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=project)
-    assert ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=project).unchanged == 5  # the demo's own index
-    assert ingest([DEFAULT_CORPUS], files, cwd=project).new == 5  # named, it is read
+    # The demo's own index, again from the project, and from another folder holding a corpus/ (the origins the index
+    # recorded are relative to where it ran, which says nothing here: an index of files is never refused).
+    assert ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=project).unchanged == 5
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(CORPUS, elsewhere / DEFAULT_CORPUS)
+    assert not ingest([DEFAULT_CORPUS], demo, no_path_given=True, cwd=elsewhere).failed
 
 
 def test_a_fetch_into_an_index_of_another_embedding_model_stops_before_asking_the_site(quick, site, tmp_path):

@@ -204,3 +204,14 @@ def test_a_document_s_own_stamps_never_give_the_meeting_s_date() -> None:
 ])
 def test_the_first_date_of_the_heading_block_in_line_order_is_the_meeting_s(opening: str) -> None:
     assert meeting_date_in(opening) == "2023-03-08"
+
+
+@pytest.mark.parametrize("opening", [
+    # Words of the stamps' vocabulary inside the meeting's own heading (a second code review found these lost).
+    "West Yorkshire Fire and Rescue Authority\nMinutes of the meeting held on 8 March 2023",
+    "Approved minutes of the meeting of Cabinet held on 8 March 2023",
+    "Cabinet\nMeeting status: Public\n8 March 2023\nPresent: Cllr A",
+    "Cabinet – revised start time – 8 March 2023 at 2pm\n\n1. Apologies\nNone.",
+])
+def test_the_stamps_words_do_not_discount_the_meeting_s_own_heading(opening: str) -> None:
+    assert meeting_date_in(opening) == "2023-03-08"

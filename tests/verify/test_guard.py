@@ -292,7 +292,7 @@ def test_a_sentence_s_figures_and_years_come_from_one_cited_block_not_from_two_m
     for sentence in ("In 2018, 596 children were looked after in Rotherham. [1][2]",
                      "In 2018 148 children were discharged from care, and 596 children were looked after. [1][2]"):
         verdict = guard.check(sentence, [_hit(), LOOKED_AFTER], blocks)
-        assert not verdict.supported and "no one cited block gives together" in verdict.reason, verdict
+        assert not verdict.supported and "no cited block gives together" in verdict.reason, verdict
         assert not guard.check(sentence, [_hit(), LOOKED_AFTER]).supported  # the same without the markers' blocks
     # Each part of a sentence is checked against the blocks cited after it.
     parted = "In 2018 148 children were discharged from care [1], and in 2021 596 children were looked after [2]."
@@ -303,6 +303,10 @@ def test_a_sentence_s_figures_and_years_come_from_one_cited_block_not_from_two_m
     # Figures and a year that one block gives together still pass beside another block.
     assert guard.check("In 2018, 148 children were discharged from care in Rotherham. [1][2]",
                        [_hit(), LOOKED_AFTER], blocks).supported
+    # A comparison ending in both markers, as the prompt asks, each figure beside its own year, is not refused for
+    # its figures (a code review found such sentences hidden).
+    compared = "148 children were discharged in 2018, and 596 were looked after in 2021. [1][2]"
+    assert "gives together" not in guard.check(compared, [_hit(), LOOKED_AFTER], blocks).reason
 
 
 @pytest.mark.parametrize("sentence, parts", [
@@ -310,6 +314,7 @@ def test_a_sentence_s_figures_and_years_come_from_one_cited_block_not_from_two_m
     ("In 2018, 596 were looked after [1][5].", [("In 2018, 596 were looked after.", (1, 5))]),
     ("In 2018 [1], 148 were discharged.", [("In 2018, 148 were discharged.", (1,))]),
     ("No marker.", [("No marker.", ())]),
+    ("551 and 596 [1] and [2].", [("551 and 596.", (1, 2))]),
 ])
 def test_markers_cut_a_sentence_into_parts(sentence, parts):
     from assistant.verify.guard import marker_parts

@@ -399,9 +399,10 @@ _ANOTHER_DAY = re.compile(
     r"|\bdespatch|\bdispatch|\bissued?\b|\bdate\s+(?:of\s+)?issued?\b|\breport\s+date\b"
     r"|\bdate\s+of\s+(?:the\s+)?report\b|^\s*(?:printed|report\s+(?:of|by|from))\b"
     # A document's own stamps: 'Call-in deadline: 15 March 2023', 'Version 2, 20 March 2023', 'Last updated: ...',
-    # 'Status: Draft, 20 March 2023', 'Author: Jane Smith, 20 March 2023', 'Approved at the meeting of 5 April'.
-    r"|\bcall[\s-]*in\b|\bdeadline\b|\bexpir|\bversion\b|\b(?:updated|amended|revised|modified|circulated)\b"
-    r"|\bstatus\b|\bauthor|\bapproved\b",
+    # 'Status: Draft, 20 March 2023', 'Author: Jane Smith, 20 March 2023', 'Approved at the meeting of 5 April'
+    # ('revised' and 'amended' name this meeting's own changes as often: 'Cabinet – revised start time – 8 March').
+    r"|\bcall[\s-]*in\b|\bdeadline\b|\bexpir|\bversion\b|\b(?:updated|modified|circulated)\b"
+    r"|\bstatus\b|\bauthor(?:ed|s)?\b|\bapproved\s+(?:at|by|on)\b",
     re.IGNORECASE,
 )
 # Below the heading block, a line about minutes that gives their meeting's day is about another meeting's minutes
@@ -484,12 +485,22 @@ def _joined_lines(text: str) -> list[str]:
         # goes on in lower case, and joined, the line would be a date no more.
         if joined and ((line_goes_on(joined[-1], line) and not _DATE_LINE.match(joined[-1]))
                        or _AWAITS_A_DATE.search(joined[-1]) or (
-                _ANOTHER_DAY.search(joined[-1]) and _DATE_LINE.match(line)
-                and not any(character.isdigit() for character in joined[-1]))):
+                _names_another_day_to_come(joined[-1]) and _DATE_LINE.match(line))):
             joined[-1] = f"{joined[-1]} {line}"
         else:
             joined.append(line)
     return joined
+
+
+def _names_another_day_to_come(line: str) -> bool:
+    """A line that ends naming another day without giving it, whose date is on the next line ('DATE OF NEXT
+    MEETING', 'Last updated:'); not one that goes on past those words ('Meeting status: Public')."""
+    if any(character.isdigit() for character in line):
+        return False
+    last = None
+    for last in _ANOTHER_DAY.finditer(line):
+        pass
+    return last is not None and not line[last.end():].strip(" \t:.-\u2013\u2014|")
 
 
 def _date_of(match: re.Match) -> str:
