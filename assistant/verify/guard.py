@@ -1,8 +1,8 @@
 """The grounding guard: is a generated sentence supported by the minutes it cites?
 
-A sentence passes only if every figure and year in it appears in one cited block (each part of it before its own
-markers, in a block those markers cite), every council it names is a cited item's council, and it is close in
-meaning and wording to a cited sentence. Only a
+A sentence passes only if every figure in it appears in a cited block that gives one of its years too (each part of
+it before its own markers, in a block those markers cite), every council it names is a cited item's council, and it
+is close in meaning and wording to a cited sentence. Only a
 copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
 did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
 source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
