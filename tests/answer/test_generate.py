@@ -710,7 +710,12 @@ def test_a_timeout_s_hint_says_the_server_did_not_answer_in_time():
 
 def model_error_of(settings: Settings, failure: Exception) -> ModelError:
     """The error that asking raises through a chat model failing this way."""
-    assistant = open_assistant(settings, chat_model=_failing_chat_model(failure))
+    return model_error_asking(settings, _failing_chat_model(failure))
+
+
+def model_error_asking(settings: Settings, chat_model) -> ModelError:
+    """The error that asking raises through this chat model."""
+    assistant = open_assistant(settings, chat_model=chat_model)
     try:
         with pytest.raises(ModelError) as info:
             assistant.ask(DISCHARGES)

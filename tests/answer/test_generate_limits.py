@@ -18,8 +18,8 @@ from assistant.errors import ModelError
 
 from servers import SlowChatServer, at_endpoint
 
-from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_of,  # noqa: F401
-                           open_assistant)
+from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_asking,  # noqa: F401
+                           model_error_of, open_assistant)
 
 
 class OneChunkChatModel(GenericFakeChatModel):
@@ -287,13 +287,7 @@ def _asked_through(hashing_index, address: str, variable: str = "OPENAI_BASE_URL
     from assistant.answer.llm import make_chat_model
 
     settings = hashing_index.with_(openai_base_urls=((variable, address),), openai_api_key=None)
-    assistant = open_assistant(settings, chat_model=make_chat_model("openai:gpt-4o-mini", settings))
-    try:
-        with pytest.raises(ModelError) as info:
-            assistant.ask(DISCHARGES)
-    finally:
-        assistant.close()
-    return info.value
+    return model_error_asking(settings, make_chat_model("openai:gpt-4o-mini", settings))
 
 
 def test_a_server_refusing_the_model_name_says_why_and_the_hint_is_the_model_name(hashing_index, refusing_server):
