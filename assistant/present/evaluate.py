@@ -207,6 +207,8 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                 try:
                     answer = assistant.ask(q.question, Filters(**q.filters))
                 except ModelFailure as failure:
+                    if assistant.index is not reading and number > 1:
+                        changed_after.append(number - 1)
                     # Recorded and gone past, as `brief` does: one failed request (a 500 from a shared server) had
                     # thrown away every answer of the run. The question is left out of the figures, where it would
                     # count as a wrong answer, and counted apart (metrics.json's model_failures, the report).

@@ -316,6 +316,41 @@ def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(
     assert "The index changed" not in "\n".join(summary_lines(unchanged))
 
 
+
+def test_an_index_change_seen_by_a_question_the_model_failed_on_is_still_said(tmp_path, fake_settings, corpus_copy,
+                                                                             monkeypatch):
+    """The question that first read the changed index failed at the model: the change had gone unrecorded, and the
+    warning numbered questions among the scored ones only (8 scored and 1 failed had read "of 8")."""
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
+
+    env = cli_env(fake_settings.data_dir)
+    assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
+    asked = []
+    real_ask = Assistant.ask
+
+    def ingest_after_the_second_question_then_fail(self, *args, **kwargs):
+        answer = real_ask(self, *args, **kwargs)
+        asked.append(args)
+        if len(asked) == 3:  # the warm-up question, then two questions: another process ingests a correction
+            rotherham = corpus_copy / f"{ROTHERHAM}.md"
+            rotherham.write_text(rotherham.read_text(encoding="utf-8").replace("148 children", "149 children"),
+                                 encoding="utf-8")
+            assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
+        if len(asked) == 4:  # the third question reads the new index, and its model fails
+            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 503", "Ask again"),
+                               answer)
+        return answer
+
+    monkeypatch.setattr(Assistant, "ask", ingest_after_the_second_question_then_fail)
+    rows = [{**DISCHARGED, "id": f"d-{n}"} for n in range(4)]
+    metrics = run_evaluation(_write(tmp_path, *rows), fake_settings, tmp_path / "out", progress=False)
+    assert metrics["model_failures"] == ["d-2"] and metrics["overall"]["questions"] == 3
+    assert metrics["index_changed_after_question"] == [2]
+    said = "The index changed after question 2 of 4 while the run was asking"
+    assert any(said in line for line in summary_lines(metrics)), summary_lines(metrics)
+    assert said in (tmp_path / "out" / "report.md").read_text()
+
 # -- 6. gold items and councils the index does not hold ---------------------------------------------------
 
 def test_gold_items_and_councils_the_index_lacks_are_recorded_in_metrics_and_report(tmp_path, fake_settings, capsys):
