@@ -43,6 +43,10 @@ _ENDED_ON_ITS_OWN = ("stop", "eos_token", "stop_sequence")
 _TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
 _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
+# Citation markers as some models write them: fullwidth or lenticular brackets ('【1】'), ranges ('[1-3]', '[1–3]')
+# and semicolons ('[1; 2]'). Read as the prompt's '[1]', '[1, 2, 3]' and '[1, 2]' rather than left uncited.
+_MARKER_VARIANT = re.compile(r"[\[［【]\s*(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*[\]］】]")
+_LONGEST_RANGE = 12  # more than a prompt's evidence blocks: '[5-95]' is not a run of markers
 
 
 def breadcrumb(hit: Hit) -> str:
@@ -108,7 +112,7 @@ class SentenceCutter:
 
     def _sentences(self) -> list[str]:
         # "… 148. [1] Next" -> "… 148 [1]. Next", so a marker written after the full stop stays with its sentence.
-        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), unwrapped(self.text))
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), canonical_markers(unwrapped(self.text)))
         merged: list[str] = []
         for span in sentence_spans(text):
             sentence = span.of(text)
@@ -117,6 +121,24 @@ class SentenceCutter:
             else:
                 merged.append(sentence)
         return merged
+
+
+def canonical_markers(text: str) -> str:
+    """The reply with its citation markers in the prompt's form: '【1】' is '[1]', '[1-3]' is '[1, 2, 3]', '[1; 2]' is
+    '[1, 2]'. A bracket whose numbers do not read as markers (a range backwards or too long) is left as written."""
+    def canonical(match: re.Match) -> str:
+        numbers: list[int] = []
+        for part in match.group(1).replace(";", ",").split(","):
+            ends = [int(n) for n in part.replace("–", "-").split("-")]  # int() reads past the spaces
+            if len(ends) == 1:
+                numbers.append(ends[0])
+            elif len(ends) == 2 and 0 < ends[1] - ends[0] < _LONGEST_RANGE:
+                numbers.extend(range(ends[0], ends[1] + 1))
+            else:
+                return match.group(0)
+        return "[" + ", ".join(map(str, numbers)) + "]"
+
+    return _MARKER_VARIANT.sub(canonical, text)
 
 
 def unwrapped(text: str) -> str:

@@ -155,6 +155,31 @@ def test_a_sentence_waits_for_a_marker_written_after_its_full_stop():
     assert cutter.feed("] Two") == ["One is 148 [1]."]
 
 
+
+@pytest.mark.parametrize("written, read", [
+    ("One is 148 【1】. Two is 5 【2】【3】.", ["One is 148 [1].", "Two is 5 [2][3]."]),
+    ("One is 148. ［1］ Two is 5 [2-4].", ["One is 148 [1].", "Two is 5 [2, 3, 4]."]),
+    ("One is 148 [1–2]. Two is 5 [1; 3].", ["One is 148 [1, 2].", "Two is 5 [1, 3]."]),
+    # Not runs of markers: a range backwards, or one longer than any prompt's evidence, stays as written.
+    ("From 2018 [3-1]. Pages [5-95] of it.", ["From 2018 [3-1].", "Pages [5-95] of it."]),
+])
+def test_markers_some_models_write_otherwise_are_read_as_the_prompts(written, read):
+    """A model that cites '【1】' or '[1-3]' had every sentence dropped as uncited, and fell back to the quotes."""
+    cutter = SentenceCutter()
+    seen = []
+    for ch in written:
+        seen.extend(cutter.feed(ch))
+    assert seen + cutter.finish() == read
+
+
+def test_a_reply_citing_in_lenticular_brackets_is_shown_with_its_citation(hashing_index):
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"In 2018 148 children have been discharged 【{n}】.")
+    assert not answer.fallback and not answer.refused
+    shown = [s for s in answer.sentences if s.shown]
+    assert len(shown) == 1 and shown[0].markers == (1,) and "【" not in answer.answer
+    assert answer.citations[0].source_url == "rotherham-2018-ilsc-performance-feedback"
+
 # Citations
 
 def test_a_marker_that_points_to_no_evidence_block_is_removed_and_logged(hashing_index, caplog):
