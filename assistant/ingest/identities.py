@@ -49,11 +49,17 @@ def given_name(value: str | None, flag: str) -> str:
         shown = ", ".join(_CONTROL_NAMES.get(ch, f"U+{ord(ch):04X}") for ch in odd)
         raise ConfigError(f"{flag} {ascii(value)} holds {shown}, which no council or committee name has (pasted "
                           "from a spreadsheet cell or a document, perhaps).",
-                          f"Type the name on one line, with plain spaces: {flag} \"Example Borough Council\".")
+                          f"Type the name afresh on one line, with plain spaces: {flag} \"Example Borough Council\""
+                          + (" (the characters named are invisible, so a name pasted again would hold them again)."
+                             if set(odd) & set(_INVISIBLE) else "."))
     return value.strip()
 
 
-_CONTROL_NAMES = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "a terminal escape"}
+# Format characters a word processor or web page leaves in pasted text, which no one sees in the name.
+_INVISIBLE = {"\u00ad": "a soft hyphen", "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner",
+              "\u200d": "a zero-width joiner", "\u200e": "a left-to-right mark", "\u200f": "a right-to-left mark",
+              "\u2060": "a word joiner", "\ufeff": "a byte order mark"}
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "a terminal escape", **_INVISIBLE}
 
 
 def with_given(found: Iterable[MinuteItem | InputProblem], given: GivenFields,

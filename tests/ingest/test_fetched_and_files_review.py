@@ -154,7 +154,10 @@ def test_stats_says_first_that_a_writer_is_at_work_even_when_nothing_looks_wrong
 
 
 @pytest.mark.parametrize("name, said", [("Bad\nName", "a line break"), ("Tab\tName", "a tab"),
-                                        ("Red\x1b[31mName", "a terminal escape")])
+                                        ("Red\x1b[31mName", "a terminal escape"),
+                                        ("Early\u00adHelp Panel", "a soft hyphen"),
+                                        ("\ufeffSefton Council", "a byte order mark"),
+                                        ("Cor\u200bporate Parenting", "a zero-width space")])
 def test_council_and_committee_names_with_control_characters_are_refused(quick, site, tmp_path, name, said):
     folder = _files(tmp_path, "budget.txt")
     for flag, given in (("--council", {"council": name}), ("--committee", {"committee": name})):
@@ -162,6 +165,8 @@ def test_council_and_committee_names_with_control_characters_are_refused(quick, 
             ingest([folder], quick, **given)
         assert refused.value.message.startswith(f"{flag} {ascii(name)} holds {said}"), refused.value.message
         assert "one line" in refused.value.hint
+        # An invisible character would be pasted again with the name: the hint says so.
+        assert ("invisible" in refused.value.hint) == (ord(max(name)) > 0x7f), refused.value.hint
     with pytest.raises(ConfigError) as refused:
         fetch(quick, site, council=name)
     assert said in refused.value.message
