@@ -48,8 +48,9 @@ class Settings:
     chroma_port: int = 8000
     chroma_ssl: bool = False  # CHROMA_HOST given as https://...
     # Dense search by reading every vector instead of Chroma's approximate (HNSW) graph: slower on a large index,
-    # but two builds of the same chunks answer alike (the graph's build order varies from run to run).
-    exact_search: bool = False
+    # but two builds of the same chunks answer alike (the graph's build order varies from run to run). None (auto):
+    # exact for a local index of at most vector_store.EXACT_SEARCH_MAX_CHUNKS chunks.
+    exact_search: bool | None = None
     # How the dense and BM25 lists are ranked together: reciprocal rank, or the fusion fitted on the training
     # questions (assistant/retrieve/fusion.json; it applies only to an index of the bundled model).
     fusion: str = "reciprocal-rank"
@@ -94,7 +95,7 @@ class Settings:
             collection=_text(env, "ASSISTANT_COLLECTION", "minutes"),
             llm=_text(env, "ASSISTANT_LLM", "extractive"),
             **_chroma_address(env),
-            exact_search=_flag(env, "ASSISTANT_EXACT_SEARCH"),
+            exact_search=_flag_or_auto(env, "ASSISTANT_EXACT_SEARCH"),
             fusion=_text(env, "ASSISTANT_FUSION", "reciprocal-rank"),
             crash_at=_text(env, "ASSISTANT_CRASH_AT"),
             nli_model=_path_text(env, "ASSISTANT_NLI_MODEL"),
@@ -280,6 +281,17 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name} must be 1 or 0 (true or false), not {env[name]!r}.", "Unset it to leave it off.")
+
+
+def _flag_or_auto(env: Mapping[str, str], name: str) -> bool | None:
+    """A flag that may be left to the assistant: None when unset or 'auto'."""
+    if env.get(name, "").strip().lower() in ("", "auto"):
+        return None
+    try:
+        return _flag(env, name)
+    except ConfigError:
+        raise ConfigError(f"{name} must be 1, 0 or auto, not {env[name]!r}.",
+                          "Unset it (or set it to auto) to let the assistant decide.") from None
 
 
 # The longest a fetch setting may make one wait: longer overflows the clocks that time it.

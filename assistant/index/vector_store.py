@@ -14,6 +14,10 @@ from assistant.index.purge import purge_chroma_file
 from assistant.records import Chunk
 from assistant.settings import Settings
 
+# Unless ASSISTANT_EXACT_SEARCH says otherwise, a local index of at most this many chunks is searched exactly: every
+# vector read once (0.6 s and 31 MB at 20,000 chunks here) and each query a product with all of them, so that two
+# builds of the same minutes answer alike (Chroma's approximate graph differs from one build to the next).
+EXACT_SEARCH_MAX_CHUNKS = 20_000
 
 
 def _drop_empty_chroma_variables() -> None:
@@ -57,6 +61,8 @@ class ManifestSide:
 
 class VectorStore(Protocol):
     """What ingestion and retrieval need from a vector store."""
+
+    searches_exactly: bool  # whether query() compares every vector (the same hits on every build) or walks a graph
 
     def writer(self) -> WriterRecord: ...
 
@@ -123,10 +129,26 @@ class ChromaStore:
                 f"Run {reset} to rebuild it with the current model, or set " + _setting_for(stored_model) + ".",
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
-        self._every_vector: tuple | None = None  # exact_search: every chunk, read once
+        self._every_vector: tuple | None = None  # exact search: every chunk's vector, read once
+        self._searches_exactly: bool | None = None  # decided at the first query, from the settings and the size
 
     def writer(self) -> WriterRecord:
         return writer_of(self._collection.metadata or {})
+
+    @property
+    def searches_exactly(self) -> bool:
+        """Whether dense queries read every vector rather than Chroma's approximate graph: as ASSISTANT_EXACT_SEARCH
+        says, or when it is unset (auto), for a local index of at most EXACT_SEARCH_MAX_CHUNKS chunks. A Chroma
+        server's vectors would come over the network, so auto leaves a server's index to its graph."""
+        if self._settings.exact_search is not None:
+            return self._settings.exact_search
+        if self._searches_exactly is None:
+            self._searches_exactly = (not self._settings.uses_chroma_server
+                                      and self.count() <= EXACT_SEARCH_MAX_CHUNKS)
+        return self._searches_exactly
+
+    def _forget_vectors(self) -> None:
+        self._every_vector = self._searches_exactly = None
 
     def record_writer(self, record: WriterRecord) -> None:
         # Chroma replaces a collection's metadata whole: what else it holds (the embedding model) is kept.
@@ -143,7 +165,7 @@ class ChromaStore:
                 documents=[c.text for c in part],
                 metadatas=[c.metadata for c in part],
             )
-        self._every_vector = None
+        self._forget_vectors()
 
     def ids_for_source(self, source_id: str) -> set[str]:
         return set(self._collection.get(where={"source_id": source_id}, include=[])["ids"])
@@ -155,7 +177,7 @@ class ChromaStore:
         ids = list(ids)
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=ids[start:start + self._max_batch])
-        self._every_vector = None
+        self._forget_vectors()
 
     def count(self) -> int:
         return self._collection.count()
@@ -179,12 +201,12 @@ class ChromaStore:
         forget_local_clients()
         self._client = _client(self._settings)
         self._collection = self._client.get_collection(self._settings.collection, embedding_function=None)
-        self._every_vector = None
+        self._forget_vectors()
 
     def query(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[StoredChunk]:
         if k <= 0:
             return []
-        if self._settings.exact_search:
+        if self.searches_exactly:
             return self._exact(vector, k, self._collection.get(where=where, include=[])["ids"] if where else None)
         with self._still_there():
             result = self._collection.query(
@@ -219,7 +241,7 @@ class ChromaStore:
         """
         if k <= 0 or not ids:
             return []
-        if self._settings.exact_search:
+        if self.searches_exactly:
             return self._exact(vector, k, ids)
         return _nearest(vector, k, *self._read_vectors(list(ids)))
 
@@ -243,18 +265,35 @@ class ChromaStore:
         return found, documents, metadatas, np.concatenate(vectors)
 
     def _exact(self, vector: Sequence[float], k: int, allowed: Sequence[str] | None) -> list[StoredChunk]:
-        """The k nearest chunks (of `allowed`, when given), reading every vector; they stay in memory once read."""
+        """The k nearest chunks (of `allowed`, when given), against every vector, read once and kept in memory; their
+        text and metadata are read for the chunks found."""
+        import numpy as np
+
         if self._every_vector is None:
-            found, texts, metas, vectors = self._read_vectors(list(self.all_ids()))
-            order = sorted(range(len(found)), key=found.__getitem__)  # so equal scores rank alike on every build
-            self._every_vector = ([found[i] for i in order], [texts[i] for i in order], [metas[i] for i in order],
-                                  vectors[order], {found[i]: row for row, i in enumerate(order)})
-        ids, documents, metadatas, matrix, row_of = self._every_vector
-        if allowed is None:
-            return _nearest(vector, k, ids, documents, metadatas, matrix)
-        rows = sorted({row_of[chunk_id] for chunk_id in allowed if chunk_id in row_of})
-        return _nearest(vector, k, [ids[i] for i in rows], [documents[i] for i in rows],
-                        [metadatas[i] for i in rows], matrix[rows])
+            ids = sorted(self.all_ids())  # in id order, so that equal scores rank alike on every build
+            found: list[str] = []
+            parts = []
+            for start in range(0, len(ids), self._max_batch):
+                with self._still_there():
+                    part = self._collection.get(ids=ids[start:start + self._max_batch], include=["embeddings"])
+                row_in_part = {chunk_id: row for row, chunk_id in enumerate(part["ids"])}
+                kept = [chunk_id for chunk_id in ids[start:start + self._max_batch] if chunk_id in row_in_part]
+                matrix = np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1)
+                found += kept
+                parts.append(matrix[[row_in_part[chunk_id] for chunk_id in kept]])
+            matrix = np.concatenate(parts) if found else np.zeros((0, 0), dtype=np.float32)
+            self._every_vector = (found, _unit_rows(matrix), {chunk_id: row for row, chunk_id in enumerate(found)})
+        ids, matrix, row_of = self._every_vector
+        if allowed is not None:
+            rows = sorted({row_of[chunk_id] for chunk_id in allowed if chunk_id in row_of})
+            ids, matrix = [ids[row] for row in rows], matrix[rows]
+        best = _nearest_rows(vector, k, matrix)
+        if not best:
+            return []
+        # Read by id: a chunk another process removed since is left out (the next question reads the index anew).
+        stored = {c.chunk_id: c for c in self.get([ids[row] for row, _ in best])}
+        return [StoredChunk(ids[row], stored[ids[row]].text, stored[ids[row]].metadata, score)
+                for row, score in best if ids[row] in stored]
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
         if ids is not None and len(ids) > self._max_batch:  # large id lists go in batches Chroma accepts
@@ -270,14 +309,31 @@ class ChromaStore:
 def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[str], metadatas: list[dict],
              matrix) -> list[StoredChunk]:
     """The k rows of `matrix` nearest `vector` by cosine (the earlier row on ties)."""
+    return [StoredChunk(ids[row], documents[row], metadatas[row], score)
+            for row, score in _nearest_rows(vector, k, _unit_rows(matrix))]
+
+
+def _unit_rows(matrix):
     import numpy as np
 
-    if not ids:
+    if not matrix.size:
+        return matrix
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def _nearest_rows(vector: Sequence[float], k: int, unit_rows) -> list[tuple[int, float]]:
+    """The k rows nearest `vector` by cosine, with their cosines, the earlier row first on ties (rows of unit length)."""
+    import numpy as np
+
+    if k <= 0 or not unit_rows.size:
         return []
     query = np.asarray(vector, dtype=np.float32)
-    cosine = matrix @ query / np.maximum(np.linalg.norm(matrix, axis=1) * np.linalg.norm(query), 1e-12)
-    best = np.argsort(-cosine, kind="stable")[:k]
-    return [StoredChunk(ids[i], documents[i], metadatas[i], float(cosine[i])) for i in best]
+    cosine = unit_rows @ (query / max(float(np.linalg.norm(query)), 1e-12))
+    candidates = np.arange(len(cosine))
+    if k < len(cosine):  # every row at least as near as the k-th: ties at the edge are all kept, then ranked by row
+        candidates = np.flatnonzero(cosine >= np.partition(cosine, len(cosine) - k)[len(cosine) - k])
+    best = candidates[np.argsort(-cosine[candidates], kind="stable")][:k]
+    return [(int(row), float(cosine[row])) for row in best]
 
 
 def reset_command(settings: Settings) -> str:

@@ -511,7 +511,8 @@ def _produced_by_lines(produced: dict | None) -> list[str]:
         + (f", git commit `{commit}`" if commit else " (no git commit: not run from a git checkout)"),
         f"- Reader: `{reader.get('name') or reader.get('spec', '?')}`" + (f" ({hashes})" if hashes else ""),
         f"- Embedding model: `{produced['embedding_model']}`{precision}; exact search: "
-        f"{'on' if produced.get('exact_search') else 'off'}",
+        f"{'on' if produced.get('exact_search') else 'off'}"
+        + (" (auto: by the index's size)" if produced.get("exact_search_setting") == "auto" else ""),
         f"- Index: {counted(produced['index_items'], 'item')}, {counted(produced['index_chunks'], 'chunk')} when the "
         "questions were asked",
     ]

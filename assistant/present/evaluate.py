@@ -294,7 +294,8 @@ def run_record(assistant, settings: Settings, items: int) -> dict:
             "reader": dict(assistant.reader_identity),
             "embedding_model": assistant.index.embedder.name,
             "embed_precision": settings.embed_precision if bundled else None,  # the bundled model's alone
-            "exact_search": settings.exact_search,
+            "exact_search": assistant.index.store.searches_exactly,
+            "exact_search_setting": {None: "auto", True: "on", False: "off"}[settings.exact_search],
             "index_items": items, "index_chunks": assistant.chunk_count}
 
 

@@ -16,10 +16,17 @@ def test_defaults_and_environment():
     assert s.uses_chroma_server and s.model_dir == Path("/m")
 
 
-@pytest.mark.parametrize("raw, expected", [("", False), ("0", False), ("false", False), ("1", True), ("True", True),
-                                           ("yes", True)])
-def test_exact_search_reads_the_usual_ways_of_writing_yes_and_no(raw, expected):
+@pytest.mark.parametrize("raw, expected", [("", None), ("auto", None), (" Auto ", None), ("0", False),
+                                           ("false", False), ("1", True), ("True", True), ("yes", True)])
+def test_exact_search_reads_the_usual_ways_of_writing_yes_and_no_and_auto(raw, expected):
     assert Settings.from_env({"ASSISTANT_EXACT_SEARCH": raw}).exact_search is expected
+    assert Settings.from_env({}).exact_search is None
+
+
+def test_a_mistyped_exact_search_setting_names_its_three_values():
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"ASSISTANT_EXACT_SEARCH": "exact"})
+    assert "must be 1, 0 or auto, not 'exact'" in refused.value.message and "auto" in refused.value.hint
 
 
 def test_flags_override_the_environment():
@@ -31,7 +38,7 @@ def test_flags_override_the_environment():
     ({"ASSISTANT_CHUNK_TOKENS": "many"}, "whole number"),
     ({"ASSISTANT_CHUNK_TOKENS": "5"}, "at least"),
     ({"ASSISTANT_COLLECTION": "ab"}, "3 to 512"),
-    ({"ASSISTANT_EXACT_SEARCH": "sometimes"}, "1 or 0"),
+    ({"ASSISTANT_EXACT_SEARCH": "sometimes"}, "1, 0 or auto"),
 ])
 def test_bad_settings_say_what_to_do(env, fragment):
     with pytest.raises(ConfigError, match=fragment) as info:

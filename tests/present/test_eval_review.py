@@ -136,6 +136,7 @@ def test_a_run_records_its_reader_embedder_search_index_code_and_date(tmp_path, 
     assert produced["reader"] == {"spec": "fake:overlap", "name": "fake:overlap"}
     assert produced["embedding_model"] == "fake:hashing" and produced["embed_precision"] is None
     assert produced["exact_search"] is True and produced["package_version"] == __version__
+    assert produced["exact_search_setting"] == "on"
     assert produced["index_items"] == 5 and produced["index_chunks"] > 5
     assert produced["git_commit"] == git_commit()
     ran = dt.datetime.strptime(produced["run_at"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=dt.timezone.utc)
@@ -277,6 +278,16 @@ def test_counts_stand_beside_shares_and_a_broken_floor_makes_the_status_1(tmp_pa
     assert cli("eval", "--questions", str(questions), "--out", str(out), "--floors", "no-such-floors") == 2
     assert "has no floors named 'no-such-floors'" in capsys.readouterr().err
 
+
+
+def test_a_run_left_to_auto_says_whether_its_index_was_searched_exactly(tmp_path, seed_index):
+    """With ASSISTANT_EXACT_SEARCH unset, the index's size decides: the record says what was done, and that auto did."""
+    assert seed_index.exact_search is None
+    metrics = run_evaluation(_write(tmp_path, DISCHARGED), seed_index.with_(reader="fake:overlap"), tmp_path / "out",
+                             progress=False)
+    assert metrics["produced_by"]["exact_search"] is True  # five items: well under the limit
+    assert metrics["produced_by"]["exact_search_setting"] == "auto"
+    assert "exact search: on (auto: by the index's size)" in (tmp_path / "out" / "report.md").read_text()
 
 # -- 5. an index that changes while the run asks -----------------------------------------------------------
 

@@ -86,3 +86,62 @@ def test_exact_search_setting_reads_every_vector_and_sees_deletions(fake_setting
         assert nearest.chunk_id not in [c.chunk_id for c in store.query(vector, 10)]
     finally:
         opened.close()
+
+
+def test_left_to_itself_a_small_local_index_is_searched_exactly_and_a_large_one_by_chromas_graph(fake_settings,
+                                                                                                monkeypatch):
+    """Unset (auto), ASSISTANT_EXACT_SEARCH searches an index of at most EXACT_SEARCH_MAX_CHUNKS chunks exactly, so
+    that two builds of the same minutes give the same answers (Chroma's graph differs from build to build)."""
+    from assistant.index import vector_store
+
+    assert fake_settings.exact_search is None
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings)
+    try:
+        store = opened.index.store
+        real_query = type(store._collection).query
+        asked = []
+
+        def approximate(collection, *args, **kwargs):
+            asked.append(args or kwargs)
+            return real_query(collection, *args, **kwargs)
+
+        monkeypatch.setattr(type(store._collection), "query", approximate)
+        vector = opened.index.embedder.embed_query(QUESTIONS[0])
+        every = [e.chunk_id for e in opened.lexical.entries]
+        assert store.searches_exactly and not asked
+        assert [(c.chunk_id, round(c.score, 5)) for c in store.query(vector, 10)] == exact_among(fake_settings, vector,
+                                                                                                10, every)
+        assert not asked
+        monkeypatch.setattr(vector_store, "EXACT_SEARCH_MAX_CHUNKS", len(every) - 1)
+        store.delete([])  # a write: the size is looked at again
+        assert not store.searches_exactly
+        store.query(vector, 10)
+        assert asked  # Chroma's graph
+        # Set, the setting decides whatever the size.
+        assert ChromaStore_for(fake_settings.with_(exact_search=True)).searches_exactly is True
+        monkeypatch.setattr(vector_store, "EXACT_SEARCH_MAX_CHUNKS", 10**9)
+        assert ChromaStore_for(fake_settings.with_(exact_search=False)).searches_exactly is False
+    finally:
+        opened.close()
+
+
+def ChromaStore_for(settings):
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.index.vector_store import ChromaStore
+
+    return ChromaStore(settings, HASHING_MODEL)
+
+
+def test_nearest_rows_keep_every_tie_at_the_edge_and_rank_ties_by_row():
+    import numpy as np
+
+    from assistant.index.vector_store import _nearest_rows, _unit_rows
+
+    rows = _unit_rows(np.array([[1, 0], [0, 1], [1, 1], [0, 1], [2, 2], [0, 3]], dtype=np.float32))
+    # Rows 1, 3 and 5 are equally near [0, 1]; then rows 2 and 4: the earlier row first, whatever k cuts.
+    assert [row for row, _ in _nearest_rows([0, 1], 2, rows)] == [1, 3]
+    assert [row for row, _ in _nearest_rows([0, 1], 4, rows)] == [1, 3, 5, 2]
+    assert [row for row, _ in _nearest_rows([0, 1], 9, rows)] == [1, 3, 5, 2, 4, 0]
+    assert _nearest_rows([0, 1], 0, rows) == [] and _nearest_rows([0, 1], 3, rows[:0]) == []
+    assert abs(_nearest_rows([0, 5], 1, rows)[0][1] - 1.0) < 1e-6
