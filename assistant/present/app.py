@@ -32,10 +32,20 @@ log = logging.getLogger(__name__)
 
 # The theme's hint text (under a field) and placeholders are pale grey on white, about 1.9:1: too faint to read for
 # many members. These keep them above the 4.5:1 that WCAG AA asks of text, in light and dark mode alike.
+# Colours at WCAG AA: hints and placeholders 4.5:1; the primary buttons' white text 5.2:1 on orange-700 (Gradio's
+# orange-500 gave 2.8:1); a focused field's border 6.7:1 on white (Gradio's pale blue gave 1.8:1, under the 3:1 that
+# a focus indicator needs). Long links in a source wrap, so a narrow screen needs no sideways scrolling.
 APP_CSS = """
-:root { --block-info-text-color: #52525b; --body-text-color-subdued: #52525b; --input-placeholder-color: #62626c; }
-.dark { --block-info-text-color: #c4c4cc; --body-text-color-subdued: #c4c4cc; --input-placeholder-color: #b4b4bd; }
+:root { --block-info-text-color: #52525b; --body-text-color-subdued: #52525b; --input-placeholder-color: #62626c;
+  --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
+  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
+  --input-border-color-focus: #1d4ed8; }
+.dark { --block-info-text-color: #c4c4cc; --body-text-color-subdued: #c4c4cc; --input-placeholder-color: #b4b4bd;
+  --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
+  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
+  --input-border-color-focus: #93c5fd; }
 .source-panel { max-height: 520px; overflow-y: auto; padding-right: 6px; }
+#source-panel a, #chat a { overflow-wrap: anywhere; }
 #source-panel mark, #chat mark { background: #ffe066; padding: 0 2px; }
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]

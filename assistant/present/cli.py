@@ -612,11 +612,11 @@ def _user(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
-    _check_gradio_settings(args.port)
+    port = _check_gradio_settings(args.port)
     from assistant.present.app import launch_app
 
     try:
-        launch_app(settings.with_(llm=args.llm), None if args.no_corpus else args.corpus, port=args.port)
+        launch_app(settings.with_(llm=args.llm), None if args.no_corpus else args.corpus, port=port)
     except OSError as exc:
         # Gradio says only this when every port it may use is taken; any other OSError keeps main's handling.
         if exc.filename or not str(exc).startswith("Cannot find empty port in range: "):
@@ -627,9 +627,11 @@ def _serve(args, settings: Settings) -> int:
     return 0
 
 
-def _check_gradio_settings(port: int | None) -> None:
+def _check_gradio_settings(port: int | None) -> int | None:
     """GRADIO_SERVER_PORT and GRADIO_SERVER_NAME, checked before Gradio reads them: it does so on import, with
-    int() and no check of its own, and takes a name it cannot listen on for a port in use."""
+    int() and no check of its own, and takes a name it cannot listen on for a port in use. Returns the port named
+    by --port or the variable, if any: given to Gradio, a port in use is refused rather than passed over for the
+    next free one (which Gradio does with the variable alone), since a proxy or bookmark points at the port named."""
     for name in ("GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME"):
         if name in os.environ and not os.environ[name].strip():
             del os.environ[name]  # empty: unset, as the app's own variables are
@@ -643,6 +645,7 @@ def _check_gradio_settings(port: int | None) -> None:
     host = os.environ.get("GRADIO_SERVER_NAME")
     if host is not None:
         _check_server_name(host)
+    return port if port is not None else (_port_number(raw_port) if raw_port is not None else None)
 
 
 def _check_server_name(host: str) -> None:

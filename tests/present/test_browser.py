@@ -230,9 +230,27 @@ CONTRAST_SCRIPT = """([selector, pseudo]) => {
 }"""
 
 
-def test_hints_and_placeholders_are_dark_enough_to_read(running_app):
+# The contrast of a focused element's border with the background around it.
+FOCUS_BORDER_SCRIPT = """(selector) => {
+  const element = document.querySelector(selector);
+  if (!element || document.activeElement !== element) return null;
+  const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
+      .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4))
+      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let background = element.parentElement;
+  while (background && getComputedStyle(background).backgroundColor.match(/rgba\\(.*, 0\\)|transparent/))
+    background = background.parentElement;
+  const border = luminance(rgb(getComputedStyle(element).borderTopColor));
+  const back = luminance(rgb(getComputedStyle(background || document.body).backgroundColor));
+  return (Math.max(border, back) + 0.05) / (Math.min(border, back) + 0.05);
+}"""
+
+
+def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app):
     """The review measured the hint under the question box and the filters' hints at 1.91:1 on white; WCAG AA asks
-    4.5:1 of text."""
+    4.5:1 of text. A later review measured the Ask button's white on orange at 2.8:1, and a focused field's pale
+    blue border at 1.8:1 (a focus indicator needs 3:1)."""
     from playwright.sync_api import sync_playwright
 
     url, _ = running_app
@@ -244,9 +262,15 @@ def test_hints_and_placeholders_are_dark_enough_to_read(running_app):
         hint = page.locator("[data-testid='block-info']").first
         hint.evaluate("element => element.setAttribute('data-contrast-probe', '')")
         ratios = {what: page.evaluate(CONTRAST_SCRIPT, [selector, pseudo]) for what, selector, pseudo in (
-            ("hint", "[data-contrast-probe]", None), ("placeholder", "#question textarea", "::placeholder"))}
+            ("hint", "[data-contrast-probe]", None), ("placeholder", "#question textarea", "::placeholder"),
+            ("Ask button", "#ask", None))}
+        # A focus indicator needs 3:1 against what is around it (WCAG 1.4.11): the focused box's border on the page.
+        page.locator("#question textarea").focus()
+        page.wait_for_timeout(300)  # the border's colour changes with a transition
+        focus = page.evaluate(FOCUS_BORDER_SCRIPT, "#question textarea")
         browser.close()
     assert all(ratio is not None and ratio >= 4.5 for ratio in ratios.values()), ratios
+    assert focus is not None and focus >= 3, focus
 
 
 def test_the_browser_asks_before_a_reload_loses_the_conversation(running_app):

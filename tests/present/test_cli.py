@@ -128,9 +128,13 @@ def test_serving_on_a_port_another_program_holds_says_so(tmp_path):
         holder.listen()
         port = holder.getsockname()[1]
         result = run_cli("serve", "--corpus", str(corpus), "--port", str(port), env=env, timeout=300)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"error: Port {port} is already in use" in result.stderr
-    assert "--port or GRADIO_SERVER_PORT" in result.stderr and "stop" in result.stderr
+        # Named by the variable, the port is refused too: Gradio alone would have gone on to the next free one.
+        by_variable = run_cli("serve", "--corpus", str(corpus), env={**env, "GRADIO_SERVER_PORT": str(port)},
+                              timeout=300)
+    for refused in (result, by_variable):
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert f"error: Port {port} is already in use" in refused.stderr
+        assert "--port or GRADIO_SERVER_PORT" in refused.stderr and "stop" in refused.stderr
 
 
 def test_the_audit_table_keeps_each_answer_on_one_line_whatever_the_question_holds(tmp_path, capsys):
