@@ -514,7 +514,11 @@ def _produced_by_lines(produced: dict | None) -> list[str]:
         f"{'on' if produced.get('exact_search') else 'off'}"
         + (" (auto: by the index's size)" if produced.get("exact_search_setting") == "auto" else ""),
         f"- Index: {counted(produced['index_items'], 'item')}, {counted(produced['index_chunks'], 'chunk')} when the "
-        "questions were asked",
+        + (f"run started, and {counted(end['items'], 'item')}, {counted(end['chunks'], 'chunk')} at its end (the "
+           "index changed while it asked)" if (end := produced.get("index_at_end")) else "questions were asked")
+        + f"; chunks of up to {produced['chunk_tokens']} tokens" * bool(produced.get("chunk_tokens")),
+        *([f"- NLI model beside the guard: `{produced['nli_model']}`"] if produced.get("nli_model") else []),
+        *([f"- Prompts: version `{produced['prompt_version']}`"] if produced.get("prompt_version") else []),
     ]
 
 

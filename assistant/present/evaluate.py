@@ -201,6 +201,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
             # Each question reads the index as it then stands (Assistant.follow_index), which opens it anew when an
             # ingest or fetch has changed it: seen here as a new Index, so that figures mixing two states say so.
             changed_after: list[int] = []
+            alce: list[dict] = []  # one for each question answered (not those the model failed on)
             for number, q in enumerate(questions, start=1):
                 reading = assistant.index
                 started = time.perf_counter()
@@ -232,9 +233,15 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                 records.append({**answer.to_json(), "id": q.id, "kind": q.kind, "gold_urls": list(q.gold_urls),
                                 "must_include": list(q.must_include), "wall_ms": round(wall_ms, 2),
                                 "reader_best": reader_best(assistant, q), "cut_short": cut_short})
+                # Judged now, against the index the answer was given from: after an ingest meanwhile, the chunks
+                # an earlier answer cites may be gone, and its sentences would count as unsupported.
+                alce.append(alce_scores(assistant, records[-1]))
                 if progress and number % 20 == 0:
                     print(f"  {number}/{len(questions)} questions", flush=True)
-            alce = [alce_scores(assistant, r) for r in records if not r.get("model_failed")]
+            if changed_after:  # the head says what the index held when the run started, and at its end
+                produced_by["index_at_end"] = {
+                    "items": sum(row.status == "done" for row in assistant.index.manifest.rows().values()),
+                    "chunks": assistant.chunk_count}
             guarded = guard_on_pairs(assistant, pairs, texts) if pairs else None
         finally:
             assistant.close()
@@ -286,6 +293,8 @@ def run_record(assistant, settings: Settings, items: int) -> dict:
     """What produced the run, for metrics.json and the report's head: a fake reader or embedder, exact search or
     another index gives other figures, and a report that does not say so cannot be told from one that does."""
     from assistant import __version__
+    from assistant.answer.prompts import prompt_version
+    from assistant.answer.service import EXTRACTIVE
     from assistant.settings import BUNDLED_EMBEDDING_MODEL
 
     bundled = settings.embedding_model == BUNDLED_EMBEDDING_MODEL
@@ -296,6 +305,10 @@ def run_record(assistant, settings: Settings, items: int) -> dict:
             "embed_precision": settings.embed_precision if bundled else None,  # the bundled model's alone
             "exact_search": assistant.index.store.searches_exactly,
             "exact_search_setting": {None: "auto", True: "on", False: "off"}[settings.exact_search],
+            # Settings that change the figures without changing the code: chunk size, an NLI model beside the guard,
+            # and in a language model's mode the prompts.
+            "chunk_tokens": settings.chunk_tokens, "nli_model": settings.nli_model or None,
+            "prompt_version": prompt_version() if assistant.mode != EXTRACTIVE else None,
             "index_items": items, "index_chunks": assistant.chunk_count}
 
 

@@ -137,6 +137,9 @@ def test_a_run_records_its_reader_embedder_search_index_code_and_date(tmp_path, 
     assert produced["embedding_model"] == "fake:hashing" and produced["embed_precision"] is None
     assert produced["exact_search"] is True and produced["package_version"] == __version__
     assert produced["exact_search_setting"] == "on"
+    assert produced["chunk_tokens"] == settings.chunk_tokens and produced["nli_model"] is None
+    assert produced["prompt_version"] is None  # extractive: no prompt reaches a model
+    assert f"chunks of up to {settings.chunk_tokens} tokens" in (tmp_path / "out" / "report.md").read_text()
     assert produced["index_items"] == 5 and produced["index_chunks"] > 5
     assert produced["git_commit"] == git_commit()
     ran = dt.datetime.strptime(produced["run_at"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=dt.timezone.utc)
@@ -280,6 +283,18 @@ def test_counts_stand_beside_shares_and_a_broken_floor_makes_the_status_1(tmp_pa
 
 
 
+
+def test_a_run_in_a_language_models_mode_records_its_prompts(seed_index):
+    from assistant.answer.prompts import prompt_version
+    from assistant.answer.service import Assistant
+    from assistant.present.evaluate import run_record
+
+    assistant = Assistant(seed_index.with_(llm="openai:fake", openai_base_urls=(("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),)))
+    try:
+        assert run_record(assistant, assistant.settings, 5)["prompt_version"] == prompt_version()
+    finally:
+        assistant.close()
+
 def test_a_run_left_to_auto_says_whether_its_index_was_searched_exactly(tmp_path, seed_index):
     """With ASSISTANT_EXACT_SEARCH unset, the index's size decides: the record says what was done, and that auto did."""
     assert seed_index.exact_search is None
@@ -318,12 +333,20 @@ def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(
     answers = [json.loads(line)["answer"] for line in (out / "answers.jsonl").read_text().splitlines()]
     assert "148" in answers[1] and "149" in answers[2]  # the figures do mix two states
     assert metrics["index_changed_after_question"] == [2]
+    # Each answer's citations judged against the index it was given from: those before the change cite chunks the
+    # ingest replaced, and had counted as unsupported.
+    assert metrics["overall"]["alce_citation_recall"] == 1.0, metrics["overall"]["counts"]["alce_citation_recall"]
     said = "The index changed after question 2 of 4 while the run was asking"
     assert any(said in line and "mix two states" in line for line in summary_lines(metrics))
     assert said in (out / "report.md").read_text()
+    # The head gives the index at the start and at the end: one item replaced, the same number of items.
+    start, end = metrics["produced_by"]["index_chunks"], metrics["produced_by"]["index_at_end"]["chunks"]
+    assert metrics["produced_by"]["index_at_end"]["items"] == metrics["produced_by"]["index_items"]
+    assert (f"chunks when the run started, and {metrics['produced_by']['index_items']} items, {end} chunk"
+            in (out / "report.md").read_text()) and start > 0
 
     unchanged = run_evaluation(_write(tmp_path, *rows[:1]), fake_settings, tmp_path / "again", progress=False)
-    assert unchanged["index_changed_after_question"] == []
+    assert unchanged["index_changed_after_question"] == [] and "index_at_end" not in unchanged["produced_by"]
     assert "The index changed" not in "\n".join(summary_lines(unchanged))
 
 
