@@ -322,7 +322,7 @@ def _unit_rows(matrix):
 
 
 def _nearest_rows(vector: Sequence[float], k: int, unit_rows) -> list[tuple[int, float]]:
-    """The k rows nearest `vector` by cosine, with their cosines, the earlier row first on ties (rows of unit length)."""
+    """The k rows nearest `vector` by cosine, with their cosines, the earlier row first on ties (unit-length rows)."""
     import numpy as np
 
     if k <= 0 or not unit_rows.size:

@@ -386,7 +386,7 @@ def loud_warnings(metrics: dict) -> list[str]:
     if metrics.get("model_failures"):
         warnings.append(describe_model_failures(metrics["model_failures"], metrics["overall"]["questions"]))
     if metrics.get("index_changed_after_question"):
-        # Numbered among every question asked, the ones the model failed on too (8 scored and 1 failed had read "9 of 8").
+        # Numbered among every question asked, the ones the model failed on too ("after question 9 of 8" had been said).
         asked = metrics["overall"]["questions"] + len(metrics.get("model_failures") or ())
         warnings.append(describe_index_change(metrics["index_changed_after_question"], asked))
     return warnings

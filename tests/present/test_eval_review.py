@@ -289,7 +289,8 @@ def test_a_run_in_a_language_models_mode_records_its_prompts(seed_index):
     from assistant.answer.service import Assistant
     from assistant.present.evaluate import run_record
 
-    assistant = Assistant(seed_index.with_(llm="openai:fake", openai_base_urls=(("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),)))
+    endpoint = (("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),)  # never asked: the record is made before any question
+    assistant = Assistant(seed_index.with_(llm="openai:fake", openai_base_urls=endpoint))
     try:
         assert run_record(assistant, assistant.settings, 5)["prompt_version"] == prompt_version()
     finally:
