@@ -34,6 +34,8 @@ from assistant.text import counted, first_few, readable
 # The checkout the package runs from, when it runs from one: its corpus/ folder and its git commit.
 CHECKOUT = Path(__file__).resolve().parents[2]
 # What the marker file says to whoever opens it.
+# What a run writes in its --out folder, replacing an earlier run's.
+RESULT_FILES = ("answers.jsonl", "metrics.json", "report.md")
 EVAL_RESULTS_NOTE = ("This folder holds the results of `assistant eval`. `assistant ingest` leaves out the folder "
                      "that holds this file, and everything in it, since the report lists the questions' expected "
                      "answers: keep no minutes here.\n")
@@ -77,6 +79,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     if corpus:
         refuse_out_in_corpus(out_dir, corpus)
     refuse_out_in_minutes(out_dir, None if corpus else settings)
+    refuse_out_over_other_files(out_dir, [questions_path, *([pairs_path] if pairs_path else [])], settings)
     check_writable(out_dir)
     lacking = lacking_gold(questions)
     if any(lacking.values()):
@@ -102,7 +105,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     # it, answers.jsonl included: were the write to fail, the folder would hold no earlier answers that could be
     # taken for this run's, and no metrics of other answers (each file is written whole or not at all). Simpler
     # than staging all three under other names, and as safe: nothing of an earlier run is left beside this one's.
-    for stale in ("answers.jsonl", "metrics.json", "report.md"):
+    for stale in RESULT_FILES:
         (out_dir / stale).unlink(missing_ok=True)
     # Before any result: refuse_out_in_minutes knows only the minutes folders it can see, and an ingest of a folder
     # that holds this one would read the report as minutes. Ingest leaves out every folder the marker is in.
@@ -363,6 +366,28 @@ def filters_matching_nothing(assistant, questions: list[EvalQuestion]) -> list[s
                 analyse(q.question, assistant.retriever.council_keys), filters).no_match:
             unmatched.append(q.id)
     return unmatched
+
+
+def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], settings: Settings) -> None:
+    """Refuse an --out folder whose results would replace what no eval wrote there: an input of the run (a questions
+    file named answers.jsonl), files of the same names with no earlier run's marker beside them (someone's own
+    report.md), or the index's folder, whose files are the index."""
+    target = out_dir.expanduser().resolve()
+    data_dir = settings.data_dir.expanduser().resolve()
+    if target == data_dir or data_dir in target.parents:
+        raise AssistantError(f"The --out folder {out_dir} is inside the index folder {settings.data_dir}: the results "
+                             "would sit among the index's own files.", "Give --out a folder outside the index folder.")
+    for given in inputs:
+        if given.expanduser().resolve().parent == target and given.name in RESULT_FILES:
+            raise AssistantError(f"The --out folder {out_dir} would get this run's {given.name} in place of {given}, "
+                                 "an input of the run.", "Give --out another folder, or rename the input.")
+    if target.is_dir() and not (target / EVAL_RESULTS_MARKER).exists():
+        if found := [name for name in RESULT_FILES if (target / name).exists()]:
+            raise AssistantError(f"The --out folder {out_dir} holds {' and '.join(found)}, which no earlier `assistant "
+                                 f"eval` wrote there (it leaves the file {EVAL_RESULTS_MARKER} beside its results): "
+                                 "this run would replace "
+                                 + ("it." if len(found) == 1 else "them."),
+                                 "Give --out a new folder, or move those files out of it first.")
 
 
 def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:

@@ -284,7 +284,10 @@ def cli_on_seed(hashing_seed_index, monkeypatch):
 
 
 def _earlier_results(out: Path) -> None:
+    from assistant.files import EVAL_RESULTS_MARKER
+
     out.mkdir()
+    (out / EVAL_RESULTS_MARKER).write_text("an earlier run's\n")
     for name in ("answers.jsonl", "metrics.json", "report.md"):
         (out / name).write_text("earlier\n")
 
@@ -315,7 +318,8 @@ def test_a_failed_write_of_the_answers_leaves_nothing_that_looks_like_a_finished
     monkeypatch.setattr(evaluate, "write_atomically", disk_full)
     with pytest.raises(OSError, match="No space left"):
         run_evaluation(_write(tmp_path, GOOD), hashing_seed_index, out, progress=False)
-    assert list(out.iterdir()) == []  # the earlier answers are not left to pass for this run's
+    # The earlier answers are not left to pass for this run's (the marker says only that a run wrote here).
+    assert [p.name for p in out.iterdir()] == [".assistant-eval-results"]
 
 
 PAIR = {"id": "p1", "sentence": "Caseloads fell.", "source_url": BARNSLEY, "start": 0, "end": 50, "supported": True,
@@ -528,8 +532,8 @@ def test_ctrl_c_says_how_many_were_answered_and_that_nothing_was_written(tmp_pat
     assert cli_on_seed("eval", "--questions", str(questions), "--out", str(out)) == 130
     assert (f"interrupted after answering 1 of 2 questions: nothing was written to {out}, and the results of an "
             "earlier run there are as they were.") in capsys.readouterr().err
-    assert {p.name: p.read_text() for p in out.iterdir()} == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json",
-                                                                                        "report.md")}
+    kept = {p.name: p.read_text() for p in out.iterdir() if not p.name.startswith(".")}
+    assert kept == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json", "report.md")}
 
 
 def test_word_count_medians_are_written_alike_in_one_row(tmp_path):

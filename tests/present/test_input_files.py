@@ -104,3 +104,30 @@ def test_a_briefing_line_with_no_question_or_a_bad_filter_is_named(tmp_path, lin
     path.write_text(line + "\n", encoding="utf-8")
     with pytest.raises(AssistantError, match=message):
         read_question_file(path)
+
+
+def test_results_never_replace_files_no_eval_wrote(tmp_path, fake_settings):
+    """--out had replaced any answers.jsonl, metrics.json or report.md in it: someone's own report, the questions
+    file itself (`--questions clash/answers.jsonl --out clash`). Refused before any question is asked."""
+    from assistant.files import EVAL_RESULTS_MARKER
+
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    questions = _file(tmp_path, GOOD)
+    (clash / "answers.jsonl").write_bytes(questions.read_bytes())
+    with pytest.raises(AssistantError, match="would get this run's answers.jsonl in place of") as refused:
+        run_evaluation(clash / "answers.jsonl", fake_settings, clash, progress=False)
+    assert "input of the run" in refused.value.message
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("# my own notes\n")
+    with pytest.raises(AssistantError, match="holds report.md, which no earlier `assistant eval` wrote") as refused:
+        run_evaluation(questions, fake_settings, mine, progress=False)
+    assert "new folder" in refused.value.hint and (mine / "report.md").read_text() == "# my own notes\n"
+    assert not (mine / EVAL_RESULTS_MARKER).exists() and sorted(p.name for p in mine.iterdir()) == ["report.md"]
+
+    index_folder = fake_settings.data_dir / "results"
+    with pytest.raises(AssistantError, match="is inside the index folder") as refused:
+        run_evaluation(questions, fake_settings, index_folder, progress=False)
+    assert not index_folder.exists()
