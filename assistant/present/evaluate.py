@@ -76,6 +76,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
                              "Give --corpus with the minutes the pairs quote.")
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
     bounds = load_floors(floors) if floors else {}
+    refuse_floors_not_measured(bounds, corpus, pairs_path)
     if corpus:
         refuse_out_in_corpus(out_dir, corpus)
     refuse_out_in_minutes(out_dir, None if corpus else settings)
@@ -366,6 +367,26 @@ def filters_matching_nothing(assistant, questions: list[EvalQuestion]) -> list[s
                 analyse(q.question, assistant.retriever.council_keys), filters).no_match:
             unmatched.append(q.id)
     return unmatched
+
+
+# Figures a floor may name that only some runs measure, with the option that measures each.
+_PAIR_FIGURES = ("unsupported_precision", "unsupported_recall", "supported_kept")
+
+
+def refuse_floors_not_measured(bounds: dict[str, dict], corpus, pairs_path: Path | None) -> None:
+    """Refuse, before any question is asked, floors this run cannot measure: the guard's need --pairs, and
+    quote_validity needs --corpus (the quotes are checked against the minutes' files). After the whole run they would
+    only have read "not measured" and broken the gate."""
+    for name, entry in bounds.items():
+        if pairs_path is None and (figures := [f for f in entry if f in _PAIR_FIGURES]):
+            raise AssistantError(f"The floors {name!r} bound {', '.join(figures)}, which only a run with --pairs "
+                                 "measures (the guard on support pairs).",
+                                 "Give --pairs (with --corpus), as eval/README.md shows, or leave those floors out.")
+        if not corpus and "quote_validity" in entry:
+            raise AssistantError(f"The floors {name!r} bound quote_validity, which only a run with --corpus measures "
+                                 "(each quote is checked against its minutes' file).",
+                                 "Give --corpus with the minutes the index was built from (with --index, the index is "
+                                 "brought up to date with them), or leave those floors out.")
 
 
 def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], settings: Settings) -> None:

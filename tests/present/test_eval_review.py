@@ -256,25 +256,40 @@ def cli(seed_index, monkeypatch):
     return lambda *args: main([*args, "--index", str(seed_index.data_dir)])
 
 
-def test_counts_stand_beside_shares_and_a_broken_floor_makes_the_status_1(tmp_path, cli, capsys):
+def test_counts_stand_beside_shares_and_a_broken_floor_makes_the_status_1(tmp_path, cli, capsys, monkeypatch):
+    from assistant.present import evaluate
+    from assistant.present.eval_questions import load_floors
+
     questions = _write(tmp_path, DISCHARGED, {**DISCHARGED, "id": "again"}, CO_ORDINATORS,
                        {**BED_AND_BREAKFAST, "must_include": ["148"]}, FAMILY_HUBS)
     out = tmp_path / "out"
-    # With --index the quotes are not re-read: quote_validity, which the seed floors hold at 1.0, is not measured.
-    assert cli("eval", "--questions", str(questions), "--out", str(out), "--floors", "seed") == 1
+    # With --index the quotes are not re-read: the seed floors, which hold quote_validity at 1.0, cannot be met, and
+    # are refused before any question is asked (after the whole run, they had only read "not measured").
+    assert cli("eval", "--questions", str(questions), "--out", str(out), "--floors", "seed") == 2
+    said = capsys.readouterr().err
+    assert "The floors 'seed' bound quote_validity, which only a run with --corpus measures" in said
+    assert not out.exists()
+    assert cli("eval", "--questions", str(questions), "--out", str(out), "--floors", "guard") == 2
+    assert "bound unsupported_recall, supported_kept, which only a run with --pairs" in capsys.readouterr().err
+
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"strict": {"answer_correctness": {"min": 0.8}, "unanswerable_refused": {"min": 1.0},
+                                             "answerable_wrongly_refused": {"max": 0.0}}}))
+    monkeypatch.setattr(evaluate, "load_floors", lambda names: load_floors(names, floors))
+    assert cli("eval", "--questions", str(questions), "--out", str(out), "--floors", "strict") == 1
     printed = capsys.readouterr().out
     assert "  answer_correctness: 0.750 (3 of 4)" in printed
     assert "  citation_source_recall: 1.000 (4 of 4)" in printed
     assert "  unanswerable_refused: 1.000 (1 of 1)" in printed
-    assert "  floors (seed): 1 of 5 bounds broken" in printed
-    assert "    seed answer_correctness: 0.750 (3 of 4), at least 0.7: held" in printed
-    assert "    seed quote_validity: – (not measured), at least 1.0: BROKEN" in printed
+    assert "  floors (strict): 1 of 3 bounds broken" in printed
+    assert "    strict answer_correctness: 0.750 (3 of 4), at least 0.8: BROKEN" in printed
+    assert "    strict unanswerable_refused: 1.000 (1 of 1), at least 1.0: held" in printed
     assert (out / "answers.jsonl").is_file()  # the run's result, written whatever the floors say
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["floors"]["broken"] == 1 and metrics["overall"]["counts"]["answer_correctness"] == [3, 4]
     report = (out / "report.md").read_text()
     assert "| Answer correctness | 0.750 (3 of 4) |" in report
-    assert "| seed | quote_validity | – (not measured) | at least 1.0 | **broken** |" in report
+    assert "| strict | answer_correctness | 0.750 (3 of 4) | at least 0.8 | **broken** |" in report
     assert "- `b-and-b` (fact; answered; missing '148'): Are Sefton care leavers" in report
 
     assert cli("eval", "--questions", str(questions), "--out", str(out)) == 0  # no floors asked for: as before
