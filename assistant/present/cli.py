@@ -269,7 +269,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--pairs", type=Path, default=None, metavar="FILE",
                    help="labelled support pairs to measure the guard on (needs --corpus)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
-    p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR")
+    p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR",
+                   help="where answers.jsonl, metrics.json and report.md go (default: eval/results/latest, from "
+                        "the current folder; git ignores it in a checkout, since the answers quote the minutes)")
     p.add_argument("--floors", action="append", default=[], metavar="NAME",
                    help="compare the figures with this entry of eval/floors.json (seed, dev, guard, ...; may be given "
                         "more than once): each is shown held or broken, and a broken one makes the exit status 1")

@@ -81,7 +81,20 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
         refuse_out_in_corpus(out_dir, corpus)
     refuse_out_in_minutes(out_dir, None if corpus else settings)
     refuse_out_over_other_files(out_dir, [questions_path, *([pairs_path] if pairs_path else [])], settings)
+    made_out_dir = not out_dir.exists()
     check_writable(out_dir)
+    try:
+        return _evaluate(questions, questions_path, settings, out_dir, corpus, pairs, pairs_path, embedder, progress,
+                         index_dir, chat_model, bounds)
+    except BaseException:
+        if made_out_dir and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # a run that wrote nothing leaves no empty folder behind it
+        raise
+
+
+def _evaluate(questions: list[EvalQuestion], questions_path: Path, settings: Settings, out_dir: Path, corpus, pairs,
+              pairs_path: Path | None, embedder, progress: bool, index_dir: Path | None, chat_model,
+              bounds: dict) -> dict:
     lacking = lacking_gold(questions)
     if any(lacking.values()):
         warn(describe_lacking(lacking) + ".")
@@ -201,7 +214,12 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
             unmatched = filters_matching_nothing(assistant, questions)
             if unmatched:
                 warn(describe_unmatched(unmatched) + ".")
-            assistant.ask("warm-up question about looked after children")  # load the models outside the timings
+            try:
+                assistant.ask("warm-up question about looked after children")  # load the models outside the timings
+            except ModelFailure as failure:
+                # Only a warm-up: the questions are asked all the same, each failure recorded with its question.
+                warn(f"The language model failed on the warm-up question, before any question of the file: "
+                     f"{failure.message.rstrip('.')}. The evaluation goes on.")
             # Each question reads the index as it then stands (Assistant.follow_index), which opens it anew when an
             # ingest or fetch has changed it: seen here as a new Index, so that figures mixing two states say so.
             changed_after: list[int] = []

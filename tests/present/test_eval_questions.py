@@ -611,3 +611,26 @@ def test_a_run_whose_every_question_failed_still_writes_its_answers_and_says_so(
     assert metrics["model_failures"] == ["q1", "q2"] and metrics["overall"]["questions"] == 0
     assert "The language model failed on 2 questions of 2 (q1, q2)" in (out / "report.md").read_text()
     assert len((out / "answers.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_model_failure_on_the_warm_up_question_does_not_end_the_run(tmp_path, cli_on_seed, monkeypatch, capsys):
+    """The warm-up (asked to load the models before the timings) had ended the run with nothing written when the
+    model failed on it, though a failed question of the file is recorded and gone past."""
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
+
+    real_ask = Assistant.ask
+
+    def fails_on_the_warm_up(self, question, *args, **kwargs):
+        answer = real_ask(self, question, *args, **kwargs)
+        if question.startswith("warm-up"):
+            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 500 - boom",
+                                          "The server failed"), answer)
+        return answer
+
+    monkeypatch.setattr(Assistant, "ask", fails_on_the_warm_up)
+    out = tmp_path / "out"
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out)) == 0
+    assert "failed on the warm-up question, before any question of the file" in capsys.readouterr().err
+    records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["q1"] and not records[0].get("model_failed")

@@ -131,3 +131,17 @@ def test_results_never_replace_files_no_eval_wrote(tmp_path, fake_settings):
     with pytest.raises(AssistantError, match="is inside the index folder") as refused:
         run_evaluation(questions, fake_settings, index_folder, progress=False)
     assert not index_folder.exists()
+
+
+def test_a_run_that_fails_before_writing_leaves_no_empty_out_folder(tmp_path, fake_settings):
+    out = tmp_path / "results" / "out"
+    with pytest.raises(AssistantError, match="no index|no minutes|There is no"):
+        run_evaluation(_file(tmp_path, GOOD), fake_settings.with_(data_dir=tmp_path / "no-such-index"), out,
+                       progress=False)
+    assert not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder given that was there already stays
+    with pytest.raises(AssistantError):
+        run_evaluation(_file(tmp_path, GOOD), fake_settings.with_(data_dir=tmp_path / "no-such-index"), kept,
+                       progress=False)
+    assert kept.is_dir()
