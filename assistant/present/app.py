@@ -122,7 +122,25 @@ if (!window.askBeforeLeaving) {  // once, however often the page's head is put i
 }
 </script>"""
 # What `launch` is given besides the Blocks (Gradio takes the page's CSS and head there, not in the Blocks).
-PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT}
+# Gradio names each chat message by its source text: a screen reader that reads a message's name would speak the
+# answer's Markdown and HTML ('**', '\\[1\\]', '<a href=...>', '<mark>'). Each message is named by its text as
+# shown instead, kept so as it streams.
+MESSAGE_NAME_SCRIPT = """<script>
+if (!window.nameMessagesByText) {  // once, however often the page's head is put in
+  window.nameMessagesByText = () => {
+    for (const message of document.querySelectorAll('#chat [data-testid="bot"], #chat [data-testid="user"]')) {
+      const label = message.getAttribute("aria-label");
+      if (label === null) continue;
+      const who = message.getAttribute("data-testid") === "bot" ? "The assistant's answer: " : "Your question: ";
+      const shown = who + message.innerText.replace(/\\s+/g, " ").trim();
+      if (label !== shown) message.setAttribute("aria-label", shown);
+    }
+  };
+  new MutationObserver(() => window.nameMessagesByText()).observe(document.documentElement,
+      {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label"]});
+}
+</script>"""
+PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT}
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 

@@ -4,6 +4,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import re
 import sys
 
 import pytest
@@ -119,6 +120,11 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         page.wait_for_selector("#chat >> text=Sources", timeout=30_000)
         expect(box).to_have_value("")  # accepted, so the box is ready for the next question
         expect(page.locator("#source-panel mark")).to_have_count(1)
+        # A screen reader reads each message's name: its text as shown, not its Markdown and HTML source.
+        answer = page.locator('#chat [data-testid="bot"]').last
+        expect(answer).to_have_attribute("aria-label", re.compile(r"^The assistant's answer: .*148"))
+        name = answer.get_attribute("aria-label")
+        assert not any(markup in name for markup in ("**", "\\[", "&lt;", "<a ", "<mark", "](")), name
 
         # A question refused for its date keeps its text in the box, named by the field's own label, and leaves
         # no "last answer" behind: neither its sources nor feedback point at the question before.
