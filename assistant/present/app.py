@@ -124,7 +124,7 @@ if (!window.askBeforeLeaving) {  // once, however often the page's head is put i
 # What `launch` is given besides the Blocks (Gradio takes the page's CSS and head there, not in the Blocks).
 # Gradio names each chat message by its source text: a screen reader that reads a message's name would speak the
 # answer's Markdown and HTML ('**', '\\[1\\]', '<a href=...>', '<mark>'). Each message is named by its text as
-# shown instead, kept so as it streams.
+# shown instead, kept so as it streams. The feedback's and the export's messages are status regions, announced.
 MESSAGE_NAME_SCRIPT = """<script>
 if (!window.nameMessagesByText) {  // once, however often the page's head is put in
   window.nameMessagesByText = () => {
@@ -134,6 +134,10 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
       const who = message.getAttribute("data-testid") === "bot" ? "The assistant's answer: " : "Your question: ";
       const shown = who + message.innerText.replace(/\\s+/g, " ").trim();
       if (label !== shown) message.setAttribute("aria-label", shown);
+    }
+    // What Send and Export say ("Thank you ...", "Briefing with 1 answer written.") is announced where it appears.
+    for (const status of document.querySelectorAll("#feedback-status, #export-status")) {
+      if (status.getAttribute("role") !== "status") status.setAttribute("role", "status");
     }
   };
   new MutationObserver(() => window.nameMessagesByText()).observe(document.documentElement,
@@ -756,7 +760,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         with gr.Row():
             # The chat looks like a conversation, but each question is searched and answered alone: say so, or a
             # follow-up ('What about 2019?') is answered from whatever its few words find.
-            gr.Markdown("## Council minutes assistant\nAsk about what committees said and decided. Every statement "
+            gr.Markdown("# Council minutes assistant\nAsk about what committees said and decided. Every statement "
                         "is tied to the agenda item it came from; when the minutes do not say, the assistant says so. "
                         "Each question is answered on its own, so name the council and the topic every time.")
             if sign_out:
@@ -814,7 +818,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                            label="Format", elem_id="briefing-format")
             export = gr.Button("Export briefing", elem_id="export")
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
-            export_status = gr.Markdown()
+            export_status = gr.Markdown(elem_id="export-status")
 
         def page_after(n: int, step: ChatStep) -> tuple:
             box = gr.update() if step.question is None else step.question

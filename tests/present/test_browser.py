@@ -46,7 +46,7 @@ def chromium() -> str:
 
 
 def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     url, log = running_app
     executable = chromium()
@@ -77,6 +77,7 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         page.click("#briefing-format >> text=Markdown (.md)")
         page.click("#export")
         link = page.wait_for_selector("#briefing-file a", timeout=60_000)
+        expect(page.locator("#export-status")).to_have_attribute("role", "status")  # "Briefing with ... written."
         with page.expect_download() as download_info:
             link.click()
         target = tmp_path / "briefing.md"
@@ -125,6 +126,7 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(answer).to_have_attribute("aria-label", re.compile(r"^The assistant's answer: .*148"))
         name = answer.get_attribute("aria-label")
         assert not any(markup in name for markup in ("**", "\\[", "&lt;", "<a ", "<mark", "](")), name
+        expect(page.locator("h1")).to_have_text("Council minutes assistant")  # one first-level heading names it
 
         # A question refused for its date keeps its text in the box, named by the field's own label, and leaves
         # no "last answer" behind: neither its sources nor feedback point at the question before.
@@ -139,6 +141,7 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         page.click("#rating >> text=Not helpful")
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
+        expect(page.locator("#feedback-status")).to_have_attribute("role", "status")  # announced where it appears
         page.fill("#since textarea, #since input", "")
 
         # A council typed, not picked from the list, is the filter; emptying the field means every council.
@@ -168,6 +171,7 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(page.locator("#briefing-pick label")).to_have_text([ticked])
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
+        expect(page.locator("#feedback-status")).to_have_attribute("role", "status")  # announced where it appears
 
         # Enter and then a click on Ask at once send one question, answered and shown once.
         box.fill("How many children were discharged from care in 2018? See http://care.example/leavers or "
