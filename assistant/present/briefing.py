@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, write_atomically
+from assistant.present.eval_questions import questions_text
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
@@ -603,7 +604,7 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
-    for number, line in enumerate(_questions_text(path).splitlines(), start=1):
+    for number, line in enumerate(questions_text(path).splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -639,23 +640,3 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
     return questions
-
-
-def _questions_text(path: Path) -> str:
-    """The questions file's text, decoded as `ingest` decodes a text file (ingest.readers.text.decode_bytes): a
-    byte order mark (UTF-8, or the UTF-16 Windows PowerShell writes), else UTF-8, else Windows-1252 (Notepad's
-    "ANSI", with Word's curly quotes), so that a file an officer saved on a council desktop is read."""
-    from assistant.ingest.readers.common import Problem
-    from assistant.ingest.readers.text import decode_bytes
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AssistantError(f"Cannot read the questions file {path}: {exc.strerror or exc}.",
-                             "Check that it may be read (its permissions), or give --questions another file.") from None
-    try:
-        return decode_bytes(data)
-    except Problem as problem:
-        raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",
-                             "Save the questions file as UTF-8 text (most editors offer it under 'Save as' or "
-                             "'Encoding').") from None

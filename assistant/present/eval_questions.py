@@ -89,12 +89,32 @@ def misspelt_keys(row: dict) -> dict[str, str]:
     return misspelt
 
 
+def questions_text(path: Path, what: str = "the questions file") -> str:
+    """A questions (or pairs) file's text, decoded as `ingest` decodes a text file (ingest.readers.text.decode_bytes):
+    a byte order mark (UTF-8, or the UTF-16 Windows PowerShell writes), else UTF-8, else Windows-1252 (Notepad's
+    "ANSI", with Word's curly quotes), so that a file saved on a council desktop is read, by `eval` as by `brief`."""
+    from assistant.ingest.readers.common import Problem
+    from assistant.ingest.readers.text import decode_bytes
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AssistantError(f"Cannot read {what} {path}: {exc.strerror or exc}.",
+                             "Check that it may be read (its permissions), or give another file.") from None
+    try:
+        return decode_bytes(data)
+    except Problem as problem:
+        raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",
+                             f"Save {what} as UTF-8 text (most editors offer it under 'Save as' or "
+                             "'Encoding').") from None
+
+
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
-    """Each line of a JSON-lines file with its number, skipping blank lines and # comments (read_utf8 drops a byte
-    order mark at the start, which Windows tools write). Lines come as written, for parse_line to count columns."""
+    """Each line of a JSON-lines file with its number, skipping blank lines and # comments (a byte order mark at the
+    start, which Windows tools write, is dropped). Lines come as written, for parse_line to count columns."""
     # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
     # strings, and str.splitlines() would break a line there.
-    text = read_utf8(path, what)
+    text = questions_text(path, what)
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):

@@ -31,7 +31,7 @@ def test_a_good_file_loads_with_unknown_keys_and_blank_lines(tmp_path):
 @pytest.mark.parametrize("rows, raw, message", [
     ((), None, "holds no questions"),
     (("", "   "), None, "holds no questions"),
-    ((), "Café £5".encode("latin-1"), "is not UTF-8 text"),
+    ((), "Café £5".encode("latin-1"), ":1 is not a valid question record"),  # read as Windows-1252, as brief reads it
     (({k: v for k, v in GOOD.items() if k != "id"},), None, ":1 is not a valid question record: it has no 'id' key"),
     ((GOOD, "{not json"), None, ":2 is not a valid question record"),
     (("[1, 2]",), None, ":1 is not a valid question record (not a JSON object)"),
@@ -145,3 +145,14 @@ def test_a_run_that_fails_before_writing_leaves_no_empty_out_folder(tmp_path, fa
         run_evaluation(_file(tmp_path, GOOD), fake_settings.with_(data_dir=tmp_path / "no-such-index"), kept,
                        progress=False)
     assert kept.is_dir()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+def test_a_questions_file_saved_on_a_windows_desktop_is_read_as_brief_reads_it(tmp_path, encoding):
+    """`eval` had refused UTF-16 (PowerShell's `>`) and Windows-1252 (Notepad's "ANSI") files that `brief` reads,
+    saying only that byte 0 could not be read."""
+    row = {**GOOD, "question": "What did the panel say about foster carers\u2019 allowances?"}
+    path = tmp_path / "questions.jsonl"
+    path.write_bytes((json.dumps(row, ensure_ascii=False) + "\r\n").encode(encoding))
+    [question] = load_questions(path)
+    assert question.question == row["question"]
