@@ -55,21 +55,22 @@ class EvalQuestion:
         question = row["question"]
         for key, value in (("id", ident), ("question", question)):
             if not isinstance(value, str):
-                raise ValueError(f"the {key} must be text, not {value!r}")
+                raise ValueError(f"the {key} must be text, not {as_json(value)}")
             if not value.strip():
                 raise ValueError(f"the {key} is blank")
         kind = row["kind"]
         if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
-            raise ValueError(f"the kind must be one of {', '.join(KINDS)}, not {kind!r}")
+            raise ValueError(f"the kind must be one of {', '.join(KINDS)}, not {as_json(kind)}")
         lists = {}
         for key in LIST_KEYS:
             value = [] if row.get(key) is None else row[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"{' and '.join(LIST_KEYS)} must be lists of strings: {key} is {value!r}")
+                raise ValueError(f"{' and '.join(LIST_KEYS)} must be lists of strings: {key} is {as_json(value)}")
             lists[key] = tuple(v for v in value if v.strip())
         filters = {} if row.get("filters") is None else row["filters"]
         if not isinstance(filters, dict):
-            raise ValueError(f"filters must be a JSON object with some of {', '.join(FILTER_KEYS)}, not {filters!r}")
+            raise ValueError(f"filters must be a JSON object with some of {', '.join(FILTER_KEYS)}, "
+                             f"not {as_json(filters)}")
         unknown = [key for key in filters if key not in FILTER_KEYS]
         if unknown:
             raise ValueError(f"filters has the unknown key {unknown[0]!r}; "
@@ -87,6 +88,11 @@ def misspelt_keys(row: dict) -> dict[str, str]:
         if key not in known and (close := difflib.get_close_matches(str(key), known, n=1, cutoff=0.75)):
             misspelt[key] = close[0]
     return misspelt
+
+
+def as_json(value) -> str:
+    """A value of a JSON line as the file writes it (null, true, "text"), not as Python prints it (None, True)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def questions_text(path: Path, what: str = "the questions file") -> str:

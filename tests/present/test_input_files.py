@@ -36,6 +36,8 @@ def test_a_good_file_loads_with_unknown_keys_and_blank_lines(tmp_path):
     ((GOOD, "{not json"), None, ":2 is not a valid question record"),
     (("[1, 2]",), None, ":1 is not a valid question record (not a JSON object)"),
     (({**GOOD, "gold_urls": "u"},), None, "must be lists"),
+    (({**GOOD, "question": None},), None, "the question must be text, not null"),  # JSON's word, not Python's None
+    (({**GOOD, "kind": True},), None, "not true"),
     (({**GOOD, "filters": {"since": "spring"}},), None,
      ":1 is not a valid question record (The since date must be like"),
     (({**GOOD, "filters": {"councl": "Leeds"}},), None, ":1 is not a valid question record"),
