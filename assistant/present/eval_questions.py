@@ -305,10 +305,10 @@ def load_pairs(path: Path) -> list[dict]:
         for key in PAIR_TEXT_KEYS:
             if not isinstance(pair[key], str) or not pair[key].strip():
                 raise AssistantError(f"{path}:{number}: the pair's {key} must be text that is not blank, not "
-                                     f"{pair[key]!r}.", fix_line)
+                                     f"{as_json(pair[key])}.", fix_line)
         if not isinstance(pair.get("kind", ""), str):
             raise AssistantError(f"{path}:{number}: the pair's kind must be text (paraphrase, changed_figure, ...), "
-                                 f"not {pair['kind']!r}.", fix_line)
+                                 f"not {as_json(pair['kind'])}.", fix_line)
         span, supported = (pair["start"], pair["end"]), pair["supported"]
         if not (all(type(n) is int and n >= 0 for n in span) and span[0] < span[1] and type(supported) is bool):
             raise AssistantError(f"{path}:{number}: start and end must be character offsets with start < end, and "

@@ -30,15 +30,15 @@ def _write(tmp_path, *rows, name="questions.jsonl") -> Path:
     ((GOOD, {**GOOD, "id": "q2"}, {**GOOD, "question": "Another?"}), ":3 repeats the id 'q1' of line 1"),
     ((GOOD, {**GOOD, "id": 1}, {**GOOD, "id": "1"}), ":3 repeats the id '1' of line 2"),
     (({**GOOD, "must_include": [2018]},), "must_include is [2018]"),
-    (({**GOOD, "gold_urls": [["u"]]},), "gold_urls is [['u']]"),
+    (({**GOOD, "gold_urls": [["u"]]},), 'gold_urls is [["u"]]'),
     (({**GOOD, "kind": None},), "the kind must be one of fact, numeric, who, resolution, multi, unanswerable, "
-                                "not None"),
+                                "not null"),
     (({**GOOD, "kind": ["who"]},), "the kind must be one of"),
-    (({**GOOD, "kind": "person"},), "not 'person'"),
-    (({**GOOD, "id": ["b", 1]},), "the id must be text, not ['b', 1]"),
-    (({**GOOD, "id": None},), "the id must be text, not None"),
+    (({**GOOD, "kind": "person"},), 'not "person"'),
+    (({**GOOD, "id": ["b", 1]},), 'the id must be text, not ["b", 1]'),
+    (({**GOOD, "id": None},), "the id must be text, not null"),
     (({**GOOD, "id": " "},), "the id is blank"),
-    (({**GOOD, "question": None},), "the question must be text, not None"),
+    (({**GOOD, "question": None},), "the question must be text, not null"),
     (({**GOOD, "question": 42},), "the question must be text, not 42"),
     (({**GOOD, "question": ""},), "the question is blank"),
     ((GOOD, {**GOOD, "id": "q2", "question": "  \t "}), ":2 is not a valid question record (the question is blank"),
@@ -327,12 +327,12 @@ PAIR = {"id": "p1", "sentence": "Caseloads fell.", "source_url": BARNSLEY, "star
 
 
 @pytest.mark.parametrize("lines, message", [
-    (({**PAIR, "sentence": None},), ":1: the pair's sentence must be text that is not blank, not None."),
+    (({**PAIR, "sentence": None},), ":1: the pair's sentence must be text that is not blank, not null."),
     (({**PAIR, "id": "p0"}, {**PAIR, "sentence": 42}), ":2: the pair's sentence must be text that is not blank, not 42."),
-    (({**PAIR, "source_url": ["u"]},), ":1: the pair's source_url must be text that is not blank, not ['u']."),
-    (({**PAIR, "id": None},), ":1: the pair's id must be text that is not blank, not None."),
+    (({**PAIR, "source_url": ["u"]},), ':1: the pair\'s source_url must be text that is not blank, not ["u"].'),
+    (({**PAIR, "id": None},), ":1: the pair's id must be text that is not blank, not null."),
     (({**PAIR, "kind": ["paraphrase"]},), ":1: the pair's kind must be text (paraphrase, changed_figure, ...), not "
-                                          "['paraphrase']."),
+                                          '["paraphrase"].'),
     ((PAIR, {**PAIR, "start": 60, "end": 90}), ":2 repeats the pair id 'p1' of line 1."),
     ((PAIR, {**PAIR, "id": 2}, {**PAIR, "id": "2"}), ":3 repeats the pair id '2' of line 2."),
     ((json.dumps(PAIR)[:-1] + ', "sentence": "Caseloads rose."}',), ":1 is not a support pair. The key 'sentence' is "
