@@ -119,6 +119,45 @@ def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatMo
                       http_client=client)
 
 
+# How long the app's start waits for a model server to say which models it serves.
+PROBE_TIMEOUT_S = 5.0
+
+
+def model_server_problem(settings: Settings) -> str:
+    """Why an `openai:` model's server will not answer the app's questions, found at start by asking it which models
+    it serves (GET .../models): '' when it serves the model, or cannot say (no such endpoint, a reply not in
+    OpenAI's form). The operator reads it at once, rather than from the first member's failed question."""
+    import httpx
+
+    if not settings.llm.startswith("openai:"):
+        return ""
+    model = settings.llm.split(":", 1)[1]
+    base = (settings.openai_base_url or OPENAI_ITSELF).rstrip("/")
+    where = without_credentials(base)
+    variable = settings.openai_base_urls[0][0] if settings.openai_base_urls else "OPENAI_BASE_URL"
+    headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
+    try:
+        reply = httpx.get(f"{base}/models", headers=headers, timeout=PROBE_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return (f"The model server at {where} did not answer ({type(exc).__name__}): questions will fail until it "
+                f"does. Start it, or check {variable}.")
+    if reply.status_code in (401, 403):
+        key = "OPENAI_API_KEY is not set" if not settings.openai_api_key else "it refused OPENAI_API_KEY"
+        return (f"The model server at {where} refused the request (HTTP {reply.status_code}: {key}): questions will "
+                "fail until it accepts the key.")
+    if reply.status_code != 200:
+        return ""  # a server without the models endpoint may still answer chat requests
+    try:
+        served = [entry["id"] for entry in reply.json()["data"]]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    if served and model not in served:
+        shown = ", ".join(served[:5]) + (f" and {len(served) - 5} more" if len(served) > 5 else "")
+        return (f"The model server at {where} does not list the model {model!r} (it serves {shown}): questions may "
+                f"fail. Give --llm openai:NAME with a name it serves.")
+    return ""
+
+
 # Whether the answer a reply is for was stopped (the member cleared the chat, Ctrl-C in a briefing): set by
 # generate.GeneratedAnswer.write around its request, and asked where the reply's bytes arrive (keep-alives before
 # its first word too) and by a local model at each token, so that a stopped answer's model call ends there.

@@ -969,6 +969,11 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     endpoint = model_endpoint(settings)
     print(f"Answering mode: {answering_mode(assistant.mode)}" + (f", asked at {endpoint}" if endpoint else ""),
           flush=True)
+    if endpoint:
+        from assistant.answer.llm import model_server_problem
+
+        if problem := model_server_problem(settings):
+            print(f"warning: {problem}", file=sys.stderr, flush=True)
     demo = build_app(assistant, sign_out=auth is not None, sign_in=auth)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once

@@ -1,0 +1,102 @@
+"""At the app's start, an `openai:` model's server is asked which models it serves, so that the operator learns of a
+server that is down, refuses the key or serves another model before a member's question fails (a real HTTP server
+on loopback, answering as OpenAI-compatible servers do)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.answer.llm import model_server_problem
+from servers import at_endpoint, free_port
+
+
+class ModelsServer(ThreadingHTTPServer):
+    def __init__(self, status: int, body: object) -> None:
+        self.status, self.body, self.seen_keys = status, body, []
+        super().__init__(("127.0.0.1", 0), _ModelsHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _ModelsHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.seen_keys.append(self.headers.get("Authorization"))
+        payload = (self.server.body if isinstance(self.server.body, bytes) else json.dumps(self.server.body).encode())
+        self.send_response(self.server.status if self.path == "/v1/models" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+SERVED = {"object": "list", "data": [{"id": "smollm2", "object": "model"}, {"id": "qwen2.5-0.5b", "object": "model"}]}
+
+
+@pytest.fixture
+def serving():
+    started = []
+
+    def start(status: int = 200, body: object = SERVED) -> ModelsServer:
+        server = ModelsServer(status, body)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_server_that_serves_the_model_raises_nothing(settings, serving):
+    server = serving()
+    assert model_server_problem(at_endpoint(settings, server.url, "sk-test").with_(llm="openai:smollm2")) == ""
+    assert server.seen_keys == ["Bearer sk-test"]
+    assert model_server_problem(settings.with_(llm="extractive")) == ""  # no server to ask
+
+
+def test_a_server_that_does_not_list_the_model_names_what_it_serves(settings, serving):
+    server = serving()
+    problem = model_server_problem(at_endpoint(settings, server.url).with_(llm="openai:gpt-4o"))
+    assert "does not list the model 'gpt-4o' (it serves smollm2, qwen2.5-0.5b)" in problem
+    assert "--llm openai:NAME" in problem
+
+
+def test_a_server_that_is_not_there_or_refuses_the_key_is_said_to_be(settings, serving):
+    nowhere = f"http://127.0.0.1:{free_port()}/v1"
+    problem = model_server_problem(at_endpoint(settings, nowhere).with_(llm="openai:smollm2"))
+    assert problem.startswith(f"The model server at {nowhere} did not answer (ConnectError)")
+    assert "OPENAI_BASE_URL" in problem
+    refusing = serving(401, {"error": {"message": "bad key"}})
+    problem = model_server_problem(at_endpoint(settings, refusing.url).with_(llm="openai:smollm2"))
+    assert "refused the request (HTTP 401: OPENAI_API_KEY is not set)" in problem
+
+
+@pytest.mark.parametrize("status, body", [(404, {"detail": "Not Found"}), (200, b"<html>a proxy's page</html>"),
+                                          (200, {"object": "list"})])
+def test_a_server_that_cannot_say_what_it_serves_is_not_taken_as_down(settings, serving, status, body):
+    server = serving(status, body)
+    assert model_server_problem(at_endpoint(settings, server.url).with_(llm="openai:smollm2")) == ""
+
+
+def test_the_app_warns_at_start_of_a_model_server_that_does_not_answer(fake_settings, tmp_path, capsys):
+    from assistant.present.app import launch_app
+    from corpus_factory import write_markdown_corpus
+
+    write_markdown_corpus(tmp_path / "minutes", 1)
+    nowhere = f"http://127.0.0.1:{free_port()}/v1"
+    remote = at_endpoint(fake_settings, nowhere).with_(llm="openai:smollm2")
+    app = launch_app(remote, tmp_path / "minutes", port=free_port(), prevent_thread_lock=True)
+    app.close()
+    shown = capsys.readouterr()
+    assert f"asked at {nowhere}" in shown.out
+    assert f"warning: The model server at {nowhere} did not answer" in shown.err
