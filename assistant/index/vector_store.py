@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError
 from assistant.files import may_write
 from assistant.index.purge import purge_chroma_file
 from assistant.records import Chunk
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Unless ASSISTANT_EXACT_SEARCH says otherwise, a local index of at most this many chunks is searched exactly: every
 # vector read once (0.6 s and 31 MB at 20,000 chunks here) and each query a product with all of them, so that two
@@ -131,6 +135,7 @@ class ChromaStore:
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
         self._every_vector: tuple | None = None  # exact search: every chunk's vector, read once
         self._searches_exactly: bool | None = None  # decided at the first query, from the settings and the size
+        self._reading_vectors = threading.Lock()  # questions answered together read the vectors once
 
     def writer(self) -> WriterRecord:
         return writer_of(self._collection.metadata or {})
@@ -143,8 +148,11 @@ class ChromaStore:
         if self._settings.exact_search is not None:
             return self._settings.exact_search
         if self._searches_exactly is None:
-            self._searches_exactly = (not self._settings.uses_chroma_server
-                                      and self.count() <= EXACT_SEARCH_MAX_CHUNKS)
+            if self._settings.uses_chroma_server:
+                self._searches_exactly = False
+            else:
+                with self._still_there():
+                    self._searches_exactly = self.count() <= EXACT_SEARCH_MAX_CHUNKS
         return self._searches_exactly
 
     def _forget_vectors(self) -> None:
@@ -207,7 +215,11 @@ class ChromaStore:
         if k <= 0:
             return []
         if self.searches_exactly:
-            return self._exact(vector, k, self._collection.get(where=where, include=[])["ids"] if where else None)
+            if not where:
+                return self._exact(vector, k, None)
+            with self._still_there():
+                allowed = self._collection.get(where=where, include=[])["ids"]
+            return self._exact(vector, k, allowed)
         with self._still_there():
             result = self._collection.query(
                 query_embeddings=[list(vector)], n_results=k, where=where or None,
@@ -267,23 +279,7 @@ class ChromaStore:
     def _exact(self, vector: Sequence[float], k: int, allowed: Sequence[str] | None) -> list[StoredChunk]:
         """The k nearest chunks (of `allowed`, when given), against every vector, read once and kept in memory; their
         text and metadata are read for the chunks found."""
-        import numpy as np
-
-        if self._every_vector is None:
-            ids = sorted(self.all_ids())  # in id order, so that equal scores rank alike on every build
-            found: list[str] = []
-            parts = []
-            for start in range(0, len(ids), self._max_batch):
-                with self._still_there():
-                    part = self._collection.get(ids=ids[start:start + self._max_batch], include=["embeddings"])
-                row_in_part = {chunk_id: row for row, chunk_id in enumerate(part["ids"])}
-                kept = [chunk_id for chunk_id in ids[start:start + self._max_batch] if chunk_id in row_in_part]
-                matrix = np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1)
-                found += kept
-                parts.append(matrix[[row_in_part[chunk_id] for chunk_id in kept]])
-            matrix = np.concatenate(parts) if found else np.zeros((0, 0), dtype=np.float32)
-            self._every_vector = (found, _unit_rows(matrix), {chunk_id: row for row, chunk_id in enumerate(found)})
-        ids, matrix, row_of = self._every_vector
+        ids, matrix, row_of = self._vectors_read_once()
         if allowed is not None:
             rows = sorted({row_of[chunk_id] for chunk_id in allowed if chunk_id in row_of})
             ids, matrix = [ids[row] for row in rows], matrix[rows]
@@ -294,6 +290,32 @@ class ChromaStore:
         stored = {c.chunk_id: c for c in self.get([ids[row] for row, _ in best])}
         return [StoredChunk(ids[row], stored[ids[row]].text, stored[ids[row]].metadata, score)
                 for row, score in best if ids[row] in stored]
+
+    def _vectors_read_once(self) -> tuple[list[str], "np.ndarray", dict[str, int]]:
+        """Every chunk's id (in id order, so that equal scores rank alike on every build), its vector of unit length,
+        and each id's row: read at the first exact query, once however many questions come together."""
+        import numpy as np
+
+        with self._reading_vectors:
+            if self._every_vector is not None:
+                return self._every_vector
+            with self._still_there():
+                ids = sorted(self.all_ids())
+            found: list[str] = []
+            parts = []
+            for start in range(0, len(ids), self._max_batch):
+                with self._still_there():
+                    part = self._collection.get(ids=ids[start:start + self._max_batch], include=["embeddings"])
+                if not part["ids"]:  # every one removed by another process since the ids were read
+                    continue
+                row_in_part = {chunk_id: row for row, chunk_id in enumerate(part["ids"])}
+                kept = [chunk_id for chunk_id in ids[start:start + self._max_batch] if chunk_id in row_in_part]
+                matrix = np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1)
+                found += kept
+                parts.append(matrix[[row_in_part[chunk_id] for chunk_id in kept]])
+            matrix = np.concatenate(parts) if found else np.zeros((0, 0), dtype=np.float32)
+            self._every_vector = (found, _unit_rows(matrix), {chunk_id: row for row, chunk_id in enumerate(found)})
+            return self._every_vector
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
         if ids is not None and len(ids) > self._max_batch:  # large id lists go in batches Chroma accepts

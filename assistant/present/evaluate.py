@@ -80,15 +80,19 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     if corpus:
         refuse_out_in_corpus(out_dir, corpus)
     refuse_out_in_minutes(out_dir, None if corpus else settings)
-    refuse_out_over_other_files(out_dir, [questions_path, *([pairs_path] if pairs_path else [])], settings)
-    made_out_dir = not out_dir.exists()
+    # The index asked: the one given, or that of the settings; a --corpus run's own index is in a scratch folder.
+    asked_index = index_dir if index_dir is not None else (None if corpus else settings.data_dir)
+    refuse_out_over_other_files(out_dir, [questions_path, *([pairs_path] if pairs_path else [])], asked_index)
+    made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # deepest first
     check_writable(out_dir)
     try:
         return _evaluate(questions, questions_path, settings, out_dir, corpus, pairs, pairs_path, embedder, progress,
                          index_dir, chat_model, bounds)
     except BaseException:
-        if made_out_dir and out_dir.is_dir() and not any(out_dir.iterdir()):
-            out_dir.rmdir()  # a run that wrote nothing leaves no empty folder behind it
+        for folder in made:  # a run that wrote nothing leaves none of the folders it made behind it
+            if not folder.is_dir() or any(folder.iterdir()):
+                break
+            folder.rmdir()
         raise
 
 
@@ -206,7 +210,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                                      f"Run `assistant ingest --index {settings.data_dir} FOLDER` first, or give "
                                      "--corpus the minutes to ask of.")
             held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
-            produced_by = run_record(assistant, settings, len(held))
+            produced_by = run_record(assistant, settings, len(held), chunked=bool(corpus))
             if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
                 warn(describe_unknown_gold(unknown) + ".")
             if unindexed := councils_not_indexed(assistant, questions):
@@ -311,7 +315,7 @@ def answered_only(questions: list[EvalQuestion], records: list[dict]) -> tuple[l
     return [q for q, _ in kept], [r for _, r in kept]
 
 
-def run_record(assistant, settings: Settings, items: int) -> dict:
+def run_record(assistant, settings: Settings, items: int, chunked: bool = False) -> dict:
     """What produced the run, for metrics.json and the report's head: a fake reader or embedder, exact search or
     another index gives other figures, and a report that does not say so cannot be told from one that does."""
     from assistant import __version__
@@ -327,9 +331,9 @@ def run_record(assistant, settings: Settings, items: int) -> dict:
             "embed_precision": settings.embed_precision if bundled else None,  # the bundled model's alone
             "exact_search": assistant.index.store.searches_exactly,
             "exact_search_setting": {None: "auto", True: "on", False: "off"}[settings.exact_search],
-            # Settings that change the figures without changing the code: chunk size, an NLI model beside the guard,
-            # and in a language model's mode the prompts.
-            "chunk_tokens": settings.chunk_tokens, "nli_model": settings.nli_model or None,
+            # Settings that change the figures without changing the code: chunk size (known when this run chunked the
+            # minutes: the index does not record it), an NLI model beside the guard, and in a model's mode the prompts.
+            "chunk_tokens": settings.chunk_tokens if chunked else None, "nli_model": settings.nli_model or None,
             "prompt_version": prompt_version() if assistant.mode != EXTRACTIVE else None,
             "index_items": items, "index_chunks": assistant.chunk_count}
 
@@ -407,26 +411,29 @@ def refuse_floors_not_measured(bounds: dict[str, dict], corpus, pairs_path: Path
                                  "brought up to date with them), or leave those floors out.")
 
 
-def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], settings: Settings) -> None:
+def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], index: Path | None) -> None:
     """Refuse an --out folder whose results would replace what no eval wrote there: an input of the run (a questions
     file named answers.jsonl), files of the same names with no earlier run's marker beside them (someone's own
-    report.md), or the index's folder, whose files are the index."""
+    report.md), or the folder of the index asked (None: one the run builds in a scratch folder), whose files are the
+    index."""
     target = out_dir.expanduser().resolve()
-    data_dir = settings.data_dir.expanduser().resolve()
-    if target == data_dir or data_dir in target.parents:
-        raise AssistantError(f"The --out folder {out_dir} is inside the index folder {settings.data_dir}: the results "
-                             "would sit among the index's own files.", "Give --out a folder outside the index folder.")
+    data_dir = index.expanduser().resolve() if index is not None else None
+    if data_dir is not None and (target == data_dir or data_dir in target.parents):
+        raise AssistantError(f"The --out folder {out_dir} is inside the index folder {index}: the results would sit "
+                             "among the index's own files.", "Give --out a folder outside the index folder.")
     for given in inputs:
         if given.expanduser().resolve().parent == target and given.name in RESULT_FILES:
             raise AssistantError(f"The --out folder {out_dir} would get this run's {given.name} in place of {given}, "
                                  "an input of the run.", "Give --out another folder, or rename the input.")
     if target.is_dir() and not (target / EVAL_RESULTS_MARKER).exists():
         if found := [name for name in RESULT_FILES if (target / name).exists()]:
-            raise AssistantError(f"The --out folder {out_dir} holds {' and '.join(found)}, which no earlier `assistant "
-                                 f"eval` wrote there (it leaves the file {EVAL_RESULTS_MARKER} beside its results): "
-                                 "this run would replace "
-                                 + ("it." if len(found) == 1 else "them."),
-                                 "Give --out a new folder, or move those files out of it first.")
+            one = len(found) == 1
+            raise AssistantError(f"The --out folder {out_dir} holds {' and '.join(found)} but not the "
+                                 f"{EVAL_RESULTS_MARKER} file that `assistant eval` leaves beside its results, so "
+                                 f"{'it' if one else 'they'} may be someone's own: this run would replace "
+                                 f"{'it' if one else 'them'}.",
+                                 f"Give --out a new folder, or move {'that file' if one else 'those files'} out of it "
+                                 "first (results of an older version, which left no such file, may be deleted).")
 
 
 def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:

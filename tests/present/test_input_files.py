@@ -124,7 +124,7 @@ def test_results_never_replace_files_no_eval_wrote(tmp_path, fake_settings):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "report.md").write_text("# my own notes\n")
-    with pytest.raises(AssistantError, match="holds report.md, which no earlier `assistant eval` wrote") as refused:
+    with pytest.raises(AssistantError, match="holds report.md but not the .assistant-eval-results file") as refused:
         run_evaluation(questions, fake_settings, mine, progress=False)
     assert "new folder" in refused.value.hint and (mine / "report.md").read_text() == "# my own notes\n"
     assert not (mine / EVAL_RESULTS_MARKER).exists() and sorted(p.name for p in mine.iterdir()) == ["report.md"]
@@ -133,14 +133,18 @@ def test_results_never_replace_files_no_eval_wrote(tmp_path, fake_settings):
     with pytest.raises(AssistantError, match="is inside the index folder") as refused:
         run_evaluation(questions, fake_settings, index_folder, progress=False)
     assert not index_folder.exists()
+    given = tmp_path / "given-index"  # with --corpus and --index, the folder given is the index's
+    with pytest.raises(AssistantError, match="is inside the index folder"):
+        run_evaluation(questions, fake_settings, given / "out", corpus=[tmp_path / "minutes"], index_dir=given,
+                       progress=False)
 
 
 def test_a_run_that_fails_before_writing_leaves_no_empty_out_folder(tmp_path, fake_settings):
-    out = tmp_path / "results" / "out"
+    out = tmp_path / "results" / "2026" / "out"
     with pytest.raises(AssistantError, match="no index|no minutes|There is no"):
         run_evaluation(_file(tmp_path, GOOD), fake_settings.with_(data_dir=tmp_path / "no-such-index"), out,
                        progress=False)
-    assert not out.exists()
+    assert not (tmp_path / "results").exists()  # nor the folders made on the way to it
     kept = tmp_path / "kept"
     kept.mkdir()  # a folder given that was there already stays
     with pytest.raises(AssistantError):

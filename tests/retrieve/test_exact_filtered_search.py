@@ -17,7 +17,10 @@ QUESTIONS = ["How many children were discharged from care?", "What was said abou
 
 
 def test_exact_search_among_ids_matches_chromas_filtered_query(hashing_assistant):
-    store, retriever = hashing_assistant.index.store, hashing_assistant.retriever
+    retriever = hashing_assistant.retriever
+    # Chroma's own filtered search, through its graph (auto would search this small index exactly).
+    store = ChromaStore_for(hashing_assistant.settings.with_(exact_search=False))
+    assert not store.searches_exactly
     council = sorted(retriever.council_keys)[0]
     ids = [e.chunk_id for e in hashing_assistant.lexical.entries if e.metadata.get("council_key") == council]
     assert 0 < len(ids) < len(hashing_assistant.lexical.entries)
@@ -34,7 +37,13 @@ def test_exact_search_among_ids_matches_chromas_filtered_query(hashing_assistant
 @pytest.mark.parametrize("filters", [Filters(council="Sefton"), Filters(since="2019-01-01"),
                                      Filters(council="Rotherham", until="2019-12-31")])
 def test_filtered_retrieval_is_the_same_either_way(hashing_assistant, monkeypatch, filters):
+    from assistant.index import vector_store
+
     retriever = hashing_assistant.retriever
+    # Above the limit of EXACT_SEARCH_LIMIT, Chroma's own filtered search through its graph (as on a large index).
+    monkeypatch.setattr(vector_store, "EXACT_SEARCH_MAX_CHUNKS", 0)
+    retriever.store._forget_vectors()
+    assert not retriever.store.searches_exactly
     found = 0
     for text in QUESTIONS:
         question = analyse(text, retriever.council_keys)
@@ -145,3 +154,85 @@ def test_nearest_rows_keep_every_tie_at_the_edge_and_rank_ties_by_row():
     assert [row for row, _ in _nearest_rows([0, 1], 9, rows)] == [1, 3, 5, 2, 4, 0]
     assert _nearest_rows([0, 1], 0, rows) == [] and _nearest_rows([0, 1], 3, rows[:0]) == []
     assert abs(_nearest_rows([0, 5], 1, rows)[0][1] - 1.0) < 1e-6
+
+
+def test_exact_search_passes_over_chunks_another_process_removed_while_it_read(fake_settings):
+    """Between reading the ids and reading their vectors, another process's ingest removed every chunk of one batch
+    (the last, then a middle one): the search answers from the rest, as Chroma's graph would."""
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings)
+    try:
+        store = opened.index.store
+        ids = sorted(store.all_ids())
+        vector = opened.index.embedder.embed_query(QUESTIONS[0])
+        store._max_batch = 5
+        for gone in (ids[-5:], ids[5:10]):
+            store._forget_vectors()
+            real_all_ids = store.all_ids
+
+            def all_ids_then_removed_meanwhile():
+                found = real_all_ids()
+                store._collection.delete(ids=gone)  # stands for another process's ingest
+                return found
+
+            store.all_ids = all_ids_then_removed_meanwhile
+            hits = store.query(vector, 10)
+            del store.all_ids
+            assert hits and not {h.chunk_id for h in hits} & set(gone)
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("exact", [None, False])
+@pytest.mark.parametrize("where", [None, {"council_key": {"$in": ["rotherham"]}}])
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_reset_by_another_process_meanwhile_is_said_in_words_either_way(fake_settings, exact, where, warm):
+    """`ingest --reset` in another process removes the collection while this one answers: a message, not Chroma's
+    NotFoundError, whether the search is exact (auto, on a small index) or walks the graph."""
+    import subprocess
+    import sys
+
+    from assistant.errors import IndexStaleError
+
+    settings = fake_settings.with_(exact_search=exact)
+    ingest([CORPUS], settings, progress=False)
+    opened = Assistant(settings)
+    try:
+        store = opened.index.store
+        vector = opened.index.embedder.embed_query(QUESTIONS[0])
+        if warm:
+            store.query(vector, 5)  # an earlier question read the vectors
+        remove = ("import chromadb, sys; from chromadb.config import Settings; chromadb.PersistentClient(path="
+                  "sys.argv[1], settings=Settings(anonymized_telemetry=False)).delete_collection(sys.argv[2])")
+        subprocess.run([sys.executable, "-c", remove, str(settings.chroma_dir), settings.collection], check=True)
+        with pytest.raises(IndexStaleError, match="being rebuilt"):
+            store.query(vector, 5, where=where)
+    finally:
+        opened.close()
+
+
+def test_questions_that_come_together_read_the_vectors_once(fake_settings):
+    import threading
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings)
+    try:
+        store = opened.index.store
+        reads = []
+        real_all_ids = store.all_ids
+
+        def counted_all_ids():
+            reads.append(1)
+            return real_all_ids()
+
+        store.all_ids = counted_all_ids
+        vector = opened.index.embedder.embed_query(QUESTIONS[1])
+        found = []
+        threads = [threading.Thread(target=lambda: found.append(store.query(vector, 5))) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(found) == 6 and all(f == found[0] for f in found) and len(reads) == 1
+    finally:
+        opened.close()
