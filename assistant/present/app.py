@@ -124,7 +124,8 @@ if (!window.askBeforeLeaving) {  // once, however often the page's head is put i
 # What `launch` is given besides the Blocks (Gradio takes the page's CSS and head there, not in the Blocks).
 # Gradio names each chat message by its source text: a screen reader that reads a message's name would speak the
 # answer's Markdown and HTML ('**', '\\[1\\]', '<a href=...>', '<mark>'). Each message is named by its text as
-# shown instead, kept so as it streams. The feedback's and the export's messages are status regions, announced.
+# shown instead, kept so as it streams. The feedback's and the export's messages are status regions, announced, and
+# the sections that open and close say whether they are open.
 MESSAGE_NAME_SCRIPT = """<script>
 if (!window.nameMessagesByText) {  // once, however often the page's head is put in
   window.nameMessagesByText = () => {
@@ -139,9 +140,20 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
     for (const status of document.querySelectorAll("#feedback-status, #export-status")) {
       if (status.getAttribute("role") !== "status") status.setAttribute("role", "status");
     }
+    // A section that opens and closes (Feedback, Briefing) says which it is: Gradio shows it by a turned arrow alone.
+    for (const toggle of document.querySelectorAll("button.label-wrap")) {
+      const open = String(toggle.classList.contains("open"));
+      if (toggle.getAttribute("aria-expanded") !== open) toggle.setAttribute("aria-expanded", open);
+    }
   };
-  new MutationObserver(() => window.nameMessagesByText()).observe(document.documentElement,
-      {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label"]});
+  let queued = false;  // once a frame at most, however many changes a streamed answer makes
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; window.nameMessagesByText(); });
+  }).observe(document.documentElement,
+      {subtree: true, childList: true, characterData: true, attributes: true,
+       attributeFilter: ["aria-label", "class"]});
 }
 </script>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT}

@@ -137,7 +137,10 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(box).to_have_value("What did Bradford say about agency social workers?")
         expect(page.locator("#source-panel")).to_contain_text("once a question is answered")
         expect(page.locator("#source-pick input")).to_have_value("")
+        toggle = page.locator("button.label-wrap", has_text="Feedback on the last answer")
+        expect(toggle).to_have_attribute("aria-expanded", "false")  # said, not only shown by a turned arrow
         page.click("text=Feedback on the last answer")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
         page.click("#rating >> text=Not helpful")
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
