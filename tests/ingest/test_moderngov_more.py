@@ -385,3 +385,26 @@ def test_a_redirect_and_the_request_it_leads_to_keep_to_the_rate(quick):
         assert second.at - first.at >= 0.2  # 4 a second, less a margin for the server thread's clock
     finally:
         served.stop()
+
+
+# ---------------------------------------------------------------- one council from two addresses
+
+
+def test_a_second_address_for_a_council_already_fetched_is_noted(quick, site):
+    """One ModernGov site under two addresses (democracy.x.gov.uk and x.moderngov.co.uk) gives each meeting twice,
+    under two identities: the second fetch says so, naming the first address; the same address again does not."""
+    other = own_site()
+    other.start()
+    try:
+        first = fetch(quick, site)
+        assert not [n for n in first.notes if "also holds" in n]
+        second = fetch(quick, other)
+        [note] = [n for n in second.notes if "also holds" in n]
+        assert f"this index also holds {COUNCIL}'s minutes fetched from {site.base_url}" in note
+        assert "indexed twice" in note and "fetch from one address only" in note
+        [note] = [n for n in fetch(quick, site).notes if "also holds" in n]  # and back: the other one is named
+        assert f"fetched from {other.base_url}: if that is the same ModernGov site as {site.base_url}" in note
+        elsewhere = fetch(quick, other, council="Another Borough Council")  # another council's name: no note
+        assert not [n for n in elsewhere.notes if "also holds" in n]
+    finally:
+        other.stop()

@@ -28,7 +28,7 @@ from assistant.index.write_lock import writing_index
 from assistant.ingest.run import CrashPoints, Index, IngestSummary, check_index_fits, ingest_items, progress_bar
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
-from assistant.text import committee_key, counted, first_few, fold, name_matches
+from assistant.text import committee_key, council_key, counted, first_few, fold, name_matches
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,7 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
         if index is None:
             check_index_fits(settings)  # an index this run could not write stops it before any request too
         state = SiteState(settings, site.base_url)  # a damaged state file stops the run before any request
+        summary.notes.extend(_same_council_elsewhere(site, settings))
         try:
             client = ServiceClient(site.base_url, settings, waiting=on_stderr)
             try:
@@ -226,6 +227,22 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
             state.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _same_council_elsewhere(site: Site, settings: Settings) -> list[str]:
+    """A note for each other address this index has fetched the same council's minutes from: one ModernGov site
+    under two addresses (democracy.x.gov.uk and x.moderngov.co.uk) gives each meeting twice, under two identities,
+    and answers would cite both copies."""
+    from assistant.ingest.moderngov.directory import site_key
+    from assistant.ingest.moderngov.state import fetched_sites
+
+    return [f"this index also holds {other.council}'s minutes fetched from {other.base_url}: if that is the same "
+            f"ModernGov site as {site.base_url} under another address, each meeting is now indexed twice, and answers "
+            "may cite both copies; fetch from one address only (to drop the other copy, rebuild the index with "
+            "`assistant ingest --reset` and any minutes files it holds, then fetch from the one address)"
+            for other in fetched_sites(settings)
+            if other.council and council_key(other.council) == council_key(site.council)
+            and site_key(other.base_url) != site_key(site.base_url)]
 
 
 @dataclass
