@@ -97,3 +97,44 @@ class _SlowChatHandler(BaseHTTPRequestHandler):
             rest = compressor.flush()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(rest), rest))
         self.wfile.write(b"0\r\n\r\n")
+
+
+class JsonServer(ThreadingHTTPServer):
+    """A loopback HTTP server that answers every request with `reply(method, path, headers)`: a status and a body,
+    sent as JSON unless it is bytes already. Its `requests` lists each (method, path, headers) it was sent."""
+
+    def __init__(self, reply: Callable[[str, str, dict], tuple[int, object]]) -> None:
+        self.reply, self.requests = reply, []
+        super().__init__(("127.0.0.1", 0), _JsonHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def _answer(self, method: str) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        headers = dict(self.headers.items())
+        self.server.requests.append((method, self.path, headers))
+        status, body = self.server.reply(method, self.path, headers)
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_POST(self) -> None:
+        self._answer("POST")

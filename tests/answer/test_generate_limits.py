@@ -3,10 +3,8 @@ request or a damaged local model tells the user to do."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
@@ -16,7 +14,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from assistant.answer.generate import MAX_REPLY_CHARS
 from assistant.errors import ModelError
 
-from servers import SlowChatServer, at_endpoint
+from servers import JsonServer, SlowChatServer, at_endpoint
 
 from test_generate import (DISCHARGES, ask_with, evidence_number, hashing_index, model_error_asking,  # noqa: F401
                            model_error_of, open_assistant)
@@ -244,43 +242,19 @@ def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no
         server.server_close()
 
 
-class _RefusingServer(ThreadingHTTPServer):
+def _refusing(method: str, path: str, headers: dict) -> tuple[int, dict]:
     """An OpenAI-compatible address that refuses as `transformers serve` does: HTTP 400 with FastAPI's `detail` for a
     model it does not serve, and 404 'Not Found' for any path but /v1's."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _RefusingHandler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _RefusingHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path.startswith("/v1/"):
-            status, body = 400, {"detail": "Server is pinned to '/models/smollm2-hf'; requested 'gpt-4o-mini'."}
-        else:
-            status, body = 404, {"detail": "Not Found"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    if path.startswith("/v1/"):
+        return 400, {"detail": "Server is pinned to '/models/smollm2-hf'; requested 'gpt-4o-mini'."}
+    return 404, {"detail": "Not Found"}
 
 
 @pytest.fixture
 def refusing_server():
-    server = _RefusingServer()
+    server = JsonServer(_refusing)
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def _asked_through(hashing_index, address: str, variable: str = "OPENAI_BASE_URL") -> ModelError:

@@ -4,63 +4,34 @@ on loopback, answering as OpenAI-compatible servers do)."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from assistant.answer.llm import model_server_problem
-from servers import at_endpoint, free_port
-
-
-class ModelsServer(ThreadingHTTPServer):
-    def __init__(self, status: int, body: object) -> None:
-        self.status, self.body, self.seen_keys = status, body, []
-        super().__init__(("127.0.0.1", 0), _ModelsHandler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-class _ModelsHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.server.seen_keys.append(self.headers.get("Authorization"))
-        payload = (self.server.body if isinstance(self.server.body, bytes) else json.dumps(self.server.body).encode())
-        self.send_response(self.server.status if self.path == "/v1/models" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
+from servers import JsonServer, at_endpoint, free_port
 
 SERVED = {"object": "list", "data": [{"id": "smollm2", "object": "model"}, {"id": "qwen2.5-0.5b", "object": "model"}]}
 
 
 @pytest.fixture
 def serving():
+    """Start a server answering GET /v1/models with (status, body), as OpenAI-compatible servers do; 404 elsewhere."""
     started = []
 
-    def start(status: int = 200, body: object = SERVED) -> ModelsServer:
-        server = ModelsServer(status, body)
+    def start(status: int = 200, body: object = SERVED) -> JsonServer:
+        server = JsonServer(lambda method, path, headers: (status, body) if path == "/v1/models" else (404, {}))
+        server.url = f"{server.root}/v1"
         started.append(server)
         return server
 
     yield start
     for server in started:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 def test_a_server_that_serves_the_model_raises_nothing(settings, serving):
     server = serving()
     assert model_server_problem(at_endpoint(settings, server.url, "sk-test").with_(llm="openai:smollm2")) == ""
-    assert server.seen_keys == ["Bearer sk-test"]
+    assert [headers.get("Authorization") for _, _, headers in server.requests] == ["Bearer sk-test"]
     assert model_server_problem(settings.with_(llm="extractive")) == ""  # no server to ask
 
 

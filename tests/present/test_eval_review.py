@@ -326,27 +326,39 @@ def test_a_run_left_to_auto_says_whether_its_index_was_searched_exactly(tmp_path
 
 # -- 5. an index that changes while the run asks -----------------------------------------------------------
 
-def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(tmp_path, fake_settings, corpus_copy,
-                                                                               monkeypatch):
-    from assistant.answer.service import Assistant
+def correcting_after_two_questions(settings, corpus_copy, failing_next: bool = False):
+    """Assistant.ask as an eval run meets it while another process ingests a correction ('148 children' made 149) of
+    the minutes after the warm-up and two questions; with `failing_next`, the model then fails on the third."""
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
 
-    env = cli_env(fake_settings.data_dir)
+    env = cli_env(settings.data_dir)
     assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
     asked = []
     real_ask = Assistant.ask
 
-    def ingest_after_the_second_question(self, *args, **kwargs):
+    def ask(self, *args, **kwargs):
         answer = real_ask(self, *args, **kwargs)
         asked.append(args)
-        if len(asked) == 3:  # the warm-up question, then two questions: another process ingests a correction
+        if len(asked) == 3:
             rotherham = corpus_copy / f"{ROTHERHAM}.md"
             rotherham.write_text(rotherham.read_text(encoding="utf-8").replace("148 children", "149 children"),
                                  encoding="utf-8")
             changed = run_cli("ingest", str(corpus_copy), env=env)
             assert changed.returncode == 0, changed.stderr
+        if failing_next and len(asked) == 4:  # the third question reads the new index, and its model fails
+            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 503", "Ask again"),
+                               answer)
         return answer
 
-    monkeypatch.setattr(Assistant, "ask", ingest_after_the_second_question)
+    return ask
+
+
+def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(tmp_path, fake_settings, corpus_copy,
+                                                                               monkeypatch):
+    from assistant.answer.service import Assistant
+
+    monkeypatch.setattr(Assistant, "ask", correcting_after_two_questions(fake_settings, corpus_copy))
     rows = [{**DISCHARGED, "id": f"d-{n}"} for n in range(4)]
     out = tmp_path / "out"
     metrics = run_evaluation(_write(tmp_path, *rows), fake_settings, out, progress=False)
@@ -370,33 +382,13 @@ def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(
     assert "The index changed" not in "\n".join(summary_lines(unchanged))
 
 
-
 def test_an_index_change_seen_by_a_question_the_model_failed_on_is_still_said(tmp_path, fake_settings, corpus_copy,
                                                                              monkeypatch):
     """The question that first read the changed index failed at the model: the change had gone unrecorded, and the
     warning numbered questions among the scored ones only (8 scored and 1 failed had read "of 8")."""
-    from assistant.answer.service import Assistant, ModelFailure
-    from assistant.errors import ModelError
+    from assistant.answer.service import Assistant
 
-    env = cli_env(fake_settings.data_dir)
-    assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
-    asked = []
-    real_ask = Assistant.ask
-
-    def ingest_after_the_second_question_then_fail(self, *args, **kwargs):
-        answer = real_ask(self, *args, **kwargs)
-        asked.append(args)
-        if len(asked) == 3:  # the warm-up question, then two questions: another process ingests a correction
-            rotherham = corpus_copy / f"{ROTHERHAM}.md"
-            rotherham.write_text(rotherham.read_text(encoding="utf-8").replace("148 children", "149 children"),
-                                 encoding="utf-8")
-            assert run_cli("ingest", str(corpus_copy), env=env).returncode == 0
-        if len(asked) == 4:  # the third question reads the new index, and its model fails
-            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 503", "Ask again"),
-                               answer)
-        return answer
-
-    monkeypatch.setattr(Assistant, "ask", ingest_after_the_second_question_then_fail)
+    monkeypatch.setattr(Assistant, "ask", correcting_after_two_questions(fake_settings, corpus_copy, failing_next=True))
     rows = [{**DISCHARGED, "id": f"d-{n}"} for n in range(4)]
     metrics = run_evaluation(_write(tmp_path, *rows), fake_settings, tmp_path / "out", progress=False)
     assert metrics["model_failures"] == ["d-2"] and metrics["overall"]["questions"] == 3
