@@ -914,18 +914,24 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         inputs = [question, chat, turns, council, committee, since, until]
         # One listener for both ways of sending: two would each run an Enter followed at once by a click on Ask
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
+        # Gradio's timer ("processing 0.2/0.7s") shows on the chat alone: in the feedback's status region, which a
+        # screen reader announces, it would be read out all through every answer.
         asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
-                       trigger_mode="once")
+                       trigger_mode="once", show_progress_on=chat)
         # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
         asking.then(ask_ready, None, [ask, busy_note], api_visibility="private")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
         # put itself back), and forget the last answer, its sources and any feedback begun on it.
         cleared = [chat, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask, busy_note]
-        clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
-        chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking])
+        clear.click(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking],
+                    show_progress="hidden")
+        chat.clear(clear_conversation, [turns, picked], cleared, api_visibility="private", cancels=[asking],
+                   show_progress="hidden")
         source_pick.change(open_source, [last, source_pick], panel, api_visibility="private")
-        send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private")
-        export.click(export_briefing, [turns, picked, fmt], [briefing_file, export_status], api_visibility="private")
+        send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private",
+                            show_progress="hidden")
+        export.click(export_briefing, [turns, picked, fmt], [briefing_file, export_status], api_visibility="private",
+                     show_progress_on=briefing_file)
 
         def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
                     request: gr.Request = None) -> str:

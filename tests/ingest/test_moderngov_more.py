@@ -15,6 +15,7 @@ from assistant.ingest.moderngov import FetchStateError, select_committees
 from assistant.ingest.moderngov.parse import Committee
 from assistant.settings import Settings
 from cli_helpers import cli_env, run_cli
+from servers import free_port
 from moderngov_site import OWN_PUBLIC_ITEMS, WINDOW, Canned, own_site, paragraphs_html
 from test_moderngov import COUNCIL, fetch, ids_of, indexed, quick_env
 
@@ -408,3 +409,25 @@ def test_a_second_address_for_a_council_already_fetched_is_noted(quick, site):
         assert not [n for n in elsewhere.notes if "also holds" in n]
     finally:
         other.stop()
+
+
+def test_the_two_addresses_note_goes_once_one_copy_is_left_and_needs_a_copy_from_each(quick, site, tmp_path):
+    """The note is read from the index, not the fetch state (which outlives `ingest --reset`): it goes once the
+    advice is followed, and an address that answered nothing adds no copy to warn of."""
+    from assistant.ingest.run import ingest
+
+    other = own_site()
+    other.start()
+    try:
+        fetch(quick, site)
+        assert [n for n in fetch(quick, other).notes if "also holds" in n]
+        minutes = tmp_path / "files"
+        minutes.mkdir()
+        (minutes / "cabinet.md").write_text("---\ncouncil: Other Council\ncommittee: Cabinet\nmeeting_date: "
+                                            "2024-03-01\n---\nThe budget was agreed.\n")
+        ingest([minutes], quick, reset=True)  # the advice: rebuild, then fetch from one address
+        assert not [n for n in fetch(quick, site).notes if "also holds" in n]
+    finally:
+        other.stop()
+    down = f"http://127.0.0.1:{free_port()}/moderngov"  # a second address that does not answer
+    assert not [n for n in fetch(quick, type("Down", (), {"base_url": down})()).notes if "also holds" in n]

@@ -336,10 +336,21 @@ def test_typing_and_clearing_while_an_answer_comes(slow_app):
         page.goto(slow_app.local_url, wait_until="domcontentloaded")
         box = page.locator("#question textarea")
         box.wait_for(timeout=120_000)
+        page.click("text=Feedback on the last answer")  # open: its status region is on the page
         box.fill("How many children were discharged from care in 2018?")
         page.click("#ask")
+        # The feedback's status is announced by screen readers: Gradio's timer ("processing 1.2/3.0s") is not put
+        # there while the answer comes, to be read out all through it.
+        said = set()
+        while box.input_value() and not page.locator("#chat >> text=Sources").count():  # until its first sentence
+            said.add(page.locator("#feedback-status").inner_text().strip())
+            page.wait_for_timeout(100)
         expect(box).to_have_value("", timeout=30_000)  # taken, with its first sentence
         box.press_sequentially("What about Sefton?")
+        while not page.locator("#chat >> text=Sources").count():
+            said.add(page.locator("#feedback-status").inner_text().strip())
+            page.wait_for_timeout(100)
+        assert said <= {""}, said
         page.wait_for_selector("#chat >> text=Sources", timeout=60_000)  # the answer is complete
         page.wait_for_timeout(1_000)
         expect(box).to_have_value("What about Sefton?")

@@ -212,7 +212,6 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
         if index is None:
             check_index_fits(settings)  # an index this run could not write stops it before any request too
         state = SiteState(settings, site.base_url)  # a damaged state file stops the run before any request
-        summary.notes.extend(_same_council_elsewhere(site, settings))
         try:
             client = ServiceClient(site.base_url, settings, waiting=on_stderr)
             try:
@@ -225,24 +224,31 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
                 client.close()
         finally:
             state.close()
+        summary.notes.extend(_same_council_elsewhere(site, settings))
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _same_council_elsewhere(site: Site, settings: Settings) -> list[str]:
-    """A note for each other address this index has fetched the same council's minutes from: one ModernGov site
-    under two addresses (democracy.x.gov.uk and x.moderngov.co.uk) gives each meeting twice, under two identities,
-    and answers would cite both copies."""
+    """A note for each other address from which the index holds items of the council it also holds from this site:
+    one ModernGov site under two addresses (democracy.x.gov.uk and x.moderngov.co.uk) gives each meeting twice,
+    under two identities, and answers would cite both copies. Read from the index as it now stands, so that the
+    note goes once only one copy is left."""
     from assistant.ingest.moderngov.directory import site_key
     from assistant.ingest.moderngov.state import fetched_sites
+    from assistant.records import ITEM_PAGE
 
+    held = {site_key(sid.rsplit(ITEM_PAGE, 1)[0]) for sid in _indexed_ids(settings) if ITEM_PAGE in sid}
+    this = site_key(site.base_url)
+    if this not in held:
+        return []
     return [f"this index also holds {other.council}'s minutes fetched from {other.base_url}: if that is the same "
-            f"ModernGov site as {site.base_url} under another address, each meeting is now indexed twice, and answers "
+            f"ModernGov site as {site.base_url} under another address, each meeting is indexed twice, and answers "
             "may cite both copies; fetch from one address only (to drop the other copy, rebuild the index with "
             "`assistant ingest --reset` and any minutes files it holds, then fetch from the one address)"
             for other in fetched_sites(settings)
             if other.council and council_key(other.council) == council_key(site.council)
-            and site_key(other.base_url) != site_key(site.base_url)]
+            and site_key(other.base_url) != this and site_key(other.base_url) in held]
 
 
 @dataclass
