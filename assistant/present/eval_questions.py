@@ -108,6 +108,16 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
         raise AssistantError(f"Cannot read {what} {path}: {exc.strerror or exc}.",
                              "Check that it may be read (its permissions), or give another file.") from None
     try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # UTF-8 with a stray byte (a '£' pasted from a Windows program): read whole as Windows-1252, its '£1.2m'
+        # would read 'Â£1.2m', which no answer holds. Only a file with no UTF-8 character in it is read so.
+        if any(ord(ch) > 0x7F and ch != "\ufffd" for ch in data.decode("utf-8", errors="replace")):
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise AssistantError(f"{path} is UTF-8 text but for byte {exc.start} (0x{data[exc.start]:02X}, on line "
+                                 f"{line}), which is not: part of the file was saved in another encoding.",
+                                 f"Retype the character there and save {what} as UTF-8.") from None
+    try:
         return decode_bytes(data)
     except Problem as problem:
         raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",

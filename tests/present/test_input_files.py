@@ -162,3 +162,14 @@ def test_a_questions_file_saved_on_a_windows_desktop_is_read_as_brief_reads_it(t
     path.write_bytes((json.dumps(row, ensure_ascii=False) + "\r\n").encode(encoding))
     [question] = load_questions(path)
     assert question.question == row["question"]
+
+
+def test_a_utf8_questions_file_with_one_stray_byte_is_refused_naming_it(tmp_path):
+    """Read whole as Windows-1252, its must_include '£1.2m' would have become 'Â£1.2m', which no answer holds."""
+    path = tmp_path / "questions.jsonl"
+    good = json.dumps({**GOOD, "must_include": ["£1.2m"]}, ensure_ascii=False).encode("utf-8")
+    stray = json.dumps({**GOOD, "id": "q2", "question": "Caf\u00e9 spending?"}, ensure_ascii=False).encode("cp1252")
+    path.write_bytes(good + b"\n" + stray + b"\n")
+    with pytest.raises(AssistantError, match=r"is UTF-8 text but for byte \d+ \(0xE9, on line 2\)") as refused:
+        load_questions(path)
+    assert "save the questions file as UTF-8" in refused.value.hint
