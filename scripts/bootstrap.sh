@@ -65,8 +65,8 @@ for marker in .venv/.installed-"$hash"-*; do
 done
 
 # Said before the long, quiet part, so that a first run does not look stuck (pip's --quiet prints only problems).
-echo "Setting up .venv${extras:+ with the extras $extras}: installing the packages, a few minutes the first time" \
-     "(torch alone is about 190 MB as its CPU build, several GB as PyPI's Linux build)..." >&2
+echo "Setting up .venv${extras:+ with the extras $extras}: installing the packages (a few minutes into a new" \
+     ".venv, where torch alone is about 190 MB as its CPU build and several GB as PyPI's Linux build)..." >&2
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 pip install --quiet --upgrade pip
 # torch first, at a known release. The pin chooses the version, not the build: on Linux x86_64 PyPI's torch wheels

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib.util
+import json
 import queue
 import re
 import threading
@@ -119,43 +120,72 @@ def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatMo
                       http_client=client)
 
 
-# How long the app's start waits for a model server to say which models it serves.
+# How long the app's start waits, in all, for a model server to say which models it serves, and the most of its
+# reply it reads (a list of a few hundred models is a few tens of KB).
 PROBE_TIMEOUT_S = 5.0
+PROBE_MAX_BYTES = 1 << 20
 
 
 def model_server_problem(settings: Settings) -> str:
     """Why an `openai:` model's server will not answer the app's questions, found at start by asking it which models
     it serves (GET .../models): '' when it serves the model, or cannot say (no such endpoint, a reply not in
     OpenAI's form). The operator reads it at once, rather than from the first member's failed question."""
-    import httpx
-
     if not settings.llm.startswith("openai:"):
         return ""
     model = settings.llm.split(":", 1)[1]
     base = (settings.openai_base_url or OPENAI_ITSELF).rstrip("/")
-    where = without_credentials(base)
+    where = redact(without_credentials(base), settings.openai_api_key)
     variable = settings.openai_base_urls[0][0] if settings.openai_base_urls else "OPENAI_BASE_URL"
-    headers = {"Authorization": f"Bearer {settings.openai_api_key}"} if settings.openai_api_key else {}
-    try:
-        reply = httpx.get(f"{base}/models", headers=headers, timeout=PROBE_TIMEOUT_S)
-    except httpx.HTTPError as exc:
-        return (f"The model server at {where} did not answer ({type(exc).__name__}): questions will fail until it "
-                f"does. Start it, or check {variable}.")
-    if reply.status_code in (401, 403):
+    answered: list = []
+    # In a thread of its own, so that the wait is five seconds in all: a name lookup, or a server that sends a byte
+    # every few seconds, is not held to httpx's timeouts, which count each step apart.
+    asking = threading.Thread(target=_list_models, args=(base, settings.openai_api_key, answered), daemon=True)
+    asking.start()
+    asking.join(PROBE_TIMEOUT_S)
+    if not answered:
+        return (f"The model server at {where} did not answer within {PROBE_TIMEOUT_S:.0f} seconds: questions will "
+                f"fail until it does. Start it, or check {variable}.")
+    status, body = answered[0]
+    if status is None:
+        return (f"The model server at {where} did not answer ({body}): questions will fail until it does. Start it, "
+                f"or check {variable}.")
+    if status in (401, 403):
         key = "OPENAI_API_KEY is not set" if not settings.openai_api_key else "it refused OPENAI_API_KEY"
-        return (f"The model server at {where} refused the request (HTTP {reply.status_code}: {key}): questions will "
-                "fail until it accepts the key.")
-    if reply.status_code != 200:
+        return (f"The model server at {where} refused the request (HTTP {status}: {key}): questions will fail until "
+                "it accepts the key.")
+    if status in (502, 503, 504):
+        return (f"The model server at {where} answered HTTP {status}, as a gateway does whose server behind it is down "
+                "or overloaded: questions may fail until it answers.")
+    if status != 200:
         return ""  # a server without the models endpoint may still answer chat requests
     try:
-        served = [entry["id"] for entry in reply.json()["data"]]
-    except (ValueError, KeyError, TypeError):
+        listed = json.loads(body)["data"]
+        served = [entry["id"] for entry in listed if isinstance(entry, dict) and isinstance(entry.get("id"), str)]
+    except (ValueError, KeyError, TypeError, RecursionError):
         return ""
-    if served and model not in served:
+    # Ollama lists 'llama3:latest' and answers to 'llama3'.
+    if served and model not in served and f"{model}:latest" not in served:
         shown = ", ".join(served[:5]) + (f" and {len(served) - 5} more" if len(served) > 5 else "")
         return (f"The model server at {where} does not list the model {model!r} (it serves {shown}): questions may "
                 f"fail. Give --llm openai:NAME with a name it serves.")
     return ""
+
+
+def _list_models(base: str, key: str, answered: list) -> None:
+    """GET {base}/models: appends (status, the first PROBE_MAX_BYTES of the body), or (None, what failed)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        with httpx.stream("GET", f"{base}/models", headers=headers, timeout=PROBE_TIMEOUT_S) as reply:
+            body = b""
+            for piece in reply.iter_bytes():
+                body += piece
+                if len(body) > PROBE_MAX_BYTES:
+                    break
+            answered.append((reply.status_code, body[:PROBE_MAX_BYTES]))
+    except httpx.HTTPError as exc:
+        answered.append((None, type(exc).__name__))
 
 
 # Whether the answer a reply is for was stopped (the member cleared the chat, Ctrl-C in a briefing): set by

@@ -208,9 +208,10 @@ def model_endpoint(settings) -> str:
     which server every question will go to, rather than learning it from the first failure."""
     if not settings.llm.startswith("openai:"):
         return ""
-    from assistant.answer.llm import OPENAI_ITSELF, without_credentials
+    from assistant.answer.llm import OPENAI_ITSELF, redact, without_credentials
 
-    return without_credentials(settings.openai_base_url or OPENAI_ITSELF)
+    # A key some gateways take in the address's path is hidden too, as in the model's error messages.
+    return redact(without_credentials(settings.openai_base_url or OPENAI_ITSELF), settings.openai_api_key)
 
 
 def source_choice_label(c: Citation, quote_words: int = 6) -> str:

@@ -53,7 +53,8 @@ def test_a_server_that_is_not_there_or_refuses_the_key_is_said_to_be(settings, s
 
 
 @pytest.mark.parametrize("status, body", [(404, {"detail": "Not Found"}), (200, b"<html>a proxy's page</html>"),
-                                          (200, {"object": "list"})])
+                                          (200, {"object": "list"}), (200, {"data": [{"id": 7}, "x", None]}),
+                                          (200, b"[" * 100_000 + b"]" * 100_000)])
 def test_a_server_that_cannot_say_what_it_serves_is_not_taken_as_down(settings, serving, status, body):
     server = serving(status, body)
     assert model_server_problem(at_endpoint(settings, server.url).with_(llm="openai:smollm2")) == ""
@@ -71,3 +72,63 @@ def test_the_app_warns_at_start_of_a_model_server_that_does_not_answer(fake_sett
     shown = capsys.readouterr()
     assert f"asked at {nowhere}" in shown.out
     assert f"warning: The model server at {nowhere} did not answer" in shown.err
+
+
+def test_a_gateway_whose_server_is_down_is_said_to_be(settings, serving):
+    server = serving(502, b"<html>Bad Gateway</html>")
+    problem = model_server_problem(at_endpoint(settings, server.url).with_(llm="openai:smollm2"))
+    assert "answered HTTP 502, as a gateway does whose server behind it is down" in problem
+
+
+def test_a_model_ollama_lists_with_its_tag_is_served(settings, serving):
+    server = serving(200, {"object": "list", "data": [{"id": "llama3:latest"}, {"id": "qwen2.5:0.5b"}]})
+    assert model_server_problem(at_endpoint(settings, server.url).with_(llm="openai:llama3")) == ""
+    assert "does not list the model 'qwen2.5'" in model_server_problem(
+        at_endpoint(settings, server.url).with_(llm="openai:qwen2.5"))
+
+
+def test_a_key_in_the_address_is_not_printed(settings):
+    """Some gateways take the key in the address's path: the warning names the server without it."""
+    from assistant.present.app import model_endpoint
+
+    key = "sk-proj-abcdefgh12345678"
+    remote = at_endpoint(settings, f"http://127.0.0.1:{free_port()}/{key}/v1", key).with_(llm="openai:gpt-4o")
+    problem = model_server_problem(remote)
+    assert "did not answer" in problem and key not in problem
+    assert key not in model_endpoint(remote)  # nor the console's 'asked at' line
+
+
+def test_a_server_that_trickles_its_reply_is_given_five_seconds_in_all(settings):
+    """httpx's timeouts count each read apart: a byte every second would have held the app's start for as long
+    as the server liked."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Trickling(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        problem = model_server_problem(
+            at_endpoint(settings, f"http://127.0.0.1:{server.server_address[1]}/v1").with_(llm="openai:smollm2"))
+        assert time.monotonic() - started < 7
+        assert "did not answer within 5 seconds" in problem
+    finally:
+        server.shutdown()
+        server.server_close()
