@@ -985,6 +985,15 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     else:
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)
+    from assistant.present.audit import AuditLog
+
+    # Every answer the app gives is audited: a log it cannot write stops it now, as it stops `ask`, rather than
+    # after a member has an answer that no record keeps.
+    try:
+        AuditLog(settings.audit_path).close()
+    except BaseException:
+        assistant.close()
+        raise
     endpoint = model_endpoint(settings)
     print(f"Answering mode: {answering_mode(assistant.mode)}" + (f", asked at {endpoint}" if endpoint else ""),
           flush=True)

@@ -95,7 +95,15 @@ class AuditLog:
             self._db = _connect_to_read(path)
             return
         try:
+            _made_for_this_user_alone(path)
             self._db = open_database(path, _SCHEMA)
+            # A log on a read-only disk (a read-only copy of the data folder) opens, and only its first record would
+            # fail, after the member had the answer: a write, undone, finds it out now.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("CREATE TABLE write_check (x)")
+            finally:
+                self._db.execute("ROLLBACK")
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "
@@ -250,6 +258,22 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
                                  f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
                                  "log is started at the next answer. The index itself is not affected.") from None
     raise AssertionError("unreachable")
+
+
+def _made_for_this_user_alone(path: Path) -> None:
+    """A new log is made readable by this user alone (SQLite gives its -wal and -shm files the same mode): it holds
+    every member's questions under their names. An existing log keeps the mode its operator gave it."""
+    import os
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # made meanwhile by another process
+    except OSError:
+        pass  # a folder this user may not write: open_database says so, with what to do
 
 
 def _write_problem(path: Path, exc: Exception) -> AssistantError:

@@ -135,3 +135,49 @@ def test_listed_times_say_their_offset_and_exported_ones_say_utc(tmp_path, capsy
     header = capsys.readouterr().out.splitlines()[0].split(",")
     assert "asked_at_utc" in header and "asked_at" not in header
 
+
+
+_OPEN_DATABASE = audit.open_database
+
+
+def _opened_read_only(path, schema):
+    """The audit log as SQLite opens it on a read-only disk: it opens, and only a write fails."""
+    _OPEN_DATABASE(path, schema).close()  # made first, as a read-only copy of a data folder holds it
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False)
+
+
+def test_a_log_that_opens_but_cannot_be_written_is_refused_when_opened(tmp_path, monkeypatch):
+    """On a read-only copy of the data folder the log opened, and the app answered a member before its first record
+    failed ('was shown but could not be audited'): opening it now tries a write, and undoes it."""
+    from assistant.errors import NotWritableError
+
+    monkeypatch.setattr(audit, "open_database", _opened_read_only)
+    with pytest.raises(NotWritableError) as info:
+        AuditLog(tmp_path / "audit.sqlite")
+    assert "read-only" in info.value.hint and "ASSISTANT_AUDIT_PATH" in info.value.hint
+
+
+def test_the_app_does_not_start_with_an_audit_log_it_cannot_write(fake_settings, tmp_path, monkeypatch):
+    from assistant.errors import NotWritableError
+    from assistant.present.app import launch_app
+    from corpus_factory import write_markdown_corpus
+    from servers import free_port
+
+    write_markdown_corpus(tmp_path / "minutes", 1)
+    monkeypatch.setattr(audit, "open_database", _opened_read_only)
+    with pytest.raises(NotWritableError, match="could not be written"):
+        launch_app(fake_settings, tmp_path / "minutes", port=free_port(), prevent_thread_lock=True)
+
+
+def test_a_new_audit_log_is_readable_by_its_user_alone(tmp_path):
+    """It holds every member's questions under their names: it had been made readable by every local account."""
+    import os
+    import stat
+
+    log = AuditLog(tmp_path / "index" / "audit.sqlite")
+    log.record_answer(_answer(), {}, "v1", "cli")
+    made = [p for p in (tmp_path / "index").iterdir() if p.name.startswith("audit.sqlite")]
+    assert made and all(stat.S_IMODE(os.stat(p).st_mode) & 0o077 == 0 for p in made), \
+        {p.name: oct(os.stat(p).st_mode) for p in made}
+    log.close()
