@@ -25,6 +25,42 @@ LLM_SPECS = "extractive, local, local:PATH or openai:MODEL"
 OPENAI_BASE_URL_VARIABLES = ("OPENAI_BASE_URL", "OPENAI_API_BASE")
 
 
+# Variables of the project that the shell scripts read, not the Python package (scripts/bootstrap.sh, run.sh).
+SCRIPT_VARIABLES = ("ASSISTANT_PYTHON", "ASSISTANT_TORCH_VERSION", "ASSISTANT_EXTRAS")
+
+
+class _Asked(dict):
+    """An environment that notes every name asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, name, default=None):
+        self.asked.add(name)
+        return default
+
+    def __contains__(self, name) -> bool:
+        self.asked.add(name)
+        return False
+
+
+def unknown_settings(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The ASSISTANT_ variables set that nothing reads, each with the setting it most looks like ('' for none): a
+    misspelt ASSISTANT_AUTHH leaves the app open to anyone, ASSISTANT_AUDIT_FILE the log where it was."""
+    import difflib
+
+    asked = _Asked()
+    Settings.from_env(asked)
+    prefix = "ASSISTANT_"
+    known = sorted(name for name in asked.asked | set(SCRIPT_VARIABLES) if name.startswith(prefix))
+    # Likeness judged on the words after the prefix, which every name shares.
+    suffixes = [name.removeprefix(prefix) for name in known]
+    return [(name, next((prefix + match for match in difflib.get_close_matches(name.removeprefix(prefix), suffixes,
+                                                                               n=1, cutoff=0.55)), ""))
+            for name in sorted(env) if name.startswith(prefix) and name not in known]
+
+
 def _default_model_dir(env: Mapping[str, str]) -> Path:
     cache = _path_text(env, "XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "minutes-assistant" / "models"

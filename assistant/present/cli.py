@@ -13,7 +13,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import write_atomically
 from assistant.ingest.run import DEFAULT_CORPUS
-from assistant.settings import Settings
+from assistant.settings import Settings, unknown_settings
 from assistant.text import counted, noun_for, readable
 
 
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # --llm is checked here, as ASSISTANT_LLM is, before anything is loaded or served.
         settings = Settings.from_env(data_dir=args.index, llm=getattr(args, "llm", None))
+        for name, meant in unknown_settings(os.environ):
+            print(f"warning: {name} is not a setting of the assistant, so it changes nothing"
+                  + (f": did you mean {meant}?" if meant else "."), file=sys.stderr)
         uses_index = args.command != "user" and not (args.command == "eval" and args.corpus)
         if uses_index and settings.data_dir.is_file():
             # Else "there is no index in FILE yet", with advice to ingest into the file, which cannot work.

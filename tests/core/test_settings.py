@@ -183,3 +183,25 @@ def test_two_openai_addresses_that_disagree_are_refused_naming_both_variables():
         check_openai_endpoint(disagreeing)
     assert "http://a:1/v1" in info.value.message and "http://b:2/v1" in info.value.message
     assert "pw" not in info.value.message and "Unset one" in info.value.hint
+
+
+def test_an_assistant_variable_nothing_reads_is_named_with_the_setting_it_looks_like():
+    """A misspelt ASSISTANT_AUTHH had left the app open to anyone without a word, ASSISTANT_AUDIT_FILE the audit log
+    where it was."""
+    from assistant.settings import SCRIPT_VARIABLES, unknown_settings
+
+    env = {"ASSISTANT_AUTHH": "users.txt", "ASSISTANT_AUDIT_FILE": "a.sqlite", "ASSISTANT_WHATEVER": "1",
+           "ASSISTANT_DATA_DIR": "x", "ASSISTANT_EXACT_SEARCH": "auto", "OPENAI_API_KEY": "k", "HOME": "/root",
+           **{name: "1" for name in SCRIPT_VARIABLES}}
+    assert unknown_settings(env) == [("ASSISTANT_AUDIT_FILE", "ASSISTANT_AUDIT_PATH"),
+                                     ("ASSISTANT_AUTHH", "ASSISTANT_AUTH"), ("ASSISTANT_WHATEVER", "")]
+
+
+def test_every_variable_the_readme_names_is_one_the_assistant_reads():
+    import re
+
+    from conftest import ROOT
+    from assistant.settings import unknown_settings
+
+    named = set(re.findall(r"ASSISTANT_[A-Z0-9_]+", (ROOT / "README.md").read_text(encoding="utf-8")))
+    assert named and unknown_settings({name: "" for name in named}) == []

@@ -268,3 +268,9 @@ def test_no_index_in_a_relative_folder_names_it_in_full(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert no_index_yet(".assistant").message == f"There is no index in .assistant ({tmp_path / '.assistant'}) yet."
     assert no_index_yet(tmp_path / "index").message == f"There is no index in {tmp_path / 'index'} yet."
+
+
+def test_a_misspelt_setting_is_warned_of_on_every_command(tmp_path):
+    result = run_cli("stats", env=cli_env(tmp_path / "index", ASSISTANT_AUTHH="users.txt"))
+    assert "warning: ASSISTANT_AUTHH is not a setting of the assistant, so it changes nothing: did you mean " \
+           "ASSISTANT_AUTH?" in result.stderr
