@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from assistant.errors import AssistantError, BadFilterError, ModelError
+from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
 from assistant.present.render import answer_as_text, markdown_literal, not_shown_note, source_line, web_address
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
@@ -157,6 +157,10 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
 }
 </script>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT}
+# What a member reads when the index cannot be read, or is being written; the operator's hint goes to the log.
+INDEX_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because the minutes it searches cannot be read. "
+                     "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
+MINUTES_UPDATING = "The minutes are being updated just now: please ask again in a minute or two."
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 
@@ -359,12 +363,17 @@ class ChatHandlers:
                 except Exception:  # the audit failing must not hide from the member that the model failed
                     log.exception("Recording the failed question %r failed", question)
             yield _failure(MODEL_UNAVAILABLE)
-        except AssistantError as exc:  # a bad filter, or an index that cannot be read: say so in the chat
-            message = _renamed(exc.message, field_names) if isinstance(exc, BadFilterError) else exc.message
+        except AssistantError as exc:
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
-            yield _failure(f"{message} {exc.hint}".strip())
+            if isinstance(exc, BadFilterError):  # the member's own filter: what to type instead
+                yield _failure(f"{_renamed(exc.message, field_names)} {exc.hint}".strip())
+            else:
+                # The index cannot be read (a Chroma server lost, a folder damaged, an ingest at work): the member
+                # is not shown the server's address or the operator's commands; the app's log has them.
+                log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
+                yield _failure(MINUTES_UPDATING if isinstance(exc, IndexStaleError) else INDEX_UNAVAILABLE)
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %r failed", question)
             if taken:

@@ -1,6 +1,7 @@
 """The chat's handlers, called directly: answers, filters, sources, feedback, audit and export."""
 
 import json
+import logging
 
 import pytest
 from docx import Document
@@ -141,21 +142,36 @@ def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
 
 
 class FailingAssistant:
-    """Stands in for an Assistant whose index is damaged: every question fails with the error the user can act on."""
+    """Stands in for an Assistant whose index cannot be read: every question fails with `error`."""
+
+    def __init__(self, error) -> None:
+        self.error = error
 
     def stream(self, question, filters, stopped=None):
-        raise IndexMissingError("The keyword index in /data/bm25_store is damaged.",
-                                "Delete it and run `assistant ingest` (ASSISTANT_DATA_DIR).")
+        raise self.error
         yield
 
 
-def test_a_failure_reaches_the_api_as_plain_text_and_the_chat_escaped():
-    handlers = ChatHandlers(FailingAssistant())
-    text = handlers.api_ask("What about fostering?")
-    assert text == ("The keyword index in /data/bm25_store is damaged. Delete it and run `assistant ingest` "
-                    "(ASSISTANT_DATA_DIR).")
-    [reply] = handlers.replies("What about fostering?")
-    assert reply.failed and "\\`assistant ingest\\`" in reply.markdown and "bm25\\_store" in reply.markdown
+def test_an_index_that_cannot_be_read_is_the_operators_to_mend_and_the_members_to_wait_for(caplog):
+    """A member had been shown the Chroma server's address and `chroma run` instructions, and the app's log had
+    nothing: now the member reads to try again, and the log has what failed and how to mend it."""
+    from assistant.errors import AssistantError, IndexStaleError
+    from assistant.present.app import INDEX_UNAVAILABLE, MINUTES_UPDATING
+
+    lost = AssistantError("Lost the Chroma server at 10.0.0.5:8000 (ConnectError).", "Start it again (`chroma run`).")
+    for error, said in ((lost, INDEX_UNAVAILABLE),
+                        (IndexMissingError("The keyword index in /data/bm25 is damaged.", "Delete it."),
+                         INDEX_UNAVAILABLE),
+                        (IndexStaleError("An ingest is writing to the index in /data now.", "Ask again."),
+                         MINUTES_UPDATING)):
+        handlers = ChatHandlers(FailingAssistant(error))
+        with caplog.at_level(logging.WARNING, logger="assistant.present.app"):
+            text = handlers.api_ask("What about fostering?")
+        assert text == said
+        [reply] = handlers.replies("What about fostering?")
+        assert reply.failed and "/data" not in reply.markdown and "10.0.0.5" not in reply.markdown
+        assert error.message in caplog.text and error.hint in caplog.text
+        caplog.clear()
 
 
 def test_examples_come_from_the_index(handlers):
