@@ -60,6 +60,14 @@ def _is_hex(text: str) -> bool:
 
 
 def read_users(path: Path) -> dict[str, str]:
+    """The users the app lets in. A file every account may write is refused, as ssh refuses such keys: any of them
+    could add a line of their own and sign in (`user add` writes it for its owner alone). A group's write, as a
+    umask of 002 gives a user's own group, is left to the operator."""
+    if path.is_file() and path.stat().st_mode & 0o002:
+        mode = path.stat().st_mode & 0o777
+        raise ConfigError(f"The users file {path} may be written by every account on this machine (mode {mode:03o}): "
+                          "any of them could add a user of their own and sign in.",
+                          f"Run `chmod 600 {path}`, as `assistant user add` leaves it.")
     return _read_users(path)
 
 
@@ -75,7 +83,9 @@ def _read_users(path: Path, mending: str = "") -> dict[str, str]:
         name, sep, stored = line.strip().partition(":")
         if not sep or not stored.startswith(f"{_SCHEME}$"):
             raise ConfigError(f"{path}:{number} is not a `name:hash` line.",
-                              "Write users with `assistant user add NAME` rather than by hand.")
+                              f"Delete or correct line {number} (a password typed in where its hash belongs, "
+                              "perhaps), then set that user's password with `assistant user add NAME`: users are "
+                              "written by `user add` and taken out by `user remove`, not by hand.")
         if name != mending:
             try:
                 _parse_hash(stored)
@@ -97,6 +107,17 @@ def add_user(path: Path, name: str, password: str) -> None:
     with _locked(path):
         users = _read_users(path, mending=name) if path.is_file() else {}
         users[name] = stored
+        write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
+
+
+def remove_user(path: Path, name: str) -> None:
+    """Take one user out, keeping the others: their open sessions end at their next request."""
+    with _locked(path):
+        users = _read_users(path)
+        if name not in users:
+            raise ConfigError(f"{path} has no user {name!r}.",
+                              f"The users are: {', '.join(sorted(users)) or 'none'}.")
+        del users[name]
         write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
 
 

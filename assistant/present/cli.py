@@ -253,7 +253,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
 
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
-    p.add_argument("action", choices=["add"])
+    p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
     p.add_argument("name")
     p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
 
@@ -600,11 +600,15 @@ def _when(timestamp: float) -> str:
 def _user(args, settings: Settings) -> int:
     import getpass
 
-    from assistant.present.auth import add_user
+    from assistant.present.auth import add_user, remove_user
 
     path = args.file or (Path(settings.auth_file) if settings.auth_file else None)
     if path is None:
         raise ConfigError("No users file given.", "Set ASSISTANT_AUTH to its path, or pass --file.")
+    if args.action == "remove":
+        remove_user(path, args.name)
+        print(f"user {args.name} removed from {path} (a running app ends their sessions at their next request)")
+        return 0
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password for {args.name}: ")
         if password != getpass.getpass("Again: "):

@@ -150,3 +150,40 @@ def test_limit_keeps_the_most_recent_answers_in_every_format(tmp_path, capsys, f
     out = capsys.readouterr().out
     assert "Question 3?" in out and "Question 2?" in out and "Question 1?" not in out
     assert len(out.splitlines()) == (3 if fmt == "csv" else 2)  # a CSV has its header row
+
+
+def test_a_users_file_every_account_may_write_lets_nobody_in(tmp_path):
+    """Any local account could have added a line of its own and signed in: refused at start, and when read again."""
+    users = tmp_path / "users.txt"
+    write_users(users, alice="a password")
+    users.chmod(0o600)
+    check = checker(users)
+    assert check("alice", "a password")
+    users.chmod(0o666)
+    touch_later(users)  # an edit by another account
+    assert not check("alice", "a password")
+    with pytest.raises(ConfigError, match=r"may be written by every account on this machine \(mode 666\)") as raised:
+        read_users(users)
+    assert f"chmod 600 {users}" in raised.value.hint
+    users.chmod(0o640)
+    touch_later(users)
+    assert check("alice", "a password")
+
+
+def test_a_line_typed_by_hand_says_which_line_to_mend_and_user_remove_takes_a_user_out(tmp_path):
+    from assistant.present.auth import remove_user
+
+    users = tmp_path / "users.txt"
+    write_users(users, alice="a password", bob="bobs password")
+    with users.open("a") as file:
+        file.write("carol plain-password\n")
+    with pytest.raises(ConfigError) as raised:
+        read_users(users)
+    assert f"{users}:3 is not a `name:hash` line" in raised.value.message
+    assert "Delete or correct line 3" in raised.value.hint
+    users.write_text(users.read_text().replace("carol plain-password\n", ""))
+    remove_user(users, "bob")
+    assert sorted(read_users(users)) == ["alice"] and users.stat().st_mode & 0o077 == 0
+    with pytest.raises(ConfigError, match="has no user 'bob'") as raised:
+        remove_user(users, "bob")
+    assert "alice" in raised.value.hint

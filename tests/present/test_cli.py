@@ -274,3 +274,15 @@ def test_a_misspelt_setting_is_warned_of_on_every_command(tmp_path):
     result = run_cli("stats", env=cli_env(tmp_path / "index", ASSISTANT_AUTHH="users.txt"))
     assert "warning: ASSISTANT_AUTHH is not a setting of the assistant, so it changes nothing: did you mean " \
            "ASSISTANT_AUTH?" in result.stderr
+
+
+def test_user_remove_takes_a_user_out_of_the_users_file(tmp_path):
+    users = tmp_path / "users.txt"
+    for name in ("alice", "bob"):
+        added = subprocess.run([sys.executable, "-m", "assistant", "user", "add", name, "--file", str(users)],
+                               input="a long password\n", capture_output=True, text=True,
+                               env=cli_env(tmp_path / "index"), timeout=120)
+        assert added.returncode == 0, added.stderr
+    removed = run_cli("user", "remove", "bob", "--file", str(users), env=cli_env(tmp_path / "index"))
+    assert removed.returncode == 0 and f"user bob removed from {users}" in removed.stdout
+    assert [line.split(":")[0] for line in users.read_text().splitlines()] == ["alice"]
