@@ -94,6 +94,7 @@ class AuditLog:
         if read_only:
             self._db = _connect_to_read(path)
             return
+        _refuse_another_database(path)
         try:
             _made_for_this_user_alone(path)
             self._db = open_database(path, _SCHEMA)
@@ -258,6 +259,32 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
                                  f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
                                  "log is started at the next answer. The index itself is not affected.") from None
     raise AssertionError("unreachable")
+
+
+def _refuse_another_database(path: Path) -> None:
+    """Refuse to make the log inside another SQLite database (ASSISTANT_AUDIT_PATH pointed at the manifest or at
+    Chroma's file): its tables would be added there, beside the index's own."""
+    import sqlite3
+
+    try:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return
+    except OSError:
+        return  # not there yet, or not readable: opening it says what is wrong
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                               "AND name NOT LIKE 'sqlite_%'")}  # SQLite's own, as AUTOINCREMENT's
+    except sqlite3.DatabaseError:
+        return
+    finally:
+        db.close()
+    if others := sorted(tables - {"answers", "feedback"}):
+        raise AssistantError(f"{path} is another database, not an audit log (it holds the tables "
+                             f"{', '.join(others[:5])}): the audit's tables would be added to it.",
+                             "Point ASSISTANT_AUDIT_PATH at a file of its own, such as audit.sqlite in a folder "
+                             "outside the index.")
 
 
 def _made_for_this_user_alone(path: Path) -> None:

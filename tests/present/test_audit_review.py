@@ -181,3 +181,19 @@ def test_a_new_audit_log_is_readable_by_its_user_alone(tmp_path):
     assert made and all(stat.S_IMODE(os.stat(p).st_mode) & 0o077 == 0 for p in made), \
         {p.name: oct(os.stat(p).st_mode) for p in made}
     log.close()
+
+
+def test_the_log_is_not_made_inside_another_database(tmp_path):
+    """ASSISTANT_AUDIT_PATH pointed at the manifest had added the audit's tables to it, beside the index's own."""
+    from assistant.errors import AssistantError
+    from assistant.index.manifest import Manifest
+
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    manifest.close()
+    before = (tmp_path / "manifest.sqlite").read_bytes()
+    with pytest.raises(AssistantError, match="is another database, not an audit log") as raised:
+        AuditLog(tmp_path / "manifest.sqlite")
+    assert "ASSISTANT_AUDIT_PATH" in raised.value.hint
+    assert (tmp_path / "manifest.sqlite").read_bytes() == before
+    AuditLog(tmp_path / "audit.sqlite").close()  # its own file, made and opened again, is fine
+    AuditLog(tmp_path / "audit.sqlite").close()
