@@ -73,6 +73,9 @@ def read_users(path: Path) -> dict[str, str]:
 
 def _read_users(path: Path, mending: str = "") -> dict[str, str]:
     """The users in the file; a damaged hash is an error unless it is `mending`'s, which is about to be replaced."""
+    if path.is_dir():
+        raise ConfigError(f"ASSISTANT_AUTH names {path}, which is a folder, not a users file.",
+                          f"Name a file in it, such as {path / 'users.txt'}, made with `assistant user add NAME`.")
     if not path.is_file():
         raise ConfigError(f"ASSISTANT_AUTH names {path}, which does not exist.",
                           "Create it with `assistant user add NAME`, or unset ASSISTANT_AUTH.")
@@ -145,6 +148,9 @@ class SignIn:
         self.path = path
         self._seen = _file_stamp(path)  # taken before reading, so that a change made meanwhile is read at once
         self._users = read_users(path)  # a bad file at start stops the app with the message, before it serves anyone
+        if not self._users:
+            raise ConfigError(f"The users file {path} holds no users, so nobody could sign in to the app.",
+                              "Add one with `assistant user add NAME`.")
         self._reading = threading.Lock()  # Gradio checks sign-ins on several threads
         # Called with the names whose sessions must end (removed, or a new password): the app drops their tokens.
         self.on_ended: list = []

@@ -519,8 +519,8 @@ def _audit(args, settings: Settings) -> int:
             text = json.dumps(log.as_shown(log.find(args.show)), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "table":
             text = "\n".join(
-                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {_status(e)}  "
-                f"{e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
+                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {_one_line(e.user or '-')[:16]:<16} "
+                f"{_status(e)}  {e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
         else:
             text = log.export(fmt, limit=args.limit)
     finally:

@@ -187,3 +187,14 @@ def test_a_line_typed_by_hand_says_which_line_to_mend_and_user_remove_takes_a_us
     with pytest.raises(ConfigError, match="has no user 'bob'") as raised:
         remove_user(users, "bob")
     assert "alice" in raised.value.hint
+
+
+def test_a_users_folder_or_an_empty_users_file_is_refused_at_start_with_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="which is a folder, not a users file") as raised:
+        checker(tmp_path)
+    assert str(tmp_path / "users.txt") in raised.value.hint
+    empty = tmp_path / "users.txt"
+    empty.write_text("# nobody yet\n")
+    with pytest.raises(ConfigError, match="holds no users, so nobody could sign in") as raised:
+        checker(empty)
+    assert "assistant user add NAME" in raised.value.hint

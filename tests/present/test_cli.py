@@ -147,11 +147,12 @@ def test_the_audit_table_keeps_each_answer_on_one_line_whatever_the_question_hol
                      "Back to the start\rforged", "Red \x1b[31malert\x1b[0m and a bell\x07",
                      "A next line\x85and a separator\u2028too"]:
         log.record_answer(Answer(question, "The minutes do not say.", True, "not_stated", "extractive"), {}, "v1",
-                          "app")
+                          "app", user="alice")
     log.close()
     assert cli.main(["audit", "--index", str(tmp_path)]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert len(rows) == 4 and not any(row.startswith("fake-id") for row in rows)
+    assert all(" app   alice " in row for row in rows)  # who asked, in the table as in the exports
     assert all(ch.isprintable() for row in rows for ch in row)
     assert rows[0].endswith("Line one fake-id  2026-01-01 00:00  app   answered  extractive   forged row")
     assert rows[2].endswith("Red \\x1b[31malert\\x1b[0m and a bell\\x07")
