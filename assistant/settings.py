@@ -58,7 +58,7 @@ def unknown_settings(env: Mapping[str, str]) -> list[tuple[str, str]]:
     suffixes = [name.removeprefix(prefix) for name in known]
     return [(name, next((prefix + match for match in difflib.get_close_matches(name.removeprefix(prefix), suffixes,
                                                                                n=1, cutoff=0.55)), ""))
-            for name in sorted(env) if name.startswith(prefix) and name not in known]
+            for name in sorted(env) if name.startswith(prefix) and name not in known and env[name].strip()]
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:

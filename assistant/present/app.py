@@ -161,6 +161,9 @@ PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MES
 INDEX_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because the minutes it searches cannot be read. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 MINUTES_UPDATING = "The minutes are being updated just now: please ask again in a minute or two."
+# Every answer the app gives is recorded: when the record cannot be made, no answer is given.
+AUDIT_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because it cannot record its answers, as it must. "
+                     "Please try again in a minute; if it keeps happening, tell whoever runs the assistant.")
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 
@@ -326,7 +329,16 @@ class ChatHandlers:
                     return
                 if isinstance(event, Answer):
                     # The id comes from an open log: one that cannot be opened is said before the answer is shown.
-                    turn = Turn(self.recorder.new_id(), event)
+                    try:
+                        turn = Turn(self.recorder.new_id(), event)
+                    except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
+                        log.warning("Answering %r stopped before the answer was shown: %s %s", question, exc.message,
+                                    exc.hint)
+                        if taken:
+                            self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
+                                                   channel, user, indexes)
+                        yield _failure(AUDIT_UNAVAILABLE)
+                        return
                     yield Reply(self.render(event), turn)
                     # Taken by the page: only now is it the answer given. Closed before (Clear, or the page going
                     # while it was on its way), the audit has what the page had taken until then, as cut short.

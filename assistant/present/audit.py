@@ -272,7 +272,7 @@ def _refuse_another_database(path: Path) -> None:
                 return
     except OSError:
         return  # not there yet, or not readable: opening it says what is wrong
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)  # no -wal or -shm made
     try:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                "AND name NOT LIKE 'sqlite_%'")}  # SQLite's own, as AUTOINCREMENT's

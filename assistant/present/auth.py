@@ -116,7 +116,7 @@ def add_user(path: Path, name: str, password: str) -> None:
 def remove_user(path: Path, name: str) -> None:
     """Take one user out, keeping the others: their open sessions end at their next request."""
     with _locked(path):
-        users = _read_users(path)
+        users = _read_users(path, mending=name)  # a damaged line of the user taken out is no obstacle
         if name not in users:
             raise ConfigError(f"{path} has no user {name!r}.",
                               f"The users are: {', '.join(sorted(users)) or 'none'}.")
@@ -182,10 +182,10 @@ class SignIn:
         return bool(stored) and verify_password(password, stored)
 
 
-def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+def _file_stamp(path: Path) -> tuple[int, int, int, int, int] | None:
     """What changes when the file is edited or replaced; None when it is gone."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, stat.st_mode  # a chmod that mends it too

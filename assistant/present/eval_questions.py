@@ -112,7 +112,8 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
     except UnicodeDecodeError as exc:
         # UTF-8 with a stray byte (a '£' pasted from a Windows program): read whole as Windows-1252, its '£1.2m'
         # would read 'Â£1.2m', which no answer holds. Only a file with no UTF-8 character in it is read so.
-        if any(ord(ch) > 0x7F and ch != "\ufffd" for ch in data.decode("utf-8", errors="replace")):
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # its byte order mark says what it is
+        if not utf16 and any(ord(ch) > 0x7F and ch != "\ufffd" for ch in data.decode("utf-8", errors="replace")):
             line = data.count(b"\n", 0, exc.start) + 1
             raise AssistantError(f"{path} is UTF-8 text but for byte {exc.start} (0x{data[exc.start]:02X}, on line "
                                  f"{line}), which is not: part of the file was saved in another encoding.",

@@ -192,6 +192,7 @@ def test_an_assistant_variable_nothing_reads_is_named_with_the_setting_it_looks_
 
     env = {"ASSISTANT_AUTHH": "users.txt", "ASSISTANT_AUDIT_FILE": "a.sqlite", "ASSISTANT_WHATEVER": "1",
            "ASSISTANT_DATA_DIR": "x", "ASSISTANT_EXACT_SEARCH": "auto", "OPENAI_API_KEY": "k", "HOME": "/root",
+           "ASSISTANT_EMPTY": " ",  # empty counts as unset, as for every setting
            **{name: "1" for name in SCRIPT_VARIABLES}}
     assert unknown_settings(env) == [("ASSISTANT_AUDIT_FILE", "ASSISTANT_AUDIT_PATH"),
                                      ("ASSISTANT_AUTHH", "ASSISTANT_AUTH"), ("ASSISTANT_WHATEVER", "")]

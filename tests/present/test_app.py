@@ -873,3 +873,19 @@ def test_the_console_names_the_server_an_openai_model_is_asked_at_without_creden
                                                                           "http://u:pw@127.0.0.1:9/v1?api-key=k"),))
     assert model_endpoint(remote) == "http://127.0.0.1:9/v1"
     assert model_endpoint(settings.with_(llm="openai:gpt-4o-mini")) == "https://api.openai.com/v1"
+
+
+def test_an_audit_log_that_cannot_be_used_is_not_called_unreadable_minutes(handlers, monkeypatch, caplog):
+    """A locked or damaged audit log had been reported to the member as 'the minutes it searches cannot be read'."""
+    from assistant.errors import AssistantError
+    from assistant.present.app import AUDIT_UNAVAILABLE
+
+    def locked():
+        raise AssistantError("The audit log /data/audit.sqlite is locked by another process.", "Try again.")
+
+    monkeypatch.setattr(handlers.recorder, "new_id", locked)
+    with caplog.at_level(logging.WARNING, logger="assistant.present.app"):
+        replies = list(handlers.replies(ROTHERHAM_Q))
+    assert replies[-1].failed and AUDIT_UNAVAILABLE.split(":")[0] in replies[-1].markdown
+    assert "cannot record its answers" in replies[-1].markdown and "/data" not in replies[-1].markdown
+    assert "is locked by another process" in caplog.text

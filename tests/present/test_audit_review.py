@@ -195,5 +195,6 @@ def test_the_log_is_not_made_inside_another_database(tmp_path):
         AuditLog(tmp_path / "manifest.sqlite")
     assert "ASSISTANT_AUDIT_PATH" in raised.value.hint
     assert (tmp_path / "manifest.sqlite").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("manifest")) == ["manifest.sqlite"]
     AuditLog(tmp_path / "audit.sqlite").close()  # its own file, made and opened again, is fine
     AuditLog(tmp_path / "audit.sqlite").close()

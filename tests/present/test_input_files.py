@@ -153,13 +153,16 @@ def test_a_run_that_fails_before_writing_leaves_no_empty_out_folder(tmp_path, fa
     assert kept.is_dir()
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "cp1252", "utf-8-sig"])
 def test_a_questions_file_saved_on_a_windows_desktop_is_read_as_brief_reads_it(tmp_path, encoding):
     """`eval` had refused UTF-16 (PowerShell's `>`) and Windows-1252 (Notepad's "ANSI") files that `brief` reads,
     saying only that byte 0 could not be read."""
     row = {**GOOD, "question": "What did the panel say about foster carers\u2019 allowances?"}
+    if encoding.startswith("utf-16"):  # characters whose UTF-16 bytes read in part as UTF-8 ones
+        row["notes"] = "\u80c3 \uc380 \u00a3"  # bytes C3 80 in little- and big-endian UTF-16: UTF-8's 'À'
     path = tmp_path / "questions.jsonl"
-    path.write_bytes((json.dumps(row, ensure_ascii=False) + "\r\n").encode(encoding))
+    data = (json.dumps(row, ensure_ascii=False) + "\r\n").encode(encoding)
+    path.write_bytes(b"\xfe\xff" + data if encoding == "utf-16-be" else data)
     [question] = load_questions(path)
     assert question.question == row["question"]
 
