@@ -257,20 +257,22 @@ class ChromaStore:
             return self._exact(vector, k, ids)
         return _nearest(vector, k, *self._read_vectors(list(ids)))
 
-    def _read_vectors(self, ids: list[str]) -> tuple[list[str], list[str], list[dict], "np.ndarray"]:
-        """The chunks' ids, texts, metadata and vectors."""
+    def _read_vectors(self, ids: list[str], with_text: bool = True
+                      ) -> tuple[list[str], list[str], list[dict], "np.ndarray"]:
+        """The chunks' ids, texts, metadata and vectors (without `with_text`, the ids and vectors alone)."""
         import numpy as np
 
         found, documents, metadatas, vectors = [], [], [], []
+        include = ["embeddings", "documents", "metadatas"] if with_text else ["embeddings"]
         for start in range(0, len(ids), self._max_batch):
             with self._still_there():
-                part = self._collection.get(ids=ids[start:start + self._max_batch],
-                                            include=["embeddings", "documents", "metadatas"])
+                part = self._collection.get(ids=ids[start:start + self._max_batch], include=include)
             if not part["ids"]:  # every one removed by another process since this one read its ids
                 continue
             found += part["ids"]
-            documents += part["documents"]
-            metadatas += [m or {} for m in part["metadatas"]]
+            if with_text:
+                documents += part["documents"]
+                metadatas += [m or {} for m in part["metadatas"]]
             vectors.append(np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1))
         if not found:
             return [], [], [], np.zeros((0, 0), dtype=np.float32)
@@ -294,27 +296,16 @@ class ChromaStore:
     def _vectors_read_once(self) -> tuple[list[str], "np.ndarray", dict[str, int]]:
         """Every chunk's id (in id order, so that equal scores rank alike on every build), its vector of unit length,
         and each id's row: read at the first exact query, once however many questions come together."""
-        import numpy as np
-
         with self._reading_vectors:
             if self._every_vector is not None:
                 return self._every_vector
             with self._still_there():
-                ids = sorted(self.all_ids())
-            found: list[str] = []
-            parts = []
-            for start in range(0, len(ids), self._max_batch):
-                with self._still_there():
-                    part = self._collection.get(ids=ids[start:start + self._max_batch], include=["embeddings"])
-                if not part["ids"]:  # every one removed by another process since the ids were read
-                    continue
-                row_in_part = {chunk_id: row for row, chunk_id in enumerate(part["ids"])}
-                kept = [chunk_id for chunk_id in ids[start:start + self._max_batch] if chunk_id in row_in_part]
-                matrix = np.asarray(part["embeddings"], dtype=np.float32).reshape(len(part["ids"]), -1)
-                found += kept
-                parts.append(matrix[[row_in_part[chunk_id] for chunk_id in kept]])
-            matrix = np.concatenate(parts) if found else np.zeros((0, 0), dtype=np.float32)
-            self._every_vector = (found, _unit_rows(matrix), {chunk_id: row for row, chunk_id in enumerate(found)})
+                ids = list(self.all_ids())
+            found, _, _, vectors = self._read_vectors(ids, with_text=False)
+            order = sorted(range(len(found)), key=found.__getitem__)
+            found = [found[i] for i in order]
+            row_of = {chunk_id: row for row, chunk_id in enumerate(found)}
+            self._every_vector = (found, _unit_rows(vectors[order]), row_of)
             return self._every_vector
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]:
