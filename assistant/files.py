@@ -19,6 +19,15 @@ from assistant.errors import AssistantError
 EVAL_RESULTS_MARKER = ".assistant-eval-results"
 
 
+def is_sqlite_database(path: Path) -> bool:
+    """Whether the file starts as an SQLite database does (False when it is missing, a folder or unreadable)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def read_utf8(path: Path, what: str) -> str:
     """A text file the user gave, with a message that says what to do when it is not UTF-8. A byte order mark at
     the start, which Notepad and Excel write, is dropped: it is not part of the text."""

@@ -19,6 +19,7 @@ from typing import Iterator
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, NotWritableError
+from assistant.files import is_sqlite_database
 from assistant.index.manifest import open_database
 from assistant.records import Answer
 
@@ -264,14 +265,8 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
 def _refuse_another_database(path: Path) -> None:
     """Refuse to make the log inside another SQLite database (ASSISTANT_AUDIT_PATH pointed at the manifest or at
     Chroma's file): its tables would be added there, beside the index's own."""
-    import sqlite3
-
-    try:
-        with path.open("rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                return
-    except OSError:
-        return  # not there yet, or not readable: opening it says what is wrong
+    if not is_sqlite_database(path):
+        return  # not there yet, not readable, or not a database: opening it says what is wrong
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)  # no -wal or -shm made
     try:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "

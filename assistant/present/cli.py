@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.files import write_atomically
+from assistant.files import is_sqlite_database, write_atomically
 from assistant.ingest.run import DEFAULT_CORPUS
 from assistant.settings import Settings, unknown_settings
 from assistant.text import counted, noun_for, readable
@@ -565,12 +565,7 @@ def _refuse_index_file(out: Path, settings: Settings) -> None:
         raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: the export would write over "
                              "the index's own files (the audit log itself, perhaps).",
                              "Give --out a file outside the index folder.")
-    try:
-        with target.open("rb") as handle:
-            is_database = handle.read(16) == b"SQLite format 3\x00"
-    except OSError:  # missing, or a folder: the write itself says what is wrong
-        is_database = False
-    if is_database:
+    if is_sqlite_database(target):  # (a missing file or a folder is not: the write says what is wrong with it)
         raise AssistantError(f"{out} is an SQLite database: the export would replace it whole.",
                              "Give --out the name of a new file, or of an earlier export.")
 
