@@ -114,6 +114,10 @@ class Manifest:
         """Whether any item's ingest finished: a query of one row, not a read of them all."""
         return self._reader().execute("SELECT 1 FROM items WHERE status = 'done' LIMIT 1").fetchone() is not None
 
+    def finished_ids(self) -> set[str]:
+        """The source ids of every item whose ingest finished: what the index holds (a pending row is not held)."""
+        return {row[0] for row in self._reader().execute("SELECT source_id FROM items WHERE status = 'done'")}
+
     def indexed_chunk_ids(self) -> set[str]:
         """The chunk ids of every item whose ingest finished: what the keyword index must hold."""
         return {cid for row in self.rows().values() if row.status == "done" for cid in row.chunk_ids}

@@ -270,8 +270,7 @@ class ChatHandlers:
         return self.status_line(), self.council_choices(), self.committee_choices()
 
     def status_line(self) -> str:
-        stats = self.assistant.index.manifest.rows()
-        items = sum(1 for r in stats.values() if r.status == "done")
+        items = len(self.assistant.index.manifest.finished_ids())
         described = answering_mode(self.assistant.mode)
         return f"**Answering mode:** {described} \u00b7 **Index:** {items} items, {self.assistant.chunk_count} chunks"
 

@@ -561,7 +561,7 @@ def _refuse_index_file(out: Path, settings: Settings) -> None:
     """Refuse an --out that would write over the index's own files (the audit log being exported, the manifest) or
     over any SQLite database: the export replaces the file whole, and the log is the only record of what was said."""
     target, data_dir = out.expanduser().resolve(), settings.data_dir.expanduser().resolve()
-    if target == data_dir or data_dir in target.parents:
+    if target.is_relative_to(data_dir):
         raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: the export would write over "
                              "the index's own files (the audit log itself, perhaps).",
                              "Give --out a file outside the index folder.")

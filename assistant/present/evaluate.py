@@ -209,7 +209,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                 raise AssistantError(f"The index in {settings.data_dir} holds no minutes, so there is nothing to ask.",
                                      f"Run `assistant ingest --index {settings.data_dir} FOLDER` first, or give "
                                      "--corpus the minutes to ask of.")
-            held = {sid for sid, row in assistant.index.manifest.rows().items() if row.status == "done"}
+            held = assistant.index.manifest.finished_ids()
             produced_by = run_record(assistant, settings, len(held), chunked=bool(corpus))
             if unknown := [q.id for q in questions if set(q.gold_urls) - held]:
                 warn(describe_unknown_gold(unknown) + ".")
@@ -266,7 +266,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
                     print(f"  {number}/{len(questions)} questions", flush=True)
             if changed_after:  # the head says what the index held when the run started, and at its end
                 produced_by["index_at_end"] = {
-                    "items": sum(row.status == "done" for row in assistant.index.manifest.rows().values()),
+                    "items": len(assistant.index.manifest.finished_ids()),
                     "chunks": assistant.chunk_count}
             guarded = guard_on_pairs(assistant, pairs, texts) if pairs else None
         finally:
@@ -418,7 +418,7 @@ def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], index: Path |
     index."""
     target = out_dir.expanduser().resolve()
     data_dir = index.expanduser().resolve() if index is not None else None
-    if data_dir is not None and (target == data_dir or data_dir in target.parents):
+    if data_dir is not None and target.is_relative_to(data_dir):
         raise AssistantError(f"The --out folder {out_dir} is inside the index folder {index}: the results would sit "
                              "among the index's own files.", "Give --out a folder outside the index folder.")
     for given in inputs:
@@ -442,7 +442,7 @@ def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:
     target = out_dir.expanduser().resolve()
     for path in corpus:
         folder = path.expanduser().resolve()
-        if target == folder or folder in target.parents:
+        if target.is_relative_to(folder):
             raise AssistantError(f"The --out folder {out_dir} is inside the --corpus input {path}: the next run "
                                  "would read this run's report, which lists the expected answers, as minutes.",
                                  "Give --out a folder outside the minutes given to --corpus.")
@@ -461,11 +461,11 @@ def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:
                         for folder in ingested_folders(settings) if folder not in folders})
     target = out_dir.expanduser().resolve()
     for folder, what in folders.items():
-        if target == folder or folder in target.parents:
+        if target.is_relative_to(folder):
             raise AssistantError(f"The --out folder {out_dir} is inside {folder}, {what}: the next ingest would read "
                                  "this run's report, which lists the expected answers, as minutes.",
                                  "Give --out a folder outside the minutes.")
-        if target in folder.parents:
+        if folder.is_relative_to(target):
             # The marker file the run leaves makes ingest pass over the folder holding it: the minutes in it too.
             raise AssistantError(f"The --out folder {out_dir} holds {folder}, {what}: ingest leaves out a folder of "
                                  "eval results, and so would leave out those minutes.",

@@ -751,7 +751,7 @@ def _indexed_ids(settings: Settings) -> set[str]:
         return set()
     manifest = Manifest(settings.manifest_path)
     try:
-        return {sid for sid, row in manifest.rows().items() if row.status == "done"}
+        return manifest.finished_ids()
     finally:
         manifest.close()
 

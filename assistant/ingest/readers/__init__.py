@@ -119,10 +119,6 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def _shown(path: Path) -> str:
     """A path as messages and identities show it: a name that is not UTF-8 (a Latin-1 name from an old share or
     a Windows ZIP, which reaches Python as surrogate escapes) with U+FFFD for its odd bytes, which the index's
@@ -166,7 +162,7 @@ class _Reading:
                 reason="no such file or folder",
                 hint=f"Check the path; relative paths are read from {self.cwd}.",
             )
-        elif index := next((folder for folder in self.index_folders if _inside(_real(path), folder)), None):
+        elif index := next((folder for folder in self.index_folders if _real(path).is_relative_to(folder)), None):
             # Named on purpose, so a failure, not a note: minutes kept in the index folder would otherwise look
             # ingested to an officer who keeps everything of one council in one folder.
             yield InputProblem(
@@ -186,7 +182,7 @@ class _Reading:
         walked = self._walk(path, given)
         yield from walked.problems
         for folder in walked.left_out:
-            index = next((index for index in self.index_folders if _inside(_real(folder), index)), _real(folder))
+            index = next((index for index in self.index_folders if _real(folder).is_relative_to(index)), _real(folder))
             # A link to the index folder is named with where it leads.
             yield _left_out(given / folder.relative_to(path), self._shown_index(index) if folder.is_symlink() else "")
         for folder in walked.eval_results:
@@ -256,18 +252,18 @@ class _Reading:
                 walked.files.extend(Path(root) / name for name in names if not _passed_over(name))
             for link in sorted(links):
                 target = _real(link)
-                if _inside(_real(link.parent), target):
+                if _real(link.parent).is_relative_to(target):
                     walked.problems.append(InputProblem(
                         origin(link), "skipped",
                         f"is a link to {_shown(target)}, a folder that holds it: following it would go round in a "
                         "loop",
                         "Nothing is lost: its files are read where they are. Remove the link if nothing needs it."))
-                elif walked_into := next((root for root in walked_roots if _inside(target, root)), None):
+                elif walked_into := next((root for root in walked_roots if target.is_relative_to(root)), None):
                     walked.problems.append(InputProblem(
                         origin(link), "skipped",
                         f"is a link to {_shown(target)}, inside {_shown(walked_into)}, which is read already",
                         "Nothing is lost: its files are read once, through the real folder."))
-                elif any(_inside(target, index) for index in self.index_folders):
+                elif any(target.is_relative_to(index) for index in self.index_folders):
                     walked.left_out.append(link)
                 elif _holds_eval_results(target):
                     walked.eval_results.append(link)
@@ -280,7 +276,7 @@ class _Reading:
 
     def _shown_index(self, folder: Path) -> str:
         """An index folder as messages show it: from the working directory when it is under it."""
-        return _shown(folder.relative_to(self.cwd) if _inside(folder, self.cwd) and folder != self.cwd else folder)
+        return _shown(folder.relative_to(self.cwd) if folder.is_relative_to(self.cwd) and folder != self.cwd else folder)
 
     def _first_time(self, path: Path) -> bool:
         key = path.resolve()
