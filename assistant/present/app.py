@@ -1009,11 +1009,15 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
 
     # Every answer the app gives is audited: a log it cannot write stops it now, as it stops `ask`, rather than
     # after a member has an answer that no record keeps.
+    new_log = not settings.audit_path.exists()
     try:
         AuditLog(settings.audit_path).close()
     except BaseException:
         assistant.close()
         raise
+    # Named at start, and said when it is new: a mistyped ASSISTANT_AUDIT_PATH would otherwise start a second log,
+    # in folders made for it, unseen until someone looks for an answer's record in the first.
+    print(f"Audit log: {settings.audit_path}" + (" (a new log: none was there)" if new_log else ""), flush=True)
     endpoint = model_endpoint(settings)
     print(f"Answering mode: {answering_mode(assistant.mode)}" + (f", asked at {endpoint}" if endpoint else ""),
           flush=True)

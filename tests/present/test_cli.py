@@ -239,6 +239,8 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
     assert running and "Running on local URL:  http://127.0.0.1:" in shown, shown
     assert "Open it in a web browser; Ctrl-C stops the app." in shown
     assert "Answering mode: extractive (verbatim quotes from the minutes, no language model)" in shown
+    # The audit log is named, and said to be new: a mistyped ASSISTANT_AUDIT_PATH shows at start.
+    assert f"Audit log: {tmp_path / 'index' / 'audit.sqlite'} (a new log: none was there)" in shown, shown
     # Gradio's suggestion of share=True would publish the app through a tunnel: not made.
     assert "share=True" not in shown and shown.count("ASSISTANT_AUTH is not set") == 1, shown
     assert stopped == 130 and "the app is closed" in shown, shown  # as every command stopped with Ctrl-C
