@@ -137,7 +137,9 @@ class Settings:
             nli_model=_path_text(env, "ASSISTANT_NLI_MODEL"),
             auth_file=_path_text(env, "ASSISTANT_AUTH"),
             audit_file=_path_text(env, "ASSISTANT_AUDIT_PATH"),
-            concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1),
+            # Each answer under way holds a thread, a database connection and CPU time, and past a few per core
+            # they only slow one another: a bound catches a typo (200 for 20) before the app starts.
+            concurrency=_int(env, "ASSISTANT_CONCURRENCY", 2, minimum=1, maximum=32),
             reader=_path_text(env, "ASSISTANT_READER"),
             fetch_contact=_text(env, "ASSISTANT_FETCH_CONTACT"),
             fetch_rate=_float(env, "ASSISTANT_FETCH_RATE", 1.0),

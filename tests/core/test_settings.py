@@ -137,6 +137,8 @@ def test_the_chroma_server_may_be_named_the_ways_people_write_it(host, port, exp
     ({"CHROMA_HOST": "h", "CHROMA_PORT": "4_59391"}, "CHROMA_PORT must be a whole number, not '4_59391'"),
     ({"ASSISTANT_CHUNK_TOKENS": "1_80"}, "ASSISTANT_CHUNK_TOKENS must be a whole number"),
     ({"ASSISTANT_FETCH_TIMEOUT": "1e308"}, "ASSISTANT_FETCH_TIMEOUT must be at most 86400"),
+    ({"ASSISTANT_CONCURRENCY": "200"}, "ASSISTANT_CONCURRENCY must be at most 32"),
+    ({"ASSISTANT_CONCURRENCY": "0"}, "ASSISTANT_CONCURRENCY must be at least 1"),
 ])
 def test_server_and_number_settings_that_cannot_work_are_refused(env, fragment):
     with pytest.raises(ConfigError, match=fragment):
