@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import shlex
 import signal
@@ -23,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, write_atomically
-from assistant.present.eval_questions import questions_text
+from assistant.present.eval_questions import json_lines, parse_line
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import counted, readable
+from assistant.text import counted
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -604,15 +603,16 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
-    for number, line in enumerate(questions_text(path).splitlines(), start=1):
+    # Read as `eval` reads its questions: the same line ends, and a key given twice refused (json alone would keep
+    # the second council of a line and answer for it).
+    for number, line in json_lines(path, "the questions file"):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
         if path.suffix.lower() == ".jsonl" or stripped.startswith("{"):
             try:
-                row = json.loads(stripped)
-            except ValueError:
-                row = None
+                row = parse_line(line)
+            except ValueError as exc:
+                raise AssistantError(f"{path}:{number}: {exc}.",
+                                     "Fix that line, or give one plain question a line.") from None
             if isinstance(row, dict) and (unknown := [key for key in row if key not in QUESTION_KEYS]):
                 raise AssistantError(f"{path}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
                                      f"{', '.join(map(repr, unknown))}.",
@@ -622,10 +622,7 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
             if not isinstance(question, str) or not question.strip():
                 raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
                                      "Fix that line, or give one plain question a line.")
-            # A "\\ud800" escape gives a lone surrogate, which neither the tokenizer nor the audit log can take.
-            question = readable(question)
-            filters = {k: readable(v) if isinstance(v, str) else v
-                       for k in QUESTION_KEYS if k != "question" and (v := row.get(k))}
+            filters = {k: v for k in QUESTION_KEYS if k != "question" and (v := row.get(k))}
             try:
                 Filters(**filters)
             except AssistantError as exc:

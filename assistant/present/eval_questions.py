@@ -127,11 +127,13 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
 
 
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
-    """Each line of a JSON-lines file with its number, skipping blank lines and # comments (a byte order mark at the
-    start, which Windows tools write, is dropped). Lines come as written, for parse_line to count columns."""
-    # Lines end at "\n" only: json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside
-    # strings, and str.splitlines() would break a line there.
-    text = questions_text(path, what)
+    """Each line of a questions file (JSON lines, or `brief`'s plain questions) with its number, skipping blank lines
+    and # comments (a byte order mark at the start, which Windows tools write, is dropped). Lines come as written,
+    for parse_line to count columns."""
+    # Lines end at "\n" (and a Windows or old Mac "\r\n" or "\r", which JSON keeps out of strings) only:
+    # json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside strings, and str.splitlines()
+    # would break a line there.
+    text = questions_text(path, what).replace("\r\n", "\n").replace("\r", "\n")
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):

@@ -176,3 +176,24 @@ def test_a_utf8_questions_file_with_one_stray_byte_is_refused_naming_it(tmp_path
     with pytest.raises(AssistantError, match=r"is UTF-8 text but for byte \d+ \(0xE9, on line 2\)") as refused:
         load_questions(path)
     assert "save the questions file as UTF-8" in refused.value.hint
+
+
+def test_a_briefing_line_is_read_as_eval_reads_one_a_council_given_twice_refused_and_a_raw_line_separator_kept(
+        tmp_path):
+    """`brief` had its own reader: it refused a question holding U+2028 (which json.dumps(..., ensure_ascii=False)
+    writes raw) and, given a council twice, answered for the second."""
+    from assistant.present.briefing import read_question_file
+
+    separated = json.dumps({"question": "What did Sefton say\u2028about care leavers?"}, ensure_ascii=False)
+    path = tmp_path / "brief.jsonl"
+    path.write_text(separated + "\r\n" + '{"question": "What was said?", "council": "Sefton", "council": "Rotherham"}\n',
+                    encoding="utf-8")
+    with pytest.raises(AssistantError, match=r"brief\.jsonl:2: the key 'council' is given twice\."):
+        read_question_file(path)
+    path.write_text(separated + "\n" + '{"question": "What was said?" "council": "Sefton"}\n', encoding="utf-8")
+    with pytest.raises(AssistantError, match=r"brief\.jsonl:2: not valid JSON: Expecting ',' delimiter at column 31"):
+        read_question_file(path)
+    plain = tmp_path / "brief.txt"  # an old Mac's line ends too
+    plain.write_text(separated + "\rHow many children were in care?\n", encoding="utf-8")
+    assert [q for q, _ in read_question_file(plain)] == ["What did Sefton say\u2028about care leavers?",
+                                                         "How many children were in care?"]
