@@ -48,11 +48,12 @@ class BadFilterError(AssistantError):
     """A filter value the user gave cannot be used."""
 
 
-def no_index_yet(folder) -> IndexMissingError:
+def no_index_yet(folder, also: str = "") -> IndexMissingError:
     """No index in the data folder: the message every command gives, naming the folder to ingest into (in full
-    when it was given relative to the folder the command runs in: `./run.sh` builds `.assistant` in the checkout)."""
+    when it was given relative to the folder the command runs in: `./run.sh` builds `.assistant` in the checkout).
+    `also` adds to the message what else is missing (", and no corpus folder to build it from")."""
     where = f" ({Path(folder).resolve()})" if not Path(folder).is_absolute() else ""
-    return IndexMissingError(f"There is no index in {folder}{where} yet.",
+    return IndexMissingError(f"There is no index in {folder}{where} yet{also}.",
                              f"Run `assistant ingest --index {folder} PATH` with your minutes first (with no PATH it "
                              f"reads corpus/), or `assistant fetch COUNCIL --index {folder}` for a council's ModernGov "
                              "site, or give --index the folder an index was built in.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError, NotWritableError
+from assistant.errors import AssistantError, IndexMismatchError, NotWritableError, no_index_yet
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
@@ -628,8 +628,7 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
     if not corpus.exists():
         if settings.manifest_path.is_file():
             return None
-        raise IndexMissingError(f"There is no index in {settings.data_dir} and no {corpus} folder to build it from.",
-                                "Run `assistant ingest PATH` with your minutes first.")
+        raise no_index_yet(settings.data_dir, also=f", and no {corpus} folder to build it from")
     return ingest([corpus], settings, progress=progress)
 
 

@@ -982,12 +982,11 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
 
     summary = ensure_index(settings, corpus) if corpus is not None else None
     if corpus is None:  # serve the index as it is, once its keyword index is brought up to date
-        from assistant.errors import IndexMissingError
+        from assistant.errors import no_index_yet
         from assistant.ingest.run import Index, refresh_lexical
 
         if not settings.manifest_path.is_file():
-            raise IndexMissingError(f"There is no index in {settings.data_dir} to serve.",
-                                    "Fetch or ingest minutes first (`assistant fetch ...` or `assistant ingest PATH`).")
+            raise no_index_yet(settings.data_dir)
         index = Index(settings)
         try:
             refresh_lexical(index)

@@ -273,6 +273,19 @@ def test_no_index_in_a_relative_folder_names_it_in_full(tmp_path, monkeypatch):
     assert no_index_yet(tmp_path / "index").message == f"There is no index in {tmp_path / 'index'} yet."
 
 
+def test_serve_with_no_index_says_to_build_it_in_the_folder_given(tmp_path):
+    """serve's own copies of the message said `assistant ingest PATH`, which builds the index in ./.assistant, so
+    the next `serve --index FOLDER` failed again."""
+    folder = tmp_path / "council-index"
+    for extra in (["--no-corpus"], ["--corpus", str(tmp_path / "no-minutes")]):
+        result = run_cli("serve", "--index", str(folder), *extra, env=cli_env(tmp_path / "unused"))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"There is no index in {folder} yet" in result.stderr
+        assert f"assistant ingest --index {folder} PATH" in result.stderr, result.stderr
+    assert f"and no {tmp_path / 'no-minutes'} folder to build it from." in result.stderr
+    assert not folder.exists()
+
+
 def test_a_misspelt_setting_is_warned_of_on_every_command(tmp_path):
     result = run_cli("stats", env=cli_env(tmp_path / "index", ASSISTANT_AUTHH="users.txt"))
     assert "warning: ASSISTANT_AUTHH is not a setting of the assistant, so it changes nothing: did you mean " \
