@@ -47,14 +47,30 @@ class Calibration:
 
     @classmethod
     def load(cls, folder: Path) -> "Calibration":
-        data = json.loads((folder / "calibration.json").read_text())
-        calibration = cls(Combination.from_dict(data["stage1"]), Combination.from_dict(data["combination"]),
-                          Combination.from_dict(data["answerability"]), float(data["refusal_threshold"]),
-                          int(data["candidates_read"]),
-                          float(data.get("second_quote_ratio", math.inf)))
+        """The calibration `train` wrote beside its reader. A ModelError, saying what to do, when it is missing,
+        unreadable, or fitted on other features than this version computes (a reader trained by an older one)."""
+        from assistant.errors import ModelError
+
+        path = folder / "calibration.json"
+        retrain = ("Retrain it with `python -m assistant.answer.train --out DIR` and set ASSISTANT_READER to DIR, or "
+                   "unset ASSISTANT_READER to use the shipped reader.")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            # "stage1" is the cheap scorer's key in files already written.
+            calibration = cls(Combination.from_dict(data["stage1"]), Combination.from_dict(data["combination"]),
+                              Combination.from_dict(data["answerability"]), float(data["refusal_threshold"]),
+                              int(data["candidates_read"]),
+                              float(data.get("second_quote_ratio", math.inf)))
+        except OSError as exc:
+            raise ModelError(f"The reader's calibration {path} cannot be read ({exc.strerror or exc}).",
+                             retrain) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            what = f"lacks {exc}" if isinstance(exc, KeyError) else f"is not one `train` wrote ({exc})"
+            raise ModelError(f"The reader's calibration {path} {what}.", retrain) from None
         if (calibration.cheap_scorer.names != FEATURE_NAMES or calibration.answerability.names != ANSWERABILITY_INPUTS
                 or calibration.combination.names != FEATURE_NAMES + ("reader",)):
-            raise ValueError(f"{folder / 'calibration.json'} was fitted on other features")
+            raise ModelError(f"The reader's calibration {path} was fitted on other features than this version of "
+                             "the assistant computes: the reader was trained by another version.", retrain)
         return calibration
 
 

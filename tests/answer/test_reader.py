@@ -1294,3 +1294,47 @@ def test_the_staging_folder_is_new_so_a_neighbours_folder_is_never_removed(tmp_p
     assert (neighbour / "keep.txt").read_text() == "mine"
     assert (tmp_path / "reader" / "manifest.json").is_file() and not seen[0].exists()
     assert seen[0].parent == tmp_path and seen[0] != neighbour
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda data: data["stage1"].update(names=data["stage1"]["names"][:-1], weights=data["stage1"]["weights"][:-1]),
+     "was fitted on other features than this version of the assistant computes"),
+    (lambda data: data.pop("refusal_threshold"), "lacks 'refusal_threshold'"),
+    (lambda data: data.update(candidates_read="eight"), "is not one `train` wrote"),
+])
+def test_a_calibration_from_another_version_is_refused_with_what_to_do(tmp_path, change, said):
+    """It ended `assistant ask` in a traceback (a ValueError or a bare KeyError) at the first question."""
+    from assistant.answer.extractive import Calibration
+
+    data = json.loads((READER_DIR / "calibration.json").read_text(encoding="utf-8"))
+    change(data)
+    (tmp_path / "calibration.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match=said) as refused:
+        Calibration.load(tmp_path)
+    assert str(tmp_path / "calibration.json") in refused.value.message
+    assert "python -m assistant.answer.train" in refused.value.hint and "ASSISTANT_READER" in refused.value.hint
+    (tmp_path / "calibration.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(ModelError, match="is not one `train` wrote"):
+        Calibration.load(tmp_path)
+
+
+def test_ask_with_a_reader_trained_by_another_version_says_so_without_a_traceback(tmp_path):
+    import hashlib
+    import shutil
+
+    from cli_helpers import cli_env, run_cli
+    from conftest import CORPUS
+
+    older = tmp_path / "older-reader"
+    shutil.copytree(READER_DIR, older)
+    data = json.loads((older / "calibration.json").read_text(encoding="utf-8"))
+    data["stage1"]["names"][0] = "a_feature_since_renamed"
+    (older / "calibration.json").write_text(json.dumps(data), encoding="utf-8")
+    manifest = json.loads((older / "manifest.json").read_text(encoding="utf-8"))  # as `train` would have written it
+    manifest["sha256"]["calibration.json"] = hashlib.sha256((older / "calibration.json").read_bytes()).hexdigest()
+    (older / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    env = cli_env(tmp_path / "index", ASSISTANT_READER=str(older))
+    assert run_cli("ingest", str(CORPUS / "rotherham-2018-ilsc-performance-feedback.md"), "--no-progress", env=env).returncode == 0
+    result = run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "was trained by another version" in result.stderr and "python -m assistant.answer.train" in result.stderr
