@@ -188,11 +188,6 @@ class ScoredSentence:
     lead: str = ""  # the heading, question or sentence it was read with
 
     @property
-    def support(self) -> float:
-        """How well the sentence matches the question, by words or by meaning."""
-        return max(self.coverage, (self.similarity - 0.25) / 0.4)
-
-    @property
     def text(self) -> str:
         return self.hit.text[self.start:self.end]
 

@@ -62,7 +62,6 @@ CUT_SHORT_FAILED = ("Cut short: answering failed part-way (the app's log says wh
 # A source panel whose item an ingest has changed since the answer quoted it.
 SOURCE_CHANGED = "This item has changed since the answer was given; the quoted words are no longer in it."
 SOURCE_STILL = "This item has changed since the answer was given; the quoted words are still in it, marked below."
-# What a member reads when the language model cannot be reached; the operator's hint goes to the log.
 # While an answer comes, under the question box: why Ask and Enter do nothing until it is done.
 ANSWERING_NOTE = ("_An answer is on its way: wait for it to finish before asking again, or press \u201cClear "
                   "conversation\u201d to stop it. What you type meanwhile stays in the box._")
@@ -164,6 +163,7 @@ MINUTES_UPDATING = "The minutes are being updated just now: please ask again in 
 # Every answer the app gives is recorded: when the record cannot be made, no answer is given.
 AUDIT_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because it cannot record its answers, as it must. "
                      "Please try again in a minute; if it keeps happening, tell whoever runs the assistant.")
+# What a member reads when the language model cannot be reached; the operator's hint goes to the log.
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
 

@@ -16,7 +16,7 @@ from assistant.answer.combine import (ANSWERABILITY_INPUTS, Combination, answera
                                       fit_logistic)
 from assistant.answer.extractive import chosen_quotes, second_to_best
 from assistant.answer.reader import SPAN_MARGIN_LIMIT, OnnxReader, sha256_of
-from assistant.answer.training.examples import CANDIDATES_READ, Example, load_examples
+from assistant.answer.training.examples import CANDIDATES_READ, Example
 from assistant.answer.training.export import save_reader
 from assistant.files import write_atomically
 
@@ -279,18 +279,6 @@ def ablation(examples, readings, margins) -> list[dict]:
                      "answerable_refused": round(answerable_refused, 3),
                      "unanswerable_refused": round(unanswerable_refused, 3)})
     return rows
-
-
-def evaluate_folder(work: Path, folder: Path, limit: int | None = None) -> dict:
-    """Read the validation questions with a saved reader: its own figures and the ablation table."""
-    train, validation = load_examples(work, limit)
-    calibration = json.loads((folder / "calibration.json").read_text())
-    stage1 = Combination.from_dict(calibration["stage1"])
-    for example in validation:
-        example.stage1 = example.features @ stage1.weights
-    readings, margins, _ = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
-    return {"top1_reader_alone": round(top1_accuracy(validation, readings), 3),
-            "ablation": ablation(validation, readings, margins)}
 
 
 def export_and_calibrate(model, base: Path, out: Path, name: str, stage1: Combination, validation: list[Example],
