@@ -691,6 +691,15 @@ INSTRUCTION_REASON = "rests on text that gives instructions rather than recordin
 # Why a sentence of a language model's is not shown, where the reason is not that the minutes fail to support it.
 MODEL_DECLINED = "the model said the evidence does not answer"
 REPLY_CUT_OFF = "the language model's reply was cut off before this sentence ended"
+NO_CITATION = "no citation"
+OFF_QUESTION = "does not address the question"
+REPEATED = "repeats an earlier sentence"
+# A sentence whose [n] names no evidence block the model was given: "cites [7], which points to no evidence block".
+NO_SUCH_BLOCK_START = "cites "
+
+
+def no_such_block(markers: str) -> str:
+    return f"{NO_SUCH_BLOCK_START}{markers}, which points to no evidence block"
 
 
 def gives_instructions(text: str) -> bool:

@@ -26,9 +26,9 @@ from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError, ModelTimeout
 from assistant.records import Citation, Hit, SentenceVerdict, Verdict
 from assistant.settings import Settings
-from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, Span, figures,
-                            fold, gives_instructions, metadata_breadcrumb, normalise_space, sentence_spans,
-                            strip_bullet)
+from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, OFF_QUESTION, REPEATED,
+                            REPLY_CUT_OFF, Span, figures, fold, gives_instructions, metadata_breadcrumb,
+                            no_such_block, normalise_space, sentence_spans, strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
@@ -223,11 +223,11 @@ class _Judge:
         if shown and gives_instructions(f"{claim} {_surrounding_sentences(verdict)}"):
             shown, reason = False, INSTRUCTION_REASON
         elif shown and not self._addresses_question(f"{claim} {_surrounding_sentences(verdict, before=1)}"):
-            shown, reason = False, "does not address the question"
+            shown, reason = False, OFF_QUESTION
         elif shown and _letters(claim) in self._seen_claims:
-            shown, reason = False, "repeats an earlier sentence"
+            shown, reason = False, REPEATED
         if not valid and markers:
-            reason = f"cites {_marker_text(markers)}, which points to no evidence block"
+            reason = no_such_block(_marker_text(markers))
         if not shown:
             # Its markers would be evidence-block numbers, not the answer's: shown beside the answer's own [n], they
             # would point at the wrong source. The reason keeps which blocks it cited.

@@ -36,8 +36,9 @@ from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse
 from assistant.settings import Settings
-from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, as_typed_words, council_key, counted,
-                            first_few, fold, gives_instructions, is_small_talk, normalise_space, strip_bullet)
+from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
+                            REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
+                            gives_instructions, is_small_talk, normalise_space, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -550,13 +551,13 @@ def evidence_record(hits: list[Hit]) -> tuple[dict, ...]:
 
 # Why a generated sentence was not shown, by the start of its verdict's reason: (what one did, what several did).
 _NOT_SHOWN = (
-    ("no citation", "had no citation", "had no citation"),
+    (NO_CITATION, "had no citation", "had no citation"),
     (REPLY_CUT_OFF, "was cut off", "were cut off"),
     (INSTRUCTION_REASON, "repeated text that gives instructions, which is never shown",
      "repeated text that gives instructions, which is never shown"),
-    ("does not address the question", "did not address the question", "did not address the question"),
-    ("repeats an earlier sentence", "repeated an earlier sentence", "repeated earlier sentences"),
-    ("cites ", "cited no evidence block it was given", "cited no evidence block they were given"),
+    (OFF_QUESTION, "did not address the question", "did not address the question"),
+    (REPEATED, "repeated an earlier sentence", "repeated earlier sentences"),
+    (NO_SUCH_BLOCK_START, "cited no evidence block it was given", "cited no evidence block they were given"),
 )
 _UNSUPPORTED = ("was not supported by the minutes it cited", "were not supported by the minutes they cited")
 

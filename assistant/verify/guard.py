@@ -23,10 +23,10 @@ from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
-                            NEGATIONS, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES,
-                            UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in, figures, lexical_tokens, mentioned_years,
-                            missing_names, named_councils, normalise_space, number_tokens, number_values,
-                            sentence_spans, stem, strip_bullet)
+                            NEGATIONS, NO_CITATION, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
+                            SENSES, UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in, figures, lexical_tokens,
+                            mentioned_years, missing_names, named_councils, normalise_space, number_tokens,
+                            number_values, sentence_spans, stem, strip_bullet)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -513,7 +513,7 @@ class Guard:
         (each marker's block), a part of the sentence before its own markers is checked against those blocks."""
         claim, _ = strip_markers(sentence)
         if not cited:
-            return Verdict(False, 0.0, "no citation")
+            return Verdict(False, 0.0, NO_CITATION)
         if not claim:
             return Verdict(False, 0.0, "empty sentence")
         for hit in cited:

@@ -379,3 +379,18 @@ def test_an_audited_error_keeps_its_message_and_hint_as_two_sentences():
         "the server sent only keep-alive messages. Check the server."
     assert error_text(ModelError("It failed.", "Check the server.")) == "It failed. Check the server."
     assert error_text(ModelError("It failed.", "")) == "It failed."
+
+
+def test_every_reason_a_generated_sentence_is_kept_out_has_its_own_words_in_the_fallback_note():
+    """The reasons were written in generate.py and the guard, and matched in the service by their first words: a
+    reworded one fell through to "not supported by the minutes it cited", a wrong explanation to the member."""
+    from assistant.answer.service import fallback_note
+    from assistant.records import SentenceVerdict
+    from assistant.text import INSTRUCTION_REASON, NO_CITATION, OFF_QUESTION, REPEATED, REPLY_CUT_OFF, no_such_block
+
+    said = {NO_CITATION: "had no citation", REPLY_CUT_OFF: "was cut off",
+            INSTRUCTION_REASON: "repeated text that gives instructions", OFF_QUESTION: "did not address the question",
+            REPEATED: "repeated an earlier sentence", no_such_block("[7]"): "cited no evidence block it was given"}
+    for reason, words in said.items():
+        note = fallback_note("A sentence.", [SentenceVerdict("A sentence.", (), True, False, 0.0, reason)])
+        assert words in note and "not supported" not in note, (reason, note)
