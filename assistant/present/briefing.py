@@ -49,6 +49,11 @@ SHOWN_ID_CHARS = 8
 REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assistant's own words (not quoted from the "
                     "minutes), with the nearest items that were searched")
 NEAREST_LABEL = "Nearest items searched:"
+# Before the address of a source that has no web address (a file's path, an item's id): shown bare after its title,
+# an id read as part of the title.
+NO_WEB_ADDRESS = "(no web address; source: {})"
+# The language Word checks a briefing's spelling in: the minutes are British English.
+BRIEFING_LANGUAGE = "en-GB"
 STOPPING_NOTE = "Stopping after the current question (press Ctrl-C again to stop at once)."
 
 
@@ -471,6 +476,7 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     properties.created = properties.modified = written_at
     properties.author = properties.last_modified_by = DOCUMENT_AUTHOR
     properties.comments = ""
+    _for_a_uk_office(document)
     document.add_heading(title, level=0)
     document.add_paragraph(f"Date: {today.isoformat()}")
     heading, each_own = _filters_heading(entries, filters)
@@ -498,8 +504,8 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
             document.add_paragraph().add_run(text(f"Note: {note}")).italic = True
         if entry.nearest:
             document.add_paragraph().add_run(NEAREST_LABEL).italic = True
-            for item in entry.nearest:
-                _add_source_paragraph(document, f"{source_line(item)}. ", item.source_url)
+            for item in entry.nearest:  # a list, as in the Markdown: set apart from an answer's sources
+                _add_source_paragraph(document, f"{source_line(item)}. ", item.source_url, style="List Bullet")
         if entry.sources:
             document.add_heading("Sources", level=2)
             for c in entry.sources:
@@ -512,15 +518,36 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     return document
 
 
-def _add_source_paragraph(document, lead: str, address: str) -> None:
-    """A paragraph naming an item, then its address: a clickable link when it is a web address."""
-    paragraph = document.add_paragraph()
+def _for_a_uk_office(document) -> None:
+    """A4 paper and British English for spelling (python-docx's template is US Letter and US English, so Word
+    marked 'organisation' and 'programme' in every quote as misspelt), and none of the template's leftovers: its
+    app.xml says it was written by Word 14 for the Mac, one page long, and its thumbnail is a blank page, which
+    file browsers show as the document's preview. Both parts are optional; without them Word fills in its own."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+    for language in document.styles.element.iter(qn("w:lang")):
+        language.set(qn("w:val"), BRIEFING_LANGUAGE)
+        language.set(qn("w:eastAsia"), BRIEFING_LANGUAGE)
+    package_rels = document.part.package.rels
+    for rel_id, relationship in list(package_rels.items()):
+        if relationship.reltype in (RELATIONSHIP_TYPE.THUMBNAIL, RELATIONSHIP_TYPE.EXTENDED_PROPERTIES):
+            package_rels.pop(rel_id)
+
+
+def _add_source_paragraph(document, lead: str, address: str, style: str | None = None) -> None:
+    """A paragraph naming an item, then its address: a clickable link when it is a web address, else labelled as
+    the item's source (a file's path, or the id of an item with no address), which Word could not open."""
+    paragraph = document.add_paragraph(style=style)
     paragraph.add_run(visible_text(lead))
     address = visible_text(address)
     if _is_web_address(address):
         _add_hyperlink(paragraph, address)
-    elif address:  # a file: path or an id, which Word could not open
-        paragraph.add_run(address).italic = True
+    elif address:
+        paragraph.add_run(NO_WEB_ADDRESS.format(address)).italic = True
 
 
 def _undated_sources(entries: list[BriefingEntry]) -> str:
@@ -563,9 +590,9 @@ def _is_web_address(text: str) -> bool:
 def _markdown_address(address: str) -> str:
     """A source's address as it must be copied: a web address as an autolink, `<...>`, in which Markdown takes no
     backslash escapes (an escaped "\\&" in a URL would be copied with its backslash), with the characters an
-    autolink cannot hold (<, >, controls) and '"' percent-encoded; anything else as text."""
+    autolink cannot hold (<, >, controls) and '"' percent-encoded; anything else as text, labelled."""
     if not _is_web_address(address):
-        return markdown_literal(address)
+        return f"_{markdown_literal(NO_WEB_ADDRESS.format(address))}_" if address else ""
     return "<" + "".join(f"%{ord(ch):02X}" if ch in '<>"' or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
                          for ch in address) + ">"
 

@@ -180,8 +180,9 @@ def test_a_refused_question_lists_the_nearest_items_searched_in_markdown(tmp_pat
     assert "_Nearest items searched:_" in refusal
     assert ("- Blackpool Council \u2014 Children and Young People's Scrutiny Committee \u2014 2023 \u2014 Children's "
             "Social Care Update. <https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109>") in refusal
+    # An item with no web address has its id labelled: shown bare, it read as part of the title.
     assert ("- Blackpool Council \u2014 (committee unknown) \u2014 2022 \u2014 Fostering Service. "
-            "blackpool-2022-fostering") in refusal
+            "_(no web address; source: blackpool-2022-fostering)_") in refusal
     # The header's "quoted word for word" is about the answers; refusals are said to be the assistant's words.
     header = text[:text.index("## 1.")]
     assert "Answers: quoted word for word from the minutes (extractive mode)" in header
@@ -203,6 +204,31 @@ def test_a_refused_question_lists_the_nearest_items_searched_in_word(tmp_path):
     links = [r.target_ref for r in document.part.rels.values() if r.reltype.endswith("/hyperlink")]
     assert links == ["https://democracy.blackpool.gov.uk/mgAi.aspx?ID=38109"]
     assert not any(p.style.name == "Quote" for p in document.paragraphs)
+    # A list, as in the Markdown (they had been plain paragraphs, like the text around them), and an item with no web
+    # address has its id labelled.
+    nearest = [p for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert len(nearest) == 2 and nearest[1].text == ("Blackpool Council \u2014 (committee unknown) \u2014 2022 \u2014 "
+                                                     "Fostering Service. (no web address; source: blackpool-2022-fostering)")
+
+
+def test_a_word_briefing_is_a4_in_british_english_without_the_templates_leftovers(tmp_path):
+    """python-docx's template is US Letter and US English (Word marked 'organisation' in every quote), says it was
+    written by Word 14 for the Mac, and carries a blank page as the preview file browsers show."""
+    import zipfile
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    out = write_briefing([entry_from_answer(_refused())], tmp_path / "b.docx")
+    section = Document(str(out)).sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    with zipfile.ZipFile(out) as package:
+        names = set(package.namelist())
+        styles = package.read("word/styles.xml").decode("utf-8")
+        relationships = package.read("_rels/.rels").decode("utf-8")
+    assert 'w:val="en-GB"' in styles and "en-US" not in styles
+    assert "docProps/app.xml" not in names and "docProps/thumbnail.jpeg" not in names
+    assert "thumbnail" not in relationships and "extended-properties" not in relationships
+    assert "docProps/core.xml" in names  # the title, author and time stay
 
 
 # 3. The recovery command finds the answers ----------------------------------------------------------------------
