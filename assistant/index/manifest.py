@@ -118,6 +118,10 @@ class Manifest:
         """The source ids of every item whose ingest finished: what the index holds (a pending row is not held)."""
         return {row[0] for row in self._reader().execute("SELECT source_id FROM items WHERE status = 'done'")}
 
+    def last_changed(self) -> float | None:
+        """When an item was last written (a Unix time), None for an index with none."""
+        return self._reader().execute("SELECT MAX(updated_at) FROM items").fetchone()[0]
+
     def indexed_chunk_ids(self) -> set[str]:
         """The chunk ids of every item whose ingest finished: what the keyword index must hold."""
         return {cid for row in self.rows().values() if row.status == "done" for cid in row.chunk_ids}

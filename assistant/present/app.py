@@ -607,7 +607,7 @@ class ChatHandlers:
             return False
 
     def export(self, turns: list[Turn], selected: list[str], fmt: str) -> tuple[str | None, str]:
-        from assistant.present.briefing import entry_from_answer, write_briefing
+        from assistant.present.briefing import entry_from_answer, searched_line, write_briefing
 
         chosen = [t for t in turns if t.label in (selected or [])]
         if not chosen:
@@ -618,7 +618,7 @@ class ChatHandlers:
         out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
         # An answer whose recording failed (shown all the same) is named by no id: the log would not know it.
         write_briefing([entry_from_answer(t.answer, t.answer_id if self._audited(t.answer_id) else "")
-                        for t in chosen], out, replace=False)
+                        for t in chosen], out, replace=False, searched=searched_line(self.assistant.index.manifest))
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
 

@@ -26,7 +26,7 @@ from assistant.present.eval_questions import json_lines, parse_line
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import counted
+from assistant.text import MONTH_NAMES, counted
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -215,7 +215,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         raise AssistantError("The briefing's title is empty.",
                              f"Give --title some words, or leave it out for the default title, {DEFAULT_TITLE!r}.")
     header_filters = describe_filters(common.as_dict()) if common.active else ""
-    _render([], suffix, title, header_filters, dt.date.today())
+    _render([], suffix, title, header_filters, _now(), "")
     planned = []  # every question's filters, its own over the common ones
     for number, (question, own) in enumerate(read_question_file(questions_path), start=1):
         try:
@@ -230,6 +230,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     failures: list[tuple[int, str]] = []  # each failed question's number and what failed
     in_a_row = 0
     assistant = recorder = bar = None
+    searched = ""
 
     def say_stopping() -> None:  # on a line of its own, below the progress bar
         _tell_at_once(("\n" if bar is not None else "") + STOPPING_NOTE)
@@ -241,6 +242,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     try:
         with interrupted:
             assistant = Assistant(settings)
+            searched = searched_line(assistant.index.manifest)
             recorder = AnswerRecorder(assistant)
             bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
             for number, (question, question_filters) in enumerate(planned, start=1):
@@ -288,7 +290,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         if assistant is not None:
             assistant.close()
     try:
-        write_briefing(entries, out, title=title, filters=header_filters, replace=replace)
+        write_briefing(entries, out, title=title, filters=header_filters, replace=replace, searched=searched)
     except FileExistsError:  # made while the questions were asked
         raise AssistantError(f"{out} exists: give --replace to write over it, or another --out.",
                              f"{in_audit_log()} The file appeared while the questions were asked; run the command "
@@ -400,22 +402,59 @@ def briefing_format(out: Path) -> str:
 
 
 def write_briefing(entries: list[BriefingEntry], out: Path, title: str = DEFAULT_TITLE,
-                   filters: str = "", today: dt.date | None = None, replace: bool = False) -> Path:
+                   filters: str = "", made_at: dt.datetime | None = None, replace: bool = False,
+                   searched: str = "") -> Path:
     """Write the briefing to `out`; a title with no words in it gives the default title. An existing file is
     written over only with `replace` (else FileExistsError), even one made while the briefing was."""
     suffix = briefing_format(out)
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
-    return write_atomically(out, _render(entries, suffix, title, filters, today or dt.date.today()), replace=replace)
+    return write_atomically(out, _render(entries, suffix, title, filters, made_at or _now(), searched),
+                            replace=replace)
 
 
-def _render(entries: list[BriefingEntry], suffix: str, title: str, filters: str, today: dt.date) -> str | bytes:
+def _render(entries: list[BriefingEntry], suffix: str, title: str, filters: str, made_at: dt.datetime,
+            searched: str) -> str | bytes:
     title = _title(title) or DEFAULT_TITLE
     if suffix == ".md":
-        return _markdown(entries, title, filters, today)
+        return _markdown(entries, title, filters, _made_and_searched(made_at, searched))
     document = io.BytesIO()
-    _docx(entries, title, filters, today).save(document)
+    _docx(entries, title, filters, made_at, _made_and_searched(made_at, searched)).save(document)
     return document.getvalue()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone()  # local time, with its zone: an officer's clock, named
+
+
+def _made_and_searched(made_at: dt.datetime, searched: str) -> list[str]:
+    """The header's lines saying when and by what the briefing was made, and what its answers were searched from:
+    'the minutes do not say' means something only beside what the index held."""
+    from assistant import __version__
+
+    return ([f"Made: {_spoken_time(made_at)}, by the minutes assistant {__version__}"]
+            + ([f"Searched: {searched}"] if searched else []))
+
+
+def _spoken_time(moment: dt.datetime) -> str:
+    """'5 December 2026 at 09:19 GMT', as an officer writes a time (the zone's name when it has one)."""
+    return f"{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year} at {moment:%H:%M %Z}".rstrip()
+
+
+def searched_line(manifest) -> str:
+    """What the index held, for a briefing's header: its items, their councils, the meetings' span and when it last
+    changed ('45 items of minutes from 24 councils, of meetings from 2017-03-12 to 2023-10-09 (3 undated); items last
+    added or updated on 5 December 2026 at 09:12 UTC')."""
+    rows = [row for row in manifest.rows().values() if row.status == "done"]
+    councils = {row.council for row in rows if row.council}
+    dates = sorted(row.meeting_date for row in rows if row.meeting_date)
+    undated = len(rows) - len(dates)
+    line = f"{counted(len(rows), 'item')} of minutes from {counted(len(councils), 'council')}"
+    if dates:
+        line += f", of meetings from {dates[0]} to {dates[-1]}" + (f" ({undated} undated)" if undated else "")
+    if changed := manifest.last_changed():
+        line += f"; items last added or updated on {_spoken_time(dt.datetime.fromtimestamp(changed).astimezone())}"
+    return line
 
 
 def _title(title: str) -> str:
@@ -423,11 +462,14 @@ def _title(title: str) -> str:
     return " ".join(visible_text(title).split())
 
 
-def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.date) -> str:
+def _markdown(entries: list[BriefingEntry], title: str, filters: str, head: list[str]) -> str:
     literal = markdown_literal  # the minutes' and the members' words, never read as Markdown
     heading, each_own = _filters_heading(entries, filters)
     written, each_written = _written_heading(entries)
-    lines = [f"# {literal(title)}", "", f"Date: {today.isoformat()}", "", f"Filters: {literal(heading)}", ""]
+    lines = [f"# {literal(title)}", ""]
+    for line in head:
+        lines += [literal(line), ""]
+    lines += [f"Filters: {literal(heading)}", ""]
     if written:
         lines += [f"Answers: {literal(written)}", ""]
     if any(entry.refused for entry in entries):
@@ -462,7 +504,7 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, today: dt.
     return "\n".join(lines)
 
 
-def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date):
+def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.datetime, head: list[str]):
     from docx import Document
 
     text = visible_text  # Word's XML takes no control characters, which minutes read from PDFs may hold
@@ -472,13 +514,13 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, today: dt.date
     properties.title = (title if len(title) <= METADATA_TITLE_CHARS
                         else title[:METADATA_TITLE_CHARS - 1].rstrip() + "\u2026")
     # The template's own say the document was made in 2013 by "python-docx": a records system would file it so.
-    written_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    properties.created = properties.modified = written_at
+    properties.created = properties.modified = made_at.astimezone(dt.timezone.utc).replace(microsecond=0)
     properties.author = properties.last_modified_by = DOCUMENT_AUTHOR
     properties.comments = ""
     _for_a_uk_office(document)
     document.add_heading(title, level=0)
-    document.add_paragraph(f"Date: {today.isoformat()}")
+    for line in head:
+        document.add_paragraph(text(line))
     heading, each_own = _filters_heading(entries, filters)
     document.add_paragraph(text(f"Filters: {heading}"))
     written, each_written = _written_heading(entries)

@@ -310,3 +310,32 @@ def test_the_brief_command_writes_a_partly_failed_briefing_warns_and_exits_1(has
     assert status == 1 and (tmp_path / "b.md").is_file()
     assert f"wrote {tmp_path / 'b.md'} (3 questions" in out
     assert "warning: Wrote" in err and "question 2;" in err and "how to fix:" in err and "Traceback" not in err
+
+
+def test_a_briefing_says_when_and_by_what_it_was_made_and_what_its_answers_were_searched_from(hashing_seed_index,
+                                                                                             tmp_path):
+    """An officer's reader could not tell what "the minutes do not say" was said of: the header had only a date."""
+    import datetime as dt
+    import re
+
+    from assistant import __version__
+    from assistant.present.briefing import make_briefing
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care in Rotherham in 2018?\n", encoding="utf-8")
+    before = dt.datetime.now().astimezone()
+    for suffix in (".md", ".docx"):
+        make_briefing(questions, tmp_path / f"b{suffix}", hashing_seed_index, progress=False)
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    made = re.search(r"^Made: (\d{1,2}) (\w+) (\d{4}) at (\d\d):(\d\d)\b.*, by the minutes assistant (\S+)$", text,
+                     re.M)
+    assert made and made.group(6) == __version__, text[:400]
+    assert (int(made.group(1)), made.group(2), int(made.group(3))) in {
+        (day.day, day.strftime("%B"), day.year) for day in (before, dt.datetime.now().astimezone())}
+    # corpus/ holds five items of five councils, one undated; their meetings span 2018 to 2023.
+    searched = ("Searched: 5 items of minutes from 5 councils, of meetings from 2018 to 2023 (1 undated); items last "
+                "added or updated on ")
+    assert searched in text
+    paragraphs = _docx_text(tmp_path / "b.docx")
+    assert any(p.startswith("Made: ") and p.endswith(f"by the minutes assistant {__version__}") for p in paragraphs)
+    assert any(p.startswith(searched) for p in paragraphs)

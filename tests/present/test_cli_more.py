@@ -29,7 +29,7 @@ def test_brief_writes_markdown_and_docx(env, tmp_path):
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "b.md").read_text(encoding="utf-8")
     assert "How many children" in text and "148" in text and "Rotherham Metropolitan Borough Council" in text
-    assert "The minutes in the index do not" in text and "Date:" in text and "Filters: none" in text
+    assert "The minutes in the index do not" in text and "\nMade: " in text and "Filters: none" in text
     jsonl = tmp_path / "questions.jsonl"
     jsonl.write_text(json.dumps({"question": "What percentage of reports were available 3 days before child "
                                              "protection conferences?", "council": "Sefton"}) + "\n")
