@@ -85,7 +85,7 @@ class Assistant:
         """Read the index as it stands: the manifest, the keyword index, the vector store, and what is built on
         them. Raises, leaving this Assistant as it was, when they do not agree."""
         settings = self.settings
-        state = lexical.saved_state(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
+        state = lexical.saved_generation(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
         index = Index(settings, embedder=embedder, store=self._given_store)
         try:
             indexed = index.manifest.indexed_chunk_ids()
@@ -129,7 +129,7 @@ class Assistant:
         (a running app, or a long evaluation, would otherwise quote minutes since corrected, miss new ones, and
         meet chunks the vector store no longer holds). While a writer is still at work, the index as it was read
         keeps answering. Returns whether the index was read again."""
-        if lexical.saved_state(self.settings.lexical_dir) == self._lexical_state:
+        if lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state:
             return False
         if not self._reopening.acquire(blocking=False):
             return False  # another question is reading it again

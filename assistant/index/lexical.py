@@ -381,6 +381,21 @@ def saved_state(folder: Path) -> str | None:
     return _saved_text(folder / _STATE)
 
 
+def saved_generation(folder: Path) -> str | None:
+    """What tells one saved index from any other, for a reader to know that a writer has saved another since it read:
+    the chunk ids, their versions (a corrected meeting date or council changes an item's version, not its chunk ids)
+    and which file holds them (every save swaps in a new folder: a reset that rebuilds the same chunks from the same
+    minutes, into a new vector collection, changes nothing else). None when there is no saved index."""
+    state = saved_state(folder)
+    if state is None:
+        return None
+    try:
+        saved = (folder / _STATE).stat()
+    except OSError:
+        return None
+    return f"{state} {_saved_text(folder / _VERSIONS)} {saved.st_ino} {saved.st_mtime_ns}"
+
+
 def _saved_text(path: Path) -> str | None:
     try:
         return path.read_text().strip()

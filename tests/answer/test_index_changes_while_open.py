@@ -60,3 +60,30 @@ def test_an_assistant_keeps_answering_while_the_index_is_mid_write(fake_settings
         assert "148" in opened.ask(DISCHARGES).answer
     finally:
         opened.close()
+
+
+def test_an_open_assistant_follows_a_corrected_date_and_a_reset_that_rebuilt_the_same_chunks(tmp_path, fake_settings):
+    """It read the index again only when the set of chunk ids changed: a corrected meeting date (same chunks, new
+    metadata) never reached it, so a date filter missed the item, and after `ingest --reset` with the same minutes
+    (the same chunks, in a new vector collection) every question was told the index was being rebuilt."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
+    assert run_cli("ingest", str(corpus), env=env).returncode == 0
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        later = Filters(since="2025-01-01")
+        assert opened.ask(DISCHARGES, later).refusal_reason == "no_match_filters"
+        rotherham = corpus / "rotherham-2018-ilsc-performance-feedback.md"
+        text = rotherham.read_text(encoding="utf-8")
+        dated = next(line for line in text.splitlines() if line.startswith("meeting_date:"))
+        rotherham.write_text(text.replace(dated, "meeting_date: 2025-04-01"), encoding="utf-8")
+        assert run_cli("ingest", str(corpus), env=env).returncode == 0
+        corrected = opened.ask(DISCHARGES, later)
+        assert "148" in corrected.answer and corrected.citations[0].meeting_date == "2025-04-01", corrected.answer
+
+        assert run_cli("ingest", str(corpus), "--reset", env=env).returncode == 0
+        rebuilt = opened.ask(DISCHARGES)
+        assert "148" in rebuilt.answer and not rebuilt.refused, rebuilt.answer
+    finally:
+        opened.close()
