@@ -64,11 +64,31 @@ def purge_chroma_file(database: Path) -> str | None:
             # 3.42 and makes the table unwritable by older FTS5 (Python's own sqlite3 may be older).
             connection.execute(f"INSERT INTO {_FULLTEXT_TABLE}({_FULLTEXT_TABLE}) VALUES('optimize')")
         connection.execute("VACUUM")
+        _remove_unused_vector_folders(database.parent, connection)
     except (sqlite3.Error, OSError) as exc:
         return _not_purged(database, exc)
     finally:
         connection.close()
     return None
+
+
+def _remove_unused_vector_folders(chroma_dir: Path, connection: sqlite3.Connection) -> None:
+    """Remove the vector folders of segments Chroma's database no longer names. Deleting a collection (a reset)
+    leaves its folder, every vector of the old build in it, removed items' too, and one more folder for each reset.
+    A folder is a segment's when its name is a UUID; only the writer, holding the index's write lock, calls this."""
+    import shutil
+    import uuid
+
+    if not connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'").fetchone():
+        return  # not the schema this was written for: leave the folder alone
+    named = {str(row[0]) for row in connection.execute("SELECT id FROM segments")}
+    for folder in chroma_dir.iterdir():
+        try:
+            segment = str(uuid.UUID(folder.name))
+        except ValueError:
+            continue
+        if segment == folder.name and segment not in named and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
 
 
 def _not_purged(database: Path, exc: BaseException) -> str:

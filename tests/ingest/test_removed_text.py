@@ -146,6 +146,46 @@ def test_a_reset_and_a_withdrawal_by_a_writer_of_many_batches_leave_no_trace(fak
         index.close()
 
 
+def test_a_reset_leaves_no_vector_folder_of_the_collection_it_removed(fake_settings, tmp_path):
+    """Chroma keeps a deleted collection's vector folder: each reset left one more, every vector of the old build in
+    it, a restricted item's among them."""
+    import uuid
+
+    def vector_folders() -> set[str]:
+        return {f.name for f in fake_settings.chroma_dir.iterdir() if f.is_dir() and _is_uuid(f.name)}
+
+    def named_segments() -> set[str]:
+        connection = sqlite3.connect(fake_settings.chroma_dir / "chroma.sqlite3")
+        try:
+            return {row[0] for row in connection.execute("SELECT id FROM segments")}
+        finally:
+            connection.close()
+
+    def _is_uuid(name: str) -> bool:
+        try:
+            return str(uuid.UUID(name)) == name
+        except ValueError:
+            return False
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 2)
+    write_case_review(folder)
+    ingest([folder], fake_settings)
+    first = vector_folders()
+    assert first and first <= named_segments()
+    write_case_review(folder, restricted=True)
+    for _ in range(2):
+        ingest([folder], fake_settings, reset=True)
+        assert vector_folders() and vector_folders() <= named_segments()
+    assert not first & vector_folders()
+    assert folders_holding(fake_settings.data_dir, MARKER) == []
+    index = Index(fake_settings)
+    try:  # and the index it rebuilt answers
+        assert len(index.store.all_ids()) == index.manifest.chunk_count() > 0
+    finally:
+        index.close()
+
+
 def test_a_purge_that_cannot_run_says_so_and_is_owed_until_one_runs(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setattr(purge, "BUSY_SECONDS", 0.2)
     folder = tmp_path / "minutes"
