@@ -88,6 +88,16 @@ class Assistant:
         state = lexical.saved_generation(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
         index = Index(settings, embedder=embedder, store=self._given_store)
         try:
+            if problem := index.store.unreadable():
+                _unless_a_writer_is_at_work(settings)  # which may be building it again
+                where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                         if settings.uses_chroma_server else f"in {settings.chroma_dir}")
+                raise IndexMissingError(
+                    f"The vector store {where} cannot be read ({problem}): its files are damaged, as when a run is "
+                    "killed while it writes them.",
+                    "Ask its operator to mend it." if settings.uses_chroma_server else
+                    "Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to date: "
+                    "either builds the vectors again first, from the keyword index, before anything else.")
             indexed = index.manifest.indexed_chunk_ids()
             if not lexical.is_current(settings.lexical_dir, indexed):
                 _unless_a_writer_is_at_work(settings)

@@ -377,6 +377,19 @@ def _whole_lines(path: Path) -> int | None:
     return lines if last == b"\n" else None
 
 
+def saved_entries(folder: Path) -> dict[str, tuple[LexicalEntry, str]]:
+    """Every chunk the saved index holds, with its version: each chunk's text and metadata, from which its vector can
+    be made again when the vector store's files are lost. Empty when there is no whole saved index."""
+    saved = _read(folder)
+    if saved is None:
+        return {}
+    index, _, versions = saved
+    held = {e.chunk_id: (e, v) for e, v in zip(index.entries, versions)}
+    if len(held) != len(index) or saved_state(folder) != state_of(held):
+        return {}
+    return held
+
+
 def saved_state(folder: Path) -> str | None:
     return _saved_text(folder / _STATE)
 

@@ -95,6 +95,10 @@ class VectorStore(Protocol):
         its operator's), else a note saying what is left and what to do."""
         ...
 
+    def unreadable(self) -> str | None:
+        """Why the store's vectors cannot be read (its files damaged), or None when they can."""
+        ...
+
 
 class ChromaStore:
     """One Chroma collection (cosine space) holding every chunk of one index."""
@@ -139,6 +143,24 @@ class ChromaStore:
 
     def writer(self) -> WriterRecord:
         return writer_of(self._collection.metadata or {})
+
+    def unreadable(self) -> str | None:
+        """Why the vectors cannot be read, or None: a run killed while Chroma rewrote its vector files (it rewrites
+        them at every write, see _SYNC_EVERY_WRITE) can leave one empty or cut short, and then Chroma fails on every
+        count, read and search of the collection. One vector is read and searched for; Chroma's InternalError, twice
+        over (a passing fault is not damage), is the answer."""
+        from chromadb.errors import InternalError
+
+        for attempt in range(2):
+            try:
+                if self._collection.count():
+                    one = self._collection.get(limit=1, include=["embeddings"])
+                    self._collection.query(query_embeddings=[list(one["embeddings"][0])], n_results=1, include=[])
+                return None
+            except InternalError as exc:
+                if attempt:
+                    return str(exc)
+        return None
 
     @property
     def searches_exactly(self) -> bool:

@@ -160,6 +160,15 @@ def _embed_text(header: str, text: str, group: list[Span]) -> str:
     return f"{header}\n{body}" if header else body
 
 
+def embed_text_of(text: str, metadata: dict) -> str:
+    """What the embedder saw of a stored chunk, made again from its text and metadata: its vector is then the same,
+    for a store whose vector files were lost."""
+    header = text_breadcrumb([str(metadata.get(key) or "") for key in ("council", "committee", "meeting_date",
+                                                                        "item_title")])
+    body = normalise_space(text)
+    return f"{header}\n{body}" if header else body
+
+
 def _make_chunk(item: MinuteItem, block: Block, group: list[Span], position: int, header: str,
                 counter: TokenCounter) -> Chunk:
     verbatim = item.text[group[0].start:group[-1].end]

@@ -381,6 +381,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
+    summary.notes += mend_unreadable_store(index)
     if reset_fetched:
         summary.notes += _fetched_gone_in_reset(reset_fetched, settings)
     manifest, store = index.manifest, index.store
@@ -630,6 +631,55 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
             return None
         raise no_index_yet(settings.data_dir, also=f", and no {corpus} folder to build it from")
     return ingest([corpus], settings, progress=progress)
+
+
+def mend_unreadable_store(index: Index) -> list[str]:
+    """When a local vector store cannot be read (a run killed while Chroma rewrote its vector files, say), build it
+    again: its collection is removed and made anew, and each finished item whose chunks the keyword index holds, in
+    the item's version, is embedded again from there, to the same vectors (nothing is read or fetched again). Items
+    it does not hold are then the store's lost items, which the ingest embeds again when they are among its inputs,
+    and names otherwise. Returns the summary's notes (none for a store that reads). A Chroma server's store is its
+    operator's: its damage is said, and nothing is changed."""
+    from assistant.index import lexical
+    from assistant.index.vector_store import forget_local_clients
+    from assistant.ingest.chunk import embed_text_of
+
+    settings, manifest = index.settings, index.manifest
+    problem = index.store.unreadable()
+    if problem is None:
+        return []
+    if settings.uses_chroma_server:
+        raise AssistantError(f"The vector store on the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+                             f"cannot be read ({problem}), so this run changed nothing.",
+                             "Ask the server's operator to mend it, or run `assistant ingest --reset` with your "
+                             "minutes to build the index anew there (fetched minutes must be fetched again).")
+    # The store must be this index's to remove (not another index's, nor written since by a newer copy of this one).
+    claimed = claim_store(manifest, index.store, settings)
+    saved = lexical.saved_entries(settings.lexical_dir)
+    rows = [row for row in manifest.rows().values() if row.status == "done"]
+    restorable = [row for row in rows
+                  if all(cid in saved and saved[cid][1] == row.fingerprint for cid in row.chunk_ids)]
+    WriteCount(manifest, index.store, claimed).before_change()
+    owe_purge(manifest)  # the old collection's files hold its text; the purge at the end removes them
+    reset_store(settings, manifest_writer(manifest))
+    forget_local_clients()
+    index.store = ChromaStore(settings, index.embedder.name, ManifestSide(manifest.get_meta(_INDEX_ID), True))
+    WriteCount(manifest, index.store, claim_store(manifest, index.store, settings)).before_change()
+    chunks = [Chunk(cid, entry.metadata.get("source_id", row.source_id), int(entry.metadata.get("position", 0)),
+                    entry.metadata.get("kind", "minutes"), entry.text, embed_text_of(entry.text, entry.metadata),
+                    int(entry.metadata.get("tokens", 0)), entry.metadata)
+              for row in restorable for cid in row.chunk_ids for entry in [saved[cid][0]]]
+    step = max(1, settings.embed_batch)
+    for start in range(0, len(chunks), step):
+        part = chunks[start:start + step]
+        index.store.upsert(part, index.embedder.embed_documents([c.embed_text for c in part]))
+    note = (f"the vector store in {settings.chroma_dir} could not be read ({problem}), as when a run is killed while "
+            f"it writes: it was built again, {counted(len(restorable), 'item')} embedded again from the keyword "
+            "index's copy of their text")
+    if len(rows) > len(restorable):
+        note += (f"; {counted(len(rows) - len(restorable), 'item')} whose text that copy lacked are counted below as "
+                 "lost")
+    return [note]
 
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:

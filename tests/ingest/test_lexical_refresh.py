@@ -30,6 +30,9 @@ class RecordingStore:
     def writer(self):
         return self.store.writer()
 
+    def unreadable(self):
+        return self.store.unreadable()
+
     def record_writer(self, record):
         self.store.record_writer(record)
 
