@@ -92,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         problem = _database_problem(exc)
+        if problem in (None, "busy") and _chroma_or_sqlite(exc) and settings is not None \
+                and _nearly_full(settings.data_dir, settings.audit_path):
+            # A full disk reaches SQLite as "disk I/O error" (a write to its WAL file failed) and Chroma as an
+            # internal error: neither names it, and the busy advice (wait for another ingest) would send the user
+            # waiting for a writer that does not exist.
+            problem = "full"
         if problem is None:
             raise
         folder = settings.data_dir if settings else "the data folder"
@@ -159,6 +165,30 @@ def _database_problem(exc: Exception) -> str | None:
     if type(exc).__module__.startswith("chromadb") and ("malformed" in text or "not a database" in text):
         return "damaged"
     return None
+
+
+def _chroma_or_sqlite(exc: Exception) -> bool:
+    import sqlite3
+
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("chromadb")
+
+
+# Free space below which a database error is put down to a full disk: less than a few pages of a write.
+NEARLY_FULL_BYTES = 8 << 20
+
+
+def _nearly_full(*paths: Path) -> bool:
+    """Whether the disk holding any of these paths (or the nearest folder above that exists) is all but full."""
+    import shutil
+
+    for path in paths:
+        folder = next((p for p in (path, *path.parents) if p.exists()), None)
+        try:
+            if folder is not None and shutil.disk_usage(folder).free < NEARLY_FULL_BYTES:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:

@@ -447,3 +447,39 @@ def test_a_plain_answer_never_prints_control_characters_from_a_source():
     printed = answer_as_text(answer)
     assert "file:esc[31mRED.md" in printed and "Twelve appeals were heard." in printed
     assert not any(ch in printed for ch in "\x1b\x07\x9b")
+
+
+@pytest.mark.parametrize("failure", ["sqlite", "chroma"])
+def test_a_full_disk_is_named_as_such_not_as_another_writer_or_a_traceback(tmp_path, monkeypatch, capsys, failure):
+    """On a full disk SQLite says "disk I/O error" and Chroma an internal error: the CLI had said to wait for another
+    ingest, or shown Chroma's traceback."""
+    import shutil
+    import sqlite3
+    from collections import namedtuple
+
+    from chromadb.errors import InternalError
+
+    import assistant.ingest.run as run
+    from assistant.present import cli
+
+    error = (sqlite3.OperationalError("disk I/O error") if failure == "sqlite"
+             else InternalError("Error in compaction: Failed to apply logs to the metadata segment"))
+
+    def failing_ingest(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(run, "ingest", failing_ingest)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "index"))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 << 30, 10 << 30, 4096))
+    assert cli.main(["ingest", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert "The disk is full: free some space and try again." in said and "Traceback" not in said, said
+    # With room on the disk, the same errors are not put down to it.
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 << 30, 1 << 30, 9 << 30))
+    if failure == "sqlite":
+        assert cli.main(["ingest", str(tmp_path)]) == 2
+        assert "Another ingest or fetch may be writing to it" in capsys.readouterr().err
+    else:
+        with pytest.raises(InternalError):
+            cli.main(["ingest", str(tmp_path)])
