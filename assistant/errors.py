@@ -57,3 +57,11 @@ def no_index_yet(folder, also: str = "") -> IndexMissingError:
                              f"Run `assistant ingest --index {folder} PATH` with your minutes first (with no PATH it "
                              f"reads corpus/), or `assistant fetch COUNCIL --index {folder}` for a council's ModernGov "
                              "site, or give --index the folder an index was built in.")
+
+
+def manifest_damaged(manifest_path, data_dir) -> IndexMissingError:
+    """The manifest holds no record of what is indexed (emptied, cut short, or not a manifest), in a folder that
+    holds an index: the message every command gives."""
+    return IndexMissingError(f"The manifest {manifest_path} is empty or damaged: it holds no record of what is "
+                             "indexed.", f"Move {data_dir} aside and run `assistant ingest` with your minutes to "
+                             "rebuild the index (keep its audit.sqlite if its records matter).")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from assistant.errors import NotWritableError, no_index_yet
+from assistant.errors import NotWritableError, manifest_damaged, no_index_yet
 from assistant.files import may_write
 
 # A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
@@ -94,6 +94,10 @@ class Manifest:
             self._file_when_opened = _file_state(path)
             self._db, self._immutable = _connect_to_read(path)
         else:
+            if _emptied_in_an_index(path):
+                # Opened, it would be given a new schema: stats would then report an empty index rather than damage,
+                # and the vector store, claimed by the index it no longer names, would be taken for another index's.
+                raise manifest_damaged(path, path.parent)
             self._db = open_database(path, _SCHEMA)
 
     def close(self) -> None:
@@ -200,6 +204,20 @@ class Manifest:
     def _iter(self, sql: str, args: tuple = ()) -> Iterator[ManifestRow]:
         for r in self._reader().execute(sql, args):
             yield ManifestRow(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], r[8], r[9])
+
+
+def _emptied_in_an_index(path: Path) -> bool:
+    """An empty manifest file in a folder that holds more of an index than its own files and the write lock. (Alone,
+    it is a first ingest killed just as SQLite made the file, and is made anew.)"""
+    try:
+        if path.stat().st_size:
+            return False
+        others = [entry.name for entry in path.parent.iterdir()]
+    except OSError:
+        return False
+    from assistant.index.write_lock import WRITE_LOCK_NAME
+
+    return any(not name.startswith(path.name) and name != WRITE_LOCK_NAME for name in others)
 
 
 def _wal_file(path: Path) -> Path:

@@ -9,7 +9,7 @@ from assistant.index.manifest import RESET_UNFINISHED, Manifest
 from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
-from assistant.errors import AssistantError, no_index_yet
+from assistant.errors import AssistantError, manifest_damaged, no_index_yet
 from assistant.records import fetched_from
 from assistant.text import counted
 
@@ -68,10 +68,7 @@ def index_stats(settings: Settings) -> IndexStats:
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
-        raise AssistantError(f"The manifest {settings.manifest_path} is empty or damaged: it holds no record of "
-                             "what is indexed.", f"Move {settings.data_dir} aside and run `assistant ingest` with "
-                             "your minutes to rebuild the index (keep its audit.sqlite if its records matter).") \
-            from None
+        raise manifest_damaged(settings.manifest_path, settings.data_dir) from None
     finally:
         manifest.close()
     done = [r for r in rows if r.status == "done"]

@@ -16,9 +16,12 @@ from assistant.files import exclusive_lock, may_write
 from assistant.settings import Settings
 
 
+WRITE_LOCK_NAME = "ingest.lock"
+
+
 def write_lock_path(settings: Settings) -> Path:
     """The file every writer of the index holds an exclusive flock on while it writes (`writing_index`)."""
-    return settings.data_dir / "ingest.lock"
+    return settings.data_dir / WRITE_LOCK_NAME
 
 
 def writer_at_work(settings: Settings) -> bool:

@@ -158,6 +158,8 @@ def _database_problem(exc: Exception) -> str | None:
 
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
+        if "no such table" in text:  # an emptied file, or one that is not what it is named
+            return "damaged"
         return "read-only" if "readonly" in text else "full" if "full" in text else "busy"
     if isinstance(exc, sqlite3.DatabaseError):
         return "damaged"

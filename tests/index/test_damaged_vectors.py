@@ -95,3 +95,17 @@ def test_the_text_embedded_is_made_again_from_a_stored_chunk_exactly(fake_settin
     chunks = [c for item in items for c in chunk_item(item, default_counter(), fake_settings.chunk_tokens)]
     assert len(chunks) > 20
     assert all(embed_text_of(c.text, c.metadata) == c.embed_text for c in chunks)
+
+
+def test_an_emptied_manifest_is_said_by_every_command_and_left_as_it_is(fake_settings):
+    """`ask` gave the empty file a new schema, so that `stats` then reported an empty index instead of damage, and
+    blamed the collection name (the store, claimed by the index the manifest no longer named, looked another's)."""
+    ingest([CORPUS], fake_settings, progress=False)
+    fake_settings.manifest_path.write_bytes(b"")
+    env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
+    for command in (["ask", QUESTION], ["stats"], ["ingest", str(CORPUS)], ["stats"]):
+        result = run_cli(*command, env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
+        assert f"The manifest {fake_settings.manifest_path} is empty or damaged" in result.stderr, result.stderr
+        assert f"Move {fake_settings.data_dir} aside" in result.stderr
+        assert fake_settings.manifest_path.stat().st_size == 0
