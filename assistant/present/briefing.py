@@ -18,11 +18,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, write_atomically
-from assistant.present.eval_questions import json_lines, parse_line
+from assistant.present.eval_questions import json_lines, parse_line, questions_text
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
@@ -663,7 +663,9 @@ def _add_hyperlink(paragraph, url: str) -> None:
 
 
 def read_question_file(path: Path) -> list[tuple[str, dict]]:
-    """Questions for `assistant brief`: one a line (# comments, blank lines ignored) or JSONL."""
+    """Questions for `assistant brief`: one a line (# comments, blank lines ignored), JSONL, or a CSV file whose first
+    line names its columns (question, and any of the filters' keys), as a spreadsheet saves one. Every line is
+    checked, and all that cannot be asked are named at once; a question asked twice with the same filters is one."""
     from assistant.answer.service import question_problem
 
     if path.is_dir():
@@ -672,37 +674,119 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if not path.is_file():
         raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
-    # Read as `eval` reads its questions: the same line ends, and a key given twice refused (json alone would keep
-    # the second council of a line and answer for it).
-    for number, line in json_lines(path, "the questions file"):
-        stripped = line.strip()
-        if path.suffix.lower() == ".jsonl" or stripped.startswith("{"):
-            try:
-                row = parse_line(line)
-            except ValueError as exc:
-                raise AssistantError(f"{path}:{number}: {exc}.",
-                                     "Fix that line, or give one plain question a line.") from None
-            if isinstance(row, dict) and (unknown := [key for key in row if key not in QUESTION_KEYS]):
-                raise AssistantError(f"{path}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
-                                     f"{', '.join(map(repr, unknown))}.",
-                                     f"The keys of a line are {', '.join(QUESTION_KEYS)}; correct the spelling, "
-                                     "or put a note on a # line of its own.")
-            question = row.get("question") if isinstance(row, dict) else None
+    problems: list[AssistantError] = []
+    first_line: dict[tuple, int] = {}  # each question's first line, by its words and filters
+    lines = _csv_rows(path) if path.suffix.lower() == ".csv" else _question_lines(path)
+    for number, row in lines:
+        if isinstance(row, AssistantError):
+            problems.append(row)
+            continue
+        if isinstance(row, str):
+            question, filters = row, {}
+        else:
+            question = row.get("question")
             if not isinstance(question, str) or not question.strip():
-                raise AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
-                                     "Fix that line, or give one plain question a line.")
+                problems.append(AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
+                                               "Fix that line, or give one plain question a line."))
+                continue
             filters = {k: v for k in QUESTION_KEYS if k != "question" and (v := row.get(k))}
             try:
                 Filters(**filters)
             except AssistantError as exc:
-                raise AssistantError(f"{path}:{number}: {exc.message}", exc.hint) from None
-        else:
-            question, filters = stripped, {}
+                problems.append(AssistantError(f"{path}:{number}: {exc.message}", exc.hint))
+                continue
         if problem := question_problem(question):  # what `assistant ask` would refuse, refused before any is asked
-            raise AssistantError(f"{path}:{number}: {problem}",
-                                 "Correct that line or delete it: every question is checked as `assistant ask` "
-                                 "checks one, before any is asked.")
+            problems.append(AssistantError(f"{path}:{number}: {problem}",
+                                           "Correct that line or delete it: every question is checked as `assistant "
+                                           "ask` checks one, before any is asked."))
+            continue
+        same = (" ".join(question.casefold().split()), tuple(sorted((k, str(v)) for k, v in filters.items())))
+        if same in first_line:
+            problems.append(AssistantError(f"{path}:{number} asks again the question of line {first_line[same]}, "
+                                           "with the same filters.",
+                                           "Delete one of them: the briefing would hold the same answer twice."))
+            continue
+        first_line[same] = number
         questions.append((question, filters))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        shown = problems[:_PROBLEMS_SHOWN]
+        more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
+        raise AssistantError(f"{len(problems)} lines of {path} cannot be asked{more}:\n"
+                             + "\n".join(f"  {problem.message}" for problem in shown),
+                             "Correct or delete each of them: every line is checked before any question is asked, "
+                             "so nothing was asked yet.")
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
     return questions
+
+
+_PROBLEMS_SHOWN = 10  # lines named in one message; the rest are counted
+
+
+def _question_lines(path: Path) -> Iterator[tuple[int, "str | dict | AssistantError"]]:
+    """Each line of a text or JSONL questions file: a plain question, a JSON object, or what is wrong with it. Read
+    as `eval` reads its questions: the same line ends, and a key given twice refused (json alone would keep the
+    second council of a line and answer for it)."""
+    for number, line in json_lines(path, "the questions file"):
+        stripped = line.strip()
+        if not (path.suffix.lower() == ".jsonl" or stripped.startswith("{")):
+            yield number, stripped
+            continue
+        try:
+            row = parse_line(line)
+        except ValueError as exc:
+            yield number, AssistantError(f"{path}:{number}: {exc}.", "Fix that line, or give one plain question a "
+                                         "line.")
+            continue
+        if isinstance(row, dict) and (unknown := [key for key in row if key not in QUESTION_KEYS]):
+            yield number, AssistantError(f"{path}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
+                                         f"{', '.join(map(repr, unknown))}.",
+                                         f"The keys of a line are {', '.join(QUESTION_KEYS)}; correct the spelling, "
+                                         "or put a note on a # line of its own.")
+            continue
+        yield number, row if isinstance(row, dict) else AssistantError(
+            f"{path}:{number} is not a JSON object with a \"question\".",
+            "Fix that line, or give one plain question a line.")
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
+    """Each row of a CSV questions file, as a line's keys and values, by the line it starts on. Its first line names
+    the columns: `question` and any of the filters' keys, in any order and case; a blank row is passed over."""
+    import csv
+
+    text = questions_text(path, "the questions file")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise AssistantError(f"{path} cannot be read as CSV ({exc}).", "Save it again from the spreadsheet as CSV "
+                             "(UTF-8).") from None
+    names = [name.strip().casefold() for name in header]
+    if "question" not in names:
+        raise AssistantError(f"{path} has no column headed question (its first line is "
+                             f"{', '.join(repr(n) for n in header) or 'empty'}).",
+                             "Head the column of questions `question` (other columns may be "
+                             f"{', '.join(QUESTION_KEYS[1:])}), or save the questions one a line as a .txt file.")
+    if unknown := [name for name in names if name and name not in QUESTION_KEYS]:
+        raise AssistantError(f"{path} has the unknown column{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(map(repr, unknown))}.",
+                             f"The columns may be {', '.join(QUESTION_KEYS)}; correct the heading, or delete the "
+                             "column.")
+    line = 2
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, AssistantError(f"{path}:{line} cannot be read as CSV ({exc}).", "Fix that row.")
+            return
+        row = {name: cell.strip() for name, cell in zip(names, cells) if name and cell.strip()}
+        if row and "question" not in row:
+            yield line, AssistantError(f"{path}:{line} has nothing in its question column.",
+                                       "Give that row its question, or delete the row.")
+        elif row:
+            yield line, row
+        line = reader.line_num + 1

@@ -107,6 +107,11 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
     except OSError as exc:
         raise AssistantError(f"Cannot read {what} {path}: {exc.strerror or exc}.",
                              "Check that it may be read (its permissions), or give another file.") from None
+    if kind := _document_kind(data):
+        # Its bytes would be read as text with a stray byte: "retype the character" would be no help.
+        raise AssistantError(f"{path} is {kind}, not a text file, so it cannot be read as {what}.",
+                             f"Save {what} as plain text: in Word, Save As › Plain Text (.txt), one question a "
+                             "line; in Excel, Save As › CSV (UTF-8), with a column headed question.")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -124,6 +129,17 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
         raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",
                              f"Save {what} as UTF-8 text (most editors offer it under 'Save as' or "
                              "'Encoding').") from None
+
+
+# How the files officers most often give by mistake begin: a Word or Excel file of today (a ZIP package), one of
+# before 2007 (an OLE compound file), a PDF.
+_DOCUMENT_STARTS = ((b"PK\x03\x04", "a Word or Excel document (or another ZIP file)"),
+                    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Word or Excel document of before 2007"),
+                    (b"%PDF-", "a PDF"))
+
+
+def _document_kind(data: bytes) -> str:
+    return next((kind for start, kind in _DOCUMENT_STARTS if data.startswith(start)), "")
 
 
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:

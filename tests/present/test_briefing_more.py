@@ -209,6 +209,8 @@ def test_a_briefing_says_whether_its_sentences_were_written_by_a_model_or_quoted
 QUESTIONS = ("How many children were discharged from care in Rotherham in 2018?",
              "What percentage of reports were available 3 days before child protection conferences in Sefton?",
              "What did Barnsley say about early help?")
+# The same questions in other words: a questions file that gives one question twice is refused.
+AGAIN = tuple(question.rstrip("?") + " in all?" for question in QUESTIONS)
 
 
 def _overloaded_model(fails_on: set[int]):
@@ -268,7 +270,7 @@ def test_a_model_that_fails_question_after_question_stops_the_briefing(hashing_s
 
     model = _overloaded_model(fails_on=set(range(1, 10)))
     with pytest.raises(AssistantError) as failed:
-        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS * 2)
+        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS + AGAIN)
     assert model.calls == FAILURES_IN_A_ROW and not (tmp_path / "b.md").exists()
     assert f"failed on {FAILURES_IN_A_ROW} questions in a row" in failed.value.message
     assert "nothing was written" in failed.value.message
@@ -282,7 +284,7 @@ def test_a_model_that_stops_answering_part_way_keeps_what_was_answered_and_the_r
 
     model = _overloaded_model(fails_on=set(range(2, 20)))  # the first question is answered, then none
     with pytest.raises(BriefingIncomplete) as incomplete:
-        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS * 2)
+        _brief_with(hashing_seed_index, model, tmp_path, monkeypatch, QUESTIONS + AGAIN)
     assert model.calls == 1 + FAILURES_IN_A_ROW  # not asked after three failures in a row
     text = (tmp_path / "b.md").read_text(encoding="utf-8")
     assert text.count("Not answered: the language model could not answer it") == FAILURES_IN_A_ROW

@@ -318,7 +318,8 @@ def test_a_briefing_says_how_many_generated_sentences_the_checks_left_out(tmp_pa
 def test_each_entry_of_a_briefing_names_its_answer_in_the_audit_log(hashing_seed_index, tmp_path):
     from assistant.present.briefing import make_briefing
 
-    questions = _questions(tmp_path, ROTHERHAM_Q, ROTHERHAM_Q)  # the same question twice: told apart by their ids
+    # Two questions with one answer: told apart by their ids.
+    questions = _questions(tmp_path, ROTHERHAM_Q, ROTHERHAM_Q.rstrip("?") + " in all?")
     make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
     make_briefing(questions, tmp_path / "b.docx", hashing_seed_index, progress=False)
     ids = _audit_ids(hashing_seed_index)[-4:]

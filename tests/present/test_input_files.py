@@ -197,3 +197,56 @@ def test_a_briefing_line_is_read_as_eval_reads_one_a_council_given_twice_refused
     plain.write_text(separated + "\rHow many children were in care?\n", encoding="utf-8")
     assert [q for q, _ in read_question_file(plain)] == ["What did Sefton say\u2028about care leavers?",
                                                          "How many children were in care?"]
+
+
+def test_a_csv_questions_file_saved_from_a_spreadsheet_is_read_by_its_column_headings(tmp_path):
+    """Its heading line, "question", had been asked as a question, and shown answered with a nonsense quote."""
+    from assistant.present.briefing import read_question_file
+
+    path = tmp_path / "questions.csv"
+    path.write_text('Council,Question\r\n,How many children were discharged from care in 2018?\r\n'
+                    'Sefton,"What did Sefton say about\r\ncare leavers?"\r\n,\r\n', encoding="utf-8")
+    assert read_question_file(path) == [("How many children were discharged from care in 2018?", {}),
+                                        ("What did Sefton say about\ncare leavers?", {"council": "Sefton"})]
+    path.write_text("questions,council\nHow many children left care?,Sefton\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match="has no column headed question") as refused:
+        read_question_file(path)
+    assert "Head the column of questions `question`" in refused.value.hint
+    path.write_text("question,counsil\nHow many children left care?,Sefton\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match="has the unknown column 'counsil'"):
+        read_question_file(path)
+    path.write_text("question,council\nHow many children left care?,Sefton\n,Sefton\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match=r"questions\.csv:3 has nothing in its question column"):
+        read_question_file(path)
+
+
+def test_every_line_that_cannot_be_asked_is_named_at_once_a_repeated_question_among_them(tmp_path):
+    """One bad line was named per run, so a file with three took three runs; a question given twice was asked
+    twice and printed twice."""
+    from assistant.present.briefing import read_question_file
+
+    path = tmp_path / "questions.txt"
+    path.write_text("How many children left care?\nhello\n???\nhow many  children LEFT care?\n"
+                    '{"question": "How many children left care?", "council": "Sefton"}\n', encoding="utf-8")
+    with pytest.raises(AssistantError) as refused:
+        read_question_file(path)
+    message = refused.value.message
+    assert message.startswith(f"3 lines of {path} cannot be asked:")
+    assert f"{path}:2: " in message and f"{path}:3: That question has no words in it" in message
+    assert f"{path}:4 asks again the question of line 1, with the same filters." in message
+    assert ":5" not in message  # the same words asked of one council is another question
+    assert "nothing was asked yet" in refused.value.hint
+
+
+@pytest.mark.parametrize("start, kind", [(b"PK\x03\x04", "a Word or Excel document"), (b"%PDF-1.7", "a PDF")])
+def test_a_word_or_pdf_file_given_as_questions_is_named_for_what_it_is(tmp_path, start, kind):
+    """It was read as text with a stray byte, and the officer told to retype the character."""
+    from assistant.present.briefing import read_question_file
+
+    path = tmp_path / "questions.docx"
+    path.write_bytes(start + bytes(range(256)) * 4)
+    with pytest.raises(AssistantError, match=f"is {kind}") as refused:
+        read_question_file(path)
+    assert "Plain Text (.txt)" in refused.value.hint and "retype" not in str(refused.value).lower()
+    with pytest.raises(AssistantError, match=f"is {kind}"):
+        load_questions(path)  # eval's questions too
