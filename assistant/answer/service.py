@@ -295,6 +295,16 @@ class Assistant:
         return [f"The question names {' and '.join(outside)}, but the council filter ({filters.council}) leaves "
                 f"{'it' if len(outside) == 1 else 'them'} out: only {filters.council}'s minutes were searched."]
 
+    def filters_match_nothing(self, question: str, filters: Filters) -> str | None:
+        """Why `ask` would refuse the question as its filters select no indexed minutes (what it would say), or None:
+        for those who check many questions before asking any (a briefing, an evaluation). The question is read as
+        `ask` reads it: a council it names narrows the search too when no council filter does."""
+        if not filters.active:
+            return None
+        if self.retriever.search(analyse(question, self.retriever.council_keys), filters).no_match:
+            return self._no_match_text(filters)
+        return None
+
     def _no_match_text(self, filters: Filters) -> str:
         """Why the filters found nothing; a council the index does not hold is said so, with similar names."""
         text = f"Nothing in the minutes matches these filters ({filters.describe()})."

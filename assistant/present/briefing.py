@@ -242,6 +242,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     try:
         with interrupted:
             assistant = Assistant(settings)
+            _refuse_filters_matching_nothing(assistant, planned, questions_path)
             searched = searched_line(assistant.index.manifest)
             recorder = AnswerRecorder(assistant)
             bar = progress_bar(len(planned), progress, unit="question", desc="Asking")
@@ -314,6 +315,22 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
             "The briefing marks each as not answered. Ask again when the model's server answers, or with "
             "`--llm extractive` to answer without a model.", run)
     return run
+
+
+def _refuse_filters_matching_nothing(assistant, planned: list[tuple[str, Filters]], questions_path: Path) -> None:
+    """Refuse, before any is asked, questions whose filters select no indexed minutes (a council misspelt, a date
+    range with no meetings): each would be refused as such, and the briefing would hold that in place of an answer."""
+    unmatched = [(number, why) for number, (question, filters) in enumerate(planned, start=1)
+                 if (why := assistant.filters_match_nothing(question, filters))]
+    if not unmatched:
+        return
+    shown = "; ".join(f"question {number}: {why}" for number, why in unmatched[:_PROBLEMS_SHOWN])
+    more = f" (and {len(unmatched) - _PROBLEMS_SHOWN} more)" if len(unmatched) > _PROBLEMS_SHOWN else ""
+    has = "has" if len(unmatched) == 1 else "have"
+    raise AssistantError(f"{counted(len(unmatched), 'question')} of {questions_path} {has} filters that match nothing "
+                         f"in the index{more}: {shown}",
+                         "Correct those filters (on the command line, or the question's line), or leave them out: "
+                         "nothing was asked yet.")
 
 
 def _answer_unless_stopped(assistant, question: str, filters: Filters, interrupted: "_CtrlC") -> Answer:

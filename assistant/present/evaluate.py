@@ -379,16 +379,7 @@ def councils_not_indexed(assistant, questions: list[EvalQuestion]) -> dict[str, 
 def filters_matching_nothing(assistant, questions: list[EvalQuestion]) -> list[str]:
     """The ids of the questions whose filters select no indexed minutes: `ask` refuses them (no_match_filters)
     without searching, so an unanswerable one would count as rightly refused without having been asked."""
-    from assistant.retrieve.question import analyse
-
-    unmatched = []
-    for q in questions:
-        filters = Filters(**q.filters)
-        # The question as `ask` reads it: the councils it names narrow the search too when no council filter does.
-        if filters.active and assistant.retriever.search(
-                analyse(q.question, assistant.retriever.council_keys), filters).no_match:
-            unmatched.append(q.id)
-    return unmatched
+    return [q.id for q in questions if assistant.filters_match_nothing(q.question, Filters(**q.filters))]
 
 
 # Figures a floor may name that only some runs measure, with the option that measures each.

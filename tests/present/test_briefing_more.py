@@ -341,3 +341,23 @@ def test_a_briefing_says_when_and_by_what_it_was_made_and_what_its_answers_were_
     paragraphs = _docx_text(tmp_path / "b.docx")
     assert any(p.startswith("Made: ") and p.endswith(f"by the minutes assistant {__version__}") for p in paragraphs)
     assert any(p.startswith(searched) for p in paragraphs)
+
+
+def test_questions_whose_filters_match_nothing_are_refused_before_any_is_asked(hashing_seed_index, tmp_path):
+    """A misspelt council was found only after asking: the run said "3 questions, 2 answered" and the briefing held
+    "Nothing in the minutes matches these filters" in place of an answer."""
+    from assistant.present.briefing import make_briefing
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How many children were discharged from care in 2018?"}) + "\n"
+                         + json.dumps({"question": "How many foster carers were approved?", "council": "Rotherhm"})
+                         + "\n", encoding="utf-8")
+    before = _audit_count(hashing_seed_index)
+    with pytest.raises(AssistantError) as refused:
+        make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
+    message = refused.value.message
+    assert message.startswith(f"1 question of {questions} has filters that match nothing in the index: question 2: "
+                              "Nothing in the minutes matches these filters"), message
+    assert "No council in the index is called Rotherhm. Councils with similar names: Rotherham" in message
+    assert "nothing was asked yet" in refused.value.hint
+    assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.md").exists()
