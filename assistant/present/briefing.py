@@ -15,6 +15,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,6 +170,19 @@ class BriefingRun:
     asked: int
     answered: int  # not refused, and not failed
     failed: tuple[int, ...] = ()  # the numbers of the questions whose language model failed
+    refused: int = 0  # the questions the minutes do not answer
+    seconds: float = 0.0  # from the first check to the file written
+
+    def describe(self) -> str:
+        """The line that says where the briefing went and what it holds, for a script's log as for the officer:
+        'wrote /home/me/briefing.docx (16 questions: 11 answered, 5 the minutes do not answer) in 3.5 s'."""
+        parts = [f"{self.answered} answered"]
+        if self.refused:
+            parts.append(f"{self.refused} the minutes do not answer")
+        if self.failed:
+            parts.append(f"{len(self.failed)} not answered, as the language model failed")
+        return (f"wrote {self.out.expanduser().resolve()} ({counted(self.asked, 'question')}: {', '.join(parts)}) "
+                f"in {self.seconds:.1f} s")
 
 
 class BriefingIncomplete(AssistantError):
@@ -208,9 +222,14 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     from assistant.ingest.run import progress_bar
     from assistant.present.audit import AnswerRecorder
 
+    started = time.perf_counter()
     common = filters or Filters()
     suffix = briefing_format(out)
     _check_new_output(out, questions_path, replace)
+    if out.expanduser().resolve().is_relative_to(settings.data_dir.expanduser().resolve()):
+        raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: a briefing kept there goes with "
+                             "the index (emptied, replaced, restored from a backup).",
+                             "Give --out a file outside the index folder.")
     if not _title(title):
         raise AssistantError("The briefing's title is empty.",
                              f"Give --title some words, or leave it out for the default title, {DEFAULT_TITLE!r}.")
@@ -301,7 +320,8 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                              f"{in_audit_log()} Free some space, or give --out a folder that can be written, and "
                              "run the command again for the briefing.".lstrip()) from None
     run = BriefingRun(out, len(entries), sum(not e.refused and not e.failure for e in entries),
-                      tuple(n for n, _ in failures))
+                      tuple(n for n, _ in failures), refused=sum(e.refused for e in entries),
+                      seconds=time.perf_counter() - started)
     if failures:
         numbers = ", ".join(str(n) for n, _ in failures)
         last = [why for _, why in failures if why != "not asked"][-1]
@@ -413,8 +433,13 @@ class _CtrlC:
 def briefing_format(out: Path) -> str:
     """The briefing's format from its file name (".md" or ".docx"), checked before any question is asked."""
     suffix = out.suffix.lower()
+    if out.is_dir():
+        raise AssistantError(f"{out} is a folder: a briefing is written to a file.",
+                             f"Give --out a file's name, in that folder if you like: {out / 'briefing.docx'}.")
     if suffix not in (".md", ".docx"):
-        raise AssistantError(f"Cannot write a briefing as {out.name}.", "Name the output file .md or .docx.")
+        meant = out.with_suffix(".docx") if suffix in ("", ".doc", ".rtf", ".odt") else out.with_suffix(".md")
+        raise AssistantError(f"Cannot write a briefing as {out.name!r}: its name says neither Word nor Markdown.",
+                             f"Name the output file .docx (Word) or .md (Markdown), such as {meant.name}.")
     return suffix
 
 

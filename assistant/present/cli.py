@@ -517,7 +517,7 @@ def _brief(args, settings: Settings) -> int:
     except BriefingIncomplete as partly:
         # Written, with the questions the model failed on marked as not answered: said, and exit 1, as an ingest
         # with a file that failed.
-        print(f"wrote {partly.run.out} ({counted(partly.run.asked, 'question')}, {partly.run.answered} answered)")
+        print(partly.run.describe())
         print(f"warning: {partly.message}\n  how to fix: {partly.hint}", file=sys.stderr)
         return 1
     except BriefingInterrupted as stop:
@@ -527,7 +527,7 @@ def _brief(args, settings: Settings) -> int:
               f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.",
               file=sys.stderr)
         return 130
-    print(f"wrote {run.out} ({counted(run.asked, 'question')}, {run.answered} answered)")
+    print(run.describe())
     return 0
 
 

@@ -1,6 +1,7 @@
 """`assistant brief`, `assistant audit` and `assistant user add`, run as a user would."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_brief_with_a_bad_questions_file_says_what_to_do(env, tmp_path):
     questions = tmp_path / "q.txt"
     questions.write_text("What was said?\n")
     result = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / "b.pdf"), env=env)
-    assert result.returncode == 2 and ".md or .docx" in result.stderr
+    assert result.returncode == 2 and ".docx (Word) or .md (Markdown)" in result.stderr
 
 
 def test_brief_checks_each_questions_filters_with_the_command_lines_before_asking(env, tmp_path):
@@ -233,7 +234,9 @@ def test_brief_finds_it_cannot_write_before_asking_and_names_the_file_given(env,
     for out in outs:
         result = run_cli("brief", "--questions", str(questions), "--out", str(out), env=env)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-        assert f"error: Cannot write the briefing to {out}: " in result.stderr and ".tmp" not in result.stderr
+        said = (f"error: {out} is a folder: a briefing is written to a file." if out.is_dir()
+                else f"error: Cannot write the briefing to {out}: ")
+        assert said in result.stderr and ".tmp" not in result.stderr, result.stderr
     assert len(_audit_rows(env)) == before  # nothing was asked
 
 
@@ -247,7 +250,8 @@ def test_brief_reads_questions_files_saved_with_a_byte_order_mark(env, tmp_path)
         out = tmp_path / f"{name}.md"
         result = run_cli("brief", "--questions", str(questions), "--out", str(out), env=env)
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == f"wrote {out} (1 question, 1 answered)"
+        assert re.fullmatch(rf"wrote {re.escape(str(out))} \(1 question: 1 answered\) in \d+\.\d s",
+                            result.stdout.strip()), result.stdout
         briefing = out.read_text(encoding="utf-8")
         assert bom not in briefing and "## 1. How many children were discharged from care" in briefing
         assert ("Filters: council: Rotherham" in briefing) == filtered and "148" in briefing
@@ -483,3 +487,26 @@ def test_a_full_disk_is_named_as_such_not_as_another_writer_or_a_traceback(tmp_p
     else:
         with pytest.raises(InternalError):
             cli.main(["ingest", str(tmp_path)])
+
+
+def test_brief_says_where_it_wrote_in_full_and_refuses_a_folder_a_word_97_name_or_the_index_folder(env, tmp_path):
+    """The last line gave the path as typed (relative: found later from another folder by nobody), without the
+    refusals or the time; a folder as --out was "Cannot write a briefing as ro."; a briefing could be written into
+    the index folder, which goes when the index is emptied."""
+    from pathlib import Path
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care in Rotherham in 2018?\n"
+                         "How many dragons did Rotherham's panel count in 1750?\n", encoding="utf-8")
+    result = run_cli("brief", "--questions", str(questions), "--out", "b.md", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(rf"wrote {re.escape(str(tmp_path / 'b.md'))} \(2 questions: 1 answered, 1 the minutes do not "
+                        r"answer\) in \d+\.\d s", result.stdout.strip()), result.stdout
+    (tmp_path / "out").mkdir()
+    for out, said, hint in [("out", f"{tmp_path / 'out'} is a folder", f"{tmp_path / 'out' / 'briefing.docx'}"),
+                            ("b.doc", "Cannot write a briefing as 'b.doc'", "such as b.docx"),
+                            (str(Path(env["ASSISTANT_DATA_DIR"]) / "b.md"), "is inside the index folder",
+                             "outside the index folder")]:
+        refused = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / out), env=env)
+        assert refused.returncode == 2 and said in refused.stderr and hint in refused.stderr, refused.stderr
+    assert not (Path(env["ASSISTANT_DATA_DIR"]) / "b.md").exists()
