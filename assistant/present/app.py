@@ -606,20 +606,51 @@ class ChatHandlers:
             log.exception("Reading the audit log for answer %s failed", answer_id)
             return False
 
-    def export(self, turns: list[Turn], selected: list[str], fmt: str) -> tuple[str | None, str]:
-        from assistant.present.briefing import entry_from_answer, searched_line, write_briefing
+    def export(self, turns: list[Turn], selected: list[str], fmt: str, title: str = "") -> tuple[str | None, str]:
+        import datetime as dt
+
+        from assistant.present.briefing import DEFAULT_TITLE, entry_from_answer, searched_line, write_briefing
 
         chosen = [t for t in turns if t.label in (selected or [])]
         if not chosen:
             return None, "Tick at least one answer to put in the briefing."
         suffix = ".docx" if fmt == "docx" else ".md"
+        self._remove_old_exports()
         # A folder of its own for each export: two members exporting at once never write the same file. The name is
-        # new in a new folder, and write_briefing would refuse to write over a file all the same.
-        out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / f"briefing-{chosen[-1].answer_id[:8]}{suffix}"
+        # new in a new folder, and write_briefing would refuse to write over a file all the same. It says what the
+        # briefing is and when it was made, in a Downloads folder of many.
+        name = f"{file_name_words(title) or file_name_words(DEFAULT_TITLE)}-{dt.date.today().isoformat()}{suffix}"
+        out = Path(tempfile.mkdtemp(dir=self.briefing_dir)) / name
         # An answer whose recording failed (shown all the same) is named by no id: the log would not know it.
         write_briefing([entry_from_answer(t.answer, t.answer_id if self._audited(t.answer_id) else "")
-                        for t in chosen], out, replace=False, searched=searched_line(self.assistant.index.manifest))
+                        for t in chosen], out, title=title or DEFAULT_TITLE, replace=False,
+                       searched=searched_line(self.assistant.index.manifest))
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
+
+    def _remove_old_exports(self) -> None:
+        """Remove the exports made more than EXPORTS_KEPT_SECONDS ago: each was downloaded at once or not at all,
+        and they hold minutes and members' questions, which a server keeps no longer than it must."""
+        import time
+
+        if self._briefing_dir is None:
+            return
+        for folder in self._briefing_dir.iterdir():
+            try:
+                if time.time() - folder.stat().st_mtime > EXPORTS_KEPT_SECONDS:
+                    shutil.rmtree(folder)
+            except OSError:
+                continue
+
+
+# How long an exported briefing stays on the server for its member to download.
+EXPORTS_KEPT_SECONDS = 3600
+
+
+def file_name_words(title: str) -> str:
+    """A briefing's title as a file name that every system takes: its letters and digits, words joined by hyphens,
+    at most 60 characters ('Lead member briefing: care leavers' gives 'Lead-member-briefing-care-leavers')."""
+    words = "".join(ch if ch.isalnum() else " " for ch in title).split()
+    return "-".join(words)[:60].strip("-")
 
 
 # Handed over by `in_a_thread_of_its_own`, unasked, when the answer must wait for a slot: its listener can say so.
@@ -764,6 +795,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     removed or given a new password meanwhile are signed out at their next request."""
     import gradio as gr
 
+    from assistant.present.briefing import DEFAULT_TITLE
+
     handlers = ChatHandlers(assistant, briefing_dir)
     # Gradio's concurrency limit counts answers whose task is running; a stopped answer's thread may still be
     # finishing its step, so the threads take these slots too. A stopped one moves to a draining slot, when one is
@@ -849,6 +882,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             picked = gr.CheckboxGroup(choices=[], label="Answers to include", elem_id="briefing-pick")
             fmt = gr.Radio(choices=[("Word (.docx)", "docx"), ("Markdown (.md)", "md")], value="docx",
                            label="Format", elem_id="briefing-format")
+            title = gr.Textbox(label="Title (optional)", placeholder=DEFAULT_TITLE, max_lines=1,
+                               elem_id="briefing-title")
             export = gr.Button("Export briefing", elem_id="export")
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
             export_status = gr.Markdown(elem_id="export-status")
@@ -925,10 +960,10 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             user = getattr(request, "username", "") or ""
             return handlers.feedback(last_turn, rating_v, comment_v, user)
 
-        def export_briefing(turns_so_far, selected, fmt_v, request: gr.Request):
+        def export_briefing(turns_so_far, selected, fmt_v, title_v, request: gr.Request):
             if signed_out(request):
                 return None, SIGNED_OUT
-            return handlers.export(turns_so_far or [], selected, fmt_v)
+            return handlers.export(turns_so_far or [], selected, fmt_v, title_v or "")
 
         outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask,
                    busy_note]
@@ -951,8 +986,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         source_pick.change(open_source, [last, source_pick], panel, api_visibility="private")
         send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private",
                             show_progress="hidden")
-        export.click(export_briefing, [turns, picked, fmt], [briefing_file, export_status], api_visibility="private",
-                     show_progress_on=briefing_file)
+        export.click(export_briefing, [turns, picked, fmt, title], [briefing_file, export_status],
+                     api_visibility="private", show_progress_on=briefing_file)
 
         def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
                     request: gr.Request = None) -> str:
@@ -974,6 +1009,26 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         gr.api(ask_api, api_name="ask")
     demo.handlers = handlers  # for tests and the launcher
     return demo
+
+
+def private_files_folder() -> Path:
+    """Where the app's exported briefings are written, and served from: a folder this user alone may read, removed
+    when the app stops. Gradio copies a file it serves into its own folder (GRADIO_TEMP_DIR, /tmp/gradio by default,
+    which every user of the machine may read, and which it never empties) unless the file is in that folder already:
+    so, unless the operator chose that folder, it is made here, private, and the exports are kept inside it. Set
+    before the app's components are made, which each note the folder."""
+    chosen = os.environ.get("GRADIO_TEMP_DIR", "").strip()
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        briefings = Path(tempfile.mkdtemp(prefix="briefings-", dir=chosen))  # private (0700), within the operator's
+        atexit.register(shutil.rmtree, briefings, ignore_errors=True)
+        return briefings
+    private = Path(tempfile.mkdtemp(prefix="minutes-assistant-app-"))
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(private)
+    briefings = private / "briefings"
+    briefings.mkdir(mode=0o700)
+    return briefings
 
 
 def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_thread_lock: bool = False):
@@ -1025,7 +1080,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
 
         if problem := model_server_problem(settings):
             print(f"warning: {problem}", file=sys.stderr, flush=True)
-    demo = build_app(assistant, sign_out=auth is not None, sign_in=auth)
+    demo = build_app(assistant, briefing_dir=private_files_folder(), sign_out=auth is not None, sign_in=auth)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     if hasattr(sys.stdout, "reconfigure"):  # Gradio prints "Running on ..." once: a log file should get it at once
         sys.stdout.reconfigure(line_buffering=True)

@@ -899,3 +899,28 @@ def test_an_audit_log_that_cannot_be_used_is_not_called_unreadable_minutes(handl
     assert replies[-1].failed and AUDIT_UNAVAILABLE.split(":")[0] in replies[-1].markdown
     assert "cannot record its answers" in replies[-1].markdown and "/data" not in replies[-1].markdown
     assert "is locked by another process" in caplog.text
+
+
+def test_an_export_is_named_by_its_title_and_date_and_old_exports_are_removed(handlers, tmp_path):
+    """App exports were all headed "Briefing from committee minutes" and named briefing-<hex>, and stayed on the
+    server for as long as it ran."""
+    import datetime as dt
+    import os
+    import time
+    from pathlib import Path
+
+    from assistant.present.app import EXPORTS_KEPT_SECONDS, ChatHandlers, file_name_words
+
+    exporting = ChatHandlers(handlers.assistant, briefing_dir=tmp_path / "exports")
+    (tmp_path / "exports").mkdir()
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    first, _ = exporting.export([turn], [turn.label], "md", "Lead member briefing: care leavers / Q3")
+    assert Path(first).name == f"Lead-member-briefing-care-leavers-Q3-{dt.date.today().isoformat()}.md"
+    assert Path(first).read_text(encoding="utf-8").startswith("# Lead member briefing: care leavers / Q3\n")
+    untitled, _ = exporting.export([turn], [turn.label], "docx", "  ")
+    assert Path(untitled).name == f"Briefing-from-committee-minutes-{dt.date.today().isoformat()}.docx"
+    assert file_name_words("***") == "" and len(file_name_words("word " * 40)) <= 60
+    long_ago = time.time() - EXPORTS_KEPT_SECONDS - 60
+    os.utime(Path(first).parent, (long_ago, long_ago))
+    latest, _ = exporting.export([turn], [turn.label], "md")
+    assert not Path(first).exists() and Path(untitled).exists() and Path(latest).exists()

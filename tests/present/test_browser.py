@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import re
 import sys
+from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -75,14 +77,21 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
 
         page.click("#briefing-pick label")  # tick the answer
         page.click("#briefing-format >> text=Markdown (.md)")
+        page.fill("#briefing-title input, #briefing-title textarea", "Lead member briefing")
         page.click("#export")
         link = page.wait_for_selector("#briefing-file a", timeout=60_000)
         expect(page.locator("#export-status")).to_have_attribute("role", "status")  # "Briefing with ... written."
+        # Served from a folder of the app's user alone, not copied into /tmp/gradio, which every user may read.
+        served = Path(unquote(link.get_attribute("href").split("file=", 1)[1]))
+        assert not served.is_relative_to("/tmp/gradio") and served.is_file()
+        assert any(folder.stat().st_mode & 0o077 == 0 for folder in served.parents if folder != Path("/"))
         with page.expect_download() as download_info:
             link.click()
+        assert download_info.value.suggested_filename.startswith("Lead-member-briefing-")
         target = tmp_path / "briefing.md"
         download_info.value.save_as(target)
         text = target.read_text(encoding="utf-8")
+        assert text.startswith("# Lead member briefing\n")
         assert "148" in text and "Rotherham Metropolitan Borough Council" in text and "Sources:" in text
 
         # Bad input in the UI: a clear message, and the app keeps working.
