@@ -1031,6 +1031,11 @@ def private_files_folder() -> Path:
     return briefings
 
 
+def _exit_on_terminate(signum, frame) -> None:
+    print("stopped (SIGTERM): the app is closed", file=sys.stderr, flush=True)
+    raise SystemExit(0)
+
+
 def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_thread_lock: bool = False):
     """Bring the index in line with corpus/ (with progress on the console), then serve the chat."""
     from assistant.ingest.run import ensure_index
@@ -1095,8 +1100,14 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
           flush=True)
     if prevent_thread_lock:
         return demo  # still serving: `close()` stops it
+    if threading.current_thread() is threading.main_thread():
+        import signal
+
+        # As a service manager stops it (systemd, docker stop): an orderly exit, so that what runs at exit does (the
+        # private folder of exported briefings is removed), where Python's own handling of SIGTERM ends at once.
+        signal.signal(signal.SIGTERM, _exit_on_terminate)
     try:
         threading.Event().wait()  # served by Gradio's threads until Ctrl-C
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         demo.close()
-        raise  # the CLI says "interrupted" and exits 130, as every command does
+        raise  # Ctrl-C: the CLI says "interrupted" and exits 130, as every command does

@@ -246,6 +246,39 @@ def test_serve_says_where_it_listens_at_once_when_its_output_goes_to_a_file(tmp_
     assert stopped == 130 and "the app is closed" in shown, shown  # as every command stopped with Ctrl-C
 
 
+@pytest.mark.slow
+def test_serve_stopped_by_its_service_manager_exits_cleanly_and_leaves_no_exports_behind(tmp_path):
+    """SIGTERM (systemd, docker stop) ended Python at once: nothing registered to run at exit ran, so the private
+    folder of exported briefings stayed in the temporary folder."""
+    import time
+
+    from corpus_factory import write_markdown_corpus
+
+    write_markdown_corpus(tmp_path / "minutes", 2)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap", GRADIO_SERVER_PORT="", TMPDIR=str(temporary))
+    env.pop("GRADIO_TEMP_DIR", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--corpus", str(tmp_path / "minutes")],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "Running on" not in log.read_text() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        made = [p.name for p in temporary.iterdir() if p.name.startswith("minutes-assistant-app-")]
+        server.terminate()  # SIGTERM
+        stopped = server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=60)
+    assert made, log.read_text()  # the private folder was there while it ran
+    assert stopped == 0 and "stopped (SIGTERM): the app is closed" in log.read_text(), log.read_text()
+    assert not [p for p in temporary.iterdir() if p.name.startswith("minutes-assistant-app-")]
+
+
 def test_stats_given_a_file_for_the_index_says_so_and_what_to_give(tmp_path, capsys):
     from assistant.present import cli
 
