@@ -48,7 +48,9 @@ DOCUMENT_AUTHOR = "Minutes assistant"
 SHOWN_ID_CHARS = 8
 # Said under the header when some question was refused: a refusal is the assistant's words, not the minutes'.
 REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assistant's own words (not quoted from the "
-                    "minutes), with the nearest items that were searched")
+                    "minutes), with the nearest items that were searched. \u201cDo not say this\u201d: minutes on the "
+                    "subject were found, but none states what was asked; \u201cdo not cover this question\u201d: none "
+                    "on the subject was found")
 NEAREST_LABEL = "Nearest items searched:"
 # Before the address of a source that has no web address (a file's path, an item's id): shown bare after its title,
 # an id read as part of the title.

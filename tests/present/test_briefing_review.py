@@ -187,6 +187,9 @@ def test_a_refused_question_lists_the_nearest_items_searched_in_markdown(tmp_pat
     header = text[:text.index("## 1.")]
     assert "Answers: quoted word for word from the minutes (extractive mode)" in header
     assert "Questions the minutes do not answer: said so in the assistant's own words (not quoted" in header
+    # The two ways a refusal is worded, told apart for whoever reads the briefing.
+    assert ("\u201cDo not say this\u201d: minutes on the subject were found, but none states what was asked; "
+            "\u201cdo not cover this question\u201d: none on the subject was found") in header
 
 
 def test_a_refused_question_lists_the_nearest_items_searched_in_word(tmp_path):
