@@ -12,6 +12,8 @@ from typing import Mapping
 from assistant.errors import ConfigError
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+# The minutes `assistant ingest` reads, and `serve` and run.sh index, when no path is given: the project's demo seeds.
+DEFAULT_CORPUS = Path("corpus")
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
 FUSIONS = ("reciprocal-rank", "fitted")
 SLOWEST_FETCH_RATE = 0.01  # requests a second: one every 100 s; slower, and a fetch seems to hang

@@ -12,7 +12,13 @@ from assistant.index.lexical import LexicalIndex
 from assistant.records import Question
 from assistant.text import ACRONYM_GAP_WORDS, QUESTION_FILLER_WORDS, lexical_tokens, word_runs_with_initials
 
-_QUESTION_FILLER = frozenset(lexical_tokens(QUESTION_FILLER_WORDS))
+
+
+@functools.cache
+def _question_filler() -> frozenset[str]:
+    """The filler words' tokens: made at the first question, as tokenising loads bm25s (and scipy) for its stop
+    words, which importing this module must not."""
+    return frozenset(lexical_tokens(QUESTION_FILLER_WORDS))
 
 
 class QuestionTerms:
@@ -22,7 +28,7 @@ class QuestionTerms:
         council_words = set(lexical_tokens(" ".join(question.councils)))
         self.text = question.text
         self.question_tokens = lexical_tokens(question.text)
-        tokens = [t for t in dict.fromkeys(self.question_tokens) if t not in _QUESTION_FILLER | council_words]
+        tokens = [t for t in dict.fromkeys(self.question_tokens) if t not in _question_filler() | council_words]
         n = max(len(lexical), 1)
         self.weights = {t: math.log(1 + (n - lexical.document_frequency(t) + 0.5) /
                                     (lexical.document_frequency(t) + 0.5)) for t in tokens}

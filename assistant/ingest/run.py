@@ -17,16 +17,16 @@ from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
-                                          reset_command, reset_store)
+                                          forget_local_clients, reset_command, reset_store)
 from assistant.index.write_lock import writing_index
-from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item
+from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
 from assistant.ingest.readers.common import item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from
-from assistant.settings import Settings
+from assistant.settings import DEFAULT_CORPUS, Settings
 from assistant.text import counted, first_few
 
 # Items per manifest transaction: small enough that a kill loses little work.
@@ -264,8 +264,6 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
     return summary
 
 
-# What the CLI reads when it is given no PATH (`assistant ingest`, `serve`), relative to the working directory.
-DEFAULT_CORPUS = Path("corpus")
 
 
 def _refuse_the_demo_into_other_minutes(settings: Settings) -> None:
@@ -641,8 +639,6 @@ def mend_unreadable_store(index: Index) -> list[str]:
     and names otherwise. Returns the summary's notes (none for a store that reads). A Chroma server's store is its
     operator's: its damage is said, and nothing is changed."""
     from assistant.index import lexical
-    from assistant.index.vector_store import forget_local_clients
-    from assistant.ingest.chunk import embed_text_of
 
     settings, manifest = index.settings, index.manifest
     problem = index.store.unreadable()

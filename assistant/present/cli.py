@@ -12,8 +12,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import is_sqlite_database, write_atomically
-from assistant.ingest.run import DEFAULT_CORPUS
-from assistant.settings import Settings, unknown_settings
+from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
 from assistant.text import counted, noun_for, readable
 
 

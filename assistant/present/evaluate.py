@@ -28,7 +28,7 @@ from assistant.present.eval_scoring import (check_floors, describe_strings_not_i
                                             strings_in_no_gold_item)
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
-from assistant.settings import Settings
+from assistant.settings import DEFAULT_CORPUS, Settings
 from assistant.text import counted, first_few, readable
 
 # The checkout the package runs from, when it runs from one: its corpus/ folder and its git commit.
@@ -443,8 +443,6 @@ def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:
     """Refuse an --out folder inside the project's corpus/ folder, which `assistant ingest`, run.sh and `serve` read
     by default, or (given the settings of an existing index) inside a folder that index's minutes were read from: the
     next ingest would read this run's report, which lists the expected answers, as minutes."""
-    from assistant.ingest.run import DEFAULT_CORPUS
-
     folders = {folder.resolve(): "the project's minutes folder, which `assistant ingest` reads by default"
                for folder in (DEFAULT_CORPUS, CHECKOUT / DEFAULT_CORPUS) if folder.is_dir()}
     if settings is not None:

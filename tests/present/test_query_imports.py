@@ -90,3 +90,17 @@ def test_importtime_of_an_ask_shows_no_torch(seed_index):
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "assistant.answer.service" in imported  # the trace is real
     assert not {name for name in imported if name.split(".")[0] in HEAVY}
+
+
+@pytest.mark.parametrize("module, absent", [
+    ("assistant.present.cli", ("assistant.ingest.run", "chromadb", "scipy", "gradio")),
+    ("assistant.answer.service", ("scipy", "bm25s", "chromadb", "gradio")),
+])
+def test_importing_the_cli_or_the_service_loads_nothing_heavy(module, absent):
+    """Every command starts by importing the CLI, which had loaded the whole ingest pipeline to read one default
+    path; the service loaded bm25s and scipy for a list of filler words (habit 8: nothing heavy at import)."""
+    code = f"import json, sys, {module}; print(json.dumps([m for m in {absent!r} if m in sys.modules]))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
