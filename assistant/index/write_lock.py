@@ -79,8 +79,8 @@ _LOCK_TRIES, _LOCK_RETRY_SECONDS = 5, 0.05
 
 
 def _take_write_lock(held: ExitStack, settings: Settings) -> None:
-    busy = AssistantError(f"Another ingest or fetch is writing to {settings.data_dir}, so this run changed nothing.",
-                          "Wait for it to finish and run this again.")
+    busy = AssistantError(f"Another ingest or fetch is writing to {settings.data_dir}, or a backup is copying it, so "
+                          "this run changed nothing.", "Wait for it to finish and run this again.")
     for attempt in range(_LOCK_TRIES):
         try:
             held.enter_context(exclusive_lock(write_lock_path(settings), busy, mode=0o666))

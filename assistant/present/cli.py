@@ -312,6 +312,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
 
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")
+    p = command("backup", "Copy the index folder, its audit log included, to a new folder, checked; the app may "
+                "keep answering meanwhile.", _backup)
+    p.add_argument("destination", type=Path, metavar="FOLDER", help="a new folder (or an empty one) for the copy")
     return parser
 
 
@@ -454,6 +457,7 @@ INTERRUPTED = {
     "fetch": "interrupted: the batches of meetings that went into the index before it are kept; run the same "
              "command again to go on",
     "serve": "stopped: the minutes it had ingested before are kept, and the app is closed if it had started",
+    "backup": "interrupted: no backup was made (what was copied is removed), and the index is as it was",
 }
 
 
@@ -757,6 +761,13 @@ def _eval(args, settings: Settings) -> int:
     for line in summary_lines(metrics):
         print(line)
     return 1 if metrics.get("floors", {}).get("broken") else 0
+
+
+def _backup(args, settings: Settings) -> int:
+    from assistant.index.backup import back_up
+
+    print(back_up(settings, args.destination).report(settings))
+    return 0
 
 
 def _stats(args, settings: Settings) -> int:

@@ -1,0 +1,189 @@
+"""`assistant backup`: a checked copy of the index folder, made while the app may go on recording answers, that
+answers as the index did once put in its place; refused while a writer is at work, and never left half made."""
+
+from __future__ import annotations
+
+import errno
+import json
+import sqlite3
+import stat
+import threading
+
+import pytest
+
+from assistant.errors import AssistantError
+from assistant.index.backup import OUTSIDE_AUDIT_NAME, back_up
+from cli_helpers import cli_env, run_cli
+from conftest import CORPUS
+
+QUESTION = "How many children were discharged from care in Rotherham in 2018?"
+
+
+def answers_in(log) -> int:
+    connection = sqlite3.connect(log)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def asked(env) -> dict:
+    result = run_cli("ask", QUESTION, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    return {key: answer[key] for key in ("answer", "refused", "citations", "short_answer")}
+
+
+@pytest.fixture
+def index(tmp_path):
+    """An index of corpus/ built by the CLI, with one answer in its audit log."""
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap")
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    return env
+
+
+def test_a_backup_put_in_place_answers_as_the_index_did_and_embeds_nothing_again(index, tmp_path):
+    before = asked(index)
+    copy = tmp_path / "backups" / "2026-12-05"
+    result = run_cli("backup", str(copy), env=index)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Backed up the index in {index['ASSISTANT_DATA_DIR']} to {copy}: 5 items, ")
+    assert "1 answer in the audit log; every database checked" in result.stdout and "To put it back:" in result.stdout
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+    assert not (copy / "ingest.lock").exists() and not list(copy.glob("*-wal"))
+    # The audit log keeps its owner-only mode in the copy.
+    assert stat.S_IMODE((copy / "audit.sqlite").stat().st_mode) == 0o600
+
+    restored = {**index, "ASSISTANT_DATA_DIR": str(copy)}
+    assert asked(restored) == before
+    assert answers_in(copy / "audit.sqlite") == 2  # the one copied, and the one just asked of the copy
+    again = run_cli("ingest", str(CORPUS), "--no-progress", env=restored)
+    assert again.returncode == 0 and "unchanged 5" in again.stdout and "0 tokens embedded" in again.stdout, \
+        again.stdout
+
+
+def test_answers_recorded_while_the_backup_copies_leave_it_whole(index, tmp_path):
+    from assistant.answer.service import Assistant
+    from assistant.present.audit import AnswerRecorder
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(index)
+    assistant = Assistant(settings)
+    recorder = AnswerRecorder(assistant)
+    answer = assistant.ask(QUESTION)
+    stop, recorded = threading.Event(), []
+
+    def keep_recording() -> None:
+        while not stop.is_set():
+            recorded.append(recorder.record(answer, channel="app"))
+
+    writer = threading.Thread(target=keep_recording)
+    writer.start()
+    try:
+        while len(recorded) < 20:
+            pass
+        summary = back_up(settings, tmp_path / "copy")
+    finally:
+        stop.set()
+        writer.join()
+        recorder.close()
+        assistant.close()
+    copied = answers_in(tmp_path / "copy" / "audit.sqlite")
+    assert 20 <= copied <= len(recorded) + 1 and summary.answers == copied
+
+
+def test_a_backup_is_refused_while_a_writer_is_at_work_and_a_writer_while_a_backup_copies(index, tmp_path,
+                                                                                          monkeypatch):
+    from assistant.index import backup
+    from assistant.index.write_lock import writing_index
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(index)
+    with writing_index(settings):
+        refused = run_cli("backup", str(tmp_path / "copy"), env=index)
+    assert refused.returncode == 2 and "An ingest or fetch is writing to" in refused.stderr
+    assert not (tmp_path / "copy").exists()
+
+    held = []
+
+    def copy_slowly(source, staging):
+        held.append(run_cli("ingest", str(CORPUS), "--no-progress", env=index))
+        return original(source, staging)
+
+    original = backup._copy_folder
+    monkeypatch.setattr(backup, "_copy_folder", copy_slowly)
+    back_up(settings, tmp_path / "copy")
+    assert held[0].returncode == 2 and "or a backup is copying it, so this run changed nothing" in held[0].stderr
+
+
+@pytest.mark.parametrize("where", ["exists", "inside", "holds"])
+def test_a_destination_that_would_overwrite_or_nest_is_refused(index, tmp_path, where):
+    data = tmp_path / "index"
+    destination = {"exists": tmp_path / "taken", "inside": data / "backup", "holds": tmp_path}[where]
+    if where == "exists":
+        destination.mkdir()
+        (destination / "notes.txt").write_text("mine")
+    result = run_cli("backup", str(destination), env=index)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    said = "exists: a backup is written to a new folder" if where == "exists" else "one inside the other"
+    assert said in result.stderr, result.stderr
+    assert not (data / "backup").exists()
+    if where == "exists":
+        assert [p.name for p in destination.iterdir()] == ["notes.txt"]
+
+
+def test_no_index_and_an_index_on_a_chroma_server_are_refused(tmp_path):
+    from assistant.settings import Settings
+
+    result = run_cli("backup", str(tmp_path / "copy"), env=cli_env(tmp_path / "nothing"))
+    assert result.returncode == 2 and "There is no index in" in result.stderr
+    on_server = Settings.from_env({"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"}, data_dir=tmp_path / "index")
+    on_server.manifest_path.parent.mkdir(parents=True)
+    on_server.manifest_path.write_bytes(b"")
+    with pytest.raises(AssistantError, match="are on the Chroma server at 127.0.0.1:9") as refused:
+        back_up(on_server, tmp_path / "copy")
+    assert "chroma run" in refused.value.hint and not (tmp_path / "copy").exists()
+
+
+def test_a_full_disk_or_ctrl_c_midway_leaves_nothing_and_says_so(index, tmp_path, monkeypatch):
+    from assistant.index import backup
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(index)
+    copied = []
+
+    def fail_after_two(path, copy):
+        if len(copied) == 2:
+            raise failure
+        copied.append(path)
+        return real(path, copy)
+
+    real = backup._copy_file
+    monkeypatch.setattr(backup, "_copy_file", fail_after_two)
+    for failure in (OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()):
+        copied.clear()
+        if isinstance(failure, KeyboardInterrupt):
+            with pytest.raises(KeyboardInterrupt):
+                back_up(settings, tmp_path / "copy")
+        else:
+            with pytest.raises(AssistantError, match="is full: no backup was made"):
+                back_up(settings, tmp_path / "copy")
+        assert list(tmp_path.iterdir()) == [tmp_path / "index"], list(tmp_path.iterdir())
+
+
+def test_an_audit_log_kept_outside_the_folder_and_an_owed_purge_are_said(tmp_path):
+    from assistant.index.manifest import Manifest
+    from assistant.index.purge import owe_purge
+
+    log = tmp_path / "logs" / "audit.sqlite"
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap", ASSISTANT_AUDIT_PATH=str(log))
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    asked(env)
+    manifest = Manifest(tmp_path / "index" / "manifest.sqlite")
+    owe_purge(manifest)
+    manifest.close()
+    result = run_cli("backup", str(tmp_path / "copy"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"the audit log {log} (ASSISTANT_AUDIT_PATH) is kept outside the index folder" in result.stdout
+    assert answers_in(tmp_path / "copy" / OUTSIDE_AUDIT_NAME) == 1 and "1 answer in the audit log" in result.stdout
+    assert "may still be readable in this copy" in result.stdout
