@@ -408,7 +408,17 @@ def _date_flag(value: str, flag: str):
         days = calendar.monthrange(year, month)[1]
         raise AssistantError(f"{flag} {value.strip()} is not a date: {calendar.month_name[month]} {year} has "
                              f"{days} days.", f"Give a day that exists, for example {flag} {year}-{month:02d}-{days}.")
-    raise AssistantError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}.", f"For example {flag} 2024-04-01.")
+    # Any other form `ask --since` takes (01/04/2024, 1 April 2024, 2024-04, 2024), a month or a year counting from
+    # its first day for --since and to its last for --until, as a filter reads it.
+    from assistant.text import date_span, parse_meeting_date
+
+    try:
+        first, last = date_span(parse_meeting_date(value.strip()))
+    except ValueError:
+        raise AssistantError(f"{flag} must be a date, not {value!r}.",
+                             f"For example {flag} 2024-04-01 (or 01/04/2024, 1 April 2024, 2024-04 or 2024).") from None
+    day = last if flag == "--until" else first
+    return dt.date(day // 10000, day // 100 % 100, day % 100)
 
 
 def _fetch_report(summary) -> str:

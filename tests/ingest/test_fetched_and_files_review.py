@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.index.stats import index_stats
 from assistant.ingest.run import ingest
@@ -215,7 +215,21 @@ def test_a_committee_list_that_is_not_xml_says_no_meeting_was_asked_for(quick, s
 def test_a_day_that_does_not_exist_is_not_called_the_wrong_format(tmp_path, day, said):
     result = run_cli("fetch", "barnsley", "--since", day, env=cli_env(tmp_path / "index"))
     assert result.returncode == 2 and f"error: {said}" in result.stderr, result.stderr
-    assert "must be a date as YYYY-MM-DD" not in result.stderr
+    assert "must be a date" not in result.stderr
+
+
+@pytest.mark.parametrize("given, since, until", [
+    ("2024-04-01", "2024-04-01", "2024-04-01"), ("01/04/2024", "2024-04-01", "2024-04-01"),
+    ("1 April 2024", "2024-04-01", "2024-04-01"), ("2024-04", "2024-04-01", "2024-04-30"),
+    ("2024", "2024-01-01", "2024-12-31")])
+def test_fetch_takes_a_date_in_every_form_ask_takes(given, since, until):
+    """`fetch --since` took YYYY-MM-DD alone, where `ask --since` takes a UK date, a month or a year too."""
+    from assistant.present.cli import _date_flag
+
+    assert (_date_flag(given, "--since").isoformat(), _date_flag(given, "--until").isoformat()) == (since, until)
+    with pytest.raises(AssistantError, match="--since must be a date, not 'spring'") as refused:
+        _date_flag("spring", "--since")
+    assert "01/04/2024" in refused.value.hint
 
 
 def test_a_fetch_finishing_what_a_stopped_one_left_does_not_tell_itself_to_fetch_again(quick, site, monkeypatch):
