@@ -73,7 +73,9 @@ class Settings:
     """Every knob in one place. Documented in the README's Configuration section."""
 
     data_dir: Path = Path(".assistant")
-    model_dir: Path = Path()
+    # As from_env gives it with no ASSISTANT_MODEL_DIR: Path() would unpack the bundled model into the folder the
+    # process runs in, for anyone who makes Settings() in code.
+    model_dir: Path = field(default_factory=lambda: _default_model_dir(os.environ))
     embedding_model: str = BUNDLED_EMBEDDING_MODEL
     chunk_tokens: int = 180
     max_item_chars: int = 1_000_000

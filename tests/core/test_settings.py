@@ -208,3 +208,12 @@ def test_every_variable_the_readme_names_is_one_the_assistant_reads():
 
     named = set(re.findall(r"ASSISTANT_[A-Z0-9_]+", (ROOT / "README.md").read_text(encoding="utf-8")))
     assert named and unknown_settings({name: "" for name in named}) == []
+
+
+def test_settings_made_in_code_have_the_defaults_the_environment_gives():
+    """Settings() put the model folder in the folder the process ran in, where from_env puts it in the user's cache:
+    a library user unpacked the bundled model beside their script."""
+    from dataclasses import fields
+
+    made, read = Settings(), Settings.from_env({})
+    assert [f.name for f in fields(Settings) if getattr(made, f.name) != getattr(read, f.name)] == []
