@@ -476,11 +476,7 @@ class ChatHandlers:
             parts = [markdown_literal(answer.answer)]
             if answer.nearest:
                 parts.append("\n**Nearest items searched:**")
-                for n in answer.nearest:
-                    parts.append(f"- {markdown_literal(n.council or 'council unknown')} \u2014 "
-                                 f"{markdown_literal(n.committee or 'committee unknown')} \u2014 "
-                                 f"{markdown_literal(n.meeting_date or 'date unknown')} \u2014 "
-                                 f"{markdown_literal(n.item_title)}")
+                parts.extend(f"- {markdown_literal(source_line(n))}" for n in answer.nearest)
         else:
             sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences
                          if s.shown or _marked_unsupported(s)]

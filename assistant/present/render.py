@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from assistant.records import Answer, Citation
+from assistant.records import Answer, Citation, NearestItem
 from assistant.text import NOT_IN_XML, counted
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
@@ -61,7 +61,9 @@ def web_address(url: str) -> str:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
-def source_line(c: Citation) -> str:
+def source_line(c: Citation | NearestItem) -> str:
+    """An item as every shell names it, a cited source or a refusal's nearest item alike: council, committee, date
+    and title, each said to be unknown when it is ('Sefton Council — (committee unknown) — 2021 — Fostering')."""
     parts = [c.council or "(council unknown)", c.committee or "(committee unknown)", c.meeting_date or "(date unknown)",
              c.item_title or "(untitled item)"]
     return " \u2014 ".join(parts)
@@ -74,8 +76,8 @@ def answer_as_text(answer: Answer) -> str:
     if answer.refused and answer.nearest:
         lines.append("\nNearest items searched:")
         for item in answer.nearest:
-            lines.append(f"  - {item.council or '(council unknown)'} \u2014 {item.committee or '(committee unknown)'} "
-                         f"\u2014 {item.meeting_date or '(date unknown)'} \u2014 {item.item_title} <{item.source_url}>")
+            address = f" <{item.source_url}>" if item.source_url else ""
+            lines.append(f"  - {source_line(item)}{address}")
     shown = {m for s in answer.sentences if s.shown for m in s.markers}
     cited = [c for c in answer.citations if c.marker in shown]
     if cited:

@@ -924,3 +924,19 @@ def test_an_export_is_named_by_its_title_and_date_and_old_exports_are_removed(ha
     os.utime(Path(first).parent, (long_ago, long_ago))
     latest, _ = exporting.export([turn], [turn.label], "md")
     assert not Path(first).exists() and Path(untitled).exists() and Path(latest).exists()
+
+
+def test_a_nearest_item_with_unknown_details_is_named_alike_in_the_chat_the_cli_and_a_briefing(handlers, tmp_path):
+    """Three layouts: the CLI left an empty title, the chat said 'council unknown' unbracketed and no title."""
+    from assistant.present.briefing import entry_from_answer, write_briefing
+    from assistant.present.render import answer_as_text
+    from assistant.records import Answer, NearestItem
+
+    nearest = NearestItem("https://example.org/mgAi.aspx?ID=1", "", "Corporate Parenting", "", "")
+    answer = Answer("What was said?", "The minutes in the index do not say this.", True, "not_stated", "extractive",
+                    nearest=[nearest])
+    named = "(council unknown) \u2014 Corporate Parenting \u2014 (date unknown) \u2014 (untitled item)"
+    assert f"  - {named} <https://example.org/mgAi.aspx?ID=1>" in answer_as_text(answer)
+    assert f"- {named}" in handlers.render(answer)
+    briefing = write_briefing([entry_from_answer(answer)], tmp_path / "b.md").read_text(encoding="utf-8")
+    assert f"- {named}. <https://example.org/mgAi.aspx?ID=1>" in briefing
