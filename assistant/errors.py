@@ -63,5 +63,6 @@ def manifest_damaged(manifest_path, data_dir) -> IndexMissingError:
     """The manifest holds no record of what is indexed (emptied, cut short, or not a manifest), in a folder that
     holds an index: the message every command gives."""
     return IndexMissingError(f"The manifest {manifest_path} is empty or damaged: it holds no record of what is "
-                             "indexed.", f"Move {data_dir} aside and run `assistant ingest` with your minutes to "
-                             "rebuild the index (keep its audit.sqlite if its records matter).")
+                             "indexed.", f"Move {data_dir} aside and run `assistant ingest --index {data_dir} PATH` "
+                             "with your minutes to rebuild the index (keep the old folder's audit.sqlite if its "
+                             "records matter).")

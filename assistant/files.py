@@ -28,6 +28,29 @@ def is_sqlite_database(path: Path) -> bool:
         return False
 
 
+def free_bytes(path: Path) -> int | None:
+    """The free space on the disk holding `path` (or the nearest folder above it that exists); None if unknown."""
+    import shutil
+
+    folder = next((p for p in (path, *path.parents) if p.exists()), None)
+    try:
+        return shutil.disk_usage(folder).free if folder is not None else None
+    except OSError:
+        return None
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of every file under `folder` (0 when there is none)."""
+    total = 0
+    for inner, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(inner, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
 def read_utf8(path: Path, what: str) -> str:
     """A text file the user gave, with a message that says what to do when it is not UTF-8. A byte order mark at
     the start, which Notepad and Excel write, is dropped: it is not part of the text."""

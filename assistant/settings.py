@@ -12,6 +12,8 @@ from typing import Mapping
 from assistant.errors import ConfigError
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+# The data folder's parts, by name: the vector store's folder (local Chroma) and the keyword index's.
+CHROMA_FOLDER, LEXICAL_FOLDER = "chroma", "bm25"
 # The minutes `assistant ingest` reads, and `serve` and run.sh index, when no path is given: the project's demo seeds.
 DEFAULT_CORPUS = Path("corpus")
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
@@ -199,11 +201,11 @@ class Settings:
 
     @property
     def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
+        return self.data_dir / CHROMA_FOLDER
 
     @property
     def lexical_dir(self) -> Path:
-        return self.data_dir / "bm25"
+        return self.data_dir / LEXICAL_FOLDER
 
     @property
     def audit_path(self) -> Path:

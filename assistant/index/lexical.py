@@ -394,6 +394,17 @@ def saved_state(folder: Path) -> str | None:
     return _saved_text(folder / _STATE)
 
 
+def announce_change(folder: Path) -> None:
+    """Tell readers that the index changed though this one did not (its vector store was made anew): its state file
+    is saved again, the same words in a new file, which `saved_generation` tells apart."""
+    state = _saved_text(folder / _STATE)
+    if state is None:
+        return
+    fresh = folder / f"{_STATE}{_STAGING}-{os.getpid()}"
+    fresh.write_text(state)
+    os.replace(fresh, folder / _STATE)
+
+
 def saved_generation(folder: Path) -> str | None:
     """What tells one saved index from any other, for a reader to know that a writer has saved another since it read:
     the chunk ids, their versions (a corrected meeting date or council changes an item's version, not its chunk ids)

@@ -123,8 +123,8 @@ class Manifest:
         return {row[0] for row in self._reader().execute("SELECT source_id FROM items WHERE status = 'done'")}
 
     def last_changed(self) -> float | None:
-        """When an item was last written (a Unix time), None for an index with none."""
-        return self._reader().execute("SELECT MAX(updated_at) FROM items").fetchone()[0]
+        """When an item's ingest last finished (a Unix time), None for an index with none."""
+        return self._reader().execute("SELECT MAX(updated_at) FROM items WHERE status = 'done'").fetchone()[0]
 
     def indexed_chunk_ids(self) -> set[str]:
         """The chunk ids of every item whose ingest finished: what the keyword index must hold."""
@@ -207,17 +207,15 @@ class Manifest:
 
 
 def _emptied_in_an_index(path: Path) -> bool:
-    """An empty manifest file in a folder that holds more of an index than its own files and the write lock. (Alone,
-    it is a first ingest killed just as SQLite made the file, and is made anew.)"""
+    """An empty manifest file beside the other parts of an index: its vector store or its keyword index. (Without
+    them, it is a first ingest stopped just as SQLite made the file, by a kill or a full disk, and is made anew.)"""
+    from assistant.settings import CHROMA_FOLDER, LEXICAL_FOLDER
+
     try:
-        if path.stat().st_size:
-            return False
-        others = [entry.name for entry in path.parent.iterdir()]
+        return path.stat().st_size == 0 and any((path.parent / part).exists() for part in (CHROMA_FOLDER,
+                                                                                            LEXICAL_FOLDER))
     except OSError:
         return False
-    from assistant.index.write_lock import WRITE_LOCK_NAME
-
-    return any(not name.startswith(path.name) and name != WRITE_LOCK_NAME for name in others)
 
 
 def _wal_file(path: Path) -> Path:

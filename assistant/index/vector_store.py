@@ -99,6 +99,10 @@ class VectorStore(Protocol):
         """Why the store's vectors cannot be read (its files damaged), or None when they can."""
         ...
 
+    def readable_chunks(self) -> dict[str, tuple[str, dict]]:
+        """Each chunk's text and metadata, as far as a damaged store still gives them (empty when it gives none)."""
+        ...
+
 
 class ChromaStore:
     """One Chroma collection (cosine space) holding every chunk of one index."""
@@ -154,13 +158,24 @@ class ChromaStore:
         for attempt in range(2):
             try:
                 if self._collection.count():
-                    one = self._collection.get(limit=1, include=["embeddings"])
-                    self._collection.query(query_embeddings=[list(one["embeddings"][0])], n_results=1, include=[])
+                    one = self._collection.get(limit=1, include=["embeddings"])["embeddings"]
+                    if one is not None and len(one):  # (emptied meanwhile by another process: nothing to read)
+                        self._collection.query(query_embeddings=[list(one[0])], n_results=1, include=[])
                 return None
             except InternalError as exc:
                 if attempt:
                     return str(exc)
         return None
+
+    def readable_chunks(self) -> dict[str, tuple[str, dict]]:
+        from chromadb.errors import InternalError
+
+        try:
+            got = self._collection.get(include=["documents", "metadatas"])
+        except InternalError:
+            return {}
+        return {cid: (text, dict(metadata or {}))
+                for cid, text, metadata in zip(got["ids"], got["documents"], got["metadatas"]) if text is not None}
 
     @property
     def searches_exactly(self) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from assistant.errors import AssistantError, IndexMismatchError, NotWritableError, no_index_yet
+from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
@@ -379,7 +380,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
-    summary.notes += mend_unreadable_store(index)
+    mended, kept = mend_unreadable_store(index)
+    summary.notes += mended
     if reset_fetched:
         summary.notes += _fetched_gone_in_reset(reset_fetched, settings)
     manifest, store = index.manifest, index.store
@@ -436,6 +438,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         owe_purge(manifest)
         store.delete(orphans)
         summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
+    if lost:
+        writes.before_change()
+        if restored := restore_lost_vectors(index, {sid: rows[sid] for sid in lost}, kept):
+            lost -= restored
+            summary.notes.append(f"{counted(len(restored), 'item')} that had lost their vectors embedded again from "
+                                 "the copy of their text the index keeps (nothing read or fetched again)")
     # Lost items among the inputs are embedded again below; the rest leave the index, so that it answers
     # again, and are named, to be ingested or fetched again.
     lost_elsewhere = sorted(lost - items.keys())
@@ -631,51 +639,79 @@ def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> Ing
     return ingest([corpus], settings, progress=progress)
 
 
-def mend_unreadable_store(index: Index) -> list[str]:
-    """When a local vector store cannot be read (a run killed while Chroma rewrote its vector files, say), build it
-    again: its collection is removed and made anew, and each finished item whose chunks the keyword index holds, in
-    the item's version, is embedded again from there, to the same vectors (nothing is read or fetched again). Items
-    it does not hold are then the store's lost items, which the ingest embeds again when they are among its inputs,
-    and names otherwise. Returns the summary's notes (none for a store that reads). A Chroma server's store is its
-    operator's: its damage is said, and nothing is changed."""
+def mend_unreadable_store(index: Index) -> tuple[list[str], dict[str, tuple[str, dict]]]:
+    """When a local vector store cannot be read (a run killed while Chroma rewrote its vector files, say), remove its
+    collection and make a new, empty one; its items are then lost ones, which the ingest embeds again from the
+    keyword index's copy of their text (`restore_lost_vectors`), else from its inputs, and names otherwise. Returns
+    the summary's notes, and the text and metadata of each chunk Chroma could still give (its vector file alone
+    damaged), a further copy to embed again from. A Chroma server's store is its operator's: its damage is said, and
+    nothing is changed; so is a disk without room for a new store (Chroma fails to read a sound store on a full
+    disk, and its removal can hang there)."""
     from assistant.index import lexical
 
     settings, manifest = index.settings, index.manifest
     problem = index.store.unreadable()
     if problem is None:
-        return []
+        return [], {}
     if settings.uses_chroma_server:
         raise AssistantError(f"The vector store on the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
                              f"cannot be read ({problem}), so this run changed nothing.",
                              "Ask the server's operator to mend it, or run `assistant ingest --reset` with your "
                              "minutes to build the index anew there (fetched minutes must be fetched again).")
+    needed = MEND_ROOM_BYTES + 2 * folder_bytes(settings.chroma_dir)
+    free = free_bytes(settings.data_dir)
+    if free is not None and free < needed:
+        raise AssistantError(f"The vector store in {settings.chroma_dir} cannot be read ({problem}), and the disk "
+                             f"holding it has {free >> 20} MiB free: it may only be full, so this run changed nothing.",
+                             f"Free some space (at least {needed >> 20} MiB) and run this again: the store is read "
+                             "again, and built anew only if it is still unreadable.")
     # The store must be this index's to remove (not another index's, nor written since by a newer copy of this one).
     claimed = claim_store(manifest, index.store, settings)
-    saved = lexical.saved_entries(settings.lexical_dir)
-    rows = [row for row in manifest.rows().values() if row.status == "done"]
-    restorable = [row for row in rows
-                  if all(cid in saved and saved[cid][1] == row.fingerprint for cid in row.chunk_ids)]
+    kept = index.store.readable_chunks()
     WriteCount(manifest, index.store, claimed).before_change()
     owe_purge(manifest)  # the old collection's files hold its text; the purge at the end removes them
     reset_store(settings, manifest_writer(manifest))
     forget_local_clients()
     index.store = ChromaStore(settings, index.embedder.name, ManifestSide(manifest.get_meta(_INDEX_ID), True))
-    WriteCount(manifest, index.store, claim_store(manifest, index.store, settings)).before_change()
-    chunks = [Chunk(cid, entry.metadata.get("source_id", row.source_id), int(entry.metadata.get("position", 0)),
-                    entry.metadata.get("kind", "minutes"), entry.text, embed_text_of(entry.text, entry.metadata),
-                    int(entry.metadata.get("tokens", 0)), entry.metadata)
-              for row in restorable for cid in row.chunk_ids for entry in [saved[cid][0]]]
-    step = max(1, settings.embed_batch)
+    claim_store(manifest, index.store, settings)
+    # Readers holding the removed collection read the index again at their next question.
+    lexical.announce_change(settings.lexical_dir)
+    return [f"the vector store in {settings.chroma_dir} could not be read ({problem}), as when a run is killed while "
+            "it writes: it was made anew, and its items are embedded again below"], kept
+
+
+# Room a store is built anew in, besides twice the old one's size (the new copy, and the old one until the purge).
+MEND_ROOM_BYTES = 64 << 20
+
+
+def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
+                         kept: dict[str, tuple[str, dict]]) -> set[str]:
+    """Embed again the lost items (finished, their vectors gone from the store) whose every chunk the keyword index
+    holds in the item's version, or that the old store could still give as text (`kept`): to the same vectors, and
+    nothing is read or fetched again. Returns the items put back. Safe to stop and run again: what is not yet back is
+    still lost, and still in the keyword index, which is left as it is."""
+    from assistant.index import lexical
+
+    saved = lexical.saved_entries(index.settings.lexical_dir) if lost else {}
+    chunks: list[Chunk] = []
+    restored = set()
+    for sid, row in lost.items():
+        if all(cid in saved and saved[cid][1] == row.fingerprint for cid in row.chunk_ids):
+            copies = [(saved[cid][0].text, saved[cid][0].metadata) for cid in row.chunk_ids]
+        elif all(cid in kept for cid in row.chunk_ids):  # chunk ids name their text: the same chunks
+            copies = [kept[cid] for cid in row.chunk_ids]
+        else:
+            continue
+        restored.add(sid)
+        chunks += [Chunk(cid, metadata.get("source_id", sid), int(metadata.get("position", 0)),
+                         metadata.get("kind", "minutes"), text, embed_text_of(text, metadata),
+                         int(metadata.get("tokens", 0)), metadata)
+                   for cid, (text, metadata) in zip(row.chunk_ids, copies)]
+    step = max(1, index.settings.embed_batch)
     for start in range(0, len(chunks), step):
         part = chunks[start:start + step]
         index.store.upsert(part, index.embedder.embed_documents([c.embed_text for c in part]))
-    note = (f"the vector store in {settings.chroma_dir} could not be read ({problem}), as when a run is killed while "
-            f"it writes: it was built again, {counted(len(restorable), 'item')} embedded again from the keyword "
-            "index's copy of their text")
-    if len(rows) > len(restorable):
-        note += (f"; {counted(len(rows) - len(restorable), 'item')} whose text that copy lacked are counted below as "
-                 "lost")
-    return [note]
+    return restored
 
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:

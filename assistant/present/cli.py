@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         problem = _database_problem(exc)
-        if problem in (None, "busy") and _chroma_or_sqlite(exc) and settings is not None \
+        if problem in (None, "busy") and settings is not None and _local_database_error(exc, settings) \
                 and _nearly_full(settings.data_dir, settings.audit_path):
             # A full disk reaches SQLite as "disk I/O error" (a write to its WAL file failed) and Chroma as an
             # internal error: neither names it, and the busy advice (wait for another ingest) would send the user
@@ -168,10 +168,12 @@ def _database_problem(exc: Exception) -> str | None:
     return None
 
 
-def _chroma_or_sqlite(exc: Exception) -> bool:
+def _local_database_error(exc: Exception, settings: Settings) -> bool:
+    """An error of SQLite, or of Chroma's local store (a Chroma server's errors are of its own disk)."""
     import sqlite3
 
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("chromadb")
+    return isinstance(exc, sqlite3.Error) or (type(exc).__module__.startswith("chromadb")
+                                              and not settings.uses_chroma_server)
 
 
 # Free space below which a database error is put down to a full disk: less than a few pages of a write.
@@ -180,16 +182,9 @@ NEARLY_FULL_BYTES = 8 << 20
 
 def _nearly_full(*paths: Path) -> bool:
     """Whether the disk holding any of these paths (or the nearest folder above that exists) is all but full."""
-    import shutil
+    from assistant.files import free_bytes
 
-    for path in paths:
-        folder = next((p for p in (path, *path.parents) if p.exists()), None)
-        try:
-            if folder is not None and shutil.disk_usage(folder).free < NEARLY_FULL_BYTES:
-                return True
-        except OSError:
-            continue
-    return False
+    return any((free := free_bytes(path)) is not None and free < NEARLY_FULL_BYTES for path in paths)
 
 
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from assistant.errors import IndexMissingError
+from assistant.errors import AssistantError, IndexMissingError
 from assistant.ingest.run import ingest
 from cli_helpers import cli_env, run_cli
 from conftest import CORPUS
@@ -57,8 +57,8 @@ def test_damaged_vector_files_are_said_to_a_reader_and_built_again_by_the_next_i
 
     # An ingest of other minutes (or none of these): the vectors come from the keyword index, not from the inputs.
     mended = ingest([], fake_settings, progress=False)
-    assert any("could not be read" in note and "5 items embedded again from the keyword index" in note
-               for note in mended.notes), mended.notes
+    assert any("could not be read" in note and "it was made anew" in note for note in mended.notes), mended.notes
+    assert "5 items that had lost their vectors embedded again from the copy of their text" in " ".join(mended.notes)
     assert mended.removed == 0 and mended.new == 0
     assert everything_stored(fake_settings) == before
     assert [f.name for f in fake_settings.chroma_dir.iterdir() if f.is_dir()] != []
@@ -81,8 +81,8 @@ def test_items_the_keyword_index_lacks_are_embedded_again_from_the_inputs_or_nam
     assert lexical.saved_entries(fake_settings.lexical_dir) == {}
     mended = ingest([minutes / "rotherham-2018-ilsc-performance-feedback.md"], fake_settings, progress=False)
     notes = " ".join(mended.notes)
-    assert "0 items embedded again from the keyword index" in notes and "5 items whose text that copy lacked" in notes
-    assert "1 of them, among these inputs, are embedded again" in notes
+    assert "embedded again from the copy of their text" not in notes
+    assert "5 items had lost their vectors from the store; 1 of them, among these inputs, are embedded again" in notes
     assert "4 items that lost their vectors are not among these inputs and left the index" in notes
 
 
@@ -107,5 +107,78 @@ def test_an_emptied_manifest_is_said_by_every_command_and_left_as_it_is(fake_set
         result = run_cli(*command, env=env)
         assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
         assert f"The manifest {fake_settings.manifest_path} is empty or damaged" in result.stderr, result.stderr
-        assert f"Move {fake_settings.data_dir} aside" in result.stderr
+        assert f"Move {fake_settings.data_dir} aside and run `assistant ingest --index {fake_settings.data_dir} PATH`" \
+        in result.stderr
         assert fake_settings.manifest_path.stat().st_size == 0
+
+
+def test_a_mend_stopped_part_way_is_finished_by_the_next_run_whatever_its_inputs(fake_settings, monkeypatch):
+    """The mend removed the store first and embedded again after, keeping no record: killed between, the next run
+    found a readable store lacking most chunks and dropped every item not among its inputs."""
+    import assistant.ingest.run as run
+
+    ingest([CORPUS], fake_settings, progress=False)
+    before = everything_stored(fake_settings)
+    damage(fake_settings, "empty pickle")
+    real = run.restore_lost_vectors
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # as if killed once the new store was made, before anything went back into it
+
+    monkeypatch.setattr(run, "restore_lost_vectors", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([], fake_settings, progress=False)
+    monkeypatch.setattr(run, "restore_lost_vectors", real)
+    again = ingest([CORPUS / "rotherham-2018-ilsc-performance-feedback.md"], fake_settings, progress=False)
+    assert again.removed == 0 and "5 items that had lost their vectors embedded again" in " ".join(again.notes)
+    assert everything_stored(fake_settings) == before
+
+
+def test_a_store_that_will_not_read_on_a_full_disk_is_not_removed(fake_settings, monkeypatch):
+    """On a full disk Chroma fails to read a sound store; the mend then removed it (or hung removing it)."""
+    import assistant.ingest.run as run
+
+    ingest([CORPUS], fake_settings, progress=False)
+    damage(fake_settings, "empty pickle")
+    segments = sorted(f.name for f in fake_settings.chroma_dir.iterdir() if f.is_dir())
+    monkeypatch.setattr(run, "free_bytes", lambda path: 3 << 20)
+    with pytest.raises(AssistantError, match="has 3 MiB free: it may only be full, so this run changed nothing"):
+        ingest([], fake_settings, progress=False)
+    assert sorted(f.name for f in fake_settings.chroma_dir.iterdir() if f.is_dir()) == segments
+
+
+def test_an_open_assistant_answers_again_once_a_mend_has_run(fake_settings):
+    """A mend does not save the keyword index again, so a running app went on with the removed collection and told
+    every question the index was being rebuilt."""
+    from assistant.answer.service import Assistant
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        assert "148" in opened.ask(QUESTION).answer
+        damage(fake_settings, "vectors cut short")
+        ingest([], fake_settings, progress=False)
+        assert "148" in opened.ask(QUESTION).answer
+    finally:
+        opened.close()
+
+
+def test_items_the_keyword_index_lacks_are_embedded_again_from_the_text_the_damaged_store_still_gives(fake_settings):
+    """With its vector file alone cut short, Chroma still gives every chunk's text and metadata: the mend dropped
+    the items the keyword index lacked all the same."""
+    ingest([CORPUS], fake_settings, progress=False)
+    before = everything_stored(fake_settings)
+    damage(fake_settings, "vectors cut short")
+    shutil.rmtree(fake_settings.lexical_dir)
+    mended = ingest([], fake_settings, progress=False)
+    assert mended.removed == 0 and "5 items that had lost their vectors embedded again" in " ".join(mended.notes)
+    assert everything_stored(fake_settings) == before
+
+
+def test_an_empty_manifest_beside_nothing_of_an_index_is_a_first_ingest_stopped_and_is_made_anew(fake_settings):
+    """A first ingest stopped by a full disk leaves an empty manifest; with an audit log beside it, every later run
+    had been refused as a damaged index."""
+    fake_settings.data_dir.mkdir(parents=True)
+    fake_settings.manifest_path.write_bytes(b"")
+    (fake_settings.data_dir / "audit.sqlite").write_bytes(b"")
+    assert ingest([CORPUS], fake_settings, progress=False).new == 5

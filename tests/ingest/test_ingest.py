@@ -232,12 +232,25 @@ def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(f
     assert "run `assistant ingest` again" in notes[0]
     _ask_fails_with(fake_settings, IndexStaleError, "vector store .* has lost chunks")
 
+    # Every lost item, the one whose input this run is not given too, is embedded again from the keyword index's
+    # copy of its text.
+    summary = ingest([folder], fake_settings)
+    notes = " ".join(summary.notes)
+    assert "4 items that had lost their vectors embedded again from the copy of their text" in notes, notes
+    assert "not among these inputs" not in notes and summary.removed == 0 and summary.unchanged == 3
+    assert chroma_ids(fake_settings) == manifest_ids(fake_settings) and before < chroma_ids(fake_settings)
+    Assistant(fake_settings).close()  # answers again
+
+    # Without that copy, the lost items among the inputs are embedded again from them, and the others named.
+    shutil.rmtree(fake_settings.chroma_dir)
+    shutil.rmtree(fake_settings.lexical_dir)
+    SharedSystemClient.clear_system_cache()
     summary = ingest([folder], fake_settings)
     notes = " ".join(summary.notes)
     assert summary.tokens_embedded > 0 and "4 items had lost their vectors" in notes and "3 of them" in notes
     assert "1 items that lost their vectors are not among these inputs" in notes and "item-007.md" in notes
     assert summary.removed == 1 and chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
-    Assistant(fake_settings).close()  # answers again
+    Assistant(fake_settings).close()
 
 
 def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):

@@ -33,6 +33,9 @@ class RecordingStore:
     def unreadable(self):
         return self.store.unreadable()
 
+    def readable_chunks(self):
+        return self.store.readable_chunks()
+
     def record_writer(self, record):
         self.store.record_writer(record)
 

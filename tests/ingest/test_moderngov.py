@@ -742,8 +742,8 @@ def test_an_until_ahead_with_a_window_reaching_today_is_taken(quick, site):
 
 def test_bad_dates_and_unknown_committees_are_the_users_to_fix(tmp_path, site):
     env = quick_env(tmp_path / "i")
-    bad = run_cli("fetch", site.base_url, "--council", COUNCIL, "--since", "1/2/2024", env=env)
-    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    bad = run_cli("fetch", site.base_url, "--council", COUNCIL, "--since", "spring 2024", env=env)
+    assert bad.returncode == 2 and "--since must be a date, not 'spring 2024'" in bad.stderr
     unknown = run_cli("fetch", site.base_url, "--council", COUNCIL, "--committee", "Planning", env=env)
     assert unknown.returncode == 2 and "--list-committees" in unknown.stderr
 
