@@ -242,8 +242,13 @@ class SentenceVerdict:
     @property
     def claim(self) -> str:
         """The sentence without the [n] markers written after it."""
-        written = "".join(f"[{m}]" for m in self.markers)
+        written = marker_text(self.markers)
         return self.text[:-len(written)].rstrip() if written and self.text.endswith(written) else self.text
+
+
+def marker_text(markers) -> str:
+    """Citation markers as an answer writes them after a sentence: (1, 3) gives '[1][3]'."""
+    return "".join(f"[{m}]" for m in markers)
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,12 @@ class Answer:
     short_answer: str | None = None
     confidence: float = 0.0
     provenance: Provenance | None = None  # for the audit log; not part of to_json's shape
+
+    @property
+    def shown_citations(self) -> list[Citation]:
+        """The citations a sentence shown to the member names: those of sentences the checks left out are not."""
+        shown = {m for s in self.sentences if s.shown for m in s.markers}
+        return [c for c in self.citations if c.marker in shown]
 
     def to_json(self) -> dict:
         """The shape `assistant ask --json` prints; other tools read these names."""

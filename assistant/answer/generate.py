@@ -24,7 +24,7 @@ from assistant.answer import prompts
 from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, redact, without_credentials
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError, ModelTimeout
-from assistant.records import Citation, Hit, SentenceVerdict, Verdict
+from assistant.records import Citation, Hit, SentenceVerdict, Verdict, marker_text
 from assistant.settings import Settings
 from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, OFF_QUESTION, REPEATED,
                             REPLY_CUT_OFF, Span, figures, fold, gives_instructions, metadata_breadcrumb,
@@ -227,7 +227,7 @@ class _Judge:
         elif shown and _letters(claim) in self._seen_claims:
             shown, reason = False, REPEATED
         if not valid and markers:
-            reason = no_such_block(_marker_text(markers))
+            reason = no_such_block(marker_text(markers))
         if not shown:
             # Its markers would be evidence-block numbers, not the answer's: shown beside the answer's own [n], they
             # would point at the wrong source. The reason keeps which blocks it cited.
@@ -245,7 +245,7 @@ class _Judge:
             if self.renumbered[key] not in answer_markers:
                 answer_markers.append(self.renumbered[key])
         self.verify_s += time.perf_counter() - started
-        text = f"{claim} {_marker_text(answer_markers)}"
+        text = f"{claim} {marker_text(answer_markers)}"
         self.shown.append(text)
         return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
 
@@ -340,10 +340,6 @@ def _quote_holding_figures(hit: Hit, span: Span | None, claim: str) -> str:
             start, end = min(start, sentence.start), max(end, sentence.end)
             wanted -= holds
     return text[start:end].strip() or text.strip()
-
-
-def _marker_text(markers: Sequence[int]) -> str:
-    return "".join(f"[{m}]" for m in markers)
 
 
 # What to do about a failed request, by the HTTP status an OpenAI-compatible server answered with.

@@ -488,23 +488,20 @@ class ChatHandlers:
         parts.extend(f"\n_{markdown_literal(note)}_" for note in answer.notes)
         # Every answer says which filters it used, "none" included.
         parts.append("\n_Filters applied: " + markdown_literal(Filters(**answer.filters).describe()) + "_")
-        cited = self._cited(answer)
+        cited = answer.shown_citations
         if cited:
             parts.append("\n**Sources**")
             for c in cited:
                 parts.append(self._source_markdown(c))
         return "\n".join(parts)
 
-    def _cited(self, answer: Answer) -> list[Citation]:
-        shown = {m for s in answer.sentences if s.shown for m in s.markers}
-        return [c for c in answer.citations if c.marker in shown]
 
     def source_choices(self, turn: Turn | None) -> list[tuple[str, int]]:
         """The "Open a source" choices: the sources the answer shows, by number, each with its item's title and the
         quote's first words, so that two quotes of one council (or of one item) can be told apart."""
         if turn is None:
             return []
-        return [(source_choice_label(c), c.marker) for c in self._cited(turn.answer)]
+        return [(source_choice_label(c), c.marker) for c in turn.answer.shown_citations]
 
     def _source_markdown(self, c: Citation) -> str:
         url = web_address(c.link)
@@ -539,7 +536,7 @@ class ChatHandlers:
         if turn is None:
             return NO_SOURCES
         if marker is None:
-            return ("<p>Choose a source of the last answer to read it here.</p>" if self._cited(turn.answer)
+            return ("<p>Choose a source of the last answer to read it here.</p>" if turn.answer.shown_citations
                     else "<p>The last answer cites no sources.</p>")
         citation = next((c for c in turn.answer.citations if c.marker == marker), None)
         if citation is None:

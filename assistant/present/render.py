@@ -78,8 +78,7 @@ def answer_as_text(answer: Answer) -> str:
         for item in answer.nearest:
             address = f" <{item.source_url}>" if item.source_url else ""
             lines.append(f"  - {source_line(item)}{address}")
-    shown = {m for s in answer.sentences if s.shown for m in s.markers}
-    cited = [c for c in answer.citations if c.marker in shown]
+    cited = answer.shown_citations
     if cited:
         lines.append("\nSources:")
         for c in cited:

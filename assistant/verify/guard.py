@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from assistant.index.embedder import Embedder
-from assistant.records import Hit, Verdict
+from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
                             NEGATIONS, NO_CITATION, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
@@ -435,7 +435,7 @@ def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Ma
         if own and len(parts) > 1:
             which = "which does not give" if len(own) == 1 else "none of which gives"
             what = "it" if len(given) == 1 else "them all"
-            return f"gives {named} before citing {_marker_list(markers)}, {which} {what}"
+            return f"gives {named} before citing {marker_text(markers)}, {which} {what}"
         return f"gives {named}, which no cited block gives together"
     return ""
 
@@ -455,10 +455,6 @@ def _figures_given_by_one(text: str, hits: Sequence[Hit]) -> bool:
     return all(any(not _figure_not_in(figure, context) and (not years or years & given)
                    for context, given in zip(contexts, context_years))
                for figure in dict.fromkeys(figures(text)) if any(ch.isdigit() for ch in figure) and figure not in years)
-
-
-def _marker_list(markers: Sequence[int]) -> str:
-    return "".join(f"[{m}]" for m in markers)
 
 
 def strip_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
