@@ -45,7 +45,21 @@ class IndexStaleError(AssistantError):
 
 
 class BadFilterError(AssistantError):
-    """A filter value the user gave cannot be used."""
+    """A filter value the user gave cannot be used. One about a single filter keeps its name (`field`) apart from
+    what is wrong (`rest`), so that a form that labels the field otherwise can name it as it does (`called`)."""
+
+    def __init__(self, message: str, hint: str = "", *, field: str = "", rest: str = "") -> None:
+        super().__init__(message, hint)
+        self.field, self.rest = field, rest
+
+    @classmethod
+    def about(cls, field: str, rest: str, hint: str) -> "BadFilterError":
+        """'The since date must be like ...': the field `since`, and the rest of the sentence after its name."""
+        return cls(f"The {field} {rest}", hint, field=field, rest=rest)
+
+    def called(self, labels: dict[str, str]) -> str:
+        """The message with its field named by `labels` (field: label), as the app's form names it."""
+        return f"The {labels[self.field]} {self.rest}" if self.field in labels else self.message
 
 
 def no_index_yet(folder, also: str = "") -> IndexMissingError:

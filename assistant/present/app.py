@@ -52,7 +52,7 @@ RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A so
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
 ALL_COUNCILS, ALL_COMMITTEES = "All councils", "All committees"
 # The filters' messages name the CLI's --since and --until; the app names its own fields instead.
-APP_FIELD_NAMES = {"The since ": "The \u201cMeetings from\u201d ", "The until ": "The \u201cMeetings until\u201d "}
+APP_FIELD_NAMES = {"since": "\u201cMeetings from\u201d", "until": "\u201cMeetings until\u201d"}
 NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
 # The note an answer that stopped part-way is audited with: what the member saw, and why the rest never came.
 CUT_SHORT_LEFT = ("Cut short: the answer stopped before it was complete (the page was closed or reloaded, or the "
@@ -379,7 +379,7 @@ class ChatHandlers:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
             if isinstance(exc, BadFilterError):  # the member's own filter: what to type instead
-                yield _failure(f"{_renamed(exc.message, field_names)} {exc.hint}".strip())
+                yield _failure(f"{exc.called(field_names)} {exc.hint}".strip())
             else:
                 # The index cannot be read (a Chroma server lost, a folder damaged, an ingest at work): the member
                 # is not shown the server's address or the operator's commands; the app's log has them.
@@ -774,12 +774,6 @@ def _unless_everything(value: str | None, everything: str) -> str:
     """A filter's value, or "" for its no-filter choice (whose label a member may also type, in any case)."""
     value = (value or "").strip()
     return "" if value.casefold() == everything.casefold() else value
-
-
-def _renamed(message: str, field_names: dict[str, str]) -> str:
-    for name, label in field_names.items():
-        message = message.replace(name, label)
-    return message
 
 
 def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None):

@@ -23,8 +23,8 @@ class Filters:
             if name in ("since", "until") and isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str):
-                raise BadFilterError(f"The {name} filter must be text, not {value!r}.",
-                                     'Write it in quotes, for example "2019-04-01" or "Rotherham".')
+                raise BadFilterError.about(name, f"filter must be text, not {value!r}.",
+                                           'Write it in quotes, for example "2019-04-01" or "Rotherham".')
             object.__setattr__(self, name, value.strip())
         for name in ("since", "until"):
             if getattr(self, name):
@@ -78,7 +78,7 @@ def _day(value: str, name: str, last: bool) -> int:
     try:
         iso = parse_meeting_date(value)
     except ValueError:
-        raise BadFilterError(f"The {name} date must be like 2019-04-01, not {value!r}.",
-                             "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
+        raise BadFilterError.about(name, f"date must be like 2019-04-01, not {value!r}.",
+                                   "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
     span = date_span(iso)
     return span[1] if last else span[0]
