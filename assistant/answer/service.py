@@ -93,7 +93,7 @@ class Assistant:
                 _unless_a_writer_is_at_work(settings)  # which may be building it again
                 where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
                          if settings.uses_chroma_server else f"in {settings.chroma_dir}")
-                free = None if settings.uses_chroma_server else free_bytes(settings.data_dir)
+                free = None if settings.uses_chroma_server else free_bytes(settings.chroma_dir)
                 full = (f"Its disk has only {free >> 20} MiB free, which may be the cause: free some space first. "
                         if free is not None and free < MEND_ROOM_BYTES else "")
                 raise IndexMissingError(
@@ -120,9 +120,9 @@ class Assistant:
                          if settings.uses_chroma_server else f"in {settings.data_dir}")
                 raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "
                                       "deleted or replaced?).",
-                                      "Run `assistant ingest` again with the minutes the index was built from: it "
-                                      "embeds the lost items among them again, and names the others, to be "
-                                      "ingested or fetched again.")
+                                      "Run `assistant ingest` (or `assistant fetch`) into the index: it embeds the "
+                                      "lost items again from the copy of their text the index keeps, or from its "
+                                      "inputs, and names any it cannot, to be ingested or fetched again.")
             fusion = fusion_in_force(settings, index.embedder.name)
         except BaseException:
             index.close()

@@ -71,29 +71,43 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
         raise AssistantError(f"{destination} exists: a backup is written to a new folder, so that none is written "
                              "over.", "Give a new folder's name, such as one with today's date in it.")
-    outside_log = settings.audit_path.expanduser()
-    outside_log = outside_log if outside_log.is_file() and not outside_log.resolve().is_relative_to(source) else None
+    named_log = settings.audit_path.expanduser().absolute()
+    outside_log = named_log.resolve()  # a link is copied as what it names
+    in_folder = named_log.is_relative_to(data_dir.absolute()) or outside_log.is_relative_to(source)
+    outside_log = outside_log if outside_log.is_file() and not in_folder else None
     with _no_writer(settings):
-        staging = target.parent / f".{target.name}.partial-{os.getpid()}"
+        # Made on the destination's own disk: inside it when it exists (an empty disk mounted there, say), else
+        # beside it.
+        given_empty = target.is_dir()
+        staging = (target / f".partial-{os.getpid()}" if given_empty
+                   else target.parent / f".{target.name}.partial-{os.getpid()}")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             staging.mkdir()
             copied = _copy_folder(source, staging)
             if outside_log is not None:
-                copied.append(_copy_file(outside_log, staging / OUTSIDE_AUDIT_NAME))
+                copied.append(staging / OUTSIDE_AUDIT_NAME)
+                _copy_file(outside_log, staging / OUTSIDE_AUDIT_NAME)
+            # Chroma writes to a store it opens: the copy's vectors are read first, then every database checked and
+            # the whole synced as it will stay.
+            items, chunks, text_to_purge = _what_the_copy_holds(settings.with_(data_dir=staging))
             for database in copied:
                 _check(database)
-            copy = settings.with_(data_dir=staging)
-            items, chunks, text_to_purge = _what_the_copy_holds(copy)
             answers = _answers_in(staging / OUTSIDE_AUDIT_NAME if outside_log is not None
-                                  else _inside(staging, source, settings.audit_path.expanduser().resolve()))
+                                  else _inside(staging, data_dir.absolute(), named_log))
             _sync_tree(staging)
-            if target.exists():
-                target.rmdir()  # empty, as checked: renamed over, it would be refused on some systems
-            os.rename(staging, target)
-            _sync_folder(target.parent)
+            if given_empty:
+                for entry in staging.iterdir():
+                    os.rename(entry, target / entry.name)
+                staging.rmdir()
+                _sync_folder(target)
+            else:
+                os.rename(staging, target)
+                _sync_folder(target.parent)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            if "full" in str(exc).lower() and type(exc).__module__.startswith("chromadb"):
+                exc = OSError(errno.ENOSPC, str(exc))  # Chroma's own words for a full disk, as it opened the copy
             if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
                 raise AssistantError(f"The disk holding {destination} is full: no backup was made (the index was "
                                      "not changed).", "Free some space there, or back up to another disk.") from None
@@ -123,6 +137,7 @@ def _no_writer(settings: Settings) -> Iterator[None]:
     except FileNotFoundError:
         try:
             descriptor = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)
+            os.fchmod(descriptor, 0o666)  # whoever may write the index takes it (a backup run as root from cron)
         except OSError:
             yield
             return
@@ -141,7 +156,7 @@ def _no_writer(settings: Settings) -> Iterator[None]:
 def _copy_folder(source: Path, staging: Path) -> list[Path]:
     """Copy every file of `source` into `staging`, each database as a snapshot; the copies that are databases."""
     databases = []
-    for folder, subfolders, files in os.walk(source):
+    for folder, subfolders, files in os.walk(source, followlinks=True):  # a part kept on another disk, by a link
         subfolders.sort()
         into = staging / Path(folder).relative_to(source)
         into.mkdir(exist_ok=True)
@@ -159,17 +174,12 @@ def _copy_file(path: Path, copy: Path) -> Path | None:
     """Copy one file, keeping its permissions; the copy's path when it is a database, else None. A database is
     copied by SQLite itself (VACUUM INTO) as one snapshot of its last committed state, the changes still in its WAL
     file included, whatever writes to it meanwhile, and without its free pages (which may hold removed text)."""
-    if path.is_symlink():
-        copy.symlink_to(os.readlink(path))
-        return None
+    path = path.resolve()  # a link is copied as the file it names: a link in a backup would be no copy
     if not is_sqlite_database(path):
         shutil.copy2(path, copy)
         _sync_file(copy)
         return None
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    except sqlite3.Error as exc:
-        raise _cannot_copy(path, exc) from None
+    connection = _open_to_copy(path)
     try:
         connection.execute("VACUUM INTO ?", (str(copy),))
     except sqlite3.Error as exc:
@@ -181,6 +191,25 @@ def _copy_file(path: Path, copy: Path) -> Path | None:
     os.chmod(copy, stat.S_IMODE(path.stat().st_mode))
     _sync_file(copy)
     return copy
+
+
+def _open_to_copy(path: Path) -> sqlite3.Connection:
+    """A read-only connection. In a folder this user may not write, a database whose WAL index (-shm) is not there
+    cannot be opened so, and is opened as a file nobody can change (as nobody can, there)."""
+    from assistant.files import may_write
+
+    uri = path.as_uri()
+    try:
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return connection
+    except sqlite3.Error as exc:
+        if may_write(path.parent):
+            raise _cannot_copy(path, exc) from None
+    try:
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise _cannot_copy(path, exc) from None
 
 
 def _cannot_copy(path: Path, exc: Exception) -> AssistantError:
@@ -203,7 +232,7 @@ def _check(database: Path) -> None:
 def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool]:
     """The copy's finished items and chunks, and whether a purge is owed, once its vectors are found to read: every
     chunk the manifest lists is in the copied store, and one vector is read and searched for."""
-    from assistant.index.vector_store import ChromaStore
+    from assistant.index.vector_store import ChromaStore, forget_local_clients
 
     manifest = Manifest(copy.manifest_path, read_only=True)
     try:
@@ -215,6 +244,8 @@ def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool]:
     if chunks:
         store = ChromaStore(copy, model)
         problem = store.unreadable() or (None if store.all_ids() >= chunks else "chunks the manifest lists are missing")
+        del store
+        forget_local_clients()  # its files are let go before the copy is renamed
         if problem:
             raise AssistantError(f"The copy of the vector store cannot be read ({problem}): no backup was made.",
                                  "Run `assistant ingest` into the index first (it mends a damaged store), then back "

@@ -659,7 +659,7 @@ def mend_unreadable_store(index: Index) -> tuple[list[str], dict[str, tuple[str,
                              "Ask the server's operator to mend it, or run `assistant ingest --reset` with your "
                              "minutes to build the index anew there (fetched minutes must be fetched again).")
     needed = MEND_ROOM_BYTES + 2 * folder_bytes(settings.chroma_dir)
-    free = free_bytes(settings.data_dir)
+    free = free_bytes(settings.chroma_dir)  # its own disk, when the folder is a link to another
     if free is not None and free < needed:
         raise AssistantError(f"The vector store in {settings.chroma_dir} cannot be read ({problem}), and the disk "
                              f"holding it has {free >> 20} MiB free: it may only be full, so this run changed nothing.",

@@ -618,6 +618,10 @@ class ChatHandlers:
         write_briefing([entry_from_answer(t.answer, t.answer_id if self._audited(t.answer_id) else "")
                         for t in chosen], out, title=title or DEFAULT_TITLE, replace=False,
                        searched=searched_line(self.assistant.index.manifest))
+        # Removed once its time is up, whether or not anyone exports again.
+        sweep = threading.Timer(EXPORTS_KEPT_SECONDS + 1, self._remove_old_exports)
+        sweep.daemon = True
+        sweep.start()
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
     def _remove_old_exports(self) -> None:

@@ -813,6 +813,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
                              f"{', '.join(repr(n) for n in header) or 'empty'}).",
                              "Head the column of questions `question` (other columns may be "
                              f"{', '.join(QUESTION_KEYS[1:])}), or save the questions one a line as a .txt file.")
+    if twice := sorted({name for name in names if name and names.count(name) > 1}):
+        raise AssistantError(f"{path} heads two columns {twice[0]!r}: which one a question's is cannot be told.",
+                             "Delete or rename one of them.")
     if unknown := [name for name in names if name and name not in QUESTION_KEYS]:
         raise AssistantError(f"{path} has the unknown column{'s' if len(unknown) > 1 else ''} "
                              f"{', '.join(map(repr, unknown))}.",
@@ -828,7 +831,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
             yield line, AssistantError(f"{path}:{line} cannot be read as CSV ({exc}).", "Fix that row.")
             return
         row = {name: cell.strip() for name, cell in zip(names, cells) if name and cell.strip()}
-        if row and "question" not in row:
+        if any(cell.strip() for cell in cells[len(names):]):  # an unquoted comma in a question, most often
+            yield line, AssistantError(f"{path}:{line} has more cells than the first line has headings, so part of "
+                                       "it would be left out.", "Put a question that holds a comma in double quotes "
+                                       "(a spreadsheet saving CSV does), or delete the extra cells.")
+        elif row and "question" not in row:
             yield line, AssistantError(f"{path}:{line} has nothing in its question column.",
                                        "Give that row its question, or delete the row.")
         elif row:

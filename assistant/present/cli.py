@@ -233,11 +233,12 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="a committee by id, or by part of the title in any case, with or without an apostrophe, "
                         "'&' or 'and' (default: every current committee); repeat the flag for more than one. A "
                         "text that matches several is followed by a note naming them")
-    p.add_argument("--since", default="", metavar="YYYY-MM-DD",
-                   help="first meeting date (default: the 12 months up to --until). Every run asks again for the "
+    p.add_argument("--since", default="", metavar="DATE",
+                   help="first meeting date, as 2024-04-01, 01/04/2024, 2024-04 or 2024 (default: the 12 months up "
+                        "to --until). Every run asks again for the "
                         "meetings of the last $ASSISTANT_REFETCH_WEEKS weeks (default 26), whose minutes may be "
                         "published or corrected late; older ones whose minutes are in are not asked for again")
-    p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="last meeting date (default: today)")
+    p.add_argument("--until", default="", metavar="DATE", help="last meeting date (default: today)")
     p.add_argument("--check-all", action="store_true",
                    help="ask again for every meeting in the window, however old, to find at once items the site "
                         "has restricted or withdrawn since (each run otherwise checks a tenth of the older meetings "
@@ -409,8 +410,8 @@ def _date_flag(value: str, flag: str):
 
     try:
         first, last = date_span(parse_meeting_date(value.strip()))
-    except ValueError:
-        raise AssistantError(f"{flag} must be a date, not {value!r}.",
+    except ValueError as exc:
+        raise AssistantError(f"{flag} must be a date, not {value!r} ({exc}).",
                              f"For example {flag} 2024-04-01 (or 01/04/2024, 1 April 2024, 2024-04 or 2024).") from None
     day = last if flag == "--until" else first
     return dt.date(day // 10000, day // 100 % 100, day % 100)

@@ -187,3 +187,26 @@ def test_an_audit_log_kept_outside_the_folder_and_an_owed_purge_are_said(tmp_pat
     assert f"the audit log {log} (ASSISTANT_AUDIT_PATH) is kept outside the index folder" in result.stdout
     assert answers_in(tmp_path / "copy" / OUTSIDE_AUDIT_NAME) == 1 and "1 answer in the audit log" in result.stdout
     assert "may still be readable in this copy" in result.stdout
+
+
+def test_links_in_the_index_folder_are_copied_as_what_they_name_and_an_empty_destination_is_filled(index, tmp_path):
+    """A linked manifest was copied as a link to the live file (reported checked), a linked chroma/ folder was left
+    out, a linked audit log ended in a traceback; an empty destination (a disk mounted there) was replaced by a copy
+    staged on the disk above it."""
+    data = tmp_path / "index"
+    before = asked(index)  # which makes the audit log
+    elsewhere = tmp_path / "bigdisk"
+    elsewhere.mkdir()
+    for part in ("chroma", "manifest.sqlite", "audit.sqlite"):
+        (data / part).rename(elsewhere / part)
+        (data / part).symlink_to(elsewhere / part)
+    (data / "ingest.lock").unlink()
+    destination = tmp_path / "mounted"
+    destination.mkdir()
+    result = run_cli("backup", str(destination), env=index)
+    assert result.returncode == 0, result.stderr
+    assert not any(p.is_symlink() for p in destination.rglob("*")) and (destination / "chroma").is_dir()
+    assert sorted(p.name for p in destination.iterdir()) == ["audit.sqlite", "bm25", "chroma", "manifest.sqlite"]
+    assert asked({**index, "ASSISTANT_DATA_DIR": str(destination)}) == before
+    # The lock the backup made is one the index's owner may take, whoever ran the backup.
+    assert stat.S_IMODE((data / "ingest.lock").stat().st_mode) == 0o666

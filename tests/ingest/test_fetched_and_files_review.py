@@ -230,6 +230,8 @@ def test_fetch_takes_a_date_in_every_form_ask_takes(given, since, until):
     with pytest.raises(AssistantError, match="--since must be a date, not 'spring'") as refused:
         _date_flag("spring", "--since")
     assert "01/04/2024" in refused.value.hint
+    with pytest.raises(AssistantError, match=r"not '31/04/2024' \(.*is not a real date\)"):  # says why
+        _date_flag("31/04/2024", "--since")
 
 
 def test_a_fetch_finishing_what_a_stopped_one_left_does_not_tell_itself_to_fetch_again(quick, site, monkeypatch):

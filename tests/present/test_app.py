@@ -929,6 +929,24 @@ def test_an_export_is_named_by_its_title_and_date_and_old_exports_are_removed(ha
     assert not Path(first).exists() and Path(untitled).exists() and Path(latest).exists()
 
 
+def test_an_export_is_removed_once_its_time_is_up_though_nobody_exports_again(handlers, tmp_path, monkeypatch):
+    import time
+    from pathlib import Path
+
+    from assistant.present import app
+
+    monkeypatch.setattr(app, "EXPORTS_KEPT_SECONDS", 0.5)
+    (tmp_path / "exports").mkdir()
+    exporting = app.ChatHandlers(handlers.assistant, briefing_dir=tmp_path / "exports")
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    only, _ = exporting.export([turn], [turn.label], "md")
+    assert Path(only).exists()
+    deadline = time.monotonic() + 20
+    while Path(only).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(only).exists()
+
+
 def test_a_nearest_item_with_unknown_details_is_named_alike_in_the_chat_the_cli_and_a_briefing(handlers, tmp_path):
     """Three layouts: the CLI left an empty title, the chat said 'council unknown' unbracketed and no title."""
     from assistant.present.briefing import entry_from_answer, write_briefing

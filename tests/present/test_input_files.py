@@ -218,6 +218,13 @@ def test_a_csv_questions_file_saved_from_a_spreadsheet_is_read_by_its_column_hea
     path.write_text("question,council\nHow many children left care?,Sefton\n,Sefton\n", encoding="utf-8")
     with pytest.raises(AssistantError, match=r"questions\.csv:3 has nothing in its question column"):
         read_question_file(path)
+    # A question holding an unquoted comma had been cut short there and asked; a heading given twice, the last kept.
+    path.write_text("question\nHow much was spent on care, in 2019?\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match=r"questions\.csv:2 has more cells than the first line has headings"):
+        read_question_file(path)
+    path.write_text("question,council,Council\nHow many children left care?,Sefton,Rotherham\n", encoding="utf-8")
+    with pytest.raises(AssistantError, match="heads two columns 'council'"):
+        read_question_file(path)
 
 
 def test_every_line_that_cannot_be_asked_is_named_at_once_a_repeated_question_among_them(tmp_path):
