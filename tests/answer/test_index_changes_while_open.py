@@ -13,13 +13,18 @@ from conftest import CORPUS
 DISCHARGES = "How many children were discharged from care in 2018?"
 
 
-def test_an_open_assistant_answers_from_minutes_corrected_pruned_or_added_by_another_process(tmp_path,
-                                                                                             fake_settings):
+def _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings):
+    """A copy of corpus/ that a test may change, ingested by another process, and an Assistant open on its index."""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
     assert run_cli("ingest", str(corpus), env=env).returncode == 0
-    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    return corpus, env, Assistant(fake_settings.with_(reader="fake:overlap"))
+
+
+def test_an_open_assistant_answers_from_minutes_corrected_pruned_or_added_by_another_process(tmp_path,
+                                                                                             fake_settings):
+    corpus, env, opened = _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings)
     try:
         before = opened.ask(DISCHARGES)
         assert "148" in before.answer
@@ -66,11 +71,7 @@ def test_an_open_assistant_follows_a_corrected_date_and_a_reset_that_rebuilt_the
     """It read the index again only when the set of chunk ids changed: a corrected meeting date (same chunks, new
     metadata) never reached it, so a date filter missed the item, and after `ingest --reset` with the same minutes
     (the same chunks, in a new vector collection) every question was told the index was being rebuilt."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    env = cli_env(fake_settings.data_dir, ASSISTANT_READER="fake:overlap")
-    assert run_cli("ingest", str(corpus), env=env).returncode == 0
-    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    corpus, env, opened = _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings)
     try:
         later = Filters(since="2025-01-01")
         assert opened.ask(DISCHARGES, later).refusal_reason == "no_match_filters"
