@@ -231,7 +231,7 @@ def _check(database: Path) -> None:
 
 def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool]:
     """The copy's finished items and chunks, and whether a purge is owed, once its vectors are found to read: every
-    chunk the manifest lists is in the copied store, and one vector is read and searched for."""
+    chunk the manifest lists is in the copied store, and one vector is read."""
     from assistant.index.vector_store import ChromaStore, forget_local_clients
 
     manifest = Manifest(copy.manifest_path, read_only=True)

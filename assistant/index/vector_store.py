@@ -151,16 +151,16 @@ class ChromaStore:
     def unreadable(self) -> str | None:
         """Why the vectors cannot be read, or None: a run killed while Chroma rewrote its vector files (it rewrites
         them at every write, see _SYNC_EVERY_WRITE) can leave one empty or cut short, and then Chroma fails on every
-        count, read and search of the collection. One vector is read and searched for; Chroma's InternalError, twice
-        over (a passing fault is not damage), is the answer."""
+        count and read of the collection. The collection is counted and one vector read; Chroma's InternalError,
+        twice over (a passing fault is not damage), is the answer. No search is tried: on a vector file cut short,
+        Chroma's native search can end the process (a segmentation fault, now and then), so what a read does not
+        show is not found here."""
         from chromadb.errors import InternalError
 
         for attempt in range(2):
             try:
                 if self._collection.count():
-                    one = self._collection.get(limit=1, include=["embeddings"])["embeddings"]
-                    if one is not None and len(one):  # (emptied meanwhile by another process: nothing to read)
-                        self._collection.query(query_embeddings=[list(one[0])], n_results=1, include=[])
+                    self._collection.get(limit=1, include=["embeddings"])
                 return None
             except InternalError as exc:
                 if attempt:
