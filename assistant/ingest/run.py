@@ -707,11 +707,17 @@ def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
                          metadata.get("kind", "minutes"), text, embed_text_of(text, metadata),
                          int(metadata.get("tokens", 0)), metadata)
                    for cid, (text, metadata) in zip(row.chunk_ids, copies)]
+    for part, vectors in _embedded_in_parts(index, chunks):
+        index.store.upsert(part, vectors)  # part by part: a run stopped midway keeps what it put back
+    return restored
+
+
+def _embedded_in_parts(index: Index, chunks: list[Chunk]) -> Iterator[tuple[list[Chunk], list[list[float]]]]:
+    """The chunks with their vectors, a part of the settings' embed batch at a time."""
     step = max(1, index.settings.embed_batch)
     for start in range(0, len(chunks), step):
         part = chunks[start:start + step]
-        index.store.upsert(part, index.embedder.embed_documents([c.embed_text for c in part]))
-    return restored
+        yield part, index.embedder.embed_documents([c.embed_text for c in part])
 
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:
@@ -768,7 +774,7 @@ def _refresh_lexical(index: Index) -> bool:
 
 
 def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar) -> None:
-    manifest, store, embedder = index.manifest, index.store, index.embedder
+    manifest, store = index.manifest, index.store
     if any(item.source_id in rows for item, _, _ in batch):
         owe_purge(manifest)  # the item's row and chunks are replaced: their old text is removed
     manifest.write(
@@ -779,10 +785,8 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
     chunks = [c for _, _, item_chunks in batch for c in item_chunks]
     began = time.perf_counter()
     vectors: list[list[float]] = []
-    step = max(1, index.settings.embed_batch)
-    for start in range(0, len(chunks), step):
-        part = chunks[start:start + step]
-        vectors.extend(embedder.embed_documents([c.embed_text for c in part]))
+    for part, part_vectors in _embedded_in_parts(index, chunks):
+        vectors.extend(part_vectors)
         crash.reached("during_embedding")
         if bar is not None:
             bar.update(len(part))
