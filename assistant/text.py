@@ -302,18 +302,27 @@ def strip_bullet(sentence: str) -> str:
 
 # ---------------------------------------------------------------- names and dates
 
-# Words that vary between the ways one council is written ("Sefton Council",
-# "Sefton Metropolitan Borough Council"); dropping them leaves the place name.
-_COUNCIL_NOISE = {
-    "council", "metropolitan", "borough", "district", "county", "city", "of", "the", "and",
-    "royal", "london", "mbc", "cc", "bc", "dc", "mdc", "lbc", "unitary", "authority",
+# Words that say what kind of council a body is, never where: 'Sefton Metropolitan Borough Council' is Sefton.
+COUNCIL_KIND_WORDS = frozenset({
+    "council", "metropolitan", "borough", "district", "county", "city", "royal", "unitary", "authority",
+    "combined", "town", "parish",
+})
+# Words that join the words of a council's name: 'City of Bradford', 'Brighton and Hove' ('&' is folded to 'and').
+COUNCIL_NAME_JOINERS = frozenset({"of", "the", "and"})
+# Words that vary between the ways one council is written ("Sefton Council", "Sefton Metropolitan Borough
+# Council"); dropping them leaves the place name. The key built on them is stored with every indexed chunk
+# (`council_key`), so these words stay as they are: one added would change the key of a council already indexed,
+# and filters naming it would miss its minutes until they were ingested again. Hence the kinds of body that are not
+# principal councils ('combined', 'town', 'parish') are not among them.
+_COUNCIL_NOISE = (COUNCIL_KIND_WORDS - {"combined", "town", "parish"}) | COUNCIL_NAME_JOINERS | {
+    "london", "mbc", "cc", "bc", "dc", "mdc", "lbc",  # 'London Borough of Camden'; kinds written short
 }
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
     "reading", "bury", "harrow", "rugby", "slough", "hart", "swale", "eden", "highland", "craven", "corporation",
 })
-_COMMITTEE_NOISE = {"the", "of", "and", "committee", "commission", "panel", "board"}
+_COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
 def fold(text: str) -> str:
@@ -326,7 +335,7 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _key(name: str, noise: set[str]) -> str:
+def _key(name: str, noise: frozenset[str]) -> str:
     words = fold(name).split()
     kept = [w for w in words if w not in noise]
     return " ".join(kept or words)

@@ -84,7 +84,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     asked_index = index_dir if index_dir is not None else (None if corpus else settings.data_dir)
     refuse_out_over_other_files(out_dir, [questions_path, *([pairs_path] if pairs_path else [])], asked_index)
     made = [folder for folder in (out_dir, *out_dir.parents) if not folder.exists()]  # deepest first
-    check_writable(out_dir)
+    check_results_folder(out_dir)
     try:
         return _evaluate(questions, questions_path, settings, out_dir, corpus, pairs, pairs_path, embedder, progress,
                          index_dir, chat_model, bounds)
@@ -484,9 +484,10 @@ def ingested_folders(settings: Settings) -> set[Path]:
     return {folder for folder, count in per_folder.items() if count > 1}
 
 
-def check_writable(out_dir: Path) -> None:
+def check_results_folder(out_dir: Path) -> None:
     """Make the --out folder and write a file there, so that a folder that cannot take the results fails before
-    any question is asked rather than after all of them."""
+    any question is asked rather than after all of them. (`files.check_writable` checks one file's place; --out is a
+    folder of several, and its messages speak of the folder.)"""
     in_the_way = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
     if in_the_way is not None:
         what = "the --out folder" if in_the_way == out_dir else f"a folder on the way to {out_dir}"

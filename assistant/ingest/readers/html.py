@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlparse
 
-from assistant.text import parse_meeting_date
+from assistant.text import COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, parse_meeting_date
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
@@ -76,12 +76,11 @@ _PAGE_NAMES = (
 _SAVED_FROM = re.compile(r"saved from url=\(\d+\)(\S+)", re.IGNORECASE)
 # Words of a page title's last part that say what kind of council, building or meeting it is, never
 # where: 'Full Council', 'County Hall', 'Borough' name no council, while 'Sefton Council' does.
-NOT_PLACE_WORDS = frozenset({
-    "council", "borough", "county", "city", "district", "metropolitan", "royal", "unitary", "combined",
-    "authority", "town", "parish", "hall", "civic", "centre", "center", "offices", "house", "chamber",
+NOT_PLACE_WORDS = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS | {
+    "hall", "civic", "centre", "center", "offices", "house", "chamber",
     "full", "extraordinary", "annual", "meeting", "meetings", "committee", "cabinet", "minutes", "agenda",
-    "item", "democracy", "democratic", "services", "home", "of", "the", "and", "&",
-})
+    "item", "democracy", "democratic", "services", "home", "&",
+}
 # Encodings a page may declare that browsers read as Windows-1252, which holds them (the WHATWG
 # Encoding Standard): Word's HTML says iso-8859-1 yet uses cp1252's curly quotes and dashes.
 _READ_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
