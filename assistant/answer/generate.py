@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer import prompts
-from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, redact, without_credentials
+from assistant.answer.llm import REPLY_DEADLINE_S, REPLY_STOPPED, REQUEST_TIMEOUT_S, key_refused, model_endpoint, redact
 from assistant.answer.terms import QuestionTerms
 from assistant.errors import AssistantError, ModelError, ModelTimeout
 from assistant.records import Citation, Hit, SentenceVerdict, Verdict, marker_text
@@ -377,15 +377,6 @@ def server_explanation(exc: BaseException) -> str:
     return said if len(said) <= MAX_EXPLANATION_CHARS else said[:MAX_EXPLANATION_CHARS - 1].rstrip() + "\u2026"
 
 
-def _address(settings: Settings | None) -> tuple[str, str]:
-    """The variable the `openai:` backend's address came from (OPENAI_BASE_URL or OPENAI_API_BASE), and the address
-    without credentials ('' for OpenAI itself, when neither is set)."""
-    if settings is None or not settings.openai_base_urls:
-        return "OPENAI_BASE_URL", ""
-    name, address = settings.openai_base_urls[0]
-    return name, redact(without_credentials(address), settings.openai_api_key)
-
-
 # HTTP statuses that say the request ran out of time: the server's own 408, and a proxy's or gateway's (504, and
 # Cloudflare's 524) in front of a model still writing.
 TIMEOUT_STATUSES = (408, 504, 524)
@@ -402,13 +393,13 @@ def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings |
     """How to fix what made a language model request fail, as far as the exception, the backend (`spec`, as in
     `openai:MODEL` or `local:PATH`) and the settings (which variable gave the address, whether a key is set) tell."""
     status = getattr(exc, "status_code", None)
-    variable, address = _address(settings)
+    variable, address = model_endpoint(settings)
     said = server_explanation(exc)
     models = f"GET {address.rstrip('/')}/models" if address else "GET /v1/models"
     if status in (401, 403):
-        if settings is not None and not settings.openai_api_key:
-            return "The server wants an API key, and OPENAI_API_KEY is not set: set it to the key this server takes"
-        return "The server refused the API key: check OPENAI_API_KEY"
+        fix = ("set it to the key this server takes" if settings is not None and not settings.openai_api_key
+               else "check OPENAI_API_KEY")
+        return f"The server refused the request ({key_refused(settings)}): {fix}"
     if status == 404:
         if "model" in f"{said} {exc}".lower():
             return (f"The server does not know that model: check the model name after `openai:` ({models} lists "

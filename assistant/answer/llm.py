@@ -126,6 +126,22 @@ PROBE_TIMEOUT_S = 5.0
 PROBE_MAX_BYTES = 1 << 20
 
 
+def model_endpoint(settings: Settings | None) -> tuple[str, str]:
+    """The variable the `openai:` backend's address came from (OPENAI_BASE_URL or OPENAI_API_BASE), and the address
+    as it may be shown, without credentials or the key ('' for OpenAI itself, when neither is set)."""
+    if settings is None or not settings.openai_base_urls:
+        return "OPENAI_BASE_URL", ""
+    name, address = settings.openai_base_urls[0]
+    return name, redact(without_credentials(address), settings.openai_api_key)
+
+
+def key_refused(settings: Settings | None) -> str:
+    """Why a server refused a request for its key (HTTP 401 or 403): the key is not set, or not one it takes."""
+    if settings is not None and not settings.openai_api_key:
+        return "OPENAI_API_KEY is not set"
+    return "it refused the key OPENAI_API_KEY gives"
+
+
 def model_server_problem(settings: Settings) -> str:
     """Why an `openai:` model's server will not answer the app's questions, found at start by asking it which models
     it serves (GET .../models): '' when it serves the model, or cannot say (no such endpoint, a reply not in
@@ -134,8 +150,8 @@ def model_server_problem(settings: Settings) -> str:
         return ""
     model = settings.llm.split(":", 1)[1]
     base = (settings.openai_base_url or OPENAI_ITSELF).rstrip("/")
-    where = redact(without_credentials(base), settings.openai_api_key)
-    variable = settings.openai_base_urls[0][0] if settings.openai_base_urls else "OPENAI_BASE_URL"
+    variable, address = model_endpoint(settings)
+    where = address.rstrip("/") or OPENAI_ITSELF
     answered: list = []
     # In a thread of its own, so that the wait is five seconds in all: a name lookup, or a server that sends a byte
     # every few seconds, is not held to httpx's timeouts, which count each step apart.
@@ -150,9 +166,8 @@ def model_server_problem(settings: Settings) -> str:
         return (f"The model server at {where} did not answer ({body}): questions will fail until it does. Start it, "
                 f"or check {variable}.")
     if status in (401, 403):
-        key = "OPENAI_API_KEY is not set" if not settings.openai_api_key else "it refused OPENAI_API_KEY"
-        return (f"The model server at {where} refused the request (HTTP {status}: {key}): questions will fail until "
-                "it accepts the key.")
+        return (f"The model server at {where} refused the request (HTTP {status}: {key_refused(settings)}): "
+                "questions will fail until it accepts the key.")
     if status in (502, 503, 504):
         return (f"The model server at {where} answered HTTP {status}, as a gateway does whose server behind it is down "
                 "or overloaded: questions may fail until it answers.")

@@ -300,8 +300,9 @@ def test_a_401_with_no_key_set_says_to_set_one(settings):
     without_key = settings.with_(openai_base_urls=(("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),), openai_api_key=None)
     with_key = without_key.with_(openai_api_key="sk-abcdefgh12345678")
     for status in (401, 403):
-        assert "OPENAI_API_KEY is not set: set it" in failure_hint(_status_error(status), "openai:x", without_key)
-        assert "check OPENAI_API_KEY" in failure_hint(_status_error(status), "openai:x", with_key)
+        assert "(OPENAI_API_KEY is not set): set it" in failure_hint(_status_error(status), "openai:x", without_key)
+        assert "(it refused the key OPENAI_API_KEY gives): check OPENAI_API_KEY" in failure_hint(
+            _status_error(status), "openai:x", with_key)
 
 
 def test_a_server_s_explanation_is_shortened_and_read_from_each_kind_of_body():

@@ -132,3 +132,19 @@ def test_a_server_that_trickles_its_reply_is_given_five_seconds_in_all(settings)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_probe_and_a_failed_question_explain_a_refused_key_alike(settings, serving):
+    """What the operator reads at start and what a member's failed question says of one refused key are the same
+    words, the address as the variable gave it (without the key) in both."""
+    from test_generate import _status_error
+
+    from assistant.answer.generate import failure_hint
+
+    refusing = serving(403, {"error": {"message": "bad key"}})
+    for key, reason in (("", "OPENAI_API_KEY is not set"), ("sk-wrong-key-123", "it refused the key OPENAI_API_KEY gives")):
+        at_server = at_endpoint(settings, refusing.url, key).with_(llm="openai:smollm2")
+        problem = model_server_problem(at_server)
+        assert f"The model server at {refusing.url} refused the request (HTTP 403: {reason})" in problem
+        assert f"The server refused the request ({reason})" in failure_hint(_status_error(403), "openai:x", at_server)
+        assert "sk-wrong" not in problem
