@@ -98,6 +98,7 @@ class AuditLog:
         _refuse_another_database(path)
         try:
             _made_for_this_user_alone(path)
+            _warn_if_every_user_may_read(path)
             self._db = open_database(path, _SCHEMA)
             # A log on a read-only disk (a read-only copy of the data folder) opens, and only its first record would
             # fail, after the member had the answer: a write, undone, finds it out now.
@@ -296,6 +297,32 @@ def _made_for_this_user_alone(path: Path) -> None:
         pass  # made meanwhile by another process
     except OSError:
         pass  # a folder this user may not write: open_database says so, with what to do
+
+
+_WARNED_OPEN_TO_ALL: set[Path] = set()  # logs already warned of in this process: once is enough for a running app
+
+
+def _warn_if_every_user_may_read(path: Path) -> None:
+    """Warn, once a process, of a log that every account on the machine may read: versions of the assistant before
+    a new log was made private made it so, and it holds members' questions under their names. The mode is left as it
+    is, as the operator's to change: a group given read access on purpose (an auditors' group) is not warned of."""
+    import logging
+    import os
+    import stat
+
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return
+    if not mode & stat.S_IROTH or path in _WARNED_OPEN_TO_ALL:
+        return
+    _WARNED_OPEN_TO_ALL.add(path)
+    logging.getLogger(__name__).warning(
+        "The audit log %s may be read by every account on this machine (mode %s), and it holds members' questions "
+        "under their names: run `chmod 600 %s` (and the same for its -wal and -shm files, if there), or `chmod 640` "
+        "to let a group read it. A log this version makes is readable by its user alone; earlier versions made logs "
+        "that every account could read.",
+        path, format(mode, "o"), path)
 
 
 def _write_problem(path: Path, exc: Exception) -> AssistantError:

@@ -198,3 +198,30 @@ def test_the_log_is_not_made_inside_another_database(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("manifest")) == ["manifest.sqlite"]
     AuditLog(tmp_path / "audit.sqlite").close()  # its own file, made and opened again, is fine
     AuditLog(tmp_path / "audit.sqlite").close()
+
+
+def test_a_log_every_account_may_read_is_warned_of_once_with_the_chmod_to_run(tmp_path, caplog):
+    """Versions before logs were made private made them readable by every account, and the upgraded assistant went on
+    writing members' questions into them without a word. A log only its user (or a group) may read is not warned of,
+    and the mode is left for the operator to change."""
+    import logging
+    import os
+    import stat
+
+    from assistant.present import audit as audit_module
+
+    for name, mode in (("old.sqlite", 0o644), ("group.sqlite", 0o640)):
+        AuditLog(tmp_path / name).close()
+        os.chmod(tmp_path / name, mode)
+    audit_module._WARNED_OPEN_TO_ALL.clear()
+    with caplog.at_level(logging.WARNING, logger="assistant.present.audit"):
+        for _ in range(2):
+            AuditLog(tmp_path / "group.sqlite").close()
+            log = AuditLog(tmp_path / "old.sqlite")
+            log.record_answer(_answer(), {}, "v1", "app", user="alice")
+            log.close()
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1, warned
+    assert f"The audit log {tmp_path / 'old.sqlite'} may be read by every account on this machine (mode 644)" in warned[0]
+    assert f"chmod 600 {tmp_path / 'old.sqlite'}" in warned[0]
+    assert stat.S_IMODE(os.stat(tmp_path / "old.sqlite").st_mode) == 0o644  # the operator's to change
