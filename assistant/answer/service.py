@@ -65,8 +65,28 @@ def _unless_a_writer_is_at_work(settings: Settings) -> None:
                               "finished bringing it up to date.", "Wait for it to finish, then ask again.")
 
 
+def _rebuild_keyword_index(index: Index) -> None:
+    """Rebuild a keyword index that another version of the assistant saved, whole, in a format this one does not
+    read (after an upgrade, say), from the vector store's copy of the text: nothing is embedded, and the questions of
+    a user who could not put it right (the usual advice named a stopped run) are answered."""
+    from assistant.errors import NotWritableError
+    from assistant.ingest.run import refresh_lexical
+
+    folder = index.settings.lexical_dir
+    try:
+        refresh_lexical(index)
+    except NotWritableError:
+        raise IndexStaleError(f"The keyword index in {folder} was saved by another version of the assistant, and "
+                              "this user may not write the index to rebuild it.",
+                              "Run `assistant ask` (or `assistant serve`) once as a user who may write the index: "
+                              "it rebuilds the keyword index from the vector store, embedding nothing.") from None
+    log.warning("The keyword index in %s had been saved by another version of the assistant: it was rebuilt from "
+                "the vector store (nothing was embedded).", folder)
+
+
 class Assistant:
-    """Opens one index, read-only, and answers questions from it."""
+    """Opens one index and answers questions from it. It writes nothing to the index, but for a keyword index saved
+    whole by another version of the assistant, which it rebuilds as it opens it (`_rebuild_keyword_index`)."""
 
     def __init__(self, settings: Settings, embedder=None, store=None, chat_model=None, reader=None,
                  calibration: Calibration | None = None) -> None:
@@ -105,10 +125,11 @@ class Assistant:
             indexed = index.manifest.indexed_chunk_ids()
             if not lexical.is_current(settings.lexical_dir, indexed):
                 _unless_a_writer_is_at_work(settings)
-                raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
-                                      "an ingest or fetch is writing the index or was stopped part way, or the "
-                                      "keyword index was saved by another version of the assistant.",
-                                      finish_stopped_run(index.manifest.rows().values()))
+                if not lexical.saved_by_another_version(settings.lexical_dir, indexed):
+                    raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
+                                          "an ingest or fetch is writing the index or was stopped part way.",
+                                          finish_stopped_run(index.manifest.rows().values()))
+                _rebuild_keyword_index(index)
             loaded = lexical.load(settings.lexical_dir)
             if loaded is None or len(loaded) != len(indexed):
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",

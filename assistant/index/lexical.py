@@ -358,6 +358,17 @@ def is_current(folder: Path, chunk_ids: Iterable[str]) -> bool:
     return saved_state(folder) == state_of(chunk_ids)
 
 
+def saved_by_another_version(folder: Path, chunk_ids: Iterable[str]) -> bool:
+    """Does the saved index hold exactly these chunks, in the format of another FORMAT_VERSION (saved by another
+    version of the assistant)? The format is part of the state's hash, so it is found by trying the few there are."""
+    saved = saved_state(folder)
+    if saved is None:
+        return False
+    ids = sorted(chunk_ids)
+    return any(content_hash(str(version), *ids)[:24] == saved
+               for version in range(1, 10) if str(version) != FORMAT_VERSION)
+
+
 def holds(folder: Path, chunks: Mapping[str, str]) -> bool:
     """Does the saved index hold exactly these chunks (id: version), each in its version, with an entry for
     each? The last check catches an entries file cut short after it was written, so that ingest rebuilds it."""

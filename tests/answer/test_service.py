@@ -244,6 +244,54 @@ def test_opening_a_stale_index_for_questions_writes_nothing_and_says_to_ingest(f
     Assistant(fake_settings).close()
 
 
+def test_a_keyword_index_another_version_saved_is_rebuilt_as_the_index_is_opened(fake_settings, tmp_path, caplog,
+                                                                                monkeypatch):
+    """After an upgrade that changed the keyword index's format, `ask` refused every question, blaming an ingest or
+    fetch stopped part way that never happened; now the keyword index is rebuilt from the vector store, embedding
+    nothing, and said to have been."""
+    import logging
+
+    from assistant.errors import IndexStaleError, NotWritableError
+    from assistant.index import lexical
+    from assistant.ingest import run
+    from assistant.ingest.run import ingest
+    from assistant.records import content_hash
+
+    from cli_helpers import cli_env, run_cli
+    from corpus_factory import write_markdown_corpus
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 3)
+    ingest([folder], fake_settings, progress=False)
+    index = Assistant(fake_settings)
+    chunks = {entry.chunk_id: "" for entry in index.lexical.entries}
+    index.close()
+    # As another version saves it: its format number is part of each state's hash.
+    state, versions = fake_settings.lexical_dir / "state.txt", fake_settings.lexical_dir / "versions.txt"
+    state.write_text(content_hash("5", *sorted(chunks))[:24])
+    versions.write_text("of another format")
+    saved = state.read_text()
+    assert lexical.saved_by_another_version(fake_settings.lexical_dir, chunks)
+
+    monkeypatch.setattr(run, "refresh_lexical", lambda index: (_ for _ in ()).throw(NotWritableError("read-only")))
+    with pytest.raises(IndexStaleError, match="saved by another version of the assistant") as refused:
+        Assistant(fake_settings)
+    assert "as a user who may write the index" in refused.value.hint and state.read_text() == saved
+    monkeypatch.undo()
+
+    result = run_cli("ask", "What was decided about adoption?", env=cli_env(fake_settings.data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "had been saved by another version of the assistant: it was rebuilt from the vector store" in result.stderr
+    assert lexical.is_current(fake_settings.lexical_dir, chunks) and state.read_text() != saved
+    with caplog.at_level(logging.WARNING):
+        Assistant(fake_settings).close()  # once rebuilt, opened as it is
+    assert not [r for r in caplog.records if "another version" in r.getMessage()]
+
+    state.write_text("left by an interrupted ingest")  # not another version's: refused as a stopped run, as before
+    with pytest.raises(IndexStaleError, match="stopped part way"):
+        Assistant(fake_settings)
+
+
 # The module's index of corpus/ (with an item of planted instructions), asked through a scripted chat model.
 from test_generate import CANARY, DISCHARGES, ask_with, hashing_index  # noqa: E402,F401
 
