@@ -1085,8 +1085,10 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     # Quiet: Gradio's own lines end by suggesting `share=True`, which would publish the app, sign-in or none, through
     # a tunnel program it downloads. Its "Running on" line is kept, with what to do next.
     # Never shared through Gradio's tunnel, whatever GRADIO_SHARE says: that would publish the app to the internet.
-    demo.launch(server_name=server_name, server_port=port, auth=auth, prevent_thread_lock=True, show_error=False,
-                quiet=True, share=False, footer_links=["api"], **PAGE_OPTIONS)
+    # Run history is off: its routes are served without sign-in and may use the host's Hugging Face token.
+    demo.launch(server_name=server_name, server_port=port, auth=auth.check_in_thread if auth is not None else None,
+                prevent_thread_lock=True, show_error=False, quiet=True, share=False, footer_links=["api"],
+                run_history=False, **PAGE_OPTIONS)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

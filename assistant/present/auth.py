@@ -9,6 +9,7 @@ import os
 import string
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
@@ -21,6 +22,13 @@ _HEX_DIGITS = frozenset(string.hexdigits)
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
 
 log = logging.getLogger(__name__)
+
+# Wrong passwords for one name within the window after which that name is refused unchecked until the window has
+# passed (a guesser gets a handful of tries a quarter of an hour), and wrong sign-ins in all within a minute after
+# which every sign-in is (a flood of names): each check costs a third of a second of a core, so a flood of them had
+# held up every member's questions.
+FAILURES_PER_NAME, NAME_WINDOW_S = 5, 15 * 60
+FAILURES_IN_ALL, ALL_WINDOW_S = 30, 60
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
@@ -152,6 +160,12 @@ class SignIn:
             raise ConfigError(f"The users file {path} holds no users, so nobody could sign in to the app.",
                               "Add one with `assistant user add NAME`.")
         self._reading = threading.Lock()  # Gradio checks sign-ins on several threads
+        self._failures: dict[str, list[float]] = {}  # name: when its wrong passwords were given (monotonic)
+        self._all_failures: list[float] = []
+        self._counting = threading.Lock()
+        # A name not in the file is checked against this (no password's hash, at the users' iterations), so that it
+        # takes as long as a real one: the time taken had said which names exist.
+        self._stand_in = f"{_SCHEME}${_usual_iterations(self._users)}${secrets.token_hex(16)}${'0' * _DIGEST_HEX_DIGITS}"
         # Called with the names whose sessions must end (removed, or a new password): the app drops their tokens.
         self.on_ended: list = []
 
@@ -178,8 +192,67 @@ class SignIn:
         return name in self.current_users()
 
     def __call__(self, name: str, password: str) -> bool:
+        """Whether this name and password sign in: refused unchecked while the name, or sign-ins in all, have had
+        too many wrong passwords of late (see FAILURES_PER_NAME)."""
+        if self._held_back(name):
+            return False
         stored = self.current_users().get(name)
-        return bool(stored) and verify_password(password, stored)
+        if verify_password(password, stored or self._stand_in) and stored:
+            return True
+        self._count_failure(name)
+        return False
+
+    async def check_in_thread(self, name: str, password: str) -> bool:
+        """The check, for Gradio: on a thread of its own, one at a time, so that the server goes on serving members
+        meanwhile (Gradio calls a plain function on the thread that serves every request)."""
+        import anyio
+
+        return await anyio.to_thread.run_sync(self, name, password, limiter=self._one_at_a_time())
+
+    def _one_at_a_time(self):
+        import anyio
+
+        if getattr(self, "_limiter", None) is None:
+            self._limiter = anyio.CapacityLimiter(1)  # made in the server's event loop, where it is used
+        return self._limiter
+
+    def _held_back(self, name: str) -> bool:
+        now = time.monotonic()
+        with self._counting:
+            mine = self._failures.get(name, [])
+            mine[:] = [t for t in mine if now - t < NAME_WINDOW_S]
+            self._all_failures[:] = [t for t in self._all_failures if now - t < ALL_WINDOW_S]
+            if len(mine) >= FAILURES_PER_NAME:
+                log.warning("A sign-in as %r was refused unchecked: %d wrong passwords for it in the last %d "
+                            "minutes.", name, len(mine), NAME_WINDOW_S // 60)
+                return True
+            if len(self._all_failures) >= FAILURES_IN_ALL:
+                log.warning("A sign-in was refused unchecked: %d wrong sign-ins in the last minute, as in a flood "
+                            "of guesses.", len(self._all_failures))
+                return True
+            return False
+
+    def _count_failure(self, name: str) -> None:
+        now = time.monotonic()
+        with self._counting:
+            self._failures.setdefault(name, []).append(now)
+            self._all_failures.append(now)
+            if len(self._failures) > 10_000:  # names that are guessed at: the oldest forgotten, so memory is bounded
+                for stale in sorted(self._failures, key=lambda n: max(self._failures[n], default=0))[:5_000]:
+                    del self._failures[stale]
+
+
+def _usual_iterations(users: dict[str, str]) -> int:
+    """The iterations most of the users' hashes have (ITERATIONS when none can be read)."""
+    from collections import Counter
+
+    counts = Counter()
+    for stored in users.values():
+        try:
+            counts[_parse_hash(stored)[0]] += 1
+        except ValueError:
+            continue
+    return counts.most_common(1)[0][0] if counts else ITERATIONS
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int, int, int] | None:
