@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from assistant.text import Span
+from assistant.text import Span, one_printed_line
 
 if TYPE_CHECKING:
     from assistant.retrieve.filters import Filters
@@ -94,7 +94,8 @@ class InputProblem:
     hint: str = ""
 
     def describe(self) -> str:
-        return f"{self.origin}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
+        # A file's name may hold a terminal's escape sequences or line breaks: printed, they would drive it.
+        return f"{one_printed_line(self.origin)}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
 
 
 # ---------------------------------------------------------------- retrieve

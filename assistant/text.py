@@ -860,3 +860,11 @@ BUDGET_WORDS = frozenset({"budget", "budgets", "spend", "spent", "spending", "ta
 
 PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "trajectory", "profile", "timescale",
                         "timescales", "forecast"})
+
+
+def one_printed_line(text: str) -> str:
+    """Text from a user or a file name, made safe to print as part of one line: a line break would start a forged
+    line, and an escape sequence would drive the terminal. Breaks become spaces; other control characters, and format
+    characters such as bidi overrides, are shown escaped."""
+    return "".join(" " if ch.isspace() else ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf") else ch
+                   for ch in text)

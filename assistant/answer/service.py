@@ -107,7 +107,7 @@ class Assistant:
         them. Raises, leaving this Assistant as it was, when they do not agree."""
         settings = self.settings
         state = lexical.saved_generation(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
-        index = Index(settings, embedder=embedder, store=self._given_store)
+        index = Index(settings, embedder=embedder, store=self._given_store, reading=True)
         try:
             if problem := index.store.unreadable():
                 _unless_a_writer_is_at_work(settings)  # which may be building it again
@@ -165,6 +165,10 @@ class Assistant:
         meet chunks the vector store no longer holds). While a writer is still at work, the index as it was read
         keeps answering. Returns whether the index was read again."""
         if lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state:
+            return False
+        if writer_at_work(self.settings):
+            # Not opened while a writer is at work: opened during `ingest --reset`, Chroma's store was read (and
+            # written) by two processes at once, which ended this one (a segmentation fault) and damaged the store.
             return False
         if not self._reopening.acquire(blocking=False):
             return False  # another question is reading it again

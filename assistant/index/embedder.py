@@ -50,6 +50,11 @@ class OnnxEmbedder:
         # int8 vectors do not, and an index records which it was built with.
         self.name = BUNDLED_EMBEDDING_MODEL if precision == "fp32" else f"{BUNDLED_EMBEDDING_MODEL}{PRECISION_MARK}{precision}"
         self.precision = precision
+        from assistant.index.onnx_files import EXPORT_VERSION
+
+        # Which export of the weights makes the vectors: a new export (v1 to v2 made int8 weights 7-bit) gives other
+        # vectors under the same name, so a vector kept for a chunk written again must be of this one.
+        self.vectors_made_by = f"{self.name} export {EXPORT_VERSION}"
         self._settings = settings
         self._batch_size = batch_size
         self._threads = threads

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError
+from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError, IndexStaleError, NotWritableError
 from assistant.files import may_write
 from assistant.index.purge import purge_chroma_file
-from assistant.records import Chunk
+from assistant.records import Chunk, content_hash
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 # vector read once (0.6 s and 31 MB at 20,000 chunks here) and each query a product with all of them, so that two
 # builds of the same minutes answer alike (Chroma's approximate graph differs from one build to the next).
 EXACT_SEARCH_MAX_CHUNKS = 20_000
+
+# The metadata key of what a chunk's vector was embedded from (`vector_key`): a chunk written again with the same key
+# keeps its vector rather than being embedded again.
+VECTOR_KEY = "embedded_from"
+
+
+def vector_key(model: str, embed_text: str) -> str:
+    """What a vector is made from, as a short hash: the model's name and the text it was given."""
+    return content_hash(model, embed_text)[:24]
 
 
 def _drop_empty_chroma_variables() -> None:
@@ -90,13 +99,19 @@ class VectorStore(Protocol):
 
     def get(self, ids: Sequence[str] | None = None, where: dict | None = None) -> list[StoredChunk]: ...
 
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, tuple[str, list[float]]]:
+        """For each of these chunks the store holds, what its vector was embedded from (its `VECTOR_KEY`, '' for a
+        chunk written before that was kept) and the vector."""
+        ...
+
     def purge_removed_text(self) -> str | None:
         """Leave no copy of removed chunks in the store's files: None when done or nothing to do (a server's data is
         its operator's), else a note saying what is left and what to do."""
         ...
 
-    def unreadable(self) -> str | None:
-        """Why the store's vectors cannot be read (its files damaged), or None when they can."""
+    def unreadable(self, every_vector: bool = False) -> str | None:
+        """Why the store's vectors cannot be read (its files damaged), or None when they can: one read, or with
+        `every_vector` all of them."""
         ...
 
     def readable_chunks(self) -> dict[str, tuple[str, dict]]:
@@ -107,10 +122,13 @@ class VectorStore(Protocol):
 class ChromaStore:
     """One Chroma collection (cosine space) holding every chunk of one index."""
 
-    def __init__(self, settings: Settings, embedding_model: str, manifest_side: "ManifestSide | None" = None) -> None:
+    def __init__(self, settings: Settings, embedding_model: str, manifest_side: "ManifestSide | None" = None,
+                 create: bool = True) -> None:
         """The collection of the settings' name. Opened for an index (`manifest_side`), a collection another index
         writes to is refused before anything reads it, and a server without the collection of an index that holds
-        items is refused rather than given an empty one."""
+        items is refused rather than given an empty one. Without `create` (to answer questions) a missing collection
+        is refused, not made: a reader that made one while `ingest --reset` made it anew had two processes writing
+        one vector store, which damaged it (and once grew a file of it to 73 GB)."""
         self._settings = settings
         self._client = _client(settings)
         existing = _existing_collection(self._client, settings.collection)
@@ -125,6 +143,12 @@ class ChromaStore:
                 "Point CHROMA_HOST and CHROMA_PORT at the server the index was built on (the manifest records it: "
                 "see the message when CHROMA_HOST is unset). If that server lost its data, run `assistant ingest "
                 "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
+        if existing is None and not create:
+            raise IndexStaleError(
+                f"The vector store {_where(settings)} holds no collection {settings.collection!r} for this index: an "
+                "`ingest --reset` is making it anew, or it was removed.",
+                "Ask again once the ingest has finished. If none is running, run `assistant ingest` (or `assistant "
+                "fetch`) into the index: it embeds the items again from the copy of their text the index keeps.")
         self._collection = existing or self._client.get_or_create_collection(
             settings.collection,
             configuration={"hnsw": {"space": "cosine", "sync_threshold": _SYNC_EVERY_WRITE}},
@@ -148,19 +172,25 @@ class ChromaStore:
     def writer(self) -> WriterRecord:
         return writer_of(self._collection.metadata or {})
 
-    def unreadable(self) -> str | None:
+    def unreadable(self, every_vector: bool = False) -> str | None:
         """Why the vectors cannot be read, or None: a run killed while Chroma rewrote its vector files (it rewrites
         them at every write, see _SYNC_EVERY_WRITE) can leave one empty or cut short, and then Chroma fails on every
-        count and read of the collection. The collection is counted and one vector read; Chroma's InternalError,
-        twice over (a passing fault is not damage), is the answer. No search is tried: on a vector file cut short,
-        Chroma's native search can end the process (a segmentation fault, now and then), so what a read does not
-        show is not found here."""
+        count and read of the collection. The collection is counted and one vector read (with `every_vector`, all of
+        them, as an ingest does: one unreadable vector fails every exact search); Chroma's InternalError, twice over
+        (a passing fault is not damage), is the answer. No search is tried: on a vector file cut short, Chroma's
+        native search can end the process (a segmentation fault, now and then), so what a read does not show is not
+        found here."""
         from chromadb.errors import InternalError
 
         for attempt in range(2):
             try:
                 if self._collection.count():
-                    self._collection.get(limit=1, include=["embeddings"])
+                    if every_vector:
+                        ids = self._collection.get(include=[])["ids"]
+                        for start in range(0, len(ids), self._max_batch):
+                            self._collection.get(ids=ids[start:start + self._max_batch], include=["embeddings"])
+                    else:
+                        self._collection.get(limit=1, include=["embeddings"])
                 return None
             except InternalError as exc:
                 if attempt:
@@ -273,14 +303,22 @@ class ChromaStore:
     @contextmanager
     def _still_there(self):
         """Reads of a collection that another process removed (`ingest --reset`) end in a message, not
-        Chroma's NotFoundError."""
-        from chromadb.errors import NotFoundError
+        Chroma's NotFoundError; so do reads of vectors that cannot be read (Chroma's InternalError)."""
+        from chromadb.errors import InternalError, NotFoundError
 
         try:
             yield
         except NotFoundError:
             raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
                                   "Ask again once it has finished.") from None
+        except InternalError as exc:
+            raise IndexMissingError(
+                f"The vector store {_where(self._settings)} could not be read ({_first_line(str(exc))}): its files "
+                "may be damaged, as when a run is killed while it writes them, or its disk is full.",
+                "Ask its operator to mend it." if self._settings.uses_chroma_server else
+                "Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to date: "
+                "either checks every vector, and builds the store again first, from the index's copy of the text, "
+                "if it must.") from None
 
     def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:
         """Exact search among a few chunks, by reading their vectors.
@@ -354,6 +392,11 @@ class ChromaStore:
             result = self._collection.get(ids=list(ids) if ids is not None else None, where=where or None,
                                           include=["documents", "metadatas"])
         return [StoredChunk(i, d, m or {}) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"])]
+
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, tuple[str, list[float]]]:
+        found, _, metadatas, vectors = self._read_vectors(list(ids))
+        return {chunk_id: (str(metadata.get(VECTOR_KEY, "")), vector.tolist())
+                for chunk_id, metadata, vector in zip(found, metadatas, vectors)}
 
 
 def _nearest(vector: Sequence[float], k: int, ids: list[str], documents: list[str], metadatas: list[dict],
@@ -436,6 +479,11 @@ def _client(settings: Settings):
         if "readonly database" in str(exc):  # permissions the kernel's check does not foresee (root on NFS, say)
             raise _read_only_store(settings, str(exc)) from exc
         raise
+
+
+def _where(settings: Settings) -> str:
+    return (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
+            else f"in {settings.chroma_dir}")
 
 
 def _first_line(text: str, limit: int = 200) -> str:

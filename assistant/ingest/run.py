@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, NotWritableError, no_index_yet
+from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError, no_index_yet
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
-from assistant.index.vector_store import (ChromaStore, ManifestSide, VectorStore, WriterRecord, check_writer,
-                                          forget_local_clients, reset_command, reset_store)
-from assistant.index.write_lock import writing_index
+from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide, VectorStore, WriterRecord,
+                                          check_writer, forget_local_clients, reset_command, reset_store, vector_key)
+from assistant.index.write_lock import writer_at_work, writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
@@ -43,6 +43,11 @@ class IngestSummary:
     chunks_added: int = 0
     chunks_removed: int = 0
     tokens_embedded: int = 0
+    # Of the replaced items, those whose minutes had not changed: only cut into chunks again, by a version of the
+    # assistant that cuts them otherwise than the one that last wrote them (after an upgrade).
+    recut: int = 0
+    # Chunks written again with the vector they had (their text for the embedder, and the model, unchanged).
+    vectors_kept: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
@@ -61,10 +66,13 @@ class IngestSummary:
 
     def report(self) -> str:
         """What the run did, with every problem and note: for the console."""
+        recut = (f" ({self.recut} of them with unchanged minutes, cut into chunks again by this version of the "
+                 "assistant)" if self.recut else "")
+        kept = f" ({self.vectors_kept} kept their vectors)" if self.vectors_kept else ""
         lines = [
-            f"ingested {self.new} new, replaced {self.replaced}, unchanged {self.unchanged}, "
+            f"ingested {self.new} new, replaced {self.replaced}{recut}, unchanged {self.unchanged}, "
             f"removed {self.removed}; skipped {len(self.skipped)}, failed {len(self.failed)}",
-            f"chunks added {self.chunks_added}, removed {self.chunks_removed}; "
+            f"chunks added {self.chunks_added}{kept}, removed {self.chunks_removed}; "
             f"{self.tokens_embedded} tokens embedded in {self.embed_seconds:.1f} s; total {self.seconds:.1f} s",
         ]
         for label, problems in (("skipped", self.skipped), ("failed", self.failed)):
@@ -76,7 +84,8 @@ class IngestSummary:
         return {
             "new": self.new, "replaced": self.replaced, "unchanged": self.unchanged, "removed": self.removed,
             "chunks_added": self.chunks_added, "chunks_removed": self.chunks_removed,
-            "tokens_embedded": self.tokens_embedded, "seconds": round(self.seconds, 3),
+            "tokens_embedded": self.tokens_embedded, "recut": self.recut, "vectors_kept": self.vectors_kept,
+            "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
             "skipped": [p.__dict__ for p in self.skipped], "failed": [p.__dict__ for p in self.failed],
             "notes": self.notes,
@@ -107,7 +116,8 @@ class Index:
     with a message (Chroma writes to its folder to open it); vectors on a Chroma server are read as ever."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
-                 counter: TokenCounter | None = None) -> None:
+                 counter: TokenCounter | None = None, reading: bool = False) -> None:
+        """`reading`: opened to answer questions, which never makes a vector store that is not there."""
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.manifest = Manifest(settings.manifest_path)
@@ -116,9 +126,14 @@ class Index:
             # CHROMA_HOST, would otherwise look like a store that lost every chunk, and the ingest that message
             # suggests would drop from the index the fetched minutes it cannot embed again.
             check_where_vectors_live(self.manifest, settings)
+            if reading and store is None and self.manifest.get_meta(RESET_UNFINISHED) is not None \
+                    and writer_at_work(settings):
+                # Its store is being removed and made anew: not opened meanwhile (see ChromaStore's `create`).
+                raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
+                                      "Ask again once it has finished.")
             self.store = store or ChromaStore(settings, self.embedder.name,
                                               ManifestSide(self.manifest.get_meta(_INDEX_ID),
-                                                           self.manifest.has_finished_items()))
+                                                           self.manifest.has_finished_items()), create=not reading)
         except BaseException:
             self.manifest.close()
             raise
@@ -128,8 +143,15 @@ class Index:
     def close(self) -> None:
         self.manifest.close()
 
-    def fingerprint(self, item: MinuteItem) -> str:
-        return content_hash(item.item_hash, CHUNKER_VERSION, str(self.settings.chunk_tokens), self.embedder.name)
+    def fingerprint(self, item: MinuteItem, chunker_version: str | None = None) -> str:
+        return content_hash(item.item_hash, chunker_version or CHUNKER_VERSION, str(self.settings.chunk_tokens),
+                            self.embedder.name)
+
+    def cut_otherwise_only(self, item: MinuteItem, fingerprint: str) -> bool:
+        """Was this fingerprint the item's as another version of the chunker cut it (the minutes, the chunk size and
+        the model as now)? Chunker versions are small numbers, so they are tried."""
+        return any(fingerprint == self.fingerprint(item, str(version))
+                   for version in range(1, 10) if str(version) != CHUNKER_VERSION)
 
     def chunk(self, item: MinuteItem) -> list[Chunk]:
         return chunk_item(item, self.counter, self.settings.chunk_tokens, fits=self.embedder.fits)
@@ -460,8 +482,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         row = rows.get(sid)
         if row and row.status == "done" and row.fingerprint == fingerprint and sid not in lost:
             summary.unchanged += 1
-        else:
-            todo.append((item, fingerprint))
+            continue
+        if row and row.status == "done" and index.cut_otherwise_only(item, row.fingerprint):
+            summary.recut += 1
+        todo.append((item, fingerprint))
 
     to_embed = []
     for item, fingerprint in todo:
@@ -650,7 +674,7 @@ def mend_unreadable_store(index: Index) -> tuple[list[str], dict[str, tuple[str,
     from assistant.index import lexical
 
     settings, manifest = index.settings, index.manifest
-    problem = index.store.unreadable()
+    problem = index.store.unreadable(every_vector=True)
     if problem is None:
         return [], {}
     if settings.uses_chroma_server:
@@ -705,11 +729,30 @@ def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
         restored.add(sid)
         chunks += [Chunk(cid, metadata.get("source_id", sid), int(metadata.get("position", 0)),
                          metadata.get("kind", "minutes"), text, embed_text_of(text, metadata),
-                         int(metadata.get("tokens", 0)), metadata)
+                         int(metadata.get("tokens", 0)), dict(metadata))
                    for cid, (text, metadata) in zip(row.chunk_ids, copies)]
+    for chunk in chunks:
+        chunk.metadata[VECTOR_KEY] = vector_key(_vectors_made_by(index), chunk.embed_text)
     for part, vectors in _embedded_in_parts(index, chunks):
         index.store.upsert(part, vectors)  # part by part: a run stopped midway keeps what it put back
     return restored
+
+
+def _vectors_made_by(index: Index) -> str:
+    """The embedder as far as its vectors go: its name, and for the bundled model which export of its weights."""
+    return getattr(index.embedder, "vectors_made_by", index.embedder.name)
+
+
+def _vectors_to_keep(index: Index, chunks: list[Chunk]) -> dict[str, list[float]]:
+    """The vectors the store holds for these chunks (of items being written again) that were embedded from the same
+    text, by the same model, as the chunks would be now: an item written again for its metadata alone (its reporting
+    period, say), or cut into the same chunks by a newer chunker, is not embedded again. Each chunk written is
+    marked with what it was embedded from (`vector_key`); a chunk written before that was kept is embedded again."""
+    if not chunks:
+        return {}
+    held = index.store.vectors_of([c.chunk_id for c in chunks])
+    return {c.chunk_id: held[c.chunk_id][1] for c in chunks
+            if c.chunk_id in held and held[c.chunk_id][0] == c.metadata[VECTOR_KEY]}
 
 
 def _embedded_in_parts(index: Index, chunks: list[Chunk]) -> Iterator[tuple[list[Chunk], list[list[float]]]]:
@@ -783,16 +826,23 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
         for item, fp, chunks in batch
     )
     chunks = [c for _, _, item_chunks in batch for c in item_chunks]
+    for chunk in chunks:  # what its vector is made from, kept with it: `_vectors_to_keep` compares it
+        chunk.metadata[VECTOR_KEY] = vector_key(_vectors_made_by(index), chunk.embed_text)
+    kept = _vectors_to_keep(index, [c for item, _, item_chunks in batch if item.source_id in rows
+                                    for c in item_chunks])
+    if bar is not None and kept:
+        bar.update(len(kept))
     began = time.perf_counter()
-    vectors: list[list[float]] = []
-    for part, part_vectors in _embedded_in_parts(index, chunks):
-        vectors.extend(part_vectors)
+    made: dict[str, list[float]] = {}
+    for part, part_vectors in _embedded_in_parts(index, [c for c in chunks if c.chunk_id not in kept]):
+        made.update((c.chunk_id, vector) for c, vector in zip(part, part_vectors))
         crash.reached("during_embedding")
         if bar is not None:
             bar.update(len(part))
     summary.embed_seconds += time.perf_counter() - began
-    summary.tokens_embedded += sum(c.tokens for c in chunks)
-    store.upsert(chunks, vectors)
+    summary.tokens_embedded += sum(c.tokens for c in chunks if c.chunk_id not in kept)
+    summary.vectors_kept += len(kept)
+    store.upsert(chunks, [kept[c.chunk_id] if c.chunk_id in kept else made[c.chunk_id] for c in chunks])
     had_chunks = set()  # items with earlier chunks in the store: replaced, even if a killed run left them pending
     for item, _, item_chunks in batch:
         keep = {c.chunk_id for c in item_chunks}

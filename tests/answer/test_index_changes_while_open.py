@@ -88,3 +88,94 @@ def test_an_open_assistant_follows_a_corrected_date_and_a_reset_that_rebuilt_the
         assert "148" in rebuilt.answer and not rebuilt.refused, rebuilt.answer
     finally:
         opened.close()
+
+
+# -- `ingest --reset` while the app answers (from a load review: three resets in three ended the app in a segmentation
+# fault in Chroma, and left a store with an unreadable vector that failed every question) ------------------------
+
+
+def test_while_a_writer_is_at_work_an_open_assistant_does_not_open_the_store_again(fake_settings):
+    from assistant.index import lexical
+    from assistant.index.write_lock import writing_index
+    from assistant.ingest.run import ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        first = opened.index
+        with writing_index(fake_settings):
+            lexical.announce_change(fake_settings.lexical_dir)  # as a writer does once it has saved
+            assert not opened.follow_index() and opened.index is first
+        assert opened.follow_index() and opened.index is not first  # the writer gone, it is read again
+        assert "148" in opened.ask(DISCHARGES).answer
+    finally:
+        opened.close()
+
+
+def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_settings, monkeypatch):
+    """A reader that opened a store whose collection a reset had removed made a new one, so that two processes wrote
+    one store at once."""
+    import chromadb
+    import pytest
+
+    from assistant.errors import IndexStaleError
+    from assistant.index import vector_store
+    from assistant.index.manifest import RESET_UNFINISHED, Manifest
+    from assistant.index.write_lock import writing_index
+    from assistant.ingest.run import ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    manifest = Manifest(fake_settings.manifest_path)
+    manifest.set_meta(RESET_UNFINISHED, "1")
+    manifest.close()
+    with writing_index(fake_settings):
+        opened_stores = []
+        monkeypatch.setattr(vector_store, "_client", lambda settings: opened_stores.append(settings))
+        with pytest.raises(IndexStaleError, match="being rebuilt"):
+            Assistant(fake_settings)
+        assert not opened_stores  # its store was not opened at all
+        monkeypatch.undo()
+        client = chromadb.PersistentClient(path=str(fake_settings.chroma_dir))
+        client.delete_collection(fake_settings.collection)  # as the reset does, before it makes the new one
+    manifest = Manifest(fake_settings.manifest_path)
+    manifest.delete_meta(RESET_UNFINISHED)
+    manifest.close()
+    vector_store.forget_local_clients()
+    with pytest.raises(IndexStaleError, match="holds no collection 'minutes' for this index") as refused:
+        Assistant(fake_settings)
+    assert "run `assistant ingest`" in refused.value.hint
+    vector_store.forget_local_clients()
+    names = [c.name for c in chromadb.PersistentClient(path=str(fake_settings.chroma_dir)).list_collections()]
+    assert fake_settings.collection not in names  # no reader made one
+
+
+def test_a_vector_that_cannot_be_read_is_said_and_an_ingest_checks_every_vector(fake_settings, monkeypatch):
+    """One unreadable vector failed every exact search in a traceback, while the check an ingest made (one vector)
+    found the store sound: an ingest now reads them all, and a question says what to do. (The damage is stood in
+    for: a real one can end the process.)"""
+    import pytest
+    from chromadb.errors import InternalError
+
+    from assistant.errors import IndexMissingError
+    from assistant.ingest.run import Index, ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    index = Index(fake_settings)
+    collection = index.store._collection
+    bad = sorted(index.store.all_ids())[-1]
+    real_get = collection.get
+
+    def get(*args, **kwargs):
+        if "embeddings" in (kwargs.get("include") or []) and bad in (kwargs.get("ids") or []):
+            raise InternalError("Error executing plan: Internal error: Error getting embedding")
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "get", get)
+    try:
+        assert index.store.unreadable() is None  # one vector read: the damage not seen
+        assert "Error getting embedding" in index.store.unreadable(every_vector=True)
+        with pytest.raises(IndexMissingError, match="could not be read .*Error getting embedding") as refused:
+            index.store.query([0.1] * 384, 5)
+        assert "Run `assistant ingest` or `assistant fetch`" in refused.value.hint
+    finally:
+        index.close()

@@ -588,3 +588,64 @@ def _rows(settings):
         return manifest.rows()
     finally:
         manifest.close()
+
+
+def _vectors(settings) -> dict:
+    index = Index(settings)
+    try:
+        return {cid: vector for cid, (_, vector) in index.store.vectors_of(sorted(index.store.all_ids())).items()}
+    finally:
+        index.close()
+
+
+def test_an_item_written_again_with_the_same_text_for_the_embedder_keeps_its_vectors(fake_settings, tmp_path):
+    """An item whose metadata alone changed (its reporting period) had every chunk embedded again; so had every item
+    after an upgrade whose chunker cut them into the same chunks. Now a chunk embedded from the same text by the same
+    model keeps its vector; one whose text for the embedder changed (its title is in it) is embedded again."""
+    folder = tmp_path / "minutes"
+    first, second = write_markdown_corpus(folder, 2)
+    ingest([folder], fake_settings)
+    before = _vectors(fake_settings)
+    first.write_text(first.read_text().replace('---\n', '---\nperiod: "2015/16"\n', 1))
+    second.write_text(second.read_text().replace(' update"', ' report"', 1))  # the item title, in every chunk's header
+
+    summary = ingest([folder], fake_settings)
+    assert summary.replaced == 2 and summary.recut == 0
+    index = Index(fake_settings)
+    first_ids = {c.chunk_id for c in index.store.get(where={"source_id": "synthetic-000"})}
+    assert {c.metadata["period"] for c in index.store.get(ids=sorted(first_ids))} == {"2015/16"}
+    index.close()
+    second_ids = set(before) - first_ids
+    assert summary.vectors_kept == len(first_ids) and 0 < summary.tokens_embedded
+    after = _vectors(fake_settings)
+    assert all(after[cid] == before[cid] for cid in first_ids)
+    assert all(after[cid] != before[cid] for cid in second_ids)
+    assert f"chunks added {summary.chunks_added} ({len(first_ids)} kept their vectors)" in summary.report()
+
+
+def test_items_cut_again_by_a_newer_chunker_are_said_to_be_and_keep_their_vectors(fake_settings, tmp_path, monkeypatch):
+    """After an upgrade whose chunker cuts minutes otherwise, the first ingest said 'replaced 5' of files that had not
+    changed, and embedded them all again."""
+    from assistant.ingest import run
+
+    folder = tmp_path / "minutes"
+    paths = write_markdown_corpus(folder, 3)
+    monkeypatch.setattr(run, "CHUNKER_VERSION", "3")  # as an earlier version cut them
+    ingest([folder], fake_settings)
+    monkeypatch.undo()
+    paths[0].write_text(paths[0].read_text() + "\nThe committee noted a further update on adoption.\n")
+
+    summary = ingest([folder], fake_settings)
+    assert (summary.replaced, summary.recut, summary.unchanged) == (3, 2, 0)
+    assert summary.vectors_kept > 0 and summary.as_dict()["recut"] == 2
+    assert "replaced 3 (2 of them with unchanged minutes, cut into chunks again by this version" in summary.report()
+    assert ingest([folder], fake_settings).unchanged == 3
+
+
+def test_a_file_name_with_a_terminal_escape_is_printed_escaped(fake_settings, tmp_path):
+    """Named in the summary as it was, a file's name drove the terminal (from a security review)."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "x\x1b[2Jcleared\nforged line.pdf").write_bytes(b"not a pdf at all")
+    report = ingest([folder], fake_settings, progress=False).report()
+    assert "\x1b" not in report and "x\\x1b[2Jcleared forged line.pdf" in report

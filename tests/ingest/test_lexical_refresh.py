@@ -30,11 +30,14 @@ class RecordingStore:
     def writer(self):
         return self.store.writer()
 
-    def unreadable(self):
-        return self.store.unreadable()
+    def unreadable(self, every_vector=False):
+        return self.store.unreadable(every_vector)
 
     def readable_chunks(self):
         return self.store.readable_chunks()
+
+    def vectors_of(self, ids):
+        return self.store.vectors_of(ids)
 
     def record_writer(self, record):
         self.store.record_writer(record)
