@@ -61,6 +61,15 @@ def read_utf8(path: Path, what: str) -> str:
                              f"Save {what} as UTF-8 (most editors offer it under 'Save as' or 'Encoding').") from None
 
 
+def refuse_link(path: Path, flag: str) -> None:
+    """Refuse an output file that is a symbolic link: a command writes a file of its own, and a link (left in a shared
+    folder by another account, say) would have it write, or replace, whatever file the link names."""
+    if path.is_symlink():
+        raise AssistantError(f"{path} is a symbolic link (to {os.readlink(path)}): {flag} is written as a file of "
+                             "its own, never through a link, which could name any file of yours.",
+                             f"Give {flag} the path of the file itself, or remove the link first.")
+
+
 def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666, replace: bool = True) -> Path:
     """Write `data` (text as UTF-8) to `path` through a staging file beside it, synced and renamed into place.
 

@@ -780,6 +780,11 @@ def _unless_everything(value: str | None, everything: str) -> str:
     return "" if value.casefold() == everything.casefold() else value
 
 
+# Components that show minutes or members' words render no LaTeX: Gradio typesets "$$...$$" by default, so a quote
+# or a question holding it was not shown as written (markdown_literal escapes Markdown, which LaTeX is not).
+SHOWN_AS_WRITTEN = {"latex_delimiters": []}
+
+
 def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None):
     """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`, with PAGE_OPTIONS. `sign_out`
     shows a sign-out button, for an app launched with sign-in; `sign_in` is that sign-in (auth.SignIn), whose users
@@ -826,7 +831,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 # send over plain HTTP, so the session it meant to end stayed valid.
                 gr.Button("Sign out", link="logout", size="sm", scale=0, min_width=100,
                           elem_id="sign-out")
-        status = gr.Markdown(handlers.status_line(), elem_id="status-line")
+        status = gr.Markdown(handlers.status_line(), elem_id="status-line", **SHOWN_AS_WRITTEN)
         turns = gr.State([])
         last = gr.State(None)
         with gr.Row():
@@ -835,7 +840,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 # minutes assistant must not, and which cannot work offline (it also had no name a screen reader
                 # could read).
                 chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat", feedback_options=None,
-                                  buttons=["copy", "copy_all"])
+                                  buttons=["copy", "copy_all"], **SHOWN_AS_WRITTEN)
                 # One line high, so that Gradio sends on Enter (and a new line takes Shift+Enter); it grows as typed.
                 question = gr.Textbox(label="Your question", placeholder="e.g. How many children left care in 2018?",
                                       info="Enter sends the question; Shift+Enter starts a new line.",
@@ -844,7 +849,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear conversation", elem_id="clear")
                 # While an answer comes, Ask and Enter are held back (one answer at a time): this says so.
-                busy_note = gr.Markdown("", elem_id="asking-note")
+                busy_note = gr.Markdown("", elem_id="asking-note", **SHOWN_AS_WRITTEN)
                 gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
                             label="Example questions")
             with gr.Column(scale=2):
@@ -868,7 +873,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             rating = gr.Radio(choices=RATING_CHOICES, label="Was it useful?", elem_id="rating")
             comment = gr.Textbox(label="Comment (optional)", lines=2, elem_id="feedback-comment")
             send_feedback = gr.Button("Send feedback", elem_id="send-feedback")
-            feedback_status = gr.Markdown(elem_id="feedback-status")
+            feedback_status = gr.Markdown(elem_id="feedback-status", **SHOWN_AS_WRITTEN)
         with gr.Accordion("Briefing for officers", open=True):
             picked = gr.CheckboxGroup(choices=[], label="Answers to include", elem_id="briefing-pick")
             fmt = gr.Radio(choices=[("Word (.docx)", "docx"), ("Markdown (.md)", "md")], value="docx",
@@ -877,7 +882,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                                elem_id="briefing-title")
             export = gr.Button("Export briefing", elem_id="export")
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
-            export_status = gr.Markdown(elem_id="export-status")
+            export_status = gr.Markdown(elem_id="export-status", **SHOWN_AS_WRITTEN)
 
         def page_after(n: int, step: ChatStep) -> tuple:
             box = gr.update() if step.question is None else step.question
@@ -963,8 +968,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
         # Gradio's timer ("processing 0.2/0.7s") shows on the chat alone: in the feedback's status region, which a
         # screen reader announces, it would be read out all through every answer.
+        # Not held in Gradio's queue: each answer starts at once and waits for one of the app's own slots, saying so
+        # (WAITING_NOTE); held in the queue, a member saw "Answering..." for seconds with no sign that others were
+        # ahead. The queue's max_size still bounds how many wait.
         asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
-                       trigger_mode="once", show_progress_on=chat)
+                       trigger_mode="once", show_progress_on=chat, concurrency_limit=None)
         # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
         asking.then(ask_ready, None, [ask, busy_note], api_visibility="private")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
@@ -985,9 +993,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             """Answer a question from the minutes; returns the answer and its numbered sources as text."""
             if signed_out(request):
                 return SIGNED_OUT
-            # Audited under the signed-in user, as the chat's answers are (gradio_client signs in with `auth=`).
-            return handlers.api_ask(question, council, committee, since, until,
-                                    user=getattr(request, "username", "") or "")
+            # Audited under the signed-in user, as the chat's answers are (gradio_client signs in with `auth=`); in one
+            # of the slots the chat's answers take, so that no more answers are made at once than the app allows.
+            with answer_slots:
+                return handlers.api_ask(question, council, committee, since, until,
+                                        user=getattr(request, "username", "") or "")
 
         def index_now(request: gr.Request):
             if signed_out(request):  # a page opened with a session that has since ended

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from assistant.errors import AssistantError
-from assistant.files import check_writable, write_atomically
+from assistant.files import check_writable, refuse_link, write_atomically
 from assistant.present.eval_questions import json_lines, parse_line, questions_text
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
@@ -435,6 +435,7 @@ class _CtrlC:
 def briefing_format(out: Path) -> str:
     """The briefing's format from its file name (".md" or ".docx"), checked before any question is asked."""
     suffix = out.suffix.lower()
+    refuse_link(out, "--out")
     if out.is_dir():
         raise AssistantError(f"{out} is a folder: a briefing is written to a file.",
                              f"Give --out a file's name, in that folder if you like: {out / 'briefing.docx'}.")

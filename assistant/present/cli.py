@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.files import is_sqlite_database, write_atomically
+from assistant.files import is_sqlite_database, refuse_link, write_atomically
 from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
-from assistant.text import counted, noun_for, readable
+from assistant.text import counted, noun_for, one_printed_line, readable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -560,15 +560,17 @@ def _audit(args, settings: Settings) -> int:
             text = json.dumps(log.as_shown(log.find(args.show)), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "table":
             text = "\n".join(
-                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {_one_line(e.user or '-')[:16]:<16} "
-                f"{_status(e)}  {e.mode:<12} {_one_line(e.question[:80])}" for e in log.entries(args.limit))
+                f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {one_printed_line(e.user or '-')[:16]:<16} "
+                f"{_status(e)}  {e.mode:<12} {one_printed_line(e.question[:80])}" for e in log.entries(args.limit))
         else:
             text = log.export(fmt, limit=args.limit)
     finally:
         log.close()
     if args.out:
-        write_atomically(args.out, text)
-        print(f"wrote {args.out}")
+        # Readable by this user alone, as the log is: it holds members' questions under their names, and quotes of
+        # minutes removed since.
+        write_atomically(args.out, text, mode=0o600)
+        print(f"wrote {args.out} (readable by you alone: it holds members' questions)")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
@@ -601,6 +603,7 @@ def _status(entry) -> str:
 def _refuse_index_file(out: Path, settings: Settings) -> None:
     """Refuse an --out that would write over the index's own files (the audit log being exported, the manifest) or
     over any SQLite database: the export replaces the file whole, and the log is the only record of what was said."""
+    refuse_link(out, "--out")
     target, data_dir = out.expanduser().resolve(), settings.data_dir.expanduser().resolve()
     if target.is_relative_to(data_dir):
         raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: the export would write over "
@@ -609,21 +612,6 @@ def _refuse_index_file(out: Path, settings: Settings) -> None:
     if is_sqlite_database(target):  # (a missing file or a folder is not: the write says what is wrong with it)
         raise AssistantError(f"{out} is an SQLite database: the export would replace it whole.",
                              "Give --out the name of a new file, or of an earlier export.")
-
-
-def _one_line(text: str) -> str:
-    """Text from a user, made safe to print as part of one row: a line break would start a forged row, and an
-    escape sequence would drive the terminal. Breaks become spaces; other control characters are shown escaped."""
-    import unicodedata
-
-    def printable(ch: str) -> str:
-        if ch.isspace():
-            return " "
-        if unicodedata.category(ch) in ("Cc", "Cf"):  # controls, and format characters such as bidi overrides
-            return ascii(ch)[1:-1]
-        return ch
-
-    return "".join(printable(ch) for ch in text)
 
 
 def _when(timestamp: float) -> str:

@@ -388,6 +388,39 @@ def test_a_redirect_and_the_request_it_leads_to_keep_to_the_rate(quick):
         served.stop()
 
 
+def test_a_redirect_further_into_this_network_or_out_of_https_is_refused(quick):
+    """A site could redirect the fetch to this network's own services (cloud metadata at 169.254.169.254, the
+    intranet), and what came back was read as the council's minutes (from a security review). The request is
+    refused before it is sent; the site's own host, and public hosts, stay allowed."""
+    from assistant.errors import AssistantError
+    from assistant.ingest.moderngov.client import ServiceClient, redirect_problem
+    from moderngov_site import Canned
+
+    served = own_site()
+    served.start()
+    try:
+        served.queue("GetCommittees", "*", Canned(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"}))
+        with ServiceClient(served.base_url, quick) as client, pytest.raises(AssistantError) as refused:
+            client.call("GetCommittees")
+        assert ("redirected the fetch to http://169.254.169.254/latest/meta-data/, a link-local address of this "
+                "network (169.254.169.254): refused") in refused.value.message
+        assert "new address as the base URL" in refused.value.hint
+        assert len(served.seen("GetCommittees")) == 1
+    finally:
+        served.stop()
+
+    addresses = {"democracy.example.gov.uk": ["81.2.69.142"], "example.moderngov.co.uk": ["51.140.0.9"],
+                 "intranet.example": ["10.1.2.3"], "localhost": ["127.0.0.1", "::1"]}
+    from_public = "https://democracy.example.gov.uk"
+    assert redirect_problem(from_public, "https://democracy.example.gov.uk/x", addresses.get) == ""
+    assert redirect_problem(from_public, "https://example.moderngov.co.uk/x", addresses.get) == ""
+    assert redirect_problem(from_public, "https://intranet.example/x", addresses.get).startswith("a private address")
+    assert redirect_problem(from_public, "https://localhost:8080/x", addresses.get).startswith("a loopback address")
+    assert redirect_problem(from_public, "http://democracy.example.gov.uk/x", addresses.get) == \
+        "from https to plain http"
+    assert redirect_problem("http://localhost:9000", "http://localhost:9001/x", addresses.get) == ""
+
+
 # ---------------------------------------------------------------- one council from two addresses
 
 

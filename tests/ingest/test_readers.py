@@ -1110,6 +1110,41 @@ def test_a_document_over_the_byte_limit_is_not_opened(tmp_path: Path, monkeypatc
     assert all("500 bytes" in p.reason and ".txt" in p.hint for p in problems)
 
 
+def test_a_pdf_whose_text_takes_too_long_to_read_is_given_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small PDF whose every page draws from one huge shared stream had taken seconds a page, holding the index's
+    lock as long (from a security review): reading stops when the time is up."""
+    import assistant.ingest.readers.pdf as pdf_reader
+
+    pdf = make_paged_pdf(tmp_path / "m.pdf", [[f"The Panel noted report {n} on fostering and adoption, line {k}, "
+                                               "and asked officers for the figures by ward." for k in range(12)]
+                                              for n in range(3)])
+    monkeypatch.setattr(pdf_reader, "PDF_READ_SECONDS", 0.0)
+    problem = only_problem(read([pdf]))
+    assert problem.kind == "skipped" and "so it was given up" in problem.reason and "by page 1 of 3" in problem.reason
+    monkeypatch.undo()
+    assert len(items_of(read([pdf]))) == 1
+
+
+def test_a_word_file_that_unzips_to_far_more_than_minutes_need_is_not_opened(tmp_path: Path) -> None:
+    """A zip bomb: a Word file of a few MB had unzipped to gigabytes in memory before the text cap was looked at
+    (from a security review). Its zip directory's sizes are read first; a file of the same minutes is read."""
+    import zipfile
+
+    word = make_docx(tmp_path / "m.docx", heading="Panel", paragraphs=["The Panel noted the report."])
+    padded = tmp_path / "padded.docx"
+    with zipfile.ZipFile(word) as source, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename == "word/document.xml":
+                data = data.replace(b"</w:body>", b" " * (20 << 20) + b"</w:body>")
+            target.writestr(part, data)
+    assert padded.stat().st_size < 1 << 20
+    problem = only_problem(read([padded], cap=10_000))
+    assert problem.kind == "skipped" and "unzips to 21,7" in problem.reason and "16,777,216" in problem.reason
+    assert ".txt" in problem.hint
+    assert len(items_of(read([word], cap=10_000))) == 1
+
+
 @pytest.mark.parametrize("content", [b"%PDF-1.7\n garbage that ends early", b"not a pdf at all"])
 def test_corrupt_pdf_fails_cleanly(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.pdf"

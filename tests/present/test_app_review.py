@@ -62,6 +62,48 @@ def test_a_question_that_must_wait_for_a_slot_shows_itself_and_says_it_waits(han
     assert "148" in rest[-1][chat][-1]["content"]  # and answered once the slot is free
 
 
+def test_a_chat_answer_is_not_held_in_gradio_s_queue_and_an_api_answer_takes_a_slot(handlers, monkeypatch):
+    """Held in Gradio's queue (its limit was the app's), a question never reached the handler that says it waits: a
+    member saw "Answering..." for seconds (from a load review). The chat's answers now start at once and wait for the
+    app's own slots, which the API's answers take too, so no more are made at once than the app allows."""
+    go, started = threading.Event(), threading.Event()
+    quick = handlers.assistant.stream
+
+    def stalled(question, filters, stopped=None):
+        started.set()
+        go.wait(30)
+        yield from quick(question, filters)
+
+    monkeypatch.setattr(handlers.assistant, "settings", handlers.assistant.settings.with_(concurrency=1))
+    demo = build_app(handlers.assistant)
+    assert _listener(demo, "respond").concurrency_limit is None
+    monkeypatch.setattr(handlers.assistant, "stream", stalled)
+    respond, ask_api = _listener(demo, "respond"), _listener(demo, "ask_api")
+    answered = []
+
+    async def a_chat_answer_holds_the_slot():
+        chat = respond.fn("Does this stall? " + ROTHERHAM_Q, [], [], "", "", "", "", None)
+        await chat.__anext__()
+        holder = asyncio.create_task(chat.__anext__())
+        await asyncio.to_thread(started.wait, 10)
+        api = threading.Thread(target=lambda: answered.append(ask_api.fn(ROTHERHAM_Q, request=None)))
+        api.start()
+        await asyncio.sleep(0.5)
+        waited = not answered  # the API answer waits for the slot
+        go.set()
+        await asyncio.gather(holder, return_exceptions=True)
+        async for _ in chat:
+            pass
+        await asyncio.to_thread(api.join, 30)
+        return waited
+
+    try:
+        assert asyncio.run(a_chat_answer_holds_the_slot())
+    finally:
+        go.set()
+    assert answered and "148" in answered[0]
+
+
 def test_a_stopped_answer_gives_its_slot_to_the_next_question_at_once():
     """Cleared while the model was still writing a sentence, the answer kept the slot until the model finished it;
     the next question waited meanwhile. It now finishes in a draining slot, and the next one starts at once."""

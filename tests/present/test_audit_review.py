@@ -115,6 +115,21 @@ def test_the_export_format_follows_the_out_file_name(tmp_path, capsys, name, fmt
         assert json.loads(text)["question"] == "=1+1 left care?"
 
 
+def test_an_export_of_the_log_is_readable_by_its_user_alone_as_the_log_is(tmp_path, capsys):
+    """It holds every member's questions under their names: exports had been readable by every account."""
+    import os
+    import stat
+
+    index = _log_with_one(tmp_path)
+    replaced = tmp_path / "old.csv"
+    replaced.write_text("an export of last month")
+    os.chmod(replaced, 0o644)
+    for out in (tmp_path / "x.jsonl", replaced):
+        assert cli.main(["audit", "--index", index, "--out", str(out)]) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "readable by you alone" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("args", [("--format", "jsonl", "--out", "x.csv"), ("--format", "table", "--out", "x.csv"),
                                   ("--format", "csv", "--out", "x.jsonl")])
 def test_a_format_the_out_file_name_contradicts_is_refused(tmp_path, capsys, args):

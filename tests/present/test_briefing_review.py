@@ -71,10 +71,11 @@ def test_an_out_that_is_the_questions_file_is_refused_before_any_question_is_ask
     elif alias == "hard link":
         os.link(questions, out)
     before = _audit_ids(hashing_seed_index)
-    with pytest.raises(AssistantError, match="is the questions file") as refused:
+    said = "is a symbolic link" if alias == "symlink" else "is the questions file"  # a link is refused as one
+    with pytest.raises(AssistantError, match=said) as refused:
         make_briefing(questions, out, hashing_seed_index, progress=False)
-    assert "--out another name" in refused.value.hint
-    with pytest.raises(AssistantError, match="is the questions file"):  # --replace does not make it right
+    assert ("the path of the file itself" if alias == "symlink" else "--out another name") in refused.value.hint
+    with pytest.raises(AssistantError, match=said):  # --replace does not make it right
         make_briefing(questions, out, hashing_seed_index, progress=False, replace=True)
     assert questions.read_text(encoding="utf-8") == f"{ROTHERHAM_Q}\n"
     assert _audit_ids(hashing_seed_index) == before  # nothing was asked
@@ -111,6 +112,31 @@ def test_the_brief_command_takes_replace_and_without_it_says_how_to_write_over(h
     assert main(command + ["--replace"]) == 0
     assert f"wrote {out} (1 question" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").startswith("# Briefing from committee minutes")
+
+
+def test_an_out_that_is_a_link_is_refused_and_nothing_is_written_where_it_points(hashing_seed_index, tmp_path,
+                                                                                 monkeypatch, capsys):
+    """A link another account left in a shared folder (dangling, or naming a file of yours) had the briefing, or the
+    audit export, written where it pointed (from a security review)."""
+    from assistant.present.cli import main
+
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", hashing_seed_index.embedding_model)
+    questions = _questions(tmp_path, ROTHERHAM_Q)
+    mine = tmp_path / "mine.txt"
+    mine.write_text("my own file", encoding="utf-8")
+    dangling, existing = tmp_path / "shared" / "b.md", tmp_path / "shared" / "c.md"
+    dangling.parent.mkdir()
+    dangling.symlink_to(tmp_path / "made-by-the-link.md")
+    existing.symlink_to(mine)
+    for link in (dangling, existing):
+        assert main(["brief", "--questions", str(questions), "--out", str(link), "--index",
+                     str(hashing_seed_index.data_dir), "--no-progress", "--replace"]) == 2
+        assert f"error: {link} is a symbolic link" in capsys.readouterr().err
+    export = tmp_path / "shared" / "audit.csv"
+    export.symlink_to(mine)
+    assert main(["audit", "--index", str(hashing_seed_index.data_dir), "--out", str(export)]) == 2
+    assert f"{export} is a symbolic link" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "my own file" and not (tmp_path / "made-by-the-link.md").exists()
 
 
 def test_a_file_made_at_the_out_while_the_questions_are_asked_is_not_written_over(hashing_seed_index, tmp_path,

@@ -105,6 +105,11 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         page.wait_for_selector("#chat >> text=before it starts", timeout=60_000)
         # The member's own words show as typed, not as Markdown or HTML.
         assert "What was *said* about <b>care</b> leavers?" in page.inner_text("#chat")
+        # Nor as LaTeX, which Gradio typesets between $$ by default.
+        page.fill("#question textarea", "What did $$x^{2}$$ placements cost?")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=What did $$x^{2}$$ placements cost?", timeout=60_000)
+        assert page.locator("#chat .katex").count() == 0
         browser.close()
     assert (SCREENSHOTS / "answer-with-sources.png").stat().st_size > 10_000
 

@@ -114,7 +114,8 @@ class ServiceClient:
             headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
             # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
             # each call (http to https, an old path) would otherwise get two requests at once.
-            event_hooks={"request": [lambda request: self._wait_turn(str(request.url))]},
+            event_hooks={"request": [lambda request: self._may_go_to(str(request.url)),
+                                     lambda request: self._wait_turn(str(request.url))]},
         )
 
     def close(self) -> None:
@@ -250,6 +251,15 @@ class ServiceClient:
                 raise _CutOff(response.status_code, str(exc) or type(exc).__name__) from exc
         return response, bytes(body)
 
+    def _may_go_to(self, url: str) -> None:
+        """Refuse a redirect that would make the fetch ask this network's own services, or leave https."""
+        if problem := redirect_problem(self.base_url, url):
+            raise ServiceError(
+                f"{self.base_url} redirected the fetch to {url}, {problem}: refused, so that a site cannot make the "
+                "fetch ask for what only this network can reach, nor read minutes sent unprotected.",
+                "If the council's site has moved, give its new address as the base URL (open the old one in a "
+                "browser to see where it leads); otherwise tell the council's web team.")
+
     def _wait_turn(self, url: str) -> None:
         """At most `fetch_rate` requests a second to one host."""
         rate = self.settings.fetch_rate
@@ -284,6 +294,54 @@ class ServiceClient:
             step = left if self._abandoned is _never else min(left, _PAUSE_STEP)
             self._sleep(step)
             left -= step
+
+
+# Where an address is, from the open internet inwards: a redirect may not lead further in than the site it came from
+# (a council's public site to a private, loopback or link-local address such as cloud metadata's 169.254.169.254).
+_PUBLIC, _PRIVATE, _LOOPBACK, _LINK_LOCAL = range(4)
+
+
+def redirect_problem(base_url: str, url: str, resolve: Callable[[str], list[str]] | None = None) -> str:
+    """Why the fetch of the site at `base_url` may not follow a redirect to `url` ('' when it may): from https to
+    plain http, or to a host whose address lies further inside this network than the site's own. A request to the
+    site's own host is never refused, nor looked up."""
+    base, target = urlsplit(base_url), urlsplit(url)
+    if base.scheme == "https" and target.scheme == "http":
+        return "from https to plain http"
+    if (target.hostname or "").lower() == (base.hostname or "").lower():
+        return ""
+    resolve = resolve or _addresses_of
+    target_addresses = resolve(target.hostname or "")
+    deepest = max((_where(address) for address in target_addresses), default=_PUBLIC)
+    if deepest > max((_where(address) for address in resolve(base.hostname or "")), default=_PUBLIC):
+        inside = {_PRIVATE: "a private", _LOOPBACK: "a loopback", _LINK_LOCAL: "a link-local"}[deepest]
+        return f"{inside} address of this network ({', '.join(target_addresses)})"
+    return ""
+
+
+def _addresses_of(host: str) -> list[str]:
+    import socket
+
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+    except (OSError, UnicodeError):
+        return []  # not found: the request itself fails, and says so
+
+
+def _where(address: str) -> int:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return _PUBLIC
+    if ip.is_link_local:
+        return _LINK_LOCAL
+    if ip.is_loopback:
+        return _LOOPBACK
+    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        return _PRIVATE
+    return _PUBLIC
 
 
 def _never() -> bool:

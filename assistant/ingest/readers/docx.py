@@ -14,7 +14,9 @@ from typing import Iterator
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     CORRUPT_HINT,
+    DOCUMENT_FILE_MAX_BYTES,
     GENERIC_HEADINGS,
+    MAX_ITEM_CHARS_VAR,
     FileSource,
     Problem,
     ReadResult,
@@ -44,6 +46,34 @@ _WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "
              _MC + "AlternateContent", _MC + "Choice"}
 
 
+# What a Word file's XML may unzip to, per character of text the item cap allows (formatting makes Word's XML tens of
+# bytes a character), and at least: python-docx unzips and parses every part in memory, and a file of a few MB could
+# unzip to gigabytes (a 4 MB file took 6 GB to read).
+XML_BYTES_PER_ALLOWED_CHAR, XML_MIN_BYTES = 100, 16 << 20
+
+
+def _check_unzipped_size(source: FileSource) -> None:
+    """Refuse, before unzipping it, a Word file whose parts would unzip to far more than minutes need, from the
+    sizes its zip directory declares (the reading is held to them)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source.path) as package:
+            parts = package.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: the reader says what it is
+    xml = sum(part.file_size for part in parts if part.filename.lower().endswith((".xml", ".rels")))
+    whole = sum(part.file_size for part in parts)
+    cap = max(XML_MIN_BYTES, XML_BYTES_PER_ALLOWED_CHAR * source.max_item_chars)
+    if xml > cap or whole > DOCUMENT_FILE_MAX_BYTES:
+        over = (f"{xml:,} bytes of XML, over the {cap:,} that minutes within the cap of {source.max_item_chars:,} "
+                f"characters ({MAX_ITEM_CHARS_VAR}) could need" if xml > cap
+                else f"{whole:,} bytes, over the limit of {DOCUMENT_FILE_MAX_BYTES:,} bytes for PDF and Word files")
+        raise Problem("skipped", f"the Word file unzips to {over}, so it was not opened",
+                      "If it is real minutes, export its text to a .txt file and ingest that; a small file that "
+                      "unzips to so much may have been made to exhaust memory.")
+
+
 def read_docx_file(source: FileSource) -> ReadResult:
     """One item per document, or per agenda item of a whole meeting's minutes; the document's title from the core
     properties, else its first heading that is not a generic one ('MINUTES')."""
@@ -54,6 +84,8 @@ def read_docx_file(source: FileSource) -> ReadResult:
     with source.path.open("rb"):
         pass
     import zipfile
+
+    _check_unzipped_size(source)
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError

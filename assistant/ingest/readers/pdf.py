@@ -154,12 +154,29 @@ def _refuse_web_page(source: FileSource) -> None:
         )
 
 
+# How long reading one PDF's text layer may take: minutes take well under a second a page, while a small file can be
+# made to take seconds a page (every page drawing from one huge shared stream: 20 pages of 10 KB took 2.5 minutes),
+# which held the index's write lock, and a starting app, for as long.
+PDF_READ_SECONDS = 300.0
+
+
 def _page_texts(reader, max_item_chars: int) -> list[str]:
-    """Each page's text layer, stopping once the text is sure to be over the cap."""
+    """Each page's text layer, stopping once the text is sure to be over the cap, or the time is up."""
+    import time
+
+    started = time.monotonic()
     pages, total = [], 0
     for page in reader.pages:
         pages.append(page.extract_text() or "")
         total += len(pages[-1])
+        taken = time.monotonic() - started
+        if taken > PDF_READ_SECONDS and len(pages) < len(reader.pages):
+            raise Problem(
+                "skipped",
+                f"reading its text took over {PDF_READ_SECONDS:.0f} s by page {len(pages)} of {len(reader.pages)} "
+                f"({taken / len(pages):.1f} s a page, where minutes take a fraction of a second), so it was given up",
+                "If it is real minutes, export its text to a .txt file, or print it to a new PDF, and ingest that.",
+            )
         # Cleaning takes out little (headers, page numbers), so twice the cap cannot come under it;
         # stopping there spares extracting the rest of a huge document only to skip it.
         if total > 2 * max_item_chars:
