@@ -138,6 +138,9 @@ class Index:
             self.manifest.close()
             raise
         self.counter = counter or default_counter()
+        # Whether every vector of the store has been read once by this writer (`mend_unreadable_store`): a fetch
+        # ingests batch after batch through one Index, and its own writes since are sound.
+        self.every_vector_read = False
         _check_embedding_model(settings, self.manifest.get_meta("embedding_model"), self.embedder.name)
 
     def close(self) -> None:
@@ -674,8 +677,9 @@ def mend_unreadable_store(index: Index) -> tuple[list[str], dict[str, tuple[str,
     from assistant.index import lexical
 
     settings, manifest = index.settings, index.manifest
-    problem = index.store.unreadable(every_vector=True)
+    problem = index.store.unreadable(every_vector=not index.every_vector_read)
     if problem is None:
+        index.every_vector_read = True
         return [], {}
     if settings.uses_chroma_server:
         raise AssistantError(f"The vector store on the Chroma server at {settings.chroma_host}:{settings.chroma_port} "

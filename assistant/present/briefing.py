@@ -342,17 +342,25 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
 def _refuse_filters_matching_nothing(assistant, planned: list[tuple[str, Filters]], questions_path: Path) -> None:
     """Refuse, before any is asked, questions whose filters select no indexed minutes (a council misspelt, a date
     range with no meetings): each would be refused as such, and the briefing would hold that in place of an answer."""
-    unmatched = [(number, why) for number, (question, filters) in enumerate(planned, start=1)
+    unmatched = [(number, question, why) for number, (question, filters) in enumerate(planned, start=1)
                  if (why := assistant.filters_match_nothing(question, filters))]
     if not unmatched:
         return
-    shown = "; ".join(f"question {number}: {why}" for number, why in unmatched[:_PROBLEMS_SHOWN])
+    # Named by their words too: the file's blank lines and comments make a question's number no line number.
+    shown = "; ".join(f"question {number} ({_opening(question)}): {why}"
+                      for number, question, why in unmatched[:_PROBLEMS_SHOWN])
     more = f" (and {len(unmatched) - _PROBLEMS_SHOWN} more)" if len(unmatched) > _PROBLEMS_SHOWN else ""
     has = "has" if len(unmatched) == 1 else "have"
     raise AssistantError(f"{counted(len(unmatched), 'question')} of {questions_path} {has} filters that match nothing "
                          f"in the index{more}: {shown}",
                          "Correct those filters (on the command line, or the question's line), or leave them out: "
                          "nothing was asked yet.")
+
+
+def _opening(question: str, words: int = 8) -> str:
+    """A question's first words, quoted, to find it by in the file."""
+    said = question.split()
+    return "\u201c" + " ".join(said[:words]) + ("\u2026" if len(said) > words else "") + "\u201d"
 
 
 def _answer_unless_stopped(assistant, question: str, filters: Filters, interrupted: "_CtrlC") -> Answer:

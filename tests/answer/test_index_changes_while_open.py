@@ -179,3 +179,22 @@ def test_a_vector_that_cannot_be_read_is_said_and_an_ingest_checks_every_vector(
         assert "Run `assistant ingest` or `assistant fetch`" in refused.value.hint
     finally:
         index.close()
+
+
+def test_a_writer_reads_every_vector_once_however_many_batches_it_ingests(fake_settings, monkeypatch):
+    """A fetch ingests batch after batch through one Index: every vector is read at its first batch only."""
+    from assistant.index.vector_store import ChromaStore
+    from assistant.ingest.run import Index, ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    checks = []
+    real = ChromaStore.unreadable
+    monkeypatch.setattr(ChromaStore, "unreadable",
+                        lambda self, every_vector=False: checks.append(every_vector) or real(self, every_vector))
+    index = Index(fake_settings)
+    try:
+        for _ in range(3):
+            ingest([CORPUS], fake_settings, index=index, progress=False)
+    finally:
+        index.close()
+    assert checks == [True, False, False]

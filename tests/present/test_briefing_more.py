@@ -356,8 +356,9 @@ def test_questions_whose_filters_match_nothing_are_refused_before_any_is_asked(h
     with pytest.raises(AssistantError) as refused:
         make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
     message = refused.value.message
-    assert message.startswith(f"1 question of {questions} has filters that match nothing in the index: question 2: "
-                              "Nothing in the minutes matches these filters"), message
+    assert message.startswith(f"1 question of {questions} has filters that match nothing in the index: question 2 "
+                              "(\u201cHow many foster carers were approved?\u201d): Nothing in the minutes matches "
+                              "these filters"), message
     assert "No council in the index is called Rotherhm. Councils with similar names: Rotherham" in message
     assert "nothing was asked yet" in refused.value.hint
     assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.md").exists()
