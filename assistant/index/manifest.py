@@ -22,6 +22,22 @@ from assistant.files import may_write
 
 # A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
 RESET_UNFINISHED = "reset_unfinished"
+# The layout of an index folder (manifest, vector store metadata, keyword index) as this version writes it: a version
+# that changes it so that an older one would misread it raises the number, and an older version, finding a number
+# above its own, refuses the index rather than read or write it wrongly. Kept in the manifest by every writer.
+INDEX_FORMAT, INDEX_FORMAT_KEY = 1, "index_format"
+
+
+def check_index_format(manifest: "Manifest", data_dir: Path) -> None:
+    """Refuse an index written by a newer version of the assistant, in a layout this one does not know."""
+    stored = manifest.get_meta(INDEX_FORMAT_KEY)
+    if stored is not None and stored.isdigit() and int(stored) > INDEX_FORMAT:
+        from assistant.errors import IndexMismatchError
+
+        raise IndexMismatchError(
+            f"The index in {data_dir} was written by a newer version of the assistant (index format {stored}; this "
+            f"version reads format {INDEX_FORMAT} and earlier).",
+            "Use that version of the assistant, or a newer one; or restore a backup made before it wrote the index.")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -15,7 +15,8 @@ from typing import Iterable, Iterator, Sequence
 from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError, no_index_yet
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
-from assistant.index.manifest import RESET_UNFINISHED, Manifest, ManifestRow
+from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, Manifest, ManifestRow,
+                                      check_index_format)
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide, VectorStore, WriterRecord,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
@@ -125,6 +126,7 @@ class Index:
             # Before the store is opened, which makes its collection: a mistyped collection name, or a forgotten
             # CHROMA_HOST, would otherwise look like a store that lost every chunk, and the ingest that message
             # suggests would drop from the index the fetched minutes it cannot embed again.
+            check_index_format(self.manifest, settings.data_dir)
             check_where_vectors_live(self.manifest, settings)
             if reading and store is None and self.manifest.get_meta(RESET_UNFINISHED) is not None \
                     and writer_at_work(settings):
@@ -229,6 +231,7 @@ def check_index_fits(settings: Settings) -> None:
         return
     manifest = Manifest(settings.manifest_path, read_only=True)
     try:
+        check_index_format(manifest, settings.data_dir)
         check_where_vectors_live(manifest, settings)
         stored_model = manifest.get_meta("embedding_model")
     finally:
@@ -412,6 +415,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     manifest, store = index.manifest, index.store
     writes = WriteCount(manifest, store, claim_store(manifest, store, settings))
     manifest.set_meta("embedding_model", index.embedder.name)
+    manifest.set_meta(INDEX_FORMAT_KEY, str(INDEX_FORMAT))
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
 

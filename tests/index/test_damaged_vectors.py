@@ -183,7 +183,7 @@ def test_items_the_keyword_index_lacks_are_embedded_again_from_the_text_the_dama
     before = everything_stored(fake_settings)
     readable = ChromaStore(fake_settings, "fake:hashing").readable_chunks()
     assert len(readable) == len(before)
-    monkeypatch.setattr(ChromaStore, "unreadable", lambda self: "Error getting embedding")
+    monkeypatch.setattr(ChromaStore, "unreadable", lambda self, every_vector=False: "Error getting embedding")
     monkeypatch.setattr(ChromaStore, "readable_chunks", lambda self: readable)
     shutil.rmtree(fake_settings.lexical_dir)
     mended = ingest([], fake_settings, progress=False)

@@ -230,7 +230,7 @@ def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(f
     notes = index_stats(fake_settings).notes  # read before `ask`, which opens Chroma and so makes its folder again
     assert len(notes) == 1 and "vector store" in notes[0] and "is missing" in notes[0], notes
     assert "run `assistant ingest` again" in notes[0]
-    _ask_fails_with(fake_settings, IndexStaleError, "vector store .* has lost chunks")
+    _ask_fails_with(fake_settings, IndexStaleError, "vector store .* holds no collection .minutes. for this index")
 
     # Every lost item, the one whose input this run is not given too, is embedded again from the keyword index's
     # copy of its text.
@@ -649,3 +649,31 @@ def test_a_file_name_with_a_terminal_escape_is_printed_escaped(fake_settings, tm
     (folder / "x\x1b[2Jcleared\nforged line.pdf").write_bytes(b"not a pdf at all")
     report = ingest([folder], fake_settings, progress=False).report()
     assert "\x1b" not in report and "x\\x1b[2Jcleared forged line.pdf" in report
+
+
+def test_an_index_a_newer_version_wrote_in_a_newer_format_is_refused_not_misread(fake_settings, tmp_path):
+    """No version said what it wrote, so an older version run on an index a newer one had written read it as its own
+    (from an upgrade review; one such fetch ended in a traceback part way)."""
+    from assistant.errors import IndexMismatchError
+    from assistant.index.manifest import INDEX_FORMAT, INDEX_FORMAT_KEY
+    from assistant.ingest.run import check_index_fits
+
+    from cli_helpers import cli_env, run_cli
+
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 1)
+    ingest([folder], fake_settings, progress=False)
+    manifest = Manifest(fake_settings.manifest_path)
+    assert manifest.get_meta(INDEX_FORMAT_KEY) == str(INDEX_FORMAT)
+    manifest.set_meta(INDEX_FORMAT_KEY, str(INDEX_FORMAT + 1))
+    manifest.close()
+    for opening in (lambda: Index(fake_settings), lambda: check_index_fits(fake_settings),
+                    lambda: ingest([folder], fake_settings, progress=False)):
+        with pytest.raises(IndexMismatchError, match="written by a newer version of the assistant") as refused:
+            opening()
+        assert "restore a backup" in refused.value.hint
+    asked = run_cli("ask", "What was decided about adoption?", env=cli_env(fake_settings.data_dir))
+    assert asked.returncode == 2 and "written by a newer version of the assistant" in asked.stderr
+    manifest = Manifest(fake_settings.manifest_path)
+    assert manifest.get_meta(INDEX_FORMAT_KEY) == str(INDEX_FORMAT + 1)  # left as the newer version wrote it
+    manifest.close()
