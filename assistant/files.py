@@ -70,7 +70,8 @@ def refuse_link(path: Path, flag: str) -> None:
                              f"Give {flag} the path of the file itself, or remove the link first.")
 
 
-def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666, replace: bool = True) -> Path:
+def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666, replace: bool = True,
+                     through_links: bool = True) -> Path:
     """Write `data` (text as UTF-8) to `path` through a staging file beside it, synced and renamed into place.
 
     A rename within one folder replaces the target in one step, so a process killed mid-write, or two
@@ -78,8 +79,12 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o666, replac
     staging name is unique to the writer. `mode` is narrowed by the umask, as for any new file; 0o600 keeps a
     secret readable by its owner only. A symlink is written through; a device or pipe (`/dev/stdout`) is
     written to directly, as there is no file to replace. With `replace=False` an existing file is never written
-    over (FileExistsError), not even one that appeared while the data was being made.
+    over (FileExistsError), not even one that appeared while the data was being made. Without `through_links`, a
+    path that is a symbolic link as the data is written is refused (`refuse_link`), as it is when a command starts:
+    one may have been put there meanwhile.
     """
+    if not through_links:
+        refuse_link(path, "the output")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         if path.is_dir():  # else the rename fails naming the staging file, which the user never asked for

@@ -75,11 +75,16 @@ def _rebuild_keyword_index(index: Index) -> None:
     folder = index.settings.lexical_dir
     try:
         refresh_lexical(index)
+    except IndexStaleError:
+        raise
     except NotWritableError:
         raise IndexStaleError(f"The keyword index in {folder} was saved by another version of the assistant, and "
                               "this user may not write the index to rebuild it.",
                               "Run `assistant ask` (or `assistant serve`) once as a user who may write the index: "
                               "it rebuilds the keyword index from the vector store, embedding nothing.") from None
+    except AssistantError as busy:  # a writer began meanwhile, or another reader is rebuilding it
+        raise IndexStaleError(f"The keyword index in {folder} was saved by another version of the assistant, and "
+                              f"could not be rebuilt just now ({busy.message})", "Ask again in a moment.") from None
     log.warning("The keyword index in %s had been saved by another version of the assistant: it was rebuilt from "
                 "the vector store (nothing was embedded).", folder)
 
@@ -165,10 +170,6 @@ class Assistant:
         meet chunks the vector store no longer holds). While a writer is still at work, the index as it was read
         keeps answering. Returns whether the index was read again."""
         if lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state:
-            return False
-        if writer_at_work(self.settings):
-            # Not opened while a writer is at work: opened during `ingest --reset`, Chroma's store was read (and
-            # written) by two processes at once, which ended this one (a segmentation fault) and damaged the store.
             return False
         if not self._reopening.acquire(blocking=False):
             return False  # another question is reading it again

@@ -22,6 +22,9 @@ from assistant.files import may_write
 
 # A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
 RESET_UNFINISHED = "reset_unfinished"
+# A meta record a writer keeps while the vector store's collection is removed and made anew (`ingest --reset`, or an
+# ingest mending a damaged store) until the run has filled it again: readers do not open the store meanwhile.
+STORE_BEING_MADE = "store_being_made"
 # The layout of an index folder (manifest, vector store metadata, keyword index) as this version writes it: a version
 # that changes it so that an older one would misread it raises the number, and an older version, finding a number
 # above its own, refuses the index rather than read or write it wrongly. Kept in the manifest by every writer.

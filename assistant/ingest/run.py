@@ -15,8 +15,8 @@ from typing import Iterable, Iterator, Sequence
 from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError, no_index_yet
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
-from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, Manifest, ManifestRow,
-                                      check_index_format)
+from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, STORE_BEING_MADE, Manifest,
+                                      ManifestRow, check_index_format)
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide, VectorStore, WriterRecord,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
@@ -128,14 +128,26 @@ class Index:
             # suggests would drop from the index the fetched minutes it cannot embed again.
             check_index_format(self.manifest, settings.data_dir)
             check_where_vectors_live(self.manifest, settings)
-            if reading and store is None and self.manifest.get_meta(RESET_UNFINISHED) is not None \
-                    and writer_at_work(settings):
+            if reading and store is None and writer_at_work(settings) and any(
+                    self.manifest.get_meta(key) is not None for key in (STORE_BEING_MADE, RESET_UNFINISHED)):
                 # Its store is being removed and made anew: not opened meanwhile (see ChromaStore's `create`).
-                raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
+                raise IndexStaleError("The index's vector store is being made anew by another process (`ingest "
+                                      "--reset`, or an ingest or fetch mending a damaged store).",
                                       "Ask again once it has finished.")
             self.store = store or ChromaStore(settings, self.embedder.name,
                                               ManifestSide(self.manifest.get_meta(_INDEX_ID),
                                                            self.manifest.has_finished_items()), create=not reading)
+        except IndexStaleError:
+            reset_cut_short = self.manifest.get_meta(RESET_UNFINISHED) is not None
+            self.manifest.close()
+            if reading and reset_cut_short and not writer_at_work(settings):
+                # A reset cut short removed the keyword index's copy of the text too: only the minutes themselves
+                # can fill the store again.
+                raise IndexStaleError(f"A reset of the index in {settings.data_dir} (`assistant ingest --reset`) was "
+                                      "cut short before it had made the vector store again, so it cannot be searched.",
+                                      "Run the same `assistant ingest --reset` with your minutes again (fetched "
+                                      "minutes must be fetched again).") from None
+            raise
         except BaseException:
             self.manifest.close()
             raise
@@ -387,6 +399,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             # index; a reset_store that fails in any way (a store refused as another index's, an error of Chroma's,
             # an interrupt) leaves the index as it was, and no such record.
             opened.set_meta(RESET_UNFINISHED, "1")
+            opened.set_meta(STORE_BEING_MADE, "1")
             owed_before = purge_owed(opened)
             owe_purge(opened)
             try:
@@ -395,6 +408,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 # As the reset record: a store that could not be reset holds what it held, so nothing was removed
                 # that this run must purge (a purge owed by an earlier run stays owed).
                 opened.delete_meta(RESET_UNFINISHED)
+                opened.delete_meta(STORE_BEING_MADE)
                 if not owed_before:
                     opened.delete_meta(PURGE_OWED)
                 raise
@@ -403,7 +417,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 opened.close()
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         cleared = Manifest(settings.manifest_path)
-        cleared.clear(keeping=(RESET_UNFINISHED, PURGE_OWED))
+        cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED))
         cleared.close()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
@@ -490,8 +504,6 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         if row and row.status == "done" and row.fingerprint == fingerprint and sid not in lost:
             summary.unchanged += 1
             continue
-        if row and row.status == "done" and index.cut_otherwise_only(item, row.fingerprint):
-            summary.recut += 1
         todo.append((item, fingerprint))
 
     to_embed = []
@@ -502,6 +514,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                                                  "check that the file is the minutes and not an empty page"))
             continue
         to_embed.append((item, fingerprint, chunks))
+        row = rows.get(item.source_id)
+        if row and row.status == "done" and index.cut_otherwise_only(item, row.fingerprint):
+            summary.recut += 1
 
     if files is not None:  # read from files, where ingest's flags or the file itself can say what is missing
         summary.notes += _missing_fields([item for item, _, _ in to_embed])
@@ -564,8 +579,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if files is not None:
         record_files(manifest, files, items, stale)
     refresh_lexical(index)
-    if manifest.get_meta(RESET_UNFINISHED) is not None:
-        manifest.delete_meta(RESET_UNFINISHED)
+    for filled in (RESET_UNFINISHED, STORE_BEING_MADE):  # the store made anew (a reset, a mend) is whole again
+        if manifest.get_meta(filled) is not None:
+            manifest.delete_meta(filled)
     if purge:  # owed by this run or by an earlier one killed after removing text, or whose purge could not run
         summary.notes += finish_owed_purge(manifest, store, settings)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.
@@ -702,6 +718,7 @@ def mend_unreadable_store(index: Index) -> tuple[list[str], dict[str, tuple[str,
     kept = index.store.readable_chunks()
     WriteCount(manifest, index.store, claimed).before_change()
     owe_purge(manifest)  # the old collection's files hold its text; the purge at the end removes them
+    manifest.set_meta(STORE_BEING_MADE, "1")  # readers keep off until this run has filled it again
     reset_store(settings, manifest_writer(manifest))
     forget_local_clients()
     index.store = ChromaStore(settings, index.embedder.name, ManifestSide(manifest.get_meta(_INDEX_ID), True))

@@ -68,6 +68,11 @@ ANSWERING_NOTE = ("_An answer is on its way: wait for it to finish before asking
 # In place of the answer while every slot the app allows is answering others.
 WAITING_NOTE = ("_Waiting for a free slot: the assistant is answering as many questions as it can at once. Yours "
                 "starts as soon as one of them is done._")
+# How many chat answers Gradio starts for each of the app's answer slots (the rest wait in its queue), and how long an
+# API call waits for a slot before it is told to ask again.
+CHAT_ANSWERS_PER_SLOT, API_SLOT_WAIT_S = 4, 60.0
+API_BUSY = ("The assistant is answering as many questions as it can at once, and none finished within a minute: ask "
+            "again shortly.")
 # A member whose session ended (removed from the users file, a new password, or signed out in another tab).
 SIGNED_OUT = ("You are signed out (your sign-in was ended, or you signed out in another tab). Reload the page to "
               "sign in again.")
@@ -968,11 +973,12 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
         # Gradio's timer ("processing 0.2/0.7s") shows on the chat alone: in the feedback's status region, which a
         # screen reader announces, it would be read out all through every answer.
-        # Not held in Gradio's queue: each answer starts at once and waits for one of the app's own slots, saying so
-        # (WAITING_NOTE); held in the queue, a member saw "Answering..." for seconds with no sign that others were
-        # ahead. The queue's max_size still bounds how many wait.
+        # Held in Gradio's queue only past a few times the app's own slots: up to there an answer starts at once and
+        # waits for a slot, saying so (WAITING_NOTE); held in the queue, a member saw "Answering..." for seconds with
+        # no sign that others were ahead. Bounded, so that waiting answers cannot take every worker Gradio has.
         asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
-                       trigger_mode="once", show_progress_on=chat, concurrency_limit=None)
+                       trigger_mode="once", show_progress_on=chat,
+                       concurrency_limit=CHAT_ANSWERS_PER_SLOT * assistant.settings.concurrency)
         # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
         asking.then(ask_ready, None, [ask, busy_note], api_visibility="private")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
@@ -994,10 +1000,15 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             if signed_out(request):
                 return SIGNED_OUT
             # Audited under the signed-in user, as the chat's answers are (gradio_client signs in with `auth=`); in one
-            # of the slots the chat's answers take, so that no more answers are made at once than the app allows.
-            with answer_slots:
+            # of the slots the chat's answers take, so that no more answers are made at once than the app allows, and
+            # refused when none comes free in time (a caller gone meanwhile would be answered for nobody).
+            if not answer_slots.acquire(timeout=API_SLOT_WAIT_S):
+                return API_BUSY
+            try:
                 return handlers.api_ask(question, council, committee, since, until,
                                         user=getattr(request, "username", "") or "")
+            finally:
+                answer_slots.release()
 
         def index_now(request: gr.Request):
             if signed_out(request):  # a page opened with a session that has since ended
@@ -1048,7 +1059,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
 
         if not settings.manifest_path.is_file():
             raise no_index_yet(settings.data_dir)
-        index = Index(settings)
+        index = Index(settings, reading=True)  # never makes a store: a reset may be making it anew
         try:
             refresh_lexical(index)
         finally:

@@ -303,26 +303,32 @@ _WARNED_OPEN_TO_ALL: set[Path] = set()  # logs already warned of in this process
 
 
 def _warn_if_every_user_may_read(path: Path) -> None:
-    """Warn, once a process, of a log that every account on the machine may read: versions of the assistant before
-    a new log was made private made it so, and it holds members' questions under their names. The mode is left as it
-    is, as the operator's to change: a group given read access on purpose (an auditors' group) is not warned of."""
+    """Warn, once a process, of a log (or its -wal and -shm files, which hold its latest records) that every account
+    on the machine may read: versions of the assistant before a new log was made private made it so, and it holds
+    members' questions under their names. The mode is left as it is, as the operator's to change: a group given read
+    access on purpose (an auditors' group) is not warned of."""
     import logging
     import os
+    import shlex
     import stat
 
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return
-    if not mode & stat.S_IROTH or path in _WARNED_OPEN_TO_ALL:
+    open_to_all = []
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(os.stat(file).st_mode)
+        except OSError:
+            continue
+        if mode & stat.S_IROTH:
+            open_to_all.append((file, mode))
+    if not open_to_all or path in _WARNED_OPEN_TO_ALL:
         return
     _WARNED_OPEN_TO_ALL.add(path)
     logging.getLogger(__name__).warning(
-        "The audit log %s may be read by every account on this machine (mode %s), and it holds members' questions "
-        "under their names: run `chmod 600 %s` (and the same for its -wal and -shm files, if there), or `chmod 640` "
-        "to let a group read it. A log this version makes is readable by its user alone; earlier versions made logs "
-        "that every account could read.",
-        path, format(mode, "o"), path)
+        "The audit log %s may be read by every account on this machine (%s), and it holds members' questions under "
+        "their names: run `chmod 600 %s` (or `chmod 640` to let a group read it). A log this version makes is "
+        "readable by its user alone; earlier versions made logs that every account could read.",
+        path, ", ".join(f"{file.name} mode {format(mode, 'o')}" for file, mode in open_to_all),
+        " ".join(shlex.quote(str(file)) for file, _ in open_to_all))
 
 
 def _write_problem(path: Path, exc: Exception) -> AssistantError:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import exclusive_lock, read_utf8, write_atomically
+from assistant.text import one_printed_line
 
 ITERATIONS = 600_000
 _SCHEME = "pbkdf2_sha256"
@@ -23,12 +24,12 @@ _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
 
 log = logging.getLogger(__name__)
 
-# Wrong passwords for one name within the window after which that name is refused unchecked until the window has
-# passed (a guesser gets a handful of tries a quarter of an hour), and wrong sign-ins in all within a minute after
-# which every sign-in is (a flood of names): each check costs a third of a second of a core, so a flood of them had
-# held up every member's questions.
-FAILURES_PER_NAME, NAME_WINDOW_S = 5, 15 * 60
-FAILURES_IN_ALL, ALL_WINDOW_S = 30, 60
+# After this many wrong passwords for one name within HELD_BACK_S, that name is refused unchecked (its right password
+# too) for HELD_BACK_S from the last of them, as Grafana does: a guesser gets a handful of tries every few minutes. A right password
+# clears the count. Someone who knows a member's name can keep it held back by failing as often; the log says so. No
+# limit holds back every name: a flood of names would keep every member out. (Gradio gives a sign-in check no address
+# to limit by.)
+FAILURES_PER_NAME, HELD_BACK_S = 5, 5 * 60
 
 
 def hash_password(password: str, iterations: int = ITERATIONS) -> str:
@@ -160,8 +161,7 @@ class SignIn:
             raise ConfigError(f"The users file {path} holds no users, so nobody could sign in to the app.",
                               "Add one with `assistant user add NAME`.")
         self._reading = threading.Lock()  # Gradio checks sign-ins on several threads
-        self._failures: dict[str, list[float]] = {}  # name: when its wrong passwords were given (monotonic)
-        self._all_failures: list[float] = []
+        self._failures: dict[str, list[float]] = {}  # name: when its wrong passwords in a row were given (monotonic)
         self._counting = threading.Lock()
         # A name not in the file is checked against this (no password's hash, at the users' iterations), so that it
         # takes as long as a real one: the time taken had said which names exist.
@@ -192,12 +192,14 @@ class SignIn:
         return name in self.current_users()
 
     def __call__(self, name: str, password: str) -> bool:
-        """Whether this name and password sign in: refused unchecked while the name, or sign-ins in all, have had
-        too many wrong passwords of late (see FAILURES_PER_NAME)."""
+        """Whether this name and password sign in: refused unchecked while the name is held back (FAILURES_PER_NAME
+        wrong passwords within HELD_BACK_S, the last less than HELD_BACK_S ago)."""
         if self._held_back(name):
             return False
         stored = self.current_users().get(name)
         if verify_password(password, stored or self._stand_in) and stored:
+            with self._counting:
+                self._failures.pop(name, None)
             return True
         self._count_failure(name)
         return False
@@ -220,25 +222,22 @@ class SignIn:
         now = time.monotonic()
         with self._counting:
             mine = self._failures.get(name, [])
-            mine[:] = [t for t in mine if now - t < NAME_WINDOW_S]
-            self._all_failures[:] = [t for t in self._all_failures if now - t < ALL_WINDOW_S]
-            if len(mine) >= FAILURES_PER_NAME:
-                log.warning("A sign-in as %r was refused unchecked: %d wrong passwords for it in the last %d "
-                            "minutes.", name, len(mine), NAME_WINDOW_S // 60)
-                return True
-            if len(self._all_failures) >= FAILURES_IN_ALL:
-                log.warning("A sign-in was refused unchecked: %d wrong sign-ins in the last minute, as in a flood "
-                            "of guesses.", len(self._all_failures))
-                return True
-            return False
+            if len(mine) < FAILURES_PER_NAME:
+                return False
+            if now - mine[-1] >= HELD_BACK_S:
+                del self._failures[name]  # its time is up: a fresh handful of tries
+                return False
+        log.warning("A sign-in as %s was refused unchecked: %d wrong passwords for it, the last %d s ago.",
+                    one_printed_line(repr(name[:40])), len(mine), now - mine[-1])
+        return True
 
     def _count_failure(self, name: str) -> None:
         now = time.monotonic()
         with self._counting:
-            self._failures.setdefault(name, []).append(now)
-            self._all_failures.append(now)
+            recent = [t for t in self._failures.get(name, []) if now - t < HELD_BACK_S]  # older ones are forgiven
+            self._failures[name] = recent + [now]
             if len(self._failures) > 10_000:  # names that are guessed at: the oldest forgotten, so memory is bounded
-                for stale in sorted(self._failures, key=lambda n: max(self._failures[n], default=0))[:5_000]:
+                for stale in sorted(self._failures, key=lambda n: self._failures[n][-1])[:5_000]:
                     del self._failures[stale]
 
 

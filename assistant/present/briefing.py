@@ -463,7 +463,7 @@ def write_briefing(entries: list[BriefingEntry], out: Path, title: str = DEFAULT
     if not entries:
         raise AssistantError("There is nothing to put in the briefing.", "Select at least one answer.")
     return write_atomically(out, _render(entries, suffix, title, filters, made_at or _now(), searched),
-                            replace=replace)
+                            replace=replace, through_links=False)
 
 
 def _render(entries: list[BriefingEntry], suffix: str, title: str, filters: str, made_at: dt.datetime,

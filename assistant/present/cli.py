@@ -569,7 +569,7 @@ def _audit(args, settings: Settings) -> int:
     if args.out:
         # Readable by this user alone, as the log is: it holds members' questions under their names, and quotes of
         # minutes removed since.
-        write_atomically(args.out, text, mode=0o600)
+        write_atomically(args.out, text, mode=0o600, through_links=False)
         print(f"wrote {args.out} (readable by you alone: it holds members' questions)")
     else:
         print(text, end="" if text.endswith("\n") else "\n")

@@ -182,12 +182,14 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
 
     with tempfile.TemporaryDirectory(prefix="eval-index-") as scratch:
         if corpus:
+            from assistant.index.write_lock import writing_index
             from assistant.ingest.run import Index, ingest
 
             settings = settings.with_(data_dir=index_dir or Path(scratch) / "index")
-            index = Index(settings, embedder=embedder)
-            started = time.perf_counter()
-            summary = ingest(corpus, settings, index=index, progress=False, prune=index_dir is not None)
+            with writing_index(settings):  # before the index is opened: no store is made while another writes
+                index = Index(settings, embedder=embedder)
+                started = time.perf_counter()
+                summary = ingest(corpus, settings, index=index, progress=False, prune=index_dir is not None)
             ingest_seconds = time.perf_counter() - started
             ingested = {"new": summary.new, "replaced": summary.replaced, "unchanged": summary.unchanged,
                         "removed": summary.removed}

@@ -94,8 +94,11 @@ def test_an_open_assistant_follows_a_corrected_date_and_a_reset_that_rebuilt_the
 # fault in Chroma, and left a store with an unreadable vector that failed every question) ------------------------
 
 
-def test_while_a_writer_is_at_work_an_open_assistant_does_not_open_the_store_again(fake_settings):
+def test_while_a_store_is_being_made_anew_an_open_assistant_does_not_open_it_again(fake_settings):
+    """Opened again while `ingest --reset` made the store anew, the app's Chroma read (and wrote) it with the writer;
+    while a writer only adds to it, the app still follows each batch it saves."""
     from assistant.index import lexical
+    from assistant.index.manifest import STORE_BEING_MADE, Manifest
     from assistant.index.write_lock import writing_index
     from assistant.ingest.run import ingest
 
@@ -104,17 +107,21 @@ def test_while_a_writer_is_at_work_an_open_assistant_does_not_open_the_store_aga
     try:
         first = opened.index
         with writing_index(fake_settings):
+            manifest = Manifest(fake_settings.manifest_path)
+            manifest.set_meta(STORE_BEING_MADE, "1")
             lexical.announce_change(fake_settings.lexical_dir)  # as a writer does once it has saved
             assert not opened.follow_index() and opened.index is first
-        assert opened.follow_index() and opened.index is not first  # the writer gone, it is read again
+            manifest.delete_meta(STORE_BEING_MADE)
+            manifest.close()
+            assert opened.follow_index() and opened.index is not first  # a writer adding to it is followed
         assert "148" in opened.ask(DISCHARGES).answer
     finally:
         opened.close()
 
 
-def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_settings, monkeypatch):
+def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_settings, monkeypatch, tmp_path):
     """A reader that opened a store whose collection a reset had removed made a new one, so that two processes wrote
-    one store at once."""
+    one store at once; so did `serve --no-corpus`, which opened the index to write before taking the lock."""
     import chromadb
     import pytest
 
@@ -123,6 +130,8 @@ def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_set
     from assistant.index.manifest import RESET_UNFINISHED, Manifest
     from assistant.index.write_lock import writing_index
     from assistant.ingest.run import ingest
+    from assistant.present.app import launch_app
+    from servers import free_port
 
     ingest([CORPUS], fake_settings, progress=False)
     manifest = Manifest(fake_settings.manifest_path)
@@ -131,22 +140,54 @@ def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_set
     with writing_index(fake_settings):
         opened_stores = []
         monkeypatch.setattr(vector_store, "_client", lambda settings: opened_stores.append(settings))
-        with pytest.raises(IndexStaleError, match="being rebuilt"):
+        with pytest.raises(IndexStaleError, match="being made anew by another process"):
             Assistant(fake_settings)
         assert not opened_stores  # its store was not opened at all
         monkeypatch.undo()
         client = chromadb.PersistentClient(path=str(fake_settings.chroma_dir))
         client.delete_collection(fake_settings.collection)  # as the reset does, before it makes the new one
+    vector_store.forget_local_clients()
+    # The reset was cut short (no writer, the record kept): its own command is the way back.
+    with pytest.raises(IndexStaleError, match="was cut short before it had made the vector store again") as refused:
+        Assistant(fake_settings)
+    assert "ingest --reset" in refused.value.hint
     manifest = Manifest(fake_settings.manifest_path)
     manifest.delete_meta(RESET_UNFINISHED)
     manifest.close()
-    vector_store.forget_local_clients()
-    with pytest.raises(IndexStaleError, match="holds no collection 'minutes' for this index") as refused:
-        Assistant(fake_settings)
-    assert "run `assistant ingest`" in refused.value.hint
+    for opening in (lambda: Assistant(fake_settings),
+                    lambda: launch_app(fake_settings, None, port=free_port(), prevent_thread_lock=True)):
+        vector_store.forget_local_clients()
+        with pytest.raises(IndexStaleError, match="holds no collection 'minutes' for this index") as refused:
+            opening()
+        assert "run `assistant ingest`" in refused.value.hint
     vector_store.forget_local_clients()
     names = [c.name for c in chromadb.PersistentClient(path=str(fake_settings.chroma_dir)).list_collections()]
     assert fake_settings.collection not in names  # no reader made one
+
+
+def test_an_ingest_that_makes_a_damaged_store_anew_keeps_readers_off_until_it_is_filled(fake_settings, monkeypatch):
+    from assistant.index.manifest import STORE_BEING_MADE, Manifest
+    from assistant.index.vector_store import ChromaStore
+    from assistant.ingest import run
+
+    run.ingest([CORPUS], fake_settings, progress=False)
+    damaged = iter(["Error getting embedding"])
+    monkeypatch.setattr(ChromaStore, "unreadable", lambda self, every_vector=False: next(damaged, None))
+    seen = []
+    real_reset = run.reset_store
+
+    def reset_store(settings, ours):
+        manifest = Manifest(settings.manifest_path, read_only=True)
+        seen.append(manifest.get_meta(STORE_BEING_MADE))
+        manifest.close()
+        real_reset(settings, ours)
+
+    monkeypatch.setattr(run, "reset_store", reset_store)
+    summary = run.ingest([CORPUS], fake_settings, progress=False)
+    assert seen == ["1"] and any("was made anew" in note for note in summary.notes)
+    manifest = Manifest(fake_settings.manifest_path, read_only=True)
+    assert manifest.get_meta(STORE_BEING_MADE) is None  # filled again: readers may open it
+    manifest.close()
 
 
 def test_a_vector_that_cannot_be_read_is_said_and_an_ingest_checks_every_vector(fake_settings, monkeypatch):

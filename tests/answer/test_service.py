@@ -277,6 +277,13 @@ def test_a_keyword_index_another_version_saved_is_rebuilt_as_the_index_is_opened
     with pytest.raises(IndexStaleError, match="saved by another version of the assistant") as refused:
         Assistant(fake_settings)
     assert "as a user who may write the index" in refused.value.hint and state.read_text() == saved
+    # A writer that began meanwhile holds the lock: the question is told to wait, as while any writer works.
+    from assistant.errors import AssistantError
+
+    busy = AssistantError("Another ingest or fetch is writing to the index.", "Wait for it to finish.")
+    monkeypatch.setattr(run, "refresh_lexical", lambda index: (_ for _ in ()).throw(busy))
+    with pytest.raises(IndexStaleError, match="could not be rebuilt just now .Another ingest or fetch is writing"):
+        Assistant(fake_settings)
     monkeypatch.undo()
 
     result = run_cli("ask", "What was decided about adoption?", env=cli_env(fake_settings.data_dir))

@@ -677,3 +677,20 @@ def test_an_index_a_newer_version_wrote_in_a_newer_format_is_refused_not_misread
     manifest = Manifest(fake_settings.manifest_path)
     assert manifest.get_meta(INDEX_FORMAT_KEY) == str(INDEX_FORMAT + 1)  # left as the newer version wrote it
     manifest.close()
+
+
+def test_a_vector_made_by_another_embedder_or_export_is_made_again(fake_settings, tmp_path, monkeypatch):
+    """What a kept vector was made from names the embedder and, for the bundled model, the export of its weights: a
+    new export (int8 weights made 7-bit) gives other vectors under the same model name."""
+    from assistant.index.embedder import OnnxEmbedder
+    from assistant.index.onnx_files import EXPORT_VERSION
+    from assistant.ingest import run
+
+    assert OnnxEmbedder(fake_settings, "int8").vectors_made_by.endswith(f"export {EXPORT_VERSION}")
+    folder = tmp_path / "minutes"
+    [item] = write_markdown_corpus(folder, 1)
+    ingest([folder], fake_settings, progress=False)
+    monkeypatch.setattr(run, "_vectors_made_by", lambda index: "another export")
+    item.write_text(item.read_text().replace('---\n', '---\nperiod: "2015/16"\n', 1))
+    summary = ingest([folder], fake_settings, progress=False)
+    assert summary.replaced == 1 and summary.vectors_kept == 0 and summary.tokens_embedded > 0

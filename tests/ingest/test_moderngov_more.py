@@ -419,6 +419,34 @@ def test_a_redirect_further_into_this_network_or_out_of_https_is_refused(quick):
     assert redirect_problem(from_public, "http://democracy.example.gov.uk/x", addresses.get) == \
         "from https to plain http"
     assert redirect_problem("http://localhost:9000", "http://localhost:9001/x", addresses.get) == ""
+    # Addresses that reach further in than they look (from a code review).
+    more = {"mapped": ["::ffff:127.0.0.1"], "any": ["0.0.0.0"], "alibaba": ["100.100.100.200"],
+            "intranet": ["10.1.2.3"], **addresses}
+    assert redirect_problem("http://intranet", "http://mapped/x", more.get).startswith("a loopback address")
+    assert redirect_problem("http://intranet", "http://any/x", more.get).startswith("a loopback address")
+    assert redirect_problem(from_public, "https://alibaba/x", more.get).startswith("a private address")
+
+
+def test_a_reply_from_an_address_further_inside_than_the_site_s_own_is_refused(quick, monkeypatch):
+    """The redirect check looks a name up once; the request looks it up again, and may be answered otherwise (DNS
+    rebinding): the address the reply came from is checked too. Here the site's own name is taken to be public,
+    and the reply comes from loopback."""
+    from assistant.errors import AssistantError
+    from assistant.ingest.moderngov import client as client_module
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    served = own_site()
+    served.start()
+    try:
+        monkeypatch.setattr(client_module, "_addresses_of", lambda host: ["81.2.69.142"])
+        with ServiceClient(served.base_url, quick) as client, pytest.raises(AssistantError) as refused:
+            client.call("GetCommittees")
+        assert "was answered from 127.0.0.1, an address further inside this network" in refused.value.message
+        monkeypatch.undo()
+        with ServiceClient(served.base_url, quick) as client:  # its own loopback address, as it is
+            assert client.call("GetCommittees").root is not None
+    finally:
+        served.stop()
 
 
 # ---------------------------------------------------------------- one council from two addresses

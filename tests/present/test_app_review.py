@@ -76,7 +76,7 @@ def test_a_chat_answer_is_not_held_in_gradio_s_queue_and_an_api_answer_takes_a_s
 
     monkeypatch.setattr(handlers.assistant, "settings", handlers.assistant.settings.with_(concurrency=1))
     demo = build_app(handlers.assistant)
-    assert _listener(demo, "respond").concurrency_limit is None
+    assert _listener(demo, "respond").concurrency_limit == 4  # answers start at once, up to 4 a slot
     monkeypatch.setattr(handlers.assistant, "stream", stalled)
     respond, ask_api = _listener(demo, "respond"), _listener(demo, "ask_api")
     answered = []
@@ -102,6 +102,41 @@ def test_a_chat_answer_is_not_held_in_gradio_s_queue_and_an_api_answer_takes_a_s
     finally:
         go.set()
     assert answered and "148" in answered[0]
+
+
+def test_an_api_answer_that_gets_no_slot_in_time_is_told_to_ask_again(handlers, monkeypatch):
+    """It had waited for a slot for ever, and answered (and audited) for a caller long gone (from a code review)."""
+    from assistant.present import app
+
+    monkeypatch.setattr(handlers.assistant, "settings", handlers.assistant.settings.with_(concurrency=1))
+    monkeypatch.setattr(app, "API_SLOT_WAIT_S", 0.2)
+    go = threading.Event()
+    quick = handlers.assistant.stream
+
+    def stalled(question, filters, stopped=None):
+        go.wait(30)
+        yield from quick(question, filters)
+
+    demo = build_app(handlers.assistant)
+    monkeypatch.setattr(handlers.assistant, "stream", stalled)
+    respond, ask_api = _listener(demo, "respond"), _listener(demo, "ask_api")
+
+    async def while_the_slot_is_held():
+        chat = respond.fn("Does this stall? " + ROTHERHAM_Q, [], [], "", "", "", "", None)
+        await chat.__anext__()
+        holder = asyncio.create_task(chat.__anext__())
+        await asyncio.sleep(0.3)
+        said = await asyncio.to_thread(ask_api.fn, ROTHERHAM_Q, request=None)
+        go.set()
+        await asyncio.gather(holder, return_exceptions=True)
+        async for _ in chat:
+            pass
+        return said
+
+    try:
+        assert asyncio.run(while_the_slot_is_held()) == app.API_BUSY
+    finally:
+        go.set()
 
 
 def test_a_stopped_answer_gives_its_slot_to_the_next_question_at_once():

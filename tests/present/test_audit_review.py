@@ -237,6 +237,7 @@ def test_a_log_every_account_may_read_is_warned_of_once_with_the_chmod_to_run(tm
             log.close()
     warned = [r.getMessage() for r in caplog.records]
     assert len(warned) == 1, warned
-    assert f"The audit log {tmp_path / 'old.sqlite'} may be read by every account on this machine (mode 644)" in warned[0]
+    assert f"The audit log {tmp_path / 'old.sqlite'} may be read by every account on this machine (old.sqlite mode 644" \
+        in warned[0]
     assert f"chmod 600 {tmp_path / 'old.sqlite'}" in warned[0]
     assert stat.S_IMODE(os.stat(tmp_path / "old.sqlite").st_mode) == 0o644  # the operator's to change

@@ -139,6 +139,28 @@ def test_an_out_that_is_a_link_is_refused_and_nothing_is_written_where_it_points
     assert mine.read_text(encoding="utf-8") == "my own file" and not (tmp_path / "made-by-the-link.md").exists()
 
 
+def test_a_link_put_at_the_out_while_the_questions_are_asked_is_not_written_through(hashing_seed_index, tmp_path,
+                                                                                   monkeypatch):
+    """The link was looked for only before the questions were asked (from a code review)."""
+    from assistant.answer.service import Assistant
+    from assistant.present.briefing import make_briefing
+
+    questions = _questions(tmp_path, ROTHERHAM_Q)
+    out, mine = tmp_path / "b.md", tmp_path / "mine.txt"
+    mine.write_text("my own file", encoding="utf-8")
+    real_stream = Assistant.stream
+
+    def stream_while_a_link_is_put_there(self, *args, **kwargs):
+        if not out.is_symlink():
+            out.symlink_to(mine)
+        return real_stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(Assistant, "stream", stream_while_a_link_is_put_there)
+    with pytest.raises(AssistantError, match="is a symbolic link"):
+        make_briefing(questions, out, hashing_seed_index, progress=False, replace=True)
+    assert mine.read_text(encoding="utf-8") == "my own file"
+
+
 def test_a_file_made_at_the_out_while_the_questions_are_asked_is_not_written_over(hashing_seed_index, tmp_path,
                                                                                 monkeypatch):
     from assistant.answer.service import Assistant

@@ -109,6 +109,7 @@ class ServiceClient:
         # When each host was last asked (time.monotonic, which one machine's processes share), so a client
         # that takes over from another keeps to the same rate.
         self.last_request: dict[str, float] = dict(last_request or {})
+        self._base_depth: int | None = None  # how far inside this network the site's own address is, once looked up
         self._http = httpx.Client(
             timeout=settings.fetch_timeout, follow_redirects=True,
             headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
@@ -237,6 +238,7 @@ class ServiceClient:
 
         deadline = time.monotonic() + self.settings.fetch_timeout
         with self._http.stream("GET", url, params=params, headers=headers) as response:
+            self._check_connected_to(response)
             body = bytearray()
             try:
                 for chunk in response.iter_bytes():
@@ -250,6 +252,25 @@ class ServiceClient:
             except httpx.TransportError as exc:  # the site was reached and answered: its reply broke off
                 raise _CutOff(response.status_code, str(exc) or type(exc).__name__) from exc
         return response, bytes(body)
+
+    def _check_connected_to(self, response) -> None:
+        """Refuse a reply from an address further inside this network than the site's own, read from the connection
+        itself: a name looked up once to check a redirect can be answered otherwise when the request looks it up
+        again (DNS rebinding)."""
+        stream = response.extensions.get("network_stream")
+        server = stream.get_extra_info("server_addr") if stream is not None else None
+        if not server:
+            return
+        if self._base_depth is None:
+            self._base_depth = max(map(_where, _addresses_of(urlsplit(self.base_url).hostname or "")),
+                                   default=_PUBLIC)
+        if _where(str(server[0])) > self._base_depth:
+            raise ServiceError(
+                f"{response.url} was answered from {server[0]}, an address further inside this network than "
+                f"{self.base_url}'s own: refused, so that a site cannot make the fetch read what only this network "
+                "can reach.",
+                "If the council's site has moved, give its new address as the base URL; otherwise tell the "
+                "council's web team.")
 
     def _may_go_to(self, url: str) -> None:
         """Refuse a redirect that would make the fetch ask this network's own services, or leave https."""
@@ -335,11 +356,13 @@ def _where(address: str) -> int:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return _PUBLIC
+    if getattr(ip, "ipv4_mapped", None) is not None:  # ::ffff:127.0.0.1 reaches 127.0.0.1
+        ip = ip.ipv4_mapped
     if ip.is_link_local:
         return _LINK_LOCAL
-    if ip.is_loopback:
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 and :: reach this machine
         return _LOOPBACK
-    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+    if not ip.is_global:  # private ranges, shared address space (100.64/10: a cloud's metadata), reserved ones
         return _PRIVATE
     return _PUBLIC
 

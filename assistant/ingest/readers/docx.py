@@ -46,10 +46,13 @@ _WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "
              _MC + "AlternateContent", _MC + "Choice"}
 
 
-# What a Word file's XML may unzip to, per character of text the item cap allows (formatting makes Word's XML tens of
-# bytes a character), and at least: python-docx unzips and parses every part in memory, and a file of a few MB could
-# unzip to gigabytes (a 4 MB file took 6 GB to read).
-XML_BYTES_PER_ALLOWED_CHAR, XML_MIN_BYTES = 100, 16 << 20
+# What a Word file's parts other than pictures may unzip to, per character of text the item cap allows (formatting
+# makes Word's XML several bytes a character), and at least: python-docx unzips and parses them in memory, taking
+# about 20 times their size, and a file of a few MB could unzip to gigabytes (a 4 MB file took 6 GB to read).
+XML_BYTES_PER_ALLOWED_CHAR, XML_MIN_BYTES = 20, 16 << 20
+# Parts counted as pictures, by their names' endings: held in memory, never parsed. Any other part may be XML, whatever
+# its name (a part's type is what [Content_Types].xml says, so a document.xml renamed document.dat is still read).
+_PICTURE_ENDINGS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".webp")
 
 
 def _check_unzipped_size(source: FileSource) -> None:
@@ -62,11 +65,11 @@ def _check_unzipped_size(source: FileSource) -> None:
             parts = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # not a zip: the reader says what it is
-    xml = sum(part.file_size for part in parts if part.filename.lower().endswith((".xml", ".rels")))
+    xml = sum(part.file_size for part in parts if not part.filename.lower().endswith(_PICTURE_ENDINGS))
     whole = sum(part.file_size for part in parts)
     cap = max(XML_MIN_BYTES, XML_BYTES_PER_ALLOWED_CHAR * source.max_item_chars)
     if xml > cap or whole > DOCUMENT_FILE_MAX_BYTES:
-        over = (f"{xml:,} bytes of XML, over the {cap:,} that minutes within the cap of {source.max_item_chars:,} "
+        over = (f"{xml:,} bytes besides pictures, over the {cap:,} that minutes within the cap of {source.max_item_chars:,} "
                 f"characters ({MAX_ITEM_CHARS_VAR}) could need" if xml > cap
                 else f"{whole:,} bytes, over the limit of {DOCUMENT_FILE_MAX_BYTES:,} bytes for PDF and Word files")
         raise Problem("skipped", f"the Word file unzips to {over}, so it was not opened",
