@@ -23,6 +23,12 @@ def content_hash(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def other_versions(current: str) -> list[str]:
+    """The format versions other than `current` a hash may have been made with, by another version of the assistant:
+    versions are small numbers, folded into the hashes that name a saved index, so they are found by trying these."""
+    return [str(version) for version in range(1, 10) if str(version) != current]
+
+
 # The page of one agenda item on a ModernGov site, after the site's base URL: a fetched item's identity and link.
 ITEM_PAGE = "/mgAi.aspx?ID="
 

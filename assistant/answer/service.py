@@ -23,11 +23,12 @@ from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in
 from assistant.answer.extractive import NOT_STATED, NOTHING_RELEVANT, Calibration, draft_answer
 from assistant.answer.reader import FAKE_READER, READER_DIR
 from assistant.answer.passages import Passages
-from assistant.errors import AssistantError, IndexMissingError, IndexStaleError, ModelError, ModelTimeout, no_index_yet
+from assistant.errors import (AssistantError, IndexMissingError, IndexStaleError, ModelError, ModelTimeout,
+                              NotWritableError, no_index_yet)
 from assistant.files import free_bytes
 from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists
-from assistant.index.vector_store import forget_local_clients
+from assistant.index.vector_store import forget_local_clients, store_location
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import MEND_ROOM_BYTES, Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
@@ -69,7 +70,6 @@ def _rebuild_keyword_index(index: Index) -> None:
     """Rebuild a keyword index that another version of the assistant saved, whole, in a format this one does not
     read (after an upgrade, say), from the vector store's copy of the text: nothing is embedded, and the questions of
     a user who could not put it right (the usual advice named a stopped run) are answered."""
-    from assistant.errors import NotWritableError
     from assistant.ingest.run import refresh_lexical
 
     folder = index.settings.lexical_dir
@@ -116,8 +116,7 @@ class Assistant:
         try:
             if problem := index.store.unreadable():
                 _unless_a_writer_is_at_work(settings)  # which may be building it again
-                where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                         if settings.uses_chroma_server else f"in {settings.chroma_dir}")
+                where = store_location(settings)
                 free = None if settings.uses_chroma_server else free_bytes(settings.chroma_dir)
                 full = (f"Its disk has only {free >> 20} MiB free, which may be the cause: free some space first. "
                         if free is not None and free < MEND_ROOM_BYTES else "")

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from assistant.records import content_hash
+from assistant.records import content_hash, other_versions
 from assistant.text import is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
@@ -365,8 +365,7 @@ def saved_by_another_version(folder: Path, chunk_ids: Iterable[str]) -> bool:
     if saved is None:
         return False
     ids = sorted(chunk_ids)
-    return any(content_hash(str(version), *ids)[:24] == saved
-               for version in range(1, 10) if str(version) != FORMAT_VERSION)
+    return any(content_hash(version, *ids)[:24] == saved for version in other_versions(FORMAT_VERSION))
 
 
 def holds(folder: Path, chunks: Mapping[str, str]) -> bool:

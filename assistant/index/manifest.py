@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from assistant.errors import NotWritableError, manifest_damaged, no_index_yet
+from assistant.errors import IndexMismatchError, NotWritableError, manifest_damaged, no_index_yet
 from assistant.files import may_write
 
 # A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
@@ -35,8 +35,6 @@ def check_index_format(manifest: "Manifest", data_dir: Path) -> None:
     """Refuse an index written by a newer version of the assistant, in a layout this one does not know."""
     stored = manifest.get_meta(INDEX_FORMAT_KEY)
     if stored is not None and stored.isdigit() and int(stored) > INDEX_FORMAT:
-        from assistant.errors import IndexMismatchError
-
         raise IndexMismatchError(
             f"The index in {data_dir} was written by a newer version of the assistant (index format {stored}; this "
             f"version reads format {INDEX_FORMAT} and earlier).",

@@ -145,7 +145,7 @@ class ChromaStore:
                 "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
         if existing is None and not create:
             raise IndexStaleError(
-                f"The vector store {_where(settings)} holds no collection {settings.collection!r} for this index: an "
+                f"The vector store {store_location(settings)} holds no collection {settings.collection!r} for this index: an "
                 "`ingest --reset` is making it anew, or it was removed.",
                 "Ask again once the ingest has finished. If none is running, run `assistant ingest` (or `assistant "
                 "fetch`) into the index: it embeds the items again from the copy of their text the index keeps.")
@@ -313,7 +313,7 @@ class ChromaStore:
                                   "Ask again once it has finished.") from None
         except InternalError as exc:
             raise IndexMissingError(
-                f"The vector store {_where(self._settings)} could not be read ({_first_line(str(exc))}): its files "
+                f"The vector store {store_location(self._settings)} could not be read ({_first_line(str(exc))}): its files "
                 "may be damaged, as when a run is killed while it writes them, or its disk is full.",
                 "Ask its operator to mend it." if self._settings.uses_chroma_server else
                 "Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to date: "
@@ -481,7 +481,8 @@ def _client(settings: Settings):
         raise
 
 
-def _where(settings: Settings) -> str:
+def store_location(settings: Settings) -> str:
+    """Where the index's vectors are, as messages say it: 'on the Chroma server at HOST:PORT' or 'in FOLDER'."""
     return (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
             else f"in {settings.chroma_dir}")
 
@@ -550,10 +551,8 @@ def check_writer(theirs: WriterRecord, ours: WriterRecord, settings: Settings, *
     if theirs.index_id is None:
         return
     if theirs.index_id != ours.index_id:
-        where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                 if settings.uses_chroma_server else f"in {settings.chroma_dir}")
         raise IndexMismatchError(
-            f"The collection {settings.collection!r} {where} holds the vectors of another index, not of the one in "
+            f"The collection {settings.collection!r} {store_location(settings)} holds the vectors of another index, not of the one in "
             f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
             "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, "
             "such as minutes-barnsley), or use --index with the data folder that built this one.")

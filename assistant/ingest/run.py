@@ -27,7 +27,7 @@ from assistant.ingest.identities import (Files, GivenFields, files_gone, files_u
                                          with_given)
 from assistant.ingest.readers.common import item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
-from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from
+from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions
 from assistant.settings import DEFAULT_CORPUS, Settings
 from assistant.text import counted, first_few
 
@@ -166,9 +166,8 @@ class Index:
 
     def cut_otherwise_only(self, item: MinuteItem, fingerprint: str) -> bool:
         """Was this fingerprint the item's as another version of the chunker cut it (the minutes, the chunk size and
-        the model as now)? Chunker versions are small numbers, so they are tried."""
-        return any(fingerprint == self.fingerprint(item, str(version))
-                   for version in range(1, 10) if str(version) != CHUNKER_VERSION)
+        the model as now)?"""
+        return any(fingerprint == self.fingerprint(item, version) for version in other_versions(CHUNKER_VERSION))
 
     def chunk(self, item: MinuteItem) -> list[Chunk]:
         return chunk_item(item, self.counter, self.settings.chunk_tokens, fits=self.embedder.fits)
@@ -303,8 +302,6 @@ def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, re
                            files_from=(cwd or Path.cwd()).resolve())
     summary.notes.extend(reader_notes)
     return summary
-
-
 
 
 def _refuse_the_demo_into_other_minutes(settings: Settings) -> None:
@@ -503,8 +500,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         row = rows.get(sid)
         if row and row.status == "done" and row.fingerprint == fingerprint and sid not in lost:
             summary.unchanged += 1
-            continue
-        todo.append((item, fingerprint))
+        else:
+            todo.append((item, fingerprint))
 
     to_embed = []
     for item, fingerprint in todo:
@@ -756,8 +753,7 @@ def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
                          metadata.get("kind", "minutes"), text, embed_text_of(text, metadata),
                          int(metadata.get("tokens", 0)), dict(metadata))
                    for cid, (text, metadata) in zip(row.chunk_ids, copies)]
-    for chunk in chunks:
-        chunk.metadata[VECTOR_KEY] = vector_key(_vectors_made_by(index), chunk.embed_text)
+    _mark_vector_keys(index, chunks)
     for part, vectors in _embedded_in_parts(index, chunks):
         index.store.upsert(part, vectors)  # part by part: a run stopped midway keeps what it put back
     return restored
@@ -766,6 +762,12 @@ def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
 def _vectors_made_by(index: Index) -> str:
     """The embedder as far as its vectors go: its name, and for the bundled model which export of its weights."""
     return getattr(index.embedder, "vectors_made_by", index.embedder.name)
+
+
+def _mark_vector_keys(index: Index, chunks: list[Chunk]) -> None:
+    """Keep with each chunk what its vector is made from (`vector_key`), which `_vectors_to_keep` compares."""
+    for chunk in chunks:
+        chunk.metadata[VECTOR_KEY] = vector_key(_vectors_made_by(index), chunk.embed_text)
 
 
 def _vectors_to_keep(index: Index, chunks: list[Chunk]) -> dict[str, list[float]]:
@@ -851,8 +853,7 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
         for item, fp, chunks in batch
     )
     chunks = [c for _, _, item_chunks in batch for c in item_chunks]
-    for chunk in chunks:  # what its vector is made from, kept with it: `_vectors_to_keep` compares it
-        chunk.metadata[VECTOR_KEY] = vector_key(_vectors_made_by(index), chunk.embed_text)
+    _mark_vector_keys(index, chunks)
     kept = _vectors_to_keep(index, [c for item, _, item_chunks in batch if item.source_id in rows
                                     for c in item_chunks])
     if bar is not None and kept:

@@ -25,10 +25,10 @@ _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._@-")
 log = logging.getLogger(__name__)
 
 # After this many wrong passwords for one name within HELD_BACK_S, that name is refused unchecked (its right password
-# too) for HELD_BACK_S from the last of them, as Grafana does: a guesser gets a handful of tries every few minutes. A right password
-# clears the count. Someone who knows a member's name can keep it held back by failing as often; the log says so. No
-# limit holds back every name: a flood of names would keep every member out. (Gradio gives a sign-in check no address
-# to limit by.)
+# too) for HELD_BACK_S from the last of them, as Grafana does: a guesser gets a handful of tries every few minutes. A
+# right password clears the count. Someone who knows a member's name can keep it held back by failing as often; the
+# log says so. No limit holds back every name: a flood of names would keep every member out. (Gradio gives a sign-in
+# check no address to limit by.)
 FAILURES_PER_NAME, HELD_BACK_S = 5, 5 * 60
 
 
@@ -161,11 +161,13 @@ class SignIn:
             raise ConfigError(f"The users file {path} holds no users, so nobody could sign in to the app.",
                               "Add one with `assistant user add NAME`.")
         self._reading = threading.Lock()  # Gradio checks sign-ins on several threads
-        self._failures: dict[str, list[float]] = {}  # name: when its wrong passwords in a row were given (monotonic)
+        self._failures: dict[str, list[float]] = {}  # name: when its recent wrong passwords were given (monotonic)
+        self._limiter = None  # one check at a time (`check_in_thread`), made in the server's event loop
         self._counting = threading.Lock()
         # A name not in the file is checked against this (no password's hash, at the users' iterations), so that it
         # takes as long as a real one: the time taken had said which names exist.
-        self._stand_in = f"{_SCHEME}${_usual_iterations(self._users)}${secrets.token_hex(16)}${'0' * _DIGEST_HEX_DIGITS}"
+        self._stand_in = (f"{_SCHEME}${_usual_iterations(self._users)}${secrets.token_hex(16)}"
+                          f"${'0' * _DIGEST_HEX_DIGITS}")
         # Called with the names whose sessions must end (removed, or a new password): the app drops their tokens.
         self.on_ended: list = []
 
@@ -214,8 +216,8 @@ class SignIn:
     def _one_at_a_time(self):
         import anyio
 
-        if getattr(self, "_limiter", None) is None:
-            self._limiter = anyio.CapacityLimiter(1)  # made in the server's event loop, where it is used
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
         return self._limiter
 
     def _held_back(self, name: str) -> bool:

@@ -262,24 +262,19 @@ class ServiceClient:
         if not server:
             return
         if self._base_depth is None:
-            self._base_depth = max(map(_where, _addresses_of(urlsplit(self.base_url).hostname or "")),
-                                   default=_PUBLIC)
+            self._base_depth = _deepest(_addresses_of(urlsplit(self.base_url).hostname or ""))
         if _where(str(server[0])) > self._base_depth:
             raise ServiceError(
                 f"{response.url} was answered from {server[0]}, an address further inside this network than "
                 f"{self.base_url}'s own: refused, so that a site cannot make the fetch read what only this network "
-                "can reach.",
-                "If the council's site has moved, give its new address as the base URL; otherwise tell the "
-                "council's web team.")
+                "can reach.", _MOVED_HINT)
 
     def _may_go_to(self, url: str) -> None:
         """Refuse a redirect that would make the fetch ask this network's own services, or leave https."""
         if problem := redirect_problem(self.base_url, url):
             raise ServiceError(
                 f"{self.base_url} redirected the fetch to {url}, {problem}: refused, so that a site cannot make the "
-                "fetch ask for what only this network can reach, nor read minutes sent unprotected.",
-                "If the council's site has moved, give its new address as the base URL (open the old one in a "
-                "browser to see where it leads); otherwise tell the council's web team.")
+                "fetch ask for what only this network can reach, nor read minutes sent unprotected.", _MOVED_HINT)
 
     def _wait_turn(self, url: str) -> None:
         """At most `fetch_rate` requests a second to one host."""
@@ -320,6 +315,8 @@ class ServiceClient:
 # Where an address is, from the open internet inwards: a redirect may not lead further in than the site it came from
 # (a council's public site to a private, loopback or link-local address such as cloud metadata's 169.254.169.254).
 _PUBLIC, _PRIVATE, _LOOPBACK, _LINK_LOCAL = range(4)
+_MOVED_HINT = ("If the council's site has moved, give its new address as the base URL (open the old one in a browser "
+               "to see where it leads); otherwise tell the council's web team.")
 
 
 def redirect_problem(base_url: str, url: str, resolve: Callable[[str], list[str]] | None = None) -> str:
@@ -333,8 +330,8 @@ def redirect_problem(base_url: str, url: str, resolve: Callable[[str], list[str]
         return ""
     resolve = resolve or _addresses_of
     target_addresses = resolve(target.hostname or "")
-    deepest = max((_where(address) for address in target_addresses), default=_PUBLIC)
-    if deepest > max((_where(address) for address in resolve(base.hostname or "")), default=_PUBLIC):
+    deepest = _deepest(target_addresses)
+    if deepest > _deepest(resolve(base.hostname or "")):
         inside = {_PRIVATE: "a private", _LOOPBACK: "a loopback", _LINK_LOCAL: "a link-local"}[deepest]
         return f"{inside} address of this network ({', '.join(target_addresses)})"
     return ""
@@ -347,6 +344,11 @@ def _addresses_of(host: str) -> list[str]:
         return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
     except (OSError, UnicodeError):
         return []  # not found: the request itself fails, and says so
+
+
+def _deepest(addresses: list[str]) -> int:
+    """How far inside this network the furthest in of a host's addresses lies (_PUBLIC for none)."""
+    return max(map(_where, addresses), default=_PUBLIC)
 
 
 def _where(address: str) -> int:
