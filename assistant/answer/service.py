@@ -28,7 +28,7 @@ from assistant.errors import (AssistantError, IndexMissingError, IndexStaleError
 from assistant.files import free_bytes
 from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists
-from assistant.index.vector_store import forget_local_clients, store_location
+from assistant.index.vector_store import damaged_store_error, forget_local_clients, store_location
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import MEND_ROOM_BYTES, Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
@@ -116,16 +116,10 @@ class Assistant:
         try:
             if problem := index.store.unreadable():
                 _unless_a_writer_is_at_work(settings)  # which may be building it again
-                where = store_location(settings)
                 free = None if settings.uses_chroma_server else free_bytes(settings.chroma_dir)
                 full = (f"Its disk has only {free >> 20} MiB free, which may be the cause: free some space first. "
                         if free is not None and free < MEND_ROOM_BYTES else "")
-                raise IndexMissingError(
-                    f"The vector store {where} cannot be read ({problem}): its files are damaged, as when a run is "
-                    "killed while it writes them, or its disk is full.",
-                    "Ask its operator to mend it." if settings.uses_chroma_server else
-                    f"{full}Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to "
-                    "date: either builds the vectors again first, from the index's copy of their text.")
+                raise damaged_store_error(settings, problem, first=full)
             indexed = index.manifest.indexed_chunk_ids()
             if not lexical.is_current(settings.lexical_dir, indexed):
                 _unless_a_writer_is_at_work(settings)

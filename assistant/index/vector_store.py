@@ -312,13 +312,7 @@ class ChromaStore:
             raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
                                   "Ask again once it has finished.") from None
         except InternalError as exc:
-            raise IndexMissingError(
-                f"The vector store {store_location(self._settings)} could not be read ({_first_line(str(exc))}): its files "
-                "may be damaged, as when a run is killed while it writes them, or its disk is full.",
-                "Ask its operator to mend it." if self._settings.uses_chroma_server else
-                "Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to date: "
-                "either checks every vector, and builds the store again first, from the index's copy of the text, "
-                "if it must.") from None
+            raise damaged_store_error(self._settings, str(exc)) from None
 
     def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:
         """Exact search among a few chunks, by reading their vectors.
@@ -485,6 +479,18 @@ def store_location(settings: Settings) -> str:
     """Where the index's vectors are, as messages say it: 'on the Chroma server at HOST:PORT' or 'in FOLDER'."""
     return (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.uses_chroma_server
             else f"in {settings.chroma_dir}")
+
+
+def damaged_store_error(settings: Settings, problem: str, first: str = "") -> IndexMissingError:
+    """What a reader is told of a store whose vectors cannot be read, found as it is opened or by a question;
+    `first` is said before the fix (a disk nearly full, when it is)."""
+    return IndexMissingError(
+        f"The vector store {store_location(settings)} cannot be read ({_first_line(problem)}): its files may be "
+        "damaged, as when a run is killed while it writes them, or its disk is full.",
+        "Ask its operator to mend it." if settings.uses_chroma_server else
+        f"{first}Run `assistant ingest` or `assistant fetch` into this index, as you do to bring it up to date: "
+        "either checks every vector, and builds the store again first, from the index's copy of the text, if it "
+        "must.")
 
 
 def _first_line(text: str, limit: int = 200) -> str:

@@ -215,7 +215,7 @@ def test_a_vector_that_cannot_be_read_is_said_and_an_ingest_checks_every_vector(
     try:
         assert index.store.unreadable() is None  # one vector read: the damage not seen
         assert "Error getting embedding" in index.store.unreadable(every_vector=True)
-        with pytest.raises(IndexMissingError, match="could not be read .*Error getting embedding") as refused:
+        with pytest.raises(IndexMissingError, match="cannot be read .*Error getting embedding") as refused:
             index.store.query([0.1] * 384, 5)
         assert "Run `assistant ingest` or `assistant fetch`" in refused.value.hint
     finally:
