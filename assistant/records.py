@@ -227,12 +227,14 @@ class Citation:
     quote: str
     chunk_id: str
     link: str = ""  # the item's URL when it has one
+    item_number: str = ""  # the agenda item's number, when the title does not carry it (a ModernGov item's)
 
     @classmethod
     def from_hit(cls, marker: int, hit: Hit, quote: str) -> "Citation":
         m = hit.metadata
         return cls(marker, m.get("source_id", ""), m.get("council", ""), m.get("committee", ""),
-                   m.get("meeting_date", ""), m.get("item_title", ""), quote, hit.chunk_id, m.get("source_url", ""))
+                   m.get("meeting_date", ""), m.get("item_title", ""), quote, hit.chunk_id, m.get("source_url", ""),
+                   str(m.get("item_number", "")))
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ class NearestItem:
     committee: str
     meeting_date: str
     item_title: str
+    item_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,7 +322,7 @@ class Answer:
             "fallback": self.fallback,
             "citations": [
                 {k: getattr(c, k) for k in ("marker", "source_url", "council", "committee", "meeting_date",
-                                            "item_title", "quote", "chunk_id", "link")}
+                                            "item_title", "item_number", "quote", "chunk_id", "link")}
                 for c in self.citations
             ],
             "sentences": [

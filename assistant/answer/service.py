@@ -548,7 +548,8 @@ def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:
         m = hit.metadata
         if hit.source_id not in seen:
             seen[hit.source_id] = NearestItem(hit.source_id, m.get("council", ""), m.get("committee", ""),
-                                              m.get("meeting_date", ""), m.get("item_title", ""))
+                                              m.get("meeting_date", ""), m.get("item_title", ""),
+                                              str(m.get("item_number", "")))
         if len(seen) == limit:
             break
     return list(seen.values())

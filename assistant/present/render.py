@@ -63,9 +63,14 @@ def web_address(url: str) -> str:
 
 def source_line(c: Citation | NearestItem) -> str:
     """An item as every shell names it, a cited source or a refusal's nearest item alike: council, committee, date
-    and title, each said to be unknown when it is ('Sefton Council — (committee unknown) — 2021 — Fostering')."""
+    and title, each said to be unknown when it is ('Sefton Council — (committee unknown) — 2021 — Fostering'). The
+    title leads with the item's number where the title does not ('7. Fostering', as an item cut from a file is
+    titled by its heading), so that an officer can point to the minute."""
+    title, number = c.item_title or "(untitled item)", c.item_number.strip()
+    if number and not c.item_title.startswith(number):
+        title = f"{number}{'' if number.endswith(('.', ')')) else '.'} {title}"
     parts = [c.council or "(council unknown)", c.committee or "(committee unknown)", c.meeting_date or "(date unknown)",
-             c.item_title or "(untitled item)"]
+             title]
     return " \u2014 ".join(parts)
 
 

@@ -492,3 +492,26 @@ def test_the_two_addresses_note_goes_once_one_copy_is_left_and_needs_a_copy_from
         other.stop()
     down = f"http://127.0.0.1:{free_port()}/moderngov"  # a second address that does not answer
     assert not [n for n in fetch(quick, type("Down", (), {"base_url": down})()).notes if "also holds" in n]
+
+
+def test_a_fetched_item_is_named_by_its_agenda_number_wherever_it_is_cited(quick, site, tmp_path):
+    """A meeting page's agenda titles do not carry their numbers (an item cut from a file is titled by its heading,
+    '2. Performance Feedback'); the number is what an officer quotes ('minute 2'), so every shell shows it."""
+    from assistant.answer.service import Assistant
+    from assistant.present.briefing import entry_from_answer, write_briefing
+    from assistant.present.render import answer_as_text
+
+    fetch(quick, site)
+    assistant = Assistant(quick)
+    try:
+        answer = assistant.ask("How many children were discharged from care in 2018?")
+    finally:
+        assistant.close()
+    named = answer.citations or answer.nearest
+    feedback = next(item for item in named if item.item_title == "Performance Feedback")
+    assert feedback.item_number == "2"
+    line = "Corporate Parenting Panel \u2014 2024-06-03 \u2014 2. Performance Feedback"
+    assert line in answer_as_text(answer)
+    assert any(c.get("item_number") == "2" for c in answer.to_json()["citations"] + answer.to_json()["nearest"])
+    write_briefing([entry_from_answer(answer)], tmp_path / "briefing.md")
+    assert line in (tmp_path / "briefing.md").read_text(encoding="utf-8")
