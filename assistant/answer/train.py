@@ -33,7 +33,8 @@ batch, with a pairwise loss on the original's answering sentence; `--hard-unansw
 question's pointwise targets at 0 when distilling. `--ema DECAY` ships an exponential moving average of the
 weights over the steps (`--keep-last DIR` also writes the same run's last step, to compare). The test split is
 never read here.
-`--recalibrate` redoes steps 3 and 6 for the reader already in --out.
+`--recalibrate` redoes steps 3 and 6 for the reader already in --out; `--ablation` trains nothing and prints what
+each input of the reader in --out (by default the shipped one) adds, on validation, cross-validated.
 `--fit-fusion` fits only how retrieval ranks the dense and BM25 lists together (fit_fusion), on the answerable train
 questions, and writes it to assistant/retrieve/fusion.json (or --fusion-out); with ASSISTANT_FUSION=fitted, steps 2
 to 6 then retrieve with it.
@@ -54,7 +55,8 @@ import numpy as np
 from assistant.answer.candidates import FEATURE_NAMES
 from assistant.answer.combine import Combination, fit_logistic
 from assistant.answer.training.batches import NEGATIVES, twin_originals
-from assistant.answer.training.calibrate import export_and_calibrate, write_calibration
+from assistant.answer.training.calibrate import (ablation_markdown, ablation_of, export_and_calibrate,
+                                                 write_calibration)
 from assistant.answer.training.examples import TRAIN_MINUTES, load_examples, write_fusion
 from assistant.answer.training.export import SECOND_MEMBER_READS
 from assistant.answer.training.loop import (LEARNING_RATE, SCHEDULE_STEPS, make_ensemble, model_from_state,
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                              "retrieval reads)")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the reader in --out; refit only the cheap scorer, the combination and the threshold")
+    parser.add_argument("--ablation", action="store_true",
+                        help="train nothing: print what each input of the reader in --out adds, on validation")
     args = parser.parse_args(argv)
     refuse_bad_arguments(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -144,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     train, validation = load_examples(args.work, args.questions)
     log.info("%d train and %d validation questions (%.0f s)", len(train), len(validation),
              time.perf_counter() - started)
+    if args.ablation:
+        print(ablation_markdown(ablation_of(args.out, validation)))
+        return 0
 
     weights, bias = fit_logistic(np.concatenate([e.features for e in train if e.answerable]),
                                  np.concatenate([e.labels for e in train if e.answerable]))
@@ -215,6 +222,9 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
     if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
         parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
                      "step's weights of the run whose average ships")
+    if (args.ablation or args.recalibrate) and not (args.out / "calibration.json").is_file():
+        parser.error(f"--{'ablation' if args.ablation else 'recalibrate'}: {args.out} holds no trained reader "
+                     "(no calibration.json); give --out the folder of one")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "

@@ -1338,3 +1338,37 @@ def test_ask_with_a_reader_trained_by_another_version_says_so_without_a_tracebac
     result = run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "was trained by another version" in result.stderr and "python -m assistant.answer.train" in result.stderr
+
+
+def test_an_ablation_of_a_folder_without_a_reader_is_refused_with_a_message(tmp_path, capsys):
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--ablation", "--out", str(tmp_path)])
+    assert f"--ablation: {tmp_path} holds no trained reader (no calibration.json)" in capsys.readouterr().err
+
+
+def test_the_ablation_table_has_a_row_for_all_inputs_the_reader_alone_and_each_input_left_out():
+    from assistant.answer.training.calibrate import ablation, ablation_markdown
+    from assistant.answer.training.examples import Example
+
+    rng = np.random.default_rng(0)
+    examples, readings, margins = [], [], []
+    for n in range(40):
+        answerable = n % 4 != 0
+        labels = np.zeros(6, dtype=np.float32)
+        if answerable:
+            labels[n % 6] = 1.0
+        features = rng.normal(size=(6, len(FEATURE_NAMES))).astype(np.float32)
+        examples.append(Example(f"q{n}", f"Question {n}?", answerable, [f"Sentence {i}." for i in range(6)], labels,
+                                [None] * 6, features, stage1=features[:, 0]))
+        readings.append((labels * 4 + rng.normal(size=6)).astype(np.float32))
+        margins.append(np.zeros(6, dtype=np.float32))
+    rows = ablation(examples, readings, margins)
+    assert [r["inputs"] for r in rows] == (["all inputs", "reader alone", "features alone (no reader)"]
+                                           + [f"without {name}" for name in FEATURE_NAMES + ("reader",)])
+    by_inputs = {r["inputs"]: r for r in rows}
+    # The readings mark the answering sentence and the features are noise: the reader carries the choice.
+    assert by_inputs["reader alone"]["top1"] > by_inputs["features alone (no reader)"]["top1"] + 0.3
+    table = ablation_markdown(rows).splitlines()
+    assert len(table) == len(rows) + 2 and table[2].startswith("| all inputs | ")

@@ -281,6 +281,25 @@ def ablation(examples, readings, margins) -> list[dict]:
     return rows
 
 
+def ablation_of(folder: Path, validation: list[Example]) -> list[dict]:
+    """The ablation table of the reader in `folder`, on the validation questions: its candidates are the ones its
+    own cheap scorer (calibration.json's stage1) sends it, as at question time."""
+    stage1 = Combination.from_dict(json.loads((folder / "calibration.json").read_text())["stage1"])
+    for example in validation:
+        example.stage1 = example.features @ stage1.weights
+    readings, margins, _ = read_examples(validation, OnnxReader(folder, span_threshold=-np.inf))
+    return ablation(validation, readings, margins)
+
+
+def ablation_markdown(rows: list[dict]) -> str:
+    """ablation()'s rows as the Markdown table eval/README.md shows."""
+    lines = ["| inputs | top-1 | answerability AUC | answerable refused | unanswerable refused |",
+             "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['inputs']} | {r['top1']} | {r['answerability_auc']} | {r['answerable_refused']} | "
+              f"{r['unanswerable_refused']} |" for r in rows]
+    return "\n".join(lines)
+
+
 def export_and_calibrate(model, base: Path, out: Path, name: str, stage1: Combination, validation: list[Example],
                          training: dict) -> None:
     """Export the reader and calibrate it into a staging folder, then put it in place of `out`, so that a run
