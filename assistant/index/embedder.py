@@ -184,9 +184,9 @@ def _load_sentence_transformer(name: str, settings: Settings):
     import logging
     import os
 
-    # The model is on disk: make sure no library even asks a hub about it.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # The model is on disk: make sure no library even asks a hub about it, whatever the environment says.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     import transformers
     from sentence_transformers import SentenceTransformer

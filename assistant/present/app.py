@@ -27,7 +27,9 @@ from assistant.present.audit import AnswerRecorder
 from assistant.retrieve.filters import Filters
 from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Set, not defaulted: a GRADIO_ANALYTICS_ENABLED=True inherited from the environment would have Gradio send usage
+# reports (and look up its servers) from a council's machine; nothing here is meant to leave it.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 log = logging.getLogger(__name__)
 
 # The theme's hint text (under a field) and placeholders are pale grey on white, about 1.9:1: too faint to read for
@@ -336,7 +338,7 @@ class ChatHandlers:
                     try:
                         turn = Turn(self.recorder.new_id(), event)
                     except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
-                        log.warning("Answering %r stopped before the answer was shown: %s %s", question, exc.message,
+                        log.warning("Answering %s stopped before the answer was shown: %s %s", logged(question), exc.message,
                                     exc.hint)
                         if taken:
                             self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
@@ -351,8 +353,8 @@ class ChatHandlers:
                         self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
                                              indexes=tuple(indexes))
                     except Exception:  # shown already: the member cannot be told, whoever runs the app must be
-                        log.exception("The answer %s to %r was shown but could not be audited", turn.answer_id,
-                                      question)
+                        log.exception("The answer %s to %s was shown but could not be audited", turn.answer_id,
+                                      logged(question))
                     return
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):
@@ -369,7 +371,7 @@ class ChatHandlers:
                                        indexes)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
-            log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
+            log.warning("Answering %s failed: %s %s", logged(question), exc.message, exc.hint)
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
@@ -377,7 +379,7 @@ class ChatHandlers:
                 try:
                     self.recorder.record_failure(exc, channel=channel, user=user)
                 except Exception:  # the audit failing must not hide from the member that the model failed
-                    log.exception("Recording the failed question %r failed", question)
+                    log.exception("Recording the failed %s failed", logged(question))
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:
             if taken:
@@ -388,10 +390,10 @@ class ChatHandlers:
             else:
                 # The index cannot be read (a Chroma server lost, a folder damaged, an ingest at work): the member
                 # is not shown the server's address or the operator's commands; the app's log has them.
-                log.warning("Answering %r failed: %s %s", question, exc.message, exc.hint)
+                log.warning("Answering %s failed: %s %s", logged(question), exc.message, exc.hint)
                 yield _failure(MINUTES_UPDATING if isinstance(exc, IndexStaleError) else INDEX_UNAVAILABLE)
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
-            log.exception("Answering %r failed", question)
+            log.exception("Answering %s failed", logged(question))
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
@@ -409,7 +411,7 @@ class ChatHandlers:
         try:
             self.recorder.record(answer, channel=channel, user=user, indexes=tuple(indexes))
         except Exception:  # the audit failing must not hide the failure that cut the answer short
-            log.exception("Recording the cut-short answer to %r failed", question)
+            log.exception("Recording the cut-short answer to %s failed", logged(question))
 
     def _note_index(self, indexes: list) -> None:
         lexical = getattr(self.assistant, "lexical", None)
@@ -758,6 +760,15 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
 def _typed_lines(message: str | None) -> str:
     """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup."""
     return "\n".join(markdown_literal(line.strip()) for line in (message or "").splitlines() if line.strip())
+
+
+def logged(question: str) -> str:
+    """A question as the app's log names it: by the first 8 hex digits of its text's sha256, never by its words,
+    which may be about a child or a family, and belong in the audit log (readable by its user alone), not in a log
+    that a service manager keeps for every administrator ('question 3f2a9c1b, 54 characters')."""
+    import hashlib
+
+    return f"question {hashlib.sha256(question.encode('utf-8')).hexdigest()[:8]}, {len(question)} characters"
 
 
 def _failure(message: str) -> Reply:
