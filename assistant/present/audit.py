@@ -52,15 +52,23 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating TEXT NOT NULL CHECK (rating IN ('helpful', 'not_helpful', 'source_wrong')),
     comment TEXT NOT NULL DEFAULT ''
 );
-CREATE TRIGGER IF NOT EXISTS answers_append_only_u BEFORE UPDATE ON answers
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS answers_append_only_d BEFORE DELETE ON answers
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS feedback_append_only_u BEFORE UPDATE ON feedback
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS feedback_append_only_d BEFORE DELETE ON feedback
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+# Made by the first erasure, not before: a log never erased stays one that versions before erasing can open (they
+# refuse a database with tables they do not know).
+_ERASURES = """CREATE TABLE IF NOT EXISTS erasures (erased_at REAL NOT NULL, what TEXT NOT NULL,
+    answers INTEGER NOT NULL, feedback INTEGER NOT NULL)"""
+
+
+def _append_only(*tables: str) -> tuple[str, ...]:
+    """Triggers that refuse every change and deletion of the tables' rows. `AuditLog.erase` alone lifts the
+    deletion ones, for its own transaction, and says in `erasures` what it erased (never whose, or which words)."""
+    return tuple(f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{letter} BEFORE {change} ON {table} "
+                 "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+                 for table in tables for letter, change in (("u", "UPDATE"), ("d", "DELETE")))
+
+
+_APPEND_ONLY = _append_only("answers", "feedback")
+_DELETE_GUARDS = ("answers_append_only_d", "feedback_append_only_d")
 
 RATINGS = ("helpful", "not_helpful", "source_wrong")
 
@@ -99,7 +107,7 @@ class AuditLog:
         try:
             _made_for_this_user_alone(path)
             _warn_if_every_user_may_read(path)
-            self._db = open_database(path, _SCHEMA)
+            self._db = open_database(path, _SCHEMA + "".join(f"{trigger};\n" for trigger in _APPEND_ONLY))
             # A log on a read-only disk (a read-only copy of the data folder) opens, and only its first record would
             # fail, after the member had the answer: a write, undone, finds it out now.
             self._db.execute("BEGIN IMMEDIATE")
@@ -162,12 +170,70 @@ class AuditLog:
         return {**entry.record, "asked_at": entry.asked_at, "asked_at_utc": _utc(entry.asked_at),
                 "channel": entry.channel, "user": entry.user, "feedback": feedback}
 
-    def entries(self, limit: int | None = None) -> Iterator[AuditEntry]:
-        sql = f"SELECT {_ENTRY_COLUMNS} FROM answers ORDER BY asked_at"
+    def entries(self, limit: int | None = None, user: str | None = None) -> Iterator[AuditEntry]:
+        """The answers in the order they were asked: the `limit` most recent, those `user` asked (exactly that name;
+        "" for answers given to no signed-in member, as `ask` and `brief` give them)."""
+        where, params = ("WHERE user = ?", (user,)) if user is not None else ("", ())
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM answers {where} ORDER BY asked_at"
         if limit:
             sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY asked_at"
-        for row in self._db.execute(sql):
+        for row in self._db.execute(sql, params):
             yield _entry(row)
+
+    def erasable(self, user: str | None = None, before: float | None = None) -> tuple[list[str], list[int]]:
+        """The ids of the answers, and of the feedback, that `erase` would take: every answer `user` asked, with the
+        feedback on them and every piece of feedback `user` gave; or every answer asked before `before` (a time),
+        with its feedback, and feedback given before it."""
+        if (user is None) == (before is None):
+            raise ValueError("give a user or a time")
+        column, value = ("user", user) if user is not None else ("asked_at", before)
+        test = "= ?" if user is not None else "< ?"
+        answers = [row[0] for row in self._db.execute(f"SELECT answer_id FROM answers WHERE {column} {test}",
+                                                      (value,))]
+        given = "user" if user is not None else "given_at"
+        feedback = [row[0] for row in self._db.execute(
+            f"SELECT feedback_id FROM feedback WHERE {given} {test} OR answer_id IN "
+            f"(SELECT answer_id FROM answers WHERE {column} {test})", (value, value))]
+        return answers, feedback
+
+    def erase(self, what: str, user: str | None = None, before: float | None = None) -> tuple[int, int, bool]:
+        """Delete what `erasable` lists, in one transaction, and append to `erasures` when and how many, with
+        `what` (which must not name the member: 'one member's records, on request'). Deleted text is overwritten
+        in the file (secure_delete); the write-ahead file is then emptied, which a reader holding it open (a
+        running app) can delay. Returns the answers and feedback erased, and whether the write-ahead file was
+        emptied."""
+        if self.read_only:
+            raise AssistantError("The audit log was opened to read only.", "Open it to write to erase records.")
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                answers, feedback = self.erasable(user, before)
+                for trigger in _DELETE_GUARDS:
+                    db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                db.executemany("DELETE FROM feedback WHERE feedback_id = ?", [(i,) for i in feedback])
+                db.executemany("DELETE FROM answers WHERE answer_id = ?", [(i,) for i in answers])
+                db.execute(_ERASURES)
+                for trigger in _APPEND_ONLY + _append_only("erasures"):  # one by one: executescript would commit
+                    db.execute(trigger)
+                db.execute("INSERT INTO erasures VALUES (?, ?, ?, ?)", (time.time(), what, len(answers),
+                                                                       len(feedback)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise _write_problem(self.path, exc) from None
+        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return len(answers), len(feedback), not busy
+
+    def erasures(self) -> list[dict]:
+        """What was erased, and when ([] for a log never erased)."""
+        try:
+            rows = self._db.execute("SELECT erased_at, what, answers, feedback FROM erasures ORDER BY erased_at")
+        except sqlite3.OperationalError:
+            return []
+        return [dict(zip(("erased_at", "what", "answers", "feedback"), row)) for row in rows]
 
     def get(self, answer_id: str) -> AuditEntry | None:
         row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM answers WHERE answer_id = ?", (answer_id,)).fetchone()
@@ -196,8 +262,8 @@ class AuditLog:
                                 "ORDER BY feedback_id")
         return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
 
-    def export(self, fmt: str, limit: int | None = None) -> str:
-        """Every answer (or the `limit` most recent) with its feedback, as JSONL (complete records) or CSV (one row
+    def export(self, fmt: str, limit: int | None = None, user: str | None = None) -> str:
+        """Every answer (or the `limit` most recent, or those `user` asked) with its feedback, as JSONL (complete records) or CSV (one row
         an answer, with any text a spreadsheet would run as a formula led by an apostrophe)."""
         feedback: dict[str, list[dict]] = {}
         for f in self.feedback():
@@ -206,7 +272,7 @@ class AuditLog:
             return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "asked_at_utc": _utc(e.asked_at),
                                        "channel": e.channel, "user": e.user, "feedback": feedback.get(e.answer_id, [])},
                                       ensure_ascii=False) + "\n"
-                           for e in self.entries(limit))
+                           for e in self.entries(limit, user))
         if fmt != "csv":
             raise ValueError("format must be csv or jsonl")
         out = io.StringIO()
@@ -215,7 +281,7 @@ class AuditLog:
         writer.writerow(["answer_id", "asked_at_utc", "channel", "user", "question", "filters", "mode",
                          "prompt_version", "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts",
                          "feedback", "error", "model", "reader", "evidence", "raw_reply"])
-        for e in self.entries(limit):
+        for e in self.entries(limit, user):
             r = e.record
             writer.writerow(_spreadsheet_safe_row([
                 e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel, e.user,
@@ -276,7 +342,7 @@ def _refuse_another_database(path: Path) -> None:
         return
     finally:
         db.close()
-    if others := sorted(tables - {"answers", "feedback"}):
+    if others := sorted(tables - {"answers", "feedback", "erasures"}):
         raise AssistantError(f"{path} is another database, not an audit log (it holds the tables "
                              f"{', '.join(others[:5])}): the audit's tables would be added to it.",
                              "Point ASSISTANT_AUDIT_PATH at a file of its own, such as audit.sqlite in a folder "

@@ -278,6 +278,16 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
     p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
+    p.add_argument("--user", default=None, metavar="NAME",
+                   help="only the answers this member asked, with their feedback (a subject access request)")
+    erase = p.add_mutually_exclusive_group()
+    erase.add_argument("--erase-user", default=None, metavar="NAME",
+                       help="delete every answer this member asked and all their feedback (an erasure request)")
+    erase.add_argument("--erase-before", default=None, metavar="DATE",
+                       help="delete every answer asked, and feedback given, before this day (UTC): a retention "
+                            "period")
+    p.add_argument("--yes", action="store_true", help="with --erase-user or --erase-before: do it (without it, "
+                                                       "only say what would be deleted)")
 
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
     p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
@@ -544,11 +554,19 @@ def _audit(args, settings: Settings) -> int:
     from assistant.present.audit import AuditLog
     from assistant.errors import IndexMissingError
 
+    if args.erase_user is not None or args.erase_before is not None:
+        return _audit_erase(args, settings)
+    if args.yes:
+        raise ConfigError("--yes confirms an erasure; nothing here erases.",
+                          "Give it with --erase-user NAME or --erase-before DATE.")
     if args.show is not None and not args.show.strip():
         raise AssistantError("--show needs an answer id.", "List ids with `assistant audit`.")
     if args.show is not None and args.format not in (None, "table"):
         raise ConfigError("--show prints one answer as it was recorded (JSON); --format is for listings.",
                           "Leave out --format, or --show to export the log as CSV or JSONL.")
+    if args.show is not None and args.user is not None:
+        raise ConfigError("--show prints one answer, whoever asked it; --user is for listings.",
+                          "Leave out one of them.")
     fmt = _audit_format(args)
     if args.out is not None:
         _refuse_index_file(args.out, settings)
@@ -561,9 +579,16 @@ def _audit(args, settings: Settings) -> int:
         elif fmt == "table":
             text = "\n".join(
                 f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {one_printed_line(e.user or '-')[:16]:<16} "
-                f"{_status(e)}  {e.mode:<12} {one_printed_line(e.question[:80])}" for e in log.entries(args.limit))
+                f"{_status(e)}  {e.mode:<12} {one_printed_line(e.question[:80])}"
+                for e in log.entries(args.limit, args.user))
         else:
-            text = log.export(fmt, limit=args.limit)
+            text = log.export(fmt, limit=args.limit, user=args.user)
+        if args.user is not None and not text.strip("\n") and fmt == "table":
+            text = f"No answers asked by {one_printed_line(args.user)!r} in the audit log."
+        if fmt == "table" and args.show is None:
+            text = "\n".join([text] * bool(text) + [
+                f"erased {_when(e['erased_at'])}: {counted(e['answers'], 'answer')} and "
+                f"{counted(e['feedback'], 'piece')} of feedback ({e['what']})" for e in log.erasures()])
     finally:
         log.close()
     if args.out:
@@ -573,6 +598,56 @@ def _audit(args, settings: Settings) -> int:
         print(f"wrote {args.out} (readable by you alone: it holds members' questions)")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def _audit_erase(args, settings: Settings) -> int:
+    """Delete one member's records (--erase-user) or every record older than a day (--erase-before), saying first
+    how many; only with --yes. The log keeps a line saying when and how many were erased, and why, never whose."""
+    import datetime as dt
+
+    from assistant.errors import IndexMissingError
+    from assistant.present.audit import AuditLog
+
+    listing = [flag for flag, given in (("--show", args.show), ("--out", args.out), ("--format", args.format),
+                                        ("--limit", args.limit), ("--user", args.user)) if given is not None]
+    if listing:
+        raise ConfigError(f"{' and '.join(listing)} {'is' if len(listing) == 1 else 'are'} for listing the log, "
+                          "not erasing from it.", "Export what you need first, then erase in a command of its own.")
+    if args.erase_user is not None and not args.erase_user.strip():
+        raise ConfigError("--erase-user needs a member's name.", "List who asked what with `assistant audit`.")
+    if not settings.audit_path.is_file():
+        raise IndexMissingError(f"No audit log at {settings.audit_path}: there is nothing to erase.",
+                                "Check ASSISTANT_AUDIT_PATH (or --index).")
+    if args.erase_user is not None:
+        selection = {"user": args.erase_user}
+        what, whose = "one member's records, on request", f"asked or given by {one_printed_line(args.erase_user)!r}"
+    else:
+        day = _date_flag(args.erase_before, "--erase-before")
+        if day is None:
+            raise ConfigError("--erase-before needs a day.", "For example --erase-before 2025-01-01.")
+        if day > dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1):
+            raise ConfigError(f"--erase-before {day} is in the future: it would erase every record, and those of "
+                              "answers still to come today.", "Give a day that has passed.")
+        selection = {"before": dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()}
+        what, whose = f"every record from before {day}, for retention", f"from before {day} (UTC)"
+    log = AuditLog(settings.audit_path, read_only=not args.yes)
+    try:
+        answers, feedback = log.erasable(**selection)
+        if not args.yes:
+            print(f"Would erase {counted(len(answers), 'answer')} and {counted(len(feedback), 'piece')} of feedback "
+                  f"{whose} from {settings.audit_path}. Nothing was erased: add --yes to erase them. Copies made "
+                  "before (`assistant backup`, exports) keep them.")
+            return 1
+        erased, given, emptied = log.erase(what, **selection)
+    finally:
+        log.close()
+    print(f"Erased {counted(erased, 'answer')} and {counted(given, 'piece')} of feedback {whose} from "
+          f"{settings.audit_path}; the log records when, and how many, not whose. Copies made before (`assistant "
+          "backup`, exports) still hold them: erase there too.")
+    if not emptied:
+        print("The app holds the log open, so the erased text may stay in its write-ahead file "
+              f"({settings.audit_path.name}-wal) until the app stops or the file is next emptied.")
     return 0
 
 

@@ -241,3 +241,129 @@ def test_a_log_every_account_may_read_is_warned_of_once_with_the_chmod_to_run(tm
         in warned[0]
     assert f"chmod 600 {tmp_path / 'old.sqlite'}" in warned[0]
     assert stat.S_IMODE(os.stat(tmp_path / "old.sqlite").st_mode) == 0o644  # the operator's to change
+
+
+# --- A data-protection review: a subject access request, an erasure request, a retention period ------------------
+
+
+def _log_of_three_members(folder):
+    """alice asks twice and bob once; each rates their own answers, and bob rates one of alice's too."""
+    folder.mkdir(exist_ok=True)
+    log = AuditLog(folder / "audit.sqlite")
+    try:
+        ids = {}
+        for n, user in enumerate(("alice", "bob", "alice")):
+            ids[n] = log.record_answer(_answer(f"What about the child K.M., asked by {user} ({n})?"), {}, "v1",
+                                       "app", user=user)
+            log.record_feedback(ids[n], "helpful", f"feedback by {user} ({n})", user=user)
+        log.record_feedback(ids[0], "not_helpful", "bob on alice's answer", user="bob")
+    finally:
+        log.close()
+    return ids
+
+
+def _bytes_of_log(folder) -> bytes:
+    return b"".join(path.read_bytes() for path in folder.glob("audit.sqlite*"))
+
+
+def test_one_members_answers_are_listed_and_exported_alone(tmp_path, capsys):
+    ids = _log_of_three_members(tmp_path / "index")
+    index = str(tmp_path / "index")
+    assert cli.main(["audit", "--index", index, "--user", "alice"]) == 0
+    listed = capsys.readouterr().out
+    assert ids[0] in listed and ids[2] in listed and ids[1] not in listed
+    assert cli.main(["audit", "--index", index, "--user", "alice", "--format", "jsonl"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["answer_id"] for r in records] == [ids[0], ids[2]] and {r["user"] for r in records} == {"alice"}
+    assert cli.main(["audit", "--index", index, "--user", "carol"]) == 0
+    assert "No answers asked by 'carol'" in capsys.readouterr().out
+
+
+def test_an_erasure_request_deletes_one_members_records_from_the_file_and_says_only_how_many(tmp_path, capsys):
+    ids = _log_of_three_members(tmp_path / "index")
+    index = str(tmp_path / "index")
+    assert cli.main(["audit", "--index", index, "--erase-user", "alice"]) == 1  # without --yes: only what it would do
+    assert "Would erase 2 answers and 3 pieces of feedback" in capsys.readouterr().out
+    assert b"asked by alice" in _bytes_of_log(tmp_path / "index")
+
+    assert cli.main(["audit", "--index", index, "--erase-user", "alice", "--yes"]) == 0
+    assert "Erased 2 answers and 3 pieces of feedback" in capsys.readouterr().out
+    kept = _bytes_of_log(tmp_path / "index")
+    assert b"asked by alice" not in kept and b"feedback by alice" not in kept and b"on alice's answer" not in kept
+    assert b"asked by bob" in kept and b"feedback by bob (1)" in kept
+    log = AuditLog(tmp_path / "index" / "audit.sqlite")
+    try:
+        assert [e.answer_id for e in log.entries()] == [ids[1]]
+        assert [(e["answers"], e["feedback"], e["what"]) for e in log.erasures()] == [
+            (2, 3, "one member's records, on request")]
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # and the guards are back
+            log._db.execute("DELETE FROM answers")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            log._db.execute("DELETE FROM erasures")
+    finally:
+        log.close()
+    assert cli.main(["audit", "--index", index]) == 0
+    assert "2 answers and 3 pieces of feedback (one member's records, on request)" in capsys.readouterr().out
+    assert b"alice" not in (tmp_path / "index" / "audit.sqlite").read_bytes()
+
+
+def test_a_retention_period_erases_what_is_older_and_keeps_the_rest(tmp_path, capsys):
+    ids = _log_of_three_members(tmp_path / "index")
+    index = str(tmp_path / "index")
+    assert cli.main(["audit", "--index", index, "--erase-before", "2020-01-01", "--yes"]) == 0
+    assert "Erased 0 answers and 0 pieces of feedback" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "index" / "audit.sqlite") as db:
+        db.execute("DROP TRIGGER answers_append_only_u")  # the first answer made a year old, as time would
+        db.execute("UPDATE answers SET asked_at = asked_at - 400 * 86400 WHERE answer_id = ?", (ids[0],))
+    import datetime as dt
+
+    a_month_ago = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    assert cli.main(["audit", "--index", index, "--erase-before", a_month_ago, "--yes"]) == 0
+    assert "Erased 1 answer and 2 pieces of feedback" in capsys.readouterr().out
+    log = AuditLog(tmp_path / "index" / "audit.sqlite", read_only=True)
+    try:
+        assert [e.answer_id for e in log.entries()] == [ids[1], ids[2]]
+    finally:
+        log.close()
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--yes"], "--yes confirms an erasure; nothing here erases."),
+    (["--erase-user", " "], "--erase-user needs a member's name."),
+    (["--erase-before", "2999-01-01", "--yes"], "--erase-before 2999-01-01 is in the future"),
+    (["--erase-before", "soon"], "--erase-before must be a date, not 'soon'"),
+    (["--erase-user", "alice", "--out", "x.csv"], "--out is for listing the log, not erasing from it."),
+    (["--show", "abc", "--user", "alice"], "--show prints one answer, whoever asked it"),
+])
+def test_an_erasure_or_listing_that_cannot_be_done_says_why_and_erases_nothing(tmp_path, capsys, args, said):
+    _log_of_three_members(tmp_path / "index")
+    assert cli.main(["audit", "--index", str(tmp_path / "index"), *args]) != 0
+    assert said in capsys.readouterr().err
+    log = AuditLog(tmp_path / "index" / "audit.sqlite", read_only=True)
+    try:
+        assert len(list(log.entries())) == 3 and len(log.feedback()) == 4 and not log.erasures()
+    finally:
+        log.close()
+
+
+def test_a_log_never_erased_keeps_only_the_tables_every_version_knows(tmp_path):
+    """Versions before erasing refuse a database with tables they do not know: the erasures table is made by the
+    first erasure, not by opening the log."""
+    _log_of_three_members(tmp_path / "index")
+    AuditLog(tmp_path / "index" / "audit.sqlite").close()
+    with sqlite3.connect(tmp_path / "index" / "audit.sqlite") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables - {"sqlite_sequence"} == {"answers", "feedback"}
+
+
+def test_an_erasure_while_the_app_holds_the_log_open_leaves_it_recording(tmp_path, capsys):
+    ids = _log_of_three_members(tmp_path / "index")
+    app_log = AuditLog(tmp_path / "index" / "audit.sqlite")  # as a running app holds it
+    try:
+        assert cli.main(["audit", "--index", str(tmp_path / "index"), "--erase-user", "bob", "--yes"]) == 0
+        after = app_log.record_answer(_answer("A question after the erasure?"), {}, "v1", "app", user="carol")
+        assert [e.answer_id for e in app_log.entries()] == [ids[0], ids[2], after]
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            app_log._db.execute("DELETE FROM answers")
+    finally:
+        app_log.close()
