@@ -222,9 +222,6 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
     if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
         parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
                      "step's weights of the run whose average ships")
-    if (args.ablation or args.recalibrate) and not (args.out / "calibration.json").is_file():
-        parser.error(f"--{'ablation' if args.ablation else 'recalibrate'}: {args.out} holds no trained reader "
-                     "(no calibration.json); give --out the folder of one")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
@@ -232,9 +229,10 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
     for flag in ("questions", "layers", "epochs", "negatives"):
         if (value := getattr(args, flag)) is not None and value < 1:
             parser.error(f"--{flag} {value}: give 1 or more")
-    if args.recalibrate:
+    if args.recalibrate or args.ablation:
         if not (args.out / "calibration.json").is_file() or not (args.out / "manifest.json").is_file():
-            parser.error(f"--recalibrate: no trained reader in {args.out} (it needs manifest.json and "
+            parser.error(f"--{'ablation' if args.ablation else 'recalibrate'}: no trained reader in {args.out} (it "
+                         "needs manifest.json and "
                          "calibration.json); give --out a folder that `python -m assistant.answer.train --out DIR` "
                          "wrote")
     elif not args.fit_fusion:

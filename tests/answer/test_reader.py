@@ -1345,7 +1345,7 @@ def test_an_ablation_of_a_folder_without_a_reader_is_refused_with_a_message(tmp_
 
     with pytest.raises(SystemExit):
         main(["--ablation", "--out", str(tmp_path)])
-    assert f"--ablation: {tmp_path} holds no trained reader (no calibration.json)" in capsys.readouterr().err
+    assert f"--ablation: no trained reader in {tmp_path} (it needs manifest.json" in capsys.readouterr().err
 
 
 def test_the_ablation_table_has_a_row_for_all_inputs_the_reader_alone_and_each_input_left_out():
