@@ -24,6 +24,7 @@ from assistant.present.render import answer_as_text, markdown_literal, not_shown
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
+from assistant.present.auth import FAILURES_PER_NAME, HELD_BACK_S
 from assistant.retrieve.filters import Filters
 from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name
 
@@ -36,7 +37,10 @@ log = logging.getLogger(__name__)
 # many members. These keep them above the 4.5:1 that WCAG AA asks of text, in light and dark mode alike.
 # Colours at WCAG AA: hints and placeholders 4.5:1; the primary buttons' white text 5.2:1 on orange-700 (Gradio's
 # orange-500 gave 2.8:1); a focused field's border 6.7:1 on white (Gradio's pale blue gave 1.8:1, under the 3:1 that
-# a focus indicator needs). Long links in a source wrap, so a narrow screen needs no sideways scrolling.
+# a focus indicator needs), and a focused radio or tick box gets the same colour as a ring (Gradio only tints its
+# 1 px border, 2.8:1, and a checked radio not at all). The quote's highlight sets its own dark text: in dark mode the
+# inherited pale text on yellow was 1.2:1. Long links in a source wrap, so a narrow screen needs no sideways
+# scrolling.
 APP_CSS = """
 :root { --block-info-text-color: #52525b; --body-text-color-subdued: #52525b; --input-placeholder-color: #62626c;
   --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
@@ -48,7 +52,10 @@ APP_CSS = """
   --input-border-color-focus: #93c5fd; }
 .source-panel { max-height: 520px; overflow-y: auto; padding-right: 6px; }
 #source-panel a, #chat a { overflow-wrap: anywhere; }
-#source-panel mark, #chat mark { background: #ffe066; padding: 0 2px; }
+#source-panel mark, #chat mark { background: #ffe066; color: #1a1a1a; padding: 0 2px; }
+input[type=radio]:focus-visible, input[type=checkbox]:focus-visible { outline: 3px solid #1d4ed8;
+  outline-offset: 2px; }
+.dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible { outline-color: #93c5fd; }
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
@@ -75,6 +82,10 @@ WAITING_NOTE = ("_Waiting for a free slot: the assistant is answering as many qu
 CHAT_ANSWERS_PER_SLOT, API_SLOT_WAIT_S = 4, 60.0
 API_BUSY = ("The assistant is answering as many questions as it can at once, and none finished within a minute: ask "
             "again shortly.")
+# On the sign-in page: Gradio says only "Incorrect Credentials", for a typo and for a name held back alike.
+SIGN_IN_NOTE = (f"Sign in with the name and password you were given. After {FAILURES_PER_NAME} wrong passwords within "
+                f"{HELD_BACK_S // 60} minutes, a name is held back for {HELD_BACK_S // 60} minutes, and its right "
+                "password is refused meanwhile too: wait, then try again.")
 # A member whose session ended (removed from the users file, a new password, or signed out in another tab).
 SIGNED_OUT = ("You are signed out (your sign-in was ended, or you signed out in another tab). Reload the page to "
               "sign in again.")
@@ -83,7 +94,7 @@ SIGNED_OUT = ("You are signed out (your sign-in was ended, or you signed out in 
 # happened instead, and how to sign in again. The sign-in page's own check is left alone.
 SIGNED_OUT_SCRIPT = """<script>
 (() => {
-  const askedByThePage = (url) => /\\/(queue\\/join|run\\/|call\\/|heartbeat|upload)/.test(String(url));
+  const askedByThePage = (url) => /\\/(queue\\/join|queue\\/data|run\\/|call\\/|heartbeat|upload)/.test(String(url));
   const plainFetch = window.fetch;
   window.fetch = async (...args) => {
     const response = await plainFetch(...args);
@@ -142,9 +153,13 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
       const shown = who + message.innerText.replace(/\\s+/g, " ").trim();
       if (label !== shown) message.setAttribute("aria-label", shown);
     }
-    // What Send and Export say ("Thank you ...", "Briefing with 1 answer written.") is announced where it appears.
-    for (const status of document.querySelectorAll("#feedback-status, #export-status")) {
-      if (status.getAttribute("role") !== "status") status.setAttribute("role", "status");
+    // What Send and Export say ("Thank you ...", "Briefing with 1 answer written.") and the note while an answer
+    // comes are announced where they appear: the text alone, not Gradio's timer ("queue: 1/1 | processing"), which
+    // it draws in the same block.
+    for (const block of document.querySelectorAll("#feedback-status, #export-status, #asking-note")) {
+      if (block.getAttribute("role") === "status") block.removeAttribute("role");
+      const text = block.querySelector(".prose") || block;
+      if (text.getAttribute("role") !== "status") text.setAttribute("role", "status");
     }
     // A section that opens and closes (Feedback, Briefing) says which it is: Gradio shows it by a turned arrow alone.
     for (const toggle of document.querySelectorAll("button.label-wrap")) {
@@ -162,7 +177,19 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
        attributeFilter: ["aria-label", "class"]});
 }
 </script>"""
-PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT}
+# Ask is turned off while its answer comes ("Answering..."), and a button turned off loses the keyboard's focus, which
+# fell to the top of the page: pressed, Ask hands the focus to the question box, where the next question is typed
+# (Enter in the box keeps it there already).
+ASK_FOCUS_SCRIPT = """<script>
+if (!window.focusQuestionAfterAsk) {  // once, however often the page's head is put in
+  window.focusQuestionAfterAsk = (event) => {
+    if (!event.target.closest || !event.target.closest("#ask")) return;
+    setTimeout(() => { const box = document.querySelector("#question textarea"); if (box) box.focus(); }, 0);
+  };
+  document.addEventListener("click", window.focusQuestionAfterAsk, true);
+}
+</script>"""
+PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT}
 # What a member reads when the index cannot be read, or is being written; the operator's hint goes to the log.
 INDEX_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because the minutes it searches cannot be read. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
@@ -515,7 +542,9 @@ class ChatHandlers:
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)}</a>' if url
                 else markdown_literal(c.source_url))
         context = self.quote_in_context(c, width=160)
-        return f"{c.marker}. {markdown_literal(source_line(c))} \u2014 {link}\n   > {context}"
+        # Numbered as its marker says ('[3]'), not as a Markdown list counts: the sources a shown sentence cites can
+        # skip a number, and a list would call source [3] item 2.
+        return f"- \\[{c.marker}\\] {markdown_literal(source_line(c))} \u2014 {link}\n  > {context}"
 
     def quote_in_context(self, c: Citation, width: int = 160) -> str:
         """The quote highlighted within a short stretch of the minute text around it."""
@@ -869,7 +898,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
                             label="Example questions")
             with gr.Column(scale=2):
-                gr.Markdown("### Filters")
+                gr.Markdown("## Filters")
                 # A name typed and not picked counts (the search matches it loosely, and says when nothing matches),
                 # and an emptied field is no filter. The fields start empty, not showing the no-filter choice, so
                 # that a name typed into them is not appended to "All councils".
@@ -882,7 +911,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 with gr.Row():
                     since = gr.Textbox(label="Meetings from", placeholder="YYYY-MM-DD", elem_id="since")
                     until = gr.Textbox(label="Meetings until", placeholder="YYYY-MM-DD", elem_id="until")
-                gr.Markdown("### Sources of the last answer")
+                gr.Markdown("## Sources of the last answer")
                 source_pick = gr.Dropdown(choices=[], label="Open a source", elem_id="source-pick")
                 panel = gr.HTML(handlers.source_panel(None, None), elem_id="source-panel")
         with gr.Accordion("Feedback on the last answer", open=False):
@@ -991,7 +1020,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                        trigger_mode="once", show_progress_on=chat,
                        concurrency_limit=CHAT_ANSWERS_PER_SLOT * assistant.settings.concurrency)
         # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
-        asking.then(ask_ready, None, [ask, busy_note], api_visibility="private")
+        asking.then(ask_ready, None, [ask, busy_note], api_visibility="private", show_progress="hidden")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
         # put itself back), and forget the last answer, its sources and any feedback begun on it.
         cleared = [chat, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask, busy_note]
@@ -1119,7 +1148,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     # Never shared through Gradio's tunnel, whatever GRADIO_SHARE says: that would publish the app to the internet.
     # Run history is off: its routes are served without sign-in and may use the host's Hugging Face token.
     demo.launch(server_name=server_name, server_port=port, auth=auth.check_in_thread if auth is not None else None,
-                prevent_thread_lock=True, show_error=False, quiet=True, share=False, footer_links=["api"],
+                auth_message=SIGN_IN_NOTE if auth is not None else None, prevent_thread_lock=True, show_error=False, quiet=True, share=False, footer_links=["api"],
                 run_history=False, **PAGE_OPTIONS)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)

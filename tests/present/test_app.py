@@ -965,3 +965,19 @@ def test_a_nearest_item_with_unknown_details_is_named_alike_in_the_chat_the_cli_
     assert f"- {named}" in handlers.render(answer)
     briefing = write_briefing([entry_from_answer(answer)], tmp_path / "b.md").read_text(encoding="utf-8")
     assert f"- {named}. <https://example.org/mgAi.aspx?ID=1>" in briefing
+
+
+def test_each_source_is_numbered_as_the_answer_cites_it_when_a_number_is_skipped(handlers):
+    """The sentence citing [2] was left out, so the sources shown are [1] and [3]: written as a Markdown list, they
+    were numbered 1 and 2, and a screen reader called source [3] item 2 (an accessibility review)."""
+    citations = [Citation(n, f"item-{n}", f"Council {n}", "Board", "2019-01-01", f"Item {n}", f"Quote {n}.",
+                          f"chunk-{n}", "") for n in (1, 2, 3)]
+    sentences = [SentenceVerdict("Quote 1. [1]", (1,), True, True, 1.0, "verbatim"),
+                 SentenceVerdict("Not this. [2]", (2,), False, False, 0.0, "off the question"),
+                 SentenceVerdict("Quote 3. [3]", (3,), True, True, 1.0, "verbatim")]
+    answer = Answer("Which?", "Quote 1. [1] Quote 3. [3]", False, None, "llm:test", citations=citations,
+                    sentences=sentences)
+    rendered = _rendered_html(handlers.render(answer))
+    sources = rendered[rendered.index("Sources"):]
+    assert "<ol" not in sources
+    assert "[1] Council 1" in sources and "[3] Council 3" in sources and "Council 2" not in sources

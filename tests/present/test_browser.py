@@ -61,8 +61,11 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         assert "Index:" in page.inner_text("#status-line") and "5 items" in page.inner_text("#status-line")
 
         page.fill("#question textarea", "How many children were discharged from care in 2018?")
-        page.click("#ask")
+        page.focus("#ask")
+        page.keyboard.press("Enter")  # Ask from the keyboard: Ask is turned off while it answers, which loses focus
+        expect(page.locator("#question textarea")).to_be_focused()  # the box has it, not the top of the page
         page.wait_for_selector("#chat >> text=Sources", timeout=120_000)
+        expect(page.locator("#question textarea")).to_be_focused()
         chat = page.inner_text("#chat")
         assert "148" in chat and "Rotherham Metropolitan Borough Council" in chat and "Filters applied: none" in chat
 
@@ -80,7 +83,8 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         page.fill("#briefing-title input, #briefing-title textarea", "Lead member briefing")
         page.click("#export")
         link = page.wait_for_selector("#briefing-file a", timeout=60_000)
-        expect(page.locator("#export-status")).to_have_attribute("role", "status")  # "Briefing with ... written."
+        # "Briefing with ... written." is announced, and only that: the status is its text, not Gradio's timer beside it
+        expect(page.locator("#export-status [role=status]")).to_have_text("Briefing with 1 answer written.")
         # Served from a folder of the app's user alone, not copied into /tmp/gradio, which every user may read.
         served = Path(unquote(link.get_attribute("href").split("file=", 1)[1]))
         assert not served.is_relative_to("/tmp/gradio") and served.is_file()
@@ -158,7 +162,7 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         page.click("#rating >> text=Not helpful")
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
-        expect(page.locator("#feedback-status")).to_have_attribute("role", "status")  # announced where it appears
+        expect(page.locator("#feedback-status [role=status]")).to_contain_text("no answer to rate")  # announced
         page.fill("#since textarea, #since input", "")
 
         # A council typed, not picked from the list, is the filter; emptying the field means every council.
@@ -188,7 +192,7 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         expect(page.locator("#briefing-pick label")).to_have_text([ticked])
         page.click("#send-feedback")
         expect(page.locator("#feedback-status")).to_contain_text("no answer to rate")
-        expect(page.locator("#feedback-status")).to_have_attribute("role", "status")  # announced where it appears
+        expect(page.locator("#feedback-status [role=status]")).to_contain_text("no answer to rate")  # announced
 
         # Enter and then a click on Ask at once send one question, answered and shown once.
         box.fill("How many children were discharged from care in 2018? See http://care.example/leavers or "
@@ -476,3 +480,32 @@ def test_sign_out_leaves_the_page_without_asking_though_there_is_an_answer(seed_
             expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=15_000)
             assert asked == []
             browser.close()
+
+
+def test_the_quote_and_a_focused_choice_are_plain_to_see_in_dark_mode_too(running_app):
+    """An accessibility review measured the highlighted quote at 1.2:1 in dark mode (the theme's pale text on the
+    yellow highlight; Gradio follows the device's setting), and a focused radio button with no ring at all."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
+        page.goto(url + "?__theme=dark", wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        page.fill("#question textarea", "How many children were discharged from care in 2018?")
+        page.click("#ask")
+        page.wait_for_selector("#chat mark", timeout=60_000)
+        quote = page.evaluate(CONTRAST_SCRIPT, ["#chat mark", None])
+        page.locator("#briefing-title input, #briefing-title textarea").first.focus()
+        for _ in range(3):  # back to the checked radio (Word), by the keyboard
+            page.keyboard.press("Shift+Tab")
+            if page.evaluate("() => document.activeElement.matches('#briefing-format input:checked')"):
+                break
+        assert page.evaluate("() => document.activeElement.matches('#briefing-format input:checked')")
+        ring = page.evaluate("""selector => {
+            const style = getComputedStyle(document.querySelector(selector));
+            return [style.outlineStyle, parseFloat(style.outlineWidth)]; }""", "#briefing-format input")
+        browser.close()
+    assert quote is not None and quote >= 4.5, quote
+    assert ring[0] != "none" and ring[1] >= 2, ring
