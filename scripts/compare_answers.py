@@ -1,8 +1,15 @@
-"""Compare two evaluation runs answer by answer, ignoring timing fields.
+"""Compare two evaluation runs question by question: what got better, what got worse, and the main figures.
 
-Usage: python scripts/compare_answers.py RUN_A RUN_B
-Each RUN is a folder holding one `assistant eval --out` folder per question file (seed/, dev/, ...),
-or a single such folder. Exits 1 when any answer differs; prints which questions differ and where.
+Usage: python scripts/compare_answers.py [--identical] RUN_A RUN_B
+
+Each RUN is an `assistant eval --out` folder, or a folder holding one such folder per question file (seed/, dev/,
+...), matched by name. Answers are matched by question id, not by line. For each question file it prints the main
+figures of both runs side by side (from metrics.json, with their counts), then every question whose outcome changed
+(answers.jsonl's `outcome`: correct, wrong, wrongly_refused, rightly_refused, answered_unanswerable, ...), worse ones
+first, and how many answers differ in any other way (timings aside).
+
+Exit status: 1 when some question's outcome got worse (or, with --identical, when any answer differs at all, as a
+check that a change left the answers as they were), 2 when the runs cannot be compared, else 0.
 """
 
 from __future__ import annotations
@@ -12,6 +19,11 @@ import sys
 from pathlib import Path
 
 TIMING_KEYS = {"timings_ms", "wall_ms"}
+FIGURES = ("answer_correctness", "unanswerable_refused", "answerable_wrongly_refused", "citation_source_recall",
+           "quote_validity", "retrieval_recall_at_5")
+# Outcomes that count against the figures (assistant/present/eval_scoring.py, WORSE_OUTCOMES); a change into one of
+# these from any other is worse, out of one into another is better.
+WORSE = {"wrong", "wrongly_refused", "answered_unanswerable"}
 
 
 def without_timings(value):
@@ -22,33 +34,80 @@ def without_timings(value):
     return value
 
 
-def answer_files(run: Path) -> dict[str, Path]:
+def result_folders(run: Path) -> dict[str, Path]:
+    """The eval folders of a run by name; a run that is one folder is named "" so that any two such compare."""
     if (run / "answers.jsonl").is_file():
-        return {run.name: run / "answers.jsonl"}
-    return {p.parent.name: p for p in sorted(run.glob("*/answers.jsonl"))}
+        return {"": run}
+    return {p.parent.name: p.parent for p in sorted(run.glob("*/answers.jsonl"))}
 
 
-def differing_keys(a: dict, b: dict) -> list[str]:
-    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+def answers_by_id(folder: Path) -> dict[str, dict]:
+    rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return {str(row.get("id", f"line {n}")): without_timings(row) for n, row in enumerate(rows, start=1)}
+
+
+def figures(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["overall"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def figure_line(name: str, a: dict, b: dict) -> str:
+    def shown(overall: dict) -> str:
+        value = overall.get(name)
+        if value is None:
+            return "-"
+        count = overall.get("counts", {}).get(name)
+        return f"{value:.3f}" + (f" ({count[0]:g} of {count[1]:g})" if count else "")
+
+    return f"  {name:<28} {shown(a):>22}  ->  {shown(b)}"
+
+
+def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
+    """Prints the comparison of one question file's runs; returns how many outcomes got worse and how many answers
+    differ at all."""
+    a, b = answers_by_id(first), answers_by_id(second)
+    print(f"{name or first.name}: {len(a)} questions in {first}, {len(b)} in {second}")
+    for figure in FIGURES:
+        if figure in figures(first) or figure in figures(second):
+            print(figure_line(figure, figures(first), figures(second)))
+    changes = []
+    for qid in [q for q in a if q in b]:
+        before, after = a[qid].get("outcome"), b[qid].get("outcome")
+        if before != after:
+            worse = after in WORSE and before not in WORSE
+            changes.append((not worse, qid, before, after))
+    worse = sum(not better for better, *_ in changes)
+    for better, qid, before, after in sorted(changes):
+        print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {qid}: {before} -> {after}")
+    only = [f"{len(set(a) - set(b))} only in the first", f"{len(set(b) - set(a))} only in the second"]
+    differ = sum(a[q] != b[q] for q in a if q in b) + len(set(a) ^ set(b))
+    print(f"  {len(changes)} outcomes changed ({worse} worse); {differ} answers differ in any way; "
+          f"{', '.join(only)}")
+    return worse, differ
 
 
 def main(argv: list[str]) -> int:
-    first, second = answer_files(Path(argv[0])), answer_files(Path(argv[1]))
-    if not first or set(first) != set(second):
-        print(f"the runs hold different question files: {sorted(first)} and {sorted(second)}")
-        return 1
-    differences = 0
+    identical = "--identical" in argv
+    runs = [arg for arg in argv if arg != "--identical"]
+    if len(runs) != 2:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    first, second = (result_folders(Path(run)) for run in runs)
+    for run, found in zip(runs, (first, second)):
+        if not found:
+            print(f"{run} holds no answers.jsonl, nor folders that do: give `assistant eval --out` folders.",
+                  file=sys.stderr)
+            return 2
+    if set(first) != set(second):
+        print(f"the runs hold different question files: {sorted(first)} and {sorted(second)}", file=sys.stderr)
+        return 2
+    worse = differ = 0
     for name in sorted(first):
-        rows_a = [without_timings(json.loads(line)) for line in first[name].read_text(encoding="utf-8").splitlines()]
-        rows_b = [without_timings(json.loads(line)) for line in second[name].read_text(encoding="utf-8").splitlines()]
-        changed = [(a.get("id", i), differing_keys(a, b)) for i, (a, b) in enumerate(zip(rows_a, rows_b)) if a != b]
-        if len(rows_a) != len(rows_b):
-            changed.append(("(count)", [f"{len(rows_a)} answers against {len(rows_b)}"]))
-        differences += len(changed)
-        print(f"{name}: {len(rows_a)} answers, {len(changed)} differ")
-        for question_id, keys in changed:
-            print(f"  {question_id}: {', '.join(keys)}")
-    return 1 if differences else 0
+        got_worse, differing = compare(name, first[name], second[name])
+        worse, differ = worse + got_worse, differ + differing
+    return 1 if worse or (identical and differ) else 0
 
 
 if __name__ == "__main__":

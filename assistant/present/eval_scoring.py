@@ -28,6 +28,28 @@ def is_correct(q: EvalQuestion, answer: dict) -> bool:
     return q.answerable and not answer["refused"] and not missing_strings(q, answer)
 
 
+# What became of one question, as answers.jsonl records it, so that two runs can be compared question by question
+# (scripts/compare_answers.py): the first two of each pair count for the figures, the last two against them.
+OUTCOMES = ("correct", "rightly_refused", "answered_unscored", "model_failed", "wrong", "wrongly_refused",
+            "answered_unanswerable")
+WORSE_OUTCOMES = ("wrong", "wrongly_refused", "answered_unanswerable")
+
+
+def outcome(q: EvalQuestion, answer: dict) -> str:
+    """One of OUTCOMES, as the figures count it: an answerable question answered with every must_include string is
+    correct, one answered without them wrong, one refused wrongly refused (with no must_include, an answer is not
+    scored); an unanswerable one is rightly refused or answered; a question the model failed on is left out."""
+    if answer.get("model_failed"):
+        return "model_failed"
+    if not q.answerable:
+        return "rightly_refused" if answer["refused"] else "answered_unanswerable"
+    if answer["refused"]:
+        return "wrongly_refused"
+    if not q.must_include:
+        return "answered_unscored"
+    return "correct" if is_correct(q, answer) else "wrong"
+
+
 def missing_strings(q: EvalQuestion, answer: dict) -> list[str]:
     """The must_include strings an answer lacks: all of them when it was refused."""
     if answer["refused"]:

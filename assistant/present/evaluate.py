@@ -22,10 +22,10 @@ from assistant.errors import AssistantError
 from assistant.files import EVAL_RESULTS_MARKER, write_atomically
 from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_floors, load_pairs,
                                               load_questions, source_texts, unanswerable_with_gold, warn)
-from assistant.present.eval_scoring import (check_floors, describe_strings_not_in_gold, describe_unanswerable_with_gold,
-                                            describe_unindexed_councils, describe_unknown_gold, describe_unmatched,
-                                            gated_figures, ratio, reader_metrics, render_report, score,
-                                            strings_in_no_gold_item)
+from assistant.present.eval_scoring import (FloorCheck, check_floors, describe_strings_not_in_gold,
+                                            describe_unanswerable_with_gold, describe_unindexed_councils,
+                                            describe_unknown_gold, describe_unmatched, gated_figures, outcome, ratio,
+                                            reader_metrics, render_report, score, strings_in_no_gold_item)
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
 from assistant.settings import DEFAULT_CORPUS, Settings
@@ -123,17 +123,21 @@ def _evaluate(questions: list[EvalQuestion], questions_path: Path, settings: Set
     # it, answers.jsonl included: were the write to fail, the folder would hold no earlier answers that could be
     # taken for this run's, and no metrics of other answers (each file is written whole or not at all). Simpler
     # than staging all three under other names, and as safe: nothing of an earlier run is left beside this one's.
+    replaced = earlier_run(out_dir)
     for stale in RESULT_FILES:
         (out_dir / stale).unlink(missing_ok=True)
     # Before any result: refuse_out_in_minutes knows only the minutes folders it can see, and an ingest of a folder
     # that holds this one would read the report as minutes. Ingest leaves out every folder the marker is in.
     write_atomically(out_dir / EVAL_RESULTS_MARKER, EVAL_RESULTS_NOTE)
+    for q, record in zip(questions, records):
+        record["outcome"] = outcome(q, record)
     write_atomically(out_dir / "answers.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     answers = readable(str(out_dir / "answers.jsonl"))
     metrics, written = None, []
     try:
         metrics = _metrics(questions, records, run, questions_path, settings, corpus, index_dir, question_checks,
                            bounds)
+        metrics["replaced_results"] = replaced
         write_atomically(out_dir / "metrics.json", json.dumps(metrics, indent=2))
         written.append("metrics.json")
         write_atomically(out_dir / "report.md", render_report(metrics, *reversed(answered_only(questions, records))))
@@ -306,6 +310,10 @@ def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, ques
         figures = gated_figures(metrics)
         checks = [{"entry": name, **check.as_json()} for name, entry in bounds.items()
                   for check in check_floors(figures, entry)]
+        if failed:
+            # The figures leave out the questions the model failed on: judged on the rest, a floor could hold because
+            # the questions it fails were not counted (a review saw correctness rise as the model failed more).
+            checks.append({"entry": "every entry", **FloorCheck("model_failures", len(failed), 0, "max").as_json()})
         metrics["floors"] = {"entries": list(bounds), "checks": checks,
                              "broken": sum(not check["held"] for check in checks)}
     return metrics
@@ -429,9 +437,24 @@ def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], index: Path |
                                  "first (results of an older version, which left no such file, may be deleted).")
 
 
+def earlier_run(out_dir: Path) -> dict | None:
+    """What the results this run replaces in `out_dir` were of (their questions file, when they were made and how
+    many questions they scored, as far as their metrics.json says), or None when there are none: said when they are
+    replaced, since the default --out makes any two runs replace each other."""
+    if not any((out_dir / name).is_file() for name in RESULT_FILES):
+        return None
+    try:
+        earlier = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+        return {"questions_file": earlier.get("questions_file"), "run_at": earlier["produced_by"].get("run_at"),
+                "questions": earlier["overall"].get("questions")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # no metrics.json, or another's
+        return {"questions_file": None, "run_at": None, "questions": None}
+
+
 def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:
     """Refuse an --out folder inside a --corpus folder: the next run would read its report, which lists the
-    expected answers, as minutes, and its answers.jsonl as a broken minutes file."""
+    expected answers, as minutes, and its answers.jsonl as a broken minutes file; and one that holds a --corpus
+    folder, whose minutes the marker it leaves would hide from every later ingest."""
     target = out_dir.expanduser().resolve()
     for path in corpus:
         folder = path.expanduser().resolve()
@@ -439,6 +462,11 @@ def refuse_out_in_corpus(out_dir: Path, corpus: list[Path]) -> None:
             raise AssistantError(f"The --out folder {out_dir} is inside the --corpus input {path}: the next run "
                                  "would read this run's report, which lists the expected answers, as minutes.",
                                  "Give --out a folder outside the minutes given to --corpus.")
+        if folder.is_relative_to(target):
+            # The marker file the run leaves makes ingest pass over the folder holding it: these minutes too.
+            raise AssistantError(f"The --out folder {out_dir} holds the --corpus input {path}: ingest leaves out a "
+                                 "folder of eval results, so the next run would leave out those minutes.",
+                                 "Give --out a folder of its own, beside the minutes, not above them.")
 
 
 def refuse_out_in_minutes(out_dir: Path, settings: Settings | None) -> None:

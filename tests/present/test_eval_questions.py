@@ -3,6 +3,7 @@ files other tools write accepted, and questions without gold data left out of th
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -634,3 +635,66 @@ def test_a_model_failure_on_the_warm_up_question_does_not_end_the_run(tmp_path, 
     assert "failed on the warm-up question, before any question of the file" in capsys.readouterr().err
     records = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert [r["id"] for r in records] == ["q1"] and not records[0].get("model_failed")
+
+
+def test_a_run_judged_against_floors_does_not_pass_when_the_model_failed_on_a_question(tmp_path, cli_on_seed,
+                                                                                       monkeypatch, capsys):
+    """The figures leave out the questions the model failed on, so a floor could hold on what was left (a review saw
+    correctness rise from 0.765 to 0.811 as the model failed on 14 of 64 questions, and a dead server pass)."""
+    from assistant.answer.service import Assistant, ModelFailure
+    from assistant.errors import ModelError
+    from assistant.present import evaluate
+
+    real_ask = Assistant.ask
+    asked = []
+
+    def failing_at_the_second_question(self, *args, **kwargs):
+        asked.append(args)
+        answer = real_ask(self, *args, **kwargs)
+        if len(asked) == 3:  # the warm-up question, the first question, then the second fails
+            raise ModelFailure(ModelError("The language model 'openai:fake' failed: Error code: 500", "Ask again"),
+                               answer)
+        return answer
+
+    monkeypatch.setattr(Assistant, "ask", failing_at_the_second_question)
+    monkeypatch.setattr(evaluate, "load_floors", lambda names: {"lenient": {"answer_correctness": {"min": 0.0}}})
+    questions = _write(tmp_path, GOOD, {**GOOD, "id": "q2"}, {**GOOD, "id": "q3"})
+    assert cli_on_seed("eval", "--questions", str(questions), "--out", str(tmp_path / "out"),
+                       "--floors", "lenient") == 1
+    floors = json.loads((tmp_path / "out" / "metrics.json").read_text())["floors"]
+    assert floors["broken"] == 1 and {"entry": "every entry", "figure": "model_failures", "value": 1, "max": 0,
+                                      "held": False} in floors["checks"]
+    assert "model_failures" in capsys.readouterr().out
+
+
+def test_a_run_says_when_it_replaces_the_results_of_an_earlier_one_and_of_what(tmp_path, cli_on_seed, capsys):
+    """Two runs without --out (a before and an after) wrote to one folder, and the second put its results in place
+    of the first's without a word (a maintainer's review)."""
+    out = tmp_path / "out"
+    before = _write(tmp_path, GOOD, name="before.jsonl")
+    assert cli_on_seed("eval", "--questions", str(before), "--out", str(out)) == 0
+    assert "in place of the results" not in capsys.readouterr().out
+    after = _write(tmp_path, GOOD, {**GOOD, "id": "q2"}, name="after.jsonl")
+    assert cli_on_seed("eval", "--questions", str(after), "--out", str(out)) == 0
+    said = capsys.readouterr().out
+    assert f"(in place of the results of an earlier run of {before} (1 question scored, " in said
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["replaced_results"]["questions_file"] == str(before)
+    # Each answer says how it counted, so that two runs can be compared question by question.
+    outcomes = [json.loads(line)["outcome"] for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert outcomes.count("correct") == metrics["overall"]["counts"]["answer_correctness"][0]
+    assert set(outcomes) <= {"correct", "wrong", "wrongly_refused"} and len(outcomes) == 2
+
+
+def test_an_out_folder_that_holds_a_corpus_folder_is_refused(tmp_path, capsys):
+    """The marker a run leaves in --out makes ingest pass over the folder and all under it: an --out above the
+    minutes hid them from the next run, which then said only that they held no minutes."""
+    from assistant.present.cli import main
+
+    minutes = tmp_path / "parent" / "minutes"
+    shutil.copytree(CORPUS, minutes)
+    questions = _write(tmp_path, GOOD)
+    assert main(["eval", "--questions", str(questions), "--corpus", str(minutes), "--out",
+                 str(tmp_path / "parent")]) == 2
+    assert f"The --out folder {tmp_path / 'parent'} holds the --corpus input {minutes}" in capsys.readouterr().err
+    assert not list((tmp_path / "parent").glob("*.json*"))

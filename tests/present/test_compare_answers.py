@@ -1,0 +1,53 @@
+"""scripts/compare_answers.py, a maintainer's comparison of two eval runs: answers matched by id, outcomes that got
+worse named and counted in the exit status (a review found it paired answers by line, refused two run folders of
+different names, and could not tell worse from better)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_answers.py"
+
+
+def _run_folder(folder: Path, outcomes: dict[str, str], correct: tuple[int, int]) -> Path:
+    folder.mkdir(parents=True)
+    rows = [{"id": qid, "answer": f"answer to {qid}", "outcome": outcome, "wall_ms": 1.0 + n}
+            for n, (qid, outcome) in enumerate(outcomes.items())]
+    (folder / "answers.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    overall = {"answer_correctness": correct[0] / correct[1], "counts": {"answer_correctness": list(correct)}}
+    (folder / "metrics.json").write_text(json.dumps({"overall": overall}))
+    return folder
+
+
+def _compare(*args: Path | str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def test_a_question_that_got_worse_is_named_and_fails_the_comparison_whatever_the_order_of_lines(tmp_path):
+    before = _run_folder(tmp_path / "before", {"q1": "correct", "q2": "wrong", "q3": "rightly_refused"}, (1, 2))
+    # the same questions in another order, under a folder of another name
+    after = _run_folder(tmp_path / "after", {"q3": "answered_unanswerable", "q2": "correct", "q1": "correct"}, (2, 2))
+    compared = _compare(before, after)
+    assert compared.returncode == 1, compared.stdout + compared.stderr
+    assert "worse  q3: rightly_refused -> answered_unanswerable" in compared.stdout
+    assert "better q2: wrong -> correct" in compared.stdout and "q1:" not in compared.stdout
+    assert "answer_correctness" in compared.stdout and "0.500 (1 of 2)  ->  1.000 (2 of 2)" in compared.stdout
+    assert "2 outcomes changed (1 worse)" in compared.stdout
+
+
+def test_runs_with_only_better_outcomes_pass_and_identical_ones_pass_the_identity_check(tmp_path):
+    before = _run_folder(tmp_path / "a", {"q1": "wrong", "q2": "correct"}, (1, 2))
+    after = _run_folder(tmp_path / "b", {"q2": "correct", "q1": "correct"}, (2, 2))
+    assert _compare(before, after).returncode == 0
+    assert _compare("--identical", before, after).returncode == 1  # an answer differs
+    same = _run_folder(tmp_path / "c", {"q1": "wrong", "q2": "correct"}, (1, 2))
+    assert _compare("--identical", before, same).returncode == 0  # timings aside, the same answers
+
+
+def test_a_folder_without_answers_cannot_be_compared_and_says_so(tmp_path):
+    before = _run_folder(tmp_path / "a", {"q1": "correct"}, (1, 1))
+    compared = _compare(before, tmp_path / "missing")
+    assert compared.returncode == 2 and "holds no answers.jsonl" in compared.stderr
