@@ -25,11 +25,11 @@ from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
-from assistant.ingest.readers.common import item_number_in, page_of_item
+from assistant.ingest.readers.common import NOT_PUBLIC_LINE, item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions
 from assistant.settings import DEFAULT_CORPUS, Settings
-from assistant.text import counted, first_few
+from assistant.text import counted, first_few, one_printed_line
 
 # Items per manifest transaction: small enough that a kill loses little work.
 _ITEMS_PER_BATCH = 16
@@ -628,6 +628,11 @@ def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) 
 def _withheld(item: MinuteItem) -> str:
     """Why a restricted item is not indexed: one item of a meeting page is named by its number and title, since the
     page's other items are indexed, and naming only the page would say that the whole meeting was withheld."""
+    if marking := item.details.get(NOT_PUBLIC_LINE):
+        how = ("add `restricted: false` to its front matter" if item.origin.lower().endswith((".txt", ".md"))
+               else "export its text to a .txt file with `restricted: false` in its front matter, and ingest that")
+        return (f"its opening marks it not for publication ({one_printed_line(marking)!r}): not indexed. If the "
+                f"council has published it, {how}")
     if not (number := item_number_in(item.source_id)):
         return "marked restricted: not indexed"
     title = f" ({item.item_title})" if item.item_title else ""

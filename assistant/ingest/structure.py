@@ -12,7 +12,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from assistant.ingest.readers.common import GENERIC_HEADINGS, ITEM_ANCHOR, first_line_title, item_number_slug
+from assistant.ingest.readers.common import (GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE, document_marked_not_public,
+                                             first_line_title, item_number_slug, title_marked_not_public)
 from assistant.records import ChunkKind, MinuteItem
 from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
 
@@ -166,7 +167,12 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[Min
     committee, the date, who was present) stays under the file's own identity, so a file indexed whole before is
     replaced, not left beside its items. Minutes without such a run of headings stay one item. That item, or the
     opening, has the file's own title (`whole.item_title`, from its metadata) or else `title_in` its text: item 1's
-    heading is never the opening's title."""
+    heading is never the opening's title. A document whose first lines mark it not for publication is one restricted
+    item, and an item whose heading marks it so ('(Exempt)') is restricted: their text goes no further."""
+    if marking := document_marked_not_public(whole.text):
+        # An exempt (Part II) report or minutes, put among the public ones: withheld whole, never read further.
+        return [replace(whole, text="", restricted=True, item_title=whole.item_title or title_in(whole.text),
+                        details={NOT_PUBLIC_LINE: marking})]
     headings = item_headings(whole.text)
     if not headings:
         return [replace(whole, item_title=whole.item_title or title_in(whole.text))]
@@ -181,9 +187,11 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[Min
         end = following.line.start if following is not None else len(text)
         # As common.with_item numbers a ModernGov page's items, but keeping the whole file identity: a file's name
         # may hold a '#' ('minutes #2.pdf'), which with_item would cut off as a web address's fragment.
+        title = normalise_space(heading.line.of(text))
+        withheld = title_marked_not_public(title)  # "7. Contract Award (Exempt)": its text is left out
         items.append(replace(whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
-                             text=text[heading.line.start:end].rstrip(),
-                             item_title=normalise_space(heading.line.of(text))))
+                             text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title,
+                             restricted=withheld))
     return items
 
 

@@ -117,6 +117,37 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 # identity, then this and its number ('URL#item-7', 'file:minutes.pdf#item-4').
 ITEM_ANCHOR = "#item-"
 
+# A title that ModernGov, or a council's template, marks as not for the public: "Contract Award (Exempt)",
+# "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)".
+NOT_PUBLIC_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
+_TITLE_MARK = re.compile(
+    rf"[(\[]\s*{NOT_PUBLIC_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]"
+    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:]",
+    re.IGNORECASE,
+)
+# A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
+# or minutes are headed: "NOT FOR PUBLICATION", "PART II - EXEMPT INFORMATION", "Private and Confidential". Only a
+# short line that is the marking itself counts: a sentence that happens to begin with "Confidential" does not.
+_DOCUMENT_MARK = re.compile(
+    r"^\W*(?:part\s+(?:ii|2|b)\b\W*)?(?:not\s+for\s+publication|exempt(?:\s+(?:information|report|item|minutes))?"
+    r"|(?:private\s+and\s+|strictly\s+)?confidential|restricted)\b[^.]{0,80}$",
+    re.IGNORECASE,
+)
+MARKED_LINES_LOOKED_AT = 8
+# The key of a withheld item's details that holds the line marking its document not for publication.
+NOT_PUBLIC_LINE = "not_public_line"
+
+
+def title_marked_not_public(title: str) -> bool:
+    return bool(_TITLE_MARK.search(title))
+
+
+def document_marked_not_public(text: str) -> str:
+    """The line among the first MARKED_LINES_LOOKED_AT (blank ones aside) that marks the whole document as not for
+    the public, or ""."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:MARKED_LINES_LOOKED_AT]
+    return next((line for line in lines if len(line) <= 120 and _DOCUMENT_MARK.search(line)), "")
+
 
 def with_item(base_id: str, number: str) -> str:
     """'URL' + item 7 -> 'URL#item-7'; any fragment already on the URL is dropped."""

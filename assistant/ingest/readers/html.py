@@ -24,6 +24,7 @@ from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
     HTML_FILE_BYTES_PER_CHAR,
+    NOT_PUBLIC_MARK,
     FileSource,
     Problem,
     ReadResult,
@@ -31,6 +32,7 @@ from assistant.ingest.readers.common import (
     first_line_title,
     item_number_slug,
     meeting_date_in,
+    title_marked_not_public,
     too_long,
     with_item,
 )
@@ -84,14 +86,8 @@ NOT_PLACE_WORDS = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS | {
 # Encodings a page may declare that browsers read as Windows-1252, which holds them (the WHATWG
 # Encoding Standard): Word's HTML says iso-8859-1 yet uses cp1252's curly quotes and dashes.
 _READ_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
-# A title or cell that ModernGov (or a council's template) marks as not for the public.
-_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
-_TITLE_MARK = re.compile(  # "Contract Award (Exempt)", "[CONFIDENTIAL]", "Exempt - Contract Award"
-    rf"[(\[]\s*{_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]|^\s*{_MARK}\s*[-\u2013:]",
-    re.IGNORECASE,
-)
 _CLASS_MARK = re.compile(r"(?:restricted|exempt|confidential)(?!ion)", re.IGNORECASE)
-_ALT_MARK = re.compile(rf"^\s*{_MARK}\b", re.IGNORECASE)
+_ALT_MARK = re.compile(rf"^\s*{NOT_PUBLIC_MARK}\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -349,7 +345,7 @@ def _row_restricted(row, title_el) -> bool:
     marked = [row, *cells] + ([title_el] if title_el is not None else [])
     if any(_CLASS_MARK.search(" ".join(el.get("class") or [])) for el in marked):
         return True
-    if title_el is not None and _TITLE_MARK.search(_clean_title(title_el.get_text(" "))):
+    if title_el is not None and title_marked_not_public(_clean_title(title_el.get_text(" "))):
         return True
     # Icons sit in the number cell or beside the title, never inside the minutes text.
     icon_places = ([title_el] if title_el is not None else []) + cells[:1]
@@ -360,7 +356,7 @@ def _page_restricted(region) -> bool:
     headings = region.select("h1, h2, .mgAiTitleTxt, .mgSubTitleTxt")
     if any(_CLASS_MARK.search(" ".join(h.get("class") or [])) for h in headings):
         return True
-    if any(_TITLE_MARK.search(_clean_title(h.get_text(" "))) for h in headings):
+    if any(title_marked_not_public(_clean_title(h.get_text(" "))) for h in headings):
         return True
     return _marked_icon(headings) or _restricted_link(region)
 

@@ -7,15 +7,18 @@ import functools
 import itertools
 import re
 import unicodedata
+from dataclasses import replace
 
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
+    NOT_PUBLIC_LINE,
     TEXT_FILE_BYTES_PER_CHAR,
     FileSource,
     Problem,
     ReadResult,
     check_file_size,
+    document_marked_not_public,
     first_line_title,
     item_from_fields,
     meeting_date_in,
@@ -68,6 +71,11 @@ def read_text_file(source: FileSource) -> ReadResult:
     fields, body = split_front_matter(text)
     fields = with_known_keys(fields)
     body = body.strip("\n")
+    # An exempt (Part II) report or minutes, headed so, is withheld as `restricted: true` would withhold it; an
+    # explicit `restricted: false` (the council published it after all) keeps it.
+    marking = document_marked_not_public(body) if "restricted" not in fields else ""
+    if marking:
+        fields = {**fields, "restricted": True}
     if not fields.get("restricted"):
         if not body.strip():
             raise Problem(
@@ -82,7 +90,8 @@ def read_text_file(source: FileSource) -> ReadResult:
     if not any(k in fields for k in ("meeting_date", "date")) and (stated := meeting_date_in(body[:FIRST_PAGE_CHARS])):
         # Minutes saved as plain text say when the meeting was held, as PDFs and Word files do ('held on ...').
         fields = {**fields, "meeting_date": stated}
-    yield item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
+    item = item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
+    yield replace(item, details={**item.details, NOT_PUBLIC_LINE: marking}) if marking else item
 
 
 def byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
