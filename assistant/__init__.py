@@ -9,7 +9,6 @@ __version__ = "0.1.0"
 
 # onnxruntime (since 1.29) sends usage events to Microsoft from Linux and macOS too, and keeps a device id and an
 # event queue in the user's cache folder; it runs the embedder and the reader here, and nothing is to leave the
-# machine at run time. Set before anything imports it: its choice is made once, when it starts. An empty value
-# counts as unset, as for every variable the project reads.
-if not os.environ.get("ORT_DISABLE_TELEMETRY", "").strip():
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+# machine at run time. Set before anything imports it (its choice is made once, when it starts), whatever the
+# environment said: a value there asking for the events is overruled.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
