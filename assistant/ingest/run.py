@@ -15,8 +15,8 @@ from typing import Iterable, Iterator, Sequence
 from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError, no_index_yet
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
-from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, STORE_BEING_MADE, Manifest,
-                                      ManifestRow, check_index_format)
+from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, STORE_BEING_MADE, WITHHELD,
+                                      Manifest, ManifestRow, check_index_format)
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide, VectorStore, WriterRecord,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
@@ -343,22 +343,25 @@ def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
                  given: GivenFields | None = None, paths_named: bool = False,
-                 files_from: Path | None = None, purge: bool = True) -> IngestSummary:
+                 files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = ()) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
     `given` fills the council and committee of files that name none (`ingest`). With `paths_named`, inputs that
     hold no minutes are taken for a mistake (an empty or mistyped folder): --reset and --prune then change
     nothing, where with no inputs at all they empty the index. `files_from` is the folder the items' file origins
     are relative to, for telling one file from another when their `file:` identities meet (None: not files). With
-    `purge`, the run ends with the purge owed, if any (a fetch asks for it once, with its last batch)."""
+    `purge`, the run ends with the purge owed, if any (a fetch asks for it once, with its last batch). `withhold`
+    adds identities to the index's withheld ones (`assistant withhold`): items they name are taken out now, and never
+    indexed again until released."""
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
         return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
-                             given=given, paths_named=paths_named, files_from=files_from, purge=purge)
+                             given=given, paths_named=paths_named, files_from=files_from, purge=purge,
+                             withhold=withhold)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
                   reset: bool, index: Index | None, progress: bool | None,
                   given: GivenFields | None = None, paths_named: bool = False,
-                  files_from: Path | None = None, purge: bool = True) -> IngestSummary:
+                  files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = ()) -> IngestSummary:
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
@@ -414,7 +417,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 opened.close()
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         cleared = Manifest(settings.manifest_path)
-        cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED))
+        cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED, WITHHELD))
         cleared.close()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
@@ -429,6 +432,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     manifest.set_meta(INDEX_FORMAT_KEY, str(INDEX_FORMAT))
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
+    if withhold:
+        manifest.set_withheld(manifest.withheld() + list(withhold))
+    withheld = set(manifest.withheld())
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
@@ -450,6 +456,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         elif found.restricted:
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
+        elif withheld_by_operator(found.source_id, withheld):
+            restricted.add(found.source_id)
+            summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         else:
             items[found.source_id] = found
     # A file whose identity another file of this run has is refused whole: its agenda items ('file:minutes.pdf#item-4')
@@ -471,6 +480,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         save_remembered(manifest, remembered)
     crash.reached("after_read")
 
+    # Items withheld by the operator go whether or not this run read them (a fetch does not read a file's items).
+    restricted |= {sid for sid in rows if withheld_by_operator(sid, withheld)}
     withdrawn = [sid for sid in restricted if sid in rows]
     lost, orphans = _check_store(store, manifest, rows)
     if orphans:  # left by a run killed before its manifest commit, for items gone since
@@ -623,6 +634,14 @@ def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) 
         notes.append(f"--reset removed {counted(len(sids), 'item')} fetched from {base}, as it empties the whole "
                      f"index: to get {_them(len(sids))} back, run `{site.fetch_command(settings.data_dir)}`")
     return notes
+
+
+WITHHELD_NOTE = "withheld by `assistant withhold`: not indexed (`assistant withhold --release ID` lets it in again)"
+
+
+def withheld_by_operator(source_id: str, withheld: set[str]) -> bool:
+    """Whether `assistant withhold` named this item, or the file or meeting page it is an agenda item of."""
+    return source_id in withheld or page_of_item(source_id) in withheld
 
 
 def _withheld(item: MinuteItem) -> str:

@@ -289,6 +289,15 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="with --erase-user or --erase-before: do it (without it, "
                                                        "only say what would be deleted)")
 
+    p = command("withhold", "Take items out of the index and keep them out, whatever ingest or fetch reads (a "
+                            "takedown); or let them in again.", _withhold)
+    p.add_argument("ids", nargs="*", metavar="ID",
+                   help="an item's identity (`source_url` in `ask --json`: a web address, or file:NAME#item-N), or a "
+                        "file's or a meeting page's, which covers its items")
+    p.add_argument("--release", action="store_true",
+                   help="let these in again: the next ingest or fetch that reads them indexes them")
+    p.add_argument("--list", action="store_true", help="list what is withheld")
+
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
     p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
     p.add_argument("name")
@@ -694,6 +703,61 @@ def _when(timestamp: float) -> str:
     import time
 
     return time.strftime("%Y-%m-%d %H:%M %z", time.localtime(timestamp))
+
+
+def _withhold(args, settings: Settings) -> int:
+    from assistant.index.manifest import Manifest
+    from assistant.index.stats import index_exists
+    from assistant.index.write_lock import writing_index
+    from assistant.ingest.run import ingest_items, withheld_by_operator
+
+    ids = list(dict.fromkeys(identity.strip() for identity in args.ids))
+    if "" in ids:
+        raise ConfigError("An ID is empty.", "Give each item's identity, as `ask --json` shows it in source_url.")
+    if args.list:
+        if ids or args.release:
+            raise ConfigError("--list lists what is withheld; it takes no ID and no --release.", "Leave them out.")
+        withheld = _read_manifest(settings, Manifest.withheld) if index_exists(settings) else []
+        print("\n".join(one_printed_line(identity) for identity in withheld) if withheld else "Nothing is withheld.")
+        return 0
+    if not ids:
+        raise ConfigError("Name the items to withhold (or, with --release, to let in again).",
+                          "Give each item's identity, as `ask --json` shows it in source_url; --list shows what is "
+                          "withheld.")
+    if args.release:
+        with writing_index(settings):
+            manifest = Manifest(settings.manifest_path)
+            try:
+                withheld = manifest.withheld()
+                manifest.set_withheld([identity for identity in withheld if identity not in ids])
+            finally:
+                manifest.close()
+        for identity in ids:
+            print(f"{one_printed_line(identity)}: " + ("released: the next ingest or fetch that reads it indexes it"
+                                                      if identity in withheld else "was not withheld"))
+        return 0
+    indexed = set(_read_manifest(settings, Manifest.rows)) if index_exists(settings) else set()
+    summary = ingest_items([], settings, withhold=ids)
+    for identity in ids:
+        taken = sum(withheld_by_operator(sid, {identity}) for sid in indexed)
+        print(f"{one_printed_line(identity)}: withheld; " + (f"{counted(taken, 'item')} taken out of the index"
+                                                            if taken else "nothing in the index has that identity "
+                                                            "now (check it against `ask --json`'s source_url); kept "
+                                                            "out if an ingest or fetch reads it"))
+    for note in summary.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def _read_manifest(settings: Settings, read):
+    """What `read` (a Manifest method) gives of the index's manifest, opened to read alone."""
+    from assistant.index.manifest import Manifest
+
+    manifest = Manifest(settings.manifest_path, read_only=True)
+    try:
+        return read(manifest)
+    finally:
+        manifest.close()
 
 
 def _user(args, settings: Settings) -> int:

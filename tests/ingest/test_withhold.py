@@ -1,0 +1,92 @@
+"""`assistant withhold`: an operator takes one document out of the index and keeps it out (a data-protection
+review found no way to take down one fetched ModernGov item, and only awkward ways for a file)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assistant.index.manifest import Manifest
+from assistant.ingest.run import ingest
+from cli_helpers import cli_env, run_cli
+from fixtures_make import make_paged_pdf
+from conftest import CORPUS
+from moderngov_site import OWN_PUBLIC_ITEMS
+from test_pdf_docx_review import ITEMS as SPLIT_ITEMS
+from test_pdf_docx_review import OPENING
+from test_moderngov import fetch, ids_of, indexed
+from test_moderngov_more import site  # noqa: F401  (a fixture)
+
+ROTHERHAM = "rotherham-2018-ilsc-performance-feedback"
+
+
+def _store_bytes(settings) -> bytes:
+    return b"".join(path.read_bytes() for path in settings.data_dir.rglob("*") if path.is_file())
+
+
+def test_a_withheld_file_is_taken_out_kept_out_and_let_in_again_when_released(fake_settings, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    ingest([corpus], fake_settings, progress=False)
+    env = cli_env(fake_settings.data_dir)
+    withheld = run_cli("withhold", ROTHERHAM, env=env)
+    assert withheld.returncode == 0 and f"{ROTHERHAM}: withheld; 1 item taken out of the index" in withheld.stdout
+    assert ROTHERHAM not in indexed(fake_settings)
+    assert b"148 children" not in _store_bytes(fake_settings)  # purged from the files, not only unlisted
+
+    again = ingest([corpus], fake_settings, progress=False)  # the file is still in the folder
+    assert ROTHERHAM not in indexed(fake_settings) and again.new == 0
+    assert any(p.kind == "restricted" and "withheld by `assistant withhold`" in p.reason for p in again.problems)
+    reset = ingest([corpus], fake_settings, progress=False, reset=True)  # a reset keeps the list
+    assert ROTHERHAM not in indexed(fake_settings) and reset.new == 4
+    listed = run_cli("withhold", "--list", env=env)
+    assert listed.stdout.strip() == ROTHERHAM
+
+    released = run_cli("withhold", "--release", ROTHERHAM, env=env)
+    assert "released: the next ingest or fetch that reads it indexes it" in released.stdout
+    assert ingest([corpus], fake_settings, progress=False).new == 1 and ROTHERHAM in indexed(fake_settings)
+
+
+def test_a_withheld_fetched_item_stays_out_when_its_site_is_fetched_again(quick, site):  # noqa: F811
+    fetch(quick, site)
+    item = sorted(ids_of(site, "5011"))[0]  # the Rotherham minutes, as the site serves them
+    assert item in indexed(quick)
+    withheld = run_cli("withhold", item, env=cli_env(quick.data_dir))
+    assert withheld.returncode == 0, withheld.stderr
+    fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) - {item}
+
+
+def test_a_withheld_file_covers_its_agenda_items(fake_settings, tmp_path):
+    items = [(f"{n}. {title}", body) for n, (title, body) in enumerate(SPLIT_ITEMS, start=1)]
+
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    make_paged_pdf(folder / "meeting.pdf", [OPENING + [line for title, body in items for line in (title, *body)]])
+    ingest([folder], fake_settings, progress=False)
+    assert sum(sid.startswith("file:meeting.pdf#item-") for sid in indexed(fake_settings)) == len(items)
+    run_cli("withhold", "file:meeting.pdf", env=cli_env(fake_settings.data_dir))
+    assert not any(sid.startswith("file:meeting.pdf") for sid in indexed(fake_settings))
+
+
+@pytest.mark.parametrize("args, said", [
+    ([], "Name the items to withhold"),
+    (["  "], "An ID is empty."),
+    (["--list", ROTHERHAM], "--list lists what is withheld; it takes no ID"),
+])
+def test_a_withhold_that_cannot_be_done_says_why_and_changes_nothing(fake_settings, args, said):
+    ingest([CORPUS], fake_settings, progress=False)
+    refused = run_cli("withhold", *args, env=cli_env(fake_settings.data_dir))
+    assert refused.returncode == 2 and said in refused.stderr
+    manifest = Manifest(fake_settings.manifest_path, read_only=True)
+    try:
+        assert manifest.withheld() == [] and len(indexed(fake_settings)) == 5
+    finally:
+        manifest.close()
+
+
+def test_releasing_what_was_not_withheld_says_so(fake_settings):
+    ingest([CORPUS], fake_settings, progress=False)
+    released = run_cli("withhold", "--release", "no-such-item", env=cli_env(fake_settings.data_dir))
+    assert released.returncode == 0 and "no-such-item: was not withheld" in released.stdout
