@@ -109,12 +109,38 @@ def _read_users(path: Path, mending: str = "") -> dict[str, str]:
     return users
 
 
+# What a new password must be, as the NCSC and NIST advise: long, and not one that guessers try first (the user's
+# own name, a keyboard run, a word that says it is a password), with no rules about kinds of characters.
+MIN_PASSWORD_CHARS = 12
+STRONG_PASSWORD_HINT = (f"Use at least {MIN_PASSWORD_CHARS} characters; three random words make a strong password "
+                        "that is easy to type (\"lamp orbit ferry\").")
+_KEYBOARD_RUNS = ("0123456789" * 3, "abcdefghijklmnopqrstuvwxyz" * 2, "qwertyuiop" * 3, "asdfghjkl" * 3,
+                  "zxcvbnm" * 4)
+_SAYS_PASSWORD = ("password", "passw0rd", "letmein")
+
+
+def password_problem(name: str, password: str) -> str:
+    """Why this password may not be given to this user ('is too short'), or ""."""
+    folded = password.casefold()
+    if len(password) < MIN_PASSWORD_CHARS:
+        return "is too short"
+    if len(name) >= 3 and name.casefold() in folded:
+        return "holds the user name"
+    if len(set(folded)) < 5:
+        return "repeats too few characters"
+    if any(folded in run or folded in run[::-1] for run in _KEYBOARD_RUNS):
+        return "is a run of keys"
+    if any(word in folded for word in _SAYS_PASSWORD):
+        return "says that it is a password"
+    return ""
+
+
 def add_user(path: Path, name: str, password: str) -> None:
     """Add or replace one user, keeping the others; the file is written readable by its owner only."""
     if not (1 <= len(name) <= 64 and set(name) <= _NAME_CHARACTERS):
         raise ConfigError(f"{name!r} is not a usable user name.", "Use letters, digits and . _ @ - only.")
-    if len(password) < 8:
-        raise ConfigError("The password is too short.", "Use at least 8 characters.")
+    if problem := password_problem(name, password):
+        raise ConfigError(f"The password {problem}.", STRONG_PASSWORD_HINT)
     stored = hash_password(password)  # the slow part, done before taking the lock so others wait less
     with _locked(path):
         users = _read_users(path, mending=name) if path.is_file() else {}

@@ -12,7 +12,7 @@ import pytest
 from assistant.errors import ConfigError
 from assistant.present import auth
 from assistant.present.audit import AuditLog
-from assistant.present.auth import add_user, checker, hash_password, read_users, verify_password
+from assistant.present.auth import add_user, checker, hash_password, password_problem, read_users, verify_password
 from assistant.records import Answer
 
 FAST = 1_000  # PBKDF2 iterations for test users: the real 600,000 take a second each
@@ -74,11 +74,11 @@ def test_a_damaged_hash_is_named_by_line_when_read_and_refused_when_signing_in(t
 def test_user_add_mends_the_damaged_line_it_replaces_and_names_anyone_elses(tmp_path):
     users = tmp_path / "users.txt"
     users.write_text("bob:pbkdf2_sha256$600k$00ff$00\n")
-    add_user(users, "bob", "a new password")
-    assert verify_password("a new password", read_users(users)["bob"])
+    add_user(users, "bob", "a new passphrase")
+    assert verify_password("a new passphrase", read_users(users)["bob"])
     users.write_text("bob:pbkdf2_sha256$600k$00ff$00\n")
     with pytest.raises(ConfigError, match=f"{users}:1"):
-        add_user(users, "carol", "another password")
+        add_user(users, "carol", "another passphrase")
 
 
 def test_users_added_at_the_same_time_are_all_kept(tmp_path, monkeypatch):
@@ -92,7 +92,7 @@ def test_users_added_at_the_same_time_are_all_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(auth, "hash_password", lambda password: hash_password(password, FAST))
     users = tmp_path / "users.txt"
     names = [f"member{n}" for n in range(4)]
-    threads = [threading.Thread(target=add_user, args=(users, name, "a long password")) for name in names]
+    threads = [threading.Thread(target=add_user, args=(users, name, "a long passphrase")) for name in names]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -198,3 +198,24 @@ def test_a_users_folder_or_an_empty_users_file_is_refused_at_start_with_what_to_
     with pytest.raises(ConfigError, match="holds no users, so nobody could sign in") as raised:
         checker(empty)
     assert "assistant user add NAME" in raised.value.hint
+
+
+@pytest.mark.parametrize("password, said", [
+    ("password", "is too short"),  # the reviewer's three, each accepted by the old 8-character rule
+    ("12345678", "is too short"),
+    ("aaaaaaaa", "is too short"),
+    ("123456789012", "is a run of keys"),
+    ("qwertyuiopqw", "is a run of keys"),
+    ("abababababab", "repeats too few characters"),
+    ("cllr.smith-2026", "holds the user name"),
+    ("MyPassword2026", "says that it is a password"),
+])
+def test_a_password_a_guesser_would_try_first_is_refused_with_what_makes_a_strong_one(tmp_path, password, said):
+    with pytest.raises(ConfigError, match=f"The password {said}") as refused:
+        add_user(tmp_path / "users.txt", "cllr.smith", password)
+    assert "three random words" in refused.value.hint
+    assert not (tmp_path / "users.txt").exists()
+
+
+def test_a_long_passphrase_is_taken():
+    assert password_problem("cllr.smith", "lamp orbit ferry") == ""

@@ -329,7 +329,7 @@ def test_user_remove_takes_a_user_out_of_the_users_file(tmp_path):
     users = tmp_path / "users.txt"
     for name in ("alice", "bob"):
         added = subprocess.run([sys.executable, "-m", "assistant", "user", "add", name, "--file", str(users)],
-                               input="a long password\n", capture_output=True, text=True,
+                               input="a long passphrase\n", capture_output=True, text=True,
                                env=cli_env(tmp_path / "index"), timeout=120)
         assert added.returncode == 0, added.stderr
     removed = run_cli("user", "remove", "bob", "--file", str(users), env=cli_env(tmp_path / "index"))
