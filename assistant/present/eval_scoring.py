@@ -318,6 +318,7 @@ class FloorCheck:
     value: float | None
     bound: float
     kind: str
+    count: tuple[float, float] | None = None  # what the share is of, when known: (30, 51)
 
     @property
     def held(self) -> bool:
@@ -329,18 +330,22 @@ class FloorCheck:
         """What is wrong, when it did not hold, as the gate says it."""
         if self.value is None:
             return f"{self.figure} was not measured"
+        of = f" ({self.count[0]:g} of {self.count[1]:g})" if self.count else ""
         if self.kind == "min":
-            return f"{self.figure} = {self.value} is below its floor {self.bound}"
-        return f"{self.figure} = {self.value} is above its ceiling {self.bound}"
+            return f"{self.figure} = {self.value}{of} is below its floor {self.bound}"
+        return f"{self.figure} = {self.value}{of} is above its ceiling {self.bound}"
 
     def as_json(self) -> dict:
         return {"figure": self.figure, "value": self.value, self.kind: self.bound, "held": self.held}
 
 
 def check_floors(figures: dict, floors: dict) -> list[FloorCheck]:
-    """Each bound of one entry of eval/floors.json ({figure: {"min": x} or {"max": x}}) against the run's figures; a
-    figure the run does not have (None, or not named) was not measured, which does not hold."""
-    return [FloorCheck(figure, figures.get(figure), bound[kind], kind)
+    """Each bound of one entry of eval/floors.json ({figure: {"min": x} or {"max": x}}) against the run's figures (with
+    what each share is of, from their "counts"); a figure the run does not have (None, or not named) was not
+    measured, which does not hold."""
+    counts = figures.get("counts") or {}
+    return [FloorCheck(figure, figures.get(figure), bound[kind], kind,
+                       tuple(counts[figure]) if figure in counts else None)
             for figure, bound in floors.items() for kind in ("min", "max") if kind in bound]
 
 

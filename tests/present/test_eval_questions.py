@@ -698,3 +698,13 @@ def test_an_out_folder_that_holds_a_corpus_folder_is_refused(tmp_path, capsys):
                  str(tmp_path / "parent")]) == 2
     assert f"The --out folder {tmp_path / 'parent'} holds the --corpus input {minutes}" in capsys.readouterr().err
     assert not list((tmp_path / "parent").glob("*.json*"))
+
+
+def test_a_broken_floor_says_what_its_share_is_of():
+    """The gate had said 'answer_correctness = 0.5882 is below its floor 0.7', where the CLI says 0.588 (30 of 51):
+    how many questions short a change is was hidden."""
+    from assistant.present.eval_scoring import floor_failures
+
+    figures = {"answer_correctness": 0.5882, "counts": {"answer_correctness": [30, 51]}}
+    assert floor_failures(figures, {"answer_correctness": {"min": 0.7}}) == [
+        "answer_correctness = 0.5882 (30 of 51) is below its floor 0.7"]
