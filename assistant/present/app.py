@@ -597,8 +597,10 @@ class ChatHandlers:
         url = web_address(citation.link)
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a>'
                 if url else html.escape(citation.source_url))
-        return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" '
-                f'data-source="{html.escape(citation.source_url)}">'
+        # A named region the keyboard can reach and scroll, whether or not the item has a link to Tab to.
+        name = html.escape(f"Source [{citation.marker}]: {source_line(citation)}")
+        return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" role="region" '
+                f'aria-label="{name}" tabindex="0" data-source="{html.escape(citation.source_url)}">'
                 f"<h4>[{citation.marker}] {html.escape(source_line(citation))}</h4><p>{link}</p>{''.join(body)}</div>")
 
     # -- feedback and briefings ---------------------------------------------------------------

@@ -66,6 +66,9 @@ def test_the_source_panel_opens_inside_the_app(handlers):
     panel = handlers.source_panel(turn, 1)
     assert "Rotherham" in panel and "<mark>" in panel and "148" in panel
     assert "not part of the answer" in handlers.source_panel(turn, 99)
+    # A named region the keyboard reaches, though this item has no link to Tab to (an accessibility review)
+    assert 'role="region" aria-label="Source [1]: Rotherham Metropolitan Borough Council' in panel
+    assert 'tabindex="0"' in panel and "<a " not in panel
 
 
 def test_feedback_is_appended_to_the_audit_log(handlers):
