@@ -408,8 +408,9 @@ def refuse_floors_not_measured(bounds: dict[str, dict], corpus, pairs_path: Path
         if not corpus and "quote_validity" in entry:
             raise AssistantError(f"The floors {name!r} bound quote_validity, which only a run with --corpus measures "
                                  "(each quote is checked against its minutes' file).",
-                                 "Give --corpus with the minutes the index was built from (with --index, the index is "
-                                 "brought up to date with them), or leave those floors out.")
+                                 "Give --corpus with the minutes instead of --index (the run builds its own index of "
+                                 "them), or leave --floors out: a run of an existing index can be compared with "
+                                 "another by scripts/compare_answers.py.")
 
 
 def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], index: Path | None) -> None:
