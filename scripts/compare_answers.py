@@ -8,8 +8,9 @@ figures of both runs side by side (from metrics.json, with their counts), then e
 (answers.jsonl's `outcome`: correct, wrong, wrongly_refused, rightly_refused, answered_unanswerable, ...), worse ones
 first, and how many answers differ in any other way (timings aside).
 
-Exit status: 1 when some question's outcome got worse (or, with --identical, when any answer differs at all, as a
-check that a change left the answers as they were), 2 when the runs cannot be compared, else 0.
+Exit status: 1 when some question's outcome got worse, the model failed on one it had answered, or a question of the
+first run is missing from the second (or, with --identical, when any answer differs at all, as a check that a change
+left the answers as they were), 2 when the runs cannot be compared, else 0.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from pathlib import Path
 TIMING_KEYS = {"timings_ms", "wall_ms"}
 FIGURES = ("answer_correctness", "unanswerable_refused", "answerable_wrongly_refused", "citation_source_recall",
            "quote_validity", "retrieval_recall_at_5")
-# Outcomes that count against the figures (assistant/present/eval_scoring.py, WORSE_OUTCOMES); a change into one of
-# these from any other is worse, out of one into another is better.
-WORSE = {"wrong", "wrongly_refused", "answered_unanswerable"}
+# Outcomes that count against the figures (assistant/present/eval_scoring.py, WORSE_OUTCOMES), and a question the
+# model failed on, which the figures leave out; a change into one of these from any other is worse, out of one into
+# another is better.
+WORSE = {"wrong", "wrongly_refused", "answered_unanswerable", "model_failed"}
 
 
 def without_timings(value):
@@ -73,11 +75,16 @@ def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
         if figure in figures(first) or figure in figures(second):
             print(figure_line(figure, figures(first), figures(second)))
     changes = []
-    for qid in [q for q in a if q in b]:
-        before, after = a[qid].get("outcome"), b[qid].get("outcome")
-        if before != after:
-            worse = after in WORSE and before not in WORSE
-            changes.append((not worse, qid, before, after))
+    if all("outcome" in row for row in [*a.values(), *b.values()]):
+        for qid in [q for q in a if q in b]:
+            before, after = a[qid]["outcome"], b[qid]["outcome"]
+            if before != after:
+                worse = after in WORSE and before not in WORSE
+                changes.append((not worse, qid, before, after))
+    else:
+        print("  a run made before answers recorded their outcome: only whether answers differ is compared")
+    # A question of the first run that the second did not ask is a question file changed, or a run cut short.
+    changes += [(False, qid, a[qid].get("outcome", "asked"), "not asked") for qid in a if qid not in b]
     worse = sum(not better for better, *_ in changes)
     for better, qid, before, after in sorted(changes):
         print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {qid}: {before} -> {after}")

@@ -85,9 +85,9 @@ def test_onnxruntime_keeps_no_device_id_and_queues_no_usage_events(tmp_path):
 def test_the_app_sends_no_usage_reports_even_when_the_environment_asks_for_them():
     """A GRADIO_ANALYTICS_ENABLED=True inherited from the environment had switched Gradio's reports back on (the
     app only defaulted it to False), as an ORT_DISABLE_TELEMETRY=0 would have onnxruntime's."""
-    script = ("import os, assistant.present.app, gradio.analytics as a; "
-              "print(a.analytics_enabled(), os.environ['ORT_DISABLE_TELEMETRY'])")
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "True", "ORT_DISABLE_TELEMETRY": "0"}
+    script = ("import os, assistant.present.app, gradio.analytics as a, huggingface_hub.constants as hub; "
+              "print(a.analytics_enabled(), os.environ['ORT_DISABLE_TELEMETRY'], hub.HF_HUB_OFFLINE)")
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "True", "ORT_DISABLE_TELEMETRY": "0", "HF_HUB_OFFLINE": "0"}
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "False 1"
+    assert run.stdout.strip() == "False 1 True"

@@ -28,7 +28,7 @@ from assistant.records import Citation, Hit, SentenceVerdict, Verdict, marker_te
 from assistant.settings import Settings
 from assistant.text import (BREADCRUMB_PLACEHOLDERS, INSTRUCTION_REASON, MODEL_DECLINED, OFF_QUESTION, REPEATED,
                             REPLY_CUT_OFF, Span, figures, fold, gives_instructions, metadata_breadcrumb,
-                            no_such_block, normalise_space, sentence_spans, strip_bullet)
+                            no_such_block, normalise_space, question_in_log, sentence_spans, strip_bullet)
 from assistant.verify.guard import Guard, strip_markers
 
 log = logging.getLogger(__name__)
@@ -511,7 +511,7 @@ class GeneratedAnswer:
                 verdict = self._judge.judge(sentence)
             if verdict is not None:
                 yield verdict
-        log.debug("Raw model output for %r: %r", question, self._cutter.text)
+        log.debug("Raw model output for %s: %r", question_in_log(question), self._cutter.text)
         if failure is not None:
             raise failure
 

@@ -28,7 +28,7 @@ from assistant.errors import (AssistantError, IndexMissingError, IndexStaleError
 from assistant.files import free_bytes
 from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists
-from assistant.index.vector_store import damaged_store_error, forget_local_clients, store_location
+from assistant.index.vector_store import damaged_store_error, forget_local_clients
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import MEND_ROOM_BYTES, Index
 from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
@@ -40,7 +40,7 @@ from assistant.retrieve.question import analyse
 from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
                             REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
-                            gives_instructions, is_small_talk, normalise_space, strip_bullet)
+                            gives_instructions, is_small_talk, normalise_space, question_in_log, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -409,7 +409,7 @@ class Assistant:
                     yield SentenceEvent.citing(verdict, rest.citations, provenance(error_text(interrupted)))
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
-                log.warning("The language model stopped part-way through %r: %s %s", q.text, interrupted.message,
+                log.warning("The language model stopped part-way through %s: %s %s", question_in_log(q.text), interrupted.message,
                             interrupted.hint)
                 base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown),
                                                                        sum(s.shown for s in rest.sentences))]}
@@ -426,13 +426,13 @@ class Assistant:
         # Nothing the model wrote can be shown: the reader's own quote instead, and the member is told so, or an
         # operator whose model never gives a usable reply would have members believe they read its answers.
         if not generated.raw_text.strip() and not generated.stopped and interrupted is None:
-            log.warning("The language model (%s) sent an empty reply to %r: check that it is a chat model that writes "
+            log.warning("The language model (%s) sent an empty reply to %s: check that it is a chat model that writes "
                         "its answer as the message content (a reasoning model may put everything in a separate "
-                        "field) and that its chat template is right", self.settings.llm, q.text)
+                        "field) and that its chat template is right", self.settings.llm, question_in_log(q.text))
         error = ""
         if interrupted is not None:  # what failed is for whoever runs it: the log and the audit, not the member
             error = error_text(interrupted)
-            log.warning("The language model did not finish its reply to %r in time: %s", q.text, error)
+            log.warning("The language model did not finish its reply to %s in time: %s", question_in_log(q.text), error)
         note = fallback_note(generated.raw_text, generated.verdicts, timed_out=interrupted is not None)
         base = {**base, "notes": base["notes"] + [note]}
         answer = self.compose(draft, base, timings, fallback=True)

@@ -25,9 +25,11 @@ RESET_UNFINISHED = "reset_unfinished"
 # A meta record a writer keeps while the vector store's collection is removed and made anew (`ingest --reset`, or an
 # ingest mending a damaged store) until the run has filled it again: readers do not open the store meanwhile.
 STORE_BEING_MADE = "store_being_made"
-# A meta record of the items an operator withheld (`assistant withhold`), a JSON list of their identities (an item's,
-# or a file's or meeting page's, which covers its items): never indexed again, whatever ingest or fetch reads, until
-# released. A reset keeps it.
+# A meta record of the items an operator withheld (`assistant withhold`): a JSON object from each identity given (an
+# item's, or a file's, which covers the agenda items cut from it) to what was known of its items then: "signatures",
+# of their text (ingest.run.text_signature), so that a copy under another name or address is known too, and
+# "meetings", the ModernGov meetings they came from, read again once they are released. Never indexed again,
+# whatever ingest or fetch reads, until released. A reset keeps it.
 WITHHELD = "withheld"
 # The layout of an index folder (manifest, vector store metadata, keyword index) as this version writes it: a version
 # that changes it so that an older one would misread it raises the number, and an older version, finding a number
@@ -132,16 +134,17 @@ class Manifest:
         self._check_writable()
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def withheld(self) -> list[str]:
-        """The identities `assistant withhold` gave, in the order given."""
+    def withheld(self) -> dict[str, dict[str, list[str]]]:
+        """The identities `assistant withhold` gave, in the order given, each with its items' text signatures and
+        meetings."""
         import json
 
-        return json.loads(self.get_meta(WITHHELD) or "[]")
+        return json.loads(self.get_meta(WITHHELD) or "{}")
 
-    def set_withheld(self, identities: list[str]) -> None:
+    def set_withheld(self, withheld: dict[str, dict[str, list[str]]]) -> None:
         import json
 
-        self.set_meta(WITHHELD, json.dumps(sorted(set(identities), key=identities.index)))
+        self.set_meta(WITHHELD, json.dumps(withheld))
 
     def rows(self) -> dict[str, ManifestRow]:
         return {row.source_id: row for row in self._iter("SELECT * FROM items")}

@@ -433,8 +433,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
     if withhold:
-        manifest.set_withheld(manifest.withheld() + list(withhold))
+        manifest.set_withheld({**manifest.withheld(), **{identity: what_is_withheld(store, rows, identity)
+                                                         for identity in withhold}})
     withheld = set(manifest.withheld())
+    copies = {signature for known in manifest.withheld().values() for signature in known["signatures"]}
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
@@ -456,7 +458,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         elif found.restricted:
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
-        elif withheld_by_operator(found.source_id, withheld):
+        elif withheld_by_operator(found.source_id, withheld) or (
+                copies and text_signature(chunk.text for chunk in index.chunk(found)) in copies):
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         else:
@@ -636,12 +639,31 @@ def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) 
     return notes
 
 
-WITHHELD_NOTE = "withheld by `assistant withhold`: not indexed (`assistant withhold --release ID` lets it in again)"
+WITHHELD_NOTE = ("withheld by `assistant withhold` (it, or a copy of its text): not indexed (`assistant withhold "
+                 "--list` shows what is withheld, `--release ID` lets it in again)")
 
 
 def withheld_by_operator(source_id: str, withheld: set[str]) -> bool:
-    """Whether `assistant withhold` named this item, or the file or meeting page it is an agenda item of."""
+    """Whether `assistant withhold` named this item, or the file it is an agenda item of."""
     return source_id in withheld or page_of_item(source_id) in withheld
+
+
+def what_is_withheld(store: VectorStore, rows: dict[str, ManifestRow], identity: str) -> dict[str, list[str]]:
+    """What the index holds of the items `identity` names: their texts' signatures, and the ModernGov meetings they
+    came from (their chunks' meeting_id), for the manifest's WITHHELD record."""
+    signatures, meetings = set(), set()
+    for sid in [sid for sid in rows if withheld_by_operator(sid, {identity})]:
+        chunks = store.get(list(rows[sid].chunk_ids))
+        signatures.add(text_signature(chunk.text for chunk in chunks))
+        meetings |= {str(chunk.metadata["meeting_id"]) for chunk in chunks if chunk.metadata.get("meeting_id")}
+    return {"signatures": sorted(signatures), "meetings": sorted(meetings)}
+
+
+def text_signature(chunk_texts: Iterable[str]) -> str:
+    """What an item's text is, whatever it is called: its chunks' words, in any order and spacing. The same text
+    read from a renamed file, from another folder, or from a site's other address has the same signature (as long as
+    the chunker cuts it alike)."""
+    return content_hash(*sorted(" ".join(text.split()) for text in chunk_texts))
 
 
 def _withheld(item: MinuteItem) -> str:

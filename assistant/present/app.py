@@ -26,7 +26,8 @@ from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
 from assistant.present.auth import FAILURES_PER_NAME, HELD_BACK_S
 from assistant.retrieve.filters import Filters
-from assistant.text import INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name
+from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name,
+                            question_in_log)
 
 # Set, not defaulted: a GRADIO_ANALYTICS_ENABLED=True inherited from the environment would have Gradio send usage
 # reports (and look up its servers) from a council's machine; nothing here is meant to leave it.
@@ -365,7 +366,7 @@ class ChatHandlers:
                     try:
                         turn = Turn(self.recorder.new_id(), event)
                     except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
-                        log.warning("Answering %s stopped before the answer was shown: %s %s", logged(question), exc.message,
+                        log.warning("Answering %s stopped before the answer was shown: %s %s", question_in_log(question), exc.message,
                                     exc.hint)
                         if taken:
                             self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
@@ -381,7 +382,7 @@ class ChatHandlers:
                                              indexes=tuple(indexes))
                     except Exception:  # shown already: the member cannot be told, whoever runs the app must be
                         log.exception("The answer %s to %s was shown but could not be audited", turn.answer_id,
-                                      logged(question))
+                                      question_in_log(question))
                     return
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):
@@ -398,7 +399,7 @@ class ChatHandlers:
                                        indexes)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
-            log.warning("Answering %s failed: %s %s", logged(question), exc.message, exc.hint)
+            log.warning("Answering %s failed: %s %s", question_in_log(question), exc.message, exc.hint)
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
@@ -406,7 +407,7 @@ class ChatHandlers:
                 try:
                     self.recorder.record_failure(exc, channel=channel, user=user)
                 except Exception:  # the audit failing must not hide from the member that the model failed
-                    log.exception("Recording the failed %s failed", logged(question))
+                    log.exception("Recording the failed %s failed", question_in_log(question))
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:
             if taken:
@@ -417,10 +418,10 @@ class ChatHandlers:
             else:
                 # The index cannot be read (a Chroma server lost, a folder damaged, an ingest at work): the member
                 # is not shown the server's address or the operator's commands; the app's log has them.
-                log.warning("Answering %s failed: %s %s", logged(question), exc.message, exc.hint)
+                log.warning("Answering %s failed: %s %s", question_in_log(question), exc.message, exc.hint)
                 yield _failure(MINUTES_UPDATING if isinstance(exc, IndexStaleError) else INDEX_UNAVAILABLE)
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
-            log.exception("Answering %s failed", logged(question))
+            log.exception("Answering %s failed", question_in_log(question))
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
@@ -438,7 +439,7 @@ class ChatHandlers:
         try:
             self.recorder.record(answer, channel=channel, user=user, indexes=tuple(indexes))
         except Exception:  # the audit failing must not hide the failure that cut the answer short
-            log.exception("Recording the cut-short answer to %s failed", logged(question))
+            log.exception("Recording the cut-short answer to %s failed", question_in_log(question))
 
     def _note_index(self, indexes: list) -> None:
         lexical = getattr(self.assistant, "lexical", None)
@@ -791,15 +792,6 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
 def _typed_lines(message: str | None) -> str:
     """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup."""
     return "\n".join(markdown_literal(line.strip()) for line in (message or "").splitlines() if line.strip())
-
-
-def logged(question: str) -> str:
-    """A question as the app's log names it: by the first 8 hex digits of its text's sha256, never by its words,
-    which may be about a child or a family, and belong in the audit log (readable by its user alone), not in a log
-    that a service manager keeps for every administrator ('question 3f2a9c1b, 54 characters')."""
-    import hashlib
-
-    return f"question {hashlib.sha256(question.encode('utf-8')).hexdigest()[:8]}, {len(question)} characters"
 
 
 def _failure(message: str) -> Reply:

@@ -216,8 +216,9 @@ class AuditLog:
                 db.execute(_ERASURES)
                 for trigger in _APPEND_ONLY + _append_only("erasures"):  # one by one: executescript would commit
                     db.execute(trigger)
-                db.execute("INSERT INTO erasures VALUES (?, ?, ?, ?)", (time.time(), what, len(answers),
-                                                                       len(feedback)))
+                if answers or feedback:  # a retention run that found nothing old enough leaves no line
+                    db.execute("INSERT INTO erasures VALUES (?, ?, ?, ?)", (time.time(), what, len(answers),
+                                                                           len(feedback)))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -293,7 +293,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                             "takedown); or let them in again.", _withhold)
     p.add_argument("ids", nargs="*", metavar="ID",
                    help="an item's identity (`source_url` in `ask --json`: a web address, or file:NAME#item-N), or a "
-                        "file's or a meeting page's, which covers its items")
+                        "file's (file:NAME), which covers the agenda items cut from it")
     p.add_argument("--release", action="store_true",
                    help="let these in again: the next ingest or fetch that reads them indexes them")
     p.add_argument("--list", action="store_true", help="list what is withheld")
@@ -635,7 +635,7 @@ def _audit_erase(args, settings: Settings) -> int:
         day = _date_flag(args.erase_before, "--erase-before")
         if day is None:
             raise ConfigError("--erase-before needs a day.", "For example --erase-before 2025-01-01.")
-        if day > dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1):
+        if day > dt.datetime.now(dt.timezone.utc).date():
             raise ConfigError(f"--erase-before {day} is in the future: it would erase every record, and those of "
                               "answers still to come today.", "Give a day that has passed.")
         selection = {"before": dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()}
@@ -706,10 +706,7 @@ def _when(timestamp: float) -> str:
 
 
 def _withhold(args, settings: Settings) -> int:
-    from assistant.index.manifest import Manifest
-    from assistant.index.stats import index_exists
-    from assistant.index.write_lock import writing_index
-    from assistant.ingest.run import ingest_items, withheld_by_operator
+    from assistant.ingest.withhold import release, withhold, withheld_identities
 
     ids = list(dict.fromkeys(identity.strip() for identity in args.ids))
     if "" in ids:
@@ -717,7 +714,7 @@ def _withhold(args, settings: Settings) -> int:
     if args.list:
         if ids or args.release:
             raise ConfigError("--list lists what is withheld; it takes no ID and no --release.", "Leave them out.")
-        withheld = _read_manifest(settings, Manifest.withheld) if index_exists(settings) else []
+        withheld = withheld_identities(settings)
         print("\n".join(one_printed_line(identity) for identity in withheld) if withheld else "Nothing is withheld.")
         return 0
     if not ids:
@@ -725,39 +722,20 @@ def _withhold(args, settings: Settings) -> int:
                           "Give each item's identity, as `ask --json` shows it in source_url; --list shows what is "
                           "withheld.")
     if args.release:
-        with writing_index(settings):
-            manifest = Manifest(settings.manifest_path)
-            try:
-                withheld = manifest.withheld()
-                manifest.set_withheld([identity for identity in withheld if identity not in ids])
-            finally:
-                manifest.close()
+        released = release(settings, ids)
         for identity in ids:
-            print(f"{one_printed_line(identity)}: " + ("released: the next ingest or fetch that reads it indexes it"
-                                                      if identity in withheld else "was not withheld"))
+            print(f"{one_printed_line(identity)}: " + ("released: the next ingest or fetch that reads it indexes it "
+                                                      "again" if identity in released else "was not withheld"))
         return 0
-    indexed = set(_read_manifest(settings, Manifest.rows)) if index_exists(settings) else set()
-    summary = ingest_items([], settings, withhold=ids)
-    for identity in ids:
-        taken = sum(withheld_by_operator(sid, {identity}) for sid in indexed)
-        print(f"{one_printed_line(identity)}: withheld; " + (f"{counted(taken, 'item')} taken out of the index"
-                                                            if taken else "nothing in the index has that identity "
-                                                            "now (check it against `ask --json`'s source_url); kept "
-                                                            "out if an ingest or fetch reads it"))
+    done, summary = withhold(settings, ids)
+    for each in done:
+        print(f"{one_printed_line(each.identity)}: withheld; " + (
+            f"{counted(each.taken_out, 'item')} taken out of the index" if each.taken_out else
+            "nothing in the index has that identity now (check it against `ask --json`'s source_url); kept out if "
+            "an ingest or fetch reads it"))
     for note in summary.notes:
         print(f"  note: {note}")
     return 0
-
-
-def _read_manifest(settings: Settings, read):
-    """What `read` (a Manifest method) gives of the index's manifest, opened to read alone."""
-    from assistant.index.manifest import Manifest
-
-    manifest = Manifest(settings.manifest_path, read_only=True)
-    try:
-        return read(manifest)
-    finally:
-        manifest.close()
 
 
 def _user(args, settings: Settings) -> int:

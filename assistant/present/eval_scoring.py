@@ -29,7 +29,8 @@ def is_correct(q: EvalQuestion, answer: dict) -> bool:
 
 
 # What became of one question, as answers.jsonl records it, so that two runs can be compared question by question
-# (scripts/compare_answers.py): the first two of each pair count for the figures, the last two against them.
+# (scripts/compare_answers.py): correct and rightly_refused count for the figures, WORSE_OUTCOMES against them, and
+# answered_unscored and model_failed are not scored.
 OUTCOMES = ("correct", "rightly_refused", "answered_unscored", "model_failed", "wrong", "wrongly_refused",
             "answered_unanswerable")
 WORSE_OUTCOMES = ("wrong", "wrongly_refused", "answered_unanswerable")

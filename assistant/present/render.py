@@ -67,7 +67,7 @@ def source_line(c: Citation | NearestItem) -> str:
     title leads with the item's number where the title does not ('7. Fostering', as an item cut from a file is
     titled by its heading), so that an officer can point to the minute."""
     title, number = c.item_title or "(untitled item)", c.item_number.strip()
-    if number and not c.item_title.startswith(number):
+    if number and not (c.item_title.startswith(number) and c.item_title[len(number):][:1] in ("", " ", ".", ":", ")")):
         title = f"{number}{'' if number.endswith(('.', ')')) else '.'} {title}"
     parts = [c.council or "(council unknown)", c.committee or "(committee unknown)", c.meeting_date or "(date unknown)",
              title]

@@ -13,6 +13,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from assistant.answer.generate import MAX_REPLY_CHARS
 from assistant.errors import ModelError
+from assistant.text import question_in_log
 
 from servers import JsonServer, SlowChatServer, at_endpoint
 
@@ -187,6 +188,8 @@ def test_a_reply_that_never_ends_is_given_up_for_the_reader_s_answer(hashing_ind
         assert "The language model's reply was not used (it did not finish in time)" in " ".join(answer.notes)
         assert message in answer.provenance.error and "did not answer in time" in answer.provenance.error
         assert message in caplog.text and "empty reply" not in caplog.text
+        # The log names the question by a digest, not by its words (a member's question may be about a child).
+        assert question_in_log(DISCHARGES) in caplog.text and DISCHARGES not in caplog.text
     finally:
         server.shutdown()
         server.server_close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.ingest.readers import read_inputs
 from assistant.ingest.run import ingest
 from assistant.records import MinuteItem
@@ -31,12 +33,29 @@ def test_a_text_file_headed_not_for_publication_is_withheld_unless_its_front_mat
     assert not item.restricted and PUBLIC in item.text
 
 
-def test_a_sentence_that_begins_with_a_marking_word_withholds_nothing(tmp_path):
+@pytest.mark.parametrize("line", [
+    "Confidential reporting lines for foster carers were discussed.",
+    "Exempt Information - Possible Exclusion of the Press and Public",  # a standing public item at Leeds
+    "Exempt information: No", "Confidential: No", "Restricted: No",  # a report cover's fields saying no
+    "Exempt Accommodation Update", "Confidential Reporting Policy", "Restricted Byway Order - Footpath 12",
+    "\u2022 Restricted enclosure 4",
+])
+def test_a_public_heading_or_field_that_begins_with_a_marking_word_withholds_nothing(tmp_path, line):
+    """Found by a code review: the first rule took any short line starting with Exempt, Confidential or Restricted
+    for a marking, and withheld whole public minutes."""
     plain = tmp_path / "plain.txt"
-    plain.write_text("Corporate Parenting Panel\nConfidential reporting lines for foster carers were discussed.\n\n"
-                     f"{PUBLIC}\n", encoding="utf-8")
+    plain.write_text(f"Corporate Parenting Panel\n{line}\n\n{PUBLIC}\n", encoding="utf-8")
     [item] = _read(plain)
     assert not item.restricted and PUBLIC in item.text
+
+
+@pytest.mark.parametrize("line", ["Document is Restricted", "Exempt information: Yes",
+                                  "by virtue of paragraph 3 of Part 1 of Schedule 12A to the Local Government Act 1972"])
+def test_the_usual_markings_of_an_exempt_report_withhold_it(tmp_path, line):
+    marked = tmp_path / "marked.txt"
+    marked.write_text(f"Corporate Parenting Panel\n{line}\n\n{SECRET}\n", encoding="utf-8")
+    [item] = _read(marked)
+    assert item.restricted and item.text == ""
 
 
 def test_word_and_pdf_minutes_marked_exempt_are_withheld_whole_and_an_exempt_item_alone(tmp_path):

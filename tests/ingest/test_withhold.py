@@ -81,7 +81,7 @@ def test_a_withhold_that_cannot_be_done_says_why_and_changes_nothing(fake_settin
     assert refused.returncode == 2 and said in refused.stderr
     manifest = Manifest(fake_settings.manifest_path, read_only=True)
     try:
-        assert manifest.withheld() == [] and len(indexed(fake_settings)) == 5
+        assert manifest.withheld() == {} and len(indexed(fake_settings)) == 5
     finally:
         manifest.close()
 
@@ -90,3 +90,37 @@ def test_releasing_what_was_not_withheld_says_so(fake_settings):
     ingest([CORPUS], fake_settings, progress=False)
     released = run_cli("withhold", "--release", "no-such-item", env=cli_env(fake_settings.data_dir))
     assert released.returncode == 0 and "no-such-item: was not withheld" in released.stdout
+
+
+def test_a_copy_of_a_withheld_file_under_another_name_or_folder_is_kept_out(fake_settings, tmp_path):
+    """Found by a code review: a file's identity is its path from the folder ingested, so the same minutes renamed,
+    or ingested from the folder above, came back in, child's details and all."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    ingest([corpus], fake_settings, progress=False)
+    run_cli("withhold", ROTHERHAM, env=cli_env(fake_settings.data_dir))
+    shutil.copy(corpus / f"{ROTHERHAM}.md", corpus / f"{ROTHERHAM} (1).md")
+    renamed = ingest([corpus], fake_settings, progress=False)
+    assert renamed.new == 0 and not any("148" in sid for sid in indexed(fake_settings)), renamed.report()
+    assert b"148 children" not in _store_bytes(fake_settings)
+    ingest([tmp_path], fake_settings, progress=False, prune=True)  # from the folder above: every identity changes
+    assert len(indexed(fake_settings)) == 4 and b"148 children" not in _store_bytes(fake_settings)
+
+
+def test_a_released_fetched_item_comes_back_at_the_next_fetch(quick, site):  # noqa: F811
+    fetch(quick, site)
+    item = sorted(ids_of(site, "5011"))[0]
+    env = cli_env(quick.data_dir)
+    run_cli("withhold", item, env=env)
+    fetch(quick, site)
+    assert item not in indexed(quick)
+    released = run_cli("withhold", "--release", item, env=env)
+    assert released.returncode == 0 and "released" in released.stdout
+    fetch(quick, site)  # its meeting is read again, though the site says nothing changed
+    assert item in indexed(quick)
+
+
+def test_releasing_with_no_index_says_so_and_makes_none(fake_settings):
+    refused = run_cli("withhold", "--release", ROTHERHAM, env=cli_env(fake_settings.data_dir))
+    assert refused.returncode != 0 and "assistant ingest" in refused.stderr
+    assert not fake_settings.manifest_path.exists()

@@ -10,7 +10,7 @@ from docx import Document
 from assistant.present.app import ChatHandlers, build_app
 from assistant.answer.service import Assistant
 from assistant.errors import IndexMissingError, ModelError
-from assistant.records import Answer, Citation, SentenceVerdict
+from assistant.records import Answer, Citation, NearestItem, SentenceVerdict
 
 ROTHERHAM_Q = "How many children were discharged from care in 2018?"
 
@@ -984,3 +984,16 @@ def test_each_source_is_numbered_as_the_answer_cites_it_when_a_number_is_skipped
     sources = rendered[rendered.index("Sources"):]
     assert "<ol" not in sources
     assert "[1] Council 1" in sources and "[3] Council 3" in sources and "Council 2" not in sources
+
+
+@pytest.mark.parametrize("title, number, shown", [
+    ("Performance Feedback", "2", "2. Performance Feedback"),
+    ("2025/26 Budget Monitoring", "2", "2. 2025/26 Budget Monitoring"),  # a title that starts with another figure
+    ("2. Performance Feedback", "2", "2. Performance Feedback"),  # a heading that carries its number already
+    ("Sufficiency", "7(a)", "7(a) Sufficiency"),
+])
+def test_a_source_is_named_by_its_agenda_number_before_its_title(title, number, shown):
+    from assistant.present.render import source_line
+
+    item = NearestItem("https://example.org/mgAi.aspx?ID=1", "Testshire", "Panel", "2024-06-03", title, number)
+    assert source_line(item) == f"Testshire \u2014 Panel \u2014 2024-06-03 \u2014 {shown}"

@@ -4,6 +4,7 @@ what --show prints, and the export's format and times."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -315,14 +316,14 @@ def test_a_retention_period_erases_what_is_older_and_keeps_the_rest(tmp_path, ca
     with sqlite3.connect(tmp_path / "index" / "audit.sqlite") as db:
         db.execute("DROP TRIGGER answers_append_only_u")  # the first answer made a year old, as time would
         db.execute("UPDATE answers SET asked_at = asked_at - 400 * 86400 WHERE answer_id = ?", (ids[0],))
-    import datetime as dt
-
     a_month_ago = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     assert cli.main(["audit", "--index", index, "--erase-before", a_month_ago, "--yes"]) == 0
     assert "Erased 1 answer and 2 pieces of feedback" in capsys.readouterr().out
     log = AuditLog(tmp_path / "index" / "audit.sqlite", read_only=True)
     try:
         assert [e.answer_id for e in log.entries()] == [ids[1], ids[2]]
+        # The run that found nothing old enough left no line (a daily retention run would fill every listing).
+        assert [e["answers"] for e in log.erasures()] == [1]
     finally:
         log.close()
 
@@ -331,6 +332,7 @@ def test_a_retention_period_erases_what_is_older_and_keeps_the_rest(tmp_path, ca
     (["--yes"], "--yes confirms an erasure; nothing here erases."),
     (["--erase-user", " "], "--erase-user needs a member's name."),
     (["--erase-before", "2999-01-01", "--yes"], "--erase-before 2999-01-01 is in the future"),
+    (["--erase-before", str(dt.date.today() + dt.timedelta(days=2)), "--yes"], "is in the future"),
     (["--erase-before", "soon"], "--erase-before must be a date, not 'soon'"),
     (["--erase-user", "alice", "--out", "x.csv"], "--out is for listing the log, not erasing from it."),
     (["--show", "abc", "--user", "alice"], "--show prints one answer, whoever asked it"),

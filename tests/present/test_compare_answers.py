@@ -51,3 +51,15 @@ def test_a_folder_without_answers_cannot_be_compared_and_says_so(tmp_path):
     before = _run_folder(tmp_path / "a", {"q1": "correct"}, (1, 1))
     compared = _compare(before, tmp_path / "missing")
     assert compared.returncode == 2 and "holds no answers.jsonl" in compared.stderr
+
+
+def test_a_question_the_model_failed_on_or_a_question_gone_counts_as_worse(tmp_path):
+    """Found by a code review: a correct answer that became model_failed, or a question missing from the second
+    run, passed the comparison."""
+    before = _run_folder(tmp_path / "a", {"q1": "correct", "q2": "correct"}, (2, 2))
+    failed = _run_folder(tmp_path / "b", {"q1": "model_failed", "q2": "correct"}, (1, 1))
+    compared = _compare(before, failed)
+    assert compared.returncode == 1 and "worse  q1: correct -> model_failed" in compared.stdout
+    gone = _run_folder(tmp_path / "c", {"q2": "correct"}, (1, 1))
+    compared = _compare(before, gone)
+    assert compared.returncode == 1 and "worse  q1: correct -> not asked" in compared.stdout

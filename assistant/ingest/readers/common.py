@@ -118,19 +118,26 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 ITEM_ANCHOR = "#item-"
 
 # A title that ModernGov, or a council's template, marks as not for the public: "Contract Award (Exempt)",
-# "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)".
+# "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)"; not a field saying no
+# ("Confidential: No").
 NOT_PUBLIC_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
 _TITLE_MARK = re.compile(
     rf"[(\[]\s*{NOT_PUBLIC_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]"
-    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:]",
+    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)",
     re.IGNORECASE,
 )
 # A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
-# or minutes are headed: "NOT FOR PUBLICATION", "PART II - EXEMPT INFORMATION", "Private and Confidential". Only a
-# short line that is the marking itself counts: a sentence that happens to begin with "Confidential" does not.
+# or minutes are headed. The line must be the marking and nothing else ("NOT FOR PUBLICATION", "PART II - EXEMPT
+# INFORMATION", "Private and Confidential", "Document is Restricted"), or a report cover's field saying yes
+# ("Exempt information: Yes"), or name the paragraph of Schedule 12A that exempts it: a heading that begins with one
+# of these words ("Exempt Information - Possible Exclusion of the Press and Public", a standing public item; "Exempt
+# Accommodation Update"; "Restricted Byway Order") and a field saying no ("Exempt information: No") do not count.
+_MARKING = (r"(?:not\s+for\s+publication|exempt(?:\s+(?:information|report|item|minutes))?"
+            r"|(?:private\s+and\s+|strictly\s+)?confidential|restricted|(?:this\s+)?document\s+is\s+restricted)")
 _DOCUMENT_MARK = re.compile(
-    r"^\W*(?:part\s+(?:ii|2|b)\b\W*)?(?:not\s+for\s+publication|exempt(?:\s+(?:information|report|item|minutes))?"
-    r"|(?:private\s+and\s+|strictly\s+)?confidential|restricted)\b[^.]{0,80}$",
+    rf"^\W*(?:part\s+(?:ii|2|b)\W*)?{_MARKING}\W*(?:\bby\s+virtue\s+of\s+paragraph\b.*)?$"
+    rf"|^\W*{_MARKING}\s*[:?]\s*yes\b"
+    r"|\bby\s+virtue\s+of\s+paragraphs?\s+[\d,\s and]+of\s+part\s+(?:1|i)\s+of\s+schedule\s+12a\b.{0,40}$",
     re.IGNORECASE,
 )
 MARKED_LINES_LOOKED_AT = 8
