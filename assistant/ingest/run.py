@@ -648,13 +648,21 @@ def withheld_by_operator(source_id: str, withheld: set[str]) -> bool:
     return source_id in withheld or page_of_item(source_id) in withheld
 
 
+# How long an item's text must be for a copy of it to be known by its words alone (text_signature); shorter ones
+# are withheld by their identity only.
+SIGNED_ITEM_MIN_CHARS = 400
+
+
 def what_is_withheld(store: VectorStore, rows: dict[str, ManifestRow], identity: str) -> dict[str, list[str]]:
     """What the index holds of the items `identity` names: their texts' signatures, and the ModernGov meetings they
     came from (their chunks' meeting_id), for the manifest's WITHHELD record."""
     signatures, meetings = set(), set()
     for sid in [sid for sid in rows if withheld_by_operator(sid, {identity})]:
         chunks = store.get(list(rows[sid].chunk_ids))
-        signatures.add(text_signature(chunk.text for chunk in chunks))
+        # A short item's words are another meeting's too ("Apologies for absence were received."): only an item of
+        # some length is known by its words, lest withholding one file take the same boilerplate out of every other.
+        if sum(len(" ".join(chunk.text.split())) for chunk in chunks) >= SIGNED_ITEM_MIN_CHARS:
+            signatures.add(text_signature(chunk.text for chunk in chunks))
         meetings |= {str(chunk.metadata["meeting_id"]) for chunk in chunks if chunk.metadata.get("meeting_id")}
     return {"signatures": sorted(signatures), "meetings": sorted(meetings)}
 

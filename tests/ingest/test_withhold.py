@@ -4,6 +4,7 @@ review found no way to take down one fetched ModernGov item, and only awkward wa
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,17 @@ def test_releasing_with_no_index_says_so_and_makes_none(fake_settings):
     refused = run_cli("withhold", "--release", ROTHERHAM, env=cli_env(fake_settings.data_dir))
     assert refused.returncode != 0 and "assistant ingest" in refused.stderr
     assert not fake_settings.manifest_path.exists()
+
+
+def test_withholding_a_file_leaves_the_same_short_boilerplate_of_other_minutes_in(fake_settings, tmp_path):
+    """An item as short as 'Apologies for absence were received.' is in many meetings' minutes: known by its words,
+    withholding one file would take it out of every other."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text("Apologies for absence were received from Councillor Ann Hartley.\n")
+    ingest([folder], fake_settings, progress=False)
+    run_cli("withhold", "file:a.txt", env=cli_env(fake_settings.data_dir))
+    again = ingest([folder], fake_settings, progress=False)
+    assert [Path(p.origin).name for p in again.problems if p.kind == "restricted"] == ["a.txt"], again.report()
+    assert set(indexed(fake_settings)) == {"file:b.txt"}
