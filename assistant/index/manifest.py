@@ -26,10 +26,10 @@ RESET_UNFINISHED = "reset_unfinished"
 # ingest mending a damaged store) until the run has filled it again: readers do not open the store meanwhile.
 STORE_BEING_MADE = "store_being_made"
 # A meta record of the items an operator withheld (`assistant withhold`): a JSON object from each identity given (an
-# item's, or a file's, which covers the agenda items cut from it) to what was known of its items then: "signatures",
-# of their text (ingest.run.text_signature), so that a copy under another name or address is known too, and
-# "meetings", the ModernGov meetings they came from, read again once they are released. Never indexed again,
-# whatever ingest or fetch reads, until released. A reset keeps it.
+# item's, or a file's, which covers the agenda items cut from it) to what was known of its items then (see
+# ingest.run.what_is_withheld): their signatures and meetings, so that a copy of the same minutes under another name
+# or address is known too, and the ModernGov meetings they came from, read again once they are released. Never
+# indexed again, whatever ingest or fetch reads, until released. A reset keeps it.
 WITHHELD = "withheld"
 # The layout of an index folder (manifest, vector store metadata, keyword index) as this version writes it: a version
 # that changes it so that an older one would misread it raises the number, and an older version, finding a number
@@ -134,14 +134,14 @@ class Manifest:
         self._check_writable()
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def withheld(self) -> dict[str, dict[str, list[str]]]:
+    def withheld(self) -> dict[str, dict[str, list]]:
         """The identities `assistant withhold` gave, in the order given, each with its items' text signatures and
         meetings."""
         import json
 
         return json.loads(self.get_meta(WITHHELD) or "{}")
 
-    def set_withheld(self, withheld: dict[str, dict[str, list[str]]]) -> None:
+    def set_withheld(self, withheld: dict[str, dict[str, list]]) -> None:
         import json
 
         self.set_meta(WITHHELD, json.dumps(withheld))

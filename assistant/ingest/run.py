@@ -433,10 +433,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     record_where_vectors_live(manifest, settings)
     rows = manifest.rows()
     if withhold:
-        manifest.set_withheld({**manifest.withheld(), **{identity: what_is_withheld(store, rows, identity)
-                                                         for identity in withhold}})
-    withheld = set(manifest.withheld())
-    copies = {signature for known in manifest.withheld().values() for signature in known["signatures"]}
+        before = manifest.withheld()
+        manifest.set_withheld({**before, **{identity: what_is_withheld(store, rows, identity, before.get(identity))
+                                            for identity in withhold}})
+    withheld_record = manifest.withheld()
+    withheld = set(withheld_record)
+    copies = {signature for known in withheld_record.values() for signature in known.get("signatures", [])}
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
@@ -459,7 +461,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         elif withheld_by_operator(found.source_id, withheld) or (
-                copies and text_signature(chunk.text for chunk in index.chunk(found)) in copies):
+                copies and stored_signature(found, [chunk.text for chunk in index.chunk(found)]) in copies):
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         else:
@@ -483,8 +485,11 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         save_remembered(manifest, remembered)
     crash.reached("after_read")
 
-    # Items withheld by the operator go whether or not this run read them (a fetch does not read a file's items).
+    # Items withheld by the operator go whether or not this run read them (a fetch does not read a file's items), and
+    # so do copies of them the index holds under other identities.
     restricted |= {sid for sid in rows if withheld_by_operator(sid, withheld)}
+    if copies:
+        restricted |= copies_in_index(store, rows, withheld_record)
     withdrawn = [sid for sid in restricted if sid in rows]
     lost, orphans = _check_store(store, manifest, rows)
     if orphans:  # left by a run killed before its manifest commit, for items gone since
@@ -648,30 +653,48 @@ def withheld_by_operator(source_id: str, withheld: set[str]) -> bool:
     return source_id in withheld or page_of_item(source_id) in withheld
 
 
-# How long an item's text must be for a copy of it to be known by its words alone (text_signature); shorter ones
-# are withheld by their identity only.
+# How long an item's text must be for a copy of it to be known by its words (stored_signature); shorter ones are
+# withheld by their identity only.
 SIGNED_ITEM_MIN_CHARS = 400
 
 
-def what_is_withheld(store: VectorStore, rows: dict[str, ManifestRow], identity: str) -> dict[str, list[str]]:
-    """What the index holds of the items `identity` names: their texts' signatures, and the ModernGov meetings they
-    came from (their chunks' meeting_id), for the manifest's WITHHELD record."""
-    signatures, meetings = set(), set()
+def what_is_withheld(store: VectorStore, rows: dict[str, ManifestRow], identity: str,
+                     before: dict[str, list] | None = None) -> dict[str, list]:
+    """What the index holds of the items `identity` names, for the manifest's WITHHELD record, added to what was
+    recorded `before` (withheld again, the items may be gone): their signatures (stored_signature), the meetings
+    they were of (council and date, where copies are looked for) and the ModernGov meetings they came from (their
+    chunks' meeting_id), each as [site's item address, meeting id]."""
+    known = {"signatures": set(), "meetings": set(), "fetched": set()}
+    for key, values in (before or {}).items():
+        known.setdefault(key, set()).update(tuple(v) if isinstance(v, list) else v for v in values)
     for sid in [sid for sid in rows if withheld_by_operator(sid, {identity})]:
         chunks = store.get(list(rows[sid].chunk_ids))
-        # A short item's words are another meeting's too ("Apologies for absence were received."): only an item of
-        # some length is known by its words, lest withholding one file take the same boilerplate out of every other.
-        if sum(len(" ".join(chunk.text.split())) for chunk in chunks) >= SIGNED_ITEM_MIN_CHARS:
-            signatures.add(text_signature(chunk.text for chunk in chunks))
-        meetings |= {str(chunk.metadata["meeting_id"]) for chunk in chunks if chunk.metadata.get("meeting_id")}
-    return {"signatures": sorted(signatures), "meetings": sorted(meetings)}
+        if signature := stored_signature(rows[sid], [chunk.text for chunk in chunks]):
+            known["signatures"].add(signature)
+            known["meetings"].add((rows[sid].council, rows[sid].meeting_date))
+        known["fetched"] |= {(sid, str(chunk.metadata["meeting_id"])) for chunk in chunks
+                             if chunk.metadata.get("meeting_id")}
+    return {key: sorted(list(v) if isinstance(v, tuple) else v for v in values) for key, values in known.items()}
 
 
-def text_signature(chunk_texts: Iterable[str]) -> str:
-    """What an item's text is, whatever it is called: its chunks' words, in any order and spacing. The same text
-    read from a renamed file, from another folder, or from a site's other address has the same signature (as long as
-    the chunker cuts it alike)."""
-    return content_hash(*sorted(" ".join(text.split()) for text in chunk_texts))
+def stored_signature(row: ManifestRow | MinuteItem, chunk_texts: list[str]) -> str:
+    """What an item is, whatever it is called: its council, meeting date and chunks' words (in any order and
+    spacing), so that the same minutes read from a renamed file, from another folder or from a site's other address
+    are known. "" for a short item (under SIGNED_ITEM_MIN_CHARS): its words are other meetings' too ("Apologies for
+    absence were received."), and it is known by its identity alone. Only as long as the chunker cuts it alike."""
+    words = sorted(" ".join(text.split()).casefold() for text in chunk_texts)
+    if sum(map(len, words)) < SIGNED_ITEM_MIN_CHARS:
+        return ""
+    return content_hash(" ".join(row.council.split()).casefold(), row.meeting_date, *words)
+
+
+def copies_in_index(store: VectorStore, rows: dict[str, ManifestRow], withheld: dict[str, dict]) -> set[str]:
+    """The items of the index, of the meetings withheld items were of, that hold a withheld item's text under
+    another identity (a copy indexed before the withholding, or from a site's other address)."""
+    signatures = {signature for known in withheld.values() for signature in known.get("signatures", [])}
+    meetings = {tuple(meeting) for known in withheld.values() for meeting in known.get("meetings", [])}
+    return {sid for sid, row in rows.items() if (row.council, row.meeting_date) in meetings
+            and stored_signature(row, [chunk.text for chunk in store.get(list(row.chunk_ids))]) in signatures}
 
 
 def _withheld(item: MinuteItem) -> str:

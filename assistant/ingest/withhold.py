@@ -47,13 +47,15 @@ def release(settings: Settings, identities: list[str]) -> list[str]:
         finally:
             manifest.close()
         released = [identity for identity in identities if identity in withheld]
-        meetings = {meeting for identity in released for meeting in withheld[identity].get("meetings", [])}
-        for site in fetched_sites(settings) if meetings else ():
-            state = SiteState(settings, site.base_url)
-            try:
-                state.forget(meetings)
-            finally:
-                state.close()
+        fetched = [(item, meeting) for identity in released for item, meeting in withheld[identity].get("fetched", [])]
+        for site in fetched_sites(settings) if fetched else ():
+            # Only the site the item came from: another council's meeting may have the same number.
+            if meetings := {meeting for item, meeting in fetched if item.startswith(site.base_url)}:
+                state = SiteState(settings, site.base_url)
+                try:
+                    state.forget(meetings)
+                finally:
+                    state.close()
     return released
 
 

@@ -39,6 +39,8 @@ def test_a_text_file_headed_not_for_publication_is_withheld_unless_its_front_mat
     "Exempt information: No", "Confidential: No", "Restricted: No",  # a report cover's fields saying no
     "Exempt Accommodation Update", "Confidential Reporting Policy", "Restricted Byway Order - Footpath 12",
     "\u2022 Restricted enclosure 4",
+    "Appendix 2 is exempt by virtue of paragraph 3 of Part 1 of Schedule 12A",  # the report itself is public
+    "Exempt information\nNo",  # a cover's field, its answer on the next line
 ])
 def test_a_public_heading_or_field_that_begins_with_a_marking_word_withholds_nothing(tmp_path, line):
     """Found by a code review: the first rule took any short line starting with Exempt, Confidential or Restricted
@@ -49,8 +51,11 @@ def test_a_public_heading_or_field_that_begins_with_a_marking_word_withholds_not
     assert not item.restricted and PUBLIC in item.text
 
 
-@pytest.mark.parametrize("line", ["Document is Restricted", "Exempt information: Yes",
-                                  "by virtue of paragraph 3 of Part 1 of Schedule 12A to the Local Government Act 1972"])
+@pytest.mark.parametrize("line", [
+    "Document is Restricted", "Exempt information: Yes", "Exempt information | Yes", "CONFIDENTIAL MINUTES",
+    "EXEMPT - NOT FOR PUBLICATION", "NOT FOR PUBLICATION: Paragraph 1 of Part 1 of Schedule 12A",
+    "By virtue of paragraph(s) 3 of Part 1 of Schedule 12A of the Local Government Act 1972.",
+])
 def test_the_usual_markings_of_an_exempt_report_withhold_it(tmp_path, line):
     marked = tmp_path / "marked.txt"
     marked.write_text(f"Corporate Parenting Panel\n{line}\n\n{SECRET}\n", encoding="utf-8")

@@ -139,3 +139,38 @@ def test_withholding_a_file_leaves_the_same_short_boilerplate_of_other_minutes_i
     again = ingest([folder], fake_settings, progress=False)
     assert [Path(p.origin).name for p in again.problems if p.kind == "restricted"] == ["a.txt"], again.report()
     assert set(indexed(fake_settings)) == {"file:b.txt"}
+
+
+LONG_SECRET = ("Sefton Council\nCabinet, 4 March 2024\n\n" + " ".join(
+    f"Members discussed point {n} of the placement of the child Jane Doe, aged 7, at 12 Acacia Avenue."
+    for n in range(1, 7)) + "\n")
+
+
+def test_a_copy_already_in_the_index_goes_with_the_item_withheld_and_withholding_again_forgets_nothing(
+        fake_settings, tmp_path):
+    """Found by a second review: a copy indexed before the withholding stayed searchable, and withholding the same
+    identity again (its items gone by then) wiped what was known of them, letting a renamed copy back in."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "cabinet.txt").write_text(LONG_SECRET)
+    (folder / "cabinet (1).txt").write_text(LONG_SECRET)
+    ingest([folder], fake_settings, progress=False)
+    env = cli_env(fake_settings.data_dir)
+    run_cli("withhold", "file:cabinet.txt", env=env)
+    assert indexed(fake_settings) == {} and b"Acacia" not in _store_bytes(fake_settings)
+    run_cli("withhold", "file:cabinet.txt", env=env)  # again: nothing of it is in the index now
+    (folder / "cabinet (2).txt").write_text(LONG_SECRET)
+    again = ingest([folder], fake_settings, progress=False)
+    assert indexed(fake_settings) == {} and again.new == 0, again.report()
+
+
+def test_the_same_long_words_in_another_meeting_are_not_taken_for_a_copy(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    # word for word the same minutes text, of two meetings
+    (folder / "cabinet.txt").write_text(f"---\nmeeting_date: 2024-03-04\n---\n{LONG_SECRET}")
+    (folder / "another.txt").write_text(f"---\nmeeting_date: 2024-04-08\n---\n{LONG_SECRET}")
+    ingest([folder], fake_settings, progress=False, council="Sefton Council")
+    assert set(indexed(fake_settings)) == {"file:cabinet.txt", "file:another.txt"}
+    run_cli("withhold", "file:cabinet.txt", env=cli_env(fake_settings.data_dir))
+    assert set(indexed(fake_settings)) == {"file:another.txt"}

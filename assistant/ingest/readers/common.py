@@ -127,19 +127,24 @@ _TITLE_MARK = re.compile(
     re.IGNORECASE,
 )
 # A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
-# or minutes are headed. The line must be the marking and nothing else ("NOT FOR PUBLICATION", "PART II - EXEMPT
-# INFORMATION", "Private and Confidential", "Document is Restricted"), or a report cover's field saying yes
-# ("Exempt information: Yes"), or name the paragraph of Schedule 12A that exempts it: a heading that begins with one
-# of these words ("Exempt Information - Possible Exclusion of the Press and Public", a standing public item; "Exempt
-# Accommodation Update"; "Restricted Byway Order") and a field saying no ("Exempt information: No") do not count.
-_MARKING = (r"(?:not\s+for\s+publication|exempt(?:\s+(?:information|report|item|minutes))?"
-            r"|(?:private\s+and\s+|strictly\s+)?confidential|restricted|(?:this\s+)?document\s+is\s+restricted)")
+# or minutes are headed. The line must be markings and nothing else ("NOT FOR PUBLICATION", "PART II - EXEMPT
+# INFORMATION", "EXEMPT - NOT FOR PUBLICATION", "Confidential minutes", "Document is Restricted"), perhaps followed
+# by the paragraph of Schedule 12A that exempts it ("NOT FOR PUBLICATION: Paragraph 1 of Part 1 of Schedule 12A");
+# or a report cover's field saying yes ("Exempt information: Yes", a Word table's "Exempt information | Yes"); or
+# begin with the paragraph ("By virtue of paragraph(s) 3 of Part 1 of Schedule 12A", as ModernGov prints it). A
+# heading that begins with one of the words ("Exempt Information - Possible Exclusion of the Press and Public", a
+# standing public item; "Exempt Accommodation Update"; "Restricted Byway Order"), a field saying no, on its line or
+# the next ("Exempt information: No"), and a public report's "Appendix 2 is exempt by virtue of paragraph 3" do not.
+_MARKING = (r"(?:not\s+for\s+publication|(?:exempt|(?:private\s+and\s+|strictly\s+)?confidential|restricted)"
+            r"(?:\s+(?:information|report|item|minutes|appendix|papers?))?|(?:this\s+)?document\s+is\s+restricted)")
+_SCHEDULE_12A = r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and]+of\s+part\s+(?:1|i|one)\b.*12\s*a\b"
 _DOCUMENT_MARK = re.compile(
-    rf"^\W*(?:part\s+(?:ii|2|b)\W*)?{_MARKING}\W*(?:\bby\s+virtue\s+of\s+paragraph\b.*)?$"
-    rf"|^\W*{_MARKING}\s*[:?]\s*yes\b"
-    r"|\bby\s+virtue\s+of\s+paragraphs?\s+[\d,\s and]+of\s+part\s+(?:1|i)\s+of\s+schedule\s+12a\b.{0,40}$",
+    rf"^\W*(?:part\s+(?:ii|2|b)\W*)?(?:{_MARKING}\W*)+(?:{_SCHEDULE_12A}.{{0,60}})?$"
+    rf"|^\W*{_MARKING}\s*[:?|]\s*yes\b"
+    rf"|^\W*{_SCHEDULE_12A}.{{0,60}}$",
     re.IGNORECASE,
 )
+_SAYS_NO = re.compile(r"^\W*(?:no|none|nil|n/?a|not\s+applicable)\W*$", re.IGNORECASE)
 MARKED_LINES_LOOKED_AT = 8
 # The key of a withheld item's details that holds the line marking its document not for publication.
 NOT_PUBLIC_LINE = "not_public_line"
@@ -152,8 +157,9 @@ def title_marked_not_public(title: str) -> bool:
 def document_marked_not_public(text: str) -> str:
     """The line among the first MARKED_LINES_LOOKED_AT (blank ones aside) that marks the whole document as not for
     the public, or ""."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()][:MARKED_LINES_LOOKED_AT]
-    return next((line for line in lines if len(line) <= 120 and _DOCUMENT_MARK.search(line)), "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:MARKED_LINES_LOOKED_AT + 1]
+    return next((line for line, after in zip(lines, lines[1:] + [""])
+                 if len(line) <= 160 and _DOCUMENT_MARK.search(line) and not _SAYS_NO.match(after)), "")
 
 
 def with_item(base_id: str, number: str) -> str:
