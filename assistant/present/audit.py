@@ -213,10 +213,12 @@ class AuditLog:
                     db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
                 db.executemany("DELETE FROM feedback WHERE feedback_id = ?", [(i,) for i in feedback])
                 db.executemany("DELETE FROM answers WHERE answer_id = ?", [(i,) for i in answers])
-                db.execute(_ERASURES)
-                for trigger in _APPEND_ONLY + _append_only("erasures"):  # one by one: executescript would commit
+                for trigger in _APPEND_ONLY:  # one by one: executescript would commit the transaction
                     db.execute(trigger)
                 if answers or feedback:  # a retention run that found nothing old enough leaves no line
+                    db.execute(_ERASURES)
+                    for trigger in _append_only("erasures"):
+                        db.execute(trigger)
                     db.execute("INSERT INTO erasures VALUES (?, ?, ?, ?)", (time.time(), what, len(answers),
                                                                            len(feedback)))
                 db.execute("COMMIT")

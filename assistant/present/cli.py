@@ -293,7 +293,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                             "takedown); or let them in again.", _withhold)
     p.add_argument("ids", nargs="*", metavar="ID",
                    help="an item's identity (`source_url` in `ask --json`: a web address, or file:NAME#item-N), or a "
-                        "file's (file:NAME), which covers the agenda items cut from it")
+                        "file's or saved meeting page's (file:NAME), which covers the agenda items cut from it")
     p.add_argument("--release", action="store_true",
                    help="let these in again: the next ingest or fetch that reads them indexes them")
     p.add_argument("--list", action="store_true", help="list what is withheld")

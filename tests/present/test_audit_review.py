@@ -313,6 +313,8 @@ def test_a_retention_period_erases_what_is_older_and_keeps_the_rest(tmp_path, ca
     index = str(tmp_path / "index")
     assert cli.main(["audit", "--index", index, "--erase-before", "2020-01-01", "--yes"]) == 0
     assert "Erased 0 answers and 0 pieces of feedback" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "index" / "audit.sqlite") as db:  # still a log older versions open
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'erasures'").fetchall()
     with sqlite3.connect(tmp_path / "index" / "audit.sqlite") as db:
         db.execute("DROP TRIGGER answers_append_only_u")  # the first answer made a year old, as time would
         db.execute("UPDATE answers SET asked_at = asked_at - 400 * 86400 WHERE answer_id = ?", (ids[0],))
