@@ -139,7 +139,11 @@ class Manifest:
         meetings."""
         import json
 
-        return json.loads(self.get_meta(WITHHELD) or "{}")
+        withheld = json.loads(self.get_meta(WITHHELD) or "{}")
+        # Versions of this stop's first commits kept a list of identities, then a list of signatures for each.
+        if isinstance(withheld, list):
+            return {identity: {} for identity in withheld}
+        return {identity: known if isinstance(known, dict) else {} for identity, known in withheld.items()}
 
     def set_withheld(self, withheld: dict[str, dict[str, list]]) -> None:
         import json

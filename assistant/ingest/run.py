@@ -439,6 +439,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     withheld_record = manifest.withheld()
     withheld = set(withheld_record)
     copies = {signature for known in withheld_record.values() for signature in known.get("signatures", [])}
+    if copies:  # each item read, and each file or page of them, is known by its words (copy_signatures)
+        found_items = list(found_items)
+        copied = withheld_only(copy_signatures([found for found in found_items if isinstance(found, MinuteItem)],
+                                               lambda item: [chunk.text for chunk in index.chunk(item)]), copies)
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
@@ -460,8 +464,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         elif found.restricted:
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
-        elif withheld_by_operator(found.source_id, withheld) or (
-                copies and stored_signature(found, [chunk.text for chunk in index.chunk(found)]) in copies):
+        elif withheld_by_operator(found.source_id, withheld) or (copies and signed_alike(found.source_id, copied)):
             restricted.add(found.source_id)
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         else:
@@ -485,11 +488,14 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         save_remembered(manifest, remembered)
     crash.reached("after_read")
 
-    # Items withheld by the operator go whether or not this run read them (a fetch does not read a file's items), and
-    # so do copies of them the index holds under other identities.
+    # Items withheld by the operator go whether or not this run read them (a fetch does not read a file's items); and
+    # when they are withheld, so do copies of them the index holds under other identities.
     restricted |= {sid for sid in rows if withheld_by_operator(sid, withheld)}
-    if copies:
-        restricted |= copies_in_index(store, rows, withheld_record)
+    if withhold and copies:
+        indexed_rows = [row for sid, row in rows.items() if sid not in restricted]
+        texts = {row.source_id: [chunk.text for chunk in store.get(list(row.chunk_ids))] for row in indexed_rows}
+        alike = withheld_only(copy_signatures(indexed_rows, lambda row: texts[row.source_id]), copies)
+        restricted |= {row.source_id for row in indexed_rows if signed_alike(row.source_id, alike)}
     withdrawn = [sid for sid in restricted if sid in rows]
     lost, orphans = _check_store(store, manifest, rows)
     if orphans:  # left by a run killed before its manifest commit, for items gone since
@@ -653,7 +659,7 @@ def withheld_by_operator(source_id: str, withheld: set[str]) -> bool:
     return source_id in withheld or page_of_item(source_id) in withheld
 
 
-# How long an item's text must be for a copy of it to be known by its words (stored_signature); shorter ones are
+# How much text minutes must hold for a copy of them to be known by their words (words_signature); shorter ones are
 # withheld by their identity only.
 SIGNED_ITEM_MIN_CHARS = 400
 
@@ -661,40 +667,54 @@ SIGNED_ITEM_MIN_CHARS = 400
 def what_is_withheld(store: VectorStore, rows: dict[str, ManifestRow], identity: str,
                      before: dict[str, list] | None = None) -> dict[str, list]:
     """What the index holds of the items `identity` names, for the manifest's WITHHELD record, added to what was
-    recorded `before` (withheld again, the items may be gone): their signatures (stored_signature), the meetings
-    they were of (council and date, where copies are looked for) and the ModernGov meetings they came from (their
-    chunks' meeting_id), each as [site's item address, meeting id]."""
-    known = {"signatures": set(), "meetings": set(), "fetched": set()}
-    for key, values in (before or {}).items():
-        known.setdefault(key, set()).update(tuple(v) if isinstance(v, list) else v for v in values)
-    for sid in [sid for sid in rows if withheld_by_operator(sid, {identity})]:
-        chunks = store.get(list(rows[sid].chunk_ids))
-        if signature := stored_signature(rows[sid], [chunk.text for chunk in chunks]):
-            known["signatures"].add(signature)
-            known["meetings"].add((rows[sid].council, rows[sid].meeting_date))
-        known["fetched"] |= {(sid, str(chunk.metadata["meeting_id"])) for chunk in chunks
-                             if chunk.metadata.get("meeting_id")}
-    return {key: sorted(list(v) if isinstance(v, tuple) else v for v in values) for key, values in known.items()}
+    recorded `before` (withheld again, its items may be gone): the signature of their words (words_signature, of all
+    of them together, as copy_signatures signs a file or page), and the ModernGov meetings they came from (their
+    chunks' meeting_id), each as [the item's address, the meeting's id]."""
+    known = {"signatures": set((before or {}).get("signatures", [])),
+             "fetched": {tuple(pair) for pair in (before or {}).get("fetched", [])}}
+    covered = [sid for sid in sorted(rows) if withheld_by_operator(sid, {identity})]
+    chunks = {sid: store.get(list(rows[sid].chunk_ids)) for sid in covered}
+    if signature := words_signature([chunk.text for sid in covered for chunk in chunks[sid]]):
+        known["signatures"].add(signature)
+    known["fetched"] |= {(sid, str(chunk.metadata["meeting_id"])) for sid in covered for chunk in chunks[sid]
+                         if chunk.metadata.get("meeting_id")}
+    return {"signatures": sorted(known["signatures"]), "fetched": sorted(list(pair) for pair in known["fetched"])}
 
 
-def stored_signature(row: ManifestRow | MinuteItem, chunk_texts: list[str]) -> str:
-    """What an item is, whatever it is called: its council, meeting date and chunks' words (in any order and
-    spacing), so that the same minutes read from a renamed file, from another folder or from a site's other address
-    are known. "" for a short item (under SIGNED_ITEM_MIN_CHARS): its words are other meetings' too ("Apologies for
-    absence were received."), and it is known by its identity alone. Only as long as the chunker cuts it alike."""
+def words_signature(chunk_texts: list[str]) -> str:
+    """What minutes are, whatever they are called: their chunks' words, in any order, spacing and case, so that the
+    same minutes read from a renamed file, from another folder or from a site's other address are known. "" under
+    SIGNED_ITEM_MIN_CHARS: so few words are other meetings' too ("Apologies for absence were received."). Only as
+    long as the chunker cuts them alike."""
     words = sorted(" ".join(text.split()).casefold() for text in chunk_texts)
-    if sum(map(len, words)) < SIGNED_ITEM_MIN_CHARS:
-        return ""
-    return content_hash(" ".join(row.council.split()).casefold(), row.meeting_date, *words)
+    return content_hash(*words) if sum(map(len, words)) >= SIGNED_ITEM_MIN_CHARS else ""
 
 
-def copies_in_index(store: VectorStore, rows: dict[str, ManifestRow], withheld: dict[str, dict]) -> set[str]:
-    """The items of the index, of the meetings withheld items were of, that hold a withheld item's text under
-    another identity (a copy indexed before the withholding, or from a site's other address)."""
-    signatures = {signature for known in withheld.values() for signature in known.get("signatures", [])}
-    meetings = {tuple(meeting) for known in withheld.values() for meeting in known.get("meetings", [])}
-    return {sid for sid, row in rows.items() if (row.council, row.meeting_date) in meetings
-            and stored_signature(row, [chunk.text for chunk in store.get(list(row.chunk_ids))]) in signatures}
+def copy_signatures(items, texts_of) -> dict[str, set[str]]:
+    """Each item's words_signature, and each file's or page's (its items' words together), by the identities they
+    sign: an item withheld alone is known by its own words, a whole file by all of its (so that a file's standing
+    items, "There were no declarations of interest.", are not known as the file and taken out of other meetings)."""
+    signed: dict[str, set[str]] = {}
+    pages: dict[str, list[str]] = {}
+    for item in items:
+        texts = texts_of(item)
+        if signature := words_signature(texts):
+            signed.setdefault(signature, set()).add(item.source_id)
+        pages.setdefault(page_of_item(item.source_id), []).extend(texts)
+    for page, texts in pages.items():
+        if signature := words_signature(texts):
+            signed.setdefault(signature, set()).add(page)
+    return signed
+
+
+def withheld_only(signed: dict[str, set[str]], withheld: set[str]) -> dict[str, set[str]]:
+    return {signature: ids for signature, ids in signed.items() if signature in withheld}
+
+
+def signed_alike(source_id: str, alike: dict[str, set[str]]) -> bool:
+    """Whether this item, or the file or page it is of, has the words of something withheld (`alike`: the
+    signatures of copy_signatures that are withheld ones)."""
+    return any(source_id in ids or page_of_item(source_id) in ids for ids in alike.values())
 
 
 def _withheld(item: MinuteItem) -> str:

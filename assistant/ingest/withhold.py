@@ -48,12 +48,18 @@ def release(settings: Settings, identities: list[str]) -> list[str]:
             manifest.close()
         released = [identity for identity in identities if identity in withheld]
         fetched = [(item, meeting) for identity in released for item, meeting in withheld[identity].get("fetched", [])]
-        for site in fetched_sites(settings) if fetched else ():
-            # Only the site the item came from: another council's meeting may have the same number.
-            if meetings := {meeting for item, meeting in fetched if item.startswith(site.base_url)}:
+        for site in fetched_sites(settings):
+            within = f"{site.base_url.rstrip('/')}/"
+            # Only the site the item came from: another council's meeting may have the same number. An item of the
+            # site withheld before it was ever indexed has no meeting recorded: every meeting is read again (only
+            # what changed is embedded again).
+            meetings = {meeting for item, meeting in fetched if item.startswith(within)}
+            unknown = any(identity.startswith(within) and not withheld[identity].get("fetched")
+                          for identity in released)
+            if meetings or unknown:
                 state = SiteState(settings, site.base_url)
                 try:
-                    state.forget(meetings)
+                    state.forget(set(state.meetings()) if unknown else meetings)
                 finally:
                     state.close()
     return released

@@ -41,6 +41,7 @@ def test_a_text_file_headed_not_for_publication_is_withheld_unless_its_front_mat
     "\u2022 Restricted enclosure 4",
     "Appendix 2 is exempt by virtue of paragraph 3 of Part 1 of Schedule 12A",  # the report itself is public
     "Exempt information\nNo",  # a cover's field, its answer on the next line
+    "Exempt information\nNo - this report is public", "Exempt appendix: Yes", "Confidential appendix | Yes",
 ])
 def test_a_public_heading_or_field_that_begins_with_a_marking_word_withholds_nothing(tmp_path, line):
     """Found by a code review: the first rule took any short line starting with Exempt, Confidential or Restricted
@@ -55,6 +56,10 @@ def test_a_public_heading_or_field_that_begins_with_a_marking_word_withholds_not
     "Document is Restricted", "Exempt information: Yes", "Exempt information | Yes", "CONFIDENTIAL MINUTES",
     "EXEMPT - NOT FOR PUBLICATION", "NOT FOR PUBLICATION: Paragraph 1 of Part 1 of Schedule 12A",
     "By virtue of paragraph(s) 3 of Part 1 of Schedule 12A of the Local Government Act 1972.",
+    "NOT FOR PUBLICATION - Paragraph 3", "PART II MINUTES", "Confidential? | Yes", "Exempt information: | Yes",
+    "By virtue of paragraphs 1-3 of Part 1 of Schedule 12A",
+    "By virtue of paragraph 3 of Schedule 12A of the Local Government Act 1972 (as amended by the Local Government "
+    "(Access to Information) (Variation) Order 2006)",
 ])
 def test_the_usual_markings_of_an_exempt_report_withhold_it(tmp_path, line):
     marked = tmp_path / "marked.txt"

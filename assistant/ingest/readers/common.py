@@ -128,23 +128,25 @@ _TITLE_MARK = re.compile(
 )
 # A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
 # or minutes are headed. The line must be markings and nothing else ("NOT FOR PUBLICATION", "PART II - EXEMPT
-# INFORMATION", "EXEMPT - NOT FOR PUBLICATION", "Confidential minutes", "Document is Restricted"), perhaps followed
-# by the paragraph of Schedule 12A that exempts it ("NOT FOR PUBLICATION: Paragraph 1 of Part 1 of Schedule 12A");
-# or a report cover's field saying yes ("Exempt information: Yes", a Word table's "Exempt information | Yes"); or
-# begin with the paragraph ("By virtue of paragraph(s) 3 of Part 1 of Schedule 12A", as ModernGov prints it). A
+# INFORMATION", "EXEMPT - NOT FOR PUBLICATION", "Confidential minutes", "Document is Restricted", "PART II
+# MINUTES"), perhaps followed by the paragraph that exempts it ("NOT FOR PUBLICATION - Paragraph 3"); or a report
+# cover's field saying yes ("Exempt information: Yes", a Word table's "Exempt information: | Yes"); or begin with
+# Schedule 12A's paragraph ("By virtue of paragraph(s) 3 of Part 1 of Schedule 12A", as ModernGov prints it). A
 # heading that begins with one of the words ("Exempt Information - Possible Exclusion of the Press and Public", a
 # standing public item; "Exempt Accommodation Update"; "Restricted Byway Order"), a field saying no, on its line or
 # the next ("Exempt information: No"), and a public report's "Appendix 2 is exempt by virtue of paragraph 3" do not.
 _MARKING = (r"(?:not\s+for\s+publication|(?:exempt|(?:private\s+and\s+|strictly\s+)?confidential|restricted)"
-            r"(?:\s+(?:information|report|item|minutes|appendix|papers?))?|(?:this\s+)?document\s+is\s+restricted)")
-_SCHEDULE_12A = r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and]+of\s+part\s+(?:1|i|one)\b.*12\s*a\b"
+            r"(?:\s+(?:information|report|item|minutes))?|(?:this\s+)?document\s+is\s+restricted)")
+_SCHEDULE_12A = (r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and\-\u2013]+"
+                 r"(?:of\s+part\s+(?:1|i|one)\s+)?of\s+schedule\s+12\s*a\b")
 _DOCUMENT_MARK = re.compile(
-    rf"^\W*(?:part\s+(?:ii|2|b)\W*)?(?:{_MARKING}\W*)+(?:{_SCHEDULE_12A}.{{0,60}})?$"
-    rf"|^\W*{_MARKING}\s*[:?|]\s*yes\b"
-    rf"|^\W*{_SCHEDULE_12A}.{{0,60}}$",
+    rf"^\W*(?:part\s+(?:ii|2|b)\W*)?(?:{_MARKING}\W*)+(?:(?:by\s+virtue\s+of\s+)?paragraphs?\b.*)?$"
+    r"|^\W*part\s+(?:ii|2|b)\W+(?:minutes|reports?|items?|business)\W*$"
+    rf"|^\W*{_MARKING}\W*[:?|]+\W*yes\b"
+    rf"|^\W*{_SCHEDULE_12A}",
     re.IGNORECASE,
 )
-_SAYS_NO = re.compile(r"^\W*(?:no|none|nil|n/?a|not\s+applicable)\W*$", re.IGNORECASE)
+_SAYS_NO = re.compile(r"^\W*(?:no|none|nil|n/?a|not\s+applicable)\b", re.IGNORECASE)
 MARKED_LINES_LOOKED_AT = 8
 # The key of a withheld item's details that holds the line marking its document not for publication.
 NOT_PUBLIC_LINE = "not_public_line"
@@ -159,7 +161,7 @@ def document_marked_not_public(text: str) -> str:
     the public, or ""."""
     lines = [line.strip() for line in text.splitlines() if line.strip()][:MARKED_LINES_LOOKED_AT + 1]
     return next((line for line, after in zip(lines, lines[1:] + [""])
-                 if len(line) <= 160 and _DOCUMENT_MARK.search(line) and not _SAYS_NO.match(after)), "")
+                 if len(line) <= 240 and _DOCUMENT_MARK.search(line) and not _SAYS_NO.match(after)), "")
 
 
 def with_item(base_id: str, number: str) -> str:
