@@ -337,7 +337,9 @@ def test_the_browser_asks_before_a_reload_loses_the_conversation(running_app):
             page.reload(wait_until="domcontentloaded", timeout=3_000)
         except Exception:  # the reload was refused at the prompt, so it never finishes
             pass
-        assert asked == ["beforeunload"]
+        # Chromium may put the prompt up a second time about 2 s later while the refused reload is pending (seen on
+        # this test's code as it was before this stop too): what matters is that it asks, and only that.
+        assert asked and set(asked) == {"beforeunload"}, asked
         assert page.locator("#chat >> text=Sources").count() >= 1  # still there
         browser.close()
 
