@@ -19,13 +19,14 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.present.eval_scoring import WORSE_OUTCOMES
+
 TIMING_KEYS = {"timings_ms", "wall_ms"}
 FIGURES = ("answer_correctness", "unanswerable_refused", "answerable_wrongly_refused", "citation_source_recall",
            "quote_validity", "retrieval_recall_at_5")
-# Outcomes that count against the figures (assistant/present/eval_scoring.py, WORSE_OUTCOMES), and a question the
-# model failed on, which the figures leave out; a change into one of these from any other is worse, out of one into
-# another is better.
-WORSE = {"wrong", "wrongly_refused", "answered_unanswerable", "model_failed"}
+# Outcomes that count against the figures, and a question the model failed on, which the figures leave out; a change
+# into one of these from any other is worse, out of one into another is better.
+WORSE = {*WORSE_OUTCOMES, "model_failed"}
 
 
 def without_timings(value):

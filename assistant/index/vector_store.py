@@ -145,8 +145,8 @@ class ChromaStore:
                 "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
         if existing is None and not create:
             raise IndexStaleError(
-                f"The vector store {store_location(settings)} holds no collection {settings.collection!r} for this index: an "
-                "`ingest --reset` is making it anew, or it was removed.",
+                f"The vector store {store_location(settings)} holds no collection {settings.collection!r} for this "
+                "index: an `ingest --reset` is making it anew, or it was removed.",
                 "Ask again once the ingest has finished. If none is running, run `assistant ingest` (or `assistant "
                 "fetch`) into the index: it embeds the items again from the copy of their text the index keeps.")
         self._collection = existing or self._client.get_or_create_collection(
@@ -558,8 +558,8 @@ def check_writer(theirs: WriterRecord, ours: WriterRecord, settings: Settings, *
         return
     if theirs.index_id != ours.index_id:
         raise IndexMismatchError(
-            f"The collection {settings.collection!r} {store_location(settings)} holds the vectors of another index, not of the one in "
-            f"{settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
+            f"The collection {settings.collection!r} {store_location(settings)} holds the vectors of another index, "
+            f"not of the one in {settings.data_dir}: writing to it, or reading it as this index's, would damage both.",
             "Give this index a collection of its own with ASSISTANT_COLLECTION (a new name makes a new collection, "
             "such as minutes-barnsley), or use --index with the data folder that built this one.")
     if writing and theirs.generation > ours.generation:

@@ -439,10 +439,11 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     withheld_record = manifest.withheld()
     withheld = set(withheld_record)
     copies = {signature for known in withheld_record.values() for signature in known.get("signatures", [])}
+    cut: dict[MinuteItem, list[Chunk]] = {}  # chunks made for the copy check, used again when the item is written
     if copies:  # each item read, and each file or page of them, is known by its words (copy_signatures)
         found_items = list(found_items)
-        copied = withheld_only(copy_signatures([found for found in found_items if isinstance(found, MinuteItem)],
-                                               lambda item: [chunk.text for chunk in index.chunk(item)]), copies)
+        cut = {found: index.chunk(found) for found in found_items if isinstance(found, MinuteItem)}
+        copied = withheld_only(copy_signatures(cut, lambda item: [chunk.text for chunk in cut[item]]), copies)
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
@@ -530,7 +531,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
 
     to_embed = []
     for item, fingerprint in todo:
-        chunks = index.chunk(item)
+        chunks = cut[item] if item in cut else index.chunk(item)
         if not chunks:
             summary.problems.append(InputProblem(item.origin, "skipped", "holds no minute text after its headings",
                                                  "check that the file is the minutes and not an empty page"))
@@ -714,7 +715,7 @@ def withheld_only(signed: dict[str, set[str]], withheld: set[str]) -> dict[str, 
 def signed_alike(source_id: str, alike: dict[str, set[str]]) -> bool:
     """Whether this item, or the file or page it is of, has the words of something withheld (`alike`: the
     signatures of copy_signatures that are withheld ones)."""
-    return any(source_id in ids or page_of_item(source_id) in ids for ids in alike.values())
+    return any(withheld_by_operator(source_id, ids) for ids in alike.values())
 
 
 def _withheld(item: MinuteItem) -> str:

@@ -366,8 +366,8 @@ class ChatHandlers:
                     try:
                         turn = Turn(self.recorder.new_id(), event)
                     except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
-                        log.warning("Answering %s stopped before the answer was shown: %s %s", question_in_log(question), exc.message,
-                                    exc.hint)
+                        log.warning("Answering %s stopped before the answer was shown: %s %s",
+                                    question_in_log(question), exc.message, exc.hint)
                         if taken:
                             self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
                                                    channel, user, indexes)
@@ -1142,7 +1142,8 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     # Never shared through Gradio's tunnel, whatever GRADIO_SHARE says: that would publish the app to the internet.
     # Run history is off: its routes are served without sign-in and may use the host's Hugging Face token.
     demo.launch(server_name=server_name, server_port=port, auth=auth.check_in_thread if auth is not None else None,
-                auth_message=SIGN_IN_NOTE if auth is not None else None, prevent_thread_lock=True, show_error=False, quiet=True, share=False, footer_links=["api"],
+                auth_message=SIGN_IN_NOTE if auth is not None else None, prevent_thread_lock=True, show_error=False,
+                quiet=True, share=False, footer_links=["api"],
                 run_history=False, **PAGE_OPTIONS)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)

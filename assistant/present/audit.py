@@ -266,8 +266,9 @@ class AuditLog:
         return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
 
     def export(self, fmt: str, limit: int | None = None, user: str | None = None) -> str:
-        """Every answer (or the `limit` most recent, or those `user` asked) with its feedback, as JSONL (complete records) or CSV (one row
-        an answer, with any text a spreadsheet would run as a formula led by an apostrophe)."""
+        """Every answer (or the `limit` most recent, or those `user` asked) with its feedback, as JSONL (complete
+        records) or CSV (one row an answer, with any text a spreadsheet would run as a formula led by an
+        apostrophe)."""
         feedback: dict[str, list[dict]] = {}
         for f in self.feedback():
             feedback.setdefault(f["answer_id"], []).append(f)
