@@ -99,6 +99,7 @@ class Settings:
     crash_at: str = ""  # test-only: kill the process at this named point of an ingest
     nli_model: str = ""
     auth_file: str = ""
+    session_hours: float = 12.0  # how long a sign-in to the app lasts; 0: until the app stops
     audit_file: str = ""  # "" keeps the audit log in the data folder
     concurrency: int = 2
     reader: str = ""  # the reader model folder; "" is the shipped one, "fake:overlap" a deterministic fake
@@ -142,6 +143,7 @@ class Settings:
             crash_at=_text(env, "ASSISTANT_CRASH_AT"),
             nli_model=_path_text(env, "ASSISTANT_NLI_MODEL"),
             auth_file=_path_text(env, "ASSISTANT_AUTH"),
+            session_hours=_float(env, "ASSISTANT_SESSION_HOURS", 12.0, maximum=24 * 366),
             audit_file=_path_text(env, "ASSISTANT_AUDIT_PATH"),
             # Each answer under way holds a thread, a database connection and CPU time, and past a few per core
             # they only slow one another: a bound catches a typo (200 for 20) before the app starts.

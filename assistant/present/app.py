@@ -1057,6 +1057,14 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     return demo
 
 
+def end_sessions_after(demo, lifetime_s: float) -> None:
+    """Have every sign-in to the launched app end `lifetime_s` after it was made (auth.ExpiringSessions)."""
+    from assistant.present.auth import ExpiringSessions
+
+    server = demo.server_app
+    server.tokens = ExpiringSessions(lifetime_s, server.tokens)
+
+
 def private_files_folder() -> Path:
     """Where the app's exported briefings are written, and served from: a folder this user alone may read, removed
     when the app stops. Gradio copies a file it serves into its own folder (GRADIO_TEMP_DIR, /tmp/gradio by default,
@@ -1145,6 +1153,8 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
                 auth_message=SIGN_IN_NOTE if auth is not None else None, prevent_thread_lock=True, show_error=False,
                 quiet=True, share=False, footer_links=["api"],
                 run_history=False, **PAGE_OPTIONS)
+    if auth is not None and settings.session_hours:
+        end_sessions_after(demo, settings.session_hours * 3600)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

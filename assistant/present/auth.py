@@ -269,6 +269,82 @@ class SignIn:
                     del self._failures[stale]
 
 
+class ExpiringSessions(dict):
+    """Gradio's signed-in sessions (token: user name), each ended `lifetime_s` after its sign-in: a session left
+    open on a shared or lost device does not last until the app restarts. Gradio keeps its sessions in the server
+    app's `tokens` dict, so a dict that forgets old tokens ends them: the next request of such a session is refused
+    like a signed-out one, and the page asks its member to sign in again."""
+
+    def __init__(self, lifetime_s: float, sessions: dict | None = None, clock=time.monotonic) -> None:
+        super().__init__()
+        self.lifetime_s = lifetime_s
+        self._clock = clock
+        self._began: dict[str, float] = {}
+        self._changing = threading.RLock()  # sign-ins come on the server's loop, removed members' ends on threads
+        for token, name in (sessions or {}).items():
+            self[token] = name  # sessions begun before this took over: their time counts from now
+
+    def __setitem__(self, token, name) -> None:
+        with self._changing:
+            self._forget_ended()  # as sessions begin, ended ones go, so a server up for months holds few
+            self._began[token] = self._clock()
+            super().__setitem__(token, name)
+
+    def __delitem__(self, token) -> None:
+        with self._changing:
+            self._began.pop(token, None)
+            super().__delitem__(token)
+
+    def pop(self, token, *default):
+        with self._changing:
+            self._began.pop(token, None)
+            return super().pop(token, *default)
+
+    def get(self, token, default=None):
+        with self._changing:
+            self._forget_ended()
+            return super().get(token, default)
+
+    def __getitem__(self, token):
+        with self._changing:
+            self._forget_ended()
+            return super().__getitem__(token)
+
+    def __contains__(self, token) -> bool:
+        with self._changing:
+            self._forget_ended()
+            return super().__contains__(token)
+
+    # Whatever walks the sessions (Gradio's sign-out of every session of a member) sees live ones alone, each of
+    # which `[]` then finds.
+    def __iter__(self):
+        with self._changing:
+            self._forget_ended()
+            return iter(list(super().keys()))
+
+    def __len__(self) -> int:
+        with self._changing:
+            self._forget_ended()
+            return super().__len__()
+
+    def keys(self):
+        return list(iter(self))
+
+    def items(self):
+        with self._changing:
+            self._forget_ended()
+            return list(super().items())
+
+    def values(self):
+        return [name for _, name in self.items()]
+
+    def _forget_ended(self) -> None:
+        now = self._clock()
+        for token in [t for t, began in self._began.items() if now - began >= self.lifetime_s]:
+            self._began.pop(token, None)
+            super().pop(token, None)
+
+
 def _usual_iterations(users: dict[str, str]) -> int:
     """The iterations most of the users' hashes have (ITERATIONS when none can be read)."""
     from collections import Counter

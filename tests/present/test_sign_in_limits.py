@@ -109,3 +109,62 @@ def test_a_flood_of_sign_ins_does_not_hold_up_the_app_and_run_history_is_off(fak
 @pytest.fixture(autouse=True)
 def _quiet_gradio(monkeypatch):
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def test_a_session_ends_its_lifetime_after_signing_in_and_walking_the_sessions_sees_live_ones_alone():
+    """Sessions had lasted until the app restarted: one left open on a shared or lost device stayed signed in."""
+    from assistant.present.auth import ExpiringSessions
+
+    clock = [0.0]
+    sessions = ExpiringSessions(3600, {"kept-from-before": "carol"}, clock=lambda: clock[0])
+    sessions["alices-token"] = "alice"
+    clock[0] = 1800
+    sessions["bobs-token"] = "bob"
+    assert sessions.get("alices-token") == "alice" and "kept-from-before" in sessions
+    clock[0] = 3600  # alice's hour is up (and carol's, counted from when the sessions were taken over)
+    assert sessions.get("alices-token") is None and "alices-token" not in sessions
+    with pytest.raises(KeyError):
+        sessions["kept-from-before"]
+    # As Gradio signs a member out of every session: each token walked is one `[]` finds.
+    assert [(token, sessions[token]) for token in list(sessions.keys())] == [("bobs-token", "bob")]
+    assert len(sessions) == 1 and sessions.items() == [("bobs-token", "bob")]
+    clock[0] = 5400
+    assert sessions.get("bobs-token") is None and not sessions
+
+
+def test_the_app_ends_a_sign_in_after_assistant_session_hours(fake_settings, tmp_path):
+    import httpx
+
+    from assistant.present.app import launch_app
+    from corpus_factory import write_markdown_corpus
+    from servers import free_port
+
+    corpus = tmp_path / "minutes"
+    write_markdown_corpus(corpus, 1)
+    lifetime_h = 2.5 / 3600
+    app = launch_app(fake_settings.with_(auth_file=str(_users(tmp_path)), session_hours=lifetime_h), corpus,
+                     port=free_port(), prevent_thread_lock=True)
+    try:
+        base = app.local_url.rstrip("/")
+        signed_in_at = time.monotonic()
+        bob = httpx.post(f"{base}/login", data={"username": "bob", "password": "bobs password"}, timeout=30).cookies
+        assert httpx.get(f"{base}/gradio_api/login_check", cookies=bob, timeout=30).status_code == 200
+        time.sleep(max(0.0, signed_in_at + 3.0 - time.monotonic()))
+        assert httpx.get(f"{base}/gradio_api/login_check", cookies=bob, timeout=30).status_code == 401
+        # Signing out of a session that has ended is no error.
+        assert httpx.get(f"{base}/logout", cookies=bob, timeout=30).status_code in (200, 302)
+        again = httpx.post(f"{base}/login", data={"username": "bob", "password": "bobs password"}, timeout=30)
+        assert httpx.get(f"{base}/gradio_api/login_check", cookies=again.cookies, timeout=30).status_code == 200
+    finally:
+        app.close()
+
+
+def test_session_hours_0_keeps_sign_ins_until_the_app_stops_and_a_bad_figure_is_refused():
+    from assistant.errors import ConfigError
+    from assistant.settings import Settings
+
+    assert Settings.from_env({}).session_hours == 12
+    assert Settings.from_env({"ASSISTANT_SESSION_HOURS": "0"}).session_hours == 0
+    for bad in ("-1", "twelve", "inf"):
+        with pytest.raises(ConfigError, match="ASSISTANT_SESSION_HOURS"):
+            Settings.from_env({"ASSISTANT_SESSION_HOURS": bad})
