@@ -590,3 +590,63 @@ def test_an_out_folder_that_holds_the_minutes_or_is_the_home_folder_is_refused(t
     monkeypatch.setenv("HOME", str(home))
     with pytest.raises(AssistantError, match="is your home folder"):
         run_evaluation(questions, fake_settings, home, progress=False)
+
+
+# -- 12. every key of metrics.json is documented ------------------------------------------------------------
+
+def _documented_keys() -> set[str]:
+    """The key names eval/README.md's section on metrics.json gives, each in backticks."""
+    import re
+
+    readme = (ROOT / "eval" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `metrics.json`, key by key", 1)[1].split("\n#", 1)[0]
+    return set(re.findall(r"`([a-z][a-z0-9_]*)`", section))
+
+
+def _key_names(metrics: dict, kinds: set[str]) -> set[str]:
+    """Every key name in a run's metrics, leaving out those that are data (question kinds and ids, pair kinds)."""
+    names = set()
+
+    def walk(value, key=""):
+        if isinstance(value, list):
+            for element in value:
+                walk(element)
+        elif isinstance(value, dict):
+            for name, inner in value.items():
+                if key not in ("councils_not_indexed", "must_include_in_no_gold_item", "accuracy_by_kind",
+                               "counts_by_kind"):
+                    names.add(name)
+                walk(inner, name)
+
+    walk({name: value for name, value in metrics.items() if name not in kinds})
+    for kind in kinds & set(metrics):
+        walk(metrics[kind])
+    return names
+
+
+def test_every_key_a_run_writes_to_metrics_json_is_documented(tmp_path, seed_index, monkeypatch):
+    """A maintainer reading metrics.json had keys that no document explained (from a maintainer's review)."""
+    from assistant.present import evaluate
+    from assistant.present.eval_questions import load_floors
+
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"some": {"answer_correctness": {"min": 0.5}}}))
+    monkeypatch.setattr(evaluate, "load_floors", lambda names: load_floors(names, floors))
+    rows = (DISCHARGED, CO_ORDINATORS, FAMILY_HUBS, {**BUS_FARES, "filters": {"council": "Nowhere"}})
+    pairs = [{"id": "p1", "sentence": "Rotherham discharged 148 children from care in 2018.", "source_url": ROTHERHAM,
+              "start": 2080, "end": 2122, "supported": True, "kind": "paraphrase"}]
+    questions = _write(tmp_path, *rows)
+    out = tmp_path / "out"
+    run_evaluation(questions, seed_index, out, corpus=[CORPUS], progress=False)
+    extractive = run_evaluation(questions, seed_index, out, corpus=[CORPUS], floors=["some"], progress=False,
+                                pairs_path=_write(tmp_path, *pairs, name="pairs.jsonl"))
+    assert extractive["replaced_results"] and extractive["support_pairs"]["measured"] and extractive["floors"]
+    model = QuotingChatModel(messages=iter([]), figures=("148 children",))
+    llm = run_evaluation(questions, seed_index.with_(llm="openai:fake"), tmp_path / "llm", progress=False,
+                         chat_model=model)
+    assert "fallback_answers" in llm["overall"]
+    kinds = {row["kind"] for row in rows}
+    written = _key_names(extractive, kinds) | _key_names(llm, kinds)
+    assert {"calibration", "best_sentence_counts", "confusion", "checks", "held", "manifest_sha256"} <= written
+    undocumented = written - _documented_keys()
+    assert not undocumented, f"metrics.json keys eval/README.md does not list: {sorted(undocumented)}"
