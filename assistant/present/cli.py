@@ -323,7 +323,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                         "the current folder; git ignores it in a checkout, since the answers quote the minutes)")
     p.add_argument("--floors", action="append", default=[], metavar="NAME",
                    help="compare the figures with this entry of eval/floors.json (seed, dev, guard, ...; may be given "
-                        "more than once): each is shown held or broken, and a broken one makes the exit status 1")
+                        "more than once), with the question file it was set on: each is shown held or broken, and a "
+                        "broken one makes the exit status 1")
 
     p = command("stats", "Show what is indexed: items and chunks by council, committee and year.", _stats)
     p.add_argument("--json", action="store_true", help="print as JSON")

@@ -281,8 +281,14 @@ def source_texts(paths: Iterable[Path], max_item_chars: int) -> dict[str, dict]:
 FLOORS_FILE = Path(__file__).resolve().parents[2] / "eval" / "floors.json"
 
 
+# An entry of the floors file may name the file its figures were measured on, as a path from the project's top
+# folder (the one above the floors file's): floors set on one question file say nothing of another's figures.
+FLOOR_INPUTS = ("_questions", "_pairs")
+
+
 def load_floors(names: Iterable[str], path: Path = FLOORS_FILE) -> dict[str, dict]:
-    """The entries of the floors file that --floors names, each bound checked, before any question is asked."""
+    """The entries of the floors file that --floors names, each bound checked, before any question is asked; the
+    files an entry names (FLOOR_INPUTS) are given as paths."""
     if not path.is_file():
         raise AssistantError(f"--floors reads {path}, which is not there.",
                              "Run the evaluation from a checkout of the project, which holds eval/floors.json.")
@@ -295,14 +301,16 @@ def load_floors(names: Iterable[str], path: Path = FLOORS_FILE) -> dict[str, dic
     for name in names:
         if name not in known:
             raise AssistantError(f"{path} has no floors named {name!r}.", f"Give --floors one of {', '.join(known)}.")
-        bounds = entries[name]
-        if not isinstance(bounds, dict) or not all(
+        entry = entries[name]
+        bounds = {k: v for k, v in entry.items() if k not in FLOOR_INPUTS} if isinstance(entry, dict) else None
+        if bounds is None or not all(
                 isinstance(b, dict) and b and set(b) <= {"min", "max"}
                 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b.values())
-                for b in bounds.values()):
+                for b in bounds.values()) or not all(isinstance(entry[k], str) for k in FLOOR_INPUTS if k in entry):
             raise AssistantError(f"The floors {name!r} of {path} are not of the form "
-                                 '{"figure": {"min": number} or {"max": number}, ...}.', "Fix that entry.")
-        chosen[name] = bounds
+                                 '{"figure": {"min": number} or {"max": number}, ...}, with "_questions" and '
+                                 '"_pairs", when given, a file\'s path.', "Fix that entry.")
+        chosen[name] = {**bounds, **{k: path.parent.parent / entry[k] for k in FLOOR_INPUTS if k in entry}}
     return chosen
 
 

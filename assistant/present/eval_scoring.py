@@ -347,7 +347,7 @@ def check_floors(figures: dict, floors: dict) -> list[FloorCheck]:
     counts = figures.get("counts") or {}
     return [FloorCheck(figure, figures.get(figure), bound[kind], kind,
                        tuple(counts[figure]) if figure in counts else None)
-            for figure, bound in floors.items() for kind in ("min", "max") if kind in bound]
+            for figure, bound in floors.items() if isinstance(bound, dict) for kind in ("min", "max") if kind in bound]
 
 
 def floor_failures(figures: dict, floors: dict) -> list[str]:

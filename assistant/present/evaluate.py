@@ -77,6 +77,7 @@ def run_evaluation(questions_path: Path, settings: Settings, out_dir: Path, corp
     pairs = load_pairs(pairs_path) if pairs_path is not None else None
     bounds = load_floors(floors) if floors else {}
     refuse_floors_not_measured(bounds, corpus, pairs_path)
+    refuse_floors_of_other_files(bounds, questions_path, pairs_path)
     if corpus:
         refuse_out_in_corpus(out_dir, corpus)
     refuse_out_in_minutes(out_dir, None if corpus else settings)
@@ -411,6 +412,28 @@ def refuse_floors_not_measured(bounds: dict[str, dict], corpus, pairs_path: Path
                                  "Give --corpus with the minutes instead of --index (the run builds its own index of "
                                  "them), or leave --floors out: a run of an existing index can be compared with "
                                  "another by scripts/compare_answers.py.")
+
+
+def refuse_floors_of_other_files(bounds: dict[str, dict], questions_path: Path, pairs_path: Path | None) -> None:
+    """Refuse floors set on another question or pairs file than the run's (the file an entry names, or a copy of
+    it, is the same): `--floors seed` over the dev questions would have judged them by the seed file's figures."""
+    given = {"_questions": ("question", questions_path), "_pairs": ("pairs", pairs_path)}
+    for name, entry in bounds.items():
+        for key, (what, path) in given.items():
+            meant = entry.get(key)
+            if meant is None or path is None or _same_file_or_copy(path, meant):
+                continue
+            raise AssistantError(f"The floors {name!r} were set on the {what} file {meant}, and this run reads "
+                                 f"{path}, which is another file.",
+                                 "Give --floors the entry set on this file (eval/floors.json names each entry's "
+                                 "files), or leave --floors out.")
+
+
+def _same_file_or_copy(path: Path, meant: Path) -> bool:
+    try:
+        return path.resolve() == meant.resolve() or path.read_bytes() == meant.read_bytes()
+    except OSError:  # the file an entry names is not there: nothing to tell the run's apart from
+        return False
 
 
 def refuse_out_over_other_files(out_dir: Path, inputs: list[Path], index: Path | None) -> None:

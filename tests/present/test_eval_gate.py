@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from assistant.present.eval_questions import load_floors
 from assistant.present.eval_scoring import floor_failures
 from assistant.present.evaluate import run_evaluation
 from assistant.settings import Settings
@@ -15,7 +16,9 @@ from assistant.settings import Settings
 from conftest import CORPUS, ROOT, need_shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
-FLOORS = json.loads((ROOT / "eval" / "floors.json").read_text())
+# Each entry with the file it was set on, which the gate asks: the floors and their question file are named once.
+FLOORS = load_floors([name for name in json.loads((ROOT / "eval" / "floors.json").read_text())
+                      if not name.startswith("_")], ROOT / "eval" / "floors.json")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,7 @@ def check(metrics: dict, floors: dict) -> list[str]:
 
 
 def test_the_seed_corpus_gate(tmp_path, minilm):
-    metrics = run_evaluation(ROOT / "eval" / "questions.jsonl", Settings.from_env(), tmp_path / "out",
+    metrics = run_evaluation(FLOORS["seed"]["_questions"], Settings.from_env(), tmp_path / "out",
                              corpus=[CORPUS], embedder=minilm, progress=False)
     assert metrics["overall"]["questions"] >= 40
     assert not check(metrics["overall"], FLOORS["seed"]), check(metrics["overall"], FLOORS["seed"])
@@ -44,8 +47,8 @@ def test_the_seed_corpus_gate(tmp_path, minilm):
 
 def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm, shared_indexes):
     dev = need_shared()
-    metrics = run_evaluation(ROOT / "eval" / "dev_questions.jsonl", Settings.from_env(), tmp_path / "out",
-                             corpus=[CORPUS, dev], pairs_path=ROOT / "eval" / "support_pairs_test.jsonl",
+    metrics = run_evaluation(FLOORS["dev"]["_questions"], Settings.from_env(), tmp_path / "out",
+                             corpus=[CORPUS, dev], pairs_path=FLOORS["guard"]["_pairs"],
                              embedder=minilm, progress=False, index_dir=shared_indexes / "dev")
     failures = check(metrics["overall"], FLOORS["dev"])
     pairs = metrics["support_pairs"]
@@ -59,7 +62,7 @@ def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, shared_indexes
     """Questions written after the answerer's rules (tuning, holdout, fresh), to measure how the rules carry
     over to new questions. Their floors are the measured figures, below the issue's targets (eval/README.md explains)."""
     dev = need_shared()
-    metrics = run_evaluation(ROOT / "eval" / f"{name}_questions.jsonl", Settings.from_env(), tmp_path / "out",
+    metrics = run_evaluation(FLOORS[name]["_questions"], Settings.from_env(), tmp_path / "out",
                              corpus=[CORPUS, dev], embedder=minilm, progress=False, index_dir=shared_indexes / "dev")
     assert metrics["overall"]["questions"] >= 30
     failures = check(metrics["overall"], FLOORS[name])
@@ -77,7 +80,7 @@ def test_the_reader_test_split_gate(tmp_path, minilm, shared_indexes, name, at_l
     question or two of room (eval/README.md, "Floors")."""
     need_shared()
     minutes = ROOT.parent / "shared" / "corpus" / "train_minutes.jsonl"
-    metrics = run_evaluation(ROOT / "training" / f"{name}.jsonl", Settings.from_env(), tmp_path / "out",
+    metrics = run_evaluation(FLOORS[name]["_questions"], Settings.from_env(), tmp_path / "out",
                              corpus=[minutes], embedder=minilm, progress=False, index_dir=shared_indexes / "train")
     assert metrics["overall"]["questions"] >= at_least
     failures = check(metrics["overall"], FLOORS[name])

@@ -650,3 +650,51 @@ def test_every_key_a_run_writes_to_metrics_json_is_documented(tmp_path, seed_ind
     assert {"calibration", "best_sentence_counts", "confusion", "checks", "held", "manifest_sha256"} <= written
     undocumented = written - _documented_keys()
     assert not undocumented, f"metrics.json keys eval/README.md does not list: {sorted(undocumented)}"
+
+
+# -- 13. floors belong to the file they were set on -----------------------------------------------------------
+
+def test_floors_are_refused_for_another_question_or_pairs_file_than_their_own(tmp_path, seed_index, monkeypatch):
+    """`--floors seed` over another question file had judged it by the seed file's figures (a maintainer's review)."""
+    from assistant.present import evaluate
+    from assistant.present.eval_questions import load_floors
+
+    project = tmp_path / "project"
+    (project / "eval").mkdir(parents=True)
+    own = _write(project / "eval", DISCHARGED, name="own.jsonl")
+    pairs = [{"id": "p1", "sentence": "Rotherham discharged 148 children from care in 2018.", "source_url": ROTHERHAM,
+              "start": 2080, "end": 2122, "supported": True}]
+    own_pairs = _write(project / "eval", *pairs, name="pairs.jsonl")
+    floors = project / "eval" / "floors.json"
+    floors.write_text(json.dumps({"mine": {"_questions": "eval/own.jsonl", "answer_correctness": {"min": 0.5}},
+                                  "guard": {"_pairs": "eval/pairs.jsonl", "supported_kept": {"min": 0.5}}}))
+    monkeypatch.setattr(evaluate, "load_floors", lambda names: load_floors(names, floors))
+    assert load_floors(["mine"], floors)["mine"]["_questions"] == own
+
+    metrics = run_evaluation(own, seed_index, tmp_path / "out", floors=["mine"], progress=False)
+    assert metrics["floors"]["broken"] == 0 and [c["figure"] for c in metrics["floors"]["checks"]] == [
+        "answer_correctness"]
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(own.read_bytes())  # the same questions elsewhere are the same file
+    assert run_evaluation(copy, seed_index, tmp_path / "out", floors=["mine"], progress=False)["floors"]["broken"] == 0
+
+    other = _write(tmp_path, DISCHARGED, CO_ORDINATORS, name="other.jsonl")
+    with pytest.raises(AssistantError, match="The floors 'mine' were set on the question file .*own.jsonl, and this "
+                                             "run reads .*other.jsonl, which is another file") as caught:
+        run_evaluation(other, seed_index, tmp_path / "refused", floors=["mine"], progress=False)
+    assert "eval/floors.json names each entry's files" in caught.value.hint
+    assert not (tmp_path / "refused").exists()  # refused before anything was asked or written
+    run_evaluation(other, seed_index, tmp_path / "refused", progress=False)  # without --floors it runs
+
+    other_pairs = _write(tmp_path, {**pairs[0], "supported": False}, name="other-pairs.jsonl")
+    with pytest.raises(AssistantError, match="set on the pairs file .*pairs.jsonl, and this run reads "
+                                             ".*other-pairs.jsonl"):
+        run_evaluation(own, seed_index, tmp_path / "guarded", corpus=[CORPUS], pairs_path=other_pairs,
+                       floors=["guard"], progress=False)
+    guarded = run_evaluation(own, seed_index, tmp_path / "guarded", corpus=[CORPUS], pairs_path=own_pairs,
+                             floors=["guard"], progress=False)
+    assert [c["figure"] for c in guarded["floors"]["checks"]] == ["supported_kept"]  # run, and judged
+
+    floors.write_text(json.dumps({"mine": {"_questions": 3, "answer_correctness": {"min": 0.5}}}))
+    with pytest.raises(AssistantError, match="a file's path"):
+        load_floors(["mine"], floors)
