@@ -1112,9 +1112,11 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         print(f"There is no {corpus} folder: serving the index in {settings.data_dir} as it is.", flush=True)
     auth = None
     if settings.auth_file:
-        from assistant.present.auth import SignIn
+        from assistant.present.auth import SignIn, readable_by_others
 
         auth = SignIn(Path(settings.auth_file))
+        if warning := readable_by_others(Path(settings.auth_file)):
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     else:
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)

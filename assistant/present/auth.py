@@ -80,6 +80,19 @@ def read_users(path: Path) -> dict[str, str]:
     return _read_users(path)
 
 
+def readable_by_others(path: Path) -> str:
+    """A warning when accounts other than the owner may read the users file ("" when none may): its hashes are slow
+    to guess at, not impossible, and a weak password among them falls to an offline guesser."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return ""
+    if not mode & 0o044:
+        return ""
+    return (f"the users file {path} may be read by other accounts on this machine (mode {mode:03o}), who could "
+            f"guess at its password hashes offline; run `chmod 600 {path}`, as `assistant user add` leaves it.")
+
+
 def _read_users(path: Path, mending: str = "") -> dict[str, str]:
     """The users in the file; a damaged hash is an error unless it is `mending`'s, which is about to be replaced."""
     if path.is_dir():

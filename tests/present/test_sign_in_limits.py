@@ -132,7 +132,7 @@ def test_a_session_ends_its_lifetime_after_signing_in_and_walking_the_sessions_s
     assert sessions.get("bobs-token") is None and not sessions
 
 
-def test_the_app_ends_a_sign_in_after_assistant_session_hours(fake_settings, tmp_path):
+def test_the_app_ends_a_sign_in_after_assistant_session_hours(fake_settings, tmp_path, capsys):
     import httpx
 
     from assistant.present.app import launch_app
@@ -142,9 +142,13 @@ def test_the_app_ends_a_sign_in_after_assistant_session_hours(fake_settings, tmp
     corpus = tmp_path / "minutes"
     write_markdown_corpus(corpus, 1)
     lifetime_h = 2.5 / 3600
-    app = launch_app(fake_settings.with_(auth_file=str(_users(tmp_path)), session_hours=lifetime_h), corpus,
+    users = _users(tmp_path)
+    users.chmod(0o644)  # as a file written by hand or copied in is, often
+    app = launch_app(fake_settings.with_(auth_file=str(users), session_hours=lifetime_h), corpus,
                      port=free_port(), prevent_thread_lock=True)
     try:
+        assert f"warning: the users file {users} may be read by other accounts on this machine (mode 644)" in \
+            capsys.readouterr().err
         base = app.local_url.rstrip("/")
         signed_in_at = time.monotonic()
         bob = httpx.post(f"{base}/login", data={"username": "bob", "password": "bobs password"}, timeout=30).cookies
@@ -168,3 +172,13 @@ def test_session_hours_0_keeps_sign_ins_until_the_app_stops_and_a_bad_figure_is_
     for bad in ("-1", "twelve", "inf"):
         with pytest.raises(ConfigError, match="ASSISTANT_SESSION_HOURS"):
             Settings.from_env({"ASSISTANT_SESSION_HOURS": bad})
+
+
+def test_a_users_file_only_its_owner_may_read_draws_no_warning(tmp_path):
+    from assistant.present.auth import add_user, readable_by_others
+
+    users = tmp_path / "users.txt"
+    add_user(users, "alice", "lamp orbit ferry")
+    assert readable_by_others(users) == ""
+    users.chmod(0o640)
+    assert "(mode 640)" in readable_by_others(users) and f"chmod 600 {users}" in readable_by_others(users)
