@@ -57,6 +57,18 @@ APP_CSS = """
 input[type=radio]:focus-visible, input[type=checkbox]:focus-visible { outline: 3px solid #1d4ed8;
   outline-offset: 2px; }
 .dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible { outline-color: #93c5fd; }
+#chat label.float { position: static; }
+#chat button[aria-label="Clear"] { display: none; }
+@media (max-width: 640px) {
+  #chat ul, #chat ol { padding-left: 16px; }
+  #chat .message-row { max-width: 100%; margin-left: 0; margin-right: 0; }
+  #chat .message-row .message { padding-left: 6px; padding-right: 6px; }
+  #chat blockquote, #source-panel blockquote { margin-left: 0; margin-right: 0; padding-left: 8px; }
+}
+@media (pointer: coarse) {
+  #chat .icon-button { min-width: 40px; min-height: 40px; }
+  button.primary, button.secondary, #sign-out { min-height: 44px; }
+}
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
@@ -185,12 +197,64 @@ ASK_FOCUS_SCRIPT = """<script>
 if (!window.focusQuestionAfterAsk) {  // once, however often the page's head is put in
   window.focusQuestionAfterAsk = (event) => {
     if (!event.target.closest || !event.target.closest("#ask")) return;
+    if (event.pointerType === "touch") return;  // a tap: focus would bring the screen keyboard back over the answer
     setTimeout(() => { const box = document.querySelector("#question textarea"); if (box) box.focus(); }, 0);
   };
   document.addEventListener("click", window.focusQuestionAfterAsk, true);
 }
 </script>"""
-PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT}
+# A new question is shown at the top of the chat, its answer below it: Gradio's own scrolling showed the end of each
+# answer, its short answer and first quote scrolled out of sight above (on a phone, a whole screen above). Where the
+# question is out of the page's view as well (a phone, the question box below the chat), the page scrolls to it. A
+# source opened beside the chat opens at its highlighted quote, not at the top of its item.
+NEW_QUESTION_SCRIPT = """<script>
+if (!window.showNewQuestionAtTop) {  // once, however often the page's head is put in
+  let questionsSeen = 0, pinned = null;
+  // Held at the top while its answer comes in below it (Ask is off meanwhile), unless the member scrolls or swipes.
+  const letGo = () => { pinned = null; };
+  for (const moved of ["wheel", "touchmove"]) window.addEventListener(moved, letGo, {passive: true});
+  window.addEventListener("keydown", (event) => {
+    if (/^(PageUp|PageDown|ArrowUp|ArrowDown|Home|End| )$/.test(event.key) && !event.target.closest("textarea, input"))
+      letGo();
+  });
+  window.showNewQuestionAtTop = () => {
+    const chat = document.getElementById("chat");
+    const questions = chat ? chat.querySelectorAll('[data-testid="user"]') : [];
+    if (questions.length > questionsSeen) pinned = questions[questions.length - 1];
+    if (questions.length < questionsSeen) pinned = null;  // cleared
+    questionsSeen = questions.length;
+    if (pinned && pinned.isConnected) {
+      // The chat's scrolling box: Gradio's inner one at a fixed height, the chat's block at a largest height.
+      const box = [chat.querySelector(".bubble-wrap"), chat].find((element) => element
+        && /auto|scroll/.test(getComputedStyle(element).overflowY) && element.scrollHeight > element.clientHeight);
+      if (box) box.scrollTop += pinned.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+      const shown = pinned.getBoundingClientRect().top;
+      if (shown < 0 || shown > window.innerHeight - 96) window.scrollBy({top: shown - 8});
+      const ask = document.getElementById("ask");
+      if (!ask || !ask.disabled) pinned = null;  // the answer is complete: the page is the member's again
+    }
+    const panel = document.querySelector("#source-panel .source-panel");
+    const quote = panel && panel.querySelector("mark");
+    if (quote && panel.dataset.atQuote !== quote.textContent) {
+      panel.dataset.atQuote = quote.textContent;
+      panel.scrollTop += quote.getBoundingClientRect().top - panel.getBoundingClientRect().top - 48;
+    }
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; window.showNewQuestionAtTop(); });
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+}
+</script>"""
+# Gradio keeps 32 px each side of the page, which at 200% zoom on a phone left an answer a few letters wide. Gradio
+# puts APP_CSS inside its own container, and this margin is outside it: the rule goes in the page's head.
+NARROW_PAGE_STYLE = """<style>
+@media (max-width: 640px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }
+</style>"""
+PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
+                + NEW_QUESTION_SCRIPT + NARROW_PAGE_STYLE}
 # What a member reads when the index cannot be read, or is being written; the operator's hint goes to the log.
 INDEX_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because the minutes it searches cannot be read. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
@@ -878,7 +942,12 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 # No "share" button: it posts the conversation to Hugging Face's discussions, which a council's
                 # minutes assistant must not, and which cannot work offline (it also had no name a screen reader
                 # could read).
-                chat = gr.Chatbot(label="Conversation", height=520, elem_id="chat", feedback_options=None,
+                # As tall as its messages, from a few lines to most of the screen (at most 520 px): a fixed 520 px,
+                # empty on arrival, had pushed the question box off a phone's first screen. Not scrolled to the end
+                # of each answer: the page shows a new question at the top of the chat instead (NEW_QUESTION_SCRIPT),
+                # so the short answer is read first.
+                chat = gr.Chatbot(label="Conversation", height=None, min_height=160, max_height="min(520px, 70vh)",
+                                  autoscroll=False, elem_id="chat", feedback_options=None,
                                   buttons=["copy", "copy_all"], **SHOWN_AS_WRITTEN)
                 # One line high, so that Gradio sends on Enter (and a new line takes Shift+Enter); it grows as typed.
                 question = gr.Textbox(label="Your question", placeholder="e.g. How many children left care in 2018?",
@@ -920,8 +989,10 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             title = gr.Textbox(label="Title (optional)", placeholder=DEFAULT_TITLE, max_lines=1,
                                elem_id="briefing-title")
             export = gr.Button("Export briefing", elem_id="export")
-            briefing_file = gr.File(label="Briefing", elem_id="briefing-file")
+            # What Export says comes next to it; the file's box shows once there is a file (empty, it looked like a
+            # place to upload one, and pushed the message a screen away on a phone).
             export_status = gr.Markdown(elem_id="export-status", **SHOWN_AS_WRITTEN)
+            briefing_file = gr.File(label="Briefing", elem_id="briefing-file", visible=False)
 
         def page_after(n: int, step: ChatStep) -> tuple:
             box = gr.update() if step.question is None else step.question
@@ -997,8 +1068,9 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
 
         def export_briefing(turns_so_far, selected, fmt_v, title_v, request: gr.Request):
             if signed_out(request):
-                return None, SIGNED_OUT
-            return handlers.export(turns_so_far or [], selected, fmt_v, title_v or "")
+                return gr.update(value=None, visible=False), SIGNED_OUT
+            path, said = handlers.export(turns_so_far or [], selected, fmt_v, title_v or "")
+            return gr.update(value=path, visible=path is not None), said
 
         outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask,
                    busy_note]
@@ -1026,7 +1098,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         send_feedback.click(give_feedback, [last, rating, comment], feedback_status, api_visibility="private",
                             show_progress="hidden")
         export.click(export_briefing, [turns, picked, fmt, title], [briefing_file, export_status],
-                     api_visibility="private", show_progress_on=briefing_file)
+                     api_visibility="private", show_progress_on=export_status)
 
         def ask_api(question: str, council: str = "", committee: str = "", since: str = "", until: str = "",
                     request: gr.Request = None) -> str:

@@ -184,10 +184,10 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         box.press("Enter")
         expect(page.locator("#chat >> text=Filters applied: none")).to_have_count(2, timeout=30_000)
 
-        # The chat's own Clear button forgets the last answer too; an answer ticked for the briefing stays there.
+        # Clear conversation forgets the last answer too; an answer ticked for the briefing stays there.
         page.locator("#briefing-pick label").first.click()
         ticked = page.locator("#briefing-pick label").first.inner_text()
-        page.click("#chat button[aria-label='Clear']")
+        page.click("#clear")
         expect(page.locator("#source-panel")).to_contain_text("once a question is answered")
         expect(page.locator("#briefing-pick label")).to_have_text([ticked])
         page.click("#send-feedback")
@@ -511,3 +511,62 @@ def test_the_quote_and_a_focused_choice_are_plain_to_see_in_dark_mode_too(runnin
         browser.close()
     assert quote is not None and quote >= 4.5, quote
     assert ring[0] != "none" and ring[1] >= 2, ring
+
+
+PHONE_QUESTIONS = ("How many children were discharged from care in Rotherham in 2018?",
+                   "What did Bradford say about dental checks during lockdown?",
+                   "What percentage of reports were shared before child protection conferences in Sefton?")
+LATEST_IN_VIEW = """() => {
+  const top = (nodes) => nodes[nodes.length - 1].getBoundingClientRect().top;
+  const chat = document.getElementById("chat").getBoundingClientRect();
+  return {question: top(document.querySelectorAll('#chat [data-testid="user"]')),
+          answer: top(document.querySelectorAll('#chat [data-testid="bot"]')),
+          chatTop: chat.top, chatBottom: chat.bottom, screen: window.innerHeight};
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (195, 422)])  # a phone, and the same phone at 200% zoom
+def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(running_app, width, height):
+    """From a review on a phone: the question box was below the first screen (an empty 520 px chat above it); after
+    each question the chat scrolled to the end of the answer, its short answer a screen above; at 200% zoom an answer
+    was a few letters wide; Gradio's bin icon, 6 px from Copy, wiped the conversation on a tap that missed Copy; a
+    source opened at the top of its item, its quote a thousand pixels down; and an empty file box split Export from
+    its message."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2,
+                                   is_mobile=True, has_touch=True).new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        if width >= 360:  # at 200% zoom, the title and intro alone fill the first screen
+            assert page.locator("#question textarea").bounding_box()["y"] < height
+        assert not page.locator("#briefing-file").is_visible()
+        for number, question in enumerate(PHONE_QUESTIONS, start=1):
+            page.fill("#question textarea", question)
+            page.locator("#ask").tap()
+            page.wait_for_function(f"() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= {number}"
+                                   " && !document.querySelector('#ask').disabled", timeout=60_000)
+            page.wait_for_timeout(500)
+            seen = page.evaluate(LATEST_IN_VIEW)
+            # The question, and the answer's first line under it, inside the chat and on the screen.
+            assert 0 <= seen["question"] and seen["answer"] + 24 <= min(seen["chatBottom"], seen["screen"]), seen
+            assert seen["question"] >= seen["chatTop"] - 1, seen
+        answer_width = page.evaluate("() => [...document.querySelectorAll('#chat [data-testid=\"bot\"]')].pop()"
+                                     ".getBoundingClientRect().width")
+        assert answer_width >= 0.7 * width
+        assert not page.locator('#chat button[aria-label="Clear"]').is_visible()
+        page.locator("#source-pick input").click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#source-panel mark", timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.locator("#source-pick input").bounding_box()["y"] >= 0  # the page left where the member is
+        quote_at = page.evaluate("""() => { const panel = document.querySelector('#source-panel .source-panel');
+            const mark = panel.querySelector('mark').getBoundingClientRect(), box = panel.getBoundingClientRect();
+            return [mark.top - box.top, box.height]; }""")
+        assert 0 <= quote_at[0] < quote_at[1], quote_at
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{width}.png"))
+        browser.close()
