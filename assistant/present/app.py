@@ -42,33 +42,51 @@ log = logging.getLogger(__name__)
 # 1 px border, 2.8:1, and a checked radio not at all). The quote's highlight sets its own dark text: in dark mode the
 # inherited pale text on yellow was 1.2:1. Long links in a source wrap, so a narrow screen needs no sideways
 # scrolling.
-APP_CSS = """
-:root { --block-info-text-color: #52525b; --body-text-color-subdued: #52525b; --input-placeholder-color: #62626c;
-  --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
-  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
-  --input-border-color-focus: #1d4ed8; }
-.dark { --block-info-text-color: #c4c4cc; --body-text-color-subdued: #c4c4cc; --input-placeholder-color: #b4b4bd;
-  --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
-  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff;
-  --input-border-color-focus: #93c5fd; }
-.source-panel { max-height: 520px; overflow-y: auto; padding-right: 6px; }
-#source-panel a, #chat a { overflow-wrap: anywhere; }
-#source-panel mark, #chat mark { background: #ffe066; color: #1a1a1a; padding: 0 2px; }
-input[type=radio]:focus-visible, input[type=checkbox]:focus-visible { outline: 3px solid #1d4ed8;
-  outline-offset: 2px; }
-.dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible { outline-color: #93c5fd; }
-#chat label.float { position: static; }
-#chat button[aria-label="Clear"] { display: none; }
-@media (max-width: 640px) {
-  #chat ul, #chat ol { padding-left: 16px; }
-  #chat .message-row { max-width: 100%; margin-left: 0; margin-right: 0; }
-  #chat .message-row .message { padding-left: 6px; padding-right: 6px; }
-  #chat blockquote, #source-panel blockquote { margin-left: 0; margin-right: 0; padding-left: 8px; }
+# (light, dark) for each of the theme's colours that is changed. They go into Gradio's theme (`page_theme`), which the
+# sign-in page uses too (its Login button had the 2.8:1 orange: APP_CSS is not put on that page), and into APP_CSS.
+READABLE_COLOURS = {
+    "block_info_text_color": ("#52525b", "#c4c4cc"), "body_text_color_subdued": ("#52525b", "#c4c4cc"),
+    "input_placeholder_color": ("#62626c", "#b4b4bd"),
+    "button_primary_background_fill": ("#c2410c", "#c2410c"),
+    "button_primary_background_fill_hover": ("#9a3412", "#9a3412"),
+    "button_primary_text_color": ("#ffffff", "#ffffff"), "button_primary_text_color_hover": ("#ffffff", "#ffffff"),
+    "input_border_color_focus": ("#1d4ed8", "#93c5fd"),
 }
-@media (pointer: coarse) {
-  #chat .icon-button { min-width: 40px; min-height: 40px; }
-  button.primary, button.secondary, #sign-out { min-height: 44px; }
-}
+
+
+def _colour_variables(dark: bool) -> str:
+    return " ".join(f"--{name.replace('_', '-')}: {pair[dark]};" for name, pair in READABLE_COLOURS.items())
+
+
+def page_theme():
+    """Gradio's default theme with READABLE_COLOURS: for `launch(theme=...)`."""
+    import gradio as gr
+
+    return gr.themes.Default().set(**{name: light for name, (light, _) in READABLE_COLOURS.items()},
+                                   **{f"{name}_dark": dark for name, (_, dark) in READABLE_COLOURS.items()})
+
+
+APP_CSS = f"""
+:root {{ {_colour_variables(dark=False)} }}
+.dark {{ {_colour_variables(dark=True)} }}
+.source-panel {{ max-height: 520px; overflow-y: auto; padding-right: 6px; }}
+#source-panel a, #chat a {{ overflow-wrap: anywhere; }}
+#source-panel mark, #chat mark {{ background: #ffe066; color: #1a1a1a; padding: 0 2px; }}
+input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 3px solid #1d4ed8;
+  outline-offset: 2px; }}
+.dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible {{ outline-color: #93c5fd; }}
+#chat label.float {{ position: static; }}
+#chat button[aria-label="Clear"] {{ display: none; }}
+@media (max-width: 640px) {{
+  #chat ul, #chat ol {{ padding-left: 16px; }}
+  #chat .message-row {{ max-width: 100%; margin-left: 0; margin-right: 0; }}
+  #chat .message-row .message {{ padding-left: 6px; padding-right: 6px; }}
+  #chat blockquote, #source-panel blockquote {{ margin-left: 0; margin-right: 0; padding-left: 8px; }}
+}}
+@media (pointer: coarse) {{
+  #chat .icon-button {{ min-width: 40px; min-height: 40px; }}
+  button.primary, button.secondary, #sign-out {{ min-height: 44px; }}
+}}
 """
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
@@ -255,6 +273,11 @@ NARROW_PAGE_STYLE = """<style>
 </style>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
                 + NEW_QUESTION_SCRIPT + NARROW_PAGE_STYLE}
+
+
+def page_options() -> dict:
+    """What `launch` is given besides the Blocks: PAGE_OPTIONS and the theme (made here: it imports Gradio)."""
+    return {**PAGE_OPTIONS, "theme": page_theme()}
 # What a member reads when the index cannot be read, or is being written; the operator's hint goes to the log.
 INDEX_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because the minutes it searches cannot be read. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
@@ -889,7 +912,7 @@ SHOWN_AS_WRITTEN = {"latex_delimiters": []}
 
 
 def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None):
-    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`, with PAGE_OPTIONS. `sign_out`
+    """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`, with page_options(). `sign_out`
     shows a sign-out button, for an app launched with sign-in; `sign_in` is that sign-in (auth.SignIn), whose users
     removed or given a new password meanwhile are signed out at their next request."""
     import gradio as gr
@@ -1129,12 +1152,13 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     return demo
 
 
-def end_sessions_after(demo, lifetime_s: float) -> None:
-    """Have every sign-in to the launched app end `lifetime_s` after it was made (auth.ExpiringSessions)."""
+def keep_sessions(demo, sign_in, lifetime_s: float) -> None:
+    """Have every sign-in to the launched app kept under its user's own name (`sign_in.as_signed_in`) and ended
+    `lifetime_s` after it was made (auth.ExpiringSessions)."""
     from assistant.present.auth import ExpiringSessions
 
     server = demo.server_app
-    server.tokens = ExpiringSessions(lifetime_s, server.tokens)
+    server.tokens = ExpiringSessions(lifetime_s, server.tokens, name_of=sign_in.as_signed_in)
 
 
 def private_files_folder() -> Path:
@@ -1226,9 +1250,9 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     demo.launch(server_name=server_name, server_port=port, auth=auth.check_in_thread if auth is not None else None,
                 auth_message=SIGN_IN_NOTE if auth is not None else None, prevent_thread_lock=True, show_error=False,
                 quiet=True, share=False, footer_links=["api"],
-                run_history=False, **PAGE_OPTIONS)
-    if auth is not None and settings.session_hours:
-        end_sessions_after(demo, settings.session_hours * 3600)
+                run_history=False, **page_options())
+    if auth is not None:
+        keep_sessions(demo, auth, settings.session_hours * 3600 or float("inf"))
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

@@ -157,6 +157,11 @@ def add_user(path: Path, name: str, password: str) -> None:
     stored = hash_password(password)  # the slow part, done before taking the lock so others wait less
     with _locked(path):
         users = _read_users(path, mending=name) if path.is_file() else {}
+        if alike := [n for n in users if n != name and n.casefold() == name.casefold()]:
+            raise ConfigError(f"{path} has the user {alike[0]!r}, and names are signed in with whatever their case "
+                              f"(a phone's keyboard writes {name[:1].upper() + name[1:]!r}), so {name!r} would be "
+                              "the same member.", f"Run `assistant user add {alike[0]}` to set that user's password, "
+                              "or choose another name.")
         users[name] = stored
         write_atomically(path, "".join(f"{n}:{h}\n" for n, h in users.items()), mode=0o600)
 
@@ -228,19 +233,33 @@ class SignIn:
                         end(ended)
             return self._users
 
+    def user_named(self, name: str) -> str | None:
+        """The user a typed name signs in as: the name itself, else the one user whose name differs from it in case
+        alone (a phone's keyboard starts a name with a capital); None for no user."""
+        users = self.current_users()
+        if name in users:
+            return name
+        alike = [user for user in users if user.casefold() == name.casefold()]
+        return alike[0] if len(alike) == 1 else None
+
+    def as_signed_in(self, name: str) -> str:
+        """The name a session is kept, and its answers audited, under: the user's own, however it was typed."""
+        return self.user_named(name) or name
+
     def still_allowed(self, name: str) -> bool:
         """Whether a signed-in member is still in the users file."""
-        return name in self.current_users()
+        return self.user_named(name) is not None
 
     def __call__(self, name: str, password: str) -> bool:
         """Whether this name and password sign in: refused unchecked while the name is held back (FAILURES_PER_NAME
         wrong passwords within HELD_BACK_S, the last less than HELD_BACK_S ago)."""
         if self._held_back(name):
             return False
-        stored = self.current_users().get(name)
+        user = self.user_named(name)
+        stored = self.current_users().get(user) if user else None
         if verify_password(password, stored or self._stand_in) and stored:
             with self._counting:
-                self._failures.pop(name, None)
+                self._failures.pop(name.casefold(), None)
             return True
         self._count_failure(name)
         return False
@@ -262,11 +281,11 @@ class SignIn:
     def _held_back(self, name: str) -> bool:
         now = time.monotonic()
         with self._counting:
-            mine = self._failures.get(name, [])
+            mine = self._failures.get(name.casefold(), [])  # a name's tries count together, whatever their case
             if len(mine) < FAILURES_PER_NAME:
                 return False
             if now - mine[-1] >= HELD_BACK_S:
-                del self._failures[name]  # its time is up: a fresh handful of tries
+                del self._failures[name.casefold()]  # its time is up: a fresh handful of tries
                 return False
         log.warning("A sign-in as %s was refused unchecked: %d wrong passwords for it, the last %d s ago.",
                     one_printed_line(repr(name[:40])), len(mine), now - mine[-1])
@@ -275,23 +294,27 @@ class SignIn:
     def _count_failure(self, name: str) -> None:
         now = time.monotonic()
         with self._counting:
-            recent = [t for t in self._failures.get(name, []) if now - t < HELD_BACK_S]  # older ones are forgiven
-            self._failures[name] = recent + [now]
+            key = name.casefold()
+            recent = [t for t in self._failures.get(key, []) if now - t < HELD_BACK_S]  # older ones are forgiven
+            self._failures[key] = recent + [now]
             if len(self._failures) > 10_000:  # names that are guessed at: the oldest forgotten, so memory is bounded
                 for stale in sorted(self._failures, key=lambda n: self._failures[n][-1])[:5_000]:
                     del self._failures[stale]
 
 
 class ExpiringSessions(dict):
-    """Gradio's signed-in sessions (token: user name), each ended `lifetime_s` after its sign-in: a session left
-    open on a shared or lost device does not last until the app restarts. Gradio keeps its sessions in the server
+    """Gradio's signed-in sessions (token: user name), each ended `lifetime_s` after its sign-in (inf: never): a
+    session left open on a shared or lost device does not last until the app restarts. Each is kept under its user's
+    own name, however the member typed it. Gradio keeps its sessions in the server
     app's `tokens` dict, so a dict that forgets old tokens ends them: the next request of such a session is refused
     like a signed-out one, and the page asks its member to sign in again."""
 
-    def __init__(self, lifetime_s: float, sessions: dict | None = None, clock=time.monotonic) -> None:
+    def __init__(self, lifetime_s: float, sessions: dict | None = None, clock=time.monotonic,
+                 name_of=None) -> None:
         super().__init__()
         self.lifetime_s = lifetime_s
         self._clock = clock
+        self._name_of = name_of or (lambda name: name)  # the name a session is kept under (SignIn.as_signed_in)
         self._began: dict[str, float] = {}
         self._changing = threading.RLock()  # sign-ins come on the server's loop, removed members' ends on threads
         for token, name in (sessions or {}).items():
@@ -301,7 +324,7 @@ class ExpiringSessions(dict):
         with self._changing:
             self._forget_ended()  # as sessions begin, ended ones go, so a server up for months holds few
             self._began[token] = self._clock()
-            super().__setitem__(token, name)
+            super().__setitem__(token, self._name_of(name))
 
     def __delitem__(self, token) -> None:
         with self._changing:

@@ -151,8 +151,10 @@ def test_the_app_ends_a_sign_in_after_assistant_session_hours(fake_settings, tmp
             capsys.readouterr().err
         base = app.local_url.rstrip("/")
         signed_in_at = time.monotonic()
-        bob = httpx.post(f"{base}/login", data={"username": "bob", "password": "bobs password"}, timeout=30).cookies
+        bob = httpx.post(f"{base}/login", data={"username": "Bob", "password": "bobs password"}, timeout=30).cookies
         assert httpx.get(f"{base}/gradio_api/login_check", cookies=bob, timeout=30).status_code == 200
+        # Kept, and its answers audited, under the user's own name, not as typed.
+        assert httpx.get(f"{base}/gradio_api/user", cookies=bob, timeout=30).json() == "bob"
         time.sleep(max(0.0, signed_in_at + 3.0 - time.monotonic()))
         assert httpx.get(f"{base}/gradio_api/login_check", cookies=bob, timeout=30).status_code == 401
         # Signing out of a session that has ended is no error.
@@ -182,3 +184,26 @@ def test_a_users_file_only_its_owner_may_read_draws_no_warning(tmp_path):
     assert readable_by_others(users) == ""
     users.chmod(0o640)
     assert "(mode 640)" in readable_by_others(users) and f"chmod 600 {users}" in readable_by_others(users)
+
+
+def test_a_name_signs_in_whatever_its_case_and_its_wrong_tries_count_together(tmp_path):
+    """A phone's keyboard starts a name with a capital: "Cllr.jones" was refused for cllr.jones (a review on a
+    phone)."""
+    from assistant.errors import ConfigError
+    from assistant.present.auth import add_user
+
+    users = _users(tmp_path)
+    sign_in = SignIn(users)
+    assert sign_in("Alice", "alices password") and sign_in("ALICE", "alices password")
+    assert sign_in.as_signed_in("Alice") == "alice" and sign_in.still_allowed("ALICE")
+    assert sign_in.as_signed_in("nobody") == "nobody" and not sign_in.still_allowed("nobody")
+    for guess, typed in zip(range(FAILURES_PER_NAME), ("alice", "Alice", "ALICE", "aLiCe", "alicE")):
+        assert not sign_in(typed, f"guess {guess}")
+    assert not sign_in("alice", "alices password")  # held back, however the tries were typed
+    with pytest.raises(ConfigError, match="has the user 'alice', and names are signed in with whatever their case"):
+        add_user(users, "Alice", "lamp orbit ferry")
+    # Two users written by hand whose names differ in case alone: each by its own name, neither by another case.
+    users.write_text(users.read_text() + f"Bob:{hash_password('other bobs password', 1_000)}\n")
+    both = SignIn(users)
+    assert both("bob", "bobs password") and both("Bob", "other bobs password")
+    assert not both("BOB", "bobs password") and both.user_named("BOB") is None
