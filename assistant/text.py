@@ -82,6 +82,25 @@ CHAT_FILLER_WORDS = frozenset({
     "nice", "so", "that", "thats", "the", "there", "this", "to", "too", "very", "we", "you", "your"})
 
 
+# The words of a follow-up written as if the assistant remembered the question before ('What about 2019?', 'And
+# Sefton?', 'How many in that year?'). A question made of them and of the councils, years and months it names has no
+# topic to search for: each question is answered on its own.
+FOLLOW_UP_WORDS = frozenset({
+    "a", "about", "again", "also", "an", "and", "any", "are", "as", "at", "but", "by", "can", "compared", "could",
+    "did", "do", "does", "for", "from", "how", "i", "in", "instead", "is", "it", "last", "many", "me", "much", "next",
+    "now", "of", "on", "one", "or", "please", "previous", "same", "so", "tell", "that", "the", "then", "there",
+    "these", "they", "this", "those", "to", "too", "us", "versus", "vs", "was", "well", "were", "what", "when",
+    "where", "which", "who", "why", "with", "year", "years", "you"})
+
+
+def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
+    """Whether a question holds a word to search for besides FOLLOW_UP_WORDS, figures, months and the councils it
+    names (`named_councils`, by their words or initials)."""
+    names = {word for key in named_council_keys for word in (*key.split(), council_initials(key)) if word}
+    return any(not (word.isdigit() or word in FOLLOW_UP_WORDS or word in names or word in COUNCIL_KIND_WORDS
+                    or word in MONTH_NUMBERS) for word in fold(question).split())
+
+
 def is_small_talk(message: str) -> bool:
     """Whether a message is conversation ('Hello', 'Thanks!') rather than a question about the minutes."""
     if any(c.isdigit() for c in message):  # a figure or a year ('Hi, how many in 2019?') is something to look up

@@ -40,7 +40,8 @@ from assistant.retrieve.question import analyse
 from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
                             REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
-                            gives_instructions, is_small_talk, normalise_space, question_in_log, strip_bullet)
+                            gives_instructions, has_a_topic, is_small_talk, normalise_space, question_in_log,
+                            strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -274,6 +275,11 @@ class Assistant:
                          timings_ms=timings)
             return
         q = analyse(question, self.retriever.council_keys)
+        if not has_a_topic(question, q.councils):
+            timings = {"retrieve": 0.0, "answer": 0.0, "verify": 0.0, "total": (time.perf_counter() - started) * 1000}
+            yield Answer(question, NO_TOPIC, True, "bad_question", self.mode, filters=filters.as_dict(),
+                         timings_ms=timings)
+            return
         retrieval = self.retriever.search(q, filters)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
@@ -516,6 +522,12 @@ class Assistant:
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
                       citations=citations, sentences=verdicts, timings_ms=timings, short_answer=draft.short_answer,
                       confidence=draft.confidence, **base)
+
+
+# A follow-up with no topic of its own ('What about 2019?'): answered from whatever its few words found, it had quoted
+# an agenda heading and a sentence that merely held the year.
+NO_TOPIC = ("Each question is answered on its own (the assistant does not remember the one before), and this one names "
+            "no topic to look for. Ask it in full, for example: How many children left care in Sefton in 2019?")
 
 
 def question_problem(question: str) -> str:

@@ -449,3 +449,17 @@ def test_every_reason_a_generated_sentence_is_kept_out_has_its_own_words_in_the_
     for reason, words in said.items():
         note = fallback_note("A sentence.", [SentenceVerdict("A sentence.", (), True, False, 0.0, reason)])
         assert words in note and "not supported" not in note, (reason, note)
+
+
+@pytest.mark.parametrize("question", ["What about 2019?", "And Sefton?", "What about Rotherham in 2018?"])
+def test_a_follow_up_with_no_topic_is_asked_in_full_not_answered(seed_assistant, question):
+    """From a review on a phone: 'What about 2019?' was answered with an agenda heading and a sentence that merely
+    held the year, as if the assistant remembered the question before."""
+    answer = seed_assistant.ask(question)
+    assert answer.refused and answer.refusal_reason == "bad_question" and not answer.citations
+    assert "Each question is answered on its own" in answer.answer and "Ask it in full" in answer.answer
+
+
+def test_a_short_question_with_a_topic_is_still_answered(seed_assistant):
+    answer = seed_assistant.ask("And Rotherham's children discharged from care in 2018?")
+    assert answer.refusal_reason != "bad_question" and "148" in answer.answer

@@ -172,3 +172,41 @@ def test_a_name_is_not_taken_for_the_initials_of_some_run_of_the_evidence_s_word
                               ("What did ESCC say about foster carers?", "East Sussex County Council"),
                               ("What did RMBC say about foster carers?", "Rotherham Metropolitan Borough Council")):
         assert missing_names(question, evidence, [council]) == [], council
+
+
+@pytest.mark.parametrize("question, councils", [
+    ("What about 2019?", ()), ("And Sefton?", ("sefton",)), ("What about Barnsley in March 2020?", ("barnsley",)),
+    ("how many in that year?", ()), ("And BCP?", ("bournemouth christchurch poole",)),
+    ("What about Sefton Council then?", ("sefton",))])
+def test_a_follow_up_that_names_only_a_council_or_a_year_has_no_topic(question, councils):
+    from assistant.text import has_a_topic
+
+    assert not has_a_topic(question, councils)
+
+
+@pytest.mark.parametrize("question, councils", [
+    ("What did Sefton say?", ("sefton",)), ("What about care leavers in 2019?", ()),
+    ("How many children left care in Sefton in 2019?", ("sefton",)), ("Ofsted?", ()),
+    ("What about Barnsley?", ())])  # a council the index lacks: its name is all there is to search for
+def test_a_question_with_a_word_to_search_for_has_a_topic(question, councils):
+    from assistant.text import has_a_topic
+
+    assert has_a_topic(question, councils)
+
+
+def test_no_question_in_the_project_files_lacks_a_topic():
+    """Every question written for evaluation and training names what it asks about, however many councils the
+    index holds: none may be turned away as a bare follow-up."""
+    import json
+    from pathlib import Path
+
+    from assistant.ingest.moderngov.directory import load_directory
+    from assistant.text import council_key, has_a_topic, named_councils
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted([*root.glob("eval/*questions*.jsonl"), *root.glob("training/reader_*.jsonl")])
+    questions = [json.loads(line)["question"] for path in files for line in path.read_text().splitlines()
+                 if line.strip() and not line.startswith("#")]
+    keys = {council_key(council.name) for council in load_directory()} | {"rotherham", "sefton", "bradford"}
+    assert len(keys) > 100 and len(questions) > 10_000
+    assert [q for q in questions if not has_a_topic(q, named_councils(q, keys))] == []
