@@ -357,6 +357,7 @@ class ChatHandlers:
     def __init__(self, assistant: Assistant, briefing_dir: Path | None = None) -> None:
         self.assistant = assistant
         self.recorder = AnswerRecorder(assistant)
+        self._records_failing = False  # a record failed after its answer was shown, and none has been made since
         self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
         # The last feedback (rating, comment) each member sent on each answer, by (answer id, user).
@@ -449,9 +450,11 @@ class ChatHandlers:
                     yield _failure(event.answer)
                     return
                 if isinstance(event, Answer):
-                    # The id comes from an open log: one that cannot be opened is said before the answer is shown.
+                    # The id comes from an open log that can be written now: one that cannot be opened, or that another
+                    # program holds locked (a SQLite tool), is said before the answer is shown.
                     try:
                         turn = Turn(self.recorder.new_id(), event)
+                        self.recorder.check_writable()
                     except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
                         log.warning("Answering %s stopped before the answer was shown: %s %s",
                                     question_in_log(question), exc.message, exc.hint)
@@ -459,6 +462,21 @@ class ChatHandlers:
                             self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
                                                    channel, user, indexes)
                         yield _failure(AUDIT_UNAVAILABLE)
+                        return
+                    if self._records_failing:
+                        # A record failed since the last one made (a full disk): until one is made again, each is
+                        # made before its answer is shown, and an answer no record keeps is not given.
+                        try:
+                            self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
+                                                 indexes=tuple(indexes))
+                        except Exception:
+                            log.exception("The answer %s to %s could not be audited, so it was not given",
+                                          turn.answer_id, question_in_log(question))
+                            yield _failure(AUDIT_UNAVAILABLE)
+                            return
+                        self._records_failing = False
+                        recorded = True
+                        yield Reply(self.render(event), turn)
                         return
                     yield Reply(self.render(event), turn)
                     # Taken by the page: only now is it the answer given. Closed before (Clear, or the page going
@@ -468,8 +486,10 @@ class ChatHandlers:
                         self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
                                              indexes=tuple(indexes))
                     except Exception:  # shown already: the member cannot be told, whoever runs the app must be
-                        log.exception("The answer %s to %s was shown but could not be audited", turn.answer_id,
-                                      question_in_log(question))
+                        self._records_failing = True
+                        log.exception("The answer %s to %s was shown but could not be audited: until a record is "
+                                      "made again, answers are recorded before they are shown, and not given when "
+                                      "that fails", turn.answer_id, question_in_log(question))
                     return
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):

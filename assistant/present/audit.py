@@ -110,11 +110,7 @@ class AuditLog:
             self._db = open_database(path, _SCHEMA + "".join(f"{trigger};\n" for trigger in _APPEND_ONLY))
             # A log on a read-only disk (a read-only copy of the data folder) opens, and only its first record would
             # fail, after the member had the answer: a write, undone, finds it out now.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("CREATE TABLE write_check (x)")
-            finally:
-                self._db.execute("ROLLBACK")
+            self._try_a_write()
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "
@@ -126,6 +122,22 @@ class AuditLog:
             raise AssistantError(f"The audit log {path} is damaged and cannot be read ({exc}).",
                                  f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
                                  "log is started at the next answer. The index itself is not affected.") from None
+
+    def _try_a_write(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("CREATE TABLE write_check (x)")
+        finally:
+            self._db.execute("ROLLBACK")
+
+    def check_writable(self) -> None:
+        """Raise NotWritableError unless a record could be written now: another program holding the log locked (a
+        SQLite tool with it open for writing) is found out before an answer is shown, not after. A full disk shows
+        only when a record is committed."""
+        try:
+            self._try_a_write()
+        except sqlite3.OperationalError as exc:
+            raise _write_problem(self.path, exc) from None
 
     def close(self) -> None:
         self._db.close()
@@ -448,6 +460,10 @@ class AnswerRecorder:
         that cannot be opened says so before the answer is shown)."""
         self.log  # noqa: B018 - opens it
         return new_answer_id()
+
+    def check_writable(self) -> None:
+        """Raise unless the log (opened now if need be) could take a record now (AuditLog.check_writable)."""
+        self.log.check_writable()
 
     def record(self, answer: Answer, channel: str, user: str = "", answer_id: str | None = None,
                indexes: tuple = ()) -> str:

@@ -911,6 +911,66 @@ def test_an_audit_log_that_cannot_be_used_is_not_called_unreadable_minutes(handl
     assert "is locked by another process" in caplog.text
 
 
+def test_an_answer_is_not_given_while_another_program_holds_the_audit_log_locked(handlers, caplog):
+    """From an operator's review: with the log locked by another program (a SQLite tool with it open), every answer
+    was shown in full and recorded nowhere, the failure only in the app's log, for as long as it lasted."""
+    import sqlite3
+
+    from assistant.present.app import AUDIT_UNAVAILABLE
+    from assistant.present.audit import AuditLog
+
+    path = handlers.assistant.settings.audit_path
+    list(handlers.replies(ROTHERHAM_Q))  # the log open, as in an app that has answered before
+    before = len(list(AuditLog(path, read_only=True).entries()))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with caplog.at_level(logging.WARNING, logger="assistant.present.app"):
+            replies = list(handlers.replies(ROTHERHAM_Q))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert replies[-1].failed and replies[-1].markdown.startswith(AUDIT_UNAVAILABLE.split(":")[0])
+    assert "148" not in replies[-1].markdown and replies[-1].turn is None
+    assert "is locked by another process" in caplog.text
+    assert len(list(AuditLog(path, read_only=True).entries())) == before
+    answered = list(handlers.replies(ROTHERHAM_Q))[-1]  # the log free again: answered and recorded
+    assert not answered.failed and "148" in answered.markdown
+    assert len(list(AuditLog(path, read_only=True).entries())) == before + 1
+
+
+def test_after_a_record_fails_answers_are_recorded_before_they_are_shown_until_one_is_made(handlers, monkeypatch,
+                                                                                          caplog):
+    """A full disk shows only when a record is committed, after its answer was shown: that answer is the only one.
+    Until a record is made again, each answer is recorded first, and not given when that fails."""
+    from assistant.errors import NotWritableError
+    from assistant.present.app import AUDIT_UNAVAILABLE
+
+    real_record = handlers.recorder.record
+    disk = {"full": True, "tries": 0}
+
+    def record(*args, **kwargs):
+        disk["tries"] += 1
+        if disk["full"]:
+            raise NotWritableError("The audit log could not be written (database or disk is full).", "Free space.")
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.recorder, "record", record)
+    before = len(_audited(handlers))
+    with caplog.at_level(logging.ERROR, logger="assistant.present.app"):
+        shown = list(handlers.replies(ROTHERHAM_Q))[-1]
+        refused = list(handlers.replies(ROTHERHAM_Q))[-1]
+    assert not shown.failed and "148" in shown.markdown  # the failure came after it was shown
+    assert "was shown but could not be audited" in caplog.text
+    assert refused.failed and refused.markdown.startswith(AUDIT_UNAVAILABLE.split(":")[0]) and "148" not in \
+        refused.markdown
+    assert "could not be audited, so it was not given" in caplog.text and disk["tries"] == 2
+    disk["full"] = False
+    again = list(handlers.replies(ROTHERHAM_Q))[-1]
+    assert not again.failed and "148" in again.markdown and len(_audited(handlers)) == before + 1
+    assert not handlers._records_failing  # recorded again: back to recording once the page has the answer
+
+
 def test_an_export_is_named_by_its_title_and_date_and_old_exports_are_removed(handlers, tmp_path):
     """App exports were all headed "Briefing from committee minutes" and named briefing-<hex>, and stayed on the
     server for as long as it ran."""
