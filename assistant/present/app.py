@@ -1220,6 +1220,15 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
         index = Index(settings, reading=True)  # never makes a store: a reset may be making it anew
         try:
             refresh_lexical(index)
+        except AssistantError:
+            from assistant.index.write_lock import writer_at_work
+
+            if not writer_at_work(settings):
+                raise
+            # A restart during the nightly fetch (a crash, an upgrade) had the app exit and stay down for as long as
+            # the fetch ran: it serves as a running app does while a writer works, and follows what it writes.
+            print(f"An ingest or fetch is writing to {settings.data_dir}: the app answers from the index as it "
+                  "stands, and follows the changes as they are finished.", flush=True)
         finally:
             index.close()
     if summary is not None:  # what `assistant ingest` would print, failures included, before the app starts

@@ -224,6 +224,43 @@ def test_serving_a_corpus_prints_what_ingest_would_failures_included(fake_settin
     assert f"There is no {tmp_path / 'no-such-folder'} folder: serving the index" in capsys.readouterr().out
 
 
+def test_serve_no_corpus_starts_while_an_ingest_writes_and_answers_from_the_index_as_it_stands(fake_settings,
+                                                                                              tmp_path, capsys):
+    """From an operator's review: a service restarted during the nightly fetch exited with 'Another ingest or fetch
+    is writing' (status 2) and stayed down for as long as the fetch ran."""
+    import subprocess
+    import sys
+
+    from gradio_client import Client
+
+    from assistant.ingest.run import ingest
+    from assistant.present.app import launch_app
+
+    from conftest import CORPUS
+    from servers import free_port
+
+    ingest([CORPUS], fake_settings, progress=False)
+    # The fetch at work: another process holding the index's write lock.
+    hold = ("import sys, time\nfrom assistant.index.write_lock import writing_index\n"
+            "from assistant.settings import Settings\n"
+            "with writing_index(Settings.from_env({'ASSISTANT_DATA_DIR': sys.argv[1]})):\n"
+            "    print('held', flush=True)\n    time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(fake_settings.data_dir)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        app = launch_app(fake_settings, None, port=free_port(), prevent_thread_lock=True)
+        try:
+            assert "An ingest or fetch is writing to" in capsys.readouterr().out
+            answer = Client(app.local_url, verbose=False).predict(ROTHERHAM_Q, "", "", "", "", api_name="/ask")
+            assert "148" in answer
+        finally:
+            app.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 MARKUP_QUOTE = ("Re B [2019] EWCA Civ 27: *six* appeals and _twenty_ `requests` were pending, see "
                 "[the report](javascript:alert(1)) <img src=x onerror=alert(1)> & Children's Services.")
 
