@@ -39,13 +39,18 @@ class BackupSummary:
     answers: int | None  # in the audit log copied; None when no audit log was copied
     notes: tuple[str, ...]
     seconds: float
+    log_in_folder: bool = False  # the audit log is one of the data folder's files, so putting it back replaces it
 
     def report(self, settings: Settings) -> str:
         answers = "" if self.answers is None else f", {counted(self.answers, 'answer')} in the audit log"
         lines = [f"Backed up the index in {settings.data_dir} to {self.destination}: {counted(self.items, 'item')}, "
                  f"{counted(self.chunks, 'chunk')}{answers}; every database checked; {self.seconds:.1f} s.",
                  f"To put it back: stop the app and any scheduled ingest or fetch, move {settings.data_dir} aside and "
-                 f"move {self.destination} in its place (or give --index, or ASSISTANT_DATA_DIR, that folder)."]
+                 f"move {self.destination} in its place (or give --index, or ASSISTANT_DATA_DIR, that folder). That "
+                 "undoes what was done since: an item withheld since is let in again (compare `assistant withhold "
+                 "--list` before and after, and withhold it again)"
+                 + (", and the answers audited since leave the audit log, which is kept in the folder "
+                    "(ASSISTANT_AUDIT_PATH keeps it apart)." if self.log_in_folder else ".")]
         return "\n".join(lines + [f"  note: {note}" for note in self.notes])
 
 
@@ -90,7 +95,7 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
                 _copy_file(outside_log, staging / OUTSIDE_AUDIT_NAME)
             # Chroma writes to a store it opens: the copy's vectors are read first, then every database checked and
             # the whole synced as it will stay.
-            items, chunks, text_to_purge = _what_the_copy_holds(settings.with_(data_dir=staging))
+            items, chunks, text_to_purge, unfinished = _what_the_copy_holds(settings.with_(data_dir=staging))
             for database in copied:
                 _check(database)
             answers = _answers_in(staging / OUTSIDE_AUDIT_NAME if outside_log is not None
@@ -124,7 +129,14 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
         notes.append("the text of minutes removed from the index may still be readable in this copy, as the index's "
                      "purge is not yet done: run `assistant ingest` (or `assistant fetch`) into the index, which "
                      "finishes it, and back up again before the copy goes anywhere")
-    return BackupSummary(target, items, chunks, answers, tuple(notes), time.perf_counter() - started)
+    if unfinished:
+        # A copy taken after a killed or failed ingest cannot answer (its keyword index is out of step) until an
+        # ingest finishes the items: a `backup; ingest` job had kept such copies, each saying every database checked.
+        notes.append(f"{counted(unfinished, 'item')} an ingest left unfinished (killed, or stopped by a full disk): "
+                     "this copy cannot answer questions until `assistant ingest` is run on it; run it on the index "
+                     "and back up again")
+    return BackupSummary(target, items, chunks, answers, tuple(notes), time.perf_counter() - started,
+                         log_in_folder=in_folder and named_log.is_file())
 
 
 @contextmanager
@@ -229,14 +241,16 @@ def _check(database: Path) -> None:
                              "made.", "Run `assistant stats` on the index to see whether it is damaged.")
 
 
-def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool]:
-    """The copy's finished items and chunks, and whether a purge is owed, once its vectors are found to read: every
-    chunk the manifest lists is in the copied store, and one vector is read."""
+def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
+    """The copy's finished items and chunks, whether a purge is owed, and how many items an ingest left unfinished,
+    once its vectors are found to read: every chunk the manifest lists is in the copied store, and one vector is
+    read."""
     from assistant.index.vector_store import ChromaStore, forget_local_clients
 
     manifest = Manifest(copy.manifest_path, read_only=True)
     try:
-        rows = [row for row in manifest.rows().values() if row.status == "done"]
+        every_row = list(manifest.rows().values())
+        rows = [row for row in every_row if row.status == "done"]
         chunks = {cid for row in rows for cid in row.chunk_ids}
         model, text_to_purge = manifest.get_meta("embedding_model") or "", purge_owed(manifest)
     finally:
@@ -250,7 +264,7 @@ def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool]:
             raise AssistantError(f"The copy of the vector store cannot be read ({problem}): no backup was made.",
                                  "Run `assistant ingest` into the index first (it mends a damaged store), then back "
                                  "up again.")
-    return len(rows), len(chunks), text_to_purge
+    return len(rows), len(chunks), text_to_purge, len(every_row) - len(rows)
 
 
 def _inside(copy: Path, source: Path, path: Path) -> Path | None:

@@ -210,3 +210,32 @@ def test_links_in_the_index_folder_are_copied_as_what_they_name_and_an_empty_des
     assert asked({**index, "ASSISTANT_DATA_DIR": str(destination)}) == before
     # The lock the backup made is one the index's owner may take, whoever ran the backup.
     assert stat.S_IMODE((data / "ingest.lock").stat().st_mode) == 0o666
+
+
+def test_a_backup_says_what_putting_it_back_undoes_and_when_an_unfinished_ingest_leaves_it_unable_to_answer(
+        index, tmp_path):
+    """From an operator's review: a restore put a takedown back in and took the answers audited since out of the
+    log, and nothing said so where the restore is explained; and a copy taken after a killed ingest, which cannot
+    answer, was reported as any other."""
+    import signal
+
+    from corpus_factory import write_markdown_corpus
+
+    asked(index)  # an answer in the folder's audit log
+    result = run_cli("backup", str(tmp_path / "first"), env=index)
+    assert result.returncode == 0, result.stderr
+    assert "That undoes what was done since: an item withheld since is let in again" in result.stdout
+    assert "the answers audited since leave the audit log, which is kept in the folder" in result.stdout
+    assert "left unfinished" not in result.stdout
+    outside = {**index, "ASSISTANT_AUDIT_PATH": str(tmp_path / "elsewhere" / "audit.sqlite")}
+    result = run_cli("backup", str(tmp_path / "log-elsewhere"), env=outside)
+    assert "let in again (compare" in result.stdout and "leave the audit log" not in result.stdout
+
+    more = tmp_path / "more"
+    write_markdown_corpus(more, 20)
+    killed = run_cli("ingest", str(more), "--no-progress",
+                     env={**index, "ASSISTANT_EMBED_BATCH": "8", "ASSISTANT_CRASH_AT": "after_chroma_write:2"})
+    assert killed.returncode == -signal.SIGKILL
+    result = run_cli("backup", str(tmp_path / "second"), env=index)
+    assert result.returncode == 0, result.stderr
+    assert "an ingest left unfinished (killed, or stopped by a full disk): this copy cannot answer" in result.stdout
