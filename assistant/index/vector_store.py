@@ -309,8 +309,17 @@ class ChromaStore:
         try:
             yield
         except NotFoundError:
-            raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
-                                  "Ask again once it has finished.") from None
+            from assistant.index.write_lock import writer_at_work
+
+            if self._settings.uses_chroma_server or writer_at_work(self._settings):
+                raise IndexStaleError("The index is being rebuilt (`ingest --reset`) by another process.",
+                                      "Ask again once it has finished.") from None
+            # Said of a rebuild when none was at work, an app had told members for hours to ask again in a minute.
+            raise AssistantError(f"The vector store in {self._settings.data_dir} no longer holds the collection "
+                                 "this index was read from, and no ingest or fetch is at work on it (an `ingest "
+                                 "--reset` stopped part way leaves it so).",
+                                 "Run `assistant ingest`, which finishes it; a running app then answers from it "
+                                 "at the next question.") from None
         except InternalError as exc:
             raise damaged_store_error(self._settings, str(exc)) from None
 

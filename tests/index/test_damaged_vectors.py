@@ -199,3 +199,43 @@ def test_an_empty_manifest_beside_nothing_of_an_index_is_a_first_ingest_stopped_
     fake_settings.manifest_path.write_bytes(b"")
     (fake_settings.data_dir / "audit.sqlite").write_bytes(b"")
     assert ingest([CORPUS], fake_settings, progress=False).new == 5
+
+
+def test_a_collection_gone_with_no_writer_at_work_is_not_called_a_rebuild_under_way(fake_settings):
+    """From an operator's review: a running app told members 'the minutes are being updated just now' for as long as
+    it ran, its log naming an `ingest --reset` that nobody was running. A store whose collection has gone while a
+    writer holds the lock is a rebuild under way; with none at work, it is said to need an ingest."""
+    import subprocess
+    import sys
+
+    import chromadb
+
+    from assistant.answer.service import Assistant
+    from assistant.errors import IndexStaleError
+    from assistant.index.vector_store import forget_local_clients
+
+    ingest([CORPUS], fake_settings, progress=False)
+    assistant = Assistant(fake_settings)
+    try:
+        assert "148" in assistant.ask(QUESTION).answer
+        forget_local_clients()
+        chromadb.PersistentClient(path=str(fake_settings.chroma_dir)).delete_collection(fake_settings.collection)
+        forget_local_clients()
+        with pytest.raises(AssistantError, match="no ingest or fetch is at work on it") as caught:
+            assistant.ask(QUESTION)
+        assert not isinstance(caught.value, IndexStaleError) and "Run `assistant ingest`" in caught.value.hint
+        hold = ("import sys, time\nfrom assistant.index.write_lock import writing_index\n"
+                "from assistant.settings import Settings\n"
+                "with writing_index(Settings.from_env({'ASSISTANT_DATA_DIR': sys.argv[1]})):\n"
+                "    print('held', flush=True)\n    time.sleep(120)\n")
+        holder = subprocess.Popen([sys.executable, "-c", hold, str(fake_settings.data_dir)], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            with pytest.raises(IndexStaleError, match="is being rebuilt"):
+                assistant.ask(QUESTION)
+        finally:
+            holder.kill()
+            holder.wait()
+    finally:
+        assistant.close()
