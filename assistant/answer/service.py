@@ -176,7 +176,8 @@ class Assistant:
             except (IndexStaleError, IndexMissingError):
                 return False  # mid-write: the next question tries again
             previous.close()
-            log.info("The index in %s changed; answering from it as it now stands.", self.settings.data_dir)
+            log.info("The index in %s changed; answering from it as it now stands (%s, %s).", self.settings.data_dir,
+                     counted(len(self.index.manifest.finished_ids()), "item"), counted(self.chunk_count, "chunk"))
             return True
         finally:
             self._reopening.release()

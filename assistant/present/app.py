@@ -1245,6 +1245,11 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     else:
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
     assistant = Assistant(settings)
+    # The app's console says when it starts answering from minutes an ingest or fetch has changed (an operator had
+    # no way to tell whether the nightly fetch had been picked up).
+    service_log = logging.getLogger("assistant.answer.service")
+    if service_log.getEffectiveLevel() > logging.INFO:
+        service_log.setLevel(logging.INFO)
     from assistant.present.audit import AuditLog
 
     # Every answer the app gives is audited: a log it cannot write stops it now, as it stops `ask`, rather than

@@ -261,6 +261,35 @@ def test_serve_no_corpus_starts_while_an_ingest_writes_and_answers_from_the_inde
         holder.wait()
 
 
+def test_the_app_s_console_says_when_it_answers_from_minutes_an_ingest_changed(fake_settings, tmp_path, caplog):
+    """From an operator's review: nothing in the app's log said whether the nightly fetch had been picked up."""
+    import logging
+
+    from gradio_client import Client
+
+    from assistant.ingest.run import ingest
+    from assistant.present.app import launch_app
+    from conftest import CORPUS
+    from corpus_factory import write_markdown_corpus
+    from servers import free_port
+
+    ingest([CORPUS], fake_settings, progress=False)
+    app = launch_app(fake_settings, None, port=free_port(), prevent_thread_lock=True)
+    try:
+        client = Client(app.local_url, verbose=False)
+        client.predict(ROTHERHAM_Q, "", "", "", "", api_name="/ask")
+        more = tmp_path / "more"
+        write_markdown_corpus(more, 2)
+        ingest([CORPUS, more], fake_settings, progress=False)  # as the nightly job, while the app serves
+        caplog.clear()
+        client.predict(ROTHERHAM_Q, "", "", "", "", api_name="/ask")
+    finally:
+        app.close()
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "changed; answering" in
+            r.getMessage()]
+    assert len(said) == 1 and "answering from it as it now stands (7 items, " in said[0]
+
+
 MARKUP_QUOTE = ("Re B [2019] EWCA Civ 27: *six* appeals and _twenty_ `requests` were pending, see "
                 "[the report](javascript:alert(1)) <img src=x onerror=alert(1)> & Children's Services.")
 
