@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -51,3 +52,21 @@ def manifest_rows(settings) -> dict:
         return manifest.rows()
     finally:
         manifest.close()
+
+
+@contextlib.contextmanager
+def write_lock_held_elsewhere(data_dir: Path):
+    """Another process holding the index's write lock for the block, as an ingest or fetch at work does (a lock
+    held by this process would not stand for another's)."""
+    hold = ("import sys, time\nfrom assistant.index.write_lock import writing_index\n"
+            "from assistant.settings import Settings\n"
+            "with writing_index(Settings.from_env({'ASSISTANT_DATA_DIR': sys.argv[1]})):\n"
+            "    print('held', flush=True)\n    time.sleep(300)\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(data_dir)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()

@@ -76,7 +76,7 @@ input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 
   outline-offset: 2px; }}
 .dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible {{ outline-color: #93c5fd; }}
 #chat label.float {{ position: static; }}
-#chat button[aria-label="Clear"] {{ display: none; }}
+#chat button[aria-label="Clear"], #chat .top-panel button:has(svg[viewBox="0 0 32 32"]) {{ display: none; }}
 @media (max-width: 640px) {{
   #chat ul, #chat ol {{ padding-left: 16px; }}
   #chat .message-row {{ max-width: 100%; margin-left: 0; margin-right: 0; }}
@@ -227,14 +227,22 @@ if (!window.focusQuestionAfterAsk) {  // once, however often the page's head is 
 # source opened beside the chat opens at its highlighted quote, not at the top of its item.
 NEW_QUESTION_SCRIPT = """<script>
 if (!window.showNewQuestionAtTop) {  // once, however often the page's head is put in
-  let questionsSeen = 0, pinned = null;
-  // Held at the top while its answer comes in below it (Ask is off meanwhile), unless the member scrolls or swipes.
+  let questionsSeen = 0, pinned = null, placed = null;
+  // Held at the top while its answer comes in below it (Ask is off meanwhile), until the member moves: scrolls the
+  // chat or the page themselves (by wheel, bar, keys or swipe: any scroll that leaves them elsewhere than where this
+  // put them), presses anywhere, or moves the focus out of the chat and the question box.
   const letGo = () => { pinned = null; };
-  for (const moved of ["wheel", "touchmove"]) window.addEventListener(moved, letGo, {passive: true});
-  window.addEventListener("keydown", (event) => {
-    if (/^(PageUp|PageDown|ArrowUp|ArrowDown|Home|End| )$/.test(event.key) && !event.target.closest("textarea, input"))
-      letGo();
+  for (const moved of ["wheel", "touchmove", "pointerdown"]) window.addEventListener(moved, letGo, {passive: true});
+  document.addEventListener("focusin", (event) => {
+    if (!event.target.closest || !event.target.closest("#chat, #question")) letGo();
   });
+  document.addEventListener("scroll", (event) => {
+    if (!pinned || !placed) return;
+    const where = event.target === document ? window.scrollY : event.target === placed.box ? placed.box.scrollTop
+      : null;
+    const meant = event.target === document ? placed.page : placed.top;
+    if (where !== null && Math.abs(where - meant) > 2) letGo();
+  }, true);
   window.showNewQuestionAtTop = () => {
     const chat = document.getElementById("chat");
     const questions = chat ? chat.querySelectorAll('[data-testid="user"]') : [];
@@ -248,6 +256,7 @@ if (!window.showNewQuestionAtTop) {  // once, however often the page's head is p
       if (box) box.scrollTop += pinned.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
       const shown = pinned.getBoundingClientRect().top;
       if (shown < 0 || shown > window.innerHeight - 96) window.scrollBy({top: shown - 8});
+      placed = {box: box, top: box ? box.scrollTop : 0, page: window.scrollY};
       const ask = document.getElementById("ask");
       if (!ask || !ask.disabled) pinned = null;  // the answer is complete: the page is the member's again
     }

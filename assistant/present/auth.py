@@ -216,6 +216,7 @@ class SignIn:
         self.on_ended: list = []
 
     def current_users(self) -> dict[str, str]:
+        ended: set[str] = set()
         with self._reading:
             stamp = _file_stamp(self.path)
             if stamp != self._seen:
@@ -227,11 +228,14 @@ class SignIn:
                     self._users = {}
                     log.error("Nobody can sign in until the users file is mended: %s", exc)
                 ended = {name for name, stored in before.items() if self._users.get(name) != stored}
-                if ended:
-                    # Before any new sign-in is let through: a session of the old password must not outlive it.
-                    for end in self.on_ended:
-                        end(ended)
-            return self._users
+            users = self._users
+        # Ended before this returns, so before the sign-in that asked is let through (a session of the old password
+        # must not outlive it), and outside the reading lock: ending takes the sessions' lock, which a sign-in
+        # being stored holds while it asks for its user's name.
+        if ended:
+            for end in self.on_ended:
+                end(ended)
+        return users
 
     def user_named(self, name: str) -> str | None:
         """The user a typed name signs in as: the name itself, else the one user whose name differs from it in case
@@ -247,8 +251,9 @@ class SignIn:
         return self.user_named(name) or name
 
     def still_allowed(self, name: str) -> bool:
-        """Whether a signed-in member is still in the users file."""
-        return self.user_named(name) is not None
+        """Whether a signed-in member is still in the users file, by the exact name their session is kept under
+        (`as_signed_in`): a member removed and another added as 'Bob' does not carry bob's session on."""
+        return name in self.current_users()
 
     def __call__(self, name: str, password: str) -> bool:
         """Whether this name and password sign in: refused unchecked while the name is held back (FAILURES_PER_NAME
@@ -321,10 +326,13 @@ class ExpiringSessions(dict):
             self[token] = name  # sessions begun before this took over: their time counts from now
 
     def __setitem__(self, token, name) -> None:
+        # Outside the lock: the name is looked up in the users file, whose reader may be ending sessions (which
+        # takes this lock) as it reads a change; taken inside, the two waited on each other for good.
+        name = self._name_of(name)
         with self._changing:
             self._forget_ended()  # as sessions begin, ended ones go, so a server up for months holds few
             self._began[token] = self._clock()
-            super().__setitem__(token, self._name_of(name))
+            super().__setitem__(token, name)
 
     def __delitem__(self, token) -> None:
         with self._changing:
@@ -341,10 +349,8 @@ class ExpiringSessions(dict):
             self._forget_ended()
             return super().get(token, default)
 
-    def __getitem__(self, token):
-        with self._changing:
-            self._forget_ended()
-            return super().__getitem__(token)
+    # `[]` finds an ended session that is not yet forgotten: Gradio's sign-out walks the sessions, then looks each up,
+    # and one ending in between had made that a server error. A session is let in only through `get` and `in`.
 
     def __contains__(self, token) -> bool:
         with self._changing:

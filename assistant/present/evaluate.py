@@ -423,6 +423,11 @@ def refuse_floors_of_other_files(bounds: dict[str, dict], questions_path: Path, 
             meant = entry.get(key)
             if meant is None or path is None or _same_file_or_copy(path, meant):
                 continue
+            if not meant.is_file():
+                raise AssistantError(f"The floors {name!r} were set on the {what} file {meant}, which is not there, "
+                                     "so this run's file cannot be told to be the same.",
+                                     f"Restore {meant.name} (from git, in a checkout), or mend that entry's "
+                                     f"\"{key}\" in eval/floors.json.")
             raise AssistantError(f"The floors {name!r} were set on the {what} file {meant}, and this run reads "
                                  f"{path}, which is another file.",
                                  "Give --floors the entry set on this file (eval/floors.json names each entry's "
@@ -432,7 +437,7 @@ def refuse_floors_of_other_files(bounds: dict[str, dict], questions_path: Path, 
 def _same_file_or_copy(path: Path, meant: Path) -> bool:
     try:
         return path.resolve() == meant.resolve() or path.read_bytes() == meant.read_bytes()
-    except OSError:  # the file an entry names is not there: nothing to tell the run's apart from
+    except OSError:  # the file an entry names is not there (said apart), or cannot be read
         return False
 
 

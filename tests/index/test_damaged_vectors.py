@@ -11,7 +11,7 @@ import pytest
 
 from assistant.errors import AssistantError, IndexMissingError
 from assistant.ingest.run import ingest
-from cli_helpers import cli_env, run_cli
+from cli_helpers import cli_env, run_cli, write_lock_held_elsewhere
 from conftest import CORPUS
 
 QUESTION = "How many children were discharged from care in Rotherham in 2018?"
@@ -205,9 +205,6 @@ def test_a_collection_gone_with_no_writer_at_work_is_not_called_a_rebuild_under_
     """From an operator's review: a running app told members 'the minutes are being updated just now' for as long as
     it ran, its log naming an `ingest --reset` that nobody was running. A store whose collection has gone while a
     writer holds the lock is a rebuild under way; with none at work, it is said to need an ingest."""
-    import subprocess
-    import sys
-
     import chromadb
 
     from assistant.answer.service import Assistant
@@ -224,18 +221,8 @@ def test_a_collection_gone_with_no_writer_at_work_is_not_called_a_rebuild_under_
         with pytest.raises(AssistantError, match="no ingest or fetch is at work on it") as caught:
             assistant.ask(QUESTION)
         assert not isinstance(caught.value, IndexStaleError) and "Run `assistant ingest`" in caught.value.hint
-        hold = ("import sys, time\nfrom assistant.index.write_lock import writing_index\n"
-                "from assistant.settings import Settings\n"
-                "with writing_index(Settings.from_env({'ASSISTANT_DATA_DIR': sys.argv[1]})):\n"
-                "    print('held', flush=True)\n    time.sleep(120)\n")
-        holder = subprocess.Popen([sys.executable, "-c", hold, str(fake_settings.data_dir)], stdout=subprocess.PIPE,
-                                  text=True)
-        try:
-            assert holder.stdout.readline().strip() == "held"
+        with write_lock_held_elsewhere(fake_settings.data_dir):
             with pytest.raises(IndexStaleError, match="is being rebuilt"):
                 assistant.ask(QUESTION)
-        finally:
-            holder.kill()
-            holder.wait()
     finally:
         assistant.close()

@@ -228,27 +228,17 @@ def test_serve_no_corpus_starts_while_an_ingest_writes_and_answers_from_the_inde
                                                                                               tmp_path, capsys):
     """From an operator's review: a service restarted during the nightly fetch exited with 'Another ingest or fetch
     is writing' (status 2) and stayed down for as long as the fetch ran."""
-    import subprocess
-    import sys
-
     from gradio_client import Client
 
     from assistant.ingest.run import ingest
     from assistant.present.app import launch_app
 
+    from cli_helpers import write_lock_held_elsewhere
     from conftest import CORPUS
     from servers import free_port
 
     ingest([CORPUS], fake_settings, progress=False)
-    # The fetch at work: another process holding the index's write lock.
-    hold = ("import sys, time\nfrom assistant.index.write_lock import writing_index\n"
-            "from assistant.settings import Settings\n"
-            "with writing_index(Settings.from_env({'ASSISTANT_DATA_DIR': sys.argv[1]})):\n"
-            "    print('held', flush=True)\n    time.sleep(120)\n")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(fake_settings.data_dir)], stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with write_lock_held_elsewhere(fake_settings.data_dir):  # the fetch at work
         app = launch_app(fake_settings, None, port=free_port(), prevent_thread_lock=True)
         try:
             assert "An ingest or fetch is writing to" in capsys.readouterr().out
@@ -256,9 +246,6 @@ def test_serve_no_corpus_starts_while_an_ingest_writes_and_answers_from_the_inde
             assert "148" in answer
         finally:
             app.close()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_the_app_s_console_says_when_it_answers_from_minutes_an_ingest_changed(fake_settings, tmp_path, caplog):

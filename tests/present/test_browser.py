@@ -223,7 +223,7 @@ def slow_app(seed_index, minilm, tmp_path):
     import time
 
     from assistant.answer.service import Assistant
-    from assistant.present.app import build_app
+    from assistant.present.app import build_app, page_options
 
     assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
     quick = assistant.stream
@@ -236,7 +236,7 @@ def slow_app(seed_index, minilm, tmp_path):
     assistant.stream = stream
     demo = build_app(assistant, tmp_path / "briefings")
     demo.queue()
-    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
     try:
         yield demo
     finally:
@@ -536,8 +536,9 @@ LATEST_IN_VIEW = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width, height", [(390, 844), (195, 422)])  # a phone, and the same phone at 200% zoom
-def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(running_app, width, height):
+# A phone in English, and a French one at 200% zoom.
+@pytest.mark.parametrize("width, height, locale", [(390, 844, "en-GB"), (195, 422, "fr-FR")])
+def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(running_app, width, height, locale):
     """From a review on a phone: the question box was below the first screen (an empty 520 px chat above it); after
     each question the chat scrolled to the end of the answer, its short answer a screen above; at 200% zoom an answer
     was a few letters wide; Gradio's bin icon, 6 px from Copy, wiped the conversation on a tap that missed Copy; a
@@ -549,7 +550,7 @@ def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(ru
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=2,
-                                   is_mobile=True, has_touch=True).new_page()
+                                   is_mobile=True, has_touch=True, locale=locale).new_page()
         page.goto(url, wait_until="domcontentloaded")
         page.wait_for_selector("#question textarea", timeout=120_000)
         if width >= 360:  # at 200% zoom, the title and intro alone fill the first screen
@@ -568,7 +569,8 @@ def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(ru
         answer_width = page.evaluate("() => [...document.querySelectorAll('#chat [data-testid=\"bot\"]')].pop()"
                                      ".getBoundingClientRect().width")
         assert answer_width >= 0.7 * width
-        assert not page.locator('#chat button[aria-label="Clear"]').is_visible()
+        # Only "Copy conversation" above the chat, whatever the browser's language names Gradio's bin icon.
+        assert page.locator("#chat .top-panel button:visible").count() == 1
         page.locator("#source-pick input").click()
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
@@ -580,4 +582,36 @@ def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(ru
             return [mark.top - box.top, box.height]; }""")
         assert 0 <= quote_at[0] < quote_at[1], quote_at
         page.screenshot(path=str(SCREENSHOTS / f"phone-{width}.png"))
+        browser.close()
+
+
+def test_a_member_who_scrolls_or_moves_on_while_an_answer_comes_is_left_where_they_went(slow_app):
+    """From a code review: the script that holds a new question at the top of the chat let go only on a wheel, a
+    swipe or a few keys, so a scroll by the chat's bar, or Tab to another field, was undone at the next sentence."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(slow_app.local_url, wait_until="domcontentloaded")
+        box = page.locator("#question textarea")
+        box.wait_for(timeout=120_000)
+        for answers in (1, 2):  # two answers, so that the chat scrolls
+            box.fill("How many children were discharged from care in 2018?")
+            box.press("Enter")
+            page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === "
+                                   f"{answers} && !document.getElementById('ask').disabled", timeout=60_000)
+        box.fill("What did Sefton say about child protection conferences?")
+        box.press("Enter")
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 3",
+                               timeout=30_000)
+        scroller = """() => [document.querySelector('#chat .bubble-wrap'), document.getElementById('chat')]
+            .find(e => e && e.scrollHeight > e.clientHeight)"""
+        page.evaluate(f"() => {{ ({scroller})().scrollTop = 0; }}")  # as the chat's scroll bar, dragged to the top
+        page.wait_for_timeout(3_500)  # the next sentence comes
+        assert page.evaluate(f"() => ({scroller})().scrollTop") == 0
+        page.locator("#council input").focus()  # Tab on to a filter
+        at = page.evaluate("() => window.scrollY")
+        page.wait_for_timeout(3_500)
+        assert page.evaluate("() => window.scrollY") == at
         browser.close()

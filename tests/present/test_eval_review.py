@@ -376,6 +376,7 @@ def test_an_index_changed_by_an_ingest_during_the_run_is_said_to_mix_two_states(
     assert metrics["produced_by"]["index_at_end"]["items"] == metrics["produced_by"]["index_items"]
     assert (f"chunks when the run started, and {metrics['produced_by']['index_items']} items, {end} chunk"
             in (out / "report.md").read_text()) and start > 0
+    assert not _key_names(metrics, {"numeric"}) - _documented_keys()  # index_at_end among them
 
     unchanged = run_evaluation(_write(tmp_path, *rows[:1]), fake_settings, tmp_path / "again", progress=False)
     assert unchanged["index_changed_after_question"] == [] and "index_at_end" not in unchanged["produced_by"]
@@ -695,6 +696,9 @@ def test_floors_are_refused_for_another_question_or_pairs_file_than_their_own(tm
                              floors=["guard"], progress=False)
     assert [c["figure"] for c in guarded["floors"]["checks"]] == ["supported_kept"]  # run, and judged
 
+    floors.write_text(json.dumps({"mine": {"_questions": "eval/gone.jsonl", "answer_correctness": {"min": 0.5}}}))
+    with pytest.raises(AssistantError, match="were set on the question file .*gone.jsonl, which is not there"):
+        run_evaluation(own, seed_index, tmp_path / "gone", floors=["mine"], progress=False)
     floors.write_text(json.dumps({"mine": {"_questions": 3, "answer_correctness": {"min": 0.5}}}))
     with pytest.raises(AssistantError, match="a file's path"):
         load_floors(["mine"], floors)

@@ -195,7 +195,8 @@ def test_a_name_signs_in_whatever_its_case_and_its_wrong_tries_count_together(tm
     users = _users(tmp_path)
     sign_in = SignIn(users)
     assert sign_in("Alice", "alices password") and sign_in("ALICE", "alices password")
-    assert sign_in.as_signed_in("Alice") == "alice" and sign_in.still_allowed("ALICE")
+    assert sign_in.as_signed_in("Alice") == "alice" and sign_in.still_allowed("alice")
+    assert not sign_in.still_allowed("ALICE")  # a session is kept under the user's own name, and checked by it
     assert sign_in.as_signed_in("nobody") == "nobody" and not sign_in.still_allowed("nobody")
     for guess, typed in zip(range(FAILURES_PER_NAME), ("alice", "Alice", "ALICE", "aLiCe", "alicE")):
         assert not sign_in(typed, f"guess {guess}")
@@ -207,3 +208,57 @@ def test_a_name_signs_in_whatever_its_case_and_its_wrong_tries_count_together(tm
     both = SignIn(users)
     assert both("bob", "bobs password") and both("Bob", "other bobs password")
     assert not both("BOB", "bobs password") and both.user_named("BOB") is None
+
+
+def test_a_sign_in_stored_while_the_users_file_is_read_again_does_not_hang_the_app(tmp_path):
+    """From a code review: storing a session held the sessions' lock while it asked the users file for the user's
+    name, and reading a changed users file held its lock while it ended sessions (which takes the sessions' lock):
+    a sign-in at the moment the file was read again left both waiting for good, and every request with them."""
+    import os
+
+    from assistant.present.auth import ExpiringSessions
+
+    users = _users(tmp_path)
+    sign_in = SignIn(users)
+    sessions = ExpiringSessions(3600, name_of=sign_in.as_signed_in)
+    sign_in.on_ended.append(lambda names: [sessions.pop(t) for t, n in sessions.items() if n in names])
+    sessions["bobs-token"] = "bob"
+    reading = threading.Event()
+    real_read = auth.read_users
+
+    def slow_read(path):  # the file read again, slowly, while a sign-in is stored
+        reading.set()
+        time.sleep(0.5)
+        return real_read(path)
+
+    auth.read_users = slow_read
+    try:
+        users.write_text(users.read_text().splitlines(keepends=True)[0])  # bob taken out
+        stamp = users.stat()
+        os.utime(users, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 2_000_000_000))
+        reader = threading.Thread(target=sign_in.current_users, daemon=True)
+        reader.start()
+        assert reading.wait(5)
+        storer = threading.Thread(target=sessions.__setitem__, args=("alices-token", "Alice"), daemon=True)
+        storer.start()
+        reader.join(10)
+        storer.join(10)
+        assert not reader.is_alive() and not storer.is_alive()
+    finally:
+        auth.read_users = real_read
+    assert sessions.items() == [("alices-token", "alice")]  # bob's session ended, alice's kept under her name
+
+
+def test_signing_out_as_a_session_ends_meanwhile_is_no_error():
+    """Gradio's sign-out lists the sessions, then looks each one up: one that ended in between raised KeyError."""
+    from assistant.present.auth import ExpiringSessions
+
+    clock = [0.0]
+    sessions = ExpiringSessions(60, clock=lambda: clock[0])
+    sessions["a"], sessions["b"] = "alice", "alice"
+    listed = list(sessions.keys())
+    clock[0] = 60  # both end between the listing and the look-ups
+    assert [sessions[token] for token in listed] == ["alice", "alice"]
+    for token in listed:
+        del sessions[token]
+    assert sessions.get("a") is None and len(sessions) == 0
