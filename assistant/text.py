@@ -87,7 +87,7 @@ CHAT_FILLER_WORDS = frozenset({
 # topic to search for: each question is answered on its own.
 FOLLOW_UP_WORDS = frozenset({
     "a", "about", "again", "also", "an", "and", "any", "are", "as", "at", "but", "by", "can", "compared", "could",
-    "did", "do", "does", "for", "from", "how", "i", "in", "instead", "is", "it", "last", "many", "me", "much", "next",
+    "for", "from", "how", "i", "in", "instead", "is", "it", "last", "many", "me", "much", "next",
     "now", "of", "on", "one", "or", "please", "previous", "same", "so", "tell", "that", "the", "then", "there",
     "these", "they", "this", "those", "to", "too", "us", "versus", "vs", "was", "well", "were", "what", "when",
     "where", "which", "who", "why", "with", "year", "years", "you"})
@@ -95,10 +95,31 @@ FOLLOW_UP_WORDS = frozenset({
 
 def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
     """Whether a question holds a word to search for besides FOLLOW_UP_WORDS, figures, months and the councils it
-    names (`named_councils`, by their words or initials)."""
-    names = {word for key in named_council_keys for word in (*key.split(), council_initials(key)) if word}
-    return any(not (word.isdigit() or word in FOLLOW_UP_WORDS or word in names or word in COUNCIL_KIND_WORDS
-                    or word in MONTH_NUMBERS) for word in fold(question).split())
+    names (`named_councils`): each council where its words stand together, or its initials, with the words of its
+    kind beside it ('Sefton Metropolitan Borough Council', 'Borough of Sefton'). 'Is Sefton a unitary authority?'
+    and 'the test in Test Valley' keep their topics."""
+    words = fold(question).split()
+    named = [False] * len(words)
+    for key in named_council_keys:
+        phrase = key.split()
+        for start in range(len(words) - len(phrase) + 1):
+            if phrase and words[start:start + len(phrase)] == phrase:
+                named[start:start + len(phrase)] = [True] * len(phrase)
+        initials = council_initials(key)
+        named = [was or (bool(initials) and word == initials) for was, word in zip(named, words)]
+    kind_or_joiner = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS
+    for step in (1, -1):  # a name's kind words, after it and before it
+        order = range(len(words)) if step == 1 else range(len(words) - 1, -1, -1)
+        beside_a_name = False
+        for i in order:
+            if named[i] and words[i] not in kind_or_joiner:
+                beside_a_name = True
+            elif words[i] in kind_or_joiner and beside_a_name:
+                named[i] = True
+            else:
+                beside_a_name = False
+    return any(not (was_named or word.isdigit() or word in FOLLOW_UP_WORDS or word in MONTH_NUMBERS)
+               for word, was_named in zip(words, named))
 
 
 def is_small_talk(message: str) -> bool:

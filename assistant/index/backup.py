@@ -49,8 +49,9 @@ class BackupSummary:
                  f"move {self.destination} in its place (or give --index, or ASSISTANT_DATA_DIR, that folder). That "
                  "undoes what was done since: an item withheld since is let in again (compare `assistant withhold "
                  "--list` before and after, and withhold it again)"
-                 + (", and the answers audited since leave the audit log, which is kept in the folder "
-                    "(ASSISTANT_AUDIT_PATH keeps it apart)." if self.log_in_folder else ".")]
+                 + (", and the audit log, which is kept in the folder (ASSISTANT_AUDIT_PATH keeps it apart), goes "
+                    "back to the copy's: answers audited since leave it, and records erased since come back."
+                    if self.log_in_folder else ".")]
         return "\n".join(lines + [f"  note: {note}" for note in self.notes])
 
 
@@ -132,9 +133,9 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
     if unfinished:
         # A copy taken after a killed or failed ingest cannot answer (its keyword index is out of step) until an
         # ingest finishes the items: a `backup; ingest` job had kept such copies, each saying every database checked.
-        notes.append(f"{counted(unfinished, 'item')} an ingest left unfinished (killed, or stopped by a full disk): "
-                     "this copy cannot answer questions until `assistant ingest` is run on it; run it on the index "
-                     "and back up again")
+        notes.append(f"{counted(unfinished, 'item')} an ingest or fetch left unfinished (killed, or stopped by a full "
+                     "disk): if asking the index says its keyword index does not match, so will this copy; run "
+                     "`assistant ingest` (or the fetch) on the index again and back up again")
     return BackupSummary(target, items, chunks, answers, tuple(notes), time.perf_counter() - started,
                          log_in_folder=in_folder and named_log.is_file())
 

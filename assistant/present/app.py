@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from contextlib import aclosing, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +77,8 @@ input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 
   outline-offset: 2px; }}
 .dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible {{ outline-color: #93c5fd; }}
 #chat label.float {{ position: static; }}
-#chat button[aria-label="Clear"], #chat .top-panel button:has(svg[viewBox="0 0 32 32"]) {{ display: none; }}
+#chat button[aria-label="Clear"] {{ display: none; }}
+#chat .top-panel button:has(svg[viewBox="0 0 32 32"]) {{ display: none; }}
 @media (max-width: 640px) {{
   #chat ul, #chat ol {{ padding-left: 16px; }}
   #chat .message-row {{ max-width: 100%; margin-left: 0; margin-right: 0; }}
@@ -448,6 +450,7 @@ class ChatHandlers:
         indexes: list = []
         filters = None
         recorded = False
+        answer_id, record_first = None, False
         try:
             self._note_index(indexes)
             filters = Filters(council=_unless_everything(council, ALL_COUNCILS),
@@ -458,23 +461,24 @@ class ChatHandlers:
                     # Not a question at all (empty, or too long): like `ask` and `brief`, nothing is audited.
                     yield _failure(event.answer)
                     return
-                if isinstance(event, Answer):
-                    # The id comes from an open log that can be written now: one that cannot be opened, or that another
-                    # program holds locked (a SQLite tool), is said before the answer is shown.
+                if answer_id is None:
+                    # Before anything is shown: an id from an open log that can be written now. One that cannot be
+                    # opened, or that another program holds locked (a SQLite tool), is said in place of the answer.
                     try:
-                        turn = Turn(self.recorder.new_id(), event)
+                        answer_id = self.recorder.new_id()
                         self.recorder.check_writable()
                     except AssistantError as exc:  # the audit log, not the minutes: the operator's to mend
                         log.warning("Answering %s stopped before the answer was shown: %s %s",
                                     question_in_log(question), exc.message, exc.hint)
-                        if taken:
-                            self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED,
-                                                   channel, user, indexes)
                         yield _failure(AUDIT_UNAVAILABLE)
                         return
-                    if self._records_failing:
-                        # A record failed since the last one made (a full disk): until one is made again, each is
-                        # made before its answer is shown, and an answer no record keeps is not given.
+                    # A record failed since the last one made (a full disk, which shows only as a record is
+                    # committed): until one is made again, an answer is recorded before any of it is shown, and not
+                    # given when that fails. (Such an answer closed by the page as it arrives is recorded whole.)
+                    record_first = self._records_failing
+                if isinstance(event, Answer):
+                    turn = Turn(answer_id, event)
+                    if record_first:
                         try:
                             self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
                                                  indexes=tuple(indexes))
@@ -500,6 +504,8 @@ class ChatHandlers:
                                       "made again, answers are recorded before they are shown, and not given when "
                                       "that fails", turn.answer_id, question_in_log(question))
                     return
+                if record_first:
+                    continue  # nothing shown before its record is made
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):
                     shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
@@ -1181,6 +1187,31 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     return demo
 
 
+def _assistant_once_readable(settings, writer_at_start: bool, wait_s: float = 5.0) -> Assistant:
+    """The Assistant of the index; while a writer at work leaves the index out of step (a run part way through, a
+    reset), it is waited for, saying so, rather than the app exiting: a service restarted during the nightly fetch
+    starts as soon as the index can be read."""
+    from assistant.index.write_lock import writer_at_work
+
+    waiting = False
+    while True:
+        try:
+            assistant = Assistant(settings)
+        except IndexStaleError:
+            if not writer_at_work(settings):
+                raise
+            if not waiting:
+                print(f"An ingest or fetch is writing to {settings.data_dir}, and the index cannot be read part way "
+                      "through: the app starts as soon as it can be (Ctrl-C stops waiting).", flush=True)
+                waiting = True
+            time.sleep(wait_s)
+            continue
+        if writer_at_start and not waiting:
+            print(f"An ingest or fetch is writing to {settings.data_dir}: the app answers from the index as it "
+                  "stands, and follows the changes as they are finished.", flush=True)
+        return assistant
+
+
 def keep_sessions(demo, sign_in, lifetime_s: float) -> None:
     """Have every sign-in to the launched app kept under its user's own name (`sign_in.as_signed_in`) and ended
     `lifetime_s` after it was made (auth.ExpiringSessions)."""
@@ -1220,6 +1251,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
     from assistant.ingest.run import ensure_index
 
     summary = ensure_index(settings, corpus) if corpus is not None else None
+    writer_at_start = False
     if corpus is None:  # serve the index as it is, once its keyword index is brought up to date
         from assistant.errors import no_index_yet
         from assistant.ingest.run import Index, refresh_lexical
@@ -1236,8 +1268,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
                 raise
             # A restart during the nightly fetch (a crash, an upgrade) had the app exit and stay down for as long as
             # the fetch ran: it serves as a running app does while a writer works, and follows what it writes.
-            print(f"An ingest or fetch is writing to {settings.data_dir}: the app answers from the index as it "
-                  "stands, and follows the changes as they are finished.", flush=True)
+            writer_at_start = True
         finally:
             index.close()
     if summary is not None:  # what `assistant ingest` would print, failures included, before the app starts
@@ -1253,7 +1284,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
             print(f"warning: {warning}", file=sys.stderr, flush=True)
     else:
         print("Notice: ASSISTANT_AUTH is not set, so the app is open to anyone who can reach it.", flush=True)
-    assistant = Assistant(settings)
+    assistant = _assistant_once_readable(settings, writer_at_start)
     # The app's console says when it starts answering from minutes an ingest or fetch has changed (an operator had
     # no way to tell whether the nightly fetch had been picked up).
     service_log = logging.getLogger("assistant.answer.service")

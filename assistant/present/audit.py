@@ -131,13 +131,21 @@ class AuditLog:
             self._db.execute("ROLLBACK")
 
     def check_writable(self) -> None:
-        """Raise NotWritableError unless a record could be written now: another program holding the log locked (a
-        SQLite tool with it open for writing) is found out before an answer is shown, not after. A full disk shows
-        only when a record is committed."""
+        """Raise unless a record could be written now: another program holding the log locked (a SQLite tool with
+        it open for writing) is found out before an answer is shown, not after. On a connection of its own, for an
+        instant: a transaction on the log's connection, which the app's threads share, had taken in (and undone)
+        other members' records. A full disk shows only when a record is committed."""
         try:
-            self._try_a_write()
-        except sqlite3.OperationalError as exc:
+            probe = sqlite3.connect(self.path, isolation_level=None)  # waiting as the log's own connection does
+        except sqlite3.Error as exc:
             raise _write_problem(self.path, exc) from None
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise _write_problem(self.path, exc) from None
+        finally:
+            probe.close()
 
     def close(self) -> None:
         self._db.close()

@@ -335,9 +335,12 @@ class ExpiringSessions(dict):
             super().__setitem__(token, name)
 
     def __delitem__(self, token) -> None:
-        with self._changing:
+        with self._changing:  # one forgotten meanwhile (ended, or its member removed) is no error
             self._began.pop(token, None)
-            super().__delitem__(token)
+            super().pop(token, None)
+
+    def __missing__(self, token):
+        return None  # `[]` of a session forgotten between Gradio's listing and its look-up: no user
 
     def pop(self, token, *default):
         with self._changing:

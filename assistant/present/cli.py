@@ -531,8 +531,12 @@ def _ask(args, settings: Settings) -> int:
     else:
         print(answer_as_text(answer))
     if answer.refusal_reason == "bad_question":  # exit status 2, so said on standard error as every such error is
-        _print_error(AssistantError(answer.answer, 'Ask about the minutes in words, in quotes: assistant ask "What '
-                                                   'did Sefton say about care leavers?"'))
+        from assistant.answer.service import NO_TOPIC
+
+        hint = ('Name the topic too, in quotes: assistant ask "How many children left care in Sefton in 2019?"'
+                if answer.answer == NO_TOPIC else
+                'Ask about the minutes in words, in quotes: assistant ask "What did Sefton say about care leavers?"')
+        _print_error(AssistantError(answer.answer, hint))
         return 2
     return 0
 

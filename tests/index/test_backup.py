@@ -225,11 +225,11 @@ def test_a_backup_says_what_putting_it_back_undoes_and_when_an_unfinished_ingest
     result = run_cli("backup", str(tmp_path / "first"), env=index)
     assert result.returncode == 0, result.stderr
     assert "That undoes what was done since: an item withheld since is let in again" in result.stdout
-    assert "the answers audited since leave the audit log, which is kept in the folder" in result.stdout
+    assert "answers audited since leave it, and records erased since come back" in result.stdout
     assert "left unfinished" not in result.stdout
     outside = {**index, "ASSISTANT_AUDIT_PATH": str(tmp_path / "elsewhere" / "audit.sqlite")}
     result = run_cli("backup", str(tmp_path / "log-elsewhere"), env=outside)
-    assert "let in again (compare" in result.stdout and "leave the audit log" not in result.stdout
+    assert "let in again (compare" in result.stdout and "records erased since" not in result.stdout
 
     more = tmp_path / "more"
     write_markdown_corpus(more, 20)
@@ -238,4 +238,5 @@ def test_a_backup_says_what_putting_it_back_undoes_and_when_an_unfinished_ingest
     assert killed.returncode == -signal.SIGKILL
     result = run_cli("backup", str(tmp_path / "second"), env=index)
     assert result.returncode == 0, result.stderr
-    assert "an ingest left unfinished (killed, or stopped by a full disk): this copy cannot answer" in result.stdout
+    assert "an ingest or fetch left unfinished (killed, or stopped by a full disk): if asking the index says" in \
+        result.stdout

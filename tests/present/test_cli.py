@@ -335,3 +335,13 @@ def test_user_remove_takes_a_user_out_of_the_users_file(tmp_path):
     removed = run_cli("user", "remove", "bob", "--file", str(users), env=cli_env(tmp_path / "index"))
     assert removed.returncode == 0 and f"user bob removed from {users}" in removed.stdout
     assert [line.split(":")[0] for line in users.read_text().splitlines()] == ["alice"]
+
+
+def test_ask_turns_a_follow_up_with_no_topic_away_with_what_to_type(tmp_path):
+    env = cli_env(tmp_path / "index", ASSISTANT_READER="fake:overlap")
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    result = run_cli("ask", "What about 2019?", env=env)
+    assert result.returncode == 2 and "Each question is answered on its own" in result.stderr
+    assert 'Name the topic too, in quotes: assistant ask "How many children left care' in result.stderr
+    small_talk = run_cli("ask", "Thanks!", env=env)
+    assert small_talk.returncode == 2 and "Ask about the minutes in words" in small_talk.stderr

@@ -192,7 +192,8 @@ def test_a_reset_by_another_process_meanwhile_is_said_in_words_either_way(fake_s
     import subprocess
     import sys
 
-    from assistant.errors import IndexStaleError
+    from assistant.errors import AssistantError, IndexStaleError
+    from cli_helpers import write_lock_held_elsewhere
 
     settings = fake_settings.with_(exact_search=exact)
     ingest([CORPUS], settings, progress=False)
@@ -205,8 +206,13 @@ def test_a_reset_by_another_process_meanwhile_is_said_in_words_either_way(fake_s
         remove = ("import chromadb, sys; from chromadb.config import Settings; chromadb.PersistentClient(path="
                   "sys.argv[1], settings=Settings(anonymized_telemetry=False)).delete_collection(sys.argv[2])")
         subprocess.run([sys.executable, "-c", remove, str(settings.chroma_dir), settings.collection], check=True)
-        with pytest.raises(IndexStaleError, match="being rebuilt"):
+        with write_lock_held_elsewhere(settings.data_dir):  # the reset still at work, as it holds the lock
+            with pytest.raises(IndexStaleError, match="being rebuilt"):
+                store.query(vector, 5, where=where)
+        # With no writer at work (a reset stopped part way), not a rebuild under way: what to run.
+        with pytest.raises(AssistantError, match="no ingest or fetch is at work on it") as caught:
             store.query(vector, 5, where=where)
+        assert not isinstance(caught.value, IndexStaleError)
     finally:
         opened.close()
 
