@@ -260,7 +260,6 @@ def test_serve_no_corpus_waits_for_a_writer_part_way_through_and_then_serves(tmp
     import sys
     import threading
 
-
     from assistant.present.app import launch_app
     from assistant.settings import Settings
     from cli_helpers import cli_env, run_cli
