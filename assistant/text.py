@@ -108,8 +108,7 @@ def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
         initials = council_initials(key)
         named = [was or (bool(initials) and word == initials) for was, word in zip(named, words)]
     kind_or_joiner = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS
-    for step in (1, -1):  # a name's kind words, after it and before it
-        order = range(len(words)) if step == 1 else range(len(words) - 1, -1, -1)
+    for order in (range(len(words)), reversed(range(len(words)))):  # a name's kind words, after it and before it
         beside_a_name = False
         for i in order:
             if named[i] and words[i] not in kind_or_joiner:

@@ -269,16 +269,13 @@ class Assistant:
         self.follow_index()
         question = as_typed_words(question)
         problem = question_problem(question)
+        q = None if problem else analyse(question, self.retriever.council_keys)
+        if q is not None and not has_a_topic(question, q.councils):
+            problem = NO_TOPIC
         if problem:
             # Nothing was retrieved, read or checked, but every answer carries the same four timings.
             timings = {"retrieve": 0.0, "answer": 0.0, "verify": 0.0, "total": (time.perf_counter() - started) * 1000}
             yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict(),
-                         timings_ms=timings)
-            return
-        q = analyse(question, self.retriever.council_keys)
-        if not has_a_topic(question, q.councils):
-            timings = {"retrieve": 0.0, "answer": 0.0, "verify": 0.0, "total": (time.perf_counter() - started) * 1000}
-            yield Answer(question, NO_TOPIC, True, "bad_question", self.mode, filters=filters.as_dict(),
                          timings_ms=timings)
             return
         retrieval = self.retriever.search(q, filters)

@@ -788,8 +788,6 @@ class ChatHandlers:
     def _remove_old_exports(self) -> None:
         """Remove the exports made more than EXPORTS_KEPT_SECONDS ago: each was downloaded at once or not at all,
         and they hold minutes and members' questions, which a server keeps no longer than it must."""
-        import time
-
         if self._briefing_dir is None:
             return
         for folder in self._briefing_dir.iterdir():

@@ -240,11 +240,7 @@ class SignIn:
     def user_named(self, name: str) -> str | None:
         """The user a typed name signs in as: the name itself, else the one user whose name differs from it in case
         alone (a phone's keyboard starts a name with a capital); None for no user."""
-        users = self.current_users()
-        if name in users:
-            return name
-        alike = [user for user in users if user.casefold() == name.casefold()]
-        return alike[0] if len(alike) == 1 else None
+        return _user_named(self.current_users(), name)
 
     def as_signed_in(self, name: str) -> str:
         """The name a session is kept, and its answers audited, under: the user's own, however it was typed."""
@@ -260,8 +256,9 @@ class SignIn:
         wrong passwords within HELD_BACK_S, the last less than HELD_BACK_S ago)."""
         if self._held_back(name):
             return False
-        user = self.user_named(name)
-        stored = self.current_users().get(user) if user else None
+        users = self.current_users()
+        user = _user_named(users, name)
+        stored = users.get(user) if user else None
         if verify_password(password, stored or self._stand_in) and stored:
             with self._counting:
                 self._failures.pop(name.casefold(), None)
@@ -307,6 +304,13 @@ class SignIn:
                     del self._failures[stale]
 
 
+def _user_named(users: dict[str, str], name: str) -> str | None:
+    if name in users:
+        return name
+    alike = [user for user in users if user.casefold() == name.casefold()]
+    return alike[0] if len(alike) == 1 else None
+
+
 class ExpiringSessions(dict):
     """Gradio's signed-in sessions (token: user name), each ended `lifetime_s` after its sign-in (inf: never): a
     session left open on a shared or lost device does not last until the app restarts. Each is kept under its user's
@@ -339,8 +343,11 @@ class ExpiringSessions(dict):
             self._began.pop(token, None)
             super().pop(token, None)
 
+    # `[]` finds an ended session that is not yet forgotten, and a forgotten one is no user: Gradio's sign-out walks
+    # the sessions, then looks each up, and one ending in between had made that a server error. A session is let in
+    # only through `get` and `in`.
     def __missing__(self, token):
-        return None  # `[]` of a session forgotten between Gradio's listing and its look-up: no user
+        return None
 
     def pop(self, token, *default):
         with self._changing:
@@ -351,9 +358,6 @@ class ExpiringSessions(dict):
         with self._changing:
             self._forget_ended()
             return super().get(token, default)
-
-    # `[]` finds an ended session that is not yet forgotten: Gradio's sign-out walks the sessions, then looks each up,
-    # and one ending in between had made that a server error. A session is let in only through `get` and `in`.
 
     def __contains__(self, token) -> bool:
         with self._changing:
