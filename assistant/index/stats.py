@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.index.manifest import RESET_UNFINISHED, Manifest
+from assistant.index.manifest import RESET_UNFINISHED, Manifest, check_index_format
 from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
-from assistant.errors import AssistantError, manifest_damaged, no_index_yet
+from assistant.errors import AssistantError, IndexMismatchError, manifest_damaged, no_index_yet
 from assistant.records import fetched_from
 from assistant.text import counted
 
@@ -28,6 +28,9 @@ class IndexStats:
     notes: tuple[str, ...] = ()
     # Whether an ingest or fetch holds the write lock now: its notes are then the only one, and the counts partial.
     writing: bool = False
+    # Whether the index wants something done before it answers as it should (a note other than a writer's at work):
+    # what `stats` exits 1 on, so that a scheduled check can tell a healthy index from one to see to.
+    needs_action: bool = False
 
     @property
     def notes_text(self) -> str:
@@ -38,6 +41,7 @@ class IndexStats:
         return {
             "items": self.items, "chunks": self.chunks, "pending": self.pending,
             "embedding_model": self.embedding_model, "notes": list(self.notes), "writing": self.writing,
+            "needs_action": self.needs_action,
             "by_council": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_council.items()},
             "by_committee": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_committee.items()},
             "by_year": {k: {"items": i, "chunks": c} for k, (i, c) in self.by_year.items()},
@@ -65,6 +69,7 @@ def index_stats(settings: Settings) -> IndexStats:
         model = manifest.get_meta("embedding_model") or ""
         reset_unfinished = manifest.get_meta(RESET_UNFINISHED) is not None
         text_to_purge = purge_owed(manifest)
+        newer = _newer_format_notes(manifest, settings.data_dir)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
@@ -73,6 +78,8 @@ def index_stats(settings: Settings) -> IndexStats:
         manifest.close()
     done = [r for r in rows if r.status == "done"]
     writing = writer_at_work(settings)
+    state = _state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
+                         text_to_purge, writing)
 
     def group(key) -> dict[str, tuple[int, int]]:
         items: Counter = Counter()
@@ -89,9 +96,19 @@ def index_stats(settings: Settings) -> IndexStats:
         by_year=group(lambda r: r.meeting_date[:4] or "(undated)"),
         embedding_model=model,
         writing=writing,
-        notes=_state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
-                           text_to_purge, writing),
+        notes=newer + state,
+        needs_action=bool(newer) or bool(state) and not writing,
     )
+
+
+def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:
+    """Counts read by this version from an index a newer one wrote, in a layout it does not know: `ask`, `ingest` and
+    the app refuse such an index, and stats says so, in their words, whether or not a writer is at work."""
+    try:
+        check_index_format(manifest, data_dir)
+    except IndexMismatchError as exc:
+        return (str(exc),)
+    return ()
 
 
 def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished: bool,

@@ -894,9 +894,12 @@ def _stats(args, settings: Settings) -> int:
     from assistant.index.stats import index_stats
 
     stats = index_stats(settings)
+    # 1 when the index wants something run (its notes say what), as a scheduled check reads it; a writer at work is not
+    # that, nor is an empty index.
+    status = 1 if stats.needs_action else 0
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
-        return 0
+        return status
     if stats.writing:  # first, so that nobody reads the counts below as final
         print(stats.notes_text, end="")
     print(f"{counted(stats.items, 'item')}, {counted(stats.chunks, 'chunk')} (embedding model: "
@@ -908,4 +911,4 @@ def _stats(args, settings: Settings) -> int:
         width = max((len(k) for k in table), default=0)
         for key, (items, chunks) in table.items():
             print(f"  {key:<{width}}  {items:>5} {noun_for(items, 'item'):<5}  {chunks:>6} {noun_for(chunks, 'chunk')}")
-    return 0
+    return status
