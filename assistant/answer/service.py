@@ -268,10 +268,7 @@ class Assistant:
         started = time.perf_counter()
         self.follow_index()
         question = as_typed_words(question)
-        problem = question_problem(question)
-        q = None if problem else analyse(question, self.retriever.council_keys)
-        if q is not None and not has_a_topic(question, q.councils):
-            problem = NO_TOPIC
+        problem, q = self._read_question(question)
         if problem:
             # Nothing was retrieved, read or checked, but every answer carries the same four timings.
             timings = {"retrieve": 0.0, "answer": 0.0, "verify": 0.0, "total": (time.perf_counter() - started) * 1000}
@@ -321,6 +318,19 @@ class Assistant:
             return []
         return [f"The question names {' and '.join(outside)}, but the council filter ({filters.council}) leaves "
                 f"{'it' if len(outside) == 1 else 'them'} out: only {filters.council}'s minutes were searched."]
+
+    def question_problem(self, question: str) -> str:
+        """Why `ask` would refuse the question before searching (what it would say), or '': for those who check many
+        questions before asking any (a briefing). Besides what `question_problem` finds in any question, one that
+        names no topic but the councils of this index."""
+        return self._read_question(as_typed_words(question))[0]
+
+    def _read_question(self, question: str) -> tuple[str, Question | None]:
+        """What is wrong with the question ('' when nothing), and, when nothing, the question read for searching."""
+        if problem := question_problem(question):
+            return problem, None
+        q = analyse(question, self.retriever.council_keys)
+        return ("", q) if has_a_topic(question, q.councils) else (NO_TOPIC, None)
 
     def filters_match_nothing(self, question: str, filters: Filters) -> str | None:
         """Why `ask` would refuse the question as its filters select no indexed minutes (what it would say), or None:

@@ -263,6 +263,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     try:
         with interrupted:
             assistant = Assistant(settings)
+            _refuse_questions_without_a_topic(assistant, planned, questions_path)
             _refuse_filters_matching_nothing(assistant, planned, questions_path)
             searched = searched_line(assistant.index.manifest)
             recorder = AnswerRecorder(assistant)
@@ -339,22 +340,41 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     return run
 
 
+def _refuse_questions_without_a_topic(assistant, planned: list[tuple[str, Filters]], questions_path: Path) -> None:
+    """Refuse, before any is asked, questions that name no topic of their own but this index's councils ('What about
+    2019?', a follow-up to the line before): each would be refused, and the briefing hold that in place of an answer.
+    Known only once the index is open, since its councils' names are no topic."""
+    _refuse_questions(
+        [(number, question, "") for number, (question, _) in enumerate(planned, start=1)
+         if assistant.question_problem(question)],
+        questions_path, ("names no topic to look for", "name no topic to look for"),
+        "Every question is answered on its own, not as a follow-up to the one before: ask each in full, such as "
+        "'How many children left care in Sefton in 2019?'. Nothing was asked yet.")
+
+
 def _refuse_filters_matching_nothing(assistant, planned: list[tuple[str, Filters]], questions_path: Path) -> None:
     """Refuse, before any is asked, questions whose filters select no indexed minutes (a council misspelt, a date
     range with no meetings): each would be refused as such, and the briefing would hold that in place of an answer."""
-    unmatched = [(number, question, why) for number, (question, filters) in enumerate(planned, start=1)
-                 if (why := assistant.filters_match_nothing(question, filters))]
-    if not unmatched:
+    _refuse_questions(
+        [(number, question, why) for number, (question, filters) in enumerate(planned, start=1)
+         if (why := assistant.filters_match_nothing(question, filters))],
+        questions_path, ("has filters that match nothing in the index", "have filters that match nothing in the index"),
+        "Correct those filters (on the command line, or the question's line), or leave them out: nothing was asked "
+        "yet.")
+
+
+def _refuse_questions(refused: list[tuple[int, str, str]], questions_path: Path, what: tuple[str, str],
+                      hint: str) -> None:
+    """One message naming each question refused (its number, its first words and why, when that differs between
+    them), when any is; `what` is what is wrong with them, said of one and of several."""
+    if not refused:
         return
     # Named by their words too: the file's blank lines and comments make a question's number no line number.
-    shown = "; ".join(f"question {number} ({_opening(question)}): {why}"
-                      for number, question, why in unmatched[:_PROBLEMS_SHOWN])
-    more = f" (and {len(unmatched) - _PROBLEMS_SHOWN} more)" if len(unmatched) > _PROBLEMS_SHOWN else ""
-    has = "has" if len(unmatched) == 1 else "have"
-    raise AssistantError(f"{counted(len(unmatched), 'question')} of {questions_path} {has} filters that match nothing "
-                         f"in the index{more}: {shown}",
-                         "Correct those filters (on the command line, or the question's line), or leave them out: "
-                         "nothing was asked yet.")
+    shown = "; ".join(f"question {number} ({_opening(question)})" + (f": {why}" if why else "")
+                      for number, question, why in refused[:_PROBLEMS_SHOWN])
+    more = f" (and {len(refused) - _PROBLEMS_SHOWN} more)" if len(refused) > _PROBLEMS_SHOWN else ""
+    said = what[0] if len(refused) == 1 else what[1]
+    raise AssistantError(f"{counted(len(refused), 'question')} of {questions_path} {said}{more}: {shown}", hint)
 
 
 def _opening(question: str, words: int = 8) -> str:

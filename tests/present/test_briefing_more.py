@@ -362,3 +362,24 @@ def test_questions_whose_filters_match_nothing_are_refused_before_any_is_asked(h
     assert "No council in the index is called Rotherhm. Councils with similar names: Rotherham" in message
     assert "nothing was asked yet" in refused.value.hint
     assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.md").exists()
+
+
+def test_questions_with_no_topic_of_their_own_are_refused_before_any_is_asked(hashing_seed_index, tmp_path):
+    """A follow-up written on the line below its question ('What about 2019?') was asked, refused as a question
+    that names no topic, and the briefing held that refusal in place of an answer."""
+    from assistant.present.briefing import make_briefing
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("How many children were discharged from care in Rotherham in 2018?\nWhat about 2019?\n"
+                         "# a comment\nAnd Sefton?\nWhat did Sefton do in 2019?\n", encoding="utf-8")
+    before = _audit_count(hashing_seed_index)
+    with pytest.raises(AssistantError) as refused:
+        make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
+    assert refused.value.message == (f"2 questions of {questions} name no topic to look for: question 2 "
+                                     "(\u201cWhat about 2019?\u201d); question 3 (\u201cAnd Sefton?\u201d)")
+    assert "answered on its own" in refused.value.hint and "Nothing was asked yet" in refused.value.hint
+    assert _audit_count(hashing_seed_index) == before and not (tmp_path / "b.md").exists()
+    questions.write_text("What about 2019?\n", encoding="utf-8")
+    with pytest.raises(AssistantError) as refused:
+        make_briefing(questions, tmp_path / "b.md", hashing_seed_index, progress=False)
+    assert refused.value.message.startswith(f"1 question of {questions} names no topic to look for: question 1 ")
