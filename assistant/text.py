@@ -523,18 +523,57 @@ def number_tokens(text: str) -> list[str]:
     return re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)
 
 
+def number_token_spans(text: str) -> list[tuple[str, int, int]]:
+    """number_tokens with where each stands in the text: (token, start, end)."""
+    spans, at = [], 0
+    for token in number_tokens(text):
+        start = text.find(token, at)
+        spans.append((token, start, start + len(token)))
+        at = start + len(token)
+    return spans
+
+
+def token_value(token: str) -> float | None:
+    """A number token's value (digits or a number word: 'Twelve' is 12), or None for any other word."""
+    if token[0].isdigit():
+        try:
+            return float(token.replace(",", ""))
+        except ValueError:
+            return None
+    return float(NUMBER_WORDS[token.lower()]) if token.lower() in NUMBER_WORDS else None
+
+
+def figure_units(text: str) -> list[tuple[float, str, str]]:
+    """Every number in the text with the unit it is given in ('%', a scale such as 'million', a span of time such as
+    'day', or '' for none) and the word before it, lower-cased: '£1.2m' is (1.2, 'million', ''), 'within 20 working
+    days' (20.0, 'day', 'within'), '74 per cent' (74.0, '%', '')."""
+    spans = number_token_spans(text)
+    words = [token.lower() for token, _, _ in spans]
+    found = []
+    for i, (token, _, end) in enumerate(spans):
+        value = token_value(token)
+        if value is None:
+            continue
+        found.append((value, _unit_after(text, end, words, i + 1), words[i - 1] if i else ""))
+    return found
+
+
+def _unit_after(text: str, end: int, words: list[str], i: int) -> str:
+    if text[end:end + 2].lstrip(" \u00a0").startswith("%") or words[i:i + 2] == ["per", "cent"] \
+            or words[i:i + 1] == ["percent"]:
+        return PERCENT
+    if i < len(words) and words[i] in SCALE_WORDS:
+        return SCALE_WORDS[words[i]]
+    while i < len(words) and words[i] in UNIT_MODIFIERS:
+        i += 1
+    unit = words[i].removesuffix("s") if i < len(words) else ""
+    return unit if unit in TIME_UNITS else ""
+
+
 def number_values(text: str) -> list[tuple[float, int]]:
     """Every number in the text as (value, word position): digits and number words alike ('Twelve' is 12)."""
-    values = []
-    for position, token in enumerate(number_tokens(text)):
-        if token[0].isdigit():
-            try:
-                values.append((float(token.replace(",", "")), position))
-            except ValueError:
-                continue
-        elif token.lower() in NUMBER_WORDS:
-            values.append((float(NUMBER_WORDS[token.lower()]), position))
-    return values
+    return [(value, position) for position, token in enumerate(number_tokens(text))
+            if (value := token_value(token)) is not None]
 
 
 _YEAR = re.compile(rf"\b({YEAR_PATTERN})(?:\s*[/\u2013-]\s*(\d\d(?:\d\d)?))?\b")
@@ -633,22 +672,33 @@ def initialisms(text: str) -> set[str]:
     return {initials for initials, _ in word_runs_with_initials(words, (2, 3, 4, 5))}
 
 
-def missing_names(question: str, evidence: str, councils: Iterable[str] = ()) -> list[str]:
-    """Proper names and acronyms in the question that the evidence, or the names of the councils it is from, never
-    mention.
-
-    'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
-    """
-    asked = []
-    for match in _PROPER.finditer(question):
+def _proper_names(text: str) -> Iterator[tuple[str, bool]]:
+    """Each capitalised word or acronym of the text that may be a name, and whether it starts a sentence (where a
+    capital is grammar's: 'Since', 'Apart')."""
+    for match in _PROPER.finditer(text):
         word = match.group(1)
         if word in NOT_QUESTION_NAME_WORDS or word.capitalize() in NOT_QUESTION_NAME_WORDS:
             continue
-        sentence_start = not question[:match.start()].strip(" \"'\u2018\u201c(") or re.search(
-            r"[.?!:;]\s*[\"'\u2018\u201c(]?$", question[:match.start()])
-        if sentence_start and not word.isupper():  # 'Since', 'Apart': capitals of grammar, not names
-            continue
-        asked.append(word)
+        sentence_start = not text[:match.start()].strip(" \"'\u2018\u201c(") or re.search(
+            r"[.?!:;]\s*[\"'\u2018\u201c(]?$", text[:match.start()])
+        yield word, bool(sentence_start)
+
+
+def names_in(text: str) -> frozenset[str]:
+    """The words the text gives a capital where grammar does not (in mid-sentence): its names, such as 'Okafor'."""
+    return frozenset(word for word, sentence_start in _proper_names(text) if not sentence_start)
+
+
+def missing_names(question: str, evidence: str, councils: Iterable[str] = (),
+                  known_names: frozenset[str] = frozenset()) -> list[str]:
+    """Proper names and acronyms in the question that the evidence, or the names of the councils it is from, never
+    mention. A capitalised word at the start of a sentence counts only when it is among `known_names` (names other
+    text gives, such as the blocks a language model was given besides those it cites).
+
+    'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
+    """
+    asked = [word for word, sentence_start in _proper_names(question)
+             if not sentence_start or word.isupper() or word in known_names]
     if not asked:
         return []
     councils = [council for council in councils if council]
@@ -811,6 +861,12 @@ SENSES = {
     "down": "decrease reduce reduction fall fell fallen drop decline lower fewer less smaller shrink shrank godown "
             "below cut loss",
     "level": "similar unchanged stable steady comparable",
+    # The end of a range ('the highest number for five years'), and a balance: read apart from 'up' and 'down', as
+    # 'the highest ... since 2019' is no rise.
+    "top": "highest largest greatest biggest maximum",
+    "bottom": "lowest smallest fewest minimum",
+    "surplus": "surplus",
+    "deficit": "deficit",
     "better": "better improve improvement good well strong stronger positive success successful effective excellent "
               "best",
     "worse": "worse worsen poor poorer deteriorate deterioration weak weaker negative unsuccessful ineffective worst "
@@ -838,7 +894,8 @@ OFSTED_GRADES = ("outstanding", "good", "requiresimprovement", "inadequate")
 
 CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
     ("up", "down"), ("up", "level"), ("down", "level"), ("better", "worse"), ("judged", "measured"),
-    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack"), ("over", "under")]}
+    ("approved", "refused"), ("achieved", "missed"), ("ontrack", "offtrack"), ("over", "under"), ("top", "bottom"),
+    ("surplus", "deficit")]}
     | {frozenset((a, b)) for a in OFSTED_GRADES for b in OFSTED_GRADES if a != b})
 
 # Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
@@ -859,8 +916,13 @@ AMOUNT_VERBS = frozenset({"be", "been", "reach", "rise", "risen", "fall", "falle
 APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", "some", "nearly", "almost", "over",
                                  "under", "just", "up", "to", "at", "by", "least", "more", "less", "than", "circa"})
 
+# Words that make a clause's figures a target or a duty, not what was done: 'the target is that 90% are completed',
+# 'should be completed within 20 working days'.
+TARGET_WORDS = frozenset({"target", "targets", "targeted", "aim", "aims", "goal", "goals", "ambition", "aspiration",
+                          "should", "must"})
+
 # Words with which a claim itself gives a figure as a projection, a plan or an estimate.
-HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | {
+HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | TARGET_WORDS | {
     "if", "unless", "will", "propose", "proposed", "target", "targets", "estimate", "estimated", "estimates",
     "possible", "possibly", "potential", "potentially", "predict", "project", "projects"}
 
@@ -880,6 +942,15 @@ FUNCTION_WORDS = ARTICLES | frozenset({"to", "be", "been", "being", "as", "it", 
 # Words that give an amount without a figure: "most reports" where the minutes say "28.5% of reports".
 AMOUNT_WORDS = frozenset({"most", "majority", "all", "nearly", "almost", "half", "few", "many", "minority",
                           "several", "bulk", "vast"})
+
+# What a figure is given in, by the word after it: a percentage, a scale ('£1.2m' and '£1.2 million' are one), or a
+# span of time (the words between them, such as 'working', passed over). A claim that gives the minutes' figure in
+# another ('£1.2 billion', '20 weeks' for '20 working days', '74' for '74%') changes it.
+PERCENT = "%"
+SCALE_WORDS = {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million",
+               "billion": "billion", "bn": "billion"}
+TIME_UNITS = frozenset({"hour", "day", "week", "month", "year"})
+UNIT_MODIFIERS = frozenset({"working", "calendar", "school", "clear", "full"})
 
 # Words that follow a number without being what it counts ('3 still', '2018 when').
 UNBOUND = {"still", "when", "which", "where", "while", "with", "were", "have", "that", "this", "from", "than",

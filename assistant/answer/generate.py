@@ -217,7 +217,7 @@ class _Judge:
         cited = [self.hits[m - 1] for m in valid]
         started = time.perf_counter()
         # The sentence with its markers: a part of it before its own markers is checked against those blocks.
-        verdict = self.guard.check(sentence, cited, {m: self.hits[m - 1] for m in valid})
+        verdict = self.guard.check(sentence, cited, {m: self.hits[m - 1] for m in valid}, evidence=self.hits)
         reason = verdict.reason
         shown = verdict.supported
         if shown and gives_instructions(f"{claim} {_surrounding_sentences(verdict)}"):

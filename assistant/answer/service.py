@@ -154,7 +154,11 @@ class Assistant:
 
             nli = CrossEncoderNLI(settings.nli_model)
         self.index, self.lexical, self.passages, self.retriever = index, loaded, Passages(loaded), retriever
-        self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli)
+        from assistant.ingest.moderngov.directory import directory_council_keys
+
+        # Every council a claim may name, not only the index's: 'Leeds had 412 ...' citing another council's minutes
+        # names a council they are not about, whether or not Leeds's own minutes are indexed.
+        self.guard = Guard(index.embedder, sorted(retriever.council_keys | directory_council_keys()), nli=nli)
         self._lexical_state = state
         self.__dict__.pop("council_names", None)  # the cached names are the old index's
 

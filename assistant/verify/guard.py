@@ -1,8 +1,9 @@
 """The grounding guard: is a generated sentence supported by the minutes it cites?
 
 A sentence passes only if every figure in it appears in a cited block that gives one of its years too (each part of
-it before its own markers, in a block those markers cite), every council it names is a cited item's council, and it
-is close in meaning and wording to a cited sentence. Only a
+it before its own markers, in a block those markers cite), with the year, the unit and the 'to' or 'by' the minutes
+give it, every council it names is a cited item's council, it uses no character the minutes do not that could hide
+a word or a figure from these checks, and it is close in meaning and wording to a cited sentence. Only a
 copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
 did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
 source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import unicodedata
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -22,11 +24,12 @@ import numpy as np
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
-                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
+                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS,
                             NEGATIONS, NO_CITATION, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
-                            SENSES, UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in, figures, lexical_tokens,
-                            mentioned_years, missing_names, named_councils, normalise_space, number_tokens,
-                            number_values, sentence_spans, stem, strip_bullet)
+                            PERCENT, SENSES, TARGET_WORDS, UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in,
+                            figure_units, figures, lexical_tokens, mentioned_years, missing_names, named_councils,
+                            names_in, normalise_space, number_token_spans, number_tokens, number_values,
+                            sentence_spans, stem, strip_bullet, token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -288,12 +291,13 @@ def _projected_figure(claim: str, source: str) -> str:
     as_fact, as_projection = set(), set()
     for clause in _clauses(source):
         tokens = [t.lower() for t in number_tokens(clause)]
+        aimed_at = bool(set(tokens) & TARGET_WORDS)  # 'the target is that 90% are completed': all its figures
         for value, position in number_values(clause):
-            (as_projection if _is_projected(tokens, position) else as_fact).add(value)
+            (as_projection if aimed_at or _is_projected(tokens, position) else as_fact).add(value)
     for value, position in number_values(claim):
         if value not in years and value in as_projection and value not in as_fact:
             return (f"states as fact the figure {number_tokens(claim)[position]}, which the cited minutes give only "
-                    f"as a projection")
+                    f"as a projection, a target or a duty")
     return ""
 
 
@@ -311,6 +315,122 @@ def _is_projected(tokens: list[str], position: int) -> bool:
         if i >= 1 and tokens[i] == "to" and tokens[i - 1] in PROJECTING_BEFORE_TO:
             return True
     return i >= 0 and tokens[i] in PROJECTING_WORDS
+
+
+def _unit_changed(claim: str, source: str) -> str:
+    """A figure the claim gives in another unit than the minutes do ('£1.2 billion' for '£1.2 million', '74' for
+    '74%', '20 weeks' for '20 working days'), or with 'by' where the minutes say 'to' ('increased by 61%' for
+    'increased to 61%'), or ''. A span of time the claim or the minutes leave unsaid ('aged 16 to 18' beside
+    '16-18 year olds') is no change."""
+    given: dict[float, list[tuple[str, str]]] = {}
+    for value, unit, before in figure_units(source):
+        given.setdefault(value, []).append((unit, before))
+    years = {float(year) for year in mentioned_years(claim)}
+    for value, unit, before in figure_units(claim):
+        if value in years or value not in given:
+            continue
+        units = {u for u, _ in given[value]}
+        if unit not in units and not (_a_span_of_time(unit) and "" in units
+                                      or not unit and all(map(_a_span_of_time, units))):
+            shown = _shown_value(value)
+            return (f"in the cited minutes, {shown} is {' or '.join(sorted(map(_unit_name, units)))}, not "
+                    f"{_unit_name(unit)}")
+        before_it = {b for u, b in given[value] if u == unit}
+        if before in ("to", "by") and before_it and before_it <= {"to", "by"} and before not in before_it:
+            shown = _shown_value(value)
+            return f"says '{before} {shown}' where the cited minutes say '{before_it.pop()} {shown}'"
+    return ""
+
+
+def _a_span_of_time(unit: str) -> bool:
+    return unit not in ("", PERCENT) and unit not in ("thousand", "million", "billion")
+
+
+def _unit_name(unit: str) -> str:
+    if unit == PERCENT:
+        return "a percentage"
+    if not unit:
+        return "a plain number"
+    return f"in {unit}s"
+
+
+def _shown_value(value: float) -> str:
+    return f"{value:g}"
+
+
+def _years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
+    """Each figure of the text that is not a year, with the year (a financial year's two) it stands beside in its
+    sentence: the nearest by words, a date ('31 March 2022') counting whole, and the later one where two stand as
+    near ('fell from 310 in 2021 to 284 in 2022': 310 is 2021's, 284 2022's). None for a figure whose sentence
+    names no year."""
+    found = []
+    for span in sentence_spans(text) or [Span(0, len(text))]:
+        sentence = span.of(text)
+        tokens = number_token_spans(sentence)
+        words = [token.lower() for token, _, _ in tokens]
+        years: list[tuple[int, int, frozenset[int]]] = []  # each year's first and last word, a date's whole
+        taken: set[int] = set()
+        for i, (token, _, end) in enumerate(tokens):
+            if i in taken or not (len(token) == 4 and token.isdigit() and mentioned_years(token)):
+                continue
+            group, first, last = {int(token)}, i, i
+            if i + 1 < len(tokens) and sentence[end:tokens[i + 1][1]].strip() in ("/", "-", "\u2013") \
+                    and tokens[i + 1][0].isdigit() and int(token) % 100 + 1 == int(tokens[i + 1][0]) % 100:
+                group.add(int(token) + 1)  # '2021/22'
+                last = i + 1
+            if first and words[first - 1] in MONTH_NUMBERS:  # 'March 2022', '31 March 2022'
+                first -= 1
+                if first and words[first - 1].isdigit() and len(words[first - 1]) <= 2:
+                    first -= 1
+            taken.update(range(first, last + 1))
+            years.append((first, last, frozenset(group)))
+        for i, (token, _, _) in enumerate(tokens):
+            value = token_value(token)
+            if value is None or i in taken:
+                continue
+            if not years:
+                found.append((value, None))
+                continue
+            # Nearest first; of two as near, the later (a figure is followed by its year: '310 in 2021').
+            _, _, group = min((first - i if first > i else i - last, -first, group) for first, last, group in years)
+            found.append((value, group))
+    return found
+
+
+def _figure_of_another_year(claim: str, source: str) -> str:
+    """A figure the claim ties to another year than the minutes do ('At 31 March 2021 there were 412' where they
+    say 'At 31 March 2022 there were 412 ..., compared with 388 at 31 March 2021'), or ''. A figure the minutes also
+    give in a sentence that names no year may be any year's."""
+    tied: dict[float, set[frozenset[int]]] = {}
+    loose: set[float] = set()
+    for value, group in _years_of_figures(source):
+        if group is None:
+            loose.add(value)
+        else:
+            tied.setdefault(value, set()).add(group)
+    for value, group in _years_of_figures(claim):
+        if group is None or value in loose or value not in tied:
+            continue
+        if not any(group & theirs for theirs in tied[value]):
+            years = " and ".join(sorted({_year_text(g) for g in tied[value]}))
+            return f"in the cited minutes, {_shown_value(value)} is the figure for {years}, not {_year_text(group)}"
+    return ""
+
+
+def _year_text(group: frozenset[int]) -> str:
+    first = min(group)
+    return f"{first}/{(first + 1) % 100:02d}" if len(group) > 1 else str(first)
+
+
+def _characters_not_in(claim: str, context: str) -> str:
+    """Letters or digits outside ASCII, or invisible format characters, that the cited minutes never use: a
+    Cyrillic 'о' in 'nоt' reads as 'not' but is no denial to the checks, a superscript '¹²⁰' is a figure no check
+    sees, and a zero-width space splits a word. Letters the minutes use (a Welsh 'ŵ') are let be."""
+    unseen = sorted({ch for ch in claim
+                     if (not ch.isascii() and ch.isalnum() or unicodedata.category(ch) == "Cf") and ch not in context})
+    if not unseen:
+        return ""
+    return f"uses characters the cited minutes do not ({', '.join(f'U+{ord(ch):04X}' for ch in unseen[:3])})"
 
 
 def _attachments(clause: str) -> list[tuple[str, str, str]]:
@@ -504,9 +624,12 @@ class Guard:
         self.nli = nli  # optional: anything with entailment(premise, hypothesis) -> probability
         self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
 
-    def check(self, sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None = None) -> Verdict:
+    def check(self, sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None = None,
+              evidence: Sequence[Hit] = ()) -> Verdict:
         """The verdict on a sentence (its [n] markers may still be in it) against the blocks it cites. With `blocks`
-        (each marker's block), a part of the sentence before its own markers is checked against those blocks."""
+        (each marker's block), a part of the sentence before its own markers is checked against those blocks. With
+        `evidence` (every block the writer was given), a name that another block gives is a name even where a
+        sentence starts with it ('Okafor reported ...' citing a block of another council's)."""
         claim, _ = strip_markers(sentence)
         if not cited:
             return Verdict(False, 0.0, NO_CITATION)
@@ -518,6 +641,9 @@ class Guard:
                 return Verdict(True, 1.0, "verbatim", hit, span)
         cited_text = " ".join(hit.text for hit in cited)
         context = cited_text + " " + " ".join(_about(h) for h in cited)
+        problem = _characters_not_in(claim, context)
+        if problem:
+            return self._with_quote(claim, cited, False, 0.0, problem)
         figure = _figure_not_in(claim, context)
         if figure:
             return self._with_quote(claim, cited, False, 0.0, f"the figure {figure} is not in the cited minutes")
@@ -528,8 +654,10 @@ class Guard:
         problem = _figures_of_different_blocks(sentence, cited, blocks)
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
-        problem = (_figure_problem(claim, cited_text) or _projected_figure(claim, cited_text)
-                   or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited))
+        problem = (_figure_problem(claim, cited_text) or _unit_changed(claim, cited_text)
+                   or _figure_of_another_year(claim, cited_text) or _projected_figure(claim, cited_text)
+                   or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited)
+                   or self._figures_of_two_councils(claim, cited))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         problem = _foreign_link(claim, cited_text)
@@ -540,7 +668,9 @@ class Guard:
         for key in named_councils(claim, self.council_keys):
             if key not in cited_councils and key not in text_councils:
                 return self._with_quote(claim, cited, False, 0.0, f"names {key}, which the cited item is not about")
-        missing = missing_names(claim, context, [h.metadata.get("council", "") for h in cited])
+        cited_ids = {h.chunk_id for h in cited}
+        others = names_in(" ".join(h.text for h in evidence if h.chunk_id not in cited_ids))
+        missing = missing_names(claim, context, [h.metadata.get("council", "") for h in cited], known_names=others)
         if missing:
             return self._with_quote(claim, cited, False, 0.0,
                                     f"names {', '.join(missing)}, which the cited minutes do not mention")
@@ -576,6 +706,22 @@ class Guard:
         years = {str(year) for year in mentioned_years(claim)}  # a year dates the claim; the year check covers it
         figure = _figure_not_in(claim, " ".join(h.text for h in about), skipped=years)
         return f"the figure {figure} is not in the cited minutes about {named[0]}" if figure else ""
+
+    def _figures_of_two_councils(self, claim: str, cited: Sequence[Hit]) -> str:
+        """Figures that no one council's cited minutes give together, in a claim that names no two councils ('The 57
+        foster carers were recruited at a cost of £1.2 million [1][2]', the carers one council's and the cost
+        another's): a claim neither council makes, or ''. A comparison that names its councils is let be."""
+        by_council: dict[str, list[Hit]] = {}
+        for hit in cited:
+            by_council.setdefault(hit.metadata.get("council_key", ""), []).append(hit)
+        if len(by_council) < 2 or len(named_councils(claim, self.council_keys)) >= 2:
+            return ""
+        years = {str(year) for year in mentioned_years(claim)}
+        wanted = [f for f in dict.fromkeys(figures(claim)) if any(ch.isdigit() for ch in f) and f not in years]
+        if not wanted or any(not any(_figure_not_in(f, " ".join(f"{h.text} {_about(h)}" for h in hits)) for f in wanted)
+                             for hits in by_council.values()):
+            return ""
+        return "joins figures from the minutes of different councils, which none of them gives together"
 
     def _with_quote(self, claim, cited, supported, score, reason) -> Verdict:
         _, hit, span = self._best_sentence(claim, cited)

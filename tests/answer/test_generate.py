@@ -240,6 +240,15 @@ def test_the_guard_drops_a_changed_figure_a_swapped_council_and_an_uncited_sente
     assert answer.fallback and "148" in answer.answer  # nothing supported was left: the extractive answer
 
 
+def test_the_guard_knows_every_council_of_the_directory_not_only_the_indexed_ones(hashing_index):
+    """'Leeds had ...' citing Rotherham's minutes was shown: Leeds, indexed nowhere, was no council to the guard, and
+    a capital at a sentence's start no name."""
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"Leeds discharged 148 children from care in 2018 [{n}].")
+    [verdict] = model_verdicts(answer, "Leeds")
+    assert not verdict.shown and "names leeds" in verdict.reason and "Leeds" not in answer.answer
+
+
 @pytest.mark.parametrize("question, paraphrase, needle, figure", [
     (DISCHARGES, "Rotherham discharged 148 children from care during 2018 [{n}].",
      "148 children have been discharged", "148"),

@@ -320,3 +320,132 @@ def test_markers_cut_a_sentence_into_parts(sentence, parts):
     from assistant.verify.guard import marker_parts
 
     assert marker_parts(sentence) == parts
+
+
+# Claims an adversarial review wrote for a language model to give (a server replying with them), each a near copy of
+# its minutes that changes what they say in one way the earlier checks did not see.
+
+CARE = ("At 31 March 2022 there were 412 children in care in Wexbury, compared with 388 at 31 March 2021. The "
+        "number of families using short breaks fell from 310 in 2021 to 284 in 2022.")
+
+
+def _wexbury(text: str = CARE, chunk: str = "w1") -> Hit:
+    return Hit(chunk, text, {"source_id": "w", "council": "Wexbury Borough Council", "council_key": "wexbury",
+                             "meeting_date": "2022-09-14"}, 1.0)
+
+
+def _refused(guard, claim: str, hits, *words: str, **check) -> None:
+    verdict = guard.check(claim, hits, **check)
+    assert not verdict.supported and verdict.score == 0.0, (claim, verdict)
+    assert all(word in verdict.reason for word in words), (claim, verdict.reason)
+
+
+def test_a_figure_tied_to_the_other_year_of_its_sentence_is_unsupported():
+    guard = Guard(HashingEmbedder(), ["wexbury"])
+    _refused(guard, "At 31 March 2021 there were 412 children in care in Wexbury.", [_wexbury()],
+             "412 is the figure for 2022, not 2021")
+    _refused(guard, "The number of families using short breaks fell from 284 in 2021 to 310 in 2022.", [_wexbury()],
+             "284 is the figure for 2022, not 2021")
+    for kept in ("Wexbury had 412 children in care at 31 March 2022, up from 388 a year before.",
+                 "Wexbury's children in care numbered 388 at 31 March 2021 and 412 at 31 March 2022.",
+                 "Families using short breaks fell from 310 in 2021 to 284 in 2022."):
+        assert guard.check(kept, [_wexbury()]).supported, kept
+    # A figure the minutes also give in a sentence with no year of its own may be any year's.
+    loose = _wexbury(CARE + " The service supported 412 children over the period.")
+    assert "figure for" not in guard.check("At 31 March 2021 there were 412 children in care in Wexbury.",
+                                           [loose]).reason
+
+
+def test_a_figure_given_in_another_unit_or_scale_is_unsupported():
+    guard = Guard(HashingEmbedder(), ["wexbury"])
+    money = _wexbury("The fostering budget was overspent by £1.2m in 2021/22.")
+    _refused(guard, "The fostering budget was overspent by £1.2 billion in 2021/22.", [money],
+             "1.2 is in millions, not in billions")
+    assert guard.check("The fostering budget was overspent by £1.2 million in 2021/22.", [money]).supported
+    health = _wexbury("Initial health assessments should be completed within 20 working days; 74% were completed on "
+                      "time.")
+    _refused(guard, "Initial health assessments should be completed within 20 weeks; 74% were completed on time.",
+             [health], "20 is in days, not in weeks")
+    _refused(guard, "Initial health assessments should be completed within 20 working days; 74 were completed on "
+             "time.", [health], "74 is a percentage, not a plain number")
+    for same in ("Initial health assessments should be completed within 20 days; 74% were completed on time.",
+                 "Initial health assessments should be completed within 20 working days; 74 per cent were completed "
+                 "on time."):  # judged as any other sentence, their units the minutes' own
+        assert "in the cited minutes" not in guard.check(same, [health]).reason, same
+    leavers = _wexbury("The proportion of care leavers in education, employment or training had increased to 61%.")
+    _refused(guard, "The proportion of care leavers in education, employment or training had increased by 61%.",
+             [leavers], "'by 61' where the cited minutes say 'to 61'")
+    ages = _wexbury("Support was offered to 16-18 year olds leaving care.")
+    assert "in the cited minutes" not in guard.check("Support was offered to care leavers aged 16 to 18.",
+                                                     [ages]).reason
+
+
+def test_a_target_or_a_duty_stated_as_done_is_unsupported():
+    guard = Guard(HashingEmbedder(), ["wexbury"])
+    target = _wexbury("The target for 2022/23 is that 90% of review health assessments are completed within "
+                      "timescale.")
+    _refused(guard, "90% of review health assessments were completed within timescale in 2022/23.", [target],
+             "as a projection, a target or a duty")
+    assert guard.check("The target for 2022/23 is for 90% of review health assessments to be completed within "
+                       "timescale.", [target]).supported
+    health = _wexbury("Initial health assessments should be completed within 20 working days; 74% were completed on "
+                      "time.")
+    _refused(guard, "All initial health assessments were completed within 20 working days; 74% were completed on "
+             "time.", [health], "the figure 20")
+    assert guard.check("74% of initial health assessments were completed on time.", [health]).supported
+
+
+def test_characters_the_minutes_never_use_are_unsupported():
+    guard = Guard(HashingEmbedder(), ["wexbury"])
+    agency = _wexbury("The Head of Service reported that the number of agency social workers had reduced from 45 to "
+                      "32 during the year.")
+    for claim, shown in (("The number of agency social workers had n\u043et reduced from 45 to 32 during the year.",
+                          "U+043E"),  # a Cyrillic o
+                         ("The number of agency social workers had reduced from 45 to 32, saving \u00b9\u00b2\u2070 "
+                          "thousand pounds.", "U+00B9"),  # superscript digits
+                         ("The number of agency social workers had re\u200bduced from 45 to 32 during the year.",
+                          "U+200B")):  # a zero-width space
+        _refused(guard, claim, [agency], "uses characters the cited minutes do not", shown)
+    welsh = _wexbury("Cytunodd y Pwyllgor i gefnogi grŵp rhieni maeth newydd yn 2023, gyda 12 aelod.")
+    # A letter the minutes use themselves is theirs (the sentence is judged as any other).
+    assert "characters" not in guard.check("Cytunodd y Pwyllgor i gefnogi grŵp rhieni maeth newydd yn 2023.",
+                                           [welsh]).reason
+
+
+def test_a_council_or_a_name_the_cited_minutes_do_not_give_is_unsupported_wherever_it_stands():
+    guard = Guard(HashingEmbedder(), ["wexbury", "dunmere", "leeds"])  # the directory's councils are known too
+    first = "At 31 March 2022 there were 412 children in care in Wexbury, compared with 388 at 31 March 2021."
+    hit = _wexbury(first)
+    _refused(guard, "Leeds had 412 children in care at 31 March 2022.", [hit], "names leeds")
+    _refused(guard, "At 31 March 2022 there were 412 children in care in leeds.", [hit], "names leeds")
+    other = Hit("d1", "The report was presented by Councillor Priya Okafor, who thanked the fostering team.",
+                {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
+    claim = "Okafor reported that at 31 March 2022 there were 412 children in care in Wexbury."
+    _refused(guard, claim, [hit], "names Okafor", evidence=[hit, other])
+    assert guard.check(claim, [hit]).supported  # with no other block naming Okafor, a capital of grammar
+    assert guard.check("However, there were 412 children in care in Wexbury at 31 March 2022.", [hit],
+                       evidence=[hit, other]).supported
+
+
+def test_figures_of_two_councils_joined_in_one_claim_are_unsupported():
+    guard = Guard(HashingEmbedder(), ["wexbury", "dunmere"])
+    carers = Hit("d1", "57 foster carers were approved in 2021/22, the highest number for five years.",
+                 {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
+    budget = _wexbury("The fostering budget was overspent by £1.2 million in 2021/22.")
+    _refused(guard, "The 57 foster carers approved in 2021/22 were recruited at a cost of £1.2 million [1][2].",
+             [carers, budget], "different councils")
+    assert guard.check("Dunmere approved 57 foster carers in 2021/22, while Wexbury overspent its fostering budget "
+                       "by £1.2 million.", [carers, budget]).supported
+    assert guard.check("57 foster carers were approved in 2021/22 [1][2].", [carers, budget]).supported
+
+
+def test_the_highest_is_not_the_lowest():
+    guard = Guard(HashingEmbedder(), ["dunmere"])
+    carers = Hit("d1", "57 foster carers were approved in 2021/22, the highest number for five years.",
+                 {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
+    _refused(guard, "57 foster carers were approved in 2021/22, the lowest number for five years.", [carers])
+    assert guard.check("57 foster carers were approved in 2021/22, the largest number for five years.",
+                       [carers]).supported
+    balance = Hit("b1", "The fostering service ended the year with a surplus of £40,000.",
+                  {"source_id": "b", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
+    _refused(guard, "The fostering service ended the year with a deficit of £40,000.", [balance])

@@ -6,20 +6,27 @@ Every public agenda item with published minutes becomes one item, identified by 
 `{base}/mgAi.aspx?ID=…`, and goes through the same ingest as files.
 """
 
-from assistant.ingest.moderngov.client import ServiceError
-from assistant.ingest.moderngov.directory import Council, Site, load_directory, resolve_site
-from assistant.ingest.moderngov.fetch import (
-    FetchFailure,
-    FetchRequest,
-    FetchSummary,
-    fetch_minutes,
-    list_committees,
-    select_committees,
-)
-from assistant.ingest.moderngov.parse import Committee
-from assistant.ingest.moderngov.state import FetchStateError
+from __future__ import annotations
 
-__all__ = [
-    "Committee", "Council", "FetchFailure", "FetchRequest", "FetchStateError", "FetchSummary", "ServiceError", "Site",
-    "fetch_minutes", "list_committees", "load_directory", "resolve_site", "select_committees",
-]
+import importlib
+
+# Each name by the module that defines it, imported on first use: the directory of councils is read at question time
+# (the guard knows every council a claim may name), and needs none of the fetch's HTTP machinery.
+_FROM = {
+    "ServiceError": "client", "Council": "directory", "Site": "directory", "load_directory": "directory",
+    "resolve_site": "directory", "FetchFailure": "fetch", "FetchRequest": "fetch", "FetchSummary": "fetch",
+    "fetch_minutes": "fetch", "list_committees": "fetch", "select_committees": "fetch", "Committee": "parse",
+    "FetchStateError": "state",
+}
+
+__all__ = sorted(_FROM)
+
+
+def __getattr__(name: str):
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FROM))

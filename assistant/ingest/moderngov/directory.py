@@ -49,6 +49,12 @@ def load_directory() -> tuple[Council, ...]:
     return tuple(Council(r["code"], r["slug"], r["name"], normalise_base_url(r["base_url"])) for r in rows)
 
 
+@lru_cache(maxsize=1)
+def directory_council_keys() -> frozenset[str]:
+    """The keys of the directory's councils: the UK councils a text may name, indexed here or not."""
+    return frozenset(council_key(c.name) for c in load_directory())
+
+
 def normalise_base_url(url: str) -> str:
     """'democracy.x.gov.uk/mgListCommittees.aspx?x=1' -> 'https://democracy.x.gov.uk' (path kept, no trailing /)."""
     url = url.strip()
