@@ -19,6 +19,11 @@ MONTH_NAMES = tuple(calendar.month_name[1:])  # 'January' ... 'December'
 MONTH_NUMBERS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTH_NUMBERS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTH_NUMBERS["sept"] = 9
+# Welsh councils publish their minutes in Welsh too: '14 Mawrth 2024' is 14 March 2024. Welsh mutates a word's first
+# letter after some words ('ym Mawrth', 'fis Fai'), and those forms are left out: a date's month stands unmutated.
+WELSH_MONTHS = ("ionawr", "chwefror", "mawrth", "ebrill", "mai", "mehefin", "gorffennaf", "awst", "medi", "hydref",
+                "tachwedd", "rhagfyr")
+MONTH_NUMBERS.update({m: i for i, m in enumerate(WELSH_MONTHS, start=1)})
 MONTH_PATTERN = "|".join(MONTH_NAMES)
 
 # A year of these minutes' era; wrap it in a group to capture it.
@@ -364,10 +369,17 @@ COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
+def _without_accents(text: str) -> str:
+    """The text with each accented letter as its base letter ('ŵ' as 'w'), and compatibility forms as their plain
+    ones (a full-width '４' as '4')."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
     """Lower case, accents and curly quotes folded, punctuation to spaces, spaces squeezed."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _without_accents(text)
     text = text.replace("\u2019", "'").replace("&", " and ").lower()
     text = re.sub(r"'s\b", "", text)  # children's -> children, as often written without
     text = re.sub(r"[^a-z0-9]+", " ", text)
@@ -434,6 +446,8 @@ def parse_meeting_date(value: object) -> str:
         return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)), text)
     words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower().replace(",", " ")).split()
     words = [w for w in words if w not in _WEEKDAYS]
+    if len(words) == 5 and words[0] == "dydd" and words[1] in WELSH_WEEKDAYS:
+        words = words[2:]
     if len(words) == 3 and words[0].isdigit() and words[1] in MONTH_NUMBERS and words[2].isdigit():
         return _iso(int(words[2]), MONTH_NUMBERS[words[1]], int(words[0]), text)
     if len(words) == 2 and words[0] in MONTH_NUMBERS and words[1].isdigit():
@@ -442,6 +456,8 @@ def parse_meeting_date(value: object) -> str:
 
 
 _WEEKDAYS = {d.lower() for d in calendar.day_name} | {d.lower() for d in calendar.day_abbr}
+# Welsh days, each 'dydd' and a name: 'Dydd Mawrth, 12 Mawrth 2024' is Tuesday 12 March 2024.
+WELSH_WEEKDAYS = ("llun", "mawrth", "mercher", "iau", "gwener", "sadwrn", "sul")
 
 
 def _iso(year: int, month: int | None, day: int | None, original: str) -> str:
@@ -501,8 +517,10 @@ def _stopwords() -> frozenset[str]:
 
 
 def lexical_tokens(text: str) -> list[str]:
-    """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped."""
-    text = re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
+    """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped. Accents are folded first:
+    'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
+    any word a Mac tool saved with its accents as marks of their own)."""
+    text = re.sub(r"'s\b", "", _without_accents(text).lower().replace("\u2019", "'"))
     words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
@@ -520,7 +538,7 @@ def figures(text: str) -> list[str]:
 
 def number_tokens(text: str) -> list[str]:
     """The text as words and whole numbers ('1,200', '3.5'), in order: positions for number_values."""
-    return re.findall(r"\d[\d,]*(?:\.\d+)?|[A-Za-z]+", text)
+    return re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?|[A-Za-z]+", text)  # '2024,' ends before its comma
 
 
 def number_token_spans(text: str) -> list[tuple[str, int, int]]:

@@ -24,7 +24,7 @@ from assistant.records import content_hash, other_versions
 from assistant.text import is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 
 _ENTRIES = "entries.jsonl"  # each chunk's id, text, metadata and version, one JSON object a line
 _TOKENS = "tokens.npy"  # every entry's tokens end to end, as ids into the BM25 vocabulary

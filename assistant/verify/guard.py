@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 import unicodedata
 from typing import Mapping, Sequence
@@ -24,12 +25,13 @@ import numpy as np
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
-                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS,
-                            NEGATIONS, NO_CITATION, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
-                            PERCENT, SENSES, TARGET_WORDS, UNBOUND, WHOLE_WORD_SENSES, Span, addresses_in,
-                            figure_units, figures, lexical_tokens, mentioned_years, missing_names, named_councils,
-                            names_in, normalise_space, number_token_spans, number_tokens, number_values,
-                            sentence_spans, stem, strip_bullet, token_value)
+                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
+                            MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
+                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SCALE_WORDS, SENSES, TARGET_WORDS, UNBOUND,
+                            WHOLE_WORD_SENSES, Span, addresses_in, figure_units, figures, lexical_tokens,
+                            mentioned_years, missing_names, named_councils, names_in, normalise_space,
+                            number_token_spans, number_tokens, number_values, sentence_spans, stem, strip_bullet,
+                            token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -291,9 +293,11 @@ def _projected_figure(claim: str, source: str) -> str:
     as_fact, as_projection = set(), set()
     for clause in _clauses(source):
         tokens = [t.lower() for t in number_tokens(clause)]
-        aimed_at = bool(set(tokens) & TARGET_WORDS)  # 'the target is that 90% are completed': all its figures
+        # A figure after a target's word in its clause ('the target is that 90% are completed', 'should be completed
+        # within 20 working days'), not one before it ('31%, against a target of 25%').
+        aimed_from = next((i for i, token in enumerate(tokens) if token in TARGET_WORDS), len(tokens))
         for value, position in number_values(clause):
-            (as_projection if aimed_at or _is_projected(tokens, position) else as_fact).add(value)
+            (as_projection if position > aimed_from or _is_projected(tokens, position) else as_fact).add(value)
     for value, position in number_values(claim):
         if value not in years and value in as_projection and value not in as_fact:
             return (f"states as fact the figure {number_tokens(claim)[position]}, which the cited minutes give only "
@@ -360,12 +364,11 @@ def _shown_value(value: float) -> str:
 
 def _years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
     """Each figure of the text that is not a year, with the year (a financial year's two) it stands beside in its
-    sentence: the nearest by words, a date ('31 March 2022') counting whole, and the later one where two stand as
-    near ('fell from 310 in 2021 to 284 in 2022': 310 is 2021's, 284 2022's). None for a figure whose sentence
-    names no year."""
+    clause: the nearest by words, a date ('31 March 2022') counting whole, and the later one where two stand as
+    near ('fell from 310 in 2021 to 284 in 2022': 310 is 2021's, 284 2022's). None for a figure whose clause names
+    no year: in '412 at 31 March 2022, up from 388 a year before', 388 is no figure of 2022's."""
     found = []
-    for span in sentence_spans(text) or [Span(0, len(text))]:
-        sentence = span.of(text)
+    for sentence in _clauses(text):
         tokens = number_token_spans(sentence)
         words = [token.lower() for token, _, _ in tokens]
         years: list[tuple[int, int, frozenset[int]]] = []  # each year's first and last word, a date's whole
@@ -384,6 +387,8 @@ def _years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
                     first -= 1
             taken.update(range(first, last + 1))
             years.append((first, last, frozenset(group)))
+        # Words counted between a figure and a year: a unit is the figure's own ('15.6 per cent in 2017').
+        counted_at = list(itertools.accumulate(word not in _UNIT_WORDS for word in words))
         for i, (token, _, _) in enumerate(tokens):
             value = token_value(token)
             if value is None or i in taken:
@@ -392,9 +397,13 @@ def _years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
                 found.append((value, None))
                 continue
             # Nearest first; of two as near, the later (a figure is followed by its year: '310 in 2021').
-            _, _, group = min((first - i if first > i else i - last, -first, group) for first, last, group in years)
+            _, _, group = min((counted_at[first] - counted_at[i] if first > i else counted_at[i] - counted_at[last],
+                               -first, group) for first, last, group in years)
             found.append((value, group))
     return found
+
+
+_UNIT_WORDS = frozenset({"per", "cent", "percent", *SCALE_WORDS})
 
 
 def _figure_of_another_year(claim: str, source: str) -> str:

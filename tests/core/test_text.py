@@ -36,6 +36,7 @@ def test_loose_name_matching():
     ("2018", "2018"), (2018, "2018"), ("2018-9", "2018-09"), ("2018-09-12", "2018-09-12"),
     (dt.date(2020, 10, 7), "2020-10-07"), ("7 October 2020", "2020-10-07"),
     ("Tuesday, 20th September, 2022", "2022-09-20"), ("12/03/2019", "2019-03-12"), ("March 2019", "2019-03"),
+    ("14 Mawrth 2024", "2024-03-14"), ("Dydd Mawrth, 12 Mawrth 2024", "2024-03-12"), ("Mai 2023", "2023-05"),
     ("", ""), (None, ""),
 ])
 def test_meeting_dates_parse_to_partial_iso(raw, iso):
@@ -53,6 +54,14 @@ def test_date_spans_cover_the_whole_partial_date():
     assert date_span("2020-02") == (20200201, 20200229)
     assert date_span("2019-03-12") == (20190312, 20190312)
     assert date_span("") is None
+
+
+def test_accented_letters_count_as_their_base_letters_however_they_were_saved():
+    """'grŵp' had been two tokens, 'gr' and 'p', so that 'grwp', as a member types it, never matched it."""
+    typed = lexical_tokens("Ty Glyn grwp Llinos Wyn Sian Zoe")
+    assert lexical_tokens("Tŷ Glyn grŵp Llinos Ŵyn Siân Zoë") == typed
+    decomposed = "Ty\u0302 Glyn grw\u0302p Llinos W\u0302yn Sia\u0302n Zoe\u0308"  # as some Mac tools save them
+    assert lexical_tokens(decomposed) == typed
 
 
 def test_hyphenated_words_also_count_joined():

@@ -113,6 +113,12 @@ def test_only_a_new_files_own_folder_counts(fake_settings, tmp_path):
     ("Corporate Parenting Panel\nPublished: 1 March 2023", ""),
     ("Corporate Parenting Panel\n1. Apologies\n9. Dates of future meetings\nMonday, 3 April 2023", ""),
     ("Fostering Annual Report\nNoted on 1 June 2021.", ""),
+    # Welsh minutes: 'held on Thursday, 14 March 2024', 'Date: Tuesday, 12 March 2024', a date line of its own.
+    ("CYNGOR GWYNEDD\nCofnodion cyfarfod y Pwyllgor Craffu Gofal a gynhaliwyd ar ddydd Iau, 14 Mawrth 2024",
+     "2024-03-14"),
+    ("Pwyllgor Craffu Gofal\nDyddiad: Dydd Mawrth, 12 Mawrth 2024", "2024-03-12"),
+    ("Pwyllgor Craffu Gofal\nDydd Iau, 6 Chwefror 2025", "2025-02-06"),
+    ("Pwyllgor Craffu Gofal\nCofnodion y cyfarfod blaenorol a gynhaliwyd ar 11 Ionawr 2024", ""),
 ])
 def test_the_meeting_date_is_read_from_the_opening_lines(opening: str, date: str) -> None:
     assert meeting_date_in(opening) == date

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import MONTH_NUMBERS, line_goes_on, parse_meeting_date, readable
+from assistant.text import MONTH_NUMBERS, WELSH_WEEKDAYS, line_goes_on, parse_meeting_date, readable
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
 
@@ -417,13 +417,15 @@ def usable_title(title: str) -> str:
 # Month names and their abbreviations ('Mar', 'Sept'), the longest first, so that 'March' is never read as 'Mar'.
 _MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?\s*,?\s+\d{{4}}"
-_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\s*,?\s+"
+_WEEKDAY = rf"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|dydd\s+(?:{'|'.join(WELSH_WEEKDAYS)}))\s*,?\s+"
 _A_DATE = rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)"
 # A date stated as the meeting's: 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH
 # 2021', 'held at the Town Hall on 3rd of March 2021', or after a label: 'Date: 03/03/2021' (UK order, day first),
 # 'Date: | Wednesday 8 March 2023' (a Word front sheet's table row), 'Date and time: ...', 'MEETING DATE: 8 Mar
 # 2023', 'Date of meeting: 2021-03-08'.
-_DATE_LABEL = r"(?:\bheld\b.{0,80}?\bon\s*:?|^\s*(?:meeting\s+)?date(?:\s+and\s+time|\s+of\s+meeting)?\s*:?\s*\|?)"
+# Welsh minutes: 'a gynhaliwyd ... ar ddydd Iau, 14 Mawrth 2024' (held on), 'Dyddiad: ...' (date).
+_DATE_LABEL = (r"(?:\bheld\b.{0,80}?\bon\s*:?|\bgynhaliwyd\b.{0,80}?\bar\s*(?:ddydd\s+\w+\s*,?\s*)?:?"
+               r"|^\s*(?:meeting\s+)?(?:date|dyddiad)(?:\s+and\s+time|\s+of\s+meeting)?\s*:?\s*\|?)")
 _STATED_DATE = re.compile(rf"{_DATE_LABEL}\s*{_A_DATE}", re.IGNORECASE)
 # A line that ends on such a label, its date on the next line: a heading wrapped as '... Committee held on' /
 # 'Wednesday, 8th March 2023 at 2.00 pm ...', or 'HELD ON:' / '3 MARCH 2021', 'Date:' / 'Wednesday 8 March 2023'.
@@ -448,7 +450,10 @@ _ANOTHER_DAY = re.compile(
     # 'Status: Draft, 20 March 2023', 'Author: Jane Smith, 20 March 2023', 'Approved at the meeting of 5 April'
     # ('revised' and 'amended' name this meeting's own changes as often: 'Cabinet – revised start time – 8 March').
     r"|\bcall[\s-]*in\b|\bdeadline\b|\bexpir|\bversion\b|\b(?:updated|modified|circulated)\b"
-    r"|\bstatus\b|\bauthor(?:ed|s)?\b|\bapproved\s+(?:at|by|on)\b",
+    r"|\bstatus\b|\bauthor(?:ed|s)?\b|\bapproved\s+(?:at|by|on)\b"
+    # In Welsh: 'Cofnodion y cyfarfod a gynhaliwyd ...' (the minutes of the meeting held), the previous ('blaenorol',
+    # 'diwethaf') or next ('nesaf') meeting.
+    r"|\bcofnodion\s+y\s+cyfarfod\b|\bcyfarfod\s+(?:blaenorol|diwethaf|nesaf)\b",
     re.IGNORECASE,
 )
 # Below the heading block, a line about minutes that gives their meeting's day is about another meeting's minutes
