@@ -350,17 +350,34 @@ def strip_bullet(sentence: str) -> str:
 COUNCIL_KIND_WORDS = frozenset({
     "council", "metropolitan", "borough", "district", "county", "city", "royal", "unitary", "authority",
     "combined", "town", "parish",
+    # Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough Council;
+    # 'cyngor' (council) as mutated after some words too ('gan Gyngor Gwynedd', 'yng Nghyngor Gwynedd').
+    "cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref", "dinas",
 })
 # Words that join the words of a council's name: 'City of Bradford', 'Brighton and Hove' ('&' is folded to 'and').
 COUNCIL_NAME_JOINERS = frozenset({"of", "the", "and"})
 # Words that vary between the ways one council is written ("Sefton Council", "Sefton Metropolitan Borough
 # Council"); dropping them leaves the place name. The key built on them is stored with every indexed chunk
-# (`council_key`), so these words stay as they are: one added would change the key of a council already indexed,
-# and filters naming it would miss its minutes until they were ingested again. Hence the kinds of body that are not
-# principal councils ('combined', 'town', 'parish') are not among them.
+# (`council_key`); an index whose chunks were keyed before a word was added here is read with its keys made again
+# from the councils' names (retrieve.hybrid), so that its filters still find their minutes. The kinds of body that
+# are not principal councils ('combined', 'town', 'parish') are not among them.
 _COUNCIL_NOISE = (COUNCIL_KIND_WORDS - {"combined", "town", "parish"}) | COUNCIL_NAME_JOINERS | {
     "london", "mbc", "cc", "bc", "dc", "mdc", "lbc",  # 'London Borough of Camden'; kinds written short
+    "a", "ac", "y", "yr",  # Welsh 'and' and 'the': 'Cyngor Dinas a Sir Abertawe', 'Cyngor Sir y Fflint'
 }
+# Welsh councils' Welsh place names, as keyed, by the key of their English names: 'Cyngor Caerdydd' is Cardiff's
+# council, 'Cyngor Sir Ynys Môn' the Isle of Anglesey's, 'Cyngor Sir y Fflint' Flintshire's. Names the same in both
+# languages (Gwynedd, Powys, Conwy) need none. A council's minutes in either language, and a question or a filter
+# naming it in either, have one key.
+WELSH_PLACE_NAMES = {
+    "cardiff": ("caerdydd",), "swansea": ("abertawe",), "newport": ("casnewydd",), "isle anglesey": ("ynys mon",),
+    "vale glamorgan": ("bro morgannwg",), "bridgend": ("pen y bont ar ogwr",),
+    "neath port talbot": ("castell nedd port talbot",), "caerphilly": ("caerffili",),
+    "merthyr tydfil": ("merthyr tudful",), "denbighshire": ("ddinbych", "dinbych"), "flintshire": ("fflint",),
+    "pembrokeshire": ("benfro", "penfro"), "carmarthenshire": ("gaerfyrddin", "caerfyrddin", "gar"),
+    "monmouthshire": ("fynwy", "mynwy"), "wrexham": ("wrecsam",),
+}
+_ENGLISH_PLACE_NAME = {welsh: english for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
@@ -398,9 +415,24 @@ def place_name(council: str) -> str:
     return " ".join(words or council.split())
 
 
+@functools.lru_cache(maxsize=4096)
 def council_key(name: str) -> str:
-    """'City of Bradford Metropolitan District Council' -> 'bradford'."""
-    return _key(name, _COUNCIL_NOISE)
+    """'City of Bradford Metropolitan District Council' -> 'bradford'; 'Cyngor Caerdydd' -> 'cardiff'."""
+    key = _key(name, _COUNCIL_NOISE)
+    return _ENGLISH_PLACE_NAME.get(key, key)
+
+
+def council_key_of(metadata: dict) -> str:
+    """An indexed chunk's council key as this version makes it, from the council's name: the key stored with it
+    may be an older version's ('cyngor gwynedd', before Welsh kind words were dropped)."""
+    council = metadata.get("council") or ""
+    return council_key(council) if council else metadata.get("council_key", "")
+
+
+def keyed_as_now(metadata: dict) -> dict:
+    """The chunk's metadata with its council key as this version makes it (the same dict when it already is)."""
+    key = council_key_of(metadata)
+    return metadata if key == metadata.get("council_key", "") else {**metadata, "council_key": key}
 
 
 def committee_key(name: str) -> str:
@@ -623,7 +655,8 @@ def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, .
     text's other words: 'Telford & Wrekin' and 'Vale of Glamorgan' name the keys 'telford wrekin' and 'vale
     glamorgan'. A council whose name is also an everyday word is named only where that word has a capital: 'the
     reading age of children in care in Sefton' names Sefton, not Reading. Other names count in any case, as
-    people often type them ('what did sefton say about care leavers')."""
+    people often type them ('what did sefton say about care leavers'). A Welsh council is named by its Welsh name
+    too: 'Cyngor Caerdydd' names the key 'cardiff'."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
     found: list[str] = []
@@ -633,7 +666,10 @@ def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, .
             continue
         needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS
         initials = council_initials(key)
-        places = words.places(key.split(), needs_capital) + without_noise.places(key.split(), needs_capital)
+        # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
+        phrases = [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ()) if len(name) > 3]
+        places = [place for phrase in phrases
+                  for place in words.places(phrase, needs_capital) + without_noise.places(phrase, needs_capital)]
         free = [place for place in places if not place & taken]
         if free:
             taken.update(*free)

@@ -16,7 +16,8 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
 from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, TITLE_FILLER_WORDS, YEAR_PATTERN, Span, ends_clause,
-                            fold, gives_instructions, line_spans, normalise_space, sentence_spans, stem, strip_bullet)
+                            fold, gives_instructions, keyed_as_now, line_spans, normalise_space, sentence_spans, stem,
+                            strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -56,7 +57,7 @@ def item_hits(retrieval: Retrieval, passages: Passages, max_items: int = MAX_ITE
     order = retrieval.first_items(max_items)
     items = []
     for source_id in order:
-        chunks = [retrieved.get(entry.chunk_id) or Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)
+        chunks = [retrieved.get(entry.chunk_id) or Hit(entry.chunk_id, entry.text, keyed_as_now(entry.metadata), 0.0)
                   for entry in passages.chunks_of(source_id)]
         items.append(chunks or [hit for hit in retrieval.hits if hit.source_id == source_id])
     return items

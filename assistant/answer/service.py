@@ -160,7 +160,6 @@ class Assistant:
         # names a council they are not about, whether or not Leeds's own minutes are indexed.
         self.guard = Guard(index.embedder, sorted(retriever.council_keys | directory_council_keys()), nli=nli)
         self._lexical_state = state
-        self.__dict__.pop("council_names", None)  # the cached names are the old index's
 
     def follow_index(self) -> bool:
         """Answer from the index as it now stands, when an ingest or a fetch has changed it since it was read
@@ -356,11 +355,10 @@ class Assistant:
         similar = f" Councils with similar names: {', '.join(names[k] for k in close)}." if close else ""
         return f"{text} No council in the index is called {filters.council}.{similar}"
 
-    @functools.cached_property
+    @property
     def council_names(self) -> dict[str, str]:
-        """Each indexed council's key and its name as the minutes give it."""
-        metas = (entry.metadata for entry in self.lexical.entries)
-        return {m["council_key"]: m.get("council") or m["council_key"] for m in metas if m.get("council_key")}
+        """Each indexed council's key and its name as the minutes give it (most often, when they give two)."""
+        return self.retriever.council_names_by_key
 
     def _extractive(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
                     retrieved_at: float) -> Iterator[SentenceEvent | Answer]:

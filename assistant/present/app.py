@@ -386,7 +386,9 @@ class ChatHandlers:
 
     # -- the index ----------------------------------------------------------------------------
     def councils(self) -> list[str]:
-        return sorted({e.metadata.get("council", "") for e in self.assistant.lexical.entries} - {""})
+        """One name a council, as its minutes give it most often: a Welsh council's minutes in Welsh and in English
+        ('Cyngor Gwynedd', 'Gwynedd Council') are one council's, and either name's filter finds both."""
+        return sorted(set(self.assistant.council_names.values()))
 
     def committees(self) -> list[str]:
         return sorted({e.metadata.get("committee", "") for e in self.assistant.lexical.entries} - {""})

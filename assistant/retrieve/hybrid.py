@@ -13,7 +13,7 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import committee_key, council_key, name_matches
+from assistant.text import committee_key, council_key, council_key_of, keyed_as_now, name_matches
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -32,7 +32,14 @@ class HybridRetriever:
         metas = [e.metadata for e in lexical.entries]
         # Each entry's council and committee as a number into a list of names, so a filter compares
         # integers: matching strings across 100,000 entries cost tens of milliseconds a question.
-        self._council_names, self._council_codes = _codes([m.get("council_key", "") for m in metas])
+        keys = [council_key_of(m) for m in metas]
+        self._council_names, self._council_codes = _codes(keys)
+        # The keys stored with the chunks, by the key each is now: an index keyed by an older version (a Welsh
+        # council's 'cyngor gwynedd', now 'gwynedd') is searched by the stored ones.
+        self._stored_keys: dict[str, set[str]] = {}
+        for key, meta in zip(keys, metas):
+            self._stored_keys.setdefault(key, set()).add(meta.get("council_key", ""))
+        self.council_names_by_key: dict[str, str] = _names_by_key(keys, metas)
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
@@ -109,7 +116,8 @@ class HybridRetriever:
         inputs = fusion_inputs([(hit.chunk_id, hit.score) for hit in dense],
                                [(entry.chunk_id, score) for entry, score in lexical]) if with_inputs else {}
         classic = reciprocal_rank_scores([hit.chunk_id for hit in dense], [entry.chunk_id for entry, _ in lexical])
-        hits = [Hit(cid, text, meta, classic[cid], cosine, bm25) for cid, (text, meta, cosine, bm25) in found.items()]
+        hits = [Hit(cid, text, keyed_as_now(meta), classic[cid], cosine, bm25)
+                for cid, (text, meta, cosine, bm25) in found.items()]
         return hits, inputs
 
     def _filter(self, filters: Filters, question: Question):
@@ -125,7 +133,8 @@ class HybridRetriever:
             council_keys = set(question.councils)  # a question naming councils searches only them
         if filters.council or council_keys:
             mask &= _isin(self._council_codes, self._council_names, council_keys)
-            clauses.append({"council_key": {"$in": sorted(council_keys) or ["\u2205"]}})
+            stored = set().union(*(self._stored_keys.get(key, {key}) for key in council_keys))
+            clauses.append({"council_key": {"$in": sorted(stored) or ["\u2205"]}})
             restricted = True
         committee_mask = None
         if filters.committee:
@@ -169,6 +178,18 @@ class HybridRetriever:
         if question.names_several_councils:
             kept = _round_robin(kept, lambda h: h.metadata.get("council_key", ""))
         return (kept + overflow)[:k]
+
+
+def _names_by_key(keys: list[str], metas: list[dict]) -> dict[str, str]:
+    """Each council key's name as the minutes give it most often (of two, the first in order): 'Gwynedd Council' or
+    'Cyngor Gwynedd', one council."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, meta in zip(keys, metas):
+        if key:
+            names = counts.setdefault(key, {})
+            name = meta.get("council") or key
+            names[name] = names.get(name, 0) + 1
+    return {key: min(names, key=lambda name: (-names[name], name)) for key, names in counts.items()}
 
 
 def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:

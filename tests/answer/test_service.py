@@ -268,7 +268,7 @@ def test_a_keyword_index_another_version_saved_is_rebuilt_as_the_index_is_opened
     index.close()
     # As another version saves it: its format number is part of each state's hash.
     state, versions = fake_settings.lexical_dir / "state.txt", fake_settings.lexical_dir / "versions.txt"
-    state.write_text(content_hash("5", *sorted(chunks))[:24])
+    state.write_text(content_hash(str(int(lexical.FORMAT_VERSION) + 1), *sorted(chunks))[:24])
     versions.write_text("of another format")
     saved = state.read_text()
     assert lexical.saved_by_another_version(fake_settings.lexical_dir, chunks)

@@ -1,0 +1,108 @@
+"""A Welsh council's minutes in Welsh and in English, under its Welsh name ('Cyngor Gwynedd') and its English one
+('Gwynedd Council'), are one council's: a filter or a question naming it either way searches both. They had been two
+councils, and naming either left the other's minutes out without a word."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.service import Assistant
+from assistant.ingest.run import ingest
+from assistant.retrieve.filters import Filters
+from assistant.retrieve.question import analyse
+from assistant.text import council_key, named_councils
+
+ENGLISH = ("The Head of Children's Services reported that Gwynedd Council had approved 9 new foster carers during "
+           "the year, and that 278 children were looked after on 31 December 2023.")
+WELSH = ("Adroddodd Pennaeth y Gwasanaethau Plant fod Cyngor Gwynedd wedi cymeradwyo 9 o ofalwyr maeth newydd yn "
+         "ystod y flwyddyn, a bod 278 o blant yn derbyn gofal ar 31 Rhagfyr 2023.")
+
+
+@pytest.mark.parametrize("name, key", [
+    ("Cyngor Gwynedd", "gwynedd"), ("Gwynedd Council", "gwynedd"),
+    ("Cyngor Sir Ceredigion", "ceredigion"), ("Ceredigion County Council", "ceredigion"),
+    ("Cyngor Bwrdeistref Sirol Conwy", "conwy"), ("Conwy County Borough Council", "conwy"),
+    ("Cyngor Caerdydd", "cardiff"), ("City of Cardiff Council", "cardiff"),
+    ("Cyngor Dinas a Sir Abertawe", "swansea"), ("City and County of Swansea Council", "swansea"),
+    ("Cyngor Sir Ynys Môn", "isle anglesey"), ("Isle of Anglesey County Council", "isle anglesey"),
+    ("Cyngor Sir y Fflint", "flintshire"), ("Cyngor Bwrdeistref Sirol Wrecsam", "wrexham"),
+])
+def test_a_welsh_councils_welsh_and_english_names_have_one_key(name, key):
+    assert council_key(name) == key
+
+
+def test_a_question_names_a_welsh_council_by_either_name_mutated_or_not():
+    keys = ["gwynedd", "cardiff", "sefton"]
+    assert named_councils("Faint o blant oedd yn derbyn gofal gan Gyngor Gwynedd?", keys) == ("gwynedd",)
+    assert named_councils("Beth ddywedodd Cyngor Caerdydd am ofalwyr maeth?", keys) == ("cardiff",)
+    assert named_councils("How many children did Cyngor Gwynedd look after?", keys) == ("gwynedd",)
+    # A Welsh name's letters are no council's elsewhere: 'gar' is no Sir Gâr.
+    assert named_councils("The car and the gar were parked.", ["carmarthenshire"]) == ()
+
+
+def _write(folder, name: str, council: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.md").write_text(
+        f'---\nid: "{name}"\ncouncil: "{council}"\ncommittee: "Care Scrutiny Committee"\nmeeting_date: "2024-03-14"\n'
+        f'item_title: "Fostering report"\nsource_url: ""\n---\n{text}\n', encoding="utf-8")
+
+
+def _minutes(folder) -> None:
+    _write(folder, "gwynedd-en", "Gwynedd Council", ENGLISH)
+    _write(folder, "gwynedd-cy", "Cyngor Gwynedd", WELSH)
+    _write(folder, "sefton", "Sefton Council", "Sefton Council approved 12 new foster carers during the year.")
+
+
+def _sources(assistant: Assistant, question: str, filters: Filters = Filters()) -> set[str]:
+    q = analyse(question, assistant.retriever.council_keys)
+    return {hit.source_id for hit in assistant.retriever.search(q, filters).hits}
+
+
+def _is_one_council(assistant: Assistant) -> None:
+    assert assistant.retriever.council_keys == {"gwynedd", "sefton"}
+    assert sorted(assistant.council_names) == ["gwynedd", "sefton"]
+    for name in ("Cyngor Gwynedd", "Gwynedd Council", "Gwynedd"):
+        assert _sources(assistant, "foster carers approved", Filters(council=name)) == {"gwynedd-en", "gwynedd-cy"}
+    assert _sources(assistant, "How many foster carers did Cyngor Gwynedd approve?") == {"gwynedd-en", "gwynedd-cy"}
+    assert _sources(assistant, "Faint o ofalwyr maeth a gymeradwywyd gan Gwynedd Council?") == {"gwynedd-en",
+                                                                                               "gwynedd-cy"}
+    hits = assistant.retriever.search(analyse("foster carers", set()), Filters(council="Cyngor Gwynedd")).hits
+    assert {hit.metadata["council_key"] for hit in hits} == {"gwynedd"}
+    # Each found by the dense search as well as by its words: the filter reached the vectors of both.
+    assert {hit.source_id for hit in hits if hit.dense is not None} == {"gwynedd-en", "gwynedd-cy"}
+
+
+def test_the_welsh_and_english_minutes_of_a_council_are_one_councils(fake_settings, tmp_path):
+    _minutes(tmp_path / "minutes")
+    ingest([tmp_path / "minutes"], fake_settings, progress=False)
+    assistant = Assistant(fake_settings)
+    try:
+        _is_one_council(assistant)
+    finally:
+        assistant.close()
+
+
+@pytest.mark.parametrize("searched_in_chroma", [False, True])
+def test_an_index_keyed_before_welsh_names_were_known_is_read_as_one_council_too(fake_settings, tmp_path,
+                                                                                 monkeypatch, searched_in_chroma):
+    """Chunks ingested by an earlier version keep the key it stored ('cyngor gwynedd'): they are found by the key
+    their council's name has now, without ingesting them again, whether the filter is applied to the chunks the
+    keyword index lists or as Chroma's `where` (a filter that leaves many chunks)."""
+    from assistant.ingest import chunk
+    from assistant.retrieve import hybrid
+
+    monkeypatch.setattr(chunk, "council_key", lambda name: "cyngor gwynedd" if name == "Cyngor Gwynedd"
+                        else council_key(name))
+    _minutes(tmp_path / "minutes")
+    ingest([tmp_path / "minutes"], fake_settings, progress=False)
+    monkeypatch.undo()
+    if searched_in_chroma:  # through Chroma's graph and its `where`, as a large index is
+        monkeypatch.setattr(hybrid, "EXACT_SEARCH_LIMIT", 0)
+        fake_settings = fake_settings.with_(exact_search=False)
+    assistant = Assistant(fake_settings)
+    try:
+        stored = {e.metadata["council_key"] for e in assistant.lexical.entries}
+        assert stored == {"gwynedd", "cyngor gwynedd", "sefton"}  # as the earlier version stored them
+        _is_one_council(assistant)
+    finally:
+        assistant.close()
