@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from assistant.records import content_hash, other_versions
-from assistant.text import is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
+from assistant.text import council_key_of, is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
 FORMAT_VERSION = "5"
@@ -77,6 +77,15 @@ class LexicalIndex:
         """Whether any chunk mentions the (already stemmed) name token, as text.missing_names matches a name within
         evidence (text.is_mentioned)."""
         return is_mentioned(token, self._vocab, self._prefixes)
+
+    def knows_exactly(self, token: str) -> bool:
+        """Whether any chunk holds the (already stemmed) token itself, not only a word of its first four letters."""
+        return token in self._vocab
+
+    @functools.cached_property
+    def council_keys(self) -> frozenset[str]:
+        """The keys of the councils whose minutes the index holds, as this version makes them."""
+        return frozenset(key for entry in self.entries if (key := council_key_of(entry.metadata)))
 
     @functools.cached_property
     def _prefixes(self) -> set[str]:

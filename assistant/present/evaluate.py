@@ -374,11 +374,11 @@ def git_commit(checkout: Path = CHECKOUT) -> str | None:
 def councils_not_indexed(assistant, questions: list[EvalQuestion]) -> dict[str, list[str]]:
     """By question id, the councils a question names (of the shipped directory of UK councils, or the index's own)
     that the index does not hold: nothing indexed is about them, so such a question tests no reading."""
-    from assistant.ingest.moderngov.directory import load_directory
-    from assistant.text import council_key, named_councils, place_name
+    from assistant.ingest.moderngov.directory import directory_place_names
+    from assistant.text import named_councils
 
     retriever = assistant.retriever
-    names = {council_key(c.name): place_name(c.name) for c in load_directory()}
+    names = directory_place_names()
     known = set(names) | retriever.council_keys  # the index's own too: "North Somerset" is not also Somerset
     unindexed = {}
     for q in questions:

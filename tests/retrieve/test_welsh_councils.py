@@ -106,3 +106,26 @@ def test_an_index_keyed_before_welsh_names_were_known_is_read_as_one_council_too
         _is_one_council(assistant)
     finally:
         assistant.close()
+
+
+def test_a_question_about_a_council_the_index_neither_holds_nor_mentions_is_not_answered_from_anothers(
+        fake_settings, tmp_path):
+    """'Cardiff' passed as 'Cardigan' (a name is matched by its first four letters), and a question about Cardiff
+    was answered with Gwynedd's figures."""
+    folder = tmp_path / "minutes"
+    _minutes(folder)
+    _write(folder, "gwynedd-placements", "Gwynedd Council", "Members noted that 14 children were placed in "
+           "residential homes outside the county, two of them near Cardigan.")
+    ingest([folder], fake_settings, progress=False)
+    assistant = Assistant(fake_settings)
+    try:
+        for question, name in (("How many children were looked after by Cardiff Council on 31 December 2023?",
+                                "Cardiff"), ("How many foster carers did Cyngor Caerdydd approve?", "Caerdydd")):
+            answer = assistant.ask(question)
+            assert answer.refused and answer.answer.endswith(f"The indexed minutes never mention {name}."), answer
+        # Indexed, or named in the minutes, a council is no veto of its own.
+        for question in ("How many foster carers did Cyngor Gwynedd approve?",
+                         "How many children were placed in residential homes near Cardigan?"):
+            assert "never mention" not in assistant.ask(question).answer, question
+    finally:
+        assistant.close()

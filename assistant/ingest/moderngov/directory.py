@@ -15,7 +15,7 @@ from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.errors import ConfigError
-from assistant.text import COUNCIL_NAME_JOINERS, council_key
+from assistant.text import COUNCIL_NAME_JOINERS, council_key, place_name
 
 DIRECTORY_FILE = "councils.tsv"
 # A page or the web service itself pasted in place of the site's root: everything from it on is dropped.
@@ -50,9 +50,15 @@ def load_directory() -> tuple[Council, ...]:
 
 
 @lru_cache(maxsize=1)
+def directory_place_names() -> dict[str, str]:
+    """The directory's councils by key, each with its place name ('isle anglesey': 'Isle of Anglesey'): the UK
+    councils a text may name, indexed here or not."""
+    return {council_key(c.name): place_name(c.name) for c in load_directory()}
+
+
 def directory_council_keys() -> frozenset[str]:
-    """The keys of the directory's councils: the UK councils a text may name, indexed here or not."""
-    return frozenset(council_key(c.name) for c in load_directory())
+    """The keys of the directory's councils."""
+    return frozenset(directory_place_names())
 
 
 def normalise_base_url(url: str) -> str:
