@@ -378,6 +378,7 @@ WELSH_PLACE_NAMES = {
     "monmouthshire": ("fynwy", "mynwy"), "wrexham": ("wrecsam",),
 }
 _ENGLISH_PLACE_NAME = {welsh: english for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
+_WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=True)
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
@@ -418,8 +419,12 @@ def place_name(council: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def council_key(name: str) -> str:
     """'City of Bradford Metropolitan District Council' -> 'bradford'; 'Cyngor Caerdydd' -> 'cardiff'."""
-    key = _key(name, _COUNCIL_NOISE)
-    return _ENGLISH_PLACE_NAME.get(key, key)
+    key = f" {_key(name, _COUNCIL_NOISE)} "
+    for welsh in _WELSH_PLACE_NAMES_LONGEST_FIRST:
+        key = key.replace(f" {welsh} ", f" {_ENGLISH_PLACE_NAME[welsh]} ")
+    # A name in both languages gives its place twice: 'Cyngor Gwynedd (Gwynedd Council)', 'Cyngor Caerdydd /
+    # Cardiff Council'.
+    return " ".join(dict.fromkeys(key.split()))
 
 
 def council_key_of(metadata: dict) -> str:

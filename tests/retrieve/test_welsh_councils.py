@@ -26,6 +26,7 @@ WELSH = ("Adroddodd Pennaeth y Gwasanaethau Plant fod Cyngor Gwynedd wedi cymera
     ("Cyngor Dinas a Sir Abertawe", "swansea"), ("City and County of Swansea Council", "swansea"),
     ("Cyngor Sir Ynys Môn", "isle anglesey"), ("Isle of Anglesey County Council", "isle anglesey"),
     ("Cyngor Sir y Fflint", "flintshire"), ("Cyngor Bwrdeistref Sirol Wrecsam", "wrexham"),
+    ("Cyngor Gwynedd (Gwynedd Council)", "gwynedd"), ("Cyngor Caerdydd / Cardiff Council", "cardiff"),
 ])
 def test_a_welsh_councils_welsh_and_english_names_have_one_key(name, key):
     assert council_key(name) == key
