@@ -379,6 +379,12 @@ WELSH_PLACE_NAMES = {
 }
 _ENGLISH_PLACE_NAME = {welsh: english for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
 _WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=True)
+# The words a council's Welsh name may hold besides its place's English one: its kind and joining words and its
+# Welsh place name ('Cyngor Bwrdeistref Sirol Conwy', 'Cyngor Dinas a Sir Abertawe'), which say nothing of which
+# English kind it is.
+WELSH_COUNCIL_NAME_WORDS = frozenset({"cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref",
+                                      "dinas", "a", "ac", "y", "yr"} | {word for name in _ENGLISH_PLACE_NAME
+                                                                         for word in name.split()})
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({

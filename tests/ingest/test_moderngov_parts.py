@@ -64,7 +64,11 @@ def test_a_site_by_slug_code_or_root(given, base, council):
 
 
 @pytest.mark.parametrize("given, slug", [("Brighton and Hove", "brighton-and-hove"), ("St Helens", "st-helens"),
-                                         ("brighton & hove", "brighton-and-hove")])
+                                         ("brighton & hove", "brighton-and-hove"),
+                                         # A Welsh council by its Welsh name, as its own site gives it.
+                                         ("Cyngor Gwynedd", "gwynedd"), ("Cyngor Sir Ceredigion", "ceredigion"),
+                                         ("Cyngor Caerdydd", "cardiff"), ("Cyngor Sir Ynys Môn", "isle-of-anglesey"),
+                                         ("Cyngor Bwrdeistref Sirol Conwy", "conwy")])
 def test_a_council_named_without_its_kind_is_found(given, slug):
     """The names an officer writes: 'Brighton and Hove', not 'Brighton and Hove City Council'."""
     [entry] = [c for c in load_directory() if c.slug == slug]

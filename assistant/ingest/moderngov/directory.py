@@ -15,7 +15,7 @@ from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.errors import ConfigError
-from assistant.text import COUNCIL_NAME_JOINERS, council_key, place_name
+from assistant.text import COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_WORDS, council_key, fold, place_name
 
 DIRECTORY_FILE = "councils.tsv"
 # A page or the web service itself pasted in place of the site's root: everything from it on is dropped.
@@ -132,9 +132,9 @@ def _entry_named(target: str) -> Council:
         # 'St Helens' for St Helens Council. A kind that is written must be the entry's ('Chichester City Council'
         # is not Chichester District Council), and a name that another entry's name also holds ('Newcastle', and
         # Newcastle-under-Lyme) is suggested below, not guessed.
-        kinds = set(target.casefold().replace("-", " ").split()) - words - COUNCIL_NAME_JOINERS - {"council", "&"}
-        matches = [c for c in directory if council_key(c.name) == key
-                   and kinds <= set(c.name.casefold().replace("-", " ").split())]
+        # A Welsh name's kind ('Cyngor Sir', county council) is no English kind to be matched.
+        kinds = set(fold(target).split()) - words - COUNCIL_NAME_JOINERS - {"council"} - WELSH_COUNCIL_NAME_WORDS
+        matches = [c for c in directory if council_key(c.name) == key and kinds <= set(fold(c.name).split())]
         if any(words < set(council_key(c.name).split()) for c in directory):
             matches = []
     if len(matches) == 1:
