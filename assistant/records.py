@@ -134,6 +134,7 @@ class Retrieval:
     no_match: bool = False
     query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
     no_committee_excluded: int = 0  # items a committee filter left out because their committee is not known
+    no_council_excluded: int = 0  # items a council filter (or a council the question names) left out: no council
 
     def first_items(self, limit: int) -> list[str]:
         """The source ids of the first `limit` distinct items, in the order retrieval ranked their chunks."""

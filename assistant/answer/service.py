@@ -682,6 +682,13 @@ def _notes(retrieval: Retrieval) -> list[str]:
     if retrieval.undated_excluded:
         notes.append(f"{counted(retrieval.undated_excluded, 'item')} without a known meeting date "
                      f"{'was' if retrieval.undated_excluded == 1 else 'were'} left out by the date filter.")
+    if retrieval.no_council_excluded:
+        by = ("the council filter's council" if retrieval.filters and retrieval.filters.council
+              else "the council the question names")
+        notes.append(f"{counted(retrieval.no_council_excluded, 'item')} with no council recorded "
+                     f"{'was' if retrieval.no_council_excluded == 1 else 'were'} left out, as only {by} was searched: "
+                     "give each file its council (`assistant ingest --council NAME`) for its minutes to be searched "
+                     "too.")
     if retrieval.no_committee_excluded:
         notes.append(f"{counted(retrieval.no_committee_excluded, 'item')} with no committee recorded "
                      f"{'was' if retrieval.no_committee_excluded == 1 else 'were'} left out by the committee filter.")

@@ -4,6 +4,7 @@ for it), filtered, diverse across items."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class HybridRetriever:
         self.council_names_by_key: dict[str, str] = _names_by_key(keys, metas)
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
+        self._no_council = _isin(self._council_codes, self._council_names, {""})
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
@@ -72,28 +74,31 @@ class HybridRetriever:
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
-        mask, where, undated, no_committee = self._filter(filters, question)
-        if mask is not None and not mask.any():
-            return Retrieval([], filters, undated, no_match=filters.active, no_committee_excluded=no_committee)
+        selected = self._filter(filters, question)
+        left_out = dict(undated_excluded=selected.undated, no_committee_excluded=selected.no_committee,
+                        no_council_excluded=selected.no_council)
+        if selected.mask is not None and not selected.mask.any():
+            return Retrieval([], filters, no_match=filters.active, **left_out)
         vector = query_vector if query_vector is not None else self.embedder.embed_query(question.text)
-        hits, inputs = self._found(question, vector, mask, where, with_inputs=self.fusion is not None)
+        hits, inputs = self._found(question, vector, selected.mask, selected.where,
+                                   with_inputs=self.fusion is not None)
         if not any(hit.lexical for hit in hits):
             # No word of the question is in the minutes searched ('asdf', 'Hello', a question in another language):
             # the dense list always holds the nearest chunks, however far, and they are not evidence.
-            return Retrieval([], filters, undated, query_vector=vector, no_committee_excluded=no_committee)
+            return Retrieval([], filters, query_vector=vector, **left_out)
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
-        return Retrieval(self._diversify(ranked, question, k), filters, undated, query_vector=vector,
-                         no_committee_excluded=no_committee)
+        return Retrieval(self._diversify(ranked, question, k), filters, query_vector=vector, **left_out)
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion
         inputs: what a fusion is fitted on."""
-        mask, where, _, _ = self._filter(filters, question)
-        if mask is not None and not mask.any():
+        selected = self._filter(filters, question)
+        if selected.mask is not None and not selected.mask.any():
             return [], {}
-        return self._found(question, self.embedder.embed_query(question.text), mask, where, with_inputs=True)
+        return self._found(question, self.embedder.embed_query(question.text), selected.mask, selected.where,
+                           with_inputs=True)
 
     def _found(self, question: Question, vector, mask, where,
                with_inputs: bool) -> tuple[list[Hit], dict[str, list[float]]]:
@@ -120,9 +125,10 @@ class HybridRetriever:
                 for cid, (text, meta, cosine, bm25) in found.items()]
         return hits, inputs
 
-    def _filter(self, filters: Filters, question: Question):
+    def _filter(self, filters: Filters, question: Question) -> _Selected:
         """A mask over BM25 entries, the equivalent Chroma `where`, and how many items it left out for want of a
-        meeting date (a date filter) or of a committee (a committee filter)."""
+        meeting date (a date filter), of a committee (a committee filter) or of a council (a council filter, or a
+        question naming a council)."""
         clauses: list[dict] = []
         mask = np.ones(len(self._sources), dtype=bool)
         restricted = False
@@ -131,7 +137,9 @@ class HybridRetriever:
             council_keys = self.councils_called(filters.council)
         elif question.councils and not question.which_councils:
             council_keys = set(question.councils)  # a question naming councils searches only them
+        no_council = 0
         if filters.council or council_keys:
+            no_council = len(set(self._sources[self._no_council]))
             mask &= _isin(self._council_codes, self._council_names, council_keys)
             stored = set().union(*(self._stored_keys.get(key, {key}) for key in council_keys))
             clauses.append({"council_key": {"$in": sorted(stored) or ["\u2205"]}})
@@ -162,9 +170,9 @@ class HybridRetriever:
             no_committee = len(set(self._sources[mask & self._no_committee]))
             mask &= committee_mask
         if not restricted:
-            return None, None, 0, 0
+            return _Selected(None, None)
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        return mask, where, undated, no_committee
+        return _Selected(mask, where, undated, no_committee, no_council)
 
     def _diversify(self, ranked: list[Hit], question: Question, k: int) -> list[Hit]:
         """At most `per_source` chunks per item; when several councils are asked about, each gets a turn."""
@@ -178,6 +186,17 @@ class HybridRetriever:
         if question.names_several_councils:
             kept = _round_robin(kept, lambda h: h.metadata.get("council_key", ""))
         return (kept + overflow)[:k]
+
+
+class _Selected(NamedTuple):
+    """What the filters select (a mask over the keyword index's entries and Chroma's `where`; None for all), and
+    how many items they left out for want of a date, a committee or a council."""
+
+    mask: np.ndarray | None
+    where: dict | None
+    undated: int = 0
+    no_committee: int = 0
+    no_council: int = 0
 
 
 def _names_by_key(keys: list[str], metas: list[dict]) -> dict[str, str]:

@@ -130,3 +130,24 @@ def test_a_question_about_a_council_the_index_neither_holds_nor_mentions_is_not_
             assert "never mention" not in assistant.ask(question).answer, question
     finally:
         assistant.close()
+
+
+def test_items_with_no_council_left_out_by_a_council_are_counted_in_a_note(fake_settings, tmp_path):
+    """A bilingual file headed 'CYNGOR GWYNEDD / GWYNEDD COUNCIL' was ingested with no council recorded, and a
+    question naming Gwynedd left it out without a word."""
+    folder = tmp_path / "minutes"
+    _minutes(folder)
+    (folder / "bilingual.txt").write_text("CYNGOR GWYNEDD / GWYNEDD COUNCIL\n\n9 new foster carers were approved.\n",
+                                          encoding="utf-8")
+    ingest([folder], fake_settings, progress=False)
+    assistant = Assistant(fake_settings)
+    try:
+        named = assistant.ask("How many foster carers did Gwynedd Council approve?")
+        [note] = [n for n in named.notes if "no council recorded" in n]
+        assert note.startswith("1 item with no council recorded was left out, as only the council the question "
+                               "names was searched") and "assistant ingest --council NAME" in note
+        filtered = assistant.ask("How many foster carers were approved?", Filters(council="Sefton"))
+        assert any("only the council filter's council was searched" in n for n in filtered.notes)
+        assert not any("no council recorded" in n for n in assistant.ask("How many foster carers were approved?").notes)
+    finally:
+        assistant.close()
