@@ -24,8 +24,9 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import (MONTH_NAMES, council_key, lexical_tokens, missing_names, name_matches, named_councils,
-                            normalise_space)
+from assistant.text import (MONTH_NAMES, council_key, lexical_tokens, mentioned_years, missing_names, name_matches,
+                            named_councils, normalise_space, number_tokens, token_value)
+from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
 NOT_STATED = "The minutes found do not state what was asked."
@@ -164,7 +165,8 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # Nor does a quote whose words the minutes' text cuts off, nor a heading that only repeats the item's title.
     unsure = widened or cut_off_at_item_end(quotes[0], passages) or repeats_title(quotes[0])
     short_answer = None if unsure else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
-    if short_answer and restates_question(short_answer, question.text):
+    if short_answer and (restates_question(short_answer, question.text)
+                         or of_another_year(short_answer, quotes[0].text, question.text)):
         short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote)
 
@@ -174,6 +176,22 @@ def restates_question(short_answer: str, question: str) -> bool:
     rising?', 'three key objectives' for 'What were the three key objectives?'): no answer to lead with."""
     said = set(lexical_tokens(short_answer))
     return not said or said <= set(lexical_tokens(question))
+
+
+def of_another_year(short_answer: str, sentence: str, question: str) -> bool:
+    """Whether the short answer gives a figure that its sentence ties to another year than any the question asks
+    about ('284' for a question about 2023, where the minutes say 'fell from 310 in 2021 to 284 in 2022'): the quote
+    is there to be read, but no figure to lead with in bold."""
+    asked = set(mentioned_years(question))
+    figures_given = {value for token in number_tokens(short_answer) if (value := token_value(token)) is not None}
+    wanted = figures_given - {float(year) for year in asked}
+    if not asked or not wanted:
+        return False
+    tied: dict[float, list[frozenset[int]]] = {}
+    for value, years in years_of_figures(sentence):
+        if value in wanted and years is not None:
+            tied.setdefault(value, []).append(years)
+    return any(not any(asked & years for years in groups) for groups in tied.values())
 
 
 def chosen_quotes(probabilities: np.ndarray, second_quote_ratio: float) -> list[int]:

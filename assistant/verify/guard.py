@@ -362,7 +362,7 @@ def _shown_value(value: float) -> str:
     return f"{value:g}"
 
 
-def _years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
+def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
     """Each figure of the text that is not a year, with the year (a financial year's two) it stands beside in its
     clause: the nearest by words, a date ('31 March 2022') counting whole, and the later one where two stand as
     near ('fell from 310 in 2021 to 284 in 2022': 310 is 2021's, 284 2022's). None for a figure whose clause names
@@ -412,12 +412,12 @@ def _figure_of_another_year(claim: str, source: str) -> str:
     give in a sentence that names no year may be any year's."""
     tied: dict[float, set[frozenset[int]]] = {}
     loose: set[float] = set()
-    for value, group in _years_of_figures(source):
+    for value, group in years_of_figures(source):
         if group is None:
             loose.add(value)
         else:
             tied.setdefault(value, set()).add(group)
-    for value, group in _years_of_figures(claim):
+    for value, group in years_of_figures(claim):
         if group is None or value in loose or value not in tied:
             continue
         if not any(group & theirs for theirs in tied[value]):
