@@ -46,6 +46,9 @@ SERVICE_WORDS = frozenset({
     "After", "Annual", "Authority", "Board", "Cabinet", "Care", "Child", "Children", "Committee", "Council",
     "Director", "Early", "Help", "Local", "Looked", "Member", "Members", "Officer", "Ofsted", "Panel", "People",
     "Plan", "Protection", "Report", "Scrutiny", "Service", "Services", "Social", "That", "The", "This", "Young"})
+# Titles before a person's name in minutes.
+PERSON_TITLES = frozenset({"Councillor", "Councillors", "Cllr", "Cllrs", "Mr", "Mrs", "Ms", "Miss", "Dr", "Professor",
+                           "Prof"})
 _TITLES_AND_PLACES = frozenset({"Borough", "Chair", "City", "Councillor", "County", "District", "It", "There"})
 # Capitalised words of a question that are not names it asks about: question words and the service's own.
 NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
@@ -106,10 +109,10 @@ def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
     words = fold(question).split()
     named = [False] * len(words)
     for key in named_council_keys:
-        phrase = key.split()
-        for start in range(len(words) - len(phrase) + 1):
-            if phrase and words[start:start + len(phrase)] == phrase:
-                named[start:start + len(phrase)] = [True] * len(phrase)
+        for phrase in [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ())]:  # 'Caerdydd' too
+            for start in range(len(words) - len(phrase) + 1):
+                if phrase and words[start:start + len(phrase)] == phrase:
+                    named[start:start + len(phrase)] = [True] * len(phrase)
         initials = council_initials(key)
         named = [was or (bool(initials) and word == initials) for was, word in zip(named, words)]
     kind_or_joiner = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS
@@ -346,14 +349,18 @@ def strip_bullet(sentence: str) -> str:
 
 # ---------------------------------------------------------------- names and dates
 
+# The same in Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough
+# Council; 'cyngor' (council) as mutated after some words too ('gan Gyngor Gwynedd', 'yng Nghyngor Gwynedd'). Only
+# these kind words' mutations are known: a mutated place name ('yng Nghaerdydd') names no council.
+WELSH_COUNCIL_KIND_WORDS = frozenset({"cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref",
+                                      "dinas"})
+# Welsh 'and' and 'the' in a council's name: 'Cyngor Dinas a Sir Abertawe', 'Cyngor Sir y Fflint'.
+WELSH_COUNCIL_NAME_JOINERS = frozenset({"a", "ac", "y", "yr"})
 # Words that say what kind of council a body is, never where: 'Sefton Metropolitan Borough Council' is Sefton.
 COUNCIL_KIND_WORDS = frozenset({
     "council", "metropolitan", "borough", "district", "county", "city", "royal", "unitary", "authority",
     "combined", "town", "parish",
-    # Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough Council;
-    # 'cyngor' (council) as mutated after some words too ('gan Gyngor Gwynedd', 'yng Nghyngor Gwynedd').
-    "cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref", "dinas",
-})
+}) | WELSH_COUNCIL_KIND_WORDS
 # Words that join the words of a council's name: 'City of Bradford', 'Brighton and Hove' ('&' is folded to 'and').
 COUNCIL_NAME_JOINERS = frozenset({"of", "the", "and"})
 # Words that vary between the ways one council is written ("Sefton Council", "Sefton Metropolitan Borough
@@ -363,8 +370,7 @@ COUNCIL_NAME_JOINERS = frozenset({"of", "the", "and"})
 # are not principal councils ('combined', 'town', 'parish') are not among them.
 _COUNCIL_NOISE = (COUNCIL_KIND_WORDS - {"combined", "town", "parish"}) | COUNCIL_NAME_JOINERS | {
     "london", "mbc", "cc", "bc", "dc", "mdc", "lbc",  # 'London Borough of Camden'; kinds written short
-    "a", "ac", "y", "yr",  # Welsh 'and' and 'the': 'Cyngor Dinas a Sir Abertawe', 'Cyngor Sir y Fflint'
-}
+} | WELSH_COUNCIL_NAME_JOINERS
 # Welsh councils' Welsh place names, as keyed, by the key of their English names: 'Cyngor Caerdydd' is Cardiff's
 # council, 'Cyngor Sir Ynys Môn' the Isle of Anglesey's, 'Cyngor Sir y Fflint' Flintshire's. Names the same in both
 # languages (Gwynedd, Powys, Conwy) need none. A council's minutes in either language, and a question or a filter
@@ -377,14 +383,15 @@ WELSH_PLACE_NAMES = {
     "pembrokeshire": ("benfro", "penfro"), "carmarthenshire": ("gaerfyrddin", "caerfyrddin", "gar"),
     "monmouthshire": ("fynwy", "mynwy"), "wrexham": ("wrecsam",),
 }
-_ENGLISH_PLACE_NAME = {welsh: english for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
+# Each Welsh place name as a council's name is keyed ('pen y bont ar ogwr' without its 'y'), to its English key.
+_ENGLISH_PLACE_NAME = {" ".join(w for w in welsh.split() if w not in WELSH_COUNCIL_NAME_JOINERS): english
+                       for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
 _WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=True)
 # The words a council's Welsh name may hold besides its place's English one: its kind and joining words and its
 # Welsh place name ('Cyngor Bwrdeistref Sirol Conwy', 'Cyngor Dinas a Sir Abertawe'), which say nothing of which
 # English kind it is.
-WELSH_COUNCIL_NAME_WORDS = frozenset({"cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref",
-                                      "dinas", "a", "ac", "y", "yr"} | {word for name in _ENGLISH_PLACE_NAME
-                                                                         for word in name.split()})
+WELSH_COUNCIL_NAME_WORDS = WELSH_COUNCIL_KIND_WORDS | WELSH_COUNCIL_NAME_JOINERS | {
+    word for names in WELSH_PLACE_NAMES.values() for name in names for word in name.split()}
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
@@ -393,12 +400,12 @@ COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
-def _without_accents(text: str) -> str:
-    """The text with each accented letter as its base letter ('ŵ' as 'w'), and compatibility forms as their plain
-    ones (a full-width '４' as '4')."""
+def _without_accents(text: str, form: str = "NFKD") -> str:
+    """The text with each accented letter as its base letter ('ŵ' as 'w'), and by default compatibility forms as
+    their plain ones too (a full-width '４' as '4'); with form="NFD", those are kept ('1½' is not '11' and '2')."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize(form, text) if not unicodedata.combining(c))
 
 
 def fold(text: str) -> str:
@@ -563,7 +570,7 @@ def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped. Accents are folded first:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
     any word a Mac tool saved with its accents as marks of their own)."""
-    text = re.sub(r"'s\b", "", _without_accents(text).lower().replace("\u2019", "'"))
+    text = re.sub(r"'s\b", "", _without_accents(text, "NFD").lower().replace("\u2019", "'"))
     words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
@@ -615,12 +622,25 @@ def figure_units(text: str) -> list[tuple[float, str, str]]:
         value = token_value(token)
         if value is None:
             continue
-        found.append((value, _unit_after(text, end, words, i + 1), words[i - 1] if i else ""))
+        unit = _unit_after(text, end, words, i + 1)
+        if not unit:  # the first of a range or a pair takes the second's unit: 'from 70 to 74%', '10 and 15 days'
+            joined = i + 2 < len(spans) and words[i + 1] in RANGE_WORDS or i + 1 < len(spans) \
+                and text[end:spans[i + 1][1]].strip() in ("-", "\u2013")
+            after = i + 3 if i + 2 < len(spans) and words[i + 1] in RANGE_WORDS else i + 2
+            if joined and token_value(spans[after - 1][0]) is not None:
+                unit = _unit_after(text, spans[after - 1][2], words, after)
+        found.append((value, unit, words[i - 1] if i else ""))
     return found
 
 
+# Words that join the two figures of a range or a pair ('from 70 to 74%', 'between 10 and 15 days').
+RANGE_WORDS = frozenset({"to", "and", "or"})
+
+
 def _unit_after(text: str, end: int, words: list[str], i: int) -> str:
-    if text[end:end + 2].lstrip(" \u00a0").startswith("%") or words[i:i + 2] == ["per", "cent"] \
+    if text[end:end + 2].lstrip(" \u00a0").startswith("%") or words[i:i + 2] in (["per", "cent"],
+                                                                                 ["percentage", "points"],
+                                                                                 ["percentage", "point"]) \
             or words[i:i + 1] == ["percent"]:
         return PERCENT
     if i < len(words) and words[i] in SCALE_WORDS:
@@ -659,7 +679,8 @@ def council_initials(key: str) -> str:
     return "".join(w[0] for w in words) if len(words) >= 3 else ""
 
 
-def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
+def named_councils(text: str, known_council_keys: Iterable[str],
+                   named_with_a_capital: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Known council keys whose words all appear, as a phrase (or as initials), in the text.
 
     A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for among the
@@ -667,7 +688,7 @@ def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, .
     glamorgan'. A council whose name is also an everyday word is named only where that word has a capital: 'the
     reading age of children in care in Sefton' names Sefton, not Reading. Other names count in any case, as
     people often type them ('what did sefton say about care leavers'). A Welsh council is named by its Welsh name
-    too: 'Cyngor Caerdydd' names the key 'cardiff'."""
+    too: 'Cyngor Caerdydd' names the key 'cardiff'. The keys `named_with_a_capital` also need a capital."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
     found: list[str] = []
@@ -675,7 +696,7 @@ def named_councils(text: str, known_council_keys: Iterable[str]) -> tuple[str, .
     for key in sorted(set(known_council_keys), key=len, reverse=True):
         if not key:
             continue
-        needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS
+        needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
         initials = council_initials(key)
         # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
         phrases = [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ()) if len(name) > 3]
@@ -750,8 +771,20 @@ def _proper_names(text: str) -> Iterator[tuple[str, bool]]:
 
 
 def names_in(text: str) -> frozenset[str]:
-    """The words the text gives a capital where grammar does not (in mid-sentence): its names, such as 'Okafor'."""
-    return frozenset(word for word, sentence_start in _proper_names(text) if not sentence_start)
+    """The people the text names after a title ('Councillor Priya Okafor', 'Cllr Okafor', 'Dr Jones'): each word
+    of the name. Other capitals in mid-sentence are too often a body's or a report's ('the Corporate Parenting
+    Panel', 'the report on Sufficiency') to count as names."""
+    names, after_title = set(), False
+    for word in text.split():
+        bare = word.strip(".,;:()\"'\u2018\u2019\u201c\u201d")
+        if bare in PERSON_TITLES:
+            after_title = True
+        elif after_title and bare[:1].isupper() and bare.replace("-", "").replace("'", "").isalpha():
+            names.add(bare)
+            after_title = not word.endswith((",", ".", ";", ":", ")"))
+        else:
+            after_title = False
+    return frozenset(names)
 
 
 def missing_names(question: str, evidence: str, councils: Iterable[str] = (),
@@ -983,13 +1016,14 @@ APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", 
 
 # Words that make a clause's figures a target or a duty, not what was done: 'the target is that 90% are completed',
 # 'should be completed within 20 working days'.
-TARGET_WORDS = frozenset({"target", "targets", "targeted", "aim", "aims", "goal", "goals", "ambition", "aspiration",
-                          "should", "must"})
+TARGET_WORDS = frozenset({"target", "targets", "aim", "aims", "goal", "goals", "ambition", "aspiration"})
+# Words that make a figure a duty when 'be' follows them: 'should be completed within 20 working days'.
+TARGET_MODALS = frozenset({"should", "must"})
 
 # Words with which a claim itself gives a figure as a projection, a plan or an estimate.
-HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | TARGET_WORDS | {
-    "if", "unless", "will", "propose", "proposed", "target", "targets", "estimate", "estimated", "estimates",
-    "possible", "possibly", "potential", "potentially", "predict", "project", "projects"}
+HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | TARGET_WORDS | TARGET_MODALS | {
+    "if", "unless", "will", "propose", "proposed", "estimate", "estimated", "estimates", "possible", "possibly",
+    "potential", "potentially", "predict", "project", "projects"}
 
 # Words that turn a sentence: what stands after one is a clause of its own.
 CONTRAST_WORDS = frozenset({"however", "but", "although", "though", "whereas", "while"})
@@ -1015,6 +1049,8 @@ PERCENT = "%"
 SCALE_WORDS = {"thousand": "thousand", "k": "thousand", "million": "million", "m": "million", "mn": "million",
                "billion": "billion", "bn": "billion"}
 TIME_UNITS = frozenset({"hour", "day", "week", "month", "year"})
+# Words of a figure's unit, which stand between it and what it counts ('15.6 per cent in 2017').
+UNIT_WORDS = frozenset({"per", "cent", "percent", "percentage", "point", "points", *SCALE_WORDS})
 UNIT_MODIFIERS = frozenset({"working", "calendar", "school", "clear", "full"})
 
 # Words that follow a number without being what it counts ('3 still', '2018 when').

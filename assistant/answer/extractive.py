@@ -101,8 +101,8 @@ def names_the_index_lacks(missing: list[str], passages: Passages) -> list[str]:
 
 def councils_the_index_lacks(question: Question, passages: Passages) -> list[tuple[str, str]]:
     """A named check: the UK councils (of the shipped directory) the question names whose minutes the index does
-    not hold and whose names no indexed minutes mention, word for word. A council's name is matched whole, not by
-    its first four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
+    not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
+    four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
     answered from another council's minutes. A council named otherwise than an indexed one ('Kingston upon Hull'
     for Hull City Council) is the indexed one."""
     from assistant.ingest.moderngov.directory import directory_place_names

@@ -158,7 +158,8 @@ class Assistant:
 
         # Every council a claim may name, not only the index's: 'Leeds had 412 ...' citing another council's minutes
         # names a council they are not about, whether or not Leeds's own minutes are indexed.
-        self.guard = Guard(index.embedder, sorted(retriever.council_keys | directory_council_keys()), nli=nli)
+        self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli,
+                           other_council_keys=sorted(directory_council_keys() - retriever.council_keys))
         self._lexical_state = state
 
     def follow_index(self) -> bool:

@@ -85,7 +85,9 @@ class LexicalIndex:
     @functools.cached_property
     def council_keys(self) -> frozenset[str]:
         """The keys of the councils whose minutes the index holds, as this version makes them."""
-        return frozenset(key for entry in self.entries if (key := council_key_of(entry.metadata)))
+        named = {(entry.metadata.get("council") or "", entry.metadata.get("council_key", "")) for entry in self.entries}
+        return frozenset(key for council, stored in named
+                         if (key := council_key_of({"council": council, "council_key": stored})))
 
     @functools.cached_property
     def _prefixes(self) -> set[str]:

@@ -29,7 +29,7 @@ from assistant.present.eval_scoring import (FloorCheck, check_floors, describe_s
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
 from assistant.settings import DEFAULT_CORPUS, Settings
-from assistant.text import counted, first_few, readable
+from assistant.text import counted, first_few, keyed_as_now, readable
 
 # The checkout the package runs from, when it runs from one: its corpus/ folder and its git commit.
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -599,7 +599,7 @@ def _hit(assistant, citation: dict) -> Hit | None:
     if position is None:
         return None
     entry = assistant.lexical.entries[position]
-    return Hit(entry.chunk_id, entry.text, entry.metadata, 0.0)
+    return Hit(entry.chunk_id, entry.text, keyed_as_now(entry.metadata), 0.0)  # as the retriever's hits are
 
 
 def check_pairs_against_corpus(pairs: list[dict], texts: dict[str, dict], path: Path) -> None:

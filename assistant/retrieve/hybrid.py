@@ -3,6 +3,7 @@ for it), filtered, diverse across items."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -33,14 +34,18 @@ class HybridRetriever:
         metas = [e.metadata for e in lexical.entries]
         # Each entry's council and committee as a number into a list of names, so a filter compares
         # integers: matching strings across 100,000 entries cost tens of milliseconds a question.
-        keys = [council_key_of(m) for m in metas]
-        self._council_names, self._council_codes = _codes(keys)
+        # Each chunk's council key as this version makes it, worked out once for each council name and stored key
+        # (tens of them, not a key per chunk).
+        named = [(m.get("council") or "", m.get("council_key", "")) for m in metas]
+        counted = Counter(named)
+        key_of = {pair: council_key_of({"council": pair[0], "council_key": pair[1]}) for pair in counted}
+        self._council_names, self._council_codes = _codes([key_of[pair] for pair in named])
         # The keys stored with the chunks, by the key each is now: an index keyed by an older version (a Welsh
         # council's 'cyngor gwynedd', now 'gwynedd') is searched by the stored ones.
         self._stored_keys: dict[str, set[str]] = {}
-        for key, meta in zip(keys, metas):
-            self._stored_keys.setdefault(key, set()).add(meta.get("council_key", ""))
-        self.council_names_by_key: dict[str, str] = _names_by_key(keys, metas)
+        for (_, stored), key in key_of.items():
+            self._stored_keys.setdefault(key, set()).add(stored)
+        self.council_names_by_key: dict[str, str] = _names_by_key(counted, key_of)
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._no_council = _isin(self._council_codes, self._council_names, {""})
@@ -199,15 +204,13 @@ class _Selected(NamedTuple):
     no_council: int = 0
 
 
-def _names_by_key(keys: list[str], metas: list[dict]) -> dict[str, str]:
-    """Each council key's name as the minutes give it most often (of two, the first in order): 'Gwynedd Council' or
-    'Cyngor Gwynedd', one council."""
-    counts: dict[str, dict[str, int]] = {}
-    for key, meta in zip(keys, metas):
-        if key:
-            names = counts.setdefault(key, {})
-            name = meta.get("council") or key
-            names[name] = names.get(name, 0) + 1
+def _names_by_key(counted: Counter, key_of: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Each council key's name as the minutes give it most often (of two as often, the first in order): 'Gwynedd
+    Council' or 'Cyngor Gwynedd', one council. `counted` holds each (name, stored key) with its chunks."""
+    counts: dict[str, Counter] = {}
+    for (name, stored), chunks in counted.items():
+        if key := key_of[(name, stored)]:
+            counts.setdefault(key, Counter())[name or key] += chunks
     return {key: min(names, key=lambda name: (-names[name], name)) for key, names in counts.items()}
 
 

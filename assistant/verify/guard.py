@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import itertools
 import re
 import unicodedata
 from typing import Mapping, Sequence
@@ -27,9 +26,9 @@ from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
                             MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
-                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SCALE_WORDS, SENSES, TARGET_WORDS, UNBOUND,
-                            WHOLE_WORD_SENSES, Span, addresses_in, figure_units, figures, lexical_tokens,
-                            mentioned_years, missing_names, named_councils, names_in, normalise_space,
+                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_MODALS, TARGET_WORDS, TIME_UNITS,
+                            UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, Span, addresses_in, figure_units, figures,
+                            lexical_tokens, mentioned_years, missing_names, named_councils, names_in, normalise_space,
                             number_token_spans, number_tokens, number_values, sentence_spans, stem, strip_bullet,
                             token_value)
 
@@ -293,16 +292,38 @@ def _projected_figure(claim: str, source: str) -> str:
     as_fact, as_projection = set(), set()
     for clause in _clauses(source):
         tokens = [t.lower() for t in number_tokens(clause)]
-        # A figure after a target's word in its clause ('the target is that 90% are completed', 'should be completed
-        # within 20 working days'), not one before it ('31%, against a target of 25%').
-        aimed_from = next((i for i, token in enumerate(tokens) if token in TARGET_WORDS), len(tokens))
+        aimed_at = _aimed_at(tokens)
         for value, position in number_values(clause):
-            (as_projection if position > aimed_from or _is_projected(tokens, position) else as_fact).add(value)
+            (as_projection if position in aimed_at or _is_projected(tokens, position) else as_fact).add(value)
     for value, position in number_values(claim):
         if value not in years and value in as_projection and value not in as_fact:
             return (f"states as fact the figure {number_tokens(claim)[position]}, which the cited minutes give only "
                     f"as a projection, a target or a duty")
     return ""
+
+
+def _aimed_at(tokens: list[str]) -> set[int]:
+    """The positions of the figures a target or a duty governs: the first figure after a target's word ('the
+    target for 2022/23 is that 90% ...', not the 85% of 'the target was 90% and performance was 85%'), and the
+    first after 'should be' or 'must be' ('should be completed within 20 working days'; not 'should be proud that
+    95% ...', nor 'must note that there were 412'). Years and a financial year's second part are no figure."""
+    governed = set()
+    for i, token in enumerate(tokens):
+        modal = token in TARGET_MODALS
+        if not (token in TARGET_WORDS or modal and tokens[i + 1:i + 2] == ["be"]):
+            continue
+        for j in range(i + 1, min(len(tokens), i + 1 + _TARGET_REACH)):
+            if modal and tokens[j] == "that":
+                break
+            value = token_value(tokens[j])
+            if value is not None and not (mentioned_years(tokens[j]) or tokens[j - 1].isdigit()):
+                governed.add(j)
+                break
+    return governed
+
+
+# How many words after a target's word its figure may stand ('the target for 2022/23 is that 90%').
+_TARGET_REACH = 10
 
 
 def _is_projected(tokens: list[str], position: int) -> bool:
@@ -347,7 +368,7 @@ def _unit_changed(claim: str, source: str) -> str:
 
 
 def _a_span_of_time(unit: str) -> bool:
-    return unit not in ("", PERCENT) and unit not in ("thousand", "million", "billion")
+    return unit in TIME_UNITS
 
 
 def _unit_name(unit: str) -> str:
@@ -359,51 +380,76 @@ def _unit_name(unit: str) -> str:
 
 
 def _shown_value(value: float) -> str:
+    """A figure as a message names it: '74', '1.2', '2345' (not '74.0')."""
     return f"{value:g}"
 
 
 def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
-    """Each figure of the text that is not a year, with the year (a financial year's two) it stands beside in its
-    clause: the nearest by words, a date ('31 March 2022') counting whole, and the later one where two stand as
-    near ('fell from 310 in 2021 to 284 in 2022': 310 is 2021's, 284 2022's). None for a figure whose clause names
-    no year: in '412 at 31 March 2022, up from 388 a year before', 388 is no figure of 2022's."""
+    """Each figure of the text that is not a year, with the year (a financial year's two) it is plainly tied to in
+    its clause, or None where no year is: a year just after it, through 'in', 'at', 'for', 'during' or 'of' ('284
+    families in 2022', '388 at 31 March 2021'); else a year just before it, with no 'to', 'from' or 'and' between
+    ('At 31 March 2022 there were 412'). A date counts whole, and a unit is the figure's own ('15.6 per cent in
+    2017'). Anything looser (a range, 'between 2021 and 2022'; 'up from 388 a year before' after a comma; a year
+    five words away) ties the figure to no year, so that a check of its year cannot misread it."""
     found = []
-    for sentence in _clauses(text):
-        tokens = number_token_spans(sentence)
+    for clause in _clauses(text):
+        tokens = number_token_spans(clause)
         words = [token.lower() for token, _, _ in tokens]
-        years: list[tuple[int, int, frozenset[int]]] = []  # each year's first and last word, a date's whole
-        taken: set[int] = set()
-        for i, (token, _, end) in enumerate(tokens):
-            if i in taken or not (len(token) == 4 and token.isdigit() and mentioned_years(token)):
-                continue
-            group, first, last = {int(token)}, i, i
-            if i + 1 < len(tokens) and sentence[end:tokens[i + 1][1]].strip() in ("/", "-", "\u2013") \
-                    and tokens[i + 1][0].isdigit() and int(token) % 100 + 1 == int(tokens[i + 1][0]) % 100:
-                group.add(int(token) + 1)  # '2021/22'
-                last = i + 1
-            if first and words[first - 1] in MONTH_NUMBERS:  # 'March 2022', '31 March 2022'
-                first -= 1
-                if first and words[first - 1].isdigit() and len(words[first - 1]) <= 2:
-                    first -= 1
-            taken.update(range(first, last + 1))
-            years.append((first, last, frozenset(group)))
-        # Words counted between a figure and a year: a unit is the figure's own ('15.6 per cent in 2017').
-        counted_at = list(itertools.accumulate(word not in _UNIT_WORDS for word in words))
+        years = _year_groups(clause, tokens, words)
+        taken = {i for first, last, _ in years for i in range(first, last + 1)}
+        counted = [word not in UNIT_WORDS for word in words]  # the words that count as distance
         for i, (token, _, _) in enumerate(tokens):
             value = token_value(token)
             if value is None or i in taken:
                 continue
-            if not years:
-                found.append((value, None))
-                continue
-            # Nearest first; of two as near, the later (a figure is followed by its year: '310 in 2021').
-            _, _, group = min((counted_at[first] - counted_at[i] if first > i else counted_at[i] - counted_at[last],
-                               -first, group) for first, last, group in years)
-            found.append((value, group))
+            found.append((value, _tied_year(i, years, words, counted)))
     return found
 
 
-_UNIT_WORDS = frozenset({"per", "cent", "percent", *SCALE_WORDS})
+def _year_groups(clause: str, tokens, words: list[str]) -> list[tuple[int, int, frozenset[int]]]:
+    """The clause's years, each as its first and last word and the years it names: '2021/22' both of its years,
+    '31 March 2022' its day and month too."""
+    groups = []
+    taken: set[int] = set()
+    for i, (token, _, end) in enumerate(tokens):
+        if i in taken or not (len(token) == 4 and token.isdigit() and mentioned_years(token)):
+            continue
+        group, first, last = {int(token)}, i, i
+        if i + 1 < len(tokens) and clause[end:tokens[i + 1][1]].strip() in ("/", "-", "\u2013") \
+                and tokens[i + 1][0].isdigit() and int(token) % 100 + 1 == int(tokens[i + 1][0]) % 100:
+            group.add(int(token) + 1)  # '2021/22'
+            last = i + 1
+        if first and words[first - 1] in MONTH_NUMBERS:  # 'March 2022', '31 March 2022'
+            first -= 1
+            if first and words[first - 1].isdigit() and len(words[first - 1]) <= 2:
+                first -= 1
+        taken.update(range(first, last + 1))
+        groups.append((first, last, frozenset(group)))
+    return groups
+
+
+# How near a year must stand to a figure to be its year, in words that count (units aside).
+_YEAR_REACH = 4
+_TYING_A_YEAR_AFTER = frozenset({"in", "at", "for", "during", "of"})
+_PARTING_A_YEAR_BEFORE = frozenset({"to", "from", "and", "or", "than", "with", "between"})
+
+
+def _tied_year(i: int, years, words: list[str], counted: list[bool]) -> frozenset[int] | None:
+    def distance(a: int, b: int) -> int:
+        return sum(counted[a:b])
+
+    for first, last, group in years:  # a year after the figure, tied by a preposition just before it
+        if first > i and words[first - 1] in _TYING_A_YEAR_AFTER and distance(i + 1, first) <= _YEAR_REACH \
+                and not any(token_value(w) is not None for w in words[i + 1:first]):
+            return group
+    for first, last, group in reversed(years):  # else a year before it, nothing parting them
+        if last < i:
+            between = words[last + 1:i]
+            if distance(last + 1, i) <= _YEAR_REACH and not set(between) & _PARTING_A_YEAR_BEFORE \
+                    and not any(token_value(w) is not None for w in between):
+                return group
+            break
+    return None
 
 
 def _figure_of_another_year(claim: str, source: str) -> str:
@@ -435,6 +481,8 @@ def _characters_not_in(claim: str, context: str) -> str:
     """Letters or digits outside ASCII, or invisible format characters, that the cited minutes never use: a
     Cyrillic 'о' in 'nоt' reads as 'not' but is no denial to the checks, a superscript '¹²⁰' is a figure no check
     sees, and a zero-width space splits a word. Letters the minutes use (a Welsh 'ŵ') are let be."""
+    # Compared composed: minutes saved with an accent as a mark of its own ('w' and U+0302) use 'ŵ' as much.
+    claim, context = unicodedata.normalize("NFC", claim), unicodedata.normalize("NFC", context)
     unseen = sorted({ch for ch in claim
                      if (not ch.isascii() and ch.isalnum() or unicodedata.category(ch) == "Cf") and ch not in context})
     if not unseen:
@@ -626,9 +674,13 @@ def _has_word(text: str) -> bool:
 
 class Guard:
     def __init__(self, embedder: Embedder, known_council_keys: Sequence[str] = (),
-                 threshold: float = DEFAULT_THRESHOLD, nli=None) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, nli=None, other_council_keys: Sequence[str] = ()) -> None:
+        """`known_council_keys` are the index's councils, named in any case ('what did sefton say'); the
+        `other_council_keys` (the directory's other UK councils) are named only with a capital, as a model writes
+        a council's name: 'a high peak' and 'the new forest school' name neither High Peak nor New Forest."""
         self.embedder = embedder
-        self.council_keys = tuple(known_council_keys)
+        self.council_keys = tuple(dict.fromkeys([*known_council_keys, *other_council_keys]))
+        self._named_with_a_capital = frozenset(other_council_keys) - frozenset(known_council_keys)
         self.threshold = threshold
         self.nli = nli  # optional: anything with entailment(premise, hypothesis) -> probability
         self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
@@ -673,8 +725,8 @@ class Guard:
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         cited_councils = {h.metadata.get("council_key", "") for h in cited}
-        text_councils = set(named_councils(cited_text, self.council_keys))  # places the minutes themselves name
-        for key in named_councils(claim, self.council_keys):
+        text_councils = set(self._councils_named(cited_text))  # places the minutes themselves name
+        for key in self._councils_named(claim):
             if key not in cited_councils and key not in text_councils:
                 return self._with_quote(claim, cited, False, 0.0, f"names {key}, which the cited item is not about")
         cited_ids = {h.chunk_id for h in cited}
@@ -707,14 +759,17 @@ class Guard:
     def _figure_of_another_council(self, claim: str, cited: Sequence[Hit]) -> str:
         """A figure that a claim about one council takes from another council's cited minutes ("In Sefton, 148
         ..." citing Rotherham's 148 beside an item of Sefton's)."""
-        named = named_councils(claim, self.council_keys)
+        named = self._councils_named(claim)
         if len(named) != 1 or len(cited) < 2:
             return ""
         about = [h for h in cited if h.metadata.get("council_key") == named[0]
-                 or named[0] in named_councils(h.text, self.council_keys)]
+                 or named[0] in self._councils_named(h.text)]
         years = {str(year) for year in mentioned_years(claim)}  # a year dates the claim; the year check covers it
         figure = _figure_not_in(claim, " ".join(h.text for h in about), skipped=years)
         return f"the figure {figure} is not in the cited minutes about {named[0]}" if figure else ""
+
+    def _councils_named(self, text: str) -> tuple[str, ...]:
+        return named_councils(text, self.council_keys, self._named_with_a_capital)
 
     def _figures_of_two_councils(self, claim: str, cited: Sequence[Hit]) -> str:
         """Figures that no one council's cited minutes give together, in a claim that names no two councils ('The 57
@@ -723,7 +778,7 @@ class Guard:
         by_council: dict[str, list[Hit]] = {}
         for hit in cited:
             by_council.setdefault(hit.metadata.get("council_key", ""), []).append(hit)
-        if len(by_council) < 2 or len(named_councils(claim, self.council_keys)) >= 2:
+        if len(by_council) < 2 or len(self._councils_named(claim)) >= 2:
             return ""
         years = {str(year) for year in mentioned_years(claim)}
         wanted = [f for f in dict.fromkeys(figures(claim)) if any(ch.isdigit() for ch in f) and f not in years]

@@ -187,7 +187,8 @@ def test_a_name_is_not_taken_for_the_initials_of_some_run_of_the_evidence_s_word
     ("What about 2019?", ()), ("And Sefton?", ("sefton",)), ("What about Barnsley in March 2020?", ("barnsley",)),
     ("how many in that year?", ()), ("And BCP?", ("bournemouth christchurch poole",)),
     ("What about Sefton Council then?", ("sefton",)), ("And the Borough of Sefton?", ("sefton",)),
-    ("What about Sefton Metropolitan Borough Council in 2019?", ("sefton",))])
+    ("What about Sefton Metropolitan Borough Council in 2019?", ("sefton",)),
+    ("And Caerdydd?", ("cardiff",)), ("What about Cyngor Caerdydd in 2019?", ("cardiff",))])
 def test_a_follow_up_that_names_only_a_council_or_a_year_has_no_topic(question, councils):
     from assistant.text import has_a_topic
 

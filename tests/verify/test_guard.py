@@ -1,5 +1,7 @@
 """The grounding guard on its own: made-up passages, the deterministic hashing embedder, no index."""
 
+import unicodedata
+
 import pytest
 
 from assistant.index.embedder import HashingEmbedder
@@ -329,9 +331,10 @@ CARE = ("At 31 March 2022 there were 412 children in care in Wexbury, compared w
         "number of families using short breaks fell from 310 in 2021 to 284 in 2022.")
 
 
-def _wexbury(text: str = CARE, chunk: str = "w1") -> Hit:
-    return Hit(chunk, text, {"source_id": "w", "council": "Wexbury Borough Council", "council_key": "wexbury",
-                             "meeting_date": "2022-09-14"}, 1.0)
+def _wexbury(text: str = CARE) -> Hit:
+    # Its id from its text: the guard keeps each chunk's sentences by id.
+    return Hit(f"w-{hash(text)}", text, {"source_id": "w", "council": "Wexbury Borough Council",
+                                         "council_key": "wexbury", "meeting_date": "2022-09-14"}, 1.0)
 
 
 def _refused(guard, claim: str, hits, *words: str, **check) -> None:
@@ -340,63 +343,89 @@ def _refused(guard, claim: str, hits, *words: str, **check) -> None:
     assert all(word in verdict.reason for word in words), (claim, verdict.reason)
 
 
-def test_a_figure_tied_to_the_other_year_of_its_sentence_is_unsupported():
-    guard = Guard(HashingEmbedder(), ["wexbury"])
-    _refused(guard, "At 31 March 2021 there were 412 children in care in Wexbury.", [_wexbury()],
+def _kept(guard, claim: str, hits, **check) -> None:
+    verdict = guard.check(claim, hits, **check)
+    assert verdict.supported, (claim, verdict.reason)
+
+
+@pytest.fixture(scope="module")
+def real(minilm) -> Guard:
+    """A guard on the real embedding model: a faithful paraphrase scores as one, so a kept case fails only if a
+    check refuses it."""
+    return Guard(minilm, ["wexbury", "dunmere"], other_council_keys=["leeds", "high peak", "new forest"])
+
+
+def test_a_figure_tied_to_the_other_year_of_its_sentence_is_unsupported(real):
+    _refused(real, "At 31 March 2021 there were 412 children in care in Wexbury.", [_wexbury()],
              "412 is the figure for 2022, not 2021")
-    _refused(guard, "The number of families using short breaks fell from 284 in 2021 to 310 in 2022.", [_wexbury()],
+    _refused(real, "The number of families using short breaks fell from 284 in 2021 to 310 in 2022.", [_wexbury()],
              "284 is the figure for 2022, not 2021")
     for kept in ("Wexbury had 412 children in care at 31 March 2022, up from 388 a year before.",
                  "Wexbury's children in care numbered 388 at 31 March 2021 and 412 at 31 March 2022.",
                  "Families using short breaks fell from 310 in 2021 to 284 in 2022."):
-        assert guard.check(kept, [_wexbury()]).supported, kept
-    # A figure the minutes also give in a sentence with no year of its own may be any year's.
+        _kept(real, kept, [_wexbury()])
+    # A figure whose year is not plainly its own is tied to none: a noun between, a range, a year far off.
+    shapes = _wexbury("The number of families using short breaks fell from 310 in 2021 to 284 families in 2022. "
+                      "Caseloads fell from 21 in 2021 to 18 cases per worker in 2022. Referrals rose from 1,050 in "
+                      "2021/22 to 1,200 in the year to March 2023.")
+    for kept in ("284 families used short breaks in 2022.", "In 2022 caseloads were 18 cases per worker.",
+                 "In the year to 31 March 2023 there were 1,200 referrals, compared with 1,050 in 2021/22.",
+                 "Short breaks fell to 284 families between 2021 and 2022."):
+        assert "is the figure for" not in real.check(kept, [shapes]).reason, kept
+    # A figure the minutes also give in a clause with no year of its own may be any year's.
     loose = _wexbury(CARE + " The service supported 412 children over the period.")
-    assert "figure for" not in guard.check("At 31 March 2021 there were 412 children in care in Wexbury.",
-                                           [loose]).reason
+    assert "figure for" not in real.check("At 31 March 2021 there were 412 children in care in Wexbury.",
+                                          [loose]).reason
 
 
-def test_a_figure_given_in_another_unit_or_scale_is_unsupported():
-    guard = Guard(HashingEmbedder(), ["wexbury"])
+def test_a_figure_given_in_another_unit_or_scale_is_unsupported(real):
     money = _wexbury("The fostering budget was overspent by £1.2m in 2021/22.")
-    _refused(guard, "The fostering budget was overspent by £1.2 billion in 2021/22.", [money],
+    _refused(real, "The fostering budget was overspent by £1.2 billion in 2021/22.", [money],
              "1.2 is in millions, not in billions")
-    assert guard.check("The fostering budget was overspent by £1.2 million in 2021/22.", [money]).supported
+    _kept(real, "The fostering budget was overspent by £1.2 million in 2021/22.", [money])
     health = _wexbury("Initial health assessments should be completed within 20 working days; 74% were completed on "
                       "time.")
-    _refused(guard, "Initial health assessments should be completed within 20 weeks; 74% were completed on time.",
+    _refused(real, "Initial health assessments should be completed within 20 weeks; 74% were completed on time.",
              [health], "20 is in days, not in weeks")
-    _refused(guard, "Initial health assessments should be completed within 20 working days; 74 were completed on "
+    _refused(real, "Initial health assessments should be completed within 20 working days; 74 were completed on "
              "time.", [health], "74 is a percentage, not a plain number")
-    for same in ("Initial health assessments should be completed within 20 days; 74% were completed on time.",
-                 "Initial health assessments should be completed within 20 working days; 74 per cent were completed "
-                 "on time."):  # judged as any other sentence, their units the minutes' own
-        assert "in the cited minutes" not in guard.check(same, [health]).reason, same
+    _kept(real, "Initial health assessments should be completed within 20 days; 74 per cent were completed on time.",
+          [health])
     leavers = _wexbury("The proportion of care leavers in education, employment or training had increased to 61%.")
-    _refused(guard, "The proportion of care leavers in education, employment or training had increased by 61%.",
+    _refused(real, "The proportion of care leavers in education, employment or training had increased by 61%.",
              [leavers], "'by 61' where the cited minutes say 'to 61'")
-    ages = _wexbury("Support was offered to 16-18 year olds leaving care.")
-    assert "in the cited minutes" not in guard.check("Support was offered to care leavers aged 16 to 18.",
-                                                     [ages]).reason
+    _kept(real, "Support was offered to care leavers aged 16 to 18.",
+          [_wexbury("Support was offered to 16-18 year olds leaving care.")])
+    # A unit written once for a range or a pair is both figures' ('from 70 to 74%' is 'from 70% to 74%').
+    _kept(real, "Timeliness improved from 70% to 74%.", [_wexbury("Timeliness improved from 70 to 74%.")])
+    _kept(real, "Timeliness improved from 70 to 74%.", [_wexbury("Timeliness improved from 70% to 74%.")])
+    _kept(real, "The proportion of reviews on time rose by 5 percentage points to 61%.",
+          [_wexbury("The proportion of reviews on time rose by 5% to 61%.")])
 
 
-def test_a_target_or_a_duty_stated_as_done_is_unsupported():
-    guard = Guard(HashingEmbedder(), ["wexbury"])
+def test_a_target_or_a_duty_stated_as_done_is_unsupported(real):
     target = _wexbury("The target for 2022/23 is that 90% of review health assessments are completed within "
                       "timescale.")
-    _refused(guard, "90% of review health assessments were completed within timescale in 2022/23.", [target],
+    _refused(real, "90% of review health assessments were completed within timescale in 2022/23.", [target],
              "as a projection, a target or a duty")
-    assert guard.check("The target for 2022/23 is for 90% of review health assessments to be completed within "
-                       "timescale.", [target]).supported
+    _kept(real, "The target for 2022/23 is for 90% of review health assessments to be completed within timescale.",
+          [target])
     health = _wexbury("Initial health assessments should be completed within 20 working days; 74% were completed on "
                       "time.")
-    _refused(guard, "All initial health assessments were completed within 20 working days; 74% were completed on "
+    _refused(real, "All initial health assessments were completed within 20 working days; 74% were completed on "
              "time.", [health], "the figure 20")
-    assert guard.check("74% of initial health assessments were completed on time.", [health]).supported
+    _kept(real, "74% of initial health assessments were completed on time.", [health])
+    # A target governs its own figure, a duty only after 'should be' or 'must be': the facts beside them are facts.
+    for source, claim in (("The target was 90% and performance was 85% for the year.", "Performance was 85% for the "
+                           "year."),
+                          ("Members must note that there were 412 children in care.", "There were 412 children in "
+                           "care."),
+                          ("The Chair said the team should be proud that 95% of visits were on time.",
+                           "95% of visits were on time.")):
+        assert "target or a duty" not in real.check(claim, [_wexbury(source)]).reason, source
 
 
-def test_characters_the_minutes_never_use_are_unsupported():
-    guard = Guard(HashingEmbedder(), ["wexbury"])
+def test_characters_the_minutes_never_use_are_unsupported(real):
     agency = _wexbury("The Head of Service reported that the number of agency social workers had reduced from 45 to "
                       "32 during the year.")
     for claim, shown in (("The number of agency social workers had n\u043et reduced from 45 to 32 during the year.",
@@ -405,47 +434,50 @@ def test_characters_the_minutes_never_use_are_unsupported():
                           "thousand pounds.", "U+00B9"),  # superscript digits
                          ("The number of agency social workers had re\u200bduced from 45 to 32 during the year.",
                           "U+200B")):  # a zero-width space
-        _refused(guard, claim, [agency], "uses characters the cited minutes do not", shown)
-    welsh = _wexbury("Cytunodd y Pwyllgor i gefnogi grŵp rhieni maeth newydd yn 2023, gyda 12 aelod.")
-    # A letter the minutes use themselves is theirs (the sentence is judged as any other).
-    assert "characters" not in guard.check("Cytunodd y Pwyllgor i gefnogi grŵp rhieni maeth newydd yn 2023.",
-                                           [welsh]).reason
+        _refused(real, claim, [agency], "uses characters the cited minutes do not", shown)
+    welsh = "Cytunodd y Pwyllgor i gefnogi grŵp rhieni maeth newydd yn 2023, gyda 12 aelod."
+    # A letter the minutes use themselves is theirs, however they saved it (an accent as a mark of its own).
+    _kept(real, welsh, [_wexbury(welsh)])
+    _kept(real, welsh, [_wexbury(unicodedata.normalize("NFD", welsh))])
 
 
-def test_a_council_or_a_name_the_cited_minutes_do_not_give_is_unsupported_wherever_it_stands():
-    guard = Guard(HashingEmbedder(), ["wexbury", "dunmere", "leeds"])  # the directory's councils are known too
+def test_a_council_or_a_name_the_cited_minutes_do_not_give_is_unsupported_wherever_it_stands(real):
     first = "At 31 March 2022 there were 412 children in care in Wexbury, compared with 388 at 31 March 2021."
     hit = _wexbury(first)
-    _refused(guard, "Leeds had 412 children in care at 31 March 2022.", [hit], "names leeds")
-    _refused(guard, "At 31 March 2022 there were 412 children in care in leeds.", [hit], "names leeds")
-    other = Hit("d1", "The report was presented by Councillor Priya Okafor, who thanked the fostering team.",
+    _refused(real, "Leeds had 412 children in care at 31 March 2022.", [hit], "names leeds")  # indexed nowhere
+    _refused(real, "At 31 March 2022 there were 412 children in care in dunmere.", [hit], "names dunmere")
+    # A council indexed nowhere is named only with a capital, as a model writes one: not 'a high peak'.
+    peak = _wexbury("Demand for early help peaked in January at 310 referrals.")
+    _kept(real, "Demand for early help reached a high peak in January, at 310 referrals.", [peak])
+    other = Hit("d-report", "The report was presented by Councillor Priya Okafor, who thanked the Head of Service and the "
+                "Corporate Parenting Panel for the report on Sufficiency.",
                 {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
     claim = "Okafor reported that at 31 March 2022 there were 412 children in care in Wexbury."
-    _refused(guard, claim, [hit], "names Okafor", evidence=[hit, other])
-    assert guard.check(claim, [hit]).supported  # with no other block naming Okafor, a capital of grammar
-    assert guard.check("However, there were 412 children in care in Wexbury at 31 March 2022.", [hit],
-                       evidence=[hit, other]).supported
+    _refused(real, claim, [hit], "names Okafor", evidence=[hit, other])
+    _kept(real, claim, [hit])  # with no other block naming Okafor, a capital of grammar
+    # Another block's capitals name a person only after a title: 'Sufficiency' and 'Corporate' are no names.
+    for kept in ("Sufficiency of placements was discussed: at 31 March 2022 there were 412 children in care in "
+                 "Wexbury.", "However, there were 412 children in care in Wexbury at 31 March 2022."):
+        assert "names" not in real.check(kept, [hit], evidence=[hit, other]).reason, kept
 
 
-def test_figures_of_two_councils_joined_in_one_claim_are_unsupported():
-    guard = Guard(HashingEmbedder(), ["wexbury", "dunmere"])
+def test_figures_of_two_councils_joined_in_one_claim_are_unsupported(real):
     carers = Hit("d1", "57 foster carers were approved in 2021/22, the highest number for five years.",
                  {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
     budget = _wexbury("The fostering budget was overspent by £1.2 million in 2021/22.")
-    _refused(guard, "The 57 foster carers approved in 2021/22 were recruited at a cost of £1.2 million [1][2].",
+    _refused(real, "The 57 foster carers approved in 2021/22 were recruited at a cost of £1.2 million [1][2].",
              [carers, budget], "different councils")
-    assert guard.check("Dunmere approved 57 foster carers in 2021/22, while Wexbury overspent its fostering budget "
-                       "by £1.2 million.", [carers, budget]).supported
-    assert guard.check("57 foster carers were approved in 2021/22 [1][2].", [carers, budget]).supported
+    _kept(real, "Dunmere approved 57 foster carers in 2021/22, while Wexbury overspent its fostering budget by £1.2 "
+          "million.", [carers, budget])
+    _kept(real, "57 foster carers were approved in 2021/22 [1][2].", [carers, budget])
 
 
-def test_the_highest_is_not_the_lowest():
-    guard = Guard(HashingEmbedder(), ["dunmere"])
+def test_the_highest_is_not_the_lowest(real):
+    guard = real
     carers = Hit("d1", "57 foster carers were approved in 2021/22, the highest number for five years.",
                  {"source_id": "d", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
     _refused(guard, "57 foster carers were approved in 2021/22, the lowest number for five years.", [carers])
-    assert guard.check("57 foster carers were approved in 2021/22, the largest number for five years.",
-                       [carers]).supported
+    _kept(guard, "57 foster carers were approved in 2021/22, the largest number for five years.", [carers])
     balance = Hit("b1", "The fostering service ended the year with a surplus of £40,000.",
                   {"source_id": "b", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
     _refused(guard, "The fostering service ended the year with a deficit of £40,000.", [balance])

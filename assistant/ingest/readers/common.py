@@ -451,16 +451,20 @@ _ANOTHER_DAY = re.compile(
     # ('revised' and 'amended' name this meeting's own changes as often: 'Cabinet – revised start time – 8 March').
     r"|\bcall[\s-]*in\b|\bdeadline\b|\bexpir|\bversion\b|\b(?:updated|modified|circulated)\b"
     r"|\bstatus\b|\bauthor(?:ed|s)?\b|\bapproved\s+(?:at|by|on)\b"
-    # In Welsh: 'Cofnodion y cyfarfod a gynhaliwyd ...' (the minutes of the meeting held), the previous ('blaenorol',
-    # 'diwethaf') or next ('nesaf') meeting.
-    r"|\bcofnodion\s+y\s+cyfarfod\b|\bcyfarfod\s+(?:blaenorol|diwethaf|nesaf)\b",
+    # In Welsh: the previous ('blaenorol', 'diwethaf') or next ('nesaf') meeting. 'Cofnodion y cyfarfod a
+    # gynhaliwyd ...' (minutes of the meeting held) is how this meeting's own heading opens.
+    r"|\bcyfarfod\s+(?:blaenorol|diwethaf|nesaf)\b",
     re.IGNORECASE,
 )
 # Below the heading block, a line about minutes that gives their meeting's day is about another meeting's minutes
 # when it is an agenda item ('3. Minutes of the meeting held on 11 January 2023') or approves them ('Minutes of the
 # meeting held on 11 January 2023 were agreed as a correct record').
 _MINUTES_APPROVED = re.compile(r"\b(?:were|was|be|being)\s+(?:approved|agreed|confirmed|signed|adopted)\b"
-                               r"|\b(?:correct|true|accurate)\s+record\b", re.IGNORECASE)
+                               r"|\b(?:correct|true|accurate)\s+record\b"
+                               # Welsh: confirmed ('cadarnhau', 'cadarnhawyd'), signed ('llofnodi', 'llofnodwyd'),
+                               # 'yn gofnod cywir' (a correct record)
+                               r"|\b(?:cadarnhau|cadarnhawyd|llofnodi|llofnodwyd)\b|\bgofnod\s+cywir\b",
+                               re.IGNORECASE)
 
 
 # How much of a document's start counts as its first page, where a meeting's date is stated.
@@ -491,7 +495,7 @@ def meeting_date_in(first_page: str) -> str:
             heading_block.append(line)
     heading_block = [line for line in heading_block if not _approves_minutes(line)]
     further_down = [line for line in further_down if not _approves_minutes(line)
-                    and not ("minutes" in line.lower() and _opens_an_agenda_item(line))]
+                    and not (_about_minutes(line) and _opens_an_agenda_item(line))]
     # A line that is a date in figures only ('01/03/2023, 14:32') is a browser's or printer's stamp as often as the
     # meeting's, so it counts only when nothing else in the heading block states one.
     for lines, kinds in ((heading_block, ("stated", "words")), (heading_block, ("figures",)),
@@ -503,7 +507,14 @@ def meeting_date_in(first_page: str) -> str:
 
 
 def _approves_minutes(line: str) -> bool:
-    return "minutes" in line.lower() and bool(_MINUTES_APPROVED.search(line))
+    return _about_minutes(line) and bool(_MINUTES_APPROVED.search(line))
+
+
+def _about_minutes(line: str) -> bool:
+    return any(word in line.lower() for word in _MINUTES_WORDS)
+
+
+_MINUTES_WORDS = ("minutes", "cofnodion")  # 'cofnodion': minutes, in Welsh
 
 
 def _dates_of_kinds(line: str, kinds: tuple[str, ...]) -> Iterator[str]:
