@@ -83,10 +83,15 @@ class LexicalIndex:
         return token in self._vocab
 
     @functools.cached_property
+    def council_pairs(self) -> frozenset[tuple[str, str]]:
+        """Each council name stored with the chunks, with the key stored beside it (tens of them)."""
+        return frozenset((entry.metadata.get("council") or "", entry.metadata.get("council_key", ""))
+                         for entry in self.entries)
+
+    @functools.cached_property
     def council_keys(self) -> frozenset[str]:
         """The keys of the councils whose minutes the index holds, as this version makes them."""
-        named = {(entry.metadata.get("council") or "", entry.metadata.get("council_key", "")) for entry in self.entries}
-        return frozenset(key for council, stored in named
+        return frozenset(key for council, stored in self.council_pairs
                          if (key := council_key_of({"council": council, "council_key": stored})))
 
     @functools.cached_property

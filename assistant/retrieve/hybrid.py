@@ -3,7 +3,6 @@ for it), filtered, diverse across items."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -15,7 +14,8 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import committee_key, council_key, council_key_of, keyed_as_now, name_matches
+from assistant.text import (WELSH_COUNCIL_NAME_WORDS, committee_key, council_key, council_key_of, fold, keyed_as_now,
+                            name_matches)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -34,18 +34,25 @@ class HybridRetriever:
         metas = [e.metadata for e in lexical.entries]
         # Each entry's council and committee as a number into a list of names, so a filter compares
         # integers: matching strings across 100,000 entries cost tens of milliseconds a question.
-        # Each chunk's council key as this version makes it, worked out once for each council name and stored key
-        # (tens of them, not a key per chunk).
-        named = [(m.get("council") or "", m.get("council_key", "")) for m in metas]
-        counted = Counter(named)
-        key_of = {pair: council_key_of({"council": pair[0], "council_key": pair[1]}) for pair in counted}
-        self._council_names, self._council_codes = _codes([key_of[pair] for pair in named])
-        # The keys stored with the chunks, by the key each is now: an index keyed by an older version (a Welsh
-        # council's 'cyngor gwynedd', now 'gwynedd') is searched by the stored ones.
+        # Each chunk's council key as this version makes it, worked out once for each stored key from the council
+        # names stored with it (tens of them): an index keyed by an older version (a Welsh council's 'cyngor
+        # gwynedd', now 'gwynedd') reads as one keyed now, and is searched in Chroma by the keys it stored.
+        stored_keys, stored_codes = _codes([m.get("council_key", "") for m in metas])
+        now: dict[str, set[str]] = {}
+        for council, stored in lexical.council_pairs:
+            now.setdefault(stored, set()).add(council_key_of({"council": council, "council_key": stored}))
+        if all(len(keys) == 1 for keys in now.values()):
+            keys_now = [now[stored].pop() if stored in now else stored for stored in stored_keys]
+            self._council_names = sorted(set(keys_now))
+            where = {key: i for i, key in enumerate(self._council_names)}
+            self._council_codes = np.array([where[key] for key in keys_now], dtype=np.int32)[stored_codes]
+        else:  # one stored key that stands for two councils now: each chunk's own name decides
+            self._council_names, self._council_codes = _codes([council_key_of(m) for m in metas])
         self._stored_keys: dict[str, set[str]] = {}
-        for (_, stored), key in key_of.items():
+        for council, stored in lexical.council_pairs:
+            key = council_key_of({"council": council, "council_key": stored})
             self._stored_keys.setdefault(key, set()).add(stored)
-        self.council_names_by_key: dict[str, str] = _names_by_key(counted, key_of)
+        self.council_names_by_key = _names_by_key(lexical.council_pairs)
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._no_council = _isin(self._council_codes, self._council_names, {""})
@@ -204,14 +211,15 @@ class _Selected(NamedTuple):
     no_council: int = 0
 
 
-def _names_by_key(counted: Counter, key_of: dict[tuple[str, str], str]) -> dict[str, str]:
-    """Each council key's name as the minutes give it most often (of two as often, the first in order): 'Gwynedd
-    Council' or 'Cyngor Gwynedd', one council. `counted` holds each (name, stored key) with its chunks."""
-    counts: dict[str, Counter] = {}
-    for (name, stored), chunks in counted.items():
-        if key := key_of[(name, stored)]:
-            counts.setdefault(key, Counter())[name or key] += chunks
-    return {key: min(names, key=lambda name: (-names[name], name)) for key, names in counts.items()}
+def _names_by_key(council_pairs) -> dict[str, str]:
+    """Each council key's name, of the names its minutes give it: the English one where they give two ('Gwynedd
+    Council', not 'Cyngor Gwynedd'), else the first in order."""
+    names: dict[str, list[str]] = {}
+    for council, stored in council_pairs:
+        if key := council_key_of({"council": council, "council_key": stored}):
+            names.setdefault(key, []).append(council or key)
+    return {key: min(given, key=lambda name: (len(set(fold(name).split()) & WELSH_COUNCIL_NAME_WORDS), name))
+            for key, given in names.items()}
 
 
 def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:
