@@ -4,7 +4,6 @@ verdicts (verify), drafts, answers and streamed events (answer)."""
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -60,15 +59,6 @@ class MinuteItem:
     # Source-specific facts stored with every chunk (ModernGov: meeting id, item numbers, agenda text,
     # attendees as JSON). String values only, so any vector store can keep them.
     details: dict[str, str] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        # Its words composed, as they are typed and as a language model writes them: minutes saved with an accent as
-        # a mark of its own ('w' and U+0302, as some Mac tools and PDF text do) quote as the same words, and a copy
-        # saved either way is the same minutes.
-        for name in ("text", "council", "committee", "item_title"):
-            value = getattr(self, name)
-            if not value.isascii() and not unicodedata.is_normalized("NFC", value):
-                object.__setattr__(self, name, unicodedata.normalize("NFC", value))
 
     @property
     def item_hash(self) -> str:

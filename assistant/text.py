@@ -48,7 +48,7 @@ SERVICE_WORDS = frozenset({
     "Plan", "Protection", "Report", "Scrutiny", "Service", "Services", "Social", "That", "The", "This", "Young"})
 # Titles before a person's name in minutes.
 PERSON_TITLES = frozenset({"Councillor", "Councillors", "Cllr", "Cllrs", "Mr", "Mrs", "Ms", "Miss", "Dr", "Professor",
-                           "Prof"})
+                           "Prof", "Cynghorydd", "Cynghorwyr"})  # the last two: Councillor(s), in Welsh
 _TITLES_AND_PLACES = frozenset({"Borough", "Chair", "City", "Councillor", "County", "District", "It", "There"})
 # Capitalised words of a question that are not names it asks about: question words and the service's own.
 NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
@@ -400,12 +400,17 @@ COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
-def _without_accents(text: str, form: str = "NFKD") -> str:
-    """The text with each accented letter as its base letter ('ŵ' as 'w'), and by default compatibility forms as
-    their plain ones too (a full-width '４' as '4'); with form="NFD", those are kept ('1½' is not '11' and '2')."""
+def _without_accents(text: str, keep_number_forms: bool = False) -> str:
+    """The text with each accented letter as its base letter ('ŵ' as 'w'), and compatibility forms as their plain
+    ones (a full-width '４' as '4', the ligature 'ﬁ' as 'fi'). With `keep_number_forms`, a fraction or a
+    superscript stays as it is ('1½' is not the figures '11' and '2')."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize(form, text) if not unicodedata.combining(c))
+    if keep_number_forms:
+        text = "".join(ch if unicodedata.category(ch) == "No" else unicodedata.normalize("NFKD", ch) for ch in text)
+    else:
+        text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def fold(text: str) -> str:
@@ -570,7 +575,7 @@ def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped. Accents are folded first:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
     any word a Mac tool saved with its accents as marks of their own)."""
-    text = re.sub(r"'s\b", "", _without_accents(text, "NFD").lower().replace("\u2019", "'"))
+    text = re.sub(r"'s\b", "", _without_accents(text, keep_number_forms=True).lower().replace("\u2019", "'"))
     words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
@@ -624,17 +629,28 @@ def figure_units(text: str) -> list[tuple[float, str, str]]:
             continue
         unit = _unit_after(text, end, words, i + 1)
         if not unit:  # the first of a range or a pair takes the second's unit: 'from 70 to 74%', '10 and 15 days'
-            joined = i + 2 < len(spans) and words[i + 1] in RANGE_WORDS or i + 1 < len(spans) \
-                and text[end:spans[i + 1][1]].strip() in ("-", "\u2013")
-            after = i + 3 if i + 2 < len(spans) and words[i + 1] in RANGE_WORDS else i + 2
-            if joined and token_value(spans[after - 1][0]) is not None:
-                unit = _unit_after(text, spans[after - 1][2], words, after)
+            second = _second_of_a_range(text, spans, words, i)
+            if second is not None:
+                unit = _unit_after(text, spans[second][2], words, second + 1)
         found.append((value, unit, words[i - 1] if i else ""))
     return found
 
 
 # Words that join the two figures of a range or a pair ('from 70 to 74%', 'between 10 and 15 days').
 RANGE_WORDS = frozenset({"to", "and", "or"})
+
+
+def _second_of_a_range(text: str, spans, words: list[str], i: int) -> int | None:
+    """The position of the figure that the one at i runs to, when nothing but a range's word or dash (and a
+    currency sign) stands between them: '70 to 74%', '£1.2 and £1.5 million', '70-74%'; not '412 to 388, or 6%'."""
+    for j in (i + 1, i + 2):
+        if j >= len(spans) or token_value(spans[j][0]) is None:
+            continue
+        between = text[spans[i][2]:spans[j][1]].replace("\u00a3", "").replace("$", "").replace("\u20ac", "")
+        if " ".join(between.lower().split()) in RANGE_WORDS | {"-", "\u2013"} and (j == i + 2) == (
+                words[i + 1] in RANGE_WORDS):
+            return j
+    return None
 
 
 def _unit_after(text: str, end: int, words: list[str], i: int) -> str:
@@ -779,9 +795,13 @@ def names_in(text: str) -> frozenset[str]:
         bare = word.strip(".,;:()\"'\u2018\u2019\u201c\u201d")
         if bare in PERSON_TITLES:
             after_title = True
-        elif after_title and bare[:1].isupper() and bare.replace("-", "").replace("'", "").isalpha():
-            names.add(bare)
-            after_title = not word.endswith((",", ".", ";", ":", ")"))
+        elif after_title and bare == "and":  # 'Councillors Smith and Jones'
+            continue
+        elif after_title and bare[:1].isupper() and bare.replace("-", "").replace("'", "").replace(
+                "\u2019", "").isalpha() and bare not in NOT_QUESTION_NAME_WORDS:
+            if len(bare) > 1:  # an initial ('Cllr J. Smith') is part of the name, not one
+                names.add(bare)
+            after_title = len(bare) == 1 or not word.endswith((",", ";", ":", ")"))
         else:
             after_title = False
     return frozenset(names)
@@ -1017,8 +1037,14 @@ APPROXIMATING_WORDS = frozenset({"approximately", "about", "around", "roughly", 
 # Words that make a clause's figures a target or a duty, not what was done: 'the target is that 90% are completed',
 # 'should be completed within 20 working days'.
 TARGET_WORDS = frozenset({"target", "targets", "aim", "aims", "goal", "goals", "ambition", "aspiration"})
-# Words that make a figure a duty when 'be' follows them: 'should be completed within 20 working days'.
+# Words that make the figures after them a duty: 'should be completed within 20 working days'.
 TARGET_MODALS = frozenset({"should", "must"})
+# Words after which a target's or a duty's figures end: what was done ('the target was 90% and performance was
+# 85%', 'met its target with 412') or what is said of it ('should be proud that', 'must note that').
+TARGET_ENDS = frozenset({"achieved", "achieve", "achieving", "met", "meet", "meeting", "missed", "exceeded",
+                         "exceeding", "reached", "performance", "actual", "actually", "outturn", "result", "results",
+                         "with", "against", "compared", "but", "while", "whereas", "however", "note", "noted",
+                         "proud", "pleased", "aware", "thank", "thanked", "congratulated"})
 
 # Words with which a claim itself gives a figure as a projection, a plan or an estimate.
 HEDGING_WORDS = PROJECTING_WORDS | PROJECTING_BEFORE_TO | TARGET_WORDS | TARGET_MODALS | {

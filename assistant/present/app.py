@@ -386,8 +386,9 @@ class ChatHandlers:
 
     # -- the index ----------------------------------------------------------------------------
     def councils(self) -> list[str]:
-        """One name a council, as its minutes give it most often: a Welsh council's minutes in Welsh and in English
-        ('Cyngor Gwynedd', 'Gwynedd Council') are one council's, and either name's filter finds both."""
+        """One name a council (retrieve.hybrid's choice of the names its minutes give it): a Welsh council's minutes
+        in Welsh and in English ('Cyngor Gwynedd', 'Gwynedd Council') are one council's, and either name's filter
+        finds both."""
         return sorted(set(self.assistant.council_names.values()))
 
     def committees(self) -> list[str]:

@@ -212,13 +212,15 @@ class _Selected(NamedTuple):
 
 
 def _names_by_key(council_pairs) -> dict[str, str]:
-    """Each council key's name, of the names its minutes give it: the English one where they give two ('Gwynedd
-    Council', not 'Cyngor Gwynedd'), else the first in order."""
+    """Each council key's name, of the names its minutes give it: an English one where they give a Welsh one too
+    ('Gwynedd Council', not 'Cyngor Gwynedd'), and of those the shortest ('Southwark Council', not 'London Borough
+    of Southwark'), then the first in order."""
     names: dict[str, list[str]] = {}
     for council, stored in council_pairs:
         if key := council_key_of({"council": council, "council_key": stored}):
             names.setdefault(key, []).append(council or key)
-    return {key: min(given, key=lambda name: (len(set(fold(name).split()) & WELSH_COUNCIL_NAME_WORDS), name))
+    return {key: min(given, key=lambda name: (len(set(fold(name).split()) & WELSH_COUNCIL_NAME_WORDS), len(name),
+                                             name))
             for key, given in names.items()}
 
 

@@ -26,11 +26,11 @@ from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
                             MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
-                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_MODALS, TARGET_WORDS, TIME_UNITS,
-                            UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, Span, addresses_in, figure_units, figures,
-                            lexical_tokens, mentioned_years, missing_names, named_councils, names_in, normalise_space,
-                            number_token_spans, number_tokens, number_values, sentence_spans, stem, strip_bullet,
-                            token_value)
+                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS,
+                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, Span, addresses_in, figure_units,
+                            figures, lexical_tokens, mentioned_years, missing_names, named_councils, names_in,
+                            normalise_space, number_token_spans, number_tokens, number_values, sentence_spans, stem,
+                            strip_bullet, token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -303,26 +303,33 @@ def _projected_figure(claim: str, source: str) -> str:
 
 
 def _aimed_at(tokens: list[str]) -> set[int]:
-    """The positions of the figures a target or a duty governs: the first figure after a target's word ('the
-    target for 2022/23 is that 90% ...', not the 85% of 'the target was 90% and performance was 85%'), and the
-    first after 'should be' or 'must be' ('should be completed within 20 working days'; not 'should be proud that
-    95% ...', nor 'must note that there were 412'). Years and a financial year's second part are no figure."""
+    """The positions of the figures a target or a duty governs: those after a target's word ('the target for
+    2022/23 is that 90% ...', 'targets are 90% for visits and 85% for reviews') or a duty's ('should be completed
+    within 20 working days', 'must normally be', 'should not exceed 20'), up to a word that turns to what was done
+    ('the target was 90% and performance was 85%', 'missed its target and achieved 85%', 'met its target with
+    412') or to what is said of it ('should be proud that 95% ...', 'must note that there were 412'). Years, and a
+    financial year's second part, are no figure."""
     governed = set()
     for i, token in enumerate(tokens):
-        modal = token in TARGET_MODALS
-        if not (token in TARGET_WORDS or modal and tokens[i + 1:i + 2] == ["be"]):
+        if token not in TARGET_WORDS and token not in TARGET_MODALS:
             continue
         for j in range(i + 1, min(len(tokens), i + 1 + _TARGET_REACH)):
-            if modal and tokens[j] == "that":
+            if tokens[j] in TARGET_ENDS or token in TARGET_MODALS and tokens[j] == "that":
                 break
             value = token_value(tokens[j])
-            if value is not None and not (mentioned_years(tokens[j]) or tokens[j - 1].isdigit()):
+            if value is not None and not mentioned_years(tokens[j]) and not _second_part_of_a_year(tokens, j):
                 governed.add(j)
-                break
     return governed
 
 
-# How many words after a target's word its figure may stand ('the target for 2022/23 is that 90%').
+def _second_part_of_a_year(tokens: list[str], j: int) -> bool:
+    """Is the figure at j the '22' of '2021/22' (number_tokens gives it apart)?"""
+    before = tokens[j - 1] if j else ""
+    return bool(mentioned_years(before)) and before.isdigit() and len(tokens[j]) == 2 \
+        and (int(before) + 1) % 100 == int(tokens[j])
+
+
+# How many words after a target's word its figures may stand ('the target for 2022/23 is that 90%').
 _TARGET_REACH = 10
 
 
@@ -392,18 +399,31 @@ def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
     2017'). Anything looser (a range, 'between 2021 and 2022'; 'up from 388 a year before' after a comma; a year
     five words away) ties the figure to no year, so that a check of its year cannot misread it."""
     found = []
+    leading: frozenset[int] | None = None  # the year of a clause that is only a date ('At 31 March 2021, there ...')
     for clause in _clauses(text):
         tokens = number_token_spans(clause)
         words = [token.lower() for token, _, _ in tokens]
         years = _year_groups(clause, tokens, words)
         taken = {i for first, last, _ in years for i in range(first, last + 1)}
         counted = [word not in UNIT_WORDS for word in words]  # the words that count as distance
-        for i, (token, _, _) in enumerate(tokens):
-            value = token_value(token)
-            if value is None or i in taken:
-                continue
-            found.append((value, _tied_year(i, years, words, counted)))
+        figures_here = [i for i, (token, _, _) in enumerate(tokens)
+                        if i not in taken and token_value(token) is not None]
+        if len(years) == 1 and not figures_here and len(words) <= _DATE_CLAUSE_WORDS:
+            leading = years[0][2]
+            continue
+        for i in figures_here:
+            tied = _tied_year(i, years, words, counted)
+            if tied is None and leading is not None and sum(counted[:i]) <= _YEAR_REACH \
+                    and not set(words[:i]) & _PARTING_A_YEAR_BEFORE \
+                    and not any(token_value(w) is not None for w in words[:i]):
+                tied = leading  # 'At 31 March 2021, there were 412'
+            found.append((token_value(tokens[i][0]), tied))
+        leading = None
     return found
+
+
+# How many words a clause that is only a date may hold ('At 31 March 2021', 'In the year to March 2023').
+_DATE_CLAUSE_WORDS = 7
 
 
 def _year_groups(clause: str, tokens, words: list[str]) -> list[tuple[int, int, frozenset[int]]]:
@@ -430,7 +450,7 @@ def _year_groups(clause: str, tokens, words: list[str]) -> list[tuple[int, int, 
 
 # How near a year must stand to a figure to be its year, in words that count (units aside).
 _YEAR_REACH = 4
-_TYING_A_YEAR_AFTER = frozenset({"in", "at", "for", "during", "of"})
+_TYING_A_YEAR_AFTER = frozenset({"in", "at", "on", "for", "during", "of"})
 _PARTING_A_YEAR_BEFORE = frozenset({"to", "from", "and", "or", "than", "with", "between"})
 
 
@@ -439,7 +459,9 @@ def _tied_year(i: int, years, words: list[str], counted: list[bool]) -> frozense
         return sum(counted[a:b])
 
     for first, last, group in years:  # a year after the figure, tied by a preposition just before it
+        between = words[i + 1:first - 1]
         if first > i and words[first - 1] in _TYING_A_YEAR_AFTER and distance(i + 1, first) <= _YEAR_REACH \
+                and not set(between) & _PARTING_A_YEAR_BEFORE \
                 and not any(token_value(w) is not None for w in words[i + 1:first]):
             return group
     for first, last, group in reversed(years):  # else a year before it, nothing parting them
@@ -466,10 +488,16 @@ def _figure_of_another_year(claim: str, source: str) -> str:
     for value, group in years_of_figures(claim):
         if group is None or value in loose or value not in tied:
             continue
-        if not any(group & theirs for theirs in tied[value]):
+        if not any(_same_years(group, theirs) for theirs in tied[value]):
             years = " and ".join(sorted({_year_text(g) for g in tied[value]}))
             return f"in the cited minutes, {_shown_value(value)} is the figure for {years}, not {_year_text(group)}"
     return ""
+
+
+def _same_years(one: frozenset[int], other: frozenset[int]) -> bool:
+    """A year is its financial years' ('2022' and '2021/22'); two financial years are one only if equal ('2021/22'
+    is not '2022/23', though both hold 2022)."""
+    return one == other or (len(one) == 1 or len(other) == 1) and bool(one & other)
 
 
 def _year_text(group: frozenset[int]) -> str:

@@ -64,6 +64,19 @@ def test_accented_letters_count_as_their_base_letters_however_they_were_saved():
     assert lexical_tokens(decomposed) == typed
 
 
+def test_a_ligature_or_a_full_width_digit_is_its_plain_letters_and_a_fraction_no_figure_of_its_own():
+    assert lexical_tokens("ﬁnance ofﬁcer １２３") == lexical_tokens("finance officer 123")
+    assert lexical_tokens("1½ hours") == ["1", "hour"]  # not the figures '11' and '2'
+
+
+def test_the_people_a_text_names_are_those_after_a_title():
+    from assistant.text import names_in
+
+    text = ("Cllr J. Smith and Councillors Brown and Jones spoke; Dr Okafor (Chair) and Mr O\u2019Brien agreed. "
+            "Cynghorydd Llinos Parry thanked the Corporate Parenting Panel for the report on Sufficiency.")
+    assert names_in(text) == {"Smith", "Brown", "Jones", "Okafor", "O\u2019Brien", "Llinos", "Parry"}
+
+
 def test_hyphenated_words_also_count_joined():
     assert "restructur" in lexical_tokens("after the re-structure")
     assert "restructur" in lexical_tokens("after the restructure")

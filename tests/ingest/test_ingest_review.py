@@ -122,6 +122,7 @@ def test_only_a_new_files_own_folder_counts(fake_settings, tmp_path):
     ("Pwyllgor Craffu Gofal\nCofnodion y cyfarfod a gynhaliwyd ar ddydd Iau, 14 Mawrth 2024", "2024-03-14"),
     ("Pwyllgor Craffu Gofal\n1. Ymddiheuriadau\n3. Cofnodion y cyfarfod a gynhaliwyd ar 11 Ionawr 2024\n"
      "Cadarnhawyd hwy yn gofnod cywir.", ""),
+    ("Pwyllgor Craffu Gofal\nPENDERFYNWYD cymeradwyo cofnodion y cyfarfod a gynhaliwyd ar 11 Ionawr 2024", ""),
 ])
 def test_the_meeting_date_is_read_from_the_opening_lines(opening: str, date: str) -> None:
     assert meeting_date_in(opening) == date

@@ -461,9 +461,11 @@ _ANOTHER_DAY = re.compile(
 # meeting held on 11 January 2023 were agreed as a correct record').
 _MINUTES_APPROVED = re.compile(r"\b(?:were|was|be|being)\s+(?:approved|agreed|confirmed|signed|adopted)\b"
                                r"|\b(?:correct|true|accurate)\s+record\b"
-                               # Welsh: confirmed ('cadarnhau', 'cadarnhawyd'), signed ('llofnodi', 'llofnodwyd'),
-                               # 'yn gofnod cywir' (a correct record)
-                               r"|\b(?:cadarnhau|cadarnhawyd|llofnodi|llofnodwyd)\b|\bgofnod\s+cywir\b",
+                               # Welsh: approved ('cymeradwyo', 'cymeradwywyd'), confirmed ('cadarnhau',
+                               # 'cadarnhawyd'), signed ('llofnodi', 'llofnodwyd'), received ('derbyniwyd'), a
+                               # correct record ('cofnod cywir', 'yn gofnod cywir')
+                               r"|\b(?:cymeradwyo|cymeradwywyd|cadarnhau|cadarnhawyd|llofnodi|llofnodwyd|derbyniwyd)\b"
+                               r"|\b[cg]ofnod\s+cywir\b",
                                re.IGNORECASE)
 
 
