@@ -157,7 +157,7 @@ class Assistant:
         from assistant.ingest.moderngov.directory import directory_council_keys
 
         # Every council a claim may name, not only the index's: 'Leeds had 412 ...' citing another council's minutes
-        # names a council they are not about, whether or not Leeds's own minutes are indexed.
+        # names a council they are not about, though no minutes of Leeds are indexed.
         self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli,
                            other_council_keys=sorted(directory_council_keys() - retriever.council_keys))
         self._lexical_state = state
@@ -358,7 +358,8 @@ class Assistant:
 
     @property
     def council_names(self) -> dict[str, str]:
-        """Each indexed council's key and its name as the minutes give it (most often, when they give two)."""
+        """Each indexed council's key and its name as the minutes give it (its English one, when they give a Welsh
+        one too)."""
         return self.retriever.council_names_by_key
 
     def _extractive(self, q: Question, retrieval: Retrieval, base: dict, timings: dict, started: float,
