@@ -160,3 +160,24 @@ def test_items_with_no_council_left_out_by_a_council_are_counted_in_a_note(fake_
         assert not any("no council recorded" in n for n in assistant.ask("How many foster carers were approved?").notes)
     finally:
         assistant.close()
+
+
+def test_a_stored_key_two_councils_share_is_parted_by_each_chunks_council():
+    """An earlier version's key that stands for two councils now: each chunk is keyed by its own council's name."""
+    import types
+
+    from assistant.index.lexical import LexicalEntry
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    metas = [{"council": "Cyngor Gwynedd", "council_key": "gwynedd council"},
+             {"council": "Gwynedd Council", "council_key": "gwynedd council"},
+             {"council": "Cyngor Caerdydd", "council_key": "gwynedd council"},
+             {"council": "", "council_key": ""}]
+    entries = [LexicalEntry(f"c{i}", "text", {**m, "source_id": f"s{i}"}) for i, m in enumerate(metas)]
+    lexical = types.SimpleNamespace(entries=entries, council_pairs=frozenset(
+        (m["council"], m["council_key"]) for m in metas))
+    retriever = HybridRetriever(types.SimpleNamespace(name="x"), None, lexical)
+    assert retriever.council_keys == {"gwynedd", "cardiff"}
+    keys = [retriever._council_names[code] for code in retriever._council_codes]
+    assert keys == ["gwynedd", "gwynedd", "cardiff", ""]
+    assert retriever.council_names_by_key == {"gwynedd": "Gwynedd Council", "cardiff": "Cyngor Caerdydd"}
