@@ -4,6 +4,7 @@ is left in no file of the data folder, or a note says where it is and what to ru
 from __future__ import annotations
 
 import sqlite3
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,33 @@ def purge_chroma_file(database: Path) -> str | None:
     finally:
         connection.close()
     return None
+
+
+def scrub_unused_vector_slots(chroma_dir: Path) -> None:
+    """Zero the slots of each local vector file (a segment's `data_level0.bin`) past the vectors it holds. Chroma's
+    HNSW index writes its whole allocated capacity, and the memory past its last vector is whatever the process
+    held there before: minutes text it had read, a withheld item's among them, was found there (a test of
+    `withhold` saw '148 children' in that file after the item had gone). The header gives the count and the size of
+    each slot. Only the writer, holding the index's write lock, calls this, as its last act."""
+    for header in chroma_dir.glob("*/header.bin"):
+        data = header.with_name("data_level0.bin")
+        try:
+            raw = header.read_bytes()
+            if len(raw) < _HNSW_HEADER.size or not data.is_file():
+                continue
+            _, _, _, count, slot = _HNSW_HEADER.unpack_from(raw)
+            used, size = count * slot, data.stat().st_size
+            if slot <= 0 or used >= size:
+                continue
+            with open(data, "r+b") as vectors:
+                vectors.seek(used)
+                vectors.write(bytes(size - used))
+        except OSError:
+            continue  # a file another user's, or gone: nothing of it to zero here
+
+
+# hnswlib's header as Chroma writes it: its version (int32), offset of level 0, capacity, count, and slot size.
+_HNSW_HEADER = struct.Struct("<iQQQQ")
 
 
 def _remove_unused_vector_folders(chroma_dir: Path, connection: sqlite3.Connection) -> None:

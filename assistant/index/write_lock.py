@@ -70,7 +70,13 @@ def writing_index(settings: Settings) -> Iterator[None]:
         blocked = [str(part) for part in parts if not may_write(part)]
         if blocked:
             raise _not_writable(settings, f"{', '.join(blocked)}: not writable")
-        yield
+        try:
+            yield
+        finally:  # whatever the writer did, or however it stopped
+            if not settings.uses_chroma_server:
+                from assistant.index.purge import scrub_unused_vector_slots
+
+                scrub_unused_vector_slots(settings.chroma_dir)
 
 
 # A reader asking whether a writer is at work (`writer_at_work`) holds the lock, shared, for an instant: a writer
