@@ -448,8 +448,12 @@ def council_key(name: str) -> str:
 def council_key_of(metadata: dict) -> str:
     """An indexed chunk's council key as this version makes it, from the council's name: the key stored with it
     may be an older version's ('cyngor gwynedd', before Welsh kind words were dropped)."""
-    council = metadata.get("council") or ""
-    return council_key(council) if council else metadata.get("council_key", "")
+    return council_key_now(metadata.get("council") or "", metadata.get("council_key", ""))
+
+
+def council_key_now(council: str, stored_key: str) -> str:
+    """The key of a council name stored with chunks, as this version makes it; the stored key where no name is."""
+    return council_key(council) if council else stored_key
 
 
 def keyed_as_now(metadata: dict) -> dict:

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from assistant.records import content_hash, other_versions
-from assistant.text import council_key_of, is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
+from assistant.text import council_key_now, is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
 FORMAT_VERSION = "5"
@@ -91,8 +91,7 @@ class LexicalIndex:
     @functools.cached_property
     def council_keys(self) -> frozenset[str]:
         """The keys of the councils whose minutes the index holds, as this version makes them."""
-        return frozenset(key for council, stored in self.council_pairs
-                         if (key := council_key_of({"council": council, "council_key": stored})))
+        return frozenset(key for pair in self.council_pairs if (key := council_key_now(*pair)))
 
     @functools.cached_property
     def _prefixes(self) -> set[str]:
