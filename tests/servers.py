@@ -55,6 +55,13 @@ class SlowChatServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
+    def requested_within(self, seconds: float) -> bool:
+        """Whether a chat request has come, waiting up to `seconds` for one."""
+        deadline = time.monotonic() + seconds
+        while not self.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return bool(self.requests)
+
     def closed_within(self, seconds: float) -> float | None:
         """When the client was seen to close the connection, waiting up to `seconds` for it; None if it did not."""
         deadline = time.monotonic() + seconds

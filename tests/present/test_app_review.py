@@ -360,8 +360,11 @@ def test_clearing_an_answer_closes_the_model_s_reply_at_once(handlers, minilm, m
     async def ask_then_clear():
         steps = respond.fn(ROTHERHAM_Q, [], [], "", "", "", "", None)
         await steps.__anext__()  # the question shown
-        waiting = asyncio.create_task(steps.__anext__())  # the model is writing
-        await asyncio.sleep(0.8)
+        waiting = asyncio.create_task(steps.__anext__())
+        # On a loaded machine retrieval and the reader can take longer than any fixed wait; clear only once the
+        # model has been asked and is writing, or there is no connection for the clearing to close.
+        assert await asyncio.to_thread(server.requested_within, 60), "the model was never asked"
+        await asyncio.sleep(0.3)
         waiting.cancel()  # as Gradio stops a listener when the chat is cleared
         await asyncio.gather(waiting, return_exceptions=True)
         await steps.aclose()
