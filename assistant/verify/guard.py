@@ -326,7 +326,12 @@ def _second_part_of_a_year(tokens: list[str], j: int) -> bool:
     """Is the figure at j the '22' of '2021/22' (number_tokens gives it apart)?"""
     before = tokens[j - 1] if j else ""
     return bool(mentioned_years(before)) and before.isdigit() and len(tokens[j]) == 2 \
-        and (int(before) + 1) % 100 == int(tokens[j])
+        and _the_year_after(before, tokens[j])
+
+
+def _the_year_after(year: str, part: str) -> bool:
+    """Is `part` the year after `year`, whole or by its last two digits ('2021' then '22' or '2022')?"""
+    return part.isdigit() and (int(year) + 1) % 100 == int(part) % 100
 
 
 # How many words after a target's word its figures may stand ('the target for 2022/23 is that 90%').
@@ -436,7 +441,7 @@ def _year_groups(clause: str, tokens, words: list[str]) -> list[tuple[int, int, 
             continue
         group, first, last = {int(token)}, i, i
         if i + 1 < len(tokens) and clause[end:tokens[i + 1][1]].strip() in ("/", "-", "\u2013") \
-                and tokens[i + 1][0].isdigit() and int(token) % 100 + 1 == int(tokens[i + 1][0]) % 100:
+                and _the_year_after(token, tokens[i + 1][0]):
             group.add(int(token) + 1)  # '2021/22'
             last = i + 1
         if first and words[first - 1] in MONTH_NUMBERS:  # 'March 2022', '31 March 2022'

