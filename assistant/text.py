@@ -504,7 +504,7 @@ def parse_meeting_date(value: object) -> str:
     if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text):  # UK order: day first
         return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)), text)
     words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower().replace(",", " ")).split()
-    words = [w for w in words if w not in _WEEKDAYS]
+    words = [w.rstrip(".") for w in words if w.rstrip(".") not in _WEEKDAYS]  # 'Weds. 8 Mar. 2023'
     if len(words) == 5 and words[0] == "dydd" and words[1] in WELSH_WEEKDAYS:
         words = words[2:]
     if len(words) == 3 and words[0].isdigit() and words[1] in MONTH_NUMBERS and words[2].isdigit():
@@ -514,7 +514,9 @@ def parse_meeting_date(value: object) -> str:
     raise ValueError(f"{value!r} is not a date (use ISO: 2018, 2018-09 or 2018-09-12)")
 
 
-_WEEKDAYS = {d.lower() for d in calendar.day_name} | {d.lower() for d in calendar.day_abbr}
+# Days' names, whole and cut short ('Tue', and as headings also cut them, 'Tues', 'Weds', 'Thur', 'Thurs').
+_WEEKDAYS = {d.lower() for d in calendar.day_name} | {d.lower() for d in calendar.day_abbr} \
+    | {"tues", "weds", "thur", "thurs"}
 # Welsh days, each 'dydd' and a name: 'Dydd Mawrth, 12 Mawrth 2024' is Tuesday 12 March 2024.
 WELSH_WEEKDAYS = ("llun", "mawrth", "mercher", "iau", "gwener", "sadwrn", "sul")
 

@@ -106,6 +106,10 @@ def test_only_a_new_files_own_folder_counts(fake_settings, tmp_path):
     ("Corporate Parenting Panel\nMinutes of the meeting held on 8 Mar 2023", "2023-03-08"),
     ("Children's Scrutiny Committee \u2013 Wednesday, 8th March, 2023", "2023-03-08"),
     ("Corporate Parenting Panel\nWednesday 8 March 2023 at 10am", "2023-03-08"),
+    # A day's name cut short, as headings often cut it.
+    ("Children's Scrutiny Committee\nMinutes of the meeting held on Tues 12th March 2024", "2024-03-12"),
+    ("Corporate Parenting Panel\nDate: Weds. 8 March 2023", "2023-03-08"),
+    ("Corporate Parenting Panel\nThurs, 9 March 2023", "2023-03-09"),
     # Not this meeting's date: another meeting's minutes, a later meeting, a publication date.
     ("Corporate Parenting Panel\nThe minutes of the meeting held on 11th January 2023 were received.", ""),
     ("Corporate Parenting Panel\n1. Apologies\n3. Minutes of the meeting held on 11 January 2023\nApproved.", ""),

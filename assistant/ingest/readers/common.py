@@ -417,7 +417,9 @@ def usable_title(title: str) -> str:
 # Month names and their abbreviations ('Mar', 'Sept'), the longest first, so that 'March' is never read as 'Mar'.
 _MONTH = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?\s*,?\s+\d{{4}}"
-_WEEKDAY = rf"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|dydd\s+(?:{'|'.join(WELSH_WEEKDAYS)}))\s*,?\s+"
+# A day's name, whole or cut short as headings cut it ('Tues 12th March 2024', 'Weds. 8 March 2023', 'Thur').
+_WEEKDAY = (r"(?:(?:Mon|Tues?|Wed(?:nes)?|Weds|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
+            rf"|dydd\s+(?:{'|'.join(WELSH_WEEKDAYS)}))\s*,?\s+")
 _A_DATE = rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)"
 # A date stated as the meeting's: 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH
 # 2021', 'held at the Town Hall on 3rd of March 2021', or after a label: 'Date: 03/03/2021' (UK order, day first),
