@@ -162,7 +162,7 @@ def repeats_title(quote: ScoredSentence) -> bool:
     that 'No declarations of interest' under the title 'Declarations of Interest' is an entry, not the title."""
     if ends_clause(quote.text):
         return False
-    words = _title_words(quote.text)
+    words = _title_words(strip_bullet(quote.text))  # '4. Looked After Children' is the heading of item 4
     return bool(words) and words <= _title_words(quote.hit.metadata.get("item_title") or "")
 
 

@@ -506,7 +506,6 @@ class Assistant:
                 verdicts.append(SentenceVerdict(text, (), verdict.supported, False, verdict.score, INSTRUCTION_REASON))
                 continue
             marker = first_marker + len(citations)
-            citations.append(Citation.from_hit(marker, quote.hit, verdict.quote or text))
             # A list item is shown after the line that introduces its list ('The committee raised the comments
             # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
             introduced = lead_in(quote)
@@ -520,8 +519,12 @@ class Assistant:
             last = under[-1] if under else quote
             if added and any(gives_instructions(words) for words in added):
                 added, last = [], quote
+            quoted = verdict.quote or text
             if added:
                 shown = f"{shown} {' '.join(added)}"
+                if under:  # the quote is what the minutes say under the heading: the citation names the item
+                    quoted = normalise_space(quote.hit.text[under[0].start:under[-1].end])
+            citations.append(Citation.from_hit(marker, quote.hit, quoted))
             if not listed and cut_off_at_item_end(last, self.passages):
                 shown = f"{shown} \u2026"  # the minutes' text stops there, mid-sentence
             said.update([normalise_space(text)] + [normalise_space(strip_bullet(words)) for words in added])

@@ -328,6 +328,13 @@ def test_a_quote_that_only_repeats_its_item_s_title_is_shown_with_what_the_minut
     assert repeats_title(quoting("Declarations of Interest", titled, declarations))
     assert not repeats_title(quoting("No declarations of interest", titled, declarations))
     assert under(quoting("Declarations of Interest", titled, declarations))[0] == "No declarations of interest"
+    # A heading with its item's number is the title still: read as an answer, '4' had led as the short answer to
+    # 'How many looked after children did Kettlebridge have?'.
+    numbered = "4. Looked After Children Sufficiency\nMembers were told that there were 612 looked after children."
+    sufficiency = {"source_id": "s3", "item_title": "Looked After Children Sufficiency"}
+    assert repeats_title(quoting("4. Looked After Children Sufficiency", sufficiency, numbered))
+    assert under(quoting("4. Looked After Children Sufficiency", sufficiency, numbered)) == [
+        "Members were told that there were 612 looked after children."]
 
 
 def test_a_heading_that_repeats_its_item_s_title_leads_with_no_short_answer(tmp_path):

@@ -372,7 +372,10 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
                                           quoting("chair", "Statement from the Chair")]), base, {})
         assert titled.answer == ("Statement from Chair The Chair referred to the recent Ofsted inspection of children's "
                                  "services. Members welcomed the judgement. [1]")
-        assert [c.quote for c in titled.citations] == ["Statement from Chair"]  # the heading again adds nothing
+        # The quote is what the minutes say under the heading, not the heading (the citation names the item), so
+        # that a briefing's verbatim quote holds what the answer shows; the heading said again adds nothing.
+        assert [c.quote for c in titled.citations] == [
+            "The Chair referred to the recent Ofsted inspection of children's services. Members welcomed the judgement."]
         cut = assistant.compose(Draft([quoting("plan", "The Plan had been")]), base, {})
         assert cut.answer == "The Plan had been \u2026 [1]" and cut.citations[0].quote == "The Plan had been"
         # A sentence shown under a heading is not shown again as a quote of its own, and the last one shown is
