@@ -154,6 +154,7 @@ class Question:
     years: tuple[int, ...]
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool  # asks to compare councils ('which councils...')
+    asks_latest: bool = False  # asks for the newest figure ('the latest', 'now') and names no year
 
     @property
     def names_several_councils(self) -> bool:
@@ -305,6 +306,13 @@ class Answer:
     short_answer: str | None = None
     confidence: float = 0.0
     provenance: Provenance | None = None  # for the audit log; not part of to_json's shape
+
+    @property
+    def short_answer_source(self) -> Citation | None:
+        """The source the short answer was read from: the first citation, which is its quote's (compose keeps a
+        short answer only when its quote is shown first), or None without a short answer."""
+        shown = self.shown_citations
+        return shown[0] if self.short_answer and not self.refused and shown and shown[0] is self.citations[0] else None
 
     @property
     def shown_citations(self) -> list[Citation]:

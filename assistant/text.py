@@ -80,6 +80,20 @@ ACRONYM_GAP_WORDS = INITIALISM_SKIPPED_WORDS | {"on", "to", "a", "an"}
 # same words as INITIALISM_SKIPPED_WORDS: which words a title may drop is another rule from which an acronym skips.
 TITLE_FILLER_WORDS = frozenset({"and", "of", "the", "for", "in"})
 
+# Words by which a question asks for the newest figure the minutes give ('What is the latest number of children in
+# care?', 'How many are there now?'); 'most recent' asks it in two words.
+LATEST_WORDS = frozenset({"latest", "current", "currently", "now", "newest"})
+LATEST_WORD_PAIRS = frozenset({("most", "recent"), ("most", "recently")})
+
+
+def asks_for_the_latest(question: str) -> bool:
+    """Whether the question asks for the newest figure or position the minutes give, and names no year of its own
+    (a year says which)."""
+    words = [word.strip(".,;:?!'\"()") for word in fold(question).split()]
+    return not mentioned_years(question) and (
+        any(word in LATEST_WORDS for word in words) or any(pair in LATEST_WORD_PAIRS for pair in zip(words, words[1:])))
+
+
 # Words of conversation rather than of a topic. A message that holds one of them and nothing but them and
 # CHAT_FILLER_WORDS ('Hello', 'Thank you very much', 'Hi there, good morning') asks the minutes nothing.
 SMALL_TALK_WORDS = frozenset({
@@ -534,6 +548,16 @@ def _iso(year: int, month: int | None, day: int | None, original: str) -> str:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         raise ValueError(f"{original!r} is not a real date") from None
+
+
+def readable_date(iso: str) -> str:
+    """A partial ISO date as a member reads it: '2024-03-12' as '12 March 2024', '2024-03' as 'March 2024', '2024'
+    as it is; anything else as it is."""
+    parts = iso.split("-")
+    if not all(part.isdigit() for part in parts) or len(parts) > 3 or len(parts) > 1 and not 1 <= int(parts[1]) <= 12:
+        return iso
+    words = [parts[0]] if len(parts) == 1 else [MONTH_NAMES[int(parts[1]) - 1], parts[0]]
+    return " ".join(([str(int(parts[2]))] if len(parts) == 3 else []) + words)
 
 
 def date_span(iso: str) -> tuple[int, int] | None:

@@ -149,22 +149,28 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     if unknown:
         return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}.",
                      confidence=confidence, best=quote)
-    # chosen_quotes puts `best` first; the same sentence found again in another item (boilerplate) is not
+    # chosen_quotes puts `best` first, and a question for the latest figure leads with the newest meeting's (with
+    # `best` after it when that differs); the same sentence found again in another item (boilerplate) is not
     # quoted twice.
     # A piece of a sentence too long for one chunk is quoted as its whole sentence (whole_sentence), first, so
     # that two pieces of one sentence are not quoted twice.
-    chosen = [quote] + [_scored(found[top[i]], float(probabilities[i]), features[top[i]])
-                        for i in chosen_quotes(probabilities, calibration.second_quote_ratio)[1:]]
+    order = chosen_quotes(probabilities, calibration.second_quote_ratio)
+    if question.asks_latest:
+        newest = newest_answer(probabilities, calibration.second_quote_ratio,
+                               [str(found[i].hit.metadata.get("meeting_date", "")) for i in top])
+        order = [newest] + [i for i in order if i != newest][:1]
+    lead = order[0]
+    chosen = [_scored(found[top[i]], float(probabilities[i]), features[top[i]]) for i in order]
     quotes = []
     for sentence in (whole_sentence(q, passages) for q in chosen):
         if all(normalise_space(sentence.text) != normalise_space(q.text) for q in quotes):
             quotes.append(sentence)
     # The short answer was read in the piece; the rest of its sentence may take it back ('95% ... but that figure
     # was later found to be wrong'), so a widened quote leads with no short answer.
-    widened = quotes[0].text != quote.text
+    widened = quotes[0].text != chosen[0].text
     # Nor does a quote whose words the minutes' text cuts off, nor a heading that only repeats the item's title.
     unsure = widened or cut_off_at_item_end(quotes[0], passages) or repeats_title(quotes[0])
-    short_answer = None if unsure else _short_answer(" ".join(texts[best].split()), readings[best].short_answer)
+    short_answer = None if unsure else _short_answer(" ".join(texts[lead].split()), readings[lead].short_answer)
     if short_answer and (restates_question(short_answer, question.text)
                          or of_another_year(short_answer, quotes[0].text, question.text)):
         short_answer = None
@@ -192,6 +198,17 @@ def of_another_year(short_answer: str, sentence: str, question: str) -> bool:
         if value in wanted and years is not None:
             tied.setdefault(value, []).append(years)
     return any(not any(asked & years for years in groups) for groups in tied.values())
+
+
+def newest_answer(probabilities: np.ndarray, second_quote_ratio: float, meeting_dates: list[str]) -> int:
+    """For a question that asks for the latest figure: of the sentences the reader finds nearly as likely to answer
+    as its best (at least `second_quote_ratio` of the best's probability, the hesitation that quotes a second
+    sentence), the one from the newest meeting, the likeliest of that meeting's. The reader cannot know which
+    meeting is newest: six meetings' counts of children in care read alike, and the oldest had led, undated."""
+    best = int(np.argmax(probabilities))
+    near = [best] + [i for i in range(len(probabilities))
+                     if i != best and probabilities[i] >= second_quote_ratio * probabilities[best] > 0]
+    return max(near, key=lambda i: (meeting_dates[i], probabilities[i], -i))
 
 
 def chosen_quotes(probabilities: np.ndarray, second_quote_ratio: float) -> list[int]:

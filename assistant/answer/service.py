@@ -493,6 +493,7 @@ class Assistant:
         parts: list[str] = []
         previous_source = None
         said = set(already_said)
+        leads = False  # whether the first quote, the short answer's, is shown first: else no short answer leads
         for n, quote in enumerate(draft.quotes):
             text = strip_bullet(quote.text)
             if normalise_space(text) in said or normalise_space(quote.text) in said:
@@ -531,11 +532,13 @@ class Assistant:
             verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:
+                leads = leads or n == 0
                 separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
                 parts.append((separator if parts else "") + f"{shown} [{marker}]")
                 previous_source = quote.hit.source_id
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
-                      citations=citations, sentences=verdicts, timings_ms=timings, short_answer=draft.short_answer,
+                      citations=citations, sentences=verdicts, timings_ms=timings,
+                      short_answer=draft.short_answer if leads else None,
                       confidence=draft.confidence, **base)
 
 

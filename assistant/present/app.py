@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
-from assistant.present.render import answer_as_text, markdown_literal, not_shown_note, source_line, web_address
+from assistant.present.render import (answer_as_text, markdown_literal, not_shown_note, short_answer_line, source_line,
+                                      web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
@@ -640,7 +641,8 @@ class ChatHandlers:
         else:
             sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences
                          if s.shown or _marked_unsupported(s)]
-            parts = [f"**{markdown_literal(answer.short_answer)}**\n"] if answer.short_answer else []
+            parts = [short_answer_line(answer, f"**{markdown_literal(answer.short_answer)}**", markdown_literal) + "\n"
+                     ] if answer.short_answer else []
             parts.append(" ".join(sentences))
             left_out = sum(1 for s in answer.sentences if not s.shown and not _marked_unsupported(s))
             if left_out:  # the /ask text counts what it leaves out; the chat says so too, in the same words

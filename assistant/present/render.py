@@ -3,10 +3,11 @@ Markdown (the chat and the Markdown briefing show minutes and questions as writt
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import urlsplit
 
 from assistant.records import Answer, Citation, NearestItem
-from assistant.text import NOT_IN_XML, counted
+from assistant.text import NOT_IN_XML, counted, readable_date
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
 # headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
@@ -74,8 +75,19 @@ def source_line(c: Citation | NearestItem) -> str:
     return " \u2014 ".join(parts)
 
 
+def short_answer_line(answer: Answer, short: str, literal: Callable[[str], str] = str) -> str:
+    """The short answer (as `short` shows it) with whose and when it is and its source's marker ('412 (Northbrook
+    Borough Council, 12 March 2024 [1])'): a figure alone, above quotes from several meetings or councils, could
+    be read as today's or another council's. `literal` escapes the names for the shell that shows them."""
+    source = answer.short_answer_source
+    if source is None:
+        return short
+    said = ", ".join(part for part in (source.council, readable_date(source.meeting_date)) if part)
+    return f"{short} ({literal(said)} [{source.marker}])" if said else f"{short} [{source.marker}]"
+
+
 def answer_as_text(answer: Answer) -> str:
-    lines = [answer.short_answer, ""] if answer.short_answer and not answer.refused else []
+    lines = [short_answer_line(answer, answer.short_answer), ""] if answer.short_answer and not answer.refused else []
     lines.append(answer.answer)
     lines.extend(f"({note})" for note in answer.notes)
     if answer.refused and answer.nearest:

@@ -377,3 +377,29 @@ def test_a_quote_the_minutes_text_cuts_off_is_marked_so_and_gives_no_short_answe
     ended = draft_answer(question, Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in entries[1:2]]),
                          found, OverlapReader(), calibration(0.0))
     assert ended.short_answer == "2"  # the same sentence whole leads with its figure
+
+
+def test_a_question_for_the_latest_figure_leads_with_the_newest_meeting_s_of_the_likely_answers(tmp_path):
+    """Six meetings' counts of children in care read alike to the reader, and 'What is the latest number ...?' had
+    led with the oldest, undated. Of the sentences nearly as likely as the best, the newest meeting's leads now,
+    with its short answer, and the best follows it; a question naming no recency keeps the reader's order."""
+    older = "Children in Care. There were 388 children in care in Dale at the end of the year, the latest count."
+    newer = "Children in Care. The Panel heard that 412 children were in care."
+    meta = {"position": 0, "council": "Dale Council", "council_key": "dale", "item_title": "Children in Care"}
+    found = Passages(build([LexicalEntry("c1", older, {**meta, "source_id": "s1", "meeting_date": "2022-07-01"}),
+                            LexicalEntry("c2", newer, {**meta, "source_id": "s2", "meeting_date": "2024-07-01"})],
+                           tmp_path / "bm25"))
+    hesitant = replace(calibration(0.0), second_quote_ratio=0.1)
+
+    def lead(question: str, chosen: Calibration = hesitant) -> tuple[str, str | None, int]:
+        draft = draft_answer(analyse(question), retrieval(found), found, OverlapReader(), chosen)
+        return draft.quotes[0].hit.chunk_id, draft.short_answer, len(draft.quotes)
+
+    assert analyse("What is the latest count of children in care in Dale?").asks_latest
+    assert lead("What is the latest count of children in care in Dale?") == ("c2", "412", 2)
+    assert lead("How many children are in care in Dale now?") == ("c2", "412", 2)
+    assert lead("What was the count of children in care in Dale?")[:2] == ("c1", "388")  # the reader's best
+    assert lead("What was the latest count of children in care in Dale in 2022?")[:2] == ("c1", "388")  # a year says which
+    # Nothing nearly as likely (the fitted ratio never met): the best leads.
+    assert lead("What is the latest count of children in care in Dale?", replace(hesitant, second_quote_ratio=0.99)
+                )[:2] == ("c1", "388")

@@ -390,6 +390,12 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
                                          quoting("declarations", "No declarations of interest")]), base, {})
         assert entry.answer == ("Declarations of Interest No declarations of interest The Chair welcomed Councillor "
                                 "Smith. [1]")
+        # The short answer is read from the first quote: when that is not shown (the answer has it already), no
+        # short answer leads, since the first citation shown would be another quote's and the answer would name it.
+        considered = quoting("plan", "Members considered the Youth Justice Plan for the year.")
+        both = Draft([considered, quoting("declarations", "The Chair welcomed Councillor Smith.")], short_answer="2")
+        assert assistant.compose(both, base, {}).short_answer == "2"
+        assert assistant.compose(both, base, {}, already_said=frozenset({considered.text})).short_answer is None
     finally:
         assistant.close()
 

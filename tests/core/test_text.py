@@ -239,3 +239,25 @@ def test_no_question_in_the_project_files_lacks_a_topic():
     keys = {council_key(council.name) for council in load_directory()} | {"rotherham", "sefton", "bradford"}
     assert len(keys) > 100 and len(questions) > 10_000
     assert [q for q in questions if not has_a_topic(q, named_councils(q, keys))] == []
+
+
+@pytest.mark.parametrize("iso, shown", [
+    ("2024-03-12", "12 March 2024"), ("2024-03-02", "2 March 2024"), ("2024-03", "March 2024"), ("2024", "2024"),
+    ("", ""), ("2024-13", "2024-13"), ("soon", "soon"),
+])
+def test_a_meeting_date_reads_as_a_member_writes_it(iso, shown):
+    from assistant.text import readable_date
+
+    assert readable_date(iso) == shown
+
+
+@pytest.mark.parametrize("question, latest", [
+    ("What is the latest number of looked-after children?", True), ("How many are in care now?", True),
+    ("What was the most recent Ofsted judgement?", True), ("Is the council currently meeting its target?", True),
+    ("What is the current figure for 2023?", False),  # a year says which
+    ("How many children were in care?", False), ("Which recent reports were noted?", False),
+])
+def test_a_question_asks_for_the_latest_figure_by_its_words(question, latest):
+    from assistant.text import asks_for_the_latest
+
+    assert asks_for_the_latest(question) is latest

@@ -1159,3 +1159,22 @@ def test_a_source_is_named_by_its_agenda_number_before_its_title(title, number, 
 
     item = NearestItem("https://example.org/mgAi.aspx?ID=1", "Testshire", "Panel", "2024-06-03", title, number)
     assert source_line(item) == f"Testshire \u2014 Panel \u2014 2024-06-03 \u2014 {shown}"
+
+
+def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handlers):
+    """A bold figure alone, above quotes from several meetings or councils, was read as today's figure (a
+    time-aware review was given a 2022 count for 'the latest number'): it names its source's council, meeting date
+    and marker."""
+    from dataclasses import replace
+
+    from assistant.present.render import answer_as_text
+
+    answer = _answer_quoting("There were six appeals.")
+    rendered = _rendered_html(handlers.render(answer))
+    assert "<strong>*six*</strong> (Rotherham *Borough* Council, 1 January 2019 [1])" in rendered
+    assert answer_as_text(answer).splitlines()[0] == "*six* (Rotherham *Borough* Council, 1 January 2019 [1])"
+    # Its source undated and unnamed: the marker alone. Its quote not shown: no short answer to name.
+    bare = replace(answer, citations=[replace(answer.citations[0], council="", meeting_date="")])
+    assert answer_as_text(bare).splitlines()[0] == "*six* [1]"
+    hidden = replace(answer, sentences=[replace(answer.sentences[0], shown=False)])
+    assert answer.short_answer_source is answer.citations[0] and hidden.short_answer_source is None
