@@ -43,10 +43,20 @@ _ENDED_ON_ITS_OWN = ("stop", "eos_token", "stop_sequence")
 _TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
 _TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
 _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
-# Citation markers as some models write them: fullwidth or lenticular brackets ('【1】'), ranges ('[1-3]', '[1–3]')
-# and semicolons ('[1; 2]'). Read as the prompt's '[1]', '[1, 2, 3]' and '[1, 2]' rather than left uncited.
-_MARKER_VARIANT = re.compile(r"[\[［【]\s*(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*[\]］】]")
+# Citation markers as some models write them, read as the prompt's ('[1]', '[1, 2, 3]') rather than left uncited:
+# fullwidth or lenticular brackets ('【1】', '【1†source】'), ranges ('[1-3]', '[1–3]'), semicolons ('[1; 2]'),
+# footnotes ('[^1]'), a word before the number ('[Source 1]', '[Evidence 1]', '[doc1]'); in round brackets only at a
+# sentence's end and after a space ('... discharged (1).', '(Evidence 2)'), since '(12)' within a sentence restates
+# a figure and 'section 17(1)' cites a law; superscript digits ('discharged¹', '²³' for blocks 2 and 3).
+_MARKER_VARIANT = re.compile(
+    r"[\[［【]\s*(?:\^|(?:source|evidence|doc|block)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*(?:†[^\]］】]{0,20})?"
+    r"[\]］】]"
+    r"|(?<=\s)\(\s*(?:(?:source|evidence)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*\)(?=[.!?]+(?:\s|$)|[ \t]*(?:\n|$))"
+    r"|([¹²³⁴⁵⁶⁷⁸⁹⁰]+)", re.I)
+_SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _LONGEST_RANGE = 12  # more than a prompt's evidence blocks: '[5-95]' is not a run of markers
+# The tags a reasoning model writes its working between, before its answer (Qwen3, DeepSeek-R1 and their kin).
+REASONING_TAGS = ("think", "thinking", "reasoning")
 
 
 def breadcrumb(hit: Hit) -> str:
@@ -91,12 +101,52 @@ def render_prompt(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:
     return answer_prompt().invoke(prompt_inputs(question, hits)).to_messages()
 
 
+def working_ended_at(text: str) -> int:
+    """Where a reasoning model's working ends when the reply began with it unopened ('... so 148.</think>148
+    children ...'): just past the closing tag that comes before any opening one; 0 when there is none."""
+    lowered = text.lower()
+    closed = [(at, len(f"</{tag}>")) for tag in REASONING_TAGS if (at := lowered.find(f"</{tag}>")) != -1]
+    if not closed:
+        return 0
+    closed_at, length = min(closed)
+    opened = [at for tag in REASONING_TAGS if (at := lowered.find(f"<{tag}>")) != -1]
+    return 0 if opened and min(opened) < closed_at else closed_at + length
+
+
+def without_reasoning(text: str) -> str:
+    """The reply without the working a reasoning model writes between '<think>' and '</think>': its drafts and
+    guesses are no answer, and a sentence of them shown, or judged as the answer's, would mislead. A block not yet
+    closed is all working so far. A closing tag with no opening one ends working that began the reply (a chat
+    template may put the opening tag in the prompt)."""
+    lowered = text.lower()
+    opens = [f"<{tag}>" for tag in REASONING_TAGS]
+    closes = [f"</{tag}>" for tag in REASONING_TAGS]
+
+    def first(tags: list[str], start: int) -> tuple[int, int]:
+        found = [(at, len(tag)) for tag in tags if (at := lowered.find(tag, start)) != -1]
+        return min(found) if found else (-1, 0)
+
+    kept, position = [], working_ended_at(text)
+    while True:
+        opened_at, opened_length = first(opens, position)
+        if opened_at == -1:
+            kept.append(text[position:])
+            break
+        kept.append(text[position:opened_at])
+        closed_at, closed_length = first(closes, opened_at + opened_length)
+        if closed_at == -1:
+            break
+        position = closed_at + closed_length
+    return "".join(kept)
+
+
 class SentenceCutter:
     """Complete sentences out of a growing stream of text, with citation markers kept on their sentence."""
 
     def __init__(self) -> None:
         self.text = ""
         self._emitted = 0
+        self._answer_starts = 0  # past a reasoning model's working that ended without having been opened
 
     def feed(self, piece: str) -> list[str]:
         self.text += piece
@@ -112,7 +162,16 @@ class SentenceCutter:
 
     def _sentences(self) -> list[str]:
         # "… 148. [1] Next" -> "… 148 [1]. Next", so a marker written after the full stop stays with its sentence.
-        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), canonical_markers(unwrapped(self.text)))
+        answer = self.text[self._answer_starts:]
+        ended = working_ended_at(answer)
+        if ended:
+            # What came before was working, not answer, though its sentences were cut (and judged) as they came:
+            # the answer's sentences are counted afresh from here, so that none of them is taken as said already.
+            self._answer_starts += ended
+            self._emitted = 0
+            answer = self.text[self._answer_starts:]
+        answer = without_reasoning(answer).lstrip()
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), canonical_markers(unwrapped(answer)))
         merged: list[str] = []
         for span in sentence_spans(text):
             sentence = span.of(text)
@@ -127,8 +186,10 @@ def canonical_markers(text: str) -> str:
     """The reply with its citation markers in the prompt's form: '【1】' is '[1]', '[1-3]' is '[1, 2, 3]', '[1; 2]' is
     '[1, 2]'. A bracket whose numbers do not read as markers (a range backwards or too long) is left as written."""
     def canonical(match: re.Match) -> str:
+        if match.group(3):  # each digit a block's: a prompt has fewer than ten ('²³' is blocks 2 and 3)
+            return "".join(f"[{digit}]" for digit in match.group(3).translate(_SUPERSCRIPT_DIGITS))
         numbers: list[int] = []
-        for part in match.group(1).replace(";", ",").split(","):
+        for part in (match.group(1) or match.group(2)).replace(";", ",").split(","):
             ends = [int(n) for n in part.replace("–", "-").split("-")]  # int() reads past the spaces
             if len(ends) == 1:
                 numbers.append(ends[0])

@@ -162,6 +162,13 @@ def test_a_sentence_waits_for_a_marker_written_after_its_full_stop():
     ("One is 148 [1–2]. Two is 5 [1; 3].", ["One is 148 [1, 2].", "Two is 5 [1, 3]."]),
     # Not runs of markers: a range backwards, or one longer than any prompt's evidence, stays as written.
     ("From 2018 [3-1]. Pages [5-95] of it.", ["From 2018 [3-1].", "Pages [5-95] of it."]),
+    # Footnotes, a word before the number, a lenticular source note, superscripts, round brackets at the end.
+    ("One is 148 [^1]. Two is 5 [Source 2] [Evidence 3, 4].", ["One is 148 [1].", "Two is 5 [2] [3, 4]."]),
+    ("One is 148 [doc1]. Two is 5 【2†source】.", ["One is 148 [1].", "Two is 5 [2]."]),
+    ("One is 148\u00b9. Two is 5\u00b2\u00b3.", ["One is 148[1].", "Two is 5[2][3]."]),
+    ("One is 148 (1). Two is 5 (Evidence 2).", ["One is 148 [1].", "Two is 5 [2]."]),
+    # Round brackets within a sentence restate a figure or cite a law: left as written.
+    ("Twelve (12) children. Under section 17(1) of it.", ["Twelve (12) children.", "Under section 17(1) of it."]),
 ])
 def test_markers_some_models_write_otherwise_are_read_as_the_prompts(written, read):
     """A model that cites '【1】' or '[1-3]' had every sentence dropped as uncited, and fell back to the quotes."""
@@ -170,6 +177,43 @@ def test_markers_some_models_write_otherwise_are_read_as_the_prompts(written, re
     for ch in written:
         seen.extend(cutter.feed(ch))
     assert seen + cutter.finish() == read
+
+
+@pytest.mark.parametrize("pieces, read", [
+    (["<think>The answer may be 12. Or", " 14.</think>\n\n148 children [1]. Done [2]."],
+     ["148 children [1].", "Done [2]."]),
+    (["<THINK>It is 12.</THINK>148 children [1]."], ["148 children [1]."]),  # glued to the answer
+    (["148 children [1]. <think>hmm, 12?</think> Done [2]."], ["148 children [1].", "Done [2]."]),
+    (["<think>It is 12. Still working"], []),  # cut off while working: no answer at all
+])
+def test_a_reasoning_model_s_working_is_never_read_as_its_answer(pieces, read):
+    """A reply with '<think>' working (Qwen3, DeepSeek-R1) had the working shown as the answer, its markup and all,
+    and a faithful answer glued to it dropped."""
+    cutter = SentenceCutter()
+    seen = []
+    for piece in pieces:
+        for ch in piece:
+            seen.extend(cutter.feed(ch))
+    assert seen + cutter.finish() == read
+
+
+def test_working_that_began_the_reply_unopened_ends_at_its_closing_tag():
+    """A chat template may open the working in the prompt: the reply then holds only '</think>'. Sentences before
+    it were cut as they came; the answer's after it are each given, none taken as said already."""
+    cutter = SentenceCutter()
+    assert cutter.feed("Let me see. It says 148. So") == ["Let me see.", "It says 148."]
+    assert cutter.feed(" 148.</think>\n\n148 children were discharged [1]. Next") == [
+        "148 children were discharged [1]."]
+    assert cutter.finish() == ["Next"]
+
+
+def test_a_reasoning_model_s_answer_is_shown_and_its_working_is_not(hashing_index):
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"<think>Block {n} says 148. I think 150 in all [{n}].</think>"
+                                     f"In 2018 148 children have been discharged [{n}].")
+    assert not answer.fallback and not answer.refused
+    assert [s.text for s in answer.sentences] == ["In 2018 148 children have been discharged. [1]"]
+    assert "think" not in answer.answer and "150" not in answer.answer
 
 
 def test_a_reply_citing_in_lenticular_brackets_is_shown_with_its_citation(hashing_index):
