@@ -94,6 +94,29 @@ def asks_for_the_latest(question: str) -> bool:
         any(word in LATEST_WORDS for word in words) or any(pair in LATEST_WORD_PAIRS for pair in zip(words, words[1:])))
 
 
+# Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',
+# 'the plan for 2024/25'): a year so tied is the year a figure or a question is about.
+YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})
+
+
+def years_asked_about(question: str) -> tuple[int, ...]:
+    """The years a question asks about, each tied to it by a word of YEAR_TYING_WORDS, a day or month perhaps between
+    ('How many were in care in 2025?', 'at 31 March 2019', 'for 2024/25'). A year that bounds a span ('since 2019',
+    'between 2019 and 2022') or names a thing ('the 2025 strategy') is not one."""
+    words = [word.strip(".,;:?!'\"()") for word in fold(question).split()]
+    asked: list[int] = []
+    for i, word in enumerate(words):
+        if not (word[:4].isdigit() and len(word) >= 4 and (years := mentioned_years(word))):
+            continue
+        before = i - 1
+        while before >= 0 and (words[before] in MONTH_NUMBERS or words[before].rstrip("stndrh").isdigit()
+                               and len(words[before]) <= 4 and not mentioned_years(words[before])):
+            before -= 1  # '31 March', '31st'
+        if before >= 0 and words[before] in YEAR_TYING_WORDS:
+            asked.extend(year for year in years if year not in asked)
+    return tuple(asked)
+
+
 # Words of conversation rather than of a topic. A message that holds one of them and nothing but them and
 # CHAT_FILLER_WORDS ('Hello', 'Thank you very much', 'Hi there, good morning') asks the minutes nothing.
 SMALL_TALK_WORDS = frozenset({

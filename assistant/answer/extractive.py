@@ -24,8 +24,9 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import (MONTH_NAMES, council_key, lexical_tokens, mentioned_years, missing_names, name_matches,
-                            named_councils, normalise_space, number_tokens, token_value)
+from assistant.text import (MONTH_NAMES, council_key, council_key_of, first_few, lexical_tokens, mentioned_years,
+                            missing_names, name_matches, named_councils, normalise_space, number_tokens, token_value,
+                            years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -118,6 +119,26 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
     return lacking
 
 
+def years_the_minutes_lack(question: Question, found: list[Candidate], passages: Passages
+                           ) -> tuple[list[int], list[str]]:
+    """A named check: the years the question asks about ('in 2025', 'at 31 March 2019') that no indexed minutes of
+    the councils it names mention, none of whose meetings were held in that year or the next; without a council
+    named, those of every council whose minutes were found. A figure from minutes that never mention a year is
+    no figure of that year, yet the reader, which reads one sentence at a time, had answered 'How many ... in 2025?'
+    with 2022's count. With the names of the councils whose minutes were searched. Years that bound a span ('since
+    2019') are no year asked about."""
+    asked = years_asked_about(question.text)
+    if not asked:
+        return [], []
+    names: dict[str, str] = {}
+    for candidate in found:
+        names.setdefault(council_key_of(candidate.hit.metadata), str(candidate.hit.metadata.get("council") or ""))
+    councils = list(question.councils) or list(names)
+    lacking = [year for year in asked
+               if not any(year in passages.lexical.years_of_council(key) for key in councils)]
+    return lacking, sorted({names.get(key) or key for key in councils})
+
+
 def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, reader: Reader,
                  calibration: Calibration) -> Draft:
     """The sentence or two to quote, with the short answer and the confidence, or why the minutes do not answer."""
@@ -149,6 +170,10 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     if unknown:
         return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}.",
                      confidence=confidence, best=quote)
+    years, councils = years_the_minutes_lack(question, found, passages)
+    if years:
+        return Draft([], "not_stated", f"The indexed minutes of {first_few(councils)} never mention "
+                     f"{' or '.join(map(str, years))}.", confidence=confidence, best=quote)
     # chosen_quotes puts `best` first, and a question for the latest figure leads with the newest meeting's (with
     # `best` after it when that differs); the same sentence found again in another item (boilerplate) is not
     # quoted twice.

@@ -27,8 +27,8 @@ from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ART
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
                             MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
                             PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS,
-                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, Span, addresses_in, figure_units,
-                            figures, lexical_tokens, mentioned_years, missing_names, named_councils, names_in,
+                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, YEAR_TYING_WORDS, Span, addresses_in,
+                            figure_units, figures, lexical_tokens, mentioned_years, missing_names, named_councils, names_in,
                             normalise_space, number_token_spans, number_tokens, number_values, sentence_spans, stem,
                             strip_bullet, token_value)
 
@@ -455,7 +455,6 @@ def _year_groups(clause: str, tokens, words: list[str]) -> list[tuple[int, int, 
 
 # How near a year must stand to a figure to be its year, in words that count (units aside).
 _YEAR_REACH = 4
-_TYING_A_YEAR_AFTER = frozenset({"in", "at", "on", "for", "during", "of"})
 _PARTING_A_YEAR_BEFORE = frozenset({"to", "from", "and", "or", "than", "with", "between"})
 
 
@@ -465,7 +464,7 @@ def _tied_year(i: int, years, words: list[str], counted: list[bool]) -> frozense
 
     for first, last, group in years:  # a year after the figure, tied by a preposition just before it
         between = words[i + 1:first - 1]
-        if first > i and words[first - 1] in _TYING_A_YEAR_AFTER and distance(i + 1, first) <= _YEAR_REACH \
+        if first > i and words[first - 1] in YEAR_TYING_WORDS and distance(i + 1, first) <= _YEAR_REACH \
                 and not set(between) & _PARTING_A_YEAR_BEFORE \
                 and not any(token_value(w) is not None for w in words[i + 1:first]):
             return group

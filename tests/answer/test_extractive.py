@@ -403,3 +403,33 @@ def test_a_question_for_the_latest_figure_leads_with_the_newest_meeting_s_of_the
     # Nothing nearly as likely (the fitted ratio never met): the best leads.
     assert lead("What is the latest count of children in care in Dale?", replace(hesitant, second_quote_ratio=0.99)
                 )[:2] == ("c1", "388")
+
+
+def test_a_question_about_a_year_the_council_s_minutes_never_mention_is_refused_saying_so(tmp_path):
+    """'How many looked-after children did Northbrook have in 2025?' was answered with 2022's count: the reader
+    reads one sentence at a time, and a figure from minutes that never mention 2025 is no figure of 2025."""
+    meta = {"position": 0, "council": "Dale Council", "council_key": "dale", "item_title": "Children in Care"}
+    found = Passages(build([
+        LexicalEntry("c1", "Children in Care. There were 388 children in care at 31 March 2019.",
+                     {**meta, "source_id": "s1", "meeting_date": "2022-07-01"}),
+        LexicalEntry("c2", "Children in Care. The Panel heard that 412 children were in care, up from 2020/21.",
+                     {**meta, "source_id": "s2", "meeting_date": "2024-07-01"}),
+        LexicalEntry("c3", "Adoption. Twelve adoptions were made in 2026.",
+                     {**meta, "council": "Rotherham Council", "council_key": "rotherham", "source_id": "s3"})],
+        tmp_path / "bm25"))
+    assert found.lexical.years_of_council("dale") == {2019, 2020, 2021, 2022, 2023, 2024}
+
+    def explained(question: str) -> str | None:
+        draft = draft_answer(analyse(question, {"dale", "rotherham"}), retrieval(found), found, OverlapReader(),
+                             calibration(0.0))
+        return draft.explanation if draft.refusal else None
+
+    assert explained("How many children were in care in Dale in 2025?") == (
+        "The indexed minutes of Dale Council never mention 2025.")
+    assert explained("How many children were in care in Dale in 2026?") == (  # Rotherham's minutes do, not Dale's
+        "The indexed minutes of Dale Council never mention 2026.")
+    assert explained("How many children were in care in 2017?") == "The indexed minutes of Dale Council never mention 2017."
+    # A year the text gives, of a financial year, or before a meeting's; a year that bounds a span: answered.
+    for question in ("How many children were in care in Dale in 2019?", "How many children were in care in 2021?",
+                     "How many children were in care in Dale in 2023?", "How many children in care since 2015?"):
+        assert explained(question) is None, question

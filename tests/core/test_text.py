@@ -261,3 +261,17 @@ def test_a_question_asks_for_the_latest_figure_by_its_words(question, latest):
     from assistant.text import asks_for_the_latest
 
     assert asks_for_the_latest(question) is latest
+
+
+@pytest.mark.parametrize("question, years", [
+    ("How many looked-after children did Northbrook have in 2025?", (2025,)),
+    ("How many were in care at 31 March 2019?", (2019,)), ("What was said in March 2023?", (2023,)),
+    ("What was the spend for 2024?", (2024,)),
+    ("How has it changed since 2019?", ()), ("What changed between 2019 and 2022?", ()),  # bounds of a span
+    ("What is the 2025 strategy?", ()),  # a name
+    ("How many children were in care?", ()),
+])
+def test_the_years_a_question_asks_about_are_tied_to_it(question, years):
+    from assistant.text import years_asked_about
+
+    assert years_asked_about(question) == years
