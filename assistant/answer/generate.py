@@ -51,7 +51,8 @@ _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
 _MARKER_VARIANT = re.compile(
     r"[\[［【]\s*(?:\^|(?:source|evidence|doc|block)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*(?:†[^\]］】]{0,20})?"
     r"[\]］】]"
-    r"|(?<=\s)\(\s*(?:(?:source|evidence)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*\)(?=[.!?]+(?:\s|$)|[ \t]*(?:\n|$))"
+    r"|(?<=\s)\(\s*(?:(?:source|evidence)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*\)"
+    r"(?=[.!?]+(?:\s|$)|[ \t]*(?:\n|$))"
     r"|([¹²³⁴⁵⁶⁷⁸⁹⁰]+)", re.I)
 _SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _LONGEST_RANGE = 12  # more than a prompt's evidence blocks: '[5-95]' is not a run of markers
@@ -170,7 +171,10 @@ class SentenceCutter:
             self._answer_starts += ended
             self._emitted = 0
             answer = self.text[self._answer_starts:]
-        answer = without_reasoning(answer).lstrip()
+        # Windows line ends are line ends ('... 148 [1].\r\nA similar ...' is two sentences, each with its marker), and
+        # a Markdown code fence's lines are no sentences.
+        answer = without_reasoning(answer).replace("\r\n", "\n").replace("\r", "\n")
+        answer = "\n".join(line for line in answer.split("\n") if not line.lstrip().startswith("```")).lstrip()
         text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), canonical_markers(unwrapped(answer)))
         merged: list[str] = []
         for span in sentence_spans(text):
@@ -220,11 +224,19 @@ def unwrapped(text: str) -> str:
 def _continues_sentence(previous: str, line: str, still_growing: bool) -> bool:
     if not previous.strip() or not line.strip() or _starts_block(previous) or previous.rstrip().endswith(":"):
         return False
+    if _ends_on_a_marker(previous):  # '... discharged [1]' then 'A similar number ...': a sentence cited and ended
+        return False
     # The streamed reply's last line may be the start of a list marker ("1." before " In 2018"): it is read as part
     # of the sentence until it shows what it is, since splitting later only releases a sentence, never takes one back.
     if still_growing:
         return True
     return not _starts_block(line) and strip_bullet(line) == normalise_space(line)
+
+
+def _ends_on_a_marker(line: str) -> bool:
+    _, bracket, marker = line.rstrip().rpartition("[")
+    numbers = marker[:-1].replace(",", " ").split() if marker.endswith("]") else []
+    return bool(bracket and numbers) and all(number.isdigit() for number in numbers)
 
 
 def _starts_block(line: str) -> bool:

@@ -197,6 +197,24 @@ def test_a_reasoning_model_s_working_is_never_read_as_its_answer(pieces, read):
     assert seen + cutter.finish() == read
 
 
+@pytest.mark.parametrize("written, read", [
+    ("148 children were discharged [1].\r\nA similar number came in [2].\r\n",
+     ["148 children were discharged [1].", "A similar number came in [2]."]),
+    ("148 children were discharged [1]\nA similar number came in [2]\n",  # a line that ends on its marker ends
+     ["148 children were discharged [1]", "A similar number came in [2]"]),
+    ("```\n148 children were discharged [1].\n```\n", ["148 children were discharged [1]."]),
+    ("148 children were\ndischarged [1].", ["148 children were discharged [1]."]),  # a line break mid-sentence
+])
+def test_line_ends_and_code_fences_end_sentences_as_they_do_for_a_reader(written, read):
+    """A review's model replying with Windows line ends had two sentences read as one, each claim with both
+    markers; fenced, the fence was shown as words."""
+    cutter = SentenceCutter()
+    seen = []
+    for ch in written:
+        seen.extend(cutter.feed(ch))
+    assert seen + cutter.finish() == read
+
+
 def test_working_that_began_the_reply_unopened_ends_at_its_closing_tag():
     """A chat template may open the working in the prompt: the reply then holds only '</think>'. Sentences before
     it were cut as they came; the answer's after it are each given, none taken as said already."""
