@@ -48,12 +48,18 @@ class SlowChatServer(ThreadingHTTPServer):
         self.mode, self.every, self.for_s = mode, every, for_s
         self.closed_at: float | None = None  # when the client was seen to close the connection mid-reply
         self.requests = 0  # how many chat requests came
+        self.asked_at: float | None = None  # when the first came
         super().__init__(("127.0.0.1", 0), _SlowChatHandler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def asked_over(self, seconds: float) -> bool:
+        """Whether a chat request came more than `seconds` ago: a stop timed from it, not from the question, holds
+        on a loaded machine, where finding and reading the evidence may take longer than any fixed wait."""
+        return self.asked_at is not None and time.monotonic() - self.asked_at > seconds
 
     def requested_within(self, seconds: float) -> bool:
         """Whether a chat request has come, waiting up to `seconds` for one."""
@@ -78,6 +84,8 @@ class _SlowChatHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.server.requests += 1
+        if self.server.asked_at is None:
+            self.server.asked_at = time.monotonic()
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

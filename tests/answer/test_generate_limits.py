@@ -204,14 +204,13 @@ def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_conn
     server = SlowChatServer("trickle", for_s=8.0)  # one word every 0.05 s, and no sentence ever ends
     try:
         assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
-        started = time.monotonic()
         try:
-            events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))
+            events = list(assistant.stream(DISCHARGES, stopped=lambda: server.asked_over(0.5)))
         finally:
             assistant.close()
-        took = time.monotonic() - started
+        took = time.monotonic() - server.asked_at
         closed_at = server.closed_within(3)
-        assert took < 3 and closed_at is not None and closed_at - started < 3
+        assert took < 3 and closed_at is not None and closed_at - server.asked_at < 3
         # The answer made of what was read before it stopped keeps that much of the reply, and no more.
         assert events and events[-1].provenance.raw_reply.startswith("In In ")
     finally:
@@ -228,17 +227,17 @@ def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no
     server = SlowChatServer("ping", for_s=8.0)  # keep-alive comments only, every 0.05 s
     try:
         assistant = open_assistant(hashing_index, chat_model=llm.make_chat_model("openai:fake", at_endpoint(settings, server.url)))
-        started = time.monotonic()
         try:
-            events = list(assistant.stream(DISCHARGES, stopped=lambda: time.monotonic() - started > 0.5))
+            events = list(assistant.stream(DISCHARGES, stopped=lambda: server.asked_over(0.5)))
+            stopped_at = time.monotonic()
             requests_before = server.requests
             list(assistant.stream(DISCHARGES, stopped=lambda: True))  # stopped before the model was asked
             asked_after_stop = server.requests - requests_before
         finally:
             assistant.close()
         closed_at = server.closed_within(3)
-        assert events and time.monotonic() - started < 4  # no ModelFailure raised, no minute's wait
-        assert closed_at is not None and closed_at - started < 3
+        assert events and stopped_at - server.asked_at < 4  # no ModelFailure raised, no minute's wait
+        assert closed_at is not None and closed_at - server.asked_at < 3
         assert asked_after_stop == 0
     finally:
         server.shutdown()
