@@ -270,18 +270,50 @@ class _Judge:
         self.renumbered: dict[tuple[str, str], int] = {}  # (chunk id, quote) -> the answer's marker
         self.verify_s = 0.0
         self._seen_claims: set[str] = set()
+        self._waiting: list[str] = []  # sentences with no marker, waiting for the next that has one
+
+    def take(self, raw_sentence: str) -> list[SentenceVerdict]:
+        """The verdicts this sentence of the reply brings, in the reply's order. A sentence with no marker waits
+        for the next that has one, and is checked against the blocks that one cites: a model that cites once at
+        the end of a paragraph ('148 children were discharged. A similar number came into care. [1]') had all
+        but the last sentence dropped as uncited. Checked so and not supported, it is judged as written, uncited."""
+        sentence = without_emphasis(strip_bullet(raw_sentence))
+        claim, markers = strip_markers(sentence)
+        if not markers and any(ch.isalnum() for ch in claim) and not is_refusal(claim) \
+                and not gives_instructions(claim):
+            self._waiting.append(raw_sentence)
+            return []
+        verdicts = []
+        for waiting in self._waiting if markers else ():
+            borrowed = self._judged(f"{raw_sentence_without_end(waiting)} {marker_text(markers)}.")
+            verdicts.append(self._record(borrowed) if borrowed is not None and borrowed.shown
+                            else self.judge(waiting))
+        self._waiting = []
+        verdicts.append(self.judge(raw_sentence))
+        return [verdict for verdict in verdicts if verdict is not None]
+
+    def flush(self) -> list[SentenceVerdict]:
+        """The verdicts of sentences still waiting for a marker when the reply ended: uncited."""
+        verdicts = [self.judge(waiting) for waiting in self._waiting]
+        self._waiting = []
+        return [verdict for verdict in verdicts if verdict is not None]
 
     def judge(self, raw_sentence: str) -> SentenceVerdict | None:
+        verdict = self._judged(raw_sentence)
+        return None if verdict is None else self._record(verdict)
+
+    def _judged(self, raw_sentence: str) -> SentenceVerdict | None:
+        """One sentence's verdict, not yet recorded; a shown one's citations are added to the answer's."""
         sentence = without_emphasis(strip_bullet(raw_sentence))
         claim, markers = strip_markers(sentence)
         if not any(ch.isalnum() for ch in claim):
             return None
         if is_refusal(claim):
-            return self._record(SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED))
+            return (SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED))
         if gives_instructions(claim):
             # Checked before the guard: struck through as unsupported, it would still reach the member. The reason
             # is the instruction reason alone, which the app leaves out of the chat whatever the guard would say.
-            return self._record(SentenceVerdict(claim, (), False, False, 0.0, INSTRUCTION_REASON))
+            return (SentenceVerdict(claim, (), False, False, 0.0, INSTRUCTION_REASON))
         valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
         for marker in markers:
             if marker not in valid:
@@ -307,7 +339,7 @@ class _Judge:
             self.verify_s += time.perf_counter() - started
             if valid and reason != INSTRUCTION_REASON:  # the app matches the instruction reason exactly
                 reason = f"{reason} (it cited evidence block {', '.join(map(str, valid))})"
-            return self._record(SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason))
+            return (SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason))
         self._seen_claims.add(_letters(claim))
         answer_markers = []
         for hit, quote in self._sources(claim, cited, verdict):
@@ -320,7 +352,7 @@ class _Judge:
         self.verify_s += time.perf_counter() - started
         text = f"{claim} {marker_text(answer_markers)}"
         self.shown.append(text)
-        return self._record(SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
+        return (SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
 
     def _sources(self, claim: str, cited: Sequence[Hit], verdict: Verdict) -> list[tuple[Hit, str]]:
         """The cited blocks that support this sentence, each with the verbatim quote that does: the guard's quote
@@ -367,6 +399,11 @@ class _Judge:
     def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
         self.verdicts.append(verdict)
         return verdict
+
+
+def raw_sentence_without_end(sentence: str) -> str:
+    """The sentence without its closing full stop, question or exclamation mark, for markers to be put before it."""
+    return sentence.rstrip().rstrip(".!?").rstrip()
 
 
 def _is_finished(sentence: str) -> bool:
@@ -548,8 +585,7 @@ class GeneratedAnswer:
                     room = MAX_REPLY_CHARS - len(self._cutter.text)
                     text = chunk.text[:max(room, 0)]
                     for sentence in self._cutter.feed(text):
-                        if (verdict := self._judge.judge(sentence)) is not None:
-                            yield verdict
+                        yield from self._judge.take(sentence)
                     if len(chunk.text) > room:
                         log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)
                         cut_off = True
@@ -579,11 +615,12 @@ class GeneratedAnswer:
         rest = self._cutter.finish()
         for i, sentence in enumerate(rest):
             if cut_off and i == len(rest) - 1 and not _is_finished(sentence):
-                verdict = self._judge.unfinished(sentence)
+                yield from self._judge.flush()
+                if (verdict := self._judge.unfinished(sentence)) is not None:
+                    yield verdict
             else:
-                verdict = self._judge.judge(sentence)
-            if verdict is not None:
-                yield verdict
+                yield from self._judge.take(sentence)
+        yield from self._judge.flush()
         log.debug("Raw model output for %s: %r", question_in_log(question), self._cutter.text)
         if failure is not None:
             raise failure

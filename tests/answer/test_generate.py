@@ -234,6 +234,25 @@ def test_a_reasoning_model_s_answer_is_shown_and_its_working_is_not(hashing_inde
     assert "think" not in answer.answer and "150" not in answer.answer
 
 
+def test_a_sentence_with_no_marker_is_checked_against_the_blocks_the_next_one_cites(hashing_index):
+    """A model that cites once at a paragraph's end had every sentence but the last dropped as uncited: asked how
+    many children were discharged, the member saw only 'However, a similar number had come into care. [1]'."""
+    from assistant.text import NO_CITATION
+
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    answer = ask_with(hashing_index, "Based on the minutes, here is what they say.\n\nIn 2018 148 children have "
+                                     "been discharged. However, a similar number had come into care. "
+                                     f"[{n}]\n\nThe council has 5,000 foster carers.")
+    assert not answer.fallback and not answer.refused
+    shown = [s.text for s in answer.sentences if s.shown]
+    assert shown == ["In 2018 148 children have been discharged. [1]",
+                     "However, a similar number had come into care. [2]"]  # each quote of the block its own number
+    # Not supported by the blocks the next sentence cites, or with none after it: uncited, as written.
+    left_out = {s.text: s.reason for s in answer.sentences if not s.shown}
+    assert left_out == {"Based on the minutes, here is what they say.": NO_CITATION,
+                        "The council has 5,000 foster carers.": NO_CITATION}
+
+
 def test_a_reply_citing_in_lenticular_brackets_is_shown_with_its_citation(hashing_index):
     n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
     answer = ask_with(hashing_index, f"In 2018 148 children have been discharged 【{n}】.")

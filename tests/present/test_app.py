@@ -150,7 +150,8 @@ def test_exported_briefings_are_removed_when_the_app_stops(tmp_path):
 
 def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
     text = handlers.api_ask(ROTHERHAM_Q)
-    assert text.startswith("148\n") and "In 2018 148 children" in text  # the short answer leads, then the quote
+    assert text.startswith("148 (Rotherham Metropolitan Borough Council, 2018 [1])\n") and "In 2018 148 children" in text
+    # the short answer leads, with whose and when it is, then the quote
     assert "Sources:" in text and "[1]" in text
     assert "before it starts" in handlers.api_ask("x", since="2020-01-01", until="2019-01-01")
 
