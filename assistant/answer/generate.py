@@ -41,7 +41,8 @@ MAX_REPLY_CHARS = 4000
 # Anything else ("length", "content_filter") or none at all (a stream a proxy closed) may have stopped mid-sentence.
 _ENDED_ON_ITS_OWN = ("stop", "eos_token", "stop_sequence")
 _TAG = re.compile(r"<\s*(/?)\s*evidence", re.I)
-_TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)")
+# Markers after a sentence's full stop ('148. [1]'), and a full stop after them too ('148. [1].'), which is dropped.
+_TRAILING_MARKERS = re.compile(r"([.!?]+)((?:[\s\u00a0]*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+)[.!?]*")
 _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
 # Citation markers as some models write them, read as the prompt's ('[1]', '[1, 2, 3]') rather than left uncited:
 # fullwidth or lenticular brackets ('【1】', '【1†source】'), ranges ('[1-3]', '[1–3]'), semicolons ('[1; 2]'),

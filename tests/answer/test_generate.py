@@ -147,6 +147,15 @@ def test_streamed_text_is_cut_into_sentences_that_keep_their_markers():
     assert [strip_markers(s)[1] for s in seen] == [(1,), (2, 3), (1, 2, 4)]
 
 
+def test_a_full_stop_after_a_marker_written_after_the_full_stop_is_not_shown_twice():
+    """'148. [1].' had been shown as '148 [1]..'."""
+    cutter = SentenceCutter()
+    seen = []
+    for ch in "One is 148. [1]. Two is 5. [2][3]. Three.":
+        seen.extend(cutter.feed(ch))
+    assert seen + cutter.finish() == ["One is 148 [1].", "Two is 5 [2][3].", "Three."]
+
+
 def test_a_sentence_waits_for_a_marker_written_after_its_full_stop():
     cutter = SentenceCutter()
     assert cutter.feed("One is 148.") == []
