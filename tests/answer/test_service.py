@@ -1,5 +1,7 @@
 """Extractive answers, refusals and filters against the seed corpus with the real embedding model."""
 
+from pathlib import Path
+
 import pytest
 
 from assistant.errors import BadFilterError
@@ -330,6 +332,19 @@ def test_a_model_reply_not_used_is_said_so_beside_the_quotes_that_stand_for_it(h
     assert why in note and "quoted from the minutes instead" in note
 
 
+def _assistant_over(corpus: Path, tmp_path: Path) -> Assistant:
+    """An assistant over the minutes in `corpus`, indexed with the hashing embedder."""
+    from assistant.index.embedder import HASHING_MODEL
+    from assistant.ingest.run import Index, ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path / "index", embedding_model=HASHING_MODEL)
+    index = Index(settings)
+    ingest([corpus], settings, index=index)
+    index.close()
+    return Assistant(settings)
+
+
 def _item(source_id: str, title: str, text: str) -> str:
     return (f'---\nid: "{source_id}"\ncouncil: "Dale Council"\ncommittee: "Scrutiny Panel"\nmeeting_date: "2020-01-23"\n'
             f'item_title: "{title}"\n---\n{text}\n')
@@ -338,10 +353,7 @@ def _item(source_id: str, title: str, text: str) -> str:
 def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_quote(tmp_path):
     """Answers had quoted an item's title alone, twice ('Statement from Chair [1] Statement from the Chair [2]'), and
     a sentence the minutes' text cuts off as if it were whole ('The Plan had been [1]')."""
-    from assistant.index.embedder import HASHING_MODEL
-    from assistant.ingest.run import Index, ingest
     from assistant.records import Draft, ScoredSentence
-    from assistant.settings import Settings
 
     corpus = tmp_path / "minutes"
     corpus.mkdir()
@@ -355,11 +367,7 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
     (corpus / "declarations.md").write_text(_item("declarations", "Declarations of Interest", (
         "Declarations of Interest\n\nNo declarations of interest\n\nThe Chair welcomed Councillor Smith.")),
         encoding="utf-8")
-    settings = Settings.from_env(data_dir=tmp_path / "index", embedding_model=HASHING_MODEL)
-    index = Index(settings)
-    ingest([corpus], settings, index=index)
-    index.close()
-    assistant = Assistant(settings)
+    assistant = _assistant_over(corpus, tmp_path)
     try:
         def quoting(source_id: str, words: str) -> ScoredSentence:
             [entry] = assistant.passages.chunks_of(source_id)
@@ -478,21 +486,13 @@ def test_a_question_naming_a_meeting_by_its_date_searches_that_meeting_s_minutes
     """'What did the March 2024 meeting say about dental checks?' had quoted the March 2023 meeting's figure: the
     reader cannot tell two meetings' sentences on one topic apart. The month the question names narrows the
     search, and the answer says so; a month with no meeting is refused saying that."""
-    from assistant.index.embedder import HASHING_MODEL
-    from assistant.ingest.run import Index, ingest
-    from assistant.settings import Settings
-
     corpus = tmp_path / "minutes"
     corpus.mkdir()
     for source_id, date, share in (("march-2023", "2023-03-14", "74%"), ("march-2024", "2024-03-12", "85%")):
         (corpus / f"{source_id}.md").write_text(_item(source_id, "Health of Children in Care", (
             f"Members were told that {share} of children in care had an up-to-date dental check.")).replace(
             "2020-01-23", date), encoding="utf-8")
-    settings = Settings.from_env(data_dir=tmp_path / "index", embedding_model=HASHING_MODEL)
-    index = Index(settings)
-    ingest([corpus], settings, index=index)
-    index.close()
-    assistant = Assistant(settings)
+    assistant = _assistant_over(corpus, tmp_path)
     try:
         for month, share in (("March 2024", "85%"), ("March 2023", "74%")):
             answer = assistant.ask(f"What did the {month} meeting say about dental checks for children in care?")
