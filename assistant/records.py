@@ -155,7 +155,6 @@ class Question:
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool  # asks to compare councils ('which councils...')
     asks_latest: bool = False  # asks for the newest figure ('the latest', 'now') and names no year
-    meeting_month: str = ""  # the month ('2024-03') of a meeting the question names by its date
 
     @property
     def names_several_councils(self) -> bool:

@@ -94,37 +94,6 @@ def asks_for_the_latest(question: str) -> bool:
         any(word in LATEST_WORDS for word in words) or any(pair in LATEST_WORD_PAIRS for pair in zip(words, words[1:])))
 
 
-# Words that name a meeting in a question ('the March 2024 meeting', 'the meeting held on 12 March 2024').
-MEETING_WORDS = frozenset({"meeting", "meetings"})
-
-
-def meeting_month_named(question: str) -> str:
-    """The month, as '2024-03', of the meeting a question names by its date: 'the March 2024 meeting', 'its 12
-    March 2024 committee meeting', 'the meeting held on 12 March 2024', 'the meeting of March 2024'; '' when it
-    names none so (a date alone, 'in March 2024', may be when something happened, not when it was reported)."""
-    words = fold(question).split()
-
-    def month_year(at: int) -> str:
-        if 0 < at < len(words) and words[at - 1] in MONTH_NUMBERS and len(words[at]) == 4 \
-                and mentioned_years(words[at]):
-            return f"{words[at]}-{MONTH_NUMBERS[words[at - 1]]:02d}"
-        return ""
-
-    for i, word in enumerate(words):
-        if word not in MEETING_WORDS:
-            continue
-        for at in (i - 1, i - 2):  # 'the March 2024 meeting', 'the March 2024 committee meeting'
-            if named := month_year(at):
-                return named
-        after = i + 1 + (i + 1 < len(words) and words[i + 1] == "held")
-        if after < len(words) and words[after] in ("on", "of", "in"):
-            after += 1 + (after + 1 < len(words) and words[after + 1].rstrip("stndrh").isdigit()
-                          and len(words[after + 1]) <= 4)
-            if named := month_year(after + 1):  # 'meeting held on 12 March 2024', 'meeting of March 2024'
-                return named
-    return ""
-
-
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',
 # 'the plan for 2024/25'): a year so tied is the year a figure or a question is about.
 YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})

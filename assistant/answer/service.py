@@ -41,7 +41,7 @@ from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
                             REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
                             gives_instructions, has_a_topic, is_small_talk, normalise_space, question_in_log,
-                            readable_date, strip_bullet)
+                            strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -279,20 +279,17 @@ class Assistant:
             yield Answer(question, problem, True, "bad_question", self.mode, filters=filters.as_dict(),
                          timings_ms=timings)
             return
-        filters, meeting_notes = _meeting_named(q, filters)
         retrieval = self.retriever.search(q, filters)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
         base = dict(question=question, mode=self.mode, filters=filters.as_dict(),
                     retrieved=[{"chunk_id": h.chunk_id, "source_url": h.source_id, "score": round(h.score, 6)}
                                for h in retrieval.hits],
-                    notes=meeting_notes + _notes(retrieval) + self._filter_notes(q, filters)
-                    + self._withheld_notes(retrieval))
+                    notes=_notes(retrieval) + self._filter_notes(q, filters) + self._withheld_notes(retrieval))
         if retrieval.no_match:
             timings.update(answer=0.0, verify=0.0, total=(time.perf_counter() - started) * 1000)
-            text = (f"No indexed minutes are of a meeting held in {readable_date(q.meeting_month)}, the meeting the "
-                    f"question names." if meeting_notes else self._no_match_text(filters))
-            yield Answer(answer=text, refused=True, refusal_reason="no_match_filters", timings_ms=timings, **base)
+            yield Answer(answer=self._no_match_text(filters),
+                         refused=True, refusal_reason="no_match_filters", timings_ms=timings, **base)
             return
         if self.mode == EXTRACTIVE:
             yield from self._extractive(q, retrieval, base, timings, started, retrieved_at)
@@ -543,17 +540,6 @@ class Assistant:
                       citations=citations, sentences=verdicts, timings_ms=timings,
                       short_answer=draft.short_answer if leads else None,
                       confidence=draft.confidence, **base)
-
-
-def _meeting_named(q: Question, filters: Filters) -> tuple[Filters, list[str]]:
-    """The filters narrowed to the month of the meeting the question names by its date ('What did the March 2024
-    meeting say about dental checks?'), with a note that says so, when no date filter is set: the reader cannot
-    tell six meetings' sentences on one topic apart, and another meeting's had been quoted."""
-    if not q.meeting_month or filters.since or filters.until:
-        return filters, []
-    return replace(filters, since=q.meeting_month, until=q.meeting_month), [
-        f"Only the minutes of meetings held in {readable_date(q.meeting_month)} were searched, as the question names "
-        f"that meeting."]
 
 
 # A follow-up with no topic of its own ('What about 2019?'): answered from whatever its few words found, it had quoted

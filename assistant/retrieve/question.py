@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import as_typed_words, asks_for_the_latest, meeting_month_named, mentioned_years, named_councils
+from assistant.text import as_typed_words, asks_for_the_latest, mentioned_years, named_councils
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
 _FIGURE = re.compile(r"\bhow (?:many|much|often|long|old|high|low)\b|\bwhat (?:per ?cent|percentage|proportion|share)\b|"
@@ -40,4 +40,4 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
     """The question as the words a person sees in it (however it was pasted), and what it asks for and names."""
     text = as_typed_words(text)
     return Question(text, asked_for(text), mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)), asks_for_the_latest(text), meeting_month_named(text))
+                    bool(_WHICH_COUNCILS.search(text)), asks_for_the_latest(text))

@@ -480,35 +480,3 @@ def test_a_follow_up_with_no_topic_is_asked_in_full_not_answered(seed_assistant,
 def test_a_short_question_with_a_topic_is_still_answered(seed_assistant):
     answer = seed_assistant.ask("And Rotherham's children discharged from care in 2018?")
     assert answer.refusal_reason != "bad_question" and "148" in answer.answer
-
-
-def test_a_question_naming_a_meeting_by_its_date_searches_that_meeting_s_minutes(tmp_path):
-    """'What did the March 2024 meeting say about dental checks?' had quoted the March 2023 meeting's figure: the
-    reader cannot tell two meetings' sentences on one topic apart. The month the question names narrows the
-    search, and the answer says so; a month with no meeting is refused saying that."""
-    corpus = tmp_path / "minutes"
-    corpus.mkdir()
-    for source_id, date, share in (("march-2023", "2023-03-14", "74%"), ("march-2024", "2024-03-12", "85%")):
-        (corpus / f"{source_id}.md").write_text(_item(source_id, "Health of Children in Care", (
-            f"Members were told that {share} of children in care had an up-to-date dental check.")).replace(
-            "2020-01-23", date), encoding="utf-8")
-    assistant = _assistant_over(corpus, tmp_path)
-    try:
-        for month, share in (("March 2024", "85%"), ("March 2023", "74%")):
-            answer = assistant.ask(f"What did the {month} meeting say about dental checks for children in care?")
-            assert answer.filters["since"] == answer.filters["until"] == month.split()[1] + "-03"
-            assert f"Only the minutes of meetings held in {month} were searched" in answer.notes[0]
-            assert all(c.meeting_date.startswith(month.split()[1]) for c in answer.citations)
-            assert answer.refused or share in answer.answer
-        missing = assistant.ask("What did the March 2025 meeting say about dental checks for children in care?")
-        assert missing.refused and missing.refusal_reason == "no_match_filters"
-        assert missing.answer == ("No indexed minutes are of a meeting held in March 2025, the meeting the question "
-                                  "names.")
-        # A date set by the member wins; a date that is not a meeting's narrows nothing.
-        from assistant.retrieve.filters import Filters
-
-        assert assistant.ask("What did the March 2024 meeting say about dental checks?",
-                             Filters(since="2023-01-01")).filters["since"] == "2023-01-01"
-        assert not assistant.ask("How many children had a dental check in March 2024?").filters.get("since")
-    finally:
-        assistant.close()

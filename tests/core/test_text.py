@@ -275,18 +275,3 @@ def test_the_years_a_question_asks_about_are_tied_to_it(question, years):
     from assistant.text import years_asked_about
 
     assert years_asked_about(question) == years
-
-
-@pytest.mark.parametrize("question, month", [
-    ("What did the March 2024 meeting say about dental checks?", "2024-03"),
-    ("What was reported at the 12 March 2024 meeting?", "2024-03"),
-    ("What did the committee decide at its meeting held on 12th March 2024?", "2024-03"),
-    ("What did the meeting of March 2024 decide?", "2024-03"),
-    ("What did the Corporate Parenting Panel meeting in June 2023 agree?", "2023-06"),
-    ("What was the figure in March 2023?", ""),  # when something happened, not which meeting said it
-    ("What happened at the meetings in May?", ""),
-])
-def test_a_question_names_a_meeting_by_its_month(question, month):
-    from assistant.text import meeting_month_named
-
-    assert meeting_month_named(question) == month
