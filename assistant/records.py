@@ -309,10 +309,12 @@ class Answer:
 
     @property
     def short_answer_source(self) -> Citation | None:
-        """The source the short answer was read from: the first citation, which is its quote's (compose keeps a
-        short answer only when its quote is shown first), or None without a short answer."""
-        shown = self.shown_citations
-        return shown[0] if self.short_answer and not self.refused and shown and shown[0] is self.citations[0] else None
+        """The source the short answer is said in: the first shown citation whose quote holds it (a model's first
+        citation may be another block's), or None without a short answer or such a citation."""
+        if not self.short_answer or self.refused:
+            return None
+        wanted = " ".join(self.short_answer.split())
+        return next((c for c in self.shown_citations if wanted in " ".join(c.quote.split())), None)
 
     @property
     def shown_citations(self) -> list[Citation]:

@@ -48,13 +48,14 @@ _MARKERS_ONLY = re.compile(r"(?:[\s\u00a0]*\[[\d\s,]*\]?)+[\s\u00a0.]*")
 # fullwidth or lenticular brackets ('【1】', '【1†source】'), ranges ('[1-3]', '[1–3]'), semicolons ('[1; 2]'),
 # footnotes ('[^1]'), a word before the number ('[Source 1]', '[Evidence 1]', '[doc1]'); in round brackets only at a
 # sentence's end and after a space ('... discharged (1).', '(Evidence 2)'), since '(12)' within a sentence restates
-# a figure and 'section 17(1)' cites a law; superscript digits ('discharged¹', '²³' for blocks 2 and 3).
+# a figure and 'section 17(1)' cites a law; superscript digits ('discharged¹', '²³' for blocks 2 and 3), but not
+# a unit's power ('2,500 m²').
 _MARKER_VARIANT = re.compile(
     r"[\[［【]\s*(?:\^|(?:source|evidence|doc|block)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*(?:†[^\]］】]{0,20})?"
     r"[\]］】]"
     r"|(?<=\s)\(\s*(?:(?:source|evidence)\s*)?(\d{1,2}(?:\s*[-–,;]\s*\d{1,2})*)\s*\)"
     r"(?=[.!?]+(?:\s|$)|[ \t]*(?:\n|$))"
-    r"|([¹²³⁴⁵⁶⁷⁸⁹⁰]+)", re.I)
+    r"|(?<![\d\s]m)(?<![\d\s][kc]m)(?<![\d\s]ft)([¹²³⁴⁵⁶⁷⁸⁹⁰]+)", re.I)
 _SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _LONGEST_RANGE = 12  # more than a prompt's evidence blocks: '[5-95]' is not a run of markers
 # The tags a reasoning model writes its working between, before its answer (Qwen3, DeepSeek-R1 and their kin).
@@ -149,6 +150,7 @@ class SentenceCutter:
         self.text = ""
         self._emitted = 0
         self._answer_starts = 0  # past a reasoning model's working that ended without having been opened
+        self.restarts = 0  # how many times the sentences cut so far turned out to be working, not answer
 
     def feed(self, piece: str) -> list[str]:
         self.text += piece
@@ -171,12 +173,14 @@ class SentenceCutter:
             # the answer's sentences are counted afresh from here, so that none of them is taken as said already.
             self._answer_starts += ended
             self._emitted = 0
+            self.restarts += 1
             answer = self.text[self._answer_starts:]
         # Windows line ends are line ends ('... 148 [1].\r\nA similar ...' is two sentences, each with its marker), and
         # a Markdown code fence's lines are no sentences.
         answer = without_reasoning(answer).replace("\r\n", "\n").replace("\r", "\n")
         answer = "\n".join(line for line in answer.split("\n") if not line.lstrip().startswith("```")).lstrip()
-        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), canonical_markers(unwrapped(answer)))
+        # Markers in the prompt's form first, so that a line ending on one of another form ends its sentence.
+        text = _TRAILING_MARKERS.sub(lambda m: m.group(2) + m.group(1), unwrapped(canonical_markers(answer)))
         merged: list[str] = []
         for span in sentence_spans(text):
             sentence = span.of(text)
@@ -272,6 +276,12 @@ class _Judge:
         self.verify_s = 0.0
         self._seen_claims: set[str] = set()
         self._waiting: list[str] = []  # sentences with no marker, waiting for the next that has one
+
+    def afresh(self) -> "_Judge":
+        """A judge for the same question and evidence that has judged nothing yet (its time spent kept)."""
+        judge = _Judge(self.guard, self.terms, self.hits)
+        judge.verify_s = self.verify_s
+        return judge
 
     def take(self, raw_sentence: str) -> list[SentenceVerdict]:
         """The verdicts this sentence of the reply brings, in the reply's order. A sentence with no marker waits
@@ -585,7 +595,13 @@ class GeneratedAnswer:
                     # whole reply as one chunk would otherwise have every sentence of it judged, however long.
                     room = MAX_REPLY_CHARS - len(self._cutter.text)
                     text = chunk.text[:max(room, 0)]
-                    for sentence in self._cutter.feed(text):
+                    restarts = self._cutter.restarts
+                    sentences = self._cutter.feed(text)
+                    if self._cutter.restarts != restarts:
+                        # What was judged so far was a reasoning model's working: none of it is the answer, nor
+                        # are the sentences still waiting for a marker.
+                        self._judge = self._judge.afresh()
+                    for sentence in sentences:
                         yield from self._judge.take(sentence)
                     if len(chunk.text) > room:
                         log.warning("Stopped reading the language model's reply after %d characters.", MAX_REPLY_CHARS)

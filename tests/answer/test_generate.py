@@ -178,6 +178,7 @@ def test_a_sentence_waits_for_a_marker_written_after_its_full_stop():
     ("One is 148 (1). Two is 5 (Evidence 2).", ["One is 148 [1].", "Two is 5 [2]."]),
     # Round brackets within a sentence restate a figure or cite a law: left as written.
     ("Twelve (12) children. Under section 17(1) of it.", ["Twelve (12) children.", "Under section 17(1) of it."]),
+    ("A 2,500 m\u00b2 home [1]. A 40 km\u00b2 area\u00b9.", ["A 2,500 m\u00b2 home [1].", "A 40 km\u00b2 area[1]."]),
 ])
 def test_markers_some_models_write_otherwise_are_read_as_the_prompts(written, read):
     """A model that cites '【1】' or '[1-3]' had every sentence dropped as uncited, and fell back to the quotes."""
@@ -213,6 +214,11 @@ def test_a_reasoning_model_s_working_is_never_read_as_its_answer(pieces, read):
      ["148 children were discharged [1]", "A similar number came in [2]"]),
     ("```\n148 children were discharged [1].\n```\n", ["148 children were discharged [1]."]),
     ("148 children were\ndischarged [1].", ["148 children were discharged [1]."]),  # a line break mid-sentence
+    # A line that ends on a marker of another form ends its sentence too.
+    ("148 children were discharged 【1】\nA similar number came in 【2】\n",
+     ["148 children were discharged [1]", "A similar number came in [2]"]),
+    ("148 children were discharged (1)\nA similar number came in\u00b2\n",
+     ["148 children were discharged [1]", "A similar number came in[2]"]),
 ])
 def test_line_ends_and_code_fences_end_sentences_as_they_do_for_a_reader(written, read):
     """A review's model replying with Windows line ends had two sentences read as one, each claim with both
@@ -232,6 +238,17 @@ def test_working_that_began_the_reply_unopened_ends_at_its_closing_tag():
     assert cutter.feed(" 148.</think>\n\n148 children were discharged [1]. Next") == [
         "148 children were discharged [1]."]
     assert cutter.finish() == ["Next"]
+
+
+def test_working_opened_in_the_prompt_is_never_shown_nor_lends_the_answer_its_sentences(hashing_index):
+    """With '<think>' opened by the chat template, the reply holds only '</think>': the working before it, judged
+    as it came, had been shown, and its sentences with no marker borrowed the answer's first marker."""
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    for working in ("Okay. If this continued it would be approximately 222 for the year. Let me answer.",
+                    f"Hmm, maybe it would be approximately 222 for the year [{n}]. Let me answer."):
+        answer = ask_with(hashing_index, f"{working}</think>\n\nIn 2018 148 children have been discharged [{n}].")
+        assert [s.text for s in answer.sentences] == ["In 2018 148 children have been discharged. [1]"], working
+        assert "222" not in answer.answer and len(answer.citations) == 1
 
 
 def test_a_reasoning_model_s_answer_is_shown_and_its_working_is_not(hashing_index):

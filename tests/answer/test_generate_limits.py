@@ -208,6 +208,7 @@ def test_a_stopped_answer_reads_the_model_s_reply_no_further_and_closes_its_conn
             events = list(assistant.stream(DISCHARGES, stopped=lambda: server.asked_over(0.5)))
         finally:
             assistant.close()
+        assert server.asked_at is not None, "the model was never asked"
         took = time.monotonic() - server.asked_at
         closed_at = server.closed_within(3)
         assert took < 3 and closed_at is not None and closed_at - server.asked_at < 3
@@ -230,6 +231,7 @@ def test_an_answer_stopped_before_the_first_word_of_the_reply_ends_there_with_no
         try:
             events = list(assistant.stream(DISCHARGES, stopped=lambda: server.asked_over(0.5)))
             stopped_at = time.monotonic()
+            assert server.asked_at is not None, "the model was never asked"
             requests_before = server.requests
             list(assistant.stream(DISCHARGES, stopped=lambda: True))  # stopped before the model was asked
             asked_after_stop = server.requests - requests_before

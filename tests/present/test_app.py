@@ -1170,7 +1170,7 @@ def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handle
 
     from assistant.present.render import answer_as_text
 
-    answer = _answer_quoting("There were six appeals.")
+    answer = _answer_quoting("There were *six* appeals.")
     rendered = _rendered_html(handlers.render(answer))
     assert "<strong>*six*</strong> (Rotherham *Borough* Council, 1 January 2019 [1])" in rendered
     assert answer_as_text(answer).splitlines()[0] == "*six* (Rotherham *Borough* Council, 1 January 2019 [1])"
@@ -1179,3 +1179,12 @@ def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handle
     assert answer_as_text(bare).splitlines()[0] == "*six* [1]"
     hidden = replace(answer, sentences=[replace(answer.sentences[0], shown=False)])
     assert answer.short_answer_source is answer.citations[0] and hidden.short_answer_source is None
+    # A model's first citation may be another block's: the source named is the one whose quote says it.
+    other = Citation(1, "item-0", "Rotherham Council", "Board", "2018-11-06", "Update", "An update was given.",
+                     "chunk-0", "")
+    own = replace(answer.citations[0], marker=2)
+    cited_twice = replace(answer, citations=[other, own], sentences=[
+        SentenceVerdict("An update was given. [1]", (1,), True, True, 1.0, "supported"),
+        SentenceVerdict("There were *six* appeals. [2]", (2,), True, True, 1.0, "supported")])
+    assert cited_twice.short_answer_source is own
+    assert answer_as_text(cited_twice).splitlines()[0] == "*six* (Rotherham *Borough* Council, 1 January 2019 [2])"
