@@ -102,11 +102,14 @@ YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})
 def years_asked_about(question: str) -> tuple[int, ...]:
     """The years a question asks about, each tied to it by a word of YEAR_TYING_WORDS, a day or month perhaps between
     ('How many were in care in 2025?', 'at 31 March 2019', 'for 2024/25'). A year that bounds a span ('since 2019',
-    'between 2019 and 2022') or names a thing ('the 2025 strategy') is not one."""
-    words = [word.strip(".,;:?!'\"()") for word in fold(question).split()]
+    'between 2019 and 2022') or names a thing ('the 2025 strategy') is not one, nor is an amount ('a payment of
+    £2000', '2,000')."""
+    tokens = [token.strip(".;:?!'\"()") for token in question.split()]
+    words = [fold(token) for token in tokens]
     asked: list[int] = []
     for i, word in enumerate(words):
-        if not (word[:4].isdigit() and len(word) >= 4 and (years := mentioned_years(word))):
+        amount = tokens[i][:1] in "£$€" or "," in tokens[i].rstrip(",")
+        if amount or not (word[:4].isdigit() and len(word) >= 4 and (years := mentioned_years(word))):
             continue
         before = i - 1
         while before >= 0 and (words[before] in MONTH_NUMBERS or words[before].rstrip("stndrh").isdigit()

@@ -24,9 +24,9 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import (MONTH_NAMES, council_key, council_key_of, first_few, lexical_tokens, mentioned_years,
-                            missing_names, name_matches, named_councils, normalise_space, number_tokens, token_value,
-                            years_asked_about)
+from assistant.text import (MONTH_NAMES, council_key, council_key_now, council_key_of, first_few, lexical_tokens,
+                            mentioned_years, missing_names, name_matches, named_councils, normalise_space,
+                            number_tokens, token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -121,22 +121,22 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
 
 def years_the_minutes_lack(question: Question, found: list[Candidate], passages: Passages
                            ) -> tuple[list[int], list[str]]:
-    """A named check: the years the question asks about ('in 2025', 'at 31 March 2019') that no indexed minutes of
-    the councils it names mention, none of whose meetings were held in that year or the next; without a council
-    named, those of every council whose minutes were found. A figure from minutes that never mention a year is
+    """A named check: the years the question asks about ('in 2025', 'at 31 March 2019') when none of them is
+    covered by the indexed minutes of the councils it names (LexicalIndex.council_mentions_year); without a
+    council named, of every council whose minutes were found. A figure from minutes that never mention a year is
     no figure of that year, yet the reader, which reads one sentence at a time, had answered 'How many ... in 2025?'
-    with 2022's count. With the names of the councils whose minutes were searched. Years that bound a span ('since
-    2019') are no year asked about."""
+    with 2022's count. With the names of the councils searched. A question about two years, one covered, is
+    answered. Years that bound a span ('since 2019') are no year asked about."""
     asked = years_asked_about(question.text)
     if not asked:
         return [], []
     names: dict[str, str] = {}
-    for candidate in found:
-        names.setdefault(council_key_of(candidate.hit.metadata), str(candidate.hit.metadata.get("council") or ""))
-    councils = list(question.councils) or list(names)
-    lacking = [year for year in asked
-               if not any(year in passages.lexical.years_of_council(key) for key in councils)]
-    return lacking, sorted({names.get(key) or key for key in councils})
+    for council, stored_key in sorted(passages.lexical.council_pairs, key=lambda pair: len(pair[0])):
+        names.setdefault(council_key_now(council, stored_key), council)
+    councils = list(question.councils) or list(dict.fromkeys(council_key_of(c.hit.metadata) for c in found))
+    if any(passages.lexical.council_mentions_year(key, year) for key in councils for year in asked):
+        return [], []
+    return list(asked), sorted({names.get(key) or key for key in councils})
 
 
 def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, reader: Reader,
@@ -180,7 +180,7 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # A piece of a sentence too long for one chunk is quoted as its whole sentence (whole_sentence), first, so
     # that two pieces of one sentence are not quoted twice.
     order = chosen_quotes(probabilities, calibration.second_quote_ratio)
-    if question.asks_latest:
+    if question.asks_latest and not question.names_several_councils:  # a comparison keeps the reader's order
         newest = newest_answer(probabilities, calibration.second_quote_ratio,
                                [str(found[i].hit.metadata.get("meeting_date", "")) for i in top])
         order = [newest] + [i for i in order if i != newest][:1]

@@ -21,8 +21,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from assistant.records import content_hash, other_versions
-from assistant.text import (council_key_now, is_mentioned, lexical_tokens, mentioned_years, metadata_breadcrumb,
-                            word_prefixes)
+from assistant.text import council_key_now, is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
 FORMAT_VERSION = "5"
@@ -94,24 +93,22 @@ class LexicalIndex:
         """The keys of the councils whose minutes the index holds, as this version makes them."""
         return frozenset(key for pair in self.council_pairs if (key := council_key_now(*pair)))
 
-    def years_of_council(self, key: str) -> frozenset[int]:
-        """The years a council's indexed minutes cover: those their text, titles and dates mention, and the year
-        before each of their meetings' (a meeting early in a year reports on the last: 'at the end of December').
-        Worked out for a council the first time it is asked for, from its own chunks only."""
-        if key not in self._years_by_council:
-            years: set[int] = set()
-            for position in self._positions_by_council.get(key, ()):
-                metadata = self.entries[position].metadata
-                meeting_years = mentioned_years(str(metadata.get("meeting_date") or "")[:4])
-                said = f"{metadata.get('item_title') or ''}\n{self.entries[position].text}"
-                # Both ends of a range ('2024-2027') as well as both years of a financial year ('2024/25').
-                years.update(meeting_years, (year - 1 for year in meeting_years), mentioned_years(said),
-                             mentioned_years(said.replace("-", " ").replace("\u2013", " ").replace("/", " ")))
-            self._years_by_council[key] = frozenset(years)
-        return self._years_by_council[key]
+    def council_mentions_year(self, key: str, year: int) -> bool:
+        """Whether a council's indexed minutes cover a year: one of its meetings was held in it or the year after
+        (a meeting early in a year reports on the last: 'at the end of December'), or their text or titles write it
+        ('2025', '2024/25', '2024-2025'). Found by a plain search of that council's chunks, kept for next time."""
+        if (key, year) not in self._years_covered:
+            meetings = {str(self.entries[i].metadata.get("meeting_date") or "")[:4]
+                        for i in self._positions_by_council.get(key, ())}
+            forms = (str(year), f"{year - 1}/{year % 100:02d}", f"{year - 1}-{year % 100:02d}",
+                     f"{year - 1}\u2013{year % 100:02d}")
+            self._years_covered[(key, year)] = bool({str(year), str(year + 1)} & meetings) or any(
+                form in f"{self.entries[i].metadata.get('item_title') or ''} {self.entries[i].text}"
+                for i in self._positions_by_council.get(key, ()) for form in forms)
+        return self._years_covered[(key, year)]
 
     @functools.cached_property
-    def _years_by_council(self) -> dict[str, frozenset[int]]:
+    def _years_covered(self) -> dict[tuple[str, int], bool]:
         return {}
 
     @functools.cached_property

@@ -269,6 +269,7 @@ def test_a_question_asks_for_the_latest_figure_by_its_words(question, latest):
     ("What was the spend for 2024?", (2024,)),
     ("How has it changed since 2019?", ()), ("What changed between 2019 and 2022?", ()),  # bounds of a span
     ("What is the 2025 strategy?", ()),  # a name
+    ("Did Dale agree a payment of £2000 to each care leaver?", ()), ("Was it a total of 2,019?", ()),  # amounts
     ("How many children were in care?", ()),
 ])
 def test_the_years_a_question_asks_about_are_tied_to_it(question, years):
