@@ -24,9 +24,9 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.text import (MONTH_NAMES, council_key, council_key_now, council_key_of, first_few, lexical_tokens,
-                            mentioned_years, missing_names, name_matches, named_councils, normalise_space,
-                            number_tokens, token_value, years_asked_about)
+from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
+                            name_matches, named_councils, normalise_space, number_tokens, readable_date, token_value,
+                            years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -130,9 +130,7 @@ def years_the_minutes_lack(question: Question, found: list[Candidate], passages:
     asked = years_asked_about(question.text)
     if not asked:
         return [], []
-    names: dict[str, str] = {}
-    for council, stored_key in sorted(passages.lexical.council_pairs, key=lambda pair: len(pair[0])):
-        names.setdefault(council_key_now(council, stored_key), council)
+    names = passages.lexical.council_names_by_key
     councils = list(question.councils) or list(dict.fromkeys(council_key_of(c.hit.metadata) for c in found))
     if any(passages.lexical.council_mentions_year(key, year) for key in councils for year in asked):
         return [], []
@@ -262,9 +260,7 @@ def _scored(chosen: Candidate, probability: float, features: np.ndarray) -> Scor
 
 def meeting_date_words(metadata: dict) -> str:
     """'2020-01-23' as 'January 2020': a question may name the month its meeting was held."""
-    date = str(metadata.get("meeting_date", ""))
-    month = int(date[5:7]) if len(date) >= 7 and date[5:7].isdigit() else 0
-    return f"{MONTH_NAMES[month - 1]} {date[:4]}" if 1 <= month <= 12 else date[:4]
+    return readable_date(str(metadata.get("meeting_date", ""))[:7])
 
 
 def _short_answer(text: str, span: tuple[int, int] | None) -> str | None:

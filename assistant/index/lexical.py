@@ -21,7 +21,8 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from assistant.records import content_hash, other_versions
-from assistant.text import council_key_now, is_mentioned, lexical_tokens, metadata_breadcrumb, word_prefixes
+from assistant.text import (WELSH_COUNCIL_NAME_WORDS, council_key_now, fold, is_mentioned, lexical_tokens,
+                            metadata_breadcrumb, word_prefixes)
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
 FORMAT_VERSION = "5"
@@ -89,9 +90,28 @@ class LexicalIndex:
                          for entry in self.entries)
 
     @functools.cached_property
+    def keys_now(self) -> dict[tuple[str, str], str]:
+        """Each council name stored with the chunks, with the key stored beside it, to its key as this version makes
+        it: worked out once for each pair (tens of them), not for each chunk."""
+        return {pair: council_key_now(*pair) for pair in self.council_pairs}
+
+    @functools.cached_property
     def council_keys(self) -> frozenset[str]:
         """The keys of the councils whose minutes the index holds, as this version makes them."""
-        return frozenset(key for pair in self.council_pairs if (key := council_key_now(*pair)))
+        return frozenset(key for key in self.keys_now.values() if key)
+
+    @functools.cached_property
+    def council_names_by_key(self) -> dict[str, str]:
+        """Each council key's name, of the names its minutes give it: an English one where they give a Welsh one too
+        ('Gwynedd Council', not 'Cyngor Gwynedd'), and of those the shortest ('Southwark Council', not 'London
+        Borough of Southwark'), then the first in order."""
+        names: dict[str, list[str]] = {}
+        for (council, _), key in sorted(self.keys_now.items()):
+            if key:
+                names.setdefault(key, []).append(council or key)
+        return {key: min(given, key=lambda name: (len(set(fold(name).split()) & WELSH_COUNCIL_NAME_WORDS),
+                                                  len(name), name))
+                for key, given in names.items()}
 
     def council_mentions_year(self, key: str, year: int) -> bool:
         """Whether a council's indexed minutes cover a year: one of its meetings was held in it or the year after
@@ -115,8 +135,8 @@ class LexicalIndex:
     def _positions_by_council(self) -> dict[str, list[int]]:
         positions: dict[str, list[int]] = {}
         for i, entry in enumerate(self.entries):
-            key = council_key_now(entry.metadata.get("council") or "", entry.metadata.get("council_key", ""))
-            positions.setdefault(key, []).append(i)
+            pair = (entry.metadata.get("council") or "", entry.metadata.get("council_key", ""))
+            positions.setdefault(self.keys_now[pair], []).append(i)
         return positions
 
     @functools.cached_property

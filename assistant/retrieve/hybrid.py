@@ -14,8 +14,7 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import (WELSH_COUNCIL_NAME_WORDS, committee_key, council_key, council_key_now, council_key_of, fold,
-                            keyed_as_now, name_matches)
+from assistant.text import committee_key, council_key, council_key_of, keyed_as_now, name_matches
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -38,7 +37,7 @@ class HybridRetriever:
         # names stored with it (tens of them): an index keyed by an older version (a Welsh council's 'cyngor
         # gwynedd', now 'gwynedd') reads as one keyed now, and is searched in Chroma by the keys it stored.
         stored_keys, stored_codes = _codes([m.get("council_key", "") for m in metas])
-        key_now = {pair: council_key_now(*pair) for pair in lexical.council_pairs}  # by (name, stored key)
+        key_now = lexical.keys_now  # by (name, stored key)
         now: dict[str, set[str]] = {}
         self._stored_keys: dict[str, set[str]] = {}
         for (_, stored), key in key_now.items():
@@ -51,7 +50,7 @@ class HybridRetriever:
             self._council_codes = np.array([where[key] for key in keys_now], dtype=np.int32)[stored_codes]
         else:  # one stored key that stands for two councils now: each chunk's own name decides
             self._council_names, self._council_codes = _codes([council_key_of(m) for m in metas])
-        self.council_names_by_key = _names_by_key(key_now)
+        self.council_names_by_key = lexical.council_names_by_key
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._no_council = _isin(self._council_codes, self._council_names, {""})
@@ -208,19 +207,6 @@ class _Selected(NamedTuple):
     undated: int = 0
     no_committee: int = 0
     no_council: int = 0
-
-
-def _names_by_key(key_now: dict[tuple[str, str], str]) -> dict[str, str]:
-    """Each council key's name, of the names its minutes give it (`key_now`: each stored name and key, with its key
-    now): an English one where they give a Welsh one too ('Gwynedd Council', not 'Cyngor Gwynedd'), and of those the
-    shortest ('Southwark Council', not 'London Borough of Southwark'), then the first in order."""
-    names: dict[str, list[str]] = {}
-    for (council, _), key in key_now.items():
-        if key:
-            names.setdefault(key, []).append(council or key)
-    return {key: min(given, key=lambda name: (len(set(fold(name).split()) & WELSH_COUNCIL_NAME_WORDS), len(name),
-                                             name))
-            for key, given in names.items()}
 
 
 def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:

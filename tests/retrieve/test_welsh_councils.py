@@ -166,7 +166,7 @@ def test_a_stored_key_two_councils_share_is_parted_by_each_chunks_council():
     """An earlier version's key that stands for two councils now: each chunk is keyed by its own council's name."""
     import types
 
-    from assistant.index.lexical import LexicalEntry
+    from assistant.index.lexical import LexicalEntry, LexicalIndex
     from assistant.retrieve.hybrid import HybridRetriever
 
     metas = [{"council": "Cyngor Gwynedd", "council_key": "gwynedd council"},
@@ -174,8 +174,7 @@ def test_a_stored_key_two_councils_share_is_parted_by_each_chunks_council():
              {"council": "Cyngor Caerdydd", "council_key": "gwynedd council"},
              {"council": "", "council_key": ""}]
     entries = [LexicalEntry(f"c{i}", "text", {**m, "source_id": f"s{i}"}) for i, m in enumerate(metas)]
-    lexical = types.SimpleNamespace(entries=entries, council_pairs=frozenset(
-        (m["council"], m["council_key"]) for m in metas))
+    lexical = LexicalIndex(entries, None)  # no BM25 scores: the retriever only reads its entries and names
     retriever = HybridRetriever(types.SimpleNamespace(name="x"), None, lexical)
     assert retriever.council_keys == {"gwynedd", "cardiff"}
     keys = [retriever._council_names[code] for code in retriever._council_codes]
