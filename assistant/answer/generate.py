@@ -108,12 +108,9 @@ def working_ended_at(text: str) -> int:
     """Where a reasoning model's working ends when the reply began with it unopened ('... so 148.</think>148
     children ...'): just past the closing tag that comes before any opening one; 0 when there is none."""
     lowered = text.lower()
-    closed = [(at, len(f"</{tag}>")) for tag in REASONING_TAGS if (at := lowered.find(f"</{tag}>")) != -1]
-    if not closed:
-        return 0
-    closed_at, length = min(closed)
-    opened = [at for tag in REASONING_TAGS if (at := lowered.find(f"<{tag}>")) != -1]
-    return 0 if opened and min(opened) < closed_at else closed_at + length
+    closed_at, length = _first_tag(lowered, _CLOSING_TAGS, 0)
+    opened_at, _ = _first_tag(lowered, _OPENING_TAGS, 0)
+    return 0 if closed_at == -1 or -1 < opened_at < closed_at else closed_at + length
 
 
 def without_reasoning(text: str) -> str:
@@ -122,25 +119,28 @@ def without_reasoning(text: str) -> str:
     closed is all working so far. A closing tag with no opening one ends working that began the reply (a chat
     template may put the opening tag in the prompt)."""
     lowered = text.lower()
-    opens = [f"<{tag}>" for tag in REASONING_TAGS]
-    closes = [f"</{tag}>" for tag in REASONING_TAGS]
-
-    def first(tags: list[str], start: int) -> tuple[int, int]:
-        found = [(at, len(tag)) for tag in tags if (at := lowered.find(tag, start)) != -1]
-        return min(found) if found else (-1, 0)
-
     kept, position = [], working_ended_at(text)
     while True:
-        opened_at, opened_length = first(opens, position)
+        opened_at, opened_length = _first_tag(lowered, _OPENING_TAGS, position)
         if opened_at == -1:
             kept.append(text[position:])
             break
         kept.append(text[position:opened_at])
-        closed_at, closed_length = first(closes, opened_at + opened_length)
+        closed_at, closed_length = _first_tag(lowered, _CLOSING_TAGS, opened_at + opened_length)
         if closed_at == -1:
             break
         position = closed_at + closed_length
     return "".join(kept)
+
+
+def _first_tag(lowered: str, tags: tuple[str, ...], start: int) -> tuple[int, int]:
+    """Where the first of these tags stands in the (lower-cased) text from `start`, and its length; (-1, 0) if none."""
+    found = [(at, len(tag)) for tag in tags if (at := lowered.find(tag, start)) != -1]
+    return min(found) if found else (-1, 0)
+
+
+_OPENING_TAGS = tuple(f"<{tag}>" for tag in REASONING_TAGS)
+_CLOSING_TAGS = tuple(f"</{tag}>" for tag in REASONING_TAGS)
 
 
 class SentenceCutter:
@@ -288,8 +288,7 @@ class _Judge:
         for the next that has one, and is checked against the blocks that one cites: a model that cites once at
         the end of a paragraph ('148 children were discharged. A similar number came into care. [1]') had all
         but the last sentence dropped as uncited. Checked so and not supported, it is judged as written, uncited."""
-        sentence = without_emphasis(strip_bullet(raw_sentence))
-        claim, markers = strip_markers(sentence)
+        _, claim, markers = _read(raw_sentence)
         if not markers and any(ch.isalnum() for ch in claim) and not is_refusal(claim) \
                 and not gives_instructions(claim):
             self._waiting.append(raw_sentence)
@@ -315,16 +314,15 @@ class _Judge:
 
     def _judged(self, raw_sentence: str) -> SentenceVerdict | None:
         """One sentence's verdict, not yet recorded; a shown one's citations are added to the answer's."""
-        sentence = without_emphasis(strip_bullet(raw_sentence))
-        claim, markers = strip_markers(sentence)
+        sentence, claim, markers = _read(raw_sentence)
         if not any(ch.isalnum() for ch in claim):
             return None
         if is_refusal(claim):
-            return (SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED))
+            return SentenceVerdict(sentence, markers, False, False, 0.0, MODEL_DECLINED)
         if gives_instructions(claim):
             # Checked before the guard: struck through as unsupported, it would still reach the member. The reason
             # is the instruction reason alone, which the app leaves out of the chat whatever the guard would say.
-            return (SentenceVerdict(claim, (), False, False, 0.0, INSTRUCTION_REASON))
+            return SentenceVerdict(claim, (), False, False, 0.0, INSTRUCTION_REASON)
         valid = tuple(m for m in markers if 1 <= m <= len(self.hits))
         for marker in markers:
             if marker not in valid:
@@ -350,7 +348,7 @@ class _Judge:
             self.verify_s += time.perf_counter() - started
             if valid and reason != INSTRUCTION_REASON:  # the app matches the instruction reason exactly
                 reason = f"{reason} (it cited evidence block {', '.join(map(str, valid))})"
-            return (SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason))
+            return SentenceVerdict(claim, (), verdict.supported, False, verdict.score, reason)
         self._seen_claims.add(_letters(claim))
         answer_markers = []
         for hit, quote in self._sources(claim, cited, verdict):
@@ -363,7 +361,7 @@ class _Judge:
         self.verify_s += time.perf_counter() - started
         text = f"{claim} {marker_text(answer_markers)}"
         self.shown.append(text)
-        return (SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason))
+        return SentenceVerdict(text, tuple(answer_markers), True, True, verdict.score, reason)
 
     def _sources(self, claim: str, cited: Sequence[Hit], verdict: Verdict) -> list[tuple[Hit, str]]:
         """The cited blocks that support this sentence, each with the verbatim quote that does: the guard's quote
@@ -399,7 +397,7 @@ class _Judge:
     def unfinished(self, raw_sentence: str) -> SentenceVerdict | None:
         """The last sentence of a reply cut off at a length limit, when it has no end: never shown, since words
         still to come could have changed what it says ('... should not' before 'close')."""
-        claim, _ = strip_markers(without_emphasis(strip_bullet(raw_sentence)))
+        _, claim, _ = _read(raw_sentence)
         if not any(ch.isalnum() for ch in claim):
             return None
         return self._record(SentenceVerdict(claim, (), False, False, 0.0, REPLY_CUT_OFF))
@@ -410,6 +408,13 @@ class _Judge:
     def _record(self, verdict: SentenceVerdict) -> SentenceVerdict:
         self.verdicts.append(verdict)
         return verdict
+
+
+def _read(raw_sentence: str) -> tuple[str, str, tuple[int, ...]]:
+    """A generated sentence without its bullet and bold, its claim (the words without markers), and its markers."""
+    sentence = without_emphasis(strip_bullet(raw_sentence))
+    claim, markers = strip_markers(sentence)
+    return sentence, claim, markers
 
 
 def raw_sentence_without_end(sentence: str) -> str:
