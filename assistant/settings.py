@@ -18,6 +18,9 @@ CHROMA_FOLDER, LEXICAL_FOLDER = "chroma", "bm25"
 DEFAULT_CORPUS = Path("corpus")
 EMBED_PRECISIONS = ("fp32", "int8", "torch")
 FUSIONS = ("reciprocal-rank", "fitted")
+# A short cited answer takes well under this many tokens; a model that thinks aloud first needs more (the tiny local
+# model rambles on if allowed).
+DEFAULT_LLM_MAX_TOKENS = 160
 SLOWEST_FETCH_RATE = 0.01  # requests a second: one every 100 s; slower, and a fetch seems to hang
 # Chroma's rule for a collection name (chromadb 1.x): 3-512 of these, a letter or digit at each end, no "..",
 # and not an IP address.
@@ -86,6 +89,8 @@ class Settings:
     embed_precision: str = "int8"
     collection: str = "minutes"
     llm: str = "extractive"
+    # The most tokens a language model may write for one answer (its reasoning, if it shows any, included).
+    llm_max_tokens: int = DEFAULT_LLM_MAX_TOKENS
     chroma_host: str = ""
     chroma_port: int = 8000
     chroma_ssl: bool = False  # CHROMA_HOST given as https://...
@@ -137,6 +142,8 @@ class Settings:
             embed_precision=_text(env, "ASSISTANT_EMBED_PRECISION", "int8"),
             collection=_text(env, "ASSISTANT_COLLECTION", "minutes"),
             llm=_text(env, "ASSISTANT_LLM", "extractive"),
+            # The bound keeps one whole reply within the reply deadline (answer/llm.py) at a slow server's pace.
+            llm_max_tokens=_int(env, "ASSISTANT_LLM_MAX_TOKENS", DEFAULT_LLM_MAX_TOKENS, minimum=16, maximum=4096),
             **_chroma_address(env),
             exact_search=_flag_or_auto(env, "ASSISTANT_EXACT_SEARCH"),
             fusion=_text(env, "ASSISTANT_FUSION", "reciprocal-rank"),

@@ -116,10 +116,11 @@ class _SlowChatHandler(BaseHTTPRequestHandler):
 
 class JsonServer(ThreadingHTTPServer):
     """A loopback HTTP server that answers every request with `reply(method, path, headers)`: a status and a body,
-    sent as JSON unless it is bytes already. Its `requests` lists each (method, path, headers) it was sent."""
+    sent as JSON unless it is bytes already. Its `requests` lists each (method, path, headers) it was sent, and
+    `bodies` each request's body."""
 
     def __init__(self, reply: Callable[[str, str, dict], tuple[int, object]]) -> None:
-        self.reply, self.requests = reply, []
+        self.reply, self.requests, self.bodies = reply, [], []
         super().__init__(("127.0.0.1", 0), _JsonHandler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -137,7 +138,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, method: str) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         headers = dict(self.headers.items())
         self.server.requests.append((method, self.path, headers))
         status, body = self.server.reply(method, self.path, headers)

@@ -27,15 +27,15 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from assistant.errors import ConfigError, ModelError, ModelTimeout
-from assistant.settings import Settings
+from assistant.settings import DEFAULT_LLM_MAX_TOKENS, Settings
 
-MAX_NEW_TOKENS = 160  # a short cited answer; the tiny model rambles on if allowed
 # A stalled server or a stuck local generation is given up after this long (no retry: a minute is already a long
 # wait, and the error says to ask again). It is httpx's wait for each read, so a server that sends SSE keep-alive
 # comments (": ping") would reset it for ever: a reply with no words for this long is given up too.
 REQUEST_TIMEOUT_S = 60
-# However it trickles, one reply is given up after this long: a slow server writing a short cited answer
-# (MAX_NEW_TOKENS) takes well under it, and a question must not hold one of the app's few workers indefinitely.
+# However it trickles, one reply is given up after this long: a slow server writing a short cited answer (160
+# tokens by default, ASSISTANT_LLM_MAX_TOKENS at most 4,096) takes well under it, and a question must not hold one
+# of the app's few workers indefinitely.
 REPLY_DEADLINE_S = 300
 # How long the local backend waits for its next token: longer, since a question may queue behind another's generation.
 LOCAL_TOKEN_WAIT_S = 180
@@ -87,8 +87,9 @@ def model_identity(chat_model, settings: Settings) -> dict[str, str]:
     return identity
 
 
-def make_chat_model(spec: str, settings: Settings, max_tokens: int = MAX_NEW_TOKENS) -> BaseChatModel:
-    """The chat model an `ASSISTANT_LLM` spec names."""
+def make_chat_model(spec: str, settings: Settings, max_tokens: int | None = None) -> BaseChatModel:
+    """The chat model an `ASSISTANT_LLM` spec names, writing at most `max_tokens` (by default the settings')."""
+    max_tokens = settings.llm_max_tokens if max_tokens is None else max_tokens
     kind, _, rest = spec.partition(":")
     if kind == "openai":
         if not rest:
@@ -113,11 +114,15 @@ def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatMo
     check_openai_endpoint(settings)
     # openai's own client (its connection limits, redirects and proxies from the environment), with the deadlines.
     client = openai.DefaultHttpxClient(event_hooks={"response": [_with_reply_deadlines]})
+    address = settings.openai_base_url or OPENAI_ITSELF
+    # langchain-openai sends the limit as `max_completion_tokens`, which OpenAI's own API wants and many
+    # compatible servers ignore (Ollama, LM Studio, llama-cpp-python, llama.cpp before 2026), letting a reply run
+    # on to the deadline: another server is sent the older `max_tokens` too (OpenAI itself refuses the two together).
+    older_name = {} if address.rstrip("/") == OPENAI_ITSELF else {"max_tokens": max_tokens}
     # The address and key are given, not left for the client to read: the settings object is what was checked.
-    return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens,
-                      base_url=settings.openai_base_url or OPENAI_ITSELF,
+    return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens, base_url=address,
                       api_key=settings.openai_api_key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0,
-                      http_client=client)
+                      http_client=client, extra_body=older_name or None)
 
 
 # How long the app's start waits, in all, for a model server to say which models it serves, and the most of its
@@ -363,7 +368,7 @@ class LocalChatModel(BaseChatModel):
 
     model_path: str
     gguf_file: str | None = None
-    max_new_tokens: int = MAX_NEW_TOKENS
+    max_new_tokens: int = DEFAULT_LLM_MAX_TOKENS
 
     @property
     def _llm_type(self) -> str:

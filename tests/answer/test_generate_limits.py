@@ -3,6 +3,7 @@ request or a damaged local model tells the user to do."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -282,6 +283,25 @@ def test_an_address_without_v1_says_to_check_that_it_ends_in_v1(hashing_index, r
     assert "Not Found" in error.message
     assert f"check that OPENAI_API_BASE ({refusing_server.root}) ends in /v1" in error.hint
     assert "model name after `openai:`" in error.hint and "OPENAI_BASE_URL" not in error.hint
+
+
+def test_the_reply_s_token_limit_is_a_setting_sent_to_the_server(hashing_index, refusing_server):
+    """The limit had been fixed at 160 tokens, too few for a model that reasons before it answers, and sent under a
+    name that many compatible servers ignore."""
+    from assistant.answer.llm import make_chat_model
+    from assistant.settings import Settings
+
+    assert Settings.from_env({}).llm_max_tokens == 160
+    settings = hashing_index.with_(openai_base_urls=(("OPENAI_BASE_URL", f"{refusing_server.root}/v1"),),
+                                   llm_max_tokens=Settings.from_env({"ASSISTANT_LLM_MAX_TOKENS": "1024"}).llm_max_tokens)
+    model_error_asking(settings, make_chat_model("openai:gpt-4o-mini", settings))
+    asked = [json.loads(body) for body in refusing_server.bodies if body]
+    # both names: servers that know only the older one (max_tokens) had written on to the deadline
+    assert asked and all(request["max_tokens"] == request["max_completion_tokens"] == 1024 for request in asked)
+    openai_itself = settings.with_(openai_base_urls=(("OPENAI_BASE_URL", "https://api.openai.com/v1/"),),
+                                   openai_api_key="sk-test")
+    model = make_chat_model("openai:gpt-4o-mini", openai_itself)
+    assert model.max_tokens == 1024 and not model.extra_body  # OpenAI refuses the two names together
 
 
 def test_the_hints_name_the_variable_the_address_came_from_with_its_address(settings):

@@ -139,6 +139,8 @@ def test_the_chroma_server_may_be_named_the_ways_people_write_it(host, port, exp
     ({"ASSISTANT_FETCH_TIMEOUT": "1e308"}, "ASSISTANT_FETCH_TIMEOUT must be at most 86400"),
     ({"ASSISTANT_CONCURRENCY": "200"}, "ASSISTANT_CONCURRENCY must be at most 32"),
     ({"ASSISTANT_CONCURRENCY": "0"}, "ASSISTANT_CONCURRENCY must be at least 1"),
+    ({"ASSISTANT_LLM_MAX_TOKENS": "8"}, "ASSISTANT_LLM_MAX_TOKENS must be at least 16"),
+    ({"ASSISTANT_LLM_MAX_TOKENS": "100000"}, "ASSISTANT_LLM_MAX_TOKENS must be at most 4096"),
 ])
 def test_server_and_number_settings_that_cannot_work_are_refused(env, fragment):
     with pytest.raises(ConfigError, match=fragment):
