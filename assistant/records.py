@@ -202,6 +202,16 @@ class ScoredSentence:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """A later meeting's correction of a figure in a quoted sentence, made when it approved those minutes: where the
+    sentence that makes it stands among the Draft's quotes, and the figure as first minuted and as corrected."""
+
+    at: int
+    was: str
+    now: str
+
+
+@dataclass(frozen=True)
 class Draft:
     """The sentences to quote, or why the minutes do not answer."""
 
@@ -211,6 +221,7 @@ class Draft:
     short_answer: str | None = None  # the figure, name, date or phrase that answers, when the reader finds one
     confidence: float = 0.0  # the calibrated probability that the best sentence answers the question
     best: ScoredSentence | None = None  # the reader's best sentence, quoted or not (for evaluation)
+    amendments: tuple[Amendment, ...] = ()  # later corrections of figures quoted, each quoted after its figure's quote
 
 
 RefusalReason = Literal["no_evidence", "not_stated", "no_match_filters", "bad_question"]

@@ -94,6 +94,14 @@ def asks_for_the_latest(question: str) -> bool:
         any(word in LATEST_WORDS for word in words) or any(pair in LATEST_WORD_PAIRS for pair in zip(words, words[1:])))
 
 
+# How a later meeting corrects a figure in earlier minutes, when it approves them subject to an amendment: the
+# words between the figure as minuted and its correction ('412 ... should read 421'), and between a correction and
+# the figure it replaces ('reads £2,500 rather than £3,000').
+AMENDED_TO_PHRASES = ("should read", "should have read", "should have been", "should be", "amended to read",
+                      "amended to", "corrected to", "changed to")
+IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of")
+
+
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',
 # 'the plan for 2024/25'): a year so tied is the year a figure or a question is about.
 YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})

@@ -41,7 +41,7 @@ from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
                             REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
                             gives_instructions, has_a_topic, is_small_talk, normalise_space, question_in_log,
-                            strip_bullet)
+                            readable_date, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -494,6 +494,7 @@ class Assistant:
         previous_source = None
         said = set(already_said)
         leads = False  # whether the first quote, the short answer's, is shown first: else no short answer leads
+        markers: dict[int, int] = {}  # each quote shown, by its place in the draft: its marker
         for n, quote in enumerate(draft.quotes):
             text = strip_bullet(quote.text)
             if normalise_space(text) in said or normalise_space(quote.text) in said:
@@ -532,10 +533,18 @@ class Assistant:
             verdicts.append(SentenceVerdict(f"{shown} [{marker}]", (marker,), verdict.supported, verdict.supported,
                                             verdict.score, verdict.reason))
             if verdict.supported:
+                markers[n] = marker
                 leads = leads or n == 0
                 separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
                 parts.append((separator if parts else "") + f"{shown} [{marker}]")
                 previous_source = quote.hit.source_id
+        amended = []
+        for amendment in (a for a in draft.amendments if a.at in markers):
+            held = readable_date(str(draft.quotes[amendment.at].hit.metadata.get("meeting_date", "")))
+            amended.append(f"The minutes of a later meeting ({held}) amend {amendment.was} to {amendment.now}: "
+                           f"see [{markers[amendment.at]}].")
+        if amended:
+            base = {**base, "notes": base["notes"] + amended}
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
                       citations=citations, sentences=verdicts, timings_ms=timings,
                       short_answer=draft.short_answer if leads else None,

@@ -127,6 +127,10 @@ class LexicalIndex:
                 for i in self._positions_by_council.get(key, ()) for form in forms)
         return self._years_covered[(key, year)]
 
+    def council_entries(self, key: str) -> list[LexicalEntry]:
+        """The entries of one council's chunks (by its key as keys_now gives it), in the index's order."""
+        return [self.entries[i] for i in self._positions_by_council.get(key, ())]
+
     @functools.cached_property
     def _years_covered(self) -> dict[tuple[str, int], bool]:
         return {}
