@@ -100,6 +100,9 @@ def asks_for_the_latest(question: str) -> bool:
 AMENDED_TO_PHRASES = ("should read", "should have read", "should have been", "should be", "amended to read",
                       "amended to", "corrected to", "changed to")
 IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of")
+# Word stems one of which a correcting sentence holds: without them, 'an update in 6 months instead of 12' or 'a wait
+# of 12 weeks ... should be reduced to 4' would read as corrections.
+AMENDING_STEMS = ("minute", "amend", "correct")
 
 
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',

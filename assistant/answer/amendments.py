@@ -3,9 +3,9 @@
 A committee approves its minutes at its next meeting, sometimes 'subject to an amendment': 'the figure of 412
 looked-after children reported in March should read 421'. The reader reads one sentence at a time and cannot know
 that, so the superseded figure had been quoted, and led in bold, as if it stood. Found here: a sentence of the same
-council and committee's later minutes that speaks of minutes, with the quoted figure on one side of an amending
-phrase (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES) and another figure of the same kind on the other. That
-sentence is quoted after the one it corrects, and the answer says so.
+council and committee's later minutes that speaks of minutes, amending or correcting (text.AMENDING_STEMS), with
+the quoted figure on one side of an amending phrase (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES) and another
+figure of the same kind on the other. That sentence is quoted after the one it corrects, and the answer says so.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 
 from assistant.index.lexical import LexicalEntry, LexicalIndex
-from assistant.text import AMENDED_TO_PHRASES, IN_PLACE_OF_PHRASES, gives_instructions, sentence_spans
+from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, IN_PLACE_OF_PHRASES, gives_instructions,
+                            sentence_spans)
 
 
 class Passages:
@@ -45,7 +46,8 @@ class Passages:
     def amending_sentences(self, council_key: str) -> list[tuple[LexicalEntry, int, int]]:
         """The sentences of a council's chunks that may correct a figure in earlier minutes (each as its entry, start
         and end): those with an amending phrase ('should read', 'rather than'), in chunks that speak of minutes in
-        their text or their item's title. A plain search of the council's chunks, kept for next time."""
+        their text or their item's title, that themselves speak of minutes, amending or correcting. A plain search of
+        the council's chunks, kept for next time."""
         if council_key not in self._amending:
             phrases = AMENDED_TO_PHRASES + IN_PLACE_OF_PHRASES
             found = []
@@ -56,7 +58,7 @@ class Passages:
                     continue
                 for span in sentence_spans(entry.text):
                     words = " ".join(span.of(entry.text).lower().split())
-                    if any(phrase in words for phrase in phrases):
+                    if any(phrase in words for phrase in phrases) and any(stem in words for stem in AMENDING_STEMS):
                         found.append((entry, span.start, span.end))
             self._amending[council_key] = found
         return self._amending[council_key]

@@ -67,7 +67,8 @@ def test_a_later_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_short
 
 def test_a_correction_is_only_taken_from_the_same_committee_s_later_minutes(tmp_path):
     """The same figure corrected by another committee, another council, or at the same or an earlier meeting is
-    no correction of these minutes: the quote stands, with its short answer."""
+    no correction of these minutes, nor is a later sentence that does not speak of minutes, amending or correcting:
+    the quote stands, with its short answer."""
     later = "2023-09-19"
     found = _passages(
         tmp_path, ("c1", COUNT, {"meeting_date": "2023-03-14"}),
@@ -75,7 +76,10 @@ def test_a_correction_is_only_taken_from_the_same_committee_s_later_minutes(tmp_
         ("c3", APPROVED, {"meeting_date": later, "council": "Rotherham Council", "council_key": "rotherham"}),
         ("c4", APPROVED, {"meeting_date": "2023-03-14"}),
         ("c5", APPROVED, {"meeting_date": "2022-11-01"}),
-        ("c6", APPROVED, {"meeting_date": "2023"}))  # a year alone may be the same meeting's
+        ("c6", APPROVED, {"meeting_date": "2023"}),  # a year alone may be the same meeting's
+        # a sentence that speaks of no minutes, amending or correcting: a wish, not a correction
+        ("c7", "Minutes of the Previous Meeting. Members said the count of 412 children waiting should be cut to "
+               "300 soon.", {"meeting_date": later}))
     draft = _draft(found, "How many looked-after children were there in Dale at 31 December 2022?")
     assert [q.hit.chunk_id for q in draft.quotes] == ["c1"] and not draft.amendments
     assert draft.short_answer == "412"
