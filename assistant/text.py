@@ -96,13 +96,28 @@ def asks_for_the_latest(question: str) -> bool:
 
 # How a later meeting corrects a figure in earlier minutes, when it approves them subject to an amendment: the
 # words between the figure as minuted and its correction ('412 ... should read 421'), and between a correction and
-# the figure it replaces ('reads £2,500 rather than £3,000').
-AMENDED_TO_PHRASES = ("should read", "should have read", "should have been", "should be", "amended to read",
-                      "amended to", "corrected to", "changed to")
-IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of")
-# Word stems one of which a correcting sentence holds: without them, 'an update in 6 months instead of 12' or 'a wait
-# of 12 weeks ... should be reduced to 4' would read as corrections.
+# the figure it replaces ('reads £2,500 rather than £3,000'). Not 'should be' nor 'changed to', which targets, wishes
+# and changed plans use as often.
+AMENDED_TO_PHRASES = ("should read", "should have read", "should have been", "amended to read", "corrected to read",
+                      "replaced with", "replaced by", "was in fact")
+IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of", "and not")
+# 'Rather than' and the like also tell of a change since ('30 beds rather than 24', 'is now £500 rather than
+# £350'): a correction of the record says so with one of these words ('should read 19 rather than 22', 'was 213 and
+# not 231 as stated').
+RECORD_WORDS = frozenset({"read", "reads", "stated", "recorded", "record", "minuted", "correct", "corrected",
+                          "correction"})
+# A sentence with one of these asks, and corrects nothing ('asked whether the 17 complaints recorded should have
+# been 27'); not 'asked' alone, as in 'asked that the minutes be corrected accordingly'.
+ASKING_WORDS = frozenset({"whether"})
+# Where such corrections stand: the item that approves the last meeting's minutes, or takes matters arising from
+# them (its title); and word stems one of which the correcting sentence itself holds.
+MINUTES_ITEM_WORDS = ("minute", "matters arising")
 AMENDING_STEMS = ("minute", "amend", "correct")
+# Words before a number that make it a label, not a figure ('minute 8', 'Quarter 2', 'page 4', 'stage 2'): a
+# correction of minute 8's caseloads is no correction of '8 locality teams'.
+NUMBER_LABEL_WORDS = frozenset({"minute", "minutes", "item", "items", "page", "pages", "paragraph", "paragraphs",
+                                "para", "paras", "quarter", "stage", "appendix", "annex", "table", "section",
+                                "recommendation", "recommendations", "question", "option", "phase", "year", "no"})
 
 
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',

@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 
 from assistant.index.lexical import LexicalEntry, LexicalIndex
-from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, IN_PLACE_OF_PHRASES, gives_instructions,
-                            sentence_spans)
+from assistant.text import gives_instructions
 
 
 class Passages:
@@ -16,7 +15,10 @@ class Passages:
     def __init__(self, lexical: LexicalIndex) -> None:
         self.lexical = lexical
         self._instructing: dict[str, bool] = {}
-        self._amending: dict[str, list[tuple[LexicalEntry, int, int]]] = {}
+        # What named checks keep of this index between questions, each under keys of its own making (the meetings
+        # and the corrections of a council's minutes, answer/amendments.py): a plain search of a council's chunks
+        # is made once.
+        self.kept: dict[tuple, object] = {}
 
     def gives_instructions(self, source_id: str) -> bool:
         """Whether any chunk of the item speaks to whoever reads or answers from the minutes (text.gives_instructions):
@@ -42,26 +44,6 @@ class Passages:
             else:
                 runs.append(({entry.chunk_id}, entry.text))
         return runs
-
-    def amending_sentences(self, council_key: str) -> list[tuple[LexicalEntry, int, int]]:
-        """The sentences of a council's chunks that may correct a figure in earlier minutes (each as its entry, start
-        and end): those with an amending phrase ('should read', 'rather than'), in chunks that speak of minutes in
-        their text or their item's title, that themselves speak of minutes, amending or correcting. A plain search of
-        the council's chunks, kept for next time."""
-        if council_key not in self._amending:
-            phrases = AMENDED_TO_PHRASES + IN_PLACE_OF_PHRASES
-            found = []
-            for entry in self.lexical.council_entries(council_key):
-                lowered = " ".join(entry.text.lower().split())
-                title = str(entry.metadata.get("item_title") or "").lower()
-                if "minute" not in f"{title} {lowered}" or not any(phrase in lowered for phrase in phrases):
-                    continue
-                for span in sentence_spans(entry.text):
-                    words = " ".join(span.of(entry.text).lower().split())
-                    if any(phrase in words for phrase in phrases) and any(stem in words for stem in AMENDING_STEMS):
-                        found.append((entry, span.start, span.end))
-            self._amending[council_key] = found
-        return self._amending[council_key]
 
     @functools.cached_property
     def _positions(self) -> dict[str, list[tuple[int, int]]]:

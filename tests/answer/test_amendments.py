@@ -3,7 +3,7 @@ quoted with the correction and a note, and never leads as the short answer (answ
 
 from __future__ import annotations
 
-from assistant.answer.amendments import corrections_in, figures_of
+from assistant.answer.amendments import corrections_in, figures_of, later_amendments
 from assistant.answer.extractive import draft_answer
 from assistant.answer.passages import Passages
 from assistant.answer.reader import OverlapReader
@@ -25,64 +25,108 @@ def _corrected(sentence: str) -> list[tuple[str, str]]:
 
 def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_phrase():
     assert _corrected(APPROVED) == [("412", "421")]
-    assert _corrected("subject to an amendment to minute 23 so that the recruitment and retention payment reads "
-                      "£2,500 rather than £3,000.") == [("£3,000", "£2,500")]
-    assert _corrected("The minutes were approved, but the rate of 71% in minute 12 should have read 17%.") == [
-        ("71%", "17%")]
-    # No correction: figures of different kinds, a figure too far from the phrase, a year, a date's day, one figure.
+    for sentence, pair in [
+            ("subject to an amendment to minute 23 so that the payment reads £2,500 rather than £3,000.",
+             ("£3,000", "£2,500")),
+            ("The minutes were approved, but the rate of 71% in minute 12 should have read 17%.", ("71%", "17%")),
+            ("Minute 8 (Caseloads): average caseloads should read 19 rather than 22.", ("22", "19")),  # not minute 8
+            ("Minute 23, paragraph 2, third line: '£3,000' to be replaced with '£2,500'.", ("£3,000", "£2,500")),
+            ("the number looked after at 31 March 2023 was 213 and not 231 as stated.", ("231", "213")),
+            ("the number approved, given as 17, was in fact 14, and the minutes be corrected.", ("17", "14")),
+            ("the projected overspend of £1.2m be amended to read £2.1m.", ("£1.2m", "£2.1m")),
+            ("minute 44 being corrected to read '62 per cent' rather than '72 per cent'.",
+             ("72 per cent", "62 per cent"))]:
+        assert _corrected(sentence) == [pair], sentence
+    # No correction: figures of different kinds, a figure too far from the phrase, years, a date's day, one figure,
+    # a target ('should be'), a financial year, a change of plan or policy, a question.
     for sentence in ("The payment of £3,000 should read 30% of salary.",
                      "There were 412 children and many carers were recruited over the long year so the count "
                      "should read 421.",
                      "The minutes of 2022 should read 2023.",
-                     "The meeting on 14 March should be moved to 21 March.",
-                     "The figure should read 421."):
+                     "The meeting on 14 March should read 21 March.",
+                     "The figure should read 421.",
+                     "Further to minute 30, the re-referral rate of 22% should be reduced to 18%.",
+                     "The minutes on the 2023/24 budget should read 36.",
+                     # a change since, under matters arising, not a correction of the record
+                     "Further to minute 29, the service would now commission 30 beds rather than 24.",
+                     "Referring to minute 41, the policy had been amended so that it is now £500 rather than £350.",
+                     # a question
+                     "Councillor Jones asked whether the 17 complaints recorded should have been 27.",
+                     "Should the 17 complaints recorded in the minutes have read 27 rather than 17?"):
         assert _corrected(sentence) == [], sentence
-    assert [f.text for _, f in figures_of("On 14 March 2023 there were 412 children, 3% up, costing £1,200.")] == [
-        "412", "3%", "£1,200"]
+    assert [f.text for _, f in figures_of("On 14 March 2023 there were 412 children, 3% up, costing £1,200 in "
+                                          "2023/24, in Quarter 2 and minute 8, £1.2m, 72 per cent.")] == [
+        "412", "3%", "£1,200", "£1.2m", "72 per cent"]
 
 
-def _passages(tmp_path, *entries: tuple[str, str, dict]) -> Passages:
+MINUTES = {"item_title": "Minutes of the Previous Meeting", "meeting_date": "2023-09-19"}
+
+
+def _indexed(tmp_path, *later: tuple[str, dict]) -> Passages:
+    """COUNT, minuted at Dale's scrutiny committee on 14 March 2023 as item 35, and these later chunks."""
     meta = {"position": 0, "council": "Dale Council", "council_key": "dale",
-            "committee": "Children's Scrutiny Committee", "item_title": "Children in Care"}
-    return Passages(build([LexicalEntry(chunk_id, text, {**meta, "source_id": chunk_id, **extra})
-                           for chunk_id, text, extra in entries], tmp_path / "bm25"))
+            "committee": "Children's Scrutiny Committee"}
+    entries = [LexicalEntry("c1", COUNT, {**meta, "source_id": "c1", "item_title": "35. Children in Care",
+                                          "meeting_date": "2023-03-14"})]
+    entries += [LexicalEntry(f"c{n}", text, {**meta, "source_id": f"c{n}", **extra})
+                for n, (text, extra) in enumerate(later, start=2)]
+    return Passages(build(entries, tmp_path / "bm25"))
 
 
-def _draft(found: Passages, question: str):
-    return draft_answer(analyse(question, {"dale"}), Retrieval([Hit("c1", COUNT, found.lexical.entries[0].metadata,
-                                                                     1 / 61)]),
-                        found, OverlapReader(), calibration(0.0))
+def _draft(tmp_path, *later: tuple[str, dict]):
+    """The draft answer when retrieval finds COUNT alone."""
+    found = _indexed(tmp_path, *later)
+    first = found.lexical.entries[0]
+    return draft_answer(analyse("How many looked-after children were there in Dale at 31 December 2022?", {"dale"}),
+                        Retrieval([Hit(first.chunk_id, first.text, first.metadata, 1 / 61)]), found,
+                        OverlapReader(), calibration(0.0))
 
 
-def test_a_later_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_short_answer_leads(tmp_path):
+def test_the_next_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_short_answer_leads(tmp_path):
     """'How many looked-after children ... at 31 December 2022?' had led with 412 in bold, though the next meeting
     approved those minutes with 412 corrected to 421, which was never shown."""
-    minutes = {"item_title": "Minutes of the Previous Meeting", "meeting_date": "2023-09-19"}
-    found = _passages(tmp_path, ("c1", COUNT, {"meeting_date": "2023-03-14"}), ("c2", APPROVED, minutes))
-    draft = _draft(found, "How many looked-after children were there in Dale at 31 December 2022?")
+    draft = _draft(tmp_path, (APPROVED, MINUTES))
     assert [q.hit.chunk_id for q in draft.quotes] == ["c1", "c2"]  # retrieval found only c1
     assert draft.quotes[1].text == APPROVED[len("Minutes of the Previous Meeting. "):]
     assert draft.amendments == (Amendment(1, "412", "421"),) and draft.short_answer is None
+    # A correction naming the quote's minute (its item's number), its figure standing alone.
+    named = _draft(tmp_path / "named", ("Minute 35: the total should read 421 rather than 412.", MINUTES))
+    assert named.amendments == (Amendment(1, "412", "421"),)
 
 
-def test_a_correction_is_only_taken_from_the_same_committee_s_later_minutes(tmp_path):
-    """The same figure corrected by another committee, another council, or at the same or an earlier meeting is
-    no correction of these minutes, nor is a later sentence that does not speak of minutes, amending or correcting:
-    the quote stands, with its short answer."""
-    later = "2023-09-19"
-    found = _passages(
-        tmp_path, ("c1", COUNT, {"meeting_date": "2023-03-14"}),
-        ("c2", APPROVED, {"meeting_date": later, "committee": "Cabinet"}),
-        ("c3", APPROVED, {"meeting_date": later, "council": "Rotherham Council", "council_key": "rotherham"}),
-        ("c4", APPROVED, {"meeting_date": "2023-03-14"}),
-        ("c5", APPROVED, {"meeting_date": "2022-11-01"}),
-        ("c6", APPROVED, {"meeting_date": "2023"}),  # a year alone may be the same meeting's
-        # a sentence that speaks of no minutes, amending or correcting: a wish, not a correction
-        ("c7", "Minutes of the Previous Meeting. Members said the count of 412 children waiting should be cut to "
-               "300 soon.", {"meeting_date": later}))
-    draft = _draft(found, "How many looked-after children were there in Dale at 31 December 2022?")
-    assert [q.hit.chunk_id for q in draft.quotes] == ["c1"] and not draft.amendments
-    assert draft.short_answer == "412"
+def test_a_correction_the_reader_quoted_itself_is_noted_all_the_same(tmp_path):
+    """The reader had quoted the correcting sentence before or after the quote it corrects, with no note, and the
+    superseded figure leading: it is noted where it stands, and quoted once."""
+    draft = _draft(tmp_path, (APPROVED, MINUTES))
+    original, correction = draft.quotes
+    found = _indexed(tmp_path / "again", (APPROVED, MINUTES))
+    for quotes, at in (([correction, original], 0), ([original, correction], 1)):
+        placed, amendments = later_amendments(quotes, found)
+        assert [q.text for q in placed] == [q.text for q in quotes]
+        assert amendments == [Amendment(at, "412", "421")]
+
+
+def test_a_correction_is_only_taken_from_the_committee_s_next_meeting_and_about_the_same_thing(tmp_path):
+    """The same figure corrected by another committee or council, at the same, an earlier or a later than next
+    meeting, outside the item approving the minutes, about something else, or in a sentence that is no correction
+    (a target, a wish): no correction of these minutes. The quote stands, with its short answer."""
+    cases = {
+        "another committee": [(APPROVED, {**MINUTES, "committee": "Cabinet"})],
+        "another council": [(APPROVED, {**MINUTES, "council": "Rotherham Council", "council_key": "rotherham"})],
+        "the same meeting": [(APPROVED, {**MINUTES, "meeting_date": "2023-03-14"})],
+        "an earlier meeting": [(APPROVED, {**MINUTES, "meeting_date": "2022-11-01"})],
+        "a year alone": [(APPROVED, {**MINUTES, "meeting_date": "2023"})],
+        "after the next meeting": [("Children in Care. Noted.", {"item_title": "Children in Care",
+                                                                  "meeting_date": "2023-06-20"}),
+                                   (APPROVED, MINUTES)],
+        "not the minutes item": [(APPROVED, {**MINUTES, "item_title": "Performance Report"})],
+        "something else": [("Minutes. Minute 12: the figure of 412 contacts received should read 400.", MINUTES)],
+        "a wish": [("Minutes. Members said the count of 412 children waiting should be cut to 300.", MINUTES)],
+    }
+    for case, later in cases.items():
+        draft = _draft(tmp_path / case.replace(" ", "-"), *later)
+        assert [q.hit.chunk_id for q in draft.quotes] == ["c1"] and not draft.amendments, case
+        assert draft.short_answer == "412", case
 
 
 def test_the_answer_quotes_the_correction_and_says_which_meeting_made_it(fake_settings, tmp_path):
