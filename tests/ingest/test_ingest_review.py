@@ -110,6 +110,9 @@ def test_only_a_new_files_own_folder_counts(fake_settings, tmp_path):
     ("Children's Scrutiny Committee\nMinutes of the meeting held on Tues 12th March 2024", "2024-03-12"),
     ("Corporate Parenting Panel\nDate: Weds. 8 March 2023", "2023-03-08"),
     ("Corporate Parenting Panel\nThurs, 9 March 2023", "2023-03-09"),
+    # An older ModernGov item page's heading line, copied as text, with the item's number after the time.
+    ("Agenda item\nMeeting of Corporate Parenting Panel, Thursday, 7th December, 2023 10.00 am (Item 32.)\n"
+     "32. MINUTES\nThe minutes of the meeting held on 5 October 2023 were confirmed.", "2023-12-07"),
     # Not this meeting's date: another meeting's minutes, a later meeting, a publication date.
     ("Corporate Parenting Panel\nThe minutes of the meeting held on 11th January 2023 were received.", ""),
     ("Corporate Parenting Panel\n1. Apologies\n3. Minutes of the meeting held on 11 January 2023\nApproved.", ""),

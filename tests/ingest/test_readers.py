@@ -602,6 +602,25 @@ def test_mgai_page_is_one_item(tmp_path: Path) -> None:
         assert chrome not in item.text
 
 
+@pytest.mark.parametrize("line, committee, date", [
+    ("Meeting of Social Care and Wellbeing Scrutiny Committee, Thursday, 7th December, 2023 10.00 am (Item 32.)",
+     "Social Care and Wellbeing Scrutiny Committee", "2023-12-07"),
+    ("Meeting of Children, Adults, Health and Wellbeing Policy Development and Scrutiny Panel, Monday 13th October "
+     "2025 9.30 am (Item 47.)", "Children, Adults, Health and Wellbeing Policy Development and Scrutiny Panel",
+     "2025-10-13"),
+])
+def test_an_older_themes_meeting_line_gives_the_item_its_committee_and_date(tmp_path: Path, line, committee, date):
+    """Older ModernGov themes head an item page 'Meeting of <committee>, <day and date> <time> (Item N.)', not
+    'Meeting: dd/mm/yyyy - <committee> (Item N)': such a page had been read undated and with no committee, so a date
+    filter left it out."""
+    html = item_page(title="Minutes", description="", minutes=["The minutes were approved."]).replace(
+        '<p><span class="mgLabel">Meeting: </span><a href="ieListDocuments.aspx?MId=1">'
+        "20/09/2022 - Children&#x27;s Services Scrutiny Committee (Item 7.)</a></p>", f"<p>{line}</p>")
+    assert line in html
+    item = only_item(read([write(tmp_path / "mgAi.aspx.html", html)]))
+    assert (item.committee, item.meeting_date) == (committee, date)
+
+
 THREE_ROWS = [
     Row("5.", "Apologies for Absence", minutes=["Apologies were received from Councillor Ahmed."]),
     Row(

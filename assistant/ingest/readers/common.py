@@ -434,10 +434,11 @@ _STATED_DATE = re.compile(rf"{_DATE_LABEL}\s*{_A_DATE}", re.IGNORECASE)
 _AWAITS_A_DATE = re.compile(rf"{_DATE_LABEL}\s*$", re.IGNORECASE)
 # A line of a document's heading block that is its date, alone or ending a title: 'Wednesday, 8 March 2023',
 # 'Minutes of the Corporate Parenting Panel, 8 March 2023', 'Children's Scrutiny Committee – 8 March 2023'; a time
-# may follow ('2.00 pm', 'at 10am'). Further down, such a line may give any day (a list of future meetings).
+# may follow ('2.00 pm', 'at 10am'), and an older ModernGov item page's item number ('Meeting of Cabinet, Thursday,
+# 7th December, 2023 10.00 am (Item 32.)'). Further down, such a line may give any day (a list of future meetings).
 _DATE_LINE = re.compile(
     rf"^\s*(?:.*?[,:|\u2013\u2014-]\s*)?{_A_DATE}(?:[\s,]*(?:at\s+)?\d{{1,2}}(?:[.:]\d\d)?\s*(?:[ap]\.?m\b\.?)?)?"
-    r"[\s.]*$",
+    r"(?:\s*\(\s*item\s+[^)]*\))?[\s.]*$",
     re.IGNORECASE,
 )
 # What gives another day than this meeting's: 'RESOLVED that the minutes of the meeting held on 11 January 2023 be

@@ -9,6 +9,7 @@ ModernGov markup this relies on, with fallbacks where a council's theme differs:
   p.mgAiTitleTxt         the item title (also used for the number in some themes)
   p.mgSubItemTitleTxt    "Minutes:", "Decision:" sub-headings; div.mgWordPara the text
   "Meeting: 15/06/2023 - Cabinet (Item 8)"   on item and issue pages
+  "Meeting of Cabinet, Thursday, 7th December, 2023 10.00 am (Item 32.)"   the same, in older themes
   mgReasonsRestricted.aspx                   the link ModernGov puts on restricted items
 """
 
@@ -70,6 +71,8 @@ _DATE_WORDS = re.compile(
 _MEETING_LINE = re.compile(  # "Meeting: 15/06/2023 - Cabinet (Item 8)"
     r"Meeting:\s*(\d{1,2}/\d{1,2}/\d{4})\s*-\s*(.+?)\s*(?:\(\s*Item\s+([^)]*?)\s*\))?\s*$", re.MULTILINE
 )
+# Older ModernGov themes: "Meeting of Cabinet, Thursday, 7th December, 2023 10.00 am (Item 32.)"
+_MEETING_OF_LINE = re.compile(r"^\s*Meeting of\s+(.+?)\s*\(\s*Item\s+[^)]*\)\s*$", re.MULTILINE | re.IGNORECASE)
 _PAGE_NAMES = (
     ("meeting", re.compile(r"ieListDocuments", re.IGNORECASE)),
     ("issue", re.compile(r"ieIssueDetails|mgIssueHistoryHome", re.IGNORECASE)),
@@ -238,9 +241,15 @@ def _page_facts(soup, region, source: FileSource, has_rows: bool) -> _Page:
     url = _canonical_url(soup)
     kind = _page_kind(url, source.path.name, has_rows)
     committee, meeting_date = _meeting_from_heading(region, soup) if kind == "meeting" else ("", "")
-    if not committee and (match := _MEETING_LINE.search(region.get_text("\n"))):
+    text = region.get_text("\n") if not committee else ""
+    if not committee and (match := _MEETING_LINE.search(text)):
         committee = _SPACES.sub(" ", match.group(2)).strip()
         meeting_date = meeting_date or _date_or_empty(match.group(1))
+    elif not committee and (match := _MEETING_OF_LINE.search(text)):
+        named = _SPACES.sub(" ", match.group(1))
+        if when := _DATE_WORDS.search(named):
+            committee = named[:when.start()].strip(" ,-\u2013")
+            meeting_date = meeting_date or _date_or_empty(when.group(0))
     return _Page(url, kind, _council(soup), committee, meeting_date)
 
 
