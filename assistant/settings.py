@@ -57,15 +57,21 @@ def unknown_settings(env: Mapping[str, str]) -> list[tuple[str, str]]:
     misspelt ASSISTANT_AUTHH leaves the app open to anyone, ASSISTANT_AUDIT_FILE the log where it was."""
     import difflib
 
-    asked = _Asked()
-    Settings.from_env(asked)
     prefix = "ASSISTANT_"
-    known = sorted(name for name in asked.asked | set(SCRIPT_VARIABLES) if name.startswith(prefix))
+    known = setting_variables()
     # Likeness judged on the words after the prefix, which every name shares.
     suffixes = [name.removeprefix(prefix) for name in known]
     return [(name, next((prefix + match for match in difflib.get_close_matches(name.removeprefix(prefix), suffixes,
                                                                                n=1, cutoff=0.55)), ""))
             for name in sorted(env) if name.startswith(prefix) and name not in known and env[name].strip()]
+
+
+def setting_variables() -> list[str]:
+    """Every ASSISTANT_ variable the assistant or its scripts read, sorted: what `from_env` asks for, and
+    SCRIPT_VARIABLES."""
+    asked = _Asked()
+    Settings.from_env(asked)
+    return sorted(name for name in asked.asked | set(SCRIPT_VARIABLES) if name.startswith("ASSISTANT_"))
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
@@ -168,7 +174,9 @@ class Settings:
             openai_api_key=_text(env, "OPENAI_API_KEY").strip(),
         )
         known = {f.name for f in fields(cls)}
-        values.update({k: v for k, v in overrides.items() if k in known and v is not None})
+        if unknown := sorted(set(overrides) - known):  # a misspelt override would be dropped unseen, as with_ never does
+            raise TypeError(f"Settings.from_env() got unknown settings: {', '.join(unknown)}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("data_dir", "model_dir"):  # `--index '~/minutes'`, quoted in a script, as the variables are
             values[name] = Path(os.path.expanduser(values[name]))
         settings = cls(**values)

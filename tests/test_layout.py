@@ -202,4 +202,24 @@ def test_the_package_holds_at_most_40_regex_patterns_outside_ingest():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     found = module.count(ROOT / PACKAGE)
-    assert sum(len(lines) for lines in found.values()) <= 40, found
+    assert not module.over_budget(found), module.over_budget(found)
+    assert module.LIMIT == 40
+
+
+def test_the_regex_count_sees_every_way_re_is_imported_and_says_what_to_do_past_the_limit(tmp_path):
+    """`import re as regex` and `from re import compile as c` had gone uncounted, and the failure had shown a dict
+    cut short, with no word of what to do."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("count_regexes", ROOT / "scripts" / "count_regexes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source = tmp_path / "aliased.py"
+    source.write_text("import re\nimport re as regex\nfrom re import compile as c, escape\n"
+                      "re.compile('a')\nregex.search('b', 'x')\nc('d')\nescape('e')\nre.escape('f')\n"
+                      "c('g').search('x')\n", encoding="utf-8")
+    assert module.pattern_calls(source) == [4, 5, 6, 9]
+    message = module.over_budget({"answer/x.py": [1, 2, 3]}, limit=2)
+    assert message.startswith("3 regex patterns outside assistant/ingest/, over the limit of 2:\n"
+                              "  assistant/answer/x.py: lines 1, 2, 3\n") and "assistant/text.py" in message
+    assert module.over_budget({"answer/x.py": [1, 2]}, limit=2) == ""

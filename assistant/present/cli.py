@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = None
     try:
         # --llm is checked here, as ASSISTANT_LLM is, before anything is loaded or served.
-        settings = Settings.from_env(data_dir=args.index, llm=getattr(args, "llm", None))
+        settings = Settings.from_env(data_dir=getattr(args, "index", None), llm=getattr(args, "llm", None))
         for name, meant in unknown_settings(os.environ):
             print(f"warning: {name} is not a setting of the assistant, so it changes nothing"
                   + (f": did you mean {meant}?" if meant else "."), file=sys.stderr)
@@ -196,11 +196,12 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, handler, uses_index: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.json_errors = json_errors
-        p.add_argument("--index", type=Path, default=None, metavar="DIR",
-                       help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
+        if uses_index:
+            p.add_argument("--index", type=Path, default=None, metavar="DIR",
+                           help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
         p.set_defaults(handler=handler)
         return p
 
@@ -298,7 +299,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="let these in again: the next ingest or fetch that reads them indexes them")
     p.add_argument("--list", action="store_true", help="list what is withheld")
 
-    p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user)
+    # The users file is not in the index: `--index` would change nothing.
+    p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user,
+                uses_index=False)
     p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
     p.add_argument("name")
     p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")

@@ -202,14 +202,20 @@ def test_an_assistant_variable_nothing_reads_is_named_with_the_setting_it_looks_
                                      ("ASSISTANT_AUTHH", "ASSISTANT_AUTH"), ("ASSISTANT_WHATEVER", "")]
 
 
-def test_every_variable_the_readme_names_is_one_the_assistant_reads():
+def test_every_variable_the_readme_names_is_one_the_assistant_reads_and_each_it_reads_has_a_row():
+    """The check had given every name an empty value, which counts as unset: a made-up variable in the README
+    passed. Each setting the assistant reads has its row in the README's table too."""
     import re
 
     from conftest import ROOT
-    from assistant.settings import unknown_settings
+    from assistant.settings import setting_variables, unknown_settings
 
-    named = set(re.findall(r"ASSISTANT_[A-Z0-9_]+", (ROOT / "README.md").read_text(encoding="utf-8")))
-    assert named and unknown_settings({name: "" for name in named}) == []
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"ASSISTANT_[A-Z0-9_]+", readme))
+    assert unknown_settings({"ASSISTANT_DOES_NOT_EXIST": "1"}) == [("ASSISTANT_DOES_NOT_EXIST", "")]  # it can fail
+    assert named and unknown_settings({name: "1" for name in named}) == []
+    rows = set(re.findall(r"^\| `(ASSISTANT_[A-Z0-9_]+)`", readme, re.MULTILINE))
+    assert [name for name in setting_variables() if name not in rows] == []
 
 
 def test_settings_made_in_code_have_the_defaults_the_environment_gives():
@@ -223,3 +229,11 @@ def test_settings_made_in_code_have_the_defaults_the_environment_gives():
     made = Settings()
     read = Settings.from_env({k: v for k, v in os.environ.items() if k == "XDG_CACHE_HOME"})
     assert [f.name for f in fields(Settings) if getattr(made, f.name) != getattr(read, f.name)] == []
+
+
+def test_a_setting_given_in_code_under_a_name_settings_lack_is_an_error():
+    """Settings.from_env had dropped a misspelt override unseen (chunk_tokns=10 left 180), where with_ raises."""
+    with pytest.raises(TypeError, match="chunk_tokns"):
+        Settings.from_env({}, chunk_tokns=10)
+    with pytest.raises(TypeError):
+        Settings.from_env({}).with_(chunk_tokns=10)

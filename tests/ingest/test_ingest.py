@@ -367,7 +367,7 @@ def test_reset_or_prune_with_inputs_that_hold_no_minutes_leaves_the_index_as_it_
     before = chroma_ids(fake_settings)
     empty = tmp_path / "not-mounted"
     empty.mkdir()
-    (empty / "notes.odt").write_bytes(b"not minutes")
+    (empty / "notes.xyz").write_bytes(b"not minutes")  # a suffix no reader will ever take
     with pytest.raises(AssistantError) as refused:
         ingest([empty], fake_settings, reset=True)
     assert "Not resetting the index: the inputs hold no minutes" in refused.value.message

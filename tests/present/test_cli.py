@@ -335,6 +335,11 @@ def test_user_remove_takes_a_user_out_of_the_users_file(tmp_path):
     removed = run_cli("user", "remove", "bob", "--file", str(users), env=cli_env(tmp_path / "index"))
     assert removed.returncode == 0 and f"user bob removed from {users}" in removed.stdout
     assert [line.split(":")[0] for line in users.read_text().splitlines()] == ["alice"]
+    # `user` offered --index, which changed nothing: the users file is not in the index.
+    offered = run_cli("user", "remove", "alice", "--file", str(users), "--index", str(tmp_path / "index"),
+                      env=cli_env(tmp_path / "index"))
+    assert offered.returncode == 2 and "unrecognized arguments: --index" in offered.stderr
+    assert "--index" not in run_cli("user", "--help", env=cli_env(tmp_path / "index")).stdout
 
 
 def test_ask_turns_a_follow_up_with_no_topic_away_with_what_to_type(tmp_path):

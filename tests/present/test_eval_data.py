@@ -217,6 +217,7 @@ def test_seed_gold_urls_and_must_include_are_in_the_seed_minutes():
         _check_gold(q, seed_items(), f"questions.jsonl {q['id']}")
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", DEV_CORPUS_FILES, ids=lambda p: p.name)
 def test_dev_gold_urls_and_must_include_are_in_the_combined_corpus(path):
     need_shared()
@@ -224,6 +225,7 @@ def test_dev_gold_urls_and_must_include_are_in_the_combined_corpus(path):
         _check_gold(q, combined_items(), f"{path.name} {q['id']}")
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", ALL_QUESTION_FILES, ids=lambda p: p.name)
 def test_must_include_strings_are_rare_in_the_combined_corpus(path):
     need_shared()
@@ -280,6 +282,7 @@ def test_seed_support_pair_spans_point_into_the_seed_text():
     _check_spans(seeds, pairs)
 
 
+@pytest.mark.shared
 def test_every_support_pair_span_points_into_the_combined_corpus():
     need_shared()
     items = combined_items()

@@ -45,6 +45,7 @@ def test_the_seed_corpus_gate(tmp_path, minilm):
     assert f"retrieval fusion: `{metrics['retrieval_fusion']}`" in (tmp_path / "out" / "report.md").read_text()
 
 
+@pytest.mark.shared
 def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm, shared_indexes):
     dev = need_shared()
     metrics = run_evaluation(FLOORS["dev"]["_questions"], Settings.from_env(), tmp_path / "out",
@@ -57,6 +58,7 @@ def test_the_dev_corpus_gate_and_the_guard_on_held_out_pairs(tmp_path, minilm, s
     assert not failures, failures
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("name", ["tuning", "holdout", "fresh"])
 def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, shared_indexes, name):
     """Questions written after the answerer's rules (tuning, holdout, fresh), to measure how the rules carry
@@ -69,6 +71,7 @@ def test_the_fresh_question_sets_do_not_regress(tmp_path, minilm, shared_indexes
     assert not failures, failures
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("name, at_least", [("reader_test", 400), ("reader_test_named", 200),
                                             ("reader_test_twins", 140), ("reader_test_late", 190)])
 def test_the_reader_test_split_gate(tmp_path, minilm, shared_indexes, name, at_least):

@@ -30,8 +30,6 @@ from assistant.ingest.structure import CELL_SEPARATOR, first_title_line, split_m
 from assistant.records import MinuteItem
 
 BULLET = "\u00b7 "  # the bullet ModernGov pages and the seed texts use
-# A Word file has no pages until it is printed: this much text stands for its first page, where
-# minutes state when the meeting was held.
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -119,6 +117,8 @@ def read_docx_file(source: FileSource) -> ReadResult:
     yield from split_meeting(MinuteItem(
         source_id=source.file_id,
         text=text,
+        # A Word file has no pages until it is printed: its first FIRST_PAGE_CHARS characters stand for its first
+        # page, where minutes state when the meeting was held.
         meeting_date=meeting_date_in(text[:FIRST_PAGE_CHARS]),
         item_title=title if _names_the_minutes(title) else "",
         origin=source.origin,
