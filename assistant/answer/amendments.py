@@ -30,8 +30,16 @@ from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN
 # How far (in words and numbers) the figure as minuted may stand before 'should read' ('412 looked-after children
 # reported in March should read 421'), and a figure from the other side of any amending phrase.
 _FAR_BEFORE, _NEAR = 8, 3
-_AMENDING_PHRASES = tuple((phrase.split(), True) for phrase in AMENDED_TO_PHRASES) + tuple(
-    (phrase.split(), False) for phrase in IN_PLACE_OF_PHRASES)
+# Each amending phrase as its words, and whether the correction follows it ('should read 421') or comes before it
+# ('421 rather than 412'), under its first word.
+def _by_first_word() -> dict[str, list[tuple[list[str], bool]]]:
+    phrases: dict[str, list[tuple[list[str], bool]]] = {}
+    for phrase, correction_after in [(p, True) for p in AMENDED_TO_PHRASES] + [(p, False) for p in IN_PLACE_OF_PHRASES]:
+        phrases.setdefault(phrase.split()[0], []).append((phrase.split(), correction_after))
+    return phrases
+
+
+_AMENDING_PHRASES = _by_first_word()
 _SHARED_WORDS = 2  # words a correction shares with the quote, when neither names the other's minute nor noun
 
 
@@ -85,8 +93,8 @@ def corrections_in(sentence: str) -> list[tuple[Figure, Figure]]:
     if not ASKING_WORDS.isdisjoint(words) or sentence.rstrip().endswith("?"):
         return []
     found = []
-    for at in range(len(words)):
-        for phrase, replacement_after in _AMENDING_PHRASES:
+    for at, word in enumerate(words):
+        for phrase, replacement_after in _AMENDING_PHRASES.get(word, ()):
             if words[at:at + len(phrase)] != phrase or not (replacement_after or of_the_record):
                 continue
             end = at + len(phrase)
@@ -109,7 +117,11 @@ class _Correction:
     was: Figure
     now: Figure
     minute_numbers: frozenset[str]  # the minutes it names ('Minute 52' -> '52')
-    words: frozenset[str]  # its words as lexical_tokens gives them, numbers aside
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Its words as lexical_tokens gives them, numbers aside (made only for a correction of a quoted figure)."""
+        return frozenset(word for word in lexical_tokens(self.entry.text[self.start:self.end]) if not word[0].isdigit())
 
 
 def later_amendments(quotes: list[ScoredSentence], passages: Passages) -> tuple[list[ScoredSentence], list[Amendment]]:
@@ -138,27 +150,26 @@ def later_amendments(quotes: list[ScoredSentence], passages: Passages) -> tuple[
 
 
 def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correction]:
-    """The corrections, in the same council and committee's minutes of later meetings, of a figure of the quote
-    that are about what the quote is about."""
+    """The corrections, in the minutes of the same council and committee's next meeting, of a figure of the quote
+    that are about what the quote is about. Minutes are approved, and corrected, at the committee's next meeting: a
+    later one's correction of the same figure is of other minutes."""
     metadata = quote.hit.metadata
     held = str(metadata.get("meeting_date") or "")
     figures = figures_of(quote.text)
     if not held or not figures:
         return []
     committee = committee_key(str(metadata.get("committee") or ""))
+    council = council_key_of(metadata)
+    following = next((date for (of, date) in sorted(_meetings(council, passages))
+                      if of == committee and date[:len(held)] > held), "")
+    corrections = _corrections_at(council, committee, following, passages) if following else []
+    if not corrections:
+        return []
     title = str(metadata.get("item_title") or "")
     numbered_as = title.split(".")[0].strip() if title[:1].isdigit() else ""  # '35. Performance Report' -> '35'
     quoted_words = frozenset(word for word in lexical_tokens(quote.text) if not word[0].isdigit())
-    council = council_key_of(metadata)
-    following = _next_meeting(council, committee, held, passages)
     found = []
-    for correction in _council_corrections(council, passages):
-        # Minutes are approved, and corrected, at the committee's next meeting: a later one's correction of the same
-        # figure is of other minutes.
-        if str(correction.entry.metadata.get("meeting_date") or "") != following:
-            continue
-        if committee and committee_key(str(correction.entry.metadata.get("committee") or "")) != committee:
-            continue
+    for correction in corrections:
         for _, figure in figures:
             if (figure.value, figure.kind) != (correction.was.value, correction.was.kind):
                 continue
@@ -170,29 +181,31 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
     return found
 
 
-def _next_meeting(council: str, committee: str, held: str, passages: Passages) -> str:
-    """The date of the committee's first meeting after `held` that the index holds minutes of ('' when none): not a
-    date given less exactly ('2023') that may be the same meeting's."""
-    dates = passages.kept.get(("meetings", council, committee))
-    if dates is None:
-        dates = passages.kept[("meetings", council, committee)] = sorted({
-            str(entry.metadata.get("meeting_date") or "") for entry in passages.lexical.council_entries(council)
-            if not committee or committee_key(str(entry.metadata.get("committee") or "")) == committee} - {""})
-    return next((date for date in dates if date[:len(held)] > held), "")
-
-
-def _council_corrections(council_key: str, passages: Passages) -> list[_Correction]:
-    """Every correction of a figure in one council's minutes: a plain search of its chunks the first time, kept
-    with the passages for the next question."""
-    kept = passages.kept.get(("corrections", council_key))
+def _meetings(council: str, passages: Passages) -> dict[tuple[str, str], list[LexicalEntry]]:
+    """A council's chunks by (committee key, meeting date), dated ones only: a grouping of its chunks the first
+    time, kept with the passages for the next question. A date given less exactly ('2023') sorts before the days
+    of its year, and is never taken for a meeting after one of them."""
+    kept = passages.kept.get(("meetings", council))
     if kept is None:
-        kept = passages.kept[("corrections", council_key)] = list(_search(passages, council_key))
+        kept = passages.kept[("meetings", council)] = {}
+        for entry in passages.lexical.council_entries(council):
+            if date := str(entry.metadata.get("meeting_date") or ""):
+                kept.setdefault((committee_key(str(entry.metadata.get("committee") or "")), date), []).append(entry)
     return kept
 
 
-def _search(passages: Passages, council_key: str):
+def _corrections_at(council: str, committee: str, date: str, passages: Passages) -> list[_Correction]:
+    """Every correction of a figure in one meeting's minutes: a plain search of its chunks the first time it is
+    wanted, kept with the passages."""
+    key = ("corrections", council, committee, date)
+    if key not in passages.kept:
+        passages.kept[key] = list(_search(_meetings(council, passages).get((committee, date), [])))
+    return passages.kept[key]
+
+
+def _search(entries: list[LexicalEntry]):
     phrases = AMENDED_TO_PHRASES + IN_PLACE_OF_PHRASES
-    for entry in passages.lexical.council_entries(council_key):
+    for entry in entries:
         title = fold(str(entry.metadata.get("item_title") or ""))
         if not any(word in title for word in MINUTES_ITEM_WORDS):
             continue
@@ -204,9 +217,8 @@ def _search(passages: Passages, council_key: str):
             spans = number_token_spans(text)
             minute_numbers = frozenset(number for (word, _, _), (number, _, _) in zip(spans, spans[1:])
                                        if word.lower() in ("minute", "minutes") and number[0].isdigit())
-            words = frozenset(word for word in lexical_tokens(text) if not word[0].isdigit())
             for was, now in corrections_in(text):
-                yield _Correction(entry, span.start, span.end, was, now, minute_numbers, words)
+                yield _Correction(entry, span.start, span.end, was, now, minute_numbers)
 
 
 def _as_quote(correction: _Correction) -> ScoredSentence:
