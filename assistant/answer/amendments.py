@@ -84,6 +84,13 @@ def figures_of(text: str) -> list[tuple[int, Figure]]:
     return found
 
 
+def mentions_figure(text: str, figure: str) -> bool:
+    """Whether a text gives the figure as a figure of the same kind ('412' in 'There were 412 children', not in
+    '2,412', nor '£412' for '412')."""
+    wanted = [(f.value, f.kind) for _, f in figures_of(figure)]
+    return bool(wanted) and any((f.value, f.kind) in wanted for _, f in figures_of(text))
+
+
 def corrections_in(sentence: str) -> list[tuple[Figure, Figure]]:
     """(as minuted, as corrected) for each figure the sentence corrects: '412 ... should read 421',
     '£2,500 rather than £3,000', 'was 213 and not 231'."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from assistant.answer.terms import QuestionTerms
+from assistant.answer.amendments import mentions_figure
 from assistant.answer.candidates import (MAX_ITEMS, cut_off_at_item_end, lead_in, list_after, repeats_title,
                                         said_under_title)
 from assistant.answer.extractive import NOT_STATED, NOTHING_RELEVANT, Calibration, draft_answer
@@ -31,8 +32,8 @@ from assistant.index.stats import finish_stopped_run, index_exists
 from assistant.index.vector_store import damaged_store_error, forget_local_clients
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.run import MEND_ROOM_BYTES, Index
-from assistant.records import (Answer, Citation, Draft, Hit, NearestItem, Provenance, Question, Retrieval,
-                               SentenceEvent, SentenceVerdict)
+from assistant.records import (Amendment, Answer, Citation, Draft, Hit, NearestItem, Provenance, Question,
+                               Retrieval, SentenceEvent, SentenceVerdict)
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
@@ -432,6 +433,13 @@ class Assistant:
                 base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown),
                                                                        sum(s.shown for s in rest.sentences))]}
             timings["total"] = (time.perf_counter() - started) * 1000
+            # A figure the model gives that the next meeting corrected is noted, with the correction's marker when
+            # the model cited its minutes.
+            amended = [amendment_note(draft, amendment, next((c.marker for c in citations if c.chunk_id ==
+                                                              draft.quotes[amendment.at].hit.chunk_id), None))
+                       for amendment in draft.amendments if mentions_figure(text, amendment.was)]
+            if amended:
+                base = {**base, "notes": base["notes"] + amended}
             # The reader's short answer leads only when the model's shown sentences say it too.
             said = bool(draft.short_answer) and f" {fold(draft.short_answer)} " in f" {fold(text)} "
             short_answer = draft.short_answer if said else None
@@ -538,11 +546,8 @@ class Assistant:
                 separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
                 parts.append((separator if parts else "") + f"{shown} [{marker}]")
                 previous_source = quote.hit.source_id
-        amended = []
-        for amendment in (a for a in draft.amendments if a.at in markers):
-            held = readable_date(str(draft.quotes[amendment.at].hit.metadata.get("meeting_date", "")))
-            amended.append(f"The minutes of a later meeting ({held}) amend {amendment.was} to {amendment.now}: "
-                           f"see [{markers[amendment.at]}].")
+        amended = [amendment_note(draft, amendment, markers[amendment.at])
+                   for amendment in draft.amendments if amendment.at in markers]
         if amended:
             base = {**base, "notes": base["notes"] + amended}
         return Answer(answer="".join(parts), refused=False, refusal_reason=None, fallback=fallback,
@@ -611,6 +616,14 @@ def refusal(draft: Draft, retrieval: Retrieval, base: dict, timings: dict) -> An
                 else f"{selected} do not say this.")
     return Answer(answer=f"{text} {explanation}".strip(), refused=True, refusal_reason=draft.refusal,
                   nearest=nearest_items(retrieval), timings_ms=timings, confidence=draft.confidence, **base)
+
+
+def amendment_note(draft: Draft, amendment: Amendment, marker: int | None) -> str:
+    """'The minutes of a later meeting (19 September 2023) amend 412 to 421: see [3].', naming the meeting whose
+    minutes correct a figure, with the marker of the correction's quote when it is cited."""
+    held = readable_date(str(draft.quotes[amendment.at].hit.metadata.get("meeting_date", "")))
+    return (f"The minutes of a later meeting ({held}) amend {amendment.was} to {amendment.now}"
+            + (f": see [{marker}]." if marker is not None else "."))
 
 
 def evidence_hits(draft: Draft, retrieval: Retrieval, passages: Passages, limit: int = EVIDENCE_BLOCKS) -> list[Hit]:

@@ -129,10 +129,8 @@ def test_a_correction_is_only_taken_from_the_committee_s_next_meeting_and_about_
         assert draft.short_answer == "412", case
 
 
-def test_the_answer_quotes_the_correction_and_says_which_meeting_made_it(fake_settings, tmp_path):
-    """Through the whole ask, over minutes ingested from files: the note names the meeting and both figures, and
-    cites the quoted correction."""
-    from assistant.answer.service import Assistant
+def _ingested(settings, tmp_path):
+    """March's count and September's correction of it, ingested from files as an officer would."""
     from assistant.ingest.run import ingest
 
     folder = tmp_path / "minutes"
@@ -142,10 +140,48 @@ def test_the_answer_quotes_the_correction_and_says_which_meeting_made_it(fake_se
                                      f"{COUNT}\n", encoding="utf-8")
     (folder / "september.md").write_text(f'{front}meeting_date: "2023-09-19"\nitem_title: "Minutes of the '
                                          f'Previous Meeting"\n---\n{APPROVED}\n', encoding="utf-8")
-    ingest([folder], fake_settings, progress=False)
+    ingest([folder], settings, progress=False)
+
+
+QUESTION = "How many looked-after children were there in Dale at 31 December 2022?"
+
+
+def test_a_language_model_s_answer_that_gives_the_corrected_figure_is_noted(fake_settings, tmp_path):
+    """The model is given the correction among its evidence; when its answer still gives the figure as first
+    minuted, the note says the next meeting amended it (with the correction's marker when the model cited it)."""
+    from langchain_core.language_models import GenericFakeChatModel
+
+    from assistant.answer.service import Assistant
+
+    _ingested(fake_settings, tmp_path)
+    replies = {"superseded": "There were 412 looked-after children at 31 December 2022 [1].",
+               "both": "There were 412 looked-after children at 31 December 2022 [1]. The figure of 412 "
+                       "looked-after children reported in March should read 421 [2].",
+               "corrected only": "The figure of looked-after children reported in March should read 421 [2]."}
+    notes = {}
+    for case, reply in replies.items():
+        assistant = Assistant(fake_settings.with_(llm="openai:fake"),
+                              chat_model=GenericFakeChatModel(messages=iter([reply])))
+        try:
+            answer = assistant.ask(QUESTION)
+        finally:
+            assistant.close()
+        assert not answer.fallback, (case, answer.notes)
+        notes[case] = [note for note in answer.notes if "amend" in note]
+    assert notes["superseded"] == ["The minutes of a later meeting (19 September 2023) amend 412 to 421."]
+    assert notes["both"] == ["The minutes of a later meeting (19 September 2023) amend 412 to 421: see [2]."]
+    assert notes["corrected only"] == []  # the answer never gives 412
+
+
+def test_the_answer_quotes_the_correction_and_says_which_meeting_made_it(fake_settings, tmp_path):
+    """Through the whole ask, over minutes ingested from files: the note names the meeting and both figures, and
+    cites the quoted correction."""
+    from assistant.answer.service import Assistant
+
+    _ingested(fake_settings, tmp_path)
     assistant = Assistant(fake_settings)
     try:
-        answer = assistant.ask("How many looked-after children were there in Dale at 31 December 2022?")
+        answer = assistant.ask(QUESTION)
     finally:
         assistant.close()
     assert not answer.refused and answer.short_answer is None
