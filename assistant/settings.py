@@ -148,7 +148,9 @@ class Settings:
             embed_precision=_text(env, "ASSISTANT_EMBED_PRECISION", "int8"),
             collection=_text(env, "ASSISTANT_COLLECTION", "minutes"),
             llm=_text(env, "ASSISTANT_LLM", "extractive"),
-            # The bound keeps one whole reply within the reply deadline (answer/llm.py) at a slow server's pace.
+            # The bound keeps a server's whole reply within the reply deadline (answer/llm.py) at a slow pace. A local
+            # model has no whole-reply deadline, and on a CPU writes a few tokens a second: a high limit holds an app
+            # worker for minutes (the README says so).
             llm_max_tokens=_int(env, "ASSISTANT_LLM_MAX_TOKENS", DEFAULT_LLM_MAX_TOKENS, minimum=16, maximum=4096),
             **_chroma_address(env),
             exact_search=_flag_or_auto(env, "ASSISTANT_EXACT_SEARCH"),

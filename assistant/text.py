@@ -96,23 +96,26 @@ def asks_for_the_latest(question: str) -> bool:
 
 # How a later meeting corrects a figure in earlier minutes, when it approves them subject to an amendment: the
 # words between the figure as minuted and its correction ('412 ... should read 421'), and between a correction and
-# the figure it replaces ('reads £2,500 rather than £3,000'). Not 'should be' nor 'changed to', which targets, wishes
-# and changed plans use as often.
-AMENDED_TO_PHRASES = ("should read", "should have read", "should have been", "amended to read", "corrected to read",
-                      "replaced with", "replaced by", "was in fact")
+# the figure it replaces ('reads £2,500 rather than £3,000').
+# A phrase with 'read' in it speaks of the record itself. Not 'should be', 'changed to' or 'replaced by', which
+# targets, plans and changes since use as often.
+AMENDED_TO_PHRASES = ("should read", "should have read", "should now read", "amended to read", "corrected to read",
+                      "should have been", "was in fact")
 IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of", "and not")
-# 'Rather than' and the like also tell of a change since ('30 beds rather than 24', 'is now £500 rather than
-# £350'): a correction of the record says so with one of these words ('should read 19 rather than 22', 'was 213 and
-# not 231 as stated').
-RECORD_WORDS = frozenset({"read", "reads", "stated", "recorded", "record", "minuted", "correct", "corrected",
-                          "correction"})
+# The others tell of a change since as often ('30 beds rather than 24', 'is now £500 rather than £350'): as a
+# correction of the record they come with one of these words beside a figure ('should read 19 rather than 22',
+# 'was 213 and not 231 as stated', 'given as 17, was in fact 14'); 'correct record' in the same sentence is the
+# approval's own words, not this.
+RECORD_WORDS = frozenset({"read", "reads", "stated", "recorded", "minuted", "given", "reported", "shown"})
 # A sentence with one of these asks, and corrects nothing ('asked whether the 17 complaints recorded should have
 # been 27'); not 'asked' alone, as in 'asked that the minutes be corrected accordingly'.
 ASKING_WORDS = frozenset({"whether"})
 # Where such corrections stand: the item that approves the last meeting's minutes, or takes matters arising from
-# them (its title); and word stems one of which the correcting sentence itself holds.
+# them (its title); word stems one of which the correcting sentence itself holds; and the words that name a minute
+# by its number ('Minute 52').
 MINUTES_ITEM_WORDS = ("minute", "matters arising")
 AMENDING_STEMS = ("minute", "amend", "correct")
+MINUTE_WORDS = frozenset({"minute", "minutes"})
 # Words before a number that make it a label, not a figure ('minute 8', 'Quarter 2', 'page 4', 'stage 2'): a
 # correction of minute 8's caseloads is no correction of '8 locality teams'.
 NUMBER_LABEL_WORDS = frozenset({"minute", "minutes", "item", "items", "page", "pages", "paragraph", "paragraphs",

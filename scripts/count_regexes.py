@@ -5,8 +5,10 @@ Usage: python scripts/count_regexes.py [--list]
 
 Every call of a `re` function that takes a pattern (compile, search, match, fullmatch, findall, finditer,
 sub, subn, split) counts once, whatever its pattern is made of: a literal, an f-string built from word
-lists, or a variable, and however `re` or the function was imported (`import re as regex`, `from re import
-compile as c`). Calls on an already compiled pattern do not count again.
+lists, or a variable, and whatever name `re` or the function was imported under (`import re as regex`, `from re
+import compile as c`). Calls on an already compiled pattern do not count again. A pattern function held in a
+variable or passed to another (`map(re.compile, ...)`), `from re import *` and the third-party `regex` module are
+not seen: none is used, and a review would catch one.
 """
 
 from __future__ import annotations

@@ -1,19 +1,24 @@
-"""A named check: a figure quoted from minutes that a later meeting corrected when it approved them.
+"""A named check: a figure quoted from minutes that the committee's next meeting corrected when it approved them.
 
 A committee approves its minutes at its next meeting, sometimes 'subject to an amendment': 'the figure of 412
 looked-after children reported in March should read 421'. The reader reads one sentence at a time and cannot know
-that, so the superseded figure had been quoted, and led in bold, as if it stood.
+that, so the superseded figure had been quoted, and led in bold, as if it stood. A false note would be worse: it
+would tell a councillor the record was wrong. So a correction is read only where, and as, one is made:
 
-A correction is read only where one is made: in the minutes of the same council and committee's next meeting, in
-the item that approves the last meeting's minutes or takes matters arising from them (text.MINUTES_ITEM_WORDS), in
-a sentence that speaks of minutes, amending or correcting (text.AMENDING_STEMS), with the figure as minuted on one
-side of an amending phrase (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES) and a figure of the same kind on the
-other. It must be about what the quote is about: the correction names the quote's minute number, or the word after
-the figure is the same in both ('412 looked-after ...'), or the two sentences share at least two words. 'Rather
-than' and the like must come with a word of the record ('should read 19 rather than 22'; text.RECORD_WORDS): '30
-beds rather than 24' under matters arising is a change of plan. A number that labels ('minute 8', 'Quarter 2',
-'2023/24') is no figure, and a sentence that asks (text.ASKING_WORDS) corrects nothing. Such a sentence is quoted
-after the one it corrects, and the answer says so.
+- in the minutes of the same council and committee's next meeting that the index holds, both dated to the day and
+  the committee known, and not naming another meeting's minutes ('the minutes of the meeting held on 20 June 2023')
+  than the quote's;
+- in the item that approves the last meeting's minutes or takes matters arising (text.MINUTES_ITEM_WORDS), in a
+  sentence that speaks of minutes, amending or correcting (text.AMENDING_STEMS), and does not ask;
+- with the figure as minuted on one side of an amending phrase and a figure of the same kind on the other
+  (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES); a phrase without 'read' needs a word of the record beside a
+  figure (text.RECORD_WORDS: 'should read 19 rather than 22'), as '30 beds rather than 24' is a change of plan;
+- about what the quote is about: the quote's minute number, if the correction names minutes, is among them; and the
+  correction names that minute, or shares two words with the quote near the figure ('412 looked-after children').
+
+A number that labels ('minute 8', 'Quarter 2', '2023/24') or is a day of a date ('14 March', '3rd May') is no figure.
+Such a sentence is quoted after the quote it corrects (or noted where the reader quoted it already), and the answer
+says so.
 """
 
 from __future__ import annotations
@@ -23,64 +28,70 @@ from dataclasses import dataclass
 from assistant.answer.passages import Passages
 from assistant.index.lexical import LexicalEntry
 from assistant.records import Amendment, Hit, ScoredSentence
-from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN_PLACE_OF_PHRASES, MINUTES_ITEM_WORDS,
-                            MONTH_NUMBERS, NUMBER_LABEL_WORDS, RECORD_WORDS, committee_key, council_key_of, fold,
-                            lexical_tokens, normalise_space, number_token_spans, sentence_spans, token_value)
+from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN_PLACE_OF_PHRASES, MINUTE_WORDS,
+                            MINUTES_ITEM_WORDS, MONTH_NUMBERS, NUMBER_LABEL_WORDS, PERCENT, RECORD_WORDS, SCALE_WORDS,
+                            committee_key, council_key_of, fold, lexical_tokens, normalise_space, number_token_spans,
+                            parse_meeting_date, sentence_spans, token_value)
 
 # How far (in words and numbers) the figure as minuted may stand before 'should read' ('412 looked-after children
-# reported in March should read 421'), and a figure from the other side of any amending phrase.
-_FAR_BEFORE, _NEAR = 8, 3
-# Each amending phrase as its words, and whether the correction follows it ('should read 421') or comes before it
-# ('421 rather than 412'), under its first word.
-def _by_first_word() -> dict[str, list[tuple[list[str], bool]]]:
-    phrases: dict[str, list[tuple[list[str], bool]]] = {}
+# reported in March should read 421'); a figure from the other side of any amending phrase, and a word of the
+# record from a figure; and the words either side of the figure as minuted that are compared with the quote's.
+_FAR_BEFORE, _NEAR, _AROUND = 8, 3, 8
+_SHARED_WORDS = 2
+
+
+def _by_first_word() -> dict[str, list[tuple[list[str], bool, bool]]]:
+    """Each amending phrase as its words, whether the correction follows it ('should read 421') or comes before it
+    ('421 rather than 412'), and whether it speaks of the record itself ('read'), under its first word."""
+    phrases: dict[str, list[tuple[list[str], bool, bool]]] = {}
     for phrase, correction_after in [(p, True) for p in AMENDED_TO_PHRASES] + [(p, False) for p in IN_PLACE_OF_PHRASES]:
-        phrases.setdefault(phrase.split()[0], []).append((phrase.split(), correction_after))
+        words = phrase.split()
+        phrases.setdefault(words[0], []).append((words, correction_after, "read" in words))
     return phrases
 
 
 _AMENDING_PHRASES = _by_first_word()
-_SHARED_WORDS = 2  # words a correction shares with the quote, when neither names the other's minute nor noun
+_AMENDING_WORDS = frozenset(" ".join(AMENDED_TO_PHRASES + IN_PLACE_OF_PHRASES).split()) | RECORD_WORDS
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A number in a sentence, with the sign that gives its kind ('£', '%', '£m', ''): £3,000 is never 3,000
-    children, nor £1.2m £1.2; and the word after it ('looked' in '412 looked-after children'), '' when none."""
+    """A number in a sentence, with what gives its kind ('£', '%', a scale such as 'million', or '' for a count):
+    £3,000 is never 3,000 children, nor £1.2m £1.2."""
 
     value: float
     kind: str
-    text: str  # as written, with its sign: '£3,000', '£1.2m', '72 per cent'
-    next_word: str
+    text: str  # as written, with its sign and unit: '£3,000', '£1.2m', '72 per cent', '£1.2 million'
 
 
 def figures_of(text: str) -> list[tuple[int, Figure]]:
     """The figures of a text that a correction could be about, each with its place among its words and numbers:
-    not a year (2023), a day of a date ('14 March'), part of a financial year ('2023/24'), nor a number that a word
-    before it labels ('minute 8')."""
+    not a year (2023), a day of a date ('14 March', 'March 14', '3rd May'), part of a financial year ('2023/24'),
+    nor a number that a word before it labels ('minute 8')."""
     spans = number_token_spans(text)
+    words = [token.lower() for token, _, _ in spans]
     found = []
     for i, (token, start, end) in enumerate(spans):
         value = token_value(token)
         if value is None or not token[0].isdigit() or "/" in (text[start - 1:start], text[end:end + 1]):
             continue
-        before = spans[i - 1][0].lower() if i else ""
-        after = spans[i + 1][0].lower() if i + 1 < len(spans) else ""
-        if before in NUMBER_LABEL_WORDS or after in MONTH_NUMBERS:
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i + 1 < len(words) else ""
+        attached = after if text[end:end + 1].isalpha() else ""  # '3rd', '£1.2m', '10am'
+        if before in NUMBER_LABEL_WORDS or before in MONTH_NUMBERS or after in MONTH_NUMBERS or (
+                attached and attached not in SCALE_WORDS):
             continue
-        pound = text[:start].rstrip().endswith("£")
-        rest = text[end:].lstrip().lower()
-        percent = rest.startswith("%") or rest.startswith("per cent")
-        suffix = text[end:end + 1].lower()
-        multiple = suffix if suffix in ("m", "k") and not text[end + 1:end + 2].isalpha() else ""  # '£1.2m
-        if not (pound or percent) and 1900 <= value <= 2100 and token.isdigit():
+        pound = text[:start].rstrip().endswith("\u00a3")
+        percent = text[end:].lstrip().startswith("%") or words[i + 1:i + 3] in (
+            ["per", "cent"], ["percentage", "points"], ["percentage", "point"]) or after == "percent"
+        scale = SCALE_WORDS.get(after, "") if not percent else ""
+        if not (pound or percent or scale) and 1900 <= value <= 2100 and token.isdigit():
             continue  # a year
-        kind = ("£" if pound else "") + multiple + ("%" if percent else "")
-        shown = ("£" if pound else "") + token + multiple + ("%" if rest.startswith("%") else " per cent" if percent
-                                                              else "")
-        # the word after the figure and its sign, where it runs on in the same clause
-        next_word = "" if percent or multiple or text[end:end + 1] not in (" ", "\u00a0", "-") else after
-        found.append((i, Figure(value, kind, shown, next_word if next_word.isalpha() else "")))
+        kind = ("\u00a3" if pound else "") + (PERCENT if percent else scale)
+        unit_end = (spans[i + 2][2] if words[i + 1:i + 2] in (["per"], ["percentage"]) else spans[i + 1][2] if scale or
+                    after == "percent" else end + text[end:].index("%") + 1 if percent else end)
+        shown = ("\u00a3" if pound else "") + text[start:unit_end]
+        found.append((i, Figure(value, kind, " ".join(shown.split()))))
     return found
 
 
@@ -93,42 +104,75 @@ def mentions_figure(text: str, figure: str) -> bool:
 
 def corrections_in(sentence: str) -> list[tuple[Figure, Figure]]:
     """(as minuted, as corrected) for each figure the sentence corrects: '412 ... should read 421',
-    '£2,500 rather than £3,000', 'was 213 and not 231'."""
+    '£2,500 rather than £3,000' after 'reads', 'was 213 and not 231 as stated'."""
+    return [(was, now) for _, was, now in _corrections_read(sentence)]
+
+
+def _corrections_read(sentence: str) -> list[tuple[tuple[int, int], Figure, Figure]]:
+    """corrections_in, each with where the correction stands among the sentence's words and numbers (the first and
+    last place of its two figures)."""
     words = [token.lower() for token, _, _ in number_token_spans(sentence)]
-    numbered = figures_of(sentence)
-    of_the_record = not RECORD_WORDS.isdisjoint(words)
     if not ASKING_WORDS.isdisjoint(words) or sentence.rstrip().endswith("?"):
         return []
+    numbered = figures_of(sentence)
     found = []
     for at, word in enumerate(words):
-        for phrase, replacement_after in _AMENDING_PHRASES.get(word, ()):
-            if words[at:at + len(phrase)] != phrase or not (replacement_after or of_the_record):
+        for phrase, correction_after, of_the_record in _AMENDING_PHRASES.get(word, ()):
+            if words[at:at + len(phrase)] != phrase:
                 continue
             end = at + len(phrase)
-            after = [f for i, f in numbered if end <= i < end + _NEAR]
+            after = [(i, f) for i, f in numbered if end <= i < end + _NEAR]
             # the nearest figure of the same kind before the phrase: not '8 teams' in '8 teams ... 22 should read 19'
-            before = [f for i, f in numbered if at - (_FAR_BEFORE if replacement_after else _NEAR) <= i < at
-                      and after and f.kind == after[0].kind]
-            if before and before[-1].value != after[0].value:
-                found.append((before[-1], after[0]) if replacement_after else (after[0], before[-1]))
+            before = [(i, f) for i, f in numbered if at - (_FAR_BEFORE if correction_after else _NEAR) <= i < at
+                      and after and f.kind == after[0][1].kind]
+            if not before or before[-1][1].value == after[0][1].value:
+                continue
+            (was_at, was), (now_at, now) = (before[-1], after[0]) if correction_after else (after[0], before[-1])
+            beside = words[max(0, now_at - _NEAR):now_at] + words[max(0, was_at - _NEAR):was_at + _NEAR + 1]
+            if of_the_record or not RECORD_WORDS.isdisjoint(beside):
+                found.append(((min(was_at, now_at), max(was_at, now_at)), was, now))
     return found
+
+
+def approved_meetings(sentence: str) -> set[str]:
+    """The days of the meetings whose minutes a sentence names ('the minutes of the meeting held on Tuesday, 14th
+    March 2023'), as ISO dates."""
+    words = sentence.replace(",", " ").split()
+    days = set()
+    for at in range(len(words) - 1):
+        if words[at].lower() == "held" and words[at + 1].lower() == "on":
+            for size in (4, 3):  # 'Tuesday 14th March 2023', '14th March 2023'
+                try:
+                    days.add(parse_meeting_date(" ".join(words[at + 2:at + 2 + size]).rstrip(".:;")))
+                    break
+                except ValueError:
+                    continue
+    return days
 
 
 @dataclass(frozen=True)
 class _Correction:
-    """A sentence of later minutes that corrects a figure, as the check keeps it for a council."""
+    """A sentence of a meeting's minutes that corrects a figure, as the check keeps it."""
 
     entry: LexicalEntry
     start: int
     end: int
     was: Figure
     now: Figure
+    places: tuple[int, int]  # where its two figures stand among the sentence's words and numbers
     minute_numbers: frozenset[str]  # the minutes it names ('Minute 52' -> '52')
+    approved: frozenset[str]  # the days of the meetings whose minutes it names
 
     @property
-    def words(self) -> frozenset[str]:
-        """Its words as lexical_tokens gives them, numbers aside (made only for a correction of a quoted figure)."""
-        return frozenset(word for word in lexical_tokens(self.entry.text[self.start:self.end]) if not word[0].isdigit())
+    def words_around(self) -> frozenset[str]:
+        """The sentence's words (as lexical_tokens gives them) near its two figures, leaving out figures and the
+        words of amending and of the record: what the figure counts ('looked-after children'), not the approval's
+        own words ('meeting', 'record'), which lie further off."""
+        tokens = [token for token, _, _ in number_token_spans(self.entry.text[self.start:self.end])]
+        first, last = self.places
+        near = [token for token in tokens[max(0, first - _AROUND):last + _AROUND + 1]
+                if token.lower() not in _AMENDING_WORDS]
+        return frozenset(word for word in lexical_tokens(" ".join(near)) if not word[0].isdigit())
 
 
 def later_amendments(quotes: list[ScoredSentence], passages: Passages) -> tuple[list[ScoredSentence], list[Amendment]]:
@@ -162,13 +206,13 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
     later one's correction of the same figure is of other minutes."""
     metadata = quote.hit.metadata
     held = str(metadata.get("meeting_date") or "")
-    figures = figures_of(quote.text)
-    if not held or not figures:
-        return []
     committee = committee_key(str(metadata.get("committee") or ""))
+    figures = figures_of(quote.text)
+    if len(held) != len("2023-03-14") or not committee or not figures:
+        return []  # which meeting is next needs the day, and whose, the committee
     council = council_key_of(metadata)
     following = next((date for (of, date) in sorted(_meetings(council, passages))
-                      if of == committee and date[:len(held)] > held), "")
+                      if of == committee and len(date) == len(held) and date > held), "")  # a day, not "2023-06"
     corrections = _corrections_at(council, committee, following, passages) if following else []
     if not corrections:
         return []
@@ -177,14 +221,14 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
     quoted_words = frozenset(word for word in lexical_tokens(quote.text) if not word[0].isdigit())
     found = []
     for correction in corrections:
-        for _, figure in figures:
-            if (figure.value, figure.kind) != (correction.was.value, correction.was.kind):
-                continue
-            if numbered_as and numbered_as in correction.minute_numbers or (
-                    figure.next_word and figure.next_word == correction.was.next_word) or (
-                    len(quoted_words & correction.words) >= _SHARED_WORDS):
-                found.append(correction)
-                break
+        if correction.approved and held not in correction.approved:
+            continue  # another meeting's minutes: the index lacks the meeting between
+        if correction.minute_numbers and numbered_as and numbered_as not in correction.minute_numbers:
+            continue  # another minute's figure
+        if not any((f.value, f.kind) == (correction.was.value, correction.was.kind) for _, f in figures):
+            continue
+        if numbered_as in correction.minute_numbers or len(quoted_words & correction.words_around) >= _SHARED_WORDS:
+            found.append(correction)
     return found
 
 
@@ -223,9 +267,10 @@ def _search(entries: list[LexicalEntry]):
                 continue
             spans = number_token_spans(text)
             minute_numbers = frozenset(number for (word, _, _), (number, _, _) in zip(spans, spans[1:])
-                                       if word.lower() in ("minute", "minutes") and number[0].isdigit())
-            for was, now in corrections_in(text):
-                yield _Correction(entry, span.start, span.end, was, now, minute_numbers)
+                                       if word.lower() in MINUTE_WORDS and number[0].isdigit())
+            approved = frozenset(approved_meetings(text))
+            for places, was, now in _corrections_read(text):
+                yield _Correction(entry, span.start, span.end, was, now, places, minute_numbers, approved)
 
 
 def _as_quote(correction: _Correction) -> ScoredSentence:

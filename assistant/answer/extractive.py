@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.amendments import figures_of, later_amendments
+from assistant.answer.amendments import corrections_in, figures_of, later_amendments
 from assistant.answer.candidates import (FEATURE_NAMES, Candidate, candidates, cut_off_at_item_end, feature_matrix,
                                         repeats_title, whole_sentence)
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs
@@ -195,12 +195,16 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     # Nor does a quote whose words the minutes' text cuts off, nor a heading that only repeats the item's title.
     unsure = widened or cut_off_at_item_end(quotes[0], passages) or repeats_title(quotes[0])
     short_answer = None if unsure else _short_answer(" ".join(texts[lead].split()), readings[lead].short_answer)
-    # A figure that a later meeting corrected is quoted with the correction, and never leads in bold.
+    # A figure that the next meeting corrected is quoted with the correction, and never leads in bold; nor does the
+    # figure a quoted correction replaces ('412' of '412 ... should read 421').
     quotes, amendments = later_amendments(quotes, passages)
-    corrected = {figure.value for amendment in amendments for _, figure in figures_of(amendment.was)}
+    corrected = {(figure.value, figure.kind) for amendment in amendments for _, figure in figures_of(amendment.was)}
+    corrected |= {(was.value, was.kind) for quoted in quotes for was, _ in corrections_in(quoted.text)}
+    # a bare '72' read from '72 per cent' is the same figure
+    superseded = corrected | {(value, "") for value, _ in corrected}
     if short_answer and (restates_question(short_answer, question.text)
                          or of_another_year(short_answer, quotes[0].text, question.text)
-                         or any(figure.value in corrected for _, figure in figures_of(short_answer))):
+                         or any((figure.value, figure.kind) in superseded for _, figure in figures_of(short_answer))):
         short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote, amendments=tuple(amendments))
 

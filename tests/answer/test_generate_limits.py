@@ -298,10 +298,13 @@ def test_the_reply_s_token_limit_is_a_setting_sent_to_the_server(hashing_index, 
     asked = [json.loads(body) for body in refusing_server.bodies if body]
     # both names: servers that know only the older one (max_tokens) had written on to the deadline
     assert asked and all(request["max_tokens"] == request["max_completion_tokens"] == 1024 for request in asked)
-    openai_itself = settings.with_(openai_base_urls=(("OPENAI_BASE_URL", "https://api.openai.com/v1/"),),
-                                   openai_api_key="sk-test")
-    model = make_chat_model("openai:gpt-4o-mini", openai_itself)
-    assert model.max_tokens == 1024 and not model.extra_body  # OpenAI refuses the two names together
+    for own in ("https://api.openai.com/v1/", "https://eu.api.openai.com/v1", "https://API.OpenAI.com:443/v1",
+                "https://myres.openai.azure.com/openai/v1/"):
+        openai_itself = settings.with_(openai_base_urls=(("OPENAI_BASE_URL", own),), openai_api_key="sk-test")
+        model = make_chat_model("openai:gpt-4o-mini", openai_itself)
+        assert model.max_tokens == 1024 and not model.extra_body, own  # OpenAI refuses the two names together
+    lookalike = settings.with_(openai_base_urls=(("OPENAI_BASE_URL", "http://notopenai.com.example/v1"),))
+    assert make_chat_model("openai:gpt-4o-mini", lookalike).extra_body == {"max_tokens": 1024}
 
 
 def test_the_hints_name_the_variable_the_address_came_from_with_its_address(settings):

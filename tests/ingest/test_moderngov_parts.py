@@ -41,6 +41,7 @@ def test_the_directory_ships_official_names_and_keeps_the_attribution():
     assert "Copyright (c) 2018 Democracy Club" in folder.joinpath("councils.LICENSE").read_text(encoding="utf-8")
 
 
+@pytest.mark.shared
 def test_the_directory_urls_are_those_of_the_shared_list():
     shared = SHARED / "moderngov" / "councils.tsv"
     if not shared.is_file():
