@@ -99,21 +99,21 @@ def asks_for_the_latest(question: str) -> bool:
 # the figure it replaces ('reads £2,500 rather than £3,000').
 # A phrase with 'read' in it speaks of the record itself. Not 'should be', 'changed to' or 'replaced by', which
 # targets, plans and changes since use as often.
-AMENDED_TO_PHRASES = ("should read", "should have read", "should now read", "amended to read", "corrected to read",
-                      "should have been", "was in fact")
+AMENDED_TO_PHRASES = ("should read", "should have read", "amended to read", "corrected to read", "should have been",
+                      "was in fact")
 IN_PLACE_OF_PHRASES = ("rather than", "instead of", "in place of", "and not")
-# The others tell of a change since as often ('30 beds rather than 24', 'is now £500 rather than £350'): as a
-# correction of the record they come with one of these words beside a figure ('should read 19 rather than 22',
-# 'was 213 and not 231 as stated', 'given as 17, was in fact 14'); 'correct record' in the same sentence is the
-# approval's own words, not this.
-RECORD_WORDS = frozenset({"read", "reads", "stated", "recorded", "minuted", "given", "reported", "shown"})
+# The others tell of a change since as often ('30 beds rather than 24', 'is now £500 rather than £350', '£1.4 million
+# rather than £1.2 million as reported'): as a correction of the record they come with one of these words beside a
+# figure ('should read 19 rather than 22', 'was 213 and not 231 as stated'); 'correct record' in the same sentence is
+# the approval's own words, not this.
+RECORD_WORDS = frozenset({"read", "reads", "stated", "recorded", "minuted"})
 # A sentence with one of these asks, and corrects nothing ('asked whether the 17 complaints recorded should have
 # been 27'); not 'asked' alone, as in 'asked that the minutes be corrected accordingly'.
 ASKING_WORDS = frozenset({"whether"})
-# Where such corrections stand: the item that approves the last meeting's minutes, or takes matters arising from
-# them (its title); word stems one of which the correcting sentence itself holds; and the words that name a minute
-# by its number ('Minute 52').
-MINUTES_ITEM_WORDS = ("minute", "matters arising")
+# Where such corrections stand: the item that approves the last meeting's minutes (its title says minutes; not
+# matters arising, where updates since read alike); word stems one of which the correcting sentence itself holds;
+# and the words that name a minute by its number ('Minute 52').
+MINUTES_ITEM_WORDS = ("minute",)
 AMENDING_STEMS = ("minute", "amend", "correct")
 MINUTE_WORDS = frozenset({"minute", "minutes"})
 # Words before a number that make it a label, not a figure ('minute 8', 'Quarter 2', 'page 4', 'stage 2'): a
@@ -601,7 +601,7 @@ def _iso(year: int, month: int | None, day: int | None, original: str) -> str:
         return f"{year:04d}-{month:02d}"
     try:
         return dt.date(year, month, day).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):  # '12345678901 March 2023': a day too big for the date type is no day
         raise ValueError(f"{original!r} is not a real date") from None
 
 

@@ -7,18 +7,20 @@ would tell a councillor the record was wrong. So a correction is read only where
 
 - in the minutes of the same council and committee's next meeting that the index holds, both dated to the day and
   the committee known, and not naming another meeting's minutes ('the minutes of the meeting held on 20 June 2023')
-  than the quote's;
-- in the item that approves the last meeting's minutes or takes matters arising (text.MINUTES_ITEM_WORDS), in a
-  sentence that speaks of minutes, amending or correcting (text.AMENDING_STEMS), and does not ask;
-- with the figure as minuted on one side of an amending phrase and a figure of the same kind on the other
-  (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES); a phrase without 'read' needs a word of the record beside a
-  figure (text.RECORD_WORDS: 'should read 19 rather than 22'), as '30 beds rather than 24' is a change of plan;
-- about what the quote is about: the quote's minute number, if the correction names minutes, is among them; and the
-  correction names that minute, or shares two words with the quote near the figure ('412 looked-after children').
+  than the quote's, in the sentence or the item's title;
+- in an item whose title says minutes (text.MINUTES_ITEM_WORDS; not matters arising, where updates since read
+  alike), in a sentence that speaks of minutes, amending or correcting (text.AMENDING_STEMS), and does not ask;
+- with the figure as minuted on one side of an amending phrase and a figure of the same kind, counting the same
+  thing, on the other (text.AMENDED_TO_PHRASES, text.IN_PLACE_OF_PHRASES); a phrase without 'read' needs a word of
+  the record beside a figure (text.RECORD_WORDS: 'should read 19 rather than 22'), as '30 beds rather than 24' is a
+  change of plan;
+- about what the quote is about: a correction naming minutes applies to a quote whose item has one of their numbers
+  (or, numberless, when it names the quote's meeting); and it names the quote's minute, or shares two words with the
+  quote near its figures ('412 looked-after children').
 
-A number that labels ('minute 8', 'Quarter 2', '2023/24') or is a day of a date ('14 March', '3rd May') is no figure.
-Such a sentence is quoted after the quote it corrects (or noted where the reader quoted it already), and the answer
-says so.
+A number that labels ('minute 8', 'Quarter 2', '2023/24') or is a date or time ('14 March', '3rd May', '10 am') is
+no figure. Such a sentence is quoted after the quote it corrects (or noted where the reader quoted it already, before
+or after the quote), and the answer says so.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from assistant.index.lexical import LexicalEntry
 from assistant.records import Amendment, Hit, ScoredSentence
 from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN_PLACE_OF_PHRASES, MINUTE_WORDS,
                             MINUTES_ITEM_WORDS, MONTH_NUMBERS, NUMBER_LABEL_WORDS, PERCENT, RECORD_WORDS, SCALE_WORDS,
+                            TIME_UNITS,
                             committee_key, council_key_of, fold, lexical_tokens, normalise_space, number_token_spans,
                             parse_meeting_date, sentence_spans, token_value)
 
@@ -56,42 +59,63 @@ _AMENDING_WORDS = frozenset(" ".join(AMENDED_TO_PHRASES + IN_PLACE_OF_PHRASES).s
 
 @dataclass(frozen=True)
 class Figure:
-    """A number in a sentence, with what gives its kind ('£', '%', a scale such as 'million', or '' for a count):
-    £3,000 is never 3,000 children, nor £1.2m £1.2."""
+    """A number in a sentence, with what gives its kind ('£', '%', a scale such as 'million', a rate's base such as
+    'per 10000', a span of time such as 'week', or '' for a count): £3,000 is never 3,000 children, nor £1.2m £1.2,
+    nor 12 weeks 12 children. And the word after it and its unit ('children' in '412 children'), '' when none."""
 
     value: float
     kind: str
-    text: str  # as written, with its sign and unit: '£3,000', '£1.2m', '72 per cent', '£1.2 million'
+    text: str  # as written, with its sign and unit: '£3,000', '£1.2m', '72 per cent', '65 per 10,000'
+    noun: str = ""
 
 
 def figures_of(text: str) -> list[tuple[int, Figure]]:
-    """The figures of a text that a correction could be about, each with its place among its words and numbers:
-    not a year (2023), a day of a date ('14 March', 'March 14', '3rd May'), part of a financial year ('2023/24'),
-    nor a number that a word before it labels ('minute 8')."""
+    """The figures of a text that a correction could be about, each with its place among its words and numbers.
+    Not a year (2023), a day of a date ('14 March', 'March 14', '3rd May', '14.03.2023'), a time ('10 am'), part of a
+    financial year, range or code ('2023/24', '3-4', 'Q2'), a rate's base ('per 10,000'), nor a number that a word
+    just before it labels ('minute 8', 'Quarter 2')."""
     spans = number_token_spans(text)
     words = [token.lower() for token, _, _ in spans]
     found = []
     for i, (token, start, end) in enumerate(spans):
         value = token_value(token)
-        if value is None or not token[0].isdigit() or "/" in (text[start - 1:start], text[end:end + 1]):
+        if value is None or not token[0].isdigit():
             continue
-        before = words[i - 1] if i else ""
+        joined_before, joined_after = text[max(0, start - 2):start], text[end:end + 2]
+        if joined_before[-1:].isalpha() or (joined_before[-1:] in ("/", ".", "-") and joined_before[:1].isdigit()) \
+                or (joined_after[:1] in ("/", ".", "-") and joined_after[1:].isdigit()) or joined_after[:1] == "/":
+            continue
+        # a label touches its number ('minute 8', 'No. 5'), not across a comma ('In the quarter, 5 children')
+        before = words[i - 1] if i and text[spans[i - 1][2]:start].strip() in ("", ".") else ""
         after = words[i + 1] if i + 1 < len(words) else ""
         attached = after if text[end:end + 1].isalpha() else ""  # '3rd', '£1.2m', '10am'
-        if before in NUMBER_LABEL_WORDS or before in MONTH_NUMBERS or after in MONTH_NUMBERS or (
-                attached and attached not in SCALE_WORDS):
+        if before in NUMBER_LABEL_WORDS or before == "per" or before in MONTH_NUMBERS or after in MONTH_NUMBERS \
+                or after in ("am", "pm") or (attached and attached not in SCALE_WORDS):
             continue
         pound = text[:start].rstrip().endswith("\u00a3")
-        percent = text[end:].lstrip().startswith("%") or words[i + 1:i + 3] in (
-            ["per", "cent"], ["percentage", "points"], ["percentage", "point"]) or after == "percent"
-        scale = SCALE_WORDS.get(after, "") if not percent else ""
-        if not (pound or percent or scale) and 1900 <= value <= 2100 and token.isdigit():
+        unit, unit_words = "", 0
+        if text[end:].lstrip().startswith("%"):
+            unit = PERCENT
+        elif words[i + 1:i + 3] in (["per", "cent"], ["percentage", "points"], ["percentage", "point"]):
+            unit, unit_words = PERCENT, 2
+        elif after == "percent":
+            unit, unit_words = PERCENT, 1
+        elif after == "per" and words[i + 2:i + 3] and words[i + 2][0].isdigit():
+            unit, unit_words = "per " + words[i + 2].replace(",", ""), 2  # a rate: '65 per 10,000'
+        elif after in SCALE_WORDS:
+            unit, unit_words = SCALE_WORDS[after], 1
+        elif after.removesuffix("s") in TIME_UNITS:
+            unit, unit_words = after.removesuffix("s"), 1
+        if not (pound or unit) and 1900 <= value <= 2100 and token.isdigit():
             continue  # a year
-        kind = ("\u00a3" if pound else "") + (PERCENT if percent else scale)
-        unit_end = (spans[i + 2][2] if words[i + 1:i + 2] in (["per"], ["percentage"]) else spans[i + 1][2] if scale or
-                    after == "percent" else end + text[end:].index("%") + 1 if percent else end)
-        shown = ("\u00a3" if pound else "") + text[start:unit_end]
-        found.append((i, Figure(value, kind, " ".join(shown.split()))))
+        unit_end = (spans[i + unit_words][2] if unit_words else
+                    end + text[end:].index("%") + 1 if unit == PERCENT else end)
+        noun = words[i + unit_words + 1] if i + unit_words + 1 < len(words) else ""
+        if not noun.isalpha() or text[unit_end:unit_end + 1].isalpha() or noun in _AMENDING_WORDS \
+                or not lexical_tokens(noun):
+            noun = ""  # what it counts is a word, not 'and', 'as' or 'should'
+        shown = ("\u00a3" if pound else "") + " ".join(text[start:unit_end].split())
+        found.append((i, Figure(value, ("\u00a3" if pound else "") + unit, shown, noun)))
     return found
 
 
@@ -128,26 +152,52 @@ def _corrections_read(sentence: str) -> list[tuple[tuple[int, int], Figure, Figu
             if not before or before[-1][1].value == after[0][1].value:
                 continue
             (was_at, was), (now_at, now) = (before[-1], after[0]) if correction_after else (after[0], before[-1])
+            if was.noun and now.noun and was.noun != now.noun:
+                continue  # two things counted: '40 children ... should read 6 books each'
             beside = words[max(0, now_at - _NEAR):now_at] + words[max(0, was_at - _NEAR):was_at + _NEAR + 1]
             if of_the_record or not RECORD_WORDS.isdisjoint(beside):
                 found.append(((min(was_at, now_at), max(was_at, now_at)), was, now))
     return found
 
 
-def approved_meetings(sentence: str) -> set[str]:
-    """The days of the meetings whose minutes a sentence names ('the minutes of the meeting held on Tuesday, 14th
-    March 2023'), as ISO dates."""
-    words = sentence.replace(",", " ").split()
+def minutes_named(text: str) -> frozenset[str]:
+    """The numbers of the minutes a text names ('Minute 52', 'Minute No. 52', 'minutes 14')."""
+    words = [token for token, _, _ in number_token_spans(text)]
+    named = set()
+    for at, word in enumerate(words[:-1]):
+        if word.lower() in MINUTE_WORDS:
+            number = words[at + 2] if words[at + 1].lower() == "no" and at + 2 < len(words) else words[at + 1]
+            if number[0].isdigit():
+                named.add(number)
+    return frozenset(named)
+
+
+def approved_meetings(text: str) -> set[str]:
+    """The days (or months) of the meetings whose minutes a text names: a date within a few words after 'held' or
+    'meeting' ('the minutes of the meeting held on Tuesday, 14th March 2023', 'the meeting of 20/06/2023', 'the
+    previous meeting (20 June 2023)'), as ISO dates. A date with no year names no meeting that can be checked."""
+    words = [word.strip("(),;:.") for word in text.split()]
     days = set()
-    for at in range(len(words) - 1):
-        if words[at].lower() == "held" and words[at + 1].lower() == "on":
-            for size in (4, 3):  # 'Tuesday 14th March 2023', '14th March 2023'
-                try:
-                    days.add(parse_meeting_date(" ".join(words[at + 2:at + 2 + size]).rstrip(".:;")))
-                    break
-                except ValueError:
-                    continue
+    for at, word in enumerate(words):
+        if word.lower() not in ("held", "meeting"):
+            continue
+        for start in range(at + 1, min(at + 4, len(words))):
+            date = next((day for size in (4, 3, 2, 1) if (day := _date_or_empty(words[start:start + size]))), "")
+            if date:
+                days.add(date)
+                break
     return days
+
+
+def _date_or_empty(words: list[str]) -> str:
+    """The date some words give, with a year, as ISO ('' for none)."""
+    text = " ".join(words)
+    if not any(len(part) == 4 and part.isdigit() for part in text.replace("/", " ").replace("-", " ").split()):
+        return ""
+    try:
+        return parse_meeting_date(text)
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -177,8 +227,8 @@ class _Correction:
 
 def later_amendments(quotes: list[ScoredSentence], passages: Passages) -> tuple[list[ScoredSentence], list[Amendment]]:
     """The quotes, each followed by any later sentence that corrects one of its figures, with the Amendments that
-    say where those stand and what they correct. A correcting sentence the reader quoted anyway moves to stand
-    after the quote it corrects; none is quoted twice."""
+    say where those stand and what they correct. A correcting sentence the reader quoted anyway stays where it
+    stands, and is noted there; none is quoted twice."""
     by_words = {normalise_space(q.text): q for q in quotes}
     placed: dict[str, int] = {}  # each sentence quoted, by its words: where it stands
     result: list[ScoredSentence] = []
@@ -217,14 +267,19 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
     if not corrections:
         return []
     title = str(metadata.get("item_title") or "")
-    numbered_as = title.split(".")[0].strip() if title[:1].isdigit() else ""  # '35. Performance Report' -> '35'
+    # the quote's minute number: ModernGov's item number, or the one its title starts with ('35. Performance Report')
+    numbered_as = str(metadata.get("item_number") or "").strip(". ") or (
+        title.split()[0].strip(".") if title[:1].isdigit() else "")
     quoted_words = frozenset(word for word in lexical_tokens(quote.text) if not word[0].isdigit())
     found = []
     for correction in corrections:
         if correction.approved and held not in correction.approved:
             continue  # another meeting's minutes: the index lacks the meeting between
-        if correction.minute_numbers and numbered_as and numbered_as not in correction.minute_numbers:
-            continue  # another minute's figure
+        if correction.minute_numbers and numbered_as not in correction.minute_numbers and (
+                numbered_as or held not in correction.approved):
+            # another minute's figure; or, where the quote's item gives no number, a minute of a meeting the
+            # correction does not say is the quote's
+            continue
         if not any((f.value, f.kind) == (correction.was.value, correction.was.kind) for _, f in figures):
             continue
         if numbered_as in correction.minute_numbers or len(quoted_words & correction.words_around) >= _SHARED_WORDS:
@@ -238,10 +293,12 @@ def _meetings(council: str, passages: Passages) -> dict[tuple[str, str], list[Le
     of its year, and is never taken for a meeting after one of them."""
     kept = passages.kept.get(("meetings", council))
     if kept is None:
-        kept = passages.kept[("meetings", council)] = {}
+        grouped: dict[tuple[str, str], list[LexicalEntry]] = {}
         for entry in passages.lexical.council_entries(council):
             if date := str(entry.metadata.get("meeting_date") or ""):
-                kept.setdefault((committee_key(str(entry.metadata.get("committee") or "")), date), []).append(entry)
+                grouped.setdefault((committee_key(str(entry.metadata.get("committee") or "")), date), []).append(entry)
+        # kept whole once grouped: another question's thread asking meanwhile groups it too, never reads it half made
+        kept = passages.kept[("meetings", council)] = grouped
     return kept
 
 
@@ -265,10 +322,8 @@ def _search(entries: list[LexicalEntry]):
             lowered = " ".join(text.lower().split())
             if not any(phrase in lowered for phrase in phrases) or not any(stem in lowered for stem in AMENDING_STEMS):
                 continue
-            spans = number_token_spans(text)
-            minute_numbers = frozenset(number for (word, _, _), (number, _, _) in zip(spans, spans[1:])
-                                       if word.lower() in MINUTE_WORDS and number[0].isdigit())
-            approved = frozenset(approved_meetings(text))
+            minute_numbers = minutes_named(text)
+            approved = frozenset(approved_meetings(text) | approved_meetings(title))
             for places, was, now in _corrections_read(text):
                 yield _Correction(entry, span.start, span.end, was, now, places, minute_numbers, approved)
 

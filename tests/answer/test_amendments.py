@@ -33,7 +33,9 @@ def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_
             ("The minutes were approved, but the rate of 71% in minute 12 should have read 17%.", ("71%", "17%")),
             ("Minute 8 (Caseloads): average caseloads should read 19 rather than 22.", ("22", "19")),  # not minute 8
             ("the number looked after at 31 March 2023 was 213 and not 231 as stated.", ("231", "213")),
-            ("the number approved, given as 17, was in fact 14, and the minutes be corrected.", ("17", "14")),
+            ("the 17 households recorded in minute 9 was in fact 14, and the minutes be corrected.", ("17", "14")),
+            ("the rate of 65 per 10,000 should read 56 per 10,000.", ("65 per 10,000", "56 per 10,000")),
+            ("the wait of 12 weeks should read 14 weeks.", ("12 weeks", "14 weeks")),
             ("the projected overspend of £1.2m be amended to read £2.1m.", ("£1.2m", "£2.1m")),
             ("minute 44 being corrected to read '62 per cent' rather than '72 per cent'.",
              ("72 per cent", "62 per cent")),
@@ -63,7 +65,17 @@ def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_
                      # a change since, in words that need no 'read'; a date, written with ordinals
                      "Further to minute 12, 3 agency social workers had been replaced by 5 permanent staff.",
                      "The minutes be amended: the meeting on 14th March should read 21st March.",
-                     "Minute 23, paragraph 2, third line: '£3,000' to be replaced with '£2,500'."):
+                     "Minute 23, paragraph 2, third line: '£3,000' to be replaced with '£2,500'.",
+                     # updates since, as matters arising gives them
+                     "Further to minute 37, of the 12 complaints reported, the number upheld was in fact 3.",
+                     "Minute 35: the overspend was now £1.4 million rather than £1.2 million as reported.",
+                     "Further to minute 40, the 40 children in the challenge should read 6 books each.",
+                     # dates and times in figures, codes
+                     "The minutes be amended: 14.03.2023 should read 21.03.2023.",
+                     "The minutes be amended: the start at 10 am should read 2 pm.",
+                     "The minutes be amended: Q2 should read Q3.",
+                     # a unit's word with no number after it ends the text
+                     "The minutes be amended: the rate should read 5 per", "The minutes read 5 percentage"):
         assert _corrected(sentence) == [], sentence
     assert [f.text for _, f in figures_of("On 14 March 2023 there were 412 children, 3% up, costing £1,200 in "
                                           "2023/24, in Quarter 2 and minute 8, £1.2m, 72 per cent.")] == [
@@ -107,6 +119,25 @@ def test_the_next_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_shor
     month = _draft(tmp_path / "month", ("Children in Care. Noted.", {"item_title": "Noted", "meeting_date": "2023-06"}),
                    (APPROVED, {**MINUTES, "meeting_date": "2023-06-20"}))
     assert month.amendments == (Amendment(1, "412", "421"),)
+
+
+def test_a_correction_naming_a_minute_applies_only_to_a_quote_whose_item_gives_that_number(tmp_path):
+    """'Minute 41 (Youth Justice): the 5 looked-after children remanded should read 6' had been noted against an
+    unnumbered item's '5 looked-after children placed': which minute the quote is, nothing said. ModernGov's item
+    number counts as the title's does; with neither, the correction must say it is of the quote's meeting."""
+    correction = "Minute 41 (Youth Justice): the 412 looked-after children remanded should read 421."
+    draft = _draft(tmp_path, (correction, MINUTES))
+    assert not draft.amendments  # item 35
+    quote = draft.quotes[0]
+    found = _indexed(tmp_path / "again", (correction, MINUTES))
+    for number, noted in (("", False), ("41", True), ("41.", True), ("38", False)):
+        metadata = {**quote.hit.metadata, "item_title": "Children in Care", "item_number": number}
+        numbered = replace(quote, hit=replace(quote.hit, metadata=metadata))
+        assert bool(later_amendments([numbered], found)[1]) is noted, number
+    # With no number, a correction that says it is of the quote's meeting ('held on 14 March 2023') still applies.
+    dated = _indexed(tmp_path / "dated", (APPROVED, MINUTES))
+    unnumbered = replace(quote, hit=replace(quote.hit, metadata={**quote.hit.metadata, "item_title": "Children"}))
+    assert later_amendments([unnumbered], dated)[1] == [Amendment(1, "412", "421")]
 
 
 def test_a_quote_whose_meeting_day_or_committee_is_unknown_is_never_taken_as_corrected(tmp_path):
@@ -179,12 +210,17 @@ def test_a_correction_is_only_taken_from_the_committee_s_next_meeting_and_about_
         "a wish": [("Minutes. Members said the count of 412 children waiting should be cut to 300.", MINUTES)],
         "another minute": [("Minute 41: the figure of 412 looked-after children should read 421.", MINUTES)],
         "another meeting's minutes": [(APPROVED.replace("14 March 2023", "20 June 2023"), MINUTES)],
+        "another meeting's, in figures": [(APPROVED.replace("held on 14 March 2023", "of 20/06/2023"), MINUTES)],
+        "another meeting's, in brackets": [(APPROVED.replace("meeting held on 14 March 2023",
+                                                             "previous meeting (20 June 2023)"), MINUTES)],
+        "another meeting's, in the title": [("Minute 35: the figure of 412 looked-after children should read 421.",
+                                             {**MINUTES, "item_title": "Minutes of the meeting held on 20 June 2023"})],
         "no committee known": [(APPROVED, {**MINUTES, "committee": ""})],
         "a sentence with no record word": [("Minutes. Members noted that the figure of 412 looked-after children "
                                             "had risen to 421 rather than 412 in the quarter since.", MINUTES)],
     }
     for case, later in cases.items():
-        draft = _draft(tmp_path / case.replace(" ", "-"), *later)
+        draft = _draft(tmp_path / "".join(c if c.isalnum() else "-" for c in case), *later)
         assert [q.hit.chunk_id for q in draft.quotes] == ["c1"] and not draft.amendments, case
         assert draft.short_answer == "412", case
 
@@ -196,7 +232,7 @@ def _ingested(settings, tmp_path):
     folder = tmp_path / "minutes"
     folder.mkdir()
     front = '---\ncouncil: "Dale Council"\ncommittee: "Children\'s Scrutiny Committee"\n'
-    (folder / "march.md").write_text(f'{front}meeting_date: "2023-03-14"\nitem_title: "Children in Care"\n---\n'
+    (folder / "march.md").write_text(f'{front}meeting_date: "2023-03-14"\nitem_title: "35. Children in Care"\n---\n'
                                      f"{COUNT}\n", encoding="utf-8")
     (folder / "september.md").write_text(f'{front}meeting_date: "2023-09-19"\nitem_title: "Minutes of the '
                                          f'Previous Meeting"\n---\n{APPROVED}\n', encoding="utf-8")

@@ -44,7 +44,8 @@ def test_meeting_dates_parse_to_partial_iso(raw, iso):
     assert parse_meeting_date(raw) == iso
 
 
-@pytest.mark.parametrize("raw", ["next Tuesday", "2018-13", "2019-02-30", "31/31/2019", ["2018"], True, "1066"])
+@pytest.mark.parametrize("raw", ["next Tuesday", "2018-13", "2019-02-30", "31/31/2019", ["2018"], True, "1066",
+                                 "12345678901 March 2023"])  # a day too big for the date type had raised OverflowError
 def test_values_that_are_not_dates_are_rejected_with_a_reason(raw):
     with pytest.raises(ValueError, match="date|year|month"):
         parse_meeting_date(raw)
