@@ -656,6 +656,17 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+def content_words(text: str) -> frozenset[str]:
+    """The text's words as lexical_tokens gives them, leaving out figures and every common English word of a longer
+    list than the keyword index's ('were', 'been', 'which'): what two sentences share, when it is what they are
+    about."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    common = frozenset(STOPWORDS_EN_PLUS)
+    kept = " ".join(word for word in text.split() if word.strip(string.punctuation).lower() not in common)
+    return frozenset(word for word in lexical_tokens(kept) if not word[0].isdigit())
+
+
 def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped. Accents are folded first:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and

@@ -32,9 +32,8 @@ from assistant.index.lexical import LexicalEntry
 from assistant.records import Amendment, Hit, ScoredSentence
 from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN_PLACE_OF_PHRASES, MINUTE_WORDS,
                             MINUTES_ITEM_WORDS, MONTH_NUMBERS, NUMBER_LABEL_WORDS, PERCENT, RECORD_WORDS, SCALE_WORDS,
-                            TIME_UNITS,
-                            committee_key, council_key_of, fold, lexical_tokens, normalise_space, number_token_spans,
-                            parse_meeting_date, sentence_spans, token_value)
+                            TIME_UNITS, committee_key, content_words, council_key_of, fold, lexical_tokens,
+                            normalise_space, number_token_spans, parse_meeting_date, sentence_spans, token_value)
 
 # How far (in words and numbers) the figure as minuted may stand before 'should read' ('412 looked-after children
 # reported in March should read 421'); a figure from the other side of any amending phrase, and a word of the
@@ -222,7 +221,7 @@ class _Correction:
         first, last = self.places
         near = [token for token in tokens[max(0, first - _AROUND):last + _AROUND + 1]
                 if token.lower() not in _AMENDING_WORDS]
-        return frozenset(word for word in lexical_tokens(" ".join(near)) if not word[0].isdigit())
+        return content_words(" ".join(near))
 
 
 def later_amendments(quotes: list[ScoredSentence], passages: Passages) -> tuple[list[ScoredSentence], list[Amendment]]:
@@ -270,7 +269,7 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
     # the quote's minute number: ModernGov's item number, or the one its title starts with ('35. Performance Report')
     numbered_as = str(metadata.get("item_number") or "").strip(". ") or (
         title.split()[0].strip(".") if title[:1].isdigit() else "")
-    quoted_words = frozenset(word for word in lexical_tokens(quote.text) if not word[0].isdigit())
+    quoted_words = content_words(quote.text)
     found = []
     for correction in corrections:
         if correction.approved and held not in correction.approved:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.answer.amendments import corrections_in, figures_of, later_amendments
+from assistant.answer.amendments import corrections_in, figures_of, later_amendments, mentions_figure
 from assistant.answer.extractive import draft_answer
 from assistant.answer.passages import Passages
 from assistant.answer.reader import OverlapReader
@@ -75,8 +75,13 @@ def test_a_correction_is_read_with_the_figure_it_replaces_on_either_side_of_its_
                      "The minutes be amended: the start at 10 am should read 2 pm.",
                      "The minutes be amended: Q2 should read Q3.",
                      # a unit's word with no number after it ends the text
-                     "The minutes be amended: the rate should read 5 per", "The minutes read 5 percentage"):
+                     "The minutes be amended: the rate should read 5 per", "The minutes read 5 percentage",
+                     # a word of the record, but not beside a figure
+                     "As the minutes recorded at some length, the Director said the service would now commission "
+                     "30 beds rather than 24."):
         assert _corrected(sentence) == [], sentence
+    assert mentions_figure("There were 412 children.", "412") and not mentions_figure("It cost £412.", "412")
+    assert not mentions_figure("There were 412 children.", "£412") and not mentions_figure("2,412 children", "412")
     assert [f.text for _, f in figures_of("On 14 March 2023 there were 412 children, 3% up, costing £1,200 in "
                                           "2023/24, in Quarter 2 and minute 8, £1.2m, 72 per cent.")] == [
         "412", "3%", "£1,200", "£1.2m", "72 per cent"]
@@ -115,6 +120,11 @@ def test_the_next_meeting_s_correction_of_a_quoted_figure_follows_it_and_no_shor
     # A correction naming the quote's minute (its item's number), its figure standing alone.
     named = _draft(tmp_path / "named", ("Minute 35: the total should read 421 rather than 412.", MINUTES))
     assert named.amendments == (Amendment(1, "412", "421"),)
+    # A correction naming no minute, about the same thing: two words in common near its figures.
+    unnamed = _draft(tmp_path / "unnamed", ("Minutes. The minutes of the meeting held on 14 March 2023 were approved "
+                                            "subject to an amendment: the figure of 412 looked-after children should "
+                                            "read 421.", MINUTES))
+    assert unnamed.amendments == (Amendment(1, "412", "421"),)
     # A chunk dated to the month alone is no meeting before the next one's day.
     month = _draft(tmp_path / "month", ("Children in Care. Noted.", {"item_title": "Noted", "meeting_date": "2023-06"}),
                    (APPROVED, {**MINUTES, "meeting_date": "2023-06-20"}))
@@ -146,9 +156,9 @@ def test_a_quote_whose_meeting_day_or_committee_is_unknown_is_never_taken_as_cor
     corpus) had formed one committee."""
     draft = _draft(tmp_path, (APPROVED, MINUTES))
     quote, _ = draft.quotes
-    for changed in ({"meeting_date": "2023"}, {"committee": ""}):
+    for changed in ({"meeting_date": "2023"}, {"meeting_date": "2023-03"}, {"committee": ""}):
         unknown = replace(quote, hit=replace(quote.hit, metadata={**quote.hit.metadata, **changed}))
-        found = _indexed(tmp_path / str(len(changed)) / next(iter(changed)),
+        found = _indexed(tmp_path / next(iter(changed)) / str(next(iter(changed.values())) or "none"),
                          (APPROVED, {**MINUTES, **({"committee": ""} if "committee" in changed else {})}))
         assert later_amendments([unknown], found) == ([unknown], []), changed
 
@@ -178,6 +188,22 @@ def test_a_correcting_sentence_quoted_alone_never_leads_with_the_figure_it_repla
     assert draft_answer(analyse("How many looked-after children were reported in March in Dale?", {"dale"}),
                         Retrieval([Hit(correction.chunk_id, correction.text, correction.metadata, 1 / 61)]), found,
                         ShortAnswerReader("421"), calibration(0.0)).short_answer == "421"  # the correction leads
+
+
+def test_a_bare_short_answer_of_a_corrected_percentage_is_withdrawn(tmp_path):
+    """The reader may read '72' from '72 per cent': that is the corrected figure, and does not lead."""
+    meta = {"position": 0, "council": "Dale Council", "council_key": "dale", "committee": "Children's Scrutiny"}
+    rate = "Care Leavers. The rate of care leavers in education was 72 per cent, above the national rate."
+    fix = ("Minutes. The minutes of the meeting held on 14 March 2023 were approved subject to an amendment: the "
+           "rate of care leavers in education of 72 per cent should read 62 per cent.")
+    found = Passages(build([
+        LexicalEntry("c1", rate, {**meta, "source_id": "c1", "item_title": "Care Leavers", "meeting_date": "2023-03-14"}),
+        LexicalEntry("c2", fix, {**meta, "source_id": "c2", **MINUTES})], tmp_path / "bm25"))
+    first = found.lexical.entries[0]
+    draft = draft_answer(analyse("What was the rate of care leavers in education in Dale?", {"dale"}),
+                         Retrieval([Hit(first.chunk_id, first.text, first.metadata, 1 / 61)]), found,
+                         ShortAnswerReader("72"), calibration(0.0))
+    assert draft.amendments == (Amendment(1, "72 per cent", "62 per cent"),) and draft.short_answer is None
 
 
 def test_a_correction_the_reader_quoted_itself_is_noted_all_the_same(tmp_path):
@@ -213,6 +239,13 @@ def test_a_correction_is_only_taken_from_the_committee_s_next_meeting_and_about_
         "another meeting's, in figures": [(APPROVED.replace("held on 14 March 2023", "of 20/06/2023"), MINUTES)],
         "another meeting's, in brackets": [(APPROVED.replace("meeting held on 14 March 2023",
                                                              "previous meeting (20 June 2023)"), MINUTES)],
+        "one word in common": [("Minutes. The minutes of the meeting held on 14 March 2023 were approved subject "
+                                "to an amendment: the 412 children assessed should read 421.", MINUTES)],
+        "the approval's own words in common": [("Minutes. The minutes of the meeting of the looked-after children "
+                                                "panel held on 14 March 2023 were approved subject to an amendment: "
+                                                "the 412 contacts should read 421.", MINUTES)],
+        "a sentence that speaks of no minutes": [("Minutes. The figure of 412 looked-after children should read 421.",
+                                                  MINUTES)],
         "another meeting's, in the title": [("Minute 35: the figure of 412 looked-after children should read 421.",
                                              {**MINUTES, "item_title": "Minutes of the meeting held on 20 June 2023"})],
         "no committee known": [(APPROVED, {**MINUTES, "committee": ""})],
