@@ -221,7 +221,7 @@ class Draft:
     short_answer: str | None = None  # the figure, name, date or phrase that answers, when the reader finds one
     confidence: float = 0.0  # the calibrated probability that the best sentence answers the question
     best: ScoredSentence | None = None  # the reader's best sentence, quoted or not (for evaluation)
-    amendments: tuple[Amendment, ...] = ()  # later corrections of figures quoted, each quoted after its figure's quote
+    amendments: tuple[Amendment, ...] = ()  # the next meeting's corrections of figures quoted, each quoted too
 
 
 RefusalReason = Literal["no_evidence", "not_stated", "no_match_filters", "bad_question"]

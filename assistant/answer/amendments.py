@@ -37,7 +37,7 @@ from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN
 
 # How far (in words and numbers) the figure as minuted may stand before 'should read' ('412 looked-after children
 # reported in March should read 421'); a figure from the other side of any amending phrase, and a word of the
-# record from a figure; and the words either side of the figure as minuted that are compared with the quote's.
+# record from a figure; and the words either side of the correction's two figures that are compared with the quote's.
 _FAR_BEFORE, _NEAR, _AROUND = 8, 3, 8
 _SHARED_WORDS = 2
 
@@ -288,8 +288,7 @@ def _corrections_of(quote: ScoredSentence, passages: Passages) -> list[_Correcti
 
 def _meetings(council: str, passages: Passages) -> dict[tuple[str, str], list[LexicalEntry]]:
     """A council's chunks by (committee key, meeting date), dated ones only: a grouping of its chunks the first
-    time, kept with the passages for the next question. A date given less exactly ('2023') sorts before the days
-    of its year, and is never taken for a meeting after one of them."""
+    time, kept with the passages for the next question."""
     kept = passages.kept.get(("meetings", council))
     if kept is None:
         grouped: dict[tuple[str, str], list[LexicalEntry]] = {}
