@@ -119,8 +119,8 @@ def _openai_model(model: str, max_tokens: int, settings: Settings) -> BaseChatMo
     address = settings.openai_base_url or OPENAI_ITSELF
     # langchain-openai sends the limit as `max_completion_tokens`, which OpenAI's own API wants and many
     # compatible servers ignore (Ollama, LM Studio, llama-cpp-python, llama.cpp before 2026), letting a reply run
-    # on to the deadline: another server is sent the older `max_tokens` too (OpenAI's own API, Azure's included,
-    # refuses the two together).
+    # on to the deadline: another server is sent the older `max_tokens` too. OpenAI's own API refuses the two
+    # together, and Azure's OpenAI service, which follows it, is given the new name alone as well (not tried here).
     older_name = {} if _is_openai_own(address) else {"max_tokens": max_tokens}
     # The address and key are given, not left for the client to read: the settings object is what was checked.
     return ChatOpenAI(model=model, streaming=True, temperature=0, max_tokens=max_tokens, base_url=address,
