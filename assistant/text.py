@@ -660,11 +660,16 @@ def content_words(text: str) -> frozenset[str]:
     """The text's words as lexical_tokens gives them, leaving out figures and every common English word of a longer
     list than the keyword index's ('were', 'been', 'which'): what two sentences share, when it is what they are
     about."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    common = frozenset(STOPWORDS_EN_PLUS)
+    common = _common_words()
     kept = " ".join(word for word in text.split() if word.strip(string.punctuation).lower() not in common)
     return frozenset(word for word in lexical_tokens(kept) if not word[0].isdigit())
+
+
+@functools.lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
 
 
 def lexical_tokens(text: str) -> list[str]:
