@@ -547,6 +547,15 @@ def _without_final_s(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
+def date_or_empty(value: object) -> str:
+    """parse_meeting_date's ISO date, or '' where the value is no date: for a reader or check that tries a phrase
+    which may or may not be one."""
+    try:
+        return parse_meeting_date(value)
+    except ValueError:
+        return ""
+
+
 def parse_meeting_date(value: object) -> str:
     """A meeting date as ISO, keeping it partial where the source is ('2018', '2018-09').
 
@@ -728,11 +737,11 @@ def figure_units(text: str) -> list[tuple[float, str, str]]:
         value = token_value(token)
         if value is None:
             continue
-        unit = _unit_after(text, end, words, i + 1)
+        unit, _ = unit_after(text, end, words, i + 1)
         if not unit:  # the first of a range or a pair takes the second's unit: 'from 70 to 74%', '10 and 15 days'
             second = _second_of_a_range(text, spans, words, i)
             if second is not None:
-                unit = _unit_after(text, spans[second][2], words, second + 1)
+                unit, _ = unit_after(text, spans[second][2], words, second + 1)
         found.append((value, unit, words[i - 1] if i else ""))
     return found
 
@@ -754,18 +763,24 @@ def _second_of_a_range(text: str, spans, words: list[str], i: int) -> int | None
     return None
 
 
-def _unit_after(text: str, end: int, words: list[str], i: int) -> str:
-    if text[end:end + 2].lstrip(" \u00a0").startswith("%") or words[i:i + 2] in (["per", "cent"],
-                                                                                 ["percentage", "points"],
-                                                                                 ["percentage", "point"]) \
-            or words[i:i + 1] == ["percent"]:
-        return PERCENT
+def unit_after(text: str, end: int, words: list[str], i: int) -> tuple[str, int]:
+    """The unit of the number that ends at `end` in the text, whose next word is words[i] (number_token_spans'
+    words, lower-cased), and how many words it takes: ('%', 0) for '74%', ('%', 2) for '74 per cent' or '3
+    percentage points', ('million', 1) for '1.2 million' or '£1.2m', ('day', 2) for '20 working days', ('', 0) for
+    none. The guard and the corrections check both read units here, so that they agree on what a figure counts."""
+    if text[end:end + 2].lstrip(" \u00a0").startswith("%"):
+        return PERCENT, 0
+    if words[i:i + 2] in (["per", "cent"], ["percentage", "points"], ["percentage", "point"]):
+        return PERCENT, 2
+    if words[i:i + 1] == ["percent"]:
+        return PERCENT, 1
     if i < len(words) and words[i] in SCALE_WORDS:
-        return SCALE_WORDS[words[i]]
-    while i < len(words) and words[i] in UNIT_MODIFIERS:
-        i += 1
-    unit = words[i].removesuffix("s") if i < len(words) else ""
-    return unit if unit in TIME_UNITS else ""
+        return SCALE_WORDS[words[i]], 1
+    at = i
+    while at < len(words) and words[at] in UNIT_MODIFIERS:
+        at += 1
+    unit = words[at].removesuffix("s") if at < len(words) else ""
+    return (unit, at + 1 - i) if unit in TIME_UNITS else ("", 0)
 
 
 def number_values(text: str) -> list[tuple[float, int]]:

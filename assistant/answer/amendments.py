@@ -32,8 +32,9 @@ from assistant.index.lexical import LexicalEntry
 from assistant.records import Amendment, Hit, ScoredSentence
 from assistant.text import (AMENDED_TO_PHRASES, AMENDING_STEMS, ASKING_WORDS, IN_PLACE_OF_PHRASES, MINUTE_WORDS,
                             MINUTES_ITEM_WORDS, MONTH_NUMBERS, NUMBER_LABEL_WORDS, PERCENT, RECORD_WORDS, SCALE_WORDS,
-                            TIME_UNITS, committee_key, content_words, council_key_of, fold, lexical_tokens,
-                            normalise_space, number_token_spans, parse_meeting_date, sentence_spans, token_value)
+                            committee_key, content_words, council_key_of, date_or_empty, fold, lexical_tokens,
+                            normalise_space, number_token_spans, sentence_spans, token_value,
+                            unit_after)
 
 # How far (in words and numbers) the figure as minuted may stand before 'should read' ('412 looked-after children
 # reported in March should read 421'); a figure from the other side of any amending phrase, and a word of the
@@ -92,19 +93,10 @@ def figures_of(text: str) -> list[tuple[int, Figure]]:
                 or after in ("am", "pm") or (attached and attached not in SCALE_WORDS):
             continue
         pound = text[:start].rstrip().endswith("\u00a3")
-        unit, unit_words = "", 0
-        if text[end:].lstrip().startswith("%"):
-            unit = PERCENT
-        elif words[i + 1:i + 3] in (["per", "cent"], ["percentage", "points"], ["percentage", "point"]):
-            unit, unit_words = PERCENT, 2
-        elif after == "percent":
-            unit, unit_words = PERCENT, 1
-        elif after == "per" and words[i + 2:i + 3] and words[i + 2][0].isdigit():
+        if after == "per" and words[i + 2:i + 3] and words[i + 2][0].isdigit():
             unit, unit_words = "per " + words[i + 2].replace(",", ""), 2  # a rate: '65 per 10,000'
-        elif after in SCALE_WORDS:
-            unit, unit_words = SCALE_WORDS[after], 1
-        elif after.removesuffix("s") in TIME_UNITS:
-            unit, unit_words = after.removesuffix("s"), 1
+        else:
+            unit, unit_words = unit_after(text, end, words, i + 1)
         if not (pound or unit) and 1900 <= value <= 2100 and token.isdigit():
             continue  # a year
         unit_end = (spans[i + unit_words][2] if unit_words else
@@ -193,10 +185,7 @@ def _date_or_empty(words: list[str]) -> str:
     text = " ".join(words)
     if not any(len(part) == 4 and part.isdigit() for part in text.replace("/", " ").replace("-", " ").split()):
         return ""
-    try:
-        return parse_meeting_date(text)
-    except ValueError:
-        return ""
+    return date_or_empty(text)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from assistant.text import MONTH_NUMBERS, WELSH_WEEKDAYS, line_goes_on, parse_meeting_date, readable
+from assistant.text import MONTH_NUMBERS, WELSH_WEEKDAYS, date_or_empty, line_goes_on, parse_meeting_date, readable
 from assistant.records import InputProblem, MinuteItem, ProblemKind
 
 
@@ -574,10 +574,7 @@ def _date_of(match: re.Match) -> str:
     """The date matched, as ISO, or '' when it is none ('31/02/2021')."""
     # '3rd of March 2021' is read as '3rd March 2021', '8 Mar. 2023' as '8 Mar 2023'.
     words = [word.rstrip(".") for word in match.group("date").split() if word.lower() != "of"]
-    try:
-        return parse_meeting_date(" ".join(words))
-    except ValueError:
-        return ""
+    return date_or_empty(" ".join(words))
 
 
 def _opens_an_agenda_item(line: str) -> bool:

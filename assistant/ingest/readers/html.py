@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlparse
 
-from assistant.text import COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, parse_meeting_date
+from assistant.text import COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, date_or_empty
 from assistant.ingest.readers.common import (
     FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
@@ -244,12 +244,12 @@ def _page_facts(soup, region, source: FileSource, has_rows: bool) -> _Page:
     text = region.get_text("\n") if not committee else ""
     if not committee and (match := _MEETING_LINE.search(text)):
         committee = _SPACES.sub(" ", match.group(2)).strip()
-        meeting_date = meeting_date or _date_or_empty(match.group(1))
+        meeting_date = meeting_date or date_or_empty(match.group(1))
     elif not committee and (match := _MEETING_OF_LINE.search(text)):
         named = _SPACES.sub(" ", match.group(1))
         if when := _DATE_WORDS.search(named):
             committee = named[:when.start()].strip(" ,-\u2013")
-            meeting_date = meeting_date or _date_or_empty(when.group(0))
+            meeting_date = meeting_date or date_or_empty(when.group(0))
     return _Page(url, kind, _council(soup), committee, meeting_date)
 
 
@@ -310,18 +310,11 @@ def _meeting_from_heading(region, soup) -> tuple[str, str]:
     for heading in headings:
         heading = _SPACES.sub(" ", heading)
         if match := _DATE_WORDS.search(heading):
-            iso = _date_or_empty(match.group(0))
+            iso = date_or_empty(match.group(0))
             if iso:
                 committee = re.sub(r"\s*[-\u2013]\s*$", "", heading[: match.start()]).strip()
                 return committee, iso
     return "", ""
-
-
-def _date_or_empty(text: str) -> str:
-    try:
-        return parse_meeting_date(text)
-    except ValueError:
-        return ""
 
 
 def _page_title(region, kind: str) -> str:
