@@ -547,8 +547,19 @@ def reset_store(settings: Settings, ours: WriterRecord) -> None:
     check_writer(writer_of(existing.metadata or {}), ours, settings, writing=True)
     try:
         client.delete_collection(settings.collection)
-    except Exception:  # removed meanwhile: chromadb raises different errors for "does not exist" across versions
-        pass
+    except Exception as exc:
+        # Removed meanwhile is fine (chromadb's error for "does not exist" differs across versions, so ask again). Any
+        # other failure, a server lost or a full disk, must stop the reset here: going on would empty the manifest of
+        # the index id that still claims the collection, and every later ingest would be refused as another index's.
+        try:
+            gone = _existing_collection(client, settings.collection) is None
+        except Exception:
+            gone = False
+        if gone:
+            return
+        if type(exc).__module__.startswith(("httpx", "httpcore")):
+            raise _server_lost(settings, exc) from exc
+        raise
 
 
 _WRITER_KEY, _GENERATION_KEY = "index_id", "generation"
@@ -600,12 +611,15 @@ class _ServerCollection:
             except Exception as exc:
                 if not type(exc).__module__.startswith(("httpx", "httpcore")):
                     raise
-                raise AssistantError(
-                    f"Lost the Chroma server at {self._settings.chroma_host}:{self._settings.chroma_port} "
-                    f"({type(exc).__name__}: {exc}).",
-                    "Start it again (`chroma run --path DIR --port PORT`) and run the command again, or ask again: "
-                    "nothing indexed is lost, and an ingest cut short finishes when run again.") from exc
+                raise _server_lost(self._settings, exc) from exc
         return call
+
+
+def _server_lost(settings: Settings, exc: Exception) -> AssistantError:
+    return AssistantError(
+        f"Lost the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({type(exc).__name__}: {exc}).",
+        "Start it again (`chroma run --path DIR --port PORT`) and run the command again, or ask again: nothing indexed "
+        "is lost, and an ingest cut short finishes when run again.")
 
 
 def _existing_collection(client, name: str):

@@ -21,13 +21,14 @@ from servers import free_port, wait_until_listening
 pytestmark = pytest.mark.integration
 
 
-def start_chroma(data: Path) -> tuple[subprocess.Popen, int]:
+def start_chroma(data: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    """A `chroma run` server of the folder, on the port given or a free one."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         chroma = shutil.which("chroma")
     if not chroma:
         pytest.skip("the `chroma` command (installed with chromadb) was not found")
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     process = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
@@ -243,3 +244,38 @@ def test_an_older_copy_may_not_write_after_the_original_was_killed_mid_ingest_no
     assert _chunk_count(copy.with_(data_dir=original.data_dir)) == held
     again = ingest(files, original)  # the original, run again, finishes what it was killed in
     assert again.new + again.replaced == 2 and index_stats(original).items == 5
+
+
+def test_a_reset_whose_server_is_lost_as_it_deletes_the_collection_stops_there_and_can_run_again(
+        fake_settings, corpus_copy, tmp_path, monkeypatch):
+    """Every failure of the deletion was taken for "removed meanwhile": the reset went on, emptied the manifest of the
+    index id that claimed the collection, and once the server was back, every ingest, --reset too, was refused as
+    writing to another index's collection."""
+    from assistant.errors import AssistantError
+    from assistant.index import vector_store
+
+    data = tmp_path / "server"
+    process, port = start_chroma(data)
+    try:
+        settings = _on_server(fake_settings, port, tmp_path / "index", "minutes-lost-at-reset")
+        assert ingest([corpus_copy], settings).new == 5
+        real_client = vector_store._client
+
+        def client_whose_server_stops_at_the_deletion(settings_):
+            client = real_client(settings_)
+
+            def delete_collection(name):
+                stop(process)
+                return type(client).delete_collection(client, name)
+            client.delete_collection = delete_collection
+            return client
+        monkeypatch.setattr(vector_store, "_client", client_whose_server_stops_at_the_deletion)
+        with pytest.raises(AssistantError, match="Chroma server"):
+            ingest([corpus_copy], settings, reset=True)
+        monkeypatch.setattr(vector_store, "_client", real_client)
+        process, _ = start_chroma(data, port)  # back, on its port
+        assert index_stats(settings).items == 5  # the reset stopped before the manifest was emptied
+        again = ingest([corpus_copy], settings, reset=True)
+        assert again.new == 5 and index_stats(settings).items == 5
+    finally:
+        stop(process)
