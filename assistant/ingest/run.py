@@ -503,7 +503,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         writes.before_change()
         owe_purge(manifest)
         store.delete(orphans)
-        summary.notes.append(f"removed {len(orphans)} chunks that no manifest entry owned")
+        summary.notes.append(f"removed {counted(len(orphans), 'chunk')} that no manifest entry owned")
     if lost:
         writes.before_change()
         if restored := restore_lost_vectors(index, {sid: rows[sid] for sid in lost}, kept):
@@ -890,10 +890,9 @@ def _embedded_in_parts(index: Index, chunks: list[Chunk]) -> Iterator[tuple[list
 
 def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:
     """Finished items some of whose chunks the store no longer holds (its folder deleted, or put back from an
-    older copy), and the store's chunks that no manifest row owns (left by killed runs). A count first, so that
-    the usual case reads no ids."""
-    if store.count() == len({cid for row in rows.values() for cid in row.chunk_ids}):
-        return set(), set()
+    older copy), and the store's chunks that no manifest row owns (left by killed runs). The ids are compared, not
+    their counts: a store put back from an older copy can hold as many chunks replaced since as it lacks, and a count
+    took it for whole (reading the ids of 50,000 chunks takes about 0.2 s here)."""
     held = store.all_ids()
     lost = {sid for sid, row in rows.items() if row.status == "done" and not held.issuperset(row.chunk_ids)}
     # The manifest is read again after the store, in case a writer from before the lock (an older version) runs

@@ -253,6 +253,33 @@ def test_a_lost_vector_store_is_reported_and_embedded_again_by_the_next_ingest(f
     Assistant(fake_settings).close()
 
 
+def test_a_store_put_back_from_an_older_copy_is_mended_though_it_holds_as_many_chunks(fake_settings, tmp_path):
+    """The store was checked by its count first: put back from a copy older than an item's edit, it held the item's
+    replaced chunks in place of its current ones, as many of them, so it was taken for whole. The item was lost from
+    the dense search, and every later ingest called it unchanged."""
+    import shutil
+
+    from chromadb.api.client import SharedSystemClient
+
+    folder = tmp_path / "g"
+    edited = write_markdown_corpus(folder, 3)[1]
+    ingest([folder], fake_settings)
+    shutil.copytree(fake_settings.chroma_dir, tmp_path / "older-copy")
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("Members", "Councillors", 1), encoding="utf-8")
+    assert ingest([folder], fake_settings).replaced == 1
+    before = chroma_ids(fake_settings)
+    shutil.rmtree(fake_settings.chroma_dir)
+    shutil.copytree(tmp_path / "older-copy", fake_settings.chroma_dir)
+    SharedSystemClient.clear_system_cache()  # as a new process would find it: Chroma keeps one client per path
+    assert len(chroma_ids(fake_settings)) == len(before) and chroma_ids(fake_settings) != before
+
+    summary = ingest([folder], fake_settings)
+    assert "1 item that had lost their vectors" in " ".join(summary.notes), summary.notes
+    assert "removed 1 chunk that no manifest entry owned" in summary.notes  # the replaced chunk the copy held
+    assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
+
+
 def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):
     folder = tmp_path / "h"
     entries, whole = _indexed_keyword_entries(fake_settings, folder)
@@ -279,7 +306,7 @@ def test_chunks_no_manifest_row_owns_are_removed_by_a_plain_ingest(fake_settings
         index.close()
     assert chroma_ids(fake_settings) == before | {"stray-chunk"}
     summary = ingest([folder], fake_settings)
-    assert "removed 1 chunks that no manifest entry owned" in summary.notes and summary.unchanged == 2
+    assert "removed 1 chunk that no manifest entry owned" in summary.notes and summary.unchanged == 2
     assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
 
 
