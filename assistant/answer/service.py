@@ -122,19 +122,31 @@ class Assistant:
                 full = (f"Its disk has only {free >> 20} MiB free, which may be the cause: free some space first. "
                         if free is not None and free < MEND_ROOM_BYTES else "")
                 raise damaged_store_error(settings, problem, first=full)
-            indexed = index.manifest.indexed_chunk_ids()
+            indexed = index.manifest.indexed_versions()
+            stale = IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: an "
+                                    "ingest or fetch is writing the index or was stopped part way.",
+                                    finish_stopped_run(index.manifest.rows().values()))
             if not lexical.is_current(settings.lexical_dir, indexed):
                 _unless_a_writer_is_at_work(settings)
                 if not lexical.saved_by_another_version(settings.lexical_dir, indexed):
-                    raise IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: "
-                                          "an ingest or fetch is writing the index or was stopped part way.",
-                                          finish_stopped_run(index.manifest.rows().values()))
+                    raise stale
                 _rebuild_keyword_index(index)
+                state = lexical.saved_generation(settings.lexical_dir)
             loaded = lexical.load(settings.lexical_dir)
             if loaded is None or len(loaded) != len(indexed):
+                if lexical.saved_generation(settings.lexical_dir) != state:
+                    # A writer swapped in another keyword index while this one was read: nothing is damaged.
+                    _unless_a_writer_is_at_work(settings)
+                    raise IndexStaleError(f"The index in {settings.data_dir} changed while it was being opened.",
+                                          "Ask again: it opens as it now stands.")
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
                                         f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
                                         "rebuilds it from the vector store, embedding nothing again.")
+            if not lexical.in_versions(settings.lexical_dir, indexed):
+                # The same chunks with other metadata: a corrected date or council that a run stopped part way did not
+                # yet carry into the keyword index, whose metadata the filters read.
+                _unless_a_writer_is_at_work(settings)
+                raise stale
             if index.store.count() < len(indexed):
                 _unless_a_writer_is_at_work(settings)
                 where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"

@@ -440,6 +440,12 @@ def holds(folder: Path, chunks: Mapping[str, str]) -> bool:
             and _whole_lines(folder / _ENTRIES) == len(chunks))
 
 
+def in_versions(folder: Path, chunks: Mapping[str, str]) -> bool:
+    """Does the saved index hold its chunks each in the version given (id: version)? Its chunk ids alone
+    (`is_current`) do not show a corrected meeting date or council, which filters read from it."""
+    return _saved_text(folder / _VERSIONS) == versions_of(chunks)
+
+
 def _whole_lines(path: Path) -> int | None:
     """How many lines the file holds, or None if it cannot be read or its last line is cut off."""
     lines, last = 0, b"\n"

@@ -169,6 +169,11 @@ class Manifest:
         """The chunk ids of every item whose ingest finished: what the keyword index must hold."""
         return {cid for row in self.rows().values() if row.status == "done" for cid in row.chunk_ids}
 
+    def indexed_versions(self) -> dict[str, str]:
+        """indexed_chunk_ids, each with its item's fingerprint as its version: an item's fingerprint changes with its
+        metadata (a corrected meeting date or council), which its chunk ids do not cover."""
+        return {cid: row.fingerprint for row in self.rows().values() if row.status == "done" for cid in row.chunk_ids}
+
     def get(self, source_id: str) -> ManifestRow | None:
         found = list(self._iter("SELECT * FROM items WHERE source_id = ?", (source_id,)))
         return found[0] if found else None

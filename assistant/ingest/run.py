@@ -918,10 +918,7 @@ def refresh_lexical(index: Index) -> bool:
 
 
 def _lexical_versions(index: Index) -> dict[str, str]:
-    """The chunks of `Manifest.indexed_chunk_ids`, versioned: an item's fingerprint changes with its metadata,
-    which its chunk ids do not cover."""
-    return {cid: row.fingerprint for row in index.manifest.rows().values() if row.status == "done"
-            for cid in row.chunk_ids}
+    return index.manifest.indexed_versions()
 
 
 def _refresh_lexical(index: Index) -> bool:

@@ -239,3 +239,37 @@ def test_a_writer_reads_every_vector_once_however_many_batches_it_ingests(fake_s
     finally:
         index.close()
     assert checks == [True, False, False]
+
+
+def test_an_index_that_a_writer_changes_while_it_is_being_opened_is_not_called_damaged(tmp_path, fake_settings,
+                                                                                      monkeypatch):
+    """A writer that swapped in a keyword index of another size between the reader's check and its reading of it
+    made `ask`, or the app starting, say that the keyword index was damaged and should be deleted: it was not, and
+    the same command answered a moment later."""
+    import pytest
+
+    from assistant.errors import IndexStaleError
+    from assistant.index import lexical
+    from assistant.index.vector_store import forget_local_clients
+    from corpus_factory import write_markdown_corpus
+
+    corpus, env, opened = _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings)
+    opened.close()
+    forget_local_clients()
+    read = lexical.load
+
+    def load_after_another_ingest(folder):
+        monkeypatch.setattr(lexical, "load", read)
+        write_markdown_corpus(tmp_path / "more", 2)
+        assert run_cli("ingest", str(tmp_path / "more"), env=env).returncode == 0
+        forget_local_clients()  # as a new process finds the store: Chroma keeps one client per folder
+        return read(folder)
+    monkeypatch.setattr(lexical, "load", load_after_another_ingest)
+    with pytest.raises(IndexStaleError, match="changed while it was being opened") as raised:
+        Assistant(fake_settings.with_(reader="fake:overlap"))
+    assert "Ask again" in raised.value.hint and "Delete" not in raised.value.hint
+    again = Assistant(fake_settings.with_(reader="fake:overlap"))  # a moment later it opens, as it now stands
+    try:
+        assert again.ask(DISCHARGES).citations
+    finally:
+        again.close()

@@ -112,3 +112,27 @@ def test_stats_says_a_reset_was_cut_short_until_an_ingest_finishes(tmp_path, cor
     assert "may still be readable" in purge, purge
     assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
     assert index_stats(settings).notes == () and index_stats(settings).items == 40
+
+
+def test_a_corrected_date_that_a_killed_run_left_out_of_the_keyword_index_is_not_answered_from(tmp_path):
+    """A corrected meeting date changes an item's metadata, not its chunk ids. A run killed after its manifest commit,
+    before the keyword index took the new date, left `ask` to open the index as current, and filter on the old date
+    that the keyword index still held: 'since 2023' missed the item that the manifest and the vectors dated 2023."""
+    folder = tmp_path / "corpus"
+    corrected = write_markdown_corpus(folder, 3)[1]
+    env = cli_env(tmp_path / "index")
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    text = corrected.read_text(encoding="utf-8")
+    old_date = json.loads(text.split("meeting_date: ")[1].split("\n")[0])
+    corrected.write_text(text.replace(f'meeting_date: "{old_date}"', 'meeting_date: "2023-03-12"'), encoding="utf-8")
+    killed = run_cli("ingest", str(folder), "--no-progress",
+                     env={**env, "ASSISTANT_CRASH_AT": "after_manifest_commit:1"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    asked = run_cli("ask", "How many children were supported?", "--since", "2023-01-01", env=env)
+    assert asked.returncode != 0
+    assert "does not match the manifest" in asked.stderr and "assistant ingest" in asked.stderr, asked.stderr
+    assert run_cli("ingest", str(folder), "--no-progress", env=env).returncode == 0
+    asked = run_cli("ask", "How many children were supported?", "--since", "2023-01-01", "--json", env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert [c["meeting_date"] for c in json.loads(asked.stdout)["citations"]] == ["2023-03-12"]
