@@ -267,8 +267,14 @@ def _save(entries: list[LexicalEntry], lines: list[str], versions: Mapping[str, 
         (staging / _STATE).write_text(state_of(versions))
         (staging / _VERSIONS).write_text(versions_of(versions))
         _swap(staging, folder)
-    except BaseException:
+    except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)  # gone already if the swap got that far
+        if exc.filename:
+            raise
+        # numpy's and bm25s's writes fail naming no file (a full disk, say): named, the user is told where and why.
+        raise OSError(exc.errno, exc.strerror or str(exc), str(folder)) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     return LexicalIndex(entries, bm25)
 

@@ -350,3 +350,25 @@ def test_ask_turns_a_follow_up_with_no_topic_away_with_what_to_type(tmp_path):
     assert 'Name the topic too, in quotes: assistant ask "How many children left care' in result.stderr
     small_talk = run_cli("ask", "Thanks!", env=env)
     assert small_talk.returncode == 2 and "Ask about the minutes in words" in small_talk.stderr
+
+
+def test_a_full_disk_while_the_keyword_index_is_written_is_a_message_naming_it(tmp_path, capsys, monkeypatch):
+    """numpy's write failed naming no file, and `ingest` ended in a traceback."""
+    import errno
+
+    import numpy as np
+
+    from assistant.present import cli
+
+    for name, value in cli_env(tmp_path / "index").items():
+        if name.startswith("ASSISTANT_"):
+            monkeypatch.setenv(name, value)
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(np, "save", no_space)
+    assert cli.main(["ingest", str(CORPUS), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert f"Could not read or write {tmp_path / 'index' / 'bm25'}: No space left on device" in error, error
+    assert "the disk may be full" in error
+    assert not [p for p in (tmp_path / "index").iterdir() if p.name.startswith("bm25.tmp")]
