@@ -469,12 +469,21 @@ COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
+# Letters that Unicode does not decompose into a base letter and a mark, as a reader types them ('Søren' as 'Soren'),
+# and hyphens of other code points than the keyboard's.
+_UNDECOMPOSED = str.maketrans({"\u00f8": "o", "\u00d8": "O", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe",
+                               "\u0152": "OE", "\u00df": "ss", "\u0142": "l", "\u0141": "L", "\u0111": "d",
+                               "\u0110": "D", "\u00fe": "th", "\u00de": "Th", "\u2010": "-", "\u2011": "-"})
+
+
 def _without_accents(text: str, keep_number_forms: bool = False) -> str:
-    """The text with each accented letter as its base letter ('ŵ' as 'w'), and compatibility forms as their plain
-    ones (a full-width '４' as '4', the ligature 'ﬁ' as 'fi'). With `keep_number_forms`, a fraction or a
-    superscript stays as it is ('1½' is not the figures '11' and '2')."""
+    """The text with each accented letter as its base letter ('ŵ' as 'w', 'ø' as 'o'), and compatibility forms as
+    their plain ones (a full-width '４' as '4', the ligature 'ﬁ' as 'fi'). Invisible format characters go: a soft
+    hyphen or a zero-width space kept from a word processor inside 'recom\u00admendation' had split it in two. With
+    `keep_number_forms`, a fraction or a superscript stays as it is ('1½' is not the figures '11' and '2')."""
     if text.isascii():
         return text
+    text = "".join(ch for ch in text.translate(_UNDECOMPOSED) if unicodedata.category(ch) != "Cf")
     if keep_number_forms:
         text = "".join(ch if unicodedata.category(ch) == "No" else unicodedata.normalize("NFKD", ch) for ch in text)
     else:

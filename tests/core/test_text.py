@@ -66,6 +66,15 @@ def test_accented_letters_count_as_their_base_letters_however_they_were_saved():
     assert lexical_tokens(decomposed) == typed
 
 
+def test_letters_unicode_does_not_decompose_and_invisible_characters_inside_a_word_do_not_split_it():
+    """'Søren' had been 's' and 'ren', so 'Soren' never matched it; a soft hyphen or a zero-width space kept by a word
+    processor inside 'recommendation' made it 'recom' and 'mendation'."""
+    assert lexical_tokens("Søren Bjørnsen, Straße, Łódź, mediæval, Œuvre") == lexical_tokens(
+        "Soren Bjornsen, Strasse, Lodz, mediaeval, Oeuvre")
+    assert lexical_tokens("recom\u00admendation safe\u200bguarding \ufeffcare well\u2011being") == lexical_tokens(
+        "recommendation safeguarding care well-being")
+
+
 def test_a_ligature_or_a_full_width_digit_is_its_plain_letters_and_a_fraction_no_figure_of_its_own():
     assert lexical_tokens("ﬁnance ofﬁcer １２３") == lexical_tokens("finance officer 123")
     assert lexical_tokens("1½ hours") == ["1", "hour"]  # not the figures '11' and '2'
