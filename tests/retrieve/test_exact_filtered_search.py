@@ -56,6 +56,21 @@ def test_filtered_retrieval_is_the_same_either_way(hashing_assistant, monkeypatc
     assert found  # the filters leave something to compare
 
 
+def test_chromas_filtered_search_keeps_only_what_the_filters_select(hashing_assistant, monkeypatch):
+    """Chroma's `where` reads the keys stored with each chunk; an index keyed by an older version may give a council
+    otherwise than the filters, keyed as now, so its hits are held to the filters' own selection."""
+    retriever = hashing_assistant.retriever
+    monkeypatch.setattr(hybrid, "EXACT_SEARCH_LIMIT", 0)
+    query = type(retriever.store).query
+    monkeypatch.setattr(type(retriever.store), "query",
+                        lambda store, vector, k, where=None: query(store, vector, k, where=None))  # a where that fails
+    question = analyse(QUESTIONS[0], retriever.council_keys)
+    everywhere = retriever.search(question, Filters())
+    assert {h.metadata["council"] for h in everywhere.hits} - {"Sefton Council"}
+    hits = retriever.search(question, Filters(council="Sefton")).hits
+    assert hits and {h.metadata["council"] for h in hits} == {"Sefton Council"}
+
+
 def exact_among(settings, vector, k, ids):
     """The k nearest of `ids` as the plain store finds them (read by id, outside Chroma's graph): (id, score)s."""
     from assistant.index.embedder import HASHING_MODEL
