@@ -135,10 +135,26 @@ class Retrieval:
     query_vector: list[float] | None = None  # the question's embedding, reused to score sentences
     no_committee_excluded: int = 0  # items a committee filter left out because their committee is not known
     no_council_excluded: int = 0  # items a council filter (or a council the question names) left out: no council
+    newest_read: bool = False  # the question asks for the newest figure: items_read takes the newest meetings'
 
     def first_items(self, limit: int) -> list[str]:
         """The source ids of the first `limit` distinct items, in the order retrieval ranked their chunks."""
         return list(dict.fromkeys(hit.source_id for hit in self.hits))[:limit]
+
+    def items_read(self, limit: int) -> list[tuple[str, int]]:
+        """The `limit` items an answer reads, each with its retrieval rank (0 for the first), in that order: the
+        first retrieved; and for a question that asks for the newest figure (`newest_read`), the item retrieved
+        first and the newest meetings' of the rest. The minutes of one report at every meeting read alike, so the
+        newest meeting's item ranked among them as chance had it: 'What is the latest number of children looked
+        after?' was answered from the meeting of a year before, the newest unread."""
+        ranked = list(dict.fromkeys(hit.source_id for hit in self.hits))
+        if not self.newest_read or not ranked:
+            return [(source_id, rank) for rank, source_id in enumerate(ranked[:limit])]
+        dates: dict[str, str] = {}
+        for hit in self.hits:
+            dates.setdefault(hit.source_id, str(hit.metadata.get("meeting_date", "")))
+        newest = sorted(range(1, len(ranked)), key=lambda rank: (dates[ranked[rank]], -rank), reverse=True)
+        return [(ranked[rank], rank) for rank in sorted([0, *newest[:limit - 1]])]
 
 
 # The kind of fact a direct answer gives; "" when any relevant statement will do.

@@ -314,7 +314,7 @@ class Assistant:
         their text speaks to whoever reads or answers from the minutes: so that a false match is seen, and can be
         reported, rather than looking like minutes that do not say."""
         withheld = [next(hit.metadata for hit in retrieval.hits if hit.source_id == sid)
-                    for sid in retrieval.first_items(MAX_ITEMS) if self.passages.gives_instructions(sid)]
+                    for sid, _ in retrieval.items_read(MAX_ITEMS) if self.passages.gives_instructions(sid)]
         if not withheld:
             return []
         named = first_few([f"{m.get('item_title') or m.get('source_id', '')} ({m.get('council', '')})"

@@ -19,6 +19,9 @@ from assistant.text import committee_key, council_key, council_key_of, keyed_as_
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
 EXACT_SEARCH_LIMIT = 1500
+# How many chunks a question for the newest figure keeps, against 8 for any other: about twelve items at two chunks
+# each, among which Retrieval.items_read takes the newest meetings'.
+NEWEST_READ_HITS = 24
 
 
 class HybridRetriever:
@@ -99,7 +102,10 @@ class HybridRetriever:
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
-        return Retrieval(self._diversify(ranked, question, k), filters, query_vector=vector, **left_out)
+        # A question for the newest figure reads the newest meetings' items among more found (Retrieval.items_read).
+        newest = question.asks_latest and not question.names_several_councils
+        return Retrieval(self._diversify(ranked, question, max(k, NEWEST_READ_HITS) if newest else k), filters,
+                         query_vector=vector, newest_read=newest, **left_out)
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion

@@ -411,6 +411,27 @@ def test_a_question_for_the_latest_figure_leads_with_the_newest_meeting_s_of_the
                 )[:2] == ("c1", "388")
 
 
+def test_a_question_for_the_latest_figure_reads_the_newest_meeting_s_item_though_five_older_ones_rank_above_it(
+        tmp_path):
+    """The minutes of one report at every meeting read alike, so the newest meeting's item ranked among them as chance
+    had it, and only the five retrieved first were read: 'What is the latest count ...?' was answered from a meeting
+    of years before. Now the item retrieved first and the newest meetings' of the rest are read."""
+    meta = {"position": 0, "council": "Dale Council", "council_key": "dale", "item_title": "Children in Care"}
+    entries = [LexicalEntry(f"c{year}", f"Children in Care. The Panel heard that {year - 1600} children were in care.",
+                            {**meta, "source_id": f"s{year}", "meeting_date": f"{year}-07-01"})
+               for year in range(2016, 2024)]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    oldest_first = [Hit(e.chunk_id, e.text, e.metadata, 1 / (61 + n)) for n, e in enumerate(entries)]
+    hesitant = replace(calibration(0.0), second_quote_ratio=0.1)
+    question = analyse("What is the latest count of children in care in Dale?")
+    newest = draft_answer(question, Retrieval(oldest_first, newest_read=True), found, OverlapReader(), hesitant)
+    assert (newest.quotes[0].hit.chunk_id, newest.short_answer) == ("c2023", "423")
+    assert Retrieval(oldest_first, newest_read=True).items_read(5) == [
+        ("s2016", 0), ("s2020", 4), ("s2021", 5), ("s2022", 6), ("s2023", 7)]  # the first, then the newest four
+    unread = draft_answer(question, Retrieval(oldest_first), found, OverlapReader(), hesitant)
+    assert unread.quotes[0].hit.chunk_id == "c2020"  # the newest of the five retrieved first, as before
+
+
 def test_a_question_about_a_year_the_council_s_minutes_never_mention_is_refused_saying_so(tmp_path):
     """'How many looked-after children did Northbrook have in 2025?' was answered with 2022's count: the reader
     reads one sentence at a time, and a figure from minutes that never mention 2025 is no figure of 2025."""

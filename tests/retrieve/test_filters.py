@@ -67,3 +67,18 @@ def test_a_date_not_given_as_iso_is_described_as_it_was_read():
     assert Filters(since="01/03/2019").describe() == "meeting date: 01/03/2019 (1 March 2019) to any"
     assert Filters(since="2019-03", until="2020").describe() == "meeting date: 2019-03 to 2020"
     assert Filters(until="3 March 2019").describe() == "meeting date: any to 3 March 2019"
+
+
+def test_a_question_for_the_newest_figure_keeps_more_hits_and_reads_the_newest_meetings(hashing_assistant):
+    """Its newest meeting's item may rank below older ones that read alike (Retrieval.items_read)."""
+    from assistant.retrieve.hybrid import NEWEST_READ_HITS
+    from assistant.retrieve.question import analyse
+
+    retriever = hashing_assistant.retriever
+    latest = retriever.search(analyse("What is the latest number of children in care?", retriever.council_keys))
+    plain = retriever.search(analyse("What was the number of children in care?", retriever.council_keys))
+    assert latest.newest_read and not plain.newest_read
+    assert len(plain.hits) == 8 < len(latest.hits) <= NEWEST_READ_HITS
+    compared = retriever.search(analyse("What is the latest number of children in care in Sefton and Barnsley?",
+                                        retriever.council_keys))
+    assert not compared.newest_read  # a comparison keeps each council's turn
