@@ -28,9 +28,9 @@ from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ART
                             MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
                             PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS,
                             TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, YEAR_TYING_WORDS, Span, addresses_in,
-                            figure_units, figures, lexical_tokens, mentioned_years, missing_names, named_councils, names_in,
-                            normalise_space, number_token_spans, number_tokens, number_values, sentence_spans, stem,
-                            strip_bullet, token_value)
+                            content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
+                            named_councils, names_in, normalise_space, number_token_spans, number_tokens, number_values,
+                            sentence_spans, stem, strip_bullet, token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -52,7 +52,9 @@ def _figure_problem(claim: str, source: str) -> str:
         if value not in available:
             return f"the figure {claim_words[position]} is not in the cited minutes"
         following = claim_words[position + 1] if position + 1 < len(claim_words) else ""
-        if len(following) <= 3 or not following.isalpha() or following in UNBOUND:
+        # A short word that says what is counted counts ('3 new carers' where the minutes say '5 new ... 3 returning');
+        # a common one ('of', 'out', 'and') says nothing of it.
+        if len(following) <= 2 or not following.isalpha() or following in UNBOUND or not content_words(following):
             continue
         prefix = following[:5]
         places = [p for v, p in source_values if v == value]
@@ -151,31 +153,36 @@ def _as_one_word(words: list[str]) -> list[str]:
     return joined
 
 
-def _sense_words(words: list[str]) -> dict[int, frozenset[str]]:
-    """The positions of the words that give a sense, each with its senses; a word a negation stands just before ('did
-    not increase') is left to the check of denials."""
+def _sense_words(words: list[str], denied: bool = False) -> dict[int, frozenset[str]]:
+    """The positions of the words that give a sense, each with its senses: those no negation stands just before, or
+    (`denied`) those one does ('did not increase'). A word denied in one sentence and stated in the other is left to
+    the check of denials."""
     found = {}
     for i, word in enumerate(words):
         senses = _senses_of(word)
-        if senses and not NEGATIONS.intersection(words[max(0, i - 3):i]):
+        if senses and bool(NEGATIONS.intersection(words[max(0, i - 3):i])) == denied:
             found[i] = senses
     return found
 
 
 def _flips_direction(claim: str, source: str) -> str:
-    """Aligned word by word, where the claim puts a word in place of source words of a conflicting sense ('rising'
-    for 'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''. A word
-    that shares a sense with one it replaced is a synonym ('grew' for 'rose', 'better' for 'had improved')."""
+    """Aligned word by word, where the claim gives a word of a conflicting sense to source words it does not keep
+    ('rising' for 'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''.
+    Words moved count as much as words replaced ('Adoption orders fell in 2018' where the minutes say 'In 2018
+    adoption orders rose'), and so does a denied word ('did not decrease' for 'did not increase'). A word that shares
+    a sense with one the source does not keep is a synonym ('grew' for 'rose', 'better' for 'had improved')."""
     claim_words, source_words = _as_one_word(_words(claim)), _as_one_word(_words(source))
-    claim_senses, source_senses = _sense_words(claim_words), _sense_words(source_words)
     matcher = difflib.SequenceMatcher(None, [stem(w) for w in source_words], [stem(w) for w in claim_words],
                                       autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "replace":
-            continue
-        replaced = [(source_words[i], source_senses[i]) for i in range(i1, i2) if i in source_senses]
-        for j in range(j1, j2):
-            senses = claim_senses.get(j, frozenset())
+    unkept_source, unkept_claim = set(range(len(source_words))), set(range(len(claim_words)))
+    for a, b, size in matcher.get_matching_blocks():
+        unkept_source -= set(range(a, a + size))
+        unkept_claim -= set(range(b, b + size))
+    for denied in (False, True):
+        claim_senses, source_senses = _sense_words(claim_words, denied), _sense_words(source_words, denied)
+        replaced = [(source_words[i], senses) for i, senses in source_senses.items() if i in unkept_source]
+        for j in sorted(unkept_claim & claim_senses.keys()):
+            senses = claim_senses[j]
             conflicting = [other for other, other_senses in replaced if _conflict(senses, other_senses)]
             synonym = any(senses & other_senses and not _conflict(senses, other_senses) for _, other_senses in replaced)
             if conflicting and not synonym:
@@ -400,9 +407,11 @@ def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
     """Each figure of the text that is not a year, with the year (a financial year's two) it is plainly tied to in
     its clause, or None where no year is: a year just after it, through 'in', 'at', 'for', 'during' or 'of' ('284
     families in 2022', '388 at 31 March 2021'); else a year just before it, with no 'to', 'from' or 'and' between
-    ('At 31 March 2022 there were 412'). A date counts whole, and a unit is the figure's own ('15.6 per cent in
-    2017'). Anything looser (a range, 'between 2021 and 2022'; 'up from 388 a year before' after a comma; a year
-    five words away) ties the figure to no year, so that a check of its year cannot misread it."""
+    ('At 31 March 2022 there were 412'); else, in a clause of that one figure and one year, the year that 'in', 'at'
+    and the like give, however far ('In 2021 referrals rose to 310'). A date counts whole, and a unit is the figure's
+    own ('15.6 per cent in 2017'). Anything looser (a range, 'between 2021 and 2022'; 'up from 388 a year before'
+    after a comma; a year five words away in a clause of other figures or years) ties the figure to no year, so that a
+    check of its year cannot misread it."""
     found = []
     leading: frozenset[int] | None = None  # the year of a clause that is only a date ('At 31 March 2021, there ...')
     for clause in _clauses(text):
@@ -418,6 +427,11 @@ def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
             continue
         for i in figures_here:
             tied = _tied_year(i, years, words, counted)
+            if tied is None and len(years) == 1 and len(figures_here) == 1 and years[0][0] \
+                    and words[years[0][0] - 1] in YEAR_TYING_WORDS:
+                # A clause of one figure and one year that a preposition gives, however far apart ('412 children
+                # were in care in Wexbury in 2022', 'In 2021 referrals rose to 310'): nothing else could be its year.
+                tied = years[0][2]
             if tied is None and leading is not None and sum(counted[:i]) <= _YEAR_REACH \
                     and not set(words[:i]) & _PARTING_A_YEAR_BEFORE \
                     and not any(token_value(w) is not None for w in words[:i]):
