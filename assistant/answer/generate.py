@@ -108,8 +108,8 @@ def working_ended_at(text: str) -> int:
     """Where a reasoning model's working ends when the reply began with it unopened ('... so 148.</think>148
     children ...'): just past the closing tag that comes before any opening one; 0 when there is none."""
     lowered = text.lower()
-    closed_at, length = _first_tag(lowered, _CLOSING_TAGS, 0)
-    opened_at, _ = _first_tag(lowered, _OPENING_TAGS, 0)
+    closed_at, length = _first_tag(lowered, True, 0)
+    opened_at, _ = _first_tag(lowered, False, 0)
     return 0 if closed_at == -1 or -1 < opened_at < closed_at else closed_at + length
 
 
@@ -121,26 +121,48 @@ def without_reasoning(text: str) -> str:
     lowered = text.lower()
     kept, position = [], working_ended_at(text)
     while True:
-        opened_at, opened_length = _first_tag(lowered, _OPENING_TAGS, position)
+        opened_at, opened_length = _first_tag(lowered, False, position)
         if opened_at == -1:
             kept.append(text[position:])
             break
         kept.append(text[position:opened_at])
-        closed_at, closed_length = _first_tag(lowered, _CLOSING_TAGS, opened_at + opened_length)
+        closed_at, closed_length = _first_tag(lowered, True, opened_at + opened_length)
         if closed_at == -1:
             break
         position = closed_at + closed_length
     return "".join(kept)
 
 
-def _first_tag(lowered: str, tags: tuple[str, ...], start: int) -> tuple[int, int]:
-    """Where the first of these tags stands in the (lower-cased) text from `start`, and its length; (-1, 0) if none."""
-    found = [(at, len(tag)) for tag in tags if (at := lowered.find(tag, start)) != -1]
-    return min(found) if found else (-1, 0)
+def _first_tag(lowered: str, closing: bool, start: int) -> tuple[int, int]:
+    """Where the first reasoning tag, opening or `closing`, stands in the (lower-cased) text from `start`, and its
+    length; (-1, 0) if none. Spaces inside it count for nothing ('< think>', '</ think >'): a model's working in a
+    tag so written had been shown as its answer."""
+    at = lowered.find("<", start)
+    while at != -1:
+        end = _tag_end(lowered, at + 1, closing)
+        if end:
+            return at, end - at
+        at = lowered.find("<", at + 1)
+    return -1, 0
 
 
-_OPENING_TAGS = tuple(f"<{tag}>" for tag in REASONING_TAGS)
-_CLOSING_TAGS = tuple(f"</{tag}>" for tag in REASONING_TAGS)
+def _tag_end(lowered: str, at: int, closing: bool) -> int:
+    """Just past a reasoning tag whose '<' stands before `at`, or 0 when none is there."""
+    at = _past_spaces(lowered, at)
+    if closing:
+        if not lowered.startswith("/", at):
+            return 0
+        at = _past_spaces(lowered, at + 1)
+    for name in REASONING_TAGS:  # 'think' and 'thinking' both
+        if lowered.startswith(name, at) and lowered.startswith(">", end := _past_spaces(lowered, at + len(name))):
+            return end + 1
+    return 0
+
+
+def _past_spaces(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 class SentenceCutter:

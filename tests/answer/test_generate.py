@@ -195,6 +195,11 @@ def test_markers_some_models_write_otherwise_are_read_as_the_prompts(written, re
     (["<THINK>It is 12.</THINK>148 children [1]."], ["148 children [1]."]),  # glued to the answer
     (["148 children [1]. <think>hmm, 12?</think> Done [2]."], ["148 children [1].", "Done [2]."]),
     (["<think>It is 12. Still working"], []),  # cut off while working: no answer at all
+    # Tags with spaces inside, or the longer names, are tags as much.
+    (["< think >It is 12.</ think>148 children [1]."], ["148 children [1]."]),
+    (["<thinking>It is 12.</thinking> 148 children [1]. <reasoning>Or 14.< /reasoning>Done [2]."],
+     ["148 children [1].", "Done [2]."]),
+    (["It is 12, so 148.</ Think >148 children [1]."], ["148 children [1]."]),  # opened by the chat template
 ])
 def test_a_reasoning_model_s_working_is_never_read_as_its_answer(pieces, read):
     """A reply with '<think>' working (Qwen3, DeepSeek-R1) had the working shown as the answer, its markup and all,
