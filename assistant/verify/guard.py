@@ -586,9 +586,10 @@ def _moved_tie(attached, source_attached, claim_stems: set[str], clause_stems: s
 
 def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> str:
     """The first figure of the claim with a digit in it that the text does not give ('28.5%' and '28.5' count as
-    one), or ''."""
+    one, and '12' is given by 'Twelve': a model writes in figures what minutes write in words), or ''."""
     given = figures(text)
-    available = set(given) | {f.rstrip("%") for f in given}
+    available = set(given) | {f.rstrip("%") for f in given} | {
+        str(int(value)) if value.is_integer() else str(value) for value, _ in number_values(text)}
     for figure in figures(claim):
         if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available \
                 and figure not in skipped:

@@ -402,6 +402,17 @@ def test_a_figure_moved_to_the_year_of_its_clause_far_off_or_past_rose_to_is_uns
           [_wexbury("412 children were in care in Wexbury in 2022, and 388 in 2021.")])
 
 
+@pytest.mark.parametrize("minutes, claim", [
+    ("Twelve foster carers were approved in 2018.", "12 foster carers were approved in 2018."),
+    ("Three children were placed out of area.", "3 children were placed out of area."),
+])
+def test_a_figure_the_minutes_write_in_words_keeps_support_written_in_digits(real, minutes, claim):
+    """A model writes in figures what minutes write in words: '12' had been refused as a figure the minutes do not
+    give, where they say 'Twelve'."""
+    _kept(real, claim, [_wexbury(minutes)])
+    _refused(real, claim.replace(claim.split()[0], "13", 1), [_wexbury(minutes)], "not in the cited minutes")
+
+
 def test_a_figure_moved_to_another_group_that_a_short_word_names_is_unsupported(real):
     """'3 new foster carers' where the minutes say '5 new ... and 3 returning': a word of three letters after the
     figure had been passed over as if it were 'of' or 'and'."""
