@@ -233,6 +233,19 @@ def _negation_count(text: str) -> int:
     return sum(word in NEGATIONS for word in _words(text))
 
 
+def _denials_beside(claim: str, sentence: str) -> int:
+    """The denials of the sentence, or only of its clauses that hold every word of the claim's clauses, one each:
+    'The Panel approved the plan' drops no denial from 'The Panel approved the plan, but did not approve the budget',
+    whose denial is of another clause; 'The Panel approved the budget' does."""
+    closest = []
+    for clause in _clauses(claim):
+        near = _closest_clause(clause, sentence)
+        if not near or not set(lexical_tokens(clause)) <= set(lexical_tokens(near)):
+            return _negation_count(sentence)
+        closest.append(near)
+    return sum(_negation_count(clause) for clause in set(closest))
+
+
 def _clauses(text: str) -> list[str]:
     """The text's sentences cut at clause punctuation (not a comma inside '1,200') and before a word that turns the
     sentence ('however', 'but')."""
@@ -790,7 +803,7 @@ class Guard:
         problem = _reverses_the_minutes(claim, cited_text, best_sentence)
         if problem:  # a near copy with one word that turns it round scores as high as the copy
             return Verdict(False, 0.0, problem, hit, span)
-        denials, source_denials = _negation_count(claim), _negation_count(best_sentence)
+        denials, source_denials = _negation_count(claim), _denials_beside(claim, best_sentence)
         if denials > source_denials or (source_denials and not denials):
             score -= 0.5  # "was not" against "was", or a denial the minutes do not make
         if best_sentence and _amount_for_figure(claim, best_sentence):

@@ -44,7 +44,8 @@ def test_a_copied_fragment_is_judged_like_any_other_sentence(guard):
 def test_a_figure_given_as_a_vague_amount_is_unsupported(guard):
     hit = _hit("Only 28.5% of reports were available 3 days before child protection conferences.")
     for claim in ("Most reports were available 3 days before child protection conferences.",
-                  "Nearly all reports were available 3 days before child protection conferences."):
+                  "Nearly all reports were available 3 days before child protection conferences.",
+                  "The majority of reports were available 3 days before child protection conferences."):
         verdict = guard.check(claim, [hit])
         assert not verdict.supported and "amount" in verdict.reason
     kept = _hit("All 45 children in care had a plan.")  # an amount word the minutes use themselves
@@ -411,6 +412,15 @@ def test_a_figure_the_minutes_write_in_words_keeps_support_written_in_digits(rea
     give, where they say 'Twelve'."""
     _kept(real, claim, [_wexbury(minutes)])
     _refused(real, claim.replace(claim.split()[0], "13", 1), [_wexbury(minutes)], "not in the cited minutes")
+
+
+def test_a_clause_kept_whole_is_not_docked_for_a_denial_of_another_clause(real):
+    """'The Panel approved the plan' scored as a dropped denial against 'The Panel approved the plan, but did not
+    approve the budget', whose denial is of the budget, and was refused."""
+    minutes = _wexbury("The Panel approved the plan, but did not approve the budget.")
+    _kept(real, "The Panel approved the plan.", [minutes])
+    assert not real.check("The Panel approved the budget.", [minutes]).supported
+    assert not real.check("The Panel approved the plan and the budget.", [minutes]).supported
 
 
 def test_a_figure_moved_to_another_group_that_a_short_word_names_is_unsupported(real):
