@@ -4,15 +4,20 @@ committees gone from the site, PDF-only councils, and user input that must be re
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import pytest
 
 from assistant.ingest.moderngov import FetchRequest, fetch_minutes
 from assistant.ingest.moderngov.client import parse_reply
-from moderngov_site import OWN_PUBLIC_ITEMS, Canned, paragraphs_html
+from moderngov_site import (OWN_PUBLIC_ITEMS, Canned, FakeCommittee, FakeItem, FakeMeeting, ModernGovSite,
+                            paragraphs_html)
 from test_moderngov import UNTIL, fetch, ids_of, indexed
 from test_moderngov_more import chunk_texts, site  # noqa: F401 (a fixture)
+
+SERVER_ERROR = (b"<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/' Application.</h1>"
+                b"</body></html>")
 
 
 # ---------------------------------------------------------------- 1. characters XML 1.0 does not allow
@@ -130,12 +135,48 @@ def test_a_site_down_for_every_meeting_is_left_after_a_few_meetings_not_tried_fo
     site.queue("GetMeeting", "*", *[Canned(503, b"<html><body>Service Unavailable</body></html>",
                                            {"Content-Type": "text/html"})] * 100)
     summary = fetch(quick.with_(fetch_retries=1), site)
-    assert getmeeting_requests(site) == SITE_FAILURES_BEFORE_STOPPING * 2
+    # Its committees still listed at the end of the first streak, it goes on for one streak more (as past meetings
+    # whose records the server fails on), then stops: twice the streak's meetings, each tried twice.
+    assert getmeeting_requests(site) == SITE_FAILURES_BEFORE_STOPPING * 2 * 2
     [stopped] = [f for f in summary.failed if f.what == "the fetch"]
     assert f"{SITE_FAILURES_BEFORE_STOPPING} requests in a row" in stopped.reason, summary.failed
     # No failure gave a time to wait for: the hint does not send the officer to look for one.
     assert "once the site answers in a browser" in stopped.hint and "for when" not in stopped.hint
     assert summary.items_withdrawn == 0
+
+
+def test_meetings_the_server_always_fails_on_do_not_keep_every_run_from_the_newer_ones(quick):
+    """Three meetings whose records the server fails on every time (an ASP.NET error page), asked for first on every
+    run as the oldest, stopped every run as 'the site was busy or down': the newer minutes were never fetched."""
+    meetings = [FakeMeeting(str(2000 + n), "101", dt.date(2024, 2, 1) + dt.timedelta(days=7 * n), items=[
+        FakeItem(str(7000 + n), f"Item {n}", paragraphs_html(f"Members noted report number {n} on fostering."))])
+        for n in range(6)]
+    served = ModernGovSite([FakeCommittee("101", "Children's Scrutiny")], meetings)
+    for broken in ("2000", "2001", "2002"):
+        served.always[("getmeeting", broken)] = Canned(500, SERVER_ERROR, {"Content-Type": "text/html"})
+    served.start()
+    try:
+        summary = fetch(quick.with_(fetch_retries=0), served)
+    finally:
+        served.stop()
+    assert summary.meetings_fetched == 3 and summary.items_new == 3
+    assert {f.what.split()[1] for f in summary.failed} == {"2000", "2001", "2002"}, summary.failed
+
+
+def test_committee_listings_the_server_always_fails_on_do_not_keep_the_others_from_being_fetched(quick):
+    committees = [FakeCommittee(str(100 + n), f"Committee {n}") for n in range(5)]
+    meetings = [FakeMeeting(str(3000 + n), str(100 + n), dt.date(2024, 3, 1), items=[
+        FakeItem(str(8000 + n), "Minutes", paragraphs_html(f"Members noted report {n}."))]) for n in range(5)]
+    served = ModernGovSite(committees, meetings)
+    for broken in ("100", "101", "102"):
+        served.always[("getmeetings", broken)] = Canned(500, SERVER_ERROR, {"Content-Type": "text/html"})
+    served.start()
+    try:
+        summary = fetch(quick.with_(fetch_retries=0), served)
+    finally:
+        served.stop()
+    assert summary.items_new == 2 and summary.meetings_fetched == 2
+    assert len([f for f in summary.failed if f.what.startswith("GetMeetings")]) == 3
 
 
 def test_a_meeting_failing_alone_does_not_stop_the_run(quick, site):

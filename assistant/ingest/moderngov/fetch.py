@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field, fields, replace
-from typing import Sequence
+from typing import Callable, Sequence
 from urllib.parse import urljoin
 
 from assistant.errors import AssistantError, ConfigError
@@ -298,7 +298,7 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
                  not_current={c.id: c for c in committees if not c.current})
     for c in committees:
         plan.committees_by_title.setdefault(c.title, []).append(c.id)
-    failing = _SiteFailing()
+    failing = _SiteFailing(answers=_site_answers(client))
     for position, committee in enumerate(chosen):
         try:
             root = client.call("GetMeetings", {"lCommitteeId": committee.id, **window}).root
@@ -336,18 +336,42 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
 SITE_FAILURES_BEFORE_STOPPING = 3
 
 
+def _site_answers(client: ServiceClient) -> Callable[[], bool]:
+    """Whether the site answers now: it lists its committees, as it did at the start of the run."""
+    def answers() -> bool:
+        try:
+            client.call("GetCommittees")
+        except ServiceError:
+            return False
+        return True
+    return answers
+
+
 @dataclass
 class _SiteFailing:
-    """Counts the site's failures in a row, to stop a run against a site that asked for a pause or is down."""
+    """Counts the site's failures in a row, to stop a run against a site that asked for a pause or is down.
+
+    `answers` asks the site something it answered earlier in the run (its committees). When it answers again at the
+    end of a streak, the requests failed, not the site (a meeting whose record the server always fails on): the run
+    goes on to the rest, once until a request succeeds again. Else three such meetings, asked for first on every
+    run, stopped every run before the newest minutes."""
 
     in_a_row: int = 0
     asked_to_wait: bool = False
+    answers: Callable[[], bool] | None = None
+    went_on: bool = False  # the site answered at the end of a streak, and no request has succeeded since
 
     def stops(self, site_failing: bool, asked_to_wait: bool) -> bool:
         """Whether the run stops after this request, which failed with the site busy or down, or did not."""
         self.in_a_row = self.in_a_row + 1 if site_failing else 0
+        self.went_on = self.went_on and site_failing
         self.asked_to_wait = asked_to_wait
-        return asked_to_wait or self.in_a_row >= SITE_FAILURES_BEFORE_STOPPING
+        if asked_to_wait or self.in_a_row < SITE_FAILURES_BEFORE_STOPPING:
+            return asked_to_wait
+        if self.answers is not None and not self.went_on and self.answers():
+            self.in_a_row, self.went_on = 0, True
+            return False
+        return True
 
     def stopped(self, not_asked: int, what: str) -> FetchFailure:
         why = ("the site asked for a longer pause than ASSISTANT_FETCH_MAX_WAIT allows" if self.asked_to_wait else
@@ -462,7 +486,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
         reader = MeetingReader(site.base_url, site.council, settings, client.last_request,
                                identity_base=identity_base) if due or unlisted else None
-        failing, stopped = _SiteFailing(), False
+        failing, stopped = _SiteFailing(answers=_site_answers(client)), False
         try:
             for position, (ref, committee, previous, trusted) in enumerate(due, start=1):
                 what = f"GetMeeting {ref.id} ({committee.title}, {ref.date.isoformat()})"
