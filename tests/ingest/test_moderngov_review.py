@@ -445,3 +445,60 @@ def test_every_meeting_published_only_as_documents_is_in_the_json_with_absolute_
     assert [m["documents"] for m in listed] == [[served.document_url(meeting.items[0])] for meeting in meetings]
     [note] = [n for n in summary.notes if "assistant ingest" in n]
     assert served.document_url(meetings[0].items[0]) in note and "every one with --json" in note
+
+
+def test_a_fetch_through_a_proxy_on_this_network_is_not_refused(quick, monkeypatch):
+    """Behind a proxy (HTTP_PROXY, a local one such as cntlm on 127.0.0.1), the connection is to the proxy, and its
+    address was taken for the site's: every fetch was refused at its first request, blaming the council's site."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from assistant.ingest.moderngov import client as client_module
+    from moderngov_site import own_site
+
+    public_host = "democracy.example-council.gov.uk"
+    served = own_site()
+    served.start()
+    origin = f"{urlsplit(served.base_url).scheme}://{urlsplit(served.base_url).netloc}"
+    asked: list[str] = []
+
+    class ForwardProxy(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the name http.server calls)
+            asked.append(self.path)
+            parts = urlsplit(self.path)
+            with httpx.Client(trust_env=False) as direct:  # not through itself
+                upstream = direct.get(f"{origin}{parts.path}" + (f"?{parts.query}" if parts.query else ""),
+                                      headers={k: v for k, v in self.headers.items() if k.lower().startswith("if-")})
+            self.send_response(upstream.status_code)
+            for name in ("Content-Type", "ETag", "Last-Modified"):
+                if name in upstream.headers:
+                    self.send_header(name, upstream.headers[name])
+            self.send_header("Content-Length", str(len(upstream.content)))
+            self.end_headers()
+            self.wfile.write(upstream.content)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), ForwardProxy)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        # What DNS would say of the council's public site: nothing is looked up for real.
+        monkeypatch.setattr(client_module, "_addresses_of",
+                            lambda host: ["93.184.216.34"] if host == public_host else ["127.0.0.1"])
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        request = FetchRequest(f"http://{public_host}{urlsplit(served.base_url).path}", council="Testshire County "
+                               "Council", since=dt.date(2024, 1, 1), until=UNTIL)
+        summary = fetch_minutes(request, quick, progress=False)
+        assert summary.ok, summary.failed[0].describe()
+        assert summary.items_new and any("GetMeeting?" in path for path in asked)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        served.stop()

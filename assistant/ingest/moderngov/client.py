@@ -259,7 +259,10 @@ class ServiceClient:
         again (DNS rebinding)."""
         stream = response.extensions.get("network_stream")
         server = stream.get_extra_info("server_addr") if stream is not None else None
-        if not server:
+        # Through a proxy (HTTP_PROXY and the like, as council networks use), the connection is to the proxy, on this
+        # network, which looks the site's name up itself: its address says nothing of the site's, and every fetch
+        # behind one had been refused at its first request.
+        if not server or _through_a_proxy(str(response.url)):
             return
         if self._base_depth is None:
             self._base_depth = _deepest(_addresses_of(urlsplit(self.base_url).hostname or ""))
@@ -695,3 +698,15 @@ def _is_tls_failure(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def _through_a_proxy(url: str) -> bool:
+    """Whether httpx sends a request for the URL through a proxy the environment names (HTTP_PROXY, HTTPS_PROXY or
+    ALL_PROXY, unless NO_PROXY names its host)."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies)
