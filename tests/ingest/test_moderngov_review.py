@@ -502,3 +502,24 @@ def test_a_fetch_through_a_proxy_on_this_network_is_not_refused(quick, monkeypat
         proxy.shutdown()
         proxy.server_close()
         served.stop()
+
+
+def test_waiting_for_the_rate_s_turn_does_not_count_against_the_reply_s_time(quick):
+    """The whole-reply deadline started before the wait for the rate's turn: with a rate slower than one request per
+    timeout (0.01 a second is allowed, against a 60 s timeout), every reply after the first 'did not arrive in time'.
+    Here one request per 2.5 s against a 1 s timeout."""
+    import time
+
+    from assistant.ingest.moderngov.client import ServiceClient
+    from moderngov_site import own_site
+
+    served = own_site()
+    served.start()
+    try:
+        with ServiceClient(served.base_url, quick.with_(fetch_rate=0.4, fetch_timeout=1.0, fetch_retries=0)) as client:
+            client.call("GetCommittees")
+            started = time.monotonic()
+            client.call("GetMeetings", {"lCommitteeId": "101", "sFromDate": "01/01/2024", "sToDate": "31/12/2024"})
+            assert time.monotonic() - started >= 2.0  # it waited its turn, then was answered
+    finally:
+        served.stop()

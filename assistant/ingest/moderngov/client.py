@@ -110,6 +110,7 @@ class ServiceClient:
         # that takes over from another keeps to the same rate.
         self.last_request: dict[str, float] = dict(last_request or {})
         self._base_depth: int | None = None  # how far inside this network the site's own address is, once looked up
+        self._sent_at = 0.0  # when the request under way was sent, once it had waited its turn
         self._http = httpx.Client(
             timeout=settings.fetch_timeout, follow_redirects=True,
             headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
@@ -236,8 +237,11 @@ class ServiceClient:
         timeout, so a reply takes at most twice ASSISTANT_FETCH_TIMEOUT in the worst case."""
         import httpx
 
-        deadline = time.monotonic() + self.settings.fetch_timeout
+        self._sent_at = time.monotonic()
         with self._http.stream("GET", url, params=params, headers=headers) as response:
+            # From when the request (or the redirect's last hop) was sent, after waiting its turn: a --rate slower
+            # than one request per timeout had every reply after the first 'not arrive in time'.
+            deadline = self._sent_at + self.settings.fetch_timeout
             self._check_connected_to(response)
             body = bytearray()
             try:
@@ -289,7 +293,7 @@ class ServiceClient:
                 self._pause(wait)
         if self._abandoned():
             raise Abandoned(url)
-        self.last_request[host] = time.monotonic()
+        self.last_request[host] = self._sent_at = time.monotonic()
 
     def _tell_waiting(self, operation: str, attempt: int, attempts: int, problem: str) -> None:
         if self._waiting is not None:
