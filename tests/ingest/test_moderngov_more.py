@@ -413,7 +413,9 @@ def test_a_redirect_further_into_this_network_or_out_of_https_is_refused(quick):
                  "intranet.example": ["10.1.2.3"], "localhost": ["127.0.0.1", "::1"]}
     from_public = "https://democracy.example.gov.uk"
     assert redirect_problem(from_public, "https://democracy.example.gov.uk/x", addresses.get) == ""
-    assert redirect_problem(from_public, "https://example.moderngov.co.uk/x", addresses.get) == ""
+    assert redirect_problem(from_public, "https://example.moderngov.co.uk/x", addresses.get) == \
+        "another host (example.moderngov.co.uk)"
+    assert redirect_problem(from_public, "https://www.democracy.example.gov.uk/x", addresses.get) == ""
     assert redirect_problem(from_public, "https://intranet.example/x", addresses.get).startswith("a private address")
     assert redirect_problem(from_public, "https://localhost:8080/x", addresses.get).startswith("a loopback address")
     assert redirect_problem(from_public, "http://democracy.example.gov.uk/x", addresses.get) == \
@@ -425,6 +427,29 @@ def test_a_redirect_further_into_this_network_or_out_of_https_is_refused(quick):
     assert redirect_problem("http://intranet", "http://mapped/x", more.get).startswith("a loopback address")
     assert redirect_problem("http://intranet", "http://any/x", more.get).startswith("a loopback address")
     assert redirect_problem(from_public, "https://alibaba/x", more.get).startswith("a private address")
+
+
+def test_a_redirect_to_another_host_is_refused_and_nothing_is_stored_as_the_council_asked_for(quick):
+    """An abolished council's old address often leads to its successor's site: followed, the successor's minutes were
+    stored as the abolished council's, with no word of the redirect (from a code review of the fetcher)."""
+    from urllib.parse import urlsplit
+
+    from moderngov_site import Canned
+
+    served = own_site()
+    served.start()
+    try:
+        elsewhere = served.base_url.replace("127.0.0.1", "localhost")  # the same server, under another host name
+        served.queue("GetCommittees", "*", Canned(301, b"", {"Location": f"{elsewhere}/mgWebService.asmx/"
+                                                                          "GetCommittees"}))
+        summary = fetch(quick, served, council="Abolished Borough Council")
+    finally:
+        served.stop()
+    assert not summary.ok and summary.items_new == 0
+    [failure] = summary.failed
+    assert f"another host ({urlsplit(elsewhere).hostname}): refused" in failure.reason
+    assert "fetch that council under its own name" in failure.hint
+    assert len(served.seen("GetCommittees")) == 1  # the other host was never asked
 
 
 def test_a_reply_from_an_address_further_inside_than_the_site_s_own_is_refused(quick, monkeypatch):

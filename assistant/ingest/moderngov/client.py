@@ -277,8 +277,17 @@ class ServiceClient:
                 "can reach.", _MOVED_HINT)
 
     def _may_go_to(self, url: str) -> None:
-        """Refuse a redirect that would make the fetch ask this network's own services, or leave https."""
-        if problem := redirect_problem(self.base_url, url):
+        """Refuse a redirect that would make the fetch ask this network's own services, leave https, or read
+        another site's minutes as this one's."""
+        problem = redirect_problem(self.base_url, url)
+        if problem.startswith(ANOTHER_HOST):
+            raise ServiceError(
+                f"{self.base_url} redirected the fetch to {url}, {problem}: refused, as what it answers would be "
+                "stored as the minutes of the council asked for, and an abolished council's old address often leads "
+                "to its successor's site.",
+                f"If {urlsplit(url).hostname} is this council's own site now, give its address as the base URL; if "
+                "it is another council's, fetch that council under its own name.")
+        if problem:
             raise ServiceError(
                 f"{self.base_url} redirected the fetch to {url}, {problem}: refused, so that a site cannot make the "
                 "fetch ask for what only this network can reach, nor read minutes sent unprotected.", _MOVED_HINT)
@@ -326,22 +335,26 @@ _MOVED_HINT = ("If the council's site has moved, give its new address as the bas
                "to see where it leads); otherwise tell the council's web team.")
 
 
+ANOTHER_HOST = "another host"
+
+
 def redirect_problem(base_url: str, url: str, resolve: Callable[[str], list[str]] | None = None) -> str:
     """Why the fetch of the site at `base_url` may not follow a redirect to `url` ('' when it may): from https to
-    plain http, or to a host whose address lies further inside this network than the site's own. A request to the
-    site's own host is never refused, nor looked up."""
+    plain http, to a host whose address lies further inside this network than the site's own, or to another host
+    at all. A request to the site's own host, or to it with 'www.' or without, is never refused, nor looked up."""
     base, target = urlsplit(base_url), urlsplit(url)
     if base.scheme == "https" and target.scheme == "http":
         return "from https to plain http"
-    if (target.hostname or "").lower() == (base.hostname or "").lower():
+    base_host, target_host = (base.hostname or "").lower(), (target.hostname or "").lower()
+    if target_host.removeprefix("www.") == base_host.removeprefix("www."):
         return ""
     resolve = resolve or _addresses_of
-    target_addresses = resolve(target.hostname or "")
+    target_addresses = resolve(target_host)
     deepest = _deepest(target_addresses)
-    if deepest > _deepest(resolve(base.hostname or "")):
+    if deepest > _deepest(resolve(base_host)):
         inside = {_PRIVATE: "a private", _LOOPBACK: "a loopback", _LINK_LOCAL: "a link-local"}[deepest]
         return f"{inside} address of this network ({', '.join(target_addresses)})"
-    return ""
+    return f"{ANOTHER_HOST} ({target_host})"
 
 
 def _addresses_of(host: str) -> list[str]:
