@@ -688,6 +688,8 @@ def test_a_tls_failure_exits_1_with_what_to_do(tmp_path, site):
     result = run_cli("fetch", secure, "--council", COUNCIL, "--no-progress", env=quick_env(tmp_path / "i"))
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     assert "TLS" in result.stderr and "certificate" in result.stderr
+    # A network that inspects secure connections, where the browser does not warn, is named with what to set.
+    assert "SSL_CERT_FILE" in result.stderr
 
 
 def test_list_committees_prints_ids_titles_and_expiry_and_stops(tmp_path, site):

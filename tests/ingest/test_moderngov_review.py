@@ -523,3 +523,13 @@ def test_waiting_for_the_rate_s_turn_does_not_count_against_the_reply_s_time(qui
             assert time.monotonic() - started >= 2.0  # it waited its turn, then was answered
     finally:
         served.stop()
+
+
+def test_a_first_fetch_says_that_committees_the_site_marks_expired_were_left_out(quick, site):
+    """An expired committee (restructured during the year) that met in the window had its minutes left out of a
+    first fetch, which reported success and nothing else."""
+    first = fetch(quick, site)
+    [note] = [n for n in first.notes if "marks as expired" in n]
+    assert note.startswith("1 committee the site marks as expired was not fetched") and "--committee" in note
+    again = fetch(quick, site)
+    assert not [n for n in again.notes if "marks as expired" in n]  # said once, on the first fetch

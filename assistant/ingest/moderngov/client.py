@@ -178,7 +178,10 @@ class ServiceClient:
                     raise ServiceError(
                         f"{operation} at {shown} failed: the secure connection (TLS) could not be set up ({exc}).",
                         f"The site's certificate may be broken or expired: open {self.base_url} in a browser to "
-                        "check, and tell the council's web team if the browser warns too.") from None
+                        "check, and tell the council's web team if the browser warns too. If it does not, this "
+                        "network may inspect secure connections (an office proxy), or the site may leave out a "
+                        "certificate browsers fetch for themselves: set SSL_CERT_FILE to your organisation's "
+                        "certificate bundle, or ask your IT team for it.") from None
                 if last_try:
                     raise SiteUnavailable(f"{operation} at {shown} could not be reached ({exc}; {attempts} tries).",
                                           "Check the base URL and your network connection, then run the fetch "

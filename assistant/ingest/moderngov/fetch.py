@@ -446,7 +446,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
             summary.notes.append(f"this site was first fetched as {identity_base}, so its items keep identities and "
                                  f"links under that address, although it was given as {site.base_url} this time")
         known = state.meetings()
-        summary.notes.extend(_committees_left(plan, known))
+        summary.notes.extend(_committees_left(plan, known) + (_expired_left_out(plan) if not known else []))
         run = _Run(_indexed_ids(settings))
         refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
         batch = _Batch()
@@ -620,6 +620,17 @@ def _committees_left(plan: _Plan, known: dict[str, MeetingState]) -> list[str]:
         notes.append(f"{titles[committee_id]} ({committee_id}), fetched before, is {state} on the site, so it was not "
                      f"fetched: its {counted(count, 'item')} stay in the index as they were{again}")
     return notes
+
+
+def _expired_left_out(plan: _Plan) -> list[str]:
+    """On a site's first fetch by default, that committees the site marks expired were left out: one restructured
+    or renamed during the year may have met in the window, and its minutes would be missing unseen."""
+    expired = [c for c in plan.not_current.values() if c.expired and not c.deleted]
+    if not plan.chose_by_default or not expired:
+        return []
+    return [f"{counted(len(expired), 'committee')} the site marks as expired {'was' if len(expired) == 1 else 'were'} "
+            "not fetched; any that met in the window has its minutes left out: see them with --list-committees, and "
+            "name one with --committee to fetch it too"]
 
 
 def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date) -> list[MeetingState]:
