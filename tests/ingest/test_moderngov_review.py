@@ -145,20 +145,28 @@ def test_a_site_down_for_every_meeting_is_left_after_a_few_meetings_not_tried_fo
     assert summary.items_withdrawn == 0
 
 
+def _fetched_with_requests_that_always_fail(settings, committees, meetings, failing: dict[str, list[str]]):
+    """A fetch (no retries) of a site whose replies to these requests ({operation: [ids]}) are always an ASP.NET
+    error page, as a server gives for a record it cannot read."""
+    served = ModernGovSite(committees, meetings)
+    for operation, ids in failing.items():
+        for broken in ids:
+            served.always[(operation, broken)] = Canned(500, SERVER_ERROR, {"Content-Type": "text/html"})
+    served.start()
+    try:
+        return fetch(settings.with_(fetch_retries=0), served)
+    finally:
+        served.stop()
+
+
 def test_meetings_the_server_always_fails_on_do_not_keep_every_run_from_the_newer_ones(quick):
-    """Three meetings whose records the server fails on every time (an ASP.NET error page), asked for first on every
-    run as the oldest, stopped every run as 'the site was busy or down': the newer minutes were never fetched."""
+    """Three meetings whose records the server fails on every time, asked for first on every run as the oldest,
+    stopped every run as 'the site was busy or down': the newer minutes were never fetched."""
     meetings = [FakeMeeting(str(2000 + n), "101", dt.date(2024, 2, 1) + dt.timedelta(days=7 * n), items=[
         FakeItem(str(7000 + n), f"Item {n}", paragraphs_html(f"Members noted report number {n} on fostering."))])
         for n in range(6)]
-    served = ModernGovSite([FakeCommittee("101", "Children's Scrutiny")], meetings)
-    for broken in ("2000", "2001", "2002"):
-        served.always[("getmeeting", broken)] = Canned(500, SERVER_ERROR, {"Content-Type": "text/html"})
-    served.start()
-    try:
-        summary = fetch(quick.with_(fetch_retries=0), served)
-    finally:
-        served.stop()
+    summary = _fetched_with_requests_that_always_fail(quick, [FakeCommittee("101", "Children's Scrutiny")], meetings,
+                                                      {"getmeeting": ["2000", "2001", "2002"]})
     assert summary.meetings_fetched == 3 and summary.items_new == 3
     assert {f.what.split()[1] for f in summary.failed} == {"2000", "2001", "2002"}, summary.failed
 
@@ -167,14 +175,8 @@ def test_committee_listings_the_server_always_fails_on_do_not_keep_the_others_fr
     committees = [FakeCommittee(str(100 + n), f"Committee {n}") for n in range(5)]
     meetings = [FakeMeeting(str(3000 + n), str(100 + n), dt.date(2024, 3, 1), items=[
         FakeItem(str(8000 + n), "Minutes", paragraphs_html(f"Members noted report {n}."))]) for n in range(5)]
-    served = ModernGovSite(committees, meetings)
-    for broken in ("100", "101", "102"):
-        served.always[("getmeetings", broken)] = Canned(500, SERVER_ERROR, {"Content-Type": "text/html"})
-    served.start()
-    try:
-        summary = fetch(quick.with_(fetch_retries=0), served)
-    finally:
-        served.stop()
+    summary = _fetched_with_requests_that_always_fail(quick, committees, meetings,
+                                                      {"getmeetings": ["100", "101", "102"]})
     assert summary.items_new == 2 and summary.meetings_fetched == 2
     assert len([f for f in summary.failed if f.what.startswith("GetMeetings")]) == 3
 
