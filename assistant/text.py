@@ -36,6 +36,9 @@ NUMBER_WORDS = {w: n for n, w in enumerate(
 NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                      "ninety": 90, "hundred": 100, "dozen": 12})
 FRACTION_WORDS = ("half", "third", "quarter")
+# Words after a number word that make it a fraction's top, not a count ('two thirds of staff', 'three quarters').
+FRACTION_PARTS = frozenset(FRACTION_WORDS) | {"halves", "thirds", "quarters", "fifth", "fifths", "sixth", "sixths",
+                                              "eighth", "eighths", "tenth", "tenths"}
 # 'one' ... 'dozen' as a regex alternation (no 'zero': nobody counts 'zero children' in minutes).
 COUNT_WORD_PATTERN = "|".join(w for w in NUMBER_WORDS if w != "zero")
 FIGURE_WORD_PATTERN = COUNT_WORD_PATTERN + "|" + "|".join(FRACTION_WORDS)
@@ -126,6 +129,10 @@ NUMBER_LABEL_WORDS = frozenset({"minute", "minutes", "item", "items", "page", "p
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',
 # 'the plan for 2024/25'): a year so tied is the year a figure or a question is about.
 YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})
+# Words by which a year is one a figure is compared with, or counted from, not the figure's own ('risen to 310
+# compared with the position in 2019', 'grown to 145 since the inspection in 2019').
+YEAR_COMPARING_WORDS = frozenset({"compared", "comparison", "against", "since", "from", "than", "with", "between",
+                                  "position", "level", "levels", "baseline", "before", "after", "previous", "last"})
 
 
 def years_asked_about(question: str) -> tuple[int, ...]:

@@ -17,20 +17,20 @@ import difflib
 import functools
 import re
 import unicodedata
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
-                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FUNCTION_WORDS, HEDGING_WORDS,
-                            MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
+                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FRACTION_PARTS, FUNCTION_WORDS,
+                            HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
                             PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS,
-                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, YEAR_TYING_WORDS, Span, addresses_in,
-                            content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
-                            named_councils, names_in, normalise_space, number_token_spans, number_tokens, number_values,
-                            sentence_spans, stem, strip_bullet, token_value)
+                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS,
+                            Span, addresses_in, content_words, figure_units, figures, lexical_tokens, mentioned_years,
+                            missing_names, named_councils, names_in, normalise_space, number_token_spans, number_tokens,
+                            number_values, sentence_spans, stem, strip_bullet, token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 
@@ -56,18 +56,21 @@ def _figure_problem(claim: str, source: str) -> str:
         # a common one ('of', 'out', 'and') says nothing of it.
         if len(following) <= 2 or not following.isalpha() or following in UNBOUND or not content_words(following):
             continue
-        prefix = following[:5]
+        # A short word is matched whole ('new' is not 'newly'), a longer one by its first five letters.
+        same = (lambda word: word == following) if len(following) <= 3 else (
+            lambda word, prefix=following[:5]: word.startswith(prefix))
         places = [p for v, p in source_values if v == value]
-        near = any(p + 1 < len(source_words) and source_words[p + 1].startswith(prefix) for p in places)
-        if not near and _other_number_near(source_values, source_words, prefix, value):
+        near = any(p + 1 < len(source_words) and same(source_words[p + 1]) for p in places)
+        if not near and _other_number_near(source_values, source_words, same, value):
             return f"in the cited minutes, {claim_words[position]} is not the figure for {following}"
     return ""
 
 
-def _other_number_near(source_values, source_words, prefix: str, value: float) -> bool:
-    """Does a different number stand right before the word in the source?"""
-    return any(v != value and p + 1 < len(source_words) and source_words[p + 1].startswith(prefix)
-               for v, p in source_values)
+def _other_number_near(source_values, source_words, same: Callable[[str], bool], value: float) -> bool:
+    """Does a different number stand right before the word in the source, not as the whole a part is of ('Of the
+    40 new referrals, 12 were from schools': 12 new referrals were)?"""
+    return any(v != value and p + 1 < len(source_words) and same(source_words[p + 1])
+               and "of" not in source_words[max(0, p - 2):p] for v, p in source_values)
 
 
 def _letter_words(text: str) -> list[str]:
@@ -166,28 +169,33 @@ def _sense_words(words: list[str], denied: bool = False) -> dict[int, frozenset[
 
 
 def _flips_direction(claim: str, source: str) -> str:
-    """Aligned word by word, where the claim gives a word of a conflicting sense to source words it does not keep
-    ('rising' for 'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''.
-    Words moved count as much as words replaced ('Adoption orders fell in 2018' where the minutes say 'In 2018
-    adoption orders rose'), and so does a denied word ('did not decrease' for 'did not increase'). A word that shares
-    a sense with one the source does not keep is a synonym ('grew' for 'rose', 'better' for 'had improved')."""
+    """Aligned word by word, where the claim puts a word in place of source words of a conflicting sense ('rising'
+    for 'reducing', 'worse' or 'lower' for 'better', 'fewer' for 'a similar number'), the two words, or ''. A word
+    that shares a sense with one it replaced is a synonym ('grew' for 'rose', 'better' for 'had improved'). Words
+    moved count too ('Adoption orders fell in 2018' where the minutes say 'In 2018 adoption orders rose'): a word the
+    claim adds against one the source leaves out, where none it leaves out shares its sense. So does a denied word
+    ('did not decrease' for 'did not increase')."""
     claim_words, source_words = _as_one_word(_words(claim)), _as_one_word(_words(source))
     matcher = difflib.SequenceMatcher(None, [stem(w) for w in source_words], [stem(w) for w in claim_words],
                                       autojunk=False)
-    unkept_source, unkept_claim = set(range(len(source_words))), set(range(len(claim_words)))
-    for a, b, size in matcher.get_matching_blocks():
-        unkept_source -= set(range(a, a + size))
-        unkept_claim -= set(range(b, b + size))
+    opcodes = matcher.get_opcodes()
     for denied in (False, True):
         claim_senses, source_senses = _sense_words(claim_words, denied), _sense_words(source_words, denied)
-        replaced = [(source_words[i], senses) for i, senses in source_senses.items() if i in unkept_source]
-        for j in sorted(unkept_claim & claim_senses.keys()):
-            senses = claim_senses[j]
-            conflicting = [other for other, other_senses in replaced if _conflict(senses, other_senses)]
-            synonym = any(senses & other_senses and not _conflict(senses, other_senses) for _, other_senses in replaced)
-            if conflicting and not synonym:
-                word, other = _as_written(claim_words[j]), _as_written(conflicting[0])
-                return f"says '{word}' where the cited minutes say '{other}'"
+        pairs = [(range(i1, i2), range(j1, j2)) for tag, i1, i2, j1, j2 in opcodes if tag == "replace"]
+        # Words moved: what the claim adds, against all the source leaves out.
+        left_out = [i for tag, i1, i2, _, _ in opcodes if tag in ("delete", "replace") for i in range(i1, i2)]
+        added = [j for tag, _, _, j1, j2 in opcodes if tag == "insert" for j in range(j1, j2)]
+        pairs.append((left_out, added))
+        for source_at, claim_at in pairs:
+            replaced = [(source_words[i], source_senses[i]) for i in source_at if i in source_senses]
+            for j in claim_at:
+                senses = claim_senses.get(j, frozenset())
+                conflicting = [other for other, other_senses in replaced if _conflict(senses, other_senses)]
+                synonym = any(senses & other_senses and not _conflict(senses, other_senses)
+                              for _, other_senses in replaced)
+                if conflicting and not synonym:
+                    word, other = _as_written(claim_words[j]), _as_written(conflicting[0])
+                    return f"says '{word}' where the cited minutes say '{other}'"
     return ""
 
 
@@ -441,9 +449,11 @@ def years_of_figures(text: str) -> list[tuple[float, frozenset[int] | None]]:
         for i in figures_here:
             tied = _tied_year(i, years, words, counted)
             if tied is None and len(years) == 1 and len(figures_here) == 1 and years[0][0] \
-                    and words[years[0][0] - 1] in YEAR_TYING_WORDS:
+                    and words[years[0][0] - 1] in YEAR_TYING_WORDS \
+                    and not set(words[min(i, years[0][0]):max(i, years[0][1])]) & YEAR_COMPARING_WORDS:
                 # A clause of one figure and one year that a preposition gives, however far apart ('412 children
-                # were in care in Wexbury in 2022', 'In 2021 referrals rose to 310'): nothing else could be its year.
+                # were in care in Wexbury in 2022', 'In 2021 referrals rose to 310'): nothing else could be its year;
+                # but for a year compared with ('risen to 310 compared with the position in 2019').
                 tied = years[0][2]
             if tied is None and leading is not None and sum(counted[:i]) <= _YEAR_REACH \
                     and not set(words[:i]) & _PARTING_A_YEAR_BEFORE \
@@ -601,13 +611,26 @@ def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> st
     """The first figure of the claim with a digit in it that the text does not give ('28.5%' and '28.5' count as
     one, and '12' is given by 'Twelve': a model writes in figures what minutes write in words), or ''."""
     given = figures(text)
-    available = set(given) | {f.rstrip("%") for f in given} | {
-        str(int(value)) if value.is_integer() else str(value) for value, _ in number_values(text)}
+    available = set(given) | {f.rstrip("%") for f in given} | _counts_in_words(text)
     for figure in figures(claim):
         if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available \
                 and figure not in skipped:
             return figure
     return ""
+
+
+def _counts_in_words(text: str) -> set[str]:
+    """The counts the text writes in words, in figures ('Twelve foster carers' gives '12'); not a fraction's top
+    ('Two thirds of staff' is no 2 staff), a rate's ('one in five'), nor 'no one'."""
+    words = [token.lower() for token in number_tokens(text)]
+    counts = set()
+    for i, word in enumerate(words):
+        value = token_value(word) if word.isalpha() else None
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if value is None or following in FRACTION_PARTS or following == "in" or (i and words[i - 1] == "no"):
+            continue
+        counts.add(str(int(value)) if value.is_integer() else str(value))
+    return counts
 
 
 def _amount_for_figure(claim: str, source: str) -> bool:

@@ -447,6 +447,42 @@ def test_a_direction_turned_round_in_words_moved_or_under_the_same_denial_is_uns
 
 
 @pytest.mark.parametrize("minutes, claim", [
+    ("Referrals went up in 2022 and adoptions went down.", "Referrals went down in 2022 and adoptions went up."),
+    ("The proportion seen within 20 days increased and the proportion seen late decreased.",
+     "The proportion seen within 20 days decreased and the proportion seen late increased."),
+    ("Spending on agency staff was higher than budgeted and income was lower.",
+     "Spending on agency staff was lower than budgeted and income was higher."),
+    ("Referrals were up 12% and assessments were down 4%.", "Referrals were down 12% and assessments were up 4%."),
+])
+def test_two_directions_swapped_between_the_clauses_of_one_sentence_are_unsupported(real, minutes, claim):
+    """Where the minutes give both directions, a check of the words moved found each claim word's sense somewhere
+    among the minutes' and showed the swap as fact (from a code review)."""
+    _refused(real, claim, [_wexbury(minutes)], "where the cited minutes say")
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    ("Two thirds of staff completed the safeguarding training.", "2 staff completed the safeguarding training."),
+    ("Three quarters of care leavers were in education, employment or training.",
+     "3 care leavers were in education, employment or training."),
+])
+def test_a_fraction_in_words_gives_no_count_in_figures(real, minutes, claim):
+    _refused(real, claim, [_wexbury(minutes)], "not in the cited minutes")
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    ("This report covers 2023. Referrals have risen to 310 compared with the position in 2019.",
+     "In 2023 referrals rose to 310."),
+    ("Of the 40 new referrals, 12 were from schools.", "12 new referrals were from schools."),
+    ("Of 20 new starters, 15 had completed their checks.", "15 new starters had completed their checks."),
+])
+def test_a_year_compared_with_or_a_whole_a_part_is_of_does_not_make_a_faithful_sentence_unsupported(real, minutes,
+                                                                                                    claim):
+    """A year a figure is compared with was taken for its own, and '40 new' for the figure of new referrals where 12
+    are a part of the 40 (from a code review)."""
+    _kept(real, claim, [_wexbury(minutes)])
+
+
+@pytest.mark.parametrize("minutes, claim", [
     ("In the quarter referrals rose.", "Referrals rose in the quarter."),
     ("Referrals did not significantly increase in the quarter.", "Referrals did not increase much in the quarter."),
     ("In 2018 adoption orders rose sharply, the Panel noted.", "The Panel noted that adoption orders grew in 2018."),
