@@ -133,20 +133,22 @@ class Assistant:
                 _rebuild_keyword_index(index)
                 state = lexical.saved_generation(settings.lexical_dir)
             loaded = lexical.load(settings.lexical_dir)
+            changed = IndexStaleError(f"The index in {settings.data_dir} changed while it was being opened.",
+                                      "Ask again: it opens as it now stands.")
             if loaded is None or len(loaded) != len(indexed):
                 if lexical.saved_generation(settings.lexical_dir) != state:
                     # A writer swapped in another keyword index while this one was read: nothing is damaged.
                     _unless_a_writer_is_at_work(settings)
-                    raise IndexStaleError(f"The index in {settings.data_dir} changed while it was being opened.",
-                                          "Ask again: it opens as it now stands.")
+                    raise changed
                 raise IndexMissingError(f"The keyword index in {settings.lexical_dir} is damaged.",
                                         f"Delete the folder {settings.lexical_dir} and run `assistant ingest`: it "
                                         "rebuilds it from the vector store, embedding nothing again.")
             if not lexical.in_versions(settings.lexical_dir, indexed):
                 # The same chunks with other metadata: a corrected date or council that a run stopped part way did not
-                # yet carry into the keyword index, whose metadata the filters read.
+                # yet carry into the keyword index, whose metadata the filters read; or a writer that finished
+                # meanwhile, which is no stopped run.
                 _unless_a_writer_is_at_work(settings)
-                raise stale
+                raise changed if lexical.saved_generation(settings.lexical_dir) != state else stale
             if index.store.count() < len(indexed):
                 _unless_a_writer_is_at_work(settings)
                 where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"

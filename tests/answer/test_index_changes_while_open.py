@@ -273,3 +273,34 @@ def test_an_index_that_a_writer_changes_while_it_is_being_opened_is_not_called_d
         assert again.ask(DISCHARGES).citations
     finally:
         again.close()
+
+
+def test_a_date_a_writer_corrects_while_the_index_opens_is_said_to_have_changed_not_a_run_stopped(tmp_path,
+                                                                                                 fake_settings,
+                                                                                                 monkeypatch):
+    """Same chunks, new versions: the versions check read after the keyword index had called a writer that finished
+    meanwhile 'stopped part way', sending the user to run an ingest (from a code review)."""
+    import pytest
+
+    from assistant.errors import IndexStaleError
+    from assistant.index import lexical
+    from assistant.index.vector_store import forget_local_clients
+
+    corpus, env, opened = _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings)
+    opened.close()
+    forget_local_clients()
+    read = lexical.load
+
+    def load_then_a_writer_corrects_a_date(folder):
+        loaded = read(folder)
+        monkeypatch.setattr(lexical, "load", read)
+        item = corpus / "rotherham-2018-ilsc-performance-feedback.md"
+        item.write_text(item.read_text(encoding="utf-8").replace('meeting_date: "2018"', 'meeting_date: "2018-11-05"'),
+                        encoding="utf-8")
+        assert run_cli("ingest", str(corpus), env=env).returncode == 0
+        forget_local_clients()
+        return loaded
+    monkeypatch.setattr(lexical, "load", load_then_a_writer_corrects_a_date)
+    with pytest.raises(IndexStaleError, match="changed while it was being opened"):
+        Assistant(fake_settings.with_(reader="fake:overlap"))
+    Assistant(fake_settings.with_(reader="fake:overlap")).close()  # and it opens at once
