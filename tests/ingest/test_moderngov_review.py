@@ -535,3 +535,25 @@ def test_a_first_fetch_says_that_committees_the_site_marks_expired_were_left_out
     assert note.startswith("1 committee the site marks as expired was not fetched") and "--committee" in note
     again = fetch(quick, site)
     assert not [n for n in again.notes if "marks as expired" in n]  # said once, on the first fetch
+
+
+@pytest.mark.parametrize("no_proxy, url, proxied", [
+    ("", "https://council.example/moderngov", True),
+    ("council.example:8443", "https://council.example:8443/moderngov", False),
+    ("https://council.example", "https://council.example/moderngov", False),
+    ("council.example", "https://council.example/moderngov", False),
+])
+def test_the_reply_s_address_is_left_unchecked_only_where_httpx_itself_goes_through_a_proxy(quick, monkeypatch,
+                                                                                          no_proxy, url, proxied):
+    """Proxy rules re-derived beside httpx's had taken a NO_PROXY entry with a port or a scheme for 'through the
+    proxy' where httpx connected directly, and left the check of the reply's address undone (from a code review)."""
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://10.0.0.8:3128")
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+    with ServiceClient(url, quick) as client:
+        assert client._through_a_proxy(url + "/mgWebService.asmx/GetCommittees") is proxied

@@ -269,7 +269,7 @@ class ServiceClient:
         # Through a proxy (HTTP_PROXY and the like, as council networks use), the connection is to the proxy, on this
         # network, which looks the site's name up itself: its address says nothing of the site's, and every fetch
         # behind one had been refused at its first request.
-        if not server or _through_a_proxy(str(response.url)):
+        if not server or self._through_a_proxy(str(response.url)):
             return
         if self._base_depth is None:
             self._base_depth = _deepest(_addresses_of(urlsplit(self.base_url).hostname or ""))
@@ -278,6 +278,17 @@ class ServiceClient:
                 f"{response.url} was answered from {server[0]}, an address further inside this network than "
                 f"{self.base_url}'s own: refused, so that a site cannot make the fetch read what only this network "
                 "can reach.", _MOVED_HINT)
+
+    def _through_a_proxy(self, url: str) -> bool:
+        """Whether httpx sent the request for the URL through a proxy: its own choice, by the environment's
+        HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY as it reads them (rules re-derived here had disagreed with it
+        on a NO_PROXY entry with a port, skipping the check on a direct connection). Where this httpx does not say,
+        the reply's address is checked."""
+        import httpx
+
+        choose = getattr(self._http, "_transport_for_url", None)
+        direct = getattr(self._http, "_transport", None)
+        return choose is not None and direct is not None and choose(httpx.URL(url)) is not direct
 
     def _may_go_to(self, url: str) -> None:
         """Refuse a redirect that would make the fetch ask this network's own services, leave https, or read
@@ -719,14 +730,3 @@ def _is_tls_failure(exc: BaseException) -> bool:
         current = current.__cause__ or current.__context__
     return False
 
-
-def _through_a_proxy(url: str) -> bool:
-    """Whether httpx sends a request for the URL through a proxy the environment names (HTTP_PROXY, HTTPS_PROXY or
-    ALL_PROXY, unless NO_PROXY names its host)."""
-    import urllib.request
-
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies_environment()
-    if not (proxies.get(parts.scheme) or proxies.get("all")):
-        return False
-    return not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies)
