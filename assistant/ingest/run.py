@@ -155,6 +155,9 @@ class Index:
         # Whether every vector of the store has been read once by this writer (`mend_unreadable_store`): a fetch
         # ingests batch after batch through one Index, and its own writes since are sound.
         self.every_vector_read = False
+        # Whether this writer has compared the store's chunk ids with the manifest's once (`_check_store`): after it,
+        # its own writes keep them in step, and a count tells the rest.
+        self.every_id_compared = False
         _check_embedding_model(settings, self.manifest.get_meta("embedding_model"), self.embedder.name)
 
     def close(self) -> None:
@@ -498,7 +501,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         alike = withheld_only(copy_signatures(indexed_rows, lambda row: texts[row.source_id]), copies)
         restricted |= {row.source_id for row in indexed_rows if signed_alike(row.source_id, alike)}
     withdrawn = [sid for sid in restricted if sid in rows]
-    lost, orphans = _check_store(store, manifest, rows)
+    lost, orphans = _check_store(store, manifest, rows, every_id=not index.every_id_compared)
+    index.every_id_compared = True
     if orphans:  # left by a run killed before its manifest commit, for items gone since
         writes.before_change()
         owe_purge(manifest)
@@ -888,11 +892,15 @@ def _embedded_in_parts(index: Index, chunks: list[Chunk]) -> Iterator[tuple[list
         yield part, index.embedder.embed_documents([c.embed_text for c in part])
 
 
-def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow]) -> tuple[set[str], set[str]]:
+def _check_store(store: VectorStore, manifest: Manifest, rows: dict[str, ManifestRow],
+                 every_id: bool = True) -> tuple[set[str], set[str]]:
     """Finished items some of whose chunks the store no longer holds (its folder deleted, or put back from an
-    older copy), and the store's chunks that no manifest row owns (left by killed runs). The ids are compared, not
-    their counts: a store put back from an older copy can hold as many chunks replaced since as it lacks, and a count
-    took it for whole (reading the ids of 50,000 chunks takes about 0.2 s here)."""
+    older copy), and the store's chunks that no manifest row owns (left by killed runs). The ids are compared
+    (`every_id`), not only their counts: a store put back from an older copy can hold as many chunks replaced since
+    as it lacks, and a count took it for whole (reading the ids of 50,000 chunks takes about 0.2 s here). A writer
+    compares them once; for its later batches, a count."""
+    if not every_id and store.count() == len({cid for row in rows.values() for cid in row.chunk_ids}):
+        return set(), set()
     held = store.all_ids()
     lost = {sid for sid, row in rows.items() if row.status == "done" and not held.issuperset(row.chunk_ids)}
     # The manifest is read again after the store, in case a writer from before the lock (an older version) runs
