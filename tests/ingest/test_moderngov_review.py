@@ -139,7 +139,7 @@ def test_a_site_down_for_every_meeting_is_left_after_a_few_meetings_not_tried_fo
     # whose records the server fails on), then stops: twice the streak's meetings, each tried twice.
     assert getmeeting_requests(site) == SITE_FAILURES_BEFORE_STOPPING * 2 * 2
     [stopped] = [f for f in summary.failed if f.what == "the fetch"]
-    assert f"{SITE_FAILURES_BEFORE_STOPPING} requests in a row" in stopped.reason, summary.failed
+    assert f"{SITE_FAILURES_BEFORE_STOPPING * 2} requests in a row" in stopped.reason, summary.failed
     # No failure gave a time to wait for: the hint does not send the officer to look for one.
     assert "once the site answers in a browser" in stopped.hint and "for when" not in stopped.hint
     assert summary.items_withdrawn == 0

@@ -133,10 +133,10 @@ class ServiceClient:
         return f"{self.base_url}/{SERVICE_PATH}/{operation}"
 
     def call(self, operation: str, params: dict[str, str] | None = None, *, etag: str = "",
-             last_modified: str = "") -> Reply:
+             last_modified: str = "", tries: int | None = None) -> Reply:
         """One operation's XML; raises ServiceError with what went wrong and what to do about it (SiteUnavailable
         when the site stayed busy or down through every retry, SiteAskedToWait when it asked for a longer pause
-        than the cap)."""
+        than the cap). `tries` in place of the settings' retries and one."""
         import httpx
 
         url = self.url(operation)
@@ -146,7 +146,7 @@ class ServiceClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        attempts = self.settings.fetch_retries + 1
+        attempts = tries or self.settings.fetch_retries + 1
         for attempt in range(attempts):
             last_try = attempt == attempts - 1
             if self._abandoned():

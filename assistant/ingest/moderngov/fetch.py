@@ -337,10 +337,10 @@ SITE_FAILURES_BEFORE_STOPPING = 3
 
 
 def _site_answers(client: ServiceClient) -> Callable[[], bool]:
-    """Whether the site answers now: it lists its committees, as it did at the start of the run."""
+    """Whether the site answers now, at once: it lists its committees, as it did at the start of the run."""
     def answers() -> bool:
         try:
-            client.call("GetCommittees")
+            client.call("GetCommittees", tries=1)
         except ServiceError:
             return False
         return True
@@ -356,14 +356,16 @@ class _SiteFailing:
     goes on to the rest, once until a request succeeds again. Else three such meetings, asked for first on every
     run, stopped every run before the newest minutes."""
 
-    in_a_row: int = 0
+    in_a_row: int = 0  # since the streak began, or since the site last answered at the end of one
     asked_to_wait: bool = False
     answers: Callable[[], bool] | None = None
     went_on: bool = False  # the site answered at the end of a streak, and no request has succeeded since
+    failed_in_a_row: int = 0  # the whole streak, as the message gives it
 
     def stops(self, site_failing: bool, asked_to_wait: bool) -> bool:
         """Whether the run stops after this request, which failed with the site busy or down, or did not."""
         self.in_a_row = self.in_a_row + 1 if site_failing else 0
+        self.failed_in_a_row = self.failed_in_a_row + 1 if site_failing else 0
         self.went_on = self.went_on and site_failing
         self.asked_to_wait = asked_to_wait
         if asked_to_wait or self.in_a_row < SITE_FAILURES_BEFORE_STOPPING:
@@ -375,7 +377,7 @@ class _SiteFailing:
 
     def stopped(self, not_asked: int, what: str) -> FetchFailure:
         why = ("the site asked for a longer pause than ASSISTANT_FETCH_MAX_WAIT allows" if self.asked_to_wait else
-               f"the site was busy or down for {counted(self.in_a_row, 'request')} in a row")
+               f"the site was busy or down for {counted(self.failed_in_a_row, 'request')} in a row")
         return FetchFailure(
             "the fetch", f"stopped, as {why}: {counted(not_asked, what)} not asked for this run",
             ("Run the fetch again after the time the site gave (in the failures above)" if self.asked_to_wait
