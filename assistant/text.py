@@ -38,7 +38,14 @@ NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seven
 FRACTION_WORDS = ("half", "third", "quarter")
 # Words after a number word that make it a fraction's top, not a count ('two thirds of staff', 'three quarters').
 FRACTION_PARTS = frozenset(FRACTION_WORDS) | {"halves", "thirds", "quarters", "fifth", "fifths", "sixth", "sixths",
-                                              "eighth", "eighths", "tenth", "tenths"}
+                                              "seventh", "sevenths", "eighth", "eighths", "ninth", "ninths", "tenth",
+                                              "tenths"}
+# Words before a number word that make it no count of its own: 'one in five', 'one in every five', 'nine out of
+# ten', 'fewer than five', 'up to ten', 'no one'.
+NOT_A_COUNT_AFTER = frozenset({"in", "every", "of", "than", "to", "no"})
+# Words before a number that give it as a whole a part is taken from: 'Of the 40 new referrals, 12 ...', 'Among the
+# 40 ...', '12 of the 40 ...'.
+WHOLE_OF_PARTS = frozenset({"of", "among", "amongst"})
 # 'one' ... 'dozen' as a regex alternation (no 'zero': nobody counts 'zero children' in minutes).
 COUNT_WORD_PATTERN = "|".join(w for w in NUMBER_WORDS if w != "zero")
 FIGURE_WORD_PATTERN = COUNT_WORD_PATTERN + "|" + "|".join(FRACTION_WORDS)
@@ -131,8 +138,7 @@ NUMBER_LABEL_WORDS = frozenset({"minute", "minutes", "item", "items", "page", "p
 YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})
 # Words by which a year is one a figure is compared with, or counted from, not the figure's own ('risen to 310
 # compared with the position in 2019', 'grown to 145 since the inspection in 2019').
-YEAR_COMPARING_WORDS = frozenset({"compared", "comparison", "against", "since", "from", "than", "with", "between",
-                                  "position", "level", "levels", "baseline", "before", "after", "previous", "last"})
+YEAR_COMPARING_WORDS = frozenset({"compared", "comparison", "against", "since", "than", "baseline", "previous"})
 
 
 def years_asked_about(question: str) -> tuple[int, ...]:

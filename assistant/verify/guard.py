@@ -25,11 +25,12 @@ from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FRACTION_PARTS, FUNCTION_WORDS,
-                            HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
-                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS,
-                            TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS,
-                            Span, addresses_in, content_words, figure_units, figures, lexical_tokens, mentioned_years,
-                            missing_names, named_councils, names_in, normalise_space, number_token_spans, number_tokens,
+                            HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER, NO_CITATION, PERCENT,
+                            PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS,
+                            TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
+                            WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS, Span, addresses_in,
+                            content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
+                            named_councils, names_in, normalise_space, number_token_spans, number_tokens,
                             number_values, sentence_spans, stem, strip_bullet, token_value)
 
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
@@ -61,16 +62,26 @@ def _figure_problem(claim: str, source: str) -> str:
             lambda word, prefix=following[:5]: word.startswith(prefix))
         places = [p for v, p in source_values if v == value]
         near = any(p + 1 < len(source_words) and same(source_words[p + 1]) for p in places)
-        if not near and _other_number_near(source_values, source_words, same, value):
+        if not near and _other_number_near(source_values, source_words, same, value, places):
             return f"in the cited minutes, {claim_words[position]} is not the figure for {following}"
     return ""
 
 
-def _other_number_near(source_values, source_words, same: Callable[[str], bool], value: float) -> bool:
-    """Does a different number stand right before the word in the source, not as the whole a part is of ('Of the
-    40 new referrals, 12 were from schools': 12 new referrals were)?"""
-    return any(v != value and p + 1 < len(source_words) and same(source_words[p + 1])
-               and "of" not in source_words[max(0, p - 2):p] for v, p in source_values)
+def _other_number_near(source_values, source_words, same: Callable[[str], bool], value: float,
+                       places: list[int]) -> bool:
+    """Does a different number stand right before the word in the source, but as the whole that the figure is a
+    part of, the figure given with no group of its own ('Of the 40 new referrals, 12 were from schools', '12 of the
+    40 new referrals': 12 new referrals were; not 'A total of 5 new carers and 3 returning carers', nor 'nine out of
+    ten carers')?"""
+    def a_whole_of_it(at: int) -> bool:
+        before = source_words[max(0, at - 2):at]
+        marker = before[-1] if before[-1:] != ["the"] else (before[0] if len(before) == 2 else "")
+        proportion = "out" in source_words[max(0, at - 3):at]  # 'nine out of ten', a share and no count
+        return marker in WHOLE_OF_PARTS and any(
+            (place > at or place < at and not proportion)
+            and not content_words(source_words[place + 1] if place + 1 < len(source_words) else "") for place in places)
+    return any(v != value and p + 1 < len(source_words) and same(source_words[p + 1]) and not a_whole_of_it(p)
+               for v, p in source_values)
 
 
 def _letter_words(text: str) -> list[str]:
@@ -621,13 +632,17 @@ def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> st
 
 def _counts_in_words(text: str) -> set[str]:
     """The counts the text writes in words, in figures ('Twelve foster carers' gives '12'); not a fraction's top
-    ('Two thirds of staff' is no 2 staff), a rate's ('one in five'), nor 'no one'."""
-    words = [token.lower() for token in number_tokens(text)]
+    ('Two thirds of staff' is no 2 staff), either number of a rate ('one in five', 'nine out of ten'), a bound
+    ('fewer than five', 'up to ten'), nor 'no one'. A hyphen joins a word ('Three in-house homes' are 3)."""
+    spans = number_token_spans(text)
+    words = [token.lower() for token, _, _ in spans]
     counts = set()
     for i, word in enumerate(words):
         value = token_value(word) if word.isalpha() else None
-        following = words[i + 1] if i + 1 < len(words) else ""
-        if value is None or following in FRACTION_PARTS or following == "in" or (i and words[i - 1] == "no"):
+        joined = i + 1 < len(spans) and text[spans[i + 1][2]:spans[i + 1][2] + 1] == "-"  # 'in-house', 'third-party'
+        following = "" if joined or i + 1 >= len(words) else words[i + 1]
+        previous = words[i - 1] if i else ""
+        if value is None or following in FRACTION_PARTS or following == "in" or previous in NOT_A_COUNT_AFTER:
             continue
         counts.add(str(int(value)) if value.is_integer() else str(value))
     return counts

@@ -464,9 +464,30 @@ def test_two_directions_swapped_between_the_clauses_of_one_sentence_are_unsuppor
     ("Two thirds of staff completed the safeguarding training.", "2 staff completed the safeguarding training."),
     ("Three quarters of care leavers were in education, employment or training.",
      "3 care leavers were in education, employment or training."),
+    ("Two sevenths of the budget was spent on placements.", "2 placements were funded from the budget."),
+    ("One in five children in care had a missing episode.", "5 children in care had a missing episode."),
+    ("One in every five children in care had a missing episode.", "5 children in care had a missing episode."),
+    ("Fewer than five children were adopted.", "5 children were adopted."),
 ])
-def test_a_fraction_in_words_gives_no_count_in_figures(real, minutes, claim):
+def test_a_fraction_rate_or_bound_in_words_gives_no_count_in_figures(real, minutes, claim):
+    """'Two thirds of staff' is not 2 staff, nor 'one in five children' 5 children (from code reviews)."""
     _refused(real, claim, [_wexbury(minutes)], "not in the cited minutes")
+
+
+def test_a_number_word_before_a_hyphened_word_is_still_a_count(real):
+    _kept(real, "3 in-house homes were inspected.", [_wexbury("Three in-house homes were inspected.")])
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    ("A total of 5 new foster carers and 3 returning carers were approved.", "3 new foster carers were approved."),
+    ("Nine out of ten new carers rated the support as good.", "9 new carers rated the support as good."),
+    ("In 2021 referrals from schools rose to 310. In 2022 referrals from schools fell to 284.",
+     "In 2022 referrals from schools rose to 310."),
+])
+def test_a_whole_a_share_or_an_ordinary_word_does_not_excuse_a_figure_moved(real, minutes, claim):
+    """'A total of 5 new ...' is no whole that 3 is a part of, nor 'nine out of ten' a count; 'from' is no word of
+    comparison (from a re-check of the review's fixes)."""
+    assert not real.check(claim, [_wexbury(minutes)]).supported
 
 
 @pytest.mark.parametrize("minutes, claim", [
@@ -474,6 +495,9 @@ def test_a_fraction_in_words_gives_no_count_in_figures(real, minutes, claim):
      "In 2023 referrals rose to 310."),
     ("Of the 40 new referrals, 12 were from schools.", "12 new referrals were from schools."),
     ("Of 20 new starters, 15 had completed their checks.", "15 new starters had completed their checks."),
+    ("12 of the 40 new referrals were from schools.", "12 new referrals were from schools."),
+    ("Out of the 40 new referrals, 12 were from schools.", "12 new referrals were from schools."),
+    ("Among the 40 new referrals, 12 were from schools.", "12 new referrals were from schools."),
 ])
 def test_a_year_compared_with_or_a_whole_a_part_is_of_does_not_make_a_faithful_sentence_unsupported(real, minutes,
                                                                                                     claim):
