@@ -280,24 +280,6 @@ def test_a_store_put_back_from_an_older_copy_is_mended_though_it_holds_as_many_c
     assert chroma_ids(fake_settings) == before == manifest_ids(fake_settings)
 
 
-def test_a_writer_compares_every_chunk_id_once_however_many_batches_it_ingests(fake_settings, monkeypatch):
-    """A fetch ingests batch after batch through one Index: each batch had read every chunk id of the store (over
-    HTTP, for a Chroma server), where after the first its own writes keep the ids in step."""
-    from assistant.index.vector_store import ChromaStore
-
-    ingest([DEFAULT_CORPUS], fake_settings, progress=False)
-    reads = []
-    every_id = ChromaStore.all_ids
-    monkeypatch.setattr(ChromaStore, "all_ids", lambda store: reads.append(1) or every_id(store))
-    index = Index(fake_settings)
-    try:
-        for _ in range(3):
-            ingest([DEFAULT_CORPUS], fake_settings, index=index, progress=False)
-    finally:
-        index.close()
-    assert len(reads) == 1
-
-
 def test_reset_rebuilds_a_damaged_keyword_index_too(fake_settings, tmp_path):
     folder = tmp_path / "h"
     entries, whole = _indexed_keyword_entries(fake_settings, folder)
