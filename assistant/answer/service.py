@@ -123,13 +123,15 @@ class Assistant:
                         if free is not None and free < MEND_ROOM_BYTES else "")
                 raise damaged_store_error(settings, problem, first=full)
             indexed = index.manifest.indexed_versions()
-            stale = IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: an "
-                                    "ingest or fetch is writing the index or was stopped part way.",
-                                    finish_stopped_run(index.manifest.rows().values()))
+
+            def stale() -> IndexStaleError:  # its hint reads every row of the manifest: made only when raised
+                return IndexStaleError(f"The keyword index in {settings.lexical_dir} does not match the manifest: an "
+                                       "ingest or fetch is writing the index or was stopped part way.",
+                                       finish_stopped_run(index.manifest.rows().values()))
             if not lexical.is_current(settings.lexical_dir, indexed):
                 _unless_a_writer_is_at_work(settings)
                 if not lexical.saved_by_another_version(settings.lexical_dir, indexed):
-                    raise stale
+                    raise stale()
                 _rebuild_keyword_index(index)
                 state = lexical.saved_generation(settings.lexical_dir)
             loaded = lexical.load(settings.lexical_dir)
@@ -148,7 +150,7 @@ class Assistant:
                 # yet carry into the keyword index, whose metadata the filters read; or a writer that finished
                 # meanwhile, which is no stopped run.
                 _unless_a_writer_is_at_work(settings)
-                raise changed if lexical.saved_generation(settings.lexical_dir) != state else stale
+                raise changed if lexical.saved_generation(settings.lexical_dir) != state else stale()
             if index.store.count() < len(indexed):
                 _unless_a_writer_is_at_work(settings)
                 where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"

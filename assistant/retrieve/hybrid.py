@@ -128,8 +128,8 @@ class HybridRetriever:
         # Only chunks of the index as this retriever read it (another process may have changed the store since), and
         # of those the filters select: Chroma's `where` reads the keys stored with each chunk, which an index keyed by
         # an older version may give otherwise than the mask, keyed as now.
-        position = self.lexical.position
-        dense = [hit for hit in dense if hit.chunk_id in position and (mask is None or mask[position[hit.chunk_id]])]
+        held = self.lexical.position
+        dense = [hit for hit in dense if hit.chunk_id in held and (mask is None or mask[held[hit.chunk_id]])]
         lexical = [(self.lexical.entries[position], score)
                    for position, score in self.lexical.search(question.text, self.lexical_k, mask)]
         found: dict[str, tuple[str, dict, float | None, float | None]] = {
