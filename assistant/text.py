@@ -482,16 +482,16 @@ COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
-# Letters that Unicode does not decompose into a base letter and a mark, as a reader types them ('Søren' as 'Soren'),
-# and hyphens of other code points than the keyboard's.
-# Invisible format characters a word processor or a web page leaves inside words (a soft hyphen, zero-width spaces
-# and joiners, direction marks, a byte order mark) go. A table, not a test of each character's category: every
-# text with a '£' or a curly quote passes through here.
+# Letters that Unicode does not decompose into a base letter and a mark, as a reader types them ('Søren' as 'Soren');
+# hyphens of other code points than the keyboard's; and, dropped, the invisible format characters a word processor
+# or a web page leaves inside words (a soft hyphen, zero-width spaces and joiners, direction marks, a byte order
+# mark). A table, not a test of each character's category: every text with a '£' or a curly quote passes here.
 _UNDECOMPOSED = str.maketrans({"\u00f8": "o", "\u00d8": "O", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe",
                                "\u0152": "OE", "\u00df": "ss", "\u0142": "l", "\u0141": "L", "\u0111": "d",
                                "\u0110": "D", "\u00fe": "th", "\u00de": "Th", "\u2010": "-", "\u2011": "-",
-                               **{chr(code): None for code in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060,
-                                                               0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}})
+                               **{chr(code): None for code in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
+                                                               0x2060, 0xFEFF, *range(0x202A, 0x202F),
+                                                               *range(0x2066, 0x206A))}})
 
 
 def _without_accents(text: str, keep_number_forms: bool = False) -> str:

@@ -920,13 +920,9 @@ def refresh_lexical(index: Index) -> bool:
         with writing_index(index.settings):
             return _refresh_lexical(index)
     except NotWritableError:
-        if lexical.holds(index.settings.lexical_dir, _lexical_versions(index)):
+        if lexical.holds(index.settings.lexical_dir, index.manifest.indexed_versions()):
             return False  # nothing to write: a read-only index that is up to date is served as it is
         raise
-
-
-def _lexical_versions(index: Index) -> dict[str, str]:
-    return index.manifest.indexed_versions()
 
 
 def _refresh_lexical(index: Index) -> bool:
@@ -934,7 +930,7 @@ def _refresh_lexical(index: Index) -> bool:
 
     # Every writer holds the lock, so a staging folder seen now is a killed writer's.
     lexical.remove_abandoned_staging(index.settings.lexical_dir)
-    wanted = _lexical_versions(index)
+    wanted = index.manifest.indexed_versions()
     if lexical.holds(index.settings.lexical_dir, wanted):
         return False
 

@@ -190,13 +190,13 @@ def _flips_direction(claim: str, source: str) -> str:
     matcher = difflib.SequenceMatcher(None, [stem(w) for w in source_words], [stem(w) for w in claim_words],
                                       autojunk=False)
     opcodes = matcher.get_opcodes()
+    pairs = [(range(i1, i2), range(j1, j2)) for tag, i1, i2, j1, j2 in opcodes if tag == "replace"]
+    # Words moved: what the claim adds, against all the source leaves out.
+    left_out = [i for tag, i1, i2, _, _ in opcodes if tag in ("delete", "replace") for i in range(i1, i2)]
+    added = [j for tag, _, _, j1, j2 in opcodes if tag == "insert" for j in range(j1, j2)]
+    pairs.append((left_out, added))
     for denied in (False, True):
         claim_senses, source_senses = _sense_words(claim_words, denied), _sense_words(source_words, denied)
-        pairs = [(range(i1, i2), range(j1, j2)) for tag, i1, i2, j1, j2 in opcodes if tag == "replace"]
-        # Words moved: what the claim adds, against all the source leaves out.
-        left_out = [i for tag, i1, i2, _, _ in opcodes if tag in ("delete", "replace") for i in range(i1, i2)]
-        added = [j for tag, _, _, j1, j2 in opcodes if tag == "insert" for j in range(j1, j2)]
-        pairs.append((left_out, added))
         for source_at, claim_at in pairs:
             replaced = [(source_words[i], source_senses[i]) for i in source_at if i in source_senses]
             for j in claim_at:
@@ -644,7 +644,7 @@ def _counts_in_words(text: str) -> set[str]:
         previous = words[i - 1] if i else ""
         if value is None or following in FRACTION_PARTS or following == "in" or previous in NOT_A_COUNT_AFTER:
             continue
-        counts.add(str(int(value)) if value.is_integer() else str(value))
+        counts.add(_shown_value(value))  # as figures() writes it: '12', '1.5'
     return counts
 
 
