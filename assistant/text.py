@@ -492,6 +492,7 @@ _UNDECOMPOSED = str.maketrans({"\u00f8": "o", "\u00d8": "O", "\u00e6": "ae", "\u
                                **{chr(code): None for code in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
                                                                0x2060, 0xFEFF, *range(0x202A, 0x202F),
                                                                *range(0x2066, 0x206A))}})
+_UNDECOMPOSED_CHARS = frozenset(map(chr, _UNDECOMPOSED))
 
 
 def _without_accents(text: str, keep_number_forms: bool = False) -> str:
@@ -501,7 +502,8 @@ def _without_accents(text: str, keep_number_forms: bool = False) -> str:
     `keep_number_forms`, a fraction or a superscript stays as it is ('1½' is not the figures '11' and '2')."""
     if text.isascii():
         return text
-    text = text.translate(_UNDECOMPOSED)
+    if not _UNDECOMPOSED_CHARS.isdisjoint(text):  # rare: translate, which looks up every character, is slow
+        text = text.translate(_UNDECOMPOSED)
     if keep_number_forms:
         text = "".join(ch if unicodedata.category(ch) == "No" else unicodedata.normalize("NFKD", ch) for ch in text)
     else:
