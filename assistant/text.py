@@ -715,11 +715,37 @@ def lexical_tokens(text: str) -> list[str]:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
     any word a Mac tool saved with its accents as marks of their own)."""
     text = re.sub(r"'s\b", "", _without_accents(text, keep_number_forms=True).lower().replace("\u2019", "'"))
-    words = [w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)]
+    words = _figures_as_written_alike([w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)])
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
     return _stemmer().stemWords(words)
+
+
+def _figures_as_written_alike(words: list[str]) -> list[str]:
+    """Words with each figure in one spelling: '74 per cent' and '74 percent' as '74%', and '1,200' as '1200', so
+    that a question and the minutes meet however each writes the figure."""
+    alike, i = [], 0
+    while i < len(words):
+        word = words[i]
+        if word[0].isdigit():
+            word = _without_thousands_commas(word)
+        if word[0].isdigit() and not word.endswith("%"):
+            for unit in (["per", "cent"], ["percent"]):
+                if words[i + 1:i + 1 + len(unit)] == unit:
+                    word, i = word + "%", i + len(unit)
+                    break
+        alike.append(word)
+        i += 1
+    return alike
+
+
+def _without_thousands_commas(figure: str) -> str:
+    """'1,200', '1,200%' and '12,345.5' without their commas; '3,4' (two items of a list) as it is."""
+    groups = figure.rstrip("%").split(".")[0].split(",")
+    if len(groups) > 1 and len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:]):
+        return figure.replace(",", "")
+    return figure
 
 
 _FIGURE = re.compile(rf"(?<![\w.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?\s*%?|\b(?:{FIGURE_WORD_PATTERN})\b", re.I)

@@ -257,3 +257,23 @@ def test_the_index_knows_a_word_any_chunk_holds_or_one_sharing_its_first_four_le
     assert index.knows(lexical_tokens("English")[0])  # as text.missing_names matches a name within evidence
     assert not index.knows(lexical_tokens("Manchester")[0])
     assert not index.knows("engl")  # under five letters, only the whole word counts
+
+
+@pytest.mark.parametrize("question, minutes", [
+    ("What share of care leavers were in education, 62 per cent?", "62% of care leavers were in education."),
+    ("Were 62% of care leavers in education?", "62 per cent of care leavers were in education."),
+    ("Were 62% of care leavers in education?", "62 percent of care leavers were in education."),
+    ("Did the service support 1200 families?", "The service supported 1,200 families."),
+    ("Did the service support 1,200 families?", "The service supported 1200 families."),
+])
+def test_a_figure_is_found_however_the_question_and_the_minutes_write_it(tmp_path, question, minutes):
+    other_figure = minutes.replace("62", "70").replace("1,200", "1,500").replace("1200", "1500")
+    entries = [LexicalEntry("c1", minutes, {"source_id": "s1", "position": 0}),
+               LexicalEntry("c2", other_figure, {"source_id": "s2", "position": 0})]
+    scores = dict(lexical.build(entries, tmp_path / "bm25").search(question, 2))
+    assert scores[0] > scores.get(1, 0.0)
+
+
+def test_a_list_of_two_figures_is_not_read_as_one_thousands_figure():
+    assert lexical_tokens("items 3,4 and 5") == ["item", "3,4", "5"]
+    assert lexical_tokens("12,345.5 per cent") == ["12345.5%"]
