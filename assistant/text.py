@@ -91,17 +91,20 @@ ACRONYM_GAP_WORDS = INITIALISM_SKIPPED_WORDS | {"on", "to", "a", "an"}
 TITLE_FILLER_WORDS = frozenset({"and", "of", "the", "for", "in"})
 
 # Words by which a question asks for the newest figure the minutes give ('What is the latest number of children in
-# care?', 'How many are there now?'); 'most recent' asks it in two words.
-LATEST_WORDS = frozenset({"latest", "current", "currently", "now", "newest"})
-LATEST_WORD_PAIRS = frozenset({("most", "recent"), ("most", "recently")})
+# care?', 'How many are there now?'), or by a phrase ('most recent', 'at present', 'the last meeting', 'the most
+# up-to-date figure', whose hyphens folding makes spaces).
+LATEST_WORDS = frozenset({"latest", "current", "currently", "now", "newest", "today"})
+LATEST_PHRASES = ("most recent", "most recently", "at present", "last meeting", "last report", "last update",
+                  "up to date")
 
 
 def asks_for_the_latest(question: str) -> bool:
-    """Whether the question asks for the newest figure or position the minutes give, and names no year of its own
-    (a year says which)."""
+    """Whether the question asks for the newest figure or position the minutes give, and asks about no year of its
+    own (a year says which; one it is only compared with, 'the latest figure, compared with 2019', does not)."""
     words = [word.strip(".,;:?!'\"()") for word in fold(question).split()]
-    return not mentioned_years(question) and (
-        any(word in LATEST_WORDS for word in words) or any(pair in LATEST_WORD_PAIRS for pair in zip(words, words[1:])))
+    spaced = f" {' '.join(words)} "
+    return not years_asked_about(question) and (
+        any(word in LATEST_WORDS for word in words) or any(f" {phrase} " in spaced for phrase in LATEST_PHRASES))
 
 
 # How a later meeting corrects a figure in earlier minutes, when it approves them subject to an amendment: the
@@ -474,6 +477,13 @@ _WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=
 # English kind it is.
 WELSH_COUNCIL_NAME_WORDS = WELSH_COUNCIL_KIND_WORDS | WELSH_COUNCIL_NAME_JOINERS | {
     word for names in WELSH_PLACE_NAMES.values() for name in names for word in name.split()}
+# Words that follow a verb opening a question ('Reading the report, ...', 'Reading through the minutes, ...'), not a
+# council named at its start ('Reading has how many foster carers?').
+WORDS_AFTER_AN_OPENING_VERB = frozenset({"the", "a", "an", "this", "that", "these", "those", "through", "about",
+                                         "over", "my", "our", "your", "their", "its", "his", "her"})
+# Words that set a place apart from another of the same name, standing before it: North Somerset and Bath and North
+# East Somerset, South Gloucestershire and Gloucestershire, Greater Manchester and Manchester are councils apart.
+COMPASS_WORDS = frozenset({"north", "south", "east", "west", "mid", "central", "greater"})
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
@@ -570,6 +580,22 @@ def name_matches(wanted_key: str, stored_key: str) -> bool:
     wanted = [_without_final_s(w) for w in wanted_key.split()]
     stored = {_without_final_s(w) for w in stored_key.split()}
     return bool(wanted) and all(w in stored for w in wanted)
+
+
+def same_council_named(named_key: str, indexed_key: str) -> bool:
+    """Whether a council named in a filter or a question (as keyed) is the indexed council of another key: the one
+    holds every word of the other ('Hull' for Kingston upon Hull, 'Windsor' for Windsor and Maidenhead), and no
+    compass word of the longer stands before a word they share: North Somerset is not Bath and North East Somerset,
+    nor is South Gloucestershire Gloucestershire."""
+    if named_key == indexed_key:
+        return True
+    for shorter, longer in ((named_key, indexed_key), (indexed_key, named_key)):
+        if name_matches(shorter, longer):
+            shared = {_without_final_s(w) for w in shorter.split()}
+            words = [_without_final_s(w) for w in longer.split()]
+            return not any(word in COMPASS_WORDS and word not in shared and after in shared
+                           for word, after in zip(words, words[1:]))
+    return False
 
 
 def _without_final_s(word: str) -> str:
@@ -920,7 +946,8 @@ class _Words:
         n, phrase = len(phrase), list(phrase)
         return [{p for p, _ in self.words[i:i + n]} for i in self.starts.get(phrase[0], ())
                 if [w for _, w in self.words[i:i + n]] == phrase
-                and (not needs_capital or self.words[i][0] in _capitalised_positions(self.text))]
+                and (not needs_capital or self.words[i][0] in _capitalised_positions(self.text)
+                     and self.words[i][0] not in _opening_verb_positions(self.text))]
 
 
 @functools.lru_cache(maxsize=64)
@@ -932,6 +959,21 @@ def _capitalised_positions(text: str) -> frozenset[int]:
         n = len(fold(piece).split())
         if n and next((c.isupper() for c in piece if c.isalpha()), False):
             positions.add(count)
+        count += n
+    return frozenset(positions)
+
+
+@functools.lru_cache(maxsize=64)
+def _opening_verb_positions(text: str) -> frozenset[int]:
+    """Positions (as _capitalised_positions counts them) of the words that open the text or a sentence of it and
+    are followed by a word a verb takes ('Reading the latest update, ...'): their capital is grammar's."""
+    positions, count, opens = set(), 0, True
+    pieces = text.split()
+    for piece, after in zip(pieces, pieces[1:] + [""]):
+        n = len(fold(piece).split())
+        if opens and n == 1 and piece[-1:].isalpha() and fold(after) in WORDS_AFTER_AN_OPENING_VERB:
+            positions.add(count)
+        opens = piece.endswith((".", "?", "!", ":"))
         count += n
     return frozenset(positions)
 

@@ -25,9 +25,10 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
+from assistant.retrieve.question import councils_named
 from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
-                            name_matches, named_councils, normalise_space, number_tokens, readable_date, token_value,
-                            years_asked_about)
+                            name_matches, normalise_space, number_tokens, readable_date,
+                            same_council_named, token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -106,16 +107,18 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
     not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
     four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
     answered from another council's minutes. A council named otherwise than an indexed one ('Kingston upon Hull'
-    for Hull City Council) is the indexed one."""
+    for Hull City Council) is the indexed one. One a compass word sets apart from an indexed council (South
+    Gloucestershire, where Gloucestershire's minutes are indexed) is lacking though the minutes hold its words."""
     from assistant.ingest.moderngov.directory import directory_place_names
 
     places = directory_place_names()
     indexed = passages.lexical.council_keys
     lacking = []
-    for key in named_councils(question.text, set(places) | indexed):
-        if key in indexed or any(name_matches(key, k) or name_matches(k, key) for k in indexed):
+    for key in councils_named(question.text, set(places) | indexed):
+        if key in indexed or any(same_council_named(key, k) for k in indexed):
             continue
-        if not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):
+        set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
+        if set_apart or not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):
             lacking.append((key, places.get(key, key)))
     return lacking
 

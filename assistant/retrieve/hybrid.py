@@ -14,7 +14,8 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import committee_key, council_key, council_key_of, keyed_as_now, name_matches
+from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, name_matches,
+                            same_council_named)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -78,12 +79,13 @@ class HybridRetriever:
     def councils_called(self, name: str) -> set[str]:
         """The keys of the indexed councils a council filter of this name selects: the council of exactly that
         name when one is indexed ("North Somerset" is not also Somerset); else those whose names hold every word
-        of it ("Lincolnshire"); else those whose words it holds ("Kingston upon Hull" for Hull City Council)."""
+        of it ("Stockton" for Stockton-on-Tees); else those whose words it holds ("Kingston upon Hull" for Hull City
+        Council). Never one a compass word sets apart: "North Somerset" is not Bath and North East Somerset."""
         wanted = council_key(name)
         if wanted in self.council_keys:
             return {wanted}
-        return ({k for k in self.council_keys if name_matches(wanted, k)}
-                or {k for k in self.council_keys if name_matches(k, wanted)})
+        return ({k for k in self.council_keys if name_matches(wanted, k) and same_council_named(wanted, k)}
+                or {k for k in self.council_keys if name_matches(k, wanted) and same_council_named(wanted, k)})
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:

@@ -23,6 +23,9 @@ _PERSON = re.compile(r"^\s*(?:who|whom)\b|\bwho (?:presented|introduced|chaired|
                      r"\bwhich (?:officer|councillor|member|director|person|cabinet member|lead)\b|\bname of the\b", re.I)
 _WHICH_COUNCILS = re.compile(r"\b(?:which|what|how many) (?:councils|authorities|local authorities)\b|"
                              r"\bcompare\b|\bacross (?:the )?councils\b", re.I)
+_AROUND_A_WORD = ".,;:?!()[]\"'\u2018\u2019\u201c\u201d"
+# 'compare' with one council named compares it with something else (the national average, an earlier year).
+_COMPARING_WORD = "compare"
 
 
 def asked_for(text: str) -> Asks:
@@ -39,5 +42,34 @@ def asked_for(text: str) -> Asks:
 def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
     """The question as the words a person sees in it (however it was pasted), and what it asks for and names."""
     text = as_typed_words(text)
-    return Question(text, asked_for(text), mentioned_years(text), named_councils(text, known_council_keys),
-                    bool(_WHICH_COUNCILS.search(text)), asks_for_the_latest(text))
+    councils = indexed_councils_named(text, known_council_keys)
+    which = _WHICH_COUNCILS.search(text)
+    if which and which.group(0).lower() == _COMPARING_WORD and len(councils) == 1:
+        which = _WHICH_COUNCILS.search(text, which.end())
+    return Question(text, asked_for(text), mentioned_years(text), councils, bool(which), asks_for_the_latest(text))
+
+
+def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
+    """The indexed councils the text names. Every UK council of the shipped directory is looked for too, so that
+    one whose name holds an indexed council's ('South Gloucestershire', where Gloucestershire's minutes are
+    indexed) takes its words, and names none of the index's."""
+    from assistant.ingest.moderngov.directory import directory_council_keys
+
+    known = set(known_council_keys)
+    return tuple(key for key in councils_named(text, known | directory_council_keys()) if key in known)
+
+
+def councils_named(text: str, council_keys: Iterable[str]) -> tuple[str, ...]:
+    """The councils of these keys that the text names: by name (text.named_councils), or by an initialism of one
+    council of the shipped directory, typed in capitals ('RBWM', 'BANES', 'B&NES's')."""
+    from assistant.ingest.moderngov.directory import directory_initialisms
+
+    keys = set(council_keys)
+    named = list(named_councils(text, keys))
+    initialisms = directory_initialisms()
+    for word in text.split():
+        bare = word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s").replace("&", "")
+        key = initialisms.get(bare.lower()) if bare.isalpha() and bare.isupper() else None
+        if key in keys and key not in named:
+            named.append(key)
+    return tuple(named)

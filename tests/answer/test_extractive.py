@@ -464,3 +464,22 @@ def test_a_question_about_a_year_the_council_s_minutes_never_mention_is_refused_
                      "How many children were in care in Dale in 2019 and in 2025?",
                      "Did Dale agree a payment of £2000 to each child in care?"):
         assert explained(question) is None, question
+
+
+def test_a_council_a_compass_word_sets_apart_from_the_indexed_one_is_refused_as_not_indexed(tmp_path):
+    """South Gloucestershire is not Gloucestershire, whose minutes hold both words ('the south of the county'): the
+    question had been answered with Gloucestershire's count."""
+    text = ("Fostering. The service had 212 approved foster carers at 31 March 2023. Recruitment in the south of "
+            "the county had been slower than planned.")
+    entries = [LexicalEntry("g1", text, {"source_id": "g1", "position": 0, "council": "Gloucestershire County Council",
+                                         "council_key": "gloucestershire", "item_title": "Fostering"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    keys = found.lexical.council_keys
+    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    asked = draft_answer(analyse("How many approved foster carers does South Gloucestershire have?", keys), hits,
+                         found, OverlapReader(), calibration(0.0))
+    assert asked.refusal == "not_stated" and not asked.quotes
+    assert "South Gloucestershire" in asked.explanation
+    indexed = draft_answer(analyse("How many approved foster carers does Gloucestershire have?", keys), hits, found,
+                           OverlapReader(), calibration(0.0))
+    assert indexed.refusal is None and "212" in indexed.quotes[0].text

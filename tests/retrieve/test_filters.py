@@ -82,3 +82,21 @@ def test_a_question_for_the_newest_figure_keeps_more_hits_and_reads_the_newest_m
     compared = retriever.search(analyse("What is the latest number of children in care in Sefton and Barnsley?",
                                         retriever.council_keys))
     assert not compared.newest_read  # a comparison keeps each council's turn
+
+
+@pytest.mark.parametrize("wanted, selected", [
+    ("North Somerset", set()),  # not Bath and North East Somerset, whose words it shares
+    ("South Gloucestershire", set()),  # not Gloucestershire
+    ("North East Lincolnshire", set()),  # neither Lincolnshire nor North Lincolnshire
+    ("Bath", {"bath north east somerset"}),
+    ("Gloucestershire", {"gloucestershire"}),
+    ("Hull", {"kingston upon hull"}),
+    ("Windsor", {"windsor maidenhead"}),
+])
+def test_a_council_filter_never_selects_a_council_a_compass_word_sets_apart(wanted, selected):
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    indexed = _Indexed("Bath and North East Somerset Council", "Gloucestershire County Council",
+                       "Lincolnshire County Council", "North Lincolnshire Council",
+                       "Kingston upon Hull City Council", "Royal Borough of Windsor and Maidenhead")
+    assert HybridRetriever.councils_called(indexed, wanted) == selected

@@ -78,3 +78,44 @@ def test_initials_name_the_council_and_its_twin_keyed_by_them():
     # Items of one council indexed under 'BCP Council' and under its full name are both searched.
     keys = ["bournemouth christchurch poole", "bcp", "dorset"]
     assert set(analyse("What did BCP decide on exclusions?", keys).councils) == {"bournemouth christchurch poole", "bcp"}
+
+
+INDEXED = ["sefton", "knowsley", "gloucestershire", "windsor maidenhead", "bath north east somerset", "reading"]
+
+
+@pytest.mark.parametrize("text, councils, which", [
+    ("How does Sefton's rate of children in care compare with the national average?", ("sefton",), False),
+    ("Compare Sefton and Knowsley on care leavers.", ("knowsley", "sefton"), True),
+    ("Compare the councils' use of agency staff.", (), True),
+])
+def test_compare_with_one_council_named_searches_that_council(text, councils, which):
+    question = analyse(text, INDEXED)
+    assert set(question.councils) == set(councils) and question.which_councils == which
+
+
+@pytest.mark.parametrize("text, councils", [
+    ("How many approved foster carers does South Gloucestershire have?", ()),  # not Gloucestershire
+    ("How many approved foster carers does Gloucestershire have?", ("gloucestershire",)),
+    ("How many children are in care in RBWM?", ("windsor maidenhead",)),
+    ("What did BANES say about fostering?", ("bath north east somerset",)),
+    ("What did B&NES's panel agree?", ("bath north east somerset",)),
+    ("What did rbwm say?", ()),  # an initialism counts in capitals only
+    ("Reading the latest update, how many foster carers does Sefton have?", ("sefton",)),
+    ("Reading has how many foster carers?", ("reading",)),
+    ("Reading: how many foster carers are there?", ("reading",)),
+])
+def test_the_councils_a_question_names(text, councils):
+    assert analyse(text, INDEXED).councils == councils
+
+
+@pytest.mark.parametrize("text, latest", [
+    ("What is the latest number of children looked after in Sefton, compared with 2019?", True),
+    ("How many children were looked after at the last meeting?", True),
+    ("How many children are looked after at present?", True),
+    ("What is the most up-to-date number of children looked after?", True),
+    ("What was the latest number of children looked after in 2019?", False),
+    ("How much has been spent to date?", False),
+    ("Who was present at the meeting?", False),
+])
+def test_a_question_for_the_newest_figure(text, latest):
+    assert analyse(text, INDEXED).asks_latest == latest

@@ -61,6 +61,21 @@ def directory_council_keys() -> frozenset[str]:
     return frozenset(directory_place_names())
 
 
+@lru_cache(maxsize=1)
+def directory_initialisms() -> dict[str, str]:
+    """Initialisms of four letters or more that name one council of the directory and no other, each with the
+    council's key, read from its name with and without its joining words and a closing 'Council': 'rbwm' (Royal
+    Borough of Windsor and Maidenhead), 'banes' and 'bnes' (Bath and North East Somerset Council), 'lbbd'."""
+    councils: dict[str, set[str]] = {}
+    for council in load_directory():
+        words = fold(council.name).split()
+        for named in (words, words[:-1] if words[-1] == "council" else words):
+            for kept in (named, [word for word in named if word not in COUNCIL_NAME_JOINERS]):
+                if len(kept) >= 4:
+                    councils.setdefault("".join(word[0] for word in kept), set()).add(council_key(council.name))
+    return {initials: next(iter(keys)) for initials, keys in councils.items() if len(keys) == 1}
+
+
 def normalise_base_url(url: str) -> str:
     """'democracy.x.gov.uk/mgListCommittees.aspx?x=1' -> 'https://democracy.x.gov.uk' (path kept, no trailing /)."""
     url = url.strip()
