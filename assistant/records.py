@@ -136,6 +136,9 @@ class Retrieval:
     no_committee_excluded: int = 0  # items a committee filter left out because their committee is not known
     no_council_excluded: int = 0  # items a council filter (or a council the question names) left out: no council
     newest_read: bool = False  # the question asks for the newest figure: items_read takes the newest meetings'
+    # Items of meetings in other years than the question asks about ('in 2017') whose text names none of them:
+    # items_read leaves them unread when any other item was found.
+    other_years: frozenset[str] = frozenset()
 
     def first_items(self, limit: int) -> list[str]:
         """The source ids of the first `limit` distinct items, in the order retrieval ranked their chunks."""
@@ -146,8 +149,15 @@ class Retrieval:
         first retrieved; and for a question that asks for the newest figure (`newest_read`), the item retrieved
         first and the newest meetings' of the rest. The minutes of one report at every meeting read alike, so the
         newest meeting's item ranked among them as chance had it: 'What is the latest number of children looked
-        after?' was answered from the meeting of a year before, the newest unread."""
+        after?' was answered from the meeting of a year before, the newest unread. For a question about a year,
+        the items of `other_years` are read only when nothing else was found, and the rest each at its own rank:
+        'How many children were looked after in 2017?' had been answered from 2022's report, which read as 2017's
+        did (the reader reads sentences, not their meetings' dates)."""
         ranked = list(dict.fromkeys(hit.source_id for hit in self.hits))
+        if any(source_id not in self.other_years for source_id in ranked):
+            kept = [(source_id, rank) for rank, source_id in enumerate(ranked) if source_id not in self.other_years]
+            if len(kept) < len(ranked):
+                return kept[:limit]
         if not self.newest_read or not ranked:
             return [(source_id, rank) for rank, source_id in enumerate(ranked[:limit])]
         dates: dict[str, str] = {}
@@ -171,6 +181,7 @@ class Question:
     councils: tuple[str, ...]  # council keys of indexed councils that the question names
     which_councils: bool  # asks to compare councils ('which councils...')
     asks_latest: bool = False  # asks for the newest figure ('the latest', 'now') and names no year
+    years_asked: tuple[int, ...] = ()  # the years it asks about ('in 2017'), not those bounding a span ('since 2019')
 
     @property
     def names_several_councils(self) -> bool:

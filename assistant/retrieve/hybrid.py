@@ -14,8 +14,8 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, name_matches,
-                            same_council_named)
+from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, mentioned_years,
+                            name_matches, same_council_named)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -104,10 +104,30 @@ class HybridRetriever:
         if self.fusion is not None:
             hits = [replace(hit, fused=self.fusion.score(inputs[hit.chunk_id])) for hit in hits]
         ranked = sorted(hits, key=lambda h: -(h.fused if h.fused is not None else h.score))
-        # A question for the newest figure reads the newest meetings' items among more found (Retrieval.items_read).
+        # A question for the newest figure reads the newest meetings' items among more found, and one about a year
+        # (with no dates filtered) the items of the years it names (Retrieval.items_read): 'in 2017, compared with
+        # 2022' reads both years' items.
         newest = question.asks_latest and not question.names_several_councils
-        return Retrieval(self._diversify(ranked, question, max(k, NEWEST_READ_HITS) if newest else k), filters,
-                         query_vector=vector, newest_read=newest, **left_out)
+        by_year = bool(question.years_asked) and not (filters.since or filters.until)
+        kept = self._diversify(ranked, question, max(k, NEWEST_READ_HITS) if newest or by_year else k)
+        return Retrieval(kept, filters, query_vector=vector, newest_read=newest,
+                         other_years=self._of_other_years(kept, question.years) if by_year else frozenset(),
+                         **left_out)
+
+    def _of_other_years(self, hits: list[Hit], years: tuple[int, ...]) -> frozenset[str]:
+        """The items of these hits whose meeting was in another year than these, and whose text names none of them
+        (in any chunk, or its title): a report of 2017's figures made in 2018 names 2017; the report of one
+        quarter made in 2022 does not."""
+        met = {hit.source_id: str(hit.metadata.get("meeting_date", ""))[:4] for hit in reversed(hits)}
+        apart = set()
+        for source_id, year in met.items():
+            if not year.isdigit() or int(year) in years:
+                continue
+            chunks = [self.lexical.entries[i] for i in np.flatnonzero(self._sources == source_id)]
+            if not any(set(mentioned_years(f"{entry.metadata.get('item_title', '')}\n{entry.text}")) & set(years)
+                       for entry in chunks):
+                apart.add(source_id)
+        return frozenset(apart)
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion

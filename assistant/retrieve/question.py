@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import as_typed_words, asks_for_the_latest, mentioned_years, named_councils
+from assistant.text import as_typed_words, asks_for_the_latest, mentioned_years, named_councils, years_asked_about
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
 _FIGURE = re.compile(r"\bhow (?:many|much|often|long|old|high|low)\b|\bwhat (?:per ?cent|percentage|proportion|share)\b|"
@@ -46,7 +46,8 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
     which = _WHICH_COUNCILS.search(text)
     if which and which.group(0).lower() == _COMPARING_WORD and len(councils) == 1:
         which = _WHICH_COUNCILS.search(text, which.end())
-    return Question(text, asked_for(text), mentioned_years(text), councils, bool(which), asks_for_the_latest(text))
+    return Question(text, asked_for(text), mentioned_years(text), councils, bool(which), asks_for_the_latest(text),
+                    years_asked_about(text))
 
 
 def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:

@@ -100,3 +100,47 @@ def test_a_council_filter_never_selects_a_council_a_compass_word_sets_apart(want
                        "Lincolnshire County Council", "North Lincolnshire Council",
                        "Kingston upon Hull City Council", "Royal Borough of Windsor and Maidenhead")
     assert HybridRetriever.councils_called(indexed, wanted) == selected
+
+
+def test_a_question_about_a_year_reads_the_items_of_that_year_when_any_is_found(tmp_path, fake_settings):
+    """The report of each quarter reads alike, and the reader reads sentences, not their meetings' dates: 'in 2017'
+    had been answered from 2019's report. A report made later that names the year is that year's too."""
+    import json
+
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+    from assistant.retrieve.filters import Filters
+    from assistant.retrieve.question import analyse
+
+    counts = dict(zip(range(2017, 2023), [401, 415, 433, 448, 462, 470]))
+    rows = [{"url": f"https://example.org/sefton/{year}", "council": "Sefton Council", "date": f"{year}-06-12",
+             "title": "Children Looked After Performance Report",
+             "text": f"The Head of Service presented the quarterly report. The number of children looked after was "
+                     f"{count} at the end of the quarter."} for year, count in counts.items()]
+    rows.append({"url": "https://example.org/sefton/annual", "council": "Sefton Council", "date": "2016-09-01",
+                 "title": "Annual Report", "text": "The annual report for 2015 said the number of children looked "
+                                                   "after had been 380."})
+    corpus = tmp_path / "sefton.jsonl"
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = fake_settings.with_(data_dir=tmp_path / "index")
+    ingest([corpus], settings, progress=False)
+    assistant = Assistant(settings)
+    retriever = assistant.retriever
+
+    def read(question: str, filters: Filters = Filters()) -> set[str]:
+        found = retriever.search(analyse(question, retriever.council_keys), filters)
+        return {source_id.rsplit("/", 1)[-1] for source_id, _ in found.items_read(5)}
+
+    try:
+        assert read("What was the number of children looked after in Sefton in 2018?") == {"2018"}
+        assert read("What was the number of children looked after in Sefton in 2015?") == {"annual"}
+        assert read("How did the number of children looked after in Sefton in 2018 compare with 2021?") == {
+            "2018", "2021"}
+        # No item of the year, nor naming it: the items found are read as ranked.
+        assert len(read("What was the number of children looked after in Sefton in 2012?")) == 5
+        # A date filter says which meetings; 'since 2019' asks about no one year.
+        assert len(read("What was the number of children looked after in Sefton in 2018?", Filters(since="2017")))\
+            == 5
+        assert len(read("What was the number of children looked after in Sefton since 2019?")) == 5
+    finally:
+        assistant.close()
