@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.amendments import corrections_in, figures_of, later_amendments
+from assistant.answer.amendments import Figure, corrections_in, figures_of, later_amendments
 from assistant.answer.candidates import (FEATURE_NAMES, Candidate, candidates, cut_off_at_item_end, feature_matrix,
                                         repeats_title, whole_sentence)
 from assistant.answer.combine import ANSWERABILITY_INPUTS, Combination, answerability_inputs
@@ -204,6 +204,9 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     corrected = {(figure.value, figure.kind) for amendment in amendments for _, figure in figures_of(amendment.was)}
     corrected |= {(was.value, was.kind) for quoted in quotes for was, _ in corrections_in(quoted.text)}
     given = [figure for _, figure in figures_of(short_answer)] if short_answer else []
+    if short_answer and not given and short_answer.strip().isdigit():
+        # bare, a figure in the range of years ('2000', read from '2000 hours') is taken for a year by figures_of
+        given = [Figure(float(short_answer), "", short_answer.strip())]
     # a bare '72' read from its quote's corrected '72 per cent' is that figure; '72 children', or a 72 of another
     # quote, is not
     bare = len(given) == 1 and not given[0].kind and given[0].text == short_answer.strip()
