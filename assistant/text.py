@@ -6,11 +6,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import itertools
 import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Collection, Iterable, Iterator, Sequence
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -92,10 +93,11 @@ TITLE_FILLER_WORDS = frozenset({"and", "of", "the", "for", "in"})
 
 # Words by which a question asks for the newest figure the minutes give ('What is the latest number of children in
 # care?', 'How many are there now?'), or by a phrase ('most recent', 'at present', 'the last meeting', 'the most
-# up-to-date figure', whose hyphens folding makes spaces).
+# up-to-date figure', whose hyphens folding makes spaces). Not 'up-to-date' alone: 'an up-to-date pathway plan' is
+# a measure of its own.
 LATEST_WORDS = frozenset({"latest", "current", "currently", "now", "newest", "today"})
 LATEST_PHRASES = ("most recent", "most recently", "at present", "last meeting", "last report", "last update",
-                  "up to date")
+                  "most up to date", "up to date figure", "up to date number", "up to date position")
 
 
 def asks_for_the_latest(question: str) -> bool:
@@ -481,8 +483,8 @@ WELSH_COUNCIL_NAME_WORDS = WELSH_COUNCIL_KIND_WORDS | WELSH_COUNCIL_NAME_JOINERS
 # council named at its start ('Reading has how many foster carers?').
 WORDS_AFTER_AN_OPENING_VERB = frozenset({"the", "a", "an", "this", "that", "these", "those", "through", "about",
                                          "over", "my", "our", "your", "their", "its", "his", "her"})
-# Words that set a place apart from another of the same name, standing before it: North Somerset and Bath and North
-# East Somerset, South Gloucestershire and Gloucestershire, Greater Manchester and Manchester are councils apart.
+# Words that set a place apart from another of the same name, opening its name: North East Lincolnshire and
+# Lincolnshire, Greater Manchester and Manchester are not one.
 COMPASS_WORDS = frozenset({"north", "south", "east", "west", "mid", "central", "greater"})
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
@@ -582,19 +584,22 @@ def name_matches(wanted_key: str, stored_key: str) -> bool:
     return bool(wanted) and all(w in stored for w in wanted)
 
 
-def same_council_named(named_key: str, indexed_key: str) -> bool:
-    """Whether a council named in a filter or a question (as keyed) is the indexed council of another key: the one
-    holds every word of the other ('Hull' for Kingston upon Hull, 'Windsor' for Windsor and Maidenhead), and no
-    compass word of the longer stands before a word they share: North Somerset is not Bath and North East Somerset,
-    nor is South Gloucestershire Gloucestershire."""
+def same_council_named(named_key: str, indexed_key: str, councils: Collection[str] = ()) -> bool:
+    """Whether a council named in a filter or a question (as keyed) is the indexed council of another key. Two
+    `councils` (the keys of the shipped directory) are two councils: Surrey Heath is not Surrey, nor North Somerset
+    Bath and North East Somerset. Otherwise the one holds every word of the other ('Hull' for Kingston upon Hull,
+    'Chester' for Cheshire West and Chester), unless the longer opens with compass words, one of them not shared,
+    before a word they share: North East Lincolnshire is neither Lincolnshire nor North Lincolnshire."""
     if named_key == indexed_key:
         return True
+    if named_key in councils and indexed_key in councils:
+        return False
     for shorter, longer in ((named_key, indexed_key), (indexed_key, named_key)):
         if name_matches(shorter, longer):
             shared = {_without_final_s(w) for w in shorter.split()}
             words = [_without_final_s(w) for w in longer.split()]
-            return not any(word in COMPASS_WORDS and word not in shared and after in shared
-                           for word, after in zip(words, words[1:]))
+            compass = list(itertools.takewhile(COMPASS_WORDS.__contains__, words))
+            return not (set(compass) - shared and len(words) > len(compass) and words[len(compass)] in shared)
     return False
 
 
@@ -741,6 +746,10 @@ def lexical_tokens(text: str) -> list[str]:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
     any word a Mac tool saved with its accents as marks of their own)."""
     text = re.sub(r"'s\b", "", _without_accents(text, keep_number_forms=True).lower().replace("\u2019", "'"))
+    if " %" in text:  # '74 %' is '74%'
+        parts = text.split(" %")
+        text = parts[0] + "".join(("%" if before[-1:].isdigit() else " %") + part
+                                  for before, part in zip(parts, parts[1:]))
     words = _figures_as_written_alike([w.rstrip(".,") if not w.endswith("%") else w for w in _TOKEN.findall(text)])
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]

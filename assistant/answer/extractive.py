@@ -107,15 +107,16 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
     not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
     four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
     answered from another council's minutes. A council named otherwise than an indexed one ('Kingston upon Hull'
-    for Hull City Council) is the indexed one. One a compass word sets apart from an indexed council (South
-    Gloucestershire, where Gloucestershire's minutes are indexed) is lacking though the minutes hold its words."""
+    for Hull City Council) is the indexed one. Another council of the directory (South Gloucestershire, where
+    Gloucestershire's minutes are indexed), or one that compass words set apart, is lacking though the minutes
+    hold its words."""
     from assistant.ingest.moderngov.directory import directory_place_names
 
     places = directory_place_names()
     indexed = passages.lexical.council_keys
     lacking = []
     for key in councils_named(question.text, set(places) | indexed):
-        if key in indexed or any(same_council_named(key, k) for k in indexed):
+        if key in indexed or any(same_council_named(key, k, places) for k in indexed):
             continue
         set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
         if set_apart or not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):

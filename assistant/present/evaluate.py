@@ -375,14 +375,14 @@ def councils_not_indexed(assistant, questions: list[EvalQuestion]) -> dict[str, 
     """By question id, the councils a question names (of the shipped directory of UK councils, or the index's own)
     that the index does not hold: nothing indexed is about them, so such a question tests no reading."""
     from assistant.ingest.moderngov.directory import directory_place_names
-    from assistant.text import named_councils
+    from assistant.retrieve.question import councils_named
 
     retriever = assistant.retriever
     names = directory_place_names()
     known = set(names) | retriever.council_keys  # the index's own too: "North Somerset" is not also Somerset
     unindexed = {}
     for q in questions:
-        if outside := [names.get(k, k) for k in named_councils(q.question, known) if not retriever.councils_called(k)]:
+        if outside := [names.get(k, k) for k in councils_named(q.question, known) if not retriever.councils_called(k)]:
             unindexed[q.id] = outside
     return unindexed
 

@@ -23,6 +23,9 @@ EXACT_SEARCH_LIMIT = 1500
 # How many chunks a question for the newest figure keeps, against 8 for any other: about twelve items at two chunks
 # each, among which Retrieval.items_read takes the newest meetings'.
 NEWEST_READ_HITS = 24
+# A question about a year reads items met from its start to this day of the next year (March 31st, as MMDD): the
+# year's last quarter is reported in the quarter after it.
+QUARTER_AFTER_THE_YEAR_ENDS = 331
 
 
 class HybridRetriever:
@@ -61,6 +64,7 @@ class HybridRetriever:
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
+        self._item_positions: dict[str, list[int]] | None = None  # made at the first question about a year
 
     @property
     def fusion(self) -> LearnedFusion | None:
@@ -80,12 +84,20 @@ class HybridRetriever:
         """The keys of the indexed councils a council filter of this name selects: the council of exactly that
         name when one is indexed ("North Somerset" is not also Somerset); else those whose names hold every word
         of it ("Stockton" for Stockton-on-Tees); else those whose words it holds ("Kingston upon Hull" for Hull City
-        Council). Never one a compass word sets apart: "North Somerset" is not Bath and North East Somerset."""
-        wanted = council_key(name)
+        Council). Never another council of the shipped directory ("North Somerset" is not Bath and North East
+        Somerset), nor one that compass words set apart (text.same_council_named). An initialism that names one
+        directory council alone ("BANES") is that council's name."""
+        from assistant.ingest.moderngov.directory import directory_council_keys, directory_initialisms
+
+        initials = name.strip().replace("&", "")
+        wanted = (initials.isalpha() and initials.isupper() and directory_initialisms().get(initials.lower())
+                  or council_key(name))
         if wanted in self.council_keys:
             return {wanted}
-        return ({k for k in self.council_keys if name_matches(wanted, k) and same_council_named(wanted, k)}
-                or {k for k in self.council_keys if name_matches(k, wanted) and same_council_named(wanted, k)})
+        councils = directory_council_keys()
+        return ({k for k in self.council_keys if name_matches(wanted, k) and same_council_named(wanted, k, councils)}
+                or {k for k in self.council_keys
+                    if name_matches(k, wanted) and same_council_named(wanted, k, councils)})
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
@@ -115,19 +127,29 @@ class HybridRetriever:
                          **left_out)
 
     def _of_other_years(self, hits: list[Hit], years: tuple[int, ...]) -> frozenset[str]:
-        """The items of these hits whose meeting was in another year than these, and whose text names none of them
-        (in any chunk, or its title): a report of 2017's figures made in 2018 names 2017; the report of one
-        quarter made in 2022 does not."""
-        met = {hit.source_id: str(hit.metadata.get("meeting_date", ""))[:4] for hit in reversed(hits)}
-        apart = set()
-        for source_id, year in met.items():
-            if not year.isdigit() or int(year) in years:
-                continue
-            chunks = [self.lexical.entries[i] for i in np.flatnonzero(self._sources == source_id)]
-            if not any(set(mentioned_years(f"{entry.metadata.get('item_title', '')}\n{entry.text}")) & set(years)
-                       for entry in chunks):
+        """The items of these hits met outside the years asked about and the quarter after them (when the year's last
+        figures are reported: 'at the end of December' to a meeting in January), whose text and title name none of
+        those years: the report of one quarter made in 2022, asked about 2017. None when no item found is known to
+        be of those years, by its date or its words: an undated item is neither."""
+        spans = [(year * 10000 + 101, (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS) for year in years]
+        apart, of_the_years = set(), False
+        for source_id, met in {hit.source_id: int(hit.metadata.get("date_start") or 0) for hit in hits}.items():
+            named = any(set(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
+                                            f"{self.lexical.entries[i].text}")) & set(years)
+                        for i in self._positions_of(source_id))
+            if named or any(first <= met <= last for first, last in spans):
+                of_the_years = True
+            elif met:
                 apart.add(source_id)
-        return frozenset(apart)
+        return frozenset(apart) if of_the_years else frozenset()
+
+    def _positions_of(self, source_id: str) -> list[int]:
+        """The positions of an item's chunks among the keyword index's entries."""
+        if self._item_positions is None:
+            self._item_positions = {}
+            for position, source in enumerate(self._sources):
+                self._item_positions.setdefault(source, []).append(position)
+        return self._item_positions.get(source_id, [])
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion

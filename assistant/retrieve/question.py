@@ -10,7 +10,8 @@ import re
 from typing import Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import as_typed_words, asks_for_the_latest, mentioned_years, named_councils, years_asked_about
+from assistant.text import (as_typed_words, asks_for_the_latest, mentioned_years, named_councils, same_council_named,
+                            years_asked_about)
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
 _FIGURE = re.compile(r"\bhow (?:many|much|often|long|old|high|low)\b|\bwhat (?:per ?cent|percentage|proportion|share)\b|"
@@ -53,11 +54,15 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
 def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tuple[str, ...]:
     """The indexed councils the text names. Every UK council of the shipped directory is looked for too, so that
     one whose name holds an indexed council's ('South Gloucestershire', where Gloucestershire's minutes are
-    indexed) takes its words, and names none of the index's."""
+    indexed) takes its words, and names none of the index's; a directory council named that the index holds under
+    another name ('Southend-on-Sea', indexed as Southend Council) names the indexed one (text.same_council_named)."""
     from assistant.ingest.moderngov.directory import directory_council_keys
 
-    known = set(known_council_keys)
-    return tuple(key for key in councils_named(text, known | directory_council_keys()) if key in known)
+    known, councils = set(known_council_keys), directory_council_keys()
+    named: list[str] = []
+    for key in councils_named(text, known | councils):
+        named += [key] if key in known else sorted(k for k in known if same_council_named(key, k, councils))
+    return tuple(dict.fromkeys(named))
 
 
 def councils_named(text: str, council_keys: Iterable[str]) -> tuple[str, ...]:

@@ -277,3 +277,4 @@ def test_a_figure_is_found_however_the_question_and_the_minutes_write_it(tmp_pat
 def test_a_list_of_two_figures_is_not_read_as_one_thousands_figure():
     assert lexical_tokens("items 3,4 and 5") == ["item", "3,4", "5"]
     assert lexical_tokens("12,345.5 per cent") == ["12345.5%"]
+    assert lexical_tokens("74 % of the % of") == ["74%"]

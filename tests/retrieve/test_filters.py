@@ -92,13 +92,19 @@ def test_a_question_for_the_newest_figure_keeps_more_hits_and_reads_the_newest_m
     ("Gloucestershire", {"gloucestershire"}),
     ("Hull", {"kingston upon hull"}),
     ("Windsor", {"windsor maidenhead"}),
+    ("BANES", {"bath north east somerset"}),  # an initialism of one directory council
+    ("Surrey Heath", set()),  # another council of the directory, though it holds Surrey's words
+    ("Chester", {"cheshire west chester"}),  # 'west' there is Cheshire's
+    ("Taunton", {"somerset west taunton"}),
 ])
-def test_a_council_filter_never_selects_a_council_a_compass_word_sets_apart(wanted, selected):
+def test_a_council_filter_never_selects_another_council(wanted, selected):
     from assistant.retrieve.hybrid import HybridRetriever
 
     indexed = _Indexed("Bath and North East Somerset Council", "Gloucestershire County Council",
                        "Lincolnshire County Council", "North Lincolnshire Council",
-                       "Kingston upon Hull City Council", "Royal Borough of Windsor and Maidenhead")
+                       "Kingston upon Hull City Council", "Royal Borough of Windsor and Maidenhead",
+                       "Surrey County Council", "Cheshire West and Chester Council",
+                       "Somerset West and Taunton Council")
     assert HybridRetriever.councils_called(indexed, wanted) == selected
 
 
@@ -120,6 +126,11 @@ def test_a_question_about_a_year_reads_the_items_of_that_year_when_any_is_found(
     rows.append({"url": "https://example.org/sefton/annual", "council": "Sefton Council", "date": "2016-09-01",
                  "title": "Annual Report", "text": "The annual report for 2015 said the number of children looked "
                                                    "after had been 380."})
+    rows.append({"url": "https://example.org/sefton/january", "council": "Sefton Council", "date": "2023-01-20",
+                 "title": "Children Looked After Performance Report",
+                 "text": "The number of children looked after was 480 at the end of December."})
+    rows.append({"url": "https://example.org/sefton/offer", "council": "Sefton Council", "date": "",
+                 "title": "Children Looked After Offer", "text": "The offer to children looked after was noted."})
     corpus = tmp_path / "sefton.jsonl"
     corpus.write_text("".join(json.dumps(row) + "\n" for row in rows))
     settings = fake_settings.with_(data_dir=tmp_path / "index")
@@ -132,10 +143,14 @@ def test_a_question_about_a_year_reads_the_items_of_that_year_when_any_is_found(
         return {source_id.rsplit("/", 1)[-1] for source_id, _ in found.items_read(5)}
 
     try:
-        assert read("What was the number of children looked after in Sefton in 2018?") == {"2018"}
-        assert read("What was the number of children looked after in Sefton in 2015?") == {"annual"}
+        # An undated item may be of any year: it is read, but is no item of the year found.
+        assert read("What was the number of children looked after in Sefton in 2018?") == {"2018", "offer"}
+        assert read("What was the number of children looked after in Sefton in 2015?") == {"annual", "offer"}
         assert read("How did the number of children looked after in Sefton in 2018 compare with 2021?") == {
-            "2018", "2021"}
+            "2018", "2021", "offer"}
+        # The last quarter of a year is reported in the quarter after it.
+        assert read("What was the number of children looked after in Sefton in December 2022?") == {
+            "2022", "january", "offer"}
         # No item of the year, nor naming it: the items found are read as ranked.
         assert len(read("What was the number of children looked after in Sefton in 2012?")) == 5
         # A date filter says which meetings; 'since 2019' asks about no one year.

@@ -80,7 +80,8 @@ def test_initials_name_the_council_and_its_twin_keyed_by_them():
     assert set(analyse("What did BCP decide on exclusions?", keys).councils) == {"bournemouth christchurch poole", "bcp"}
 
 
-INDEXED = ["sefton", "knowsley", "gloucestershire", "windsor maidenhead", "bath north east somerset", "reading"]
+INDEXED = ["sefton", "knowsley", "gloucestershire", "windsor maidenhead", "bath north east somerset", "reading",
+           "southend", "surrey"]
 
 
 @pytest.mark.parametrize("text, councils, which", [
@@ -103,6 +104,8 @@ def test_compare_with_one_council_named_searches_that_council(text, councils, wh
     ("Reading the latest update, how many foster carers does Sefton have?", ("sefton",)),
     ("Reading has how many foster carers?", ("reading",)),
     ("Reading: how many foster carers are there?", ("reading",)),
+    ("How many foster carers are there in Southend-on-Sea?", ("southend",)),  # indexed as Southend Council
+    ("How many foster carers does Surrey Heath have?", ()),  # another council than Surrey
 ])
 def test_the_councils_a_question_names(text, councils):
     assert analyse(text, INDEXED).councils == councils
@@ -116,6 +119,7 @@ def test_the_councils_a_question_names(text, councils):
     ("What was the latest number of children looked after in 2019?", False),
     ("How much has been spent to date?", False),
     ("Who was present at the meeting?", False),
+    ("What percentage of care leavers had an up-to-date pathway plan?", False),
 ])
 def test_a_question_for_the_newest_figure(text, latest):
     assert analyse(text, INDEXED).asks_latest == latest
