@@ -6,12 +6,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-import itertools
 import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from typing import Collection, Iterable, Iterator, Sequence
+from typing import Collection, Iterable, Iterator, Mapping, Sequence
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -483,8 +482,8 @@ WELSH_COUNCIL_NAME_WORDS = WELSH_COUNCIL_KIND_WORDS | WELSH_COUNCIL_NAME_JOINERS
 # council named at its start ('Reading has how many foster carers?').
 WORDS_AFTER_AN_OPENING_VERB = frozenset({"the", "a", "an", "this", "that", "these", "those", "through", "about",
                                          "over", "my", "our", "your", "their", "its", "his", "her"})
-# Words that set a place apart from another of the same name, opening its name: North East Lincolnshire and
-# Lincolnshire, Greater Manchester and Manchester are not one.
+# Words that set a place apart from another of the same name, standing before it: Norfolk and King's Lynn and West
+# Norfolk, Lincolnshire and North East Lincolnshire, Manchester and Greater Manchester are not one.
 COMPASS_WORDS = frozenset({"north", "south", "east", "west", "mid", "central", "greater"})
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
@@ -584,23 +583,38 @@ def name_matches(wanted_key: str, stored_key: str) -> bool:
     return bool(wanted) and all(w in stored for w in wanted)
 
 
-def same_council_named(named_key: str, indexed_key: str, councils: Collection[str] = ()) -> bool:
-    """Whether a council named in a filter or a question (as keyed) is the indexed council of another key. Two
-    `councils` (the keys of the shipped directory) are two councils: Surrey Heath is not Surrey, nor North Somerset
-    Bath and North East Somerset. Otherwise the one holds every word of the other ('Hull' for Kingston upon Hull,
-    'Chester' for Cheshire West and Chester), unless the longer opens with compass words, one of them not shared,
-    before a word they share: North East Lincolnshire is neither Lincolnshire nor North Lincolnshire."""
+def same_council_named(named_key: str, indexed_key: str, councils: Collection[str] = (),
+                       names: Mapping[str, str] | None = None) -> bool:
+    """Whether a council named in a filter (as keyed) is the indexed council of another key. Two `councils` (the
+    keys of the shipped directory) are two councils: Surrey Heath is not Surrey, nor North Somerset Bath and North
+    East Somerset. Otherwise the one holds every word of the other ('Hull' for Kingston upon Hull, 'Chester' for
+    Cheshire West and Chester), unless in the longer's name (`names`, by key; the key itself without) a compass
+    word the shorter lacks stands right before a word they share: Norfolk is not King's Lynn and West Norfolk, nor
+    Lincolnshire North East Lincolnshire; 'West and Chester' sets nothing apart."""
     if named_key == indexed_key:
         return True
     if named_key in councils and indexed_key in councils:
         return False
+    names = names or {}
     for shorter, longer in ((named_key, indexed_key), (indexed_key, named_key)):
         if name_matches(shorter, longer):
             shared = {_without_final_s(w) for w in shorter.split()}
-            words = [_without_final_s(w) for w in longer.split()]
-            compass = list(itertools.takewhile(COMPASS_WORDS.__contains__, words))
-            return not (set(compass) - shared and len(words) > len(compass) and words[len(compass)] in shared)
+            words = [_without_final_s(w) for w in fold(names.get(longer, longer)).split()]
+            return not any(word in COMPASS_WORDS and word not in shared and after in shared
+                           for word, after in zip(words, words[1:]))
     return False
+
+
+def shortened_name_of(council_key: str, shorter_key: str) -> bool:
+    """Whether `shorter_key` is a shortened name of the council keyed `council_key`: its opening words ('Southend' of
+    Southend-on-Sea, 'Stoke' of Stoke-on-Trent, 'Telford' of Telford and Wrekin), or those after its 'upon' ('Hull' of
+    Kingston upon Hull). Not a word from within it: 'Norfolk' is no name of King's Lynn and West Norfolk, nor
+    'Forest' of Bracknell Forest."""
+    words, shorter = council_key.split(), shorter_key.split()
+    if not shorter or len(shorter) >= len(words):
+        return False
+    tail = words[words.index("upon") + 1:] if "upon" in words else []
+    return words[:len(shorter)] == shorter or tail == shorter
 
 
 def _without_final_s(word: str) -> str:

@@ -25,10 +25,10 @@ from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
-from assistant.retrieve.question import councils_named
+from assistant.retrieve.question import councils_named, indexed_as
 from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
                             name_matches, normalise_space, number_tokens, readable_date,
-                            same_council_named, token_value, years_asked_about)
+                            token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -107,20 +107,20 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
     not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
     four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
     answered from another council's minutes. A council named otherwise than an indexed one ('Kingston upon Hull'
-    for Hull City Council) is the indexed one. Another council of the directory (South Gloucestershire, where
-    Gloucestershire's minutes are indexed), or one that compass words set apart, is lacking though the minutes
-    hold its words."""
+    for Hull City Council) is the indexed one. Another council whose name holds an indexed council's (South
+    Gloucestershire, where Gloucestershire's minutes are indexed) is lacking though the minutes hold its words; the
+    last of each (key, name, whether it is such a council)."""
     from assistant.ingest.moderngov.directory import directory_place_names
 
     places = directory_place_names()
     indexed = passages.lexical.council_keys
     lacking = []
     for key in councils_named(question.text, set(places) | indexed):
-        if key in indexed or any(same_council_named(key, k, places) for k in indexed):
+        if key in indexed or indexed_as(key, indexed, places):
             continue
         set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
         if set_apart or not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):
-            lacking.append((key, places.get(key, key)))
+            lacking.append((key, places.get(key, key), set_apart))
     return lacking
 
 
@@ -169,9 +169,14 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
         return Draft([], "not_stated", explanation, confidence=confidence, best=quote)
     unknown = names_the_index_lacks(missing, passages)
     said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
-    unknown += [place for key, place in councils_the_index_lacks(question, passages) if key not in said]
+    councils = [(place, named_within) for key, place, named_within in councils_the_index_lacks(question, passages)
+                if key not in said]
+    unknown += [place for place, named_within in councils if not named_within]
     if unknown:
         return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}.",
+                     confidence=confidence, best=quote)
+    if councils:  # their words are in the minutes ('families in Surrey Heath'), their council's minutes are not
+        return Draft([], "not_stated", f"The index holds no minutes of {', '.join(place for place, _ in councils)}.",
                      confidence=confidence, best=quote)
     years, councils = years_the_minutes_lack(question, found, passages)
     if years:

@@ -25,7 +25,7 @@ from assistant.text import (WELSH_COUNCIL_NAME_WORDS, council_key_now, fold, is_
                             metadata_breadcrumb, word_prefixes)
 
 # Bump when lexical_tokens or the saved files change: a saved index of another version is rebuilt from the store.
-FORMAT_VERSION = "7"
+FORMAT_VERSION = "8"
 
 _ENTRIES = "entries.jsonl"  # each chunk's id, text, metadata and version, one JSON object a line
 _TOKENS = "tokens.npy"  # every entry's tokens end to end, as ids into the BM25 vocabulary

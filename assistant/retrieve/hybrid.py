@@ -94,10 +94,11 @@ class HybridRetriever:
                   or council_key(name))
         if wanted in self.council_keys:
             return {wanted}
-        councils = directory_council_keys()
-        return ({k for k in self.council_keys if name_matches(wanted, k) and same_council_named(wanted, k, councils)}
+        councils, names = directory_council_keys(), {**self.council_names_by_key, wanted: name}
+        return ({k for k in self.council_keys
+                 if name_matches(wanted, k) and same_council_named(wanted, k, councils, names)}
                 or {k for k in self.council_keys
-                    if name_matches(k, wanted) and same_council_named(wanted, k, councils)})
+                    if name_matches(k, wanted) and same_council_named(wanted, k, councils, names)})
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
@@ -127,28 +128,35 @@ class HybridRetriever:
                          **left_out)
 
     def _of_other_years(self, hits: list[Hit], years: tuple[int, ...]) -> frozenset[str]:
-        """The items of these hits met outside the years asked about and the quarter after them (when the year's last
-        figures are reported: 'at the end of December' to a meeting in January), whose text and title name none of
-        those years: the report of one quarter made in 2022, asked about 2017. None when no item found is known to
-        be of those years, by its date or its words: an undated item is neither."""
-        spans = [(year * 10000 + 101, (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS) for year in years]
+        """The items of these hits whose text and title name none of the years asked about, met outside those years
+        and the quarter after each (when its last figures are reported: 'at the end of December' to a meeting in
+        January, though not one naming a later year, 'at the end of February 2023'), as their whole date says (an
+        item dated '2023' alone is of no quarter of it): the report of one quarter made in 2022, asked about 2017.
+        None when no item found is known to be of those years, by its date or its words; an undated item is
+        neither."""
         apart, of_the_years = set(), False
-        for source_id, met in {hit.source_id: int(hit.metadata.get("date_start") or 0) for hit in hits}.items():
-            named = any(set(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
-                                            f"{self.lexical.entries[i].text}")) & set(years)
-                        for i in self._positions_of(source_id))
-            if named or any(first <= met <= last for first, last in spans):
+        for source_id, hit in {hit.source_id: hit for hit in reversed(hits)}.items():
+            start = int(hit.metadata.get("date_start") or 0)
+            end = int(hit.metadata.get("date_end") or 0) or start
+            named = set().union(*(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
+                                                  f"{self.lexical.entries[i].text}")
+                                  for i in self._positions_of(source_id)))
+            in_a_year = any(year * 10000 + 101 <= start <= end <= year * 10000 + 1231 for year in years)
+            after_a_year = any((year + 1) * 10000 + 101 <= start <= end
+                               <= (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS for year in years) and not any(later > max(years) for later in named)
+            if named & set(years) or in_a_year or after_a_year:
                 of_the_years = True
-            elif met:
+            elif start:
                 apart.add(source_id)
         return frozenset(apart) if of_the_years else frozenset()
 
     def _positions_of(self, source_id: str) -> list[int]:
         """The positions of an item's chunks among the keyword index's entries."""
         if self._item_positions is None:
-            self._item_positions = {}
+            positions: dict[str, list[int]] = {}  # made whole before it is shared: the app answers in threads
             for position, source in enumerate(self._sources):
-                self._item_positions.setdefault(source, []).append(position)
+                positions.setdefault(source, []).append(position)
+            self._item_positions = positions
         return self._item_positions.get(source_id, [])
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:

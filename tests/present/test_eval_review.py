@@ -418,6 +418,16 @@ def test_gold_items_and_councils_the_index_lacks_are_recorded_in_metrics_and_rep
     assert "- 2 questions name a council the index does not hold (discharged: Rotherham, fares: Rotherham)" in report
 
 
+def test_a_council_named_by_its_initialism_is_one_the_index_may_lack(tmp_path, hashing_assistant):
+    """'RBWM' names the Royal Borough of Windsor and Maidenhead, as the answer reads it: the seed index lacks it."""
+    from assistant.present.evaluate import councils_not_indexed
+
+    rows = [{**DISCHARGED, "id": "rbwm", "question": "How many children were discharged from care in RBWM in 2018?"},
+            {**DISCHARGED, "id": "lower", "question": "How many children were discharged from care in rbwm in 2018?"}]
+    assert councils_not_indexed(hashing_assistant, load_questions(_write(tmp_path, *rows))) == {
+        "rbwm": ["Windsor Maidenhead"]}
+
+
 # -- 7. the reader's own figures ---------------------------------------------------------------------------
 
 def test_the_readers_figures_leave_out_questions_it_never_read_and_judge_only_answerable_ones(tmp_path):

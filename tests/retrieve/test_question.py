@@ -81,7 +81,7 @@ def test_initials_name_the_council_and_its_twin_keyed_by_them():
 
 
 INDEXED = ["sefton", "knowsley", "gloucestershire", "windsor maidenhead", "bath north east somerset", "reading",
-           "southend", "surrey"]
+           "southend", "surrey", "norfolk", "kent fire rescue"]
 
 
 @pytest.mark.parametrize("text, councils, which", [
@@ -106,6 +106,8 @@ def test_compare_with_one_council_named_searches_that_council(text, councils, wh
     ("Reading: how many foster carers are there?", ("reading",)),
     ("How many foster carers are there in Southend-on-Sea?", ("southend",)),  # indexed as Southend Council
     ("How many foster carers does Surrey Heath have?", ()),  # another council than Surrey
+    ("How many children are looked after in King's Lynn and West Norfolk?", ()),  # not Norfolk
+    ("How many children are looked after in Kent?", ()),  # not Kent Fire and Rescue
 ])
 def test_the_councils_a_question_names(text, councils):
     assert analyse(text, INDEXED).councils == councils
