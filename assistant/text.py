@@ -605,16 +605,19 @@ def same_council_named(named_key: str, indexed_key: str, councils: Collection[st
     return False
 
 
-def shortened_name_of(council_key: str, shorter_key: str) -> bool:
-    """Whether `shorter_key` is a shortened name of the council keyed `council_key`: its opening words ('Southend' of
-    Southend-on-Sea, 'Stoke' of Stoke-on-Trent, 'Telford' of Telford and Wrekin), or those after its 'upon' ('Hull' of
-    Kingston upon Hull). Not a word from within it: 'Norfolk' is no name of King's Lynn and West Norfolk, nor
-    'Forest' of Bracknell Forest."""
-    words, shorter = council_key.split(), shorter_key.split()
-    if not shorter or len(shorter) >= len(words):
-        return False
+def indexed_name_of(council_key: str, indexed_key: str) -> bool:
+    """Whether an index may hold a council's minutes under `indexed_key`, a name of it shortened or lengthened: its
+    opening words ('Southend' of Southend-on-Sea, 'Stoke' of Stoke-on-Trent, 'Telford' of Telford and Wrekin), those
+    after its 'upon' ('Hull' of Kingston upon Hull), or its name with 'upon' or 'on' and a river or sea after it
+    ('Newcastle upon Tyne' of Newcastle). Not a word from within it ('Norfolk' of King's Lynn and West Norfolk,
+    'Forest' of Bracknell Forest), nor a body that adds other words ('Kent Fire and Rescue' of Kent)."""
+    words, indexed = council_key.split(), indexed_key.split()
+    if not indexed or indexed == words:
+        return bool(indexed)
+    if len(indexed) > len(words):
+        return indexed[:len(words)] == words and indexed[len(words)] in ("upon", "on")
     tail = words[words.index("upon") + 1:] if "upon" in words else []
-    return words[:len(shorter)] == shorter or tail == shorter
+    return words[:len(indexed)] == indexed or tail == indexed
 
 
 def _without_final_s(word: str) -> str:

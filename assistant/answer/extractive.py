@@ -102,7 +102,7 @@ def names_the_index_lacks(missing: list[str], passages: Passages) -> list[str]:
             and not any(passages.lexical.knows(token) for token in tokens)]
 
 
-def councils_the_index_lacks(question: Question, passages: Passages) -> list[tuple[str, str]]:
+def councils_the_index_lacks(question: Question, passages: Passages) -> list[tuple[str, str, bool]]:
     """A named check: the UK councils (of the shipped directory) the question names whose minutes the index does
     not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
     four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was

@@ -14,8 +14,8 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, mentioned_years,
-                            name_matches, same_council_named)
+from assistant.text import (committee_key, council_key, council_key_of, indexed_name_of, keyed_as_now,
+                            mentioned_years, name_matches, same_council_named)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -85,8 +85,10 @@ class HybridRetriever:
         name when one is indexed ("North Somerset" is not also Somerset); else those whose names hold every word
         of it ("Stockton" for Stockton-on-Tees); else those whose words it holds ("Kingston upon Hull" for Hull City
         Council). Never another council of the shipped directory ("North Somerset" is not Bath and North East
-        Somerset), nor one that compass words set apart (text.same_council_named). An initialism that names one
-        directory council alone ("BANES") is that council's name."""
+        Somerset), nor one that compass words set apart (text.same_council_named); a directory council's name selects
+        only an indexed council of another name of it (text.indexed_name_of: "Newcastle" for Newcastle upon Tyne,
+        not "Kent" for Kent Fire and Rescue). An initialism that names one directory council alone ("BANES") is that
+        council's name."""
         from assistant.ingest.moderngov.directory import directory_council_keys, directory_initialisms
 
         initials = name.strip().replace("&", "")
@@ -95,6 +97,8 @@ class HybridRetriever:
         if wanted in self.council_keys:
             return {wanted}
         councils, names = directory_council_keys(), {**self.council_names_by_key, wanted: name}
+        if wanted in councils:  # a council of the directory: an indexed one of another name, as a question reads it
+            return {k for k in self.council_keys if k not in councils and indexed_name_of(wanted, k)}
         return ({k for k in self.council_keys
                  if name_matches(wanted, k) and same_council_named(wanted, k, councils, names)}
                 or {k for k in self.council_keys
@@ -130,10 +134,10 @@ class HybridRetriever:
     def _of_other_years(self, hits: list[Hit], years: tuple[int, ...]) -> frozenset[str]:
         """The items of these hits whose text and title name none of the years asked about, met outside those years
         and the quarter after each (when its last figures are reported: 'at the end of December' to a meeting in
-        January, though not one naming a later year, 'at the end of February 2023'), as their whole date says (an
-        item dated '2023' alone is of no quarter of it): the report of one quarter made in 2022, asked about 2017.
-        None when no item found is known to be of those years, by its date or its words; an undated item is
-        neither."""
+        January), as their whole date says (an item dated '2023' alone is of no quarter of it): the report of one
+        quarter made in 2022, asked about 2017. None when no item found is known to be of those years, by its date
+        or its words; an undated item is neither. An item of the quarter after is read whatever later year it
+        names: minutes give their own meeting's date."""
         apart, of_the_years = set(), False
         for source_id, hit in {hit.source_id: hit for hit in reversed(hits)}.items():
             start = int(hit.metadata.get("date_start") or 0)
@@ -143,7 +147,7 @@ class HybridRetriever:
                                   for i in self._positions_of(source_id)))
             in_a_year = any(year * 10000 + 101 <= start <= end <= year * 10000 + 1231 for year in years)
             after_a_year = any((year + 1) * 10000 + 101 <= start <= end
-                               <= (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS for year in years) and not any(later > max(years) for later in named)
+                               <= (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS for year in years)
             if named & set(years) or in_a_year or after_a_year:
                 of_the_years = True
             elif start:

@@ -10,7 +10,7 @@ import re
 from typing import Collection, Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import (as_typed_words, asks_for_the_latest, mentioned_years, named_councils, shortened_name_of,
+from assistant.text import (as_typed_words, asks_for_the_latest, mentioned_years, named_councils, indexed_name_of,
                             years_asked_about)
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
@@ -55,7 +55,7 @@ def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tupl
     """The indexed councils the text names. Every UK council of the shipped directory is looked for too, so that
     one whose name holds an indexed council's ('South Gloucestershire', where Gloucestershire's minutes are
     indexed) takes its words, and names none of the index's; a directory council named that the index holds under
-    a shortened name ('Southend-on-Sea', indexed as Southend Council) names the indexed one (indexed_as)."""
+    another name ('Southend-on-Sea', indexed as Southend Council) names the indexed one (indexed_as)."""
     from assistant.ingest.moderngov.directory import directory_council_keys
 
     known, councils = set(known_council_keys), directory_council_keys()
@@ -66,9 +66,9 @@ def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tupl
 
 
 def indexed_as(council_key: str, indexed_keys: Iterable[str], councils: Collection[str]) -> list[str]:
-    """The indexed keys that are shortened names of this council (text.shortened_name_of) and name no other council
-    of the directory `councils`: Southend Council's minutes for Southend-on-Sea."""
-    return sorted(k for k in indexed_keys if k not in councils and shortened_name_of(council_key, k))
+    """The indexed keys that are other names of this council (text.indexed_name_of) and name no other council of
+    the directory `councils`: Southend Council's minutes for Southend-on-Sea."""
+    return sorted(k for k in indexed_keys if k not in councils and indexed_name_of(council_key, k))
 
 
 def councils_named(text: str, council_keys: Iterable[str]) -> tuple[str, ...]:

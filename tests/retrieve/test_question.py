@@ -81,7 +81,7 @@ def test_initials_name_the_council_and_its_twin_keyed_by_them():
 
 
 INDEXED = ["sefton", "knowsley", "gloucestershire", "windsor maidenhead", "bath north east somerset", "reading",
-           "southend", "surrey", "norfolk", "kent fire rescue"]
+           "southend", "surrey", "norfolk", "kent fire rescue", "newcastle upon tyne"]
 
 
 @pytest.mark.parametrize("text, councils, which", [
@@ -108,6 +108,7 @@ def test_compare_with_one_council_named_searches_that_council(text, councils, wh
     ("How many foster carers does Surrey Heath have?", ()),  # another council than Surrey
     ("How many children are looked after in King's Lynn and West Norfolk?", ()),  # not Norfolk
     ("How many children are looked after in Kent?", ()),  # not Kent Fire and Rescue
+    ("How many children are looked after in Newcastle?", ("newcastle upon tyne",)),
 ])
 def test_the_councils_a_question_names(text, councils):
     assert analyse(text, INDEXED).councils == councils
