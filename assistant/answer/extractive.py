@@ -237,8 +237,9 @@ def of_another_year(short_answer: str, sentence: str, question: str) -> bool:
     about ('284' for a question about 2023, where the minutes say 'fell from 310 in 2021 to 284 in 2022'): the quote
     is there to be read, but no figure to lead with in bold."""
     asked = set(mentioned_years(question))
-    figures_given = {value for token in number_tokens(short_answer) if (value := token_value(token)) is not None}
-    wanted = figures_given - {float(year) for year in asked}
+    # the year asked for itself is no figure of another year, but an amount written as one ('2,023 families') is
+    wanted = {value for token in number_tokens(short_answer) if (value := token_value(token)) is not None
+              and not (token.isdigit() and value in asked)}
     if not asked or not wanted:
         return False
     tied: dict[float, list[frozenset[int]]] = {}
