@@ -65,6 +65,7 @@ class HybridRetriever:
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
         self._item_positions: dict[str, list[int]] | None = None  # made at the first question about a year
+        self._item_years: dict[str, frozenset[int]] = {}
 
     @property
     def fusion(self) -> LearnedFusion | None:
@@ -142,17 +143,23 @@ class HybridRetriever:
         for source_id, hit in {hit.source_id: hit for hit in reversed(hits)}.items():
             start = int(hit.metadata.get("date_start") or 0)
             end = int(hit.metadata.get("date_end") or 0) or start
-            named = set().union(*(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
-                                                  f"{self.lexical.entries[i].text}")
-                                  for i in self._positions_of(source_id)))
             in_a_year = any(year * 10000 + 101 <= start <= end <= year * 10000 + 1231 for year in years)
             after_a_year = any((year + 1) * 10000 + 101 <= start <= end
                                <= (year + 1) * 10000 + QUARTER_AFTER_THE_YEAR_ENDS for year in years)
-            if named & set(years) or in_a_year or after_a_year:
+            if in_a_year or after_a_year or self._years_named_in(source_id) & set(years):
                 of_the_years = True
             elif start:
                 apart.add(source_id)
         return frozenset(apart) if of_the_years else frozenset()
+
+    def _years_named_in(self, source_id: str) -> frozenset[int]:
+        """The years an item's title and text name, read once per index."""
+        if (named := self._item_years.get(source_id)) is None:
+            named = frozenset().union(*(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
+                                                        f"{self.lexical.entries[i].text}")
+                                        for i in self._positions_of(source_id)))
+            self._item_years[source_id] = named
+        return named
 
     def _positions_of(self, source_id: str) -> list[int]:
         """The positions of an item's chunks among the keyword index's entries."""
