@@ -10,7 +10,7 @@ import re
 from typing import Collection, Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import (as_typed_words, asks_for_the_latest, mentioned_years, named_councils, indexed_name_of,
+from assistant.text import (as_typed_words, asks_for_the_latest, indexed_name_of, mentioned_years, named_councils,
                             years_asked_about)
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
