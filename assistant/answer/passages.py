@@ -3,14 +3,12 @@ every sentence of an item, not only the chunks retrieval found."""
 
 from __future__ import annotations
 
-import functools
-
 from assistant.index.lexical import LexicalEntry, LexicalIndex
 from assistant.text import gives_instructions
 
 
 class Passages:
-    """An item's chunks, in order, over one keyword index (the table is built on first use)."""
+    """An item's chunks, in order, over one keyword index."""
 
     def __init__(self, lexical: LexicalIndex) -> None:
         self.lexical = lexical
@@ -30,7 +28,7 @@ class Passages:
 
     def chunks_of(self, source_id: str) -> list[LexicalEntry]:
         """The keyword index's entries for one item's chunks, in order."""
-        return [self.lexical.entries[i] for _, i in sorted(self._positions.get(source_id, []))]
+        return self.lexical.item_entries(source_id)
 
     def joined_runs(self, source_id: str) -> list[tuple[set[str], str]]:
         """The item's chunks in order, those that meet (chunks_meet) joined into one passage: a sentence too long
@@ -44,13 +42,6 @@ class Passages:
             else:
                 runs.append(({entry.chunk_id}, entry.text))
         return runs
-
-    @functools.cached_property
-    def _positions(self) -> dict[str, list[tuple[int, int]]]:
-        items: dict[str, list[tuple[int, int]]] = {}
-        for i, e in enumerate(self.lexical.entries):
-            items.setdefault(e.metadata.get("source_id"), []).append((e.metadata.get("position", 0), i))
-        return items
 
 
 def chunks_meet(first: LexicalEntry, second: LexicalEntry) -> bool:

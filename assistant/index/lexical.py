@@ -127,6 +127,17 @@ class LexicalIndex:
                 for i in self._positions_by_council.get(key, ()) for form in forms)
         return self._years_covered[(key, year)]
 
+    def item_entries(self, source_id: str) -> list[LexicalEntry]:
+        """The entries of one item's chunks, in the item's order."""
+        return [self.entries[i] for i in self._positions_by_item.get(source_id, ())]
+
+    @functools.cached_property
+    def _positions_by_item(self) -> dict[str, list[int]]:
+        items: dict[str, list[tuple[int, int]]] = {}
+        for i, entry in enumerate(self.entries):
+            items.setdefault(entry.metadata.get("source_id"), []).append((entry.metadata.get("position", 0), i))
+        return {source_id: [i for _, i in sorted(places)] for source_id, places in items.items()}
+
     def council_entries(self, key: str) -> list[LexicalEntry]:
         """The entries of one council's chunks (by its key as keys_now gives it), in the index's order."""
         return [self.entries[i] for i in self._positions_by_council.get(key, ())]

@@ -64,7 +64,6 @@ class HybridRetriever:
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
         self._ends = np.array([m.get("date_end", 0) for m in metas], dtype=np.int64)
         self._sources = np.array([m.get("source_id", "") for m in metas], dtype=object)
-        self._item_positions: dict[str, list[int]] | None = None  # made at the first question about a year
         self._item_years: dict[str, frozenset[int]] = {}
 
     @property
@@ -155,20 +154,10 @@ class HybridRetriever:
     def _years_named_in(self, source_id: str) -> frozenset[int]:
         """The years an item's title and text name, read once per index."""
         if (named := self._item_years.get(source_id)) is None:
-            named = frozenset().union(*(mentioned_years(f"{self.lexical.entries[i].metadata.get('item_title', '')}\n"
-                                                        f"{self.lexical.entries[i].text}")
-                                        for i in self._positions_of(source_id)))
+            named = frozenset().union(*(mentioned_years(f"{entry.metadata.get('item_title', '')}\n{entry.text}")
+                                        for entry in self.lexical.item_entries(source_id)))
             self._item_years[source_id] = named
         return named
-
-    def _positions_of(self, source_id: str) -> list[int]:
-        """The positions of an item's chunks among the keyword index's entries."""
-        if self._item_positions is None:
-            positions: dict[str, list[int]] = {}  # made whole before it is shared: the app answers in threads
-            for position, source in enumerate(self._sources):
-                positions.setdefault(source, []).append(position)
-            self._item_positions = positions
-        return self._item_positions.get(source_id, [])
 
     def unranked(self, question: Question, filters: Filters = Filters()) -> tuple[list[Hit], dict[str, list[float]]]:
         """Every chunk the dense and BM25 lists found, before fusion and diversity, with each one's fusion
