@@ -154,10 +154,9 @@ class Retrieval:
         'How many children were looked after in 2017?' had been answered from 2022's report, which read as 2017's
         did (the reader reads sentences, not their meetings' dates)."""
         ranked = list(dict.fromkeys(hit.source_id for hit in self.hits))
-        if any(source_id not in self.other_years for source_id in ranked):
-            kept = [(source_id, rank) for rank, source_id in enumerate(ranked) if source_id not in self.other_years]
-            if len(kept) < len(ranked):
-                return kept[:limit]
+        kept = [(source_id, rank) for rank, source_id in enumerate(ranked) if source_id not in self.other_years]
+        if 0 < len(kept) < len(ranked):
+            return kept[:limit]
         if not self.newest_read or not ranked:
             return [(source_id, rank) for rank, source_id in enumerate(ranked[:limit])]
         dates: dict[str, str] = {}

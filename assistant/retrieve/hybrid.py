@@ -14,8 +14,9 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.text import (committee_key, council_key, council_key_of, indexed_name_of, keyed_as_now,
-                            mentioned_years, name_matches, same_council_named)
+from assistant.retrieve.question import council_of_initialism, indexed_as
+from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, mentioned_years, name_matches,
+                            same_council_named)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -89,16 +90,14 @@ class HybridRetriever:
         only an indexed council of another name of it (text.indexed_name_of: "Newcastle" for Newcastle upon Tyne,
         not "Kent" for Kent Fire and Rescue). An initialism that names one directory council alone ("BANES") is that
         council's name."""
-        from assistant.ingest.moderngov.directory import directory_council_keys, directory_initialisms
+        from assistant.ingest.moderngov.directory import directory_council_keys
 
-        initials = name.strip().replace("&", "")
-        wanted = (initials.isalpha() and initials.isupper() and directory_initialisms().get(initials.lower())
-                  or council_key(name))
+        wanted = council_of_initialism(name.strip()) or council_key(name)
         if wanted in self.council_keys:
             return {wanted}
         councils, names = directory_council_keys(), {**self.council_names_by_key, wanted: name}
         if wanted in councils:  # a council of the directory: an indexed one of another name, as a question reads it
-            return {k for k in self.council_keys if k not in councils and indexed_name_of(wanted, k)}
+            return set(indexed_as(wanted, self.council_keys, councils))
         return ({k for k in self.council_keys
                  if name_matches(wanted, k) and same_council_named(wanted, k, councils, names)}
                 or {k for k in self.council_keys

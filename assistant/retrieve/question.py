@@ -74,14 +74,18 @@ def indexed_as(council_key: str, indexed_keys: Iterable[str], councils: Collecti
 def councils_named(text: str, council_keys: Iterable[str]) -> tuple[str, ...]:
     """The councils of these keys that the text names: by name (text.named_councils), or by an initialism of one
     council of the shipped directory, typed in capitals ('RBWM', 'BANES', 'B&NES's')."""
-    from assistant.ingest.moderngov.directory import directory_initialisms
-
     keys = set(council_keys)
     named = list(named_councils(text, keys))
-    initialisms = directory_initialisms()
     for word in text.split():
-        bare = word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s").replace("&", "")
-        key = initialisms.get(bare.lower()) if bare.isalpha() and bare.isupper() else None
+        key = council_of_initialism(word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s"))
         if key in keys and key not in named:
             named.append(key)
     return tuple(named)
+
+
+def council_of_initialism(word: str) -> str | None:
+    """The key of the one directory council an initialism typed in capitals names ('RBWM', 'B&NES'), or None."""
+    from assistant.ingest.moderngov.directory import directory_initialisms
+
+    initials = word.replace("&", "")
+    return directory_initialisms().get(initials.lower()) if initials.isalpha() and initials.isupper() else None
