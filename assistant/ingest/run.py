@@ -450,6 +450,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
+    withheld_from: dict[str, str] = {}  # the file or page each item withheld in this run came from
     unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
     clashing: set[tuple[str, str]] = set()  # (origin, page identity) of the files refused for another file's identity
     for found in found_items:
@@ -458,18 +459,31 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             if found.kind == "failed":
                 unread.append(found)
         elif found.source_id in items or found.source_id in restricted:
-            first = items.get(found.source_id)
-            summary.problems.append(InputProblem(
-                found.origin, "failed", f"has the same source identity as {first.origin if first else 'another item'}",
-                "If both are the same agenda item (an export and its corrected copy, say), keep only the newer "
-                "one and ingest again; if they are different items, give one of them its own `id` or `source_url`."))
-            if first is not None and first.origin != found.origin and found.source_id.startswith("file:"):
-                clashing.add((found.origin, page_of_item(found.source_id)))
+            first = items[found.source_id].origin if found.source_id in items else withheld_from[found.source_id]
+            page = (found.origin, page_of_item(found.source_id))
+            if page in clashing:
+                continue  # the file is refused whole, and said so once
+            if first == found.origin or not found.source_id.startswith("file:"):
+                summary.problems.append(InputProblem(
+                    found.origin, "failed", f"has the same source identity as {first}",
+                    "If both are the same agenda item (an export and its corrected copy, say), keep only the newer "
+                    "one and ingest again; if they are different items, give one of them its own `id` or "
+                    "`source_url`."))
+            else:
+                # Once for the file, not for each of its agenda items; a PDF or a Word file carries no `id`.
+                clashing.add(page)
+                summary.problems.append(InputProblem(
+                    found.origin, "failed", f"has the same source identity as {first} "
+                    f"({page_of_item(found.source_id)}): two files of one name, in folders named apart",
+                    "Ingest the folder that holds both, so that each is known by its path under it, or rename one "
+                    "of them; if both are the same minutes, keep only the newer one."))
         elif found.restricted:
             restricted.add(found.source_id)
+            withheld_from[found.source_id] = found.origin
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         elif withheld_by_operator(found.source_id, withheld) or (copies and signed_alike(found.source_id, copied)):
             restricted.add(found.source_id)
+            withheld_from[found.source_id] = found.origin
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         else:
             items[found.source_id] = found

@@ -32,13 +32,14 @@ DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\
 _HEADING = re.compile(r"^(?:#{1,6}\s|\d{1,3}[.)]\s+[A-Z])")
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 # A numbered agenda item's heading as minutes print it: '4. Children's Social Care', '4 Children's Social Care',
-# '4a) ...', 'Item 4: ...', 'Agenda item 4 - ...', or a committee's own minute reference, 'CSC/23/04 ...'. Its title
-# starts with a capital, a quote or a bracket; '4.1 ...' is a part of item 4, not an item.
+# '4a) ...', '4: ...', '4 - ...', 'Item 4: ...', 'Agenda item 4 - ...', or a committee's own minute reference,
+# 'CSC/23/04 ...'. Its title starts with a capital, a figure, a quote or a bracket; '4.1 ...' is a part of item 4, not
+# an item.
 _ITEM_HEADING = re.compile(
     r"(?:(?i:agenda\s+)?(?i:item)\s+(?P<item>\d{1,3}[a-z]?)\s*[.:)\u2013-]?"
-    r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.)]?)"
+    r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.):]|\s+[-\u2013])?"
     r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4})))"
-    r"\s+(?P<title>[A-Z\u2018\u201c'\"(].*)"
+    r"\s+(?P<title>[A-Z0-9\u2018\u201c'\"(].*)"
 )
 # Between a table row's cells, as the Word and HTML readers join them: a figure stays on one line with its label
 # ("Referrals | 1,234"), and a chunk can tell a table's rows from prose.
@@ -79,11 +80,14 @@ def numbered_heading(line: str) -> ItemHeading | None:
     if numbered is None:
         return None
     heading, title = numbered
-    return None if title[-1] in _NOT_A_HEADING_END or len(title.split()) > MAX_HEADING_WORDS else heading
+    if title[0].isdigit() or title[-1] in _NOT_A_HEADING_END or len(title.split()) > MAX_HEADING_WORDS:
+        return None
+    return heading
 
 
 def _numbered(line: str) -> tuple[ItemHeading, str] | None:
-    """The line's number as an item heading's, and the words after it, whatever they are."""
+    """The line's number as an item heading's, and the words after it, whatever they are ('5 2023-24 Private
+    Fostering Annual Report' too, which numbered_heading passes over as a figure may open a sentence)."""
     stripped = line.strip()
     match = _ITEM_HEADING.fullmatch(stripped)
     if match is None:
@@ -92,8 +96,12 @@ def _numbered(line: str) -> tuple[ItemHeading, str] | None:
     if match.group("reference"):
         return ItemHeading(match.group("reference"), span, ("reference", match.group("prefix")),
                            (int(match.group("year")), match.group("serial").zfill(4))), title
-    number, form = (match.group("item"), ("item", "")) if match.group("item") else (
-        match.group("number"), ("number", match.group("mark")))
+    # '4 - Title' and '4 – Title' are one form.
+    mark = (match.group("mark") or "").strip().replace("\u2013", "-")
+    if match.group("item"):
+        number, form = match.group("item"), ("item", "")
+    else:
+        number, form = match.group("number"), ("number", mark)
     digits = number.rstrip("abcdefghijklmnopqrstuvwxyz")
     return ItemHeading(number, span, form, (int(digits), number[len(digits):])), title
 
@@ -112,9 +120,51 @@ def item_headings(text: str) -> list[ItemHeading]:
     headings = [heading for index, heading in found
                 if (index - 1, heading.form) not in forms and (index + 1, heading.form) not in forms]
     runs = [_longest_increasing(_outermost([h for h in headings if h.form == form]))
-            for form in {h.form for h in headings}]
-    best = max(runs, key=len, default=[])
-    return best if len(best) >= MIN_ITEM_HEADINGS else []
+            for form in sorted({h.form for h in headings})]
+    # Of two runs as long, the later: an agenda printed before the minutes ('Item 1: ...') and the minutes' own
+    # headings ('1. ...') give runs alike, and the minutes come after it. Never the order of a set, which differs
+    # from one run of the program to the next and would split the same file otherwise each time.
+    best = max(runs, key=lambda run: (len(run), run[0].line.start), default=[])
+    if len(best) < MIN_ITEM_HEADINGS:
+        return []
+    return _with_unlike_headings(best, text, lines)
+
+
+def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span]) -> list[ItemHeading]:
+    """The run, with the headings it lacks that numbered_heading passed over for their titles: '5 2023-24 Private
+    Fostering Annual Report', a long one, one ending as a sentence ('7 Such other business as, in the opinion of the
+    Chair, is urgent.'). Where the run skips a number, or after its last, the one line of the run's form that bears
+    the next number, and is not next to one numbered one before or after it (as a list's are), is its heading; two
+    such lines, or none, leave the run as it was from there (a list numbered inside an item bears the number too)."""
+    numbered = [_numbered(span.of(text)) for span in lines]
+    by_line = {span.start: index for index, span in enumerate(lines)}
+    form = run[0].form
+    if form[0] == "reference":  # 'CSC/23/04': the next number is not known from the one before
+        return run
+
+    def numbered_so(index: int, number: int) -> bool:
+        return (0 <= index < len(lines) and numbered[index] is not None and numbered[index][0].form == form
+                and numbered[index][0].order[0] == number)
+
+    kept: list[ItemHeading] = []
+    for heading, following in zip(run, [*run[1:], None]):
+        kept.append(heading)
+        end = following.line.start if following is not None else len(text)
+        last_number = following.order[0] if following is not None else None
+        at = by_line[heading.line.start]
+        while True:
+            expected = (kept[-1].order[0] + 1, "")
+            if last_number is not None and expected[0] >= last_number:
+                break
+            bearing = [index for index in range(at + 1, len(lines)) if lines[index].start < end
+                       and numbered_so(index, expected[0]) and numbered[index][0].order == expected
+                       and not numbered_so(index - 1, expected[0] - 1)
+                       and not numbered_so(index + 1, expected[0] + 1)]
+            if len(bearing) != 1:
+                break
+            at = bearing[0]
+            kept.append(replace(numbered[at][0], line=lines[at]))
+    return kept
 
 
 def _outermost(headings: list[ItemHeading]) -> list[ItemHeading]:

@@ -420,7 +420,11 @@ _DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?\s*,?\
 # A day's name, whole or cut short as headings cut it ('Tues 12th March 2024', 'Weds. 8 March 2023', 'Thur').
 _WEEKDAY = (r"(?:(?:Mon|Tues?|Wed(?:nes)?|Weds|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
             rf"|dydd\s+(?:{'|'.join(WELSH_WEEKDAYS)}))\s*,?\s+")
-_A_DATE = rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}\b)"
+# In figures, day first: '08/03/2023', and '08.03.2023' as some councils' templates print it.
+_A_DATE = (rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}(?P<divider>[/.])\d{{1,2}}(?P=divider)\d{{4}}\b"
+           r"|\d{4}-\d{1,2}-\d{1,2}\b)")
+# A day's name ending a line, its date on the next ('held on Wednesday,' / '8 March 2023').
+_ENDS_ON_A_WEEKDAY = re.compile(rf"{_WEEKDAY}$", re.IGNORECASE)
 # A date stated as the meeting's: 'Minutes of the meeting held on Wednesday, 3rd March 2021', 'HELD ON: 3 MARCH
 # 2021', 'held at the Town Hall on 3rd of March 2021', or after a label: 'Date: 03/03/2021' (UK order, day first),
 # 'Date: | Wednesday 8 March 2023' (a Word front sheet's table row), 'Date and time: ...', 'MEETING DATE: 8 Mar
@@ -551,12 +555,24 @@ def _joined_lines(text: str) -> list[str]:
         # A date on a line of its own ends there: the time or place under it ('at 2.00 pm in the Council Chamber')
         # goes on in lower case, and joined, the line would be a date no more.
         if joined and ((line_goes_on(joined[-1], line) and not _DATE_LINE.match(joined[-1]))
-                       or _AWAITS_A_DATE.search(joined[-1]) or (
+                       or _AWAITS_A_DATE.search(joined[-1]) or _date_runs_on(joined[-1], line) or (
                 _names_another_day_to_come(joined[-1]) and _DATE_LINE.match(line))):
             joined[-1] = f"{joined[-1]} {line}"
         else:
             joined.append(line)
     return joined
+
+
+def _date_runs_on(line: str, following: str) -> bool:
+    """Does a date the line starts go on into the next line: a PDF's heading wrapped inside it ('... held on
+    Wednesday, 8' / 'March 2023', '... Wednesday, 8 March' / '2023', 'held on Wednesday,' / '8 March 2023')? Its
+    day, or the day's name before it, is on this line, and its year on the next."""
+    joined = f"{line} {following}"
+    for match in (*_STATED_DATE.finditer(joined), _DATE_LINE.match(joined)):
+        if match is not None and match.start() < len(line) < match.end("date") - 1 and (
+                match.start("date") < len(line) or _ENDS_ON_A_WEEKDAY.search(line + " ")):
+            return True
+    return False
 
 
 def _names_another_day_to_come(line: str) -> bool:

@@ -39,6 +39,7 @@ from assistant.ingest.readers.common import (
 )
 from assistant.ingest.readers.docx import CELL_SEPARATOR
 from assistant.ingest.readers.text import BINARY_HINT, decode_bytes
+from assistant.ingest.structure import split_meeting
 from assistant.records import MinuteItem
 
 BULLET = "\u00b7 "
@@ -89,6 +90,9 @@ NOT_PLACE_WORDS = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS | {
 # Encodings a page may declare that browsers read as Windows-1252, which holds them (the WHATWG
 # Encoding Standard): Word's HTML says iso-8859-1 yet uses cp1252's curly quotes and dashes.
 _READ_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
+_SECTION_HEADINGS = ["h2", "h3", "h4", "h5", "h6"]
+# In place of a part of a page withheld as not for publication.
+WITHHELD_LINE = "Withheld: not for publication."
 _CLASS_MARK = re.compile(r"(?:restricted|exempt|confidential)(?!ion)", re.IGNORECASE)
 _ALT_MARK = re.compile(rf"^\s*{NOT_PUBLIC_MARK}\b", re.IGNORECASE)
 
@@ -123,7 +127,14 @@ def read_html_file(source: FileSource) -> ReadResult:
     if page.kind == "meeting" and rows:
         yield from _meeting_items(rows, page, source)
         return
-    yield _single_item(region, page, source)
+    if _from_moderngov(soup, page.url, source.path.name):
+        yield _single_item(region, page, source, _page_restricted(region))
+        return
+    # Another system's page (CMIS, a council's own site) may hold a whole meeting's minutes, each item under a
+    # heading: one heading marked not for publication withholds its part of the page, not the page, and the minutes
+    # are split at their numbered headings as a PDF's are, an item headed '(Exempt)' withheld there too.
+    restricted = _title_restricted(region) or not _withheld_marked_parts(soup, region)
+    yield from split_meeting(_single_item(region, page, source, restricted), title_in=_first_specific_line)
 
 
 def _declared_encoding(data: bytes) -> str | None:
@@ -159,9 +170,8 @@ def _drop_page_chrome(soup) -> None:
             element.decompose()
 
 
-def _single_item(region, page: _Page, source: FileSource) -> MinuteItem:
+def _single_item(region, page: _Page, source: FileSource, restricted: bool) -> MinuteItem:
     title = _page_title(region, page.kind)
-    restricted = _page_restricted(region)
     text = "" if restricted else render(region)
     if not restricted:
         if not text.strip():
@@ -361,6 +371,53 @@ def _page_restricted(region) -> bool:
     if any(title_marked_not_public(_clean_title(h.get_text(" "))) for h in headings):
         return True
     return _marked_icon(headings) or _restricted_link(region)
+
+
+def _from_moderngov(soup, url: str, file_name: str) -> bool:
+    """Is the page one of ModernGov's, by its markup or its page name: its item pages hold one item's minutes."""
+    if soup.select_one("#modgov, .mgContent, .mgAiTitleTxt, .mgSubTitleTxt, .mgItemTable") is not None:
+        return True
+    return any(pattern.search(name) for name in (urlparse(url).path if url else "", file_name)
+               for _, pattern in _PAGE_NAMES)
+
+
+def _title_restricted(region) -> bool:
+    """Is the page's own title (its h1, or its first heading if it has none) marked not for publication?"""
+    title = region.find("h1") or region.find(_SECTION_HEADINGS)
+    if title is None:
+        return _restricted_link(region)
+    return (bool(_CLASS_MARK.search(" ".join(title.get("class") or [])))
+            or title_marked_not_public(_clean_title(title.get_text(" "))) or _marked_icon([title])
+            or _restricted_link(region))
+
+
+def _withheld_marked_parts(soup, region) -> bool:
+    """Take out the part of the page under each heading marked not for publication ('8. Contract Award
+    (Exempt)'): what follows the heading, up to the next heading of its level or above. The heading stays, so that
+    the item is seen withheld. False, leaving the page as it was, when a marked heading's part cannot be told (the
+    heading alone in its block, its text outside it): the caller then withholds the whole page."""
+    title = region.find("h1") or region.find(_SECTION_HEADINGS)
+    for heading in region.find_all(_SECTION_HEADINGS):
+        if heading is title or heading.decomposed or not (
+                title_marked_not_public(_clean_title(heading.get_text(" ")))
+                or _CLASS_MARK.search(" ".join(heading.get("class") or []))):
+            continue
+        level = int(heading.name[1])
+        part = []
+        for sibling in heading.find_next_siblings():
+            if sibling.name in _SECTION_HEADINGS and int(sibling.name[1]) <= level:
+                break
+            part.append(sibling)
+        if not part:
+            return False
+        # A line of its own in the part's place keeps the heading apart from the next, so that the minutes still
+        # split there; split_meeting withholds the item, this line with it.
+        note = soup.new_tag("p")
+        note.string = WITHHELD_LINE
+        part[0].insert_before(note)
+        for element in part:
+            element.decompose()
+    return True
 
 
 def _marked_icon(places: list) -> bool:

@@ -19,6 +19,7 @@ from assistant.ingest.readers.common import (
     GENERIC_HEADINGS,
     MAX_ITEM_CHARS_VAR,
     FileSource,
+    Note,
     Problem,
     ReadResult,
     cap_hint,
@@ -76,6 +77,9 @@ MIN_WRAPPED_LINES = 3
 # page is taken for a scan.
 SCAN_MIN_PAGES = 2
 SCAN_MAX_CHARS_A_PAGE = 50
+# A page with this much text is a page of text, however many scanned pages follow it (minutes of one page, and a signed
+# attendance sheet or an appendix scanned after them): such a file is read, its scanned pages noted, never skipped.
+TEXT_PAGE_CHARS = 500
 OCR_HINT = "It needs OCR; export the text to a .txt file and ingest that."
 # How a web page saved under a .pdf name starts (a sign-in or error page served instead of the file).
 _WEB_PAGE_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
@@ -118,13 +122,18 @@ def read_pdf_file(source: FileSource) -> ReadResult:
     text, running = _cleaned(pages)
     if not text.strip():
         raise Problem("skipped", "the PDF has no text layer (a scan or an image)", OCR_HINT)
+    text_pages = sum(len(page.strip()) >= TEXT_PAGE_CHARS for page in pages)
     if len(pages) >= SCAN_MIN_PAGES and len(text.strip()) < SCAN_MAX_CHARS_A_PAGE * len(pages):
-        raise Problem(
-            "skipped",
-            f"the PDF has almost no text layer ({len(text.strip()):,} characters over {len(pages)} pages, "
-            f"under {SCAN_MAX_CHARS_A_PAGE} a page): a scan, with only a stamp, header or page numbers as text",
-            OCR_HINT,
-        )
+        if not text_pages:
+            raise Problem(
+                "skipped",
+                f"the PDF has almost no text layer ({len(text.strip()):,} characters over {len(pages)} pages, "
+                f"under {SCAN_MAX_CHARS_A_PAGE} a page): a scan, with only a stamp, header or page numbers as text",
+                OCR_HINT,
+            )
+        yield Note(f"{source.origin}: only {text_pages} of its {len(pages)} pages hold text; the others hold almost "
+                   "none, as scanned pages do (an appendix or a signed sheet, perhaps), and what is on them is not "
+                   "indexed. If it matters, OCR the file, export its text to a .txt file, and ingest that.")
     if problem := too_long(text, source.max_item_chars):
         raise problem
     # A running header often opens the text (kept once, where it first appears), but is a title only for want of any
@@ -132,10 +141,19 @@ def read_pdf_file(source: FileSource) -> ReadResult:
     yield from split_meeting(MinuteItem(
         source_id=source.file_id,
         text=text,
-        meeting_date=meeting_date_in(pages[0].translate(_LIGATURES)) if pages else "",
+        meeting_date=_meeting_date(pages, text),
         item_title=usable_title(title),
         origin=source.origin,
     ), title_in=lambda part: first_title_line(part, lambda line: _layout_key(line) in running))
+
+
+def _meeting_date(pages: list[str], text: str) -> str:
+    """The date the first page states, or else the one the cleaned text's first page states: its lines rejoined
+    where the layout wrapped them ('... held on Friday 17 November' / '2023 at 9.30 am')."""
+    if not pages:
+        return ""
+    first_page = pages[0].translate(_LIGATURES)
+    return meeting_date_in(first_page) or meeting_date_in(text[:len(first_page)])
 
 
 def _refuse_web_page(source: FileSource) -> None:

@@ -27,6 +27,7 @@ from assistant.ingest.readers.common import (
     usable_title,
     with_known_keys,
 )
+from assistant.ingest.structure import split_meeting
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -85,13 +86,23 @@ def read_text_file(source: FileSource) -> ReadResult:
             )
         if problem := too_long(body, source.max_item_chars):
             raise problem
+    # A file that names no item of its own (no id, no title) may be a whole meeting's minutes, as a PDF's or a Word
+    # file's exported text is (the readers' hints send such files here): it is split at its numbered item headings as
+    # theirs are, and an item headed '(Exempt)' is withheld as it would be there. One whose front matter says whether
+    # it is restricted is taken as it says, whole.
+    whole_meeting = not any(k in fields for k in ("id", "item_title", "title", "restricted"))
     if not any(k in fields for k in ("item_title", "title")):
         fields = {**fields, "item_title": guess_title(body)}
     if not any(k in fields for k in ("meeting_date", "date")) and (stated := meeting_date_in(body[:FIRST_PAGE_CHARS])):
         # Minutes saved as plain text say when the meeting was held, as PDFs and Word files do ('held on ...').
         fields = {**fields, "meeting_date": stated}
     item = item_from_fields(fields, body, source, origin=source.origin, fallback_id=source.file_id)
-    yield replace(item, details={**item.details, NOT_PUBLIC_LINE: marking}) if marking else item
+    if marking:
+        yield replace(item, details={**item.details, NOT_PUBLIC_LINE: marking})
+    elif whole_meeting and not item.restricted:
+        yield from split_meeting(item, title_in=guess_title)
+    else:
+        yield item
 
 
 def byte_order_mark(data: bytes) -> tuple[bytes, str] | None:
