@@ -10,6 +10,7 @@ refusal. No language model: every sentence shown is a verbatim sentence of the m
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
 from assistant.retrieve.question import councils_named, indexed_as
 from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
-                            name_matches, normalise_space, number_tokens, readable_date,
+                            name_matches, named_councils, normalise_space, number_tokens, readable_date,
                             token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
@@ -102,14 +103,18 @@ def names_the_index_lacks(missing: list[str], passages: Passages) -> list[str]:
             and not any(passages.lexical.knows(token) for token in tokens)]
 
 
-def councils_the_index_lacks(question: Question, passages: Passages) -> list[tuple[str, str, bool]]:
+def councils_the_index_lacks(question: Question, passages: Passages, answering_item: str = ""
+                             ) -> list[tuple[str, str, bool]]:
     """A named check: the UK councils (of the shipped directory) the question names whose minutes the index does
     not hold and some word of whose names no indexed minutes hold. Each word is matched as it is, not by its first
     four letters as other names are: 'Cardiff' had passed as 'Cardigan', and a question about Cardiff was
     answered from another council's minutes. A council named otherwise than an indexed one ('Kingston upon Hull'
     for Hull City Council) is the indexed one. Another council whose name holds an indexed council's (South
-    Gloucestershire, where Gloucestershire's minutes are indexed) is lacking though the minutes hold its words; the
-    last of each (key, name, whether it is such a council)."""
+    Gloucestershire, where Gloucestershire's minutes are indexed) is lacking though the minutes hold its words; so is
+    any council not indexed that the item to be quoted (`answering_item`) does not name: 'How many children are
+    looked after in Nottinghamshire?' had been answered with Bridgend's count, as other minutes name Nottinghamshire
+    Police, where a question about Essex children placed in Thurrock is answered from Thurrock's item that names
+    Essex. The last of each (key, name, whether the minutes hold its words)."""
     from assistant.ingest.moderngov.directory import directory_place_names
 
     places = directory_place_names()
@@ -121,7 +126,24 @@ def councils_the_index_lacks(question: Question, passages: Passages) -> list[tup
         set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
         if set_apart or not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):
             lacking.append((key, places.get(key, key), set_apart))
+        elif answering_item and not any(named_councils(entry.text, [key])
+                                        for entry in passages.chunks_of(answering_item)):
+            lacking.append((key, places.get(key, key), True))
     return lacking
+
+
+def _indexed_councils_like(names: list[str], passages: Passages) -> str:
+    """' Did you mean Gateshead Council?' for a name no minutes mention that is spelt much as an indexed council
+    is ('Gatshead'), as a council filter's suggests similar names; else ''."""
+    councils = passages.lexical.council_names_by_key
+    close = [councils[key] for name in names
+             for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
+    return f" Did you mean {first_few(list(dict.fromkeys(close)))}?" if close else ""
+
+
+# How alike (difflib's ratio) a name must be spelt to an indexed council's to be suggested: 'Gatshead' and
+# 'Gateshead' are 0.94, 'Durhum' and 'Durham' 0.83; 'Death' and 'Bath' 0.67.
+SPELT_ALIKE = 0.8
 
 
 def years_the_minutes_lack(question: Question, found: list[Candidate], passages: Passages
@@ -169,12 +191,13 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
         return Draft([], "not_stated", explanation, confidence=confidence, best=quote)
     unknown = names_the_index_lacks(missing, passages)
     said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
-    councils = [(place, named_within) for key, place, named_within in councils_the_index_lacks(question, passages)
+    councils = [(place, named_within) for key, place, named_within
+                in councils_the_index_lacks(question, passages, str(found[top[best]].hit.source_id))
                 if key not in said]
     unknown += [place for place, named_within in councils if not named_within]
     if unknown:
-        return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}.",
-                     confidence=confidence, best=quote)
+        return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}."
+                     f"{_indexed_councils_like(unknown, passages)}", confidence=confidence, best=quote)
     if councils:  # their words are in the minutes ('families in Surrey Heath'), their council's minutes are not
         return Draft([], "not_stated", f"The index holds no minutes of {', '.join(place for place, _ in councils)}.",
                      confidence=confidence, best=quote)

@@ -14,7 +14,7 @@ from assistant.index.vector_store import VectorStore
 from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
-from assistant.retrieve.question import council_of_initialism, indexed_as
+from assistant.retrieve.question import council_of_initialism, indexed_as, named_by_initials
 from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, mentioned_years, name_matches,
                             same_council_named)
 
@@ -93,15 +93,18 @@ class HybridRetriever:
         from assistant.ingest.moderngov.directory import directory_council_keys
 
         wanted = council_of_initialism(name.strip()) or council_key(name)
+        # One council indexed under its name and its initials ('Bournemouth, Christchurch and Poole', 'BCP') is
+        # selected under both, by either.
+        alike = set(named_by_initials(wanted, self.council_keys))
         if wanted in self.council_keys:
-            return {wanted}
+            return {wanted} | alike
         councils, names = directory_council_keys(), {**self.council_names_by_key, wanted: name}
         if wanted in councils:  # a council of the directory: an indexed one of another name, as a question reads it
-            return set(indexed_as(wanted, self.council_keys, councils))
+            return set(indexed_as(wanted, self.council_keys, councils)) | alike
         return ({k for k in self.council_keys
                  if name_matches(wanted, k) and same_council_named(wanted, k, councils, names)}
                 or {k for k in self.council_keys
-                    if name_matches(k, wanted) and same_council_named(wanted, k, councils, names)})
+                    if name_matches(k, wanted) and same_council_named(wanted, k, councils, names)}) | alike
 
     def search(self, question: Question, filters: Filters = Filters(), k: int = 8,
                query_vector: list[float] | None = None) -> Retrieval:
@@ -205,8 +208,11 @@ class HybridRetriever:
         council_keys: set[str] = set()
         if filters.council:
             council_keys = self.councils_called(filters.council)
-        elif question.councils and not question.which_councils:
-            council_keys = set(question.councils)  # a question naming councils searches only them
+        elif question.councils and (len(question.councils) > 1 or not question.which_councils):
+            # A question naming councils searches only them, to compare them too ('Compare ... in Gateshead and
+            # Rotherham' had searched every council, and led with Bridgend's figure); one council named with
+            # 'which councils' ('Which councils besides Sefton ...?') searches every council.
+            council_keys = set(question.councils)
         no_council = 0
         if filters.council or council_keys:
             no_council = len(set(self._sources[self._no_council]))

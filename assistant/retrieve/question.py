@@ -10,8 +10,8 @@ import re
 from typing import Collection, Iterable
 
 from assistant.records import Asks, Question
-from assistant.text import (as_typed_words, asks_for_the_latest, indexed_name_of, mentioned_years, named_councils,
-                            years_asked_about)
+from assistant.text import (as_typed_words, asks_for_the_latest, council_initials, indexed_name_of, mentioned_years,
+                            named_councils, years_asked_about)
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
 _FIGURE = re.compile(r"\bhow (?:many|much|often|long|old|high|low)\b|\bwhat (?:per ?cent|percentage|proportion|share)\b|"
@@ -61,8 +61,16 @@ def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tupl
     known, councils = set(known_council_keys), directory_council_keys()
     named: list[str] = []
     for key in councils_named(text, known | councils):
-        named += [key] if key in known else indexed_as(key, known, councils)
+        named += ([key] if key in known else indexed_as(key, known, councils)) + named_by_initials(key, known)
     return tuple(dict.fromkeys(named))
+
+
+def named_by_initials(council_key: str, indexed_keys: Iterable[str]) -> list[str]:
+    """The indexed keys that are this council's initials, or whose initials it is: one council indexed under
+    two names ('BCP Council' and 'Bournemouth, Christchurch and Poole Council'), where naming it either way had
+    searched half its minutes."""
+    initials = council_initials(council_key)
+    return sorted(k for k in indexed_keys if k != council_key and (k == initials or council_initials(k) == council_key))
 
 
 def indexed_as(council_key: str, indexed_keys: Iterable[str], councils: Collection[str]) -> list[str]:

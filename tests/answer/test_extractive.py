@@ -483,3 +483,48 @@ def test_a_council_a_compass_word_sets_apart_from_the_indexed_one_is_refused_as_
     indexed = draft_answer(analyse("How many approved foster carers does Gloucestershire have?", keys), hits, found,
                            OverlapReader(), calibration(0.0))
     assert indexed.refusal is None and "212" in indexed.quotes[0].text
+
+
+def test_a_council_not_indexed_is_answered_only_from_an_item_that_names_it(tmp_path):
+    """Essex's minutes are not indexed, and Essex is no council of the ModernGov directory, but other minutes name
+    it: a question about Essex's children had been answered with Gateshead's count, from an item that never names
+    Essex. An item that names Essex may answer for it (a Thurrock item about Essex County Council's budget)."""
+    gateshead = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
+    thurrock = ("Corporate parenting. The Cabinet Member said the children's budget of 515 million pounds was two "
+                "thirds of Essex County Council's budget. Police in Essex had joined the missing episodes work.")
+    entries = [LexicalEntry("g1", gateshead, {"source_id": "g1", "position": 0, "council": "Gateshead Council",
+                                              "council_key": "gateshead", "item_title": "Missing children"}),
+               LexicalEntry("t1", thurrock, {"source_id": "t1", "position": 0, "council": "Thurrock Council",
+                                             "council_key": "thurrock", "item_title": "Corporate parenting"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    keys = found.lexical.council_keys
+
+    def asked(question: str, source_id: str):
+        hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries
+                          if e.metadata["source_id"] == source_id])
+        return draft_answer(analyse(question, keys), hits, found, OverlapReader(), calibration(0.0))
+
+    about_gateshead = asked("How many missing episodes were there in Essex between December 2017 and November "
+                            "2018?", "g1")
+    assert about_gateshead.refusal == "not_stated" and not about_gateshead.quotes
+    assert about_gateshead.explanation == "The index holds no minutes of Essex."
+    naming_essex = asked("What share of Essex County Council's budget was the children's budget?", "t1")
+    assert naming_essex.refusal is None and "two thirds" in naming_essex.quotes[0].text
+
+
+def test_a_misspelt_council_no_minutes_mention_is_refused_with_the_indexed_council_spelt_like_it(tmp_path):
+    """A council filter suggested similar names where a question naming the same misspelt council did not."""
+    text = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
+    entries = [LexicalEntry("g1", text, {"source_id": "g1", "position": 0, "council": "Gateshead Council",
+                                         "council_key": "gateshead", "item_title": "Missing children"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+
+    def explained(question: str) -> str | None:
+        return draft_answer(analyse(question, found.lexical.council_keys), hits, found, OverlapReader(),
+                            calibration(0.0)).explanation
+
+    assert explained("How many missing episodes were there in Gatshead?") == (
+        "The indexed minutes never mention Gatshead. Did you mean Gateshead Council?")
+    assert explained("How many missing episodes were there in Wallasey?") == (
+        "The indexed minutes never mention Wallasey.")

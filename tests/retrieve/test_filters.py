@@ -169,3 +169,44 @@ def test_a_question_about_a_year_reads_the_items_of_that_year_when_any_is_found(
         assert len(read("What was the number of children looked after in Sefton since 2019?")) == 5
     finally:
         assistant.close()
+
+
+def test_a_comparison_of_the_councils_a_question_names_searches_only_them(tmp_path, fake_settings):
+    """'Compare ... in Gateshead and Rotherham' had searched every council, and led with Bridgend's figure."""
+    import json
+
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+    from assistant.retrieve.filters import Filters
+    from assistant.retrieve.question import analyse
+
+    rows = [{"url": f"https://example.org/{council.split()[0].lower()}", "council": council, "date": "2019-06-12",
+             "title": "Children Looked After", "text": f"The number of looked after children was {count} at the end "
+                                                        "of March, the Head of Service reported."}
+            for council, count in [("Gateshead Council", 371), ("Rotherham Metropolitan Borough Council", 634),
+                                   ("Bridgend County Borough Council", 380), ("Sefton Council", 520)]]
+    corpus = tmp_path / "councils.jsonl"
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    settings = fake_settings.with_(data_dir=tmp_path / "index")
+    ingest([corpus], settings, progress=False)
+    retriever = Assistant(settings).retriever
+
+    def councils_searched(question: str) -> set[str]:
+        found = retriever.search(analyse(question, retriever.council_keys), Filters())
+        return {hit.metadata["council_key"] for hit in found.hits}
+
+    assert councils_searched("Compare the number of looked after children in Gateshead and Rotherham") == {
+        "gateshead", "rotherham"}
+    assert councils_searched("Which councils besides Sefton reported the number of looked after children?") == {
+        "gateshead", "rotherham", "bridgend", "sefton"}
+
+
+@pytest.mark.parametrize("wanted", ["BCP", "Bournemouth, Christchurch and Poole", "BCP Council"])
+def test_a_council_indexed_under_its_name_and_its_initials_is_selected_under_both(wanted):
+    from assistant.retrieve.hybrid import HybridRetriever
+    from assistant.retrieve.question import analyse
+
+    indexed = _Indexed("BCP Council", "Bournemouth, Christchurch and Poole Council", "Dorset Council")
+    both = {"bcp", "bournemouth christchurch poole"}
+    assert HybridRetriever.councils_called(indexed, wanted) == both
+    assert set(analyse(f"What was the projected overspend in {wanted}?", indexed.council_keys).councils) == both

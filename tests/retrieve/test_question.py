@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.retrieve.question import analyse
+from assistant.retrieve.question import analyse, councils_named
 from assistant.text import council_key
 
 
@@ -126,3 +126,15 @@ def test_the_councils_a_question_names(text, councils):
 ])
 def test_a_question_for_the_newest_figure(text, latest):
     assert analyse(text, INDEXED).asks_latest == latest
+
+
+def test_councils_the_directory_lacks_are_councils_a_question_names():
+    # Essex, Nottinghamshire and Glasgow publish their minutes otherwise than through ModernGov: a question naming
+    # one of them had named no council at all.
+    assert analyse("How many children are looked after in Nottinghamshire?", ["gateshead"]).councils == ()
+    from assistant.ingest.moderngov.directory import councils_elsewhere, directory_council_keys, load_directory
+    assert {"essex", "nottinghamshire", "glasgow"} <= directory_council_keys()
+    fetchable = {council.name for council in load_directory()}
+    assert councils_elsewhere() and not fetchable & set(councils_elsewhere())
+    assert councils_named("How many children are looked after in Nottinghamshire?",
+                          directory_council_keys()) == ("nottinghamshire",)

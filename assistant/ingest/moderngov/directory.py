@@ -18,6 +18,8 @@ from assistant.errors import ConfigError
 from assistant.text import COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_WORDS, council_key, fold, place_name
 
 DIRECTORY_FILE = "councils.tsv"
+# UK councils the directory lacks, by name alone: a text may name them too.
+COUNCILS_ELSEWHERE_FILE = "councils_elsewhere.txt"
 # A page or the web service itself pasted in place of the site's root: everything from it on is dropped.
 _PAGE_TAIL = re.compile(r"/(?:mgWebService\.asmx|[^/]+\.aspx)(?:/.*)?$", re.IGNORECASE)
 
@@ -50,10 +52,20 @@ def load_directory() -> tuple[Council, ...]:
 
 
 @lru_cache(maxsize=1)
+def councils_elsewhere() -> tuple[str, ...]:
+    """The names of the UK councils the directory lacks (Essex, Nottinghamshire, Glasgow): their minutes are not
+    fetched through ModernGov, but a question may name them."""
+    text = resources.files(__package__).joinpath(COUNCILS_ELSEWHERE_FILE).read_text(encoding="utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def directory_place_names() -> dict[str, str]:
-    """The directory's councils by key, each with its place name ('isle anglesey': 'Isle of Anglesey'): the UK
-    councils a text may name, indexed here or not."""
-    return {council_key(c.name): place_name(c.name) for c in load_directory()}
+    """The directory's councils, and those it lacks, by key, each with its place name ('isle anglesey': 'Isle of
+    Anglesey'): the UK councils a text may name, indexed here or not. A question about Essex, whose minutes are not
+    indexed, is then known to name a council, though other councils' minutes mention Essex Police."""
+    names = [c.name for c in load_directory()] + list(councils_elsewhere())
+    return {council_key(name): place_name(name) for name in names}
 
 
 def directory_council_keys() -> frozenset[str]:
