@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.errors import AssistantError
+from assistant.text import one_printed_line, printed_path
 
 # The file `assistant eval` leaves in its --out folder, by which `assistant ingest` knows that folder, wherever it is,
 # for an evaluation's results and leaves it out: its report lists the questions' expected answers, which read as minutes
@@ -65,7 +66,9 @@ def refuse_link(path: Path, flag: str) -> None:
     """Refuse an output file that is a symbolic link: a command writes a file of its own, and a link (left in a shared
     folder by another account, say) would have it write, or replace, whatever file the link names."""
     if path.is_symlink():
-        raise AssistantError(f"{path} is a symbolic link (to {os.readlink(path)}): {flag} is written as a file of "
+        # Named on one line, with no character that would drive the terminal: a link's name and target are anyone's.
+        raise AssistantError(f"{printed_path(path)} is a symbolic link (to "
+                             f"{one_printed_line(os.readlink(path))}): {flag} is written as a file of "
                              "its own, never through a link, which could name any file of yours.",
                              f"Give {flag} the path of the file itself, or remove the link first.")
 
@@ -136,10 +139,11 @@ def check_writable(path: Path, what: str, *, keep_folders: bool = True) -> None:
         named = _naming(exc, path)
         blocking = _file_in_the_way(path.parent)
         if isinstance(named, (FileExistsError, NotADirectoryError)) and blocking is not None:
-            reason = f"{blocking} is a file, not a folder"  # mkdir names the folder it could not make, not the file
+            # mkdir names the folder it could not make, not the file
+            reason = f"{printed_path(blocking)} is a file, not a folder"
         else:
             reason = str(named.strerror or named)
-        raise AssistantError(f"Cannot write {what} to {path}: {reason}.",
+        raise AssistantError(f"Cannot write {what} to {printed_path(path)}: {reason}.",
                              "Give a file in a folder you may write to (a missing folder is made), or change the "
                              "folder's permissions.") from None
     finally:

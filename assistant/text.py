@@ -717,6 +717,36 @@ def date_span(iso: str) -> tuple[int, int] | None:
     return day, day
 
 
+@dataclass(frozen=True)
+class NoSuchDate:
+    """A date written year first whose month or day does not exist: what is wrong ("February 2022 has 28 days"),
+    what to give instead ("Give a day that exists") and a date of that form that does exist ("2022-02-28")."""
+
+    reason: str
+    advice: str
+    example: str
+
+
+def no_such_date(text: str) -> NoSuchDate | None:
+    """Why `text`, written as YYYY-MM-DD or YYYY-MM, names no day or month (2022-02-30, 2022-13); None when it does, or
+    is written otherwise. A message saying only that the format is wrong sends the user looking for a typo of form."""
+    written_year, *rest = text.strip().split("-")
+    if not (len(written_year) == 4 and written_year.isdigit() and len(rest) in (1, 2)
+            and all(part.isdigit() and len(part) <= 2 for part in rest)):
+        return None
+    year, month = int(written_year), int(rest[0])
+    if not 1900 <= year <= 2100:  # parse_meeting_date's own message says what is wrong with such a year
+        return None
+    if not 1 <= month <= 12:
+        return NoSuchDate(f"there is no month {month}", "Give the month from 01 to 12",
+                          f"{year}-04-01" if len(rest) == 2 else f"{year}-04")
+    days = calendar.monthrange(year, month)[1]
+    if len(rest) == 2 and not 1 <= int(rest[1]) <= days:
+        return NoSuchDate(f"{MONTH_NAMES[month - 1]} {year} has {days} days", "Give a day that exists",
+                          f"{year}-{month:02d}-{days}")
+    return None
+
+
 # ---------------------------------------------------------------- words, figures, years and names
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?")
@@ -1353,3 +1383,9 @@ def one_printed_line(text: str) -> str:
     characters such as bidi overrides, are shown escaped."""
     return "".join(" " if ch.isspace() else ascii(ch)[1:-1] if unicodedata.category(ch) in ("Cc", "Cf") else ch
                    for ch in text)
+
+
+def printed_path(path: object) -> str:
+    """A file's path made safe to print as part of one line (one_printed_line): a file's name may hold a line break
+    or an escape sequence, one a script made from a meeting's title say."""
+    return one_printed_line(str(path))

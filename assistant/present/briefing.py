@@ -27,7 +27,7 @@ from assistant.present.eval_questions import json_lines, parse_line, questions_t
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import MONTH_NAMES, counted
+from assistant.text import MONTH_NAMES, counted, printed_path
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -155,9 +155,10 @@ def answers_in_audit_log(recorded: int, settings: "Settings", first_id: str = ""
     if not recorded:
         return ""
     if settings.audit_file:
-        command = f"ASSISTANT_AUDIT_PATH={shlex.quote(settings.audit_file)} assistant audit --limit {recorded}"
+        command = (f"ASSISTANT_AUDIT_PATH={shlex.quote(printed_path(settings.audit_file))} assistant audit "
+                   f"--limit {recorded}")
     else:
-        command = f"assistant audit --index {shlex.quote(str(settings.data_dir))} --limit {recorded}"
+        command = f"assistant audit --index {shlex.quote(printed_path(settings.data_dir))} --limit {recorded}"
     # --limit counts the most recent answers, and the app or `ask` may have answered others since: the first id
     # tells where this run's begin.
     first = (f" ({'the first of them is ' if recorded > 1 else ''}answer {first_id[:SHOWN_ID_CHARS]}; should "
@@ -183,8 +184,8 @@ class BriefingRun:
             parts.append(f"{self.refused} the minutes do not answer")
         if self.failed:
             parts.append(f"{len(self.failed)} not answered, as the language model failed")
-        return (f"wrote {self.out.expanduser().resolve()} ({counted(self.asked, 'question')}: {', '.join(parts)}) "
-                f"in {self.seconds:.1f} s")
+        return (f"wrote {printed_path(self.out.expanduser().resolve())} ({counted(self.asked, 'question')}: "
+                f"{', '.join(parts)}) in {self.seconds:.1f} s")
 
 
 class BriefingIncomplete(AssistantError):
@@ -225,12 +226,13 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     from assistant.present.audit import AnswerRecorder
 
     started = time.perf_counter()
+    named = printed_path(out)  # --out as messages name it
     common = filters or Filters()
     suffix = briefing_format(out)
     _check_new_output(out, questions_path, replace)
     if out.expanduser().resolve().is_relative_to(settings.data_dir.expanduser().resolve()):
-        raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: a briefing kept there goes with "
-                             "the index (emptied, replaced, restored from a backup).",
+        raise AssistantError(f"{named} is inside the index folder {printed_path(settings.data_dir)}: a briefing kept "
+                             "there goes with the index (emptied, replaced, restored from a backup).",
                              "Give --out a file outside the index folder.")
     if not _title(title):
         raise AssistantError("The briefing's title is empty.",
@@ -242,7 +244,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         try:
             planned.append((question, Filters(**{**common.as_dict(), **own})))
         except AssistantError as exc:
-            raise AssistantError(f"{questions_path}, question {number}, with the command line's filters: "
+            raise AssistantError(f"{printed_path(questions_path)}, question {number}, with the command line's filters: "
                                  f"{exc.message}", exc.hint) from None
     # The folder is made again when the briefing is written: a run that fails first (no index) leaves none behind.
     check_writable(out, "the briefing", keep_folders=False)
@@ -286,7 +288,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
                         raise AssistantError(
                             f"The language model failed on {FAILURES_IN_A_ROW} questions in a row (the last, "
                             f"question {number} of {len(planned)}: {failure.message}); nothing was written to "
-                            f"{out}.", f"{failure.hint} {in_audit_log()} Run the command again once the model "
+                            f"{named}.", f"{failure.hint} {in_audit_log()} Run the command again once the model "
                             "answers.") from failure
                     # The model has stopped answering: the rest are not asked, and the briefing keeps what was.
                     for later, (rest, rest_filters) in enumerate(planned[number:], start=number + 1):
@@ -315,11 +317,11 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
     try:
         write_briefing(entries, out, title=title, filters=header_filters, replace=replace, searched=searched)
     except FileExistsError:  # made while the questions were asked
-        raise AssistantError(f"{out} exists: give --replace to write over it, or another --out.",
+        raise AssistantError(f"{named} exists: give --replace to write over it, or another --out.",
                              f"{in_audit_log()} The file appeared while the questions were asked; run the command "
                              "again for the briefing.".lstrip()) from None
     except OSError as exc:  # a disk that filled up while the questions were asked, say
-        raise AssistantError(f"Could not write the briefing to {out}: {exc.strerror or exc}.",
+        raise AssistantError(f"Could not write the briefing to {named}: {exc.strerror or exc}.",
                              f"{in_audit_log()} Free some space, or give --out a folder that can be written, and "
                              "run the command again for the briefing.".lstrip()) from None
     run = BriefingRun(out, len(entries), sum(not e.refused and not e.failure for e in entries),
@@ -332,7 +334,7 @@ def make_briefing(questions_path: Path, out: Path, settings: "Settings", filters
         stopped = (f"; after {FAILURES_IN_A_ROW} failures in a row the last {counted(not_asked, 'question')} "
                    "were not asked" if not_asked else "")
         raise BriefingIncomplete(
-            f"Wrote {out}, but {counted(len(failures), 'question')} of {len(planned)} "
+            f"Wrote {named}, but {counted(len(failures), 'question')} of {len(planned)} "
             f"{'was' if len(failures) == 1 else 'were'} not answered, as the language model failed "
             f"({'question' if len(failures) == 1 else 'questions'} {numbers}; the last failure: {last}{stopped}).",
             "The briefing marks each as not answered. Ask again when the model's server answers, or with "
@@ -374,7 +376,8 @@ def _refuse_questions(refused: list[tuple[int, str, str]], questions_path: Path,
                       for number, question, why in refused[:_PROBLEMS_SHOWN])
     more = f" (and {len(refused) - _PROBLEMS_SHOWN} more)" if len(refused) > _PROBLEMS_SHOWN else ""
     said = what[0] if len(refused) == 1 else what[1]
-    raise AssistantError(f"{counted(len(refused), 'question')} of {questions_path} {said}{more}: {shown}", hint)
+    raise AssistantError(f"{counted(len(refused), 'question')} of {printed_path(questions_path)} {said}{more}: "
+                         f"{shown}", hint)
 
 
 def _opening(question: str, words: int = 8) -> str:
@@ -407,15 +410,16 @@ def _answer_unless_stopped(assistant, question: str, filters: Filters, interrupt
 def _check_new_output(out: Path, questions_path: Path, replace: bool) -> None:
     """Refuse an `out` that is the questions file (by any name: a symlink or a hard link to it too), and one that
     exists unless `replace`: a briefing never destroys the questions, nor, unasked, a briefing edited since."""
+    named = printed_path(out)
     try:
         same = out.exists() and questions_path.exists() and os.path.samefile(out, questions_path)
     except OSError:  # one of them cannot be looked at: reading or writing it says so
         same = False
     if same:
-        raise AssistantError(f"--out {out} is the questions file {questions_path}: the briefing would write over "
-                             "the questions.", "Give --out another name, such as briefing.md.")
+        raise AssistantError(f"--out {named} is the questions file {printed_path(questions_path)}: the briefing would "
+                             "write over the questions.", "Give --out another name, such as briefing.md.")
     if out.is_file() and not replace:
-        raise AssistantError(f"{out} exists: give --replace to write over it, or another --out.",
+        raise AssistantError(f"{named} exists: give --replace to write over it, or another --out.",
                              "Nothing was asked yet. Choose another --out to keep the file (it may be a briefing "
                              "edited since), or give --replace if it may go.")
 
@@ -465,12 +469,14 @@ def briefing_format(out: Path) -> str:
     suffix = out.suffix.lower()
     refuse_link(out, "--out")
     if out.is_dir():
-        raise AssistantError(f"{out} is a folder: a briefing is written to a file.",
-                             f"Give --out a file's name, in that folder if you like: {out / 'briefing.docx'}.")
+        raise AssistantError(f"{printed_path(out)} is a folder: a briefing is written to a file.",
+                             "Give --out a file's name, in that folder if you like: "
+                             f"{printed_path(out / 'briefing.docx')}.")
     if suffix not in (".md", ".docx"):
         meant = out.with_suffix(".docx") if suffix in ("", ".doc", ".rtf", ".odt") else out.with_suffix(".md")
         raise AssistantError(f"Cannot write a briefing as {out.name!r}: its name says neither Word nor Markdown.",
-                             f"Name the output file .docx (Word) or .md (Markdown), such as {meant.name}.")
+                             "Name the output file .docx (Word) or .md (Markdown), such as "
+                             f"{printed_path(meant.name)}.")
     return suffix
 
 
@@ -741,11 +747,12 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     checked, and all that cannot be asked are named at once; a question asked twice with the same filters is one."""
     from assistant.answer.service import question_problem
 
+    where = printed_path(path)  # the file as messages name it
     if path.is_dir():
-        raise AssistantError(f"{path} is a folder, not a questions file.",
+        raise AssistantError(f"{where} is a folder, not a questions file.",
                              "Give --questions the file of questions itself, such as questions.txt in that folder.")
     if not path.is_file():
-        raise AssistantError(f"No questions file at {path}.", "Check the path given to --questions.")
+        raise AssistantError(f"No questions file at {where}.", "Check the path given to --questions.")
     questions: list[tuple[str, dict]] = []
     problems: list[AssistantError] = []
     first_line: dict[tuple, int] = {}  # each question's first line, by its words and filters
@@ -759,23 +766,23 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
         else:
             question = row.get("question")
             if not isinstance(question, str) or not question.strip():
-                problems.append(AssistantError(f"{path}:{number} is not a JSON object with a \"question\".",
+                problems.append(AssistantError(f"{where}:{number} is not a JSON object with a \"question\".",
                                                "Fix that line, or give one plain question a line."))
                 continue
             filters = {k: v for k in QUESTION_KEYS if k != "question" and (v := row.get(k))}
             try:
                 Filters(**filters)
             except AssistantError as exc:
-                problems.append(AssistantError(f"{path}:{number}: {exc.message}", exc.hint))
+                problems.append(AssistantError(f"{where}:{number}: {exc.message}", exc.hint))
                 continue
         if problem := question_problem(question):  # what `assistant ask` would refuse, refused before any is asked
-            problems.append(AssistantError(f"{path}:{number}: {problem}",
+            problems.append(AssistantError(f"{where}:{number}: {problem}",
                                            "Correct that line or delete it: every question is checked as `assistant "
                                            "ask` checks one, before any is asked."))
             continue
         same = (" ".join(question.casefold().split()), tuple(sorted((k, str(v)) for k, v in filters.items())))
         if same in first_line:
-            problems.append(AssistantError(f"{path}:{number} asks again the question of line {first_line[same]}, "
+            problems.append(AssistantError(f"{where}:{number} asks again the question of line {first_line[same]}, "
                                            "with the same filters.",
                                            "Delete one of them: the briefing would hold the same answer twice."))
             continue
@@ -786,42 +793,63 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
     if problems:
         shown = problems[:_PROBLEMS_SHOWN]
         more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-        raise AssistantError(f"{len(problems)} lines of {path} cannot be asked{more}:\n"
+        raise AssistantError(f"{len(problems)} lines of {where} cannot be asked{more}:\n"
                              + "\n".join(f"  {problem.message}" for problem in shown),
                              "Correct or delete each of them: every line is checked before any question is asked, "
                              "so nothing was asked yet.")
     if not questions:
-        raise AssistantError(f"{path} holds no questions.", "Write one question a line.")
+        raise AssistantError(f"{where} holds no questions.", "Write one question a line.")
     return questions
 
 
 _PROBLEMS_SHOWN = 10  # lines named in one message; the rest are counted
+# How a file of plain questions (not .jsonl) tells a JSON line from a question that starts with a brace.
+JSON_LINE_RULE = ("a line that starts with { is read as JSON when { is followed by a \" or the line ends with }; to "
+                  "ask it as a plain question, reword its start.")
+# The separators a questions CSV may use, in the order tried: a comma, the ";" Excel writes where a comma is the
+# decimal mark (much of Europe), a tab. The one under which the first line heads a question column is the file's.
+CSV_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 def _question_lines(path: Path) -> Iterator[tuple[int, "str | dict | AssistantError"]]:
     """Each line of a text or JSONL questions file: a plain question, a JSON object, or what is wrong with it. Read
     as `eval` reads its questions: the same line ends, and a key given twice refused (json alone would keep the
-    second council of a line and answer for it)."""
+    second council of a line and answer for it). In a file not named .jsonl, a line that starts with "{" is JSON only
+    when it is, or was meant to be (_meant_as_json): "{Urgent} How many...?" is a question."""
+    where = printed_path(path)
+    jsonl = path.suffix.lower() == ".jsonl"
     for number, line in json_lines(path, "the questions file"):
         stripped = line.strip()
-        if not (path.suffix.lower() == ".jsonl" or stripped.startswith("{")):
+        if not (jsonl or stripped.startswith("{")):
             yield number, stripped
             continue
         try:
             row = parse_line(line)
         except ValueError as exc:
-            yield number, AssistantError(f"{path}:{number}: {exc}.", "Fix that line, or give one plain question a "
-                                         "line.")
+            if jsonl:
+                yield number, AssistantError(f"{where}:{number}: {exc}.", "Fix that line, or give one plain question "
+                                             "a line.")
+            elif _meant_as_json(stripped):
+                yield number, AssistantError(f"{where}:{number}: {exc}.", f"Fix that line: {JSON_LINE_RULE}")
+            else:
+                yield number, stripped
             continue
         if isinstance(row, dict) and (unknown := [key for key in row if key not in QUESTION_KEYS]):
-            yield number, AssistantError(f"{path}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
+            yield number, AssistantError(f"{where}:{number} has the unknown key{'s' if len(unknown) > 1 else ''} "
                                          f"{', '.join(map(repr, unknown))}.",
                                          f"The keys of a line are {', '.join(QUESTION_KEYS)}; correct the spelling, "
                                          "or put a note on a # line of its own.")
             continue
         yield number, row if isinstance(row, dict) else AssistantError(
-            f"{path}:{number} is not a JSON object with a \"question\".",
+            f"{where}:{number} is not a JSON object with a \"question\".",
             "Fix that line, or give one plain question a line.")
+
+
+def _meant_as_json(line: str) -> bool:
+    """Whether a line that starts with "{" but is not valid JSON was meant as JSON (JSON_LINE_RULE): its brace opens
+    a key in double quotes, or it ends with "}", as a JSON object does; else it is a question that opens with a brace
+    ("{Urgent} How many...?"). Doubt goes to JSON: a broken JSON line asked as a question would lose its filters."""
+    return line.endswith("}") or line[1:].lstrip().startswith('"')
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
@@ -829,24 +857,26 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
     the columns: `question` and any of the filters' keys, in any order and case; a blank row is passed over."""
     import csv
 
+    where = printed_path(path)
     text = questions_text(path, "the questions file")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    separator = _csv_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         header = next(reader, [])
     except csv.Error as exc:
-        raise AssistantError(f"{path} cannot be read as CSV ({exc}).", "Save it again from the spreadsheet as CSV "
+        raise AssistantError(f"{where} cannot be read as CSV ({exc}).", "Save it again from the spreadsheet as CSV "
                              "(UTF-8).") from None
     names = [name.strip().casefold() for name in header]
     if "question" not in names:
-        raise AssistantError(f"{path} has no column headed question (its first line is "
+        raise AssistantError(f"{where} has no column headed question (its first line is "
                              f"{', '.join(repr(n) for n in header) or 'empty'}).",
                              "Head the column of questions `question` (other columns may be "
                              f"{', '.join(QUESTION_KEYS[1:])}), or save the questions one a line as a .txt file.")
     if twice := sorted({name for name in names if name and names.count(name) > 1}):
-        raise AssistantError(f"{path} heads two columns {twice[0]!r}: which one a question's is cannot be told.",
+        raise AssistantError(f"{where} heads two columns {twice[0]!r}: which one a question's is cannot be told.",
                              "Delete or rename one of them.")
     if unknown := [name for name in names if name and name not in QUESTION_KEYS]:
-        raise AssistantError(f"{path} has the unknown column{'s' if len(unknown) > 1 else ''} "
+        raise AssistantError(f"{where} has the unknown column{'s' if len(unknown) > 1 else ''} "
                              f"{', '.join(map(repr, unknown))}.",
                              f"The columns may be {', '.join(QUESTION_KEYS)}; correct the heading, or delete the "
                              "column.")
@@ -857,16 +887,32 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, "dict | AssistantError"]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, AssistantError(f"{path}:{line} cannot be read as CSV ({exc}).", "Fix that row.")
+            yield line, AssistantError(f"{where}:{line} cannot be read as CSV ({exc}).", "Fix that row.")
             return
         row = {name: cell.strip() for name, cell in zip(names, cells) if name and cell.strip()}
-        if any(cell.strip() for cell in cells[len(names):]):  # an unquoted comma in a question, most often
-            yield line, AssistantError(f"{path}:{line} has more cells than the first line has headings, so part of "
-                                       "it would be left out.", "Put a question that holds a comma in double quotes "
-                                       "(a spreadsheet saving CSV does), or delete the extra cells.")
+        if any(cell.strip() for cell in cells[len(names):]):  # an unquoted separator in a question, most often
+            yield line, AssistantError(f"{where}:{line} has more cells than the first line has headings, so part of "
+                                       "it would be left out.",
+                                       f"Put a question that holds a {CSV_SEPARATORS[separator]} in double quotes (a "
+                                       "spreadsheet saving CSV does), or delete the extra cells.")
         elif row and "question" not in row:
-            yield line, AssistantError(f"{path}:{line} has nothing in its question column.",
+            yield line, AssistantError(f"{where}:{line} has nothing in its question column.",
                                        "Give that row its question, or delete the row.")
         elif row:
             yield line, row
         line = reader.line_num + 1
+
+
+def _csv_separator(text: str) -> str:
+    """The separator of CSV_SEPARATORS under which the file's first line heads a question column; a comma when none
+    does, so that the message says which columns the first line heads."""
+    import csv
+
+    for separator in CSV_SEPARATORS:
+        try:
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=separator), [])
+        except csv.Error:  # said when the file is read with the separator chosen
+            continue
+        if "question" in (name.strip().casefold() for name in header):
+            return separator
+    return ","

@@ -13,7 +13,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.files import is_sqlite_database, refuse_link, write_atomically
 from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
-from assistant.text import counted, noun_for, one_printed_line, readable
+from assistant.text import counted, noun_for, one_printed_line, printed_path, readable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                   + (f": did you mean {meant}?" if meant else "."), file=sys.stderr)
         uses_index = args.command != "user" and not (args.command == "eval" and args.corpus)
         if uses_index and settings.data_dir.is_file():
-            # Else "there is no index in FILE yet", with advice to ingest into the file, which cannot work.
-            raise ConfigError(f"{settings.data_dir} is a file, not an index folder.",  # as `stats` says it
+            # Else "there is no index in FILE yet", with advice to ingest into the file, which cannot work. Said as
+            # `stats` says it.
+            raise ConfigError(f"{printed_path(settings.data_dir)} is a file, not an index folder.",
                               "Give --index (or ASSISTANT_DATA_DIR) the folder `assistant ingest` wrote the index to, "
                               "such as .assistant (the default).")
         if hasattr(args, "llm") and settings.llm.startswith("openai:"):
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         if not exc.filename:  # not about a path the user gave (no network, say): shown as it is
             raise
         # A folder where a file belongs, a file where a folder does, no space, no permission.
-        _print_error(AssistantError(f"Could not read or write {exc.filename}: {exc.strerror or exc}.",
+        _print_error(AssistantError(f"Could not read or write {printed_path(exc.filename)}: "
+                                    f"{exc.strerror or exc}.",
                                     "Check that path: a file and a folder may have swapped places, or the disk "
                                     "may be full or not yours to write."), as_json)
         return 2
@@ -99,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             problem = "full"
         if problem is None:
             raise
-        folder = settings.data_dir if settings else "the data folder"
+        folder = printed_path(settings.data_dir) if settings else "the data folder"
         # The audit log may be elsewhere (ASSISTANT_AUDIT_PATH): a message naming only the index would send the
         # user to the wrong file. (The audit log's own failures are named by the log itself.)
-        audit = f" or the audit log {settings.audit_path}" if settings else ""
+        audit = f" or the audit log {printed_path(settings.audit_path)}" if settings else ""
         if problem == "damaged":
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
@@ -415,22 +417,14 @@ def _date_flag(value: str, flag: str):
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         pass
-    parts = value.strip().split("-")
-    if [len(part) for part in parts] == [4, 2, 2] and all(part.isdigit() for part in parts):
-        # Written as asked, but no such day: the format message would send the user looking for a typo of form.
-        import calendar
+    # Written as asked, but no such day: said as a filter of `ask` and `brief` says it (assistant.text.no_such_date).
+    from assistant.text import date_span, no_such_date, parse_meeting_date
 
-        year, month = int(parts[0]), int(parts[1])
-        if not 1 <= month <= 12:
-            raise AssistantError(f"{flag} {value.strip()} is not a date: there is no month {month}.",
-                                 f"Give the month from 01 to 12, for example {flag} {year}-04-01.")
-        days = calendar.monthrange(year, month)[1]
-        raise AssistantError(f"{flag} {value.strip()} is not a date: {calendar.month_name[month]} {year} has "
-                             f"{days} days.", f"Give a day that exists, for example {flag} {year}-{month:02d}-{days}.")
+    if missing := no_such_date(value):
+        raise AssistantError(f"{flag} {value.strip()} is not a date: {missing.reason}.",
+                             f"{missing.advice}, for example {flag} {missing.example}.")
     # Any other form `ask --since` takes (01/04/2024, 1 April 2024, 2024-04, 2024), a month or a year counting from
     # its first day for --since and to its last for --until, as a filter reads it.
-    from assistant.text import date_span, parse_meeting_date
-
     try:
         first, last = date_span(parse_meeting_date(value.strip()))
     except ValueError as exc:
@@ -473,11 +467,18 @@ def _nonzero(*counts: tuple[str, int]) -> str:
 
 
 def _print_error(exc: AssistantError, as_json: bool = False) -> None:
-    print(f"error: {exc.message}", file=sys.stderr)
+    print(f"error: {_on_the_terminal(exc.message)}", file=sys.stderr)
     if exc.hint:
-        print(f"  how to fix: {exc.hint}", file=sys.stderr)
-    if as_json:
+        print(f"  how to fix: {_on_the_terminal(exc.hint)}", file=sys.stderr)
+    if as_json:  # (JSON escapes control characters itself)
         print(json.dumps({"error": exc.message, "hint": exc.hint}, ensure_ascii=False, indent=2))
+
+
+def _on_the_terminal(message: str) -> str:
+    """A message as standard error shows it: its lines as they are, each with no character that would drive the
+    terminal (an escape sequence in a file name or a question it quotes). A line break in a path cannot be told from
+    the message's own here: the message makes it a space where it names the path (printed_path)."""
+    return "\n".join(one_printed_line(line) for line in message.split("\n"))
 
 
 # What Ctrl-C leaves, for the commands that keep what they finished.
@@ -506,8 +507,10 @@ def _purge_left(command: str, settings: Settings | None) -> str:
             manifest.close()
     except Exception:  # a manifest that cannot be read now says nothing here; stats names what is wrong with it
         return ""
-    return (f"\nThe text of minutes it removed may still be readable in {settings.data_dir} until that run (or any "
-            "ingest or fetch into it) finishes: do not copy the folder anywhere before then.") if owed else ""
+    if not owed:
+        return ""
+    return (f"\nThe text of minutes it removed may still be readable in {printed_path(settings.data_dir)} until that "
+            "run (or any ingest or fetch into it) finishes: do not copy the folder anywhere before then.")
 
 
 def _ask(args, settings: Settings) -> int:
@@ -518,6 +521,7 @@ def _ask(args, settings: Settings) -> int:
     filters = _filters(args)
     assistant = Assistant(settings.with_(llm=args.llm))
     recorder = AnswerRecorder(assistant)
+    answer_id = None  # a question turned away is not recorded
     try:
         try:
             answer = assistant.ask(args.question, filters)
@@ -525,23 +529,35 @@ def _ask(args, settings: Settings) -> int:
             recorder.record_failure(failure, channel="cli")
             raise
         if answer.refusal_reason != "bad_question":
-            recorder.record(answer, channel="cli")
+            answer_id = recorder.record(answer, channel="cli")
     finally:
         recorder.close()
         assistant.close()
+    turned_away = _turned_away(answer) if answer.refusal_reason == "bad_question" else None
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        shown = answer.to_json() | {"answer_id": answer_id}  # the id `assistant audit --show` takes
+        if turned_away:
+            # Exit status 2 means an object with "error" and "hint", for every command; the answer's keys stay, for
+            # the scripts that read refusal_reason.
+            shown = {"error": turned_away.message, "hint": turned_away.hint} | shown
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         print(answer_as_text(answer))
-    if answer.refusal_reason == "bad_question":  # exit status 2, so said on standard error as every such error is
-        from assistant.answer.service import NO_TOPIC
-
-        hint = ('Name the topic too, in quotes: assistant ask "How many children left care in Sefton in 2019?"'
-                if answer.answer == NO_TOPIC else
-                'Ask about the minutes in words, in quotes: assistant ask "What did Sefton say about care leavers?"')
-        _print_error(AssistantError(answer.answer, hint))
+    if turned_away:  # exit status 2, so said on standard error as every such error is
+        _print_error(turned_away)
         return 2
     return 0
+
+
+def _turned_away(answer) -> AssistantError:
+    """A question `ask` turns away (empty, small talk, a follow-up with no topic) as the error it is, with what to
+    type instead."""
+    from assistant.answer.service import NO_TOPIC
+
+    hint = ('Name the topic too, in quotes: assistant ask "How many children left care in Sefton in 2019?"'
+            if answer.answer == NO_TOPIC else
+            'Ask about the minutes in words, in quotes: assistant ask "What did Sefton say about care leavers?"')
+    return AssistantError(answer.answer, hint)
 
 
 def _brief(args, settings: Settings) -> int:
@@ -554,14 +570,15 @@ def _brief(args, settings: Settings) -> int:
         # Written, with the questions the model failed on marked as not answered: said, and exit 1, as an ingest
         # with a file that failed.
         print(partly.run.describe())
-        print(f"warning: {partly.message}\n  how to fix: {partly.hint}", file=sys.stderr)
+        print(f"warning: {_on_the_terminal(partly.message)}\n  how to fix: {_on_the_terminal(partly.hint)}",
+              file=sys.stderr)
         return 1
     except BriefingInterrupted as stop:
         # Nothing rather than part: a briefing file that looks whole but is not could be sent on as it is.
         recorded = stop.in_audit_log
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
-              f"to {args.out}.{' ' + recorded if recorded else ''} Run the command again for the briefing.",
-              file=sys.stderr)
+              f"to {printed_path(args.out)}.{' ' + recorded if recorded else ''} Run the command again for "
+              "the briefing.", file=sys.stderr)
         return 130
     print(run.describe())
     return 0
@@ -588,7 +605,8 @@ def _audit(args, settings: Settings) -> int:
     if args.out is not None:
         _refuse_index_file(args.out, settings)
     if not settings.audit_path.is_file():
-        raise IndexMissingError(f"No audit log at {settings.audit_path} yet.", "Answers are recorded once asked.")
+        raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)} yet.",
+                                "Answers are recorded once asked.")
     log = AuditLog(settings.audit_path, read_only=True)  # listing writes nothing: it works on a full disk too
     try:
         if args.show is not None:
@@ -612,7 +630,7 @@ def _audit(args, settings: Settings) -> int:
         # Readable by this user alone, as the log is: it holds members' questions under their names, and quotes of
         # minutes removed since.
         write_atomically(args.out, text, mode=0o600, through_links=False)
-        print(f"wrote {args.out} (readable by you alone: it holds members' questions)")
+        print(f"wrote {printed_path(args.out)} (readable by you alone: it holds members' questions)")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return 0
@@ -634,7 +652,7 @@ def _audit_erase(args, settings: Settings) -> int:
     if args.erase_user is not None and not args.erase_user.strip():
         raise ConfigError("--erase-user needs a member's name.", "List who asked what with `assistant audit`.")
     if not settings.audit_path.is_file():
-        raise IndexMissingError(f"No audit log at {settings.audit_path}: there is nothing to erase.",
+        raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)}: there is nothing to erase.",
                                 "Check ASSISTANT_AUDIT_PATH (or --index).")
     if args.erase_user is not None:
         selection = {"user": args.erase_user}
@@ -653,18 +671,18 @@ def _audit_erase(args, settings: Settings) -> int:
         answers, feedback = log.erasable(**selection)
         if not args.yes:
             print(f"Would erase {counted(len(answers), 'answer')} and {counted(len(feedback), 'piece')} of feedback "
-                  f"{whose} from {settings.audit_path}. Nothing was erased: add --yes to erase them. Copies made "
-                  "before (`assistant backup`, exports) keep them.")
+                  f"{whose} from {printed_path(settings.audit_path)}. Nothing was erased: add --yes to erase them. "
+                  "Copies made before (`assistant backup`, exports) keep them.")
             return 1
         erased, given, emptied = log.erase(what, **selection)
     finally:
         log.close()
     print(f"Erased {counted(erased, 'answer')} and {counted(given, 'piece')} of feedback {whose} from "
-          f"{settings.audit_path}; the log records when, and how many, not whose. Copies made before (`assistant "
-          "backup`, exports) still hold them: erase there too.")
+          f"{printed_path(settings.audit_path)}; the log records when, and how many, not whose. Copies made before "
+          "(`assistant backup`, exports) still hold them: erase there too.")
     if not emptied:
         print("The app holds the log open, so the erased text may stay in its write-ahead file "
-              f"({settings.audit_path.name}-wal) until the app stops or the file is next emptied.")
+              f"({one_printed_line(settings.audit_path.name)}-wal) until the app stops or the file is next emptied.")
     return 0
 
 
@@ -677,11 +695,12 @@ def _audit_format(args) -> str:
     implied = _EXPORT_SUFFIXES.get(args.out.suffix.lower()) if args.out is not None else None
     if args.show is not None:
         if implied:
-            raise ConfigError(f"--show writes one answer as JSON, not as {implied.upper()}: {args.out} would be "
-                              "misnamed.", "Give --out a .json name, or leave out --show to export the log.")
+            raise ConfigError(f"--show writes one answer as JSON, not as {implied.upper()}: {printed_path(args.out)} "
+                              "would be misnamed.", "Give --out a .json name, or leave out --show to export the log.")
         return "table"
     if implied and args.format not in (None, implied):
-        raise ConfigError(f"--format {args.format} does not fit {args.out}, whose name says {implied.upper()}.",
+        raise ConfigError(f"--format {args.format} does not fit {printed_path(args.out)}, whose name says "
+                          f"{implied.upper()}.",
                           f"Leave out --format (the name decides), or give --out a name that fits {args.format}.")
     return args.format or implied or "table"
 
@@ -698,11 +717,11 @@ def _refuse_index_file(out: Path, settings: Settings) -> None:
     refuse_link(out, "--out")
     target, data_dir = out.expanduser().resolve(), settings.data_dir.expanduser().resolve()
     if target.is_relative_to(data_dir):
-        raise AssistantError(f"{out} is inside the index folder {settings.data_dir}: the export would write over "
-                             "the index's own files (the audit log itself, perhaps).",
+        raise AssistantError(f"{printed_path(out)} is inside the index folder {printed_path(settings.data_dir)}: the "
+                             "export would write over the index's own files (the audit log itself, perhaps).",
                              "Give --out a file outside the index folder.")
     if is_sqlite_database(target):  # (a missing file or a folder is not: the write says what is wrong with it)
-        raise AssistantError(f"{out} is an SQLite database: the export would replace it whole.",
+        raise AssistantError(f"{printed_path(out)} is an SQLite database: the export would replace it whole.",
                              "Give --out the name of a new file, or of an earlier export.")
 
 
@@ -756,7 +775,8 @@ def _user(args, settings: Settings) -> int:
         raise ConfigError("No users file given.", "Set ASSISTANT_AUTH to its path, or pass --file.")
     if args.action == "remove":
         remove_user(path, args.name)
-        print(f"user {args.name} removed from {path} (a running app ends their sessions at their next request)")
+        print(f"user {one_printed_line(args.name)} removed from {printed_path(path)} (a running app ends "
+              "their sessions at their next request)")
         return 0
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password for {args.name}: ")
@@ -765,7 +785,7 @@ def _user(args, settings: Settings) -> int:
     else:  # scripted set-up: the password on standard input, never on the command line
         password = sys.stdin.readline().rstrip("\n")
     add_user(path, args.name, password)
-    print(f"user {args.name} saved in {path}")
+    print(f"user {one_printed_line(args.name)} saved in {printed_path(path)}")
     return 0
 
 
@@ -859,7 +879,9 @@ def _eval(args, settings: Settings) -> int:
         # of minutes other than those the user meant.
         raise ConfigError("--corpus and --index cannot be given together: --corpus builds a fresh index of those "
                           "minutes, --index asks an index already built.", "Give one of them.")
-    out = readable(str(args.out))  # printed: a name that is not UTF-8 would fail to print once the answers are in
+    # Printed: a name that is not UTF-8 would fail to print once the answers are in, and one with control characters
+    # would drive the terminal.
+    out = one_printed_line(readable(str(args.out)))
     try:
         metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
                                  pairs_path=args.pairs, floors=args.floors)
@@ -871,7 +893,8 @@ def _eval(args, settings: Settings) -> int:
     except ReportNotWritten as failure:
         # A warning, not an error: the run's result, the answers, is written, and the status says so (README, "The
         # CLI": 0 whenever answers.jsonl is written, unless a floor --floors names is broken).
-        print(f"warning: {failure.message}\n  how to fix: {failure.hint}", file=sys.stderr)
+        print(f"warning: {_on_the_terminal(failure.message)}\n  how to fix: {_on_the_terminal(failure.hint)}",
+              file=sys.stderr)
         metrics = failure.metrics
     else:
         print(f"wrote {out}/answers.jsonl, metrics.json and report.md")

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from assistant.errors import AssistantError
 from assistant.files import read_utf8
 from assistant.retrieve.filters import Filters
-from assistant.text import counted, is_small_talk, readable
+from assistant.text import counted, is_small_talk, printed_path, readable
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
 
@@ -102,14 +102,15 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
     from assistant.ingest.readers.common import Problem
     from assistant.ingest.readers.text import decode_bytes
 
+    where = printed_path(path)  # as messages name it: a file's name may hold a line break or an escape
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise AssistantError(f"Cannot read {what} {path}: {exc.strerror or exc}.",
+        raise AssistantError(f"Cannot read {what} {where}: {exc.strerror or exc}.",
                              "Check that it may be read (its permissions), or give another file.") from None
     if kind := _document_kind(data):
         # Its bytes would be read as text with a stray byte: "retype the character" would be no help.
-        raise AssistantError(f"{path} is {kind}, not a text file, so it cannot be read as {what}.",
+        raise AssistantError(f"{where} is {kind}, not a text file, so it cannot be read as {what}.",
                              f"Save {what} as plain text: in Word, Save As › Plain Text (.txt), one question a "
                              "line; in Excel, Save As › CSV (UTF-8), with a column headed question.")
     try:
@@ -120,13 +121,13 @@ def questions_text(path: Path, what: str = "the questions file") -> str:
         utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # its byte order mark says what it is
         if not utf16 and any(ord(ch) > 0x7F and ch != "\ufffd" for ch in data.decode("utf-8", errors="replace")):
             line = data.count(b"\n", 0, exc.start) + 1
-            raise AssistantError(f"{path} is UTF-8 text but for byte {exc.start} (0x{data[exc.start]:02X}, on line "
+            raise AssistantError(f"{where} is UTF-8 text but for byte {exc.start} (0x{data[exc.start]:02X}, on line "
                                  f"{line}), which is not: part of the file was saved in another encoding.",
                                  f"Retype the character there and save {what} as UTF-8.") from None
     try:
         return decode_bytes(data)
     except Problem as problem:
-        raise AssistantError(f"{path} cannot be read as text: {problem.reason}.",
+        raise AssistantError(f"{where} cannot be read as text: {problem.reason}.",
                              f"Save {what} as UTF-8 text (most editors offer it under 'Save as' or "
                              "'Encoding').") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.errors import BadFilterError
-from assistant.text import MONTH_NAMES, date_span, parse_meeting_date
+from assistant.text import MONTH_NAMES, date_span, no_such_date, parse_meeting_date
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ def _day(value: str, name: str, last: bool) -> int:
     try:
         iso = parse_meeting_date(value)
     except ValueError:
+        if missing := no_such_date(value):  # written as asked, but no such day: not a mistake of form
+            raise BadFilterError.about(name, f"date {value.strip()} does not exist: {missing.reason}.",
+                                       f"{missing.advice}, for example {missing.example}.") from None
         raise BadFilterError.about(name, f"date must be like 2019-04-01, not {value!r}.",
                                    "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
     span = date_span(iso)

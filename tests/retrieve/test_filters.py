@@ -26,9 +26,12 @@ def test_a_value_that_is_not_text_is_refused_with_a_message(field, value):
     assert "quotes" in caught.value.hint
 
 
-@pytest.mark.parametrize("value", ["-", "2019-13", "spring 2019", "2019-02-30"])
-def test_a_malformed_date_is_refused_with_a_message(value):
-    with pytest.raises(BadFilterError, match="YYYY-MM-DD|date like"):
+@pytest.mark.parametrize("value, said", [("-", "YYYY-MM-DD|date like"), ("spring 2019", "YYYY-MM-DD|date like"),
+                                         # written as asked, but no such month or day: said so, not the format
+                                         ("2019-13", "does not exist: there is no month 13"),
+                                         ("2019-02-30", "does not exist: February 2019 has 28 days")])
+def test_a_malformed_date_is_refused_with_a_message(value, said):
+    with pytest.raises(BadFilterError, match=said):
         Filters(since=value)
 
 
