@@ -44,6 +44,8 @@ class EvalQuestion:
     def from_row(cls, row) -> "EvalQuestion":
         """A question line's record, checked once here: KeyError names a missing key, ValueError (or the filters'
         AssistantError) says what else is wrong. Unknown top-level keys ("notes") are allowed."""
+        from assistant.verify.guard import strip_markers
+
         if not isinstance(row, dict):
             raise ValueError("not a JSON object")
         for key in REQUIRED_KEYS:
@@ -58,6 +60,9 @@ class EvalQuestion:
                 raise ValueError(f"the {key} must be text, not {as_json(value)}")
             if not value.strip():
                 raise ValueError(f"the {key} is blank")
+        if ident != ident.strip():
+            # Answers are matched by id (scripts/compare_answers.py): "q1 " would read as a question other than "q1".
+            raise ValueError(f"the id {as_json(ident)} has spaces around it: write it as {as_json(ident.strip())}")
         kind = row["kind"]
         if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
             raise ValueError(f"the kind must be one of {', '.join(KINDS)}, not {as_json(kind)}")
@@ -67,6 +72,10 @@ class EvalQuestion:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{' and '.join(LIST_KEYS)} must be lists of strings: {key} is {as_json(value)}")
             lists[key] = tuple(v for v in value if v.strip())
+        if marker := next((v for v in lists["must_include"] if not strip_markers(v)[0].strip()), None):
+            # Scored without its citation markers, as the answer is: nothing would be left, which every answer holds.
+            raise ValueError(f"the must_include string {as_json(marker)} is only a citation marker, which every "
+                             "answer would hold: give the words or figure a right answer contains")
         filters = {} if row.get("filters") is None else row["filters"]
         if not isinstance(filters, dict):
             raise ValueError(f"filters must be a JSON object with some of {', '.join(FILTER_KEYS)}, "
@@ -75,6 +84,10 @@ class EvalQuestion:
         if unknown:
             raise ValueError(f"filters has the unknown key {unknown[0]!r}; "
                              f"the filter keys are {', '.join(FILTER_KEYS)}")
+        if blank := next((key for key, value in filters.items() if isinstance(value, str) and not value.strip()),
+                         None):
+            # A blank filter is no filter: the question would be asked of all the minutes, not those it was meant for.
+            raise ValueError(f"the filter {blank} is blank: give it a value, or leave the key out")
         Filters(**filters)
         return cls(ident, question, kind.strip().lower(), lists["gold_urls"], lists["must_include"], dict(filters))
 
@@ -145,13 +158,15 @@ def _document_kind(data: bytes) -> str:
 
 def json_lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
     """Each line of a questions file (JSON lines, or `brief`'s plain questions) with its number, skipping blank lines
-    and # comments (a byte order mark at the start, which Windows tools write, is dropped). Lines come as written,
-    for parse_line to count columns."""
+    and # comments. A byte order mark at the start of a line, which Windows tools write at the start of a file, is
+    dropped: files joined with `cat` have one at the start of each. Lines come otherwise as written, for parse_line
+    to count columns."""
     # Lines end at "\n" (and a Windows or old Mac "\r\n" or "\r", which JSON keeps out of strings) only:
     # json.dumps(..., ensure_ascii=False) writes U+2028, U+2029 and U+0085 raw inside strings, and str.splitlines()
     # would break a line there.
     text = questions_text(path, what).replace("\r\n", "\n").replace("\r", "\n")
     for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removeprefix("\ufeff")
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             yield number, line
@@ -237,6 +252,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     check_regular_file(path, "--questions", "questions file")
     questions = []
     first_line: dict[str, int] = {}
+    by_folded_id: dict[str, str] = {}  # the first id of each as casefolded
     for number, line in json_lines(path, "the questions file"):
         try:
             row = parse_line(line)
@@ -257,7 +273,13 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         if question.id in first_line:
             raise AssistantError(f"{path}:{number} repeats the id {question.id!r} of line {first_line[question.id]}.",
                                  "Give every question an id of its own: answers are scored by their question's id.")
+        if (alike := by_folded_id.get(question.id.casefold())) is not None:
+            warn(f"{path}:{number} has the id {question.id!r}, which differs from {alike!r} of line "
+                 f"{first_line[alike]} only in letter case: answers are matched by their id as written "
+                 "(scripts/compare_answers.py), so give one of them another id, or keep each one's case from run to "
+                 "run.")
         first_line[question.id] = number
+        by_folded_id.setdefault(question.id.casefold(), question.id)
         questions.append(question)
     if not questions:
         raise AssistantError(f"{path} holds no questions.", "Give a file of JSON lines, one question each.")

@@ -7,9 +7,11 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import islice
 
 from assistant.present.eval_questions import KINDS, EvalQuestion, describe_lacking, lacking_gold
-from assistant.text import counted, first_few, fold_typography, normalise_space, readable
+from assistant.text import (COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_JOINERS, counted, first_few,
+                            fold, fold_typography, normalise_space, readable)
 
 # Refused before the reader read anything: its confidence (0) and best sentence ('') say nothing about it.
 REFUSED_UNREAD = ("no_match_filters", "bad_question")
@@ -55,19 +57,38 @@ def missing_strings(q: EvalQuestion, answer: dict) -> list[str]:
     """The must_include strings an answer lacks: all of them when it was refused."""
     if answer["refused"]:
         return list(q.must_include)
-    councils = " ".join(c["council"] for c in shown_citations(answer))
+    councils = [c["council"] for c in shown_citations(answer)]
     return _not_held(q, answer_words(answer["answer"]), councils)
 
 
-def _not_held(q: EvalQuestion, text: str, councils: str) -> list[str]:
-    """The must_include strings not in `text` (for `multi` questions, a council name may be in `councils`)."""
-    text, councils = as_compared(text), as_compared(councils)
+def _not_held(q: EvalQuestion, text: str, councils: list[str]) -> list[str]:
+    """The must_include strings not in `text` (for `multi` questions, a council's name may be held by one of
+    `councils`, the councils of the sources cited)."""
+    text = as_compared(text)
+    councils = [as_compared(council) for council in councils if council] if q.kind == "multi" else []
     missing = []
     for needle in q.must_include:
-        wanted = as_compared(answer_words(needle))  # a gold string written with its marker, '48 [1]'
-        if not holds(text, wanted) and not (q.kind == "multi" and wanted in councils):
+        wanted = compared_string(needle)
+        if not holds(text, wanted) and not any(names_council(council, wanted) for council in councils):
             missing.append(needle)
     return missing
+
+
+def compared_string(needle: str) -> str:
+    """A must_include string as it is looked for: without citation markers (a gold string written with its marker,
+    '48 [1]'), and as_compared."""
+    return as_compared(answer_words(needle))
+
+
+def names_council(council: str, wanted: str) -> bool:
+    """Whether a must_include string (compared_string) names the council of that name (as_compared): as whole words
+    of its name, one of them a word of its place. 'Leicester' does not name Leicestershire County Council, and
+    'Council' or 'County' names no council: any source cited would hold them."""
+    return holds(council, wanted) and any(word not in _COUNCIL_KIND_AND_JOINING_WORDS for word in fold(wanted).split())
+
+
+# The words of a council's name that say what kind of council it is, or join its words: never where it is.
+_COUNCIL_KIND_AND_JOINING_WORDS = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS | WELSH_COUNCIL_NAME_JOINERS
 
 
 def as_compared(text: str) -> str:
@@ -86,10 +107,39 @@ def strings_in_no_gold_item(questions: list[EvalQuestion], texts: dict[str, dict
             continue
         held_nowhere = set(q.must_include)
         for url in q.gold_urls:
-            held_nowhere &= set(_not_held(q, texts[url]["text"], texts[url]["council"] or ""))
+            held_nowhere &= set(_not_held(q, texts[url]["text"], [texts[url]["council"] or ""]))
         if held_nowhere:
             lacking[q.id] = [needle for needle in q.must_include if needle in held_nowhere]
     return lacking
+
+
+# eval/README.md's rule: a must_include string found in at most this many items of the corpus pins the answer to
+# its sources.
+MOST_ITEMS_PER_STRING = 3
+
+
+def strings_in_many_items(questions: list[EvalQuestion], texts: dict[str, dict]) -> dict[str, list[str]]:
+    """By question id, the must_include strings found in more than MOST_ITEMS_PER_STRING items of the minutes at
+    hand ('the', 'care'): an answer quoting any of those items would hold them, so they do not pin the answer to its
+    sources. A multi question's strings that name a council are left out, as eval/README.md's rule leaves them."""
+    compared = [as_compared(t["text"]) for t in texts.values()]
+    councils = {as_compared(t["council"]) for t in texts.values() if t["council"]}
+    items_holding: dict[str, int] = {}  # by string as compared, up to one more than the rule allows
+    common = {}
+    for q in questions:
+        strings = []
+        for needle in q.must_include:
+            wanted = compared_string(needle)
+            if q.kind == "multi" and any(names_council(council, wanted) for council in councils):
+                continue
+            if wanted not in items_holding:
+                held_by = (text for text in compared if holds(text, wanted))
+                items_holding[wanted] = sum(1 for _ in islice(held_by, MOST_ITEMS_PER_STRING + 1))
+            if items_holding[wanted] > MOST_ITEMS_PER_STRING:
+                strings.append(needle)
+        if strings:
+            common[q.id] = strings
+    return common
 
 
 def answer_words(answer: str) -> str:
@@ -101,26 +151,34 @@ def answer_words(answer: str) -> str:
 
 
 def holds(text: str, needle: str) -> bool:
-    """Whether `needle` is in `text`, as a whole figure where it starts or ends with a digit: "48" is not in "148",
-    nor "1" in "1.5" or "1,234", nor "28" in "28.5%"."""
+    """Whether the must_include string `needle` is in `text` (both as compared: as_compared(text) and
+    compared_string(needle)), the one rule of the scoring and of the checks of a question file against the minutes.
+    An end of `needle` that is a letter is a whole word's: "ward" is not in "towards", nor "hall" in "challenge", nor
+    "lee" in "leeds". An end that is a digit is a whole figure's: "48" is not in "148", nor "1" in "1.5" or "1,234",
+    nor "28" in "28.5%", nor "62" in "m62"; a unit may follow it ("1.2" is in "£1.2m")."""
     start = text.find(needle)
     while start >= 0:
         end = start + len(needle)
-        cut_before = needle[:1].isdigit() and _figure_goes_on(text, start - 1, -1)
-        cut_after = needle[-1:].isdigit() and _figure_goes_on(text, end, 1)
-        if not (cut_before or cut_after):
+        if not (_runs_on(text, start - 1, -1, needle[:1]) or _runs_on(text, end, 1, needle[-1:])):
             return True
         start = text.find(needle, start + 1)
     return False
 
 
-def _figure_goes_on(text: str, at: int, step: int) -> bool:
-    """Whether the character at `at` continues a figure that a neighbouring digit ends: a digit, or a decimal point
-    or thousands comma with a digit beyond it."""
+def _runs_on(text: str, at: int, step: int, edge: str) -> bool:
+    """Whether the character at `at`, beside a match whose character at that end is `edge`, makes the match part of
+    a longer word or figure: a letter or digit beside a letter; beside a digit, a digit, a decimal point or thousands
+    comma with a digit beyond it, or a letter before it (the figure is then part of a code: 'M62', 'KS2'). A letter
+    after a digit is the figure's unit ('£1.2m', '10am'), as the minutes write them."""
     def char(i: int) -> str:
         return text[i] if 0 <= i < len(text) else ""
 
-    return char(at).isdigit() or (char(at) in (".", ",") and char(at + step).isdigit())
+    if edge.isalpha():
+        return char(at).isalnum()
+    if not edge.isdigit():
+        return False
+    figure_goes_on = char(at).isdigit() or (char(at) in (".", ",") and char(at + step).isdigit())
+    return figure_goes_on or (step < 0 and char(at).isalpha())
 
 
 def quote_checks(answer: dict, texts: dict[str, dict] | None) -> list[bool]:
@@ -223,7 +281,7 @@ def _group_metrics(questions, records, alce, texts) -> dict:
         "latency_ms_p95": _percentile(latency, 0.95),
     }
     # What each share is of, so that a change of one question reads as one ("0.933 (14 of 15)").
-    counts = {"retrieval_recall_at_5": (sum(recall5), len(recall5)),
+    counts = {"retrieval_recall_at_5": (sum(recall5), len(recall5)), "retrieval_mrr_at_5": (sum(mrr), len(mrr)),
               "citation_source_precision": (sum(precision), len(precision)),
               "citation_source_recall": (sum(recall), len(recall)),
               "quote_validity": (sum(quotes), len(quotes)),
@@ -233,7 +291,9 @@ def _group_metrics(questions, records, alce, texts) -> dict:
               "answerable_wrongly_refused": (sum(wrongly_refused), len(wrongly_refused))}
     if any(str(r.get("mode", "")).startswith("llm:") for r in records):
         counts.update(_model_figures(metrics, answerable, answered))
-    metrics["counts"] = {key: [_count(n), _count(total)] for key, (n, total) in counts.items() if total}
+    # Every share has its counts, [0, 0] when it had nothing to measure, as eval/README.md says: a count left out
+    # could not be told from one this version does not write.
+    metrics["counts"] = {key: [_count(n), _count(total)] for key, (n, total) in counts.items()}
     return metrics
 
 
@@ -401,6 +461,15 @@ def describe_strings_not_in_gold(lacking: dict[str, list[str]]) -> str:
             "typo?) or the gold_urls")
 
 
+def describe_strings_in_many_items(common: dict[str, list[str]]) -> str:
+    one = len(common) == 1
+    which = [f"{q}: {', '.join(map(repr, strings))}" for q, strings in common.items()]
+    return (f"{counted(len(common), 'question')} {'has' if one else 'have'} must_include strings found in more than "
+            f"{MOST_ITEMS_PER_STRING} items of the minutes ({first_few(which, 5, '; ')}): an answer quoting any of "
+            "those items would hold them, so they do not pin the answer to its sources (eval/README.md). Give a "
+            "rarer string from the sentence that answers")
+
+
 def describe_unanswerable_with_gold(ids: list[str]) -> str:
     one = len(ids) == 1
     return (f"{counted(len(ids), 'unanswerable question')} {'has' if one else 'have'} gold_urls or must_include "
@@ -433,6 +502,7 @@ def input_warnings(metrics: dict) -> list[str]:
     return [describe(metrics[key]) for key, describe in (
         ("gold_urls_not_indexed", describe_unknown_gold), ("councils_not_indexed", describe_unindexed_councils),
         ("must_include_in_no_gold_item", describe_strings_not_in_gold),
+        ("must_include_in_many_items", describe_strings_in_many_items),
         ("unanswerable_with_gold", describe_unanswerable_with_gold)) if metrics.get(key)]
 
 

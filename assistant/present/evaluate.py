@@ -23,9 +23,10 @@ from assistant.files import EVAL_RESULTS_MARKER, write_atomically
 from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_floors, load_pairs,
                                               load_questions, source_texts, unanswerable_with_gold, warn)
 from assistant.present.eval_scoring import (FloorCheck, check_floors, describe_strings_not_in_gold,
-                                            describe_unanswerable_with_gold, describe_unindexed_councils,
-                                            describe_unknown_gold, describe_unmatched, gated_figures, outcome, ratio,
-                                            reader_metrics, render_report, score, strings_in_no_gold_item)
+                                            describe_strings_in_many_items, describe_unanswerable_with_gold,
+                                            describe_unindexed_councils, describe_unknown_gold, describe_unmatched,
+                                            gated_figures, outcome, ratio, reader_metrics, render_report, score,
+                                            strings_in_many_items, strings_in_no_gold_item)
 from assistant.records import Hit
 from assistant.retrieve.filters import Filters
 from assistant.settings import DEFAULT_CORPUS, Settings
@@ -115,6 +116,9 @@ def _evaluate(questions: list[EvalQuestion], questions_path: Path, settings: Set
             question_checks["must_include_in_no_gold_item"] = strings_in_no_gold_item(questions, texts)
             if question_checks["must_include_in_no_gold_item"]:
                 warn(describe_strings_not_in_gold(question_checks["must_include_in_no_gold_item"]) + ".")
+            question_checks["must_include_in_many_items"] = strings_in_many_items(questions, texts)
+            if question_checks["must_include_in_many_items"]:
+                warn(describe_strings_in_many_items(question_checks["must_include_in_many_items"]) + ".")
         if pairs:
             check_pairs_against_corpus(pairs, texts, pairs_path)
         run = _ask_all(questions, records, settings, corpus, texts, pairs, embedder, progress, index_dir, chat_model)
@@ -302,8 +306,9 @@ def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, ques
     metrics["filters_matching_nothing"] = run.filters_matching_nothing
     metrics["gold_urls_not_indexed"] = run.gold_urls_not_indexed
     metrics["councils_not_indexed"] = run.councils_not_indexed
-    # None: the gold items' text was not at hand (no --corpus), so the strings were not looked for
+    # None: the minutes' text was not at hand (no --corpus), so the strings were not looked for
     metrics["must_include_in_no_gold_item"] = question_checks.get("must_include_in_no_gold_item")
+    metrics["must_include_in_many_items"] = question_checks.get("must_include_in_many_items")
     metrics["unanswerable_with_gold"] = question_checks["unanswerable_with_gold"]
     if run.pairs is not None:
         metrics["support_pairs"] = run.pairs

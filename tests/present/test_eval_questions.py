@@ -46,6 +46,14 @@ def _write(tmp_path, *rows, name="questions.jsonl") -> Path:
     (({**GOOD, "filters": {"council": "Barnsley", "notes": "x"}},),
      "filters has the unknown key 'notes'; the filter keys are council, committee, since, until"),
     (({**GOOD, "filters": "Barnsley"},), "filters must be a JSON object"),
+    # From a code review of the eval command: a check every answer passes, a filter that filters nothing, and an id
+    # that answers of another run would not be matched by.
+    (({**GOOD, "must_include": ["Mel John-Ross", " [1] "]},),
+     'the must_include string " [1] " is only a citation marker, which every answer would hold'),
+    (({**GOOD, "filters": {"council": ""}},), "the filter council is blank: give it a value, or leave the key out"),
+    ((GOOD, {**GOOD, "id": "q2", "filters": {"since": "2018-01-01", "committee": " "}}),
+     ":2 is not a valid question record (the filter committee is blank"),
+    (({**GOOD, "id": "q1 "},), 'the id "q1 " has spaces around it: write it as "q1"'),
 ])
 def test_a_mistake_is_refused_at_load_with_its_line_and_reason(tmp_path, fake_settings, rows, message):
     out = tmp_path / "out"
@@ -89,6 +97,22 @@ def test_files_other_tools_write_are_read_and_numbered_as_an_editor_numbers_them
         load_questions(path)
 
 
+def test_a_byte_order_mark_at_the_start_of_any_line_is_dropped_as_files_joined_with_cat_have_one(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_bytes(b"".join(b"\xef\xbb\xbf" + line.encode("utf-8") + b"\n" for line in
+                              (json.dumps(GOOD), "# the second file", json.dumps({**GOOD, "id": "q2"}))))
+    assert [q.id for q in load_questions(path)] == ["q1", "q2"]
+
+
+def test_ids_that_differ_only_in_letter_case_are_warned_of_with_both_lines(tmp_path, capsys):
+    rows = [GOOD, {**GOOD, "id": "other"}, {**GOOD, "id": "Q1"}]
+    assert [q.id for q in load_questions(_write(tmp_path, *rows))] == ["q1", "other", "Q1"]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {tmp_path / 'questions.jsonl'}:3 has the id 'Q1', which differs from 'q1' of line 1 "
+                        "only in letter case: answers are matched by their id as written (scripts/compare_answers.py), "
+                        "so give one of them another id, or keep each one's case from run to run."]
+
+
 def test_support_pairs_with_a_raw_line_separator_in_a_sentence_are_read_whole(tmp_path):
     pair = {"id": "p1", "sentence": "Caseloads fell\u2028to 18.", "source_url": "u", "start": 0, "end": 5,
             "supported": True}
@@ -126,6 +150,19 @@ def test_a_question_without_gold_urls_or_must_include_is_left_out_of_the_metrics
     assert overall["retrieval_recall_at_5"] == 1.0 and overall["retrieval_mrr_at_5"] == 1.0
     assert overall["citation_source_precision"] == 1.0 and overall["citation_source_recall"] == 1.0
     assert overall["answer_correctness"] == 0.5  # "full" wrong, "no-gold" right; "no-facts" not judged
+
+
+def test_every_share_has_its_counts_mrr_among_them_and_one_of_nothing_is_0_of_0(tmp_path):
+    """From a code review of the eval command: MRR had no counts, and a share of nothing lost its own."""
+    rows = [{**GOOD, "id": "first"}, {**GOOD, "id": "second"}]
+    questions = load_questions(_write(tmp_path, *rows))
+    records = [_record("first", "who", "Mel John-Ross", [BARNSLEY], [BARNSLEY]),
+               _record("second", "who", "Mel John-Ross", ["elsewhere", BARNSLEY], [BARNSLEY])]
+    alce = [{"sentences": 1, "supported": 1, "citations": 1, "supporting_citations": 1, "dropped": 0}] * 2
+    overall = score(questions, records, alce, None)["overall"]
+    assert overall["retrieval_mrr_at_5"] == 0.75 and overall["counts"]["retrieval_mrr_at_5"] == [1.5, 2]
+    assert overall["unanswerable_refused"] is None and overall["counts"]["unanswerable_refused"] == [0, 0]
+    assert overall["quote_validity"] is None and overall["counts"]["quote_validity"] == [0, 0]
 
 
 @pytest.fixture
@@ -247,6 +284,28 @@ def test_a_gold_figure_counts_only_as_a_whole_figure_of_the_answer_text(answer, 
 
     q = EvalQuestion("x", "How many?", "numeric", (), (gold,), {})
     assert is_correct(q, _answer(answer)) is correct
+
+
+@pytest.mark.parametrize("answer, gold, correct", [
+    ("The Committee noted the progress towards the Plan. [1]", "Ward", False),
+    ("Retention was always a challenge. [1]", "Hall", False),
+    ("The Leeds partnership reported. [1]", "Lee", False),
+    ("Support for foster carers grew. [1]", "care", False),
+    ("Traffic on the M62 was slowed. [1]", "62", False),  # a figure that a letter opens is part of a code
+    ("Councillor Ward (Chair) reported. [1]", "Ward", True),
+    ("The report of Ms Hall-Jones was noted. [1]", "Hall", True),
+    ("Mr Lee's report was noted. [1]", "Lee", True),
+    ("Children in care rose. [1]", "in care", True),
+    ("Caseloads fell to 18.5% in 2019 [1]", "18.5% in 2019", True),
+])
+def test_a_gold_word_counts_only_as_whole_words_of_the_answer_text(answer, gold, correct):
+    """From a code review of the eval command: a surname counted inside any word that held it."""
+    from assistant.present.eval_questions import EvalQuestion
+    from assistant.present.eval_scoring import as_compared, compared_string, holds, is_correct
+
+    q = EvalQuestion("x", "Who?", "who", (), (gold,), {})
+    assert is_correct(q, _answer(answer)) is correct
+    assert holds(as_compared(answer), compared_string(gold)) is correct  # the one rule, as a maintainer may run it
 
 
 def test_percentiles_are_nearest_rank_and_words_leave_out_the_markers():

@@ -209,6 +209,65 @@ def test_strings_no_gold_item_holds_and_unanswerable_questions_with_gold_are_war
     assert "(typo: '184')" in report and "(labelled-unanswerable)" in report
 
 
+def test_a_word_held_only_inside_another_and_a_string_in_many_items_are_warned_of_before_the_run(tmp_path,
+                                                                                               fake_settings, capsys):
+    """From a code review of the eval command: the check of the gold items read words as scoring had, inside other
+    words ('Ward' in Rotherham's "towards"), and a string that every answer holds ('the') passed unremarked."""
+    rows = [{**DISCHARGED, "id": "surname", "must_include": ["Ward"]},
+            {**DISCHARGED, "id": "common", "must_include": ["148", "the"]}]
+    out = tmp_path / "out"
+    metrics = run_evaluation(_write(tmp_path, *rows), fake_settings, out, corpus=[CORPUS], progress=False)
+    warnings = _warnings(capsys)
+    assert metrics["must_include_in_no_gold_item"] == {"surname": ["Ward"]}
+    assert any("1 question has must_include strings that none of its gold items holds" in w and "(surname: 'Ward')" in w
+               for w in warnings), warnings
+    assert metrics["must_include_in_many_items"] == {"common": ["the"]}
+    assert any("1 question has must_include strings found in more than 3 items of the minutes (common: 'the')" in w
+               for w in warnings), warnings
+    assert "found in more than 3 items of the minutes (common: 'the')" in (out / "report.md").read_text()
+
+
+def _cited(answer: str, *councils: str) -> dict:
+    citations = [{"marker": i, "source_url": f"u{i}", "council": c} for i, c in enumerate(councils, 1)]
+    return {"answer": answer, "refused": False, "citations": citations,
+            "sentences": [{"markers": [c["marker"] for c in citations], "shown": True}]}
+
+
+@pytest.mark.parametrize("wanted, councils, held", [
+    ("Leicester", ("Leicestershire County Council",), False),
+    ("Council", ("Leicestershire County Council",), False),
+    ("County", ("Leicestershire County Council",), False),
+    ("County Council", ("Leicestershire County Council",), False),
+    ("shire", ("Leicestershire County Council",), False),
+    ("Leicester", ("Leicestershire County Council", "Leicester City Council"), True),
+    ("Leicester City Council", ("Leicester City Council",), True),
+    ("Leicestershire", ("Leicestershire County Council",), True),
+    ("Bradford", ("City of Bradford Metropolitan District Council",), True),
+])
+def test_a_multi_questions_council_name_is_held_by_a_cited_council_only_as_whole_words_of_a_place(wanted, councils,
+                                                                                                  held):
+    """From a code review of the eval command: any string that was part of a cited council's name counted, 'Council'
+    or 'Leicester' by a citation of Leicestershire County Council."""
+    from assistant.present.eval_scoring import strings_in_no_gold_item
+
+    multi = EvalQuestion("m", "Which councils?", "multi", ("gold",), ("28.5%", wanted), {})
+    assert is_correct(multi, _cited("Both reported 28.5%. [1]", *councils)) is held
+    fact = EvalQuestion("f", "Which council?", "fact", ("gold",), ("28.5%", wanted), {})
+    assert not is_correct(fact, _cited("Both reported 28.5%. [1]", *councils))  # the council route is multi's alone
+    texts = {"gold": {"text": "It reported 28.5%.", "council": councils[-1]}}
+    assert strings_in_no_gold_item([multi], texts) == ({} if held else {"m": [wanted]})
+
+
+def test_a_multi_questions_council_name_is_not_held_to_the_rule_of_three_items():
+    from assistant.present.eval_scoring import strings_in_many_items
+
+    texts = {f"u{n}": {"text": f"Sefton reported {n} reviews on the day.", "council": "Sefton Council"}
+             for n in range(4)}
+    questions = [EvalQuestion("m", "Which?", "multi", ("u1",), ("Sefton", "reviews", "3 reviews"), {}),
+                 EvalQuestion("f", "Which?", "fact", ("u1",), ("Sefton",), {})]
+    assert strings_in_many_items(questions, texts) == {"m": ["reviews"], "f": ["Sefton"]}
+
+
 # -- 4. counts, reasons, gold sources cited, floors -------------------------------------------------------
 
 def _answer(text: str, refused: bool = False, cited: tuple = (), retrieved: tuple = (), **more) -> dict:
@@ -624,8 +683,8 @@ def _key_names(metrics: dict, kinds: set[str]) -> set[str]:
                 walk(element)
         elif isinstance(value, dict):
             for name, inner in value.items():
-                if key not in ("councils_not_indexed", "must_include_in_no_gold_item", "accuracy_by_kind",
-                               "counts_by_kind"):
+                if key not in ("councils_not_indexed", "must_include_in_no_gold_item", "must_include_in_many_items",
+                               "accuracy_by_kind", "counts_by_kind"):
                     names.add(name)
                 walk(inner, name)
 
