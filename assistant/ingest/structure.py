@@ -80,9 +80,16 @@ def numbered_heading(line: str) -> ItemHeading | None:
     if numbered is None:
         return None
     heading, title = numbered
-    if title[0].isdigit() or title[-1] in _NOT_A_HEADING_END or len(title.split()) > MAX_HEADING_WORDS:
+    if title[0].isdigit() or title[-1] in _NOT_A_HEADING_END or len(title.split()) > MAX_HEADING_WORDS \
+            or _decides(title):
         return None
     return heading
+
+
+def _decides(title: str) -> bool:
+    """Does a numbered line's text open as a decision does ('That the report be noted'), a resolution's entry and
+    never an item's title?"""
+    return title.split(maxsplit=1)[0].lower() == "that"
 
 
 def _numbered(line: str) -> tuple[ItemHeading, str] | None:
@@ -142,6 +149,10 @@ def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span]) 
     if form[0] == "reference":  # 'CSC/23/04': the next number is not known from the one before
         return run
 
+    def could_title(title: str) -> bool:
+        # Not a decision ('5. That the Chair write ...'), nor a count after a dash or a colon ('4 - 6 children').
+        return not _decides(title) and not (form[1] in ("-", ":") and title[0].isdigit())
+
     def numbered_so(index: int, number: int) -> bool:
         return (0 <= index < len(lines) and numbered[index] is not None and numbered[index][0].form == form
                 and numbered[index][0].order[0] == number)
@@ -159,7 +170,7 @@ def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span]) 
             bearing = [index for index in range(at + 1, len(lines)) if lines[index].start < end
                        and numbered_so(index, expected[0]) and numbered[index][0].order == expected
                        and not numbered_so(index - 1, expected[0] - 1)
-                       and not numbered_so(index + 1, expected[0] + 1)]
+                       and not numbered_so(index + 1, expected[0] + 1) and could_title(numbered[index][1])]
             if len(bearing) != 1:
                 break
             at = bearing[0]
@@ -210,7 +221,8 @@ def _longest_increasing(headings: list[ItemHeading]) -> list[ItemHeading]:
     return run[::-1]
 
 
-def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[MinuteItem]:
+def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_meeting: bool = False
+                  ) -> list[MinuteItem]:
     """A whole meeting's minutes (a PDF or Word file) as one item per agenda item, at its numbered headings (see
     item_headings), each known by the file's identity and its number ('file:minutes.pdf#item-4', as a ModernGov
     meeting page's items are) and titled by its heading; what comes before the first heading (the council, the
@@ -218,12 +230,17 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[Min
     replaced, not left beside its items. Minutes without such a run of headings stay one item. That item, or the
     opening, has the file's own title (`whole.item_title`, from its metadata) or else `title_in` its text: item 1's
     heading is never the opening's title. A document whose first lines mark it not for publication is one restricted
-    item, and an item whose heading marks it so ('(Exempt)') is restricted: their text goes no further."""
+    item, and an item whose heading marks it so ('(Exempt)') is restricted: their text goes no further.
+    `only_a_meeting` splits only what reads as a meeting's minutes (reads_as_a_meeting): a text file or a web page
+    may as well be one item's minutes, or a report, whose numbered sections ('1. Background', '4. Recommendations')
+    are no agenda items."""
     if marking := document_marked_not_public(whole.text):
         # An exempt (Part II) report or minutes, put among the public ones: withheld whole, never read further.
         return [replace(whole, text="", restricted=True, item_title=whole.item_title or title_in(whole.text),
                         details={NOT_PUBLIC_LINE: marking})]
     headings = item_headings(whole.text)
+    if only_a_meeting and headings and not reads_as_a_meeting(whole.text, headings):
+        headings = []
     if not headings:
         return [replace(whole, item_title=whole.item_title or title_in(whole.text))]
     text = whole.text
@@ -243,6 +260,18 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str]) -> list[Min
                              text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title,
                              restricted=withheld))
     return items
+
+
+def reads_as_a_meeting(text: str, headings: list[ItemHeading]) -> bool:
+    """Do the headings read as a meeting's agenda: is one of them a meeting's own business (apologies, declarations
+    of interest, the minutes of the last meeting, the date of the next)? A report's sections do not, though its
+    opening may give a meeting and its date ('Corporate Parenting Panel, 8 March 2023')."""
+    titles = [normalise_space(heading.line.of(text)).lower() for heading in headings]
+    return any(word in title for title in titles for word in MEETING_BUSINESS)
+
+
+# Words of the headings of a meeting's own business, which a report's sections never have.
+MEETING_BUSINESS = ("apologies", "declaration", "minutes", "next meeting", "urgent business", "exclusion of the")
 
 
 def first_title_line(text: str, passed_over: Callable[[str], bool] = lambda line: False) -> str:

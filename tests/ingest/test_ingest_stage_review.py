@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import textwrap
 import sys
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def test_a_number_borne_by_two_lines_gives_no_heading():
     # minutes are split as far as they were before.
     text = DURHAM_STYLE.replace("There were no declarations of interest.",
                                 "RESOLVED that:\n3 That the register be kept.\nThe Chair agreed.\n"
-                                "4 That the Chair be informed.")
+                                "4 Members to be told of the register at the next meeting.")
     headings = [text[h.line.start:h.line.end].split()[0] for h in item_headings(text)]
     assert headings == ["1", "2", "3"]
 
@@ -252,3 +253,61 @@ def test_two_files_of_one_name_in_folders_named_apart_are_one_problem_with_advic
     [problem] = [p for p in summary.problems if p.kind != "restricted"]
     assert problem.kind == "failed" and problem.origin.endswith("sefton/minutes.txt")
     assert "Ingest the folder that holds both" in problem.hint and "`id`" not in problem.hint
+
+
+# --- From a re-check of the fixes -------------------------------------------------------------------------------------
+
+def test_a_decision_or_a_count_after_the_last_item_is_no_item():
+    text = ("1. Apologies\nNone.\n2. Declarations\nNone.\n3. Minutes\nAgreed.\n4. Fostering\nRESOLVED that:\n"
+            "1. That the report be noted;\nThe Panel also agreed:\n5. That the Chair write to the Secretary of State.\n")
+    assert [text[h.line.start:h.line.end] for h in item_headings(text)] == [
+        "1. Apologies", "2. Declarations", "3. Minutes", "4. Fostering"]
+    dashed = ("1 - Apologies\nNone.\n2 - Declarations\nNone.\n3 - Placement Sufficiency\nThe Panel asked for between\n"
+              "4 - 6 children, and that a report come back.\n")
+    assert len(item_headings(dashed)) == 3
+
+
+@pytest.mark.parametrize("name, text", [
+    ("report.txt", "Fostering Recruitment Update\nThe Head of Fostering presented the report.\n1. Background\n"
+                   "Recruitment was slow.\n2. Current Position\n14 households were approved.\n3. Next Steps\n"
+                   "A campaign will run in May.\n4. Recommendations\nThe Panel notes the report.\n"),
+    ("report.html", "<html><body><main><h1>Fostering Recruitment Update</h1><p>Corporate Parenting Panel, 8 March "
+                    "2023</p><h2>1. Purpose of the Report</h2><p>To update the Panel.</p><h2>2. Background</h2>"
+                    "<p>14 households were approved.</p><h2>3. Recommendations</h2><p>The Panel notes the report."
+                    "</p></main></body></html>"),
+])
+def test_a_report_s_numbered_sections_in_a_text_file_or_a_web_page_are_not_split_as_items(tmp_path, name, text):
+    [item] = read_items(_written(tmp_path / name, text))
+    assert item.item_title == "Fostering Recruitment Update" and "14 households" in item.text
+
+
+@pytest.mark.parametrize("part", [
+    "<h1>Residential Placement Contract Award (Exempt)</h1><p>Provider X scored highest at 6,850.</p>",
+    "<h2>Residential Placement Contract Award (Exempt)</h2>Provider X scored highest at 6,850.",
+    '<h2 class="exempt">Residential Placement Contract Award</h2><p>Provider X scored highest at 6,850.</p>',
+    '<h2>Residential Placement Contract Award <img alt="Restricted" src="r.gif"></h2>'
+    "<p>Provider X scored highest at 6,850.</p>",
+    "<h3>Contract Award (Exempt)</h3><div><p>Provider X scored highest at 6,850.</p>"
+    "<h3>Adoption Performance</h3><p>Timeliness improved.</p></div>",
+    "<h2>8. Residential Placement Contract Award (Exempt)</h2>Provider X scored highest at 6,850.",
+])
+def test_exempt_text_of_a_web_page_is_never_indexed_however_its_heading_is_marked_or_laid_out(tmp_path, part):
+    page = ("<html><body><main><h1>Cabinet - 14 March 2023</h1><p>Minutes of the Cabinet held on 14 March 2023</p>"
+            "<h2>6. Apologies for Absence</h2><p>Apologies from Cllr Brown.</p>"
+            "<h2>7. Declarations of Interest</h2><p>None.</p>" + part +
+            "<h2>10. Date of Next Meeting</h2><p>11 April 2023.</p></main></body></html>")
+    items = read_items(_written(tmp_path / "cabinet.html", page))
+    assert all("6,850" not in item.text for item in items)
+
+
+def test_a_scan_whose_only_text_is_a_long_cover_page_is_still_skipped_as_a_scan(tmp_path):
+    cover = ["This document has been scanned. The pages that follow are images of the signed minutes, and hold no "
+             "text that can be searched. Contact Democratic Services for an accessible copy of this document, "
+             "which can be provided in large print, in Braille, or in another language on request. Please allow "
+             "ten working days for the request to be met, and give the name and date of the meeting when asking. "
+             "The Council publishes the minutes of its meetings within ten working days of each meeting, and keeps "
+             "them on its website for six years; older minutes may be seen at the Civic Offices by appointment."]
+    lines = textwrap.wrap(cover[0], 80)
+    path = make_paged_pdf(tmp_path / "scan.pdf", [lines] + [["1"] for _ in range(29)])
+    found = list(read_inputs([path], 1_000_000, cwd=tmp_path))
+    assert [getattr(problem, "kind", None) for problem in found] == ["skipped"]

@@ -90,7 +90,7 @@ NOT_PLACE_WORDS = COUNCIL_KIND_WORDS | COUNCIL_NAME_JOINERS | {
 # Encodings a page may declare that browsers read as Windows-1252, which holds them (the WHATWG
 # Encoding Standard): Word's HTML says iso-8859-1 yet uses cp1252's curly quotes and dashes.
 _READ_AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
-_SECTION_HEADINGS = ["h2", "h3", "h4", "h5", "h6"]
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 # In place of a part of a page withheld as not for publication.
 WITHHELD_LINE = "Withheld: not for publication."
 _CLASS_MARK = re.compile(r"(?:restricted|exempt|confidential)(?!ion)", re.IGNORECASE)
@@ -134,7 +134,8 @@ def read_html_file(source: FileSource) -> ReadResult:
     # heading: one heading marked not for publication withholds its part of the page, not the page, and the minutes
     # are split at their numbered headings as a PDF's are, an item headed '(Exempt)' withheld there too.
     restricted = _title_restricted(region) or not _withheld_marked_parts(soup, region)
-    yield from split_meeting(_single_item(region, page, source, restricted), title_in=_first_specific_line)
+    yield from split_meeting(_single_item(region, page, source, restricted), title_in=_first_specific_line,
+                             only_a_meeting=True)
 
 
 def _declared_encoding(data: bytes) -> str | None:
@@ -382,41 +383,57 @@ def _from_moderngov(soup, url: str, file_name: str) -> bool:
 
 
 def _title_restricted(region) -> bool:
-    """Is the page's own title (its h1, or its first heading if it has none) marked not for publication?"""
-    title = region.find("h1") or region.find(_SECTION_HEADINGS)
-    if title is None:
-        return _restricted_link(region)
-    return (bool(_CLASS_MARK.search(" ".join(title.get("class") or [])))
-            or title_marked_not_public(_clean_title(title.get_text(" "))) or _marked_icon([title])
-            or _restricted_link(region))
+    """Is the page's own title (its first h1, or its first heading if it has none) marked not for publication?"""
+    title = _own_title(region)
+    return _restricted_link(region) or (title is not None and _heading_marked(title))
+
+
+def _own_title(region):
+    return region.find("h1") or region.find(_HEADINGS)
+
+
+def _heading_marked(heading) -> bool:
+    """Is the heading marked not for publication: by its words ('(Exempt)'), its class, or an icon in it?"""
+    return (title_marked_not_public(_clean_title(heading.get_text(" ")))
+            or bool(_CLASS_MARK.search(" ".join(heading.get("class") or []))) or _marked_icon([heading]))
 
 
 def _withheld_marked_parts(soup, region) -> bool:
     """Take out the part of the page under each heading marked not for publication ('8. Contract Award
-    (Exempt)'): what follows the heading, up to the next heading of its level or above. The heading stays, so that
-    the item is seen withheld. False, leaving the page as it was, when a marked heading's part cannot be told (the
-    heading alone in its block, its text outside it): the caller then withholds the whole page."""
-    title = region.find("h1") or region.find(_SECTION_HEADINGS)
-    for heading in region.find_all(_SECTION_HEADINGS):
-        if heading is title or heading.decomposed or not (
-                title_marked_not_public(_clean_title(heading.get_text(" ")))
-                or _CLASS_MARK.search(" ".join(heading.get("class") or []))):
+    (Exempt)'), but for the page's own title: what follows the heading, elements and loose text alike, up to the next
+    heading of its level or above. The heading stays, so that the item is seen withheld. False, leaving the page as it
+    was, when a marked heading's part cannot be told: nothing follows it in its block (its text is outside it), or a
+    block after it holds the next heading (the part would take in public items, or leave exempt ones in). The caller
+    then withholds the whole page."""
+    from bs4 import Tag
+
+    title = _own_title(region)
+    for heading in region.find_all(_HEADINGS):
+        if heading is title or heading.decomposed or not _heading_marked(heading):
             continue
         level = int(heading.name[1])
+
+        def ends_the_part(element) -> bool:
+            return element.name in _HEADINGS and int(element.name[1]) <= level
+
         part = []
-        for sibling in heading.find_next_siblings():
-            if sibling.name in _SECTION_HEADINGS and int(sibling.name[1]) <= level:
-                break
+        for sibling in heading.next_siblings:
+            if isinstance(sibling, Tag):
+                if ends_the_part(sibling):
+                    break
+                if sibling.find(ends_the_part) is not None:
+                    return False
             part.append(sibling)
-        if not part:
+        if not any(str(piece).strip() for piece in part if not isinstance(piece, Tag)) and not any(
+                isinstance(piece, Tag) and piece.get_text(strip=True) for piece in part):
             return False
         # A line of its own in the part's place keeps the heading apart from the next, so that the minutes still
         # split there; split_meeting withholds the item, this line with it.
         note = soup.new_tag("p")
         note.string = WITHHELD_LINE
-        part[0].insert_before(note)
-        for element in part:
-            element.decompose()
+        heading.insert_after(note)
+        for piece in part:
+            piece.extract()
     return True
 
 

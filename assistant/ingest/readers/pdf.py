@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from assistant.ingest.readers.common import (
     CORRUPT_HINT,
+    FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
     MAX_ITEM_CHARS_VAR,
     FileSource,
@@ -32,6 +33,7 @@ from assistant.ingest.readers.common import (
 from assistant.ingest.structure import (
     first_title_line,
     is_resolution,
+    item_headings,
     numbered_heading,
     opens_a_part,
     split_meeting,
@@ -78,7 +80,8 @@ MIN_WRAPPED_LINES = 3
 SCAN_MIN_PAGES = 2
 SCAN_MAX_CHARS_A_PAGE = 50
 # A page with this much text is a page of text, however many scanned pages follow it (minutes of one page, and a signed
-# attendance sheet or an appendix scanned after them): such a file is read, its scanned pages noted, never skipped.
+# attendance sheet or an appendix scanned after them): such a file is read, its scanned pages noted, when its text
+# reads as minutes (a scan's cover note does not).
 TEXT_PAGE_CHARS = 500
 OCR_HINT = "It needs OCR; export the text to a .txt file and ingest that."
 # How a web page saved under a .pdf name starts (a sign-in or error page served instead of the file).
@@ -124,7 +127,9 @@ def read_pdf_file(source: FileSource) -> ReadResult:
         raise Problem("skipped", "the PDF has no text layer (a scan or an image)", OCR_HINT)
     text_pages = sum(len(page.strip()) >= TEXT_PAGE_CHARS for page in pages)
     if len(pages) >= SCAN_MIN_PAGES and len(text.strip()) < SCAN_MAX_CHARS_A_PAGE * len(pages):
-        if not text_pages:
+        # Minutes, not a scan's cover note: a page of text, and the text reads as minutes (item headings, or a
+        # meeting's date stated).
+        if not (text_pages and (item_headings(text) or meeting_date_in(text[:FIRST_PAGE_CHARS]))):
             raise Problem(
                 "skipped",
                 f"the PDF has almost no text layer ({len(text.strip()):,} characters over {len(pages)} pages, "

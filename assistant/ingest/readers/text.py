@@ -100,7 +100,7 @@ def read_text_file(source: FileSource) -> ReadResult:
     if marking:
         yield replace(item, details={**item.details, NOT_PUBLIC_LINE: marking})
     elif whole_meeting and not item.restricted:
-        yield from split_meeting(item, title_in=guess_title)
+        yield from split_meeting(item, title_in=guess_title, only_a_meeting=True)
     else:
         yield item
 
