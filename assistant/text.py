@@ -949,7 +949,8 @@ def council_initials(key: str) -> str:
 
 
 def named_councils(text: str, known_council_keys: Iterable[str],
-                   named_with_a_capital: frozenset[str] = frozenset()) -> tuple[str, ...]:
+                   named_with_a_capital: frozenset[str] = frozenset(),
+                   initialled: Collection[str] | None = None) -> tuple[str, ...]:
     """Known council keys whose words all appear, as a phrase (or as initials), in the text.
 
     A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for among the
@@ -957,7 +958,9 @@ def named_councils(text: str, known_council_keys: Iterable[str],
     glamorgan'. A council whose name is also an everyday word is named only where that word has a capital: 'the
     reading age of children in care in Sefton' names Sefton, not Reading. Other names count in any case, as
     people often type them ('what did sefton say about care leavers'). A Welsh council is named by its Welsh name
-    too: 'Cyngor Caerdydd' names the key 'cardiff'. The keys `named_with_a_capital` also need a capital."""
+    too: 'Cyngor Caerdydd' names the key 'cardiff'. The keys `named_with_a_capital` also need a capital. Only the
+    keys `initialled` (every key, when None) are named by their initials: 'NEL' in a question about an NHS body
+    names no council whose minutes are not indexed."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
     found: list[str] = []
@@ -966,7 +969,7 @@ def named_councils(text: str, known_council_keys: Iterable[str],
         if not key:
             continue
         needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
-        initials = council_initials(key)
+        initials = council_initials(key) if initialled is None or key in initialled else ""
         # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
         phrases = [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ()) if len(name) > 3]
         places = [place for phrase in phrases

@@ -27,8 +27,8 @@ from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
 from assistant.retrieve.question import councils_named, indexed_as
-from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
-                            name_matches, named_councils, normalise_space, number_tokens, readable_date,
+from assistant.text import (PERSON_TITLES, council_key, council_key_of, first_few, lexical_tokens, mentioned_years,
+                            missing_names, name_matches, named_councils, normalise_space, number_tokens, readable_date,
                             token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
@@ -120,7 +120,7 @@ def councils_the_index_lacks(question: Question, passages: Passages, answering_i
     places = directory_place_names()
     indexed = passages.lexical.council_keys
     lacking = []
-    for key in councils_named(question.text, set(places) | indexed):
+    for key in councils_named(question.text, set(places) | indexed, initialled=indexed):
         if key in indexed or indexed_as(key, indexed, places):
             continue
         set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
@@ -132,15 +132,19 @@ def councils_the_index_lacks(question: Question, passages: Passages, answering_i
     return lacking
 
 
-def _indexed_councils_like(names: list[str], passages: Passages) -> str:
+def _indexed_councils_like(names: list[str], question: str, passages: Passages) -> str:
     """' Did you mean Gateshead Council?' for a name no minutes mention that is spelt much as an indexed council
-    is ('Gatshead'), as a council filter's suggests similar names; else ''."""
+    is ('Gatshead'), as a council filter's suggests similar names; else ''. Never for a person's name, after a title
+    ('Councillor Dalton' is not Halton)."""
     councils = passages.lexical.council_names_by_key
-    close = [councils[key] for name in names
+    people = {word.strip(_AROUND_A_NAME) for before, word in zip(question.split(), question.split()[1:])
+              if before.strip(_AROUND_A_NAME) in PERSON_TITLES}
+    close = [councils[key] for name in names if name.split()[0] not in people
              for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
     return f" Did you mean {first_few(list(dict.fromkeys(close)))}?" if close else ""
 
 
+_AROUND_A_NAME = ".,;:?!()'\"\u2018\u2019\u201c\u201d"
 # How alike (difflib's ratio) a name must be spelt to an indexed council's to be suggested: 'Gatshead' and
 # 'Gateshead' are 0.94, 'Durhum' and 'Durham' 0.83; 'Death' and 'Bath' 0.67.
 SPELT_ALIKE = 0.8
@@ -197,7 +201,7 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
     unknown += [place for place, named_within in councils if not named_within]
     if unknown:
         return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}."
-                     f"{_indexed_councils_like(unknown, passages)}", confidence=confidence, best=quote)
+                     f"{_indexed_councils_like(unknown, question.text, passages)}", confidence=confidence, best=quote)
     if councils:  # their words are in the minutes ('families in Surrey Heath'), their council's minutes are not
         return Draft([], "not_stated", f"The index holds no minutes of {', '.join(place for place, _ in councils)}.",
                      confidence=confidence, best=quote)

@@ -387,7 +387,8 @@ def councils_not_indexed(assistant, questions: list[EvalQuestion]) -> dict[str, 
     known = set(names) | retriever.council_keys  # the index's own too: "North Somerset" is not also Somerset
     unindexed = {}
     for q in questions:
-        if outside := [names.get(k, k) for k in councils_named(q.question, known) if not retriever.councils_called(k)]:
+        if outside := [names.get(k, k) for k in councils_named(q.question, known, initialled=retriever.council_keys)
+                       if not retriever.councils_called(k)]:
             unindexed[q.id] = outside
     return unindexed
 

@@ -208,10 +208,10 @@ class HybridRetriever:
         council_keys: set[str] = set()
         if filters.council:
             council_keys = self.councils_called(filters.council)
-        elif question.councils and (len(question.councils) > 1 or not question.which_councils):
+        elif question.councils and not question.which_councils:
             # A question naming councils searches only them, to compare them too ('Compare ... in Gateshead and
-            # Rotherham' had searched every council, and led with Bridgend's figure); one council named with
-            # 'which councils' ('Which councils besides Sefton ...?') searches every council.
+            # Rotherham' had searched every council, and led with Bridgend's figure); 'which councils' with councils
+            # named ('Which councils other than Durham and Gateshead ...?') searches every council.
             council_keys = set(question.councils)
         no_council = 0
         if filters.council or council_keys:

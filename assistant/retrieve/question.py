@@ -45,7 +45,10 @@ def analyse(text: str, known_council_keys: Iterable[str] = ()) -> Question:
     text = as_typed_words(text)
     councils = indexed_councils_named(text, known_council_keys)
     which = _WHICH_COUNCILS.search(text)
-    if which and which.group(0).lower() == _COMPARING_WORD and len(councils) == 1:
+    if which and which.group(0).lower() == _COMPARING_WORD and councils:
+        # 'compare' with councils named compares them with each other or with something else (the national average):
+        # only 'which councils' asks about councils it does not name ('Which councils other than Durham and
+        # Gateshead ...?').
         which = _WHICH_COUNCILS.search(text, which.end())
     return Question(text, asked_for(text), mentioned_years(text), councils, bool(which), asks_for_the_latest(text),
                     years_asked_about(text))
@@ -60,7 +63,7 @@ def indexed_councils_named(text: str, known_council_keys: Iterable[str]) -> tupl
 
     known, councils = set(known_council_keys), directory_council_keys()
     named: list[str] = []
-    for key in councils_named(text, known | councils):
+    for key in councils_named(text, known | councils, initialled=known):
         named += ([key] if key in known else indexed_as(key, known, councils)) + named_by_initials(key, known)
     return tuple(dict.fromkeys(named))
 
@@ -69,8 +72,11 @@ def named_by_initials(council_key: str, indexed_keys: Iterable[str]) -> list[str
     """The indexed keys that are this council's initials, or whose initials it is: one council indexed under
     two names ('BCP Council' and 'Bournemouth, Christchurch and Poole Council'), where naming it either way had
     searched half its minutes."""
-    initials = council_initials(council_key)
-    return sorted(k for k in indexed_keys if k != council_key and (k == initials or council_initials(k) == council_key))
+    indexed, initials = set(indexed_keys), council_initials(council_key)
+    # Initials that are themselves an indexed council's name, not any three letters: '--council NWL' is no name of
+    # North West Leicestershire's where no council is indexed as 'NWL'.
+    return sorted(k for k in indexed if k != council_key
+                  and (k == initials or (council_key in indexed and council_initials(k) == council_key)))
 
 
 def indexed_as(council_key: str, indexed_keys: Iterable[str], councils: Collection[str]) -> list[str]:
@@ -79,11 +85,13 @@ def indexed_as(council_key: str, indexed_keys: Iterable[str], councils: Collecti
     return sorted(k for k in indexed_keys if k not in councils and indexed_name_of(council_key, k))
 
 
-def councils_named(text: str, council_keys: Iterable[str]) -> tuple[str, ...]:
-    """The councils of these keys that the text names: by name (text.named_councils), or by an initialism of one
-    council of the shipped directory, typed in capitals ('RBWM', 'BANES', 'B&NES's')."""
+def councils_named(text: str, council_keys: Iterable[str], initialled: Collection[str] | None = None
+                   ) -> tuple[str, ...]:
+    """The councils of these keys that the text names: by name (text.named_councils; by its initials only when it is
+    one of `initialled`), or by an initialism of four letters or more of one council of the shipped directory, typed
+    in capitals ('RBWM', 'BANES', 'B&NES's')."""
     keys = set(council_keys)
-    named = list(named_councils(text, keys))
+    named = list(named_councils(text, keys, initialled=initialled))
     for word in text.split():
         key = council_of_initialism(word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s"))
         if key in keys and key not in named:

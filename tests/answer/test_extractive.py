@@ -528,3 +528,14 @@ def test_a_misspelt_council_no_minutes_mention_is_refused_with_the_indexed_counc
         "The indexed minutes never mention Gatshead. Did you mean Gateshead Council?")
     assert explained("How many missing episodes were there in Wallasey?") == (
         "The indexed minutes never mention Wallasey.")
+
+
+def test_a_person_s_name_spelt_like_a_council_is_suggested_no_council(tmp_path):
+    text = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
+    entries = [LexicalEntry("h1", text, {"source_id": "h1", "position": 0, "council": "Halton Borough Council",
+                                         "council_key": "halton", "item_title": "Missing children"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    asked = draft_answer(analyse("What did Councillor Dalton say about missing episodes?", found.lexical.council_keys),
+                         hits, found, OverlapReader(), calibration(0.0))
+    assert asked.explanation == "The indexed minutes never mention Dalton."

@@ -213,3 +213,10 @@ def test_a_council_indexed_under_its_name_and_its_initials_is_selected_under_bot
     both = {"bcp", "bournemouth christchurch poole"}
     assert HybridRetriever.councils_called(indexed, wanted) == both
     assert set(analyse(f"What was the projected overspend in {wanted}?", indexed.council_keys).councils) == both
+
+
+def test_three_letters_that_are_an_indexed_council_s_initials_select_it_only_where_it_is_indexed_so():
+    from assistant.retrieve.hybrid import HybridRetriever
+
+    indexed = _Indexed("North West Leicestershire District Council", "Leicester City Council")
+    assert HybridRetriever.councils_called(indexed, "NWL") == set()
