@@ -114,7 +114,8 @@ def councils_the_index_lacks(question: Question, passages: Passages, answering_i
     any council not indexed that the item to be quoted (`answering_item`) does not name: 'How many children are
     looked after in Nottinghamshire?' had been answered with Bridgend's count, as other minutes name Nottinghamshire
     Police, where a question about Essex children placed in Thurrock is answered from Thurrock's item that names
-    Essex. The last of each (key, name, whether the minutes hold its words)."""
+    Essex. The last of each (key, name, whether to say the index holds no minutes of it, rather than that no
+    minutes mention it)."""
     from assistant.ingest.moderngov.directory import directory_place_names
 
     places = directory_place_names()
