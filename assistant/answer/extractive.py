@@ -27,8 +27,8 @@ from assistant.answer.passages import Passages
 from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
 from assistant.retrieve.question import councils_named, indexed_as
-from assistant.text import (PERSON_TITLES, council_key, council_key_of, first_few, lexical_tokens, mentioned_years,
-                            missing_names, name_matches, named_councils, normalise_space, number_tokens, readable_date,
+from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
+                            name_matches, named_councils, names_in, normalise_space, number_tokens, readable_date,
                             token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
@@ -138,14 +138,12 @@ def _indexed_councils_like(names: list[str], question: str, passages: Passages) 
     is ('Gatshead'), as a council filter's suggests similar names; else ''. Never for a person's name, after a title
     ('Councillor Dalton' is not Halton)."""
     councils = passages.lexical.council_names_by_key
-    people = {word.strip(_AROUND_A_NAME) for before, word in zip(question.split(), question.split()[1:])
-              if before.strip(_AROUND_A_NAME) in PERSON_TITLES}
+    people = names_in(question)
     close = [councils[key] for name in names if name.split()[0] not in people
              for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
     return f" Did you mean {first_few(list(dict.fromkeys(close)))}?" if close else ""
 
 
-_AROUND_A_NAME = ".,;:?!()'\"\u2018\u2019\u201c\u201d"
 # How alike (difflib's ratio) a name must be spelt to an indexed council's to be suggested: 'Gatshead' and
 # 'Gateshead' are 0.94, 'Durhum' and 'Durham' 0.83; 'Death' and 'Bath' 0.67.
 SPELT_ALIKE = 0.8

@@ -76,7 +76,11 @@ class ItemHeading:
 def numbered_heading(line: str) -> ItemHeading | None:
     """The line as an agenda item's heading ('4. Children's Social Care'), or None when it is not one: not numbered,
     or a sentence or a long numbered paragraph rather than a title. Its span is the line's own, from 0."""
-    numbered = _numbered(line)
+    return _as_heading(_numbered(line))
+
+
+def _as_heading(numbered: tuple[ItemHeading, str] | None) -> ItemHeading | None:
+    """A numbered line (_numbered) as an item's heading, when its words read as a title (numbered_heading)."""
     if numbered is None:
         return None
     heading, title = numbered
@@ -119,9 +123,10 @@ def item_headings(text: str) -> list[ItemHeading]:
     of its form is a list's, not a heading (an agenda printed as a list before the minutes, numbered resolutions), and
     so is one of a list numbered inside an item (see _outermost)."""
     lines = line_spans(text)
+    numbered = [_numbered(span.of(text)) for span in lines]
     found: list[tuple[int, ItemHeading]] = []
     for index, span in enumerate(lines):
-        if (heading := numbered_heading(span.of(text))) is not None:
+        if (heading := _as_heading(numbered[index])) is not None:
             found.append((index, replace(heading, line=span)))
     forms = {(index, heading.form) for index, heading in found}
     headings = [heading for index, heading in found
@@ -134,16 +139,17 @@ def item_headings(text: str) -> list[ItemHeading]:
     best = max(runs, key=lambda run: (len(run), run[0].line.start), default=[])
     if len(best) < MIN_ITEM_HEADINGS:
         return []
-    return _with_unlike_headings(best, text, lines)
+    return _with_unlike_headings(best, text, lines, numbered)
 
 
-def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span]) -> list[ItemHeading]:
+def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span],
+                          numbered: list[tuple[ItemHeading, str] | None]) -> list[ItemHeading]:
     """The run, with the headings it lacks that numbered_heading passed over for their titles: '5 2023-24 Private
     Fostering Annual Report', a long one, one ending as a sentence ('7 Such other business as, in the opinion of the
     Chair, is urgent.'). Where the run skips a number, or after its last, the one line of the run's form that bears
     the next number, and is not next to one numbered one before or after it (as a list's are), is its heading; two
-    such lines, or none, leave the run as it was from there (a list numbered inside an item bears the number too)."""
-    numbered = [_numbered(span.of(text)) for span in lines]
+    such lines, or none, leave the run as it was from there (a list numbered inside an item bears the number too).
+    `numbered` is each line's number and words (_numbered), as item_headings read them."""
     by_line = {span.start: index for index, span in enumerate(lines)}
     form = run[0].form
     if form[0] == "reference":  # 'CSC/23/04': the next number is not known from the one before

@@ -512,13 +512,20 @@ def test_a_council_not_indexed_is_answered_only_from_an_item_that_names_it(tmp_p
     assert naming_essex.refusal is None and "two thirds" in naming_essex.quotes[0].text
 
 
+MISSING_EPISODES = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
+
+
+def _one_item(tmp_path, council: str, key: str, text: str) -> tuple[Passages, Retrieval]:
+    """The minutes of one item of one council, indexed, and retrieved whole."""
+    entries = [LexicalEntry("i1", text, {"source_id": "i1", "position": 0, "council": council, "council_key": key,
+                                         "item_title": text.split(".")[0]})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    return found, Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+
+
 def test_a_misspelt_council_no_minutes_mention_is_refused_with_the_indexed_council_spelt_like_it(tmp_path):
     """A council filter suggested similar names where a question naming the same misspelt council did not."""
-    text = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
-    entries = [LexicalEntry("g1", text, {"source_id": "g1", "position": 0, "council": "Gateshead Council",
-                                         "council_key": "gateshead", "item_title": "Missing children"})]
-    found = Passages(build(entries, tmp_path / "bm25"))
-    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    found, hits = _one_item(tmp_path, "Gateshead Council", "gateshead", MISSING_EPISODES)
 
     def explained(question: str) -> str | None:
         return draft_answer(analyse(question, found.lexical.council_keys), hits, found, OverlapReader(),
@@ -531,11 +538,7 @@ def test_a_misspelt_council_no_minutes_mention_is_refused_with_the_indexed_counc
 
 
 def test_a_person_s_name_spelt_like_a_council_is_suggested_no_council(tmp_path):
-    text = "Missing children. There were 948 missing episodes between December 2017 and November 2018."
-    entries = [LexicalEntry("h1", text, {"source_id": "h1", "position": 0, "council": "Halton Borough Council",
-                                         "council_key": "halton", "item_title": "Missing children"})]
-    found = Passages(build(entries, tmp_path / "bm25"))
-    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    found, hits = _one_item(tmp_path, "Halton Borough Council", "halton", MISSING_EPISODES)
     asked = draft_answer(analyse("What did Councillor Dalton say about missing episodes?", found.lexical.council_keys),
                          hits, found, OverlapReader(), calibration(0.0))
     assert asked.explanation == "The indexed minutes never mention Dalton."

@@ -367,11 +367,7 @@ def _row_restricted(row, title_el) -> bool:
 
 def _page_restricted(region) -> bool:
     headings = region.select("h1, h2, .mgAiTitleTxt, .mgSubTitleTxt")
-    if any(_CLASS_MARK.search(" ".join(h.get("class") or [])) for h in headings):
-        return True
-    if any(title_marked_not_public(_clean_title(h.get_text(" "))) for h in headings):
-        return True
-    return _marked_icon(headings) or _restricted_link(region)
+    return any(_heading_marked(heading) for heading in headings) or _restricted_link(region)
 
 
 def _from_moderngov(soup, url: str, file_name: str) -> bool:
