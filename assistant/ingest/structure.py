@@ -239,13 +239,16 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
     item, and an item whose heading marks it so ('(Exempt)') is restricted: their text goes no further.
     `only_a_meeting` splits only what reads as a meeting's minutes (reads_as_a_meeting): a text file or a web page
     may as well be one item's minutes, or a report, whose numbered sections ('1. Background', '4. Recommendations')
-    are no agenda items."""
+    are no agenda items; but one of whose headings is marked not for publication is split, so that its item is withheld."""
     if marking := document_marked_not_public(whole.text):
         # An exempt (Part II) report or minutes, put among the public ones: withheld whole, never read further.
         return [replace(whole, text="", restricted=True, item_title=whole.item_title or title_in(whole.text),
                         details={NOT_PUBLIC_LINE: marking})]
     headings = item_headings(whole.text)
-    if only_a_meeting and headings and not reads_as_a_meeting(whole.text, headings):
+    # A heading marked not for publication is an agenda item's marking, which a report's sections never carry: such a
+    # file is split (and that item withheld) however few of its other headings are a meeting's own business.
+    if only_a_meeting and headings and not reads_as_a_meeting(whole.text, headings) and not any(
+            title_marked_not_public(normalise_space(heading.line.of(whole.text))) for heading in headings):
         headings = []
     if not headings:
         return [replace(whole, item_title=whole.item_title or title_in(whole.text))]

@@ -165,6 +165,26 @@ def test_a_text_file_of_a_whole_meeting_is_split_and_its_exempt_item_withheld(tm
     assert {item.meeting_date for item in items} == {"2023-03-14"}
 
 
+def test_an_exempt_heading_splits_a_text_file_without_a_meetings_own_business(tmp_path):
+    # No apologies, declarations, minutes or next meeting among its headings, so it could be a report; but its
+    # '(Exempt)' item is withheld all the same.
+    text = ("Northshire County Council\nCorporate Parenting Panel, 14 March 2023\n\n"
+            "1. Fostering Recruitment Update\nThe panel heard that 12 new carers were approved this quarter.\n\n"
+            "2. Residential Placement Contract Award (Exempt)\nProvider X scored highest at a weekly fee of 6,850.\n\n"
+            "3. Care Leavers Local Offer\nThe panel noted the refreshed local offer.\n")
+    items = read_items(_written(tmp_path / "panel.txt", text))
+    assert all("6,850" not in item.text for item in items)
+    assert [item.restricted for item in items if item.item_title.startswith("2.")] == [True]
+    assert any("12 new carers" in item.text for item in items if not item.restricted)
+
+
+def test_a_report_whose_sections_are_not_marked_stays_one_item(tmp_path):
+    text = ("Fostering Service Annual Report 2022/23\n\n1. Background\nThe service recruited 12 carers.\n\n"
+            "2. Recommendations\nThat the panel notes the report.\n")
+    [item] = read_items(_written(tmp_path / "report.txt", text))
+    assert "12 carers" in item.text and not item.restricted
+
+
 def test_a_text_file_that_names_its_item_stays_one_item(tmp_path):
     path = _written(tmp_path / "item.md", '---\nid: "cabinet-8"\nitem_title: "Placements"\n---\n' + CABINET)
     [item] = read_items(path)
