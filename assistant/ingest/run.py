@@ -25,7 +25,7 @@ from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
-from assistant.ingest.readers.common import NOT_PUBLIC_LINE, item_number_in, page_of_item
+from assistant.ingest.readers.common import NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING, item_number_in, page_of_item
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions
 from assistant.settings import DEFAULT_CORPUS, Settings
@@ -744,6 +744,11 @@ def _withheld(item: MinuteItem) -> str:
                else "export its text to a .txt file with `restricted: false` in its front matter, and ingest that")
         return (f"its opening marks it not for publication ({one_printed_line(marking)!r}): not indexed. If the "
                 f"council has published it, {how}")
+    if heading := item.details.get(UNTOLD_NOT_PUBLIC_HEADING):
+        return (f"its heading {one_printed_line(heading)!r} is marked not for publication, and where that part of the "
+                "page ends cannot be told (its text is outside the heading's block, or a block after it holds the next "
+                "item), so the whole page is not indexed. To index its public items, save the page's text as a .txt "
+                "file, each item under its numbered heading, and ingest that: the marked item is withheld there")
     if not (number := item_number_in(item.source_id)):
         return "marked restricted: not indexed"
     title = f" ({item.item_title})" if item.item_title else ""

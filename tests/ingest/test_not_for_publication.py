@@ -99,3 +99,19 @@ def test_minutes_marked_after_they_were_indexed_are_taken_out_and_the_summary_sa
     assert "add `restricted: false` to its front matter" in withheld.reason
     stored = b"".join(path.read_bytes() for path in fake_settings.data_dir.rglob("*") if path.is_file())
     assert b"Acacia" not in stored
+
+
+def test_a_web_page_withheld_whole_names_the_heading_whose_part_cannot_be_told(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    # The exempt item's text sits outside its heading's block, so where its part ends cannot be told.
+    (folder / "cabinet.html").write_text(
+        "<html><body><main><h1>Cabinet - 14 March 2023</h1><p>Apologies from Cllr Brown.</p>"
+        "<div><h3>8. Contract Award (Exempt)</h3></div><p>Provider X scored highest at 6,850.</p>"
+        "</main></body></html>", encoding="utf-8")
+    summary = ingest([folder], fake_settings, progress=False)
+    [withheld] = [p for p in summary.problems if p.kind == "restricted"]
+    assert "its heading '8. Contract Award (Exempt)' is marked not for publication" in withheld.reason
+    assert "save the page's text as a .txt file" in withheld.reason
+    stored = b"".join(path.read_bytes() for path in fake_settings.data_dir.rglob("*") if path.is_file())
+    assert b"6,850" not in stored

@@ -150,6 +150,9 @@ _SAYS_NO = re.compile(r"^\W*(?:no|none|nil|n/?a|not\s+applicable)\b", re.IGNOREC
 MARKED_LINES_LOOKED_AT = 8
 # The key of a withheld item's details that holds the line marking its document not for publication.
 NOT_PUBLIC_LINE = "not_public_line"
+# The key of a withheld web page's details that holds the heading marked not for publication whose part of the page
+# could not be told from the public items', so that the whole page was withheld.
+UNTOLD_NOT_PUBLIC_HEADING = "untold_not_public_heading"
 
 
 def title_marked_not_public(title: str) -> bool:

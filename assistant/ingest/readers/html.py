@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlparse
 
 from assistant.text import COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, date_or_empty
@@ -26,6 +26,7 @@ from assistant.ingest.readers.common import (
     GENERIC_HEADINGS,
     HTML_FILE_BYTES_PER_CHAR,
     NOT_PUBLIC_MARK,
+    UNTOLD_NOT_PUBLIC_HEADING,
     FileSource,
     Problem,
     ReadResult,
@@ -133,8 +134,14 @@ def read_html_file(source: FileSource) -> ReadResult:
     # Another system's page (CMIS, a council's own site) may hold a whole meeting's minutes, each item under a
     # heading: one heading marked not for publication withholds its part of the page, not the page, and the minutes
     # are split at their numbered headings as a PDF's are, an item headed '(Exempt)' withheld there too.
-    restricted = _title_restricted(region) or not _withheld_marked_parts(soup, region)
-    yield from split_meeting(_single_item(region, page, source, restricted), title_in=_first_specific_line,
+    if _title_restricted(region):
+        yield _single_item(region, page, source, restricted=True)
+        return
+    if untold := _withheld_marked_parts(soup, region):
+        item = _single_item(region, page, source, restricted=True)
+        yield replace(item, details={**item.details, UNTOLD_NOT_PUBLIC_HEADING: _clean_title(untold.get_text(" "))})
+        return
+    yield from split_meeting(_single_item(region, page, source, restricted=False), title_in=_first_specific_line,
                              only_a_meeting=True)
 
 
@@ -394,13 +401,13 @@ def _heading_marked(heading) -> bool:
             or bool(_CLASS_MARK.search(" ".join(heading.get("class") or []))) or _marked_icon([heading]))
 
 
-def _withheld_marked_parts(soup, region) -> bool:
+def _withheld_marked_parts(soup, region):
     """Take out the part of the page under each heading marked not for publication ('8. Contract Award
     (Exempt)'), but for the page's own title: what follows the heading, elements and loose text alike, up to the next
-    heading of its level or above. The heading stays, so that the item is seen withheld. False, leaving the page as it
-    was, when a marked heading's part cannot be told: nothing follows it in its block (its text is outside it), or a
-    block after it holds the next heading (the part would take in public items, or leave exempt ones in). The caller
-    then withholds the whole page."""
+    heading of its level or above. The heading stays, so that the item is seen withheld. Returns None when done, or,
+    leaving the page as it was, the first marked heading whose part cannot be told: nothing follows it in its block
+    (its text is outside it), or a block after it holds the next heading (the part would take in public items, or
+    leave exempt ones in). The caller then withholds the whole page, naming that heading."""
     from bs4 import Tag
 
     title = _own_title(region)
@@ -418,11 +425,11 @@ def _withheld_marked_parts(soup, region) -> bool:
                 if ends_the_part(sibling):
                     break
                 if sibling.find(ends_the_part) is not None:
-                    return False
+                    return heading
             part.append(sibling)
         if not any(str(piece).strip() for piece in part if not isinstance(piece, Tag)) and not any(
                 isinstance(piece, Tag) and piece.get_text(strip=True) for piece in part):
-            return False
+            return heading
         # A line of its own in the part's place keeps the heading apart from the next, so that the minutes still
         # split there; split_meeting withholds the item, this line with it.
         note = soup.new_tag("p")
@@ -430,7 +437,7 @@ def _withheld_marked_parts(soup, region) -> bool:
         heading.insert_after(note)
         for piece in part:
             piece.extract()
-    return True
+    return None
 
 
 def _marked_icon(places: list) -> bool:
