@@ -353,7 +353,28 @@ def line_goes_on(line: str, following: str) -> bool:
     right joins to 2 wrong ones, both a page title run into navigation text)."""
     if ends_clause(line):
         return False
-    return following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)
+    return (following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)) or figure_runs_on(following)
+
+
+# What a figure that a wrapped sentence carries onto its next line is written with ('7,230', '86%', '£1.2m' aside).
+_FIGURE_CHARACTERS = frozenset("0123456789,./%£")
+
+
+def figure_runs_on(following: str) -> bool:
+    """Does the line go on a sentence with a figure: a figure, then words in lower case ('7,230 referrals to ...',
+    '86% of the workforce', '2002, all local authorities ...') or a full stop ('2023/24.')? A list's number ('2)
+    Approve', '2. note') and a numbered heading ('160.1 The Minutes') are not, nor a table's cell ('1,234'). In
+    the train minutes, the five lines so read after a line that ends no clause are all a sentence's second line."""
+    words = following.split(maxsplit=1)
+    if not words or len(words) == 1 and not words[0].endswith("."):  # a figure alone: a table's cell, unless it ends
+        return False
+    figure = words[0].rstrip(",") if len(words) > 1 else words[0][:-1]
+    if not figure or not figure[0].isdigit() and figure[0] != "£" or not set(figure) <= _FIGURE_CHARACTERS \
+            or figure[-1] in "./":
+        return False
+    if len(words) == 1:  # '2.' alone is a list's number on a line of its own; '2023/24.' and '2022.' end a sentence
+        return len(figure) >= 4
+    return words[1][:1].islower()
 
 
 def ends_clause(line: str) -> bool:

@@ -12,7 +12,9 @@ from assistant.text import Span, committee_key, council_key, date_span, normalis
 from assistant.text import breadcrumb as text_breadcrumb
 
 # Bump when the way chunks are cut changes, so existing indexes re-chunk on the next ingest.
-CHUNKER_VERSION = "5"  # 5: "4 - Title" and "4: Title" head a part; "4. That ..." never does
+# 5: "4 - Title" and "4: Title" head a part; "4. That ..." never does.
+# 6: a sentence wrapped before a figure ("had received" / "7,230 referrals") is one.
+CHUNKER_VERSION = "6"
 _CLAUSE_BREAK = re.compile(r"[;:,\u2013\u2014]\s|\s-\s")
 _MIN_BUDGET = 16
 

@@ -239,7 +239,8 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
     item, and an item whose heading marks it so ('(Exempt)') is restricted: their text goes no further.
     `only_a_meeting` splits only what reads as a meeting's minutes (reads_as_a_meeting): a text file or a web page
     may as well be one item's minutes, or a report, whose numbered sections ('1. Background', '4. Recommendations')
-    are no agenda items; but one of whose headings is marked not for publication is split, so that its item is withheld."""
+    are no agenda items; but one of whose headings is marked not for publication is split, so that its item is
+    withheld."""
     if marking := document_marked_not_public(whole.text):
         # An exempt (Part II) report or minutes, put among the public ones: withheld whole, never read further.
         return [replace(whole, text="", restricted=True, item_title=whole.item_title or title_in(whole.text),

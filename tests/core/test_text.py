@@ -286,3 +286,19 @@ def test_the_years_a_question_asks_about_are_tied_to_it(question, years):
     from assistant.text import years_asked_about
 
     assert years_asked_about(question) == years
+
+
+def test_a_sentence_wrapped_before_a_figure_keeps_its_subject():
+    """'... the Department had received' / '7,230 referrals ...': the figure's line had been a sentence of its own,
+    so a quote of it lost who received them. A list's number, a numbered heading and a table's cells keep their
+    lines."""
+    text = ("The Department had received\n7,230 referrals during the year. Female employees made up\n86% of the "
+            "workforce.\nThe panel will scrutinise the work for\n2023/24.\nThe Committee agreed to\n2) Approve the plan"
+            "\nMatters arising from the last meeting\n160.1 The Minutes were agreed.\nReferrals\n1,234\nItems\n2.")
+    assert [span.of(text) for span in sentence_spans(text)] == [
+        "The Department had received\n7,230 referrals during the year.",
+        "Female employees made up\n86% of the workforce.",
+        "The panel will scrutinise the work for\n2023/24.",
+        "The Committee agreed to", "2) Approve the plan", "Matters arising from the last meeting",
+        "160.1 The Minutes were agreed.", "Referrals", "1,234", "Items", "2.",
+    ]
