@@ -1072,6 +1072,8 @@ def _proper_names(text: str) -> Iterator[tuple[str, bool]]:
     capital is grammar's: 'Since', 'Apart')."""
     for match in _PROPER.finditer(text):
         word = match.group(1)
+        if word.endswith(("'s", "\u2019s")):  # 'Salford's': the name is Salford, as a refusal says it
+            word = word[:-2]
         if word in NOT_QUESTION_NAME_WORDS or word.capitalize() in NOT_QUESTION_NAME_WORDS:
             continue
         sentence_start = not text[:match.start()].strip(" \"'\u2018\u201c(") or re.search(

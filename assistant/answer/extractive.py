@@ -135,13 +135,29 @@ def councils_the_index_lacks(question: Question, passages: Passages, answering_i
 
 def _indexed_councils_like(names: list[str], question: str, passages: Passages) -> str:
     """' Did you mean Gateshead Council?' for a name no minutes mention that is spelt much as an indexed council
-    is ('Gatshead'), as a council filter's suggests similar names; else ''. Never for a person's name, after a title
-    ('Councillor Dalton' is not Halton)."""
+    is ('Gatshead'), as a council filter's suggests similar names; else ''."""
+    close = list(dict.fromkeys(council for _, council in _spelt_as_indexed_councils(names, question, passages)))
+    return f" Did you mean {first_few(close)}?" if close else ""
+
+
+def _spelt_as_indexed_councils(names: list[str], question: str, passages: Passages) -> list[tuple[str, str]]:
+    """Each name spelt much as an indexed council is, with that council's name: ('Gatshead', 'Gateshead Council').
+    Never a person's name, after a title ('Councillor Dalton' is not Halton)."""
     councils = passages.lexical.council_names_by_key
     people = names_in(question)
-    close = [councils[key] for name in names if name.split()[0] not in people
-             for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
-    return f" Did you mean {first_few(list(dict.fromkeys(close)))}?" if close else ""
+    return [(name, councils[key]) for name in names if name.split()[0] not in people
+            for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
+
+
+def misspelt_councils(missing: list[str], question: str, passages: Passages) -> list[str]:
+    """A named check: of the names the items read never mention, those no indexed minutes hold as written, spelt
+    much as an indexed council is ('Rotheram', 'Wolverhamton'). By the first four letters by which other names are
+    matched, 'Rotheram' is known to the minutes (they hold Rotherham), so names_the_index_lacks passes it; yet the
+    items read are another council's, and 'How many looked after children did Rotheram have?' was answered with
+    Middlesbrough's count. Refused, with the council meant suggested, as for a name no minutes mention."""
+    unwritten = [name for name in missing if not name.isupper() and (tokens := lexical_tokens(name))
+                 and not all(passages.lexical.knows_exactly(token) for token in tokens)]
+    return [name for name, _ in _spelt_as_indexed_councils(unwritten, question, passages)]
 
 
 # How alike (difflib's ratio) a name must be spelt to an indexed council's to be suggested: 'Gatshead' and
@@ -187,27 +203,16 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
                                          np.asarray([r.span_margin for r in readings]), bool(missing))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
     quote = _scored(found[top[best]], float(probabilities[best]), features[top[best]])
+    if confidence < calibration.refusal_threshold and not features[:, FEATURE_NAMES.index("coverage")].any():
+        return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
+    # The named checks refuse what the reader would answer; when it refuses itself, they say why more plainly
+    # ('The index holds no minutes of Suffolk County Council.') than that the minutes do not say.
+    named = named_checks_refusal(question, missing, found, str(found[top[best]].hit.source_id), passages)
     if confidence < calibration.refusal_threshold:
-        if not features[:, FEATURE_NAMES.index("coverage")].any():
-            return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
-        explanation = f"The minutes found do not mention {', '.join(missing)}." if missing else NOT_STATED
+        explanation = named or (f"The minutes found do not mention {', '.join(missing)}." if missing else NOT_STATED)
         return Draft([], "not_stated", explanation, confidence=confidence, best=quote)
-    unknown = names_the_index_lacks(missing, passages)
-    said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
-    councils = [(place, named_within) for key, place, named_within
-                in councils_the_index_lacks(question, passages, str(found[top[best]].hit.source_id))
-                if key not in said]
-    unknown += [place for place, named_within in councils if not named_within]
-    if unknown:
-        return Draft([], "not_stated", f"The indexed minutes never mention {', '.join(unknown)}."
-                     f"{_indexed_councils_like(unknown, question.text, passages)}", confidence=confidence, best=quote)
-    if councils:  # their words are in the minutes ('families in Surrey Heath'), their council's minutes are not
-        return Draft([], "not_stated", f"The index holds no minutes of {', '.join(place for place, _ in councils)}.",
-                     confidence=confidence, best=quote)
-    years, councils = years_the_minutes_lack(question, found, passages)
-    if years:
-        return Draft([], "not_stated", f"The indexed minutes of {first_few(councils)} never mention "
-                     f"{' or '.join(map(str, years))}.", confidence=confidence, best=quote)
+    if named:
+        return Draft([], "not_stated", named, confidence=confidence, best=quote)
     # chosen_quotes puts `best` first, and a question for the latest figure leads with the newest meeting's (with
     # `best` after it when that differs); the same sentence found again in another item (boilerplate) is not
     # quoted twice.
@@ -249,6 +254,30 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
                          or any((figure.value, figure.kind) in superseded for figure in given)):
         short_answer = None
     return Draft(quotes, short_answer=short_answer, confidence=confidence, best=quote, amendments=tuple(amendments))
+
+
+def named_checks_refusal(question: Question, missing: list[str], found: list[Candidate], answering_item: str,
+                         passages: Passages) -> str:
+    """What the named checks say of a question the minutes cannot answer, or '': names no indexed minutes mention
+    (names_the_index_lacks, misspelt_councils), councils whose minutes are not indexed (councils_the_index_lacks,
+    given the item that would be quoted), years the minutes of the councils asked about never mention
+    (years_the_minutes_lack)."""
+    unknown = names_the_index_lacks(missing, passages)
+    unknown += [name for name in misspelt_councils(missing, question.text, passages) if name not in unknown]
+    said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
+    councils = [(place, named_within) for key, place, named_within
+                in councils_the_index_lacks(question, passages, answering_item) if key not in said]
+    unknown += [place for place, named_within in councils if not named_within]
+    if unknown:
+        return (f"The indexed minutes never mention {', '.join(unknown)}."
+                f"{_indexed_councils_like(unknown, question.text, passages)}")
+    if councils:  # their words are in the minutes ('families in Surrey Heath'), their council's minutes are not
+        return f"The index holds no minutes of {', '.join(place for place, _ in councils)}."
+    years, councils_searched = years_the_minutes_lack(question, found, passages)
+    if years:
+        return (f"The indexed minutes of {first_few(councils_searched)} never mention "
+                f"{' or '.join(map(str, years))}.")
+    return ""
 
 
 def restates_question(short_answer: str, question: str) -> bool:

@@ -542,3 +542,48 @@ def test_a_person_s_name_spelt_like_a_council_is_suggested_no_council(tmp_path):
     asked = draft_answer(analyse("What did Councillor Dalton say about missing episodes?", found.lexical.council_keys),
                          hits, found, OverlapReader(), calibration(0.0))
     assert asked.explanation == "The indexed minutes never mention Dalton."
+
+
+def test_a_misspelt_council_whose_first_letters_the_minutes_hold_is_refused_when_the_items_read_are_another_s(
+        tmp_path):
+    """'Rotheram' shares its first four letters with Rotherham, which the minutes hold, so it passed as a name the
+    index knows; the items read were Middlesbrough's, and their count was given for Rotherham's."""
+    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
+                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Children in care"}),
+               LexicalEntry("r1", "Adoption. Twelve adoptions were made in the year.",
+                            {"source_id": "r1", "position": 0, "council": "Rotherham Council",
+                             "council_key": "rotherham", "item_title": "Adoption"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    middlesbrough = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries
+                               if e.metadata["source_id"] == "m1"])
+
+    def explained(question: str) -> str | None:
+        return draft_answer(analyse(question, found.lexical.council_keys), middlesbrough, found, OverlapReader(),
+                            calibration(0.0)).explanation
+
+    assert explained("How many children were in care in Rotheram?") == (
+        "The indexed minutes never mention Rotheram. Did you mean Rotherham Council?")
+    assert not explained("How many children were in care in Middlesbrough?")
+
+
+def test_a_refusal_of_the_reader_s_own_says_what_a_named_check_finds(tmp_path):
+    """Refused as no sentence answers, a question about a council whose minutes are not indexed had been told only
+    that the minutes do not say, where the same question with a likelier sentence was told the index holds no
+    minutes of that council. And a name is given without its possessive ('Wallasey', not "Wallasey's")."""
+    text = ("Fostering. The service had 212 approved foster carers at 31 March 2023. Recruitment in the south of "
+            "the county had been slower than planned.")
+    found, hits = _one_item(tmp_path, "Gloucestershire County Council", "gloucestershire", text)
+
+    def explained(question: str) -> str | None:
+        draft = draft_answer(analyse(question, found.lexical.council_keys), hits, found, OverlapReader(),
+                             calibration(1.1))  # above any probability: the reader refuses every question
+        assert draft.refusal == "not_stated", question
+        return draft.explanation
+
+    assert explained("How many approved foster carers does South Gloucestershire have?") == (
+        "The index holds no minutes of South Gloucestershire.")
+    assert explained("How many foster carers did Wallasey's panel approve?") == (
+        "The indexed minutes never mention Wallasey.")
+    assert explained("How many foster carers does Gloucestershire have?") == (
+        "The minutes found do not state what was asked.")
