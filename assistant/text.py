@@ -195,7 +195,7 @@ def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
     words = fold(question).split()
     named = [False] * len(words)
     for key in named_council_keys:
-        for phrase in [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ())]:  # 'Caerdydd' too
+        for phrase in council_phrases(key):  # 'Caerdydd' too
             for start in range(len(words) - len(phrase) + 1):
                 if phrase and words[start:start + len(phrase)] == phrase:
                     named[start:start + len(phrase)] = [True] * len(phrase)
@@ -490,10 +490,23 @@ WELSH_PLACE_NAMES = {
     "pembrokeshire": ("benfro", "penfro"), "carmarthenshire": ("gaerfyrddin", "caerfyrddin", "gar"),
     "monmouthshire": ("fynwy", "mynwy"), "wrexham": ("wrecsam",),
 }
+# Councils named otherwise than their key says, by key: the City of London Corporation's name is all kind words but
+# 'Corporation' ('City', 'of', 'London' as in 'London Borough of ...'), so it is keyed 'corporation', and a question
+# or filter naming 'the City of London' names it too (a question had been answered from Bromley's minutes).
+OTHER_COUNCIL_NAMES = {"corporation": ("city of london",)}
+
+
+def council_phrases(key: str) -> list[list[str]]:
+    """The runs of words that name the council of this key in a text: its key's, its Welsh name's ('caerdydd' of
+    'cardiff'), and any other name it goes by (OTHER_COUNCIL_NAMES)."""
+    return [key.split()] + [name.split() for name in (*WELSH_PLACE_NAMES.get(key, ()), *OTHER_COUNCIL_NAMES.get(key, ()))]
+
+
 # Each Welsh place name as a council's name is keyed ('pen y bont ar ogwr' without its 'y'), to its English key.
 _ENGLISH_PLACE_NAME = {" ".join(w for w in welsh.split() if w not in WELSH_COUNCIL_NAME_JOINERS): english
                        for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
 _WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=True)
+_KEY_OF_OTHER_NAME = {name: key for key, names in OTHER_COUNCIL_NAMES.items() for name in names}
 # The words a council's Welsh name may hold besides its place's English one: its kind and joining words and its
 # Welsh place name ('Cyngor Bwrdeistref Sirol Conwy', 'Cyngor Dinas a Sir Abertawe'), which say nothing of which
 # English kind it is.
@@ -572,7 +585,8 @@ def council_key(name: str) -> str:
         key = key.replace(f" {welsh} ", f" {_ENGLISH_PLACE_NAME[welsh]} ")
     # A name in both languages gives its place twice: 'Cyngor Gwynedd (Gwynedd Council)', 'Cyngor Caerdydd /
     # Cardiff Council'.
-    return " ".join(dict.fromkeys(key.split()))
+    key = " ".join(dict.fromkeys(key.split()))
+    return _KEY_OF_OTHER_NAME.get(key, key)
 
 
 def council_key_of(metadata: dict) -> str:
@@ -992,7 +1006,7 @@ def named_councils(text: str, known_council_keys: Iterable[str],
         needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
         initials = council_initials(key) if initialled is None or key in initialled else ""
         # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
-        phrases = [key.split()] + [name.split() for name in WELSH_PLACE_NAMES.get(key, ()) if len(name) > 3]
+        phrases = [key.split()] + [phrase for phrase in council_phrases(key)[1:] if len(" ".join(phrase)) > 3]
         places = [place for phrase in phrases
                   for place in words.places(phrase, needs_capital) + without_noise.places(phrase, needs_capital)]
         free = [place for place in places if not place & taken]

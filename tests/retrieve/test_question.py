@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.retrieve.question import analyse, councils_named
-from assistant.text import council_key
+from assistant.text import council_key, has_a_topic
 
 
 @pytest.mark.parametrize("text, asks", [
@@ -158,3 +158,15 @@ def test_the_initials_of_a_council_not_indexed_name_no_council():
     assert councils_named("What did the NHS NEL ICB annual report say?", ["north east lincolnshire"],
                           initialled=["lincolnshire"]) == ()
     assert analyse("What did BCP say about fostering?", ["bcp", "dorset"]).councils == ("bcp",)
+
+
+def test_the_city_of_london_names_the_city_of_london_corporation():
+    """Its name is all kind words but 'Corporation', so it is keyed 'corporation': 'the City of London' in a question
+    named no council, and the question was answered from Bromley's minutes."""
+    assert council_key("City of London Corporation") == council_key("City of London") == "corporation"
+    keys = ["corporation", "bromley"]
+    assert analyse("How many private fostering notifications did the City of London get?", keys).councils == (
+        "corporation",)
+    assert analyse("What did the corporation say about fostering?", keys).councils == ()  # a word, not a name
+    assert analyse("How many children in care in London?", keys).councils == ()
+    assert not has_a_topic("What about the City of London?", ("corporation",))
