@@ -297,6 +297,11 @@ MINUTES_UPDATING = "The minutes are being updated just now: please ask again in 
 # Every answer the app gives is recorded: when the record cannot be made, no answer is given.
 AUDIT_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because it cannot record its answers, as it must. "
                      "Please try again in a minute; if it keeps happening, tell whoever runs the assistant.")
+# What a member reads when their feedback cannot be recorded: the log would not take it now, or never had the answer.
+FEEDBACK_UNRECORDED = ("Sorry: your feedback could not be recorded just now. Please send it again in a minute; if it "
+                       "keeps happening, tell whoever runs the assistant.")
+FEEDBACK_ANSWER_UNRECORDED = ("Sorry: this answer could not be recorded when it was given, so feedback on it cannot be "
+                              "kept. Please tell whoever runs the assistant.")
 # What a member reads when the language model cannot be reached; the operator's hint goes to the log.
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
@@ -754,7 +759,17 @@ class ChatHandlers:
         about, sent = (turn.answer_id, user), (rating, (comment or "").strip())
         with self._feedback_lock:
             if self._feedback_sent.get(about) != sent:
-                self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
+                # Gradio shows a bare "Error" for what a handler raises: the member is told what became of their
+                # feedback instead, the operator the details.
+                try:
+                    self.recorder.log.record_feedback(turn.answer_id, rating, comment or "", user=user)
+                except KeyError:  # the answer's own record failed after it was shown (a full disk)
+                    log.warning("Feedback on answer %s was not recorded: the answer is not in the audit log",
+                                turn.answer_id)
+                    return FEEDBACK_ANSWER_UNRECORDED
+                except Exception:  # the log locked by another program, or unwritable: sending again may work
+                    log.exception("Recording feedback on answer %s failed", turn.answer_id)
+                    return FEEDBACK_UNRECORDED
                 self._feedback_sent[about] = sent
         return "Thank you: your feedback is recorded with the answer."
 

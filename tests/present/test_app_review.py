@@ -378,3 +378,38 @@ def test_clearing_an_answer_closes_the_model_s_reply_at_once(handlers, minilm, m
         server.shutdown()
         server.server_close()
         assistant.close()
+
+
+# -- (6) feedback the audit log cannot take ----------------------------------------------------------------------------
+def test_feedback_the_audit_log_cannot_take_says_so_and_is_recorded_when_sent_again(handlers):
+    """With the log locked by another program, Send feedback raised, and Gradio showed a bare "Error" where the
+    "Thank you" goes: the member could not tell whether it was kept, nor what to do."""
+    import sqlite3
+
+    from assistant.present.app import FEEDBACK_UNRECORDED
+
+    turn = list(handlers.replies(ROTHERHAM_Q))[-1].turn
+    other = sqlite3.connect(handlers.assistant.settings.audit_path, isolation_level=None, timeout=0)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        said = handlers.feedback(turn, "helpful", "clear", user="cllr.locked")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert said == FEEDBACK_UNRECORDED
+    assert "recorded" in handlers.feedback(turn, "helpful", "clear", user="cllr.locked")  # sent again: kept now
+    assert [f["rating"] for f in handlers.recorder.log.feedback() if f["user"] == "cllr.locked"] == ["helpful"]
+
+
+def test_feedback_on_an_answer_whose_record_failed_says_it_cannot_be_kept(handlers, monkeypatch):
+    """An answer shown but not audited (a full disk at its commit) had its feedback raise a KeyError: "Error"."""
+    from assistant.present.app import FEEDBACK_ANSWER_UNRECORDED
+
+    def disk_full(*args, **kwargs):
+        raise OSError("database or disk is full")
+
+    own = ChatHandlers(handlers.assistant)  # its failed record leaves the module's handlers as they were
+    monkeypatch.setattr(own.recorder, "record", disk_full)
+    turn = list(own.replies(ROTHERHAM_Q))[-1].turn
+    monkeypatch.undo()
+    assert turn is not None and own.feedback(turn, "not_helpful") == FEEDBACK_ANSWER_UNRECORDED
