@@ -278,13 +278,63 @@ if (!window.showNewQuestionAtTop) {  // once, however often the page's head is p
   }).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
 }
 </script>"""
+# "Copy message" and "Copy conversation" copied what Gradio holds, each message's Markdown source: a member pasting
+# an answer into an email got '\[1\]', '**', '<mark>' and 'https\://'. They copy the text as shown instead, as a
+# screen reader reads it (MESSAGE_NAME_SCRIPT), whichever way Gradio copies (the clipboard API, or on a page served
+# over plain HTTP, which has none, a copy command on a text box of its own; there it had not copied the conversation).
+COPY_AS_SHOWN_SCRIPT = """<script>
+if (!window.copyAsShown) {  // once, however often the page's head is put in
+  let pressed = null;  // the chat's button being pressed, while its click runs
+  document.addEventListener("click", (event) => {
+    pressed = event.target.closest ? event.target.closest("#chat button") : null;
+    setTimeout(() => { pressed = null; }, 0);
+    // Gradio copies the conversation through the clipboard API alone: over plain HTTP, Copy conversation did nothing.
+    if (pressed && pressed.closest(".top-panel") && !("clipboard" in navigator)) {
+      const box = document.createElement("textarea");
+      box.value = window.copyAsShown() || "";
+      box.style.cssText = "position:fixed;top:0;opacity:0";
+      document.body.appendChild(box);
+      box.select();
+      document.execCommand("copy");
+      box.remove();
+      pressed.focus();
+    }
+  }, true);
+  const shownText = (message) => message.innerText.replace(/\\n{3,}/g, "\\n\\n").trim();
+  window.copyAsShown = () => {
+    const chat = document.getElementById("chat");
+    if (!pressed || !chat) return null;
+    const buttons = pressed.closest(".message-buttons");
+    if (buttons) {  // a message's own Copy: the message row just before its buttons
+      let row = buttons.previousElementSibling;
+      while (row && !row.classList.contains("message-row")) row = row.previousElementSibling;
+      const message = row && row.querySelector('[data-testid="bot"], [data-testid="user"]');
+      return message ? shownText(message) : null;
+    }
+    if (!pressed.closest(".top-panel")) return null;
+    return [...chat.querySelectorAll('[data-testid="user"], [data-testid="bot"]')].map((message) =>
+      (message.getAttribute("data-testid") === "user" ? "user: " : "assistant: ") + shownText(message)).join("\\n\\n");
+  };
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const plainWrite = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => plainWrite(window.copyAsShown() || text);
+  }
+  document.addEventListener("copy", (event) => {
+    const shown = window.copyAsShown();
+    if (shown && event.clipboardData) {
+      event.clipboardData.setData("text/plain", shown);
+      event.preventDefault();
+    }
+  });
+}
+</script>"""
 # Gradio keeps 32 px each side of the page, which at 200% zoom on a phone left an answer a few letters wide. Gradio
 # puts APP_CSS inside its own container, and this margin is outside it: the rule goes in the page's head.
 NARROW_PAGE_STYLE = """<style>
 @media (max-width: 640px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }
 </style>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
-                + NEW_QUESTION_SCRIPT + NARROW_PAGE_STYLE}
+                + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + NARROW_PAGE_STYLE}
 
 
 def page_options() -> dict:

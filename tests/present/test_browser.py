@@ -304,6 +304,44 @@ def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app
     assert focus is not None and focus >= 3, focus
 
 
+@pytest.mark.parametrize("clipboard_api", [True, False], ids=["clipboard-api", "plain-http-copy"])
+def test_copy_gives_an_answer_as_shown_not_its_markdown(running_app, clipboard_api):
+    """Copy message and Copy conversation copied each message's Markdown source: a member pasting an answer into an
+    email got '\\[1\\]', '**' and '<mark>' tags. A page served over plain HTTP has no clipboard API, and Gradio copies
+    through a text box of its own there: both ways copy the text as shown."""
+    from playwright.sync_api import sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+        # The clipboard is read back through the API either way; without it, the page sees none, as over plain HTTP.
+        context.add_init_script("window.clipboardForTest = navigator.clipboard;"
+                                + ("" if clipboard_api else "delete Navigator.prototype.clipboard;"))
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        page.fill("#question textarea", "How many children were *discharged* from care in 2018?")
+        page.click("#ask")
+        page.wait_for_selector("#chat >> text=Sources", timeout=120_000)
+        page.wait_for_selector("#ask:not([disabled])", timeout=60_000)
+
+        def copied(button) -> str:
+            page.evaluate("window.clipboardForTest.writeText('')")
+            button.click()
+            page.wait_for_timeout(300)
+            return page.evaluate("window.clipboardForTest.readText()")
+
+        answer = copied(page.locator("#chat .message-buttons").last.locator("button").first)
+        everything = copied(page.locator("#chat .top-panel button").last)
+        browser.close()
+    assert "148 children have been discharged. [1]" in answer and "Filters applied: none" in answer
+    for markup in ("\\[", "**", "<mark>", "_Filters"):
+        assert markup not in answer and markup not in everything, markup
+    assert everything.startswith("user: How many children were *discharged* from care in 2018?\n\nassistant: 148")
+
+
 def test_the_browser_asks_before_a_reload_loses_the_conversation(running_app):
     """A member who reloaded the page by accident lost the conversation and the answers ticked for a briefing,
     without a word: once there is an answer, the browser asks first (and not before: an empty page just goes)."""
