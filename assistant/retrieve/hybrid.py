@@ -15,8 +15,8 @@ from assistant.records import Hit, Question, Retrieval
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import LearnedFusion, fusion_inputs, reciprocal_rank_scores
 from assistant.retrieve.question import council_of_initialism, indexed_as, named_by_initials
-from assistant.text import (committee_key, council_key, council_key_of, keyed_as_now, mentioned_years, name_matches,
-                            same_council_named)
+from assistant.text import (committee_key, council_key, council_key_of, fold, keyed_as_now, mentioned_years,
+                            name_matches, same_council_named)
 
 # A filter leaving at most this many chunks is searched exactly among them, which is faster than Chroma's
 # filtered search (reading 2,000 vectors by id took 56 ms at 100k chunks; Chroma's filtered query 100 ms).
@@ -60,6 +60,11 @@ class HybridRetriever:
             self._council_names, self._council_codes = _codes([council_key_of(m) for m in metas])
         self.council_names_by_key = lexical.council_names_by_key
         self._committee_names, self._committee_codes = _codes([m.get("committee_key", "") for m in metas])
+        # The words of each committee key's names, its kind words with them: a filter of those alone ('Commission',
+        # keyed 'commission' for want of other words) had matched no key ('improving lives select').
+        self._committee_words: dict[str, set[str]] = {}
+        for key, name in {(m.get("committee_key", ""), str(m.get("committee") or "")) for m in metas}:
+            self._committee_words.setdefault(key, set()).update(fold(name).split())
         self._no_committee = _isin(self._committee_codes, self._committee_names, {""})
         self._no_council = _isin(self._council_codes, self._council_names, {""})
         self._starts = np.array([m.get("date_start", 0) for m in metas], dtype=np.int64)
@@ -223,7 +228,8 @@ class HybridRetriever:
         committee_mask = None
         if filters.committee:
             wanted = committee_key(filters.committee)
-            keys = {k for k in self._committee_names if k and name_matches(wanted, k)}
+            keys = {k for k in self._committee_names
+                    if k and (name_matches(wanted, k) or name_matches(wanted, " ".join(self._committee_words[k])))}
             committee_mask = _isin(self._committee_codes, self._committee_names, keys)
             clauses.append({"committee_key": {"$in": sorted(keys) or ["\u2205"]}})
             restricted = True

@@ -480,3 +480,12 @@ def test_a_follow_up_with_no_topic_is_asked_in_full_not_answered(seed_assistant,
 def test_a_short_question_with_a_topic_is_still_answered(seed_assistant):
     answer = seed_assistant.ask("And Rotherham's children discharged from care in 2018?")
     assert answer.refusal_reason != "bad_question" and "148" in answer.answer
+
+
+def test_a_committee_filter_of_kind_words_alone_matches_the_committees_so_named(seed_assistant):
+    """'Commission' is keyed 'commission' for want of other words, and Rotherham's 'Improving Lives Select
+    Commission' is keyed without it: the filter had selected no minutes at all."""
+    answer = seed_assistant.ask("How many children were discharged from care?", Filters(committee="Commission"))
+    assert answer.refusal_reason != "no_match_filters", answer.answer
+    assert {c.council for c in answer.citations} <= {"Rotherham Metropolitan Borough Council"}, answer.citations
+    assert answer.citations
