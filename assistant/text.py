@@ -765,6 +765,8 @@ class NoSuchDate:
 def no_such_date(text: str) -> NoSuchDate | None:
     """Why `text`, written as YYYY-MM-DD or YYYY-MM, names no day or month (2022-02-30, 2022-13); None when it does, or
     is written otherwise. A message saying only that the format is wrong sends the user looking for a typo of form."""
+    if day_first := _day_first_date(text):
+        return day_first
     written_year, *rest = text.strip().split("-")
     if not (len(written_year) == 4 and written_year.isdigit() and len(rest) in (1, 2)
             and all(part.isdigit() and len(part) <= 2 for part in rest)):
@@ -779,6 +781,26 @@ def no_such_date(text: str) -> NoSuchDate | None:
     if len(rest) == 2 and not 1 <= int(rest[1]) <= days:
         return NoSuchDate(f"{MONTH_NAMES[month - 1]} {year} has {days} days", "Give a day that exists",
                           f"{year}-{month:02d}-{days}")
+    return None
+
+
+def _day_first_date(text: str) -> NoSuchDate | None:
+    """Why a date written day first (31/02/2019, 31.02.2019), as filters also take it, names no day; None when it
+    does, or is written otherwise."""
+    for separator in "/.":
+        parts = text.strip().split(separator)
+        if len(parts) == 3 and all(part.isdigit() for part in parts) and len(parts[2]) == 4 and all(
+                len(part) <= 2 for part in parts[:2]):
+            day, month, year = (int(part) for part in parts)
+            if not 1900 <= year <= 2100:
+                return None
+            if not 1 <= month <= 12:
+                return NoSuchDate(f"there is no month {month} (the day comes first)",
+                                  "Give the day, then the month from 01 to 12", f"01{separator}04{separator}{year}")
+            days = calendar.monthrange(year, month)[1]
+            if not 1 <= day <= days:
+                return NoSuchDate(f"{MONTH_NAMES[month - 1]} {year} has {days} days", "Give a day that exists",
+                                  f"{days}{separator}{month:02d}{separator}{year}")
     return None
 
 

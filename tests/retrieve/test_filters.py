@@ -29,7 +29,11 @@ def test_a_value_that_is_not_text_is_refused_with_a_message(field, value):
 @pytest.mark.parametrize("value, said", [("-", "YYYY-MM-DD|date like"), ("spring 2019", "YYYY-MM-DD|date like"),
                                          # written as asked, but no such month or day: said so, not the format
                                          ("2019-13", "does not exist: there is no month 13"),
-                                         ("2019-02-30", "does not exist: February 2019 has 28 days")])
+                                         ("2019-02-30", "does not exist: February 2019 has 28 days"),
+                                         # day first, as the app's date boxes take dates too
+                                         ("31/02/2019", "does not exist: February 2019 has 28 days"),
+                                         ("29.02.2023", "does not exist: February 2023 has 28 days"),
+                                         ("12/13/2019", r"does not exist: there is no month 13 \(the day comes")])
 def test_a_malformed_date_is_refused_with_a_message(value, said):
     with pytest.raises(BadFilterError, match=said):
         Filters(since=value)
