@@ -142,10 +142,14 @@ def _indexed_councils_like(names: list[str], question: str, passages: Passages) 
 
 def _spelt_as_indexed_councils(names: list[str], question: str, passages: Passages) -> list[tuple[str, str]]:
     """Each name spelt much as an indexed council is, with that council's name: ('Gatshead', 'Gateshead Council').
-    Never a person's name, after a title ('Councillor Dalton' is not Halton)."""
+    Never a person's name, after a title ('Councillor Dalton' is not Halton), nor another UK council's, spelt right
+    (Calderdale is not a misspelt Allerdale)."""
+    from assistant.ingest.moderngov.directory import directory_place_names
+
     councils = passages.lexical.council_names_by_key
     people = names_in(question)
-    return [(name, councils[key]) for name in names if name.split()[0] not in people
+    places = directory_place_names()
+    return [(name, councils[key]) for name in names if name.split()[0] not in people and council_key(name) not in places
             for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
 
 

@@ -587,3 +587,11 @@ def test_a_refusal_of_the_reader_s_own_says_what_a_named_check_finds(tmp_path):
         "The indexed minutes never mention Wallasey.")
     assert explained("How many foster carers does Gloucestershire have?") == (
         "The minutes found do not state what was asked.")
+
+
+def test_another_uk_council_spelt_right_is_not_suggested_as_a_misspelt_indexed_one(tmp_path):
+    """Calderdale is spelt much as Allerdale is, but it is a council of its own: 'Did you mean Allerdale?' misled."""
+    found, hits = _one_item(tmp_path, "Allerdale Borough Council", "allerdale", MISSING_EPISODES)
+    asked = draft_answer(analyse("How many missing episodes were there in Calderdale?", found.lexical.council_keys),
+                         hits, found, OverlapReader(), calibration(0.0))
+    assert asked.explanation == "The indexed minutes never mention Calderdale."
