@@ -128,10 +128,7 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
         return MeetingRead(failure=(exc.message, exc.hint), site_failing=isinstance(exc, SiteUnavailable),
                            stop_run=isinstance(exc, SiteAskedToWait), no_such_meeting=isinstance(exc, NotFound))
     except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
-        return MeetingRead(failure=(
-            f"the reply could not be read ({type(exc).__name__}: {exc})",
-            f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
-            "meetings were fetched."))
+        return MeetingRead(failure=_unreadable(client, request, exc))
     # A reply naming no meeting (`<meeting/>`, an empty shell) fails the meeting asked for: like one about another
     # meeting, it is not taken as that meeting having no items, which would withdraw them all. It is marked
     # no_such_meeting, which counts only where the meeting's committee had already stopped listing it (fetch.
@@ -143,9 +140,19 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
         return read
-    return replace(read, items=meeting_items(meeting, base_url=start.identity_base, council=start.council,
-                                             committee=request.committee,
-                                             max_item_chars=start.settings.max_item_chars))
+    try:
+        items = meeting_items(meeting, base_url=start.identity_base, council=start.council,
+                              committee=request.committee, max_item_chars=start.settings.max_item_chars)
+    except Exception as exc:  # minutes whose markup cannot be read (tags left open, nested past Python's limit)
+        # Raised here, it stopped this process, and so every later meeting of the run, on every run.
+        return MeetingRead(failure=_unreadable(client, request, exc))
+    return replace(read, items=items)
+
+
+def _unreadable(client, request: MeetingRequest, exc: Exception) -> tuple[str, str]:
+    return (f"the reply could not be read ({type(exc).__name__}: {exc})",
+            f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
+            "meetings were fetched.")
 
 
 def _other_meeting(client, asked: str, meeting) -> tuple[str, str]:
