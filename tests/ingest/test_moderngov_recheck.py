@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moderngov_site import OWN_PUBLIC_ITEMS
-from test_moderngov import fetch, ids_of, indexed
+from test_moderngov import SINCE, UNTIL, fetch, ids_of, indexed
 from test_moderngov_more import site  # noqa: F401 (a fixture)
 
 
@@ -18,3 +18,20 @@ def test_minutes_whose_markup_cannot_be_read_fail_their_meeting_alone(quick, sit
     assert "GetMeeting 1001" in failure.what and "could not be read" in failure.reason
     assert "other meetings were fetched" in failure.hint
     assert set(indexed(quick)) == ids_of(site, "5010", "5011")
+
+
+def test_a_deleted_state_file_keeps_the_identities_the_index_holds_under_another_spelling(quick, site):
+    from assistant.ingest.moderngov import FetchRequest, fetch_minutes
+    from assistant.ingest.moderngov.state import state_path
+
+    fetch(quick, site)
+    first = set(indexed(quick))
+    # The fix the message for a damaged state file gives, then the site given as the nightly job spells it.
+    for path in state_path(quick, site.base_url).parent.iterdir():
+        path.unlink()
+    other_spelling = site.base_url.replace("/moderngov", "/ModernGov")
+    summary = fetch_minutes(FetchRequest(other_spelling, council="Testshire County Council",
+                                         since=SINCE, until=UNTIL), quick, progress=False)
+    assert summary.ok, summary.failed
+    assert set(indexed(quick)) == first == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert summary.items_new == 0 and summary.ingest.tokens_embedded == 0

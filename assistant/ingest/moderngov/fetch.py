@@ -443,13 +443,13 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                       index: Index | None) -> None:
     opened: Index | None = None
     try:
-        identity_base = state.identity_base(site.base_url)
+        run = _Run(_indexed_ids(settings))
+        identity_base = state.identity_base(site.base_url, run.indexed)
         if identity_base != site.base_url:
             summary.notes.append(f"this site was first fetched as {identity_base}, so its items keep identities and "
                                  f"links under that address, although it was given as {site.base_url} this time")
         known = state.meetings()
         summary.notes.extend(_committees_left(plan, known) + (_expired_left_out(plan) if not known else []))
-        run = _Run(_indexed_ids(settings))
         refetch_from = today - dt.timedelta(weeks=settings.refetch_weeks)
         batch = _Batch()
         due: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState | None]] = []

@@ -164,17 +164,21 @@ class SiteState:
     def close(self) -> None:
         self._db.close()
 
-    def identity_base(self, base_url: str) -> str:
+    def identity_base(self, base_url: str, indexed: Iterable[str] = ()) -> str:
         """The base URL this site's item identities are built from: the one it was first fetched under, so that
         another spelling of the same site (http or https, www. or not, a path in another case) finds the same
-        items instead of storing each one twice."""
+        items instead of storing each one twice. `indexed` are the index's item identities."""
         row = self._db.execute("SELECT value FROM site WHERE name = ?", (_IDENTITY_BASE,)).fetchone()
         if row:
             return row[0]
         # A state written before the base was recorded: its items already carry the base they were fetched under.
         recorded = (sid.rsplit(ITEM_PAGE, 1)[0] for state in self.meetings().values() for sid in state.item_ids
                     if ITEM_PAGE in sid)
-        chosen = next(recorded, base_url)
+        # A state file deleted (the fix for a damaged one): the index's items of this site carry theirs.
+        key = site_key(base_url)
+        held = sorted({base for sid in indexed if ITEM_PAGE in sid
+                       and site_key(base := sid.rsplit(ITEM_PAGE, 1)[0]) == key})
+        chosen = next(recorded, None) or next(iter(held), base_url)
         self._db.execute("INSERT OR IGNORE INTO site (name, value) VALUES (?, ?)", (_IDENTITY_BASE, chosen))
         return chosen
 
