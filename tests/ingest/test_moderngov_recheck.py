@@ -35,3 +35,14 @@ def test_a_deleted_state_file_keeps_the_identities_the_index_holds_under_another
     assert summary.ok, summary.failed
     assert set(indexed(quick)) == first == ids_of(site, *OWN_PUBLIC_ITEMS)
     assert summary.items_new == 0 and summary.ingest.tokens_embedded == 0
+
+
+def test_listing_committees_refuses_a_base_url_with_credentials_too(quick, site):
+    from assistant.errors import ConfigError
+    from assistant.ingest.moderngov import list_committees
+
+    with_login = site.base_url.replace("http://", "http://clerk:hunter2@")
+    with pytest.raises(ConfigError) as caught:
+        list_committees(with_login, quick)
+    assert "hunter2" not in str(caught.value) and "user name or password" in caught.value.message
+    assert not site.requests

@@ -115,21 +115,27 @@ def resolve_site(target: str, council: str | None = None) -> Site:
     if not target:
         raise ConfigError("No site given.", "Give a ModernGov base URL, or a council's slug or code (e.g. barnsley, BNS).")
     if looks_like_url(target):
-        base_url = normalise_base_url(target)
-        parts = urlsplit(base_url)
-        if "@" in parts.netloc:
-            # They would end up in every item's identity and citation, and in the summary.
-            raise ConfigError(f"The base URL carries a user name or password ({parts.scheme}://…@{parts.hostname}).",
-                              "Give the address without them: fetch reads only public ModernGov web services, "
-                              "which need no login.")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"{target} is not a web address a ModernGov site answers on.",
-                              "Give its https:// root, e.g. https://democracy.example.gov.uk, or a council's slug.")
+        base_url = root_url(target)
         if council and council.strip():
             return Site(base_url, council.strip())
         return Site(base_url, _name_for_root(base_url))
     entry = _entry_named(target)
     return Site(entry.base_url, council.strip() if council and council.strip() else entry.name)
+
+
+def root_url(target: str) -> str:
+    """A ModernGov root as typed, normalised; refused (ConfigError) when it carries a login or is no web address."""
+    base_url = normalise_base_url(target)
+    parts = urlsplit(base_url)
+    if "@" in parts.netloc:
+        # They would end up in every item's identity and citation, and in the summary.
+        raise ConfigError(f"The base URL carries a user name or password ({parts.scheme}://…@{parts.hostname}).",
+                          "Give the address without them: fetch reads only public ModernGov web services, "
+                          "which need no login.")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{target.strip()} is not a web address a ModernGov site answers on.",
+                          "Give its https:// root, e.g. https://democracy.example.gov.uk, or a council's slug.")
+    return base_url
 
 
 def _name_for_root(base_url: str) -> str:

@@ -795,13 +795,14 @@ def _indexed_ids(settings: Settings) -> set[str]:
 
 def _site_for_listing(site: str) -> Site:
     """Listing committees needs no council name: a root outside the directory is fine here."""
-    from assistant.ingest.moderngov.directory import looks_like_url, normalise_base_url
+    from assistant.ingest.moderngov.directory import looks_like_url, root_url
 
     if looks_like_url(site):
+        base_url = root_url(site)  # a login in it is refused here too: it would be sent, and printed
         try:
             return resolve_site(site)
-        except ConfigError:
-            return Site(normalise_base_url(site), "")
+        except ConfigError:  # not in the directory
+            return Site(base_url, "")
     return resolve_site(site)
 
 
