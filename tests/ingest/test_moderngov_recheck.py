@@ -46,3 +46,19 @@ def test_listing_committees_refuses_a_base_url_with_credentials_too(quick, site)
         list_committees(with_login, quick)
     assert "hunter2" not in str(caught.value) and "user name or password" in caught.value.message
     assert not site.requests
+
+
+def test_a_contact_with_a_windows_line_end_is_sent_without_it_and_one_with_a_line_break_is_refused(quick, site):
+    from assistant.errors import ConfigError
+    from assistant.ingest.moderngov.client import user_agent
+
+    # A file of settings saved on Windows leaves '\r' at the end of each value: every request had failed as if the
+    # site could not be reached, and the message sent the user to check the URL and the network.
+    summary = fetch(quick.with_(fetch_contact="minutes@example.org\r"), site)
+    assert summary.ok, summary.failed
+    assert {r.headers["user-agent"] for r in site.requests} == {user_agent("minutes@example.org")}
+    site.requests.clear()
+    with pytest.raises(ConfigError) as caught:
+        fetch(quick.with_(fetch_contact="minutes@example.org\r\nX-Injected: 1"), site)
+    assert "ASSISTANT_FETCH_CONTACT" in caught.value.message and "one line" in caught.value.hint
+    assert not site.requests

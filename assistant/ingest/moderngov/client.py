@@ -74,9 +74,12 @@ def on_stderr(line: str) -> None:
 def user_agent(contact: str) -> str:
     from assistant import __version__
 
-    if not contact.isascii():
-        raise ConfigError(f"ASSISTANT_FETCH_CONTACT ({contact!r}) has characters an HTTP header cannot carry.",
-                          "Give a plain URL or e-mail address, in ASCII.")
+    contact = contact.strip()  # the '\r' a settings file saved on Windows leaves at a value's end is no part of it
+    if not (contact.isascii() and contact.isprintable()):
+        # A line break or a tab left in had every request fail as if the site could not be reached.
+        raise ConfigError(f"ASSISTANT_FETCH_CONTACT ({contact!r}) has characters an HTTP header cannot carry (a "
+                          "letter outside ASCII, a line break, a tab or another control character).",
+                          "Give a plain URL or e-mail address, in ASCII, on one line.")
 
     about = f"council minutes assistant; contact {contact}" if contact else "council minutes assistant"
     return f"{PROJECT_NAME}/{__version__} ({about})"
