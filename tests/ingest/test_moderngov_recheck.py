@@ -62,3 +62,30 @@ def test_a_contact_with_a_windows_line_end_is_sent_without_it_and_one_with_a_lin
         fetch(quick.with_(fetch_contact="minutes@example.org\r\nX-Injected: 1"), site)
     assert "ASSISTANT_FETCH_CONTACT" in caught.value.message and "one line" in caught.value.hint
     assert not site.requests
+
+
+@pytest.mark.parametrize("title, minutes", [
+    ("Residential Placement Contract (Exempt)", "The tender from Quillfeather scored 87 points and was accepted."),
+    ("Placement Costs", "NOT FOR PUBLICATION\n\nBy virtue of paragraph 3 of Part 1 of Schedule 12A of the Local "
+                        "Government Act 1972.\n\nThe Quillfeather bid of 1.2m was accepted."),
+])
+def test_an_item_its_title_or_opening_marks_exempt_is_withheld_though_the_site_left_it_unflagged(quick, site, title,
+                                                                                                 minutes):
+    from moderngov_site import FakeItem, paragraphs_html
+    from test_moderngov_more import chunk_texts
+
+    # A saved meeting page or a PDF with this item is withheld; fetched, it had been indexed with its exempt text.
+    site.meetings["1003"].items.append(FakeItem("5012", title, paragraphs_html(minutes), number="3"))
+    summary = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert not chunk_texts(quick, "5012")
+    assert summary.items_restricted == 2
+    [skipped] = summary.skipped
+    assert "mgAi.aspx?ID=5012" in skipped.origin and "not for publication" in skipped.reason
+    # An item indexed before the site's title or text marked it is taken out when its meeting is read again.
+    site.meetings["1003"].items[-1] = FakeItem("5012", "Placement Costs", paragraphs_html("Costs were noted."))
+    fetch(quick, site)
+    assert f"{site.base_url}/mgAi.aspx?ID=5012" in indexed(quick)
+    site.meetings["1003"].items[-1] = FakeItem("5012", title, paragraphs_html(minutes), number="3")
+    again = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) and again.items_restricted_since == 1

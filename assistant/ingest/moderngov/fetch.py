@@ -557,7 +557,8 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     if previous:
         batch.withdrawn.extend(i for i in previous.item_ids if i not in made.accounted_for())
     # Held wholly in private: there is nothing public to wait for, in text or in documents.
-    private = bool(made.restricted) and not (made.public or made.without_minutes or made.too_long or made.problems)
+    private = bool(made.restricted) and not (made.public or made.without_minutes or made.too_long
+                                             or any(p.kind != "restricted" for p in made.problems))
     summary.meetings_private += private
     if not made.public and not private and read.minutes_published:
         run.without_text.append((ref.id, made.documents))

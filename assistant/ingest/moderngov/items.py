@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass, field
 
 from assistant.ingest.moderngov.parse import AgendaItem, Meeting
-from assistant.ingest.readers.common import too_long
+from assistant.ingest.readers.common import document_marked_not_public, title_marked_not_public, too_long
 from assistant.ingest.readers.html import fragment_text
 from assistant.records import ITEM_PAGE, InputProblem, MinuteItem, content_hash
+from assistant.text import one_printed_line
 
 
 @dataclass
@@ -72,6 +73,12 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
             made.without_minutes += 1
             continue
         origin = f"{url} ({committee}, {meeting_date or 'undated'}, item {agenda_item.display_number or '?'})"
+        if marking := _marked_not_public(agenda_item.title, text):
+            # Withheld as a saved meeting page's or a PDF's item so marked is: a site that left the item's flags
+            # unset must not put exempt minutes in the index.
+            made.restricted.append(MinuteItem(source_id=url, text="", origin=url, restricted=True))
+            made.problems.append(InputProblem(origin, "restricted", f"{marking}: not indexed", _MARKED_HINT))
+            continue
         if problem := too_long(text, max_item_chars, f"the minutes of {agenda_item.title or 'an item'}"):
             made.problems.append(problem.at(origin))
             made.too_long.append(url)
@@ -82,6 +89,19 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
             details=_details(meeting, agenda_item, attendees),
         ))
     return made
+
+
+_MARKED_HINT = ("the site does not flag it restricted: if it is public after all, ask the council's web team to take "
+               "the marking out of its title or minutes: a fetch that reads its meeting again then indexes it")
+
+
+def _marked_not_public(title: str, text: str) -> str:
+    """How an item's title or the opening of its minutes marks it not for publication, or ''."""
+    if title_marked_not_public(title):
+        return f"its title marks it not for publication ({title!r})"
+    if marking := document_marked_not_public(text):
+        return f"its minutes open with a marking not for publication ({one_printed_line(marking)!r})"
+    return ""
 
 
 def _published(agenda_item: AgendaItem, meeting: Meeting) -> bool:
