@@ -89,3 +89,13 @@ def test_an_item_its_title_or_opening_marks_exempt_is_withheld_though_the_site_l
     site.meetings["1003"].items[-1] = FakeItem("5012", title, paragraphs_html(minutes), number="3")
     again = fetch(quick, site)
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) and again.items_restricted_since == 1
+
+
+def test_a_meeting_gone_from_a_listing_that_names_none_stays_with_a_note(quick, site):
+    fetch(quick, site)
+    del site.meetings["1001"], site.meetings["1002"]  # the committee's only meetings in the window
+    summary = fetch(quick, site)
+    # A listing that names nothing is not trusted to withdraw (a glitch would empty the committee), but is said.
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) and summary.items_withdrawn == 0
+    [note] = [n for n in summary.notes if "named no meeting" in n]
+    assert "Children's Services Scrutiny Committee (101)" in note and "1001" in note and "withhold" in note

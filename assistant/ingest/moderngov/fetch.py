@@ -258,6 +258,7 @@ class _Plan:
     # meeting any listing named (in the window or not), and every committee by title.
     listed_in_full: set[str] = field(default_factory=set)
     listed: set[str] = field(default_factory=set)
+    listed_none: set[str] = field(default_factory=set)  # committees whose listing was read and named no meeting
     committees_by_title: dict[str, list[str]] = field(default_factory=dict)
     # Committees not fetched by default although the site has (or had) them: expired, deleted or no longer listed.
     not_current: dict[str, Committee] = field(default_factory=dict)
@@ -314,6 +315,8 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
         plan.listed.update(ref.id for ref in refs)
         if lists_committee_in_full(root, committee.id):
             plan.listed_in_full.add(committee.id)
+        elif root.find(".//meeting") is None:  # not a reply about another committee's meetings
+            plan.listed_none.add(committee.id)
         if undated := [ref for ref in refs if ref.date is None]:
             # A failure, not a note: a run that leaves every meeting out must not look like one that found none.
             summary.failed.append(FetchFailure(
@@ -485,6 +488,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
             batch = _Batch()
 
         unlisted = _unlisted(plan, known, summary.since, summary.until)
+        summary.notes.extend(_listed_none(plan, known, summary.since, summary.until, run.indexed))
         bar = progress_bar(len(due), progress, unit="meeting", desc="Fetching")
         reader = MeetingReader(site.base_url, site.council, settings, client.last_request,
                                identity_base=identity_base) if due or unlisted else None
@@ -636,17 +640,35 @@ def _expired_left_out(plan: _Plan) -> list[str]:
             "name one with --committee to fetch it too"]
 
 
-def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date) -> list[MeetingState]:
-    """Recorded meetings dated in the window whose committee's listing of it was read in full this run, and that no
-    listing names any more: deleted from the site, or moved to a committee or a date not fetched. A committee whose
-    listing failed or fell short, or that was not fetched, has none."""
+def _unlisted(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date,
+              committees: set[str] | None = None) -> list[MeetingState]:
+    """Recorded meetings dated in the window whose committee's listing of it was read in full this run (or is among
+    `committees`), and that no listing names any more: deleted from the site, or moved to a committee or a date not
+    fetched. A committee whose listing failed or fell short, or that was not fetched, has none."""
+    committees = plan.listed_in_full if committees is None else committees
     gone = []
     for meeting_id, recorded in known.items():
         committee_id = recorded.committee_id or _only(plan.committees_by_title.get(recorded.committee or "", []))
-        if (committee_id in plan.listed_in_full and meeting_id not in plan.listed
+        if (committee_id in committees and meeting_id not in plan.listed
                 and since <= dt.date.fromisoformat(recorded.meeting_date) <= until):
             gone.append(recorded)
     return sorted(gone, key=lambda recorded: (recorded.meeting_date, recorded.meeting_id))
+
+
+def _listed_none(plan: _Plan, known: dict[str, MeetingState], since: dt.date, until: dt.date,
+                 indexed: set[str]) -> list[str]:
+    """A note for the meetings with items in the index that a committee's listing, naming no meeting at all, left
+    out: such a listing is not trusted to withdraw them (a glitch would empty the committee), but it is said."""
+    kept = [recorded for recorded in _unlisted(plan, known, since, until, plan.listed_none)
+            if any(i in indexed for i in recorded.item_ids)]
+    if not kept:
+        return []
+    return [f"{counted(len(kept), 'meeting')} fetched before ("
+            + first_few([f"{r.meeting_id}, {r.committee or 'committee unknown'} ({r.committee_id or '?'}), "
+                         f"{r.meeting_date}" for r in kept])
+            + f") {'is' if len(kept) == 1 else 'are'} in the window, but {'its' if len(kept) == 1 else 'their'} "
+            "committee's listing named no meeting at all, so nothing was withdrawn: a listing that names none is not "
+            "trusted to. If the site has deleted them, take their items out with `assistant withhold`"]
 
 
 def _confirmed_gone(reader: MeetingReader | None, unlisted: list[MeetingState],
