@@ -99,3 +99,25 @@ def test_a_meeting_gone_from_a_listing_that_names_none_stays_with_a_note(quick, 
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) and summary.items_withdrawn == 0
     [note] = [n for n in summary.notes if "named no meeting" in n]
     assert "Children's Services Scrutiny Committee (101)" in note and "1001" in note and "withhold" in note
+
+
+@pytest.mark.parametrize("proxy, words", [("ftp://proxy.example.org:21", "http://"),
+                                          ("socks5://127.0.0.1:1080", "httpx[socks]")])
+def test_a_proxy_setting_httpx_cannot_use_is_named_with_the_fix_not_a_traceback(quick, site, monkeypatch, proxy,
+                                                                               words):
+    import importlib.util
+
+    from assistant.errors import ConfigError
+    from assistant.ingest.moderngov import list_committees
+
+    if proxy.startswith("socks") and importlib.util.find_spec("socksio") is not None:
+        pytest.skip("httpx can use a SOCKS proxy here (socksio is installed)")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", proxy)
+    for run in (lambda: fetch(quick, site), lambda: list_committees(site.base_url, quick)):
+        with pytest.raises(ConfigError) as caught:
+            run()
+        assert "ALL_PROXY" in caught.value.message and proxy in caught.value.message
+        assert words in caught.value.hint
+    assert not site.requests

@@ -114,14 +114,20 @@ class ServiceClient:
         self.last_request: dict[str, float] = dict(last_request or {})
         self._base_depth: int | None = None  # how far inside this network the site's own address is, once looked up
         self._sent_at = 0.0  # when the request under way was sent, once it had waited its turn
-        self._http = httpx.Client(
-            timeout=settings.fetch_timeout, follow_redirects=True,
-            headers={"User-Agent": user_agent(settings.fetch_contact), "Accept": "text/xml, application/xml"},
-            # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
-            # each call (http to https, an old path) would otherwise get two requests at once.
-            event_hooks={"request": [lambda request: self._may_go_to(str(request.url)),
-                                     lambda request: self._wait_turn(str(request.url))]},
-        )
+        agent = user_agent(settings.fetch_contact)
+        try:
+            self._http = httpx.Client(
+                timeout=settings.fetch_timeout, follow_redirects=True,
+                headers={"User-Agent": agent, "Accept": "text/xml, application/xml"},
+                # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
+                # each call (http to https, an old path) would otherwise get two requests at once.
+                event_hooks={"request": [lambda request: self._may_go_to(str(request.url)),
+                                         lambda request: self._wait_turn(str(request.url))]},
+            )
+        except (ImportError, ValueError) as exc:  # httpx reads the proxy settings here, and refuses some
+            if problem := _unusable_proxy(exc):
+                raise problem from None
+            raise
 
     def close(self) -> None:
         self._http.close()
@@ -445,6 +451,26 @@ def _duration(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} hours"
     return f"{seconds / 86400:.0f} days"
+
+
+_PROXY_SETTINGS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def _unusable_proxy(exc: Exception) -> ConfigError | None:
+    """What to do about a proxy the environment names that httpx cannot use (a SOCKS one without its extra, another
+    scheme); None when no proxy is named, and the error is something else."""
+    import os
+
+    named = [f"{name}={value}" for name in _PROXY_SETTINGS
+             if (value := os.environ.get(name.lower()) or os.environ.get(name))]
+    if not named:
+        return None
+    return ConfigError(
+        f"The proxy settings {', '.join(named)} cannot be used by the fetch ({str(exc).rstrip('.')}).",
+        "Install SOCKS support into the assistant's environment (.venv/bin/pip install 'httpx[socks]'), or name an "
+        "http:// proxy instead."
+        if isinstance(exc, ImportError) else
+        "Give the proxy as http://HOST:PORT (or https://), or unset the setting if the site needs no proxy.")
 
 
 def parse_reply(body: bytes, content_type: str, operation: str, url: str, base_url: str) -> Element:
