@@ -121,3 +121,11 @@ def test_a_proxy_setting_httpx_cannot_use_is_named_with_the_fix_not_a_traceback(
         assert "ALL_PROXY" in caught.value.message and proxy in caught.value.message
         assert words in caught.value.hint
     assert not site.requests
+
+
+def test_committees_given_in_one_flag_with_commas_are_told_to_repeat_the_flag(quick, site):
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        fetch(quick, site, committees=("101, 102",))
+    assert "--committee 101 --committee 102" in caught.value.hint

@@ -4,6 +4,7 @@ same ingest as files. Incremental (conditional requests, a rolling refetch windo
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import time
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Sequence
@@ -170,8 +171,11 @@ def _selected(committees: Sequence[Committee], selectors: Sequence[str],
         matches = [c for c in committees if c.id == wanted] or [
             c for c in committees if not c.deleted and _title_matches(wanted, c.title)]
         if not matches:
+            parts = [part.strip() for part in selector.split(",") if part.strip()]
+            several = (" To fetch several, repeat the flag, one committee each: "
+                       + " ".join(f"--committee {shlex.quote(part)}" for part in parts) + "." if len(parts) > 1 else "")
             raise ConfigError(f"No committee of {site} has the id or a title containing {selector!r}.",
-                              f"List them with `assistant fetch {site} --list-committees`.")
+                              f"List them with `assistant fetch {site} --list-committees`.{several}")
         for c in matches:
             chosen.setdefault(c.id, []).append(selector)
     return [(c, chosen[c.id]) for c in committees if c.id in chosen]
