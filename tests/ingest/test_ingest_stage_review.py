@@ -331,3 +331,20 @@ def test_a_scan_whose_only_text_is_a_long_cover_page_is_still_skipped_as_a_scan(
     path = make_paged_pdf(tmp_path / "scan.pdf", [lines] + [["1"] for _ in range(29)])
     found = list(read_inputs([path], 1_000_000, cwd=tmp_path))
     assert [getattr(problem, "kind", None) for problem in found] == ["skipped"]
+
+
+def test_a_web_page_with_thousands_of_tags_left_open_is_read(tmp_path):
+    """Minutes pasted from Word can leave tags unclosed, nested deeper than Python's calls may go: the page had
+    failed whole with a RecursionError, and a fetched meeting of such minutes with it."""
+    page = ("<html><body><main><h1>Corporate Parenting Panel</h1><p>Minutes of the meeting held on 8 March 2023.</p>"
+            + "<span>" * 3000 + "There were 412 children in care.</main></body></html>")
+    [item] = read_items(_written(tmp_path / "panel.html", page))
+    assert "There were 412 children in care." in item.text
+
+
+def test_text_a_page_marks_deleted_is_not_read():
+    """Word's tracked changes saved as HTML keep the deleted words in <del>: 'notthat' had been indexed."""
+    from assistant.ingest.readers.html import fragment_text
+
+    assert fragment_text("<p>There were <del>412</del><ins>421</ins> children in care.</p>") == (
+        "There were 421 children in care.")

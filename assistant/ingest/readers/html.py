@@ -47,6 +47,7 @@ BULLET = "\u00b7 "
 _SKIP_TAGS = {
     "script", "style", "noscript", "template", "iframe", "svg", "button", "input", "select", "textarea", "nav",
     "head", "title", "meta", "link",
+    "del",  # text deleted (Word's tracked changes saved as HTML): not what the minutes say, and run into the new text
 }
 _BLOCK_TAGS = {
     "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog", "div", "dl", "dt",
@@ -474,9 +475,20 @@ def render(node) -> str:
 
 
 def _walk(node, out: "_Lines", lists: list[list]) -> None:
+    """Write the node's children to `out`. A loop over a stack of the elements open, not a call for each element:
+    minutes pasted from Word can leave thousands of tags unclosed, nested deeper than Python's calls may go, and
+    such a page had failed whole (RecursionError)."""
     from bs4 import NavigableString, Tag
 
-    for child in node.children:
+    # Each open element's children still to write, with the kind of element it is, to be closed once they are.
+    open_elements: list[tuple] = [(iter(node.children), "")]
+    while open_elements:
+        children, kind = open_elements[-1]
+        child = next(children, None)
+        if child is None:
+            open_elements.pop()
+            _close(kind, out, lists)
+            continue
         if isinstance(child, NavigableString):
             if type(child) is NavigableString:  # not a comment, doctype or CDATA
                 out.add(str(child))
@@ -486,14 +498,18 @@ def _walk(node, out: "_Lines", lists: list[list]) -> None:
         name = child.name
         if name == "br":
             out.newline(1)
-        elif name in ("ul", "ol"):
-            gap = 1 if lists else 2
-            out.newline(gap)
+            continue
+        if name == "table" and not _is_layout_table(child):
+            out.newline(2, hard=True)
+            _table(child, out, lists)
+            out.newline(2, hard=True)
+            continue
+        if name in ("ul", "ol"):
+            kind = "list"
+            out.newline(1 if lists else 2)
             lists.append([name, 0])
-            _walk(child, out, lists)
-            lists.pop()
-            out.newline(gap)
         elif name == "li":
+            kind = "item"
             out.newline(1)
             marker = BULLET
             if lists:
@@ -501,23 +517,29 @@ def _walk(node, out: "_Lines", lists: list[list]) -> None:
                 if lists[-1][0] == "ol":
                     marker = f"{lists[-1][1]}. "
             out.marker = marker
-            _walk(child, out, lists)
-            out.marker = None  # an empty item leaves no bare bullet behind
-            out.newline(1)
-        elif name == "table" and not _is_layout_table(child):
-            out.newline(2, hard=True)
-            _table(child, out, lists)
-            out.newline(2, hard=True)
         elif name in ("td", "th"):
-            out.newline(1, hard=True)
-            _walk(child, out, lists)
+            kind = "cell"
             out.newline(1, hard=True)
         elif name in _BLOCK_TAGS:
-            out.newline(2)
-            _walk(child, out, lists)
+            kind = "block"
             out.newline(2)
         else:
-            _walk(child, out, lists)
+            kind = ""
+        open_elements.append((iter(child.children), kind))
+
+
+def _close(kind: str, out: "_Lines", lists: list[list]) -> None:
+    """What ends an element of this kind (see _walk) once its children are written."""
+    if kind == "list":
+        lists.pop()
+        out.newline(1 if lists else 2)
+    elif kind == "item":
+        out.marker = None  # an empty item leaves no bare bullet behind
+        out.newline(1)
+    elif kind == "cell":
+        out.newline(1, hard=True)
+    elif kind == "block":
+        out.newline(2)
 
 
 def _is_layout_table(table) -> bool:
