@@ -691,8 +691,8 @@ def parse_meeting_date(value: object) -> str:
     if m := re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text):
         year, month, day = m.group(1), m.group(2), m.group(3)
         return _iso(int(year), int(month) if month else None, int(day) if day else None, text)
-    if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text):  # UK order: day first
-        return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)), text)
+    if m := re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", text):  # UK order: day first (01/04/2024, 01-04-2024)
+        return _iso(int(m.group(4)), int(m.group(3)), int(m.group(1)), text)
     words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower().replace(",", " ")).split()
     words = [w.rstrip(".") for w in words if w.rstrip(".") not in _WEEKDAYS]  # 'Weds. 8 Mar. 2023'
     if len(words) == 5 and words[0] == "dydd" and words[1] in WELSH_WEEKDAYS:
@@ -785,9 +785,9 @@ def no_such_date(text: str) -> NoSuchDate | None:
 
 
 def _day_first_date(text: str) -> NoSuchDate | None:
-    """Why a date written day first (31/02/2019, 31.02.2019), as filters also take it, names no day; None when it
-    does, or is written otherwise."""
-    for separator in "/.":
+    """Why a date written day first (31/02/2019, 31.02.2019, 31-02-2019), as filters also take it, names no day;
+    None when it does, or is written otherwise."""
+    for separator in "/.-":
         parts = text.strip().split(separator)
         if len(parts) == 3 and all(part.isdigit() for part in parts) and len(parts[2]) == 4 and all(
                 len(part) <= 2 for part in parts[:2]):

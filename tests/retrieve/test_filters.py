@@ -224,3 +224,9 @@ def test_three_letters_that_are_an_indexed_council_s_initials_select_it_only_whe
 
     indexed = _Indexed("North West Leicestershire District Council", "Leicester City Council")
     assert HybridRetriever.councils_called(indexed, "NWL") == set()
+
+
+def test_a_date_written_day_first_with_dashes_is_read_as_with_slashes():
+    assert Filters(since="01-04-2024").describe() == "meeting date: 01-04-2024 (1 April 2024) to any"
+    with pytest.raises(BadFilterError, match="February 2019 has 28 days"):
+        Filters(until="31-02-2019")
