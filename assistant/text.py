@@ -353,7 +353,18 @@ def line_goes_on(line: str, following: str) -> bool:
     right joins to 2 wrong ones, both a page title run into navigation text)."""
     if ends_clause(line):
         return False
-    return (following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)) or figure_runs_on(following)
+    return (following[:1].islower() and not _LOWER_CASE_LIST_MARKER.match(following)) or (
+        reads_as_running_text(line) and figure_runs_on(following))
+
+
+def reads_as_running_text(line: str) -> bool:
+    """Are the line's words a sentence's rather than a heading's: two in lower case at least, and no fewer than those
+    capitalised ('the Department had received')? A heading's are mostly capitalised ('2. Adoption Update', 'Key
+    Figures', 'Children and Young People Scrutiny Committee'), and the paragraph under it often opens with a figure
+    ('71 children were placed ...'), which is a sentence of its own."""
+    words = [word for word in line.split() if word[:1].isalpha()]
+    lower = sum(word[:1].islower() for word in words)
+    return lower >= 2 and lower >= len(words) - lower
 
 
 # What a figure that a wrapped sentence carries onto its next line is written with ('7,230', '86%', '£1.2m' aside).

@@ -302,3 +302,14 @@ def test_a_sentence_wrapped_before_a_figure_keeps_its_subject():
         "The Committee agreed to", "2) Approve the plan", "Matters arising from the last meeting",
         "160.1 The Minutes were agreed.", "Referrals", "1,234", "Items", "2.",
     ]
+
+
+def test_a_heading_keeps_its_line_over_a_paragraph_opening_with_a_figure():
+    """'2. Adoption Update' / '71 children were placed ...': a heading ends no clause, and the paragraph under it often
+    opens with a figure, so figure_runs_on alone had run the heading into the paragraph's first sentence."""
+    text = ("2. Adoption Update\n71 children were placed for adoption.\nKey Figures\n2023/24 figures were noted."
+            "\nPerformance Dashboard\n1,234 referrals were received.\nThe Department had received\n7,230 referrals.")
+    assert [span.of(text) for span in sentence_spans(text)] == [
+        "2. Adoption Update", "71 children were placed for adoption.", "Key Figures", "2023/24 figures were noted.",
+        "Performance Dashboard", "1,234 referrals were received.", "The Department had received\n7,230 referrals.",
+    ]

@@ -1474,3 +1474,19 @@ def test_escapes_of_lone_surrogates_in_json_and_yaml_become_replacement_characte
     assert (line.item_title, line.text) == ("caf\ufffd", "Minutes ? of it.")  # as `readable` has it
     assert front_matter.item_title == "caf\ufffd"
     assert line.item_hash and front_matter.item_hash  # these raised UnicodeEncodeError
+
+
+def test_a_pdf_item_whose_text_opens_with_a_figure_keeps_its_heading(tmp_path: Path) -> None:
+    """'2. Adoption Update' over '71 children were placed ...': the heading had been joined to the figure's line as a
+    wrapped sentence, so the meeting was read as one item, its later items' headings inside its text."""
+    path = make_pdf(tmp_path / "minutes.pdf", [
+        "Children and Young People Scrutiny Committee", "Minutes of the meeting held on Wednesday 8 March 2023",
+        "1. Apologies for Absence", "Apologies were received from Councillor Dee.",
+        "2. Adoption Update", "71 children were placed for adoption in the year.", "The Committee noted the report.",
+        "3. Fostering Recruitment", "40 foster carers were approved during 2022/23.", "RESOLVED that it be noted.",
+    ])
+    items = items_of(read([path]))
+    assert [item.item_title for item in items][-3:] == [
+        "1. Apologies for Absence", "2. Adoption Update", "3. Fostering Recruitment"]
+    assert items[-2].text == ("2. Adoption Update\n71 children were placed for adoption in the year.\n"
+                              "The Committee noted the report.")
