@@ -518,6 +518,9 @@ _ENGLISH_PLACE_NAME = {" ".join(w for w in welsh.split() if w not in WELSH_COUNC
                        for english, names in WELSH_PLACE_NAMES.items() for welsh in names}
 _WELSH_PLACE_NAMES_LONGEST_FIRST = sorted(_ENGLISH_PLACE_NAME, key=len, reverse=True)
 _KEY_OF_OTHER_NAME = {name: key for key, names in OTHER_COUNCIL_NAMES.items() for name in names}
+# Words an other name is given with that leave it the same council's: all kind words, they stay in its key ('The City
+# of London', 'City of London Council' had named no council in a filter).
+_OTHER_NAME_ASIDES = frozenset({"the", "council", "corporation"})
 # The words a council's Welsh name may hold besides its place's English one: its kind and joining words and its
 # Welsh place name ('Cyngor Bwrdeistref Sirol Conwy', 'Cyngor Dinas a Sir Abertawe'), which say nothing of which
 # English kind it is.
@@ -597,7 +600,7 @@ def council_key(name: str) -> str:
     # A name in both languages gives its place twice: 'Cyngor Gwynedd (Gwynedd Council)', 'Cyngor Caerdydd /
     # Cardiff Council'.
     key = " ".join(dict.fromkeys(key.split()))
-    return _KEY_OF_OTHER_NAME.get(key, key)
+    return _KEY_OF_OTHER_NAME.get(" ".join(w for w in key.split() if w not in _OTHER_NAME_ASIDES), key)
 
 
 def council_key_of(metadata: dict) -> str:

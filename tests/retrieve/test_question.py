@@ -170,3 +170,10 @@ def test_the_city_of_london_names_the_city_of_london_corporation():
     assert analyse("What did the corporation say about fostering?", keys).councils == ()  # a word, not a name
     assert analyse("How many children in care in London?", keys).councils == ()
     assert not has_a_topic("What about the City of London?", ("corporation",))
+
+
+@pytest.mark.parametrize("name", ["The City of London", "City of London Council", "the City of London Corporation"])
+def test_the_city_of_london_named_with_its_kind_words_is_the_corporation(name):
+    """A council filter 'The City of London' or 'City of London Council' had been told no council in the index is
+    called that, its key holding every word ('the city of london')."""
+    assert council_key(name) == "corporation"
