@@ -510,7 +510,8 @@ OTHER_COUNCIL_NAMES = {"corporation": ("city of london",)}
 def council_phrases(key: str) -> list[list[str]]:
     """The runs of words that name the council of this key in a text: its key's, its Welsh name's ('caerdydd' of
     'cardiff'), and any other name it goes by (OTHER_COUNCIL_NAMES)."""
-    return [key.split()] + [name.split() for name in (*WELSH_PLACE_NAMES.get(key, ()), *OTHER_COUNCIL_NAMES.get(key, ()))]
+    other_names = (*WELSH_PLACE_NAMES.get(key, ()), *OTHER_COUNCIL_NAMES.get(key, ()))
+    return [key.split()] + [name.split() for name in other_names]
 
 
 # Each Welsh place name as a council's name is keyed ('pen y bont ar ogwr' without its 'y'), to its English key.
@@ -538,6 +539,9 @@ COMPASS_WORDS = frozenset({"north", "south", "east", "west", "mid", "central", "
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
     "reading", "bury", "harrow", "rugby", "slough", "hart", "swale", "eden", "highland", "craven", "corporation",
 })
+# Everyday phrases that hold a council's name but name no council: a 'hackney carriage' is a licensed taxi, in many
+# councils' licensing minutes ('What did hackney say?' still names Hackney).
+NOT_COUNCIL_PHRASES = ("hackney carriage",)
 _COMMITTEE_NOISE = frozenset({"the", "of", "and", "committee", "commission", "panel", "board"})
 
 
@@ -1135,21 +1139,39 @@ def names_in(text: str) -> frozenset[str]:
     """The people the text names after a title ('Councillor Priya Okafor', 'Cllr Okafor', 'Dr Jones'): each word
     of the name. Other capitals in mid-sentence are too often a body's or a report's ('the Corporate Parenting
     Panel', 'the report on Sufficiency') to count as names."""
-    names, after_title = set(), False
+    return frozenset(bare for bare, role in _people_words(text) if role == "name" and len(bare) > 1)
+
+
+def words_that_may_name_councils(text: str) -> str:
+    """The text but for the people it names after a title, titles too, and NOT_COUNCIL_PHRASES: 'Apart from
+    Councillor Durham, which councillors gave apologies?' had named Durham County Council, and been searched among its
+    minutes alone; 'the hackney carriage fare rise', Hackney's."""
+    text = " ".join(word for (_, role), word in zip(_people_words(text), text.split()) if not role)
+    for phrase in NOT_COUNCIL_PHRASES:
+        while (at := text.lower().find(phrase)) >= 0:
+            text = text[:at] + text[at + len(phrase):]
+    return text
+
+
+def _people_words(text: str) -> list[tuple[str, str]]:
+    """Each of the text's words, bare of punctuation, with its part in naming a person: 'title', 'name' (a word
+    after a title, an initial included: 'Cllr J. Smith'), 'and' between names ('Councillors Smith and Jones'), or
+    ''."""
+    words, after_title = [], False
     for word in text.split():
         bare = word.strip(".,;:()\"'\u2018\u2019\u201c\u201d")
         if bare in PERSON_TITLES:
-            after_title = True
-        elif after_title and bare == "and":  # 'Councillors Smith and Jones'
-            continue
+            after_title, role = True, "title"
+        elif after_title and bare == "and":
+            role = "and"
         elif after_title and bare[:1].isupper() and bare.replace("-", "").replace("'", "").replace(
                 "\u2019", "").isalpha() and bare not in NOT_QUESTION_NAME_WORDS:
-            if len(bare) > 1:  # an initial ('Cllr J. Smith') is part of the name, not one
-                names.add(bare)
+            role = "name"
             after_title = len(bare) == 1 or not word.endswith((",", ";", ":", ")"))
         else:
-            after_title = False
-    return frozenset(names)
+            after_title, role = False, ""
+        words.append((bare, role))
+    return words
 
 
 def missing_names(question: str, evidence: str, councils: Iterable[str] = (),

@@ -11,7 +11,7 @@ from typing import Collection, Iterable
 
 from assistant.records import Asks, Question
 from assistant.text import (as_typed_words, asks_for_the_latest, council_initials, indexed_name_of, mentioned_years,
-                            named_councils, years_asked_about)
+                            named_councils, words_that_may_name_councils, years_asked_about)
 
 # 'how many', 'how much', 'what percentage', 'the number of', 'the average age of': a figure.
 _FIGURE = re.compile(r"\bhow (?:many|much|often|long|old|high|low)\b|\bwhat (?:per ?cent|percentage|proportion|share)\b|"
@@ -89,8 +89,9 @@ def councils_named(text: str, council_keys: Iterable[str], initialled: Collectio
                    ) -> tuple[str, ...]:
     """The councils of these keys that the text names: by name (text.named_councils; by its initials only when it is
     one of `initialled`), or by an initialism of four letters or more of one council of the shipped directory, typed
-    in capitals ('RBWM', 'BANES', 'B&NES's')."""
+    in capitals ('RBWM', 'BANES', 'B&NES's'). A person named after a title names no council ('Councillor Durham')."""
     keys = set(council_keys)
+    text = words_that_may_name_councils(text)
     named = list(named_councils(text, keys, initialled=initialled))
     for word in text.split():
         key = council_of_initialism(word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s"))

@@ -177,3 +177,14 @@ def test_the_city_of_london_named_with_its_kind_words_is_the_corporation(name):
     """A council filter 'The City of London' or 'City of London Council' had been told no council in the index is
     called that, its key holding every word ('the city of london')."""
     assert council_key(name) == "corporation"
+
+
+def test_a_person_named_after_a_title_and_a_hackney_carriage_name_no_council():
+    """'Apart from Councillor Durham, ...' had been searched among Durham's minutes alone, and a question about
+    hackney carriage fares among Hackney's."""
+    keys = ["durham", "hackney", "sefton"]
+    assert analyse("Apart from Councillor Durham, which councillors gave apologies?", keys).councils == ()
+    assert analyse("What happens to the Hackney Carriage fare rise if objections come in?", keys).councils == ()
+    assert analyse("What did Cllr J. Smith say about care leavers in Durham?", keys).councils == ("durham",)
+    assert analyse("what did hackney say about fostering?", keys).councils == ("hackney",)
+    assert analyse("Hackney carriage fares in Sefton?", keys).councils == ("sefton",)
