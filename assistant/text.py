@@ -797,9 +797,14 @@ def no_such_date(text: str) -> NoSuchDate | None:
                           f"{year}-04-01" if len(rest) == 2 else f"{year}-04")
     days = calendar.monthrange(year, month)[1]
     if len(rest) == 2 and not 1 <= int(rest[1]) <= days:
-        return NoSuchDate(f"{MONTH_NAMES[month - 1]} {year} has {days} days", "Give a day that exists",
-                          f"{year}-{month:02d}-{days}")
+        return NoSuchDate(_days_of(month, year, int(rest[1])), "Give a day that exists", f"{year}-{month:02d}-{days}")
     return None
+
+
+def _days_of(month: int, year: int, day: int) -> str:
+    """Why no such day is in the month: 'February 2019 has 28 days', or for a day 0 'there is no day 0'."""
+    return "there is no day 0" if day == 0 else (
+        f"{MONTH_NAMES[month - 1]} {year} has {calendar.monthrange(year, month)[1]} days")
 
 
 def _day_first_date(text: str) -> NoSuchDate | None:
@@ -817,7 +822,7 @@ def _day_first_date(text: str) -> NoSuchDate | None:
                                   "Give the day, then the month from 01 to 12", f"01{separator}04{separator}{year}")
             days = calendar.monthrange(year, month)[1]
             if not 1 <= day <= days:
-                return NoSuchDate(f"{MONTH_NAMES[month - 1]} {year} has {days} days", "Give a day that exists",
+                return NoSuchDate(_days_of(month, year, day), "Give a day that exists",
                                   f"{days}{separator}{month:02d}{separator}{year}")
     return None
 

@@ -33,7 +33,9 @@ def test_a_value_that_is_not_text_is_refused_with_a_message(field, value):
                                          # day first, as the app's date boxes take dates too
                                          ("31/02/2019", "does not exist: February 2019 has 28 days"),
                                          ("29.02.2023", "does not exist: February 2023 has 28 days"),
-                                         ("12/13/2019", r"does not exist: there is no month 13 \(the day comes")])
+                                         ("12/13/2019", r"does not exist: there is no month 13 \(the day comes"),
+                                         ("00/04/2024", "does not exist: there is no day 0"),
+                                         ("2024-04-00", "does not exist: there is no day 0")])
 def test_a_malformed_date_is_refused_with_a_message(value, said):
     with pytest.raises(BadFilterError, match=said):
         Filters(since=value)
