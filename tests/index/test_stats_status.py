@@ -4,6 +4,7 @@ is at work on), 1 for one that wants something run, with its notes saying what; 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 
 import pytest
@@ -84,3 +85,17 @@ def test_a_writer_at_work_is_not_a_fault(built):
         code, stats, shown_code, shown = _both(env)
     assert (code, shown_code) == (0, 0) and stats["writing"] is True and stats["needs_action"] is False
     assert shown.startswith("an ingest (or fetch) is writing to this index now")
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+def test_a_keyword_index_that_ask_refuses_exits_1_and_says_what_to_run(built, damage):
+    data_dir, env = built
+    entries = data_dir / "bm25" / "entries.jsonl"
+    if damage == "deleted":
+        shutil.rmtree(data_dir / "bm25")
+    else:
+        entries.write_bytes(entries.read_bytes()[:-40])
+    code, stats, shown_code, shown = _both(env)
+    assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
+    assert "the keyword index" in shown and "Run `assistant ingest`" in shown
+    assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
