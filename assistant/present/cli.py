@@ -105,7 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         # The audit log may be elsewhere (ASSISTANT_AUDIT_PATH): a message naming only the index would send the
         # user to the wrong file. (The audit log's own failures are named by the log itself.)
         audit = f" or the audit log {printed_path(settings.audit_path)}" if settings else ""
-        if problem == "damaged":
+        if problem == "damaged" and settings is not None and _of_local_vector_store(exc, settings):
+            # Only the vectors are lost: moving the whole folder aside would lose the manifest too, and with it the
+            # items withheld (a takedown, let in again by the rebuild), the names given with --council, fetch's state.
+            store = printed_path(settings.chroma_dir)
+            _print_error(AssistantError(
+                f"The vector store in {store} cannot be read ({type(exc).__name__}: {exc}).",
+                f"It is damaged. Move {store} aside (not the whole index folder, whose manifest keeps what is "
+                "withheld) and run `assistant ingest` with your minutes, or the same `assistant fetch`: it makes the "
+                "store anew and embeds its items again from the copy of their text the index keeps."), as_json)
+        elif problem == "damaged":
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
                 f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the "
@@ -176,6 +185,11 @@ def _local_database_error(exc: Exception, settings: Settings) -> bool:
 
     return isinstance(exc, sqlite3.Error) or (type(exc).__module__.startswith("chromadb")
                                               and not settings.uses_chroma_server)
+
+
+def _of_local_vector_store(exc: Exception, settings: Settings) -> bool:
+    """An error of Chroma's store in the data folder (not the manifest's or the audit log's, which are SQLite's)."""
+    return type(exc).__module__.startswith("chromadb") and not settings.uses_chroma_server
 
 
 # Free space below which a database error is put down to a full disk: less than a few pages of a write.

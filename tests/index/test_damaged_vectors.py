@@ -226,3 +226,21 @@ def test_a_collection_gone_with_no_writer_at_work_is_not_called_a_rebuild_under_
                 assistant.ask(QUESTION)
     finally:
         assistant.close()
+
+
+def test_a_damaged_store_database_is_mended_as_told_keeping_what_is_withheld(fake_settings, tmp_path):
+    """The hint had been to move the whole index folder aside: the rebuilt index then held a withheld item again."""
+    ingest([CORPUS], fake_settings, progress=False)
+    env = cli_env(fake_settings.data_dir)
+    assert run_cli("withhold", "rotherham-2018-ilsc-performance-feedback", env=env).returncode == 0
+    database = fake_settings.chroma_dir / "chroma.sqlite3"
+    database.write_bytes(database.read_bytes()[:database.stat().st_size // 2])  # cut short, as by a failing disk
+    refused = run_cli("ask", QUESTION, env=env)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"Move {fake_settings.chroma_dir} aside" in refused.stderr
+
+    shutil.move(fake_settings.chroma_dir, tmp_path / "chroma-aside")  # as the hint says
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    listed = run_cli("withhold", "--list", env=env).stdout
+    assert "rotherham-2018-ilsc-performance-feedback" in listed
+    assert run_cli("ask", QUESTION, env=env).returncode == 0
