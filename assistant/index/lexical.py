@@ -452,9 +452,25 @@ def saved_by_another_version(folder: Path, chunk_ids: Iterable[str]) -> bool:
 
 def holds(folder: Path, chunks: Mapping[str, str]) -> bool:
     """Does the saved index hold exactly these chunks (id: version), each in its version, with an entry for
-    each? The last check catches an entries file cut short after it was written, so that ingest rebuilds it."""
+    each? The last checks catch an entries file or an array cut short after it was written, so that ingest rebuilds
+    it."""
     return (is_current(folder, chunks) and _saved_text(folder / _VERSIONS) == versions_of(chunks)
-            and _whole_lines(folder / _ENTRIES) == len(chunks))
+            and _whole_lines(folder / _ENTRIES) == len(chunks) and _whole_arrays(folder))
+
+
+def _whole_arrays(folder: Path) -> bool:
+    """Whether every array file of the saved index is as long as its header says: read from the headers alone."""
+    for path in folder.glob("*.npy"):
+        try:
+            with path.open("rb") as handle:
+                read_header = (np.lib.format.read_array_header_1_0 if np.lib.format.read_magic(handle) == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(handle)
+                if path.stat().st_size != handle.tell() + math.prod(shape) * dtype.itemsize:
+                    return False
+        except (OSError, ValueError):
+            return False
+    return True
 
 
 def in_versions(folder: Path, chunks: Mapping[str, str]) -> bool:

@@ -87,14 +87,17 @@ def test_a_writer_at_work_is_not_a_fault(built):
     assert shown.startswith("an ingest (or fetch) is writing to this index now")
 
 
-@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+@pytest.mark.parametrize("damage", ["deleted", "cut short", "an array cut short"])
 def test_a_keyword_index_that_ask_refuses_exits_1_and_says_what_to_run(built, damage):
     data_dir, env = built
     entries = data_dir / "bm25" / "entries.jsonl"
     if damage == "deleted":
         shutil.rmtree(data_dir / "bm25")
-    else:
+    elif damage == "cut short":
         entries.write_bytes(entries.read_bytes()[:-40])
+    else:
+        array = data_dir / "bm25" / "data.csc.index.npy"
+        array.write_bytes(array.read_bytes()[:-8])
     code, stats, shown_code, shown = _both(env)
     assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
     assert "the keyword index" in shown and "Run `assistant ingest`" in shown

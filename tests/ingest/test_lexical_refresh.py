@@ -183,6 +183,19 @@ def test_an_unreadable_keyword_index_is_rebuilt_from_the_store(fake_settings, tm
     assert_a_full_rebuild_gives_the_same_index(fake_settings, tmp_path)
 
 
+def test_a_keyword_index_array_cut_short_is_rebuilt_by_a_plain_ingest(fake_settings, tmp_path):
+    """A cut-short array of bm25s's had been taken for a whole index: ingest changed nothing, and every question was
+    refused as one asked of a damaged keyword index."""
+    folder = tmp_path / "minutes"
+    write_markdown_corpus(folder, 3)
+    ingest_recording(folder, fake_settings)
+    cut = fake_settings.lexical_dir / "data.csc.index.npy"
+    cut.write_bytes(cut.read_bytes()[:-8])
+    assert lexical.load(fake_settings.lexical_dir) is None  # what `ask` reads: it refuses every question
+    assert sorted(ingest_recording(folder, fake_settings)) == sorted(chunk_ids(fake_settings))
+    assert_a_full_rebuild_gives_the_same_index(fake_settings, tmp_path)
+
+
 def test_a_new_format_version_rebuilds_the_keyword_index_from_the_store(fake_settings, tmp_path, monkeypatch):
     folder = tmp_path / "minutes"
     write_markdown_corpus(folder, 3)
