@@ -244,8 +244,8 @@ def _check(database: Path) -> None:
 
 def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
     """The copy's finished items and chunks, whether a purge is owed, and how many items an ingest left unfinished,
-    once its vectors are found to read: every chunk the manifest lists is in the copied store, and one vector is
-    read."""
+    once its vectors are found to read: every chunk the manifest lists is in the copied store, and every vector is
+    read (one cut short fails every exact search, so one read alone had passed a store half of whose file was gone)."""
     from assistant.index.vector_store import ChromaStore, forget_local_clients
 
     manifest = Manifest(copy.manifest_path, read_only=True)
@@ -258,7 +258,8 @@ def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
         manifest.close()
     if chunks:
         store = ChromaStore(copy, model)
-        problem = store.unreadable() or (None if store.all_ids() >= chunks else "chunks the manifest lists are missing")
+        problem = store.unreadable(every_vector=True) or (
+            None if store.all_ids() >= chunks else "chunks the manifest lists are missing")
         del store
         forget_local_clients()  # its files are let go before the copy is renamed
         if problem:

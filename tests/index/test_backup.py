@@ -7,6 +7,7 @@ import errno
 import json
 import sqlite3
 import stat
+import struct
 import threading
 
 import pytest
@@ -240,3 +241,17 @@ def test_a_backup_says_what_putting_it_back_undoes_and_when_an_unfinished_ingest
     assert result.returncode == 0, result.stderr
     assert "an ingest or fetch left unfinished (killed, or stopped by a full disk): if asking the index says" in \
         result.stdout
+
+
+def test_a_store_whose_vector_file_was_cut_short_is_not_backed_up_as_checked(index, tmp_path):
+    """One vector read had passed a copy whose vectors' file had lost its second half: it answered no question."""
+    data_dir = tmp_path / "index"
+    [vectors] = data_dir.glob("chroma/*/data_level0.bin")
+    # hnswlib's header (as test_vector_slots reads it): its version, then the vectors held and each one's size.
+    _, _, _, held, size = struct.unpack_from("<iQQQQ", (vectors.parent / "header.bin").read_bytes())
+    vectors.write_bytes(vectors.read_bytes()[:held // 2 * size])  # the first vector whole, the last gone
+    copy = tmp_path / "copy"
+    result = run_cli("backup", str(copy), env=index)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "The copy of the vector store cannot be read" in result.stderr and "Run `assistant ingest`" in result.stderr
+    assert not copy.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
