@@ -96,7 +96,8 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
                 _copy_file(outside_log, staging / OUTSIDE_AUDIT_NAME)
             # Chroma writes to a store it opens: the copy's vectors are read first, then every database checked and
             # the whole synced as it will stay.
-            items, chunks, text_to_purge, unfinished = _what_the_copy_holds(settings.with_(data_dir=staging))
+            items, chunks, text_to_purge, unfinished, keyword_index_usable = _what_the_copy_holds(
+                settings.with_(data_dir=staging))
             for database in copied:
                 _check(database)
             answers = _answers_in(staging / OUTSIDE_AUDIT_NAME if outside_log is not None
@@ -136,6 +137,12 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
         notes.append(f"{counted(unfinished, 'item')} an ingest or fetch left unfinished (killed, or stopped by a full "
                      "disk): if asking the index says its keyword index does not match, so will this copy; run "
                      "`assistant ingest` (or the fetch) on the index again and back up again")
+    if not unfinished and not keyword_index_usable:
+        # What `ask` refuses in the index, it refuses in the copy: kept as whole, it would be found out at a restore.
+        notes.append("the index's keyword index (bm25/) does not hold what its manifest lists (a run stopped before "
+                     "saving it, or the folder deleted or damaged), so this copy, like the index, refuses questions "
+                     "until an ingest rebuilds it: run `assistant ingest` (or the fetch) on the index and back up "
+                     "again")
     return BackupSummary(target, items, chunks, answers, tuple(notes), time.perf_counter() - started,
                          log_in_folder=in_folder and named_log.is_file())
 
@@ -242,10 +249,12 @@ def _check(database: Path) -> None:
                              "made.", "Run `assistant stats` on the index to see whether it is damaged.")
 
 
-def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
-    """The copy's finished items and chunks, whether a purge is owed, and how many items an ingest left unfinished,
-    once its vectors are found to read: every chunk the manifest lists is in the copied store, and every vector is
-    read (one cut short fails every exact search, so one read alone had passed a store half of whose file was gone)."""
+def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int, bool]:
+    """The copy's finished items and chunks, whether a purge is owed, how many items an ingest left unfinished and
+    whether `ask` would read its keyword index, once its vectors are found to read: every chunk the manifest lists is
+    in the copied store, and every vector is read (one cut short fails every exact search, so one read alone had
+    passed a store half of whose file was gone)."""
+    from assistant.index import lexical
     from assistant.index.vector_store import ChromaStore, forget_local_clients
 
     manifest = Manifest(copy.manifest_path, read_only=True)
@@ -256,6 +265,8 @@ def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
         model, text_to_purge = manifest.get_meta("embedding_model") or "", purge_owed(manifest)
     finally:
         manifest.close()
+    keyword_index_usable = not rows or lexical.usable(copy.lexical_dir, {cid: row.fingerprint for row in rows
+                                                                         for cid in row.chunk_ids})
     if chunks:
         store = ChromaStore(copy, model)
         problem = store.unreadable(every_vector=True) or (
@@ -266,7 +277,7 @@ def _what_the_copy_holds(copy: Settings) -> tuple[int, int, bool, int]:
             raise AssistantError(f"The copy of the vector store cannot be read ({problem}): no backup was made.",
                                  "Run `assistant ingest` into the index first (it mends a damaged store), then back "
                                  "up again.")
-    return len(rows), len(chunks), text_to_purge, len(every_row) - len(rows)
+    return len(rows), len(chunks), text_to_purge, len(every_row) - len(rows), keyword_index_usable
 
 
 def _inside(copy: Path, source: Path, path: Path) -> Path | None:

@@ -473,6 +473,13 @@ def _whole_arrays(folder: Path) -> bool:
     return True
 
 
+def usable(folder: Path, chunks: Mapping[str, str]) -> bool:
+    """Would `ask` and the app read the saved index as it is: it holds these chunks (id: version), or holds them as
+    another version of the assistant saved them (rebuilt as it is opened)? Read from its small files and a count of
+    its entries' lines, not loaded."""
+    return holds(folder, chunks) or saved_by_another_version(folder, chunks)
+
+
 def in_versions(folder: Path, chunks: Mapping[str, str]) -> bool:
     """Does the saved index hold its chunks each in the version given (id: version)? Its chunk ids alone
     (`is_current`) do not show a corrected meeting date or council, which filters read from it."""

@@ -80,7 +80,10 @@ def index_stats(settings: Settings) -> IndexStats:
     writing = writer_at_work(settings)
     state = _state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
                          text_to_purge, writing)
-    if not state and done and not _keyword_index_answers(settings, done):
+    from assistant.index import lexical
+
+    if not state and done and not lexical.usable(settings.lexical_dir, {cid: r.fingerprint for r in done
+                                                                         for cid in r.chunk_ids}):
         state = (f"the keyword index ({settings.lexical_dir}) does not hold what the manifest lists (a run was "
                  "stopped before saving it, or it was deleted or damaged), so questions are refused: "
                  + finish_stopped_run(rows),)
@@ -103,17 +106,6 @@ def index_stats(settings: Settings) -> IndexStats:
         notes=newer + state,
         needs_action=bool(newer) or bool(state) and not writing,
     )
-
-
-def _keyword_index_answers(settings: Settings, done: list) -> bool:
-    """Whether `ask` and the app would read the keyword index as it is: it holds the chunks of the finished items,
-    each in its item's version, or it holds them as another version of the assistant saved them (rebuilt as it is
-    opened). Read from its small state files and a count of its entries' lines, not loaded."""
-    from assistant.index import lexical
-
-    versions = {cid: r.fingerprint for r in done for cid in r.chunk_ids}
-    return (lexical.holds(settings.lexical_dir, versions)
-            or lexical.saved_by_another_version(settings.lexical_dir, versions))
 
 
 def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import sqlite3
 import stat
 import struct
@@ -255,3 +256,14 @@ def test_a_store_whose_vector_file_was_cut_short_is_not_backed_up_as_checked(ind
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "The copy of the vector store cannot be read" in result.stderr and "Run `assistant ingest`" in result.stderr
     assert not copy.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_copy_whose_keyword_index_ask_would_refuse_says_so(index, tmp_path):
+    """A keyword index deleted or cut short had been copied without a word, the copy reported as any other."""
+    sound = run_cli("backup", str(tmp_path / "sound"), env=index)
+    assert sound.returncode == 0 and "keyword index" not in sound.stdout, sound.stderr
+    shutil.rmtree(tmp_path / "index" / "bm25")
+    result = run_cli("backup", str(tmp_path / "copy"), env=index)
+    assert result.returncode == 0, result.stderr
+    assert "note: the index's keyword index (bm25/) does not hold what its manifest lists" in result.stdout
+    assert run_cli("ask", QUESTION, env={**index, "ASSISTANT_DATA_DIR": str(tmp_path / "copy")}).returncode == 2
