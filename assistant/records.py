@@ -42,6 +42,18 @@ def fetched_from(origin: str) -> str:
     return origin.partition(ITEM_PAGE)[0]
 
 
+# How an agenda item of a meeting page, or of a file split at its item headings, is known: its page's or file's
+# identity, then this and its number ('URL#item-7', 'file:minutes.pdf#item-4').
+ITEM_ANCHOR = "#item-"
+
+
+def page_of_item(source_id: str) -> str:
+    """'file:minutes #2.pdf#item-4' -> 'file:minutes #2.pdf': the page's or file's identity of an agenda item's;
+    any other id as it is."""
+    page, marker, _ = source_id.rpartition(ITEM_ANCHOR)
+    return page if marker else source_id
+
+
 @dataclass(frozen=True)
 class MinuteItem:
     """One agenda item's minutes, as read from an input file, with its metadata validated."""

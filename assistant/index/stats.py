@@ -10,8 +10,8 @@ from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, IndexMismatchError, manifest_damaged, no_index_yet
-from assistant.records import fetched_from
-from assistant.text import counted
+from assistant.records import fetched_from, page_of_item
+from assistant.text import counted, first_few, one_printed_line
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def index_stats(settings: Settings) -> IndexStats:
         model = manifest.get_meta("embedding_model") or ""
         reset_unfinished = manifest.get_meta(RESET_UNFINISHED) is not None
         text_to_purge = purge_owed(manifest)
+        withheld = set(manifest.withheld())
         newer = _newer_format_notes(manifest, settings.data_dir)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
@@ -80,6 +81,16 @@ def index_stats(settings: Settings) -> IndexStats:
     writing = writer_at_work(settings)
     state = _state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
                          text_to_purge, writing)
+    still_in = [r.source_id for r in done if r.source_id in withheld or page_of_item(r.source_id) in withheld]
+    if still_in and not writing:
+        # A withhold records the identity before it takes the items out: one stopped between the two lists them as
+        # withheld while questions are still answered from them.
+        state += (f"{counted(len(still_in), 'item')} withheld with `assistant withhold` "
+                  f"{'is' if len(still_in) == 1 else 'are'} still in the index, and answered from "
+                  f"({one_printed_line(first_few(still_in, 3))}): a withhold was stopped before taking "
+                  f"{'it' if len(still_in) == 1 else 'them'} out. Run the same `assistant withhold` again (or any "
+                  "`assistant ingest` or `assistant fetch` into the index), which takes them out and purges their "
+                  "text",)
     from assistant.index import lexical
 
     if not state and done and not lexical.usable(settings.lexical_dir, {cid: r.fingerprint for r in done

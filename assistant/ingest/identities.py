@@ -18,8 +18,7 @@ from typing import Iterable, Iterator
 
 from assistant.errors import ConfigError
 from assistant.index.manifest import Manifest, ManifestRow
-from assistant.ingest.readers.common import page_of_item
-from assistant.records import InputProblem, MinuteItem, content_hash, fetched_from
+from assistant.records import InputProblem, MinuteItem, content_hash, fetched_from, page_of_item
 from assistant.text import counted, first_few
 
 

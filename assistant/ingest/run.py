@@ -25,9 +25,10 @@ from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
 from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
-from assistant.ingest.readers.common import NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING, item_number_in, page_of_item
+from assistant.ingest.readers.common import NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING, item_number_in
 from assistant.ingest.tokens import TokenCounter, default_counter
-from assistant.records import Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions
+from assistant.records import (Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions,
+                               page_of_item)
 from assistant.settings import DEFAULT_CORPUS, Settings
 from assistant.text import counted, first_few, one_printed_line
 

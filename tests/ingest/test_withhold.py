@@ -197,3 +197,23 @@ def test_a_fetched_item_withheld_before_it_was_ever_indexed_comes_in_once_releas
     run_cli("withhold", "--release", item, env=env)
     fetch(quick, site)
     assert item in indexed(quick)
+
+
+def test_a_withhold_killed_before_it_took_the_item_out_is_said_by_stats_and_finished_by_running_it_again(
+        fake_settings):
+    """Killed between recording the identity and taking the item out, `withhold --list` named it while questions
+    were answered from it, and stats exited 0 with no note."""
+    import signal
+
+    ingest([CORPUS], fake_settings, progress=False)
+    env = cli_env(fake_settings.data_dir)
+    killed = run_cli("withhold", ROTHERHAM, env={**env, "ASSISTANT_CRASH_AT": "after_read"})
+    assert killed.returncode == -signal.SIGKILL
+    assert ROTHERHAM in run_cli("withhold", "--list", env=env).stdout and ROTHERHAM in indexed(fake_settings)
+    stats = run_cli("stats", env=env)
+    assert stats.returncode == 1 and "1 item withheld with `assistant withhold` is still in the index" in stats.stdout
+    assert "Run the same `assistant withhold` again" in stats.stdout
+
+    assert run_cli("withhold", ROTHERHAM, env=env).returncode == 0
+    assert ROTHERHAM not in indexed(fake_settings) and b"148 children" not in _store_bytes(fake_settings)
+    assert run_cli("stats", env=env).returncode == 0

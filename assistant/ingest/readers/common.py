@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from assistant.text import MONTH_NUMBERS, WELSH_WEEKDAYS, date_or_empty, line_goes_on, parse_meeting_date, readable
-from assistant.records import InputProblem, MinuteItem, ProblemKind
+from assistant.records import ITEM_ANCHOR, InputProblem, MinuteItem, ProblemKind
 
 
 
@@ -113,10 +113,6 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
     )
 
 
-# How an agenda item of a meeting page, or of a file split at its item headings, is known: its page's or file's
-# identity, then this and its number ('URL#item-7', 'file:minutes.pdf#item-4').
-ITEM_ANCHOR = "#item-"
-
 # A title that ModernGov, or a council's template, marks as not for the public: "Contract Award (Exempt)",
 # "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)"; not a field saying no
 # ("Confidential: No").
@@ -176,13 +172,6 @@ def item_number_in(source_id: str) -> str:
     """'URL#item-7' -> '7': the agenda item number with_item gave an item of a meeting page; '' for other ids."""
     _, marker, number = source_id.rpartition(ITEM_ANCHOR)
     return number if marker else ""
-
-
-def page_of_item(source_id: str) -> str:
-    """'file:minutes #2.pdf#item-4' -> 'file:minutes #2.pdf': the page's or file's identity of an agenda item's;
-    any other id as it is."""
-    page, marker, _ = source_id.rpartition(ITEM_ANCHOR)
-    return page if marker else source_id
 
 
 def item_number_slug(raw: str) -> str:
