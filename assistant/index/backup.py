@@ -74,6 +74,7 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
         raise AssistantError(f"{destination} and the index folder {settings.data_dir} are one inside the other: a "
                              "copy cannot be made into itself.", "Give the backup a folder outside the index "
                              "folder, such as one on another disk.")
+    abandoned = _remove_abandoned_copies(target)
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
         raise AssistantError(f"{destination} exists: a backup is written to a new folder, so that none is written "
                              "over.", "Give a new folder's name, such as one with today's date in it.")
@@ -124,6 +125,10 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
                                      ) from None
             raise
     notes = []
+    if abandoned:
+        copies = "1 unfinished copy" if abandoned == 1 else f"{abandoned} unfinished copies"
+        notes.append(f"{copies} left by a backup to the same place that was stopped (killed, or the machine went "
+                     f"down) {'was' if abandoned == 1 else 'were'} removed")
     if outside_log is not None:
         notes.append(f"the audit log {outside_log} (ASSISTANT_AUDIT_PATH) is kept outside the index folder: it was "
                      f"copied in as {OUTSIDE_AUDIT_NAME}, to be put back at that path")
@@ -145,6 +150,38 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
                      "again")
     return BackupSummary(target, items, chunks, answers, tuple(notes), time.perf_counter() - started,
                          log_in_folder=in_folder and named_log.is_file())
+
+
+def _remove_abandoned_copies(target: Path) -> int:
+    """Remove the unfinished copies into `target` (its staging folders, inside it or beside it) of backups no longer
+    running, killed before they could remove them: each holds the minutes' text, and one inside an empty folder kept
+    every later backup into it refused as into a folder that holds files. Returns how many were removed."""
+    import re
+
+    found = [(target, re.compile(r"\.partial-(\d+)")),
+             (target.parent, re.compile(rf"\.{re.escape(target.name)}\.partial-(\d+)"))]
+    removed = 0
+    for folder, name in found:
+        try:
+            entries = list(folder.iterdir()) if folder.is_dir() else []
+        except OSError:
+            continue
+        for entry in entries:
+            match = name.fullmatch(entry.name)
+            if match and entry.is_dir() and not entry.is_symlink() and not _running(int(match[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: running
+    return True
 
 
 @contextmanager

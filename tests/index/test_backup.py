@@ -267,3 +267,22 @@ def test_a_copy_whose_keyword_index_ask_would_refuse_says_so(index, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "note: the index's keyword index (bm25/) does not hold what its manifest lists" in result.stdout
     assert run_cli("ask", QUESTION, env={**index, "ASSISTANT_DATA_DIR": str(tmp_path / "copy")}).returncode == 2
+
+
+def test_what_a_killed_backup_left_is_removed_by_the_next_one_into_the_same_place(index, tmp_path):
+    """A backup killed part way left its unfinished copy (the minutes' text in it) for good, and one left inside an
+    empty folder (a disk mounted there) had every later backup into it refused, as into a folder holding files."""
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(ended.stdout)
+    disk, named = tmp_path / "disk", tmp_path / "backups" / "monday"
+    for left in (disk / f".partial-{dead}", named.parent / f".monday.partial-{dead}"):
+        (left / "bm25").mkdir(parents=True)
+        (left / "manifest.sqlite").write_bytes(b"half a copy")
+    for destination, left in ((disk, disk / f".partial-{dead}"), (named, named.parent / f".monday.partial-{dead}")):
+        result = run_cli("backup", str(destination), env=index)
+        assert result.returncode == 0, result.stderr
+        assert "1 unfinished copy left by a backup to the same place that was stopped" in result.stdout
+        assert not left.exists() and (destination / "manifest.sqlite").is_file()
