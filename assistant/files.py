@@ -29,6 +29,26 @@ def is_sqlite_database(path: Path) -> bool:
         return False
 
 
+def sqlite_file_damaged(path: Path) -> bool:
+    """Whether a file that is there is no whole SQLite database, by its header alone: not one at all, or cut short
+    (holding fewer pages than its header counts, where the header's count is valid). False when it cannot be read,
+    or when a journal or write-ahead file beside it may still complete it (a writer killed mid-transaction)."""
+    if any(path.with_name(path.name + ending).exists() for ending in ("-journal", "-wal")):
+        return False
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+        size = path.stat().st_size
+    except OSError:
+        return False
+    if len(header) < 100 or header[:16] != b"SQLite format 3\x00":
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages, counter, valid_for = (int.from_bytes(header[at:at + 4], "big") for at in (28, 24, 92))
+    return counter == valid_for and pages * page_size > size
+
+
 def free_bytes(path: Path) -> int | None:
     """The free space on the disk holding `path` (or the nearest folder above it that exists); None if unknown."""
     import shutil

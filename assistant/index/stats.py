@@ -10,6 +10,7 @@ from assistant.index.purge import purge_owed
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, IndexMismatchError, manifest_damaged, no_index_yet
+from assistant.files import sqlite_file_damaged
 from assistant.records import fetched_from, page_of_item
 from assistant.text import counted, first_few, one_printed_line
 
@@ -140,10 +141,17 @@ def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished:
                      "minutes: run the same `assistant ingest` again")
     elif pending:
         notes += unfinished_notes(pending)
-    if done and not settings.uses_chroma_server and not (settings.chroma_dir / "chroma.sqlite3").is_file():
+    store_database = settings.chroma_dir / "chroma.sqlite3"
+    if done and not settings.uses_chroma_server and not store_database.is_file():
         notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
                      "`assistant ingest` again with the minutes the index was built from, which embeds them again "
                      "(fetched minutes must be fetched again)")
+    elif not settings.uses_chroma_server and sqlite_file_damaged(store_database):
+        # As `ask` and `ingest` say when they fail on it: the store alone is moved, the manifest kept
+        notes.append(f"the vector store's database ({store_database}) is damaged (not a whole SQLite file), so "
+                     f"questions and ingests fail: move {settings.chroma_dir} aside and run `assistant ingest` with "
+                     "your minutes, or the same `assistant fetch`, which make the store anew from the copy of their "
+                     "text the index keeps")
     if text_to_purge:
         # Before a copy of the folder is shared: what was removed (a restricted item, a redaction) is still there.
         notes.append(f"the text of minutes removed from the index may still be readable in {settings.data_dir}, its "

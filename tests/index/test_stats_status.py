@@ -102,3 +102,16 @@ def test_a_keyword_index_that_ask_refuses_exits_1_and_says_what_to_run(built, da
     assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
     assert "the keyword index" in shown and "Run `assistant ingest`" in shown
     assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
+
+
+@pytest.mark.parametrize("damage", ["cut short", "overwritten"])
+def test_a_damaged_vector_store_database_exits_1_and_says_to_move_the_store_aside(built, damage):
+    """`ask` and `ingest` failed on it while stats exited 0 with no note."""
+    data_dir, env = built
+    database = data_dir / "chroma" / "chroma.sqlite3"
+    text = database.read_bytes()
+    database.write_bytes(text[:len(text) // 2] if damage == "cut short" else b"\xff" * 4096 + text[4096:])
+    code, stats, shown_code, shown = _both(env)
+    assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
+    assert f"move {data_dir / 'chroma'} aside and run `assistant ingest`" in shown
+    assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
