@@ -96,6 +96,24 @@ def scrub_unused_vector_slots(chroma_dir: Path) -> None:
             continue  # a file another user's, or gone: nothing of it to zero here
 
 
+def vector_files_cut_short(chroma_dir: Path) -> bool:
+    """Whether a local vector file holds fewer vectors than its header counts, or its id map is empty: as a run killed
+    while Chroma rewrote them leaves them (every read of the collection then fails, until an ingest mends it). Read
+    from the headers and the files' sizes alone."""
+    for header in chroma_dir.glob("*/header.bin"):
+        try:
+            raw = header.read_bytes()
+            if len(raw) < _HNSW_HEADER.size:
+                return True
+            _, _, _, count, slot = _HNSW_HEADER.unpack_from(raw)
+            if count and (header.with_name("data_level0.bin").stat().st_size < count * slot
+                          or header.with_name("index_metadata.pickle").stat().st_size == 0):
+                return True
+        except OSError:
+            continue  # a file gone or another user's: the readers say what they find
+    return False
+
+
 # hnswlib's header as Chroma writes it: its version (int32), offset of level 0, capacity, count, and slot size.
 _HNSW_HEADER = struct.Struct("<iQQQQ")
 

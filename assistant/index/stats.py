@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.index.manifest import RESET_UNFINISHED, Manifest, check_index_format
-from assistant.index.purge import purge_owed
+from assistant.index.purge import purge_owed, vector_files_cut_short
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, IndexMismatchError, manifest_damaged, no_index_yet
@@ -152,6 +152,10 @@ def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished:
                      f"questions and ingests fail: move {settings.chroma_dir} aside and run `assistant ingest` with "
                      "your minutes, or the same `assistant fetch`, which make the store anew from the copy of their "
                      "text the index keeps")
+    elif done and not settings.uses_chroma_server and vector_files_cut_short(settings.chroma_dir):
+        notes.append(f"the vector files in {settings.chroma_dir} are cut short, as a run killed while it wrote them "
+                     "leaves them, so questions are refused: run `assistant ingest` (or the same `assistant fetch`), "
+                     "which builds them again from the copy of their text the index keeps")
     if text_to_purge:
         # Before a copy of the folder is shared: what was removed (a restricted item, a redaction) is still there.
         notes.append(f"the text of minutes removed from the index may still be readable in {settings.data_dir}, its "

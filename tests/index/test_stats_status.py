@@ -115,3 +115,17 @@ def test_a_damaged_vector_store_database_exits_1_and_says_to_move_the_store_asid
     assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
     assert f"move {data_dir / 'chroma'} aside and run `assistant ingest`" in shown
     assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
+
+
+@pytest.mark.parametrize("damaged", ["data_level0.bin", "index_metadata.pickle"])
+def test_vector_files_a_killed_run_cut_short_exit_1_and_say_to_run_ingest(built, damaged):
+    """`ask` refused every question on them while stats exited 0 with no note."""
+    data_dir, env = built
+    [segment] = [folder for folder in (data_dir / "chroma").iterdir() if folder.is_dir()]
+    (segment / damaged).write_bytes((segment / damaged).read_bytes()[:100 if damaged == "data_level0.bin" else 0])
+    code, stats, shown_code, shown = _both(env)
+    assert (code, shown_code) == (1, 1) and stats["needs_action"] is True
+    assert "are cut short, as a run killed while it wrote them leaves them" in shown and "`assistant ingest`" in shown
+    assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
+    assert run_cli("ingest", str(data_dir.parent / "minutes"), "--no-progress", env=env).returncode == 0
+    assert _both(env)[0] == 0
