@@ -73,10 +73,18 @@ def no_index_yet(folder, also: str = "") -> IndexMissingError:
                              "site, or give --index the folder an index was built in.")
 
 
+# The first hint for a manifest lost: its list of what `assistant withhold` keeps out goes with it, and an index rebuilt
+# from the minutes would let those items in again without a word.
+PUT_BACK_A_BACKUP = ("If you have a backup of the index (`assistant backup`), put it back instead: the manifest lists "
+                     "the items withheld with `assistant withhold`, which an index rebuilt from your minutes lets in "
+                     "again.")
+
+
 def manifest_damaged(manifest_path, data_dir) -> IndexMissingError:
     """The manifest holds no record of what is indexed (emptied, cut short, or not a manifest), in a folder that
     holds an index: the message every command gives."""
     return IndexMissingError(f"The manifest {manifest_path} is empty or damaged: it holds no record of what is "
-                             "indexed.", f"Move {data_dir} aside and run `assistant ingest --index {data_dir} PATH` "
-                             "with your minutes to rebuild the index (keep the old folder's audit.sqlite if its "
-                             "records matter).")
+                             "indexed.", f"{PUT_BACK_A_BACKUP} Move {data_dir} aside and run `assistant ingest "
+                             f"--index {data_dir} PATH` with your minutes to rebuild the index (keep the old folder's "
+                             "audit.sqlite if its records matter), then withhold again what was withheld.")
+

@@ -10,7 +10,7 @@ import string
 import sys
 from pathlib import Path
 
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import PUT_BACK_A_BACKUP, AssistantError, ConfigError
 from assistant.files import is_sqlite_database, refuse_link, write_atomically
 from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
 from assistant.text import counted, noun_for, one_printed_line, printed_path, readable
@@ -117,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         elif problem == "damaged":
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",
-                f"It is damaged. Move {folder} aside and run `assistant ingest` with your minutes to rebuild the "
-                "index; keep the old audit.sqlite if it holds a record you need."), as_json)
+                f"It is damaged. {PUT_BACK_A_BACKUP} Move {folder} aside and run `assistant ingest` with your "
+                "minutes to rebuild the index, then withhold again what was withheld; keep the old audit.sqlite if it "
+                "holds a record you need."), as_json)
         elif problem == "read-only":
             _print_error(AssistantError(
                 f"A database (the index in {folder}{audit}) could not be written ({exc}).",

@@ -116,6 +116,7 @@ def test_an_emptied_manifest_is_said_by_every_command_and_left_as_it_is(fake_set
         assert f"The manifest {fake_settings.manifest_path} is empty or damaged" in result.stderr, result.stderr
         assert f"Move {fake_settings.data_dir} aside and run `assistant ingest --index {fake_settings.data_dir} PATH`" \
         in result.stderr
+        assert "put it back instead: the manifest lists the items withheld" in result.stderr  # lost in a rebuild
         assert fake_settings.manifest_path.stat().st_size == 0
 
 

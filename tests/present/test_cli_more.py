@@ -173,6 +173,8 @@ def test_a_damaged_database_is_named_with_the_way_to_rebuild(env, tmp_path, dama
     named = copy / "chroma" if damaged.startswith("chroma") else copy  # the store alone: the manifest is kept
     assert f" in {named} cannot be read" in result.stderr and "run `assistant ingest`" in result.stderr
     assert f"Move {named} aside" in result.stderr
+    # Moving the whole folder aside loses the manifest's list of what is withheld: a backup keeps it.
+    assert ("put it back instead" in result.stderr) == (damaged == "manifest.sqlite")
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "http"])
