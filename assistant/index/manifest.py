@@ -15,10 +15,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from assistant.errors import IndexMismatchError, NotWritableError, manifest_damaged, no_index_yet
 from assistant.files import may_write
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 # A meta record that `ingest --reset` keeps from before it empties the index until it has built it again.
 RESET_UNFINISHED = "reset_unfinished"
@@ -45,6 +48,40 @@ def check_index_format(manifest: "Manifest", data_dir: Path) -> None:
             f"The index in {data_dir} was written by a newer version of the assistant (index format {stored}; this "
             f"version reads format {INDEX_FORMAT} and earlier).",
             "Use that version of the assistant, or a newer one; or restore a backup made before it wrote the index.")
+
+# The manifest's record of where the index's vectors live: its collection, and "local" or "server HOST:PORT".
+COLLECTION_KEY, VECTORS_ON_KEY = "collection", "vectors_on"
+
+
+def record_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
+    manifest.set_meta(COLLECTION_KEY, settings.collection)
+    manifest.set_meta(VECTORS_ON_KEY, f"server {settings.chroma_host}:{settings.chroma_port}"
+                      if settings.uses_chroma_server else "local")
+
+
+def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
+    """Refuse settings that point away from where this index's vectors were written (an index written before
+    this was recorded is not checked until its next ingest records it)."""
+    collection, vectors_on = manifest.get_meta(COLLECTION_KEY), manifest.get_meta(VECTORS_ON_KEY)
+    folder = settings.data_dir
+    reset = "or run `assistant ingest --reset` with the minutes to build the index anew"
+    if vectors_on == "local" and settings.uses_chroma_server:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors in {settings.chroma_dir}, but CHROMA_HOST is set "
+            f"({settings.chroma_host}:{settings.chroma_port}).",
+            f"Unset CHROMA_HOST to use them, {reset} on that server.")
+    if vectors_on and vectors_on.startswith("server") and not settings.uses_chroma_server:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors on the Chroma server at {vectors_on.split()[-1]}, but "
+            "CHROMA_HOST is not set.",
+            f"Set CHROMA_HOST and CHROMA_PORT to that server, {reset} in {settings.chroma_dir}.")
+    if collection and collection != settings.collection:
+        raise IndexMismatchError(
+            f"The index in {folder} keeps its vectors in the collection {collection!r}, not "
+            f"{settings.collection!r} (ASSISTANT_COLLECTION).",
+            f"Set ASSISTANT_COLLECTION={collection} (or unset it, if that is the default), {reset} in "
+            f"{settings.collection!r}.")
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.index.manifest import RESET_UNFINISHED, Manifest, check_index_format
+from assistant.index.manifest import RESET_UNFINISHED, Manifest, check_index_format, check_where_vectors_live
 from assistant.index.purge import purge_owed, vector_files_cut_short
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
@@ -72,6 +72,7 @@ def index_stats(settings: Settings) -> IndexStats:
         text_to_purge = purge_owed(manifest)
         withheld = set(manifest.withheld())
         newer = _newer_format_notes(manifest, settings.data_dir)
+        elsewhere = _vectors_elsewhere_notes(manifest, settings)
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
@@ -81,7 +82,7 @@ def index_stats(settings: Settings) -> IndexStats:
     done = [r for r in rows if r.status == "done"]
     writing = writer_at_work(settings)
     state = _state_notes(settings, len(done), [r for r in rows if r.status != "done"], reset_unfinished,
-                         text_to_purge, writing)
+                         text_to_purge, writing, look_in_store=not elsewhere)
     still_in = [r.source_id for r in done if r.source_id in withheld or page_of_item(r.source_id) in withheld]
     if still_in and not writing:
         # A withhold records the identity before it takes the items out: one stopped between the two lists them as
@@ -92,6 +93,7 @@ def index_stats(settings: Settings) -> IndexStats:
                   f"{'it' if len(still_in) == 1 else 'them'} out. Run the same `assistant withhold` again (or any "
                   "`assistant ingest` or `assistant fetch` into the index), which takes them out and purges their "
                   "text",)
+    state = elsewhere + state if not writing else state
     from assistant.index import lexical
 
     if not state and done and not lexical.usable(settings.lexical_dir, {cid: r.fingerprint for r in done
@@ -120,6 +122,17 @@ def index_stats(settings: Settings) -> IndexStats:
     )
 
 
+def _vectors_elsewhere_notes(manifest: Manifest, settings: Settings) -> tuple[str, ...]:
+    """The settings point away from where the index's vectors were written (CHROMA_HOST unset for an index kept on a
+    server, say), as `ask` and `ingest` refuse them, in their words: stats had said the local store was missing, and
+    to embed every item again."""
+    try:
+        check_where_vectors_live(manifest, settings)
+    except IndexMismatchError as exc:
+        return (str(exc),)
+    return ()
+
+
 def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:
     """Counts read by this version from an index a newer one wrote, in a layout it does not know: `ask`, `ingest` and
     the app refuse such an index, and stats says so, in their words, whether or not a writer is at work."""
@@ -131,7 +144,7 @@ def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:
 
 
 def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished: bool,
-                 text_to_purge: bool, writing: bool) -> tuple[str, ...]:
+                 text_to_purge: bool, writing: bool, look_in_store: bool = True) -> tuple[str, ...]:
     """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
     (a Chroma server is not asked), as the rest of `stats` is. A writer at work comes first, whenever there is one:
     until it finishes, the counts are of what it has done so far."""
@@ -142,7 +155,9 @@ def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished:
     elif pending:
         notes += unfinished_notes(pending)
     store_database = settings.chroma_dir / "chroma.sqlite3"
-    if done and not settings.uses_chroma_server and not store_database.is_file():
+    if not look_in_store:  # the settings name another store than the index's, which a note says
+        pass
+    elif done and not settings.uses_chroma_server and not store_database.is_file():
         notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
                      "`assistant ingest` again with the minutes the index was built from, which embeds them again "
                      "(fetched minutes must be fetched again)")

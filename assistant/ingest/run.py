@@ -16,7 +16,8 @@ from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, STORE_BEING_MADE, WITHHELD,
-                                      Manifest, ManifestRow, check_index_format)
+                                      Manifest, ManifestRow, check_index_format, check_where_vectors_live,
+                                      record_where_vectors_live)
 from assistant.index.purge import PURGE_OWED, finish_owed_purge, owe_purge, purge_owed
 from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide, VectorStore, WriterRecord,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
@@ -177,16 +178,9 @@ class Index:
         return chunk_item(item, self.counter, self.settings.chunk_tokens, fits=self.embedder.fits)
 
 
-_COLLECTION, _VECTORS_ON = "collection", "vectors_on"  # the manifest's record of where the index's vectors live
 # The manifest's side of the store's WriterRecord: the index's own id, made at its first ingest and kept by copies of
 # its folder, and how many ingests have written to its store.
 _INDEX_ID, _GENERATION = "index_id", "generation"
-
-
-def record_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
-    manifest.set_meta(_COLLECTION, settings.collection)
-    manifest.set_meta(_VECTORS_ON, f"server {settings.chroma_host}:{settings.chroma_port}"
-                      if settings.uses_chroma_server else "local")
 
 
 def manifest_writer(manifest: Manifest) -> WriterRecord:
@@ -252,30 +246,6 @@ def check_index_fits(settings: Settings) -> None:
     finally:
         manifest.close()
     _check_embedding_model(settings, stored_model, make_embedder(settings).name)  # names it; loads nothing
-
-
-def check_where_vectors_live(manifest: Manifest, settings: Settings) -> None:
-    """Refuse settings that point away from where this index's vectors were written (an index written before
-    this was recorded is not checked until its next ingest records it)."""
-    collection, vectors_on = manifest.get_meta(_COLLECTION), manifest.get_meta(_VECTORS_ON)
-    folder = settings.data_dir
-    reset = "or run `assistant ingest --reset` with the minutes to build the index anew"
-    if vectors_on == "local" and settings.uses_chroma_server:
-        raise IndexMismatchError(
-            f"The index in {folder} keeps its vectors in {settings.chroma_dir}, but CHROMA_HOST is set "
-            f"({settings.chroma_host}:{settings.chroma_port}).",
-            f"Unset CHROMA_HOST to use them, {reset} on that server.")
-    if vectors_on and vectors_on.startswith("server") and not settings.uses_chroma_server:
-        raise IndexMismatchError(
-            f"The index in {folder} keeps its vectors on the Chroma server at {vectors_on.split()[-1]}, but "
-            "CHROMA_HOST is not set.",
-            f"Set CHROMA_HOST and CHROMA_PORT to that server, {reset} in {settings.chroma_dir}.")
-    if collection and collection != settings.collection:
-        raise IndexMismatchError(
-            f"The index in {folder} keeps its vectors in the collection {collection!r}, not "
-            f"{settings.collection!r} (ASSISTANT_COLLECTION).",
-            f"Set ASSISTANT_COLLECTION={collection} (or unset it, if that is the default), {reset} in "
-            f"{settings.collection!r}.")
 
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,

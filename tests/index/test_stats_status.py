@@ -129,3 +129,17 @@ def test_vector_files_a_killed_run_cut_short_exit_1_and_say_to_run_ingest(built,
     assert run_cli("ask", "What was decided?", env=env).returncode == 2  # what the note warns of
     assert run_cli("ingest", str(data_dir.parent / "minutes"), "--no-progress", env=env).returncode == 0
     assert _both(env)[0] == 0
+
+
+def test_settings_that_point_away_from_the_index_s_vectors_are_said_in_ask_s_words(built):
+    """CHROMA_HOST set for an index kept in its folder (or unset for one kept on a server): stats had said nothing, or
+    that the local store was missing and every item was to be embedded again, where `ask` names the setting."""
+    data_dir, env = built
+    elsewhere = {**env, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": "9"}
+    result = run_cli("stats", env=elsewhere)
+    assert result.returncode == 1 and "but CHROMA_HOST is set (127.0.0.1:9). Unset CHROMA_HOST" in result.stdout
+    _set(data_dir, "UPDATE meta SET value = 'server 127.0.0.1:9' WHERE key = 'vectors_on'")
+    shutil.rmtree(data_dir / "chroma")
+    result = run_cli("stats", env=env)
+    assert result.returncode == 1 and "on the Chroma server at 127.0.0.1:9, but CHROMA_HOST is not set" in result.stdout
+    assert "is missing" not in result.stdout
