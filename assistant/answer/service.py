@@ -31,7 +31,7 @@ from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists
 from assistant.index.vector_store import damaged_store_error, forget_local_clients
 from assistant.index.write_lock import writer_at_work
-from assistant.ingest.run import MEND_ROOM_BYTES, Index
+from assistant.ingest.run import MEND_ROOM_BYTES, Index, withheld_by_operator
 from assistant.records import (Amendment, Answer, Citation, Draft, Hit, NearestItem, Provenance, Question,
                                Retrieval, SentenceEvent, SentenceVerdict)
 from assistant.retrieve.filters import Filters
@@ -171,6 +171,9 @@ class Assistant:
 
             nli = CrossEncoderNLI(settings.nli_model)
         self.index, self.lexical, self.passages, self.retriever = index, loaded, Passages(loaded), retriever
+        # What `assistant withhold` names is never quoted, though a withhold killed part way left its items in the
+        # index: the manifest lists it before the items are taken out.
+        self._withheld = frozenset(index.manifest.withheld())
         from assistant.ingest.moderngov.directory import directory_council_keys
 
         # Every council a claim may name, not only the index's: 'Leeds had 412 ...' citing another council's minutes
@@ -297,6 +300,9 @@ class Assistant:
                          timings_ms=timings)
             return
         retrieval = self.retriever.search(q, filters)
+        if self._withheld and any(withheld_by_operator(hit.source_id, self._withheld) for hit in retrieval.hits):
+            retrieval = replace(retrieval, hits=[hit for hit in retrieval.hits
+                                                 if not withheld_by_operator(hit.source_id, self._withheld)])
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
         base = dict(question=question, mode=self.mode, filters=filters.as_dict(),

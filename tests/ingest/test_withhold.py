@@ -213,6 +213,8 @@ def test_a_withhold_killed_before_it_took_the_item_out_is_said_by_stats_and_fini
     stats = run_cli("stats", env=env)
     assert stats.returncode == 1 and "1 item withheld with `assistant withhold` is still in the index" in stats.stdout
     assert "Run the same `assistant withhold` again" in stats.stdout
+    asked = run_cli("ask", "How many children were discharged from care in Rotherham in 2018?", "--json", env=env)
+    assert "148" not in asked.stdout and ROTHERHAM not in asked.stdout  # never quoted, though still indexed
 
     assert run_cli("withhold", ROTHERHAM, env=env).returncode == 0
     assert ROTHERHAM not in indexed(fake_settings) and b"148 children" not in _store_bytes(fake_settings)
