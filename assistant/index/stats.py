@@ -86,9 +86,12 @@ def index_stats(settings: Settings) -> IndexStats:
     still_in = [r.source_id for r in done if r.source_id in withheld or page_of_item(r.source_id) in withheld]
     if still_in and not writing:
         # A withhold records the identity before it takes the items out: one stopped between the two lists them as
-        # withheld while questions are still answered from them.
-        state += (f"{counted(len(still_in), 'item')} withheld with `assistant withhold` "
-                  f"{'is' if len(still_in) == 1 else 'are'} still in the index, and answered from "
+        # withheld while their text is still in the index's files (no answer quotes them: the answering side leaves
+        # out what the list names).
+        one = len(still_in) == 1
+        state += (f"{counted(len(still_in), 'item')} withheld with `assistant withhold` {'is' if one else 'are'} "
+                  f"still in the index, {'its' if one else 'their'} text in its files, though no answer quotes "
+                  f"{'it' if one else 'them'} "
                   f"({one_printed_line(first_few(still_in, 3))}): a withhold was stopped before taking "
                   f"{'it' if len(still_in) == 1 else 'them'} out. Run the same `assistant withhold` again (or any "
                   "`assistant ingest` or `assistant fetch` into the index), which takes them out and purges their "
