@@ -93,7 +93,7 @@ def index_stats(settings: Settings) -> IndexStats:
                   f"still in the index, {'its' if one else 'their'} text in its files, though no answer quotes "
                   f"{'it' if one else 'them'} "
                   f"({one_printed_line(first_few(still_in, 3))}): a withhold was stopped before taking "
-                  f"{'it' if len(still_in) == 1 else 'them'} out. Run the same `assistant withhold` again (or any "
+                  f"{'it' if one else 'them'} out. Run the same `assistant withhold` again (or any "
                   "`assistant ingest` or `assistant fetch` into the index), which takes them out and purges their "
                   "text",)
     state = elsewhere + state if not writing else state
@@ -158,19 +158,19 @@ def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished:
     elif pending:
         notes += unfinished_notes(pending)
     store_database = settings.chroma_dir / "chroma.sqlite3"
-    if not look_in_store:  # the settings name another store than the index's, which a note says
-        pass
-    elif done and not settings.uses_chroma_server and not store_database.is_file():
+    # A local store, where the index's vectors are: settings that name another (a note says so) are not looked in.
+    local = look_in_store and not settings.uses_chroma_server
+    if local and done and not store_database.is_file():
         notes.append(f"the vector store ({settings.chroma_dir}) is missing, so these items cannot be searched: run "
                      "`assistant ingest` again with the minutes the index was built from, which embeds them again "
                      "(fetched minutes must be fetched again)")
-    elif not settings.uses_chroma_server and sqlite_file_damaged(store_database):
+    elif local and sqlite_file_damaged(store_database):
         # As `ask` and `ingest` say when they fail on it: the store alone is moved, the manifest kept
         notes.append(f"the vector store's database ({store_database}) is damaged (not a whole SQLite file), so "
                      f"questions and ingests fail: move {settings.chroma_dir} aside and run `assistant ingest` with "
                      "your minutes, or the same `assistant fetch`, which make the store anew from the copy of their "
                      "text the index keeps")
-    elif done and not settings.uses_chroma_server and vector_files_cut_short(settings.chroma_dir):
+    elif local and done and vector_files_cut_short(settings.chroma_dir):
         notes.append(f"the vector files in {settings.chroma_dir} are cut short, as a run killed while it wrote them "
                      "leaves them, so questions are refused: run `assistant ingest` (or the same `assistant fetch`), "
                      "which builds them again from the copy of their text the index keeps")
