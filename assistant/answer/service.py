@@ -300,9 +300,10 @@ class Assistant:
                          timings_ms=timings)
             return
         retrieval = self.retriever.search(q, filters)
-        if self._withheld and any(withheld_by_operator(hit.source_id, self._withheld) for hit in retrieval.hits):
-            retrieval = replace(retrieval, hits=[hit for hit in retrieval.hits
-                                                 if not withheld_by_operator(hit.source_id, self._withheld)])
+        if self._withheld:
+            kept = [hit for hit in retrieval.hits if not withheld_by_operator(hit.source_id, self._withheld)]
+            if len(kept) < len(retrieval.hits):
+                retrieval = replace(retrieval, hits=kept)
         retrieved_at = time.perf_counter()
         timings = {"retrieve": (retrieved_at - started) * 1000}
         base = dict(question=question, mode=self.mode, filters=filters.as_dict(),
