@@ -156,19 +156,17 @@ def _remove_abandoned_copies(target: Path) -> int:
     """Remove the unfinished copies into `target` (its staging folders, inside it or beside it) of backups no longer
     running, killed before they could remove them: each holds the minutes' text, and one inside an empty folder kept
     every later backup into it refused as into a folder that holds files. Returns how many were removed."""
-    import re
-
-    found = [(target, re.compile(r"\.partial-(\d+)")),
-             (target.parent, re.compile(rf"\.{re.escape(target.name)}\.partial-(\d+)"))]
+    found = [(target, ".partial-"), (target.parent, f".{target.name}.partial-")]
     removed = 0
-    for folder, name in found:
+    for folder, prefix in found:
         try:
             entries = list(folder.iterdir()) if folder.is_dir() else []
         except OSError:
             continue
         for entry in entries:
-            match = name.fullmatch(entry.name)
-            if match and entry.is_dir() and not entry.is_symlink() and not _running(int(match[1])):
+            pid = entry.name.removeprefix(prefix) if entry.name.startswith(prefix) else ""
+            if (pid.isascii() and pid.isdigit() and entry.is_dir() and not entry.is_symlink()
+                    and not _running(int(pid))):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
