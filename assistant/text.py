@@ -187,15 +187,18 @@ FOLLOW_UP_WORDS = frozenset({
     "where", "which", "who", "why", "with", "year", "years", "you"})
 
 
-def has_a_topic(question: str, named_council_keys: Iterable[str]) -> bool:
+def has_a_topic(question: str, named_council_keys: Iterable[str], short_names: Mapping[str, str] | None = None
+                ) -> bool:
     """Whether a question holds a word to search for besides FOLLOW_UP_WORDS, figures, months and the councils it
     names (`named_councils`): each council where its words stand together, or its initials, with the words of its
     kind beside it ('Sefton Metropolitan Borough Council', 'Borough of Sefton'). 'Is Sefton a unitary authority?'
-    and 'the test in Test Valley' keep their topics."""
+    and 'the test in Test Valley' keep their topics. A council's short name (`short_names`, to its key) is its name
+    too: 'What about Redcar?' names Redcar and Cleveland and nothing else."""
     words = fold(question).split()
     named = [False] * len(words)
     for key in named_council_keys:
-        for phrase in council_phrases(key):  # 'Caerdydd' too
+        shorts = [short.split() for short, of_key in (short_names or {}).items() if of_key == key]
+        for phrase in council_phrases(key) + shorts:  # 'Caerdydd' too
             for start in range(len(words) - len(phrase) + 1):
                 if phrase and words[start:start + len(phrase)] == phrase:
                     named[start:start + len(phrase)] = [True] * len(phrase)
@@ -534,6 +537,9 @@ WORDS_AFTER_AN_OPENING_VERB = frozenset({"the", "a", "an", "this", "that", "thes
 # Words that set a place apart from another of the same name, standing before it: Norfolk and King's Lynn and West
 # Norfolk, Lincolnshire and North East Lincolnshire, Manchester and Greater Manchester are not one.
 COMPASS_WORDS = frozenset({"north", "south", "east", "west", "mid", "central", "greater"})
+# Words where a council's name goes on past the part people call it by alone: 'Redcar' of Redcar and Cleveland,
+# 'Blackburn' of Blackburn with Darwen, 'Richmond' of Richmond upon Thames, 'Stockton' of Stockton-on-Tees.
+SHORT_NAME_ENDS_BEFORE = frozenset({"and", "with", "upon", "on", "under"})
 # Councils whose name (as keyed) is also an everyday word: 'reading age', 'bury the report', 'a harrow', 'the
 # corporation' (the key of the City of London Corporation). Such a word names the council only with a capital.
 COUNCIL_NAMES_THAT_ARE_WORDS = frozenset({
@@ -590,8 +596,17 @@ def _key(name: str, noise: frozenset[str]) -> str:
 
 
 def place_name(council: str) -> str:
-    """'Sefton Metropolitan Borough Council' -> 'Sefton': the council's name without the words of its kind."""
-    words = [w for w in council.split() if w.lower() not in _COUNCIL_NOISE]
+    """'Sefton Metropolitan Borough Council' -> 'Sefton': the council's name without the words of its kind, its
+    joining words kept within it ('Vale of Glamorgan', 'Windsor and Maidenhead', not 'Windsor Maidenhead');
+    'City of London' for the City of London Corporation, whose name is otherwise all kind words."""
+    if other_names := OTHER_COUNCIL_NAMES.get(council_key(council)):
+        return " ".join(w if w in COUNCIL_NAME_JOINERS else w.capitalize() for w in other_names[0].split())
+    joiners = COUNCIL_NAME_JOINERS | WELSH_COUNCIL_NAME_JOINERS
+    words = [w for w in council.split() if w.lower() in joiners or w.lower() not in _COUNCIL_NOISE]
+    while words and words[0].lower() in joiners:
+        words.pop(0)
+    while words and words[-1].lower() in joiners:
+        words.pop()
     return " ".join(words or council.split())
 
 
@@ -605,6 +620,19 @@ def council_key(name: str) -> str:
     # Cardiff Council'.
     key = " ".join(dict.fromkeys(key.split()))
     return _KEY_OF_OTHER_NAME.get(" ".join(w for w in key.split() if w not in _OTHER_NAME_ASIDES), key)
+
+
+def short_council_name(name: str) -> str:
+    """The key of the part of a council's name that people call it by alone, or '': its place words before the word
+    where the name goes on (SHORT_NAME_ENDS_BEFORE), 'redcar' of 'Redcar and Cleveland Borough Council', 'king lynn'
+    of 'Borough Council of King's Lynn and West Norfolk'. None holding a compass word: 'Cheshire West' is no short
+    name of Cheshire West and Chester, since Cheshire East shares it."""
+    words = fold(name).split()
+    for end, word in enumerate(words):
+        place = [w for w in words[:end] if w not in _COUNCIL_NOISE]
+        if word in SHORT_NAME_ENDS_BEFORE and place:
+            return "" if COMPASS_WORDS & set(place) else council_key(" ".join(place))
+    return ""
 
 
 def council_key_of(metadata: dict) -> str:
@@ -1030,7 +1058,8 @@ def council_initials(key: str) -> str:
 
 def named_councils(text: str, known_council_keys: Iterable[str],
                    named_with_a_capital: frozenset[str] = frozenset(),
-                   initialled: Collection[str] | None = None) -> tuple[str, ...]:
+                   initialled: Collection[str] | None = None,
+                   short_names: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Known council keys whose words all appear, as a phrase (or as initials), in the text.
 
     A key has lost its council's kind words ('and', 'of', 'borough', ...), so it is also looked for among the
@@ -1040,7 +1069,8 @@ def named_councils(text: str, known_council_keys: Iterable[str],
     people often type them ('what did sefton say about care leavers'). A Welsh council is named by its Welsh name
     too: 'Cyngor Caerdydd' names the key 'cardiff'. The keys `named_with_a_capital` also need a capital. Only the
     keys `initialled` (every key, when None) are named by their initials: 'NEL' in a question about an NHS body
-    names no council whose minutes are not indexed."""
+    names no council whose minutes are not indexed. `short_names` gives the keys of councils that a short name
+    names ('redcar' for 'redcar cleveland'), with a capital, where no longer name took its words."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
     found: list[str] = []
@@ -1060,6 +1090,13 @@ def named_councils(text: str, known_council_keys: Iterable[str],
         # Initials take no words: 'BCP' names both 'Bournemouth, Christchurch and Poole' and a council keyed 'bcp'.
         if free or (initials and words.places([initials], needs_capital)):
             found.append(key)
+    known = set(known_council_keys)
+    for short, key in sorted((short_names or {}).items(), key=lambda item: len(item[0]), reverse=True):
+        # With a capital, as a place is written: 'bath time' and 'a barking dog' name no council.
+        free = [place for place in words.places(short.split(), True) if not place & taken]
+        if free and key in known:
+            taken.update(*free)
+            found += [key] if key not in found else []
     return tuple(found)
 
 

@@ -116,18 +116,21 @@ def councils_the_index_lacks(question: Question, passages: Passages, answering_i
     Police, where a question about Essex children placed in Thurrock is answered from Thurrock's item that names
     Essex. The last of each (key, name, whether to say the index holds no minutes of it, rather than that no
     minutes mention it)."""
-    from assistant.ingest.moderngov.directory import directory_place_names
+    from assistant.ingest.moderngov.directory import directory_place_names, directory_short_names
 
-    places = directory_place_names()
+    places, short_names = directory_place_names(), directory_short_names()
     indexed = passages.lexical.council_keys
     lacking = []
     for key in councils_named(question.text, set(places) | indexed, initialled=indexed):
         if key in indexed or indexed_as(key, indexed, places):
             continue
         set_apart = any(name_matches(key, k) or name_matches(k, key) for k in indexed)
-        if set_apart or not all(passages.lexical.knows_exactly(token) for token in lexical_tokens(key)):
+        # Minutes that call it by its short name mention it too ('children placed in Redcar').
+        names = [key] + [short for short, of_key in short_names.items() if of_key == key]
+        if set_apart or not any(all(passages.lexical.knows_exactly(token) for token in lexical_tokens(name))
+                                for name in names):
             lacking.append((key, places.get(key, key), set_apart))
-        elif answering_item and not any(named_councils(entry.text, [key])
+        elif answering_item and not any(named_councils(entry.text, [key], short_names=short_names)
                                         for entry in passages.chunks_of(answering_item)):
             lacking.append((key, places.get(key, key), True))
     return lacking

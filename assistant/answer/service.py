@@ -357,8 +357,10 @@ class Assistant:
         """What is wrong with the question ('' when nothing), and, when nothing, the question read for searching."""
         if problem := question_problem(question):
             return problem, None
+        from assistant.ingest.moderngov.directory import directory_short_names
+
         q = analyse(question, self.retriever.council_keys)
-        return ("", q) if has_a_topic(question, q.councils) else (NO_TOPIC, None)
+        return ("", q) if has_a_topic(question, q.councils, directory_short_names()) else (NO_TOPIC, None)
 
     def filters_match_nothing(self, question: str, filters: Filters) -> str | None:
         """Why `ask` would refuse the question as its filters select no indexed minutes (what it would say), or None:

@@ -89,10 +89,13 @@ def councils_named(text: str, council_keys: Iterable[str], initialled: Collectio
                    ) -> tuple[str, ...]:
     """The councils of these keys that the text names: by name (text.named_councils; by its initials only when it is
     one of `initialled`), or by an initialism of four letters or more of one council of the shipped directory, typed
-    in capitals ('RBWM', 'BANES', 'B&NES's'). A person named after a title names no council ('Councillor Durham')."""
+    in capitals ('RBWM', 'BANES', 'B&NES's'), or by a short name of one ('Redcar', 'Stockton', 'Windsor'). A person
+    named after a title names no council ('Councillor Durham')."""
+    from assistant.ingest.moderngov.directory import directory_short_names
+
     keys = set(council_keys)
     text = words_that_may_name_councils(text)
-    named = list(named_councils(text, keys, initialled=initialled))
+    named = list(named_councils(text, keys, initialled=initialled, short_names=directory_short_names()))
     for word in text.split():
         key = council_of_initialism(word.strip(_AROUND_A_WORD).removesuffix("'s").removesuffix("\u2019s"))
         if key in keys and key not in named:

@@ -595,3 +595,27 @@ def test_another_uk_council_spelt_right_is_not_suggested_as_a_misspelt_indexed_o
     asked = draft_answer(analyse("How many missing episodes were there in Calderdale?", found.lexical.council_keys),
                          hits, found, OverlapReader(), calibration(0.0))
     assert asked.explanation == "The indexed minutes never mention Calderdale."
+
+
+def test_a_council_named_by_its_short_name_is_answered_only_from_an_item_that_names_it(tmp_path):
+    """'Redcar' named no council: a question about Redcar's children, whose minutes are not indexed, was answered
+    with Middlesbrough's count, as another Middlesbrough item names Redcar. The item that names it may answer."""
+    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
+                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Children in care"}),
+               LexicalEntry("m2", "Placements. Twelve children were placed in Redcar during the year.",
+                            {"source_id": "m2", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Placements"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+
+    def asked(question: str, source_id: str):
+        hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries
+                          if e.metadata["source_id"] == source_id])
+        return draft_answer(analyse(question, found.lexical.council_keys), hits, found, OverlapReader(),
+                            calibration(0.0))
+
+    about_redcar = asked("How many children were in care in Redcar?", "m1")
+    assert about_redcar.refusal == "not_stated" and not about_redcar.quotes
+    assert about_redcar.explanation == "The index holds no minutes of Redcar and Cleveland."
+    placed = asked("How many children were placed in Redcar?", "m2")
+    assert placed.refusal is None and "Twelve" in placed.quotes[0].text

@@ -313,3 +313,19 @@ def test_a_heading_keeps_its_line_over_a_paragraph_opening_with_a_figure():
         "2. Adoption Update", "71 children were placed for adoption.", "Key Figures", "2023/24 figures were noted.",
         "Performance Dashboard", "1,234 referrals were received.", "The Department had received\n7,230 referrals.",
     ]
+
+
+@pytest.mark.parametrize("council, place", [
+    ("Sefton Metropolitan Borough Council", "Sefton"),
+    ("Royal Borough of Windsor and Maidenhead", "Windsor and Maidenhead"),
+    ("Vale of Glamorgan Council", "Vale of Glamorgan"),
+    ("Isle of Anglesey County Council", "Isle of Anglesey"),
+    ("City and County of Swansea Council", "Swansea"),
+    ("The City of London Corporation", "City of London"),
+])
+def test_a_council_s_place_name_keeps_the_words_that_join_it(council, place):
+    """Refusals and the app's example questions name councils by place: 'The index holds no minutes of Vale
+    Glamorgan' and 'What did Corporation say ...?' read as mistakes."""
+    from assistant.text import place_name
+
+    assert place_name(council) == place

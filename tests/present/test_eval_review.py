@@ -484,7 +484,7 @@ def test_a_council_named_by_its_initialism_is_one_the_index_may_lack(tmp_path, h
     rows = [{**DISCHARGED, "id": "rbwm", "question": "How many children were discharged from care in RBWM in 2018?"},
             {**DISCHARGED, "id": "lower", "question": "How many children were discharged from care in rbwm in 2018?"}]
     assert councils_not_indexed(hashing_assistant, load_questions(_write(tmp_path, *rows))) == {
-        "rbwm": ["Windsor Maidenhead"]}
+        "rbwm": ["Windsor and Maidenhead"]}
 
 
 # -- 7. the reader's own figures ---------------------------------------------------------------------------

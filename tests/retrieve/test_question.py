@@ -188,3 +188,29 @@ def test_a_person_named_after_a_title_and_a_hackney_carriage_name_no_council():
     assert analyse("What did Cllr J. Smith say about care leavers in Durham?", keys).councils == ("durham",)
     assert analyse("what did hackney say about fostering?", keys).councils == ("hackney",)
     assert analyse("Hackney carriage fares in Sefton?", keys).councils == ("sefton",)
+
+
+@pytest.mark.parametrize("text, councils", [
+    ("How many children are in care in Windsor?", ("windsor maidenhead",)),
+    ("What did Bath say about foster carers?", ("bath north east somerset",)),
+    ("How many foster carers did Redcar approve?", ("redcar cleveland",)),
+    ("What did Stockton say about care leavers?", ("stockton on tees",)),
+    ("What did Stockton-on-Tees say about care leavers?", ("stockton on tees",)),
+    ("How long is bath time in Sefton's children's homes?", ("sefton",)),  # short names need a capital
+    ("What did Councillor Telford ask about adoption?", ()),  # a person after a title
+    ("How many care leavers does Kingston have?", ()),  # upon Thames, or upon Hull
+    ("How many care leavers does Newcastle have?", ("newcastle upon tyne",)),  # not Newcastle-under-Lyme
+    ("What did Cheshire West say?", ()),  # Cheshire West and Chester, or Cheshire East's west
+])
+def test_a_council_named_by_the_part_of_its_name_people_use_alone(text, councils):
+    """Councillors say 'Redcar', 'Stockton' and 'Windsor'; those names had named no council, so a question about
+    Redcar and Cleveland's foster carers was searched for among every council's minutes."""
+    keys = INDEXED + ["redcar cleveland", "stockton on tees"]
+    assert analyse(text, keys).councils == councils
+
+
+def test_a_follow_up_naming_a_council_by_its_short_name_has_no_topic():
+    from assistant.ingest.moderngov.directory import directory_short_names
+
+    assert not has_a_topic("What about Redcar?", ("redcar cleveland",), directory_short_names())
+    assert has_a_topic("What about Redcar's care leavers?", ("redcar cleveland",), directory_short_names())

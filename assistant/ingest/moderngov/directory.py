@@ -15,7 +15,8 @@ from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.errors import ConfigError
-from assistant.text import COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_WORDS, council_key, fold, place_name
+from assistant.text import (COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_WORDS, council_key, fold, place_name,
+                            short_council_name)
 
 DIRECTORY_FILE = "councils.tsv"
 # UK councils the directory lacks, by name alone: a text may name them too.
@@ -71,6 +72,20 @@ def directory_place_names() -> dict[str, str]:
 def directory_council_keys() -> frozenset[str]:
     """The keys of the directory's councils."""
     return frozenset(directory_place_names())
+
+
+@lru_cache(maxsize=1)
+def directory_short_names() -> dict[str, str]:
+    """Short names that name one UK council alone, each with the council's key: 'redcar' (Redcar and Cleveland),
+    'windsor' (Windsor and Maidenhead), 'stockton' (Stockton-on-Tees), read from the names of the directory's
+    councils and those it lacks (text.short_council_name). Not one that two councils share ('kingston', of Kingston
+    upon Thames and Kingston upon Hull), nor one that is another council's whole name ('newcastle')."""
+    keys = directory_council_keys()
+    councils: dict[str, set[str]] = {}
+    for name in [c.name for c in load_directory()] + list(councils_elsewhere()):
+        if short := short_council_name(name):
+            councils.setdefault(short, set()).add(council_key(name))
+    return {short: next(iter(owners)) for short, owners in councils.items() if len(owners) == 1 and short not in keys}
 
 
 @lru_cache(maxsize=1)
