@@ -368,8 +368,11 @@ class Assistant:
         `ask` reads it: a council it names narrows the search too when no council filter does."""
         if not filters.active:
             return None
-        if self.retriever.search(analyse(question, self.retriever.council_keys), filters).no_match:
-            return self._no_match_text(filters)
+        retrieval = self.retriever.search(analyse(question, self.retriever.council_keys), filters)
+        if retrieval.no_match:
+            # With the notes `ask` gives beside it: a council whose minutes are all undated is "matched by nothing"
+            # under any date filter, which only the note about undated items explains.
+            return " ".join([self._no_match_text(filters), *_notes(retrieval)])
         return None
 
     def _no_match_text(self, filters: Filters) -> str:

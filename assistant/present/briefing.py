@@ -372,11 +372,18 @@ def _refuse_questions(refused: list[tuple[int, str, str]], questions_path: Path,
     if not refused:
         return
     # Named by their words too: the file's blank lines and comments make a question's number no line number.
-    shown = "; ".join(f"question {number} ({_opening(question)})" + (f": {why}" if why else "")
-                      for number, question, why in refused[:_PROBLEMS_SHOWN])
+    named = [f"question {number} ({_opening(question)})" for number, question, _ in refused[:_PROBLEMS_SHOWN]]
+    whys = list(dict.fromkeys(why for *_, why in refused[:_PROBLEMS_SHOWN]))
+    if len(refused) == 1 or whys == [""]:
+        shown = " " + "; ".join(f"{name}: {why}" if why else name for name, (*_, why) in zip(named, refused))
+    elif len(whys) == 1:  # the command line's filters, most often: why is said once, not once a question
+        shown = f" {'; '.join(named)}. {whys[0]}"
+    else:  # a reason is whole sentences: one a line, where "; " would follow a full stop
+        shown = "".join(f"\n  {name}: {why}" if why else f"\n  {name}"
+                        for name, (*_, why) in zip(named, refused))
     more = f" (and {len(refused) - _PROBLEMS_SHOWN} more)" if len(refused) > _PROBLEMS_SHOWN else ""
     said = what[0] if len(refused) == 1 else what[1]
-    raise AssistantError(f"{counted(len(refused), 'question')} of {printed_path(questions_path)} {said}{more}: "
+    raise AssistantError(f"{counted(len(refused), 'question')} of {printed_path(questions_path)} {said}{more}:"
                          f"{shown}", hint)
 
 
