@@ -465,7 +465,12 @@ def _trim(text: str, start: int, end: int) -> Span | None:
 
 def strip_bullet(sentence: str) -> str:
     """The sentence without a leading bullet or enumerator, white space normalised."""
-    return normalise_space(_BULLET.sub("", sentence, count=1))
+    return normalise_space(without_bullet(sentence))
+
+
+def without_bullet(text: str) -> str:
+    """The text without a leading bullet or enumerator ('1.', '(a)', '•'), its other white space as it was."""
+    return _BULLET.sub("", text, count=1)
 
 
 # ---------------------------------------------------------------- names and dates

@@ -27,7 +27,7 @@ from assistant.present.eval_questions import json_lines, parse_line, questions_t
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import MONTH_NAMES, counted, printed_path, strip_bullet
+from assistant.text import MONTH_NAMES, counted, printed_path, without_bullet
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -785,7 +785,7 @@ def read_question_file(path: Path) -> list[tuple[str, dict]]:
         # A list written out as text keeps its numbers and bullets: Word's Save As › Plain Text, which the hint for a
         # .docx given here advises, writes "1.<tab>How many ...?" and "•<tab>...". The briefing numbers its questions
         # itself ("2. 1. How many ...?" otherwise), and a number is no part of what is asked or audited.
-        question = strip_bullet(question)
+        question = without_bullet(question)
         if problem := question_problem(question):  # what `assistant ask` would refuse, refused before any is asked
             problems.append(AssistantError(f"{where}:{number}: {problem}",
                                            "Correct that line or delete it: every question is checked as `assistant "
