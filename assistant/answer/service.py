@@ -37,7 +37,7 @@ from assistant.records import (Amendment, Answer, Citation, Draft, Hit, NearestI
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.fusion import fusion_in_force
 from assistant.retrieve.hybrid import HybridRetriever
-from assistant.retrieve.question import analyse
+from assistant.retrieve.question import analyse, named_by_initials
 from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
                             REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
@@ -335,6 +335,21 @@ class Assistant:
                 f"minutes, rather than recording a meeting, so nothing of {'it' if len(withheld) == 1 else 'them'} "
                 f"is quoted: {named}."]
 
+    def _councils_not_quoted(self, q: Question, answer: Answer) -> list[str]:
+        """For a question naming several councils, a note naming those searched that nothing shown is quoted from:
+        an answer quoting one council's figure reads as the whole comparison (a briefing had Medway's count of care
+        leavers for a question about Medway and Nottingham, and no word of Nottingham)."""
+        if len(q.councils) < 2 or answer.refused:
+            return []
+        council_filter = answer.filters.get("council")
+        searched = self.retriever.councils_called(council_filter) if council_filter else set(q.councils)
+        quoted = {council_key(c.council) for c in answer.shown_citations}
+        # One council indexed under two names ('BCP Council' and its full name) is quoted under either.
+        unquoted = [self.council_names.get(key, key) for key in q.councils
+                    if key in searched and key not in quoted and not named_by_initials(key, quoted)]
+        return [f"Nothing shown is quoted from the minutes of {first_few(unquoted, len(unquoted), ' or ')}."
+                ] if unquoted else []
+
     def _filter_notes(self, q: Question, filters: Filters) -> list[str]:
         """A council the question names that the council filter leaves out is said so: the answer, or "the minutes
         do not say", is about the filter's council only."""
@@ -401,6 +416,7 @@ class Assistant:
             yield refusal(draft, retrieval, base, timings)
             return
         answer = self.compose(draft, base, timings)
+        answer.notes += self._councils_not_quoted(q, answer)
         for verdict in answer.sentences:
             yield SentenceEvent.citing(verdict, answer.citations)
         timings["verify"] = (time.perf_counter() - drafted_at) * 1000
@@ -474,6 +490,7 @@ class Assistant:
             answer = Answer(answer=text, refused=False, refusal_reason=None,
                             citations=citations, sentences=verdicts, timings_ms=timings,
                             short_answer=short_answer, confidence=draft.confidence, **base)
+            answer.notes += self._councils_not_quoted(q, answer)
             answer.provenance = provenance(error_text(interrupted) if interrupted is not None else "")
             yield answer
             return
@@ -490,6 +507,7 @@ class Assistant:
         note = fallback_note(generated.raw_text, generated.verdicts, timed_out=interrupted is not None)
         base = {**base, "notes": base["notes"] + [note]}
         answer = self.compose(draft, base, timings, fallback=True)
+        answer.notes += self._councils_not_quoted(q, answer)
         for verdict in answer.sentences:
             yield SentenceEvent.citing(verdict, answer.citations, provenance(error))
         answer.sentences = generated.verdicts + answer.sentences
