@@ -66,12 +66,13 @@ def source_line(c: Citation | NearestItem) -> str:
     """An item as every shell names it, a cited source or a refusal's nearest item alike: council, committee, date
     and title, each said to be unknown when it is ('Sefton Council — (committee unknown) — 2021 — Fostering'). The
     title leads with the item's number where the title does not ('7. Fostering', as an item cut from a file is
-    titled by its heading), so that an officer can point to the minute."""
+    titled by its heading), so that an officer can point to the minute. The date as people write it ('12 March
+    2024'), as the short answer gives it: a briefing had '2021-01-18' under a header of dates in words."""
     title, number = c.item_title or "(untitled item)", c.item_number.strip()
     if number and not (c.item_title.startswith(number) and c.item_title[len(number):][:1] in ("", " ", ".", ":", ")")):
         title = f"{number}{'' if number.endswith(('.', ')')) else '.'} {title}"
-    parts = [c.council or "(council unknown)", c.committee or "(committee unknown)", c.meeting_date or "(date unknown)",
-             title]
+    parts = [c.council or "(council unknown)", c.committee or "(committee unknown)",
+             readable_date(c.meeting_date) or "(date unknown)", title]
     return " \u2014 ".join(parts)
 
 

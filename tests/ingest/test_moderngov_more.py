@@ -535,7 +535,7 @@ def test_a_fetched_item_is_named_by_its_agenda_number_wherever_it_is_cited(quick
     named = answer.citations or answer.nearest
     feedback = next(item for item in named if item.item_title == "Performance Feedback")
     assert feedback.item_number == "2"
-    line = "Corporate Parenting Panel \u2014 2024-06-03 \u2014 2. Performance Feedback"
+    line = "Corporate Parenting Panel \u2014 3 June 2024 \u2014 2. Performance Feedback"
     assert line in answer_as_text(answer)
     assert any(c.get("item_number") == "2" for c in answer.to_json()["citations"] + answer.to_json()["nearest"])
     write_briefing([entry_from_answer(answer)], tmp_path / "briefing.md")

@@ -1159,7 +1159,7 @@ def test_a_source_is_named_by_its_agenda_number_before_its_title(title, number, 
     from assistant.present.render import source_line
 
     item = NearestItem("https://example.org/mgAi.aspx?ID=1", "Testshire", "Panel", "2024-06-03", title, number)
-    assert source_line(item) == f"Testshire \u2014 Panel \u2014 2024-06-03 \u2014 {shown}"
+    assert source_line(item) == f"Testshire \u2014 Panel \u2014 3 June 2024 \u2014 {shown}"
 
 
 def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handlers):
@@ -1188,3 +1188,14 @@ def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handle
         SentenceVerdict("There were *six* appeals. [2]", (2,), True, True, 1.0, "supported")])
     assert cited_twice.short_answer_source is own
     assert answer_as_text(cited_twice).splitlines()[0] == "*six* (Rotherham *Borough* Council, 1 January 2019 [2])"
+
+
+def test_a_source_s_meeting_date_is_written_as_people_write_it():
+    """A briefing gave its sources' dates as '2021-01-18' under a header that writes dates in words; the short answer
+    above them said '18 January 2021'."""
+    from assistant.present.render import source_line
+
+    for date, shown in (("2021-01-18", "18 January 2021"), ("2021-01", "January 2021"), ("2021", "2021"),
+                        ("", "(date unknown)")):
+        item = NearestItem("https://example.org/1", "Testshire", "Panel", date, "Fostering", "")
+        assert source_line(item) == f"Testshire \u2014 Panel \u2014 {shown} \u2014 Fostering"
