@@ -1221,6 +1221,13 @@ def _people_words(text: str) -> list[tuple[str, str]]:
     return words
 
 
+def question_names(question: str, known_names: frozenset[str] = frozenset()) -> list[str]:
+    """The proper names and acronyms a question gives: capitalised words, and at a sentence's start only acronyms and
+    the `known_names`."""
+    return [word for word, sentence_start in _proper_names(question)
+            if not sentence_start or word.isupper() or word in known_names]
+
+
 def missing_names(question: str, evidence: str, councils: Iterable[str] = (),
                   known_names: frozenset[str] = frozenset()) -> list[str]:
     """Proper names and acronyms in the question that the evidence, or the names of the councils it is from, never
@@ -1229,8 +1236,7 @@ def missing_names(question: str, evidence: str, councils: Iterable[str] = (),
 
     'English' matches 'England' (same first four letters), and a council's initials ('BCP') match it.
     """
-    asked = [word for word, sentence_start in _proper_names(question)
-             if not sentence_start or word.isupper() or word in known_names]
+    asked = question_names(question, known_names)
     if not asked:
         return []
     councils = [council for council in councils if council]

@@ -28,8 +28,8 @@ from assistant.answer.reader import Reader, candidate_text
 from assistant.records import Draft, Question, Retrieval, ScoredSentence
 from assistant.retrieve.question import councils_named, indexed_as
 from assistant.text import (council_key, council_key_of, first_few, lexical_tokens, mentioned_years, missing_names,
-                            name_matches, named_councils, names_in, normalise_space, number_tokens, readable_date,
-                            token_value, years_asked_about)
+                            name_matches, named_councils, names_in, normalise_space, number_tokens,
+                            question_names, readable_date, token_value, years_asked_about)
 from assistant.verify.guard import years_of_figures
 
 NOTHING_RELEVANT = "Nothing in the indexed minutes is relevant to this question."
@@ -156,15 +156,17 @@ def _spelt_as_indexed_councils(names: list[str], question: str, passages: Passag
             for key in difflib.get_close_matches(council_key(name), list(councils), n=1, cutoff=SPELT_ALIKE)]
 
 
-def misspelt_councils(missing: list[str], question: str, passages: Passages) -> list[str]:
-    """A named check: of the names the items read never mention, those no indexed minutes hold as written, spelt
-    much as an indexed council is ('Rotheram', 'Wolverhamton'). By the first four letters by which other names are
-    matched, 'Rotheram' is known to the minutes (they hold Rotherham), so names_the_index_lacks passes it; yet the
-    items read are another council's, and 'How many looked after children did Rotheram have?' was answered with
-    Middlesbrough's count. Refused, with the council meant suggested, as for a name no minutes mention."""
-    unwritten = [name for name in missing if not name.isupper() and (tokens := lexical_tokens(name))
+def misspelt_councils(question: str, passages: Passages, answering_council: str) -> list[str]:
+    """A named check: the question's names that no indexed minutes hold as written, spelt much as an indexed council
+    is ('Rotheram', 'Wolverhamton'), where the item to be quoted is not that council's (`answering_council`, its
+    name). By the first four letters by which other names are matched, 'Rotheram' is known to the minutes (they
+    hold Rotherham), so names_the_index_lacks passes it; yet 'How many looked after children did Rotheram have?'
+    was answered with Middlesbrough's count, whether or not Rotherham's items were read beside Middlesbrough's.
+    Refused, with the council meant suggested, as for a name no minutes mention."""
+    unwritten = [name for name in question_names(question) if not name.isupper() and (tokens := lexical_tokens(name))
                  and not all(passages.lexical.knows_exactly(token) for token in tokens)]
-    return [name for name, _ in _spelt_as_indexed_councils(unwritten, question, passages)]
+    return [name for name, council in _spelt_as_indexed_councils(unwritten, question, passages)
+            if council_key(council) != council_key(answering_council)]
 
 
 # How alike (difflib's ratio) a name must be spelt to an indexed council's to be suggested: 'Gatshead' and
@@ -270,7 +272,8 @@ def named_checks_refusal(question: Question, missing: list[str], found: list[Can
     given the item that would be quoted), years the minutes of the councils asked about never mention
     (years_the_minutes_lack)."""
     unknown = names_the_index_lacks(missing, passages)
-    unknown += [name for name in misspelt_councils(missing, question.text, passages) if name not in unknown]
+    answering_council = next((str(entry.metadata.get("council", "")) for entry in passages.chunks_of(answering_item)), "")
+    unknown += [name for name in misspelt_councils(question.text, passages, answering_council) if name not in unknown]
     said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
     councils = [(place, named_within) for key, place, named_within
                 in councils_the_index_lacks(question, passages, answering_item) if key not in said]

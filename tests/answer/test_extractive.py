@@ -619,3 +619,26 @@ def test_a_council_named_by_its_short_name_is_answered_only_from_an_item_that_na
     assert about_redcar.explanation == "The index holds no minutes of Redcar and Cleveland."
     placed = asked("How many children were placed in Redcar?", "m2")
     assert placed.refusal is None and "Twelve" in placed.quotes[0].text
+
+
+def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_quoted(tmp_path):
+    """'Rotheram' passed as Rotherham by its first four letters whenever Rotherham's items were read, and the
+    question was answered with Middlesbrough's count read beside them. Rotherham's own item may answer it."""
+    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
+                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Children in care"}),
+               LexicalEntry("r1", "Looked after children. Rotherham had 612 looked after children at 31 March 2023.",
+                            {"source_id": "r1", "position": 0, "council": "Rotherham Council",
+                             "council_key": "rotherham", "item_title": "Looked after children"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    both = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / (61 + n)) for n, e in enumerate(found.lexical.entries)])
+
+    def asked(question: str):
+        return draft_answer(analyse(question, found.lexical.council_keys), both, found, OverlapReader(),
+                            calibration(0.0))
+
+    in_care = asked("How many children were in care in Rotheram?")  # Middlesbrough's sentence reads likelier
+    assert in_care.refusal == "not_stated" and not in_care.quotes
+    assert in_care.explanation == "The indexed minutes never mention Rotheram. Did you mean Rotherham Council?"
+    looked_after = asked("How many looked after children did Rotheram have at 31 March 2023?")
+    assert looked_after.refusal is None and "612" in looked_after.quotes[0].text
