@@ -187,13 +187,22 @@ FOLLOW_UP_WORDS = frozenset({
     "where", "which", "who", "why", "with", "year", "years", "you"})
 
 
+# Words that point back to what an earlier question named ('Who presented it?', 'What did they decide?'), and the
+# verbs that only help another ('did', 'was'): a question of a pronoun and one word else has no topic of its own.
+BACK_REFERENCE_WORDS = frozenset({"it", "its", "they", "them", "their", "he", "she", "him", "her", "his"})
+HELPING_VERBS = frozenset({"did", "do", "does", "done", "has", "have", "had", "be", "been", "being", "will", "would",
+                           "should", "shall", "may", "might", "must"})
+
+
 def has_a_topic(question: str, named_council_keys: Iterable[str], short_names: Mapping[str, str] | None = None
                 ) -> bool:
     """Whether a question holds a word to search for besides FOLLOW_UP_WORDS, figures, months and the councils it
     names (`named_councils`): each council where its words stand together, or its initials, with the words of its
     kind beside it ('Sefton Metropolitan Borough Council', 'Borough of Sefton'). 'Is Sefton a unitary authority?'
     and 'the test in Test Valley' keep their topics. A council's short name (`short_names`, to its key) is its name
-    too: 'What about Redcar?' names Redcar and Cleveland and nothing else."""
+    too: 'What about Redcar?' names Redcar and Cleveland and nothing else. A question that points back with a pronoun
+    and names one word else ('Who presented it?', 'How much did it cost?') has no topic either: asked on its own, it
+    had been answered with whoever presented some other item."""
     words = fold(question).split()
     named = [False] * len(words)
     for key in named_council_keys:
@@ -214,8 +223,11 @@ def has_a_topic(question: str, named_council_keys: Iterable[str], short_names: M
                 named[i] = True
             else:
                 beside_a_name = False
-    return any(not (was_named or word.isdigit() or word in FOLLOW_UP_WORDS or word in MONTH_NUMBERS)
-               for word, was_named in zip(words, named))
+    topic = {word for word, was_named in zip(words, named)
+             if not (was_named or word.isdigit() or word in FOLLOW_UP_WORDS or word in MONTH_NUMBERS)}
+    if BACK_REFERENCE_WORDS.intersection(words):
+        return len(topic - HELPING_VERBS) > 1
+    return bool(topic)
 
 
 def is_small_talk(message: str) -> bool:
