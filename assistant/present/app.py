@@ -224,6 +224,38 @@ if (!window.focusQuestionAfterAsk) {  // once, however often the page's head is 
   document.addEventListener("click", window.focusQuestionAfterAsk, true);
 }
 </script>"""
+# Gradio's drop-down fields (Council, Committee, Open a source) and the keyboard: Tab out of one stopped on its list,
+# then on nothing (the page), and left the list open over the fields below (the Committee box, Tab's next stop, hidden
+# under the councils' list), since Gradio's handler of any key opens the list a moment later, the field left by then;
+# and a choice made with Enter dropped the focus to the page, where a screen reader says nothing of the field just set.
+# So Tab, and a key that only modifies another (Shift+Tab's Shift), are the browser's alone here; the list is reached
+# from its box by the arrow keys, never by Tab; and the box has the focus back once a choice is made.
+DROPDOWN_KEYS_SCRIPT = """<script>
+if (!window.dropdownKeys) {  // once, however often the page's head is put in
+  let refocused = null;  // a box given back the focus after a choice: its list stays closed
+  window.dropdownKeys = (event) => {
+    const box = event.target.matches && event.target.matches('input[role="combobox"]') ? event.target : null;
+    if (!box) return;
+    if (["Shift", "Control", "Alt", "Meta"].includes(event.key)) {
+      event.stopPropagation();
+    } else if (event.key === "Tab") {
+      const list = document.getElementById(box.getAttribute("aria-controls"));
+      if (list) list.setAttribute("tabindex", "-1");
+      event.stopPropagation();
+    } else if (event.key === "Enter" && box.getAttribute("aria-expanded") === "true") {
+      setTimeout(() => {
+        if (document.activeElement && document.activeElement !== document.body) return;
+        refocused = box;
+        box.focus();
+        refocused = null;
+      }, 0);
+    }
+  };
+  document.addEventListener("keydown", window.dropdownKeys, true);
+  // Gradio opens a box's list whenever the box takes the focus: not when it is given back just after a choice.
+  document.addEventListener("focus", (event) => { if (event.target === refocused) event.stopPropagation(); }, true);
+}
+</script>"""
 # A new question is shown at the top of the chat, its answer below it: Gradio's own scrolling showed the end of each
 # answer, its short answer and first quote scrolled out of sight above (on a phone, a whole screen above). Where the
 # question is out of the page's view as well (a phone, the question box below the chat), the page scrolls to it. A
@@ -334,7 +366,7 @@ NARROW_PAGE_STYLE = """<style>
 @media (max-width: 640px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }
 </style>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
-                + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + NARROW_PAGE_STYLE}
+                + DROPDOWN_KEYS_SCRIPT + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + NARROW_PAGE_STYLE}
 
 
 def page_options() -> dict:

@@ -653,3 +653,39 @@ def test_a_member_who_scrolls_or_moves_on_while_an_answer_comes_is_left_where_th
         page.wait_for_timeout(3_500)
         assert page.evaluate("() => window.scrollY") == at
         browser.close()
+
+
+def test_tab_and_enter_in_the_drop_down_fields_leave_the_focus_where_a_keyboard_user_expects(running_app):
+    """From an accessibility review (WCAG 2.4.3 Focus Order, 2.4.11 Focus Not Obscured): Tab out of Council stopped on
+    its list, then on the page itself, and left the list open over the Committee box, Tab's next stop, hiding it;
+    Shift+Tab back did the same to the committees' list; a council chosen with Enter left the focus on the page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        # The list scrolls, as an index of a hundred councils' has it (this one has five): Chromium makes a list that
+        # scrolls a Tab stop.
+        page.add_style_tag(content="#council [role=listbox] { max-height: 80px; }")
+        council, committee = page.locator("#council input"), page.locator("#committee input")
+        council.focus()
+        expect(page.locator("#council [role=listbox]")).to_be_visible()  # Gradio opens the list on focus
+        assert page.evaluate("() => { const list = document.querySelector('#council [role=listbox]');"
+                             " return list.scrollHeight > list.clientHeight; }")
+        page.keyboard.press("Tab")
+        expect(committee).to_be_focused()
+        expect(page.locator("#council [role=listbox]")).to_have_count(0)
+        page.keyboard.press("Shift+Tab")
+        expect(council).to_be_focused()
+        expect(page.locator("#committee [role=listbox]")).to_have_count(0)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")  # past "All councils", to the first council
+        page.keyboard.press("Enter")
+        expect(council).not_to_have_value("")
+        expect(council).to_be_focused()
+        expect(page.locator("#council [role=listbox]")).to_have_count(0)  # chosen: the list stays closed
+        browser.close()
+
