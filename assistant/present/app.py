@@ -201,14 +201,31 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
       if (toggle.getAttribute("aria-expanded") !== open) toggle.setAttribute("aria-expanded", open);
     }
   };
+  // A set of radio buttons or tick boxes is named by the label shown above it ("Was it useful?", "Answers to
+  // include"), which Gradio does not tie to it. Gradio also gives each radio button a name of its own, made anew as it
+  // changes: each was a set of one ("1 of 1"), a Tab stop of its own, and the arrow keys did not move between them.
+  // Put right as soon as Gradio changes them, not a frame later: a key pressed meanwhile would find them apart.
+  let setsNamed = 0;
+  window.nameSetsByLabel = () => {
+    for (const group of document.querySelectorAll("fieldset.block")) {
+      const label = group.querySelector(':scope > [data-testid="block-info"]');
+      if (!label) continue;
+      if (!label.id) label.id = `set-label-${++setsNamed}`;
+      if (group.getAttribute("aria-labelledby") !== label.id) group.setAttribute("aria-labelledby", label.id);
+      for (const radio of group.querySelectorAll('input[type="radio"]')) {
+        if (radio.name !== label.id) radio.name = label.id;
+      }
+    }
+  };
   let queued = false;  // once a frame at most, however many changes a streamed answer makes
   new MutationObserver(() => {
+    window.nameSetsByLabel();
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => { queued = false; window.nameMessagesByText(); });
   }).observe(document.documentElement,
       {subtree: true, childList: true, characterData: true, attributes: true,
-       attributeFilter: ["aria-label", "class"]});
+       attributeFilter: ["aria-label", "class", "name"]});
 }
 </script>"""
 # Ask is turned off while its answer comes ("Answering..."), and a button turned off loses the keyboard's focus, which

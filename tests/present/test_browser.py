@@ -689,3 +689,29 @@ def test_tab_and_enter_in_the_drop_down_fields_leave_the_focus_where_a_keyboard_
         expect(page.locator("#council [role=listbox]")).to_have_count(0)  # chosen: the list stays closed
         browser.close()
 
+
+def test_radio_buttons_and_tick_boxes_are_sets_named_by_their_label(running_app):
+    """From an accessibility review (WCAG 1.3.1 Info and Relationships, 4.1.2 Name, Role, Value): a screen reader
+    heard neither "Was it useful?" nor "Answers to include" with the choices under them, and each radio button was a
+    set of one ("1 of 1"), a Tab stop of its own, which the arrow keys did not move from."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = running_app
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_selector("#question textarea", timeout=120_000)
+        page.click("text=Feedback on the last answer")
+        for name in ("Was it useful?", "Format", "Answers to include"):
+            expect(page.get_by_role("group", name=name)).to_have_count(1)
+        rating = page.get_by_role("group", name="Was it useful?")
+        rating.get_by_role("radio", name="Helpful", exact=True).focus()
+        page.keyboard.press("Space")
+        page.keyboard.press("ArrowRight")
+        expect(rating.get_by_role("radio", name="Not helpful")).to_be_focused()
+        expect(rating.get_by_role("radio", name="Not helpful")).to_be_checked()
+        expect(page.locator("#rating label.selected")).to_have_text("Not helpful")  # and so Gradio's value
+        page.keyboard.press("Tab")  # out of the set, in one step
+        expect(page.locator("#feedback-comment textarea")).to_be_focused()
+        browser.close()
