@@ -72,6 +72,7 @@ APP_CSS = f"""
 :root {{ {_colour_variables(dark=False)} }}
 .dark {{ {_colour_variables(dark=True)} }}
 .source-panel {{ max-height: 520px; overflow-y: auto; padding-right: 6px; }}
+.source-panel h3 {{ font-size: 1em; }}
 #source-panel a, #chat a {{ overflow-wrap: anywhere; }}
 #source-panel mark, #chat mark {{ background: #ffe066; color: #1a1a1a; padding: 0 2px; }}
 input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 3px solid #1d4ed8;
@@ -833,7 +834,7 @@ class ChatHandlers:
         name = html.escape(f"Source [{citation.marker}]: {source_line(citation)}")
         return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" role="region" '
                 f'aria-label="{name}" tabindex="0" data-source="{html.escape(citation.source_url)}">'
-                f"<h4>[{citation.marker}] {html.escape(source_line(citation))}</h4><p>{link}</p>{''.join(body)}</div>")
+                f"<h3>[{citation.marker}] {html.escape(source_line(citation))}</h3><p>{link}</p>{''.join(body)}</div>")
 
     # -- feedback and briefings ---------------------------------------------------------------
     @property

@@ -1199,3 +1199,11 @@ def test_a_source_s_meeting_date_is_written_as_people_write_it():
                         ("", "(date unknown)")):
         item = NearestItem("https://example.org/1", "Testshire", "Panel", date, "Fostering", "")
         assert source_line(item) == f"Testshire \u2014 Panel \u2014 {shown} \u2014 Fostering"
+
+
+def test_a_source_s_heading_is_one_level_below_its_panel_s(handlers):
+    """The panel is headed 'Sources of the last answer' (h2); each source was an h4, a level skipped for a screen
+    reader's list of headings."""
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    panel = handlers.source_panel(turn, 1)
+    assert "<h3>[1] " in panel and "<h4>" not in panel
