@@ -339,14 +339,20 @@ class Assistant:
         """For a question naming several councils, a note naming those searched that nothing shown is quoted from:
         an answer quoting one council's figure reads as the whole comparison (a briefing had Medway's count of care
         leavers for a question about Medway and Nottingham, and no word of Nottingham)."""
-        if len(q.councils) < 2 or answer.refused:
+        # One council indexed under two names ('BCP Council' and its full name), which a question naming it names
+        # both of, is one council: quoted under either name, and named once. Else a question about BCP alone,
+        # answered from its full name's minutes, was told nothing was quoted from BCP Council's.
+        councils: list[list[str]] = []
+        for key in q.councils:
+            if not any(key in names for names in councils):
+                councils.append([key, *named_by_initials(key, q.councils)])
+        if len(councils) < 2 or answer.refused:
             return []
         council_filter = answer.filters.get("council")
         searched = self.retriever.councils_called(council_filter) if council_filter else set(q.councils)
         quoted = {council_key(c.council) for c in answer.shown_citations}
-        # One council indexed under two names ('BCP Council' and its full name) is quoted under either.
-        unquoted = [self.council_names.get(key, key) for key in q.councils
-                    if key in searched and key not in quoted and not named_by_initials(key, quoted)]
+        unquoted = [self.council_names.get(names[0], names[0]) for names in councils
+                    if searched.intersection(names) and not quoted.intersection(names)]
         return [f"Nothing shown is quoted from the minutes of {first_few(unquoted, len(unquoted), ' or ')}."
                 ] if unquoted else []
 
