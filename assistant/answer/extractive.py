@@ -163,8 +163,10 @@ def misspelt_councils(question: str, passages: Passages, answering_council: str)
     hold Rotherham), so names_the_index_lacks passes it; yet 'How many looked after children did Rotheram have?'
     was answered with Middlesbrough's count, whether or not Rotherham's items were read beside Middlesbrough's.
     Refused, with the council meant suggested, as for a name no minutes mention."""
-    unwritten = [name for name in question_names(question) if not name.isupper() and (tokens := lexical_tokens(name))
-                 and not all(passages.lexical.knows_exactly(token) for token in tokens)]
+    # Each name once, as a refusal names it: 'Stoke-on-Trent and Burton upon Trent' give 'Trent' twice.
+    unwritten = [name for name in dict.fromkeys(question_names(question)) if not name.isupper()
+                 and (tokens := lexical_tokens(name)) and not all(passages.lexical.knows_exactly(token)
+                                                                  for token in tokens)]
     return [name for name, council in _spelt_as_indexed_councils(unwritten, question, passages)
             if council_key(council) != council_key(answering_council)]
 

@@ -642,3 +642,20 @@ def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_
     assert in_care.explanation == "The indexed minutes never mention Rotheram. Did you mean Rotherham Council?"
     looked_after = asked("How many looked after children did Rotheram have at 31 March 2023?")
     assert looked_after.refusal is None and "612" in looked_after.quotes[0].text
+
+
+def test_a_misspelt_council_named_twice_is_named_once_in_the_refusal(tmp_path):
+    """Every name of the question is checked for a misspelt council, each as often as the question gives it: 'Trent'
+    of 'Stoke-on-Trent and Burton upon Trent' was refused as 'never mention ..., Trent, Trent'."""
+    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
+                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Children in care"}),
+               LexicalEntry("r1", "Looked after children. Rotherham had 612 looked after children at 31 March 2023.",
+                            {"source_id": "r1", "position": 0, "council": "Rotherham Council",
+                             "council_key": "rotherham", "item_title": "Looked after children"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    both = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / (61 + n)) for n, e in enumerate(found.lexical.entries)])
+    asked = draft_answer(analyse("How many children were in care in Rotheram, and how many had Rotheram in 2020?",
+                                 found.lexical.council_keys), both, found, OverlapReader(), calibration(0.0))
+    assert asked.refusal == "not_stated"
+    assert asked.explanation == "The indexed minutes never mention Rotheram. Did you mean Rotherham Council?"
