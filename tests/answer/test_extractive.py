@@ -659,3 +659,17 @@ def test_a_misspelt_council_named_twice_is_named_once_in_the_refusal(tmp_path):
                                  found.lexical.council_keys), both, found, OverlapReader(), calibration(0.0))
     assert asked.refusal == "not_stated"
     assert asked.explanation == "The indexed minutes never mention Rotheram. Did you mean Rotherham Council?"
+
+
+def test_a_council_named_by_its_short_name_that_no_minutes_mention_is_named_once(tmp_path):
+    """'Newark' that no minutes mention was refused as 'never mention Newark, Newark and Sherwood', as if the
+    question had named two places: the council it names is the name it gives, as 'Caerdydd' is Cardiff."""
+    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
+                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
+                             "council_key": "middlesbrough", "item_title": "Children in care"})]
+    found = Passages(build(entries, tmp_path / "bm25"))
+    hits = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / 61) for e in found.lexical.entries])
+    asked = draft_answer(analyse("How many children were in care in Newark?", found.lexical.council_keys), hits,
+                         found, OverlapReader(), calibration(0.0))
+    assert asked.refusal == "not_stated" and not asked.quotes
+    assert asked.explanation == "The indexed minutes never mention Newark."
