@@ -273,11 +273,11 @@ def named_checks_refusal(question: Question, missing: list[str], found: list[Can
     (names_the_index_lacks, misspelt_councils), councils whose minutes are not indexed (councils_the_index_lacks,
     given the item that would be quoted), years the minutes of the councils asked about never mention
     (years_the_minutes_lack)."""
+    from assistant.ingest.moderngov.directory import directory_short_names
+
     unknown = names_the_index_lacks(missing, passages)
     answering_council = next((str(entry.metadata.get("council", "")) for entry in passages.chunks_of(answering_item)), "")
     unknown += [name for name in misspelt_councils(question.text, passages, answering_council) if name not in unknown]
-    from assistant.ingest.moderngov.directory import directory_short_names
-
     said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
     short_names = directory_short_names()
     said |= {short_names[key] for key in said if key in short_names}  # 'Newark', not also 'Newark and Sherwood'

@@ -346,7 +346,8 @@ class Assistant:
         for key in q.councils:
             if not any(key in names for names in councils):
                 councils.append([key, *named_by_initials(key, q.councils)])
-        if len(councils) < 2 or answer.refused:
+        # 'Which councils other than Durham and Gateshead ...?' names councils it does not ask about.
+        if len(councils) < 2 or answer.refused or q.which_councils:
             return []
         council_filter = answer.filters.get("council")
         searched = self.retriever.councils_called(council_filter) if council_filter else set(q.councils)

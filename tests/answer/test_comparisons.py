@@ -24,6 +24,10 @@ def test_a_council_a_comparison_names_and_nothing_shown_quotes_is_noted(fake_set
         # One council asked about: nothing to note. A council filter that leaves Barnsley out says so itself.
         alone = opened.ask("How many children were discharged from care in Rotherham in 2018?")
         assert not alone.refused and not any(note.startswith("Nothing shown") for note in alone.notes)
+        # 'Which councils other than ...' names councils it does not ask about
+        other_than = opened.ask("Which councils other than Rotherham and Barnsley discharged children from care in "
+                                "2018?")
+        assert not any(note.startswith("Nothing shown") for note in other_than.notes)
         filtered = opened.ask(BOTH, Filters(council="Rotherham"))
         assert not filtered.refused and NOT_QUOTED not in filtered.notes
         assert any("Barnsley" in note for note in filtered.notes)  # the filter's own note
