@@ -621,9 +621,8 @@ def test_a_council_named_by_its_short_name_is_answered_only_from_an_item_that_na
     assert placed.refusal is None and "Twelve" in placed.quotes[0].text
 
 
-def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_quoted(tmp_path):
-    """'Rotheram' passed as Rotherham by its first four letters whenever Rotherham's items were read, and the
-    question was answered with Middlesbrough's count read beside them. Rotherham's own item may answer it."""
+def _middlesbrough_and_rotherham(tmp_path) -> tuple[Passages, Retrieval]:
+    """A count of children in care in Middlesbrough's minutes and in Rotherham's, indexed and both retrieved."""
     entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
                             {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
                              "council_key": "middlesbrough", "item_title": "Children in care"}),
@@ -632,6 +631,13 @@ def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_
                              "council_key": "rotherham", "item_title": "Looked after children"})]
     found = Passages(build(entries, tmp_path / "bm25"))
     both = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / (61 + n)) for n, e in enumerate(found.lexical.entries)])
+    return found, both
+
+
+def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_quoted(tmp_path):
+    """'Rotheram' passed as Rotherham by its first four letters whenever Rotherham's items were read, and the
+    question was answered with Middlesbrough's count read beside them. Rotherham's own item may answer it."""
+    found, both = _middlesbrough_and_rotherham(tmp_path)
 
     def asked(question: str):
         return draft_answer(analyse(question, found.lexical.council_keys), both, found, OverlapReader(),
@@ -647,14 +653,7 @@ def test_a_misspelt_council_is_refused_though_its_items_are_read_beside_the_one_
 def test_a_misspelt_council_named_twice_is_named_once_in_the_refusal(tmp_path):
     """Every name of the question is checked for a misspelt council, each as often as the question gives it: 'Trent'
     of 'Stoke-on-Trent and Burton upon Trent' was refused as 'never mention ..., Trent, Trent'."""
-    entries = [LexicalEntry("m1", "Children in care. There were 514 children in care at 6 March 2023.",
-                            {"source_id": "m1", "position": 0, "council": "Middlesbrough Council",
-                             "council_key": "middlesbrough", "item_title": "Children in care"}),
-               LexicalEntry("r1", "Looked after children. Rotherham had 612 looked after children at 31 March 2023.",
-                            {"source_id": "r1", "position": 0, "council": "Rotherham Council",
-                             "council_key": "rotherham", "item_title": "Looked after children"})]
-    found = Passages(build(entries, tmp_path / "bm25"))
-    both = Retrieval([Hit(e.chunk_id, e.text, e.metadata, 1 / (61 + n)) for n, e in enumerate(found.lexical.entries)])
+    found, both = _middlesbrough_and_rotherham(tmp_path)
     asked = draft_answer(analyse("How many children were in care in Rotheram, and how many had Rotheram in 2020?",
                                  found.lexical.council_keys), both, found, OverlapReader(), calibration(0.0))
     assert asked.refusal == "not_stated"
