@@ -175,7 +175,7 @@ def _remove_abandoned_copies(target: Path) -> int:
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # a number past any process id's range names none
         return False
     except OSError:
         return True  # another user's process: running
