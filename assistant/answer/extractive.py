@@ -214,11 +214,11 @@ def draft_answer(question: Question, retrieval: Retrieval, passages: Passages, r
                                          np.asarray([r.span_margin for r in readings]), bool(missing))
     confidence = float(calibration.answerability.probabilities(np.asarray([answerability]))[0])
     quote = _scored(found[top[best]], float(probabilities[best]), features[top[best]])
-    if confidence < calibration.refusal_threshold and not features[:, FEATURE_NAMES.index("coverage")].any():
-        return Draft([], "no_evidence", NOTHING_RELEVANT, confidence=confidence, best=quote)
     # The named checks refuse what the reader would answer; when it refuses itself, they say why more plainly
-    # ('The index holds no minutes of Suffolk County Council.') than that the minutes do not say.
+    # ('The index holds no minutes of Suffolk County Council.') than that the minutes do not say, or do not cover it.
     named = named_checks_refusal(question, missing, found, str(found[top[best]].hit.source_id), passages)
+    if confidence < calibration.refusal_threshold and not features[:, FEATURE_NAMES.index("coverage")].any():
+        return Draft([], "no_evidence", named or NOTHING_RELEVANT, confidence=confidence, best=quote)
     if confidence < calibration.refusal_threshold:
         explanation = named or (f"The minutes found do not mention {', '.join(missing)}." if missing else NOT_STATED)
         return Draft([], "not_stated", explanation, confidence=confidence, best=quote)

@@ -672,3 +672,14 @@ def test_a_council_named_by_its_short_name_that_no_minutes_mention_is_named_once
                          found, OverlapReader(), calibration(0.0))
     assert asked.refusal == "not_stated" and not asked.quotes
     assert asked.explanation == "The indexed minutes never mention Newark."
+
+
+def test_a_question_nothing_relevant_answers_still_says_the_council_it_names_is_not_indexed(tmp_path):
+    """'How many children were in care in Stockton?' over an index without Stockton-on-Tees's minutes was told only
+    that the minutes do not cover the question, where a likelier sentence had been told the council was never
+    mentioned."""
+    found, hits = _one_item(tmp_path, "Gateshead Council", "gateshead", MISSING_EPISODES)
+    draft = draft_answer(analyse("What is the parking charge in Stockton?", found.lexical.council_keys), hits, found,
+                         OverlapReader(), calibration(1.1))
+    assert draft.refusal == "no_evidence"
+    assert draft.explanation == "The indexed minutes never mention Stockton."
