@@ -188,7 +188,7 @@ FOLLOW_UP_WORDS = frozenset({
 
 
 # Words that point back to what an earlier question named ('Who presented it?', 'What did they decide?'), and the
-# verbs that only help another ('did', 'was'): a question of a pronoun and one word else has no topic of its own.
+# verbs that only help another ('did', 'has'): a question of a pronoun and one word else has no topic of its own.
 BACK_REFERENCE_WORDS = frozenset({"it", "its", "they", "them", "their", "he", "she", "him", "her", "his"})
 HELPING_VERBS = frozenset({"did", "do", "does", "done", "has", "have", "had", "be", "been", "being", "will", "would",
                            "should", "shall", "may", "might", "must"})
@@ -1090,9 +1090,10 @@ def named_councils(text: str, known_council_keys: Iterable[str],
     names ('redcar' for 'redcar cleveland'), with a capital, where no longer name took its words."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
+    known = set(known_council_keys)
     found: list[str] = []
     taken: set[int] = set()  # words a longer name already took: 'North Somerset' does not also name Somerset
-    for key in sorted(set(known_council_keys), key=len, reverse=True):
+    for key in sorted(known, key=len, reverse=True):
         if not key:
             continue
         needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
@@ -1107,7 +1108,6 @@ def named_councils(text: str, known_council_keys: Iterable[str],
         # Initials take no words: 'BCP' names both 'Bournemouth, Christchurch and Poole' and a council keyed 'bcp'.
         if free or (initials and words.places([initials], needs_capital)):
             found.append(key)
-    known = set(known_council_keys)
     for short, key in sorted((short_names or {}).items(), key=lambda item: len(item[0]), reverse=True):
         # With a capital, as a place is written: 'bath time' and 'a barking dog' name no council.
         free = [place for place in words.places(short.split(), True) if not place & taken]
