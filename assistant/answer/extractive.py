@@ -276,7 +276,8 @@ def named_checks_refusal(question: Question, missing: list[str], found: list[Can
     from assistant.ingest.moderngov.directory import directory_short_names
 
     unknown = names_the_index_lacks(missing, passages)
-    answering_council = next((str(entry.metadata.get("council", "")) for entry in passages.chunks_of(answering_item)), "")
+    answering_council = next((str(entry.metadata.get("council", ""))
+                              for entry in passages.chunks_of(answering_item)), "")
     unknown += [name for name in misspelt_councils(question.text, passages, answering_council) if name not in unknown]
     said = {council_key(name) for name in unknown}  # 'Caerdydd' as the question gives it, not also 'Cardiff'
     short_names = directory_short_names()
