@@ -278,18 +278,27 @@ FOCUS_BORDER_SCRIPT = """(selector) => {
 }"""
 
 
+@contextlib.contextmanager
+def desktop_page(url: str):
+    """The app opened in a desktop-sized window of Debian's Chromium, once its question box is there."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector("#question textarea", timeout=120_000)
+            yield page
+        finally:
+            browser.close()
+
+
 def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app):
     """The review measured the hint under the question box and the filters' hints at 1.91:1 on white; WCAG AA asks
     4.5:1 of text. A later review measured the Ask button's white on orange at 2.8:1, and a focused field's pale
     blue border at 1.8:1 (a focus indicator needs 3:1)."""
-    from playwright.sync_api import sync_playwright
-
-    url, _ = running_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector("#question textarea", timeout=120_000)
+    with desktop_page(running_app[0]) as page:
         hint = page.locator("[data-testid='block-info']").first
         hint.evaluate("element => element.setAttribute('data-contrast-probe', '')")
         ratios = {what: page.evaluate(CONTRAST_SCRIPT, [selector, pseudo]) for what, selector, pseudo in (
@@ -299,7 +308,6 @@ def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app
         page.locator("#question textarea").focus()
         page.wait_for_timeout(300)  # the border's colour changes with a transition
         focus = page.evaluate(FOCUS_BORDER_SCRIPT, "#question textarea")
-        browser.close()
     assert all(ratio is not None and ratio >= 4.5 for ratio in ratios.values()), ratios
     assert focus is not None and focus >= 3, focus
 
@@ -659,14 +667,9 @@ def test_tab_and_enter_in_the_drop_down_fields_leave_the_focus_where_a_keyboard_
     """From an accessibility review (WCAG 2.4.3 Focus Order, 2.4.11 Focus Not Obscured): Tab out of Council stopped on
     its list, then on the page itself, and left the list open over the Committee box, Tab's next stop, hiding it;
     Shift+Tab back did the same to the committees' list; a council chosen with Enter left the focus on the page."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    url, _ = running_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector("#question textarea", timeout=120_000)
+    with desktop_page(running_app[0]) as page:
         # The list scrolls, as an index of a hundred councils' has it (this one has five): Chromium makes a list that
         # scrolls a Tab stop.
         page.add_style_tag(content="#council [role=listbox] { max-height: 80px; }")
@@ -687,21 +690,15 @@ def test_tab_and_enter_in_the_drop_down_fields_leave_the_focus_where_a_keyboard_
         expect(council).not_to_have_value("")
         expect(council).to_be_focused()
         expect(page.locator("#council [role=listbox]")).to_have_count(0)  # chosen: the list stays closed
-        browser.close()
 
 
 def test_radio_buttons_and_tick_boxes_are_sets_named_by_their_label(running_app):
     """From an accessibility review (WCAG 1.3.1 Info and Relationships, 4.1.2 Name, Role, Value): a screen reader
     heard neither "Was it useful?" nor "Answers to include" with the choices under them, and each radio button was a
     set of one ("1 of 1"), a Tab stop of its own, which the arrow keys did not move from."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    url, _ = running_app
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_selector("#question textarea", timeout=120_000)
+    with desktop_page(running_app[0]) as page:
         page.click("text=Feedback on the last answer")
         for name in ("Was it useful?", "Format", "Answers to include"):
             expect(page.get_by_role("group", name=name)).to_have_count(1)
@@ -714,4 +711,3 @@ def test_radio_buttons_and_tick_boxes_are_sets_named_by_their_label(running_app)
         expect(page.locator("#rating label.selected")).to_have_text("Not helpful")  # and so Gradio's value
         page.keyboard.press("Tab")  # out of the set, in one step
         expect(page.locator("#feedback-comment textarea")).to_be_focused()
-        browser.close()
