@@ -483,6 +483,7 @@ def sign_in_as_alice(page, url: str, typed: str = "alice") -> None:
 def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tmp_path):
     """Sign out in one tab ends every session of the member (by design): the other tab showed a bare red "Error" on
     every output. It now says the member is signed out and how to sign in again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import expect, sync_playwright
 
     executable = chromium()
@@ -498,11 +499,15 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
             other.goto(url.rstrip("/") + "/logout", wait_until="domcontentloaded")
             question = "How many children were discharged from care in 2018?"
             box.fill(question)
-            page.click("#ask")
             # Either the page says so, over Gradio's own red badges, keeping the question for after signing in, or
-            # (when Gradio's client reloads the page on the refused request first, as it did in a full run under
-            # load) the sign-in form asks for it; on the old code, neither: a bare "Error" on every output.
+            # (when Gradio's client reloads the page on a refused request first, as it did in full runs under load,
+            # once before the Ask button could even be pressed) the sign-in form asks for it; on the old code,
+            # neither: a bare "Error" on every output.
             banner, sign_in_form = page.locator("#signed-out"), page.get_by_role("button", name="Login")
+            try:
+                page.click("#ask", timeout=15_000)
+            except PlaywrightTimeoutError:  # the page left for the sign-in form before the button could be pressed
+                expect(sign_in_form).to_be_visible(timeout=30_000)
             expect(banner.or_(sign_in_form)).to_be_visible(timeout=15_000)
             if banner.is_visible():
                 expect(banner).to_contain_text("Reload the page to sign in again")
