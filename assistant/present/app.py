@@ -8,6 +8,7 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 import asyncio
 import atexit
 import html
+import json
 import logging
 import os
 import shutil
@@ -121,6 +122,27 @@ API_BUSY = ("The assistant is answering as many questions as it can at once, and
 SIGN_IN_NOTE = (f"Sign in with the name and password you were given. After {FAILURES_PER_NAME} wrong passwords within "
                 f"{HELD_BACK_S // 60} minutes, a name is held back for {HELD_BACK_S // 60} minutes, and its right "
                 "password is refused meanwhile too: wait, then try again.")
+# The sign-in page's title, and what it says for a name and password refused (Gradio's own words, "Incorrect
+# Credentials", are shown without being announced, the same for a typo and for a name held back).
+SIGN_IN_TITLE = "Sign in: Council minutes assistant"
+SIGN_IN_REFUSED = ("That name and password were not accepted. Check both and try again (a name held back after wrong "
+                   "passwords is refused until its wait is over).")
+# Added to Gradio's sign-in page alone (auth.SignInPageHead): its title, kept while Gradio's client leaves it empty,
+# and its refusal as an alert a screen reader reads out, in the app's words.
+SIGN_IN_PAGE_HEAD = f"""<title>{html.escape(SIGN_IN_TITLE)}</title><script>
+(() => {{
+  const title = {json.dumps(SIGN_IN_TITLE)}, refused = {json.dumps(SIGN_IN_REFUSED)};
+  const mend = () => {{
+    if (!document.title) document.title = title;
+    for (const note of document.querySelectorAll("p.creds:not([role])")) {{
+      note.setAttribute("role", "alert");
+      note.textContent = refused;
+    }}
+  }};
+  new MutationObserver(mend).observe(document.documentElement, {{childList: true, subtree: true, characterData: true}});
+  mend();
+}})();
+</script>"""
 # A member whose session ended (removed from the users file, a new password, or signed out in another tab).
 SIGNED_OUT = ("You are signed out (your sign-in was ended, or you signed out in another tab). Reload the page to "
               "sign in again.")
@@ -1330,13 +1352,18 @@ def _assistant_once_readable(settings, writer_at_start: bool, wait_s: float = 5.
         return assistant
 
 
-def keep_sessions(demo, sign_in, lifetime_s: float) -> None:
+def set_up_sign_in(demo, sign_in, lifetime_s: float) -> None:
     """Have every sign-in to the launched app kept under its user's own name (`sign_in.as_signed_in`) and ended
-    `lifetime_s` after it was made (auth.ExpiringSessions)."""
-    from assistant.present.auth import ExpiringSessions
+    `lifetime_s` after it was made (auth.ExpiringSessions), and its sign-in page titled, with a refusal that is read
+    out (auth.SignInPageHead)."""
+    from assistant.present.auth import ExpiringSessions, SignInPageHead
 
     server = demo.server_app
     server.tokens = ExpiringSessions(lifetime_s, server.tokens, name_of=sign_in.as_signed_in)
+    # Launched, the app has answered Gradio's own start-up check, so Starlette has built its middleware and takes no
+    # more: the wrapper goes round what it built.
+    server.middleware_stack = SignInPageHead(server.middleware_stack or server.build_middleware_stack(),
+                                             SIGN_IN_PAGE_HEAD)
 
 
 def private_files_folder() -> Path:
@@ -1444,7 +1471,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
                 quiet=True, share=False, footer_links=["api"],
                 run_history=False, **page_options())
     if auth is not None:
-        keep_sessions(demo, auth, settings.session_hours * 3600 or float("inf"))
+        set_up_sign_in(demo, auth, settings.session_hours * 3600 or float("inf"))
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

@@ -414,3 +414,48 @@ def _file_stamp(path: Path) -> tuple[int, int, int, int, int] | None:
     except OSError:
         return None
     return stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, stat.st_mode  # a chmod that mends it too
+
+
+class SignInPageHead:
+    """An ASGI wrapper around the launched app that adds `head` to Gradio's sign-in page (the page at "/" whose
+    config says sign-in is required), before its `</head>`. Why: that page gets none of the app's own head (Gradio
+    gives it a bare config), so it had no title and its "Incorrect Credentials" was never announced. Every other
+    response passes through untouched; a compressed or streamed one is never rewritten."""
+
+    _MARK = b'"auth_required":true'
+
+    def __init__(self, app, head: str) -> None:
+        self.app = app
+        self._head = head.encode("utf-8")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") not in ("", "/"):
+            await self.app(scope, receive, send)
+            return
+        start: dict | None = None
+        body: list[bytes] = []
+
+        async def rewritten(message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = self._with_head(start, b"".join(body))
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": headers + [(b"content-length", str(len(page)).encode())]})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, rewritten)
+
+    def _with_head(self, start: dict, page: bytes) -> bytes:
+        headers = {k.lower(): v for k, v in start.get("headers", [])}
+        if (start.get("status") != 200 or b"content-encoding" in headers
+                or not headers.get(b"content-type", b"").startswith(b"text/html") or self._MARK not in page):
+            return page
+        return page.replace(b"</head>", self._head + b"</head>", 1)

@@ -455,7 +455,7 @@ def test_typing_and_clearing_while_an_answer_comes(slow_app):
 def app_with_sign_in(seed_index, minilm, tmp_path):
     """The app in this process, serving the seed index with sign-in (one user, alice) and its Sign out button."""
     from assistant.answer.service import Assistant
-    from assistant.present.app import build_app, keep_sessions, page_options
+    from assistant.present.app import build_app, page_options, set_up_sign_in
     from assistant.present.auth import SignIn, hash_password
 
     users = tmp_path / "users.txt"
@@ -465,7 +465,7 @@ def app_with_sign_in(seed_index, minilm, tmp_path):
     demo = build_app(assistant, tmp_path / "briefings", sign_out=True, sign_in=sign_in)
     demo.queue()
     demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, auth=sign_in, **page_options())
-    keep_sessions(demo, sign_in, float("inf"))  # as `serve` keeps them
+    set_up_sign_in(demo, sign_in, float("inf"))  # as `serve` does
     try:
         yield demo.local_url
     finally:
@@ -512,6 +512,31 @@ def test_a_tab_whose_member_signed_out_in_another_says_so(seed_index, minilm, tm
             if banner.is_visible():
                 expect(banner).to_contain_text("Reload the page to sign in again")
                 expect(box).to_have_value(question)
+            browser.close()
+
+
+def test_the_sign_in_page_has_a_title_and_reads_out_a_refused_password(seed_index, minilm, tmp_path):
+    """From the accessibility review: Gradio's sign-in page had an empty title (WCAG 2.4.2), and its "Incorrect
+    Credentials" appeared in a plain paragraph that no screen reader announced (4.1.3)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.present.app import SIGN_IN_REFUSED, SIGN_IN_TITLE
+
+    with app_with_sign_in(seed_index, minilm, tmp_path) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=30_000)
+            expect(page).to_have_title(SIGN_IN_TITLE)
+            page.locator("input[type='text']").first.fill("alice")
+            page.locator("input[type='password']").fill("not alices password")
+            page.get_by_role("button", name="Login").click()
+            expect(page.get_by_role("alert")).to_have_text(SIGN_IN_REFUSED, timeout=15_000)
+            expect(page).to_have_title(SIGN_IN_TITLE)
+            sign_in_as_alice(page, url)  # the app itself is served as before, with its own title
+            page.locator("#question textarea").wait_for(timeout=60_000)
+            expect(page).to_have_title("Council minutes assistant")
             browser.close()
 
 

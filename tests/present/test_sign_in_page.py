@@ -1,0 +1,49 @@
+"""auth.SignInPageHead: Gradio's sign-in page gets the head it is given, and nothing else the app serves changes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from assistant.present.auth import SignInPageHead
+
+SIGN_IN_PAGE = b'<html><head><meta charset="utf-8"></head><body><script>window.gradio_config = {"auth_required":true};'\
+               b'</script></body></html>'
+APP_PAGE = b'<html><head></head><body><script>window.gradio_config = {"components":[]};</script></body></html>'
+
+
+def served(page: bytes, path: str = "/", method: str = "GET", headers: list | None = None, pieces: int = 1):
+    """What the wrapper sends for `page`, which the app beneath sends in `pieces` body messages."""
+    headers = headers if headers is not None else [(b"content-type", b"text/html; charset=utf-8"),
+                                                   (b"content-length", str(len(page)).encode())]
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        size = -(-len(page) // pieces)
+        for n in range(pieces):
+            await send({"type": "http.response.body", "body": page[n * size:(n + 1) * size],
+                        "more_body": n < pieces - 1})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    wrapped = SignInPageHead(app, "<title>Sign in</title>")
+    asyncio.run(wrapped({"type": "http", "method": method, "path": path}, None, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return dict(sent[0]["headers"]), body
+
+
+def test_the_sign_in_page_gets_the_head_with_its_length_counted_again():
+    headers, body = served(SIGN_IN_PAGE, pieces=3)
+    assert body == SIGN_IN_PAGE.replace(b"</head>", b"<title>Sign in</title></head>")
+    assert headers[b"content-length"] == str(len(body)).encode()
+
+
+def test_every_other_response_passes_unchanged():
+    assert served(APP_PAGE)[1] == APP_PAGE  # the signed-in app has its own head
+    assert served(SIGN_IN_PAGE, path="/gradio_api/info")[1] == SIGN_IN_PAGE
+    assert served(SIGN_IN_PAGE, method="POST")[1] == SIGN_IN_PAGE
+    zipped = [(b"content-type", b"text/html"), (b"content-encoding", b"gzip")]
+    assert served(SIGN_IN_PAGE, headers=zipped)[1] == SIGN_IN_PAGE  # compressed: its bytes are not the page's
+    assert served(SIGN_IN_PAGE, headers=[(b"content-type", b"application/json")])[1] == SIGN_IN_PAGE
