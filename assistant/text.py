@@ -578,7 +578,6 @@ _UNDECOMPOSED = str.maketrans({"\u00f8": "o", "\u00d8": "O", "\u00e6": "ae", "\u
                                **{chr(code): None for code in (0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
                                                                0x2060, 0xFEFF, *range(0x202A, 0x202F),
                                                                *range(0x2066, 0x206A))}})
-_UNDECOMPOSED_CHARS = frozenset(map(chr, _UNDECOMPOSED))
 
 
 def _without_accents(text: str, keep_number_forms: bool = False) -> str:
@@ -588,13 +587,17 @@ def _without_accents(text: str, keep_number_forms: bool = False) -> str:
     `keep_number_forms`, a fraction or a superscript stays as it is ('1½' is not the figures '11' and '2')."""
     if text.isascii():
         return text
-    if not _UNDECOMPOSED_CHARS.isdisjoint(text):  # rare: translate, which looks up every character, is slow
-        text = text.translate(_UNDECOMPOSED)
-    if keep_number_forms:
-        text = "".join(ch if unicodedata.category(ch) == "No" else unicodedata.normalize("NFKD", ch) for ch in text)
-    else:
-        text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
+    # Each character is folded on its own (decomposing a whole text only reorders the marks that are then dropped),
+    # once per distinct character: a Python loop over every character of the minutes took a few ms of each answer.
+    return text.translate({ord(ch): _plain_character(ch, keep_number_forms) for ch in set(text) if not ch.isascii()})
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain_character(character: str, keep_number_forms: bool) -> str:
+    """One character as _without_accents folds it."""
+    decomposed = "".join(ch if keep_number_forms and unicodedata.category(ch) == "No" else
+                         unicodedata.normalize("NFKD", ch) for ch in character.translate(_UNDECOMPOSED))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def fold(text: str) -> str:
@@ -917,6 +920,12 @@ def lexical_tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words and whole figures ('28.5%', '148'), stop words dropped. Accents are folded first:
     'grŵp' is 'grwp', as a member types it, where it had been two tokens, 'gr' and 'p' (so too 'Siân', 'Zoë', and
     any word a Mac tool saved with its accents as marks of their own)."""
+    return list(_lexical_tokens(text))
+
+
+# An answer reads the same sentences and question several times over (about half of its calls repeat a text).
+@functools.lru_cache(maxsize=8192)
+def _lexical_tokens(text: str) -> tuple[str, ...]:
     text = re.sub(r"'s\b", "", _without_accents(text, keep_number_forms=True).lower().replace("\u2019", "'"))
     if " %" in text:  # '74 %' is '74%'
         parts = text.split(" %")
@@ -926,7 +935,7 @@ def lexical_tokens(text: str) -> list[str]:
     # 're-structure' and 'restructure', 'step-down' and 'stepdown': the parts and the joined word both count.
     words += [a + b for a, b in _HYPHENATED.findall(text)]
     words = [w for w in words if w and w not in _stopwords()]
-    return _stemmer().stemWords(words)
+    return tuple(_stemmer().stemWords(words))
 
 
 def _figures_as_written_alike(words: list[str]) -> list[str]:
@@ -1090,16 +1099,14 @@ def named_councils(text: str, known_council_keys: Iterable[str],
     names ('redcar' for 'redcar cleveland'), with a capital, where no longer name took its words."""
     words = _Words.of(text)
     without_noise = words.without(_COUNCIL_NOISE)
-    known = set(known_council_keys)
+    known = frozenset(known_council_keys)
     found: list[str] = []
     taken: set[int] = set()  # words a longer name already took: 'North Somerset' does not also name Somerset
-    for key in sorted(known, key=len, reverse=True):
-        if not key:
-            continue
-        needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
-        initials = council_initials(key) if initialled is None or key in initialled else ""
-        # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
-        phrases = [key.split()] + [phrase for phrase in council_phrases(key)[1:] if len(" ".join(phrase)) > 3]
+    for key, needs_capital, initials, phrases, first_words in _council_lookups(
+            known, frozenset(named_with_a_capital), None if initialled is None else frozenset(initialled)):
+        if (first_words.isdisjoint(words.starts) and first_words.isdisjoint(without_noise.starts)
+                and not (initials and initials in words.starts)):
+            continue  # no phrase of it starts anywhere in the text: most keys, looked up no further
         places = [place for phrase in phrases
                   for place in words.places(phrase, needs_capital) + without_noise.places(phrase, needs_capital)]
         free = [place for place in places if not place & taken]
@@ -1115,6 +1122,24 @@ def named_councils(text: str, known_council_keys: Iterable[str],
             taken.update(*free)
             found += [key] if key not in found else []
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _council_lookups(known: frozenset[str], named_with_a_capital: frozenset[str], initialled: frozenset[str] | None
+                     ) -> tuple[tuple[str, bool, str, tuple[tuple[str, ...], ...], frozenset[str]], ...]:
+    """For named_councils, longest key first: each key, whether it needs a capital, its initials (or ''), the phrases
+    that name it, and their first words. Made once for a set of keys: a question is read against every council."""
+    lookups = []
+    for key in sorted(known, key=len, reverse=True):
+        if not key:
+            continue
+        needs_capital = key in COUNCIL_NAMES_THAT_ARE_WORDS or key in named_with_a_capital
+        initials = council_initials(key) if initialled is None or key in initialled else ""
+        # A Welsh name of three letters ('Gâr', of Sir Gâr) names its council only as a council's name is keyed.
+        phrases = tuple(tuple(phrase) for phrase in [key.split()] + [
+            phrase for phrase in council_phrases(key)[1:] if len(" ".join(phrase)) > 3])
+        lookups.append((key, needs_capital, initials, phrases, frozenset(phrase[0] for phrase in phrases)))
+    return tuple(lookups)
 
 
 class _Words:
