@@ -240,15 +240,31 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
       }
     }
   };
+  // While an answer comes (Ask is off), the chat's log is busy: a screen reader waits for the whole answer rather
+  // than reading each streamed step of it as it replaces the last. And Gradio's announcer says "common.complete" (a
+  // phrase its English lacks) as each step the page asked for ends: it says "Done." instead.
+  window.answerBusyAndDone = () => {
+    const log = document.querySelector('#chat [role="log"]'), ask = document.getElementById("ask");
+    const busy = String(Boolean(ask && ask.disabled));
+    if (log && log.getAttribute("aria-busy") !== busy) log.setAttribute("aria-busy", busy);
+    for (const status of document.querySelectorAll('.sr-only[role="status"]')) {
+      for (const words of status.childNodes) {  // in place: Gradio keeps writing into the same text node
+        if (words.nodeType === Node.TEXT_NODE && words.nodeValue.trim() === "common.complete") {
+          words.nodeValue = "Done.";
+        }
+      }
+    }
+  };
   let queued = false;  // once a frame at most, however many changes a streamed answer makes
   new MutationObserver(() => {
     window.nameSetsByLabel();
+    window.answerBusyAndDone();
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => { queued = false; window.nameMessagesByText(); });
   }).observe(document.documentElement,
       {subtree: true, childList: true, characterData: true, attributes: true,
-       attributeFilter: ["aria-label", "class", "name"]});
+       attributeFilter: ["aria-label", "class", "name", "disabled"]});
 }
 </script>"""
 # Ask is turned off while its answer comes ("Answering..."), and a button turned off loses the keyboard's focus, which

@@ -661,6 +661,30 @@ def test_on_a_phone_the_question_box_and_the_start_of_each_answer_are_in_view(ru
         browser.close()
 
 
+def test_a_screen_reader_waits_for_the_whole_answer_and_hears_done_not_a_message_key(slow_app):
+    """The chat is a live log: each streamed step of an answer, replacing the last, was there to be read out as it
+    came. Now the log is busy until the answer is complete. And Gradio's announcer said "common.complete" (a key its
+    English lacks) at the end of each answer; it says "Done." instead."""
+    from playwright.sync_api import expect
+
+    said = """() => { window.said = []; new MutationObserver(() => {
+        for (const s of document.querySelectorAll('.sr-only[role="status"]')) window.said.push(s.innerText.trim());
+      }).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+    with desktop_page(slow_app.local_url) as page:
+        log = page.locator('#chat [role="log"]')
+        expect(log).to_have_attribute("aria-busy", "false")
+        page.evaluate(said)
+        page.fill("#question textarea", "How many children were discharged from care in 2018?")
+        page.click("#ask")
+        expect(page.locator("#ask")).to_have_text("Answering\u2026", timeout=5_000)
+        expect(log).to_have_attribute("aria-busy", "true")
+        expect(page.locator("#chat [data-testid='bot']").first).to_contain_text("148", timeout=30_000)
+        expect(page.locator("#ask")).to_have_text("Ask", timeout=30_000)
+        expect(log).to_have_attribute("aria-busy", "false")
+        page.wait_for_function("() => window.said.includes('Done.')", timeout=5_000)
+        assert not [words for words in page.evaluate("() => window.said") if "common." in words]
+
+
 def test_a_member_who_scrolls_or_moves_on_while_an_answer_comes_is_left_where_they_went(slow_app):
     """From a code review: the script that holds a new question at the top of the chat let go only on a wheel, a
     swipe or a few keys, so a scroll by the chat's bar, or Tab to another field, was undone at the next sentence."""
