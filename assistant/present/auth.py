@@ -420,7 +420,7 @@ class SignInPageHead:
     """An ASGI wrapper around the launched app that adds `head` to Gradio's sign-in page (the page at "/" whose
     config says sign-in is required), before its `</head>`. Why: that page gets none of the app's own head (Gradio
     gives it a bare config), so it had no title and its "Incorrect Credentials" was never announced. Every other
-    response passes through untouched; a compressed or streamed one is never rewritten."""
+    response passes through untouched; a compressed one is never rewritten. HEAD is told the length GET is sent."""
 
     _MARK = b'"auth_required":true'
 
@@ -429,7 +429,7 @@ class SignInPageHead:
         self._head = head.encode("utf-8")
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") not in ("", "/"):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or scope.get("path") not in ("", "/"):
             await self.app(scope, receive, send)
             return
         start: dict | None = None
@@ -446,10 +446,13 @@ class SignInPageHead:
             body.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            page = self._with_head(start, b"".join(body))
-            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-            await send({**start, "headers": headers + [(b"content-length", str(len(page)).encode())]})
-            await send({"type": "http.response.body", "body": page})
+            page = b"".join(body)
+            headed = self._with_head(start, page)
+            if headed != page:  # a page left as it is keeps its length (HEAD's, where a server sends it no body)
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                start = {**start, "headers": headers + [(b"content-length", str(len(headed)).encode())]}
+            await send(start)
+            await send({"type": "http.response.body", "body": headed})
 
         await self.app(scope, receive, rewritten)
 

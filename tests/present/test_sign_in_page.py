@@ -47,3 +47,11 @@ def test_every_other_response_passes_unchanged():
     zipped = [(b"content-type", b"text/html"), (b"content-encoding", b"gzip")]
     assert served(SIGN_IN_PAGE, headers=zipped)[1] == SIGN_IN_PAGE  # compressed: its bytes are not the page's
     assert served(SIGN_IN_PAGE, headers=[(b"content-type", b"application/json")])[1] == SIGN_IN_PAGE
+
+
+def test_a_head_request_is_told_the_length_that_get_sends():
+    """HEAD answers with the headers GET does (RFC 9110, 9.3.2): it had said the length of the page without its
+    head. A server that sends HEAD no body is told the length it gave."""
+    assert served(SIGN_IN_PAGE, method="HEAD")[0] == served(SIGN_IN_PAGE)[0]
+    told = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(SIGN_IN_PAGE)).encode())]
+    assert served(b"", method="HEAD", headers=told)[0][b"content-length"] == str(len(SIGN_IN_PAGE)).encode()
