@@ -429,7 +429,7 @@ class SignInPageHead:
         self._head = head.encode("utf-8")
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or scope.get("path") not in ("", "/"):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or _route_path(scope) not in ("", "/"):
             await self.app(scope, receive, send)
             return
         start: dict | None = None
@@ -462,3 +462,10 @@ class SignInPageHead:
                 or not headers.get(b"content-type", b"").startswith(b"text/html") or self._MARK not in page):
             return page
         return page.replace(b"</head>", self._head + b"</head>", 1)
+
+
+def _route_path(scope) -> str:
+    """The request's path as Starlette routes it: without the app's root path (GRADIO_ROOT_PATH), which a proxy that
+    passes the public path on as it is leaves in it."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] if root and (path == root or path.startswith(root.rstrip("/") + "/")) else path

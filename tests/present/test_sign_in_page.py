@@ -11,7 +11,8 @@ SIGN_IN_PAGE = b'<html><head><meta charset="utf-8"></head><body><script>window.g
 APP_PAGE = b'<html><head></head><body><script>window.gradio_config = {"components":[]};</script></body></html>'
 
 
-def served(page: bytes, path: str = "/", method: str = "GET", headers: list | None = None, pieces: int = 1):
+def served(page: bytes, path: str = "/", method: str = "GET", headers: list | None = None, pieces: int = 1,
+           root_path: str = ""):
     """What the wrapper sends for `page`, which the app beneath sends in `pieces` body messages."""
     headers = headers if headers is not None else [(b"content-type", b"text/html; charset=utf-8"),
                                                    (b"content-length", str(len(page)).encode())]
@@ -29,7 +30,7 @@ def served(page: bytes, path: str = "/", method: str = "GET", headers: list | No
         sent.append(message)
 
     wrapped = SignInPageHead(app, "<title>Sign in</title>")
-    asyncio.run(wrapped({"type": "http", "method": method, "path": path}, None, send))
+    asyncio.run(wrapped({"type": "http", "method": method, "path": path, "root_path": root_path}, None, send))
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return dict(sent[0]["headers"]), body
 
@@ -55,3 +56,11 @@ def test_a_head_request_is_told_the_length_that_get_sends():
     assert served(SIGN_IN_PAGE, method="HEAD")[0] == served(SIGN_IN_PAGE)[0]
     told = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(SIGN_IN_PAGE)).encode())]
     assert served(b"", method="HEAD", headers=told)[0][b"content-length"] == str(len(SIGN_IN_PAGE)).encode()
+
+
+def test_the_sign_in_page_behind_a_proxy_that_keeps_the_app_s_prefix_gets_the_head():
+    """With GRADIO_ROOT_PATH=/minutes and a proxy that passes /minutes/ on as it is, Gradio (as Starlette routes)
+    serves its sign-in page at /minutes/: it had no head there."""
+    assert served(SIGN_IN_PAGE, path="/minutes/", root_path="/minutes")[1] == served(SIGN_IN_PAGE)[1] != SIGN_IN_PAGE
+    assert served(SIGN_IN_PAGE, path="/minutes/info", root_path="/minutes")[1] == SIGN_IN_PAGE
+    assert served(SIGN_IN_PAGE, path="/minutesx/", root_path="/minutes")[1] == SIGN_IN_PAGE
