@@ -128,7 +128,9 @@ SIGN_IN_TITLE = "Sign in: Council minutes assistant"
 SIGN_IN_REFUSED = ("That name and password were not accepted. Check both and try again (a name held back after wrong "
                    "passwords is refused until its wait is over).")
 # Added to Gradio's sign-in page alone (auth.SignInPageHead): its title, kept while Gradio's client leaves it empty,
-# and its refusal as an alert a screen reader reads out, in the app's words.
+# and its refusal as an alert a screen reader reads out, in the app's words. Gradio shows its refusal once and leaves
+# it: a second refusal changed nothing but the emptied boxes, and was not read out; the alert is said again (emptied,
+# then filled a moment later: a change within one moment is none to a screen reader).
 SIGN_IN_PAGE_HEAD = f"""<title>{html.escape(SIGN_IN_TITLE)}</title><script>
 (() => {{
   const title = {json.dumps(SIGN_IN_TITLE)}, refused = {json.dumps(SIGN_IN_REFUSED)};
@@ -141,6 +143,18 @@ SIGN_IN_PAGE_HEAD = f"""<title>{html.escape(SIGN_IN_TITLE)}</title><script>
   }};
   new MutationObserver(mend).observe(document.documentElement, {{childList: true, subtree: true, characterData: true}});
   mend();
+  const plainFetch = window.fetch;
+  window.fetch = async (...args) => {{
+    const response = await plainFetch(...args);
+    const url = String(args[0] && args[0].url ? args[0].url : args[0]);
+    if (response.status === 400 && /\\/login\\/?$/.test(url)) {{
+      for (const note of document.querySelectorAll("p.creds[role]")) {{
+        note.textContent = "";
+        setTimeout(() => {{ note.textContent = refused; }}, 150);
+      }}
+    }}
+    return response;
+  }};
 }})();
 </script>"""
 # A member whose session ended (removed from the users file, a new password, or signed out in another tab).

@@ -540,6 +540,34 @@ def test_the_sign_in_page_has_a_title_and_reads_out_a_refused_password(seed_inde
             browser.close()
 
 
+def test_a_second_refused_password_is_read_out_again(seed_index, minilm, tmp_path):
+    """From a code review: Gradio shows its refusal once and leaves it there, so a second wrong password changed
+    nothing on the page but its emptied boxes, and the alert was not read out again: the member heard nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from assistant.present.app import SIGN_IN_REFUSED
+
+    watch = """() => { window.alertChanges = 0; new MutationObserver(() => { window.alertChanges++; })
+        .observe(document.querySelector('[role="alert"]'), {subtree: true, childList: true, characterData: true}); }"""
+    with app_with_sign_in(seed_index, minilm, tmp_path) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            name, password = page.locator("input[type='text']").first, page.locator("input[type='password']")
+            for attempt in range(2):
+                name.fill("alice")
+                password.fill("not alices password")
+                page.get_by_role("button", name="Login").click()
+                expect(name).to_have_value("", timeout=15_000)  # Gradio empties the boxes once it is refused
+                expect(page.get_by_role("alert")).to_have_text(SIGN_IN_REFUSED, timeout=15_000)
+                if attempt == 0:
+                    page.evaluate(watch)
+            page.wait_for_function("() => window.alertChanges > 0", timeout=5_000)  # said again
+            expect(page.get_by_role("alert")).to_have_text(SIGN_IN_REFUSED)
+            browser.close()
+
+
 def test_sign_out_leaves_the_page_without_asking_though_there_is_an_answer(seed_index, minilm, tmp_path):
     """The page asks before a reload loses its answers, but not when the member presses "Sign out" on purpose. From
     a review on a phone: the sign-in page's Login button had Gradio's 2.8:1 orange, and a name typed with the
