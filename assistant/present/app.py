@@ -1391,9 +1391,10 @@ def set_up_sign_in(demo, sign_in, lifetime_s: float) -> None:
     server = demo.server_app
     server.tokens = ExpiringSessions(lifetime_s, server.tokens, name_of=sign_in.as_signed_in)
     # Launched, the app has answered Gradio's own start-up check, so Starlette has built its middleware and takes no
-    # more: the wrapper goes round what it built.
-    server.middleware_stack = SignInPageHead(server.middleware_stack or server.build_middleware_stack(),
-                                             SIGN_IN_PAGE_HEAD)
+    # more: the wrapper goes round what it built (once: called again, it had put the head in twice).
+    if not isinstance(server.middleware_stack, SignInPageHead):
+        server.middleware_stack = SignInPageHead(server.middleware_stack or server.build_middleware_stack(),
+                                                 SIGN_IN_PAGE_HEAD)
 
 
 def private_files_folder() -> Path:

@@ -64,3 +64,25 @@ def test_the_sign_in_page_behind_a_proxy_that_keeps_the_app_s_prefix_gets_the_he
     assert served(SIGN_IN_PAGE, path="/minutes/", root_path="/minutes")[1] == served(SIGN_IN_PAGE)[1] != SIGN_IN_PAGE
     assert served(SIGN_IN_PAGE, path="/minutes/info", root_path="/minutes")[1] == SIGN_IN_PAGE
     assert served(SIGN_IN_PAGE, path="/minutesx/", root_path="/minutes")[1] == SIGN_IN_PAGE
+
+
+def test_setting_up_sign_in_twice_adds_the_head_once():
+    """set_up_sign_in called again on the same app wrapped it again: two titles and two scripts on the page."""
+    from types import SimpleNamespace
+
+    from assistant.present.app import SIGN_IN_PAGE_HEAD, set_up_sign_in
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": SIGN_IN_PAGE})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    demo = SimpleNamespace(server_app=SimpleNamespace(tokens={}, middleware_stack=app))
+    for _ in range(2):
+        set_up_sign_in(demo, SimpleNamespace(as_signed_in=lambda name: name), 3600)
+    asyncio.run(demo.server_app.middleware_stack({"type": "http", "method": "GET", "path": "/"}, None, send))
+    assert sent[-1]["body"].count(SIGN_IN_PAGE_HEAD.encode()) == 1
