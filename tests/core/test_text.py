@@ -334,3 +334,19 @@ def test_a_council_s_place_name_keeps_the_words_that_join_it(council, place):
     from assistant.text import place_name
 
     assert place_name(council) == place
+
+
+def test_lexical_tokens_are_remembered_for_short_texts_alone_and_each_caller_gets_its_own_list():
+    """Tokens of short texts (sentences, questions) are kept, as an answer asks for them again and again; a long text
+    (an item's whole text, a chunk at ingest) is not, so that a long-running app holds no memory for it."""
+    from assistant.text import _REMEMBERED_TEXT_CHARS, _remembered_tokens, lexical_tokens
+
+    sentence = "The number of looked after children rose to 148 per cent of the target."
+    first = lexical_tokens(sentence)
+    first.append("changed by its caller")
+    assert lexical_tokens(sentence) == first[:-1]
+    kept = _remembered_tokens.cache_info().currsize
+    long_text = " ".join(["Fostering placements were reviewed by the panel."] * 40)
+    assert len(long_text) > _REMEMBERED_TEXT_CHARS
+    assert lexical_tokens(long_text) == lexical_tokens(long_text)[:]
+    assert _remembered_tokens.cache_info().currsize == kept
