@@ -282,10 +282,10 @@ def test_what_a_killed_backup_left_is_removed_by_the_next_one_into_the_same_plac
                  disk / ".partial-99999999999999999999"):  # no process has such an id: os.kill overflows
         (left / "bm25").mkdir(parents=True)
         (left / "manifest.sqlite").write_bytes(b"half a copy")
-    for destination, left in ((disk, disk / f".partial-{dead}"), (named, named.parent / f".monday.partial-{dead}")):
+    for destination, left, copies in ((disk, disk / f".partial-{dead}", "2 unfinished copies"),
+                                      (named, named.parent / f".monday.partial-{dead}", "1 unfinished copy")):
         result = run_cli("backup", str(destination), env=index)
         assert result.returncode == 0, result.stderr
-        assert "unfinished cop" in result.stdout and "left by a backup to the same place that was stopped" in (
-            result.stdout)
+        assert f"{copies} left by a backup to the same place that was stopped" in result.stdout
         assert not left.exists() and (destination / "manifest.sqlite").is_file()
     assert not (disk / ".partial-99999999999999999999").exists()
