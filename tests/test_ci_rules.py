@@ -65,3 +65,31 @@ def test_every_test_that_needs_shared_is_marked_so():
             if needs and not marked:
                 unmarked.append(f"{path.relative_to(ROOT)}::{node.name}")
     assert unmarked == []
+
+
+def stand_in_checkout(tmp_path):
+    """A folder with the real .ci/run and test.sh, whose set-up scripts do nothing and whose .venv python prints
+    the arguments it was given: what CI's command hands to pytest, without running the suite."""
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "run").write_text((ROOT / ".ci" / "run").read_text())
+    (tmp_path / "test.sh").write_text((ROOT / "test.sh").read_text())
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    for stub, body in [("scripts/bootstrap.sh", "exit 0"), ("scripts/ci-system-deps.sh", "exit 0"),
+                       (".venv/bin/python", 'echo "$@"')]:
+        (tmp_path / stub).write_text(f"#!/usr/bin/env bash\n{body}\n")
+    for runnable in [".ci/run", "test.sh", "scripts/bootstrap.sh", "scripts/ci-system-deps.sh", ".venv/bin/python"]:
+        (tmp_path / runnable).chmod(0o755)
+    return tmp_path
+
+
+def test_ci_passes_its_arguments_to_pytest_and_lists_the_slowest_tests(tmp_path):
+    checkout = stand_in_checkout(tmp_path)
+    ci = subprocess.run(["bash", ".ci/run", "-q", "-k", "gate"], capture_output=True, text=True, cwd=checkout,
+                        env={**os.environ, "CI": "true"})
+    assert ci.returncode == 0, ci.stderr
+    assert ci.stdout.split() == ["-m", "pytest", "--durations=25", "-q", "-k", "gate"]
+    # Elsewhere the suite's output is as pytest makes it.
+    local = subprocess.run(["./test.sh", "-q"], capture_output=True, text=True, cwd=checkout,
+                           env={**os.environ, "CI": ""})
+    assert local.returncode == 0 and local.stdout.split() == ["-m", "pytest", "-q"]
