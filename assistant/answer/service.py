@@ -174,12 +174,13 @@ class Assistant:
         # What `assistant withhold` names is never quoted, though a withhold killed part way left its items in the
         # index: the manifest lists it before the items are taken out.
         self._withheld = frozenset(index.manifest.withheld())
-        from assistant.ingest.moderngov.directory import directory_council_keys
+        from assistant.ingest.moderngov.directory import directory_council_keys, directory_short_names
 
         # Every council a claim may name, not only the index's: 'Leeds had 412 ...' citing another council's minutes
-        # names a council they are not about, though no minutes of Leeds are indexed.
+        # names a council they are not about, though no minutes of Leeds are indexed; so does a short name ('Redcar').
         self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli,
-                           other_council_keys=sorted(directory_council_keys() - retriever.council_keys))
+                           other_council_keys=sorted(directory_council_keys() - retriever.council_keys),
+                           short_names=directory_short_names())
         self._lexical_state = state
 
     def follow_index(self) -> bool:

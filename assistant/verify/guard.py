@@ -772,13 +772,17 @@ def _has_word(text: str) -> bool:
 
 class Guard:
     def __init__(self, embedder: Embedder, known_council_keys: Sequence[str] = (),
-                 threshold: float = DEFAULT_THRESHOLD, nli=None, other_council_keys: Sequence[str] = ()) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, nli=None, other_council_keys: Sequence[str] = (),
+                 short_names: Mapping[str, str] | None = None) -> None:
         """`known_council_keys` are the index's councils, named in any case ('what did sefton say'); the
         `other_council_keys` (the directory's other UK councils) are named only with a capital, as a model writes
-        a council's name: 'a high peak' and 'the new forest school' name neither High Peak nor New Forest."""
+        a council's name: 'a high peak' and 'the new forest school' name neither High Peak nor New Forest.
+        `short_names` (a short name to its council's key, text.named_councils) name a council too: 'Redcar
+        recruited 57 carers' citing Stockton-on-Tees's minutes names a council they are not about."""
         self.embedder = embedder
         self.council_keys = tuple(dict.fromkeys([*known_council_keys, *other_council_keys]))
         self._named_with_a_capital = frozenset(other_council_keys) - frozenset(known_council_keys)
+        self._short_names = dict(short_names or {})
         self.threshold = threshold
         self.nli = nli  # optional: anything with entailment(premise, hypothesis) -> probability
         self._sentence_cache: dict[str, tuple[list[Span], np.ndarray]] = {}
@@ -867,7 +871,7 @@ class Guard:
         return f"the figure {figure} is not in the cited minutes about {named[0]}" if figure else ""
 
     def _councils_named(self, text: str) -> tuple[str, ...]:
-        return named_councils(text, self.council_keys, self._named_with_a_capital)
+        return named_councils(text, self.council_keys, self._named_with_a_capital, short_names=self._short_names)
 
     def _figures_of_two_councils(self, claim: str, cited: Sequence[Hit]) -> str:
         """Figures that no one council's cited minutes give together, in a claim that names no two councils ('The 57

@@ -631,3 +631,28 @@ def test_the_highest_is_not_the_lowest(real):
     balance = Hit("b1", "The fostering service ended the year with a surplus of £40,000.",
                   {"source_id": "b", "council": "Dunmere City Council", "council_key": "dunmere"}, 1.0)
     _refused(guard, "The fostering service ended the year with a deficit of £40,000.", [balance])
+
+
+STOCKTON_CARERS = Hit("st1", "Stockton-on-Tees recruited 57 new foster carers during the year, and the panel welcomed "
+                      "the progress.", {"source_id": "st", "council": "Stockton-on-Tees Borough Council",
+                                        "council_key": "stockton tees"}, 1.0)
+
+
+def test_a_claim_that_opens_with_another_councils_short_name_is_not_supported():
+    # At a sentence's start a capital proves no name, so the missing-name check lets 'Redcar' by: only knowing it as
+    # Redcar and Cleveland's short name stops a model's claim moving Stockton's carers there.
+    guard = Guard(HashingEmbedder(), ["stockton tees", "redcar cleveland"], short_names={"redcar": "redcar cleveland"})
+    verdict = guard.check("Redcar recruited 57 new foster carers during the year [1]", [STOCKTON_CARERS])
+    assert not verdict.supported and verdict.reason == "names redcar cleveland, which the cited item is not about"
+    assert guard.check("Stockton-on-Tees recruited 57 new foster carers during the year [1]",
+                       [STOCKTON_CARERS]).supported
+    # Minutes that themselves name Redcar may be cited for it.
+    joint = Hit("st2", "Stockton-on-Tees and Redcar recruited 57 new foster carers during the year together.",
+                STOCKTON_CARERS.metadata, 1.0)
+    assert guard.check("Redcar recruited 57 new foster carers during the year [1]", [joint]).supported
+
+
+def test_the_assistants_guard_knows_the_directorys_short_names(hashing_assistant):
+    verdict = hashing_assistant.guard.check("Redcar recruited 57 new foster carers during the year [1]",
+                                            [STOCKTON_CARERS])
+    assert not verdict.supported and "redcar cleveland" in verdict.reason
