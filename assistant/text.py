@@ -1122,13 +1122,23 @@ def named_councils(text: str, known_council_keys: Iterable[str],
         # Initials take no words: 'BCP' names both 'Bournemouth, Christchurch and Poole' and a council keyed 'bcp'.
         if free or (initials and words.places([initials], needs_capital)):
             found.append(key)
-    for short, key in sorted((short_names or {}).items(), key=lambda item: len(item[0]), reverse=True):
+    for phrase, key in _short_name_lookups(tuple((short_names or {}).items())):
+        if phrase[0] not in words.starts:
+            continue  # most short names: not in the text at all
         # With a capital, as a place is written: 'bath time' and 'a barking dog' name no council.
-        free = [place for place in words.places(short.split(), True) if not place & taken]
+        free = [place for place in words.places(phrase, True) if not place & taken]
         if free and key in known:
             taken.update(*free)
             found += [key] if key not in found else []
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _short_name_lookups(short_names: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """For named_councils, longest first: each short name's words and its council's key. Made once for a set of
+    short names, as the guard looks for them in every claim and its cited text."""
+    return tuple((tuple(short.split()), key) for short, key in sorted(short_names, key=lambda item: len(item[0]),
+                                                                       reverse=True))
 
 
 @functools.lru_cache(maxsize=16)
