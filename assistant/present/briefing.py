@@ -27,7 +27,7 @@ from assistant.present.eval_questions import json_lines, parse_line, questions_t
 from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import MONTH_NAMES, counted, printed_path, without_bullet
+from assistant.text import MONTH_NAMES, council_key, counted, printed_path, without_bullet
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -532,7 +532,9 @@ def searched_line(manifest) -> str:
     changed ('45 items of minutes from 24 councils, of meetings from 2017-03-12 to 2023-10-09 (3 undated); items last
     added or updated on 5 December 2026 at 09:12 UTC')."""
     rows = [row for row in manifest.rows().values() if row.status == "done"]
-    councils = {row.council for row in rows if row.council}
+    # One council under two names ('Sefton Council', 'Sefton Metropolitan Borough Council') is one council, as the
+    # app's Council list and the filters take it: counted by name, it was counted twice.
+    councils = {council_key(row.council) for row in rows if row.council}
     dates = sorted(row.meeting_date for row in rows if row.meeting_date)
     undated = len(rows) - len(dates)
     line = f"{counted(len(rows), 'item')} of minutes from {counted(len(councils), 'council')}"

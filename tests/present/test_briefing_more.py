@@ -343,6 +343,24 @@ def test_a_briefing_says_when_and_by_what_it_was_made_and_what_its_answers_were_
     assert any(p.startswith(searched) for p in paragraphs)
 
 
+def test_a_briefing_counts_a_council_named_two_ways_once_as_the_app_lists_it():
+    """Sefton's minutes name it "Sefton Council" and "Sefton Metropolitan Borough Council": the app's Council list and
+    the filters take them as one council, but the header counted two."""
+    from assistant.index.manifest import ManifestRow
+    from assistant.present.briefing import searched_line
+
+    class Manifest:
+        def rows(self):
+            names = ("Sefton Council", "Sefton Metropolitan Borough Council", "Cyngor Gwynedd", "Gwynedd Council")
+            return {f"item-{n}": ManifestRow(f"item-{n}", "f", "done", (), council=name, meeting_date="2023")
+                    for n, name in enumerate(names)}
+
+        def last_changed(self):
+            return None
+
+    assert searched_line(Manifest()).startswith("4 items of minutes from 2 councils, of meetings from 2023")
+
+
 def test_questions_whose_filters_match_nothing_are_refused_before_any_is_asked(hashing_seed_index, tmp_path):
     """A misspelt council was found only after asking: the run said "3 questions, 2 answered" and the briefing held
     "Nothing in the minutes matches these filters" in place of an answer."""
