@@ -93,6 +93,8 @@ input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 
   button.primary, button.secondary, #sign-out {{ min-height: 44px; }}
 }}
 """
+# Gradio shows an example's first 60 characters on its button, and "..." for the rest, cut mid-word.
+EXAMPLE_BUTTON_CHARS = 60
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
 ALL_COUNCILS, ALL_COMMITTEES = "All councils", "All committees"
@@ -569,19 +571,22 @@ class ChatHandlers:
         described = answering_mode(self.assistant.mode)
         return f"**Answering mode:** {described} \u00b7 **Index:** {items} items, {self.assistant.chunk_count} chunks"
 
-    def example_questions(self, limit: int = 4, longest_title: int = 48) -> list[str]:
+    def example_questions(self, limit: int = 4, longest: int = EXAMPLE_BUTTON_CHARS) -> list[str]:
         """Questions about items that are really indexed, one per council where possible. A title is kept as
-        written ('Council Tax Exemption for Care Leavers', not 'council Tax ...'), and a long one passed over: the
-        example buttons cut it off mid-word."""
+        written ('Council Tax Exemption for Care Leavers', not 'council Tax ...'), and a question too long for its
+        button passed over: the button cuts it off mid-word ('... Exemption for Care Lea...')."""
         seen: set[str] = set()
         examples = []
         for entry in self.assistant.lexical.entries:
             meta = entry.metadata
             council, title = meta.get("council", ""), " ".join(str(meta.get("item_title", "")).split())
-            if not council or not title or council in seen or len(title) > longest_title:
+            if not council or not title or council in seen:
+                continue
+            question = f"What did {place_name(council)} say about {title}?"
+            if len(question) > longest:  # the whole question counts, the council's name too, not the title alone
                 continue
             seen.add(council)
-            examples.append(f"What did {place_name(council)} say about {title}?")
+            examples.append(question)
             if len(examples) == limit:
                 break
         return examples
