@@ -557,6 +557,7 @@ class Assistant:
         said = set(already_said)
         leads = False  # whether the first quote, the short answer's, is shown first: else no short answer leads
         markers: dict[int, int] = {}  # each quote shown, by its place in the draft: its marker
+        previous_lead_in = None  # the source and the lead-in the answer's last shown quote was shown after
         for n, quote in enumerate(draft.quotes):
             text = strip_bullet(quote.text)
             if normalise_space(text) in said or normalise_space(quote.text) in said:
@@ -574,6 +575,9 @@ class Assistant:
             # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
             introduced = lead_in(quote)
             shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
+            lead = (quote.hit.source_id, normalise_space(introduced)) if shown != text else None
+            if lead is not None and lead == previous_lead_in:
+                shown = f"\u2026 {text}"  # the next item of the list just shown after its lead-in: not said twice
             # A sentence that introduces a list ('three key objectives, namely:-') is shown with the list, which is
             # what it says, from the same chunk; a quote that only repeats its item's title, with what the minutes
             # say under it. The last sentence shown is marked when the minutes' text cuts it off.
@@ -600,6 +604,7 @@ class Assistant:
                 separator = "\n\n" if previous_source not in (None, quote.hit.source_id) else " "
                 parts.append((separator if parts else "") + f"{shown} [{marker}]")
                 previous_source = quote.hit.source_id
+                previous_lead_in = lead
         amended = [amendment_note(draft, amendment, markers[amendment.at])
                    for amendment in draft.amendments if amendment.at in markers]
         if amended:

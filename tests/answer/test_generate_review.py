@@ -299,6 +299,27 @@ def test_the_answer_shows_a_quoted_list_item_after_its_lead_in(hashing_index):
     assert answer.citations[0].quote == "The reoffending rate in Dale was still high."  # the quote stays verbatim
 
 
+def test_two_items_of_one_list_are_shown_after_its_lead_in_once(hashing_index):
+    """Bracknell Forest's 'the key updates were:' was shown twice, before each of two updates quoted from its list."""
+    from assistant.records import Draft, Hit, ScoredSentence
+
+    text = ("Lorna Hunt gave an update and the key updates were:\n\u00b7 Plans had decreased from 171 to 105.\n"
+            "\u00b7 21% of children on a plan were moved into care.")
+    hit = Hit("c1", text, {"source_id": "s1", "council": "Dale Council"}, 1.0)
+    first, second = (ScoredSentence(hit, 0, text.index(words), text.index(words) + len(words), 0.9, 0.9)
+                     for words in ("Plans had decreased from 171 to 105.",
+                                   "21% of children on a plan were moved into care."))
+    assistant = open_assistant(hashing_index)
+    try:
+        answer = assistant.compose(Draft([first, second]), {"question": "q", "mode": "extractive"}, {})
+    finally:
+        assistant.close()
+    assert answer.answer == ("Lorna Hunt gave an update and the key updates were: \u2026 Plans had decreased from 171 "
+                             "to 105. [1] \u2026 21% of children on a plan were moved into care. [2]")
+    assert [c.quote for c in answer.citations] == ["Plans had decreased from 171 to 105.",
+                                                   "21% of children on a plan were moved into care."]
+
+
 def test_figures_a_sentence_takes_from_two_cited_blocks_are_hidden_unless_each_part_cites_its_own(hashing_index):
     """A sentence citing two blocks had each figure checked against both together, so figures of different
     minutes could be joined into one claim; now each figure must come from a block that gives the sentence's year
