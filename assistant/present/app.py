@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
-from assistant.present.render import (answer_as_text, markdown_literal, not_shown_note, short_answer_line, source_line,
-                                      web_address)
+from assistant.present.render import (address_or_label, answer_as_text, markdown_literal, not_shown_note,
+                                      short_answer_line, source_line, web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure
 from assistant.present.audit import AnswerRecorder
@@ -830,7 +830,7 @@ class ChatHandlers:
     def _source_markdown(self, c: Citation) -> str:
         url = web_address(c.link)
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)}</a>' if url
-                else markdown_literal(c.source_url))
+                else markdown_literal(address_or_label(c.source_url)))
         context = self.quote_in_context(c, width=160)
         # Numbered as its marker says ('[3]'), not as a Markdown list counts: the sources a shown sentence cites can
         # skip a number, and a list would call source [3] item 2.
@@ -886,7 +886,7 @@ class ChatHandlers:
             body.append(f"<p>{escaped}</p>")
         url = web_address(citation.link)
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a>'
-                if url else html.escape(citation.source_url))
+                if url else html.escape(address_or_label(citation.source_url)))
         # A named region the keyboard can reach and scroll, whether or not the item has a link to Tab to.
         name = html.escape(f"Source [{citation.marker}]: {source_line(citation)}")
         return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" role="region" '

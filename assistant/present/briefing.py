@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Iterator
 from assistant.errors import AssistantError
 from assistant.files import check_writable, refuse_link, write_atomically
 from assistant.present.eval_questions import json_lines, parse_line, questions_text
-from assistant.present.render import markdown_literal, not_shown_note, source_line, visible_text, web_address
+from assistant.present.render import (NO_WEB_ADDRESS, markdown_literal, not_shown_note, source_line, visible_text,
+                                      web_address)
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
 from assistant.text import MONTH_NAMES, council_key, counted, printed_path, without_bullet
@@ -52,9 +53,6 @@ REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assista
                     "subject were found, but none states what was asked; \u201cdo not cover this question\u201d: none "
                     "on the subject was found")
 NEAREST_LABEL = "Nearest items searched:"
-# Before the address of a source that has no web address (a file's path, an item's id): shown bare after its title,
-# an id read as part of the title.
-NO_WEB_ADDRESS = "(no web address; source: {})"
 # The language Word checks a briefing's spelling in: the minutes are British English.
 BRIEFING_LANGUAGE = "en-GB"
 STOPPING_NOTE = "Stopping after the current question (press Ctrl-C again to stop at once)."

@@ -62,6 +62,16 @@ def web_address(url: str) -> str:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
+# After an item's title, in place of the address of one that has no web address (a file's path, an item's id), in
+# every shell: shown bare, or in <...>, an id read as part of the title, or as a link that led nowhere.
+NO_WEB_ADDRESS = "(no web address; source: {})"
+
+
+def address_or_label(address: str) -> str:
+    """A source's web address as it is, else its identity labelled as no web address; "" when it has neither."""
+    return address if web_address(address) or not address else NO_WEB_ADDRESS.format(address)
+
+
 def source_line(c: Citation | NearestItem) -> str:
     """An item as every shell names it, a cited source or a refusal's nearest item alike: council, committee, date
     and title, each said to be unknown when it is ('Sefton Council — (committee unknown) — 2021 — Fostering'). The
@@ -94,14 +104,15 @@ def answer_as_text(answer: Answer) -> str:
     if answer.refused and answer.nearest:
         lines.append("\nNearest items searched:")
         for item in answer.nearest:
-            address = f" <{item.source_url}>" if item.source_url else ""
+            url = web_address(item.source_url)
+            address = f" <{url}>" if url else (f" {address_or_label(item.source_url)}" if item.source_url else "")
             lines.append(f"  - {source_line(item)}{address}")
     cited = answer.shown_citations
     if cited:
         lines.append("\nSources:")
         for c in cited:
             lines.append(f"  [{c.marker}] {source_line(c)}")
-            lines.append(f"      {c.source_url}")
+            lines.append(f"      {address_or_label(c.source_url)}")
             lines.append(f"      \u201c{c.quote.strip()}\u201d")
     left_out = sum(not s.shown for s in answer.sentences)
     if left_out:

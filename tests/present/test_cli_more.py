@@ -457,6 +457,27 @@ def test_a_plain_answer_never_prints_control_characters_from_a_source():
     assert not any(ch in printed for ch in "\x1b\x07\x9b")
 
 
+def test_a_source_with_no_web_address_is_labelled_as_a_briefing_labels_it():
+    """`ask` printed Rotherham's item id where a URL goes, and a refusal's nearest item as '<rotherham-2018-...>', a
+    link in all but name; the briefing labels it "(no web address; source: ...)"."""
+    from assistant.present.render import answer_as_text
+    from assistant.records import Answer, Citation, NearestItem, SentenceVerdict
+
+    item, url = "rotherham-2018-ilsc-performance-feedback", "https://example.org/mgAi.aspx?ID=1"
+    cited = Answer("How many left care?", "In 2018 148 children have been discharged. [1]", False, None, "extractive",
+                   citations=[Citation(1, item, "Rotherham Council", "", "2018", "Feedback",
+                                       "In 2018 148 children have been discharged.", "c1")],
+                   sentences=[SentenceVerdict("In 2018 148 children have been discharged. [1]", (1,), True, True, 1.0,
+                                              "verbatim")])
+    assert f"\n      (no web address; source: {item})\n" in answer_as_text(cited)
+    refused = Answer("How many adopted?", "The minutes in the index do not say this.", True, "not_stated",
+                     "extractive", nearest=[NearestItem(item, "Rotherham Council", "", "2018", "Feedback"),
+                                            NearestItem(url, "Dale Council", "", "2019", "Fostering")])
+    printed = answer_as_text(refused)
+    assert f"Feedback (no web address; source: {item})\n" in printed and f"<{item}>" not in printed
+    assert printed.endswith(f"Fostering <{url}>")
+
+
 @pytest.mark.parametrize("failure", ["sqlite", "chroma"])
 def test_a_full_disk_is_named_as_such_not_as_another_writer_or_a_traceback(tmp_path, monkeypatch, capsys, failure):
     """On a full disk SQLite says "disk I/O error" and Chroma an internal error: the CLI had said to wait for another
