@@ -456,6 +456,16 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             restricted.add(found.source_id)
             withheld_from[found.source_id] = found.origin
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
+        elif (site := _fetched_under(found, rows)) and not fetched_from(found.origin):
+            # A saved item page, or an export's line, under a fetched item's address would take the item over: the
+            # file's text in place of the site's (corrected) minutes, which fetch, finding the meeting not modified,
+            # never puts back; and --prune, once the file is gone, would drop the item. (One marked restricted, or
+            # withheld, still takes the item out, above.)
+            summary.problems.append(InputProblem(
+                found.origin, "failed", f"has the same source identity as an item fetched from {site} "
+                f"({found.source_id}): the fetched item is kept",
+                f"It is already indexed from the site, and `assistant fetch {site}` keeps it current: remove this "
+                "copy from your minutes folder, or, if it is other minutes, give it its own `id`."))
         else:
             items[found.source_id] = found
     # A file whose identity another file of this run has is refused whole: its agenda items ('file:minutes.pdf#item-4')
@@ -610,6 +620,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     summary.notes += summary.unfinished
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _fetched_under(item: MinuteItem, rows: dict[str, ManifestRow]) -> str:
+    """The site an indexed item of this item's identity was fetched from ('' when none was)."""
+    row = rows.get(item.source_id)
+    return fetched_from(row.origin) if row is not None else ""
 
 
 def _fetched_by_site(rows: dict[str, ManifestRow]) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ names with control characters, or blank ones, are refused."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 
@@ -95,6 +96,41 @@ def test_after_a_stopped_fetch_stats_and_ingest_say_to_fetch_again(quick, site, 
     assert not any("interrupted earlier ingest" in note for note in summary.notes), summary.notes
     fetch(quick, site)
     assert index_stats(quick).notes == ()
+
+
+def test_a_file_holding_a_fetched_items_identity_is_refused_and_the_fetched_item_kept(quick, site, tmp_path):
+    """A saved item page, or an export's line, under a fetched item's page address took the item over: the next
+    ingest put the file's old text in place of the site's corrected minutes, fetch then found the meeting not modified,
+    and --prune, with the file gone, dropped the item."""
+    fetch(quick, site)
+    item = f"{site.base_url}/mgAi.aspx?ID=5002"
+    fetched = manifest_rows(quick)[item]
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    (folder / "export.jsonl").write_text(json.dumps({
+        "url": item, "council": COUNCIL, "title": "Children's Social Care Performance", "date": "2024-03-05",
+        "text": "Members noted that 41 foster carers were recruited, as first minuted."}) + "\n", encoding="utf-8")
+    (folder / "budget.txt").write_text("Members discussed the budget report on foster carers.\n", encoding="utf-8")
+
+    summary = ingest([folder], quick, council=COUNCIL)
+    (refused,) = summary.failed
+    assert refused.origin.endswith("export.jsonl:1") and f"fetched from {site.base_url}" in refused.reason, refused
+    assert "assistant fetch" in refused.hint, refused.hint
+    assert manifest_rows(quick)[item] == fetched
+    pruned = ingest([folder], quick, prune=True)
+    assert pruned.removed == 0 and manifest_rows(quick)[item] == fetched, pruned.report()
+
+
+def test_a_file_marking_a_fetched_item_restricted_still_takes_it_out(quick, site, tmp_path):
+    fetch(quick, site)
+    item = f"{site.base_url}/mgAi.aspx?ID=5002"
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    (folder / "export.jsonl").write_text(json.dumps({
+        "url": item, "council": COUNCIL, "title": "Children's Social Care Performance", "date": "2024-03-05",
+        "text": "Members noted the performance report.", "restricted": True}) + "\n", encoding="utf-8")
+    summary = ingest([folder], quick)
+    assert not summary.failed and item not in manifest_rows(quick), summary.report()
 
 
 # --- Finding 3: a value given under a new identity replaces only that value ------------------------------------
