@@ -545,8 +545,14 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if to_embed:
         writes.before_change()
     bar = progress_bar(sum(len(c) for _, _, c in to_embed), progress)
-    for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
-        _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
+    try:
+        for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
+            _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
+    except KeyboardInterrupt:
+        # The keyword index is saved at the end: after Ctrl-C, `ask` and the app refused every question until the
+        # ingest was run again. Saved now, the finished items are answered from (a batch cut short stays pending).
+        refresh_lexical(index)
+        raise
     if bar is not None:
         bar.close()
 

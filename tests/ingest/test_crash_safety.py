@@ -136,3 +136,30 @@ def test_a_corrected_date_that_a_killed_run_left_out_of_the_keyword_index_is_not
     asked = run_cli("ask", "How many children were supported?", "--since", "2023-01-01", "--json", env=env)
     assert asked.returncode == 0, asked.stderr
     assert [c["meeting_date"] for c in json.loads(asked.stdout)["citations"]] == ["2023-03-12"]
+
+
+def test_ctrl_c_mid_ingest_leaves_the_finished_items_answerable(fake_settings, tmp_path, monkeypatch):
+    """The keyword index was saved only at an ingest's end: after Ctrl-C, `ask` and the app refused every question,
+    those about minutes indexed long before too, until the ingest was run again."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import CrashPoints, ingest
+
+    from conftest import CORPUS
+
+    ingest([CORPUS], fake_settings, progress=False)
+    folder = write_markdown_corpus(tmp_path / "more", 20)[0].parent  # two manifest batches of up to 16
+
+    def ctrl_c_in_the_second_batch(self, name):
+        self.seen[name] += 1
+        if name == "after_chroma_write" and self.seen[name] == 2:  # its rows pending, its chunks written
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(CrashPoints, "reached", ctrl_c_in_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], fake_settings, progress=False)
+    assert index_stats(fake_settings).notes == ("4 items were interrupted mid-ingest: run `assistant ingest` again",)
+    opened = Assistant(fake_settings)  # refused: "The keyword index ... does not match the manifest"
+    opened.close()
+    monkeypatch.undo()
+    again = ingest([folder], fake_settings, progress=False)
+    assert (again.new, again.unchanged) == (4, 16) and index_stats(fake_settings).notes == ()
