@@ -484,10 +484,12 @@ def files_gone(rows: dict[str, ManifestRow], files: Files, leaving: set[str], it
                   and sid in files.recorded and files.gone(sid, rows[sid]))
     if not gone:
         return ""
+    # Each file once: a whole meeting's minutes are several items, one path.
+    gone_files = sorted(set(gone))
     # --prune leaves fetched minutes alone, but an officer who sees it advised should not have to find that out.
     fetched = " (it leaves minutes fetched with `assistant fetch` alone)" if any(
         fetched_from(row.origin) for row in rows.values()) else ""
-    return (f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone, 3)}): "
+    return (f"the files of {counted(len(gone), 'indexed item')} no longer exist ({first_few(gone_files, 3)}): "
             f"{'it stays' if len(gone) == 1 else 'they stay'} in the index, and may be cited, until an ingest with "
             f"--prune (naming every path of files you keep) removes them{fetched}")
 

@@ -583,6 +583,27 @@ def test_a_reset_whose_store_fails_leaves_no_record_of_a_reset_cut_short(fake_se
     assert index_stats(fake_settings).notes == () and index_stats(fake_settings).items == 2
 
 
+def test_files_gone_are_each_named_once_whatever_their_items(fake_settings, tmp_path):
+    """A whole meeting's minutes, split into four items, had its one path named three times ('a.txt, a.txt, a.txt and
+    5 more'), and the other file gone was never named."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "csc-2024-06-12.txt").write_text(
+        "Minutes of the meeting held on 12 June 2024\n\n1. Apologies\n\nNone.\n\n2. Declarations of Interest\n\n"
+        "None.\n\n3. Child Protection Plans\n\nThere were 256 children subject to a child protection plan.\n",
+        encoding="utf-8")
+    (folder / "csc-2024-07-10.txt").write_text("4. Fostering\n\nThe panel approved 12 foster carers.\n",
+                                               encoding="utf-8")
+    (folder / "budget.txt").write_text("The budget was noted.\n", encoding="utf-8")
+    ingest([folder], fake_settings, council="Wyvern Borough Council")
+    (folder / "csc-2024-06-12.txt").unlink()
+    (folder / "csc-2024-07-10.txt").unlink()
+
+    notes = " ".join(ingest([folder], fake_settings).notes)
+    assert (f"the files of 5 indexed items no longer exist ({folder / 'csc-2024-06-12.txt'}, "
+            f"{folder / 'csc-2024-07-10.txt'}):") in notes, notes
+
+
 def test_a_moved_file_keeps_the_council_given_before_and_files_gone_are_noted(fake_settings, tmp_path):
     folder = tmp_path / "minutes"
     folder.mkdir()
