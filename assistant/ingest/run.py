@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -35,6 +36,9 @@ from assistant.text import counted, first_few, one_printed_line
 
 # Items per manifest transaction: small enough that a kill loses little work.
 _ITEMS_PER_BATCH = 16
+# A meta record a reset keeps of the fetched minutes it removed (its notes, each with the fetch that brings them back)
+# until a run has built the index again: a reset stopped part way and run again finds none of them left to name.
+_RESET_FETCHED_GONE = "reset_fetched_gone"
 
 
 @dataclass
@@ -339,7 +343,6 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     started = time.perf_counter()
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
-    reset_fetched: dict[str, ManifestRow] = {}  # the fetched items a reset removes
     if given is not None:  # read before a reset clears the manifest: a reset keeps what was given
         if index is not None:
             remembered = remembered_fields(index.manifest)
@@ -369,6 +372,11 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         opened = index.manifest if index is not None else Manifest(settings.manifest_path)
         try:
             reset_fetched = {sid: row for sid, row in opened.rows().items() if fetched_from(row.origin)}
+            said_before = opened.get_meta(_RESET_FETCHED_GONE)
+            gone = json.loads(said_before or "[]")
+            gone += [note for note in _fetched_gone_in_reset(reset_fetched, settings) if note not in gone]
+            if gone:
+                opened.set_meta(_RESET_FETCHED_GONE, json.dumps(gone))
             # Kept until the rebuild is done, so that `stats` can say that a reset killed part way left part of the
             # index; a reset_store that fails in any way (a store refused as another index's, an error of Chroma's,
             # an interrupt) leaves the index as it was, and no such record.
@@ -383,6 +391,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 # that this run must purge (a purge owed by an earlier run stays owed).
                 opened.delete_meta(RESET_UNFINISHED)
                 opened.delete_meta(STORE_BEING_MADE)
+                if said_before is None:
+                    opened.delete_meta(_RESET_FETCHED_GONE)
                 if not owed_before:
                     opened.delete_meta(PURGE_OWED)
                 raise
@@ -391,16 +401,16 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                 opened.close()
         shutil.rmtree(settings.lexical_dir, ignore_errors=True)
         cleared = Manifest(settings.manifest_path)
-        cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED, WITHHELD))
+        cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED, WITHHELD, _RESET_FETCHED_GONE))
         cleared.close()
         index = index or Index(settings, embedder=embedder)
     index = index or Index(settings)
     summary = IngestSummary()
     mended, kept = mend_unreadable_store(index)
     summary.notes += mended
-    if reset_fetched:
-        summary.notes += _fetched_gone_in_reset(reset_fetched, settings)
     manifest, store = index.manifest, index.store
+    if (gone := manifest.get_meta(_RESET_FETCHED_GONE)) and (reset or files_from is not None):
+        summary.notes += json.loads(gone)  # a fetch, which brings its site's minutes back, does not say it
     writes = WriteCount(manifest, store, claim_store(manifest, store, settings))
     manifest.set_meta("embedding_model", index.embedder.name)
     manifest.set_meta(INDEX_FORMAT_KEY, str(INDEX_FORMAT))
@@ -607,7 +617,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if files is not None:
         record_files(manifest, files, items, stale)
     refresh_lexical(index)
-    for filled in (RESET_UNFINISHED, STORE_BEING_MADE):  # the store made anew (a reset, a mend) is whole again
+    for filled in (RESET_UNFINISHED, STORE_BEING_MADE, _RESET_FETCHED_GONE):  # the store made anew is whole again
         if manifest.get_meta(filled) is not None:
             manifest.delete_meta(filled)
     if purge:  # owed by this run or by an earlier one killed after removing text, or whose purge could not run

@@ -71,6 +71,29 @@ def test_reset_says_how_many_fetched_items_went_and_the_fetch_that_brings_them_b
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) | {"file:budget.txt"}
 
 
+def test_a_reset_stopped_part_way_and_run_again_still_says_how_to_fetch_the_removed_minutes_back(quick, site, tmp_path,
+                                                                                                monkeypatch):
+    """The note was made from the manifest as the reset began: run again after Ctrl-C, the reset found no fetched
+    items left to name, and the council's minutes were gone from the index without a word."""
+    import assistant.ingest.run as run
+
+    fetch(quick, site)
+    folder = _files(tmp_path, "budget.txt")
+    ingest([folder], quick, council=COUNCIL)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C once the index was emptied, before anything went back into it
+
+    monkeypatch.setattr(run, "_write_batch", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], quick, reset=True)
+    monkeypatch.undo()
+    again = ingest([folder], quick, reset=True)
+    assert any(note.startswith(f"--reset removed 4 items fetched from {site.base_url}") for note in again.notes), \
+        again.notes
+    assert not any(note.startswith("--reset removed") for note in ingest([folder], quick).notes)  # said once
+
+
 # --- Finding 2: what a stopped fetch left is finished by fetching again ------------------------------------------
 
 
