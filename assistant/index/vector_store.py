@@ -130,6 +130,7 @@ class ChromaStore:
         is refused, not made: a reader that made one while `ingest --reset` made it anew had two processes writing
         one vector store, which damaged it (and once grew a file of it to 73 GB)."""
         self._settings = settings
+        self._reading = not create
         self._client = _client(settings)
         existing = _existing_collection(self._client, settings.collection)
         if existing is not None and manifest_side is not None:
@@ -321,6 +322,14 @@ class ChromaStore:
                                  "Run `assistant ingest`, which finishes it; a running app then answers from it "
                                  "at the next question.") from None
         except InternalError as exc:
+            from assistant.index.write_lock import writer_at_work
+
+            # A reader meets one now and then while another process writes ('Error finding id'): not damage, and the
+            # advice for damage, to run an ingest or fetch, would be refused while the writer holds the lock.
+            if self._reading and not self._settings.uses_chroma_server and writer_at_work(self._settings):
+                raise IndexStaleError(f"An ingest (or fetch) is writing to the index in {self._settings.data_dir} "
+                                      "now, and its vector store could not be read meanwhile.",
+                                      "Wait for it to finish, then ask again.") from None
             raise damaged_store_error(self._settings, str(exc)) from None
 
     def query_among(self, vector: Sequence[float], k: int, ids: Sequence[str]) -> list[StoredChunk]:

@@ -306,3 +306,40 @@ def test_a_date_a_writer_corrects_while_the_index_opens_is_said_to_have_changed_
     with pytest.raises(IndexStaleError, match="changed while it was being opened"):
         Assistant(fake_settings.with_(reader="fake:overlap"))
     Assistant(fake_settings.with_(reader="fake:overlap")).close()  # and it opens at once
+
+
+def test_a_vector_read_while_another_process_writes_is_not_called_damaged(fake_settings, monkeypatch):
+    """A question asked while a fetch wrote met Chroma's 'Error finding id' now and then, and was told that the store
+    may be damaged and to run an ingest or fetch, which the writer at work would refuse."""
+    import fcntl
+    import os
+
+    import pytest
+    from chromadb.errors import InternalError
+
+    from assistant.errors import IndexMissingError, IndexStaleError
+    from assistant.ingest.run import Index, ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    index = Index(fake_settings, reading=True)
+
+    def read(*args, **kwargs):
+        raise InternalError("Error executing plan: Internal error: Error finding id")
+
+    for method in ("query", "get"):
+        monkeypatch.setattr(index.store._collection, method, read)
+    vector = index.embedder.embed_query("foster carers")
+    lock = os.open(fake_settings.data_dir / "ingest.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held as another process's ingest holds it
+        with pytest.raises(IndexStaleError, match="is writing to the index") as refused:
+            index.store.query(vector, 5)
+        assert "Wait for it to finish" in refused.value.hint
+        os.close(lock)
+        lock = None
+        with pytest.raises(IndexMissingError, match="cannot be read .*Error finding id"):  # no writer: damaged
+            index.store.query(vector, 5)
+    finally:
+        if lock is not None:
+            os.close(lock)
+        index.close()
