@@ -59,6 +59,19 @@ def test_a_withheld_fetched_item_stays_out_when_its_site_is_fetched_again(quick,
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS) - {item}
 
 
+def test_a_fetch_that_leaves_a_withheld_item_out_says_so(quick, site):  # noqa: F811
+    """A fetch dropped the ingest's word on a withheld item with the site's restricted ones: the item was in no count
+    and no note, where an ingest names it among the skipped."""
+    fetch(quick, site)
+    item = sorted(ids_of(site, "5011"))[0]
+    run_cli("withhold", item, env=cli_env(quick.data_dir))
+    again = fetch(quick, site)
+    note = next((note for note in again.notes if "withheld by `assistant withhold`" in note), "")
+    assert note.startswith(f"left out 1 item withheld by `assistant withhold` ({item} (Corporate Parenting Panel, "), \
+        again.notes
+    assert "`--release ID` lets it in again" in note
+
+
 def test_a_withheld_file_covers_its_agenda_items(fake_settings, tmp_path):
     items = [(f"{n}. {title}", body) for n, (title, body) in enumerate(SPLIT_ITEMS, start=1)]
 

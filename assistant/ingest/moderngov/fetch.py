@@ -26,7 +26,8 @@ from assistant.ingest.moderngov.parse import (
 from assistant.ingest.identities import given_name
 from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.index.write_lock import writing_index
-from assistant.ingest.run import CrashPoints, Index, IngestSummary, check_index_fits, ingest_items, progress_bar
+from assistant.ingest.run import (WITHHELD_NOTE, CrashPoints, Index, IngestSummary, check_index_fits, ingest_items,
+                                  progress_bar)
 from assistant.records import InputProblem, MinuteItem
 from assistant.settings import Settings
 from assistant.text import committee_key, council_key, counted, first_few, fold, name_matches
@@ -417,6 +418,7 @@ class _Run:
     restricted_since: list[str] = field(default_factory=list)  # indexed, now marked restricted: removed this run
     without_text: list[tuple[str, list[str]]] = field(default_factory=list)  # meeting id, linked documents
     gone: list[str] = field(default_factory=list)  # meetings no longer listed, dropped from the state
+    withheld: list[str] = field(default_factory=list)  # items `assistant withhold` keeps out, left out this run
 
 
 def _purge_owed_anyway(settings: Settings, summary: FetchSummary, index: Index | None) -> None:
@@ -735,6 +737,7 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     summary.items_restricted_since += len(restricted_since)
     run.restricted_since.extend(restricted_since)
     summary.skipped.extend(p for p in ingested.skipped if p.kind != "restricted")
+    run.withheld.extend(p.origin for p in ingested.skipped if p.reason == WITHHELD_NOTE)
     summary.failed.extend(FetchFailure(p.origin, p.reason, p.hint) for p in ingested.failed)
     # Items a stopped run left unfinished are finished by this fetch's later batches, if they are its site's.
     summary.notes.extend(n for n in ingested.notes
@@ -771,6 +774,12 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
             f"removed {counted(len(run.restricted_since), 'item')} the site now marks restricted (exempt or "
             f"confidential), so no answer quotes {'it' if len(run.restricted_since) == 1 else 'them'} any more: "
             f"{first_few(run.restricted_since)}")
+    if run.withheld:
+        one = len(run.withheld) == 1
+        summary.notes.append(
+            f"left out {counted(len(run.withheld), 'item')} withheld by `assistant withhold` "
+            f"({first_few(run.withheld)}): `assistant withhold --list` shows what is withheld, `--release ID` lets "
+            f"{'it' if one else 'them'} in again")
     if summary.meetings_not_due:
         one, items = summary.meetings_not_due == 1, summary.items_not_checked
         summary.notes.append(
