@@ -287,6 +287,17 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
     return moved
 
 
+def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
+                        moved: dict[str, str], leaving: Iterable[str]) -> list[str]:
+    """Every indexed entry of a file found moved or renamed (`moved`: an old entry whose file is gone -> the new item
+    holding its text), not among this run's items nor already leaving, whose file is gone too: the old path's agenda
+    items that changed on the way (a figure corrected as the draft was renamed) as well as those found again."""
+    pages = {page_of_item(old_sid) for old_sid in moved}
+    left = set(leaving)
+    return sorted(sid for sid, row in rows.items()
+                  if page_of_item(sid) in pages and sid not in items and sid not in left and files.gone(sid, row))
+
+
 def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
                                    superseded: dict[str, str], problems: Iterable[InputProblem]) -> list[str]:
     """Indexed agenda items ('URL#item-7', 'file:minutes.pdf#item-4': a meeting page's, or a PDF or Word file's split
@@ -334,6 +345,9 @@ class FileChanges:
     # Agenda items indexed from a file read now that no longer holds them (its minutes changed, or are no longer
     # split at item headings): they leave the index, as a changed file's old chunks do.
     no_longer_held: list[str] = field(default_factory=list)
+    # Entries of a file moved or renamed since, whose old path is gone: the file's new entries replace them, an item
+    # changed on the way included (else a figure corrected in the renamed file was quoted beside the old one).
+    moved_away: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -387,6 +401,16 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
         changes.notes.append(
             f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
             f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
+    changes.moved_away = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
+                                                                        *changes.no_longer_held])
+    if changes.moved_away:
+        pages = {page_of_item(sid) for sid in changes.moved_away}
+        renamed = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
+                                     for old_sid, new_sid in sorted(moved.items()) if page_of_item(old_sid) in pages))
+        changes.notes.append(
+            f"{counted(len(renamed), 'file')} moved or renamed since last indexed ({first_few(renamed, 3)}): "
+            f"{'its' if len(renamed) == 1 else 'their'} new entries replace the "
+            f"{counted(len(changes.moved_away), 'indexed item')} of the old path, removed from the index")
     known_again = {page_of_item(sid) for sid in (*changes.superseded.values(), *moved.values())}
     took = _given_to_their_folders(items, rows, files, remembered,
                                    {sid for sid in items if page_of_item(sid) in known_again})

@@ -484,6 +484,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         del items[sid]
     superseded: dict[str, str] = {}
     no_longer_held: list[str] = []
+    moved_away: list[str] = []
     files = Files.read(manifest, files_from) if files_from else None
     if files is not None:
         changes = reconcile_files(items, rows, files, remembered, remembered_fields(manifest), summary.problems)
@@ -491,6 +492,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         unread += changes.refused  # they failed: --prune must drop nothing for want of them
         superseded = changes.superseded
         no_longer_held = changes.no_longer_held
+        moved_away = changes.moved_away
         summary.notes += changes.notes
         summary.notes += same_minutes_twice(items, files)
     if given is not None:
@@ -566,7 +568,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if bar is not None:
         bar.close()
 
-    stale = set(withdrawn) | set(lost_elsewhere) | set(superseded) | set(no_longer_held)
+    stale = set(withdrawn) | set(lost_elsewhere) | set(superseded) | set(no_longer_held) | set(moved_away)
     if prune and unread:
         summary.notes.append(
             f"--prune removed nothing this time: {len(unread)} of the inputs could not be read "

@@ -616,18 +616,51 @@ def test_a_moved_file_keeps_the_council_given_before_and_files_gone_are_noted(fa
     (folder / "2024").mkdir()
     (folder / "csc-2024-06-12.txt").rename(folder / "2024" / "csc-2024-06-12.txt")
 
-    moved = ingest([folder], fake_settings)  # no --prune: the old entry stays, and a note says its file is gone
+    moved = ingest([folder], fake_settings)  # no --prune: the moved file's new entry replaces its old one
     notes = " ".join(moved.notes)
     assert "1 file moved or renamed since last indexed" in notes and "2024/csc-2024-06-12.txt" in notes, notes
-    assert "the files of 1 indexed item no longer exist" in notes and "--prune" in notes, notes
+    assert "new entries replace the 1 indexed item of the old path" in notes, notes
     councils = {row.source_id: (row.council, row.committee) for row in _rows(fake_settings).values()}
     assert councils["file:2024/csc-2024-06-12.txt"] == ("Wyvern Borough Council", "Children's Scrutiny")
+    assert "file:csc-2024-06-12.txt" not in councils and moved.removed == 1, moved.report()
 
+    (folder / "csc-2024-07-10.txt").unlink()  # a file gone, not moved: it stays until --prune, with a note
+    kept = ingest([folder], fake_settings)
+    assert "the files of 1 indexed item no longer exist" in " ".join(kept.notes) and kept.removed == 0, kept.notes
     pruned = ingest([folder], fake_settings, prune=True)
     assert pruned.removed == 1 and "no longer exist" not in " ".join(pruned.notes)
-    # Three chunks: the heading '3. Child Protection Plans' starts a chunk of its own item text, apart from the
+    # Two chunks: the heading '3. Child Protection Plans' starts a chunk of its own item text, apart from the
     # opening line before it.
-    assert index_stats(fake_settings).by_council == {"Wyvern Borough Council": (2, 3)}
+    assert index_stats(fake_settings).by_council == {"Wyvern Borough Council": (1, 2)}
+
+
+def test_a_draft_renamed_with_a_figure_corrected_leaves_no_old_figure_in_the_index(fake_settings, tmp_path):
+    """A draft renamed to its approved name with an item corrected on the way: the items found again told the
+    rename, but the corrected item's old version stayed (no file holds it any more), and the old figure was quoted
+    before the corrected one."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    minutes = ("Minutes of the Children's Services Scrutiny Committee held on 17 March 2026\n\n"
+               "1. Apologies for Absence\n\nApologies were received from Councillor Dalton.\n\n"
+               "2. Declarations of Interest\n\nThere were no declarations of interest.\n\n"
+               "3. Social Worker Caseloads\n\nThe average caseload of a children's social worker was 19 in "
+               "February 2026.\n")
+    (folder / "draft-2026-03-17.txt").write_text(minutes, encoding="utf-8")
+    ingest([folder], fake_settings, council="Northbrook Borough Council")
+    (folder / "draft-2026-03-17.txt").unlink()
+    (folder / "approved-2026-03-17.txt").write_text(minutes.replace("was 19 in", "was 21 in"), encoding="utf-8")
+
+    renamed = ingest([folder], fake_settings)
+    rows = _rows(fake_settings)
+    assert {sid.split("#")[0] for sid in rows} == {"file:approved-2026-03-17.txt"}, sorted(rows)
+    assert "no longer exist" not in " ".join(renamed.notes), renamed.notes
+    index = Index(fake_settings)
+    try:
+        texts = [chunk.text for chunk in index.store.get(sorted(index.store.all_ids()))]
+    finally:
+        index.close()
+    assert any("was 21 in" in text for text in texts) and not any("was 19 in" in text for text in texts), texts
+    assert {row.council for row in rows.values()} == {"Northbrook Borough Council"}
 
 
 def _rows(settings):
