@@ -239,6 +239,15 @@ def may_write(path: Path) -> bool:
     return os.access(_nearest_existing(path), os.W_OK)
 
 
+def on_read_only_mount(path: Path) -> bool:
+    """Whether the file system holding `path` (or the nearest folder of it that exists) is mounted read-only: then no
+    user may write it, whatever the permissions, and messages must not send the user to change them."""
+    try:
+        return bool(os.statvfs(_nearest_existing(path)).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 _holders: dict[str, int] = {}  # lock file (real path): the thread of this process that holds it
 _holds_guard = threading.Lock()
 

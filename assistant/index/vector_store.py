@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
 from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError, IndexStaleError, NotWritableError
-from assistant.files import may_write
+from assistant.files import may_write, on_read_only_mount
 from assistant.index.purge import purge_chroma_file
 from assistant.records import Chunk, content_hash
 from assistant.settings import Settings
@@ -483,7 +483,8 @@ def _client(settings: Settings):
     # Chroma writes to its database whenever it opens it, even only to be read (chroma-core/chroma#1438): a folder
     # this user may not write is refused here, before Chroma keeps a failed client of it for the rest of the process.
     if not (may_write(settings.chroma_dir) and may_write(settings.chroma_dir / "chroma.sqlite3")):
-        raise _read_only_store(settings, "this user may not write there")
+        raise _read_only_store(settings, "the file system is mounted read-only" if on_read_only_mount(
+            settings.chroma_dir) else "this user may not write there")
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
@@ -518,9 +519,14 @@ def _first_line(text: str, limit: int = 200) -> str:
 
 
 def _read_only_store(settings: Settings, why: str) -> NotWritableError:
+    problem = (f"Chroma cannot open the vector store in {settings.chroma_dir} ({why}): it writes to its folder "
+               "whenever it opens it, even only to answer questions.")
+    if on_read_only_mount(settings.chroma_dir):
+        return NotWritableError(problem, f"Remount {settings.data_dir} read-write, or serve a copy of the folder on a "
+                                "disk that may be written (ASSISTANT_DATA_DIR naming the copy). `assistant stats` "
+                                "works on a read-only index.")
     return NotWritableError(
-        f"Chroma cannot open the vector store in {settings.chroma_dir} ({why}): it writes to its folder whenever it "
-        "opens it, even only to answer questions.",
+        problem,
         f"Make {settings.data_dir} writable by the user that runs `ask` or the app (give that user the folder, or "
         "a group that may write it), or serve a copy of the folder that it may write. `assistant stats` works on a "
         "read-only index.")

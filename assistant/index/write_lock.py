@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.errors import AssistantError, NotWritableError
-from assistant.files import exclusive_lock, may_write
+from assistant.files import exclusive_lock, may_write, on_read_only_mount
 from assistant.settings import Settings
 
 
@@ -98,6 +98,12 @@ def _take_write_lock(held: ExitStack, settings: Settings) -> None:
 
 
 def _not_writable(settings: Settings, why: str) -> NotWritableError:
+    if on_read_only_mount(settings.data_dir):  # no user may write it: changing whose it is would not help
+        return NotWritableError(
+            f"The index in {settings.data_dir} is on a file system mounted read-only ({why}), so this run changed "
+            "nothing.",
+            "Remount it read-write, or copy the folder to a disk that may be written and ingest or fetch into the "
+            "copy (`--index DIR`, or ASSISTANT_DATA_DIR).")
     return NotWritableError(
         f"This user may not write to the index in {settings.data_dir} ({why}), so this run changed nothing.",
         "Run `assistant ingest` and `assistant fetch` as a user who may write that folder (its owner, say), or make "

@@ -44,6 +44,11 @@ class ReadOnlyFolder:
                 pytest.skip(f"root, and {_namespace_problem(folder)}: no way to make a folder read-only to root here")
             self._chmod(writable=False)
 
+    @property
+    def mounted(self) -> bool:
+        """Whether commands see the folder on a read-only mount (else only without write permission)."""
+        return self._in_namespace
+
     def argv(self, *command: str) -> list[str]:
         if self._in_namespace:
             return ["unshare", "-rm", "sh", "-c", _MOUNT_READ_ONLY, "sh", str(self.folder), *command]

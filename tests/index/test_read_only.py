@@ -81,7 +81,13 @@ def test_ask_with_a_local_vector_store_fails_at_once_saying_what_to_do(index, re
     result = folder.cli("ask", QUESTION, env=cli_env(index.data_dir))
     assert result.returncode == 2
     assert "Chroma cannot open the vector store in " + str(index.chroma_dir) in result.stderr
-    assert f"Make {index.data_dir} writable by the user" in result.stderr
+    if folder.mounted:  # no permission would help: the user is not told to change any
+        assert "(the file system is mounted read-only)" in result.stderr, result.stderr
+        assert f"Remount {index.data_dir} read-write, or serve a copy" in result.stderr, result.stderr
+        assert "writable by the user" not in result.stderr
+    else:
+        assert "(this user may not write there)" in result.stderr, result.stderr
+        assert f"Make {index.data_dir} writable by the user" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(index.data_dir) == before
 
@@ -94,7 +100,11 @@ def test_ingest_into_a_read_only_index_fails_before_changing_anything(index, rea
     before = snapshot(index.data_dir)
     result = folder.cli("ingest", str(corpus_copy), "--no-progress", *flags, env=cli_env(index.data_dir))
     assert result.returncode == 2
-    assert f"This user may not write to the index in {index.data_dir}" in result.stderr
+    if folder.mounted:
+        assert f"The index in {index.data_dir} is on a file system mounted read-only" in result.stderr, result.stderr
+        assert "Remount it read-write, or copy the folder" in result.stderr and "This user may" not in result.stderr
+    else:
+        assert f"This user may not write to the index in {index.data_dir}" in result.stderr
     assert "so this run changed nothing" in result.stderr and "how to fix:" in result.stderr
     assert snapshot(index.data_dir) == before
 
