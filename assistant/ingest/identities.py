@@ -397,20 +397,20 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     carried_to = {page_of_item(sid) for sid in _carry_to_files(items, rows, remembered, moved)}
     carried = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
                                  for old_sid, new_sid in moved.items() if page_of_item(new_sid) in carried_to))
-    if carried:
-        changes.notes.append(
-            f"{counted(len(carried), 'file')} moved or renamed since last indexed ({first_few(carried, 3)}): "
-            f"{'it keeps' if len(carried) == 1 else 'they keep'} the council and committee given to ingest before")
     changes.moved_away = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
                                                                         *changes.no_longer_held])
-    if changes.moved_away:
-        pages = {page_of_item(sid) for sid in changes.moved_away}
-        renamed = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
-                                     for old_sid, new_sid in sorted(moved.items()) if page_of_item(old_sid) in pages))
-        changes.notes.append(
-            f"{counted(len(renamed), 'file')} moved or renamed since last indexed ({first_few(renamed, 3)}): "
-            f"{'its' if len(renamed) == 1 else 'their'} new entries replace the "
-            f"{counted(len(changes.moved_away), 'indexed item')} of the old path, removed from the index")
+    renamed = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
+                                 for old_sid, new_sid in sorted(moved.items())))
+    if changes.moved_away or carried:
+        one = len(renamed) == 1
+        said = [f"{'its' if one else 'their'} new entries replace the "
+                f"{counted(len(changes.moved_away), 'indexed item')} of the old path, removed from the index"
+                ] if changes.moved_away else []
+        if carried:
+            who = "it keeps" if one else "they keep" if len(carried) == len(renamed) else f"{len(carried)} of them keep"
+            said.append(f"{who} the council and committee given to ingest before")
+        changes.notes.append(f"{counted(len(renamed), 'file')} moved or renamed since last indexed "
+                             f"({first_few(renamed, 3)}): {'; '.join(said)}")
     known_again = {page_of_item(sid) for sid in (*changes.superseded.values(), *moved.values())}
     took = _given_to_their_folders(items, rows, files, remembered,
                                    {sid for sid in items if page_of_item(sid) in known_again})

@@ -654,6 +654,8 @@ def test_a_draft_renamed_with_a_figure_corrected_leaves_no_old_figure_in_the_ind
     rows = _rows(fake_settings)
     assert {sid.split("#")[0] for sid in rows} == {"file:approved-2026-03-17.txt"}, sorted(rows)
     assert "no longer exist" not in " ".join(renamed.notes), renamed.notes
+    (said,) = [note for note in renamed.notes if "moved or renamed" in note]  # one note for the file, not one a fact
+    assert "replace the 4 indexed items of the old path" in said and "keeps the council" in said, said
     index = Index(fake_settings)
     try:
         texts = [chunk.text for chunk in index.store.get(sorted(index.store.all_ids()))]
