@@ -291,11 +291,28 @@ def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRo
                         moved: dict[str, str], leaving: Iterable[str]) -> list[str]:
     """Every indexed entry of a file found moved or renamed (`moved`: an old entry whose file is gone -> the new item
     holding its text), not among this run's items nor already leaving, whose file is gone too: the old path's agenda
-    items that changed on the way (a figure corrected as the draft was renamed) as well as those found again."""
-    pages = {page_of_item(old_sid) for old_sid in moved}
+    items that changed on the way (a figure corrected as the draft was renamed) as well as those found again.
+
+    A file counts as moved only when most of its entries are found again in one new file: an item or two of the same
+    words ('There were no declarations of interest.') is only boilerplate that another meeting's minutes share, and
+    a file gone whose meeting is not found again stays, as any file gone does, until --prune."""
+    entries: dict[str, int] = {}
+    for sid in rows:
+        if sid in files.recorded:
+            entries[files.recorded[sid]] = entries.get(files.recorded[sid], 0) + 1
+    pairs = {old_sid: (files.recorded.get(old_sid), files.of_origin(items[new_sid].origin))
+             for old_sid, new_sid in moved.items()}
+    found_again: dict[tuple, int] = {}
+    for pair in pairs.values():
+        found_again[pair] = found_again.get(pair, 0) + 1
+    new_pages: dict[str, str] = {}  # the old page of a file that moved -> its new page
+    for old_sid, new_sid in sorted(moved.items()):
+        old_file, new_file = pairs[old_sid]
+        if old_file is not None and new_file is not None and 2 * found_again[pairs[old_sid]] > entries[old_file]:
+            new_pages.setdefault(page_of_item(old_sid), page_of_item(new_sid))
     left = set(leaving)
-    return sorted(sid for sid, row in rows.items()
-                  if page_of_item(sid) in pages and sid not in items and sid not in left and files.gone(sid, row))
+    return sorted(sid for sid, row in rows.items() if page_of_item(sid) in new_pages and sid not in items
+                  and sid not in left and files.gone(sid, row))
 
 
 def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,

@@ -777,3 +777,31 @@ def test_a_vector_made_by_another_embedder_or_export_is_made_again(fake_settings
     item.write_text(item.read_text().replace('---\n', '---\nperiod: "2015/16"\n', 1))
     summary = ingest([folder], fake_settings, progress=False)
     assert summary.replaced == 1 and summary.vectors_kept == 0 and summary.tokens_embedded > 0
+
+
+def test_a_file_gone_is_not_taken_for_moved_into_another_meetings_minutes_for_an_item_of_the_same_words(
+        fake_settings, tmp_path):
+    """March's minutes archived (gone from their path) and April's added, both with 'There were no declarations of
+    interest.': the one item alike had March's file taken for renamed to April's, and all four of March's items
+    left the index, where a file gone stays until --prune."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    minutes = ("Minutes of the Children's Services Scrutiny Committee held on {date}\n\n"
+               "1. Apologies for Absence\n\nApologies were received from Councillor {name}.\n\n"
+               "2. Declarations of Interest\n\nThere were no declarations of interest.\n\n"
+               "3. {title}\n\n{text}\n")
+    (folder / "csc-2026-03-17.txt").write_text(minutes.format(
+        date="17 March 2026", name="Dalton", title="Social Worker Caseloads",
+        text="The average caseload of a children's social worker was 19 in February 2026."), encoding="utf-8")
+    ingest([folder], fake_settings, council="Northbrook Borough Council")
+    (folder / "csc-2026-03-17.txt").unlink()
+    (folder / "csc-2026-04-14.txt").write_text(minutes.format(
+        date="14 April 2026", name="Patel", title="Fostering Recruitment",
+        text="The panel approved 12 new foster carers in March 2026."), encoding="utf-8")
+
+    added = ingest([folder], fake_settings)
+    rows = _rows(fake_settings)
+    assert added.removed == 0 and len([sid for sid in rows if sid.startswith("file:csc-2026-03-17.txt")]) == 4, \
+        (added.notes, sorted(rows))
+    notes = " ".join(added.notes)
+    assert "replace the" not in notes and "the files of 4 indexed items no longer exist" in notes, notes
