@@ -288,14 +288,16 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
 
 
 def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
-                        moved: dict[str, str], leaving: Iterable[str]) -> list[str]:
+                        moved: dict[str, str], leaving: Iterable[str], problems: Iterable[InputProblem]) -> list[str]:
     """Every indexed entry of a file found moved or renamed (`moved`: an old entry whose file is gone -> the new item
     holding its text), not among this run's items nor already leaving, whose file is gone too: the old path's agenda
     items that changed on the way (a figure corrected as the draft was renamed) as well as those found again.
 
     A file counts as moved only when most of its entries are found again in one new file: an item or two of the same
     words ('There were no declarations of interest.') is only boilerplate that another meeting's minutes share, and
-    a file gone whose meeting is not found again stays, as any file gone does, until --prune."""
+    a file gone whose meeting is not found again stays, as any file gone does, until --prune. And a new file with a
+    problem this run (an item over the length cap, or that failed) was not read whole: an old entry neither found
+    again nor under the same item's number in it may be the item passed over, and keeps its indexed version."""
     entries: dict[str, int] = {}
     for sid in rows:
         if sid in files.recorded:
@@ -310,9 +312,18 @@ def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRo
         old_file, new_file = pairs[old_sid]
         if old_file is not None and new_file is not None and 2 * found_again[pairs[old_sid]] > entries[old_file]:
             new_pages.setdefault(page_of_item(old_sid), page_of_item(new_sid))
+    with_problems = {path for problem in problems if (path := files.of_origin(problem.origin)) is not None}
     left = set(leaving)
-    return sorted(sid for sid, row in rows.items() if page_of_item(sid) in new_pages and sid not in items
-                  and sid not in left and files.gone(sid, row))
+    away = []
+    for sid, row in sorted(rows.items()):
+        new_page = new_pages.get(page_of_item(sid))
+        if new_page is None or sid in items or sid in left or not files.gone(sid, row):
+            continue
+        read_whole = not any(files.of_origin(items[new].origin) in with_problems
+                             for new in items if page_of_item(new) == new_page)
+        if read_whole or sid in moved or new_page + _in_file(sid) in items:
+            away.append(sid)
+    return away
 
 
 def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
@@ -375,6 +386,7 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     dropped, a file known again gets the council and committee given to it before) and `remembered` (what was given,
     by source id, moved to a file's new identity; `stored` is what the manifest held before this run). `problems` are
     this run's so far (skipped, failed, restricted): a file with one was not read whole."""
+    problems = list(problems)  # read twice
     changes = FileChanges()
     for taken in _identities_taken(items, rows, files):
         changes.refused.append(taken.problem)
@@ -415,7 +427,8 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     carried = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
                                  for old_sid, new_sid in moved.items() if page_of_item(new_sid) in carried_to))
     changes.moved_away = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
-                                                                        *changes.no_longer_held])
+                                                                        *changes.no_longer_held],
+                                             [*problems, *changes.refused])
     renamed = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
                                  for old_sid, new_sid in sorted(moved.items())))
     if changes.moved_away or carried:

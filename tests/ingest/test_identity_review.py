@@ -174,3 +174,21 @@ def test_two_files_of_one_identity_in_one_run_the_second_is_refused_whole(fake_s
     both = ingest([first.parent, second.parent], fake_settings)
     assert both.new == 3 and {problem.origin for problem in both.failed} == {str(second)}
     assert {row.origin for row in _rows(fake_settings).values()} == {str(first)}
+
+
+def test_a_renamed_page_whose_item_is_now_over_the_length_cap_keeps_that_items_indexed_version(fake_settings,
+                                                                                              tmp_path):
+    """A page renamed with item 6 grown over the length cap: the rename replaced every entry of the old path, item 6's
+    too, and item 6 was in the index under neither name, where a page read in place keeps it."""
+    old = _save_page(tmp_path / "minutes" / "meeting.html", _agenda(BARNSLEY, range(5, 9)))
+    ingest([old.parent], fake_settings)
+    old.unlink()
+    grown = _agenda(BARNSLEY, range(5, 9))
+    grown[1] = Row("6.", grown[1].title, minutes=["The committee noted that 14 households had been approved. " * 40])
+    _save_page(old.parent / "meeting-approved.html", grown)
+    again = ingest([old.parent], fake_settings.with_(max_item_chars=1500))
+    [passed_over] = again.skipped
+    assert passed_over.reason.startswith("item 6 (")
+    assert sorted(_rows(fake_settings)) == ["file:meeting-approved.html#item-5", "file:meeting-approved.html#item-7",
+                                            "file:meeting-approved.html#item-8", "file:meeting.html#item-6"]
+    assert "replace the 3 indexed items of the old path" in " ".join(again.notes), again.notes
