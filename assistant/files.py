@@ -252,6 +252,13 @@ _holders: dict[str, int] = {}  # lock file (real path): the thread of this proce
 _holds_guard = threading.Lock()
 
 
+def held_here(path: Path) -> bool:
+    """Whether a thread of this process holds the exclusive lock on `path` (`exclusive_lock`): a reader refreshing the
+    keyword index holds the write lock too, and must not take itself for another writer."""
+    with _holds_guard:
+        return os.path.realpath(path) in _holders
+
+
 @contextmanager
 def exclusive_lock(path: Path, busy: AssistantError | None = None, *, mode: int = 0o666) -> Iterator[None]:
     """Hold an exclusive flock on `path` (created with `mode` if missing) for the block. If another process, or

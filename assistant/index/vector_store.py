@@ -322,11 +322,15 @@ class ChromaStore:
                                  "Run `assistant ingest`, which finishes it; a running app then answers from it "
                                  "at the next question.") from None
         except InternalError as exc:
-            from assistant.index.write_lock import writer_at_work
+            from assistant.files import held_here
+            from assistant.index.write_lock import write_lock_path, writer_at_work
 
             # A reader meets one now and then while another process writes ('Error finding id'): not damage, and the
             # advice for damage, to run an ingest or fetch, would be refused while the writer holds the lock.
-            if self._reading and not self._settings.uses_chroma_server and writer_at_work(self._settings):
+            # A reader refreshing the keyword index holds the lock itself: it is no writer of the store, and what
+            # it meets is damage.
+            if self._reading and not self._settings.uses_chroma_server and writer_at_work(self._settings) \
+                    and not held_here(write_lock_path(self._settings)):
                 raise IndexStaleError(f"An ingest (or fetch) is writing to the index in {self._settings.data_dir} "
                                       "now, and its vector store could not be read meanwhile.",
                                       "Wait for it to finish, then ask again.") from None

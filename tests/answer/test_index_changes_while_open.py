@@ -343,3 +343,35 @@ def test_a_vector_read_while_another_process_writes_is_not_called_damaged(fake_s
         if lock is not None:
             os.close(lock)
         index.close()
+
+
+def test_a_damaged_store_met_while_a_reader_rebuilds_the_keyword_index_is_not_called_a_writer_at_work(
+        fake_settings, monkeypatch):
+    """A reader (`serve`, or `ask` after an upgrade) rebuilding the keyword index holds the write lock itself: the
+    vector store's InternalError was put down to an ingest at work, and the officer told to wait for one that was not
+    running, the damage never named."""
+    import shutil
+
+    import pytest
+    from chromadb.api.models.Collection import Collection
+    from chromadb.errors import InternalError
+
+    from assistant.errors import AssistantError
+    from assistant.ingest.run import Index, ingest, refresh_lexical
+    from conftest import CORPUS
+
+    ingest([CORPUS], fake_settings, progress=False)
+    shutil.rmtree(fake_settings.lexical_dir)  # made again from the store's copy of the text
+
+    def damaged(self, *args, **kwargs):
+        raise InternalError("Error executing plan: Internal error: Error finding id")
+
+    monkeypatch.setattr(Collection, "get", damaged)
+    index = Index(fake_settings, reading=True)  # as `serve` opens it, no other process at work
+    try:
+        with pytest.raises(AssistantError) as raised:
+            refresh_lexical(index)
+    finally:
+        index.close()
+    assert "is writing to the index" not in str(raised.value) and "Error finding id" in str(raised.value), \
+        str(raised.value)
