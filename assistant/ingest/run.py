@@ -619,9 +619,19 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if files is not None:
         record_files(manifest, files, items, stale)
     refresh_lexical(index)
-    for filled in (RESET_UNFINISHED, STORE_BEING_MADE, _RESET_FETCHED_GONE):  # the store made anew is whole again
+    for filled in (RESET_UNFINISHED, STORE_BEING_MADE):  # the store made anew is whole again
         if manifest.get_meta(filled) is not None:
             manifest.delete_meta(filled)
+    if (gone := manifest.get_meta(_RESET_FETCHED_GONE)) is not None:
+        # Said by an ingest, they are dropped; a fetch drops only its own site's, which it brings back: another
+        # site's minutes, fetched before the reset, are still to be fetched again.
+        sites = {site for item in items.values() if (site := fetched_from(item.origin))}
+        left = [] if reset or files_from is not None else [
+            note for note in json.loads(gone) if not any(f" fetched from {site}, " in note for site in sites)]
+        if left:
+            manifest.set_meta(_RESET_FETCHED_GONE, json.dumps(left))
+        else:
+            manifest.delete_meta(_RESET_FETCHED_GONE)
     if purge:  # owed by this run or by an earlier one killed after removing text, or whose purge could not run
         summary.notes += finish_owed_purge(manifest, store, settings)
     # Pending rows are a killed run's: no other writer can be midway through its items while this one holds the lock.

@@ -368,3 +368,35 @@ def test_a_fetch_into_an_index_of_another_embedding_model_stops_before_asking_th
         fetch(other_model, site)
     assert site.requests == []
     assert not (quick.data_dir / "moderngov").exists() or not any((quick.data_dir / "moderngov").iterdir())
+
+
+def test_a_fetch_of_one_site_after_a_reset_stopped_part_way_keeps_the_note_on_the_other_sites_minutes(
+        fake_settings, tmp_path, monkeypatch):
+    """Two sites fetched, a reset stopped part way, then one site fetched again: its first batch dropped the notes of
+    both, and the other site's minutes were gone from the index without a word."""
+    import assistant.ingest.run as run
+    from assistant.ingest.run import ingest_items
+    from assistant.records import MinuteItem
+
+    def fetched(site: str, number: int) -> MinuteItem:
+        url = f"{site}/mgAi.aspx?ID={number}"
+        return MinuteItem(source_id=url, text=f"The panel of {site} approved {number} foster carers in March.",
+                          council="Northbrook Borough Council", meeting_date="2025-03-01", origin=url)
+
+    first, second = "https://first.moderngov.example", "https://second.moderngov.example"
+    ingest_items([fetched(first, 1), fetched(second, 2)], fake_settings, progress=False)
+    folder = _files(tmp_path, "budget.txt")
+    ingest([folder], fake_settings)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_write_batch", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], fake_settings, reset=True)
+    monkeypatch.undo()
+    ingest_items([fetched(first, 1)], fake_settings, progress=False)  # `assistant fetch` of the first site
+    notes = ingest([folder], fake_settings).notes
+    assert any(note.startswith(f"--reset removed 1 item fetched from {second}") for note in notes), notes
+    assert not any(f"fetched from {first}," in note for note in notes), notes
+    assert not any(note.startswith("--reset removed") for note in ingest([folder], fake_settings).notes)  # said once
