@@ -429,18 +429,24 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     changes.moved_away = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
                                                                         *changes.no_longer_held],
                                              [*problems, *changes.refused])
-    renamed = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
-                                 for old_sid, new_sid in sorted(moved.items())))
-    if changes.moved_away or carried:
-        one = len(renamed) == 1
-        said = [f"{'its' if one else 'their'} new entries replace the "
-                f"{counted(len(changes.moved_away), 'indexed item')} of the old path, removed from the index"
-                ] if changes.moved_away else []
-        if carried:
-            who = "it keeps" if one else "they keep" if len(carried) == len(renamed) else f"{len(carried)} of them keep"
-            said.append(f"{who} the council and committee given to ingest before")
-        changes.notes.append(f"{counted(len(renamed), 'file')} moved or renamed since last indexed "
-                             f"({first_few(renamed, 3)}): {'; '.join(said)}")
+    # One note for each file moved: its old entries replaced, and the council and committee it keeps. A file only
+    # carried over (few of its items found again: an item of boilerplate may be another meeting's) keeps its entries.
+    away_pages = {page_of_item(sid) for sid in changes.moved_away}
+    replaced = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
+                                  for old_sid, new_sid in sorted(moved.items()) if page_of_item(old_sid) in away_pages))
+    if replaced:
+        one = len(replaced) == 1
+        said = (f"{counted(len(replaced), 'file')} moved or renamed since last indexed ({first_few(replaced, 3)}): "
+                f"{'its' if one else 'their'} new entries replace the "
+                f"{counted(len(changes.moved_away), 'indexed item')} of the old path, removed from the index")
+        if kept := [pair for pair in carried if pair in replaced]:
+            who = "it keeps" if one else "they keep" if len(kept) == len(replaced) else f"{len(kept)} of them keep"
+            said += f"; {who} the council and committee given to ingest before"
+        changes.notes.append(said)
+    if only_carried := [pair for pair in carried if pair not in replaced]:
+        changes.notes.append(
+            f"{counted(len(only_carried), 'file')} moved or renamed since last indexed ({first_few(only_carried, 3)}): "
+            f"{'it keeps' if len(only_carried) == 1 else 'they keep'} the council and committee given to ingest before")
     known_again = {page_of_item(sid) for sid in (*changes.superseded.values(), *moved.values())}
     took = _given_to_their_folders(items, rows, files, remembered,
                                    {sid for sid in items if page_of_item(sid) in known_again})

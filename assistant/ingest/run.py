@@ -36,8 +36,9 @@ from assistant.text import counted, first_few, one_printed_line
 
 # Items per manifest transaction: small enough that a kill loses little work.
 _ITEMS_PER_BATCH = 16
-# A meta record a reset keeps of the fetched minutes it removed (its notes, each with the fetch that brings them back)
-# until a run has built the index again: a reset stopped part way and run again finds none of them left to name.
+# A meta record a reset keeps of the fetched minutes it removed (a note for each site, with the fetch that brings them
+# back, by the site's base URL) until a run has built the index again: a reset stopped part way and run again finds
+# none of them left to name.
 _RESET_FETCHED_GONE = "reset_fetched_gone"
 
 
@@ -373,8 +374,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         try:
             reset_fetched = {sid: row for sid, row in opened.rows().items() if fetched_from(row.origin)}
             said_before = opened.get_meta(_RESET_FETCHED_GONE)
-            gone = json.loads(said_before or "[]")
-            gone += [note for note in _fetched_gone_in_reset(reset_fetched, settings) if note not in gone]
+            gone = json.loads(said_before or "{}")
+            for site, note in _fetched_gone_in_reset(reset_fetched, settings).items():
+                gone.setdefault(site, note)  # an earlier, stopped reset's note counts what it removed
             if gone:
                 opened.set_meta(_RESET_FETCHED_GONE, json.dumps(gone))
             # Kept until the rebuild is done, so that `stats` can say that a reset killed part way left part of the
@@ -410,7 +412,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     summary.notes += mended
     manifest, store = index.manifest, index.store
     if (gone := manifest.get_meta(_RESET_FETCHED_GONE)) and (reset or files_from is not None):
-        summary.notes += json.loads(gone)  # a fetch, which brings its site's minutes back, does not say it
+        summary.notes += json.loads(gone).values()  # a fetch, which brings its site's minutes back, does not say it
     writes = WriteCount(manifest, store, claim_store(manifest, store, settings))
     manifest.set_meta("embedding_model", index.embedder.name)
     manifest.set_meta(INDEX_FORMAT_KEY, str(INDEX_FORMAT))
@@ -626,8 +628,8 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         # Said by an ingest, they are dropped; a fetch drops only its own site's, which it brings back: another
         # site's minutes, fetched before the reset, are still to be fetched again.
         sites = {site for item in items.values() if (site := fetched_from(item.origin))}
-        left = [] if reset or files_from is not None else [
-            note for note in json.loads(gone) if not any(f" fetched from {site}, " in note for site in sites)]
+        left = {} if reset or files_from is not None else {
+            site: note for site, note in json.loads(gone).items() if site not in sites}
         if left:
             manifest.set_meta(_RESET_FETCHED_GONE, json.dumps(left))
         else:
@@ -665,22 +667,22 @@ def _fetched_by_site(rows: dict[str, ManifestRow]) -> dict[str, list[str]]:
     return by_site
 
 
-def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) -> list[str]:
+def _fetched_gone_in_reset(removed: dict[str, ManifestRow], settings: Settings) -> dict[str, str]:
     """Notes saying that a reset removed fetched minutes, which no input of an ingest brings back, with the fetch that
     does: the site's state (kept in the index folder through a reset) names its committees and earliest meeting, so
     that an older meeting a plain fetch's 12 months would leave out comes back too."""
     from assistant.ingest.moderngov.state import FetchedSite, fetched_sites
 
     known = {site.base_url: site for site in fetched_sites(settings)}
-    notes = []
+    notes = {}
     for base, sids in _fetched_by_site(removed).items():
         # A state from before council names were recorded: the name its items were stored with.
         council = Counter(removed[sid].council for sid in sids if removed[sid].council).most_common(1)
         site = known.get(base) or FetchedSite(base, "", (), min(filter(None, (removed[sid].meeting_date[:10]
                                                                               for sid in sids)), default=""))
         site = replace(site, council=site.council or (council[0][0] if council else ""))
-        notes.append(f"--reset removed {counted(len(sids), 'item')} fetched from {base}, as it empties the whole "
-                     f"index: to get {_them(len(sids))} back, run `{site.fetch_command(settings.data_dir)}`")
+        notes[base] = (f"--reset removed {counted(len(sids), 'item')} fetched from {base}, as it empties the whole "
+                       f"index: to get {_them(len(sids))} back, run `{site.fetch_command(settings.data_dir)}`")
     return notes
 
 
