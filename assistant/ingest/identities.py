@@ -288,7 +288,8 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
 
 
 def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
-                        moved: dict[str, str], leaving: Iterable[str], problems: Iterable[InputProblem]) -> list[str]:
+                        moved: dict[str, str], leaving: Iterable[str], problems: Iterable[InputProblem]
+                        ) -> tuple[list[str], dict[str, str]]:
     """Every indexed entry of a file found moved or renamed (`moved`: an old entry whose file is gone -> the new item
     holding its text), not among this run's items nor already leaving, whose file is gone too: the old path's agenda
     items that changed on the way (a figure corrected as the draft was renamed) as well as those found again.
@@ -297,7 +298,8 @@ def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRo
     words ('There were no declarations of interest.') is only boilerplate that another meeting's minutes share, and
     a file gone whose meeting is not found again stays, as any file gone does, until --prune. And a new file with a
     problem this run (an item over the length cap, or that failed) was not read whole: an old entry neither found
-    again nor under the same item's number in it may be the item passed over, and keeps its indexed version."""
+    again nor under the same item's number in it may be the item passed over, and keeps its indexed version.
+    Also the files found moved: each old page's new page."""
     entries: dict[str, int] = {}
     for sid in rows:
         if sid in files.recorded:
@@ -323,7 +325,7 @@ def _entries_moved_away(items: dict[str, MinuteItem], rows: dict[str, ManifestRo
                              for new in items if page_of_item(new) == new_page)
         if read_whole or sid in moved or new_page + _in_file(sid) in items:
             away.append(sid)
-    return away
+    return away, new_pages
 
 
 def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
@@ -426,14 +428,17 @@ def reconcile_files(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], 
     carried_to = {page_of_item(sid) for sid in _carry_to_files(items, rows, remembered, moved)}
     carried = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
                                  for old_sid, new_sid in moved.items() if page_of_item(new_sid) in carried_to))
-    changes.moved_away = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
-                                                                        *changes.no_longer_held],
-                                             [*problems, *changes.refused])
+    changes.moved_away, new_pages = _entries_moved_away(items, rows, files, moved, [*changes.superseded,
+                                                                                   *changes.no_longer_held],
+                                                        [*problems, *changes.refused])
     # One note for each file moved: its old entries replaced, and the council and committee it keeps. A file only
-    # carried over (few of its items found again: an item of boilerplate may be another meeting's) keeps its entries.
+    # carried over (few of its items found again: an item of boilerplate may be another meeting's) keeps its entries,
+    # and so is no file's new path: an item of the moved file matched to another file's boilerplate names no move.
     away_pages = {page_of_item(sid) for sid in changes.moved_away}
     replaced = list(dict.fromkeys(f"{rows[old_sid].origin} -> {items[new_sid].origin}"
-                                  for old_sid, new_sid in sorted(moved.items()) if page_of_item(old_sid) in away_pages))
+                                  for old_sid, new_sid in sorted(moved.items())
+                                  if page_of_item(old_sid) in away_pages
+                                  and new_pages[page_of_item(old_sid)] == page_of_item(new_sid)))
     if replaced:
         one = len(replaced) == 1
         said = (f"{counted(len(replaced), 'file')} moved or renamed since last indexed ({first_few(replaced, 3)}): "

@@ -805,3 +805,28 @@ def test_a_file_gone_is_not_taken_for_moved_into_another_meetings_minutes_for_an
         (added.notes, sorted(rows))
     notes = " ".join(added.notes)
     assert "replace the" not in notes and "the files of 4 indexed items no longer exist" in notes, notes
+
+
+def test_a_renamed_files_note_names_its_new_path_not_another_file_sharing_a_sentence(fake_settings, tmp_path):
+    """An item of the renamed file whose words another new file also holds ('There were no declarations of
+    interest.') may be matched to that file: the note named it as a second move."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    minutes = ("Minutes of the Children's Services Scrutiny Committee held on 17 March 2026\n\n"
+               "1. Apologies for Absence\n\nApologies were received from Councillor Dalton.\n\n"
+               "2. Declarations of Interest\n\nThere were no declarations of interest.\n\n"
+               "3. Social Worker Caseloads\n\nThe average caseload of a children's social worker was 19.\n")
+    (folder / "draft.txt").write_text(minutes, encoding="utf-8")
+    ingest([folder], fake_settings, council="Northbrook Borough Council")
+    (folder / "draft.txt").rename(folder / "z-approved.txt")
+    (folder / "a-april.txt").write_text(
+        "Minutes of the meeting held on 14 April 2026\n\n1. Apologies for Absence\n\nThere were no apologies.\n\n"
+        "2. Declarations of Interest\n\nThere were no declarations of interest.\n\n3. Fostering\n\n"
+        "The panel approved 12 foster carers.\n",
+        encoding="utf-8")
+
+    summary = ingest([folder], fake_settings)
+    (said,) = [note for note in summary.notes if "new entries replace" in note]
+    assert "1 file moved or renamed" in said and "draft.txt -> " in said and "z-approved.txt" in said, said
+    assert "a-april.txt" not in said, said
+    assert {sid.split("#")[0] for sid in _rows(fake_settings)} == {"file:z-approved.txt", "file:a-april.txt"}
