@@ -93,12 +93,17 @@ def test_a_flood_of_sign_ins_does_not_hold_up_the_app_and_run_history_is_off(fak
         for thread in flood:
             thread.start()
         time.sleep(0.3)
-        started = time.perf_counter()
-        assert httpx.get(f"{base}/gradio_api/app_id", timeout=30).status_code == 200
-        waited = time.perf_counter() - started
+        # Three requests while the checks queue (24 of about a quarter of a second each, one at a time): a sign-in
+        # that holds up the app stalls every one of them (2.1 s each, before), while a moment's load on a shared
+        # machine may stall one (2.0 s, once in a whole-suite run); so two of the three must come back at once.
+        waits = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert httpx.get(f"{base}/gradio_api/app_id", timeout=30).status_code == 200
+            waits.append(time.perf_counter() - started)
         for thread in flood:
             thread.join()
-        assert waited < 1.0, waited
+        assert sorted(waits)[1] < 1.0, waits
         assert httpx.get(f"{base}/gradio_api/run-history/buckets", timeout=30).status_code == 404
         signed_in = httpx.post(f"{base}/login", data={"username": "bob", "password": "bobs password"}, timeout=30)
         assert signed_in.status_code == 200
