@@ -542,6 +542,41 @@ def _given_to_all(sids: list[str], remembered: dict[str, list[str]], position: i
     return given.pop() if len(given) == 1 else ""
 
 
+def gone_with_their_meeting_withheld(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], files: Files,
+                                     withheld_now: Iterable[MinuteItem], leaving: Iterable[str]
+                                     ) -> tuple[list[str], str]:
+    """Indexed items whose file is gone, of a meeting (its full date, and its council where both say one) that an
+    input file of this run holds marked restricted or withheld: a draft renamed as it was marked exempt. Its new
+    name is not indexed, so nothing told the rename, and the old entries' text was quoted, under the old name, until
+    --prune: they leave the index now. Also a note naming them ('' if none). Their file being gone, nothing is lost
+    that ingesting it again would not bring back."""
+    meetings: dict[str, list[MinuteItem]] = {}
+    for item in withheld_now:
+        # A full date only: a year or a month holds other meetings.
+        if len(item.meeting_date) == len("2026-03-17") and files.of_origin(item.origin) is not None:
+            meetings.setdefault(item.meeting_date, []).append(item)
+    left = set(leaving)
+    away: dict[str, str] = {}  # old entry -> the input that withheld its meeting
+    for sid, row in sorted(rows.items()):
+        if sid in items or sid in left or sid not in files.recorded or not files.gone(sid, row):
+            continue
+        for item in meetings.get(row.meeting_date, ()):
+            if not (row.council and item.council and row.council != item.council):
+                away[sid] = item.origin
+                break
+    if not away:
+        return [], ""
+    old = sorted({rows[sid].origin or sid for sid in away})
+    new = sorted(set(away.values()))
+    note = (f"{counted(len(away), 'indexed item')} of {first_few(old, 3)}, whose "
+            f"{'file no longer exists' if len(old) == 1 else 'files no longer exist'}, "
+            f"{'is' if len(away) == 1 else 'are'} of the same meeting as {first_few(new, 3)}, marked restricted or "
+            "withheld in this run: removed from the index, as that file's earlier name (if "
+            f"{'it was' if len(old) == 1 else 'they were'} other minutes, put {'it' if len(old) == 1 else 'them'} "
+            "back and ingest again)")
+    return sorted(away), note
+
+
 def files_gone(rows: dict[str, ManifestRow], files: Files, leaving: set[str], items: dict[str, MinuteItem]) -> str:
     """A note naming the indexed items, not among the inputs nor leaving the index, whose recorded file is gone; ''
     if there are none."""

@@ -24,7 +24,8 @@ from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
 from assistant.index.write_lock import writer_at_work, writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
-from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name, reconcile_files,
+from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name,
+                                         gone_with_their_meeting_withheld, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
 from assistant.ingest.readers.common import NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING, item_number_in
@@ -434,6 +435,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
     withheld_from: dict[str, str] = {}  # the file or page each item withheld in this run came from
+    withheld_now: list[MinuteItem] = []  # the items read in this run and not indexed: restricted, or withheld
     unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
     clashing: set[tuple[str, str]] = set()  # (origin, page identity) of the files refused for another file's identity
     for found in found_items:
@@ -463,10 +465,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         elif found.restricted:
             restricted.add(found.source_id)
             withheld_from[found.source_id] = found.origin
+            withheld_now.append(found)
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         elif withheld_by_operator(found.source_id, withheld) or (copies and signed_alike(found.source_id, copied)):
             restricted.add(found.source_id)
             withheld_from[found.source_id] = found.origin
+            withheld_now.append(found)
             summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
         elif (site := _fetched_under(found, rows)) and not fetched_from(found.origin):
             # A saved item page, or an export's line, under a fetched item's address would take the item over: the
@@ -497,6 +501,12 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         moved_away = changes.moved_away
         summary.notes += changes.notes
         summary.notes += same_minutes_twice(items, files)
+        # Withdrawn as a restricted item is (below), whether or not --prune was given.
+        of_withheld, note = gone_with_their_meeting_withheld(
+            items, rows, files, withheld_now, [*superseded, *no_longer_held, *moved_away])
+        restricted.update(of_withheld)
+        if note:
+            summary.notes.append(note)
     if given is not None:
         save_remembered(manifest, remembered)
     crash.reached("after_read")

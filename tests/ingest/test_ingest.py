@@ -653,7 +653,7 @@ def test_a_draft_renamed_with_a_figure_corrected_leaves_no_old_figure_in_the_ind
     renamed = ingest([folder], fake_settings)
     rows = _rows(fake_settings)
     assert {sid.split("#")[0] for sid in rows} == {"file:approved-2026-03-17.txt"}, sorted(rows)
-    assert "no longer exist" not in " ".join(renamed.notes), renamed.notes
+    assert "no longer exist (" not in " ".join(renamed.notes), renamed.notes
     (said,) = [note for note in renamed.notes if "moved or renamed" in note]  # one note for the file, not one a fact
     assert "replace the 4 indexed items of the old path" in said and "keeps the council" in said, said
     index = Index(fake_settings)
@@ -830,3 +830,63 @@ def test_a_renamed_files_note_names_its_new_path_not_another_file_sharing_a_sent
     assert "1 file moved or renamed" in said and "draft.txt -> " in said and "z-approved.txt" in said, said
     assert "a-april.txt" not in said, said
     assert {sid.split("#")[0] for sid in _rows(fake_settings)} == {"file:z-approved.txt", "file:a-april.txt"}
+
+
+_DRAFT = ("Minutes of the Children's Services Scrutiny Committee held on 17 March 2026\n\n"
+          "1. Apologies for Absence\n\nApologies were received from Councillor Dalton.\n\n"
+          "2. Fostering Update\n\nThe panel approved 12 foster carers in the quarter.\n\n"
+          "3. Placement of Child K\n\nChild K, aged 9, was placed with carers in Acacia Road.\n")
+
+
+@pytest.mark.parametrize("marked, indexed_after", [
+    # The file headed not for publication: withheld whole, its new name never indexed.
+    (_DRAFT.replace("\n\n1. Apologies", "\nEXEMPT INFORMATION - NOT FOR PUBLICATION\n\n1. Apologies"), []),
+    # One item headed exempt: the others are found again under the new name, as a rename.
+    (_DRAFT.replace("3. Placement of Child K", "3. Placement of Child K (Exempt)"),
+     ["file:approved-2026-03-17.txt", "file:approved-2026-03-17.txt#item-1", "file:approved-2026-03-17.txt#item-2"]),
+])
+def test_minutes_marked_not_for_publication_as_their_file_is_renamed_leave_the_index(fake_settings, tmp_path,
+                                                                                      marked, indexed_after):
+    """A draft renamed to its approved name and marked exempt on the way (whole, or one item): the new name is not
+    indexed, so nothing told the rename, and the old name's entries stayed, the child's placement still quoted, until
+    an ingest with --prune."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "draft-2026-03-17.txt").write_text(_DRAFT, encoding="utf-8")
+    ingest([folder], fake_settings, council="Northbrook Borough Council")
+    assert "file:draft-2026-03-17.txt#item-3" in _rows(fake_settings)
+    (folder / "draft-2026-03-17.txt").unlink()
+    (folder / "approved-2026-03-17.txt").write_text(marked, encoding="utf-8")
+
+    renamed = ingest([folder], fake_settings)  # no --prune
+    assert [p.kind for p in renamed.problems] == ["restricted"], renamed.report()
+    assert sorted(_rows(fake_settings)) == indexed_after
+    index = Index(fake_settings)
+    try:
+        ids = sorted(index.store.all_ids())
+        texts = [chunk.text for chunk in index.store.get(ids)] if ids else []
+    finally:
+        index.close()
+    assert not any("Acacia Road" in text for text in texts), texts
+    assert "no longer exist (" not in " ".join(renamed.notes), renamed.notes
+    (said,) = [note for note in renamed.notes if "same meeting" in note]
+    assert f"of {folder / 'draft-2026-03-17.txt'}" in said or "of draft-2026-03-17.txt" in said, said
+    assert "marked restricted or withheld in this run: removed from the index" in said, said
+
+
+def test_a_file_gone_of_another_meeting_or_council_stays_when_a_restricted_file_comes(fake_settings, tmp_path):
+    """Only the withheld file's own meeting leaves: a file gone of another date, or of another council on that date,
+    stays until --prune, as any file gone does."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "june.txt").write_text(_DRAFT.replace("17 March", "16 June"), encoding="utf-8")
+    (folder / "other.txt").write_text("---\ncouncil: Eastvale Council\n---\n" + _DRAFT, encoding="utf-8")
+    ingest([folder], fake_settings)
+    (folder / "june.txt").unlink()
+    (folder / "other.txt").unlink()
+    (folder / "exempt.txt").write_text("---\ncouncil: Northbrook Borough Council\n---\n" + _DRAFT.replace(
+        "\n\n1. Apologies", "\nEXEMPT INFORMATION - NOT FOR PUBLICATION\n\n1. Apologies"), encoding="utf-8")
+
+    kept = ingest([folder], fake_settings)
+    assert kept.removed == 0 and not any("same meeting" in note for note in kept.notes), kept.notes
+    assert "no longer exist" in " ".join(kept.notes), kept.notes
