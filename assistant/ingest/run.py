@@ -136,8 +136,10 @@ class Index:
             # suggests would drop from the index the fetched minutes it cannot embed again.
             check_index_format(self.manifest, settings.data_dir)
             check_where_vectors_live(self.manifest, settings)
-            if reading and store is None and writer_at_work(settings) and any(
-                    self.manifest.get_meta(key) is not None for key in (STORE_BEING_MADE, RESET_UNFINISHED)):
+            # (RESET_UNFINISHED alone is no bar: a fetch after a reset cut short fills the store, and the mark stays
+            # until minutes files are ingested again, while fetches keep writing to a store readers may search.)
+            if reading and store is None and writer_at_work(settings) and \
+                    self.manifest.get_meta(STORE_BEING_MADE) is not None:
                 # Its store is being removed and made anew: not opened meanwhile (see ChromaStore's `create`).
                 raise IndexStaleError("The index's vector store is being made anew by another process (`ingest "
                                       "--reset`, or an ingest or fetch mending a damaged store).",
@@ -146,7 +148,8 @@ class Index:
                                               ManifestSide(self.manifest.get_meta(_INDEX_ID),
                                                            self.manifest.has_finished_items()), create=not reading)
         except IndexStaleError:
-            reset_cut_short = self.manifest.get_meta(RESET_UNFINISHED) is not None
+            reset_cut_short = all(self.manifest.get_meta(key) is not None
+                                  for key in (RESET_UNFINISHED, STORE_BEING_MADE))
             self.manifest.close()
             if reading and reset_cut_short and not writer_at_work(settings):
                 # A reset cut short removed the keyword index's copy of the text too: only the minutes themselves
@@ -631,7 +634,10 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if files is not None:
         record_files(manifest, files, items, stale)
     refresh_lexical(index)
-    for filled in (RESET_UNFINISHED, STORE_BEING_MADE):  # the store made anew is whole again
+    # The store made anew is whole again. The reset is done only when minutes files were read: a fetch after a
+    # reset cut short brings back its own site's minutes, not the files the reset removed, and `stats` should go on
+    # saying that the index holds only part of the minutes.
+    for filled in (RESET_UNFINISHED, STORE_BEING_MADE) if reset or files_from is not None else (STORE_BEING_MADE,):
         if manifest.get_meta(filled) is not None:
             manifest.delete_meta(filled)
     if (gone := manifest.get_meta(_RESET_FETCHED_GONE)) is not None:

@@ -127,7 +127,7 @@ def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_set
 
     from assistant.errors import IndexStaleError
     from assistant.index import vector_store
-    from assistant.index.manifest import RESET_UNFINISHED, Manifest
+    from assistant.index.manifest import RESET_UNFINISHED, STORE_BEING_MADE, Manifest
     from assistant.index.write_lock import writing_index
     from assistant.ingest.run import ingest
     from assistant.present.app import launch_app
@@ -135,7 +135,8 @@ def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_set
 
     ingest([CORPUS], fake_settings, progress=False)
     manifest = Manifest(fake_settings.manifest_path)
-    manifest.set_meta(RESET_UNFINISHED, "1")
+    for mark in (RESET_UNFINISHED, STORE_BEING_MADE):  # as a reset marks the index before it removes the store
+        manifest.set_meta(mark, "1")
     manifest.close()
     with writing_index(fake_settings):
         opened_stores = []
@@ -152,7 +153,8 @@ def test_a_store_being_made_anew_is_neither_opened_nor_made_by_a_reader(fake_set
         Assistant(fake_settings)
     assert "ingest --reset" in refused.value.hint
     manifest = Manifest(fake_settings.manifest_path)
-    manifest.delete_meta(RESET_UNFINISHED)
+    for mark in (RESET_UNFINISHED, STORE_BEING_MADE):
+        manifest.delete_meta(mark)
     manifest.close()
     for opening in (lambda: Assistant(fake_settings),
                     lambda: launch_app(fake_settings, None, port=free_port(), prevent_thread_lock=True)):

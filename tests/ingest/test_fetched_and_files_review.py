@@ -400,3 +400,37 @@ def test_a_fetch_of_one_site_after_a_reset_stopped_part_way_keeps_the_note_on_th
     assert any(note.startswith(f"--reset removed 1 item fetched from {second}") for note in notes), notes
     assert not any(f"fetched from {first}," in note for note in notes), notes
     assert not any(note.startswith("--reset removed") for note in ingest([folder], fake_settings).notes)  # said once
+
+
+def test_a_fetch_after_a_reset_cut_short_leaves_stats_saying_so_until_the_files_are_ingested(quick, site, tmp_path,
+                                                                                          monkeypatch):
+    """A fetch after a reset stopped part way cleared the reset's mark: `stats` stopped saying that the index holds
+    only part of the minutes, though the files the reset removed were still out of it. Questions are still answered
+    from what is in the index meanwhile."""
+    import assistant.ingest.run as run
+    from assistant.answer.service import Assistant
+
+    folder = _files(tmp_path, "budget.txt")
+    ingest([folder], quick, council=COUNCIL)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_write_batch", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], quick, reset=True)
+    monkeypatch.undo()
+    fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS), "the file's item is still out of the index"
+    notes = index_stats(quick).notes
+    assert any("was cut short, so it holds only part of the minutes" in note for note in notes), notes
+    assistant = Assistant(quick)
+    try:
+        answer = assistant.ask("How many foster carers were recruited?")
+    finally:
+        assistant.close()
+    assert answer.retrieved, answer  # searched the fetched minutes, not refused for the reset
+
+    ingest([folder], quick)
+    assert not any("cut short" in note for note in index_stats(quick).notes)
+    assert "file:budget.txt" in indexed(quick)
