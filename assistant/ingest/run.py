@@ -439,6 +439,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     restricted: set[str] = set()
     withheld_from: dict[str, str] = {}  # the file or page each item withheld in this run came from
     withheld_now: list[MinuteItem] = []  # the items read in this run and not indexed: restricted, or withheld
+    said_withheld: set[InputProblem] = set()
     unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
     clashing: set[tuple[str, str]] = set()  # (origin, page identity) of the files refused for another file's identity
     for found in found_items:
@@ -474,7 +475,9 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             restricted.add(found.source_id)
             withheld_from[found.source_id] = found.origin
             withheld_now.append(found)
-            summary.problems.append(InputProblem(found.origin, "restricted", WITHHELD_NOTE))
+            if (withheld_problem := InputProblem(found.origin, "restricted", WITHHELD_NOTE)) not in said_withheld:
+                said_withheld.add(withheld_problem)  # a file's agenda items withheld with it: said once, for the file
+                summary.problems.append(withheld_problem)
         elif (site := _fetched_under(found, rows)) and not fetched_from(found.origin):
             # A saved item page, or an export's line, under a fetched item's address would take the item over: the
             # file's text in place of the site's (corrected) minutes, which fetch, finding the meeting not modified,
@@ -789,8 +792,9 @@ def _withheld(item: MinuteItem) -> str:
 
 
 def _missing_fields(written: list[MinuteItem]) -> list[str]:
-    """Notes naming the files of the items written now that lack a council or committee, or a meeting date, and how to
-    give them: filters and questions that name a council, a committee or a date leave such an item out unsaid."""
+    """Notes naming the files (or JSONL lines) of the items written now that lack a council or committee, or a meeting
+    date, and how to give them: filters and questions that name a council, a committee or a date leave such an item
+    out unsaid."""
     notes = []
     unnamed = {item.origin: [name for name, value in (("council", item.council), ("committee", item.committee))
                              if not value]
@@ -798,24 +802,37 @@ def _missing_fields(written: list[MinuteItem]) -> list[str]:
     if unnamed:
         lacking = [name for name in ("council", "committee") if any(name in missing for missing in unnamed.values())]
         named = [f"{origin}: no {' or '.join(missing)}" for origin, missing in sorted(unnamed.items())]
+        where = [f"`{name}:`" for name in lacking]
         notes.append(
-            f"{_files_have(len(unnamed))} no {' or '.join(lacking)} ({first_few(named, 3, '; ')}): "
+            f"{_inputs_have(list(unnamed))} no {' or '.join(lacking)} ({first_few(named, 3, '; ')}): "
             f"{' and '.join(lacking)} filters, and questions naming one, leave {_them(len(unnamed))} out. Give "
             f"{'it' if len(lacking) == 1 else 'them'} with `assistant ingest PATH "
             f"{' '.join(f'--{name} NAME' for name in lacking)}` (the index remembers "
-            f"{'it' if len(lacking) == 1 else 'them'}), or as {' and '.join(f'`{name}:`' for name in lacking)} in a "
-            "text file's front matter")
+            f"{'it' if len(lacking) == 1 else 'them'}), or as {' and '.join(where)} in a text file's front matter"
+            + (f" or as {' and '.join(f'`{name}`' for name in lacking)} on a JSONL line"
+               if any(map(_a_jsonl_line, unnamed)) else ""))
     undated = sorted({item.origin for item in written if not item.meeting_date})
     if undated:
         notes.append(
-            f"{_files_have(len(undated))} no meeting date ({first_few(undated, 3)}): date filters (--since, --until) "
+            f"{_inputs_have(undated)} no meeting date ({first_few(undated, 3)}): date filters (--since, --until) "
             f"leave {_them(len(undated))} out. A PDF, Word or HTML file is dated by its opening lines ('Date: 8 March "
-            "2023', 'held on 8 March 2023'); a text file can give `meeting_date: 2023-03-08` in its front matter")
+            "2023', 'held on 8 March 2023'); a text file can give `meeting_date: 2023-03-08` in its front matter"
+            + ("; a JSONL line, `date`" if any(map(_a_jsonl_line, undated)) else ""))
     return notes
 
 
-def _files_have(files: int) -> str:
-    return f"{counted(files, 'new or replaced file')} {'has' if files == 1 else 'have'}"
+def _a_jsonl_line(origin: str) -> bool:
+    """Is an origin a line of a JSONL file ('minutes.jsonl:12'), not a file?"""
+    return origin.rpartition(":")[2].isdigit()
+
+
+def _inputs_have(origins: list[str]) -> str:
+    """'1 new or replaced file has', '3 new or replaced JSONL lines have': each JSONL line is an input of its own."""
+    lines = sum(map(_a_jsonl_line, origins))
+    if 0 < lines < len(origins):
+        return f"{len(origins)} new or replaced files and JSONL lines have"
+    noun = "JSONL line" if lines else "file"
+    return f"{counted(len(origins), f'new or replaced {noun}')} {'has' if len(origins) == 1 else 'have'}"
 
 
 def _them(files: int) -> str:

@@ -282,3 +282,19 @@ def test_a_short_windows_1252_text_with_a_pound_sign_is_not_read_as_a_multibyte_
     from assistant.index.lexical import load
 
     assert any("\u00a32.3m" in entry.text for entry in load(fake_settings.lexical_dir).entries)
+
+
+def test_jsonl_lines_without_a_council_or_date_are_called_lines_and_told_their_keys(fake_settings, tmp_path):
+    """The notes called each JSONL line a file, and told only how a text file's front matter gives the field."""
+    import json
+
+    minutes = tmp_path / "minutes"
+    minutes.mkdir()
+    lines = [{"url": f"https://example.org/item/{n}", "title": f"Item {n}", "text": f"The panel noted report {n}."}
+             for n in (1, 2)]
+    (minutes / "export.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    notes = " ".join(ingest([minutes], fake_settings).notes)
+    assert "2 new or replaced JSONL lines have no council or committee" in notes, notes
+    assert "or as `council` and `committee` on a JSONL line" in notes, notes
+    assert "2 new or replaced JSONL lines have no meeting date" in notes and "a JSONL line, `date`" in notes, notes
+    assert "new or replaced files" not in notes, notes

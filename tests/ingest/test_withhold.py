@@ -82,6 +82,9 @@ def test_a_withheld_file_covers_its_agenda_items(fake_settings, tmp_path):
     assert sum(sid.startswith("file:meeting.pdf#item-") for sid in indexed(fake_settings)) == len(items)
     run_cli("withhold", "file:meeting.pdf", env=cli_env(fake_settings.data_dir))
     assert not any(sid.startswith("file:meeting.pdf") for sid in indexed(fake_settings))
+    # Ingested again, the file is said to be withheld once, not once for each of its items.
+    again = ingest([folder], fake_settings, progress=False)
+    assert [problem.origin for problem in again.skipped] == [str(folder / "meeting.pdf")], again.report()
 
 
 @pytest.mark.parametrize("args, said", [
