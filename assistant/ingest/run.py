@@ -458,6 +458,13 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                     "If both are the same agenda item (an export and its corrected copy, say), keep only the newer "
                     "one and ingest again; if they are different items, give one of them its own `id` or "
                     "`source_url`."))
+                if found.restricted and found.source_id in items:
+                    # One agenda item, marked restricted in one of its copies: the mark wins, whichever copy was
+                    # read first (a public export before its restricted correction had kept the item indexed).
+                    del items[found.source_id]
+                    restricted.add(found.source_id)
+                    withheld_from[found.source_id] = found.origin
+                    summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
             else:
                 # Once for the file, not for each of its agenda items; a PDF or a Word file carries no `id`.
                 clashing.add(page)
