@@ -788,10 +788,16 @@ def _withheld(item: MinuteItem) -> str:
         return (f"its opening marks it not for publication ({one_printed_line(marking)!r}): not indexed. If the "
                 f"council has published it, {how}")
     if heading := item.details.get(UNTOLD_NOT_PUBLIC_HEADING):
-        return (f"its heading {one_printed_line(heading)!r} is marked not for publication, and where that part of the "
-                "page ends cannot be told (its text is outside the heading's block, or a block after it holds the next "
-                "item), so the whole page is not indexed. To index its public items, save the page's text as a .txt "
-                "file, each item under its numbered heading, and ingest that: the marked item is withheld there")
+        if item.origin.lower().endswith((".htm", ".html")):
+            return (f"its heading {one_printed_line(heading)!r} is marked not for publication, and where that part of "
+                    "the page ends cannot be told (its text is outside the heading's block, or a block after it holds "
+                    "the next item), so the whole page is not indexed. To index its public items, save the page's "
+                    "text as a .txt file, each item under its numbered heading, and ingest that: the marked item is "
+                    "withheld there")
+        return (f"its heading {one_printed_line(heading)!r} is marked not for publication, and where that part ends "
+                "cannot be told, so all of it is not indexed. To index its public items, put the marked item in a "
+                "file of its own, or each item under a numbered heading on a line of its own ('7. Contract Award "
+                "(Exempt)'); if the council has published it, add `restricted: false` to a text file's front matter")
     if not (number := item_number_in(item.source_id)):
         return "marked restricted: not indexed"
     title = f" ({item.item_title})" if item.item_title else ""

@@ -12,8 +12,9 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from assistant.ingest.readers.common import (GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE, document_marked_not_public,
-                                             first_line_title, item_number_slug, title_marked_not_public)
+from assistant.ingest.readers.common import (GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING,
+                                             document_marked_not_public, first_line_title, item_number_slug,
+                                             title_marked_not_public)
 from assistant.records import ChunkKind, MinuteItem
 from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
 
@@ -252,11 +253,12 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
             title_marked_not_public(normalise_space(heading.line.of(whole.text))) for heading in headings):
         headings = []
     if not headings:
-        return [replace(whole, item_title=whole.item_title or title_in(whole.text))]
+        return [_withheld_if_marked_within(replace(whole, item_title=whole.item_title or title_in(whole.text)))]
     text = whole.text
     items = []
     if opening := text[:headings[0].line.start].strip():
-        items.append(replace(whole, text=opening, item_title=whole.item_title or title_in(opening)))
+        items.append(_withheld_if_marked_within(
+            replace(whole, text=opening, item_title=whole.item_title or title_in(opening))))
     numbers = [item_number_slug(heading.number) for heading in headings]
     if "" in numbers or len(set(numbers)) < len(numbers):
         numbers = [str(position) for position in range(1, len(headings) + 1)]
@@ -266,10 +268,29 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
         # may hold a '#' ('minutes #2.pdf'), which with_item would cut off as a web address's fragment.
         title = normalise_space(heading.line.of(text))
         withheld = title_marked_not_public(title)  # "7. Contract Award (Exempt)": its text is left out
-        items.append(replace(whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
-                             text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title,
-                             restricted=withheld))
+        items.append(_withheld_if_marked_within(replace(
+            whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
+            text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title, restricted=withheld)))
     return items
+
+
+def marked_heading_in(text: str) -> str:
+    """The first line of the text that reads as a heading (a few words, perhaps a Markdown heading's) and is marked not
+    for publication ('Contract Award (Exempt)', '## 2. Contract Award (Exempt)'), or ''."""
+    for line in text.splitlines():
+        title = normalise_space(line.strip().lstrip("#"))
+        if title and len(title.split()) <= MAX_HEADING_WORDS and title_marked_not_public(title):
+            return title
+    return ""
+
+
+def _withheld_if_marked_within(item: MinuteItem) -> MinuteItem:
+    """The item, withheld whole when a heading inside it is marked not for publication: where the marked part ends
+    cannot be told (too few numbered headings to split at, a Markdown or unnumbered heading), and its text had been
+    indexed with the public part's."""
+    if item.restricted or not (marked := marked_heading_in(f"{item.item_title}\n{item.text}")):
+        return item
+    return replace(item, text="", restricted=True, details={**item.details, UNTOLD_NOT_PUBLIC_HEADING: marked})
 
 
 def reads_as_a_meeting(text: str, headings: list[ItemHeading]) -> bool:

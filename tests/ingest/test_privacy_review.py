@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from assistant.index.manifest import Manifest
 from assistant.ingest.run import ingest
 
@@ -33,3 +35,37 @@ def test_an_item_restricted_in_one_of_two_copies_of_its_identity_is_withheld_whi
     assert "item-77" not in _indexed(fake_settings), summary.report()
     assert b"Acacia" not in _stored(fake_settings)
     assert [p.kind for p in summary.problems] == ["failed", "restricted"]  # the clash is still named
+
+
+@pytest.mark.parametrize("name, text", [
+    # Markdown item headings, which are not read as numbered ones: the file was indexed whole, exempt item and all.
+    ("minutes.md", "# Corporate Parenting Panel, 8 March 2024\n\n## 1. Apologies for Absence\nNone.\n\n"
+                   "## 2. Sufficiency Strategy\nNoted.\n\n## 3. Residential Placement Contract Award (Exempt)\n"
+                   f"{SECRET}\n\n## 4. Date of Next Meeting\n5 June 2024.\n"),
+    # Two numbered items: too few to split at, so the file was indexed whole.
+    ("minutes.txt", "Corporate Parenting Panel\nHeld on 8 March 2024\n\n1. Sufficiency Strategy\nNoted.\n\n"
+                    f"2. Residential Placement Contract Award (Exempt)\n{SECRET}\n"),
+    # Headings without numbers.
+    ("minutes.txt", "Corporate Parenting Panel\nHeld on 8 March 2024\n\nApologies for Absence\nNone.\n\n"
+                    f"Residential Placement Contract Award (Exempt)\n{SECRET}\n\nDate of Next Meeting\n5 June 2024.\n"),
+    # One item's file, its title in front matter or its Markdown heading marked.
+    ("item.md", f"---\ncouncil: Northshire\ntitle: Residential Placement Contract Award (Exempt)\n---\n{SECRET}\n"),
+    ("item.md", f"# Residential Placement Contract Award (Exempt)\n\n{SECRET}\n"),
+])
+def test_text_under_a_heading_marked_exempt_is_withheld_where_the_minutes_cannot_be_split_at_it(
+        fake_settings, tmp_path, name, text):
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    summary = ingest([folder], fake_settings, progress=False)
+    assert b"Acacia" not in _stored(fake_settings), summary.report()
+    [withheld] = [p for p in summary.problems if p.kind == "restricted"]
+    assert "Residential Placement Contract Award (Exempt)' is marked not for publication" in withheld.reason
+
+
+def test_a_marked_heading_in_a_file_whose_front_matter_says_restricted_false_withholds_nothing(fake_settings, tmp_path):
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "item.md").write_text(
+        f"---\ntitle: Contract Award (Exempt)\nrestricted: false\n---\n{SECRET}\n", encoding="utf-8")
+    assert ingest([folder], fake_settings, progress=False).new == 1
