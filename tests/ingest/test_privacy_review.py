@@ -69,3 +69,24 @@ def test_a_marked_heading_in_a_file_whose_front_matter_says_restricted_false_wit
     (folder / "item.md").write_text(
         f"---\ntitle: Contract Award (Exempt)\nrestricted: false\n---\n{SECRET}\n", encoding="utf-8")
     assert ingest([folder], fake_settings, progress=False).new == 1
+
+
+@pytest.mark.parametrize("heading", [
+    "3. Residential Placement Contract Award (Exempt Information)", "3. Residential Placement Contract Award (Part II)",
+    "3. Residential Placement Contract Award (Exempt - Paragraph 3)",
+    "3. Residential Placement Contract Award (Private and Confidential)",
+    "3. Residential Placement Contract Award (Confidential Information)",
+    "3. Residential Placement Contract Award - Exempt", "3. Residential Placement Contract Award \u2013 Not for Publication",
+])
+def test_an_item_heading_marked_in_the_usual_words_of_council_templates_is_withheld(tmp_path, heading):
+    """Only '(Exempt)', '(Confidential Report)' and the like were read as marks: these items were indexed."""
+    from assistant.ingest.readers import read_inputs
+    from assistant.records import MinuteItem
+
+    path = tmp_path / "minutes.txt"
+    path.write_text("Corporate Parenting Panel\nHeld on 8 March 2024\n\n1. Apologies for Absence\nNone.\n\n"
+                    f"2. Sufficiency Strategy\nNoted.\n\n{heading}\n{SECRET}\n\n4. Date of Next Meeting\n5 June.\n",
+                    encoding="utf-8")
+    items = [item for item in read_inputs([path], 1_000_000, cwd=tmp_path) if isinstance(item, MinuteItem)]
+    assert all("Acacia" not in item.text for item in items)
+    assert [item.item_title for item in items if item.restricted] == [heading]

@@ -114,12 +114,18 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 
 
 # A title that ModernGov, or a council's template, marks as not for the public: "Contract Award (Exempt)",
-# "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)"; not a field saying no
-# ("Confidential: No").
+# "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)", "(Exempt Information)",
+# "(Part II)", "Contract Award - Exempt"; not a field saying no ("Confidential: No").
 NOT_PUBLIC_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
+# What may follow the marking word inside its brackets or after its dash: "(Exempt Information)", "(Exempt - Paragraph
+# 3)", "(Confidential Report, paras 1 and 3)".
+_MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|session|business))?"
+_PARAGRAPH_CITED = r"(?:\s*[-\u2013:,]?\s*(?:by\s+virtue\s+of\s+)?para(?:graph)?s?\.?(?:\s*\(s\))?\s*[\d,\s&and\-\u2013]+)?"
 _TITLE_MARK = re.compile(
-    rf"[(\[]\s*{NOT_PUBLIC_MARK}(?:\s+(?:item|report|minutes?|appendix|session))?\s*[)\]]"
-    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)",
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{NOT_PUBLIC_MARK}){_MARK_KIND}{_PARAGRAPH_CITED}\s*[)\]]"
+    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)"
+    # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication".
+    rf"|\s[-\u2013\u2014]\s*{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}\s*$",
     re.IGNORECASE,
 )
 # A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
