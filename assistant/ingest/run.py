@@ -464,6 +464,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                     del items[found.source_id]
                     restricted.add(found.source_id)
                     withheld_from[found.source_id] = found.origin
+                    withheld_now.append(found)
                     summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
             else:
                 # Once for the file, not for each of its agenda items; a PDF or a Word file carries no `id`.

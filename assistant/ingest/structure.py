@@ -14,7 +14,7 @@ from typing import Callable
 
 from assistant.ingest.readers.common import (GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING,
                                              document_marked_not_public, first_line_title, item_number_slug,
-                                             title_marked_not_public)
+                                             line_marked_not_public, title_marked_not_public)
 from assistant.records import ChunkKind, MinuteItem
 from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
 
@@ -279,7 +279,7 @@ def marked_heading_in(text: str) -> str:
     for publication ('Contract Award (Exempt)', '## 2. Contract Award (Exempt)'), or ''."""
     for line in text.splitlines():
         title = normalise_space(line.strip().lstrip("#"))
-        if title and len(title.split()) <= MAX_HEADING_WORDS and title_marked_not_public(title):
+        if title and len(title.split()) <= MAX_HEADING_WORDS and line_marked_not_public(title):
             return title
     return ""
 

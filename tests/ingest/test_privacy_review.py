@@ -90,3 +90,21 @@ def test_an_item_heading_marked_in_the_usual_words_of_council_templates_is_withh
     items = [item for item in read_inputs([path], 1_000_000, cwd=tmp_path) if isinstance(item, MinuteItem)]
     assert all("Acacia" not in item.text for item in items)
     assert [item.item_title for item in items if item.restricted] == [heading]
+
+
+@pytest.mark.parametrize("line", [
+    "Residential care (private)", "Foster care \u2013 Private", "Council tax for care leavers - exempt",
+    "Private fostering - private arrangements", "Item 5 - Confidential",
+])
+def test_a_table_or_list_line_inside_public_minutes_that_ends_with_a_marking_word_withholds_nothing(
+        fake_settings, tmp_path, line):
+    """Found reviewing the fix above: every short line inside an item that read as a marked heading withheld the item
+    or file, so a table of placements by provider ('Residential care (private)') took public minutes out of the index.
+    Inside an item's text only a marking word that says nothing else counts, in brackets or opening the line."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "item.md").write_text(f"---\ncouncil: Northshire\ntitle: Sufficiency Strategy\n---\nPlacements by "
+                                    f"provider:\n{line}\n\nThe panel noted 14 new placements in the quarter.\n",
+                                    encoding="utf-8")
+    summary = ingest([folder], fake_settings, progress=False)
+    assert not summary.problems and "file:item.md" in _indexed(fake_settings), summary.report()

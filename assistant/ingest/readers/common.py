@@ -161,6 +161,22 @@ def title_marked_not_public(title: str) -> bool:
     return bool(_TITLE_MARK.search(title))
 
 
+# A short line inside an item's text, where no item starts, is a table's row or a list's line as often as a heading:
+# "Residential care (private)", "Council tax for care leavers - exempt". So there only a marking word that says
+# nothing else counts ("private" names providers and fostering), in brackets or opening the line, never at its end.
+_STRONG_MARK = r"(?:exempt|restricted|confidential|not\s+for\s+publication)"
+_LINE_MARK = re.compile(
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{_STRONG_MARK}){_MARK_KIND}{_PARAGRAPH_CITED}\s*[)\]]"
+    rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)",
+    re.IGNORECASE,
+)
+
+
+def line_marked_not_public(line: str) -> bool:
+    """Is a heading-like line inside an item's text (not one it was split at) marked not for publication?"""
+    return bool(_LINE_MARK.search(line))
+
+
 def document_marked_not_public(text: str) -> str:
     """The line among the first MARKED_LINES_LOOKED_AT (blank ones aside) that marks the whole document as not for
     the public, or ""."""
