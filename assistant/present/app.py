@@ -8,6 +8,7 @@ method of `ChatHandlers`, so tests call them directly without a browser.
 import asyncio
 import atexit
 import html
+import itertools
 import json
 import logging
 import os
@@ -432,13 +433,50 @@ if (!window.copyAsShown) {  // once, however often the page's head is put in
   });
 }
 </script>"""
+# The question box is emptied once the question is accepted, a moment after it was sent: emptied by the server, it lost
+# whatever the member had typed in that moment (the next question begun at once). So the server only says that the
+# question was taken (a new mark in #question-taken), and the page takes out of the box the question as it was sent,
+# keeping what was typed after it; a box changed otherwise meanwhile (the question rewritten) is left as it is.
+TYPED_AHEAD_SCRIPT = """<script>
+if (!window.keepTypedAhead) {  // once, however often the page's head is put in
+  let sent = null, seen = null;
+  window.keepTypedAhead = () => {
+    const box = document.querySelector("#question textarea");
+    if (box) sent = box.value;
+  };
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#ask")) window.keepTypedAhead();
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.target.closest
+        && event.target.closest("#question")) window.keepTypedAhead();
+  }, true);
+  const taken = () => {
+    const mark = document.querySelector("#question-taken [data-taken]");
+    if (!mark || mark.dataset.taken === seen) return;
+    seen = mark.dataset.taken;
+    const box = document.querySelector("#question textarea");
+    if (!box) return;
+    const now = box.value;
+    // Sent some other way (an example question), the box is emptied as before.
+    const left = sent === null ? "" : now.startsWith(sent) ? now.slice(sent.length).replace(/^\\s+/, "") : now;
+    sent = null;
+    if (left === now) return;
+    box.value = left;
+    box.dispatchEvent(new Event("input", {bubbles: true}));  // Gradio's own copy of the box follows
+  };
+  new MutationObserver(taken).observe(document.documentElement,
+      {subtree: true, childList: true, attributes: true, attributeFilter: ["data-taken"]});
+}
+</script>"""
 # Gradio keeps 32 px each side of the page, which at 200% zoom on a phone left an answer a few letters wide. Gradio
 # puts APP_CSS inside its own container, and this margin is outside it: the rule goes in the page's head.
 NARROW_PAGE_STYLE = """<style>
 @media (max-width: 640px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }
 </style>"""
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
-                + DROPDOWN_KEYS_SCRIPT + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + NARROW_PAGE_STYLE}
+                + DROPDOWN_KEYS_SCRIPT + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + TYPED_AHEAD_SCRIPT
+                + NARROW_PAGE_STYLE}
 
 
 def page_options() -> dict:
@@ -1135,6 +1173,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
     # free, so that the next question need not wait for a sentence nobody will read.
     answer_slots = threading.BoundedSemaphore(assistant.settings.concurrency)
     draining_slots = threading.BoundedSemaphore(assistant.settings.concurrency)
+    questions_taken = itertools.count(1)  # a new mark for each question accepted (TYPED_AHEAD_SCRIPT)
 
     def end_sessions(names) -> None:
         tokens = getattr(getattr(demo, "server_app", None), "tokens", None)
@@ -1191,6 +1230,9 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                     clear = gr.Button("Clear conversation", elem_id="clear")
                 # While an answer comes, Ask and Enter are held back (one answer at a time): this says so.
                 busy_note = gr.Markdown("", elem_id="asking-note", **SHOWN_AS_WRITTEN)
+                # Marked anew each time a question is accepted: the page then takes it out of the box
+                # (TYPED_AHEAD_SCRIPT). Not shown.
+                taken = gr.HTML("", elem_id="question-taken", visible="hidden")
                 gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
                             label="Example questions")
             with gr.Column(scale=2):
@@ -1228,7 +1270,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file", visible=False)
 
         def page_after(n: int, step: ChatStep) -> tuple:
-            box = gr.update() if step.question is None else step.question
+            # Accepted, the question leaves the box in the page (TYPED_AHEAD_SCRIPT), which keeps what was typed
+            # after it; a question failed after it was accepted is put back by the server.
+            box = gr.update() if step.question is None or step.question == "" else step.question
+            mark = (f'<span data-taken="{next(questions_taken)}"></span>' if step.question == ""
+                    else gr.update())
             # The sources follow the last answer, which a new question or a failed one leaves empty.
             markers = handlers.source_choices(step.last)
             first = markers[0][1] if markers else None
@@ -1239,7 +1285,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                     handlers.source_panel(step.last, first),
                     gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
                     *fresh_feedback, *(ask_ready() if step.finished else ask_busy() if n == 0 else
-                                       (gr.update(), gr.update())))
+                                       (gr.update(), gr.update())), mark)
 
         def ask_busy() -> tuple:
             return gr.update(value="Answering\u2026", interactive=False), ANSWERING_NOTE
@@ -1306,7 +1352,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             return gr.update(value=path, visible=path is not None), said
 
         outputs = [chat, question, turns, last, source_pick, panel, picked, rating, comment, feedback_status, ask,
-                   busy_note]
+                   busy_note, taken]
         inputs = [question, chat, turns, council, committee, since, until]
         # One listener for both ways of sending: two would each run an Enter followed at once by a click on Ask
         # (Gradio's "once" holds back a listener's own repeat only), answering and auditing the question twice.
