@@ -222,6 +222,11 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
     if args.keep_last is not None and (not args.ema or args.soup != 1 or args.ensemble != 1):
         parser.error("--keep-last: give it with --ema and a single reader (--soup 1, --ensemble 1); it keeps the last "
                      "step's weights of the run whose average ships")
+    if args.fusion_out is not None and not args.fit_fusion:
+        # Else ignored, and the run trains a reader for an hour, replacing the one in --out (the shipped one unless
+        # given): a user who meant to fit the fusion alone would lose it.
+        parser.error("--fusion-out: give it with --fit-fusion, which alone writes the fusion; without it the run "
+                     "trains a reader and replaces the one in --out")
     for folder in args.teachers:
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "

@@ -1124,7 +1124,9 @@ def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
     (["--ensemble", "0"], "--ensemble 0: give the number of readers to train and read together, 1 or more"),
     (["--ensemble", "2", "--soup", "2"], "--ensemble and --soup: give one of them"),
     (["--keep-members", "members"], "--keep-members: give it with --ensemble 2 or more"),
+    (["--fusion-out", "fusion.json"], "--fusion-out: give it with --fit-fusion"),
 ])
+@pytest.mark.usefixtures("no_training_minutes")  # a check that stopped refusing would otherwise start training
 def test_a_bad_training_option_is_refused_with_a_message(capsys, argv, message):
     from assistant.answer.train import main
 
