@@ -66,6 +66,7 @@ from assistant.answer.training.teachers import TEACHER_BATCH, read_teachers, tea
 log = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "reader_model"
+SEEDS_END = 2**32  # numpy.random.seed takes 0 to 2**32 - 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +232,10 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
         if not (folder / "manifest.json").is_file():
             parser.error(f"--teachers {folder}: not a reader folder (no manifest.json); give folders that "
                          "`python -m assistant.answer.train --out DIR` wrote")
+    if not 0 <= args.seed <= SEEDS_END - max(args.soup, args.ensemble):
+        # numpy's seeds are 0 to 2**32 - 1, each reader of a soup or an ensemble taking the next: a traceback otherwise.
+        parser.error(f"--seed {args.seed}: give a seed of 0 or more, below 2**32 for every reader "
+                     "(--seed, --seed+1, ...)")
     for flag in ("questions", "layers", "epochs", "negatives"):
         if (value := getattr(args, flag)) is not None and value < 1:
             parser.error(f"--{flag} {value}: give 1 or more")

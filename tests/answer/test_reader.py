@@ -1125,6 +1125,8 @@ def test_a_moving_average_outside_0_to_1_is_refused_before_any_training():
     (["--ensemble", "2", "--soup", "2"], "--ensemble and --soup: give one of them"),
     (["--keep-members", "members"], "--keep-members: give it with --ensemble 2 or more"),
     (["--fusion-out", "fusion.json"], "--fusion-out: give it with --fit-fusion"),
+    (["--seed", "-1"], "--seed -1: give a seed of 0 or more, below 2**32"),
+    (["--seed", str(2**32 - 1), "--soup", "2"], f"--seed {2**32 - 1}: give a seed of 0 or more, below 2**32"),
 ])
 @pytest.mark.usefixtures("no_training_minutes")  # a check that stopped refusing would otherwise start training
 def test_a_bad_training_option_is_refused_with_a_message(capsys, argv, message):
