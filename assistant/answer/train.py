@@ -236,6 +236,10 @@ def refuse_bad_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
         # numpy's seeds are 0 to 2**32 - 1, each reader of a soup or an ensemble taking the next: a traceback otherwise.
         parser.error(f"--seed {args.seed}: give a seed of 0 or more, below 2**32 for every reader "
                      "(--seed, --seed+1, ...)")
+    if args.work.exists() and not args.work.is_dir():
+        # Else a FileExistsError traceback once the training minutes are found.
+        parser.error(f"--work {args.work}: is a file, not a folder; give a folder for the index and examples it "
+                     "keeps (a missing one is made)")
     for flag in ("questions", "layers", "epochs", "negatives"):
         if (value := getattr(args, flag)) is not None and value < 1:
             parser.error(f"--{flag} {value}: give 1 or more")

@@ -1235,6 +1235,23 @@ def test_a_folder_holding_other_files_is_refused_before_training_instead_of_bein
     assert (folder / "minutes.docx").read_text() == "mine"
 
 
+def test_a_work_folder_that_is_a_file_is_refused_with_a_message(tmp_path, capsys, monkeypatch):
+    """A file given as --work failed with a FileExistsError traceback once the training minutes were found (from a
+    maintainer's review)."""
+    from assistant.answer.train import main
+
+    minutes = tmp_path / "train_minutes.jsonl"
+    minutes.write_text("")  # found, as in a checkout with ../shared: what let the run reach the folder
+    monkeypatch.setattr("assistant.answer.train.TRAIN_MINUTES", minutes)
+    work = tmp_path / "work.txt"
+    work.write_text("mine")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--work", str(work), "--out", str(tmp_path / "reader")])
+    assert stopped.value.code == 2
+    assert f"--work {work}: is a file, not a folder" in capsys.readouterr().err
+    assert work.read_text() == "mine"
+
+
 @pytest.mark.usefixtures("no_training_minutes")
 def test_a_member_folder_holding_other_files_is_refused_before_training(tmp_path, capsys):
     from assistant.answer.train import main
