@@ -914,8 +914,9 @@ def _eval(args, settings: Settings) -> int:
     else:
         print(f"wrote {out}/answers.jsonl, metrics.json and report.md")
     if metrics is not None and (replaced := metrics.get("replaced_results")):
-        of = (f" of {readable(replaced['questions_file'])} ({counted(replaced['questions'], 'question')} scored, "
-              f"{replaced['run_at']})" if replaced.get("questions_file") else "")
+        named = printed_path(readable(replaced["questions_file"] or ""))  # as warnings name it: no escape runs raw
+        of = (f" of {named} ({counted(replaced['questions'], 'question')} scored, {replaced['run_at']})"
+              if replaced.get("questions_file") else "")
         print(f"  (in place of the results of an earlier run{of}: give --out a folder of its own to keep both)")
     if metrics is None:
         return 0

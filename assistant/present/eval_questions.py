@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from assistant.errors import AssistantError
 from assistant.files import read_utf8
 from assistant.retrieve.filters import Filters
-from assistant.text import counted, is_small_talk, printed_path, readable
+from assistant.text import counted, is_small_talk, one_printed_line, printed_path, readable
 
 KINDS = ("fact", "numeric", "who", "resolution", "multi", "unanswerable")
 
@@ -242,7 +242,9 @@ def unanswerable_with_gold(questions: list[EvalQuestion]) -> list[str]:
 
 
 def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    # One line, safe to print: a warning names the questions file and ids from it, and an escape sequence in either
+    # would drive the terminal (errors are printed so by the CLI already).
+    print(f"warning: {one_printed_line(message)}", file=sys.stderr, flush=True)
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:

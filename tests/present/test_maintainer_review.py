@@ -1,0 +1,35 @@
+"""Defects a maintainer's review of `assistant eval` found, each with the test that fails before its fix."""
+
+import json
+from pathlib import Path
+
+from assistant.index.embedder import HASHING_MODEL
+from assistant.present.cli import main
+
+BARNSLEY = "https://barnsleymbc.moderngov.co.uk/mgAi.aspx?ID=23547"
+GOOD = {"id": "q1", "question": "Who is the Service Director at Barnsley?", "kind": "who", "gold_urls": [BARNSLEY],
+        "must_include": ["Mel John-Ross"]}
+ESCAPE = "\x1b[2J"  # clears the screen when printed raw
+
+
+def _write(path: Path, *rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_warnings_and_the_replaced_run_print_an_escape_in_a_file_name_or_id_escaped(tmp_path, hashing_seed_index,
+                                                                                     monkeypatch, capsys):
+    """A questions file named with an escape sequence, or an id holding one, reached the terminal raw through the
+    warnings and the "in place of the results of an earlier run" line, while errors print it escaped."""
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", HASHING_MODEL)
+    questions = _write(tmp_path / f"odd{ESCAPE}.jsonl", {**GOOD, "filter": {}}, {**GOOD, "id": f"Q{ESCAPE}"},
+                       {**GOOD, "id": f"q{ESCAPE}"})
+    out = tmp_path / "out"
+    index = ["--index", str(hashing_seed_index.data_dir)]
+    assert main(["eval", "--questions", str(questions), "--out", str(out), *index]) == 0
+    assert main(["eval", "--questions", str(_write(tmp_path / "plain.jsonl", GOOD)), "--out", str(out), *index]) == 0
+    printed = capsys.readouterr()
+    assert "\x1b" not in printed.err and "\x1b" not in printed.out
+    assert "odd\\x1b[2J.jsonl:1 has the key 'filter'" in printed.err  # named still, escaped
+    assert "in place of the results of an earlier run of " in printed.out and "odd\\x1b[2J.jsonl" in printed.out
+
