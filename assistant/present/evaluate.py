@@ -559,8 +559,9 @@ def check_results_folder(out_dir: Path) -> None:
         kind = "a file" if in_the_way.is_file() else "a device or a pipe"
         raise AssistantError(f"{in_the_way} is {kind}, not a folder, so it cannot be {what}.",
                              "Give --out a folder (a missing one is made), not the name of a file.")
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
+        # Made here, within the try: a new folder in one that may not be written is this folder's problem too.
+        out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".eval-write-check-"):
             pass
     except OSError as exc:

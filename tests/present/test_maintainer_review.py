@@ -3,6 +3,9 @@
 import json
 from pathlib import Path
 
+import pytest
+
+from assistant.errors import AssistantError
 from assistant.index.embedder import HASHING_MODEL
 from assistant.present.cli import main
 
@@ -33,3 +36,20 @@ def test_warnings_and_the_replaced_run_print_an_escape_in_a_file_name_or_id_esca
     assert "odd\\x1b[2J.jsonl:1 has the key 'filter'" in printed.err  # named still, escaped
     assert "in place of the results of an earlier run of " in printed.out and "odd\\x1b[2J.jsonl" in printed.out
 
+
+def test_a_missing_out_folder_that_cannot_be_made_is_said_to_be_the_out_folder(tmp_path, monkeypatch):
+    """--out naming a new folder in one that may not be written got the CLI's catch-all message ("a file and a folder
+    may have swapped places"), not the --out folder's own, as an existing folder that may not be written gets."""
+    from assistant.present import evaluate
+
+    parent = tmp_path / "locked"
+    parent.mkdir()
+
+    def refused(self, *args, **kwargs):  # as mkdir in a folder one may not write (root may write anywhere)
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    said = r"cannot be written to .*results \(the --out folder\): Permission denied"
+    with pytest.raises(AssistantError, match=said) as caught:
+        evaluate.check_results_folder(parent / "results")
+    assert "--out" in caught.value.hint
