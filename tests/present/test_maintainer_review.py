@@ -53,3 +53,19 @@ def test_a_missing_out_folder_that_cannot_be_made_is_said_to_be_the_out_folder(t
     with pytest.raises(AssistantError, match=said) as caught:
         evaluate.check_results_folder(parent / "results")
     assert "--out" in caught.value.hint
+
+
+def test_every_out_folder_the_eval_readme_shows_is_ignored_by_git():
+    """eval/README.md's own commands wrote eval/results/seed and eval/results/dev, which git did not ignore: their
+    answers.jsonl quotes the dev corpus, which the committed reports leave out on purpose, and a `git add -A` took it
+    in."""
+    import fnmatch
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    outs = re.findall(r"--out (eval/results/[\w.-]+)", (root / "eval" / "README.md").read_text(encoding="utf-8"))
+    assert {"eval/results/seed", "eval/results/dev"} <= set(outs)
+    ignored = [line.strip() for line in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith(("#", "!"))]
+    # A pattern ending in "/" names folders: the folder itself, with everything in it.
+    assert not [out for out in outs if not any(fnmatch.fnmatch(out + "/", pattern) for pattern in ignored)]
