@@ -71,12 +71,18 @@ SEEDS_END = 2**32  # numpy.random.seed takes 0 to 2**32 - 1
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.answer.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model folder")
-    parser.add_argument("--work", type=Path, default=Path(".reader-work"), help="cache of the index and examples")
+    # The defaults are said: --out's replaces the shipped reader, which a trial run left to the default would lose.
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="where to write the model folder (default: the shipped reader's, "
+                             "assistant/answer/reader_model, which training replaces)")
+    parser.add_argument("--work", type=Path, default=Path(".reader-work"),
+                        help="cache of the index and examples (default: .reader-work)")
     parser.add_argument("--questions", type=int, default=None, help="train on this many train questions (a sample)")
-    parser.add_argument("--layers", type=int, default=6)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--layers", type=int, default=6,
+                        help="transformer layers of the reader (default: 6, the bundled MiniLM's)")
+    parser.add_argument("--epochs", type=int, default=1, help="passes over the train questions (default: 1)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed (default: 0); a soup or an ensemble uses --seed, --seed+1, ...")
     parser.add_argument("--soup", type=int, default=1,
                         help="train this many readers (seeds --seed, --seed+1, ...) and ship the mean of their weights")
     parser.add_argument("--ensemble", type=int, default=1, metavar="N",

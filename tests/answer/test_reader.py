@@ -1057,6 +1057,19 @@ def test_the_twin_options_are_described_in_the_help(capsys):
     assert "--hard-unanswerable when distilling, keep an unanswerable question's pointwise targets at 0" in shown
 
 
+def test_every_training_option_has_help_and_out_says_it_replaces_the_shipped_reader(capsys):
+    """--layers, --epochs and --seed had no help, and --out did not say that its default is the shipped reader's
+    folder, which training replaces (from a maintainer's review)."""
+    from assistant.answer.train import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for flag in ("--layers LAYERS", "--epochs EPOCHS", "--seed SEED", "--work WORK"):
+        assert f"{flag} " in shown and f"{flag} --" not in shown, f"{flag} has no help"
+    assert "default: the shipped reader's, assistant/answer/reader_model, which training replaces" in shown
+
+
 def test_every_train_twin_names_an_answerable_train_question():
     from assistant.answer.training.batches import twin_originals
     from assistant.answer.training.examples import TRAINING
