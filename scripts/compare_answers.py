@@ -89,6 +89,12 @@ def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
     worse = sum(not better for better, *_ in changes)
     for better, qid, before, after in sorted(changes):
         print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {qid}: {before} -> {after}")
+    # Ids match answers, so a question file edited between the runs (or another file) pairs different questions: their
+    # outcomes say nothing of the change under test.
+    if reworded := [qid for qid in a if qid in b and a[qid].get("question") != b[qid].get("question")]:
+        shown = ", ".join(reworded[:5]) + (f" and {len(reworded) - 5} more" if len(reworded) > 5 else "")
+        print(f"  note: {len(reworded)} {'id names' if len(reworded) == 1 else 'ids name'} another question in the "
+              f"second run ({shown}): the question files differ, so compare runs of one file")
     only = [f"{len(set(a) - set(b))} only in the first", f"{len(set(b) - set(a))} only in the second"]
     differ = sum(a[q] != b[q] for q in a if q in b) + len(set(a) ^ set(b))
     print(f"  {len(changes)} outcomes changed ({worse} worse); {differ} answers differ in any way; "

@@ -63,3 +63,18 @@ def test_a_question_the_model_failed_on_or_a_question_gone_counts_as_worse(tmp_p
     gone = _run_folder(tmp_path / "c", {"q2": "correct"}, (1, 1))
     compared = _compare(before, gone)
     assert compared.returncode == 1 and "worse  q1: correct -> not asked" in compared.stdout
+
+
+def test_an_id_that_names_another_question_in_the_second_run_is_said_to(tmp_path):
+    """Two runs of different question files that share an id compared two unrelated questions as one, without a word
+    (from a maintainer's review)."""
+    before = _run_folder(tmp_path / "a", {"q1": "correct", "q2": "correct"}, (2, 2))
+    after = _run_folder(tmp_path / "b", {"q1": "rightly_refused", "q2": "correct"}, (1, 1))
+    for folder, first in ((before, "Who chaired the panel?"), (after, "What did Lancashire decide about bus fares?")):
+        asked = {"q1": first, "q2": "How many children were in care?"}  # each answer's question, as eval writes it
+        rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text().splitlines()]
+        (folder / "answers.jsonl").write_text("".join(json.dumps({**row, "question": asked[row["id"]]}) + "\n"
+                                                      for row in rows))
+    compared = _compare(before, after)
+    assert "note: 1 id names another question in the second run (q1)" in compared.stdout, compared.stdout
+    assert "q2)" not in compared.stdout
