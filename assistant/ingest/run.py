@@ -583,9 +583,13 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
     if to_embed:
         writes.before_change()
     bar = progress_bar(sum(len(c) for _, _, c in to_embed), progress)
+    # The entries this run replaces with a new identity of their file (named through another folder, moved or renamed):
+    # their chunks' vectors serve the new identity's chunks embedded from the same text.
+    earlier = _EarlierVectors(index, [cid for sid in (*superseded, *moved_away) if sid in rows
+                                      for cid in rows[sid].chunk_ids])
     try:
         for start in range(0, len(to_embed), _ITEMS_PER_BATCH):
-            _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar)
+            _write_batch(index, to_embed[start:start + _ITEMS_PER_BATCH], rows, summary, crash, bar, earlier)
     except KeyboardInterrupt:
         # The keyword index is saved at the end: after Ctrl-C, `ask` and the app refused every question until the
         # ingest was run again. Saved now, the finished items are answered from (a batch cut short stays pending).
@@ -1024,7 +1028,25 @@ def _refresh_lexical(index: Index) -> bool:
     return True
 
 
-def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar) -> None:
+class _EarlierVectors:
+    """The vectors of chunks leaving the index in this run, by what they were embedded from (`VECTOR_KEY`), read from
+    the store once, when first asked for."""
+
+    def __init__(self, index: Index, chunk_ids: list[str]) -> None:
+        self.index, self.chunk_ids = index, chunk_ids
+        self._by_key: dict[str, list[float]] | None = None
+
+    def for_chunks(self, chunks: list[Chunk]) -> dict[str, list[float]]:
+        if not self.chunk_ids or not chunks:
+            return {}
+        if self._by_key is None:
+            self._by_key = {key: vector for key, vector in self.index.store.vectors_of(self.chunk_ids).values() if key}
+        return {c.chunk_id: self._by_key[c.metadata[VECTOR_KEY]] for c in chunks
+                if c.metadata[VECTOR_KEY] in self._by_key}
+
+
+def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar,
+                 earlier: _EarlierVectors | None = None) -> None:
     manifest, store = index.manifest, index.store
     if any(item.source_id in rows for item, _, _ in batch):
         owe_purge(manifest)  # the item's row and chunks are replaced: their old text is removed
@@ -1037,6 +1059,9 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
     _mark_vector_keys(index, chunks)
     kept = _vectors_to_keep(index, [c for item, _, item_chunks in batch if item.source_id in rows
                                     for c in item_chunks])
+    if earlier is not None:  # a new identity of a file indexed before: its earlier entries' vectors
+        kept.update(earlier.for_chunks([c for item, _, item_chunks in batch if item.source_id not in rows
+                                        for c in item_chunks]))
     if bar is not None and kept:
         bar.update(len(kept))
     began = time.perf_counter()

@@ -890,3 +890,26 @@ def test_a_file_gone_of_another_meeting_or_council_stays_when_a_restricted_file_
     kept = ingest([folder], fake_settings)
     assert kept.removed == 0 and not any("same meeting" in note for note in kept.notes), kept.notes
     assert "no longer exist" in " ".join(kept.notes), kept.notes
+
+
+def test_a_file_named_through_another_folder_keeps_its_vectors(fake_settings, tmp_path):
+    """Ingesting minutes/cpp and then minutes gives each file a new identity (its path under the folder named): the
+    old entries were removed and every chunk embedded again, though its text for the embedder was the same. A file
+    moved or renamed keeps its vectors too."""
+    folder = tmp_path / "minutes"
+    (folder / "cpp").mkdir(parents=True)
+    for n, topic in enumerate(("foster carers", "care leavers", "adoption")):
+        (folder / "cpp" / f"cpp-2024-0{n + 1}-10.txt").write_text(
+            f"Minutes of the Corporate Parenting Panel held on 10 0{n + 1} 2024\n\nMembers discussed the report on "
+            f"{topic}. The panel noted {n + 12} new placements in the quarter.\n", encoding="utf-8")
+    first = ingest([folder / "cpp"], fake_settings, council="Northbrook Borough Council")
+    assert first.tokens_embedded > 0 and all(sid.startswith("file:cpp-") for sid in _rows(fake_settings))
+    again = ingest([folder], fake_settings)
+    assert all(sid.startswith("file:cpp/") for sid in _rows(fake_settings)), sorted(_rows(fake_settings))
+    assert (again.tokens_embedded, again.vectors_kept) == (0, first.chunks_added), again.report()
+    assert chroma_ids(fake_settings) == manifest_ids(fake_settings)
+
+    (folder / "cpp" / "cpp-2024-01-10.txt").rename(folder / "cpp" / "approved-2024-01-10.txt")
+    moved = ingest([folder], fake_settings)
+    assert "moved or renamed" in " ".join(moved.notes) and moved.tokens_embedded == 0, moved.report()
+    assert moved.vectors_kept > 0 and chroma_ids(fake_settings) == manifest_ids(fake_settings)
