@@ -435,37 +435,24 @@ if (!window.copyAsShown) {  // once, however often the page's head is put in
 </script>"""
 # The question box is emptied once the question is accepted, a moment after it was sent: emptied by the server, it lost
 # whatever the member had typed in that moment (the next question begun at once). So the server only says that the
-# question was taken (a new mark in #question-taken), and the page takes out of the box the question as it was sent,
-# keeping what was typed after it; a box changed otherwise meanwhile (the question rewritten) is left as it is.
+# question was taken, and which (a new mark in #question-taken), and the page takes it out of the box, keeping what was
+# typed after it; a box changed otherwise meanwhile (the question rewritten) is left as it is. The question comes from
+# the server, not from the page's Ask or Enter: an Enter pressed on the next question while the first was being taken,
+# which Gradio holds back, had been taken for the question sent, and emptied the box.
 TYPED_AHEAD_SCRIPT = """<script>
 if (!window.keepTypedAhead) {  // once, however often the page's head is put in
-  let sent = null, seen = null;
+  let seen = null;
   window.keepTypedAhead = () => {
-    const box = document.querySelector("#question textarea");
-    if (box) sent = box.value;
-  };
-  document.addEventListener("click", (event) => {
-    if (event.target.closest && event.target.closest("#ask")) window.keepTypedAhead();
-  }, true);
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.target.closest
-        && event.target.closest("#question")) window.keepTypedAhead();
-  }, true);
-  const taken = () => {
     const mark = document.querySelector("#question-taken [data-taken]");
     if (!mark || mark.dataset.taken === seen) return;
     seen = mark.dataset.taken;
     const box = document.querySelector("#question textarea");
-    if (!box) return;
-    const now = box.value;
-    // Sent some other way (an example question), the box is emptied as before.
-    const left = sent === null ? "" : now.startsWith(sent) ? now.slice(sent.length).replace(/^\\s+/, "") : now;
-    sent = null;
-    if (left === now) return;
-    box.value = left;
+    const sent = mark.dataset.question;
+    if (!box || sent === undefined || !box.value.startsWith(sent)) return;
+    box.value = box.value.slice(sent.length).replace(/^\\s+/, "");
     box.dispatchEvent(new Event("input", {bubbles: true}));  // Gradio's own copy of the box follows
   };
-  new MutationObserver(taken).observe(document.documentElement,
+  new MutationObserver(window.keepTypedAhead).observe(document.documentElement,
       {subtree: true, childList: true, attributes: true, attributeFilter: ["data-taken"]});
 }
 </script>"""
@@ -1269,12 +1256,12 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             export_status = gr.Markdown(elem_id="export-status", **SHOWN_AS_WRITTEN)
             briefing_file = gr.File(label="Briefing", elem_id="briefing-file", visible=False)
 
-        def page_after(n: int, step: ChatStep) -> tuple:
+        def page_after(n: int, step: ChatStep, message: str) -> tuple:
             # Accepted, the question leaves the box in the page (TYPED_AHEAD_SCRIPT), which keeps what was typed
             # after it; a question failed after it was accepted is put back by the server.
             box = gr.update() if step.question is None or step.question == "" else step.question
-            mark = (f'<span data-taken="{next(questions_taken)}"></span>' if step.question == ""
-                    else gr.update())
+            mark = (f'<span data-taken="{next(questions_taken)}" data-question="{html.escape(message, quote=True)}">'
+                    '</span>' if step.question == "" else gr.update())
             # The sources follow the last answer, which a new question or a failed one leaves empty.
             markers = handlers.source_choices(step.last)
             first = markers[0][1] if markers else None
@@ -1317,7 +1304,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             # The question and "..." at once (the first step does no work), before waiting for a free slot.
             first = next(steps)
             try:
-                yield page_after(0, first)
+                yield page_after(0, first, message)
             except BaseException:
                 steps.close()
                 raise
@@ -1327,7 +1314,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                     if step is WAITING_FOR_A_SLOT:
                         step = ChatStep(first.history[:-1] + [{"role": "assistant", "content": WAITING_NOTE}],
                                         first.turns, None, None)
-                    yield page_after(n, step)
+                    yield page_after(n, step, message)
                     n += 1
 
         def clear_conversation(turns_so_far, ticked):

@@ -1,6 +1,7 @@
 """The chat's handlers, called directly: answers, filters, sources, feedback, audit and export."""
 
 import hashlib
+import html
 import json
 import logging
 import re
@@ -877,9 +878,15 @@ def test_a_question_typed_while_the_answer_streams_stays_in_the_box(handlers):
     assert len(updates) >= 3 and all(outputs[box] == {"__type__": "update"} for outputs in updates)
     marks = [outputs[mark] for outputs in updates]
     assert marks[0] == {"__type__": "update"} and all(m == {"__type__": "update"} for m in marks[2:])
-    assert re.fullmatch(r'<span data-taken="\d+"></span>', marks[1]), marks
+    # The mark names the question taken, so that the page takes out of the box that question and no other.
+    taken = re.fullmatch(r'<span data-taken="\d+" data-question="(.*)"></span>', marks[1], re.DOTALL)
+    assert taken and html.unescape(taken[1]) == ROTHERHAM_Q, marks
     again = [outputs[mark] for outputs in _page_updates(respond, ROTHERHAM_Q)][1]
     assert again != marks[1]  # the same question asked again is marked anew, so that the page sees it
+    quoted = f'{ROTHERHAM_Q} ("care leavers" & <others>)'
+    taken = re.fullmatch(r'<span data-taken="\d+" data-question="([^"<>]*)"></span>',
+                         [outputs[mark] for outputs in _page_updates(respond, quoted)][1])
+    assert taken and html.unescape(taken[1]) == quoted  # quotes and brackets cannot end the mark
     # An answer that comes with no sentence before it (a refusal) empties the box with the answer itself.
     steps = list(handlers.converse("How much did Bradford spend on agency staff in 2021/22?", [], []))
     assert [step.question for step in steps] == [None, ""]

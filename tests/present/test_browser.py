@@ -488,6 +488,29 @@ def test_what_is_typed_while_a_question_is_being_taken_stays_in_the_box(slow_app
         browser.close()
 
 
+def test_an_enter_pressed_on_the_next_question_while_one_is_being_taken_keeps_it_in_the_box(slow_app):
+    """Enter pressed on the next question, typed on after the first while that was being taken, is held back by Gradio
+    (one answer at a time). The page had taken that Enter's box for the question sent, and emptied the box when the
+    first was taken: the next question was lost."""
+    from playwright.sync_api import expect, sync_playwright
+
+    asked = "How many children were discharged from care in 2018?"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(slow_app.local_url, wait_until="domcontentloaded")
+        box = page.locator("#question textarea")
+        box.wait_for(timeout=120_000)
+        box.fill(asked)
+        page.click("#ask")
+        box.press_sequentially(" And in Sefton?")
+        box.press("Enter")
+        page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
+        expect(box).to_have_value("And in Sefton?")
+        expect(page.locator("#chat [data-testid='user']")).to_have_count(1)
+        browser.close()
+
+
 @contextlib.contextmanager
 def app_with_sign_in(seed_index, minilm, tmp_path):
     """The app in this process, serving the seed index with sign-in (one user, alice) and its Sign out button."""
