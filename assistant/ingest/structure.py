@@ -49,6 +49,7 @@ CELL_SEPARATOR = " | "
 # sentence, a clause or a list's lead-in does ('... as follows:-'), is a numbered paragraph or a list item.
 MAX_HEADING_WORDS = 16
 _NOT_A_HEADING_END = ".,;:-\u2013"
+_SENTENCE_END = ".,;"
 # A whole meeting's minutes are split into items only at a run of at least this many numbered headings, in increasing
 # order: two numbered lines are as likely a short list as two items.
 MIN_ITEM_HEADINGS = 3
@@ -279,7 +280,10 @@ def marked_heading_in(text: str) -> str:
     for publication ('Contract Award (Exempt)', '## 2. Contract Award (Exempt)'), or ''."""
     for line in text.splitlines():
         title = normalise_space(line.strip().lstrip("#"))
-        if title and len(title.split()) <= MAX_HEADING_WORDS and line_marked_not_public(title):
+        # A line ending a sentence is no heading: "The Committee considered the Local Plan Review (Part 2)." had
+        # withheld public minutes. (One ending in a colon or a dash may lead the marked text in: "Exempt:".)
+        if title and title[-1] not in _SENTENCE_END and len(title.split()) <= MAX_HEADING_WORDS \
+                and line_marked_not_public(title):
             return title
     return ""
 

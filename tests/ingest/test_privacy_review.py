@@ -108,3 +108,23 @@ def test_a_table_or_list_line_inside_public_minutes_that_ends_with_a_marking_wor
                                     encoding="utf-8")
     summary = ingest([folder], fake_settings, progress=False)
     assert not summary.problems and "file:item.md" in _indexed(fake_settings), summary.report()
+
+
+@pytest.mark.parametrize("line", [
+    "The Committee considered the Local Plan Review (Part 2) and the consultation responses.",
+    "Exempt: 1,204",
+])
+def test_a_sentence_or_a_figure_inside_public_minutes_that_names_a_marking_withholds_nothing(
+        fake_settings, tmp_path, line):
+    """Found reviewing the fix above: any line of sixteen words or fewer was taken for a heading, a whole sentence
+    too, and a table's row giving a figure opened with a marking word: a meeting's public item was withheld."""
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "meeting.md").write_text(
+        "---\ncouncil: Northshire\ncommittee: Cabinet\ndate: 2024-03-17\n---\n"
+        "1. Apologies for absence\nApologies were received from Councillor Smith.\n\n"
+        "2. Declarations of interest\nNone were declared.\n\n"
+        f"3. Council Tax Base and Local Plan\nThe report set out the tax base for 2024/25.\n{line}\n"
+        "RESOLVED: That the report be noted.\n", encoding="utf-8")
+    summary = ingest([folder], fake_settings, progress=False)
+    assert not summary.problems and "file:meeting.md#item-3" in _indexed(fake_settings), summary.report()

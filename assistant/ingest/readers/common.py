@@ -167,7 +167,8 @@ def title_marked_not_public(title: str) -> bool:
 _STRONG_MARK = r"(?:exempt|restricted|confidential|not\s+for\s+publication)"
 _LINE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{_STRONG_MARK}){_MARK_KIND}{_PARAGRAPH_CITED}\s*[)\]]"
-    rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)",
+    # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
+    rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b|\s*[\d\u00a3])",
     re.IGNORECASE,
 )
 
