@@ -1029,20 +1029,26 @@ def _refresh_lexical(index: Index) -> bool:
 
 
 class _EarlierVectors:
-    """The vectors of chunks leaving the index in this run, by what they were embedded from (`VECTOR_KEY`), read from
-    the store once, when first asked for."""
+    """The vectors of chunks leaving the index in this run, found by what they were embedded from (`VECTOR_KEY`): the
+    keys are read once, when first asked for, and each batch reads only the vectors it takes (a folder of 50,000
+    chunks named anew would otherwise hold every vector at once, about 700 MB as lists)."""
 
     def __init__(self, index: Index, chunk_ids: list[str]) -> None:
         self.index, self.chunk_ids = index, chunk_ids
-        self._by_key: dict[str, list[float]] | None = None
+        self._by_key: dict[str, str] | None = None  # what a chunk was embedded from -> a chunk embedded so
 
     def for_chunks(self, chunks: list[Chunk]) -> dict[str, list[float]]:
         if not self.chunk_ids or not chunks:
             return {}
         if self._by_key is None:
-            self._by_key = {key: vector for key, vector in self.index.store.vectors_of(self.chunk_ids).values() if key}
-        return {c.chunk_id: self._by_key[c.metadata[VECTOR_KEY]] for c in chunks
-                if c.metadata[VECTOR_KEY] in self._by_key}
+            self._by_key = {}
+            for stored in self.index.store.get(self.chunk_ids):
+                if key := str(stored.metadata.get(VECTOR_KEY, "")):
+                    self._by_key.setdefault(key, stored.chunk_id)
+        wanted = {c.chunk_id: self._by_key[c.metadata[VECTOR_KEY]] for c in chunks
+                  if c.metadata[VECTOR_KEY] in self._by_key}
+        held = self.index.store.vectors_of(sorted(set(wanted.values())))
+        return {new: held[old][1] for new, old in wanted.items() if old in held}
 
 
 def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: CrashPoints, bar,
