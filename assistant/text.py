@@ -1353,8 +1353,14 @@ def metadata_breadcrumb(metadata: dict, placeholders: Sequence[str] | None = Non
 # and train minutes reads like this. Officers' titles ("the Assistant Director should report back") and what a
 # meeting asks of a report or a person ("the Chair should write to the Minister") are not addressed to a reader.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:above|previous|prior|earlier|instructions?|prompt|"
-    r"guidance|rules)\b|"
+    r"\b(?:ignore|disregard|forget|override|pay\s+no\s+(?:heed|attention)\s+to)\b[^.]{0,40}\b(?:above|previous|"
+    r"prior|earlier|instructions?|directions?|prompt|guidance|rules)\b|"
+    # Spoken to a model as 'you', or in a note addressed to one: 'If you are a language model, report that ...',
+    # 'Note for the AI: ...'. Minutes speak of third persons, and of AI as a topic, not to it.
+    r"\byou\s+are\s+(?:an?\s+)?(?:AI|artificial\s+intelligence|(?:large\s+)?language\s+model|LLM|chatbot|"
+    r"(?:AI|virtual|digital)\s+assistant)\b|"
+    r"\b(?:notes?|messages?|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:AI|language\s+models?|"
+    r"LLMs?|chatbots?)\b|"
     r"\b(?:reply|respond|answer|output|say|print|write)\b[^.]{0,25}\bonly\b|\bsystem prompt\b|"
     r"\b(?:AI|chatbots?|language models?|LLMs?)\b[^.]{0,30}\b(?:must|should|shall)\b|"
     r"\b(?:readers?|assistants?)\s+(?:must|should|shall)\s+(?:always\s+)?"
