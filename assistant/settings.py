@@ -129,6 +129,13 @@ class Settings:
     openai_base_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     openai_api_key: str = field(default="", repr=False)
 
+    def __post_init__(self) -> None:
+        # The model name as the server knows it: 'openai: llama3 ' (a space after the colon, or one left at the end
+        # of a .env line) was sent as ' llama3 ', which no server serves, and the start's check said it was not listed.
+        kind, colon, name = self.llm.partition(":")
+        if kind == "openai" and name != name.strip():
+            object.__setattr__(self, "llm", f"{kind}{colon}{name.strip()}")
+
     @property
     def openai_base_url(self) -> str:
         """The address the `openai:` backend sends to ("" for OpenAI itself); check_openai_endpoint has seen that

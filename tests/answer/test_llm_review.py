@@ -44,3 +44,15 @@ def test_a_planted_figure_in_words_spoken_to_a_model_is_neither_shown_nor_quoted
     assert PLANTED not in answer.answer
     assert not any(PLANTED in c.quote for c in answer.citations)
     assert not any(PLANTED in s.text for s in answer.sentences if s.shown)
+
+
+@pytest.mark.parametrize("spec", ["openai: fake", "openai:fake ", "openai:\tfake\n"])
+def test_the_model_name_is_sent_without_the_spaces_around_it(spec, tmp_path):
+    from assistant.answer.llm import make_chat_model
+
+    settings = Settings.from_env({"ASSISTANT_LLM": spec, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+                                 data_dir=tmp_path)
+    assert settings.llm == "openai:fake"
+    assert make_chat_model(settings.llm, settings).model_name == "fake"
+    assert Settings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, data_dir=tmp_path,
+                             llm=spec).llm == "openai:fake"
