@@ -480,8 +480,8 @@ class Assistant:
                     yield SentenceEvent.citing(verdict, rest.citations, provenance(error_text(interrupted)))
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
-                log.warning("The language model stopped part-way through %s: %s %s", question_in_log(q.text),
-                            interrupted.message, interrupted.hint)
+                log.warning("The language model stopped part-way through %s: %s", question_in_log(q.text),
+                            error_text(interrupted))
                 base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown),
                                                                        sum(s.shown for s in rest.sentences))]}
             timings["total"] = (time.perf_counter() - started) * 1000

@@ -387,6 +387,8 @@ def test_a_failing_language_model_gets_a_member_message_in_the_chat_and_the_oper
     assert turn is None and "cannot answer right now" in markdown and "try again" in markdown
     assert "OPENAI" not in markdown and "--llm" not in markdown and "connection refused" not in markdown
     assert "OPENAI_BASE_URL points at a running server" in caplog.text and "connection refused" in caplog.text
+    # Two sentences in the log, not 'connection refused Check that ...' run together
+    assert "connection refused. Check that OPENAI_BASE_URL" in caplog.text
     assert "cannot answer right now" in handlers.api_ask(ROTHERHAM_Q)
 
 
