@@ -508,6 +508,13 @@ class Assistant:
             log.warning("The language model (%s) sent an empty reply to %s: check that it is a chat model that writes "
                         "its answer as the message content (a reasoning model may put everything in a separate "
                         "field) and that its chat template is right", self.settings.llm, question_in_log(q.text))
+        elif not generated.stopped and interrupted is None and only_reasoning(generated.raw_text):
+            # Every answer of a reasoning model that thinks past the token limit falls back so: only the log can say
+            # what to change ('its last sentence may be unfinished' was all it said).
+            log.warning("The language model (%s) wrote only its reasoning (between <think> and </think>), and no "
+                        "answer, to %s: turn its thinking off (for Qwen3, /no_think in its system prompt, or the "
+                        "server's own switch), or raise ASSISTANT_LLM_MAX_TOKENS (now %d)", self.settings.llm,
+                        question_in_log(q.text), self.settings.llm_max_tokens)
         error = ""
         if interrupted is not None:  # what failed is for whoever runs it: the log and the audit, not the member
             error = error_text(interrupted)
@@ -725,11 +732,20 @@ def fallback_note(reply: str, verdicts: Sequence[SentenceVerdict], timed_out: bo
         why = "it did not finish in time"
     elif not reply.strip():
         why = "it was empty"
+    elif only_reasoning(reply):
+        why = "it held only the model's reasoning, and no answer"
     elif any(reason.startswith(MODEL_DECLINED) for reason in reasons):
         why = "it said the evidence does not answer the question"
     else:
         why = _why_not_shown(reasons)
     return f"The language model's reply was not used ({why}): this answer is quoted from the minutes instead."
+
+
+def only_reasoning(reply: str) -> bool:
+    """Whether a reply that is not empty is all a reasoning model's working ('<think> ...'), with no answer after it."""
+    from assistant.answer.generate import without_reasoning  # langchain-core: not loaded in extractive mode
+
+    return bool(reply.strip()) and not without_reasoning(reply).strip()
 
 
 def _why_not_shown(reasons: list[str]) -> str:

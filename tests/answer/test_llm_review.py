@@ -56,3 +56,14 @@ def test_the_model_name_is_sent_without_the_spaces_around_it(spec, tmp_path):
     assert make_chat_model(settings.llm, settings).model_name == "fake"
     assert Settings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, data_dir=tmp_path,
                              llm=spec).llm == "openai:fake"
+
+
+def test_a_reply_that_is_all_reasoning_says_so_and_the_log_says_what_to_change(tmp_path_factory, caplog):
+    from test_generate import _build
+
+    settings = _build(tmp_path_factory.mktemp("reasoning-only"))
+    # A reasoning model cut off at its token limit while still thinking: no answer after its working.
+    answer = ask_with(settings, "<think> The question asks about 148 children [1]. Let me check block 2 and")
+    assert answer.fallback and "148" in answer.answer
+    assert any("only the model's reasoning" in note for note in answer.notes), answer.notes
+    assert "ASSISTANT_LLM_MAX_TOKENS" in caplog.text and "thinking off" in caplog.text
