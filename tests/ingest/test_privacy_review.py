@@ -128,3 +128,28 @@ def test_a_sentence_or_a_figure_inside_public_minutes_that_names_a_marking_withh
         "RESOLVED: That the report be noted.\n", encoding="utf-8")
     summary = ingest([folder], fake_settings, progress=False)
     assert not summary.problems and "file:meeting.md#item-3" in _indexed(fake_settings), summary.report()
+
+
+@pytest.mark.parametrize("title", [
+    "Contract Award (Exempt - Paragraph 3 of Schedule 12A)", "Contract Award (Exempt under Paragraph 3)",
+    "Contract Award (Part II - Exempt)", "Contract Award (Part 2 Exempt)", "Contract Award (Exempt - Part II)",
+    "Contract Award (Exempt Appendices)", "Contract Award - Exempt (Paragraph 3)", "EXEMPT ITEM: Contract Award",
+    "Exempt Item - Contract Award",
+])
+def test_more_template_wordings_of_a_marked_heading_are_marks(title):
+    """Found by the code review of the fixes above: these councils' wordings were read as public titles."""
+    from assistant.ingest.readers.common import title_marked_not_public
+
+    assert title_marked_not_public(title)
+
+
+@pytest.mark.parametrize("title", [
+    "Housing Support (Exempt Accommodation)", "Whistleblowing (Confidential Reporting Policy)",
+    "Private Fostering (Annual Report)", "Exempt Information - Possible Exclusion of the Press and Public",
+    "Exempt Accommodation - Update", "Council Tax Exemption (Care Leavers)", "Fostering (Private Fostering)",
+])
+def test_a_topic_in_brackets_after_a_marking_word_is_no_mark(title):
+    """Inside brackets only words that say more of the marking count after it: a topic's words make a public title."""
+    from assistant.ingest.readers.common import line_marked_not_public, title_marked_not_public
+
+    assert not title_marked_not_public(title) and not line_marked_not_public(title)

@@ -119,13 +119,26 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 NOT_PUBLIC_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
 # What may follow the marking word inside its brackets or after its dash: "(Exempt Information)", "(Exempt - Paragraph
 # 3)", "(Confidential Report, paras 1 and 3)".
-_MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|session|business))?"
+_MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|appendices|session|business))?"
 _PARAGRAPH_CITED = r"(?:\s*[-\u2013:,]?\s*(?:by\s+virtue\s+of\s+)?para(?:graph)?s?\.?(?:\s*\(s\))?\s*[\d,\s&and\-\u2013]+)?"
+# Inside the brackets, after the marking word, only words that say more of the marking: "(Exempt - Paragraph 3 of
+# Schedule 12A)", "(Exempt under Paragraph 3)", "(Part II - Exempt)", "(Exempt Appendices)"; never a topic's words
+# ("(Exempt Accommodation)", "(Confidential Reporting Policy)", "(Private Fostering)" are public items).
+_MARK_TAIL = (r"(?:\s*[-\u2013:,&]?\s*(?:information|items?|reports?|minutes?|appendix|appendices|session|business|"
+              r"exempt|part\s+(?:ii|i|2|1|b)|under|by\s+virtue\s+of|para(?:graph)?s?\.?(?:\s*\(s\))?|of|and|"
+              r"schedule\s+12\s*a|the\s+local\s+government\s+act|local\s+government\s+act|1972|\d+)\b)*")
+# A title opening with the marking and the kind of thing marked: "Exempt Item - Contract Award", "EXEMPT ITEM:
+# Contract Award" (not "Exempt Information - Possible Exclusion of the Press and Public", a standing public item,
+# nor a report cover's "Exempt appendix: Yes", of a public report).
+_OPENING_KIND = r"(?:\s+(?:item|report|minutes?|session|business))?"
 _TITLE_MARK = re.compile(
-    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{NOT_PUBLIC_MARK}){_MARK_KIND}{_PARAGRAPH_CITED}\s*[)\]]"
-    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)"
-    # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication".
-    rf"|\s[-\u2013\u2014]\s*{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}\s*$",
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
+    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
+    r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)"
+    # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication",
+    # "Contract Award - Exempt (Paragraph 3)".
+    rf"|\s[-\u2013\u2014]\s*{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}"
+    r"(?:\s*\(\s*(?:para(?:graph)?s?|schedule)\b[^()]{0,60}\))?\s*$",
     re.IGNORECASE,
 )
 # A line among a document's first that marks the whole of it as not for the public, as an exempt (Part II) report
@@ -166,9 +179,10 @@ def title_marked_not_public(title: str) -> bool:
 # nothing else counts ("private" names providers and fostering), in brackets or opening the line, never at its end.
 _STRONG_MARK = r"(?:exempt|restricted|confidential|not\s+for\s+publication)"
 _LINE_MARK = re.compile(
-    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{_STRONG_MARK}){_MARK_KIND}{_PARAGRAPH_CITED}\s*[)\]]"
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{_STRONG_MARK}){_MARK_TAIL}\s*[)\]]"
     # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
-    rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}\s*[-\u2013:](?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b|\s*[\d\u00a3])",
+    rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}{_OPENING_KIND}\s*[-\u2013:]"
+    r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b|\s*[\d\u00a3])",
     re.IGNORECASE,
 )
 
