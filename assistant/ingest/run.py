@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -310,6 +311,18 @@ def _refuse_the_demo_into_other_minutes(settings: Settings) -> None:
         f"them (`assistant ingest PATH ...`); to add the demo minutes after all, name {DEFAULT_CORPUS} itself.")
 
 
+def _read_to_the_first_minutes(found: Iterable[MinuteItem | InputProblem]
+                               ) -> tuple[Iterable[MinuteItem | InputProblem], bool]:
+    """The inputs, read as far as their first item of minutes (the rest still to come), and whether they hold one."""
+    read: list[MinuteItem | InputProblem] = []
+    rest = iter(found)
+    for one in rest:
+        read.append(one)
+        if isinstance(one, MinuteItem):
+            return itertools.chain(read, rest), True
+    return read, False
+
+
 def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],
                             cwd: Path) -> Iterator[MinuteItem | InputProblem]:
     """The inputs, with a missing corpus/ said to be the folder read when no PATH is given: run from another folder,
@@ -346,6 +359,14 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                   given: GivenFields | None = None, paths_named: bool = False,
                   files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = ()) -> IngestSummary:
     started = time.perf_counter()
+    if index is None and paths_named and not reset and not settings.manifest_path.is_file():
+        # A first ingest of nothing (run from another folder than the one holding corpus/, a mistyped path) makes no
+        # index: an empty one had `ask` and the app answer every question that the minutes do not cover it, where
+        # they otherwise say that there is no index yet, and how to build one.
+        found_items, holds_minutes = _read_to_the_first_minutes(found_items)
+        if not holds_minutes:
+            return IngestSummary(problems=list(found_items), seconds=time.perf_counter() - started, notes=[
+                f"No index was made in {one_printed_line(str(settings.data_dir))}: the inputs hold no minutes."])
     crash = CrashPoints(settings.crash_at)
     remembered: dict[str, list[str]] = {}
     if given is not None:  # read before a reset clears the manifest: a reset keeps what was given

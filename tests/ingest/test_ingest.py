@@ -561,6 +561,26 @@ def test_no_path_and_no_corpus_folder_says_corpus_is_the_default(fake_settings, 
     assert str(tmp_path) in problem.hint and "assistant ingest PATH" in problem.hint
 
 
+def test_a_first_ingest_whose_inputs_hold_no_minutes_makes_no_index(fake_settings, tmp_path):
+    """Run from another folder, or with a mistyped path, it had left an empty index: `ask` and the app then answered
+    every question "The minutes in the index do not cover this question", where they say there is no index yet."""
+    from assistant.answer.service import Assistant
+    from assistant.errors import IndexMissingError
+    from assistant.index.stats import index_exists
+
+    (tmp_path / "empty").mkdir()
+    for inputs in ([DEFAULT_CORPUS], [tmp_path / "mistyped"], [tmp_path / "empty"]):
+        summary = ingest(inputs, fake_settings, cwd=tmp_path, no_path_given=inputs == [DEFAULT_CORPUS])
+        assert summary.problems and summary.new == 0
+        assert any("No index was made" in note for note in summary.notes), summary.notes
+        assert not index_exists(fake_settings)
+    with pytest.raises(IndexMissingError, match="There is no index"):
+        Assistant(fake_settings)
+    folder = tmp_path / "m"
+    write_markdown_corpus(folder, 2)
+    assert ingest([folder, tmp_path / "mistyped"], fake_settings).new == 2 and index_exists(fake_settings)
+
+
 def test_a_corpus_folder_typed_by_the_user_is_not_called_the_default(fake_settings, tmp_path):
     summary = ingest([Path("corpus")], fake_settings, cwd=tmp_path)
     [problem] = summary.failed

@@ -254,7 +254,12 @@ def test_an_index_without_minutes_is_refused(tmp_path, fake_settings):
 
     empty = tmp_path / "no-minutes"
     empty.mkdir()
-    ingest([empty], fake_settings, progress=False)
+    # An ingest of no minutes at all makes no index: one of a restricted item alone makes an index that holds none.
+    restricted = tmp_path / "restricted-only"
+    restricted.mkdir()
+    (restricted / "item.md").write_text("---\nid: exempt-1\ncouncil: Sefton Council\nrestricted: true\n---\n"
+                                        "Exempt text.\n", encoding="utf-8")
+    ingest([restricted], fake_settings, progress=False)
     with pytest.raises(AssistantError, match=re.escape(f"The index in {fake_settings.data_dir} holds no minutes")) \
             as caught:
         run_evaluation(_write(tmp_path, GOOD), fake_settings, tmp_path / "out", progress=False)
