@@ -163,7 +163,8 @@ class ChromaStore:
             reset = reset_command(settings)
             raise IndexMismatchError(
                 f"The index was built with the embedding model {stored_model!r}, not {embedding_model!r}.",
-                f"Run {reset} to rebuild it with the current model, or set " + _setting_for(stored_model) + ".",
+                f"Run {reset} to rebuild it with the current model, or "
+                + _setting_for(stored_model, settings.embedding_model) + ".",
             )
         self._max_batch = max(1, min(self._client.get_max_batch_size(), 1000))
         self._every_vector: tuple | None = None  # exact search: every chunk's vector, read once
@@ -453,16 +454,23 @@ def reset_command(settings: Settings) -> str:
     return f"`assistant ingest --reset{index} PATH` with the minutes it was built from"
 
 
-def _setting_for(stored_model: str) -> str:
-    """The setting that reads an index with the model it was built with."""
+def _setting_for(stored_model: str, embedding_model: str) -> str:
+    """What to set to read an index with the model it was built with, given the model set now: an index of the bundled
+    model, opened with another (a mistyped ASSISTANT_EMBEDDING_MODEL), wants that variable unset, and its precision
+    only when it is not the default."""
     from assistant.index.embedder import PRECISION_MARK
-    from assistant.settings import BUNDLED_EMBEDDING_MODEL
+    from assistant.settings import BUNDLED_EMBEDDING_MODEL, Settings
 
     if stored_model == BUNDLED_EMBEDDING_MODEL:
-        return "ASSISTANT_EMBED_PRECISION=fp32 (an index built before int8 became the default)"
-    if stored_model.startswith(BUNDLED_EMBEDDING_MODEL + PRECISION_MARK):
-        return f"ASSISTANT_EMBED_PRECISION={stored_model.split(PRECISION_MARK, 1)[1]}"
-    return f"ASSISTANT_EMBEDDING_MODEL={stored_model}"
+        precision = "fp32 (an index built before int8 became the default)"
+    elif stored_model.startswith(BUNDLED_EMBEDDING_MODEL + PRECISION_MARK):
+        precision = stored_model.split(PRECISION_MARK, 1)[1]
+    else:
+        return f"set ASSISTANT_EMBEDDING_MODEL={stored_model}"
+    if embedding_model == BUNDLED_EMBEDDING_MODEL:
+        return f"set ASSISTANT_EMBED_PRECISION={precision}"
+    unset = "unset ASSISTANT_EMBEDDING_MODEL (the index is of the bundled model)"
+    return unset if precision == Settings.embed_precision else f"{unset} and set ASSISTANT_EMBED_PRECISION={precision}"
 
 
 def _client(settings: Settings):

@@ -141,6 +141,25 @@ def test_a_different_embedding_model_needs_a_reset(fake_settings, corpus_copy, m
         Index(fake_settings.with_(embedding_model="all-MiniLM-L6-v2"), embedder=minilm)
 
 
+def test_an_index_of_the_bundled_model_opened_with_another_model_says_to_unset_that_model(settings, corpus_copy,
+                                                                                          minilm):
+    """A mistyped ASSISTANT_EMBEDDING_MODEL was told to set ASSISTANT_EMBED_PRECISION=int8, the precision already in
+    force, which left the mismatch as it was."""
+    from assistant.errors import IndexMismatchError
+
+    index = Index(settings, embedder=minilm)
+    ingest([corpus_copy], settings, index=index)
+    index.close()
+    with pytest.raises(IndexMismatchError) as refused:
+        Index(settings.with_(embedding_model="fake:hashing"))
+    assert "unset ASSISTANT_EMBEDDING_MODEL" in refused.value.hint
+    assert "ASSISTANT_EMBED_PRECISION" not in refused.value.hint
+    with pytest.raises(IndexMismatchError) as refused:
+        Index(settings.with_(embed_precision="fp32"), embedder=None)
+    assert "set ASSISTANT_EMBED_PRECISION=int8" in refused.value.hint
+    assert "ASSISTANT_EMBEDDING_MODEL" not in refused.value.hint
+
+
 def test_prune_with_an_input_that_cannot_be_read_removes_nothing(fake_settings, tmp_path):
     """A mistyped folder, or a file damaged since it was indexed, may hold items the index has."""
     folder = tmp_path / "d"
