@@ -18,10 +18,11 @@ from typing import Iterator
 
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError, NotWritableError
+from assistant.errors import AssistantError, ConfigError, NotWritableError
 from assistant.files import is_sqlite_database
 from assistant.index.manifest import open_database
 from assistant.records import Answer
+from assistant.text import printed_path
 
 if TYPE_CHECKING:
     from assistant.answer.service import Assistant, ModelFailure
@@ -100,6 +101,7 @@ class AuditLog:
 
         self.path = path
         self.read_only = read_only
+        refuse_a_folder(path)
         if read_only:
             self._db = _connect_to_read(path)
             return
@@ -351,6 +353,16 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
                                  f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
                                  "log is started at the next answer. The index itself is not affected.") from None
     raise AssertionError("unreachable")
+
+
+def refuse_a_folder(path: Path) -> None:
+    """A folder named as the log (ASSISTANT_AUDIT_PATH=/srv/audit, meant as a file in it) is said to be one: it had
+    been warned of as a log every account may read, with `chmod 600` of the folder to run, then refused as a database
+    that SQLite could not open, and `assistant audit` had said that no log was there yet."""
+    if path.is_dir():
+        raise ConfigError(f"The audit log {printed_path(path)} is a folder, not a file.",
+                          f"Set ASSISTANT_AUDIT_PATH to a file, such as {printed_path(path / 'audit.sqlite')}, or unset "
+                          "it to keep the audit log in the index folder.")
 
 
 def _refuse_another_database(path: Path) -> None:

@@ -600,7 +600,7 @@ def _brief(args, settings: Settings) -> int:
 
 
 def _audit(args, settings: Settings) -> int:
-    from assistant.present.audit import AuditLog
+    from assistant.present.audit import AuditLog, refuse_a_folder
     from assistant.errors import IndexMissingError
 
     if args.erase_user is not None or args.erase_before is not None:
@@ -619,6 +619,7 @@ def _audit(args, settings: Settings) -> int:
     fmt = _audit_format(args)
     if args.out is not None:
         _refuse_index_file(args.out, settings)
+    refuse_a_folder(settings.audit_path)
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)} yet.",
                                 "Answers are recorded once asked.")
@@ -657,7 +658,7 @@ def _audit_erase(args, settings: Settings) -> int:
     import datetime as dt
 
     from assistant.errors import IndexMissingError
-    from assistant.present.audit import AuditLog
+    from assistant.present.audit import AuditLog, refuse_a_folder
 
     listing = [flag for flag, given in (("--show", args.show), ("--out", args.out), ("--format", args.format),
                                         ("--limit", args.limit), ("--user", args.user)) if given is not None]
@@ -666,6 +667,7 @@ def _audit_erase(args, settings: Settings) -> int:
                           "not erasing from it.", "Export what you need first, then erase in a command of its own.")
     if args.erase_user is not None and not args.erase_user.strip():
         raise ConfigError("--erase-user needs a member's name.", "List who asked what with `assistant audit`.")
+    refuse_a_folder(settings.audit_path)
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)}: there is nothing to erase.",
                                 "Check ASSISTANT_AUDIT_PATH (or --index).")

@@ -216,6 +216,30 @@ def test_the_log_is_not_made_inside_another_database(tmp_path):
     AuditLog(tmp_path / "audit.sqlite").close()
 
 
+def test_an_audit_path_that_is_a_folder_is_refused_as_a_folder_without_advice_to_chmod_it(tmp_path, caplog, capsys,
+                                                                                           monkeypatch):
+    """ASSISTANT_AUDIT_PATH=/tmp was warned of as a log every account may read, with `chmod 600 /tmp` to run, and then
+    refused as "unable to open database file"; `assistant audit` said that no log was there yet."""
+    import logging
+
+    from assistant.errors import AssistantError
+    from assistant.present import audit as audit_module
+
+    folder = tmp_path / "logs"
+    folder.mkdir(mode=0o755)
+    audit_module._WARNED_OPEN_TO_ALL.clear()
+    for read_only in (False, True):
+        with caplog.at_level(logging.WARNING, logger="assistant.present.audit"):
+            with pytest.raises(AssistantError, match="is a folder, not a file") as refused:
+                AuditLog(folder, read_only=read_only)
+        assert str(folder / "audit.sqlite") in refused.value.hint and "ASSISTANT_AUDIT_PATH" in refused.value.hint
+        assert not caplog.records and not any(folder.iterdir())
+    monkeypatch.setenv("ASSISTANT_AUDIT_PATH", str(folder))
+    assert cli.main(["audit", "--index", str(tmp_path / "index")]) == 2
+    shown = capsys.readouterr().err
+    assert "is a folder, not a file" in shown and "No audit log" not in shown
+
+
 def test_a_log_every_account_may_read_is_warned_of_once_with_the_chmod_to_run(tmp_path, caplog):
     """Versions before logs were made private made them readable by every account, and the upgraded assistant went on
     writing members' questions into them without a word. A log only its user (or a group) may read is not warned of,
