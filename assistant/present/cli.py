@@ -31,8 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     # Only the exact flag: the arguments are not parsed yet.
-    parser = _parser(json_errors="--json" in (sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(json_errors="--json" in argv)
+    args = _parse(parser, argv)
     for name, value in vars(args).items():
         # Bytes the terminal sent that are not UTF-8 reach Python as lone surrogates, which the tokenizer and
         # the audit log cannot take: in text they become U+FFFD. Paths (and --llm, which may hold one) are left
@@ -204,6 +205,31 @@ def _nearly_full(*paths: Path) -> bool:
     return any((free := free_bytes(path)) is not None and free < NEARLY_FULL_BYTES for path in paths)
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The arguments; a mistyped command or flag is refused as argparse refuses it, under the usage of the command it
+    was given to, and with the command or flag it most looks like."""
+    commands = parser.commands
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        parser.error(f"argument COMMAND: invalid choice: {argv[0]!r}{_meant(argv[0], list(commands))} "
+                     f"(choose from {', '.join(map(repr, commands))})")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = commands.get(getattr(args, "command", None) or "", parser)
+        flags = [word.strip("[]()|") for word in command.format_usage().split()]
+        typed = next((word.partition("=")[0] for word in unknown if word.startswith("--")), "")
+        command.error(f"unrecognized arguments: {' '.join(unknown)}"
+                      + _meant(typed, [flag for flag in flags if flag.startswith("--")]))
+    return args
+
+
+def _meant(typed: str, known: list[str]) -> str:
+    """' (did you mean --council?)' for a word close to one of `known`, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.7) if typed else []
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     from assistant.present.briefing import DEFAULT_TITLE
 
@@ -212,9 +238,10 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     parser.json_errors = json_errors
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {}  # each command's parser, by name: a usage error is given under the command's own usage
 
     def command(name: str, help_text: str, handler, uses_index: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = parser.commands[name] = sub.add_parser(name, help=help_text, description=help_text)
         p.json_errors = json_errors
         if uses_index:
             p.add_argument("--index", type=Path, default=None, metavar="DIR",

@@ -20,6 +20,30 @@ def test_help_lists_the_commands():
     assert "--council" in same.stdout and "--since" in same.stdout and "--json" in same.stdout
 
 
+def test_a_mistyped_command_or_flag_is_named_with_the_one_meant(capsys):
+    """A mistyped flag of `ask` was refused under the usage of `assistant` alone, with no word of the flag meant, and
+    --json's hint sent the user to `assistant --help`, which lists no flag of ask; a mistyped command was named
+    among the eleven to choose from, unmatched."""
+    from assistant.present import cli
+
+    for argv, prog, said in (
+            (["ask", "How many children?", "--councl", "Sefton"], "assistant ask", "did you mean --council?"),
+            (["ingest", "corpus", "--no-pogress"], "assistant ingest", "did you mean --no-progress?"),
+            (["injest", "corpus"], "assistant", "did you mean ingest?")):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and said in err and f"usage: {prog} " in err, err
+    with pytest.raises(SystemExit):
+        cli.main(["ask", "How many children?", "--json", "--untill", "2020"])
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"error": "unrecognized arguments: --untill 2020 (did you mean --until?)",
+                               "hint": "See `assistant ask --help`."}
+    with pytest.raises(SystemExit):
+        cli.main(["ask", "How many children?", "--frobnicate"])
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --frobnicate\n")  # nothing close: no guess
+
+
 def test_asking_before_ingesting_says_what_to_do(tmp_path):
     result = run_cli("ask", "How many children?", env=cli_env(tmp_path / "nothing-here"))
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -528,7 +528,8 @@ def test_json_usage_errors_print_the_error_object_and_a_bad_question_says_so_on_
         cli_on_seed("ask", "How many children?", "--json", "--sinse", "2020")
     out, err = capsys.readouterr()
     assert stopped.value.code == 2 and "unrecognized arguments: --sinse 2020" in err
-    assert json.loads(out) == {"error": "unrecognized arguments: --sinse 2020", "hint": "See `assistant --help`."}
+    assert json.loads(out) == {"error": "unrecognized arguments: --sinse 2020 (did you mean --since?)",
+                               "hint": "See `assistant ask --help`."}
     with pytest.raises(SystemExit):
         cli_on_seed("ask", "How many children?", "--sinse", "2020")
     assert capsys.readouterr().out == ""  # without --json, argparse's message alone
