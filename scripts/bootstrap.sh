@@ -35,6 +35,19 @@ if [ -z "$python" ]; then
   exit 2
 fi
 
+# An extra the project does not have (a mistyped ASSISTANT_EXTRAS) is refused before anything is made or installed:
+# pip only warns of it, among its output, and the set-up was then recorded as done.
+known_extras=$(awk '/^\[/ { inside = ($0 == "[project.optional-dependencies]") } inside && / = \[/ { print $1 }' \
+  pyproject.toml)
+for extra in $(tr ', ' '\n\n' <<<"$extras"); do
+  if ! grep -qxF "$extra" <<<"$known_extras"; then
+    echo "error: $extra is not an extra of the project (ASSISTANT_EXTRAS): its extras are" \
+         "$(paste -sd, <<<"$known_extras" | sed 's/,/, /g')." >&2
+    echo "  how to fix: set ASSISTANT_EXTRAS to some of those, comma-separated (llm for a language model), or unset it." >&2
+    exit 2
+  fi
+done
+
 # A .venv without a working pip (made where python3.11-venv was missing, or cut short), or of another Python
 # version, is made again: installing into it would fail, or build for the wrong Python.
 if [ -e .venv ] && ! { is_python311 .venv/bin/python && .venv/bin/python -m pip --version >/dev/null 2>&1; }; then

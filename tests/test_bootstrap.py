@@ -155,3 +155,14 @@ def test_another_torch_release_is_installed_without_the_constraints_and_says_so(
     assert any("torch==2.6.0" in c for c in installs(calls))
     assert not any("constraints.txt" in c for c in installs(calls))
     assert "constraints.txt is not applied" in result.stderr
+
+
+def test_an_extra_the_project_does_not_have_is_refused_before_anything_is_installed(project):
+    """ASSISTANT_EXTRAS=lmm ./run.sh had installed for minutes, said ".venv is set up." with pip's warning that the
+    extra does not exist among its output, and recorded the set-up as done."""
+    result, calls = bootstrap(project, "lmm")
+    assert result.returncode == 2 and installs(calls) == [], (result.stderr, calls)
+    assert "error: lmm is not an extra of the project (ASSISTANT_EXTRAS): its extras are llm, test." in result.stderr
+    assert "how to fix:" in result.stderr and ".venv is set up." not in result.stderr
+    assert not list(project.glob(".venv/.installed-*"))
+    assert bootstrap(project, "llm, test")[0].returncode == 0
