@@ -347,9 +347,14 @@ def _items_no_longer_in_their_file(items: dict[str, MinuteItem], rows: dict[str,
                   and not _a_line_of(row.origin, path))
 
 
+def a_jsonl_line(origin: str) -> bool:
+    """Is an origin a line of a JSONL file ('minutes.jsonl:12'), not a file?"""
+    return len(_candidates(origin)) > 1
+
+
 def _a_line_of(origin: str, path: Path) -> bool:
     """Is an origin a line of a JSONL file ('minutes.jsonl:12'), or its file one?"""
-    return len(_candidates(origin)) > 1 or path.suffix.lower() == ".jsonl"
+    return a_jsonl_line(origin) or path.suffix.lower() == ".jsonl"
 
 
 def _by_origin(superseded: dict[str, str], items: dict[str, MinuteItem]) -> dict[str, list[str]]:

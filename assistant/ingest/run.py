@@ -25,7 +25,7 @@ from assistant.index.vector_store import (VECTOR_KEY, ChromaStore, ManifestSide,
                                           check_writer, forget_local_clients, reset_command, reset_store, vector_key)
 from assistant.index.write_lock import writer_at_work, writing_index
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_item, embed_text_of
-from assistant.ingest.identities import (Files, GivenFields, files_gone, files_unsure, given_name,
+from assistant.ingest.identities import (Files, GivenFields, a_jsonl_line, files_gone, files_unsure, given_name,
                                          gone_with_their_meeting_withheld, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
@@ -849,25 +849,20 @@ def _missing_fields(written: list[MinuteItem]) -> list[str]:
             f"{' '.join(f'--{name} NAME' for name in lacking)}` (the index remembers "
             f"{'it' if len(lacking) == 1 else 'them'}), or as {' and '.join(where)} in a text file's front matter"
             + (f" or as {' and '.join(f'`{name}`' for name in lacking)} on a JSONL line"
-               if any(map(_a_jsonl_line, unnamed)) else ""))
+               if any(map(a_jsonl_line, unnamed)) else ""))
     undated = sorted({item.origin for item in written if not item.meeting_date})
     if undated:
         notes.append(
             f"{_inputs_have(undated)} no meeting date ({first_few(undated, 3)}): date filters (--since, --until) "
             f"leave {_them(len(undated))} out. A PDF, Word or HTML file is dated by its opening lines ('Date: 8 March "
             "2023', 'held on 8 March 2023'); a text file can give `meeting_date: 2023-03-08` in its front matter"
-            + ("; a JSONL line, `date`" if any(map(_a_jsonl_line, undated)) else ""))
+            + ("; a JSONL line, `date`" if any(map(a_jsonl_line, undated)) else ""))
     return notes
-
-
-def _a_jsonl_line(origin: str) -> bool:
-    """Is an origin a line of a JSONL file ('minutes.jsonl:12'), not a file?"""
-    return origin.rpartition(":")[2].isdigit()
 
 
 def _inputs_have(origins: list[str]) -> str:
     """'1 new or replaced file has', '3 new or replaced JSONL lines have': each JSONL line is an input of its own."""
-    lines = sum(map(_a_jsonl_line, origins))
+    lines = sum(map(a_jsonl_line, origins))
     if 0 < lines < len(origins):
         return f"{len(origins)} new or replaced files and JSONL lines have"
     noun = "JSONL line" if lines else "file"

@@ -32,6 +32,19 @@ def _files(tmp_path, *names: str):
     return folder
 
 
+def _reset_stopped_part_way(settings, folder, monkeypatch) -> None:
+    """`ingest --reset` of the folder, stopped by Ctrl-C once the index was emptied, before anything went back in."""
+    import assistant.ingest.run as run
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_write_batch", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], settings, reset=True)
+    monkeypatch.undo()
+
+
 # --- Finding 1: --prune and --reset with fetched minutes in the index ---------------------------------------------
 
 
@@ -75,19 +88,11 @@ def test_a_reset_stopped_part_way_and_run_again_still_says_how_to_fetch_the_remo
                                                                                                 monkeypatch):
     """The note was made from the manifest as the reset began: run again after Ctrl-C, the reset found no fetched
     items left to name, and the council's minutes were gone from the index without a word."""
-    import assistant.ingest.run as run
-
     fetch(quick, site)
     folder = _files(tmp_path, "budget.txt")
     ingest([folder], quick, council=COUNCIL)
 
-    def stopped(*args, **kwargs):
-        raise KeyboardInterrupt  # Ctrl-C once the index was emptied, before anything went back into it
-
-    monkeypatch.setattr(run, "_write_batch", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        ingest([folder], quick, reset=True)
-    monkeypatch.undo()
+    _reset_stopped_part_way(quick, folder, monkeypatch)
     again = ingest([folder], quick, reset=True)
     assert any(note.startswith(f"--reset removed 4 items fetched from {site.base_url}") for note in again.notes), \
         again.notes
@@ -374,7 +379,6 @@ def test_a_fetch_of_one_site_after_a_reset_stopped_part_way_keeps_the_note_on_th
         fake_settings, tmp_path, monkeypatch):
     """Two sites fetched, a reset stopped part way, then one site fetched again: its first batch dropped the notes of
     both, and the other site's minutes were gone from the index without a word."""
-    import assistant.ingest.run as run
     from assistant.ingest.run import ingest_items
     from assistant.records import MinuteItem
 
@@ -388,13 +392,7 @@ def test_a_fetch_of_one_site_after_a_reset_stopped_part_way_keeps_the_note_on_th
     folder = _files(tmp_path, "budget.txt")
     ingest([folder], fake_settings)
 
-    def stopped(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(run, "_write_batch", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        ingest([folder], fake_settings, reset=True)
-    monkeypatch.undo()
+    _reset_stopped_part_way(fake_settings, folder, monkeypatch)
     ingest_items([fetched(first, 1)], fake_settings, progress=False)  # `assistant fetch` of the first site
     notes = ingest([folder], fake_settings).notes
     assert any(note.startswith(f"--reset removed 1 item fetched from {second}") for note in notes), notes
@@ -407,19 +405,12 @@ def test_a_fetch_after_a_reset_cut_short_leaves_stats_saying_so_until_the_files_
     """A fetch after a reset stopped part way cleared the reset's mark: `stats` stopped saying that the index holds
     only part of the minutes, though the files the reset removed were still out of it. Questions are still answered
     from what is in the index meanwhile."""
-    import assistant.ingest.run as run
     from assistant.answer.service import Assistant
 
     folder = _files(tmp_path, "budget.txt")
     ingest([folder], quick, council=COUNCIL)
 
-    def stopped(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(run, "_write_batch", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        ingest([folder], quick, reset=True)
-    monkeypatch.undo()
+    _reset_stopped_part_way(quick, folder, monkeypatch)
     fetch(quick, site)
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS), "the file's item is still out of the index"
     notes = index_stats(quick).notes

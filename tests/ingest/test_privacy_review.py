@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.index.manifest import Manifest
 from assistant.ingest.run import ingest
+from cli_helpers import manifest_rows
 
 SECRET = "Child K.M. (aged 9), of 12 Acacia Road, is placed with foster carers at 9,000 pounds a week."
 
@@ -17,11 +17,7 @@ def _stored(settings) -> bytes:
 
 
 def _indexed(settings) -> set[str]:
-    manifest = Manifest(settings.manifest_path)
-    try:
-        return set(manifest.rows())
-    finally:
-        manifest.close()
+    return set(manifest_rows(settings))
 
 
 def test_an_item_restricted_in_one_of_two_copies_of_its_identity_is_withheld_whichever_is_read_first(

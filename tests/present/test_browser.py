@@ -457,20 +457,11 @@ ASKED = "How many children were discharged from care in 2018?"
 @contextlib.contextmanager
 def asked_with_ask(url: str):
     """A page of the app at `url` that has just sent ASKED with Ask: its page and question box."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1400})
-            page.goto(url, wait_until="domcontentloaded")
-            box = page.locator("#question textarea")
-            box.wait_for(timeout=120_000)
-            box.fill(ASKED)
-            page.click("#ask")
-            yield page, box
-        finally:
-            browser.close()
+    with desktop_page(url) as page:
+        box = page.locator("#question textarea")
+        box.fill(ASKED)
+        page.click("#ask")
+        yield page, box
 
 
 def test_what_is_typed_while_a_question_is_being_taken_stays_in_the_box(slow_app):
