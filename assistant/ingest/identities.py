@@ -563,9 +563,11 @@ def gone_with_their_meeting_withheld(items: dict[str, MinuteItem], rows: dict[st
     left = set(leaving)
     away: dict[str, str] = {}  # old entry -> the input that withheld its meeting
     for sid, row in sorted(rows.items()):
-        if sid in items or sid in left or sid not in files.recorded or not files.gone(sid, row):
+        # The date first: most runs withhold nothing, and no indexed file need then be looked for on disk.
+        if row.meeting_date not in meetings or sid in items or sid in left or sid not in files.recorded \
+                or not files.gone(sid, row):
             continue
-        for item in meetings.get(row.meeting_date, ()):
+        for item in meetings[row.meeting_date]:
             if not (row.council and item.council and row.council != item.council):
                 away[sid] = item.origin
                 break
