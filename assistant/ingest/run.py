@@ -458,8 +458,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
 
     items: dict[str, MinuteItem] = {}
     restricted: set[str] = set()
-    withheld_from: dict[str, str] = {}  # the file or page each item withheld in this run came from
-    withheld_now: list[MinuteItem] = []  # the items read in this run and not indexed: restricted, or withheld
+    withheld_now: dict[str, MinuteItem] = {}  # the items read in this run and not indexed: restricted, or withheld
     said_withheld: set[InputProblem] = set()
     unread: list[InputProblem] = []  # inputs that failed to read, which may hold items the index has
     clashing: set[tuple[str, str]] = set()  # (origin, page identity) of the files refused for another file's identity
@@ -469,7 +468,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
             if found.kind == "failed":
                 unread.append(found)
         elif found.source_id in items or found.source_id in restricted:
-            first = items[found.source_id].origin if found.source_id in items else withheld_from[found.source_id]
+            first = items[found.source_id].origin if found.source_id in items else withheld_now[found.source_id].origin
             page = (found.origin, page_of_item(found.source_id))
             if page in clashing:
                 continue  # the file is refused whole, and said so once
@@ -484,8 +483,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                     # read first (a public export before its restricted correction had kept the item indexed).
                     del items[found.source_id]
                     restricted.add(found.source_id)
-                    withheld_from[found.source_id] = found.origin
-                    withheld_now.append(found)
+                    withheld_now[found.source_id] = found
                     summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
             else:
                 # Once for the file, not for each of its agenda items; a PDF or a Word file carries no `id`.
@@ -497,13 +495,11 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
                     "of them; if both are the same minutes, keep only the newer one."))
         elif found.restricted:
             restricted.add(found.source_id)
-            withheld_from[found.source_id] = found.origin
-            withheld_now.append(found)
+            withheld_now[found.source_id] = found
             summary.problems.append(InputProblem(found.origin, "restricted", _withheld(found)))
         elif withheld_by_operator(found.source_id, withheld) or (copies and signed_alike(found.source_id, copied)):
             restricted.add(found.source_id)
-            withheld_from[found.source_id] = found.origin
-            withheld_now.append(found)
+            withheld_now[found.source_id] = found
             if (withheld_problem := InputProblem(found.origin, "restricted", WITHHELD_NOTE)) not in said_withheld:
                 said_withheld.add(withheld_problem)  # a file's agenda items withheld with it: said once, for the file
                 summary.problems.append(withheld_problem)
@@ -538,7 +534,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         summary.notes += same_minutes_twice(items, files)
         # Withdrawn as a restricted item is (below), whether or not --prune was given.
         of_withheld, note = gone_with_their_meeting_withheld(
-            items, rows, files, withheld_now, [*superseded, *no_longer_held, *moved_away])
+            items, rows, files, withheld_now.values(), [*superseded, *no_longer_held, *moved_away])
         restricted.update(of_withheld)
         if note:
             summary.notes.append(note)
