@@ -254,11 +254,11 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
             title_marked_not_public(normalise_space(heading.line.of(whole.text))) for heading in headings):
         headings = []
     if not headings:
-        return [_withheld_if_marked_within(replace(whole, item_title=whole.item_title or title_in(whole.text)))]
+        return [withheld_if_marked_within(replace(whole, item_title=whole.item_title or title_in(whole.text)))]
     text = whole.text
     items = []
     if opening := text[:headings[0].line.start].strip():
-        items.append(_withheld_if_marked_within(
+        items.append(withheld_if_marked_within(
             replace(whole, text=opening, item_title=whole.item_title or title_in(opening))))
     numbers = [item_number_slug(heading.number) for heading in headings]
     if "" in numbers or len(set(numbers)) < len(numbers):
@@ -269,7 +269,7 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
         # may hold a '#' ('minutes #2.pdf'), which with_item would cut off as a web address's fragment.
         title = normalise_space(heading.line.of(text))
         withheld = title_marked_not_public(title)  # "7. Contract Award (Exempt)": its text is left out
-        items.append(_withheld_if_marked_within(replace(
+        items.append(withheld_if_marked_within(replace(
             whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
             text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title, restricted=withheld)))
     return items
@@ -288,7 +288,7 @@ def marked_heading_in(text: str) -> str:
     return ""
 
 
-def _withheld_if_marked_within(item: MinuteItem) -> MinuteItem:
+def withheld_if_marked_within(item: MinuteItem) -> MinuteItem:
     """The item, withheld whole when a heading inside it is marked not for publication: where the marked part ends
     cannot be told (too few numbered headings to split at, a Markdown or unnumbered heading), and its text had been
     indexed with the public part's."""

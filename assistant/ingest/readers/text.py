@@ -14,7 +14,6 @@ from assistant.ingest.readers.common import (
     GENERIC_HEADINGS,
     NOT_PUBLIC_LINE,
     TEXT_FILE_BYTES_PER_CHAR,
-    UNTOLD_NOT_PUBLIC_HEADING,
     FileSource,
     Problem,
     ReadResult,
@@ -28,7 +27,7 @@ from assistant.ingest.readers.common import (
     usable_title,
     with_known_keys,
 )
-from assistant.ingest.structure import marked_heading_in, split_meeting
+from assistant.ingest.structure import split_meeting, withheld_if_marked_within
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -102,10 +101,10 @@ def read_text_file(source: FileSource) -> ReadResult:
         yield replace(item, details={**item.details, NOT_PUBLIC_LINE: marking})
     elif whole_meeting and not item.restricted:
         yield from split_meeting(item, title_in=guess_title, only_a_meeting=True)
-    elif "restricted" not in fields and (marked := marked_heading_in(f"{item.item_title}\n{body}")):
+    elif "restricted" not in fields:
         # A title, or a heading in the text, marked not for publication ('Contract Award (Exempt)') withholds the
         # item, as it would in a whole meeting's minutes; `restricted: false` keeps it.
-        yield replace(item, text="", restricted=True, details={**item.details, UNTOLD_NOT_PUBLIC_HEADING: marked})
+        yield withheld_if_marked_within(item)
     else:
         yield item
 
