@@ -785,6 +785,11 @@ def _withhold(args, settings: Settings) -> int:
     if args.list:
         if ids or args.release:
             raise ConfigError("--list lists what is withheld; it takes no ID and no --release.", "Leave them out.")
+        from assistant.index.stats import index_exists
+
+        if not index_exists(settings):  # said, in case --index or ASSISTANT_DATA_DIR names the wrong folder
+            print(f"Nothing is withheld: there is no index in {printed_path(settings.data_dir)} yet.")
+            return 0
         withheld = withheld_identities(settings)
         print("\n".join(one_printed_line(identity) for identity in withheld) if withheld else "Nothing is withheld.")
         return 0

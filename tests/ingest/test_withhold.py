@@ -235,3 +235,11 @@ def test_a_withhold_killed_before_it_took_the_item_out_is_said_by_stats_and_fini
     assert run_cli("withhold", ROTHERHAM, env=env).returncode == 0
     assert ROTHERHAM not in indexed(fake_settings) and b"148 children" not in _store_bytes(fake_settings)
     assert run_cli("stats", env=env).returncode == 0
+
+
+def test_listing_what_is_withheld_where_there_is_no_index_names_the_folder(fake_settings):
+    """A mistyped --index or ASSISTANT_DATA_DIR listed "Nothing is withheld." as if the index were the right one."""
+    listed = run_cli("withhold", "--list", env=cli_env(fake_settings.data_dir))
+    assert listed.returncode == 0
+    assert listed.stdout.strip() == f"Nothing is withheld: there is no index in {fake_settings.data_dir} yet."
+    assert not fake_settings.manifest_path.exists()  # listing makes no index
