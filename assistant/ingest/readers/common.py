@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -36,6 +37,18 @@ TEXT_FILE_BYTES_PER_CHAR = 4
 # once read; the file itself only to what is worth parsing at all (both parsers hold the file,
 # or its unzipped parts, in memory).
 DOCUMENT_FILE_MAX_BYTES = 512 * 1024 * 1024
+
+# Only the Latin ligatures (U+FB00-FB06: ff, fi, fl, ffi, ffl, long st, st) are spelled out: a word set with one
+# ('ﬁnancial'), as a PDF sets it and as its text stays when copied into a text file, a Word file or a web page, is
+# otherwise a word the reader's tokenizer does not know. The rest of NFKC would rewrite other characters of the minutes
+# too (superscripts, '½', full-width forms).
+_LIGATURES = str.maketrans({chr(code): unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)})
+
+
+def spelled_out_ligatures(text: str) -> str:
+    """The text with its Latin ligature glyphs as their letters ('ﬁ' as 'fi'), and no other character changed."""
+    return text.translate(_LIGATURES)
+
 
 CORRUPT_HINT = "Open it in the program that made it and save or export it again, or export the text to a .txt file."
 

@@ -23,6 +23,7 @@ from assistant.ingest.readers.common import (
     check_document_file_size,
     refuse_empty_file,
     meeting_date_in,
+    spelled_out_ligatures,
     too_long,
     usable_title,
 )
@@ -108,6 +109,7 @@ def read_docx_file(source: FileSource) -> ReadResult:
         if type(exc).__module__.startswith("lxml"):
             raise Problem("failed", f"not a readable Word document ({exc})", CORRUPT_HINT) from None
         raise
+    blocks = [(style, spelled_out_ligatures(text)) for style, text in blocks]
     text = "\n\n".join(text for _, text in blocks if text.strip())
     if not text.strip():
         raise Problem("skipped", "the document has no text", "Add the minutes, or remove the file from the inputs.")

@@ -34,6 +34,7 @@ from assistant.ingest.readers.common import (
     first_line_title,
     item_number_slug,
     meeting_date_in,
+    spelled_out_ligatures,
     title_marked_not_public,
     too_long,
     with_item,
@@ -118,7 +119,7 @@ def read_html_file(source: FileSource) -> ReadResult:
 
     # Decoded here, not by the parser: a page re-saved in another encoding keeps its old
     # declaration, and the parser would believe it ('Caf\ufffd', 'Â£999').
-    soup = BeautifulSoup(decode_bytes(data, _declared_encoding(data)), "lxml")
+    soup = BeautifulSoup(spelled_out_ligatures(decode_bytes(data, _declared_encoding(data))), "lxml")
     _drop_page_chrome(soup)
     region = (
         soup.select_one("#modgov") or soup.select_one(".mgContent")  # ModernGov's own part of the page

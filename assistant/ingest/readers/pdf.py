@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from assistant.ingest.readers.common import (
     check_document_file_size,
     refuse_empty_file,
     meeting_date_in,
+    spelled_out_ligatures,
     too_long,
     usable_title,
 )
@@ -44,10 +44,6 @@ from assistant.text import ends_clause, line_goes_on, normalise_space
 # Word's "Save as PDF" often leaves its own window title as the document title.
 _WORD_TITLE = re.compile(r"^Microsoft (?:Word|PowerPoint) - (.+?)(?:\.docx?|\.rtf)?$", re.IGNORECASE)
 
-# Only the Latin ligatures (U+FB00-FB06: ff, fi, fl, ffi, ffl, long st, st) are spelled out: a word
-# set with one ('ﬁnancial') is otherwise a different word to the keyword index. The rest of NFKC
-# would rewrite other characters of the minutes too (superscripts, '½', full-width forms).
-_LIGATURES = str.maketrans({chr(code): unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)})
 # How many lines at the top and at the bottom of a page may be its running header or footer.
 EDGE_LINES = 3
 # A line at a page's edge is a running header or footer when it is there on at least this many
@@ -157,7 +153,7 @@ def _meeting_date(pages: list[str], text: str) -> str:
     where the layout wrapped them ('... held on Friday 17 November' / '2023 at 9.30 am')."""
     if not pages:
         return ""
-    first_page = pages[0].translate(_LIGATURES)
+    first_page = spelled_out_ligatures(pages[0])
     return meeting_date_in(first_page) or meeting_date_in(text[:len(first_page)])
 
 
@@ -220,7 +216,7 @@ def without_page_furniture(pages: list[str]) -> str:
 
 def _cleaned(pages: list[str]) -> tuple[str, set[str]]:
     """without_page_furniture's text, and the running headers and footers found (as _layout_key has them)."""
-    pages_lines = [page.translate(_LIGATURES).split("\n") for page in pages]
+    pages_lines = [spelled_out_ligatures(page).split("\n") for page in pages]
     running = _running_lines(pages_lines)
     page_numbers = _page_number_positions(pages_lines)
     kept_pages, seen_running = [], set()

@@ -23,6 +23,7 @@ from assistant.ingest.readers.common import (
     item_from_fields,
     meeting_date_in,
     names_a_field,
+    spelled_out_ligatures,
     too_long,
     usable_title,
     with_known_keys,
@@ -66,7 +67,7 @@ BINARY_HINT = "Give the file the extension of its real format (.pdf, .docx, .htm
 def read_text_file(source: FileSource) -> ReadResult:
     """One item per file: front matter for metadata, the rest verbatim as its text."""
     check_file_size(source, TEXT_FILE_BYTES_PER_CHAR)
-    text = decode_bytes(source.path.read_bytes())
+    text = spelled_out_ligatures(decode_bytes(source.path.read_bytes()))
     if not text.strip():
         raise Problem("skipped", "empty file", "Add the minutes text, or remove the file from the inputs.")
     fields, body = split_front_matter(text)

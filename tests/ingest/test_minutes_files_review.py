@@ -1,0 +1,35 @@
+"""Minutes files as a democratic-services officer loads them, exported from several systems over the years: text
+copied out of PDFs, dates and item numbers written each system's way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.ingest.readers import read_inputs
+from assistant.records import MinuteItem
+from fixtures_make import make_docx
+
+FINDINGS = "The Director reported the \ufb01ndings of the visit: the \ufb02ow of work had improved, and e\ufb03ciency too."
+SPELLED_OUT = "The Director reported the findings of the visit: the flow of work had improved, and efficiency too."
+
+
+def read_items(*paths: Path) -> list[MinuteItem]:
+    results = list(read_inputs(list(paths), 1_000_000, cwd=paths[0].parent))
+    assert all(isinstance(result, MinuteItem) for result in results), results
+    return results
+
+
+def test_ligatures_in_text_copied_out_of_a_pdf_are_spelled_out_in_every_format(tmp_path: Path):
+    # A PDF's text exported to .txt (as ingest's own hint for a scan or a damaged file says), pasted into Word or
+    # saved as a web page keeps the PDF's ligature glyphs; the reader's tokenizer knows no word spelled with one, and
+    # refused a question about the 'findings' that the item answers.
+    text = tmp_path / "exported.txt"
+    text.write_text(f"---\ntitle: Ofsted Focused Visit\n---\n{FINDINGS}\n", encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><body><main><h1>Ofsted Focused Visit</h1><p>{FINDINGS}</p></main></body></html>",
+                    encoding="utf-8")
+    word = make_docx(tmp_path / "pasted.docx", heading="Ofsted Focused Visit", paragraphs=[FINDINGS])
+    for path in (text, page, word):
+        (item,) = read_items(path)
+        assert SPELLED_OUT in item.text, path.name
+        assert not any("\ufb00" <= character <= "\ufb06" for character in item.text), path.name
