@@ -33,3 +33,18 @@ def test_ligatures_in_text_copied_out_of_a_pdf_are_spelled_out_in_every_format(t
         (item,) = read_items(path)
         assert SPELLED_OUT in item.text, path.name
         assert not any("\ufb00" <= character <= "\ufb06" for character in item.text), path.name
+
+
+def test_a_meeting_date_with_a_two_figure_year_is_read(tmp_path: Path):
+    # Front sheets from older systems, and Word's short date, print the year in two figures: the meeting went
+    # undated, and date filters left all of its items out.
+    front_sheet = tmp_path / "ilsc.txt"
+    front_sheet.write_text("Improving Lives Select Commission\nDate: 05/03/24\n\nItem 1 Apologies for absence\n"
+                           "None.\n\nItem 2 Declarations of Interest\nNone.\n\nItem 3 Care Leavers Local Offer\n"
+                           "Members welcomed the offer.\n", encoding="utf-8")
+    held = make_docx(tmp_path / "board.docx", heading="Corporate Parenting Board",
+                     paragraphs=["Minutes of the Corporate Parenting Board held on 5.3.24", "Noted."])
+    older = tmp_path / "older.txt"
+    older.write_text("Social Services Committee\nDate: 17/11/98\n\nThe report was noted.\n", encoding="utf-8")
+    dates = {item.origin.rpartition("/")[2]: item.meeting_date for item in read_items(front_sheet, held, older)}
+    assert dates == {"ilsc.txt": "2024-03-05", "board.docx": "2024-03-05", "older.txt": "1998-11-17"}

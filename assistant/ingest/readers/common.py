@@ -462,8 +462,10 @@ _DAY_MONTH_YEAR = rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH})\.?\s*,?\
 # A day's name, whole or cut short as headings cut it ('Tues 12th March 2024', 'Weds. 8 March 2023', 'Thur').
 _WEEKDAY = (r"(?:(?:Mon|Tues?|Wed(?:nes)?|Weds|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
             rf"|dydd\s+(?:{'|'.join(WELSH_WEEKDAYS)}))\s*,?\s+")
-# In figures, day first: '08/03/2023', and '08.03.2023' as some councils' templates print it.
-_A_DATE = (rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}|\d{{1,2}}(?P<divider>[/.])\d{{1,2}}(?P=divider)\d{{4}}\b"
+# In figures, day first: '08/03/2023', and '08.03.2023' as some councils' templates print it; the year may be cut
+# to two figures ('08/03/23', 'held on 8.3.23'), as older front sheets and Word's short date print it.
+_A_DATE = (rf"(?:{_WEEKDAY})?(?P<date>{_DAY_MONTH_YEAR}"
+           r"|\d{1,2}(?P<divider>[/.])\d{1,2}(?P=divider)(?:\d{4}|(?P<short_year>\d\d))\b"
            r"|\d{4}-\d{1,2}-\d{1,2}\b)")
 # A day's name ending a line, its date on the next ('held on Wednesday,' / '8 March 2023').
 _ENDS_ON_A_WEEKDAY = re.compile(rf"{_WEEKDAY}$", re.IGNORECASE)
@@ -630,9 +632,18 @@ def _names_another_day_to_come(line: str) -> bool:
 
 def _date_of(match: re.Match) -> str:
     """The date matched, as ISO, or '' when it is none ('31/02/2021')."""
+    if short_year := match.group("short_year"):
+        return date_or_empty(match.group("date")[:-2] + str(_full_year(int(short_year))))
     # '3rd of March 2021' is read as '3rd March 2021', '8 Mar. 2023' as '8 Mar 2023'.
     words = [word.rstrip(".") for word in match.group("date").split() if word.lower() != "of"]
     return date_or_empty(" ".join(words))
+
+
+def _full_year(short_year: int) -> int:
+    """A year printed in two figures ('23'), as this century's, or the last's where this century's is not yet come:
+    minutes record meetings held, not ones to come."""
+    year = 2000 + short_year
+    return year if year <= dt.date.today().year + 1 else year - 100
 
 
 def _opens_an_agenda_item(line: str) -> bool:
