@@ -33,13 +33,16 @@ DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\
 _HEADING = re.compile(r"^(?:#{1,6}\s|\d{1,3}[.)]\s+[A-Z])")
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 # A numbered agenda item's heading as minutes print it: '4. Children's Social Care', '4 Children's Social Care',
-# '4a) ...', '4: ...', '4 - ...', 'Item 4: ...', 'Agenda item 4 - ...', or a committee's own minute reference,
-# 'CSC/23/04 ...'. Its title starts with a capital, a figure, a quote or a bracket; '4.1 ...' is a part of item 4, not
-# an item.
+# '4a) ...', '4: ...', '4 - ...', 'Item 4: ...', 'Agenda item 4 - ...', 'Minute 46 ...', or a committee's own minute
+# reference: 'CSC/23/04 ...', 'Minute 46/23 ...' ('Minute No. 46/23'), 'CS46. ...' (a few capitals, the number
+# against them, and a full stop or colon: 'PRIORITY 1: ...' is a report's heading). Its title starts with a capital,
+# a figure, a quote or a bracket; '4.1 ...' is a part of item 4, not an item.
 _ITEM_HEADING = re.compile(
     r"(?:(?i:agenda\s+)?(?i:item)\s+(?P<item>\d{1,3}[a-z]?)\s*[.:)\u2013-]?"
+    r"|(?i:minute)(?:\s+(?i:no)\.?)?\s+(?P<minute>\d{1,4})(?:/(?P<minute_of>\d{2,4}))?\s*[.:)\u2013-]?"
     r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.):]|\s+[-\u2013])?"
-    r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4})))"
+    r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4}))"
+    r"|(?P<coded>(?P<code>[A-Z]{2,5})(?P<code_number>\d{1,3}))[.:])"
     r"\s+(?P<title>[A-Z0-9\u2018\u201c'\"(].*)"
 )
 # Between a table row's cells, as the Word and HTML readers join them: a figure stays on one line with its label
@@ -69,9 +72,10 @@ class Block:
 class ItemHeading:
     """A numbered agenda item's heading in a whole meeting's minutes."""
 
-    number: str  # as printed, without its punctuation: '4', '4a', 'CSC/23/04'
+    number: str  # as printed, without its punctuation: '4', '4a', 'CSC/23/04', '46/23', 'CS46'
     line: Span
-    form: tuple[str, str]  # how it is numbered ('number', '.'), ('item', ''), ('reference', 'CSC'): one form a document
+    # how it is numbered ('number', '.'), ('item', ''), ('reference', 'CSC'), ('coded', 'CS'): one form a document
+    form: tuple[str, str]
     order: tuple[int, str]  # where the number comes in the agenda
 
 
@@ -109,6 +113,14 @@ def _numbered(line: str) -> tuple[ItemHeading, str] | None:
     if match.group("reference"):
         return ItemHeading(match.group("reference"), span, ("reference", match.group("prefix")),
                            (int(match.group("year")), match.group("serial").zfill(4))), title
+    if match.group("minute_of"):  # 'Minute 46/23': the minute of its year, or the year's minute (23/46), alike
+        return ItemHeading(f"{match.group('minute')}/{match.group('minute_of')}", span, ("reference", "minute"),
+                           (int(match.group("minute")), match.group("minute_of").zfill(4))), title
+    if match.group("minute"):
+        return ItemHeading(match.group("minute"), span, ("minute", ""), (int(match.group("minute")), "")), title
+    if match.group("coded"):
+        return ItemHeading(match.group("code") + match.group("code_number"), span, ("coded", match.group("code")),
+                           (int(match.group("code_number")), "")), title
     # '4 - Title' and '4 – Title' are one form.
     mark = (match.group("mark") or "").strip().replace("\u2013", "-")
     if match.group("item"):

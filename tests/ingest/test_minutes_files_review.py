@@ -48,3 +48,36 @@ def test_a_meeting_date_with_a_two_figure_year_is_read(tmp_path: Path):
     older.write_text("Social Services Committee\nDate: 17/11/98\n\nThe report was noted.\n", encoding="utf-8")
     dates = {item.origin.rpartition("/")[2]: item.meeting_date for item in read_items(front_sheet, held, older)}
     assert dates == {"ilsc.txt": "2024-03-05", "board.docx": "2024-03-05", "older.txt": "1998-11-17"}
+
+
+def minutes_numbered(numbers: list[str]) -> str:
+    titles = ["Apologies", "Declarations of Interest", "Children's Social Care Performance", "Date of Next Meeting"]
+    texts = ["Apologies were received from Councillor Green.", "None were declared.",
+             "There were 1,204 referrals in the quarter.", "To be confirmed."]
+    items = "\n\n".join(f"{number} {title}\n{text}" for number, title, text in zip(numbers, titles, texts))
+    return f"Children's Services Scrutiny Committee\nHeld on 5 March 2024\n\n{items}\n"
+
+
+def test_minutes_numbered_by_the_committee_s_own_references_are_split_at_them(tmp_path: Path):
+    # 'CS12.' and 'Minute 23/47' were not read as item headings: the whole meeting was one item, cited by the
+    # file's first line ('Barnsley Metropolitan Borough Council') rather than by its agenda item.
+    for name, numbers, ids in [
+        ("coded.txt", ["CS10.", "CS11.", "CS12.", "CS13."], ["CS10", "CS11", "CS12", "CS13"]),
+        ("minute.txt", ["Minute 23/45", "Minute 23/46", "Minute 23/47", "Minute 23/48"],
+         ["23-45", "23-46", "23-47", "23-48"]),
+        ("minute-no.txt", ["Minute No. 45.", "Minute No. 46.", "Minute No. 47.", "Minute No. 48."],
+         ["45", "46", "47", "48"]),
+    ]:
+        path = tmp_path / name
+        path.write_text(minutes_numbered(numbers), encoding="utf-8")
+        opening, *items = read_items(path)
+        assert opening.source_id == f"file:{name}", name
+        assert [item.source_id for item in items] == [f"file:{name}#item-{i}" for i in ids], name
+        assert items[2].item_title == f"{numbers[2]} Children's Social Care Performance"
+        assert items[2].text.endswith("There were 1,204 referrals in the quarter.")
+
+
+def test_capitals_spaced_from_their_number_are_a_report_s_headings_not_minute_references(tmp_path: Path):
+    path = tmp_path / "strategy.txt"
+    path.write_text(minutes_numbered(["PRIORITY 1:", "PRIORITY 2:", "PRIORITY 3:", "PRIORITY 4:"]), encoding="utf-8")
+    assert len(read_items(path)) == 1
