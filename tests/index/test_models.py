@@ -52,3 +52,18 @@ def test_a_model_name_that_is_not_on_disk_is_refused_without_downloading(setting
 
 def test_bundled_zip_path_points_at_a_real_file():
     assert bundled_zip_path().stat().st_size > 80_000_000
+
+
+@pytest.mark.slow
+def test_the_unpacked_model_may_be_read_by_the_other_users_that_share_the_folder(tmp_path):
+    # ASSISTANT_MODEL_DIR is shared by every index, and so by the user who ingests and the one the app runs as: a
+    # folder readable by its maker alone (a temporary folder's 0700) stopped every other user at the first question.
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        folder = ensure_bundled_model(tmp_path / "models")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
