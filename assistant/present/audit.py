@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -334,6 +335,8 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
     whole log, and is read as immutable."""
     import sqlite3
 
+    if path.is_file() and not os.access(path, os.R_OK):
+        raise _not_readable(path)
     uri = path.resolve().as_uri()
     for options in ("mode=ro", "mode=ro&immutable=1"):
         db = sqlite3.connect(f"{uri}?{options}", uri=True, isolation_level=None, check_same_thread=False)
@@ -353,6 +356,22 @@ def _connect_to_read(path: Path) -> "sqlite3.Connection":
                                  f"Move {path.name} out of {path.parent} (keep it, if its records matter): a new "
                                  "log is started at the next answer. The index itself is not affected.") from None
     raise AssertionError("unreachable")
+
+
+def _not_readable(path: Path) -> AssistantError:
+    """A log this user may not read: another user's, made readable by its owner alone (SQLite says only that it is
+    "unable to open database file", which had been taken for a busy one, to be waited for)."""
+    import pwd
+
+    uid = path.stat().st_uid
+    try:
+        owner = pwd.getpwuid(uid).pw_name
+    except KeyError:  # an owner this machine has no name for (a container's user)
+        owner = f"user {uid}"
+    return AssistantError(f"The audit log {printed_path(path)} may not be read by this user: its owner is {owner} "
+                          "(a log is made readable by its owner alone, since it holds members' questions under their "
+                          "names).", f"Run this command as {owner} (`sudo -u {owner} ...`), or give those who may "
+                          "read the log a group of their own to read it by (`chgrp` and `chmod 640`).")
 
 
 def refuse_a_folder(path: Path) -> None:

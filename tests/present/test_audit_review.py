@@ -427,3 +427,43 @@ def test_checking_the_log_can_be_written_loses_no_record_another_thread_makes_me
     reopened.close()
     tables = sqlite3.connect(tmp_path / "audit.sqlite").execute("SELECT name FROM sqlite_master").fetchall()
     assert ("write_check",) not in tables
+
+
+def _command_that_may_not_read(path) -> list[str]:
+    """The start of a command line run as a user who may not read `path` (another user's log, 0600): as root, in a
+    user namespace of its own, where a file of an unmapped owner is another user's; otherwise with the file chmod 000."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        path.chmod(0)
+        return []
+    os.chown(path, 65534, 65534)
+    path.chmod(0o600)
+    probe = subprocess.run(["unshare", "-r", "cat", str(path)], capture_output=True) if shutil.which("unshare") else None
+    if probe is None or probe.returncode == 0:
+        pytest.skip("root, and no user namespace in which another user's file is unreadable")
+    return ["unshare", "-r"]
+
+
+def test_a_log_this_user_may_not_read_is_said_to_be_another_users_not_busy(tmp_path):
+    # The app's user makes the log readable by itself alone; an operator listing it as themselves had been told that
+    # "another ingest or fetch may be writing to it: wait for it and try again", which no wait mends.
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import cli_env
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.record_answer(_answer(), {}, "v1", "cli")
+    log.close()
+    prefix = _command_that_may_not_read(tmp_path / "audit.sqlite")
+    try:
+        result = subprocess.run([*prefix, sys.executable, "-m", "assistant", "audit"], env=cli_env(tmp_path),
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        (tmp_path / "audit.sqlite").chmod(0o600)
+    assert result.returncode == 2, result.stderr
+    assert "may not be read by this user" in result.stderr and str(tmp_path / "audit.sqlite") in result.stderr
+    assert "wait" not in result.stderr and "Traceback" not in result.stderr
