@@ -133,6 +133,10 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
             db.close()
         if may_write(path.parent) and may_write(path):
             raise
+        if may_write(path.parent):  # the file alone is in the way (another user's, made for its owner alone)
+            raise NotWritableError(f"Cannot write {path} ({exc}): this user may not write {path}.",
+                                   "Run this as a user who may write that file (its owner, say), or make it "
+                                   "writable for this one.") from None
         raise NotWritableError(
             f"Cannot write {path} ({exc}): this user may not write to {path.parent}.",
             "Run this as a user who may write that folder (its owner, say), or make the folder writable for this "

@@ -467,3 +467,25 @@ def test_a_log_this_user_may_not_read_is_said_to_be_another_users_not_busy(tmp_p
     assert result.returncode == 2, result.stderr
     assert "may not be read by this user" in result.stderr and str(tmp_path / "audit.sqlite") in result.stderr
     assert "wait" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_log_file_this_user_may_not_write_is_named_not_its_folder(tmp_path):
+    # The app user's log, in a folder this user may write: the message had said "this user may not write to FOLDER",
+    # sending the operator to change a folder that was never the trouble.
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import cli_env
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.record_answer(_answer(), {}, "v1", "cli")
+    log.close()
+    prefix = _command_that_may_not_read(tmp_path / "audit.sqlite")  # another user's file, in a folder of this one's
+    try:
+        result = subprocess.run([*prefix, sys.executable, "-m", "assistant", "audit", "--erase-before", "2020-01-01",
+                                 "--yes"], env=cli_env(tmp_path), capture_output=True, text=True, timeout=120)
+    finally:
+        (tmp_path / "audit.sqlite").chmod(0o600)
+    assert result.returncode == 2, result.stderr
+    assert f"this user may not write {tmp_path / 'audit.sqlite'}" in result.stderr
+    assert f"may not write to {tmp_path}" not in result.stderr
