@@ -137,6 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _path(text: str) -> Path:
+    """A path argument, refused when empty: Path('') is the folder the command runs in, so `--index "$DIR"` with DIR
+    unset built an index there, and `backup ""` said that '.' exists."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path: give a file or folder name (is a shell variable unset?)")
+    return Path(text)
+
+
 def _at_least_one(text: str) -> int:
     try:
         number = int(text)
@@ -244,13 +252,13 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
         p = parser.commands[name] = sub.add_parser(name, help=help_text, description=help_text)
         p.json_errors = json_errors
         if uses_index:
-            p.add_argument("--index", type=Path, default=None, metavar="DIR",
+            p.add_argument("--index", type=_path, default=None, metavar="DIR",
                            help="data folder of the index (default: $ASSISTANT_DATA_DIR or ./.assistant)")
         p.set_defaults(handler=handler)
         return p
 
     p = command("ingest", "Read minutes into the index (only what changed is embedded).", _ingest)
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    p.add_argument("paths", nargs="*", type=_path, help="files or folders (default: corpus/)")
     p.add_argument("--prune", action="store_true",
                    help="remove indexed items of files not found in these paths (minutes fetched with `assistant "
                         "fetch` are kept)")
@@ -305,10 +313,10 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
     p = command("brief", "Ask each question in a file and write a cited briefing (.docx or .md).", _brief)
-    p.add_argument("--questions", type=Path, required=True, metavar="FILE",
+    p.add_argument("--questions", type=_path, required=True, metavar="FILE",
                    help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
                         "and optional council/committee/since/until")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+    p.add_argument("--out", type=_path, required=True, metavar="FILE",
                    help="briefing.docx or briefing.md; a file that exists is refused unless --replace is given")
     p.add_argument("--replace", action="store_true",
                    help="write over an --out that exists (never the --questions file)")
@@ -320,7 +328,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p = command("audit", "List or export the audit log of answers and feedback.", _audit)
     p.add_argument("--format", choices=["table", "csv", "jsonl"], default=None,
                    help="default: from --out's name (.csv, .jsonl), else table")
-    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the export here (default: stdout)")
+    p.add_argument("--out", type=_path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
     p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
     p.add_argument("--user", default=None, metavar="NAME",
@@ -348,24 +356,24 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                 uses_index=False)
     p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
     p.add_argument("name")
-    p.add_argument("--file", type=Path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
+    p.add_argument("--file", type=_path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
 
     p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
     p.add_argument("--port", type=_port, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    source.add_argument("--corpus", type=_path, default=DEFAULT_CORPUS, help="folder to index before serving")
     source.add_argument("--no-corpus", action="store_true",
                    help="serve the index as it is (for example, minutes fetched with `assistant fetch`)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
 
     p = command("eval", "Run the grounding evaluation and write answers.jsonl, metrics.json and report.md.", _eval)
-    p.add_argument("--questions", type=Path, required=True, metavar="FILE", help="questions JSONL (see eval/)")
-    p.add_argument("--corpus", type=Path, nargs="*", default=None, metavar="PATH",
+    p.add_argument("--questions", type=_path, required=True, metavar="FILE", help="questions JSONL (see eval/)")
+    p.add_argument("--corpus", type=_path, nargs="*", default=None, metavar="PATH",
                    help="build a fresh temporary index from these (and check quotes against them)")
-    p.add_argument("--pairs", type=Path, default=None, metavar="FILE",
+    p.add_argument("--pairs", type=_path, default=None, metavar="FILE",
                    help="labelled support pairs to measure the guard on (needs --corpus)")
     p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
-    p.add_argument("--out", type=Path, default=Path("eval/results/latest"), metavar="DIR",
+    p.add_argument("--out", type=_path, default=Path("eval/results/latest"), metavar="DIR",
                    help="where answers.jsonl, metrics.json and report.md go (default: eval/results/latest, from "
                         "the current folder; git ignores it in a checkout, since the answers quote the minutes)")
     p.add_argument("--floors", action="append", default=[], metavar="NAME",
@@ -377,7 +385,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p = command("backup", "Copy the index folder, its audit log included, to a new folder, checked; the app may "
                 "keep answering meanwhile.", _backup)
-    p.add_argument("destination", type=Path, metavar="FOLDER", help="a new folder (or an empty one) for the copy")
+    p.add_argument("destination", type=_path, metavar="FOLDER", help="a new folder (or an empty one) for the copy")
     return parser
 
 

@@ -196,6 +196,15 @@ def test_flags_that_contradict_themselves_are_refused_by_the_parser(env, args, m
     assert result.returncode == 2 and message in result.stderr
 
 
+@pytest.mark.parametrize("args", [("ingest", "--index", ""), ("ingest", "corpus", " "), ("backup", ""),
+                                  ("stats", "--index", ""), ("brief", "--questions", "q.txt", "--out", "")])
+def test_an_empty_path_is_refused_not_read_as_the_folder_the_command_runs_in(env, tmp_path, args):
+    # `--index "$DIR"` with DIR unset had built an index in the folder the command ran in; `backup ""` said ". exists".
+    result = run_cli(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "an empty path: give a file or folder name" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bytes_that_are_not_utf8_in_a_question_or_filter_are_read_not_crashed_on(env):
     # A Latin-1 terminal sends "£" as the byte 0xA3; Python passes it on as a lone surrogate.
     question = b"How many children left care in Rotherham in 2018? \xa3".decode("utf-8", "surrogateescape")
