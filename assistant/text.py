@@ -1586,10 +1586,10 @@ PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "traje
 def question_in_log(question: str) -> str:
     """A question as the app's and the library's logs name it: by the first 8 hex digits of its text's sha256, never
     by its words, which may be about a child or a family, and belong in the audit log (readable by its user alone),
-    not in a log that a service manager keeps for every administrator ('question 3f2a9c1b, 54 characters')."""
+    not in a log that a service manager keeps for every administrator ('question 3f2a9c1b (54 characters)')."""
     import hashlib
 
-    return f"question {hashlib.sha256(question.encode('utf-8')).hexdigest()[:8]}, {len(question)} characters"
+    return f"question {hashlib.sha256(question.encode('utf-8')).hexdigest()[:8]} ({len(question)} characters)"
 
 
 def one_printed_line(text: str) -> str:

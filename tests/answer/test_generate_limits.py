@@ -4,6 +4,7 @@ request or a damaged local model tells the user to do."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -191,6 +192,8 @@ def test_a_reply_that_never_ends_is_given_up_for_the_reader_s_answer(hashing_ind
         assert message in caplog.text and "empty reply" not in caplog.text
         # The log names the question by a digest, not by its words (a member's question may be about a child).
         assert question_in_log(DISCHARGES) in caplog.text and DISCHARGES not in caplog.text
+        # ...with its length in brackets: 'Answering question 3f2a9c1b, 54 characters failed' had read as a list.
+        assert re.search(rf"question [0-9a-f]{{8}} \({len(DISCHARGES)} characters\) ", caplog.text)
     finally:
         server.shutdown()
         server.server_close()
