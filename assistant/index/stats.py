@@ -54,7 +54,8 @@ def index_exists(settings: Settings) -> bool:
 
 
 def index_stats(settings: Settings) -> IndexStats:
-    """Read from the manifest alone, so it is cheap and needs no model."""
+    """Read from the manifest and the folder, so it is cheap and needs no model; for an index whose vectors are on a
+    Chroma server, the server is asked whether it answers, with the index's collection."""
     if settings.data_dir.exists() and not settings.data_dir.is_dir():
         raise AssistantError(f"{settings.data_dir} is a file, not an index folder.",
                              "Give --index (or ASSISTANT_DATA_DIR) the folder `assistant ingest` wrote the index to, "
@@ -97,6 +98,12 @@ def index_stats(settings: Settings) -> IndexStats:
                   "`assistant ingest` or `assistant fetch` into the index), which takes them out and purges their "
                   "text",)
     state = elsewhere + state if not writing else state
+    if not state and done and settings.uses_chroma_server:
+        # Asked only here, when all else is well: a scheduled `stats || alert` is the check of a dead server too, which
+        # `ask` and the app refuse every question for.
+        from assistant.index.vector_store import server_problem
+
+        state = tuple(filter(None, [server_problem(settings)]))
     from assistant.index import lexical
 
     if not state and done and not lexical.usable(settings.lexical_dir, {cid: r.fingerprint for r in done
@@ -149,7 +156,7 @@ def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:
 def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished: bool,
                  text_to_purge: bool, writing: bool, look_in_store: bool = True) -> tuple[str, ...]:
     """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
-    (a Chroma server is not asked), as the rest of `stats` is. A writer at work comes first, whenever there is one:
+    (a Chroma server is asked by index_stats, once nothing else is wrong), as the rest of `stats` is. A writer at work comes first, whenever there is one:
     until it finishes, the counts are of what it has done so far."""
     notes = []
     if reset_unfinished:

@@ -138,12 +138,7 @@ class ChromaStore:
                          writing=False)
         elif existing is None and manifest_side is not None and manifest_side.holds_items \
                 and settings.uses_chroma_server:
-            raise IndexMismatchError(
-                f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} has no collection "
-                f"{settings.collection!r}, which holds this index's vectors.",
-                "Point CHROMA_HOST and CHROMA_PORT at the server the index was built on (the manifest records it: "
-                "see the message when CHROMA_HOST is unset). If that server lost its data, run `assistant ingest "
-                "--reset` with your minutes to build the index anew there; fetched minutes must be fetched again.")
+            raise _no_collection_on_server(settings)
         if existing is None and not create:
             raise IndexStaleError(
                 f"The vector store {store_location(settings)} holds no collection {settings.collection!r} for this "
@@ -504,6 +499,29 @@ def _client(settings: Settings):
         if "readonly database" in str(exc):  # permissions the kernel's check does not foresee (root on NFS, say)
             raise _read_only_store(settings, str(exc)) from exc
         raise
+
+
+def server_problem(settings: Settings) -> str | None:
+    """What keeps questions from an index whose vectors are on a Chroma server, in the words `ask` says it: the
+    server not answering, or answering without the index's collection (None when it answers with it)."""
+    try:
+        client = _client(settings)
+        if _existing_collection(client, settings.collection) is not None:
+            return None
+    except AssistantError as exc:
+        return str(exc)
+    except Exception as exc:  # the server went away between the two calls
+        return str(_server_lost(settings, exc))
+    return str(_no_collection_on_server(settings))
+
+
+def _no_collection_on_server(settings: Settings) -> IndexMismatchError:
+    return IndexMismatchError(
+        f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} has no collection "
+        f"{settings.collection!r}, which holds this index's vectors.",
+        "Point CHROMA_HOST and CHROMA_PORT at the server the index was built on (the manifest records it: see the "
+        "message when CHROMA_HOST is unset). If that server lost its data, run `assistant ingest --reset` with your "
+        "minutes to build the index anew there; fetched minutes must be fetched again.")
 
 
 def store_location(settings: Settings) -> str:

@@ -279,3 +279,24 @@ def test_a_reset_whose_server_is_lost_as_it_deletes_the_collection_stops_there_a
         assert again.new == 5 and index_stats(settings).items == 5
     finally:
         stop(process)
+
+
+def test_stats_says_when_the_server_does_not_answer_or_lacks_the_collection(fake_settings, corpus_copy, tmp_path):
+    """`stats` had exited 0 with no note while `ask` and the app refused every question, so the README's scheduled
+    check (`assistant stats > /dev/null || alert`) missed a dead Chroma server."""
+    import chromadb
+
+    process, port = start_chroma(tmp_path / "server")
+    settings = _on_server(fake_settings, port, tmp_path / "index", "minutes")
+    try:
+        ingest(sorted(corpus_copy.iterdir())[:2], settings)
+        well = index_stats(settings)
+        assert well.notes == () and not well.needs_action and well.items == 2
+        chromadb.HttpClient(host="127.0.0.1", port=port).delete_collection("minutes")
+        lacking = index_stats(settings)
+        assert lacking.needs_action and f"127.0.0.1:{port} has no collection 'minutes'" in lacking.notes[0]
+    finally:
+        stop(process)
+    down = index_stats(settings)
+    assert down.needs_action and f"Cannot reach the Chroma server at 127.0.0.1:{port}" in down.notes[0]
+    assert down.items == 2  # the counts are still the manifest's
