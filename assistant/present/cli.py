@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             # internal error: neither names it, and the busy advice (wait for another ingest) would send the user
             # waiting for a writer that does not exist.
             problem = "full"
+        if problem is None and settings is not None and _of_local_vector_store(exc, settings):
+            # Chroma's own failures say nothing of their cause ('Error in compaction: Failed to apply logs to the
+            # metadata segment', as a file-size limit left it): a traceback told an operator less than this does.
+            problem = "store failed"
         if problem is None:
             raise
         folder = printed_path(settings.data_dir) if settings else "the data folder"
@@ -115,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"It is damaged. Move {store} aside (not the whole index folder, whose manifest keeps what is "
                 "withheld) and run `assistant ingest` with your minutes, or the same `assistant fetch`: it makes the "
                 "store anew and embeds its items again from the copy of their text the index keeps."), as_json)
+        elif problem == "store failed":
+            _print_error(AssistantError(
+                f"The vector store in {printed_path(settings.chroma_dir)} failed ({type(exc).__name__}: "
+                f"{one_printed_line(str(exc))}).",
+                "Run the same command again: what was indexed is kept, and a run cut short is finished. If it fails "
+                "again, check that the disk has room, and that no disk quota or file-size limit (`ulimit -f`) stops "
+                "the store's files growing; `assistant stats` says whether the store is damaged."), as_json)
         elif problem == "damaged":
             _print_error(AssistantError(
                 f"A database in {folder} cannot be read ({type(exc).__name__}: {exc}).",

@@ -544,3 +544,23 @@ def test_brief_says_where_it_wrote_in_full_and_refuses_a_folder_a_word_97_name_o
         refused = run_cli("brief", "--questions", str(questions), "--out", str(tmp_path / out), env=env)
         assert refused.returncode == 2 and said in refused.stderr and hint in refused.stderr, refused.stderr
     assert not (Path(env["ASSISTANT_DATA_DIR"]) / "b.md").exists()
+
+
+def test_a_vector_store_stopped_by_a_file_size_limit_gets_a_message_and_a_second_run_finishes(tmp_path):
+    # An operator's ingest under a file-size limit (or a quota) ended in Chroma's own traceback, "InternalError: Error
+    # in compaction: Failed to apply logs to the metadata segment", which says nothing of what to do.
+    import resource
+    import subprocess
+    import sys
+
+    def limited() -> None:  # Python ignores SIGXFSZ, so a write past the limit fails rather than killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400 * 1024, resource.RLIM_INFINITY))
+
+    env = cli_env(tmp_path / "index")
+    stopped = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(CORPUS), "--no-progress"], env=env,
+                             capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr, stopped.stderr
+    assert f"The vector store in {tmp_path / 'index' / 'chroma'} failed (InternalError: " in stopped.stderr
+    assert "Run the same command again" in stopped.stderr and "file-size limit (`ulimit -f`)" in stopped.stderr
+    assert run_cli("ingest", str(CORPUS), "--no-progress", env=env).returncode == 0
+    assert json.loads(run_cli("stats", "--json", env=env).stdout)["items"] == 5
