@@ -109,11 +109,13 @@ class AuditLog:
         _refuse_another_database(path)
         try:
             _made_for_this_user_alone(path)
-            _warn_if_every_user_may_read(path)
             self._db = open_database(path, _SCHEMA + "".join(f"{trigger};\n" for trigger in _APPEND_ONLY))
             # A log on a read-only disk (a read-only copy of the data folder) opens, and only its first record would
             # fail, after the member had the answer: a write, undone, finds it out now.
             self._try_a_write()
+            # Once it is known to be a log: a file that is none (a text file named by mistake) had been warned of as a
+            # log every account may read, with a chmod to run, before being refused as damaged.
+            _warn_if_every_user_may_read(path)
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "

@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 
+from assistant.errors import AssistantError
 from assistant.present import audit, cli
 from assistant.present.audit import AuditLog
 from assistant.records import Answer
@@ -266,6 +267,24 @@ def test_a_log_every_account_may_read_is_warned_of_once_with_the_chmod_to_run(tm
         in warned[0]
     assert f"chmod 600 {tmp_path / 'old.sqlite'}" in warned[0]
     assert stat.S_IMODE(os.stat(tmp_path / "old.sqlite").st_mode) == 0o644  # the operator's to change
+
+
+def test_a_file_that_is_no_log_is_refused_without_a_warning_about_who_may_read_it(tmp_path, caplog):
+    # ASSISTANT_AUDIT_PATH naming a text file by mistake: the operator was told to `chmod 600` it, then that it was a
+    # damaged log.
+    import logging
+
+    from assistant.present import audit as audit_module
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Not an audit log.\n", encoding="utf-8")
+    notes.chmod(0o644)
+    audit_module._WARNED_OPEN_TO_ALL.clear()
+    with caplog.at_level(logging.WARNING, logger="assistant.present.audit"):
+        with pytest.raises(AssistantError, match="is damaged and cannot be read"):
+            AuditLog(notes)
+    assert "may be read by every account" not in caplog.text
+    assert notes.read_text(encoding="utf-8") == "Not an audit log.\n"
 
 
 # --- A data-protection review: a subject access request, an erasure request, a retention period ------------------
