@@ -230,7 +230,7 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
                           files: Files) -> dict[str, str]:
     """Indexed `file:` entries of files that are among the inputs under another identity now (named on their own
     once, through their folder once), each with the new identity that replaces it."""
-    new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and sid not in rows}
+    new_files = {sid: item for sid, item in items.items() if sid.startswith("file:") and _new_here(sid, rows, files)}
     if not new_files:
         return {}
     # Each file's new identities, by the part that names an agenda item in it ('#item-4'; '' for the file or its
@@ -245,6 +245,12 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
             if (key := _file_key(path)) is not None and (new_sids := by_file.get(key)):
                 superseded[sid] = new_sids.get(_in_file(sid)) or new_sids.get("") or min(new_sids.values())
     return superseded
+
+
+def _new_here(sid: str, rows: dict[str, ManifestRow], files: Files) -> bool:
+    """Whether a file's identity is new to the index: not indexed, or written only by a run stopped before its end
+    (which records the files it read), so that the old entries it replaces are still there to be replaced."""
+    return sid not in rows or sid not in files.recorded
 
 
 def _in_file(source_id: str) -> str:
@@ -277,7 +283,7 @@ def _files_moved(items: dict[str, MinuteItem], rows: dict[str, ManifestRow], fil
     text: the file was moved or renamed (an entry indexed before texts were recorded is not found)."""
     new_by_text: dict[str, str] = {}
     for sid, item in sorted(items.items()):
-        if sid.startswith("file:") and sid not in rows and sid not in superseded.values():
+        if sid.startswith("file:") and _new_here(sid, rows, files) and sid not in superseded.values():
             new_by_text.setdefault(_text_hash(item), sid)
     moved = {}
     for sid, row in sorted(rows.items()):

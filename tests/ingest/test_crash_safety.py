@@ -2,6 +2,7 @@
 same index as an uninterrupted run: no duplicates, nothing missing, manifest and Chroma agreeing."""
 
 import json
+import shutil
 import signal
 
 import pytest
@@ -163,3 +164,60 @@ def test_ctrl_c_mid_ingest_leaves_the_finished_items_answerable(fake_settings, t
     monkeypatch.undo()
     again = ingest([folder], fake_settings, progress=False)
     assert (again.new, again.unchanged) == (4, 16) and index_stats(fake_settings).notes == ()
+
+
+_DRAFT = ("Minutes of the Corporate Parenting Panel held on 5 October 2026\n\n"
+          "1. Apologies for Absence\n\nApologies were received from Councillor Amir Khan.\n\n"
+          "2. Declarations of Interest\n\nThere were no declarations of interest.\n\n"
+          "3. Care Leavers Accommodation\n\nThe panel heard that 37 care leavers were living in unsuitable "
+          "accommodation at the end of September 2026.\n")
+
+
+def _stopped_at(point: str):
+    def reached(self, name):
+        self.seen[name] += 1
+        if name == point:
+            raise KeyboardInterrupt  # Ctrl-C there, or a kill: the run's later steps never happen
+    return reached
+
+
+@pytest.mark.parametrize("point", ["after_chroma_write", "after_manifest_commit"])
+@pytest.mark.parametrize("change", ["renamed with a figure corrected", "named through its folder"])
+def test_a_stopped_run_that_gave_a_file_a_new_identity_ends_as_an_uninterrupted_one(fake_settings, tmp_path,
+                                                                                     monkeypatch, point, change):
+    """A draft renamed to its approved name (or a file named through its folder now), the ingest stopped once its new
+    entries were written: run again, it took them for a file indexed before, and the old entries stayed for good,
+    the draft's uncorrected figure quoted beside the approved one (or the file indexed twice)."""
+    from assistant.ingest.run import CrashPoints, ingest
+
+    def prepare(data_dir):
+        folder = data_dir.parent / "minutes"
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / "cpp").mkdir(parents=True)
+        (folder / "cpp" / "draft.txt").write_text(_DRAFT, encoding="utf-8")
+        settings = fake_settings.with_(data_dir=data_dir)
+        if change == "named through its folder":
+            ingest([folder / "cpp"], settings, council="Northbrook Borough Council", progress=False)
+        else:
+            ingest([folder], settings, council="Northbrook Borough Council", progress=False)
+            (folder / "cpp" / "draft.txt").unlink()
+            (folder / "cpp" / "approved.txt").write_text(_DRAFT.replace("that 37 care", "that 39 care"),
+                                                         encoding="utf-8")
+        return folder, settings
+
+    folder, reference = prepare(tmp_path / "reference" / "index")
+    ingest([folder], reference, progress=False)
+
+    folder, settings = prepare(tmp_path / "stopped" / "index")
+    monkeypatch.setattr(CrashPoints, "reached", _stopped_at(point))
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], settings, progress=False)
+    monkeypatch.undo()
+    again = ingest([folder], settings, progress=False)
+    assert "no longer exist" not in " ".join(again.notes), again.notes
+    chroma, manifest = snapshot(settings.data_dir)
+    assert {row[0].split("#")[0] for row in manifest} == {
+        "file:cpp/approved.txt" if change.startswith("renamed") else "file:cpp/draft.txt"}, manifest
+    assert not any("37 care" in text for *_, text in chroma) or change == "named through its folder", chroma
+    assert (chroma, manifest) == snapshot(reference.data_dir)
