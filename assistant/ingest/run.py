@@ -1077,9 +1077,10 @@ def _write_batch(index: Index, batch, rows, summary: IngestSummary, crash: Crash
     _mark_vector_keys(index, chunks)
     kept = _vectors_to_keep(index, [c for item, _, item_chunks in batch if item.source_id in rows
                                     for c in item_chunks])
-    if earlier is not None:  # a new identity of a file indexed before: its earlier entries' vectors
-        kept.update(earlier.for_chunks([c for item, _, item_chunks in batch if item.source_id not in rows
-                                        for c in item_chunks]))
+    if earlier is not None:  # a new identity of a file indexed before: its earlier entries' vectors (pending rows
+        # of a stopped run that wrote none of its own too)
+        kept.update(earlier.for_chunks([c for _, _, item_chunks in batch for c in item_chunks
+                                        if c.chunk_id not in kept]))
     if bar is not None and kept:
         bar.update(len(kept))
     began = time.perf_counter()

@@ -221,3 +221,31 @@ def test_a_stopped_run_that_gave_a_file_a_new_identity_ends_as_an_uninterrupted_
         "file:cpp/approved.txt" if change.startswith("renamed") else "file:cpp/draft.txt"}, manifest
     assert not any("37 care" in text for *_, text in chroma) or change == "named through its folder", chroma
     assert (chroma, manifest) == snapshot(reference.data_dir)
+
+
+def test_a_renamed_file_whose_stopped_run_embedded_nothing_keeps_its_old_vectors_when_run_again(fake_settings,
+                                                                                               tmp_path, monkeypatch):
+    """The rename's run stopped while embedding (its new entries pending, none in the store): run again, every chunk
+    of the renamed file was embedded again, where the uninterrupted run kept the old entries' vectors for the items
+    the rename left as they were."""
+    from assistant.ingest.run import CrashPoints, ingest
+
+    runs = []
+    for name, stop in (("reference", False), ("stopped", True)):
+        folder = tmp_path / name / "minutes"
+        folder.mkdir(parents=True)
+        (folder / "draft.txt").write_text(_DRAFT, encoding="utf-8")
+        settings = fake_settings.with_(data_dir=tmp_path / name / "index")
+        ingest([folder], settings, council="Northbrook Borough Council", progress=False)
+        (folder / "draft.txt").unlink()
+        (folder / "approved.txt").write_text(_DRAFT.replace("that 37 care", "that 39 care"), encoding="utf-8")
+        if stop:
+            monkeypatch.setattr(CrashPoints, "reached", _stopped_at("during_embedding"))
+            with pytest.raises(KeyboardInterrupt):
+                ingest([folder], settings, progress=False)
+            monkeypatch.undo()
+        runs.append(ingest([folder], settings, progress=False))
+    reference, again = runs
+    assert reference.vectors_kept == 3 and reference.removed == 4, reference.report()  # the corrected item embedded
+    assert (again.vectors_kept, again.tokens_embedded) == (reference.vectors_kept, reference.tokens_embedded), \
+        again.report()
