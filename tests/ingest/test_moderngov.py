@@ -434,6 +434,33 @@ def test_minutes_published_only_as_documents_are_explained_and_asked_for_again(q
     assert served.document_url(minutes) in note and f"{served.base_url}/ieListDocuments.aspx?MId=70" in note
 
 
+def test_minutes_published_only_as_documents_and_added_from_files_are_not_said_to_be_missing(quick, tmp_path):
+    """The note asks the officer to download such a meeting's minutes and ingest them; once they had, every later
+    fetch still said that nothing of the meeting was indexed, and to download and add its minutes."""
+    from assistant.ingest.run import ingest
+
+    served = ModernGovSite([FakeCommittee("7", "Children's Scrutiny Committee")], [
+        FakeMeeting("70", "7", dt.date(2024, 5, 1), items=[FakeItem("700", "Minutes", "", documents=["Minutes"])]),
+        FakeMeeting("71", "7", dt.date(2024, 6, 5), items=[FakeItem("710", "Minutes", "", documents=["Minutes"])])])
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    (folder / "csc-2024-05-01.txt").write_text(
+        "Minutes of the Children's Scrutiny Committee held on 1 May 2024\n\nMembers noted the fostering report.\n",
+        encoding="utf-8")
+    served.start()
+    try:
+        fetch(quick, served)
+        ingest([folder], quick, council=COUNCIL, committee="Children's Scrutiny", progress=False)
+        again = fetch(quick, served)
+    finally:
+        served.stop()
+    assert again.meetings_without_minutes_text == 2
+    [told] = [note for note in again.notes if "assistant ingest" in note]
+    assert "MId=71" in told and "MId=70" not in told and "for 1 meeting whose" in told, told
+    [added] = [note for note in again.notes if "indexed from your files" in note]
+    assert "MId=70" in added and "nothing to do" in added, added
+
+
 def test_the_state_is_not_trusted_once_the_index_lost_the_items(quick, site):
     from assistant.ingest.run import ingest
 

@@ -28,7 +28,7 @@ from assistant.ingest.moderngov.state import MeetingState, SiteState
 from assistant.index.write_lock import writing_index
 from assistant.ingest.run import (WITHHELD_NOTE, CrashPoints, Index, IngestSummary, check_index_fits, ingest_items,
                                   progress_bar)
-from assistant.records import InputProblem, MinuteItem
+from assistant.records import InputProblem, MinuteItem, fetched_from
 from assistant.settings import Settings
 from assistant.text import committee_key, council_key, counted, first_few, fold, name_matches
 
@@ -416,7 +416,8 @@ class _Run:
     public: set[str] = field(default_factory=set)  # every item given as public this run: never withdrawn
     withdrawn: list[str] = field(default_factory=list)
     restricted_since: list[str] = field(default_factory=list)  # indexed, now marked restricted: removed this run
-    without_text: list[tuple[str, list[str]]] = field(default_factory=list)  # meeting id, linked documents
+    # Meeting id, linked documents, date and committee.
+    without_text: list[tuple[str, list[str], str, str]] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # meetings no longer listed, dropped from the state
     withheld: list[str] = field(default_factory=list)  # items `assistant withhold` keeps out, left out this run
 
@@ -539,7 +540,8 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         ingest_batch(last=True)
         summary.meetings_gone = len(unlisted)
         run.gone = [gone.meeting_id for gone in unlisted]
-        _closing_notes(run, site.base_url, summary, settings.refetch_weeks)
+        _closing_notes(run, site.base_url, summary, settings.refetch_weeks,
+                       _days_of_minutes_from_files(settings, site.council) if run.without_text else set())
     finally:
         if opened is not None:
             opened.close()
@@ -571,7 +573,7 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
                                              or any(p.kind != "restricted" for p in made.problems))
     summary.meetings_private += private
     if not made.public and not private and read.minutes_published:
-        run.without_text.append((ref.id, made.documents))
+        run.without_text.append((ref.id, made.documents, (read.date or ref.date).isoformat(), committee.title))
     digest = made.digest()
     # Recorded as done only when an item gave text, or none could: a meeting whose minutes are out only as PDFs, or
     # not yet written into ModernGov, is asked again on later runs.
@@ -757,7 +759,8 @@ def _ingest_and_record(batch: _Batch, run: _Run, state: SiteState, settings: Set
     state.forget(batch.forgotten)
 
 
-def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_weeks: int) -> None:
+def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_weeks: int,
+                   from_files: set[tuple[str, str]]) -> None:
     if run.gone:
         one = len(run.gone) == 1
         summary.notes.append(
@@ -795,17 +798,51 @@ def _closing_notes(run: _Run, base_url: str, summary: FetchSummary, refetch_week
         # A linked document's address may be relative to the site ('documents/s7100/Minutes.pdf').
         summary.without_minutes_text = [
             {"meeting_id": meeting_id, "page": f"{base_url}/ieListDocuments.aspx?MId={meeting_id}",
-             "documents": [urljoin(f"{base_url}/", url) for url in urls]} for meeting_id, urls in run.without_text]
-        pages = [meeting["page"] for meeting in summary.without_minutes_text]
-        documents = [url for meeting in summary.without_minutes_text for url in meeting["documents"]]
-        attached = f"; linked documents: {first_few(documents)}" if documents else ""
-        summary.notes.append(
-            f"the web service gave no minutes text for {counted(len(pages), 'meeting')} whose minutes are "
-            f"published, so nothing of theirs was indexed: this council may publish its minutes only as documents "
-            f"(PDFs). Meeting pages: {first_few(pages)}{attached} (every one with --json). Download the minutes "
-            f"into a folder and add "
-            f"them with `assistant ingest FOLDER` (with the same --index), which reads PDFs; later fetches ask "
-            f"for these meetings again")
+             "documents": [urljoin(f"{base_url}/", url) for url in urls]} for meeting_id, urls, *_ in run.without_text]
+        # Those whose minutes the officer has added from files since, as the note below asks, are said apart: told
+        # again to download and add them, the officer would take them for not indexed.
+        added = [meeting for meeting, (_, _, day, committee) in zip(summary.without_minutes_text, run.without_text)
+                 if _added_from_files(day, committee, from_files)]
+        still = [meeting for meeting in summary.without_minutes_text if meeting not in added]
+        if added:
+            one = len(added) == 1
+            summary.notes.append(
+                f"{counted(len(added), 'meeting')} whose minutes the site publishes only as documents "
+                f"{'has' if one else 'have'} minutes of {'its' if one else 'their'} committee and day indexed from "
+                f"your files ({first_few([meeting['page'] for meeting in added])}): nothing to do for "
+                f"{'it' if one else 'them'}")
+        if still:
+            pages = [meeting["page"] for meeting in still]
+            documents = [url for meeting in still for url in meeting["documents"]]
+            attached = f"; linked documents: {first_few(documents)}" if documents else ""
+            summary.notes.append(
+                f"the web service gave no minutes text for {counted(len(pages), 'meeting')} whose minutes are "
+                f"published, so nothing of theirs was indexed: this council may publish its minutes only as "
+                f"documents (PDFs). Meeting pages: {first_few(pages)}{attached} (every one with --json). Download "
+                f"the minutes into a folder and add them with `assistant ingest FOLDER` (with the same --index), "
+                f"which reads PDFs; later fetches ask for these meetings again")
+
+
+def _days_of_minutes_from_files(settings: Settings, council: str) -> set[tuple[str, str]]:
+    """The meeting dates and committees (keyed) of this council's minutes indexed from files, not fetched."""
+    if not settings.manifest_path.is_file():
+        return set()
+    manifest = Manifest(settings.manifest_path)
+    try:
+        rows = manifest.rows().values()
+    finally:
+        manifest.close()
+    wanted = council_key(council)
+    return {(row.meeting_date, committee_key(row.committee)) for row in rows
+            if row.status == "done" and row.committee and not fetched_from(row.origin)
+            and council_key(row.council) == wanted}
+
+
+def _added_from_files(day: str, committee: str, from_files: set[tuple[str, str]]) -> bool:
+    """Whether minutes of this committee's meeting on this day are indexed from files (the committee named as the
+    officer gave it: every word of the one among the other's)."""
+    key = committee_key(committee)
+    return any(on == day and (name_matches(given, key) or name_matches(key, given)) for on, given in from_files)
 
 
 def _count_as_before(summary: FetchSummary, before: MeetingState, *, checked: bool) -> None:
