@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from assistant.errors import BadFilterError
 from assistant.text import MONTH_NAMES, date_span, no_such_date, parse_meeting_date
 
+# A council or committee is named in a few words; a filter far longer names none. Every answer's filters go into the
+# audit log and into the answer's own text: a council field of megabytes (the app's API takes whatever it is sent) had
+# written megabytes to the log with each question, which is itself held to 2,000 characters.
+MAX_NAME_FILTER_CHARS = 500
+_EXAMPLE_NAMES = {"council": "Sefton", "committee": "Corporate Parenting"}
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -26,6 +32,12 @@ class Filters:
                 raise BadFilterError.about(name, f"filter must be text, not {value!r}.",
                                            'Write it in quotes, for example "2019-04-01" or "Rotherham".')
             object.__setattr__(self, name, value.strip())
+        for name in ("council", "committee"):
+            if len(getattr(self, name)) > MAX_NAME_FILTER_CHARS:
+                raise BadFilterError.about(name, f"filter is {len(getattr(self, name)):,} characters long; the limit "
+                                           f"is {MAX_NAME_FILTER_CHARS:,}.",
+                                           f"Give the {name}'s name, or a part of it (\"{_EXAMPLE_NAMES[name]}\"), or "
+                                           "leave it empty.")
         for name in ("since", "until"):
             if getattr(self, name):
                 _day(getattr(self, name), name, last=name == "until")

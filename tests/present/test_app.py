@@ -158,6 +158,15 @@ def test_the_api_returns_the_answer_and_its_sources_as_text(handlers):
     assert "before it starts" in handlers.api_ask("x", since="2020-01-01", until="2019-01-01")
 
 
+
+def test_a_council_filter_of_megabytes_is_refused_and_not_written_to_the_audit_log(handlers):
+    """From the security review: a council (or committee) field of 5 MB sent to /ask was searched, echoed in the
+    answer and recorded, so each such request added megabytes to the audit log."""
+    before = len(handlers.recorder.log.export("jsonl").splitlines())
+    text = handlers.api_ask(ROTHERHAM_Q, council="Rotherham " + "x" * 1_000_000)
+    assert "The council filter is 1,000,010 characters long; the limit is 500" in text and len(text) < 1_000
+    assert len(handlers.recorder.log.export("jsonl").splitlines()) == before
+
 class FailingAssistant:
     """Stands in for an Assistant whose index cannot be read: every question fails with `error`."""
 

@@ -232,3 +232,17 @@ def test_a_date_written_day_first_with_dashes_is_read_as_with_slashes():
     assert Filters(since="01-04-2024").describe() == "meeting date: 01-04-2024 (1 April 2024) to any"
     with pytest.raises(BadFilterError, match="February 2019 has 28 days"):
         Filters(until="31-02-2019")
+
+
+@pytest.mark.parametrize("field", ["council", "committee"])
+def test_a_council_or_committee_far_longer_than_any_name_is_refused(field):
+    """From the security review: a council field of megabytes, sent to the app's API, was searched, echoed in the
+    answer and written to the audit log with every question (5 MB a request), though a question is held to 2,000
+    characters."""
+    from assistant.retrieve.filters import MAX_NAME_FILTER_CHARS
+
+    assert Filters(**{field: "x" * MAX_NAME_FILTER_CHARS}).as_dict() == {field: "x" * MAX_NAME_FILTER_CHARS}
+    with pytest.raises(BadFilterError, match=f"The {field} filter is 1,000,000 characters long; the limit is 500") \
+            as caught:
+        Filters(**{field: "x" * 1_000_000})
+    assert caught.value.field == field and "leave it empty" in caught.value.hint
