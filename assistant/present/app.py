@@ -481,6 +481,9 @@ FEEDBACK_UNRECORDED = ("Sorry: your feedback could not be recorded just now. Ple
                        "keeps happening, tell whoever runs the assistant.")
 FEEDBACK_ANSWER_UNRECORDED = ("Sorry: this answer could not be recorded when it was given, so feedback on it cannot be "
                               "kept. Please tell whoever runs the assistant.")
+# The longest comment recorded with feedback: each comment sent is kept in the audit log, and the comment box took any
+# length (a member's 2.4 MB comment, sent twice with two ratings, was kept twice).
+MAX_COMMENT_CHARS = 5000
 # What a member reads when the language model cannot be reached; the operator's hint goes to the log.
 MODEL_UNAVAILABLE = ("Sorry: the assistant cannot answer right now, because a model it relies on is not working. "
                      "Please try again in a few minutes; if it keeps happening, tell whoever runs the assistant.")
@@ -936,6 +939,9 @@ class ChatHandlers:
                     "answer once it is complete.")
         if rating not in dict((v, k) for k, v in RATING_CHOICES):
             return "Choose helpful, not helpful or \u201ca source is wrong\u201d first."
+        if len((comment or "").strip()) > MAX_COMMENT_CHARS:
+            return (f"Your comment is {len(comment.strip()):,} characters long; the limit is {MAX_COMMENT_CHARS:,}. "
+                    "Shorten it and send it again: nothing was recorded.")
         # A second click on Send (or a double click) sends the same feedback again: it is recorded once. A change of
         # mind, back to an earlier rating too, is recorded, so that the log ends with the member's last word.
         about, sent = (turn.answer_id, user), (rating, (comment or "").strip())

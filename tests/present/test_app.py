@@ -86,6 +86,20 @@ def test_feedback_is_appended_to_the_audit_log(handlers):
     assert entry.record["retrieved"][0]["content_hash"]
 
 
+
+def test_a_feedback_comment_of_megabytes_is_refused_saying_so_and_not_recorded(handlers):
+    """From the security review: the comment box took any length, and each comment sent was kept in the audit log (a
+    2.4 MB comment, sent with two ratings, was kept twice)."""
+    from assistant.present.app import MAX_COMMENT_CHARS
+
+    _, turn = final(handlers, ROTHERHAM_Q)[-1]
+    before = len(handlers.recorder.log.feedback())
+    said = handlers.feedback(turn, "not_helpful", "spam " * 500_000)
+    assert "2,499,999 characters long; the limit is 5,000" in said and "nothing was recorded" in said
+    assert len(handlers.recorder.log.feedback()) == before
+    assert "recorded" in handlers.feedback(turn, "not_helpful", "x" * MAX_COMMENT_CHARS)
+    assert len(handlers.recorder.log.feedback()) == before + 1
+
 def test_the_audit_log_is_append_only(handlers):
     import sqlite3
 
