@@ -461,9 +461,12 @@ if (!window.keepTypedAhead) {  // once, however often the page's head is put in
 NARROW_PAGE_STYLE = """<style>
 @media (max-width: 640px) { .gradio-container .main.app { padding-left: 8px; padding-right: 8px; } }
 </style>"""
+# No file may be uploaded (the app takes none): Gradio's upload route is served whatever the page holds, and took files
+# of any size from anyone the app lets in (from anyone at all without sign-in), kept in its folder until the app
+# stops, or for good in a GRADIO_TEMP_DIR the operator chose, until the disk was full and no answer could be audited.
 PAGE_OPTIONS = {"css": APP_CSS, "head": SIGNED_OUT_SCRIPT + LEAVING_SCRIPT + MESSAGE_NAME_SCRIPT + ASK_FOCUS_SCRIPT
                 + DROPDOWN_KEYS_SCRIPT + NEW_QUESTION_SCRIPT + COPY_AS_SHOWN_SCRIPT + TYPED_AHEAD_SCRIPT
-                + NARROW_PAGE_STYLE}
+                + NARROW_PAGE_STYLE, "max_file_size": 0}
 
 
 def page_options() -> dict:

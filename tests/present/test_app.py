@@ -608,6 +608,30 @@ def test_the_ask_endpoint_passes_the_signed_in_user_through_gradio(handlers):
     assert [e["user"] for e in entries if e["question"] == question][-1] == "cllr.smith"
 
 
+
+def test_the_app_takes_no_uploaded_file(handlers, tmp_path):
+    """From the security review: Gradio's upload route took a 30 MB file from a signed-in member (from anyone, with
+    sign-in off) and kept it in its folder, though the app takes no file: enough of them fill the disk, and then no
+    answer can be audited."""
+    import httpx
+
+    from assistant.present.app import page_options
+    from servers import free_port
+
+    demo = build_app(handlers.assistant)
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
+    try:
+        upload = tmp_path / "big.bin"
+        upload.write_bytes(b"\0" * 100_000)
+        with upload.open("rb") as sent:
+            reply = httpx.post(demo.local_url + "gradio_api/upload", files={"files": sent}, timeout=60)
+        assert reply.status_code == 413, (reply.status_code, reply.text)
+        # The page itself still works.
+        assert httpx.get(demo.local_url + "config", timeout=60).status_code == 200
+    finally:
+        demo.close()
+
 def _component(demo, elem_id):
     return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
 
