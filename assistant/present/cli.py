@@ -996,14 +996,16 @@ def _stats(args, settings: Settings) -> int:
         print(json.dumps(stats.as_dict(), indent=2))
         return status
     if stats.writing:  # first, so that nobody reads the counts below as final
-        print(stats.notes_text, end="")
+        print(_on_the_terminal(stats.notes_text), end="")
     print(f"{counted(stats.items, 'item')}, {counted(stats.chunks, 'chunk')} (embedding model: "
           f"{stats.embedding_model})")
     if not stats.writing:
-        print(stats.notes_text, end="")
+        print(_on_the_terminal(stats.notes_text), end="")
     for title, table in (("council", stats.by_council), ("committee", stats.by_committee), ("year", stats.by_year)):
         print(f"\nby {title}:")
-        width = max((len(k) for k in table), default=0)
-        for key, (items, chunks) in table.items():
+        # The names are the minutes' own: a JSONL line or front matter may give one holding a terminal's escapes.
+        shown = [(one_printed_line(key), counts) for key, counts in table.items()]
+        width = max((len(k) for k, _ in shown), default=0)
+        for key, (items, chunks) in shown:
             print(f"  {key:<{width}}  {items:>5} {noun_for(items, 'item'):<5}  {chunks:>6} {noun_for(chunks, 'chunk')}")
     return status

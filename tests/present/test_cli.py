@@ -396,3 +396,20 @@ def test_a_full_disk_while_the_keyword_index_is_written_is_a_message_naming_it(t
     assert f"Could not read or write {tmp_path / 'index' / 'bm25'}: No space left on device" in error, error
     assert "the disk may be full" in error
     assert not [p for p in (tmp_path / "index").iterdir() if p.name.startswith("bm25.tmp")]
+
+
+def test_stats_shows_a_council_or_committee_holding_terminal_escapes_escaped(tmp_path):
+    """From the security review: a JSONL line (or front matter) may name its council or committee with control
+    characters ("\\x1b[31m", an OSC title change), which `ingest` keeps; `stats` printed them raw, so the minutes drove
+    the terminal of whoever ran it."""
+    minutes = tmp_path / "minutes.jsonl"
+    minutes.write_text(json.dumps({"id": "esc-1", "council": "Esc \x1b[31mRed\x1b[0m Council",
+                                   "committee": "Panel \x1b]0;OWNED\x07 Committee", "title": "Adoption",
+                                   "date": "2024-02-02", "text": "The number of adoptions in 2024 was 31."}) + "\n",
+                       encoding="utf-8")
+    env = cli_env(tmp_path / "index")
+    assert run_cli("ingest", str(minutes), "--no-progress", env=env).returncode == 0
+    result = run_cli("stats", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "Esc \\x1b[31mRed\\x1b[0m Council" in result.stdout and "Panel \\x1b]0;OWNED\\x07 Committee" in result.stdout
