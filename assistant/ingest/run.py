@@ -88,7 +88,9 @@ class IngestSummary:
         for label, problems in (("skipped", self.skipped), ("failed", self.failed)):
             lines.extend(f"  {label}: {problem.describe()}" for problem in problems)
         lines.extend(f"  note: {note}" for note in self.notes)
-        return "\n".join(lines)
+        # Notes name files, titles and councils as the minutes give them: an escape sequence in one must not drive
+        # the terminal, nor a line break in one forge a line of the summary.
+        return "\n".join(one_printed_line(line) for line in lines)
 
     def as_dict(self) -> dict:
         return {

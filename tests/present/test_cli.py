@@ -413,3 +413,18 @@ def test_stats_shows_a_council_or_committee_holding_terminal_escapes_escaped(tmp
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "Esc \\x1b[31mRed\\x1b[0m Council" in result.stdout and "Panel \\x1b]0;OWNED\\x07 Committee" in result.stdout
+
+
+def test_ingest_s_notes_show_a_file_name_holding_terminal_escapes_escaped(tmp_path):
+    """From the security review: the failed and skipped lines of the summary escaped a file's name, but its notes
+    (files with no committee or no meeting date, among others) printed it raw, so a file named with a terminal's
+    escape codes drove the terminal of whoever ran `ingest` (or `serve`, which prints the same summary)."""
+    minutes = tmp_path / "minutes"
+    minutes.mkdir()
+    (minutes / "care \x1b[31mleavers\x1b]0;OWNED\x07.txt").write_text(
+        "Care leavers\n\nThe number of care leavers in education in 2024 was 140 young people.\n", encoding="utf-8")
+    result = run_cli("ingest", str(minutes), "--no-progress", env=cli_env(tmp_path / "index"))
+    assert result.returncode == 0, result.stderr
+    assert "no council or committee" in result.stdout and "no meeting date" in result.stdout, result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "care \\x1b[31mleavers\\x1b]0;OWNED\\x07.txt" in result.stdout
