@@ -608,7 +608,6 @@ def test_the_ask_endpoint_passes_the_signed_in_user_through_gradio(handlers):
     assert [e["user"] for e in entries if e["question"] == question][-1] == "cllr.smith"
 
 
-
 def test_the_app_takes_no_uploaded_file(handlers, tmp_path):
     """From the security review: Gradio's upload route took a 30 MB file from a signed-in member (from anyone, with
     sign-in off) and kept it in its folder, though the app takes no file: enough of them fill the disk, and then no
@@ -631,6 +630,7 @@ def test_the_app_takes_no_uploaded_file(handlers, tmp_path):
         assert httpx.get(demo.local_url + "config", timeout=60).status_code == 200
     finally:
         demo.close()
+
 
 def _component(demo, elem_id):
     return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
