@@ -216,6 +216,10 @@ class SignIn:
         self.on_ended: list = []
 
     def current_users(self) -> dict[str, str]:
+        return self._read()[0]
+
+    def _read(self) -> tuple[dict[str, str], set[str]]:
+        """The users, and the names whose sessions this read ended (removed, or given a new password)."""
         ended: set[str] = set()
         with self._reading:
             stamp = _file_stamp(self.path)
@@ -235,7 +239,7 @@ class SignIn:
         if ended:
             for end in self.on_ended:
                 end(ended)
-        return users
+        return users, ended
 
     def user_named(self, name: str) -> str | None:
         """The user a typed name signs in as: the name itself, else the one user whose name differs from it in case
@@ -248,8 +252,11 @@ class SignIn:
 
     def still_allowed(self, name: str) -> bool:
         """Whether a signed-in member is still in the users file, by the exact name their session is kept under
-        (`as_signed_in`): a member removed and another added as 'Bob' does not carry bob's session on."""
-        return name in self.current_users()
+        (`as_signed_in`): a member removed and another added as 'Bob' does not carry bob's session on. Nor does the
+        request that finds a new password given: its session, begun with the old one, ends with it, and had been
+        answered once more."""
+        users, ended = self._read()
+        return name in users and name not in ended
 
     def __call__(self, name: str, password: str) -> bool:
         """Whether this name and password sign in: refused unchecked while the name is held back (FAILURES_PER_NAME

@@ -413,3 +413,25 @@ def test_feedback_on_an_answer_whose_record_failed_says_it_cannot_be_kept(handle
     turn = list(own.replies(ROTHERHAM_Q))[-1].turn
     monkeypatch.undo()
     assert turn is not None and own.feedback(turn, "not_helpful") == FEEDBACK_ANSWER_UNRECORDED
+
+
+def test_the_request_that_finds_a_new_password_is_not_answered_for_the_old_session(tmp_path):
+    # From the security review: the first request after `assistant user add bob` (a new password) ended bob's
+    # sessions, but was itself answered, under bob, for the session begun with the old password.
+    import os
+
+    from assistant.present.auth import SignIn, hash_password
+
+    users = tmp_path / "users.txt"
+    alice = f"alice:{hash_password('alices password', 1_000)}\n"
+    users.write_text(f"{alice}bob:{hash_password('old password', 1_000)}\n")
+    sign_in = SignIn(users)
+    ended = []
+    sign_in.on_ended.append(ended.append)
+    assert sign_in("bob", "old password") and sign_in.still_allowed("bob")
+    users.write_text(f"{alice}bob:{hash_password('new password', 1_000)}\n")
+    stamp = users.stat()
+    os.utime(users, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 2_000_000_000))
+    assert not sign_in.still_allowed("bob") and ended == [{"bob"}]
+    assert sign_in.still_allowed("alice")  # her password is unchanged
+    assert sign_in("bob", "new password") and sign_in.still_allowed("bob")  # signed in again, with the new one
