@@ -451,7 +451,7 @@ def _fetch(args, settings: Settings) -> int:
         else:
             for c in committees:
                 state = "deleted" if c.deleted else "expired" if c.expired else "current"
-                print(f"{c.id:>8}  {state:<8} {c.title}")
+                print(f"{c.id:>8}  {state:<8} {one_printed_line(c.title)}")
             if not committees:
                 print(f"{site.base_url} lists no committees. {NO_COMMITTEES_HINT}", file=sys.stderr)
         return 0
@@ -520,7 +520,8 @@ def _fetch_report(summary) -> str:
     lines.extend(f"  skipped: {p.describe()}" for p in summary.skipped)
     lines.extend(f"  failed: {f.describe()}" for f in summary.failed)
     lines.extend(f"  note: {note}" for note in summary.notes)
-    return "\n".join(lines)
+    # The site's own titles and names are in the notes: an escape sequence in one must not drive the terminal.
+    return "\n".join(one_printed_line(line) for line in lines)
 
 
 def _nonzero(*counts: tuple[str, int]) -> str:

@@ -428,3 +428,18 @@ def test_ingest_s_notes_show_a_file_name_holding_terminal_escapes_escaped(tmp_pa
     assert "no council or committee" in result.stdout and "no meeting date" in result.stdout, result.stdout
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "care \\x1b[31mleavers\\x1b]0;OWNED\\x07.txt" in result.stdout
+
+
+def test_fetch_s_summary_shows_a_site_s_names_holding_terminal_escapes_escaped():
+    """From the security review: the ingest summary now escapes what the minutes name, but fetch's own summary printed
+    its notes (which name the site's meetings, files and councils) raw."""
+    import datetime as dt
+
+    from assistant.ingest.moderngov.fetch import FetchSummary
+    from assistant.present.cli import _fetch_report
+
+    summary = FetchSummary("Esc \x1b[31mRed\x1b[0m Council", "https://example.gov.uk", dt.date(2024, 1, 1),
+                           dt.date(2024, 12, 31), notes=["a meeting of the Panel \x1b]0;OWNED\x07 was cancelled"])
+    report = _fetch_report(summary)
+    assert "\x1b" not in report and "\x07" not in report
+    assert "Esc \\x1b[31mRed\\x1b[0m Council" in report and "Panel \\x1b]0;OWNED\\x07 was" in report
