@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.ingest.readers import read_inputs
 from assistant.records import MinuteItem
-from fixtures_make import make_docx
+from fixtures_make import make_docx, make_docx_paragraphs
 
 FINDINGS = "The Director reported the \ufb01ndings of the visit: the \ufb02ow of work had improved, and e\ufb03ciency too."
 SPELLED_OUT = "The Director reported the findings of the visit: the flow of work had improved, and efficiency too."
@@ -81,3 +81,23 @@ def test_capitals_spaced_from_their_number_are_a_report_s_headings_not_minute_re
     path = tmp_path / "strategy.txt"
     path.write_text(minutes_numbered(["PRIORITY 1:", "PRIORITY 2:", "PRIORITY 3:", "PRIORITY 4:"]), encoding="utf-8")
     assert len(read_items(path)) == 1
+
+
+def test_key_stages_heading_a_report_s_paragraphs_are_not_minute_references(tmp_path: Path):
+    # A Virtual School report inside item 3 heads its paragraphs 'KS1: ...', 'KS2: ...', 'KS4: ...': read as minute
+    # references, they outweighed the minutes' own three headings, and the Word file was split at the key stages
+    # (items 1 to 3 lost into its opening) while the text file was not split at all.
+    paragraphs = ["Corporate Parenting Panel", "Held on 5 March 2024",
+                  "1. Apologies", "None were received.",
+                  "2. Minutes of the Last Meeting", "The minutes were agreed.",
+                  "3. Virtual School Annual Report", "The Head of the Virtual School presented the report.",
+                  "KS1: Reading, Writing and Maths", "Of the 20 children, 9 reached the expected standard.",
+                  "KS2: Reading, Writing and Maths", "Of the 31 children, 12 reached the expected standard.",
+                  "KS4: Attainment 8", "The average score was 19.2, up from 17.8."]
+    text = tmp_path / "cpp.txt"
+    text.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    word = make_docx_paragraphs(tmp_path / "cpp.docx", [("", paragraph) for paragraph in paragraphs])
+    for path in (text, word):
+        opening, *items = read_items(path)
+        assert [item.source_id for item in items] == [f"file:{path.name}#item-{n}" for n in (1, 2, 3)], path.name
+        assert "KS4: Attainment 8" in items[2].text
