@@ -501,9 +501,31 @@ def _client(settings: Settings):
         raise
 
 
+# How long `stats` waits for a Chroma server to answer. chromadb's client waits for ever, and a scheduled
+# `assistant stats > /dev/null || alert` that hangs on a server that stopped answering (paused, overloaded) never alerts.
+SERVER_CHECK_SECONDS = 30.0
+
+
 def server_problem(settings: Settings) -> str | None:
     """What keeps questions from an index whose vectors are on a Chroma server, in the words `ask` says it: the
-    server not answering, or answering without the index's collection (None when it answers with it)."""
+    server not answering (within SERVER_CHECK_SECONDS), or answering without the index's collection (None when it
+    answers with it)."""
+    said: list[str | None] = []
+    # A thread of its own, left behind if the server never answers: the process ends without it (daemon).
+    asking = threading.Thread(target=lambda: said.append(_asked_server_problem(settings)), daemon=True,
+                              name="chroma-server-check")
+    asking.start()
+    asking.join(SERVER_CHECK_SECONDS)
+    if not said:
+        return str(AssistantError(
+            f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} did not answer within "
+            f"{SERVER_CHECK_SECONDS:g} s.",
+            "Check that it is running and not paused or overloaded, and that nothing between drops the connection; "
+            "meanwhile `ask` and the app wait for it."))
+    return said[0]
+
+
+def _asked_server_problem(settings: Settings) -> str | None:
     try:
         client = _client(settings)
         if _existing_collection(client, settings.collection) is not None:

@@ -300,3 +300,35 @@ def test_stats_says_when_the_server_does_not_answer_or_lacks_the_collection(fake
     down = index_stats(settings)
     assert down.needs_action and f"Cannot reach the Chroma server at 127.0.0.1:{port}" in down.notes[0]
     assert down.items == 2  # the counts are still the manifest's
+
+
+def test_stats_ends_saying_so_when_the_server_takes_the_connection_but_never_answers(fake_settings, corpus_copy,
+                                                                                     tmp_path, monkeypatch):
+    """chromadb's client waits for ever: `stats` hung on a server that had stopped answering (a paused `chroma run`,
+    one overloaded), so the README's scheduled check (`assistant stats > /dev/null || alert`) never alerted."""
+    import socket
+    import threading
+
+    from assistant.index import vector_store
+
+    process, port = start_chroma(tmp_path / "server")
+    settings = _on_server(fake_settings, port, tmp_path / "index", "minutes")
+    try:
+        ingest(sorted(corpus_copy.iterdir())[:2], settings)
+    finally:
+        stop(process)
+    silent = socket.socket()  # takes connections, as a paused server's socket does, and answers none
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.1", port))
+    silent.listen(16)
+    monkeypatch.setattr(vector_store, "SERVER_CHECK_SECONDS", 1.0, raising=False)
+    said = []
+    try:
+        asking = threading.Thread(target=lambda: said.append(index_stats(settings)), daemon=True)
+        asking.start()
+        asking.join(30)
+    finally:
+        silent.close()
+    assert said, "stats was still waiting for the server after 30 s"
+    assert said[0].needs_action and said[0].items == 2
+    assert f"The Chroma server at 127.0.0.1:{port} did not answer within 1 s" in said[0].notes[0], said[0].notes
