@@ -151,10 +151,22 @@ def item_headings(text: str) -> list[ItemHeading]:
     # Of two runs as long, the later: an agenda printed before the minutes ('Item 1: ...') and the minutes' own
     # headings ('1. ...') give runs alike, and the minutes come after it. Never the order of a set, which differs
     # from one run of the program to the next and would split the same file otherwise each time.
-    best = max(runs, key=lambda run: (len(run), run[0].line.start), default=[])
+    # Nor a run that lies inside one item of another as long: 'Minute 14 Fostering Recruitment', 'Minute 17 ...' under
+    # Matters Arising are the minutes it follows up, not this meeting's items.
+    outer = [run for run in runs if run and not any(len(other) >= len(run) and _inside_one_item(run, other)
+                                                    for other in runs if other is not run and other)]
+    best = max(outer, key=lambda run: (len(run), run[0].line.start), default=[])
     if len(best) < MIN_ITEM_HEADINGS:
         return []
     return _with_unlike_headings(best, text, lines, numbered)
+
+
+def _inside_one_item(run: list[ItemHeading], other: list[ItemHeading]) -> bool:
+    """Whether every heading of `run` lies between the same two consecutive headings of `other` (not before its
+    first, nor after its last: an agenda printed before the minutes is not inside them)."""
+    starts = [heading.line.start for heading in other]
+    where = {bisect_left(starts, heading.line.start) for heading in run}
+    return len(where) == 1 and 0 < where.pop() < len(starts)
 
 
 def _with_unlike_headings(run: list[ItemHeading], text: str, lines: list[Span],

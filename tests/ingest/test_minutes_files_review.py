@@ -101,3 +101,22 @@ def test_key_stages_heading_a_report_s_paragraphs_are_not_minute_references(tmp_
         opening, *items = read_items(path)
         assert [item.source_id for item in items] == [f"file:{path.name}#item-{n}" for n in (1, 2, 3)], path.name
         assert "KS4: Attainment 8" in items[2].text
+
+
+def test_minutes_followed_up_under_matters_arising_are_not_the_meeting_s_items(tmp_path: Path):
+    # From the code review: in a meeting of three items, the earlier minutes that Matters Arising follows up ('Minute
+    # 14 Fostering Recruitment', ...) made a run of three as long as the meeting's own, and, coming later, won.
+    paragraphs = ["Corporate Parenting Panel", "Held on 5 March 2024",
+                  "1. Minutes of the Last Meeting", "The minutes were agreed.",
+                  "2. Matters Arising", "Members followed up three earlier minutes.",
+                  "Minute 14 Fostering Recruitment", "The Chair reported that 12 new carers were approved.",
+                  "Minute 17 Care Leavers Offer", "The offer was published in January.",
+                  "Minute 19 Dental Checks", "Dental checks were at 81 per cent.",
+                  "3. Virtual School Annual Report", "The Head of the Virtual School presented the report."]
+    text = tmp_path / "cpp.txt"
+    text.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    word = make_docx_paragraphs(tmp_path / "cpp.docx", [("", paragraph) for paragraph in paragraphs])
+    for path in (text, word):
+        opening, *items = read_items(path)
+        assert [item.source_id for item in items] == [f"file:{path.name}#item-{n}" for n in (1, 2, 3)], path.name
+        assert "Minute 19 Dental Checks" in items[1].text
