@@ -12,6 +12,8 @@ from assistant.text import MONTH_NAMES, date_span, no_such_date, parse_meeting_d
 # written megabytes to the log with each question, which is itself held to 2,000 characters.
 MAX_NAME_FILTER_CHARS = 500
 _EXAMPLE_NAMES = {"council": "Sefton", "committee": "Corporate Parenting"}
+# How much of a date that cannot be read its message repeats: a value of megabytes had been echoed whole.
+_SHOWN_DATE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ def _day(value: str, name: str, last: bool) -> int:
         if missing := no_such_date(value):  # written as asked, but no such day: not a mistake of form
             raise BadFilterError.about(name, f"date {value.strip()} does not exist: {missing.reason}.",
                                        f"{missing.advice}, for example {missing.example}.") from None
-        raise BadFilterError.about(name, f"date must be like 2019-04-01, not {value!r}.",
+        shown = repr(value) if len(value) <= _SHOWN_DATE_CHARS else \
+            f"{value[:_SHOWN_DATE_CHARS]!r}... ({len(value):,} characters)"
+        raise BadFilterError.about(name, f"date must be like 2019-04-01, not {shown}.",
                                    "Use YYYY-MM-DD (a year, or a year and month, also works).") from None
     span = date_span(iso)
     return span[1] if last else span[0]

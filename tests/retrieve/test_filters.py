@@ -246,3 +246,13 @@ def test_a_council_or_committee_far_longer_than_any_name_is_refused(field):
             as caught:
         Filters(**{field: "x" * 1_000_000})
     assert caught.value.field == field and "leave it empty" in caught.value.hint
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+def test_a_date_that_cannot_be_read_is_not_echoed_whole(field):
+    # From the code review: a date filter of 100 KB was repeated whole in its message.
+    with pytest.raises(BadFilterError) as caught:
+        Filters(**{field: "z" * 100_000})
+    assert len(caught.value.message) < 200 and "(100,000 characters)" in caught.value.message
+    with pytest.raises(BadFilterError, match="date must be like 2019-04-01, not 'last spring'"):
+        Filters(**{field: "last spring"})
