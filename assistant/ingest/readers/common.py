@@ -640,8 +640,9 @@ def _date_of(match: re.Match) -> str:
 
 
 def _full_year(short_year: int) -> int:
-    """A year printed in two figures ('23'), as this century's, or the last's where this century's is not yet come:
-    minutes record meetings held, not ones to come."""
+    """A year printed in two figures ('23'), as this century's, or the last's where this century's is more than a
+    year ahead: minutes record meetings held, not ones to come (next year is allowed, for a clock a little behind at
+    the turn of the year)."""
     year = 2000 + short_year
     return year if year <= dt.date.today().year + 1 else year - 100
 
