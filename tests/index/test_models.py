@@ -78,3 +78,19 @@ def test_a_model_folder_that_cannot_be_made_names_the_setting_that_moves_it(tmp_
         ensure_bundled_model(taken, zip_path=tmp_path / "model.zip")
     assert str(taken) in info.value.message and "embedding model" in info.value.message
     assert "ASSISTANT_MODEL_DIR" in info.value.hint
+
+
+def test_a_full_disk_while_unpacking_the_model_is_named_as_such(tmp_path, monkeypatch):
+    # From the code review: every OSError got the hint to set ASSISTANT_MODEL_DIR to a folder this user may write,
+    # which a full disk is not mended by.
+    import errno
+
+    from assistant.index import models
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "models" / "model.safetensors"))
+
+    monkeypatch.setattr(models, "_unpacked", full)
+    with pytest.raises(ModelError) as info:
+        ensure_bundled_model(tmp_path / "models")
+    assert "No space left on device" in info.value.message and info.value.hint.startswith("The disk is full")
