@@ -41,18 +41,22 @@ def given_name(value: str | None, flag: str) -> str:
     matched by every filter, and what was meant cannot be told (a tab between two words, or two cells?)."""
     if value is None:
         return ""
+    example = f'{flag} "{_EXAMPLE_NAMES.get(flag, "Example Borough Council")}"'
     if not value.strip():
         raise ConfigError(f"{flag} is empty: it names no {flag.lstrip('-')}.",
-                          f"Give the name in quotes ({flag} \"Example Borough Council\"), or leave {flag} out.")
+                          f"Give the name in quotes ({example}), or leave {flag} out.")
     if odd := sorted({ch for ch in value if unicodedata.category(ch) in ("Cc", "Cf")}):
         shown = ", ".join(_CONTROL_NAMES.get(ch, f"U+{ord(ch):04X}") for ch in odd)
         raise ConfigError(f"{flag} {ascii(value)} holds {shown}, which no council or committee name has (pasted "
                           "from a spreadsheet cell or a document, perhaps).",
-                          f"Type the name afresh on one line, with plain spaces: {flag} \"Example Borough Council\""
+                          f"Type the name afresh on one line, with plain spaces: {example}"
                           + (" (the characters named are invisible, so a name pasted again would hold them again)."
                              if set(odd) & set(_INVISIBLE) else "."))
     return value.strip()
 
+
+# What a hint shows as the name to type: a committee's example is a committee, not a council.
+_EXAMPLE_NAMES = {"--council": "Example Borough Council", "--committee": "Children's Services Scrutiny Committee"}
 
 # Format characters a word processor or web page leaves in pasted text, which no one sees in the name.
 _INVISIBLE = {"\u00ad": "a soft hyphen", "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner",

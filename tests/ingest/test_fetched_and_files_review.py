@@ -252,6 +252,18 @@ def test_a_blank_name_is_said_to_be_empty(quick, site, tmp_path):
     assert "not in the directory" not in result.stderr
 
 
+def test_the_hint_for_a_bad_committee_name_gives_a_committee_as_its_example(quick, tmp_path):
+    """The hint for a blank or pasted --committee read `--committee "Example Borough Council"`: a council's name."""
+    for name in (" ", "Children's\tServices"):
+        with pytest.raises(ConfigError) as refused:
+            ingest([_files(tmp_path, "budget.txt")], quick, committee=name)
+        assert "--committee \"Children's Services Scrutiny Committee\"" in refused.value.hint, refused.value.hint
+        assert "Council" not in refused.value.hint
+        with pytest.raises(ConfigError) as refused:
+            ingest([_files(tmp_path, "budget.txt")], quick, council=name)
+        assert "--council \"Example Borough Council\"" in refused.value.hint, refused.value.hint
+
+
 # --- Finding 8 and section 9: a stalling site, a committee list that is not XML, a day that does not exist -------
 
 
