@@ -288,8 +288,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p = command("fetch", "Fetch minutes from a council's ModernGov site into the index (only what changed).",
                 _fetch)
     p.add_argument("site", metavar="BASE_URL_OR_NAME",
-                   help="a ModernGov base URL (https://democracy.example.gov.uk), or a council's slug or code "
-                        "from the shipped directory (barnsley, BNS)")
+                   help="a ModernGov base URL (https://democracy.example.gov.uk), or a council's slug, code or "
+                        "name from the shipped directory (barnsley, BNS, 'Brighton and Hove')")
     p.add_argument("--council", default=None, metavar="NAME",
                    help="the council name stored on every item (default: the directory's name for the site)")
     # One value a flag, repeated for more: a flag taking several would swallow the site given after it.
@@ -326,7 +326,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p = command("brief", "Ask each question in a file and write a cited briefing (.docx or .md).", _brief)
     p.add_argument("--questions", type=_path, required=True, metavar="FILE",
                    help="one question a line (# comments and blank lines ignored), or JSONL with `question` "
-                        "and optional council/committee/since/until")
+                        "and optional council/committee/since/until, or CSV (.csv) with those columns")
     p.add_argument("--out", type=_path, required=True, metavar="FILE",
                    help="briefing.docx or briefing.md; a file that exists is refused unless --replace is given")
     p.add_argument("--replace", action="store_true",

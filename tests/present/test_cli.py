@@ -20,6 +20,18 @@ def test_help_lists_the_commands():
     assert "--council" in same.stdout and "--since" in same.stdout and "--json" in same.stdout
 
 
+def test_the_help_names_what_the_readme_says_is_taken(capsys):
+    """`fetch --help` offered a council's slug or code, though its name is taken too ('Brighton and Hove'), and
+    `brief --help` offered plain lines and JSONL, though a spreadsheet's CSV is taken too."""
+    from assistant.present import cli
+
+    for command, said in (("fetch", "slug, code or name"), ("brief", "CSV")):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        assert said in shown, shown
+
+
 def test_a_mistyped_command_or_flag_is_named_with_the_one_meant(capsys):
     """A mistyped flag of `ask` was refused under the usage of `assistant` alone, with no word of the flag meant, and
     --json's hint sent the user to `assistant --help`, which lists no flag of ask; a mistyped command was named
