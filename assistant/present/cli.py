@@ -689,13 +689,14 @@ def _audit(args, settings: Settings) -> int:
                 f"{counted(e['feedback'], 'piece')} of feedback ({e['what']})" for e in log.erasures()])
     finally:
         log.close()
+    text += "\n" if text and not text.endswith("\n") else ""  # the table's last row ends its line, in a file too
     if args.out:
         # Readable by this user alone, as the log is: it holds members' questions under their names, and quotes of
         # minutes removed since.
         write_atomically(args.out, text, mode=0o600, through_links=False)
         print(f"wrote {printed_path(args.out)} (readable by you alone: it holds members' questions)")
     else:
-        print(text, end="" if text.endswith("\n") else "\n")
+        print(text, end="" if text else "\n")
     return 0
 
 

@@ -194,6 +194,24 @@ def test_the_audit_table_keeps_each_answer_on_one_line_whatever_the_question_hol
     assert rows[2].endswith("Red \\x1b[31malert\\x1b[0m and a bell\\x07")
 
 
+def test_the_audit_table_written_to_a_file_ends_its_last_line(tmp_path, capsys):
+    """`audit --out answers.txt` wrote the table with no line break after its last row, which standard output has:
+    `wc -l` counted one row fewer, and `cat` ran the last into the prompt."""
+    from assistant.present import cli
+    from assistant.present.audit import AuditLog
+    from assistant.records import Answer
+
+    log = AuditLog(tmp_path / "index" / "audit.sqlite")
+    log.record_answer(Answer("How many?", "The minutes do not say.", True, "not_stated", "extractive"), {}, "v1", "cli")
+    log.close()
+    out = tmp_path / "answers.txt"
+    assert cli.main(["audit", "--index", str(tmp_path / "index"), "--out", str(out)]) == 0
+    assert cli.main(["audit", "--index", str(tmp_path / "index")]) == 0
+    written = out.read_text(encoding="utf-8")
+    assert written.count("\n") == 1 and written.endswith("How many?\n"), repr(written)
+    assert capsys.readouterr().out.endswith(written)  # as standard output shows it
+
+
 @pytest.mark.parametrize("name, value, message", [
     ("GRADIO_SERVER_PORT", "ten", "GRADIO_SERVER_PORT must be a port number from 1 to 65535, not 'ten'"),
     ("GRADIO_SERVER_PORT", "0", "GRADIO_SERVER_PORT must be a port number from 1 to 65535, not '0'"),
