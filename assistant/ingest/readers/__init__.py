@@ -7,9 +7,10 @@ A bad file never stops the others: every failure becomes an InputProblem. What t
 read well (JSONL lines known by their numbers) goes to the caller's `notes`.
 
 To read another format: write a module here whose function takes a FileSource and returns a ReadResult (see
-docx.py; common.py has the shared parts: the size caps, the meeting date a first page states, splitting a meeting
-into its items), add a lazy wrapper and its suffix to _READERS below (SUPPORTED_SUFFIXES, the help and the hints
-follow), and take the suffix out of _CONVERTIBLE if it is there. `tests/ingest/test_readers.py` pins the suffixes.
+docx.py; common.py has the shared parts: the size caps, the meeting date a first page states; the folder above's
+structure.py splits a meeting into its items), add a lazy wrapper and its suffix to _READERS below
+(SUPPORTED_SUFFIXES, the help and the hints follow), and take the suffix out of _CONVERTIBLE if it is there.
+`tests/ingest/test_readers.py` pins the suffixes.
 """
 
 from __future__ import annotations
