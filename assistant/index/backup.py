@@ -76,8 +76,9 @@ def back_up(settings: Settings, destination: Path) -> BackupSummary:
                              "folder, such as one on another disk.")
     abandoned = _remove_abandoned_copies(target)
     if target.exists() and not (target.is_dir() and not any(target.iterdir())):
-        raise AssistantError(f"{destination} exists: a backup is written to a new folder, so that none is written "
-                             "over.", "Give a new folder's name, such as one with today's date in it.")
+        raise AssistantError(f"{destination} {'holds files' if target.is_dir() else 'is a file'}: a backup is written "
+                             "to a new or empty folder, so that nothing is written over.",
+                             "Give a new folder's name, such as one with today's date in it.")
     named_log = settings.audit_path.expanduser().absolute()
     outside_log = named_log.resolve()  # a link is copied as what it names
     in_folder = named_log.is_relative_to(data_dir.absolute()) or outside_log.is_relative_to(source)

@@ -127,7 +127,10 @@ def test_a_destination_that_would_overwrite_or_nest_is_refused(index, tmp_path, 
         (destination / "notes.txt").write_text("mine")
     result = run_cli("backup", str(destination), env=index)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    said = "exists: a backup is written to a new folder" if where == "exists" else "one inside the other"
+    # It had said "taken exists: a backup is written to a new folder", though an empty folder (a disk mounted there)
+    # is taken: what is refused is a folder that holds files.
+    said = ("taken holds files: a backup is written to a new or empty folder" if where == "exists"
+            else "one inside the other")
     assert said in result.stderr, result.stderr
     assert not (data / "backup").exists()
     if where == "exists":
