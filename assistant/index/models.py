@@ -57,7 +57,7 @@ def ensure_bundled_model(model_dir: Path, zip_path: Path | None = None) -> Path:
         # A service user's home it may not write (the default is under ~/.cache), a file where the folder goes, a
         # folder an earlier version unpacked for its maker alone (0700), a full disk.
         if exc.errno == errno.ENOSPC:
-            fix = (f"The disk is full: free about 110 MB there, or set ASSISTANT_MODEL_DIR to a folder on another "
+            fix = ("The disk is full: free about 110 MB there, or set ASSISTANT_MODEL_DIR to a folder on another "
                    "disk.")
         else:
             fix = ("Set ASSISTANT_MODEL_DIR to a folder this user may read and write (the model is unpacked there "
