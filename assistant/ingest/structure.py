@@ -37,14 +37,15 @@ _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\
 # reference: 'CSC/23/04 ...', 'Minute 46/23 ...' ('Minute No. 46/23'), 'CS46. ...' (a few capitals, the number
 # against them, and a full stop: 'PRIORITY 1: ...' is a report's heading, and 'KS2: Reading', 'NI117: ...' are the
 # key stages and indicators a performance report heads its paragraphs with). Its title starts with a capital, a
-# figure, a quote or a bracket; '4.1 ...' is a part of item 4, not an item.
+# figure, a quote or a bracket ('Ô' and 'Ŵ' are capitals too: '4. Ôl-ofal / Leaving Care' had been read into item 3);
+# '4.1 ...' is a part of item 4, not an item.
 _ITEM_HEADING = re.compile(
     r"(?:(?i:agenda\s+)?(?i:item)\s+(?P<item>\d{1,3}[a-z]?)\s*[.:)\u2013-]?"
     r"|(?i:minute)(?:\s+(?i:no)\.?)?\s+(?P<minute>\d{1,4})(?:/(?P<minute_of>\d{2,4}))?\s*[.:)\u2013-]?"
     r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.):]|\s+[-\u2013])?"
     r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4}))"
     r"|(?P<coded>(?P<code>[A-Z]{2,5})(?P<code_number>\d{1,3}))\.)"
-    r"\s+(?P<title>[A-Z0-9\u2018\u201c'\"(].*)"
+    r"\s+(?P<title>[A-Z0-9\u00c0-\u00d6\u00d8-\u00de\u0174\u0176\u0178\u1e80\u1e82\u1e84\u1ef2\u2018\u201c'\"(].*)"
 )
 # Between a table row's cells, as the Word and HTML readers join them: a figure stays on one line with its label
 # ("Referrals | 1,234"), and a chunk can tell a table's rows from prose.
