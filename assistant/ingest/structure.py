@@ -331,8 +331,11 @@ def reads_as_a_meeting(text: str, headings: list[ItemHeading]) -> bool:
     return any(word in title for title in titles for word in MEETING_BUSINESS)
 
 
-# Words of the headings of a meeting's own business, which a report's sections never have.
-MEETING_BUSINESS = ("apologies", "declaration", "minutes", "next meeting", "urgent business", "exclusion of the")
+# Words of the headings of a meeting's own business, which a report's sections never have; and in Welsh, as Welsh
+# councils' Welsh minutes head them: apologies, declaring an interest ('Datgan Buddiant'), minutes, next meeting,
+# urgent matters, excluding the press ('Eithrio'r Wasg a'r Cyhoedd').
+MEETING_BUSINESS = ("apologies", "declaration", "minutes", "next meeting", "urgent business", "exclusion of the",
+                    "ymddiheuriadau", "datgan", "cofnodion", "cyfarfod nesaf", "materion brys", "eithrio")
 
 
 def first_title_line(text: str, passed_over: Callable[[str], bool] = lambda line: False) -> str:

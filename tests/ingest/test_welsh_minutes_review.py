@@ -41,3 +41,28 @@ def test_a_welsh_heading_opening_with_an_accented_capital_is_an_item_of_its_own(
     [leaving_care] = [item for item in items if "89%" in item.text]
     assert leaving_care.item_title == "4. Ôl-ofal / Leaving Care"
     assert [item.meeting_date for item in items] == ["2024-04-18"] * 5
+
+
+WELSH_ONLY = """CYNGOR GWYNEDD
+PWYLLGOR CRAFFU GOFAL CYMDEITHASOL
+Dyddiad: dydd Mawrth, 13 Chwefror 2024
+
+1. YMDDIHEURIADAU
+Derbyniwyd ymddiheuriadau gan y Cynghorydd Elin Hywel.
+
+2. DATGAN BUDDIANT PERSONOL
+Ni dderbyniwyd unrhyw ddatganiad o fuddiant personol.
+
+3. ADRODDIAD BLYNYDDOL GWASANAETH MABWYSIADU GOGLEDD CYMRU
+Nodwyd bod 38 o blant wedi eu lleoli i'w mabwysiadu ar draws y rhanbarth yn ystod 2022/23.
+
+4. GOFALWYR IFANC
+Adroddodd yr Aelod Cabinet Plant fod 214 o ofalwyr ifanc wedi eu cofrestru gyda'r gwasanaeth.
+"""
+
+
+def test_a_whole_meetings_minutes_in_welsh_alone_are_split_into_their_items(tmp_path):
+    items = read_items(_written(tmp_path / "gwynedd.txt", WELSH_ONLY))
+    [carers] = [item for item in items if "214" in item.text]
+    assert carers.item_title == "4. GOFALWYR IFANC" and "38 o blant" not in carers.text
+    assert {item.meeting_date for item in items} == {"2024-02-13"}
