@@ -66,3 +66,17 @@ def test_a_whole_meetings_minutes_in_welsh_alone_are_split_into_their_items(tmp_
     [carers] = [item for item in items if "214" in item.text]
     assert carers.item_title == "4. GOFALWYR IFANC" and "38 o blant" not in carers.text
     assert {item.meeting_date for item in items} == {"2024-02-13"}
+
+
+def test_an_item_marked_exempt_in_welsh_is_withheld(tmp_path):
+    for marking in ("(Eithriedig)", "(Eithriedig / Exempt)", "(Gwybodaeth Eithriedig)", "(Cyfrinachol)"):
+        text = WELSH_ONLY + f"\n5. DYFARNU CONTRACT LLEOLIADAU PRESWYL {marking}\nSgoriodd Darparwr X uchaf ar 6,850.\n"
+        items = read_items(_written(tmp_path / "gwynedd.txt", text))
+        assert all("6,850" not in item.text for item in items), marking
+        assert [item.restricted for item in items if item.item_title.startswith("5.")] == [True], marking
+
+
+def test_minutes_headed_confidential_in_welsh_are_withheld_whole(tmp_path):
+    text = "CYFRINACHOL\n" + WELSH_ONLY + "Sgoriodd Darparwr X uchaf ar 6,850.\n"
+    [item] = read_items(_written(tmp_path / "gwynedd.txt", text))
+    assert item.restricted and "6,850" not in item.text

@@ -128,8 +128,13 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 
 # A title that ModernGov, or a council's template, marks as not for the public: "Contract Award (Exempt)",
 # "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)", "(Exempt Information)",
-# "(Part II)", "Contract Award - Exempt"; not a field saying no ("Confidential: No").
-NOT_PUBLIC_MARK = r"(?:exempt|restricted|confidential|private|not\s+for\s+publication)"
+# "(Part II)", "Contract Award - Exempt"; not a field saying no ("Confidential: No"). In Welsh: exempt ('eithriedig'),
+# confidential ('cyfrinachol'), not for publication ("nid i'w gyhoeddi"), alone or beside the English: "(Eithriedig /
+# Exempt)".
+_WELSH_MARK = r"eithriedig|cyfrinachol|nid\s+i['\u2019]w\s+gyhoeddi"
+NOT_PUBLIC_MARK = rf"(?:exempt|restricted|confidential|private|not\s+for\s+publication|{_WELSH_MARK})"
+# Welsh puts the noun first: "(Gwybodaeth Eithriedig)" is "(Exempt Information)", "(Eitem Eithriedig)" "(Exempt Item)".
+_WELSH_MARKED_NOUN = r"(?:gwybodaeth|eitem|adroddiad|cofnodion)\s+"
 # What may follow the marking word inside its brackets or after its dash: "(Exempt Information)", "(Exempt - Paragraph
 # 3)", "(Confidential Report, paras 1 and 3)".
 _MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|appendices|session|business))?"
@@ -137,15 +142,16 @@ _PARAGRAPH_CITED = r"(?:\s*[-\u2013:,]?\s*(?:by\s+virtue\s+of\s+)?para(?:graph)?
 # Inside the brackets, after the marking word, only words that say more of the marking: "(Exempt - Paragraph 3 of
 # Schedule 12A)", "(Exempt under Paragraph 3)", "(Part II - Exempt)", "(Exempt Appendices)"; never a topic's words
 # ("(Exempt Accommodation)", "(Confidential Reporting Policy)", "(Private Fostering)" are public items).
-_MARK_TAIL = (r"(?:\s*[-\u2013:,&]?\s*(?:information|items?|reports?|minutes?|appendix|appendices|session|business|"
-              r"exempt|part\s+(?:ii|i|2|1|b)|under|by\s+virtue\s+of|para(?:graph)?s?\.?(?:\s*\(s\))?|of|and|"
+_MARK_TAIL = (r"(?:\s*[-\u2013:,&/]?\s*(?:information|items?|reports?|minutes?|appendix|appendices|session|business|"
+              rf"exempt|confidential|{_WELSH_MARK}|part\s+(?:ii|i|2|1|b)|under|by\s+virtue\s+of|"
+              r"para(?:graph)?s?\.?(?:\s*\(s\))?|of|and|"
               r"schedule\s+12\s*a|the\s+local\s+government\s+act|local\s+government\s+act|1972|\d+)\b)*")
 # A title opening with the marking and the kind of thing marked: "Exempt Item - Contract Award", "EXEMPT ITEM:
 # Contract Award" (not "Exempt Information - Possible Exclusion of the Press and Public", a standing public item,
 # nor a report cover's "Exempt appendix: Yes", of a public report).
 _OPENING_KIND = r"(?:\s+(?:item|report|minutes?|session|business))?"
 _TITLE_MARK = re.compile(
-    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
     rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
     r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)"
     # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication",
@@ -163,7 +169,8 @@ _TITLE_MARK = re.compile(
 # heading that begins with one of the words ("Exempt Information - Possible Exclusion of the Press and Public", a
 # standing public item; "Exempt Accommodation Update"; "Restricted Byway Order"), a field saying no, on its line or
 # the next ("Exempt information: No"), and a public report's "Appendix 2 is exempt by virtue of paragraph 3" do not.
-_MARKING = (r"(?:not\s+for\s+publication|(?:exempt|(?:private\s+and\s+|strictly\s+)?confidential|restricted)"
+_MARKING = (rf"(?:not\s+for\s+publication|(?:{_WELSH_MARKED_NOUN})?(?:{_WELSH_MARK})"
+            r"|(?:exempt|(?:private\s+and\s+|strictly\s+)?confidential|restricted)"
             r"(?:\s+(?:information|report|item|minutes))?|(?:this\s+)?document\s+is\s+restricted)")
 _SCHEDULE_12A = (r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and\-\u2013]+"
                  r"(?:of\s+part\s+(?:1|i|one)\s+)?of\s+schedule\s+12\s*a\b")
@@ -190,9 +197,9 @@ def title_marked_not_public(title: str) -> bool:
 # A short line inside an item's text, where no item starts, is a table's row or a list's line as often as a heading:
 # "Residential care (private)", "Council tax for care leavers - exempt". So there only a marking word that says
 # nothing else counts ("private" names providers and fostering), in brackets or opening the line, never at its end.
-_STRONG_MARK = r"(?:exempt|restricted|confidential|not\s+for\s+publication)"
+_STRONG_MARK = rf"(?:exempt|restricted|confidential|not\s+for\s+publication|{_WELSH_MARK})"
 _LINE_MARK = re.compile(
-    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+)?{_STRONG_MARK}){_MARK_TAIL}\s*[)\]]"
+    rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{_STRONG_MARK}){_MARK_TAIL}\s*[)\]]"
     # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
     rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}{_OPENING_KIND}\s*[-\u2013:]"
     r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b|\s*[\d\u00a3])",
