@@ -80,3 +80,12 @@ def test_minutes_headed_confidential_in_welsh_are_withheld_whole(tmp_path):
     text = "CYFRINACHOL\n" + WELSH_ONLY + "Sgoriodd Darparwr X uchaf ar 6,850.\n"
     [item] = read_items(_written(tmp_path / "gwynedd.txt", text))
     assert item.restricted and "6,850" not in item.text
+
+
+def test_an_item_marked_confidential_after_a_feminine_noun_is_withheld(tmp_path):
+    # Welsh softens 'cyfrinachol' after 'gwybodaeth' and 'eitem' (both feminine): only the unsoftened form was known.
+    for marking in ("(Gwybodaeth Gyfrinachol)", "(Eitem Gyfrinachol)"):
+        text = WELSH_ONLY + f"\n5. DYFARNU CONTRACT LLEOLIADAU PRESWYL {marking}\nSgoriodd Darparwr X uchaf ar 6,850.\n"
+        items = read_items(_written(tmp_path / "gwynedd.txt", text))
+        assert all("6,850" not in item.text for item in items), marking
+        assert [item.restricted for item in items if item.item_title.startswith("5.")] == [True], marking

@@ -130,8 +130,8 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 # "[CONFIDENTIAL]", "Exempt - Contract Award", "7. Contract Award (Not for publication)", "(Exempt Information)",
 # "(Part II)", "Contract Award - Exempt"; not a field saying no ("Confidential: No"). In Welsh: exempt ('eithriedig'),
 # confidential ('cyfrinachol'), not for publication ("nid i'w gyhoeddi"), alone or beside the English: "(Eithriedig /
-# Exempt)".
-_WELSH_MARK = r"eithriedig|cyfrinachol|nid\s+i['\u2019]w\s+gyhoeddi"
+# Exempt)". After a feminine noun 'cyfrinachol' is softened: "(Gwybodaeth Gyfrinachol)", "(Eitem Gyfrinachol)".
+_WELSH_MARK = r"eithriedig|[cg]yfrinachol|nid\s+i['\u2019]w\s+gyhoeddi"
 NOT_PUBLIC_MARK = rf"(?:exempt|restricted|confidential|private|not\s+for\s+publication|{_WELSH_MARK})"
 # Welsh puts the noun first: "(Gwybodaeth Eithriedig)" is "(Exempt Information)", "(Eitem Eithriedig)" "(Exempt Item)".
 _WELSH_MARKED_NOUN = r"(?:gwybodaeth|eitem|adroddiad|cofnodion)\s+"
