@@ -89,3 +89,11 @@ def test_an_item_marked_confidential_after_a_feminine_noun_is_withheld(tmp_path)
         items = read_items(_written(tmp_path / "gwynedd.txt", text))
         assert all("6,850" not in item.text for item in items), marking
         assert [item.restricted for item in items if item.item_title.startswith("5.")] == [True], marking
+
+
+def test_a_welsh_cover_saying_no_to_exempt_information_leaves_the_minutes_public(tmp_path):
+    # As "Exempt information" / "No" does: 'Nac oes', 'Nac ydy' are Welsh's no to a field's question.
+    for no in ("Nac oes", "Nac ydy"):
+        text = f"Gwybodaeth Eithriedig\n{no}\n" + WELSH_ONLY
+        items = read_items(_written(tmp_path / "gwynedd.txt", text))
+        assert not any(item.restricted for item in items) and any("214" in item.text for item in items), no

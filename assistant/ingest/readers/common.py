@@ -135,6 +135,8 @@ _WELSH_MARK = r"eithriedig|[cg]yfrinachol|nid\s+i['\u2019]w\s+gyhoeddi"
 NOT_PUBLIC_MARK = rf"(?:exempt|restricted|confidential|private|not\s+for\s+publication|{_WELSH_MARK})"
 # Welsh puts the noun first: "(Gwybodaeth Eithriedig)" is "(Exempt Information)", "(Eitem Eithriedig)" "(Exempt Item)".
 _WELSH_MARKED_NOUN = r"(?:gwybodaeth|eitem|adroddiad|cofnodion)\s+"
+# A Welsh field saying no: "Gwybodaeth Eithriedig: Nac oes", "Cyfrinachol? | Nac ydy" ('Na' is read as 'n/a').
+_WELSH_NO = r"nac\s+(?:oes|ydy|ydi|ydyw)"
 # What may follow the marking word inside its brackets or after its dash: "(Exempt Information)", "(Exempt - Paragraph
 # 3)", "(Confidential Report, paras 1 and 3)".
 _MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|appendices|session|business))?"
@@ -153,7 +155,7 @@ _OPENING_KIND = r"(?:\s+(?:item|report|minutes?|session|business))?"
 _TITLE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
     rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
-    r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b)"
+    rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b)"
     # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication",
     # "Contract Award - Exempt (Paragraph 3)".
     rf"|\s[-\u2013\u2014]\s*{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}"
@@ -181,7 +183,7 @@ _DOCUMENT_MARK = re.compile(
     rf"|^\W*{_SCHEDULE_12A}",
     re.IGNORECASE,
 )
-_SAYS_NO = re.compile(r"^\W*(?:no|none|nil|n/?a|not\s+applicable)\b", re.IGNORECASE)
+_SAYS_NO = re.compile(rf"^\W*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b", re.IGNORECASE)
 MARKED_LINES_LOOKED_AT = 8
 # The key of a withheld item's details that holds the line marking its document not for publication.
 NOT_PUBLIC_LINE = "not_public_line"
@@ -202,7 +204,7 @@ _LINE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{_STRONG_MARK}){_MARK_TAIL}\s*[)\]]"
     # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
     rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}{_OPENING_KIND}\s*[-\u2013:]"
-    r"(?!\s*(?:no|none|nil|n/?a|not\s+applicable)\b|\s*[\d\u00a3])",
+    rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b|\s*[\d\u00a3])",
     re.IGNORECASE,
 )
 
