@@ -333,9 +333,11 @@ def reads_as_a_meeting(text: str, headings: list[ItemHeading]) -> bool:
 
 # Words of the headings of a meeting's own business, which a report's sections never have; and in Welsh, as Welsh
 # councils' Welsh minutes head them: apologies, declaring an interest ('Datgan Buddiant'), minutes, next meeting,
-# urgent matters, excluding the press ('Eithrio'r Wasg a'r Cyhoedd').
+# urgent matters, excluding the press ('Eithrio'r Wasg a'r Cyhoedd'). Declaring an interest whole ('Datgan Buddiant',
+# 'Datganiadau o Fuddiant', 'Datgan Cysylltiad'): a report's 'Datganiad Sefyllfa' (statement) is no meeting's business.
 MEETING_BUSINESS = ("apologies", "declaration", "minutes", "next meeting", "urgent business", "exclusion of the",
-                    "ymddiheuriadau", "datgan", "cofnodion", "cyfarfod nesaf", "materion brys", "eithrio")
+                    "ymddiheuriadau", "datgan budd", "datganiad o fudd", "datganiadau o fudd", "datgan cysylltiad",
+                    "cofnodion", "cyfarfod nesaf", "materion brys", "eithrio")
 
 
 def first_title_line(text: str, passed_over: Callable[[str], bool] = lambda line: False) -> str:

@@ -97,3 +97,15 @@ def test_a_welsh_cover_saying_no_to_exempt_information_leaves_the_minutes_public
         text = f"Gwybodaeth Eithriedig\n{no}\n" + WELSH_ONLY
         items = read_items(_written(tmp_path / "gwynedd.txt", text))
         assert not any(item.restricted for item in items) and any("214" in item.text for item in items), no
+
+
+def test_a_welsh_report_with_a_statement_section_stays_one_item(tmp_path):
+    # 'Datganiad' (a statement) opens 'Datgan Buddiant' (declaring an interest) too: it had made a report a meeting.
+    text = ("Adroddiad i'r Pwyllgor Craffu Gofal\nGwasanaethau Plant: Adroddiad Blynyddol 2023/24\n\n"
+            "1. Cefndir\nMae'r adroddiad hwn yn disgrifio perfformiad y gwasanaeth.\n\n"
+            "2. Datganiad Sefyllfa\nRoedd 412 o blant yn derbyn gofal ar 31 Mawrth 2024.\n\n"
+            "3. Argymhellion\nGofynnir i'r pwyllgor nodi'r adroddiad.\n")
+    [report] = read_items(_written(tmp_path / "adroddiad.txt", text))
+    assert "412 o blant" in report.text
+    minutes = WELSH_ONLY.replace("2. DATGAN BUDDIANT PERSONOL", "2. DATGANIADAU O FUDDIANT")
+    assert len(read_items(_written(tmp_path / "gwynedd.txt", minutes))) == 5
