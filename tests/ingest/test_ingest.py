@@ -86,7 +86,6 @@ def test_prune_removes_items_whose_files_are_gone_and_reset_starts_over(fake_set
     assert summary.new == 3 and index_stats(fake_settings).items == 3
 
 
-
 def test_prune_deletes_the_chunks_of_many_items_in_one_write(fake_settings, tmp_path, monkeypatch):
     """Chroma rewrites its vector files at every write: a delete an item made --prune of 3,600 items take 100 s at
     30,000 chunks, the time of each growing with the index."""
@@ -104,6 +103,7 @@ def test_prune_deletes_the_chunks_of_many_items_in_one_write(fake_settings, tmp_
     assert ingest([folder], fake_settings, prune=True).removed == 4
     assert len(deletes) == 1
     assert chroma_ids(fake_settings) == manifest_ids(fake_settings) < kept
+
 
 def test_an_item_that_becomes_restricted_is_removed(fake_settings, tmp_path):
     folder = tmp_path / "c"
