@@ -29,8 +29,10 @@ _OPEN_END = re.compile(r"(:|-|\u2013|\bthat|\bthat:)\s*$", re.I)
 _ACTION = re.compile(r"^actions?\s*:", re.I)
 # A document in an item's list: 'Appendix 1 ... PDF 412 KB', 'Report pdf icon'.
 DOCUMENT_ENTRY = re.compile(r"\b(?:pdf|docx?|xlsx?|pptx?)\b[^.]{0,40}\b\d+(?:\.\d+)?\s*(?:kb|mb)\b|\bpdf icon\b", re.I)
+# A title's first letter: a capital, Welsh ones too ('4. Ôl-ofal / Leaving Care').
+_TITLE_CAPITAL = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0174\u0176\u0178\u1e80\u1e82\u1e84\u1ef2"
 # A heading that starts the next part of the minutes: Markdown's, or a numbered title ('5. Children Missing Education').
-_HEADING = re.compile(r"^(?:#{1,6}\s|\d{1,3}[.)]\s+[A-Z])")
+_HEADING = re.compile(rf"^(?:#{{1,6}}\s|\d{{1,3}}[.)]\s+[{_TITLE_CAPITAL}])")
 _ENUMERATED = re.compile(r"^[\s\u00a0]*(\(?[ivx]{1,5}\)|\(?\d{1,2}[.)]|\(?[a-h]\)|that\b|[\u00b7\u2022-])", re.I)
 # A numbered agenda item's heading as minutes print it: '4. Children's Social Care', '4 Children's Social Care',
 # '4a) ...', '4: ...', '4 - ...', 'Item 4: ...', 'Agenda item 4 - ...', 'Minute 46 ...', or a committee's own minute
@@ -45,7 +47,7 @@ _ITEM_HEADING = re.compile(
     r"|(?P<number>\d{1,3}[a-z]?)(?P<mark>[.):]|\s+[-\u2013])?"
     r"|(?P<reference>(?P<prefix>[A-Z]{2,8})/(?P<year>\d{2,4})/(?P<serial>\d{1,4}))"
     r"|(?P<coded>(?P<code>[A-Z]{2,5})(?P<code_number>\d{1,3}))\.)"
-    r"\s+(?P<title>[A-Z0-9\u00c0-\u00d6\u00d8-\u00de\u0174\u0176\u0178\u1e80\u1e82\u1e84\u1ef2\u2018\u201c'\"(].*)"
+    rf"\s+(?P<title>[{_TITLE_CAPITAL}0-9\u2018\u201c'\"(].*)"
 )
 # Between a table row's cells, as the Word and HTML readers join them: a figure stays on one line with its label
 # ("Referrals | 1,234"), and a chunk can tell a table's rows from prose.

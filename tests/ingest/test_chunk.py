@@ -147,6 +147,14 @@ def test_minutes_after_a_background_papers_list_are_indexed_not_dropped(after_th
     assert after_the_list.splitlines()[-1] in indexed and "None." not in indexed
 
 
+def test_a_welsh_heading_after_a_background_papers_list_ends_the_list():
+    # From the code review: a heading opening with an accented capital ('5. Ôl-ofal / Leaving Care') did not end the
+    # list before it, so it, and the short lines after it, were dropped with the list.
+    text = "The Panel noted the fostering report.\nBackground papers:\nNone.\n5. Ôl-ofal / Leaving Care\n89% housed."
+    indexed = " ".join(c.text for c in chunk_item(MinuteItem(source_id="s", text=text, origin="s"), COUNTER, 180))
+    assert "5. Ôl-ofal / Leaving Care" in indexed and "89% housed." in indexed and "None." not in indexed
+
+
 def test_a_sentence_whose_second_line_starts_like_a_resolution_stays_in_its_block():
     """'... the Chairman gave the Sub-Committee's summary' / 'decision.' had opened a resolution block reading
     'decision.', cutting the sentence in two."""
