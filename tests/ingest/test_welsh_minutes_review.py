@@ -76,6 +76,20 @@ def test_an_item_marked_exempt_in_welsh_is_withheld(tmp_path):
         assert [item.restricted for item in items if item.item_title.startswith("5.")] == [True], marking
 
 
+def test_an_item_whose_heading_opens_with_a_welsh_marking_is_withheld(tmp_path):
+    # As "EXEMPT ITEM: Contract Award" is; the Welsh puts the kind first. Exempt information opening a heading is the
+    # standing public item on excluding the press, in Welsh as in English.
+    for heading in ("5. Eitem Eithriedig: Dyfarnu Contract Lleoliadau Preswyl",
+                    "5. Eitem Gyfrinachol - Dyfarnu Contract Lleoliadau Preswyl"):
+        text = WELSH_ONLY + f"\n{heading}\nSgoriodd Darparwr X uchaf ar 6,850.\n"
+        items = read_items(_written(tmp_path / "gwynedd.txt", text))
+        assert all("6,850" not in item.text for item in items), heading
+        assert [item.restricted for item in items if item.item_title.startswith("5.")] == [True], heading
+    standing = WELSH_ONLY + "\n5. Gwybodaeth Eithriedig - Gwahardd y Wasg a'r Cyhoedd\nNi chafwyd eitemau.\n"
+    items = read_items(_written(tmp_path / "gwynedd.txt", standing))
+    assert not any(item.restricted for item in items) and any("Ni chafwyd" in item.text for item in items)
+
+
 def test_minutes_headed_confidential_in_welsh_are_withheld_whole(tmp_path):
     text = "CYFRINACHOL\n" + WELSH_ONLY + "Sgoriodd Darparwr X uchaf ar 6,850.\n"
     [item] = read_items(_written(tmp_path / "gwynedd.txt", text))

@@ -152,9 +152,12 @@ _MARK_TAIL = (r"(?:\s*[-\u2013:,&/]?\s*(?:information|items?|reports?|minutes?|a
 # Contract Award" (not "Exempt Information - Possible Exclusion of the Press and Public", a standing public item,
 # nor a report cover's "Exempt appendix: Yes", of a public report).
 _OPENING_KIND = r"(?:\s+(?:item|report|minutes?|session|business))?"
+# In Welsh the kind comes first: "Eitem Eithriedig: Dyfarnu Contract" ('Gwybodaeth Eithriedig - ...', exempt
+# information, opens the standing public item on excluding the press, as its English does).
+_WELSH_OPENING_KIND = r"(?:(?:eitem|adroddiad|cofnodion)\s+)?"
 _TITLE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
-    rf"|^\s*(?:\d+[.:)]?\s+)?{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
+    rf"|^\s*(?:\d+[.:)]?\s+)?{_WELSH_OPENING_KIND}{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
     rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b)"
     # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication",
     # "Contract Award - Exempt (Paragraph 3)".
