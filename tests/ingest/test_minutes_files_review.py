@@ -94,12 +94,7 @@ def test_key_stages_heading_a_report_s_paragraphs_are_not_minute_references(tmp_
                   "KS1: Reading, Writing and Maths", "Of the 20 children, 9 reached the expected standard.",
                   "KS2: Reading, Writing and Maths", "Of the 31 children, 12 reached the expected standard.",
                   "KS4: Attainment 8", "The average score was 19.2, up from 17.8."]
-    text = tmp_path / "cpp.txt"
-    text.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-    word = make_docx_paragraphs(tmp_path / "cpp.docx", [("", paragraph) for paragraph in paragraphs])
-    for path in (text, word):
-        opening, *items = read_items(path)
-        assert [item.source_id for item in items] == [f"file:{path.name}#item-{n}" for n in (1, 2, 3)], path.name
+    for items in _items_of_three_as_text_and_word(tmp_path, paragraphs):
         assert "KS4: Attainment 8" in items[2].text
 
 
@@ -113,10 +108,17 @@ def test_minutes_followed_up_under_matters_arising_are_not_the_meeting_s_items(t
                   "Minute 17 Care Leavers Offer", "The offer was published in January.",
                   "Minute 19 Dental Checks", "Dental checks were at 81 per cent.",
                   "3. Virtual School Annual Report", "The Head of the Virtual School presented the report."]
+    for items in _items_of_three_as_text_and_word(tmp_path, paragraphs):
+        assert "Minute 19 Dental Checks" in items[1].text
+
+
+def _items_of_three_as_text_and_word(tmp_path: Path, paragraphs: list[str]):
+    """The items of a meeting of three written as a text file and as a Word file, each checked to be split at its
+    three numbered items and nowhere else."""
     text = tmp_path / "cpp.txt"
     text.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
     word = make_docx_paragraphs(tmp_path / "cpp.docx", [("", paragraph) for paragraph in paragraphs])
     for path in (text, word):
         opening, *items = read_items(path)
         assert [item.source_id for item in items] == [f"file:{path.name}#item-{n}" for n in (1, 2, 3)], path.name
-        assert "Minute 19 Dental Checks" in items[1].text
+        yield items
