@@ -156,8 +156,8 @@ def _newer_format_notes(manifest: Manifest, data_dir) -> tuple[str, ...]:
 def _state_notes(settings: Settings, done: int, pending: list, reset_unfinished: bool,
                  text_to_purge: bool, writing: bool, look_in_store: bool = True) -> tuple[str, ...]:
     """What is wrong with the index now, if anything, and what to do: read from the manifest and the folder alone
-    (a Chroma server is asked by index_stats, once nothing else is wrong), as the rest of `stats` is. A writer at work comes first, whenever there is one:
-    until it finishes, the counts are of what it has done so far."""
+    (a Chroma server is asked by index_stats, once nothing else is wrong), as the rest of `stats` is. A writer at
+    work comes first, whenever there is one: until it finishes, the counts are of what it has done so far."""
     notes = []
     if reset_unfinished:
         notes.append("a reset of this index (`assistant ingest --reset`) was cut short, so it holds only part of the "

@@ -505,7 +505,8 @@ def _client(settings: Settings):
 
 
 # How long `stats` waits for a Chroma server to answer. chromadb's client waits for ever, and a scheduled
-# `assistant stats > /dev/null || alert` that hangs on a server that stopped answering (paused, overloaded) never alerts.
+# `assistant stats > /dev/null || alert` that hangs on a server that stopped answering (paused, overloaded) never
+# alerts.
 SERVER_CHECK_SECONDS = 30.0
 
 
