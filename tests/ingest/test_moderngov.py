@@ -504,6 +504,19 @@ def test_a_renamed_committee_reaches_its_meetings_items(quick, site):
     assert committees["5010"] == committees["5011"] == "Corporate Parenting Board"
 
 
+def test_an_old_meeting_moved_to_another_day_is_read_again_at_once(quick, site):
+    settings = quick.with_(refetch_weeks=12)  # every fixture meeting is old: only one is checked again a run
+    fetch(settings, site)
+    site.meetings["1003"].date = dt.date(2024, 6, 10)  # was 3 June; 1001 is the one due its turn next
+    count = len(site.seen("GetMeeting"))
+    again = fetch(settings, site)
+    # The committee's listing gives the new day: the items must not keep the old one for ten runs or so.
+    assert "1003" in asked_for(site, count)
+    assert again.ok and again.items_changed == 2
+    dates = {sid.rsplit("=", 1)[1]: row.meeting_date for sid, row in indexed(settings).items()}
+    assert dates["5010"] == dates["5011"] == "2024-06-10"
+
+
 def test_a_state_from_before_names_were_recorded_is_read_again_once(quick, site):
     import sqlite3
 

@@ -470,10 +470,13 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                 summary.meetings_cancelled += 1
                 _withdraw_cancelled(batch, previous, ref)
                 continue
-            # Trust what was recorded only while the index still holds every item it names, under the names this
-            # run would give them: otherwise the meeting is read again in full and its items replaced.
+            # Trust what was recorded only while the index still holds every item it names, under the names and on
+            # the day this run would give them: otherwise the meeting is read again in full and its items replaced.
+            # (A meeting the listing now gives another day, an old one above all, kept its old date on every item
+            # until its turn to be checked again came, ten runs or so later.)
             trusted = previous if (previous and all(i in run.indexed for i in previous.item_ids)
-                                   and previous.stored_under(site.council, committee.title)) else None
+                                   and previous.stored_under(site.council, committee.title)
+                                   and previous.meeting_date == ref.date.isoformat()) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
                 older.append((ref, committee, previous, trusted))
                 continue
