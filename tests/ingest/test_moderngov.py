@@ -748,6 +748,22 @@ def test_a_root_outside_the_directory_needs_a_council_name(tmp_path, site):
     assert not site.requests
 
 
+def test_a_council_name_that_is_not_the_directory_s_for_the_site_is_kept_and_noted(quick, site, monkeypatch):
+    from assistant.ingest.moderngov import directory
+
+    # The fixture site in the directory, as a council's real site is (the directory itself is left alone: what is
+    # read from it is kept for the session).
+    monkeypatch.setattr(directory, "names_in_directory",
+                        lambda base_url: [COUNCIL] if base_url == site.base_url else [])
+    slipped = fetch(quick, site, council="Testshrie County Council")
+    assert slipped.ok and {row.council for row in indexed(quick).values()} == {"Testshrie County Council"}
+    assert any("'Testshrie County Council' is not the name the directory gives" in note
+               and f"--council '{COUNCIL}'" in note for note in slipped.notes), slipped.notes
+    right = fetch(quick, site, council="Testshire Council")  # the same council, written another way: no note
+    assert not any("is not the name the directory gives" in note for note in right.notes), right.notes
+    assert {row.council for row in indexed(quick).values()} == {"Testshire Council"}
+
+
 def test_a_since_in_the_future_says_so_rather_than_naming_an_until_never_given(quick):
     from assistant.errors import ConfigError
 

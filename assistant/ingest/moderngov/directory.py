@@ -153,9 +153,35 @@ def root_url(target: str) -> str:
     return base_url
 
 
-def _name_for_root(base_url: str) -> str:
+def names_in_directory(base_url: str) -> list[str]:
+    """The names of the councils the directory gives this site (several for a site they share), or none."""
     key = site_key(base_url)
-    names = sorted({c.name for c in load_directory() if site_key(c.base_url) == key})
+    return sorted({c.name for c in load_directory() if site_key(c.base_url) == key})
+
+
+def council_name_note(site: Site) -> str:
+    """A note when the council name stored on the site's items (given with --council) names another council than
+    the directory gives the site: a slip ('Barnsely Council') or another council's name would be stored on every
+    item, cited in every answer, and missed by a filter naming the council. '' when it is the directory's council,
+    however written ('Barnsley Council', 'Cyngor Gwynedd', an initialism the directory knows: 'RBWM'), or when the
+    site is not in the directory."""
+    import shlex
+
+    names = names_in_directory(site.base_url)
+    keys = {council_key(name) for name in names}
+    given = council_key(site.council)
+    if not names or given in keys or directory_initialisms().get(given.replace(" ", "")) in keys:
+        return ""
+    right = (f"--council {shlex.quote(names[0])} (or without --council)" if len(names) == 1 else
+             "--council naming one of them")
+    return (f"--council {site.council!r} is not the name the directory gives {site.base_url} "
+            f"({' or '.join(names)}), so every item fetched is stored, and cited, as {site.council!r}: if that is "
+            f"a slip, run the same fetch with {right}, which puts the name right on the items of every meeting in "
+            "the window")
+
+
+def _name_for_root(base_url: str) -> str:
+    names = names_in_directory(base_url)
     if len(names) == 1:
         return names[0]
     if not names:

@@ -14,7 +14,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest
 from assistant.index.purge import finish_owed_purge, purge_owed
 from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable, on_stderr
-from assistant.ingest.moderngov.directory import Site, resolve_site
+from assistant.ingest.moderngov.directory import Site, council_name_note, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import (
     Committee,
@@ -209,6 +209,8 @@ def fetch_minutes(request: FetchRequest, settings: Settings, *, progress: bool |
     site = resolve_site(request.site, given_name(request.council, "--council") or None)
     since, until = default_window(today, request.since, request.until)
     summary = FetchSummary(site.council, site.base_url, since, until)
+    if request.council and (slip := council_name_note(site)):
+        summary.notes.append(slip)
     crash = CrashPoints(settings.crash_at)
     # Held for the whole run, not batch by batch: the site state is written outside the ingest, another writer
     # must not slip in between two batches and end this run halfway, and a second fetch learns before asking the
