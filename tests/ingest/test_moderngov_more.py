@@ -90,6 +90,22 @@ def test_a_meeting_moved_to_a_committee_not_fetched_is_withdrawn(quick, site):
     site.meetings["1003"].committee_id = "103"  # the expired Audit Committee, not fetched by default
     summary = fetch(quick, site)
     assert set(indexed(quick)) == ids_of(site, "5001", "5002") and summary.meetings_gone == 1
+    # Said as what happened, not as "deleted from the site, or moved": the site was asked, and still has it.
+    assert any("meeting 1003 (Corporate Parenting Panel, 2024-06-03) is still on the site, on 2024-06-03" in note
+               and "committee not fetched" in note for note in summary.notes), summary.notes
+
+
+def test_a_meeting_moved_to_a_day_outside_the_window_is_withdrawn_saying_where_it_went(quick, site):
+    fetch(quick, site)
+    site.meetings["1003"].date = dt.date(2023, 6, 3)  # a year's slip put right, before the window
+    summary = fetch(quick, site)
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002") and summary.meetings_gone == 1
+    assert any("meeting 1003 (Corporate Parenting Panel, 2024-06-03) is still on the site, but dated 2023-06-03 now"
+               in note and "fetch with --since 2023-06-03" in note for note in summary.notes), summary.notes
+    back = fetch(quick, site, since=dt.date(2023, 6, 3))
+    assert back.ok and ids_of(site, "5010", "5011") <= set(indexed(quick))
+    assert {row.meeting_date for sid, row in indexed(quick).items() if sid.endswith(("5010", "5011"))} == {
+        "2023-06-03"}
 
 
 def test_a_state_from_before_committee_ids_were_recorded_finds_the_committee_by_its_title(quick, site):

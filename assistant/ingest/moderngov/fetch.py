@@ -715,7 +715,22 @@ def _confirmed_gone(reader: MeetingReader | None, unlisted: list[MeetingState],
                                  "stay")
         else:
             gone.append(recorded)
+            if recorded.item_ids:
+                summary.notes.append(_moved_note(what, read.date, summary))
     return gone
+
+
+def _moved_note(what: str, day: dt.date, summary: FetchSummary) -> str:
+    """Where the site has a meeting its committee no longer lists: the closing note can say only 'deleted, or moved
+    to a committee or a date not fetched', and the officer, told that minutes the site still publishes left the
+    index, is told where they went and how to have them back."""
+    if summary.since <= day <= summary.until:
+        return (f"{what} is still on the site, on {day}, but no longer listed by its committee, so it is under a "
+                "committee not fetched: its items were withdrawn; fetch that committee too (see "
+                "--list-committees) to index them under it")
+    flag = "--since" if day < summary.since else "--until"
+    return (f"{what} is still on the site, but dated {day} now, outside this window ({summary.since} to "
+            f"{summary.until}): its items were withdrawn; fetch with {flag} {day} to index them under that date")
 
 
 def _only(ids: list[str]) -> str | None:
