@@ -145,6 +145,37 @@ def test_a_site_down_for_every_meeting_is_left_after_a_few_meetings_not_tried_fo
     assert summary.items_withdrawn == 0
 
 
+@pytest.mark.parametrize("refusal", [
+    Canned(403, b"<html><body>Access denied</body></html>", {"Content-Type": "text/html"}),
+    Canned(401, b"", {"WWW-Authenticate": "Negotiate"}),
+    # A bot check or login page sent with status 200, as Cloudflare and single sign-on front ends send them.
+    Canned(200, b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser"
+                b"</body></html>", {"Content-Type": "text/html"}),
+], ids=["403", "401", "html-200"])
+def test_a_site_that_starts_refusing_every_meeting_is_left_after_a_few_not_asked_for_all(quick, site, refusal):
+    """A firewall that blocks the fetch part-way (the known trouble of councils behind Cloudflare) had every meeting
+    of the run asked for and refused, each a failure line of its own: hundreds on a council's first fetch."""
+    from assistant.ingest.moderngov.fetch import SITE_FAILURES_BEFORE_STOPPING
+
+    more_meetings(site, 6)
+    site.queue("GetMeeting", "*", *[refusal] * 100)
+    summary = fetch(quick, site)
+    # As for a site that is down: its committees still listed at the end of the first streak, one streak more.
+    assert getmeeting_requests(site) == SITE_FAILURES_BEFORE_STOPPING * 2
+    [stopped] = [f for f in summary.failed if f.what == "the fetch"]
+    assert f"the site refused {SITE_FAILURES_BEFORE_STOPPING * 2} requests in a row" in stopped.reason
+    assert "3 meetings not asked for" in stopped.reason and "ASSISTANT_FETCH_CONTACT" in stopped.hint
+    assert summary.items_withdrawn == 0 and summary.items_new == 0
+
+
+def test_a_meeting_refused_alone_does_not_stop_the_run(quick, site):
+    more_meetings(site, 4)
+    for meeting_id in ("1001", "1003", "1100"):  # not in a row: 1004 and the others answer between
+        site.queue("GetMeeting", meeting_id, Canned(403, b"", {}))
+    summary = fetch(quick, site)
+    assert {f.what.split()[1] for f in summary.failed} == {"1001", "1003", "1100"}, summary.failed
+
+
 def _fetched_with_requests_that_always_fail(settings, committees, meetings, failing: dict[str, list[str]]):
     """A fetch (no retries) of a site whose replies to these requests ({operation: [ids]}) are always an ASP.NET
     error page, as a server gives for a record it cannot read."""

@@ -49,6 +49,12 @@ class SiteAskedToWait(SiteUnavailable):
     """The site asked for a pause (Retry-After) longer than ASSISTANT_FETCH_MAX_WAIT: the run stops at once."""
 
 
+class SiteRefused(ServiceError):
+    """The site refused the request (401, 403) or sent a web page in place of the web service's XML (a login or a
+    bot check): a few of these in a row stop the run too, as a site that has started blocking the fetch would
+    otherwise be asked for every meeting left, and each refusal be a failure of its own."""
+
+
 class Abandoned(Exception):
     """The process that wanted this request has gone (the meeting reader's parent was killed): stop asking."""
 
@@ -653,7 +659,7 @@ def _html_error(operation: str, url: str, base_url: str, body: bytes = b"") -> S
             "on this request.",
             "This is the site's fault, not a wrong base URL: run the fetch again later, and if it keeps failing, tell "
             "the council's web team. Nothing already indexed is lost.")
-    return ServiceError(
+    return SiteRefused(
         f"{operation} at {url} answered HTML rather than XML: a web page came back instead of the ModernGov web "
         f"service's reply, so {SERVICE_PATH} is switched off at this site, the base URL is wrong, or a login or "
         "Cloudflare check page stood in the way.",
@@ -730,7 +736,7 @@ def _client_error(operation: str, url: str, base_url: str, status: int, reason: 
                 "path (e.g. https://example.gov.uk/moderngov); copy the address before /mgListCommittees.aspx.")
     else:
         hint = "Check the base URL in a browser; if the site works there, run the fetch again later."
-    error = NotFound if status in (404, 410) else ServiceError
+    error = NotFound if status in (404, 410) else SiteRefused if status in (401, 403) else ServiceError
     return error(f"{operation} at {url} answered HTTP {status} {reason}.", hint)
 
 

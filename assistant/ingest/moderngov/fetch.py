@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 from assistant.errors import AssistantError, ConfigError
 from assistant.index.manifest import Manifest
 from assistant.index.purge import finish_owed_purge, purge_owed
-from assistant.ingest.moderngov.client import ServiceClient, ServiceError, SiteAskedToWait, SiteUnavailable, on_stderr
+from assistant.ingest.moderngov.client import (ServiceClient, ServiceError, SiteAskedToWait, SiteRefused,
+                                               SiteUnavailable, on_stderr)
 from assistant.ingest.moderngov.directory import Site, council_name_note, resolve_site
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import (
@@ -314,7 +315,8 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
         except ServiceError as exc:
             summary.failed.append(FetchFailure(f"GetMeetings for {committee.title} ({committee.id})", exc.message,
                                                exc.hint))
-            if failing.stops(isinstance(exc, SiteUnavailable), isinstance(exc, SiteAskedToWait)):
+            if failing.stops(isinstance(exc, SiteUnavailable), isinstance(exc, SiteAskedToWait),
+                             isinstance(exc, SiteRefused)):
                 summary.failed.append(failing.stopped(len(chosen) - position - 1, "committee listing"))
                 return None
             continue
@@ -359,7 +361,8 @@ def _site_answers(client: ServiceClient) -> Callable[[], bool]:
 
 @dataclass
 class _SiteFailing:
-    """Counts the site's failures in a row, to stop a run against a site that asked for a pause or is down.
+    """Counts the site's failures in a row, to stop a run against a site that asked for a pause, is down, or has
+    started refusing the fetch (a firewall or a bot check blocking it part-way).
 
     `answers` asks the site something it answered earlier in the run (its committees). When it answers again at the
     end of a streak, the requests failed, not the site (a meeting whose record the server always fails on): the run
@@ -371,11 +374,18 @@ class _SiteFailing:
     answers: Callable[[], bool] | None = None
     went_on: bool = False  # the site answered at the end of a streak, and no request has succeeded since
     failed_in_a_row: int = 0  # the whole streak, as the message gives it
+    refused_in_a_row: int = 0  # how many of the streak's requests the site refused, as the message gives it
 
-    def stops(self, site_failing: bool, asked_to_wait: bool) -> bool:
-        """Whether the run stops after this request, which failed with the site busy or down, or did not."""
+    def stops(self, site_failing: bool, asked_to_wait: bool, refused: bool = False) -> bool:
+        """Whether the run stops after this request, which failed with the site busy or down, or refusing it, or
+        did not."""
+        site_failing = site_failing or refused
         self.in_a_row = self.in_a_row + 1 if site_failing else 0
         self.failed_in_a_row = self.failed_in_a_row + 1 if site_failing else 0
+        if not site_failing:
+            self.refused_in_a_row = 0
+        elif refused:
+            self.refused_in_a_row += 1
         self.went_on = self.went_on and site_failing
         self.asked_to_wait = asked_to_wait
         if asked_to_wait or self.in_a_row < SITE_FAILURES_BEFORE_STOPPING:
@@ -386,13 +396,21 @@ class _SiteFailing:
         return True
 
     def stopped(self, not_asked: int, what: str) -> FetchFailure:
+        streak = counted(self.failed_in_a_row, "request")
+        refused = self.refused_in_a_row == self.failed_in_a_row
         why = ("the site asked for a longer pause than ASSISTANT_FETCH_MAX_WAIT allows" if self.asked_to_wait else
-               f"the site was busy or down for {counted(self.failed_in_a_row, 'request')} in a row")
+               f"the site refused {streak} in a row (HTTP 401 or 403, or a web page in place of the web service's "
+               "reply: it may have started blocking automated requests)" if refused else
+               f"the site was busy or down for {streak} in a row" if not self.refused_in_a_row else
+               f"the site was busy, down or refusing the fetch for {streak} in a row")
         return FetchFailure(
             "the fetch", f"stopped, as {why}: {counted(not_asked, what)} not asked for this run",
             ("Run the fetch again after the time the site gave (in the failures above)" if self.asked_to_wait
              else "Run the fetch again later, once the site answers in a browser")
-            + ": what was fetched so far is kept, and what was not asked for is asked for then.")
+            + ": what was fetched so far is kept, and what was not asked for is asked for then"
+            + (". If it goes on refusing, set ASSISTANT_FETCH_CONTACT to an address the council can reach you at, "
+               "and ask its web team to allow the fetch." if self.refused_in_a_row and not self.asked_to_wait
+               else "."))
 
 
 # Meetings read before their items go into the index and their state is recorded: an interrupted run (Ctrl-C)
@@ -515,7 +533,8 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                     read = MeetingRead(failure=(exc.message, exc.hint))
                 if bar is not None:
                     bar.update(1)
-                if failing.stops(bool(read.failure) and read.site_failing, read.stop_run):
+                if failing.stops(bool(read.failure) and read.site_failing, read.stop_run,
+                                 bool(read.failure) and read.site_refused):
                     summary.failed.append(FetchFailure(what, *read.failure))
                     summary.failed.append(failing.stopped(len(due) - position, "meeting"))
                     stopped = True
@@ -698,7 +717,8 @@ def _confirmed_gone(reader: MeetingReader | None, unlisted: list[MeetingState],
         except ServiceError as exc:
             read = MeetingRead(failure=(exc.message, exc.hint))
         what = f"meeting {recorded.meeting_id} ({recorded.committee or 'committee unknown'}, {recorded.meeting_date})"
-        if failing.stops(bool(read.failure) and read.site_failing, read.stop_run):
+        if failing.stops(bool(read.failure) and read.site_failing, read.stop_run,
+                         bool(read.failure) and read.site_refused):
             # A site down or asking for a pause is not asked about the rest: their items stay, as for any failure.
             summary.notes.append(f"{counted(len(unlisted) - position, 'meeting')} no longer listed by their "
                                  "committee were not asked about, as the site was busy or down: their items stay "

@@ -22,7 +22,8 @@ import sys
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from assistant.ingest.moderngov.client import Abandoned, NotFound, ServiceError, SiteAskedToWait, SiteUnavailable
+from assistant.ingest.moderngov.client import (Abandoned, NotFound, ServiceError, SiteAskedToWait, SiteRefused,
+                                               SiteUnavailable)
 from assistant.ingest.moderngov.items import MeetingItems
 from assistant.settings import Settings
 
@@ -44,6 +45,7 @@ class MeetingRead:
     not_modified: bool = False
     failure: tuple[str, str] | None = None  # (what went wrong, what to do): the meeting could not be read
     site_failing: bool = False  # the failure was the site's being busy or down through every retry
+    site_refused: bool = False  # the failure was the site's refusing it (401, 403, a web page in place of XML)
     stop_run: bool = False  # the site asked for a pause longer than the cap: ask it nothing more this run
     no_such_meeting: bool = False  # the site says it has no such meeting: 404, 410, or an empty meeting of id 0
     date: dt.date | None = None
@@ -126,6 +128,7 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
         raise
     except ServiceError as exc:
         return MeetingRead(failure=(exc.message, exc.hint), site_failing=isinstance(exc, SiteUnavailable),
+                           site_refused=isinstance(exc, SiteRefused),
                            stop_run=isinstance(exc, SiteAskedToWait), no_such_meeting=isinstance(exc, NotFound))
     except Exception as exc:  # XML of a shape no ModernGov reply was seen to have: one meeting lost, not all
         return MeetingRead(failure=_unreadable(client, request, exc))
