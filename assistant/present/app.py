@@ -46,6 +46,13 @@ log = logging.getLogger(__name__)
 # 1 px border, 2.8:1, and a checked radio not at all). The quote's highlight sets its own dark text: in dark mode the
 # inherited pale text on yellow was 1.2:1. Long links in a source wrap, so a narrow screen needs no sideways
 # scrolling.
+# What tells a control apart from the page is at the 3:1 WCAG 1.4.11 asks: a text field's, an unticked box's and an
+# unchosen radio button's border (Gradio's pale grey gave 1.3:1 and 1.5:1 on white: a field showed by its label
+# alone), and a chosen radio button's or ticked box's fill (Gradio's orange-500, 2.8:1 on white: orange-700 there, as
+# on Ask; orange-500 kept in dark mode, where orange-700 would be 2.9:1). A field's border, dark now before it is
+# focused too, changes too little on focus to be seen at a glance: a focused field is ringed (its focus shadow, Gradio's
+# a 1.1:1 pale blue), as a radio button is.
+# The quote is ringed as well as yellow (the yellow is 1.3:1 on white, the ring 6.3:1): not told by its colour alone.
 # (light, dark) for each of the theme's colours that is changed. They go into Gradio's theme (`page_theme`), which the
 # sign-in page uses too (its Login button had the 2.8:1 orange: APP_CSS is not put on that page), and into APP_CSS.
 READABLE_COLOURS = {
@@ -55,6 +62,11 @@ READABLE_COLOURS = {
     "button_primary_background_fill_hover": ("#9a3412", "#9a3412"),
     "button_primary_text_color": ("#ffffff", "#ffffff"), "button_primary_text_color_hover": ("#ffffff", "#ffffff"),
     "input_border_color_focus": ("#1d4ed8", "#93c5fd"),
+    "input_border_color": ("#71717a", "#a1a1aa"), "input_shadow_focus": ("0 0 0 2px #1d4ed8", "0 0 0 2px #93c5fd"),
+    "checkbox_border_color": ("#71717a", "#a1a1aa"), "checkbox_border_color_hover": ("#52525b", "#d4d4d8"),
+    "checkbox_border_color_focus": ("#1d4ed8", "#93c5fd"),
+    "checkbox_border_color_selected": ("#c2410c", "#f97316"),
+    "checkbox_background_color_selected": ("#c2410c", "#f97316"),
 }
 
 
@@ -76,10 +88,12 @@ APP_CSS = f"""
 .source-panel {{ max-height: 520px; overflow-y: auto; padding-right: 6px; }}
 .source-panel h3 {{ font-size: 1em; }}
 #source-panel a, #chat a {{ overflow-wrap: anywhere; }}
-#source-panel mark, #chat mark {{ background: #ffe066; color: #1a1a1a; padding: 0 2px; }}
+#source-panel mark, #chat mark {{ background: #ffe066; color: #1a1a1a; padding: 0 2px; box-shadow: 0 0 0 1px #7a5c00;
+  -webkit-box-decoration-break: clone; box-decoration-break: clone; }}
 input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 3px solid #1d4ed8;
   outline-offset: 2px; }}
 .dark input[type=radio]:focus-visible, .dark input[type=checkbox]:focus-visible {{ outline-color: #93c5fd; }}
+.container .wrap:has(input[role=combobox]):not(:focus-within) {{ border-color: var(--input-border-color); }}
 #chat label.float {{ position: static; }}
 #chat button[aria-label="Clear"] {{ display: none; }}
 #chat .top-panel button:has(svg[viewBox="0 0 32 32"]) {{ display: none; }}

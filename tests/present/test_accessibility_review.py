@@ -1,0 +1,43 @@
+"""From an accessibility review of the chat app and its briefings (WCAG 2.2 AA, GOV.UK-style expectations): what
+tells a control apart from the page, a quote told by more than its colour, links that say they open a new tab, and
+a Word briefing's headings at AA contrast. The real browser's side is in test_browser.py."""
+
+import re
+
+from assistant.present.app import APP_CSS, READABLE_COLOURS
+
+# The backgrounds a control sits on: a block of Gradio's default theme, in light and in dark mode.
+BLOCK_BACKGROUND = ("#ffffff", "#27272a")
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two colours written #rrggbb."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_a_fields_border_an_unticked_box_and_a_chosen_radio_are_at_3_to_1_in_both_modes():
+    """WCAG 1.4.11: Gradio's pale grey borders were 1.5:1 (a radio button or tick box) and 1.3:1 (a text field) on
+    white, and a chosen radio button or ticked box its orange-500, 2.8:1 on white."""
+    for name in ("input_border_color", "checkbox_border_color", "checkbox_border_color_hover",
+                 "checkbox_border_color_focus", "checkbox_border_color_selected",
+                 "checkbox_background_color_selected"):
+        for colour, background in zip(READABLE_COLOURS[name], BLOCK_BACKGROUND):
+            assert contrast(colour, background) >= 3, (name, colour, background)
+    # A field's border, dark before it is focused too, changes little on focus: a focused field is ringed, 2 px wide.
+    for shadow, background in zip(READABLE_COLOURS["input_shadow_focus"], BLOCK_BACKGROUND):
+        ring = re.fullmatch(r"0 0 0 (\d+)px (#[0-9a-f]{6})", shadow)
+        assert ring and int(ring.group(1)) >= 2 and contrast(ring.group(2), background) >= 3, shadow
+
+
+def test_the_highlighted_quote_is_ringed_not_told_by_its_yellow_alone():
+    """WCAG 1.4.1: the quote's yellow is 1.3:1 on white, too faint for a member who cannot tell the colour."""
+    rule = re.search(r"#source-panel mark, #chat mark \{([^}]*)\}", APP_CSS)
+    assert rule, APP_CSS
+    ring = re.search(r"box-shadow: 0 0 0 1px (#[0-9a-f]{6})", rule.group(1))
+    assert ring and contrast(ring.group(1), "#ffffff") >= 3 and contrast(ring.group(1), "#ffe066") >= 3
