@@ -113,8 +113,13 @@ EXAMPLE_BUTTON_CHARS = 60
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
 # The filters' no-filter choice, in words a screen reader can read; it means what an empty field means.
 ALL_COUNCILS, ALL_COMMITTEES = "All councils", "All committees"
+# Under each date field: how to write a date there.
+DATE_HINT = "Year, month, day: such as 2019-03-01."
 # The filters' messages name the CLI's --since and --until; the app names its own fields instead.
 APP_FIELD_NAMES = {"since": "\u201cMeetings from\u201d", "until": "\u201cMeetings until\u201d"}
+# Said in a source's link, which opens in a new tab (the page keeps the conversation): a member, or a screen reader,
+# is told before the page they are on gives way to another, as GOV.UK's style asks.
+NEW_TAB = "(opens in new tab)"
 NO_SOURCES = "<p>The sources of an answer show here once a question is answered.</p>"
 # The note an answer that stopped part-way is audited with: what the member saw, and why the rest never came.
 CUT_SHORT_LEFT = ("Cut short: the answer stopped before it was complete (the page was closed or reloaded, or the "
@@ -248,6 +253,13 @@ if (!window.nameMessagesByText) {  // once, however often the page's head is put
       if (block.getAttribute("role") === "status") block.removeAttribute("role");
       const text = block.querySelector(".prose") || block;
       if (text.getAttribute("role") !== "status") text.setAttribute("role", "status");
+    }
+    // The briefing's download link is named by its file, as a link out of context needs: Gradio's says only its size
+    // and an arrow ("767.0 B" and U+21E3), the file's name sitting in a table cell of its own beside it.
+    for (const link of document.querySelectorAll("#briefing-file a[download]")) {
+      const size = link.innerText.replace(/[\\s\\u21e3]+/g, " ").trim();
+      const named = `Download the briefing ${link.getAttribute("download")}` + (size ? ` (${size})` : "");
+      if (link.getAttribute("aria-label") !== named) link.setAttribute("aria-label", named);
     }
     // A section that opens and closes (Feedback, Briefing) says which it is: Gradio shows it by a turned arrow alone.
     for (const toggle of document.querySelectorAll("button.label-wrap")) {
@@ -874,8 +886,8 @@ class ChatHandlers:
 
     def _source_markdown(self, c: Citation) -> str:
         url = web_address(c.link)
-        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)}</a>' if url
-                else markdown_literal(address_or_label(c.source_url)))
+        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)} '
+                f'{NEW_TAB}</a>' if url else markdown_literal(address_or_label(c.source_url)))
         context = self.quote_in_context(c, width=160)
         # Numbered as its marker says ('[3]'), not as a Markdown list counts: the sources a shown sentence cites can
         # skip a number, and a list would call source [3] item 2.
@@ -930,7 +942,7 @@ class ChatHandlers:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
             body.append(f"<p>{escaped}</p>")
         url = web_address(citation.link)
-        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)}</a>'
+        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)} {NEW_TAB}</a>'
                 if url else html.escape(address_or_label(citation.source_url)))
         # A named region the keyboard can reach and scroll, whether or not the item has a link to Tab to.
         name = html.escape(f"Source [{citation.marker}]: {source_line(citation)}")
@@ -1257,8 +1269,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                                         info="Choose or type a committee; leave it empty for all committees.",
                                         allow_custom_value=True, elem_id="committee")
                 with gr.Row():
-                    since = gr.Textbox(label="Meetings from", placeholder="YYYY-MM-DD", elem_id="since")
-                    until = gr.Textbox(label="Meetings until", placeholder="YYYY-MM-DD", elem_id="until")
+                    # The format is said under the label: a placeholder goes as the first figure is typed.
+                    since = gr.Textbox(label="Meetings from", placeholder="YYYY-MM-DD", info=DATE_HINT,
+                                       elem_id="since")
+                    until = gr.Textbox(label="Meetings until", placeholder="YYYY-MM-DD", info=DATE_HINT,
+                                       elem_id="until")
                 gr.Markdown("## Sources of the last answer")
                 source_pick = gr.Dropdown(choices=[], label="Open a source", elem_id="source-pick")
                 panel = gr.HTML(handlers.source_panel(None, None), elem_id="source-panel")

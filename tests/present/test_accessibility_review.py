@@ -4,7 +4,8 @@ a Word briefing's headings at AA contrast. The real browser's side is in test_br
 
 import re
 
-from assistant.present.app import APP_CSS, READABLE_COLOURS
+from assistant.present.app import APP_CSS, READABLE_COLOURS, ChatHandlers, Turn
+from assistant.records import Answer, Citation, SentenceVerdict
 
 # The backgrounds a control sits on: a block of Gradio's default theme, in light and in dark mode.
 BLOCK_BACKGROUND = ("#ffffff", "#27272a")
@@ -41,3 +42,22 @@ def test_the_highlighted_quote_is_ringed_not_told_by_its_yellow_alone():
     assert rule, APP_CSS
     ring = re.search(r"box-shadow: 0 0 0 1px (#[0-9a-f]{6})", rule.group(1))
     assert ring and contrast(ring.group(1), "#ffffff") >= 3 and contrast(ring.group(1), "#ffe066") >= 3
+
+
+def _answer_with_a_link() -> Answer:
+    citation = Citation(1, "item-1", "Rotherham Council", "Board", "2019-01-01", "Children in care",
+                        "In 2018 148 children left care.", "chunk-1", "https://example.org/1")
+    return Answer("How many children left care?", "In 2018 148 children left care. [1]", False, None, "extractive",
+                  citations=[citation],
+                  sentences=[SentenceVerdict("In 2018 148 children left care. [1]", (1,), True, True, 1.0,
+                                             "verbatim")])
+
+
+def test_a_sources_link_says_that_it_opens_a_new_tab(hashing_assistant):
+    """A source's link opens in a new tab (the page keeps the conversation): GOV.UK's style has the link say so, so
+    that a member, and a screen reader, know before the page changes under them."""
+    handlers = ChatHandlers(hashing_assistant)
+    answer = _answer_with_a_link()
+    for shown in (handlers.render(answer), handlers.source_panel(Turn("a" * 32, answer), 1)):
+        link = re.search(r'<a href="https://example.org/1" target="_blank" rel="noopener">([^<]*)</a>', shown)
+        assert link and link.group(1).endswith(" (opens in new tab)"), shown

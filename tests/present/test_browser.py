@@ -85,6 +85,9 @@ def test_ask_read_sources_and_export_a_briefing(running_app, tmp_path):
         link = page.wait_for_selector("#briefing-file a", timeout=60_000)
         # "Briefing with ... written." is announced, and only that: the status is its text, not Gradio's timer beside it
         expect(page.locator("#export-status [role=status]")).to_have_text("Briefing with 1 answer written.")
+        # The link is named by its file, not by Gradio's "767.0 B" and an arrow alone (WCAG 2.4.4).
+        expect(page.locator("#briefing-file a")).to_have_attribute(
+            "aria-label", re.compile(r"^Download the briefing Lead-member-briefing-\d{4}-\d\d-\d\d\.md \(\d"))
         # Served from a folder of the app's user alone, not copied into /tmp/gradio, which every user may read.
         served = Path(unquote(link.get_attribute("href").split("file=", 1)[1]))
         assert not served.is_relative_to("/tmp/gradio") and served.is_file()
@@ -329,6 +332,8 @@ def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app
             ("drop-down", "#council .container > .wrap", "borderTopColor"),
             ("unchosen radio", "#briefing-format input:not(:checked)", "borderTopColor"),
             ("chosen radio", "#briefing-format input:checked", "backgroundColor"))}
+        # The date fields say how to write a date, under their labels: a placeholder goes once typing starts.
+        assert "2019-03-01" in page.locator("#since").inner_text()
         page.locator("#question textarea").focus()
         page.wait_for_timeout(300)  # the border's colour changes with a transition
         focus = page.evaluate(FOCUS_BORDER_SCRIPT, "#question textarea")
