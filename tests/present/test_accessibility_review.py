@@ -4,6 +4,8 @@ a Word briefing's headings at AA contrast. The real browser's side is in test_br
 
 import re
 
+from docx import Document
+
 from assistant.present.app import APP_CSS, READABLE_COLOURS, ChatHandlers, Turn
 from assistant.records import Answer, Citation, SentenceVerdict
 
@@ -61,3 +63,26 @@ def test_a_sources_link_says_that_it_opens_a_new_tab(hashing_assistant):
     for shown in (handlers.render(answer), handlers.source_panel(Turn("a" * 32, answer), 1)):
         link = re.search(r'<a href="https://example.org/1" target="_blank" rel="noopener">([^<]*)</a>', shown)
         assert link and link.group(1).endswith(" (opens in new tab)"), shown
+
+
+def test_a_word_briefings_headings_are_at_aa_contrast(tmp_path):
+    """python-docx's template colours a second-level heading ("Sources", 13 pt bold, which is not large text) in
+    #4F81BD, 4.0:1 on white; WCAG AA asks 4.5:1 of it (3:1 of large text: 18 pt, or 14 pt bold)."""
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    out = write_briefing([entry_from_answer(_answer_with_a_link())], tmp_path / "briefing.docx")
+    document = Document(str(out))
+    headings = {p.style.name: p.style for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))}
+    assert set(headings) >= {"Title", "Heading 1", "Heading 2"}
+    for style in headings.values():
+        colour = next(s.font.color.rgb for s in _style_chain(style) if s.font.color.rgb is not None)
+        size = next((s.font.size.pt for s in _style_chain(style) if s.font.size is not None), 11)
+        bold = next((s.font.bold for s in _style_chain(style) if s.font.bold is not None), False)
+        large = size >= 18 or (bold and size >= 14)
+        assert contrast(f"#{colour}", "#ffffff") >= (3 if large else 4.5), (style.name, str(colour), size, bold)
+
+
+def _style_chain(style):
+    while style is not None:
+        yield style
+        style = style.base_style
