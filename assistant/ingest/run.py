@@ -29,7 +29,8 @@ from assistant.ingest.identities import (Files, GivenFields, a_jsonl_line, files
                                          gone_with_their_meeting_withheld, reconcile_files,
                                          record_files, remembered_fields, same_minutes_twice, save_remembered,
                                          with_given)
-from assistant.ingest.readers.common import NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING, item_number_in
+from assistant.ingest.readers.common import (AFTER_NOT_PUBLIC_HEADING, NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING,
+                                             item_number_in)
 from assistant.ingest.tokens import TokenCounter, default_counter
 from assistant.records import (Chunk, InputProblem, MinuteItem, content_hash, fetched_from, other_versions,
                                page_of_item)
@@ -809,7 +810,10 @@ def signed_alike(source_id: str, alike: dict[str, set[str]]) -> bool:
 def _withheld(item: MinuteItem) -> str:
     """Why a restricted item is not indexed: one item of a meeting page is named by its number and title, since the
     page's other items are indexed, and naming only the page would say that the whole meeting was withheld."""
-    if marking := item.details.get(NOT_PUBLIC_LINE):
+    if (marking := item.details.get(NOT_PUBLIC_LINE)) and ".jsonl:" in item.origin.lower():
+        return (f"it is marked not for publication ({one_printed_line(marking)!r}): not indexed. If the council has "
+                'published it, add "restricted": false to its line')
+    if marking:
         how = ("add `restricted: false` to its front matter" if item.origin.lower().endswith((".txt", ".md"))
                else "export its text to a .txt file with `restricted: false` in its front matter, and ingest that")
         return (f"its opening marks it not for publication ({one_printed_line(marking)!r}): not indexed. If the "
@@ -825,6 +829,12 @@ def _withheld(item: MinuteItem) -> str:
                 "cannot be told, so all of it is not indexed. To index its public items, put the marked item in a "
                 "file of its own, or each item under a numbered heading on a line of its own ('7. Contract Award "
                 "(Exempt)'); if the council has published it, add `restricted: false` to a text file's front matter")
+    if part := item.details.get(AFTER_NOT_PUBLIC_HEADING):
+        title = f" ({one_printed_line(item.item_title)})" if item.item_title else ""
+        return (f"item {item_number_in(item.source_id)}{title} comes after the heading {one_printed_line(part)!r}, "
+                "which marks the rest of the minutes not for publication: not indexed (the items before it are not "
+                "affected). If the council has published it, export the text to a .txt file with `restricted: false` "
+                "in its front matter")
     if not (number := item_number_in(item.source_id)):
         return "marked restricted: not indexed"
     title = f" ({item.item_title})" if item.item_title else ""

@@ -12,8 +12,9 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from assistant.ingest.readers.common import (GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE, UNTOLD_NOT_PUBLIC_HEADING,
-                                             document_marked_not_public, first_line_title, item_number_slug,
+from assistant.ingest.readers.common import (AFTER_NOT_PUBLIC_HEADING, GENERIC_HEADINGS, ITEM_ANCHOR, NOT_PUBLIC_LINE,
+                                             UNTOLD_NOT_PUBLIC_HEADING, document_marked_not_public, first_line_title,
+                                             item_number_slug, line_cites_exempt_paragraph, line_heads_private_part,
                                              line_marked_not_public, title_marked_not_public)
 from assistant.records import ChunkKind, MinuteItem
 from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
@@ -291,16 +292,41 @@ def split_meeting(whole: MinuteItem, title_in: Callable[[str], str], *, only_a_m
     numbers = [item_number_slug(heading.number) for heading in headings]
     if "" in numbers or len(set(numbers)) < len(numbers):
         numbers = [str(position) for position in range(1, len(headings) + 1)]
+    private_part = ""  # the heading of the part taken in private ("PART II - EXEMPT ITEMS"), once one has begun
     for number, heading, following in zip(numbers, headings, headings[1:] + [None]):
         end = following.line.start if following is not None else len(text)
         # As common.with_item numbers a ModernGov page's items, but keeping the whole file identity: a file's name
         # may hold a '#' ('minutes #2.pdf'), which with_item would cut off as a web address's fragment.
         title = normalise_space(heading.line.of(text))
+        source_id = f"{whole.source_id}{ITEM_ANCHOR}{number}"
+        if private_part:
+            # Every item after the heading of the private part is of it: the minutes do not say where it ends, and
+            # it closes a meeting's minutes.
+            items.append(replace(whole, source_id=source_id, text="", item_title=title, restricted=True,
+                                 details={**whole.details, AFTER_NOT_PUBLIC_HEADING: private_part}))
+            continue
         withheld = title_marked_not_public(title)  # "7. Contract Award (Exempt)": its text is left out
+        own = text[heading.line.start:end].rstrip()
+        if not withheld and (closing := _closing_marked_heading(own)):
+            # The item ends with the heading of the part after it ("PART II - ITEMS CONSIDERED IN THE ABSENCE OF THE
+            # PRESS AND PUBLIC"): its own text before that is public, and the items after it are not.
+            private_part, own = closing
         items.append(withheld_if_marked_within(replace(
-            whole, source_id=f"{whole.source_id}{ITEM_ANCHOR}{number}",
-            text="" if withheld else text[heading.line.start:end].rstrip(), item_title=title, restricted=withheld)))
+            whole, source_id=source_id, text="" if withheld else own, item_title=title, restricted=withheld)))
     return items
+
+
+def _closing_marked_heading(text: str) -> tuple[str, str] | None:
+    """(the heading, the text before it) when an item's last line, after its heading, is the heading of the part of the
+    minutes taken in private ('PART II - EXEMPT ITEMS'): of the items that follow, not of anything in the item."""
+    lines = text.rstrip().splitlines()
+    if len(lines) < 2:
+        return None
+    title = normalise_space(lines[-1].strip().lstrip("#"))
+    if not title or title[-1] in _SENTENCE_END or len(title.split()) > MAX_HEADING_WORDS \
+            or not line_heads_private_part(title):
+        return None
+    return title, "\n".join(lines[:-1]).rstrip()
 
 
 def marked_heading_in(text: str) -> str:
@@ -312,6 +338,10 @@ def marked_heading_in(text: str) -> str:
         # withheld public minutes. (One ending in a colon or a dash may lead the marked text in: "Exempt:".)
         if title and title[-1] not in _SENTENCE_END and len(title.split()) <= MAX_HEADING_WORDS \
                 and line_marked_not_public(title):
+            return title
+        # A line citing Schedule 12A's paragraph that exempts what it heads, however long ("(Exempt by virtue of
+        # paragraphs 1 and 2 of Part 1 of Schedule 12A of the Local Government Act 1972)").
+        if title and len(title) <= 240 and line_cites_exempt_paragraph(title):
             return title
     return ""
 

@@ -140,7 +140,11 @@ _WELSH_NO = r"nac\s+(?:oes|ydy|ydi|ydyw)"
 # What may follow the marking word inside its brackets or after its dash: "(Exempt Information)", "(Exempt - Paragraph
 # 3)", "(Confidential Report, paras 1 and 3)".
 _MARK_KIND = r"(?:\s+(?:information|item|report|minutes?|appendix|appendices|session|business))?"
-_PARAGRAPH_CITED = r"(?:\s*[-\u2013:,]?\s*(?:by\s+virtue\s+of\s+)?para(?:graph)?s?\.?(?:\s*\(s\))?\s*[\d,\s&and\-\u2013]+)?"
+# "Under Paragraph 1 of Schedule 12A" (a title's end: "Placement Review - Exempt Information Under Paragraph 1 of
+# Schedule 12A") cites the paragraph as "by virtue of" does.
+_PARAGRAPH_CITED = (r"(?:\s*[-\u2013:,]?\s*(?:(?:by\s+virtue\s+of|under)\s+)?para(?:graph)?s?\.?(?:\s*\(s\))?"
+                    r"\s*[\d,\s&and\-\u2013]+(?:of\s+part\s+(?:1|i|one)\s+)?(?:of\s+schedule\s+12\s*a\b)?"
+                    r"(?:\s*(?:of|to)\s+the\s+local\s+government\s+act(?:\s+1972)?)?)?")
 # Inside the brackets, after the marking word, only words that say more of the marking: "(Exempt - Paragraph 3 of
 # Schedule 12A)", "(Exempt under Paragraph 3)", "(Part II - Exempt)", "(Exempt Appendices)"; never a topic's words
 # ("(Exempt Accommodation)", "(Confidential Reporting Policy)", "(Private Fostering)" are public items).
@@ -155,13 +159,17 @@ _OPENING_KIND = r"(?:\s+(?:item|report|minutes?|session|business))?"
 # In Welsh the kind comes first: "Eitem Eithriedig: Dyfarnu Contract" ('Gwybodaeth Eithriedig - ...', exempt
 # information, opens the standing public item on excluding the press, as its English does).
 _WELSH_OPENING_KIND = r"(?:(?:eitem|adroddiad|cofnodion)\s+)?"
+# A title opening with the part of the agenda taken in private: "Part II - Placement Review", "PART 2 ITEM: Placement
+# Review" (Part I is the public part).
+_PART_TWO_OPENING = r"^\s*(?:\d+[.:)]?\s+)?part\s+(?:ii|2)(?:\s+(?:items?|exempt|confidential|private|business|reports?))?\s*[-\u2013:]"
 _TITLE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{NOT_PUBLIC_MARK}){_MARK_TAIL}\s*[)\]]"
     rf"|^\s*(?:\d+[.:)]?\s+)?{_WELSH_OPENING_KIND}{NOT_PUBLIC_MARK}{_OPENING_KIND}\s*[-\u2013:]"
     rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b)"
+    rf"|{_PART_TWO_OPENING}"
     # Ending the title after a dash: "Item 3: Contract Award - Exempt", "Contract Award \u2013 Not for Publication",
-    # "Contract Award - Exempt (Paragraph 3)".
-    rf"|\s[-\u2013\u2014]\s*{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}"
+    # "Contract Award - Exempt (Paragraph 3)", "Placement Review - Private and Confidential".
+    rf"|\s[-\u2013\u2014]\s*(?:private\s+and\s+|strictly\s+)?{NOT_PUBLIC_MARK}{_MARK_KIND}{_PARAGRAPH_CITED}"
     r"(?:\s*\(\s*(?:para(?:graph)?s?|schedule)\b[^()]{0,60}\))?\s*$",
     re.IGNORECASE,
 )
@@ -179,20 +187,31 @@ _MARKING = (rf"(?:not\s+for\s+publication|(?:{_WELSH_MARKED_NOUN})?(?:{_WELSH_MA
             r"(?:\s+(?:information|report|item|minutes))?|(?:this\s+)?document\s+is\s+restricted)")
 _SCHEDULE_12A = (r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and\-\u2013]+"
                  r"(?:of\s+part\s+(?:1|i|one)\s+)?of\s+schedule\s+12\s*a\b")
+# A report cover's field saying yes, its label one marking or two ("Exempt information: Yes", "Exempt / Confidential
+# Report: Yes" as Sefton's covers ask it, "Confidential/Exempt: Yes (Paragraph 3)", "Is this report confidential or
+# exempt? Yes"). A cover's fields may run past the lines looked at for the other markings (Sefton's is its ninth).
+_FIELD_SAYS_YES = (rf"^\W*(?:is\s+(?:this|the)\s+(?:report|item|document|decision)\s+)?{_MARKING}"
+                   rf"(?:\s*(?:/|\bor\b|\band\b|&)\s*{_MARKING})*\W*[:?|]+\W*yes\b")
+_FIELD_MARK = re.compile(_FIELD_SAYS_YES, re.IGNORECASE)
 _DOCUMENT_MARK = re.compile(
     rf"^\W*(?:part\s+(?:ii|2|b)\W*)?(?:{_MARKING}\W*)+(?:(?:by\s+virtue\s+of\s+)?paragraphs?\b.*)?$"
     r"|^\W*part\s+(?:ii|2|b)\W+(?:minutes|reports?|items?|business)\W*$"
-    rf"|^\W*{_MARKING}\W*[:?|]+\W*yes\b"
+    rf"|{_FIELD_SAYS_YES}"
     rf"|^\W*{_SCHEDULE_12A}",
     re.IGNORECASE,
 )
 _SAYS_NO = re.compile(rf"^\W*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b", re.IGNORECASE)
 MARKED_LINES_LOOKED_AT = 8
+# How many lines a cover's field saying yes is looked for in: a cover's fields fill its first page.
+FIELD_LINES_LOOKED_AT = 30
 # The key of a withheld item's details that holds the line marking its document not for publication.
 NOT_PUBLIC_LINE = "not_public_line"
 # The key of a withheld web page's details that holds the heading marked not for publication whose part of the page
 # could not be told from the public items', so that the whole page was withheld.
 UNTOLD_NOT_PUBLIC_HEADING = "untold_not_public_heading"
+# The key of a withheld item's details that holds the heading of the private part of the minutes ("PART II - EXEMPT
+# ITEMS") that the item comes after.
+AFTER_NOT_PUBLIC_HEADING = "after_not_public_heading"
 
 
 def title_marked_not_public(title: str) -> bool:
@@ -203,11 +222,32 @@ def title_marked_not_public(title: str) -> bool:
 # "Residential care (private)", "Council tax for care leavers - exempt". So there only a marking word that says
 # nothing else counts ("private" names providers and fostering), in brackets or opening the line, never at its end.
 _STRONG_MARK = rf"(?:exempt|restricted|confidential|not\s+for\s+publication|{_WELSH_MARK})"
+# The heading of the part of the minutes taken in private: "PART II - ITEMS CONSIDERED IN THE ABSENCE OF THE PRESS AND
+# PUBLIC", "Part 2 (Exempt Items)", "Part B - Items to be considered in private", "PART II". "Private" alone does not say
+# so: "Part 2 - Private Fostering" is a report's part.
+_PART_TWO_HEADING = (r"^\W*part\s+(?:ii|2|b)\b(?=.*\b(?:exempt|confidential|restricted|not\s+for\s+publication|"
+                     r"press\s+and\s+public|public\s+and\s+press|closed\s+session|in\s+private|"
+                     r"private\s+(?:session|business|items?)\b|private\W*$))"
+                     r"|^\W*part\s+ii\W*$")
+# Such a heading, or one naming the items taken in private ("EXEMPT ITEMS", "Private Business").
+_PRIVATE_PART = re.compile(rf"{_PART_TWO_HEADING}|^\W*(?:{_STRONG_MARK}|private)\s+(?:items|business|session)\W*$",
+                           re.IGNORECASE)
 _LINE_MARK = re.compile(
     rf"[(\[]\s*(?:part\s+(?:ii|2|b)|(?:private\s+and\s+|{_WELSH_MARKED_NOUN})?{_STRONG_MARK}){_MARK_TAIL}\s*[)\]]"
     # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
     rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}{_OPENING_KIND}\s*[-\u2013:]"
-    rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b|\s*[\d\u00a3])",
+    rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b|\s*[\d\u00a3])"
+    rf"|{_PART_TWO_HEADING}",
+    re.IGNORECASE,
+)
+# A line, however long, that says the text under it is exempt by Schedule 12A's paragraph: "(Exempt by virtue of
+# paragraphs 1 and 2 of Part 1 of Schedule 12A of the Local Government Act 1972)", "EXEMPT INFORMATION - PARAGRAPH 2",
+# "By virtue of paragraph(s) 3 of Part 1 of Schedule 12A". Not a resolution excluding the press, which says why
+# ("... exempt information as defined in paragraph 3 ..."), nor "Appendix 2 is exempt by virtue of paragraph 3".
+_PARAGRAPH_MARK = re.compile(
+    rf"^\W*(?:{_STRONG_MARK})(?:\s+(?:information|item|report|minutes))?\s*[-\u2013:,]?\s*"
+    r"(?:(?:by\s+virtue\s+of|under)\s+)?para(?:graph)?s?\b"
+    rf"|^\W*{_SCHEDULE_12A}",
     re.IGNORECASE,
 )
 
@@ -217,12 +257,24 @@ def line_marked_not_public(line: str) -> bool:
     return bool(_LINE_MARK.search(line))
 
 
+def line_heads_private_part(line: str) -> bool:
+    """Is a heading-like line the heading of the part of the minutes taken in private ('PART II - EXEMPT ITEMS')?"""
+    return bool(_PRIVATE_PART.search(line))
+
+
+def line_cites_exempt_paragraph(line: str) -> bool:
+    """Does a line inside an item's text, of any length, say that the text under it is exempt by Schedule 12A's
+    paragraph ('(Exempt by virtue of paragraphs 1 and 2 of Part 1 of Schedule 12A ...)')?"""
+    return bool(_PARAGRAPH_MARK.search(line))
+
+
 def document_marked_not_public(text: str) -> str:
     """The line among the first MARKED_LINES_LOOKED_AT (blank ones aside) that marks the whole document as not for
-    the public, or ""."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()][:MARKED_LINES_LOOKED_AT + 1]
-    return next((line for line, after in zip(lines, lines[1:] + [""])
-                 if len(line) <= 240 and _DOCUMENT_MARK.search(line) and not _SAYS_NO.match(after)), "")
+    the public, or a cover's field saying yes among the first FIELD_LINES_LOOKED_AT, or ""."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:FIELD_LINES_LOOKED_AT + 1]
+    return next((line for at, (line, after) in enumerate(zip(lines, lines[1:] + [""]))
+                 if len(line) <= 240 and (_DOCUMENT_MARK if at <= MARKED_LINES_LOOKED_AT else _FIELD_MARK).search(line)
+                 and not _SAYS_NO.match(after)), "")
 
 
 def with_item(base_id: str, number: str) -> str:

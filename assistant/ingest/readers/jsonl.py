@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import BinaryIO
 
 from assistant.ingest.readers.common import (
@@ -11,9 +12,13 @@ from assistant.ingest.readers.common import (
     Note,
     Problem,
     ReadResult,
+    NOT_PUBLIC_LINE,
     cap_hint,
+    document_marked_not_public,
     item_from_fields,
+    line_cites_exempt_paragraph,
     names_a_field,
+    title_marked_not_public,
     too_long,
     with_known_keys,
     MAX_ITEM_CHARS_VAR,
@@ -163,6 +168,18 @@ def _item(raw: bytes, source: FileSource, lineno: int, origin: str) -> MinuteIte
         text = ""
     if not restricted and (problem := too_long(text, source.max_item_chars)):
         raise problem
-    return item_from_fields(
+    item = item_from_fields(
         fields, text, source, origin=origin, fallback_id=_line_identity(source, lineno), in_a_line=True
     )
+    if "restricted" in fields:  # the line says whether it is: `"restricted": false` keeps a marked item published since
+        return item
+    # A line that does not say is withheld when its title is marked not for publication ('Placement Review (Exempt)'),
+    # or its text opens with a marking ('NOT FOR PUBLICATION', 'EXEMPT INFORMATION - PARAGRAPH 2'). Its first line only:
+    # a line's text may be a whole ModernGov meeting page, whose agenda lists the standing public item 'Exempt
+    # Information' among its first lines, and is one item, never split. Its text goes no further.
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    marking = ((item.item_title if title_marked_not_public(item.item_title) else "") or document_marked_not_public(first)
+               or (first if line_cites_exempt_paragraph(first) else ""))
+    if not marking:
+        return item
+    return replace(item, text="", restricted=True, details={**item.details, NOT_PUBLIC_LINE: marking})
