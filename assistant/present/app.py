@@ -108,6 +108,9 @@ input[type=radio]:focus-visible, input[type=checkbox]:focus-visible {{ outline: 
   button.primary, button.secondary, #sign-out {{ min-height: 44px; }}
 }}
 """
+# A question that names nothing indexed: the question box's placeholder, and the example shown until a page has loaded
+# the index's own.
+GENERIC_EXAMPLE = "How many children left care in 2018?"
 # Gradio shows an example's first 60 characters on its button, and "..." for the rest, cut mid-word.
 EXAMPLE_BUTTON_CHARS = 60
 RATING_CHOICES = [("Helpful", "helpful"), ("Not helpful", "not_helpful"), ("A source is wrong", "source_wrong")]
@@ -1244,7 +1247,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                                   autoscroll=False, elem_id="chat", feedback_options=None,
                                   buttons=["copy", "copy_all"], **SHOWN_AS_WRITTEN)
                 # One line high, so that Gradio sends on Enter (and a new line takes Shift+Enter); it grows as typed.
-                question = gr.Textbox(label="Your question", placeholder="e.g. How many children left care in 2018?",
+                question = gr.Textbox(label="Your question", placeholder=f"e.g. {GENERIC_EXAMPLE}",
                                       info="Enter sends the question; Shift+Enter starts a new line.",
                                       lines=1, max_lines=8, elem_id="question")
                 with gr.Row():
@@ -1255,8 +1258,11 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 # Marked anew each time a question is accepted: the page then takes it out of the box
                 # (TYPED_AHEAD_SCRIPT). Not shown.
                 taken = gr.HTML("", elem_id="question-taken", visible="hidden")
-                gr.Examples(examples=[[q] for q in handlers.example_questions()], inputs=[question],
-                            label="Example questions")
+                # Filled in as each page loads, from the index as it then stands, never at start: an example names
+                # an item's title, and a title made at start stayed in the page (and in its /config) after the item
+                # was withheld ('What did Northbrook say about <a child's name> placement?'). It starts with a
+                # question naming nothing indexed, since Gradio shows no examples loaded into a list begun empty.
+                examples = gr.Examples(examples=[[GENERIC_EXAMPLE]], inputs=[question], label="Example questions")
             with gr.Column(scale=2):
                 gr.Markdown("## Filters")
                 # A name typed and not picked counts (the search matches it loosely, and says when nothing matches),
@@ -1422,11 +1428,12 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
 
         def index_now(request: gr.Request):
             if signed_out(request):  # a page opened with a session that has since ended
-                return SIGNED_OUT, gr.update(), gr.update()
+                return SIGNED_OUT, gr.update(), gr.update(), gr.update()
             status_line, councils, committees = handlers.index_now()
-            return status_line, gr.update(choices=councils), gr.update(choices=committees)
+            return (status_line, gr.update(choices=councils), gr.update(choices=committees),
+                    gr.Dataset(samples=[[q] for q in handlers.example_questions() or [GENERIC_EXAMPLE]]))
 
-        demo.load(index_now, None, [status, council, committee], api_visibility="private")
+        demo.load(index_now, None, [status, council, committee, examples.dataset], api_visibility="private")
 
         gr.api(ask_api, api_name="ask")
     demo.handlers = handlers  # for tests and the launcher

@@ -1272,3 +1272,35 @@ def test_a_source_s_heading_is_one_level_below_its_panel_s(handlers):
     _, turn = final(handlers, ROTHERHAM_Q)[-1]
     panel = handlers.source_panel(turn, 1)
     assert "<h3>[1] " in panel and "<h4>" not in panel
+
+
+def test_a_withheld_items_title_leaves_the_example_questions_of_a_page_loaded_after(tmp_path, fake_settings,
+                                                                                     corpus_copy):
+    # A data-protection review: an example question named an item's title ('What did Northbrook say about <a child's
+    # name> placement?'), made once as the app started; after `assistant withhold` took the item out, every page
+    # loaded still offered it, and the page's /config held it, until the app was restarted.
+    import gradio as gr
+
+    from assistant.ingest.run import ingest
+    from assistant.ingest.withhold import withhold
+
+    (corpus_copy / "northbrook.md").write_text(
+        "---\nid: northbrook-tw\ncouncil: Northbrook Borough Council\nitem_title: Tobias Wrenfield placement\n---\n"
+        "The Panel discussed a placement after three placement breakdowns.\n", encoding="utf-8")
+    settings = fake_settings.with_(reader="fake:overlap")
+    ingest([corpus_copy], settings, progress=False)
+    assistant = Assistant(settings)
+    try:
+        demo = build_app(assistant)
+        assert "Wrenfield" not in json.dumps(demo.config, default=str)  # nothing of the index is in the page as it starts
+        [load] = [d for d in demo.fns.values() if any(t[1] == "load" for t in d.targets)]
+        request = gr.Request(username="")
+
+        def examples() -> list[str]:
+            return [sample[0] for sample in load.fn(request)[-1].raw_samples]
+
+        assert any("Wrenfield" in q for q in examples())
+        withhold(settings, ["northbrook-tw"])
+        assert examples() and not any("Wrenfield" in q for q in examples())
+    finally:
+        assistant.close()
