@@ -255,6 +255,14 @@ class AuditLog:
         busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         return len(answers), len(feedback), not busy
 
+    def names_written_otherwise(self, user: str) -> list[str]:
+        """The members' names in the log that are this name in another case ('alice' for 'ALICE'): a member signs in
+        whatever the case, but is recorded under their own name, and `--user` and `--erase-user` match it exactly."""
+        wanted = user.casefold()
+        names = {row[0] for table in ("answers", "feedback")
+                 for row in self._db.execute(f"SELECT DISTINCT user FROM {table} WHERE user != ?", (user,))}
+        return sorted(name for name in names if name.casefold() == wanted)
+
     def erasures(self) -> list[dict]:
         """What was erased, and when ([] for a log never erased)."""
         try:

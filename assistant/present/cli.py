@@ -672,6 +672,8 @@ def _audit(args, settings: Settings) -> int:
                                 "Answers are recorded once asked.")
     log = AuditLog(settings.audit_path, read_only=True)  # listing writes nothing: it works on a full disk too
     try:
+        if args.user is not None and not any(True for _ in log.entries(1, args.user)):
+            _refuse_a_name_written_otherwise(log, args.user, "--user")
         if args.show is not None:
             text = json.dumps(log.as_shown(log.find(args.show)), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "table":
@@ -734,6 +736,8 @@ def _audit_erase(args, settings: Settings) -> int:
     log = AuditLog(settings.audit_path, read_only=not args.yes)
     try:
         answers, feedback = log.erasable(**selection)
+        if args.erase_user is not None and not (answers or feedback):
+            _refuse_a_name_written_otherwise(log, args.erase_user, "--erase-user")
         if not args.yes:
             print(f"Would erase {counted(len(answers), 'answer')} and {counted(len(feedback), 'piece')} of feedback "
                   f"{whose} from {printed_path(settings.audit_path)}. Nothing was erased: add --yes to erase them. "
@@ -749,6 +753,17 @@ def _audit_erase(args, settings: Settings) -> int:
         print("The app holds the log open, so the erased text may stay in its write-ahead file "
               f"({one_printed_line(settings.audit_path.name)}-wal) until the app stops or the file is next emptied.")
     return 0
+
+
+def _refuse_a_name_written_otherwise(log, user: str, flag: str) -> None:
+    """Refuse a member's name that the log holds only in another case ('ALICE' where it holds 'alice'): the records
+    are kept under the name as the member was added, and an export or erasure that found nothing had been taken for
+    one that was done (a subject access answered 'nothing held', an erasure that erased nothing)."""
+    if others := log.names_written_otherwise(user):
+        names = " and ".join(repr(one_printed_line(name)) for name in others)
+        raise ConfigError(f"The audit log holds nothing under the name {one_printed_line(user)!r}, but holds records "
+                          f"of {names}: names are matched as they are written.",
+                          f"Give {flag} {one_printed_line(others[0])!r} if that is the member meant.")
 
 
 _EXPORT_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl"}

@@ -323,6 +323,25 @@ def test_one_members_answers_are_listed_and_exported_alone(tmp_path, capsys):
     assert "No answers asked by 'carol'" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("flags", [["--user", "ALICE"], ["--user", "Alice", "--out", "sar.jsonl"],
+                                   ["--erase-user", "ALICE", "--yes"]])
+def test_a_members_name_given_in_another_case_is_refused_naming_the_name_the_log_holds(tmp_path, capsys, flags):
+    # A data-protection review: a member signs in whatever the case and is recorded under their own name ('alice');
+    # `--user ALICE` had listed nothing and written an empty subject access export, and `--erase-user ALICE --yes` had
+    # said "Erased 0 answers" with exit status 0, so an officer took the request as answered.
+    _log_of_three_members(tmp_path / "index")
+    flags = [str(tmp_path / flag) if flag.endswith(".jsonl") else flag for flag in flags]
+    assert cli.main(["audit", "--index", str(tmp_path / "index"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert "holds nothing under the name" in err and "holds records of 'alice'" in err, err
+    assert not (tmp_path / "sar.jsonl").exists()
+    log = AuditLog(tmp_path / "index" / "audit.sqlite", read_only=True)
+    try:
+        assert [e.user for e in log.entries()] == ["alice", "bob", "alice"] and not log.erasures()
+    finally:
+        log.close()
+
+
 def test_an_erasure_request_deletes_one_members_records_from_the_file_and_says_only_how_many(tmp_path, capsys):
     ids = _log_of_three_members(tmp_path / "index")
     index = str(tmp_path / "index")
