@@ -184,6 +184,10 @@ def parse_line(line: str):
         # counted from the start of the line as an editor shows it. Some of json's messages end in "at" already.
         column = exc.colno + len(line) - len(line.lstrip())
         raise ValueError(f"not valid JSON: {exc.msg.removesuffix(' at')} at column {column}") from None
+    except RecursionError:
+        # Brackets nested a thousand deep or so (a value pasted over and over): json gives up on them with a
+        # RecursionError, which had ended `eval` (and `brief`) in a traceback with the status of a broken floor.
+        raise ValueError("not valid JSON here: its brackets are nested too deeply to read") from None
     return _readable_strings(value)
 
 

@@ -426,6 +426,25 @@ def test_a_key_given_twice_or_bad_json_is_refused_by_its_line_and_column(tmp_pat
     assert "line 1" not in caught.value.message  # json's own count, of lines within the one line it was given
 
 
+DEEPLY_NESTED = '"notes": ' + "[" * 3000 + "]" * 3000
+
+
+def test_brackets_nested_too_deeply_are_refused_by_their_line_not_with_a_traceback(tmp_path, fake_settings):
+    """A line json gives up on with a RecursionError had ended the run in a traceback, with exit status 1, which
+    `eval` gives a broken floor (from a maintainer's review)."""
+    question = '{"id": "x", "question": "Who?", "kind": "who", ' + DEEPLY_NESTED + "}"
+    with pytest.raises(AssistantError, match=re.escape(":2 is not a valid question record (not valid JSON here: its "
+                                                       "brackets are nested too deeply to read)")):
+        load_questions(_write(tmp_path, GOOD, question))
+    pair = json.dumps(PAIR)[:-1] + ", " + DEEPLY_NESTED + "}"
+    out = tmp_path / "out"
+    with pytest.raises(AssistantError, match=re.escape(":1 is not a support pair. Not valid JSON here: its brackets "
+                                                       "are nested too deeply to read.")):
+        run_evaluation(_write(tmp_path, GOOD), fake_settings, out, corpus=[CORPUS],
+                       pairs_path=_write(tmp_path, pair, name="pairs.jsonl"), progress=False)
+    assert not out.exists()
+
+
 def test_questions_whose_filters_match_nothing_are_warned_of_and_counted(tmp_path, hashing_seed_index, capsys):
     rows = [{"id": "f-1", "question": "What was the average caseload?", "kind": "unanswerable",
              "filters": {"council": "Bradfrod"}},
