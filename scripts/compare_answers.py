@@ -44,9 +44,32 @@ def result_folders(run: Path) -> dict[str, Path]:
     return {p.parent.name: p.parent for p in sorted(run.glob("*/answers.jsonl"))}
 
 
+class CannotCompare(Exception):
+    """A run's answers.jsonl that cannot be read (cut short by a full disk, edited by hand): exit status 2, as the
+    docstring says, not the traceback's 1, which reads as an outcome that got worse."""
+
+
 def answers_by_id(folder: Path) -> dict[str, dict]:
-    rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    return {str(row.get("id", f"line {n}")): without_timings(row) for n, row in enumerate(rows, start=1)}
+    path = folder / "answers.jsonl"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CannotCompare(f"{path} cannot be read ({exc.strerror if isinstance(exc, OSError) else exc}).") from None
+    answers = {}
+    # Lines end at "\n" alone: eval writes the minutes' text as it is (ensure_ascii=False), and a quote holding a line
+    # or paragraph separator (U+2028, U+2029) or U+0085, which str.splitlines() breaks at, had failed the comparison.
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise CannotCompare(f"{path}:{n} is not a JSON line ({exc}): the file is damaged, or not one "
+                                "`assistant eval` wrote.") from None
+        if not isinstance(row, dict):
+            raise CannotCompare(f"{path}:{n} is not a JSON object: the file is not one `assistant eval` wrote.")
+        answers[str(row.get("id", f"line {n}"))] = without_timings(row)
+    return answers
 
 
 def figures(folder: Path) -> dict:
@@ -119,7 +142,11 @@ def main(argv: list[str]) -> int:
         return 2
     worse = differ = 0
     for name in sorted(first):
-        got_worse, differing = compare(name, first[name], second[name])
+        try:
+            got_worse, differing = compare(name, first[name], second[name])
+        except CannotCompare as problem:
+            print(f"cannot compare: {problem}", file=sys.stderr)
+            return 2
         worse, differ = worse + got_worse, differ + differing
     return 1 if worse or (identical and differ) else 0
 

@@ -78,3 +78,40 @@ def test_an_id_that_names_another_question_in_the_second_run_is_said_to(tmp_path
     compared = _compare(before, after)
     assert "note: 1 id names another question in the second run (q1)" in compared.stdout, compared.stdout
     assert "q2)" not in compared.stdout
+
+
+def test_answers_quoting_a_line_or_paragraph_separator_are_compared_line_by_line(tmp_path):
+    """eval writes the minutes' text as it is: a quote holding U+2028, U+2029 or U+0085 (Word and PDF minutes have
+    them) split its line in two for str.splitlines(), and the comparison ended in a traceback with exit status 1, as
+    if an outcome had got worse (from the eval maintainer's review)."""
+    runs = []
+    for name in ("a", "b"):
+        folder = _run_folder(tmp_path / name, {"q1": "correct", "q2": "correct"}, (2, 2))
+        rows = [json.loads(line) for line in (folder / "answers.jsonl").read_text().split("\n") if line]
+        quoted = [{**row, "answer": "57 carers were approved\u2028 in the year.\x85 Stability rose\u2029 to 71%."}
+                  for row in rows]
+        (folder / "answers.jsonl").write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in quoted),
+                                              encoding="utf-8")
+        runs.append(folder)
+    compared = _compare("--identical", *runs)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    assert "2 questions in" in compared.stdout and "0 answers differ in any way" in compared.stdout
+
+
+def test_a_damaged_answers_file_cannot_be_compared_and_says_where(tmp_path):
+    """A run's answers.jsonl cut short (a full disk) or not UTF-8 ended in a traceback with exit status 1, which the
+    script gives an outcome that got worse, not 2, runs that cannot be compared (from the eval maintainer's review)."""
+    good = _run_folder(tmp_path / "a", {"q1": "correct", "q2": "correct"}, (2, 2))
+    cut = _run_folder(tmp_path / "b", {"q1": "correct", "q2": "correct"}, (2, 2))
+    text = (cut / "answers.jsonl").read_text()
+    (cut / "answers.jsonl").write_text(text[:len(text) - 10])
+    compared = _compare(good, cut)
+    assert compared.returncode == 2 and "Traceback" not in compared.stderr
+    assert f"cannot compare: {cut / 'answers.jsonl'}:2 is not a JSON line" in compared.stderr
+    (cut / "answers.jsonl").write_bytes(b"\xff\xfe" + text.encode())
+    compared = _compare(good, cut)
+    assert compared.returncode == 2 and "cannot be read" in compared.stderr and "Traceback" not in compared.stderr
+    (cut / "answers.jsonl").write_text("[1, 2]\n")
+    compared = _compare(good, cut)
+    assert compared.returncode == 2 and ":1 is not a JSON object" in compared.stderr
+
