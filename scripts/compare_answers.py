@@ -112,6 +112,10 @@ def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
     worse = sum(not better for better, *_ in changes)
     for better, qid, before, after in sorted(changes):
         print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {qid}: {before} -> {after}")
+    if a and b and not set(a) & set(b):
+        # Every question of the first run then reads as "not asked" and worse: say why, as for ids reworded below.
+        print("  note: the runs share no question id: they are runs of different question files, so compare runs of "
+              "one file")
     # Ids match answers, so a question file edited between the runs (or another file) pairs different questions: their
     # outcomes say nothing of the change under test.
     if reworded := [qid for qid in a if qid in b and a[qid].get("question") != b[qid].get("question")]:

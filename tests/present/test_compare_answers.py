@@ -115,3 +115,13 @@ def test_a_damaged_answers_file_cannot_be_compared_and_says_where(tmp_path):
     compared = _compare(good, cut)
     assert compared.returncode == 2 and ":1 is not a JSON object" in compared.stderr
 
+
+def test_runs_of_question_files_that_share_no_id_are_said_to_be_of_different_files(tmp_path):
+    """Every question of the first run read as "not asked", worse, with no word of why (from the eval maintainer's
+    review); the exit status stays 1, as for any question gone."""
+    before = _run_folder(tmp_path / "a", {"m1": "correct", "m2": "correct"}, (2, 2))
+    after = _run_folder(tmp_path / "b", {"x1": "correct"}, (1, 1))
+    compared = _compare(before, after)
+    assert compared.returncode == 1
+    assert "note: the runs share no question id: they are runs of different question files" in compared.stdout
+    assert "share no question id" not in _compare(before, before).stdout
