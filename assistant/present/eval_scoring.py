@@ -356,6 +356,9 @@ def failure_reason(q: EvalQuestion, record: dict) -> str:
         reason = record.get("refusal_reason")
         if reason == "no_match_filters":
             said = "refused: its filters match nothing in the index"
+        elif reason == "bad_question":
+            # Turned away before any search: the reader never read it, so a confidence of 0.00 would say nothing.
+            said = "refused unasked: `ask` turns the question away (small talk, or no topic to look for)"
         else:
             said = f"refused ({reason}) {confidence}"
         return said + (f"; expected {', '.join(map(repr, q.must_include))}" if q.must_include else "")
@@ -437,6 +440,15 @@ def describe_unmatched(ids: list[str]) -> str:
             "outside the minutes?)")
 
 
+def describe_turned_away(ids: list[str]) -> str:
+    """The questions `ask` turns away before any search (small talk, or a question naming no topic), in words."""
+    one = len(ids) == 1
+    return (f"{counted(len(ids), 'question')} {'is' if one else 'are'} turned away by `ask` before any search "
+            f"({first_few(ids, 5)}: small talk, or no topic to look for): an unanswerable one counts as rightly "
+            "refused, and an answerable one as wrongly refused, without the reader being tested, and the reader's "
+            f"figures leave {'it' if one else 'them'} out")
+
+
 def describe_unknown_gold(ids: list[str]) -> str:
     one = len(ids) == 1
     return (f"{counted(len(ids), 'question')} {'names' if one else 'name'} gold_urls that no indexed item has "
@@ -501,6 +513,7 @@ def input_warnings(metrics: dict) -> list[str]:
     """What was wrong with the questions against the minutes (warned of as the run began), each without its stop."""
     return [describe(metrics[key]) for key, describe in (
         ("gold_urls_not_indexed", describe_unknown_gold), ("councils_not_indexed", describe_unindexed_councils),
+        ("questions_turned_away", describe_turned_away),
         ("must_include_in_no_gold_item", describe_strings_not_in_gold),
         ("must_include_in_many_items", describe_strings_in_many_items),
         ("unanswerable_with_gold", describe_unanswerable_with_gold)) if metrics.get(key)]
@@ -580,7 +593,7 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
                   f"{_fmt_why(reader['answerability_auc'], _why_no_auc(metrics['overall']))}"]
         if reader.get("questions_not_read"):
             lines.append(f"- Left out of these figures: {counted(reader['questions_not_read'], 'question')} refused "
-                         "before the reader read anything (filters matching nothing)")
+                         f"before the reader read anything ({_why_not_read(records)})")
         lines += ["", "| confidence | questions | share answerable | best sentence holds the answer (answerable) |",
                   "| --- | --- | --- | --- |"]
         lines += [f"| {row['confidence']} | {row['questions']} | {_fmt(row['answerable'])} | "
@@ -593,6 +606,14 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     for r, q in failures:
         lines.append(f"- `{r['id']}` ({r['kind']}; {failure_reason(q, r)}): {r['question']}")
     return "\n".join(lines) + "\n"
+
+
+def _why_not_read(records: list[dict]) -> str:
+    """Why the questions left out of the reader's figures were never read, with how many for each reason: not all
+    for filters matching nothing, which the report had said of a question `ask` turned away too."""
+    said = {"no_match_filters": "filters matching nothing", "bad_question": "turned away by `ask` unasked"}
+    reasons = [r.get("refusal_reason") for r in records if r.get("refusal_reason") in REFUSED_UNREAD]
+    return "; ".join(f"{said[reason]}: {reasons.count(reason)}" for reason in REFUSED_UNREAD if reason in reasons)
 
 
 def _produced_by_lines(produced: dict | None) -> list[str]:

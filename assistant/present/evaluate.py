@@ -23,7 +23,8 @@ from assistant.files import EVAL_RESULTS_MARKER, write_atomically
 from assistant.present.eval_questions import (EvalQuestion, describe_lacking, lacking_gold, load_floors, load_pairs,
                                               load_questions, source_texts, unanswerable_with_gold, warn)
 from assistant.present.eval_scoring import (FloorCheck, check_floors, describe_strings_not_in_gold,
-                                            describe_strings_in_many_items, describe_unanswerable_with_gold,
+                                            describe_strings_in_many_items, describe_turned_away,
+                                            describe_unanswerable_with_gold,
                                             describe_unindexed_councils, describe_unknown_gold, describe_unmatched,
                                             gated_figures, outcome, ratio, reader_metrics, render_report, score,
                                             strings_in_many_items, strings_in_no_gold_item)
@@ -181,6 +182,7 @@ class _Run:
     councils_not_indexed: dict[str, list[str]]
     produced_by: dict
     index_changed_after_question: list[int]
+    questions_turned_away: list[str]
 
 
 def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Settings, corpus, texts, pairs,
@@ -229,6 +231,10 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
             unmatched = filters_matching_nothing(assistant, questions)
             if unmatched:
                 warn(describe_unmatched(unmatched) + ".")
+            # Refused as bad_question unsearched, as filters matching nothing are: counted as rightly refused when
+            # unanswerable, which says nothing of the reader (load_questions leaves small talk and no topic to `ask`).
+            if turned_away := [q.id for q in questions if assistant.question_problem(q.question)]:
+                warn(describe_turned_away(turned_away) + ".")
             try:
                 assistant.ask("warm-up question about looked after children")  # load the models outside the timings
             except ModelFailure as failure:
@@ -283,7 +289,7 @@ def _ask_all(questions: list[EvalQuestion], records: list[dict], settings: Setti
         finally:
             assistant.close()
     return _Run(settings, alce, texts, guarded, unmatched, ingest_seconds, ingested, unknown, unindexed, produced_by,
-                changed_after)
+                changed_after, turned_away)
 
 
 def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, questions_path: Path,
@@ -306,6 +312,7 @@ def _metrics(questions: list[EvalQuestion], records: list[dict], run: _Run, ques
     metrics["filters_matching_nothing"] = run.filters_matching_nothing
     metrics["gold_urls_not_indexed"] = run.gold_urls_not_indexed
     metrics["councils_not_indexed"] = run.councils_not_indexed
+    metrics["questions_turned_away"] = run.questions_turned_away
     # None: the minutes' text was not at hand (no --corpus), so the strings were not looked for
     metrics["must_include_in_no_gold_item"] = question_checks.get("must_include_in_no_gold_item")
     metrics["must_include_in_many_items"] = question_checks.get("must_include_in_many_items")

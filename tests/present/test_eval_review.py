@@ -290,6 +290,8 @@ def test_a_failed_question_says_in_a_few_words_what_went_wrong():
         "answered; gold not cited"
     assert failure_reason(q, _answer("12 [1]", cited=[BRADFORD], retrieved=[BRADFORD])) == \
         "answered; gold not retrieved; missing '148'"
+    assert failure_reason(q, _answer("", True, refusal_reason="bad_question")) == \
+        "refused unasked: `ask` turns the question away (small talk, or no topic to look for); expected '148'"
     unanswerable = EvalQuestion("u", "How many dragons?", "unanswerable", (), (), {})
     assert failure_reason(unanswerable, _answer("Some [1]", cited=[BRADFORD], confidence=0.71)) == \
         "answered at confidence 0.71"
@@ -513,6 +515,30 @@ def test_the_readers_figures_leave_out_questions_it_never_read_and_judge_only_an
     assert (middle["questions"], middle["best_sentence_correct"]) == (1, None)  # no answerable question: "–"
     assert high["best_sentence_correct"] == 0.0
 
+
+
+def test_questions_ask_turns_away_unsearched_are_warned_of_kept_and_given_their_own_reason(tmp_path, seed_index,
+                                                                                        capsys):
+    """An unanswerable question that names no topic ("Who chairs it?") was refused as bad_question, counted as rightly
+    refused without a word, and the report said the reader's figures left it out for "filters matching nothing"
+    (from the eval maintainer's review)."""
+    rows = [DISCHARGED, FAMILY_HUBS, {"id": "vague", "question": "Who chairs it?", "kind": "unanswerable"},
+            {"id": "hello", "question": "hello", "kind": "unanswerable"},
+            {**BUS_FARES, "id": "nowhere", "filters": {"council": "Nowhere"}}]
+    out = tmp_path / "out"
+    metrics = run_evaluation(_write(tmp_path, *rows), seed_index, out, progress=False)
+    assert metrics["questions_turned_away"] == ["vague", "hello"]
+    said = ("2 questions are turned away by `ask` before any search (vague, hello: small talk, or no topic to look "
+            "for): an unanswerable one counts as rightly refused")
+    assert any(w.startswith(f"warning: {said}") for w in _warnings(capsys))
+    assert metrics["reader"]["questions_not_read"] == 3
+    report = (out / "report.md").read_text()
+    assert f"- {said}" in report
+    assert ("Left out of these figures: 3 questions refused before the reader read anything (filters matching "
+            "nothing: 1; turned away by `ask` unasked: 2)") in report
+    plain = run_evaluation(_write(tmp_path, DISCHARGED, FAMILY_HUBS, name="plain.jsonl"), seed_index,
+                           tmp_path / "plain", progress=False)
+    assert plain["questions_turned_away"] == [] and "turned away" not in (tmp_path / "plain" / "report.md").read_text()
 
 # -- 8. --out inside minutes an index was built from --------------------------------------------------------
 
