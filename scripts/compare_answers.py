@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from assistant.present.eval_scoring import WORSE_OUTCOMES
+from assistant.text import one_printed_line
 
 TIMING_KEYS = {"timings_ms", "wall_ms"}
 FIGURES = ("answer_correctness", "unanswerable_refused", "answerable_wrongly_refused", "citation_source_recall",
@@ -111,7 +112,9 @@ def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
     changes += [(False, qid, a[qid].get("outcome", "asked"), "not asked") for qid in a if qid not in b]
     worse = sum(not better for better, *_ in changes)
     for better, qid, before, after in sorted(changes):
-        print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {qid}: {before} -> {after}")
+        # An id as written may hold an escape sequence or a line break: printed on one line, escaped, as eval does.
+        print(f"  {'worse ' if not better else 'better' if before in WORSE else 'other '} {one_printed_line(qid)}: "
+              f"{one_printed_line(str(before))} -> {one_printed_line(str(after))}")
     if a and b and not set(a) & set(b):
         # Every question of the first run then reads as "not asked" and worse: say why, as for ids reworded below.
         print("  note: the runs share no question id: they are runs of different question files, so compare runs of "
@@ -119,7 +122,8 @@ def compare(name: str, first: Path, second: Path) -> tuple[int, int]:
     # Ids match answers, so a question file edited between the runs (or another file) pairs different questions: their
     # outcomes say nothing of the change under test.
     if reworded := [qid for qid in a if qid in b and a[qid].get("question") != b[qid].get("question")]:
-        shown = ", ".join(reworded[:5]) + (f" and {len(reworded) - 5} more" if len(reworded) > 5 else "")
+        shown = ", ".join(map(one_printed_line, reworded[:5])) + (f" and {len(reworded) - 5} more"
+                                                                   if len(reworded) > 5 else "")
         print(f"  note: {len(reworded)} {'id names' if len(reworded) == 1 else 'ids name'} another question in the "
               f"second run ({shown}): the question files differ, so compare runs of one file")
     only = [f"{len(set(a) - set(b))} only in the first", f"{len(set(b) - set(a))} only in the second"]

@@ -11,7 +11,7 @@ from itertools import islice
 
 from assistant.present.eval_questions import KINDS, EvalQuestion, describe_lacking, lacking_gold
 from assistant.text import (COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, WELSH_COUNCIL_NAME_JOINERS, counted, first_few,
-                            fold, fold_typography, normalise_space, readable)
+                            fold, fold_typography, normalise_space, one_printed_line, readable)
 
 # Refused before the reader read anything: its confidence (0) and best sentence ('') say nothing about it.
 REFUSED_UNREAD = ("no_match_filters", "bad_question")
@@ -553,7 +553,9 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     ]
     loud, of_inputs = loud_warnings(metrics), input_warnings(metrics)
     if loud or of_inputs:
-        lines += ["", "## Warnings", "", *(f"- **{w}.**" for w in loud), *(f"- {w}." for w in of_inputs)]
+        # One line each: a warning names question ids, which may hold a line break or an escape.
+        lines += ["", "## Warnings", "", *(f"- **{one_printed_line(w)}.**" for w in loud),
+                  *(f"- {one_printed_line(w)}." for w in of_inputs)]
     lines += ["", "## Metrics", "",
               "| metric | overall | " + " | ".join(kinds) + " |",
               "| --- | --- | " + " | ".join("---" for _ in kinds) + " |"]
@@ -604,7 +606,9 @@ def render_report(metrics: dict, records: list[dict], questions: list[EvalQuesti
     # The answers themselves stay in answers.jsonl: they quote the minutes, which this report does not.
     lines += ["", f"## Questions not answered as expected ({len(failures)})", ""]
     for r, q in failures:
-        lines.append(f"- `{r['id']}` ({r['kind']}; {failure_reason(q, r)}): {r['question']}")
+        # An id is taken as written (a line break, an escape), and would otherwise split its item of the list.
+        lines.append(f"- `{one_printed_line(r['id'])}` ({r['kind']}; {failure_reason(q, r)}): "
+                     f"{one_printed_line(r['question'])}")
     return "\n".join(lines) + "\n"
 
 
@@ -757,7 +761,7 @@ def summary_lines(metrics: dict) -> list[str]:
                      f"{_fmt_why(pairs['supported_kept'], 'no supported pairs')}")
     if metrics.get("floors"):
         lines += floor_summary(metrics)
-    lines += [f"  WARNING: {w}." for w in loud_warnings(metrics)]
+    lines += [f"  WARNING: {one_printed_line(w)}." for w in loud_warnings(metrics)]  # ids, as warn() prints them
     return lines
 
 

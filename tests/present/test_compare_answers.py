@@ -125,3 +125,14 @@ def test_runs_of_question_files_that_share_no_id_are_said_to_be_of_different_fil
     assert compared.returncode == 1
     assert "note: the runs share no question id: they are runs of different question files" in compared.stdout
     assert "share no question id" not in _compare(before, before).stdout
+
+
+def test_an_id_holding_an_escape_or_a_line_break_is_printed_escaped_on_its_line(tmp_path):
+    """eval takes ids as written and prints them escaped; the comparison printed them raw, so that an id could drive
+    the terminal or forge a line (from the eval maintainer's review)."""
+    odd = "q\x1b[2J\nworse  q9"
+    before = _run_folder(tmp_path / "a", {odd: "correct"}, (1, 1))
+    after = _run_folder(tmp_path / "b", {odd: "wrong"}, (0, 1))
+    compared = _compare(before, after)
+    assert compared.returncode == 1 and "\x1b" not in compared.stdout
+    assert "worse  q\\x1b[2J worse  q9: correct -> wrong" in compared.stdout

@@ -540,6 +540,24 @@ def test_questions_ask_turns_away_unsearched_are_warned_of_kept_and_given_their_
                            tmp_path / "plain", progress=False)
     assert plain["questions_turned_away"] == [] and "turned away" not in (tmp_path / "plain" / "report.md").read_text()
 
+
+def test_an_id_holding_a_line_break_or_an_escape_keeps_to_its_line_in_the_report_and_summary(tmp_path, seed_index):
+    """Ids are taken as written, and the warnings printed them escaped; the report's list of failures and its warnings
+    (and the summary's) printed them raw, so that "d\\n## All passed" made a heading of its own (from the eval
+    maintainer's review)."""
+    odd = "d\n## All passed \x1b[2J"
+    rows = [{**DISCHARGED, "id": odd, "must_include": ["999"]}, {**FAMILY_HUBS, "id": odd + "2"},
+            {"id": "vague\x1b[2J", "question": "Who chairs it?", "kind": "unanswerable"}]
+    out = tmp_path / "out"
+    metrics = run_evaluation(_write(tmp_path, *rows), seed_index, out, progress=False)
+    report = (out / "report.md").read_text()
+    assert "\x1b" not in report and "## All passed" not in report.splitlines()
+    assert "- `d ## All passed \\x1b[2J` (numeric; " in report
+    assert "vague\\x1b[2J" in report  # the warning of a question turned away, escaped
+    metrics["model_failures"] = [odd]
+    summary = "\n".join(summary_lines(metrics))
+    assert "\x1b" not in summary and "The language model failed on 1 question of 4 (d ## All passed \\x1b[2J)" in summary
+
 # -- 8. --out inside minutes an index was built from --------------------------------------------------------
 
 def test_an_out_folder_inside_the_minutes_of_the_index_or_the_projects_corpus_is_refused(tmp_path, fake_settings,
