@@ -297,6 +297,15 @@ def check_openai_endpoint(settings: Settings) -> None:
             # The client would only say "Connection error." on every question.
             raise ConfigError(f"{name} must be an http:// or https:// address, not {redact(address, settings.openai_api_key)!r}.",
                               f"Write the scheme too, as in {name}=http://localhost:11434/v1.")
+        if parts.query or parts.fragment:
+            # The client writes each request's path after the query ('/v1?api-key=K' asks '/v1/?api-key=Kchat/...'):
+            # every question failed with a 404 whose hint said to check that the address ends in /v1, which it did.
+            # The query is not shown: it is where a key would be.
+            raise ConfigError(f"{name} must be an address without a query or fragment ('?...' or '#...'), not "
+                              f"{without_credentials(address)!r} with one: the client writes each request's path "
+                              "after it, so no question would reach the chat endpoint.",
+                              f"Give {name} as far as its /v1 (as in {name}=https://host/v1), and a key the server "
+                              "takes as OPENAI_API_KEY.")
     if len({address.rstrip("/") for address in addresses.values()}) > 1:  # '.../v1' and '.../v1/' are one
         # Which one a client uses depends on the client: answers would come from a server nobody chose.
         raise ConfigError("OPENAI_BASE_URL and OPENAI_API_BASE are both set, to different addresses: "

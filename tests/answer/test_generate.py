@@ -754,6 +754,22 @@ def test_an_openai_address_without_http_is_refused_naming_its_variable(monkeypat
     assert f"{name}=http://" in info.value.hint
 
 
+@pytest.mark.parametrize("address", ["http://127.0.0.1:9/v1?api-key=QSECRET", "https://u:pw@proxy.example/v1?key=Q#x",
+                                     "http://127.0.0.1:9/v1#QSECRET"])
+def test_an_openai_address_with_a_query_is_refused_without_showing_it(monkeypatch, settings, address):
+    """'/v1?api-key=K' had every request sent to '/v1/?api-key=Kchat/completions', and each question failed with a 404
+    whose hint said to check that the address ends in /v1."""
+    from assistant.answer.llm import make_chat_model
+
+    for variable in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", address)
+    with pytest.raises(ConfigError, match="OPENAI_BASE_URL must be an address without a query") as info:
+        make_chat_model("openai:llama3", Settings.from_env(data_dir=settings.data_dir))
+    assert "QSECRET" not in info.value.message + info.value.hint and "pw" not in info.value.message
+    assert "OPENAI_API_KEY" in info.value.hint
+
+
 def test_the_fallback_quotes_no_sentence_that_gives_instructions(hashing_index):
     """The extractive answer the model mode falls back to gets the same check as the model's sentences: a quote of
     the minutes' own words is not shown when those words instruct whoever answers from them."""
