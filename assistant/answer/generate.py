@@ -494,6 +494,10 @@ def _quote_holding_figures(hit: Hit, span: Span | None, claim: str) -> str:
 _RATE_LIMIT_HINT = "The server is rate-limiting: wait and ask again"
 _SERVER_FAULT_HINT = ("The server failed or is overloaded (HTTP {status}): ask again in a while, and see the "
                       "server's own log if it keeps failing")
+# A server that began its reply (HTTP 200) and then sent an error in its stream (`data: {"error": ...}`, as vLLM and
+# OpenAI do when generation fails part-way): it was reached, so the address is not what to check.
+_STREAM_ERROR_HINT = ("The server was reached but reported an error in its reply: ask again in a while, and see the "
+                      "server's own log if it keeps failing")
 _TOO_LONG_HINT = ("The question and its evidence are longer than the model's context window: use a model with a "
                   "longer context, or start the server with a larger one (llama.cpp's --ctx-size, Ollama's num_ctx)")
 # The words servers use for a prompt that does not fit: OpenAI and vLLM, llama.cpp, Ollama and TGI.
@@ -557,7 +561,8 @@ def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings |
                 f"({address or 'not set'}) ends in /v1, as in {variable}=http://localhost:11434/v1, and the "
                 "model name after `openai:`")
     if status == 429:
-        return _RATE_LIMIT_HINT
+        wait = _retry_after(exc)
+        return f"{_RATE_LIMIT_HINT} (it asked for {wait})" if wait else _RATE_LIMIT_HINT
     if timed_out(exc):
         return ("The server did not answer in time: check that it is running and not overloaded, then ask again "
                 f"(a reply is given up after {REQUEST_TIMEOUT_S} seconds without any of its words, or after "
@@ -578,7 +583,17 @@ def failure_hint(exc: BaseException, spec: str = "openai:", settings: Settings |
         return f"The server at {where} did not answer as an OpenAI-compatible chat endpoint: check the address"
     if spec.partition(":")[0] == "local":
         return _LOCAL_HINT
+    if said and status is None:
+        return _STREAM_ERROR_HINT
     return f"Check that {where} points at a running server that this machine can reach"
+
+
+def _retry_after(exc: BaseException) -> str:
+    """How long a rate-limiting server asked to be left (its Retry-After header, in seconds), as words; '' when it
+    did not say, or said it as a date."""
+    response = getattr(exc, "response", None)
+    value = (getattr(response, "headers", None) or {}).get("retry-after", "").strip()
+    return f"{value} second{'' if value == '1' else 's'}" if value.isdigit() else ""
 
 
 class GeneratedAnswer:

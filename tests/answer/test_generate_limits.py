@@ -353,3 +353,34 @@ def test_a_server_s_explanation_is_shortened_and_read_from_each_kind_of_body():
     assert server_explanation(refused("<html><h1>400</h1></html>")) == ""
     long = server_explanation(refused({"detail": "word " * 200}))
     assert len(long) == MAX_EXPLANATION_CHARS and long.endswith("\u2026")
+
+
+def test_an_error_the_server_sends_in_its_stream_is_not_taken_for_an_unreachable_server(hashing_index):
+    """A server that answers 200 and then sends `data: {"error": ...}` (vLLM and OpenAI, when generation fails) had
+    the operator told to check that the address points at a running server this machine can reach."""
+    failing = JsonServer(lambda method, path, headers: (200, b'data: {"error": {"message": "model overloaded", '
+                                                            b'"type": "server_error"}}\n\n'))
+    try:
+        error = _asked_through(hashing_index, f"{failing.root}/v1")
+    finally:
+        failing.close()
+    assert "model overloaded" in error.message
+    assert "reported an error in its reply" in error.hint and "running server" not in error.hint
+
+
+def test_a_rate_limit_hint_says_how_long_the_server_asked_to_wait(settings):
+    import httpx
+    import openai
+
+    from assistant.answer.generate import failure_hint
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+
+    def limited(headers):
+        return openai.RateLimitError("Error code: 429", response=httpx.Response(429, headers=headers, request=request),
+                                     body=None)
+
+    assert failure_hint(limited({"Retry-After": "30"}), "openai:x", settings).endswith("(it asked for 30 seconds)")
+    assert failure_hint(limited({}), "openai:x", settings) == "The server is rate-limiting: wait and ask again"
+    dated = failure_hint(limited({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), "openai:x", settings)
+    assert dated == "The server is rate-limiting: wait and ask again"
