@@ -40,9 +40,9 @@ from assistant.retrieve.hybrid import HybridRetriever
 from assistant.retrieve.question import analyse, named_by_initials
 from assistant.settings import Settings
 from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, NO_CITATION, NO_SUCH_BLOCK_START, OFF_QUESTION,
-                            REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, first_few, fold,
-                            gives_instructions, has_a_topic, is_small_talk, normalise_space, question_in_log,
-                            readable_date, strip_bullet)
+                            REPEATED, REPLY_CUT_OFF, as_typed_words, council_key, counted, figures, first_few, fold,
+                            gives_instructions, has_a_topic, is_small_talk, mentioned_years, normalise_space,
+                            question_in_log, readable_date, strip_bullet)
 from assistant.verify.guard import Guard
 
 log = logging.getLogger(__name__)
@@ -474,16 +474,27 @@ class Assistant:
         if generated.shown:
             text = " ".join(generated.shown)
             citations, verdicts = list(generated.citations), list(generated.verdicts)
-            if interrupted is not None:
-                rest = self._rest_quoted(draft, base, timings, citations)
+            # A question asking for a figure, which the model's sentences do not give and the reader's quotes do
+            # ('The number of children left care during 2018 was [1]', as the bundled model wrote, for the reader's
+            # 'In 2018 148 children have been discharged'): the reader's quotes follow, as they do a reply cut short.
+            no_figure = (interrupted is None and q.asks == "figure"
+                         and not any(gives_a_figure(v.claim) for v in generated.verdicts if v.shown)
+                         and any(gives_a_figure(quote.text) for quote in draft.quotes))
+            if interrupted is not None or no_figure:
+                # Quotes the model's sentences cite are quoted too when they gave no figure: they did not say them.
+                rest = (self._rest_quoted(draft, base, timings, citations) if interrupted is not None
+                        else self.compose(draft, base, timings, first_marker=len(citations) + 1))
+                error = error_text(interrupted) if interrupted is not None else ""
                 for verdict in rest.sentences:
-                    yield SentenceEvent.citing(verdict, rest.citations, provenance(error_text(interrupted)))
+                    yield SentenceEvent.citing(verdict, rest.citations, provenance(error))
                 text = f"{text}\n\n{rest.answer}" if rest.answer else text
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
-                log.warning("The language model stopped part-way through %s: %s", question_in_log(q.text),
-                            error_text(interrupted))
-                base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown),
-                                                                       sum(s.shown for s in rest.sentences))]}
+                quoted = sum(s.shown for s in rest.sentences)
+                if interrupted is not None:
+                    log.warning("The language model stopped part-way through %s: %s", question_in_log(q.text), error)
+                    base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown), quoted)]}
+                elif quoted:
+                    base = {**base, "notes": base["notes"] + [no_figure_note(len(generated.shown), quoted)]}
             timings["total"] = (time.perf_counter() - started) * 1000
             # A figure the model gives that the next meeting corrected is noted, with the correction's marker when
             # the model cited its minutes.
@@ -780,6 +791,28 @@ def stopped_note(model_sentences: int, quoted_sentences: int) -> str:
     return (f"{said} {own}; the {counted(quoted_sentences, 'sentence')} after "
             f"{'it' if model_sentences == 1 else 'them'} {'is' if quoted_sentences == 1 else 'are'} quoted from the "
             "minutes.")
+
+
+def gives_a_figure(text: str) -> bool:
+    """Whether the text gives a figure besides its years ('148', '61%', 'twelve'; not the '2018' or the '19' of
+    '2018/19', while the '18' of '18 children in 2018' is one): what a question asking how many, how much or what
+    percentage wants."""
+    years = [str(year) for year in mentioned_years(text)]
+    # what a financial year's second part follows: '2018/', '2018 - ', '2018\u2013'
+    starts = {f"{year}{joint}" for year in years for joint in ("/", "-", "\u2013", " / ", " - ", " \u2013 ")}
+    return any(figure not in years and not any(f"{start}{figure}" in text for start in starts)
+               for figure in figures(text))
+
+
+def no_figure_note(model_sentences: int, quoted_sentences: int) -> str:
+    """What an answer says when the language model's sentences gave no figure for a question that asks for one, and
+    the minutes' quotes that do follow them."""
+    own = ("The first sentence of the answer is the language model's, checked against the minutes, and gives" if
+           model_sentences == 1 else f"The first {model_sentences} sentences of the answer are the language "
+           "model's, each checked against the minutes, and give")
+    return (f"{own} no figure, which the question asks for: the {counted(quoted_sentences, 'sentence')} "
+            f"after {'it' if model_sentences == 1 else 'them'} {'is' if quoted_sentences == 1 else 'are'} quoted "
+            "from the minutes.")
 
 
 def _notes(retrieval: Retrieval) -> list[str]:

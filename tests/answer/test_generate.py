@@ -586,6 +586,33 @@ def test_the_reader_never_quotes_text_that_gives_instructions(hashing_index):
     assert not any(CANARY in text or "AI assistant" in text for text in found + quotes)
 
 
+def test_the_readers_quotes_follow_a_model_answer_that_gives_no_figure_where_the_question_asks_for_one(hashing_index):
+    """The bundled model answered 'In Rotherham, what number of children left care during 2018?' with 'The number of
+    children left care during 2018 was [1]': shown alone, it took the place of the reader's 148."""
+    from assistant.answer.service import gives_a_figure
+
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    vacant = f"Children have been discharged from care in 2018 [{k}]."
+    answer = ask_with(hashing_index, vacant)
+    [model] = model_verdicts(answer, "from care")
+    assert model.shown and not answer.fallback  # checked and shown, as before: the reader's quotes follow it
+    assert answer.answer.startswith(model.text) and "148 children have been discharged" in answer.answer
+    assert answer.short_answer == "148"
+    assert any("gives no figure, which the question asks for" in note for note in answer.notes)
+    # A model sentence that gives a figure is the answer as it was; so is one to a question that asks for none.
+    answer = ask_with(hashing_index, f"In 2018 148 children have been discharged [{k}].")
+    assert answer.answer == "In 2018 148 children have been discharged. [1]"
+    assert not any("gives no figure" in note for note in answer.notes)
+    about = "What did Rotherham report about discharges from care in 2018?"
+    k = evidence_number(hashing_index, about, "148 children have been discharged")
+    answer = ask_with(hashing_index, f"Children have been discharged from care in 2018 [{k}].", question=about)
+    assert answer.answer == "Children have been discharged from care in 2018. [1]"
+    assert gives_a_figure("twelve carers") and gives_a_figure("61% in 2018/19")
+    assert gives_a_figure("18 children in 2018")
+    assert not gives_a_figure("in 2018/19") and not gives_a_figure("during 2018 was")
+    assert not gives_a_figure("in 2018 - 19 and 2020\u201321")
+
+
 def test_a_struck_sentence_shows_no_evidence_numbers_and_the_short_answer_needs_a_shown_sentence(hashing_index):
     k = evidence_number(hashing_index, DISCHARGES, "approximately 222 for the year")
     kept = ("If this continued it would be approximately 222 for the year, however, a similar number had come "
