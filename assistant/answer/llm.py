@@ -188,6 +188,12 @@ def model_server_problem(settings: Settings) -> str:
     if status in (502, 503, 504):
         return (f"The model server at {where} answered HTTP {status}, as a gateway does whose server behind it is down "
                 "or overloaded: questions may fail until it answers.")
+    if status == 404 and not urlsplit(base).path.rstrip("/").endswith("/v1"):
+        # Most often the address without its /v1 (Ollama's, vLLM's, llama.cpp's serve their API under it), which every
+        # question would then be refused at: said now rather than from a member's failed question.
+        return (f"The model server at {where} has no models list there (HTTP 404), and the address does not end in "
+                f"/v1: if the server is Ollama, vLLM, llama.cpp or `transformers serve`, questions will fail until "
+                f"{variable} ends in /v1 (as in {variable}=http://localhost:11434/v1).")
     if status != 200:
         return ""  # a server without the models endpoint may still answer chat requests
     try:

@@ -148,3 +148,19 @@ def test_the_probe_and_a_failed_question_explain_a_refused_key_alike(settings, s
         assert f"The model server at {refusing.url} refused the request (HTTP 403: {reason})" in problem
         assert f"The server refused the request ({reason})" in failure_hint(_status_error(403), "openai:x", at_server)
         assert "sk-wrong" not in problem
+
+
+def test_an_address_without_its_v1_is_warned_of_when_the_server_has_no_models_list_there(settings, serving):
+    """OPENAI_BASE_URL=http://localhost:11434 (Ollama's address without /v1) started with no warning, and every member's
+    question then failed with a 404."""
+    server = serving()
+    problem = model_server_problem(at_endpoint(settings, f"{server.root}/").with_(llm="openai:smollm2"))
+    assert "does not end in /v1" in problem and "OPENAI_BASE_URL ends in /v1" in problem
+    assert [path for _, path, _ in server.requests] == ["/models"]
+    # Under /v1, a 404 is a server without the endpoint, which may still answer questions; so is another path's 200.
+    assert model_server_problem(at_endpoint(settings, server.url + "/").with_(llm="openai:smollm2")) == ""
+    elsewhere = JsonServer(lambda method, path, headers: (200, SERVED))
+    try:
+        assert model_server_problem(at_endpoint(settings, f"{elsewhere.root}/openai").with_(llm="openai:smollm2")) == ""
+    finally:
+        elsewhere.close()
