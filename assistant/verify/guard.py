@@ -3,7 +3,8 @@
 A sentence passes only if every figure in it appears in a cited block that gives one of its years too (each part of
 it before its own markers, in a block those markers cite), with the year, the unit and the 'to' or 'by' the minutes
 give it, every council it names is a cited item's council, it uses no character the minutes do not that could hide
-a word or a figure from these checks, and it is close in meaning and wording to a cited sentence. Only a
+a word or a figure from these checks, the words it puts in quotation marks are the cited minutes' own, and it is
+close in meaning and wording to a cited sentence. Only a
 copy of whole sentences passes at sight: a copied fragment ("adoption orders had risen" out of "the Panel
 did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
 source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
@@ -667,6 +668,41 @@ def _foreign_link(claim: str, source: str) -> str:
     return ""
 
 
+# Quotation marks and the characters a quotation is compared in: curly and straight quotes and apostrophes, and
+# dashes, are one ('children\u2019s' quotes 'children's').
+_QUOTE_PAIRS = {"\"": "\"", "\u201c": "\u201d", "\u2018": "\u2019"}
+_AS_COMPARED = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                              "\u2014": "-"})
+
+
+def quotations(text: str) -> list[str]:
+    """The words the text puts in double quotation marks (straight or curly) or curly single ones, in order. A
+    closing curly single quote with no opening one is an apostrophe ('children\u2019s'); straight single quotes
+    are apostrophes as often, and are not read as quotation marks."""
+    found, opened, closing = [], -1, ""
+    for at, ch in enumerate(text):
+        if opened >= 0 and ch == closing:
+            if closing != "\u2019" or not text[at + 1:at + 2].isalpha():  # 'children\u2019s' inside a quotation
+                found.append(text[opened + 1:at])
+                opened = -1
+        elif opened < 0 and ch in _QUOTE_PAIRS:
+            opened, closing = at, _QUOTE_PAIRS[ch]
+    return found
+
+
+def _quotation_not_in(claim: str, source: str) -> str:
+    """Words the claim puts in quotation marks that the cited minutes do not give as written: a quotation says they
+    are the minutes' own words ('The minutes record that "all 148 children discharged in 2018 returned home
+    safely"' had passed as a paraphrase of 'In 2018 148 children have been discharged')."""
+    source = source.translate(_AS_COMPARED)
+    for quoted in quotations(claim):
+        words = quoted.translate(_AS_COMPARED).strip(" ,.;:!?\u2026")
+        if any(ch.isalnum() for ch in words) and find_verbatim(source, words) is None:
+            shown = words if len(words) <= 60 else words[:59].rstrip() + "\u2026"
+            return f"quotes words the cited minutes do not contain (\u201c{shown}\u201d)"
+    return ""
+
+
 def _about(hit: Hit) -> str:
     """What the block's item says of itself: its meeting's date, council, committee and title."""
     meta = hit.metadata
@@ -823,7 +859,7 @@ class Guard:
                    or self._figures_of_two_councils(claim, cited))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
-        problem = _foreign_link(claim, cited_text)
+        problem = _foreign_link(claim, cited_text) or _quotation_not_in(claim, cited_text)
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         cited_councils = {h.metadata.get("council_key", "") for h in cited}

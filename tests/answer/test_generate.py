@@ -388,6 +388,19 @@ def test_the_same_paraphrase_citing_the_wrong_block_is_dropped(minilm_index, min
     assert answer.fallback and "148 children have been discharged" in answer.answer
 
 
+def test_a_quotation_the_minutes_do_not_hold_is_dropped_where_the_real_embedder_found_it_close(minilm_index, minilm):
+    """With the real embedder, words put in quotation marks that the minutes never wrote passed as a paraphrase."""
+    n = evidence_number(minilm_index, DISCHARGES, "148 children have been discharged", minilm)
+    answer = ask_with(minilm_index, f'The minutes record that "all 148 children discharged in 2018 returned home '
+                                    f'safely" [{n}].', DISCHARGES, minilm)
+    [verdict] = model_verdicts(answer, "returned home safely")
+    assert not verdict.shown and "quotes words the cited minutes do not contain" in verdict.reason
+    assert "returned home safely" not in answer.answer and "148 children have been discharged" in answer.answer
+    quoted = ask_with(minilm_index, f'The Commission was told: "In 2018 148 children have been discharged." [{n}]',
+                      DISCHARGES, minilm)
+    assert not quoted.fallback and '"In 2018 148 children have been discharged."' in quoted.answer
+
+
 # Fallback and refusal
 
 def test_when_nothing_supported_is_left_the_answer_falls_back_to_extractive(hashing_index):

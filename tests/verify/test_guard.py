@@ -656,3 +656,32 @@ def test_the_assistants_guard_knows_the_directorys_short_names(hashing_assistant
     verdict = hashing_assistant.guard.check("Redcar recruited 57 new foster carers during the year [1]",
                                             [STOCKTON_CARERS])
     assert not verdict.supported and "redcar cleveland" in verdict.reason
+
+
+def test_words_in_quotation_marks_must_be_the_cited_minutes_own(guard):
+    """'The minutes record that "all 148 children discharged in 2018 returned home safely"' had passed as a close
+    paraphrase: a quotation tells the reader these are the minutes' own words."""
+    invented = guard.check('The minutes record that "all 148 children discharged from care in 2018 returned home '
+                           'safely".', [_hit()])
+    assert not invented.supported and "quotes words the cited minutes do not contain" in invented.reason
+    stretched = guard.check("The Panel was told: \u201c148 children were discharged from care in 2018, all to "
+                            "adoption.\u201d", [_hit()])
+    assert not stretched.supported and "quotes words" in stretched.reason
+    # The minutes' own words pass however they are quoted: straight or curly, across a line break, with an
+    # apostrophe or a dash written otherwise, and a word the minutes put in quotation marks themselves.
+    for claim in ('The Panel noted that "adoption orders had risen since the previous year".',
+                  "In 2018, \u201c148 children were discharged\nfrom care\u201d in Rotherham.",
+                  "The Panel noted that \u2018adoption orders had risen\u2019 since the previous year."):
+        assert "quotes words" not in guard.check(claim, [_hit()]).reason, claim
+    managed = _hit("Family contact \u2013 how is this being \u2018managed\u2019 given the children's high demand.")
+    assert "quotes words" not in guard.check('Family contact - how is this being "managed" given the '
+                                             "children\u2019s high demand?", [managed]).reason
+
+
+def test_quotations_are_read_from_double_and_curly_quotes_not_from_apostrophes():
+    from assistant.verify.guard import quotations
+
+    assert quotations('He said "one" and \u201ctwo\u201d and \u2018three\u2019.') == ["one", "two", "three"]
+    assert quotations("The children\u2019s home and the Council's plan.") == []
+    assert quotations("\u2018The children\u2019s home\u2019 closed.") == ["The children\u2019s home"]
+    assert quotations('An unclosed "quotation') == []
