@@ -685,3 +685,16 @@ def test_quotations_are_read_from_double_and_curly_quotes_not_from_apostrophes()
     assert quotations("The children\u2019s home and the Council's plan.") == []
     assert quotations("\u2018The children\u2019s home\u2019 closed.") == ["The children\u2019s home"]
     assert quotations('An unclosed "quotation') == []
+
+
+def test_a_quotation_that_leaves_words_out_with_an_ellipsis_keeps_to_the_minutes_own(guard):
+    """A faithful quotation marks the words it leaves out with an ellipsis ('"148 children were discharged ... in
+    2018"'); each part must stand in the cited minutes, in their order."""
+    for claim in ('The Panel was told that "148 children were discharged \u2026 in 2018".',
+                  'The Panel was told that "148 children were discharged ... in 2018".',
+                  'The minutes say "148 children were discharged [...] in 2018".'):
+        assert "quotes words" not in guard.check(claim, [_hit()]).reason, claim
+    for claim in ('The Panel was told that "148 children were discharged ... to adoption".',
+                  'The Panel was told that "in 2018 ... 148 children were discharged".'):
+        verdict = guard.check(claim, [_hit()])
+        assert not verdict.supported and "quotes words" in verdict.reason, claim
