@@ -668,10 +668,11 @@ def _foreign_link(claim: str, source: str) -> str:
     return ""
 
 
-# Quotation marks and the characters a quotation is compared in: curly and straight quotes and apostrophes, and
-# dashes, are one ('children\u2019s' quotes 'children's').
+# Quotation marks and the characters a quotation is compared in: curly and straight quotes and apostrophes, single
+# and double, are one ('children\u2019s' quotes 'children's; a quotation inside one turns its marks from double to
+# single or back), and so are dashes.
 _QUOTE_PAIRS = {"\"": "\"", "\u201c": "\u201d", "\u2018": "\u2019"}
-_AS_COMPARED = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+_AS_COMPARED = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": "'", "\u201d": "'", '"': "'", "\u2013": "-",
                               "\u2014": "-"})
 # What marks words a quotation leaves out: "...", "\u2026", "[...]", "[\u2026]".
 _LEFT_OUT = re.compile(r"\s*\[?\s*(?:\u2026|\.\s?\.\s?\.)\s*\]?\s*")

@@ -698,3 +698,16 @@ def test_a_quotation_that_leaves_words_out_with_an_ellipsis_keeps_to_the_minutes
                   'The Panel was told that "in 2018 ... 148 children were discharged".'):
         verdict = guard.check(claim, [_hit()])
         assert not verdict.supported and "quotes words" in verdict.reason, claim
+
+
+def test_a_quotation_inside_a_quotation_may_change_its_marks(guard):
+    """Quoting minutes that quote, the inner marks turn from double to single or back: '\u201c... as
+    \u2018outstanding\u2019 ...\u201d' quotes 'as "outstanding"' as written."""
+    double = _hit('The Chair described the service as "outstanding" in 2018.')
+    assert "quotes words" not in guard.check(
+        "The minutes record: \u201cThe Chair described the service as \u2018outstanding\u2019 in 2018\u201d.",
+        [double]).reason
+    single = _hit("The Chair described the service as \u2018outstanding\u2019 in 2018.")
+    assert "quotes words" not in guard.check(
+        "The minutes record: \u2018The Chair described the service as \u201coutstanding\u201d in 2018\u2019.",
+        [single]).reason
