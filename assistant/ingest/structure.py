@@ -17,7 +17,8 @@ from assistant.ingest.readers.common import (AFTER_NOT_PUBLIC_HEADING, GENERIC_H
                                              item_number_slug, line_cites_exempt_paragraph, line_heads_private_part,
                                              line_marked_not_public, title_marked_not_public)
 from assistant.records import ChunkKind, MinuteItem
-from assistant.text import Span, ends_clause, line_spans, normalise_space, strip_bullet, wrapped_lines
+from assistant.text import (Span, ends_clause, line_goes_on, line_spans, normalise_space, strip_bullet,
+                            wrapped_lines)
 
 _MINUTES = re.compile(r"^minutes\s*:?\s*$", re.I)
 _SUPPORTING = re.compile(r"^(supporting documents|additional documents|background papers)\s*:?-?\s*$", re.I)
@@ -332,6 +333,7 @@ def _closing_marked_heading(text: str) -> tuple[str, str] | None:
 def marked_heading_in(text: str) -> str:
     """The first line of the text that reads as a heading (a few words, perhaps a Markdown heading's) and is marked not
     for publication ('Contract Award (Exempt)', '## 2. Contract Award (Exempt)'), or ''."""
+    previous = ""  # the line before, "" when it was blank
     for line in text.splitlines():
         title = normalise_space(line.strip().lstrip("#"))
         # A line ending a sentence is no heading: "The Committee considered the Local Plan Review (Part 2)." had
@@ -340,9 +342,12 @@ def marked_heading_in(text: str) -> str:
                 and line_marked_not_public(title):
             return title
         # A line citing Schedule 12A's paragraph that exempts what it heads, however long ("(Exempt by virtue of
-        # paragraphs 1 and 2 of Part 1 of Schedule 12A of the Local Government Act 1972)").
-        if title and len(title) <= 240 and line_cites_exempt_paragraph(title):
+        # paragraphs 1 and 2 of Part 1 of Schedule 12A of the Local Government Act 1972)"); not the rest of a sentence
+        # written to a fixed width ('... exempt information as defined in' / 'paragraph 3 of Part 1 of Schedule 12A').
+        if title and len(title) <= 240 and line_cites_exempt_paragraph(title) \
+                and not line_goes_on(previous, line.strip()):
             return title
+        previous = line.strip()
     return ""
 
 

@@ -152,3 +152,27 @@ def test_the_summary_says_how_to_publish_a_marked_jsonl_line(fake_settings, tmp_
     [withheld] = [p for p in summary.problems if p.kind == "restricted"]
     assert "marked not for publication ('Placement Review (Exempt)')" in withheld.reason
     assert 'add "restricted": false to its line' in withheld.reason
+
+
+@pytest.mark.parametrize("lines", [
+    # A sentence written to a fixed width that carries its citation of Schedule 12A onto a line of its own cites it
+    # for something else: the item excluding the press, an appendix not published.
+    ["4. Exclusion of the Press and Public",
+     "RESOLVED - That the press and public be excluded from the meeting for the following item",
+     "of business on the grounds that it involves the likely disclosure of exempt information as defined in",
+     "paragraph 3 of Part 1 of Schedule 12A of the Local Government Act 1972."],
+    ["4. Placement Sufficiency Strategy",
+     "Members considered the strategy. Appendix 2 to the report was not for publication by virtue of",
+     "paragraph 3 of Part 1 of Schedule 12A to the Local Government Act 1972.",
+     "148 children were placed with in-house foster carers in 2022."],
+    ["4. Exclusion of the Press and Public",
+     "RESOLVED - That the press and public be excluded for the next item, which contains",
+     "exempt information under paragraph 3 of Part 1 of Schedule 12A."],
+])
+def test_a_wrapped_sentence_citing_schedule_12a_on_its_next_line_withholds_nothing(tmp_path, lines):
+    meeting = ["Northbrook Borough Council", "Minutes of the meeting held on 14 March 2023",
+               "1. Apologies for Absence", "None.", "2. Minutes of the Previous Meeting", "Approved.",
+               "3. Fostering Service", PUBLIC, *lines, "5. Date of Next Meeting", "13 June 2023."]
+    (tmp_path / "minutes.txt").write_text("\n".join(meeting) + "\n", encoding="utf-8")
+    items = _read(tmp_path / "minutes.txt")
+    assert not any(item.restricted for item in items), [i.source_id for i in items if i.restricted]
