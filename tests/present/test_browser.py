@@ -264,27 +264,11 @@ CONTRAST_SCRIPT = """([selector, pseudo]) => {
 }"""
 
 
-# The contrast of a focused element's border with the background around it.
-FOCUS_BORDER_SCRIPT = """(selector) => {
+# The contrast of a colour of an element (its border, its fill) with the background around it (WCAG 1.4.11); null when
+# there is no such element, or when `focused` asks for the focused one and it is not.
+BOUNDARY_SCRIPT = """([selector, property, focused]) => {
   const element = document.querySelector(selector);
-  if (!element || document.activeElement !== element) return null;
-  const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
-      .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4))
-      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-  let background = element.parentElement;
-  while (background && getComputedStyle(background).backgroundColor.match(/rgba\\(.*, 0\\)|transparent/))
-    background = background.parentElement;
-  const border = luminance(rgb(getComputedStyle(element).borderTopColor));
-  const back = luminance(rgb(getComputedStyle(background || document.body).backgroundColor));
-  return (Math.max(border, back) + 0.05) / (Math.min(border, back) + 0.05);
-}"""
-
-
-# The contrast of a colour of an element (its border, its fill) with the background around it (WCAG 1.4.11).
-BOUNDARY_SCRIPT = """([selector, property]) => {
-  const element = document.querySelector(selector);
-  if (!element) return null;
+  if (!element || (focused && document.activeElement !== element)) return null;
   const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
   const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
       .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4))
@@ -336,7 +320,7 @@ def test_hints_placeholders_buttons_and_focus_are_dark_enough_to_see(running_app
         assert "2019-03-01" in page.locator("#since").inner_text()
         page.locator("#question textarea").focus()
         page.wait_for_timeout(300)  # the border's colour changes with a transition
-        focus = page.evaluate(FOCUS_BORDER_SCRIPT, "#question textarea")
+        focus = page.evaluate(BOUNDARY_SCRIPT, ["#question textarea", "borderTopColor", True])
         # Its border dark before as after, a focused field is ringed as well, to see at a glance.
         ring = page.evaluate("() => getComputedStyle(document.activeElement).boxShadow")
     assert all(ratio is not None and ratio >= 4.5 for ratio in ratios.values()), ratios
