@@ -28,7 +28,7 @@ from assistant.present.render import (NO_WEB_ADDRESS, markdown_literal, not_show
                                       web_address)
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import MONTH_NAMES, council_key, counted, printed_path, without_bullet
+from assistant.text import MONTH_NAMES, council_key, counted, printed_path, readable_date, without_bullet
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -530,8 +530,8 @@ def _spoken_time(moment: dt.datetime) -> str:
 
 def searched_line(manifest) -> str:
     """What the index held, for a briefing's header: its items, their councils, the meetings' span and when it last
-    changed ('45 items of minutes from 24 councils, of meetings from 2017-03-12 to 2023-10-09 (3 undated); items last
-    added or updated on 5 December 2026 at 09:12 UTC')."""
+    changed ('45 items of minutes from 24 councils, of meetings from 12 March 2017 to 9 October 2023 (3 undated);
+    items last added or updated on 5 December 2026 at 09:12 UTC')."""
     rows = [row for row in manifest.rows().values() if row.status == "done"]
     # One council under two names ('Sefton Council', 'Sefton Metropolitan Borough Council') is one council, as the
     # app's Council list and the filters take it: counted by name, it was counted twice.
@@ -540,7 +540,10 @@ def searched_line(manifest) -> str:
     undated = len(rows) - len(dates)
     line = f"{counted(len(rows), 'item')} of minutes from {counted(len(councils), 'council')}"
     if dates:
-        line += f", of meetings from {dates[0]} to {dates[-1]}" + (f" ({undated} undated)" if undated else "")
+        # As people write a date, as every source's line below gives its meeting's ('12 March 2024'), and as the line
+        # ends with when the items last changed: '2017-03-12' was the one date of the header left in figures.
+        line += (f", of meetings from {readable_date(dates[0])} to {readable_date(dates[-1])}"
+                 + (f" ({undated} undated)" if undated else ""))
     if changed := manifest.last_changed():
         line += f"; items last added or updated on {_spoken_time(dt.datetime.fromtimestamp(changed).astimezone())}"
     return line
@@ -579,13 +582,14 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, head: list
             lines += [f"_Note: {literal(note)}_", ""]
         if entry.nearest:
             lines += [f"_{literal(NEAREST_LABEL)}_", ""]
-            lines += [f"- {literal(source_line(item))}. {_markdown_address(item.source_url)}".rstrip()
+            lines += [f"- {literal(_ended(source_line(item)))} {_markdown_address(item.source_url)}".rstrip()
                       for item in entry.nearest]
             lines.append("")
         if entry.sources:
             lines += ["Sources:", ""]
             for c in entry.sources:
-                lines.append(f"- [{c.marker}] {literal(source_line(c))}. {_markdown_address(c.link or c.source_url)}")
+                address = _markdown_address(c.link or c.source_url)
+                lines.append(f"- [{c.marker}] {literal(_ended(source_line(c)))} {address}")
                 lines.append(f"  > {literal(c.quote)}")
             lines.append("")
         if entry.answer_id:
@@ -637,12 +641,12 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
         if entry.nearest:
             document.add_paragraph().add_run(NEAREST_LABEL).italic = True
             for item in entry.nearest:  # a list, as in the Markdown: set apart from an answer's sources
-                _add_source_paragraph(document, f"{source_line(item)}. ", item.source_url, style="List Bullet")
+                _add_source_paragraph(document, f"{_ended(source_line(item))} ", item.source_url, style="List Bullet")
         if entry.sources:
             document.add_heading("Sources", level=2)
             for c in entry.sources:
                 # A plain paragraph led by its [n]: Word's numbered lists would run on from one question to the next.
-                _add_source_paragraph(document, f"[{c.marker}] {source_line(c)}. ", c.link or c.source_url)
+                _add_source_paragraph(document, f"[{c.marker}] {_ended(source_line(c))} ", c.link or c.source_url)
                 quote = document.add_paragraph(style="Quote")
                 quote.add_run(text(" ".join(c.quote.split())))
         if entry.answer_id:
@@ -675,6 +679,12 @@ def _readable_headings(document) -> None:
     from docx.shared import RGBColor
 
     document.styles["Heading 2"].font.color.rgb = RGBColor.from_string(HEADING_2_COLOUR)
+
+
+def _ended(line: str) -> str:
+    """An item's line ended with a full stop before its address, unless its title ends a sentence already: 'Response to
+    Tackling Child Criminal Exploitation.' had a second one ('Exploitation.. <https://...>')."""
+    return line if line.endswith((".", "?", "!", "\u2026")) else f"{line}."
 
 
 def _add_source_paragraph(document, lead: str, address: str, style: str | None = None) -> None:
