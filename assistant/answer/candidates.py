@@ -171,18 +171,28 @@ def _title_words(text: str) -> set[str]:
 
 
 def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS,
-                     already_said: frozenset[str] = frozenset()) -> list[ScoredSentence]:
+                     already_said: frozenset[str] = frozenset(), passages: Passages | None = None
+                     ) -> list[ScoredSentence]:
     """The sentences that follow a quote which only repeats its item's title, in the quote's chunk, as many whole
     ones as `most_words` allows (the first always): what the minutes say under that heading. A sentence in
     `already_said` (its words, spaces normalised) is passed over: the answer shows it already. [] for any other
-    quote."""
+    quote.
+
+    A heading that ends its chunk with nothing but the title again after it ('Agenda item / Placements and
+    Sufficiency', cut from the 'Minutes:' below it) is followed into the item's next chunk, given `passages`: the
+    sentences then stand in that chunk (each ScoredSentence's hit is the chunk it is in). Quoted alone, the heading
+    was the whole answer to 'What did Worcestershire report about placements and sufficiency?'."""
     if not repeats_title(quote):
         return []
-    text = quote.hit.text
+    after = [replace(quote, start=span.start, end=span.end) for span in sentence_spans(quote.hit.text, quote.end)]
+    if passages is not None and _stands_as_heading(quote) and all(repeats_title(sentence) for sentence in after):
+        following = _next_chunk(quote.hit, passages)
+        if following is not None:
+            after = [replace(quote, hit=following, start=span.start, end=span.end)
+                     for span in sentence_spans(following.text)]
     said: list[ScoredSentence] = []
     words = 0
-    for span in sentence_spans(text, quote.end):
-        sentence = replace(quote, start=span.start, end=span.end)
+    for sentence in after:
         if repeats_title(sentence) or normalise_space(sentence.text) in already_said:
             continue  # the title again ('Statement from Chair' / 'Statement from the Chair'), or shown already
         words += len(sentence.text.split())
@@ -190,6 +200,32 @@ def said_under_title(quote: ScoredSentence, most_words: int = LIST_WORDS,
             break
         said.append(sentence)
     return said
+
+
+def _stands_as_heading(quote: ScoredSentence) -> bool:
+    """Whether the quote is a line of its own that opens with a letter or a figure (an item's number, '4. Looked After
+    Children'): a heading. A bulleted line that repeats the title (a report among 'The following appendices were
+    attached to the report:- · ...') is an item of a list, and heads nothing that follows it."""
+    text = quote.hit.text
+    start = text.rfind("\n", 0, quote.start) + 1
+    end = text.find("\n", quote.end)
+    line = text[start:len(text) if end < 0 else end]
+    return line.lstrip()[:1].isalnum() and normalise_space(line) == normalise_space(quote.text)
+
+
+def _next_chunk(hit: Hit, passages: Passages) -> Hit | None:
+    """The chunk of the hit's item that follows the hit's text (a hit run on into the chunks beside it ends with the
+    last of them), as the candidates read a chunk retrieval did not return; None when the hit's text ends the item."""
+    entries = passages.chunks_of(hit.source_id)
+    at = next((i for i, entry in enumerate(entries) if entry.chunk_id == hit.chunk_id), None)
+    if at is None:
+        return None
+    while at + 1 < len(entries) and entries[at + 1].text in hit.text:
+        at += 1
+    if at + 1 >= len(entries):
+        return None
+    entry = entries[at + 1]
+    return Hit(entry.chunk_id, entry.text, keyed_as_now(entry.metadata), 0.0)
 
 
 def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:

@@ -600,7 +600,7 @@ class Assistant:
             # what it says, from the same chunk; a quote that only repeats its item's title, with what the minutes
             # say under it. The last sentence shown is marked when the minutes' text cuts it off.
             listed = list_after(quote)
-            under = [] if listed else said_under_title(quote, already_said=frozenset(said))
+            under = [] if listed else said_under_title(quote, already_said=frozenset(said), passages=self.passages)
             added = listed or [normalise_space(sentence.text) for sentence in under]
             last = under[-1] if under else quote
             if added and any(gives_instructions(words) for words in added):
@@ -609,8 +609,9 @@ class Assistant:
             if added:
                 shown = f"{shown} {' '.join(added)}"
                 if under:  # the quote is what the minutes say under the heading: the citation names the item
-                    quoted = normalise_space(quote.hit.text[under[0].start:under[-1].end])
-            citations.append(Citation.from_hit(marker, quote.hit, quoted))
+                    quoted = normalise_space(under[0].hit.text[under[0].start:under[-1].end])
+            # The chunk the quote stands in: what is said under a heading that ends its own chunk is in the next.
+            citations.append(Citation.from_hit(marker, under[0].hit if under else quote.hit, quoted))
             if not listed and cut_off_at_item_end(last, self.passages):
                 shown = f"{shown} \u2026"  # the minutes' text stops there, mid-sentence
             said.update([normalise_space(text)] + [normalise_space(strip_bullet(words)) for words in added])
