@@ -137,6 +137,12 @@ NUMBER_LABEL_WORDS = frozenset({"minute", "minutes", "item", "items", "page", "p
                                 "recommendation", "recommendations", "question", "option", "phase", "year", "no"})
 
 
+# Words no sentence ends on: a line of minutes that stops at one ('The Chairman stated that', 'Members asked for the')
+# was cut off however short it is, where a short line ending on another word may be an entry ('Apologies for absence').
+OPEN_ENDING_WORDS = frozenset({"a", "an", "the", "and", "or", "but", "nor", "that", "which", "whose", "whether",
+                               "because", "if", "of", "to", "for", "with", "by", "from", "than", "its", "their", "our"})
+
+
 # Words that tie a year to what is said of it, just before the year or its date ('412 in 2022', 'at 31 March 2021',
 # 'the plan for 2024/25'): a year so tied is the year a figure or a question is about.
 YEAR_TYING_WORDS = frozenset({"in", "at", "on", "for", "during", "of"})

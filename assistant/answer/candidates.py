@@ -15,9 +15,9 @@ import numpy as np
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
-from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, TITLE_FILLER_WORDS, YEAR_PATTERN, Span, ends_clause,
-                            fold, gives_instructions, keyed_as_now, line_spans, normalise_space, sentence_spans, stem,
-                            strip_bullet)
+from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, OPEN_ENDING_WORDS, TITLE_FILLER_WORDS, YEAR_PATTERN,
+                            Span, ends_clause, fold, gives_instructions, keyed_as_now, line_spans, normalise_space,
+                            sentence_spans, stem, strip_bullet)
 
 MAX_ITEMS = 5
 MIN_WORDS = 3
@@ -231,10 +231,11 @@ def _next_chunk(hit: Hit, passages: Passages) -> Hit | None:
 def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     """Whether the quote is the last of its item's text and that text stops mid-sentence (minutes saved part-way,
     a page cut short): nothing follows it, it ends on a lower-case word with no mark after it ('The Plan had
-    been'), and it goes on from a sentence before it on its line or is too long for an entry of its own. The words
-    cut off could change what it says, so it is shown as cut off and leads with no short answer. A line of its
-    own that ends a document without a full stop ('Apologies for absence', 'No declarations of interest', 'The
-    meeting closed at 7.30pm') is no cut sentence."""
+    been'), and it goes on from a sentence before it on its line, is too long for an entry of its own, or stops at a
+    word no sentence ends on ('The Chairman stated that', a list's last entry). The words cut off could change what
+    it says, so it is shown as cut off and leads with no short answer. A line of its own that ends a document
+    without a full stop ('Apologies for absence', 'No declarations of interest', 'The meeting closed at 7.30pm') is
+    no cut sentence."""
     hit = quote.hit
     if hit.text[quote.end:].strip():
         return False
@@ -245,7 +246,8 @@ def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     if not words or not (words[-1].isalpha() and words[-1].islower()):
         return False
     line_start = hit.text.rfind("\n", 0, quote.start) + 1
-    return bool(hit.text[line_start:quote.start].strip()) or len(words) >= ENTRY_WORDS
+    return (bool(hit.text[line_start:quote.start].strip()) or len(words) >= ENTRY_WORDS
+            or words[-1] in OPEN_ENDING_WORDS)
 
 
 def _is_list_item(line: str) -> bool:

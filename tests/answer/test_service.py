@@ -408,6 +408,38 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
         assistant.close()
 
 
+def test_a_short_line_the_minutes_text_cuts_off_at_a_word_no_sentence_ends_on_is_marked_cut_off(tmp_path):
+    """A briefing quoted the last entry of a list whose page stops part-way as if it were whole ('The Chairman stated
+    that [1]'): a line of its own that short had been taken for an entry ('Apologies for absence')."""
+    from assistant.records import Draft, ScoredSentence
+
+    corpus = tmp_path / "minutes"
+    corpus.mkdir()
+    (corpus / "leavers.md").write_text(_item("leavers", "Care Leavers Council Tax update", (
+        "During the discussion of the item the following points were made:\n\n"
+        "\u00b7 Councillor Younis had expected more details to have been submitted in the report, with options;\n\n"
+        "\u00b7 The Chairman stated that")), encoding="utf-8")
+    (corpus / "apologies.md").write_text(_item("apologies", "Apologies", (
+        "The Chair welcomed everyone to the meeting.\n\nApologies for absence")), encoding="utf-8")
+    assistant = _assistant_over(corpus, tmp_path)
+    try:
+        def quoting(source_id: str, words: str) -> ScoredSentence:
+            [entry] = assistant.passages.chunks_of(source_id)
+            at = entry.text.index(words)
+            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
+                                  0.9, 0.9)
+
+        base = dict(question="What did the chairman say?", mode="extractive", filters={}, retrieved=[], notes=[])
+        cut = assistant.compose(Draft([quoting("leavers", "\u00b7 The Chairman stated that")]), base, {})  # its line
+        assert cut.answer == ("During the discussion of the item the following points were made: \u2026 The Chairman "
+                              "stated that \u2026 [1]")
+        assert cut.citations[0].quote == "The Chairman stated that"  # the quote is the minutes' words alone
+        whole = assistant.compose(Draft([quoting("apologies", "Apologies for absence")]), base, {})
+        assert whole.answer == "Apologies for absence [1]"  # an entry of its own, not cut off
+    finally:
+        assistant.close()
+
+
 def test_a_refusal_says_the_minutes_do_not_say_once_and_a_specific_reason_when_there_is_one():
     from assistant.answer.extractive import NOT_STATED
     from assistant.answer.service import refusal
