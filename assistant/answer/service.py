@@ -31,6 +31,7 @@ from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists
 from assistant.index.vector_store import damaged_store_error, forget_local_clients
 from assistant.index.write_lock import writer_at_work
+from assistant.ingest.readers.common import without_document_label
 from assistant.ingest.run import MEND_ROOM_BYTES, Index, withheld_by_operator
 from assistant.records import (Amendment, Answer, Citation, Draft, Hit, NearestItem, Provenance, Question,
                                Retrieval, SentenceEvent, SentenceVerdict)
@@ -589,6 +590,10 @@ class Assistant:
                 verdicts.append(SentenceVerdict(text, (), verdict.supported, False, verdict.score, INSTRUCTION_REASON))
                 continue
             marker = first_marker + len(citations)
+            # A heading saved from a ModernGov page ends with its document link's label ('... Early Help in Lancashire
+            # pdf icon PDF 20 KB'): no words of the minutes, and read in a quote as if they were. What is left is the
+            # minutes' words still, as written.
+            text = without_document_label(text)
             # A list item is shown after the line that introduces its list ('The committee raised the comments
             # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
             introduced = lead_in(quote)
@@ -601,15 +606,15 @@ class Assistant:
             # say under it. The last sentence shown is marked when the minutes' text cuts it off.
             listed = list_after(quote)
             under = [] if listed else said_under_title(quote, already_said=frozenset(said), passages=self.passages)
-            added = listed or [normalise_space(sentence.text) for sentence in under]
+            added = listed or [without_document_label(normalise_space(sentence.text)) for sentence in under]
             last = under[-1] if under else quote
             if added and any(gives_instructions(words) for words in added):
                 added, last = [], quote
-            quoted = verdict.quote or text
+            quoted = without_document_label(verdict.quote or text)
             if added:
                 shown = f"{shown} {' '.join(added)}"
                 if under:  # the quote is what the minutes say under the heading: the citation names the item
-                    quoted = normalise_space(under[0].hit.text[under[0].start:under[-1].end])
+                    quoted = without_document_label(normalise_space(under[0].hit.text[under[0].start:under[-1].end]))
             # The chunk the quote stands in: what is said under a heading that ends its own chunk is in the next.
             citations.append(Citation.from_hit(marker, under[0].hit if under else quote.hit, quoted))
             if not listed and cut_off_at_item_end(last, self.passages):

@@ -440,6 +440,48 @@ def test_a_short_line_the_minutes_text_cuts_off_at_a_word_no_sentence_ends_on_is
         assistant.close()
 
 
+def test_a_quote_is_shown_without_the_document_link_label_a_moderngov_page_ends_a_heading_with(tmp_path):
+    """A briefing quoted 'Shaping the future of multi-agency Early Help in Lancashire pdf icon PDF 20 KB [1]': the alt
+    text of the page's icon and the size of the report it links to, kept in minutes saved from the page."""
+    from assistant.records import Draft, ScoredSentence
+
+    corpus = tmp_path / "minutes"
+    corpus.mkdir()
+    (corpus / "help.md").write_text(_item("help", "Early Help", (
+        "Shaping the future of multi-agency Early Help in Lancashire pdf icon PDF 20 KB\n\n"
+        "Members noted the report.")), encoding="utf-8")
+    (corpus / "report.md").write_text(_item("report", "Performance Monitoring Report", (
+        "Performance Monitoring Report\n\n111 Quarterly Service Report PDF 1 MB")), encoding="utf-8")
+    assistant = _assistant_over(corpus, tmp_path)
+    try:
+        def quoting(source_id: str, words: str) -> ScoredSentence:
+            [entry] = assistant.passages.chunks_of(source_id)
+            at = entry.text.index(words)
+            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
+                                  0.9, 0.9)
+
+        base = dict(question="What was said about early help?", mode="extractive", filters={}, retrieved=[], notes=[])
+        heading = assistant.compose(Draft([quoting("help", "Shaping the future of multi-agency Early Help in "
+                                                           "Lancashire pdf icon PDF 20 KB")]), base, {})
+        assert heading.answer == "Shaping the future of multi-agency Early Help in Lancashire [1]"
+        assert heading.citations[0].quote == "Shaping the future of multi-agency Early Help in Lancashire"
+        # Said under a heading that repeats the item's title, as the quote's own words are.
+        titled = assistant.compose(Draft([quoting("report", "Performance Monitoring Report")]), base, {})
+        assert titled.answer == "Performance Monitoring Report 111 Quarterly Service Report [1]"
+        assert titled.citations[0].quote == "111 Quarterly Service Report"
+    finally:
+        assistant.close()
+
+
+def test_a_document_link_label_is_taken_off_a_text_s_end_only():
+    from assistant.ingest.readers.common import without_document_label
+
+    assert without_document_label("Minutes pdf icon PDF 310 KB") == "Minutes"
+    assert without_document_label("18 Development of Family Hubs PDF 388 KB") == "18 Development of Family Hubs"
+    assert without_document_label("PDF 300 KB") == "PDF 300 KB"  # nothing but the label: kept, not emptied
+    assert without_document_label("The PDF 2 MB file was circulated.") == "The PDF 2 MB file was circulated."
+
+
 def test_a_refusal_says_the_minutes_do_not_say_once_and_a_specific_reason_when_there_is_one():
     from assistant.answer.extractive import NOT_STATED
     from assistant.answer.service import refusal

@@ -498,6 +498,17 @@ _UNNAMED_DOCUMENT_TITLE = re.compile(
     r"|[a-z]:\\.*|\\\\.*|.*\.(?:docx?|rtf|odt|pdf|pptx?|xlsx?)",
     re.IGNORECASE,
 )
+# The label a ModernGov page prints after a link to a document: its icon's alt text and the file's kind and size
+# ('Quarterly Service Report pdf icon PDF 1 MB', 'Youth Justice Plan PDF 2 MB'). It names the link, not the minutes.
+DOCUMENT_LABEL = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
+
+
+def without_document_label(text: str) -> str:
+    """The text without the document link's label that ends it (DOCUMENT_LABEL); the text as it is when it is nothing
+    but the label."""
+    return DOCUMENT_LABEL.sub("", text).rstrip() or text
+
+
 # Headings that name a kind of page or document, not what it is about.
 GENERIC_HEADINGS = frozenset({
     "agenda item", "issue - meetings", "issue details", "issue - decisions", "agenda and minutes",

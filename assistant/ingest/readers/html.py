@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlparse
 
 from assistant.text import COUNCIL_KIND_WORDS, COUNCIL_NAME_JOINERS, date_or_empty
 from assistant.ingest.readers.common import (
+    DOCUMENT_LABEL,
     FIRST_PAGE_CHARS,
     GENERIC_HEADINGS,
     HTML_FILE_BYTES_PER_CHAR,
@@ -68,7 +69,6 @@ _CHROME_NAME = re.compile(r"cookie|consent|gdpr|breadcrumb|menu|navbar", re.IGNO
 _LAYOUT_CLASS = re.compile(r"^mg", re.IGNORECASE)
 _ROW_GROUPS = {"thead", "tbody", "tfoot"}
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML white space; NBSP is content and stays
-_SIZE_SUFFIX = re.compile(r"\s*(?:pdf icon\s*)?\b(?:PDF|DOCX?|XLSX?|PPTX?)\s+[\d.,]+\s*[KMG]B\s*$", re.IGNORECASE)
 _DATE_WORDS = re.compile(
     r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?\d{1,2}(?:st|nd|rd|th)?,?\s+[a-z]+,?\s+\d{4}", re.IGNORECASE
 )
@@ -359,7 +359,7 @@ def _first_specific_line(text: str) -> str:
 
 
 def _clean_title(text: str) -> str:
-    return _SIZE_SUFFIX.sub("", _SPACES.sub(" ", text)).strip()
+    return DOCUMENT_LABEL.sub("", _SPACES.sub(" ", text)).strip()
 
 
 def _row_restricted(row, title_el) -> bool:
