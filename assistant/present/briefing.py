@@ -646,7 +646,11 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
             document.add_heading("Sources", level=2)
             for c in entry.sources:
                 # A plain paragraph led by its [n]: Word's numbered lists would run on from one question to the next.
-                _add_source_paragraph(document, f"[{c.marker}] {_ended(source_line(c))} ", c.link or c.source_url)
+                source = _add_source_paragraph(document, f"[{c.marker}] {_ended(source_line(c))} ",
+                                               c.link or c.source_url)
+                # On the page of its quote: a quote at the top of a page, its council, meeting and item left at the
+                # foot of the last, is a quote whose source the reader must turn back for.
+                source.paragraph_format.keep_with_next = True
                 quote = document.add_paragraph(style="Quote")
                 quote.add_run(text(" ".join(c.quote.split())))
         if entry.answer_id:
@@ -687,7 +691,7 @@ def _ended(line: str) -> str:
     return line if line.endswith((".", "?", "!", "\u2026")) else f"{line}."
 
 
-def _add_source_paragraph(document, lead: str, address: str, style: str | None = None) -> None:
+def _add_source_paragraph(document, lead: str, address: str, style: str | None = None):
     """A paragraph naming an item, then its address: a clickable link when it is a web address, else labelled as
     the item's source (a file's path, or the id of an item with no address), which Word could not open."""
     paragraph = document.add_paragraph(style=style)
@@ -697,6 +701,7 @@ def _add_source_paragraph(document, lead: str, address: str, style: str | None =
         _add_hyperlink(paragraph, address)
     elif address:
         paragraph.add_run(NO_WEB_ADDRESS.format(address)).italic = True
+    return paragraph
 
 
 def _undated_sources(entries: list[BriefingEntry]) -> str:

@@ -63,3 +63,16 @@ def test_the_header_gives_the_span_of_the_meetings_searched_as_people_write_date
         "4 items of minutes from 4 councils, of meetings from 17 December 2004 to 13 October 2025 (1 undated)")
     assert searched_line(Manifest(["2018-03", "2019"])) == (
         "2 items of minutes from 2 councils, of meetings from March 2018 to 2019")
+
+
+def test_a_word_briefing_keeps_each_source_s_line_on_the_page_of_its_quote(tmp_path):
+    # A briefing printed for a committee chair could leave a source's line ('[1] Wiltshire Council — ... — 7 October
+    # 2014 — ...') at the foot of one page and its quote at the top of the next, a quote with no council, meeting or
+    # item above it.
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    document = Document(str(write_briefing([entry_from_answer(_answer("Youth Justice Plan"))], tmp_path / "b.docx")))
+    paragraphs = document.paragraphs
+    [quote] = [n for n, p in enumerate(paragraphs) if p.style.name == "Quote"]
+    assert paragraphs[quote - 1].text.startswith("[1] Leicestershire County Council")
+    assert paragraphs[quote - 1].paragraph_format.keep_with_next
