@@ -1406,3 +1406,22 @@ def test_the_ablation_table_has_a_row_for_all_inputs_the_reader_alone_and_each_i
     assert by_inputs["reader alone"]["top1"] > by_inputs["features alone (no reader)"]["top1"] + 0.3
     table = ablation_markdown(rows).splitlines()
     assert len(table) == len(rows) + 2 and table[2].startswith("| all inputs | ")
+
+
+def test_the_learning_rate_help_and_the_readme_name_the_rate_the_shipped_reader_was_trained_at(capsys):
+    """`--learning-rate`'s help, and the README, said the default 5e-5 'trained every shipped reader', where the README's
+    own recipe for the shipped reader (the twenty-fifth round's) gives --learning-rate 1e-4."""
+    import re
+
+    from conftest import ROOT
+    from assistant.answer.train import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = re.search(r"The shipped reader is .*?trained on .*?with `([^`]+)`", readme, re.DOTALL).group(1)
+    shipped_rate = re.search(r"--learning-rate (\S+)", recipe).group(1)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "every shipped reader" not in help_text.partition("--learning-rate RATE")[2].partition("--fit-fusion")[0]
+    assert f"the shipped reader was trained at {shipped_rate}" in help_text
+    assert "by default as for every shipped reader" not in " ".join(readme.split())
