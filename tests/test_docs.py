@@ -25,3 +25,20 @@ def test_every_script_the_set_up_and_test_commands_run_is_named_in_the_readme():
            for script in re.findall(r"scripts/[\w.-]+\.sh", (ROOT / command).read_text(encoding="utf-8"))}
     assert "scripts/bootstrap.sh" in run
     assert sorted(script for script in run if f"`{script}`" not in readme) == []
+
+
+def test_the_readme_and_the_rate_flag_state_both_bounds_of_the_fetch_rate(capsys):
+    """A rate over 100 a second is refused when fetch starts, but the README's ASSISTANT_FETCH_RATE row and `fetch
+    --help` gave only the lower bound."""
+    import pytest
+
+    from assistant.ingest.moderngov.client import MAX_FETCH_RATE
+    from assistant.present.cli import main
+    from assistant.settings import SLOWEST_FETCH_RATE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| `ASSISTANT_FETCH_RATE` .*$", readme, re.MULTILINE).group(0)
+    assert f"at least `{SLOWEST_FETCH_RATE:g}`" in row and f"at most `{MAX_FETCH_RATE:g}`" in row
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    assert f"{SLOWEST_FETCH_RATE:g} to {MAX_FETCH_RATE:g}" in " ".join(capsys.readouterr().out.split())

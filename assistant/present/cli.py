@@ -312,7 +312,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                         "their category too")
     p.add_argument("--rate", type=float, default=None, metavar="PER_SECOND",
                    help="requests per second to the site (default: $ASSISTANT_FETCH_RATE or 1; 0 for no limit, "
-                        "else at least 0.01)")
+                        "else 0.01 to 100)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
