@@ -42,3 +42,22 @@ def test_the_readme_and_the_rate_flag_state_both_bounds_of_the_fetch_rate(capsys
     with pytest.raises(SystemExit):
         main(["fetch", "--help"])
     assert f"{SLOWEST_FETCH_RATE:g} to {MAX_FETCH_RATE:g}" in " ".join(capsys.readouterr().out.split())
+
+
+def test_every_command_that_takes_llm_says_the_same_of_it_naming_the_modes_and_the_default(capsys):
+    """`ask --help` called extractive the default and then $ASSISTANT_LLM; brief, serve and eval said 'answering
+    mode' and named none of the modes."""
+    import pytest
+
+    from assistant.present.cli import main
+
+    helps = {}
+    for command in ("ask", "brief", "serve", "eval"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        helps[command] = text[text.index("--llm SPEC ") + len("--llm SPEC "):].split(" --")[0]
+    assert len(set(helps.values())) == 1, helps
+    said = helps["ask"]
+    assert all(mode in said for mode in ("extractive", "openai:MODEL", "local")) and "$ASSISTANT_LLM" in said
+    assert said.count("default") == 1

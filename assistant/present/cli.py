@@ -249,6 +249,10 @@ def _meant(typed: str, known: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+# Said alike by every command that takes --llm.
+_LLM_HELP = "answering mode: extractive, openai:MODEL or local[:PATH] (default: $ASSISTANT_LLM, else extractive)"
+
+
 def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     from assistant.present.briefing import DEFAULT_TITLE
 
@@ -319,8 +323,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p = command("ask", "Answer a question from the minutes, with numbered sources.", _ask)
     p.add_argument("question", help="the question, in quotes")
     _filter_flags(p)
-    p.add_argument("--llm", default=None, metavar="SPEC",
-                   help="extractive (default), openai:MODEL or local[:PATH] (default: $ASSISTANT_LLM)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help=_LLM_HELP)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
     p = command("brief", "Ask each question in a file and write a cited briefing (.docx or .md).", _brief)
@@ -332,7 +335,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true",
                    help="write over an --out that exists (never the --questions file)")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"the briefing's heading (default: {DEFAULT_TITLE})")
-    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help=_LLM_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _filter_flags(p)
 
@@ -375,7 +378,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     source.add_argument("--corpus", type=_path, default=DEFAULT_CORPUS, help="folder to index before serving")
     source.add_argument("--no-corpus", action="store_true",
                    help="serve the index as it is (for example, minutes fetched with `assistant fetch`)")
-    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help=_LLM_HELP)
 
     p = command("eval", "Run the grounding evaluation and write answers.jsonl, metrics.json and report.md.", _eval)
     p.add_argument("--questions", type=_path, required=True, metavar="FILE", help="questions JSONL (see eval/)")
@@ -383,7 +386,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="build a fresh temporary index from these (and check quotes against them)")
     p.add_argument("--pairs", type=_path, default=None, metavar="FILE",
                    help="labelled support pairs to measure the guard on (needs --corpus)")
-    p.add_argument("--llm", default=None, metavar="SPEC", help="answering mode (default: $ASSISTANT_LLM)")
+    p.add_argument("--llm", default=None, metavar="SPEC", help=_LLM_HELP)
     p.add_argument("--out", type=_path, default=Path("eval/results/latest"), metavar="DIR",
                    help="where answers.jsonl, metrics.json and report.md go (default: eval/results/latest, from "
                         "the current folder; git ignores it in a checkout, since the answers quote the minutes)")
