@@ -61,3 +61,17 @@ def test_every_command_that_takes_llm_says_the_same_of_it_naming_the_modes_and_t
     said = helps["ask"]
     assert all(mode in said for mode in ("extractive", "openai:MODEL", "local")) and "$ASSISTANT_LLM" in said
     assert said.count("default") == 1
+
+
+def test_serve_help_gives_the_defaults_of_its_corpus_and_port(capsys):
+    """`serve --help` gave --corpus no default (it is corpus/, as the README says) and the port as 7860, where a
+    taken 7860 gives the next free port."""
+    import pytest
+
+    from assistant.present.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "--corpus DIR folder to index before serving (default: corpus/)" in said
+    assert "else 7860 or the next free port after it" in said

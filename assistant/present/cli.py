@@ -373,9 +373,11 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--file", type=_path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
 
     p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
-    p.add_argument("--port", type=_port, default=None, help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    p.add_argument("--port", type=_port, default=None,
+                   help="port (default: $GRADIO_SERVER_PORT, else 7860 or the next free port after it)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--corpus", type=_path, default=DEFAULT_CORPUS, help="folder to index before serving")
+    source.add_argument("--corpus", type=_path, default=DEFAULT_CORPUS, metavar="DIR",
+                        help=f"folder to index before serving (default: {DEFAULT_CORPUS}/)")
     source.add_argument("--no-corpus", action="store_true",
                    help="serve the index as it is (for example, minutes fetched with `assistant fetch`)")
     p.add_argument("--llm", default=None, metavar="SPEC", help=_LLM_HELP)
