@@ -75,3 +75,17 @@ def test_serve_help_gives_the_defaults_of_its_corpus_and_port(capsys):
     said = " ".join(capsys.readouterr().out.split())
     assert "--corpus DIR folder to index before serving (default: corpus/)" in said
     assert "else 7860 or the next free port after it" in said
+
+
+def test_ingest_help_names_every_kind_of_input_council_and_committee_apply_to(capsys):
+    """`ingest --help` said --council applies to PDF, Word and text files and front matter; it applies, as the README
+    says, to HTML pages and JSONL lines that name no council too."""
+    import pytest
+
+    from assistant.present.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["ingest", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    council = said[said.index("--council NAME the"):said.index("--committee NAME the")]
+    assert all(kind in council for kind in ("PDF", "Word", "plain text", "HTML", "JSONL", "front matter"))

@@ -281,8 +281,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="empty the index first and rebuild it, fetched minutes included (the summary gives the "
                         "`assistant fetch` that brings them back)")
     p.add_argument("--council", default=None, metavar="NAME",
-                   help="the council of every item whose file names none (PDF, Word and plain text files, front "
-                        "matter without the field); the index remembers it for those items, and a new file that names "
+                   help="the council of every item whose file names none (PDF, Word and plain text files, HTML "
+                        "pages and JSONL lines without one, front matter without the field); the index remembers it for those items, and a new file that names "
                         "none takes it when every indexed file of its folder was given the same")
     p.add_argument("--committee", default=None, metavar="NAME",
                    help="the committee of every item whose file names none, as --council")
