@@ -89,3 +89,16 @@ def test_ingest_help_names_every_kind_of_input_council_and_committee_apply_to(ca
     said = " ".join(capsys.readouterr().out.split())
     council = said[said.index("--council NAME the"):said.index("--committee NAME the")]
     assert all(kind in council for kind in ("PDF", "Word", "plain text", "HTML", "JSONL", "front matter"))
+
+
+
+def test_audit_help_writes_its_limit_as_it_says_it(capsys):
+    """`audit --help` showed `--limit LIMIT` and said 'the most recent N answers', as the README writes `--limit N`."""
+    import pytest
+
+    from assistant.present.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["audit", "--help"])
+    assert "--limit N only the most recent N answers" in " ".join(capsys.readouterr().out.split())
+

@@ -344,7 +344,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                    help="default: from --out's name (.csv, .jsonl), else table")
     p.add_argument("--out", type=_path, default=None, metavar="FILE", help="write the export here (default: stdout)")
     p.add_argument("--show", default=None, metavar="ANSWER_ID", help="print one recorded answer exactly as given")
-    p.add_argument("--limit", type=_at_least_one, default=None, help="only the most recent N answers")
+    p.add_argument("--limit", type=_at_least_one, default=None, metavar="N", help="only the most recent N answers")
     p.add_argument("--user", default=None, metavar="NAME",
                    help="only the answers this member asked, with their feedback (a subject access request)")
     erase = p.add_mutually_exclusive_group()
