@@ -102,3 +102,15 @@ def test_audit_help_writes_its_limit_as_it_says_it(capsys):
         main(["audit", "--help"])
     assert "--limit N only the most recent N answers" in " ".join(capsys.readouterr().out.split())
 
+
+def test_user_help_says_what_the_name_is(capsys):
+    """`user --help` listed `name` with nothing said of it, where the README writes `user add NAME` and a name is held
+    to letters, digits and . _ @ -."""
+    import pytest
+
+    from assistant.present.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["user", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "{add,remove} NAME" in said and "NAME the user's name" in said and ". _ @ -" in said

@@ -369,7 +369,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p = command("user", "Manage sign-in users for the app (the file named by ASSISTANT_AUTH).", _user,
                 uses_index=False)
     p.add_argument("action", choices=["add", "remove"], help="add (or give a new password to) a user, or remove one")
-    p.add_argument("name")
+    p.add_argument("name", metavar="NAME",
+                   help="the user's name, as they sign in (up to 64 letters, digits and . _ @ -)")
     p.add_argument("--file", type=_path, default=None, help="the users file (default: $ASSISTANT_AUTH)")
 
     p = command("serve", "Start the chat app (building the index from the corpus first).", _serve)
