@@ -120,9 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --ema: also export and calibrate the last step's weights of the same run into "
                              "DIR, to compare the two")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, metavar="RATE",
-                        help=f"the encoder's peak learning rate (the heads keep 1e-3; default: {LEARNING_RATE:g}, which "
-                             "trained every shipped reader until the twenty-fifth round: the shipped reader was "
-                             "trained at 1e-4)")
+                        help=f"the encoder's peak learning rate (the heads keep 1e-3; default: {LEARNING_RATE:g}; "
+                             "the shipped reader was trained at 1e-4, as the README's recipe gives)")
     parser.add_argument("--fit-fusion", action="store_true",
                         help="fit only how retrieval ranks the dense and BM25 lists together, on the answerable train "
                              "questions, write it to --fusion-out and stop")

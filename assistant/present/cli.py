@@ -282,8 +282,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
                         "`assistant fetch` that brings them back)")
     p.add_argument("--council", default=None, metavar="NAME",
                    help="the council of every item whose file names none (PDF, Word and plain text files, HTML "
-                        "pages and JSONL lines without one, front matter without the field); the index remembers it for those items, and a new file that names "
-                        "none takes it when every indexed file of its folder was given the same")
+                        "pages and JSONL lines without one, front matter without the field); the index remembers "
+                        "it for those items, and a new file that names none takes it when every indexed file of its "
+                        "folder was given the same")
     p.add_argument("--committee", default=None, metavar="NAME",
                    help="the committee of every item whose file names none, as --council")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -407,7 +408,8 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
 
 
 def _filter_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--council", default="", help="only minutes of this council (loose: 'Sefton' finds 'Sefton Council')")
+    p.add_argument("--council", default="",
+                   help="only minutes of this council (loose: 'Sefton' finds 'Sefton Council')")
     p.add_argument("--committee", default="", help="only minutes of this committee (loose match)")
     p.add_argument("--since", default="", metavar="YYYY-MM-DD", help="only meetings on or after this date")
     p.add_argument("--until", default="", metavar="YYYY-MM-DD", help="only meetings on or before this date")

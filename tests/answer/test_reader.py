@@ -1409,8 +1409,8 @@ def test_the_ablation_table_has_a_row_for_all_inputs_the_reader_alone_and_each_i
 
 
 def test_the_learning_rate_help_and_the_readme_name_the_rate_the_shipped_reader_was_trained_at(capsys):
-    """`--learning-rate`'s help, and the README, said the default 5e-5 'trained every shipped reader', where the README's
-    own recipe for the shipped reader (the twenty-fifth round's) gives --learning-rate 1e-4."""
+    """`--learning-rate`'s help, and the README, said the default 5e-5 'trained every shipped reader', where the
+    README's own recipe for the shipped reader gives --learning-rate 1e-4."""
     import re
 
     from conftest import ROOT
