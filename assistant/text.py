@@ -615,6 +615,20 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def as_words(text: str) -> str:
+    """The text's words, lower case, accents folded, one space apart: any character that is not a letter or a figure,
+    in any script, parts them ('O’Brien's' as 'o brien s')."""
+    plain = _without_accents(text).casefold()
+    return " ".join(plain.translate({ord(ch): " " for ch in set(plain) if not ch.isalnum()}).split())
+
+
+def mentions(text: str, words: str) -> bool:
+    """Whether `text` holds `words` as whole words, in their order, whatever their case, accents, punctuation and
+    spacing: "JAYDEN O’BRIEN's placement" mentions "Jayden O'Brien"; "Jayden" does not mention "Jay"."""
+    wanted = as_words(words)
+    return bool(wanted) and f" {wanted} " in f" {as_words(text)} "
+
+
 def _key(name: str, noise: frozenset[str]) -> str:
     words = fold(name).split()
     kept = [w for w in words if w not in noise]

@@ -23,7 +23,7 @@ from assistant.errors import AssistantError, ConfigError, NotWritableError
 from assistant.files import is_sqlite_database
 from assistant.index.manifest import open_database
 from assistant.records import Answer
-from assistant.text import printed_path
+from assistant.text import as_words, printed_path
 
 if TYPE_CHECKING:
     from assistant.answer.service import Assistant, ModelFailure
@@ -195,22 +195,46 @@ class AuditLog:
         return {**entry.record, "asked_at": entry.asked_at, "asked_at_utc": _utc(entry.asked_at),
                 "channel": entry.channel, "user": entry.user, "feedback": feedback}
 
-    def entries(self, limit: int | None = None, user: str | None = None) -> Iterator[AuditEntry]:
+    def entries(self, limit: int | None = None, user: str | None = None,
+                mentioning: str | None = None) -> Iterator[AuditEntry]:
         """The answers in the order they were asked: the `limit` most recent, those `user` asked (exactly that name;
-        "" for answers given to no signed-in member, as `ask` and `brief` give them)."""
+        "" for answers given to no signed-in member, as `ask` and `brief` give them), those that mention the words
+        `mentioning`, or whose feedback does (`mentioning`)."""
         where, params = ("WHERE user = ?", (user,)) if user is not None else ("", ())
         sql = f"SELECT {_ENTRY_COLUMNS} FROM answers {where} ORDER BY asked_at"
+        if mentioning is not None:
+            answers, feedback = self.mentioning(mentioning)
+            wanted = set(answers) | {answer_id for _, answer_id in feedback}
+            rows = [row for row in self._db.execute(sql, params) if row[0] in wanted]
+            yield from map(_entry, rows[-limit:] if limit else rows)
+            return
         if limit:
             sql = f"SELECT * FROM ({sql} DESC LIMIT {int(limit)}) ORDER BY asked_at"
         for row in self._db.execute(sql, params):
             yield _entry(row)
 
-    def erasable(self, user: str | None = None, before: float | None = None) -> tuple[list[str], list[int]]:
+    def mentioning(self, words: str) -> tuple[list[str], list[tuple[int, str]]]:
+        """The ids of the answers whose record mentions `words` (`text.mentions`: in the question, the answer, its
+        quotes, a model's reply, an error), and the ids of the feedback whose comment does, each with its answer's."""
+        wanted = f" {as_words(words)} "
+        if not wanted.strip():
+            raise ValueError("give words of letters or figures")
+        answers = [answer_id for answer_id, record in self._db.execute("SELECT answer_id, record FROM answers")
+                   if any(wanted in f" {as_words(text)} " for text in _texts(json.loads(record)))]
+        feedback = [(feedback_id, answer_id) for feedback_id, answer_id, comment in self._db.execute(
+            "SELECT feedback_id, answer_id, comment FROM feedback") if wanted in f" {as_words(comment)} "]
+        return answers, feedback
+
+    def erasable(self, user: str | None = None, before: float | None = None,
+                 mentioning: str | None = None) -> tuple[list[str], list[int]]:
         """The ids of the answers, and of the feedback, that `erase` would take: every answer `user` asked, with the
-        feedback on them and every piece of feedback `user` gave; or every answer asked before `before` (a time),
-        with its feedback, and feedback given before it."""
-        if (user is None) == (before is None):
-            raise ValueError("give a user or a time")
+        feedback on them and every piece of feedback `user` gave; every answer asked before `before` (a time), with
+        its feedback, and feedback given before it; or every answer that mentions the words `mentioning`, with its
+        feedback, and each piece of feedback that mentions them (`mentioning`)."""
+        if [user, before, mentioning].count(None) != 2:
+            raise ValueError("give a user, a time or words")
+        if mentioning is not None:
+            return self._with_their_feedback(*self.mentioning(mentioning))
         column, value = ("user", user) if user is not None else ("asked_at", before)
         test = "= ?" if user is not None else "< ?"
         answers = [row[0] for row in self._db.execute(f"SELECT answer_id FROM answers WHERE {column} {test}",
@@ -221,19 +245,31 @@ class AuditLog:
             f"(SELECT answer_id FROM answers WHERE {column} {test})", (value, value))]
         return answers, feedback
 
-    def erase(self, what: str, user: str | None = None, before: float | None = None) -> tuple[int, int, bool]:
+    def _with_their_feedback(self, answers: list[str], feedback: list[tuple[int, str]]) -> tuple[list[str], list[int]]:
+        """The answers, and the feedback given (the pieces, and every piece on those answers)."""
+        erased = set(answers)
+        return answers, sorted({feedback_id for feedback_id, _ in feedback} | {
+            feedback_id for feedback_id, answer_id in self._db.execute("SELECT feedback_id, answer_id FROM feedback")
+            if answer_id in erased})
+
+    def erase(self, what: str, user: str | None = None, before: float | None = None,
+              mentioning: str | None = None) -> tuple[int, int, bool]:
         """Delete what `erasable` lists, in one transaction, and append to `erasures` when and how many, with
-        `what` (which must not name the member: 'one member's records, on request'). Deleted text is overwritten
-        in the file (secure_delete); the write-ahead file is then emptied, which a reader holding it open (a
-        running app) can delay. Returns the answers and feedback erased, and whether the write-ahead file was
-        emptied."""
+        `what` (which must name neither the member nor the words: 'one member's records, on request'). Deleted text
+        is overwritten in the file (secure_delete); the write-ahead file is then emptied, which a reader holding it
+        open (a running app) can delay. Returns the answers and feedback erased, and whether the write-ahead file
+        was emptied."""
         if self.read_only:
             raise AssistantError("The audit log was opened to read only.", "Open it to write to erase records.")
         db = self._db
+        # Words are looked for before the log is locked: reading every record takes seconds in a large log, and the
+        # app, which waits 5 s for the lock, would refuse to answer meanwhile. What is asked meanwhile is not erased.
+        mentioned = self.mentioning(mentioning) if mentioning is not None else None
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                answers, feedback = self.erasable(user, before)
+                answers, feedback = (self._with_their_feedback(*mentioned) if mentioned is not None
+                                     else self.erasable(user, before))
                 for trigger in _DELETE_GUARDS:
                     db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
                 db.executemany("DELETE FROM feedback WHERE feedback_id = ?", [(i,) for i in feedback])
@@ -298,8 +334,8 @@ class AuditLog:
                                 "ORDER BY feedback_id")
         return [dict(zip(("feedback_id", "answer_id", "given_at", "user", "rating", "comment"), r)) for r in rows]
 
-    def export(self, fmt: str, limit: int | None = None, user: str | None = None) -> str:
-        """Every answer (or the `limit` most recent, or those `user` asked) with its feedback, as JSONL (complete
+    def export(self, fmt: str, limit: int | None = None, user: str | None = None, mentioning: str | None = None) -> str:
+        """Every answer (or those `entries` selects) with its feedback, as JSONL (complete
         records) or CSV (one row an answer, with any text a spreadsheet would run as a formula led by an
         apostrophe)."""
         feedback: dict[str, list[dict]] = {}
@@ -309,7 +345,7 @@ class AuditLog:
             return "".join(json.dumps({**e.record, "asked_at": e.asked_at, "asked_at_utc": _utc(e.asked_at),
                                        "channel": e.channel, "user": e.user, "feedback": feedback.get(e.answer_id, [])},
                                       ensure_ascii=False) + "\n"
-                           for e in self.entries(limit, user))
+                           for e in self.entries(limit, user, mentioning))
         if fmt != "csv":
             raise ValueError("format must be csv or jsonl")
         out = io.StringIO()
@@ -318,7 +354,7 @@ class AuditLog:
         writer.writerow(["answer_id", "asked_at_utc", "channel", "user", "question", "filters", "mode",
                          "prompt_version", "refused", "refusal_reason", "answer", "citations", "retrieved", "verdicts",
                          "feedback", "error", "model", "reader", "evidence", "raw_reply"])
-        for e in self.entries(limit, user):
+        for e in self.entries(limit, user, mentioning):
             r = e.record
             writer.writerow(_spreadsheet_safe_row([
                 e.answer_id, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(e.asked_at)), e.channel, e.user,
@@ -329,6 +365,18 @@ class AuditLog:
                 json.dumps(r.get("model", {}), ensure_ascii=False), json.dumps(r.get("reader", {})),
                 json.dumps(r.get("evidence", [])), r.get("raw_reply") or ""]))
         return out.getvalue()
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every string a record holds, however deep in its lists and objects."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _texts(inner)
 
 
 def new_answer_id() -> str:

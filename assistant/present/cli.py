@@ -348,14 +348,20 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_at_least_one, default=None, metavar="N", help="only the most recent N answers")
     p.add_argument("--user", default=None, metavar="NAME",
                    help="only the answers this member asked, with their feedback (a subject access request)")
+    p.add_argument("--mentioning", default=None, metavar="WORDS",
+                   help="only the answers that mention these words (a child's name), or whose feedback does: in "
+                        "the question, the answer, its quotes; whole words, whatever their case")
     erase = p.add_mutually_exclusive_group()
     erase.add_argument("--erase-user", default=None, metavar="NAME",
                        help="delete every answer this member asked and all their feedback (an erasure request)")
+    erase.add_argument("--erase-mentioning", default=None, metavar="WORDS",
+                       help="delete every answer that mentions these words, with its feedback, and every piece of "
+                            "feedback that does (an erasure request for someone named: what --mentioning lists)")
     erase.add_argument("--erase-before", default=None, metavar="DATE",
                        help="delete every answer asked, and feedback given, before this day (UTC): a retention "
                             "period")
-    p.add_argument("--yes", action="store_true", help="with --erase-user or --erase-before: do it (without it, "
-                                                       "only say what would be deleted)")
+    p.add_argument("--yes", action="store_true", help="with --erase-user, --erase-mentioning or --erase-before: do it "
+                                                       "(without it, only say what would be deleted)")
 
     p = command("withhold", "Take items out of the index and keep them out, whatever ingest or fetch reads (a "
                             "takedown); or let them in again.", _withhold)
@@ -658,19 +664,21 @@ def _audit(args, settings: Settings) -> int:
     from assistant.present.audit import AuditLog, refuse_a_folder
     from assistant.errors import IndexMissingError
 
-    if args.erase_user is not None or args.erase_before is not None:
+    if args.erase_user is not None or args.erase_before is not None or args.erase_mentioning is not None:
         return _audit_erase(args, settings)
     if args.yes:
         raise ConfigError("--yes confirms an erasure; nothing here erases.",
-                          "Give it with --erase-user NAME or --erase-before DATE.")
+                          "Give it with --erase-user NAME, --erase-mentioning WORDS or --erase-before DATE.")
     if args.show is not None and not args.show.strip():
         raise AssistantError("--show needs an answer id.", "List ids with `assistant audit`.")
     if args.show is not None and args.format not in (None, "table"):
         raise ConfigError("--show prints one answer as it was recorded (JSON); --format is for listings.",
                           "Leave out --format, or --show to export the log as CSV or JSONL.")
-    if args.show is not None and args.user is not None:
-        raise ConfigError("--show prints one answer, whoever asked it; --user is for listings.",
-                          "Leave out one of them.")
+    for flag, given in (("--user", args.user), ("--mentioning", args.mentioning)):
+        if args.show is not None and given is not None:
+            raise ConfigError(f"--show prints one answer, whoever asked it; {flag} is for listings.",
+                              "Leave out one of them.")
+    _refuse_no_words(args.mentioning, "--mentioning")
     fmt = _audit_format(args)
     if args.out is not None:
         _refuse_index_file(args.out, settings)
@@ -688,11 +696,13 @@ def _audit(args, settings: Settings) -> int:
             text = "\n".join(
                 f"{e.answer_id}  {_when(e.asked_at)}  {e.channel:<5} {one_printed_line(e.user or '-')[:16]:<16} "
                 f"{_status(e)}  {e.mode:<12} {one_printed_line(e.question[:80])}"
-                for e in log.entries(args.limit, args.user))
+                for e in log.entries(args.limit, args.user, args.mentioning))
         else:
-            text = log.export(fmt, limit=args.limit, user=args.user)
-        if args.user is not None and not text.strip("\n") and fmt == "table":
-            text = f"No answers asked by {one_printed_line(args.user)!r} in the audit log."
+            text = log.export(fmt, limit=args.limit, user=args.user, mentioning=args.mentioning)
+        if (args.user, args.mentioning) != (None, None) and not text.strip("\n") and fmt == "table":
+            asked = f" asked by {one_printed_line(args.user)!r}" if args.user is not None else ""
+            mention = f" mention {one_printed_line(args.mentioning)!r}" if args.mentioning is not None else ""
+            text = f"No answers{asked}{mention} in the audit log."
         if fmt == "table" and args.show is None:
             text = "\n".join([text] * bool(text) + [
                 f"erased {_when(e['erased_at'])}: {counted(e['answers'], 'answer')} and "
@@ -711,15 +721,17 @@ def _audit(args, settings: Settings) -> int:
 
 
 def _audit_erase(args, settings: Settings) -> int:
-    """Delete one member's records (--erase-user) or every record older than a day (--erase-before), saying first
-    how many; only with --yes. The log keeps a line saying when and how many were erased, and why, never whose."""
+    """Delete one member's records (--erase-user), every record that mentions some words (--erase-mentioning) or every
+    record older than a day (--erase-before), saying first how many; only with --yes. The log keeps a line saying when
+    and how many were erased, and why, never whose nor which words."""
     import datetime as dt
 
     from assistant.errors import IndexMissingError
     from assistant.present.audit import AuditLog, refuse_a_folder
 
     listing = [flag for flag, given in (("--show", args.show), ("--out", args.out), ("--format", args.format),
-                                        ("--limit", args.limit), ("--user", args.user)) if given is not None]
+                                        ("--limit", args.limit), ("--user", args.user),
+                                        ("--mentioning", args.mentioning)) if given is not None]
     if listing:
         raise ConfigError(f"{' and '.join(listing)} {'is' if len(listing) == 1 else 'are'} for listing the log, "
                           "not erasing from it.", "Export what you need first, then erase in a command of its own.")
@@ -729,9 +741,14 @@ def _audit_erase(args, settings: Settings) -> int:
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)}: there is nothing to erase.",
                                 "Check ASSISTANT_AUDIT_PATH (or --index).")
+    _refuse_no_words(args.erase_mentioning, "--erase-mentioning")
     if args.erase_user is not None:
         selection = {"user": args.erase_user}
         what, whose = "one member's records, on request", f"asked or given by {one_printed_line(args.erase_user)!r}"
+    elif args.erase_mentioning is not None:
+        selection = {"mentioning": args.erase_mentioning}
+        what, whose = "records mentioning given words, on request", \
+            f"mentioning {one_printed_line(args.erase_mentioning)!r}"
     else:
         day = _date_flag(args.erase_before, "--erase-before")
         if day is None:
@@ -761,6 +778,15 @@ def _audit_erase(args, settings: Settings) -> int:
         print("The app holds the log open, so the erased text may stay in its write-ahead file "
               f"({one_printed_line(settings.audit_path.name)}-wal) until the app stops or the file is next emptied.")
     return 0
+
+
+def _refuse_no_words(words: str | None, flag: str) -> None:
+    """Refuse words to look for that hold no letter or figure (a blank, '...'): they would match nothing."""
+    from assistant.text import as_words
+
+    if words is not None and not as_words(words):
+        raise ConfigError(f"{flag} needs the words to look for (a name, say), with letters or figures.",
+                          f"For example {flag} \"Jayden Smith\"; a name matches whatever its case and accents.")
 
 
 def _refuse_a_name_written_otherwise(log, user: str, flag: str) -> None:

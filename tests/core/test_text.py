@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.text import (committee_key, council_key, counted, date_span, first_few, lexical_tokens, name_matches,
-                            parse_meeting_date, readable, sentence_spans)
+from assistant.text import (committee_key, council_key, counted, date_span, first_few, lexical_tokens, mentions,
+                            name_matches, parse_meeting_date, readable, sentence_spans)
 
 
 @pytest.mark.parametrize("name, key", [
@@ -350,3 +350,15 @@ def test_lexical_tokens_are_remembered_for_short_texts_alone_and_each_caller_get
     assert len(long_text) > _REMEMBERED_TEXT_CHARS
     assert lexical_tokens(long_text) == lexical_tokens(long_text)[:]
     assert _remembered_tokens.cache_info().currsize == kept
+
+
+@pytest.mark.parametrize("text, words, held", [
+    ("What happened to JAYDEN O\u2019BRIEN's placement", "Jayden O'Brien", True),
+    ("Zo\u00eb  Smith-Jones was placed", "zoe smith jones", True),
+    ("\u0645\u062d\u0645\u062f \u0639\u0644\u064a asked", "\u0645\u062d\u0645\u062f", True),  # a name in any script
+    ("Jayden was placed", "Jay", False),  # a word inside another is no mention
+    ("the quality of care", "Ali", False),
+    ("Jayden was placed", "...", False),  # no words: nothing is mentioned
+])
+def test_mentions_finds_whole_words_whatever_their_case_accents_and_punctuation(text, words, held):
+    assert mentions(text, words) is held
