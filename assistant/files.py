@@ -20,6 +20,15 @@ from assistant.text import one_printed_line, printed_path
 EVAL_RESULTS_MARKER = ".assistant-eval-results"
 
 
+def writable_by_this_user_alone() -> None:
+    """Narrow the process's umask so that nothing it makes may be written by another account: files 0644 and folders
+    0755 at most, as SQLite makes the manifest and Chroma's database whatever the umask, and narrower where the umask
+    says so. Other accounts may read as the umask lets them (an app run under another account reads the index), but
+    under `umask 000` the keyword index, Chroma's files (its index metadata is a pickle that Chroma loads) and the data
+    folder itself had been anyone's to change, or to empty."""
+    os.umask(os.umask(0o022) | 0o022)
+
+
 def is_sqlite_database(path: Path) -> bool:
     """Whether the file starts as an SQLite database does (False when it is missing, a folder or unreadable)."""
     try:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from assistant.errors import PUT_BACK_A_BACKUP, AssistantError, ConfigError
-from assistant.files import is_sqlite_database, refuse_link, write_atomically
+from assistant.files import is_sqlite_database, refuse_link, writable_by_this_user_alone, write_atomically
 from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
 from assistant.text import counted, noun_for, one_printed_line, printed_path, readable
 
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             setattr(args, name, [readable(v) for v in value])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    writable_by_this_user_alone()  # before anything is made: the data folder, exports, a briefing
     as_json = bool(getattr(args, "json", False))  # a script reading --json output gets its errors there too
     if not getattr(args, "command", None):
         parser.print_help()
