@@ -20,7 +20,12 @@ class ConfigError(AssistantError):
 
 
 class ModelError(AssistantError):
-    """A model could not be found or loaded without the network."""
+    """A model could not be found or loaded without the network, or a language model's request failed."""
+
+    # The failure as an ordinary log (the app's console, a service manager's journal) names it, when the message
+    # quotes a model server: its error may echo what it was sent, the member's question with it, which belongs in the
+    # audit log alone. None when the message quotes no server.
+    logged: str | None = None
 
 
 class ModelTimeout(ModelError):

@@ -529,6 +529,31 @@ def server_explanation(exc: BaseException) -> str:
     return said if len(said) <= MAX_EXPLANATION_CHARS else said[:MAX_EXPLANATION_CHARS - 1].rstrip() + "\u2026"
 
 
+def server_answered(exc: BaseException) -> bool:
+    """Whether the error is the server's answer (an HTTP status, or an error in its reply's stream), whose words, in
+    the openai client's message too, are the server's: they may echo what it was sent."""
+    return getattr(exc, "status_code", None) is not None or getattr(exc, "body", None) is not None
+
+
+def server_error_named(exc: BaseException) -> str:
+    """A server's error without its words: its kind, its HTTP status, its error's `type` and `code` where they are
+    names ('BadRequestError, HTTP 400, invalid_request_error, invalid_prompt'), and the request's id, by which the
+    server's own log finds it."""
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else None  # openai keeps the `error` object as the body
+    named = [getattr(error, "get", lambda _: None)(key) for key in ("type", "code")]
+    status, request_id = getattr(exc, "status_code", None), getattr(exc, "request_id", None)
+    parts = [type(exc).__name__, f"HTTP {status}" if status else "",
+             *(name for name in named if isinstance(name, str) and _is_a_name(name)),
+             f"request {request_id}" if isinstance(request_id, str) and _is_a_name(request_id) else ""]
+    return ", ".join(part for part in dict.fromkeys(parts) if part)
+
+
+def _is_a_name(text: str) -> bool:
+    """Whether a field holds a name ('invalid_request_error', 'req_abc123'), not words (which may quote a request)."""
+    return 0 < len(text) <= 80 and all(ch.isascii() and (ch.isalnum() or ch in "_-.:") for ch in text)
+
+
 # HTTP statuses that say the request ran out of time: the server's own 408, and a proxy's or gateway's (504, and
 # Cloudflare's 524) in front of a model still writing.
 TIMEOUT_STATUSES = (408, 504, 524)
@@ -699,6 +724,9 @@ class GeneratedAnswer:
         hint = failure_hint(exc, self.model_name, self._settings)
         failure = kind(redact(f"The language model {self.model_name!r} failed: {what}", self._api_key),
                        redact(f"{hint}; `--llm extractive` answers without a model.", self._api_key))
+        if server_answered(exc):
+            failure.logged = redact(f"The language model {self.model_name!r} failed: {server_error_named(exc)} (what "
+                                    "the server said is kept in the audit log, not here)", self._api_key)
         failure.__cause__ = exc
         return failure
 

@@ -58,7 +58,7 @@ class ModelFailure(ModelError):
 
     def __init__(self, failure: ModelError, answer: Answer) -> None:
         super().__init__(failure.message, failure.hint)
-        self.answer = answer
+        self.answer, self.logged = answer, failure.logged
 
 
 def _unless_a_writer_is_at_work(settings: Settings) -> None:
@@ -492,7 +492,8 @@ class Assistant:
                 citations, verdicts = citations + rest.citations, verdicts + rest.sentences
                 quoted = sum(s.shown for s in rest.sentences)
                 if interrupted is not None:
-                    log.warning("The language model stopped part-way through %s: %s", question_in_log(q.text), error)
+                    log.warning("The language model stopped part-way through %s: %s", question_in_log(q.text),
+                                error_in_log(interrupted))
                     base = {**base, "notes": base["notes"] + [stopped_note(len(generated.shown), quoted)]}
                 elif quoted:
                     base = {**base, "notes": base["notes"] + [no_figure_note(len(generated.shown), quoted)]}
@@ -530,7 +531,8 @@ class Assistant:
         error = ""
         if interrupted is not None:  # what failed is for whoever runs it: the log and the audit, not the member
             error = error_text(interrupted)
-            log.warning("The language model did not finish its reply to %s in time: %s", question_in_log(q.text), error)
+            log.warning("The language model did not finish its reply to %s in time: %s", question_in_log(q.text),
+                        error_in_log(interrupted))
         note = fallback_note(generated.raw_text, generated.verdicts, timed_out=interrupted is not None)
         base = {**base, "notes": base["notes"] + [note]}
         answer = self.compose(draft, base, timings, fallback=True)
@@ -667,6 +669,13 @@ def error_text(failure: AssistantError) -> str:
     if not hint:
         return message
     return f"{message}{'' if message.endswith(('.', '!', '?', ':')) else '.'} {hint}"
+
+
+def error_in_log(failure: AssistantError) -> str:
+    """A failure as an ordinary log gives it: as `error_text`, without a model server's own words (ModelError.logged),
+    which the audit log keeps."""
+    logged = getattr(failure, "logged", None)
+    return error_text(failure if logged is None else AssistantError(logged, failure.hint))
 
 
 def nearest_items(retrieval: Retrieval, limit: int = 3) -> list[NearestItem]:

@@ -26,7 +26,7 @@ from assistant.errors import AssistantError, BadFilterError, IndexStaleError, Mo
 from assistant.present.render import (address_or_label, answer_as_text, markdown_literal, not_shown_note,
                                       short_answer_line, source_line, web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
-from assistant.answer.service import Assistant, ModelFailure, error_text
+from assistant.answer.service import Assistant, ModelFailure, error_in_log
 from assistant.present.audit import AnswerRecorder
 from assistant.present.auth import FAILURES_PER_NAME, HELD_BACK_S
 from assistant.retrieve.filters import Filters
@@ -747,15 +747,18 @@ class ChatHandlers:
                                        indexes)
             raise
         except ModelError as exc:  # the model's server is down or failing: the member can only try again later
-            log.warning("Answering %s failed: %s", question_in_log(question), error_text(exc))
+            recorded_as = ""
             if taken:
                 self._record_cut_short(question, filters, judged, cited, made_with, CUT_SHORT_FAILED, channel,
                                        user, indexes)
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
                 try:
-                    self.recorder.record_failure(exc, channel=channel, user=user)
+                    recorded_as = self.recorder.record_failure(exc, channel=channel, user=user)
                 except Exception:  # the audit failing must not hide from the member that the model failed
                     log.exception("Recording the failed %s failed", question_in_log(question))
+            # The server's own words, which may echo the question, are in the audit log's record alone.
+            shown_by = f" (`assistant audit --show {recorded_as[:8]}` shows it all)" if recorded_as and exc.logged else ""
+            log.warning("Answering %s failed%s: %s", question_in_log(question), shown_by, error_in_log(exc))
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:
             if taken:
@@ -766,7 +769,7 @@ class ChatHandlers:
             else:
                 # The index cannot be read (a Chroma server lost, a folder damaged, an ingest at work): the member
                 # is not shown the server's address or the operator's commands; the app's log has them.
-                log.warning("Answering %s failed: %s", question_in_log(question), error_text(exc))
+                log.warning("Answering %s failed: %s", question_in_log(question), error_in_log(exc))
                 yield _failure(MINUTES_UPDATING if isinstance(exc, IndexStaleError) else INDEX_UNAVAILABLE)
         except Exception:  # a fault of the assistant's own: the member gets a plain answer, the log the details
             log.exception("Answering %s failed", question_in_log(question))

@@ -384,3 +384,32 @@ def test_a_rate_limit_hint_says_how_long_the_server_asked_to_wait(settings):
     assert failure_hint(limited({}), "openai:x", settings) == "The server is rate-limiting: wait and ask again"
     dated = failure_hint(limited({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}), "openai:x", settings)
     assert dated == "The server is rate-limiting: wait and ask again"
+
+
+def test_an_error_sent_part_way_through_a_reply_reaches_the_log_without_the_words_it_echoed(hashing_index, caplog):
+    """From a data-protection review: the log line of a reply stopped part-way carried the server's error whole, and a
+    server's error may quote what it was sent, the member's question with it; the audit log keeps it, not the log."""
+    k = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [
+        {"index": 0, "delta": {"content": f"In 2018 148 children have been discharged [{k}]. "},
+         "finish_reason": None}]}
+    echoed = {"error": {"message": f"generation failed for: {DISCHARGES}", "type": "server_error"}}
+    failing = JsonServer(lambda method, path, headers: (
+        200, f"data: {json.dumps(chunk)}\n\ndata: {json.dumps(echoed)}\n\n".encode()))
+    try:
+        from assistant.answer.llm import make_chat_model
+
+        settings = hashing_index.with_(openai_base_urls=(("OPENAI_BASE_URL", f"{failing.root}/v1"),),
+                                       openai_api_key=None)
+        assistant = open_assistant(settings, chat_model=make_chat_model("openai:gpt-4o-mini", settings))
+        try:
+            with caplog.at_level("WARNING", logger="assistant.answer.service"):
+                answer = assistant.ask(DISCHARGES)
+        finally:
+            assistant.close()
+    finally:
+        failing.close()
+    assert "148" in answer.answer and "generation failed for" in answer.provenance.error  # kept for the audit log
+    (line,) = [r.getMessage() for r in caplog.records if "stopped part-way" in r.getMessage()]
+    assert "discharged from care" not in line and "generation failed" not in line, line
+    assert "APIError, server_error" in line and "kept in the audit log" in line and "server's own log" in line
