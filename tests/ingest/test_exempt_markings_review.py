@@ -176,3 +176,63 @@ def test_a_wrapped_sentence_citing_schedule_12a_on_its_next_line_withholds_nothi
     (tmp_path / "minutes.txt").write_text("\n".join(meeting) + "\n", encoding="utf-8")
     items = _read(tmp_path / "minutes.txt")
     assert not any(item.restricted for item in items), [i.source_id for i in items if i.restricted]
+
+
+# From a data-protection review's follow-up: the government security marking OFFICIAL-SENSITIVE (with its descriptors),
+# and "Press and public excluded", mark what minutes do not publish as the markings above do.
+@pytest.mark.parametrize("marking", ["OFFICIAL-SENSITIVE", "OFFICIAL SENSITIVE", "Official - Sensitive",
+                                     "OFFICIAL-SENSITIVE: PERSONAL", "OFFICIAL-SENSITIVE (COMMERCIAL)",
+                                     "PRESS AND PUBLIC EXCLUDED"])
+def test_a_document_headed_official_sensitive_or_press_and_public_excluded_is_withheld_whole(tmp_path, marking):
+    lines = [marking, "Northbrook Borough Council", "Placement Review Panel", "14 March 2023", SECRET]
+    for name, items in _each_format(tmp_path, lines).items():
+        [item] = items
+        assert item.restricted and item.text == "", name
+
+
+@pytest.mark.parametrize("fourth", [
+    ["4. Placement Review (Official-Sensitive)"], ["4. Placement Review - OFFICIAL SENSITIVE"],
+    ["4. Placement Review (Press and Public Excluded)"], ["4. Placement Review - Press and public excluded"],
+    ["4. OFFICIAL-SENSITIVE: Placement Review"],
+])
+def test_an_item_headed_official_sensitive_or_press_and_public_excluded_is_withheld_alone(tmp_path, fourth):
+    for name, items in _each_format(tmp_path, _meeting(fourth)).items():
+        assert not any("Acacia" in item.text for item in items), name
+        [withheld] = [item for item in items if item.restricted]
+        assert withheld.source_id.endswith("#item-4"), name
+        assert any(PUBLIC in item.text for item in items), name
+
+
+@pytest.mark.parametrize("part", ["PRESS AND PUBLIC EXCLUDED", "Part II - Press and Public Excluded"])
+def test_the_items_after_a_press_and_public_excluded_heading_are_withheld(tmp_path, part):
+    for name, items in _each_format(tmp_path, _meeting(["4. Placement Review"], (part,))).items():
+        assert not any("Acacia" in item.text for item in items), name
+        by_number = {item.source_id.rpartition("#item-")[2]: item for item in items if "#item-" in item.source_id}
+        assert by_number["4"].restricted and by_number["5"].restricted, name
+        assert not by_number["3"].restricted and PUBLIC in by_number["3"].text, name
+
+
+@pytest.mark.parametrize("lines", [
+    # A public item that mentions the words in a sentence, on one line or written to a fixed width.
+    ["4. Information Governance",
+     "The Panel noted that the audit report had been marked OFFICIAL-SENSITIVE and shared with members only.",
+     "The remaining items were taken with the press and public excluded."],
+    ["4. Information Governance", "Members were reminded that papers marked",
+     "official-sensitive must not be forwarded. The last item was heard with the",
+     "press and public excluded."],
+    ["4. Handling Official-Sensitive Information Policy", "Members approved the policy."],
+    ["4. Exclusion of the Press and Public", "RESOLVED - That the press and public be excluded for the next item."],
+])
+def test_public_items_that_mention_official_sensitive_or_the_press_and_public_excluded_are_indexed(tmp_path, lines):
+    meeting = ["OFFICIAL", "Northbrook Borough Council", "Minutes of the meeting held on 14 March 2023",
+               "1. Apologies for Absence", "None.", "2. Minutes of the Previous Meeting", "Approved.",
+               "3. Fostering Service", PUBLIC, *lines, "5. Date of Next Meeting", "13 June 2023."]
+    for joined in ("\n", "\n\n"):
+        (tmp_path / "minutes.txt").write_text(joined.join(meeting) + "\n", encoding="utf-8")
+        items = _read(tmp_path / "minutes.txt")
+        assert len(items) > 3 and not any(item.restricted for item in items), \
+            [(i.source_id, i.details) for i in items if i.restricted]
+    opening = ["Minutes of the Placement Panel, whose last item was heard with the", "press and public excluded.",
+               "Northbrook Borough Council", "14 March 2023", PUBLIC]
+    (tmp_path / "panel.txt").write_text("\n".join(opening) + "\n", encoding="utf-8")
+    assert not any(item.restricted for item in _read(tmp_path / "panel.txt"))

@@ -132,7 +132,17 @@ def too_long(text: str, max_item_chars: int, what: str = "text") -> Problem | No
 # confidential ('cyfrinachol'), not for publication ("nid i'w gyhoeddi"), alone or beside the English: "(Eithriedig /
 # Exempt)". After a feminine noun 'cyfrinachol' is softened: "(Gwybodaeth Gyfrinachol)", "(Eitem Gyfrinachol)".
 _WELSH_MARK = r"eithriedig|[cg]yfrinachol|nid\s+i['\u2019]w\s+gyhoeddi"
-NOT_PUBLIC_MARK = rf"(?:exempt|restricted|confidential|private|not\s+for\s+publication|{_WELSH_MARK})"
+# The government's security marking of what must be protected, which a council's papers may carry: OFFICIAL-SENSITIVE,
+# "OFFICIAL SENSITIVE", "Official – Sensitive", perhaps with its descriptor ("OFFICIAL-SENSITIVE: PERSONAL",
+# "(COMMERCIAL)", LOCSEN). OFFICIAL alone, the marking of everything a public body holds, published papers too, is none.
+_SECURITY_MARK = (r"official\s*[-\u2013\u2014]?\s*sensitive"
+                  r"(?:\s*[-\u2013:(]?\s*(?:personal|commercial|locsen)\b\)?)?")
+# Minutes' own words for the part heard in private: "(Press and Public Excluded)", a heading "PRESS AND PUBLIC
+# EXCLUDED". Not the public item's resolution "That the press and public be excluded", nor "Exclusion of the Press and
+# Public", and, as the heading of part of the minutes, not a marking of a whole document (see _MARKING).
+_EXCLUDED_MARK = r"(?:press\s+(?:and|&)\s+public|public\s+(?:and|&)\s+press)\s+excluded"
+NOT_PUBLIC_MARK = (rf"(?:exempt|restricted|confidential|private|not\s+for\s+publication|{_SECURITY_MARK}|"
+                   rf"{_EXCLUDED_MARK}|{_WELSH_MARK})")
 # Welsh puts the noun first: "(Gwybodaeth Eithriedig)" is "(Exempt Information)", "(Eitem Eithriedig)" "(Exempt Item)".
 _WELSH_MARKED_NOUN = r"(?:gwybodaeth|eitem|adroddiad|cofnodion)\s+"
 # A Welsh field saying no: "Gwybodaeth Eithriedig: Nac oes", "Cyfrinachol? | Nac ydy" ('Na' is read as 'n/a').
@@ -182,7 +192,7 @@ _TITLE_MARK = re.compile(
 # heading that begins with one of the words ("Exempt Information - Possible Exclusion of the Press and Public", a
 # standing public item; "Exempt Accommodation Update"; "Restricted Byway Order"), a field saying no, on its line or
 # the next ("Exempt information: No"), and a public report's "Appendix 2 is exempt by virtue of paragraph 3" do not.
-_MARKING = (rf"(?:not\s+for\s+publication|(?:{_WELSH_MARKED_NOUN})?(?:{_WELSH_MARK})"
+_MARKING = (rf"(?:not\s+for\s+publication|{_SECURITY_MARK}|(?:{_WELSH_MARKED_NOUN})?(?:{_WELSH_MARK})"
             r"|(?:exempt|(?:private\s+and\s+|strictly\s+)?confidential|restricted)"
             r"(?:\s+(?:information|report|item|minutes))?|(?:this\s+)?document\s+is\s+restricted)")
 _SCHEDULE_12A = (r"(?:by\s+virtue\s+of\s+)?paragraphs?(?:\s*\(s\))?\s+[\d,\s and\-\u2013]+"
@@ -221,14 +231,16 @@ def title_marked_not_public(title: str) -> bool:
 # A short line inside an item's text, where no item starts, is a table's row or a list's line as often as a heading:
 # "Residential care (private)", "Council tax for care leavers - exempt". So there only a marking word that says
 # nothing else counts ("private" names providers and fostering), in brackets or opening the line, never at its end.
-_STRONG_MARK = rf"(?:exempt|restricted|confidential|not\s+for\s+publication|{_WELSH_MARK})"
+_STRONG_MARK = (rf"(?:exempt|restricted|confidential|not\s+for\s+publication|{_SECURITY_MARK}|{_EXCLUDED_MARK}|"
+                rf"{_WELSH_MARK})")
 # The heading of the part of the minutes taken in private: "PART II - ITEMS CONSIDERED IN THE ABSENCE OF THE PRESS AND
-# PUBLIC", "Part 2 (Exempt Items)", "Part B - Items to be considered in private", "PART II". "Private" alone does not say
-# so: "Part 2 - Private Fostering" is a report's part.
+# PUBLIC", "Part 2 (Exempt Items)", "Part B - Items to be considered in private", "PART II", "PRESS AND PUBLIC
+# EXCLUDED". "Private" alone does not say so: "Part 2 - Private Fostering" is a report's part.
 _PART_TWO_HEADING = (r"^\W*part\s+(?:ii|2|b)\b(?=.*\b(?:exempt|confidential|restricted|not\s+for\s+publication|"
                      r"press\s+and\s+public|public\s+and\s+press|closed\s+session|in\s+private|"
                      r"private\s+(?:session|business|items?)\b|private\W*$))"
-                     r"|^\W*part\s+ii\W*$")
+                     r"|^\W*part\s+ii\W*$"
+                     rf"|^\W*{_EXCLUDED_MARK}\W*$")
 # Such a heading, or one naming the items taken in private ("EXEMPT ITEMS", "Private Business").
 _PRIVATE_PART = re.compile(rf"{_PART_TWO_HEADING}|^\W*(?:{_STRONG_MARK}|private)\s+(?:items|business|session)\W*$",
                            re.IGNORECASE)
