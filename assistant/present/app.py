@@ -757,7 +757,8 @@ class ChatHandlers:
                 except Exception:  # the audit failing must not hide from the member that the model failed
                     log.exception("Recording the failed %s failed", question_in_log(question))
             # The server's own words, which may echo the question, are in the audit log's record alone.
-            shown_by = f" (`assistant audit --show {recorded_as[:8]}` shows it all)" if recorded_as and exc.logged else ""
+            shown_by = (f" (`assistant audit --show {recorded_as[:8]}` shows it all)" if recorded_as and exc.logged
+                        else "")
             log.warning("Answering %s failed%s: %s", question_in_log(question), shown_by, error_in_log(exc))
             yield _failure(MODEL_UNAVAILABLE)
         except AssistantError as exc:
