@@ -332,6 +332,17 @@ def test_a_model_reply_not_used_is_said_so_beside_the_quotes_that_stand_for_it(h
     assert why in note and "quoted from the minutes instead" in note
 
 
+def _quoting(assistant: Assistant):
+    """A quote of the given words of an item of one chunk, as the reader would choose it."""
+    from assistant.records import ScoredSentence
+
+    def quoting(source_id: str, words: str) -> ScoredSentence:
+        [entry] = assistant.passages.chunks_of(source_id)
+        at = entry.text.index(words)
+        return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words), 0.9, 0.9)
+    return quoting
+
+
 def _assistant_over(corpus: Path, tmp_path: Path) -> Assistant:
     """An assistant over the minutes in `corpus`, indexed with the hashing embedder."""
     from assistant.index.embedder import HASHING_MODEL
@@ -353,7 +364,7 @@ def _item(source_id: str, title: str, text: str) -> str:
 def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_quote(tmp_path):
     """Answers had quoted an item's title alone, twice ('Statement from Chair [1] Statement from the Chair [2]'), and
     a sentence the minutes' text cuts off as if it were whole ('The Plan had been [1]')."""
-    from assistant.records import Draft, ScoredSentence
+    from assistant.records import Draft
 
     corpus = tmp_path / "minutes"
     corpus.mkdir()
@@ -369,12 +380,7 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
         encoding="utf-8")
     assistant = _assistant_over(corpus, tmp_path)
     try:
-        def quoting(source_id: str, words: str) -> ScoredSentence:
-            [entry] = assistant.passages.chunks_of(source_id)
-            at = entry.text.index(words)
-            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
-                                  0.9, 0.9)
-
+        quoting = _quoting(assistant)
         base = dict(question="What did the chair say?", mode="extractive", filters={}, retrieved=[], notes=[])
         titled = assistant.compose(Draft([quoting("chair", "Statement from Chair"),
                                           quoting("chair", "Statement from the Chair")]), base, {})
@@ -411,7 +417,7 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
 def test_a_short_line_the_minutes_text_cuts_off_at_a_word_no_sentence_ends_on_is_marked_cut_off(tmp_path):
     """A briefing quoted the last entry of a list whose page stops part-way as if it were whole ('The Chairman stated
     that [1]'): a line of its own that short had been taken for an entry ('Apologies for absence')."""
-    from assistant.records import Draft, ScoredSentence
+    from assistant.records import Draft
 
     corpus = tmp_path / "minutes"
     corpus.mkdir()
@@ -423,12 +429,7 @@ def test_a_short_line_the_minutes_text_cuts_off_at_a_word_no_sentence_ends_on_is
         "The Chair welcomed everyone to the meeting.\n\nApologies for absence")), encoding="utf-8")
     assistant = _assistant_over(corpus, tmp_path)
     try:
-        def quoting(source_id: str, words: str) -> ScoredSentence:
-            [entry] = assistant.passages.chunks_of(source_id)
-            at = entry.text.index(words)
-            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
-                                  0.9, 0.9)
-
+        quoting = _quoting(assistant)
         base = dict(question="What did the chairman say?", mode="extractive", filters={}, retrieved=[], notes=[])
         cut = assistant.compose(Draft([quoting("leavers", "\u00b7 The Chairman stated that")]), base, {})  # its line
         assert cut.answer == ("During the discussion of the item the following points were made: \u2026 The Chairman "
@@ -443,7 +444,7 @@ def test_a_short_line_the_minutes_text_cuts_off_at_a_word_no_sentence_ends_on_is
 def test_a_quote_is_shown_without_the_document_link_label_a_moderngov_page_ends_a_heading_with(tmp_path):
     """A briefing quoted 'Shaping the future of multi-agency Early Help in Lancashire pdf icon PDF 20 KB [1]': the alt
     text of the page's icon and the size of the report it links to, kept in minutes saved from the page."""
-    from assistant.records import Draft, ScoredSentence
+    from assistant.records import Draft
 
     corpus = tmp_path / "minutes"
     corpus.mkdir()
@@ -454,12 +455,7 @@ def test_a_quote_is_shown_without_the_document_link_label_a_moderngov_page_ends_
         "Performance Monitoring Report\n\n111 Quarterly Service Report PDF 1 MB")), encoding="utf-8")
     assistant = _assistant_over(corpus, tmp_path)
     try:
-        def quoting(source_id: str, words: str) -> ScoredSentence:
-            [entry] = assistant.passages.chunks_of(source_id)
-            at = entry.text.index(words)
-            return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words),
-                                  0.9, 0.9)
-
+        quoting = _quoting(assistant)
         base = dict(question="What was said about early help?", mode="extractive", filters={}, retrieved=[], notes=[])
         heading = assistant.compose(Draft([quoting("help", "Shaping the future of multi-agency Early Help in "
                                                            "Lancashire pdf icon PDF 20 KB")]), base, {})

@@ -10,6 +10,7 @@ import pytest
 from assistant.present import cli
 from assistant.present.audit import AuditLog
 from assistant.records import Answer
+from test_audit_review import _bytes_of_log
 
 
 def _log_naming_a_child(folder) -> dict[str, str]:
@@ -35,10 +36,6 @@ def _log_naming_a_child(folder) -> dict[str, str]:
     finally:
         log.close()
     return ids
-
-
-def _bytes_of_log(folder) -> bytes:
-    return b"".join(path.read_bytes() for path in folder.glob("audit.sqlite*"))
 
 
 def test_the_answers_that_mention_a_name_are_listed_and_exported_whoever_asked(tmp_path, capsys):
