@@ -84,6 +84,27 @@ def test_a_reply_in_utf8_labelled_latin_1_stays_utf8_when_the_declaration_says_s
     assert root.findtext(".//minutesnonemptyhtmlbody") == "The Director\u2019s report \u2013 \u00a342"
 
 
+@pytest.mark.parametrize("declaration, content_type", [
+    ('<?xml version="1.0" encoding="ISO-8859-1"?>', "text/xml"),
+    ('<?xml version="1.0" encoding="windows-1252"?>', "text/xml; charset=utf-8"),
+    ('<?xml version="1.0"?>', "text/xml; charset=iso-8859-1"),
+])
+def test_a_reply_in_utf8_labelled_latin_1_or_windows_1252_is_read_as_utf8(declaration, content_type):
+    # Sites declare a single-byte encoding over UTF-8: bytes valid as UTF-8 beyond ASCII are read as UTF-8, as ingest
+    # reads a text file, not as 'Children\u00e2\u20ac\u2122s'.
+    body = (declaration + MEETING_1252).encode("utf-8")
+    root = parse_reply(body, content_type, "GetMeeting", "http://x/GetMeeting", "http://x")
+    assert root.findtext(".//minutesnonemptyhtmlbody") == "The Director\u2019s report \u2013 \u00a342"
+
+
+def test_a_reply_really_in_latin_1_is_still_read_as_latin_1():
+    minutes = "Caf\u00e9 r\u00e9sum\u00e9s for care leavers cost \u00a342 \u00bd each"
+    body = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + MEETING_1252.replace(
+        "The Director\u2019s report \u2013 \u00a342", minutes)).encode("latin-1")
+    root = parse_reply(body, "text/xml", "GetMeeting", "http://x/GetMeeting", "http://x")
+    assert root.findtext(".//minutesnonemptyhtmlbody") == minutes
+
+
 def test_malformed_xml_is_not_called_a_passing_fault():
     from assistant.ingest.moderngov.client import ServiceError
 

@@ -541,13 +541,20 @@ _AS_WINDOWS_1252 = {"latin_1", "ascii", "cp1252"}
 
 
 def _decoded(body: bytes, content_type: str, operation: str, url: str) -> str:
-    """The text of a reply: by its byte order mark, else by its XML declaration's encoding, else by the charset its
-    Content-Type names, else UTF-8; and as windows-1252 when it is not valid in the encoding so found (ASP.NET
-    servers send windows-1252 labelled UTF-8, or labelled nothing)."""
+    """The text of a reply: by its byte order mark, else as UTF-8 when it is valid UTF-8, else by its XML
+    declaration's encoding, else by the charset its Content-Type names; and as windows-1252 when it is not valid in
+    the encoding so found (ASP.NET servers send windows-1252 labelled UTF-8, or labelled nothing)."""
     if (text := _utf16_text(body, operation, url)) is not None:
         return text
     if body.startswith(_UTF8_BOM):
         return body[len(_UTF8_BOM):].decode("utf-8", "replace")
+    try:
+        # Before any label, as ingest reads a text file: sites declare ISO-8859-1 or windows-1252 over UTF-8, which
+        # read by the label came out as 'Childrenâ€™s'; text really in a single-byte encoding is almost never valid
+        # UTF-8 beyond ASCII ('Ã©' would have to stand for 'é').
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     declared = _DECLARED_ENCODING.match(body.lstrip(b" \t\r\n"))
     codec = _codec(declared.group(1).decode("ascii") if declared else "") or _codec(_header_charset(content_type))
     if codec and codec not in ("utf-8", "cp1252"):
@@ -555,11 +562,6 @@ def _decoded(body: bytes, content_type: str, operation: str, url: str) -> str:
             return body.decode(codec)
         except UnicodeDecodeError:
             pass  # labelled wrongly: read as if unlabelled
-    if codec != "cp1252":
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
     return _windows_1252(body)
 
 
