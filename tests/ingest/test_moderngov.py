@@ -517,6 +517,24 @@ def test_an_old_meeting_moved_to_another_day_is_read_again_at_once(quick, site):
     assert dates["5010"] == dates["5011"] == "2024-06-10"
 
 
+def test_a_meeting_whose_record_gives_another_day_than_its_listing_is_not_read_again_every_run(quick, site):
+    settings = quick.with_(refetch_weeks=12)  # every fixture meeting is old: only one is checked again a run
+    site.etags = True
+    # The committee's listing says 3 June, the meeting's own record (and so its items) 4 June, on every run.
+    body = site._body("getmeeting", {}, "1003").replace(b"03/06/2024", b"04/06/2024")
+    site.always[("getmeeting", "1003")] = Canned(200, body, {"Content-Type": "text/xml; charset=utf-8"})
+    fetch(settings, site)
+    asked = []
+    for _ in range(3):
+        count = len(site.seen("GetMeeting"))
+        assert fetch(settings, site).ok
+        asked += asked_for(site, count)
+    # Checked in turn as the other old meeting is, not read again in full on every run as if moved.
+    assert asked.count("1003") <= 2 and asked.count("1001") >= 1, asked
+    dates = {sid.rsplit("=", 1)[1]: row.meeting_date for sid, row in indexed(settings).items()}
+    assert dates["5010"] == dates["5011"] == "2024-06-04"
+
+
 def test_a_state_from_before_names_were_recorded_is_read_again_once(quick, site):
     import sqlite3
 

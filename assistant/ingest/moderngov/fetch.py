@@ -602,7 +602,9 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     # Recorded as done only when an item gave text, or none could: a meeting whose minutes are out only as PDFs, or
     # not yet written into ModernGov, is asked again on later runs.
     published = private or (bool(made.public) and read.minutes_published is not False)
-    batch.states.append(MeetingState(ref.id, (read.date or ref.date).isoformat(), read.etag, read.last_modified,
+    # The listing's day, not the meeting record's, which some sites give otherwise on every run: compared with the
+    # listing's on the next run, it had such a meeting read again in full every time, as if moved.
+    batch.states.append(MeetingState(ref.id, ref.date.isoformat(), read.etag, read.last_modified,
                                      digest, published, tuple(i.source_id for i in made.public),
                                      len(made.restricted), made.without_minutes, council, committee.title,
                                      committee.id))

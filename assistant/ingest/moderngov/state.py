@@ -68,7 +68,7 @@ class FetchStateError(AssistantError):
 @dataclass(frozen=True)
 class MeetingState:
     meeting_id: str
-    meeting_date: str  # ISO
+    meeting_date: str  # ISO, as its committee's listing gave it (its record, and so its items, may say otherwise)
     etag: str
     last_modified: str
     digest: str  # of the public content the meeting gave, for sites that send no validators
