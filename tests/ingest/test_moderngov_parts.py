@@ -128,6 +128,21 @@ def test_what_cannot_be_resolved_says_what_to_do(given, words):
     assert words in str(info.value) and info.value.hint
 
 
+@pytest.mark.parametrize("given, council", [
+    ("essex", "Essex County Council"), ("Essex County Council", "Essex County Council"),
+    ("Nottinghamshire", "Nottinghamshire County Council"),  # not Nottingham, which the directory has
+    ("glasgow", "Glasgow City Council"), ("Nuneaton", "Nuneaton and Bedworth Borough Council"),
+])
+def test_a_council_known_not_to_be_in_the_directory_is_named_with_how_to_add_its_minutes(given, council):
+    """The generic 'not a council in the directory' suggested other councils ('Did you mean nottingham?'), one of
+    which an officer could fetch as their own."""
+    with pytest.raises(ConfigError) as info:
+        resolve_site(given)
+    message, hint = info.value.message, info.value.hint
+    assert council in message and "ModernGov" in message and "Did you mean" not in message, message
+    assert "assistant ingest" in hint and f'--council "{council}"' in hint, hint
+
+
 # ---------------------------------------------------------------- replies
 
 

@@ -195,6 +195,12 @@ def _name_for_root(base_url: str) -> str:
     )
 
 
+def _council_elsewhere(key: str) -> str:
+    """The name of the UK council the directory lacks that a council key names ('essex', 'hull'), or ''."""
+    names = {council_key(name): name for name in councils_elsewhere()}
+    return names.get(key) or names.get(directory_short_names().get(key, ""), "")
+
+
 def _entry_named(target: str) -> Council:
     wanted = target.casefold()
     directory = load_directory()
@@ -217,6 +223,14 @@ def _entry_named(target: str) -> Council:
         listed = "; ".join(f"{c.code} ({c.name}, {c.base_url})" for c in matches)
         raise ConfigError(f"{target!r} names {len(matches)} entries of the directory: {listed}.",
                           "Name one by its code, or give its base URL.")
+    if elsewhere := _council_elsewhere(key):
+        # Not a slip to suggest other councils for ('Nottinghamshire' had been offered Nottingham's site).
+        raise ConfigError(
+            f"{elsewhere} is not in the directory of councils' ModernGov sites: it publishes its minutes some other "
+            "way, or on a ModernGov site the directory lacks.",
+            f"Download its minutes (PDF or Word) into a folder and add them with `assistant ingest FOLDER --council "
+            f"\"{elsewhere}\"`; or, if it has a ModernGov site (its committee pages' addresses end in "
+            f"mgListCommittees.aspx), give the address before that with --council \"{elsewhere}\".")
     close = difflib.get_close_matches(wanted, [c.slug for c in directory] + [c.name.casefold() for c in directory],
                                       n=3, cutoff=0.75)
     # A name the directory's names hold every word of ('brighton', 'newcastle'): a spelling check cannot see those.
