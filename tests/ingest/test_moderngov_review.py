@@ -57,6 +57,34 @@ def test_a_reply_naming_no_meeting_fails_it_and_withdraws_nothing(quick, site, b
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
 
 
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0" encoding="utf-8"?>\r\n<meeting>\r\n  <meetingid>1003</meetingid>\r\n</meeting>\r\n',
+    b"<meeting><meetingid>1003</meetingid><meetingdate>03/06/2024</meetingdate><meetingstatus>Confirmed"
+    b"</meetingstatus><minutepublished>True</minutepublished><attendees></attendees></meeting>",
+])
+def test_a_reply_naming_the_meeting_but_no_agenda_items_list_fails_it_and_withdraws_nothing(quick, site, body):
+    """Every meeting record ModernGov sends has <agendaitems>, a cancelled one's too (empty): a reply without it
+    was taken as the meeting holding no items, and a passing glitch withdrew them all until the next run."""
+    fetch(quick, site)
+    site.queue("GetMeeting", "1003", Canned(200, body, {"Content-Type": "text/xml; charset=utf-8"}))
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1003" in failure.what and "agenda" in failure.reason, failure
+    assert summary.items_withdrawn == 0
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert fetch(quick, site).ok
+
+
+@pytest.mark.parametrize("body", [b"", b"  \r\n"])
+def test_an_empty_meeting_reply_fails_it_and_withdraws_nothing(quick, site, body):
+    fetch(quick, site)
+    site.queue("GetMeeting", "1003", Canned(200, body, {"Content-Type": "text/xml; charset=utf-8"}))
+    summary = fetch(quick, site)
+    [failure] = summary.failed
+    assert "GetMeeting 1003" in failure.what and "empty reply" in failure.reason, failure
+    assert summary.items_withdrawn == 0 and set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+
+
 # ---------------------------------------------------------------- 4. encodings
 
 

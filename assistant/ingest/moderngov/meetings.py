@@ -139,6 +139,9 @@ def _read_one(client, request: MeetingRequest, start: _Start) -> MeetingRead:
     if meeting.id.lstrip("0") != request.meeting_id.lstrip("0"):
         return MeetingRead(failure=_other_meeting(client, request.meeting_id, meeting),
                            no_such_meeting=not meeting.id.strip("0") and not meeting.items)
+    if not meeting.lists_items and not meeting.cancelled:
+        # A record cut short (no <agendaitems> at all) taken as a meeting with no items withdrew them all.
+        return MeetingRead(failure=_no_items_list(client, request.meeting_id))
     read = MeetingRead(reply.etag, reply.last_modified, date=meeting.date, cancelled=meeting.cancelled,
                        minutes_published=meeting.minutes_published)
     if meeting.cancelled:
@@ -156,6 +159,13 @@ def _unreadable(client, request: MeetingRequest, exc: Exception) -> tuple[str, s
     return (f"the reply could not be read ({type(exc).__name__}: {exc})",
             f"Open {client.url('GetMeeting')}?lMeetingId={request.meeting_id} in a browser to check it; the other "
             "meetings were fetched.")
+
+
+def _no_items_list(client, asked: str) -> tuple[str, str]:
+    return (f"the reply for meeting {asked} held no list of agenda items, which every meeting record has, so it was "
+            f"not used (nothing of meeting {asked} was changed)",
+            f"The site may have sent its record cut short: open {client.url('GetMeeting')}?lMeetingId={asked} in a "
+            "browser to check, and run the fetch again later. The other meetings were fetched.")
 
 
 def _other_meeting(client, asked: str, meeting) -> tuple[str, str]:

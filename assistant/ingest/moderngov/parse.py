@@ -87,6 +87,8 @@ class Meeting:
     minutes_published: bool | None
     items: tuple[AgendaItem, ...]
     attendees: tuple[Attendee, ...]
+    # Whether the reply holds <agendaitems>, as every meeting record ModernGov sends does (a cancelled one's empty).
+    lists_items: bool = True
 
     @property
     def cancelled(self) -> bool:
@@ -186,7 +188,7 @@ def parse_meeting(root: Element) -> Meeting:
             attendees.append(Attendee(name, role, attendance))
     return Meeting(_text(root, "meetingid"), service_date(_text(root, "meetingdate")), _text(root, "meetingstatus"),
                    _bool(_text(root, "isdisplayallowed")) is not False, meeting_published, tuple(items),
-                   tuple(attendees))
+                   tuple(attendees), bool(items) or root.find(".//agendaitems") is not None)
 
 
 def _public_documents(agenda_item: Element) -> tuple[str, ...]:
