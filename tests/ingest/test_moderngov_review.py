@@ -637,3 +637,23 @@ def test_the_reply_s_address_is_left_unchecked_only_where_httpx_itself_goes_thro
         monkeypatch.setenv("NO_PROXY", no_proxy)
     with ServiceClient(url, quick) as client:
         assert client._through_a_proxy(url + "/mgWebService.asmx/GetCommittees") is proxied
+
+
+# ---------------------------------------------------------------- an item over the length cap
+
+
+@pytest.mark.parametrize("validators", ["etags", "last_modified"])
+def test_an_item_left_out_for_its_length_goes_in_once_the_cap_is_raised(quick, site, validators):
+    """Its meeting had been recorded with the site's validators: once the officer raised the cap, as the note said
+    to, the site answered 304 on every later run and the item stayed out, unsaid."""
+    setattr(site, validators, True)
+    site.meetings["1003"].items[1].minutes = paragraphs_html("Performance was discussed at length. " * 300)
+    first = fetch(quick.with_(max_item_chars=5000), site)
+    [problem] = first.skipped
+    assert "over the cap" in problem.reason and "one file per agenda item" not in problem.hint, problem
+    assert "ASSISTANT_MAX_ITEM_CHARS" in problem.hint and "fetch again" in problem.hint, problem
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS - {"5011"})
+    raised = quick.with_(max_item_chars=50_000)
+    assert fetch(raised, site).items_new == 1
+    assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
+    assert fetch(raised, site).items_new == 0

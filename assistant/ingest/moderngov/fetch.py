@@ -602,10 +602,14 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
     # Recorded as done only when an item gave text, or none could: a meeting whose minutes are out only as PDFs, or
     # not yet written into ModernGov, is asked again on later runs.
     published = private or (bool(made.public) and read.minutes_published is not False)
+    # One with an item left out for its length is asked for again on every run, and in full, without the validators
+    # that had the site answer 304 once the cap was raised (as the note says to): the item goes in then.
+    whole = not made.too_long
     # The listing's day, not the meeting record's, which some sites give otherwise on every run: compared with the
     # listing's on the next run, it had such a meeting read again in full every time, as if moved.
-    batch.states.append(MeetingState(ref.id, ref.date.isoformat(), read.etag, read.last_modified,
-                                     digest, published, tuple(i.source_id for i in made.public),
+    batch.states.append(MeetingState(ref.id, ref.date.isoformat(), read.etag if whole else "",
+                                     read.last_modified if whole else "", digest, published and whole,
+                                     tuple(i.source_id for i in made.public),
                                      len(made.restricted), made.without_minutes, council, committee.title,
                                      committee.id))
     if trusted and trusted.digest == digest:

@@ -4,10 +4,11 @@ exactly one MinuteItem, whatever its title; restricted items keep nothing but th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.ingest.moderngov.parse import AgendaItem, Meeting
-from assistant.ingest.readers.common import document_marked_not_public, title_marked_not_public, too_long
+from assistant.ingest.readers.common import (MAX_ITEM_CHARS_VAR, document_marked_not_public, title_marked_not_public,
+                                             too_long)
 from assistant.ingest.readers.html import fragment_text
 from assistant.records import ITEM_PAGE, InputProblem, MinuteItem, content_hash
 from assistant.text import one_printed_line
@@ -80,7 +81,7 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
             made.problems.append(InputProblem(origin, "restricted", f"{marking}: not indexed", _MARKED_HINT))
             continue
         if problem := too_long(text, max_item_chars, f"the minutes of {agenda_item.title or 'an item'}"):
-            made.problems.append(problem.at(origin))
+            made.problems.append(replace(problem.at(origin), hint=_too_long_hint(max_item_chars)))
             made.too_long.append(url)
             continue
         made.public.append(MinuteItem(
@@ -93,6 +94,12 @@ def meeting_items(meeting: Meeting, *, base_url: str, council: str, committee: s
 
 _MARKED_HINT = ("the site does not flag it restricted: if it is public after all, ask the council's web team to take "
                "the marking out of its title or minutes: a fetch that reads its meeting again then indexes it")
+
+
+def _too_long_hint(max_item_chars: int) -> str:
+    """Not a file's hint (to split it): the item is the site's, and its meeting is read again on every run."""
+    return (f"Raise the cap by setting {MAX_ITEM_CHARS_VAR} (now {max_item_chars:,}) above its length and run the "
+            "fetch again: its meeting is read again in full on every run until the item is in.")
 
 
 def _marked_not_public(title: str, text: str) -> str:
