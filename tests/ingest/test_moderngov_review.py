@@ -657,3 +657,36 @@ def test_an_item_left_out_for_its_length_goes_in_once_the_cap_is_raised(quick, s
     assert fetch(raised, site).items_new == 1
     assert set(indexed(quick)) == ids_of(site, *OWN_PUBLIC_ITEMS)
     assert fetch(raised, site).items_new == 0
+
+
+# ---------------------------------------------------------------- a meeting listed twice
+
+
+def listing_twice(site, committee_id: str, meeting_id: str) -> None:
+    """The committee's listing names the meeting twice, and counts both rows, as a server may write it."""
+    import re
+
+    listing = site._meetings
+
+    def twice(committee: str, since: str, until: str) -> str:
+        text = listing(committee, since, until)
+        if committee != committee_id:
+            return text
+        row = re.search(rf"      <meeting>\n        <meetingid>{meeting_id}</meetingid>.*?</meeting>\n", text,
+                        re.S).group(0)
+        text = text.replace(row, row + row)
+        return re.sub(r"(<committeemeetingcount>|<meetingscount>) (\d+)",
+                      lambda count: f"{count.group(1)} {int(count.group(2)) + 1}", text)
+
+    site._meetings = twice
+
+
+def test_a_listing_that_names_a_meeting_twice_still_withdraws_a_meeting_deleted_from_the_site(quick, site):
+    """Its rows were as many as its count, but its meetings one fewer: taken for a listing cut short, it withdrew
+    nothing, and a meeting deleted from the site stayed in the index, unsaid."""
+    fetch(quick, site)
+    listing_twice(site, "102", "1004")
+    del site.meetings["1003"]
+    summary = fetch(quick, site)
+    assert summary.ok and summary.meetings_gone == 1 and summary.items_withdrawn == 2
+    assert set(indexed(quick)) == ids_of(site, "5001", "5002")

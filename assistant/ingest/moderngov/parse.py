@@ -133,7 +133,7 @@ def parse_meetings(root: Element, committee_id: str) -> list[MeetingRef]:
 
 def lists_committee_in_full(root: Element, committee_id: str) -> bool:
     """Whether a GetMeetings reply is the whole list of this committee's meetings in the window asked for: it names
-    this committee (or no committee at all), and holds as many of its meetings as its own count says. A reply about
+    this committee (or no committee at all), and holds as many rows of its meetings as its own count says. A reply about
     other committees only (a cache that ignores the query string), one short of its count, or one listing nothing
     is not."""
     committees = list(root.iter("committee"))
@@ -143,10 +143,12 @@ def lists_committee_in_full(root: Element, committee_id: str) -> bool:
     scope = ours[0] if ours else root
     count = (_text(scope, "committeemeetingcount") if ours else "") or (
         _text(root, "meetingscount") if len(committees) <= 1 else "")
-    listed = {meeting_id for m in scope.iter("meeting") if (meeting_id := _text(m, "meetingid"))}
-    if not listed:  # a glitch that lists nothing must not withdraw a committee's minutes
+    # Its rows, not its meetings: a listing that names a meeting twice counts it twice, and had been taken for one
+    # cut short, so that a meeting deleted from the site was never withdrawn.
+    rows = [meeting_id for m in scope.iter("meeting") if (meeting_id := _text(m, "meetingid"))]
+    if not rows:  # a glitch that lists nothing must not withdraw a committee's minutes
         return False
-    return not count or (count.isdigit() and len(listed) >= int(count))
+    return not count or (count.isdigit() and len(rows) >= int(count))
 
 
 def _owning_committee(element: Element, parents: dict) -> str:
