@@ -1484,6 +1484,15 @@ def set_up_sign_in(demo, sign_in, lifetime_s: float) -> None:
                                                  SIGN_IN_PAGE_HEAD)
 
 
+def own_site_only(demo) -> None:
+    """Let no other web site read the launched app with a member's cookies (auth.OwnSiteOnly), sign-in or none."""
+    from assistant.present.auth import OwnSiteOnly
+
+    server = demo.server_app
+    if not isinstance(server.middleware_stack, OwnSiteOnly):
+        server.middleware_stack = OwnSiteOnly(server.middleware_stack or server.build_middleware_stack())
+
+
 def private_files_folder() -> Path:
     """Where the app's exported briefings are written, and served from: a folder this user alone may read, removed
     when the app stops. Gradio copies a file it serves into its own folder (GRADIO_TEMP_DIR, /tmp/gradio by default,
@@ -1590,6 +1599,7 @@ def launch_app(settings, corpus: Path | None, port: int | None = None, prevent_t
                 run_history=False, **page_options())
     if auth is not None:
         set_up_sign_in(demo, auth, settings.session_hours * 3600 or float("inf"))
+    own_site_only(demo)
     print(f"* Running on local URL:  {demo.local_url.rstrip('/')}\n  Open it in a web browser; Ctrl-C stops the app.",
           flush=True)
     if prevent_thread_lock:

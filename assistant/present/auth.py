@@ -471,6 +471,32 @@ class SignInPageHead:
         return page.replace(b"</head>", self._head + b"</head>", 1)
 
 
+class OwnSiteOnly:
+    """An ASGI wrapper around the launched app that takes out of every response the CORS headers that give another
+    web site leave to read it. Why: Gradio gives that leave to any site, with the member's cookies, whenever the
+    request's Host is not this machine's own name, as behind a proxy that passes it on; and its sign-in cookie is
+    SameSite=None, so a page on any site a signed-in member visited could read the app as them, /gradio_api/token
+    (the session's token) included. The app's own page asks on its own origin, which needs no leave, and
+    gradio_client is no browser."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_leave(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if not k.lower().startswith(b"access-control-allow-")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, without_leave)
+
+
 def _route_path(scope) -> str:
     """The request's path as Starlette routes it: without the app's root path (GRADIO_ROOT_PATH), which a proxy that
     passes the public path on as it is leaves in it."""
