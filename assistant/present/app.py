@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
 from assistant.present.render import (address_or_label, answer_as_text, markdown_literal, not_shown_note,
-                                      short_answer_line, source_line, web_address)
+                                      short_answer_line, source_line, visible_text, web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure, error_in_log
 from assistant.present.audit import AnswerRecorder
@@ -579,7 +579,7 @@ def source_choice_label(c: Citation, quote_words: int = 6) -> str:
     words = c.quote.split()
     opening = " ".join(words[:quote_words]) + ("\u2026" if len(words) > quote_words else "")
     where = ", ".join(part for part in (c.council or c.source_url, c.item_title) if part)
-    return f"[{c.marker}] {where}: \u201c{opening}\u201d" if opening else f"[{c.marker}] {where}"
+    return visible_text(f"[{c.marker}] {where}: \u201c{opening}\u201d" if opening else f"[{c.marker}] {where}")
 
 
 class ChatHandlers:
@@ -892,7 +892,7 @@ class ChatHandlers:
         return [(source_choice_label(c), c.marker) for c in turn.answer.shown_citations]
 
     def _source_markdown(self, c: Citation) -> str:
-        url = web_address(c.link)
+        url = visible_text(web_address(c.link))
         link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)} '
                 f'{NEW_TAB}</a>' if url else markdown_literal(address_or_label(c.source_url)))
         context = self.quote_in_context(c, width=160)
@@ -932,8 +932,8 @@ class ChatHandlers:
         if citation is None:
             return "<p>That source is not part of the answer.</p>"
         body = []
-        quote = html.escape(" ".join(citation.quote.split()))
-        runs = [(ids, html.escape(" ".join(text.split())))
+        quote = shown(" ".join(citation.quote.split()))
+        runs = [(ids, shown(" ".join(text.split())))
                 for ids, text in self.assistant.passages.joined_runs(citation.source_url)]
         changed = citation.chunk_id not in self._chunk_text
         if changed:
@@ -948,14 +948,14 @@ class ChatHandlers:
             if (changed or citation.chunk_id in ids) and quote in escaped:
                 escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
             body.append(f"<p>{escaped}</p>")
-        url = web_address(citation.link)
-        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(url)} {NEW_TAB}</a>'
-                if url else html.escape(address_or_label(citation.source_url)))
+        url = shown(web_address(citation.link))
+        link = (f'<a href="{url}" target="_blank" rel="noopener">{url} {NEW_TAB}</a>'
+                if url else shown(address_or_label(citation.source_url)))
         # A named region the keyboard can reach and scroll, whether or not the item has a link to Tab to.
-        name = html.escape(f"Source [{citation.marker}]: {source_line(citation)}")
+        name = shown(f"Source [{citation.marker}]: {source_line(citation)}")
         return (f'<div class="source-panel" style="max-height:520px;overflow-y:auto" role="region" '
-                f'aria-label="{name}" tabindex="0" data-source="{html.escape(citation.source_url)}">'
-                f"<h3>[{citation.marker}] {html.escape(source_line(citation))}</h3><p>{link}</p>{''.join(body)}</div>")
+                f'aria-label="{name}" tabindex="0" data-source="{shown(citation.source_url)}">'
+                f"<h3>[{citation.marker}] {shown(source_line(citation))}</h3><p>{link}</p>{''.join(body)}</div>")
 
     # -- feedback and briefings ---------------------------------------------------------------
     @property
@@ -1151,6 +1151,11 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
         wanted.release()  # wakes the thread if it waits to be asked, so that it closes the generator
         if slots is not None:
             drain()
+
+
+def shown(text: str) -> str:
+    """Text from the minutes for the source panel's HTML: escaped, without what no reader sees (visible_text)."""
+    return html.escape(visible_text(text))
 
 
 def _typed_lines(message: str | None) -> str:

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Iterator
+from urllib.parse import quote
 
 from assistant.errors import AssistantError
 from assistant.files import check_writable, refuse_link, write_atomically
 from assistant.present.eval_questions import json_lines, parse_line, questions_text
-from assistant.present.render import (NO_WEB_ADDRESS, markdown_literal, not_shown_note, source_line, visible_text,
-                                      web_address)
+from assistant.present.render import (BIDI_CONTROLS, NO_WEB_ADDRESS, markdown_literal, not_shown_note, source_line,
+                                      visible_text, web_address)
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
 from assistant.text import MONTH_NAMES, council_key, counted, printed_path, readable_date, without_bullet
@@ -744,10 +745,11 @@ def _is_web_address(text: str) -> bool:
 def _markdown_address(address: str) -> str:
     """A source's address as it must be copied: a web address as an autolink, `<...>`, in which Markdown takes no
     backslash escapes (an escaped "\\&" in a URL would be copied with its backslash), with the characters an
-    autolink cannot hold (<, >, controls) and '"' percent-encoded; anything else as text, labelled."""
+    autolink cannot hold (<, >, controls), '"' and the bidirectional controls that would reorder the line percent-encoded;
+    anything else as text, labelled."""
     if not _is_web_address(address):
         return f"_{markdown_literal(NO_WEB_ADDRESS.format(address))}_" if address else ""
-    return "<" + "".join(f"%{ord(ch):02X}" if ch in '<>"' or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+    return "<" + "".join(quote(ch) if ch in '<>"' or ch in BIDI_CONTROLS or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
                          for ch in address) + ">"
 
 

@@ -15,8 +15,12 @@ from assistant.text import NOT_IN_XML, counted, readable_date
 _MARKUP_CHARACTERS = frozenset("\\`*_[]<>#|~@")
 # Characters no reader sees, some of which drive a terminal ("\x1b[31m") or make a file unreadable (XML 1.0 takes
 # none of them): C0 controls but tab and line ends, DEL, C1 controls, lone surrogates and U+FFFE/U+FFFF. A vertical
-# tab or form feed, as Word writes a line break, becomes a space.
-_INVISIBLE = {code: None for code in (*NOT_IN_XML, *range(0x7F, 0xA0))} | {0x0B: " ", 0x0C: " "}
+# tab or form feed, as Word writes a line break, becomes a space. Bidirectional embeddings, overrides and isolates
+# (BIDI_CONTROLS) are left out too: an override at the end of an item's title reversed the rest of its line, so that a
+# link to another site read as the council's address.
+BIDI_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+_INVISIBLE = ({code: None for code in (*NOT_IN_XML, *range(0x7F, 0xA0), *map(ord, BIDI_CONTROLS))}
+              | {0x0B: " ", 0x0C: " "})
 
 
 def visible_text(text: str) -> str:
