@@ -477,7 +477,11 @@ class OwnSiteOnly:
     request's Host is not this machine's own name, as behind a proxy that passes it on; and its sign-in cookie is
     SameSite=None, so a page on any site a signed-in member visited could read the app as them, /gradio_api/token
     (the session's token) included. The app's own page asks on its own origin, which needs no leave, and
-    gradio_client is no browser."""
+    gradio_client is no browser.
+
+    A request another site's page makes (its browser says so in Sec-Fetch-Site) is refused too, but for a link
+    followed to the app: an image there pointing at /logout signed the member out of every session, and a form
+    could sign them in as someone else."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -485,6 +489,11 @@ class OwnSiteOnly:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _from_another_site(scope):
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+            await send({"type": "http.response.body", "body": b"Refused: asked by another web site's page."})
             return
 
         async def without_leave(message) -> None:
@@ -495,6 +504,17 @@ class OwnSiteOnly:
             await send(message)
 
         await self.app(scope, receive, without_leave)
+
+
+def _from_another_site(scope) -> bool:
+    """Whether a browser sent this request for another site's page, other than by following a link to the app (the
+    resource isolation policy web.dev describes; a browser too old to say, and gradio_client, say nothing)."""
+    headers = dict(scope.get("headers", []))
+    if headers.get(b"sec-fetch-site") != b"cross-site":
+        return False
+    followed = (scope.get("method") in ("GET", "HEAD") and headers.get(b"sec-fetch-mode") == b"navigate"
+                and headers.get(b"sec-fetch-dest") not in (b"object", b"embed"))
+    return not followed
 
 
 def _route_path(scope) -> str:

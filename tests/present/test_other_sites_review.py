@@ -68,3 +68,24 @@ def test_the_app_s_own_page_and_scripts_are_served_as_before(signed_in_app):
     called = httpx.post(f"{base}/gradio_api/call/ask", cookies=cookies, headers=own, timeout=30,
                         json={"data": ["How many children left care?", "", "", "", ""]})
     assert called.status_code == 200 and called.json()["event_id"]
+
+
+def test_another_site_may_not_sign_a_member_out_nor_in(signed_in_app):
+    """An image on any site a signed-in member visited, pointing at /logout, signed them out of every session (the
+    cookie is SameSite=None), and a form there could sign them in as someone else. A link from another site to the
+    app still opens it."""
+    import httpx
+
+    base, cookies = signed_in_app
+    image = {"Host": HOST, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+    assert httpx.get(f"{base}/logout", cookies=cookies, headers=image, timeout=30).status_code == 403
+    assert httpx.get(f"{base}/gradio_api/login_check", cookies=cookies, timeout=30).status_code == 200
+    form = {"Host": HOST, "Origin": EVIL, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Dest": "document"}
+    assert httpx.post(f"{base}/login", data={"username": "alice", "password": "alices password"}, headers=form,
+                      timeout=30).status_code == 403
+    link = {"Host": HOST, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert httpx.get(f"{base}/", cookies=cookies, headers=link, timeout=30).status_code == 200
+    own = {"Host": HOST, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert httpx.get(f"{base}/logout", cookies=cookies, headers=own, timeout=30).status_code in (200, 302)
+    assert httpx.get(f"{base}/gradio_api/login_check", cookies=cookies, timeout=30).status_code == 401
