@@ -745,8 +745,8 @@ def _is_web_address(text: str) -> bool:
 def _markdown_address(address: str) -> str:
     """A source's address as it must be copied: a web address as an autolink, `<...>`, in which Markdown takes no
     backslash escapes (an escaped "\\&" in a URL would be copied with its backslash), with the characters an
-    autolink cannot hold (<, >, controls), '"' and the bidirectional controls that would reorder the line percent-encoded;
-    anything else as text, labelled."""
+    autolink cannot hold (<, >, controls), '"' and the bidirectional controls that would reorder the line
+    percent-encoded; anything else as text, labelled."""
     if not _is_web_address(address):
         return f"_{markdown_literal(NO_WEB_ADDRESS.format(address))}_" if address else ""
     return "<" + "".join(quote(ch) if ch in '<>"' or ch in BIDI_CONTROLS or ord(ch) < 0x20 or ord(ch) == 0x7F else ch
