@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import re
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -220,9 +221,34 @@ def test_the_keyboard_the_filters_and_a_failed_question_behave_as_a_member_expec
         browser.close()
 
 
+class AnswerGate:
+    """Holds each answer of `slow_app` back, before its first step, while closed: what a test does meanwhile (the next
+    question typed) is done before the question is taken, however slowly a loaded machine runs the browser."""
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
+
+    def close(self) -> None:
+        self._open.clear()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def wait(self) -> None:
+        if not self._open.wait(timeout=120):  # a test that failed while holding an answer: not a thread for good
+            raise TimeoutError("the test never let the answer go")
+
+
 @pytest.fixture()
-def slow_app(seed_index, minilm, tmp_path):
-    """The app in this process, its answers slowed to a step every three seconds: time to act while one comes."""
+def answer_gate():
+    return AnswerGate()
+
+
+@pytest.fixture()
+def slow_app(seed_index, minilm, tmp_path, answer_gate):
+    """The app in this process, its answers slowed to a step every three seconds: time to act while one comes. Each
+    waits for `answer_gate` before it starts."""
     import time
 
     from assistant.answer.service import Assistant
@@ -232,6 +258,7 @@ def slow_app(seed_index, minilm, tmp_path):
     quick = assistant.stream
 
     def stream(question, filters, stopped=None):
+        answer_gate.wait()
         for event in quick(question, filters):
             yield event
             time.sleep(3)
@@ -243,6 +270,7 @@ def slow_app(seed_index, minilm, tmp_path):
     try:
         yield demo
     finally:
+        answer_gate.open()  # an answer a failed test held: let it end
         demo.close()
         assistant.close()
 
@@ -481,25 +509,33 @@ def asked_with_ask(url: str):
         yield page, box
 
 
-def test_what_is_typed_while_a_question_is_being_taken_stays_in_the_box(slow_app):
+def test_what_is_typed_while_a_question_is_being_taken_stays_in_the_box(slow_app, answer_gate):
     """The box was emptied by the server once the question was accepted, a moment after Ask: what the member had
-    typed since (the next question begun at once) went with it. The question as sent leaves the box, and only it."""
+    typed since (the next question begun at once) went with it. The question as sent leaves the box, and only it.
+    Each answer is held back until the test has typed what it types before the question is taken: on a loaded
+    machine the first sentence had come while the keys were still being typed."""
     from playwright.sync_api import expect
 
+    answer_gate.close()
     with asked_with_ask(slow_app.local_url) as (page, box):
-        box.press_sequentially(" And in Sefton?")  # typed on at once, before the first sentence comes
-        assert box.input_value() == ASKED + " And in Sefton?"  # not yet taken
+        box.press_sequentially(" And in")  # typed on at once, before the first sentence comes
+        assert box.input_value() == ASKED + " And in"  # not yet taken
+        answer_gate.open()
+        expect(box).to_have_value("And in", timeout=30_000)  # taken: what was typed before it stays
+        box.press_sequentially(" Sefton?")  # and what is typed after follows it
         page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
         expect(box).to_have_value("And in Sefton?")
         expect(page.locator("#chat [data-testid='user']").first).to_have_text(ASKED)
 
         # Rewritten while it was being taken, the box is the member's: left as it is. Pressed with Enter too.
+        answer_gate.close()
         box.fill(ASKED)
         box.press("Enter")
         # Once sent: a box rewritten within the same millisecond would be what Gradio reads and sends.
         expect(page.locator("#chat [data-testid='user']")).to_have_count(2, timeout=30_000)
         expect(page.locator("#chat [data-testid='user']").nth(1)).to_have_text(ASKED)
         box.fill("What did Sefton say about child protection conferences?")
+        answer_gate.open()
         page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 2 && "
                                "document.querySelectorAll('#chat [data-testid=\"bot\"]')[1].innerText"
                                ".includes('Sources')", timeout=60_000)
@@ -511,15 +547,18 @@ def test_what_is_typed_while_a_question_is_being_taken_stays_in_the_box(slow_app
         expect(box).to_have_value("", timeout=30_000)
 
 
-def test_an_enter_pressed_on_the_next_question_while_one_is_being_taken_keeps_it_in_the_box(slow_app):
+def test_an_enter_pressed_on_the_next_question_while_one_is_being_taken_keeps_it_in_the_box(slow_app, answer_gate):
     """Enter pressed on the next question, typed on after the first while that was being taken, is held back by Gradio
     (one answer at a time). The page had taken that Enter's box for the question sent, and emptied the box when the
     first was taken: the next question was lost."""
     from playwright.sync_api import expect
 
+    answer_gate.close()
     with asked_with_ask(slow_app.local_url) as (page, box):
         box.press_sequentially(" And in Sefton?")
         box.press("Enter")
+        expect(box).to_have_value(ASKED + " And in Sefton?")  # not yet taken
+        answer_gate.open()
         page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
         expect(box).to_have_value("And in Sefton?")
         expect(page.locator("#chat [data-testid='user']")).to_have_count(1)
