@@ -467,7 +467,9 @@ if (!window.copyAsShown) {  // once, however often the page's head is put in
 # question was taken, and which (a new mark in #question-taken), and the page takes it out of the box, keeping what was
 # typed after it; a box changed otherwise meanwhile (the question rewritten) is left as it is. The question comes from
 # the server, not from the page's Ask or Enter: an Enter pressed on the next question while the first was being taken,
-# which Gradio holds back, had been taken for the question sent, and emptied the box.
+# which Gradio holds back, had been taken for the question sent, and emptied the box. A question that fails once taken
+# is put back the same way (the mark has data-put-back), and only into an empty box: put back by the server, it took
+# the place of the next question typed meanwhile.
 TYPED_AHEAD_SCRIPT = """<script>
 if (!window.keepTypedAhead) {  // once, however often the page's head is put in
   let seen = null;
@@ -477,8 +479,14 @@ if (!window.keepTypedAhead) {  // once, however often the page's head is put in
     seen = mark.dataset.taken;
     const box = document.querySelector("#question textarea");
     const sent = mark.dataset.question;
-    if (!box || sent === undefined || !box.value.startsWith(sent)) return;
-    box.value = box.value.slice(sent.length).replace(/^\\s+/, "");
+    if (!box || sent === undefined) return;
+    if (mark.dataset.putBack !== undefined) {
+      if (box.value.trim()) return;
+      box.value = sent;
+    } else {
+      if (!box.value.startsWith(sent)) return;
+      box.value = box.value.slice(sent.length).replace(/^\\s+/, "");
+    }
     box.dispatchEvent(new Event("input", {bubbles: true}));  // Gradio's own copy of the box follows
   };
   new MutationObserver(window.keepTypedAhead).observe(document.documentElement,
@@ -1311,17 +1319,17 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
 
         def page_after(n: int, step: ChatStep, message: str) -> tuple:
             # Accepted, the question leaves the box in the page (TYPED_AHEAD_SCRIPT), which keeps what was typed
-            # after it; a question failed after it was accepted is put back by the server.
-            box = gr.update() if step.question is None or step.question == "" else step.question
-            mark = (f'<span data-taken="{next(questions_taken)}" data-question="{html.escape(message, quote=True)}">'
-                    '</span>' if step.question == "" else gr.update())
+            # after it; a question failed after it was accepted is put back by the page too, into an empty box only.
+            put_back = " data-put-back" if step.question else ""
+            mark = (f'<span data-taken="{next(questions_taken)}" data-question="{html.escape(message, quote=True)}"'
+                    f'{put_back}></span>' if step.question is not None else gr.update())
             # The sources follow the last answer, which a new question or a failed one leaves empty.
             markers = handlers.source_choices(step.last)
             first = markers[0][1] if markers else None
             # The feedback panel is about the last answer: the question replaces it, so the panel starts afresh,
             # and a rating or comment left there is never sent about the new answer.
             fresh_feedback = (None, "", "") if n == 0 else (gr.update(),) * 3
-            return (step.history, box, step.turns, step.last, gr.update(choices=markers, value=first),
+            return (step.history, gr.update(), step.turns, step.last, gr.update(choices=markers, value=first),
                     handlers.source_panel(step.last, first),
                     gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
                     *fresh_feedback, *(ask_ready() if step.finished else ask_busy() if n == 0 else

@@ -542,6 +542,15 @@ def test_a_language_model_failing_mid_answer_puts_the_question_back_in_the_box(h
     assert [step.question for step in steps] == [None, "", ROTHERHAM_Q]  # emptied once accepted, then given back
     assert steps[-1].last is None and steps[-1].turns == []
     assert "cannot answer right now" in steps[-1].history[-1]["content"]
+    # Given back by the page, which puts it only into an empty box: the server, setting the box, had put it over
+    # the next question typed meanwhile (test_browser.py has it in a real browser).
+    demo = build_app(handlers.assistant)
+    respond = _listener(demo, "respond")
+    box = respond.outputs.index(_component(demo, "question"))
+    mark = respond.outputs.index(_component(demo, "question-taken"))
+    updates = _page_updates(respond, ROTHERHAM_Q)
+    assert all(outputs[box] == {"__type__": "update"} for outputs in updates)
+    assert "data-put-back" not in updates[1][mark] and "data-put-back" in updates[-1][mark]
 
 
 def test_clearing_the_conversation_keeps_only_the_answers_ticked_for_the_briefing(handlers):

@@ -564,6 +564,58 @@ def test_an_enter_pressed_on_the_next_question_while_one_is_being_taken_keeps_it
         expect(page.locator("#chat [data-testid='user']")).to_have_count(1)
 
 
+@pytest.fixture()
+def app_failing_midway(seed_index, minilm, tmp_path, answer_gate):
+    """The app in this process, whose language model fails after the first sentence of each answer, once
+    `answer_gate` lets it."""
+    from assistant.answer.service import Assistant
+    from assistant.errors import ModelError
+    from assistant.present.app import build_app, page_options
+
+    assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
+    quick = assistant.stream
+
+    def stream(question, filters, stopped=None):
+        yield next(quick(question, filters))
+        answer_gate.wait()
+        raise ModelError("The language model 'openai:gpt-x' failed: connection reset", "Ask again.")
+
+    assistant.stream = stream
+    demo = build_app(assistant, tmp_path / "briefings")
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
+    try:
+        yield demo
+    finally:
+        answer_gate.open()
+        demo.close()
+        assistant.close()
+
+
+def test_a_question_that_fails_after_it_was_taken_leaves_the_next_one_typed_in_the_box(app_failing_midway,
+                                                                                      answer_gate):
+    """A question that fails once its first sentence is shown (a language model lost mid-answer) is put back in the
+    box, to be asked again: the server put it there over the next question the member had typed meanwhile, which was
+    lost. It goes back only into a box left empty."""
+    from playwright.sync_api import expect
+
+    answer_gate.close()
+    with asked_with_ask(app_failing_midway.local_url) as (page, box):
+        expect(box).to_have_value("", timeout=30_000)  # taken, with its first sentence
+        box.press_sequentially("And in Sefton?")
+        answer_gate.open()
+        expect(page.locator("#chat [data-testid='bot']").first).to_contain_text("cannot answer right now",
+                                                                                timeout=30_000)
+        expect(box).to_have_value("And in Sefton?")
+
+        box.fill(ASKED)
+        page.click("#ask")
+        expect(page.locator("#chat [data-testid='bot']")).to_have_count(2, timeout=30_000)
+        expect(page.locator("#chat [data-testid='bot']").nth(1)).to_contain_text("cannot answer right now",
+                                                                                 timeout=30_000)
+        expect(box).to_have_value(ASKED)  # nothing typed since: back in the box
+
+
 @contextlib.contextmanager
 def app_with_sign_in(seed_index, minilm, tmp_path):
     """The app in this process, serving the seed index with sign-in (one user, alice) and its Sign out button."""
