@@ -485,7 +485,12 @@ if (!window.keepTypedAhead) {  // once, however often the page's head is put in
       box.value = sent;
     } else {
       if (!box.value.startsWith(sent)) return;
-      box.value = box.value.slice(sent.length).replace(/^\\s+/, "");
+      const [start, end] = [box.selectionStart, box.selectionEnd];
+      const kept = box.value.slice(sent.length).replace(/^\\s+/, "");
+      const cut = box.value.length - kept.length;
+      box.value = kept;
+      // The caret stays where the member is typing (set, the box's text puts it at the end).
+      if (document.activeElement === box) box.setSelectionRange(Math.max(start - cut, 0), Math.max(end - cut, 0));
     }
     box.dispatchEvent(new Event("input", {bubbles: true}));  // Gradio's own copy of the box follows
   };

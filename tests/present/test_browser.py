@@ -564,6 +564,22 @@ def test_an_enter_pressed_on_the_next_question_while_one_is_being_taken_keeps_it
         expect(page.locator("#chat [data-testid='user']")).to_have_count(1)
 
 
+def test_the_caret_stays_where_the_member_is_typing_when_the_question_is_taken(slow_app, answer_gate):
+    """Taking the question out of the box put the caret at its end: a member adding a word in the middle of the next
+    question as the first sentence came had the rest of it typed at the end ('And in Sefton?Knowsley and ')."""
+    from playwright.sync_api import expect
+
+    answer_gate.close()
+    with asked_with_ask(slow_app.local_url) as (page, box):
+        box.press_sequentially(" And in Sefton?")
+        for _ in "Sefton?":
+            box.press("ArrowLeft")
+        answer_gate.open()
+        expect(box).to_have_value("And in Sefton?", timeout=30_000)
+        box.press_sequentially("Knowsley and ")
+        expect(box).to_have_value("And in Knowsley and Sefton?")
+
+
 @pytest.fixture()
 def app_failing_midway(seed_index, minilm, tmp_path, answer_gate):
     """The app in this process, whose language model fails after the first sentence of each answer, once
