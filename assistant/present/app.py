@@ -1337,8 +1337,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             return (step.history, gr.update(), step.turns, step.last, gr.update(choices=markers, value=first),
                     handlers.source_panel(step.last, first),
                     gr.update(choices=handlers.briefing_choices(step.turns)) if step.finished else gr.update(),
-                    *fresh_feedback, *(ask_ready() if step.finished else ask_busy() if n == 0 else
-                                       (gr.update(), gr.update())), mark)
+                    *fresh_feedback, *(ask_busy() if n == 0 else (gr.update(), gr.update())), mark)
 
         def ask_busy() -> tuple:
             return gr.update(value="Answering\u2026", interactive=False), ANSWERING_NOTE
@@ -1417,7 +1416,8 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
         asking = gr.on([ask.click, question.submit], respond, inputs, outputs, api_visibility="private",
                        trigger_mode="once", show_progress_on=chat,
                        concurrency_limit=CHAT_ANSWERS_PER_SLOT * assistant.settings.concurrency)
-        # Ready again however the answer ended, a fault included (Clear does the same when it stops one).
+        # Ready again however the answer ended, a fault included (Clear does the same when it stops one); only once it
+        # has ended, its audit record written after its last step: Gradio drops a question asked before.
         asking.then(ask_ready, None, [ask, busy_note], api_visibility="private", show_progress="hidden")
         # The chat's own Clear (its bin icon) and the button do the same: stop an answer still coming (or it would
         # put itself back), and forget the last answer, its sources and any feedback begun on it.

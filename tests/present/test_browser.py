@@ -580,6 +580,30 @@ def test_the_caret_stays_where_the_member_is_typing_when_the_question_is_taken(s
         expect(box).to_have_value("And in Knowsley and Sefton?")
 
 
+def test_ask_is_ready_only_once_a_question_asked_would_be_taken(slow_app):
+    """Ask came back ("Ask", not "Answering...") with the answer's last step, while the answer was still being recorded
+    in the audit log: a question asked then, the next one typed during the answer, was dropped by Gradio (one answer
+    at a time), without a word. Here each record takes three seconds, as on a slow disk."""
+    import time
+
+    from playwright.sync_api import expect
+
+    recorder = slow_app.handlers.recorder
+    record = recorder.record
+
+    def slowly(*args, **kwargs):
+        time.sleep(3)
+        return record(*args, **kwargs)
+
+    recorder.record = slowly
+    with asked_with_ask(slow_app.local_url) as (page, box):
+        page.wait_for_selector("#chat >> text=Sources", timeout=60_000)
+        box.fill("What did Sefton say about child protection conferences?")
+        expect(page.locator("#ask")).to_have_text("Ask", timeout=30_000)
+        page.click("#ask")
+        expect(page.locator("#chat [data-testid='user']")).to_have_count(2, timeout=10_000)
+
+
 @pytest.fixture()
 def app_failing_midway(seed_index, minilm, tmp_path, answer_gate):
     """The app in this process, whose language model fails after the first sentence of each answer, once
