@@ -944,6 +944,9 @@ class ChatHandlers:
         citation = next((c for c in turn.answer.citations if c.marker == marker), None)
         if citation is None:
             return "<p>That source is not part of the answer.</p>"
+        # The index as it now stands, as a question or a page load reads it: an item withheld since (a takedown) was
+        # shown whole here until one of them came.
+        self.assistant.follow_index()
         body = []
         quote = shown(" ".join(citation.quote.split()))
         runs = [(ids, shown(" ".join(text.split())))

@@ -292,6 +292,21 @@ def test_a_source_whose_item_changed_since_the_answer_says_so(changing):
     assert "151 children" in panel  # and the item as it now reads, said to be so
 
 
+
+def test_a_source_withheld_since_the_answer_is_not_shown_though_nobody_asked_since(changing):
+    """An item withheld (a takedown) while an answer citing it was on screen was shown whole in the source panel, to
+    any member who opened it, until someone asked a question or loaded the page: only those read the index again.
+    The panel reads it as it stands, as they do."""
+    from assistant.ingest.withhold import withhold
+
+    settings, corpus, handlers = changing
+    *_, last = handlers.replies(ROTHERHAM_Q)
+    assert "The Chair reported" in handlers.source_panel(last.turn, 1)  # the item's text beyond the quote
+    withhold(settings, ["rotherham-2018-ilsc-performance-feedback"])
+    panel = handlers.source_panel(last.turn, 1)
+    assert "The item is no longer in the index." in panel and "The Chair reported" not in panel
+    assert "<mark>In 2018 148 children" in panel  # the words the answer quoted, as the chat shows them
+
 # -- (3) a member removed from the users file ------------------------------------------------------------------------
 def test_a_member_removed_from_the_users_file_is_signed_out_of_open_sessions(handlers, tmp_path):
     """Removed from the users file, a member's open page went on answering, and a new tab opened without a
