@@ -30,8 +30,8 @@ from assistant.answer.service import Assistant, ModelFailure, error_in_log
 from assistant.present.audit import AnswerRecorder
 from assistant.present.auth import FAILURES_PER_NAME, HELD_BACK_S
 from assistant.retrieve.filters import Filters
-from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, place_name,
-                            question_in_log)
+from assistant.text import (INSTRUCTION_REASON, MODEL_DECLINED, REPLY_CUT_OFF, addresses_in, counted, noun_for,
+                            place_name, question_in_log)
 
 # Set, not defaulted: a GRADIO_ANALYTICS_ENABLED=True inherited from the environment would have Gradio send usage
 # reports (and look up its servers) from a council's machine; nothing here is meant to leave it.
@@ -540,6 +540,9 @@ class Turn:
 
     answer_id: str
     answer: Answer
+    # What the index held when it was answered, as a briefing's header says it (briefing.searched_line): an ingest or
+    # a takedown before the export changes what the index holds, not what the answer was searched from.
+    searched: str = ""
 
     @property
     def label(self) -> str:
@@ -604,6 +607,7 @@ class ChatHandlers:
         self._records_failing = False  # a record failed after its answer was shown, and none has been made since
         self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
+        self._searched_read: tuple[object, str] = (None, "")
         # The last feedback (rating, comment) each member sent on each answer, by (answer id, user).
         self._feedback_sent: dict[tuple[str, str], tuple[str, str]] = {}
         self._feedback_lock = threading.Lock()
@@ -616,6 +620,15 @@ class ChatHandlers:
         if self._entries_read[0] is not lexical:
             self._entries_read = (lexical, {e.chunk_id: e for e in lexical.entries})
         return self._entries_read[1]
+
+    def _searched_now(self) -> str:
+        """What the index the assistant reads now holds, in a briefing's words (briefing.searched_line)."""
+        lexical = self.assistant.lexical
+        if self._searched_read[0] is not lexical:
+            from assistant.present.briefing import searched_line
+
+            self._searched_read = (lexical, searched_line(self.assistant.index.manifest))
+        return self._searched_read[1]
 
     # -- the index ----------------------------------------------------------------------------
     def councils(self) -> list[str]:
@@ -716,7 +729,7 @@ class ChatHandlers:
                     # given when that fails. (Such an answer closed by the page as it arrives is recorded whole.)
                     record_first = self._records_failing
                 if isinstance(event, Answer):
-                    turn = Turn(answer_id, event)
+                    turn = Turn(answer_id, event, self._searched_now())
                     if record_first:
                         try:
                             self.recorder.record(event, channel=channel, user=user, answer_id=turn.answer_id,
@@ -1038,7 +1051,7 @@ class ChatHandlers:
         # An answer whose recording failed (shown all the same) is named by no id: the log would not know it.
         write_briefing([entry_from_answer(t.answer, t.answer_id if self._audited(t.answer_id) else "")
                         for t in chosen], out, title=title or DEFAULT_TITLE, replace=False,
-                       searched=searched_line(self.assistant.index.manifest))
+                       searched=_searched_by(chosen) or searched_line(self.assistant.index.manifest))
         # Removed once its time is up, whether or not anyone exports again.
         sweep = threading.Timer(EXPORTS_KEPT_SECONDS + 1, self._remove_old_exports)
         sweep.daemon = True
@@ -1060,6 +1073,20 @@ class ChatHandlers:
 
 # How long an exported briefing stays on the server for its member to download.
 EXPORTS_KEPT_SECONDS = 3600
+
+
+def _searched_by(turns: list[Turn]) -> str:
+    """A briefing's 'Searched' line for its answers: what they were searched from, said once when it is the same for
+    them all ('' when not known)."""
+    answers_by_line: dict[str, list[str]] = {}
+    for number, turn in enumerate(turns, start=1):
+        answers_by_line.setdefault(turn.searched, []).append(str(number))
+    if "" in answers_by_line:
+        return ""
+    if len(answers_by_line) == 1:
+        return next(iter(answers_by_line))
+    return "; ".join(f"{noun_for(len(numbers), 'answer')} {', '.join(numbers)} in {line}"
+                     for line, numbers in answers_by_line.items())
 
 
 def file_name_words(title: str) -> str:

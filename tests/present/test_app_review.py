@@ -4,6 +4,7 @@ answer comes, feedback changed back, an ingest while an answer is on screen, and
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -306,6 +307,28 @@ def test_a_source_withheld_since_the_answer_is_not_shown_though_nobody_asked_sin
     panel = handlers.source_panel(last.turn, 1)
     assert "The item is no longer in the index." in panel and "The Chair reported" not in panel
     assert "<mark>In 2018 148 children" in panel  # the words the answer quoted, as the chat shows them
+
+
+def test_a_briefing_says_what_its_answers_were_searched_from_though_the_index_changed_since(changing):
+    """A briefing exported after an ingest or a takedown said the index as it then stood had been searched ('Searched:
+    4 items of minutes from 4 councils'), beside an answer given before, which quoted the fifth (or, made before newer
+    minutes came, said the minutes do not say what those say). It says what each answer was searched from."""
+    from assistant.ingest.withhold import withhold
+
+    settings, corpus, handlers = changing
+    handlers.briefing_dir.mkdir()  # as the app's own private folder is
+    *_, first = handlers.replies(ROTHERHAM_Q)
+    withhold(settings, ["rotherham-2018-ilsc-performance-feedback"])
+    path, _ = handlers.export([first.turn], [first.turn.label], "md")
+    text = Path(path).read_text(encoding="utf-8")
+    assert "\nSearched: 5 items of minutes from 5 councils, of meetings from " in text
+    *_, second = handlers.replies("What percentage of reports were available 3 days before child protection "
+                                  "conferences in Sefton?")
+    turns = [first.turn, second.turn]
+    path, _ = handlers.export(turns, [t.label for t in turns], "md")
+    text = Path(path).read_text(encoding="utf-8")
+    assert "\nSearched: answer 1 in 5 items of minutes from 5 councils, " in text
+    assert "; answer 2 in 4 items of minutes from 4 councils, " in text
 
 # -- (3) a member removed from the users file ------------------------------------------------------------------------
 def test_a_member_removed_from_the_users_file_is_signed_out_of_open_sessions(handlers, tmp_path):
