@@ -480,8 +480,8 @@ class OwnSiteOnly:
     gradio_client is no browser.
 
     A request another site's page makes (its browser says so in Sec-Fetch-Site) is refused too, but for a link
-    followed to the app: an image there pointing at /logout signed the member out of every session, and a form
-    could sign them in as someone else."""
+    followed to the app (not to its sign-out): an image or a frame there pointing at /logout signed the member out of
+    every session, and a form could sign them in as someone else."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -506,6 +506,11 @@ class OwnSiteOnly:
         await self.app(scope, receive, without_leave)
 
 
+# Gradio's sign-out: a GET that ends every session of the member, so no other site's page may lead there, even as a
+# link or a frame (a hidden frame signed the member out as silently as an image had).
+_SIGN_OUT_PATH = "/logout"
+
+
 def _from_another_site(scope) -> bool:
     """Whether a browser sent this request for another site's page, other than by following a link to the app (the
     resource isolation policy web.dev describes; a browser too old to say, and gradio_client, say nothing)."""
@@ -513,7 +518,8 @@ def _from_another_site(scope) -> bool:
     if headers.get(b"sec-fetch-site") != b"cross-site":
         return False
     followed = (scope.get("method") in ("GET", "HEAD") and headers.get(b"sec-fetch-mode") == b"navigate"
-                and headers.get(b"sec-fetch-dest") not in (b"object", b"embed"))
+                and headers.get(b"sec-fetch-dest") not in (b"object", b"embed")
+                and _route_path(scope).rstrip("/") != _SIGN_OUT_PATH)
     return not followed
 
 

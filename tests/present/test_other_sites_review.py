@@ -89,3 +89,17 @@ def test_another_site_may_not_sign_a_member_out_nor_in(signed_in_app):
     own = {"Host": HOST, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
     assert httpx.get(f"{base}/logout", cookies=cookies, headers=own, timeout=30).status_code in (200, 302)
     assert httpx.get(f"{base}/gradio_api/login_check", cookies=cookies, timeout=30).status_code == 401
+
+
+@pytest.mark.parametrize("dest", ["iframe", "document"])
+def test_another_site_may_not_sign_a_member_out_by_a_frame_or_a_link_to_logout(signed_in_app, dest):
+    """A hidden frame on another site's page pointing at /logout (a navigation, which the browser sends with the
+    member's cookie as it did the image's request) signed the member out of every session as the image had; a link
+    there to /logout, or a script sending the page to it, did too. A frame or link to the app itself still opens it."""
+    import httpx
+
+    base, cookies = signed_in_app
+    navigation = {"Host": HOST, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": dest}
+    assert httpx.get(f"{base}/logout", cookies=cookies, headers=navigation, timeout=30).status_code == 403
+    assert httpx.get(f"{base}/gradio_api/login_check", cookies=cookies, timeout=30).status_code == 200
+    assert httpx.get(f"{base}/", cookies=cookies, headers=navigation, timeout=30).status_code == 200
