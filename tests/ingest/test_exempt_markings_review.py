@@ -219,3 +219,17 @@ def test_public_items_that_mention_official_sensitive_or_the_press_and_public_ex
                "Northbrook Borough Council", "14 March 2023", PUBLIC]
     (tmp_path / "panel.txt").write_text("\n".join(opening) + "\n", encoding="utf-8")
     assert not any(item.restricted for item in _read(tmp_path / "panel.txt"))
+
+
+@pytest.mark.parametrize("footer", ["OFFICIAL-SENSITIVE", "OFFICIAL - SENSITIVE", "OFFICIAL SENSITIVE PERSONAL"])
+def test_minutes_marked_official_sensitive_only_in_a_page_s_footer_are_withheld(tmp_path, footer):
+    """The security marking stands at the top and the foot of each page: a template marking only the foot, read past
+    the first lines that mark a whole document, had the minutes indexed, a child's name and address with them."""
+    lines = ["Northbrook Borough Council", "Placement Review Panel", "Minutes of the meeting held on 14 March 2023",
+             "Present: Councillors Smith and Jones.", "The Panel reviewed the placement of the child named below.",
+             "Her social worker reported that contact with her father had been suspended.",
+             "The Panel agreed that the placement should continue.", "Actions were agreed with the team.",
+             SECRET, footer]
+    for name, items in _each_format(tmp_path, lines).items():
+        assert not any("Acacia" in item.text for item in items), name
+        assert all(item.restricted for item in items), name

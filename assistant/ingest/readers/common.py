@@ -249,7 +249,10 @@ _LINE_MARK = re.compile(
     # Not a table's row giving a figure ("Exempt: 1,204", the properties of a council tax base).
     rf"|^\s*(?:\d+[.:)]?\s+)?{_STRONG_MARK}{_OPENING_KIND}\s*[-\u2013:]"
     rf"(?!\s*(?:no|none|nil|n/?a|not\s+applicable|{_WELSH_NO})\b|\s*[\d\u00a3])"
-    rf"|{_PART_TWO_HEADING}",
+    rf"|{_PART_TWO_HEADING}"
+    # The security marking alone on its line, as it heads and foots every page of what it marks ("OFFICIAL-SENSITIVE",
+    # "OFFICIAL SENSITIVE PERSONAL"): a template marking only the foot is read past a document's first lines.
+    rf"|^\W*{_SECURITY_MARK}\W*$",
     re.IGNORECASE,
 )
 # A line, however long, that says the text under it is exempt by Schedule 12A's paragraph: "(Exempt by virtue of
