@@ -780,7 +780,10 @@ class ChatHandlers:
             elif isinstance(exc, ModelFailure):  # nothing was shown, but the question and the error are audited
                 try:
                     recorded_as = self.recorder.record_failure(exc, channel=channel, user=user)
-                except Exception:  # the audit failing must not hide from the member that the model failed
+                except Exception as failed:  # the audit failing must not hide from the member that the model failed
+                    # Its traceback without the model's failure it was raised in, whose message quotes the server's
+                    # words: they are logged below without them.
+                    failed.__suppress_context__ = True
                     log.exception("Recording the failed %s failed", question_in_log(question))
             # The server's own words, which may echo the question, are in the audit log's record alone.
             shown_by = (f" (`assistant audit --show {recorded_as[:8]}` shows it all)" if recorded_as and exc.logged

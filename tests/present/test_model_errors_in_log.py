@@ -34,13 +34,18 @@ def echoing_server():
     server.close()
 
 
-def test_a_model_server_s_error_reaches_the_log_without_the_words_it_echoed(hashing_assistant, echoing_server,
-                                                                             caplog, tmp_path):
-    settings = at_endpoint(hashing_assistant.settings.with_(llm="openai:gpt-4o-mini"), f"{echoing_server.root}/v1")
+def _app_asking(hashing_assistant, server, tmp_path) -> tuple[Assistant, ChatHandlers]:
+    """The app's handlers over an assistant whose language model is the server's, asked rather than refused."""
+    settings = at_endpoint(hashing_assistant.settings.with_(llm="openai:gpt-4o-mini"), f"{server.root}/v1")
     calibration = replace(Calibration.load(READER_DIR), refusal_threshold=0.0)  # the model is asked, not refused
     assistant = Assistant(settings, chat_model=make_chat_model("openai:gpt-4o-mini", settings),
                           calibration=calibration)
-    handlers = ChatHandlers(assistant, tmp_path / "briefings")
+    return assistant, ChatHandlers(assistant, tmp_path / "briefings")
+
+
+def test_a_model_server_s_error_reaches_the_log_without_the_words_it_echoed(hashing_assistant, echoing_server,
+                                                                             caplog, tmp_path):
+    assistant, handlers = _app_asking(hashing_assistant, echoing_server, tmp_path)
     try:
         with caplog.at_level(logging.WARNING):
             steps = list(handlers.stream_answer(QUESTION))
@@ -59,3 +64,27 @@ def test_a_model_server_s_error_reaches_the_log_without_the_words_it_echoed(hash
     assert "assistant audit --show" in logged
     # The audit log, readable by its user alone, keeps the server's words whole.
     assert "Prompt rejected" in record["error"] and record["question"] == QUESTION
+
+
+def test_an_audit_log_failing_beside_the_model_server_s_error_keeps_the_server_s_words_out_of_the_log(
+        hashing_assistant, echoing_server, caplog, tmp_path):
+    """The traceback of an audit record that failed (a full disk) was logged with the model's failure chained to it,
+    whose message quotes the server's reply, and with it the member's question (a code review)."""
+    assistant, handlers = _app_asking(hashing_assistant, echoing_server, tmp_path)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    handlers.recorder.record_failure = disk_full
+    try:
+        with caplog.at_level(logging.WARNING):
+            steps = list(handlers.stream_answer(QUESTION))
+    finally:
+        handlers.recorder.close()
+        assistant.close()
+    assert "cannot answer right now" in steps[-1][0], steps[-1]
+    logged = caplog.text
+    assert "Recording the failed question" in logged and "No space left on device" in logged, logged
+    assert "HTTP 400" in logged, logged
+    for words in ("discharged from care", "Prompt rejected"):
+        assert words not in logged, logged
