@@ -491,6 +491,55 @@ def without_bullet(text: str) -> str:
     return _BULLET.sub("", text, count=1)
 
 
+# ---------------------------------------------------------------- language
+
+# Words frequent in any running Welsh and seldom English words, so that a quote's language is told offline, by how
+# many of its words are these rather than ENGLISH_FUNCTION_WORDS: about a third of a Welsh sentence's words are
+# ('Mae'r Pwyllgor wedi nodi'r adroddiad'), and Welsh names in English minutes carry few ('Ysgol y Gader' its 'y';
+# 'Pen-y-bont' is one word). 'r' and 'n' are what an apostrophe leaves of 'yr' and 'yn' ('mae'r', 'mae'n').
+WELSH_FUNCTION_WORDS = frozenset({
+    "y", "yr", "r", "yn", "n", "ac", "ar", "wedi", "bod", "fod", "mae", "maen", "oedd", "roedd", "bydd", "byddai",
+    "sydd", "ei", "eu", "ein", "eich", "gan", "gyda", "hyn", "hynny", "hwn", "hon", "nid", "ddim", "dim", "ond",
+    "pan", "fel", "ym", "yng", "hefyd", "cael", "gael", "dros", "rhwng", "drwy", "trwy", "wrth", "heb", "cyn", "yma",
+    "nad", "mewn", "gyfer", "rhai", "pob", "holl", "ydy", "yw", "oes", "iddo", "iddi", "iddynt", "ynghylch", "ynglŷn",
+    "ynglyn", "dylid", "neu", "sef", "beth", "sut", "pam", "faint", "pryd", "pwy", "ble", "nifer",
+})
+ENGLISH_FUNCTION_WORDS = frozenset({
+    "the", "of", "and", "to", "in", "is", "was", "that", "for", "on", "with", "by", "are", "were", "be", "has",
+    "have", "had", "this", "it", "as", "from", "will", "which", "an", "not", "or", "been", "their", "what", "how",
+})
+# The language tags of HTML's lang and of Word's w:lang (WCAG 3.1.2: a screen reader reads Welsh as Welsh).
+WELSH, ENGLISH = "cy", "en"
+_LANGUAGE_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def language_of(text: str) -> str:
+    """WELSH or ENGLISH for a passage whose common words are plainly of one, "" when they cannot tell (a name, a
+    figure, or as much of each)."""
+    words = [w.casefold() for w in _LANGUAGE_WORD.findall(text.replace("\u2019", "'"))]
+    welsh = sum(w in WELSH_FUNCTION_WORDS for w in words)
+    english = sum(w in ENGLISH_FUNCTION_WORDS for w in words)
+    if welsh >= 2 and welsh > 2 * english:
+        return WELSH
+    if english >= 2 and english > 2 * welsh:
+        return ENGLISH
+    return ""
+
+
+def language_runs(text: str) -> list[tuple[Span, str]]:
+    """The text cut where its sentences change language (language_of), each piece with its language ("" until one
+    can be told); a sentence whose language cannot be told goes with the one before it."""
+    runs: list[tuple[Span, str]] = []
+    for sentence in sentence_spans(text):
+        language = language_of(sentence.of(text)) or (runs[-1][1] if runs else "")
+        if not runs:
+            runs.append((Span(0, len(text)), language))
+        elif language != runs[-1][1]:
+            runs[-1] = (Span(runs[-1][0].start, sentence.start), runs[-1][1])
+            runs.append((Span(sentence.start, len(text)), language))
+    return runs or [(Span(0, len(text)), "")]
+
+
 # ---------------------------------------------------------------- names and dates
 
 # The same in Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough

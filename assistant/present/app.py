@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
-from assistant.present.render import (address_or_label, answer_as_text, markdown_literal, not_shown_note,
-                                      short_answer_line, source_line, visible_text, web_address)
+from assistant.present.render import (address_or_label, answer_as_text, in_languages, markdown_literal,
+                                      not_shown_note, short_answer_line, source_line, visible_text, web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
 from assistant.answer.service import Assistant, ModelFailure, error_in_log
 from assistant.present.audit import AnswerRecorder
@@ -964,8 +964,8 @@ class ChatHandlers:
         # shown whole here until one of them came.
         self.assistant.follow_index()
         body = []
-        quote = shown(" ".join(citation.quote.split()))
-        runs = [(ids, shown(" ".join(text.split())))
+        quote = visible_text(" ".join(citation.quote.split()))
+        runs = [(ids, visible_text(" ".join(text.split())))
                 for ids, text in self.assistant.passages.joined_runs(citation.source_url)]
         changed = citation.chunk_id not in self._chunk_text
         if changed:
@@ -973,13 +973,11 @@ class ChatHandlers:
             # text now is not what the answer quoted, and must not pass for it.
             still = any(quote in text for _, text in runs)
             body.append(f'<p class="source-changed"><strong>{html.escape(SOURCE_STILL if still else SOURCE_CHANGED)}'
-                        f"</strong></p><p>The answer quoted: <mark>{quote}</mark></p>")
+                        f"</strong></p><p>The answer quoted: {in_languages(quote, quote)}</p>")
             body.append("<p><em>The item as it now reads:</em></p>" if runs
                         else "<p><em>The item is no longer in the index.</em></p>")
-        for ids, escaped in runs:
-            if (changed or citation.chunk_id in ids) and quote in escaped:
-                escaped = escaped.replace(quote, f"<mark>{quote}</mark>", 1)
-            body.append(f"<p>{escaped}</p>")
+        for ids, text in runs:
+            body.append(f"<p>{in_languages(text, quote if changed or citation.chunk_id in ids else '')}</p>")
         url = shown(web_address(citation.link))
         link = (f'<a href="{url}" target="_blank" rel="noopener">{url} {NEW_TAB}</a>'
                 if url else shown(address_or_label(citation.source_url)))

@@ -3,11 +3,12 @@ Markdown (the chat and the Markdown briefing show minutes and questions as writt
 
 from __future__ import annotations
 
+import html
 from typing import Callable
 from urllib.parse import urlsplit
 
 from assistant.records import Answer, Citation, NearestItem
-from assistant.text import NOT_IN_XML, counted, readable_date
+from assistant.text import ENGLISH, NOT_IN_XML, counted, language_runs, readable_date
 
 # Characters that can start Markdown or HTML markup anywhere in a line: emphasis, code, links and images,
 # headings, tables, strike-through and tags; and '@', without which the chat's Markdown makes 'name@host' a link
@@ -55,6 +56,29 @@ def markdown_literal(text: str) -> str:
     elif digits and body[digits:digits + 1] in (".", ")"):
         body = body[:digits] + "\\" + body[digits:]
     return lead + body
+
+
+def lang_attribute(language: str, around: str = ENGLISH) -> str:
+    """' lang="cy"' for text in a language (text.language_of) other than the page's or its paragraph's ('' when the
+    same, or when its language cannot be told): what a screen reader reads it in."""
+    return f' lang="{language}"' if language and language != around else ""
+
+
+def in_languages(text: str, quote: str = "", literal: Callable[[str], str] = html.escape) -> str:
+    """Minute text made safe by `literal` (HTML's escaping, or markdown_literal), its Welsh sentences in a span
+    lang="cy" (WCAG 3.1.2: a screen reader read Welsh minutes with English sounds), and the quote's first occurrence
+    marked: in one <mark> per language it spans, so that the elements nest. Characters no reader sees are left out."""
+    text, quote = visible_text(text), visible_text(quote)
+    at = text.find(quote) if quote else -1
+    quoted = (at, at + len(quote)) if at >= 0 else (0, 0)
+    parts = []
+    for span, language in language_runs(text):
+        cuts = sorted({span.start, span.end, *(b for b in quoted if span.start < b < span.end)})
+        pieces = "".join(f"<mark>{literal(text[a:b])}</mark>" if quoted[0] <= a and b <= quoted[1]
+                         else literal(text[a:b]) for a, b in zip(cuts, cuts[1:]))
+        attribute = lang_attribute(language)
+        parts.append(f"<span{attribute}>{pieces}</span>" if attribute else pieces)
+    return "".join(parts)
 
 
 def web_address(url: str) -> str:

@@ -1,0 +1,79 @@
+"""From a review by a Welsh council's officer: Welsh quotes are marked as Welsh where they are shown (WCAG 3.1.2,
+Language of Parts), so that a screen reader reads them with Welsh sounds, not English ones."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.present.app import ChatHandlers, Turn
+from assistant.records import Answer, Citation, SentenceVerdict
+from assistant.text import ENGLISH, WELSH, language_of
+
+WELSH_SENTENCES = (
+    "Mae'r Pwyllgor wedi nodi'r adroddiad ar ofal plant.",
+    "Roedd 87 o blant yn derbyn gofal ar 31 Mawrth 2024, o gymharu â 92 y flwyddyn flaenorol.",
+    "Dywedodd y Cynghorydd Jones fod nifer y gofalwyr maeth wedi gostwng.",
+    "PENDERFYNWYD cymeradwyo argymhellion yr adroddiad a nodi\u2019r cynnydd a wnaed.",
+    "Faint o blant sy\u2019n derbyn gofal yng Ngwynedd?",
+)
+ENGLISH_SENTENCES = (
+    "The Committee noted the report on looked after children.",
+    "Members visited Ysgol y Gader and Canolfan yr Urdd in Dolgellau, which was welcomed.",
+    "Cyngor Sir Ynys Môn's Corporate Parenting Panel met on 12 March 2024 and agreed the plan.",
+    "Pen-y-bont ar Ogwr County Borough Council is the name of the council in Welsh.",
+)
+# Bilingual minutes as a Welsh council's democratic services write them: the Welsh, then the English.
+BILINGUAL = """# Pwyllgor Craffu Gofal / Care Scrutiny Committee
+
+Cyngor Gwynedd, 12 Mawrth 2024
+
+## 5. Plant sy'n Derbyn Gofal / Looked After Children
+
+Roedd 87 o blant yn derbyn gofal ar 31 Mawrth 2024, o gymharu â 92 y flwyddyn flaenorol. Mae'r gwasanaeth wedi recriwtio 14 o ofalwyr maeth newydd yn ystod y flwyddyn.
+
+There were 87 looked after children at 31 March 2024, compared with 92 the year before. The service has recruited 14 new foster carers during the year.
+"""
+
+
+@pytest.mark.parametrize("sentence", WELSH_SENTENCES)
+def test_a_welsh_sentence_is_told_welsh(sentence):
+    assert language_of(sentence) == WELSH
+
+
+@pytest.mark.parametrize("sentence", ENGLISH_SENTENCES)
+def test_an_english_sentence_with_welsh_names_is_not_told_welsh(sentence):
+    assert language_of(sentence) in (ENGLISH, "")
+
+
+@pytest.fixture
+def bilingual_app(fake_settings, tmp_path):
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import ingest
+
+    minutes = tmp_path / "minutes"
+    minutes.mkdir()
+    (minutes / "gwynedd-2024-03-12.md").write_text(BILINGUAL, encoding="utf-8")
+    ingest([minutes], fake_settings, progress=False)
+    assistant = Assistant(fake_settings)
+    yield ChatHandlers(assistant)
+    assistant.close()
+
+
+def _turn_quoting(handlers: ChatHandlers, quote: str) -> Turn:
+    entry = next(e for e in handlers.assistant.lexical.entries if quote in e.text)
+    citation = Citation(1, entry.metadata["source_id"], "Cyngor Gwynedd", "Pwyllgor Craffu Gofal", "2024-03-12",
+                        "5. Plant sy'n Derbyn Gofal / Looked After Children", quote, entry.chunk_id)
+    answer = Answer("Faint o blant sy'n derbyn gofal?", f"{quote} [1]", False, None, "extractive",
+                    citations=[citation],
+                    sentences=[SentenceVerdict(f"{quote} [1]", (1,), True, True, 1.0, "verbatim")])
+    return Turn("a" * 32, answer)
+
+
+def test_the_source_panel_marks_the_welsh_of_bilingual_minutes_welsh(bilingual_app):
+    quote = "Roedd 87 o blant yn derbyn gofal ar 31 Mawrth 2024, o gymharu â 92 y flwyddyn flaenorol."
+    panel = bilingual_app.source_panel(_turn_quoting(bilingual_app, quote), 1)
+    welsh = re.search(r'<span lang="cy">([^<]*)<mark>([^<]*)</mark>([^<]*)</span>', panel)
+    assert welsh and welsh.group(2) == quote and "Mae&#x27;r gwasanaeth wedi recriwtio" in welsh.group(3), panel
+    assert "There were 87" not in welsh.group(0) and "There were 87 looked after children" in panel, panel
