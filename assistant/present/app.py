@@ -894,10 +894,11 @@ class ChatHandlers:
                 parts.append("\n**Nearest items searched:**")
                 parts.extend(f"- {markdown_literal(source_line(n))}" for n in answer.nearest)
         else:
-            sentences = [markdown_literal(s.text) if s.shown else _unsupported(s.text) for s in answer.sentences
-                         if s.shown or _marked_unsupported(s)]
-            parts = [short_answer_line(answer, f"**{markdown_literal(answer.short_answer)}**", markdown_literal) + "\n"
-                     ] if answer.short_answer else []
+            # Each Welsh sentence in a span lang="cy", as in the source panel (render.in_languages).
+            sentences = [in_languages(s.text, literal=markdown_literal) if s.shown else _unsupported(s.text)
+                         for s in answer.sentences if s.shown or _marked_unsupported(s)]
+            parts = [short_answer_line(answer, f"**{in_languages(answer.short_answer, literal=markdown_literal)}**",
+                                       markdown_literal) + "\n"] if answer.short_answer else []
             parts.append(" ".join(sentences))
             left_out = sum(1 for s in answer.sentences if not s.shown and not _marked_unsupported(s))
             if left_out:  # the /ask text counts what it leaves out; the chat says so too, in the same words
@@ -937,11 +938,10 @@ class ChatHandlers:
         plain = " ".join(text.split())
         at = plain.find(words)
         if at < 0:
-            return f"<mark>{markdown_literal(words)}</mark>"
+            return in_languages(words, words, literal=markdown_literal)
         start, end = max(0, at - width), min(len(plain), at + len(words) + width)
-        before = ("\u2026" if start else "") + markdown_literal(plain[start:at])
-        after = markdown_literal(plain[at + len(words):end]) + ("\u2026" if end < len(plain) else "")
-        return f"{before}<mark>{markdown_literal(words)}</mark>{after}"
+        shown_part = in_languages(plain[start:end], words, literal=markdown_literal)
+        return ("\u2026" if start else "") + shown_part + ("\u2026" if end < len(plain) else "")
 
     def _passage_of(self, c: Citation) -> str:
         """The passage holding the cited chunk ('' when the index no longer has it)."""

@@ -71,11 +71,14 @@ def in_languages(text: str, quote: str = "", literal: Callable[[str], str] = htm
     text, quote = visible_text(text), visible_text(quote)
     at = text.find(quote) if quote else -1
     quoted = (at, at + len(quote)) if at >= 0 else (0, 0)
+    def shown(piece: str) -> str:  # a space between pieces kept: markdown_literal drops one standing alone
+        return literal(piece) if piece.strip() else piece
+
     parts = []
     for span, language in language_runs(text):
         cuts = sorted({span.start, span.end, *(b for b in quoted if span.start < b < span.end)})
-        pieces = "".join(f"<mark>{literal(text[a:b])}</mark>" if quoted[0] <= a and b <= quoted[1]
-                         else literal(text[a:b]) for a, b in zip(cuts, cuts[1:]))
+        pieces = "".join(f"<mark>{shown(text[a:b])}</mark>" if quoted[0] <= a and b <= quoted[1]
+                         else shown(text[a:b]) for a, b in zip(cuts, cuts[1:]))
         attribute = lang_attribute(language)
         parts.append(f"<span{attribute}>{pieces}</span>" if attribute else pieces)
     return "".join(parts)

@@ -77,3 +77,24 @@ def test_the_source_panel_marks_the_welsh_of_bilingual_minutes_welsh(bilingual_a
     welsh = re.search(r'<span lang="cy">([^<]*)<mark>([^<]*)</mark>([^<]*)</span>', panel)
     assert welsh and welsh.group(2) == quote and "Mae&#x27;r gwasanaeth wedi recriwtio" in welsh.group(3), panel
     assert "There were 87" not in welsh.group(0) and "There were 87 looked after children" in panel, panel
+
+
+def test_the_chat_marks_a_welsh_answer_and_its_quote_welsh(bilingual_app):
+    quote = "Roedd 87 o blant yn derbyn gofal ar 31 Mawrth 2024, o gymharu â 92 y flwyddyn flaenorol."
+    shown = bilingual_app.render(_turn_quoting(bilingual_app, quote).answer)
+    answer, sources = shown.split("**Sources**")
+    assert answer.startswith('<span lang="cy">Roedd 87 o blant'), shown
+    context = re.search(r'<span lang="cy">[^<]*<mark>([^<]*)</mark>([^<]*)</span> ?There were 87', sources)
+    assert context and context.group(1) == quote, sources
+
+
+def test_an_english_answer_in_the_chat_is_marked_no_other_language(hashing_assistant):
+    handlers = ChatHandlers(hashing_assistant)
+    citation = Citation(1, "item-1", "Rotherham Council", "Board", "2019-01-01", "Children in care",
+                        "In 2018 148 children left care.", "chunk-1")
+    answer = Answer("How many children left care?", "In 2018 148 children left care. [1]", False, None,
+                    "extractive", citations=[citation],
+                    sentences=[SentenceVerdict("In 2018 148 children left care. [1]", (1,), True, True, 1.0,
+                                               "verbatim")])
+    shown = handlers.render(answer)
+    assert "lang=" not in shown and "<mark>In 2018 148 children left care.</mark>" in shown, shown
