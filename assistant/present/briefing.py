@@ -29,7 +29,8 @@ from assistant.present.render import (BIDI_CONTROLS, NO_WEB_ADDRESS, markdown_li
                                       visible_text, web_address)
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
-from assistant.text import MONTH_NAMES, council_key, counted, printed_path, readable_date, without_bullet
+from assistant.text import (MONTH_NAMES, WELSH, council_key, counted, language_runs, printed_path, readable_date,
+                            without_bullet)
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -56,6 +57,9 @@ REFUSALS_HEADING = ("Questions the minutes do not answer: said so in the assista
 NEAREST_LABEL = "Nearest items searched:"
 # The language Word checks a briefing's spelling in: the minutes are British English.
 BRIEFING_LANGUAGE = "en-GB"
+# The language Word gives a Welsh sentence of the minutes: its screen readers read it as Welsh, its spelling is checked
+# as Welsh (WCAG 3.1.2, Language of Parts).
+WELSH_WORD_LANGUAGE = "cy-GB"
 # The colour of a briefing's second-level headings ("Sources"): python-docx's template gives them #4F81BD, 4.0:1 on
 # white, under the 4.5:1 WCAG AA asks of text their size (13 pt bold is not large text); this, Heading 1's, is 6.6:1.
 HEADING_2_COLOUR = "365F91"
@@ -634,7 +638,7 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
         if entry.refused:  # the assistant's words, in italics as its notes are: set apart from the quoted answers
             document.add_paragraph().add_run(entry.answer_text(text)).italic = True
         else:
-            document.add_paragraph(entry.answer_text(text))
+            _add_in_languages(document.add_paragraph(), entry.answer_text(text))
         if entry.not_shown:
             document.add_paragraph().add_run(text(entry.not_shown)).italic = True
         for note in entry.notes:
@@ -652,8 +656,7 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
                 # On the page of its quote: a quote at the top of a page, its council, meeting and item left at the
                 # foot of the last, is a quote whose source the reader must turn back for.
                 source.paragraph_format.keep_with_next = True
-                quote = document.add_paragraph(style="Quote")
-                quote.add_run(text(" ".join(c.quote.split())))
+                _add_in_languages(document.add_paragraph(style="Quote"), text(" ".join(c.quote.split())))
         if entry.answer_id:
             document.add_paragraph().add_run(text(f"Audit log: answer {entry.short_id}")).italic = True
     return document
@@ -677,6 +680,20 @@ def _for_a_uk_office(document) -> None:
     for rel_id, relationship in list(package_rels.items()):
         if relationship.reltype in (RELATIONSHIP_TYPE.THUMBNAIL, RELATIONSHIP_TYPE.EXTENDED_PROPERTIES):
             package_rels.pop(rel_id)
+
+
+def _add_in_languages(paragraph, text: str) -> None:
+    """The text as runs of the paragraph, each Welsh sentence's run in WELSH_WORD_LANGUAGE (the rest the document's
+    British English)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for span, language in language_runs(text):
+        run = paragraph.add_run(span.of(text))
+        if language == WELSH:
+            marked = OxmlElement("w:lang")
+            marked.set(qn("w:val"), WELSH_WORD_LANGUAGE)
+            run._r.get_or_add_rPr().append(marked)
 
 
 def _readable_headings(document) -> None:

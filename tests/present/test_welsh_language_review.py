@@ -98,3 +98,23 @@ def test_an_english_answer_in_the_chat_is_marked_no_other_language(hashing_assis
                                                "verbatim")])
     shown = handlers.render(answer)
     assert "lang=" not in shown and "<mark>In 2018 148 children left care.</mark>" in shown, shown
+
+
+def test_a_word_briefing_gives_welsh_quotes_and_answers_welsh_as_their_language(bilingual_app, tmp_path):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    quote = "Roedd 87 o blant yn derbyn gofal ar 31 Mawrth 2024, o gymharu â 92 y flwyddyn flaenorol."
+    answer = _turn_quoting(bilingual_app, quote).answer
+    out = write_briefing([entry_from_answer(answer)], tmp_path / "briefing.docx")
+
+    def languages(paragraph) -> set[str]:
+        return {lang.get(qn("w:val")) for run in paragraph.runs for lang in run._r.iter(qn("w:lang"))}
+
+    quoted = [p for p in Document(str(out)).paragraphs if quote in p.text]
+    assert len(quoted) == 2, [p.text for p in quoted]  # the answer, and the quote under Sources
+    assert all(languages(p) == {"cy-GB"} for p in quoted), [languages(p) for p in quoted]
+    english = [p for p in Document(str(out)).paragraphs if p.text.startswith("Filters:")]
+    assert english and not languages(english[0])
