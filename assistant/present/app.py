@@ -1203,8 +1203,10 @@ def shown(text: str) -> str:
 
 
 def _typed_lines(message: str | None) -> str:
-    """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup."""
-    return "\n".join(markdown_literal(line.strip()) for line in (message or "").splitlines() if line.strip())
+    """The member's question for the chat: each line as typed (Shift+Enter's line breaks kept), never as markup; a
+    question in Welsh in a span lang="cy" (render.in_languages)."""
+    return "\n".join(in_languages(line.strip(), literal=markdown_literal) for line in (message or "").splitlines()
+                     if line.strip())
 
 
 def _failure(message: str) -> Reply:

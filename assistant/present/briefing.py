@@ -630,7 +630,7 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
     if undated := _undated_sources(entries):
         document.add_paragraph(text(undated))
     for number, entry in enumerate(entries, start=1):
-        document.add_heading(text(f"{number}. {entry.question}"), level=1)
+        _add_in_languages(document.add_heading(level=1), text(f"{number}. {entry.question}"))
         if each_own:
             document.add_paragraph().add_run(text(f"Filters: {entry.filters}")).italic = True
         if each_written and entry.written:

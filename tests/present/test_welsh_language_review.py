@@ -118,3 +118,26 @@ def test_a_word_briefing_gives_welsh_quotes_and_answers_welsh_as_their_language(
     assert all(languages(p) == {"cy-GB"} for p in quoted), [languages(p) for p in quoted]
     english = [p for p in Document(str(out)).paragraphs if p.text.startswith("Filters:")]
     assert english and not languages(english[0])
+
+
+WELSH_QUESTION = "Faint o blant oedd ar y gofrestr amddiffyn plant yng Ngheredigion?"
+
+
+def test_a_question_asked_in_welsh_is_marked_welsh_in_the_chat(hashing_assistant):
+    handlers = ChatHandlers(hashing_assistant)
+    step = next(iter(handlers.converse(WELSH_QUESTION, [], [])))
+    asked = step.history[0]["content"]
+    assert asked == f'<span lang="cy">{WELSH_QUESTION}</span>', asked
+
+
+def test_a_question_asked_in_welsh_is_welsh_in_a_word_briefing(tmp_path):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    answer = Answer(WELSH_QUESTION, "Nid yw'r cofnodion yn dweud hyn.", True, None, "extractive")
+    out = write_briefing([entry_from_answer(answer)], tmp_path / "briefing.docx")
+    [heading] = [p for p in Document(str(out)).paragraphs if WELSH_QUESTION in p.text]
+    assert heading.style.name == "Heading 1"
+    assert {lang.get(qn("w:val")) for lang in heading._p.iter(qn("w:lang"))} == {"cy-GB"}
