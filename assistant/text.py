@@ -60,13 +60,20 @@ SERVICE_WORDS = frozenset({
 PERSON_TITLES = frozenset({"Councillor", "Councillors", "Cllr", "Cllrs", "Mr", "Mrs", "Ms", "Miss", "Dr", "Professor",
                            "Prof", "Cynghorydd", "Cynghorwyr"})  # the last two: Councillor(s), in Welsh
 _TITLES_AND_PLACES = frozenset({"Borough", "Chair", "City", "Councillor", "County", "District", "It", "There"})
-# Capitalised words of a question that are not names it asks about: question words and the service's own.
+# The same in Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough
+# Council; 'cyngor' (council) as mutated after some words too ('gan Gyngor Gwynedd', 'yng Nghyngor Gwynedd'). Only
+# these kind words' mutations are known: a mutated place name ('yng Nghaerdydd') names no council.
+WELSH_COUNCIL_KIND_WORDS = frozenset({"cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref",
+                                      "dinas"})
+# Capitalised words of a question that are not names it asks about: question words and the service's own, and the
+# Welsh words for a kind of council as a question mutates them ('gan Gyngor Gwynedd' had been refused: the minutes
+# never say 'Gyngor').
 NOT_QUESTION_NAME_WORDS = SERVICE_WORDS | _TITLES_AND_PLACES | {
     "A", "According", "An", "And", "Any", "Are", "At", "Authorities", "Can", "Commission", "Could", "Councillors",
     "Councils", "Describe", "Did", "Do", "Does", "Explain", "For", "Give", "Had", "Has", "Have", "How", "I", "In",
     "Is", "List", "Me", "Metropolitan", "Minutes", "My", "Of", "Officers", "On", "Or", "Our", "Overview", "Please",
     "Select", "Show", "Summarise", "Summarize", "Tell", "These", "Update", "Us", "Was", "Were", "What", "When",
-    "Where", "Whether", "Which", "Who", "Why"}
+    "Where", "Whether", "Which", "Who", "Why"} | {word.capitalize() for word in WELSH_COUNCIL_KIND_WORDS}
 
 # Words every question about these minutes shares; they say nothing about which passage answers it.
 QUESTION_FILLER_WORDS = (
@@ -542,11 +549,6 @@ def language_runs(text: str) -> list[tuple[Span, str]]:
 
 # ---------------------------------------------------------------- names and dates
 
-# The same in Welsh, as Welsh councils name themselves: 'Cyngor Bwrdeistref Sirol Conwy' is Conwy County Borough
-# Council; 'cyngor' (council) as mutated after some words too ('gan Gyngor Gwynedd', 'yng Nghyngor Gwynedd'). Only
-# these kind words' mutations are known: a mutated place name ('yng Nghaerdydd') names no council.
-WELSH_COUNCIL_KIND_WORDS = frozenset({"cyngor", "gyngor", "nghyngor", "chyngor", "sir", "sirol", "bwrdeistref",
-                                      "dinas"})
 # Welsh 'and' and 'the' in a council's name: 'Cyngor Dinas a Sir Abertawe', 'Cyngor Sir y Fflint'.
 WELSH_COUNCIL_NAME_JOINERS = frozenset({"a", "ac", "y", "yr"})
 # Words that say what kind of council a body is, never where: 'Sefton Metropolitan Borough Council' is Sefton.
