@@ -116,6 +116,7 @@ class AuditLog:
             # Once it is known to be a log: a file that is none (a text file named by mistake) had been warned of as a
             # log every account may read, with a chmod to run, before being refused as damaged.
             _warn_if_every_user_may_read(path)
+            self._opened = _file_identity(path)
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "
@@ -151,6 +152,11 @@ class AuditLog:
             raise _write_problem(self.path, exc) from None
         finally:
             probe.close()
+
+    def moved(self) -> bool:
+        """Whether its path now names another file, or none: a backup put back, or the log moved aside, while it
+        was open, whose records would go on into the file moved away."""
+        return _file_identity(self.path) != self._opened
 
     def close(self) -> None:
         self._db.close()
@@ -529,6 +535,14 @@ def _write_problem(path: Path, exc: Exception) -> AssistantError:
                           "set ASSISTANT_AUDIT_PATH to another file.")
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 # A cell that begins with one of these is read by Excel, LibreOffice and Sheets as a formula, and a question
 # or a name may come from any user of the app: such a cell gets a leading apostrophe, so that the spreadsheet
 # reads it as text (OWASP's advice against CSV injection).
@@ -548,7 +562,8 @@ class AnswerRecorder:
 
     @property
     def log(self) -> "AuditLog":
-        if self._log is None:
+        if self._log is None or self._log.moved():
+            # Not closed: another member's answer may be being recorded in it. It is closed when no longer held.
             self._log = AuditLog(self.assistant.settings.audit_path)
         return self._log
 

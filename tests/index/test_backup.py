@@ -94,6 +94,34 @@ def test_answers_recorded_while_the_backup_copies_leave_it_whole(index, tmp_path
     assert 20 <= copied <= len(recorded) + 1 and summary.answers == copied
 
 
+def test_a_backup_put_back_under_a_running_app_takes_the_answers_given_after(index, tmp_path):
+    """Put back without stopping the app, the app answered from the restored index, but recorded every answer in the
+    log it had opened, moved aside with the old folder, and left an empty file where `assistant audit` looks."""
+    from assistant.answer.service import Assistant
+    from assistant.present.audit import AnswerRecorder
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(index)
+    assistant = Assistant(settings)
+    recorder = AnswerRecorder(assistant)
+    try:
+        answer = assistant.ask(QUESTION)
+        recorder.record(answer, channel="app")
+        back_up(settings, tmp_path / "copy")
+        recorder.record(answer, channel="app")  # undone by putting the backup back
+        settings.data_dir.rename(tmp_path / "aside")
+        (tmp_path / "copy").rename(settings.data_dir)
+        answer_id = recorder.new_id()
+        recorder.check_writable()
+        recorder.record(answer, channel="app", answer_id=answer_id)
+    finally:
+        recorder.close()
+        assistant.close()
+    assert answers_in(settings.audit_path) == 2  # the one backed up, and the one given since it was put back
+    assert answers_in(tmp_path / "aside" / "audit.sqlite") == 2
+    assert stat.S_IMODE(settings.audit_path.stat().st_mode) == 0o600
+
+
 def test_a_backup_is_refused_while_a_writer_is_at_work_and_a_writer_while_a_backup_copies(index, tmp_path,
                                                                                           monkeypatch):
     from assistant.index import backup
