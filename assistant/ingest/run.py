@@ -890,8 +890,9 @@ def _skipped_in(found: Iterable[MinuteItem | InputProblem]) -> str:
     return f" ({len(skipped)} skipped: {first_few(skipped, 3, '; ')})" if skipped else ""
 
 
-def ensure_index(settings: Settings, corpus: Path, progress: bool = True) -> IngestSummary | None:
-    """Bring the index in line with ``corpus`` (a no-op when nothing changed); None if no corpus."""
+def ensure_index(settings: Settings, corpus: Path, progress: bool | None = None) -> IngestSummary | None:
+    """Bring the index in line with ``corpus`` (a no-op when nothing changed); None if no corpus. `progress` as for
+    `ingest`: by default, a bar when standard error is a terminal."""
     if not corpus.exists():
         if settings.manifest_path.is_file():
             return None

@@ -996,3 +996,14 @@ def test_a_folder_of_many_files_moved_is_matched_without_comparing_every_file_wi
     assert (moved.new, moved.removed) == (120, 120)
     assert "120 files moved or renamed since last indexed" in " ".join(moved.notes), moved.notes
     assert len(calls) < 40 * 120, len(calls)  # a few looks an item; 14,400 more before
+
+
+def test_the_app_brings_its_index_in_line_without_a_progress_bar_when_no_terminal_reads_it(fake_settings, corpus_copy,
+                                                                                            capsys):
+    """`serve` under a service manager (systemd, docker) wrote tqdm's bars, carriage returns and block characters
+    into the service's log at every start that embedded anything: `ingest` draws one only for a terminal."""
+    from assistant.ingest.run import ensure_index
+
+    summary = ensure_index(fake_settings, corpus_copy)
+    assert summary.new == 5
+    assert capsys.readouterr().err == ""
