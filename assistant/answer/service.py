@@ -191,6 +191,8 @@ class Assistant:
         keeps answering. Returns whether the index was read again."""
         if lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state:
             return False
+        if not index_exists(self.settings):
+            return False  # its folder deleted or moved aside: opened, an empty manifest would be made there
         if not self._reopening.acquire(blocking=False):
             return False  # another question is reading it again
         try:
@@ -293,6 +295,9 @@ class Assistant:
     def _stream(self, question: str, filters: Filters, stopped: Callable[[], bool]) -> Iterator[SentenceEvent | Answer]:
         started = time.perf_counter()
         self.follow_index()
+        if not index_exists(self.settings):
+            # Its folder deleted, to empty the index, or moved aside: the minutes read before are not quoted.
+            raise no_index_yet(self.settings.data_dir)
         question = as_typed_words(question)
         problem, q = self._read_question(question)
         if problem:

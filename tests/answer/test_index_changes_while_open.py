@@ -377,3 +377,23 @@ def test_a_damaged_store_met_while_a_reader_rebuilds_the_keyword_index_is_not_ca
         index.close()
     assert "is writing to the index" not in str(raised.value) and "Error finding id" in str(raised.value), \
         str(raised.value)
+
+
+def test_an_index_whose_folder_was_deleted_is_not_answered_from_nor_made_again(fake_settings):
+    """Its folder deleted, to empty the index as the README says, a running app went on quoting the minutes it had
+    read, for as long as it ran, and made an empty manifest and vector store folder where the index had been."""
+    import pytest
+
+    from assistant.errors import IndexMissingError
+    from assistant.ingest.run import ingest
+
+    ingest([CORPUS], fake_settings, progress=False)
+    opened = Assistant(fake_settings.with_(reader="fake:overlap"))
+    try:
+        assert "148" in opened.ask(DISCHARGES).answer
+        shutil.rmtree(fake_settings.data_dir)
+        with pytest.raises(IndexMissingError, match="There is no index in"):
+            opened.ask(DISCHARGES)
+        assert not fake_settings.data_dir.exists()
+    finally:
+        opened.close()
