@@ -619,7 +619,9 @@ class Assistant:
                 added, last = [], quote
             quoted = without_document_label(verdict.quote or text)
             if added:
-                shown = f"{shown} {' '.join(added)}"
+                # A heading (which never ends a clause: repeats_title) is set off from what is said under it: run on
+                # with a space, 'Statement from the Chair The Chair referred ...' read as one sentence.
+                shown = f"{shown}{':' if under else ''} {' '.join(added)}"
                 if under:  # the quote is what the minutes say under the heading: the citation names the item
                     quoted = without_document_label(normalise_space(under[0].hit.text[under[0].start:under[-1].end]))
             # The chunk the quote stands in: what is said under a heading that ends its own chunk is in the next.

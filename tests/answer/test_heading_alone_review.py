@@ -71,7 +71,7 @@ def test_the_answer_quotes_what_the_next_chunk_says_under_a_heading_and_cites_th
     found = _item(tmp_path, HEADING, UNDER, LATER)
     hashing_assistant.passages = found  # the item's chunks, as the index would hold them
     answer = hashing_assistant.compose(Draft([_heading(found)]), {"question": "q", "mode": "extractive"}, {})
-    assert answer.answer == (f"{TITLE} Tina Russell gave a presentation at the meeting as seen in the agenda report. "
+    assert answer.answer == (f"{TITLE}: Tina Russell gave a presentation at the meeting as seen in the agenda report. "
                              "A strategy had been drafted to detail how the sufficiency duty would be met. [1]")
     [citation] = answer.citations
     assert citation.chunk_id == "c2" and citation.item_title == TITLE

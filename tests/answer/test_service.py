@@ -384,7 +384,7 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
         base = dict(question="What did the chair say?", mode="extractive", filters={}, retrieved=[], notes=[])
         titled = assistant.compose(Draft([quoting("chair", "Statement from Chair"),
                                           quoting("chair", "Statement from the Chair")]), base, {})
-        assert titled.answer == ("Statement from Chair The Chair referred to the recent Ofsted inspection of children's "
+        assert titled.answer == ("Statement from Chair: The Chair referred to the recent Ofsted inspection of children's "
                                  "services. Members welcomed the judgement. [1]")
         # The quote is what the minutes say under the heading, not the heading (the citation names the item), so
         # that a briefing's verbatim quote holds what the answer shows; the heading said again adds nothing.
@@ -398,11 +398,11 @@ def test_an_answer_shows_a_title_quote_with_what_follows_it_and_marks_a_cut_off_
                                          quoting("chair", "Members welcomed the judgement.")]), base, {})
         assert twice.answer.count("Members welcomed the judgement.") == 1 and len(twice.citations) == 1
         under_cut = assistant.compose(Draft([quoting("missing", "Missing Children")]), base, {})
-        assert under_cut.answer == "Missing Children She said there were 2 missing children and 2 other \u2026 [1]"
+        assert under_cut.answer == "Missing Children: She said there were 2 missing children and 2 other \u2026 [1]"
         # An entry under its heading is quoted, not taken for the heading again.
         entry = assistant.compose(Draft([quoting("declarations", "Declarations of Interest"),
                                          quoting("declarations", "No declarations of interest")]), base, {})
-        assert entry.answer == ("Declarations of Interest No declarations of interest The Chair welcomed Councillor "
+        assert entry.answer == ("Declarations of Interest: No declarations of interest The Chair welcomed Councillor "
                                 "Smith. [1]")
         # The short answer is read from the first quote: when that is not shown (the answer has it already), no
         # short answer leads, since the first citation shown would be another quote's and the answer would name it.
@@ -463,7 +463,7 @@ def test_a_quote_is_shown_without_the_document_link_label_a_moderngov_page_ends_
         assert heading.citations[0].quote == "Shaping the future of multi-agency Early Help in Lancashire"
         # Said under a heading that repeats the item's title, as the quote's own words are.
         titled = assistant.compose(Draft([quoting("report", "Performance Monitoring Report")]), base, {})
-        assert titled.answer == "Performance Monitoring Report 111 Quarterly Service Report [1]"
+        assert titled.answer == "Performance Monitoring Report: 111 Quarterly Service Report [1]"
         assert titled.citations[0].quote == "111 Quarterly Service Report"
     finally:
         assistant.close()

@@ -1,0 +1,35 @@
+"""How answers read to a councillor on a children's services scrutiny committee: from a review of 40 such questions
+asked of the seed and dev minutes ('What did Cardiff say about the regional adoption service?')."""
+
+from assistant.answer.passages import Passages
+from assistant.index.lexical import LexicalEntry, build
+from assistant.records import Draft, Hit, ScoredSentence
+
+TITLE = "Regional Adoption Service Annual Report"
+
+
+def _item(tmp_path, text: str, title: str = TITLE) -> Passages:
+    meta = {"source_id": "s1", "council": "Cardiff Council", "council_key": "cardiff", "item_title": title}
+    return Passages(build([LexicalEntry("c1", text, {**meta, "position": 1})], tmp_path / "bm25"))
+
+
+def _quoting(found: Passages, words: str) -> ScoredSentence:
+    entry = found.lexical.entries[0]
+    at = entry.text.index(words)
+    return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+
+def test_a_heading_shown_with_what_the_minutes_say_under_it_is_not_run_into_their_first_sentence(hashing_assistant,
+                                                                                                 tmp_path):
+    """'Regional Adoption Service Annual Report To enable Members to review the Annual Report of the Regional Adoption
+    Service. [1]' read as one sentence, the heading as its subject; so did 'Statement from the Chair The Chair
+    referred to ...'."""
+    found = _item(tmp_path, f"Agenda item\n\n{TITLE}\n\nTo enable Members to review the Annual Report of the Regional "
+                            "Adoption Service.")
+    hashing_assistant.passages = found
+    answer = hashing_assistant.compose(Draft([_quoting(found, TITLE)]), {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer == (f"{TITLE}: To enable Members to review the Annual Report of the Regional Adoption "
+                             "Service. [1]")
+    assert answer.sentences[0].text == answer.answer  # as the chat and a briefing show it
+    # The citation quotes the minutes' own words under the heading, as before.
+    assert answer.citations[0].quote == "To enable Members to review the Annual Report of the Regional Adoption Service."
