@@ -614,6 +614,11 @@ class Assistant:
             listed = list_after(quote)
             under = [] if listed else said_under_title(quote, already_said=frozenset(said), passages=self.passages)
             added = listed or [without_document_label(normalise_space(sentence.text)) for sentence in under]
+            if under and added[-1].endswith(":"):
+                # Cut at 60 words just after a line that introduces a list ('The panel noted the following:'), what
+                # is said under a heading gets the list's first item: ending on the colon, it said nothing was noted.
+                added += [item for item in list_after(under[-1], most_words=0)
+                          if normalise_space(strip_bullet(item)) not in said]
             last = under[-1] if under else quote
             if added and any(gives_instructions(words) for words in added):
                 added, last = [], quote

@@ -33,3 +33,24 @@ def test_a_heading_shown_with_what_the_minutes_say_under_it_is_not_run_into_thei
     assert answer.sentences[0].text == answer.answer  # as the chat and a briefing show it
     # The citation quotes the minutes' own words under the heading, as before.
     assert answer.citations[0].quote == "To enable Members to review the Annual Report of the Regional Adoption Service."
+
+
+def test_what_is_said_under_a_heading_does_not_end_on_a_list_s_lead_in_without_the_list(hashing_assistant, tmp_path):
+    """'What did the Chair say in her statement in Southampton?' was answered with the heading and the sentence under
+    it, up to 60 words, which ended 'The panel noted the following: [1]': what the panel noted, the list below, was
+    left out, and the answer read as if it had noted nothing."""
+    found = _item(tmp_path, (
+        "Statement from the Chair\n\nThe Chair referred to the recent Ofsted Inspection of Children's Services and "
+        "invited the Cabinet Member and the Executive Director for Children's Services to address the panel about the "
+        "findings of the inspection and the improvement plan\n\nThe panel noted the following:\n\n"
+        "  \u2022 That the overall judgement of this Ofsted Inspection was that the service required improvement, with a "
+        "few areas that were judged overall as good.\n"
+        "  \u2022 There were no areas that were judged to be inadequate.\n"), title="Statement from Chair")
+    hashing_assistant.passages = found
+    answer = hashing_assistant.compose(Draft([_quoting(found, "Statement from the Chair")]),
+                                       {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer.endswith("The panel noted the following: \u2022 That the overall judgement of this Ofsted "
+                                  "Inspection was that the service required improvement, with a few areas that were "
+                                  "judged overall as good. \u2026 [1]")
+    # The citation quotes the minutes under the heading, as before.
+    assert answer.citations[0].quote.endswith("The panel noted the following:")
