@@ -892,7 +892,11 @@ class ChatHandlers:
             parts = [markdown_literal(answer.answer)]
             if answer.nearest:
                 parts.append("\n**Nearest items searched:**")
-                parts.extend(f"- {markdown_literal(source_line(n))}" for n in answer.nearest)
+                # With its address, as `ask` and a briefing list it: 'Open a source' lists an answer's sources only,
+                # so this is where a member opens a nearest item to see for themselves what it says.
+                parts.extend(f"- {markdown_literal(source_line(n))}"
+                             + (f" \u2014 {_address_markdown(n.source_url, n.source_url)}" if n.source_url else "")
+                             for n in answer.nearest)
         else:
             # Each Welsh sentence in a span lang="cy", as in the source panel (render.in_languages).
             sentences = [in_languages(s.text, literal=markdown_literal) if s.shown else _unsupported(s.text)
@@ -922,9 +926,7 @@ class ChatHandlers:
         return [(source_choice_label(c), c.marker) for c in turn.answer.shown_citations]
 
     def _source_markdown(self, c: Citation) -> str:
-        url = visible_text(web_address(c.link))
-        link = (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)} '
-                f'{NEW_TAB}</a>' if url else markdown_literal(address_or_label(c.source_url)))
+        link = _address_markdown(c.link, c.source_url)
         context = self.quote_in_context(c, width=160)
         # Numbered as its marker says ('[3]'), not as a Markdown list counts: the sources a shown sentence cites can
         # skip a number, and a list would call source [3] item 2.
@@ -1195,6 +1197,13 @@ async def in_a_thread_of_its_own(steps: Iterator, slots: threading.Semaphore | N
         wanted.release()  # wakes the thread if it waits to be asked, so that it closes the generator
         if slots is not None:
             drain()
+
+
+def _address_markdown(link: str, source_url: str) -> str:
+    """An item's web address as a link that opens in a new tab, else its identity labelled as no web address."""
+    url = visible_text(web_address(link))
+    return (f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{markdown_literal(url)} {NEW_TAB}</a>'
+            if url else markdown_literal(address_or_label(source_url)))
 
 
 def shown(text: str) -> str:

@@ -1,0 +1,23 @@
+"""How the chat shows answers to a councillor on a children's services scrutiny committee: from a review of 40 such
+questions asked of the seed and dev minutes."""
+
+from assistant.records import Answer, NearestItem
+
+
+def test_a_refusal_s_nearest_items_in_the_chat_carry_their_addresses_as_the_cli_and_a_briefing_do(hashing_assistant):
+    """'How many children went missing in Croydon?' was refused in the chat under 'Update on Missing Children
+    Statistics and Return Home Interviews', with no link: the councillor could not open the item to see for themselves
+    ('Open a source' lists an answer's sources only), where `ask` and a briefing give its address."""
+    from assistant.present.app import ChatHandlers
+
+    croydon = NearestItem("https://democracy.croydon.gov.uk/mgAi.aspx?ID=1754", "London Borough of Croydon", "",
+                          "2018", "Update on Missing Children Statistics and Return Home Interviews")
+    seed = NearestItem("rotherham-2018-ilsc-performance-feedback", "Rotherham Metropolitan Borough Council",
+                       "Improving Lives Select Commission", "2018", "Performance Sub-Group")
+    answer = Answer("How many children went missing in Croydon?", "The minutes in the index do not say this.", True,
+                    "not_stated", "extractive", nearest=[croydon, seed])
+    shown = ChatHandlers(hashing_assistant).render(answer)
+    assert ('<a href="https://democracy.croydon.gov.uk/mgAi.aspx?ID=1754" target="_blank" rel="noopener">'
+            "https\\://democracy.croydon.gov.uk/mgAi.aspx?ID=1754 (opens in new tab)</a>") in shown
+    # An item with no web address is labelled as a source is, its id not read as part of its title.
+    assert "(no web address; source: rotherham-2018-ilsc-performance-feedback)" in shown
