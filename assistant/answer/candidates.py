@@ -129,7 +129,7 @@ def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS) -> str:
             continue
         said = normalise_space(said)
         # One word ('Minutes:', 'Decision:') heads a section, not a list.
-        return said if said.endswith(":") and 2 <= len(said.split()) <= most_words else ""
+        return said if _introduces(said) and 2 <= len(said.split()) <= most_words else ""
     return ""
 
 
@@ -138,7 +138,7 @@ def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]
     whole items as `most_words` allows (the first always; then "\u2026" if more follow), from the quote's chunk: the
     quote alone says there is a list, and the list is the answer. [] when the quote introduces none."""
     text = quote.hit.text
-    if not normalise_space(text[quote.start:quote.end]).rstrip("-– ").endswith(":"):
+    if not _introduces(normalise_space(text[quote.start:quote.end])):
         return []
     items: list[str] = []
     words = 0
@@ -153,6 +153,12 @@ def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]
             break
         items.append(item)
     return items
+
+
+def _introduces(said: str) -> bool:
+    """Whether the words end as a list's lead-in does: with a colon, or a colon and a dash ('made particular
+    reference to:-', as minutes often write it)."""
+    return said.rstrip("-\u2013 ").endswith(":")
 
 
 def repeats_title(quote: ScoredSentence) -> bool:

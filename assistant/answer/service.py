@@ -614,7 +614,7 @@ class Assistant:
             listed = list_after(quote)
             under = [] if listed else said_under_title(quote, already_said=frozenset(said), passages=self.passages)
             added = listed or [without_document_label(normalise_space(sentence.text)) for sentence in under]
-            if under and added[-1].endswith(":"):
+            if under:
                 # Cut at 60 words just after a line that introduces a list ('The panel noted the following:'), what
                 # is said under a heading gets the list's first item: ending on the colon, it said nothing was noted.
                 added += [item for item in list_after(under[-1], most_words=0)

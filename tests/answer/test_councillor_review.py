@@ -54,3 +54,19 @@ def test_what_is_said_under_a_heading_does_not_end_on_a_list_s_lead_in_without_t
                                   "judged overall as good. \u2026 [1]")
     # The citation quotes the minutes under the heading, as before.
     assert answer.citations[0].quote.endswith("The panel noted the following:")
+
+
+def test_a_list_item_is_shown_after_a_lead_in_that_ends_with_a_colon_and_a_dash(hashing_assistant, tmp_path):
+    """'Did Exeter agree a council tax exemption for care leavers?' was answered 'There had been a Devon wide process
+    for supporting care leavers with a Council Tax liability, which had been agreed by Members in 2019. [1]', an officer's
+    point read as the minutes' finding: its list's lead-in, '... made particular reference to:-', ends with ':-', as
+    minutes often write it, and only a final ':' was read as one (a list's own lead-in sentence was, ':-' and all)."""
+    found = _item(tmp_path, (
+        "The Service Lead Revenues, Benefits and Customer Access presented the report and made particular reference "
+        "to:-\n\n\u00b7         There had been a Devon wide process for supporting care leavers with a Council Tax "
+        "liability, which had been agreed by Members in 2019.\n"), title="Council Tax Exemption for Care Leavers")
+    hashing_assistant.passages = found
+    answer = hashing_assistant.compose(Draft([_quoting(found, "There had been a Devon wide process")]),
+                                       {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer.startswith("The Service Lead Revenues, Benefits and Customer Access presented the report and "
+                                    "made particular reference to:- \u2026 There had been a Devon wide process")
