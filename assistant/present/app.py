@@ -26,7 +26,7 @@ from assistant.errors import AssistantError, BadFilterError, IndexStaleError, Mo
 from assistant.present.render import (address_or_label, answer_as_text, in_languages, markdown_literal,
                                       not_shown_note, short_answer_line, source_line, visible_text, web_address)
 from assistant.records import Answer, Citation, Provenance, SentenceVerdict
-from assistant.answer.service import Assistant, ModelFailure, error_in_log
+from assistant.answer.service import EXTRACTIVE, Assistant, ModelFailure, error_in_log
 from assistant.present.audit import AnswerRecorder
 from assistant.present.auth import FAILURES_PER_NAME, HELD_BACK_S
 from assistant.retrieve.filters import Filters
@@ -688,7 +688,8 @@ class ChatHandlers:
         `stopped` says when nobody waits for the answer any more, so that a model's reply is read no further."""
         # An Enter or a paste leaves spaces and newlines around a question: they are not part of it, nor of its audit.
         question = (question or "").strip()
-        shown: list[str] = []  # the chat's text of the reply so far, the step being offered included
+        # The chat's sentences of the reply so far, the step being offered included, each with the item it quotes.
+        shown: list[tuple[str, str]] = []
         # What the page has taken: a step counts once this generator is resumed after it, which its consumer does
         # only when it wants the next one (Gradio, once it has sent the step to the page). A cut-short answer's audit
         # keeps exactly that: every sentence taken, shown or not, the sources its markers point to, and what it was
@@ -760,8 +761,9 @@ class ChatHandlers:
                     continue  # nothing shown before its record is made
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):
-                    shown.append(markdown_literal(verdict.text) if verdict.shown else _unsupported(verdict.text))
-                yield Reply(" ".join(shown))
+                    shown.append((markdown_literal(verdict.text), _item_quoted(verdict, event.citations))
+                                 if verdict.shown else (_unsupported(verdict.text), ""))
+                yield Reply(_in_paragraphs(shown, self.assistant.mode == EXTRACTIVE))
                 taken = len(shown)
                 judged.append(verdict)
                 cited.update((c.marker, c) for c in event.citations)
@@ -899,11 +901,12 @@ class ChatHandlers:
                              for n in answer.nearest)
         else:
             # Each Welsh sentence in a span lang="cy", as in the source panel (render.in_languages).
-            sentences = [in_languages(s.text, literal=markdown_literal) if s.shown else _unsupported(s.text)
+            sentences = [(in_languages(s.text, literal=markdown_literal), _item_quoted(s, answer.citations))
+                         if s.shown else (_unsupported(s.text), "")
                          for s in answer.sentences if s.shown or _marked_unsupported(s)]
             parts = [short_answer_line(answer, f"**{in_languages(answer.short_answer, literal=markdown_literal)}**",
                                        markdown_literal) + "\n"] if answer.short_answer else []
-            parts.append(" ".join(sentences))
+            parts.append(_in_paragraphs(sentences, answer.mode == EXTRACTIVE))
             left_out = sum(1 for s in answer.sentences if not s.shown and not _marked_unsupported(s))
             if left_out:  # the /ask text counts what it leaves out; the chat says so too, in the same words
                 parts.append(f"\n_{not_shown_note(left_out, answer.mode)}_")
@@ -1231,6 +1234,24 @@ def _marked_unsupported(verdict: SentenceVerdict) -> bool:
     if addresses_in(verdict.text):
         return False  # 'councillors should visit http://...', 'email ... to admin@...': a lure, even struck through
     return verdict.reason not in (MODEL_DECLINED, REPLY_CUT_OFF, INSTRUCTION_REASON)
+
+
+def _item_quoted(verdict: SentenceVerdict, citations: list[Citation]) -> str:
+    """The item a sentence's first marker cites ("" when it cites none)."""
+    return next((c.source_url for c in citations if verdict.markers and c.marker == verdict.markers[0]), "")
+
+
+def _in_paragraphs(sentences: list[tuple[str, str]], by_item: bool) -> str:
+    """An answer's sentences, each with the item it quotes ("" for none), joined as `ask` prints a quoted answer
+    (`by_item`): a new paragraph where the item quoted changes, so that two items' words, two councils' perhaps, do
+    not read as one statement. A language model's sentences stay one paragraph, as it wrote them."""
+    text, previous = "", ""
+    for sentence, item in sentences:
+        if text:
+            text += "\n\n" if by_item and item and previous and item != previous else " "
+        text += sentence
+        previous = item or previous
+    return text
 
 
 def _unsupported(sentence: str) -> str:

@@ -21,3 +21,24 @@ def test_a_refusal_s_nearest_items_in_the_chat_carry_their_addresses_as_the_cli_
             "https\\://democracy.croydon.gov.uk/mgAi.aspx?ID=1754 (opens in new tab)</a>") in shown
     # An item with no web address is labelled as a source is, its id not read as part of its title.
     assert "(no web address; source: rotherham-2018-ilsc-performance-feedback)" in shown
+
+
+def test_quotes_of_two_items_are_two_paragraphs_in_the_chat_as_ask_prints_them(hashing_assistant):
+    """'Compare social worker recruitment in Shropshire, Northumberland and Wiltshire': `ask` printed Northumberland's
+    quote and Shropshire's as two paragraphs, as the answer is written, but the chat ran them into one, Shropshire's
+    heading mid-paragraph, so that two councils' words read as one statement."""
+    from assistant.present.app import ChatHandlers
+    from assistant.records import Citation, SentenceVerdict
+
+    citations = [Citation(1, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "A.", "c1",
+                          "https://n.example/1"),
+                 Citation(2, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "B.", "c2",
+                          "https://n.example/1"),
+                 Citation(3, "https://s.example/2", "Shropshire Council", "", "", "Social Workers", "C.", "c3",
+                          "https://s.example/2")]
+    sentences = [SentenceVerdict(f"{quote} [{n}]", (n,), True, True, 1.0, "verbatim")
+                 for n, quote in ((1, "Northumberland said A."), (2, "It said B."), (3, "Shropshire said C."))]
+    answer = Answer("Compare?", "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]", False, None,
+                    "extractive", citations=citations, sentences=sentences)
+    assert ("Northumberland said A. \\[1\\] It said B. \\[2\\]\n\nShropshire said C. \\[3\\]"
+            in ChatHandlers(hashing_assistant).render(answer))
