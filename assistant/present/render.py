@@ -120,12 +120,14 @@ def source_line(c: Citation | NearestItem) -> str:
 def short_answer_line(answer: Answer, short: str, literal: Callable[[str], str] = str) -> str:
     """The short answer (as `short` shows it) with whose and when it is and its source's marker ('412 (Northbrook
     Borough Council, 12 March 2024 [1])'): a figure alone, above quotes from several meetings or councils, could
-    be read as today's or another council's. `literal` escapes the names for the shell that shows them."""
+    be read as today's or another council's; so could one whose date is not known, unless it says so, as its source
+    does ('25 (Brighton and Hove City Council, date unknown [1])'). `literal` escapes the names for the shell that
+    shows them."""
     source = answer.short_answer_source
     if source is None:
         return short
-    said = ", ".join(part for part in (source.council, readable_date(source.meeting_date)) if part)
-    return f"{short} ({literal(said)} [{source.marker}])" if said else f"{short} [{source.marker}]"
+    said = ", ".join((source.council or "council unknown", readable_date(source.meeting_date) or "date unknown"))
+    return f"{short} ({literal(said)} [{source.marker}])"
 
 
 def answer_as_text(answer: Answer) -> str:

@@ -1248,9 +1248,10 @@ def test_a_short_answer_says_whose_and_when_it_is_in_the_chat_and_the_cli(handle
     rendered = _rendered_html(handlers.render(answer))
     assert "<strong>*six*</strong> (Rotherham *Borough* Council, 1 January 2019 [1])" in rendered
     assert answer_as_text(answer).splitlines()[0] == "*six* (Rotherham *Borough* Council, 1 January 2019 [1])"
-    # Its source undated and unnamed: the marker alone. Its quote not shown: no short answer to name.
+    # Its source undated and unnamed: said so, as the source is ('(council unknown)', '(date unknown)'), not left out
+    # to be read as today's. Its quote not shown: no short answer to name.
     bare = replace(answer, citations=[replace(answer.citations[0], council="", meeting_date="")])
-    assert answer_as_text(bare).splitlines()[0] == "*six* [1]"
+    assert answer_as_text(bare).splitlines()[0] == "*six* (council unknown, date unknown [1])"
     hidden = replace(answer, sentences=[replace(answer.sentences[0], shown=False)])
     assert answer.short_answer_source is answer.citations[0] and hidden.short_answer_source is None
     # A model's first citation may be another block's: the source named is the one whose quote says it.

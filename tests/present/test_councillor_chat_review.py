@@ -42,3 +42,19 @@ def test_quotes_of_two_items_are_two_paragraphs_in_the_chat_as_ask_prints_them(h
                     "extractive", citations=citations, sentences=sentences)
     assert ("Northumberland said A. \\[1\\] It said B. \\[2\\]\n\nShropshire said C. \\[3\\]"
             in ChatHandlers(hashing_assistant).render(answer))
+
+
+def test_a_short_answer_from_undated_minutes_says_that_its_date_is_unknown(hashing_assistant):
+    """'Up to what age are care leavers exempt from council tax in Brighton and Hove?' led with '25 (Brighton and Hove
+    City Council [1])': with no date where a dated short answer gives its meeting's, a figure of undated minutes read
+    as today's, though the source below it said '(date unknown)'."""
+    from assistant.present.app import ChatHandlers
+    from assistant.present.render import answer_as_text
+    from assistant.records import Citation, SentenceVerdict
+
+    quote = "RESOLVED - That a Council Tax exemption for Care Leavers be applied until the age of 25."
+    cited = Citation(1, "https://b.example/1", "Brighton and Hove City Council", "", "", "Council Tax", quote, "c1", "")
+    answer = Answer("Up to what age?", f"{quote} [1]", False, None, "extractive", citations=[cited],
+                    sentences=[SentenceVerdict(f"{quote} [1]", (1,), True, True, 1.0, "verbatim")], short_answer="25")
+    assert answer_as_text(answer).splitlines()[0] == "25 (Brighton and Hove City Council, date unknown [1])"
+    assert "**25** (Brighton and Hove City Council, date unknown [1])" in ChatHandlers(hashing_assistant).render(answer)
