@@ -80,6 +80,7 @@ class BriefingEntry:
     nearest: tuple[NearestItem, ...] = ()  # a refusal's nearest items, as `ask` and the app list them
     not_shown: str = ""  # render.not_shown_note's words, when the checks left sentences out
     answer_id: str = ""  # the answer's id in the audit log ("" when it was not recorded)
+    by_item: bool = False  # quoted word for word: a paragraph for each item quoted, as `ask` prints the answer
 
     @property
     def short_id(self) -> str:
@@ -88,17 +89,33 @@ class BriefingEntry:
     def answer_text(self, literal=lambda text: text) -> str:
         """The answer as the member saw it, each sentence followed by its [n]; `literal` makes the minutes' words
         safe for the briefing's format."""
+        return "\n\n".join(self.answer_paragraphs(literal))
+
+    def answer_paragraphs(self, literal=lambda text: text) -> list[str]:
+        """answer_text's paragraphs: a quoted answer starts a new one where the item quoted changes, as `ask` prints
+        it, so that two items' words, two councils' perhaps, do not read as one statement."""
         if self.failure:
-            return literal(f"Not answered: {self.failure}")
+            return [literal(f"Not answered: {self.failure}")]
         if self.refused:
-            return literal(self.refusal)
-        return " ".join(f"{literal(claim)} {''.join(f'[{m}]' for m in markers)}" for claim, markers in self.sentences)
+            return [literal(self.refusal)]
+        item_of = {c.marker: c.source_url for c in self.sources}
+        paragraphs: list[list[str]] = []
+        previous = None
+        for claim, markers in self.sentences:
+            item = item_of.get(markers[0]) if markers else None
+            if not paragraphs or (self.by_item and item is not None and previous not in (None, item)):
+                paragraphs.append([])
+            paragraphs[-1].append(f"{literal(claim)} {''.join(f'[{m}]' for m in markers)}")
+            previous = item or previous
+        return [" ".join(paragraph) for paragraph in paragraphs] or [""]
 
 
 def entry_from_answer(answer: Answer, answer_id: str = "") -> BriefingEntry:
     """Keep shown sentences and the citations they use; renumber references from 1. Sentences are taken with their
     markers apart, so a bracketed figure in the minutes ("[2019] EWCA Civ 27") is never read as a reference.
     `answer_id` is the answer's id in the audit log."""
+    from assistant.answer.service import EXTRACTIVE
+
     shown = [s for s in answer.sentences if s.shown]
     order = list(dict.fromkeys(m for s in shown for m in s.markers))
     renumber = {old: new for new, old in enumerate(order, start=1)}
@@ -113,7 +130,7 @@ def entry_from_answer(answer: Answer, answer_id: str = "") -> BriefingEntry:
                          "" if answer.refused else how_written(answer),
                          nearest=tuple(answer.nearest) if answer.refused else (),
                          not_shown=not_shown_note(left_out, answer.mode) if left_out and not answer.refused else "",
-                         answer_id=answer_id)
+                         answer_id=answer_id, by_item=answer.mode == EXTRACTIVE or answer.fallback)
 
 
 def entry_for_failure(question: str, filters: Filters, failure, answer_id: str = "") -> BriefingEntry:
@@ -638,7 +655,8 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
         if entry.refused:  # the assistant's words, in italics as its notes are: set apart from the quoted answers
             document.add_paragraph().add_run(entry.answer_text(text)).italic = True
         else:
-            _add_in_languages(document.add_paragraph(), entry.answer_text(text))
+            for paragraph in entry.answer_paragraphs(text):
+                _add_in_languages(document.add_paragraph(), paragraph)
         if entry.not_shown:
             document.add_paragraph().add_run(text(entry.not_shown)).italic = True
         for note in entry.notes:

@@ -58,3 +58,28 @@ def test_a_short_answer_from_undated_minutes_says_that_its_date_is_unknown(hashi
                     sentences=[SentenceVerdict(f"{quote} [1]", (1,), True, True, 1.0, "verbatim")], short_answer="25")
     assert answer_as_text(answer).splitlines()[0] == "25 (Brighton and Hove City Council, date unknown [1])"
     assert "**25** (Brighton and Hove City Council, date unknown [1])" in ChatHandlers(hashing_assistant).render(answer)
+
+
+def test_quotes_of_two_items_are_two_paragraphs_in_a_briefing_as_ask_prints_them(tmp_path):
+    """A briefing ran an answer's quotes of Northumberland's and Shropshire's minutes into one paragraph, as the chat
+    had, where `ask` prints a paragraph for each item quoted; in Word and in Markdown alike."""
+    import docx
+
+    from assistant.present.briefing import entry_from_answer, write_briefing
+    from assistant.records import Citation, SentenceVerdict
+
+    citations = [Citation(1, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "A.", "c1",
+                          "https://n.example/1"),
+                 Citation(2, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "B.", "c2",
+                          "https://n.example/1"),
+                 Citation(3, "https://s.example/2", "Shropshire Council", "", "", "Social Workers", "C.", "c3",
+                          "https://s.example/2")]
+    sentences = [SentenceVerdict(f"{quote} [{n}]", (n,), True, True, 1.0, "verbatim")
+                 for n, quote in ((1, "Northumberland said A."), (2, "It said B."), (3, "Shropshire said C."))]
+    answer = Answer("Compare?", "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]", False, None,
+                    "extractive", citations=citations, sentences=sentences)
+    markdown = write_briefing([entry_from_answer(answer)], tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]\n" in markdown
+    word = [p.text for p in docx.Document(str(write_briefing([entry_from_answer(answer)], tmp_path / "b.docx"))).paragraphs]
+    assert ["Northumberland said A. [1] It said B. [2]", "Shropshire said C. [3]"] == [
+        text for text in word if text.endswith(("[2]", "[3]"))]
