@@ -906,7 +906,8 @@ class ChatHandlers:
                          for s in answer.sentences if s.shown or _marked_unsupported(s)]
             parts = [short_answer_line(answer, f"**{in_languages(answer.short_answer, literal=markdown_literal)}**",
                                        markdown_literal) + "\n"] if answer.short_answer else []
-            parts.append(_in_paragraphs(sentences, answer.mode == EXTRACTIVE))
+            # Quoted, as a language model's reply that could not be used is (`fallback`): composed a paragraph an item.
+            parts.append(_in_paragraphs(sentences, answer.mode == EXTRACTIVE or answer.fallback))
             left_out = sum(1 for s in answer.sentences if not s.shown and not _marked_unsupported(s))
             if left_out:  # the /ask text counts what it leaves out; the chat says so too, in the same words
                 parts.append(f"\n_{not_shown_note(left_out, answer.mode)}_")

@@ -83,3 +83,26 @@ def test_quotes_of_two_items_are_two_paragraphs_in_a_briefing_as_ask_prints_them
     word = [p.text for p in docx.Document(str(write_briefing([entry_from_answer(answer)], tmp_path / "b.docx"))).paragraphs]
     assert ["Northumberland said A. [1] It said B. [2]", "Shropshire said C. [3]"] == [
         text for text in word if text.endswith(("[2]", "[3]"))]
+
+
+def test_a_language_model_s_reply_replaced_by_quotes_is_in_paragraphs_by_item_in_the_chat(hashing_assistant):
+    """A reply the model gave that could not be used is replaced by the reader's quotes (`fallback`), composed as an
+    extractive answer is, a paragraph for each item: `ask` printed them so and the chat ran them together, being in
+    a language model's mode."""
+    from dataclasses import replace
+
+    from assistant.present.app import ChatHandlers
+    from assistant.records import Citation, SentenceVerdict
+
+    citations = [Citation(1, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "A.", "c1",
+                          ""),
+                 Citation(2, "https://s.example/2", "Shropshire Council", "", "", "Social Workers", "C.", "c2", "")]
+    sentences = [SentenceVerdict(f"{quote} [{n}]", (n,), True, True, 1.0, "verbatim")
+                 for n, quote in ((1, "Northumberland said A."), (2, "Shropshire said C."))]
+    answer = Answer("Compare?", "Northumberland said A. [1]\n\nShropshire said C. [2]", False, None, "llm:test",
+                    fallback=True, citations=citations, sentences=sentences)
+    handlers = ChatHandlers(hashing_assistant)
+    assert "Northumberland said A. \\[1\\]\n\nShropshire said C. \\[2\\]" in handlers.render(answer)
+    # A model's own sentences stay one paragraph, as it wrote them and `ask` prints them.
+    written = replace(answer, fallback=False, answer="Northumberland said A. [1] Shropshire said C. [2]")
+    assert "Northumberland said A. \\[1\\] Shropshire said C. \\[2\\]" in handlers.render(written)
