@@ -245,6 +245,22 @@ def answer_gate():
     return AnswerGate()
 
 
+def _served_until_the_gate_opens(assistant, tmp_path, answer_gate):
+    """The app over the assistant, launched in this process, for a fixture to yield; closed with the assistant after
+    `answer_gate` is opened, so that an answer a failed test held ends."""
+    from assistant.present.app import build_app, page_options
+
+    demo = build_app(assistant, tmp_path / "briefings")
+    demo.queue()
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
+    try:
+        yield demo
+    finally:
+        answer_gate.open()
+        demo.close()
+        assistant.close()
+
+
 @pytest.fixture()
 def slow_app(seed_index, minilm, tmp_path, answer_gate):
     """The app in this process, its answers slowed to a step every three seconds: time to act while one comes. Each
@@ -252,7 +268,6 @@ def slow_app(seed_index, minilm, tmp_path, answer_gate):
     import time
 
     from assistant.answer.service import Assistant
-    from assistant.present.app import build_app, page_options
 
     assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
     quick = assistant.stream
@@ -264,15 +279,7 @@ def slow_app(seed_index, minilm, tmp_path, answer_gate):
             time.sleep(3)
 
     assistant.stream = stream
-    demo = build_app(assistant, tmp_path / "briefings")
-    demo.queue()
-    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
-    try:
-        yield demo
-    finally:
-        answer_gate.open()  # an answer a failed test held: let it end
-        demo.close()
-        assistant.close()
+    yield from _served_until_the_gate_opens(assistant, tmp_path, answer_gate)
 
 
 # The WCAG contrast ratio of two CSS colours, worked out in the page from the colours the browser computed.
@@ -610,7 +617,6 @@ def app_failing_midway(seed_index, minilm, tmp_path, answer_gate):
     `answer_gate` lets it."""
     from assistant.answer.service import Assistant
     from assistant.errors import ModelError
-    from assistant.present.app import build_app, page_options
 
     assistant = Assistant(seed_index.with_(audit_file=str(tmp_path / "audit.sqlite")), embedder=minilm)
     quick = assistant.stream
@@ -621,15 +627,7 @@ def app_failing_midway(seed_index, minilm, tmp_path, answer_gate):
         raise ModelError("The language model 'openai:gpt-x' failed: connection reset", "Ask again.")
 
     assistant.stream = stream
-    demo = build_app(assistant, tmp_path / "briefings")
-    demo.queue()
-    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
-    try:
-        yield demo
-    finally:
-        answer_gate.open()
-        demo.close()
-        assistant.close()
+    yield from _served_until_the_gate_opens(assistant, tmp_path, answer_gate)
 
 
 def test_a_question_that_fails_after_it_was_taken_leaves_the_next_one_typed_in_the_box(app_failing_midway,

@@ -23,11 +23,8 @@ def test_a_refusal_s_nearest_items_in_the_chat_carry_their_addresses_as_the_cli_
     assert "(no web address; source: rotherham-2018-ilsc-performance-feedback)" in shown
 
 
-def test_quotes_of_two_items_are_two_paragraphs_in_the_chat_as_ask_prints_them(hashing_assistant):
-    """'Compare social worker recruitment in Shropshire, Northumberland and Wiltshire': `ask` printed Northumberland's
-    quote and Shropshire's as two paragraphs, as the answer is written, but the chat ran them into one, Shropshire's
-    heading mid-paragraph, so that two councils' words read as one statement."""
-    from assistant.present.app import ChatHandlers
+def _two_councils_answer() -> Answer:
+    """An extractive answer quoting two items of Northumberland's minutes and then one of Shropshire's."""
     from assistant.records import Citation, SentenceVerdict
 
     citations = [Citation(1, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "A.", "c1",
@@ -38,8 +35,17 @@ def test_quotes_of_two_items_are_two_paragraphs_in_the_chat_as_ask_prints_them(h
                           "https://s.example/2")]
     sentences = [SentenceVerdict(f"{quote} [{n}]", (n,), True, True, 1.0, "verbatim")
                  for n, quote in ((1, "Northumberland said A."), (2, "It said B."), (3, "Shropshire said C."))]
-    answer = Answer("Compare?", "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]", False, None,
-                    "extractive", citations=citations, sentences=sentences)
+    return Answer("Compare?", "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]", False, None,
+                  "extractive", citations=citations, sentences=sentences)
+
+
+def test_quotes_of_two_items_are_two_paragraphs_in_the_chat_as_ask_prints_them(hashing_assistant):
+    """'Compare social worker recruitment in Shropshire, Northumberland and Wiltshire': `ask` printed Northumberland's
+    quote and Shropshire's as two paragraphs, as the answer is written, but the chat ran them into one, Shropshire's
+    heading mid-paragraph, so that two councils' words read as one statement."""
+    from assistant.present.app import ChatHandlers
+
+    answer = _two_councils_answer()
     assert ("Northumberland said A. \\[1\\] It said B. \\[2\\]\n\nShropshire said C. \\[3\\]"
             in ChatHandlers(hashing_assistant).render(answer))
 
@@ -66,18 +72,8 @@ def test_quotes_of_two_items_are_two_paragraphs_in_a_briefing_as_ask_prints_them
     import docx
 
     from assistant.present.briefing import entry_from_answer, write_briefing
-    from assistant.records import Citation, SentenceVerdict
 
-    citations = [Citation(1, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "A.", "c1",
-                          "https://n.example/1"),
-                 Citation(2, "https://n.example/1", "Northumberland County Council", "", "", "Recruitment", "B.", "c2",
-                          "https://n.example/1"),
-                 Citation(3, "https://s.example/2", "Shropshire Council", "", "", "Social Workers", "C.", "c3",
-                          "https://s.example/2")]
-    sentences = [SentenceVerdict(f"{quote} [{n}]", (n,), True, True, 1.0, "verbatim")
-                 for n, quote in ((1, "Northumberland said A."), (2, "It said B."), (3, "Shropshire said C."))]
-    answer = Answer("Compare?", "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]", False, None,
-                    "extractive", citations=citations, sentences=sentences)
+    answer = _two_councils_answer()
     markdown = write_briefing([entry_from_answer(answer)], tmp_path / "b.md").read_text(encoding="utf-8")
     assert "Northumberland said A. [1] It said B. [2]\n\nShropshire said C. [3]\n" in markdown
     word = [p.text for p in docx.Document(str(write_briefing([entry_from_answer(answer)], tmp_path / "b.docx"))).paragraphs]
