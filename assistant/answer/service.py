@@ -28,7 +28,7 @@ from assistant.errors import (AssistantError, IndexMissingError, IndexStaleError
                               NotWritableError, no_index_yet)
 from assistant.files import free_bytes
 from assistant.index import lexical
-from assistant.index.stats import finish_stopped_run, index_exists
+from assistant.index.stats import finish_stopped_run, index_exists, manifest_identity
 from assistant.index.vector_store import damaged_store_error, forget_local_clients
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.readers.common import without_document_label
@@ -115,6 +115,7 @@ class Assistant:
         them. Raises, leaving this Assistant as it was, when they do not agree."""
         settings = self.settings
         state = lexical.saved_generation(settings.lexical_dir)  # before reading: a change meanwhile is seen next time
+        manifest = manifest_identity(settings)
         index = Index(settings, embedder=embedder, store=self._given_store, reading=True)
         try:
             if problem := index.store.unreadable():
@@ -182,14 +183,15 @@ class Assistant:
         self.guard = Guard(index.embedder, sorted(retriever.council_keys), nli=nli,
                            other_council_keys=sorted(directory_council_keys() - retriever.council_keys),
                            short_names=directory_short_names())
-        self._lexical_state = state
+        self._lexical_state, self._manifest_read = state, manifest
 
     def follow_index(self) -> bool:
         """Answer from the index as it now stands, when an ingest or a fetch has changed it since it was read
         (a running app, or a long evaluation, would otherwise quote minutes since corrected, miss new ones, and
         meet chunks the vector store no longer holds). While a writer is still at work, the index as it was read
         keeps answering. Returns whether the index was read again."""
-        if lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state:
+        if (lexical.saved_generation(self.settings.lexical_dir) == self._lexical_state
+                and manifest_identity(self.settings) == self._manifest_read):
             return False
         if not index_exists(self.settings):
             return False  # its folder deleted or moved aside: opened, an empty manifest would be made there
@@ -298,6 +300,12 @@ class Assistant:
         if not index_exists(self.settings):
             # Its folder deleted, to empty the index, or moved aside: the minutes read before are not quoted.
             raise no_index_yet(self.settings.data_dir)
+        if manifest_identity(self.settings) != self._manifest_read:
+            # Another index in its place that cannot be read yet (its folder deleted and an ingest building it again,
+            # which makes the manifest first): the one read before, deleted, is not quoted meanwhile.
+            raise IndexStaleError(f"The index in {self.settings.data_dir} is being built again (or put back from a "
+                                  "backup) and cannot be read until that is finished.",
+                                  "Wait for the ingest (or fetch) to finish, then ask again.")
         question = as_typed_words(question)
         problem, q = self._read_question(question)
         if problem:

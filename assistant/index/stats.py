@@ -53,6 +53,16 @@ def index_exists(settings: Settings) -> bool:
     return settings.manifest_path.is_file()
 
 
+def manifest_identity(settings: Settings) -> tuple[int, int] | None:
+    """Which file the manifest is (its device and inode), None when there is none: a folder deleted and built again,
+    or a backup put back, holds another index under the same path."""
+    try:
+        found = settings.manifest_path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def index_stats(settings: Settings) -> IndexStats:
     """Read from the manifest and the folder, so it is cheap and needs no model; for an index whose vectors are on a
     Chroma server, the server is asked whether it answers, with the index's collection."""

@@ -397,3 +397,26 @@ def test_an_index_whose_folder_was_deleted_is_not_answered_from_nor_made_again(f
         assert not fake_settings.data_dir.exists()
     finally:
         opened.close()
+
+
+def test_an_index_deleted_is_not_answered_from_while_it_is_built_again(tmp_path, fake_settings):
+    """Its folder deleted to empty the index and an ingest begun there again (which makes the manifest first), a
+    running app answered from the deleted index again for as long as the ingest ran: quoting the minutes the folder
+    was deleted to be rid of."""
+    import pytest
+
+    from assistant.errors import AssistantError
+    from assistant.index.manifest import Manifest
+
+    corpus, env, opened = _opened_over_a_copy_of_the_seeds(tmp_path, fake_settings)
+    try:
+        assert "148" in opened.ask(DISCHARGES).answer
+        shutil.rmtree(fake_settings.data_dir)
+        Manifest(fake_settings.manifest_path).close()  # the ingest building it again, at its first step
+        with pytest.raises(AssistantError, match="being built again"):
+            opened.ask(DISCHARGES)
+        rebuilt = run_cli("ingest", str(corpus), env=env)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert "148" in opened.ask(DISCHARGES).answer  # built: answered from at the next question
+    finally:
+        opened.close()
