@@ -563,8 +563,15 @@ class AnswerRecorder:
     @property
     def log(self) -> "AuditLog":
         if self._log is None or self._log.moved():
+            path = self.assistant.settings.audit_path
+            if self._log is not None and not path.parent.is_dir():
+                # Its folder deleted (the data folder, to empty the index) or moved aside, a backup not yet moved in:
+                # made again for a new log, it held that alone, and a backup then moved into its place went inside it.
+                raise AssistantError(f"The audit log {path} is no longer there: its folder was deleted or moved.",
+                                     f"Put {path.parent} back, or make it again (`assistant ingest` makes the data "
+                                     "folder): the log there is opened, or a new one started, at the next answer.")
             # Not closed: another member's answer may be being recorded in it. It is closed when no longer held.
-            self._log = AuditLog(self.assistant.settings.audit_path)
+            self._log = AuditLog(path)
         return self._log
 
     def new_id(self) -> str:

@@ -122,6 +122,28 @@ def test_a_backup_put_back_under_a_running_app_takes_the_answers_given_after(ind
     assert stat.S_IMODE(settings.audit_path.stat().st_mode) == 0o600
 
 
+def test_an_index_folder_deleted_under_a_running_app_is_not_made_again_for_its_audit_log(index):
+    """The folder deleted to empty the index (as the README says), a member's feedback, or a briefing's check of its
+    answers' records, made the folder again, holding a new audit log alone: a backup then moved into its place went
+    inside it instead, and the app went on refusing every question."""
+    from assistant.answer.service import Assistant
+    from assistant.present.audit import AnswerRecorder
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(index)
+    assistant = Assistant(settings)
+    recorder = AnswerRecorder(assistant)
+    try:
+        answer_id = recorder.record(assistant.ask(QUESTION), channel="app")
+        shutil.rmtree(settings.data_dir)
+        with pytest.raises(AssistantError, match="no longer there"):
+            recorder.log.record_feedback(answer_id, "helpful", "")
+    finally:
+        recorder.close()
+        assistant.close()
+    assert not settings.data_dir.exists()
+
+
 def test_a_backup_is_refused_while_a_writer_is_at_work_and_a_writer_while_a_backup_copies(index, tmp_path,
                                                                                           monkeypatch):
     from assistant.index import backup
