@@ -29,6 +29,16 @@ def writable_by_this_user_alone() -> None:
     os.umask(os.umask(0o022) | 0o022)
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """What tells one file from another however it is named (device and inode), None when there is none or it cannot
+    be read: a file renamed is the same file, and one deleted and made again, or put back from a backup, is another."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def is_sqlite_database(path: Path) -> bool:
     """Whether the file starts as an SQLite database does (False when it is missing, a folder or unreadable)."""
     try:

@@ -10,7 +10,7 @@ from assistant.index.purge import purge_owed, vector_files_cut_short
 from assistant.index.write_lock import writer_at_work
 from assistant.settings import Settings
 from assistant.errors import AssistantError, IndexMismatchError, manifest_damaged, no_index_yet
-from assistant.files import sqlite_file_damaged
+from assistant.files import file_identity, sqlite_file_damaged
 from assistant.records import fetched_from, page_of_item
 from assistant.text import counted, first_few, one_printed_line
 
@@ -54,13 +54,9 @@ def index_exists(settings: Settings) -> bool:
 
 
 def manifest_identity(settings: Settings) -> tuple[int, int] | None:
-    """Which file the manifest is (its device and inode), None when there is none: a folder deleted and built again,
+    """Which file the manifest is (files.file_identity), None when there is none: a folder deleted and built again,
     or a backup put back, holds another index under the same path."""
-    try:
-        found = settings.manifest_path.stat()
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
+    return file_identity(settings.manifest_path)
 
 
 def index_stats(settings: Settings) -> IndexStats:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from assistant.errors import ConfigError
+from assistant.files import file_identity
 from assistant.index.manifest import Manifest, ManifestRow
 from assistant.records import InputProblem, MinuteItem, content_hash, fetched_from, page_of_item
 from assistant.text import counted, first_few
@@ -174,15 +175,6 @@ def _candidates(origin: str) -> list[str]:
     return [candidate for candidate in (origin, head if tail.isdigit() else "") if candidate]
 
 
-def _file_key(path: Path) -> tuple[int, int] | None:
-    """What tells one file from another however it is named (device and inode), or None when it cannot be read."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_dev, stat.st_ino
-
-
 def _identities_taken(items: dict[str, MinuteItem], rows: dict[str, ManifestRow],
                       files: Files) -> list[_TakenIdentity]:
     """Input files that would take the `file:` identity of an indexed item of another file, still there or that
@@ -224,7 +216,7 @@ def _other_file(sid: str, row: ManifestRow, new: Path, files: Files) -> tuple[st
                 f"Check that you may read the folders on the way to {row.origin} (their permissions, or a network "
                 f"share that dropped), then ingest again; or {_BOTH_KEPT}")
     # A file that cannot be compared is taken for another file: refusing it keeps both files' minutes.
-    if old is not None and (_file_key(old) is None or _file_key(old) != _file_key(new)):
+    if old is not None and (file_identity(old) is None or file_identity(old) != file_identity(new)):
         return (f"has the source identity {page_of_item(sid)} of {row.origin}, which is indexed and still there: "
                 "taking it as an update would replace that file's minutes", _BOTH_KEPT)
     return None
@@ -241,12 +233,12 @@ def _files_indexed_before(items: dict[str, MinuteItem], rows: dict[str, Manifest
     # opening): each old entry is replaced by the same item's, or else by the file's.
     by_file: dict[tuple[int, int], dict[str, str]] = {}
     for sid, item in sorted(new_files.items()):
-        if (path := files.of_origin(item.origin)) is not None and (key := _file_key(path)) is not None:
+        if (path := files.of_origin(item.origin)) is not None and (key := file_identity(path)) is not None:
             by_file.setdefault(key, {}).setdefault(_in_file(sid), sid)
     superseded = {}
     for sid, row in rows.items():
         if sid.startswith("file:") and sid not in items and (path := files.of_row(sid, row)):
-            if (key := _file_key(path)) is not None and (new_sids := by_file.get(key)):
+            if (key := file_identity(path)) is not None and (new_sids := by_file.get(key)):
                 superseded[sid] = new_sids.get(_in_file(sid)) or new_sids.get("") or min(new_sids.values())
     return superseded
 

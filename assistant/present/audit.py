@@ -20,7 +20,7 @@ from typing import Iterator
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, ConfigError, NotWritableError
-from assistant.files import is_sqlite_database
+from assistant.files import file_identity, is_sqlite_database
 from assistant.index.manifest import open_database
 from assistant.records import Answer
 from assistant.text import as_words, printed_path
@@ -116,7 +116,7 @@ class AuditLog:
             # Once it is known to be a log: a file that is none (a text file named by mistake) had been warned of as a
             # log every account may read, with a chmod to run, before being refused as damaged.
             _warn_if_every_user_may_read(path)
-            self._opened = _file_identity(path)
+            self._opened = file_identity(path)
         except NotWritableError as exc:
             raise NotWritableError(exc.message, f"{exc.hint} Or set ASSISTANT_AUDIT_PATH to a file this user may "
                                    "write, to keep the audit log there (for a read-only copy of the data folder "
@@ -156,7 +156,7 @@ class AuditLog:
     def moved(self) -> bool:
         """Whether its path now names another file, or none: a backup put back, or the log moved aside, while it
         was open, whose records would go on into the file moved away."""
-        return _file_identity(self.path) != self._opened
+        return file_identity(self.path) != self._opened
 
     def close(self) -> None:
         self._db.close()
@@ -533,14 +533,6 @@ def _write_problem(path: Path, exc: Exception) -> AssistantError:
     return AssistantError(f"The audit log {path} could not be used ({exc}).",
                           "Check that the file and its folder are this user's to write and the disk is not full, or "
                           "set ASSISTANT_AUDIT_PATH to another file.")
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 # A cell that begins with one of these is read by Excel, LibreOffice and Sheets as a formula, and a question
