@@ -58,12 +58,6 @@ def markdown_literal(text: str) -> str:
     return lead + body
 
 
-def lang_attribute(language: str, around: str = ENGLISH) -> str:
-    """' lang="cy"' for text in a language (text.language_of) other than the page's or its paragraph's ('' when the
-    same, or when its language cannot be told): what a screen reader reads it in."""
-    return f' lang="{language}"' if language and language != around else ""
-
-
 def in_languages(text: str, quote: str = "", literal: Callable[[str], str] = html.escape) -> str:
     """Minute text made safe by `literal` (HTML's escaping, or markdown_literal), its Welsh sentences in a span
     lang="cy" (WCAG 3.1.2: a screen reader read Welsh minutes with English sounds), and the quote's first occurrence
@@ -71,6 +65,7 @@ def in_languages(text: str, quote: str = "", literal: Callable[[str], str] = htm
     text, quote = visible_text(text), visible_text(quote)
     at = text.find(quote) if quote else -1
     quoted = (at, at + len(quote)) if at >= 0 else (0, 0)
+
     def shown(piece: str) -> str:  # a space between pieces kept: markdown_literal drops one standing alone
         return literal(piece) if piece.strip() else piece
 
@@ -79,8 +74,8 @@ def in_languages(text: str, quote: str = "", literal: Callable[[str], str] = htm
         cuts = sorted({span.start, span.end, *(b for b in quoted if span.start < b < span.end)})
         pieces = "".join(f"<mark>{shown(text[a:b])}</mark>" if quoted[0] <= a and b <= quoted[1]
                          else shown(text[a:b]) for a, b in zip(cuts, cuts[1:]))
-        attribute = lang_attribute(language)
-        parts.append(f"<span{attribute}>{pieces}</span>" if attribute else pieces)
+        # Marked only where it is not the page's English, and only when it can be told.
+        parts.append(f'<span lang="{language}">{pieces}</span>' if language and language != ENGLISH else pieces)
     return "".join(parts)
 
 
