@@ -1,7 +1,8 @@
 """The grounding guard: is a generated sentence supported by the minutes it cites?
 
 A sentence passes only if every figure in it appears in a cited block that gives one of its years too (each part of
-it before its own markers, in a block those markers cite), with the year, the unit and the 'to' or 'by' the minutes
+it before its own markers, in a block those markers cite; the figures of one part in one block, unless each has its
+own year), with the year, the unit and the 'to' or 'by' the minutes
 give it, every council it names is a cited item's council, it uses no character the minutes do not that could hide
 a word or a figure from these checks, the words it puts in quotation marks are the cited minutes' own, and it is
 close in meaning and wording to a cited sentence. Only a
@@ -760,13 +761,49 @@ def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Ma
         if _figures_given_by_one(text, candidates):
             continue
         given = list(dict.fromkeys(f for f in figures(text) if any(ch.isdigit() for ch in f)))
-        named = " and ".join(given) if len(given) <= 2 else ", ".join(given[:-1]) + " and " + given[-1]
+        named = _listed(given)
         if own and len(parts) > 1:
             which = "which does not give" if len(own) == 1 else "none of which gives"
             what = "it" if len(given) == 1 else "them all"
             return f"gives {named} before citing {marker_text(markers)}, {which} {what}"
         return f"gives {named}, which no cited block gives together"
     return ""
+
+
+def _figures_put_together(sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None) -> str:
+    """Figures of one part of a sentence (before its own markers) that the blocks those markers cite give only apart,
+    related in the sentence as no block relates them; or ''."""
+    parts = marker_parts(sentence) if blocks else [(strip_markers(sentence)[0], ())]
+    for text, markers in parts:
+        own = [blocks[m] for m in markers if m in blocks] if blocks else []
+        apart = _figures_given_apart(text, own or list(cited))
+        if apart:
+            return f"gives {_listed(apart)} together, which no cited block does"
+    return ""
+
+
+def _listed(items: Sequence[str]) -> str:
+    return " and ".join(items) if len(items) <= 2 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _figures_given_apart(text: str, hits: Sequence[Hit]) -> list[str]:
+    """The figures of a text citing two or more blocks when no one of them gives them all, and they are not each
+    beside a year of their own: the text relates figures ('148 were discharged, which was 61% of those in care')
+    that the minutes give apart, which neither block says; else []. Figures each tied to its own year ('551 at 31
+    March 2022 and 596 at 31 March 2023 [1][2]') compare two meetings' figures, as the prompt asks them to be."""
+    if len(hits) < 2:
+        return []
+    tied = dict(years_of_figures(text))  # each figure that is not a year (nor a financial year's '/22'), its year
+    given = [f for f in dict.fromkeys(figures(text)) if f[0].isdigit() and float(f.rstrip("%")) in tied]
+    if len(given) < 2:
+        return []
+    contexts = [f"{hit.text} {_about(hit)}" for hit in hits]
+    if any(all(not _figure_not_in(figure, context) for figure in given) for context in contexts):
+        return []
+    years = [tied[float(figure.rstrip("%"))] for figure in given]
+    if None not in years and len(set(years)) == len(years):
+        return []
+    return given
 
 
 def _figures_given_by_one(text: str, hits: Sequence[Hit]) -> bool:
@@ -874,7 +911,7 @@ class Guard:
         problem = (_figure_problem(claim, cited_text) or _unit_changed(claim, cited_text)
                    or _figure_of_another_year(claim, cited_text) or _projected_figure(claim, cited_text)
                    or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited)
-                   or self._figures_of_two_councils(claim, cited))
+                   or self._figures_of_two_councils(claim, cited) or _figures_put_together(sentence, cited, blocks))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         problem = _foreign_link(claim, cited_text) or _quotation_not_in(claim, cited_text)

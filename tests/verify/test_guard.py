@@ -312,6 +312,36 @@ def test_a_sentence_s_figures_and_years_come_from_one_cited_block_not_from_two_m
     assert "gives together" not in guard.check(compared, [_hit(), LOOKED_AFTER], blocks).reason
 
 
+STABLE = Hit("c4", "In Rotherham 61% of the children in care had been in the same placement for two years.",
+             {"source_id": "s4", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
+              "meeting_date": "2019-02-11"}, 1.0)
+
+
+def test_figures_one_block_gives_apart_from_another_s_are_not_put_together_on_both_markers(guard):
+    """'148 children were discharged from care, which was 61% of the children in care [1][2]' had passed (a review
+    of the language-model mode): each figure is in a cited block, no year ties either, and the sentence relates
+    them as neither block does. Figures on one run of markers must come from one block, unless each stands beside
+    its own year."""
+    blocks = {1: _hit(), 2: STABLE}
+    for sentence in ("148 children were discharged from care, which was 61% of the children in care. [1][2]",
+                     "Rotherham discharged 148 children from care, and 61% of those in care were in the same "
+                     "placement for two years. [1][2]"):
+        verdict = guard.check(sentence, [_hit(), STABLE], blocks)
+        assert not verdict.supported and "gives 148 and 61% together" in verdict.reason, verdict
+        assert "gives 148 and 61% together" in guard.check(sentence, [_hit(), STABLE]).reason
+    # Each figure before the marker of the block that gives it is not put together with the other.
+    parted = ("Rotherham discharged 148 children from care [1], and 61% of those in care were in the same placement "
+              "for two years [2].")
+    assert "together" not in guard.check(parted, [_hit(), STABLE], blocks).reason
+    # Nor are two figures one cited block gives, beside another block.
+    both = Hit("c5", "In 2019, 148 children left care and 61% of the children in care were in stable placements.",
+               {"source_id": "s5", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
+                "meeting_date": "2019-06-11"}, 1.0)
+    verdict = guard.check("In 2019, 148 children left care and 61% of the children in care were in stable "
+                          "placements, the minutes said [1][2].", [both, STABLE], {1: both, 2: STABLE})
+    assert "together" not in verdict.reason, verdict
+
+
 @pytest.mark.parametrize("sentence, parts", [
     ("rose from 596 [1] to 650 [2].", [("rose from 596", (1,)), (" to 650.", (2,))]),
     ("In 2018, 596 were looked after [1][5].", [("In 2018, 596 were looked after.", (1, 5))]),
@@ -617,8 +647,13 @@ def test_figures_of_two_councils_joined_in_one_claim_are_unsupported(real):
     budget = _wexbury("The fostering budget was overspent by £1.2 million in 2021/22.")
     _refused(real, "The 57 foster carers approved in 2021/22 were recruited at a cost of £1.2 million [1][2].",
              [carers, budget], "different councils")
-    _kept(real, "Dunmere approved 57 foster carers in 2021/22, while Wexbury overspent its fostering budget by £1.2 "
-          "million.", [carers, budget])
+    # Each council's figure before its own block's marker, as the prompt asks (a sentence ends with the block it
+    # comes from); the same sentence on one run of both markers relates two blocks' figures, and is refused.
+    blocks = {1: carers, 2: budget}
+    _kept(real, "Dunmere approved 57 foster carers in 2021/22 [1], while Wexbury overspent its fostering budget by "
+          "£1.2 million [2].", [carers, budget], blocks=blocks)
+    _refused(real, "Dunmere approved 57 foster carers in 2021/22, while Wexbury overspent its fostering budget by "
+             "£1.2 million [1][2].", [carers, budget], "together", blocks=blocks)
     _kept(real, "57 foster carers were approved in 2021/22 [1][2].", [carers, budget])
 
 
