@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import os
 import re
 import string
 import unicodedata
@@ -1657,13 +1658,20 @@ PLAN_WORDS = frozenset({"target", "targets", "schedule", "plan", "plans", "traje
                         "timescales", "forecast"})
 
 
-def question_in_log(question: str) -> str:
-    """A question as the app's and the library's logs name it: by the first 8 hex digits of its text's sha256, never
-    by its words, which may be about a child or a family, and belong in the audit log (readable by its user alone),
-    not in a log that a service manager keeps for every administrator ('question 3f2a9c1b (54 characters)')."""
-    import hashlib
+# The key of the tags that name questions in the logs, kept in this process's memory alone: the same question is
+# tagged alike in one run's log, but nobody can hash a question they guess at (one naming a child) to find it there,
+# as they could the question's plain sha256. An answer's record in the audit log is named by its id where it has one.
+_QUESTION_LOG_KEY = os.urandom(32)
 
-    return f"question {hashlib.sha256(question.encode('utf-8')).hexdigest()[:8]} ({len(question)} characters)"
+
+def question_in_log(question: str) -> str:
+    """A question as the app's and the library's logs name it: by a tag keyed afresh in each process, never by its
+    words, which may be about a child or a family, and belong in the audit log (readable by its user alone), not in
+    a log that a service manager keeps for every administrator ('question 3f2a9c1b (54 characters)')."""
+    import hmac
+
+    tag = hmac.new(_QUESTION_LOG_KEY, question.encode("utf-8"), "sha256").hexdigest()[:8]
+    return f"question {tag} ({len(question)} characters)"
 
 
 def one_printed_line(text: str) -> str:
