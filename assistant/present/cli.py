@@ -15,6 +15,11 @@ from assistant.files import is_sqlite_database, refuse_link, writable_by_this_us
 from assistant.settings import DEFAULT_CORPUS, Settings, unknown_settings
 from assistant.text import counted, noun_for, one_printed_line, printed_path, readable
 
+# --mentioning or --erase-mentioning given without words, or with -: they are read from standard input.
+WORDS_FROM_INPUT = "-"
+_WORDS_HELP = ("Without WORDS (or with -), they are read from standard input, typed at a prompt or from a file "
+               "(< name.txt), so that they stay out of the shell's history and `ps`")
+
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors also go to standard output as the JSON error object when --json is
@@ -349,15 +354,16 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_at_least_one, default=None, metavar="N", help="only the most recent N answers")
     p.add_argument("--user", default=None, metavar="NAME",
                    help="only the answers this member asked, with their feedback (a subject access request)")
-    p.add_argument("--mentioning", default=None, metavar="WORDS",
+    p.add_argument("--mentioning", nargs="?", const=WORDS_FROM_INPUT, default=None, metavar="WORDS",
                    help="only the answers that mention these words (a child's name), or whose feedback does: in "
-                        "the question, the answer, its quotes; whole words, whatever their case")
+                        f"the question, the answer, its quotes; whole words, whatever their case. {_WORDS_HELP}")
     erase = p.add_mutually_exclusive_group()
     erase.add_argument("--erase-user", default=None, metavar="NAME",
                        help="delete every answer this member asked and all their feedback (an erasure request)")
-    erase.add_argument("--erase-mentioning", default=None, metavar="WORDS",
+    erase.add_argument("--erase-mentioning", nargs="?", const=WORDS_FROM_INPUT, default=None, metavar="WORDS",
                        help="delete every answer that mentions these words, with its feedback, and every piece of "
-                            "feedback that does (an erasure request for someone named: what --mentioning lists)")
+                            "feedback that does (an erasure request for someone named: what --mentioning lists). "
+                            f"{_WORDS_HELP}")
     erase.add_argument("--erase-before", default=None, metavar="DATE",
                        help="delete every answer asked, and feedback given, before this day (UTC): a retention "
                             "period")
@@ -679,6 +685,7 @@ def _audit(args, settings: Settings) -> int:
         if args.show is not None and given is not None:
             raise ConfigError(f"--show prints one answer, whoever asked it; {flag} is for listings.",
                               "Leave out one of them.")
+    args.mentioning, given_as = _words_given(args.mentioning, "--mentioning")
     _refuse_no_words(args.mentioning, "--mentioning")
     fmt = _audit_format(args)
     if args.out is not None:
@@ -702,7 +709,7 @@ def _audit(args, settings: Settings) -> int:
             text = log.export(fmt, limit=args.limit, user=args.user, mentioning=args.mentioning)
         if (args.user, args.mentioning) != (None, None) and not text.strip("\n") and fmt == "table":
             asked = f" asked by {one_printed_line(args.user)!r}" if args.user is not None else ""
-            mention = f" mention {one_printed_line(args.mentioning)!r}" if args.mentioning is not None else ""
+            mention = f" mention {given_as}" if args.mentioning is not None else ""
             text = f"No answers{asked}{mention} in the audit log."
         if fmt == "table" and args.show is None:
             text = "\n".join([text] * bool(text) + [
@@ -742,14 +749,14 @@ def _audit_erase(args, settings: Settings) -> int:
     if not settings.audit_path.is_file():
         raise IndexMissingError(f"No audit log at {printed_path(settings.audit_path)}: there is nothing to erase.",
                                 "Check ASSISTANT_AUDIT_PATH (or --index).")
+    args.erase_mentioning, given_as = _words_given(args.erase_mentioning, "--erase-mentioning")
     _refuse_no_words(args.erase_mentioning, "--erase-mentioning")
     if args.erase_user is not None:
         selection = {"user": args.erase_user}
         what, whose = "one member's records, on request", f"asked or given by {one_printed_line(args.erase_user)!r}"
     elif args.erase_mentioning is not None:
         selection = {"mentioning": args.erase_mentioning}
-        what, whose = "records mentioning given words, on request", \
-            f"mentioning {one_printed_line(args.erase_mentioning)!r}"
+        what, whose = "records mentioning given words, on request", f"mentioning {given_as}"
     else:
         day = _date_flag(args.erase_before, "--erase-before")
         if day is None:
@@ -781,13 +788,34 @@ def _audit_erase(args, settings: Settings) -> int:
     return 0
 
 
+def _words_given(words: str | None, flag: str) -> tuple[str | None, str]:
+    """The words --mentioning or --erase-mentioning looks for, and how the command's messages name them: as given
+    on the command line, or, given there without words (or as -), read from standard input (typed at a prompt, or
+    from a file or a pipe) and never printed back, since a child's name on the command line stays in the shell's
+    history and shows in `ps` while the command runs, and one printed stays in a terminal's scrollback."""
+    if words != WORDS_FROM_INPUT:
+        return words, repr(one_printed_line(words or ""))
+    if sys.stdin.isatty():
+        print("Words to look for (a name, say), then Enter: ", end="", file=sys.stderr, flush=True)
+        lines = [sys.stdin.readline()]
+    else:
+        lines = sys.stdin.read().splitlines()
+    lines = [line.strip().lstrip("\ufeff").strip() for line in lines if line.strip().lstrip("\ufeff").strip()]
+    if len(lines) > 1:
+        raise ConfigError(f"{flag} reads one line of words from standard input; it was given {len(lines)}: they "
+                          "would be looked for as one run of words, and match nothing.",
+                          "Give one name (or run of words) a command; run it again for each of the others.")
+    return (lines[0] if lines else ""), "the words given"
+
+
 def _refuse_no_words(words: str | None, flag: str) -> None:
     """Refuse words to look for that hold no letter or figure (a blank, '...'): they would match nothing."""
     from assistant.text import as_words
 
     if words is not None and not as_words(words):
         raise ConfigError(f"{flag} needs the words to look for (a name, say), with letters or figures.",
-                          f"For example {flag} \"Jayden Smith\"; a name matches whatever its case and accents.")
+                          f"For example {flag} \"Jayden Smith\", or {flag} alone to type them at a prompt (kept out "
+                          "of the shell's history); a name matches whatever its case and accents.")
 
 
 def _refuse_a_name_written_otherwise(log, user: str, flag: str) -> None:

@@ -4,10 +4,18 @@ review: a question may name a child, and the log and the shell are read by more 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import subprocess
 import sys
 
+import pytest
+
+from assistant.present import cli
+from assistant.present.audit import AuditLog
 from assistant.text import question_in_log
+from test_audit_mentioning import _log_naming_a_child
+from test_audit_review import _bytes_of_log
 
 CHILD = "Where was Jayden O'Brien placed in 2019?"
 
@@ -27,3 +35,58 @@ def test_the_key_is_the_process_own():
     tags = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
             for _ in range(2)}
     assert len(tags) == 2
+
+
+class _Typed(io.StringIO):
+    """A terminal's standard input, where the member types the words at a prompt."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_words_to_erase_can_be_given_on_standard_input_and_kept_out_of_history(tmp_path, capsys, monkeypatch):
+    # `--erase-mentioning "Jayden O'Brien"` put the child's name in the shell's history and in `ps` for as long as it
+    # ran. Given without words (or with -), they are read from standard input: a file, a pipe, or a prompt.
+    ids = _log_naming_a_child(tmp_path / "index")
+    index = str(tmp_path / "index")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Jayden O'Brien\n"))
+    assert cli.main(["audit", "--index", index, "--mentioning", "--format", "jsonl"]) == 0
+    listed = [json.loads(line)["answer_id"] for line in capsys.readouterr().out.splitlines()]
+    assert listed == [ids[key] for key in ("asked", "typed", "quoted", "other")]
+
+    monkeypatch.setattr(sys, "stdin", _Typed("Jayden O'Brien\n"))
+    assert cli.main(["audit", "--index", index, "--erase-mentioning"]) == 1
+    said = capsys.readouterr()
+    assert "Would erase 3 answers and 2 pieces of feedback mentioning the words given" in said.out, said
+    assert "Words to look for" in said.err
+    # Nor are they printed back, for a terminal's scrollback or a scheduler's mail to keep.
+    assert "Jayden" not in said.out + said.err
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\ufeffJayden O'Brien\r\n\n"))
+    assert cli.main(["audit", "--index", index, "--erase-mentioning", "-", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Erased 3 answers and 2 pieces of feedback mentioning the words given" in out and "Jayden" not in out
+    assert b"Jayden" not in _bytes_of_log(tmp_path / "index")
+
+
+@pytest.mark.parametrize("given, said", [
+    ("", "--erase-mentioning needs the words to look for"),
+    ("Jayden O'Brien\nAmy Smith\n", "--erase-mentioning reads one line of words from standard input; it was given 2"),
+])
+def test_words_on_standard_input_that_cannot_be_used_erase_nothing(tmp_path, capsys, monkeypatch, given, said):
+    _log_naming_a_child(tmp_path / "index")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(given))
+    assert cli.main(["audit", "--index", str(tmp_path / "index"), "--erase-mentioning", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "O'Brien" not in err
+    log = AuditLog(tmp_path / "index" / "audit.sqlite", read_only=True)
+    try:
+        assert len(list(log.entries())) == 4 and not log.erasures()
+    finally:
+        log.close()
+
+
+def test_the_help_says_how_to_keep_the_words_off_the_command_line(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["audit", "--help"])
+    assert "standard input" in " ".join(capsys.readouterr().out.split())
