@@ -20,7 +20,7 @@ import time
 from contextlib import aclosing, closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from assistant.errors import AssistantError, BadFilterError, IndexStaleError, ModelError
 from assistant.present.render import (address_or_label, answer_as_text, in_languages, markdown_literal,
@@ -1066,20 +1066,27 @@ class ChatHandlers:
         return str(out), f"Briefing with {counted(len(chosen), 'answer')} written."
 
     def _remove_old_exports(self) -> None:
-        """Remove the exports made more than EXPORTS_KEPT_SECONDS ago: each was downloaded at once or not at all,
-        and they hold minutes and members' questions, which a server keeps no longer than it must."""
-        if self._briefing_dir is None:
-            return
-        for folder in self._briefing_dir.iterdir():
-            try:
-                if time.time() - folder.stat().st_mtime > EXPORTS_KEPT_SECONDS:
-                    shutil.rmtree(folder)
-            except OSError:
-                continue
+        if self._briefing_dir is not None:
+            remove_old_exports(self._briefing_dir)
 
 
 # How long an exported briefing stays on the server for its member to download.
 EXPORTS_KEPT_SECONDS = 3600
+
+
+def remove_old_exports(briefings: Path) -> None:
+    """Remove the exports made more than EXPORTS_KEPT_SECONDS ago: each was downloaded at once or not at all, and
+    they hold minutes and members' questions, which a server keeps no longer than it must."""
+    try:
+        folders = list(briefings.iterdir())
+    except OSError:  # removed meanwhile, by the app that made it stopping
+        return
+    for folder in folders:
+        try:
+            if time.time() - folder.stat().st_mtime > EXPORTS_KEPT_SECONDS:
+                shutil.rmtree(folder)
+        except OSError:
+            continue
 
 
 def _searched_by(turns: list[Turn]) -> str:
@@ -1582,6 +1589,8 @@ def private_files_folder() -> Path:
     so, unless the operator chose that folder, it is made here, private, and the exports are kept inside it. Set
     before the app's components are made, which each note the folder."""
     chosen = os.environ.get("GRADIO_TEMP_DIR", "").strip()
+    _remove_exports_killed_apps_left(Path(chosen).glob("briefings-*") if chosen
+                                     else Path(tempfile.gettempdir()).glob("minutes-assistant-app-*/briefings"))
     if chosen:
         Path(chosen).mkdir(parents=True, exist_ok=True)
         briefings = Path(tempfile.mkdtemp(prefix="briefings-", dir=chosen))  # private (0700), within the operator's
@@ -1593,6 +1602,19 @@ def private_files_folder() -> Path:
     briefings = private / "briefings"
     briefings.mkdir(mode=0o700)
     return briefings
+
+
+def _remove_exports_killed_apps_left(folders: Iterable[Path]) -> None:
+    """A killed app (SIGKILL, out of memory, the power lost) removes nothing as it stops: the briefings it exported
+    stayed for good, beyond any retention period. Those over their hour are removed as the next app starts, as each
+    app removes its own; an app running meanwhile keeps its exports for their hour, as it would itself."""
+    for briefings in folders:
+        try:
+            if briefings.is_symlink() or not briefings.is_dir() or briefings.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        remove_old_exports(briefings)
 
 
 def _exit_on_terminate(signum, frame) -> None:

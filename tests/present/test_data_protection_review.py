@@ -90,3 +90,33 @@ def test_the_help_says_how_to_keep_the_words_off_the_command_line(capsys):
     with pytest.raises(SystemExit):
         cli.main(["audit", "--help"])
     assert "standard input" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("chosen", [True, False])
+def test_briefings_a_killed_app_left_are_removed_at_the_next_start_once_their_hour_is_up(tmp_path, monkeypatch,
+                                                                                         chosen):
+    # A killed app (SIGKILL, out of memory, power lost) runs no exit handler: the briefings it exported, which hold
+    # members' questions and quotes, stayed in its private folder for good, beyond every retention period, where
+    # `assistant audit --erase-*` does not reach. The next start removes those over the hour every export is kept.
+    import os
+    import tempfile
+    import time
+
+    from assistant.present import app
+
+    if chosen:
+        monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+        left = tmp_path / "gradio" / "briefings-killed"
+    else:
+        monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        left = tmp_path / "minutes-assistant-app-killed" / "briefings"
+    old, recent = left / "old", left / "recent"
+    for export in (old, recent):
+        export.mkdir(parents=True)
+        (export / "Briefing-from-committee-minutes-2026-01-01.md").write_text("Where was Jayden O'Brien placed?")
+    long_ago = time.time() - app.EXPORTS_KEPT_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    made = app.private_files_folder()
+    assert made.is_dir() and made != left
+    assert not old.exists() and recent.exists(), "an export still within its hour may be another app's, downloading"
