@@ -1308,6 +1308,31 @@ def test_corrupt_docx_fails_cleanly(tmp_path: Path, content: bytes) -> None:
     assert problem.kind == "failed" and "Word" in problem.reason
 
 
+def _compound_file(*stream_names: str) -> bytes:
+    """An OLE compound file's header and one directory sector naming the given streams, as Word writes a .doc and
+    Office a password-protected .docx (MS-OFFCRYPTO: the encrypted package is a stream of a compound file)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff\x09\x00"
+    entries = b"".join(name.encode("utf-16-le").ljust(64, b"\0") + (2 * len(name) + 2).to_bytes(2, "little")
+                       + bytes(62) for name in ("Root Entry", *stream_names))
+    return header.ljust(512, b"\0") + entries.ljust(512, b"\0")
+
+
+def test_a_password_protected_docx_is_named_as_such_not_as_an_old_doc(tmp_path: Path) -> None:
+    path = tmp_path / "minutes.docx"
+    path.write_bytes(_compound_file("EncryptionInfo", "EncryptedPackage") + bytes(4096))
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "password" in problem.reason, problem
+    assert "password" in problem.hint and ".doc file" not in problem.hint
+
+
+def test_an_old_doc_named_docx_is_still_named_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "minutes.docx"
+    path.write_bytes(_compound_file("WordDocument", "1Table") + bytes(4096))
+    problem = only_problem(read([path]))
+    assert problem.kind == "failed" and "another format named .docx" in problem.reason
+    assert ".doc file" in problem.hint
+
+
 # --- Robustness of the whole walk ----------------------------------------------------------------
 
 

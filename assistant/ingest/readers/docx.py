@@ -76,6 +76,33 @@ def _check_unzipped_size(source: FileSource) -> None:
                       "unzips to so much may have been made to exhaust memory.")
 
 
+# A .docx saved with a password is no zip but an OLE compound file, as an old .doc is, holding the encrypted document
+# as a stream of this name (MS-OFFCRYPTO). Told apart from a .doc since the fix differs: saved again, it keeps its
+# password.
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_SCAN_BYTES = 1 << 20
+
+
+def _refuse_encrypted(source: FileSource) -> None:
+    """Fail naming a password-protected Word file, found by the encrypted package its compound file's directory
+    names (wherever the directory is: the file is read a MB at a time)."""
+    with source.path.open("rb") as stream:
+        if stream.read(len(_COMPOUND_FILE)) != _COMPOUND_FILE:
+            return
+        tail = b""
+        while block := stream.read(_SCAN_BYTES):
+            if _ENCRYPTED_PACKAGE in tail + block:
+                raise Problem(
+                    "failed",
+                    "the Word document is protected with a password (encrypted), so its text cannot be read",
+                    "Open it in Word with its password, take the password off (File > Info > Protect Document > "
+                    "Encrypt with Password, and clear it), save it and ingest it again; or export its text to a "
+                    ".txt file.",
+                )
+            tail = block[-len(_ENCRYPTED_PACKAGE):]
+
+
 def read_docx_file(source: FileSource) -> ReadResult:
     """One item per document, or per agenda item of a whole meeting's minutes; the document's title from the core
     properties, else its first heading that is not a generic one ('MINUTES')."""
@@ -97,6 +124,7 @@ def read_docx_file(source: FileSource) -> ReadResult:
         blocks = list(_Walker(document).blocks(document.element.body))
         title = (document.core_properties.title or "").strip()
     except (PackageNotFoundError, zipfile.BadZipFile):
+        _refuse_encrypted(source)
         raise Problem(
             "failed",
             "not a readable Word document: it is damaged, or another format named .docx",
