@@ -1405,6 +1405,15 @@ def test_a_link_in_a_loop_of_links_is_reported_and_the_walk_goes_on(tmp_path: Pa
     assert all("loop" in problem.reason for problem in problems_of(results))
 
 
+def test_a_link_to_a_file_of_the_folder_is_passed_over_and_the_file_keeps_its_own_name(tmp_path: Path) -> None:
+    """A 'latest.pdf' shortcut to this month's minutes: adding or removing it changes no item's identity."""
+    write(tmp_path / "minutes" / "meetings" / "march.txt", "Fostering.")
+    (tmp_path / "minutes" / "latest.txt").symlink_to(tmp_path / "minutes" / "meetings" / "march.txt")  # sorted first
+    results = read([tmp_path / "minutes"])
+    assert [i.source_id for i in items_of(results)] == ["file:meetings/march.txt"]
+    assert problems_of(results) == []
+
+
 # --- Symlinked folders, index folders, names that are not UTF-8 ---------------------------------
 
 

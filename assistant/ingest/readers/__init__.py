@@ -276,6 +276,7 @@ class _Reading:
                 else:
                     walked_roots.add(target)
                     to_walk.append(link)
+        walked.files = _without_links_to(walked.files)
         walked.files.sort()
         walked.problems.sort(key=lambda problem: problem.origin)
         return walked
@@ -364,6 +365,16 @@ def _left_out(folder: Path, leads_to: str = "") -> Note:
     what = f"a link into the index folder {leads_to}" if leads_to else "the index folder"
     return Note(f"left out {_shown(folder)}: it is {what}, whose files are the index's own, so minutes kept in it are "
                 "not read (move them out of it into a folder of their own)")
+
+
+def _without_links_to(files: list[Path]) -> list[Path]:
+    """The files less the links to another of them (a 'latest.pdf' shortcut), wherever the link sorts: the file is read
+    under the name its folder gives it, as a linked folder's files are, so adding or removing the link changes no
+    item's identity."""
+    if not any(os.path.islink(file) for file in files):
+        return files
+    real_files = {_real(file) for file in files if not os.path.islink(file)}
+    return [file for file in files if not (os.path.islink(file) and _real(file) in real_files)]
 
 
 def _holds_eval_results(folder: Path) -> bool:
