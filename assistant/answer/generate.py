@@ -705,7 +705,9 @@ class GeneratedAnswer:
             else:
                 yield from self._judge.take(sentence)
         yield from self._judge.flush()
-        log.debug("Raw model output for %s: %r", question_in_log(question), self._cutter.text)
+        # Its words may quote the question, or name a child: an audited answer's record keeps them, in the audit log.
+        log.debug("The model's reply for %s: %d characters (its words are kept in an audited answer's record in the "
+                  "audit log)", question_in_log(question), len(self._cutter.text))
         if failure is not None:
             raise failure
 

@@ -4,6 +4,7 @@ request or a damaged local model tells the user to do."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -413,3 +414,16 @@ def test_an_error_sent_part_way_through_a_reply_reaches_the_log_without_the_word
     (line,) = [r.getMessage() for r in caplog.records if "stopped part-way" in r.getMessage()]
     assert "discharged from care" not in line and "generation failed" not in line, line
     assert "APIError, server_error" in line and "kept in the audit log" in line and "server's own log" in line
+
+
+def test_the_model_s_reply_reaches_no_log_even_at_debug_level(hashing_index, caplog):
+    """A reply may quote the member's question or name a child; the audit log keeps it, readable by its user alone.
+    At DEBUG (an operator chasing a model's fault) the ordinary log had it word for word (from a data protection
+    officer's review): it now gives the reply's length, and says where the words are kept."""
+    n = evidence_number(hashing_index, DISCHARGES, "148 children have been discharged")
+    reply = f"In 2018 148 children have been discharged, said the member asking about Jayden Okafor [{n}]."
+    with caplog.at_level(logging.DEBUG, logger="assistant.answer.generate"):
+        ask_with(hashing_index, reply)
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("The model's reply for")]
+    assert "Jayden" not in caplog.text and "148" not in caplog.text, caplog.text
+    assert f"{len(reply)} characters" in line and "audit log" in line, line
