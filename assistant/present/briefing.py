@@ -1,7 +1,7 @@
 """Briefings for officers: cited answers written to Markdown or Word (DOCX).
 
-A briefing holds only what the member saw: the question, the answer's accepted sentences with
-their numbered references, its caveats, how it was written (by a language model or quoted), how many
+A briefing holds only what the member saw: the question, its short answer with its source, the answer's accepted
+sentences with their numbered references, its caveats, how it was written (by a language model or quoted), how many
 sentences the checks left out, the cited sources, and for a refusal the nearest items searched; and each
 answer's id in the audit log. No prompt text, no uncited evidence, no sentence the guard did not accept.
 """
@@ -25,8 +25,8 @@ from urllib.parse import quote
 from assistant.errors import AssistantError
 from assistant.files import check_writable, refuse_link, write_atomically
 from assistant.present.eval_questions import json_lines, parse_line, questions_text
-from assistant.present.render import (BIDI_CONTROLS, NO_WEB_ADDRESS, markdown_literal, not_shown_note, source_line,
-                                      visible_text, web_address)
+from assistant.present.render import (BIDI_CONTROLS, NO_WEB_ADDRESS, markdown_literal, not_shown_note,
+                                      short_answer_said, source_line, visible_text, web_address)
 from assistant.records import Answer, Citation, NearestItem
 from assistant.retrieve.filters import Filters
 from assistant.text import (MONTH_NAMES, WELSH, council_key, counted, language_runs, printed_path, readable_date,
@@ -81,6 +81,8 @@ class BriefingEntry:
     not_shown: str = ""  # render.not_shown_note's words, when the checks left sentences out
     answer_id: str = ""  # the answer's id in the audit log ("" when it was not recorded)
     by_item: bool = False  # quoted word for word: a paragraph for each item quoted, as `ask` prints the answer
+    short_answer: str = ""  # the figure, name or date the answer leads with in `ask` and the app ("" when none)
+    short_answer_source: Citation | None = None  # of `sources`, the one it is said in, numbered as the briefing's
 
     @property
     def short_id(self) -> str:
@@ -125,12 +127,16 @@ def entry_from_answer(answer: Answer, answer_id: str = "") -> BriefingEntry:
     sentences = () if answer.refused else tuple((s.claim, tuple(renumber[m] for m in s.markers)) for s in shown)
     # Counted as `ask` counts them (render.answer_as_text): a briefing shows no sentence the checks left out.
     left_out = sum(not s.shown for s in answer.sentences)
+    said_in = answer.short_answer_source
+    short_source = next((c for c in sources if said_in is not None and c.marker == renumber.get(said_in.marker)), None)
     return BriefingEntry(answer.question, sentences, sources, answer.refused, describe_filters(answer.filters),
                          answer.answer.strip() if answer.refused else "", tuple(answer.notes),
                          "" if answer.refused else how_written(answer),
                          nearest=tuple(answer.nearest) if answer.refused else (),
                          not_shown=not_shown_note(left_out, answer.mode) if left_out and not answer.refused else "",
-                         answer_id=answer_id, by_item=answer.mode == EXTRACTIVE or answer.fallback)
+                         answer_id=answer_id, by_item=answer.mode == EXTRACTIVE or answer.fallback,
+                         short_answer="" if answer.refused else (answer.short_answer or "").strip(),
+                         short_answer_source=short_source)
 
 
 def entry_for_failure(question: str, filters: Filters, failure, answer_id: str = "") -> BriefingEntry:
@@ -596,6 +602,8 @@ def _markdown(entries: list[BriefingEntry], title: str, filters: str, head: list
             lines += [f"_Filters: {literal(entry.filters)}_", ""]
         if each_written and entry.written:
             lines += [f"_Answer: {literal(entry.written)}_", ""]
+        if entry.short_answer:  # in bold, with whose and when it is, as the app leads with it
+            lines += [f"**{literal(entry.short_answer)}**{short_answer_said(entry.short_answer_source, literal)}", ""]
         # A refusal is the assistant's words, in italics as its notes are: set apart from the quoted answers.
         lines += [f"_{entry.answer_text(literal)}_" if entry.refused else entry.answer_text(literal), ""]
         if entry.not_shown:
@@ -652,6 +660,13 @@ def _docx(entries: list[BriefingEntry], title: str, filters: str, made_at: dt.da
             document.add_paragraph().add_run(text(f"Filters: {entry.filters}")).italic = True
         if each_written and entry.written:
             document.add_paragraph().add_run(text(f"Answer: {entry.written}")).italic = True
+        if entry.short_answer:  # in bold, with whose and when it is, as the app leads with it
+            short = document.add_paragraph()
+            _add_in_languages(short, text(entry.short_answer))
+            for run in short.runs:
+                run.bold = True
+            short.add_run(text(short_answer_said(entry.short_answer_source)))
+            short.paragraph_format.keep_with_next = True  # on the page of the quote it is read from
         if entry.refused:  # the assistant's words, in italics as its notes are: set apart from the quoted answers
             document.add_paragraph().add_run(entry.answer_text(text)).italic = True
         else:

@@ -118,11 +118,17 @@ def short_answer_line(answer: Answer, short: str, literal: Callable[[str], str] 
     be read as today's or another council's; so could one whose date is not known, unless it says so, as its source
     does ('25 (Brighton and Hove City Council, date unknown [1])'). `literal` escapes the names for the shell that
     shows them."""
-    source = answer.short_answer_source
+    return short + short_answer_said(answer.short_answer_source, literal)
+
+
+def short_answer_said(source: Citation | None, literal: Callable[[str], str] = str) -> str:
+    """What follows the short answer: ' (Northbrook Borough Council, 12 March 2024 [1])', from the source it is said
+    in (short_answer_line); "" without one. Apart, for a briefing that numbers its sources anew and sets the short
+    answer in bold."""
     if source is None:
-        return short
+        return ""
     said = ", ".join((source.council or "council unknown", readable_date(source.meeting_date) or "date unknown"))
-    return f"{short} ({literal(said)} [{source.marker}])"
+    return f" ({literal(said)} [{source.marker}])"
 
 
 def answer_as_text(answer: Answer) -> str:

@@ -76,3 +76,35 @@ def test_a_word_briefing_keeps_each_source_s_line_on_the_page_of_its_quote(tmp_p
     [quote] = [n for n, p in enumerate(paragraphs) if p.style.name == "Quote"]
     assert paragraphs[quote - 1].text.startswith("[1] Leicestershire County Council")
     assert paragraphs[quote - 1].paragraph_format.keep_with_next
+
+
+def _answer_with_a_short_answer() -> Answer:
+    """North Lincolnshire's answer as `ask` leads it: '24th January 2020 (North Lincolnshire Council, 24 January 2020
+    [1])', its source cited second by the answer, so that the briefing renumbers it."""
+    other = Citation(1, "item-1", "North Lincolnshire Council", "", "2019-06-04", "Care leavers", "Care leavers were "
+                     "discussed.", "chunk-1", "https://example.org/1")
+    dated = Citation(2, "item-2", "North Lincolnshire Council", "", "2020-01-24", "CARE LEAVERS COUNCIL TAX SUPPORT",
+                     "Friday 24th January 2020", "chunk-2", "https://example.org/2")
+    sentences = [SentenceVerdict("Left out. [1]", (1,), False, False, 0.1, "unsupported"),
+                 SentenceVerdict("Friday 24th January 2020 [2]", (2,), True, True, 1.0, "verbatim")]
+    return Answer("When did North Lincolnshire agree care leavers council tax support?", "Friday 24th January 2020 [2]",
+                  False, None, "extractive", citations=[other, dated], sentences=sentences,
+                  short_answer="24th January 2020")
+
+
+def test_a_briefing_leads_each_answer_with_its_short_answer_and_its_source_as_ask_does(tmp_path):
+    # The figure, name or date that `ask` prints first and the app shows in bold was in neither format of a briefing:
+    # an officer had the quote alone, and had to find the answer in it.
+    from assistant.present.briefing import entry_from_answer, write_briefing
+
+    entries = [entry_from_answer(_answer_with_a_short_answer()), entry_from_answer(_answer("Youth Justice Plan"))]
+    text = write_briefing(entries, tmp_path / "b.md").read_text(encoding="utf-8")
+    assert "**24th January 2020** (North Lincolnshire Council, 24 January 2020 [1])\n\nFriday 24th January" in text
+    assert text.count("**") == 2  # an answer with no short answer leads with none
+    document = Document(str(write_briefing(entries, tmp_path / "b.docx")))
+    paragraphs = document.paragraphs
+    [short] = [n for n, p in enumerate(paragraphs) if p.text.startswith("24th January 2020")]
+    assert paragraphs[short].text == "24th January 2020 (North Lincolnshire Council, 24 January 2020 [1])"
+    assert [run.bold for run in paragraphs[short].runs] == [True, None]
+    assert paragraphs[short + 1].text == "Friday 24th January 2020 [1]"
+    assert entry_from_answer(_refusal("Youth Justice Plan")).short_answer == ""
