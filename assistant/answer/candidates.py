@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.answer.terms import QuestionTerms
 from assistant.answer.passages import Passages, chunks_meet
+from assistant.index.lexical import LexicalEntry
 from assistant.records import Hit, Question, Retrieval, ScoredSentence
 from assistant.text import (FIGURE_WORD_PATTERN, MONTH_PATTERN, OPEN_ENDING_WORDS, TITLE_FILLER_WORDS, YEAR_PATTERN,
                             Span, ends_clause, fold, gives_instructions, keyed_as_now, line_spans, normalise_space,
@@ -115,22 +116,32 @@ def whole_sentence(quote: ScoredSentence, passages: Passages) -> ScoredSentence:
     return replace(quote, hit=replace(hit, text=merged), start=sentence.start, end=sentence.end)
 
 
-def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS) -> str:
+def lead_in(quote: ScoredSentence, most_words: int = LEAD_IN_WORDS, passages: Passages | None = None) -> str:
     """The line a list introduces its items with ('The committee raised the comments below:', 'RESOLVED that:'),
     when the quote is one of those items: quoted alone, a member's comment in such a list reads as a finding of the
-    minutes. '' when the quote is no list item, or the list has no such line in the quote's chunk."""
+    minutes. '' when the quote is no list item, or the list has no such line in the quote's chunk or, given
+    `passages`, in the item's chunks before it (a long list is cut into chunks between its items)."""
     text = quote.hit.text
     lines = [line for line in line_spans(text) if line.start <= quote.start]  # the quote's own line last
     if not lines or not _is_list_item(lines[-1].of(text)):
         return ""
-    for line in reversed(lines[:-1]):
-        said = line.of(text)
+    earlier = [] if passages is None else _chunks_before(quote.hit, passages)
+    for said in [line.of(text) for line in reversed(lines[:-1])] + [
+            line.of(entry.text) for entry in earlier for line in reversed(line_spans(entry.text))]:
         if _is_list_item(said):
             continue
         said = normalise_space(said)
         # One word ('Minutes:', 'Decision:') heads a section, not a list.
         return said if _introduces(said) and 2 <= len(said.split()) <= most_words else ""
     return ""
+
+
+def _chunks_before(hit: Hit, passages: Passages) -> list[LexicalEntry]:
+    """The item's chunks before the hit's text, nearest first (a hit run on into the chunks before its own holds them
+    already)."""
+    entries = passages.chunks_of(hit.source_id)
+    at = next((i for i, entry in enumerate(entries) if entry.chunk_id == hit.chunk_id), 0)
+    return [entry for entry in reversed(entries[:at]) if entry.text not in hit.text]
 
 
 def list_after(quote: ScoredSentence, most_words: int = LIST_WORDS) -> list[str]:

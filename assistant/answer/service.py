@@ -611,7 +611,7 @@ class Assistant:
             text = without_document_label(text)
             # A list item is shown after the line that introduces its list ('The committee raised the comments
             # below: … '), its own words quoted from the same chunk: alone, a comment would read as a finding.
-            introduced = lead_in(quote)
+            introduced = lead_in(quote, passages=self.passages)
             shown = f"{introduced} \u2026 {text}" if introduced and not gives_instructions(introduced) else text
             lead = (quote.hit.source_id, normalise_space(introduced)) if shown != text else None
             if lead is not None and lead == previous_lead_in:

@@ -1,0 +1,46 @@
+"""Answers as a policy officer reads them in a committee chair's briefing: from a review of 20 briefing questions asked
+of the seed and dev minutes (care leavers, fostering, Ofsted, workforce, budgets)."""
+
+from assistant.answer.passages import Passages
+from assistant.index.lexical import LexicalEntry, build
+from assistant.records import Draft, Hit, ScoredSentence
+
+LEAD_IN = "The Report outlined the following key points:-"
+
+
+def _item(tmp_path, *chunks: str) -> Passages:
+    meta = {"source_id": "s1", "council": "Devon County Council", "council_key": "devon",
+            "item_title": "Performance report"}
+    return Passages(build([LexicalEntry(f"c{n}", text, {**meta, "position": n}) for n, text in enumerate(chunks)],
+                          tmp_path / "bm25"))
+
+
+def _quoting(found: Passages, chunk: int, words: str) -> ScoredSentence:
+    entry = found.lexical.entries[chunk]
+    at = entry.text.index(words)
+    return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words), 0.9, 0.9)
+
+
+def test_a_list_item_is_shown_after_its_lead_in_when_the_lead_in_ends_the_chunk_before(hashing_assistant, tmp_path):
+    """'What were average social worker caseloads in Devon in December?' was answered 'Average caseloads had reduced
+    to 16.5 children in December compared to 18.7 in August 2022. [1]', the report's point read as the minutes'
+    finding: the list's lead-in, '... the following key points:-', was in the item's chunk before the quote's, and only
+    the quote's own chunk was read for it (as 'Placement stability was currently at 56% ...', Bracknell Forest's)."""
+    found = _item(tmp_path,
+                  f"Minutes:\n\n{LEAD_IN}\n\n-    Assessments performance had continued to improve to 91% in "
+                  "December.",
+                  "-    Average caseloads had reduced to 16.5 children in December compared to 18.7 in August 2022.\n\n"
+                  "-    Children in Care numbers increased in December.",
+                  "Members asked about care leavers.\n\n-    Housing for care leavers was discussed.")
+    hashing_assistant.passages = found
+    draft = Draft([_quoting(found, 1, "Average caseloads had reduced to 16.5 children in December compared to 18.7 "
+                                      "in August 2022."),
+                   _quoting(found, 1, "Children in Care numbers increased in December.")])
+    answer = hashing_assistant.compose(draft, {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer == (f"{LEAD_IN} \u2026 Average caseloads had reduced to 16.5 children in December compared to "
+                             "18.7 in August 2022. [1] \u2026 Children in Care numbers increased in December. [2]")
+    assert answer.citations[0].quote.startswith("Average caseloads")  # the quote stays the minutes' words alone
+    # A list whose chunk gives its own lead-in is shown after that one, not one of an earlier chunk's list.
+    housing = _quoting(found, 2, "Housing for care leavers was discussed.")
+    answer = hashing_assistant.compose(Draft([housing]), {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer == "Housing for care leavers was discussed. [1]"
