@@ -249,7 +249,8 @@ def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     """Whether the quote is the last of its item's text and that text stops mid-sentence (minutes saved part-way,
     a page cut short): nothing follows it, it ends on a lower-case word with no mark after it ('The Plan had
     been'), and it goes on from a sentence before it on its line, is too long for an entry of its own, or stops at a
-    word no sentence ends on ('The Chairman stated that', a list's last entry). The words cut off could change what
+    word no sentence ends on ('The Chairman stated that', a list's last entry); or it stops at a lone capital after
+    such a word, a word's first letter ('on the Early Help Offer for L'). The words cut off could change what
     it says, so it is shown as cut off and leads with no short answer. A line of its own that ends a document
     without a full stop ('Apologies for absence', 'No declarations of interest', 'The meeting closed at 7.30pm') is
     no cut sentence."""
@@ -260,6 +261,9 @@ def cut_off_at_item_end(quote: ScoredSentence, passages: Passages) -> bool:
     if not entries or not (hit.chunk_id == entries[-1].chunk_id or hit.text.endswith(entries[-1].text)):
         return False
     words = hit.text[quote.start:quote.end].split()
+    if (len(words) > 1 and len(words[-1]) == 1 and words[-1].isupper()
+            and words[-2] in OPEN_ENDING_WORDS - {"and", "or"}):
+        return True  # cut at a word's first letter ('the Early Help Offer for L'); 'options A, B and C' is a list
     if not words or not (words[-1].isalpha() and words[-1].islower()):
         return False
     line_start = hit.text.rfind("\n", 0, quote.start) + 1

@@ -44,3 +44,22 @@ def test_a_list_item_is_shown_after_its_lead_in_when_the_lead_in_ends_the_chunk_
     housing = _quoting(found, 2, "Housing for care leavers was discussed.")
     answer = hashing_assistant.compose(Draft([housing]), {"question": "q", "mode": "extractive"}, {})
     assert answer.answer == "Housing for care leavers was discussed. [1]"
+
+
+def test_a_quote_the_minutes_text_cuts_off_at_a_word_s_first_capital_is_shown_cut_off(hashing_assistant, tmp_path):
+    """'What presentation did Lancashire's committee receive on early help?' was answered '... Head of Service Early
+    Help, Children and Family Wellbeing on the Early Help Offer for L [1]', with no ellipsis and 'Sarah Callaghan' in
+    bold above it: the item's text stops at the first letter of 'Lancashire', and only a quote ending on a lower-case
+    word was taken for one the text cuts off. A letter after 'and' may end a list of letters ('options A, B and C')."""
+    from assistant.answer.candidates import cut_off_at_item_end
+
+    cut = ("The Committee received a presentation and update from Sarah Callaghan, Director of Education and Skills, "
+           "on the Early Help Offer for L")
+    found = _item(tmp_path, f"Minutes:\n\n{cut}")
+    hashing_assistant.passages = found
+    answer = hashing_assistant.compose(Draft([_quoting(found, 0, cut)]), {"question": "q", "mode": "extractive"}, {})
+    assert answer.answer == f"{cut} \u2026 [1]"
+    assert answer.citations[0].quote == cut  # the quote stays the minutes' words alone
+    for ended in ("Members preferred options A, B and C", "The report was set out at Appendix A"):
+        found = _item(tmp_path / ended.split()[-2], f"Minutes:\n\n{ended}")
+        assert not cut_off_at_item_end(_quoting(found, 0, ended), found)
