@@ -608,6 +608,7 @@ class ChatHandlers:
         self._briefing_dir = briefing_dir
         self._entries_read: tuple[object, dict] = (None, {})
         self._searched_read: tuple[object, str] = (None, "")
+        self._index_read: tuple[object, tuple] = (None, ())
         # The last feedback (rating, comment) each member sent on each answer, by (answer id, user).
         self._feedback_sent: dict[tuple[str, str], tuple[str, str]] = {}
         self._feedback_lock = threading.Lock()
@@ -648,9 +649,13 @@ class ChatHandlers:
 
     def index_now(self) -> tuple[str, list[str], list[str]]:
         """The status line and the filters' choices of council and committee, from the index as it now stands: what
-        a page shows when it is (re)loaded, so that minutes ingested or fetched while the app serves can be chosen."""
+        a page shows when it is (re)loaded, and checks every INDEX_CHECK_S while open, so that minutes ingested or
+        fetched while the app serves can be chosen. Worked out once for each index read: a check is two file stats."""
         self.assistant.follow_index()
-        return self.status_line(), self.council_choices(), self.committee_choices()
+        lexical = self.assistant.lexical
+        if self._index_read[0] is not lexical:
+            self._index_read = (lexical, (self.status_line(), self.council_choices(), self.committee_choices()))
+        return self._index_read[1]
 
     def status_line(self) -> str:
         items = len(self.assistant.index.manifest.finished_ids())
@@ -1272,15 +1277,19 @@ def _unless_everything(value: str | None, everything: str) -> str:
     return "" if value.casefold() == everything.casefold() else value
 
 
+# How often an open page checks whether an ingest or fetch has changed the index (ChatHandlers.index_now).
+INDEX_CHECK_S = 30.0
 # Components that show minutes or members' words render no LaTeX: Gradio typesets "$$...$$" by default, so a quote
 # or a question holding it was not shown as written (markdown_literal escapes Markdown, which LaTeX is not).
 SHOWN_AS_WRITTEN = {"latex_delimiters": []}
 
 
-def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None):
+def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: bool = False, sign_in=None,
+              index_check_s: float = INDEX_CHECK_S):
     """The Gradio Blocks of the chat; launch it with `launch_app` or `.launch()`, with page_options(). `sign_out`
     shows a sign-out button, for an app launched with sign-in; `sign_in` is that sign-in (auth.SignIn), whose users
-    removed or given a new password meanwhile are signed out at their next request."""
+    removed or given a new password meanwhile are signed out at their next request. An open page checks every
+    `index_check_s` whether the index has changed."""
     import gradio as gr
 
     from assistant.present.briefing import DEFAULT_TITLE
@@ -1325,6 +1334,7 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
                 gr.Button("Sign out", link="logout", size="sm", scale=0, min_width=100,
                           elem_id="sign-out")
         status = gr.Markdown(handlers.status_line(), elem_id="status-line", **SHOWN_AS_WRITTEN)
+        index_shown = gr.State(None)  # the status line and the filters' choices as the page shows them (index_now)
         turns = gr.State([])
         last = gr.State(None)
         with gr.Row():
@@ -1519,14 +1529,29 @@ def build_app(assistant: Assistant, briefing_dir: Path | None = None, sign_out: 
             finally:
                 answer_slots.release()
 
-        def index_now(request: gr.Request):
+        def index_now(shown, request: gr.Request):
             if signed_out(request):  # a page opened with a session that has since ended
-                return SIGNED_OUT, gr.update(), gr.update(), gr.update()
-            status_line, councils, committees = handlers.index_now()
+                return SIGNED_OUT, gr.update(), gr.update(), gr.update(), shown
+            try:
+                now = handlers.index_now()
+            except AssistantError:  # raised, it was an "Error" on the page at each check; a question says what is wrong
+                return (gr.skip(),) * 5
+            if now == shown:  # nothing sent: a list the member has open is left alone
+                return (gr.skip(),) * 5
+            status_line, councils, committees = now
             return (status_line, gr.update(choices=councils), gr.update(choices=committees),
-                    gr.Dataset(samples=[[q] for q in handlers.example_questions() or [GENERIC_EXAMPLE]]))
+                    gr.Dataset(samples=[[q] for q in handlers.example_questions() or [GENERIC_EXAMPLE]]), now)
 
-        demo.load(index_now, None, [status, council, committee, examples.dataset], api_visibility="private")
+        # The status line, the filters' choices and the examples follow the index while the page is open, not only
+        # when it is loaded: a council ingested or fetched meanwhile could not be chosen until a reload. Checked
+        # after each answer too (which has just followed the index), outside the queue, so as never to wait behind
+        # answers, and without Gradio's progress, which would flash on the status line and be announced as "Done.".
+        shows_index = [status, council, committee, examples.dataset, index_shown]
+        demo.load(index_now, index_shown, shows_index, api_visibility="private")
+        gr.Timer(index_check_s).tick(index_now, index_shown, shows_index, api_visibility="private", queue=False,
+                                     show_progress="hidden")
+        asking.then(index_now, index_shown, shows_index, api_visibility="private", queue=False,
+                    show_progress="hidden")
 
         gr.api(ask_api, api_name="ask")
     demo.handlers = handlers  # for tests and the launcher

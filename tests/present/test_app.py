@@ -1307,10 +1307,33 @@ def test_a_withheld_items_title_leaves_the_example_questions_of_a_page_loaded_af
         request = gr.Request(username="")
 
         def examples() -> list[str]:
-            return [sample[0] for sample in load.fn(request)[-1].raw_samples]
+            return [sample[0] for sample in load.fn(None, request)[3].raw_samples]  # a page just loaded
 
         assert any("Wrenfield" in q for q in examples())
         withhold(settings, ["northbrook-tw"])
         assert examples() and not any("Wrenfield" in q for q in examples())
     finally:
         assistant.close()
+
+
+def test_an_index_that_cannot_be_read_again_leaves_an_open_page_as_it_is(hashing_assistant, monkeypatch):
+    """An open page checks the index every INDEX_CHECK_S: an index that then fails to open (another embedding model
+    built it meanwhile) raised in that check, and Gradio showed an "Error" on every open page at each one; a question
+    says what is wrong, as it did."""
+    import gradio as gr
+
+    from assistant.errors import IndexMismatchError
+
+    demo = build_app(hashing_assistant)
+    [tick] = [d for d in demo.fns.values() if any(t[1] == "tick" for t in d.targets)]
+    request = gr.Request(username="")
+    shown = tick.fn(None, request)[-1]
+    assert "Sefton Council" in shown[1]
+
+    def mismatched():
+        raise IndexMismatchError("The index was built with another embedding model.", "Build it again.")
+
+    monkeypatch.setattr(hashing_assistant, "follow_index", mismatched)
+    assert all(update == gr.skip() for update in tick.fn(shown, request))
+    markdown, _ = final(ChatHandlers(hashing_assistant), ROTHERHAM_Q)[-1]
+    assert "cannot answer right now" in markdown

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import ROOT
+from conftest import CORPUS, ROOT
 from servers import free_port, wait_until_listening
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -245,12 +245,12 @@ def answer_gate():
     return AnswerGate()
 
 
-def _served_until_the_gate_opens(assistant, tmp_path, answer_gate):
-    """The app over the assistant, launched in this process, for a fixture to yield; closed with the assistant after
-    `answer_gate` is opened, so that an answer a failed test held ends."""
+def _served_until_the_gate_opens(assistant, tmp_path, answer_gate, **options):
+    """The app over the assistant (build_app's `options`), launched in this process, for a fixture to yield; closed
+    with the assistant after `answer_gate` is opened, so that an answer a failed test held ends."""
     from assistant.present.app import build_app, page_options
 
-    demo = build_app(assistant, tmp_path / "briefings")
+    demo = build_app(assistant, tmp_path / "briefings", **options)
     demo.queue()
     demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, **page_options())
     try:
@@ -996,3 +996,47 @@ def test_radio_buttons_and_tick_boxes_are_sets_named_by_their_label(running_app)
         expect(page.locator("#rating label.selected")).to_have_text("Not helpful")  # and so Gradio's value
         page.keyboard.press("Tab")  # out of the set, in one step
         expect(page.locator("#feedback-comment textarea")).to_be_focused()
+
+
+@pytest.fixture()
+def app_before_barnsley(minilm, tmp_path, answer_gate):
+    """The app in this process over the seed minutes but Barnsley's, checking the index every second; and the
+    settings and the file to ingest Barnsley's with meanwhile."""
+    from assistant.answer.service import Assistant
+    from assistant.ingest.run import Index, ingest
+    from assistant.settings import Settings
+
+    settings = Settings.from_env(data_dir=tmp_path / "index", audit_file=str(tmp_path / "audit.sqlite"))
+    barnsley, *others = sorted(CORPUS.glob("*.md"))
+    index = Index(settings, embedder=minilm)
+    ingest(others, settings, index=index)
+    index.close()
+    assistant = Assistant(settings, embedder=minilm)
+    for demo in _served_until_the_gate_opens(assistant, tmp_path, answer_gate, index_check_s=1.0):
+        yield demo, settings, barnsley
+
+
+def test_a_council_ingested_while_the_page_is_open_can_be_chosen_without_a_reload(app_before_barnsley, minilm):
+    """From a review: the status line and the filters' choices were read as the page loaded and not again, so a
+    council ingested or fetched while a member had the page open could not be chosen until they reloaded it (and an
+    answer quoting its minutes came under a status line that did not count them)."""
+    from playwright.sync_api import expect
+
+    from assistant.ingest.run import Index, ingest
+
+    demo, settings, barnsley = app_before_barnsley
+    with desktop_page(demo.local_url) as page:
+        expect(page.locator("#status-line")).to_contain_text("Index: 4 items")
+        council = page.locator("#council input")
+        council.click()
+        page.get_by_role("option", name="Sefton Council").click()  # a choice made before the ingest stays made
+        expect(council).to_have_value("Sefton Council")
+        index = Index(settings, embedder=minilm)
+        try:
+            ingest([barnsley], settings, index=index)
+        finally:
+            index.close()
+        expect(page.locator("#status-line")).to_contain_text("Index: 5 items", timeout=30_000)
+        expect(council).to_have_value("Sefton Council")
+        council.click()
+        expect(page.get_by_role("option", name="Barnsley Metropolitan Borough Council")).to_be_visible()
