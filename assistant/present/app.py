@@ -766,7 +766,10 @@ class ChatHandlers:
                     continue  # nothing shown before its record is made
                 verdict = event.verdict
                 if verdict.shown or _marked_unsupported(verdict):
-                    shown.append((markdown_literal(verdict.text), _item_quoted(verdict, event.citations))
+                    # Marked Welsh as it comes, as the complete answer is (`render`): a busy log is not kept from
+                    # every screen reader, nor from one reading the page meanwhile.
+                    shown.append((in_languages(verdict.text, literal=markdown_literal),
+                                   _item_quoted(verdict, event.citations))
                                  if verdict.shown else (_unsupported(verdict.text), ""))
                 yield Reply(_in_paragraphs(shown, self.assistant.mode == EXTRACTIVE))
                 taken = len(shown)

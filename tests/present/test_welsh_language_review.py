@@ -151,3 +151,22 @@ def test_a_welsh_question_naming_the_council_as_welsh_mutates_its_name_is_not_re
     answer = bilingual_app.assistant.ask(f"Faint o blant oedd yn derbyn gofal {asked}?")
     said = " ".join([answer.answer, *answer.notes])
     assert "Gyngor" not in said and "Nghyngor" not in said, said
+
+
+def test_a_welsh_sentence_is_marked_welsh_while_its_answer_streams(bilingual_app, monkeypatch):
+    """From a review: each sentence of an answer came into the chat unmarked, and was marked Welsh only once the
+    answer was complete. The chat's log is busy meanwhile, but not every screen reader waits for that (JAWS with
+    Chrome reads a busy log), and one reading the page meanwhile read the Welsh with English sounds."""
+    from assistant.records import SentenceEvent
+
+    quote = WELSH_SENTENCES[1]
+    answer = _turn_quoting(bilingual_app, quote).answer
+
+    def streamed(question, filters, stopped=None):
+        yield SentenceEvent.citing(answer.sentences[0], answer.citations)
+        yield answer
+
+    monkeypatch.setattr(bilingual_app.assistant, "stream", streamed)
+    *coming, complete = bilingual_app.replies(answer.question)
+    assert coming and complete.turn is not None
+    assert all(reply.markdown.startswith('<span lang="cy">Roedd 87 o blant') for reply in coming), coming
