@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -1031,8 +1032,9 @@ def _eval(args, settings: Settings) -> int:
     # would drive the terminal.
     out = one_printed_line(readable(str(args.out)))
     try:
-        metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
-                                 pairs_path=args.pairs, floors=args.floors)
+        with _terminate_as_ctrl_c():
+            metrics = run_evaluation(args.questions, settings.with_(llm=args.llm), args.out, corpus=args.corpus,
+                                     pairs_path=args.pairs, floors=args.floors)
     except EvalInterrupted as stop:
         print(f"interrupted after answering {stop.asked} of {counted(stop.total, 'question')}: nothing was written "
               f"to {out}, and the results of an earlier run there are as they were. Run the command again for the "
@@ -1056,6 +1058,27 @@ def _eval(args, settings: Settings) -> int:
     for line in summary_lines(metrics):
         print(line)
     return 1 if metrics.get("floors", {}).get("broken") else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_ctrl_c():
+    """SIGTERM (`kill`, a CI job's time limit) taken as Ctrl-C while the block runs: Python's own handling ends the
+    process at once, and had left an evaluation's scratch index in the temporary folder and the --out folders it made."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set a handler
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _backup(args, settings: Settings) -> int:

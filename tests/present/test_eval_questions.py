@@ -621,6 +621,38 @@ def test_ctrl_c_says_how_many_were_answered_and_that_nothing_was_written(tmp_pat
     assert kept == {n: "earlier\n" for n in ("answers.jsonl", "metrics.json", "report.md")}
 
 
+def test_a_run_killed_with_sigterm_removes_its_scratch_index_and_the_folders_it_made(tmp_path):
+    """SIGTERM (`kill`, a CI job's time limit) is taken as Ctrl-C: Python's own handling ended the run at once, leaving
+    its scratch index in the temporary folder and the --out folders it had made."""
+    import signal
+    import subprocess
+    import sys
+
+    from cli_helpers import cli_env
+
+    scratch, out = tmp_path / "tmp", tmp_path / "results" / "run"
+    scratch.mkdir()
+    questions = _write(tmp_path, *({**GOOD, "id": f"q{n}"} for n in range(400)))
+    env = cli_env(tmp_path / "unused", ASSISTANT_READER="fake:overlap", TMPDIR=str(scratch))
+    run = subprocess.Popen([sys.executable, "-m", "assistant", "eval", "--questions", str(questions), "--corpus",
+                            str(CORPUS), "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        for line in run.stdout:
+            if line.strip() == "20/400 questions":  # asking, its scratch index built
+                break
+        run.send_signal(signal.SIGTERM)
+        err = run.communicate(timeout=120)[1]
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=60)
+    assert run.returncode == 130, err
+    assert "interrupted after answering" in err and "of 400 questions: nothing was written to" in err
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("eval-index-")]
+    assert not (tmp_path / "results").exists()
+
+
 def test_word_count_medians_are_written_alike_in_one_row(tmp_path):
     from assistant.present.eval_scoring import reader_metrics, render_report
 
