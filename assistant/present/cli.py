@@ -1053,7 +1053,12 @@ def _eval(args, settings: Settings) -> int:
         of = (f" of {named} ({counted(replaced['questions'], 'question')} scored, {replaced['run_at']})"
               if replaced.get("questions_file") else "")
         print(f"  (in place of the results of an earlier run{of}: give --out a folder of its own to keep both)")
-    if metrics is None:
+    if metrics is None:  # interrupted while scoring: the answers are written, and nothing was compared
+        if args.floors:
+            # 0 says that every floor held, and would pass a gate that never compared one.
+            print(f"  the floors ({', '.join(args.floors)}) were not compared: run the command again to compare them",
+                  file=sys.stderr)
+            return 130
         return 0
     for line in summary_lines(metrics):
         print(line)

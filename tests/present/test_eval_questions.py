@@ -515,6 +515,27 @@ def test_ctrl_c_once_the_answers_are_written_exits_0_and_a_fault_of_the_scoring_
         cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out))
 
 
+def test_ctrl_c_while_scoring_a_run_given_floors_does_not_exit_as_if_they_held(tmp_path, cli_on_seed, monkeypatch,
+                                                                               capsys):
+    import assistant.present.evaluate as evaluate
+    from assistant.present.eval_questions import load_floors
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"strict": {"answer_correctness": {"min": 1.0}}}))
+    monkeypatch.setattr(evaluate, "load_floors", lambda names: load_floors(names, floors))
+    monkeypatch.setattr(evaluate, "_metrics", interrupted)  # before the floors are compared
+    out = tmp_path / "out"
+    # The answers are written, but no floor was compared: 0, which says every floor held, would pass a gate unchecked.
+    assert cli_on_seed("eval", "--questions", str(_write(tmp_path, GOOD)), "--out", str(out), "--floors",
+                       "strict") == 130
+    err = capsys.readouterr().err
+    assert "Interrupted: the answers are in" in err and "the floors (strict) were not compared" in err
+    assert (out / "answers.jsonl").is_file()
+
+
 def test_an_out_folder_inside_a_corpus_folder_is_refused_before_anything_is_asked(tmp_path, fake_settings,
                                                                                  corpus_copy):
     for out in (corpus_copy / "results", corpus_copy):
