@@ -16,6 +16,7 @@ from assistant.index.purge import finish_owed_purge, purge_owed
 from assistant.ingest.moderngov.client import (ServiceClient, ServiceError, SiteAskedToWait, SiteRefused,
                                                SiteUnavailable, on_stderr)
 from assistant.ingest.moderngov.directory import Site, council_name_note, resolve_site
+from assistant.ingest.moderngov.items import READING_RULES
 from assistant.ingest.moderngov.meetings import MeetingRead, MeetingReader, MeetingRequest
 from assistant.ingest.moderngov.parse import (
     Committee,
@@ -491,11 +492,13 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
                 _withdraw_cancelled(batch, previous, ref)
                 continue
             # Trust what was recorded only while the index still holds every item it names, under the names and on
-            # the day this run would give them: otherwise the meeting is read again in full and its items replaced.
+            # the day this run would give them, as this version reads them: otherwise the meeting is read again in
+            # full and its items replaced.
             # (A meeting the listing now gives another day, an old one above all, kept its old date on every item
             # until its turn to be checked again came, ten runs or so later.)
             trusted = previous if (previous and all(i in run.indexed for i in previous.item_ids)
                                    and previous.stored_under(site.council, committee.title)
+                                   and previous.read_by_current_rules()
                                    and previous.meeting_date == ref.date.isoformat()) else None
             if trusted and trusted.minutes_published and ref.date < refetch_from:
                 older.append((ref, committee, previous, trusted))
@@ -611,7 +614,7 @@ def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, coun
                                      read.last_modified if whole else "", digest, published and whole,
                                      tuple(i.source_id for i in made.public),
                                      len(made.restricted), made.without_minutes, council, committee.title,
-                                     committee.id))
+                                     committee.id, read_by=READING_RULES))
     if trusted and trusted.digest == digest:
         summary.meetings_not_modified += 1
         summary.items_unchanged += len(made.public)

@@ -13,6 +13,14 @@ from assistant.ingest.readers.html import fragment_text
 from assistant.records import ITEM_PAGE, InputProblem, MinuteItem, content_hash
 from assistant.text import one_printed_line
 
+# The version of the rules that read a meeting's reply into items (decoding, parsing, the text and names taken):
+# raised with any change that would give an item already indexed other text or metadata. A meeting recorded as read
+# by older rules is read again once, in full, without its validators: the site's bytes did not change, so, asked
+# with its ETag or Last-Modified, it answers 304, and its items would keep what the old rules made of them for good.
+#   1: a reply in UTF-8 labelled ISO-8859-1 or windows-1252 is read as UTF-8 (e48c649: 'Children’s' had gone in
+#      as 'Childrenâ€™s')
+READING_RULES = 1
+
 
 @dataclass
 class MeetingItems:

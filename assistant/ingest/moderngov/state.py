@@ -1,6 +1,7 @@
 """Per-site state of `assistant fetch`, in the data folder: for each meeting fetched, its validators (ETag,
 Last-Modified), a digest of its public content, whether its minutes were out, the items it put in the index, the
-council and committee names they were stored with and its committee's id; and the base URL the site's item
+council and committee names they were stored with, its committee's id and the version of the reading rules its
+items were made by; and the base URL the site's item
 identities are built from.
 
 A meeting is recorded only after its items are done in the manifest, so a run killed at any point leaves
@@ -22,7 +23,7 @@ from typing import Iterable, Iterator
 from assistant.errors import AssistantError
 from assistant.index.manifest import open_database
 from assistant.ingest.moderngov.directory import site_key
-from assistant.ingest.moderngov.items import ITEM_PAGE
+from assistant.ingest.moderngov.items import ITEM_PAGE, READING_RULES
 from assistant.settings import Settings
 
 _SCHEMA = """
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS meetings (
     fetched_at REAL NOT NULL,
     council TEXT,
     committee TEXT,
-    committee_id TEXT
+    committee_id TEXT,
+    read_by INTEGER
 );
 CREATE TABLE IF NOT EXISTS site (
     name TEXT PRIMARY KEY,
@@ -47,8 +49,9 @@ CREATE TABLE IF NOT EXISTS site (
 );
 """
 _IDENTITY_BASE = "identity_base_url"
-# Added after the first release: a state file written before has the table without them (NULL once added).
-_ADDED_COLUMNS = ("council", "committee", "committee_id")
+# Added after the first release, with their types: a state file written before has the table without them (NULL
+# once added).
+_ADDED_COLUMNS = {"council": "TEXT", "committee": "TEXT", "committee_id": "TEXT", "read_by": "INTEGER"}
 _COLUMNS = ("meeting_id", "meeting_date", "etag", "last_modified", "digest", "minutes_published", "item_ids",
             "restricted", "without_minutes", "fetched_at", *_ADDED_COLUMNS)
 
@@ -82,6 +85,9 @@ class MeetingState:
     committee_id: str | None = None  # the committee that listed it; None in a state written before it was recorded
     # When it was last asked for (seconds since the epoch), as recorded; a state to record gets the time of recording.
     fetched_at: float = 0.0
+    # The version of the reading rules its items were made by (items.READING_RULES); 0 in a state written before it
+    # was recorded.
+    read_by: int = 0
 
     def stored_under(self, council: str, committee: str) -> bool:
         """Whether its items in the index carry these names, so that a run under other names (a corrected
@@ -92,11 +98,16 @@ class MeetingState:
         # costs a request per meeting and no embedding, since items whose names did not change are unchanged.
         return not self.item_ids or (self.council, self.committee) == (council, committee)
 
+    def read_by_current_rules(self) -> bool:
+        """Whether its items were made by this version's reading rules: if not, the meeting is read again once, in
+        full (a 304 would leave them as older rules made them: garbled characters, say)."""
+        return self.read_by >= READING_RULES
+
 
 def _state_of(row: tuple) -> MeetingState:
     """One row as a MeetingState; TypeError or ValueError for a row no fetch wrote."""
     meeting_id, meeting_date, etag, last_modified, digest, published, item_ids, restricted, without, council, \
-        committee, committee_id, fetched_at = row
+        committee, committee_id, fetched_at, read_by = row
     ids = json.loads(item_ids)
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ValueError(f"item_ids is not a list of ids: {item_ids[:80]!r}")
@@ -114,8 +125,10 @@ def _state_of(row: tuple) -> MeetingState:
             raise TypeError(f"{name} is {value!r}, not a whole number")
     if not isinstance(fetched_at, (int, float)):
         raise TypeError(f"fetched_at is {fetched_at!r}, not a time")
+    if not (read_by is None or isinstance(read_by, int)):
+        raise TypeError(f"read_by is {read_by!r}, not a whole number")
     return MeetingState(meeting_id, meeting_date, etag, last_modified, digest, bool(published), tuple(ids),
-                        restricted, without, council, committee, committee_id, float(fetched_at))
+                        restricted, without, council, committee, committee_id, float(fetched_at), read_by or 0)
 
 
 def state_path(settings: Settings, base_url: str) -> Path:
@@ -135,10 +148,10 @@ class SiteState:
         try:
             with self._damage_named():
                 present = {row[1] for row in self._db.execute("PRAGMA table_info(meetings)")}
-                for column in _ADDED_COLUMNS:
+                for column, kind in _ADDED_COLUMNS.items():
                     if column not in present:
                         try:
-                            self._db.execute(f"ALTER TABLE meetings ADD COLUMN {column} TEXT")
+                            self._db.execute(f"ALTER TABLE meetings ADD COLUMN {column} {kind}")
                         except sqlite3.OperationalError as exc:  # another fetch of this site added it a moment ago
                             if "duplicate column" not in str(exc):
                                 raise
@@ -186,7 +199,7 @@ class SiteState:
         with self._damage_named():
             rows = self._db.execute("SELECT meeting_id, meeting_date, etag, last_modified, digest, minutes_published, "
                                     "item_ids, restricted, without_minutes, council, committee, committee_id, "
-                                    "fetched_at FROM meetings").fetchall()
+                                    "fetched_at, read_by FROM meetings").fetchall()
         states = {}
         for r in rows:
             try:
@@ -200,7 +213,7 @@ class SiteState:
         now = time.time()
         rows = [(s.meeting_id, s.meeting_date, s.etag, s.last_modified, s.digest, int(s.minutes_published),
                  json.dumps(list(s.item_ids)), s.restricted, s.without_minutes, now, s.council, s.committee,
-                 s.committee_id)
+                 s.committee_id, s.read_by)
                 for s in states]
         self._write(f"INSERT OR REPLACE INTO meetings ({', '.join(_COLUMNS)}) "
                     f"VALUES ({', '.join('?' for _ in _COLUMNS)})", rows)
