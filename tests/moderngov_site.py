@@ -47,6 +47,7 @@ class FakeMeeting:
     status: str = "Confirmed"
     minutes_published: bool = True
     attendees: list[tuple[str, str, str]] = field(default_factory=list)  # name, role, attendance
+    also_listed_by: tuple[str, ...] = ()  # other committees whose listings name it too (a joint meeting)
 
 
 @dataclass
@@ -240,7 +241,7 @@ class ModernGovSite:
                 return None
 
         start, end = day(since), day(until)
-        chosen = [m for m in self.meetings.values() if m.committee_id == committee_id and (
+        chosen = [m for m in self.meetings.values() if committee_id in (m.committee_id, *m.also_listed_by) and (
             self.ignore_dates or ((start is None or m.date >= start) and (end is None or m.date <= end)))]
         committee = next((c for c in self.committees if c.id == committee_id), FakeCommittee(committee_id, "?"))
         rows = "".join(

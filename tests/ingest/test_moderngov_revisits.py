@@ -1,4 +1,5 @@
-"""`assistant fetch` coming back to a site: items stored by older reading rules."""
+"""`assistant fetch` coming back to a site: items stored by older reading rules, and meetings listed under two
+committees."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 
 from assistant.ingest.moderngov.state import state_path
 from moderngov_site import Canned, own_site, paragraphs_html
-from test_moderngov import fetch
+from test_moderngov import fetch, indexed
 from test_moderngov_more import chunk_texts, site  # noqa: F401 (a fixture)
 
 
@@ -50,3 +51,27 @@ def test_items_garbled_by_older_reading_rules_are_read_again_once_though_the_sit
     # Read by the rules of this version, then trusted again: asked with its ETag, nothing embedded.
     assert asked_after["1003"] is True and settled.ingest.tokens_embedded == 0
 
+
+def committees_of(settings, *agenda_item_ids: str) -> dict[str, str]:
+    return {sid.rsplit("=", 1)[1]: row.committee for sid, row in indexed(settings).items()
+            if sid.rsplit("=", 1)[1] in agenda_item_ids}
+
+
+def test_a_meeting_listed_under_two_committees_keeps_its_committee_whichever_is_fetched(quick, site):
+    site.meetings["1003"].also_listed_by = ("101",)  # a joint meeting: both committees' listings name it
+    assert fetch(quick, site, committees=("102",)).ok
+    first = committees_of(quick, "5010", "5011")
+    assert set(first.values()) == {"Corporate Parenting Panel"}
+    for committees in (("101",), ("102",), (), ("101",)):  # every committee, 101 first, by default
+        again = fetch(quick, site, committees=committees)
+        assert again.ok and again.items_changed == 0, committees
+        assert committees_of(quick, "5010", "5011") == first, committees
+
+
+def test_a_meeting_its_committee_no_longer_lists_is_stored_under_the_one_that_does(quick, site):
+    site.meetings["1003"].also_listed_by = ("101",)
+    fetch(quick, site, committees=("102",))
+    site.meetings["1003"].committee_id, site.meetings["1003"].also_listed_by = "101", ()  # moved to 101 alone
+    moved = fetch(quick, site)
+    assert moved.ok and moved.items_changed == 2
+    assert set(committees_of(quick, "5010", "5011").values()) == {"Children's Services Scrutiny Committee"}

@@ -269,6 +269,11 @@ class _Plan:
     listed: set[str] = field(default_factory=set)
     listed_none: set[str] = field(default_factory=set)  # committees whose listing was read and named no meeting
     committees_by_title: dict[str, list[str]] = field(default_factory=dict)
+    # Every committee the site has, by id; the committees whose listing was read this run; and, for each meeting in
+    # the window, the committees whose listing named it (a joint meeting is named by two).
+    committees: dict[str, Committee] = field(default_factory=dict)
+    read_listings: set[str] = field(default_factory=set)
+    listed_by: dict[str, set[str]] = field(default_factory=dict)
     # Committees not fetched by default although the site has (or had) them: expired, deleted or no longer listed.
     not_current: dict[str, Committee] = field(default_factory=dict)
     chose_by_default: bool = False
@@ -305,7 +310,8 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
     window = {"sFromDate": _site_date(since), "sToDate": _site_date(until)}
     meetings: dict[str, tuple[MeetingRef, Committee]] = {}
     plan = _Plan([], chose_by_default=not request.committees, check_all=request.check_all,
-                 not_current={c.id: c for c in committees if not c.current})
+                 not_current={c.id: c for c in committees if not c.current},
+                 committees={c.id: c for c in committees})
     for c in committees:
         plan.committees_by_title.setdefault(c.title, []).append(c.id)
     failing = _SiteFailing(answers=_site_answers(client))
@@ -322,6 +328,7 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
                 return None
             continue
         failing.stops(False, False)
+        plan.read_listings.add(committee.id)
         plan.listed.update(ref.id for ref in refs)
         if lists_committee_in_full(root, committee.id):
             plan.listed_in_full.add(committee.id)
@@ -339,6 +346,7 @@ def _plan(client: ServiceClient, request: FetchRequest, site: Site, summary: Fet
             # Some servers ignore dates they cannot read and send every meeting.
             if ref.date is not None and since <= ref.date <= until:
                 meetings.setdefault(ref.id, (ref, committee))
+                plan.listed_by.setdefault(ref.id, set()).add(committee.id)
     plan.meetings = sorted(meetings.values(), key=lambda pair: (pair[0].date, pair[0].id))
     summary.meetings = len(plan.meetings)
     return plan
@@ -487,6 +495,7 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
         older: list[tuple[MeetingRef, Committee, MeetingState | None, MeetingState]] = []
         for ref, committee in plan.meetings:
             previous = known.get(ref.id)
+            committee = _committee_kept(plan, ref, committee, previous)
             if ref.cancelled:
                 summary.meetings_cancelled += 1
                 _withdraw_cancelled(batch, previous, ref)
@@ -572,6 +581,23 @@ def _fetch_and_ingest(client: ServiceClient, plan: _Plan, site: Site, state: Sit
     finally:
         if opened is not None:
             opened.close()
+
+
+def _committee_kept(plan: _Plan, ref: MeetingRef, listing: Committee,
+                    previous: MeetingState | None) -> Committee:
+    """The committee a meeting's items go under: the one they were stored under while that committee still lists
+    it, or was not asked this run and is still on the site; else the committee whose listing named it. A joint
+    meeting, named by two committees' listings, was stored under whichever committee the run fetched (or came first
+    on the site): runs fetching one committee, then the other, stored its items under each in turn, embedding them
+    again every time."""
+    if previous is None or not previous.item_ids or previous.committee_id in (None, listing.id):
+        return listing
+    stored = plan.committees.get(previous.committee_id)
+    if stored is None or stored.deleted:
+        return listing
+    still_listed = previous.committee_id in plan.listed_by.get(ref.id, ())
+    # Moved off a committee whose listing this run did not read is seen by the next run that reads it.
+    return stored if still_listed or previous.committee_id not in plan.read_listings else listing
 
 
 def _take_meeting(read: MeetingRead, ref: MeetingRef, committee: Committee, council: str,
