@@ -593,6 +593,42 @@ def test_the_timeout_bounds_the_whole_reply_not_each_read(quick, site):
     assert "whole reply within 1 s" in info.value.message and "ASSISTANT_FETCH_TIMEOUT" in info.value.hint
 
 
+def test_the_timeout_bounds_a_reply_whose_headers_trickle_in(quick):
+    """A site (or a tarpit before it) sending its status line, then a header line every 0.2 s, held one request for
+    good: the deadline was checked only as the body came, and httpx's timeout bounds each read (from a ModernGov
+    review). A site sending them every 5 ms ran a minute, then failed as unreachable."""
+    import threading
+
+    from assistant.ingest.moderngov.client import ServiceClient, ServiceError
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.wait(0.2):
+                    connection.sendall(b"X-Slow: a\r\n")
+            except OSError:  # the fetch gave up and closed the connection
+                pass
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with ServiceClient(f"http://127.0.0.1:{server.getsockname()[1]}/moderngov",
+                           quick.with_(fetch_timeout=1.0, fetch_retries=0)) as client:
+            with pytest.raises(ServiceError) as info:
+                client.call("GetCommittees")
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 5
+    assert "whole reply within 1 s" in info.value.message and "ASSISTANT_FETCH_TIMEOUT" in info.value.hint
+
+
 def test_the_meeting_reader_keeps_to_the_same_deadline(quick, site):
     site.always[("getmeeting", "1003")] = Canned(200, TRICKLED, {"Content-Type": "text/xml"}, trickle=0.15)
     started = time.monotonic()

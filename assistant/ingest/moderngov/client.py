@@ -91,6 +91,11 @@ def user_agent(contact: str) -> str:
     return f"{PROJECT_NAME}/{__version__} ({about})"
 
 
+# How long after a reply's deadline its request is given up from outside, when httpx has not given up on it itself
+# (headers sent a line at a time): the checks inside, at the deadline, come first wherever they can.
+_DEADLINE_GRACE_S = 0.5
+
+
 class ServiceClient:
     """Calls `{base}/mgWebService.asmx/{Operation}` with GET, one host at a time and at a polite rate."""
 
@@ -120,11 +125,16 @@ class ServiceClient:
         self.last_request: dict[str, float] = dict(last_request or {})
         self._base_depth: int | None = None  # how far inside this network the site's own address is, once looked up
         self._sent_at = 0.0  # when the request under way was sent, once it had waited its turn
-        agent = user_agent(settings.fetch_contact)
+        self._http = self._new_http()
+
+    def _new_http(self):
+        import httpx
+
         try:
-            self._http = httpx.Client(
-                timeout=settings.fetch_timeout, follow_redirects=True,
-                headers={"User-Agent": agent, "Accept": "text/xml, application/xml"},
+            return httpx.Client(
+                timeout=self.settings.fetch_timeout, follow_redirects=True,
+                headers={"User-Agent": user_agent(self.settings.fetch_contact),
+                         "Accept": "text/xml, application/xml"},
                 # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
                 # each call (http to https, an old path) would otherwise get two requests at once.
                 event_hooks={"request": [lambda request: self._may_go_to(str(request.url)),
@@ -251,11 +261,42 @@ class ServiceClient:
         """The response and its whole body, read by the deadline and within the size cap.
 
         httpx's timeout bounds each socket read, so a site sending a byte a second would never time out: the
-        deadline is checked as the body arrives. A site that falls silent is still given up on after one read
-        timeout, so a reply takes at most twice ASSISTANT_FETCH_TIMEOUT in the worst case."""
+        deadline is checked as the body arrives (_read_reply). The status line and headers are read inside httpx,
+        out of reach of that check: a site sending a header line every few hundred milliseconds held a request for
+        good. So the request is made in a thread of its own, given up a moment after the deadline, its connections
+        closed (the thread then ends at its next read) and a new client made for the requests after it."""
+        import threading
+
         import httpx
 
-        self._sent_at = time.monotonic()
+        outcome: dict[str, object] = {}
+
+        def read() -> None:
+            try:
+                outcome["reply"] = self._read_reply(url, params, headers)
+            except BaseException as exc:  # raised again in the caller's thread
+                outcome["error"] = exc
+
+        asked = time.monotonic()
+        reader = threading.Thread(target=read, name="moderngov-request", daemon=True)
+        reader.start()
+        while reader.is_alive():
+            reader.join(0.1)
+            sent = self._sent_at  # set once the request has waited its turn (_wait_turn)
+            if reader.is_alive() and sent >= asked \
+                    and time.monotonic() > sent + self.settings.fetch_timeout + _DEADLINE_GRACE_S:
+                stuck, self._http = self._http, self._new_http()
+                stuck.close()
+                raise httpx.ReadTimeout("the reply's headers did not arrive in time")
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["reply"]
+
+    def _read_reply(self, url: str, params: dict[str, str] | None, headers: dict[str, str]):
+        """_get's request, in its thread: the deadline checked as the body arrives. A site that falls silent is given
+        up on after one read timeout."""
+        import httpx
+
         with self._http.stream("GET", url, params=params, headers=headers) as response:
             # From when the request (or the redirect's last hop) was sent, after waiting its turn: a --rate slower
             # than one request per timeout had every reply after the first 'not arrive in time'.
