@@ -794,7 +794,7 @@ def _figures_given_apart(text: str, hits: Sequence[Hit]) -> list[str]:
     if len(hits) < 2:
         return []
     tied = dict(years_of_figures(text))  # each figure that is not a year (nor a financial year's '/22'), its year
-    given = [f for f in dict.fromkeys(figures(text)) if f[0].isdigit() and float(f.rstrip("%")) in tied]
+    given = {shown: written for written, shown in _counts(text) if float(shown.rstrip("%")) in tied}
     if len(given) < 2:
         return []
     contexts = [f"{hit.text} {_about(hit)}" for hit in hits]
@@ -803,7 +803,16 @@ def _figures_given_apart(text: str, hits: Sequence[Hit]) -> list[str]:
     years = [tied[float(figure.rstrip("%"))] for figure in given]
     if None not in years and len(set(years)) == len(years):
         return []
-    return given
+    return list(given.values())
+
+
+def _counts(text: str) -> list[tuple[str, str]]:
+    """The text's figures in order, each as written and in digits: those it writes in words count ('Twelve foster
+    carers' is ('twelve', '12')), but for a fraction's top, a rate, a bound, and 'one', which as often stands for a
+    thing ('one of the points') as counts one."""
+    in_words = _counts_in_words(text) - {"1"}
+    return [(f, f if f[0].isdigit() else _shown_value(value)) for f in figures(text)
+            if f[0].isdigit() or (value := token_value(f)) is not None and _shown_value(value) in in_words]
 
 
 def _figures_given_by_one(text: str, hits: Sequence[Hit]) -> bool:
