@@ -798,12 +798,20 @@ def _figures_given_apart(text: str, hits: Sequence[Hit]) -> list[str]:
     if len(given) < 2:
         return []
     contexts = [f"{hit.text} {_about(hit)}" for hit in hits]
-    if any(all(not _figure_not_in(figure, context) for figure in given) for context in contexts):
+    if any(all(_gives(context, figure) for figure in given) for context in contexts):
         return []
     years = [tied[float(figure.rstrip("%"))] for figure in given]
     if None not in years and len(set(years)) == len(years):
         return []
     return list(given.values())
+
+
+def _gives(context: str, figure: str) -> bool:
+    """Does the block's text give the figure, a percentage as one ('61%' is not the '61' of '61 of them returned')?"""
+    if _figure_not_in(figure, context):
+        return False
+    value = float(figure.rstrip("%"))
+    return not figure.endswith("%") or any(v == value and unit == PERCENT for v, unit, _ in figure_units(context))
 
 
 def _counts(text: str) -> list[tuple[str, str]]:

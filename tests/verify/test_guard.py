@@ -360,6 +360,19 @@ def test_a_count_written_in_words_is_not_put_together_with_another_block_s_figur
                                          "the same placement for two years [1][2].", [carers, STABLE], blocks).reason
 
 
+def test_a_block_gives_a_percentage_put_together_only_as_a_percentage(guard):
+    """'148 children were discharged, which was 61% of the children in care [1][2]' passed beside a block giving 148
+    and '61 of them': its plain 61 was taken for the 61% the other block gives, as if one block gave both."""
+    returned = _hit("In 2018 148 children were discharged and 61 of them returned home to their families.")
+    verdict = guard.check("148 children were discharged from care, which was 61% of the children in care [1][2].",
+                          [returned, STABLE], {1: returned, 2: STABLE})
+    assert not verdict.supported and "together" in verdict.reason, verdict
+    # A block that gives the percentage in words ('61 per cent') gives it as one.
+    both = _hit("In 2018 148 children were discharged, 61 per cent of the children in care.")
+    assert "together" not in guard.check("148 children were discharged, which was 61% of the children in care [1][2].",
+                                         [both, STABLE], {1: both, 2: STABLE}).reason
+
+
 @pytest.mark.parametrize("sentence, parts", [
     ("rose from 596 [1] to 650 [2].", [("rose from 596", (1,)), (" to 650.", (2,))]),
     ("In 2018, 596 were looked after [1][5].", [("In 2018, 596 were looked after.", (1, 5))]),
