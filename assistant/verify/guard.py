@@ -28,7 +28,7 @@ from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
                             BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FRACTION_PARTS, FUNCTION_WORDS,
                             HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER, NO_CITATION, PERCENT,
-                            PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, SENSES, TARGET_ENDS,
+                            PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, RELATING_OPENERS, SENSES, TARGET_ENDS,
                             TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
                             WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS, Span, addresses_in,
                             content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
@@ -774,7 +774,16 @@ def _figures_put_together(sentence: str, cited: Sequence[Hit], blocks: Mapping[i
     """Figures of one part of a sentence (before its own markers) that the blocks those markers cite give only apart,
     related in the sentence as no block relates them; or ''."""
     parts = marker_parts(sentence) if blocks else [(strip_markers(sentence)[0], ())]
+    joined: list[tuple[str, tuple[int, ...]]] = []
     for text, markers in parts:
+        # A part that says more of the one before it ('..., which was 61% of those in care [2]') relates its
+        # figures to that part's: the two are checked as one, against the blocks both cite.
+        opening = text.lstrip(" ,;:-–—(").split(" ", 1)[0].lower()
+        if joined and opening in RELATING_OPENERS:
+            joined[-1] = (joined[-1][0] + text, joined[-1][1] + markers)
+        else:
+            joined.append((text, markers))
+    for text, markers in joined:
         own = [blocks[m] for m in markers if m in blocks] if blocks else []
         apart = _figures_given_apart(text, own or list(cited))
         if apart:

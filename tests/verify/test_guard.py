@@ -327,7 +327,8 @@ def test_figures_one_block_gives_apart_from_another_s_are_not_put_together_on_bo
                      "Rotherham discharged 148 children from care, and 61% of those in care were in the same "
                      "placement for two years. [1][2]"):
         verdict = guard.check(sentence, [_hit(), STABLE], blocks)
-        assert not verdict.supported and verdict.reason.startswith(("gives 148 and 61% together", "gives 148, 61% and two together")), verdict
+        assert not verdict.supported and verdict.reason.startswith(
+            ("gives 148 and 61% together", "gives 148, 61% and two together")), verdict
         assert guard.check(sentence, [_hit(), STABLE]).reason == verdict.reason
     # Each figure before the marker of the block that gives it is not put together with the other.
     parted = ("Rotherham discharged 148 children from care [1], and 61% of those in care were in the same placement "
@@ -340,6 +341,18 @@ def test_figures_one_block_gives_apart_from_another_s_are_not_put_together_on_bo
     verdict = guard.check("In 2019, 148 children left care and 61% of the children in care were in stable "
                           "placements, the minutes said [1][2].", [both, STABLE], {1: both, 2: STABLE})
     assert "together" not in verdict.reason, verdict
+
+
+@pytest.mark.parametrize("sentence", [
+    "148 children were discharged from care [1], which was 61% of the children in care [2].",
+    "Rotherham discharged 148 children from care in 2018 [1], representing 61% of the children in care [2].",
+    "Rotherham discharged 148 children from care [1], of whom 61% had been in the same placement for two years [2].",
+])
+def test_a_part_that_says_more_of_the_part_before_it_relates_its_figures_to_that_part_s(guard, sentence):
+    """Each figure before its own block's marker passed, though the words opening the second part ('which was',
+    'representing', 'of whom') relate its figure to the first's, as neither block does (a language-model review)."""
+    verdict = guard.check(sentence, [_hit(), STABLE], {1: _hit(), 2: STABLE})
+    assert not verdict.supported and "148" in verdict.reason and "together" in verdict.reason, verdict
 
 
 def test_a_count_written_in_words_is_not_put_together_with_another_block_s_figure(guard):
