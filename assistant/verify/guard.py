@@ -10,7 +10,8 @@ copy of whole sentences passes at sight: a copied fragment ("adoption orders had
 did not accept that adoption orders had risen") is judged like any other sentence. A near copy that turns its
 source round scores as high as the copy, so each clause is also read word by word beside the closest clause of the
 cited text: a word of conflicting sense ('rising' for 'reducing', 'lower' for 'better'), a denial dropped or added, a
-figure moved to another thing the minutes name, or a projection stated as fact, fails the sentence outright.
+figure moved to another thing the minutes name, or a projection stated as fact (a figure, or a change the minutes
+only expect), fails the sentence outright.
 """
 
 from __future__ import annotations
@@ -341,6 +342,52 @@ def _projected_figure(claim: str, source: str) -> str:
             return (f"states as fact the figure {number_tokens(claim)[position]}, which the cited minutes give only "
                     f"as a projection, a target or a duty")
     return ""
+
+
+def _projected_change(claim: str, source: str) -> str:
+    """A change the claim states as done ('performance improved', 'fell') where the cited text only expects it ('it
+    was anticipated that performance would improve', 'expected to fall'), and states no change of that sense as
+    done; or ''. A claim that itself expects or hedges it is let be."""
+    if set(_words(claim)) & HEDGING_WORDS:
+        return ""
+    projected, stated = _changes(source)
+    for word, senses, is_projected in _change_words(claim):
+        if not is_projected and senses & projected and not senses & stated:
+            return (f"states as done what the cited minutes only expect ('{_as_written(word)}'), a projection given "
+                    "as fact")
+    return ""
+
+
+def _changes(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The senses of the changes the text expects, and of those it states."""
+    projected: set[str] = set()
+    stated: set[str] = set()
+    for _, senses, is_projected in _change_words(text):
+        (projected if is_projected else stated).update(senses)
+    return frozenset(projected), frozenset(stated)
+
+
+def _change_words(text: str) -> list[tuple[str, frozenset[str], bool]]:
+    """Each word of the text that says which way something went ('improve', 'fell', 'rise'), with its senses and
+    whether a projecting word governs it ('would improve', 'expected to fall', 'could rise')."""
+    found = []
+    for clause in _clauses(text):
+        words = _as_one_word(_words(clause))
+        for i, word in enumerate(words):
+            senses = _senses_of(word) & _CHANGE_SENSES
+            if not senses:
+                continue
+            before = words[max(0, i - _PROJECTION_REACH):i]
+            is_projected = bool(set(before) & PROJECTING_WORDS) or any(
+                a in PROJECTING_BEFORE_TO and b == "to" for a, b in zip(before, before[1:]))
+            found.append((word, senses, is_projected))
+    return found
+
+
+# The senses of a change a projection can expect; and how many words before its word a projecting word governs it
+# ('would improve', 'expected to fall', 'would continue to rise').
+_CHANGE_SENSES = frozenset({"up", "down", "better", "worse", "achieved"})
+_PROJECTION_REACH = 3
 
 
 def _aimed_at(tokens: list[str]) -> set[int]:
@@ -936,6 +983,7 @@ class Guard:
             return self._with_quote(claim, cited, False, 0.0, problem)
         problem = (_figure_problem(claim, cited_text) or _unit_changed(claim, cited_text)
                    or _figure_of_another_year(claim, cited_text) or _projected_figure(claim, cited_text)
+                   or _projected_change(claim, cited_text)
                    or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited)
                    or self._figures_of_two_councils(claim, cited) or _figures_put_together(sentence, cited, blocks))
         if problem:

@@ -282,6 +282,28 @@ def test_a_figure_a_projecting_word_governs_is_still_a_projection(guard, minutes
     assert not verdict.supported and "projection" in verdict.reason, verdict.reason
 
 
+@pytest.mark.parametrize("minutes, claim", [
+    ("Only 28.5% of reports were available 3 days prior to conference, and it was anticipated that performance would "
+     "improve.", "Performance on timeliness of reports improved, after only 28.5% of reports were available 3 days "
+                 "prior to conference."),
+    ("The number of children in care was expected to fall over the coming year.",
+     "The number of children in care fell over the year."),
+])
+def test_a_change_the_minutes_only_expect_is_not_stated_as_done(guard, minutes, claim):
+    """'it was anticipated that performance would improve' was shown as 'performance improved' (a language-model
+    review): the check of projections read figures alone, not the words that say which way something went."""
+    verdict = guard.check(claim + " [1]", [_hit(minutes)])
+    assert not verdict.supported and "expect" in verdict.reason, verdict.reason
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    ("It was anticipated that performance would improve.", "Performance was expected to improve."),
+    ("Performance improved in the quarter and was expected to improve further.", "Performance improved."),
+])
+def test_a_change_the_claim_also_expects_or_the_minutes_also_state_is_let_be(guard, minutes, claim):
+    assert "expect" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
+
+
 LOOKED_AFTER = Hit("c3", "On 01 April 2021 596 children and young people were looked after; by 31 March 2022 this had "
                          "reduced to 551 children.",
                    {"source_id": "s3", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
