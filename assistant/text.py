@@ -1575,6 +1575,13 @@ CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
     ("surplus", "deficit")]}
     | {frozenset((a, b)) for a in OFSTED_GRADES for b in OFSTED_GRADES if a != b})
 
+# Verbs by which minutes, or a sentence about them, give words to whoever said them ('Councillor Bruff said that',
+# 'the Director reported').
+SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", "reported", "reports", "asked",
+                          "explained", "commented", "highlighted", "confirmed", "advised", "informed", "raised",
+                          "queried", "emphasised", "emphasized", "stressed", "suggested", "added", "replied",
+                          "responded", "remarked", "argued", "told", "acknowledged", "expressed", "observed"})
+
 # Words that open a part of a sentence as saying more of what the part before it said, not something new: after
 # a citation marker, '148 children were discharged [1], which was 61% of those in care [2]', 'representing',
 # 'down from 160 [2]', 'of whom 61% [2]'. A figure there is related to the one before it.

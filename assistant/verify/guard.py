@@ -26,11 +26,11 @@ import numpy as np
 
 from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
-from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS, BE_OR_GO,
-                            BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS, FRACTION_PARTS, FUNCTION_WORDS,
-                            HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER, NO_CITATION, PERCENT,
-                            PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS, RELATING_OPENERS, SENSES, TARGET_ENDS,
-                            TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
+from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS,
+                            BACK_REFERENCE_WORDS, BE_OR_GO, BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS,
+                            FRACTION_PARTS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER,
+                            NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
+                            RELATING_OPENERS, SENSES, SPEECH_VERBS, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
                             WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS, Span, addresses_in,
                             content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
                             named_councils, names_in, normalise_space, number_token_spans, number_tokens,
@@ -388,6 +388,43 @@ def _change_words(text: str) -> list[tuple[str, frozenset[str], bool]]:
 # ('would improve', 'expected to fall', 'would continue to rise').
 _CHANGE_SENSES = frozenset({"up", "down", "better", "worse", "achieved"})
 _PROJECTION_REACH = 3
+
+
+def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
+    """A person the claim has say something ('Councillor Bruff said that ...') whom the cited sentence holding those
+    words, and the sentence before it, do not name: words the minutes give to 'a Member', or to another, put in a
+    named member's mouth; or ''. 'She said ...' gives them to whoever the sentence before names. Words the cited
+    text does not clearly hold are left to the other checks."""
+    words = claim.split()
+    verb = next((i for i, word in enumerate(words) if word.strip(".,;:").lower() in SPEECH_VERBS
+                 and names_in(" ".join(words[:i]))), None)
+    if verb is None:
+        return ""
+    speakers = names_in(" ".join(words[:verb]))
+    said = content_words(" ".join(words[verb + 1:]))
+    if len(said) < 2:
+        return ""
+    holding: list[str] = []  # the cited sentences sharing most of the words said, each with the sentence before it
+    most = 0.0
+    for hit in cited:
+        spans = sentence_spans(hit.text)
+        for i, span in enumerate(spans):
+            share = len(said & content_words(span.of(hit.text))) / len(said)
+            if share > most:
+                most, holding = share, []
+            if share == most:
+                # 'She said ...' gives the words to whoever the sentence before names.
+                opening = span.of(hit.text).split(" ", 1)[0].lower()
+                earlier = spans[max(0, i - 1):i] if opening in BACK_REFERENCE_WORDS else []
+                holding.append(" ".join(s.of(hit.text) for s in [*earlier, span]))
+    if most < _WORDS_SAID_SHARE or any(speakers & names_in(text) for text in holding):
+        return ""
+    return (f"has {' '.join(w for w in words[:verb] if w.strip('.,') in speakers)} say what the cited minutes do not "
+            "give to them")
+
+
+# How much of what a claim has someone say a cited sentence must share to be where the claim takes it from.
+_WORDS_SAID_SHARE = 0.5
 
 
 def _aimed_at(tokens: list[str]) -> set[int]:
@@ -988,7 +1025,8 @@ class Guard:
                    or self._figures_of_two_councils(claim, cited) or _figures_put_together(sentence, cited, blocks))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
-        problem = _foreign_link(claim, cited_text) or _quotation_not_in(claim, cited_text)
+        problem = _foreign_link(claim, cited_text) or _quotation_not_in(claim, cited_text) \
+            or _speaker_moved(claim, cited)
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
         cited_councils = {h.metadata.get("council_key", "") for h in cited}

@@ -304,6 +304,30 @@ def test_a_change_the_claim_also_expects_or_the_minutes_also_state_is_let_be(gua
     assert "expect" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
 
 
+FRONT_DOOR = ("The Chair welcomed Councillor Margaret Bruff to her first meeting of the Panel. A Member noted that "
+              "\u2018front door\u2019 improvements are significant and asked how they would be sustained.")
+
+
+def test_words_the_minutes_give_no_one_are_not_put_in_a_named_member_s_mouth(guard):
+    """'Cllr Margaret Bruff said that the front door improvements are significant [1]' was shown where the minutes
+    say 'A Member noted that ...', and name her only as welcomed to the meeting (a language-model review): her name
+    was in the block, and nothing asked who said the words."""
+    verdict = guard.check("Councillor Margaret Bruff said that the \u2018front door\u2019 improvements are "
+                          "significant. [1]", [_hit(FRONT_DOOR)])
+    assert not verdict.supported and "Bruff" in verdict.reason, verdict.reason
+
+
+@pytest.mark.parametrize("minutes, claim", [
+    ("Councillor Bruff noted that \u2018front door\u2019 improvements are significant.",
+     "Councillor Bruff said that the \u2018front door\u2019 improvements are significant."),
+    # The speaker named in the sentence before the words' own.
+    ("Councillor Bruff asked about the front door. She said that the improvements there are significant.",
+     "Councillor Bruff said that the improvements to the front door are significant."),
+])
+def test_words_put_in_the_mouth_of_the_member_who_said_them_are_let_be(guard, minutes, claim):
+    assert "Bruff" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
+
+
 LOOKED_AFTER = Hit("c3", "On 01 April 2021 596 children and young people were looked after; by 31 March 2022 this had "
                          "reduced to 551 children.",
                    {"source_id": "s3", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
