@@ -1575,6 +1575,10 @@ CONFLICTING_SENSES = frozenset({frozenset(pair) for pair in [
     ("surplus", "deficit")]}
     | {frozenset((a, b)) for a in OFSTED_GRADES for b in OFSTED_GRADES if a != b})
 
+# Words that join two parts of a clause each saying a thing of its own ('contacts had dropped to 680 and referrals
+# were 230').
+PART_JOINING_WORDS = frozenset({"and", "but", "while", "whereas"})
+
 # Verbs by which minutes, or a sentence about them, give words to whoever said them ('Councillor Bruff said that',
 # 'the Director reported').
 SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", "reported", "reports", "asked",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import string
 import unicodedata
 from typing import Callable, Mapping, Sequence
 
@@ -29,8 +30,9 @@ from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS,
                             BACK_REFERENCE_WORDS, BE_OR_GO, BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS,
                             FRACTION_PARTS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER,
-                            NO_CITATION, PERCENT, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO, PROJECTING_WORDS,
-                            RELATING_OPENERS, SENSES, SPEECH_VERBS, TARGET_ENDS, TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
+                            NO_CITATION, PART_JOINING_WORDS, PERCENT, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO,
+                            PROJECTING_WORDS, RELATING_OPENERS, SENSES, SPEECH_VERBS, TARGET_ENDS, TARGET_MODALS,
+                            TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
                             WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS, Span, addresses_in,
                             content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
                             named_councils, names_in, normalise_space, number_token_spans, number_tokens,
@@ -693,6 +695,58 @@ def _figure_moved(claim: str, source: str) -> str:
     return ""
 
 
+def _things_exchanged(claim: str, source: str) -> str:
+    """Two figures the claim gives each with the thing the cited text gives the other with ('Referrals had dropped
+    from 900 to 680, and contacts ... were 230', where 'contacts had dropped from 900 to 680 and referrals ... were
+    230'): the part of the claim giving a figure names a thing that the part of the cited text giving it does not,
+    and that the part giving another of the claim's figures does; and the cited part names a thing the claim gives
+    that other figure with instead; neither word standing in both texts' parts of the other figure. Or ''."""
+    years = {float(year) for year in mentioned_years(claim)}
+    claimed, cited = _figure_parts(claim, years), _figure_parts(source, years)
+    for own, values, own_text in claimed:
+        for other, other_values, _ in claimed:
+            if other is own:
+                continue
+            for giver, given, giver_text in cited:
+                if not values & given:
+                    continue
+                for other_giver, other_given, _ in cited:
+                    if other_giver is giver or not other_values & other_given or values & other_given:
+                        continue
+                    # Exchanged: each word is where the other was, and not also where it stands in the other text.
+                    moved_in = (own - giver) & other_giver - other
+                    moved_out = (giver - own) & other - other_giver
+                    if moved_in and moved_out:
+                        figure = next(_shown_value(v) for v, _ in number_values(own_text) if v in given)
+                        return (f"in the cited minutes, {figure} is the figure of "
+                                f"{_word_of(sorted(moved_out)[0], giver_text)}, not of "
+                                f"{_word_of(sorted(moved_in)[0], own_text)}")
+    return ""
+
+
+def _word_of(token: str, text: str) -> str:
+    """The text's word that content_words read as this token ('contacts' for 'contact')."""
+    return next((w.strip(string.punctuation).lower() for w in text.split() if token in lexical_tokens(w)), token)
+
+
+def _figure_parts(text: str, years: set[float]) -> list[tuple[frozenset[str], frozenset[float], str]]:
+    """The text's clauses, cut again where 'and', 'but', 'while' or 'whereas' joins two, each with its content words
+    and the figures it gives (not years), and its text: the parts in which a figure is given with what it counts."""
+    parts = []
+    for clause in _clauses(text):
+        words: list[str] = []
+        for word in [*clause.split(), "and"]:
+            if word.lower() not in PART_JOINING_WORDS:
+                words.append(word)
+                continue
+            part = " ".join(words)
+            values = frozenset(v for v, _ in number_values(part)) - years
+            if values:
+                parts.append((frozenset(content_words(part)), values, part))
+            words = []
+    return parts
+
+
 def _moved_tie(attached, source_attached, claim_stems: set[str], clause_stems: set[str]) -> tuple[str, str, str] | None:
     """A tie of the claim ('from hospitals') whose preposition the source clause ties to a thing the claim does not
     name ('from schools'), while the source clause does not name the claim's thing."""
@@ -1021,7 +1075,8 @@ class Guard:
         problem = (_figure_problem(claim, cited_text) or _unit_changed(claim, cited_text)
                    or _figure_of_another_year(claim, cited_text) or _projected_figure(claim, cited_text)
                    or _projected_change(claim, cited_text)
-                   or _figure_moved(claim, cited_text) or self._figure_of_another_council(claim, cited)
+                   or _figure_moved(claim, cited_text) or _things_exchanged(claim, cited_text)
+                   or self._figure_of_another_council(claim, cited)
                    or self._figures_of_two_councils(claim, cited) or _figures_put_together(sentence, cited, blocks))
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)

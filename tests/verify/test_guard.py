@@ -304,6 +304,23 @@ def test_a_change_the_claim_also_expects_or_the_minutes_also_state_is_let_be(gua
     assert "expect" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
 
 
+CONTACTS = ("As of the previous week contacts had dropped from 900 in September to 680 and referrals leading to "
+            "assessment were 230.")
+
+
+def test_two_figures_whose_things_the_claim_exchanges_are_moved(guard):
+    """'Referrals had dropped from 900 in September to 680, and contacts leading to assessment were 230 [1]' was
+    shown where the minutes give 900 and 680 for contacts and 230 for referrals (a language-model review): the
+    check of a moved figure read only what prepositions tie it to."""
+    verdict = guard.check("Referrals had dropped from 900 in September to 680, and contacts leading to assessment "
+                          "were 230. [1]", [_hit(CONTACTS)])
+    assert not verdict.supported and "contacts" in verdict.reason and "referrals" in verdict.reason, verdict.reason
+    # Each thing beside its own figures, in other words, is let be.
+    kept = guard.check("Contacts fell from 900 in September to 680, while 230 referrals led to assessment. [1]",
+                       [_hit(CONTACTS)])
+    assert "figure of" not in kept.reason, kept.reason
+
+
 FRONT_DOOR = ("The Chair welcomed Councillor Margaret Bruff to her first meeting of the Panel. A Member noted that "
               "\u2018front door\u2019 improvements are significant and asked how they would be sustained.")
 
