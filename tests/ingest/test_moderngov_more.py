@@ -556,3 +556,21 @@ def test_a_fetched_item_is_named_by_its_agenda_number_wherever_it_is_cited(quick
     assert any(c.get("item_number") == "2" for c in answer.to_json()["citations"] + answer.to_json()["nearest"])
     write_briefing([entry_from_answer(answer)], tmp_path / "briefing.md")
     assert line in (tmp_path / "briefing.md").read_text(encoding="utf-8")
+
+
+def test_a_redirect_waiting_its_turn_is_not_timed_out(quick):
+    """The request a redirect leads to waits its turn at the set rate before it is sent, and its deadline runs from
+    then: a rate slower than one request per timeout had the request given up, from outside, while it waited."""
+    from assistant.ingest.moderngov.client import ServiceClient
+    from moderngov_site import Canned
+
+    served = own_site()
+    served.start()
+    try:
+        served.queue("GetCommittees", "*", Canned(302, b"", {"Location": f"{served.base_url}/mgWebService.asmx/"
+                                                                          "GetCommittees"}))
+        with ServiceClient(served.base_url, quick.with_(fetch_rate=0.5, fetch_timeout=0.5, fetch_retries=0)) as client:
+            assert client.call("GetCommittees").root is not None
+        assert len(served.seen("GetCommittees")) == 2
+    finally:
+        served.stop()

@@ -366,6 +366,8 @@ class ServiceClient:
         """At most `fetch_rate` requests a second to one host."""
         rate = self.settings.fetch_rate
         host = urlsplit(url).netloc
+        # Not sent while it waits: _get gives a request up only a timeout after it went (a redirect's hop included).
+        self._sent_at = 0.0
         if rate > 0 and host in self.last_request:
             wait = self.last_request[host] + 1.0 / rate - time.monotonic()
             if wait > 0:
