@@ -1617,8 +1617,12 @@ def private_files_folder() -> Path:
     so, unless the operator chose that folder, it is made here, private, and the exports are kept inside it. Set
     before the app's components are made, which each note the folder."""
     chosen = os.environ.get("GRADIO_TEMP_DIR", "").strip()
+    # In the system's temporary folder, which every account writes in, an app's folder is one this user made: a link
+    # another account named like one would lead the removal into any folder holding a 'briefings'.
     _remove_exports_killed_apps_left(Path(chosen).glob("briefings-*") if chosen
-                                     else Path(tempfile.gettempdir()).glob("minutes-assistant-app-*/briefings"))
+                                     else (folder / "briefings" for folder
+                                           in Path(tempfile.gettempdir()).glob("minutes-assistant-app-*")
+                                           if _own_folder(folder)))
     if chosen:
         Path(chosen).mkdir(parents=True, exist_ok=True)
         briefings = Path(tempfile.mkdtemp(prefix="briefings-", dir=chosen))  # private (0700), within the operator's
@@ -1637,12 +1641,16 @@ def _remove_exports_killed_apps_left(folders: Iterable[Path]) -> None:
     stayed for good, beyond any retention period. Those over their hour are removed as the next app starts, as each
     app removes its own; an app running meanwhile keeps its exports for their hour, as it would itself."""
     for briefings in folders:
-        try:
-            if briefings.is_symlink() or not briefings.is_dir() or briefings.stat().st_uid != os.getuid():
-                continue
-        except OSError:
-            continue
-        remove_old_exports(briefings)
+        if _own_folder(briefings):
+            remove_old_exports(briefings)
+
+
+def _own_folder(path: Path) -> bool:
+    """Is the path a folder of this user's, itself and not through a link?"""
+    try:
+        return not path.is_symlink() and path.is_dir() and path.stat().st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def _exit_on_terminate(signum, frame) -> None:

@@ -120,3 +120,25 @@ def test_briefings_a_killed_app_left_are_removed_at_the_next_start_once_their_ho
     made = app.private_files_folder()
     assert made.is_dir() and made != left
     assert not old.exists() and recent.exists(), "an export still within its hour may be another app's, downloading"
+
+
+def test_the_start_removes_nothing_through_a_folder_another_account_linked_into_the_temporary_folder(tmp_path,
+                                                                                                       monkeypatch):
+    # The system's temporary folder is every account's to write in: a link named like an app's private folder
+    # ('minutes-assistant-app-x' leading to a member's documents) had the start remove what lay in its 'briefings'.
+    import os
+    import tempfile
+    import time
+
+    from assistant.present import app
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    kept = tmp_path / "documents" / "briefings" / "2025 committee papers"
+    kept.mkdir(parents=True)
+    long_ago = time.time() - app.EXPORTS_KEPT_SECONDS - 60
+    os.utime(kept, (long_ago, long_ago))
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp" / "minutes-assistant-app-planted").symlink_to(tmp_path / "documents")
+    app.private_files_folder()
+    assert kept.is_dir()
