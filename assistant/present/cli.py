@@ -797,8 +797,11 @@ def _words_given(words: str | None, flag: str) -> tuple[str | None, str]:
     if words != WORDS_FROM_INPUT:
         return words, repr(one_printed_line(words or ""))
     if sys.stdin.isatty():
-        print("Words to look for (a name, say), then Enter: ", end="", file=sys.stderr, flush=True)
-        lines = [sys.stdin.readline()]
+        import getpass
+
+        # Not shown as typed, as a password is not: on screen, a child's name stays in the terminal's scrollback.
+        lines = [getpass.getpass("Words to look for (a name, say; not shown as you type), then Enter: ",
+                                 stream=sys.stderr)]
     else:
         lines = sys.stdin.read().splitlines()
     lines = [line.strip().lstrip("\ufeff").strip() for line in lines if line.strip().lstrip("\ufeff").strip()]

@@ -54,11 +54,22 @@ def test_words_to_erase_can_be_given_on_standard_input_and_kept_out_of_history(t
     listed = [json.loads(line)["answer_id"] for line in capsys.readouterr().out.splitlines()]
     assert listed == [ids[key] for key in ("asked", "typed", "quoted", "other")]
 
-    monkeypatch.setattr(sys, "stdin", _Typed("Jayden O'Brien\n"))
+    # At a terminal they are typed at a prompt that does not show them (a code review: echoed, they stayed in its
+    # scrollback), as a password is typed.
+    import getpass
+
+    prompted = []
+
+    def typed_unseen(prompt: str, stream=None) -> str:
+        prompted.append((prompt, stream))
+        return "Jayden O'Brien"
+
+    monkeypatch.setattr(getpass, "getpass", typed_unseen)
+    monkeypatch.setattr(sys, "stdin", _Typed(""))
     assert cli.main(["audit", "--index", index, "--erase-mentioning"]) == 1
     said = capsys.readouterr()
     assert "Would erase 3 answers and 2 pieces of feedback mentioning the words given" in said.out, said
-    assert "Words to look for" in said.err
+    assert prompted == [("Words to look for (a name, say; not shown as you type), then Enter: ", sys.stderr)]
     # Nor are they printed back, for a terminal's scrollback or a scheduler's mail to keep.
     assert "Jayden" not in said.out + said.err
 
