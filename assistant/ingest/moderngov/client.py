@@ -106,8 +106,6 @@ class ServiceClient:
         may take ASSISTANT_FETCH_TIMEOUT) does not leave the user looking at minutes of silence."""
         import math
 
-        import httpx
-
         if not (math.isfinite(settings.fetch_rate) and settings.fetch_rate <= MAX_FETCH_RATE):
             # 'inf' or 1e308 would pass for "no limit" unsaid; 0 says it.
             raise ConfigError(f"The fetch rate is {settings.fetch_rate:g} requests a second: more than any site "
