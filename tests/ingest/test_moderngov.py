@@ -629,6 +629,26 @@ def test_the_timeout_bounds_a_reply_whose_headers_trickle_in(quick):
     assert "whole reply within 1 s" in info.value.message and "ASSISTANT_FETCH_TIMEOUT" in info.value.hint
 
 
+def test_a_client_given_up_sends_no_more_requests(quick, site):
+    """A request given up (its headers too slow) whose thread then read the end of its headers, a redirect, went on
+    to follow it: one request more, beside the next client's, that set when the next was sent (a code review)."""
+    import httpx
+
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    with ServiceClient(site.base_url, quick) as client:
+        stuck = client._http
+        client._give_up()
+        # What httpx runs before each hop of a request, a redirect's included (a closed client's pool opens a new
+        # connection for one): the hop is refused.
+        with pytest.raises(httpx.TimeoutException):
+            for hook in stuck.event_hooks["request"]:
+                hook(httpx.Request("GET", client.url("GetCommittees")))
+        assert client.last_request == {}  # no turn taken: the next request is not held back by it
+        assert client.call("GetCommittees").root.tag == "committees"  # the new client asks as ever
+    assert len(site.requests) == 1
+
+
 def test_the_meeting_reader_keeps_to_the_same_deadline(quick, site):
     site.always[("getmeeting", "1003")] = Canned(200, TRICKLED, {"Content-Type": "text/xml"}, trickle=0.15)
     started = time.monotonic()

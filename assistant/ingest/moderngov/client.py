@@ -126,18 +126,32 @@ class ServiceClient:
         self._http = self._new_http()
 
     def _new_http(self):
+        """An httpx client whose every request first waits its turn. Once _get has given it up (_give_up), it sends
+        nothing more: a request given up as its headers ended would otherwise follow their redirect, one request
+        more beside the next client's."""
+        import threading
+
         import httpx
 
+        given_up = threading.Event()
+
+        def may_send(request) -> None:
+            if given_up.is_set():
+                raise httpx.ReadTimeout("the request was given up", request=request)
+            self._may_go_to(str(request.url))
+            self._wait_turn(str(request.url))
+
         try:
-            return httpx.Client(
+            client = httpx.Client(
                 timeout=self.settings.fetch_timeout, follow_redirects=True,
                 headers={"User-Agent": user_agent(self.settings.fetch_contact),
                          "Accept": "text/xml, application/xml"},
                 # Every request sent waits its turn, the ones a redirect leads to included: a site that redirects
                 # each call (http to https, an old path) would otherwise get two requests at once.
-                event_hooks={"request": [lambda request: self._may_go_to(str(request.url)),
-                                         lambda request: self._wait_turn(str(request.url))]},
+                event_hooks={"request": [may_send]},
             )
+            self._given_up = given_up
+            return client
         except (ImportError, ValueError) as exc:  # httpx reads the proxy settings here, and refuses some
             if problem := _unusable_proxy(exc):
                 raise problem from None
@@ -283,12 +297,18 @@ class ServiceClient:
             sent = self._sent_at  # set once the request has waited its turn (_wait_turn)
             if reader.is_alive() and sent >= asked \
                     and time.monotonic() > sent + self.settings.fetch_timeout + _DEADLINE_GRACE_S:
-                stuck, self._http = self._http, self._new_http()
-                stuck.close()
+                self._give_up()
                 raise httpx.ReadTimeout("the reply's headers did not arrive in time")
         if "error" in outcome:
             raise outcome["error"]  # type: ignore[misc]
         return outcome["reply"]
+
+    def _give_up(self) -> None:
+        """Close the client of a request given up, and make a new one for the requests after it."""
+        stuck, given_up = self._http, self._given_up
+        given_up.set()
+        self._http = self._new_http()
+        stuck.close()
 
     def _read_reply(self, url: str, params: dict[str, str] | None, headers: dict[str, str]):
         """_get's request, in its thread: the deadline checked as the body arrives. A site that falls silent is given
