@@ -418,7 +418,7 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
                 # 'She said ...' gives the words to whoever the sentence before names.
                 opening = span.of(hit.text).split(" ", 1)[0].lower()
                 earlier = spans[max(0, i - 1):i] if opening in BACK_REFERENCE_WORDS else []
-                holding.append(" ".join(s.of(hit.text) for s in [*earlier, span]))
+                holding.append(" ".join(s.of(hit.text) for s in [*earlier, span, *_introducing(hit.text, spans, i)]))
     if most < _WORDS_SAID_SHARE or any(speakers & names_in(text) for text in holding):
         return ""
     return (f"has {' '.join(w for w in words[:verb] if w.strip('.,') in speakers)} say what the cited minutes do not "
@@ -427,6 +427,19 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
 
 # How much of what a claim has someone say a cited sentence must share to be where the claim takes it from.
 _WORDS_SAID_SHARE = 0.5
+
+
+def _introducing(text: str, spans: Sequence[Span], i: int) -> list[Span]:
+    """The sentence that introduces the points the i-th sentence stands among ('Councillor Watson provided an update
+    on each as follows:-', '... the key areas of improvement namely:'), when no sentence from it to the i-th gives
+    words to another ('A Member noted that ...'); else none. Each point is then the words of whoever it names."""
+    for j in range(i, -1, -1):
+        sentence = spans[j].of(text)
+        if j < i and sentence.rstrip(" -\u2013\u2014\u00a0\n").endswith(":"):
+            return [spans[j]]
+        if any(word.strip(string.punctuation).lower() in SPEECH_VERBS for word in sentence.split()):
+            return []
+    return []
 
 
 def _aimed_at(tokens: list[str]) -> set[int]:

@@ -345,6 +345,34 @@ def test_words_put_in_the_mouth_of_the_member_who_said_them_are_let_be(guard, mi
     assert "Bruff" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
 
 
+UPDATE = ("The Chair reported that the Sub-Group had asked about Safeguarding.\n\nCouncillor Watson provided an update on "
+          "each as follows:-\n\nSafeguarding\n\n-   High numbers of children in care\n\nThe big 2 things affecting "
+          "this were the historical services and the Stovewood Enquiry.\n\n-   Teenagers in care\n\nWe have taken very "
+          "few into care in the last 6 months.  A Member noted that the Family Group Conferencing was working well.")
+
+
+@pytest.mark.parametrize("claim", [
+    "Councillor Watson said that very few teenagers had been taken into care in the last 6 months.",
+    "Councillor Watson explained that the big 2 things affecting this were the historical services and the "
+    "Stovewood Enquiry.",
+])
+def test_words_under_a_member_s_update_as_follows_are_theirs(guard, claim):
+    """'Councillor Watson provided an update on each as follows:-', then the points one by one: each is his (the
+    seed minutes of Rotherham), as are the points after 'Ms Gent reminded Members of the key areas ... namely:'.
+    They were refused as put in his mouth, hiding a faithful answer."""
+    assert "Watson" not in guard.check(claim + " [1]", [_hit(UPDATE)]).reason
+
+
+def test_words_another_is_given_after_a_member_s_update_are_not_theirs(guard):
+    verdict = guard.check("Councillor Watson noted that the Family Group Conferencing was working well. [1]",
+                          [_hit(UPDATE)])
+    assert "Watson" in verdict.reason, verdict.reason
+    welcomed = _hit("Councillor Margaret Bruff was welcomed to the meeting. The improvements to the front door are "
+                    "significant.")  # a sentence of its own, no update it introduces
+    assert "Bruff" in guard.check("Councillor Bruff said that the improvements to the front door are significant. [1]",
+                                  [welcomed]).reason
+
+
 LOOKED_AFTER = Hit("c3", "On 01 April 2021 596 children and young people were looked after; by 31 March 2022 this had "
                          "reduced to 551 children.",
                    {"source_id": "s3", "council": "Rotherham Metropolitan Borough Council", "council_key": "rotherham",
