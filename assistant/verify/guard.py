@@ -347,16 +347,25 @@ def _projected_figure(claim: str, source: str) -> str:
 
 
 def _projected_change(claim: str, source: str) -> str:
-    """A change the claim states as done ('performance improved', 'fell') where the cited text only expects it ('it
-    was anticipated that performance would improve', 'expected to fall'), and states no change of that sense as
-    done; or ''. A claim that itself expects or hedges it is let be."""
+    """A change the claim states as done ('performance improved', 'fell') where the clause of the cited text closest
+    to it that gives a change of that sense only expects it ('it was anticipated that performance would improve',
+    'expected to fall'); or ''. A change of that sense stated in another clause as close ('performance improved in
+    the quarter') lets it be, one of another thing ('good at retention') does not. A claim that itself expects or
+    hedges it is let be."""
     if set(_words(claim)) & HEDGING_WORDS:
         return ""
-    projected, stated = _changes(source)
-    for word, senses, is_projected in _change_words(claim):
-        if not is_projected and senses & projected and not senses & stated:
-            return (f"states as done what the cited minutes only expect ('{_as_written(word)}'), a projection given "
-                    "as fact")
+    changes = [(tokens, *_changes(clause)) for clause, tokens in _clauses_with_tokens(source)]
+    for clause in _clauses(claim):
+        wanted = set(lexical_tokens(clause))
+        for word, senses, is_projected in _change_words(clause):
+            giving = [(len(wanted & tokens) / len(wanted | tokens), bool(senses & stated), bool(senses & projected))
+                      for tokens, projected, stated in changes if senses & (projected | stated)]
+            if is_projected or not giving:
+                continue
+            _, is_stated, only_expected = max(giving)  # on a tie, a clause that states it
+            if only_expected and not is_stated:
+                return (f"states as done what the cited minutes only expect ('{_as_written(word)}'), a projection "
+                        "given as fact")
     return ""
 
 

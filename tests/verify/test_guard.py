@@ -304,6 +304,20 @@ def test_a_change_the_claim_also_expects_or_the_minutes_also_state_is_let_be(gua
     assert "expect" not in guard.check(claim + " [1]", [_hit(minutes)]).reason
 
 
+def test_a_change_of_another_thing_the_minutes_state_does_not_excuse_one_they_only_expect(guard):
+    """Sefton's seed chunk holding 'it was anticipated that performance would improve' also says 'The Council was
+    generally good at retention': 'Performance on timeliness of reports to conferences improved [1]' was shown, as
+    any change of the same sense stated anywhere in the cited text let the claim be."""
+    minutes = ("Timeliness of reports to Child Protection conferences was a concern as only 28.5% of reports were "
+               "available 3 days prior to conference. This action was monitored via monthly monitoring reports and it "
+               "was anticipated that performance would improve. The Council was generally good at retention and not "
+               "over-dependent on agency workers.")
+    verdict = guard.check("Performance on timeliness of reports to conferences improved. [1]", [_hit(minutes)])
+    assert not verdict.supported and "expect" in verdict.reason, verdict.reason
+    kept = guard.check("The Council was generally good at retention. [1]", [_hit(minutes)])
+    assert "expect" not in kept.reason, kept.reason
+
+
 CONTACTS = ("As of the previous week contacts had dropped from 900 in September to 680 and referrals leading to "
             "assessment were 230.")
 
