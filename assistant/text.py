@@ -1586,12 +1586,12 @@ SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", 
                           "queried", "emphasised", "emphasized", "stressed", "suggested", "added", "replied",
                           "responded", "remarked", "argued", "told", "acknowledged", "expressed", "observed"})
 
-# Words that open a part of a sentence as saying more of what the part before it said, not something new: after
-# a citation marker, '148 children were discharged [1], which was 61% of those in care [2]', 'representing',
-# 'down from 160 [2]', 'of whom 61% [2]'. A figure there is related to the one before it.
+# Words that open a part of a sentence as saying more of what the part before it said, not something new, even
+# after a semicolon: '148 children were discharged [1]; this was 61% of those in care [2]', 'which',
+# 'representing', 'of whom'. A figure there is related to the one before it.
 RELATING_OPENERS = frozenset({"which", "representing", "represents", "equivalent", "equating", "equal", "accounting",
                               "amounting", "making", "being", "constituting", "comprising", "or", "ie", "i.e.",
-                              "of", "up", "down"})
+                              "of", "up", "down", "this", "that", "these", "those"})
 
 # Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
 PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",

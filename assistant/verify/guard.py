@@ -936,10 +936,7 @@ def _figures_put_together(sentence: str, cited: Sequence[Hit], blocks: Mapping[i
     parts = marker_parts(sentence) if blocks else [(strip_markers(sentence)[0], ())]
     joined: list[tuple[str, tuple[int, ...]]] = []
     for text, markers in parts:
-        # A part that says more of the one before it ('..., which was 61% of those in care [2]') relates its
-        # figures to that part's: the two are checked as one, against the blocks both cite.
-        opening = text.lstrip(" ,;:-–—(").split(" ", 1)[0].lower()
-        if joined and opening in RELATING_OPENERS:
+        if joined and not _says_something_new(text):
             joined[-1] = (joined[-1][0] + text, joined[-1][1] + markers)
         else:
             joined.append((text, markers))
@@ -949,6 +946,18 @@ def _figures_put_together(sentence: str, cited: Sequence[Hit], blocks: Mapping[i
         if apart:
             return f"gives {_listed(apart)} together, which no cited block does"
     return ""
+
+
+def _says_something_new(part: str) -> bool:
+    """Does a part of a sentence after another's markers say something of its own ('..., and 61% of those in care
+    were ... [2]', '; the Panel noted that ...'), or more of the part before it ('..., which was 61% of those in care
+    [2]', '(61% of those in care) [2]', '; this was 61% [2]', ', meaning 61% ...')? Only a part that 'and', 'but',
+    'while' or 'whereas' opens, or one after a semicolon that opens with no word pointing back, is its own: any other
+    relates its figures to the part before, and the two are checked as one, against the blocks both cite."""
+    opening = part.lstrip(" ,;:-\u2013\u2014(").split(" ", 1)[0].lower().strip(string.punctuation)
+    if opening in PART_JOINING_WORDS:
+        return True
+    return part.lstrip().startswith(";") and opening not in RELATING_OPENERS | BACK_REFERENCE_WORDS
 
 
 def _listed(items: Sequence[str]) -> str:

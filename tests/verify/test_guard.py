@@ -452,6 +452,11 @@ def test_figures_one_block_gives_apart_from_another_s_are_not_put_together_on_bo
     "148 children were discharged from care [1], which was 61% of the children in care [2].",
     "Rotherham discharged 148 children from care in 2018 [1], representing 61% of the children in care [2].",
     "Rotherham discharged 148 children from care [1], of whom 61% had been in the same placement for two years [2].",
+    # A part with no subject of its own, whatever opens it (a second review of the language-model mode)
+    "148 children were discharged from care in 2018 [1]; this was 61% of the children in care [2].",
+    "148 children were discharged from care [1], 61% of the children in care [2].",
+    "148 children were discharged from care [1] (61% of the children in care) [2].",
+    "148 children were discharged from care [1], meaning 61% of the children in care [2].",
 ])
 def test_a_part_that_says_more_of_the_part_before_it_relates_its_figures_to_that_part_s(guard, sentence):
     """Each figure before its own block's marker passed, though the words opening the second part ('which was',
