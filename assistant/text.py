@@ -1584,7 +1584,8 @@ PART_JOINING_WORDS = frozenset({"and", "but", "while", "whereas"})
 SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", "reported", "reports", "asked",
                           "explained", "commented", "highlighted", "confirmed", "advised", "informed", "raised",
                           "queried", "emphasised", "emphasized", "stressed", "suggested", "added", "replied",
-                          "responded", "remarked", "argued", "told", "acknowledged", "expressed", "observed"})
+                          "responded", "remarked", "argued", "told", "acknowledged", "expressed", "observed",
+                          "pointed", "according"})
 
 # Words that open a part of a sentence as saying more of what the part before it said, not something new, even
 # after a semicolon: '148 children were discharged [1]; this was 61% of those in care [2]', 'which',

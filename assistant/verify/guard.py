@@ -407,12 +407,14 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
     named member's mouth; or ''. 'She said ...' gives them to whoever the sentence before names. Words the cited
     text does not clearly hold are left to the other checks."""
     words = claim.split()
-    verb = next((i for i, word in enumerate(words) if word.strip(".,;:").lower() in SPEECH_VERBS
-                 and names_in(" ".join(words[:i]))), None)
-    if verb is None:
+    found = next(((i, phrase) for i, word in enumerate(words) if word.strip(".,;:").lower() in SPEECH_VERBS
+                  and (phrase := _speaker_beside(words, i))), None)
+    if found is None:
         return ""
-    speakers = names_in(" ".join(words[:verb]))
-    said = content_words(" ".join(words[verb + 1:]))
+    verb, (first, last) = found
+    speakers = names_in(" ".join(words[first:last]))
+    # What is said: the claim but for who says it ('Councillor Bruff said that', ', said Councillor Bruff').
+    said = content_words(" ".join(words[:min(first, verb)] + words[max(last, verb + 1):]))
     if len(said) < 2:
         return ""
     holding: list[str] = []  # the cited sentences sharing most of the words said, each with the sentence before it
@@ -430,8 +432,24 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
                 holding.append(" ".join(s.of(hit.text) for s in [*earlier, span, *_introducing(hit.text, spans, i)]))
     if most < _WORDS_SAID_SHARE or any(speakers & names_in(text) for text in holding):
         return ""
-    return (f"has {' '.join(w for w in words[:verb] if w.strip('.,') in speakers)} say what the cited minutes do not "
-            "give to them")
+    return (f"has {' '.join(w.strip('.,') for w in words[first:last] if w.strip('.,') in speakers)} say what the "
+            "cited minutes do not give to them")
+
+
+def _speaker_beside(words: list[str], verb: int) -> tuple[int, int] | None:
+    """Where the person a speech verb gives words to is named, just before it ('Councillor Margaret Bruff said',
+    'The Chair, Councillor Bruff, noted') or just after it (', said Councillor Bruff', 'According to Cllr Bruff'),
+    as (first, last) word positions; else None."""
+    before = (max(0, verb - _SPEAKER_REACH), verb)
+    after = (verb + 1, min(len(words), verb + 1 + _SPEAKER_REACH))
+    for first, last in (before, after):
+        if names_in(" ".join(words[first:last])):
+            return first, last
+    return None
+
+
+# How many words from its speech verb a speaker's title and name may stand ('According to Councillor Margaret Bruff').
+_SPEAKER_REACH = 5
 
 
 # How much of what a claim has someone say a cited sentence must share to be where the claim takes it from.

@@ -339,12 +339,19 @@ FRONT_DOOR = ("The Chair welcomed Councillor Margaret Bruff to her first meeting
               "\u2018front door\u2019 improvements are significant and asked how they would be sustained.")
 
 
-def test_words_the_minutes_give_no_one_are_not_put_in_a_named_member_s_mouth(guard):
+@pytest.mark.parametrize("claim", [
+    "Councillor Margaret Bruff said that the \u2018front door\u2019 improvements are significant.",
+    # The speaker after the verb, or named by 'according to' (a second review of the language-model mode)
+    "The \u2018front door\u2019 improvements are significant, Councillor Margaret Bruff said.",
+    "The \u2018front door\u2019 improvements are significant, said Councillor Margaret Bruff.",
+    "According to Councillor Margaret Bruff, the \u2018front door\u2019 improvements are significant.",
+    "Councillor Margaret Bruff pointed out that the \u2018front door\u2019 improvements are significant.",
+])
+def test_words_the_minutes_give_no_one_are_not_put_in_a_named_member_s_mouth(guard, claim):
     """'Cllr Margaret Bruff said that the front door improvements are significant [1]' was shown where the minutes
     say 'A Member noted that ...', and name her only as welcomed to the meeting (a language-model review): her name
     was in the block, and nothing asked who said the words."""
-    verdict = guard.check("Councillor Margaret Bruff said that the \u2018front door\u2019 improvements are "
-                          "significant. [1]", [_hit(FRONT_DOOR)])
+    verdict = guard.check(claim + " [1]", [_hit(FRONT_DOOR)])
     assert not verdict.supported and "Bruff" in verdict.reason, verdict.reason
 
 
