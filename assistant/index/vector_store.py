@@ -483,12 +483,7 @@ def _client(settings: Settings):
                                          settings=chroma_settings)
             client.heartbeat()
         except Exception as exc:
-            raise AssistantError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-                f"({_first_line(str(exc))}).",
-                "Start it with `chroma run --path DIR --port PORT`, and check CHROMA_HOST and CHROMA_PORT (an index "
-                "kept in its data folder needs CHROMA_HOST unset).",
-            ) from exc
+            raise _server_unusable(settings, exc) from exc
         return client
     # Chroma writes to its database whenever it opens it, even only to be read (chroma-core/chroma#1438): a folder
     # this user may not write is refused here, before Chroma keeps a failed client of it for the rest of the process.
@@ -502,6 +497,39 @@ def _client(settings: Settings):
         if "readonly database" in str(exc):  # permissions the kernel's check does not foresee (root on NFS, say)
             raise _read_only_store(settings, str(exc)) from exc
         raise
+
+
+def _server_unusable(settings: Settings, exc: Exception) -> AssistantError:
+    """Why no client of the Chroma server could be made: nothing answering at its address, or something answering
+    that is not a Chroma server this client can use (another web server on the port, a Chroma before 1.0, whose API
+    is another, or credentials refused), which starting a server would not mend."""
+    import chromadb
+    import httpx
+    from chromadb.errors import ChromaAuthError
+
+    address = f"{settings.chroma_host}:{settings.chroma_port}"
+    causes = []
+    while exc is not None and len(causes) < 10:
+        causes.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    if any(isinstance(cause, (httpx.TransportError, OSError)) for cause in causes):
+        return AssistantError(
+            f"Cannot reach the Chroma server at {address} ({_first_line(str(causes[0]))}).",
+            "Start it with `chroma run --path DIR --port PORT`, and check CHROMA_HOST and CHROMA_PORT (an index "
+            "kept in its data folder needs CHROMA_HOST unset).")
+    if any(isinstance(cause, ChromaAuthError) for cause in causes):
+        return AssistantError(
+            f"The Chroma server at {address} refused this client ({_first_line(str(causes[0]))}).",
+            "Give it the server's credentials in Chroma's own variables, CHROMA_CLIENT_AUTH_PROVIDER and "
+            "CHROMA_CLIENT_AUTH_CREDENTIALS.")
+    status = next((f"HTTP {cause.response.status_code}: " for cause in causes
+                   if isinstance(cause, httpx.HTTPStatusError)), "")
+    return AssistantError(
+        f"Something answers at {address}, but not as a Chroma server this assistant can use "
+        f"({status}{_first_line(str(causes[0]))}).",
+        "Check that CHROMA_HOST and CHROMA_PORT name the Chroma server, not another web service on that machine, and "
+        f"that it runs Chroma 1.0 or later, as this client does (chromadb {chromadb.__version__}): an older server "
+        "speaks another API.")
 
 
 # How long `stats` waits for a Chroma server to answer. chromadb's client waits for ever, and a scheduled

@@ -78,6 +78,30 @@ def test_an_unreachable_server_gives_a_clear_message(fake_settings):
     assert "CHROMA_HOST" in info.value.hint
 
 
+@pytest.mark.parametrize("status, body, said, hint", [
+    (404, b"<!DOCTYPE HTML>\n<html><body>404 Not Found</body></html>", "HTTP 404", "not another web service"),
+    (404, {"detail": "Not Found"}, "HTTP 404", "Chroma 1.0 or later"),  # a Chroma before 1.0: no /api/v2
+    (200, {"hello": "world"}, "not as a Chroma server", "CHROMA_PORT"),
+    (401, {"error": "AuthError", "message": "Unauthorized"}, "refused this client", "CHROMA_CLIENT_AUTH_CREDENTIALS"),
+])
+def test_a_server_that_answers_but_not_as_chroma_is_named_as_such(fake_settings, status, body, said, hint):
+    """Another web server on the port, a Chroma older than 1.0, or one refusing the client's credentials, were all
+    'Cannot reach the Chroma server (<!DOCTYPE HTML>)', and the operator was told to start a server that was
+    running."""
+    from assistant.errors import AssistantError
+
+    from servers import JsonServer
+
+    server = JsonServer(lambda method, path, headers: (status, body))
+    try:
+        with pytest.raises(AssistantError) as info:
+            Index(fake_settings.with_(chroma_host="127.0.0.1", chroma_port=server.server_address[1]))
+    finally:
+        server.close()
+    assert "Cannot reach" not in str(info.value) and said in str(info.value)
+    assert hint in info.value.hint and "chroma run" not in info.value.hint
+
+
 _ASK_AND_SERVE = textwrap.dedent("""
     import json, sys
     from assistant.answer.service import Assistant
