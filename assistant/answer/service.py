@@ -29,7 +29,7 @@ from assistant.errors import (AssistantError, IndexMissingError, IndexStaleError
 from assistant.files import free_bytes
 from assistant.index import lexical
 from assistant.index.stats import finish_stopped_run, index_exists, manifest_identity
-from assistant.index.vector_store import damaged_store_error, forget_local_clients
+from assistant.index.vector_store import damaged_store_error, forget_local_clients, lost_chunks_error
 from assistant.index.write_lock import writer_at_work
 from assistant.ingest.readers.common import without_document_label
 from assistant.ingest.run import MEND_ROOM_BYTES, Index, withheld_by_operator
@@ -155,13 +155,7 @@ class Assistant:
                 raise changed if lexical.saved_generation(settings.lexical_dir) != state else stale()
             if index.store.count() < len(indexed):
                 _unless_a_writer_is_at_work(settings)
-                where = (f"on the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                         if settings.uses_chroma_server else f"in {settings.data_dir}")
-                raise IndexStaleError(f"The vector store {where} has lost chunks that the manifest lists (was it "
-                                      "deleted or replaced?).",
-                                      "Run `assistant ingest` (or `assistant fetch`) into the index: it embeds the "
-                                      "lost items again from the copy of their text the index keeps, or from its "
-                                      "inputs, and names any it cannot, to be ingested or fetched again.")
+                raise lost_chunks_error(settings)
             fusion = fusion_in_force(settings, index.embedder.name)
         except BaseException:
             index.close()

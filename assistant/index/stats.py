@@ -109,7 +109,7 @@ def index_stats(settings: Settings) -> IndexStats:
         # `ask` and the app refuse every question for.
         from assistant.index.vector_store import server_problem
 
-        state = tuple(filter(None, [server_problem(settings)]))
+        state = tuple(filter(None, [server_problem(settings, len({cid for r in done for cid in r.chunk_ids}))]))
     from assistant.index import lexical
 
     if not state and done and not lexical.usable(settings.lexical_dir, {cid: r.fingerprint for r in done

@@ -538,13 +538,13 @@ def _server_unusable(settings: Settings, exc: Exception) -> AssistantError:
 SERVER_CHECK_SECONDS = 30.0
 
 
-def server_problem(settings: Settings) -> str | None:
+def server_problem(settings: Settings, chunks_listed: int = 0) -> str | None:
     """What keeps questions from an index whose vectors are on a Chroma server, in the words `ask` says it: the
-    server not answering (within SERVER_CHECK_SECONDS), or answering without the index's collection (None when it
-    answers with it)."""
+    server not answering (within SERVER_CHECK_SECONDS), or answering without the index's collection, or with fewer
+    chunks than the `chunks_listed` by its manifest (None when it answers with them all)."""
     said: list[str | None] = []
     # A thread of its own, left behind if the server never answers: the process ends without it (daemon).
-    asking = threading.Thread(target=lambda: said.append(_asked_server_problem(settings)), daemon=True,
+    asking = threading.Thread(target=lambda: said.append(_asked_server_problem(settings, chunks_listed)), daemon=True,
                               name="chroma-server-check")
     asking.start()
     asking.join(SERVER_CHECK_SECONDS)
@@ -557,16 +557,27 @@ def server_problem(settings: Settings) -> str | None:
     return said[0]
 
 
-def _asked_server_problem(settings: Settings) -> str | None:
+def _asked_server_problem(settings: Settings, chunks_listed: int) -> str | None:
     try:
         client = _client(settings)
-        if _existing_collection(client, settings.collection) is not None:
-            return None
+        collection = _existing_collection(client, settings.collection)
+        if collection is None:
+            return str(_no_collection_on_server(settings))
+        # A server folder put back from an older copy lacks the chunks ingested since: every question is refused.
+        return str(lost_chunks_error(settings)) if collection.count() < chunks_listed else None
     except AssistantError as exc:
         return str(exc)
-    except Exception as exc:  # the server went away between the two calls
+    except Exception as exc:  # the server went away between the calls
         return str(_server_lost(settings, exc))
-    return str(_no_collection_on_server(settings))
+
+
+def lost_chunks_error(settings: Settings) -> IndexStaleError:
+    """What a reader is told of a store holding fewer chunks than the manifest lists."""
+    return IndexStaleError(f"The vector store {store_location(settings)} has lost chunks that the manifest lists (was "
+                           "it deleted or replaced?).",
+                           "Run `assistant ingest` (or `assistant fetch`) into the index: it embeds the lost items "
+                           "again from the copy of their text the index keeps, or from its inputs, and names any it "
+                           "cannot, to be ingested or fetched again.")
 
 
 def _no_collection_on_server(settings: Settings) -> IndexMismatchError:

@@ -326,6 +326,23 @@ def test_stats_says_when_the_server_does_not_answer_or_lacks_the_collection(fake
     assert down.items == 2  # the counts are still the manifest's
 
 
+def test_stats_says_when_the_server_has_lost_chunks_the_manifest_lists(chroma_server, fake_settings, corpus_copy,
+                                                                      tmp_path):
+    """A server whose folder was put back from an older copy holds the collection without the chunks ingested since:
+    `ask` and the app refused every question, while `stats` exited 0 with no note."""
+    import chromadb
+
+    settings = _on_server(fake_settings, chroma_server, tmp_path / "index", "minutes-lost-chunks")
+    ingest(sorted(corpus_copy.iterdir())[:2], settings)
+    collection = chromadb.HttpClient(host="127.0.0.1", port=chroma_server).get_collection("minutes-lost-chunks")
+    collection.delete(ids=collection.get(limit=3, include=[])["ids"])  # as an older copy of the server's folder
+    lost = index_stats(settings)
+    assert lost.needs_action and "has lost chunks that the manifest lists" in lost.notes[0], lost.notes
+    assert "assistant ingest" in lost.notes[0]
+    ingest(sorted(corpus_copy.iterdir())[:2], settings)  # embeds them again from the keyword index's copy
+    assert index_stats(settings).notes == ()
+
+
 def test_stats_ends_saying_so_when_the_server_takes_the_connection_but_never_answers(fake_settings, corpus_copy,
                                                                                      tmp_path, monkeypatch):
     """chromadb's client waits for ever: `stats` hung on a server that had stopped answering (a paused `chroma run`,
