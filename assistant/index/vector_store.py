@@ -698,7 +698,11 @@ def check_writer(theirs: WriterRecord, ours: WriterRecord, settings: Settings, *
             f"{settings.collection!r}: another copy of its folder has ingested since this one was made (its "
             f"ingest {theirs.generation}, this folder's {ours.generation}), and this run would undo what it wrote.",
             "Ingest and fetch from one data folder only. To answer questions elsewhere, copy that folder again and "
-            "run `assistant ask` or `assistant serve --no-corpus` there, which do not write.")
+            "run `assistant ask` or `assistant serve --no-corpus` there, which do not write. If this folder was put "
+            "back from a backup (the newer one lost), put back the copy of the server's folder made with it, or "
+            "build the index anew in a collection of its own: " + reset_command(settings).replace(
+                "`assistant", "`ASSISTANT_COLLECTION=NEW-NAME assistant", 1) + ", with ASSISTANT_COLLECTION set "
+            "so on every command after.")
 
 
 class _ServerCollection:

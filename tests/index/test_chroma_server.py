@@ -203,6 +203,10 @@ def test_an_older_copy_of_a_data_folder_may_not_write(chroma_server, fake_settin
     assert "serve --no-corpus" in refused.value.hint
     assert _chunk_count(original) == held and index_stats(original).items == 5
     assert ingest(files, original).tokens_embedded == 0  # the original itself is never refused
+    # A copy put back from a backup, the newer folder lost, was told only to ingest from that folder: the way out
+    # that the hint now gives, a collection of its own, works.
+    assert "put back from a backup" in refused.value.hint and "ASSISTANT_COLLECTION" in refused.value.hint
+    assert ingest(files, copy.with_(collection="minutes-copied-anew"), reset=True).new == 5
 
 
 def test_a_server_without_the_index_collection_is_named_not_given_an_empty_one(chroma_server, fake_settings,
