@@ -51,13 +51,13 @@ def _figure_problem(claim: str, source: str) -> str:
     """A number the claim gives that the source does not (words count: 'Twelve' is 12), or a number the
     source gives for something else ('3 permanent' where the minutes say '5 permanent ... 3 agency')."""
     source_values = number_values(source)
-    source_words = [w.lower() for w in number_tokens(source)]
-    claim_words = [w.lower() for w in number_tokens(claim)]
+    source_words, source_following = [w.lower() for w in number_tokens(source)], _words_following(source)
+    claim_words, claim_following = [w.lower() for w in number_tokens(claim)], _words_following(claim)
     available = {v for v, _ in source_values}
     for value, position in number_values(claim):
         if value not in available:
             return f"the figure {claim_words[position]} is not in the cited minutes"
-        following = claim_words[position + 1] if position + 1 < len(claim_words) else ""
+        following = claim_following[position]
         # A short word that says what is counted counts ('3 new carers' where the minutes say '5 new ... 3 returning');
         # a common one ('of', 'out', 'and') says nothing of it.
         if len(following) <= 2 or not following.isalpha() or following in UNBOUND or not content_words(following):
@@ -66,27 +66,38 @@ def _figure_problem(claim: str, source: str) -> str:
         same = (lambda word: word == following) if len(following) <= 3 else (
             lambda word, prefix=following[:5]: word.startswith(prefix))
         places = [p for v, p in source_values if v == value]
-        near = any(p + 1 < len(source_words) and same(source_words[p + 1]) for p in places)
-        if not near and _other_number_near(source_values, source_words, same, value, places):
+        near = any(same(source_following[p]) for p in places)
+        if not near and _other_number_near(source_values, source_words, source_following, same, value, places):
             return f"in the cited minutes, {claim_words[position]} is not the figure for {following}"
     return ""
 
 
-def _other_number_near(source_values, source_words, same: Callable[[str], bool], value: float,
-                       places: list[int]) -> bool:
+def _words_following(text: str) -> list[str]:
+    """Each of the text's number_tokens, lower-cased, with the word after it in its sentence: '' for the last word of
+    a sentence or a line ('... in February 2018.\n\nChildren on a plan': 2018 counts no children)."""
+    spans = number_token_spans(text)
+    following = []
+    for (_, _, end), (word, start, _) in zip(spans, spans[1:]):
+        apart = any(mark in text[end:start] for mark in ".!?\n")
+        following.append("" if apart else word.lower())
+    return following + [""] * bool(spans)
+
+
+def _other_number_near(source_values, source_words: list[str], source_following: list[str],
+                       same: Callable[[str], bool], value: float, places: list[int]) -> bool:
     """Does a different number stand right before the word in the source, but as the whole that the figure is a
     part of, the figure given with no group of its own ('Of the 40 new referrals, 12 were from schools', '12 of the
     40 new referrals': 12 new referrals were; not 'A total of 5 new carers and 3 returning carers', nor 'nine out of
-    ten carers')?"""
+    ten carers')? `source_following` gives each source word's next in its sentence."""
+
     def a_whole_of_it(at: int) -> bool:
         before = source_words[max(0, at - 2):at]
         marker = before[-1] if before[-1:] != ["the"] else (before[0] if len(before) == 2 else "")
         proportion = "out" in source_words[max(0, at - 3):at]  # 'nine out of ten', a share and no count
         return marker in WHOLE_OF_PARTS and any(
             (place > at or place < at and not proportion)
-            and not content_words(source_words[place + 1] if place + 1 < len(source_words) else "") for place in places)
-    return any(v != value and p + 1 < len(source_words) and same(source_words[p + 1]) and not a_whole_of_it(p)
-               for v, p in source_values)
+            and not content_words(source_following[place]) for place in places)
+    return any(v != value and same(source_following[p]) and not a_whole_of_it(p) for v, p in source_values)
 
 
 def _letter_words(text: str) -> list[str]:

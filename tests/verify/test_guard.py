@@ -913,3 +913,14 @@ def test_a_quotation_inside_a_quotation_may_change_its_marks(guard):
     assert "quotes words" not in guard.check(
         "The minutes record: \u2018The Chair described the service as \u201coutstanding\u201d in 2018\u2019.",
         [single]).reason
+
+
+def test_a_figure_that_ends_a_sentence_counts_no_word_of_the_next(guard):
+    """'... to 146 in February 2018. Children on a plan ...': 2018 ends its sentence, and counts no children, so
+    '146 children in care' is not refused as though the minutes gave 2018 as the children's figure."""
+    hit = _hit("The number of children in care increased from 116 in March 2017 to 146 in February 2018.\n\n"
+               "Children on a child protection plan had decreased from 171 in March 2017 to 105 in March 2018.")
+    verdict = guard.check("There were 146 children in care in February 2018.", [hit])
+    assert "is not the figure for" not in verdict.reason
+    moved = _hit("The Council recruited 5 new carers. 3 were agency staff.")  # a figure's word still counts
+    assert "is not the figure for" in guard.check("The Council recruited 3 new carers.", [moved]).reason
