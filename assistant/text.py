@@ -1592,7 +1592,9 @@ SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", 
 # 'representing', 'of whom'. A figure there is related to the one before it.
 RELATING_OPENERS = frozenset({"which", "representing", "represents", "equivalent", "equating", "equal", "accounting",
                               "amounting", "making", "being", "constituting", "comprising", "or", "ie", "i.e.",
-                              "of", "up", "down", "this", "that", "these", "those"})
+                              "of", "up", "down"})
+# Words that point back to what a sentence before named: 'These were neglect, ...', 'This was 61% ...'.
+DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 
 # Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
 PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",

@@ -29,10 +29,10 @@ from assistant.index.embedder import Embedder
 from assistant.records import Hit, Verdict, marker_text
 from assistant.text import (AMOUNT_VERBS, AMOUNT_WORDS, APPROXIMATING_WORDS, ARTICLES, ATTACHING_WORDS,
                             BACK_REFERENCE_WORDS, BE_OR_GO, BUDGET_WORDS, CONFLICTING_SENSES, CONTRAST_WORDS,
-                            FRACTION_PARTS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS, NOT_A_COUNT_AFTER,
-                            NO_CITATION, PART_JOINING_WORDS, PERCENT, PHRASAL_VERBS, PLAN_WORDS, PROJECTING_BEFORE_TO,
-                            PROJECTING_WORDS, RELATING_OPENERS, SENSES, SPEECH_VERBS, TARGET_ENDS, TARGET_MODALS,
-                            TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
+                            DEMONSTRATIVES, FRACTION_PARTS, FUNCTION_WORDS, HEDGING_WORDS, MONTH_NUMBERS, NEGATIONS,
+                            NOT_A_COUNT_AFTER, NO_CITATION, PART_JOINING_WORDS, PERCENT, PHRASAL_VERBS, PLAN_WORDS,
+                            PROJECTING_BEFORE_TO, PROJECTING_WORDS, RELATING_OPENERS, SENSES, SPEECH_VERBS,
+                            TARGET_ENDS, TARGET_MODALS, TARGET_WORDS, TIME_UNITS, UNBOUND, UNIT_WORDS, WHOLE_OF_PARTS,
                             WHOLE_WORD_SENSES, YEAR_COMPARING_WORDS, YEAR_TYING_WORDS, Span, addresses_in,
                             content_words, figure_units, figures, lexical_tokens, mentioned_years, missing_names,
                             named_councils, names_in, normalise_space, number_token_spans, number_tokens,
@@ -437,9 +437,9 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
             if share > most:
                 most, holding = share, []
             if share == most:
-                # 'She said ...' gives the words to whoever the sentence before names.
+                # 'She said ...', 'These were ...' give the words to whoever the sentence before names.
                 opening = span.of(hit.text).split(" ", 1)[0].lower()
-                earlier = spans[max(0, i - 1):i] if opening in BACK_REFERENCE_WORDS else []
+                earlier = spans[max(0, i - 1):i] if opening in BACK_REFERENCE_WORDS | DEMONSTRATIVES else []
                 holding.append(" ".join(s.of(hit.text) for s in [*earlier, span, *_introducing(hit.text, spans, i)]))
     if most < _WORDS_SAID_SHARE or any(speakers & names_in(text) for text in holding):
         return ""
@@ -986,7 +986,7 @@ def _says_something_new(part: str) -> bool:
     opening = part.lstrip(" ,;:-\u2013\u2014(").split(" ", 1)[0].lower().strip(string.punctuation)
     if opening in PART_JOINING_WORDS:
         return True
-    return part.lstrip().startswith(";") and opening not in RELATING_OPENERS | BACK_REFERENCE_WORDS
+    return part.lstrip().startswith(";") and opening not in RELATING_OPENERS | BACK_REFERENCE_WORDS | DEMONSTRATIVES
 
 
 def _listed(items: Sequence[str]) -> str:
