@@ -73,6 +73,8 @@ class ManifestSide:
 
     index_id: str | None
     holds_items: bool
+    # `ingest --rebuild-collection`: its operator says that the server lost the collection, to be made again there
+    rebuilding: bool = False
 
 
 class VectorStore(Protocol):
@@ -129,7 +131,8 @@ class ChromaStore:
                  create: bool = True) -> None:
         """The collection of the settings' name. Opened for an index (`manifest_side`), a collection another index
         writes to is refused before anything reads it, and a server without the collection of an index that holds
-        items is refused rather than given an empty one. Without `create` (to answer questions) a missing collection
+        items is refused rather than given an empty one, unless it is `rebuilding` (which refuses a collection of
+        chunks that are not the index's). Without `create` (to answer questions) a missing collection
         is refused, not made: a reader that made one while `ingest --reset` made it anew had two processes writing
         one vector store, which damaged it (and once grew a file of it to 73 GB)."""
         self._settings = settings
@@ -137,10 +140,12 @@ class ChromaStore:
         self._client = _client(settings)
         existing = _existing_collection(self._client, settings.collection)
         if existing is not None and manifest_side is not None:
-            check_writer(writer_of(existing.metadata or {}), WriterRecord(manifest_side.index_id), settings,
-                         writing=False)
+            theirs = writer_of(existing.metadata or {})
+            check_writer(theirs, WriterRecord(manifest_side.index_id), settings, writing=False)
+            if manifest_side.rebuilding and theirs.index_id is None and existing.count():
+                raise _not_the_lost_collection(settings)
         elif existing is None and manifest_side is not None and manifest_side.holds_items \
-                and settings.uses_chroma_server:
+                and settings.uses_chroma_server and not manifest_side.rebuilding:
             raise _no_collection_on_server(settings)
         if existing is None and not create:
             raise IndexStaleError(
@@ -585,8 +590,19 @@ def _no_collection_on_server(settings: Settings) -> IndexMismatchError:
         f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} has no collection "
         f"{settings.collection!r}, which holds this index's vectors.",
         "Point CHROMA_HOST and CHROMA_PORT at the server the index was built on (the manifest records it: see the "
-        "message when CHROMA_HOST is unset). If that server lost its data, run `assistant ingest --reset` with your "
-        "minutes to build the index anew there; fetched minutes must be fetched again.")
+        "message when CHROMA_HOST is unset). If that server lost its data (restarted empty), run `assistant ingest "
+        "--rebuild-collection`: it makes the collection there again, embedding every item again from the copy of its "
+        "text the index keeps, reading and fetching nothing again.")
+
+
+def _not_the_lost_collection(settings: Settings) -> IndexMismatchError:
+    """What `ingest --rebuild-collection` is told of a collection of its name that holds chunks no index claims."""
+    return IndexMismatchError(
+        f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} has a collection "
+        f"{settings.collection!r} that holds chunks that are not this index's (no index claims them), so it was not "
+        "lost: this run changed nothing.",
+        "Check that CHROMA_HOST and CHROMA_PORT name the server that lost this index's collection. If that collection "
+        "is not wanted, have the server's operator delete it, then run this again.")
 
 
 def store_location(settings: Settings) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexStaleError, NotWritableError, no_index_yet
+from assistant.errors import (AssistantError, ConfigError, IndexMismatchError, IndexStaleError, NotWritableError,
+                              no_index_yet)
 from assistant.files import folder_bytes, free_bytes
 from assistant.index.embedder import Embedder, make_embedder
 from assistant.index.manifest import (INDEX_FORMAT, INDEX_FORMAT_KEY, RESET_UNFINISHED, STORE_BEING_MADE, WITHHELD,
@@ -129,8 +130,9 @@ class Index:
     with a message (Chroma writes to its folder to open it); vectors on a Chroma server are read as ever."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
-                 counter: TokenCounter | None = None, reading: bool = False) -> None:
-        """`reading`: opened to answer questions, which never makes a vector store that is not there."""
+                 counter: TokenCounter | None = None, reading: bool = False, rebuild_collection: bool = False) -> None:
+        """`reading`: opened to answer questions, which never makes a vector store that is not there.
+        `rebuild_collection`: a Chroma server without the index's collection is given it again, empty."""
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
         self.manifest = Manifest(settings.manifest_path)
@@ -150,7 +152,8 @@ class Index:
                                       "Ask again once it has finished.")
             self.store = store or ChromaStore(settings, self.embedder.name,
                                               ManifestSide(self.manifest.get_meta(_INDEX_ID),
-                                                           self.manifest.has_finished_items()), create=not reading)
+                                                           self.manifest.has_finished_items(), rebuild_collection),
+                                              create=not reading)
         except IndexStaleError:
             reset_cut_short = all(self.manifest.get_meta(key) is not None
                                   for key in (RESET_UNFINISHED, STORE_BEING_MADE))
@@ -263,17 +266,22 @@ def check_index_fits(settings: Settings) -> None:
 
 def ingest(paths: Sequence[Path], settings: Settings, *, prune: bool = False, reset: bool = False,
            index: Index | None = None, progress: bool | None = None, cwd: Path | None = None,
-           council: str | None = None, committee: str | None = None, no_path_given: bool = False) -> IngestSummary:
+           council: str | None = None, committee: str | None = None, no_path_given: bool = False,
+           rebuild_collection: bool = False) -> IngestSummary:
     """Bring the index in line with the inputs. Safe to repeat, and safe to kill and repeat.
 
     `council` and `committee` are given to every item whose file names none: a PDF, a Word or plain text file, or
     front matter without the field. What a file says itself is kept. The index remembers them for those items, so
     that a later ingest of the same files (or `serve` reading corpus/) keeps them without being told again.
     `no_path_given` says that `paths` is the CLI's default, DEFAULT_CORPUS, and not what the user typed. A blank
-    `council` or `committee`, or one holding a control character, is refused (ConfigError)."""
+    `council` or `committee`, or one holding a control character, is refused (ConfigError). `rebuild_collection`
+    (`ingest_items`) with no `paths` reads nothing."""
     from assistant.ingest.readers import read_inputs
 
     given = GivenFields(given_name(council, "--council"), given_name(committee, "--committee"))
+    if rebuild_collection and not paths:
+        return ingest_items([], settings, prune=prune, reset=reset, index=index, progress=progress,
+                            rebuild_collection=True)
 
     # The index's own folder is never read as minutes, when it is kept inside a folder of them; the readers' notes
     # (that, and JSONL lines known only by their line number) are complete once the inputs have all been read.
@@ -342,7 +350,8 @@ def _explaining_the_default(found: Iterable[MinuteItem | InputProblem],
 def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool = False,
                  reset: bool = False, index: Index | None = None, progress: bool | None = None,
                  given: GivenFields | None = None, paths_named: bool = False,
-                 files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = ()) -> IngestSummary:
+                 files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = (),
+                 rebuild_collection: bool = False) -> IngestSummary:
     """`ingest` for items from any source (files, a web service): the same chunking, manifest and safety.
     `given` fills the council and committee of files that name none (`ingest`). With `paths_named`, inputs that
     hold no minutes are taken for a mistake (an empty or mistyped folder): --reset and --prune then change
@@ -350,17 +359,34 @@ def ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Set
     are relative to, for telling one file from another when their `file:` identities meet (None: not files). With
     `purge`, the run ends with the purge owed, if any (a fetch asks for it once, with its last batch). `withhold`
     adds identities to the index's withheld ones (`assistant withhold`): items they name are taken out now, and never
-    indexed again until released."""
+    indexed again until released. `rebuild_collection` (`ingest --rebuild-collection`) gives a Chroma server that
+    lost the index's collection the collection again, and so the index's every item, embedded from the copy of its
+    text the index keeps; a collection of its name holding chunks of no index, or another index's, is refused."""
+    if rebuild_collection:
+        _check_rebuild_collection(settings, reset=reset, prune=prune)
     with writing_index(settings):  # before anything is read, so that a second writer learns it at once
         return _ingest_items(found_items, settings, prune=prune, reset=reset, index=index, progress=progress,
                              given=given, paths_named=paths_named, files_from=files_from, purge=purge,
-                             withhold=withhold)
+                             withhold=withhold, rebuild_collection=rebuild_collection)
+
+
+def _check_rebuild_collection(settings: Settings, *, reset: bool, prune: bool) -> None:
+    if reset or prune:
+        raise ConfigError(f"--rebuild-collection cannot go with {'--reset' if reset else '--prune'}.",
+                          "Run `assistant ingest --rebuild-collection` first, then any other ingest.")
+    if not settings.uses_chroma_server:
+        raise ConfigError("--rebuild-collection is for an index whose vectors are on a Chroma server, and CHROMA_HOST "
+                          "is not set.",
+                          "For an index whose vector store is in its data folder, run `assistant ingest` (or "
+                          "`assistant fetch`): it makes a lost or damaged store again by itself. For one on a server, "
+                          "set CHROMA_HOST and CHROMA_PORT to that server.")
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,
                   reset: bool, index: Index | None, progress: bool | None,
                   given: GivenFields | None = None, paths_named: bool = False,
-                  files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = ()) -> IngestSummary:
+                  files_from: Path | None = None, purge: bool = True, withhold: Sequence[str] = (),
+                  rebuild_collection: bool = False) -> IngestSummary:
     started = time.perf_counter()
     if index is None and paths_named and not reset and not settings.manifest_path.is_file():
         # A first ingest of nothing (run from another folder than the one holding corpus/, a mistyped path) makes no
@@ -434,7 +460,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         cleared.clear(keeping=(RESET_UNFINISHED, STORE_BEING_MADE, PURGE_OWED, WITHHELD, _RESET_FETCHED_GONE))
         cleared.close()
         index = index or Index(settings, embedder=embedder)
-    index = index or Index(settings)
+    index = index or Index(settings, rebuild_collection=rebuild_collection)
     summary = IngestSummary()
     mended, kept = mend_unreadable_store(index)
     summary.notes += mended
@@ -563,7 +589,7 @@ def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Se
         summary.notes.append(f"removed {counted(len(orphans), 'chunk')} that no manifest entry owned")
     if lost:
         writes.before_change()
-        if restored := restore_lost_vectors(index, {sid: rows[sid] for sid in lost}, kept):
+        if restored := restore_lost_vectors(index, {sid: rows[sid] for sid in lost}, kept, crash):
             lost -= restored
             summary.notes.append(f"{counted(len(restored), 'item')} that had lost their vectors embedded again from "
                                  "the copy of their text the index keeps (nothing read or fetched again)")
@@ -948,7 +974,7 @@ MEND_ROOM_BYTES = 64 << 20
 
 
 def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
-                         kept: dict[str, tuple[str, dict]]) -> set[str]:
+                         kept: dict[str, tuple[str, dict]], crash: CrashPoints | None = None) -> set[str]:
     """Embed again the lost items (finished, their vectors gone from the store) whose every chunk the keyword index
     holds in the item's version, or that the old store could still give as text (`kept`): to the same vectors, and
     nothing is read or fetched again. Returns the items put back. Safe to stop and run again: what is not yet back is
@@ -973,6 +999,8 @@ def restore_lost_vectors(index: Index, lost: dict[str, ManifestRow],
     _mark_vector_keys(index, chunks)
     for part, vectors in _embedded_in_parts(index, chunks):
         index.store.upsert(part, vectors)  # part by part: a run stopped midway keeps what it put back
+        if crash is not None:
+            crash.reached("during_restore")
     return restored
 
 

@@ -280,13 +280,19 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
         return p
 
     p = command("ingest", "Read minutes into the index (only what changed is embedded).", _ingest)
-    p.add_argument("paths", nargs="*", type=_path, help="files or folders (default: corpus/)")
+    p.add_argument("paths", nargs="*", type=_path,
+                   help="files or folders (default: corpus/, none with --rebuild-collection)")
     p.add_argument("--prune", action="store_true",
                    help="remove indexed items of files not found in these paths (minutes fetched with `assistant "
                         "fetch` are kept)")
     p.add_argument("--reset", action="store_true",
                    help="empty the index first and rebuild it, fetched minutes included (the summary gives the "
                         "`assistant fetch` that brings them back)")
+    p.add_argument("--rebuild-collection", action="store_true",
+                   help="for an index whose vectors are on a Chroma server that lost them (restarted empty): make "
+                        "the index's collection there again and embed every item again from the copy of its text "
+                        "the index keeps, reading and fetching nothing (PATHs, if given, are ingested too); a "
+                        "collection of that name holding other chunks is refused. Killed part way, run it again")
     p.add_argument("--council", default=None, metavar="NAME",
                    help="the council of every item whose file names none (PDF, Word and plain text files, HTML "
                         "pages and JSONL lines without one, front matter without the field); the index remembers "
@@ -444,10 +450,12 @@ def _version() -> str:
 def _ingest(args, settings: Settings) -> int:
     from assistant.ingest.run import ingest
 
-    paths = args.paths or [DEFAULT_CORPUS]
+    # A rebuild of the collection reads no inputs but those named.
+    paths = args.paths or ([] if args.rebuild_collection else [DEFAULT_CORPUS])
     summary = ingest(paths, settings, prune=args.prune, reset=args.reset,
                      progress=False if args.no_progress else None, council=args.council, committee=args.committee,
-                     no_path_given=not args.paths)
+                     no_path_given=not args.paths and not args.rebuild_collection,
+                     rebuild_collection=args.rebuild_collection)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:

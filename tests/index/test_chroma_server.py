@@ -377,3 +377,153 @@ def test_stats_ends_saying_so_when_the_server_takes_the_connection_but_never_ans
     assert said, "stats was still waiting for the server after 30 s"
     assert said[0].needs_action and said[0].items == 2
     assert f"The Chroma server at 127.0.0.1:{port} did not answer within 1 s" in said[0].notes[0], said[0].notes
+
+
+def _answered(settings, question: str):
+    """The answer and its citations (where each quote is from), from an assistant opened for this question alone."""
+    from assistant.answer.service import Assistant
+
+    assistant = Assistant(settings)
+    try:
+        answer = assistant.ask(question)
+    finally:
+        assistant.close()
+    return answer.answer, [(c.source_url, c.chunk_id, c.quote) for c in answer.citations]
+
+
+def _restarted_empty(process: subprocess.Popen, data: Path, port: int) -> subprocess.Popen:
+    """The server stopped, its data lost, and started again on its port."""
+    stop(process)
+    shutil.rmtree(data)
+    return start_chroma(data, port)[0]
+
+
+def _a_council_site():
+    """A ModernGov site with one meeting of two items, started."""
+    import datetime as dt
+
+    from corpus_factory import minute_text
+    from moderngov_site import FakeCommittee, FakeItem, FakeMeeting, ModernGovSite, paragraphs_html
+
+    site = ModernGovSite([FakeCommittee("301", "Children and Young People Scrutiny Panel")], [
+        FakeMeeting("3000", "301", dt.date(2024, 3, 1), items=[
+            FakeItem(str(30000 + n), f"Item {n}", paragraphs_html(minute_text(n)), number=str(n + 1))
+            for n in range(2)])])
+    site.start()
+    return site
+
+
+def test_a_server_restarted_empty_is_given_the_collection_again_from_the_text_the_index_keeps(
+        fake_settings, corpus_copy, tmp_path):
+    """A server that lost its data was refused for every command, rightly (it may be the wrong server), and the only
+    way offered was `ingest --reset`, after which minutes fetched from a site had to be fetched again: those the
+    council no longer publishes were lost, though the index's keyword store still held their text."""
+    from assistant.errors import IndexMismatchError
+
+    from cli_helpers import run_cli
+
+    data = tmp_path / "server"
+    process, port = start_chroma(data)
+    settings = _on_server(fake_settings, port, tmp_path / "index", "minutes-restarted")
+    env = cli_env(settings.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(port),
+                  ASSISTANT_COLLECTION=settings.collection)
+    question = "How many children were discharged from care in Rotherham in 2018?"
+    site = _a_council_site()
+    try:
+        ingest([corpus_copy], settings)
+        fetched = run_cli("fetch", site.base_url, "--council", "Testshire County Council", "--since", "2024-01-01",
+                          "--until", "2024-12-31", "--no-progress", env={**env, "ASSISTANT_FETCH_RATE": "0"})
+        assert fetched.returncode == 0, fetched.stderr
+        site.stop()  # the council no longer publishes them
+        held, items = _chunk_count(settings), index_stats(settings).items
+        assert items == 7
+        before = _answered(settings, question)
+        assert "148" in before[0] and before[1]
+        process = _restarted_empty(process, data, port)
+        with pytest.raises(IndexMismatchError, match="has no collection") as refused:
+            Index(settings)
+        assert "--rebuild-collection" in refused.value.hint
+        shutil.rmtree(corpus_copy)  # nothing is read again: the minutes' files may be gone too
+        rebuilt = run_cli("ingest", "--rebuild-collection", "--no-progress", "--json", env=env, cwd=tmp_path)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        summary = json.loads(rebuilt.stdout)
+        assert summary["new"] == summary["replaced"] == summary["removed"] == 0
+        assert any("embedded again from the copy of their text" in note for note in summary["notes"])
+        assert _chunk_count(settings) == held and index_stats(settings).notes == ()
+        assert index_stats(settings).items == items  # the fetched minutes too
+        assert _answered(settings, question) == before
+        # Run again, on a server that has the collection, it changes nothing.
+        again = run_cli("ingest", "--rebuild-collection", "--no-progress", "--json", env=env, cwd=tmp_path)
+        assert again.returncode == 0 and json.loads(again.stdout)["notes"] == [], again.stderr
+    finally:
+        site.stop()
+        stop(process)
+
+
+def test_a_rebuild_of_the_collection_killed_part_way_is_said_and_finished_by_the_next_run(
+        fake_settings, corpus_copy, tmp_path):
+    from cli_helpers import run_cli
+
+    data = tmp_path / "server"
+    process, port = start_chroma(data)
+    settings = _on_server(fake_settings, port, tmp_path / "index", "minutes-killed-rebuild")
+    env = cli_env(settings.data_dir, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(port),
+                  ASSISTANT_COLLECTION=settings.collection, ASSISTANT_EMBED_BATCH="4")
+    question = "How many children were discharged from care in Rotherham in 2018?"
+    try:
+        held = ingest([corpus_copy], settings).chunks_added
+        before = _answered(settings, question)
+        process = _restarted_empty(process, data, port)
+        killed = run_cli("ingest", "--rebuild-collection", "--no-progress", cwd=tmp_path,
+                         env={**env, "ASSISTANT_CRASH_AT": "during_restore:2"})
+        assert killed.returncode != 0
+        assert 0 < _chunk_count(settings) < held  # killed with part of the chunks written
+        stats = index_stats(settings)
+        assert stats.needs_action and "has lost chunks that the manifest lists" in stats.notes[0], stats.notes
+        asked = run_cli("ask", question, env=env, cwd=tmp_path)
+        assert asked.returncode == 2 and "has lost chunks" in asked.stderr, asked.stderr
+        finished = run_cli("ingest", "--rebuild-collection", "--no-progress", env=env, cwd=tmp_path)
+        assert finished.returncode == 0, finished.stderr
+        assert _chunk_count(settings) == held and index_stats(settings).notes == ()
+        assert _answered(settings, question) == before
+    finally:
+        stop(process)
+
+
+def test_a_rebuild_of_the_collection_never_writes_into_one_holding_other_content(chroma_server, fake_settings,
+                                                                                 corpus_copy, tmp_path):
+    """The collection is made again only where the server has none of its name, or an empty one, or this index's."""
+    import chromadb
+
+    from assistant.errors import IndexMismatchError
+
+    settings = _on_server(fake_settings, chroma_server, tmp_path / "index", "minutes-taken")
+    ingest([corpus_copy], settings)
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    client.delete_collection(settings.collection)
+    other = client.create_collection(settings.collection, embedding_function=None)
+    other.add(ids=["someone-else"], documents=["Other minutes."], embeddings=[[0.5] * 256])
+    with pytest.raises(IndexMismatchError, match="holds chunks that are not this index's") as refused:
+        ingest([], settings, rebuild_collection=True)
+    assert "--rebuild-collection" not in refused.value.hint
+    assert client.get_collection(settings.collection).get()["ids"] == ["someone-else"]
+    # One that another index writes to is refused as ever.
+    client.delete_collection(settings.collection)
+    ingest([sorted(corpus_copy.iterdir())[0]], settings.with_(data_dir=tmp_path / "another"))
+    with pytest.raises(IndexMismatchError, match="holds the vectors of another index"):
+        ingest([], settings, rebuild_collection=True)
+    assert index_stats(settings).items == 5
+
+
+def test_a_rebuild_of_the_collection_is_for_vectors_on_a_server(fake_settings, corpus_copy):
+    """A local store that lost its folder is made again by any ingest; the option says so rather than pass unseen."""
+    from assistant.errors import ConfigError
+
+    from cli_helpers import run_cli
+
+    ingest([corpus_copy], fake_settings)
+    with pytest.raises(ConfigError, match="CHROMA_HOST") as refused:
+        ingest([], fake_settings, rebuild_collection=True)
+    assert "assistant ingest" in refused.value.hint
+    both = run_cli("ingest", "--rebuild-collection", "--reset", env=cli_env(fake_settings.data_dir))
+    assert both.returncode == 2 and "--reset" in both.stderr
