@@ -959,6 +959,21 @@ def _figures_of_different_blocks(sentence: str, cited: Sequence[Hit], blocks: Ma
     return ""
 
 
+def _in_each_part(check: Callable[[str, str], str], sentence: str, cited: Sequence[Hit],
+                  blocks: Mapping[int, Hit] | None) -> str:
+    """A check of the sentence against the cited text, made of each part of it against the blocks its own markers
+    cite where markers cut it into parts ('148 children ... [1], and 146 children ... [2]': the words after 146 are
+    read in block 2, not beside block 1's '148 children')."""
+    parts = marker_parts(sentence) if blocks else []
+    if len(parts) < 2:
+        return check(strip_markers(sentence)[0], " ".join(hit.text for hit in cited))
+    for text, markers in parts:
+        own = [blocks[m] for m in markers if m in blocks] or list(cited)
+        if problem := check(text, " ".join(hit.text for hit in own)):
+            return problem
+    return ""
+
+
 def _figures_put_together(sentence: str, cited: Sequence[Hit], blocks: Mapping[int, Hit] | None) -> str:
     """Figures of one part of a sentence (before its own markers) that the blocks those markers cite give only apart,
     related in the sentence as no block relates them; or ''."""
@@ -1132,7 +1147,7 @@ class Guard:
         problem = _figures_of_different_blocks(sentence, cited, blocks)
         if problem:
             return self._with_quote(claim, cited, False, 0.0, problem)
-        problem = (_figure_problem(claim, cited_text) or _unit_changed(claim, cited_text)
+        problem = (_in_each_part(_figure_problem, sentence, cited, blocks) or _unit_changed(claim, cited_text)
                    or _figure_of_another_year(claim, cited_text) or _projected_figure(claim, cited_text)
                    or _projected_change(claim, cited_text)
                    or _figure_moved(claim, cited_text) or _things_exchanged(claim, cited_text)

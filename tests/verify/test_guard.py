@@ -477,6 +477,28 @@ def test_a_part_that_says_more_of_the_part_before_it_relates_its_figures_to_that
     assert not verdict.supported and "148" in verdict.reason and "together" in verdict.reason, verdict
 
 
+def test_each_part_s_figure_is_read_beside_its_own_block_s_words(guard):
+    """'In 2018, 148 children were discharged from care in Rotherham [1], and Bracknell Forest had 146 children in
+    care in February 2018 [2]' was refused as '146 is not the figure for children' (a review of the guard's false
+    refusals): the words after each figure were read in both blocks joined, where Rotherham's '148 children' stands.
+    Each part before its own marker is now read beside its own block."""
+    bracknell = Hit("c7", "The number of children in care had risen to 146 in February 2018, and 30 adoption "
+                          "orders were made.",
+                    {"source_id": "s7", "council": "Bracknell Forest Council", "council_key": "bracknell forest",
+                     "meeting_date": "2018-03-01"}, 1.0)
+    sentence = ("In 2018, 148 children were discharged from care in Rotherham [1], and Bracknell Forest had 146 "
+                "children in care in February 2018 [2].")
+    verdict = Guard(HashingEmbedder(), ["rotherham", "bracknell forest"]).check(
+        sentence, [_hit(), bracknell], {1: _hit(), 2: bracknell})
+    assert "not the figure for" not in verdict.reason, verdict.reason
+    # A figure its own block gives for something else is still found.
+    moved = ("In 2018, 148 children were discharged from care in Rotherham [1], and Bracknell Forest had 146 "
+             "adoption orders in February 2018 [2].")
+    verdict = Guard(HashingEmbedder(), ["rotherham", "bracknell forest"]).check(
+        moved, [_hit(), bracknell], {1: _hit(), 2: bracknell})
+    assert "146 is not the figure for adoption" in verdict.reason, verdict.reason
+
+
 def test_a_count_written_in_words_is_not_put_together_with_another_block_s_figure(guard):
     """'Twelve foster carers were approved, which was 61% of the children in care [1][2]' passed where '12 foster
     carers ...' was refused: a figure written in words was no figure to the check of figures put together."""
