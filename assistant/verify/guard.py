@@ -813,7 +813,9 @@ def _figure_not_in(claim: str, text: str, skipped: set[str] = frozenset()) -> st
     """The first figure of the claim with a digit in it that the text does not give ('28.5%' and '28.5' count as
     one, and '12' is given by 'Twelve': a model writes in figures what minutes write in words), or ''."""
     given = figures(text)
-    available = set(given) | {f.rstrip("%") for f in given} | _counts_in_words(text)
+    # '01 April' gives the 1 of '1 April'
+    available = set(given) | {f.rstrip("%") for f in given} | {f.lstrip("0") for f in given if f[:1] == "0" and
+                                                                f[1:2].isdigit()} | _counts_in_words(text)
     for figure in figures(claim):
         if any(ch.isdigit() for ch in figure) and figure not in available and figure.rstrip("%") not in available \
                 and figure not in skipped:

@@ -477,6 +477,16 @@ def test_a_part_that_says_more_of_the_part_before_it_relates_its_figures_to_that
     assert not verdict.supported and "148" in verdict.reason and "together" in verdict.reason, verdict
 
 
+def test_a_day_written_with_a_leading_zero_is_the_same_day(guard):
+    """'... fell from 596 on 1 April 2021 to 551 by 31 March 2022' was refused as 'the figure 1 is not in the cited
+    minutes', which write '01 April 2021' (a review of the guard's false refusals)."""
+    verdict = guard.check("The number of looked after children fell from 596 on 1 April 2021 to 551 by 31 March "
+                          "2022. [1]", [LOOKED_AFTER])
+    assert "figure 1 is not" not in verdict.reason, verdict.reason
+    assert "figure 2 is not" in guard.check("The number fell from 596 on 2 April 2021 to 551 by 31 March 2022. [1]",
+                                            [LOOKED_AFTER]).reason
+
+
 def test_each_part_s_figure_is_read_beside_its_own_block_s_words(guard):
     """'In 2018, 148 children were discharged from care in Rotherham [1], and Bracknell Forest had 146 children in
     care in February 2018 [2]' was refused as '146 is not the figure for children' (a review of the guard's false
