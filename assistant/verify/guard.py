@@ -91,7 +91,7 @@ def _other_number_near(source_values, source_words: list[str], source_following:
     ten carers')? `source_following` gives each source word's next in its sentence."""
 
     def a_whole_of_it(at: int) -> bool:
-        before = source_words[max(0, at - 2):at]
+        before = source_words[max(0, at - 2):at] or [""]  # a figure opening the text has no word before it
         marker = before[-1] if before[-1:] != ["the"] else (before[0] if len(before) == 2 else "")
         proportion = "out" in source_words[max(0, at - 3):at]  # 'nine out of ten', a share and no count
         return marker in WHOLE_OF_PARTS and any(

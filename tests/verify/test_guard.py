@@ -961,3 +961,12 @@ def test_a_figure_that_ends_a_sentence_counts_no_word_of_the_next(guard):
     assert "is not the figure for" not in verdict.reason
     moved = _hit("The Council recruited 5 new carers. 3 were agency staff.")  # a figure's word still counts
     assert "is not the figure for" in guard.check("The Council recruited 3 new carers.", [moved]).reason
+
+
+def test_a_figure_opening_the_cited_minutes_is_read_like_any_other(guard):
+    """A chunk that opens with a figure had no word before it to read as a whole's marker: the check raised
+    IndexError, and the sentence went unjudged (from a code review)."""
+    claim = "12 children were adopted."
+    opening = guard.check(claim, [_hit("146 children were in care in March, and 12 were adopted.")])
+    inside = guard.check(claim, [_hit("In all 146 children were in care in March, and 12 were adopted.")])
+    assert opening.reason == inside.reason == "in the cited minutes, 12 is not the figure for children"
