@@ -380,6 +380,9 @@ def _check_rebuild_collection(settings: Settings, *, reset: bool, prune: bool) -
                           "For an index whose vector store is in its data folder, run `assistant ingest` (or "
                           "`assistant fetch`): it makes a lost or damaged store again by itself. For one on a server, "
                           "set CHROMA_HOST and CHROMA_PORT to that server.")
+    if not settings.manifest_path.is_file():
+        # Else an empty index would be made here, and claim the collection that the real index's rebuild needs.
+        raise no_index_yet(settings.data_dir)
 
 
 def _ingest_items(found_items: Iterable[MinuteItem | InputProblem], settings: Settings, *, prune: bool,

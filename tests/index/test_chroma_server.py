@@ -515,6 +515,22 @@ def test_a_rebuild_of_the_collection_never_writes_into_one_holding_other_content
     assert index_stats(settings).items == 5
 
 
+def test_a_rebuild_of_the_collection_needs_the_index_it_rebuilds(chroma_server, fake_settings, tmp_path):
+    """Run with the wrong data folder (a mistyped --index, ASSISTANT_DATA_DIR unset in a cron job), it made an empty
+    index there and a collection of the name on the server, which that empty index claimed: the real index's own
+    rebuild was then refused as another index's (from a code review)."""
+    import chromadb
+
+    from assistant.errors import IndexMissingError
+
+    settings = _on_server(fake_settings, chroma_server, tmp_path / "mistyped", "minutes-no-index-here")
+    with pytest.raises(IndexMissingError, match="no index"):
+        ingest([], settings, rebuild_collection=True)
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    assert settings.collection not in [c.name for c in client.list_collections()]
+    assert not settings.manifest_path.exists()
+
+
 def test_a_rebuild_of_the_collection_is_for_vectors_on_a_server(fake_settings, corpus_copy):
     """A local store that lost its folder is made again by any ingest; the option says so rather than pass unseen."""
     from assistant.errors import ConfigError
