@@ -649,6 +649,36 @@ def test_a_client_given_up_sends_no_more_requests(quick, site):
     assert len(site.requests) == 1
 
 
+def test_a_request_given_up_while_it_waits_its_turn_takes_no_turn(quick, site):
+    """A redirect's hop of a request given up could pass the check before its wait for its turn, then take a turn
+    and set when 'the' request went, under the next request (a code review)."""
+    import threading
+
+    import httpx
+
+    from assistant.ingest.moderngov.client import ServiceClient
+
+    with ServiceClient(site.base_url, quick.with_(fetch_rate=2.0)) as client:
+        stuck, url = client._http, client.url("GetCommittees")
+        host = httpx.URL(url).netloc.decode()
+        client.last_request[host] = before = time.monotonic()  # the hop waits half a second for its turn
+        refused = []
+
+        def hop() -> None:
+            try:
+                for hook in stuck.event_hooks["request"]:
+                    hook(httpx.Request("GET", url))
+            except httpx.TimeoutException:
+                refused.append(True)
+
+        waiting = threading.Thread(target=hop)
+        waiting.start()
+        time.sleep(0.1)
+        client._give_up()
+        waiting.join(5)
+        assert refused == [True] and client.last_request[host] == before and client._sent_at == 0.0
+
+
 def test_the_meeting_reader_keeps_to_the_same_deadline(quick, site):
     site.always[("getmeeting", "1003")] = Canned(200, TRICKLED, {"Content-Type": "text/xml"}, trickle=0.15)
     started = time.monotonic()

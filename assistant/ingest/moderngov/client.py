@@ -136,10 +136,13 @@ class ServiceClient:
         given_up = threading.Event()
 
         def may_send(request) -> None:
-            if given_up.is_set():
-                raise httpx.ReadTimeout("the request was given up", request=request)
+            def refuse_if_given_up() -> None:
+                if given_up.is_set():
+                    raise httpx.ReadTimeout("the request was given up", request=request)
+
+            refuse_if_given_up()
             self._may_go_to(str(request.url))
-            self._wait_turn(str(request.url))
+            self._wait_turn(str(request.url), refuse_if_given_up)
 
         try:
             client = httpx.Client(
@@ -380,8 +383,9 @@ class ServiceClient:
                 f"{self.base_url} redirected the fetch to {url}, {problem}: refused, so that a site cannot make the "
                 "fetch ask for what only this network can reach, nor read minutes sent unprotected.", _MOVED_HINT)
 
-    def _wait_turn(self, url: str) -> None:
-        """At most `fetch_rate` requests a second to one host."""
+    def _wait_turn(self, url: str, refuse_if_given_up: Callable[[], None] = lambda: None) -> None:
+        """At most `fetch_rate` requests a second to one host. A request its client gave up while it waited is
+        refused before it takes a turn, or says when it went: those are the next client's."""
         rate = self.settings.fetch_rate
         host = urlsplit(url).netloc
         # Not sent while it waits: _get gives a request up only a timeout after it went (a redirect's hop included).
@@ -392,6 +396,7 @@ class ServiceClient:
                 self._pause(wait)
         if self._abandoned():
             raise Abandoned(url)
+        refuse_if_given_up()
         self.last_request[host] = self._sent_at = time.monotonic()
 
     def _tell_waiting(self, operation: str, attempt: int, attempts: int, problem: str) -> None:
