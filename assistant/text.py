@@ -1593,8 +1593,9 @@ SPEECH_VERBS = frozenset({"said", "says", "stated", "states", "noted", "notes", 
 RELATING_OPENERS = frozenset({"which", "representing", "represents", "equivalent", "equating", "equal", "accounting",
                               "amounting", "making", "being", "constituting", "comprising", "or", "ie", "i.e.",
                               "of", "up", "down"})
-# Words that point back to what a sentence before named: 'These were neglect, ...', 'This was 61% ...'.
-DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
+# Words that point back to what a sentence before named: 'These were neglect, ...', 'This was 61% ...'. Not
+# 'that', which opens a resolution of its own ('That the report be noted.').
+DEMONSTRATIVES = frozenset({"this", "these", "those"})
 
 # Words that make a figure a projection or a condition, not a fact ("if this continued it would be 222").
 PROJECTING_WORDS = frozenset({"would", "could", "might", "projected", "projection", "projections", "projecting",

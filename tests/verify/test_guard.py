@@ -355,6 +355,15 @@ def test_words_the_minutes_give_no_one_are_not_put_in_a_named_member_s_mouth(gua
     assert not verdict.supported and "Bruff" in verdict.reason, verdict.reason
 
 
+def test_a_resolution_is_not_the_words_of_the_member_named_before_it(guard):
+    """'That ...' opens a resolution, not words pointing back to whoever the sentence before named (a code review)."""
+    minutes = ("The Chair thanked Councillor Bruff for her report. That the Panel notes that the front door "
+               "improvements are significant and welcomes them.")
+    verdict = guard.check("Councillor Bruff said that the front door improvements are significant. [1]",
+                          [_hit(minutes)])
+    assert not verdict.supported and "Bruff" in verdict.reason, verdict.reason
+
+
 @pytest.mark.parametrize("minutes, claim", [
     ("Councillor Bruff noted that \u2018front door\u2019 improvements are significant.",
      "Councillor Bruff said that the \u2018front door\u2019 improvements are significant."),
