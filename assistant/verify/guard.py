@@ -449,13 +449,20 @@ def _speaker_moved(claim: str, cited: Sequence[Hit]) -> str:
 
 def _speaker_beside(words: list[str], verb: int) -> tuple[int, int] | None:
     """Where the person a speech verb gives words to is named, just before it ('Councillor Margaret Bruff said',
-    'The Chair, Councillor Bruff, noted') or just after it (', said Councillor Bruff', 'According to Cllr Bruff'),
-    as (first, last) word positions; else None."""
+    'The Chair, Councillor Bruff, noted'), before words set off by commas ('Councillor Bruff, who leads on services
+    for children, said') or just after it (', said Councillor Bruff', 'According to Cllr Bruff'), as (first, last)
+    word positions; else None."""
     before = (max(0, verb - _SPEAKER_REACH), verb)
     after = (verb + 1, min(len(words), verb + 1 + _SPEAKER_REACH))
     for first, last in (before, after):
         if names_in(" ".join(words[first:last])):
             return first, last
+    # Further before it, with what is said of them set off by commas ('Councillor Bruff, who leads on services
+    # for children, said'): the name is the last before the opening comma.
+    if verb and words[verb - 1].endswith(","):
+        opening = next((i for i in range(verb - 2, -1, -1) if words[i].endswith(",")), None)
+        if opening is not None and names_in(" ".join(words[max(0, opening + 1 - _SPEAKER_REACH):opening + 1])):
+            return max(0, opening + 1 - _SPEAKER_REACH), verb
     return None
 
 

@@ -346,6 +346,9 @@ FRONT_DOOR = ("The Chair welcomed Councillor Margaret Bruff to her first meeting
     "The \u2018front door\u2019 improvements are significant, said Councillor Margaret Bruff.",
     "According to Councillor Margaret Bruff, the \u2018front door\u2019 improvements are significant.",
     "Councillor Margaret Bruff pointed out that the \u2018front door\u2019 improvements are significant.",
+    # What is said of her set off by commas (a code review)
+    "Councillor Margaret Bruff, who leads on services for children across the county, said that the \u2018front "
+    "door\u2019 improvements are significant.",
 ])
 def test_words_the_minutes_give_no_one_are_not_put_in_a_named_member_s_mouth(guard, claim):
     """'Cllr Margaret Bruff said that the front door improvements are significant [1]' was shown where the minutes
