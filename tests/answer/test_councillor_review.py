@@ -1,22 +1,13 @@
 """How answers read to a councillor on a children's services scrutiny committee: from a review of 40 such questions
 asked of the seed and dev minutes ('What did Cardiff say about the regional adoption service?')."""
 
-from assistant.answer.passages import Passages
-from assistant.index.lexical import LexicalEntry, build
-from assistant.records import Draft, Hit, ScoredSentence
+from quoted_items import composed, item_passages, quoting
 
 TITLE = "Regional Adoption Service Annual Report"
 
 
-def _item(tmp_path, text: str, title: str = TITLE) -> Passages:
-    meta = {"source_id": "s1", "council": "Cardiff Council", "council_key": "cardiff", "item_title": title}
-    return Passages(build([LexicalEntry("c1", text, {**meta, "position": 1})], tmp_path / "bm25"))
-
-
-def _quoting(found: Passages, words: str) -> ScoredSentence:
-    entry = found.lexical.entries[0]
-    at = entry.text.index(words)
-    return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words), 0.9, 0.9)
+def _item(tmp_path, text: str, title: str = TITLE):
+    return item_passages(tmp_path, text, title=title, council="Cardiff Council", council_key="cardiff")
 
 
 def test_a_heading_shown_with_what_the_minutes_say_under_it_is_not_run_into_their_first_sentence(hashing_assistant,
@@ -26,8 +17,7 @@ def test_a_heading_shown_with_what_the_minutes_say_under_it_is_not_run_into_thei
     referred to ...'."""
     found = _item(tmp_path, f"Agenda item\n\n{TITLE}\n\nTo enable Members to review the Annual Report of the Regional "
                             "Adoption Service.")
-    hashing_assistant.passages = found
-    answer = hashing_assistant.compose(Draft([_quoting(found, TITLE)]), {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found, quoting(found, TITLE))
     assert answer.answer == (f"{TITLE}: To enable Members to review the Annual Report of the Regional Adoption "
                              "Service. [1]")
     assert answer.sentences[0].text == answer.answer  # as the chat and a briefing show it
@@ -46,9 +36,7 @@ def test_what_is_said_under_a_heading_does_not_end_on_a_list_s_lead_in_without_t
         "  \u2022 That the overall judgement of this Ofsted Inspection was that the service required improvement, with a "
         "few areas that were judged overall as good.\n"
         "  \u2022 There were no areas that were judged to be inadequate.\n"), title="Statement from Chair")
-    hashing_assistant.passages = found
-    answer = hashing_assistant.compose(Draft([_quoting(found, "Statement from the Chair")]),
-                                       {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found, quoting(found, "Statement from the Chair"))
     assert answer.answer.endswith("The panel noted the following: \u2022 That the overall judgement of this Ofsted "
                                   "Inspection was that the service required improvement, with a few areas that were "
                                   "judged overall as good. \u2026 [1]")
@@ -65,8 +53,6 @@ def test_a_list_item_is_shown_after_a_lead_in_that_ends_with_a_colon_and_a_dash(
         "The Service Lead Revenues, Benefits and Customer Access presented the report and made particular reference "
         "to:-\n\n\u00b7         There had been a Devon wide process for supporting care leavers with a Council Tax "
         "liability, which had been agreed by Members in 2019.\n"), title="Council Tax Exemption for Care Leavers")
-    hashing_assistant.passages = found
-    answer = hashing_assistant.compose(Draft([_quoting(found, "There had been a Devon wide process")]),
-                                       {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found, quoting(found, "There had been a Devon wide process"))
     assert answer.answer.startswith("The Service Lead Revenues, Benefits and Customer Access presented the report and "
                                     "made particular reference to:- \u2026 There had been a Devon wide process")

@@ -4,8 +4,8 @@ Meetings and Minutes - Agenda item / Agenda item / Placements and Sufficiency', 
 presentation ...' in the next), and three of fifty answers were the title alone."""
 
 from assistant.answer.passages import Passages
-from assistant.index.lexical import LexicalEntry, build
 from assistant.records import Hit, ScoredSentence
+from quoted_items import item_passages
 
 TITLE = "Placements and Sufficiency"
 HEADING = f"Agendas, Meetings and Minutes - Agenda item\n\nAgenda item\n\n{TITLE}"
@@ -15,10 +15,8 @@ LATER = "Worcestershire had an above average number of children in foster placem
 
 
 def _item(tmp_path, *texts: str) -> Passages:
-    meta = {"source_id": "s1", "council": "Worcestershire County Council", "council_key": "worcestershire",
-            "item_title": TITLE}
-    entries = [LexicalEntry(f"c{n}", text, {**meta, "position": n}) for n, text in enumerate(texts, start=1)]
-    return Passages(build(entries, tmp_path / "bm25"))
+    return item_passages(tmp_path, *texts, title=TITLE, council="Worcestershire County Council",
+                         council_key="worcestershire")
 
 
 def _heading(found: Passages, chunk: str = "c1", words: str = TITLE) -> ScoredSentence:

@@ -1,24 +1,14 @@
 """Answers as a policy officer reads them in a committee chair's briefing: from a review of 20 briefing questions asked
 of the seed and dev minutes (care leavers, fostering, Ofsted, workforce, budgets)."""
 
-from assistant.answer.passages import Passages
-from assistant.index.lexical import LexicalEntry, build
-from assistant.records import Draft, Hit, ScoredSentence
+from quoted_items import composed, item_passages, quoting
 
 LEAD_IN = "The Report outlined the following key points:-"
 
 
-def _item(tmp_path, *chunks: str) -> Passages:
-    meta = {"source_id": "s1", "council": "Devon County Council", "council_key": "devon",
-            "item_title": "Performance report"}
-    return Passages(build([LexicalEntry(f"c{n}", text, {**meta, "position": n}) for n, text in enumerate(chunks)],
-                          tmp_path / "bm25"))
-
-
-def _quoting(found: Passages, chunk: int, words: str) -> ScoredSentence:
-    entry = found.lexical.entries[chunk]
-    at = entry.text.index(words)
-    return ScoredSentence(Hit(entry.chunk_id, entry.text, entry.metadata, 1.0), 0, at, at + len(words), 0.9, 0.9)
+def _item(tmp_path, *chunks: str):
+    return item_passages(tmp_path, *chunks, title="Performance report", council="Devon County Council",
+                         council_key="devon")
 
 
 def test_a_list_item_is_shown_after_its_lead_in_when_the_lead_in_ends_the_chunk_before(hashing_assistant, tmp_path):
@@ -32,17 +22,15 @@ def test_a_list_item_is_shown_after_its_lead_in_when_the_lead_in_ends_the_chunk_
                   "-    Average caseloads had reduced to 16.5 children in December compared to 18.7 in August 2022.\n\n"
                   "-    Children in Care numbers increased in December.",
                   "Members asked about care leavers.\n\n-    Housing for care leavers was discussed.")
-    hashing_assistant.passages = found
-    draft = Draft([_quoting(found, 1, "Average caseloads had reduced to 16.5 children in December compared to 18.7 "
-                                      "in August 2022."),
-                   _quoting(found, 1, "Children in Care numbers increased in December.")])
-    answer = hashing_assistant.compose(draft, {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found,
+                      quoting(found, "Average caseloads had reduced to 16.5 children in December compared to 18.7 in "
+                                     "August 2022.", chunk=1),
+                      quoting(found, "Children in Care numbers increased in December.", chunk=1))
     assert answer.answer == (f"{LEAD_IN} \u2026 Average caseloads had reduced to 16.5 children in December compared to "
                              "18.7 in August 2022. [1] \u2026 Children in Care numbers increased in December. [2]")
     assert answer.citations[0].quote.startswith("Average caseloads")  # the quote stays the minutes' words alone
     # A list whose chunk gives its own lead-in is shown after that one, not one of an earlier chunk's list.
-    housing = _quoting(found, 2, "Housing for care leavers was discussed.")
-    answer = hashing_assistant.compose(Draft([housing]), {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found, quoting(found, "Housing for care leavers was discussed.", chunk=2))
     assert answer.answer == "Housing for care leavers was discussed. [1]"
 
 
@@ -56,10 +44,9 @@ def test_a_quote_the_minutes_text_cuts_off_at_a_word_s_first_capital_is_shown_cu
     cut = ("The Committee received a presentation and update from Sarah Callaghan, Director of Education and Skills, "
            "on the Early Help Offer for L")
     found = _item(tmp_path, f"Minutes:\n\n{cut}")
-    hashing_assistant.passages = found
-    answer = hashing_assistant.compose(Draft([_quoting(found, 0, cut)]), {"question": "q", "mode": "extractive"}, {})
+    answer = composed(hashing_assistant, found, quoting(found, cut))
     assert answer.answer == f"{cut} \u2026 [1]"
     assert answer.citations[0].quote == cut  # the quote stays the minutes' words alone
     for ended in ("Members preferred options A, B and C", "The report was set out at Appendix A"):
         found = _item(tmp_path / ended.split()[-2], f"Minutes:\n\n{ended}")
-        assert not cut_off_at_item_end(_quoting(found, 0, ended), found)
+        assert not cut_off_at_item_end(quoting(found, ended), found)
