@@ -291,10 +291,11 @@ class Assistant:
     def _stream(self, question: str, filters: Filters, stopped: Callable[[], bool]) -> Iterator[SentenceEvent | Answer]:
         started = time.perf_counter()
         self.follow_index()
-        if not index_exists(self.settings):
-            # Its folder deleted, to empty the index, or moved aside: the minutes read before are not quoted.
-            raise no_index_yet(self.settings.data_dir)
-        if manifest_identity(self.settings) != self._manifest_read:
+        manifest = manifest_identity(self.settings)  # one stat a question while it is the file read
+        if manifest is None or manifest != self._manifest_read:
+            if not index_exists(self.settings):
+                # Its folder deleted, to empty the index, or moved aside: the minutes read before are not quoted.
+                raise no_index_yet(self.settings.data_dir)
             # Another index in its place that cannot be read yet (its folder deleted and an ingest building it again,
             # which makes the manifest first): the one read before, deleted, is not quoted meanwhile.
             raise IndexStaleError(f"The index in {self.settings.data_dir} is being built again (or put back from a "
