@@ -15,6 +15,17 @@ class AssistantError(Exception):
         return f"{self.message} {self.hint}".strip()
 
 
+def causes_of(exc: BaseException) -> list[BaseException]:
+    """The exception and those it was raised from or while handling, outermost first, each once: what a library
+    wraps (a refused connection inside a client's own error) is told apart by what it wraps."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
 class ConfigError(AssistantError):
     """A setting or argument has a value that cannot work."""
 

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
-from assistant.errors import AssistantError, IndexMismatchError, IndexMissingError, IndexStaleError, NotWritableError
+from assistant.errors import (AssistantError, IndexMismatchError, IndexMissingError, IndexStaleError,
+                              NotWritableError, causes_of)
 from assistant.files import may_write, on_read_only_mount
 from assistant.index.purge import purge_chroma_file
 from assistant.records import Chunk, content_hash
@@ -513,10 +514,7 @@ def _server_unusable(settings: Settings, exc: Exception) -> AssistantError:
     from chromadb.errors import ChromaAuthError
 
     address = f"{settings.chroma_host}:{settings.chroma_port}"
-    causes = []
-    while exc is not None and len(causes) < 10:
-        causes.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    causes = causes_of(exc)
     if any(isinstance(cause, (httpx.TransportError, OSError)) for cause in causes):
         return AssistantError(
             f"Cannot reach the Chroma server at {address} ({_first_line(str(causes[0]))}).",

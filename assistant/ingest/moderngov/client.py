@@ -15,7 +15,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, causes_of
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from assistant.text import NOT_IN_XML, allowed_in_xml
@@ -824,12 +824,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLError) or "SSL" in str(current) or "CERTIFICATE" in str(current).upper():
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(isinstance(cause, ssl.SSLError) or "SSL" in str(cause) or "CERTIFICATE" in str(cause).upper()
+               for cause in causes_of(exc))
 
